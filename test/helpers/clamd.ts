@@ -1,0 +1,214 @@
+// A real clamd for integration tests, run from a throw-away config in a temp dir. Its database is
+// one MD5 signature of the EICAR file, made here with `sigtool --md5` (no freshclam, no network),
+// so clamd starts in ~0.1 s and reports EICAR as `<file>.UNOFFICIAL FOUND`. Each handle has its own
+// dir and port, so several test files can run clamd at once. No `User` line: clamd then runs as
+// whoever started it (root in CI) and needs nothing under /var/run/clamav or /var/lib/clamav.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeClamdScanner } from '../../src/scanner/clamd-scanner.js';
+import { eicarBytes } from './eicar.js';
+
+const run = promisify(execFile);
+
+export interface ClamdOptions {
+  /** clamd SIZE values ("30M", "512K"). Defaults: stream 30M, file 25M, scan 100M. */
+  streamMaxLength?: string;
+  maxFileSize?: string;
+  maxScanSize?: string;
+  /** How long to wait for the first PONG. Default 30 s. */
+  startTimeoutMs?: number;
+}
+
+export interface ClamdHandle {
+  host: string;
+  port: number;
+  dir: string;
+  /** Signature name clamd reports for eicarBytes(), e.g. `eicar-test-file.UNOFFICIAL`. */
+  eicarSignature: string;
+  /** Pid of the running clamd, undefined while stopped. */
+  readonly pid: number | undefined;
+  /** Milliseconds from the last spawn to the first PONG. */
+  readonly startupMs: number;
+  /** Start again on the same port and database (after stop()). */
+  start(): Promise<void>;
+  /** Stop clamd and wait until the process is gone; the dir stays for start(). */
+  stop(): Promise<void>;
+  /** stop() and remove the temp dir. */
+  dispose(): Promise<void>;
+}
+
+const EICAR_FILE = 'eicar-test-file';
+
+function findBinary(name: string): string | null {
+  // clamd lives in /usr/sbin, which is not on every user's PATH.
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return null;
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+function clamdConf(dir: string, port: number, opts: ClamdOptions): string {
+  return [
+    'Foreground yes',
+    `TCPSocket ${port}`,
+    'TCPAddr 127.0.0.1',
+    `DatabaseDirectory ${join(dir, 'db')}`,
+    `TemporaryDirectory ${join(dir, 'tmp')}`,
+    `LogFile ${join(dir, 'clamd.log')}`,
+    `PidFile ${join(dir, 'clamd.pid')}`,
+    `StreamMaxLength ${opts.streamMaxLength ?? '30M'}`,
+    `MaxFileSize ${opts.maxFileSize ?? '25M'}`,
+    `MaxScanSize ${opts.maxScanSize ?? '100M'}`,
+    // Without these, content over a limit comes back "OK" (docs/security.md E15).
+    'AlertExceedsMax yes',
+    'AlertEncrypted yes',
+    'MaxThreads 4',
+    '',
+  ].join('\n');
+}
+
+async function logTail(dir: string): Promise<string> {
+  const log = await readFile(join(dir, 'clamd.log'), 'utf8').catch(() => '');
+  return log.trim().split('\n').slice(-3).join(' / ');
+}
+
+const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Synchronous last resort: a test file that crashes or forgets stop() must not leave clamd running.
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  const gone = await Promise.race([exited(child).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+  if (!gone) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  live.delete(child);
+}
+
+/** Spawns clamd and waits for PONG; throws with clamd's last log lines if it dies or stays silent. */
+async function launch(bin: string, dir: string, port: number, timeoutMs: number): Promise<ChildProcess> {
+  const child = spawn(bin, ['-c', join(dir, 'clamd.conf')], { stdio: 'ignore' });
+  live.add(child);
+  const probe = makeClamdScanner({ host: '127.0.0.1', port, timeoutMs: 500, maxStreamBytes: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`clamd exited (${child.exitCode ?? child.signalCode}) before answering: ${await logTail(dir)}`);
+      }
+      if (await probe.ping()) return child;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`clamd did not answer PING on port ${port} within ${timeoutMs} ms: ${await logTail(dir)}`);
+  } catch (err) {
+    await kill(child);
+    throw err;
+  }
+}
+
+/** Starts a private clamd, or returns null (saying why, in one line) when ClamAV is not installed. */
+export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle | null> {
+  const clamd = findBinary('clamd');
+  const sigtool = findBinary('sigtool');
+  if (!clamd || !sigtool) {
+    console.warn(`clamd tests skipped: ${clamd ? 'sigtool' : 'clamd'} not found (Debian: apt-get install clamav-daemon clamav)`);
+    return null;
+  }
+  installExitHook();
+  const dir = await mkdtemp(join(tmpdir(), 'inlet-clamd-'));
+  dirs.add(dir);
+  await mkdir(join(dir, 'db'));
+  await mkdir(join(dir, 'tmp'));
+  await writeFile(join(dir, EICAR_FILE), eicarBytes());
+  const { stdout } = await run(sigtool, ['--md5', EICAR_FILE], { cwd: dir });
+  await writeFile(join(dir, 'db', 'test.hdb'), stdout);
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+
+  let child: ChildProcess | undefined;
+  let port = 0;
+  let startupMs = 0;
+  // The free port can be taken between our probe and clamd's bind; try a few.
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    await writeFile(join(dir, 'clamd.conf'), clamdConf(dir, port, opts));
+    const t0 = performance.now();
+    try {
+      child = await launch(clamd, dir, port, timeoutMs);
+      startupMs = performance.now() - t0;
+    } catch (err) {
+      if (attempt >= 3) {
+        await rm(dir, { recursive: true, force: true });
+        dirs.delete(dir);
+        throw err;
+      }
+    }
+  }
+
+  const handle: ClamdHandle = {
+    host: '127.0.0.1',
+    port,
+    dir,
+    eicarSignature: `${EICAR_FILE}.UNOFFICIAL`,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
+    get startupMs() {
+      return startupMs;
+    },
+    async start() {
+      if (handle.pid !== undefined) return;
+      const t0 = performance.now();
+      child = await launch(clamd, dir, port, timeoutMs);
+      startupMs = performance.now() - t0;
+    },
+    async stop() {
+      if (child) await kill(child);
+    },
+    async dispose() {
+      await handle.stop();
+      await rm(dir, { recursive: true, force: true });
+      dirs.delete(dir);
+    },
+  };
+  return handle;
+}
