@@ -1,0 +1,62 @@
+// buildApp: plugins and routes on a fresh Fastify instance. Never reads env and never listens —
+// entry points and tests decide that — so tests can build as many apps as they like.
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from './lib/logger.js';
+import type { Api, ApiDeps } from './http/api.js';
+import { registerErrorHandling } from './http/plugins/errors.js';
+import { openapiDocument } from './http/plugins/openapi.js';
+import { Problem } from './http/schemas.js';
+import { registerRoutes } from './http/routes/index.js';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Largest JSON body accepted (bytes). */
+  bodyLimit?: number;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{8,128}$/;
+
+export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Accept a caller's request id only when it looks like one; otherwise mint our own.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addSchema(Problem);
+  registerErrorHandling(app);
+  await app.register(helmet, {
+    // The API serves JSON; the only HTML is /docs, which needs its own inline assets.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(swagger, {
+    openapi: openapiDocument,
+    // Name shared schemas by their $id (Problem, Ticket, …) instead of def-0, def-1.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header) => header,
+    uiConfig: { deepLinking: false },
+  });
+  registerRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, configTableMarkdown, loadConfig, variables } from './config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  test('defaults give a runnable development config', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.databaseUrl).toBeNull();
+    expect(c.production).toBe(false);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test('every bad variable is reported on its own line, naming the variable and the expected shape', () => {
+    const p = problems({ DATABASE_URL: 'nonsense', PORT: 'abc', WORKER_CONCURRENCY: '0' });
+    expect(p).toHaveLength(3);
+    expect(p.find((l) => l.startsWith('DATABASE_URL:'))).toMatch(/URL/);
+    expect(p.find((l) => l.startsWith('PORT:'))).toMatch(/integer from 1 to 65535/);
+    expect(p.find((l) => l.startsWith('WORKER_CONCURRENCY:'))).toBeDefined();
+  });
+
+  test('secret values are never echoed in errors', () => {
+    const p = problems({ INLET_MASTER_KEYS: 'k1:not-a-key-SECRETVALUE', INLET_OPERATOR_KEY: 'shortSECRET' });
+    expect(p.join('\n')).not.toMatch(/SECRET/);
+    expect(p).toHaveLength(2);
+  });
+
+  test('production refuses the embedded database and generated keys', () => {
+    const p = problems({ NODE_ENV: 'production' });
+    expect(p.some((l) => l.startsWith('DATABASE_URL:'))).toBe(true);
+    expect(p.some((l) => l.startsWith('INLET_MASTER_KEYS:'))).toBe(true);
+  });
+
+  test('README configuration table is generated from the variable list', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(configTableMarkdown());
+    for (const v of variables) expect(readme).toContain(`\`${v.name}\``);
+  });
+});

@@ -1,0 +1,153 @@
+// The only reader of process.env. Every variable is declared once in `variables` below — that table
+// drives validation, the README configuration table (scripts/write-readme-config.ts) and the Helm
+// chart's env. Parsing happens once at boot; a bad value stops the process with one line per variable.
+import path from 'node:path';
+
+type Kind =
+  | { type: 'string'; pattern?: RegExp; shape?: string }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'bool' }
+  | { type: 'url'; protocols: readonly string[] };
+
+interface Variable {
+  name: string;
+  kind: Kind;
+  default?: string;
+  secret?: boolean;
+  description: string;
+}
+
+const postgresUrl: Kind = { type: 'url', protocols: ['postgres:', 'postgresql:'] };
+const httpUrl: Kind = { type: 'url', protocols: ['http:', 'https:'] };
+
+export const variables = [
+  { name: 'NODE_ENV', kind: { type: 'enum', values: ['development', 'production', 'test'] }, default: 'development', description: 'production refuses embedded PostgreSQL and generated keys' },
+  { name: 'HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'address the API listens on (0.0.0.0 in containers)' },
+  { name: 'PORT', kind: { type: 'int', min: 1, max: 65535 }, default: '3000', description: 'API port' },
+  { name: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level' },
+  { name: 'DATABASE_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL' },
+  { name: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '10', description: 'connections per process' },
+  { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
+  { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
+  { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
+  { name: 'INLET_PUBLIC_URL', kind: httpUrl, description: 'external base URL (OAuth redirects, links); defaults to http://HOST:PORT' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', kind: { type: 'int', min: 100, max: 120000 }, default: '8000', description: 'grace period for in-flight requests and jobs on SIGTERM' },
+  { name: 'WORKER_CONCURRENCY', kind: { type: 'int', min: 1, max: 100 }, default: '4', description: 'jobs run at once per worker process' },
+  { name: 'CLAMD_HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'clamd host for attachment scanning' },
+  { name: 'CLAMD_PORT', kind: { type: 'int', min: 1, max: 65535 }, default: '3310', description: 'clamd TCP port' },
+  { name: 'CLAMD_TIMEOUT_MS', kind: { type: 'int', min: 100, max: 600000 }, default: '30000', description: 'per-scan timeout; a timeout leaves the attachment pending' },
+  { name: 'INGEST_MAX_MESSAGE_BYTES', kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 }, default: String(50 * 1024 * 1024), description: 'larger messages are parked with reason message_too_large' },
+  { name: 'INGEST_MAX_PARTS', kind: { type: 'int', min: 1, max: 100000 }, default: '500', description: 'MIME parts per message' },
+  { name: 'INGEST_MAX_DEPTH', kind: { type: 'int', min: 1, max: 1000 }, default: '30', description: 'MIME nesting depth' },
+  { name: 'INGEST_MAX_ATTEMPTS', kind: { type: 'int', min: 1, max: 100 }, default: '5', description: 'failures before a message is parked' },
+  { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
+] as const satisfies readonly Variable[];
+
+export type VariableName = (typeof variables)[number]['name'];
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  databaseUrl: string | null;
+  databasePoolMax: number;
+  dataDir: string;
+  masterKeys: string | null;
+  operatorKey: string | null;
+  publicUrl: string;
+  shutdownTimeoutMs: number;
+  workerConcurrency: number;
+  clamd: { host: string; port: number; timeoutMs: number };
+  ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number };
+  rateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(kind: Kind): string {
+  switch (kind.type) {
+    case 'int': return `an integer from ${kind.min} to ${kind.max}`;
+    case 'enum': return `one of ${kind.values.join(', ')}`;
+    case 'bool': return 'true or false';
+    case 'url': return `a URL (${kind.protocols.map((p) => p.replace(':', '')).join(' or ')})`;
+    case 'string': return kind.shape ?? 'a non-empty string';
+  }
+}
+
+function valid(kind: Kind, raw: string): boolean {
+  switch (kind.type) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw)) return false;
+      const n = Number(raw);
+      return n >= kind.min && n <= kind.max;
+    }
+    case 'enum': return kind.values.includes(raw);
+    case 'bool': return raw === 'true' || raw === 'false';
+    case 'url': {
+      try { return kind.protocols.includes(new URL(raw).protocol); } catch { return false; }
+    }
+    case 'string': return raw.length > 0 && (!kind.pattern || kind.pattern.test(raw));
+  }
+}
+
+/** Validates every variable, collecting all problems before failing. Secrets are never echoed. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+  const values = new Map<string, string | undefined>();
+  for (const v of variables as readonly Variable[]) {
+    const raw = env[v.name];
+    if (raw === undefined || raw === '') {
+      values.set(v.name, v.default);
+      continue;
+    }
+    if (!valid(v.kind, raw)) problems.push(`${v.name}: expected ${describe(v.kind)}`);
+    values.set(v.name, raw);
+  }
+  const get = (name: VariableName) => values.get(name);
+  const int = (name: VariableName) => Number(get(name));
+  const production = get('NODE_ENV') === 'production';
+  if (production && !get('DATABASE_URL')) problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database in production)');
+  if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const host = get('HOST')!;
+  return Object.freeze({
+    nodeEnv: get('NODE_ENV') as Config['nodeEnv'],
+    production,
+    host,
+    port: int('PORT'),
+    logLevel: get('LOG_LEVEL')!,
+    databaseUrl: get('DATABASE_URL') ?? null,
+    databasePoolMax: int('DATABASE_POOL_MAX'),
+    dataDir: path.resolve(get('INLET_DATA_DIR')!),
+    masterKeys: get('INLET_MASTER_KEYS') ?? null,
+    operatorKey: get('INLET_OPERATOR_KEY') ?? null,
+    publicUrl: (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, ''),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS'),
+    workerConcurrency: int('WORKER_CONCURRENCY'),
+    clamd: { host: get('CLAMD_HOST')!, port: int('CLAMD_PORT'), timeoutMs: int('CLAMD_TIMEOUT_MS') },
+    ingest: {
+      maxMessageBytes: int('INGEST_MAX_MESSAGE_BYTES'),
+      maxParts: int('INGEST_MAX_PARTS'),
+      maxDepth: int('INGEST_MAX_DEPTH'),
+      maxAttempts: int('INGEST_MAX_ATTEMPTS'),
+    },
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
+  });
+}
+
+/** Markdown table for the README, generated from `variables` so the two cannot drift. */
+export function configTableMarkdown(): string {
+  const rows = (variables as readonly Variable[]).map(
+    (v) => `| \`${v.name}\` | ${v.default !== undefined ? `\`${v.default}\`` : '—'} | ${describe(v.kind)}${v.secret ? ' (secret)' : ''} | ${v.description} |`,
+  );
+  return ['| variable | default | expected | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

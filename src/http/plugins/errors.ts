@@ -1,0 +1,58 @@
+// The one renderer of errors: RFC 9457 problem+json with a stable `code`. 4xx explain the caller's
+// mistake; 5xx say only that something went wrong plus the request id, and the detail goes to the log.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type Problem } from '../../errors.js';
+
+const problemBase = 'https://inlet.dev/problems/';
+
+export function renderProblem(req: FastifyRequest, status: number, code: string, detail: string, extra?: Record<string, unknown>): Problem {
+  return {
+    type: problemBase + code,
+    title: code.replace(/_/g, ' '),
+    status,
+    code,
+    detail,
+    instance: req.url.split('?')[0],
+    request_id: String(req.id),
+    ...extra,
+  };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+function fromFastifyError(err: FastifyError): AppError | null {
+  if (err.validation) {
+    const errors = err.validation.map((v) => ({ path: `${err.validationContext ?? ''}${v.instancePath}`, message: v.message ?? 'invalid' }));
+    return new AppError('validation_failed', 'The request does not match the schema.', { errors });
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new AppError('payload_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new AppError('unsupported_media_type', 'Unsupported content type.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new AppError('bad_request', 'The request body is not valid JSON.');
+  }
+  if (err.statusCode === 429) return new AppError('rate_limited', 'Too many requests; retry later.');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('bad_request', 'The request is not valid.', undefined);
+  return null;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError, req, reply) => {
+    const appError = error instanceof AppError ? error : fromFastifyError(error as FastifyError);
+    if (appError && appError.status < 500) {
+      req.log.info({ code: appError.code, status: appError.status }, 'request rejected');
+      return sendProblem(reply, renderProblem(req, appError.status, appError.code, appError.message, appError.extra));
+    }
+    req.log.error({ err: error }, 'request failed');
+    const status = appError?.status ?? 500;
+    const code = appError?.code ?? 'internal';
+    const detail = status === 503 ? 'A dependency is unavailable; retry later.' : 'An internal error occurred.';
+    return sendProblem(reply, renderProblem(req, status, code, detail));
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, renderProblem(req, 404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`)),
+  );
+}

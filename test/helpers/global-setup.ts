@@ -1,0 +1,37 @@
+// Once per test run: start (or find) PostgreSQL and build a migrated template database. Each test
+// file then clones the template (CREATE DATABASE … TEMPLATE), which takes milliseconds.
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../src/store/migrate.js';
+import { startPostgresServer, withDatabase } from './postgres-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const server = await startPostgresServer();
+  const template = `inlet_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${template}`);
+  await admin.query(`CREATE DATABASE ${template}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: withDatabase(server.adminUrl, template), max: 2 });
+  await migrate(pool);
+  await pool.end();
+  project.provide('pgAdminUrl', server.adminUrl);
+  project.provide('pgTemplate', template);
+  console.log(`test PostgreSQL: ${server.source}`);
+  return async () => {
+    const c = new pg.Client({ connectionString: server.adminUrl });
+    await c.connect().then(
+      () => c.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).finally(() => c.end()),
+      () => undefined,
+    );
+    await server.stop();
+  };
+}
