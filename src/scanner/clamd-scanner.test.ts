@@ -60,6 +60,12 @@ describe('makeClamdScanner', () => {
     expect(await makeClamdScanner(opts(port)).scan(Buffer.from('x'))).toMatchObject({ verdict: 'error', reason: 'unavailable' });
   });
 
+  it('resolves (never rejects) when the address cannot even be dialled', async () => {
+    const scanner = makeClamdScanner({ host: '127.0.0.1', port: 70_000, timeoutMs: 1000, maxStreamBytes: 1 });
+    expect(await scanner.scan(Buffer.from('x'))).toMatchObject({ verdict: 'error', reason: 'unavailable' });
+    expect(await scanner.ping()).toBe(false);
+  });
+
   it('reports a server that never reads as a timeout', async () => {
     const port = await fakeClamd((socket) => socket.pause());
     const scanner = makeClamdScanner({ host: '127.0.0.1', port, timeoutMs: 300, maxStreamBytes: 64 * 1024 * 1024 });

@@ -59,8 +59,14 @@ function destroySource(content: Buffer | NodeJS.ReadableStream): void {
 
 function scanWithClamd(opts: ClamdScannerOptions, content: Buffer | NodeJS.ReadableStream): Promise<ScanResult> {
   const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  let socket: net.Socket;
+  try {
+    socket = net.createConnection({ host: opts.host, port: opts.port });
+  } catch (err) {
+    // e.g. a port out of range: the promise still resolves, never rejects.
+    return Promise.resolve(fail('unavailable', `cannot connect to clamd (${errorCode(err)})`));
+  }
   return new Promise<ScanResult>((resolve) => {
-    const socket = net.createConnection({ host: opts.host, port: opts.port });
     const reply: Buffer[] = [];
     let replyBytes = 0;
     let connected = false;
@@ -170,8 +176,13 @@ function scanWithClamd(opts: ClamdScannerOptions, content: Buffer | NodeJS.Reada
 }
 
 function pingClamd(opts: ClamdScannerOptions): Promise<boolean> {
+  let socket: net.Socket;
+  try {
+    socket = net.createConnection({ host: opts.host, port: opts.port });
+  } catch {
+    return Promise.resolve(false);
+  }
   return new Promise<boolean>((resolve) => {
-    const socket = net.createConnection({ host: opts.host, port: opts.port });
     let answer = '';
     const done = (ok: boolean): void => {
       clearTimeout(timer);
