@@ -3,11 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './lib/logger.js';
 import type { Api, ApiDeps } from './http/api.js';
+import { registerAuth } from './http/plugins/auth.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { openapiDocument } from './http/plugins/openapi.js';
 import { Problem } from './http/schemas.js';
@@ -41,6 +43,21 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   });
   app.addSchema(Problem);
   registerErrorHandling(app);
+  // The API reference is public; every other route declares its own auth (see plugins/auth.ts).
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
+  });
+  registerAuth(app, { tenants: deps.tenants, operatorKey: deps.operatorKey });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per API key (its lookup prefix) when one is sent, else per client address.
+    keyGenerator: (req) => {
+      const m = /^Bearer inl_([a-z0-9]{10})_/i.exec(req.headers.authorization ?? '');
+      return m ? `key:${m[1]}` : `ip:${req.ip}`;
+    },
+    allowList: (req) => req.url === '/healthz' || req.url === '/readyz',
+  });
   await app.register(helmet, {
     // The API serves JSON; the only HTML is /docs, which needs its own inline assets.
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },

@@ -1,22 +1,32 @@
 // Composition root: one small make-function per module, wired from config. Entry points call
 // makeContainer once; tests build their own containers against their own databases.
 import type { Config } from './config.js';
+import type { KeyProvider } from './crypto/index.js';
+import type { ApiDeps, Readiness } from './http/api.js';
 import type { Logger } from './lib/logger.js';
+import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeDb, makePool, isConnectionError, type Db } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
-import type { ApiDeps, Readiness } from './http/api.js';
+import { makeAuditReader } from './tenancy/audit.js';
+import { makeKeyService, type KeyService } from './tenancy/key-service.js';
+import { loadKeyProvider } from './tenancy/keyring-loader.js';
+import { makeTenantService } from './tenancy/tenant-service.js';
 
 export interface Container extends ApiDeps {
   config: Config;
   logger: Logger;
   db: Db;
+  keys: KeyService;
+  /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
+  checkKeyring(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function makeContainer(config: Config, logger: Logger, databaseUrl: string): Promise<Container> {
+export async function makeContainer(config: Config, logger: Logger, databaseUrl: string, keyProvider?: KeyProvider): Promise<Container> {
   const pool = makePool(databaseUrl, config.databasePoolMax);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
+  const keys = makeKeyService(keyProvider ?? (await loadKeyProvider(config, logger)));
 
   async function readiness(): Promise<Readiness> {
     try {
@@ -33,7 +43,19 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     config,
     logger,
     db,
+    keys,
     readiness,
+    operatorKey: config.operatorKey,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    tenants: makeTenantService({ db, keys }),
+    mailboxes: makeMailboxService({ db, keys }),
+    auditReader: makeAuditReader({ db }),
+    checkKeyring: async () => {
+      const missing = await db.tx((ex) => keys.missingKekIds(ex));
+      if (missing.length > 0) {
+        throw new Error(`stored data keys are wrapped by key-encryption keys missing from the keyring: ${missing.join(', ')}. Add them back to INLET_MASTER_KEYS (or run \`inlet keys rotate\` while they are still present).`);
+      }
+    },
     close: () => db.close(),
   };
 }

@@ -1,6 +1,9 @@
-// Types shared by every route module: the typed Fastify instance and the dependencies routes may use.
+// Types shared by every route module: the typed Fastify instance and the services routes may call.
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { MailboxService } from '../mailboxes/mailbox-service.js';
+import type { AuditReader } from '../tenancy/audit.js';
+import type { TenantService } from '../tenancy/tenant-service.js';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -12,4 +15,9 @@ export interface Readiness {
 
 export interface ApiDeps {
   readiness(): Promise<Readiness>;
+  operatorKey: string | null;
+  rateLimitPerMinute: number;
+  tenants: TenantService;
+  mailboxes: MailboxService;
+  auditReader: AuditReader;
 }

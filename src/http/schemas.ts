@@ -1,5 +1,6 @@
-// Shared response schemas. Every error response in openapi.yaml points at Problem.
-import { Type } from 'typebox';
+// Shared schemas. Every error response in openapi.yaml points at Problem.
+import { Type, type TSchema } from 'typebox';
+import { scopes } from '../tenancy/api-keys.js';
 
 export const Problem = Type.Object(
   {
@@ -17,6 +18,19 @@ export const Problem = Type.Object(
 export const problemRef = Type.Ref('Problem');
 
 /** Standard error responses for a route; pass the statuses it can return. */
-export function errorResponses(...statuses: number[]): Record<number, typeof problemRef> {
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, problemRef]));
 }
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+export const ScopeSchema = Type.Union(scopes.map((s) => Type.Literal(s)));
+export const Timestamp = Type.String({ format: 'date-time' });
+
+export const PageQuery = {
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+};
+
+/** Standard auth failures plus whatever the route adds. */
+export const authErrors = [400, 401, 403, 429, 500];

@@ -14,6 +14,10 @@ commands:
   serve              REST API only
   worker             background jobs only
   migrate            apply database migrations and exit
+  tenants create NAME
+                     create a tenant; prints its first API key (shown once)
+  keys rotate        re-wrap every data key under the active key-encryption key
+                     (development: first adds a new key to the dev keyring)
 `;
 
 async function boot(): Promise<{ runtime: Runtime; container: Container }> {
@@ -28,6 +32,27 @@ async function boot(): Promise<{ runtime: Runtime; container: Container }> {
 async function runMigrations(c: Container): Promise<void> {
   const applied = await migrate(c.db.pool, { log: (m) => c.logger.info(m) });
   c.logger.info({ applied: applied.length }, 'migrations up to date');
+  await c.checkKeyring();
+}
+
+/** One-shot operator commands: boot, migrate outside production, run, stop. */
+async function oneShot(fn: (c: Container, runtime: Runtime) => Promise<void>, opts: { keys?: 'dev-rotate' } = {}): Promise<void> {
+  if (opts.keys === 'dev-rotate') {
+    const config = loadConfigOrExit();
+    if (!config.masterKeys) {
+      const { addDevKey, loadKeyProvider } = await import('../tenancy/keyring-loader.js');
+      const { makeLogger } = await import('../lib/logger.js');
+      await loadKeyProvider(config, makeLogger({ level: 'silent' })); // creates the file on a fresh folder
+      process.stdout.write(`added key ${await addDevKey(config)} to the development keyring\n`);
+    }
+  }
+  const { runtime, container } = await boot();
+  try {
+    if (!runtime.config.production) await migrate(container.db.pool);
+    await fn(container, runtime);
+  } finally {
+    await runtime.stop();
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -47,8 +72,32 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'migrate': {
       const { runtime, container } = await boot();
-      await runMigrations(container);
-      await runtime.stop();
+      try {
+        await runMigrations(container);
+      } finally {
+        await runtime.stop();
+      }
+      return;
+    }
+    case 'tenants': {
+      const [, sub, ...rest] = argv;
+      const name = rest.join(' ').trim();
+      if (sub !== 'create' || !name) return usageError('usage: inlet tenants create NAME');
+      await oneShot(async (c) => {
+        await c.checkKeyring();
+        const { tenant, apiKey } = await c.tenants.createTenant(name, { actor: 'operator', requestId: null, clientIp: null });
+        process.stdout.write(`tenant ${tenant.id} (${tenant.name})\napi key (shown once, every scope): ${apiKey.token}\n`);
+      });
+      return;
+    }
+    case 'keys': {
+      if (argv[1] !== 'rotate') return usageError('usage: inlet keys rotate');
+      await oneShot(async (c) => {
+        const n = await c.keys.rewrapAll(c.db);
+        await recordRotation(c, n);
+        process.stdout.write(`re-wrapped ${n} data keys under key ${c.keys.provider.activeKeyId}\n`);
+        c.logger.info({ rewrapped: n, active: c.keys.provider.activeKeyId }, 'key rotation done');
+      }, { keys: 'dev-rotate' });
       return;
     }
     case undefined:
@@ -57,9 +106,25 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(usage);
       return;
     default:
-      process.stderr.write(`inlet: unknown command '${command}'\n${usage}`);
-      process.exit(2);
+      return usageError(`inlet: unknown command '${command}'`);
   }
+}
+
+function usageError(message: string): void {
+  process.stderr.write(`${message}\n${usage}`);
+  process.exit(2);
+}
+
+/** Every tenant's audit log gets a rotation record (rotation touches every tenant's keys). */
+async function recordRotation(c: Container, rewrapped: number): Promise<void> {
+  const { listTenantIds } = await import('../store/tenant-store.js');
+  const { audit } = await import('../tenancy/audit.js');
+  const { systemActor } = await import('../tenancy/actor.js');
+  await c.db.tx(async (ex) => {
+    for (const tenantId of await listTenantIds(ex)) {
+      await audit(ex, { ...systemActor(tenantId, 'keys-rotate'), name: 'operator' }, 'keys.rotate', 'keyring', c.keys.provider.activeKeyId, { rewrapped });
+    }
+  });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -21,6 +21,7 @@ export default async function setup(project: TestProject) {
   await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();
   const pool = new pg.Pool({ connectionString: withDatabase(server.adminUrl, template), max: 2 });
+  pool.on("error", () => undefined);
   await migrate(pool);
   await pool.end();
   project.provide('pgAdminUrl', server.adminUrl);

@@ -1,9 +1,27 @@
 // Every route module, registered in one place so the OpenAPI document sees them all.
 import type { Api, ApiDeps } from '../api.js';
+import { createApiKeyRoute } from './api-keys/create-api-key.js';
+import { listApiKeysRoute } from './api-keys/list-api-keys.js';
+import { revokeApiKeyRoute } from './api-keys/revoke-api-key.js';
+import { listAuditRoute } from './audit/list-audit.js';
 import { healthzRoute } from './health/healthz.js';
 import { readyzRoute } from './health/readyz.js';
+import { createMailboxRoute } from './mailboxes/create-mailbox.js';
+import { disconnectMailboxRoute } from './mailboxes/disconnect-mailbox.js';
+import { getMailboxRoute } from './mailboxes/get-mailbox.js';
+import { listMailboxesRoute } from './mailboxes/list-mailboxes.js';
+import { createTenantRoute } from './tenants/create-tenant.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
   readyzRoute(app, deps);
+  createTenantRoute(app, deps);
+  createApiKeyRoute(app, deps);
+  listApiKeysRoute(app, deps);
+  revokeApiKeyRoute(app, deps);
+  listAuditRoute(app, deps);
+  createMailboxRoute(app, deps);
+  listMailboxesRoute(app, deps);
+  getMailboxRoute(app, deps);
+  disconnectMailboxRoute(app, deps);
 }

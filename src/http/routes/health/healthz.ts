@@ -4,6 +4,7 @@ import type { Api } from '../../api.js';
 /** Liveness: the process answers. Never touches dependencies, so a slow database cannot get pods killed. */
 export function healthzRoute(app: Api): void {
   app.get('/healthz', {
+    config: { auth: 'public' },
     schema: {
       operationId: 'getHealthz',
       tags: ['health'],

@@ -9,6 +9,7 @@ const Readiness = Type.Object({
 /** Readiness: database reachable and every migration applied; 503 otherwise (no restart needed to recover). */
 export function readyzRoute(app: Api, deps: ApiDeps): void {
   app.get('/readyz', {
+    config: { auth: 'public' },
     schema: {
       operationId: 'getReadyz',
       tags: ['health'],

@@ -1,0 +1,86 @@
+// Data keys on top of the keyring: created wrapped, unwrapped on use (with a small cache of the
+// unwrap result only — the row is read every time, so a destroyed key is gone everywhere at once),
+// destroyed for crypto-shredding, and re-wrapped under the active KEK by `inlet keys rotate`.
+import { createHash } from 'node:crypto';
+import { dataKeyContext, generateDataKey, type DataKey, type KeyProvider } from '../crypto/index.js';
+import { AppError } from '../errors.js';
+import type { Db, Executor } from '../store/db.js';
+import * as store from '../store/data-key-store.js';
+
+export interface KeyService {
+  readonly provider: KeyProvider;
+  createTenantKeys(ex: Executor, tenantId: string): Promise<void>;
+  /** Stores `dek` (or a new key) wrapped, as the mailbox's key; insert the mailbox row first. */
+  createMailboxKey(ex: Executor, tenantId: string, mailboxId: string, dek?: DataKey): Promise<DataKey>;
+  /** 410 mailbox_data_destroyed once the key has been destroyed. */
+  mailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKey>;
+  tenantKey(ex: Executor, tenantId: string, purpose: 'index' | 'signing' | 'tenant'): Promise<DataKey>;
+  keyById(ex: Executor, tenantId: string, id: string): Promise<DataKey>;
+  destroyMailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<boolean>;
+  /** Re-wraps every live data key under the active KEK; returns how many were re-wrapped. */
+  rewrapAll(db: Db): Promise<number>;
+  /** KEK ids that wrap stored data keys but are missing from the keyring (boot refuses to start). */
+  missingKekIds(ex: Executor): Promise<string[]>;
+}
+
+const cacheLimit = 5000;
+
+export function makeKeyService(provider: KeyProvider): KeyService {
+  const cache = new Map<string, Buffer>();
+
+  async function unwrapRow(row: store.DataKeyRow | null, what: string): Promise<DataKey> {
+    if (!row) throw new AppError('internal', `${what} key is missing`);
+    if (!row.wrapped || !row.kek_id) {
+      throw new AppError('mailbox_data_destroyed', 'The data of this mailbox was destroyed when it was disconnected.');
+    }
+    const cacheKey = createHash('sha256').update(row.id).update(row.kek_id).update(row.wrapped).digest('base64');
+    let key = cache.get(cacheKey);
+    if (!key) {
+      key = await provider.unwrap({ kekId: row.kek_id, wrapped: row.wrapped }, dataKeyContext(row.tenant_id, row.id));
+      if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value as string);
+      cache.set(cacheKey, key);
+    }
+    return { id: row.id, key };
+  }
+
+  async function create(ex: Executor, tenantId: string, purpose: store.KeyPurpose, mailboxId: string | null, dek = generateDataKey()): Promise<DataKey> {
+    const w = await provider.wrap(dek.key, dataKeyContext(tenantId, dek.id));
+    await store.insertDataKey(ex, { id: dek.id, tenantId, purpose, mailboxId, kekId: w.kekId, wrapped: w.wrapped });
+    return dek;
+  }
+
+  return {
+    provider,
+    createTenantKeys: async (ex, tenantId) => {
+      for (const purpose of ['index', 'signing', 'tenant'] as const) await create(ex, tenantId, purpose, null);
+    },
+    createMailboxKey: (ex, tenantId, mailboxId, dek) => create(ex, tenantId, 'mailbox', mailboxId, dek),
+    mailboxKey: async (ex, tenantId, mailboxId) => unwrapRow(await store.findMailboxKey(ex, tenantId, mailboxId), 'mailbox'),
+    tenantKey: async (ex, tenantId, purpose) => unwrapRow(await store.findTenantKey(ex, tenantId, purpose), purpose),
+    keyById: async (ex, tenantId, id) => unwrapRow(await store.findDataKeyById(ex, tenantId, id), 'data'),
+    destroyMailboxKey: async (ex, tenantId, mailboxId) => {
+      const destroyed = await store.destroyMailboxKey(ex, tenantId, mailboxId);
+      cache.clear();
+      return destroyed;
+    },
+    rewrapAll: async (db) => {
+      let total = 0;
+      for (;;) {
+        const n = await db.tx(async (ex) => {
+          const rows = await store.lockKeysToRewrap(ex, provider.activeKeyId, 200);
+          for (const row of rows) {
+            const context = dataKeyContext(row.tenant_id, row.id);
+            const plain = await provider.unwrap({ kekId: row.kek_id!, wrapped: row.wrapped! }, context);
+            const w = await provider.wrap(plain, context);
+            plain.fill(0);
+            await store.updateWrapped(ex, row.tenant_id, row.id, w.kekId, w.wrapped);
+          }
+          return rows.length;
+        });
+        total += n;
+        if (n === 0) return total;
+      }
+    },
+    missingKekIds: async (ex) => (await store.kekIdsInUse(ex)).filter((id) => !provider.keyIds().includes(id)),
+  };
+}
