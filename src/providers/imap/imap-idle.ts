@@ -1,0 +1,84 @@
+// IMAP push: hold a connection in IDLE on the ingest folder and call onChange when new mail shows up.
+// An ImapFlow instance cannot reconnect, so every (re)connection builds a new one. onChange also
+// fires right after each successful connect, because EXISTS notifications sent while we were
+// disconnected are lost and the caller must catch up from its cursor.
+import type { ImapFlow } from 'imapflow';
+import type { ProviderLogger } from '../mail-provider.js';
+import { closeQuietly, newImapClient } from './imap-client.js';
+import type { ResolvedImapSettings } from './imap-settings.js';
+
+export interface WatchOptions {
+  /** First reconnect delay; doubles per failed attempt up to maxDelayMs, with +-50% jitter. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** IDLE is broken and re-issued this often; servers drop IDLE sessions after ~30 min. */
+  maxIdleTimeMs?: number;
+  random?: () => number;
+}
+
+export function backoffDelay(attempt: number, base: number, max: number, random: () => number): number {
+  const exp = Math.min(max, base * 2 ** Math.min(attempt, 30));
+  return Math.round(exp * (0.5 + random()));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function holdIdle(client: ImapFlow, signal: AbortSignal): Promise<void> {
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  const aborted = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  while (client.usable && !signal.aborted) {
+    // idle() returns when IDLE ends (connection closed, or broken for a command); re-enter it.
+    await Promise.race([client.idle().catch(() => undefined), closed, aborted]);
+  }
+}
+
+export async function watchImap(
+  s: ResolvedImapSettings,
+  onChange: () => void,
+  signal: AbortSignal,
+  opts: WatchOptions & { logger?: ProviderLogger } = {},
+): Promise<void> {
+  const base = opts.baseDelayMs ?? 1_000;
+  const max = opts.maxDelayMs ?? 300_000;
+  const random = opts.random ?? Math.random;
+  const notify = () => {
+    try { onChange(); } catch (err) { opts.logger?.error({ err: (err as Error)?.name }, 'watch onChange threw'); }
+  };
+  let attempt = 0;
+  while (!signal.aborted) {
+    const client = newImapClient(s, opts.logger, { maxIdleTime: opts.maxIdleTimeMs ?? 10 * 60_000 });
+    const stop = () => { client.close(); };
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await client.connect();
+      await client.mailboxOpen(s.folder, { readOnly: true });
+      attempt = 0;
+      client.on('exists', (ev: { count: number; prevCount: number }) => {
+        if (ev.count > ev.prevCount) notify();
+      });
+      notify();
+      await holdIdle(client, signal);
+    } catch (err) {
+      if (!signal.aborted) {
+        opts.logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null, authFailed: (err as { authenticationFailed?: unknown })?.authenticationFailed === true }, 'imap watch connection failed');
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await closeQuietly(client);
+    }
+    if (signal.aborted) break;
+    const delay = backoffDelay(attempt++, base, max, random);
+    opts.logger?.info({ delayMs: delay, attempt }, 'imap watch reconnecting');
+    await sleep(delay, signal);
+  }
+}

@@ -1,0 +1,101 @@
+// Typed connection settings for an IMAP/SMTP mailbox, as stored (encrypted) with the mailbox.
+// Secrets live only in `imap.auth` / `smtp.auth`; nothing in this folder logs them.
+
+export type ImapAuth = { user: string; password: string } | { user: string; accessToken: string };
+
+export interface ImapEndpoint {
+  host: string;
+  port: number;
+  /** true = implicit TLS (993/465); false = plain, upgraded with STARTTLS when the server offers it. */
+  secure: boolean;
+  auth: ImapAuth;
+}
+
+export interface ImapSettings {
+  imap: ImapEndpoint;
+  smtp: ImapEndpoint;
+  /** Mailbox address used as the default sender identity and returned by verify(). Defaults to imap user. */
+  address?: string;
+  /** Folder to ingest from. */
+  folder?: string;
+  /** Where sent copies go; auto-detected via SPECIAL-USE \Sent, else 'Sent'. */
+  sentFolder?: string | null;
+  /** Set \Seen on ingested messages. Off by default: Inlet never changes the user's mailbox unasked. */
+  markSeen?: boolean;
+  fromName?: string | null;
+  /** Extra PEM CA certificates to trust (self-hosted servers with a private CA). Never disables verification. */
+  caPem?: string | null;
+  /** Override of the "server files sent mail itself" detection (Gmail, Outlook do; Dovecot does not). */
+  serverSavesSent?: boolean | null;
+}
+
+export interface ResolvedImapSettings extends Required<Omit<ImapSettings, 'sentFolder' | 'caPem' | 'fromName' | 'serverSavesSent'>> {
+  sentFolder: string | null;
+  caPem: string | null;
+  fromName: string | null;
+  serverSavesSent: boolean;
+}
+
+/** Timeouts that make an unreachable or silent server fail well inside the 10 s a user waits on verify. */
+export const CONNECT_TIMEOUT_MS = 8_000;
+export const GREETING_TIMEOUT_MS = 8_000;
+export const SOCKET_TIMEOUT_MS = 120_000;
+
+const SAVES_SENT_HOSTS = [/(^|\.)gmail\.com$/i, /(^|\.)googlemail\.com$/i, /(^|\.)office365\.com$/i, /(^|\.)outlook\.com$/i];
+
+export function resolveImapSettings(s: ImapSettings): ResolvedImapSettings {
+  for (const [name, ep] of [['imap', s.imap], ['smtp', s.smtp]] as const) {
+    if (!ep.host || !Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) {
+      throw new TypeError(`${name} host/port are invalid`);
+    }
+  }
+  return {
+    imap: s.imap,
+    smtp: s.smtp,
+    address: s.address ?? s.imap.auth.user,
+    folder: s.folder ?? 'INBOX',
+    sentFolder: s.sentFolder ?? null,
+    markSeen: s.markSeen ?? false,
+    fromName: s.fromName ?? null,
+    caPem: s.caPem ?? null,
+    serverSavesSent: s.serverSavesSent ?? SAVES_SENT_HOSTS.some((re) => re.test(s.smtp.host)),
+  };
+}
+
+/** Options for `new ImapFlow(...)`; a fresh instance per connection (imapflow cannot reconnect). */
+export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false) {
+  const auth = 'accessToken' in s.imap.auth
+    ? { user: s.imap.auth.user, accessToken: s.imap.auth.accessToken }
+    : { user: s.imap.auth.user, pass: s.imap.auth.password };
+  return {
+    host: s.imap.host,
+    port: s.imap.port,
+    secure: s.imap.secure,
+    auth,
+    logger,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    greetingTimeout: GREETING_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+    disableAutoIdle: true,
+    ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
+  };
+}
+
+/** Options for nodemailer's SMTP transport. */
+export function smtpTransportOptions(s: ResolvedImapSettings) {
+  const auth = 'accessToken' in s.smtp.auth
+    ? { type: 'OAuth2' as const, user: s.smtp.auth.user, accessToken: s.smtp.auth.accessToken }
+    : { user: s.smtp.auth.user, pass: s.smtp.auth.password };
+  return {
+    host: s.smtp.host,
+    port: s.smtp.port,
+    secure: s.smtp.secure,
+    auth,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    greetingTimeout: GREETING_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+    logger: false,
+    debug: false,
+    ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
+  };
+}
