@@ -93,10 +93,14 @@ async function main(argv: string[]): Promise<void> {
     case 'keys': {
       if (argv[1] !== 'rotate') return usageError('usage: inlet keys rotate');
       await oneShot(async (c) => {
-        const n = await c.keys.rewrapAll(c.db);
-        await recordRotation(c, n);
-        process.stdout.write(`re-wrapped ${n} data keys under key ${c.keys.provider.activeKeyId}\n`);
-        c.logger.info({ rewrapped: n, active: c.keys.provider.activeKeyId }, 'key rotation done');
+        const { rewrapped, failed } = await c.keys.rewrapAll(c.db);
+        await recordRotation(c, rewrapped);
+        process.stdout.write(`re-wrapped ${rewrapped} data keys under key ${c.keys.provider.activeKeyId}\n`);
+        c.logger.info({ rewrapped, failed: failed.length, active: c.keys.provider.activeKeyId }, 'key rotation done');
+        if (failed.length > 0) {
+          process.stderr.write(`${failed.length} data keys could not be unwrapped and were left as they are (ids: ${failed.join(', ')}); keep their old key in the keyring and investigate\n`);
+          process.exitCode = 1;
+        }
       }, { keys: 'dev-rotate' });
       return;
     }

@@ -47,10 +47,11 @@ export async function destroyMailboxKey(ex: Executor, tenantId: string, mailboxI
 }
 
 /** Keys not yet wrapped by `activeKekId`, oldest first, in batches (locked so two rotations don't collide). */
-export async function lockKeysToRewrap(ex: Executor, activeKekId: string, limit: number): Promise<DataKeyRow[]> {
+export async function lockKeysToRewrap(ex: Executor, activeKekId: string, limit: number, skipIds: readonly string[] = []): Promise<DataKeyRow[]> {
   const { rows } = await ex.query<DataKeyRow>(
-    `SELECT ${columns} FROM data_keys WHERE wrapped IS NOT NULL AND kek_id <> $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [activeKekId, limit],
+    `SELECT ${columns} FROM data_keys WHERE wrapped IS NOT NULL AND kek_id <> $1 AND NOT (id = ANY($3::uuid[]))
+      ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [activeKekId, limit, skipIds],
   );
   return rows;
 }

@@ -17,8 +17,11 @@ export interface KeyService {
   tenantKey(ex: Executor, tenantId: string, purpose: 'index' | 'signing' | 'tenant'): Promise<DataKey>;
   keyById(ex: Executor, tenantId: string, id: string): Promise<DataKey>;
   destroyMailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<boolean>;
-  /** Re-wraps every live data key under the active KEK; returns how many were re-wrapped. */
-  rewrapAll(db: Db): Promise<number>;
+  /**
+   * Re-wraps every live data key under the active KEK. A key that cannot be unwrapped (tampered,
+   * or its KEK already gone) is reported in `failed` and left as it is; the others still rotate.
+   */
+  rewrapAll(db: Db): Promise<{ rewrapped: number; failed: string[] }>;
   /** KEK ids that wrap stored data keys but are missing from the keyring (boot refuses to start). */
   missingKekIds(ex: Executor): Promise<string[]>;
 }
@@ -64,21 +67,28 @@ export function makeKeyService(provider: KeyProvider): KeyService {
       return destroyed;
     },
     rewrapAll: async (db) => {
-      let total = 0;
+      let rewrapped = 0;
+      const failed: string[] = [];
       for (;;) {
         const n = await db.tx(async (ex) => {
-          const rows = await store.lockKeysToRewrap(ex, provider.activeKeyId, 200);
+          const rows = await store.lockKeysToRewrap(ex, provider.activeKeyId, 200, failed);
           for (const row of rows) {
             const context = dataKeyContext(row.tenant_id, row.id);
-            const plain = await provider.unwrap({ kekId: row.kek_id!, wrapped: row.wrapped! }, context);
+            let plain: Buffer;
+            try {
+              plain = await provider.unwrap({ kekId: row.kek_id!, wrapped: row.wrapped! }, context);
+            } catch {
+              failed.push(row.id);
+              continue;
+            }
             const w = await provider.wrap(plain, context);
             plain.fill(0);
             await store.updateWrapped(ex, row.tenant_id, row.id, w.kekId, w.wrapped);
+            rewrapped++;
           }
           return rows.length;
         });
-        total += n;
-        if (n === 0) return total;
+        if (n === 0) return { rewrapped, failed };
       }
     },
     missingKekIds: async (ex) => (await store.kekIdsInUse(ex)).filter((id) => !provider.keyIds().includes(id)),

@@ -1,0 +1,287 @@
+// Turns what a MIME library produced into a ParsedMessage. Everything that does not depend on the
+// library (header map, Message-IDs, dates, Delivered-To, charset warnings) is derived here from the
+// raw top-level header block, so swapping the parser changes only bodies, addresses and attachments.
+import { decodeWords } from 'postal-mime';
+import type { Address, ParsedMessage } from '../types.js';
+import { describeAttachment } from './attachments-meta.js';
+
+/** One mailbox or group as a parsing library returns it. */
+export interface RawAddress {
+  name?: string | undefined;
+  address?: string | undefined;
+  group?: RawAddress[] | undefined;
+}
+
+export interface AdapterAttachment {
+  filename: string | null;
+  /** Content-Description, used for a display name when the part names no file. */
+  description: string | null;
+  contentType: string;
+  contentId: string | null;
+  inline: boolean;
+  content: Buffer;
+}
+
+/** What a parser adapter hands over; see parse.ts (mailparser) and bench/postal-adapter.ts. */
+export interface AdapterOutput {
+  from: RawAddress[];
+  sender: RawAddress[];
+  replyTo: RawAddress[];
+  to: RawAddress[];
+  cc: RawAddress[];
+  subject: string | null;
+  text: string | null;
+  html: string | null;
+  attachments: AdapterAttachment[];
+}
+
+/** Structure facts found by the pre-scan in parse.ts (library independent). */
+export interface MimeScan {
+  /** Top-level header block, one char per byte (latin1), folding intact. */
+  topHeaders: string;
+  parts: number;
+  depth: number;
+  declaredCharsets: string[];
+  isMultipartReport: boolean;
+  deliveryStatus: string | null;
+  originalHeaders: string | null;
+  /** Header blocks holding 8-bit bytes that are not UTF-8: [start, end) offsets and the part's charset. */
+  rawHeaderBlocks: { start: number; end: number; charset: string | null }[];
+}
+
+// Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.
+const KEPT_HEADERS = new Set([
+  'message-id', 'in-reply-to', 'references', 'subject', 'date', 'content-type', 'return-path', 'delivered-to',
+  'x-original-to', 'auto-submitted', 'precedence', 'x-precedence', 'x-auto-response-suppress', 'x-failed-recipients',
+  'x-loop', 'feedback-type', 'x-mailer', 'authentication-results', 'thread-index', 'thread-topic',
+  'x-ms-exchange-generated-message-source', 'x-ms-exchange-inbox-rules-loop', 'x-ms-exchange-message-is-ndr',
+  'x-ms-exchange-organization-autoresponsesuppress', 'x-original-message-id', 'x-mailer-daemon', 'x-spam-flag',
+]);
+const KEPT_PREFIXES = ['x-inlet-', 'list-', 'x-auto', 'x-mail-autoreply', 'x-vacation', 'x-report-'];
+const MAX_VALUES_PER_HEADER = 50;
+const MAX_REFERENCES = 200;
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const cp1252 = new TextDecoder('windows-1252');
+
+// A declared CJK charset often comes with raw header bytes in a sibling encoding.
+const CHARSET_FAMILY: Record<string, string[]> = {
+  'iso-2022-jp': ['shift_jis', 'euc-jp'],
+  'shift_jis': ['euc-jp'],
+  'gb2312': ['gb18030'],
+  'gbk': ['gb18030'],
+  'hz-gb-2312': ['gb18030'],
+  'ks_c_5601-1987': ['euc-kr'],
+  'iso-2022-kr': ['euc-kr'],
+};
+
+/** Bytes held as a latin1 string → text: UTF-8 when valid, else the first candidate charset that
+ * decodes cleanly, else windows-1252 (`guessed` tells the caller to flag charset_fallback). */
+export function bytesToText(latin1: string, candidates: string[] = []): { text: string; guessed: boolean } {
+  const buf = Buffer.from(latin1, 'latin1');
+  // Raw ISO-2022-JP (7-bit escape sequences, no RFC 2047) is common in Japanese mail headers.
+  // eslint-disable-next-line no-control-regex
+  if (/\x1b(\$[@B]|\(B)/.test(latin1)) {
+    try {
+      return { text: new TextDecoder('iso-2022-jp', { fatal: true }).decode(buf), guessed: false };
+    } catch {
+      // not valid ISO-2022-JP after all
+    }
+  }
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(latin1)) return { text: latin1, guessed: false };
+  try {
+    return { text: utf8Strict.decode(buf), guessed: false };
+  } catch {
+    const labels = candidates.flatMap((c) => [c.toLowerCase(), ...(CHARSET_FAMILY[c.toLowerCase()] ?? [])]);
+    for (const label of labels) {
+      if (/^(utf-?8|us-ascii|ascii)$/.test(label)) continue;
+      try {
+        return { text: new TextDecoder(label, { fatal: true }).decode(buf), guessed: true };
+      } catch {
+        // unknown label or bytes not valid in it: next candidate
+      }
+    }
+    return { text: cp1252.decode(buf), guessed: true };
+  }
+}
+
+/** Unfolded top-level header fields in order, values decoded (8-bit and RFC 2047). */
+export function headerFields(topHeaders: string, charsets: string[] = []): { fields: { key: string; value: string }[]; guessed: boolean } {
+  const fields: { key: string; value: string }[] = [];
+  let guessed = false;
+  for (const line of topHeaders.split(/\r?\n(?![ \t])/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(key)) continue;
+    const decoded = bytesToText(line.slice(colon + 1).replace(/\r?\n[ \t]/g, ' ').trim(), charsets);
+    guessed ||= decoded.guessed;
+    fields.push({ key, value: decoded.text });
+  }
+  return { fields, guessed };
+}
+
+function decodeHeaderValue(value: string): string {
+  try {
+    return decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+export function normaliseMessageId(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const bracketed = /<([^<>\s]+)>/.exec(value);
+  const id = (bracketed?.[1] ?? value.trim().split(/\s+/)[0] ?? '').replace(/^<|>$/g, '').trim();
+  return id === '' ? null : id;
+}
+
+/** Message-IDs in In-Reply-To/References order; tolerates missing brackets and junk between ids. */
+export function messageIdList(values: string[]): string[] {
+  const ids: string[] = [];
+  for (const value of values) {
+    const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]!);
+    const found = bracketed.length > 0 ? bracketed : value.split(/[\s,]+/).filter((t) => t.includes('@'));
+    for (const id of found) if (!ids.includes(id)) ids.push(id);
+  }
+  // The first id is the thread root; keep it plus the most recent ones.
+  return ids.length > MAX_REFERENCES ? [ids[0]!, ...ids.slice(ids.length - MAX_REFERENCES + 1)] : ids;
+}
+
+export function normaliseAddress(raw: RawAddress, bareTokenIsAddress = false): Address | null {
+  let address = (raw.address ?? '').trim().replace(/^<+|>+$/g, '').trim();
+  // From: "MAILER-DAEMON <>" or a bare "MAILER-DAEMON": libraries put the token in the name.
+  if (bareTokenIsAddress && address === '' && /^[\w.+-]+$/.test((raw.name ?? '').trim())) address = (raw.name ?? '').trim();
+  const at = address.lastIndexOf('@');
+  if (at > 0) address = address.slice(0, at) + address.slice(at).toLowerCase();
+  const name = (raw.name ?? '').replace(/\s+/g, ' ').trim();
+  if (address === '' && name === '') return null;
+  return { name, address };
+}
+
+export function normaliseAddressList(list: RawAddress[], bareTokenIsAddress = false): Address[] {
+  const out: Address[] = [];
+  for (const entry of list) {
+    for (const member of entry.group ?? [entry]) {
+      const a = normaliseAddress(member, bareTokenIsAddress);
+      if (a && a.address !== '') out.push(a);
+    }
+  }
+  return out;
+}
+
+/** RFC 5322 date → Date, or null for anything unparseable or absurd. */
+export function parseMailDate(value: string): Date | null {
+  const cleaned = value
+    .replace(/\([^)]*\)/g, ' ')
+    .replace(/\b(UT|GMT|UTC|Z)\b/i, '+0000')
+    .replace(/^\s*[A-Za-z]{3,},?\s*/, '')
+    .replace(/(\d{1,2}):(\d{2})(?::(\d{2}))?\.\d+/, '$1:$2:$3')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const twoDigitYear = /^(\d{1,2} [A-Za-z]{3,} )(\d{2})( .*)$/.exec(cleaned);
+  const candidate = twoDigitYear
+    ? `${twoDigitYear[1]}${Number(twoDigitYear[2]) < 50 ? 2000 + Number(twoDigitYear[2]) : 1900 + Number(twoDigitYear[2])}${twoDigitYear[3]}`
+    : cleaned;
+  const ms = Date.parse(candidate);
+  if (Number.isNaN(ms)) return null;
+  const year = new Date(ms).getUTCFullYear();
+  return year >= 1970 && year <= 2200 ? new Date(ms) : null;
+}
+
+function knownCharset(label: string): boolean {
+  try {
+    new TextDecoder(label.trim());
+    return true;
+  } catch {
+    return /^(ks_c_5601-1987|cp-?\d{3,5}|iso-?8859-\d+(-i)?|windows-\d{3,5}|x-mac-\w+|macintosh|ascii|us-ascii|utf-?8|7bit|8bit)$/i.test(label.trim());
+  }
+}
+
+/** Assemble the ParsedMessage from the library's output and the library-independent scan. */
+export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMessage {
+  const warnings = new Set<string>();
+  const { fields, guessed } = headerFields(scan.topHeaders, scan.declaredCharsets);
+  if (guessed) warnings.add('charset_fallback');
+  const all = (key: string) => fields.filter((f) => f.key === key).map((f) => f.value);
+  const headers = new Map<string, string[]>();
+  for (const { key, value } of fields) {
+    if (!KEPT_HEADERS.has(key) && !KEPT_PREFIXES.some((p) => key.startsWith(p))) continue;
+    const list = headers.get(key) ?? [];
+    if (list.length < MAX_VALUES_PER_HEADER) list.push(decodeHeaderValue(value));
+    headers.set(key, list);
+  }
+  for (const cs of scan.declaredCharsets) if (!knownCharset(cs)) warnings.add('charset_fallback');
+
+  const dateValue = all('date')[0];
+  let date: Date | null = null;
+  if (dateValue === undefined) warnings.add('date_missing');
+  else if ((date = parseMailDate(dateValue)) === null) warnings.add('date_invalid');
+
+  const deliveredTo = [...all('delivered-to'), ...all('x-original-to')]
+    .map((v) => (/<([^<>]+)>/.exec(v)?.[1] ?? v).trim().toLowerCase())
+    .filter((v, i, arr) => v !== '' && arr.indexOf(v) === i);
+
+  const subject = out.subject ?? '';
+  const text = out.text !== null && (out.text.trim() !== '' || out.html === null) ? out.text : null;
+  for (const s of [subject, text ?? '', out.html ?? '']) if (s.includes('\uFFFD')) warnings.add('charset_fallback');
+
+  // A From without any address (missing, "<>", garbage) falls back to Sender, then Reply-To, so the
+  // ticket still has a requester; the missing From is recorded.
+  let from = normaliseAddressList(out.from, true)[0] ?? null;
+  if (from === null) {
+    from = normaliseAddressList(out.sender, true)[0] ?? normaliseAddressList(out.replyTo)[0] ?? null;
+    warnings.add(from ? 'from_fallback' : 'from_missing');
+  }
+  const comment = /^\s*([\w.+-]+)\s*\(([^()]*)\)\s*$/.exec(all('from')[0] ?? '');
+  if (comment && from && from.address === comment[1] && (from.name === '' || from.name === from.address)) from = { ...from, name: comment[2]!.trim() };
+  return {
+    messageId: normaliseMessageId(all('message-id')[0]),
+    inReplyTo: messageIdList(all('in-reply-to')),
+    references: messageIdList(all('references')),
+    from,
+    sender: normaliseAddressList(out.sender, true)[0] ?? null,
+    replyTo: normaliseAddressList(out.replyTo),
+    to: normaliseAddressList(out.to),
+    cc: normaliseAddressList(out.cc),
+    deliveredTo,
+    subject,
+    date,
+    headers,
+    text,
+    html: out.html,
+    attachments: out.attachments.map((a) =>
+      describeAttachment({ filename: a.filename || fallbackName(a), declaredType: a.contentType, contentId: a.contentId, inline: a.inline, content: a.content }),
+    ),
+    isMultipartReport: scan.isMultipartReport,
+    reportParts: { deliveryStatus: scan.deliveryStatus, originalHeaders: scan.originalHeaders },
+    warnings: [...warnings],
+  };
+}
+
+const EXTENSION: Record<string, string> = {
+  'text/plain': '.txt', 'message/delivery-status': '.txt', 'message/global-delivery-status': '.txt', 'text/rfc822-headers': '.txt',
+  'text/html': '.html', 'text/calendar': '.ics', 'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif',
+  'application/pdf': '.pdf', 'message/rfc822': '.eml', 'message/global': '.eml', 'video/quicktime': '.mov', 'video/mp4': '.mp4',
+  'audio/mpeg': '.mp3',
+};
+
+/** A readable name for a part that names no file: the forwarded mail's subject, its description, or its type. */
+function fallbackName(a: AdapterAttachment): string | null {
+  const type = a.contentType.toLowerCase();
+  const ext = EXTENSION[type] ?? '';
+  const description = a.description?.trim() || null;
+  if (type === 'message/rfc822' || type === 'message/global') {
+    const head = a.content.subarray(0, 64 * 1024).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
+    const subject = headerFields(head).fields.find((f) => f.key === 'subject')?.value;
+    return `${(subject && decodeHeaderValue(subject).trim()) || description || 'message'}.eml`;
+  }
+  if (type === 'message/delivery-status' || type === 'message/global-delivery-status') return `${description ?? 'delivery-status'}.txt`;
+  // Outlook names inline images only in the Content-ID ("image001.jpg@01D5...").
+  const cidName = /^<?([^@<>]+\.[a-z0-9]{2,4})@/i.exec(a.contentId ?? '')?.[1];
+  if (cidName) return cidName;
+  const major = /^(image|video|audio)\/([a-z0-9.+-]+)/.exec(type);
+  if (major) return `${major[1]}${ext || `.${major[2]!.replace(/[^a-z0-9]/g, '')}`}`;
+  return null;
+}
