@@ -1,0 +1,18 @@
+// `npm run corpus`: parse + classify every message in ../shared/corpus and print the agreement table.
+// Flags: --parser=postal-mime to run the measurement adapter, --misses=N to list N misses per field,
+// --set=zammad (repeatable) to restrict folders.
+import { postalMimeAdapter } from '../bench/postal-adapter.js';
+import { mailparserAdapter } from '../src/ingest/stages/parse.js';
+import { findCorpus, formatReport, runCorpus } from '../test/corpus/run-corpus.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+const corpus = findCorpus();
+if ('skip' in corpus) {
+  console.log(`skipped: ${corpus.skip}`);
+} else {
+  const adapter = opt('parser')[0] === 'postal-mime' ? postalMimeAdapter : mailparserAdapter;
+  const sets = opt('set');
+  const report = await runCorpus({ dir: corpus.dir, adapter, ...(sets.length ? { sets } : {}) });
+  console.log(formatReport(report, { misses: Number(opt('misses')[0] ?? 0) }));
+}
