@@ -1,0 +1,146 @@
+{{/* Chart name, truncated to the 63 characters Kubernetes allows in names and labels. */}}
+{{- define "inlet.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart, or the release name alone when it already contains the chart name. */}}
+{{- define "inlet.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "inlet.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "inlet.labels" -}}
+helm.sh/chart: {{ include "inlet.chart" . }}
+{{ include "inlet.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Selector labels are immutable on a Deployment: never add anything release-varying here. */}}
+{{- define "inlet.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "inlet.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selector labels of one component (api, worker, migrate). Call with (dict "ctx" $ "component" "api"). */}}
+{{- define "inlet.componentSelectorLabels" -}}
+{{ include "inlet.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "inlet.componentLabels" -}}
+{{ include "inlet.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "inlet.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "inlet.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "inlet.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "inlet.secretName" -}}
+{{- required "existingSecret.name is required: create a Secret with DATABASE_URL and INLET_MASTER_KEYS and name it here" .Values.existingSecret.name }}
+{{- end }}
+
+{{/*
+Non-secret environment as a flat map of strings: values.config plus what the chart itself decides
+(HOST, PORT). Empty values are left out so the application default applies. Numbers from values
+files arrive as float64 and are printed as integers (never 5.24288e+07).
+*/}}
+{{- define "inlet.configData" -}}
+HOST: "0.0.0.0"
+PORT: {{ .Values.api.containerPort | int64 | quote }}
+{{- range $key, $value := .Values.config }}
+{{- if or (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value) }}
+{{ $key }}: {{ $value | int64 | quote }}
+{{- else if ne (toString $value) "" }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secret variables, always from the existing Secret by reference. The operator key is optional: when
+the key is absent from the Secret the variable stays unset and the operator API is disabled.
+*/}}
+{{- define "inlet.secretEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.databaseUrl }}
+- name: INLET_MASTER_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.masterKeys }}
+- name: INLET_OPERATOR_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.operatorKey }}
+      optional: true
+{{- end }}
+
+{{/* Configured SHUTDOWN_TIMEOUT_MS (application default 8000). */}}
+{{- define "inlet.shutdownTimeoutMs" -}}
+{{- $v := .Values.config.SHUTDOWN_TIMEOUT_MS | default "" | toString }}
+{{- if eq $v "" }}8000{{ else }}{{ $v | int64 }}{{ end }}
+{{- end }}
+
+{{/*
+The process exits on its own SHUTDOWN_TIMEOUT_MS + 2 s after SIGTERM; the kubelet's grace period
+must be longer (plus any preStop sleep) or in-flight jobs and requests are killed mid-way.
+Call with (dict "ctx" $ "grace" N "preStop" N "what" "api").
+*/}}
+{{- define "inlet.checkGrace" -}}
+{{- $needMs := add (include "inlet.shutdownTimeoutMs" .ctx | int64) 2000 (mul (.preStop | int64) 1000) }}
+{{- if le (mul (.grace | int64) 1000) $needMs }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%v) must exceed %vms (SHUTDOWN_TIMEOUT_MS + 2000 + preStop)" .what .grace $needMs) }}
+{{- end }}
+{{- end }}
+
+{{/* Pod-level settings shared by every pod of the release. */}}
+{{- define "inlet.podCommon" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end }}
