@@ -1,9 +1,13 @@
 // Test helper: runs the OAuth web-server flow against the fake with the real OAuth2Client
 // (the browser leg is a plain fetch of the consent URL) and returns authorised clients.
+//
+// googleapis ships its own nested google-auth-library (10.5.0 under googleapis-common) next to the
+// top-level 10.9.1, so a top-level OAuth2Client does not type-check as `auth` for google.gmail().
+// `connect` therefore builds `google.auth.OAuth2` (same options, same endpoints); `oauthClient`
+// builds the top-level google-auth-library client. Both talk to the fake identically.
 import { google } from 'googleapis';
-import type { gmail_v1 } from 'googleapis';
-import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
-import type { Credentials } from 'google-auth-library';
+import type { Auth, gmail_v1 } from 'googleapis';
+import { OAuth2Client } from 'google-auth-library';
 import type { GoogleFake } from './index.js';
 
 export const GMAIL_MODIFY = 'https://www.googleapis.com/auth/gmail.modify';
@@ -26,18 +30,27 @@ export async function consent(authUrl: string): Promise<URLSearchParams> {
   return new URL(location).searchParams;
 }
 
+export function googleapisOAuthClient(fake: GoogleFake): Auth.OAuth2Client {
+  return new google.auth.OAuth2({
+    clientId: fake.defaultClient.clientId,
+    clientSecret: fake.defaultClient.clientSecret,
+    redirectUri: fake.defaultClient.redirectUris[0],
+    endpoints: fake.oauthEndpoints,
+  });
+}
+
 export interface Connected {
-  auth: OAuth2Client;
+  auth: Auth.OAuth2Client;
   gmail: gmail_v1.Gmail;
-  tokens: Credentials;
+  tokens: Auth.Credentials;
 }
 
 export async function connect(fake: GoogleFake, email: string, scopes = ['openid', 'email', GMAIL_MODIFY]): Promise<Connected> {
-  const auth = oauthClient(fake);
+  const auth = googleapisOAuthClient(fake);
   const { codeVerifier, codeChallenge } = await auth.generateCodeVerifierAsync();
   const url = auth.generateAuthUrl({
     access_type: 'offline', prompt: 'consent', scope: scopes, state: 'csrf-1', login_hint: email,
-    code_challenge: codeChallenge, code_challenge_method: CodeChallengeMethod.S256,
+    code_challenge: codeChallenge, code_challenge_method: 'S256' as Auth.CodeChallengeMethod,
   });
   const back = await consent(url);
   const { tokens } = await auth.getToken({ code: back.get('code')!, codeVerifier });

@@ -26,9 +26,21 @@
  * `${url}/v1/userinfo` (Google: openidconnect.googleapis.com/v1/userinfo). Pub/Sub OIDC tokens are
  * signed by the same key as ID tokens; verify with issuer `fake.issuer` and JWKS `fake.jwksUrl`.
  *
- * googleapis retries GET/PUT/DELETE 3 times on 429 and 5xx (gaxios, ~0.1 s, 0.5 s, 1.5 s); POST
- * (watch, stop, send) and every 403 are not retried. google-auth-library's token/revoke calls
- * retry POST as well. So an injected 429 on history.list is seen by the client only after 4 calls.
+ * Library versions: googleapis 178 carries its own google-auth-library 10.5.0 (and gaxios 7.1.3)
+ * under googleapis-common, beside the top-level google-auth-library 10.9.1 / gaxios 7.3.1. Both
+ * accept the same `endpoints` option. A top-level `OAuth2Client` works at run time as `auth` for
+ * google.gmail() but does not type-check; `new google.auth.OAuth2({ ...same options })` does.
+ * Gmail calls run through the auth client's own gaxios, so `instanceof GaxiosError` depends on
+ * which one built the client: classify errors by `err.response?.status` / `.data`, not instanceof.
+ *
+ * googleapis retries GET/PUT/DELETE 3 times on 429 and 5xx (gaxios: ~0.1 s, 0.5 s, 1.5 s apart);
+ * POST (watch, stop, send) and every 403 are not retried. google-auth-library's token and revoke
+ * calls retry POST too. So an injected 429 on history.list reaches the caller only on the 4th
+ * consecutive failure (`injectErrors(user, [{ status: 429 }], 4)`); pass `{ retry: false }` as
+ * the call's options to see the first one.
+ *
+ * Pushes are real HTTP POSTs from the fake to `configurePush({ endpoint })`, so Inlet must listen
+ * on a port (Fastify `inject` cannot receive them); `settlePushes()` waits for them to finish.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';

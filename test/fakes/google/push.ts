@@ -119,7 +119,7 @@ export function makePusher(state: FakeState) {
     const historyId = (JSON.parse(Buffer.from(env.message.data, 'base64').toString('utf8')) as { historyId: number | string }).historyId;
     let backoff = config.minBackoffMs;
     for (let attempt = 1; attempt <= config.maxAttempts && !closed; attempt++) {
-      let status = 0;
+      let status: number;
       try {
         status = (await post(JSON.stringify(env), await signPushToken())).status;
       } catch {
