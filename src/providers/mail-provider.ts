@@ -132,7 +132,7 @@ export interface MailProvider {
 
   /** pushMode 'connection': holds a connection and calls onChange when mail may have arrived (and once
    *  after every (re)connect, since notifications during downtime are lost). Reconnects with backoff;
-   *  resolves only when `signal` aborts. */
+   *  resolves when `signal` aborts; rejects with ProviderError 'auth_revoked' when the login is refused. */
   watch?(onChange: () => void, signal: AbortSignal): Promise<void>;
 
   /** pushMode 'channel': create (or for Gmail, re-issue) the channel. */
@@ -149,7 +149,11 @@ export interface MailProvider {
   close(): Promise<void>;
 }
 
-/** What every provider factory receives besides its settings. */
+/** Signature of each provider's make-function, for the registry (Record<ProviderKind, factory>). */
+export type MailProviderFactory<S> = (settings: S, deps: ProviderDeps) => MailProvider;
+
+/** What every provider factory receives besides its settings. OAuth providers add their own token
+ *  source to it (refresh + persist the rotated grant); IMAP needs nothing more. */
 export interface ProviderDeps {
   logger?: ProviderLogger;
 }

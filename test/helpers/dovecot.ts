@@ -3,7 +3,7 @@
 // one static uid (nobody) that owns the temp maildirs; Dovecot refuses uid 0 for mail access.
 // Each harness has its own dir, port and instance name, so several can run at once.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,14 +40,17 @@ export interface DovecotHandle {
   stop(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Synchronous last resort: a test run that crashes must not leave Dovecot listening.
   process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
+    for (const [child, dir] of live) {
+      child.kill('SIGKILL'); // Dovecot's children exit by themselves when the master is gone
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -153,7 +156,7 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
     await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
       '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
     tls = { port: await freePort(), cert, key };
-    certPem = (await import('node:fs')).readFileSync(cert, 'utf8');
+    certPem = readFileSync(cert, 'utf8');
   }
   const port = await freePort();
   const confPath = join(dir, 'dovecot.conf');
@@ -161,7 +164,7 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
 
   const started = Date.now();
   const child = spawn(DOVECOT_BIN, ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  live.add(child);
+  live.set(child, dir);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));

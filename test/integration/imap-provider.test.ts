@@ -253,10 +253,10 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
         await new Promise((r) => setTimeout(r, 300)); // let IDLE start
         const start = Date.now();
         const arrived = next(5000);
-        await dovecot!.append(u.user, 'INBOX', message().raw);
+        const appended = dovecot!.append(u.user, 'INBOX', message().raw).then(() => Date.now());
         expect(await arrived).toBe(true);
         const latency = calls.at(-1)! - start;
-        console.log(`IDLE notification latency: ${latency} ms`);
+        console.log(`IDLE: onChange ${latency} ms after a second client started connect+login+APPEND (which took ${(await appended) - start} ms)`);
         expect(latency).toBeLessThan(2000);
 
         // Server drops the session: watch reconnects and calls onChange again to catch up.
@@ -267,6 +267,13 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
         ac.abort();
         await watching;
       }
+    });
+
+    it('stops with auth_revoked when the password no longer works', async () => {
+      const u = await newUser();
+      const p = provider(settingsFor({ ...u, password: 'changed-elsewhere' }));
+      const err = await p.watch!(() => undefined, new AbortController().signal).catch((e: unknown) => e);
+      expect(isProviderError(err) && err.kind).toBe('auth_revoked');
     });
   });
 

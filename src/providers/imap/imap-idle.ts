@@ -4,6 +4,7 @@
 // disconnected are lost and the caller must catch up from its cursor.
 import type { ImapFlow } from 'imapflow';
 import type { ProviderLogger } from '../mail-provider.js';
+import { ProviderError } from '../provider-errors.js';
 import { closeQuietly, newImapClient } from './imap-client.js';
 import type { ResolvedImapSettings } from './imap-settings.js';
 
@@ -69,6 +70,10 @@ export async function watchImap(
       notify();
       await holdIdle(client, signal);
     } catch (err) {
+      // Wrong credentials do not heal by retrying; the caller marks the mailbox for reconnection.
+      if ((err as { authenticationFailed?: unknown })?.authenticationFailed === true && !signal.aborted) {
+        throw new ProviderError('auth_revoked', 'IMAP login rejected while (re)connecting for IDLE', { cause: err });
+      }
       if (!signal.aborted) {
         opts.logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null, authFailed: (err as { authenticationFailed?: unknown })?.authenticationFailed === true }, 'imap watch connection failed');
       }
