@@ -79,7 +79,7 @@ export interface SendMeta {
 }
 
 export interface SendResult {
-  /** Provider id of the sent copy when the provider tells (Gmail id, IMAP Sent `${uidValidity}:${uid}`). */
+  /** Provider id of the sent copy when the provider tells (Gmail message id); null for IMAP/SMTP and Graph sendMail. */
   providerMessageId: string | null;
   /** Whether a copy now sits in the mailbox's Sent folder (server-side or by our APPEND). */
   savedToSent: boolean;
