@@ -101,6 +101,11 @@ export interface GoogleFake {
   revokeUser(email: string): void;
   /** Refresh attempts answer invalid_grant (password change, 7-day testing expiry…); access tokens live on. */
   failRefresh(email: string, failing?: boolean): void;
+  /**
+   * Moves the fake's clock (token expiry, quota window, watch expiry, push rate cap). Clients keep
+   * their own clock: after a jump past an access token's lifetime they still send it and get 401,
+   * unless they refresh first.
+   */
   advanceTime(ms: number): void;
   deliver(email: string, raw: Buffer, opts?: DeliverOptions): { id: string; threadId: string; historyId: string };
   sentMessages(email: string): SentRecord[];

@@ -112,6 +112,22 @@ describe('push delivery', () => {
       .toBeLessThan(received.findIndex((r) => String(decode(r).historyId) === a.historyId));
   });
 
+  it('stops publishing once the watch lapses after 7 days or is stopped', async () => {
+    const alice = await watchInbox();
+    await fake.settlePushes();
+    fake.advanceTime(7 * 86_400_000 + 1000);
+    fake.deliver(ALICE, Buffer.from('Subject: late\r\n\r\n'));
+    await alice.auth.refreshAccessToken(); // the fake's clock moved, the client's did not
+    await alice.gmail.users.watch({ userId: 'me', requestBody: { topicName: `projects/${fake.projectId}/topics/gmail-push` } });
+    await alice.gmail.users.stop({ userId: 'me' });
+    fake.deliver(ALICE, Buffer.from('Subject: after stop\r\n\r\n'));
+    await fake.settlePushes();
+    expect(received).toHaveLength(2);
+    fake.pushNow(ALICE);
+    await fake.settlePushes();
+    expect(decode(received[2]!).historyId).toBe(Number(fake.historyId(ALICE)));
+  });
+
   it('drops notifications above one per second per user by default', async () => {
     fake.configurePush({ endpoint, audience: endpoint, serviceAccountEmail: SA });
     await watchInbox();
