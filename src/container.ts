@@ -3,6 +3,10 @@
 import type { Config } from './config.js';
 import type { KeyProvider } from './crypto/index.js';
 import type { ApiDeps, Readiness } from './http/api.js';
+import { makePipeline, type Pipeline } from './ingest/pipeline.js';
+import { defaultIngestLimits } from './ingest/types.js';
+import { makeClamdScanner } from './scanner/clamd-scanner.js';
+import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeDb, makePool, isConnectionError, type Db } from './store/db.js';
@@ -11,12 +15,15 @@ import { makeAuditReader } from './tenancy/audit.js';
 import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
+import { makeTicketService } from './tickets-api/ticket-service.js';
 
 export interface Container extends ApiDeps {
   config: Config;
   logger: Logger;
   db: Db;
   keys: KeyService;
+  scanner: Scanner;
+  pipeline: Pipeline;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
@@ -39,17 +46,23 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     }
   }
 
+  const scanner = makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes });
+  const pipeline = makePipeline({ db, keys, scanner, logger, maxAttempts: config.ingest.maxAttempts, limits: { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth } });
+
   return {
     config,
     logger,
     db,
     keys,
+    scanner,
+    pipeline,
     readiness,
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
     tenants: makeTenantService({ db, keys }),
     mailboxes: makeMailboxService({ db, keys }),
     auditReader: makeAuditReader({ db }),
+    tickets: makeTicketService({ db, keys }),
     checkKeyring: async () => {
       const missing = await db.tx((ex) => keys.missingKekIds(ex));
       if (missing.length > 0) {

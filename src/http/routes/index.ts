@@ -11,6 +11,11 @@ import { disconnectMailboxRoute } from './mailboxes/disconnect-mailbox.js';
 import { getMailboxRoute } from './mailboxes/get-mailbox.js';
 import { listMailboxesRoute } from './mailboxes/list-mailboxes.js';
 import { createTenantRoute } from './tenants/create-tenant.js';
+import { getAttachmentContentRoute } from './attachments/get-attachment-content.js';
+import { getRawMessageRoute } from './messages/get-raw-message.js';
+import { getTicketRoute } from './tickets/get-ticket.js';
+import { listTicketsRoute } from './tickets/list-tickets.js';
+import { updateTicketRoute } from './tickets/update-ticket.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -24,4 +29,9 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   listMailboxesRoute(app, deps);
   getMailboxRoute(app, deps);
   disconnectMailboxRoute(app, deps);
+  listTicketsRoute(app, deps);
+  getTicketRoute(app, deps);
+  updateTicketRoute(app, deps);
+  getRawMessageRoute(app, deps);
+  getAttachmentContentRoute(app, deps);
 }

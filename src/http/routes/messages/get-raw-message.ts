@@ -1,0 +1,24 @@
+import { Type } from 'typebox';
+import type { Api, ApiDeps } from '../../api.js';
+import { actorOf } from '../../plugins/auth.js';
+import { authErrors, errorResponses, IdParams } from '../../schemas.js';
+
+export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
+  app.get('/v1/messages/:id/raw', {
+    config: { auth: 'tickets:read' },
+    schema: {
+      operationId: 'getRawMessage',
+      tags: ['tickets'],
+      summary: 'The original message as received (.eml, audited)',
+      params: IdParams,
+      response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', contentMediaType: 'message/rfc822' }), ...errorResponses(...authErrors, 404, 410) },
+    },
+  }, async (req, reply) => {
+    const raw = await deps.tickets.rawMessage(actorOf(req), req.params.id);
+    return reply
+      .type('message/rfc822')
+      .header('content-disposition', `attachment; filename="${req.params.id}.eml"`)
+      .header('cache-control', 'no-store')
+      .send(raw);
+  });
+}

@@ -1,0 +1,31 @@
+import { Type } from 'typebox';
+import type { Api, ApiDeps } from '../../api.js';
+import { actorOf } from '../../plugins/auth.js';
+import { authErrors, errorResponses, PageQuery, Timestamp, Uuid } from '../../schemas.js';
+import { TicketStatusSchema, TicketSummary } from './schemas.js';
+
+export function listTicketsRoute(app: Api, deps: ApiDeps): void {
+  app.get('/v1/tickets', {
+    config: { auth: 'tickets:read' },
+    schema: {
+      operationId: 'listTickets',
+      tags: ['tickets'],
+      summary: 'Tickets, most recently updated first (audited)',
+      querystring: Type.Object({
+        status: Type.Optional(TicketStatusSchema),
+        mailbox_id: Type.Optional(Uuid),
+        requester: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+        updated_since: Type.Optional(Timestamp),
+        ...PageQuery,
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ items: Type.Array(TicketSummary), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(...authErrors, 410) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const page = await deps.tickets.list(actorOf(req), {
+      status: q.status, mailboxId: q.mailbox_id, requester: q.requester,
+      updatedSince: q.updated_since ? new Date(q.updated_since) : undefined, cursor: q.cursor, limit: q.limit,
+    });
+    return { items: page.items, next_cursor: page.nextCursor };
+  });
+}

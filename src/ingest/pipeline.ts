@@ -1,0 +1,198 @@
+// Runs the stages for one raw message and owns the transaction: parse → classify → thread →
+// extract reply → sanitise → scan → encrypt → store message, attachments, ticket change, delivery
+// record, events and the provider cursor step in ONE transaction. Exactly once: a delivery already
+// recorded, or a Message-ID already stored for the tenant, is a duplicate; a race between two
+// workers ends in a unique violation for one of them, which then sees the other's row.
+import { createHash, randomUUID } from 'node:crypto';
+import { emailBlindIndex, messageIdBlindIndex, seal, verifyOutboundMessageId, type DataKey } from '../crypto/index.js';
+import { AppError, isAppError } from '../errors.js';
+import { addJob } from '../jobs/registry.js';
+import type { Logger } from '../lib/logger.js';
+import type { Scanner } from '../scanner/scanner.js';
+import { insertAttachments } from '../store/attachment-store.js';
+import { isConnectionError, type Db, type Executor } from '../store/db.js';
+import { insertEvent } from '../store/event-store.js';
+import { clearFailure, parkMessage, recordFailure } from '../store/ingest-failure-store.js';
+import { setMailboxCursor } from '../store/mailbox-store.js';
+import { findDelivery, insertDelivery, insertMessage, recentFromSender, type StoredKind } from '../store/message-store.js';
+import { addParticipants, findTicket, insertTicket, nextTicketNumber, touchTicket } from '../store/ticket-store.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { decideThread } from '../tickets/thread-rules.js';
+import { isCustomerActivity, statusAfterInbound } from '../tickets/ticket-status.js';
+import { ownAddresses } from './own-addresses.js';
+import { prepareMessage, type PreparedMessage } from './prepare.js';
+import { scanAll } from './scan-attachments.js';
+import { classifyMessage } from './stages/classify.js';
+import { lookupThreadCandidates } from './thread-lookup.js';
+import type { IngestLimits } from './types.js';
+
+export interface IngestInput {
+  tenantId: string;
+  mailboxId: string;
+  /** Stable per mailbox: IMAP `uidvalidity:uid`, Gmail message id, Graph immutable id, `sha256:…` for imports. */
+  providerMessageId: string;
+  providerThreadId?: string | null;
+  raw: Buffer;
+  /** Provider cursor covering this message; saved in the same transaction as the message. */
+  cursor?: unknown;
+  /** Attempts before parking (default from config); one-shot imports pass 1 — there is no retry. */
+  maxAttempts?: number;
+}
+
+export type IngestOutcome =
+  | { status: 'stored'; messageId: string; ticketId: string; ticketNumber: number; newTicket: boolean; kind: StoredKind; threadRule: string; attachments: Record<string, number> }
+  | { status: 'duplicate'; messageId: string | null }
+  | { status: 'parked'; reason: string };
+
+export interface Pipeline {
+  ingest(input: IngestInput): Promise<IngestOutcome>;
+}
+
+/** Messages from one sender to one ticket inside this window, beyond this count, are a mail loop. */
+const loopWindowMs = 15 * 60_000;
+const loopThreshold = 8;
+const permanentCodes = new Set(['message_too_large', 'message_limit_exceeded']);
+
+export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner; limits: IngestLimits; maxAttempts: number; logger: Logger }): Pipeline {
+  const { db, keys } = deps;
+
+  async function store(input: IngestInput, prepared: PreparedMessage, scans: Awaited<ReturnType<typeof scanAll>>): Promise<IngestOutcome> {
+    return db.tenantTx(input.tenantId, async (ex) => {
+      const { tenantId, mailboxId } = input;
+      if (await findDelivery(ex, tenantId, mailboxId, input.providerMessageId)) return duplicate(ex, input, null, false);
+      const dek = await keys.mailboxKey(ex, tenantId, mailboxId);
+      const indexKey = (await keys.tenantKey(ex, tenantId, 'index')).key;
+      const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
+      const msg = prepared.parsed;
+      // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
+      const rfcId = msg.messageId ?? `sha256:${createHash('sha256').update(input.raw).digest('hex')}`;
+      const messageIdBidx = messageIdBlindIndex(indexKey, rfcId);
+      const existing = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $2', [tenantId, messageIdBidx]);
+      if (existing.rows[0]) return duplicate(ex, input, existing.rows[0].id, true);
+
+      const classification = classifyMessage(msg, {
+        ownAddresses: await ownAddresses(ex, keys, tenantId),
+        isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
+      });
+      const candidates = await lookupThreadCandidates(ex, { tenantId, mailboxId, indexKey, providerThreadId: input.providerThreadId ?? null }, msg, classification);
+      const decision = decideThread(candidates);
+      const fromBidx = msg.from ? emailBlindIndex(indexKey, msg.from.address) : null;
+      const sealer = (k: DataKey, scope: string, rowId: string) => (field: string, v: string | Buffer | null) =>
+        v === null ? null : seal(k, v, { tenantId, scope, field, rowId });
+
+      let kind: StoredKind = classification.kind;
+      let ticketId = decision.ticketId;
+      let ticketNumber: number;
+      let newTicket = false;
+      if (ticketId) {
+        const ticket = (await findTicket(ex, tenantId, ticketId, { lock: true }))!;
+        ticketNumber = Number(ticket.number);
+        if (kind === 'human' && fromBidx && (await recentFromSender(ex, tenantId, ticketId, fromBidx, new Date(Date.now() - loopWindowMs))) >= loopThreshold) kind = 'loop';
+        await touchTicket(ex, tenantId, ticketId, statusAfterInbound(ticket.status, kind), isCustomerActivity(kind));
+      } else {
+        ticketId = randomUUID();
+        ticketNumber = await nextTicketNumber(ex, tenantId);
+        const s = sealer(dek, mailboxId, ticketId);
+        const requester = msg.replyTo[0] ?? msg.from;
+        await insertTicket(ex, {
+          id: ticketId, tenantId, number: ticketNumber, mailboxId, at: new Date(),
+          subjectCt: s('tickets.subject', msg.subject)!,
+          requesterCt: requester ? s('tickets.requester', JSON.stringify(requester)) : null,
+          requesterBidx: requester ? emailBlindIndex(indexKey, requester.address) : null,
+        });
+        newTicket = true;
+        await insertEvent(ex, tenantId, 'ticket.created', ticketId, { number: ticketNumber, mailbox_id: mailboxId });
+      }
+      if (kind === 'human') {
+        const people = [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => emailBlindIndex(indexKey, a.address));
+        await addParticipants(ex, tenantId, ticketId, people);
+      }
+
+      const id = prepared.messageId;
+      const s = sealer(dek, mailboxId, id);
+      await insertMessage(ex, {
+        id, tenantId, ticketId, mailboxId, direction: 'inbound', messageIdBidx, providerThreadId: input.providerThreadId ?? null,
+        kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx,
+        headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
+        textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
+        rawCt: s('messages.raw', input.raw), warnings: prepared.warnings, sentAt: msg.date,
+      });
+      const counts: Record<string, number> = { clean: 0, infected: 0, pending: 0, scan_failed: 0 };
+      await insertAttachments(ex, tenantId, prepared.attachments.map((a, i) => {
+        const as = sealer(dek, mailboxId, a.id);
+        const verdict = scans[i]!;
+        counts[verdict.status] = (counts[verdict.status] ?? 0) + 1;
+        return {
+          id: a.id, message_id: id, mailbox_id: mailboxId, position: a.position,
+          filename_ct: as('attachments.filename', a.filename)!, content_id_ct: as('attachments.content_id', a.contentId),
+          declared_type: a.declaredType, sniffed_type: a.sniffedType, size: a.size, sha256: a.sha256, inline: a.inline, flags: a.flags,
+          scan_status: verdict.status, scan_detail: verdict.detail, scan_attempts: verdict.status === 'pending' ? 0 : 1,
+          contentCt: as('attachments.content', a.content)!,
+        };
+      }));
+      if (counts.pending! > 0) {
+        await addJob(ex, 'attachments.rescan', { tenantId, messageId: id }, { key: `rescan:${id}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
+      }
+      for (const a of prepared.attachments.filter((_, i) => scans[i]!.status === 'infected')) {
+        await insertEvent(ex, tenantId, 'attachment.infected', a.id, { message_id: id, ticket_id: ticketId });
+      }
+      await insertDelivery(ex, { tenantId, mailboxId, providerMessageId: input.providerMessageId, messageId: id, outcome: 'stored' });
+      await clearFailure(ex, tenantId, mailboxId, input.providerMessageId);
+      await insertEvent(ex, tenantId, 'message.received', id, { ticket_id: ticketId, kind, thread_rule: decision.rule });
+      if (input.cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, input.cursor);
+      return { status: 'stored', messageId: id, ticketId, ticketNumber, newTicket, kind, threadRule: decision.rule, attachments: counts };
+    });
+  }
+
+  async function duplicate(ex: Executor, input: IngestInput, messageId: string | null, record: boolean): Promise<IngestOutcome> {
+    if (record) await insertDelivery(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, messageId, outcome: 'duplicate' });
+    if (input.cursor !== undefined) await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
+    return { status: 'duplicate', messageId };
+  }
+
+  /** Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. */
+  async function park(input: IngestInput, reason: string): Promise<IngestOutcome> {
+    await db.tenantTx(input.tenantId, async (ex) => {
+      const dek = await keys.mailboxKey(ex, input.tenantId, input.mailboxId);
+      const rawCt = seal(dek, input.raw, { tenantId: input.tenantId, scope: input.mailboxId, field: 'ingest_failures.raw', rowId: input.providerMessageId });
+      await parkMessage(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, errorCode: reason, rawCt });
+      await insertDelivery(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, messageId: null, outcome: 'parked' });
+      await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, { reason });
+      if (input.cursor !== undefined) await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
+    });
+    deps.logger.warn({ mailbox: input.mailboxId, reason }, 'message parked');
+    return { status: 'parked', reason };
+  }
+
+  return {
+    async ingest(input) {
+      let prepared: PreparedMessage;
+      try {
+        if (input.raw.length > deps.limits.maxMessageBytes) throw new AppError('message_too_large', 'message exceeds the size limit', undefined, 422);
+        prepared = await prepareMessage(input.raw, deps.limits);
+      } catch (err) {
+        if (isAppError(err) && permanentCodes.has(err.code)) return park(input, err.code);
+        return failed(input, err, 'parse_failed');
+      }
+      const scans = await scanAll(deps.scanner, prepared.attachments.map((a) => a.content));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await store(input, prepared, scans);
+        } catch (err) {
+          // Lost a race with another worker storing the same message: the retry sees its row.
+          if ((err as { code?: string }).code === '23505' && attempt === 0) continue;
+          return failed(input, err, 'store_failed');
+        }
+      }
+    },
+  };
+
+  /** Counts a failed attempt; after maxAttempts the message is parked so later ones are not blocked. */
+  async function failed(input: IngestInput, err: unknown, code: string): Promise<IngestOutcome> {
+    if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed')) throw err;
+    deps.logger.error({ err, mailbox: input.mailboxId }, 'ingest attempt failed');
+    const attempts = await db.tenantTx(input.tenantId, (ex) => recordFailure(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, errorCode: code }));
+    if (attempts >= (input.maxAttempts ?? deps.maxAttempts)) return park(input, code);
+    throw err;
+  }
+}

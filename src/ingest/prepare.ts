@@ -1,0 +1,76 @@
+// The CPU-only part of ingesting one message, done before any transaction is opened: parse,
+// extract the reply, sanitise the HTML (cid: images pointing at the attachment endpoint), and give
+// every attachment its id. Classification needs tenant keys, so the pipeline does it inside.
+import { randomUUID } from 'node:crypto';
+import { extractReply, extractReplyFromHtml } from './stages/extract-reply.js';
+import { htmlToText } from './stages/html-to-text.js';
+import { parseMessage } from './stages/parse.js';
+import { sanitizeEmailHtml } from './stages/sanitize-html.js';
+import type { Address, IngestLimits, ParsedAttachment, ParsedMessage } from './types.js';
+
+export interface PreparedAttachment extends ParsedAttachment {
+  id: string;
+  position: number;
+}
+
+export interface PreparedMessage {
+  messageId: string;
+  parsed: ParsedMessage;
+  /** Plain text: the text/plain part, or text derived from the sanitised HTML. */
+  text: string | null;
+  html: string | null;
+  reply: string | null;
+  attachments: PreparedAttachment[];
+  /** Header fields shown to agents, sealed as one JSON document. */
+  headers: StoredHeaders;
+  warnings: string[];
+}
+
+export interface StoredHeaders {
+  subject: string;
+  from: Address | null;
+  to: Address[];
+  cc: Address[];
+  reply_to: Address[];
+  date: string | null;
+  message_id: string | null;
+  in_reply_to: string[];
+  references: string[];
+}
+
+export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;
+
+export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise<PreparedMessage> {
+  const parsed = await parseMessage(raw, limits);
+  const attachments = parsed.attachments.map((a, position) => ({ ...a, id: randomUUID(), position }));
+  const byCid = new Map(attachments.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]));
+  const warnings = [...parsed.warnings];
+  let html: string | null = null;
+  if (parsed.html) {
+    const s = sanitizeEmailHtml(parsed.html, { cidUrl: (cid) => (byCid.has(cid.toLowerCase()) ? attachmentUrl(byCid.get(cid.toLowerCase())!) : null) });
+    html = s.html;
+    if (s.remoteImagesBlocked > 0) warnings.push('remote_images_blocked');
+  }
+  const text = parsed.text ?? (html ? htmlToText(html) : null);
+  const extracted = parsed.text ? extractReply(parsed.text) : html ? extractReplyFromHtml(html) : null;
+  return {
+    messageId: randomUUID(),
+    parsed,
+    text,
+    html,
+    reply: extracted?.reply ?? null,
+    attachments,
+    headers: {
+      subject: parsed.subject,
+      from: parsed.from,
+      to: parsed.to,
+      cc: parsed.cc,
+      reply_to: parsed.replyTo,
+      date: parsed.date?.toISOString() ?? null,
+      message_id: parsed.messageId,
+      in_reply_to: parsed.inReplyTo,
+      references: parsed.references,
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,64 @@
+// SQL for attachments. Bytes are sealed; scan state is plain so the download rule can be enforced
+// (and counted) without decrypting anything.
+import type { Executor } from './db.js';
+
+export type ScanStatus = 'pending' | 'clean' | 'infected' | 'scan_failed';
+
+export interface AttachmentRow {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  mailbox_id: string;
+  position: number;
+  filename_ct: Buffer;
+  content_id_ct: Buffer | null;
+  declared_type: string;
+  sniffed_type: string;
+  size: number;
+  sha256: string;
+  inline: boolean;
+  flags: string[];
+  scan_status: ScanStatus;
+  scan_detail: string | null;
+  scan_attempts: number;
+  scanned_at: Date | null;
+}
+
+const columns = 'id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at';
+
+export interface NewAttachment extends Omit<AttachmentRow, 'tenant_id' | 'scanned_at'> {
+  contentCt: Buffer;
+}
+
+export async function insertAttachments(ex: Executor, tenantId: string, list: NewAttachment[]): Promise<void> {
+  for (const a of list) {
+    await ex.query(
+      `INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, sha256,
+         inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, CASE WHEN $14 = 'pending' THEN NULL ELSE now() END, $17)`,
+      [a.id, tenantId, a.message_id, a.mailbox_id, a.position, a.filename_ct, a.content_id_ct, a.declared_type, a.sniffed_type, a.size, a.sha256,
+        a.inline, a.flags, a.scan_status, a.scan_detail, a.scan_attempts, a.contentCt],
+    );
+  }
+}
+
+export async function listMessageAttachments(ex: Executor, tenantId: string, messageIds: string[]): Promise<AttachmentRow[]> {
+  const { rows } = await ex.query<AttachmentRow>(
+    `SELECT ${columns} FROM attachments WHERE tenant_id = $1 AND message_id = ANY($2::uuid[]) ORDER BY message_id, position`,
+    [tenantId, messageIds],
+  );
+  return rows;
+}
+
+export async function findAttachment(ex: Executor, tenantId: string, id: string): Promise<(AttachmentRow & { content_ct: Buffer }) | null> {
+  const { rows } = await ex.query<AttachmentRow & { content_ct: Buffer }>(`SELECT ${columns}, content_ct FROM attachments WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  return rows[0] ?? null;
+}
+
+export async function setScanResult(ex: Executor, tenantId: string, id: string, status: ScanStatus, detail: string | null): Promise<void> {
+  await ex.query(
+    `UPDATE attachments SET scan_status = $3, scan_detail = $4, scan_attempts = scan_attempts + 1, scanned_at = CASE WHEN $3 = 'pending' THEN scanned_at ELSE now() END
+      WHERE tenant_id = $1 AND id = $2 AND scan_status = 'pending'`,
+    [tenantId, id, status, detail],
+  );
+}

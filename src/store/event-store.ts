@@ -1,0 +1,8 @@
+import type { Executor } from './db.js';
+
+export type EventType = 'ticket.created' | 'message.received' | 'attachment.infected' | 'message.parked' | 'ticket.updated';
+
+/** Events carry ids only; the helpdesk fetches content through the (audited) API. */
+export async function insertEvent(ex: Executor, tenantId: string, type: EventType, resourceId: string, data: Record<string, string | number | boolean | null> = {}): Promise<void> {
+  await ex.query('INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, $2, $3, $4)', [tenantId, type, resourceId, JSON.stringify(data)]);
+}

@@ -1,0 +1,109 @@
+// SQL for messages and deliveries. Callers own the transaction and have set the tenant.
+import type { Executor } from './db.js';
+
+export type StoredKind = 'human' | 'auto_reply' | 'bounce' | 'own_echo' | 'loop' | 'agent_reply';
+
+export interface MessageRow {
+  id: string;
+  tenant_id: string;
+  ticket_id: string;
+  mailbox_id: string;
+  direction: 'inbound' | 'outbound';
+  provider_thread_id: string | null;
+  kind: StoredKind;
+  kind_reasons: string[];
+  thread_rule: string;
+  headers_ct: Buffer;
+  text_ct: Buffer | null;
+  html_ct: Buffer | null;
+  reply_ct: Buffer | null;
+  raw_ct: Buffer | null;
+  warnings: string[];
+  sent_at: Date | null;
+  received_at: Date;
+}
+
+const columns = 'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at, received_at';
+
+export interface NewMessage {
+  id: string;
+  tenantId: string;
+  ticketId: string;
+  mailboxId: string;
+  direction: 'inbound' | 'outbound';
+  messageIdBidx: Buffer;
+  providerThreadId: string | null;
+  kind: StoredKind;
+  kindReasons: string[];
+  threadRule: string;
+  fromBidx: Buffer | null;
+  headersCt: Buffer;
+  textCt: Buffer | null;
+  htmlCt: Buffer | null;
+  replyCt: Buffer | null;
+  rawCt: Buffer | null;
+  warnings: string[];
+  sentAt: Date | null;
+}
+
+export async function insertMessage(ex: Executor, m: NewMessage): Promise<void> {
+  await ex.query(
+    `INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
+       thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    [m.id, m.tenantId, m.ticketId, m.mailboxId, m.direction, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons,
+      m.threadRule, m.fromBidx, m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.rawCt, m.warnings, m.sentAt],
+  );
+}
+
+export async function findDelivery(ex: Executor, tenantId: string, mailboxId: string, providerMessageId: string): Promise<{ message_id: string | null; outcome: string } | null> {
+  const { rows } = await ex.query<{ message_id: string | null; outcome: string }>(
+    'SELECT message_id, outcome FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = $3',
+    [tenantId, mailboxId, providerMessageId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function insertDelivery(ex: Executor, d: { tenantId: string; mailboxId: string; providerMessageId: string; messageId: string | null; outcome: 'stored' | 'duplicate' | 'parked' }): Promise<void> {
+  await ex.query(
+    'INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) VALUES ($1, $2, $3, $4, $5)',
+    [d.tenantId, d.mailboxId, d.providerMessageId, d.messageId, d.outcome],
+  );
+}
+
+/** Messages (and their tickets) carrying any of these Message-ID blind indexes. */
+export async function ticketsByMessageIds(ex: Executor, tenantId: string, bidxs: Buffer[]): Promise<{ bidx: Buffer; ticket_id: string; message_id: string }[]> {
+  if (bidxs.length === 0) return [];
+  const { rows } = await ex.query<{ bidx: Buffer; ticket_id: string; message_id: string }>(
+    'SELECT message_id_bidx AS bidx, ticket_id, id AS message_id FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($2::bytea[])',
+    [tenantId, bidxs],
+  );
+  return rows;
+}
+
+export async function ticketByProviderThread(ex: Executor, tenantId: string, mailboxId: string, threadId: string): Promise<string | null> {
+  const { rows } = await ex.query<{ ticket_id: string }>(
+    'SELECT ticket_id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = $3 ORDER BY received_at DESC LIMIT 1',
+    [tenantId, mailboxId, threadId],
+  );
+  return rows[0]?.ticket_id ?? null;
+}
+
+/** Messages from one sender on one ticket within a window (mail-loop detection). */
+export async function recentFromSender(ex: Executor, tenantId: string, ticketId: string, fromBidx: Buffer, since: Date): Promise<number> {
+  const { rows } = await ex.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND from_bidx = $3 AND received_at >= $4',
+    [tenantId, ticketId, fromBidx, since],
+  );
+  return rows[0]!.n;
+}
+
+export async function listTicketMessages(ex: Executor, tenantId: string, ticketId: string): Promise<MessageRow[]> {
+  const { rows } = await ex.query<MessageRow>(`SELECT ${columns} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY received_at, id`, [tenantId, ticketId]);
+  return rows;
+}
+
+export async function findMessage(ex: Executor, tenantId: string, id: string): Promise<MessageRow | null> {
+  const { rows } = await ex.query<MessageRow>(`SELECT ${columns} FROM messages WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  return rows[0] ?? null;
+}

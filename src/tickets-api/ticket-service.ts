@@ -1,0 +1,118 @@
+// Tickets as the helpdesk reads them. Every read of content is audited in its own transaction;
+// attachments are served only after ClamAV said clean.
+import { emailBlindIndex, open } from '../crypto/index.js';
+import { AppError, notFound } from '../errors.js';
+import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
+import type { Db, Executor } from '../store/db.js';
+import { insertEvent } from '../store/event-store.js';
+import { findMessage, listTicketMessages } from '../store/message-store.js';
+import { findTicket, listTickets, setTicketStatus } from '../store/ticket-store.js';
+import type { Actor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import type { TicketStatus } from '../tickets/ticket-status.js';
+import { attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
+
+export interface TicketListInput {
+  status?: TicketStatus;
+  mailboxId?: string;
+  requester?: string;
+  updatedSince?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+export interface TicketService {
+  list(actor: Actor, q: TicketListInput): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
+  get(actor: Actor, id: string): Promise<TicketSummary & { messages: MessageView[] }>;
+  setStatus(actor: Actor, id: string, status: TicketStatus): Promise<TicketSummary>;
+  rawMessage(actor: Actor, messageId: string): Promise<Buffer>;
+  attachmentContent(actor: Actor, id: string): Promise<{ filename: string; contentType: string; content: Buffer }>;
+}
+
+function encodeCursor(updatedAt: Date, id: string): string {
+  return Buffer.from(`t:${updatedAt.toISOString()}|${id}`).toString('base64url');
+}
+function decodeCursor(c: string): { updatedAt: Date; id: string } {
+  const m = /^t:([0-9T:.Z-]{20,30})\|([0-9a-f-]{36})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  const at = m ? new Date(m[1]!) : null;
+  if (!m || !at || Number.isNaN(at.getTime())) throw new AppError('validation_failed', 'Invalid cursor.');
+  return { updatedAt: at, id: m[2]! };
+}
+
+export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketService {
+  const { db, keys } = deps;
+  const mailboxKey = (ex: Executor, actor: Actor, mailboxId: string) => keys.mailboxKey(ex, actor.tenantId, mailboxId);
+
+  async function loadTicket(ex: Executor, actor: Actor, id: string) {
+    const row = await findTicket(ex, actor.tenantId, id);
+    if (!row) throw notFound('ticket');
+    return row;
+  }
+
+  return {
+    list: (actor, q) =>
+      db.tenantTx(actor.tenantId, async (ex) => {
+        const requesterBidx = q.requester ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester) : undefined;
+        const rows = await listTickets(ex, {
+          tenantId: actor.tenantId, status: q.status, mailboxId: q.mailboxId, requesterBidx, updatedSince: q.updatedSince,
+          after: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit + 1,
+        });
+        const page = rows.slice(0, q.limit);
+        const items: TicketSummary[] = [];
+        for (const r of page) items.push(ticketSummary(r, await mailboxKey(ex, actor, r.mailbox_id), r.message_count));
+        await audit(ex, actor, 'ticket.list', 'ticket', null, { count: items.length });
+        const last = page.at(-1);
+        return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.updated_at, last.id) : null };
+      }),
+
+    get: (actor, id) =>
+      db.tenantTx(actor.tenantId, async (ex) => {
+        const ticket = await loadTicket(ex, actor, id);
+        const rows = await listTicketMessages(ex, actor.tenantId, id);
+        const attachments = await listMessageAttachments(ex, actor.tenantId, rows.map((r) => r.id));
+        const messages: MessageView[] = [];
+        for (const m of rows) {
+          const dek = await mailboxKey(ex, actor, m.mailbox_id);
+          messages.push(messageView(m, dek, attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek))));
+        }
+        await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
+        return { ...ticketSummary(ticket, await mailboxKey(ex, actor, ticket.mailbox_id), rows.length), messages };
+      }),
+
+    setStatus: (actor, id, status) =>
+      db.tenantTx(actor.tenantId, async (ex) => {
+        const row = await setTicketStatus(ex, actor.tenantId, id, status);
+        if (!row) throw notFound('ticket');
+        await audit(ex, actor, 'ticket.update', 'ticket', id, { status });
+        await insertEvent(ex, actor.tenantId, 'ticket.updated', id, { status });
+        const { rows } = await ex.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2', [actor.tenantId, id]);
+        return ticketSummary(row, await mailboxKey(ex, actor, row.mailbox_id), rows[0]!.n);
+      }),
+
+    rawMessage: (actor, messageId) =>
+      db.tenantTx(actor.tenantId, async (ex) => {
+        const m = await findMessage(ex, actor.tenantId, messageId);
+        if (!m) throw notFound('message');
+        if (!m.raw_ct) throw new AppError('not_found', 'No original is stored for this message.');
+        const raw = open(await mailboxKey(ex, actor, m.mailbox_id), m.raw_ct, { tenantId: actor.tenantId, scope: m.mailbox_id, field: 'messages.raw', rowId: m.id });
+        await audit(ex, actor, 'message.read_raw', 'message', messageId);
+        return raw;
+      }),
+
+    attachmentContent: (actor, id) =>
+      db.tenantTx(actor.tenantId, async (ex) => {
+        const a = await findAttachment(ex, actor.tenantId, id);
+        if (!a) throw notFound('attachment');
+        if (a.scan_status !== 'clean') {
+          // Metadata stays visible on the message; the bytes are never served without a clean verdict.
+          throw new AppError('attachment_not_clean', `This attachment is ${a.scan_status.replace('_', ' ')} and cannot be downloaded.`, { scan_status: a.scan_status }, a.scan_status === 'pending' ? 409 : 403);
+        }
+        const dek = await mailboxKey(ex, actor, a.mailbox_id);
+        const view = attachmentView(a, dek);
+        const content = open(dek, a.content_ct, { tenantId: actor.tenantId, scope: a.mailbox_id, field: 'attachments.content', rowId: a.id });
+        await audit(ex, actor, 'attachment.download', 'attachment', id);
+        return { filename: view.filename, contentType: a.sniffed_type, content };
+      }),
+  };
+}

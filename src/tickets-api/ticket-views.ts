@@ -1,0 +1,105 @@
+// Decrypts stored rows into what the API shows. Each value is opened with the data key of the
+// mailbox it came through, bound to its table, field and row.
+import { openText, type DataKey } from '../crypto/index.js';
+import type { Address } from '../ingest/types.js';
+import type { StoredHeaders } from '../ingest/prepare.js';
+import { attachmentUrl } from '../ingest/prepare.js';
+import type { AttachmentRow } from '../store/attachment-store.js';
+import type { MessageRow } from '../store/message-store.js';
+import type { TicketRow } from '../store/ticket-store.js';
+
+export interface TicketSummary {
+  id: string;
+  number: number;
+  status: TicketRow['status'];
+  mailbox_id: string;
+  subject: string;
+  requester: Address | null;
+  message_count: number;
+  created_at: string;
+  updated_at: string;
+  last_activity_at: string;
+}
+
+export interface AttachmentView {
+  id: string;
+  filename: string;
+  content_type: string;
+  declared_type: string;
+  size: number;
+  sha256: string;
+  inline: boolean;
+  flags: string[];
+  scan_status: AttachmentRow['scan_status'];
+  download_url: string | null;
+}
+
+export interface MessageView {
+  id: string;
+  direction: MessageRow['direction'];
+  kind: MessageRow['kind'];
+  kind_reasons: string[];
+  thread_rule: string;
+  mailbox_id: string;
+  headers: StoredHeaders;
+  text: string | null;
+  html: string | null;
+  reply: string | null;
+  warnings: string[];
+  sent_at: string | null;
+  received_at: string;
+  attachments: AttachmentView[];
+}
+
+const aad = (tenantId: string, scope: string, field: string, rowId: string) => ({ tenantId, scope, field, rowId });
+
+export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number): TicketSummary {
+  const a = (field: string) => aad(row.tenant_id, row.mailbox_id, field, row.id);
+  return {
+    id: row.id,
+    number: Number(row.number),
+    status: row.status,
+    mailbox_id: row.mailbox_id,
+    subject: openText(dek, row.subject_ct, a('tickets.subject')),
+    requester: row.requester_ct ? (JSON.parse(openText(dek, row.requester_ct, a('tickets.requester'))) as Address) : null,
+    message_count: messageCount,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    last_activity_at: row.last_activity_at.toISOString(),
+  };
+}
+
+export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView {
+  return {
+    id: row.id,
+    filename: openText(dek, row.filename_ct, aad(row.tenant_id, row.mailbox_id, 'attachments.filename', row.id)),
+    content_type: row.sniffed_type,
+    declared_type: row.declared_type,
+    size: row.size,
+    sha256: row.sha256,
+    inline: row.inline,
+    flags: row.flags,
+    scan_status: row.scan_status,
+    download_url: row.scan_status === 'clean' ? attachmentUrl(row.id) : null,
+  };
+}
+
+export function messageView(row: MessageRow, dek: DataKey, attachments: AttachmentView[]): MessageView {
+  const o = (field: string, v: Buffer | null) => (v ? openText(dek, v, aad(row.tenant_id, row.mailbox_id, field, row.id)) : null);
+  return {
+    id: row.id,
+    direction: row.direction,
+    kind: row.kind,
+    kind_reasons: row.kind_reasons,
+    thread_rule: row.thread_rule,
+    mailbox_id: row.mailbox_id,
+    headers: JSON.parse(o('messages.headers', row.headers_ct)!) as StoredHeaders,
+    text: o('messages.text', row.text_ct),
+    html: o('messages.html', row.html_ct),
+    reply: o('messages.reply', row.reply_ct),
+    warnings: row.warnings,
+    sent_at: row.sent_at?.toISOString() ?? null,
+    received_at: row.received_at.toISOString(),
+    attachments,
+  };
+}
