@@ -17,12 +17,20 @@ export interface ExtractedReply {
 }
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
-const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?\b${WROTE}\s*(?::|：|-{2,})?\s*$`, 'iu');
+const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|pisze|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
+// The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
+const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(?:\s+["']?[\p{Lu}<"'].{0,150}?)?\s*(?::|：|-{2,})?\s*$`, 'iu');
+const NAME_WROTE = new RegExp(String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`, 'u');
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
 const DATED_ADDRESS_COLON = /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
-const ORIGINAL_MESSAGE = /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|originalnachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
-const SEPARATOR_LINE = /^\s*(?:_{10,}|-{10,})\s*$/;
+// The same with both a time and a year is specific enough to stand without a quote block below.
+const DATED_TIMED_ADDRESS_COLON = /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
+const ORIGINAL_MESSAGE = /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|originalnachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+// A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
+// either only counts when a header block follows.
+const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+// "Message du : 12/12/2016 13:20" — a labelled date line just above a header block.
+const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 
 type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
 const HEADER_FIELDS: [HeaderField, string][] = [
@@ -37,7 +45,7 @@ const HEADER_LINE = HEADER_FIELDS.map(([field, names]) => [field, new RegExp(Str
 const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty)\s+(?:from|with|via|on|de|desde|da|depuis|avec|vanaf|met|von|mit|z|с|fra|från)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty)\s+(?:from|with|via|on|de|desde|da|depuis|avec|vanaf|met|von|mit|z|с|fra|från|[àa] partir de)\s+(.{1,60})$/iu,
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
   /^get outlook for (?:ios|android)\b.{0,60}$/iu,
 ];
@@ -57,10 +65,16 @@ function attributionEnd(lines: string[], i: number): number {
   for (let j = i; j < Math.min(lines.length, i + 4); j++) {
     if (j > i) {
       const next = clean(lines[j] ?? '');
-      if (next === '' || isQuoteLine(next)) return -1;
+      // Gmail wraps "<addr\n>:" so the last piece can look like a quote marker.
+      if (next === '' || (isQuoteLine(next) && !/^>\s*:$/.test(next))) return -1;
       joined += ' ' + next;
     }
-    if (ATTRIBUTION.test(joined) && startsLikeAttribution(joined)) return j;
+    if (ATTRIBUTION.test(joined)) {
+      const strength = attributionOpening(first);
+      // A bare "Someone wrote:" is common prose; it needs the quote block below to count.
+      if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines, j + 1))) return j;
+    }
+    if (DATED_TIMED_ADDRESS_COLON.test(joined)) return j;
     if (DATED_ADDRESS_COLON.test(joined) && quoteFollows(lines, j + 1)) return j;
   }
   return -1;
@@ -68,9 +82,10 @@ function attributionEnd(lines: string[], i: number): number {
 
 // "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
 // clients write attributions — with a preposition, a date, a name or an address.
-function startsLikeAttribution(text: string): boolean {
-  if (/^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|i|el día|le jour|\d)/iu.test(text)) return true;
-  return /@|<[^>]+>|\d{1,2}[:.]\d{2}/.test(text) || /^[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}\s+\S+\s*:?$/u.test(text);
+function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
+  if (/^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu.test(firstLine)) return 'strong';
+  if (/^\d|@|<[^>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
+  return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
 
 function quoteFollows(lines: string[], from: number): boolean {
@@ -100,22 +115,48 @@ function isHeaderBlock(lines: string[], i: number): boolean {
   return seen.has('from') && seen.size >= 2 && (seen.has('date') || seen.has('subject') || seen.has('to'));
 }
 
-/** First line of the quoted thread, or -1. */
-function findQuoteStart(lines: string[]): number {
-  for (let i = 0; i < lines.length; i++) {
-    const text = clean(lines[i] ?? '');
+interface QuoteMark {
+  /** First line of the quoted part. */
+  start: number;
+  /** Last line of its header (attribution or header block); quoted text follows. */
+  headerEnd: number;
+}
+
+function headerBlockEnd(lines: string[], i: number): number {
+  let end = i;
+  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) if (headerField(lines[j] ?? '') !== null) end = j;
+  return end;
+}
+
+/** Walks up from a header block over a separator rule, a labelled date line and blank lines. */
+function headerBlockTop(lines: string[], i: number): number {
+  let top = i;
+  for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
+    const text = clean(lines[k] ?? '');
     if (text === '') continue;
-    if (ORIGINAL_MESSAGE.test(text)) return i;
-    if (SEPARATOR_LINE.test(text)) {
+    if (SEPARATOR_LINE.test(text) || ORIGINAL_MESSAGE.test(text) || LABELLED_DATE.test(text)) top = k;
+    else break;
+  }
+  return top;
+}
+
+/** The first quoted part at or after line `from`, or null. */
+function findQuote(lines: string[], from: number): QuoteMark | null {
+  for (let i = from; i < lines.length; i++) {
+    const text = clean(lines[i] ?? '');
+    if (text === '' || isQuoteLine(text)) continue;
+    if (ORIGINAL_MESSAGE.test(text)) return { start: i, headerEnd: i };
+    if (isHeaderBlock(lines, i)) return { start: Math.max(from, headerBlockTop(lines, i)), headerEnd: headerBlockEnd(lines, i) };
+    const end = attributionEnd(lines, i);
+    if (end !== -1) return { start: i, headerEnd: end };
+    if (isMobileSignature(text)) {
+      // Phone clients that do not quote: whatever follows "Sent from my …" is the earlier message.
       let k = i + 1;
       while (k < lines.length && isBlank(lines[k] ?? '')) k++;
-      if (isHeaderBlock(lines, k)) return i;
-      continue;
+      if (k < lines.length) return { start: k, headerEnd: k - 1 };
     }
-    if (isHeaderBlock(lines, i)) return i;
-    if (attributionEnd(lines, i) !== -1) return i;
   }
-  return -1;
+  return null;
 }
 
 /** Start of a trailing block made only of quoted and blank lines (plus the attribution above it). */
@@ -172,27 +213,28 @@ const joinTrim = (lines: string[]): string => lines.join('\n').replace(/^(?:[ \t
 
 export function extractReply(text: string): ExtractedReply {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  let body = lines;
-  let hasQuote = false;
-  const quoteStart = findQuoteStart(lines);
-  if (quoteStart !== -1 && lines.slice(0, quoteStart).some((l) => !isBlank(l) && !isQuoteLine(l))) {
-    body = lines.slice(0, quoteStart);
+  let hasQuote = lines.some(isQuoteLine);
+  let from = 0;
+  let to = lines.length;
+  for (;;) {
+    const quote = findQuote(lines, from);
+    if (quote === null) break;
     hasQuote = true;
+    if (lines.slice(from, quote.start).some((l) => !isBlank(l) && !isQuoteLine(l))) {
+      to = quote.start;
+      break;
+    }
+    // Bottom-posting: the message opens with the quote, the new text comes after it.
+    from = quote.headerEnd + 1;
+    while (from < lines.length && (isBlank(lines[from] ?? '') || isQuoteLine(lines[from] ?? ''))) from++;
   }
+  let body = lines.slice(from, to);
   const trailing = trailingQuoteStart(body);
-  if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l))) {
-    body = body.slice(0, trailing);
-    hasQuote = true;
-  }
-  hasQuote ||= lines.some(isQuoteLine);
+  if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l))) body = body.slice(0, trailing);
   const replyWithSignature = joinTrim(body);
   const sigStart = findSignatureStart(body);
-  const beforeSig = sigStart === -1 ? replyWithSignature : joinTrim(body.slice(0, sigStart));
-  if (sigStart === -1 || beforeSig === '') {
-    const reply = replyWithSignature === '' ? text.trim() : replyWithSignature;
-    return { reply, replyWithSignature: reply, hasQuote, hasSignature: false, signature: null };
-  }
-  return { reply: beforeSig, replyWithSignature, hasQuote, hasSignature: true, signature: joinTrim(body.slice(sigStart)) };
+  if (sigStart === -1) return { reply: replyWithSignature, replyWithSignature, hasQuote, hasSignature: false, signature: null };
+  return { reply: joinTrim(body.slice(0, sigStart)), replyWithSignature, hasQuote, hasSignature: true, signature: joinTrim(body.slice(sigStart)) };
 }
 
 /** Reply extraction for messages that only have HTML: rendered to text first (blockquotes become "> "). */
