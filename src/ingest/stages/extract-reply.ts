@@ -19,7 +19,9 @@ export interface ExtractedReply {
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
 const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|pisze|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
-const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(?:\s+["']?[\p{Lu}<"'].{0,150}?)?\s*(?::|：|-{2,})?\s*$`, 'iu');
+const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`, 'iu');
+// What may follow the verb: nothing, an address, or a capitalised name (checked case-sensitively).
+const AFTER_VERB = /^\s*(?:.*@.*|["'<]?\p{Lu}.*)$/u;
 const NAME_WROTE = new RegExp(String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`, 'u');
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
 const DATED_ADDRESS_COLON = /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
@@ -69,7 +71,8 @@ function attributionEnd(lines: string[], i: number): number {
       if (next === '' || (isQuoteLine(next) && !/^>\s*:$/.test(next))) return -1;
       joined += ' ' + next;
     }
-    if (ATTRIBUTION.test(joined)) {
+    const m = ATTRIBUTION.exec(joined);
+    if (m !== null && (m[1] === undefined || AFTER_VERB.test(m[1]))) {
       const strength = attributionOpening(first);
       // A bare "Someone wrote:" is common prose; it needs the quote block below to count.
       if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines, j + 1))) return j;

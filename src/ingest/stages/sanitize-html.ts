@@ -1,0 +1,172 @@
+// HTML bodies are attacker-controlled and end up in an agent's browser. Allowlist washing with
+// sanitize-html: no script, no active content, no forms, no SVG/MathML, no remote fetches unless
+// asked for, CSS only as a handful of properties whose values cannot name a URL. Sanitizers get
+// bypassed (security.md), so the UI must still render this in a sandboxed iframe with a CSP.
+//
+// The output is a fixed point: sanitising it again with the same options gives the same HTML.
+// That is what lets the UI re-run it with `loadRemoteImages: true` when an agent asks for images,
+// and it catches mutation-XSS tricks that only appear after a second parse.
+import sanitizeHtml from 'sanitize-html';
+
+export interface SanitizeOptions {
+  /** Maps a `cid:` reference to the attachment endpoint URL, or null when the message has no such part. */
+  cidUrl: (contentId: string) => string | null;
+  /** Load remote images; off by default so opening a ticket does not tell the sender (tracking pixels). */
+  loadRemoteImages?: boolean;
+}
+
+export interface SanitizedHtml {
+  html: string;
+  /** Remote images left unloaded: their URL is kept in `data-remote-src`. */
+  remoteImagesBlocked: number;
+}
+
+const ALLOWED_TAGS = [
+  'a', 'abbr', 'address', 'article', 'b', 'bdi', 'bdo', 'big', 'blockquote', 'br', 'caption', 'center', 'cite', 'code',
+  'col', 'colgroup', 'dd', 'del', 'dfn', 'div', 'dl', 'dt', 'em', 'figcaption', 'figure', 'font', 'footer', 'h1', 'h2',
+  'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'mark', 'ol', 'p', 'pre', 'q', 's', 'samp',
+  'section', 'small', 'span', 'strike', 'strong', 'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr',
+  'tt', 'u', 'ul', 'var', 'wbr',
+];
+
+// Dropped together with everything inside them: active content, raw-text elements whose parsing
+// differs between parsers (the <xmp>/<noscript> mXSS family), and foreign content.
+const DROP_WITH_CONTENT = [
+  'script', 'style', 'textarea', 'option', 'select', 'noscript', 'xmp', 'plaintext', 'listing', 'noembed', 'noframes',
+  'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'template', 'svg', 'math', 'title', 'head', 'button',
+];
+
+const COMMON_ATTRS = ['style', 'title', 'dir', 'lang', 'align', 'valign', 'width', 'height', 'bgcolor'];
+const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
+  '*': COMMON_ATTRS,
+  a: ['href', 'name', 'target', 'rel', 'data-cid'],
+  img: ['src', 'alt', 'border', 'data-remote-src', 'data-cid'],
+  table: ['border', 'cellpadding', 'cellspacing', 'summary'],
+  td: ['colspan', 'rowspan', 'nowrap'],
+  th: ['colspan', 'rowspan', 'nowrap', 'scope'],
+  col: ['span'],
+  colgroup: ['span'],
+  font: ['color', 'face', 'size'],
+  ol: ['start', 'type', 'reversed'],
+  ul: ['type'],
+  li: ['value'],
+  blockquote: ['cite'],
+  q: ['cite'],
+  del: ['cite', 'datetime'],
+  ins: ['cite', 'datetime'],
+};
+
+// Plain keywords, numbers, lengths, colours and rgb()/hsl(): no url(), no expression(), no CSS
+// escapes (a backslash can spell "url" in hex), no quotes, no at-rules.
+const SAFE_VALUE = /^(?:[-#%.,/\s\w+!]|(?:rgba?|hsla?)\([\d\s.,%/]*\))*$/i;
+const FONT_FAMILY = /^[-\w\s,"']*$/;
+const STYLE_PROPERTIES = [
+  'color', 'background-color', 'font-size', 'font-weight', 'font-style', 'font-variant', 'text-align',
+  'text-decoration', 'text-transform', 'text-indent', 'line-height', 'letter-spacing', 'word-spacing', 'white-space',
+  'vertical-align', 'direction', 'margin', 'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'padding',
+  'padding-top', 'padding-right', 'padding-bottom', 'padding-left', 'border', 'border-top', 'border-right',
+  'border-bottom', 'border-left', 'border-color', 'border-style', 'border-width', 'border-collapse', 'border-spacing',
+  'border-radius', 'width', 'height', 'max-width', 'min-width', 'max-height', 'min-height', 'list-style-type',
+  'table-layout', 'word-break', 'overflow-wrap', 'display', 'float', 'clear',
+];
+const ALLOWED_STYLES: Record<string, RegExp[]> = Object.fromEntries([
+  ...STYLE_PROPERTIES.map((p) => [p, [SAFE_VALUE]] as const),
+  ['font-family', [FONT_FAMILY]] as const,
+]);
+
+const RASTER_DATA_URL = /^data:image\/(?:png|gif|jpe?g|webp|bmp);base64,[a-z0-9+/=\s]+$/i;
+
+/** Lower-cased scheme after removing what browsers ignore (controls, whitespace), or null if relative. */
+function schemeOf(url: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  const compact = url.replace(/[\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u2029\u205f\u3000\ufeff]/g, '');
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(compact);
+  return m?.[1]?.toLowerCase() ?? null;
+}
+
+const isHttpUrl = (url: string): boolean => {
+  const scheme = schemeOf(url);
+  return (scheme === 'http' || scheme === 'https') && /^\s*https?:\/\/[^\s/]/i.test(url);
+};
+
+function cidOf(url: string): string | null {
+  if (schemeOf(url) !== 'cid') return null;
+  const raw = url.trim().slice(4).replace(/^<|>$/g, '');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+// Attributes in name order, so a second pass emits byte-identical markup.
+const ordered = (attribs: sanitizeHtml.Attributes): sanitizeHtml.Attributes =>
+  Object.fromEntries(Object.entries(attribs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): SanitizedHtml {
+  let remoteImagesBlocked = 0;
+
+  const linkTransform = (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
+    const out: sanitizeHtml.Attributes = { ...attribs };
+    delete out.href;
+    delete out['data-cid'];
+    const cid = attribs['data-cid'] ?? cidOf(attribs.href ?? '');
+    const href = attribs.href ?? '';
+    if (cid !== null && cid !== undefined) {
+      const url = opts.cidUrl(cid);
+      if (url !== null) Object.assign(out, { href: url, 'data-cid': cid });
+    } else if (isHttpUrl(href) || schemeOf(href) === 'mailto') {
+      out.href = href.trim();
+    }
+    return { tagName: 'a', attribs: ordered({ ...out, rel: 'noopener noreferrer nofollow', target: '_blank' }) };
+  };
+
+  const imageTransform = (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
+    const out: sanitizeHtml.Attributes = { ...attribs };
+    delete out.src;
+    delete out['data-cid'];
+    delete out['data-remote-src'];
+    const src = attribs.src ?? '';
+    const cid = attribs['data-cid'] ?? cidOf(src);
+    const remote = isHttpUrl(src) ? src.trim() : isHttpUrl(attribs['data-remote-src'] ?? '') ? (attribs['data-remote-src'] ?? '').trim() : null;
+    if (cid !== null && cid !== undefined) {
+      const url = opts.cidUrl(cid);
+      if (url === null) return { tagName: 'img', attribs: {} };
+      Object.assign(out, { src: url, 'data-cid': cid });
+    } else if (RASTER_DATA_URL.test(src.trim())) {
+      out.src = src.trim();
+    } else if (remote !== null) {
+      if (opts.loadRemoteImages === true) {
+        out.src = remote;
+      } else {
+        out['data-remote-src'] = remote;
+        remoteImagesBlocked++;
+      }
+    } else {
+      return { tagName: 'img', attribs: {} };
+    }
+    return { tagName: 'img', attribs: ordered(out) };
+  };
+
+  const clean = sanitizeHtml(html, {
+    allowedTags: ALLOWED_TAGS,
+    allowedAttributes: ALLOWED_ATTRIBUTES,
+    allowedStyles: { '*': ALLOWED_STYLES },
+    allowedClasses: {},
+    nonTextTags: DROP_WITH_CONTENT,
+    disallowedTagsMode: 'discard',
+    // The transforms above already chose each URL; these lists are the second line of defence.
+    // Relative URLs are allowed here only because the attachment endpoint from cidUrl may be one.
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: { img: ['http', 'https', 'data'] },
+    allowedSchemesAppliedToAttributes: ['href', 'src', 'cite', 'data-remote-src'],
+    allowProtocolRelative: false,
+    allowVulnerableTags: false,
+    enforceHtmlBoundary: false,
+    nestingLimit: 200,
+    transformTags: { a: linkTransform, img: imageTransform },
+    // An image left with nothing to show (unknown cid, script URL, relative path) goes entirely.
+    exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src && !frame.attribs['data-remote-src'],
+  });
+  return { html: clean, remoteImagesBlocked };
+}
