@@ -44,6 +44,16 @@ describe('seal / open round trips', () => {
     expect(dataKeyIdOf(seal(dek, 'x', aad))).toBe(dek.id);
   });
 
+  it('follows a DataKey object whose id changes between calls', () => {
+    const k = generateDataKey();
+    seal(k, 'x', aad);
+    const other = generateDataKey().id;
+    k.id = other;
+    expect(dataKeyIdOf(seal(k, 'x', aad))).toBe(other);
+    k.id = 'not-a-uuid';
+    expect(() => seal(k, 'x', aad)).toThrow(TypeError);
+  });
+
   it('generates distinct 256-bit data keys with UUID ids', () => {
     const a = generateDataKey();
     const b = generateDataKey();

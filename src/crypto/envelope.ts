@@ -60,7 +60,8 @@ export function generateDataKey(): DataKey {
 }
 
 export function seal(dek: DataKey, plaintext: Buffer | string, aad: Aad): Buffer {
-  checkDataKey(dek);
+  const keyIdHex = dataKeyIdHex(dek);
+  if (keyIdHex === undefined) throw new TypeError('data key must have a UUID id and a 32-byte key');
   checkAad(aad);
   const input = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
   if (!(input instanceof Uint8Array)) throw new TypeError('plaintext must be a Buffer or a string');
@@ -68,7 +69,7 @@ export function seal(dek: DataKey, plaintext: Buffer | string, aad: Aad): Buffer
   const out = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + n);
   out[0] = ENVELOPE_VERSION;
   out[1] = ALG_AES_256_GCM;
-  out.write(dek.id.replaceAll('-', ''), KEY_ID_OFFSET, 16, 'hex');
+  out.write(keyIdHex, KEY_ID_OFFSET, 16, 'hex');
   writeNonce(out, NONCE_OFFSET);
   const header = out.subarray(0, ENVELOPE_HEADER_BYTES);
 
@@ -89,9 +90,10 @@ export function seal(dek: DataKey, plaintext: Buffer | string, aad: Aad): Buffer
 /** Decrypts and authenticates a sealed value. Any failure is a CryptoError; no partial plaintext escapes. */
 export function open(dek: DataKey, sealed: Buffer, aad: Aad): Buffer {
   checkAad(aad);
-  const keyIdHex = readHeader(sealed);
-  if (!isDataKey(dek)) throw new CryptoError('wrong_key', 'The data key given is not a valid data key.');
-  if (keyIdHex !== dek.id.replaceAll('-', '').toLowerCase()) {
+  const sealedKeyIdHex = readHeader(sealed);
+  const keyIdHex = dataKeyIdHex(dek);
+  if (keyIdHex === undefined) throw new CryptoError('wrong_key', 'The data key given is not a valid data key.');
+  if (sealedKeyIdHex !== keyIdHex) {
     throw new CryptoError('wrong_key', 'The value was sealed under a different data key.');
   }
   const header = sealed.subarray(0, ENVELOPE_HEADER_BYTES);
@@ -150,17 +152,17 @@ function checkAad(aad: Aad): void {
   requireNonEmpty('aad.rowId', aad.rowId);
 }
 
-function isDataKey(dek: DataKey): boolean {
-  return (
-    typeof dek === 'object' &&
-    dek !== null &&
-    typeof dek.id === 'string' &&
-    UUID_RE.test(dek.id) &&
-    Buffer.isBuffer(dek.key) &&
-    dek.key.length === KEY_BYTES
-  );
-}
+// Validated key ids, so the UUID check and hex conversion run once per DataKey object rather than
+// once per value. Keyed weakly on the object and re-checked against its current id.
+const validatedIds = new WeakMap<DataKey, { id: string; hex: string }>();
 
-function checkDataKey(dek: DataKey): void {
-  if (!isDataKey(dek)) throw new TypeError('data key must have a UUID id and a 32-byte key');
+/** The key id as 32 lower-case hex digits, or undefined when `dek` is not a valid data key. */
+function dataKeyIdHex(dek: DataKey): string | undefined {
+  if (typeof dek !== 'object' || dek === null || !Buffer.isBuffer(dek.key) || dek.key.length !== KEY_BYTES) return undefined;
+  const cached = validatedIds.get(dek);
+  if (cached !== undefined && cached.id === dek.id) return cached.hex;
+  if (typeof dek.id !== 'string' || !UUID_RE.test(dek.id)) return undefined;
+  const hex = dek.id.replaceAll('-', '').toLowerCase();
+  validatedIds.set(dek, { id: dek.id, hex });
+  return hex;
 }
