@@ -70,8 +70,8 @@ const STYLE_PROPERTIES = [
   'table-layout', 'word-break', 'overflow-wrap', 'display', 'float', 'clear',
 ];
 const ALLOWED_STYLES: Record<string, RegExp[]> = Object.fromEntries([
-  ...STYLE_PROPERTIES.map((p) => [p, [SAFE_VALUE]] as const),
-  ['font-family', [FONT_FAMILY]] as const,
+  ...STYLE_PROPERTIES.map((p): [string, RegExp[]] => [p, [SAFE_VALUE]]),
+  ['font-family', [FONT_FAMILY]],
 ]);
 
 const RASTER_DATA_URL = /^data:image\/(?:png|gif|jpe?g|webp|bmp);base64,[a-z0-9+/=\s]+$/i;
