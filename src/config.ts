@@ -41,6 +41,8 @@ export const variables = [
   { name: 'INGEST_MAX_PARTS', kind: { type: 'int', min: 1, max: 100000 }, default: '500', description: 'MIME parts per message' },
   { name: 'INGEST_MAX_DEPTH', kind: { type: 'int', min: 1, max: 1000 }, default: '30', description: 'MIME nesting depth' },
   { name: 'INGEST_MAX_ATTEMPTS', kind: { type: 'int', min: 1, max: 100 }, default: '5', description: 'failures before a message is parked' },
+  { name: 'SYNC_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '3', description: 'fallback poll: every N minutes each active IMAP mailbox gets a sync, in case IDLE missed mail' },
+  { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
 ] as const satisfies readonly Variable[];
 
@@ -63,6 +65,8 @@ export interface Config {
   clamd: { host: string; port: number; timeoutMs: number };
   ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number };
   rateLimitPerMinute: number;
+  syncPollMinutes: number;
+  syncLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +145,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: int('INGEST_MAX_ATTEMPTS'),
     },
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
+    syncPollMinutes: int('SYNC_POLL_MINUTES'),
+    syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
   });
 }
 

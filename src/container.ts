@@ -8,6 +8,7 @@ import { defaultIngestLimits } from './ingest/types.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
 import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
+import { makeImapConnector } from './mailboxes/connect-imap.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeDb, makePool, isConnectionError, type Db } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
@@ -61,6 +62,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     rateLimitPerMinute: config.rateLimitPerMinute,
     tenants: makeTenantService({ db, keys }),
     mailboxes: makeMailboxService({ db, keys }),
+    imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
     tickets: makeTicketService({ db, keys }),
     checkKeyring: async () => {

@@ -1,6 +1,7 @@
 // Types shared by every route module: the typed Fastify instance and the services routes may call.
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ImapConnector } from '../mailboxes/connect-imap.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
@@ -20,6 +21,7 @@ export interface ApiDeps {
   rateLimitPerMinute: number;
   tenants: TenantService;
   mailboxes: MailboxService;
+  imapMailboxes: ImapConnector;
   auditReader: AuditReader;
   tickets: TicketService;
 }

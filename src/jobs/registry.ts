@@ -7,6 +7,10 @@ import type { Executor } from '../store/db.js';
 export interface JobPayloads {
   /** Scan the still-pending attachments of one message (clamd was down or slow at ingest). */
   'attachments.rescan': { tenantId: string; messageId: string };
+  /** Sync one mailbox from its stored cursor; keyed `sync:<mailboxId>`, queue `mailbox:<mailboxId>` (src/sync/sync-jobs.ts). */
+  'mailbox.sync': { tenantId: string; mailboxId: string };
+  /** Fallback poll, fired by graphile-worker cron: enqueues a sync of every active IMAP mailbox. */
+  'mailboxes.poll': { _cron?: { ts: string; backfilled?: boolean } };
 }
 
 export type JobName = keyof JobPayloads;
@@ -24,7 +28,8 @@ export interface EnqueueOptions {
 /** Enqueue through SQL on the caller's executor, so the job commits (or not) with the caller's write. */
 export async function addJob<N extends JobName>(ex: Executor, name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
   await ex.query(
-    `SELECT graphile_worker.add_job($1, $2::json, queue_name => $3, run_at => $4, max_attempts => $5, job_key => $6, priority => $7, job_key_mode => 'replace')`,
+    // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only.
+    `SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, 'replace')`,
     [name, JSON.stringify(payload), opts.queue ?? null, opts.runAt?.toISOString() ?? null, opts.maxAttempts ?? null, opts.key ?? null, opts.priority ?? null],
   );
 }

@@ -9,6 +9,7 @@ import * as store from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import { readSyncViews, type SyncView } from '../sync/sync-store.js';
 
 export interface MailboxView {
   id: string;
@@ -17,6 +18,8 @@ export interface MailboxView {
   address: string | null;
   display_name: string | null;
   created_at: string;
+  /** Sync state (remote mailboxes); null for local ones. */
+  sync?: SyncView | null;
 }
 
 export interface MailboxService {
@@ -74,16 +77,17 @@ export function makeMailboxService(deps: { db: Db; keys: KeyService }): MailboxS
           });
         await keys.createMailboxKey(ex, actor.tenantId, id, dek);
         await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'local' });
-        return decryptMailbox(row, dek);
+        return { ...decryptMailbox(row, dek), sync: null };
       }),
 
     list: (actor) =>
       db.tenantTx(actor.tenantId, async (ex) => {
         const rows = await store.listMailboxes(ex, actor.tenantId);
         const out: MailboxView[] = [];
+        const syncs = await readSyncViews(ex, actor.tenantId, rows.filter((r) => r.provider !== 'local').map((r) => r.id));
         for (const row of rows) {
           const dek = row.status === 'disconnected' ? null : await keys.mailboxKey(ex, actor.tenantId, row.id);
-          out.push(decryptMailbox(row, dek));
+          out.push({ ...decryptMailbox(row, dek), sync: syncs.get(row.id) ?? null });
         }
         await audit(ex, actor, 'mailbox.list', 'mailbox', null, { count: out.length });
         return out;
@@ -92,7 +96,7 @@ export function makeMailboxService(deps: { db: Db; keys: KeyService }): MailboxS
     get: (actor, id) =>
       db.tenantTx(actor.tenantId, async (ex) => {
         const row = await load(ex, actor, id);
-        const view = decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id));
+        const view: MailboxView = { ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)), sync: row.provider === 'local' ? null : (await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null };
         await audit(ex, actor, 'mailbox.read', 'mailbox', id);
         return view;
       }),

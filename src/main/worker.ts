@@ -1,26 +1,46 @@
 // `inlet worker`: graphile-worker running Inlet's typed jobs. LISTEN/NOTIFY pickup; on stop it
 // finishes the jobs in flight (graphile-worker's graceful stop) before the pool closes.
-import { run, Logger as WorkerLogger } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { run, Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker';
 import type { Container } from '../container.js';
 import { rescanMessageAttachments } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
+import { startIdleSupervisor } from '../sync/idle-supervisor.js';
+import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
+import { syncMailbox } from '../sync/sync-mailbox.js';
+import { startWorkerLiveness } from '../sync/worker-liveness.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
     'attachments.rescan': async ({ tenantId, messageId }) => {
       await rescanMessageAttachments(c, tenantId, messageId);
     },
+    'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
+      await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
+    },
+    'mailboxes.poll': async () => {
+      await enqueueAllSyncs(c.db);
+    },
   };
 }
 
 export async function startWorker(c: Container): Promise<() => Promise<void>> {
   const log = c.logger.child({ component: 'worker' });
+  const events: WorkerEvents = new EventEmitter();
+  const workerIds = new Set<string>();
+  events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
+  events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
   const runner = await run({
+    events,
     pgPool: c.db.pool,
     concurrency: c.config.workerConcurrency,
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
+    parsedCronItems: pollCronItems(c.config.syncPollMinutes),
+    // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
+    // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
+    gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
     logger: new WorkerLogger((scope) => (level, message, meta) => {
       const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
       if (level === 'error') log.error(fields, message);
@@ -28,8 +48,13 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
       else log.debug(fields, message);
     }),
   });
+  // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
+  const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
+  const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger }, lease);
+  const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
   return async () => {
-    await runner.stop();
+    await Promise.all([idle.stop(), runner.stop()]);
+    await liveness.stop();
   };
 }

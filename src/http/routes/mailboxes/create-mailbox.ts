@@ -1,17 +1,20 @@
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
 import { authErrors, errorResponses } from '../../schemas.js';
-import { Mailbox } from './schemas.js';
+import { CreateMailboxBody, Mailbox, type ImapMailboxBody } from './schemas.js';
 
-const LocalMailbox = Type.Object(
-  {
-    provider: Type.Literal('local', { description: 'A mailbox fed by `inlet import` (no remote server)' }),
-    address: Type.String({ format: 'email', maxLength: 320 }),
-    display_name: Type.Optional(Type.String({ maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
+function imapInput(b: Static<typeof ImapMailboxBody>) {
+  return {
+    imap: b.imap,
+    smtp: b.smtp,
+    ...(b.address === undefined ? {} : { address: b.address }),
+    displayName: b.display_name ?? null,
+    ...(b.folder === undefined ? {} : { folder: b.folder }),
+    ...(b.mark_seen === undefined ? {} : { markSeen: b.mark_seen }),
+    ...(b.backfill ? { backfill: { days: b.backfill.days, maxMessages: b.backfill.max_messages } } : {}),
+  };
+}
 
 export function createMailboxRoute(app: Api, deps: ApiDeps): void {
   app.post('/v1/mailboxes', {
@@ -19,12 +22,15 @@ export function createMailboxRoute(app: Api, deps: ApiDeps): void {
     schema: {
       operationId: 'createMailbox',
       tags: ['mailboxes'],
-      summary: 'Connect a mailbox',
-      body: LocalMailbox,
+      summary: 'Connect a mailbox (IMAP: both logins are checked first; 422 with imap_auth_failed, imap_tls_failed, imap_unreachable, imap_folder_missing, smtp_auth_failed, smtp_tls_failed or smtp_unreachable stores nothing)',
+      body: CreateMailboxBody,
       response: { 201: Mailbox, ...errorResponses(...authErrors, 409, 422) },
     },
   }, async (req, reply) => {
-    const view = await deps.mailboxes.createLocal(actorOf(req), { address: req.body.address, displayName: req.body.display_name ?? null });
+    const body = req.body;
+    const view = body.provider === 'imap'
+      ? await deps.imapMailboxes.connect(actorOf(req), imapInput(body))
+      : await deps.mailboxes.createLocal(actorOf(req), { address: body.address, displayName: body.display_name ?? null });
     return reply.code(201).send(view);
   });
 }

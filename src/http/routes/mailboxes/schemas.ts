@@ -1,6 +1,24 @@
 import { Type } from 'typebox';
 import { Timestamp, Uuid } from '../../schemas.js';
 
+const ErrorClass = Type.Union([Type.Literal('auth_revoked'), Type.Literal('rate_limited'), Type.Literal('transient'), Type.Literal('cursor_expired'), Type.Literal('permanent')]);
+
+export const MailboxSync = Type.Object(
+  {
+    progress: Type.Union([
+      Type.Object({
+        done: Type.Integer({ description: 'Messages of the initial backfill (or resync) handled so far' }),
+        total: Type.Union([Type.Integer(), Type.Null()], { description: 'null while still counting' }),
+      }),
+      Type.Null(),
+    ]),
+    last_sync_at: Type.Union([Timestamp, Type.Null()], { description: 'When the last sync finished' }),
+    lag_seconds: Type.Union([Type.Number(), Type.Null()], { description: 'Arrival at the mail server to ticket, for the newest message of the last sync that stored new mail' }),
+    last_error_class: Type.Union([ErrorClass, Type.Null()], { description: 'Class of the last sync failure; compare last_error_at with last_sync_at' }),
+    last_error_at: Type.Union([Timestamp, Type.Null()]),
+  },
+);
+
 export const Mailbox = Type.Object(
   {
     id: Uuid,
@@ -9,6 +27,65 @@ export const Mailbox = Type.Object(
     address: Type.Union([Type.String(), Type.Null()], { description: 'null once the mailbox data was destroyed' }),
     display_name: Type.Union([Type.String(), Type.Null()]),
     created_at: Timestamp,
+    sync: Type.Optional(Type.Union([MailboxSync, Type.Null()], { description: 'Sync state of a remote mailbox; null for local ones' })),
   },
   { $id: 'Mailbox' },
 );
+
+const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+
+const ImapServer = Type.Object(
+  {
+    host: Host,
+    port: Port,
+    tls: Type.Boolean({ description: 'true: implicit TLS (993); false: STARTTLS when the server offers it' }),
+    user: Type.String({ minLength: 1, maxLength: 320 }),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
+    accessToken: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, writeOnly: true, description: 'OAuth 2.0 access token (XOAUTH2) instead of a password' })),
+  },
+  { additionalProperties: false },
+);
+
+const SmtpServer = Type.Object(
+  {
+    host: Host,
+    port: Port,
+    tls: Type.Boolean({ description: 'true: implicit TLS (465); false: STARTTLS when the server offers it' }),
+    user: Type.String({ minLength: 1, maxLength: 320 }),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
+    accessToken: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, writeOnly: true })),
+  },
+  { additionalProperties: false },
+);
+
+export const LocalMailboxBody = Type.Object(
+  {
+    provider: Type.Literal('local', { description: 'A mailbox fed by `inlet import` (no remote server)' }),
+    address: Type.String({ format: 'email', maxLength: 320 }),
+    display_name: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ImapMailboxBody = Type.Object(
+  {
+    provider: Type.Literal('imap', { description: 'An IMAP/SMTP mailbox; Inlet logs in to both servers before saving anything' }),
+    imap: ImapServer,
+    smtp: SmtpServer,
+    address: Type.Optional(Type.String({ format: 'email', maxLength: 320, description: 'Mailbox address; defaults to the IMAP user name' })),
+    display_name: Type.Optional(Type.String({ maxLength: 200 })),
+    folder: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Folder to ingest from (default INBOX)' })),
+    mark_seen: Type.Optional(Type.Boolean({ description: 'Flag ingested messages \\Seen (default false). Inlet never deletes or moves mail.' })),
+    backfill: Type.Optional(Type.Object(
+      {
+        days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'Only messages received in the last N days (default 30)' })),
+        max_messages: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'At most the newest N messages (default 1000)' })),
+      },
+      { additionalProperties: false },
+    )),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateMailboxBody = Type.Union([LocalMailboxBody, ImapMailboxBody]);

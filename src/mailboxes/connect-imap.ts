@@ -1,0 +1,117 @@
+// Connecting an IMAP/SMTP mailbox: log in to both servers first (nothing is stored when either
+// refuses — the provider's 422 codes go straight back to the caller), then in ONE transaction:
+// the mailbox row with its address sealed and blind-indexed (one live connection per address per
+// tenant), the settings with their secrets sealed under the mailbox's new data key, the wrapped data
+// key, the backfill bounds, the first sync job and the audit record.
+import { randomUUID } from 'node:crypto';
+import { emailBlindIndex, generateDataKey, seal } from '../crypto/index.js';
+import { AppError } from '../errors.js';
+import { resolveImapSettings, type ImapAuth, type ImapSettings } from '../providers/imap/imap-settings.js';
+import { verifyImapAndSmtp, type VerifyResult } from '../providers/imap/imap-verify.js';
+import type { Db } from '../store/db.js';
+import { insertMailbox } from '../store/mailbox-store.js';
+import type { Actor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { sealCredentials } from '../sync/provider-factory.js';
+import { enqueueSync } from '../sync/sync-jobs.js';
+import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
+import { decryptMailbox, type MailboxView } from './mailbox-service.js';
+
+export interface ServerInput {
+  host: string;
+  port: number;
+  /** true = implicit TLS; false = STARTTLS when offered. */
+  tls: boolean;
+  user: string;
+  password?: string;
+  /** OAuth 2.0 access token (XOAUTH2) instead of a password. */
+  accessToken?: string;
+}
+
+export interface ImapConnectInput {
+  imap: ServerInput;
+  smtp: ServerInput;
+  /** Sender address; defaults to the IMAP user name when that is an address. */
+  address?: string;
+  displayName?: string | null;
+  folder?: string;
+  markSeen?: boolean;
+  backfill?: { days?: number | null; maxMessages?: number | null };
+}
+
+export interface ImapConnector {
+  connect(actor: Actor, input: ImapConnectInput): Promise<MailboxView>;
+}
+
+/** Backfill bounds when the caller gives none: the last 30 days, at most 1,000 messages. */
+export const defaultBackfill = { days: 30, maxMessages: 1000 } as const;
+
+const emailLike = /^[^\s@]+@[^\s@]+$/;
+
+function auth(s: ServerInput, which: 'imap' | 'smtp'): ImapAuth {
+  if (s.password !== undefined && s.accessToken === undefined) return { user: s.user, password: s.password };
+  if (s.accessToken !== undefined && s.password === undefined) return { user: s.user, accessToken: s.accessToken };
+  throw new AppError('validation_failed', `${which}: give exactly one of password or accessToken.`);
+}
+
+export function toImapSettings(input: ImapConnectInput): ImapSettings {
+  const address = input.address ?? input.imap.user;
+  if (!emailLike.test(address)) throw new AppError('validation_failed', 'address: the IMAP user name is not an email address; give the mailbox address.');
+  return {
+    imap: { host: input.imap.host, port: input.imap.port, secure: input.imap.tls, auth: auth(input.imap, 'imap') },
+    smtp: { host: input.smtp.host, port: input.smtp.port, secure: input.smtp.tls, auth: auth(input.smtp, 'smtp') },
+    address,
+    folder: input.folder ?? 'INBOX',
+    markSeen: input.markSeen ?? false,
+    fromName: input.displayName ?? null,
+  };
+}
+
+export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s: ImapSettings) => Promise<VerifyResult> }): ImapConnector {
+  const verify = deps.verify ?? ((s: ImapSettings) => verifyImapAndSmtp(resolveImapSettings(s)));
+  return {
+    async connect(actor, input) {
+      const settings = toImapSettings(input);
+      let checked: VerifyResult;
+      try {
+        checked = await verify(settings);
+      } catch (err) {
+        if (err instanceof TypeError) throw new AppError('validation_failed', err.message);
+        throw err;
+      }
+      // Keep what verification learned so sends need not probe again.
+      const stored: ImapSettings = { ...settings, sentFolder: checked.sentFolder };
+      const address = settings.address!;
+      const days = input.backfill?.days === undefined ? defaultBackfill.days : input.backfill.days;
+      const max = input.backfill?.maxMessages === undefined ? defaultBackfill.maxMessages : input.backfill.maxMessages;
+      return deps.db.tenantTx(actor.tenantId, async (ex) => {
+        const id = randomUUID();
+        const aad = (field: string) => ({ tenantId: actor.tenantId, scope: id, field: `mailboxes.${field}`, rowId: id });
+        const indexKey = await deps.keys.tenantKey(ex, actor.tenantId, 'index');
+        const dek = generateDataKey();
+        const row = await insertMailbox(ex, {
+          id,
+          tenantId: actor.tenantId,
+          provider: 'imap',
+          addressCt: seal(dek, address, aad('address')),
+          addressBidx: emailBlindIndex(indexKey.key, address),
+          displayNameCt: input.displayName ? seal(dek, input.displayName, aad('display_name')) : null,
+          credentialsCt: sealCredentials(dek, actor.tenantId, id, stored),
+        }).catch((err: { code?: string }) => {
+          if (err.code === '23505') throw new AppError('conflict', 'This address is already connected.');
+          throw err;
+        });
+        await deps.keys.createMailboxKey(ex, actor.tenantId, id, dek);
+        await setBackfillLimits(ex, actor.tenantId, id, days, max);
+        await setProgress(ex, actor.tenantId, id, 0, null);
+        await enqueueSync(ex, actor.tenantId, id);
+        await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'imap', idle: checked.capabilities.idle, condstore: checked.capabilities.condstore });
+        return {
+          ...decryptMailbox(row, dek),
+          sync: { progress: { done: 0, total: null }, last_sync_at: null, lag_seconds: null, last_error_class: null, last_error_at: null },
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// The `mailbox.sync` job: list what changed since the stored cursor, fetch each new message and
+// hand it to the pipeline together with the cursor that covers it, so the cursor moves only in the
+// transaction that stored the message (a crash re-lists at most the message in flight, and the
+// pipeline's unique indexes make that a duplicate). Pages until the provider says done.
+//
+// Failure policy (provider-errors.ts): auth_revoked parks the mailbox as reauth_required and ends
+// the job without a retry loop; rate_limited / transient / permanent are recorded by class and
+// rethrown so graphile-worker retries with backoff; cursor_expired (UIDVALIDITY changed between
+// listing and fetching) restarts the listing, which then runs a bounded resync.
+import type { Pipeline } from '../ingest/pipeline.js';
+import type { Logger } from '../lib/logger.js';
+import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
+import { isProviderError, toProviderError } from '../providers/provider-errors.js';
+import type { Db } from '../store/db.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { providerForMailbox, type ProviderFactoryDeps } from './provider-factory.js';
+import { finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
+
+export interface SyncDeps {
+  db: Db;
+  keys: KeyService;
+  pipeline: Pipeline;
+  logger: Logger;
+  /** Items per listChanges call. */
+  pageSize?: number;
+  providerDeps?: ProviderFactoryDeps;
+}
+
+export interface SyncResult {
+  status: 'synced' | 'skipped' | 'reauth_required';
+  stored: number;
+  duplicates: number;
+  parked: number;
+  gone: number;
+}
+
+const defaultPageSize = 100;
+const maxRestarts = 3;
+
+/** Thrown when the worker shuts down mid-sync: the job is retried later from the stored cursor. */
+export class SyncInterruptedError extends Error {
+  constructor() { super('sync interrupted by shutdown'); this.name = 'SyncInterruptedError'; }
+}
+
+export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: string, signal?: AbortSignal): Promise<SyncResult> {
+  const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
+  const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
+  const opened = await deps.db.tenantTx(tenantId, async (ex) => {
+    const state = await readSyncState(ex, tenantId, mailboxId);
+    // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
+    if (!state || state.status !== 'active' || state.provider === 'local') return null;
+    return { state, provider: await providerForMailbox(ex, deps.keys, tenantId, mailboxId, { ...deps.providerDeps, logger: log }) };
+  });
+  if (!opened) return { ...result, status: 'skipped' };
+  const { state, provider } = opened;
+  const backfill: BackfillLimits = { days: state.backfill_days, maxMessages: state.backfill_max_messages };
+  try {
+    let cursor = (state.cursor ?? null) as Cursor | null;
+    let lagMs: number | null = null;
+    for (let restarts = 0; ; ) {
+      try {
+        const step = await drain(deps, provider, tenantId, mailboxId, cursor, backfill, result, signal);
+        lagMs = step.lagMs;
+        break;
+      } catch (err) {
+        if (!isProviderError(err) || err.kind !== 'cursor_expired' || ++restarts > maxRestarts) throw err;
+        // Re-read the cursor the pipeline stored last; listing from it detects the new UIDVALIDITY.
+        cursor = (await deps.db.tenantTx(tenantId, (ex) => readSyncState(ex, tenantId, mailboxId)))?.cursor as Cursor | null ?? null;
+      }
+    }
+    await deps.db.tenantTx(tenantId, (ex) => finishSync(ex, tenantId, mailboxId, lagMs));
+    log.info({ stored: result.stored, duplicates: result.duplicates, parked: result.parked, gone: result.gone }, 'mailbox synced');
+    return result;
+  } catch (err) {
+    if (!isProviderError(err) && !looksLikeProviderFailure(err)) throw err; // database or pipeline trouble: plain retry
+    const pe = toProviderError(err, 'sync');
+    await deps.db.tenantTx(tenantId, (ex) => recordSyncError(ex, tenantId, mailboxId, pe.kind));
+    log.warn({ errorClass: pe.kind, errCode: pe.code }, 'mailbox sync failed');
+    if (pe.kind === 'auth_revoked') return { ...result, status: 'reauth_required' };
+    throw pe;
+  } finally {
+    await provider.close();
+  }
+}
+
+/** Errors thrown from inside the provider are already ProviderErrors or 422 AppErrors (folder gone). */
+function looksLikeProviderFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(imap|smtp)_/.test(code);
+}
+
+async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, mailboxId: string, start: Cursor | null,
+  backfill: BackfillLimits, result: SyncResult, signal: AbortSignal | undefined): Promise<{ lagMs: number | null }> {
+  let cursor = start;
+  let lagMs: number | null = null;
+  for (;;) {
+    const page = await provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize });
+    const incremental = page.progress === undefined;
+    for (const item of page.items) {
+      if (signal?.aborted) throw new SyncInterruptedError();
+      const raw = await provider.fetchRaw(item);
+      if (raw === null) {
+        // Expunged between listing and fetching: nothing to store, but the cursor moves past it.
+        await deps.db.tenantTx(tenantId, (ex) => setCursor(ex, tenantId, mailboxId, item.cursorAfter));
+        result.gone++;
+        continue;
+      }
+      const outcome = await deps.pipeline.ingest({
+        tenantId, mailboxId, providerMessageId: item.providerMessageId, providerThreadId: item.threadId, raw, cursor: item.cursorAfter,
+      });
+      if (outcome.status === 'stored') {
+        result.stored++;
+        if (incremental && item.internalDate) lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - item.internalDate.getTime()));
+      } else if (outcome.status === 'duplicate') result.duplicates++;
+      else result.parked++;
+    }
+    // The page cursor covers the items above (all stored by now) plus any skipped UIDs after them.
+    await deps.db.tenantTx(tenantId, async (ex) => {
+      await setCursor(ex, tenantId, mailboxId, page.nextCursor);
+      if (page.progress) await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
+    });
+    cursor = page.nextCursor;
+    if (page.done) return { lagMs };
+  }
+}

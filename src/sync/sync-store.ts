@@ -1,0 +1,146 @@
+// SQL for mailbox sync state and IDLE leases. Callers own the transaction (store/db.ts): sync state
+// is written in tenant transactions; leases and the cross-tenant mailbox listing run as the owner.
+import type { ProviderErrorKind } from '../providers/provider-errors.js';
+import type { Executor } from '../store/db.js';
+import type { MailboxProviderKind, MailboxStatus } from '../store/mailbox-store.js';
+
+export interface SyncStateRow {
+  provider: MailboxProviderKind;
+  status: MailboxStatus;
+  cursor: unknown;
+  backfill_days: number | null;
+  backfill_max_messages: number | null;
+  progress_done: number | null;
+  progress_total: number | null;
+}
+
+export async function readSyncState(ex: Executor, tenantId: string, mailboxId: string): Promise<SyncStateRow | null> {
+  const { rows } = await ex.query<SyncStateRow>(
+    `SELECT provider, status, cursor, backfill_days, backfill_max_messages, progress_done, progress_total
+       FROM mailboxes WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, mailboxId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function setBackfillLimits(ex: Executor, tenantId: string, mailboxId: string, days: number | null, maxMessages: number | null): Promise<void> {
+  await ex.query('UPDATE mailboxes SET backfill_days = $3, backfill_max_messages = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, days, maxMessages]);
+}
+
+/** Cursor for a step that stored nothing (an item gone before it was fetched, an empty page). */
+export async function setCursor(ex: Executor, tenantId: string, mailboxId: string, cursor: unknown): Promise<void> {
+  await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, JSON.stringify(cursor)]);
+}
+
+export async function setProgress(ex: Executor, tenantId: string, mailboxId: string, done: number, total: number | null): Promise<void> {
+  await ex.query('UPDATE mailboxes SET progress_done = $3, progress_total = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, done, total]);
+}
+
+export async function finishSync(ex: Executor, tenantId: string, mailboxId: string, lagMs: number | null): Promise<void> {
+  await ex.query(
+    `UPDATE mailboxes SET last_sync_at = now(), lag_ms = coalesce($3, lag_ms),
+            progress_done = coalesce(progress_total, progress_done), progress_total = coalesce(progress_total, progress_done)
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, mailboxId, lagMs],
+  );
+}
+
+/** Records the class of a sync failure (never its text); auth_revoked also parks the mailbox. */
+export async function recordSyncError(ex: Executor, tenantId: string, mailboxId: string, kind: ProviderErrorKind): Promise<void> {
+  await ex.query(
+    `UPDATE mailboxes SET last_error_class = $3, last_error_at = now(), updated_at = now(),
+            status = CASE WHEN $3 = 'auth_revoked' AND status = 'active' THEN 'reauth_required' ELSE status END
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, mailboxId, kind],
+  );
+}
+
+export interface SyncView {
+  progress: { done: number; total: number | null } | null;
+  last_sync_at: string | null;
+  lag_seconds: number | null;
+  last_error_class: ProviderErrorKind | null;
+  last_error_at: string | null;
+}
+
+interface SyncViewRow {
+  id: string;
+  progress_done: number | null;
+  progress_total: number | null;
+  last_sync_at: Date | null;
+  lag_ms: string | null;
+  last_error_class: ProviderErrorKind | null;
+  last_error_at: Date | null;
+}
+
+/** Sync state of the given mailboxes, keyed by id (tenant transaction). */
+export async function readSyncViews(ex: Executor, tenantId: string, ids: string[]): Promise<Map<string, SyncView>> {
+  const out = new Map<string, SyncView>();
+  if (ids.length === 0) return out;
+  const { rows } = await ex.query<SyncViewRow>(
+    `SELECT id, progress_done, progress_total, last_sync_at, lag_ms, last_error_class, last_error_at
+       FROM mailboxes WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenantId, ids],
+  );
+  for (const r of rows) {
+    out.set(r.id, {
+      progress: r.progress_done === null ? null : { done: r.progress_done, total: r.progress_total },
+      last_sync_at: r.last_sync_at?.toISOString() ?? null,
+      lag_seconds: r.lag_ms === null ? null : Math.round(Number(r.lag_ms) / 100) / 10,
+      last_error_class: r.last_error_class,
+      last_error_at: r.last_error_at?.toISOString() ?? null,
+    });
+  }
+  return out;
+}
+
+// ---- owner-role queries (supervisor, poll) ----
+
+export interface MailboxRef { tenant_id: string; mailbox_id: string }
+
+export async function listActiveMailboxes(ex: Executor, provider: MailboxProviderKind): Promise<MailboxRef[]> {
+  const { rows } = await ex.query<MailboxRef>(
+    `SELECT tenant_id, id AS mailbox_id FROM mailboxes WHERE provider = $1 AND status = 'active' ORDER BY created_at, id`,
+    [provider],
+  );
+  return rows;
+}
+
+/** Extends every lease this holder still owns; returns them. A lease lost meanwhile is absent. */
+export async function renewLeases(ex: Executor, holder: string, leaseMs: number): Promise<string[]> {
+  const { rows } = await ex.query<{ mailbox_id: string }>(
+    `UPDATE mailbox_leases l SET expires_at = now() + make_interval(secs => $2::double precision / 1000)
+       FROM mailboxes m
+      WHERE l.holder = $1 AND l.expires_at > now() AND m.tenant_id = l.tenant_id AND m.id = l.mailbox_id AND m.status = 'active'
+      RETURNING l.mailbox_id`,
+    [holder, leaseMs],
+  );
+  return rows.map((r) => r.mailbox_id);
+}
+
+/**
+ * Takes up to `limit` leases of active mailboxes of `provider` that nobody holds or whose holder let
+ * them expire. Atomic per row: of two workers racing for one mailbox, exactly one gets it.
+ */
+export async function acquireLeases(ex: Executor, holder: string, provider: MailboxProviderKind, leaseMs: number, limit: number): Promise<MailboxRef[]> {
+  if (limit <= 0) return [];
+  const { rows } = await ex.query<MailboxRef>(
+    `INSERT INTO mailbox_leases AS l (tenant_id, mailbox_id, holder, expires_at)
+     SELECT m.tenant_id, m.id, $1, now() + make_interval(secs => $3::double precision / 1000)
+       FROM mailboxes m
+       LEFT JOIN mailbox_leases x ON x.tenant_id = m.tenant_id AND x.mailbox_id = m.id
+      WHERE m.provider = $2 AND m.status = 'active' AND (x.mailbox_id IS NULL OR x.expires_at <= now())
+      ORDER BY m.created_at, m.id
+      LIMIT $4
+     ON CONFLICT (tenant_id, mailbox_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, acquired_at = now()
+      WHERE l.expires_at <= now()
+     RETURNING l.tenant_id, l.mailbox_id`,
+    [holder, provider, leaseMs, limit],
+  );
+  return rows;
+}
+
+export async function releaseLeases(ex: Executor, holder: string, mailboxIds?: string[]): Promise<void> {
+  if (mailboxIds) await ex.query('DELETE FROM mailbox_leases WHERE holder = $1 AND mailbox_id = ANY($2::uuid[])', [holder, mailboxIds]);
+  else await ex.query('DELETE FROM mailbox_leases WHERE holder = $1', [holder]);
+}

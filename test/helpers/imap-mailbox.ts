@@ -1,0 +1,76 @@
+// Shared by the IMAP sync tests and the bench: a Dovecot user, messages to APPEND, the connect
+// request body, and counts read straight from the database (as the owner, past RLS).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Db } from '../../src/store/db.js';
+import type { DovecotHandle } from './dovecot.js';
+import type { SmtpSink } from './smtp-sink.js';
+
+const run = promisify(execFile);
+let seq = 0;
+
+export async function newImapUser(dovecot: DovecotHandle, prefix = 'support'): Promise<{ user: string; password: string }> {
+  const n = ++seq;
+  const user = `${prefix}${n}.${process.pid}@example.test`;
+  const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
+  await dovecot.addUser(user, password);
+  return { user, password };
+}
+
+/** Changes a user's password behind Inlet's back (what a user does after a leak). */
+export async function changePassword(dovecot: DovecotHandle, user: string, password: string): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dovecot.dir, 'users', user), `${user}:{PLAIN}${password}\n`, { mode: 0o644 });
+}
+
+let msgSeq = 0;
+/** A customer message that opens a ticket of its own (unique Message-ID, sender and subject). */
+export function customerMessage(tag = 'm'): { raw: Buffer; messageId: string } {
+  const n = ++msgSeq;
+  const messageId = `<${tag}${n}.${process.pid}.${Date.now()}@customer.test>`;
+  const raw = Buffer.from(
+    `From: Customer ${n} <c${n}.${tag}@customer.test>\r\nTo: support@example.test\r\nSubject: Order ${tag}-${n} is late\r\n` +
+    `Message-ID: ${messageId}\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +
+    `Hello, order ${n} has not arrived yet.\r\n`, 'utf8');
+  return { raw, messageId };
+}
+
+export function connectBody(dovecot: DovecotHandle, sink: SmtpSink, u: { user: string; password: string }, extra: Record<string, unknown> = {}) {
+  return {
+    provider: 'imap',
+    imap: { host: dovecot.host, port: dovecot.port, tls: false, user: u.user, password: u.password },
+    smtp: { host: sink.host, port: sink.port, tls: false, user: 'sender', password: 'sender-pass' },
+    ...extra,
+  };
+}
+
+export async function counts(db: Db, mailboxId: string): Promise<{ messages: number; deliveries: number; tickets: number; distinctIds: number }> {
+  return db.tx(async (ex) => {
+    const { rows } = await ex.query<{ messages: string; deliveries: string; tickets: string; distinct_ids: string }>(
+      `SELECT (SELECT count(*) FROM messages WHERE mailbox_id = $1) AS messages,
+              (SELECT count(*) FROM message_deliveries WHERE mailbox_id = $1) AS deliveries,
+              (SELECT count(*) FROM tickets WHERE mailbox_id = $1) AS tickets,
+              (SELECT count(DISTINCT message_id_bidx) FROM messages WHERE mailbox_id = $1) AS distinct_ids`,
+      [mailboxId],
+    );
+    const r = rows[0]!;
+    return { messages: Number(r.messages), deliveries: Number(r.deliveries), tickets: Number(r.tickets), distinctIds: Number(r.distinct_ids) };
+  });
+}
+
+/** IMAP sessions Dovecot has open for `user` right now (doveadm who). */
+export async function imapSessions(dovecot: DovecotHandle, user: string): Promise<number> {
+  const { stdout } = await run('/usr/bin/doveadm', ['-c', join(dovecot.dir, 'dovecot.conf'), 'who', '-1', user]).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').filter((l) => l.startsWith(user) && /\bimap\b/.test(l)).length;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
