@@ -10,6 +10,7 @@ import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
 import { makeImapConnector } from './mailboxes/connect-imap.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
+import { makeReplyService } from './outbound/reply-service.js';
 import { makeDb, makePool, isConnectionError, type Db } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
 import { makeAuditReader } from './tenancy/audit.js';
@@ -65,6 +66,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
     tickets: makeTicketService({ db, keys }),
+    replies: makeReplyService({ db, keys }),
     checkKeyring: async () => {
       const missing = await db.tx((ex) => keys.missingKekIds(ex));
       if (missing.length > 0) {

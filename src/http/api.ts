@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ImapConnector } from '../mailboxes/connect-imap.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
+import type { ReplyService } from '../outbound/reply-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
@@ -24,4 +25,5 @@ export interface ApiDeps {
   imapMailboxes: ImapConnector;
   auditReader: AuditReader;
   tickets: TicketService;
+  replies: ReplyService;
 }

@@ -7,6 +7,8 @@ import type { Executor } from '../store/db.js';
 export interface JobPayloads {
   /** Scan the still-pending attachments of one message (clamd was down or slow at ingest). */
   'attachments.rescan': { tenantId: string; messageId: string };
+  /** Send one outbox row's reply; keyed `reply:<outboxId>`, queue `send:<mailboxId>` (src/outbound/send-reply.ts). */
+  'reply.send': { tenantId: string; outboxId: string };
   /** Sync one mailbox from its stored cursor; keyed `sync:<mailboxId>`, queue `mailbox:<mailboxId>` (src/sync/sync-jobs.ts). */
   'mailbox.sync': { tenantId: string; mailboxId: string };
   /** Fallback poll, fired by graphile-worker cron: enqueues a sync of every active IMAP mailbox. */

@@ -5,6 +5,7 @@ import { run, Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker'
 import type { Container } from '../container.js';
 import { rescanMessageAttachments } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
+import { sendReply } from '../outbound/send-reply.js';
 import { startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
@@ -14,6 +15,9 @@ export function makeHandlers(c: Container): Handlers {
   return {
     'attachments.rescan': async ({ tenantId, messageId }) => {
       await rescanMessageAttachments(c, tenantId, messageId);
+    },
+    'reply.send': async (payload, helpers) => {
+      await sendReply(c, payload, { attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
     },
     'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
       await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);

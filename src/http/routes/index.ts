@@ -13,6 +13,7 @@ import { listMailboxesRoute } from './mailboxes/list-mailboxes.js';
 import { createTenantRoute } from './tenants/create-tenant.js';
 import { getAttachmentContentRoute } from './attachments/get-attachment-content.js';
 import { getRawMessageRoute } from './messages/get-raw-message.js';
+import { createReplyRoute } from './tickets/create-reply.js';
 import { getTicketRoute } from './tickets/get-ticket.js';
 import { listTicketsRoute } from './tickets/list-tickets.js';
 import { updateTicketRoute } from './tickets/update-ticket.js';
@@ -32,6 +33,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   listTicketsRoute(app, deps);
   getTicketRoute(app, deps);
   updateTicketRoute(app, deps);
+  createReplyRoute(app, deps);
   getRawMessageRoute(app, deps);
   getAttachmentContentRoute(app, deps);
 }

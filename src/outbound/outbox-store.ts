@@ -1,0 +1,108 @@
+// SQL for the outbox (migration 0004) and the reads the reply path needs. Callers own the transaction
+// and have set the tenant.
+import type { Executor } from '../store/db.js';
+
+/** AAD of outbox.rfc_message_id_ct (sealed under the mailbox key). */
+export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => ({ tenantId, scope: mailboxId, field: 'outbox.rfc_message_id', rowId: outboxId });
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+export interface OutboxRow {
+  id: string;
+  tenant_id: string;
+  ticket_id: string;
+  message_id: string;
+  mailbox_id: string;
+  request_hash: Buffer;
+  state: OutboxState;
+  attempts: number;
+  last_error_class: string | null;
+  failure_reason: string | null;
+  rfc_message_id_ct: Buffer;
+  created_at: Date;
+  sent_at: Date | null;
+}
+
+const columns = 'id, tenant_id, ticket_id, message_id, mailbox_id, request_hash, state, attempts, last_error_class, failure_reason, rfc_message_id_ct, created_at, sent_at';
+
+export async function insertOutbox(ex: Executor, o: { id: string; tenantId: string; ticketId: string; messageId: string; mailboxId: string; idempotencyKey: string; requestHash: Buffer; rfcMessageIdCt: Buffer }): Promise<OutboxRow> {
+  const { rows } = await ex.query<OutboxRow>(
+    `INSERT INTO outbox (id, tenant_id, ticket_id, message_id, mailbox_id, idempotency_key, request_hash, rfc_message_id_ct)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+    [o.id, o.tenantId, o.ticketId, o.messageId, o.mailboxId, o.idempotencyKey, o.requestHash, o.rfcMessageIdCt],
+  );
+  return rows[0]!;
+}
+
+export async function findOutboxByKey(ex: Executor, tenantId: string, idempotencyKey: string): Promise<OutboxRow | null> {
+  const { rows } = await ex.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, idempotencyKey]);
+  return rows[0] ?? null;
+}
+
+export async function findOutbox(ex: Executor, tenantId: string, id: string, opts: { lock?: boolean } = {}): Promise<OutboxRow | null> {
+  const { rows } = await ex.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+  return rows[0] ?? null;
+}
+
+/** Written (and committed) before the provider is called: from here on the outcome may be unknown. */
+export async function markSending(ex: Executor, tenantId: string, id: string): Promise<void> {
+  await ex.query(`UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+}
+
+export async function markSent(ex: Executor, tenantId: string, id: string, messageId: string): Promise<void> {
+  await ex.query(`UPDATE outbox SET state = 'sent', sent_at = now(), next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  await ex.query('UPDATE messages SET sent_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, messageId]);
+}
+
+export async function markFinal(ex: Executor, tenantId: string, id: string, state: 'failed' | 'cancelled', reason: string, errorClass: string | null): Promise<void> {
+  await ex.query(
+    `UPDATE outbox SET state = $3, failure_reason = $4, last_error_class = coalesce($5, last_error_class), next_attempt_at = NULL, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id, state, reason, errorClass],
+  );
+}
+
+/** A retry is coming; the state stays 'sending' because the failed attempt may have delivered. */
+export async function recordRetry(ex: Executor, tenantId: string, id: string, errorClass: string, nextAttemptAt: Date): Promise<void> {
+  await ex.query('UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, errorClass, nextAttemptAt]);
+}
+
+export type OutboundEventType = 'message.sent' | 'message.send_failed' | 'message.send_cancelled';
+
+/** Events carry ids and reasons only, never content (same table and shape as store/event-store.ts). */
+export async function insertOutboundEvent(ex: Executor, tenantId: string, type: OutboundEventType, messageId: string, data: Record<string, string | number | null>): Promise<void> {
+  await ex.query('INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, $2, $3, $4)', [tenantId, type, messageId, JSON.stringify(data)]);
+}
+
+export interface ParentMessageRow {
+  id: string;
+  mailbox_id: string;
+  headers_ct: Buffer;
+  provider_thread_id: string | null;
+}
+
+/** The message a reply answers: the latest inbound one written by a person, else the latest inbound one. */
+export async function latestInbound(ex: Executor, tenantId: string, ticketId: string): Promise<ParentMessageRow | null> {
+  const { rows } = await ex.query<ParentMessageRow>(
+    `SELECT id, mailbox_id, headers_ct, provider_thread_id FROM messages
+      WHERE tenant_id = $1 AND ticket_id = $2 AND direction = 'inbound'
+      ORDER BY (kind = 'human') DESC, received_at DESC, id DESC LIMIT 1`,
+    [tenantId, ticketId],
+  );
+  return rows[0] ?? null;
+}
+
+/** The provider thread the ticket lives in for this mailbox (Gmail threadId, Graph conversationId). */
+export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: string, mailboxId: string): Promise<string | null> {
+  const { rows } = await ex.query<{ provider_thread_id: string }>(
+    `SELECT provider_thread_id FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND mailbox_id = $3 AND provider_thread_id IS NOT NULL
+      ORDER BY received_at DESC LIMIT 1`,
+    [tenantId, ticketId, mailboxId],
+  );
+  return rows[0]?.provider_thread_id ?? null;
+}
+
+export async function rawOf(ex: Executor, tenantId: string, messageId: string): Promise<Buffer | null> {
+  const { rows } = await ex.query<{ raw_ct: Buffer | null }>('SELECT raw_ct FROM messages WHERE tenant_id = $1 AND id = $2', [tenantId, messageId]);
+  return rows[0]?.raw_ct ?? null;
+}

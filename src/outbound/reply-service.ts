@@ -1,0 +1,164 @@
+// The reply API's service: an agent's reply becomes an outbound `messages` row (MIME composed now, so
+// what is stored is exactly what will be sent), an outbox row and the send job — in ONE transaction.
+// The Idempotency-Key makes a retried request return the first reply instead of writing a second; the
+// unique index decides when two identical requests race.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import { emailBlindIndex, makeOutboundMessageId, messageIdBlindIndex, openText, seal, type DataKey } from '../crypto/index.js';
+import { AppError, isAppError, notFound } from '../errors.js';
+import type { StoredHeaders } from '../ingest/prepare.js';
+import { htmlToText } from '../ingest/stages/html-to-text.js';
+import { sanitizeEmailHtml } from '../ingest/stages/sanitize-html.js';
+import { addJob } from '../jobs/registry.js';
+import type { Db, Executor } from '../store/db.js';
+import { findMailbox } from '../store/mailbox-store.js';
+import { insertMessage } from '../store/message-store.js';
+import { addParticipants, findTicket, touchTicket } from '../store/ticket-store.js';
+import type { Actor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { replySubject } from '../tickets/ticket-token.js';
+import { composeReply, threadHeaders, type ParentHeaders } from './compose-reply.js';
+import { checkStoredAddress, type MailAddress } from './header-safety.js';
+import { findOutboxByKey, insertOutbox, latestInbound, outboxAad, ticketThreadId, type OutboxRow } from './outbox-store.js';
+import { readReplyRequest, requestFingerprint, type ReplyRequest } from './reply-input.js';
+
+export interface ReplyView {
+  /** The outbound message's id (as in the ticket's messages). */
+  id: string;
+  ticket_id: string;
+  state: OutboxRow['state'];
+  /** RFC 5322 Message-ID of the reply, with angle brackets. */
+  message_id: string;
+  created_at: string;
+}
+
+export interface ReplyService {
+  /** `replayed` is true when the Idempotency-Key had been used before with the same request. */
+  create(actor: Actor, ticketId: string, idempotencyKey: string, body: ReplyRequest): Promise<{ replayed: boolean; reply: ReplyView }>;
+}
+
+/** Send-job attempts (graphile-worker backs off exp(attempt) seconds: ~3.6 h between first and last). */
+export const sendMaxAttempts = 10;
+export const sendJobKey = (outboxId: string) => `reply:${outboxId}`;
+/** One queue per mailbox: its sends go out one at a time, in order, apart from its sync jobs. */
+export const sendQueue = (mailboxId: string) => `send:${mailboxId}`;
+
+const aad = (tenantId: string, scope: string, field: string, rowId: string) => ({ tenantId, scope, field, rowId });
+
+export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () => Date }): ReplyService {
+  const { db, keys } = deps;
+  const now = deps.clock ?? (() => new Date());
+
+  async function replay(ex: Executor, actor: Actor, existing: OutboxRow, fingerprint: Buffer): Promise<ReplyView> {
+    if (existing.request_hash.length !== fingerprint.length || !timingSafeEqual(existing.request_hash, fingerprint)) {
+      throw new AppError('idempotency_conflict', 'This Idempotency-Key was already used for a different reply; use a new key for a new reply.');
+    }
+    const dek = await keys.mailboxKey(ex, actor.tenantId, existing.mailbox_id);
+    await audit(ex, actor, 'reply.create', 'ticket', existing.ticket_id, { message_id: existing.message_id, replayed: true });
+    return view(existing, openText(dek, existing.rfc_message_id_ct, outboxAad(actor.tenantId, existing.mailbox_id, existing.id)));
+  }
+
+  async function parentHeaders(ex: Executor, tenantId: string, ticketId: string): Promise<{ headers: ParentHeaders | null }> {
+    const parent = await latestInbound(ex, tenantId, ticketId);
+    if (!parent) return { headers: null };
+    let dek: DataKey;
+    try {
+      dek = await keys.mailboxKey(ex, tenantId, parent.mailbox_id);
+    } catch (err) {
+      // Answered mail that came through a since-disconnected mailbox: its ids are gone with its key.
+      if (isAppError(err) && err.code === 'mailbox_data_destroyed') return { headers: null };
+      throw err;
+    }
+    return { headers: JSON.parse(openText(dek, parent.headers_ct, aad(tenantId, parent.mailbox_id, 'messages.headers', parent.id))) as StoredHeaders };
+  }
+
+  async function write(actor: Actor, ticketId: string, idempotencyKey: string, body: ReplyRequest): Promise<{ replayed: boolean; reply: ReplyView }> {
+    const input = readReplyRequest(body);
+    const { tenantId } = actor;
+    return db.tenantTx(tenantId, async (ex) => {
+      const indexKey = (await keys.tenantKey(ex, tenantId, 'index')).key;
+      const fingerprint = requestFingerprint(indexKey, ticketId, body);
+      const existing = await findOutboxByKey(ex, tenantId, idempotencyKey);
+      if (existing) return { replayed: true, reply: await replay(ex, actor, existing, fingerprint) };
+
+      const ticket = await findTicket(ex, tenantId, ticketId, { lock: true });
+      if (!ticket) throw notFound('ticket');
+      const mailboxId = ticket.mailbox_id;
+      const mailbox = await findMailbox(ex, tenantId, mailboxId);
+      if (!mailbox) throw notFound('mailbox');
+      if (mailbox.provider === 'local') {
+        throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is fed by imports only and cannot send mail.', undefined, 422);
+      }
+      if (mailbox.status === 'disconnecting') throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is being disconnected.', undefined, 422);
+      const dek = await keys.mailboxKey(ex, tenantId, mailboxId); // 410 once the mailbox was disconnected
+      const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
+      const fromAddress = openText(dek, mailbox.address_ct!, aad(tenantId, mailboxId, 'mailboxes.address', mailboxId));
+      const from: MailAddress = {
+        address: fromAddress,
+        name: mailbox.display_name_ct ? openText(dek, mailbox.display_name_ct, aad(tenantId, mailboxId, 'mailboxes.display_name', mailboxId)) : '',
+      };
+      const t = (field: string, ct: Buffer) => openText(dek, ct, aad(tenantId, mailboxId, field, ticketId));
+      if (!ticket.requester_ct) throw new AppError('unprocessable', 'The ticket has no requester address to reply to.');
+      const requester = JSON.parse(t('tickets.requester', ticket.requester_ct)) as MailAddress;
+      const to = checkStoredAddress({ name: requester.name, address: requester.address }, 'requester');
+      const subject = replySubject(t('tickets.subject', ticket.subject_ct), Number(ticket.number));
+
+      const outboxId = randomUUID();
+      const messageId = randomUUID();
+      const domain = domainToASCII(fromAddress.slice(fromAddress.lastIndexOf('@') + 1));
+      const rfcId = makeOutboundMessageId(signingKey, tenantId, outboxId, domain);
+      const thread = threadHeaders((await parentHeaders(ex, tenantId, ticketId)).headers);
+      const date = now();
+      const text = input.text ?? htmlToText(input.html!);
+      const mime = await composeReply({
+        from, to, cc: input.cc, subject, messageId: rfcId, inReplyTo: thread.inReplyTo, references: thread.references,
+        date, text, html: input.html, attachments: input.attachments, ticketNumber: Number(ticket.number),
+      });
+
+      const headers: StoredHeaders = {
+        subject, from, to: [to], cc: input.cc, reply_to: [], date: date.toISOString(), message_id: rfcId.slice(1, -1),
+        in_reply_to: thread.inReplyTo ? [thread.inReplyTo] : [], references: thread.references,
+      };
+      const s = (field: string, v: string | Buffer) => seal(dek, v, aad(tenantId, mailboxId, field, messageId));
+      await insertMessage(ex, {
+        id: messageId, tenantId, ticketId, mailboxId, direction: 'outbound', messageIdBidx: messageIdBlindIndex(indexKey, rfcId),
+        providerThreadId: await ticketThreadId(ex, tenantId, ticketId, mailboxId), kind: 'agent_reply', kindReasons: [], threadRule: 'outbound',
+        fromBidx: emailBlindIndex(indexKey, fromAddress), headersCt: s('messages.headers', JSON.stringify(headers)),
+        textCt: s('messages.text', text),
+        // Stored as every message's HTML is (sanitised for display); the MIME keeps what was sent.
+        htmlCt: input.html === null ? null : s('messages.html', sanitizeEmailHtml(input.html, { cidUrl: () => null }).html),
+        replyCt: s('messages.reply', text), rawCt: s('messages.raw', mime), warnings: [], sentAt: null,
+      });
+      const row = await insertOutbox(ex, {
+        id: outboxId, tenantId, ticketId, messageId, mailboxId, idempotencyKey, requestHash: fingerprint,
+        rfcMessageIdCt: seal(dek, rfcId, outboxAad(tenantId, mailboxId, outboxId)),
+      });
+      // People the agent copied may answer with the ticket token in the subject (thread rule 3).
+      await addParticipants(ex, tenantId, ticketId, input.cc.map((a) => emailBlindIndex(indexKey, a.address)));
+      await touchTicket(ex, tenantId, ticketId, ticket.status, false);
+      await addJob(ex, 'reply.send', { tenantId, outboxId }, { key: sendJobKey(outboxId), queue: sendQueue(mailboxId), maxAttempts: sendMaxAttempts });
+      await audit(ex, actor, 'reply.create', 'ticket', ticketId, { message_id: messageId, attachments: input.attachments.length, cc: input.cc.length });
+      return { replayed: false, reply: view(row, rfcId) };
+    });
+  }
+
+  return {
+    async create(actor, ticketId, idempotencyKey, body) {
+      try {
+        return await write(actor, ticketId, idempotencyKey, body);
+      } catch (err) {
+        // Two requests with one key at once: the loser's insert hits the unique index after the winner
+        // committed; running again finds the winner's row and answers as a replay (or 409).
+        if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'outbox_tenant_id_idempotency_key_key') {
+          return await write(actor, ticketId, idempotencyKey, body);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+function view(row: OutboxRow, rfcId: string): ReplyView {
+  return { id: row.message_id, ticket_id: row.ticket_id, state: row.state, message_id: rfcId, created_at: row.created_at.toISOString() };
+}

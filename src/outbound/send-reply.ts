@@ -1,0 +1,128 @@
+// The send job: hands one outbox row's stored MIME to the mailbox's provider, at most once.
+//   * 'sending' is committed before the provider is called. A job that starts and finds 'sending'
+//     cannot know whether the previous attempt delivered (crash, timeout after the bytes left), so it
+//     asks the provider whether our signed Message-ID is in Sent and, if so, only records it.
+//   * A transient failure leaves 'sending' (the outcome is unknown) and is retried by graphile-worker
+//     with exponential backoff; the last attempt, a permanent refusal or a revoked grant ends in
+//     'failed'. A disconnected mailbox (key destroyed) ends in 'cancelled' and nothing is sent.
+// No database transaction is held open while the provider works.
+import { open, openText } from '../crypto/index.js';
+import { isAppError } from '../errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { MailProvider } from '../providers/mail-provider.js';
+import { toProviderError } from '../providers/provider-errors.js';
+import type { Db, Executor } from '../store/db.js';
+import { findMailbox } from '../store/mailbox-store.js';
+import { providerForMailbox } from '../sync/provider-factory.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { findOutbox, insertOutboundEvent, markFinal, markSending, markSent, outboxAad, rawOf, recordRetry, ticketThreadId, type OutboxRow } from './outbox-store.js';
+
+export interface SendJobDeps {
+  db: Db;
+  keys: KeyService;
+  logger: Logger;
+  /** Defaults to sync/provider-factory's providerForMailbox. */
+  providerFor?: (ex: Executor, keys: KeyService, tenantId: string, mailboxId: string) => Promise<MailProvider>;
+}
+
+export interface SendJobPayload {
+  tenantId: string;
+  outboxId: string;
+}
+
+/** graphile-worker's job.attempts (already counting this run) and job.max_attempts. */
+export interface JobAttempt {
+  attempt: number;
+  maxAttempts: number;
+}
+
+export type SendOutcome = 'sent' | 'found_in_sent' | 'failed' | 'cancelled' | 'nothing_to_do';
+
+type Prepared =
+  | { kind: 'stop'; outcome: SendOutcome }
+  | { kind: 'final'; row: OutboxRow; state: 'failed' | 'cancelled'; reason: string; errorClass: string | null }
+  | { kind: 'send'; row: OutboxRow; mime: Buffer; rfcId: string; threadId: string | null; uncertain: boolean; provider: MailProvider };
+
+const finalStates = new Set(['sent', 'failed', 'cancelled']);
+
+/** Throws (so graphile-worker retries) only when a retry is planned; every final outcome returns. */
+export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: JobAttempt): Promise<SendOutcome> {
+  const { db, keys } = deps;
+  const { tenantId, outboxId } = payload;
+  const providerFor = deps.providerFor ?? ((ex, k, t, m) => providerForMailbox(ex, k, t, m));
+  const log = deps.logger.child({ component: 'send', outbox: outboxId, attempt: at.attempt });
+
+  const finish = async (row: OutboxRow, state: 'failed' | 'cancelled', reason: string, errorClass: string | null): Promise<SendOutcome> => {
+    await db.tenantTx(tenantId, async (ex) => {
+      await markFinal(ex, tenantId, row.id, state, reason, errorClass);
+      await insertOutboundEvent(ex, tenantId, state === 'failed' ? 'message.send_failed' : 'message.send_cancelled', row.message_id, { ticket_id: row.ticket_id, reason });
+    });
+    log.warn({ reason, errorClass }, state === 'failed' ? 'reply send failed' : 'reply send cancelled');
+    return state;
+  };
+
+  const recordSent = async (row: OutboxRow, outcome: 'sent' | 'found_in_sent'): Promise<SendOutcome> => {
+    await db.tenantTx(tenantId, async (ex) => {
+      await markSent(ex, tenantId, row.id, row.message_id);
+      await insertOutboundEvent(ex, tenantId, 'message.sent', row.message_id, { ticket_id: row.ticket_id, attempts: row.attempts + 1 });
+    });
+    log.info({ outcome }, 'reply sent');
+    return outcome;
+  };
+
+  const prepared = await db.tenantTx(tenantId, async (ex): Promise<Prepared> => {
+    const row = await findOutbox(ex, tenantId, outboxId, { lock: true });
+    // Gone with its purged mailbox, or finished by an earlier run.
+    if (!row || finalStates.has(row.state)) return { kind: 'stop', outcome: 'nothing_to_do' };
+    const mailbox = await findMailbox(ex, tenantId, row.mailbox_id);
+    if (!mailbox || mailbox.status === 'disconnecting' || mailbox.status === 'disconnected') {
+      return { kind: 'final', row, state: 'cancelled', reason: 'mailbox_disconnected', errorClass: null };
+    }
+    if (mailbox.status === 'reauth_required') return { kind: 'final', row, state: 'failed', reason: 'mailbox_reauth_required', errorClass: 'provider_auth_revoked' };
+    let provider: MailProvider;
+    let dek;
+    try {
+      dek = await keys.mailboxKey(ex, tenantId, row.mailbox_id);
+      provider = await providerFor(ex, keys, tenantId, row.mailbox_id);
+    } catch (err) {
+      if (isAppError(err) && err.code === 'mailbox_data_destroyed') return { kind: 'final', row, state: 'cancelled', reason: 'mailbox_disconnected', errorClass: null };
+      if (isAppError(err) && err.code === 'mailbox_cannot_send') return { kind: 'final', row, state: 'failed', reason: 'mailbox_cannot_send', errorClass: null };
+      throw err;
+    }
+    const rawCt = await rawOf(ex, tenantId, row.message_id);
+    if (!rawCt) {
+      await provider.close();
+      return { kind: 'final', row, state: 'failed', reason: 'message_missing', errorClass: null };
+    }
+    const mime = open(dek, rawCt, { tenantId, scope: row.mailbox_id, field: 'messages.raw', rowId: row.message_id });
+    const rfcId = openText(dek, row.rfc_message_id_ct, outboxAad(tenantId, row.mailbox_id, row.id));
+    await markSending(ex, tenantId, row.id);
+    const threadId = await ticketThreadId(ex, tenantId, row.ticket_id, row.mailbox_id);
+    return { kind: 'send', row, mime, rfcId, threadId, uncertain: row.state === 'sending', provider };
+  });
+
+  if (prepared.kind === 'stop') return prepared.outcome;
+  if (prepared.kind === 'final') return finish(prepared.row, prepared.state, prepared.reason, prepared.errorClass);
+
+  const { row, provider } = prepared;
+  try {
+    if (prepared.uncertain && (await provider.findSentByMessageId(prepared.rfcId))) {
+      await provider.close();
+      return await recordSent(row, 'found_in_sent');
+    }
+    await provider.send(prepared.mime, { messageId: prepared.rfcId, threadId: prepared.threadId });
+  } catch (err) {
+    await provider.close().catch(() => undefined);
+    const pe = toProviderError(err, 'reply send');
+    if (pe.kind === 'permanent') return finish(row, 'failed', 'rejected_by_provider', pe.code);
+    if (pe.kind === 'auth_revoked') return finish(row, 'failed', 'mailbox_auth_revoked', pe.code);
+    if (at.attempt >= at.maxAttempts) return finish(row, 'failed', 'attempts_exhausted', pe.code);
+    // graphile-worker's backoff: exp(min(attempts, 10)) seconds.
+    const next = new Date(Date.now() + Math.max(pe.retryAfterMs ?? 0, Math.exp(Math.min(at.attempt, 10)) * 1000));
+    await db.tenantTx(tenantId, (ex) => recordRetry(ex, tenantId, row.id, pe.code, next));
+    log.warn({ errorClass: pe.code }, 'reply send will be retried');
+    throw pe;
+  }
+  await provider.close().catch(() => undefined);
+  return recordSent(row, 'sent');
+}
