@@ -152,14 +152,18 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
 
   /** Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. */
   async function park(input: IngestInput, reason: string): Promise<IngestOutcome> {
-    await db.tenantTx(input.tenantId, async (ex) => {
+    const replay = await db.tenantTx(input.tenantId, async (ex) => {
+      // The same oversized or broken message delivered again is already on record.
+      if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId)) return duplicate(ex, input, null, false);
       const dek = await keys.mailboxKey(ex, input.tenantId, input.mailboxId);
       const rawCt = seal(dek, input.raw, { tenantId: input.tenantId, scope: input.mailboxId, field: 'ingest_failures.raw', rowId: input.providerMessageId });
       await parkMessage(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, errorCode: reason, rawCt });
       await insertDelivery(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, messageId: null, outcome: 'parked' });
       await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, { reason });
       if (input.cursor !== undefined) await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
+      return null;
     });
+    if (replay) return replay;
     deps.logger.warn({ mailbox: input.mailboxId, reason }, 'message parked');
     return { status: 'parked', reason };
   }
