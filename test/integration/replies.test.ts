@@ -86,6 +86,11 @@ d('replies', () => {
     const reply = res.json();
     expect(reply).toMatchObject({ ticket_id: m.ticketId, state: 'queued' });
 
+    const outboxId = (await outboxOf(reply.id)).id;
+    expect(await owner('SELECT queue_name, max_attempts FROM graphile_worker.jobs WHERE key = $1', [`reply:${outboxId}`]))
+      .toEqual([{ queue_name: `send:${m.mailboxId}`, max_attempts: 10 }]);
+    expect(await owner(`SELECT actor FROM audit_log WHERE action = 'reply.create' AND resource_id = $1`, [m.ticketId])).toEqual([{ actor: expect.stringMatching(/^key:/) }]);
+
     expect(await runJob(reply.id)).toBe('sent');
     const [sent, ...more] = delivered(reply.message_id);
     expect(more).toHaveLength(0);
@@ -100,7 +105,7 @@ d('replies', () => {
     expect(parsed.headers.get('auto-submitted')).toBe('no');
     expect(parsed.attachments.map((a) => [a.filename, a.contentType, a.content.equals(pdf)])).toEqual([['invoice.pdf', 'application/pdf', true]]);
     const signingKey = await f.t.container.db.tenantTx(f.tenant.id, async (ex) => (await f.t.container.keys.tenantKey(ex, f.tenant.id, 'signing')).key);
-    expect(verifyOutboundMessageId(signingKey, f.tenant.id, reply.message_id)).toEqual({ outboundId: (await outboxOf(reply.id)).id });
+    expect(verifyOutboundMessageId(signingKey, f.tenant.id, reply.message_id)).toEqual({ outboundId: outboxId });
     const other = await createTenant(f.t, 'Other');
     expect(verifyOutboundMessageId(signingKey, other.id, reply.message_id)).toBeNull();
     expect((await dovecot!.list(m.user, 'Sent')).filter((s) => s.raw.includes(reply.message_id))).toHaveLength(1);
@@ -221,5 +226,8 @@ d('replies', () => {
     const res = await post(local.ticketId, { text: 'x' });
     expect([res.statusCode, res.json().code]).toEqual([422, 'mailbox_cannot_send']);
     expect((await post(m.ticketId, {})).json().code).toBe('validation_failed');
+    const big = Buffer.alloc(6 * 1024 * 1024, 1).toString('base64');
+    const tooBig = await post(m.ticketId, { text: 'x', attachments: [1, 2].map((i) => ({ filename: `${i}.bin`, content_type: 'application/octet-stream', content_base64: big })) });
+    expect([tooBig.statusCode, tooBig.json().code]).toEqual([413, 'payload_too_large']);
   });
 });
