@@ -34,6 +34,9 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
   const workerIds = new Set<string>();
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
+  // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
+  events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
+  events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
   const runner = await run({
     events,
     pgPool: c.db.pool,

@@ -74,3 +74,16 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** APPENDs many messages over one connection (the harness opens one per APPEND). */
+export async function appendMany(dovecot: DovecotHandle, u: { user: string; password: string }, raws: Buffer[], folder = 'INBOX'): Promise<void> {
+  const { ImapFlow } = await import('imapflow');
+  const c = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: u.user, pass: u.password }, logger: false });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    for (const raw of raws) await c.append(folder, raw);
+  } finally {
+    await c.logout().catch(() => c.close());
+  }
+}

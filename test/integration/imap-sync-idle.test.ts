@@ -1,0 +1,119 @@
+// New mail through IMAP IDLE, and the lease that keeps one IDLE connection per mailbox across
+// workers: real Dovecot, real PostgreSQL, the real graphile-worker runner and handlers.
+import { run, type Runner } from 'graphile-worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toTaskList } from '../../src/jobs/registry.js';
+import { makeHandlers } from '../../src/main/worker.js';
+import type { MailProvider } from '../../src/providers/mail-provider.js';
+import { startIdleSupervisor, type IdleSupervisor } from '../../src/sync/idle-supervisor.js';
+import { providerForMailbox } from '../../src/sync/provider-factory.js';
+import { makeTestApp, type TestApp } from '../helpers/app.js';
+import { startDovecot } from '../helpers/dovecot.js';
+import { connectBody, counts, customerMessage, imapSessions, newImapUser, waitFor } from '../helpers/imap-mailbox.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
+
+const dovecot = await startDovecot();
+const reason = dovecot ? '' : ' (skipped: dovecot not installed)';
+
+let t: TestApp;
+let sink: SmtpSink;
+let tenant: Awaited<ReturnType<typeof createTenant>>;
+const supervisors: IdleSupervisor[] = [];
+let runner: Runner | null = null;
+
+afterAll(async () => {
+  await Promise.all(supervisors.map((s) => s.stop()));
+  await runner?.stop();
+  await t?.close();
+  await sink?.close();
+  await dovecot?.stop();
+});
+
+const fast = { renewEveryMs: 300, leaseMs: 2000 };
+
+async function connectMailbox(): Promise<{ id: string; user: string }> {
+  const u = await newImapUser(dovecot!);
+  const res = await t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(tenant.token), payload: connectBody(dovecot!, sink, u) });
+  expect(res.statusCode).toBe(201);
+  return { id: res.json().id, user: u.user };
+}
+
+describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
+  beforeAll(async () => {
+    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring() });
+    sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
+    tenant = await createTenant(t, 'Acme');
+  });
+
+  it('a message APPENDed after connect becomes a ticket through IDLE within seconds', async () => {
+    const { id, user } = await connectMailbox();
+    runner = await run({ pgPool: t.database.db.pool, concurrency: 2, noHandleSignals: true, pollInterval: 1000, taskList: toTaskList(makeHandlers(t.container)) });
+    const sup = startIdleSupervisor({ db: t.database.db, keys: t.container.keys, logger: t.container.logger }, fast);
+    supervisors.push(sup);
+    await waitFor('IDLE watch', async () => sup.watching().includes(id));
+    await waitFor('initial sync', async () => (await t.app.inject({ method: 'GET', url: `/v1/mailboxes/${id}`, headers: bearer(tenant.token) })).json().sync.last_sync_at);
+    await waitFor('IDLE session', async () => (await imapSessions(dovecot!, user)) >= 1);
+
+    const started = Date.now();
+    await dovecot!.append(user, 'INBOX', customerMessage('idle').raw);
+    await waitFor('ticket from IDLE', async () => (await counts(t.database.db, id)).tickets === 1, 10_000, 20);
+    const ms = Date.now() - started;
+    console.log(`APPEND → ticket through IDLE: ${ms} ms`);
+    expect(ms).toBeLessThan(5000);
+    await sup.stop();
+    await runner.stop();
+    runner = null;
+  });
+
+  it('two supervisors hold exactly one IDLE connection per mailbox; the other takes over after lease expiry', async () => {
+    const { id, user } = await connectMailbox();
+    const active = new Map<string, number>(); // holder → live watches of this mailbox
+    const changes: string[] = [];
+    const mk = (name: string) => startIdleSupervisor({
+      db: t.database.db, keys: t.container.keys, logger: t.container.logger,
+      onChange: async (_tenantId, mailboxId) => { if (mailboxId === id) changes.push(name); },
+      openProvider: async (tenantId, mailboxId) => {
+        const p = await t.database.db.tenantTx(tenantId, (ex) => providerForMailbox(ex, t.container.keys, tenantId, mailboxId, { watch: { baseDelayMs: 100 } }));
+        if (mailboxId !== id) return p;
+        const counted: MailProvider = { ...p, watch: async (onChange, signal) => {
+          active.set(name, (active.get(name) ?? 0) + 1);
+          try { await p.watch!(onChange, signal); } finally { active.set(name, active.get(name)! - 1); }
+        } };
+        return counted;
+      },
+    }, { ...fast, holder: name });
+    const a = mk('worker-a');
+    const b = mk('worker-b');
+    supervisors.push(a, b);
+
+    await waitFor('one watcher', async () => [...active.values()].reduce((x, y) => x + y, 0) === 1);
+    // Several renew rounds later there is still exactly one, on one holder, and one IMAP session.
+    await new Promise((r) => setTimeout(r, 5 * fast.renewEveryMs));
+    await Promise.all([a.tick(), b.tick()]);
+    expect([...active.values()].reduce((x, y) => x + y, 0)).toBe(1);
+    const holder = a.watching().includes(id) ? a : b;
+    const other = holder === a ? b : a;
+    expect(other.watching()).not.toContain(id);
+    await waitFor('one IMAP session', async () => (await imapSessions(dovecot!, user)) === 1, 5000);
+    expect(await imapSessions(dovecot!, user)).toBe(1);
+
+    // The holder dies without releasing its lease: the other waits for expiry, then takes over.
+    const died = Date.now();
+    await holder.stop({ release: false });
+    await waitFor('takeover', async () => other.watching().includes(id), 10_000, 20);
+    const takeoverMs = Date.now() - died;
+    console.log(`IDLE takeover after a holder died: ${takeoverMs} ms (lease ${fast.leaseMs} ms)`);
+    expect(takeoverMs).toBeGreaterThanOrEqual(fast.leaseMs - 2 * fast.renewEveryMs);
+    await waitFor('one IMAP session after takeover', async () => (await imapSessions(dovecot!, user)) === 1, 5000);
+    expect(changes).toContain(other === a ? 'worker-a' : 'worker-b'); // reconnect triggers a catch-up sync
+
+    // A clean stop hands the mailbox over at once.
+    const c = mk('worker-c');
+    supervisors.push(c);
+    const stopped = Date.now();
+    await other.stop();
+    await waitFor('handover', async () => c.watching().includes(id), 5000, 20);
+    expect(Date.now() - stopped).toBeLessThan(fast.leaseMs);
+  });
+});
