@@ -44,6 +44,17 @@ export const variables = [
   { name: 'SYNC_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '3', description: 'fallback poll: every N minutes each active IMAP mailbox gets a sync, in case IDLE missed mail' },
   { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
+  { name: 'GOOGLE_CLIENT_ID', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,200}$/, shape: 'an OAuth client id' }, description: 'Google OAuth client (web application) for Gmail mailboxes; unset = Gmail connect disabled' },
+  { name: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'secret of GOOGLE_CLIENT_ID' },
+  { name: 'GOOGLE_OAUTH_AUTH_URL', kind: httpUrl, default: 'https://accounts.google.com/o/oauth2/v2/auth', description: 'Google consent page (override only for tests)' },
+  { name: 'GOOGLE_OAUTH_TOKEN_URL', kind: httpUrl, default: 'https://oauth2.googleapis.com/token', description: 'Google token endpoint (override only for tests)' },
+  { name: 'GOOGLE_OAUTH_REVOKE_URL', kind: httpUrl, default: 'https://oauth2.googleapis.com/revoke', description: 'Google token revocation endpoint (override only for tests)' },
+  { name: 'GOOGLE_GMAIL_API_URL', kind: httpUrl, default: 'https://gmail.googleapis.com/', description: 'Gmail API root (override only for tests)' },
+  { name: 'GOOGLE_JWKS_URL', kind: httpUrl, default: 'https://www.googleapis.com/oauth2/v3/certs', description: 'keys that sign Pub/Sub push tokens (override only for tests)' },
+  { name: 'GOOGLE_PUBSUB_TOPIC', kind: { type: 'string', pattern: /^projects\/[^/]+\/topics\/[^/]+$/, shape: 'projects/<project>/topics/<topic>' }, description: 'Pub/Sub topic Gmail watches publish to (gmail-api-push@system.gserviceaccount.com needs publish rights); unset = no push, polling only' },
+  { name: 'GOOGLE_PUSH_AUDIENCE', kind: { type: 'string' }, description: 'aud claim of push tokens, as set on the push subscription; defaults to INLET_PUBLIC_URL/v1/webhooks/google/pubsub' },
+  { name: 'GOOGLE_PUSH_SERVICE_ACCOUNT', kind: { type: 'string', pattern: /^[^\s@]+@[^\s@]+$/, shape: 'a service-account email' }, description: 'service account the push subscription authenticates as; pushes signed for any other account are refused' },
+  { name: 'GMAIL_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '5', description: 'catch-up sync of every active Gmail mailbox every N minutes, even while push works (pushes can be dropped)' },
 ] as const satisfies readonly Variable[];
 
 export type VariableName = (typeof variables)[number]['name'];
@@ -67,6 +78,21 @@ export interface Config {
   rateLimitPerMinute: number;
   syncPollMinutes: number;
   syncLeaseMs: number;
+  google: GoogleConfig;
+}
+
+export interface GoogleConfig {
+  /** null when GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET are not both set: Gmail connect is disabled. */
+  client: { id: string; secret: string } | null;
+  authUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  gmailApiUrl: string;
+  jwksUrl: string;
+  topicName: string | null;
+  pushAudience: string;
+  pushServiceAccount: string | null;
+  pollMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const production = get('NODE_ENV') === 'production';
   if (production && !get('DATABASE_URL')) problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database in production)');
   if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
+  if (Boolean(get('GOOGLE_CLIENT_ID')) !== Boolean(get('GOOGLE_CLIENT_SECRET'))) problems.push('GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together');
+  if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const host = get('HOST')!;
@@ -147,7 +175,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
+    google: googleConfig(get, (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, '')),
   });
+}
+
+function googleConfig(get: (name: VariableName) => string | undefined, publicUrl: string): GoogleConfig {
+  const id = get('GOOGLE_CLIENT_ID');
+  const secret = get('GOOGLE_CLIENT_SECRET');
+  return {
+    client: id && secret ? { id, secret } : null,
+    authUrl: get('GOOGLE_OAUTH_AUTH_URL')!,
+    tokenUrl: get('GOOGLE_OAUTH_TOKEN_URL')!,
+    revokeUrl: get('GOOGLE_OAUTH_REVOKE_URL')!,
+    gmailApiUrl: get('GOOGLE_GMAIL_API_URL')!.replace(/\/?$/, '/'),
+    jwksUrl: get('GOOGLE_JWKS_URL')!,
+    topicName: get('GOOGLE_PUBSUB_TOPIC') ?? null,
+    pushAudience: get('GOOGLE_PUSH_AUDIENCE') ?? `${publicUrl}/v1/webhooks/google/pubsub`,
+    pushServiceAccount: get('GOOGLE_PUSH_SERVICE_ACCOUNT') ?? null,
+    pollMinutes: Number(get('GMAIL_POLL_MINUTES')),
+  };
 }
 
 /** Markdown table for the README, generated from `variables` so the two cannot drift. */
