@@ -3,7 +3,12 @@
 // a single machine; Kubernetes runs them apart.
 import { makeContainer, type Container } from '../container.js';
 import { formatSummary, importMail, progressLine } from '../import/import-mail.js';
+import { makeLogger } from '../lib/logger.js';
 import { migrate } from '../store/migrate.js';
+import { listTenantIds } from '../store/tenant-store.js';
+import { systemActor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
+import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
 import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
 import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
@@ -43,8 +48,6 @@ async function oneShot(fn: (c: Container, runtime: Runtime) => Promise<void>, op
   if (opts.keys === 'dev-rotate') {
     const config = loadConfigOrExit();
     if (!config.masterKeys) {
-      const { addDevKey, loadKeyProvider } = await import('../tenancy/keyring-loader.js');
-      const { makeLogger } = await import('../lib/logger.js');
       await loadKeyProvider(config, makeLogger({ level: 'silent' })); // creates the file on a fresh folder
       process.stdout.write(`added key ${await addDevKey(config)} to the development keyring\n`);
     }
@@ -141,9 +144,6 @@ function usageError(message: string): void {
 
 /** Every tenant's audit log gets a rotation record (rotation touches every tenant's keys). */
 async function recordRotation(c: Container, rewrapped: number): Promise<void> {
-  const { listTenantIds } = await import('../store/tenant-store.js');
-  const { audit } = await import('../tenancy/audit.js');
-  const { systemActor } = await import('../tenancy/actor.js');
   await c.db.tx(async (ex) => {
     for (const tenantId of await listTenantIds(ex)) {
       await audit(ex, { ...systemActor(tenantId, 'keys-rotate'), name: 'operator' }, 'keys.rotate', 'keyring', c.keys.provider.activeKeyId, { rewrapped });

@@ -1,6 +1,7 @@
 // SQL for the outbox (migration 0004) and the reads the reply path needs. Callers own the transaction
 // and have set the tenant.
 import type { Executor } from '../store/db.js';
+import { insertEvent, type EventType } from '../store/event-store.js';
 
 /** AAD of outbox.rfc_message_id_ct (sealed under the mailbox key). */
 export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => ({ tenantId, scope: mailboxId, field: 'outbox.rfc_message_id', rowId: outboxId });
@@ -67,11 +68,11 @@ export async function recordRetry(ex: Executor, tenantId: string, id: string, er
   await ex.query('UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, errorClass, nextAttemptAt]);
 }
 
-export type OutboundEventType = 'message.sent' | 'message.send_failed' | 'message.send_cancelled';
+export type OutboundEventType = Extract<EventType, 'message.sent' | 'message.send_failed' | 'message.send_cancelled'>;
 
-/** Events carry ids and reasons only, never content (same table and shape as store/event-store.ts). */
-export async function insertOutboundEvent(ex: Executor, tenantId: string, type: OutboundEventType, messageId: string, data: Record<string, string | number | null>): Promise<void> {
-  await ex.query('INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, $2, $3, $4)', [tenantId, type, messageId, JSON.stringify(data)]);
+/** Events carry ids and reasons only, never content. */
+export function insertOutboundEvent(ex: Executor, tenantId: string, type: OutboundEventType, messageId: string, data: Record<string, string | number | null>): Promise<void> {
+  return insertEvent(ex, tenantId, type, messageId, data);
 }
 
 export interface ParentMessageRow {

@@ -28,8 +28,10 @@ export function makePool(url: string, max: number): pg.Pool {
     idleTimeoutMillis: 30_000,
     application_name: 'inlet',
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A client losing its connection (database restart, failover) must not crash the process: the
+  // query in flight fails and is retried by its caller; an idle client is simply dropped.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
