@@ -19,7 +19,7 @@ import { addParticipants, findTicket, insertTicket, nextTicketNumber, touchTicke
 import type { KeyService } from '../tenancy/key-service.js';
 import { decideThread } from '../tickets/thread-rules.js';
 import { isCustomerActivity, statusAfterInbound } from '../tickets/ticket-status.js';
-import { ownAddresses } from './own-addresses.js';
+import { ownAddressesAmong } from './own-addresses.js';
 import { prepareMessage, type PreparedMessage } from './prepare.js';
 import { scanAll } from './scan-attachments.js';
 import { classifyMessage } from './stages/classify.js';
@@ -60,9 +60,8 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
     return db.tenantTx(input.tenantId, async (ex) => {
       const { tenantId, mailboxId } = input;
       if (await findDelivery(ex, tenantId, mailboxId, input.providerMessageId)) return duplicate(ex, input, null, false);
-      const dek = await keys.mailboxKey(ex, tenantId, mailboxId);
-      const indexKey = (await keys.tenantKey(ex, tenantId, 'index')).key;
-      const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
+      const k = await keys.ingestKeys(ex, tenantId, mailboxId);
+      const [dek, indexKey, signingKey] = [k.mailbox, k.index.key, k.signing.key];
       const msg = prepared.parsed;
       // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
       const rfcId = msg.messageId ?? `sha256:${createHash('sha256').update(input.raw).digest('hex')}`;
@@ -71,7 +70,7 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
       if (existing.rows[0]) return duplicate(ex, input, existing.rows[0].id, true);
 
       const classification = classifyMessage(msg, {
-        ownAddresses: await ownAddresses(ex, keys, tenantId),
+        ownAddresses: await ownAddressesAmong(ex, tenantId, indexKey, msg),
         isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
       });
       const candidates = await lookupThreadCandidates(ex, { tenantId, mailboxId, indexKey, providerThreadId: input.providerThreadId ?? null }, msg, classification);

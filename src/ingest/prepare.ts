@@ -40,6 +40,24 @@ export interface StoredHeaders {
 
 export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;
 
+/**
+ * Replies sit at the top; quote detection looks at the first `replyScanChars` only, so a megabyte
+ * of pasted log costs no more than a normal mail. No quote found in that window → no separate reply
+ * (agents see the full text).
+ */
+const replyScanChars = 128 * 1024;
+
+function extractNewText(text: string | null, html: string | null, warnings: string[]): { reply: string } | null {
+  if (text !== null && text.length > replyScanChars) {
+    warnings.push('reply_scan_truncated');
+    const r = extractReply(text.slice(0, replyScanChars));
+    return r.hasQuote ? r : null;
+  }
+  if (text !== null) return extractReply(text);
+  if (html !== null && html.length > replyScanChars * 4) return null;
+  return html !== null ? extractReplyFromHtml(html) : null;
+}
+
 export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise<PreparedMessage> {
   const parsed = await parseMessage(raw, limits);
   const attachments = parsed.attachments.map((a, position) => ({ ...a, id: randomUUID(), position }));
@@ -52,7 +70,7 @@ export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise
     if (s.remoteImagesBlocked > 0) warnings.push('remote_images_blocked');
   }
   const text = parsed.text ?? (html ? htmlToText(html) : null);
-  const extracted = parsed.text ? extractReply(parsed.text) : html ? extractReplyFromHtml(html) : null;
+  const extracted = extractNewText(parsed.text, html, warnings);
   return {
     messageId: randomUUID(),
     parsed,

@@ -32,6 +32,14 @@ export async function findMailboxKey(ex: Executor, tenantId: string, mailboxId: 
   return rows[0] ?? null;
 }
 
+export async function findIngestKeys(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKeyRow[]> {
+  const { rows } = await ex.query<DataKeyRow>(
+    `SELECT ${columns} FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
+    [tenantId, mailboxId],
+  );
+  return rows;
+}
+
 export async function findDataKeyById(ex: Executor, tenantId: string, id: string): Promise<DataKeyRow | null> {
   const { rows } = await ex.query<DataKeyRow>(`SELECT ${columns} FROM data_keys WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   return rows[0] ?? null;

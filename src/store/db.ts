@@ -38,12 +38,11 @@ export function makePool(url: string, max: number): pg.Pool {
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function makeDb(pool: pg.Pool): Db {
-  async function run<T>(setup: ((c: pg.PoolClient) => Promise<unknown>) | null, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async function run<T>(fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
-      if (setup) await setup(client);
+      await client.query(begin);
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
@@ -60,13 +59,11 @@ export function makeDb(pool: pg.Pool): Db {
   }
   return {
     pool,
-    tx: (fn) => run(null, fn),
+    tx: (fn) => run(fn),
     tenantTx: (tenantId, fn) => {
       if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
-      return run(async (c) => {
-        await c.query(`SET LOCAL ROLE ${appRole}`);
-        await c.query(`SELECT set_config('inlet.tenant_id', $1, true)`, [tenantId]);
-      }, fn);
+      // One round trip: the tenant id is a validated UUID, so it can be inlined in the simple query.
+      return run(fn, `BEGIN; SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true)`);
     },
     close: () => pool.end(),
   };

@@ -1,0 +1,145 @@
+// Full ingest pipeline vs parse-only on the same corpus messages, in the same run: the pipeline
+// (parse, classify, thread, reply extraction, sanitising, scanning, encryption, one PostgreSQL
+// transaction per message) should keep ≥ 50% of parse-only throughput when run with the worker's
+// concurrency. Also: peak RSS while ingesting one 25 MB message (target ≤ 4× its size above the
+// baseline), measured in a child process so this run's heap does not blur it.
+// `npx tsx bench/pipeline-bench.ts` (embedded PostgreSQL; a local clamd when installed).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import { makeContainer, type Container } from '../src/container.js';
+import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
+import { parseMessage } from '../src/ingest/stages/parse.js';
+import { makeLogger } from '../src/lib/logger.js';
+import { systemActor } from '../src/tenancy/actor.js';
+import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
+import { migrate } from '../src/store/migrate.js';
+import { startClamd } from '../test/helpers/clamd.js';
+import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
+
+const logger = makeLogger({ level: 'silent' });
+
+export interface PipelineBenchResult {
+  messages: number;
+  concurrency: number;
+  parseOnlyPerSec: number;
+  pipelinePerSec: number;
+  ratio: number;
+  scanner: 'clamd' | 'none (attachments pending)';
+  bigMessage?: { sizeMB: number; baselineMB: number; peakMB: number; deltaMB: number; ratio: number };
+}
+
+async function freshTenant(c: Container): Promise<{ tenantId: string; mailboxId: string }> {
+  const { tenant } = await c.tenants.createTenant(`bench-${Date.now()}`, { actor: 'operator', requestId: null, clientIp: null });
+  const actor = { ...systemActor(tenant.id, 'bench'), scopes: new Set<never>() };
+  const mb = await c.mailboxes.createLocal(actor, { address: `support-${Date.now()}@bench.example`, displayName: null });
+  return { tenantId: tenant.id, mailboxId: mb.id };
+}
+
+async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['scanner']) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
+  const pg = await startEmbeddedPostgres(dir, logger);
+  const clamd = await startClamd().catch(() => null);
+  try {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, CLAMD_PORT: String(clamd?.port ?? 1), WORKER_CONCURRENCY: '4' });
+    const c = await makeContainer(config, logger, pg.url, makeLocalKeyProvider([generateKek('bench')]));
+    await migrate(c.db.pool);
+    try {
+      return await fn(c, clamd ? 'clamd' : 'none (attachments pending)');
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await clamd?.dispose();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  }));
+}
+
+export async function runPipelineBench(): Promise<PipelineBenchResult | { skip: string }> {
+  const corpus = findCorpus();
+  if ('skip' in corpus) return corpus;
+  const messages = listMessageFiles(corpus.dir).map((f) => readFileSync(f.abs)).filter((b) => b.length < 2 * 1024 * 1024);
+  return withStack(async (c, scanner) => {
+    const concurrency = c.config.workerConcurrency;
+    // Warm both paths (JIT, key caches) before timing.
+    const warm = await freshTenant(c);
+    await pool(messages.slice(0, 100), concurrency, (raw, i) => c.pipeline.ingest({ ...warm, providerMessageId: `w${i}`, raw }));
+    for (const raw of messages.slice(0, 100)) await parseMessage(raw).catch(() => undefined);
+
+    let t0 = performance.now();
+    await pool(messages, concurrency, (raw) => parseMessage(raw).catch(() => undefined));
+    const parseOnlyPerSec = messages.length / ((performance.now() - t0) / 1000);
+
+    const run = await freshTenant(c);
+    t0 = performance.now();
+    await pool(messages, concurrency, (raw, i) => c.pipeline.ingest({ ...run, providerMessageId: `m${i}`, raw }));
+    const pipelinePerSec = messages.length / ((performance.now() - t0) / 1000);
+    return { messages: messages.length, concurrency, parseOnlyPerSec, pipelinePerSec, ratio: pipelinePerSec / parseOnlyPerSec, scanner };
+  });
+}
+
+/** Child-process part: ingest one 25 MB message and report RSS figures as JSON on stdout. */
+async function bigMessageChild(): Promise<void> {
+  await withStack(async (c) => {
+    const t = await freshTenant(c);
+    const attachment = randomBytes(18 * 1024 * 1024).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const raw = Buffer.from([
+      'From: big@client.example', 'To: support@bench.example', 'Subject: big one', 'Message-ID: <big@client.example>', 'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'see attached', '--b',
+      'Content-Type: application/octet-stream; name="blob.bin"', 'Content-Disposition: attachment; filename="blob.bin"', 'Content-Transfer-Encoding: base64', '',
+      attachment, '--b--', '',
+    ].join('\r\n'));
+    global.gc?.();
+    await new Promise((r) => setTimeout(r, 200));
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+    const outcome = await c.pipeline.ingest({ ...t, providerMessageId: 'big', raw });
+    clearInterval(timer);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const mb = (n: number) => n / 2 ** 20;
+    process.stdout.write(JSON.stringify({ status: outcome.status, sizeMB: mb(raw.length), baselineMB: mb(baseline), peakMB: mb(peak), deltaMB: mb(peak - baseline), ratio: (peak - baseline) / raw.length }) + '\n');
+  });
+}
+
+function bigMessage(): PipelineBenchResult['bigMessage'] {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', self, '--big-child'], { encoding: 'utf8' });
+  const line = r.stdout.trim().split('\n').at(-1);
+  if (r.status !== 0 || !line) throw new Error(`big-message child failed: ${r.stderr.slice(-500)}`);
+  return JSON.parse(line);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--big-child')) {
+    await bigMessageChild();
+  } else {
+    const r = await runPipelineBench();
+    if ('skip' in r) {
+      console.log(`pipeline bench skipped: ${r.skip}`);
+    } else {
+      const big = bigMessage()!;
+      console.log(`corpus messages: ${r.messages}, concurrency ${r.concurrency}, scanner: ${r.scanner}`);
+      console.log(`parse-only:     ${r.parseOnlyPerSec.toFixed(0)} msg/s`);
+      console.log(`full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50)`);
+      console.log(`25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`);
+      if (r.ratio < 0.5 || big.ratio > 4) process.exitCode = 1;
+    }
+  }
+}
