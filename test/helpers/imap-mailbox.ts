@@ -18,10 +18,26 @@ export async function newImapUser(dovecot: DovecotHandle, prefix = 'support'): P
   return { user, password };
 }
 
-/** Changes a user's password behind Inlet's back (what a user does after a leak). */
-export async function changePassword(dovecot: DovecotHandle, user: string, password: string): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(join(dovecot.dir, 'users', user), `${user}:{PLAIN}${password}\n`, { mode: 0o644 });
+/** Changes a user's password behind Inlet's back (what a user does after a leak). Dovecot re-reads a
+ *  passwd-file at most once a second, so this waits until the old password is really refused. */
+export async function changePassword(dovecot: DovecotHandle, user: string, oldPassword: string, password: string): Promise<void> {
+  const { writeFile, utimes } = await import('node:fs/promises');
+  const { ImapFlow } = await import('imapflow');
+  const file = join(dovecot.dir, 'users', user);
+  await writeFile(file, `${user}:{PLAIN}${password}\n`, { mode: 0o644 });
+  const later = new Date(Date.now() + 2000);
+  await utimes(file, later, later); // a different mtime even within the same second
+  await waitFor('old password refused', async () => {
+    const c = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass: oldPassword }, logger: false });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.logout().catch(() => c.close());
+      return false;
+    } catch {
+      return true;
+    }
+  }, 5000, 200);
 }
 
 let msgSeq = 0;

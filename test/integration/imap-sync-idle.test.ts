@@ -1,6 +1,6 @@
 // New mail through IMAP IDLE, and the lease that keeps one IDLE connection per mailbox across
 // workers: real Dovecot, real PostgreSQL, the real graphile-worker runner and handlers.
-import { run, type Runner } from 'graphile-worker';
+import { run, Logger as WorkerLogger, type Runner } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTaskList } from '../../src/jobs/registry.js';
 import { makeHandlers } from '../../src/main/worker.js';
@@ -48,7 +48,7 @@ describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
 
   it('a message APPENDed after connect becomes a ticket through IDLE within seconds', async () => {
     const { id, user } = await connectMailbox();
-    runner = await run({ pgPool: t.database.db.pool, concurrency: 2, noHandleSignals: true, pollInterval: 1000, taskList: toTaskList(makeHandlers(t.container)) });
+    runner = await run({ pgPool: t.database.db.pool, concurrency: 2, noHandleSignals: true, pollInterval: 1000, taskList: toTaskList(makeHandlers(t.container)), logger: new WorkerLogger(() => () => undefined) });
     const sup = startIdleSupervisor({ db: t.database.db, keys: t.container.keys, logger: t.container.logger }, fast);
     supervisors.push(sup);
     await waitFor('IDLE watch', async () => sup.watching().includes(id));

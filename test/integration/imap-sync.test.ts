@@ -112,7 +112,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
   it('parks the mailbox as reauth_required when the password was changed, without retrying', async () => {
     const u = await newImapUser(dovecot!);
     const { id } = (await connect(connectBody(dovecot!, sink, u))).json();
-    await changePassword(dovecot!, u.user, `changed-${u.password}`);
+    await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
     expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
     const view = await getMailbox(id);
     expect(view).toMatchObject({ status: 'reauth_required', sync: { last_error_class: 'auth_revoked' } });
