@@ -18,6 +18,13 @@ import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
+import { Registry } from 'prom-client';
+import { makeGmailRuntime } from './oauth/gmail-runtime.js';
+import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
+import { makeGoogleConnect } from './oauth/google-connect.js';
+import type { MailProvider } from './providers/mail-provider.js';
+import { providerForMailbox, type ProviderFactoryDeps } from './sync/provider-factory.js';
+import type { Executor } from './store/db.js';
 
 export interface Container extends ApiDeps {
   config: Config;
@@ -26,6 +33,11 @@ export interface Container extends ApiDeps {
   keys: KeyService;
   scanner: Scanner;
   pipeline: Pipeline;
+  /** Process-wide provider dependencies (the Gmail runtime: client, token cache, rate-limit state). */
+  providerDeps: ProviderFactoryDeps;
+  /** providerForMailbox with providerDeps, for the send job. */
+  providerFor(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<MailProvider>;
+  metrics: Registry;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
@@ -51,9 +63,18 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const scanner = makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes });
   const pipeline = makePipeline({ db, keys, scanner, logger, maxAttempts: config.ingest.maxAttempts, limits: { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth } });
 
+  const metrics = new Registry();
+  const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
+  const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
+
   return {
     config,
     logger,
+    providerDeps,
+    providerFor: (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps),
+    metrics,
+    googleConnect: makeGoogleConnect({ db, keys, logger, runtime: gmail }),
+    gmailPush: makeGmailPushReceiver({ db, keys, logger, google: config.google, registry: metrics }),
     db,
     keys,
     scanner,

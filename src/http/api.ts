@@ -2,6 +2,8 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ImapConnector } from '../mailboxes/connect-imap.js';
+import type { GmailPushReceiver } from '../oauth/gmail-push-receiver.js';
+import type { GoogleConnectService } from '../oauth/google-connect.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { ReplyService } from '../outbound/reply-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
@@ -26,4 +28,6 @@ export interface ApiDeps {
   auditReader: AuditReader;
   tickets: TicketService;
   replies: ReplyService;
+  googleConnect: GoogleConnectService;
+  gmailPush: GmailPushReceiver;
 }

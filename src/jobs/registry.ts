@@ -13,6 +13,12 @@ export interface JobPayloads {
   'mailbox.sync': { tenantId: string; mailboxId: string };
   /** Fallback poll, fired by graphile-worker cron: enqueues a sync of every active IMAP mailbox. */
   'mailboxes.poll': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Gmail catch-up poll (cron): a keyed mailbox.sync for every active Gmail mailbox (src/oauth/gmail-jobs.ts). */
+  'gmail.poll': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Daily (cron): one gmail.watch job per active Gmail mailbox. */
+  'gmail.renew-watches': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Renew one Gmail mailbox's users.watch; keyed `watch:<mailboxId>`. */
+  'gmail.watch': { tenantId: string; mailboxId: string };
 }
 
 export type JobName = keyof JobPayloads;

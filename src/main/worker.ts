@@ -10,6 +10,7 @@ import { startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
+import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -24,6 +25,15 @@ export function makeHandlers(c: Container): Handlers {
     },
     'mailboxes.poll': async () => {
       await enqueueAllSyncs(c.db);
+    },
+    'gmail.poll': async () => {
+      await pollGmailMailboxes(c.db);
+    },
+    'gmail.renew-watches': async () => {
+      await enqueueWatchRenewals(c.db);
+    },
+    'gmail.watch': async ({ tenantId, mailboxId }) => {
+      await renewGmailWatch(c, tenantId, mailboxId);
     },
   };
 }
@@ -44,7 +54,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
-    parsedCronItems: pollCronItems(c.config.syncPollMinutes),
+    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
     gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),

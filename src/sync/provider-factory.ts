@@ -5,13 +5,15 @@ import { openText, seal, type DataKey } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { MailProvider, ProviderKind } from '../providers/mail-provider.js';
 import { makeImapProvider, type ImapProviderDeps } from '../providers/imap/imap-provider.js';
+import { makeGmailProvider, type GmailProviderDeps } from '../providers/gmail/gmail-provider.js';
+import { parseGmailCredentials } from '../providers/gmail/gmail-settings.js';
 import type { ImapSettings } from '../providers/imap/imap-settings.js';
 import type { Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 
 /** What every provider factory here receives besides its decrypted settings. */
-export type ProviderFactoryDeps = ImapProviderDeps;
+export type ProviderFactoryDeps = ImapProviderDeps & GmailProviderDeps;
 
 type Factory = (settingsJson: string, deps: ProviderFactoryDeps) => MailProvider;
 
@@ -19,6 +21,7 @@ type Factory = (settingsJson: string, deps: ProviderFactoryDeps) => MailProvider
 // opened (there is no way to create one either).
 const factories: Partial<Record<ProviderKind, Factory>> = {
   imap: (json, deps) => makeImapProvider(JSON.parse(json) as ImapSettings, deps),
+  gmail: (json, deps) => makeGmailProvider(parseGmailCredentials(json), deps),
 };
 
 /** AAD of mailboxes.credentials_ct: bound to tenant, mailbox and field, so it cannot be moved. */

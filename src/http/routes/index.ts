@@ -17,6 +17,9 @@ import { createReplyRoute } from './tickets/create-reply.js';
 import { getTicketRoute } from './tickets/get-ticket.js';
 import { listTicketsRoute } from './tickets/list-tickets.js';
 import { updateTicketRoute } from './tickets/update-ticket.js';
+import { googleCallbackRoute } from './oauth/google-callback.js';
+import { startGoogleOAuthRoute } from './oauth/start-google.js';
+import { googlePubSubRoute } from './webhooks/google-pubsub.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -36,4 +39,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   createReplyRoute(app, deps);
   getRawMessageRoute(app, deps);
   getAttachmentContentRoute(app, deps);
+  startGoogleOAuthRoute(app, deps);
+  googleCallbackRoute(app, deps);
+  googlePubSubRoute(app, deps);
 }

@@ -124,10 +124,19 @@ export function historyList(deps: GmailDeps, call: GmailCall): void {
 const DAY = 86_400_000;
 const UNIT_MS: Record<string, number> = { d: DAY, m: 30 * DAY, y: 365 * DAY };
 
-/** Only the `q` terms providers.md names (newer_than / older_than); anything else fails loudly. */
+/**
+ * Only the `q` terms Inlet uses: newer_than / older_than (providers.md A10 backfill) and
+ * rfc822msgid: (Gmail search operator for the Message-ID header, brackets optional — used to find a
+ * reply in Sent after a crash); anything else fails loudly.
+ */
 function queryFilter(q: string | undefined, now: number): (m: StoredMessage) => boolean {
   const tests: ((m: StoredMessage) => boolean)[] = [];
   for (const term of (q ?? '').split(/\s+/).filter(Boolean)) {
+    const id = /^rfc822msgid:<?([^\s<>]+?)>?$/i.exec(term);
+    if (id) {
+      tests.push((m) => m.rfcMessageId === `<${id[1]}>`);
+      continue;
+    }
     const t = /^(newer_than|older_than):(\d+)([dmy])$/i.exec(term);
     if (!t) throw errors.badRequest(`fake: unsupported q term "${term}" (only newer_than:/older_than: are modelled)`);
     const edge = now - Number(t[2]) * UNIT_MS[t[3]!.toLowerCase()]!;

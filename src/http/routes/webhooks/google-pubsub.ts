@@ -1,0 +1,23 @@
+import { Type } from 'typebox';
+import { AppError } from '../../../errors.js';
+import type { Api, ApiDeps } from '../../api.js';
+import { errorResponses } from '../../schemas.js';
+
+export function googlePubSubRoute(app: Api, deps: ApiDeps): void {
+  app.post('/v1/webhooks/google/pubsub', {
+    // Authenticated by the Pub/Sub OIDC token, not an API key; Google's retries must never be throttled.
+    config: { auth: 'public', rateLimit: false },
+    schema: {
+      operationId: 'receiveGmailPush',
+      tags: ['webhooks'],
+      summary: 'Gmail Pub/Sub push: verifies the OIDC token, queues a sync of the mailbox, answers 204 (also for unknown mailboxes)',
+      security: [],
+      body: Type.Unknown(),
+      response: { 204: Type.Null({ description: 'Acknowledged' }), ...errorResponses(401) },
+    },
+  }, async (req, reply) => {
+    const r = await deps.gmailPush.receive(req.headers.authorization, req.body);
+    if (r.status === 401) throw new AppError('unauthenticated', 'Push token missing or not valid.');
+    return reply.code(204).send(null);
+  });
+}

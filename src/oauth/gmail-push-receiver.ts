@@ -1,0 +1,118 @@
+// Gmail Pub/Sub pushes (providers.md A6): verify the OIDC token (RS256 signature against Google's
+// JWKS, issuer, audience, the configured push service account with a verified email), decode
+// {emailAddress, historyId}, find the mailbox(es) with that address and queue their keyed sync.
+// Answers fast and acknowledges everything authentic — an unknown or parked mailbox, a push already
+// covered by the stored cursor, or an unreadable payload is counted, never NACKed (a NACK only makes
+// Pub/Sub redeliver the same thing). Pushes carry no mail: the sync reads history from the cursor,
+// so duplicated and out-of-order pushes are harmless.
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { Counter, type Registry } from 'prom-client';
+import type { GoogleConfig } from '../config.js';
+import { emailBlindIndex } from '../crypto/index.js';
+import type { Logger } from '../lib/logger.js';
+import type { Db } from '../store/db.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { enqueueSync } from '../sync/sync-jobs.js';
+import { gmailMailboxesByBidx, tenantsWithGmail, type GmailTarget } from './oauth-store.js';
+
+export type PushOutcome = 'enqueued' | 'covered' | 'unknown_mailbox' | 'inactive' | 'malformed' | 'unauthorized';
+
+export interface GmailPushReceiver {
+  /** 401 when the token is missing or not genuine; 204 otherwise. */
+  receive(authorization: string | undefined, body: unknown): Promise<{ status: 204 | 401; outcome: PushOutcome }>;
+}
+
+const ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
+
+function decodeData(body: unknown): { address: string; historyId: string } | null {
+  const data = (body as { message?: { data?: unknown } } | null)?.message?.data;
+  if (typeof data !== 'string' || data.length > 10_000) return null;
+  try {
+    // Base64 or base64url, padded or not (A6.1): Node's base64 decoder accepts both alphabets.
+    const parsed = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { emailAddress?: unknown; historyId?: unknown };
+    const historyId = typeof parsed.historyId === 'number' && Number.isSafeInteger(parsed.historyId) ? String(parsed.historyId) : parsed.historyId;
+    if (typeof parsed.emailAddress !== 'string' || typeof historyId !== 'string' || !/^\d{1,20}$/.test(historyId)) return null;
+    return { address: parsed.emailAddress.toLowerCase(), historyId };
+  } catch {
+    return null;
+  }
+}
+
+/** The stored cursor already reaches this history id (a duplicate or late push): nothing to do. */
+function covered(t: GmailTarget, historyId: string): boolean {
+  const c = t.cursor;
+  if (!c || c.backfill || typeof c.historyId !== 'string' || !/^\d+$/.test(c.historyId)) return false;
+  return BigInt(c.historyId) >= BigInt(historyId);
+}
+
+export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: Logger; google: GoogleConfig; registry?: Registry; jwks?: JWTVerifyGetKey; routeCacheMs?: number }): GmailPushReceiver {
+  const { db, keys, google } = deps;
+  const log = deps.logger.child({ component: 'gmail-push' });
+  const jwks = deps.jwks ?? createRemoteJWKSet(new URL(google.jwksUrl));
+  const counter = new Counter({
+    name: 'inlet_gmail_pushes_total', help: 'Gmail Pub/Sub pushes received, by outcome', labelNames: ['outcome'],
+    registers: deps.registry ? [deps.registry] : [],
+  });
+  // Address → mailbox ids, in memory only (addresses of a mailbox never change); misses are not cached.
+  const routes = new Map<string, { ids: { tenantId: string; mailboxId: string }[]; at: number }>();
+  const cacheMs = deps.routeCacheMs ?? 60_000;
+
+  async function authentic(authorization: string | undefined): Promise<boolean> {
+    const token = /^Bearer ([A-Za-z0-9._-]{20,4096})$/.exec(authorization ?? '')?.[1];
+    if (!token || !google.pushServiceAccount) return false;
+    try {
+      const { payload } = await jwtVerify(token, jwks, { issuer: ISSUERS, audience: google.pushAudience, algorithms: ['RS256'], clockTolerance: 30 });
+      return payload.email === google.pushServiceAccount && payload.email_verified === true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function targets(address: string): Promise<GmailTarget[]> {
+    return db.tx(async (ex) => {
+      const hit = routes.get(address);
+      if (hit && Date.now() - hit.at < cacheMs) {
+        const { rows } = await ex.query<GmailTarget>(
+          `SELECT tenant_id, id AS mailbox_id, status, cursor FROM mailboxes WHERE id = ANY($1::uuid[]) AND provider = 'gmail' AND status <> 'disconnected'`,
+          [hit.ids.map((i) => i.mailboxId)],
+        );
+        if (rows.length > 0) return rows;
+      }
+      const pairs = [];
+      for (const tenantId of await tenantsWithGmail(ex)) {
+        pairs.push({ tenantId, bidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, address) });
+      }
+      const found = await gmailMailboxesByBidx(ex, pairs);
+      if (found.length > 0) routes.set(address, { ids: found.map((f) => ({ tenantId: f.tenant_id, mailboxId: f.mailbox_id })), at: Date.now() });
+      return found;
+    });
+  }
+
+  const done = (status: 204 | 401, outcome: PushOutcome) => {
+    counter.inc({ outcome });
+    return { status, outcome };
+  };
+
+  return {
+    async receive(authorization, body) {
+      if (!(await authentic(authorization))) return done(401, 'unauthorized');
+      const data = decodeData(body);
+      if (!data) {
+        log.warn('gmail push with an unreadable payload acknowledged');
+        return done(204, 'malformed');
+      }
+      const found = await targets(data.address);
+      if (found.length === 0) {
+        log.info('gmail push for an unknown mailbox acknowledged');
+        return done(204, 'unknown_mailbox');
+      }
+      const due = found.filter((t) => t.status === 'active' && !covered(t, data.historyId));
+      if (due.length > 0) {
+        await db.tx(async (ex) => {
+          for (const t of due) await enqueueSync(ex, t.tenant_id, t.mailbox_id);
+        });
+      }
+      return done(204, due.length > 0 ? 'enqueued' : found.some((t) => t.status === 'active') ? 'covered' : 'inactive');
+    },
+  };
+}

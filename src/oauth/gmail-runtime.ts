@@ -1,0 +1,37 @@
+// The process-wide part of Gmail support, built once by the composition root: Google client
+// registration and endpoints from config, the in-memory access-token cache, per-mailbox rate-limit
+// state, and what happens when a grant dies (mailbox → reauth_required + mailbox.reauth_required
+// event, once; syncs, sends and renewals then skip the mailbox until it is re-consented).
+import type { GoogleConfig } from '../config.js';
+import type { Logger } from '../lib/logger.js';
+import type { GmailRuntime } from '../providers/gmail/gmail-client.js';
+import type { GmailBackoff } from '../providers/gmail/gmail-settings.js';
+import type { Db } from '../store/db.js';
+import { markReauthRequired } from './oauth-store.js';
+
+export type GmailProcessRuntime = GmailRuntime & { topicName: string | null };
+
+export const googleCallbackPath = '/v1/oauth/google/callback';
+export const googlePushPath = '/v1/webhooks/google/pubsub';
+
+export function makeGmailRuntime(deps: { google: GoogleConfig; publicUrl: string; db: Db; logger: Logger; backoff?: GmailBackoff }): GmailProcessRuntime | undefined {
+  const { google } = deps;
+  if (!google.client) return undefined;
+  const log = deps.logger.child({ component: 'gmail' });
+  return {
+    client: {
+      clientId: google.client.id,
+      clientSecret: google.client.secret,
+      redirectUri: `${deps.publicUrl}${googleCallbackPath}`,
+      endpoints: { authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl, gmailApiUrl: google.gmailApiUrl },
+    },
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    tokens: new Map(),
+    notBefore: new Map(),
+    topicName: google.topicName,
+    async onAuthRevoked(tenantId, mailboxId) {
+      const changed = await deps.db.tenantTx(tenantId, (ex) => markReauthRequired(ex, tenantId, mailboxId));
+      if (changed) log.warn({ mailbox: mailboxId }, 'gmail grant revoked; mailbox needs re-consent');
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// The Google-facing steps of a connect: code exchange and identification, and starting the watch.
+import { google } from 'googleapis';
+import type { Logger } from '../lib/logger.js';
+import { makeGmailProvider } from '../providers/gmail/gmail-provider.js';
+import { makeOAuthClient } from '../providers/gmail/gmail-client.js';
+import { GMAIL_SCOPES, type GmailCredentials } from '../providers/gmail/gmail-settings.js';
+import { toProviderError } from '../providers/provider-errors.js';
+import type { Db } from '../store/db.js';
+import type { GmailProcessRuntime } from './gmail-runtime.js';
+import { setPushChannel } from './oauth-store.js';
+
+/** Stable error codes of the consent flow (redirect `error=` values and page titles). */
+export type ConnectFailure =
+  | 'not_configured' | 'state_invalid' | 'state_used' | 'state_expired' | 'access_denied' | 'consent_failed'
+  | 'token_exchange_failed' | 'no_refresh_token' | 'scope_missing' | 'google_unavailable' | 'address_in_use';
+
+export const failureText: Record<ConnectFailure, string> = {
+  not_configured: 'Gmail is not set up on this Inlet (no Google OAuth client is configured).',
+  state_invalid: 'This sign-in link is not valid. Start connecting the mailbox again from your helpdesk.',
+  state_used: 'This sign-in link was already used. Start connecting the mailbox again from your helpdesk.',
+  state_expired: 'This sign-in link expired (links are valid for 10 minutes). Start again from your helpdesk.',
+  access_denied: 'Access was not granted on Google\'s consent screen, so the mailbox was not connected.',
+  consent_failed: 'Google did not complete the consent. Start again from your helpdesk.',
+  token_exchange_failed: 'Google refused to issue access for this sign-in. Start again from your helpdesk.',
+  no_refresh_token: 'Google did not grant offline access, so Inlet could not keep the mailbox in sync. Start again and allow access.',
+  scope_missing: 'Both permissions are needed: reading mail (to create tickets) and sending mail (to send replies). Start again and tick both boxes.',
+  google_unavailable: 'Google could not be reached. Try again in a few minutes.',
+  address_in_use: 'This address is already connected to your helpdesk in another way (for example IMAP). Disconnect it first.',
+};
+
+export interface Grant {
+  address: string;
+  refreshToken: string;
+  accessToken: string;
+  expiryDate: number;
+  scopes: string[];
+}
+
+export async function exchangeAndIdentify(rt: GmailProcessRuntime, code: string, codeVerifier: string, log: Logger): Promise<Grant | { fail: ConnectFailure }> {
+  const auth = makeOAuthClient(rt.client);
+  let tokens;
+  try {
+    ({ tokens } = await auth.getToken({ code, codeVerifier }));
+  } catch (err) {
+    const status = (err as { response?: { status?: number } }).response?.status;
+    log.warn({ status }, 'google code exchange failed');
+    return { fail: status !== undefined && status < 500 ? 'token_exchange_failed' : 'google_unavailable' };
+  }
+  const scopes = (tokens.scope ?? '').split(' ').filter(Boolean);
+  const unusable = !tokens.refresh_token ? 'no_refresh_token' : GMAIL_SCOPES.some((s) => !scopes.includes(s)) ? 'scope_missing' : null;
+  if (unusable || !tokens.access_token) {
+    // Nothing will use this grant: hand it back rather than leave it live at Google.
+    await auth.revokeToken(tokens.refresh_token ?? tokens.access_token ?? '').catch(() => undefined);
+    return { fail: unusable ?? 'token_exchange_failed' };
+  }
+  auth.setCredentials(tokens);
+  try {
+    const gmail = google.gmail({ version: 'v1', auth, rootUrl: rt.client.endpoints.gmailApiUrl, retry: false });
+    const profile = await gmail.users.getProfile({ userId: 'me' });
+    if (!profile.data.emailAddress) return { fail: 'google_unavailable' };
+    return {
+      address: profile.data.emailAddress.toLowerCase(), refreshToken: tokens.refresh_token!, accessToken: tokens.access_token,
+      expiryDate: tokens.expiry_date ?? Date.now() + 3000_000, scopes,
+    };
+  } catch (err) {
+    log.warn({ errorClass: toProviderError(err, 'getProfile').kind }, 'google getProfile failed after consent');
+    return { fail: 'google_unavailable' };
+  }
+}
+
+/**
+ * users.watch and the channel's expiry on the mailbox row. A failure is logged, not fatal: the
+ * catch-up poll keeps the mailbox current and the renewal job tries the watch again.
+ */
+export async function startGmailWatch(db: Db, rt: GmailProcessRuntime, creds: GmailCredentials, log: Logger): Promise<boolean> {
+  if (!rt.topicName) return false;
+  const provider = makeGmailProvider(creds, { gmail: rt, logger: log });
+  try {
+    const channel = await provider.startPush!({ topicName: rt.topicName });
+    await db.tenantTx(creds.tenantId, (ex) => setPushChannel(ex, creds.tenantId, creds.mailboxId, channel, new Date(channel.expiresAt)));
+    return true;
+  } catch (err) {
+    log.warn({ mailbox: creds.mailboxId, errorClass: toProviderError(err, 'watch').kind }, 'gmail watch could not be started');
+    return false;
+  } finally {
+    await provider.close();
+  }
+}

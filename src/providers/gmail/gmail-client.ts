@@ -1,0 +1,124 @@
+// One authorised Gmail client per provider instance, and the wrapper every Gmail call goes through:
+//   * access tokens come from an in-memory cache shared by the process (keyed by a hash of the
+//     refresh token, so a re-consent starts clean) and are refreshed by google-auth-library;
+//   * a 401 from Gmail drops the cached token and retries once with a fresh one; a refused refresh
+//     (invalid_grant) or a grant without the needed scope is auth_revoked and reported once;
+//   * 429 and 403 rate reasons wait for Retry-After (or exponential backoff with jitter) and the
+//     mailbox's "not before" is shared with every other call of the process, so a storm is not
+//     amplified; 5xx and network errors are retried the same way for idempotent calls.
+// googleapis' own retry is off (it ignores Retry-After and retries GETs 3× on top of ours).
+import { createHash } from 'node:crypto';
+import { google, type Auth, type gmail_v1 } from 'googleapis';
+import { ProviderError, isProviderError, toProviderError } from '../provider-errors.js';
+import type { ProviderLogger } from '../mail-provider.js';
+import { defaultBackoff, type GmailBackoff, type GmailCredentials, type GoogleClientConfig } from './gmail-settings.js';
+
+export interface GmailRuntime {
+  client: GoogleClientConfig;
+  backoff?: GmailBackoff;
+  /** Access tokens in memory only, never stored. */
+  tokens: Map<string, { accessToken: string; expiryDate: number }>;
+  /** Per mailbox: no Gmail call before this time (ms epoch), after a rate limit. */
+  notBefore: Map<string, number>;
+  /** The grant is dead (invalid_grant, revoked, scope removed): park the mailbox, emit the event. */
+  onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CallOptions {
+  /** Retry rate limits / 5xx inside the call (false for messages.send: the send job decides). */
+  retry: boolean;
+  /** users.watch answers 403 `forbidden` when the topic lacks Gmail's publish grant: an operator
+   *  configuration problem, not a dead user grant. */
+  forbiddenIsPermanent?: boolean;
+}
+
+export interface GmailSession {
+  gmail: gmail_v1.Gmail;
+  auth: Auth.OAuth2Client;
+  call<T>(what: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function makeOAuthClient(c: GoogleClientConfig): Auth.OAuth2Client {
+  return new google.auth.OAuth2({
+    clientId: c.clientId,
+    clientSecret: c.clientSecret,
+    redirectUri: c.redirectUri,
+    endpoints: { oauth2AuthBaseUrl: c.endpoints.authUrl, oauth2TokenUrl: c.endpoints.tokenUrl, oauth2RevokeUrl: c.endpoints.revokeUrl },
+  });
+}
+
+const tokenCacheKey = (refreshToken: string) => createHash('sha256').update(refreshToken).digest('base64url');
+
+/** Seeds the cache with the access token a code exchange returned, so the first sync needs no refresh. */
+export function cacheAccessToken(rt: GmailRuntime, refreshToken: string, accessToken: string, expiryDate: number): void {
+  rt.tokens.set(tokenCacheKey(refreshToken), { accessToken, expiryDate });
+}
+
+const statusOf = (err: unknown): number | undefined => (err as { response?: { status?: number } } | null)?.response?.status;
+
+export function makeGmailSession(creds: GmailCredentials, rt: GmailRuntime, logger?: ProviderLogger): GmailSession {
+  const now = rt.now ?? Date.now;
+  const sleep = rt.sleep ?? realSleep;
+  const backoff = rt.backoff ?? defaultBackoff;
+  const cacheKey = tokenCacheKey(creds.refreshToken);
+  const auth = makeOAuthClient(rt.client);
+  const cached = rt.tokens.get(cacheKey);
+  auth.setCredentials({ refresh_token: creds.refreshToken, ...(cached ? { access_token: cached.accessToken, expiry_date: cached.expiryDate } : {}) });
+  auth.on('tokens', (t) => {
+    if (t.access_token && t.expiry_date) rt.tokens.set(cacheKey, { accessToken: t.access_token, expiryDate: t.expiry_date });
+  });
+  const gmail = google.gmail({ version: 'v1', auth, rootUrl: rt.client.endpoints.gmailApiUrl, retry: false });
+  let reported = false;
+
+  const revoked = async (pe: ProviderError): Promise<never> => {
+    rt.tokens.delete(cacheKey);
+    if (!reported) {
+      reported = true;
+      await rt.onAuthRevoked(creds.tenantId, creds.mailboxId);
+    }
+    throw pe;
+  };
+
+  async function call<T>(what: string, fn: () => Promise<T>, opts: CallOptions = { retry: true }): Promise<T> {
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      const wait = (rt.notBefore.get(creds.mailboxId) ?? 0) - now();
+      if (wait > 0) {
+        // Another call of this mailbox hit a rate limit: wait with it, or give up without a request.
+        if (wait > backoff.maxWaitMs || !opts.retry) throw new ProviderError('rate_limited', `${what} failed: rate_limited`, { retryAfterMs: wait });
+        await sleep(wait);
+      }
+      try {
+        return await fn();
+      } catch (err) {
+        let pe = toProviderError(err, what);
+        if (opts.forbiddenIsPermanent && statusOf(err) === 403 && pe.kind === 'auth_revoked') pe = new ProviderError('permanent', `${what} failed: permanent (forbidden)`, { cause: err });
+        if (pe.kind === 'auth_revoked' && statusOf(err) === 401 && !refreshed) {
+          // The cached access token was revoked or expired by Google's clock: refresh once.
+          refreshed = true;
+          rt.tokens.delete(cacheKey);
+          auth.setCredentials({ refresh_token: creds.refreshToken });
+          attempt--;
+          continue;
+        }
+        if (pe.kind === 'auth_revoked') return revoked(pe);
+        const retryable = pe.kind === 'rate_limited' || pe.kind === 'transient';
+        if (!retryable) throw pe;
+        const exp = Math.min(backoff.maxWaitMs, backoff.baseMs * 2 ** (attempt - 1));
+        const delay = pe.retryAfterMs ?? Math.round(exp / 2 + Math.random() * (exp / 2));
+        if (pe.kind === 'rate_limited') rt.notBefore.set(creds.mailboxId, Math.max(rt.notBefore.get(creds.mailboxId) ?? 0, now() + delay));
+        if (!opts.retry || attempt >= backoff.attempts || delay > backoff.maxWaitMs) {
+          throw isProviderError(pe) && pe.retryAfterMs === undefined ? new ProviderError(pe.kind, pe.message, { retryAfterMs: delay, cause: pe.cause }) : pe;
+        }
+        logger?.debug({ what, errorClass: pe.kind, delayMs: delay, attempt }, 'gmail call backing off');
+        await sleep(delay);
+      }
+    }
+  }
+
+  return { gmail, auth, call };
+}

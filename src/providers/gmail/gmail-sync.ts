@@ -1,0 +1,120 @@
+// Listing new inbox mail (providers.md A7, A10). Two phases share one cursor:
+//   backfill — getProfile's historyId is taken FIRST (so mail arriving meanwhile is not lost), then
+//              messages.list(INBOX, newer_than) pages, bounded by the mailbox's backfill limits;
+//   history  — history.list(startHistoryId, messageAdded, INBOX) from the stored id. A history
+//              record id is itself a valid startHistoryId, so each item's cursor is the id of the
+//              record that added it: a crash re-lists at most the record in flight, never skips one.
+// A stale history id (404) is ProviderError cursor_expired; listGmailChanges turns it into a fresh
+// bounded backfill flagged `resync`, whose re-listed messages the pipeline drops as duplicates.
+import type { gmail_v1 } from 'googleapis';
+import type { Cursor, ListChangesOptions, ListChangesResult, RemoteMessageRef } from '../mail-provider.js';
+import { ProviderError, isProviderError } from '../provider-errors.js';
+import type { GmailSession } from './gmail-client.js';
+
+export interface GmailCursor extends Cursor {
+  provider: 'gmail';
+  v: 1;
+  /** History id to list from (history phase) or to switch to once the backfill ends. */
+  historyId: string;
+  /** Present while backfilling: the messages.list page to read next and how many were listed. */
+  backfill: { pageToken: string | null; done: number } | null;
+}
+
+const EXCLUDED = ['SENT', 'DRAFT', 'SPAM', 'TRASH', 'CHAT'];
+
+const cursorOf = (historyId: string, backfill: GmailCursor['backfill']): GmailCursor => ({ provider: 'gmail', v: 1, historyId, backfill });
+const statusOf = (err: unknown): number | undefined => (err as { response?: { status?: number } } | null)?.response?.status;
+const ref = (id: string, threadId: string | null | undefined, cursorAfter: GmailCursor): RemoteMessageRef =>
+  ({ providerMessageId: id, threadId: threadId ?? null, rfcMessageId: null, internalDate: null, size: null, cursorAfter });
+
+function asGmailCursor(c: Cursor | null): GmailCursor | null {
+  if (!c) return null;
+  if (c.provider !== 'gmail' || c.v !== 1 || typeof c.historyId !== 'string') {
+    throw new ProviderError('cursor_expired', 'Gmail cursor has an unknown shape');
+  }
+  return c as GmailCursor;
+}
+
+async function startBackfill(s: GmailSession): Promise<GmailCursor> {
+  const profile = await s.call('gmail getProfile', () => s.gmail.users.getProfile({ userId: 'me' }));
+  if (!profile.data.historyId) throw new ProviderError('transient', 'gmail getProfile returned no historyId');
+  return cursorOf(profile.data.historyId, { pageToken: null, done: 0 });
+}
+
+async function backfillPage(s: GmailSession, c: GmailCursor, opts: ListChangesOptions): Promise<ListChangesResult> {
+  const bf = c.backfill!;
+  const max = opts.backfill.maxMessages ?? Infinity;
+  const remaining = max - bf.done;
+  if (remaining <= 0) return { items: [], nextCursor: cursorOf(c.historyId, null), done: false, progress: { done: bf.done, total: bf.done } };
+  const days = opts.backfill.days;
+  const res = await s.call('gmail messages.list', () => s.gmail.users.messages.list({
+    userId: 'me', labelIds: ['INBOX'], maxResults: Math.min(opts.pageSize, remaining, 500),
+    ...(days ? { q: `newer_than:${days}d` } : {}), ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
+  }));
+  const listed = (res.data.messages ?? []).filter((m): m is gmail_v1.Schema$Message & { id: string } => typeof m.id === 'string');
+  // Newest first from Gmail; oldest first to the pipeline, so an original is threaded before its answers.
+  const items = listed.reverse().map((m) => ref(m.id, m.threadId, c));
+  const done = bf.done + items.length;
+  const more = Boolean(res.data.nextPageToken) && done < max;
+  return {
+    items,
+    nextCursor: more ? cursorOf(c.historyId, { pageToken: res.data.nextPageToken!, done }) : cursorOf(c.historyId, null),
+    done: false,
+    progress: { done, total: more ? null : done },
+  };
+}
+
+export async function historyPage(s: GmailSession, c: GmailCursor, pageSize: number): Promise<ListChangesResult> {
+  let res;
+  try {
+    res = await s.call('gmail history.list', () => s.gmail.users.history.list({
+      userId: 'me', startHistoryId: c.historyId, historyTypes: ['messageAdded'], labelId: 'INBOX', maxResults: Math.min(pageSize, 500),
+    }));
+  } catch (err) {
+    if (isProviderError(err) && statusOf(err.cause) === 404) throw new ProviderError('cursor_expired', 'gmail history id is no longer available', { cause: err.cause });
+    throw err;
+  }
+  const records = res.data.history ?? [];
+  const items: RemoteMessageRef[] = [];
+  const seen = new Set<string>();
+  let before = c;
+  for (const record of records) {
+    if (!record.id) continue;
+    const after = cursorOf(record.id, null);
+    const added = (record.messagesAdded ?? []).map((a) => a.message).filter((m): m is gmail_v1.Schema$Message & { id: string } =>
+      typeof m?.id === 'string' && !seen.has(m.id) && !(m.labelIds ?? []).some((l) => EXCLUDED.includes(l)));
+    added.forEach((m, i) => {
+      seen.add(m.id);
+      // Only the record's last message may carry the record's id: the others would skip their siblings.
+      items.push(ref(m.id, m.threadId, i === added.length - 1 ? after : before));
+    });
+    before = after;
+  }
+  const last = records.at(-1)?.id;
+  if (res.data.nextPageToken && last) return { items, nextCursor: cursorOf(last, null), done: false };
+  return { items, nextCursor: cursorOf(res.data.historyId ?? last ?? c.historyId, null), done: true };
+}
+
+export async function listGmailChanges(s: GmailSession, cursor: Cursor | null, opts: ListChangesOptions): Promise<ListChangesResult> {
+  const c = asGmailCursor(cursor) ?? (await startBackfill(s));
+  if (c.backfill) return backfillPage(s, c, opts);
+  try {
+    return await historyPage(s, c, opts.pageSize);
+  } catch (err) {
+    if (!isProviderError(err) || err.kind !== 'cursor_expired') throw err;
+    // History ran out (mailbox idle too long, or Inlet was down): bounded resync from now.
+    const fresh = await startBackfill(s);
+    return { ...(await backfillPage(s, fresh, opts)), resync: 'cursor_expired' };
+  }
+}
+
+export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer | null> {
+  try {
+    const res = await s.call('gmail messages.get', () => s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }));
+    return res.data.raw ? Buffer.from(res.data.raw, 'base64url') : null;
+  } catch (err) {
+    // Deleted between the listing and the fetch.
+    if (isProviderError(err) && statusOf(err.cause) === 404) return null;
+    throw err;
+  }
+}
