@@ -1,6 +1,5 @@
 // SQL for tickets and their participants. Callers own the transaction and have set the tenant.
 import type { Executor } from './db.js';
-import { firstTicketNumber } from '../tickets/ticket-token.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 
 export interface TicketRow {
@@ -18,15 +17,10 @@ export interface TicketRow {
 
 const columns = 'id, tenant_id, number, mailbox_id, status, subject_ct, requester_ct, created_at, updated_at, last_activity_at';
 
-/** Next per-tenant ticket number; the row lock serialises ticket creation within one tenant only. */
+/** Next per-tenant ticket number, from the tenant's own sequence (no lock held until commit). */
 export async function nextTicketNumber(ex: Executor, tenantId: string): Promise<number> {
-  const { rows } = await ex.query<{ last_number: string }>(
-    `INSERT INTO ticket_counters (tenant_id, last_number) VALUES ($1, $2)
-     ON CONFLICT (tenant_id) DO UPDATE SET last_number = ticket_counters.last_number + 1
-     RETURNING last_number`,
-    [tenantId, firstTicketNumber],
-  );
-  return Number(rows[0]!.last_number);
+  const { rows } = await ex.query<{ n: string }>('SELECT inlet_next_ticket_number($1) AS n', [tenantId]);
+  return Number(rows[0]!.n);
 }
 
 export async function insertTicket(ex: Executor, t: { id: string; tenantId: string; number: number; mailboxId: string; subjectCt: Buffer; requesterCt: Buffer | null; requesterBidx: Buffer | null; at: Date }): Promise<TicketRow> {

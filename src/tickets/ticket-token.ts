@@ -1,7 +1,5 @@
-// Ticket tokens in subjects: `[#1042]`. Numbers are per tenant and start at 1001 so they look like
-// ticket numbers, not list indexes.
-
-export const firstTicketNumber = 1001;
+// Ticket tokens in subjects: `[#1042]`. Numbers are per tenant and start at 1001 (migration 0007)
+// so they look like ticket numbers, not list indexes.
 const tokenPattern = /\[#(\d{1,12})\]/g;
 
 /** Every ticket number mentioned as a token, in order of appearance, without repeats. */

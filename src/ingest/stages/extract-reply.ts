@@ -77,8 +77,11 @@ function attributionEnd(lines: string[], i: number): number {
       // A bare "Someone wrote:" is common prose; it needs the quote block below to count.
       if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines, j + 1))) return j;
     }
-    if (DATED_TIMED_ADDRESS_COLON.test(joined)) return j;
-    if (DATED_ADDRESS_COLON.test(joined) && quoteFollows(lines, j + 1)) return j;
+    // Both patterns end in ':' and backtrack heavily; most lines do not end in ':' at all.
+    if (joined.trimEnd().endsWith(':')) {
+      if (DATED_TIMED_ADDRESS_COLON.test(joined)) return j;
+      if (DATED_ADDRESS_COLON.test(joined) && quoteFollows(lines, j + 1)) return j;
+    }
   }
   return -1;
 }
