@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../lib/free-port.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface EmbeddedDatabase {
@@ -16,18 +16,6 @@ export interface EmbeddedDatabase {
 interface Settings {
   port: number;
   password: string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function loadSettings(dir: string): Promise<Settings> {

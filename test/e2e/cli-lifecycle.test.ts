@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../src/store/embedded-postgres.js';
+import { freePort } from '../../src/lib/free-port.js';
 import { runCli, waitForHttp } from '../helpers/cli.js';
 
 const dirs: string[] = [];

@@ -6,10 +6,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../src/lib/free-port.js';
 import { makeClamdScanner } from '../../src/scanner/clamd-scanner.js';
 import { eicarBytes } from './eicar.js';
 
@@ -58,18 +58,6 @@ function findBinary(name: string): string | null {
     }
   }
   return null;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 function clamdConf(dir: string, port: number, opts: ClamdOptions): string {

@@ -5,11 +5,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { freePort } from '../../src/lib/free-port.js';
 
 const DOVECOT_BIN = '/usr/sbin/dovecot';
 const DOVEADM_BIN = '/usr/bin/doveadm';
@@ -51,18 +52,6 @@ function installExitHook(): void {
       child.kill('SIGKILL'); // Dovecot's children exit by themselves when the master is gone
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
   });
 }
 

@@ -6,7 +6,8 @@ import type { Cursor, ListChangesResult, MailProvider, RemoteMessageRef } from '
 import { isProviderError } from '../../src/providers/provider-errors.js';
 import { makeImapProvider } from '../../src/providers/imap/imap-provider.js';
 import type { ImapSettings } from '../../src/providers/imap/imap-settings.js';
-import { freePort, startDovecot, type DovecotHandle } from '../helpers/dovecot.js';
+import { freePort } from '../../src/lib/free-port.js';
+import { startDovecot, type DovecotHandle } from '../helpers/dovecot.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const dovecot = await startDovecot();
