@@ -17,6 +17,7 @@ import { addParticipants, findTicket, touchTicket } from '../store/ticket-store.
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import { providerCapabilities } from '../providers/capabilities.js';
 import { replySubject } from '../tickets/ticket-token.js';
 import { composeReply, threadHeaders, type ParentHeaders } from './compose-reply.js';
 import { checkStoredAddress, type MailAddress } from './header-safety.js';
@@ -87,7 +88,8 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       const mailboxId = ticket.mailbox_id;
       const mailbox = await findMailbox(ex, tenantId, mailboxId);
       if (!mailbox) throw notFound('mailbox');
-      if (mailbox.provider === 'local') {
+      const caps = providerCapabilities[mailbox.provider];
+      if (!caps.canSend) {
         throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is fed by imports only and cannot send mail.', undefined, 422);
       }
       if (mailbox.status === 'disconnecting') throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is being disconnected.', undefined, 422);
@@ -102,7 +104,7 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       if (!ticket.requester_ct) throw new AppError('unprocessable', 'The ticket has no requester address to reply to.');
       const requester = JSON.parse(t('tickets.requester', ticket.requester_ct)) as MailAddress;
       const to = checkStoredAddress({ name: requester.name, address: requester.address }, 'requester');
-      const subject = replySubject(t('tickets.subject', ticket.subject_ct), Number(ticket.number));
+      const subject = replySubject(t('tickets.subject', ticket.subject_ct), Number(ticket.number), { token: caps.subjectToken });
 
       const outboxId = randomUUID();
       const messageId = randomUUID();

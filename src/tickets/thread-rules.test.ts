@@ -28,6 +28,7 @@ describe('ticket tokens and status', () => {
   test('reply subjects get one Re: and one token', () => {
     expect(replySubject('Printer on fire', 1042)).toBe('Re: Printer on fire [#1042]');
     expect(replySubject('RE: Aw: Printer on fire [#1042]', 1042)).toBe('Re: Printer on fire [#1042]');
+    expect(replySubject('Re: Printer on fire', 1042, { token: false })).toBe('Re: Printer on fire');
   });
 
   test('only a human message reopens a solved or closed ticket', () => {

@@ -16,10 +16,10 @@ export function formatTicketToken(n: number): string {
   return `[#${n}]`;
 }
 
-/** Subject for an agent's reply: one `Re:` prefix and the ticket token, once. */
-export function replySubject(original: string, number: number): string {
+/** Subject for an agent's reply: one `Re:` prefix and (unless the provider threads by subject) the token, once. */
+export function replySubject(original: string, number: number, opts: { token: boolean } = { token: true }): string {
   const base = original.replace(/^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+/i, '').trim();
   const token = formatTicketToken(number);
-  const withToken = base.includes(token) ? base : `${base} ${token}`.trim();
+  const withToken = !opts.token || base.includes(token) ? base : `${base} ${token}`.trim();
   return `Re: ${withToken}`;
 }

@@ -79,10 +79,11 @@ describe('gmail mailbox flow', () => {
     expect(await sendReply(h.t.container, { tenantId: h.tenant.id, outboxId: outbox!.id }, { attempt: 1, maxAttempts: 10 })).toBe('sent');
     const sent = h.fake.sentMessages(email);
     expect(sent).toHaveLength(1);
-    // Inlet names the customer's thread. (Gmail also wants matching Subjects; the reply subject gets a
-    // ticket token appended by src/tickets/ticket-token.ts, which the strict fake counts as a
-    // mismatch for this first reply — reported to the replies owner, not papered over here.)
+    // Inlet names the customer's thread, and Gmail accepts it there: the Subject matches (no ticket
+    // token for Gmail mailboxes — see src/providers/capabilities.ts).
     expect(sent[0]!.requestedThreadId).toBe(arrived.threadId);
+    expect(sent[0]!.threadingRejected).toBeUndefined();
+    expect(sent[0]!.threadId).toBe(arrived.threadId);
     const parsed = await simpleParser(sent[0]!.raw);
     expect(parsed.inReplyTo).toBe(`<${customerId}>`);
     expect(parsed.references).toEqual(['<root@client.example>', `<${customerId}>`]);
