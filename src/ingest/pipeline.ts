@@ -4,22 +4,21 @@
 // recorded, or a Message-ID already stored for the tenant, is a duplicate; a race between two
 // workers ends in a unique violation for one of them, which then sees the other's row.
 import { createHash, randomUUID } from 'node:crypto';
-import { emailBlindIndex, messageIdBlindIndex, seal, verifyOutboundMessageId, type DataKey } from '../crypto/index.js';
+import { emailBlindIndex, messageIdBlindIndex, seal, verifyOutboundMessageId } from '../crypto/index.js';
 import { AppError, isAppError } from '../errors.js';
 import { addJob } from '../jobs/registry.js';
 import type { Logger } from '../lib/logger.js';
 import type { Scanner } from '../scanner/scanner.js';
-import { insertAttachments } from '../store/attachment-store.js';
 import { isConnectionError, type Db, type Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { clearFailure, parkMessage, recordFailure } from '../store/ingest-failure-store.js';
+import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
+import { createTicket, findExistingAndOwn, insertAttachments, insertInbound } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
-import { findDelivery, insertDelivery, insertMessage, recentFromSender, type StoredKind } from '../store/message-store.js';
-import { addParticipants, findTicket, insertTicket, nextTicketNumber, touchTicket } from '../store/ticket-store.js';
+import { findDelivery, insertDelivery, recentFromSender, type StoredKind } from '../store/message-store.js';
+import { findTicket, touchTicket } from '../store/ticket-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { decideThread } from '../tickets/thread-rules.js';
 import { isCustomerActivity, statusAfterInbound } from '../tickets/ticket-status.js';
-import { ownAddressesAmong } from './own-addresses.js';
 import { prepareMessage, type PreparedMessage } from './prepare.js';
 import { scanAll } from './scan-attachments.js';
 import { classifyMessage } from './stages/classify.js';
@@ -66,18 +65,20 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
       // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
       const rfcId = msg.messageId ?? `sha256:${createHash('sha256').update(input.raw).digest('hex')}`;
       const messageIdBidx = messageIdBlindIndex(indexKey, rfcId);
-      const existing = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $2', [tenantId, messageIdBidx]);
-      if (existing.rows[0]) return duplicate(ex, input, existing.rows[0].id, true);
+      const addresses = [...new Set([msg.from, msg.sender, ...msg.replyTo].filter((a) => a !== null).map((a) => a.address.toLowerCase()))];
+      const addressBidxs = addresses.map((a) => emailBlindIndex(indexKey, a));
+      const found = await findExistingAndOwn(ex, tenantId, messageIdBidx, addressBidxs);
+      if (found.existing) return duplicate(ex, input, found.existing, true);
 
       const classification = classifyMessage(msg, {
-        ownAddresses: await ownAddressesAmong(ex, tenantId, indexKey, msg),
+        ownAddresses: addresses.filter((_, i) => found.own.some((b) => b.equals(addressBidxs[i]!))),
         isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
       });
       const candidates = await lookupThreadCandidates(ex, { tenantId, mailboxId, indexKey, providerThreadId: input.providerThreadId ?? null }, msg, classification);
       const decision = decideThread(candidates);
       const fromBidx = msg.from ? emailBlindIndex(indexKey, msg.from.address) : null;
-      const sealer = (k: DataKey, scope: string, rowId: string) => (field: string, v: string | Buffer | null) =>
-        v === null ? null : seal(k, v, { tenantId, scope, field, rowId });
+      const sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) =>
+        v === null ? null : seal(dek, v, { tenantId, scope, field, rowId });
 
       let kind: StoredKind = classification.kind;
       let ticketId = decision.ticketId;
@@ -90,54 +91,45 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
         await touchTicket(ex, tenantId, ticketId, statusAfterInbound(ticket.status, kind), isCustomerActivity(kind));
       } else {
         ticketId = randomUUID();
-        ticketNumber = await nextTicketNumber(ex, tenantId);
-        const s = sealer(dek, mailboxId, ticketId);
+        const s = sealer(mailboxId, ticketId);
         const requester = msg.replyTo[0] ?? msg.from;
-        await insertTicket(ex, {
-          id: ticketId, tenantId, number: ticketNumber, mailboxId, at: new Date(),
+        ticketNumber = await createTicket(ex, {
+          id: ticketId, tenantId, mailboxId,
           subjectCt: s('tickets.subject', msg.subject)!,
           requesterCt: requester ? s('tickets.requester', JSON.stringify(requester)) : null,
           requesterBidx: requester ? emailBlindIndex(indexKey, requester.address) : null,
         });
         newTicket = true;
-        await insertEvent(ex, tenantId, 'ticket.created', ticketId, { number: ticketNumber, mailbox_id: mailboxId });
-      }
-      if (kind === 'human') {
-        const people = [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => emailBlindIndex(indexKey, a.address));
-        await addParticipants(ex, tenantId, ticketId, people);
       }
 
       const id = prepared.messageId;
-      const s = sealer(dek, mailboxId, id);
-      await insertMessage(ex, {
+      const s = sealer(mailboxId, id);
+      // Only a person's addresses may later use the subject token (thread-hijack protection).
+      const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => emailBlindIndex(indexKey, a.address)) : [];
+      await insertInbound(ex, {
         id, tenantId, ticketId, mailboxId, direction: 'inbound', messageIdBidx, providerThreadId: input.providerThreadId ?? null,
         kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx,
         headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
         textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
         rawCt: s('messages.raw', input.raw), warnings: prepared.warnings, sentAt: msg.date,
-      });
+      }, { providerMessageId: input.providerMessageId, participants });
+      // Sealed only now, after the raw message went out: a large message never has its raw bytes,
+      // their ciphertext, the attachments and theirs all in memory at once.
       const counts: Record<string, number> = { clean: 0, infected: 0, pending: 0, scan_failed: 0 };
-      await insertAttachments(ex, tenantId, prepared.attachments.map((a, i) => {
-        const as = sealer(dek, mailboxId, a.id);
+      const attachments = prepared.attachments.map((a, i) => {
+        const as = sealer(mailboxId, a.id);
         const verdict = scans[i]!;
         counts[verdict.status] = (counts[verdict.status] ?? 0) + 1;
         return {
-          id: a.id, message_id: id, mailbox_id: mailboxId, position: a.position,
-          filename_ct: as('attachments.filename', a.filename)!, content_id_ct: as('attachments.content_id', a.contentId),
-          declared_type: a.declaredType, sniffed_type: a.sniffedType, size: a.size, sha256: a.sha256, inline: a.inline, flags: a.flags,
-          scan_status: verdict.status, scan_detail: verdict.detail, scan_attempts: verdict.status === 'pending' ? 0 : 1,
-          contentCt: as('attachments.content', a.content)!,
+          id: a.id, position: a.position, filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
+          contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
+          inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
         };
-      }));
+      });
+      await insertAttachments(ex, { tenantId, messageId: id, mailboxId, ticketId }, attachments);
       if (counts.pending! > 0) {
         await addJob(ex, 'attachments.rescan', { tenantId, messageId: id }, { key: `rescan:${id}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
       }
-      for (const a of prepared.attachments.filter((_, i) => scans[i]!.status === 'infected')) {
-        await insertEvent(ex, tenantId, 'attachment.infected', a.id, { message_id: id, ticket_id: ticketId });
-      }
-      await insertDelivery(ex, { tenantId, mailboxId, providerMessageId: input.providerMessageId, messageId: id, outcome: 'stored' });
-      await clearFailure(ex, tenantId, mailboxId, input.providerMessageId);
-      await insertEvent(ex, tenantId, 'message.received', id, { ticket_id: ticketId, kind, thread_rule: decision.rule });
       if (input.cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, input.cursor);
       return { status: 'stored', messageId: id, ticketId, ticketNumber, newTicket, kind, threadRule: decision.rule, attachments: counts };
     });

@@ -26,22 +26,6 @@ export interface AttachmentRow {
 
 const columns = 'id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at';
 
-export interface NewAttachment extends Omit<AttachmentRow, 'tenant_id' | 'scanned_at'> {
-  contentCt: Buffer;
-}
-
-export async function insertAttachments(ex: Executor, tenantId: string, list: NewAttachment[]): Promise<void> {
-  for (const a of list) {
-    await ex.query(
-      `INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, sha256,
-         inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, CASE WHEN $14 = 'pending' THEN NULL ELSE now() END, $17)`,
-      [a.id, tenantId, a.message_id, a.mailbox_id, a.position, a.filename_ct, a.content_id_ct, a.declared_type, a.sniffed_type, a.size, a.sha256,
-        a.inline, a.flags, a.scan_status, a.scan_detail, a.scan_attempts, a.contentCt],
-    );
-  }
-}
-
 export async function listMessageAttachments(ex: Executor, tenantId: string, messageIds: string[]): Promise<AttachmentRow[]> {
   const { rows } = await ex.query<AttachmentRow>(
     `SELECT ${columns} FROM attachments WHERE tenant_id = $1 AND message_id = ANY($2::uuid[]) ORDER BY message_id, position`,

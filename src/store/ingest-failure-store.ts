@@ -18,7 +18,3 @@ export async function parkMessage(ex: Executor, f: { tenantId: string; mailboxId
     [f.tenantId, f.mailboxId, f.providerMessageId, f.errorCode, f.rawCt],
   );
 }
-
-export async function clearFailure(ex: Executor, tenantId: string, mailboxId: string, providerMessageId: string): Promise<void> {
-  await ex.query('DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = $3 AND parked_at IS NULL', [tenantId, mailboxId, providerMessageId]);
-}

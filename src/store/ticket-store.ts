@@ -17,21 +17,6 @@ export interface TicketRow {
 
 const columns = 'id, tenant_id, number, mailbox_id, status, subject_ct, requester_ct, created_at, updated_at, last_activity_at';
 
-/** Next per-tenant ticket number, from the tenant's own sequence (no lock held until commit). */
-export async function nextTicketNumber(ex: Executor, tenantId: string): Promise<number> {
-  const { rows } = await ex.query<{ n: string }>('SELECT inlet_next_ticket_number($1) AS n', [tenantId]);
-  return Number(rows[0]!.n);
-}
-
-export async function insertTicket(ex: Executor, t: { id: string; tenantId: string; number: number; mailboxId: string; subjectCt: Buffer; requesterCt: Buffer | null; requesterBidx: Buffer | null; at: Date }): Promise<TicketRow> {
-  const { rows } = await ex.query<TicketRow>(
-    `INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx, created_at, updated_at, last_activity_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) RETURNING ${columns}`,
-    [t.id, t.tenantId, t.number, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx, t.at],
-  );
-  return rows[0]!;
-}
-
 export async function findTicket(ex: Executor, tenantId: string, id: string, opts: { lock?: boolean } = {}): Promise<TicketRow | null> {
   const { rows } = await ex.query<TicketRow>(`SELECT ${columns} FROM tickets WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, id]);
   return rows[0] ?? null;

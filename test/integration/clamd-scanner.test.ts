@@ -82,7 +82,11 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
   it('never calls a stream over StreamMaxLength clean', async () => {
     const source = streamOf(12 * MB, 256 * 1024);
     const result = await scanner.scan(source);
-    expect(result).toMatchObject({ verdict: 'error', reason: 'size_limit' });
+    // clamd answers "INSTREAM size limit exceeded" and resets the connection while we still write;
+    // under load the reset can reach us before the answer is read (a TCP RST discards it), so the
+    // verdict is size_limit or unavailable — never clean, and never a hang.
+    expect(result.verdict).toBe('error');
+    expect(['size_limit', 'unavailable']).toContain((result as { reason: string }).reason);
     expect(source.destroyed).toBe(true);
   });
 
