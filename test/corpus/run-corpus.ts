@@ -20,8 +20,13 @@ export const HEAP_BOUND_MB = 256;
 
 /** The corpus folder, or a one-line reason why it is not there. */
 export function findCorpus(root = repoRoot): { dir: string } | { skip: string } {
-  // INLET_CORPUS_DIR lets a checkout that does not sit next to shared/ point at the corpus.
-  const dir = process.env.INLET_CORPUS_DIR ? path.resolve(process.env.INLET_CORPUS_DIR) : path.resolve(root, '../shared/corpus');
+  // INLET_CORPUS_DIR names it outright; otherwise the nearest shared/corpus beside the checkout or
+  // beside one of its parents (a CI clone may sit a level deeper than the working copy).
+  let dir = process.env.INLET_CORPUS_DIR ? path.resolve(process.env.INLET_CORPUS_DIR) : path.resolve(root, '../shared/corpus');
+  for (let up = path.dirname(root); !process.env.INLET_CORPUS_DIR && !existsSync(dir) && up !== path.dirname(up); up = path.dirname(up)) {
+    const candidate = path.join(path.dirname(up), 'shared', 'corpus');
+    if (existsSync(candidate)) dir = candidate;
+  }
   return existsSync(dir) ? { dir } : { skip: `corpus not found at ${dir} (it is read from ../shared/corpus, never copied into the repo)` };
 }
 
