@@ -2,6 +2,7 @@
 // file then clones the template (CREATE DATABASE … TEMPLATE), which takes milliseconds.
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { makePool } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startPostgresServer, withDatabase } from './postgres-server.js';
 
@@ -20,8 +21,7 @@ export default async function setup(project: TestProject) {
   await admin.query(`DROP DATABASE IF EXISTS ${template}`);
   await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();
-  const pool = new pg.Pool({ connectionString: withDatabase(server.adminUrl, template), max: 2 });
-  pool.on("error", () => undefined);
+  const pool = makePool(withDatabase(server.adminUrl, template), 2);
   await migrate(pool);
   await pool.end();
   project.provide('pgAdminUrl', server.adminUrl);
