@@ -12,7 +12,7 @@ import type { Scanner } from '../scanner/scanner.js';
 import { isConnectionError, type Db, type Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
 import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
-import { createTicket, findExistingAndOwn, insertAttachments, insertInbound } from '../store/inbound-store.js';
+import { createTicket, insertAttachments, insertInbound, lookupIngest, startIngest } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery, recentFromSender, type StoredKind } from '../store/message-store.js';
 import { findTicket, touchTicket } from '../store/ticket-store.js';
@@ -22,7 +22,7 @@ import { isCustomerActivity, statusAfterInbound } from '../tickets/ticket-status
 import { prepareMessage, type PreparedMessage } from './prepare.js';
 import { scanAll } from './scan-attachments.js';
 import { classifyMessage } from './stages/classify.js';
-import { lookupThreadCandidates } from './thread-lookup.js';
+import { threadCandidates, threadKeys } from './thread-lookup.js';
 import type { IngestLimits } from './types.js';
 
 export interface IngestInput {
@@ -58,8 +58,9 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
   async function store(input: IngestInput, prepared: PreparedMessage, scans: Awaited<ReturnType<typeof scanAll>>): Promise<IngestOutcome> {
     return db.tenantTx(input.tenantId, async (ex) => {
       const { tenantId, mailboxId } = input;
-      if (await findDelivery(ex, tenantId, mailboxId, input.providerMessageId)) return duplicate(ex, input, null, false);
-      const k = await keys.ingestKeys(ex, tenantId, mailboxId);
+      const start = await startIngest(ex, tenantId, mailboxId, input.providerMessageId);
+      if (start.delivered) return duplicate(ex, input, null, false);
+      const k = await keys.ingestKeys(start.keyRows);
       const [dek, indexKey, signingKey] = [k.mailbox, k.index.key, k.signing.key];
       const msg = prepared.parsed;
       // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
@@ -67,14 +68,15 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
       const messageIdBidx = messageIdBlindIndex(indexKey, rfcId);
       const addresses = [...new Set([msg.from, msg.sender, ...msg.replyTo].filter((a) => a !== null).map((a) => a.address.toLowerCase()))];
       const addressBidxs = addresses.map((a) => emailBlindIndex(indexKey, a));
-      const found = await findExistingAndOwn(ex, tenantId, messageIdBidx, addressBidxs);
+      const tk = threadKeys(indexKey, msg, input.providerThreadId ?? null);
+      const found = await lookupIngest(ex, { tenantId, mailboxId, messageIdBidx, addressBidxs, ...tk.lookup });
       if (found.existing) return duplicate(ex, input, found.existing, true);
 
       const classification = classifyMessage(msg, {
         ownAddresses: addresses.filter((_, i) => found.own.some((b) => b.equals(addressBidxs[i]!))),
         isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
       });
-      const candidates = await lookupThreadCandidates(ex, { tenantId, mailboxId, indexKey, providerThreadId: input.providerThreadId ?? null }, msg, classification);
+      const candidates = threadCandidates(indexKey, msg, classification, tk, found);
       const decision = decideThread(candidates);
       const fromBidx = msg.from ? emailBlindIndex(indexKey, msg.from.address) : null;
       const sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) =>

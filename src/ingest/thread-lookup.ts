@@ -1,46 +1,48 @@
-// Gathers the candidates for each thread rule (tickets/thread-rules.ts decides). All lookups go
-// through blind indexes: the database never sees a Message-ID or an address in clear.
+// Turns one lookup round trip (store/inbound-store.ts lookupIngest) into the candidates for each
+// thread rule; tickets/thread-rules.ts decides. Everything is compared by blind index: the database
+// never sees a Message-ID or an address in clear.
 import { emailBlindIndex, messageIdBlindIndex } from '../crypto/index.js';
-import type { Executor } from '../store/db.js';
-import { ticketByProviderThread, ticketsByMessageIds } from '../store/message-store.js';
-import { findTicketIdByNumber, isParticipant } from '../store/ticket-store.js';
+import type { IngestLookup, IngestLookupInput } from '../store/inbound-store.js';
 import { ticketTokens } from '../tickets/ticket-token.js';
 import type { ThreadCandidates } from '../tickets/thread-rules.js';
+import { originalMessageId } from './stages/bounce.js';
 import type { Classification, ParsedMessage } from './types.js';
 
-export async function lookupThreadCandidates(
-  ex: Executor,
-  ctx: { tenantId: string; mailboxId: string; indexKey: Buffer; providerThreadId: string | null },
-  msg: ParsedMessage,
-  classification: Classification,
-): Promise<ThreadCandidates> {
-  const bidx = (id: string) => messageIdBlindIndex(ctx.indexKey, id);
-  const bounceId = classification.kind === 'bounce' ? classification.bounce?.originalMessageId ?? null : null;
+export interface ThreadKeys {
+  /** Candidate Message-IDs: a returned message's (used only if the mail is a bounce), In-Reply-To, References. */
+  bounceId: string | null;
+  lookup: Omit<IngestLookupInput, 'tenantId' | 'mailboxId' | 'messageIdBidx' | 'addressBidxs'>;
+}
+
+/** What to look up for threading, computed before the message is classified (one query for all). */
+export function threadKeys(indexKey: Buffer, msg: ParsedMessage, providerThreadId: string | null): ThreadKeys {
+  const bounceId = originalMessageId(msg);
   const ids = [...(bounceId ? [bounceId] : []), ...msg.inReplyTo, ...msg.references];
-  const found = await ticketsByMessageIds(ex, ctx.tenantId, ids.map(bidx));
+  const [tokenNumber] = ticketTokens(msg.subject);
+  return {
+    bounceId,
+    lookup: {
+      refBidxs: ids.map((id) => messageIdBlindIndex(indexKey, id)),
+      providerThreadId,
+      tokenNumber: tokenNumber ?? null,
+      senderBidx: msg.from ? emailBlindIndex(indexKey, msg.from.address) : null,
+    },
+  };
+}
+
+export function threadCandidates(indexKey: Buffer, msg: ParsedMessage, classification: Classification, keys: ThreadKeys, found: IngestLookup): ThreadCandidates {
   const ticketFor = (id: string | null | undefined) => {
     if (!id) return null;
-    const b = bidx(id);
-    return found.find((f) => f.bidx.equals(b))?.ticket_id ?? null;
+    const b = messageIdBlindIndex(indexKey, id);
+    return found.refs.find((f) => f.bidx.equals(b))?.ticket_id ?? null;
   };
-  // References: the most recent (last) known ancestor wins.
-  const references = [...msg.references].reverse().map(ticketFor).find((t) => t) ?? null;
-  const inReplyTo = msg.inReplyTo.map(ticketFor).find((t) => t) ?? null;
-
-  let subjectToken: ThreadCandidates['subjectToken'] = null;
-  const [number] = ticketTokens(msg.subject);
-  if (number !== undefined) {
-    const ticketId = await findTicketIdByNumber(ex, ctx.tenantId, number);
-    if (ticketId) {
-      const sender = msg.from?.address;
-      subjectToken = { ticketId, senderIsParticipant: sender ? await isParticipant(ex, ctx.tenantId, ticketId, emailBlindIndex(ctx.indexKey, sender)) : false };
-    }
-  }
+  const bounceId = classification.kind === 'bounce' ? classification.bounce?.originalMessageId ?? keys.bounceId : null;
   return {
     bounceOriginal: ticketFor(bounceId),
-    inReplyTo,
-    references,
-    providerThread: ctx.providerThreadId ? await ticketByProviderThread(ex, ctx.tenantId, ctx.mailboxId, ctx.providerThreadId) : null,
-    subjectToken,
+    inReplyTo: msg.inReplyTo.map(ticketFor).find((t) => t) ?? null,
+    // References: the most recent (last) known ancestor wins.
+    references: [...msg.references].reverse().map(ticketFor).find((t) => t) ?? null,
+    providerThread: found.providerTicket,
+    subjectToken: found.tokenTicket ? { ticketId: found.tokenTicket, senderIsParticipant: found.tokenParticipant } : null,
   };
 }

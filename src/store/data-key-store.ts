@@ -13,7 +13,8 @@ export interface DataKeyRow {
   destroyed_at: Date | null;
 }
 
-const columns = 'id, tenant_id, purpose, mailbox_id, kek_id, wrapped, destroyed_at';
+export const dataKeyColumns = 'id, tenant_id, purpose, mailbox_id, kek_id, wrapped, destroyed_at';
+const columns = dataKeyColumns;
 
 export async function insertDataKey(ex: Executor, row: { id: string; tenantId: string; purpose: KeyPurpose; mailboxId: string | null; kekId: string; wrapped: Buffer }): Promise<void> {
   await ex.query(
@@ -30,14 +31,6 @@ export async function findTenantKey(ex: Executor, tenantId: string, purpose: Exc
 export async function findMailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKeyRow | null> {
   const { rows } = await ex.query<DataKeyRow>(`SELECT ${columns} FROM data_keys WHERE tenant_id = $1 AND mailbox_id = $2`, [tenantId, mailboxId]);
   return rows[0] ?? null;
-}
-
-export async function findIngestKeys(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKeyRow[]> {
-  const { rows } = await ex.query<DataKeyRow>(
-    `SELECT ${columns} FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
-    [tenantId, mailboxId],
-  );
-  return rows;
 }
 
 export async function findDataKeyById(ex: Executor, tenantId: string, id: string): Promise<DataKeyRow | null> {

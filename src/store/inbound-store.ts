@@ -1,18 +1,67 @@
 // The ingest transaction's statements, shaped for few round trips: an ingest is latency-bound (it
 // measured ~15 statements per message, each a round trip), so lookups that need the same keys share
 // one query and the writes of one message go out as one statement of data-modifying CTEs.
+import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 import type { NewMessage } from './message-store.js';
 import type { ScanStatus } from './attachment-store.js';
 
-/** Is this Message-ID already stored for the tenant, and which of these addresses are our own mailboxes? */
-export async function findExistingAndOwn(ex: Executor, tenantId: string, messageIdBidx: Buffer, addressBidxs: Buffer[]): Promise<{ existing: string | null; own: Buffer[] }> {
-  const { rows } = await ex.query<{ existing: string | null; own: Buffer[] }>(
-    `SELECT (SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $2) AS existing,
-            ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($3::bytea[])) AS own`,
-    [tenantId, messageIdBidx, addressBidxs],
+/** Step 1: was this delivery seen before, and the wrapped keys ingest needs (mailbox, index, signing). */
+export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageId: string): Promise<{ delivered: boolean; keyRows: DataKeyRow[] }> {
+  const { rows } = await ex.query<DataKeyRow & { delivered: boolean }>(
+    `SELECT ${dataKeyColumns},
+            EXISTS (SELECT 1 FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = $3) AS delivered
+       FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
+    [tenantId, mailboxId, providerMessageId],
   );
-  return { existing: rows[0]!.existing, own: rows[0]!.own };
+  return { delivered: rows.some((r) => r.delivered), keyRows: rows };
+}
+
+export interface IngestLookupInput {
+  tenantId: string;
+  mailboxId: string;
+  messageIdBidx: Buffer;
+  /** From, Sender, Reply-To: which of them are our own mailboxes (mail from ourselves). */
+  addressBidxs: Buffer[];
+  /** Message-IDs named by In-Reply-To, References and a bounce's original message. */
+  refBidxs: Buffer[];
+  providerThreadId: string | null;
+  /** A `[#N]` token in the subject, and the sender who must already be on that ticket. */
+  tokenNumber: number | null;
+  senderBidx: Buffer | null;
+}
+
+export interface IngestLookup {
+  existing: string | null;
+  own: Buffer[];
+  refs: { bidx: Buffer; ticket_id: string }[];
+  providerTicket: string | null;
+  tokenTicket: string | null;
+  tokenParticipant: boolean;
+}
+
+/** Step 2, everything that needs the index key, in one round trip. */
+export async function lookupIngest(ex: Executor, q: IngestLookupInput): Promise<IngestLookup> {
+  const { rows } = await ex.query<{ existing: string | null; own: Buffer[]; refs: { bidx: string; ticket_id: string }[] | null; provider_ticket: string | null; token_ticket: string | null; token_participant: boolean | null }>(
+    `SELECT (SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $3) AS existing,
+            ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($4::bytea[])) AS own,
+            (SELECT json_agg(json_build_object('bidx', encode(message_id_bidx, 'hex'), 'ticket_id', ticket_id))
+               FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($5::bytea[])) AS refs,
+            (SELECT ticket_id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = $6 ORDER BY received_at DESC LIMIT 1) AS provider_ticket,
+            t.id AS token_ticket,
+            EXISTS (SELECT 1 FROM ticket_participants p WHERE p.tenant_id = $1 AND p.ticket_id = t.id AND p.address_bidx = $8) AS token_participant
+       FROM (SELECT 1) AS one LEFT JOIN tickets t ON t.tenant_id = $1 AND t.number = $7`,
+    [q.tenantId, q.mailboxId, q.messageIdBidx, q.addressBidxs, q.refBidxs, q.providerThreadId, q.tokenNumber, q.senderBidx],
+  );
+  const r = rows[0]!;
+  return {
+    existing: r.existing,
+    own: r.own,
+    refs: (r.refs ?? []).map((x) => ({ bidx: Buffer.from(x.bidx, 'hex'), ticket_id: x.ticket_id })),
+    providerTicket: r.provider_ticket,
+    tokenTicket: r.token_ticket,
+    tokenParticipant: r.token_participant === true,
+  };
 }
 
 /** Opens a ticket with the next per-tenant number and records `ticket.created`, in one statement. */

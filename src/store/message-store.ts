@@ -71,24 +71,6 @@ export async function insertDelivery(ex: Executor, d: { tenantId: string; mailbo
   );
 }
 
-/** Messages (and their tickets) carrying any of these Message-ID blind indexes. */
-export async function ticketsByMessageIds(ex: Executor, tenantId: string, bidxs: Buffer[]): Promise<{ bidx: Buffer; ticket_id: string; message_id: string }[]> {
-  if (bidxs.length === 0) return [];
-  const { rows } = await ex.query<{ bidx: Buffer; ticket_id: string; message_id: string }>(
-    'SELECT message_id_bidx AS bidx, ticket_id, id AS message_id FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($2::bytea[])',
-    [tenantId, bidxs],
-  );
-  return rows;
-}
-
-export async function ticketByProviderThread(ex: Executor, tenantId: string, mailboxId: string, threadId: string): Promise<string | null> {
-  const { rows } = await ex.query<{ ticket_id: string }>(
-    'SELECT ticket_id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = $3 ORDER BY received_at DESC LIMIT 1',
-    [tenantId, mailboxId, threadId],
-  );
-  return rows[0]?.ticket_id ?? null;
-}
-
 /** Messages from one sender on one ticket within a window (mail-loop detection). */
 export async function recentFromSender(ex: Executor, tenantId: string, ticketId: string, fromBidx: Buffer, since: Date): Promise<number> {
   const { rows } = await ex.query<{ n: number }>(

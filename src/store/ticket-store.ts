@@ -22,11 +22,6 @@ export async function findTicket(ex: Executor, tenantId: string, id: string, opt
   return rows[0] ?? null;
 }
 
-export async function findTicketIdByNumber(ex: Executor, tenantId: string, number: number): Promise<string | null> {
-  const { rows } = await ex.query<{ id: string }>('SELECT id FROM tickets WHERE tenant_id = $1 AND number = $2', [tenantId, number]);
-  return rows[0]?.id ?? null;
-}
-
 export async function touchTicket(ex: Executor, tenantId: string, id: string, status: TicketStatus, activity: boolean): Promise<void> {
   await ex.query(
     `UPDATE tickets SET status = $3, updated_at = now(), last_activity_at = CASE WHEN $4 THEN now() ELSE last_activity_at END WHERE tenant_id = $1 AND id = $2`,
@@ -40,11 +35,6 @@ export async function addParticipants(ex: Executor, tenantId: string, ticketId: 
     `INSERT INTO ticket_participants (tenant_id, ticket_id, address_bidx) SELECT $1, $2, b FROM unnest($3::bytea[]) AS b ON CONFLICT DO NOTHING`,
     [tenantId, ticketId, bidxs],
   );
-}
-
-export async function isParticipant(ex: Executor, tenantId: string, ticketId: string, bidx: Buffer): Promise<boolean> {
-  const { rowCount } = await ex.query('SELECT 1 FROM ticket_participants WHERE tenant_id = $1 AND ticket_id = $2 AND address_bidx = $3', [tenantId, ticketId, bidx]);
-  return (rowCount ?? 0) > 0;
 }
 
 export interface TicketListQuery {

@@ -16,8 +16,8 @@ export interface KeyService {
   mailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKey>;
   tenantKey(ex: Executor, tenantId: string, purpose: 'index' | 'signing' | 'tenant'): Promise<DataKey>;
   keyById(ex: Executor, tenantId: string, id: string): Promise<DataKey>;
-  /** The three keys ingest needs (mailbox, index, signing) in one query. */
-  ingestKeys(ex: Executor, tenantId: string, mailboxId: string): Promise<{ mailbox: DataKey; index: DataKey; signing: DataKey }>;
+  /** The three keys ingest needs (mailbox, index, signing), from rows the caller fetched with its own lookups. */
+  ingestKeys(rows: store.DataKeyRow[]): Promise<{ mailbox: DataKey; index: DataKey; signing: DataKey }>;
   destroyMailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<boolean>;
   /**
    * Re-wraps every live data key under the active KEK. A key that cannot be unwrapped (tampered,
@@ -63,8 +63,7 @@ export function makeKeyService(provider: KeyProvider): KeyService {
     mailboxKey: async (ex, tenantId, mailboxId) => unwrapRow(await store.findMailboxKey(ex, tenantId, mailboxId), 'mailbox'),
     tenantKey: async (ex, tenantId, purpose) => unwrapRow(await store.findTenantKey(ex, tenantId, purpose), purpose),
     keyById: async (ex, tenantId, id) => unwrapRow(await store.findDataKeyById(ex, tenantId, id), 'data'),
-    ingestKeys: async (ex, tenantId, mailboxId) => {
-      const rows = await store.findIngestKeys(ex, tenantId, mailboxId);
+    ingestKeys: async (rows) => {
       const pick = (p: store.KeyPurpose) => rows.find((r) => r.purpose === p) ?? null;
       return { mailbox: await unwrapRow(pick('mailbox'), 'mailbox'), index: await unwrapRow(pick('index'), 'index'), signing: await unwrapRow(pick('signing'), 'signing') };
     },
