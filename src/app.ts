@@ -19,6 +19,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest JSON body accepted (bytes). */
   bodyLimit?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed (0: use the socket address). */
+  trustProxyHops?: number;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{8,128}$/;
@@ -34,6 +36,9 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
     },
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     return503OnClosing: true,
+    // Only as many X-Forwarded-For hops as there are proxies we run; more would let a client pick
+    // the IP that lands in audit records and rate limits.
+    trustProxy: (_address: string, hop: number) => hop < (opts.trustProxyHops ?? 0),
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -50,3 +50,18 @@ describe('health and errors', () => {
     expect(res.body).toContain('swagger');
   });
 });
+
+describe('client address behind a proxy', () => {
+  test('X-Forwarded-For is ignored unless proxy hops are configured, then only the trusted hop counts', async () => {
+    const { buildApp } = await import('../../src/app.js');
+    const { makeLogger } = await import('../../src/lib/logger.js');
+    const seen: string[] = [];
+    for (const hops of [0, 1]) {
+      const app = await buildApp(t.container, { logger: makeLogger({ level: 'silent' }), trustProxyHops: hops });
+      app.addHook('onRequest', async (req) => { seen.push(req.ip); });
+      await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '10.0.0.9', headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } });
+      await app.close();
+    }
+    expect(seen).toEqual(['10.0.0.9', '203.0.113.7']);
+  });
+});
