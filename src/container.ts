@@ -18,7 +18,7 @@ import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { makeGmailRuntime } from './oauth/gmail-runtime.js';
 import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
 import { makeGoogleConnect } from './oauth/google-connect.js';
@@ -61,9 +61,11 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   }
 
   const scanner = makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes });
-  const pipeline = makePipeline({ db, keys, scanner, logger, maxAttempts: config.ingest.maxAttempts, limits: { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth } });
-
+  // One registry per container (no global state); Node's own process metrics included.
   const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'inlet_' });
+  const pipeline = makePipeline({ db, keys, scanner, logger, registry: metrics, maxAttempts: config.ingest.maxAttempts, limits: { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth } });
+
   const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
   const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
 

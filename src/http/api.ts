@@ -1,6 +1,7 @@
 // Types shared by every route module: the typed Fastify instance and the services routes may call.
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
 import type { ImapConnector } from '../mailboxes/connect-imap.js';
 import type { GmailPushReceiver } from '../oauth/gmail-push-receiver.js';
 import type { GoogleConnectService } from '../oauth/google-connect.js';
@@ -19,6 +20,8 @@ export interface Readiness {
 }
 
 export interface ApiDeps {
+  /** Prometheus registry of this container. */
+  metrics: Registry;
   readiness(): Promise<Readiness>;
   operatorKey: string | null;
   rateLimitPerMinute: number;

@@ -5,6 +5,7 @@ import { listApiKeysRoute } from './api-keys/list-api-keys.js';
 import { revokeApiKeyRoute } from './api-keys/revoke-api-key.js';
 import { listAuditRoute } from './audit/list-audit.js';
 import { healthzRoute } from './health/healthz.js';
+import { metricsRoute } from './health/metrics.js';
 import { readyzRoute } from './health/readyz.js';
 import { createMailboxRoute } from './mailboxes/create-mailbox.js';
 import { disconnectMailboxRoute } from './mailboxes/disconnect-mailbox.js';
@@ -24,6 +25,7 @@ import { googlePubSubRoute } from './webhooks/google-pubsub.js';
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
   readyzRoute(app, deps);
+  metricsRoute(app, deps);
   createTenantRoute(app, deps);
   createApiKeyRoute(app, deps);
   listApiKeysRoute(app, deps);

@@ -1,0 +1,19 @@
+import { Type } from 'typebox';
+import type { Api, ApiDeps } from '../../api.js';
+import { errorResponses } from '../../schemas.js';
+
+/**
+ * Prometheus metrics (counts and timings only — no tenant, mailbox or message labels). Behind the
+ * operator key: scrape with `authorization: Bearer <INLET_OPERATOR_KEY>`.
+ */
+export function metricsRoute(app: Api, deps: ApiDeps): void {
+  app.get('/metrics', {
+    config: { auth: 'operator' },
+    schema: {
+      operationId: 'getMetrics',
+      tags: ['health'],
+      summary: 'Prometheus metrics (operator key)',
+      response: { 200: Type.String({ contentMediaType: 'text/plain' }), ...errorResponses(401, 403) },
+    },
+  }, async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+}
