@@ -13,8 +13,9 @@ DECLARE
   seq text := 'ticket_number_' || replace(t::text, '-', '');
   start bigint;
 BEGIN
-  IF inlet_tenant_id() IS NOT NULL AND inlet_tenant_id() <> t THEN
-    RAISE EXCEPTION 'ticket numbers of another tenant' USING ERRCODE = 'insufficient_privilege';
+  -- Only inside a tenant transaction, and only for that tenant.
+  IF inlet_tenant_id() IS DISTINCT FROM t THEN
+    RAISE EXCEPTION 'ticket numbers are handed out to the tenant of the transaction only' USING ERRCODE = 'insufficient_privilege';
   END IF;
   IF to_regclass(seq) IS NULL THEN
     SELECT coalesce(max(last_number), 1000) + 1 INTO start FROM ticket_counters WHERE tenant_id = t;

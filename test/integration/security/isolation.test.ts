@@ -128,3 +128,13 @@ describe('authentication and scopes', () => {
     expect(checked).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('ticket numbers', () => {
+  test("a tenant transaction cannot draw another tenant's ticket numbers", async () => {
+    await expect(t.database.db.tenantTx(a.id, (c) => c.query('SELECT inlet_next_ticket_number($1)', [b.id]))).rejects.toThrow(/tenant of the transaction/);
+    const n1 = await t.database.db.tenantTx(a.id, async (c) => Number((await c.query('SELECT inlet_next_ticket_number($1) AS n', [a.id])).rows[0].n));
+    const n2 = await t.database.db.tenantTx(a.id, async (c) => Number((await c.query('SELECT inlet_next_ticket_number($1) AS n', [a.id])).rows[0].n));
+    expect(n1).toBeGreaterThanOrEqual(1001);
+    expect(n2).toBe(n1 + 1);
+  });
+});
