@@ -153,3 +153,21 @@ Subject: hello
     expect(m.attachments).toEqual([]);
   });
 });
+
+describe('large messages', () => {
+  it('parses a message over 1 MB (fed to the parser in chunks) byte-exactly', async () => {
+    const { createHash, randomBytes } = await import('node:crypto');
+    const blob = randomBytes(3 * 1024 * 1024 + 17);
+    const raw = Buffer.from([
+      'From: Big <big@client.example>', 'To: support@acme.example', 'Subject: large', 'Message-ID: <large@client.example>',
+      'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="zz"', '', '--zz', 'Content-Type: text/plain; charset=utf-8', '', 'see attached ✓',
+      '--zz', 'Content-Type: application/octet-stream; name="blob.bin"', 'Content-Disposition: attachment; filename="blob.bin"',
+      'Content-Transfer-Encoding: base64', '', blob.toString('base64').replace(/.{76}/g, '$&\r\n'), '--zz--', '',
+    ].join('\r\n'));
+    const msg = await parseMessage(raw);
+    expect(msg.text?.trim()).toBe('see attached ✓');
+    expect(msg.attachments).toHaveLength(1);
+    expect(msg.attachments[0]!.md5).toBe(createHash('md5').update(blob).digest('hex'));
+    expect(msg.attachments[0]!.size).toBe(blob.length);
+  });
+});
