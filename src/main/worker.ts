@@ -11,6 +11,7 @@ import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
 import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
+import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -34,6 +35,9 @@ export function makeHandlers(c: Container): Handlers {
     },
     'gmail.watch': async ({ tenantId, mailboxId }) => {
       await renewGmailWatch(c, tenantId, mailboxId);
+    },
+    'oauth.sweep-states': async () => {
+      await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
   };
 }

@@ -1,7 +1,8 @@
 // Gmail upkeep jobs. Pushes can be delayed or dropped and a watch lapses after 7 days (A5), so:
 //   gmail.poll          (cron, every GMAIL_POLL_MINUTES) → a keyed mailbox.sync per active Gmail mailbox;
 //   gmail.renew-watches (cron, daily)                    → one keyed gmail.watch job per active mailbox;
-//   gmail.watch                                          → users.watch again, new expiry stored.
+//   gmail.watch                                          → users.watch again, new expiry stored;
+//   oauth.sweep-states  (cron, daily)                    → expired consent states deleted.
 // Syncs go through the provider-agnostic mailbox.sync job; nothing here reads mail.
 import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
 import { addJob } from '../jobs/registry.js';
@@ -75,6 +76,10 @@ export function gmailCronItems(pollMinutes: number): ParsedCronItem[] {
       // Daily, as Google recommends; a watch lives 7 days, so several missed days are still fine.
       task: 'gmail.renew-watches', match: '17 3 * * *', identifier: 'gmail-renew-watches',
       options: { backfillPeriod: 6 * 3600_000, maxAttempts: 3, jobKey: 'gmail-renew-watches', jobKeyMode: 'replace' },
+    },
+    {
+      task: 'oauth.sweep-states', match: '41 4 * * *', identifier: 'oauth-sweep-states',
+      options: { backfillPeriod: 0, maxAttempts: 3, jobKey: 'oauth-sweep-states', jobKeyMode: 'replace' },
     },
   ]);
 }
