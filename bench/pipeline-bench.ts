@@ -6,7 +6,7 @@
 // `npx tsx bench/pipeline-bench.ts` (embedded PostgreSQL; a local clamd when installed).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,8 @@ export interface PipelineBenchResult {
   pipelinePerSec: number;
   ratio: number;
   scanner: 'clamd' | 'none (attachments pending)';
+  /** CPU milliseconds per message during the timed runs, by process (Linux /proc; null elsewhere). */
+  cpuMsPerMessage: { parseOnly: number; pipeline: { node: number; postgres: number | null; clamd: number | null } };
   bigMessage?: { sizeMB: number; baselineMB: number; peakMB: number; deltaMB: number; ratio: number };
 }
 
@@ -41,7 +43,31 @@ async function freshTenant(c: Container): Promise<{ tenantId: string; mailboxId:
   return { tenantId: tenant.id, mailboxId: mb.id };
 }
 
-async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['scanner']) => Promise<T>): Promise<T> {
+/** utime+stime of processes, in ms (Linux /proc; clock ticks are 10 ms here). */
+function procCpuMs(pids: number[]): number | null {
+  try {
+    return pids.reduce((sum, pid) => {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(f[11]) + Number(f[12])) * 10;
+    }, 0);
+  } catch {
+    return null;
+  }
+}
+
+function postgresPids(): number[] {
+  try {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+      try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres'; } catch { return false; }
+    });
+  } catch {
+    return [];
+  }
+}
+
+const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['scanner'], clamdPid: () => number | undefined) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
   const pg = await startEmbeddedPostgres(dir, logger);
   const clamd = await startClamd().catch(() => null);
@@ -50,7 +76,7 @@ async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['sca
     const c = await makeContainer(config, logger, pg.url, makeLocalKeyProvider([generateKek('bench')]));
     await migrate(c.db.pool);
     try {
-      return await fn(c, clamd ? 'clamd' : 'none (attachments pending)');
+      return await fn(c, clamd ? 'clamd' : 'none (attachments pending)', () => clamd?.pid);
     } finally {
       await c.close();
     }
@@ -75,7 +101,7 @@ export async function runPipelineBench(): Promise<PipelineBenchResult | { skip: 
   const corpus = findCorpus();
   if ('skip' in corpus) return corpus;
   const messages = listMessageFiles(corpus.dir).map((f) => readFileSync(f.abs)).filter((b) => b.length < 2 * 1024 * 1024);
-  return withStack(async (c, scanner) => {
+  return withStack(async (c, scanner, clamdPid) => {
     const concurrency = c.config.workerConcurrency;
     // Warm both paths (JIT, key caches) before timing.
     const warm = await freshTenant(c);
@@ -83,14 +109,25 @@ export async function runPipelineBench(): Promise<PipelineBenchResult | { skip: 
     for (const raw of messages.slice(0, 100)) await parseMessage(raw).catch(() => undefined);
 
     let t0 = performance.now();
+    let cpu0 = nodeCpuMs();
     await pool(messages, concurrency, (raw) => parseMessage(raw).catch(() => undefined));
     const parseOnlyPerSec = messages.length / ((performance.now() - t0) / 1000);
+    const parseCpu = (nodeCpuMs() - cpu0) / messages.length;
 
     const run = await freshTenant(c);
+    const pg = postgresPids();
+    const cl = clamdPid();
+    const [pg0, cl0] = [procCpuMs(pg), cl ? procCpuMs([cl]) : null];
+    cpu0 = nodeCpuMs();
     t0 = performance.now();
     await pool(messages, concurrency, (raw, i) => c.pipeline.ingest({ ...run, providerMessageId: `m${i}`, raw }));
     const pipelinePerSec = messages.length / ((performance.now() - t0) / 1000);
-    return { messages: messages.length, concurrency, parseOnlyPerSec, pipelinePerSec, ratio: pipelinePerSec / parseOnlyPerSec, scanner };
+    const per = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) / messages.length);
+    const cpuMsPerMessage = {
+      parseOnly: parseCpu,
+      pipeline: { node: (nodeCpuMs() - cpu0) / messages.length, postgres: per(pg0, procCpuMs(pg)), clamd: per(cl0, cl ? procCpuMs([cl]) : null) },
+    };
+    return { messages: messages.length, concurrency, parseOnlyPerSec, pipelinePerSec, ratio: pipelinePerSec / parseOnlyPerSec, scanner, cpuMsPerMessage };
   });
 }
 
@@ -138,6 +175,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       console.log(`corpus messages: ${r.messages}, concurrency ${r.concurrency}, scanner: ${r.scanner}`);
       console.log(`parse-only:     ${r.parseOnlyPerSec.toFixed(0)} msg/s`);
       console.log(`full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50)`);
+      const cpu = r.cpuMsPerMessage;
+      const f = (n: number | null) => (n === null ? 'n/a' : n.toFixed(2));
+      console.log(`CPU per message: parse-only ${f(cpu.parseOnly)} ms; pipeline node ${f(cpu.pipeline.node)} + postgres ${f(cpu.pipeline.postgres)} + clamd ${f(cpu.pipeline.clamd)} ms (all on ${os.cpus().length} cores)`);
       console.log(`25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`);
       if (r.ratio < 0.5 || big.ratio > 4) process.exitCode = 1;
     }
