@@ -186,11 +186,20 @@ export function makePusher(state: FakeState) {
     hold(): void {
       held ??= [];
     },
-    /** Sends held envelopes, newest first when `reverse` (Pub/Sub does not keep order, A6.2). */
+    /**
+     * Sends held envelopes, newest first when `reverse` (Pub/Sub does not keep order, A6.2). One
+     * after the other, each (and its duplicate) delivered before the next starts, so the order a
+     * test asked for is the order the receiver sees (concurrent POSTs could overtake each other).
+     */
     release(opts: { reverse?: boolean } = {}): void {
       const queue = held ?? [];
       held = undefined;
-      for (const item of opts.reverse ? queue.reverse() : queue) dispatch(item.email, item.envelope);
+      const dup = config?.duplicate;
+      let chain = Promise.resolve();
+      for (const item of opts.reverse ? queue.reverse() : queue) {
+        chain = chain.then(() => deliver(item.email, item.envelope)).then(() => (dup ? deliver(item.email, item.envelope) : undefined));
+      }
+      track(chain);
     },
     async settle(): Promise<void> {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
