@@ -1,6 +1,8 @@
 // The ingest transaction's statements, shaped for few round trips: an ingest is latency-bound (it
 // measured ~15 statements per message, each a round trip), so lookups that need the same keys share
-// one query and the writes of one message go out as one statement of data-modifying CTEs.
+// one query and the writes of one message go out as one statement of data-modifying CTEs. The fixed
+// statements are named (prepared once per connection): planning these CTEs on every message was a
+// noticeable share of PostgreSQL's CPU per message.
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 import type { NewMessage } from './message-store.js';
@@ -8,12 +10,13 @@ import type { ScanStatus } from './attachment-store.js';
 
 /** Step 1: was this delivery seen before, and the wrapped keys ingest needs (mailbox, index, signing). */
 export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageId: string): Promise<{ delivered: boolean; keyRows: DataKeyRow[] }> {
-  const { rows } = await ex.query<DataKeyRow & { delivered: boolean }>(
-    `SELECT ${dataKeyColumns},
+  const { rows } = await ex.query<DataKeyRow & { delivered: boolean }>({
+    name: 'inlet-start-ingest',
+    text: `SELECT ${dataKeyColumns},
             EXISTS (SELECT 1 FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = $3) AS delivered
        FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
-    [tenantId, mailboxId, providerMessageId],
-  );
+    values: [tenantId, mailboxId, providerMessageId],
+  });
   return { delivered: rows.some((r) => r.delivered), keyRows: rows };
 }
 
@@ -42,8 +45,9 @@ export interface IngestLookup {
 
 /** Step 2, everything that needs the index key, in one round trip. */
 export async function lookupIngest(ex: Executor, q: IngestLookupInput): Promise<IngestLookup> {
-  const { rows } = await ex.query<{ existing: string | null; own: Buffer[]; refs: { bidx: string; ticket_id: string }[] | null; provider_ticket: string | null; token_ticket: string | null; token_participant: boolean | null }>(
-    `SELECT (SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $3) AS existing,
+  const { rows } = await ex.query<{ existing: string | null; own: Buffer[]; refs: { bidx: string; ticket_id: string }[] | null; provider_ticket: string | null; token_ticket: string | null; token_participant: boolean | null }>({
+    name: 'inlet-lookup-ingest',
+    text: `SELECT (SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $3) AS existing,
             ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($4::bytea[])) AS own,
             (SELECT json_agg(json_build_object('bidx', encode(message_id_bidx, 'hex'), 'ticket_id', ticket_id))
                FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($5::bytea[])) AS refs,
@@ -51,8 +55,8 @@ export async function lookupIngest(ex: Executor, q: IngestLookupInput): Promise<
             t.id AS token_ticket,
             EXISTS (SELECT 1 FROM ticket_participants p WHERE p.tenant_id = $1 AND p.ticket_id = t.id AND p.address_bidx = $8) AS token_participant
        FROM (SELECT 1) AS one LEFT JOIN tickets t ON t.tenant_id = $1 AND t.number = $7`,
-    [q.tenantId, q.mailboxId, q.messageIdBidx, q.addressBidxs, q.refBidxs, q.providerThreadId, q.tokenNumber, q.senderBidx],
-  );
+    values: [q.tenantId, q.mailboxId, q.messageIdBidx, q.addressBidxs, q.refBidxs, q.providerThreadId, q.tokenNumber, q.senderBidx],
+  });
   const r = rows[0]!;
   return {
     existing: r.existing,
@@ -66,16 +70,17 @@ export async function lookupIngest(ex: Executor, q: IngestLookupInput): Promise<
 
 /** Opens a ticket with the next per-tenant number and records `ticket.created`, in one statement. */
 export async function createTicket(ex: Executor, t: { id: string; tenantId: string; mailboxId: string; subjectCt: Buffer; requesterCt: Buffer | null; requesterBidx: Buffer | null }): Promise<number> {
-  const { rows } = await ex.query<{ number: string }>(
-    `WITH t AS (
+  const { rows } = await ex.query<{ number: string }>({
+    name: 'inlet-create-ticket',
+    text: `WITH t AS (
        INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
        VALUES ($1, $2, inlet_next_ticket_number($2), $3, $4, $5, $6) RETURNING id, number)
      , e AS (
        INSERT INTO events (tenant_id, type, resource_id, data)
        SELECT $2, 'ticket.created', t.id, jsonb_build_object('number', t.number, 'mailbox_id', $3::uuid) FROM t)
      SELECT number FROM t`,
-    [t.id, t.tenantId, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx],
-  );
+    values: [t.id, t.tenantId, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx],
+  });
   return Number(rows[0]!.number);
 }
 
@@ -101,8 +106,9 @@ export interface InboundAttachment {
  * counter and the `message.received` event.
  */
 export async function insertInbound(ex: Executor, m: NewMessage, extra: { providerMessageId: string; participants: Buffer[] }): Promise<void> {
-  await ex.query(
-    `WITH msg AS (
+  await ex.query({
+    name: 'inlet-insert-inbound',
+    text: `WITH msg AS (
        INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
          thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id)
@@ -114,9 +120,9 @@ export async function insertInbound(ex: Executor, m: NewMessage, extra: { provid
        DELETE FROM ingest_failures WHERE tenant_id = $2 AND mailbox_id = $4 AND provider_message_id = $20 AND parked_at IS NULL)
      INSERT INTO events (tenant_id, type, resource_id, data)
      SELECT $2, 'message.received', msg.id, jsonb_build_object('ticket_id', $3::uuid, 'kind', $8::text, 'thread_rule', $10::text) FROM msg`,
-    [m.id, m.tenantId, m.ticketId, m.mailboxId, m.direction, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons,
+    values: [m.id, m.tenantId, m.ticketId, m.mailboxId, m.direction, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons,
       m.threadRule, m.fromBidx, m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.rawCt, m.warnings, m.sentAt, extra.participants, extra.providerMessageId],
-  );
+  });
 }
 
 /**
