@@ -141,8 +141,10 @@ export async function insertAttachments(ex: Executor, ids: { tenantId: string; m
     })) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::bytea, $${at + 3}::jsonb)`;
   });
-  await ex.query(
-    `WITH att AS (
+  // Named per attachment count for the common small counts, so each shape is planned once per connection.
+  await ex.query({
+    name: list.length <= 8 ? `inlet-insert-attachments-${list.length}` : undefined,
+    text: `WITH att AS (
        INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
          size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
        SELECT (a.m->>'id')::uuid, $1, $2, $3, (a.m->>'position')::int, a.fname, a.cid, a.m->>'declared_type', a.m->>'sniffed_type',
@@ -153,6 +155,6 @@ export async function insertAttachments(ex: Executor, ids: { tenantId: string; m
        RETURNING id, scan_status)
      INSERT INTO events (tenant_id, type, resource_id, data)
      SELECT $1, 'attachment.infected', att.id, jsonb_build_object('message_id', $2::uuid, 'ticket_id', $4::uuid) FROM att WHERE att.scan_status = 'infected'`,
-    params,
-  );
+    values: params,
+  });
 }
