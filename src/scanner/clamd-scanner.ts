@@ -34,6 +34,8 @@ export interface ClamdScannerOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Buffers up to this size go out as one framed write. */
+const SINGLE_WRITE_BYTES = 256 * 1024;
 
 const fail = (reason: ScanErrorReason, detail: string): ScanResult => ({ verdict: 'error', reason, detail });
 
@@ -107,6 +109,18 @@ function scanWithClamd(opts: ClamdScannerOptions, content: Buffer | NodeJS.Reada
     };
 
     const send = async (): Promise<void> => {
+      // Most attachments are small: one framed write instead of a write per piece (each socket
+      // write is a system call, and they showed up in the ingest profile).
+      if (Buffer.isBuffer(content) && content.length <= SINGLE_WRITE_BYTES && content.length <= opts.maxStreamBytes) {
+        const frame: Buffer[] = [INSTREAM_COMMAND];
+        for (let at = 0; at < content.length; at += chunkBytes) {
+          const piece = content.subarray(at, at + chunkBytes);
+          frame.push(chunkHeader(piece.length), piece);
+        }
+        frame.push(STREAM_TERMINATOR);
+        await write(Buffer.concat(frame)).catch(() => undefined);
+        return;
+      }
       let sent = 0;
       let chunks: AsyncGenerator<Buffer>;
       try {
