@@ -4,18 +4,18 @@
 // tenant), the settings with their secrets sealed under the mailbox's new data key, the wrapped data
 // key, the backfill bounds, the first sync job and the audit record.
 import { randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, seal } from '../crypto/index.js';
-import { AppError } from '../errors.js';
+import { emailBlindIndex, generateDataKey, openText, seal } from '../crypto/index.js';
+import { AppError, notFound } from '../errors.js';
 import { resolveImapSettings, type ImapAuth, type ImapSettings } from '../providers/imap/imap-settings.js';
 import { verifyImapAndSmtp, type VerifyResult } from '../providers/imap/imap-verify.js';
 import type { Db } from '../store/db.js';
-import { insertMailbox } from '../store/mailbox-store.js';
+import { findMailbox, insertMailbox } from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { sealCredentials } from '../sync/provider-factory.js';
+import { credentialsAad, sealCredentials } from '../sync/provider-factory.js';
 import { enqueueSync } from '../sync/sync-jobs.js';
-import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
+import { readSyncViews, setBackfillLimits, setProgress } from '../sync/sync-store.js';
 import { decryptMailbox, type MailboxView } from './mailbox-service.js';
 
 export interface ServerInput {
@@ -42,6 +42,12 @@ export interface ImapConnectInput {
 
 export interface ImapConnector {
   connect(actor: Actor, input: ImapConnectInput): Promise<MailboxView>;
+  /**
+   * New server settings (a changed password, a moved server) for an existing IMAP mailbox. Both
+   * logins are checked first; then the settings are re-sealed, a `reauth_required` mailbox becomes
+   * active again and a sync resumes from the stored cursor — no re-backfill, no duplicates.
+   */
+  reauthorize(actor: Actor, mailboxId: string, input: Pick<ImapConnectInput, 'imap' | 'smtp'>): Promise<MailboxView>;
 }
 
 /** Backfill bounds when the caller gives none: the last 30 days, at most 1,000 messages. */
@@ -70,18 +76,43 @@ export function toImapSettings(input: ImapConnectInput): ImapSettings {
 
 export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s: ImapSettings) => Promise<VerifyResult> }): ImapConnector {
   const verify = deps.verify ?? ((s: ImapSettings) => verifyImapAndSmtp(resolveImapSettings(s)));
+  async function checked(settings: ImapSettings): Promise<VerifyResult> {
+    try {
+      return await verify(settings);
+    } catch (err) {
+      if (err instanceof TypeError) throw new AppError('validation_failed', err.message);
+      throw err;
+    }
+  }
+
   return {
+    async reauthorize(actor, mailboxId, input) {
+      const current = await deps.db.tenantTx(actor.tenantId, async (ex) => {
+        const row = await findMailbox(ex, actor.tenantId, mailboxId);
+        if (!row) throw notFound('mailbox');
+        if (row.provider !== 'imap') throw new AppError('unprocessable', 'Only IMAP mailboxes take server settings; Gmail re-authorises through its consent flow.');
+        const dek = await deps.keys.mailboxKey(ex, actor.tenantId, mailboxId); // 410 once disconnected
+        return JSON.parse(openText(dek, row.credentials_ct!, credentialsAad(actor.tenantId, mailboxId))) as ImapSettings;
+      });
+      const next = toImapSettings({ ...input, address: current.address, folder: current.folder, markSeen: current.markSeen, displayName: current.fromName });
+      const result = await checked(next);
+      return deps.db.tenantTx(actor.tenantId, async (ex) => {
+        const row = await findMailbox(ex, actor.tenantId, mailboxId);
+        if (!row || row.status === 'disconnected' || row.status === 'disconnecting') throw notFound('mailbox');
+        const dek = await deps.keys.mailboxKey(ex, actor.tenantId, mailboxId);
+        const credentialsCt = sealCredentials(dek, actor.tenantId, mailboxId, { ...next, sentFolder: result.sentFolder });
+        await ex.query(`UPDATE mailboxes SET credentials_ct = $3, status = 'active', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [actor.tenantId, mailboxId, credentialsCt]);
+        await enqueueSync(ex, actor.tenantId, mailboxId);
+        await audit(ex, actor, 'mailbox.reauthorize', 'mailbox', mailboxId, { provider: 'imap', was: row.status });
+        return { ...decryptMailbox({ ...row, status: 'active' }, dek), sync: (await readSyncViews(ex, actor.tenantId, [mailboxId])).get(mailboxId) ?? null };
+      });
+    },
+
     async connect(actor, input) {
       const settings = toImapSettings(input);
-      let checked: VerifyResult;
-      try {
-        checked = await verify(settings);
-      } catch (err) {
-        if (err instanceof TypeError) throw new AppError('validation_failed', err.message);
-        throw err;
-      }
+      const verified = await checked(settings);
       // Keep what verification learned so sends need not probe again.
-      const stored: ImapSettings = { ...settings, sentFolder: checked.sentFolder };
+      const stored: ImapSettings = { ...settings, sentFolder: verified.sentFolder };
       const address = settings.address!;
       const days = input.backfill?.days === undefined ? defaultBackfill.days : input.backfill.days;
       const max = input.backfill?.maxMessages === undefined ? defaultBackfill.maxMessages : input.backfill.maxMessages;
@@ -106,7 +137,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
         await setBackfillLimits(ex, actor.tenantId, id, days, max);
         await setProgress(ex, actor.tenantId, id, 0, null);
         await enqueueSync(ex, actor.tenantId, id);
-        await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'imap', idle: checked.capabilities.idle, condstore: checked.capabilities.condstore });
+        await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'imap', idle: verified.capabilities.idle, condstore: verified.capabilities.condstore });
         return {
           ...decryptMailbox(row, dek),
           sync: { progress: { done: 0, total: null }, last_sync_at: null, lag_seconds: null, last_error_class: null, last_error_at: null },

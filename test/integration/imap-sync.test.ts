@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { startDovecot } from '../helpers/dovecot.js';
-import { changePassword, connectBody, counts, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
+import { appendMany, changePassword, connectBody, counts, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
 
@@ -118,6 +118,35 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     expect(view).toMatchObject({ status: 'reauth_required', sync: { last_error_class: 'auth_revoked' } });
     // Later triggers do nothing until the mailbox is reconnected.
     expect(await sync(id)).toMatchObject({ status: 'skipped' });
+  });
+
+  it('takes new credentials for a reauth_required mailbox and resumes where it stopped, without duplicates', async () => {
+    const u = await newImapUser(dovecot!);
+    const { id } = (await connect(connectBody(dovecot!, sink, u))).json();
+    await appendMany(dovecot!, u, [customerMessage('before').raw]);
+    expect(await sync(id)).toMatchObject({ stored: 1 });
+    const changed = `changed-${u.password}`;
+    await changePassword(dovecot!, u.user, u.password, changed);
+    expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
+    await appendMany(dovecot!, { user: u.user, password: changed }, [customerMessage('during').raw]);
+
+    const put = (password: string) => t.app.inject({
+      method: 'PUT', url: `/v1/mailboxes/${id}/credentials`, headers: bearer(tenant.token),
+      payload: { imap: { ...connectBody(dovecot!, sink, u).imap, password }, smtp: connectBody(dovecot!, sink, u).smtp },
+    });
+    const wrong = await put(`wrong-${changed}`);
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().code).toBe('imap_auth_failed');
+    expect((await getMailbox(id)).status).toBe('reauth_required');
+
+    const ok = await put(changed);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ id, status: 'active' });
+    expect(ok.body).not.toContain(changed);
+    expect(await sync(id)).toMatchObject({ status: 'synced', stored: 1, duplicates: 0 });
+    expect(await counts(t.database.db, id)).toMatchObject({ messages: 2, distinctIds: 2 });
+    const audit = await t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'mailbox.reauthorize' AND resource_id = $1`, [id]));
+    expect(audit.rows[0].n).toBe(1);
   });
 
   it('refuses a local mailbox as a mail source', async () => {

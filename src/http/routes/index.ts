@@ -11,6 +11,7 @@ import { createMailboxRoute } from './mailboxes/create-mailbox.js';
 import { disconnectMailboxRoute } from './mailboxes/disconnect-mailbox.js';
 import { getMailboxRoute } from './mailboxes/get-mailbox.js';
 import { listMailboxesRoute } from './mailboxes/list-mailboxes.js';
+import { updateCredentialsRoute } from './mailboxes/update-credentials.js';
 import { createTenantRoute } from './tenants/create-tenant.js';
 import { getAttachmentContentRoute } from './attachments/get-attachment-content.js';
 import { getRawMessageRoute } from './messages/get-raw-message.js';
@@ -35,6 +36,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   listMailboxesRoute(app, deps);
   getMailboxRoute(app, deps);
   disconnectMailboxRoute(app, deps);
+  updateCredentialsRoute(app, deps);
   listTicketsRoute(app, deps);
   getTicketRoute(app, deps);
   updateTicketRoute(app, deps);

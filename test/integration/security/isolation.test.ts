@@ -27,6 +27,7 @@ describe('tenant isolation', () => {
       { method: 'DELETE', url: `/v1/mailboxes/${bMailbox}` },
       { method: 'DELETE', url: `/v1/api-keys/${bSecondKey}` },
       { method: 'DELETE', url: `/v1/api-keys/${b.keyId}` },
+      { method: 'PUT', url: `/v1/mailboxes/${bMailbox}/credentials`, payload: { imap: { host: 'imap.a.example', port: 993, tls: true, user: 'x@a.example', password: 'p' }, smtp: { host: 'smtp.a.example', port: 465, tls: true, user: 'x@a.example', password: 'p' } } },
     ] as const;
     for (const r of attempts) {
       const res = await t.app.inject({ ...r, headers: bearer(a.token) });

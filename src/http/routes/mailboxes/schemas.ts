@@ -89,3 +89,11 @@ export const ImapMailboxBody = Type.Object(
 );
 
 export const CreateMailboxBody = Type.Union([LocalMailboxBody, ImapMailboxBody]);
+
+export const ImapCredentialsBody = Type.Object(
+  {
+    imap: ImapServer,
+    smtp: SmtpServer,
+  },
+  { additionalProperties: false, description: 'New server settings for an IMAP mailbox; address, folder and sync position are kept' },
+);
