@@ -76,6 +76,28 @@ function boundaryLine(s: TextView, ls: number, stack: (string | null)[]) {
   return { match: matchBoundary(s.slice(ls + 2, Math.min(le, ls + 2 + 1000)).replace(/[ \t\r]+$/, ''), stack), next };
 }
 
+interface Boundary {
+  index: number;
+  closing: boolean;
+  ls: number;
+  next: number;
+}
+
+/**
+ * The next boundary line of any open multipart at or after `pos`, jumping from one "--" line start
+ * to the next (only those can be boundaries), and where scanning stopped.
+ */
+function nextBoundary(s: TextView, pos: number, stack: (string | null)[]): { found: Boundary | null; pos: number } {
+  while (pos < s.length && stack.some((b) => b !== null)) {
+    const ls = s.charCodeAt(pos) === 45 && s.charCodeAt(pos + 1) === 45 ? pos : s.indexOf('\n--', pos) + 1;
+    if (ls <= 0) break;
+    const { match, next } = boundaryLine(s, ls, stack);
+    pos = next;
+    if (match) return { found: { ...match, ls, next }, pos };
+  }
+  return { found: null, pos };
+}
+
 function readHeaderBlock(s: TextView, pos: number, stack: (string | null)[], maxBytes: number): HeaderBlock {
   let ls = pos;
   const raw: string[] = [];
@@ -158,35 +180,15 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     }
     const capture = h.type === 'message/delivery-status' || h.type === 'message/global-delivery-status' ? 'ds' : h.type === 'text/rfc822-headers' ? 'rh' : null;
     const bodyStart = pos;
-    // Body: jump from one "--" line start to the next; only those can be boundaries.
-    let found: { index: number; closing: boolean; ls: number; next: number } | null = null;
-    while (pos < s.length && stack.some((b) => b !== null)) {
-      const ls = s.charCodeAt(pos) === 45 && s.charCodeAt(pos + 1) === 45 ? pos : s.indexOf('\n--', pos) + 1;
-      if (ls <= 0) break;
-      const { match, next } = boundaryLine(s, ls, stack);
-      pos = next;
-      if (match) {
-        found = { ...match, ls, next };
-        break;
-      }
-    }
+    let found: Boundary | null;
+    ({ found, pos } = nextBoundary(s, pos, stack));
     const bodyEnd = found ? found.ls : s.length;
     if (capture === 'ds') scan.deliveryStatus ??= decodeCapture(s.slice(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
     if (capture === 'rh') scan.originalHeaders ??= decodeCapture(s.slice(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
     // Closing delimiters fall back to the parent's body; an opening one starts the next part.
     while (found?.closing) {
       stack.length = found.index;
-      found = null;
-      while (pos < s.length && stack.some((b) => b !== null)) {
-        const ls = s.charCodeAt(pos) === 45 && s.charCodeAt(pos + 1) === 45 ? pos : s.indexOf('\n--', pos) + 1;
-        if (ls <= 0) break;
-        const { match, next } = boundaryLine(s, ls, stack);
-        pos = next;
-        if (match) {
-          found = { ...match, ls, next };
-          break;
-        }
-      }
+      ({ found, pos } = nextBoundary(s, pos, stack));
     }
     if (!found) break;
     stack.length = found.index + 1;
