@@ -35,11 +35,12 @@ export const Mailbox = Type.Object(
 const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
-const ImapServer = Type.Object(
+/** IMAP and SMTP server settings have the same shape; only what `tls: true` means differs. */
+const server = (implicitTls: string) => Type.Object(
   {
     host: Host,
     port: Port,
-    tls: Type.Boolean({ description: 'true: implicit TLS (993); false: STARTTLS when the server offers it' }),
+    tls: Type.Boolean({ description: `true: implicit TLS (${implicitTls}); false: STARTTLS when the server offers it` }),
     user: Type.String({ minLength: 1, maxLength: 320 }),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
     accessToken: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, writeOnly: true, description: 'OAuth 2.0 access token (XOAUTH2) instead of a password' })),
@@ -47,17 +48,8 @@ const ImapServer = Type.Object(
   { additionalProperties: false },
 );
 
-const SmtpServer = Type.Object(
-  {
-    host: Host,
-    port: Port,
-    tls: Type.Boolean({ description: 'true: implicit TLS (465); false: STARTTLS when the server offers it' }),
-    user: Type.String({ minLength: 1, maxLength: 320 }),
-    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
-    accessToken: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, writeOnly: true })),
-  },
-  { additionalProperties: false },
-);
+const ImapServer = server('993');
+const SmtpServer = server('465');
 
 export const LocalMailboxBody = Type.Object(
   {
