@@ -47,7 +47,8 @@ export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;
  */
 const replyScanChars = 128 * 1024;
 
-function extractNewText(text: string | null, html: string | null, warnings: string[]): { reply: string } | null {
+/** The reply for prepare's text and sanitised HTML, within the scan window; exported for the bench. */
+export function extractNewText(text: string | null, html: string | null, warnings: string[]): { reply: string } | null {
   if (text !== null && text.length > replyScanChars) {
     warnings.push('reply_scan_truncated');
     const r = extractReply(text.slice(0, replyScanChars));
