@@ -20,6 +20,9 @@ export interface ExtractedReply {
 const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|pisze|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`, 'iu');
+// ATTRIBUTION cannot match without one of the verbs; this finds them far more cheaply (no lookbehind,
+// no lazy prefix tried at every offset), so lines without a verb never reach ATTRIBUTION.
+const VERB = new RegExp(WROTE, 'iu');
 // What may follow the verb: nothing, an address, or a capitalised name (checked case-sensitively).
 const AFTER_VERB = /^\s*(?:.*@.*|["'<]?\p{Lu}.*)$/u;
 const NAME_WROTE = new RegExp(String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`, 'u');
@@ -59,28 +62,68 @@ const clean = (line: string): string => line.replace(INVISIBLE, '').replace(/\u0
 const isQuoteLine = (line: string): boolean => /^\s*>/.test(line);
 const isBlank = (line: string): boolean => clean(line) === '';
 
+/**
+ * The lines of one text with what the scan asks of each line computed once: every line is looked
+ * at again as part of the up to four wrapped-attribution windows and eight-line header windows
+ * around it, so without this each line was cleaned and regex-tested several times.
+ */
+class Lines {
+  private readonly cleaned: (string | undefined)[] = [];
+  private readonly verb: (boolean | undefined)[] = [];
+  private readonly field: (HeaderField | null | undefined)[] = [];
+  constructor(readonly raw: string[]) {}
+
+  get length(): number {
+    return this.raw.length;
+  }
+
+  at(k: number): string {
+    return this.raw[k] ?? '';
+  }
+
+  clean(k: number): string {
+    return (this.cleaned[k] ??= clean(this.at(k)));
+  }
+
+  hasVerb(k: number): boolean {
+    return (this.verb[k] ??= VERB.test(this.clean(k)));
+  }
+
+  headerField(k: number): HeaderField | null {
+    const known = this.field[k];
+    return known !== undefined ? known : (this.field[k] = headerFieldOfClean(this.clean(k)));
+  }
+}
+
 /** Index where an attribution spanning up to three wrapped lines starting at `i` ends, or -1. */
-function attributionEnd(lines: string[], i: number): number {
-  const first = clean(lines[i] ?? '');
+function attributionEnd(lines: Lines, i: number): number {
+  const first = lines.clean(i);
   if (first === '' || isQuoteLine(first) || first.length > 400) return -1;
   let joined = first;
+  let last = first;
+  let verb = lines.hasVerb(i);
   for (let j = i; j < Math.min(lines.length, i + 4); j++) {
     if (j > i) {
-      const next = clean(lines[j] ?? '');
+      const next = lines.clean(j);
       // Gmail wraps "<addr\n>:" so the last piece can look like a quote marker.
       if (next === '' || (isQuoteLine(next) && !/^>\s*:$/.test(next))) return -1;
+      // A verb in the joined text sits in one line or spans the joining space ("a" + "écrit");
+      // such a verb is at most 10 characters, so the ends of the two lines cover it.
+      verb ||= lines.hasVerb(j) || VERB.test(`${last.slice(-20)} ${next.slice(0, 20)}`);
       joined += ' ' + next;
+      last = next;
     }
-    const m = ATTRIBUTION.exec(joined);
+    const m = verb ? ATTRIBUTION.exec(joined) : null;
     if (m !== null && (m[1] === undefined || AFTER_VERB.test(m[1]))) {
       const strength = attributionOpening(first);
       // A bare "Someone wrote:" is common prose; it needs the quote block below to count.
-      if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines, j + 1))) return j;
+      if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines.raw, j + 1))) return j;
     }
-    // Both patterns end in ':' and backtrack heavily; most lines do not end in ':' at all.
-    if (joined.trimEnd().endsWith(':')) {
+    // Both patterns end in ':' and an address, and backtrack heavily; most lines do not end in ':'
+    // at all. The joined text ends in its last (trimmed, non-empty) line.
+    if (last.endsWith(':') && joined.includes('@')) {
       if (DATED_TIMED_ADDRESS_COLON.test(joined)) return j;
-      if (DATED_ADDRESS_COLON.test(joined) && quoteFollows(lines, j + 1)) return j;
+      if (DATED_ADDRESS_COLON.test(joined) && quoteFollows(lines.raw, j + 1)) return j;
     }
   }
   return -1;
@@ -103,19 +146,18 @@ function quoteFollows(lines: string[], from: number): boolean {
   return false;
 }
 
-function headerField(line: string): HeaderField | null {
-  const text = clean(line);
+function headerFieldOfClean(text: string): HeaderField | null {
   for (const [field, re] of HEADER_LINE) if (re.test(text)) return field;
   return null;
 }
 
 /** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
-function isHeaderBlock(lines: string[], i: number): boolean {
-  const first = headerField(lines[i] ?? '');
+function isHeaderBlock(lines: Lines, i: number): boolean {
+  const first = lines.headerField(i);
   if (first === null) return false;
   const seen = new Set<HeaderField>([first]);
   for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) {
-    const field = headerField(lines[j] ?? '');
+    const field = lines.headerField(j);
     if (field !== null) seen.add(field);
   }
   return seen.has('from') && seen.size >= 2 && (seen.has('date') || seen.has('subject') || seen.has('to'));
@@ -128,17 +170,17 @@ interface QuoteMark {
   headerEnd: number;
 }
 
-function headerBlockEnd(lines: string[], i: number): number {
+function headerBlockEnd(lines: Lines, i: number): number {
   let end = i;
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) if (headerField(lines[j] ?? '') !== null) end = j;
+  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) if (lines.headerField(j) !== null) end = j;
   return end;
 }
 
 /** Walks up from a header block over a separator rule, a labelled date line and blank lines. */
-function headerBlockTop(lines: string[], i: number): number {
+function headerBlockTop(lines: Lines, i: number): number {
   let top = i;
   for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
-    const text = clean(lines[k] ?? '');
+    const text = lines.clean(k);
     if (text === '') continue;
     if (SEPARATOR_LINE.test(text) || ORIGINAL_MESSAGE.test(text) || LABELLED_DATE.test(text)) top = k;
     else break;
@@ -147,9 +189,9 @@ function headerBlockTop(lines: string[], i: number): number {
 }
 
 /** The first quoted part at or after line `from`, or null. */
-function findQuote(lines: string[], from: number): QuoteMark | null {
+function findQuote(lines: Lines, from: number): QuoteMark | null {
   for (let i = from; i < lines.length; i++) {
-    const text = clean(lines[i] ?? '');
+    const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
     if (ORIGINAL_MESSAGE.test(text)) return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i)) return { start: Math.max(from, headerBlockTop(lines, i)), headerEnd: headerBlockEnd(lines, i) };
@@ -158,7 +200,7 @@ function findQuote(lines: string[], from: number): QuoteMark | null {
     if (isMobileSignature(text)) {
       // Phone clients that do not quote: whatever follows "Sent from my …" is the earlier message.
       let k = i + 1;
-      while (k < lines.length && isBlank(lines[k] ?? '')) k++;
+      while (k < lines.length && lines.clean(k) === '') k++;
       if (k < lines.length) return { start: k, headerEnd: k - 1 };
     }
   }
@@ -222,8 +264,9 @@ export function extractReply(text: string): ExtractedReply {
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
+  const info = new Lines(lines);
   for (;;) {
-    const quote = findQuote(lines, from);
+    const quote = findQuote(info, from);
     if (quote === null) break;
     hasQuote = true;
     if (lines.slice(from, quote.start).some((l) => !isBlank(l) && !isQuoteLine(l))) {
