@@ -43,8 +43,9 @@ const classifyCtx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: (id:
 
 interface StageInput {
   parsed: ParsedMessage;
-  /** Sanitised HTML as prepare computes it, for the stages that take it as input. */
+  /** Sanitised HTML and its text rendering as prepare computes them, for the stages that take them. */
   html: string | null;
+  htmlText: string | undefined;
 }
 
 function sanitise(p: ParsedMessage): string | null {
@@ -54,7 +55,7 @@ function sanitise(p: ParsedMessage): string | null {
 const stages: Record<StageName, (s: StageInput) => unknown> = {
   sanitise: (s) => sanitise(s.parsed),
   htmlToText: (s) => (s.parsed.text === null && s.html ? htmlToText(s.html) : null),
-  reply: (s) => extractNewText(s.parsed.text, s.html, []),
+  reply: (s) => extractNewText(s.parsed.text, s.html, [], s.htmlText),
   classify: (s) => classifyMessage(s.parsed, classifyCtx),
 };
 
@@ -81,7 +82,9 @@ export async function runPrepareBench(opts: { rounds?: number } = {}): Promise<P
   const inputs: StageInput[] = [];
   for (const raw of messages) {
     const parsed = await parse(raw).catch(() => null);
-    if (parsed) inputs.push({ parsed, html: sanitise(parsed) });
+    if (!parsed) continue;
+    const html = sanitise(parsed);
+    inputs.push({ parsed, html, htmlText: parsed.text === null && html !== null ? htmlToText(html) : undefined });
   }
   // Warm-up: JIT and lazily built regexes/decoders on every path.
   await timeAsync(messages, parse);

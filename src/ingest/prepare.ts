@@ -47,8 +47,12 @@ export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;
  */
 const replyScanChars = 128 * 1024;
 
-/** The reply for prepare's text and sanitised HTML, within the scan window; exported for the bench. */
-export function extractNewText(text: string | null, html: string | null, warnings: string[]): { reply: string } | null {
+/**
+ * The reply for prepare's text and sanitised HTML, within the scan window; exported for the bench.
+ * `htmlText` is htmlToText(html) when the caller already has it (prepare does), so the HTML is
+ * not rendered a second time.
+ */
+export function extractNewText(text: string | null, html: string | null, warnings: string[], htmlText?: string): { reply: string } | null {
   if (text !== null && text.length > replyScanChars) {
     warnings.push('reply_scan_truncated');
     const r = extractReply(text.slice(0, replyScanChars));
@@ -56,7 +60,8 @@ export function extractNewText(text: string | null, html: string | null, warning
   }
   if (text !== null) return extractReply(text);
   if (html !== null && html.length > replyScanChars * 4) return null;
-  return html !== null ? extractReplyFromHtml(html) : null;
+  if (html === null) return null;
+  return htmlText !== undefined ? extractReply(htmlText) : extractReplyFromHtml(html);
 }
 
 export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise<PreparedMessage> {
@@ -70,8 +75,9 @@ export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise
     html = s.html;
     if (s.remoteImagesBlocked > 0) warnings.push('remote_images_blocked');
   }
-  const text = parsed.text ?? (html ? htmlToText(html) : null);
-  const extracted = extractNewText(parsed.text, html, warnings);
+  const htmlText = parsed.text === null && html !== null ? htmlToText(html) : undefined;
+  const text = parsed.text ?? (html ? (htmlText ?? null) : null);
+  const extracted = extractNewText(parsed.text, html, warnings, htmlText);
   return {
     messageId: randomUUID(),
     parsed,
