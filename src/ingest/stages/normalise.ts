@@ -78,18 +78,19 @@ const CHARSET_FAMILY: Record<string, string[]> = {
 /** Bytes held as a latin1 string → text: UTF-8 when valid, else the first candidate charset that
  * decodes cleanly, else windows-1252 (`guessed` tells the caller to flag charset_fallback). */
 export function bytesToText(latin1: string, candidates: string[] = []): { text: string; guessed: boolean } {
-  const buf = Buffer.from(latin1, 'latin1');
   // Raw ISO-2022-JP (7-bit escape sequences, no RFC 2047) is common in Japanese mail headers.
   // eslint-disable-next-line no-control-regex
   if (/\x1b(\$[@B]|\(B)/.test(latin1)) {
     try {
-      return { text: new TextDecoder('iso-2022-jp', { fatal: true }).decode(buf), guessed: false };
+      return { text: new TextDecoder('iso-2022-jp', { fatal: true }).decode(Buffer.from(latin1, 'latin1')), guessed: false };
     } catch {
       // not valid ISO-2022-JP after all
     }
   }
   // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(latin1)) return { text: latin1, guessed: false };
+  // Only now the bytes: most header lines are plain ASCII and returned above.
+  const buf = Buffer.from(latin1, 'latin1');
   try {
     return { text: utf8Strict.decode(buf), guessed: false };
   } catch {

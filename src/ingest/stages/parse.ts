@@ -49,8 +49,10 @@ function matchBoundary(line: string, stack: (string | null)[]): { index: number;
 
 /**
  * The few string operations the scanner needs, over the raw bytes read as latin1 (one char per
- * byte). A view instead of `raw.toString('latin1')`: that copy of a 25 MB message lived until a major
- * GC and was a quarter of the ingest's peak memory.
+ * byte). A large message gets a view instead of `raw.toString('latin1')`: that copy of a 25 MB
+ * message lived until a major GC and was a quarter of the ingest's peak memory. Up to
+ * `STRING_SCAN_MAX` the copy is the cheaper choice: every header line read through the view was a
+ * Buffer→string conversion and every indexOf a native call, together most of the scan's time.
  */
 interface TextView {
   readonly length: number;
@@ -58,6 +60,8 @@ interface TextView {
   indexOf(needle: string, from?: number): number;
   slice(start: number, end?: number): string;
 }
+
+const STRING_SCAN_MAX = 1024 * 1024;
 
 function latin1View(buf: Buffer): TextView {
   return {
@@ -114,14 +118,23 @@ function readHeaderBlock(s: TextView, pos: number, stack: (string | null)[], max
   return finishBlock(raw, s.length, s.length);
 }
 
+/** The value of the first `name:` line (name lower-case), or ''. */
+function headerValue(lines: string[], name: string): string {
+  const n = name.length;
+  for (const l of lines) {
+    // ':' first: a cheap test that rejects almost every other line before any copy is made.
+    if (l.charCodeAt(n) === 58 && l.slice(0, n).toLowerCase() === name) return l.slice(n + 1).trim();
+  }
+  return '';
+}
+
 function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlock {
-  const get = (name: string) => lines.find((l) => l.slice(0, name.length + 1).toLowerCase() === `${name}:`)?.slice(name.length + 1).trim() ?? '';
-  const ct = get('content-type');
+  const ct = headerValue(lines, 'content-type');
   return {
     type: (ct.split(';')[0] ?? '').trim().toLowerCase(),
     boundary: param(ct, 'boundary'),
     charset: param(ct, 'charset'),
-    cte: get('content-transfer-encoding').toLowerCase(),
+    cte: headerValue(lines, 'content-transfer-encoding').toLowerCase(),
     end,
     bodyStart,
   };
@@ -138,7 +151,10 @@ function decodeCapture(body: string, cte: string): string {
 
 /** Walk the MIME structure without decoding: count parts and depth, capture DSN parts. */
 export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits): MimeScan {
-  const s = latin1View(raw);
+  const s: TextView = raw.length <= STRING_SCAN_MAX ? raw.toString('latin1') : latin1View(raw);
+  // What the scan keeps is copied out of the bytes: a slice of the whole-message string would keep
+  // all of it alive for as long as the parsed message lives.
+  const copy = (start: number, end: number) => (start >= end ? '' : raw.toString('latin1', start, Math.min(end, raw.length)));
   const stack: (string | null)[] = [];
   const charsets = new Set<string>();
   const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [] };
@@ -161,12 +177,12 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       scan.rawHeaderBlocks.push({ start: pos, end: h.end, charset: h.charset });
     }
     if (top) {
-      scan.topHeaders = s.slice(0, h.end);
+      scan.topHeaders = copy(0, h.end);
       scan.isMultipartReport = h.type === 'multipart/report';
       top = false;
     }
     if (captureHeaders) {
-      scan.originalHeaders ??= bytesToText(s.slice(pos, Math.min(h.end, pos + MAX_CAPTURE))).text;
+      scan.originalHeaders ??= bytesToText(copy(pos, Math.min(h.end, pos + MAX_CAPTURE))).text;
       captureHeaders = false;
     }
     if (h.charset && (h.type.startsWith('text/') || h.type === '')) charsets.add(h.charset.toLowerCase());
@@ -183,8 +199,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     let found: Boundary | null;
     ({ found, pos } = nextBoundary(s, pos, stack));
     const bodyEnd = found ? found.ls : s.length;
-    if (capture === 'ds') scan.deliveryStatus ??= decodeCapture(s.slice(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
-    if (capture === 'rh') scan.originalHeaders ??= decodeCapture(s.slice(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
+    if (capture === 'ds') scan.deliveryStatus ??= decodeCapture(copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
+    if (capture === 'rh') scan.originalHeaders ??= decodeCapture(copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
     // Closing delimiters fall back to the parent's body; an opening one starts the next part.
     while (found?.closing) {
       stack.length = found.index;
