@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { makeContainer, type Container } from '../src/container.js';
 import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
+import { defaultPageLimits, PageBuffer } from '../src/ingest/page-buffer.js';
 import { parseMessage } from '../src/ingest/stages/parse.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { systemActor } from '../src/tenancy/actor.js';
@@ -97,6 +98,16 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number)
   }));
 }
 
+/** The corpus cut into sync-sized pages, as the sync job and `inlet import` hand them over. */
+function pages(messages: Buffer[]): { raw: Buffer; i: number }[][] {
+  const out: { raw: Buffer; i: number }[][] = [];
+  messages.forEach((raw, i) => {
+    if (i % defaultPageLimits.maxMessages === 0) out.push([]);
+    out.at(-1)!.push({ raw, i });
+  });
+  return out;
+}
+
 export async function runPipelineBench(): Promise<PipelineBenchResult | { skip: string }> {
   const corpus = findCorpus();
   if ('skip' in corpus) return corpus;
@@ -120,7 +131,11 @@ export async function runPipelineBench(): Promise<PipelineBenchResult | { skip: 
     const [pg0, cl0] = [procCpuMs(pg), cl ? procCpuMs([cl]) : null];
     cpu0 = nodeCpuMs();
     t0 = performance.now();
-    await pool(messages, concurrency, (raw, i) => c.pipeline.ingest({ ...run, providerMessageId: `m${i}`, raw }));
+    await pool(pages(messages), concurrency, async (page) => {
+      const buffer = new PageBuffer(c.pipeline);
+      for (const { raw, i } of page) await buffer.add({ ...run, providerMessageId: `m${i}`, raw });
+      await buffer.flush();
+    });
     const pipelinePerSec = messages.length / ((performance.now() - t0) / 1000);
     const per = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) / messages.length);
     const cpuMsPerMessage = {

@@ -3,7 +3,8 @@
 // nothing twice (the provider message id is the SHA-256 of the bytes).
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { IngestOutcome, Pipeline } from '../ingest/pipeline.js';
+import { PageBuffer, type Ingested } from '../ingest/page-buffer.js';
+import type { Pipeline } from '../ingest/pipeline.js';
 import type { Db } from '../store/db.js';
 import { findMailboxTenant } from '../store/mailbox-store.js';
 import { systemActor } from '../tenancy/actor.js';
@@ -21,7 +22,7 @@ export interface ImportSummary {
 }
 
 export async function importMail(
-  deps: { db: Db; pipeline: Pipeline },
+  deps: { db: Db; pipeline: Pick<Pipeline, 'ingestPage'> },
   target: string,
   mailboxId: string,
   progress: (done: number, total: number, s: ImportSummary) => void = () => undefined,
@@ -31,25 +32,31 @@ export async function importMail(
   if (mailbox.status === 'disconnected') throw new AppError('mailbox_data_destroyed', 'That mailbox was disconnected.');
   const total = await countMessages(target);
   const s: ImportSummary = { messages: 0, ticketsOpened: 0, threaded: 0, duplicates: 0, parked: 0, kinds: {}, attachments: {} };
+  const pages = new PageBuffer(deps.pipeline);
+  const count = (stored: Ingested[]) => {
+    for (const { outcome } of stored) {
+      s.messages++;
+      if (outcome.status === 'duplicate') s.duplicates++;
+      else if (outcome.status === 'parked') s.parked++;
+      else {
+        if (outcome.newTicket) s.ticketsOpened++;
+        else s.threaded++;
+        s.kinds[outcome.kind] = (s.kinds[outcome.kind] ?? 0) + 1;
+        for (const [k, v] of Object.entries(outcome.attachments)) s.attachments[k] = (s.attachments[k] ?? 0) + v;
+      }
+    }
+    if (stored.length > 0) progress(s.messages, total, s);
+  };
   for await (const source of mailSources(target)) {
-    const outcome: IngestOutcome = await deps.pipeline.ingest({
+    count(await pages.add({
       tenantId: mailbox.tenant_id,
       mailboxId,
       providerMessageId: `sha256:${createHash('sha256').update(source.raw).digest('hex')}`,
       raw: source.raw,
       maxAttempts: 1,
-    });
-    s.messages++;
-    if (outcome.status === 'duplicate') s.duplicates++;
-    else if (outcome.status === 'parked') s.parked++;
-    else {
-      if (outcome.newTicket) s.ticketsOpened++;
-      else s.threaded++;
-      s.kinds[outcome.kind] = (s.kinds[outcome.kind] ?? 0) + 1;
-      for (const [k, v] of Object.entries(outcome.attachments)) s.attachments[k] = (s.attachments[k] ?? 0) + v;
-    }
-    progress(s.messages, total, s);
+    }));
   }
+  count(await pages.flush());
   await deps.db.tenantTx(mailbox.tenant_id, (ex) =>
     audit(ex, { ...systemActor(mailbox.tenant_id, 'import'), name: 'operator' }, 'import.run', 'mailbox', mailboxId, {
       messages: s.messages, tickets_opened: s.ticketsOpened, parked: s.parked, duplicates: s.duplicates,

@@ -1,17 +1,34 @@
-// Turns one lookup round trip (store/inbound-store.ts lookupIngest) into the candidates for each
-// thread rule; tickets/thread-rules.ts decides. Everything is compared by blind index: the database
+// Turns a message's view of the page lookup (store/inbound-store.ts lookupPage, plus what earlier
+// messages of the same page wrote) into the candidates for each thread rule; tickets/thread-rules.ts decides. Everything is compared by blind index: the database
 // never sees a Message-ID or an address in clear.
 import { emailBlindIndex, messageIdBlindIndex } from '../crypto/index.js';
-import type { IngestLookup, IngestLookupInput } from '../store/inbound-store.js';
 import { ticketTokens } from '../tickets/ticket-token.js';
 import type { ThreadCandidates } from '../tickets/thread-rules.js';
 import { originalMessageId } from './stages/bounce.js';
 import type { Classification, ParsedMessage } from './types.js';
 
+/** What one message needs looked up for threading. */
+export interface ThreadLookupKeys {
+  /** Message-IDs named by In-Reply-To, References and a bounce's original message. */
+  refBidxs: Buffer[];
+  providerThreadId: string | null;
+  /** A `[#N]` token in the subject, and the sender who must already be on that ticket. */
+  tokenNumber: number | null;
+  senderBidx: Buffer | null;
+}
+
+/** One message's answers: tickets of the Message-IDs it names, its provider thread, its subject token. */
+export interface ThreadLookup {
+  refs: { bidx: Buffer; ticket_id: string }[];
+  providerTicket: string | null;
+  tokenTicket: string | null;
+  tokenParticipant: boolean;
+}
+
 export interface ThreadKeys {
   /** Candidate Message-IDs: a returned message's (used only if the mail is a bounce), In-Reply-To, References. */
   bounceId: string | null;
-  lookup: Omit<IngestLookupInput, 'tenantId' | 'mailboxId' | 'messageIdBidx' | 'addressBidxs'>;
+  lookup: ThreadLookupKeys;
 }
 
 /** What to look up for threading, computed before the message is classified (one query for all). */
@@ -30,7 +47,7 @@ export function threadKeys(indexKey: Buffer, msg: ParsedMessage, providerThreadI
   };
 }
 
-export function threadCandidates(indexKey: Buffer, msg: ParsedMessage, classification: Classification, keys: ThreadKeys, found: IngestLookup): ThreadCandidates {
+export function threadCandidates(indexKey: Buffer, msg: ParsedMessage, classification: Classification, keys: ThreadKeys, found: ThreadLookup): ThreadCandidates {
   const ticketFor = (id: string | null | undefined) => {
     if (!id) return null;
     const b = messageIdBlindIndex(indexKey, id);

@@ -1,91 +1,207 @@
-// The ingest transaction's statements, shaped for few round trips: an ingest is latency-bound (it
-// measured ~15 statements per message, each a round trip), so lookups that need the same keys share
-// one query and the writes of one message go out as one statement of data-modifying CTEs. The fixed
-// statements are named (prepared once per connection): planning these CTEs on every message was a
-// noticeable share of PostgreSQL's CPU per message.
+// The ingest transaction's statements, shaped for a page of messages at a time. Ingest is bound by
+// round trips (each statement costs a socket write and a wake-up on both sides, and PostgreSQL's
+// per-statement work), so one page — a provider's sync page or an import chunk — shares each
+// statement: one start, one lookup, one insert of its tickets, its messages and its attachments.
+// The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
+// never sees a Message-ID or an address in clear.
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 import type { NewMessage } from './message-store.js';
 import type { ScanStatus } from './attachment-store.js';
+import type { TicketStatus } from '../tickets/ticket-status.js';
 
-/** Step 1: was this delivery seen before, and the wrapped keys ingest needs (mailbox, index, signing). */
-export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageId: string): Promise<{ delivered: boolean; keyRows: DataKeyRow[] }> {
-  const { rows } = await ex.query<DataKeyRow & { delivered: boolean }>({
+const hex = (b: Buffer) => b.toString('hex');
+
+/** Step 1: the wrapped keys ingest needs (mailbox, index, signing) and which deliveries were seen before. */
+export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageIds: string[]): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[] }> {
+  const { rows } = await ex.query<DataKeyRow & { delivered: string[] }>({
     name: 'inlet-start-ingest',
     text: `SELECT ${dataKeyColumns},
-            EXISTS (SELECT 1 FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = $3) AS delivered
+            ARRAY(SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($3::text[])) AS delivered
        FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
-    values: [tenantId, mailboxId, providerMessageId],
+    values: [tenantId, mailboxId, providerMessageIds],
   });
-  return { delivered: rows.some((r) => r.delivered), keyRows: rows };
+  return { delivered: new Set(rows[0]?.delivered ?? []), keyRows: rows };
 }
 
-export interface IngestLookupInput {
+export interface PageLookupInput {
   tenantId: string;
   mailboxId: string;
-  messageIdBidx: Buffer;
-  /** From, Sender, Reply-To: which of them are our own mailboxes (mail from ourselves). */
+  /** The page's own Message-IDs and every Message-ID they name (In-Reply-To, References, bounced). */
+  messageIdBidxs: Buffer[];
+  /** From, Sender, Reply-To of the page: which of them are our own mailboxes. */
   addressBidxs: Buffer[];
-  /** Message-IDs named by In-Reply-To, References and a bounce's original message. */
-  refBidxs: Buffer[];
-  providerThreadId: string | null;
-  /** A `[#N]` token in the subject, and the sender who must already be on that ticket. */
-  tokenNumber: number | null;
-  senderBidx: Buffer | null;
+  providerThreadIds: string[];
+  tokenNumbers: number[];
+  /** Senders of the page, for subject-token participation and loop counts. */
+  senderBidxs: Buffer[];
+  /** Loop window start: messages from one sender to one ticket since then. */
+  loopSince: Date;
 }
 
-export interface IngestLookup {
-  existing: string | null;
-  own: Buffer[];
-  refs: { bidx: Buffer; ticket_id: string }[];
-  providerTicket: string | null;
-  tokenTicket: string | null;
-  tokenParticipant: boolean;
+export interface PageLookup {
+  /** hex(message_id_bidx) → the stored message and its ticket. */
+  known: Map<string, { id: string; ticketId: string }>;
+  /** hex(address_bidx) of our own mailboxes. */
+  own: Set<string>;
+  /** provider thread id → the ticket of its most recent message in this mailbox. */
+  threads: Map<string, string>;
+  /** ticket number → the ticket and which of the page's senders already take part in it. */
+  tokens: Map<number, { ticketId: string; participants: Set<string> }>;
+  /** `${ticketId}:${hex(from_bidx)}` → messages since loopSince, for candidate tickets only. */
+  loopCounts: Map<string, number>;
 }
 
-/** Step 2, everything that needs the index key, in one round trip. */
-export async function lookupIngest(ex: Executor, q: IngestLookupInput): Promise<IngestLookup> {
-  const { rows } = await ex.query<{ existing: string | null; own: Buffer[]; refs: { bidx: string; ticket_id: string }[] | null; provider_ticket: string | null; token_ticket: string | null; token_participant: boolean | null }>({
-    name: 'inlet-lookup-ingest',
-    text: `SELECT (SELECT id FROM messages WHERE tenant_id = $1 AND message_id_bidx = $3) AS existing,
-            ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($4::bytea[])) AS own,
-            (SELECT json_agg(json_build_object('bidx', encode(message_id_bidx, 'hex'), 'ticket_id', ticket_id))
-               FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($5::bytea[])) AS refs,
-            (SELECT ticket_id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = $6 ORDER BY received_at DESC LIMIT 1) AS provider_ticket,
-            t.id AS token_ticket,
-            EXISTS (SELECT 1 FROM ticket_participants p WHERE p.tenant_id = $1 AND p.ticket_id = t.id AND p.address_bidx = $8) AS token_participant
-       FROM (SELECT 1) AS one LEFT JOIN tickets t ON t.tenant_id = $1 AND t.number = $7`,
-    values: [q.tenantId, q.mailboxId, q.messageIdBidx, q.addressBidxs, q.refBidxs, q.providerThreadId, q.tokenNumber, q.senderBidx],
+/** Step 2: everything threading and classification need for the whole page, in one round trip. */
+export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<PageLookup> {
+  const { rows } = await ex.query<{
+    known: { b: string; id: string; t: string }[] | null; own: Buffer[]; threads: { p: string; t: string }[] | null;
+    tokens: { n: string; t: string; p: string[] }[] | null; loops: { t: string; f: string; n: number }[] | null;
+  }>({
+    name: 'inlet-lookup-page',
+    text: `WITH known AS (
+       SELECT id, message_id_bidx, ticket_id FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($3::bytea[]))
+     , threads AS (
+       SELECT DISTINCT ON (provider_thread_id) provider_thread_id, ticket_id FROM messages
+        WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = ANY($5::text[]) ORDER BY provider_thread_id, received_at DESC)
+     , tokens AS (
+       SELECT id, number FROM tickets WHERE tenant_id = $1 AND number = ANY($6::bigint[]))
+     , candidates AS (
+       SELECT ticket_id FROM known UNION SELECT ticket_id FROM threads UNION SELECT id FROM tokens)
+     SELECT
+       (SELECT json_agg(json_build_object('b', encode(message_id_bidx, 'hex'), 'id', id, 't', ticket_id)) FROM known) AS known,
+       ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($4::bytea[])) AS own,
+       (SELECT json_agg(json_build_object('p', provider_thread_id, 't', ticket_id)) FROM threads) AS threads,
+       (SELECT json_agg(json_build_object('n', k.number, 't', k.id, 'p', ARRAY(
+          SELECT encode(p.address_bidx, 'hex') FROM ticket_participants p WHERE p.tenant_id = $1 AND p.ticket_id = k.id AND p.address_bidx = ANY($7::bytea[]))))
+          FROM tokens k) AS tokens,
+       (SELECT json_agg(json_build_object('t', ticket_id, 'f', encode(from_bidx, 'hex'), 'n', n)) FROM (
+          SELECT ticket_id, from_bidx, count(*)::int AS n FROM messages
+           WHERE tenant_id = $1 AND ticket_id IN (SELECT ticket_id FROM candidates) AND from_bidx = ANY($7::bytea[]) AND received_at >= $8
+           GROUP BY ticket_id, from_bidx) c) AS loops`,
+    values: [q.tenantId, q.mailboxId, q.messageIdBidxs, q.addressBidxs, q.providerThreadIds, q.tokenNumbers, q.senderBidxs, q.loopSince],
   });
   const r = rows[0]!;
   return {
-    existing: r.existing,
-    own: r.own,
-    refs: (r.refs ?? []).map((x) => ({ bidx: Buffer.from(x.bidx, 'hex'), ticket_id: x.ticket_id })),
-    providerTicket: r.provider_ticket,
-    tokenTicket: r.token_ticket,
-    tokenParticipant: r.token_participant === true,
+    known: new Map((r.known ?? []).map((k) => [k.b, { id: k.id, ticketId: k.t }])),
+    own: new Set(r.own.map(hex)),
+    threads: new Map((r.threads ?? []).map((t) => [t.p, t.t])),
+    tokens: new Map((r.tokens ?? []).map((t) => [Number(t.n), { ticketId: t.t, participants: new Set(t.p) }])),
+    loopCounts: new Map((r.loops ?? []).map((l) => [`${l.t}:${l.f}`, l.n])),
   };
 }
 
-/** Opens a ticket with the next per-tenant number and records `ticket.created`, in one statement. */
-export async function createTicket(ex: Executor, t: { id: string; tenantId: string; mailboxId: string; subjectCt: Buffer; requesterCt: Buffer | null; requesterBidx: Buffer | null }): Promise<number> {
-  const { rows } = await ex.query<{ number: string }>({
-    name: 'inlet-create-ticket',
-    text: `WITH t AS (
+export interface NewTicket {
+  id: string;
+  mailboxId: string;
+  subjectCt: Buffer;
+  requesterCt: Buffer | null;
+  requesterBidx: Buffer | null;
+}
+
+/** Opens tickets in order with the next per-tenant numbers and records `ticket.created` for each. */
+export async function createTickets(ex: Executor, tenantId: string, list: NewTicket[]): Promise<Map<string, number>> {
+  if (list.length === 0) return new Map();
+  const params: unknown[] = [tenantId];
+  const values = list.map((t, i) => {
+    const at = params.push(t.id, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx) - 4;
+    return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
+  });
+  const { rows } = await ex.query<{ id: string; number: string }>({
+    name: list.length <= 4 ? `inlet-create-tickets-${list.length}` : undefined,
+    text: `WITH v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
+     , t AS (
        INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
-       VALUES ($1, $2, inlet_next_ticket_number($2), $3, $4, $5, $6) RETURNING id, number)
+       SELECT id, $1, inlet_next_ticket_number($1), mailbox_id, subject_ct, requester_ct, requester_bidx FROM v ORDER BY ord
+       RETURNING id, number, mailbox_id)
      , e AS (
        INSERT INTO events (tenant_id, type, resource_id, data)
-       SELECT $2, 'ticket.created', t.id, jsonb_build_object('number', t.number, 'mailbox_id', $3::uuid) FROM t)
-     SELECT number FROM t`,
-    values: [t.id, t.tenantId, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx],
+       SELECT $1, 'ticket.created', t.id, jsonb_build_object('number', t.number, 'mailbox_id', t.mailbox_id) FROM t ORDER BY t.number)
+     SELECT id, number FROM t`,
+    values: params,
   });
-  return Number(rows[0]!.number);
+  return new Map(rows.map((r) => [r.id, Number(r.number)]));
+}
+
+/** Locks the existing tickets a page writes to (in id order, so two pages cannot deadlock on them). */
+export async function lockTickets(ex: Executor, tenantId: string, ids: string[]): Promise<Map<string, { number: number; status: TicketStatus }>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await ex.query<{ id: string; number: string; status: TicketStatus }>({
+    name: 'inlet-lock-tickets',
+    text: 'SELECT id, number, status FROM tickets WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE',
+    values: [tenantId, ids],
+  });
+  return new Map(rows.map((r) => [r.id, { number: Number(r.number), status: r.status }]));
+}
+
+export async function touchTickets(ex: Executor, tenantId: string, list: { id: string; status: TicketStatus; activity: boolean }[]): Promise<void> {
+  if (list.length === 0) return;
+  await ex.query({
+    name: 'inlet-touch-tickets',
+    text: `UPDATE tickets t SET status = v.status, updated_at = now(), last_activity_at = CASE WHEN v.activity THEN now() ELSE t.last_activity_at END
+       FROM unnest($2::uuid[], $3::text[], $4::boolean[]) AS v(id, status, activity) WHERE t.tenant_id = $1 AND t.id = v.id`,
+    values: [tenantId, list.map((t) => t.id), list.map((t) => t.status), list.map((t) => t.activity)],
+  });
+}
+
+export interface InboundRow extends Omit<NewMessage, 'tenantId' | 'mailboxId' | 'direction'> {
+  providerMessageId: string;
+  /** A person's addresses that join the ticket (they may later use its subject token). */
+  participants: Buffer[];
+}
+
+/**
+ * Everything the page's messages write, except attachments, as one statement: the messages, the
+ * tickets' new participants, the delivery records (the replay guard), the cleared failure counters
+ * and the `message.received` events, in page order.
+ */
+export async function insertInbound(ex: Executor, tenantId: string, mailboxId: string, list: InboundRow[]): Promise<void> {
+  if (list.length === 0) return;
+  const params: unknown[] = [tenantId, mailboxId];
+  const values = list.map((m, i) => {
+    const at = params.push(m.id, m.ticketId, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons, m.threadRule, m.fromBidx,
+      m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.rawCt, m.warnings, m.sentAt, m.providerMessageId, m.participants) - 16;
+    const p = (k: number, type: string) => `$${at + k}::${type}`;
+    return `(${i}, ${p(0, 'uuid')}, ${p(1, 'uuid')}, ${p(2, 'bytea')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${p(7, 'bytea')}, `
+      + `${p(8, 'bytea')}, ${p(9, 'bytea')}, ${p(10, 'bytea')}, ${p(11, 'bytea')}, ${p(12, 'bytea')}, ${p(13, 'text[]')}, ${p(14, 'timestamptz')}, ${p(15, 'text')}, ${p(16, 'bytea[]')})`;
+  });
+  await ex.query({
+    name: list.length <= 4 ? `inlet-insert-inbound-${list.length}` : undefined,
+    text: `WITH m(ord, id, ticket_id, message_id_bidx, provider_thread_id, kind, kind_reasons, thread_rule, from_bidx,
+         headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at, provider_message_id, participants) AS (VALUES ${values.join(', ')})
+     , msg AS (
+       INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
+         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at)
+       SELECT id, $1, ticket_id, $2, 'inbound', message_id_bidx, provider_thread_id, kind, kind_reasons,
+         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at FROM m ORDER BY ord)
+     , people AS (
+       INSERT INTO ticket_participants (tenant_id, ticket_id, address_bidx)
+       SELECT DISTINCT $1::uuid, m.ticket_id, b FROM m, unnest(m.participants) AS b ON CONFLICT DO NOTHING)
+     , delivery AS (
+       INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) SELECT $1, $2, provider_message_id, id, 'stored' FROM m)
+     , cleared AS (
+       DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id IN (SELECT provider_message_id FROM m) AND parked_at IS NULL)
+     INSERT INTO events (tenant_id, type, resource_id, data)
+     SELECT $1, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'kind', m.kind, 'thread_rule', m.thread_rule) FROM m ORDER BY ord`,
+    values: params,
+  });
+}
+
+/** Delivery records of messages already stored under another delivery (same Message-ID). */
+export async function insertDuplicateDeliveries(ex: Executor, tenantId: string, mailboxId: string, list: { providerMessageId: string; messageId: string }[]): Promise<void> {
+  if (list.length === 0) return;
+  await ex.query({
+    name: 'inlet-insert-duplicate-deliveries',
+    text: `INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome)
+       SELECT $1, $2, p, m, 'duplicate' FROM unnest($3::text[], $4::uuid[]) AS d(p, m)`,
+    values: [tenantId, mailboxId, list.map((d) => d.providerMessageId), list.map((d) => d.messageId)],
+  });
 }
 
 export interface InboundAttachment {
   id: string;
+  messageId: string;
+  ticketId: string;
   position: number;
   filenameCt: Buffer;
   contentIdCt: Buffer | null;
@@ -101,43 +217,18 @@ export interface InboundAttachment {
 }
 
 /**
- * Everything one inbound message writes, except its attachments, as one statement: the message,
- * the ticket's new participants, the delivery record (the replay guard), the cleared failure
- * counter and the `message.received` event.
- */
-export async function insertInbound(ex: Executor, m: NewMessage, extra: { providerMessageId: string; participants: Buffer[] }): Promise<void> {
-  await ex.query({
-    name: 'inlet-insert-inbound',
-    text: `WITH msg AS (
-       INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
-         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id)
-     , people AS (
-       INSERT INTO ticket_participants (tenant_id, ticket_id, address_bidx) SELECT $2, $3, b FROM unnest($19::bytea[]) AS b ON CONFLICT DO NOTHING)
-     , delivery AS (
-       INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) VALUES ($2, $4, $20, $1, 'stored'))
-     , cleared AS (
-       DELETE FROM ingest_failures WHERE tenant_id = $2 AND mailbox_id = $4 AND provider_message_id = $20 AND parked_at IS NULL)
-     INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $2, 'message.received', msg.id, jsonb_build_object('ticket_id', $3::uuid, 'kind', $8::text, 'thread_rule', $10::text) FROM msg`,
-    values: [m.id, m.tenantId, m.ticketId, m.mailboxId, m.direction, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons,
-      m.threadRule, m.fromBidx, m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.rawCt, m.warnings, m.sentAt, extra.participants, extra.providerMessageId],
-  });
-}
-
-/**
- * A message's attachments in one statement, with `attachment.infected` events. Kept apart from
- * insertInbound so the raw message and the attachment bytes are never in one protocol buffer
- * (a 25 MB message would otherwise hold both at once). One VALUES row per attachment with its own
+ * Attachments in one statement, with `attachment.infected` events. Kept apart from insertInbound
+ * so a message's raw bytes and its attachment bytes are never in one protocol buffer (a 25 MB
+ * message would otherwise hold both at once). One VALUES row per attachment with its own
  * parameters: a Buffer parameter travels as binary, a bytea[] array would be hex text.
  */
-export async function insertAttachments(ex: Executor, ids: { tenantId: string; messageId: string; mailboxId: string; ticketId: string }, list: InboundAttachment[]): Promise<void> {
+export async function insertAttachments(ex: Executor, tenantId: string, mailboxId: string, list: InboundAttachment[]): Promise<void> {
   if (list.length === 0) return;
-  const params: unknown[] = [ids.tenantId, ids.messageId, ids.mailboxId, ids.ticketId];
+  const params: unknown[] = [tenantId, mailboxId];
   const rows = list.map((a) => {
     const at = params.push(a.filenameCt, a.contentIdCt, a.contentCt, JSON.stringify({
-      id: a.id, position: a.position, declared_type: a.declaredType, sniffed_type: a.sniffedType, size: a.size, sha256: a.sha256,
-      inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
+      id: a.id, message_id: a.messageId, ticket_id: a.ticketId, position: a.position, declared_type: a.declaredType, sniffed_type: a.sniffedType,
+      size: a.size, sha256: a.sha256, inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
     })) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::bytea, $${at + 3}::jsonb)`;
   });
@@ -147,14 +238,15 @@ export async function insertAttachments(ex: Executor, ids: { tenantId: string; m
     text: `WITH att AS (
        INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
          size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
-       SELECT (a.m->>'id')::uuid, $1, $2, $3, (a.m->>'position')::int, a.fname, a.cid, a.m->>'declared_type', a.m->>'sniffed_type',
+       SELECT (a.m->>'id')::uuid, $1, (a.m->>'message_id')::uuid, $2, (a.m->>'position')::int, a.fname, a.cid, a.m->>'declared_type', a.m->>'sniffed_type',
          (a.m->>'size')::int, a.m->>'sha256', (a.m->>'inline')::boolean, ARRAY(SELECT jsonb_array_elements_text(a.m->'flags')),
          a.m->>'scan_status', a.m->>'scan_detail', CASE WHEN a.m->>'scan_status' = 'pending' THEN 0 ELSE 1 END,
          CASE WHEN a.m->>'scan_status' = 'pending' THEN NULL ELSE now() END, a.content
        FROM (VALUES ${rows.join(', ')}) AS a(fname, cid, content, m)
-       RETURNING id, scan_status)
+       RETURNING id, message_id, scan_status)
      INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $1, 'attachment.infected', att.id, jsonb_build_object('message_id', $2::uuid, 'ticket_id', $4::uuid) FROM att WHERE att.scan_status = 'infected'`,
+     SELECT $1, 'attachment.infected', att.id, jsonb_build_object('message_id', att.message_id, 'ticket_id', a.ticket_id)
+       FROM att JOIN messages a ON a.tenant_id = $1 AND a.id = att.message_id WHERE att.scan_status = 'infected'`,
     values: params,
   });
 }

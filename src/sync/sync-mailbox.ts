@@ -1,12 +1,14 @@
 // The `mailbox.sync` job: list what changed since the stored cursor, fetch each new message and
 // hand it to the pipeline together with the cursor that covers it, so the cursor moves only in the
-// transaction that stored the message (a crash re-lists at most the message in flight, and the
-// pipeline's unique indexes make that a duplicate). Pages until the provider says done.
+// transaction that stored the message. Messages are stored a page at a time (PageBuffer: one
+// transaction per ~25 messages), so a crash re-lists at most the page in flight, and the pipeline's
+// unique indexes make any of it already stored a duplicate. Pages until the provider says done.
 //
 // Failure policy (provider-errors.ts): auth_revoked parks the mailbox as reauth_required and ends
 // the job without a retry loop; rate_limited / transient / permanent are recorded by class and
 // rethrown so graphile-worker retries with backoff; cursor_expired (UIDVALIDITY changed between
 // listing and fetching) restarts the listing, which then runs a bounded resync.
+import { PageBuffer, type Ingested, type PageLimits } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
@@ -23,6 +25,8 @@ export interface SyncDeps {
   logger: Logger;
   /** Items per listChanges call. */
   pageSize?: number;
+  /** Messages stored per transaction (default: page-buffer.ts). */
+  pageLimits?: PageLimits;
   providerDeps?: ProviderFactoryDeps;
 }
 
@@ -93,27 +97,42 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
   backfill: BackfillLimits, result: SyncResult, signal: AbortSignal | undefined): Promise<{ lagMs: number | null }> {
   let cursor = start;
   let lagMs: number | null = null;
+  const pages = new PageBuffer(deps.pipeline, deps.pageLimits);
+  /** When each buffered message reached the mailbox, for the sync lag of new mail. */
+  const arrivals = new Map<string, Date>();
+  const count = (stored: Ingested[], incremental: boolean) => {
+    for (const { input, outcome } of stored) {
+      if (outcome.status === 'stored') {
+        result.stored++;
+        const internalDate = arrivals.get(input.providerMessageId);
+        if (incremental && internalDate) lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - internalDate.getTime()));
+      } else if (outcome.status === 'duplicate') result.duplicates++;
+      else result.parked++;
+      arrivals.delete(input.providerMessageId);
+    }
+  };
   for (;;) {
     const page = await provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize });
     const incremental = page.progress === undefined;
     for (const item of page.items) {
-      if (signal?.aborted) throw new SyncInterruptedError();
+      if (signal?.aborted) {
+        count(await pages.flush(), incremental); // fetched already: keep it
+        throw new SyncInterruptedError();
+      }
       const raw = await provider.fetchRaw(item);
       if (raw === null) {
-        // Expunged between listing and fetching: nothing to store, but the cursor moves past it.
+        // Expunged between listing and fetching: nothing to store, but the cursor moves past it —
+        // after the messages before it are stored.
+        count(await pages.flush(), incremental);
         await deps.db.tenantTx(tenantId, (ex) => setCursor(ex, tenantId, mailboxId, item.cursorAfter));
         result.gone++;
         continue;
       }
-      const outcome = await deps.pipeline.ingest({
-        tenantId, mailboxId, providerMessageId: item.providerMessageId, providerThreadId: item.threadId, raw, cursor: item.cursorAfter,
-      });
-      if (outcome.status === 'stored') {
-        result.stored++;
-        if (incremental && item.internalDate) lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - item.internalDate.getTime()));
-      } else if (outcome.status === 'duplicate') result.duplicates++;
-      else result.parked++;
+      if (item.internalDate) arrivals.set(item.providerMessageId, item.internalDate);
+      // Stored a page at a time, each message with the cursor that covers it (the page commits the last).
+      count(await pages.add({ tenantId, mailboxId, providerMessageId: item.providerMessageId, providerThreadId: item.threadId, raw, cursor: item.cursorAfter }), incremental);
     }
+    count(await pages.flush(), incremental);
     // The page cursor covers the items above (all stored by now) plus any skipped UIDs after them.
     await deps.db.tenantTx(tenantId, async (ex) => {
       await setCursor(ex, tenantId, mailboxId, page.nextCursor);

@@ -1,0 +1,245 @@
+// Stores a page of prepared messages inside one tenant transaction, as if they had been stored one
+// after another: message k sees everything messages 1..k-1 wrote (a reply joins the ticket its
+// original opened two lines earlier; the same Message-ID twice is stored once; a sender's burst is
+// counted towards the loop threshold). The database is asked once for the whole page (lookupPage);
+// what the page itself adds is kept in `PageState` and consulted with it. Writes go out per kind:
+// new tickets, touched tickets, messages, attachments, each as one statement.
+import { createHash, randomUUID } from 'node:crypto';
+import { emailBlindIndex, messageIdBlindIndex, seal, verifyOutboundMessageId } from '../crypto/index.js';
+import { addJob } from '../jobs/registry.js';
+import type { Executor } from '../store/db.js';
+import {
+  createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockTickets, lookupPage, startIngest, touchTickets,
+  type InboundAttachment, type InboundRow, type NewTicket, type PageLookup,
+} from '../store/inbound-store.js';
+import { setMailboxCursor } from '../store/mailbox-store.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { decideThread } from '../tickets/thread-rules.js';
+import { isCustomerActivity, statusAfterInbound, type StoredKind } from '../tickets/ticket-status.js';
+import type { PreparedMessage } from './prepare.js';
+import type { ScanVerdict } from './scan-attachments.js';
+import { classifyMessage } from './stages/classify.js';
+import { threadCandidates, threadKeys, type ThreadKeys, type ThreadLookup } from './thread-lookup.js';
+import type { IngestInput, IngestOutcome } from './pipeline.js';
+
+export interface PageItem {
+  input: IngestInput;
+  prepared: PreparedMessage;
+  scans: ScanVerdict[];
+}
+
+/** Messages from one sender to one ticket inside this window, beyond this count, are a mail loop. */
+export const loopWindowMs = 15 * 60_000;
+export const loopThreshold = 8;
+
+const hex = (b: Buffer) => b.toString('hex');
+
+interface Keyed {
+  item: PageItem;
+  messageIdBidx: Buffer;
+  addresses: string[];
+  addressBidxs: Buffer[];
+  fromBidx: Buffer | null;
+  tk: ThreadKeys;
+}
+
+/** The page lookup plus what earlier messages of the page wrote. */
+class PageState {
+  /** Tickets opened by this page, in order, not yet inserted; and numbers of those inserted. */
+  pendingTickets: NewTicket[] = [];
+  readonly newTicketNumbers = new Map<string, number>();
+  readonly newTickets = new Set<string>();
+  readonly participants = new Map<string, Set<string>>();
+
+  constructor(readonly db: PageLookup) {}
+
+  ticketOfMessage(bidx: Buffer): string | null {
+    return this.db.known.get(hex(bidx))?.ticketId ?? null;
+  }
+
+  tokenTicket(number: number): string | null {
+    const fromDb = this.db.tokens.get(number)?.ticketId;
+    if (fromDb) return fromDb;
+    for (const [id, n] of this.newTicketNumbers) if (n === number) return id;
+    return null;
+  }
+
+  isParticipant(ticketId: string, bidx: Buffer): boolean {
+    const h = hex(bidx);
+    if (this.participants.get(ticketId)?.has(h)) return true;
+    for (const t of this.db.tokens.values()) if (t.ticketId === ticketId && t.participants.has(h)) return true;
+    return false;
+  }
+
+  loopCount(ticketId: string, fromBidx: Buffer): number {
+    return this.db.loopCounts.get(`${ticketId}:${hex(fromBidx)}`) ?? 0;
+  }
+
+  record(m: { id: string; ticketId: string; messageIdBidx: Buffer; providerThreadId: string | null; fromBidx: Buffer | null; participants: Buffer[] }): void {
+    this.db.known.set(hex(m.messageIdBidx), { id: m.id, ticketId: m.ticketId });
+    if (m.providerThreadId) this.db.threads.set(m.providerThreadId, m.ticketId);
+    if (m.fromBidx) {
+      const key = `${m.ticketId}:${hex(m.fromBidx)}`;
+      this.db.loopCounts.set(key, (this.db.loopCounts.get(key) ?? 0) + 1);
+    }
+    const set = this.participants.get(m.ticketId) ?? new Set<string>();
+    for (const p of m.participants) set.add(hex(p));
+    this.participants.set(m.ticketId, set);
+  }
+}
+
+export async function storePage(keys: KeyService, ex: Executor, tenantId: string, mailboxId: string, items: PageItem[], cursor: unknown): Promise<IngestOutcome[]> {
+  const start = await startIngest(ex, tenantId, mailboxId, items.map((i) => i.input.providerMessageId));
+  const k = await keys.ingestKeys(start.keyRows);
+  const [dek, indexKey, signingKey] = [k.mailbox, k.index.key, k.signing.key];
+  const seal1 = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) =>
+    v === null ? null : seal(dek, v, { tenantId, scope, field, rowId });
+
+  const keyed: Keyed[] = items.map((item) => {
+    const msg = item.prepared.parsed;
+    // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
+    const rfcId = msg.messageId ?? `sha256:${createHash('sha256').update(item.input.raw).digest('hex')}`;
+    const addresses = [...new Set([msg.from, msg.sender, ...msg.replyTo].filter((a) => a !== null).map((a) => a.address.toLowerCase()))];
+    return {
+      item, addresses,
+      messageIdBidx: messageIdBlindIndex(indexKey, rfcId),
+      addressBidxs: addresses.map((a) => emailBlindIndex(indexKey, a)),
+      fromBidx: msg.from ? emailBlindIndex(indexKey, msg.from.address) : null,
+      tk: threadKeys(indexKey, msg, item.input.providerThreadId ?? null),
+    };
+  });
+  const state = new PageState(await lookupPage(ex, {
+    tenantId, mailboxId,
+    messageIdBidxs: keyed.flatMap((m) => [m.messageIdBidx, ...m.tk.lookup.refBidxs]),
+    addressBidxs: keyed.flatMap((m) => m.addressBidxs),
+    providerThreadIds: keyed.map((m) => m.tk.lookup.providerThreadId).filter((t) => t !== null),
+    tokenNumbers: keyed.map((m) => m.tk.lookup.tokenNumber).filter((n) => n !== null),
+    senderBidxs: keyed.map((m) => m.tk.lookup.senderBidx).filter((b) => b !== null),
+    loopSince: new Date(Date.now() - loopWindowMs),
+  }));
+
+  const flushTickets = async () => {
+    const numbers = await createTickets(ex, tenantId, state.pendingTickets);
+    for (const [id, n] of numbers) state.newTicketNumbers.set(id, n);
+    state.pendingTickets = [];
+  };
+
+  const delivered = new Set(start.delivered);
+  const outcomes: IngestOutcome[] = [];
+  const rows: InboundRow[] = [];
+  const stored: { row: InboundRow; item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[] = [];
+  const duplicates: { providerMessageId: string; messageId: string }[] = [];
+  /** Existing tickets this page writes to: the kinds of the messages they receive, in order. */
+  const touched = new Map<string, StoredKind[]>();
+
+  for (const m of keyed) {
+    const { input, prepared } = m.item;
+    const msg = prepared.parsed;
+    if (delivered.has(input.providerMessageId)) {
+      outcomes.push({ status: 'duplicate', messageId: null });
+      continue;
+    }
+    delivered.add(input.providerMessageId);
+    const existing = state.db.known.get(hex(m.messageIdBidx));
+    if (existing) {
+      duplicates.push({ providerMessageId: input.providerMessageId, messageId: existing.id });
+      outcomes.push({ status: 'duplicate', messageId: existing.id });
+      continue;
+    }
+    const { tokenNumber, senderBidx } = m.tk.lookup;
+    // A token naming a ticket this page opened needs that ticket's number: insert the pending ones now.
+    if (tokenNumber !== null && !state.tokenTicket(tokenNumber) && state.pendingTickets.length > 0) await flushTickets();
+    const tokenTicket = tokenNumber === null ? null : state.tokenTicket(tokenNumber);
+    const view: ThreadLookup = {
+      refs: m.tk.lookup.refBidxs.flatMap((bidx) => {
+        const t = state.ticketOfMessage(bidx);
+        return t ? [{ bidx, ticket_id: t }] : [];
+      }),
+      providerTicket: m.tk.lookup.providerThreadId ? state.db.threads.get(m.tk.lookup.providerThreadId) ?? null : null,
+      tokenTicket,
+      tokenParticipant: tokenTicket !== null && senderBidx !== null && state.isParticipant(tokenTicket, senderBidx),
+    };
+    const classification = classifyMessage(msg, {
+      ownAddresses: m.addresses.filter((_, i) => state.db.own.has(hex(m.addressBidxs[i]!))),
+      isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
+    });
+    const decision = decideThread(threadCandidates(indexKey, msg, classification, m.tk, view));
+
+    let kind: StoredKind = classification.kind;
+    let ticketId = decision.ticketId;
+    const newTicket = ticketId === null;
+    if (ticketId !== null) {
+      if (kind === 'human' && m.fromBidx && state.loopCount(ticketId, m.fromBidx) >= loopThreshold) kind = 'loop';
+      if (!state.newTickets.has(ticketId)) touched.set(ticketId, [...(touched.get(ticketId) ?? []), kind]);
+    } else {
+      ticketId = randomUUID();
+      const s = seal1(mailboxId, ticketId);
+      const requester = msg.replyTo[0] ?? msg.from;
+      state.pendingTickets.push({
+        id: ticketId, mailboxId,
+        subjectCt: s('tickets.subject', msg.subject)!,
+        requesterCt: requester ? s('tickets.requester', JSON.stringify(requester)) : null,
+        requesterBidx: requester ? emailBlindIndex(indexKey, requester.address) : null,
+      });
+      state.newTickets.add(ticketId);
+    }
+
+    const id = prepared.messageId;
+    const s = seal1(mailboxId, id);
+    // Only a person's addresses may later use the subject token (thread-hijack protection).
+    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => emailBlindIndex(indexKey, a.address)) : [];
+    const row: InboundRow = {
+      id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: input.providerThreadId ?? null,
+      kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
+      headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
+      textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
+      rawCt: s('messages.raw', input.raw), warnings: prepared.warnings, sentAt: msg.date,
+      providerMessageId: input.providerMessageId, participants,
+    };
+    state.record({ id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: row.providerThreadId, fromBidx: m.fromBidx, participants });
+    rows.push(row);
+    const outcome = { status: 'stored' as const, messageId: id, ticketId, ticketNumber: 0, newTicket, kind, threadRule: decision.rule, attachments: {} };
+    stored.push({ row, item: m.item, outcome });
+    outcomes.push(outcome);
+  }
+
+  await flushTickets();
+  const locked = await lockTickets(ex, tenantId, [...touched.keys()]);
+  await touchTickets(ex, tenantId, [...touched].map(([id, kinds]) => ({
+    id,
+    status: kinds.reduce((status, kind) => statusAfterInbound(status, kind), locked.get(id)!.status),
+    activity: kinds.some(isCustomerActivity),
+  })));
+  for (const s of stored) s.outcome.ticketNumber = state.newTicketNumbers.get(s.outcome.ticketId) ?? locked.get(s.outcome.ticketId)!.number;
+
+  await insertInbound(ex, tenantId, mailboxId, rows);
+  // Dropped before the attachments are sealed: a large message never has its raw bytes, their
+  // ciphertext, the attachments and theirs all in memory at once.
+  rows.length = 0;
+  for (const s of stored) s.row.rawCt = null;
+  const attachments: InboundAttachment[] = [];
+  const rescans: string[] = [];
+  for (const { item, outcome } of stored) {
+    const counts: Record<string, number> = { clean: 0, infected: 0, pending: 0, scan_failed: 0 };
+    item.prepared.attachments.forEach((a, i) => {
+      const as = seal1(mailboxId, a.id);
+      const verdict = item.scans[i]!;
+      counts[verdict.status] = (counts[verdict.status] ?? 0) + 1;
+      attachments.push({
+        id: a.id, messageId: outcome.messageId, ticketId: outcome.ticketId, position: a.position,
+        filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
+        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
+        inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
+      });
+    });
+    outcome.attachments = counts;
+    if (counts.pending! > 0) rescans.push(outcome.messageId);
+  }
+  await insertAttachments(ex, tenantId, mailboxId, attachments);
+  for (const messageId of rescans) {
+    await addJob(ex, 'attachments.rescan', { tenantId, messageId }, { key: `rescan:${messageId}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
+  }
+  await insertDuplicateDeliveries(ex, tenantId, mailboxId, duplicates);
+  if (cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, cursor);
+  return outcomes;
+}
