@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkHeader, parseInstreamReply } from './clamd-protocol.js';
+import { chunkHeader, parseInstreamReply, parseSessionReply } from './clamd-protocol.js';
 import { isTransientScanError } from './scanner.js';
 
 describe('parseInstreamReply', () => {
@@ -50,6 +50,24 @@ describe('parseInstreamReply', () => {
     const detail = (result as { detail: string }).detail;
     expect(detail.length).toBeLessThan(300);
     expect([...detail].every((c) => c >= ' ' && c !== '\x7f')).toBe(true);
+  });
+});
+
+describe('parseSessionReply', () => {
+  it('reads the verdict only from a reply carrying its own request id', () => {
+    expect(parseSessionReply('3: stream: OK\0', 3)).toEqual({ verdict: 'clean' });
+    expect(parseSessionReply('12: stream: Eicar FOUND\0', 12)).toEqual({ verdict: 'infected', signature: 'Eicar' });
+    expect(parseSessionReply('2: stream: OK\0', 3)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+    expect(parseSessionReply('13: stream: OK\0', 3)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+    expect(parseSessionReply('1: stream: OK\0', 11)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+    expect(parseSessionReply('stream: OK\0', 1)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+  });
+
+  it('keeps the one-reply rules and error mapping of a plain INSTREAM', () => {
+    expect(parseSessionReply('4: stream: OK\04: stream: OK\0', 4).verdict).toBe('error');
+    expect(parseSessionReply('4: stream: OK\05: stream: OK\0', 4)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+    expect(parseSessionReply('1: INSTREAM size limit exceeded. ERROR\0', 1)).toMatchObject({ verdict: 'error', reason: 'size_limit' });
+    expect(parseSessionReply('\0', 1)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
   });
 });
 

@@ -7,6 +7,9 @@ import { isLimitSignature, type ScanResult } from './scanner.js';
 
 export const INSTREAM_COMMAND = Buffer.from('zINSTREAM\0', 'latin1');
 export const PING_COMMAND = Buffer.from('zPING\0', 'latin1');
+/** Opens a clamd session: later commands on the connection are answered as `<id>: <reply>`. */
+export const IDSESSION_COMMAND = Buffer.from('zIDSESSION\0', 'latin1');
+export const END_COMMAND = Buffer.from('zEND\0', 'latin1');
 export const STREAM_TERMINATOR = Buffer.alloc(4);
 /** clamd's replies are one short line; anything longer is not clamd talking. */
 export const MAX_REPLY_BYTES = 4096;
@@ -57,4 +60,23 @@ export function parseInstreamReply(raw: string): ScanResult {
   if (/TIMED OUT/i.test(text)) return { verdict: 'error', reason: 'timeout', detail: `clamd: ${printable(text)}` };
   if (/ERROR$/.test(text)) return { verdict: 'error', reason: 'scanner_error', detail: `clamd: ${printable(text)}` };
   return { verdict: 'error', reason: 'scanner_error', detail: `unexpected clamd reply: ${printable(text)}` };
+}
+
+/**
+ * Maps the reply to request `id` of an IDSESSION (clamd numbers a session's commands from 1 and
+ * prefixes each reply with `<id>: `). Every message in `raw` must carry that id: a reply that names
+ * another request, or none (clamd's session-level errors), is an error — a verdict is only ever
+ * read from the answer to its own request.
+ */
+export function parseSessionReply(raw: string, id: number): ScanResult {
+  const prefix = `${id}: `;
+  const messages = raw.split('\0').filter((m) => m.length > 0);
+  const own: string[] = [];
+  for (const m of messages) {
+    if (!m.startsWith(prefix)) {
+      return { verdict: 'error', reason: 'scanner_error', detail: `clamd session reply is not for request ${id}: ${printable(m)}` };
+    }
+    own.push(m.slice(prefix.length));
+  }
+  return parseInstreamReply(own.map((m) => `${m}\0`).join(''));
 }

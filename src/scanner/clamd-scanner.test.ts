@@ -31,7 +31,8 @@ function instreamServer(reply: string, seen: Buffer[] = []): (socket: Socket) =>
   };
 }
 
-const opts = (port: number) => ({ host: '127.0.0.1', port, timeoutMs: 2000, maxStreamBytes: 1024 });
+// One connection per scan (what streams always get); the pooled-session path is in clamd-session.test.ts.
+const opts = (port: number) => ({ host: '127.0.0.1', port, timeoutMs: 2000, maxStreamBytes: 1024, maxIdleSessions: 0 });
 
 describe('makeClamdScanner', () => {
   it('frames the content as zINSTREAM, length-prefixed chunks and a zero terminator', async () => {
