@@ -64,8 +64,8 @@ describe('parseSessionReply', () => {
   });
 
   it('keeps the one-reply rules and error mapping of a plain INSTREAM', () => {
-    expect(parseSessionReply('4: stream: OK\04: stream: OK\0', 4).verdict).toBe('error');
-    expect(parseSessionReply('4: stream: OK\05: stream: OK\0', 4)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+    expect(parseSessionReply('4: stream: OK\x004: stream: OK\0', 4).verdict).toBe('error');
+    expect(parseSessionReply('4: stream: OK\x005: stream: OK\0', 4)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
     expect(parseSessionReply('1: INSTREAM size limit exceeded. ERROR\0', 1)).toMatchObject({ verdict: 'error', reason: 'size_limit' });
     expect(parseSessionReply('\0', 1)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
   });
