@@ -5,6 +5,9 @@
 
 const SKIP_CONTENT = new Set(['script', 'style', 'head', 'title', 'template', 'xml', 'svg', 'math', 'object', 'iframe', 'noembed', 'noframes']);
 const RAW_TEXT = new Set(['script', 'style', 'xmp', 'textarea', 'title', 'noembed', 'noframes', 'iframe', 'plaintext']);
+// The closing tag of each raw-text element, found case-insensitively from where the element opened
+// (lower-casing the whole document for every such element made many <style> blocks quadratic).
+const RAW_TEXT_END = new Map([...RAW_TEXT].map((name) => [name, new RegExp(`</${name}`, 'gi')]));
 const BLOCK = new Set([
   'address', 'article', 'aside', 'center', 'dd', 'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure', 'footer',
   'form', 'header', 'li', 'main', 'nav', 'ol', 'section', 'table', 'tbody', 'thead', 'tfoot', 'tr', 'ul', 'caption',
@@ -142,7 +145,9 @@ export function htmlToText(html: string): string {
     }
     if (!closing && RAW_TEXT.has(name)) {
       // Raw-text elements end only at their own closing tag; markup inside is text, not tags.
-      const end = html.toLowerCase().indexOf(`</${name}`, i);
+      const endTag = RAW_TEXT_END.get(name)!;
+      endTag.lastIndex = i;
+      const end = endTag.exec(html)?.index ?? -1;
       const body = html.slice(i, end === -1 ? html.length : end);
       if (!SKIP_CONTENT.has(name)) out.append(name === 'plaintext' || name === 'xmp' ? body : decodeEntities(body), name === 'xmp' || name === 'plaintext');
       const close = end === -1 ? -1 : html.indexOf('>', end);
