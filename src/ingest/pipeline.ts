@@ -10,6 +10,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { seal } from '../crypto/index.js';
 import { AppError, isAppError } from '../errors.js';
+import { makeLimiter } from '../lib/limiter.js';
 import type { Logger } from '../lib/logger.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { isConnectionError, type Db, type Executor } from '../store/db.js';
@@ -50,12 +51,18 @@ export interface Pipeline {
   ingestPage(inputs: IngestInput[]): Promise<IngestOutcome[]>;
 }
 
+type Scanning = Omit<PageItem, 'scans'> & { scans: Promise<PageItem['scans']> };
+
 const permanentCodes = new Set(['message_too_large', 'message_limit_exceeded']);
 /** Unique violation or deadlock: another worker stored some of these messages first; a retry sees them. */
 const raceCodes = new Set(['23505', '40P01']);
 
 export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner; limits: IngestLimits; maxAttempts: number; logger: Logger; registry?: Registry }): Pipeline {
   const { db, keys } = deps;
+  // Messages whose attachments are scanned at once, each up to 4 parts in parallel. Pages overlap
+  // scanning with parsing; this keeps the scans in flight where one message per worker kept them
+  // (4 × 4), so clamd's default queue (10 threads, 100 queued) is never the limit.
+  const scanSlots = makeLimiter(4);
   // Counts and timings only: no tenant, mailbox or message labels (metrics carry no personal data).
   const outcomes = new Counter({ name: 'inlet_ingest_messages_total', help: 'Messages through the ingest pipeline, by outcome', labelNames: ['outcome'], registers: deps.registry ? [deps.registry] : [] });
   const seconds = new Histogram({ name: 'inlet_ingest_seconds', help: 'Time from a message entering the pipeline to its commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: deps.registry ? [deps.registry] : [] });
@@ -67,10 +74,11 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
       throw new AppError('invalid_request', 'A page holds the messages of one mailbox.', undefined, 500);
     }
     const out: IngestOutcome[] = [];
-    let page: { item: PageItem; startedAt: number }[] = [];
+    let page: { item: Scanning; startedAt: number }[] = [];
     const flush = async () => {
       if (page.length === 0) return;
-      const results = await storeItems(page.map((p) => p.item));
+      const items = await Promise.all(page.map(async ({ item }) => ({ ...item, scans: await item.scans })));
+      const results = await storeItems(items);
       results.forEach((o, i) => done(o, page[i]!.startedAt));
       out.push(...results);
       page = [];
@@ -98,12 +106,18 @@ export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner;
     outcomes.inc({ outcome: outcome.status === 'parked' ? `parked:${outcome.reason}` : outcome.status });
   }
 
-  /** Parse and scan one message (CPU and clamd, no transaction open meanwhile). */
-  async function prepareOne(input: IngestInput): Promise<PageItem | { error: unknown }> {
+  /**
+   * Parse one message and start scanning its attachments. The scan is awaited only when the page
+   * is stored, so clamd works on this message while Node parses the next one.
+   */
+  async function prepareOne(input: IngestInput): Promise<Scanning | { error: unknown }> {
     try {
       if (input.raw.length > deps.limits.maxMessageBytes) throw new AppError('message_too_large', 'message exceeds the size limit', undefined, 422);
       const prepared = await prepareMessage(input.raw, deps.limits);
-      const scans = await scanAll(deps.scanner, prepared.attachments.map((a) => a.content));
+      const contents = prepared.attachments.map((a) => a.content);
+      // Scanners resolve every failure as a verdict; should one throw anyway, the attachments
+      // stay pending (never served) and the rescan job retries them.
+      const scans = scanSlots.run(() => scanAll(deps.scanner, contents)).catch(() => contents.map(() => ({ status: 'pending' as const, detail: 'scanner error' })));
       return { input, prepared, scans };
     } catch (error) {
       return { error };
