@@ -38,6 +38,12 @@ describe('extractReply', () => {
     expect(extractReply(text)).toMatchObject({ reply: text, hasQuote: false });
   });
 
+  it('recognises attributions in any letter case, wrapped between the two words of the verb too', () => {
+    expect(extractReply(`Thanks.\n\nON TUE, 4 MAR 2025, ANA <ANA@EXAMPLE.ORG> WROTE:\n${QUOTE}`).reply).toBe('Thanks.');
+    expect(extractReply(`Merci.\n\nLe 3 mars 2025 à 09:15, Marc Dupont <marc@example.fr> A\nÉCRIT :\n${QUOTE}`).reply).toBe('Merci.');
+    expect(extractReply(`Danke.\n\nAm 03.03.2025 um 09:15 \u017fchrieb Jan <jan@example.de>:\n${QUOTE}`).reply).toBe('Danke.');
+  });
+
   it('does not treat sentences starting with "On" as attributions', () => {
     const text = 'On the whole it works.\nOn Monday we deploy, I wrote the notes:\n\nSee you.';
     expect(extractReply(text).reply).toBe(text);
