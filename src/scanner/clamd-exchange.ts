@@ -26,8 +26,6 @@ export interface ExchangeOutcome {
   result: ScanResult;
   /** The socket is still open and idle: exactly one reply was read and nothing else. */
   reusable: boolean;
-  /** clamd sent at least one byte of reply. */
-  answered: boolean;
 }
 
 /** Buffers up to this size go out as one framed write. */
@@ -75,7 +73,7 @@ export function exchange(socket: net.Socket, req: ExchangeRequest): Promise<Exch
       const reusable = req.keepOpen && replyComplete && (result.verdict === 'clean' || result.verdict === 'infected') && !socket.destroyed;
       if (!reusable) socket.destroy();
       if (result.verdict !== 'clean') destroySource(content);
-      resolve({ result, reusable, answered: replyBytes > 0 });
+      resolve({ result, reusable });
     };
 
     const timer = setTimeout(() => {

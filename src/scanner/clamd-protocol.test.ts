@@ -69,6 +69,11 @@ describe('parseSessionReply', () => {
     expect(parseSessionReply('1: INSTREAM size limit exceeded. ERROR\0', 1)).toMatchObject({ verdict: 'error', reason: 'size_limit' });
     expect(parseSessionReply('\0', 1)).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
   });
+
+  it('reads clamd cutting an idle session off as a timeout, even when a verdict-looking line follows', () => {
+    expect(parseSessionReply('COMMAND READ TIMED OUT\n', 2)).toMatchObject({ verdict: 'error', reason: 'timeout' });
+    expect(parseSessionReply('COMMAND READ TIMED OUT\n2: stream: OK\0', 2)).toMatchObject({ verdict: 'error', reason: 'timeout' });
+  });
 });
 
 describe('chunkHeader', () => {

@@ -65,18 +65,22 @@ export function parseInstreamReply(raw: string): ScanResult {
 /**
  * Maps the reply to request `id` of an IDSESSION (clamd numbers a session's commands from 1 and
  * prefixes each reply with `<id>: `). Every message in `raw` must carry that id: a reply that names
- * another request, or none (clamd's session-level errors), is an error — a verdict is only ever
- * read from the answer to its own request.
+ * another request, or none, is an error — a verdict is only ever read from the answer to its own
+ * request. The one id-less message clamd sends on a session is its idle cut-off (ReadTimeout),
+ * which can cross a new request on the wire: that is a timeout, not a verdict about the bytes.
  */
 export function parseSessionReply(raw: string, id: number): ScanResult {
   const prefix = `${id}: `;
-  const messages = raw.split('\0').filter((m) => m.length > 0);
+  const messages = raw.split(/[\0\n]/).filter((m) => m.length > 0);
   const own: string[] = [];
   for (const m of messages) {
-    if (!m.startsWith(prefix)) {
+    if (m.startsWith(prefix)) {
+      own.push(m.slice(prefix.length));
+    } else if (/^COMMAND READ TIMED OUT$/.test(m.trim())) {
+      return { verdict: 'error', reason: 'timeout', detail: 'clamd ended the session (its ReadTimeout)' };
+    } else {
       return { verdict: 'error', reason: 'scanner_error', detail: `clamd session reply is not for request ${id}: ${printable(m)}` };
     }
-    own.push(m.slice(prefix.length));
   }
   return parseInstreamReply(own.map((m) => `${m}\0`).join(''));
 }

@@ -15,7 +15,7 @@ import net from 'node:net';
 import { AppError } from '../errors.js';
 import { END_COMMAND, IDSESSION_COMMAND, INSTREAM_COMMAND, PING_COMMAND, parseInstreamReply, parseSessionReply } from './clamd-protocol.js';
 import { destroySource, errorCode, exchange, fail, type ExchangeOutcome } from './clamd-exchange.js';
-import type { ScanResult, Scanner } from './scanner.js';
+import { isTransientScanError, type ScanResult, type Scanner } from './scanner.js';
 
 export interface ClamdScannerOptions {
   host: string;
@@ -31,7 +31,10 @@ export interface ClamdScannerOptions {
    * Streams always get their own connection (they cannot be re-sent if a parked session was dropped).
    */
   maxIdleSessions?: number;
-  /** A parked session unused this long is ended. Default 10 s (well under clamd's ReadTimeout). */
+  /**
+   * A parked session unused this long is ended. Default 10 s. Keep it under clamd's ReadTimeout
+   * (default 120 s), after which clamd ends an idle session itself.
+   */
   sessionIdleMs?: number;
 }
 
@@ -150,10 +153,10 @@ function makeSessionPool(opts: ClamdScannerOptions, maxIdle: number, idleMs: num
       if (parked) {
         const out = await request(parked, content, deadline, true);
         const r = out.result;
-        // clamd can drop a parked session (restart, its own limits) just as we pick it up. Nothing
-        // was scanned then, so the bytes go once more over a new connection, within the same deadline.
-        const dropped = r.verdict === 'error' && r.reason === 'unavailable' && !out.answered;
-        if (!dropped || deadline - performance.now() < 1) return r;
+        // clamd can end a parked session (restart, its ReadTimeout) just as we pick it up; then no
+        // verdict came back for these bytes, so they go once more over a new connection, within
+        // the same deadline (which, when it is what ran out, leaves no time to retry).
+        if (!isTransientScanError(r) || deadline - performance.now() < 1) return r;
       }
       const socket = dial(opts);
       if (!(socket instanceof net.Socket)) return socket;

@@ -114,6 +114,14 @@ describe('clamd sessions against a fake clamd', () => {
     expect(fake.connections()).toBe(2);
   });
 
+  it('rescans on a new connection when clamd cuts a parked session off (ReadTimeout) as it is reused', async () => {
+    const fake = fakeSessionClamd((req, socket) => (req.id === 2 ? (socket.end('COMMAND READ TIMED OUT\n'), null) : ok(req)));
+    const scanner = scannerOn(await listen(fake.server));
+    expect(await scanner.scan(Buffer.from('a'))).toEqual({ verdict: 'clean' });
+    expect(await scanner.scan(Buffer.from('b'))).toEqual({ verdict: 'clean' });
+    expect(fake.connections()).toBe(2);
+  });
+
   it('says unavailable when the fresh connection is dropped too', async () => {
     const fake = fakeSessionClamd((req, socket) => (fake.connections() === 1 && req.id === 1 ? ok(req) : (socket.destroy(), null)));
     const scanner = scannerOn(await listen(fake.server));
@@ -158,7 +166,7 @@ describe('clamd sessions against a fake clamd', () => {
   });
 });
 
-const clamd = await startClamd();
+const clamd = await startClamd({ readTimeoutS: 1 });
 
 /** A pass-through TCP proxy in front of clamd that counts the connections the scanner opens. */
 async function countingProxy(target: ClamdHandle): Promise<{ port: number; connections: () => number }> {
@@ -216,6 +224,16 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     await server.start();
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
     expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+  });
+
+  it('scans on after clamd ended a parked session for idling past its ReadTimeout', async () => {
+    const proxy = await countingProxy(server);
+    const scanner = scannerOn(proxy.port);
+    expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
+    expect(proxy.connections()).toBe(2);
   });
 
   it('times out (never clean) while clamd is stalled, and scans again once it runs', async () => {

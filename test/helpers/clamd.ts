@@ -20,6 +20,8 @@ export interface ClamdOptions {
   streamMaxLength?: string;
   maxFileSize?: string;
   maxScanSize?: string;
+  /** clamd's ReadTimeout in seconds, which also ends idle IDSESSION connections. Default 120 (clamd's). */
+  readTimeoutS?: number;
   /** How long to wait for the first PONG. Default 30 s. */
   startTimeoutMs?: number;
   /**
@@ -88,6 +90,7 @@ function clamdConf(dir: string, tempDir: string, port: number, opts: ClamdOption
     'AlertExceedsMax yes',
     'AlertEncrypted yes',
     'MaxThreads 4',
+    `ReadTimeout ${opts.readTimeoutS ?? 120}`,
     '',
   ].join('\n');
 }
