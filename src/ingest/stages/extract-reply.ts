@@ -27,7 +27,7 @@ const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}
 // testing every code point against WROTE's letters with the 'iu' flags:
 const FOLD_EXTRAS: Record<string, string> = { s: '\u017f', k: '\u212a', в: '\u1c80', с: '\u1c83', т: '\u1c84\u1c85' };
 
-/** `source` matching at least what it matches with the 'i' flag, without that flag. */
+/** `source` (letters, groups, classes; no escaped letters) matching at least what it matches with 'i', without that flag. */
 function caseExpanded(source: string): string {
   let out = '';
   let inClass = false;
