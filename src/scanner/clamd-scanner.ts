@@ -71,7 +71,7 @@ function dial(opts: ClamdScannerOptions): net.Socket | ScanResult {
 
 /**
  * Buffers are scanned over kept-alive IDSESSION connections: a new TCP connection per attachment
- * cost Node ~3× the CPU of the INSTREAM exchange itself (bench/clamd-bench.ts). At most
+ * cost Node about twice the CPU per scan, and clamd some more (bench/clamd-bench.ts). At most
  * `maxIdle` sessions are parked between scans; a scan that finds none parked opens its own, so
  * concurrency is bounded by the callers exactly as with one connection per scan.
  */

@@ -71,7 +71,7 @@ function findBinary(name: string): string | null {
 
 // Operators: point clamd's TemporaryDirectory at a tmpfs. clamd writes every INSTREAM to a temp
 // file there and makes (and removes) a per-scan `scantemp` directory, more for PDFs and archives;
-// on ext4 that create/mkdir/unlink traffic was ~10-20% of clamd's CPU per small attachment
+// on ext4 that create/mkdir/unlink traffic was 10-35% of clamd's CPU per 2-200 KB attachment
 // (bench/clamd-bench.ts). Size it for MaxThreads × (StreamMaxLength + what MaxScanSize lets clamd
 // unpack); nothing there needs to survive a restart.
 function clamdConf(dir: string, tempDir: string, port: number, opts: ClamdOptions): string {
