@@ -44,16 +44,17 @@ async function freshTenant(c: Container): Promise<{ tenantId: string; mailboxId:
   return { tenantId: tenant.id, mailboxId: mb.id };
 }
 
-/** utime+stime of processes, in ms (Linux /proc; clock ticks are 10 ms here). */
+/** utime+stime of processes, in ms (Linux /proc; clock ticks are 10 ms here). A process gone since is skipped. */
 function procCpuMs(pids: number[]): number | null {
-  try {
-    return pids.reduce((sum, pid) => {
+  if (process.platform !== 'linux') return null;
+  return pids.reduce((sum, pid) => {
+    try {
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return sum + (Number(f[11]) + Number(f[12])) * 10;
-    }, 0);
-  } catch {
-    return null;
-  }
+    } catch {
+      return sum;
+    }
+  }, 0);
 }
 
 function postgresPids(): number[] {

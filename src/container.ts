@@ -64,7 +64,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   // One registry per container (no global state); Node's own process metrics included.
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'inlet_' });
-  const pipeline = makePipeline({ db, keys, scanner, logger, registry: metrics, maxAttempts: config.ingest.maxAttempts, limits: { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth } });
+  const limits = { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth };
+  const pipeline = makePipeline({ db, keys, scanner, logger, registry: metrics, maxAttempts: config.ingest.maxAttempts, limits });
 
   const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
   const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
@@ -96,6 +97,10 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
         throw new Error(`stored data keys are wrapped by key-encryption keys missing from the keyring: ${missing.join(', ')}. Add them back to INLET_MASTER_KEYS (or run \`inlet keys rotate\` while they are still present).`);
       }
     },
-    close: () => db.close(),
+    close: async () => {
+      // Idle clamd sessions close themselves too; this just does it now.
+      scanner.close();
+      await db.close();
+    },
   };
 }

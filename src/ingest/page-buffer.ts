@@ -9,7 +9,7 @@ export interface PageLimits {
   maxBytes: number;
 }
 
-export const defaultPageLimits: PageLimits = { maxMessages: 25, maxBytes: 8 * 1024 * 1024 };
+export const defaultPageLimits: PageLimits = { maxMessages: 50, maxBytes: 8 * 1024 * 1024 };
 
 export interface Ingested {
   input: IngestInput;

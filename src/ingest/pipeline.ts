@@ -57,7 +57,17 @@ const permanentCodes = new Set(['message_too_large', 'message_limit_exceeded']);
 /** Unique violation or deadlock: another worker stored some of these messages first; a retry sees them. */
 const raceCodes = new Set(['23505', '40P01']);
 
-export function makePipeline(deps: { db: Db; keys: KeyService; scanner: Scanner; limits: IngestLimits; maxAttempts: number; logger: Logger; registry?: Registry }): Pipeline {
+export interface PipelineDeps {
+  db: Db;
+  keys: KeyService;
+  scanner: Scanner;
+  limits: IngestLimits;
+  maxAttempts: number;
+  logger: Logger;
+  registry?: Registry;
+}
+
+export function makePipeline(deps: PipelineDeps): Pipeline {
   const { db, keys } = deps;
   // Messages whose attachments are scanned at once, each up to 4 parts in parallel. Pages overlap
   // scanning with parsing; this keeps the scans in flight where one message per worker kept them

@@ -17,7 +17,6 @@ export interface ParsedAttachment {
   sniffedType: string;
   size: number;
   sha256: string;
-  md5: string;
   /** Content-ID without angle brackets, or null. */
   contentId: string | null;
   /** Shown inside the body (related/inline image) rather than listed as a file. */

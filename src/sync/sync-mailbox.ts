@@ -1,7 +1,7 @@
 // The `mailbox.sync` job: list what changed since the stored cursor, fetch each new message and
 // hand it to the pipeline together with the cursor that covers it, so the cursor moves only in the
 // transaction that stored the message. Messages are stored a page at a time (PageBuffer: one
-// transaction per ~25 messages), so a crash re-lists at most the page in flight, and the pipeline's
+// transaction per up to 50 messages), so a crash re-lists at most the page in flight, and the pipeline's
 // unique indexes make any of it already stored a duplicate. Pages until the provider says done.
 //
 // Failure policy (provider-errors.ts): auth_revoked parks the mailbox as reauth_required and ends

@@ -89,13 +89,14 @@ export function compareWithZammad(exp: Plain, msg: ParsedMessage, file = ''): Fi
     const md5 = createHash('md5').update(data).digest('hex');
     // Zammad stores text parts with LF line endings; the wire form (and ours) is CRLF.
     const lf = (b: Buffer) => createHash('md5').update(b.toString('latin1').replace(/\r\n/g, '\n'), 'latin1').digest('hex');
-    const byMd5 = msg.attachments.find((x) => x.md5 === md5 || lf(x.content) === md5);
+    const md5Of = (b: Buffer) => createHash('md5').update(b).digest('hex');
+    const byMd5 = msg.attachments.find((x) => md5Of(x.content) === md5 || lf(x.content) === md5);
     const name = String(a.filename ?? '');
     const byName = msg.attachments.find((x) => x.filename === name);
     add('attachment_md5', md5, byMd5 ? md5 : `missing (${msg.attachments.map((x) => x.filename).join(' | ')})`);
     add('attachment_name', name, byName ? name : (byMd5?.filename ?? 'missing'));
     const type = String(prefs['Mime-Type'] ?? '').toLowerCase();
-    const both = msg.attachments.find((x) => x.filename === name && (x.md5 === md5 || lf(x.content) === md5));
+    const both = msg.attachments.find((x) => x.filename === name && (md5Of(x.content) === md5 || lf(x.content) === md5));
     add('attachment_type', type, (both ?? byMd5 ?? byName)?.declaredType ?? 'missing');
   }
   for (const r of out) if (!r.ok) r.divergence = divergenceFor(file, r);

@@ -175,7 +175,6 @@ export function describeAttachment(input: AttachmentInput): ParsedAttachment {
     sniffedType,
     size: input.content.length,
     sha256: createHash('sha256').update(input.content).digest('hex'),
-    md5: createHash('md5').update(input.content).digest('hex'),
     contentId: input.contentId ? input.contentId.trim().replace(/^<|>$/g, '') || null : null,
     inline: input.inline,
     content: input.content,

@@ -167,7 +167,7 @@ describe('large messages', () => {
     const msg = await parseMessage(raw);
     expect(msg.text?.trim()).toBe('see attached ✓');
     expect(msg.attachments).toHaveLength(1);
-    expect(msg.attachments[0]!.md5).toBe(createHash('md5').update(blob).digest('hex'));
+    expect(msg.attachments[0]!.sha256).toBe(createHash('sha256').update(blob).digest('hex'));
     expect(msg.attachments[0]!.size).toBe(blob.length);
   });
 });
