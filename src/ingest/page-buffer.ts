@@ -16,9 +16,15 @@ export interface Ingested {
   outcome: IngestOutcome;
 }
 
+/**
+ * One mailbox's stream of messages, stored a page at a time. While a page is being stored, the
+ * next one is already being fetched, parsed and scanned (at most two pages in hand), so a sync is
+ * not idle during its database round trips.
+ */
 export class PageBuffer {
   private page: IngestInput[] = [];
   private bytes = 0;
+  private storing: Promise<Ingested[]> | null = null;
 
   constructor(private readonly pipeline: Pick<Pipeline, 'ingestPage'>, private readonly limits: PageLimits = defaultPageLimits) {}
 
@@ -26,22 +32,35 @@ export class PageBuffer {
     return this.page.length;
   }
 
-  /** Adds a message; stores the page first if this message would overflow it. */
+  /** Adds a message; returns what pages before it have stored meanwhile. */
   async add(input: IngestInput): Promise<Ingested[]> {
-    const stored = this.page.length > 0 && this.bytes + input.raw.length > this.limits.maxBytes ? await this.flush() : [];
+    const stored = this.page.length > 0 && this.bytes + input.raw.length > this.limits.maxBytes ? await this.send() : [];
     this.page.push(input);
     this.bytes += input.raw.length;
-    if (this.page.length >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) stored.push(...(await this.flush()));
+    if (this.page.length >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) stored.push(...(await this.send()));
     return stored;
   }
 
-  /** Stores what is collected (nothing to do when empty). */
+  /** Stores everything handed over so far and returns it. */
   async flush(): Promise<Ingested[]> {
+    const stored = this.page.length > 0 ? await this.send() : [];
+    const last = this.storing;
+    this.storing = null;
+    if (last) stored.push(...(await last));
+    return stored;
+  }
+
+  /** Starts storing the collected page and waits for the page before it. */
+  private async send(): Promise<Ingested[]> {
     const page = this.page;
     this.page = [];
     this.bytes = 0;
-    if (page.length === 0) return [];
-    const outcomes = await this.pipeline.ingestPage(page);
-    return page.map((input, i) => ({ input, outcome: outcomes[i]! }));
+    const previous = this.storing;
+    const current = this.pipeline.ingestPage(page, { after: previous ?? undefined }).then((outcomes) => page.map((input, i) => ({ input, outcome: outcomes[i]! })));
+    // Observed below or by the next send()/flush(); this only keeps a failure from being reported
+    // as unhandled while the page before it is still awaited.
+    current.catch(() => undefined);
+    this.storing = current;
+    return previous ? previous : [];
   }
 }

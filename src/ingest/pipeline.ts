@@ -48,7 +48,16 @@ export interface Pipeline {
    * A page of one mailbox's messages, in provider order; outcomes in the same order. Callers bound
    * a page by count and bytes (every message of a page is held in memory until it is stored).
    */
-  ingestPage(inputs: IngestInput[]): Promise<IngestOutcome[]>;
+  ingestPage(inputs: IngestInput[], opts?: PageOptions): Promise<IngestOutcome[]>;
+}
+
+export interface PageOptions {
+  /**
+   * The previous page of the same mailbox, still being stored: this page is prepared and scanned
+   * meanwhile, and writes nothing before it settles (cursors move in order). If it fails, this
+   * page fails too, having written nothing.
+   */
+  after?: Promise<unknown>;
 }
 
 type Scanning = Omit<PageItem, 'scans'> & { scans: Promise<PageItem['scans']> };
@@ -77,7 +86,7 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
   const outcomes = new Counter({ name: 'inlet_ingest_messages_total', help: 'Messages through the ingest pipeline, by outcome', labelNames: ['outcome'], registers: deps.registry ? [deps.registry] : [] });
   const seconds = new Histogram({ name: 'inlet_ingest_seconds', help: 'Time from a message entering the pipeline to its commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: deps.registry ? [deps.registry] : [] });
 
-  async function ingestPage(inputs: IngestInput[]): Promise<IngestOutcome[]> {
+  async function ingestPage(inputs: IngestInput[], opts: PageOptions = {}): Promise<IngestOutcome[]> {
     const first = inputs[0];
     if (!first) return [];
     if (inputs.some((i) => i.tenantId !== first.tenantId || i.mailboxId !== first.mailboxId)) {
@@ -87,6 +96,7 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     let page: { item: Scanning; startedAt: number }[] = [];
     const flush = async () => {
       if (page.length === 0) return;
+      await opts.after;
       const items = await Promise.all(page.map(async ({ item }) => ({ ...item, scans: await item.scans })));
       const results = await storeItems(items);
       results.forEach((o, i) => done(o, page[i]!.startedAt));
@@ -99,6 +109,7 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
       if ('error' in prepared) {
         // Parked or failed on its own: what came before it is stored first, so cursors stay in order.
         await flush();
+        await opts.after;
         const err = prepared.error;
         const outcome = isAppError(err) && permanentCodes.has(err.code) ? await park(input, err.code) : await failed(input, err, 'parse_failed');
         done(outcome, startedAt);
