@@ -29,6 +29,11 @@ export interface ClamdOptions {
    * production (see clamdConf). Default true; false keeps it under the OS temp dir, for comparison.
    */
   tmpfsTemp?: boolean;
+  /**
+   * Turn off clamd's cache of clean-file hashes (`DisableCache yes`). Benchmarks that scan the same
+   * corpus several times use it: otherwise every round after the first is answered from the cache.
+   */
+  disableCache?: boolean;
 }
 
 export interface ClamdHandle {
@@ -91,6 +96,7 @@ function clamdConf(dir: string, tempDir: string, port: number, opts: ClamdOption
     'AlertEncrypted yes',
     'MaxThreads 4',
     `ReadTimeout ${opts.readTimeoutS ?? 120}`,
+    ...(opts.disableCache ? ['DisableCache yes'] : []),
     '',
   ].join('\n');
 }
