@@ -15,8 +15,12 @@ afterAll(async () => { await f?.t.close(); });
 
 type Script = Omit<IngestInput, 'tenantId' | 'mailboxId'>[];
 
+const tokens = new Map<string, string>();
+const tenantToken = async (tenantId: string) => tokens.get(tenantId)!;
+
 async function freshMailbox(): Promise<{ tenantId: string; mailboxId: string }> {
   const tenant = await createTenant(f.t, `pages-${randomUUID()}`);
+  tokens.set(tenant.id, tenant.token);
   const res = await f.t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(tenant.token), payload: { provider: 'local', address: 'support@acme.example' } });
   return { tenantId: tenant.id, mailboxId: res.json().id };
 }
@@ -82,6 +86,23 @@ describe('pages', () => {
     const files = listMessageFiles(corpus.dir).slice(0, 120);
     const script: Script = files.map((file, i) => ({ raw: readFileSync(file.abs), providerMessageId: `c${i}` }));
     await oneByOneVersusPages(script, 25);
+  });
+
+  test('two pages racing over the same messages in opposite orders store each message once', async () => {
+    const a = await freshMailbox();
+    const res = await f.t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer((await tenantToken(a.tenantId))), payload: { provider: 'local', address: 'billing@acme.example' } });
+    const second = res.json().id as string;
+    const raws = Array.from({ length: 20 }, (_, i) => mail({ messageId: `race-${i}@client.example`, subject: `Race ${i}` }));
+    const page = (mailboxId: string, order: Buffer[]) => order.map((raw, i) => ({ tenantId: a.tenantId, mailboxId, raw, providerMessageId: `r${i}-${mailboxId}` }));
+    const [x, y] = await Promise.all([
+      f.t.container.pipeline.ingestPage(page(a.mailboxId, raws)),
+      f.t.container.pipeline.ingestPage(page(second, [...raws].reverse())),
+    ]);
+    const stored = [...x, ...y].filter((o) => o.status === 'stored').length;
+    expect(stored).toBe(20);
+    expect([...x, ...y].filter((o) => o.status === 'duplicate')).toHaveLength(20);
+    const { rows } = await f.t.database.db.tx((c) => c.query('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1', [a.tenantId]));
+    expect(rows[0].n).toBe(20);
   });
 
   test('a message the database refuses is retried alone: the rest of its page is stored, it is parked', async () => {
