@@ -29,8 +29,8 @@ export interface PageItem {
 }
 
 /** Messages from one sender to one ticket inside this window, beyond this count, are a mail loop. */
-export const loopWindowMs = 15 * 60_000;
-export const loopThreshold = 8;
+const loopWindowMs = 15 * 60_000;
+const loopThreshold = 8;
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -92,8 +92,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   const start = await startIngest(ex, tenantId, mailboxId, items.map((i) => i.input.providerMessageId));
   const k = await keys.ingestKeys(start.keyRows);
   const [dek, indexKey, signingKey] = [k.mailbox, k.index.key, k.signing.key];
-  const seal1 = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) =>
-    v === null ? null : seal(dek, v, { tenantId, scope, field, rowId });
+  const seal1: Sealer = (scope, rowId) => (field, v) => (v === null ? null : seal(dek, v, { tenantId, scope, field, rowId }));
 
   const keyed: Keyed[] = items.map((item) => {
     const msg = item.prepared.parsed;
@@ -217,29 +216,35 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   // ciphertext, the attachments and theirs all in memory at once.
   rows.length = 0;
   for (const s of stored) s.row.rawCt = null;
-  const attachments: InboundAttachment[] = [];
-  const rescans: string[] = [];
-  for (const { item, outcome } of stored) {
-    const counts: Record<string, number> = { clean: 0, infected: 0, pending: 0, scan_failed: 0 };
-    item.prepared.attachments.forEach((a, i) => {
-      const as = seal1(mailboxId, a.id);
-      const verdict = item.scans[i]!;
-      counts[verdict.status] = (counts[verdict.status] ?? 0) + 1;
-      attachments.push({
-        id: a.id, messageId: outcome.messageId, ticketId: outcome.ticketId, position: a.position,
-        filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
-        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
-        inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
-      });
-    });
-    outcome.attachments = counts;
-    if (counts.pending! > 0) rescans.push(outcome.messageId);
-  }
-  await insertAttachments(ex, tenantId, mailboxId, attachments);
-  for (const messageId of rescans) {
-    await addJob(ex, 'attachments.rescan', { tenantId, messageId }, { key: `rescan:${messageId}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
+  await insertAttachments(ex, tenantId, mailboxId, sealAttachments(stored, seal1));
+  for (const { outcome } of stored) {
+    if (outcome.attachments.pending! > 0) {
+      await addJob(ex, 'attachments.rescan', { tenantId, messageId: outcome.messageId }, { key: `rescan:${outcome.messageId}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
+    }
   }
   await insertDuplicateDeliveries(ex, tenantId, mailboxId, duplicates);
   if (cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, cursor);
   return outcomes;
+}
+
+type Sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) => Buffer | null;
+
+/** Every stored message's attachments, sealed, with its verdicts; counts them on its outcome. */
+function sealAttachments(stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer): InboundAttachment[] {
+  const mailboxId = stored[0]?.item.input.mailboxId ?? '';
+  return stored.flatMap(({ item, outcome }) => {
+    const counts: Record<string, number> = { clean: 0, infected: 0, pending: 0, scan_failed: 0 };
+    outcome.attachments = counts;
+    return item.prepared.attachments.map((a, i) => {
+      const as = seal1(mailboxId, a.id);
+      const verdict = item.scans[i]!;
+      counts[verdict.status] = (counts[verdict.status] ?? 0) + 1;
+      return {
+        id: a.id, messageId: outcome.messageId, ticketId: outcome.ticketId, position: a.position,
+        filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
+        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
+        inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
+      };
+    });
+  });
 }
