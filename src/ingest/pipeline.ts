@@ -20,7 +20,8 @@ import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery, type StoredKind } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { prepareMessage } from './prepare.js';
-import { scanAll } from './scan-attachments.js';
+import { scanAttachments } from './scan-attachments.js';
+import { makeVerdictCache } from './verdict-cache.js';
 import { storePage, type PageItem } from './store-page.js';
 import type { IngestLimits } from './types.js';
 
@@ -82,8 +83,10 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
   // scanning with parsing; this keeps the scans in flight where one message per worker kept them
   // (4 × 4), so clamd's default queue (10 threads, 100 queued) is never the limit.
   const scanSlots = makeLimiter(4);
+  const verdictCache = makeVerdictCache({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
   // Counts and timings only: no tenant, mailbox or message labels (metrics carry no personal data).
   const outcomes = new Counter({ name: 'inlet_ingest_messages_total', help: 'Messages through the ingest pipeline, by outcome', labelNames: ['outcome'], registers: deps.registry ? [deps.registry] : [] });
+  const scanCount = new Counter({ name: 'inlet_attachment_verdictCachetotal', help: 'Attachment verdicts at ingest, by source: a clamd scan, or the cache of recent verdicts for identical bytes', labelNames: ['source'], registers: deps.registry ? [deps.registry] : [] });
   const seconds = new Histogram({ name: 'inlet_ingest_seconds', help: 'Time from a message entering the pipeline to its commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: deps.registry ? [deps.registry] : [] });
 
   async function ingestPage(inputs: IngestInput[], opts: PageOptions = {}): Promise<IngestOutcome[]> {
@@ -135,10 +138,15 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     try {
       if (input.raw.length > deps.limits.maxMessageBytes) throw new AppError('message_too_large', 'message exceeds the size limit', undefined, 422);
       const prepared = await prepareMessage(input.raw, deps.limits);
-      const contents = prepared.attachments.map((a) => a.content);
+      const parts = prepared.attachments;
       // Scanners resolve every failure as a verdict; should one throw anyway, the attachments
       // stay pending (never served) and the rescan job retries them.
-      const scans = scanSlots.run(() => scanAll(deps.scanner, contents)).catch(() => contents.map(() => ({ status: 'pending' as const, detail: 'scanner error' })));
+      const scans = scanSlots.run(async () => {
+        const { verdicts, scanned } = await scanAttachments(deps.scanner, verdictCache, input.tenantId, parts);
+        scanCount.inc({ source: 'clamd' }, scanned);
+        scanCount.inc({ source: 'cache' }, parts.length - scanned);
+        return verdicts;
+      }).catch(() => parts.map(() => ({ status: 'pending' as const, detail: 'scanner error' })));
       return { input, prepared, scans };
     } catch (error) {
       return { error };

@@ -62,8 +62,14 @@ describe('attachments and ClamAV', () => {
 
   test('with clamd down the attachment stays pending (not downloadable) and turns clean once clamd is back', async (ctx) => {
     if (!clamd) return ctx.skip();
+    const seen = Buffer.concat([pdf, Buffer.from('% seen before\n')]);
+    expect(await f.ingest(mail({ attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', content: seen }] }))).toMatchObject({ attachments: { clean: 1 } });
     await clamd.stop();
-    const o = await f.ingest(mail({ attachments: [{ filename: 'report.pdf', contentType: 'application/pdf', content: pdf }] }));
+    // Bytes clamd passed minutes ago keep that verdict; new bytes wait for clamd.
+    const again = await f.ingest(mail({ attachments: [{ filename: 'invoice-copy.pdf', contentType: 'application/pdf', content: seen }] }));
+    expect(again).toMatchObject({ status: 'stored', attachments: { clean: 1, pending: 0 } });
+    const report = Buffer.concat([pdf, Buffer.from('% another report\n')]);
+    const o = await f.ingest(mail({ attachments: [{ filename: 'report.pdf', contentType: 'application/pdf', content: report }] }));
     expect(o).toMatchObject({ status: 'stored', attachments: { pending: 1 } });
     const { messageId, ticketId } = o as { messageId: string; ticketId: string };
     const [pending] = await attachmentsOf(ticketId);
