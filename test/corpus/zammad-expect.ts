@@ -37,6 +37,13 @@ export const zammadDivergences: { file: string; field: ZammadField; expected?: s
   { file: 'mail087.box', field: 'attachment_name', expected: 'file', reason: "placeholder name: Zammad 'file', Inlet 'attachment'" },
   { file: 'mail100.box', field: 'attachment_type', expected: 'image/jpg', reason: "declared 'application/others'; Zammad swaps in a type guessed from the name, declaredType keeps what was declared (sniffedType has the real one)" },
   { file: 'mail100.box', field: 'attachment_name', reason: 'Zammad names the part after its Content-ID; the part itself names ITN21A07-000089.jpg' },
+  {
+    file: 'mail102.box',
+    field: 'attachment_name',
+    expected: 'Screen Shot 2018-12-17 at 091.00.38.png',
+    reason: 'two parts are both named "Screen Shot 2018-12-17 at 09.00.38.png"; Zammad renames the second by inserting "1" before the first dot, we keep the name as sent',
+  },
+  { file: 'mail102.box', field: 'content_type', reason: 'no text/html part in the message (text/plain parts between images); Zammad builds HTML to place the inline images' },
   ...(['mail062.box', 'mail085.box'] as const).flatMap((file) =>
     (['attachment_md5', 'attachment_name', 'attachment_type'] as const).map((field) => ({
       file,

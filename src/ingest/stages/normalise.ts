@@ -4,6 +4,7 @@
 import { decodeWords } from 'postal-mime';
 import type { Address, ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
+import { decodeUnknownBytes, fixMislabelledWords } from './header-charset.js';
 
 /** One mailbox or group as a parsing library returns it. */
 export interface RawAddress {
@@ -46,7 +47,7 @@ export interface MimeScan {
   deliveryStatus: string | null;
   originalHeaders: string | null;
   /** Header blocks holding 8-bit bytes that are not UTF-8: [start, end) offsets and the part's charset. */
-  rawHeaderBlocks: { start: number; end: number; charset: string | null }[];
+  rawHeaderBlocks: { start: number; end: number; charset: string | null; attached: boolean }[];
 }
 
 // Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.
@@ -61,22 +62,8 @@ const KEPT_PREFIXES = ['x-inlet-', 'list-', 'x-auto', 'x-mail-autoreply', 'x-vac
 const MAX_VALUES_PER_HEADER = 50;
 const MAX_REFERENCES = 200;
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const cp1252 = new TextDecoder('windows-1252');
-
-// A declared CJK charset often comes with raw header bytes in a sibling encoding.
-const CHARSET_FAMILY: Record<string, string[]> = {
-  'iso-2022-jp': ['shift_jis', 'euc-jp'],
-  'shift_jis': ['euc-jp'],
-  'gb2312': ['gb18030'],
-  'gbk': ['gb18030'],
-  'hz-gb-2312': ['gb18030'],
-  'ks_c_5601-1987': ['euc-kr'],
-  'iso-2022-kr': ['euc-kr'],
-};
-
-/** Bytes held as a latin1 string → text: UTF-8 when valid, else the first candidate charset that
- * decodes cleanly, else windows-1252 (`guessed` tells the caller to flag charset_fallback). */
+/** Bytes held as a latin1 string → text: UTF-8 when valid, else the most plausible of the declared
+ * and likely charsets (header-charset.ts); `guessed` tells the caller to flag charset_fallback. */
 export function bytesToText(latin1: string, candidates: string[] = []): { text: string; guessed: boolean } {
   // Raw ISO-2022-JP (7-bit escape sequences, no RFC 2047) is common in Japanese mail headers.
   // eslint-disable-next-line no-control-regex
@@ -90,21 +77,8 @@ export function bytesToText(latin1: string, candidates: string[] = []): { text: 
   // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(latin1)) return { text: latin1, guessed: false };
   // Only now the bytes: most header lines are plain ASCII and returned above.
-  const buf = Buffer.from(latin1, 'latin1');
-  try {
-    return { text: utf8Strict.decode(buf), guessed: false };
-  } catch {
-    const labels = candidates.flatMap((c) => [c.toLowerCase(), ...(CHARSET_FAMILY[c.toLowerCase()] ?? [])]);
-    for (const label of labels) {
-      if (/^(utf-?8|us-ascii|ascii)$/.test(label)) continue;
-      try {
-        return { text: new TextDecoder(label, { fatal: true }).decode(buf), guessed: true };
-      } catch {
-        // unknown label or bytes not valid in it: next candidate
-      }
-    }
-    return { text: cp1252.decode(buf), guessed: true };
-  }
+  const { text, guessed } = decodeUnknownBytes(Buffer.from(latin1, 'latin1'), candidates);
+  return { text, guessed };
 }
 
 /** Unfolded top-level header fields in order, values decoded (8-bit and RFC 2047). */
@@ -161,6 +135,54 @@ export function normaliseAddress(raw: RawAddress, bareTokenIsAddress = false): A
   return { name, address };
 }
 
+// A comment that holds nothing but an address: "Namedyński (hans@example.com)".
+const COMMENT_ADDRESS = /\(\s*([^\s()<>@,;:"\\]+@[^\s()<>@,;:"\\]+\.[^\s()<>@,;:"\\]+)\s*\)/g;
+
+/** Top-level entries of an address header: commas inside quotes, comments or <...> do not split. */
+function addressEntries(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let angle = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') i++;
+    else if (quoted) quoted = c !== '"';
+    else if (c === '"') quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0 && c === '<') angle = true;
+    else if (depth === 0 && c === '>') angle = false;
+    else if (depth === 0 && !angle && c === ',') {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start));
+  return out;
+}
+
+/**
+ * "Name (address)" — the reverse of the old "address (Name)" form — reads as a name and a comment
+ * with no address at all, and the recipient would be lost. An entry whose only address sits in
+ * such a comment gets it, when there is one such entry for each name-only entry the library gave.
+ */
+export function addressesFromComments(list: RawAddress[], rawValues: string[]): RawAddress[] {
+  const nameOnly = list.filter((a) => !a.address && !a.group && a.name);
+  if (nameOnly.length === 0) return list;
+  const found: string[] = [];
+  for (const entry of rawValues.flatMap(addressEntries)) {
+    const outside = entry.replace(/"(?:[^"\\]|\\.)*"/g, '').replace(/\([^()]*\)/g, '');
+    if (outside.includes('@') || outside.includes('<') || outside.includes(':')) continue;
+    const inComment = [...entry.matchAll(COMMENT_ADDRESS)];
+    if (inComment.length === 1) found.push(inComment[0]![1]!);
+  }
+  if (found.length !== nameOnly.length) return list;
+  let next = 0;
+  return list.map((a) => (nameOnly.includes(a) ? { ...a, address: found[next++]! } : a));
+}
+
 export function normaliseAddressList(list: RawAddress[], bareTokenIsAddress = false): Address[] {
   const out: Address[] = [];
   for (const entry of list) {
@@ -210,7 +232,7 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
   for (const { key, value } of fields) {
     if (!KEPT_HEADERS.has(key) && !KEPT_PREFIXES.some((p) => key.startsWith(p))) continue;
     const list = headers.get(key) ?? [];
-    if (list.length < MAX_VALUES_PER_HEADER) list.push(decodeHeaderValue(value));
+    if (list.length < MAX_VALUES_PER_HEADER) list.push(decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets)));
     headers.set(key, list);
   }
   for (const cs of scan.declaredCharsets) if (!knownCharset(cs)) warnings.add('charset_fallback');
@@ -230,7 +252,9 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
 
   // A From without any address (missing, "<>", garbage) falls back to Sender, then Reply-To, so the
   // ticket still has a requester; the missing From is recorded.
-  let from = normaliseAddressList(out.from, true)[0] ?? null;
+  const withComments = (list: RawAddress[], key: string) => addressesFromComments(list, all(key));
+  if (all('from').length > 1) warnings.add('from_duplicate');
+  let from = normaliseAddressList(withComments(out.from, 'from'), true)[0] ?? null;
   if (from === null) {
     from = normaliseAddressList(out.sender, true)[0] ?? normaliseAddressList(out.replyTo)[0] ?? null;
     warnings.add(from ? 'from_fallback' : 'from_missing');
@@ -243,9 +267,9 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
     references: messageIdList(all('references')),
     from,
     sender: normaliseAddressList(out.sender, true)[0] ?? null,
-    replyTo: normaliseAddressList(out.replyTo),
-    to: normaliseAddressList(out.to),
-    cc: normaliseAddressList(out.cc),
+    replyTo: normaliseAddressList(withComments(out.replyTo, 'reply-to')),
+    to: normaliseAddressList(withComments(out.to, 'to')),
+    cc: normaliseAddressList(withComments(out.cc, 'cc')),
     deliveredTo,
     subject,
     date,
@@ -274,8 +298,11 @@ function fallbackName(a: AdapterAttachment): string | null {
   const ext = EXTENSION[type] ?? '';
   const description = a.description?.trim() || null;
   if (type === 'message/rfc822' || type === 'message/global') {
-    const head = a.content.subarray(0, 64 * 1024).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
-    const subject = headerFields(head).fields.find((f) => f.key === 'subject')?.value;
+    const start = a.content.subarray(0, 64 * 1024).toString('latin1');
+    const head = start.split(/\r?\n\r?\n/)[0] ?? '';
+    // Raw 8-bit header bytes: the charsets the attached message declares are the best evidence.
+    const declared = /[\x80-\xff]/.test(head) ? [...start.matchAll(/charset\s*=\s*"?([\w.:-]+)/gi)].map((m) => m[1]!) : [];
+    const subject = headerFields(head, declared).fields.find((f) => f.key === 'subject')?.value;
     return `${(subject && decodeHeaderValue(subject).trim()) || description || 'message'}.eml`;
   }
   if (type === 'message/delivery-status' || type === 'message/global-delivery-status') return `${description ?? 'delivery-status'}.txt`;

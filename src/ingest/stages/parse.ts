@@ -2,7 +2,7 @@
 // library sees the bytes (MIME bombs: mailparser has no part limit of its own), then mailparser
 // decodes and normalise.ts builds the result. mailparser was chosen over postal-mime by measurement
 // on ../shared/corpus — see bench/parse-bench.ts and the notes at the end of this file.
-import { simpleParser } from 'mailparser';
+import { parseAddressHeader, simpleParser } from 'mailparser';
 import type { AddressObject, ParsedMail } from 'mailparser';
 import { AppError } from '../../errors.js';
 import { defaultIngestLimits } from '../types.js';
@@ -10,7 +10,10 @@ import type { IngestLimits, ParsedMessage } from '../types.js';
 import { decodeWords } from 'postal-mime';
 import { buildParsedMessage, bytesToText, headerFields } from './normalise.js';
 import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
+import { fixMislabelledWords, hasMislabelledWords } from './header-charset.js';
+import { isUuencode, uudecode } from './uudecode.js';
 
 const MAX_CAPTURE = 64 * 1024;
 
@@ -27,6 +30,8 @@ interface HeaderBlock {
   boundary: string | null;
   charset: string | null;
   cte: string;
+  /** Only read for message/* parts: an attached (not inline) message is kept byte for byte. */
+  attachment: boolean;
   end: number;
   bodyStart: number;
 }
@@ -131,11 +136,14 @@ function headerValue(lines: string[], name: string): string {
 
 function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlock {
   const ct = headerValue(lines, 'content-type');
+  const type = (ct.split(';')[0] ?? '').trim().toLowerCase();
   return {
-    type: (ct.split(';')[0] ?? '').trim().toLowerCase(),
+    type,
     boundary: param(ct, 'boundary'),
     charset: param(ct, 'charset'),
     cte: headerValue(lines, 'content-transfer-encoding').toLowerCase(),
+    // mailsplit reads only an inline message as MIME; any other is an attachment, kept as sent.
+    attachment: type.startsWith('message/') && !/^\s*inline\b/i.test(headerValue(lines, 'content-disposition')),
     end,
     bodyStart,
   };
@@ -157,6 +165,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   // all of it alive for as long as the parsed message lives.
   const copy = (start: number, end: number) => (start >= end ? '' : raw.toString('latin1', start, Math.min(end, raw.length)));
   const stack: (string | null)[] = [];
+  // Per stack level: is it the body of an attached message? Read up to stack.length only.
+  const attachedLevel: boolean[] = [];
   const charsets = new Set<string>();
   const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [] };
   let pos = 0;
@@ -174,8 +184,10 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     const h = readHeaderBlock(s, pos, stack, limits.maxHeaderBytes);
     const block = s.slice(pos, h.end);
     // eslint-disable-next-line no-control-regex
-    if ((/[\x80-\xff]/.test(block) && bytesToText(block).guessed) || /\x1b(\$[@B]|\(B)/.test(block)) {
-      scan.rawHeaderBlocks.push({ start: pos, end: h.end, charset: h.charset });
+    if ((/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) || /\x1b(\$[@B]|\(B)/.test(block) || hasMislabelledWords(block)) {
+      let attached = false;
+      for (let i = 0; i < stack.length && !attached; i++) attached = attachedLevel[i] === true;
+      scan.rawHeaderBlocks.push({ start: pos, end: h.end, charset: h.charset, attached });
     }
     if (top) {
       scan.topHeaders = copy(0, h.end);
@@ -188,9 +200,13 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     }
     if (h.charset && (h.type.startsWith('text/') || h.type === '')) charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
-    if (h.type.startsWith('multipart/') && h.boundary) push(h.boundary);
+    if (h.type.startsWith('multipart/') && h.boundary) {
+      push(h.boundary);
+      attachedLevel[stack.length - 1] = false;
+    }
     else if ((h.type === 'message/rfc822' || h.type === 'message/global') && !['base64', 'quoted-printable'].includes(h.cte)) {
       push(null);
+      attachedLevel[stack.length - 1] = h.attachment;
       countPart();
       captureHeaders = scan.originalHeaders === null;
       continue;
@@ -236,6 +252,23 @@ function headerAddresses(mail: ParsedMail, key: string): RawAddress[] {
   return v && typeof v === 'object' ? addressesOf(v) : [];
 }
 
+const hasAddress = (list: RawAddress[]): boolean => list.some((a) => a.address || a.group?.some((m) => m.address));
+
+/**
+ * mailparser keeps the first From. When that one names no address ("From: [??????]") and the
+ * header is repeated, the first repeat with an address is the sender (normalise.ts flags the
+ * duplicate); otherwise the message would fall back to Reply-To.
+ */
+function fromAddresses(mail: ParsedMail): RawAddress[] {
+  const first = addressesOf(mail.from);
+  if (hasAddress(first)) return first;
+  for (const h of mail.headerLines.filter((l) => l.key === 'from').slice(1)) {
+    const list = parseAddressHeader(h.line.slice(h.line.indexOf(':') + 1)).value;
+    if (hasAddress(list)) return list;
+  }
+  return first;
+}
+
 const headerString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const declaredTypeOf = (v: unknown): string | null =>
   v && typeof v === 'object' && 'value' in v && typeof v.value === 'string' && v.value.includes('/') ? v.value.toLowerCase() : null;
@@ -259,7 +292,7 @@ export const mailparserAdapter: ParserAdapter = {
       keepDeliveryStatus: true,
     });
     return {
-      from: addressesOf(mail.from),
+      from: fromAddresses(mail),
       sender: headerAddresses(mail, 'sender'),
       replyTo: addressesOf(mail.replyTo),
       to: addressesOf(mail.to),
@@ -274,7 +307,7 @@ export const mailparserAdapter: ParserAdapter = {
         contentType: declaredTypeOf(a.headers.get('content-type')) ?? a.contentType,
         contentId: a.contentId ?? null,
         inline: a.related === true || (a.contentDisposition === 'inline' && a.contentId !== undefined),
-        content: a.content,
+        content: isUuencode(headerString(a.headers.get('content-transfer-encoding'))) ? (uudecode(a.content) ?? a.content) : a.content,
       })),
     };
   },
@@ -291,16 +324,20 @@ export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: Ing
 
 /**
  * Raw 8-bit header bytes that are not UTF-8 (old clients writing Latin-1, GBK, Shift_JIS without
- * RFC 2047) are re-encoded to UTF-8, guessing from the part's charset and the message's declared
- * charsets — libraries would otherwise read them as UTF-8 and produce U+FFFD.
+ * RFC 2047) are re-encoded to UTF-8, decoded with the part's charset, the message's declared
+ * charsets or the likeliest other one — libraries would otherwise read them as UTF-8 and produce
+ * U+FFFD. Encoded words whose bytes contradict their label are rewritten as UTF-8 words. Headers
+ * inside an attached message are left alone: the attachment keeps the bytes it was sent with.
  */
 function transcodeHeaders(raw: Buffer, scan: MimeScan): Buffer {
-  if (scan.rawHeaderBlocks.length === 0) return raw;
+  if (scan.rawHeaderBlocks.every((b) => b.attached)) return raw;
   const chunks: Buffer[] = [];
   let at = 0;
   for (const b of scan.rawHeaderBlocks) {
+    if (b.attached) continue;
     const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
-    chunks.push(raw.subarray(at, b.start), Buffer.from(bytesToText(raw.subarray(b.start, b.end).toString('latin1'), candidates).text, 'utf8'));
+    const text = fixMislabelledWords(bytesToText(raw.subarray(b.start, b.end).toString('latin1'), candidates).text, candidates);
+    chunks.push(raw.subarray(at, b.start), Buffer.from(text, 'utf8'));
     at = b.end;
   }
   chunks.push(raw.subarray(at));
