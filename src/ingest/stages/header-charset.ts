@@ -171,50 +171,93 @@ export function decodeUnknownBytes(buf: Buffer, declared: string[] = []): Decode
   return best ? { text: best.text, charset: best.charset, guessed: true } : { text: decoderFor('windows-1252')!.decode(buf), charset: 'windows-1252', guessed: true };
 }
 
-// One RFC 2047 word, or a run of them separated by folding white space only.
+// One RFC 2047 word. Words separated by white space only form a run, decoded as one byte string
+// (a UTF-8 or Shift_JIS character may be split across two words).
 const WORD = /=\?([^?*\s]+)(?:\*[^?]*)?\?([bBqQ])\?([^?\s]*)\?=/g;
-const WORD_RUN = /=\?[^?*\s]+(?:\*[^?]*)?\?[bBqQ]\?[^?\s]*\?=(?:\s+=\?[^?*\s]+(?:\*[^?]*)?\?[bBqQ]\?[^?\s]*\?=)*/g;
+const UTF8_LABEL = /^utf-?8$/;
+// A word under a 7-bit label, found without decoding anything (the scan runs on every message).
+const SEVEN_BIT_WORD = /=\?(us-?ascii|ascii|iso-2022-|hz-gb-2312|utf-7)/i;
+
+const hexValue = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
 
 function wordBytes(enc: string, payload: string): Buffer {
   if (enc === 'b' || enc === 'B') return Buffer.from(payload, 'base64');
-  return Buffer.from(payload.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
-}
-
-/** The bytes of a word run whose label cannot be right for them, grouped by label, or null if all fit. */
-function mislabelled(run: string): { label: string; bytes: Buffer } | null {
-  let label: string | null = null;
-  const parts: Buffer[] = [];
-  for (const m of run.matchAll(WORD)) {
-    const l = m[1]!.toLowerCase();
-    // Words of different charsets in one run are decoded one by one by any library: leave them.
-    if (label !== null && l !== label) return null;
-    label = l;
-    parts.push(wordBytes(m[2]!, m[3]!));
+  // Q: a plain loop, several times faster than a replace() with a callback on long word runs.
+  const out = Buffer.allocUnsafe(payload.length);
+  let n = 0;
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload.charCodeAt(i);
+    const hi = c === 61 ? hexValue(payload.charCodeAt(i + 1)) : -1;
+    const lo = hi >= 0 ? hexValue(payload.charCodeAt(i + 2)) : -1;
+    if (lo >= 0) {
+      out[n++] = hi * 16 + lo;
+      i += 2;
+    } else out[n++] = c === 95 ? 32 : c & 0xff;
   }
-  if (label === null) return null;
-  const bytes = Buffer.concat(parts);
-  const eightBit = bytes.some((b) => b >= 0x80);
-  if (SEVEN_BIT.test(label) ? eightBit : /^utf-?8$/.test(label) && eightBit && !isUtf8(bytes)) return { label, bytes };
-  return null;
+  return out.subarray(0, n);
 }
 
-/** Cheap test for the scan: does a header block hold a word whose bytes contradict its label? */
-export function hasMislabelledWords(block: string): boolean {
-  if (!block.includes('=?')) return false;
-  for (const m of block.matchAll(WORD_RUN)) if (mislabelled(m[0])) return true;
-  return false;
+interface WordRun {
+  start: number;
+  end: number;
+  label: string;
+  bytes: Buffer;
+}
+
+/**
+ * Word runs whose bytes contradict their label: 8-bit bytes under a 7-bit label, or (with
+ * `utf8`) invalid UTF-8 under a UTF-8 one. Words of other charsets are not even decoded.
+ */
+function mislabelledRuns(block: string, utf8: boolean): WordRun[] {
+  const out: WordRun[] = [];
+  let run: { start: number; end: number; label: string; parts: Buffer[] } | null = null;
+  const finish = () => {
+    if (!run) return;
+    const bytes = run.parts.length === 1 ? run.parts[0]! : Buffer.concat(run.parts);
+    const eightBit = bytes.some((x) => x >= 0x80);
+    if (eightBit && (SEVEN_BIT.test(run.label) || !isUtf8(bytes))) out.push({ start: run.start, end: run.end, label: run.label, bytes });
+    run = null;
+  };
+  for (const m of block.matchAll(WORD)) {
+    const label = m[1]!.toLowerCase();
+    const suspect = SEVEN_BIT.test(label) || (utf8 && UTF8_LABEL.test(label));
+    const adjacent = run !== null && run.label === label && /^\s*$/.test(block.slice(run.end, m.index));
+    if (!adjacent) finish();
+    if (!suspect) continue;
+    const bytes = wordBytes(m[2]!, m[3]!);
+    if (run) {
+      run.parts.push(bytes);
+      run.end = m.index + m[0].length;
+    } else run = { start: m.index, end: m.index + m[0].length, label, parts: [bytes] };
+  }
+  finish();
+  return out;
+}
+
+/**
+ * Does a header block hold a word whose bytes contradict its label? Without `utf8`, only 7-bit
+ * labels are checked, behind a single regex test: cheap enough for every message. UTF-8 words are
+ * checked only once the parser's output shows U+FFFD (see parse.ts).
+ */
+export function hasMislabelledWords(block: string, utf8 = false): boolean {
+  if (!block.includes('=?') || (!utf8 && !SEVEN_BIT_WORD.test(block))) return false;
+  return mislabelledRuns(block, utf8).length > 0;
 }
 
 /**
  * Rewrites word runs whose bytes contradict their label as UTF-8 words, decoding them like raw
  * 8-bit bytes (the label's siblings first: Shift_JIS for ISO-2022-JP). Other text is untouched.
  */
-export function fixMislabelledWords(block: string, declared: string[] = []): string {
-  if (!block.includes('=?')) return block;
-  return block.replace(WORD_RUN, (run) => {
-    const bad = mislabelled(run);
-    if (!bad) return run;
-    const { text } = decodeUnknownBytes(bad.bytes, [bad.label, ...declared]);
-    return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
-  });
+export function fixMislabelledWords(block: string, declared: string[] = [], utf8 = false): string {
+  if (!block.includes('=?') || (!utf8 && !SEVEN_BIT_WORD.test(block))) return block;
+  const runs = mislabelledRuns(block, utf8);
+  if (runs.length === 0) return block;
+  let out = '';
+  let at = 0;
+  for (const r of runs) {
+    const { text } = decodeUnknownBytes(r.bytes, [r.label, ...declared]);
+    out += `${block.slice(at, r.start)}=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+    at = r.end;
+  }
+  return out + block.slice(at);
 }

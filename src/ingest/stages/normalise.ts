@@ -232,7 +232,10 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
   for (const { key, value } of fields) {
     if (!KEPT_HEADERS.has(key) && !KEPT_PREFIXES.some((p) => key.startsWith(p))) continue;
     const list = headers.get(key) ?? [];
-    if (list.length < MAX_VALUES_PER_HEADER) list.push(decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets)));
+    if (list.length >= MAX_VALUES_PER_HEADER) continue;
+    let decoded = decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets));
+    if (decoded.includes('\uFFFD')) decoded = decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets, true));
+    list.push(decoded);
     headers.set(key, list);
   }
   for (const cs of scan.declaredCharsets) if (!knownCharset(cs)) warnings.add('charset_fallback');

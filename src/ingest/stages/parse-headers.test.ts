@@ -49,6 +49,13 @@ describe('raw 8-bit headers', () => {
     expect(m.subject).toBe('ツール');
   });
 
+  it('reads Latin-1 bytes in words labelled UTF-8 as Latin-1 instead of U+FFFD', async () => {
+    const m = await parseMessage(bytes('From: =?utf-8?Q?J=FCrgen?= <j@example.com>\nSubject: =?UTF-8?Q?Gr=FC=DFe?= aus =?utf-8?B?S/Zsbg==?=\n\nhi\n'));
+    expect(m.subject).toBe('Grüße aus Köln');
+    expect(m.headers.get('subject')).toEqual(['Grüße aus Köln']);
+    expect(m.from?.name).toBe('Jürgen');
+  });
+
   it('leaves plain UTF-8 and ASCII messages unflagged', async () => {
     const m = await parseMessage(Buffer.from(crlf('From: Jürgen <j@example.com>\nSubject: Grüße 你好\nContent-Type: text/plain; charset=utf-8\n\nhi\n'), 'utf8'));
     expect(m.subject).toBe('Grüße 你好');

@@ -317,7 +317,14 @@ export const mailparserAdapter: ParserAdapter = {
 export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: IngestLimits = defaultIngestLimits): Promise<ParsedMessage> {
   if (raw.length > limits.maxMessageBytes) throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
   const scan = scanMime(raw, limits);
-  const msg = buildParsedMessage(await adapter.parse(transcodeHeaders(raw, scan), scan), scan);
+  let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
+  // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
+  // checked and, when that is the cause, the message parsed again: the rare message pays, not all.
+  if (replacedInHeaders(out) && hasMislabelledWords(scan.topHeaders, true)) {
+    if (scan.rawHeaderBlocks[0]?.start !== 0) scan.rawHeaderBlocks.unshift({ start: 0, end: scan.topHeaders.length, charset: null, attached: false });
+    out = await adapter.parse(transcodeHeaders(raw, scan, true), scan);
+  }
+  const msg = buildParsedMessage(out, scan);
   if (scan.rawHeaderBlocks.length > 0 && !msg.warnings.includes('charset_fallback')) msg.warnings.push('charset_fallback');
   return msg;
 }
@@ -329,20 +336,23 @@ export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: Ing
  * U+FFFD. Encoded words whose bytes contradict their label are rewritten as UTF-8 words. Headers
  * inside an attached message are left alone: the attachment keeps the bytes it was sent with.
  */
-function transcodeHeaders(raw: Buffer, scan: MimeScan): Buffer {
+function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffer {
   if (scan.rawHeaderBlocks.every((b) => b.attached)) return raw;
   const chunks: Buffer[] = [];
   let at = 0;
   for (const b of scan.rawHeaderBlocks) {
     if (b.attached) continue;
     const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
-    const text = fixMislabelledWords(bytesToText(raw.subarray(b.start, b.end).toString('latin1'), candidates).text, candidates);
+    const text = fixMislabelledWords(bytesToText(raw.subarray(b.start, b.end).toString('latin1'), candidates).text, candidates, utf8Words && b.start === 0);
     chunks.push(raw.subarray(at, b.start), Buffer.from(text, 'utf8'));
     at = b.end;
   }
   chunks.push(raw.subarray(at));
   return Buffer.concat(chunks);
 }
+
+const replacedInHeaders = (out: AdapterOutput): boolean =>
+  (out.subject ?? '').includes('\uFFFD') || [out.from, out.sender, out.replyTo, out.to, out.cc].some((l) => l.some((a) => a.name?.includes('\uFFFD')));
 
 export function parseMessage(raw: Buffer, limits: IngestLimits = defaultIngestLimits): Promise<ParsedMessage> {
   return parseWith(mailparserAdapter, raw, limits);
