@@ -169,18 +169,20 @@ describe('clamd sessions against a fake clamd', () => {
 const clamd = await startClamd({ readTimeoutS: 1 });
 
 /** A pass-through TCP proxy in front of clamd that counts the connections the scanner opens. */
-async function countingProxy(target: ClamdHandle): Promise<{ port: number; connections: () => number }> {
+async function countingProxy(target: ClamdHandle): Promise<{ port: number; connections: () => number; closedByClamd: () => number }> {
   let connections = 0;
+  let closedByClamd = 0;
   const server = createServer((client) => {
     connections++;
     const upstream = createConnection({ host: target.host, port: target.port });
+    upstream.on('end', () => closedByClamd++);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     client.pipe(upstream).pipe(client);
   });
-  return { port: await listen(server), connections: () => connections };
+  return { port: await listen(server), connections: () => connections, closedByClamd: () => closedByClamd };
 }
 
 describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
@@ -230,7 +232,9 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     const proxy = await countingProxy(server);
     const scanner = scannerOn(proxy.port);
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
-    await new Promise((r) => setTimeout(r, 1600));
+    // ReadTimeout is 1 s, but a busy clamd notices late: wait for it to hang up rather than guess.
+    for (let waited = 0; proxy.closedByClamd() === 0 && waited < 20_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(proxy.closedByClamd()).toBe(1);
     expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
     expect(proxy.connections()).toBe(2);
