@@ -166,23 +166,25 @@ describe('clamd sessions against a fake clamd', () => {
   });
 });
 
-const clamd = await startClamd({ readTimeoutS: 1 });
+const clamd = await startClamd();
 
 /** A pass-through TCP proxy in front of clamd that counts the connections the scanner opens. */
-async function countingProxy(target: ClamdHandle): Promise<{ port: number; connections: () => number; closedByClamd: () => number }> {
+async function countingProxy(target: ClamdHandle): Promise<{ port: number; connections: () => number; hangUp: () => void }> {
   let connections = 0;
-  let closedByClamd = 0;
+  const open = new Set<Socket>();
   const server = createServer((client) => {
     connections++;
     const upstream = createConnection({ host: target.host, port: target.port });
-    upstream.on('end', () => closedByClamd++);
+    open.add(upstream);
+    upstream.on('close', () => open.delete(upstream));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     client.pipe(upstream).pipe(client);
   });
-  return { port: await listen(server), connections: () => connections, closedByClamd: () => closedByClamd };
+  // hangUp: clamd's side of every open session ends, as when its ReadTimeout/IdleTimeout expires.
+  return { port: await listen(server), connections: () => connections, hangUp: () => { for (const s of open) s.end(); } };
 }
 
 describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
@@ -228,13 +230,14 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
   });
 
-  it('scans on after clamd ended a parked session for idling past its ReadTimeout', async () => {
+  it('scans on after clamd ended a parked session (its idle timeout)', async () => {
     const proxy = await countingProxy(server);
     const scanner = scannerOn(proxy.port);
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
-    // ReadTimeout is 1 s, but a busy clamd notices late: wait for it to hang up rather than guess.
-    for (let waited = 0; proxy.closedByClamd() === 0 && waited < 20_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
-    expect(proxy.closedByClamd()).toBe(1);
+    // clamd's own idle cut-off comes late and unevenly on a busy machine; the proxy ends the
+    // session from clamd's side instead, which is all the scanner can see of it.
+    proxy.hangUp();
+    await new Promise((r) => setTimeout(r, 50));
     expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
     expect(proxy.connections()).toBe(2);
