@@ -5,7 +5,7 @@
 // what the page itself adds is kept in `PageState` and consulted with it. Writes go out per kind:
 // new tickets, touched tickets, messages, attachments, each as one statement.
 import { createHash, randomUUID } from 'node:crypto';
-import { emailBlindIndex, messageIdBlindIndex, seal, verifyOutboundMessageId } from '../crypto/index.js';
+import { seal, verifyOutboundMessageId } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
@@ -18,6 +18,7 @@ import { decideThread } from '../tickets/thread-rules.js';
 import { isCustomerActivity, statusAfterInbound, type StoredKind } from '../tickets/ticket-status.js';
 import type { PreparedMessage } from './prepare.js';
 import type { ScanVerdict } from './scan-attachments.js';
+import { makeIndexer } from './page-indexer.js';
 import { classifyMessage } from './stages/classify.js';
 import { threadCandidates, threadKeys, type ThreadKeys, type ThreadLookup } from './thread-lookup.js';
 import type { IngestInput, IngestOutcome } from './pipeline.js';
@@ -91,7 +92,8 @@ class PageState {
 export async function storePage(keys: KeyService, ex: Executor, tenantId: string, mailboxId: string, items: PageItem[], cursor: unknown): Promise<IngestOutcome[]> {
   const start = await startIngest(ex, tenantId, mailboxId, items.map((i) => i.input.providerMessageId));
   const k = await keys.ingestKeys(start.keyRows);
-  const [dek, indexKey, signingKey] = [k.mailbox, k.index.key, k.signing.key];
+  const [dek, signingKey] = [k.mailbox, k.signing.key];
+  const index = makeIndexer(k.index.key);
   const seal1: Sealer = (scope, rowId) => (field, v) => (v === null ? null : seal(dek, v, { tenantId, scope, field, rowId }));
 
   const keyed: Keyed[] = items.map((item) => {
@@ -101,10 +103,10 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     const addresses = [...new Set([msg.from, msg.sender, ...msg.replyTo].filter((a) => a !== null).map((a) => a.address.toLowerCase()))];
     return {
       item, addresses,
-      messageIdBidx: messageIdBlindIndex(indexKey, rfcId),
-      addressBidxs: addresses.map((a) => emailBlindIndex(indexKey, a)),
-      fromBidx: msg.from ? emailBlindIndex(indexKey, msg.from.address) : null,
-      tk: threadKeys(indexKey, msg, item.input.providerThreadId ?? null),
+      messageIdBidx: index.messageId(rfcId),
+      addressBidxs: addresses.map((a) => index.email(a)),
+      fromBidx: msg.from ? index.email(msg.from.address) : null,
+      tk: threadKeys(index, msg, item.input.providerThreadId ?? null),
     };
   });
   const state = new PageState(await lookupPage(ex, {
@@ -162,7 +164,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
       ownAddresses: m.addresses.filter((_, i) => state.db.own.has(hex(m.addressBidxs[i]!))),
       isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
     });
-    const decision = decideThread(threadCandidates(indexKey, msg, classification, m.tk, view));
+    const decision = decideThread(threadCandidates(index, msg, classification, m.tk, view));
 
     let kind: StoredKind = classification.kind;
     let ticketId = decision.ticketId;
@@ -178,7 +180,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
         id: ticketId, mailboxId,
         subjectCt: s('tickets.subject', msg.subject)!,
         requesterCt: requester ? s('tickets.requester', JSON.stringify(requester)) : null,
-        requesterBidx: requester ? emailBlindIndex(indexKey, requester.address) : null,
+        requesterBidx: requester ? index.email(requester.address) : null,
       });
       state.newTickets.add(ticketId);
     }
@@ -186,7 +188,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     const id = prepared.messageId;
     const s = seal1(mailboxId, id);
     // Only a person's addresses may later use the subject token (thread-hijack protection).
-    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => emailBlindIndex(indexKey, a.address)) : [];
+    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => index.email(a.address)) : [];
     const row: InboundRow = {
       id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: input.providerThreadId ?? null,
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,

@@ -1,11 +1,11 @@
 // Turns a message's view of the page lookup (store/inbound-store.ts lookupPage, plus what earlier
 // messages of the same page wrote) into the candidates for each thread rule; tickets/thread-rules.ts decides. Everything is compared by blind index: the database
 // never sees a Message-ID or an address in clear.
-import { emailBlindIndex, messageIdBlindIndex } from '../crypto/index.js';
 import { ticketTokens } from '../tickets/ticket-token.js';
 import type { ThreadCandidates } from '../tickets/thread-rules.js';
 import { originalMessageId } from './stages/bounce.js';
 import type { Classification, ParsedMessage } from './types.js';
+import type { Indexer } from './page-indexer.js';
 
 /** What one message needs looked up for threading. */
 export interface ThreadLookupKeys {
@@ -32,25 +32,25 @@ export interface ThreadKeys {
 }
 
 /** What to look up for threading, computed before the message is classified (one query for all). */
-export function threadKeys(indexKey: Buffer, msg: ParsedMessage, providerThreadId: string | null): ThreadKeys {
+export function threadKeys(index: Indexer, msg: ParsedMessage, providerThreadId: string | null): ThreadKeys {
   const bounceId = originalMessageId(msg);
   const ids = [...(bounceId ? [bounceId] : []), ...msg.inReplyTo, ...msg.references];
   const [tokenNumber] = ticketTokens(msg.subject);
   return {
     bounceId,
     lookup: {
-      refBidxs: ids.map((id) => messageIdBlindIndex(indexKey, id)),
+      refBidxs: ids.map((id) => index.messageId(id)),
       providerThreadId,
       tokenNumber: tokenNumber ?? null,
-      senderBidx: msg.from ? emailBlindIndex(indexKey, msg.from.address) : null,
+      senderBidx: msg.from ? index.email(msg.from.address) : null,
     },
   };
 }
 
-export function threadCandidates(indexKey: Buffer, msg: ParsedMessage, classification: Classification, keys: ThreadKeys, found: ThreadLookup): ThreadCandidates {
+export function threadCandidates(index: Indexer, msg: ParsedMessage, classification: Classification, keys: ThreadKeys, found: ThreadLookup): ThreadCandidates {
   const ticketFor = (id: string | null | undefined) => {
     if (!id) return null;
-    const b = messageIdBlindIndex(indexKey, id);
+    const b = index.messageId(id);
     return found.refs.find((f) => f.bidx.equals(b))?.ticket_id ?? null;
   };
   const bounceId = classification.kind === 'bounce' ? classification.bounce?.originalMessageId ?? keys.bounceId : null;
