@@ -80,7 +80,9 @@ export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise
   const extracted = extractNewText(parsed.text, html, warnings, htmlText);
   return {
     messageId: randomUUID(),
-    parsed,
+    // The unsanitised HTML goes no further: nothing after this point may use it by mistake, and a
+    // page would otherwise hold every message's original HTML until it commits.
+    parsed: { ...parsed, html: null },
     text,
     html,
     reply: extracted?.reply ?? null,
