@@ -86,7 +86,7 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
   const verdictCache = makeVerdictCache({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
   // Counts and timings only: no tenant, mailbox or message labels (metrics carry no personal data).
   const outcomes = new Counter({ name: 'inlet_ingest_messages_total', help: 'Messages through the ingest pipeline, by outcome', labelNames: ['outcome'], registers: deps.registry ? [deps.registry] : [] });
-  const scanCount = new Counter({ name: 'inlet_attachment_verdictCachetotal', help: 'Attachment verdicts at ingest, by source: a clamd scan, or the cache of recent verdicts for identical bytes', labelNames: ['source'], registers: deps.registry ? [deps.registry] : [] });
+  const scanCount = new Counter({ name: 'inlet_attachment_verdicts_total', help: 'Attachment verdicts at ingest, by source: a clamd scan, or the cache of recent verdicts for identical bytes', labelNames: ['source'], registers: deps.registry ? [deps.registry] : [] });
   const seconds = new Histogram({ name: 'inlet_ingest_seconds', help: 'Time from a message entering the pipeline to its commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: deps.registry ? [deps.registry] : [] });
 
   async function ingestPage(inputs: IngestInput[], opts: PageOptions = {}): Promise<IngestOutcome[]> {
