@@ -79,10 +79,10 @@ export interface PipelineDeps {
 
 export function makePipeline(deps: PipelineDeps): Pipeline {
   const { db, keys } = deps;
-  // Messages whose attachments are scanned at once, each up to 4 parts in parallel. Pages overlap
-  // scanning with parsing; this keeps the scans in flight where one message per worker kept them
-  // (4 × 4), so clamd's default queue (10 threads, 100 queued) is never the limit.
-  const scanSlots = makeLimiter(4);
+  // clamd scans in flight from this process. Pages overlap scanning with parsing; this keeps them
+  // where four workers with four parts each kept them, so clamd's default queue (10 threads, 100
+  // queued) is never the limit.
+  const scanSlots = makeLimiter(16);
   const verdictCache = makeVerdictCache({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
   // Counts and timings only: no tenant, mailbox or message labels (metrics carry no personal data).
   const outcomes = new Counter({ name: 'inlet_ingest_messages_total', help: 'Messages through the ingest pipeline, by outcome', labelNames: ['outcome'], registers: deps.registry ? [deps.registry] : [] });
@@ -141,8 +141,7 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
       const parts = prepared.attachments;
       // Scanners resolve every failure as a verdict; should one throw anyway, the attachments
       // stay pending (never served) and the rescan job retries them.
-      const scans = scanSlots.run(async () => {
-        const { verdicts, scanned } = await scanAttachments(deps.scanner, verdictCache, input.tenantId, parts);
+      const scans = scanAttachments(deps.scanner, scanSlots, verdictCache, input.tenantId, parts).then(({ verdicts, scanned }) => {
         scanCount.inc({ source: 'clamd' }, scanned);
         scanCount.inc({ source: 'cache' }, parts.length - scanned);
         return verdicts;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ScanResult, Scanner } from '../scanner/scanner.js';
 import { scanAttachments } from './scan-attachments.js';
+import { makeLimiter } from '../lib/limiter.js';
 import { makeVerdictCache } from './verdict-cache.js';
 
 const clean = { status: 'clean', detail: null } as const;
@@ -39,13 +40,13 @@ describe('verdict cache', () => {
     const cache = makeVerdictCache({ maxEntries: 100, ttlMs: 60_000 });
     const scanner = countingScanner((c) => (c.toString() === 'down' ? { verdict: 'error', reason: 'unavailable', detail: 'x' } : c.toString() === 'bad' ? { verdict: 'infected', signature: 'Test.Sig' } : { verdict: 'clean' }));
     const part = (s: string) => ({ sha256: `sha-${s}`, content: Buffer.from(s) });
-    const first = await scanAttachments(scanner, cache, 't1', [part('logo'), part('logo'), part('bad'), part('down')]);
+    const first = await scanAttachments(scanner, makeLimiter(4), cache, 't1', [part('logo'), part('logo'), part('bad'), part('down')]);
     expect(first.verdicts.map((v) => v.status)).toEqual(['clean', 'clean', 'infected', 'pending']);
     expect(scanner.calls.sort()).toEqual(['bad', 'down', 'logo']);
-    const second = await scanAttachments(scanner, cache, 't1', [part('logo'), part('bad'), part('down')]);
+    const second = await scanAttachments(scanner, makeLimiter(4), cache, 't1', [part('logo'), part('bad'), part('down')]);
     expect(second.verdicts.map((v) => v.status)).toEqual(['clean', 'infected', 'pending']);
     expect(second.scanned).toBe(1);
-    await scanAttachments(scanner, cache, 't2', [part('logo')]);
+    await scanAttachments(scanner, makeLimiter(4), cache, 't2', [part('logo')]);
     expect(scanner.calls.filter((c) => c === 'logo')).toHaveLength(2); // the other tenant scans its own
   });
 });
