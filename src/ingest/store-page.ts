@@ -50,26 +50,34 @@ class PageState {
   pendingTickets: NewTicket[] = [];
   readonly newTicketNumbers = new Map<string, number>();
   readonly newTickets = new Set<string>();
-  readonly participants = new Map<string, Set<string>>();
+  /** Ticket id → hex(address_bidx) known to take part: the page's senders on token tickets, plus what the page adds. */
+  private readonly participants = new Map<string, Set<string>>();
+  private readonly ticketsByNumber = new Map<number, string>();
 
-  constructor(readonly db: PageLookup) {}
+  constructor(readonly db: PageLookup) {
+    for (const [number, t] of db.tokens) {
+      this.ticketsByNumber.set(number, t.ticketId);
+      this.participants.set(t.ticketId, new Set(t.participants));
+    }
+  }
+
+  numbered(numbers: Map<string, number>): void {
+    for (const [id, n] of numbers) {
+      this.newTicketNumbers.set(id, n);
+      this.ticketsByNumber.set(n, id);
+    }
+  }
 
   ticketOfMessage(bidx: Buffer): string | null {
     return this.db.known.get(hex(bidx))?.ticketId ?? null;
   }
 
   tokenTicket(number: number): string | null {
-    const fromDb = this.db.tokens.get(number)?.ticketId;
-    if (fromDb) return fromDb;
-    for (const [id, n] of this.newTicketNumbers) if (n === number) return id;
-    return null;
+    return this.ticketsByNumber.get(number) ?? null;
   }
 
   isParticipant(ticketId: string, bidx: Buffer): boolean {
-    const h = hex(bidx);
-    if (this.participants.get(ticketId)?.has(h)) return true;
-    for (const t of this.db.tokens.values()) if (t.ticketId === ticketId && t.participants.has(h)) return true;
-    return false;
+    return this.participants.get(ticketId)?.has(hex(bidx)) ?? false;
   }
 
   loopCount(ticketId: string, fromBidx: Buffer): number {
@@ -120,8 +128,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   }));
 
   const flushTickets = async () => {
-    const numbers = await createTickets(ex, tenantId, state.pendingTickets);
-    for (const [id, n] of numbers) state.newTicketNumbers.set(id, n);
+    state.numbered(await createTickets(ex, tenantId, state.pendingTickets));
     state.pendingTickets = [];
   };
 
