@@ -28,10 +28,6 @@ export class PageBuffer {
 
   constructor(private readonly pipeline: Pick<Pipeline, 'ingestPage'>, private readonly limits: PageLimits = defaultPageLimits) {}
 
-  get size(): number {
-    return this.page.length;
-  }
-
   /** Adds a message; returns what pages before it have stored meanwhile. */
   async add(input: IngestInput): Promise<Ingested[]> {
     const stored = this.page.length > 0 && this.bytes + input.raw.length > this.limits.maxBytes ? await this.send() : [];

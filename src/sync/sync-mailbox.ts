@@ -8,7 +8,7 @@
 // the job without a retry loop; rate_limited / transient / permanent are recorded by class and
 // rethrown so graphile-worker retries with backoff; cursor_expired (UIDVALIDITY changed between
 // listing and fetching) restarts the listing, which then runs a bounded resync.
-import { PageBuffer, type Ingested, type PageLimits } from '../ingest/page-buffer.js';
+import { PageBuffer, type Ingested } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
@@ -25,8 +25,6 @@ export interface SyncDeps {
   logger: Logger;
   /** Items per listChanges call. */
   pageSize?: number;
-  /** Messages stored per transaction (default: page-buffer.ts). */
-  pageLimits?: PageLimits;
   providerDeps?: ProviderFactoryDeps;
 }
 
@@ -97,7 +95,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
   backfill: BackfillLimits, result: SyncResult, signal: AbortSignal | undefined): Promise<{ lagMs: number | null }> {
   let cursor = start;
   let lagMs: number | null = null;
-  const pages = new PageBuffer(deps.pipeline, deps.pageLimits);
+  const pages = new PageBuffer(deps.pipeline);
   /** When each buffered message reached the mailbox, for the sync lag of new mail. */
   const arrivals = new Map<string, Date>();
   const count = (stored: Ingested[], incremental: boolean) => {
