@@ -1,8 +1,9 @@
 // The `mailbox.sync` job: list what changed since the stored cursor, fetch each new message and
 // hand it to the pipeline together with the cursor that covers it, so the cursor moves only in the
 // transaction that stored the message. Messages are stored a page at a time (PageBuffer: one
-// transaction per up to 50 messages), so a crash re-lists at most the page in flight, and the pipeline's
-// unique indexes make any of it already stored a duplicate. Pages until the provider says done.
+// transaction per up to 50 messages), so a crash re-lists at most the page in flight. Listed messages this
+// mailbox already has on record are not fetched again; the pipeline's unique indexes make any other
+// copy (another mailbox, a race) a duplicate. Pages until the provider says done.
 //
 // Failure policy (provider-errors.ts): auth_revoked parks the mailbox as reauth_required and ends
 // the job without a retry loop; rate_limited / transient / permanent are recorded by class and
@@ -16,7 +17,7 @@ import { isProviderError, toProviderError } from '../providers/provider-errors.j
 import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { providerForMailbox, type ProviderFactoryDeps } from './provider-factory.js';
-import { finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
+import { deliveredAmong, finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
 
 export interface SyncDeps {
   db: Db;
@@ -112,7 +113,14 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
   for (;;) {
     const page = await provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize });
     const incremental = page.progress === undefined;
+    // Every page before this one is stored (flushed below), so this sees all of them. Skipped
+    // items need no cursor step of their own: a later item's cursor, or the page's, covers them.
+    const known = await deps.db.tenantTx(tenantId, (ex) => deliveredAmong(ex, tenantId, mailboxId, page.items.map((i) => i.providerMessageId)));
     for (const item of page.items) {
+      if (known.has(item.providerMessageId)) {
+        result.duplicates++;
+        continue;
+      }
       if (signal?.aborted) {
         count(await pages.flush(), incremental); // fetched already: keep it
         throw new SyncInterruptedError();

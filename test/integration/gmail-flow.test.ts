@@ -117,8 +117,12 @@ describe('gmail mailbox flow', () => {
     // Inlet is "down" while mail arrives and Gmail's history window moves past the stored id.
     for (let i = 0; i < 4; i++) h.fake.deliver(email, mail({ to: email, subject: `while down ${i}` }));
     h.fake.expireHistoryBefore(email, h.fake.historyId(email));
+    const gets = () => h.fake.callLog().filter((c) => c.user === email && c.operation === 'users.messages.get').length;
+    const getsBefore = gets();
     const after = await h.sync(id);
     expect(after).toMatchObject({ status: 'synced', stored: 4, duplicates: 3 });
+    // The re-list names the 3 stored messages again; they are not downloaded a second time.
+    expect(gets() - getsBefore).toBe(4);
     expect(await counts(id)).toEqual({ messages: 7, tickets: 7, distinct_ids: 7 });
     expect(h.fake.callLog().filter((c) => c.user === email && c.operation === 'users.history.list' && c.status === 404)).toHaveLength(1);
 
