@@ -1,11 +1,12 @@
 // `inlet import PATH --mailbox ID`: feeds local mail through the real ingest pipeline, exactly as a
 // provider sync would, with a progress line and a summary. Importing the same files again stores
-// nothing twice (the provider message id is the SHA-256 of the bytes).
+// nothing twice (the provider message id is the SHA-256 of the bytes) and skips what is on record.
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { PageBuffer, type Ingested } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Db } from '../store/db.js';
+import { deliveredAmong } from '../store/delivery-store.js';
 import { findMailboxTenant } from '../store/mailbox-store.js';
 import { systemActor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
@@ -20,6 +21,9 @@ export interface ImportSummary {
   kinds: Record<string, number>;
   attachments: Record<string, number>;
 }
+
+/** Messages checked against earlier runs at once; bounded by bytes too, as they wait in memory. */
+const checkBatch = { messages: 50, bytes: 8 * 1024 * 1024 };
 
 export async function importMail(
   deps: { db: Db; pipeline: Pick<Pipeline, 'ingestPage'> },
@@ -47,15 +51,30 @@ export async function importMail(
     }
     if (stored.length > 0) progress(s.messages, total, s);
   };
+  // Asked in batches which messages an earlier run already took in: those are duplicates without
+  // being parsed or scanned again, so re-running an import over a large archive is quick.
+  let batch: { providerMessageId: string; raw: Buffer }[] = [];
+  let batchBytes = 0;
+  const sendBatch = async () => {
+    const known = await deps.db.tenantTx(mailbox.tenant_id, (ex) => deliveredAmong(ex, mailbox.tenant_id, mailboxId, batch.map((b) => b.providerMessageId)));
+    for (const { providerMessageId, raw } of batch) {
+      if (known.has(providerMessageId)) {
+        s.messages++;
+        s.duplicates++;
+        progress(s.messages, total, s);
+      } else {
+        count(await pages.add({ tenantId: mailbox.tenant_id, mailboxId, providerMessageId, raw, maxAttempts: 1 }));
+      }
+    }
+    batch = [];
+    batchBytes = 0;
+  };
   for await (const source of mailSources(target)) {
-    count(await pages.add({
-      tenantId: mailbox.tenant_id,
-      mailboxId,
-      providerMessageId: `sha256:${createHash('sha256').update(source.raw).digest('hex')}`,
-      raw: source.raw,
-      maxAttempts: 1,
-    }));
+    batch.push({ providerMessageId: `sha256:${createHash('sha256').update(source.raw).digest('hex')}`, raw: source.raw });
+    batchBytes += source.raw.length;
+    if (batch.length >= checkBatch.messages || batchBytes >= checkBatch.bytes) await sendBatch();
   }
+  await sendBatch();
   count(await pages.flush());
   await deps.db.tenantTx(mailbox.tenant_id, (ex) =>
     audit(ex, { ...systemActor(mailbox.tenant_id, 'import'), name: 'operator' }, 'import.run', 'mailbox', mailboxId, {

@@ -15,9 +15,10 @@ import type { Logger } from '../lib/logger.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
 import { isProviderError, toProviderError } from '../providers/provider-errors.js';
 import type { Db } from '../store/db.js';
+import { deliveredAmong } from '../store/delivery-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { providerForMailbox, type ProviderFactoryDeps } from './provider-factory.js';
-import { deliveredAmong, finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
+import { finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
 
 export interface SyncDeps {
   db: Db;

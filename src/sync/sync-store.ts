@@ -27,21 +27,6 @@ export async function setBackfillLimits(ex: Executor, tenantId: string, mailboxI
   await ex.query('UPDATE mailboxes SET backfill_days = $3, backfill_max_messages = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, days, maxMessages]);
 }
 
-/**
- * Which of these provider message ids this mailbox has on record (stored, duplicate or parked).
- * A re-list (an expired Gmail history id or Graph delta token, a crash mid-page) names mail
- * already ingested; asking first spares fetching it again, with the quota and scanning that costs.
- */
-export async function deliveredAmong(ex: Executor, tenantId: string, mailboxId: string, providerMessageIds: string[]): Promise<Set<string>> {
-  if (providerMessageIds.length === 0) return new Set();
-  const { rows } = await ex.query<{ provider_message_id: string }>({
-    name: 'inlet-sync-delivered-among',
-    text: 'SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($3::text[])',
-    values: [tenantId, mailboxId, providerMessageIds],
-  });
-  return new Set(rows.map((r) => r.provider_message_id));
-}
-
 /** Cursor for a step that stored nothing (an item gone before it was fetched, an empty page). */
 export async function setCursor(ex: Executor, tenantId: string, mailboxId: string, cursor: unknown): Promise<void> {
   await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, JSON.stringify(cursor)]);

@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { importMail } from '../../../src/import/import-mail.js';
+import type { Pipeline } from '../../../src/ingest/pipeline.js';
 import { runCli } from '../../helpers/cli.js';
 import { makeIngestFixture, type IngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
@@ -74,5 +76,26 @@ describe('nothing lost, nothing doubled', () => {
     expect(again.output()).toMatch(/duplicates: +2/);
     const bad = runCli(['import', dir, '--mailbox', '00000000-0000-4000-8000-000000000000'], env);
     expect((await bad.exited).code).toBe(1);
+  });
+
+  test('a re-run import hands nothing already on record to the pipeline, only what is new', async () => {
+    const own = await mkdtemp(path.join(os.tmpdir(), 'inlet-rerun-'));
+    try {
+      for (const n of ['a', 'b']) await writeFile(path.join(own, `${n}.eml`), mail({ subject: `Rerun ${n}`, messageId: `rerun-${n}@client.example` }));
+      let handed = 0;
+      const pipeline: Pick<Pipeline, 'ingestPage'> = {
+        ingestPage: (inputs, opts) => {
+          handed += inputs.length;
+          return f.t.container.pipeline.ingestPage(inputs, opts);
+        },
+      };
+      expect(await importMail({ db: f.t.container.db, pipeline }, own, f.mailbox)).toMatchObject({ messages: 2, ticketsOpened: 2, duplicates: 0 });
+      expect(handed).toBe(2);
+      await writeFile(path.join(own, 'c.eml'), mail({ subject: 'Rerun c', messageId: 'rerun-c@client.example' }));
+      expect(await importMail({ db: f.t.container.db, pipeline }, own, f.mailbox)).toMatchObject({ messages: 3, ticketsOpened: 1, duplicates: 2 });
+      expect(handed).toBe(3);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 });
