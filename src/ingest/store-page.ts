@@ -13,6 +13,7 @@ import {
   type InboundAttachment, type InboundRow, type NewTicket, type PageLookup,
 } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
+import { rawLayout, storeRaw } from '../store/raw-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { decideThread } from '../tickets/thread-rules.js';
 import { isCustomerActivity, statusAfterInbound, type StoredKind } from '../tickets/ticket-status.js';
@@ -201,7 +202,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
       headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
       textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
-      rawCt: s('messages.raw', input.raw), warnings: prepared.warnings, sentAt: msg.date,
+      raw: rawLayout(input.raw.length), warnings: prepared.warnings, sentAt: msg.date,
       providerMessageId: input.providerMessageId, participants,
     };
     state.record({ id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: row.providerThreadId, fromBidx: m.fromBidx, participants });
@@ -221,11 +222,11 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   for (const s of stored) s.outcome.ticketNumber = state.newTicketNumbers.get(s.outcome.ticketId) ?? locked.get(s.outcome.ticketId)!.number;
 
   await insertInbound(ex, tenantId, mailboxId, rows);
-  // Dropped before the attachments are sealed: a large message never has its raw bytes, their
-  // ciphertext, the attachments and theirs all in memory at once.
   rows.length = 0;
-  for (const s of stored) s.row.rawCt = null;
-  await insertAttachments(ex, tenantId, mailboxId, sealAttachments(stored, seal1));
+  // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
+  // large message) at once: what this holds beyond the page's own bytes stays bounded.
+  await storeRaw(ex, dek, stored.map(({ row, item }) => ({ ref: { tenantId, mailboxId, messageId: row.id, ...row.raw! }, raw: item.input.raw })));
+  await storeAttachments(ex, tenantId, mailboxId, stored, seal1);
   for (const { outcome } of stored) {
     if (outcome.attachments.pending! > 0) {
       await addJob(ex, 'attachments.rescan', { tenantId, messageId: outcome.messageId }, { key: `rescan:${outcome.messageId}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
@@ -238,22 +239,40 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
 
 type Sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) => Buffer | null;
 
-/** Every stored message's attachments, sealed, with its verdicts; counts them on its outcome. */
-function sealAttachments(stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer): InboundAttachment[] {
-  const mailboxId = stored[0]?.item.input.mailboxId ?? '';
-  return stored.flatMap(({ item, outcome }) => {
+/** Above this many content bytes, a statement's attachments are sent before the next is sealed (a larger one goes alone). */
+const attachmentStatementBytes = 1024 * 1024;
+
+/**
+ * Every stored message's attachments, sealed and inserted in statements of bounded size, with their
+ * verdicts; counts them on each outcome. A large attachment is sealed only once the statements
+ * before it are sent, and its ciphertext is garbage once its own statement is: beside the decoded
+ * bytes the page holds anyway, one attachment's ciphertext and the driver's copy of it.
+ */
+async function storeAttachments(ex: Executor, tenantId: string, mailboxId: string, stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer): Promise<void> {
+  let batch: InboundAttachment[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    const rows = batch;
+    batch = [];
+    bytes = 0;
+    await insertAttachments(ex, tenantId, mailboxId, rows);
+  };
+  for (const { item, outcome } of stored) {
     const counts: Record<string, number> = { clean: 0, infected: 0, pending: 0, scan_failed: 0 };
     outcome.attachments = counts;
-    return item.prepared.attachments.map((a, i) => {
+    for (const [i, a] of item.prepared.attachments.entries()) {
+      if (bytes > 0 && bytes + a.content.length > attachmentStatementBytes) await flush();
       const as = seal1(mailboxId, a.id);
       const verdict = item.scans[i]!;
       counts[verdict.status] = (counts[verdict.status] ?? 0) + 1;
-      return {
+      batch.push({
         id: a.id, messageId: outcome.messageId, ticketId: outcome.ticketId, position: a.position,
         filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
         contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
         inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
-      };
-    });
-  });
+      });
+      bytes += a.content.length;
+    }
+  }
+  if (batch.length > 0) await flush();
 }

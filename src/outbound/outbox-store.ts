@@ -102,8 +102,3 @@ export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: s
   );
   return rows[0]?.provider_thread_id ?? null;
 }
-
-export async function rawOf(ex: Executor, tenantId: string, messageId: string): Promise<Buffer | null> {
-  const { rows } = await ex.query<{ raw_ct: Buffer | null }>('SELECT raw_ct FROM messages WHERE tenant_id = $1 AND id = $2', [tenantId, messageId]);
-  return rows[0]?.raw_ct ?? null;
-}

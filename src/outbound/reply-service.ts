@@ -13,6 +13,7 @@ import { addJob } from '../jobs/registry.js';
 import type { Db, Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
 import { insertMessage } from '../store/message-store.js';
+import { rawLayout, storeRaw } from '../store/raw-store.js';
 import { addParticipants, findTicket, touchTicket } from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
@@ -130,8 +131,9 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
         textCt: s('messages.text', text),
         // Stored as every message's HTML is (sanitised for display); the MIME keeps what was sent.
         htmlCt: input.html === null ? null : s('messages.html', sanitizeEmailHtml(input.html, { cidUrl: () => null }).html),
-        replyCt: s('messages.reply', text), rawCt: s('messages.raw', mime), warnings: [], sentAt: null,
+        replyCt: s('messages.reply', text), raw: rawLayout(mime.length), warnings: [], sentAt: null,
       });
+      await storeRaw(ex, dek, [{ ref: { tenantId, mailboxId, messageId, ...rawLayout(mime.length) }, raw: mime }]);
       const row = await insertOutbox(ex, {
         id: outboxId, tenantId, ticketId, messageId, mailboxId, idempotencyKey, requestHash: fingerprint,
         rfcMessageIdCt: seal(dek, rfcId, outboxAad(tenantId, mailboxId, outboxId)),

@@ -13,9 +13,10 @@ import type { MailProvider } from '../providers/mail-provider.js';
 import { toProviderError } from '../providers/provider-errors.js';
 import type { Db, Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
+import { findStoredRaw, readRawWhole } from '../store/raw-store.js';
 import { providerForMailbox } from '../sync/provider-factory.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { findOutbox, insertOutboundEvent, markFinal, markSending, markSent, outboxAad, rawOf, recordRetry, ticketThreadId, type OutboxRow } from './outbox-store.js';
+import { findOutbox, insertOutboundEvent, markFinal, markSending, markSent, outboxAad, recordRetry, ticketThreadId, type OutboxRow } from './outbox-store.js';
 
 export interface SendJobDeps {
   db: Db;
@@ -89,12 +90,13 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
       if (isAppError(err) && err.code === 'mailbox_cannot_send') return { kind: 'final', row, state: 'failed', reason: 'mailbox_cannot_send', errorClass: null };
       throw err;
     }
-    const rawCt = await rawOf(ex, tenantId, row.message_id);
-    if (!rawCt) {
+    const stored = await findStoredRaw(ex, tenantId, row.message_id);
+    if (!stored || stored.kind === 'none') {
       await provider.close();
       return { kind: 'final', row, state: 'failed', reason: 'message_missing', errorClass: null };
     }
-    const mime = open(dek, rawCt, { tenantId, scope: row.mailbox_id, field: 'messages.raw', rowId: row.message_id });
+    // Replies queued before migration 0009 hold their MIME whole in raw_ct.
+    const mime = stored.kind === 'chunks' ? await readRawWhole(ex, dek, stored.ref) : open(dek, stored.ct, stored.aad);
     const rfcId = openText(dek, row.rfc_message_id_ct, outboxAad(tenantId, row.mailbox_id, row.id));
     await markSending(ex, tenantId, row.id);
     const threadId = await ticketThreadId(ex, tenantId, row.ticket_id, row.mailbox_id);

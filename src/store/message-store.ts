@@ -1,5 +1,6 @@
 // SQL for messages and deliveries. Callers own the transaction and have set the tenant.
 import type { Executor } from './db.js';
+import type { RawLayout } from './raw-store.js';
 
 export type StoredKind = 'human' | 'auto_reply' | 'bounce' | 'own_echo' | 'loop' | 'agent_reply';
 
@@ -17,13 +18,13 @@ export interface MessageRow {
   text_ct: Buffer | null;
   html_ct: Buffer | null;
   reply_ct: Buffer | null;
-  raw_ct: Buffer | null;
   warnings: string[];
   sent_at: Date | null;
   received_at: Date;
 }
 
-const columns = 'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at, received_at';
+// The original (raw_ct, or the chunks of raw-store.ts) is not among them: it is read only when asked for.
+const columns = 'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, warnings, sent_at, received_at';
 
 export interface NewMessage {
   id: string;
@@ -41,7 +42,8 @@ export interface NewMessage {
   textCt: Buffer | null;
   htmlCt: Buffer | null;
   replyCt: Buffer | null;
-  rawCt: Buffer | null;
+  /** Layout of the original, whose chunks raw-store.ts `storeRaw` writes after this row; null when none is kept. */
+  raw: RawLayout | null;
   warnings: string[];
   sentAt: Date | null;
 }
@@ -49,10 +51,10 @@ export interface NewMessage {
 export async function insertMessage(ex: Executor, m: NewMessage): Promise<void> {
   await ex.query(
     `INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
-       thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_ct, warnings, sent_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+       thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     [m.id, m.tenantId, m.ticketId, m.mailboxId, m.direction, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons,
-      m.threadRule, m.fromBidx, m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.rawCt, m.warnings, m.sentAt],
+      m.threadRule, m.fromBidx, m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.raw?.size ?? null, m.raw?.chunks ?? null, m.warnings, m.sentAt],
   );
 }
 

@@ -1,11 +1,12 @@
 // Tickets as the helpdesk reads them. Every read of content is audited in its own transaction;
 // attachments are served only after ClamAV said clean.
-import { emailBlindIndex, open } from '../crypto/index.js';
+import { CryptoError, emailBlindIndex, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { findMessage, listTicketMessages } from '../store/message-store.js';
+import { listTicketMessages } from '../store/message-store.js';
+import { checkRawChunks, findStoredRaw, readRawChunk, type RawRef } from '../store/raw-store.js';
 import { findTicket, listTickets, setTicketStatus } from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
@@ -22,11 +23,18 @@ export interface TicketListInput {
   limit: number;
 }
 
+export interface RawMessage {
+  /** Bytes in all chunks together. */
+  size: number;
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>;
+}
+
 export interface TicketService {
   list(actor: Actor, q: TicketListInput): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
   get(actor: Actor, id: string): Promise<TicketSummary & { messages: MessageView[] }>;
   setStatus(actor: Actor, id: string, status: TicketStatus): Promise<TicketSummary>;
-  rawMessage(actor: Actor, messageId: string): Promise<Buffer>;
+  /** The original .eml: its size, then its bytes chunk by chunk (authenticated, audited when the first is). */
+  rawMessage(actor: Actor, messageId: string): Promise<RawMessage>;
   attachmentContent(actor: Actor, id: string): Promise<{ filename: string; contentType: string; content: Buffer }>;
 }
 
@@ -48,6 +56,24 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
     const row = await findTicket(ex, actor.tenantId, id);
     if (!row) throw notFound('ticket');
     return row;
+  }
+
+  /**
+   * The rest of a chunked original, each chunk read in its own short transaction: a download to a
+   * slow client holds no connection while it waits, and a mailbox disconnected meanwhile (key
+   * destroyed) stops it. Every chunk is authenticated before it is yielded; one that fails ends the
+   * stream with a CryptoError (the HTTP response is then cut short of its Content-Length).
+   */
+  async function* laterChunks(actor: Actor, ref: RawRef, first: Buffer): AsyncGenerator<Buffer> {
+    let total = first.length;
+    yield first;
+    for (let seq = 1; seq < ref.chunks; seq++) {
+      const chunk = await db.tenantTx(actor.tenantId, async (ex) => readRawChunk(ex, await mailboxKey(ex, actor, ref.mailboxId), ref, seq));
+      total += chunk.length;
+      if (total > ref.size) throw new CryptoError('malformed', 'The stored original message is incomplete or out of order.');
+      yield chunk;
+    }
+    if (total !== ref.size) throw new CryptoError('malformed', 'The stored original message is incomplete or out of order.');
   }
 
   return {
@@ -90,15 +116,27 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         return ticketSummary(row, await mailboxKey(ex, actor, row.mailbox_id), rows[0]!.n);
       }),
 
-    rawMessage: (actor, messageId) =>
-      db.tenantTx(actor.tenantId, async (ex) => {
-        const m = await findMessage(ex, actor.tenantId, messageId);
-        if (!m) throw notFound('message');
-        if (!m.raw_ct) throw new AppError('not_found', 'No original is stored for this message.');
-        const raw = open(await mailboxKey(ex, actor, m.mailbox_id), m.raw_ct, { tenantId: actor.tenantId, scope: m.mailbox_id, field: 'messages.raw', rowId: m.id });
+    rawMessage: async (actor, messageId) => {
+      const first = await db.tenantTx(actor.tenantId, async (ex) => {
+        const stored = await findStoredRaw(ex, actor.tenantId, messageId);
+        if (!stored) throw notFound('message');
+        if (stored.kind === 'none') throw new AppError('not_found', 'No original is stored for this message.');
+        const dek = await mailboxKey(ex, actor, stored.mailboxId);
+        let opened: { ref: RawRef | null; chunk: Buffer };
+        if (stored.kind === 'legacy') {
+          opened = { ref: null, chunk: open(dek, stored.ct, stored.aad) };
+        } else {
+          // A damaged original is refused before the response starts: the layout is checked against
+          // the stored chunks, and the first chunk's tag authenticates the count and total size.
+          await checkRawChunks(ex, stored.ref);
+          opened = { ref: stored.ref, chunk: await readRawChunk(ex, dek, stored.ref, 0) };
+        }
         await audit(ex, actor, 'message.read_raw', 'message', messageId);
-        return raw;
-      }),
+        return opened;
+      });
+      if (!first.ref) return { size: first.chunk.length, chunks: [first.chunk] };
+      return { size: first.ref.size, chunks: laterChunks(actor, first.ref, first.chunk) };
+    },
 
     attachmentContent: (actor, id) =>
       db.tenantTx(actor.tenantId, async (ex) => {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
@@ -11,14 +12,17 @@ export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
       tags: ['tickets'],
       summary: 'The original message as received (.eml, audited)',
       params: IdParams,
-      response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', contentMediaType: 'message/rfc822' }), ...errorResponses(...authErrors, 404, 410) },
+      response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', contentMediaType: 'message/rfc822' }), ...errorResponses(...authErrors, 404, 410) },
     },
   }, async (req, reply) => {
     const raw = await deps.tickets.rawMessage(actorOf(req), req.params.id);
+    // Streamed chunk by chunk. The declared length lets a client tell a complete original from one
+    // cut short (a chunk that fails authentication mid-way ends the response early).
     return reply
       .type('message/rfc822')
       .header('content-disposition', `attachment; filename="${req.params.id}.eml"`)
       .header('cache-control', 'no-store')
-      .send(raw);
+      .header('content-length', raw.size)
+      .send(Readable.from(raw.chunks, { objectMode: false }));
   });
 }
