@@ -37,7 +37,7 @@ export const variables = [
   { name: 'CLAMD_HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'clamd host for attachment scanning' },
   { name: 'CLAMD_PORT', kind: { type: 'int', min: 1, max: 65535 }, default: '3310', description: 'clamd TCP port' },
   { name: 'CLAMD_TIMEOUT_MS', kind: { type: 'int', min: 100, max: 600000 }, default: '30000', description: 'per-scan timeout; a timeout leaves the attachment pending' },
-  { name: 'INGEST_MAX_MESSAGE_BYTES', kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 }, default: String(50 * 1024 * 1024), description: 'larger messages are parked with reason message_too_large' },
+  { name: 'INGEST_MAX_MESSAGE_BYTES', kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 }, default: String(50 * 1024 * 1024), description: 'larger messages are parked with reason message_too_large; one an IMAP server reports as larger is not even downloaded' },
   { name: 'INGEST_MAX_PARTS', kind: { type: 'int', min: 1, max: 100000 }, default: '500', description: 'MIME parts per message' },
   { name: 'INGEST_MAX_DEPTH', kind: { type: 'int', min: 1, max: 1000 }, default: '30', description: 'MIME nesting depth' },
   { name: 'INGEST_MAX_ATTEMPTS', kind: { type: 'int', min: 1, max: 100 }, default: '5', description: 'failures before a message is parked' },

@@ -50,6 +50,14 @@ export interface Pipeline {
    * a page by count and bytes (every message of a page is held in memory until it is stored).
    */
   ingestPage(inputs: IngestInput[], opts?: PageOptions): Promise<IngestOutcome[]>;
+  /** Whether a message of this many bytes is over the size limit (providers that report sizes ask before fetching). */
+  refusesSize(bytes: number): boolean;
+  /**
+   * Records a message the provider reports as over the size limit without downloading it: parked
+   * as `message_too_large` with no raw copy (the original stays in the mailbox), its cursor step
+   * taken. Callers store what came before it first.
+   */
+  parkUnfetched(ref: Omit<IngestInput, 'raw'>): Promise<IngestOutcome>;
 }
 
 export interface PageOptions {
@@ -170,18 +178,21 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  async function duplicate(ex: Executor, input: IngestInput): Promise<IngestOutcome> {
+  async function duplicate(ex: Executor, input: Pick<IngestInput, 'tenantId' | 'mailboxId' | 'cursor'>): Promise<IngestOutcome> {
     if (input.cursor !== undefined) await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
     return { status: 'duplicate', messageId: null };
   }
 
-  /** Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. */
-  async function park(input: IngestInput, reason: string): Promise<IngestOutcome> {
+  /**
+   * Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. A
+   * message never fetched (over the size limit by the provider's count) has no raw to keep.
+   */
+  async function park(input: Omit<IngestInput, 'raw'> & { raw?: Buffer }, reason: string): Promise<IngestOutcome> {
     const replay = await db.tenantTx(input.tenantId, async (ex) => {
       // The same oversized or broken message delivered again is already on record.
       if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId)) return duplicate(ex, input);
-      const dek = await keys.mailboxKey(ex, input.tenantId, input.mailboxId);
-      const rawCt = seal(dek, input.raw, { tenantId: input.tenantId, scope: input.mailboxId, field: 'ingest_failures.raw', rowId: input.providerMessageId });
+      const rawCt = input.raw === undefined ? null
+        : seal(await keys.mailboxKey(ex, input.tenantId, input.mailboxId), input.raw, { tenantId: input.tenantId, scope: input.mailboxId, field: 'ingest_failures.raw', rowId: input.providerMessageId });
       await parkMessage(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, errorCode: reason, rawCt });
       await insertDelivery(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, messageId: null, outcome: 'parked' });
       await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, { reason });
@@ -205,5 +216,11 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
   return {
     ingest: async (input) => (await ingestPage([input]))[0]!,
     ingestPage,
+    refusesSize: (bytes) => bytes > deps.limits.maxMessageBytes,
+    parkUnfetched: async (ref) => {
+      const outcome = await park(ref, 'message_too_large');
+      done(outcome, performance.now());
+      return outcome;
+    },
   };
 }

@@ -100,7 +100,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
   const pages = new PageBuffer(deps.pipeline);
   /** When each buffered message reached the mailbox, for the sync lag of new mail. */
   const arrivals = new Map<string, Date>();
-  const count = (stored: Ingested[], incremental: boolean) => {
+  const count = (stored: { input: { providerMessageId: string }; outcome: Ingested['outcome'] }[], incremental: boolean) => {
     for (const { input, outcome } of stored) {
       if (outcome.status === 'stored') {
         result.stored++;
@@ -125,6 +125,14 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
       if (signal?.aborted) {
         count(await pages.flush(), incremental); // fetched already: keep it
         throw new SyncInterruptedError();
+      }
+      if (item.size !== null && deps.pipeline.refusesSize(item.size)) {
+        // Over the size limit by the provider's own count: not downloaded at all, so one huge
+        // message cannot exhaust the worker's memory. Parked after what came before it is stored.
+        count(await pages.flush(), incremental);
+        const outcome = await deps.pipeline.parkUnfetched({ tenantId, mailboxId, providerMessageId: item.providerMessageId, cursor: item.cursorAfter });
+        count([{ input: item, outcome }], incremental);
+        continue;
       }
       const raw = await provider.fetchRaw(item);
       if (raw === null) {
