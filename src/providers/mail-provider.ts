@@ -30,8 +30,8 @@ export interface RemoteMessageRef {
   providerMessageId: string;
   /** Provider thread id (Gmail threadId, Graph conversationId); null for IMAP. */
   threadId: string | null;
-  /** RFC 5322 Message-ID when the listing reveals it cheaply (IMAP envelope, Graph $select); lets the
-   *  pipeline skip a fetch for a message it already holds. Null when unknown. */
+  /** RFC 5322 Message-ID when the listing reveals it cheaply (IMAP envelope, Graph $select); lets a
+   *  sync skip fetching a message this mailbox already holds under another id (sync/already-held.ts). Null when unknown. */
   rfcMessageId: string | null;
   internalDate: Date | null;
   size: number | null;

@@ -17,3 +17,21 @@ export async function deliveredAmong(ex: Executor, tenantId: string, mailboxId: 
   });
   return new Set(rows.map((r) => r.provider_message_id));
 }
+
+/**
+ * Of these Message-ID blind indexes, the ones naming a message this mailbox already delivered
+ * (under another provider id), mapped to that message's id (hex of the index → message id).
+ * Only this mailbox's own deliveries count: the same mail in another mailbox is fetched, so that
+ * mailbox's copy is handled (flagged \Seen, recorded) like any other.
+ */
+export async function heldByMessageId(ex: Executor, tenantId: string, mailboxId: string, bidxs: Buffer[]): Promise<Map<string, string>> {
+  if (bidxs.length === 0) return new Map();
+  const { rows } = await ex.query<{ bidx: Buffer; id: string }>({
+    name: 'inlet-held-by-message-id',
+    text: `SELECT m.message_id_bidx AS bidx, m.id FROM messages m
+            WHERE m.tenant_id = $1 AND m.message_id_bidx = ANY($3::bytea[])
+              AND EXISTS (SELECT 1 FROM message_deliveries d WHERE d.tenant_id = $1 AND d.message_id = m.id AND d.mailbox_id = $2)`,
+    values: [tenantId, mailboxId, bidxs],
+  });
+  return new Map(rows.map((r) => [r.bidx.toString('hex'), r.id]));
+}

@@ -15,8 +15,8 @@ import type { Logger } from '../lib/logger.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
 import { isProviderError, toProviderError } from '../providers/provider-errors.js';
 import type { Db } from '../store/db.js';
-import { deliveredAmong } from '../store/delivery-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import { alreadyHeld } from './already-held.js';
 import { providerForMailbox, type ProviderFactoryDeps } from './provider-factory.js';
 import { finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
 
@@ -116,7 +116,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
     const incremental = page.progress === undefined;
     // Every page before this one is stored (flushed below), so this sees all of them. Skipped
     // items need no cursor step of their own: a later item's cursor, or the page's, covers them.
-    const known = await deps.db.tenantTx(tenantId, (ex) => deliveredAmong(ex, tenantId, mailboxId, page.items.map((i) => i.providerMessageId)));
+    const known = await alreadyHeld(deps, tenantId, mailboxId, page.items);
     for (const item of page.items) {
       if (known.has(item.providerMessageId)) {
         result.duplicates++;

@@ -103,10 +103,30 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     await dovecot!.resetUidValidity(u.user, 'INBOX');
     const late = [customerMessage('uv-late'), customerMessage('uv-late')];
     for (const m of late) await dovecot!.append(u.user, 'INBOX', m.raw);
-    const after = await sync(id);
+    // Every UID is new, but the listing's Message-IDs show five are held already: only two are fetched.
+    let handed = 0;
+    const pipeline = { ...t.container.pipeline, ingestPage: (inputs: Parameters<typeof t.container.pipeline.ingestPage>[0], opts?: Parameters<typeof t.container.pipeline.ingestPage>[1]) => {
+      handed += inputs.length;
+      return t.container.pipeline.ingestPage(inputs, opts);
+    } };
+    const after = await syncMailbox({ ...t.container, pipeline, pageSize: 7 }, tenant.id, id);
     expect(after).toMatchObject({ stored: 2, duplicates: 5 });
+    expect(handed).toBe(2);
     expect(await counts(t.database.db, id)).toMatchObject({ messages: 7, tickets: 7, distinctIds: 7 });
     expect(await sync(id)).toMatchObject({ stored: 0, duplicates: 0 });
+  });
+
+  it('fetches mail another mailbox of the tenant already holds, and records it as a duplicate there', async () => {
+    const [a, b] = [await newImapUser(dovecot!), await newImapUser(dovecot!)];
+    const shared = customerMessage('cc');
+    for (const u of [a, b]) await dovecot!.append(u.user, 'INBOX', shared.raw);
+    const idA = (await connect(connectBody(dovecot!, sink, a))).json().id as string;
+    const idB = (await connect(connectBody(dovecot!, sink, b, { mark_seen: true }))).json().id as string;
+    expect(await sync(idA)).toMatchObject({ stored: 1 });
+    // Only this mailbox's own deliveries spare a fetch: B's copy is fetched (and flagged \Seen).
+    expect(await sync(idB)).toMatchObject({ stored: 0, duplicates: 1 });
+    expect((await dovecot!.list(b.user, 'INBOX'))[0]!.flags).toContain('\\Seen');
+    expect(await counts(t.database.db, idB)).toMatchObject({ messages: 0, deliveries: 1 });
   });
 
   it('parks the mailbox as reauth_required when the password was changed, without retrying', async () => {
