@@ -9,6 +9,7 @@ import { makeClamdScanner } from './scanner/clamd-scanner.js';
 import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
 import { makeImapConnector } from './mailboxes/connect-imap.js';
+import type { DisconnectDeps } from './mailboxes/disconnect.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeReplyService } from './outbound/reply-service.js';
 import { makeDb, makePool, isConnectionError, type Db } from './store/db.js';
@@ -37,6 +38,8 @@ export interface Container extends ApiDeps {
   providerDeps: ProviderFactoryDeps;
   /** providerForMailbox with providerDeps, for the send job. */
   providerFor(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<MailProvider>;
+  /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
+  disconnectDeps: DisconnectDeps;
   metrics: Registry;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
@@ -69,12 +72,15 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
 
   const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
   const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
+  const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
+  const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
   return {
     config,
     logger,
     providerDeps,
-    providerFor: (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps),
+    providerFor,
+    disconnectDeps,
     metrics,
     googleConnect: makeGoogleConnect({ db, keys, logger, runtime: gmail }),
     gmailPush: makeGmailPushReceiver({ db, keys, logger, google: config.google, registry: metrics }),
@@ -86,7 +92,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
     tenants: makeTenantService({ db, keys }),
-    mailboxes: makeMailboxService({ db, keys }),
+    mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
     tickets: makeTicketService({ db, keys }),

@@ -19,6 +19,8 @@ export interface JobPayloads {
   'gmail.renew-watches': { _cron?: { ts: string; backfilled?: boolean } };
   /** Renew one Gmail mailbox's users.watch; keyed `watch:<mailboxId>`. */
   'gmail.watch': { tenantId: string; mailboxId: string };
+  /** Purge every row of a disconnected mailbox at its deadline; keyed `purge:<mailboxId>` (src/mailboxes/purge.ts). */
+  'mailbox.purge': { tenantId: string; mailboxId: string };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
 }

@@ -12,6 +12,7 @@ import { syncMailbox } from '../sync/sync-mailbox.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
 import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
+import { purgeMailbox } from '../mailboxes/purge.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -35,6 +36,9 @@ export function makeHandlers(c: Container): Handlers {
     },
     'gmail.watch': async ({ tenantId, mailboxId }) => {
       await renewGmailWatch(c, tenantId, mailboxId);
+    },
+    'mailbox.purge': async (payload, helpers) => {
+      await purgeMailbox(c.disconnectDeps, payload, { signal: helpers.abortSignal });
     },
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));

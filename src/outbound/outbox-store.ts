@@ -102,3 +102,19 @@ export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: s
   );
   return rows[0]?.provider_thread_id ?? null;
 }
+
+/**
+ * Disconnect: every reply of the mailbox not sent yet ends 'cancelled' (reason mailbox_disconnected)
+ * with a message.send_cancelled event, so the helpdesk sees it was not sent. A send already handed to
+ * the provider that then succeeds is still recorded as sent by its job (markSent), which is the truth.
+ */
+export async function cancelPendingForMailbox(ex: Executor, tenantId: string, mailboxId: string): Promise<number> {
+  const { rows } = await ex.query<{ id: string; message_id: string; ticket_id: string }>(
+    `UPDATE outbox SET state = 'cancelled', failure_reason = 'mailbox_disconnected', next_attempt_at = NULL, updated_at = now()
+      WHERE tenant_id = $1 AND mailbox_id = $2 AND state IN ('queued', 'sending')
+      RETURNING id, message_id, ticket_id`,
+    [tenantId, mailboxId],
+  );
+  for (const r of rows) await insertOutboundEvent(ex, tenantId, 'message.send_cancelled', r.message_id, { ticket_id: r.ticket_id, reason: 'mailbox_disconnected' });
+  return rows.length;
+}

@@ -73,8 +73,9 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
 
   const prepared = await db.tenantTx(tenantId, async (ex): Promise<Prepared> => {
     const row = await findOutbox(ex, tenantId, outboxId, { lock: true });
-    // Gone with its purged mailbox, or finished by an earlier run.
-    if (!row || finalStates.has(row.state)) return { kind: 'stop', outcome: 'nothing_to_do' };
+    // Gone with its purged mailbox, or finished by an earlier run; a reply cancelled by the
+    // mailbox's disconnect (outbox-store cancelPendingForMailbox) reports that it was cancelled.
+    if (!row || finalStates.has(row.state)) return { kind: 'stop', outcome: row?.state === 'cancelled' ? 'cancelled' : 'nothing_to_do' };
     const mailbox = await findMailbox(ex, tenantId, row.mailbox_id);
     if (!mailbox || mailbox.status === 'disconnecting' || mailbox.status === 'disconnected') {
       return { kind: 'final', row, state: 'cancelled', reason: 'mailbox_disconnected', errorClass: null };

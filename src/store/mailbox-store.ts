@@ -32,6 +32,12 @@ export async function findMailbox(ex: Executor, tenantId: string, id: string): P
   return rows[0] ?? null;
 }
 
+/** The row locked for the rest of the transaction (disconnect: one request at a time per mailbox). */
+export async function lockMailbox(ex: Executor, tenantId: string, id: string): Promise<MailboxRow | null> {
+  const { rows } = await ex.query<MailboxRow>(`SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  return rows[0] ?? null;
+}
+
 export async function listMailboxes(ex: Executor, tenantId: string): Promise<MailboxRow[]> {
   const { rows } = await ex.query<MailboxRow>(`SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
   return rows;

@@ -9,7 +9,7 @@ export function disconnectMailboxRoute(app: Api, deps: ApiDeps): void {
     schema: {
       operationId: 'disconnectMailbox',
       tags: ['mailboxes'],
-      summary: 'Disconnect a mailbox: its data key is destroyed at once (crypto-shredding)',
+      summary: 'Disconnect a mailbox: push stopped, grant revoked, data key destroyed at once (crypto-shredding), every row purged after MAILBOX_PURGE_DELAY_HOURS; `deletion` holds the receipt. Repeating it returns the same state',
       params: IdParams,
       response: { 200: Mailbox, ...errorResponses(...authErrors, 404) },
     },

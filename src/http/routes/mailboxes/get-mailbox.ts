@@ -9,7 +9,7 @@ export function getMailboxRoute(app: Api, deps: ApiDeps): void {
     schema: {
       operationId: 'getMailbox',
       tags: ['mailboxes'],
-      summary: 'One mailbox (audited); 410 mailbox_data_destroyed after disconnect',
+      summary: 'One mailbox (audited); after disconnect 410 mailbox_data_destroyed, the problem document carrying the deletion receipt as `deletion` (MailboxDeletion shape)',
       params: IdParams,
       response: { 200: Mailbox, ...errorResponses(...authErrors, 404, 410) },
     },

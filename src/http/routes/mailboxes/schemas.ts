@@ -19,6 +19,26 @@ export const MailboxSync = Type.Object(
   },
 );
 
+const PushStop = Type.Union([Type.Literal('pending'), Type.Literal('stopped'), Type.Literal('failed'), Type.Literal('not_applicable')]);
+const GrantRevoke = Type.Union([Type.Literal('pending'), Type.Literal('revoked'), Type.Literal('failed'), Type.Literal('not_applicable')]);
+
+export const MailboxDeletion = Type.Object(
+  {
+    requested_at: Timestamp,
+    requested_by: Type.String({ description: 'Actor that asked for the disconnect (key:<prefix>, operator, system:<job>)' }),
+    purge_after: Timestamp,
+    push_stop: Type.Union([PushStop], { description: 'Provider push channel (Gmail watch) stopped; not_applicable for IMAP and imports' }),
+    push_error: Type.Union([Type.String(), Type.Null()], { description: 'Error class when push_stop is failed (e.g. timeout, transient)' }),
+    grant_revoke: Type.Union([GrantRevoke], { description: 'OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports' }),
+    grant_error: Type.Union([Type.String(), Type.Null()], { description: 'Error class when grant_revoke is failed' }),
+    key_destroyed_at: Type.Union([Timestamp, Type.Null()], { description: 'Data key destroyed: from then on no copy of the content, backups included, can be decrypted' }),
+    purge_started_at: Type.Union([Timestamp, Type.Null()]),
+    rows_purged: Type.Record(Type.String(), Type.Integer(), { description: 'Rows deleted per table so far' }),
+    completed_at: Type.Union([Timestamp, Type.Null()], { description: 'Every row of the mailbox deleted' }),
+  },
+  { description: 'Deletion receipt of a disconnected mailbox; holds no content' },
+);
+
 export const Mailbox = Type.Object(
   {
     id: Uuid,
@@ -28,6 +48,7 @@ export const Mailbox = Type.Object(
     display_name: Type.Union([Type.String(), Type.Null()]),
     created_at: Timestamp,
     sync: Type.Optional(Type.Union([MailboxSync, Type.Null()], { description: 'Sync state of a remote mailbox; null for local ones' })),
+    deletion: Type.Optional(Type.Union([MailboxDeletion, Type.Null()], { description: 'Present once a disconnect was requested' })),
   },
   { $id: 'Mailbox' },
 );

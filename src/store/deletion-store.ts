@@ -1,0 +1,167 @@
+// SQL for mailbox deletion (migration 0010): the deletion receipt, and the bounded batches the purge
+// job deletes with. Each batch function deletes at most `limit` driving rows and returns how many
+// rows it removed per table; the caller runs each batch in its own short transaction, so a purge
+// killed half-way simply continues with what is left when it runs again.
+import type { Executor } from './db.js';
+import type { MailboxProviderKind } from './mailbox-store.js';
+
+export type PushStop = 'pending' | 'stopped' | 'failed' | 'not_applicable';
+export type GrantRevoke = 'pending' | 'revoked' | 'failed' | 'not_applicable';
+export type PurgeCounts = Record<string, number>;
+
+export interface ReceiptRow {
+  tenant_id: string;
+  mailbox_id: string;
+  provider: MailboxProviderKind;
+  requested_by: string;
+  requested_at: Date;
+  purge_after: Date;
+  push_stop: PushStop;
+  push_error_class: string | null;
+  grant_revoke: GrantRevoke;
+  grant_error_class: string | null;
+  key_destroyed_at: Date | null;
+  purge_started_at: Date | null;
+  rows_purged: PurgeCounts;
+  completed_at: Date | null;
+}
+
+const columns = `tenant_id, mailbox_id, provider, requested_by, requested_at, purge_after, push_stop, push_error_class,
+  grant_revoke, grant_error_class, key_destroyed_at, purge_started_at, rows_purged, completed_at`;
+
+/** First disconnect request wins; a repeated one keeps the original requester and deadline. */
+export async function insertReceipt(ex: Executor, r: { tenantId: string; mailboxId: string; provider: MailboxProviderKind; requestedBy: string; purgeAfter: Date }): Promise<ReceiptRow> {
+  await ex.query(
+    `INSERT INTO deletion_receipts (tenant_id, mailbox_id, provider, requested_by, purge_after) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, mailbox_id) DO NOTHING`,
+    [r.tenantId, r.mailboxId, r.provider, r.requestedBy, r.purgeAfter],
+  );
+  return (await findReceipt(ex, r.tenantId, r.mailboxId))!;
+}
+
+export async function findReceipt(ex: Executor, tenantId: string, mailboxId: string, opts: { lock?: boolean } = {}): Promise<ReceiptRow | null> {
+  const { rows } = await ex.query<ReceiptRow>(`SELECT ${columns} FROM deletion_receipts WHERE tenant_id = $1 AND mailbox_id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, mailboxId]);
+  return rows[0] ?? null;
+}
+
+export async function findReceipts(ex: Executor, tenantId: string, mailboxIds: string[]): Promise<Map<string, ReceiptRow>> {
+  if (mailboxIds.length === 0) return new Map();
+  const { rows } = await ex.query<ReceiptRow>(`SELECT ${columns} FROM deletion_receipts WHERE tenant_id = $1 AND mailbox_id = ANY($2::uuid[])`, [tenantId, mailboxIds]);
+  return new Map(rows.map((r) => [r.mailbox_id, r]));
+}
+
+export async function recordShredded(ex: Executor, tenantId: string, mailboxId: string, o: { push: PushStop; pushError: string | null; grant: GrantRevoke; grantError: string | null }): Promise<void> {
+  await ex.query(
+    `UPDATE deletion_receipts SET push_stop = $3, push_error_class = $4, grant_revoke = $5, grant_error_class = $6, key_destroyed_at = coalesce(key_destroyed_at, now())
+      WHERE tenant_id = $1 AND mailbox_id = $2`,
+    [tenantId, mailboxId, o.push, o.pushError, o.grant, o.grantError],
+  );
+}
+
+/** Adds one batch's counts, in the transaction that deleted those rows (so counts never double). */
+export async function addPurged(ex: Executor, tenantId: string, mailboxId: string, counts: PurgeCounts): Promise<void> {
+  const nonZero = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  await ex.query(
+    `UPDATE deletion_receipts SET purge_started_at = coalesce(purge_started_at, now()),
+            rows_purged = (SELECT coalesce(jsonb_object_agg(k, v), '{}'::jsonb) FROM (
+              SELECT k, sum(v::bigint) AS v FROM (
+                SELECT key AS k, value::text AS v FROM jsonb_each(rows_purged)
+                UNION ALL SELECT key, value::text FROM jsonb_each($3::jsonb)) x GROUP BY k) y)
+      WHERE tenant_id = $1 AND mailbox_id = $2`,
+    [tenantId, mailboxId, JSON.stringify(nonZero)],
+  );
+}
+
+export async function markCompleted(ex: Executor, tenantId: string, mailboxId: string): Promise<ReceiptRow> {
+  const { rows } = await ex.query<ReceiptRow>(
+    `UPDATE deletion_receipts SET completed_at = coalesce(completed_at, now()), purge_started_at = coalesce(purge_started_at, now())
+      WHERE tenant_id = $1 AND mailbox_id = $2 RETURNING ${columns}`,
+    [tenantId, mailboxId],
+  );
+  return rows[0]!;
+}
+
+/** The tombstone: status 'disconnected' and nothing that names or opens the mailbox. */
+export async function tombstoneMailbox(ex: Executor, tenantId: string, mailboxId: string): Promise<void> {
+  await ex.query(
+    `UPDATE mailboxes SET status = 'disconnected', disconnected_at = coalesce(disconnected_at, now()), updated_at = now(),
+            address_ct = NULL, address_bidx = NULL, display_name_ct = NULL, credentials_ct = NULL, cursor = NULL,
+            push_channel = NULL, push_expires_at = NULL
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, mailboxId],
+  );
+}
+
+async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
+  const counts: PurgeCounts = {};
+  // Children first, so each count is exact (cascades would delete them uncounted).
+  for (const [table, column] of [['message_raw_chunks', 'message_id'], ['attachments', 'message_id'], ['message_deliveries', 'message_id'], ['outbox', 'message_id'], ['messages', 'id']] as const) {
+    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+    counts[table] = rowCount ?? 0;
+  }
+  return counts;
+}
+
+/** Messages stored from this mailbox. */
+export async function purgeMailboxMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
+  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+}
+
+/** Messages of other mailboxes that were threaded into this mailbox's tickets (they go with the ticket). */
+export async function purgeTicketMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>(
+    `SELECT m.id FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
+      WHERE t.tenant_id = $1 AND t.mailbox_id = $2 LIMIT $3`,
+    [tenantId, mailboxId, limit],
+  );
+  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+}
+
+export async function purgeTickets(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>('SELECT id FROM tickets WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
+  if (rows.length === 0) return {};
+  const ids = rows.map((r) => r.id);
+  const counts: PurgeCounts = {};
+  for (const [table, column] of [['ticket_participants', 'ticket_id'], ['outbox', 'ticket_id'], ['tickets', 'id']] as const) {
+    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+    counts[table] = rowCount ?? 0;
+  }
+  return counts;
+}
+
+/** Every table with a mailbox_id column (read from the catalog, so a table added later is covered),
+ *  except the receipts, which must outlive the purge. */
+export async function tablesWithMailboxId(ex: Executor): Promise<string[]> {
+  const { rows } = await ex.query<{ table: string }>(
+    `SELECT c.relname AS table FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attname = 'mailbox_id' AND NOT a.attisdropped
+        AND c.relname <> 'deletion_receipts'
+      ORDER BY c.relname`,
+  );
+  return rows.map((r) => r.table);
+}
+
+/** Up to `limit` rows of one table that belong to the mailbox. */
+export async function purgeTableRows(ex: Executor, table: string, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`unexpected table name ${table}`);
+  const { rowCount } = await ex.query(
+    `DELETE FROM "${table}" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "${table}" WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3))`,
+    [tenantId, mailboxId, limit],
+  );
+  return { [table]: rowCount ?? 0 };
+}
+
+/** Queued (not running) graphile-worker jobs for the mailbox: syncs, watch renewals, sends. The purge
+ *  job itself is left alone. Runs as the owner role. */
+export async function purgeQueuedJobs(ex: Executor, mailboxId: string): Promise<PurgeCounts> {
+  const { rowCount } = await ex.query(
+    `DELETE FROM graphile_worker._private_jobs j
+      WHERE j.locked_at IS NULL AND j.task_id <> ALL(ARRAY(SELECT id FROM graphile_worker._private_tasks WHERE identifier = 'mailbox.purge'))
+        AND (j.payload ->> 'mailboxId' = $1
+             OR j.job_queue_id IN (SELECT id FROM graphile_worker._private_job_queues WHERE queue_name IN ('mailbox:' || $1, 'send:' || $1)))`,
+    [mailboxId],
+  );
+  return { 'graphile_worker.jobs': rowCount ?? 0 };
+}
