@@ -1,0 +1,71 @@
+// "Disconnect deletes" for an IMAP mailbox (real Dovecot, real PostgreSQL): there is no push channel or
+// grant at the provider (the receipt says not_applicable), the IDLE/sync side stops at once, and the
+// purge leaves no row of the mailbox in any table that has a mailbox_id column.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeMailbox } from '../../src/mailboxes/purge.js';
+import { syncMailbox } from '../../src/sync/sync-mailbox.js';
+import { makeTestApp, type TestApp } from '../helpers/app.js';
+import { startDovecot } from '../helpers/dovecot.js';
+import { connectBody, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
+
+const dovecot = await startDovecot();
+const reason = dovecot ? '' : ' (skipped: dovecot not installed)';
+
+let t: TestApp;
+let sink: SmtpSink;
+let tenant: Awaited<ReturnType<typeof createTenant>>;
+
+afterAll(async () => {
+  await t?.close();
+  await sink?.close();
+  await dovecot?.stop();
+});
+
+const owner = async <T extends object>(sql: string, params: unknown[] = []) => (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
+
+async function leftovers(mailboxId: string): Promise<Record<string, number>> {
+  const tables = await owner<{ table: string }>(
+    `SELECT c.relname AS table FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attname = 'mailbox_id' AND NOT a.attisdropped AND c.relname <> 'deletion_receipts'`);
+  const out: Record<string, number> = {};
+  for (const { table } of tables) {
+    const [row] = await owner<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE mailbox_id = $1`, [mailboxId]);
+    if (row!.n > 0) out[table] = row!.n;
+  }
+  return out;
+}
+
+describe.skipIf(!dovecot)(`disconnecting an IMAP mailbox${reason}`, () => {
+  beforeAll(async () => {
+    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), MAILBOX_PURGE_DELAY_HOURS: '0' });
+    sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
+    tenant = await createTenant(t, 'Acme');
+  });
+
+  it('records not_applicable for push and grant, stops sync at once and purges every row', async () => {
+    const u = await newImapUser(dovecot!);
+    for (let i = 0; i < 4; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('purge').raw);
+    const created = await t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(tenant.token), payload: connectBody(dovecot!, sink, u) });
+    const id = created.json().id as string;
+    expect(await syncMailbox(t.container, tenant.id, id)).toMatchObject({ status: 'synced', stored: 4 });
+    expect((await leftovers(id)).messages).toBe(4);
+
+    const res = await t.app.inject({ method: 'DELETE', url: `/v1/mailboxes/${id}`, headers: bearer(tenant.token) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().deletion).toMatchObject({ push_stop: 'not_applicable', grant_revoke: 'not_applicable', key_destroyed_at: expect.any(String) });
+    // MAILBOX_PURGE_DELAY_HOURS=0: due at once.
+    expect(new Date(res.json().deletion.purge_after).getTime()).toBeLessThanOrEqual(Date.now());
+    // New mail is not picked up any more.
+    await dovecot!.append(u.user, 'INBOX', customerMessage('late').raw);
+    expect(await syncMailbox(t.container, tenant.id, id)).toMatchObject({ status: 'skipped', stored: 0 });
+
+    expect(await purgeMailbox(t.container.disconnectDeps, { tenantId: tenant.id, mailboxId: id })).toBe('completed');
+    expect(await leftovers(id)).toEqual({});
+    const [receipt] = await owner<{ rows_purged: Record<string, number>; completed_at: Date | null }>('SELECT rows_purged, completed_at FROM deletion_receipts WHERE mailbox_id = $1', [id]);
+    expect(receipt).toMatchObject({ rows_purged: { messages: 4, tickets: 4, data_keys: 1 }, completed_at: expect.any(Date) });
+    const list = (await t.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: bearer(tenant.token) })).json().items;
+    expect(list).toContainEqual(expect.objectContaining({ id, status: 'disconnected', address: null, deletion: expect.objectContaining({ completed_at: expect.any(String) }) }));
+  });
+});
