@@ -155,7 +155,7 @@ function attributionEnd(lines: Lines, i: number): number {
 // clients write attributions — with a preposition, a date, a name or an address.
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
   if (/^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu.test(firstLine)) return 'strong';
-  if (/^\d|@|<[^>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
+  if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
 
@@ -245,8 +245,14 @@ function trailingQuoteStart(lines: string[]): number {
   return k;
 }
 
+// A device line is short; with its link or comments removed it is under 80 characters. Lines
+// longer than this are not looked at, and the groups stop at an opening bracket, so a line of
+// thousands of "<" or "(" is not rescanned from every one of them.
+const MOBILE_LINE_MAX = 1000;
+
 function isMobileSignature(line: string): boolean {
-  const text = clean(line).replace(/<[^>]*>|\([^)]*\)/g, '').trim();
+  if (line.length > MOBILE_LINE_MAX) return false;
+  const text = clean(line).replace(/<[^<>]*>|\([^()]*\)/g, '').trim();
   if (text.length > 80) return false;
   return MOBILE.some((re) => {
     const m = re.exec(text);
@@ -261,11 +267,15 @@ function isMobileSignature(line: string): boolean {
 function findSignatureStart(lines: string[]): number {
   let end = lines.length;
   while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
-  for (let i = 0; i < end; i++) {
-    if (!SIG_DELIMITER.test(lines[i] ?? '')) continue;
-    const after = lines.slice(i + 1, end).filter((l) => !isBlank(l));
-    if (after.length > 0 && after.length <= 15) return i;
+  // Non-blank lines after each delimiter, counted once from the end (a text of thousands of "--"
+  // lines would otherwise recount the rest for every one of them).
+  let nonBlankAfter = 0;
+  let delimiter = -1;
+  for (let i = end - 1; i >= 0; i--) {
+    if (SIG_DELIMITER.test(lines[i] ?? '') && nonBlankAfter > 0 && nonBlankAfter <= 15) delimiter = i;
+    if (!isBlank(lines[i] ?? '')) nonBlankAfter++;
   }
+  if (delimiter !== -1) return delimiter;
   const last = end - 1;
   let start = -1;
   if (last >= 0 && isMobileSignature(lines[last] ?? '')) start = last;

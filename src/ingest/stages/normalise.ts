@@ -173,7 +173,9 @@ export function addressesFromComments(list: RawAddress[], rawValues: string[]): 
   if (nameOnly.length === 0) return list;
   const found: string[] = [];
   for (const entry of rawValues.flatMap(addressEntries)) {
-    const outside = entry.replace(/"(?:[^"\\]|\\.)*"/g, '').replace(/\([^()]*\)/g, '');
+    // An unclosed quote runs to the end (as the address parser reads it); matching it that way also
+    // keeps this linear, where a pattern that must find the closing quote rescans from every quote.
+    const outside = entry.replace(/"(?:[^"\\]|\\[\s\S]?)*(?:"|$)/g, '').replace(/\([^()]*\)/g, '');
     if (outside.includes('@') || outside.includes('<') || outside.includes(':')) continue;
     const inComment = [...entry.matchAll(COMMENT_ADDRESS)];
     if (inComment.length === 1) found.push(inComment[0]![1]!);
