@@ -13,6 +13,7 @@
 // keeps answering 410 with the receipt and ids in events and audit records still name something; and
 // the deletion receipt, which also goes to the audit log (action mailbox.purge) when the purge ends.
 import { insertAudit } from '../store/audit-store.js';
+import type { AuditAction } from '../tenancy/audit.js';
 import * as del from '../store/deletion-store.js';
 import type { Executor } from '../store/db.js';
 import { enqueuePurge, finishDisconnect, type DisconnectDeps } from './disconnect.js';
@@ -87,7 +88,7 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
     await insertAudit(ex, {
       tenantId,
       actor: 'system:mailbox.purge',
-      action: 'mailbox.purge',
+      action: 'mailbox.purge' satisfies AuditAction,
       resourceType: 'mailbox',
       resourceId: mailboxId,
       requestId: null,

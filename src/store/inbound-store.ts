@@ -9,19 +9,38 @@ import type { Executor } from './db.js';
 import type { NewMessage } from './message-store.js';
 import type { ScanStatus } from './attachment-store.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
+import type { MailboxStatus } from './mailbox-store.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
-/** Step 1: the wrapped keys ingest needs (mailbox, index, signing) and which deliveries were seen before. */
-export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageIds: string[]): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[] }> {
-  const { rows } = await ex.query<DataKeyRow & { delivered: string[] }>({
+/**
+ * Step 1: the wrapped keys ingest needs (mailbox, index, signing), which deliveries were seen
+ * before, and the mailbox's status. The mailbox row is share-locked until the page commits: a
+ * disconnect destroys the key under an update lock on that row, so it waits for a page already
+ * past this point, and a page arriving later sees 'disconnecting' (the locked row is re-read at
+ * its newest version) and stores nothing. Either way no row lands after the key is gone.
+ */
+export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageIds: string[]): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[]; mailboxStatus: MailboxStatus | null }> {
+  const { rows } = await ex.query<DataKeyRow & { delivered: string[]; mailbox_status: MailboxStatus | null }>({
     name: 'inlet-start-ingest',
-    text: `SELECT ${dataKeyColumns},
-            ARRAY(SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($3::text[])) AS delivered
+    text: `WITH mb AS (SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE)
+     SELECT ${dataKeyColumns},
+            ARRAY(SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($3::text[])) AS delivered,
+            (SELECT status FROM mb) AS mailbox_status
        FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
     values: [tenantId, mailboxId, providerMessageIds],
   });
-  return { delivered: new Set(rows[0]?.delivered ?? []), keyRows: rows };
+  return { delivered: new Set(rows[0]?.delivered ?? []), keyRows: rows, mailboxStatus: rows[0]?.mailbox_status ?? null };
+}
+
+/** The mailbox's status, share-locked like startIngest does, for writes outside a page (parking). */
+export async function lockMailboxForIngest(ex: Executor, tenantId: string, mailboxId: string): Promise<MailboxStatus | null> {
+  const { rows } = await ex.query<{ status: MailboxStatus }>({
+    name: 'inlet-lock-mailbox-for-ingest',
+    text: 'SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE',
+    values: [tenantId, mailboxId],
+  });
+  return rows[0]?.status ?? null;
 }
 
 export interface PageLookupInput {
