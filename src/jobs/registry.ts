@@ -21,6 +21,8 @@ export interface JobPayloads {
   'gmail.watch': { tenantId: string; mailboxId: string };
   /** Purge every row of a disconnected mailbox at its deadline; keyed `purge:<mailboxId>` (src/mailboxes/purge.ts). */
   'mailbox.purge': { tenantId: string; mailboxId: string };
+  /** Hourly (cron): queue a purge for every unfinished mailbox deletion without a live purge job (src/mailboxes/purge-sweep.ts). */
+  'mailboxes.purge-sweep': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
 }

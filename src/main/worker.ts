@@ -7,6 +7,7 @@ import { rescanMessageAttachments } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
 import { sendReply } from '../outbound/send-reply.js';
 import { startIdleSupervisor } from '../sync/idle-supervisor.js';
+import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
 import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
@@ -40,6 +41,9 @@ export function makeHandlers(c: Container): Handlers {
     'mailbox.purge': async (payload, helpers) => {
       await purgeMailbox(c.disconnectDeps, payload, { signal: helpers.abortSignal });
     },
+    'mailboxes.purge-sweep': async () => {
+      await sweepPurges(c.db);
+    },
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
@@ -62,7 +66,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
-    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
+    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
     gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),

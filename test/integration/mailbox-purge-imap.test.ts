@@ -3,6 +3,7 @@
 // purge leaves no row of the mailbox in any table that has a mailbox_id column.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeMailbox } from '../../src/mailboxes/purge.js';
+import { sweepPurges } from '../../src/mailboxes/purge-sweep.js';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { startDovecot } from '../helpers/dovecot.js';
@@ -67,5 +68,37 @@ describe.skipIf(!dovecot)(`disconnecting an IMAP mailbox${reason}`, () => {
     expect(receipt).toMatchObject({ rows_purged: { messages: 4, tickets: 4, data_keys: 1 }, completed_at: expect.any(Date) });
     const list = (await t.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: bearer(tenant.token) })).json().items;
     expect(list).toContainEqual(expect.objectContaining({ id, status: 'disconnected', address: null, deletion: expect.objectContaining({ completed_at: expect.any(String) }) }));
+  });
+
+  it('the sweep re-queues a purge whose job failed for good, and takes in a mailbox disconnected before receipts existed', async () => {
+    const connectSynced = async () => {
+      const u = await newImapUser(dovecot!);
+      for (let i = 0; i < 2; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('sweep').raw);
+      const id = (await t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(tenant.token), payload: connectBody(dovecot!, sink, u) })).json().id as string;
+      expect(await syncMailbox(t.container, tenant.id, id)).toMatchObject({ stored: 2 });
+      return id;
+    };
+    const failed = await connectSynced();
+    expect((await t.app.inject({ method: 'DELETE', url: `/v1/mailboxes/${failed}`, headers: bearer(tenant.token) })).statusCode).toBe(200);
+    await owner(`UPDATE graphile_worker._private_jobs SET attempts = max_attempts WHERE key = 'purge:' || $1`, [failed]);
+    // What a disconnect did before migration 0010: key destroyed, status set, no receipt, no job.
+    const old = await connectSynced();
+    await owner(`UPDATE data_keys SET wrapped = NULL, destroyed_at = now() WHERE mailbox_id = $1`, [old]);
+    await owner(`UPDATE mailboxes SET status = 'disconnected' WHERE id = $1`, [old]);
+
+    expect(await sweepPurges(t.database.db)).toEqual({ receiptsAdded: 1, queued: 2 });
+    expect(await owner('SELECT 1 FROM mailboxes WHERE id = $1 AND (address_bidx IS NOT NULL OR credentials_ct IS NOT NULL)', [old])).toHaveLength(0);
+    const jobs = await owner<{ key: string; attempts: number }>(`SELECT key, attempts FROM graphile_worker.jobs WHERE key = ANY($1::text[]) ORDER BY key`, [[`purge:${failed}`, `purge:${old}`]]);
+    expect(jobs).toHaveLength(2);
+    expect(jobs.every((j) => j.attempts === 0)).toBe(true);
+
+    for (const id of [failed, old]) {
+      expect(await purgeMailbox(t.container.disconnectDeps, { tenantId: tenant.id, mailboxId: id })).toBe('completed');
+      expect(await leftovers(id)).toEqual({});
+    }
+    const [receipt] = await owner<{ requested_by: string; grant_revoke: string; rows_purged: Record<string, number> }>('SELECT requested_by, grant_revoke, rows_purged FROM deletion_receipts WHERE mailbox_id = $1', [old]);
+    expect(receipt).toMatchObject({ requested_by: 'system:purge-sweep', grant_revoke: 'not_applicable', rows_purged: { messages: 2 } });
+    // Finished deletions need nothing more.
+    expect(await sweepPurges(t.database.db)).toEqual({ receiptsAdded: 0, queued: 0 });
   });
 });
