@@ -70,14 +70,21 @@ export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise
   const byCid = new Map(attachments.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]));
   const warnings = [...parsed.warnings];
   let html: string | null = null;
+  // Text standing in for an HTML body that was refused: a plain-text rendering, never markup.
+  let refusedText: string | null = null;
   if (parsed.html) {
     const s = sanitizeEmailHtml(parsed.html, { cidUrl: (cid) => (byCid.has(cid.toLowerCase()) ? attachmentUrl(byCid.get(cid.toLowerCase())!) : null) });
-    html = s.html;
-    if (s.remoteImagesBlocked > 0) warnings.push('remote_images_blocked');
+    if (s.refused !== null) {
+      warnings.push(s.refused);
+      if (parsed.text === null) refusedText = htmlToText(parsed.html);
+    } else {
+      html = s.html;
+      if (s.remoteImagesBlocked > 0) warnings.push('remote_images_blocked');
+    }
   }
   const htmlText = parsed.text === null && html !== null ? htmlToText(html) : undefined;
-  const text = parsed.text ?? (html ? (htmlText ?? null) : null);
-  const extracted = extractNewText(parsed.text, html, warnings, htmlText);
+  const text = parsed.text ?? refusedText ?? (html ? (htmlText ?? null) : null);
+  const extracted = extractNewText(parsed.text ?? refusedText, html, warnings, htmlText);
   return {
     messageId: randomUUID(),
     // The unsanitised HTML goes no further: nothing after this point may use it by mistake, and a

@@ -1,5 +1,6 @@
 // Hostile HTML for the sanitiser: hand-written classics plus generated combinations of tags,
 // event handlers, URL attributes and scheme obfuscations.
+import { MAX_HTML_DEPTH } from '../../src/ingest/stages/html-depth.js';
 
 const URL_SCHEMES = [
   'javascript:alert(1)',
@@ -117,8 +118,27 @@ const HAND_WRITTEN = [
   '<plaintext><img src=x onerror=alert(1)>',
 ];
 
+// Resource-abuse shapes (bench/hostile-html-bench.ts times them at megabyte sizes): small
+// copies here, to check that whatever the depth bound and the image removal do, nothing leaks.
+const PAYLOAD = '<img src=x onerror=alert(1)><script>alert(1)</script><a href="javascript:alert(1)">j</a>';
+const RESOURCE_SHAPES = [
+  '<div>'.repeat(MAX_HTML_DEPTH + 1) + PAYLOAD,
+  '<div>'.repeat(MAX_HTML_DEPTH) + PAYLOAD + '</div>'.repeat(MAX_HTML_DEPTH),
+  '<table><tr><td>'.repeat(400) + PAYLOAD,
+  '<a href="http://x">'.repeat(MAX_HTML_DEPTH + 5) + PAYLOAD,
+  '<div><svg></div>'.repeat(MAX_HTML_DEPTH + 1) + PAYLOAD,
+  '<div><svg></div>'.repeat(50) + PAYLOAD,
+  '<blockquote>'.repeat(300) + PAYLOAD,
+  '</span><div>'.repeat(300) + PAYLOAD,
+  '<p>t<img src="javascript:alert(1)"><img src="cid:nope">'.repeat(200) + PAYLOAD,
+  '<'.repeat(2000) + PAYLOAD,
+  '<a'.repeat(500) + PAYLOAD,
+  '<a@b'.repeat(500) + PAYLOAD,
+  '<a "'.repeat(300) + PAYLOAD,
+];
+
 export function hostileHtml(): string[] {
-  const cases = [...HAND_WRITTEN];
+  const cases = [...HAND_WRITTEN, ...RESOURCE_SHAPES];
   for (const tag of EVENT_TAGS) {
     cases.push(`<${tag} ${EVENTS.map((e) => `${e}="alert(1)"`).join(' ')}>x</${tag}>`);
   }

@@ -83,6 +83,12 @@ describe('sanitizeEmailHtml against hostile HTML', () => {
     expect(problems).toEqual([]);
   });
 
+  it('returns no markup at all for a body nested too deep to sanitise', () => {
+    const refused = cases.map((html) => sanitizeEmailHtml(html, opts)).filter((r) => r.refused !== null);
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    for (const r of refused) expect(r).toEqual({ html: '', remoteImagesBlocked: 0, refused: 'html_too_deep' });
+  });
+
   it('the DOM check itself catches what it is meant to catch', () => {
     const problems = findProblems('<img src=x onerror=alert(1)><a href="javascript:x">y</a><div style="background:url(x)"></div><svg></svg>');
     expect(problems).toEqual(['<img src="x">', '<img onerror>', 'href="javascript:x"', 'link without rel', 'style="background:url(x)"', 'element <svg>']);

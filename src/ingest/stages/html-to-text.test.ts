@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEntities, htmlToText } from './html-to-text.js';
+import { decodeEntities, htmlToText, MAX_QUOTE_DEPTH } from './html-to-text.js';
 
 describe('htmlToText', () => {
   it('turns blocks and line breaks into lines and collapses source whitespace', () => {
@@ -30,5 +31,50 @@ describe('htmlToText', () => {
     expect(htmlToText('<div>unclosed <b>bold <i>x')).toBe('unclosed bold x');
     expect(htmlToText('a < b and c > d')).toBe('a < b and c > d');
     expect(htmlToText('<!-- never closed')).toBe('');
+  });
+
+  it('reads a tag to the first > outside quotes, and a < whose tag never ends as text', () => {
+    expect(htmlToText('<b title="a>b" data-x=\'c>d\'>bold</b>')).toBe('bold');
+    expect(htmlToText('x <a "unclosed>y')).toBe('x <a "unclosed>y');
+    expect(htmlToText('<a<a<a')).toBe('<a<a<a');
+    expect(htmlToText('<a "x"<b>y')).toBe('y');
+  });
+
+  it('reads tags exactly as the regex it replaced did', () => {
+    // The former tag rule, kept here as the specification of what counts as a tag.
+    const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/y;
+    const stripTags = (html: string) => {
+      let out = '';
+      for (let i = 0; i < html.length; ) {
+        TAG.lastIndex = i;
+        if (html[i] === '<' && TAG.exec(html) !== null) i = TAG.lastIndex;
+        else out += html[i++];
+      }
+      return out.replace(/\s+/g, ' ').trim();
+    };
+    // Only inline or unknown tag names (b, x, bx...), so tags add no line breaks.
+    const piece = fc.constantFrom('<', '>', '"', "'", '/', 'b', 'x', ' ', '<b>', '</b>', '<b "', '<x \'');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+        const html = pieces.join('');
+        expect(htmlToText(html)).toBe(stripTags(html));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('keeps every word of a long line of inline markup', () => {
+    const words = Array.from({ length: 2000 }, (_, i) => `w${i}`);
+    expect(htmlToText(words.map((w) => `<b>${w}</b> <i></i>`).join(''))).toBe(words.join(' '));
+  });
+
+  it('trims trailing blanks of preformatted lines', () => {
+    expect(htmlToText(`<pre>a${' \t'.repeat(500)}\nb  </pre>`)).toBe('a\nb');
+    expect(htmlToText('<blockquote><pre>a\n   \nb</pre></blockquote>')).toBe('> a\n>\n> b');
+  });
+
+  it('quotes at most MAX_QUOTE_DEPTH levels', () => {
+    const deep = '<blockquote>'.repeat(MAX_QUOTE_DEPTH + 40);
+    expect(htmlToText(`${deep}x<br>y`)).toBe(`${'> '.repeat(MAX_QUOTE_DEPTH)}x\n${'> '.repeat(MAX_QUOTE_DEPTH)}y`);
   });
 });

@@ -39,15 +39,37 @@ interface Line {
   text: string;
 }
 
+/**
+ * Quote levels rendered as "> " prefixes. Mail clients quote a few levels deep; without a cap,
+ * every line of a body nested in thousands of blockquotes would carry thousands of prefixes, an
+ * output quadratic in the input.
+ */
+export const MAX_QUOTE_DEPTH = 64;
+
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/** `s` without trailing spaces and tabs; a loop, since /[ \t]+$/ retries from every space in a long run. */
+function trimEndBlanks(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === SPACE || s.charCodeAt(end - 1) === TAB)) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
 class TextBuilder {
   private readonly lines: Line[] = [];
-  private current: Line = { depth: 0, text: '' };
+  // The line being built, as pieces joined once when it ends: appending to one string and asking
+  // it endsWith() flattens the whole line on every piece (quadratic on a long line of inline tags).
+  private parts: string[] = [];
+  private partsLength = 0;
+  private lastChar = 0;
+  private lineDepth = 0;
   private pendingBreaks = 0;
   depth = 0;
 
   /** Ask for at least `count` line breaks before the next text (1 = new line, 2 = blank line). */
   breakLine(count: number): void {
-    if (this.current.text === '' && this.lines.length === 0) return;
+    if (this.partsLength === 0 && this.lines.length === 0) return;
     this.pendingBreaks = Math.max(this.pendingBreaks, count);
   }
 
@@ -61,11 +83,11 @@ class TextBuilder {
     if (!preformatted) {
       text = text.replace(/\s+/g, ' ');
       if (text === ' ') {
-        if (this.pendingBreaks === 0 && this.current.text !== '' && !this.current.text.endsWith(' ')) this.addToLine(' ');
+        if (this.pendingBreaks === 0 && this.partsLength > 0 && this.lastChar !== SPACE) this.addToLine(' ');
         return;
       }
       this.flushBreaks();
-      if (this.current.text === '' || this.current.text.endsWith(' ')) text = text.replace(/^ /, '');
+      if ((this.partsLength === 0 || this.lastChar === SPACE) && text.charCodeAt(0) === SPACE) text = text.slice(1);
       this.addToLine(text);
       return;
     }
@@ -79,34 +101,131 @@ class TextBuilder {
 
   finish(): string {
     this.pushLine();
-    const out = this.lines.map((l) => ('> '.repeat(l.depth) + l.text.replace(/[ \t]+$/, '')).replace(/ +$/, ''));
+    const out = this.lines.map((l) => {
+      const text = trimEndBlanks(l.text);
+      const depth = Math.min(l.depth, MAX_QUOTE_DEPTH);
+      // A quoted blank line keeps its markers but not the space after the last one.
+      return text === '' ? '> '.repeat(depth).slice(0, -1) : '> '.repeat(depth) + text;
+    });
     return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
   }
 
   private addToLine(text: string): void {
-    if (this.current.text === '') this.current.depth = this.depth;
-    this.current.text += text;
+    if (this.partsLength === 0) this.lineDepth = this.depth;
+    if (text === '') return;
+    this.parts.push(text);
+    this.partsLength += text.length;
+    this.lastChar = text.charCodeAt(text.length - 1);
   }
 
   private flushBreaks(): void {
     const breaks = this.pendingBreaks;
     this.pendingBreaks = 0;
     if (breaks === 0) return;
-    if (this.current.text !== '') this.pushLine();
+    if (this.partsLength > 0) this.pushLine();
     const last = this.lines[this.lines.length - 1];
     if (breaks >= 2 && last !== undefined && last.text !== '') this.lines.push({ depth: Math.min(last.depth, this.depth), text: '' });
   }
 
   private pushLine(): void {
-    this.lines.push(this.current);
-    this.current = { depth: this.depth, text: '' };
+    this.lines.push({ depth: this.lineDepth, text: this.parts.join('') });
+    this.parts = [];
+    this.partsLength = 0;
+    this.lastChar = 0;
+    this.lineDepth = this.depth;
   }
 }
 
-const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/y;
+const GT = 0x3e;
+const DQUOTE = 0x22;
+const SQUOTE = 0x27;
+
+const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isNameChar = (c: number) => isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x3a || c === 0x2d;
+
+interface Tag {
+  closing: boolean;
+  name: string;
+  selfClosing: boolean;
+  /** Index just past the tag's '>'. */
+  end: number;
+}
+
+/**
+ * Reads tags the way /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/y did: a tag
+ * runs to the first '>' outside quoted strings, and a '<' whose tag never closes (no '>', or a
+ * quote left open) is text. The regex found that out by scanning to the end of the document from
+ * every such '<', so `<a` repeated took quadratic time. Here a failed scan marks the stretches it
+ * read outside quotes; a later scan that starts in or runs into a marked stretch would follow the
+ * same path to the same failure, so it stops there. Scans that succeed lie before the next start
+ * and are never revisited, so every character is read a bounded number of times.
+ */
+class TagReader {
+  private failed: Uint32Array | null = null;
+  private readonly lastQuote: Record<number, number>;
+  private readonly path: number[] = [];
+
+  constructor(private readonly html: string) {
+    this.lastQuote = { [DQUOTE]: html.lastIndexOf('"'), [SQUOTE]: html.lastIndexOf("'") };
+  }
+
+  /** The tag starting at the '<' at `lt`, or null when it is not one. Calls must come in increasing `lt`. */
+  read(lt: number): Tag | null {
+    const html = this.html;
+    let i = lt + 1;
+    const closing = html.charCodeAt(i) === 0x2f;
+    if (closing) i++;
+    if (!isAsciiLetter(html.charCodeAt(i))) return null;
+    const nameStart = i;
+    while (isNameChar(html.charCodeAt(i))) i++;
+    const gt = this.findEnd(i);
+    if (gt === -1) return null;
+    const name = html.slice(nameStart, i).toLowerCase();
+    const attrs = html.slice(i, gt);
+    return { closing, name, selfClosing: attrs.trimEnd().endsWith('/'), end: gt + 1 };
+  }
+
+  /** Index of the first '>' outside quotes from `from`, or -1. */
+  private findEnd(from: number): number {
+    const html = this.html;
+    const n = html.length;
+    const path = this.path;
+    path.length = 0;
+    let x = from;
+    for (;;) {
+      if (this.isFailed(x)) return this.fail();
+      let j = x;
+      let c = 0;
+      for (; j < n; j++) {
+        c = html.charCodeAt(j);
+        if (c === GT || c === DQUOTE || c === SQUOTE) break;
+      }
+      path.push(x, j);
+      if (j >= n) return this.fail();
+      if (c === GT) return j;
+      if (j >= this.lastQuote[c]!) return this.fail();
+      x = html.indexOf(c === DQUOTE ? '"' : "'", j + 1) + 1;
+    }
+  }
+
+  private isFailed(x: number): boolean {
+    return this.failed !== null && x < this.html.length && (this.failed[x >>> 5]! & (1 << (x & 31))) !== 0;
+  }
+
+  private fail(): -1 {
+    const n = this.html.length;
+    const bits = (this.failed ??= new Uint32Array((n >>> 5) + 1));
+    const path = this.path;
+    for (let k = 0; k < path.length; k += 2) {
+      for (let x = path[k]!, to = Math.min(path[k + 1]!, n - 1); x <= to; x++) bits[x >>> 5] = bits[x >>> 5]! | (1 << (x & 31));
+    }
+    return -1;
+  }
+}
 
 export function htmlToText(html: string): string {
   const out = new TextBuilder();
+  const tags = new TagReader(html);
   let skipUntil: string | null = null;
   let skipDepth = 0;
   let pre = 0;
@@ -127,17 +246,14 @@ export function htmlToText(html: string): string {
       i = end === -1 ? html.length : end + 1;
       continue;
     }
-    TAG.lastIndex = i;
-    const m = TAG.exec(html);
-    if (m === null) {
+    const tag = tags.read(i);
+    if (tag === null) {
       if (skipUntil === null) out.append('<', pre > 0);
       i += 1;
       continue;
     }
-    i = TAG.lastIndex;
-    const closing = m[1] === '/';
-    const name = (m[2] ?? '').toLowerCase();
-    const selfClosing = (m[3] ?? '').trimEnd().endsWith('/');
+    i = tag.end;
+    const { closing, name, selfClosing } = tag;
     if (skipUntil !== null) {
       if (name === skipUntil) skipDepth += closing ? -1 : selfClosing ? 0 : 1;
       if (skipDepth <= 0) skipUntil = null;

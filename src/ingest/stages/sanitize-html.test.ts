@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_HTML_DEPTH } from './html-depth.js';
 import { sanitizeEmailHtml } from './sanitize-html.js';
 
 const cidUrl = (cid: string): string | null => (cid === 'logo@mail' ? '/v1/attachments/a1/content' : null);
@@ -20,7 +21,7 @@ describe('sanitizeEmailHtml', () => {
   it('loads remote images when asked, also from previously blocked output', () => {
     const blocked = clean('<img src="https://cdn.example/a.png">').html;
     const r = clean(blocked, true);
-    expect(r).toEqual({ html: '<img src="https://cdn.example/a.png" />', remoteImagesBlocked: 0 });
+    expect(r).toEqual({ html: '<img src="https://cdn.example/a.png" />', remoteImagesBlocked: 0, refused: null });
   });
 
   it('points cid: images at the attachment endpoint and drops unknown ones', () => {
@@ -50,5 +51,24 @@ describe('sanitizeEmailHtml', () => {
   it('removes scripts, styles, forms and frames with their content', () => {
     const r = clean('<style>p{}</style><script>x()</script><form><input value="v"><button>Go</button></form><iframe src="https://x"></iframe><p>kept</p>');
     expect(r.html).toBe('<p>kept</p>');
+  });
+
+  it('drops images with nothing to show and leaves what surrounds them alone', () => {
+    const r = clean('<p>a<img src="javascript:x" alt="j">b</p><img src="cid:missing@mail"><b>c</b><img alt="no src"><i>d</i>');
+    expect(r.html).toBe('<p>ab</p><b>c</b><i>d</i>');
+    const kept = clean('<img alt="&quot; src=&quot;x" src="https://cdn.example/a.png"><img title=" src=" src="/rel">');
+    expect(kept.html).toBe('<img alt="&quot; src=&quot;x" data-remote-src="https://cdn.example/a.png" />');
+  });
+
+  it(`refuses a body nested deeper than ${MAX_HTML_DEPTH} levels instead of sanitising it`, () => {
+    const tooDeep = clean('<div>'.repeat(MAX_HTML_DEPTH + 1) + '<script>alert(1)</script>x');
+    expect(tooDeep).toEqual({ html: '', remoteImagesBlocked: 0, refused: 'html_too_deep' });
+    const atLimit = clean('<div>'.repeat(MAX_HTML_DEPTH) + '</div>'.repeat(MAX_HTML_DEPTH) + '<p>after</p>');
+    expect(atLimit.refused).toBeNull();
+    expect(atLimit.html).toMatch(/^<div><div>.*<\/div><\/div><p>after<\/p>$/);
+  });
+
+  it('refuses a body whose foreign-content stack grows while its elements stay flat', () => {
+    expect(clean('<div><svg></div>'.repeat(MAX_HTML_DEPTH + 1)).refused).toBe('html_too_deep');
   });
 });

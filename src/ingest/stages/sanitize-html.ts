@@ -7,6 +7,7 @@
 // That is what lets the UI re-run it with `loadRemoteImages: true` when an agent asks for images,
 // and it catches mutation-XSS tricks that only appear after a second parse.
 import sanitizeHtml from 'sanitize-html';
+import { htmlNestingDepth, MAX_HTML_DEPTH } from './html-depth.js';
 
 export interface SanitizeOptions {
   /** Maps a `cid:` reference to the attachment endpoint URL, or null when the message has no such part. */
@@ -16,9 +17,15 @@ export interface SanitizeOptions {
 }
 
 export interface SanitizedHtml {
+  /** The sanitised markup; '' when `refused` is set. */
   html: string;
   /** Remote images left unloaded: their URL is kept in `data-remote-src`. */
   remoteImagesBlocked: number;
+  /**
+   * Set when the body was not sanitised at all because the parser would nest it deeper than
+   * MAX_HTML_DEPTH (see html-depth.ts): callers show text instead and record this as a warning.
+   */
+  refused: 'html_too_deep' | null;
 }
 
 const ALLOWED_TAGS = [
@@ -99,11 +106,22 @@ function cidOf(url: string): string | null {
   }
 }
 
+// An image left with nothing to show (unknown cid, script URL, relative path) goes entirely. This
+// is done on the output rather than with sanitize-html's exclusiveFilter, which cuts each rejected
+// element out with substring() and so copies the whole output so far once per rejected image
+// (quadratic: 20,000 `<p>text<img src=javascript:…>` took 10 s). The output escapes `<`, `>` and
+// `"` in text and attribute values, so every `<img` in it is a tag and ` src="` an attribute.
+const IMG_TAG = /<img\b[^>]*>/g;
+const SHOWS_SOMETHING = / (?:src|data-remote-src)="/;
+const dropEmptyImages = (html: string): string =>
+  html.includes('<img') ? html.replace(IMG_TAG, (tag) => (SHOWS_SOMETHING.test(tag) ? tag : '')) : html;
+
 // Attributes in name order, so a second pass emits byte-identical markup.
 const ordered = (attribs: sanitizeHtml.Attributes): sanitizeHtml.Attributes =>
   Object.fromEntries(Object.entries(attribs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): SanitizedHtml {
+  if (htmlNestingDepth(html, MAX_HTML_DEPTH) > MAX_HTML_DEPTH) return { html: '', remoteImagesBlocked: 0, refused: 'html_too_deep' };
   let remoteImagesBlocked = 0;
 
   const linkTransform = (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
@@ -165,8 +183,6 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
     enforceHtmlBoundary: false,
     nestingLimit: 200,
     transformTags: { a: linkTransform, img: imageTransform },
-    // An image left with nothing to show (unknown cid, script URL, relative path) goes entirely.
-    exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src && !frame.attribs['data-remote-src'],
   });
-  return { html: clean, remoteImagesBlocked };
+  return { html: dropEmptyImages(clean), remoteImagesBlocked, refused: null };
 }
