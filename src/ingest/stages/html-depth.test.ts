@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findCorpus, listMessageFiles } from '../../../test/corpus/run-corpus.js';
 import { defaultIngestLimits } from '../types.js';
-import { htmlNestingDepth, MAX_HTML_DEPTH } from './html-depth.js';
+import { exceedsHtmlDepth, htmlNestingDepth, MAX_HTML_DEPTH } from './html-depth.js';
 import { parseMessage } from './parse.js';
 
 // The parser sanitize-html runs, used as the reference: its stacks are private, read through a cast.
@@ -70,6 +70,13 @@ describe('htmlNestingDepth', () => {
   it('stops as soon as the depth passes the bound', () => {
     expect(htmlNestingDepth('<div>'.repeat(100), 10)).toBe(11);
     expect(htmlNestingDepth('<div>'.repeat(10), 10)).toBe(10);
+  });
+
+  it('tells whether a body passes a bound, however few or many tags it has', () => {
+    expect(exceedsHtmlDepth('<div>'.repeat(10), 10)).toBe(false);
+    expect(exceedsHtmlDepth('<div>'.repeat(11), 10)).toBe(true);
+    expect(exceedsHtmlDepth('<p>x'.repeat(500), 10)).toBe(false);
+    expect(exceedsHtmlDepth('<br>'.repeat(5) + '<div><svg></div>'.repeat(11), 10)).toBe(true);
   });
 
   it('agrees with the stacks of the htmlparser2 Parser sanitize-html uses, on random tag soup', () => {

@@ -121,3 +121,12 @@ export function htmlNestingDepth(html: string, stopAbove = Number.POSITIVE_INFIN
   if (max <= stopAbove) tokenizer.end();
   return max;
 }
+
+/** Whether htmlparser2 would nest `html` deeper than `limit` (see htmlNestingDepth). */
+export function exceedsHtmlDepth(html: string, limit: number): boolean {
+  // Every level needs an open tag and every open tag a '<': a body with few of them is shallow,
+  // and most mail is answered by this count alone, without tokenizing it.
+  let lt = 0;
+  for (let i = html.indexOf('<'); i !== -1 && lt <= limit; i = html.indexOf('<', i + 1)) lt++;
+  return lt > limit && htmlNestingDepth(html, limit) > limit;
+}

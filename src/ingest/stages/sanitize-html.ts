@@ -7,7 +7,7 @@
 // That is what lets the UI re-run it with `loadRemoteImages: true` when an agent asks for images,
 // and it catches mutation-XSS tricks that only appear after a second parse.
 import sanitizeHtml from 'sanitize-html';
-import { htmlNestingDepth, MAX_HTML_DEPTH } from './html-depth.js';
+import { exceedsHtmlDepth, MAX_HTML_DEPTH } from './html-depth.js';
 
 export interface SanitizeOptions {
   /** Maps a `cid:` reference to the attachment endpoint URL, or null when the message has no such part. */
@@ -121,7 +121,7 @@ const ordered = (attribs: sanitizeHtml.Attributes): sanitizeHtml.Attributes =>
   Object.fromEntries(Object.entries(attribs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): SanitizedHtml {
-  if (htmlNestingDepth(html, MAX_HTML_DEPTH) > MAX_HTML_DEPTH) return { html: '', remoteImagesBlocked: 0, refused: 'html_too_deep' };
+  if (exceedsHtmlDepth(html, MAX_HTML_DEPTH)) return { html: '', remoteImagesBlocked: 0, refused: 'html_too_deep' };
   let remoteImagesBlocked = 0;
 
   const linkTransform = (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
