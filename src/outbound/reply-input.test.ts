@@ -20,6 +20,13 @@ describe('readReplyRequest', () => {
     expect(readReplyRequest({ html: '<p>x</p>' })).toMatchObject({ text: null, html: '<p>x</p>' });
   });
 
+  test('refuses HTML nested deeper than the sanitiser accepts, with the field named', () => {
+    const deep = `${'<div>'.repeat(1001)}x${'</div>'.repeat(1001)}`;
+    expect(() => readReplyRequest({ html: deep })).toThrow(expect.objectContaining({ code: 'validation_failed', extra: { field: 'html' } }));
+    const fine = `${'<div>'.repeat(60)}x${'</div>'.repeat(60)}`;
+    expect(readReplyRequest({ html: fine }).html).toBe(fine);
+  });
+
   test('cc: one parser, duplicates (by address) once', () => {
     expect(readReplyRequest({ text: 'x', cc: ['A <a@b.example>', 'a@B.EXAMPLE'] }).cc).toEqual([{ name: 'A', address: 'a@b.example' }]);
   });
