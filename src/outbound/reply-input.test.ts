@@ -23,6 +23,7 @@ describe('readReplyRequest', () => {
   test('refuses HTML nested deeper than the sanitiser accepts, with the field named', () => {
     const deep = `${'<div>'.repeat(1001)}x${'</div>'.repeat(1001)}`;
     expect(() => readReplyRequest({ html: deep })).toThrow(expect.objectContaining({ code: 'validation_failed', extra: { field: 'html' } }));
+    expect(() => readReplyRequest({ html: `<p>${'x'.repeat(10 * 1024 * 1024)}</p>` })).toThrow(expect.objectContaining({ code: 'payload_too_large', extra: { field: 'html' } }));
     const fine = `${'<div>'.repeat(60)}x${'</div>'.repeat(60)}`;
     expect(readReplyRequest({ html: fine }).html).toBe(fine);
   });

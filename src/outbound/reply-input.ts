@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { exceedsHtmlDepth, MAX_HTML_DEPTH } from '../ingest/stages/html-depth.js';
+import { MAX_HTML_CHARS } from '../ingest/stages/sanitize-html.js';
 import type { OutboundAttachment } from './compose-reply.js';
 import { checkContentType, checkFilename, parseOneAddress, type MailAddress } from './header-safety.js';
 
@@ -49,6 +50,7 @@ export function readReplyRequest(body: ReplyRequest): ReplyInput {
   const html = body.html !== undefined && body.html.trim() !== '' ? body.html : null;
   if (text === null && html === null) throw new AppError('validation_failed', 'A reply needs `text` or `html` (or both).', { field: 'text' });
   // Inlet's copy is sanitised like inbound mail, which refuses markup nested this deep (html-depth.ts).
+  if (html !== null && html.length > MAX_HTML_CHARS) throw new AppError('payload_too_large', `\`html\` may not exceed ${MAX_HTML_CHARS} characters.`, { field: 'html' });
   if (html !== null && exceedsHtmlDepth(html, MAX_HTML_DEPTH)) throw new AppError('validation_failed', `\`html\` nests elements more than ${MAX_HTML_DEPTH} levels deep.`, { field: 'html' });
 
   const cc: MailAddress[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_HTML_DEPTH } from './html-depth.js';
-import { sanitizeEmailHtml } from './sanitize-html.js';
+import { sanitizeEmailHtml, MAX_HTML_CHARS } from './sanitize-html.js';
 
 const cidUrl = (cid: string): string | null => (cid === 'logo@mail' ? '/v1/attachments/a1/content' : null);
 const clean = (html: string, loadRemoteImages = false) => sanitizeEmailHtml(html, { cidUrl, loadRemoteImages });
@@ -66,6 +66,12 @@ describe('sanitizeEmailHtml', () => {
     const atLimit = clean('<div>'.repeat(MAX_HTML_DEPTH) + '</div>'.repeat(MAX_HTML_DEPTH) + '<p>after</p>');
     expect(atLimit.refused).toBeNull();
     expect(atLimit.html).toMatch(/^<div><div>.*<\/div><\/div><p>after<\/p>$/);
+  });
+
+  it(`refuses a body over ${MAX_HTML_CHARS} characters instead of sanitising it`, () => {
+    const big = '<p>' + 'x'.repeat(MAX_HTML_CHARS) + '</p><script>alert(1)</script>';
+    expect(clean(big)).toEqual({ html: '', remoteImagesBlocked: 0, refused: 'html_too_large' });
+    expect(clean('<p>' + 'x'.repeat(1024 * 1024) + '</p>').refused).toBeNull();
   });
 
   it('refuses a body whose foreign-content stack grows while its elements stay flat', () => {
