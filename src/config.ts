@@ -40,6 +40,8 @@ export const variables = [
   { name: 'INGEST_MAX_MESSAGE_BYTES', kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 }, default: String(50 * 1024 * 1024), description: 'larger messages are parked with reason message_too_large; one an IMAP server reports as larger is not even downloaded' },
   { name: 'INGEST_MAX_PARTS', kind: { type: 'int', min: 1, max: 100000 }, default: '500', description: 'MIME parts per message' },
   { name: 'INGEST_MAX_DEPTH', kind: { type: 'int', min: 1, max: 1000 }, default: '30', description: 'MIME nesting depth' },
+  { name: 'INGEST_ISOLATE_ABOVE_BYTES', kind: { type: 'int', min: 0, max: 200 * 1024 * 1024 }, default: '0', description: 'messages at least this large are parsed and sanitised on a worker thread that is stopped when it overruns INGEST_PREPARE_BUDGET_MS; 0 = off. Costs a second copy of each such message and the thread\'s own memory (see README)' },
+  { name: 'INGEST_PREPARE_BUDGET_MS', kind: { type: 'int', min: 100, max: 600000 }, default: '10000', description: 'wall-clock budget to parse and sanitise one isolated message; over it the attempt fails (prepare_timeout) and the message is parked after INGEST_MAX_ATTEMPTS' },
   { name: 'INGEST_MAX_ATTEMPTS', kind: { type: 'int', min: 1, max: 100 }, default: '5', description: 'failures before a message is parked' },
   { name: 'SYNC_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '3', description: 'fallback poll: every N minutes each active IMAP mailbox gets a sync, in case IDLE missed mail' },
   { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
@@ -76,7 +78,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   workerConcurrency: number;
   clamd: { host: string; port: number; timeoutMs: number };
-  ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number };
+  ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number; isolateAboveBytes: number; prepareBudgetMs: number };
   rateLimitPerMinute: number;
   trustProxyHops: number;
   syncPollMinutes: number;
@@ -176,6 +178,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxParts: int('INGEST_MAX_PARTS'),
       maxDepth: int('INGEST_MAX_DEPTH'),
       maxAttempts: int('INGEST_MAX_ATTEMPTS'),
+      isolateAboveBytes: int('INGEST_ISOLATE_ABOVE_BYTES'),
+      prepareBudgetMs: int('INGEST_PREPARE_BUDGET_MS'),
     },
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
     trustProxyHops: int('TRUST_PROXY_HOPS'),

@@ -3,6 +3,7 @@
 import type { Config } from './config.js';
 import type { KeyProvider } from './crypto/index.js';
 import type { ApiDeps, Readiness } from './http/api.js';
+import { makeIsolatedPrepare } from './ingest/isolated-prepare.js';
 import { makePipeline, type Pipeline } from './ingest/pipeline.js';
 import { defaultIngestLimits } from './ingest/types.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
@@ -68,7 +69,13 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'inlet_' });
   const limits = { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth };
-  const pipeline = makePipeline({ db, keys, scanner, logger, registry: metrics, maxAttempts: config.ingest.maxAttempts, limits });
+  // Opt-in (INGEST_ISOLATE_ABOVE_BYTES > 0). 512 MB of JS heap for one message's parse is far
+  // beyond any real mail (message bytes live outside the heap).
+  const isolated = config.ingest.isolateAboveBytes > 0 ? makeIsolatedPrepare({ budgetMs: config.ingest.prepareBudgetMs, maxHeapMb: 512, logger }) : null;
+  const pipeline = makePipeline({
+    db, keys, scanner, logger, registry: metrics, maxAttempts: config.ingest.maxAttempts, limits,
+    ...(isolated ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } } : {}),
+  });
 
   const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
   const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
@@ -106,6 +113,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     close: async () => {
       // Idle clamd sessions close themselves too; this just does it now.
       scanner.close();
+      await isolated?.close();
       await db.close();
     },
   };

@@ -20,6 +20,7 @@ import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery, type StoredKind } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import type { IsolatedPrepare } from './isolated-prepare.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
 import { makeVerdictCache } from './verdict-cache.js';
@@ -73,6 +74,7 @@ export interface PageOptions {
 type Scanning = Omit<PageItem, 'scans'> & { scans: Promise<PageItem['scans']> };
 
 const permanentCodes = new Set(['message_too_large', 'message_limit_exceeded']);
+const isolationCodes = new Set(['prepare_timeout', 'prepare_out_of_memory', 'prepare_crashed']);
 /** Unique violation or deadlock: another worker stored some of these messages first; a retry sees them. */
 const raceCodes = new Set(['23505', '40P01']);
 
@@ -84,6 +86,8 @@ export interface PipelineDeps {
   maxAttempts: number;
   logger: Logger;
   registry?: Registry;
+  /** Messages of at least `aboveBytes` are prepared on a worker thread with a time budget (isolated-prepare.ts). */
+  isolation?: { aboveBytes: number; prepare: IsolatedPrepare };
 }
 
 export function makePipeline(deps: PipelineDeps): Pipeline {
@@ -123,7 +127,10 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
         await flush();
         await opts.after;
         const err = prepared.error;
-        const outcome = isAppError(err) && permanentCodes.has(err.code) ? await park(input, err.code) : await failed(input, err, 'parse_failed');
+        // An isolated prepare that overran its budget or heap may succeed on a quieter attempt; it
+        // counts as a failure under its own code and is parked, with that reason, after the last one.
+        const code = isAppError(err) && isolationCodes.has(err.code) ? err.code : 'parse_failed';
+        const outcome = isAppError(err) && permanentCodes.has(err.code) ? await park(input, err.code) : await failed(input, err, code);
         done(outcome, startedAt);
         out.push(outcome);
         continue;
@@ -146,7 +153,8 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
   async function prepareOne(input: IngestInput): Promise<Scanning | { error: unknown }> {
     try {
       if (input.raw.length > deps.limits.maxMessageBytes) throw new AppError('message_too_large', 'message exceeds the size limit', undefined, 422);
-      const prepared = await prepareMessage(input.raw, deps.limits);
+      const isolated = deps.isolation && input.raw.length >= deps.isolation.aboveBytes ? deps.isolation.prepare : null;
+      const prepared = isolated ? await isolated.prepare(input.raw, deps.limits) : await prepareMessage(input.raw, deps.limits);
       const parts = prepared.attachments;
       // Scanners resolve every failure as a verdict; should one throw anyway, the attachments
       // stay pending (never served) and the rescan job retries them.
