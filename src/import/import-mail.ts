@@ -3,7 +3,7 @@
 // nothing twice (the provider message id is the SHA-256 of the bytes) and skips what is on record.
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { PageBuffer, type Ingested } from '../ingest/page-buffer.js';
+import { defaultPageLimits, PageBuffer, type Ingested } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Db } from '../store/db.js';
 import { deliveredAmong } from '../store/delivery-store.js';
@@ -21,9 +21,6 @@ export interface ImportSummary {
   kinds: Record<string, number>;
   attachments: Record<string, number>;
 }
-
-/** Messages checked against earlier runs at once; bounded by bytes too, as they wait in memory. */
-const checkBatch = { messages: 50, bytes: 8 * 1024 * 1024 };
 
 export async function importMail(
   deps: { db: Db; pipeline: Pick<Pipeline, 'ingestPage'> },
@@ -72,7 +69,8 @@ export async function importMail(
   for await (const source of mailSources(target)) {
     batch.push({ providerMessageId: `sha256:${createHash('sha256').update(source.raw).digest('hex')}`, raw: source.raw });
     batchBytes += source.raw.length;
-    if (batch.length >= checkBatch.messages || batchBytes >= checkBatch.bytes) await sendBatch();
+    // Checked a page's worth at a time (the same bounds: these wait in memory as a page does).
+    if (batch.length >= defaultPageLimits.maxMessages || batchBytes >= defaultPageLimits.maxBytes) await sendBatch();
   }
   await sendBatch();
   count(await pages.flush());

@@ -15,7 +15,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { isConnectionError, type Db, type Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { lockMailboxForIngest } from '../store/inbound-store.js';
+import { assertTakesMail, lockMailboxForIngest } from '../store/inbound-store.js';
 import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery, type StoredKind } from '../store/message-store.js';
@@ -198,8 +198,7 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
    */
   async function park(input: Omit<IngestInput, 'raw'> & { raw?: Buffer }, reason: string): Promise<IngestOutcome> {
     const replay = await db.tenantTx(input.tenantId, async (ex) => {
-      const status = await lockMailboxForIngest(ex, input.tenantId, input.mailboxId);
-      if (status === 'disconnecting' || status === 'disconnected') throw new AppError('mailbox_data_destroyed', 'The mailbox is being disconnected; its mail is no longer taken in.');
+      assertTakesMail(await lockMailboxForIngest(ex, input.tenantId, input.mailboxId));
       // The same oversized or broken message delivered again is already on record.
       if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId)) return duplicate(ex, input);
       const rawCt = input.raw === undefined ? null

@@ -6,11 +6,10 @@
 // new tickets, touched tickets, messages, attachments, each as one statement.
 import { createHash, randomUUID } from 'node:crypto';
 import { seal, verifyOutboundMessageId } from '../crypto/index.js';
-import { AppError } from '../errors.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
-  createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockTickets, lookupPage, startIngest, touchTickets,
+  assertTakesMail, createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockTickets, lookupPage, startIngest, touchTickets,
   type InboundAttachment, type InboundRow, type NewTicket, type PageLookup,
 } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
@@ -101,9 +100,7 @@ class PageState {
 
 export async function storePage(keys: KeyService, ex: Executor, tenantId: string, mailboxId: string, items: PageItem[], cursor: unknown): Promise<IngestOutcome[]> {
   const start = await startIngest(ex, tenantId, mailboxId, items.map((i) => i.input.providerMessageId));
-  if (start.mailboxStatus === 'disconnecting' || start.mailboxStatus === 'disconnected') {
-    throw new AppError('mailbox_data_destroyed', 'The mailbox is being disconnected; its mail is no longer taken in.');
-  }
+  assertTakesMail(start.mailboxStatus);
   const k = await keys.ingestKeys(start.keyRows);
   const [dek, signingKey] = [k.mailbox, k.signing.key];
   const index = makeIndexer(k.index.key);

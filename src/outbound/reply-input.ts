@@ -3,8 +3,8 @@
 // messages above 25 MB; base64 adds a third) and inside the route's body limit.
 import { createHmac } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { exceedsHtmlDepth, MAX_HTML_DEPTH } from '../ingest/stages/html-depth.js';
-import { MAX_HTML_CHARS } from '../ingest/stages/sanitize-html.js';
+import { MAX_HTML_DEPTH } from '../ingest/stages/html-depth.js';
+import { htmlRefusal, MAX_HTML_CHARS } from '../ingest/stages/sanitize-html.js';
 import type { OutboundAttachment } from './compose-reply.js';
 import { checkContentType, checkFilename, parseOneAddress, type MailAddress } from './header-safety.js';
 
@@ -49,9 +49,10 @@ export function readReplyRequest(body: ReplyRequest): ReplyInput {
   const text = body.text !== undefined && body.text.trim() !== '' ? body.text : null;
   const html = body.html !== undefined && body.html.trim() !== '' ? body.html : null;
   if (text === null && html === null) throw new AppError('validation_failed', 'A reply needs `text` or `html` (or both).', { field: 'text' });
-  // Inlet's copy is sanitised like inbound mail, which refuses markup nested this deep (html-depth.ts).
-  if (html !== null && html.length > MAX_HTML_CHARS) throw new AppError('payload_too_large', `\`html\` may not exceed ${MAX_HTML_CHARS} characters.`, { field: 'html' });
-  if (html !== null && exceedsHtmlDepth(html, MAX_HTML_DEPTH)) throw new AppError('validation_failed', `\`html\` nests elements more than ${MAX_HTML_DEPTH} levels deep.`, { field: 'html' });
+  // Inlet's copy is sanitised like inbound mail: what the sanitiser refuses is refused here, with the reason.
+  const refusal = html === null ? null : htmlRefusal(html);
+  if (refusal === 'html_too_large') throw new AppError('payload_too_large', `\`html\` may not exceed ${MAX_HTML_CHARS} characters.`, { field: 'html' });
+  if (refusal === 'html_too_deep') throw new AppError('validation_failed', `\`html\` nests elements more than ${MAX_HTML_DEPTH} levels deep.`, { field: 'html' });
 
   const cc: MailAddress[] = [];
   (body.cc ?? []).forEach((value, i) => {

@@ -4,6 +4,7 @@
 // statement: one start, one lookup, one insert of its tickets, its messages and its attachments.
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
+import { AppError } from '../errors.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 import type { NewMessage } from './message-store.js';
@@ -31,6 +32,13 @@ export async function startIngest(ex: Executor, tenantId: string, mailboxId: str
     values: [tenantId, mailboxId, providerMessageIds],
   });
   return { delivered: new Set(rows[0]?.delivered ?? []), keyRows: rows, mailboxStatus: rows[0]?.mailbox_status ?? null };
+}
+
+/** Refuses ingest writes for a mailbox being (or already) disconnected: its key is, or is about to be, gone. */
+export function assertTakesMail(status: MailboxStatus | null): void {
+  if (status === 'disconnecting' || status === 'disconnected') {
+    throw new AppError('mailbox_data_destroyed', 'The mailbox is being disconnected; its mail is no longer taken in.');
+  }
 }
 
 /** The mailbox's status, share-locked like startIngest does, for writes outside a page (parking). */

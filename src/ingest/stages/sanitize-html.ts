@@ -26,8 +26,10 @@ export interface SanitizedHtml {
    * parser would nest it deeper than MAX_HTML_DEPTH (see html-depth.ts): callers show text instead
    * and record this as a warning.
    */
-  refused: 'html_too_large' | 'html_too_deep' | null;
+  refused: HtmlRefusal | null;
 }
+
+export type HtmlRefusal = 'html_too_large' | 'html_too_deep';
 
 /**
  * Largest HTML body sanitised (security.md C16: "HTML for sanitising ≤ 10 MiB"). Sanitising is
@@ -35,6 +37,13 @@ export interface SanitizedHtml {
  * already take seconds of the worker's main thread; newsletters are well under 1 MB.
  */
 export const MAX_HTML_CHARS = 10 * 1024 * 1024;
+
+/** Why sanitizeEmailHtml would not sanitise this body, or null; checked before anything else. */
+export function htmlRefusal(html: string): HtmlRefusal | null {
+  if (html.length > MAX_HTML_CHARS) return 'html_too_large';
+  if (exceedsHtmlDepth(html, MAX_HTML_DEPTH)) return 'html_too_deep';
+  return null;
+}
 
 const ALLOWED_TAGS = [
   'a', 'abbr', 'address', 'article', 'b', 'bdi', 'bdo', 'big', 'blockquote', 'br', 'caption', 'center', 'cite', 'code',
@@ -129,8 +138,8 @@ const ordered = (attribs: sanitizeHtml.Attributes): sanitizeHtml.Attributes =>
   Object.fromEntries(Object.entries(attribs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): SanitizedHtml {
-  if (html.length > MAX_HTML_CHARS) return { html: '', remoteImagesBlocked: 0, refused: 'html_too_large' };
-  if (exceedsHtmlDepth(html, MAX_HTML_DEPTH)) return { html: '', remoteImagesBlocked: 0, refused: 'html_too_deep' };
+  const refused = htmlRefusal(html);
+  if (refused !== null) return { html: '', remoteImagesBlocked: 0, refused };
   let remoteImagesBlocked = 0;
 
   const linkTransform = (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
