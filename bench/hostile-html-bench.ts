@@ -16,6 +16,7 @@ import { parseMessage } from '../src/ingest/stages/parse.js';
 import { sanitizeEmailHtml } from '../src/ingest/stages/sanitize-html.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
+import { growthOf, reportGrowth, type GrowthResult } from './growth.js';
 
 interface Shape {
   unit: string;
@@ -61,8 +62,6 @@ export function build(shape: Shape, chars: number): string {
   return head + shape.unit.repeat(count) + 'x' + (shape.close ?? '').repeat(count);
 }
 
-export interface HostileHtmlResult { shape: string; target: string; smallMs: number; bigMs: number; growth: number }
-
 function time(fn: () => unknown, runs: number): number {
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
@@ -74,11 +73,9 @@ function time(fn: () => unknown, runs: number): number {
 }
 
 export const BIG_RUN_BOUND_MS = 3000;
-/** Superlinear (and big enough to matter), or slow outright. */
-export const isBad = (r: HostileHtmlResult): boolean => (r.growth > 8 && r.bigMs > 50) || r.bigMs > BIG_RUN_BOUND_MS;
 
-export function runHostileHtmlBench(n = 1_000_000): HostileHtmlResult[] {
-  const out: HostileHtmlResult[] = [];
+export function runHostileHtmlBench(n = 1_000_000): GrowthResult[] {
+  const out: GrowthResult[] = [];
   for (const [shape, def] of Object.entries(shapes)) {
     const small = build(def, n);
     const big = build(def, 4 * n);
@@ -89,8 +86,7 @@ export function runHostileHtmlBench(n = 1_000_000): HostileHtmlResult[] {
       // Best of two for the small run (a collection landing in one run is noise, not growth).
       const smallMs = time(() => run(smallIn), 2);
       const bigMs = time(() => run(bigIn), 1);
-      // Below a few ms the factor is timer noise, not growth.
-      out.push({ shape, target, smallMs, bigMs, growth: bigMs / Math.max(smallMs, 2) });
+      out.push(growthOf(shape, target, smallMs, bigMs));
     }
   }
   return out;
@@ -119,11 +115,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     : `corpus: deepest nesting ${depth.max} over ${depth.bodies} HTML bodies; bodies deeper than ${MAX_HTML_DEPTH} are refused`);
   const rows = runHostileHtmlBench(n);
   console.log(`hostile html: each shape at ${n / 1e6} MB and ${(4 * n) / 1e6} MB (growth ~4 linear, ~16 quadratic; bound ${BIG_RUN_BOUND_MS} ms at ${(4 * n) / 1e6} MB)`);
-  for (const r of rows) {
-    const flag = isBad(r) ? '  << superlinear or slow' : '';
-    console.log(`  ${r.shape.padEnd(16)} ${r.target.padEnd(16)} ${r.smallMs.toFixed(1).padStart(8)} ms → ${r.bigMs.toFixed(1).padStart(8)} ms  ×${r.growth.toFixed(1)}${flag}`);
-  }
-  const bad = rows.filter(isBad);
-  console.log(bad.length === 0 ? 'all shapes linear' : `${bad.length} shape(s) superlinear or over ${BIG_RUN_BOUND_MS} ms`);
-  if (bad.length > 0) process.exitCode = 1;
+  reportGrowth(rows, BIG_RUN_BOUND_MS);
 }

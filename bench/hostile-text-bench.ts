@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { prepareMessage } from '../src/ingest/prepare.js';
 import { extractReply } from '../src/ingest/stages/extract-reply.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
+import { growthOf, reportGrowth, type GrowthResult } from './growth.js';
 
 /** Repeated units that broke a stage once (a pattern rescanning from every bracket, quote or delimiter line). */
 const shapes: Record<string, string> = {
@@ -35,8 +36,6 @@ const targets: Record<string, (s: string) => Promise<unknown> | unknown> = {
   'text-body': (s) => prepareMessage(Buffer.from(`From: a@b.example\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${asText(s)}\r\n`), defaultIngestLimits).catch(() => null),
 };
 
-export interface HostileResult { shape: string; target: string; smallMs: number; bigMs: number; growth: number }
-
 /** Best of three: a collection landing in one run is noise, not growth. */
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   let best = Infinity;
@@ -48,19 +47,17 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   return best;
 }
 
-/** Superlinear (and big enough to matter), or slow outright. */
-export const isBad = (r: HostileResult): boolean => (r.growth > 8 && r.bigMs > 50) || r.bigMs > 2000;
+const BIG_RUN_BOUND_MS = 2000;
 
-export async function runHostileTextBench(n = 32_000): Promise<HostileResult[]> {
-  const out: HostileResult[] = [];
+export async function runHostileTextBench(n = 32_000): Promise<GrowthResult[]> {
+  const out: GrowthResult[] = [];
   for (const [shape, unit] of Object.entries(shapes)) {
     for (const [target, fn] of Object.entries(targets)) {
       const make = (len: number) => unit.repeat(Math.ceil(len / unit.length)).slice(0, len);
       await fn(make(1000)); // warm
       const smallMs = await time(() => fn(make(n)));
       const bigMs = await time(() => fn(make(4 * n)));
-      // Below a few ms the factor is timer noise, not growth.
-      out.push({ shape, target, smallMs, bigMs, growth: bigMs / Math.max(smallMs, 2) });
+      out.push(growthOf(shape, target, smallMs, bigMs));
     }
   }
   return out;
@@ -70,11 +67,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const n = 32_000;
   const rows = await runHostileTextBench(n);
   console.log(`hostile text: each shape at ${n / 1000}k and ${(4 * n) / 1000}k characters (growth ~4 linear, ~16 quadratic)`);
-  for (const r of rows) {
-    const flag = isBad(r) ? '  << superlinear or slow' : '';
-    console.log(`  ${r.shape.padEnd(14)} ${r.target.padEnd(11)} ${r.smallMs.toFixed(1).padStart(7)} ms → ${r.bigMs.toFixed(1).padStart(7)} ms  ×${r.growth.toFixed(1)}${flag}`);
-  }
-  const bad = rows.filter(isBad);
-  console.log(bad.length === 0 ? 'all shapes linear' : `${bad.length} shape(s) superlinear or over 2 s`);
-  if (bad.length > 0) process.exitCode = 1;
+  reportGrowth(rows, BIG_RUN_BOUND_MS);
 }
