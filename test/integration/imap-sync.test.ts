@@ -1,53 +1,35 @@
 // Connecting an IMAP mailbox and syncing it, against a real Dovecot and PostgreSQL: what a helpdesk
 // operator sees through the API (422 codes that store nothing, progress, every message once).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
-import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { startDovecot } from '../helpers/dovecot.js';
 import { appendMany, changePassword, connectBody, counts, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
+import { imapTestbed } from '../helpers/imap-testbed.js';
+import { bearer } from '../helpers/tenants.js';
 
-const dovecot = await startDovecot();
-const reason = dovecot ? '' : ' (skipped: dovecot not installed)';
+const bed = await imapTestbed();
+const { dovecot } = bed;
 
-let t: TestApp;
-let sink: SmtpSink;
-let tenant: Awaited<ReturnType<typeof createTenant>>;
-
-afterAll(async () => {
-  await t?.close();
-  await sink?.close();
-  await dovecot?.stop();
-});
-
-const connect = (body: unknown) => t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(tenant.token), payload: body as object });
-const getMailbox = async (id: string) => (await t.app.inject({ method: 'GET', url: `/v1/mailboxes/${id}`, headers: bearer(tenant.token) })).json();
-const sync = (id: string) => syncMailbox({ ...t.container, pageSize: 7 }, tenant.id, id);
+const connect = (body: unknown) => bed.t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(bed.tenant.token), payload: body as object });
+const getMailbox = async (id: string) => (await bed.t.app.inject({ method: 'GET', url: `/v1/mailboxes/${id}`, headers: bearer(bed.tenant.token) })).json();
+const sync = (id: string) => syncMailbox({ ...bed.t.container, pageSize: 7 }, bed.tenant.id, id);
 
 async function storedRows(): Promise<{ mailboxes: number; mailboxKeys: number }> {
-  return t.database.db.tx(async (ex) => {
-    const m = await ex.query<{ n: string }>('SELECT count(*) AS n FROM mailboxes WHERE tenant_id = $1', [tenant.id]);
-    const k = await ex.query<{ n: string }>(`SELECT count(*) AS n FROM data_keys WHERE tenant_id = $1 AND purpose = 'mailbox'`, [tenant.id]);
+  return bed.t.database.db.tx(async (ex) => {
+    const m = await ex.query<{ n: string }>('SELECT count(*) AS n FROM mailboxes WHERE tenant_id = $1', [bed.tenant.id]);
+    const k = await ex.query<{ n: string }>(`SELECT count(*) AS n FROM data_keys WHERE tenant_id = $1 AND purpose = 'mailbox'`, [bed.tenant.id]);
     return { mailboxes: Number(m.rows[0]!.n), mailboxKeys: Number(k.rows[0]!.n) };
   });
 }
 
-describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
-  beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring() });
-    sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
-    tenant = await createTenant(t, 'Acme');
-  });
-
+describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
   it('refuses wrong credentials or a missing folder with the provider code and stores nothing', async () => {
     const u = await newImapUser(dovecot!);
     const wrong = `Wrong-${u.password}`;
     const cases: [unknown, string][] = [
-      [connectBody(dovecot!, sink, { ...u, password: wrong }), 'imap_auth_failed'],
-      [{ ...connectBody(dovecot!, sink, u), smtp: { host: sink.host, port: sink.port, tls: false, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
-      [connectBody(dovecot!, sink, u, { folder: 'Nowhere' }), 'imap_folder_missing'],
-      [{ ...connectBody(dovecot!, sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, user: u.user, password: u.password } }, 'imap_unreachable'],
+      [connectBody(dovecot!, bed.sink, { ...u, password: wrong }), 'imap_auth_failed'],
+      [{ ...connectBody(dovecot!, bed.sink, u), smtp: { host: bed.sink.host, port: bed.sink.port, tls: false, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
+      [connectBody(dovecot!, bed.sink, u, { folder: 'Nowhere' }), 'imap_folder_missing'],
+      [{ ...connectBody(dovecot!, bed.sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, user: u.user, password: u.password } }, 'imap_unreachable'],
     ];
     for (const [body, code] of cases) {
       const res = await connect(body);
@@ -56,29 +38,29 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
       expect(res.body).not.toContain(u.password);
     }
     expect(await storedRows()).toEqual({ mailboxes: 0, mailboxKeys: 0 });
-    expect(t.logs.join('')).not.toContain(wrong);
+    expect(bed.t.logs.join('')).not.toContain(wrong);
   });
 
   it('connects, backfills the N newest messages exactly once and shows progress', async () => {
     const u = await newImapUser(dovecot!);
     for (let i = 0; i < 12; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('bf').raw);
-    const res = await connect(connectBody(dovecot!, sink, u, { backfill: { max_messages: 10 }, display_name: 'Support' }));
+    const res = await connect(connectBody(dovecot!, bed.sink, u, { backfill: { max_messages: 10 }, display_name: 'Support' }));
     expect(res.statusCode).toBe(201);
     const created = res.json();
     expect(created).toMatchObject({ provider: 'imap', status: 'active', address: u.user, sync: { progress: { done: 0, total: null } } });
     expect(res.body).not.toContain(u.password);
 
     // The first sync was queued with the connect, keyed and serialised per mailbox.
-    const jobs = await t.database.db.tx((ex) => ex.query<{ key: string; queue_name: string }>(
+    const jobs = await bed.t.database.db.tx((ex) => ex.query<{ key: string; queue_name: string }>(
       `SELECT key, queue_name FROM graphile_worker.jobs WHERE task_identifier = 'mailbox.sync'`));
     expect(jobs.rows).toContainEqual({ key: `sync:${created.id}`, queue_name: `mailbox:${created.id}` });
     // The password sits only as ciphertext.
-    const raw = await t.database.db.tx((ex) => ex.query<{ c: Buffer }>('SELECT credentials_ct AS c FROM mailboxes WHERE id = $1', [created.id]));
+    const raw = await bed.t.database.db.tx((ex) => ex.query<{ c: Buffer }>('SELECT credentials_ct AS c FROM mailboxes WHERE id = $1', [created.id]));
     expect(raw.rows[0]!.c.includes(Buffer.from(u.password))).toBe(false);
 
     const first = await sync(created.id);
     expect(first).toMatchObject({ status: 'synced', stored: 10, duplicates: 0 });
-    expect(await counts(t.database.db, created.id)).toEqual({ messages: 10, deliveries: 10, tickets: 10, distinctIds: 10 });
+    expect(await counts(bed.t.database.db, created.id)).toEqual({ messages: 10, deliveries: 10, tickets: 10, distinctIds: 10 });
     const view = await getMailbox(created.id);
     expect(view.sync).toMatchObject({ progress: { done: 10, total: 10 }, last_error_class: null });
     expect(Date.parse(view.sync.last_sync_at)).toBeGreaterThan(Date.now() - 60_000);
@@ -87,17 +69,17 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     for (let i = 0; i < 3; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('inc').raw);
     expect(await sync(created.id)).toMatchObject({ stored: 3, duplicates: 0 });
     expect(await sync(created.id)).toMatchObject({ stored: 0, duplicates: 0 });
-    expect(await counts(t.database.db, created.id)).toMatchObject({ messages: 13, tickets: 13 });
+    expect(await counts(bed.t.database.db, created.id)).toMatchObject({ messages: 13, tickets: 13 });
     expect((await getMailbox(created.id)).sync.lag_seconds).toBeGreaterThanOrEqual(0);
 
     // The same address cannot be connected twice in one tenant.
-    expect((await connect(connectBody(dovecot!, sink, u))).statusCode).toBe(409);
+    expect((await connect(connectBody(dovecot!, bed.sink, u))).statusCode).toBe(409);
   });
 
   it('re-syncs after a UIDVALIDITY change without duplicates or misses', async () => {
     const u = await newImapUser(dovecot!);
     for (let i = 0; i < 5; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('uv').raw);
-    const { id } = (await connect(connectBody(dovecot!, sink, u))).json();
+    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
     expect(await sync(id)).toMatchObject({ stored: 5 });
 
     await dovecot!.resetUidValidity(u.user, 'INBOX');
@@ -105,14 +87,14 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     for (const m of late) await dovecot!.append(u.user, 'INBOX', m.raw);
     // Every UID is new, but the listing's Message-IDs show five are held already: only two are fetched.
     let handed = 0;
-    const pipeline = { ...t.container.pipeline, ingestPage: (inputs: Parameters<typeof t.container.pipeline.ingestPage>[0], opts?: Parameters<typeof t.container.pipeline.ingestPage>[1]) => {
+    const pipeline = { ...bed.t.container.pipeline, ingestPage: (inputs: Parameters<typeof bed.t.container.pipeline.ingestPage>[0], opts?: Parameters<typeof bed.t.container.pipeline.ingestPage>[1]) => {
       handed += inputs.length;
-      return t.container.pipeline.ingestPage(inputs, opts);
+      return bed.t.container.pipeline.ingestPage(inputs, opts);
     } };
-    const after = await syncMailbox({ ...t.container, pipeline, pageSize: 7 }, tenant.id, id);
+    const after = await syncMailbox({ ...bed.t.container, pipeline, pageSize: 7 }, bed.tenant.id, id);
     expect(after).toMatchObject({ stored: 2, duplicates: 5 });
     expect(handed).toBe(2);
-    expect(await counts(t.database.db, id)).toMatchObject({ messages: 7, tickets: 7, distinctIds: 7 });
+    expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 7, tickets: 7, distinctIds: 7 });
     expect(await sync(id)).toMatchObject({ stored: 0, duplicates: 0 });
   });
 
@@ -120,18 +102,18 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     const [a, b] = [await newImapUser(dovecot!), await newImapUser(dovecot!)];
     const shared = customerMessage('cc');
     for (const u of [a, b]) await dovecot!.append(u.user, 'INBOX', shared.raw);
-    const idA = (await connect(connectBody(dovecot!, sink, a))).json().id as string;
-    const idB = (await connect(connectBody(dovecot!, sink, b, { mark_seen: true }))).json().id as string;
+    const idA = (await connect(connectBody(dovecot!, bed.sink, a))).json().id as string;
+    const idB = (await connect(connectBody(dovecot!, bed.sink, b, { mark_seen: true }))).json().id as string;
     expect(await sync(idA)).toMatchObject({ stored: 1 });
     // Only this mailbox's own deliveries spare a fetch: B's copy is fetched (and flagged \Seen).
     expect(await sync(idB)).toMatchObject({ stored: 0, duplicates: 1 });
     expect((await dovecot!.list(b.user, 'INBOX'))[0]!.flags).toContain('\\Seen');
-    expect(await counts(t.database.db, idB)).toMatchObject({ messages: 0, deliveries: 1 });
+    expect(await counts(bed.t.database.db, idB)).toMatchObject({ messages: 0, deliveries: 1 });
   });
 
   it('parks the mailbox as reauth_required when the password was changed, without retrying', async () => {
     const u = await newImapUser(dovecot!);
-    const { id } = (await connect(connectBody(dovecot!, sink, u))).json();
+    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
     await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
     expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
     const view = await getMailbox(id);
@@ -142,7 +124,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
 
   it('takes new credentials for a reauth_required mailbox and resumes where it stopped, without duplicates', async () => {
     const u = await newImapUser(dovecot!);
-    const { id } = (await connect(connectBody(dovecot!, sink, u))).json();
+    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
     await appendMany(dovecot!, u, [customerMessage('before').raw]);
     expect(await sync(id)).toMatchObject({ stored: 1 });
     const changed = `changed-${u.password}`;
@@ -150,9 +132,9 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
     await appendMany(dovecot!, { user: u.user, password: changed }, [customerMessage('during').raw]);
 
-    const put = (password: string) => t.app.inject({
-      method: 'PUT', url: `/v1/mailboxes/${id}/credentials`, headers: bearer(tenant.token),
-      payload: { imap: { ...connectBody(dovecot!, sink, u).imap, password }, smtp: connectBody(dovecot!, sink, u).smtp },
+    const put = (password: string) => bed.t.app.inject({
+      method: 'PUT', url: `/v1/mailboxes/${id}/credentials`, headers: bearer(bed.tenant.token),
+      payload: { imap: { ...connectBody(dovecot!, bed.sink, u).imap, password }, smtp: connectBody(dovecot!, bed.sink, u).smtp },
     });
     const wrong = await put(`wrong-${changed}`);
     expect(wrong.statusCode).toBe(422);
@@ -164,8 +146,8 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     expect(ok.json()).toMatchObject({ id, status: 'active' });
     expect(ok.body).not.toContain(changed);
     expect(await sync(id)).toMatchObject({ status: 'synced', stored: 1, duplicates: 0 });
-    expect(await counts(t.database.db, id)).toMatchObject({ messages: 2, distinctIds: 2 });
-    const audit = await t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'mailbox.reauthorize' AND resource_id = $1`, [id]));
+    expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 2, distinctIds: 2 });
+    const audit = await bed.t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'mailbox.reauthorize' AND resource_id = $1`, [id]));
     expect(audit.rows[0].n).toBe(1);
   });
 
@@ -174,7 +156,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${reason}`, () => {
     expect(res.statusCode).toBe(201);
     expect(res.json().sync).toBeNull();
     const { providerForMailbox } = await import('../../src/sync/provider-factory.js');
-    await expect(t.database.db.tenantTx(tenant.id, (ex) => providerForMailbox(ex, t.container.keys, tenant.id, res.json().id)))
+    await expect(bed.t.database.db.tenantTx(bed.tenant.id, (ex) => providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id)))
       .rejects.toMatchObject({ code: 'mailbox_cannot_send', status: 422 });
   });
 });

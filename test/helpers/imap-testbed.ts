@@ -1,0 +1,34 @@
+// What the IMAP integration tests start from: a real Dovecot (null when it is not installed, and the
+// tests skip), an SMTP sink to send through, and the app on its own database with one tenant. The
+// call registers the hooks; the fields are set once beforeAll has run, and afterAll stops it all.
+import { afterAll, beforeAll } from 'vitest';
+import { makeTestApp, type TestApp } from './app.js';
+import { startDovecot, type DovecotHandle } from './dovecot.js';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { createTenant, operatorKey, testKeyring } from './tenants.js';
+
+export interface ImapTestbed {
+  dovecot: DovecotHandle | null;
+  /** Appended to a describe title: says why it was skipped. */
+  skipReason: string;
+  t: TestApp;
+  sink: SmtpSink;
+  tenant: Awaited<ReturnType<typeof createTenant>>;
+}
+
+export async function imapTestbed(env: Record<string, string> = {}): Promise<ImapTestbed> {
+  const dovecot = await startDovecot();
+  const bed = { dovecot, skipReason: dovecot ? '' : ' (skipped: dovecot not installed)' } as ImapTestbed;
+  beforeAll(async () => {
+    if (!dovecot) return;
+    bed.t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), ...env });
+    bed.sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
+    bed.tenant = await createTenant(bed.t, 'Acme');
+  });
+  afterAll(async () => {
+    await bed.t?.close();
+    await bed.sink?.close();
+    await dovecot?.stop();
+  });
+  return bed;
+}
