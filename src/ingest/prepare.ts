@@ -89,7 +89,7 @@ export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise
     messageId: randomUUID(),
     // The unsanitised HTML goes no further: nothing after this point may use it by mistake, and a
     // page would otherwise hold every message's original HTML until it commits.
-    parsed: { ...parsed, html: null },
+    parsed: { ...parsed, html: null, htmlText: parsed.text === null ? text : null },
     text,
     html,
     reply: extracted?.reply ?? null,
