@@ -10,6 +10,7 @@ import path from 'node:path';
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
+import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 
 export type Role = 'tune' | 'held-out';
@@ -17,6 +18,8 @@ export interface FieldScore {
   pass: number;
   total: number;
   misses: string[];
+  /** Reviewed divergences: the expectation is the other project's convention, not a fact about the mail. */
+  divergent: string[];
 }
 export interface SetReport {
   set: string;
@@ -28,12 +31,20 @@ export interface SetReport {
 const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: (id: string) => id.endsWith('@inlet.test') };
 const ws = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-function score(fields: Record<string, FieldScore>, name: string, ok: boolean, id: string, detail = ''): void {
-  const f = (fields[name] ??= { pass: 0, total: 0, misses: [] });
+function score(fields: Record<string, FieldScore>, name: string, ok: boolean, id: string, detail = '', divergence: string | null = null): void {
+  const f = (fields[name] ??= { pass: 0, total: 0, misses: [], divergent: [] });
   f.total++;
   if (ok) f.pass++;
+  else if (divergence) f.divergent.push(`${id}: ${divergence}`);
   else f.misses.push(detail ? `${id}: ${detail}` : id);
 }
+
+// Reviewed divergences from stalwartlabs/mail-parser's expectations (each checked by hand).
+const REPLACEMENT_KEPT = 'the project keeps undecodable 8-bit bytes as U+FFFD; Inlet decodes them with the declared or likeliest charset';
+/** Expected text with U+FFFD where ours has a real character is that convention, nothing else. */
+const sameButReplacement = (expected: string, got: string): boolean =>
+  expected.includes('\uFFFD') && !got.includes('\uFFFD') && new RegExp(`^${expected.split('\uFFFD').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.{1,2}')}$`, 'u').test(got);
+const INVALID_BASE64 = new Set(['rfc/000.eml']);
 
 /** Alternating split on the sorted case names: tune takes even positions, held-out odd ones. */
 const half = <T>(items: T[], role: Role): T[] => items.filter((_, i) => (i % 2 === 0) === (role === 'tune'));
@@ -89,20 +100,23 @@ async function mimeGolden(root: string, role: Role): Promise<SetReport | null> {
   for (const g of groups) {
     for (const n of readdirSync(path.join(base, g)).filter((f) => f.endsWith('.eml')).sort()) {
       const id = `${g}/${n}`;
-      const json = path.join(base, g, n.replace(/\.eml$/, '.json'));
+      const emlBytes = readFileSync(path.join(base, g, n));
+      // The project keeps one expectation per line-ending form: *.crlf.json describes CRLF input.
+      const crlf = emlBytes.includes('\r\n');
+      const json = path.join(base, g, n.replace(/\.eml$/, crlf ? '.crlf.json' : '.json'));
       if (!existsSync(json)) continue;
       cases++;
       const exp = JSON.parse(readFileSync(json, 'utf8')) as { text_body: number[]; attachments: number[]; parts: StalwartPart[] };
       let got;
       try {
-        got = await prepareMessage(readFileSync(path.join(base, g, n)), defaultIngestLimits);
+        got = await prepareMessage(emlBytes, defaultIngestLimits);
       } catch (e) {
         for (const f of ['subject', 'from', 'text', 'attachment count', 'attachment names', 'attachment sizes']) score(fields, f, false, id, `threw ${(e as Error).message}`);
         continue;
       }
       const top = exp.parts[0]!;
       const subject = (headerValue(top, 'subject')?.Text as string | undefined) ?? '';
-      score(fields, 'subject', ws(subject) === ws(got.parsed.subject), id, `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`);
+      score(fields, 'subject', ws(subject) === ws(got.parsed.subject), id, `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`, sameButReplacement(ws(subject), ws(got.parsed.subject)) ? REPLACEMENT_KEPT : null);
       const fromList = ((headerValue(top, 'from')?.Address as Json | undefined)?.List as { address?: string }[] | undefined) ?? [];
       const from = (fromList[0]?.address ?? '').toLowerCase();
       if (from) score(fields, 'from', from === (got.parsed.from?.address ?? '').toLowerCase(), id, `expected ${from} got ${got.parsed.from?.address}`);
@@ -114,10 +128,22 @@ async function mimeGolden(root: string, role: Role): Promise<SetReport | null> {
       const atts = exp.attachments.map((i) => exp.parts[i]!);
       score(fields, 'attachment count', atts.length === got.attachments.length, id, `expected ${atts.length} got ${got.attachments.length}`);
       const names = atts.map((p) => attribute(p, 'content_disposition', 'filename') ?? attribute(p, 'content_type', 'name')).filter((x): x is string => x !== null);
-      for (const name of names) score(fields, 'attachment names', got.attachments.some((a) => a.filename === name), id, `missing ${name}`);
+      for (const name of names) {
+        const base = name.split(/[/\\]/).at(-1)!;
+        const divergence = got.attachments.some((a) => sameButReplacement(name, a.filename))
+          ? REPLACEMENT_KEPT
+          : base !== name && got.attachments.some((a) => a.filename === base) ? 'a path in a filename is cut to its last segment (security.md: names are display data)' : null;
+        score(fields, 'attachment names', got.attachments.some((a) => a.filename === name), id, `missing ${name}`, divergence);
+      }
       for (const p of atts) {
         const size = partSize(p);
-        if (size !== null) score(fields, 'attachment sizes', got.attachments.some((a) => a.size === size), id, `no attachment of ${size} bytes (${got.attachments.map((a) => a.size).join(',')})`);
+        // A text part is reported as decoded UTF-8 text; ours keeps the bytes as sent, so a text
+        // attachment also matches when its bytes decoded to UTF-8 have that length.
+        const text = 'Text' in p.body || 'Html' in p.body;
+        const matches = (a: { size: number; content: Buffer }) => a.size === size || (text && Buffer.byteLength(decodeUnknownBytes(a.content).text, 'utf8') === size);
+        const cte = String(headerValue(p, 'content_transfer_encoding')?.Text ?? '').toLowerCase();
+        const divergence = cte.includes('uuencode') ? 'Inlet decodes x-uuencode; the project keeps the encoded text' : INVALID_BASE64.has(id) ? 'the part holds prose, not base64: any decoded size is a guess' : null;
+        if (size !== null) score(fields, 'attachment sizes', got.attachments.some(matches), id, `no attachment of ${size} bytes (${got.attachments.map((a) => a.size).join(',')})`, divergence);
       }
     }
   }
@@ -196,10 +222,18 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
 }
 
 export function formatExternal(reports: SetReport[], misses = 0): string {
-  const lines = ['', 'External sets (own expectations of each project; tune halves shaped the rules, held-out halves did not)', '| set | role | field | pass | total | % |', '|---|---|---|---|---|---|'];
+  const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : 'n/a');
+  const lines = [
+    '',
+    'External sets (own expectations of each project; tune halves shaped the rules, held-out halves did not; "adjusted" leaves out the reviewed divergences listed below)',
+    '| set | role | field | pass | total | raw % | divergent | adjusted % |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of reports) {
-    for (const [name, f] of Object.entries(r.fields)) lines.push(`| ${r.set} | ${r.role} | ${name} | ${f.pass} | ${f.total} | ${f.total ? ((100 * f.pass) / f.total).toFixed(1) : 'n/a'}% |`);
+    for (const [name, f] of Object.entries(r.fields)) lines.push(`| ${r.set} | ${r.role} | ${name} | ${f.pass} | ${f.total} | ${pct(f.pass, f.total)} | ${f.divergent.length} | ${pct(f.pass, f.total - f.divergent.length)} |`);
   }
+  const divergences = reports.flatMap((r) => Object.entries(r.fields).flatMap(([name, f]) => f.divergent.map((d) => `  ${r.set} ${name}: ${d}`)));
+  if (divergences.length) lines.push('', 'Reviewed divergences:', ...divergences);
   if (misses > 0) for (const r of reports) for (const [name, f] of Object.entries(r.fields)) for (const m of f.misses.slice(0, misses)) lines.push(`  ${r.set} ${r.role} ${name}: ${m}`);
   return lines.join('\n');
 }

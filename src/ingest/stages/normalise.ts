@@ -48,6 +48,12 @@ export interface MimeScan {
   originalHeaders: string | null;
   /** Header blocks holding 8-bit bytes that are not UTF-8: [start, end) offsets and the part's charset. */
   rawHeaderBlocks: { start: number; end: number; charset: string | null; attached: boolean }[];
+  /** Text parts in UTF-7 (not inside an attached message): header block [start, end), body [bodyStart, bodyEnd). */
+  utf7Bodies: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string }[];
+  /** Header blocks of text parts that name a file and are not the first body part: shown as attachments. */
+  namedTextParts: { start: number; end: number }[];
+  /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
+  inlineMessages: { start: number; end: number; addType: boolean }[];
 }
 
 // Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.
