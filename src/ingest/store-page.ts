@@ -115,7 +115,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
       item, addresses,
       messageIdBidx: index.messageId(rfcId),
       addressBidxs: addresses.map((a) => index.email(a)),
-      fromBidx: msg.from ? index.email(msg.from.address) : null,
+      fromBidx: msg.from?.address ? index.email(msg.from.address) : null,
       tk: threadKeys(index, msg, item.input.providerThreadId ?? null),
     };
   });
@@ -184,7 +184,8 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     } else {
       ticketId = randomUUID();
       const s = seal1(mailboxId, ticketId);
-      const requester = msg.replyTo[0] ?? msg.from;
+      // A From without an address ("From: Moderator-Address") gives the ticket no requester address.
+      const requester = [...msg.replyTo, ...(msg.from ? [msg.from] : [])].find((a) => a.address.includes('@')) ?? null;
       state.pendingTickets.push({
         id: ticketId, mailboxId,
         subjectCt: s('tickets.subject', msg.subject)!,
@@ -197,7 +198,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     const id = prepared.messageId;
     const s = seal1(mailboxId, id);
     // Only a person's addresses may later use the subject token (thread-hijack protection).
-    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => index.email(a.address)) : [];
+    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a): a is NonNullable<typeof a> => a !== null && a.address !== '').map((a) => index.email(a.address)) : [];
     const row: InboundRow = {
       id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: input.providerThreadId ?? null,
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
