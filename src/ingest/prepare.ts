@@ -36,6 +36,12 @@ export interface StoredHeaders {
   message_id: string | null;
   in_reply_to: string[];
   references: string[];
+  /** Only on a bounce: the recipients it reports (store-page adds it after classification). */
+  bounce?: BounceView;
+}
+
+export interface BounceView {
+  recipients: { address: string; status: string | null; action: string | null; diagnostic: string | null }[];
 }
 
 export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;

@@ -20,7 +20,9 @@ import { isCustomerActivity, statusAfterInbound, type StoredKind } from '../tick
 import type { PreparedMessage } from './prepare.js';
 import type { ScanVerdict } from './scan-attachments.js';
 import { makeIndexer } from './page-indexer.js';
+import { linkBouncesToReplies, type BounceLink } from './bounce-link.js';
 import { classifyMessage } from './stages/classify.js';
+import type { Classification } from './types.js';
 import { threadCandidates, threadKeys, type ThreadKeys, type ThreadLookup } from './thread-lookup.js';
 import type { IngestInput, IngestOutcome } from './pipeline.js';
 
@@ -139,6 +141,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   const rows: InboundRow[] = [];
   const stored: { row: InboundRow; item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[] = [];
   const duplicates: { providerMessageId: string; messageId: string }[] = [];
+  const bounceLinks: BounceLink[] = [];
   /** Existing tickets this page writes to: the kinds of the messages they receive, in order. */
   const touched = new Map<string, StoredKind[]>();
 
@@ -197,12 +200,16 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
 
     const id = prepared.messageId;
     const s = seal1(mailboxId, id);
+    const returned = classification.kind === 'bounce' ? classification.bounce?.originalMessageId : null;
+    if (returned && classification.bounce && verifyOutboundMessageId(signingKey, tenantId, returned) !== null) {
+      bounceLinks.push({ bounceMessageId: id, originalBidx: index.messageId(returned), recipients: classification.bounce.recipients });
+    }
     // Only a person's addresses may later use the subject token (thread-hijack protection).
     const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a): a is NonNullable<typeof a> => a !== null && a.address !== '').map((a) => index.email(a.address)) : [];
     const row: InboundRow = {
       id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: input.providerThreadId ?? null,
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
-      headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
+      headersCt: s('messages.headers', JSON.stringify(withBounce(prepared.headers, classification)))!,
       textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
       raw: rawLayout(input.raw.length), warnings: prepared.warnings, sentAt: msg.date,
       providerMessageId: input.providerMessageId, participants,
@@ -224,6 +231,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   for (const s of stored) s.outcome.ticketNumber = state.newTicketNumbers.get(s.outcome.ticketId) ?? locked.get(s.outcome.ticketId)!.number;
 
   await insertInbound(ex, tenantId, mailboxId, rows);
+  await linkBouncesToReplies(ex, tenantId, bounceLinks);
   rows.length = 0;
   // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
   // large message) at once: what this holds beyond the page's own bytes stays bounded.
@@ -237,6 +245,15 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   await insertDuplicateDeliveries(ex, tenantId, mailboxId, duplicates);
   if (cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, cursor);
   return outcomes;
+}
+
+/**
+ * The sealed headers document, with a bounce's recipients (address, DSN status and action, the
+ * server's diagnostic) for the ticket view; no other message carries the field.
+ */
+function withBounce(headers: PreparedMessage['headers'], c: Classification): PreparedMessage['headers'] {
+  if (c.kind !== 'bounce' || !c.bounce) return headers;
+  return { ...headers, bounce: { recipients: c.bounce.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action, diagnostic: r.diagnostic })) } };
 }
 
 type Sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) => Buffer | null;

@@ -265,7 +265,6 @@ export function fixMislabelledWords(block: string, declared: string[] = [], utf8
 
 // A word whose payload holds raw 8-bit bytes (a client that put Latin-1 straight into "=?iso-8859-1?Q?Gr\xfcn?="),
 // or one labelled UTF-7, which the MIME library will not decode.
-// eslint-disable-next-line no-control-regex
 const RAW_OR_UTF7_WORD = /=\?([^?*\s]+)(?:\*[^?]*)?\?([bBqQ])\?([^?\s]*[\x80-\xff][^?\s]*|[^?\s]*)\?=/g;
 
 /**
@@ -276,7 +275,6 @@ const RAW_OR_UTF7_WORD = /=\?([^?*\s]+)(?:\*[^?]*)?\?([bBqQ])\?([^?\s]*[\x80-\xf
 export function fixRawWords(block: string): string {
   if (!block.includes('=?')) return block;
   return block.replace(RAW_OR_UTF7_WORD, (word, label: string, enc: string, payload: string) => {
-    // eslint-disable-next-line no-control-regex
     const raw = /[\x80-\xff]/.test(payload);
     if (!raw && !isUtf7Label(label)) return word;
     const bytes = wordBytes(enc, payload);
@@ -295,5 +293,4 @@ export function fixRawWords(block: string): string {
 }
 
 /** Does a header block need fixRawWords? Cheap enough for every block the scan reads. */
-// eslint-disable-next-line no-control-regex
 export const hasRawWords = (block: string): boolean => block.includes('=?') && (/=\?(?:unicode-1-1-)?utf-?7\?/i.test(block) || /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block));
