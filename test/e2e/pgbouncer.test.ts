@@ -13,6 +13,7 @@ import { appendMany, connectBody, counts, customerMessage, newImapUser, waitFor 
 import { startPgBouncer, type PgBouncerHandle } from '../helpers/pgbouncer.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { operatorKey, testKeyring } from '../helpers/tenants.js';
+import { localMailEnv } from '../helpers/local-mail.js';
 
 const dovecot = await startDovecot();
 const bouncer = await startPgBouncer(inject('pgAdminUrl'));
@@ -36,7 +37,7 @@ afterAll(async () => {
 function start(role: 'serve' | 'worker', env: Record<string, string>): CliProcess {
   const p = runCli([role], {
     NODE_ENV: 'test', LOG_LEVEL: 'info', INLET_MASTER_KEYS: keyring, INLET_OPERATOR_KEY: operatorKey,
-    CLAMD_PORT: '1', SYNC_LEASE_SECONDS: '5', WORKER_CONCURRENCY: '4', ...env,
+    CLAMD_PORT: '1', SYNC_LEASE_SECONDS: '5', WORKER_CONCURRENCY: '4', ...localMailEnv, ...env,
   });
   procs.push(p);
   return p;
@@ -45,7 +46,7 @@ function start(role: 'serve' | 'worker', env: Record<string, string>): CliProces
 describe.skipIf(reason !== '')(`Inlet through PgBouncer in transaction mode${reason}`, () => {
   let base: string;
   beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring });
+    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring, ...localMailEnv });
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     const url = (bouncer as PgBouncerHandle).url(t.database.url);
     const port = await freePort();
