@@ -140,6 +140,24 @@ export async function acquireLeases(ex: Executor, holder: string, provider: Mail
   return rows;
 }
 
+/**
+ * How many IDLE leases this holder should keep: the active mailboxes of `provider` shared out over
+ * the worker processes alive now (fresh heartbeats, counting this one even before its first
+ * heartbeat). A worker that joins is counted at once, so the others hand it its share instead of
+ * keeping every mailbox until one of them dies.
+ */
+export async function fairLeaseShare(ex: Executor, holder: string, provider: MailboxProviderKind, staleMs: number): Promise<number> {
+  const { rows } = await ex.query<{ mailboxes: number; holders: number }>(
+    `SELECT (SELECT count(*)::int FROM mailboxes WHERE provider = $1 AND status = 'active') AS mailboxes,
+            (SELECT count(DISTINCT holder)::int FROM (
+               SELECT holder FROM worker_heartbeats WHERE seen_at > now() - make_interval(secs => $3::double precision / 1000)
+               UNION SELECT $2) h) AS holders`,
+    [provider, holder, staleMs],
+  );
+  const r = rows[0]!;
+  return Math.ceil(r.mailboxes / Math.max(1, r.holders));
+}
+
 export async function releaseLeases(ex: Executor, holder: string, mailboxIds?: string[]): Promise<void> {
   if (mailboxIds) await ex.query('DELETE FROM mailbox_leases WHERE holder = $1 AND mailbox_id = ANY($2::uuid[])', [holder, mailboxIds]);
   else await ex.query('DELETE FROM mailbox_leases WHERE holder = $1', [holder]);
