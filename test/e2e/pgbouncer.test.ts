@@ -37,7 +37,7 @@ afterAll(async () => {
 function start(role: 'serve' | 'worker', env: Record<string, string>): CliProcess {
   const p = runCli([role], {
     NODE_ENV: 'test', LOG_LEVEL: 'info', INLET_MASTER_KEYS: keyring, INLET_OPERATOR_KEY: operatorKey,
-    CLAMD_PORT: '1', SYNC_LEASE_SECONDS: '5', WORKER_CONCURRENCY: '4', ...localMailEnv, ...env,
+    CLAMD_PORT: '1', WORKER_CONCURRENCY: '4', ...localMailEnv, ...env,
   });
   procs.push(p);
   return p;
@@ -78,7 +78,9 @@ describe.skipIf(reason !== '')(`Inlet through PgBouncer in transaction mode${rea
 
     const started = Date.now();
     await appendMany(dovecot!, u, Array.from({ length: total }, () => customerMessage('pooled').raw));
-    await waitFor('all messages', async () => (await counts(t.database.db, id)).messages >= total, 180_000, 200);
+    await waitFor('all messages', async () => (await counts(t.database.db, id)).messages >= total, 180_000, 200).catch(async (err) => {
+      throw new Error(`${err}: ${JSON.stringify(await counts(t.database.db, id))}\n${procs.map((p) => p.output()).join('\n')}`);
+    });
     const ms = Date.now() - started;
     console.log(`through PgBouncer (transaction mode): ${total} IMAP messages to tickets in ${ms} ms (${((total * 1000) / ms).toFixed(0)} msg/s, LISTEN/NOTIFY unavailable)`);
     expect(await counts(t.database.db, id)).toEqual({ messages: total, deliveries: total, tickets: total, distinctIds: total });
