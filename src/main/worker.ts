@@ -62,6 +62,9 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
+    // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
+    // transaction another server connection, where the name is unknown (or already taken).
+    noPreparedStatements: c.config.databasePoolMode === 'transaction',
     parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.

@@ -52,9 +52,9 @@ describe.skipIf(reason !== '')(`Inlet through PgBouncer in transaction mode${rea
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // serve applies (here: re-checks) migrations through the pooler before it listens.
-    const api = start('serve', { DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1' });
+    const api = start('serve', { DATABASE_URL: url, DATABASE_POOL_MODE: 'transaction', PORT: String(port), HOST: '127.0.0.1' });
     await waitForHttp(`${base}/healthz`, 180_000).catch((err) => { throw new Error(`${err}\n${api.output()}`); });
-    start('worker', { DATABASE_URL: url });
+    start('worker', { DATABASE_URL: url, DATABASE_POOL_MODE: 'transaction' });
   });
 
   const call = async (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
