@@ -46,3 +46,12 @@ export async function setScanResult(ex: Executor, tenantId: string, id: string, 
     [tenantId, id, status, detail],
   );
 }
+
+/** Scan state of every attachment of one message (no content), in MIME order. */
+export async function messageScanStates(ex: Executor, tenantId: string, messageId: string): Promise<{ id: string; scan_status: ScanStatus }[]> {
+  const { rows } = await ex.query<{ id: string; scan_status: ScanStatus }>(
+    'SELECT id, scan_status FROM attachments WHERE tenant_id = $1 AND message_id = $2 ORDER BY position',
+    [tenantId, messageId],
+  );
+  return rows;
+}
