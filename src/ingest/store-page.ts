@@ -9,7 +9,7 @@ import { seal, verifyOutboundMessageId } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
-  assertTakesMail, createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockTickets, lookupPage, startIngest, touchTickets,
+  assertTakesMail, createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockDedupeKeys, lockTickets, lookupPage, startIngest, touchTickets,
   type InboundAttachment, type InboundRow, type NewTicket, type PageLookup,
 } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
@@ -19,6 +19,7 @@ import { decideThread } from '../tickets/thread-rules.js';
 import { isCustomerActivity, statusAfterInbound, type StoredKind } from '../tickets/ticket-status.js';
 import type { PreparedMessage } from './prepare.js';
 import type { ScanVerdict } from './scan-attachments.js';
+import { contentFingerprint, dedupeKey, dedupeLockIds } from './dedupe-key.js';
 import { makeIndexer } from './page-indexer.js';
 import { classifyMessage } from './stages/classify.js';
 import { threadCandidates, threadKeys, type ThreadKeys, type ThreadLookup } from './thread-lookup.js';
@@ -39,6 +40,7 @@ const hex = (b: Buffer) => b.toString('hex');
 interface Keyed {
   item: PageItem;
   messageIdBidx: Buffer;
+  dedupeBidx: Buffer;
   addresses: string[];
   addressBidxs: Buffer[];
   fromBidx: Buffer | null;
@@ -85,8 +87,14 @@ class PageState {
     return this.db.loopCounts.get(`${ticketId}:${hex(fromBidx)}`) ?? 0;
   }
 
-  record(m: { id: string; ticketId: string; messageIdBidx: Buffer; providerThreadId: string | null; fromBidx: Buffer | null; participants: Buffer[] }): void {
-    this.db.known.set(hex(m.messageIdBidx), { id: m.id, ticketId: m.ticketId });
+  /** The stored message this one duplicates (same Message-ID and content, in a live mailbox), or null. */
+  duplicateOf(m: { messageIdBidx: Buffer; dedupeBidx: Buffer }): string | null {
+    return this.db.dedupe.get(hex(m.dedupeBidx)) ?? this.db.legacy.get(hex(m.messageIdBidx)) ?? null;
+  }
+
+  record(m: { id: string; ticketId: string; messageIdBidx: Buffer; dedupeBidx: Buffer; providerThreadId: string | null; fromBidx: Buffer | null; participants: Buffer[] }): void {
+    if (!this.db.known.has(hex(m.messageIdBidx))) this.db.known.set(hex(m.messageIdBidx), { id: m.id, ticketId: m.ticketId });
+    this.db.dedupe.set(hex(m.dedupeBidx), m.id);
     if (m.providerThreadId) this.db.threads.set(m.providerThreadId, m.ticketId);
     if (m.fromBidx) {
       const key = `${m.ticketId}:${hex(m.fromBidx)}`;
@@ -114,11 +122,13 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     return {
       item, addresses,
       messageIdBidx: index.messageId(rfcId),
+      dedupeBidx: dedupeKey(k.index.key, rfcId, contentFingerprint(msg)),
       addressBidxs: addresses.map((a) => index.email(a)),
       fromBidx: msg.from ? index.email(msg.from.address) : null,
       tk: threadKeys(index, msg, item.input.providerThreadId ?? null),
     };
   });
+  await lockDedupeKeys(ex, dedupeLockIds(keyed.map((m) => m.dedupeBidx)));
   const state = new PageState(await lookupPage(ex, {
     tenantId, mailboxId,
     messageIdBidxs: keyed.flatMap((m) => [m.messageIdBidx, ...m.tk.lookup.refBidxs]),
@@ -127,6 +137,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     tokenNumbers: keyed.map((m) => m.tk.lookup.tokenNumber).filter((n) => n !== null),
     senderBidxs: keyed.map((m) => m.tk.lookup.senderBidx).filter((b) => b !== null),
     loopSince: new Date(Date.now() - loopWindowMs),
+    dedupeBidxs: keyed.map((m) => m.dedupeBidx),
   }));
 
   const flushTickets = async () => {
@@ -150,10 +161,10 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
       continue;
     }
     delivered.add(input.providerMessageId);
-    const existing = state.db.known.get(hex(m.messageIdBidx));
+    const existing = state.duplicateOf(m);
     if (existing) {
-      duplicates.push({ providerMessageId: input.providerMessageId, messageId: existing.id });
-      outcomes.push({ status: 'duplicate', messageId: existing.id });
+      duplicates.push({ providerMessageId: input.providerMessageId, messageId: existing });
+      outcomes.push({ status: 'duplicate', messageId: existing });
       continue;
     }
     const { tokenNumber, senderBidx } = m.tk.lookup;
@@ -199,14 +210,14 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     // Only a person's addresses may later use the subject token (thread-hijack protection).
     const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => index.email(a.address)) : [];
     const row: InboundRow = {
-      id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: input.providerThreadId ?? null,
+      id, ticketId, messageIdBidx: m.messageIdBidx, dedupeBidx: m.dedupeBidx, providerThreadId: input.providerThreadId ?? null,
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
       headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
       textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
       raw: rawLayout(input.raw.length), warnings: prepared.warnings, sentAt: msg.date,
       providerMessageId: input.providerMessageId, participants,
     };
-    state.record({ id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: row.providerThreadId, fromBidx: m.fromBidx, participants });
+    state.record({ id, ticketId, messageIdBidx: m.messageIdBidx, dedupeBidx: m.dedupeBidx, providerThreadId: row.providerThreadId, fromBidx: m.fromBidx, participants });
     rows.push(row);
     const outcome = { status: 'stored' as const, messageId: id, ticketId, ticketNumber: 0, newTicket, kind, threadRule: decision.rule, attachments: {} };
     stored.push({ row, item: m.item, outcome });
