@@ -5,7 +5,7 @@
 // what the page itself adds is kept in `PageState` and consulted with it. Writes go out per kind:
 // new tickets, touched tickets, messages, attachments, each as one statement.
 import { createHash, randomUUID } from 'node:crypto';
-import { seal, verifyOutboundMessageId } from '../crypto/index.js';
+import { attachmentDigest, seal, verifyOutboundMessageId } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
@@ -238,7 +238,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
   // large message) at once: what this holds beyond the page's own bytes stays bounded.
   await storeRaw(ex, dek, stored.map(({ row, item }) => ({ ref: { tenantId, mailboxId, messageId: row.id, ...row.raw! }, raw: item.input.raw })));
-  await storeAttachments(ex, tenantId, mailboxId, stored, seal1);
+  await storeAttachments(ex, tenantId, mailboxId, stored, seal1, (sha) => attachmentDigest(k.index.key, sha));
   for (const { outcome } of stored) {
     if (outcome.attachments.pending! > 0) {
       await addJob(ex, 'attachments.rescan', { tenantId, messageId: outcome.messageId }, { key: `rescan:${outcome.messageId}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
@@ -260,7 +260,9 @@ const attachmentStatementBytes = 1024 * 1024;
  * before it are sent, and its ciphertext is garbage once its own statement is: beside the decoded
  * bytes the page holds anyway, one attachment's ciphertext and the driver's copy of it.
  */
-async function storeAttachments(ex: Executor, tenantId: string, mailboxId: string, stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer): Promise<void> {
+async function storeAttachments(
+  ex: Executor, tenantId: string, mailboxId: string, stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer, digest: (sha256: string) => Buffer,
+): Promise<void> {
   let batch: InboundAttachment[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -280,7 +282,7 @@ async function storeAttachments(ex: Executor, tenantId: string, mailboxId: strin
       batch.push({
         id: a.id, messageId: outcome.messageId, ticketId: outcome.ticketId, position: a.position,
         filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
-        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
+        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, digest: digest(a.sha256),
         inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
       });
       bytes += a.content.length;

@@ -15,7 +15,8 @@ export interface AttachmentRow {
   declared_type: string;
   sniffed_type: string;
   size: number;
-  sha256: string;
+  /** Keyed digest of the content (HMAC under the tenant's index key); null for rows stored before it existed. */
+  content_digest: Buffer | null;
   inline: boolean;
   flags: string[];
   scan_status: ScanStatus;
@@ -24,7 +25,7 @@ export interface AttachmentRow {
   scanned_at: Date | null;
 }
 
-const columns = 'id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at';
+const columns = 'id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at';
 
 export async function listMessageAttachments(ex: Executor, tenantId: string, messageIds: string[]): Promise<AttachmentRow[]> {
   const { rows } = await ex.query<AttachmentRow>(

@@ -260,7 +260,8 @@ export interface InboundAttachment {
   declaredType: string;
   sniffedType: string;
   size: number;
-  sha256: string;
+  /** Keyed digest of the content (crypto attachmentDigest), never a plain hash. */
+  digest: Buffer;
   inline: boolean;
   flags: string[];
   scanStatus: ScanStatus;
@@ -281,18 +282,18 @@ export async function insertAttachments(ex: Executor, tenantId: string, mailboxI
     // large value with nothing after it is copied once instead of twice (plus a 1.5× buffer).
     const at = params.push(a.filenameCt, a.contentIdCt, JSON.stringify({
       id: a.id, message_id: a.messageId, ticket_id: a.ticketId, position: a.position, declared_type: a.declaredType, sniffed_type: a.sniffedType,
-      size: a.size, sha256: a.sha256, inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
+      size: a.size, digest: a.digest.toString('hex'), inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
     }), a.contentCt) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::jsonb, $${at + 3}::bytea)`;
   });
   // Named per attachment count for the common small counts, so each shape is planned once per connection.
   await ex.query({
-    name: list.length <= 8 ? `inlet-insert-attachments-${list.length}` : undefined,
+    name: list.length <= 8 ? `inlet-insert-attachments-d${list.length}` : undefined,
     text: `WITH att AS (
        INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
-         size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
+         size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
        SELECT (a.m->>'id')::uuid, $1, (a.m->>'message_id')::uuid, $2, (a.m->>'position')::int, a.fname, a.cid, a.m->>'declared_type', a.m->>'sniffed_type',
-         (a.m->>'size')::int, a.m->>'sha256', (a.m->>'inline')::boolean, ARRAY(SELECT jsonb_array_elements_text(a.m->'flags')),
+         (a.m->>'size')::int, decode(a.m->>'digest', 'hex'), (a.m->>'inline')::boolean, ARRAY(SELECT jsonb_array_elements_text(a.m->'flags')),
          a.m->>'scan_status', a.m->>'scan_detail', CASE WHEN a.m->>'scan_status' = 'pending' THEN 0 ELSE 1 END,
          CASE WHEN a.m->>'scan_status' = 'pending' THEN NULL ELSE now() END, a.content
        FROM (VALUES ${rows.join(', ')}) AS a(fname, cid, m, content)
