@@ -51,6 +51,7 @@ export const variables = [
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
   { name: 'EGRESS_ALLOW_NETWORKS', kind: { type: 'string' }, description: 'comma-separated CIDRs, addresses or host names (`*.example.com`) that tenant-given mail servers may reach although they are private, loopback or otherwise special (self-hosted mail servers); unset = public addresses only' },
   { name: 'EGRESS_ALLOW_PORTS', kind: { type: 'string', pattern: /^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, shape: 'ports or ranges, e.g. 2525,10143-10993' }, description: 'ports allowed for tenant-given servers besides 25, 143, 465, 587, 993 (mail) and 443 (https)' },
+  { name: 'MAIL_ALLOW_PLAINTEXT', kind: { type: 'bool' }, default: 'false', description: 'production only: honour a mailbox\'s allow_plaintext (IMAP/SMTP without TLS when the server offers no STARTTLS). Outside production the opt-in alone suffices' },
   { name: 'GOOGLE_CLIENT_ID', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,200}$/, shape: 'an OAuth client id' }, description: 'Google OAuth client (web application) for Gmail mailboxes; unset = Gmail connect disabled' },
   { name: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'secret of GOOGLE_CLIENT_ID' },
   { name: 'GOOGLE_OAUTH_AUTH_URL', kind: httpUrl, default: 'https://accounts.google.com/o/oauth2/v2/auth', description: 'Google consent page (override only for tests)' },
@@ -162,7 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
   let egress: EgressPolicy = strictPolicy;
   try {
-    egress = parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS'));
+    egress = { ...parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS')), allowPlaintext: !production || get('MAIL_ALLOW_PLAINTEXT') === 'true' };
   } catch (err) {
     problems.push(`EGRESS_ALLOW_NETWORKS/EGRESS_ALLOW_PORTS: ${(err as Error).message}`);
   }

@@ -49,8 +49,8 @@ async function mailboxWithTicket(subject = 'Printer on fire') {
       id: mailboxId, tenantId, provider: 'imap', addressCt: seal(dek, user, a('address')),
       addressBidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, user), displayNameCt: seal(dek, 'Acme Support', a('display_name')),
       credentialsCt: sealCredentials(dek, tenantId, mailboxId, {
-        imap: { host: dovecot!.host, port: dovecot!.port, secure: false, auth: { user, password } },
-        smtp: { host: sink.host, port: sink.port, secure: false, auth: { user: 'sender', password: 'sender-pass' } },
+        imap: { host: dovecot!.host, port: dovecot!.port, secure: false, plaintext: true, auth: { user, password } },
+        smtp: { host: sink.host, port: sink.port, secure: false, plaintext: true, auth: { user: 'sender', password: 'sender-pass' } },
       }),
     });
     await keys.createMailboxKey(ex, tenantId, mailboxId, dek);
