@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './lib/logger.js';
 import type { Api, ApiDeps } from './http/api.js';
 import { registerAuth } from './http/plugins/auth.js';
+import { registerDeniedTrace } from './http/plugins/denied-trace.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { openapiDocument } from './http/plugins/openapi.js';
 import { Problem } from './http/schemas.js';
@@ -48,6 +49,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   });
   app.addSchema(Problem);
   registerErrorHandling(app);
+  registerDeniedTrace(app, deps.metrics);
   // The API reference is public; every other route declares its own auth (see plugins/auth.ts).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
