@@ -10,8 +10,10 @@ export function registerDeniedTrace(app: FastifyInstance, registry: Registry): v
     name: 'inlet_access_denied_total',
     help: 'Requests refused as unauthenticated (401), forbidden (403) or for a resource id not visible to the caller (404)',
     labelNames: ['status', 'route'] as const,
-    registers: [registry],
+    registers: [],
   });
+  // The OpenAPI renderer builds the app without real dependencies; everywhere else this is a Registry.
+  if (typeof (registry as Partial<Registry>).registerMetric === 'function') registry.registerMetric(denied);
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode;
     const route = req.routeOptions.url;
