@@ -6,14 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 
 export function registerDeniedTrace(app: FastifyInstance, registry: Registry): void {
-  const denied = new Counter({
+  // One counter per registry; a second app on the same container (tests) shares it. The OpenAPI
+  // renderer builds the app without real dependencies, so there may be no registry at all.
+  const real = typeof (registry as Partial<Registry>).getSingleMetric === 'function';
+  const existing = real ? (registry.getSingleMetric('inlet_access_denied_total') as Counter<'status' | 'route'> | undefined) : undefined;
+  const denied = existing ?? new Counter({
     name: 'inlet_access_denied_total',
     help: 'Requests refused as unauthenticated (401), forbidden (403) or for a resource id not visible to the caller (404)',
     labelNames: ['status', 'route'] as const,
-    registers: [],
+    registers: real ? [registry] : [],
   });
-  // The OpenAPI renderer builds the app without real dependencies; everywhere else this is a Registry.
-  if (typeof (registry as Partial<Registry>).registerMetric === 'function') registry.registerMetric(denied);
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode;
     const route = req.routeOptions.url;
