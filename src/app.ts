@@ -12,6 +12,7 @@ import type { Api, ApiDeps } from './http/api.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerDeniedTrace } from './http/plugins/denied-trace.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
+import { registerRejectNul } from './http/plugins/reject-nul.js';
 import { registerAuthFailureLimit, registerTenantLimit } from './http/plugins/limits.js';
 import { openapiDocument } from './http/plugins/openapi.js';
 import { Problem } from './http/schemas.js';
@@ -70,6 +71,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   app.addSchema(Problem);
   registerErrorHandling(app);
   registerDeniedTrace(app, deps.metrics);
+  registerRejectNul(app);
   // The API reference is public; every other route declares its own auth (see plugins/auth.ts).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
@@ -90,7 +92,8 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   });
   await app.register(helmet, {
     // The API serves JSON; the only HTML is /docs, which needs its own inline assets.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    // useDefaults false: exactly these directives, not Helmet's page defaults merged in.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(swagger, {
