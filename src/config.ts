@@ -29,6 +29,7 @@ export const variables = [
   { name: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level' },
   { name: 'DATABASE_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL' },
   { name: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '10', description: 'connections per process' },
+  { name: 'DATABASE_POOL_MODE', kind: { type: 'enum', values: ['session', 'transaction'] }, default: 'session', description: 'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): the job queue then uses no named prepared statements; see docs/scaling.md' },
   { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
   { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
   { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
@@ -82,6 +83,7 @@ export interface Config {
   logLevel: string;
   databaseUrl: string | null;
   databasePoolMax: number;
+  databasePoolMode: 'session' | 'transaction';
   dataDir: string;
   masterKeys: string | null;
   operatorKey: string | null;
@@ -189,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: get('LOG_LEVEL')!,
     databaseUrl: get('DATABASE_URL') ?? null,
     databasePoolMax: int('DATABASE_POOL_MAX'),
+    databasePoolMode: get('DATABASE_POOL_MODE') as 'session' | 'transaction',
     dataDir: path.resolve(get('INLET_DATA_DIR')!),
     masterKeys: get('INLET_MASTER_KEYS') ?? null,
     operatorKey: get('INLET_OPERATOR_KEY') ?? null,
