@@ -51,8 +51,16 @@ export const variables = [
   { name: 'MAILBOX_PURGE_DELAY_HOURS', kind: { type: 'int', min: 0, max: 720 }, default: '24', description: 'a disconnected mailbox\'s rows (already unreadable: its key is destroyed at once) are deleted this many hours after the disconnect; at most 720 (30 days)' },
   { name: 'TRUST_PROXY_HOPS', kind: { type: 'int', min: 0, max: 10 }, default: '0', description: 'reverse proxies in front of Inlet whose X-Forwarded-For is trusted (client IP in audit records and rate limits); 0 = none' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
+  { name: 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', kind: { type: 'int', min: 1, max: 100000 }, default: '30', description: 'failed authentications (401) per client address per minute; further requests from it answer 429 before any key lookup' },
+  { name: 'RATE_LIMIT_PER_TENANT_PER_MINUTE', kind: { type: 'int', min: 1, max: 10000000 }, default: '3000', description: 'API requests per minute per tenant, summed over all its keys' },
+  { name: 'MAX_API_KEYS_PER_TENANT', kind: { type: 'int', min: 1, max: 10000 }, default: '50', description: 'active API keys a tenant may hold; creating more answers 409 api_key_limit' },
+  { name: 'HTTP_REQUEST_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '30000', description: 'a request, body included, must arrive within this; slower ones are cut off (408)' },
+  { name: 'HTTP_HEADERS_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '10000', description: 'request headers must arrive within this' },
+  { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '5000', description: 'idle keep-alive connections are closed after this' },
+  { name: 'HTTP_MAX_CONNECTIONS', kind: { type: 'int', min: 1, max: 1000000 }, default: '1000', description: 'open connections per process; more are closed on arrival' },
   { name: 'EGRESS_ALLOW_NETWORKS', kind: { type: 'string' }, description: 'comma-separated CIDRs, addresses or host names (`*.example.com`) that tenant-given mail servers may reach although they are private, loopback or otherwise special (self-hosted mail servers); unset = public addresses only' },
   { name: 'EGRESS_ALLOW_PORTS', kind: { type: 'string', pattern: /^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, shape: 'ports or ranges, e.g. 2525,10143-10993' }, description: 'ports allowed for tenant-given servers besides 25, 143, 465, 587, 993 (mail) and 443 (https)' },
+  { name: 'MAIL_ALLOW_PLAINTEXT', kind: { type: 'bool' }, default: 'false', description: 'production only: honour a mailbox\'s allow_plaintext (IMAP/SMTP without TLS when the server offers no STARTTLS). Outside production the opt-in alone suffices' },
   { name: 'GOOGLE_CLIENT_ID', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,200}$/, shape: 'an OAuth client id' }, description: 'Google OAuth client (web application) for Gmail mailboxes; unset = Gmail connect disabled' },
   { name: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'secret of GOOGLE_CLIENT_ID' },
   { name: 'GOOGLE_OAUTH_AUTH_URL', kind: httpUrl, default: 'https://accounts.google.com/o/oauth2/v2/auth', description: 'Google consent page (override only for tests)' },
@@ -86,6 +94,10 @@ export interface Config {
   clamd: { host: string; port: number; timeoutMs: number };
   ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number; isolateAboveBytes: number; prepareBudgetMs: number };
   rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
+  tenantRateLimitPerMinute: number;
+  maxApiKeysPerTenant: number;
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   /** Where tenant-given servers may be reached beyond public addresses and the usual ports. */
   egress: EgressPolicy;
   trustProxyHops: number;
@@ -167,7 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
   let egress: EgressPolicy = strictPolicy;
   try {
-    egress = parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS'));
+    egress = { ...parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS')), allowPlaintext: !production || get('MAIL_ALLOW_PLAINTEXT') === 'true' };
   } catch (err) {
     problems.push(`EGRESS_ALLOW_NETWORKS/EGRESS_ALLOW_PORTS: ${(err as Error).message}`);
   }
@@ -199,6 +211,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prepareBudgetMs: int('INGEST_PREPARE_BUDGET_MS'),
     },
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
+    authFailuresPerMinute: int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE'),
+    tenantRateLimitPerMinute: int('RATE_LIMIT_PER_TENANT_PER_MINUTE'),
+    maxApiKeysPerTenant: int('MAX_API_KEYS_PER_TENANT'),
+    http: {
+      requestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS'),
+      headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS'),
+      keepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+      maxConnections: int('HTTP_MAX_CONNECTIONS'),
+    },
     egress,
     trustProxyHops: int('TRUST_PROXY_HOPS'),
     syncPollMinutes: int('SYNC_POLL_MINUTES'),

@@ -4,7 +4,7 @@ import { buildApp } from '../app.js';
 import type { Container } from '../container.js';
 
 export async function startServer(c: Container): Promise<() => Promise<void>> {
-  const app = await buildApp(c, { logger: c.logger, trustProxyHops: c.config.trustProxyHops });
+  const app = await buildApp(c, { logger: c.logger, trustProxyHops: c.config.trustProxyHops, http: c.config.http });
   await app.listen({ host: c.config.host, port: c.config.port });
   return async () => {
     // Stop accepting, let in-flight requests finish; bounded by the grace period.
