@@ -11,6 +11,7 @@ import { audit } from '../tenancy/audit.js';
 import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
 import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
 import { startServer } from './serve.js';
+import { startHealthListener } from './health-listener.js';
 import { startWorker } from './worker.js';
 
 const usage = `usage: inlet <command>
@@ -69,7 +70,10 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const { runtime, container } = await boot();
       if (!runtime.config.production || command === 'start') await runMigrations(container);
-      if (command !== 'serve') runtime.onStop(await startWorker(container));
+      const worker = command !== 'serve' ? await startWorker(container) : null;
+      if (worker) runtime.onStop(worker);
+      const health = await startHealthListener(container, worker);
+      if (health) runtime.onStop(health);
       if (command !== 'worker') {
         runtime.onStop(await startServer(container));
         runtime.logger.info({ url: runtime.config.publicUrl }, 'inlet is listening');
