@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `inlet <command>`: one binary, several roles. serve + worker together is `start`, the default for
 // a single machine; Kubernetes runs them apart.
+import './node-version.js';
 import { makeContainer, type Container } from '../container.js';
 import { formatSummary, importMail, progressLine } from '../import/import-mail.js';
 import { makeLogger } from '../lib/logger.js';
@@ -9,6 +10,7 @@ import { listTenantIds } from '../store/tenant-store.js';
 import { systemActor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
+import { describeThrown, StartupError } from '../lib/startup-error.js';
 import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
 import { startServer } from './serve.js';
 import { startHealthListener } from './health-listener.js';
@@ -156,6 +158,8 @@ async function recordRotation(c: Container, rewrapped: number): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`inlet: ${(err as Error)?.stack ?? String(err)}\n`);
+  // A failure we can explain is one sentence (what happened, what to do); anything else keeps its stack.
+  const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : describeThrown(err);
+  process.stderr.write(`inlet: ${text}\n`);
   process.exit(1);
 });

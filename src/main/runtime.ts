@@ -34,7 +34,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     // config.ts already refused this combination in production.
-    embedded = await startEmbeddedPostgres(config.dataDir, logger);
+    embedded = await startEmbeddedPostgres(config.dataDir, logger, 'inlet', { port: config.embeddedPgPort });
     databaseUrl = embedded.url;
     steps.push(() => embedded!.stop());
     logger.info({ dir: config.dataDir }, 'using embedded PostgreSQL (set DATABASE_URL to use your own)');

@@ -1,5 +1,5 @@
 // The Google-facing steps of a connect: code exchange and identification, and starting the watch.
-import { google } from 'googleapis';
+import { google } from '../providers/gmail/gmail-api.js';
 import type { Logger } from '../lib/logger.js';
 import { makeGmailProvider } from '../providers/gmail/gmail-provider.js';
 import { makeOAuthClient } from '../providers/gmail/gmail-client.js';
