@@ -31,8 +31,13 @@ commands:
                      (development: first adds a new key to the dev keyring)
 `;
 
-async function boot(): Promise<{ runtime: Runtime; container: Container }> {
-  const config = loadConfigOrExit();
+/**
+ * One-shot commands (tenants, import, keys) print their result on stdout; at the default level
+ * their logs show only warnings and errors, so the terminal holds the answer, not the start-up story.
+ */
+async function boot(opts: { oneShot?: boolean } = {}): Promise<{ runtime: Runtime; container: Container }> {
+  const loaded = loadConfigOrExit();
+  const config = opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
   const runtime = await startRuntime(config);
   stopOnSignals(runtime);
   const container = await makeContainer(config, runtime.logger, runtime.databaseUrl);
@@ -41,7 +46,7 @@ async function boot(): Promise<{ runtime: Runtime; container: Container }> {
 }
 
 async function runMigrations(c: Container): Promise<void> {
-  const applied = await migrate(c.db.pool, { log: (m) => c.logger.info(m) });
+  const applied = await migrate(c.db.pool, { log: (m) => c.logger.debug(m) });
   c.logger.info({ applied: applied.length }, 'migrations up to date');
   await c.checkKeyring();
 }
@@ -55,7 +60,7 @@ async function oneShot(fn: (c: Container, runtime: Runtime) => Promise<void>, op
       process.stdout.write(`added key ${await addDevKey(config)} to the development keyring\n`);
     }
   }
-  const { runtime, container } = await boot();
+  const { runtime, container } = await boot({ oneShot: true });
   try {
     if (!runtime.config.production) await migrate(container.db.pool);
     await fn(container, runtime);
@@ -78,7 +83,6 @@ async function main(argv: string[]): Promise<void> {
       if (health) runtime.onStop(health);
       if (command !== 'worker') {
         runtime.onStop(await startServer(container));
-        runtime.logger.info({ url: runtime.config.publicUrl }, 'inlet is listening');
       }
       return;
     }
