@@ -28,12 +28,15 @@ export const variables = [
   { name: 'PORT', kind: { type: 'int', min: 1, max: 65535 }, default: '3000', description: 'API port' },
   { name: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level' },
   { name: 'DATABASE_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL' },
+  { name: 'DATABASE_OWNER_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection as the schema owner, for `inlet migrate` only (serve and worker use DATABASE_URL, the application login role)' },
   { name: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '10', description: 'connections per process' },
   { name: 'DATABASE_POOL_MODE', kind: { type: 'enum', values: ['session', 'transaction'] }, default: 'session', description: 'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): the job queue then uses no named prepared statements; see docs/scaling.md' },
   { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
+  { name: 'INLET_EMBEDDED_PG_PORT', kind: { type: 'int', min: 1024, max: 65535 }, description: 'port of the embedded PostgreSQL (development); unset = a free port chosen on first start and kept in INLET_DATA_DIR' },
   { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
   { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
   { name: 'INLET_PUBLIC_URL', kind: httpUrl, description: 'external base URL (OAuth redirects, links); defaults to http://HOST:PORT' },
+  { name: 'METRICS_PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '0', description: 'separate listener for /metrics (Prometheus, no credential), /healthz and /readyz, in serve and worker; keep it off the ingress. 0 = off (the API\'s /metrics with the operator key still answers)' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: { type: 'int', min: 100, max: 120000 }, default: '8000', description: 'grace period for in-flight requests and jobs on SIGTERM' },
   { name: 'WORKER_CONCURRENCY', kind: { type: 'int', min: 1, max: 100 }, default: '4', description: 'jobs run at once per worker process' },
   { name: 'CLAMD_HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'clamd host for attachment scanning' },
@@ -86,6 +89,10 @@ export interface Config {
   databasePoolMax: number;
   databasePoolMode: 'session' | 'transaction';
   dataDir: string;
+  /** Embedded PostgreSQL port when set; otherwise the one saved on first start. */
+  embeddedPgPort: number | null;
+  /** Metrics/health listener port; 0 = off. */
+  metricsPort: number;
   masterKeys: string | null;
   operatorKey: string | null;
   publicUrl: string;
@@ -196,6 +203,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolMax: int('DATABASE_POOL_MAX'),
     databasePoolMode: get('DATABASE_POOL_MODE') as 'session' | 'transaction',
     dataDir: path.resolve(get('INLET_DATA_DIR')!),
+    embeddedPgPort: get('INLET_EMBEDDED_PG_PORT') ? int('INLET_EMBEDDED_PG_PORT') : null,
+    metricsPort: int('METRICS_PORT'),
     masterKeys: get('INLET_MASTER_KEYS') ?? null,
     operatorKey: get('INLET_OPERATOR_KEY') ?? null,
     publicUrl: (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, ''),
