@@ -21,6 +21,7 @@ import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { setEgressPolicy } from './net/egress-guard.js';
 import { makeGmailRuntime } from './oauth/gmail-runtime.js';
 import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
 import { makeGoogleConnect } from './oauth/google-connect.js';
@@ -48,6 +49,8 @@ export interface Container extends ApiDeps {
 }
 
 export async function makeContainer(config: Config, logger: Logger, databaseUrl: string, keyProvider?: KeyProvider): Promise<Container> {
+  // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
+  setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
