@@ -48,6 +48,18 @@ const graphHosts = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-gr
 /** Our calls opt out of the client's RetryHandler (B7.3): retries and their waits are ours. */
 export const noLibraryRetry = () => [new RetryHandlerOptions(0, 0, () => false)];
 
+/** The Graph client for the configured host: a host that is not one of Graph's own must be named in
+ *  customHosts, or the client would not attach the token (providers.md B7.3). */
+export function makeGraphClient(c: MicrosoftClientConfig, getAccessToken: () => Promise<string>): Client {
+  const host = new URL(c.graphUrl).hostname;
+  return Client.initWithMiddleware({
+    authProvider: { getAccessToken },
+    baseUrl: c.graphUrl.replace(/\/?$/, '/'),
+    defaultVersion: 'v1.0',
+    ...(graphHosts.has(host) ? {} : { customHosts: new Set([host]) }),
+  });
+}
+
 function appFor(rt: MicrosoftRuntime, creds: MicrosoftCredentials) {
   let entry = rt.apps.get(creds.mailboxId);
   if (!entry || entry.cache.json !== creds.tokenCache) {
@@ -93,13 +105,7 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
     }
   }
 
-  const graphHost = new URL(rt.client.graphUrl).hostname;
-  const client = Client.initWithMiddleware({
-    authProvider: { getAccessToken: token },
-    baseUrl: rt.client.graphUrl.replace(/\/?$/, '/'),
-    defaultVersion: 'v1.0',
-    ...(graphHosts.has(graphHost) ? {} : { customHosts: new Set([graphHost]) }),
-  });
+  const client = makeGraphClient(rt.client, token);
 
   async function call<T>(what: string, fn: (c: Client) => Promise<T>, opts: CallOptions = { retry: true }): Promise<T> {
     let refreshed = false;
