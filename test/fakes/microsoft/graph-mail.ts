@@ -74,6 +74,7 @@ interface DeltaToken {
   upTo: number;
   offset: number;
   after: number | null;
+  newestFirst: boolean;
   select: string[] | null;
   pageSize: number;
 }
@@ -113,12 +114,15 @@ export function delta(c: MailCall): void {
       if (!m) throw graphError(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
       after = Date.parse(m[2]!);
     }
+    const orderby = c.url.searchParams.get('$orderby');
+    if (orderby !== null && orderby !== 'receivedDateTime desc') throw graphError(400, 'ErrorInvalidUrlQuery', "The only supported $orderby is 'receivedDateTime desc'.");
     const top = c.url.searchParams.get('$top');
-    t = { oid: c.mailbox.oid, epoch: c.mailbox.deltaEpoch, since: -1, upTo: c.mailbox.seq, offset: 0, after, select: selectFields(c.url),
+    t = { oid: c.mailbox.oid, epoch: c.mailbox.deltaEpoch, since: -1, upTo: c.mailbox.seq, offset: 0, after, newestFirst: orderby !== null, select: selectFields(c.url),
       pageSize: maxPage ? Number(maxPage[1]) : top ? Number(top) : 10 };
   }
   const changes = c.mailbox.messages.filter((m) => m.folder === 'inbox' && m.seq > t.since && m.seq <= t.upTo
     && !(t.since === -1 && m.removed) && (t.after === null || Date.parse(m.receivedDateTime) >= t.after));
+  if (t.since === -1 && t.newestFirst) changes.reverse();
   const page = changes.slice(t.offset, t.offset + t.pageSize);
   const value = page.map((m) => (m.removed ? { '@odata.type': '#microsoft.graph.message', id: idOf(m, c.req), '@removed': { reason: 'deleted' } } : messageJson(c, m, t.select)));
   const more = t.offset + t.pageSize < changes.length;
