@@ -9,7 +9,6 @@ import { defaultIngestLimits } from './ingest/types.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
 import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
-import { makeImapConnector } from './mailboxes/connect-imap.js';
 import type { DisconnectDeps } from './mailboxes/disconnect.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeReplyService } from './outbound/reply-service.js';
@@ -22,11 +21,10 @@ import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { setEgressPolicy } from './net/egress-guard.js';
-import { makeGmailRuntime } from './oauth/gmail-runtime.js';
-import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
-import { makeGoogleConnect } from './oauth/google-connect.js';
+import { makeConsentFlow } from './oauth/consent-flow.js';
 import type { MailProvider } from './providers/mail-provider.js';
-import { providerForMailbox, type ProviderFactoryDeps } from './sync/provider-factory.js';
+import { providerForMailbox } from './providers/open-mailbox.js';
+import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
 
 export interface Container extends ApiDeps {
@@ -36,8 +34,8 @@ export interface Container extends ApiDeps {
   keys: KeyService;
   scanner: Scanner;
   pipeline: Pipeline;
-  /** Process-wide provider dependencies (the Gmail runtime: client, token cache, rate-limit state). */
-  providerDeps: ProviderFactoryDeps;
+  /** Each provider module's process-wide runtime (Gmail: client, token cache, rate-limit state). */
+  providerDeps: ProviderRuntimes;
   /** providerForMailbox with providerDeps, for the send job. */
   providerFor(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<MailProvider>;
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
@@ -80,8 +78,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     ...(isolated ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } } : {}),
   });
 
-  const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
-  const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
+  const providerContext = { config, db, keys, logger, metrics };
+  const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
@@ -92,8 +90,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     providerFor,
     disconnectDeps,
     metrics,
-    googleConnect: makeGoogleConnect({ db, keys, logger, runtime: gmail }),
-    gmailPush: makeGmailPushReceiver({ db, keys, logger, google: config.google, registry: metrics }),
+    consent: makeConsentFlow({ db, keys, logger, runtimes: providerDeps }),
+    push: startPushReceivers(providerContext, providerDeps),
     db,
     keys,
     scanner,

@@ -155,7 +155,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const res = await connect({ provider: 'local', address: 'import@example.test' });
     expect(res.statusCode).toBe(201);
     expect(res.json().sync).toBeNull();
-    const { providerForMailbox } = await import('../../src/sync/provider-factory.js');
+    const { providerForMailbox } = await import('../../src/providers/open-mailbox.js');
     await expect(bed.t.database.db.tenantTx(bed.tenant.id, (ex) => providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id)))
       .rejects.toMatchObject({ code: 'mailbox_cannot_send', status: 422 });
   });
