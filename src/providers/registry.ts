@@ -6,6 +6,7 @@ import type { ProviderCapabilities } from './capabilities.js';
 import { gmailModule } from './gmail/gmail-module.js';
 import { imapModule } from './imap/imap-module.js';
 import { localModule } from './local/local-module.js';
+import { microsoftModule } from './microsoft/microsoft-module.js';
 import type { ConsentAdapter, ProviderContext, ProviderModule } from './provider-module.js';
 import { providerKinds, type ProviderKind } from './provider-kind.js';
 
@@ -29,7 +30,7 @@ export const providerModules = {
   local: localModule,
   imap: imapModule,
   gmail: gmailModule,
-  graph: unavailableModule('graph'),
+  graph: microsoftModule,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module's own types are checked where it is declared
 } as const satisfies { [_K in ProviderKind]: ProviderModule<any, any, any> };
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeMicrosoftHarness, type MicrosoftHarness } from '../helpers/microsoft.js';
 import { mail } from '../helpers/mail.js';
+import { bearer, operatorKey } from '../helpers/tenants.js';
 
 let h: MicrosoftHarness;
 beforeAll(async () => {
@@ -43,7 +44,7 @@ describe('microsoft 365 failures', () => {
     expect([wrong.status, unknown.status, lifecycle.status]).toEqual([202, 202, 202]);
     expect(await h.syncJobs(id)).toBe(0);
     expect(await h.owner('SELECT 1 FROM graphile_worker.jobs')).toHaveLength(0);
-    const metrics = (await h.t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await h.t.app.inject({ method: 'GET', url: '/metrics', headers: bearer(operatorKey) })).body;
     expect(metrics).toMatch(/inlet_graph_notifications_total\{kind="change",outcome="client_state_mismatch"\} 1/);
     expect(metrics).toMatch(/inlet_graph_notifications_total\{kind="change",outcome="unknown_subscription"\} 1/);
     // The genuine one is taken.

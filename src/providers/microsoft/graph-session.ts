@@ -91,6 +91,9 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
   const scopes = creds.scopes.filter((s) => !['openid', 'profile', 'offline_access', 'email'].includes(s));
   let reported = false;
   let forceRefresh = false;
+  // The Graph client wraps what the auth provider throws into its own error (statusCode -1); the
+  // classified token error is kept here so call() can report it as it is.
+  let tokenError: ProviderError | null = null;
 
   async function token(): Promise<string> {
     const app = appFor(rt, creds);
@@ -101,7 +104,8 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
       forceRefresh = false;
       return result.accessToken;
     } catch (err) {
-      throw isProviderError(err) ? err : msalError(err, 'microsoft token');
+      tokenError = isProviderError(err) ? err : msalError(err, 'microsoft token');
+      throw tokenError;
     }
   }
 
@@ -114,7 +118,8 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
       try {
         return await fn(client);
       } catch (err) {
-        const pe = toProviderError(err, what);
+        const pe = tokenError ?? toProviderError(err, what);
+        tokenError = null;
         const status = (err as { statusCode?: number } | null)?.statusCode;
         if (pe.kind === 'auth_revoked' && status === 401 && !refreshed) {
           // An access token MSAL still holds may have been revoked: one retry with a fresh one.

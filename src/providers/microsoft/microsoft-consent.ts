@@ -54,7 +54,9 @@ function authorizeUrl(rt: MicrosoftRuntime, req: { state: string; codeChallenge:
 
 interface Me { id?: string; mail?: string | null; userPrincipalName?: string }
 
-async function exchange(rt: MicrosoftRuntime, code: string, codeVerifier: string, shared: string | null, log: Logger) {
+interface Identified { address: string; userObjectId: string; homeAccountId: string; scopes: string[]; tokenCache: string }
+
+async function exchange(rt: MicrosoftRuntime, code: string, codeVerifier: string, shared: string | null, log: Logger): Promise<Identified | { fail: string }> {
   let cacheJson = '';
   const app = makeMsalApp(rt.client, { read: () => cacheJson, write: async (json) => { cacheJson = json; } });
   const scopes = scopesFor(rt, shared !== null);
@@ -63,28 +65,28 @@ async function exchange(rt: MicrosoftRuntime, code: string, codeVerifier: string
     result = await app.acquireTokenByCode({ code, codeVerifier, scopes, redirectUri: rt.client.redirectUri });
   } catch (err) {
     log.warn({ errorCode: (err as { errorCode?: string }).errorCode }, 'microsoft code exchange failed');
-    return { fail: err instanceof ServerError || err instanceof InteractionRequiredAuthError ? 'token_exchange_failed' : 'microsoft_unavailable' } as const;
+    return { fail: err instanceof ServerError || err instanceof InteractionRequiredAuthError ? 'token_exchange_failed' : 'microsoft_unavailable' };
   }
   const granted = result.scopes.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//i, ''));
-  if (!result.account || scopes.some((s) => !granted.some((g) => g.toLowerCase() === s.toLowerCase()))) return { fail: 'scope_missing' } as const;
+  if (!result.account || scopes.some((s) => !granted.some((g) => g.toLowerCase() === s.toLowerCase()))) return { fail: 'scope_missing' };
   const client = makeGraphClient(rt.client, async () => result.accessToken);
   try {
     const me = await client.api('/me').select('id,mail,userPrincipalName').middlewareOptions(noLibraryRetry()).get() as Me;
     const own = (me.mail ?? me.userPrincipalName ?? '').toLowerCase();
-    if (!me.id || !own) return { fail: 'microsoft_unavailable' } as const;
+    if (!me.id || !own) return { fail: 'microsoft_unavailable' };
     if (shared) {
       try {
         await client.api(`/users/${encodeURIComponent(shared)}/mailFolders/inbox`).select('id').middlewareOptions(noLibraryRetry()).get();
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode;
-        if (status === 403 || status === 404) return { fail: 'shared_mailbox_denied' } as const;
+        if (status === 403 || status === 404) return { fail: 'shared_mailbox_denied' };
         throw err;
       }
     }
     return { address: shared ?? own, userObjectId: me.id, homeAccountId: result.account.homeAccountId, scopes: granted, tokenCache: cacheJson };
   } catch (err) {
     log.warn({ errorClass: toProviderError(err, 'graph /me').kind }, 'graph identification failed after consent');
-    return { fail: 'microsoft_unavailable' } as const;
+    return { fail: 'microsoft_unavailable' };
   }
 }
 
@@ -108,7 +110,7 @@ export const microsoftConsent: ConsentAdapter<MicrosoftRuntime, MicrosoftCredent
   failureText,
   title: { ok: 'Microsoft 365 mailbox connected', failed: 'Microsoft 365 mailbox not connected' },
   options: {
-    shared_mailbox: (value) => (emailLike.test(value) ? value.toLowerCase() : null),
+    shared_mailbox: (value: string) => (emailLike.test(value) ? value.toLowerCase() : null),
   },
 
   authorizationUrl: (rt, req) => authorizeUrl(rt, req, scopesFor(rt, Boolean(req.options?.shared_mailbox))),

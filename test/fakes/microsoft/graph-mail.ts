@@ -160,7 +160,6 @@ export function listFolder(c: MailCall, folder: string): void {
 }
 
 function mimeBody(c: MailCall): Buffer {
-  const type = String(c.req.headers['content-type'] ?? '');
   if (c.body.length > MAX_REQUEST) throw graphError(413, 'RequestEntityTooLarge', 'The maximum request length supported is 4MB.');
   const mime = strictBase64(c.body.toString('latin1'));
   if (!mime) throw graphError(400, 'ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.');
