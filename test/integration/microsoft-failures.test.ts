@@ -122,4 +122,23 @@ describe('microsoft 365 failures', () => {
     expect(h.fake.calls().length).toBe(calls);
     expect(await h.owner(`SELECT 1 FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required'`, [id])).toHaveLength(1);
   });
+
+  test('disconnect deletes the subscription, clears the tokens and says consent is not revocable by the app', async () => {
+    const email = 'leaving@acme.example';
+    const id = await connected(email);
+    expect(h.fake.subscriptions(email)).toHaveLength(1);
+    const cleared: string[] = [];
+    const save = h.runtime.saveCredentials;
+    h.runtime.saveCredentials = async (tenantId, mailboxId, patch) => {
+      if (patch.tokenCache !== undefined) cleared.push(patch.tokenCache);
+      await save(tenantId, mailboxId, patch);
+    };
+    const res = await h.t.app.inject({ method: 'DELETE', url: `/v1/mailboxes/${id}`, headers: bearer(h.tenant.token) });
+    h.runtime.saveCredentials = save;
+    expect(res.statusCode).toBe(200);
+    expect(res.json().deletion).toMatchObject({ push_stop: 'stopped', grant_revoke: 'not_revocable' });
+    expect(h.fake.subscriptions(email)).toHaveLength(0);
+    expect(cleared).toEqual(['']);
+    expect(h.fake.calls().filter((c) => c.method === 'DELETE' && c.path.startsWith('/v1.0/subscriptions/')).map((c) => c.status)).toContain(204);
+  });
 });

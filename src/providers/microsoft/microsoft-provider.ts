@@ -49,6 +49,7 @@ export function makeMicrosoftProvider(creds: MicrosoftCredentials, deps: Microso
       creds.tokenCache = '';
       rt.apps.delete(creds.mailboxId);
       await rt.saveCredentials(creds.tenantId, creds.mailboxId, { tokenCache: '' });
+      return 'not_revocable' as const;
     },
 
     async close() {
