@@ -29,6 +29,7 @@ export const variables = [
   { name: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level' },
   { name: 'DATABASE_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL' },
   { name: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '10', description: 'connections per process' },
+  { name: 'DATABASE_POOL_MODE', kind: { type: 'enum', values: ['session', 'transaction'] }, default: 'session', description: 'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): the job queue then uses no named prepared statements; see docs/scaling.md' },
   { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
   { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
   { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
@@ -46,6 +47,7 @@ export const variables = [
   { name: 'INGEST_MAX_ATTEMPTS', kind: { type: 'int', min: 1, max: 100 }, default: '5', description: 'failures before a message is parked' },
   { name: 'SYNC_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '3', description: 'fallback poll: every N minutes each active IMAP mailbox gets a sync, in case IDLE missed mail' },
   { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
+  { name: 'WORKER_STALL_ALERT_SECONDS', kind: { type: 'int', min: 1, max: 3600 }, default: '60', description: 'a worker that has not been able to fetch a job for this long logs an ERROR line (repeated each period) and shows it in inlet_worker_job_runner_stalled_seconds; /readyz of a process running the worker is false as soon as fetching fails' },
   { name: 'MAILBOX_PURGE_DELAY_HOURS', kind: { type: 'int', min: 0, max: 720 }, default: '24', description: 'a disconnected mailbox\'s rows (already unreadable: its key is destroyed at once) are deleted this many hours after the disconnect; at most 720 (30 days)' },
   { name: 'TRUST_PROXY_HOPS', kind: { type: 'int', min: 0, max: 10 }, default: '0', description: 'reverse proxies in front of Inlet whose X-Forwarded-For is trusted (client IP in audit records and rate limits); 0 = none' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
@@ -81,6 +83,7 @@ export interface Config {
   logLevel: string;
   databaseUrl: string | null;
   databasePoolMax: number;
+  databasePoolMode: 'session' | 'transaction';
   dataDir: string;
   masterKeys: string | null;
   operatorKey: string | null;
@@ -97,6 +100,8 @@ export interface Config {
   syncLeaseMs: number;
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */
   mailboxPurgeDelayMs: number;
+  /** WORKER_STALL_ALERT_SECONDS in ms. */
+  workerStallAlertMs: number;
   google: GoogleConfig;
   microsoft: MicrosoftConfig;
 }
@@ -196,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: get('LOG_LEVEL')!,
     databaseUrl: get('DATABASE_URL') ?? null,
     databasePoolMax: int('DATABASE_POOL_MAX'),
+    databasePoolMode: get('DATABASE_POOL_MODE') as 'session' | 'transaction',
     dataDir: path.resolve(get('INLET_DATA_DIR')!),
     masterKeys: get('INLET_MASTER_KEYS') ?? null,
     operatorKey: get('INLET_OPERATOR_KEY') ?? null,
@@ -217,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
     mailboxPurgeDelayMs: int('MAILBOX_PURGE_DELAY_HOURS') * 3_600_000,
+    workerStallAlertMs: int('WORKER_STALL_ALERT_SECONDS') * 1000,
     microsoft: microsoftConfig(get),
     google: googleConfig(get, (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, '')),
   });

@@ -26,6 +26,7 @@ import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox } from './providers/open-mailbox.js';
 import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
+import type { RunnerHealth } from './jobs/job-runner.js';
 
 export interface Container extends ApiDeps {
   config: Config;
@@ -41,6 +42,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** Set while this process runs the worker (main/worker.ts): the job runner's health, for readiness. */
+  workerHealth?: () => RunnerHealth;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
@@ -58,7 +61,9 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     try {
       const applied = await appliedMigrationId(pool);
       const migrations = applied !== null && applied >= latest ? 'ok' : 'pending';
-      return { ready: migrations === 'ok', database: 'ok', migrations };
+      const runner = container.workerHealth?.();
+      const worker = runner ? (runner.state === 'running' ? 'ok' : runner.state === 'starting' ? 'starting' : 'stalled') : undefined;
+      return { ready: migrations === 'ok' && (worker === undefined || worker === 'ok'), database: 'ok', migrations, ...(worker ? { worker } : {}) };
     } catch (err) {
       if (!isConnectionError(err)) logger.warn({ err }, 'readiness check failed');
       return { ready: false, database: 'unreachable', migrations: 'unknown' };
@@ -83,7 +88,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
-  return {
+  const container: Container = {
     config,
     logger,
     providerDeps,
@@ -118,4 +123,5 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
       await db.close();
     },
   };
+  return container;
 }

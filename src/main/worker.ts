@@ -1,8 +1,8 @@
 // `inlet worker`: graphile-worker running Inlet's typed jobs. LISTEN/NOTIFY pickup; on stop it
 // finishes the jobs in flight (graphile-worker's graceful stop) before the pool closes.
-import { EventEmitter } from 'node:events';
-import { run, Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker';
+import { Logger as WorkerLogger } from 'graphile-worker';
 import type { Container } from '../container.js';
+import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
 import { rescanMessageAttachments } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
 import { sendReply } from '../outbound/send-reply.js';
@@ -48,37 +48,50 @@ export function makeHandlers(c: Container): Handlers {
 
 export async function startWorker(c: Container): Promise<() => Promise<void>> {
   const log = c.logger.child({ component: 'worker' });
-  const events: WorkerEvents = new EventEmitter();
+  const events = makeWorkerEvents();
   const workerIds = new Set<string>();
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
   // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
   events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
   events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
-  const runner = await run({
+  // Supervised: start-up retried with backoff, a runner whose job fetches keep failing replaced
+  // (jobs/job-runner.ts); its health feeds /readyz in this process.
+  const runner = startSupervisedRunner({
     events,
-    pgPool: c.db.pool,
-    concurrency: c.config.workerConcurrency,
-    taskList: toTaskList(makeHandlers(c)),
-    noHandleSignals: true,
-    pollInterval: 2000,
-    parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
-    // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
-    // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
-    gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
-    logger: new WorkerLogger((scope) => (level, message, meta) => {
-      const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
-      if (level === 'error') log.error(fields, message);
-      else if (level === 'warning') log.warn(fields, message);
-      else log.debug(fields, message);
-    }),
+    logger: c.logger,
+    registry: c.metrics,
+    stallAlertMs: c.config.workerStallAlertMs,
+    databaseAnswers: () => c.db.pool.query('SELECT 1').then(() => true, () => false),
+    options: {
+      pgPool: c.db.pool,
+      concurrency: c.config.workerConcurrency,
+      taskList: toTaskList(makeHandlers(c)),
+      noHandleSignals: true,
+      pollInterval: 2000,
+      // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
+      // transaction another server connection, where the name is unknown (or already taken).
+      noPreparedStatements: c.config.databasePoolMode === 'transaction',
+      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
+      // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
+      // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
+      gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
+      logger: new WorkerLogger((scope) => (level, message, meta) => {
+        const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
+        if (level === 'error') log.error(fields, message);
+        else if (level === 'warning') log.warn(fields, message);
+        else log.debug(fields, message);
+      }),
+    },
   });
+  c.workerHealth = runner.health;
   // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
   const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
   const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps }, lease);
   const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
   return async () => {
+    c.workerHealth = undefined;
     await Promise.all([idle.stop(), runner.stop()]);
     await liveness.stop();
   };

@@ -12,6 +12,7 @@ import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
+import { assertOriginalServable } from './original-rule.js';
 import { attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
 
 export interface TicketListInput {
@@ -121,7 +122,9 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const stored = await findStoredRaw(ex, actor.tenantId, messageId);
         if (!stored) throw notFound('message');
         if (stored.kind === 'none') throw new AppError('not_found', 'No original is stored for this message.');
+        // Key first: a disconnected mailbox answers 410 whatever its scan states were.
         const dek = await mailboxKey(ex, actor, stored.mailboxId);
+        await assertOriginalServable(ex, actor.tenantId, messageId, stored.warnings);
         let opened: { ref: RawRef | null; chunk: Buffer };
         if (stored.kind === 'legacy') {
           opened = { ref: null, chunk: open(dek, stored.ct, stored.aad) };

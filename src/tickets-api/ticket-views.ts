@@ -27,7 +27,7 @@ export interface AttachmentView {
   content_type: string;
   declared_type: string;
   size: number;
-  sha256: string;
+  digest: string | null;
   inline: boolean;
   flags: string[];
   scan_status: AttachmentRow['scan_status'];
@@ -76,7 +76,7 @@ export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView
     content_type: row.sniffed_type,
     declared_type: row.declared_type,
     size: row.size,
-    sha256: row.sha256,
+    digest: row.content_digest?.toString('hex') ?? null,
     inline: row.inline,
     flags: row.flags,
     scan_status: row.scan_status,

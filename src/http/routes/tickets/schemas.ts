@@ -27,7 +27,7 @@ const Attachment = Type.Object(
     content_type: Type.String({ description: 'Sniffed from the bytes, not the sender’s claim' }),
     declared_type: Type.String(),
     size: Type.Integer(),
-    sha256: Type.String(),
+    digest: Type.Union([Type.String(), Type.Null()], { description: 'Keyed digest of the bytes (hex HMAC-SHA256 under the tenant\'s index key): equal for identical files within the tenant, meaningless outside it; null for attachments stored before digests were keyed' }),
     inline: Type.Boolean(),
     flags: Type.Array(Type.String()),
     scan_status: Type.Union([Type.Literal('pending'), Type.Literal('clean'), Type.Literal('infected'), Type.Literal('scan_failed')]),
