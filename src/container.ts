@@ -19,9 +19,12 @@ import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { setEgressPolicy } from './net/egress-guard.js';
 import { makeConsentFlow } from './oauth/consent-flow.js';
+import { makeMetricsRegistry } from './metrics/registry.js';
+import { registerDatabaseGauges } from './metrics/operator-metrics.js';
+import { watchScanner } from './scanner/scanner-watch.js';
 import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox } from './providers/open-mailbox.js';
 import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
@@ -70,10 +73,13 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     }
   }
 
-  const scanner = makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes });
   // One registry per container (no global state); Node's own process metrics included.
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'inlet_' });
+  const metrics = makeMetricsRegistry();
+  registerDatabaseGauges(metrics, db);
+  const scanner = watchScanner(
+    makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes }),
+    logger, metrics, { where: `${config.clamd.host}:${config.clamd.port}` },
+  );
   const limits = { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth };
   // Opt-in (INGEST_ISOLATE_ABOVE_BYTES > 0). 512 MB of JS heap for one message's parse is far
   // beyond any real mail (message bytes live outside the heap).
@@ -104,7 +110,9 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     readiness,
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    tenants: makeTenantService({ db, keys }),
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    tenantRateLimitPerMinute: config.tenantRateLimitPerMinute,
+    tenants: makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant }),
     mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),

@@ -26,6 +26,10 @@ export interface ApiDeps {
   readiness(): Promise<Readiness>;
   operatorKey: string | null;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address per minute before 429 (default 30). */
+  authFailuresPerMinute?: number;
+  /** Requests per tenant per minute over all its keys (default 3000). */
+  tenantRateLimitPerMinute?: number;
   tenants: TenantService;
   mailboxes: MailboxService;
   imapMailboxes: ImapConnector;
