@@ -9,7 +9,6 @@ import { defaultIngestLimits } from './ingest/types.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
 import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
-import { makeImapConnector } from './mailboxes/connect-imap.js';
 import type { DisconnectDeps } from './mailboxes/disconnect.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeReplyService } from './outbound/reply-service.js';
@@ -20,12 +19,15 @@ import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { makeGmailRuntime } from './oauth/gmail-runtime.js';
-import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
-import { makeGoogleConnect } from './oauth/google-connect.js';
+import type { Registry } from 'prom-client';
+import { setEgressPolicy } from './net/egress-guard.js';
+import { makeConsentFlow } from './oauth/consent-flow.js';
+import { makeMetricsRegistry } from './metrics/registry.js';
+import { registerDatabaseGauges } from './metrics/operator-metrics.js';
+import { watchScanner } from './scanner/scanner-watch.js';
 import type { MailProvider } from './providers/mail-provider.js';
-import { providerForMailbox, type ProviderFactoryDeps } from './sync/provider-factory.js';
+import { providerForMailbox } from './providers/open-mailbox.js';
+import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
 import type { RunnerHealth } from './jobs/job-runner.js';
 
@@ -36,8 +38,8 @@ export interface Container extends ApiDeps {
   keys: KeyService;
   scanner: Scanner;
   pipeline: Pipeline;
-  /** Process-wide provider dependencies (the Gmail runtime: client, token cache, rate-limit state). */
-  providerDeps: ProviderFactoryDeps;
+  /** Each provider module's process-wide runtime (Gmail: client, token cache, rate-limit state). */
+  providerDeps: ProviderRuntimes;
   /** providerForMailbox with providerDeps, for the send job. */
   providerFor(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<MailProvider>;
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
@@ -51,6 +53,8 @@ export interface Container extends ApiDeps {
 }
 
 export async function makeContainer(config: Config, logger: Logger, databaseUrl: string, keyProvider?: KeyProvider): Promise<Container> {
+  // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
+  setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
@@ -69,10 +73,13 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     }
   }
 
-  const scanner = makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes });
   // One registry per container (no global state); Node's own process metrics included.
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'inlet_' });
+  const metrics = makeMetricsRegistry();
+  registerDatabaseGauges(metrics, db);
+  const scanner = watchScanner(
+    makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes }),
+    logger, metrics, { where: `${config.clamd.host}:${config.clamd.port}` },
+  );
   const limits = { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth };
   // Opt-in (INGEST_ISOLATE_ABOVE_BYTES > 0). 512 MB of JS heap for one message's parse is far
   // beyond any real mail (message bytes live outside the heap).
@@ -82,8 +89,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     ...(isolated ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } } : {}),
   });
 
-  const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
-  const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
+  const providerContext = { config, db, keys, logger, metrics };
+  const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
@@ -94,8 +101,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     providerFor,
     disconnectDeps,
     metrics,
-    googleConnect: makeGoogleConnect({ db, keys, logger, runtime: gmail }),
-    gmailPush: makeGmailPushReceiver({ db, keys, logger, google: config.google, registry: metrics }),
+    consent: makeConsentFlow({ db, keys, logger, runtimes: providerDeps }),
+    push: startPushReceivers(providerContext, providerDeps),
     db,
     keys,
     scanner,
@@ -103,7 +110,9 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     readiness,
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    tenants: makeTenantService({ db, keys }),
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    tenantRateLimitPerMinute: config.tenantRateLimitPerMinute,
+    tenants: makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant }),
     mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),

@@ -21,7 +21,9 @@ import type { PreparedMessage } from './prepare.js';
 import type { ScanVerdict } from './scan-attachments.js';
 import { contentFingerprint, dedupeKey, dedupeLockIds } from './dedupe-key.js';
 import { makeIndexer } from './page-indexer.js';
+import { linkBouncesToReplies, type BounceLink } from './bounce-link.js';
 import { classifyMessage } from './stages/classify.js';
+import type { Classification } from './types.js';
 import { threadCandidates, threadKeys, type ThreadKeys, type ThreadLookup } from './thread-lookup.js';
 import type { IngestInput, IngestOutcome } from './pipeline.js';
 
@@ -124,7 +126,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
       messageIdBidx: index.messageId(rfcId),
       dedupeBidx: dedupeKey(k.index.key, rfcId, contentFingerprint(msg)),
       addressBidxs: addresses.map((a) => index.email(a)),
-      fromBidx: msg.from ? index.email(msg.from.address) : null,
+      fromBidx: msg.from?.address ? index.email(msg.from.address) : null,
       tk: threadKeys(index, msg, item.input.providerThreadId ?? null),
     };
   });
@@ -150,6 +152,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   const rows: InboundRow[] = [];
   const stored: { row: InboundRow; item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[] = [];
   const duplicates: { providerMessageId: string; messageId: string }[] = [];
+  const bounceLinks: BounceLink[] = [];
   /** Existing tickets this page writes to: the kinds of the messages they receive, in order. */
   const touched = new Map<string, StoredKind[]>();
 
@@ -195,7 +198,8 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     } else {
       ticketId = randomUUID();
       const s = seal1(mailboxId, ticketId);
-      const requester = msg.replyTo[0] ?? msg.from;
+      // A From without an address ("From: Moderator-Address") gives the ticket no requester address.
+      const requester = [...msg.replyTo, ...(msg.from ? [msg.from] : [])].find((a) => a.address.includes('@')) ?? null;
       state.pendingTickets.push({
         id: ticketId, mailboxId,
         subjectCt: s('tickets.subject', msg.subject)!,
@@ -207,12 +211,16 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
 
     const id = prepared.messageId;
     const s = seal1(mailboxId, id);
+    const returned = classification.kind === 'bounce' ? classification.bounce?.originalMessageId : null;
+    if (returned && classification.bounce && verifyOutboundMessageId(signingKey, tenantId, returned) !== null) {
+      bounceLinks.push({ bounceMessageId: id, originalBidx: index.messageId(returned), recipients: classification.bounce.recipients });
+    }
     // Only a person's addresses may later use the subject token (thread-hijack protection).
-    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => index.email(a.address)) : [];
+    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a): a is NonNullable<typeof a> => a !== null && a.address !== '').map((a) => index.email(a.address)) : [];
     const row: InboundRow = {
       id, ticketId, messageIdBidx: m.messageIdBidx, dedupeBidx: m.dedupeBidx, providerThreadId: input.providerThreadId ?? null,
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
-      headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
+      headersCt: s('messages.headers', JSON.stringify(withBounce(prepared.headers, classification)))!,
       textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
       raw: rawLayout(input.raw.length), warnings: prepared.warnings, sentAt: msg.date,
       providerMessageId: input.providerMessageId, participants,
@@ -234,6 +242,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   for (const s of stored) s.outcome.ticketNumber = state.newTicketNumbers.get(s.outcome.ticketId) ?? locked.get(s.outcome.ticketId)!.number;
 
   await insertInbound(ex, tenantId, mailboxId, rows);
+  await linkBouncesToReplies(ex, tenantId, bounceLinks);
   rows.length = 0;
   // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
   // large message) at once: what this holds beyond the page's own bytes stays bounded.
@@ -247,6 +256,15 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   await insertDuplicateDeliveries(ex, tenantId, mailboxId, duplicates);
   if (cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, cursor);
   return outcomes;
+}
+
+/**
+ * The sealed headers document, with a bounce's recipients (address, DSN status and action, the
+ * server's diagnostic) for the ticket view; no other message carries the field.
+ */
+function withBounce(headers: PreparedMessage['headers'], c: Classification): PreparedMessage['headers'] {
+  if (c.kind !== 'bounce' || !c.bounce) return headers;
+  return { ...headers, bounce: { recipients: c.bounce.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action, diagnostic: r.diagnostic })) } };
 }
 
 type Sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) => Buffer | null;

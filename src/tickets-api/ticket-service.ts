@@ -1,5 +1,6 @@
 // Tickets as the helpdesk reads them. Every read of content is audited in its own transaction;
 // attachments are served only after ClamAV said clean.
+import { listReplyStates } from '../outbound/outbox-store.js';
 import { CryptoError, emailBlindIndex, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
@@ -13,7 +14,7 @@ import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import { assertOriginalServable } from './original-rule.js';
-import { attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
+import { applyReplyStates, attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
 
 export interface TicketListInput {
   status?: TicketStatus;
@@ -103,6 +104,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
           const dek = await mailboxKey(ex, actor, m.mailbox_id);
           messages.push(messageView(m, dek, attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek))));
         }
+        applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, rows.filter((r) => r.direction === 'outbound').map((r) => r.id)));
         await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
         return { ...ticketSummary(ticket, await mailboxKey(ex, actor, ticket.mailbox_id), rows.length), messages };
       }),

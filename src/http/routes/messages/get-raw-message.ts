@@ -25,6 +25,9 @@ export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
       .type('message/rfc822')
       .header('content-disposition', `attachment; filename="${req.params.id}.eml"`)
       .header('cache-control', 'no-store')
+      // An .eml opened in a browser tab must not run anything or reach the API's origin.
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
       .header('content-length', raw.size)
       .send(Readable.from(raw.chunks, { objectMode: false }));
   });
