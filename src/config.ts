@@ -46,6 +46,9 @@ export const variables = [
   { name: 'SYNC_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '3', description: 'fallback poll: every N minutes each active IMAP mailbox gets a sync, in case IDLE missed mail' },
   { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
   { name: 'MAILBOX_PURGE_DELAY_HOURS', kind: { type: 'int', min: 0, max: 720 }, default: '24', description: 'a disconnected mailbox\'s rows (already unreadable: its key is destroyed at once) are deleted this many hours after the disconnect; at most 720 (30 days)' },
+  { name: 'EVENTS_RETENTION_DAYS', kind: { type: 'int', min: 4, max: 3650 }, default: '30', description: 'events (GET /v1/events, webhook deliveries and their attempts) are deleted this many days after they happened; at least 4, longer than the 3-day webhook retry window' },
+  { name: 'WEBHOOK_DISABLE_AFTER_DAYS', kind: { type: 'int', min: 1, max: 30 }, default: '5', description: 'a webhook endpoint that has not accepted a delivery for this many days while deliveries kept failing is disabled (event webhook_endpoint.disabled with the reason)' },
+  { name: 'WEBHOOK_ALLOW_PRIVATE_TARGETS', kind: { type: 'bool' }, default: 'false', description: 'allow webhook URLs that resolve to loopback, private or link-local addresses (development, in-cluster receivers); https is required in production either way' },
   { name: 'TRUST_PROXY_HOPS', kind: { type: 'int', min: 0, max: 10 }, default: '0', description: 'reverse proxies in front of Inlet whose X-Forwarded-For is trusted (client IP in audit records and rate limits); 0 = none' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
   { name: 'GOOGLE_CLIENT_ID', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,200}$/, shape: 'an OAuth client id' }, description: 'Google OAuth client (web application) for Gmail mailboxes; unset = Gmail connect disabled' },
@@ -85,6 +88,8 @@ export interface Config {
   syncLeaseMs: number;
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */
   mailboxPurgeDelayMs: number;
+  eventsRetentionDays: number;
+  webhooks: { disableAfterMs: number; allowPrivateTargets: boolean };
   google: GoogleConfig;
 }
 
@@ -186,6 +191,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
     mailboxPurgeDelayMs: int('MAILBOX_PURGE_DELAY_HOURS') * 3_600_000,
+    eventsRetentionDays: int('EVENTS_RETENTION_DAYS'),
+    webhooks: { disableAfterMs: int('WEBHOOK_DISABLE_AFTER_DAYS') * 86_400_000, allowPrivateTargets: get('WEBHOOK_ALLOW_PRIVATE_TARGETS') === 'true' },
     google: googleConfig(get, (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, '')),
   });
 }

@@ -27,6 +27,9 @@ import { makeGoogleConnect } from './oauth/google-connect.js';
 import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox, type ProviderFactoryDeps } from './sync/provider-factory.js';
 import type { Executor } from './store/db.js';
+import { makeEventService } from './events/event-service.js';
+import { makeWebhookEndpointService } from './webhooks/endpoint-service.js';
+import type { TargetPolicy } from './webhooks/endpoint-target.js';
 
 export interface Container extends ApiDeps {
   config: Config;
@@ -42,6 +45,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** Where webhooks may be sent (https in production, private targets only when allowed). */
+  webhookPolicy: TargetPolicy;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
@@ -82,9 +87,14 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
+  const webhookPolicy: TargetPolicy = { httpsOnly: config.production, allowPrivate: config.webhooks.allowPrivateTargets };
+
   return {
     config,
     logger,
+    webhookPolicy,
+    events: makeEventService({ db }),
+    webhookEndpoints: makeWebhookEndpointService({ db, keys, policy: webhookPolicy }),
     providerDeps,
     providerFor,
     disconnectDeps,

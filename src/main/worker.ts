@@ -14,6 +14,8 @@ import { startWorkerLiveness } from '../sync/worker-liveness.js';
 import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
+import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
+import { makeWebhookDispatcher } from '../webhooks/dispatcher.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -47,6 +49,9 @@ export function makeHandlers(c: Container): Handlers {
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
+    'events.retention': async () => {
+      await purgeOldEvents(c.db, c.config.eventsRetentionDays);
+    },
   };
 }
 
@@ -66,7 +71,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
-    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
+    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...eventsCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
     gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
@@ -81,9 +86,11 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
   const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
   const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger }, lease);
   const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
+  const webhooks = makeWebhookDispatcher({ db: c.db, keys: c.keys, logger: c.logger, policy: c.webhookPolicy, disableAfterMs: c.config.webhooks.disableAfterMs });
+  await webhooks.start();
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
   return async () => {
-    await Promise.all([idle.stop(), runner.stop()]);
+    await Promise.all([idle.stop(), runner.stop(), webhooks.stop()]);
     await liveness.stop();
   };
 }

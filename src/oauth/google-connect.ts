@@ -7,6 +7,7 @@
 //        stopped), seals the grant under the mailbox key and queues the sync → watch started.
 // Every failure has a stable code; the route redirects to the return URL with it when the state
 // proved which return URL to trust, and shows a plain page otherwise.
+import { insertEvent } from '../store/event-store.js';
 import { randomUUID } from 'node:crypto';
 import { emailBlindIndex, generateDataKey, open, seal } from '../crypto/index.js';
 import type { Logger } from '../lib/logger.js';
@@ -90,6 +91,7 @@ export function makeGoogleConnect(deps: { db: Db; keys: KeyService; logger: Logg
       }
       await enqueueSync(ex, tenantId, id);
       await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'gmail', reauthorized: Boolean(existing) });
+      if (!existing) await insertEvent(ex, tenantId, 'mailbox.connected', id, { provider: 'gmail' });
       return { id, creds, outcome: existing ? 'reauthorized' : 'created' };
     });
   }

@@ -22,6 +22,10 @@ import { updateTicketRoute } from './tickets/update-ticket.js';
 import { googleCallbackRoute } from './oauth/google-callback.js';
 import { startGoogleOAuthRoute } from './oauth/start-google.js';
 import { googlePubSubRoute } from './webhooks/google-pubsub.js';
+import { listEventsRoute } from './events/list-events.js';
+import { listRepliesRoute } from './tickets/list-replies.js';
+import { webhookEndpointRoutes } from './webhook-endpoints/endpoint-routes.js';
+import { webhookDeliveryRoutes } from './webhook-endpoints/delivery-routes.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -46,4 +50,8 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   startGoogleOAuthRoute(app, deps);
   googleCallbackRoute(app, deps);
   googlePubSubRoute(app, deps);
+  listRepliesRoute(app, deps);
+  listEventsRoute(app, deps);
+  webhookEndpointRoutes(app, deps);
+  webhookDeliveryRoutes(app, deps);
 }

@@ -47,7 +47,7 @@ describe('attachments and ClamAV', () => {
     expect(good.raw.equals(pdf)).toBe(true);
     expect(good.headers['content-disposition']).toBe(`attachment; filename="invoice.pdf"; filename*=UTF-8''invoice.pdf`);
     expect(good.headers['x-content-type-options']).toBe('nosniff');
-    const { rows } = await f.t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM events WHERE type = 'attachment.infected' AND resource_id = $1`, [infected!.id]));
+    const { rows } = await f.t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM events WHERE type = 'attachment.scanned' AND data->>'status' = 'infected' AND resource_id = $1`, [infected!.id]));
     expect(rows[0].n).toBe(1);
   });
 
