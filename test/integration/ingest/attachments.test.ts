@@ -93,7 +93,7 @@ describe('attachments and ClamAV', () => {
       html: '<p>See <img src="cid:logo@x"> and <img src="https://tracker.example/p.gif"></p>',
       attachments: [{ filename: 'logo.png', contentType: 'image/png', content: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), contentId: 'logo@x' }],
     }));
-    const t = await f.api<{ messages: { html: string; attachments: Attachment[] }[] }>('GET', `/v1/tickets/${(o as { ticketId: string }).ticketId}`);
+    const t = await f.api<{ messages: { html: string; attachments: Attachment[] }[] }>('GET', `/v1/tickets/${(o as { ticketId: string }).ticketId}?html=true`);
     const m = t.body.messages[0]!;
     expect(m.html).toContain(`/v1/attachments/${m.attachments[0]!.id}/content`);
     expect(m.html).not.toMatch(/\ssrc="https:\/\/tracker/);
