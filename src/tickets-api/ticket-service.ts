@@ -157,7 +157,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const row = await setTicketStatus(ex, actor.tenantId, id, status);
         if (!row) throw notFound('ticket');
         await audit(ex, actor, 'ticket.update', 'ticket', id, { status });
-        await insertEvent(ex, actor.tenantId, 'ticket.updated', id, { status });
+        await insertEvent(ex, actor.tenantId, 'ticket.updated', id, { change: 'status', status });
         const { rows } = await ex.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2', [actor.tenantId, id]);
         return ticketSummary(row, await mailboxKey(ex, actor, row.mailbox_id), rows[0]!.n);
       }),
