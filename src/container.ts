@@ -9,7 +9,6 @@ import { defaultIngestLimits } from './ingest/types.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
 import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
-import { makeImapConnector } from './mailboxes/connect-imap.js';
 import type { DisconnectDeps } from './mailboxes/disconnect.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeReplyService } from './outbound/reply-service.js';
@@ -21,11 +20,11 @@ import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { makeGmailRuntime } from './oauth/gmail-runtime.js';
-import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
-import { makeGoogleConnect } from './oauth/google-connect.js';
+import { setEgressPolicy } from './net/egress-guard.js';
+import { makeConsentFlow } from './oauth/consent-flow.js';
 import type { MailProvider } from './providers/mail-provider.js';
-import { providerForMailbox, type ProviderFactoryDeps } from './sync/provider-factory.js';
+import { providerForMailbox } from './providers/open-mailbox.js';
+import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
 import { makeEventService } from './events/event-service.js';
 import { makeWebhookEndpointService } from './webhooks/endpoint-service.js';
@@ -38,14 +37,14 @@ export interface Container extends ApiDeps {
   keys: KeyService;
   scanner: Scanner;
   pipeline: Pipeline;
-  /** Process-wide provider dependencies (the Gmail runtime: client, token cache, rate-limit state). */
-  providerDeps: ProviderFactoryDeps;
+  /** Each provider module's process-wide runtime (Gmail: client, token cache, rate-limit state). */
+  providerDeps: ProviderRuntimes;
   /** providerForMailbox with providerDeps, for the send job. */
   providerFor(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<MailProvider>;
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
-  /** Where webhooks may be sent (https in production, private targets only when allowed). */
+  /** Where webhooks may be sent (https in production; addresses per the egress guard). */
   webhookPolicy: TargetPolicy;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
@@ -53,6 +52,8 @@ export interface Container extends ApiDeps {
 }
 
 export async function makeContainer(config: Config, logger: Logger, databaseUrl: string, keyProvider?: KeyProvider): Promise<Container> {
+  // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
+  setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
@@ -82,12 +83,13 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     ...(isolated ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } } : {}),
   });
 
-  const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
-  const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
+  const providerContext = { config, db, keys, logger, metrics };
+  const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
-  const webhookPolicy: TargetPolicy = { httpsOnly: config.production, allowPrivate: config.webhooks.allowPrivateTargets };
+  // Webhook targets go through the egress guard set above (setEgressPolicy); https only in production.
+  const webhookPolicy: TargetPolicy = { httpsOnly: config.production };
 
   return {
     config,
@@ -99,8 +101,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     providerFor,
     disconnectDeps,
     metrics,
-    googleConnect: makeGoogleConnect({ db, keys, logger, runtime: gmail }),
-    gmailPush: makeGmailPushReceiver({ db, keys, logger, google: config.google, registry: metrics }),
+    consent: makeConsentFlow({ db, keys, logger, runtimes: providerDeps }),
+    push: startPushReceivers(providerContext, providerDeps),
     db,
     keys,
     scanner,

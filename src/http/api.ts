@@ -2,10 +2,9 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
-import type { ImapConnector } from '../mailboxes/connect-imap.js';
-import type { GmailPushReceiver } from '../oauth/gmail-push-receiver.js';
-import type { GoogleConnectService } from '../oauth/google-connect.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
+import type { ConsentFlow } from '../oauth/consent-flow.js';
+import type { ImapConnector, PushReceivers } from '../providers/registry.js';
 import type { ReplyService } from '../outbound/reply-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
@@ -33,8 +32,10 @@ export interface ApiDeps {
   auditReader: AuditReader;
   tickets: TicketService;
   replies: ReplyService;
-  googleConnect: GoogleConnectService;
-  gmailPush: GmailPushReceiver;
+  /** The provider-neutral OAuth consent flow (start + callback routes of each OAuth provider). */
+  consent: ConsentFlow;
+  /** Each provider's push receiver (its webhook route calls it). */
+  push: PushReceivers;
   events: EventService;
   webhookEndpoints: WebhookEndpointService;
 }

@@ -1,6 +1,7 @@
 // Mailboxes as tenants see them. Content (address, display name, credentials) is sealed under the
 // mailbox's own data key; the address also gets a blind index so one address is connected once.
 // Reads of content are audited in the same transaction.
+import { insertEvent } from '../store/event-store.js';
 import { randomUUID } from 'node:crypto';
 import { emailBlindIndex, generateDataKey, openText, seal, type DataKey } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
@@ -10,7 +11,9 @@ import * as store from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { providerForMailbox } from '../sync/provider-factory.js';
+import { providerForMailbox } from '../providers/open-mailbox.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import { readSyncViews, type SyncView } from '../sync/sync-store.js';
 import { beginDisconnect, finishDisconnect, type DisconnectDeps } from './disconnect.js';
 
@@ -49,7 +52,7 @@ export function deletionView(r: ReceiptRow): DeletionView {
 
 export interface MailboxView {
   id: string;
-  provider: store.MailboxProviderKind;
+  provider: ProviderKind;
   status: store.MailboxStatus;
   address: string | null;
   display_name: string | null;
@@ -131,6 +134,7 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
           });
         await keys.createMailboxKey(ex, actor.tenantId, id, dek);
         await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'local' });
+        await insertEvent(ex, actor.tenantId, 'mailbox.connected', id, { provider: 'local' });
         return { ...decryptMailbox(row, dek), sync: null };
       }),
 
@@ -138,7 +142,7 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
       db.tenantTx(actor.tenantId, async (ex) => {
         const rows = await store.listMailboxes(ex, actor.tenantId);
         const out: MailboxView[] = [];
-        const syncs = await readSyncViews(ex, actor.tenantId, rows.filter((r) => r.provider !== 'local').map((r) => r.id));
+        const syncs = await readSyncViews(ex, actor.tenantId, rows.filter((r) => capabilitiesOf(r.provider).syncs).map((r) => r.id));
         const leaving = await findReceipts(ex, actor.tenantId, rows.filter(isLeaving).map((r) => r.id));
         for (const row of rows) {
           const dek = row.status === 'disconnected' ? null : await keys.mailboxKey(ex, actor.tenantId, row.id);
@@ -157,7 +161,7 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
           // The data is gone (410 as for all its content); the problem document carries the receipt.
           throw new AppError('mailbox_data_destroyed', 'The data of this mailbox was destroyed when it was disconnected.', receipt ? { deletion: deletionView(receipt) } : undefined);
         }
-        const view: MailboxView = { ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)), sync: row.provider === 'local' ? null : (await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null };
+        const view: MailboxView = { ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)), sync: !capabilitiesOf(row.provider).syncs ? null : (await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null };
         if (receipt) view.deletion = deletionView(receipt);
         await audit(ex, actor, 'mailbox.read', 'mailbox', id);
         return view;

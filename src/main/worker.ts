@@ -8,10 +8,9 @@ import { toTaskList, type Handlers } from '../jobs/registry.js';
 import { sendReply } from '../outbound/send-reply.js';
 import { startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
-import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
+import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '../sync/upkeep.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
-import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
@@ -28,17 +27,14 @@ export function makeHandlers(c: Container): Handlers {
     'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
       await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
     },
-    'mailboxes.poll': async () => {
-      await enqueueAllSyncs(c.db);
+    'provider.poll': async ({ provider }) => {
+      await pollMailboxes(c.db, provider);
     },
-    'gmail.poll': async () => {
-      await pollGmailMailboxes(c.db);
+    'provider.upkeep': async ({ provider, task }) => {
+      await runUpkeepTask(c, provider, task);
     },
-    'gmail.renew-watches': async () => {
-      await enqueueWatchRenewals(c.db);
-    },
-    'gmail.watch': async ({ tenantId, mailboxId }) => {
-      await renewGmailWatch(c, tenantId, mailboxId);
+    'provider.mailbox-task': async ({ provider, task, tenantId, mailboxId }) => {
+      await runMailboxTask(c, provider, task, tenantId, mailboxId);
     },
     'mailbox.purge': async (payload, helpers) => {
       await purgeMailbox(c.disconnectDeps, payload, { signal: helpers.abortSignal });
@@ -71,7 +67,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
-    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...eventsCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
+    parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems(), ...eventsCronItems()],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
     gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
@@ -84,7 +80,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
   });
   // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
   const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
-  const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger }, lease);
+  const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps }, lease);
   const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
   const webhooks = makeWebhookDispatcher({ db: c.db, keys: c.keys, logger: c.logger, policy: c.webhookPolicy, disableAfterMs: c.config.webhooks.disableAfterMs });
   await webhooks.start();

@@ -10,7 +10,9 @@
 // - Errors are thrown as ProviderError (see provider-errors.ts) so jobs can decide: retry, back off,
 //   mark the mailbox for reconnection, or restart sync.
 
-export type ProviderKind = 'imap' | 'gmail' | 'graph';
+import type { ProviderKind } from './provider-kind.js';
+
+export type { ProviderKind } from './provider-kind.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -20,13 +20,13 @@ export async function postWebhook(rawUrl: string, headers: Record<string, string
   const started = performance.now();
   const done = (r: Omit<AttemptResult, 'latencyMs'>): AttemptResult => ({ ...r, latencyMs: Math.round(performance.now() - started) });
   const url = new URL(rawUrl);
-  let addresses: { address: string; family: number }[];
+  let pinned: { address: string; family: number };
   try {
-    addresses = await resolveTarget(url, opts.policy);
+    pinned = await resolveTarget(url, opts.policy);
   } catch (err) {
-    return done({ ok: false, status: null, error: (err as Error).message, responsePrefix: null });
+    // The refusal's reason stays in the logs of the guard; the attempt records the stable code.
+    return done({ ok: false, status: null, error: (err as { code?: string }).code ?? 'url_not_allowed', responsePrefix: null });
   }
-  const pinned = addresses[0]!;
   const lookup: LookupFunction = (_host, options, cb) => {
     if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
     else cb(null, pinned.address, pinned.family);

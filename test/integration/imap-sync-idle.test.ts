@@ -6,9 +6,10 @@ import { toTaskList } from '../../src/jobs/registry.js';
 import { makeHandlers } from '../../src/main/worker.js';
 import type { MailProvider } from '../../src/providers/mail-provider.js';
 import { startIdleSupervisor, type IdleSupervisor } from '../../src/sync/idle-supervisor.js';
-import { providerForMailbox } from '../../src/sync/provider-factory.js';
+import { providerForMailbox } from '../../src/providers/open-mailbox.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { startDovecot } from '../helpers/dovecot.js';
+import { localMailEnv } from '../helpers/local-mail.js';
 import { connectBody, counts, customerMessage, imapSessions, newImapUser, waitFor } from '../helpers/imap-mailbox.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
@@ -41,7 +42,7 @@ async function connectMailbox(): Promise<{ id: string; user: string }> {
 
 describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
   beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring() });
+    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), ...localMailEnv });
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     tenant = await createTenant(t, 'Acme');
   });
@@ -74,7 +75,7 @@ describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
       db: t.database.db, keys: t.container.keys, logger: t.container.logger,
       onChange: async (_tenantId, mailboxId) => { if (mailboxId === id) changes.push(name); },
       openProvider: async (tenantId, mailboxId) => {
-        const p = await t.database.db.tenantTx(tenantId, (ex) => providerForMailbox(ex, t.container.keys, tenantId, mailboxId, { watch: { baseDelayMs: 100 } }));
+        const p = await t.database.db.tenantTx(tenantId, (ex) => providerForMailbox(ex, t.container.keys, tenantId, mailboxId, { imap: { watch: { baseDelayMs: 100 } } }));
         if (mailboxId !== id) return p;
         const counted: MailProvider = { ...p, watch: async (onChange, signal) => {
           active.set(name, (active.get(name) ?? 0) + 1);

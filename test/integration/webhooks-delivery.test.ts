@@ -8,6 +8,7 @@ import { makeWebhookDispatcher, type Dispatcher } from '../../src/webhooks/dispa
 import { makeWebhookEndpointService } from '../../src/webhooks/endpoint-service.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
+import { localMailPolicy } from '../helpers/local-mail.js';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
 let t: TestApp;
@@ -15,11 +16,11 @@ let tenant: { id: string; token: string };
 let receiver: Receiver;
 let clock = Date.now();
 let dispatcher: Dispatcher;
-const loopback = { httpsOnly: false, allowPrivate: true };
+const loopback = { httpsOnly: false, egress: localMailPolicy };
 
 beforeAll(async () => {
-  // The app runs with the default policy (private targets refused); the dispatcher and the endpoint
-  // created for the loopback receiver use a policy that allows them, as an operator would for tests.
+  // The app runs with the default egress policy (private targets refused); the dispatcher and the
+  // endpoints made for the loopback receiver allow 127.0.0.1 the way an operator would (EGRESS_ALLOW_*).
   t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring() });
   tenant = await createTenant(t, 'Acme');
   receiver = await startReceiver();
@@ -36,13 +37,18 @@ const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?:
 
 describe('webhook delivery', () => {
   test('an endpoint on a private, loopback or metadata address is refused', async () => {
-    for (const url of ['http://127.0.0.1:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://192.168.0.10/', 'http://localhost:9/x', 'ftp://example.com/x', 'https://user:pw@example.com/x']) {
+    for (const url of ['http://127.0.0.1:8080/x', 'https://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'https://[::1]/x', 'https://192.168.0.10/', 'http://localhost/x', 'https://[::ffff:127.0.0.1]/x']) {
+      const res = await api('POST', '/v1/webhook-endpoints', { url });
+      expect(res.statusCode, url).toBe(422);
+      expect(res.json().code).toBe('url_not_allowed');
+    }
+    for (const url of ['ftp://example.com/x', 'https://user:pw@example.com/x', 'not a url']) {
       const res = await api('POST', '/v1/webhook-endpoints', { url });
       expect(res.statusCode, url).toBe(400);
       expect(res.json().code).toBe('validation_failed');
     }
-    // In production only https is accepted.
-    const prod = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: { httpsOnly: true, allowPrivate: true } });
+    // In production only https is accepted, even where the address is allowed.
+    const prod = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: { httpsOnly: true, egress: localMailPolicy } });
     await expect(prod.create(actor(), { url: 'http://127.0.0.1:9/x' })).rejects.toThrow(/https/);
   });
 
@@ -107,7 +113,9 @@ describe('webhook delivery', () => {
 
   test('an endpoint failing for longer than WEBHOOK_DISABLE_AFTER_DAYS is disabled, with an event and the reason', async () => {
     const svc = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: loopback, now: () => new Date(clock) });
-    const dead = await svc.create(actor(), { url: 'http://127.0.0.1:9/nobody-listens', types: ['ticket.updated'] });
+    const gone = await startReceiver();
+    const dead = await svc.create(actor(), { url: gone.url, types: ['ticket.updated'] });
+    await gone.down();
     const start = clock;
     await event('to-a-dead-endpoint');
     for (let h = 0; h <= 4 * 24 && (await svc.get(actor(), dead.id)).enabled; h += 1) {

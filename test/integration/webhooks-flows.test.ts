@@ -27,7 +27,6 @@ import { startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
 const clamd = await startClamd();
 const bed = await imapTestbed({
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   MAILBOX_PURGE_DELAY_HOURS: '0',
   ...(clamd ? { CLAMD_PORT: String(clamd.port), CLAMD_TIMEOUT_MS: '10000' } : {}),
 });

@@ -16,7 +16,7 @@ export function webhookEndpointRoutes(app: Api, deps: ApiDeps): void {
       tags,
       summary: 'Register a webhook endpoint; the response carries its signing secret (shown once)',
       body: Type.Object(EndpointFields, { additionalProperties: false }),
-      response: { 201: Type.Intersect([WebhookEndpoint, Type.Object({ secret: Secret })]), ...errorResponses(...authErrors) },
+      response: { 201: Type.Intersect([WebhookEndpoint, Type.Object({ secret: Secret })]), ...errorResponses(...authErrors, 422) },
     },
   }, async (req, reply) => reply.code(201).send(await deps.webhookEndpoints.create(actorOf(req), req.body)));
 
@@ -38,7 +38,7 @@ export function webhookEndpointRoutes(app: Api, deps: ApiDeps): void {
       summary: 'Change an endpoint’s URL, types or description, or disable (enabled: false) / re-enable it',
       params: IdParams,
       body: Type.Object({ ...EndpointFields, url: Type.Optional(EndpointFields.url), enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: { 200: WebhookEndpoint, ...errorResponses(...authErrors, 404) },
+      response: { 200: WebhookEndpoint, ...errorResponses(...authErrors, 404, 422) },
     },
   }, async (req) => deps.webhookEndpoints.update(actorOf(req), req.params.id, req.body));
 
