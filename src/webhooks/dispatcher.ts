@@ -54,21 +54,21 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   const timeoutMs = deps.timeoutMs ?? 5000;
   const concurrency = deps.concurrency ?? 32;
 
-  async function sequenceAll(): Promise<number> {
-    let total = 0;
-    const tenants = await db.tx((ex) => tenantsWithUnsequenced(ex, 1000));
-    for (const t of tenants) total += await db.tx((ex) => sequenceTenantEvents(ex, t, now()));
-    return total;
-  }
-
-  async function claim(limit: number): Promise<{ claimed: ClaimedDelivery; secrets: string[] }[]> {
-    if (limit <= 0) return [];
+  /**
+   * One round trip group: number every tenant's committed events (tenants in id order, so two
+   * dispatchers lock them in the same order), then claim up to `limit` due deliveries, the new
+   * ones included, in the same transaction.
+   */
+  async function sequenceAndClaim(limit: number): Promise<{ sequenced: number; batch: { claimed: ClaimedDelivery; secrets: string[] }[] }> {
     return db.tx(async (ex) => {
+      let sequenced = 0;
+      for (const t of await tenantsWithUnsequenced(ex, 1000)) sequenced += await sequenceTenantEvents(ex, t, now());
+      if (limit <= 0) return { sequenced, batch: [] };
       const at = now();
       const rows = await claimDue(ex, at, new Date(at.getTime() + leaseMs), limit);
-      const out: { claimed: ClaimedDelivery; secrets: string[] }[] = [];
-      for (const c of rows) out.push({ claimed: c, secrets: signingSecrets(await keys.tenantKey(ex, c.tenant_id, 'tenant'), c.endpoint as never, at) });
-      return out;
+      const batch: { claimed: ClaimedDelivery; secrets: string[] }[] = [];
+      for (const c of rows) batch.push({ claimed: c, secrets: signingSecrets(await keys.tenantKey(ex, c.tenant_id, 'tenant'), c.endpoint as never, at) });
+      return { sequenced, batch };
     });
   }
 
@@ -102,13 +102,14 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function runOnce() {
-    const sequenced = await sequenceAll();
+    let sequenced = 0;
     let attempted = 0;
     for (;;) {
-      const batch = await claim(concurrency);
-      if (batch.length === 0) break;
-      await Promise.all(batch.map((b) => deliver(b.claimed, b.secrets)));
-      attempted += batch.length;
+      const round = await sequenceAndClaim(concurrency);
+      sequenced += round.sequenced;
+      if (round.batch.length === 0) break;
+      await Promise.all(round.batch.map((b) => deliver(b.claimed, b.secrets)));
+      attempted += round.batch.length;
     }
     return { sequenced, attempted };
   }
@@ -123,15 +124,17 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     let inFlight = 0;
     while (running) {
       try {
-        await sequenceAll();
-        const batch = await claim(concurrency - inFlight);
+        const free = concurrency - inFlight;
+        const { batch } = await sequenceAndClaim(free);
         for (const b of batch) {
           inFlight++;
           void deliver(b.claimed, b.secrets)
             .catch((err: unknown) => log.error({ err, endpoint: b.claimed.endpoint_id }, 'recording a webhook attempt failed; the lease expires and it is retried'))
             .finally(() => { inFlight--; poke(); });
         }
-        if (batch.length > 0 && inFlight < concurrency) continue;
+        // A full batch means more may be due; otherwise wait for a commit (NOTIFY), a finished
+        // delivery or the next retry tick.
+        if (free > 0 && batch.length === free) continue;
       } catch (err) {
         log.error({ err }, 'webhook dispatch round failed');
       }
