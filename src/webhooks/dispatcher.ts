@@ -7,7 +7,8 @@
 // overtake); the feed is the ordered view.
 import type pg from 'pg';
 import type { Logger } from '../lib/logger.js';
-import type { Db } from '../store/db.js';
+import type { DataKey } from '../crypto/index.js';
+import type { Db, Executor } from '../store/db.js';
 import { insertEvent, tenantsWithUnsequenced } from '../store/event-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { sequenceTenantEvents } from '../events/sequencer.js';
@@ -66,84 +67,107 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       if (limit <= 0) return { sequenced, batch: [] };
       const at = now();
       const rows = await claimDue(ex, at, new Date(at.getTime() + leaseMs), limit);
+      // One key lookup per tenant and one unsealing per endpoint per batch, not per delivery.
+      const tenantKeys = new Map<string, DataKey>();
+      const secrets = new Map<string, string[]>();
       const batch: { claimed: ClaimedDelivery; secrets: string[] }[] = [];
-      for (const c of rows) batch.push({ claimed: c, secrets: signingSecrets(await keys.tenantKey(ex, c.tenant_id, 'tenant'), c.endpoint as never, at) });
+      for (const c of rows) {
+        let dek = tenantKeys.get(c.tenant_id);
+        if (!dek) tenantKeys.set(c.tenant_id, (dek = await keys.tenantKey(ex, c.tenant_id, 'tenant')));
+        let s = secrets.get(c.endpoint_id);
+        if (!s) secrets.set(c.endpoint_id, (s = signingSecrets(dek, c.endpoint as never, at)));
+        batch.push({ claimed: c, secrets: s });
+      }
       return { sequenced, batch };
     });
   }
 
-  async function deliver(c: ClaimedDelivery, secrets: string[]): Promise<void> {
+  /** One HTTP attempt; never throws. */
+  async function attempt(c: ClaimedDelivery, secrets: string[]): Promise<AttemptResult> {
     const body = JSON.stringify(eventView(c.event));
     const id = publicEventId(c.event.id);
     // The signature's timestamp is wall-clock time: receivers check it against theirs (replay window).
     const headers = signedHeaders(secrets, id, Math.floor(Date.now() / 1000), body);
-    let result: AttemptResult;
     try {
-      result = await post(c.endpoint.url, headers, body, { timeoutMs, policy: deps.policy });
+      return await post(c.endpoint.url, headers, body, { timeoutMs, policy: deps.policy });
     } catch (err) {
-      result = { ok: false, status: null, latencyMs: 0, error: (err as Error).name || 'error', responsePrefix: null };
+      return { ok: false, status: null, latencyMs: 0, error: (err as Error).name || 'error', responsePrefix: null };
     }
-    const at = now();
+  }
+
+  async function record(ex: Executor, c: ClaimedDelivery, result: AttemptResult, at: Date): Promise<void> {
     const delay = result.ok ? null : nextDelayMs(c.attempts, deps.random);
-    await db.tx(async (ex) => {
-      const health = await recordAttempt(ex, {
-        tenantId: c.tenant_id, endpointId: c.endpoint_id, deliveryId: c.id, eventId: c.event.id, attempt: c.attempts, ok: result.ok,
-        status: result.status, latencyMs: result.latencyMs, error: result.error, responsePrefix: result.responsePrefix, at,
-        retryAt: delay === null ? null : new Date(at.getTime() + delay),
-      });
-      if (!result.ok && health.enabled && health.failingSince && at.getTime() - health.failingSince.getTime() >= deps.disableAfterMs) {
-        const reason = `failing since ${health.failingSince.toISOString()} without a successful delivery; last error: ${result.error ?? 'unknown'}`;
-        if (await disableFailing(ex, c.tenant_id, c.endpoint_id, reason)) {
-          await insertEvent(ex, c.tenant_id, 'webhook_endpoint.disabled', c.endpoint_id, { reason });
-          log.warn({ tenant: c.tenant_id, endpoint: c.endpoint_id }, 'webhook endpoint disabled after failing too long');
-        }
-      }
+    const health = await recordAttempt(ex, {
+      tenantId: c.tenant_id, endpointId: c.endpoint_id, deliveryId: c.id, eventId: c.event.id, attempt: c.attempts, ok: result.ok,
+      status: result.status, latencyMs: result.latencyMs, error: result.error, responsePrefix: result.responsePrefix, at,
+      retryAt: delay === null ? null : new Date(at.getTime() + delay),
     });
+    if (!result.ok && health.enabled && health.failingSince && at.getTime() - health.failingSince.getTime() >= deps.disableAfterMs) {
+      const reason = `failing since ${health.failingSince.toISOString()} without a successful delivery; last error: ${result.error ?? 'unknown'}`;
+      if (await disableFailing(ex, c.tenant_id, c.endpoint_id, reason)) {
+        await insertEvent(ex, c.tenant_id, 'webhook_endpoint.disabled', c.endpoint_id, { reason });
+        log.warn({ tenant: c.tenant_id, endpoint: c.endpoint_id }, 'webhook endpoint disabled after failing too long');
+      }
+    }
+  }
+
+  /**
+   * One round: number and claim, post the batch concurrently, record every outcome in one
+   * transaction (in endpoint order, so two rounds touching the same endpoints cannot deadlock).
+   */
+  async function round(limit: number): Promise<{ sequenced: number; attempted: number }> {
+    const { sequenced, batch } = await sequenceAndClaim(limit);
+    if (batch.length === 0) return { sequenced, attempted: 0 };
+    const results = await Promise.all(batch.map(async (b) => ({ c: b.claimed, result: await attempt(b.claimed, b.secrets) })));
+    const at = now();
+    results.sort((a, b) => (a.c.endpoint_id < b.c.endpoint_id ? -1 : a.c.endpoint_id > b.c.endpoint_id ? 1 : 0));
+    await db.tx(async (ex) => {
+      for (const r of results) await record(ex, r.c, r.result, at);
+    });
+    return { sequenced, attempted: batch.length };
   }
 
   async function runOnce() {
     let sequenced = 0;
     let attempted = 0;
     for (;;) {
-      const round = await sequenceAndClaim(concurrency);
-      sequenced += round.sequenced;
-      if (round.batch.length === 0) break;
-      await Promise.all(round.batch.map((b) => deliver(b.claimed, b.secrets)));
-      attempted += round.batch.length;
+      const r = await round(concurrency);
+      sequenced += r.sequenced;
+      if (r.attempted === 0) break;
+      attempted += r.attempted;
     }
     return { sequenced, attempted };
   }
 
   let running = false;
-  let loop: Promise<void> | null = null;
+  let loops: Promise<void>[] = [];
   let listener: pg.PoolClient | null = null;
-  let wake: (() => void) | null = null;
-  const poke = () => wake?.();
+  const waiters = new Set<() => void>();
+  const poke = () => {
+    for (const w of waiters) w();
+    waiters.clear();
+  };
+  const waitForWork = () => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { waiters.delete(done); resolve(); }, 1000);
+    const done = () => { clearTimeout(timer); resolve(); };
+    waiters.add(done);
+  });
+
+  // A few rounds run side by side, so one endpoint that takes its whole 5 s holds up only its round.
+  const runners = 4;
+  const perRound = Math.max(1, Math.floor(concurrency / runners));
 
   async function runLoop(): Promise<void> {
-    let inFlight = 0;
     while (running) {
       try {
-        const free = concurrency - inFlight;
-        const { batch } = await sequenceAndClaim(free);
-        for (const b of batch) {
-          inFlight++;
-          void deliver(b.claimed, b.secrets)
-            .catch((err: unknown) => log.error({ err, endpoint: b.claimed.endpoint_id }, 'recording a webhook attempt failed; the lease expires and it is retried'))
-            .finally(() => { inFlight--; poke(); });
-        }
-        // A full batch means more may be due; otherwise wait for a commit (NOTIFY), a finished
-        // delivery or the next retry tick.
-        if (free > 0 && batch.length === free) continue;
+        const r = await round(perRound);
+        // A full round means more may be due now; otherwise wait for a commit (NOTIFY) or the retry tick.
+        if (r.attempted === perRound) continue;
       } catch (err) {
-        log.error({ err }, 'webhook dispatch round failed');
+        log.error({ err }, 'webhook dispatch round failed; claimed deliveries are retried when their lease ends');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        wake = () => { clearTimeout(timer); wake = null; resolve(); };
-      });
+      if (running) await waitForWork();
     }
-    while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
   }
 
   return {
@@ -153,12 +177,12 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       listener = await db.pool.connect();
       listener.on('notification', poke);
       await listener.query('LISTEN inlet_events');
-      loop = runLoop();
+      loops = Array.from({ length: runners }, () => runLoop());
     },
     stop: async () => {
       running = false;
       poke();
-      await loop;
+      await Promise.all(loops);
       if (listener) {
         await listener.query('UNLISTEN inlet_events').catch(() => undefined);
         listener.release();
