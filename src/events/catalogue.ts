@@ -6,7 +6,6 @@
 import { Type, type TObject, type TProperties } from 'typebox';
 
 const Uuid = Type.String({ format: 'uuid' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 interface Definition {
   /** Name of the data field that holds the event's resource id (events.resource_id). */
@@ -47,12 +46,12 @@ const defs = {
   'reply.cancelled': { resource: 'reply_id', description: 'A reply was not sent (its mailbox was disconnected first).', data: { ticket_id: Uuid, reason: Type.String() } },
   'reply.bounced': {
     resource: 'reply_id',
-    description: 'A delivery status notification reported that a sent reply did not reach a recipient.',
+    description: 'A bounce (delivery status notification) answered a sent reply: the reply is now `bounced`. Who bounced and why is in the bounce message, through the API.',
     data: {
       ticket_id: Uuid,
-      recipient: Nullable(Type.String({ description: 'The address that bounced (the only address an event carries)' })),
-      status: Nullable(Type.String({ description: 'DSN status code, e.g. 5.1.1' })),
-      bounce_message_id: Type.Optional(Nullable(Uuid)),
+      outbox_id: Uuid,
+      bounce_message_id: Uuid,
+      recipients: Type.Integer({ description: 'How many recipients failed' }),
     },
   },
   'mailbox.connected': { resource: 'mailbox_id', description: 'A mailbox was connected.', data: { provider: Type.String() } },

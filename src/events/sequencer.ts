@@ -1,4 +1,4 @@
-// Numbers committed events in feed order and fans them out to webhook endpoints (migration 0011
+// Numbers committed events in feed order and fans them out to webhook endpoints (the events-feed migration
 // explains why positions are assigned after commit). Runs in the dispatcher (worker) and at the start
 // of every feed read, so the feed is current even between dispatcher wake-ups.
 //

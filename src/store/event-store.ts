@@ -1,4 +1,4 @@
-// SQL for events (migrations 0003 and 0011). Writers record events in the transaction that caused
+// SQL for events (the events table and its feed position). Writers record events in the transaction that caused
 // them; the feed position is assigned after commit by src/events/sequencer.ts.
 import type { EventType } from '../events/catalogue.js';
 import type { Executor } from './db.js';

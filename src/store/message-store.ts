@@ -21,7 +21,7 @@ export interface MessageRow {
   warnings: string[];
   sent_at: Date | null;
   received_at: Date;
-  /** Arrival order within the tenant (migration 0011). */
+  /** Arrival order within the tenant (messages.seq, a stored sequence). */
   seq: string;
 }
 

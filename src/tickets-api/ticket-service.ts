@@ -6,7 +6,7 @@ import { findAttachment, listMessageAttachments } from '../store/attachment-stor
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
 import { pageTicketMessages, ticketHeaders } from '../store/message-store.js';
-import { listTicketOutbox } from '../outbound/outbox-store.js';
+import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import type { Address } from '../ingest/types.js';
 import { checkRawChunks, findStoredRaw, readRawChunk, type RawRef } from '../store/raw-store.js';
 import { findTicket, listTickets, setTicketStatus } from '../store/ticket-store.js';
@@ -14,7 +14,8 @@ import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
-import { attachmentView, messageView, participantsOf, replyState, ticketSummary, type MessageView, type ReplyState, type TicketSummary } from './ticket-views.js';
+import { assertOriginalServable } from './original-rule.js';
+import { applyReplyStates, attachmentView, messageView, participantsOf, replyState, ticketSummary, type MessageView, type ReplyState, type TicketSummary } from './ticket-views.js';
 
 /** One lookup per key within a request (a ticket's messages mostly share one mailbox). */
 function memo<T>(fn: (k: string) => Promise<T>): (k: string) => Promise<T> {
@@ -132,6 +133,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
           const dek = await keyOf(m.mailbox_id);
           messages.push(messageView(m, dek, attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek))));
         }
+        applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, page.filter((r) => r.direction === 'outbound').map((r) => r.id)));
         const headers = await ticketHeaders(ex, actor.tenantId, id);
         const participants = participantsOf(await Promise.all(headers.map(async (h) => ({ row: h, dek: await keyOf(h.mailbox_id) }))));
         await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
@@ -167,7 +169,9 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const stored = await findStoredRaw(ex, actor.tenantId, messageId);
         if (!stored) throw notFound('message');
         if (stored.kind === 'none') throw new AppError('not_found', 'No original is stored for this message.');
+        // Key first: a disconnected mailbox answers 410 whatever its scan states were.
         const dek = await mailboxKey(ex, actor, stored.mailboxId);
+        await assertOriginalServable(ex, actor.tenantId, messageId, stored.warnings);
         let opened: { ref: RawRef | null; chunk: Buffer };
         if (stored.kind === 'legacy') {
           opened = { ref: null, chunk: open(dek, stored.ct, stored.aad) };

@@ -1,4 +1,4 @@
-// SQL for webhook endpoints, deliveries and attempts (migration 0011). Callers own the transaction.
+// SQL for webhook endpoints, deliveries and attempts (the events-feed migration). Callers own the transaction.
 import type { Executor } from '../store/db.js';
 
 export interface EndpointRow {

@@ -61,7 +61,8 @@ const server = (implicitTls: string) => Type.Object(
   {
     host: Host,
     port: Port,
-    tls: Type.Boolean({ description: `true: implicit TLS (${implicitTls}); false: STARTTLS when the server offers it` }),
+    tls: Type.Boolean({ description: `true: implicit TLS (${implicitTls}); false: STARTTLS, which the server must offer` }),
+    allow_plaintext: Type.Optional(Type.Boolean({ description: 'With tls false: accept a server that offers no STARTTLS, sending the password unencrypted. Refused (plaintext_not_allowed) in production unless the operator sets MAIL_ALLOW_PLAINTEXT' })),
     user: Type.String({ minLength: 1, maxLength: 320 }),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
     accessToken: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, writeOnly: true, description: 'OAuth 2.0 access token (XOAUTH2) instead of a password' })),
