@@ -132,7 +132,9 @@ describe.skipIf(!bed.dovecot || !clamd)(`webhooks from real flows${bed.skipReaso
       expect(r.body).not.toContain(customer);
     }
     expect(receiver.received.find((r) => r.event.type === 'attachment.scanned')!.event.data).toMatchObject({ status: 'clean', ticket_id: ticketId });
-    expect(receiver.received.filter((r) => r.event.type === 'ticket.updated').map((r) => r.event.data.change).sort()).toEqual(['message', 'status']);
+    // The imported answer and the bounce joined the ticket; the agent changed its status.
+    expect(receiver.received.filter((r) => r.event.type === 'ticket.updated').map((r) => r.event.data.change).sort()).toEqual(['message', 'message', 'status']);
+    expect(receiver.received.find((r) => r.event.type === 'reply.bounced')!.event.data).toMatchObject({ reply_id: replyId, ticket_id: ticketId, recipients: 1 });
 
     // The feed lists the same events, each once.
     const feed = (await api('GET', '/v1/events?limit=500')).json() as { items: { id: string }[] };
