@@ -6,10 +6,10 @@ import type { ApiDeps } from '../src/http/api.js';
 import { makeLogger } from '../src/lib/logger.js';
 
 export async function renderOpenapi(): Promise<string> {
-  // Schemas are attached at registration; no handler runs, so no dependency is called.
-  // The metrics registry is used while building (route histograms), so it is a real, empty one.
+  // Schemas are attached at registration; no handler runs, so no dependency is called. Plugins
+  // register their metrics at build time, so the metrics registry is a real (throw-away) one.
   const metrics = new Registry();
-  const deps = new Proxy({}, { get: (_t, key) => (key === 'metrics' ? metrics : () => { throw new Error('not available while rendering OpenAPI'); }) }) as ApiDeps;
+  const deps = new Proxy({}, { get: (_t, prop) => (prop === 'metrics' ? metrics : () => { throw new Error('not available while rendering OpenAPI'); }) }) as ApiDeps;
   const app = await buildApp(deps, { logger: makeLogger({ level: 'silent' }) });
   await app.ready();
   const doc = app.swagger();

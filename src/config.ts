@@ -77,6 +77,13 @@ export const variables = [
   { name: 'GOOGLE_PUSH_AUDIENCE', kind: { type: 'string' }, description: 'aud claim of push tokens, as set on the push subscription; defaults to INLET_PUBLIC_URL/v1/webhooks/google/pubsub' },
   { name: 'GOOGLE_PUSH_SERVICE_ACCOUNT', kind: { type: 'string', pattern: /^[^\s@]+@[^\s@]+$/, shape: 'a service-account email' }, description: 'service account the push subscription authenticates as; pushes signed for any other account are refused' },
   { name: 'GMAIL_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '5', description: 'catch-up sync of every active Gmail mailbox every N minutes, even while push works (pushes can be dropped)' },
+  { name: 'MICROSOFT_CLIENT_ID', kind: { type: 'string', pattern: /^[0-9a-fA-F-]{36}$/, shape: 'an Entra ID application (client) id' }, description: 'Entra ID app registration for Microsoft 365 mailboxes; unset = Microsoft connect disabled' },
+  { name: 'MICROSOFT_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'client secret of MICROSOFT_CLIENT_ID' },
+  { name: 'MICROSOFT_AUTHORITY', kind: { type: 'url', protocols: ['https:'] }, default: 'https://login.microsoftonline.com/organizations', description: 'Entra ID authority: organizations (any work or school account), a tenant id or domain for a single-tenant app, or a sovereign cloud host' },
+  { name: 'MICROSOFT_GRAPH_URL', kind: { type: 'url', protocols: ['https:'] }, default: 'https://graph.microsoft.com', description: 'Microsoft Graph root (sovereign clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn …)' },
+  { name: 'MICROSOFT_SUBSCRIPTION_MINUTES', kind: { type: 'int', min: 45, max: 10080 }, default: '10070', description: 'lifetime asked for each Graph inbox subscription (Outlook allows at most 10,080 minutes); renewed two days before it ends' },
+  { name: 'MICROSOFT_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '5', description: 'catch-up sync of every active Microsoft 365 mailbox every N minutes, even while notifications work (shared mailboxes are only polled)' },
+  { name: 'MICROSOFT_LARGE_REPLIES', kind: { type: 'bool' }, default: 'false', description: 'also ask for Mail.ReadWrite so replies over Graph\'s 4 MB request limit can be sent through a draft and upload sessions; off = such replies fail with rejected_by_provider' },
 ] as const satisfies readonly Variable[];
 
 export type VariableName = (typeof variables)[number]['name'];
@@ -119,6 +126,17 @@ export interface Config {
   /** WORKER_STALL_ALERT_SECONDS in ms. */
   workerStallAlertMs: number;
   google: GoogleConfig;
+  microsoft: MicrosoftConfig;
+}
+
+export interface MicrosoftConfig {
+  /** null when MICROSOFT_CLIENT_ID / MICROSOFT_CLIENT_SECRET are not both set: Microsoft connect is disabled. */
+  client: { id: string; secret: string } | null;
+  authority: string;
+  graphUrl: string;
+  subscriptionMinutes: number;
+  pollMinutes: number;
+  largeReplies: boolean;
 }
 
 export interface GoogleConfig {
@@ -187,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && !get('DATABASE_URL')) problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database in production)');
   if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
   if (Boolean(get('GOOGLE_CLIENT_ID')) !== Boolean(get('GOOGLE_CLIENT_SECRET'))) problems.push('GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together');
+  if (Boolean(get('MICROSOFT_CLIENT_ID')) !== Boolean(get('MICROSOFT_CLIENT_SECRET'))) problems.push('MICROSOFT_CLIENT_SECRET: MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET go together');
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
   let egress: EgressPolicy = strictPolicy;
   try {
@@ -241,8 +260,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventsRetentionDays: int('EVENTS_RETENTION_DAYS'),
     webhooks: { disableAfterMs: int('WEBHOOK_DISABLE_AFTER_DAYS') * 86_400_000 },
     workerStallAlertMs: int('WORKER_STALL_ALERT_SECONDS') * 1000,
+    microsoft: microsoftConfig(get),
     google: googleConfig(get, (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, '')),
   });
+}
+
+function microsoftConfig(get: (name: VariableName) => string | undefined): MicrosoftConfig {
+  const id = get('MICROSOFT_CLIENT_ID');
+  const secret = get('MICROSOFT_CLIENT_SECRET');
+  return {
+    client: id && secret ? { id, secret } : null,
+    authority: get('MICROSOFT_AUTHORITY')!.replace(/\/$/, ''),
+    graphUrl: get('MICROSOFT_GRAPH_URL')!.replace(/\/$/, ''),
+    subscriptionMinutes: Number(get('MICROSOFT_SUBSCRIPTION_MINUTES')),
+    pollMinutes: Number(get('MICROSOFT_POLL_MINUTES')),
+    largeReplies: get('MICROSOFT_LARGE_REPLIES') === 'true',
+  };
 }
 
 function googleConfig(get: (name: VariableName) => string | undefined, publicUrl: string): GoogleConfig {

@@ -26,6 +26,9 @@ import { listEventsRoute } from './events/list-events.js';
 import { listRepliesRoute } from './tickets/list-replies.js';
 import { webhookEndpointRoutes } from './webhook-endpoints/endpoint-routes.js';
 import { webhookDeliveryRoutes } from './webhook-endpoints/delivery-routes.js';
+import { microsoftCallbackRoute } from './oauth/microsoft-callback.js';
+import { startMicrosoftOAuthRoute } from './oauth/start-microsoft.js';
+import { graphNotificationRoutes } from './webhooks/graph-notifications.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -54,4 +57,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   listEventsRoute(app, deps);
   webhookEndpointRoutes(app, deps);
   webhookDeliveryRoutes(app, deps);
+  startMicrosoftOAuthRoute(app, deps);
+  microsoftCallbackRoute(app, deps);
+  graphNotificationRoutes(app, deps);
 }
