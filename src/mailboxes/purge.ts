@@ -12,6 +12,7 @@
 // credentials, cursor or push channel — disconnect already cleared them), so GET /v1/mailboxes/{id}
 // keeps answering 410 with the receipt and ids in events and audit records still name something; and
 // the deletion receipt, which also goes to the audit log (action mailbox.purge) when the purge ends.
+import { insertEvent } from '../store/event-store.js';
 import { insertAudit } from '../store/audit-store.js';
 import type { AuditAction } from '../tenancy/audit.js';
 import * as del from '../store/deletion-store.js';
@@ -117,6 +118,7 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
         ...counts,
       },
     });
+    await insertEvent(ex, tenantId, 'mailbox.purged', mailboxId);
     return done;
   });
   if (!receipt) return 'already_completed';
