@@ -22,6 +22,7 @@ import { updateTicketRoute } from './tickets/update-ticket.js';
 import { googleCallbackRoute } from './oauth/google-callback.js';
 import { startGoogleOAuthRoute } from './oauth/start-google.js';
 import { googlePubSubRoute } from './webhooks/google-pubsub.js';
+import { returnOriginsRoutes } from './return-origins/return-origins.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -46,4 +47,5 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   startGoogleOAuthRoute(app, deps);
   googleCallbackRoute(app, deps);
   googlePubSubRoute(app, deps);
+  returnOriginsRoutes(app, deps);
 }
