@@ -63,3 +63,20 @@ describe('consent across tenants', () => {
     expect(again.location!.searchParams.get('status')).toBe('connected');
   });
 });
+
+describe('Pub/Sub push endpoint', () => {
+  it('answers 401 from the headers alone, before reading a (large) body', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(h.pushEndpoint);
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(Number(url.port), url.hostname, () => {
+        // Announce 2 MiB and send none of it: only a server that checks the token first answers.
+        s.write(`POST ${url.pathname} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2 * 1024 * 1024}\r\nAuthorization: Bearer not.a.valid-token-at-all\r\n\r\n`);
+      });
+      let got = '';
+      s.on('data', (d) => { got += d.toString(); if (got.includes('\r\n\r\n')) { s.destroy(); resolve(got); } });
+      s.on('error', () => resolve(got));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 401/);
+  });
+});
