@@ -17,6 +17,7 @@ import { registerAuthFailureLimit, registerTenantLimit } from './http/plugins/li
 import { openapiDocument } from './http/plugins/openapi.js';
 import { Problem } from './http/schemas.js';
 import { registerRoutes } from './http/routes/index.js';
+import { httpDurationHistogram } from './metrics/operator-metrics.js';
 
 export interface AppOptions {
   logger: Logger;
@@ -67,6 +68,11 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // Route template, never the raw URL (ids would explode the label set); unmatched paths share one.
+  const httpSeconds = httpDurationHistogram(deps.metrics);
+  app.addHook('onResponse', async (req, reply) => {
+    httpSeconds.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.addSchema(Problem);
   registerErrorHandling(app);

@@ -17,6 +17,8 @@ export interface Readiness {
   ready: boolean;
   database: 'ok' | 'unreachable';
   migrations: 'ok' | 'pending' | 'unknown';
+  /** Present when this process runs the worker: whether its job runner can fetch jobs. */
+  worker?: 'ok' | 'starting' | 'stalled';
 }
 
 export interface ApiDeps {
