@@ -63,6 +63,7 @@ export const variables = [
   { name: 'HTTP_HEADERS_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '10000', description: 'request headers must arrive within this' },
   { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '5000', description: 'idle keep-alive connections are closed after this' },
   { name: 'HTTP_MAX_CONNECTIONS', kind: { type: 'int', min: 1, max: 1000000 }, default: '1000', description: 'open connections per process; more are closed on arrival' },
+  { name: 'CONSENT_ALLOW_SHARED_MAILBOXES', kind: { type: 'bool' }, default: 'false', description: 'let a consent flow connect a mailbox address that another tenant already has connected (otherwise address_in_use_elsewhere until that tenant disconnects it)' },
   { name: 'EGRESS_ALLOW_NETWORKS', kind: { type: 'string' }, description: 'comma-separated CIDRs, addresses or host names (`*.example.com`) that tenant-given mail servers may reach although they are private, loopback or otherwise special (self-hosted mail servers); unset = public addresses only' },
   { name: 'EGRESS_ALLOW_PORTS', kind: { type: 'string', pattern: /^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, shape: 'ports or ranges, e.g. 2525,10143-10993' }, description: 'ports allowed for tenant-given servers besides 25, 143, 465, 587, 993 (mail) and 443 (https)' },
   { name: 'MAIL_ALLOW_PLAINTEXT', kind: { type: 'bool' }, default: 'false', description: 'production only: honour a mailbox\'s allow_plaintext (IMAP/SMTP without TLS when the server offers no STARTTLS). Outside production the opt-in alone suffices' },
@@ -113,6 +114,7 @@ export interface Config {
   authFailuresPerMinute: number;
   tenantRateLimitPerMinute: number;
   maxApiKeysPerTenant: number;
+  consentAllowSharedMailboxes: boolean;
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   /** Where tenant-given servers may be reached beyond public addresses and the usual ports. */
   egress: EgressPolicy;
@@ -246,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authFailuresPerMinute: int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE'),
     tenantRateLimitPerMinute: int('RATE_LIMIT_PER_TENANT_PER_MINUTE'),
     maxApiKeysPerTenant: int('MAX_API_KEYS_PER_TENANT'),
+    consentAllowSharedMailboxes: get('CONSENT_ALLOW_SHARED_MAILBOXES') === 'true',
     http: {
       requestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS'),
       headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS'),

@@ -21,6 +21,7 @@ import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import type { Registry } from 'prom-client';
 import { setEgressPolicy } from './net/egress-guard.js';
+import { makeReturnOrigins } from './oauth/return-origins.js';
 import { makeConsentFlow } from './oauth/consent-flow.js';
 import { makeMetricsRegistry } from './metrics/registry.js';
 import { registerDatabaseGauges } from './metrics/operator-metrics.js';
@@ -112,7 +113,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     providerFor,
     disconnectDeps,
     metrics,
-    consent: makeConsentFlow({ db, keys, logger, runtimes: providerDeps }),
+    consent: makeConsentFlow({ db, keys, logger, runtimes: providerDeps, allowSharedMailboxes: config.consentAllowSharedMailboxes }),
+    returnOrigins: makeReturnOrigins({ db, production: config.production }),
     push: startPushReceivers(providerContext, providerDeps),
     db,
     keys,

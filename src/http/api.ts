@@ -6,6 +6,7 @@ import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { ConsentFlow } from '../oauth/consent-flow.js';
 import type { ImapConnector, PushReceivers } from '../providers/registry.js';
 import type { ReplyService } from '../outbound/reply-service.js';
+import type { ReturnOrigins } from '../oauth/return-origins.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
@@ -28,6 +29,7 @@ export interface ApiDeps {
   readiness(): Promise<Readiness>;
   operatorKey: string | null;
   rateLimitPerMinute: number;
+  returnOrigins: ReturnOrigins;
   /** Failed authentications per client address per minute before 429 (default 30). */
   authFailuresPerMinute?: number;
   /** Requests per tenant per minute over all its keys (default 3000). */

@@ -24,6 +24,14 @@ export function redactPaths(): string[] {
   return paths;
 }
 
+/** What a request log line says about the request: never its query string, which can carry an
+ *  OAuth code and state or a searched address. */
+export function requestSummary(req: { method?: string; url?: string; id?: unknown }): Record<string, unknown> {
+  const url = typeof req.url === 'string' ? req.url : '';
+  const q = url.indexOf('?');
+  return { method: req.method, url: q < 0 ? url : `${url.slice(0, q)}?[redacted]`, ...(req.id !== undefined ? { id: req.id } : {}) };
+}
+
 /**
  * Logs go to stderr, so stdout carries only what a command prints for people and scripts (an API
  * key, an import summary). Without a destination: JSON lines on stderr.
@@ -35,6 +43,7 @@ export function makeLogger(opts: { level: string; destination?: DestinationStrea
       redact: { paths: redactPaths(), censor: '[redacted]' },
       serializers: {
         err: pino.stdSerializers.err,
+        req: requestSummary,
       },
       base: { service: 'inlet' },
     },

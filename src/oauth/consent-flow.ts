@@ -23,14 +23,16 @@ import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { enqueueSync } from '../sync/sync-jobs.js';
 import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
+import { addressHeldElsewhere, ADDRESS_ELSEWHERE } from './consent-binding.js';
 import { consumeOAuthState, insertOAuthState } from './oauth-store.js';
 import { insertEvent } from '../store/event-store.js';
+import { isRegisteredReturnUrl } from './return-origins.js';
 import { peekState, signState, verifyStateMac } from './oauth-state.js';
 
 export const stateTtlMs = 10 * 60_000;
 
 /** Outcome codes the flow itself produces; adapters add their own (e.g. a provider being down). */
-export type FlowFailure = 'not_configured' | 'state_invalid' | 'state_used' | 'state_expired' | 'access_denied' | 'consent_failed' | 'address_in_use';
+export type FlowFailure = 'not_configured' | 'state_invalid' | 'state_used' | 'state_expired' | 'access_denied' | 'consent_failed' | 'address_in_use' | typeof ADDRESS_ELSEWHERE;
 
 export interface CallbackQuery {
   state?: string | undefined;
@@ -72,7 +74,7 @@ function pkce(): { codeVerifier: string; codeChallenge: string } {
   return { codeVerifier, codeChallenge: createHash('sha256').update(codeVerifier).digest('base64url') };
 }
 
-export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger; runtimes: ProviderRuntimes; now?: () => number }): ConsentFlow {
+export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger; runtimes: ProviderRuntimes; now?: () => number; allowSharedMailboxes?: boolean }): ConsentFlow {
   const { db, keys } = deps;
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ component: 'consent' });
@@ -91,14 +93,18 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       const signing = await keys.tenantKey(ex, claims.tenantId, 'signing').catch(() => null);
       if (!signing || !verifyStateMac(signing.key, state)) return { fail: 'state_invalid' as const, returnUrl: null };
       const used = await consumeOAuthState(ex, claims.tenantId, claims.stateId);
-      if ('reason' in used) return { fail: used.reason, returnUrl: used.row?.return_url ?? null };
+      // Redirect only to an origin the tenant still has registered, failures included.
+      const stored = used.row?.return_url ?? null;
+      const trusted = stored !== null && (await isRegisteredReturnUrl(ex, claims.tenantId, stored)) ? stored : null;
+      if ('reason' in used) return { fail: used.reason, returnUrl: trusted };
+      if (trusted === null) return { fail: 'state_invalid' as const, returnUrl: null };
       if (used.row.provider !== kind) return { fail: 'state_invalid' as const, returnUrl: null };
       const tenantKey = await keys.tenantKey(ex, claims.tenantId, 'tenant');
       const sealed = open(tenantKey, used.row.verifier_ct, verifierAad(claims.tenantId, claims.stateId)).toString('utf8');
       // A bare verifier, or {verifier, options} when the start carried provider options (a base64url
       // verifier never starts with '{').
       const { verifier, options } = sealed.startsWith('{') ? JSON.parse(sealed) as { verifier: string; options: ConsentOptions } : { verifier: sealed, options: undefined };
-      return { tenantId: claims.tenantId, verifier, options, returnUrl: used.row.return_url, actor: used.row.actor };
+      return { tenantId: claims.tenantId, verifier, options, returnUrl: trusted, actor: used.row.actor };
     });
   }
 
@@ -172,6 +178,10 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       const flowLog = log.child({ provider: kind });
       const grant = await adapter.exchange(runtime, { code: query.code, codeVerifier: checked.verifier, logger: flowLog, ...(checked.options ? { options: checked.options } : {}) });
       if ('fail' in grant) return { ok: false, code: grant.fail, returnUrl };
+      if (!deps.allowSharedMailboxes && (await addressHeldElsewhere(deps, checked.tenantId, kind, grant.address))) {
+        flowLog.warn({ event: 'consent_refused', reason: ADDRESS_ELSEWHERE, tenant_id: checked.tenantId }, 'consent for a mailbox connected in another tenant refused');
+        return { ok: false, code: ADDRESS_ELSEWHERE, returnUrl };
+      }
       const saved = await store(kind, checked.tenantId, checked.actor, grant);
       if ('fail' in saved) return { ok: false, code: saved.fail, returnUrl };
       await grant.connected?.({ db, logger: flowLog, settings: saved.settings });

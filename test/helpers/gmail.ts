@@ -46,6 +46,12 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
   const owner = async <T extends object>(sql: string, params: unknown[] = []) => (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
 
   const startUrl = async (token = tenant.token, returnUrl = 'https://helpdesk.example/settings/mailboxes') => {
+    // The helpdesk registers where consent may return to (once per tenant, as an operator would).
+    const registered = (await t.app.inject({ method: 'GET', url: '/v1/return-origins', headers: bearer(token) })).json().origins as string[];
+    const origin = new URL(returnUrl).origin;
+    if (!registered.includes(origin)) {
+      await t.app.inject({ method: 'PUT', url: '/v1/return-origins', headers: bearer(token), payload: { origins: [...registered, origin] } });
+    }
     const res = await t.app.inject({ method: 'POST', url: '/v1/mailboxes/oauth/google/start', headers: bearer(token), payload: { return_url: returnUrl } });
     if (res.statusCode !== 200) throw new Error(`start: ${res.statusCode} ${res.body}`);
     return new URL(res.json().authorization_url as string);

@@ -29,6 +29,7 @@ import { webhookDeliveryRoutes } from './webhook-endpoints/delivery-routes.js';
 import { microsoftCallbackRoute } from './oauth/microsoft-callback.js';
 import { startMicrosoftOAuthRoute } from './oauth/start-microsoft.js';
 import { graphNotificationRoutes } from './webhooks/graph-notifications.js';
+import { returnOriginsRoutes } from './return-origins/return-origins.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -60,4 +61,5 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   startMicrosoftOAuthRoute(app, deps);
   microsoftCallbackRoute(app, deps);
   graphNotificationRoutes(app, deps);
+  returnOriginsRoutes(app, deps);
 }

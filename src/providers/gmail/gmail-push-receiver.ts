@@ -20,6 +20,8 @@ export type PushOutcome = 'enqueued' | 'covered' | 'unknown_mailbox' | 'inactive
 export interface GmailPushReceiver {
   /** 401 when the token is missing or not genuine; 204 otherwise. */
   receive(authorization: string | undefined, body: unknown): Promise<{ status: 204 | 401; outcome: PushOutcome }>;
+  /** The token check alone, for the route to run before it reads the body. */
+  authentic(authorization: string | undefined): Promise<boolean>;
 }
 
 const ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
@@ -92,6 +94,7 @@ export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: 
   };
 
   return {
+    authentic,
     async receive(authorization, body) {
       if (!(await authentic(authorization))) return done(401, 'unauthorized');
       const data = decodeData(body);

@@ -62,3 +62,14 @@ describe('attachment download types', () => {
     }
   });
 });
+
+describe('logs', () => {
+  it('never carry query strings (OAuth code and state, searched addresses)', async () => {
+    const before = f.t.logs.length;
+    await f.t.app.inject({ method: 'GET', url: '/v1/oauth/google/callback?code=4/0SECRETCODE&state=SECRETSTATE' });
+    await req('GET', '/v1/tickets?q=customer%40client.example');
+    const written = f.t.logs.slice(before).join('\n');
+    expect(written).toMatch(/\/v1\/tickets/);
+    expect(written).not.toMatch(/SECRETCODE|SECRETSTATE|customer(%40|@)client/);
+  });
+});

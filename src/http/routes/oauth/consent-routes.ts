@@ -46,7 +46,8 @@ export function consentStartRoute(app: Api, deps: ApiDeps, spec: ConsentStartSpe
   }, async (req) => {
     if (!deps.consent.configured(spec.kind)) throw new AppError('provider_not_configured', spec.notConfigured, undefined, 501);
     const url = new URL(req.body.return_url);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('validation_failed', 'return_url must be an http(s) URL.');
+    // Only origins the tenant registered (PUT /v1/return-origins): no open redirect.
+    await deps.returnOrigins.assertAllowed(actorOf(req), url.toString());
     const started = await deps.consent.start(spec.kind, actorOf(req), { returnUrl: url.toString(), loginHint: req.body.login_hint });
     return { authorization_url: started.authorizationUrl, expires_at: started.expiresAt };
   });

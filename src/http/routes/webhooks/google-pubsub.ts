@@ -7,6 +7,13 @@ export function googlePubSubRoute(app: Api, deps: ApiDeps): void {
   app.post('/v1/webhooks/google/pubsub', {
     // Authenticated by the Pub/Sub OIDC token, not an API key; Google's retries must never be throttled.
     config: { auth: 'public', rateLimit: false },
+    // A Gmail push is a few hundred bytes; nothing larger is read.
+    bodyLimit: 64 * 1024,
+    // The token is checked from the headers before a single body byte is read, so a stranger cannot
+    // make Inlet buffer and parse bodies.
+    onRequest: async (req) => {
+      if (!(await deps.push.gmail.authentic(req.headers.authorization))) throw new AppError('unauthenticated', 'Push token missing or not valid.');
+    },
     schema: {
       operationId: 'receiveGmailPush',
       tags: ['webhooks'],
