@@ -30,6 +30,15 @@ export const variables = [
   { name: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '10', description: 'connections per process' },
   { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
   { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
+  { name: 'KEY_PROVIDER', kind: { type: 'enum', values: ['keyring', 'vault'] }, default: 'keyring', description: 'where key-encryption keys live: keyring = INLET_MASTER_KEYS (the operator adds the next key each epoch and removes retired ones); vault = HashiCorp Vault / OpenBao transit (Inlet rotates and destroys key versions itself)' },
+  { name: 'KEY_EPOCH_DAYS', kind: { type: 'int', min: 1, max: 365 }, default: '7', description: 'a new KEK each epoch; every live data key is re-wrapped under it and the old KEK retires' },
+  { name: 'KEY_RETENTION_DAYS', kind: { type: 'int', min: 1, max: 3650 }, default: '30', description: 'a retired KEK is destroyed this long after it retired; database backups are unreadable at most KEY_EPOCH_DAYS + KEY_RETENTION_DAYS after they were taken. Keep backups for at most this long' },
+  { name: 'VAULT_ADDR', kind: httpUrl, description: 'Vault / OpenBao address (KEY_PROVIDER=vault)' },
+  { name: 'VAULT_TOKEN', kind: { type: 'string' }, secret: true, description: 'token with update on transit encrypt, decrypt, keys/<key>/rotate, config and trim, and read on keys/<key>' },
+  { name: 'VAULT_NAMESPACE', kind: { type: 'string' }, description: 'Vault Enterprise / OpenBao namespace, if any' },
+  { name: 'VAULT_TRANSIT_MOUNT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,100}$/, shape: 'a mount path' }, default: 'transit', description: 'mount path of the transit engine' },
+  { name: 'VAULT_TRANSIT_KEY', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,100}$/, shape: 'a key name' }, default: 'inlet-kek', description: 'transit key whose versions are the KEK epochs (created as aes256-gcm96 when missing)' },
+  { name: 'SUBJECT_EXPORT_EXPIRY_HOURS', kind: { type: 'int', min: 1, max: 168 }, default: '24', description: 'a data-subject export can be downloaded once within this many hours of completing; then it is deleted' },
   { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
   { name: 'INLET_PUBLIC_URL', kind: httpUrl, description: 'external base URL (OAuth redirects, links); defaults to http://HOST:PORT' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: { type: 'int', min: 100, max: 120000 }, default: '8000', description: 'grace period for in-flight requests and jobs on SIGTERM' },
@@ -73,6 +82,8 @@ export interface Config {
   databasePoolMax: number;
   dataDir: string;
   masterKeys: string | null;
+  keys: KeyConfig;
+  subjectExportExpiryMs: number;
   operatorKey: string | null;
   publicUrl: string;
   shutdownTimeoutMs: number;
@@ -86,6 +97,13 @@ export interface Config {
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */
   mailboxPurgeDelayMs: number;
   google: GoogleConfig;
+}
+
+export interface KeyConfig {
+  provider: 'keyring' | 'vault';
+  epochMs: number;
+  retentionMs: number;
+  vault: { addr: string; token: string; namespace: string | null; mount: string; key: string } | null;
 }
 
 export interface GoogleConfig {
@@ -152,7 +170,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const int = (name: VariableName) => Number(get(name));
   const production = get('NODE_ENV') === 'production';
   if (production && !get('DATABASE_URL')) problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database in production)');
-  if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
+  if (get('KEY_PROVIDER') === 'vault' && (!get('VAULT_ADDR') || !get('VAULT_TOKEN'))) problems.push('VAULT_ADDR: VAULT_ADDR and VAULT_TOKEN are required with KEY_PROVIDER=vault');
+  if (production && get('KEY_PROVIDER') !== 'vault' && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
   if (Boolean(get('GOOGLE_CLIENT_ID')) !== Boolean(get('GOOGLE_CLIENT_SECRET'))) problems.push('GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together');
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -168,6 +187,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolMax: int('DATABASE_POOL_MAX'),
     dataDir: path.resolve(get('INLET_DATA_DIR')!),
     masterKeys: get('INLET_MASTER_KEYS') ?? null,
+    keys: {
+      provider: get('KEY_PROVIDER') as KeyConfig['provider'],
+      epochMs: int('KEY_EPOCH_DAYS') * 86_400_000,
+      retentionMs: int('KEY_RETENTION_DAYS') * 86_400_000,
+      vault: get('KEY_PROVIDER') === 'vault'
+        ? { addr: get('VAULT_ADDR')!, token: get('VAULT_TOKEN')!, namespace: get('VAULT_NAMESPACE') ?? null, mount: get('VAULT_TRANSIT_MOUNT')!, key: get('VAULT_TRANSIT_KEY')! }
+        : null,
+    },
+    subjectExportExpiryMs: int('SUBJECT_EXPORT_EXPIRY_HOURS') * 3_600_000,
     operatorKey: get('INLET_OPERATOR_KEY') ?? null,
     publicUrl: (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, ''),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS'),

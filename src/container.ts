@@ -19,6 +19,7 @@ import { makeAuditReader } from './tenancy/audit.js';
 import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
+import { overdueConfiguredKeys, type EpochDeps } from './tenancy/key-epochs.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { makeGmailRuntime } from './oauth/gmail-runtime.js';
@@ -42,6 +43,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** What the key-epoch job needs (KEY_EPOCH_DAYS, KEY_RETENTION_DAYS). */
+  epochDeps: EpochDeps;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
@@ -104,10 +107,16 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     auditReader: makeAuditReader({ db }),
     tickets: makeTicketService({ db, keys }),
     replies: makeReplyService({ db, keys }),
+    epochDeps: { db, keys, logger, settings: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs } },
     checkKeyring: async () => {
       const missing = await db.tx((ex) => keys.missingKekIds(ex));
       if (missing.length > 0) {
         throw new Error(`stored data keys are wrapped by key-encryption keys missing from the keyring: ${missing.join(', ')}. Add them back to INLET_MASTER_KEYS (or run \`inlet keys rotate\` while they are still present).`);
+      }
+      // The backup promise depends on retired keys really going: refuse to run while one is kept.
+      const overdue = await overdueConfiguredKeys({ db, keys });
+      if (overdue.length > 0) {
+        throw new Error(`retired key-encryption keys are still configured past their destroy date: ${overdue.map((e) => `${e.kek_id} (destroy after ${e.destroy_after!.toISOString()})`).join(', ')}. Remove them from INLET_MASTER_KEYS: no live data needs them, and keeping them keeps old backups readable.`);
       }
     },
     close: async () => {

@@ -23,6 +23,8 @@ export interface JobPayloads {
   'mailbox.purge': { tenantId: string; mailboxId: string };
   /** Hourly (cron): queue a purge for every unfinished mailbox deletion without a live purge job (src/mailboxes/purge-sweep.ts). */
   'mailboxes.purge-sweep': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Hourly (cron): key epochs — rotate the KEK when an epoch is over, re-wrap live data keys, retire and destroy old KEKs (src/tenancy/key-epochs.ts). */
+  'keys.epoch': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
 }

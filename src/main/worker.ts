@@ -14,6 +14,7 @@ import { startWorkerLiveness } from '../sync/worker-liveness.js';
 import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
+import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -44,6 +45,9 @@ export function makeHandlers(c: Container): Handlers {
     'mailboxes.purge-sweep': async () => {
       await sweepPurges(c.db);
     },
+    'keys.epoch': async () => {
+      await runKeyEpoch(c.epochDeps);
+    },
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
@@ -66,7 +70,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
-    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
+    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...keyEpochCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
     gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),

@@ -134,8 +134,8 @@ describe('environment wiring', () => {
       for (const s of secretNames) expect(t.text.includes(s), `${t.file} mentions ${s}`).toBe(false);
     }
     expect(configDataKeys().filter((k) => secretNames.includes(k))).toEqual([]);
-    // Only the operator key and the Google client secret (Gmail is optional) may be absent from the Secret.
-    expect(fromSecret.filter((e) => e.valueFrom?.secretKeyRef?.optional).map((e) => e.name)).toEqual(['INLET_OPERATOR_KEY', 'GOOGLE_CLIENT_SECRET']);
+    // Only the operator key, the Google client secret (Gmail is optional) and the Vault token (KEY_PROVIDER=vault only) may be absent from the Secret.
+    expect(fromSecret.filter((e) => e.valueFrom?.secretKeyRef?.optional).map((e) => e.name)).toEqual(['INLET_OPERATOR_KEY', 'GOOGLE_CLIENT_SECRET', 'VAULT_TOKEN']);
   });
 
   it('every workload receives the secret env and the non-secret config', () => {

@@ -105,6 +105,12 @@ the key is absent from the Secret the variable stays unset and the operator API 
       name: {{ include "inlet.secretName" . }}
       key: {{ .Values.existingSecret.keys.googleClientSecret | default "GOOGLE_CLIENT_SECRET" }}
       optional: true
+- name: VAULT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.vaultToken | default "VAULT_TOKEN" }}
+      optional: true
 {{- end }}
 
 {{/* Configured SHUTDOWN_TIMEOUT_MS (application default 8000). */}}
