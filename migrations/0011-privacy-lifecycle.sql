@@ -74,6 +74,8 @@ CREATE INDEX tickets_activity ON tickets (tenant_id, last_activity_at);
 CREATE INDEX messages_from ON messages (tenant_id, from_bidx);
 CREATE INDEX ticket_participants_address ON ticket_participants (tenant_id, address_bidx);
 
+-- Erasure and the disconnect's move of shared tickets delete a person's replies as the tenant role.
+GRANT DELETE ON outbox TO inlet_app;
 GRANT SELECT, INSERT, UPDATE ON subject_requests TO inlet_app;
 GRANT SELECT, INSERT, UPDATE ON privacy_receipts TO inlet_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON retention_policies TO inlet_app;

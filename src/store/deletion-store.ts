@@ -102,13 +102,23 @@ async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Pr
   return counts;
 }
 
+/** This mailbox's messages in the given tickets (tickets that moved to another mailbox at disconnect:
+ *  its messages leave them at once, so the ticket reads without the destroyed key). */
+export async function purgeMailboxMessagesIn(ex: Executor, tenantId: string, mailboxId: string, ticketIds: string[]): Promise<PurgeCounts> {
+  if (ticketIds.length === 0) return {};
+  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND ticket_id = ANY($3::uuid[])', [tenantId, mailboxId, ticketIds]);
+  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+}
+
 /** Messages stored from this mailbox. */
 export async function purgeMailboxMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
   const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
   return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
 }
 
-/** Messages of other mailboxes that were threaded into this mailbox's tickets (they go with the ticket). */
+/** Messages of other mailboxes still in this mailbox's tickets. Tickets shared with a connected
+ *  mailbox moved to it at disconnect (rehomeSharedTickets), so these belong to mailboxes that are
+ *  disconnected too (their keys are gone): they go with the ticket. */
 export async function purgeTicketMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
   const { rows } = await ex.query<{ id: string }>(
     `SELECT m.id FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
