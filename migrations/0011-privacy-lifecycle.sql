@@ -28,6 +28,8 @@ CREATE TABLE subject_requests (
   tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   type text NOT NULL CHECK (type IN ('export', 'erase')),
   address_bidx bytea NOT NULL,
+  -- The address itself, sealed under the tenant key, only while the job needs it (cleared when done).
+  address_ct bytea,
   state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'completed', 'failed', 'expired', 'downloaded')),
   progress_done integer NOT NULL DEFAULT 0,
   progress_total integer,

@@ -20,6 +20,7 @@ import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { overdueConfiguredKeys, type EpochDeps } from './tenancy/key-epochs.js';
+import { makeSubjectRequestService, type SubjectRequestDeps } from './privacy/subject-requests.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { makeGmailRuntime } from './oauth/gmail-runtime.js';
@@ -43,6 +44,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** What the subject-request job needs. */
+  privacyDeps: SubjectRequestDeps;
   /** What the key-epoch job needs (KEY_EPOCH_DAYS, KEY_RETENTION_DAYS). */
   epochDeps: EpochDeps;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
@@ -84,6 +87,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
+  const privacyDeps: SubjectRequestDeps = { db, keys, logger, epochs: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs }, exportExpiryMs: config.subjectExportExpiryMs };
 
   return {
     config,
@@ -107,6 +111,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     auditReader: makeAuditReader({ db }),
     tickets: makeTicketService({ db, keys }),
     replies: makeReplyService({ db, keys }),
+    privacyDeps,
+    subjectRequests: makeSubjectRequestService(privacyDeps),
     epochDeps: { db, keys, logger, settings: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs } },
     checkKeyring: async () => {
       const missing = await db.tx((ex) => keys.missingKekIds(ex));

@@ -10,6 +10,7 @@ import type { ReplyService } from '../outbound/reply-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
+import type { SubjectRequestService } from '../privacy/subject-requests.js';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -33,4 +34,5 @@ export interface ApiDeps {
   replies: ReplyService;
   googleConnect: GoogleConnectService;
   gmailPush: GmailPushReceiver;
+  subjectRequests: SubjectRequestService;
 }

@@ -25,6 +25,8 @@ export interface JobPayloads {
   'mailboxes.purge-sweep': { _cron?: { ts: string; backfilled?: boolean } };
   /** Hourly (cron): key epochs — rotate the KEK when an epoch is over, re-wrap live data keys, retire and destroy old KEKs (src/tenancy/key-epochs.ts). */
   'keys.epoch': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Run one data-subject export or erasure; keyed `subject-request:<id>` (src/privacy/subject-requests.ts). */
+  'subject-request.run': { tenantId: string; requestId: string };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
 }

@@ -15,6 +15,7 @@ import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWat
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
+import { runSubjectRequest } from '../privacy/subject-requests.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -44,6 +45,9 @@ export function makeHandlers(c: Container): Handlers {
     },
     'mailboxes.purge-sweep': async () => {
       await sweepPurges(c.db);
+    },
+    'subject-request.run': async (payload, helpers) => {
+      await runSubjectRequest(c.privacyDeps, payload, { n: helpers.job.attempts, max: helpers.job.max_attempts });
     },
     'keys.epoch': async () => {
       await runKeyEpoch(c.epochDeps);

@@ -92,6 +92,9 @@ export async function tombstoneMailbox(ex: Executor, tenantId: string, mailboxId
   );
 }
 
+/** Deletes messages with their originals, attachments, deliveries and replies, each table counted. */
+export const deleteMessagesCounted = (ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> => deleteMessages(ex, tenantId, ids);
+
 async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
   const counts: PurgeCounts = {};
   // Children first, so each count is exact (cascades would delete them uncounted).

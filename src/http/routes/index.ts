@@ -22,6 +22,9 @@ import { updateTicketRoute } from './tickets/update-ticket.js';
 import { googleCallbackRoute } from './oauth/google-callback.js';
 import { startGoogleOAuthRoute } from './oauth/start-google.js';
 import { googlePubSubRoute } from './webhooks/google-pubsub.js';
+import { createSubjectRequestRoute } from './privacy/create-subject-request.js';
+import { downloadExportRoute } from './privacy/download-export.js';
+import { getSubjectRequestRoute } from './privacy/get-subject-request.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -46,4 +49,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   startGoogleOAuthRoute(app, deps);
   googleCallbackRoute(app, deps);
   googlePubSubRoute(app, deps);
+  createSubjectRequestRoute(app, deps);
+  getSubjectRequestRoute(app, deps);
+  downloadExportRoute(app, deps);
 }
