@@ -21,6 +21,7 @@ import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { overdueConfiguredKeys, type EpochDeps } from './tenancy/key-epochs.js';
 import { makeSubjectRequestService, type SubjectRequestDeps } from './privacy/subject-requests.js';
+import { makeRetentionService } from './privacy/retention-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { makeGmailRuntime } from './oauth/gmail-runtime.js';
@@ -113,6 +114,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     replies: makeReplyService({ db, keys }),
     privacyDeps,
     subjectRequests: makeSubjectRequestService(privacyDeps),
+    retention: makeRetentionService({ db, epochs: privacyDeps.epochs }),
     epochDeps: { db, keys, logger, settings: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs } },
     checkKeyring: async () => {
       const missing = await db.tx((ex) => keys.missingKekIds(ex));

@@ -11,6 +11,7 @@ import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
 import type { SubjectRequestService } from '../privacy/subject-requests.js';
+import type { RetentionService } from '../privacy/retention-service.js';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -35,4 +36,5 @@ export interface ApiDeps {
   googleConnect: GoogleConnectService;
   gmailPush: GmailPushReceiver;
   subjectRequests: SubjectRequestService;
+  retention: RetentionService;
 }

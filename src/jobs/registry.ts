@@ -27,6 +27,8 @@ export interface JobPayloads {
   'keys.epoch': { _cron?: { ts: string; backfilled?: boolean } };
   /** Run one data-subject export or erasure; keyed `subject-request:<id>` (src/privacy/subject-requests.ts). */
   'subject-request.run': { tenantId: string; requestId: string };
+  /** Nightly (cron): retention sweep of every tenant with a policy, bounded batches, one receipt each; expired exports deleted (src/privacy/retention.ts). */
+  'retention.sweep': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
 }

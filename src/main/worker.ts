@@ -16,6 +16,7 @@ import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
+import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 
 export function makeHandlers(c: Container): Handlers {
   return {
@@ -49,6 +50,9 @@ export function makeHandlers(c: Container): Handlers {
     'subject-request.run': async (payload, helpers) => {
       await runSubjectRequest(c.privacyDeps, payload, { n: helpers.job.attempts, max: helpers.job.max_attempts });
     },
+    'retention.sweep': async () => {
+      await sweepRetention({ db: c.db, epochs: c.privacyDeps.epochs });
+    },
     'keys.epoch': async () => {
       await runKeyEpoch(c.epochDeps);
     },
@@ -74,7 +78,7 @@ export async function startWorker(c: Container): Promise<() => Promise<void>> {
     taskList: toTaskList(makeHandlers(c)),
     noHandleSignals: true,
     pollInterval: 2000,
-    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...keyEpochCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
+    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...keyEpochCronItems(), ...retentionCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
     // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
     // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
     gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),

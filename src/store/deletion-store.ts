@@ -131,6 +131,17 @@ export async function purgeTicketMessages(ex: Executor, tenantId: string, mailbo
   return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
 }
 
+/** Deletes tickets with their messages (and everything under them), participants and replies, counted. */
+export async function deleteTicketsCounted(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND ticket_id = ANY($2::uuid[])', [tenantId, ids]);
+  const counts: PurgeCounts = rows.length > 0 ? await deleteMessages(ex, tenantId, rows.map((r) => r.id)) : {};
+  for (const [table, column] of [['ticket_participants', 'ticket_id'], ['outbox', 'ticket_id'], ['tickets', 'id']] as const) {
+    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+    counts[table] = (counts[table] ?? 0) + (rowCount ?? 0);
+  }
+  return counts;
+}
+
 export async function purgeTickets(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
   const { rows } = await ex.query<{ id: string }>('SELECT id FROM tickets WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
   if (rows.length === 0) return {};

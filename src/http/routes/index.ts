@@ -25,6 +25,7 @@ import { googlePubSubRoute } from './webhooks/google-pubsub.js';
 import { createSubjectRequestRoute } from './privacy/create-subject-request.js';
 import { downloadExportRoute } from './privacy/download-export.js';
 import { getSubjectRequestRoute } from './privacy/get-subject-request.js';
+import { retentionRoutes } from './privacy/retention-routes.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -52,4 +53,5 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   createSubjectRequestRoute(app, deps);
   getSubjectRequestRoute(app, deps);
   downloadExportRoute(app, deps);
+  retentionRoutes(app, deps);
 }
