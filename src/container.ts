@@ -22,6 +22,7 @@ import { makeTenantService } from './tenancy/tenant-service.js';
 import { overdueConfiguredKeys, type EpochDeps } from './tenancy/key-epochs.js';
 import { makeSubjectRequestService, type SubjectRequestDeps } from './privacy/subject-requests.js';
 import { makeRetentionService } from './privacy/retention-service.js';
+import { beginOffboarding, type OffboardDeps } from './privacy/offboard-tenant.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { makeGmailRuntime } from './oauth/gmail-runtime.js';
@@ -45,6 +46,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** What tenant offboarding needs (disconnect deps + key epochs). */
+  offboardDeps: OffboardDeps;
   /** What the subject-request job needs. */
   privacyDeps: SubjectRequestDeps;
   /** What the key-epoch job needs (KEY_EPOCH_DAYS, KEY_RETENTION_DAYS). */
@@ -113,6 +116,8 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     tickets: makeTicketService({ db, keys }),
     replies: makeReplyService({ db, keys }),
     privacyDeps,
+    offboardDeps: { ...disconnectDeps, epochs: privacyDeps.epochs },
+    offboardTenant: (tenantId, by) => beginOffboarding({ ...disconnectDeps, epochs: privacyDeps.epochs }, tenantId, by),
     subjectRequests: makeSubjectRequestService(privacyDeps),
     retention: makeRetentionService({ db, epochs: privacyDeps.epochs }),
     epochDeps: { db, keys, logger, settings: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs } },

@@ -37,4 +37,6 @@ export interface ApiDeps {
   gmailPush: GmailPushReceiver;
   subjectRequests: SubjectRequestService;
   retention: RetentionService;
+  /** DELETE /v1/tenants/{id}: revoke, disconnect, shred now; the tenant.offboard job deletes the rows. */
+  offboardTenant(tenantId: string, by: { requestId: string | null; clientIp: string | null }): Promise<import('../store/subject-request-store.js').PrivacyReceiptRow>;
 }

@@ -16,6 +16,7 @@ import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
+import { finishOffboarding } from '../privacy/offboard-tenant.js';
 import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 
 export function makeHandlers(c: Container): Handlers {
@@ -52,6 +53,9 @@ export function makeHandlers(c: Container): Handlers {
     },
     'retention.sweep': async () => {
       await sweepRetention({ db: c.db, epochs: c.privacyDeps.epochs });
+    },
+    'tenant.offboard': async ({ tenantId }) => {
+      await finishOffboarding(c.offboardDeps, tenantId);
     },
     'keys.epoch': async () => {
       await runKeyEpoch(c.epochDeps);

@@ -13,6 +13,7 @@ import { getMailboxRoute } from './mailboxes/get-mailbox.js';
 import { listMailboxesRoute } from './mailboxes/list-mailboxes.js';
 import { updateCredentialsRoute } from './mailboxes/update-credentials.js';
 import { createTenantRoute } from './tenants/create-tenant.js';
+import { offboardTenantRoute } from './tenants/offboard-tenant.js';
 import { getAttachmentContentRoute } from './attachments/get-attachment-content.js';
 import { getRawMessageRoute } from './messages/get-raw-message.js';
 import { createReplyRoute } from './tickets/create-reply.js';
@@ -32,6 +33,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   readyzRoute(app, deps);
   metricsRoute(app, deps);
   createTenantRoute(app, deps);
+  offboardTenantRoute(app, deps);
   createApiKeyRoute(app, deps);
   listApiKeysRoute(app, deps);
   revokeApiKeyRoute(app, deps);
