@@ -3,7 +3,7 @@ import type { Executor } from './db.js';
 export type EventType =
   | 'ticket.created' | 'ticket.updated' | 'message.received' | 'message.parked' | 'attachment.infected'
   | 'message.sent' | 'message.send_failed' | 'message.send_cancelled' | 'mailbox.reauth_required'
-  | 'subject_request.completed';
+  | 'reply.bounced' | 'subject_request.completed';
 
 /** Events carry ids only; the helpdesk fetches content through the (audited) API. */
 export async function insertEvent(ex: Executor, tenantId: string, type: EventType, resourceId: string, data: Record<string, string | number | boolean | null> = {}): Promise<void> {

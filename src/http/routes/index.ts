@@ -27,6 +27,9 @@ import { createSubjectRequestRoute } from './privacy/create-subject-request.js';
 import { downloadExportRoute } from './privacy/download-export.js';
 import { getSubjectRequestRoute } from './privacy/get-subject-request.js';
 import { retentionRoutes } from './privacy/retention-routes.js';
+import { microsoftCallbackRoute } from './oauth/microsoft-callback.js';
+import { startMicrosoftOAuthRoute } from './oauth/start-microsoft.js';
+import { graphNotificationRoutes } from './webhooks/graph-notifications.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -56,4 +59,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   getSubjectRequestRoute(app, deps);
   downloadExportRoute(app, deps);
   retentionRoutes(app, deps);
+  startMicrosoftOAuthRoute(app, deps);
+  microsoftCallbackRoute(app, deps);
+  graphNotificationRoutes(app, deps);
 }
