@@ -34,6 +34,15 @@ export const variables = [
   { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
   { name: 'INLET_EMBEDDED_PG_PORT', kind: { type: 'int', min: 1024, max: 65535 }, description: 'port of the embedded PostgreSQL (development); unset = a free port chosen on first start and kept in INLET_DATA_DIR' },
   { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
+  { name: 'KEY_PROVIDER', kind: { type: 'enum', values: ['keyring', 'vault'] }, default: 'keyring', description: 'where key-encryption keys live: keyring = INLET_MASTER_KEYS (the operator adds the next key each epoch and removes retired ones); vault = HashiCorp Vault / OpenBao transit (Inlet rotates and destroys key versions itself)' },
+  { name: 'KEY_EPOCH_DAYS', kind: { type: 'int', min: 1, max: 365 }, default: '7', description: 'a new KEK each epoch; every live data key is re-wrapped under it and the old KEK retires' },
+  { name: 'KEY_RETENTION_DAYS', kind: { type: 'int', min: 1, max: 3650 }, default: '30', description: 'a retired KEK is destroyed this long after it retired; database backups are unreadable at most KEY_EPOCH_DAYS + KEY_RETENTION_DAYS after they were taken. Keep backups for at most this long' },
+  { name: 'VAULT_ADDR', kind: httpUrl, description: 'Vault / OpenBao address (KEY_PROVIDER=vault)' },
+  { name: 'VAULT_TOKEN', kind: { type: 'string' }, secret: true, description: 'token with update on transit encrypt, decrypt, keys/<key>/rotate, config and trim, and read on keys/<key>' },
+  { name: 'VAULT_NAMESPACE', kind: { type: 'string' }, description: 'Vault Enterprise / OpenBao namespace, if any' },
+  { name: 'VAULT_TRANSIT_MOUNT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,100}$/, shape: 'a mount path' }, default: 'transit', description: 'mount path of the transit engine' },
+  { name: 'VAULT_TRANSIT_KEY', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,100}$/, shape: 'a key name' }, default: 'inlet-kek', description: 'transit key whose versions are the KEK epochs (created as aes256-gcm96 when missing)' },
+  { name: 'SUBJECT_EXPORT_EXPIRY_HOURS', kind: { type: 'int', min: 1, max: 168 }, default: '24', description: 'a data-subject export can be downloaded once within this many hours of completing; then it is deleted' },
   { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
   { name: 'INLET_PUBLIC_URL', kind: httpUrl, description: 'external base URL (OAuth redirects, links); defaults to http://HOST:PORT' },
   { name: 'METRICS_PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '0', description: 'separate listener for /metrics (Prometheus, no credential), /healthz and /readyz, in serve and worker; keep it off the ingress. 0 = off (the API\'s /metrics with the operator key still answers)' },
@@ -104,6 +113,8 @@ export interface Config {
   /** Metrics/health listener port; 0 = off. */
   metricsPort: number;
   masterKeys: string | null;
+  keys: KeyConfig;
+  subjectExportExpiryMs: number;
   operatorKey: string | null;
   publicUrl: string;
   shutdownTimeoutMs: number;
@@ -139,6 +150,13 @@ export interface MicrosoftConfig {
   subscriptionMinutes: number;
   pollMinutes: number;
   largeReplies: boolean;
+}
+
+export interface KeyConfig {
+  provider: 'keyring' | 'vault';
+  epochMs: number;
+  retentionMs: number;
+  vault: { addr: string; token: string; namespace: string | null; mount: string; key: string } | null;
 }
 
 export interface GoogleConfig {
@@ -205,7 +223,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const int = (name: VariableName) => Number(get(name));
   const production = get('NODE_ENV') === 'production';
   if (production && !get('DATABASE_URL')) problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database in production)');
-  if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
+  if (get('KEY_PROVIDER') === 'vault' && (!get('VAULT_ADDR') || !get('VAULT_TOKEN'))) problems.push('VAULT_ADDR: VAULT_ADDR and VAULT_TOKEN are required with KEY_PROVIDER=vault');
+  if (production && get('KEY_PROVIDER') !== 'vault' && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
   if (Boolean(get('GOOGLE_CLIENT_ID')) !== Boolean(get('GOOGLE_CLIENT_SECRET'))) problems.push('GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together');
   if (Boolean(get('MICROSOFT_CLIENT_ID')) !== Boolean(get('MICROSOFT_CLIENT_SECRET'))) problems.push('MICROSOFT_CLIENT_SECRET: MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET go together');
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
@@ -231,6 +250,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embeddedPgPort: get('INLET_EMBEDDED_PG_PORT') ? int('INLET_EMBEDDED_PG_PORT') : null,
     metricsPort: int('METRICS_PORT'),
     masterKeys: get('INLET_MASTER_KEYS') ?? null,
+    keys: {
+      provider: get('KEY_PROVIDER') as KeyConfig['provider'],
+      epochMs: int('KEY_EPOCH_DAYS') * 86_400_000,
+      retentionMs: int('KEY_RETENTION_DAYS') * 86_400_000,
+      vault: get('KEY_PROVIDER') === 'vault'
+        ? { addr: get('VAULT_ADDR')!, token: get('VAULT_TOKEN')!, namespace: get('VAULT_NAMESPACE') ?? null, mount: get('VAULT_TRANSIT_MOUNT')!, key: get('VAULT_TRANSIT_KEY')! }
+        : null,
+    },
+    subjectExportExpiryMs: int('SUBJECT_EXPORT_EXPIRY_HOURS') * 3_600_000,
     operatorKey: get('INLET_OPERATOR_KEY') ?? null,
     publicUrl: (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, ''),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS'),

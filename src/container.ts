@@ -18,6 +18,10 @@ import { makeAuditReader } from './tenancy/audit.js';
 import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
+import { overdueConfiguredKeys, type EpochDeps } from './tenancy/key-epochs.js';
+import { makeSubjectRequestService, type SubjectRequestDeps } from './privacy/subject-requests.js';
+import { makeRetentionService } from './privacy/retention-service.js';
+import { beginOffboarding, type OffboardDeps } from './privacy/offboard-tenant.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import type { Registry } from 'prom-client';
 import { setEgressPolicy } from './net/egress-guard.js';
@@ -51,6 +55,12 @@ export interface Container extends ApiDeps {
   metrics: Registry;
   /** Where webhooks may be sent (https in production; addresses per the egress guard). */
   webhookPolicy: TargetPolicy;
+  /** What tenant offboarding needs (disconnect deps + key epochs). */
+  offboardDeps: OffboardDeps;
+  /** What the subject-request job needs. */
+  privacyDeps: SubjectRequestDeps;
+  /** What the key-epoch job needs (KEY_EPOCH_DAYS, KEY_RETENTION_DAYS). */
+  epochDeps: EpochDeps;
   /** Set while this process runs the worker (main/worker.ts): the job runner's health, for readiness. */
   workerHealth?: () => RunnerHealth;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
@@ -99,6 +109,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
+  const privacyDeps: SubjectRequestDeps = { db, keys, logger, epochs: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs }, exportExpiryMs: config.subjectExportExpiryMs };
 
   // Webhook targets go through the egress guard set above (setEgressPolicy); https only in production.
   const webhookPolicy: TargetPolicy = { httpsOnly: config.production };
@@ -131,10 +142,21 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     auditReader: makeAuditReader({ db }),
     tickets: makeTicketService({ db, keys }),
     replies: makeReplyService({ db, keys }),
+    privacyDeps,
+    offboardDeps: { ...disconnectDeps, epochs: privacyDeps.epochs },
+    offboardTenant: (tenantId, by) => beginOffboarding({ ...disconnectDeps, epochs: privacyDeps.epochs }, tenantId, by),
+    subjectRequests: makeSubjectRequestService(privacyDeps),
+    retention: makeRetentionService({ db, epochs: privacyDeps.epochs }),
+    epochDeps: { db, keys, logger, settings: { epochMs: config.keys.epochMs, retentionMs: config.keys.retentionMs } },
     checkKeyring: async () => {
       const missing = await db.tx((ex) => keys.missingKekIds(ex));
       if (missing.length > 0) {
         throw new Error(`stored data keys are wrapped by key-encryption keys missing from the keyring: ${missing.join(', ')}. Add them back to INLET_MASTER_KEYS (or run \`inlet keys rotate\` while they are still present).`);
+      }
+      // The backup promise depends on retired keys really going: refuse to run while one is kept.
+      const overdue = await overdueConfiguredKeys({ db, keys });
+      if (overdue.length > 0) {
+        throw new Error(`retired key-encryption keys are still configured past their destroy date: ${overdue.map((e) => `${e.kek_id} (destroy after ${e.destroy_after!.toISOString()})`).join(', ')}. Remove them from INLET_MASTER_KEYS: no live data needs them, and keeping them keeps old backups readable.`);
       }
     },
     close: async () => {

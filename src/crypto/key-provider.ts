@@ -15,12 +15,20 @@ export interface WrappedKey {
 }
 
 export interface KeyProvider {
+  /** 'keyring' (INLET_MASTER_KEYS: the operator adds and removes keys) or 'vault' (Inlet rotates and destroys). */
+  readonly kind: 'keyring' | 'vault';
   readonly activeKeyId: string;
   keyIds(): readonly string[];
   /** `context` is bound as AAD (e.g. dataKeyContext(tenantId, keyRowId)): a copy on another row fails to unwrap. */
   wrap(plainKey: Buffer, context: string): Promise<WrappedKey>;
   /** MissingKeyError if `w.kekId` is not in the ring; CryptoError on any other failure. */
   unwrap(w: WrappedKey, context: string): Promise<Buffer>;
+  /** A new KEK becomes active (providers Inlet can rotate itself). Returns its id. */
+  rotate?(): Promise<string>;
+  /** Destroys a retired KEK for good: nothing wrapped under it opens again, backups included. */
+  destroy?(kekId: string): Promise<void>;
+  /** True when the provider knows `kekId` was destroyed (a restored backup older than the window). */
+  isDestroyed?(kekId: string): boolean;
 }
 
 // Local wrapped-key format v1: 0x01 version | 0x01 AES-256-GCM | 12-byte nonce | ciphertext | 16-byte tag.
@@ -60,6 +68,7 @@ export function makeLocalKeyProvider(keys: readonly KeyringEntry[], activeKeyId?
   if (!activeKey) throw new Error('the active key id is not in the keyring');
 
   return Object.freeze({
+    kind: 'keyring' as const,
     activeKeyId: active,
     keyIds: () => ids,
 

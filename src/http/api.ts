@@ -12,6 +12,8 @@ import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
 import type { EventService } from '../events/event-service.js';
 import type { WebhookEndpointService } from '../webhooks/endpoint-service.js';
+import type { SubjectRequestService } from '../privacy/subject-requests.js';
+import type { RetentionService } from '../privacy/retention-service.js';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -46,4 +48,8 @@ export interface ApiDeps {
   push: PushReceivers;
   events: EventService;
   webhookEndpoints: WebhookEndpointService;
+  subjectRequests: SubjectRequestService;
+  retention: RetentionService;
+  /** DELETE /v1/tenants/{id}: revoke, disconnect, shred now; the tenant.offboard job deletes the rows. */
+  offboardTenant(tenantId: string, by: { requestId: string | null; clientIp: string | null }): Promise<import('../store/subject-request-store.js').PrivacyReceiptRow>;
 }

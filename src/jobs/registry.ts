@@ -23,6 +23,14 @@ export interface JobPayloads {
   'mailbox.purge': { tenantId: string; mailboxId: string };
   /** Hourly (cron): queue a purge for every unfinished mailbox deletion without a live purge job (src/mailboxes/purge-sweep.ts). */
   'mailboxes.purge-sweep': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Hourly (cron): key epochs — rotate the KEK when an epoch is over, re-wrap live data keys, retire and destroy old KEKs (src/tenancy/key-epochs.ts). */
+  'keys.epoch': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Run one data-subject export or erasure; keyed `subject-request:<id>` (src/privacy/subject-requests.ts). */
+  'subject-request.run': { tenantId: string; requestId: string };
+  /** Nightly (cron): retention sweep of every tenant with a policy, bounded batches, one receipt each; expired exports deleted (src/privacy/retention.ts). */
+  'retention.sweep': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Delete every row of an offboarded tenant; keyed `offboard:<tenantId>` (src/privacy/offboard-tenant.ts). */
+  'tenant.offboard': { tenantId: string };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete events older than EVENTS_RETENTION_DAYS, with their webhook deliveries (src/events/event-service.ts). */

@@ -7,7 +7,9 @@
 //   2. provider (no transaction held): stop push and revoke the grant, each bounded by a timeout.
 //      The grant's refresh token is sealed under the mailbox key, so this must happen before the key
 //      goes. Best effort: a failure (Google down) is recorded in the receipt and never blocks step 3.
-//   3. shred (one transaction, mailbox row locked): the key is destroyed, the row becomes a tombstone
+//   3. shred (one transaction, mailbox row locked): tickets that also hold messages of other, still
+//      connected mailboxes move to one of them (header re-derived from that mailbox's own message,
+//      src/tickets-api/ticket-header.ts), the key is destroyed, the row becomes a tombstone
 //      (no ciphertext, no blind index), the outcomes go into the receipt and the purge job is moved
 //      to its deadline. Whoever gets here first (request or watchdog) does it; the other finds it done.
 import { insertEvent } from '../store/event-store.js';
@@ -23,6 +25,7 @@ import type { MailboxRow } from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import { rehomeSharedTickets } from '../tickets-api/ticket-header.js';
 
 export interface DisconnectDeps {
   db: Db;
@@ -133,6 +136,12 @@ export async function shred(deps: DisconnectDeps, tenantId: string, mailboxId: s
   return deps.db.tenantTx(tenantId, async (ex) => {
     const { rows } = await ex.query<{ status: string }>('SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [tenantId, mailboxId]);
     if (rows[0]?.status !== 'disconnecting') return false;
+    // Other mailboxes' messages threaded into this mailbox's tickets stay: those tickets move to them.
+    const moved = await rehomeSharedTickets(ex, deps.keys, tenantId, mailboxId);
+    if (moved.length > 0) {
+      await receipts.addPurged(ex, tenantId, mailboxId, await receipts.purgeMailboxMessagesIn(ex, tenantId, mailboxId, moved));
+      deps.logger.info({ mailbox: mailboxId, tickets: moved.length }, 'disconnect: tickets shared with other mailboxes moved to them');
+    }
     await deps.keys.destroyMailboxKey(ex, tenantId, mailboxId);
     await receipts.tombstoneMailbox(ex, tenantId, mailboxId);
     // Replies created while step 2 ran.

@@ -17,6 +17,7 @@ import { insertAudit } from '../store/audit-store.js';
 import type { AuditAction } from '../tenancy/audit.js';
 import * as del from '../store/deletion-store.js';
 import type { Executor } from '../store/db.js';
+import { rehomeSharedTickets } from '../tickets-api/ticket-header.js';
 import { enqueuePurge, finishDisconnect, type DisconnectDeps } from './disconnect.js';
 
 export interface PurgeOptions {
@@ -69,6 +70,8 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
     return 'scheduled';
   }
 
+  // Disconnects from before tickets were moved at shred time: move them now, before anything goes.
+  await db.tx(async (ex) => del.addPurged(ex, tenantId, mailboxId, await del.purgeMailboxMessagesIn(ex, tenantId, mailboxId, await rehomeSharedTickets(ex, deps.keys, tenantId, mailboxId))));
   const tables = await db.tx((ex) => del.tablesWithMailboxId(ex));
   const steps: Step[] = [
     del.purgeMailboxMessages,

@@ -10,6 +10,8 @@ import { listTenantIds } from '../store/tenant-store.js';
 import { systemActor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
+import { formatEpochs, runKeyEpoch } from '../tenancy/key-epochs.js';
+import { listEpochs } from '../store/kek-epoch-store.js';
 import { describeThrown, StartupError } from '../lib/startup-error.js';
 import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
 import { startServer } from './serve.js';
@@ -32,7 +34,10 @@ commands:
                      delete a disconnected mailbox's rows now instead of after
                      MAILBOX_PURGE_DELAY_HOURS (audited as mailbox.purge_now)
   keys rotate        re-wrap every data key under the active key-encryption key
-                     (development: first adds a new key to the dev keyring)
+                     (development: first adds a new key to the dev keyring;
+                     KEY_PROVIDER=vault: first rotates the transit key)
+  keys status        each KEK: active since, retired, destroy after, destroyed
+  keys epoch         run the key-epoch job now (rotate if due, re-wrap, retire, destroy)
 `;
 
 /**
@@ -138,8 +143,17 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'keys': {
-      if (argv[1] !== 'rotate') return usageError('usage: inlet keys rotate');
+      if (argv[1] === 'status' || argv[1] === 'epoch') {
+        const sub = argv[1];
+        await oneShot(async (c) => {
+          if (sub === 'epoch') process.stdout.write(`${JSON.stringify(await runKeyEpoch(c.epochDeps))}\n`);
+          process.stdout.write(formatEpochs(await c.db.tx((ex) => listEpochs(ex)), c.keys.provider.activeKeyId));
+        });
+        return;
+      }
+      if (argv[1] !== 'rotate') return usageError('usage: inlet keys rotate|status|epoch');
       await oneShot(async (c) => {
+        if (c.keys.provider.rotate) await c.keys.provider.rotate();
         const { rewrapped, failed } = await c.keys.rewrapAll(c.db);
         await recordRotation(c, rewrapped);
         process.stdout.write(`re-wrapped ${rewrapped} data keys under key ${c.keys.provider.activeKeyId}\n`);

@@ -17,6 +17,10 @@ import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
 import { makeWebhookDispatcher } from '../webhooks/dispatcher.js';
+import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
+import { runSubjectRequest } from '../privacy/subject-requests.js';
+import { finishOffboarding } from '../privacy/offboard-tenant.js';
+import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 
 /**
  * Failures that are a known state, not a fault: a scanner that is not there yet (the job re-checks
@@ -80,6 +84,18 @@ export function makeHandlers(c: Container): Handlers {
     'mailboxes.purge-sweep': async () => {
       await sweepPurges(c.db);
     },
+    'subject-request.run': async (payload, helpers) => {
+      await runSubjectRequest(c.privacyDeps, payload, { n: helpers.job.attempts, max: helpers.job.max_attempts });
+    },
+    'retention.sweep': async () => {
+      await sweepRetention({ db: c.db, epochs: c.privacyDeps.epochs });
+    },
+    'tenant.offboard': async ({ tenantId }) => {
+      await finishOffboarding(c.offboardDeps, tenantId);
+    },
+    'keys.epoch': async () => {
+      await runKeyEpoch(c.epochDeps);
+    },
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
@@ -121,7 +137,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
       // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
       // transaction another server connection, where the name is unknown (or already taken).
       noPreparedStatements: c.config.databasePoolMode === 'transaction',
-      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems(), ...eventsCronItems()],
+      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems(), ...eventsCronItems(), ...keyEpochCronItems(), ...retentionCronItems()],
       // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
       // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
       gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),

@@ -99,6 +99,9 @@ export async function tombstoneMailbox(ex: Executor, tenantId: string, mailboxId
   );
 }
 
+/** Deletes messages with their originals, attachments, deliveries and replies, each table counted. */
+export const deleteMessagesCounted = (ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> => deleteMessages(ex, tenantId, ids);
+
 async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
   const counts: PurgeCounts = {};
   // Children first, so each count is exact (cascades would delete them uncounted).
@@ -109,13 +112,23 @@ async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Pr
   return counts;
 }
 
+/** This mailbox's messages in the given tickets (tickets that moved to another mailbox at disconnect:
+ *  its messages leave them at once, so the ticket reads without the destroyed key). */
+export async function purgeMailboxMessagesIn(ex: Executor, tenantId: string, mailboxId: string, ticketIds: string[]): Promise<PurgeCounts> {
+  if (ticketIds.length === 0) return {};
+  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND ticket_id = ANY($3::uuid[])', [tenantId, mailboxId, ticketIds]);
+  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+}
+
 /** Messages stored from this mailbox. */
 export async function purgeMailboxMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
   const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
   return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
 }
 
-/** Messages of other mailboxes that were threaded into this mailbox's tickets (they go with the ticket). */
+/** Messages of other mailboxes still in this mailbox's tickets. Tickets shared with a connected
+ *  mailbox moved to it at disconnect (rehomeSharedTickets), so these belong to mailboxes that are
+ *  disconnected too (their keys are gone): they go with the ticket. */
 export async function purgeTicketMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
   const { rows } = await ex.query<{ id: string }>(
     `SELECT m.id FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
@@ -123,6 +136,17 @@ export async function purgeTicketMessages(ex: Executor, tenantId: string, mailbo
     [tenantId, mailboxId, limit],
   );
   return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+}
+
+/** Deletes tickets with their messages (and everything under them), participants and replies, counted. */
+export async function deleteTicketsCounted(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND ticket_id = ANY($2::uuid[])', [tenantId, ids]);
+  const counts: PurgeCounts = rows.length > 0 ? await deleteMessages(ex, tenantId, rows.map((r) => r.id)) : {};
+  for (const [table, column] of [['ticket_participants', 'ticket_id'], ['outbox', 'ticket_id'], ['tickets', 'id']] as const) {
+    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+    counts[table] = (counts[table] ?? 0) + (rowCount ?? 0);
+  }
+  return counts;
 }
 
 export async function purgeTickets(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {

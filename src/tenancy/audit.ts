@@ -9,7 +9,8 @@ export type AuditAction =
   | 'tenant.create' | 'api_key.create' | 'api_key.revoke'
   | 'mailbox.connect' | 'mailbox.reauthorize' | 'mailbox.disconnect' | 'mailbox.purge' | 'mailbox.purge_now' | 'mailbox.read' | 'mailbox.list'
   | 'ticket.list' | 'ticket.read' | 'ticket.update' | 'message.read_raw' | 'attachment.download'
-  | 'reply.create' | 'keys.rotate' | 'export.create' | 'erasure.create' | 'import.run';
+  | 'reply.create' | 'keys.rotate' | 'export.create' | 'erasure.create' | 'import.run'
+  | 'subject_request.complete' | 'export.download' | 'retention.update' | 'retention.run' | 'tenant.offboard';
 
 export async function audit(
   ex: Executor,

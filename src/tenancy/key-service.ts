@@ -2,7 +2,7 @@
 // unwrap result only — the row is read every time, so a destroyed key is gone everywhere at once),
 // destroyed for crypto-shredding, and re-wrapped under the active KEK by `inlet keys rotate`.
 import { createHash } from 'node:crypto';
-import { dataKeyContext, generateDataKey, type DataKey, type KeyProvider } from '../crypto/index.js';
+import { dataKeyContext, generateDataKey, MissingKeyError, type DataKey, type KeyProvider } from '../crypto/index.js';
 import { AppError } from '../errors.js';
 import type { Db, Executor } from '../store/db.js';
 import * as store from '../store/data-key-store.js';
@@ -24,8 +24,11 @@ export interface KeyService {
    * or its KEK already gone) is reported in `failed` and left as it is; the others still rotate.
    */
   rewrapAll(db: Db): Promise<{ rewrapped: number; failed: string[] }>;
-  /** KEK ids that wrap stored data keys but are missing from the keyring (boot refuses to start). */
+  /** KEK ids that wrap stored data keys but are missing from the keyring (boot refuses to start).
+   *  KEKs the provider knows it destroyed are not missing: their data is shredded (an old backup). */
   missingKekIds(ex: Executor): Promise<string[]>;
+  /** Forgets every unwrapped key held in memory (after a KEK is destroyed). */
+  clearCache(): void;
 }
 
 const cacheLimit = 5000;
@@ -41,7 +44,15 @@ export function makeKeyService(provider: KeyProvider): KeyService {
     const cacheKey = createHash('sha256').update(row.id).update(row.kek_id).update(row.wrapped).digest('base64');
     let key = cache.get(cacheKey);
     if (!key) {
-      key = await provider.unwrap({ kekId: row.kek_id, wrapped: row.wrapped }, dataKeyContext(row.tenant_id, row.id));
+      try {
+        key = await provider.unwrap({ kekId: row.kek_id, wrapped: row.wrapped }, dataKeyContext(row.tenant_id, row.id));
+      } catch (err) {
+        // A key row restored from a backup older than the retention window: its KEK is gone for good.
+        if (err instanceof MissingKeyError && provider.isDestroyed?.(row.kek_id)) {
+          throw new AppError('mailbox_data_destroyed', 'This data was destroyed: the key that protected it no longer exists.');
+        }
+        throw err;
+      }
       if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value as string);
       cache.set(cacheKey, key);
     }
@@ -97,6 +108,7 @@ export function makeKeyService(provider: KeyProvider): KeyService {
         if (n === 0) return { rewrapped, failed };
       }
     },
-    missingKekIds: async (ex) => (await store.kekIdsInUse(ex)).filter((id) => !provider.keyIds().includes(id)),
+    missingKekIds: async (ex) => (await store.kekIdsInUse(ex)).filter((id) => !provider.keyIds().includes(id) && !provider.isDestroyed?.(id)),
+    clearCache: () => cache.clear(),
   };
 }

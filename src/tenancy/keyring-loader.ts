@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { makeVaultTransitProvider } from '../crypto/vault-transit.js';
 import { formatKeyringSpec, generateKek, makeLocalKeyProvider, parseKeyringSpec, type KeyProvider } from '../crypto/index.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -13,6 +14,7 @@ export function devKeyFile(config: Config): string {
 }
 
 export async function loadKeyProvider(config: Config, logger: Logger): Promise<KeyProvider> {
+  if (config.keys.vault) return makeVaultTransitProvider(config.keys.vault);
   if (config.masterKeys) return makeLocalKeyProvider(parseKeyringSpec(config.masterKeys));
   if (config.production) throw new Error('INLET_MASTER_KEYS is required in production');
   const file = devKeyFile(config);

@@ -55,3 +55,30 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** A byte-for-byte copy of a test database, as a backup restored next to it (CREATE DATABASE …
+ *  TEMPLATE: the source's sessions are closed first; the pools reconnect on their next query). */
+export async function cloneDatabase(sourceName: string): Promise<TestDatabase> {
+  const name = `inlet_test_${randomBytes(6).toString('hex')}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin(async (c) => {
+        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [sourceName]);
+        await c.query(`CREATE DATABASE ${name} TEMPLATE ${sourceName}`);
+      });
+      break;
+    } catch (err) {
+      if (attempt > 20 || !/being accessed by other users/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const url = withDatabase(inject('pgAdminUrl'), name);
+  const db = makeDb(makePool(url, 3));
+  return {
+    url, name, db,
+    drop: async () => {
+      await db.close().catch(() => undefined);
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}

@@ -12,7 +12,7 @@ export interface IngestFixture {
   mailbox: string;
   addMailbox(address: string): Promise<string>;
   ingest(raw: Buffer, opts?: { mailboxId?: string; providerMessageId?: string; providerThreadId?: string }): Promise<IngestOutcome>;
-  api<T = unknown>(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', url: string, payload?: unknown): Promise<{ status: number; body: T; headers: Record<string, unknown>; raw: Buffer }>;
+  api<T = unknown>(method: 'GET' | 'PATCH' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<{ status: number; body: T; headers: Record<string, unknown>; raw: Buffer }>;
 }
 
 export async function makeIngestFixture(env: Record<string, string> = {}): Promise<IngestFixture> {

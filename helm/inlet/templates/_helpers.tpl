@@ -137,6 +137,12 @@ Serve and worker get DATABASE_URL (the application login role); only the migrate
       name: {{ include "inlet.secretName" . }}
       key: {{ .Values.existingSecret.keys.microsoftClientSecret | default "MICROSOFT_CLIENT_SECRET" }}
       optional: true
+- name: VAULT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.vaultToken | default "VAULT_TOKEN" }}
+      optional: true
 {{- end }}
 {{- end }}
 
