@@ -50,7 +50,7 @@ export interface MimeScan {
   rawHeaderBlocks: { start: number; end: number; charset: string | null; attached: boolean }[];
   /** Text parts in UTF-7 (not inside an attached message): header block [start, end), body [bodyStart, bodyEnd). */
   utf7Bodies: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string }[];
-  /** Header blocks of text parts that name a file and are not the first body part: shown as attachments. */
+  /** Header blocks of text parts to show as attachments: named and not the first body part, or not readable as text (undecodable.ts). */
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
@@ -223,7 +223,8 @@ export function parseMailDate(value: string): Date | null {
   return year >= 1970 && year <= 2200 ? new Date(ms) : null;
 }
 
-function knownCharset(label: string): boolean {
+/** Whether some decoder reads this charset label (TextDecoder, or one iconv-lite knows under another name). */
+export function knownCharset(label: string): boolean {
   try {
     new TextDecoder(label.trim());
     return true;
