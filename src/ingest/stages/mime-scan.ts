@@ -183,6 +183,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   const digestLevel: boolean[] = [];
   // Per stack level: is it a multipart/alternative (whose parts are versions, not pieces, of the body)?
   const altLevel: boolean[] = [];
+  // An HTML version inside an alternative: the message has an HTML body the pieces beside it belong in.
+  let altHtml = false;
   const bodyLeaves: { type: string; start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null }[] = [];
   const push = (entry: string | null) => {
     stack.push(entry);
@@ -252,6 +254,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     const undecodable = textType && !inAttached && !/^\s*attachment/i.test(h.disposition)
       && isUndecodableText(copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)), h.cte, h.charset, knownCharset);
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
+    if (!undecodable && !isTop && !inAttached && h.type === 'text/html' && altLevel.slice(0, stack.length).includes(true)) altHtml = true;
     // Body pieces of a mixed message outside any alternative: a client shows them one after another.
     if (!undecodable && !isTop && !inAttached && !h.namedInline && !/^\s*attachment/i.test(h.disposition) && (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') && !altLevel.slice(0, stack.length).includes(true)) {
       bodyLeaves.push({ type: h.type || 'text/plain', start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte, charset: h.charset });
@@ -274,8 +277,10 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
-  if (bodyLeaves.some((l) => l.type === 'text/html') && bodyLeaves.some((l) => l.type === 'text/plain')) {
-    scan.plainAsHtml = bodyLeaves.filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset));
+  if ((altHtml || bodyLeaves.some((l) => l.type === 'text/html')) && bodyLeaves.some((l) => l.type === 'text/plain')) {
+    // Beside an alternative (a text and an HTML version) a plain piece, typically a footer a list or
+    // gateway appended, belongs in both versions: it goes on as an alternative of its own.
+    scan.plainAsHtml = bodyLeaves.filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset)).map((l) => (altHtml ? { ...l, keepText: true } : l));
   }
   return scan;
 }
