@@ -52,6 +52,8 @@ export const variables = [
   { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
   { name: 'WORKER_STALL_ALERT_SECONDS', kind: { type: 'int', min: 1, max: 3600 }, default: '60', description: 'a worker that has not been able to fetch a job for this long logs an ERROR line (repeated each period) and shows it in inlet_worker_job_runner_stalled_seconds; /readyz of a process running the worker is false as soon as fetching fails' },
   { name: 'MAILBOX_PURGE_DELAY_HOURS', kind: { type: 'int', min: 0, max: 720 }, default: '24', description: 'a disconnected mailbox\'s rows (already unreadable: its key is destroyed at once) are deleted this many hours after the disconnect; at most 720 (30 days)' },
+  { name: 'EVENTS_RETENTION_DAYS', kind: { type: 'int', min: 4, max: 3650 }, default: '30', description: 'events (GET /v1/events, webhook deliveries and their attempts) are deleted this many days after they happened; at least 4, longer than the 3-day webhook retry window' },
+  { name: 'WEBHOOK_DISABLE_AFTER_DAYS', kind: { type: 'int', min: 1, max: 30 }, default: '5', description: 'a webhook endpoint that has not accepted a delivery for this many days while deliveries kept failing is disabled (event webhook_endpoint.disabled with the reason)' },
   { name: 'TRUST_PROXY_HOPS', kind: { type: 'int', min: 0, max: 10 }, default: '0', description: 'reverse proxies in front of Inlet whose X-Forwarded-For is trusted (client IP in audit records and rate limits); 0 = none' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
   { name: 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', kind: { type: 'int', min: 1, max: 100000 }, default: '30', description: 'failed authentications (401) per client address per minute; further requests from it answer 429 before any key lookup' },
@@ -119,6 +121,8 @@ export interface Config {
   syncLeaseMs: number;
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */
   mailboxPurgeDelayMs: number;
+  eventsRetentionDays: number;
+  webhooks: { disableAfterMs: number };
   /** WORKER_STALL_ALERT_SECONDS in ms. */
   workerStallAlertMs: number;
   google: GoogleConfig;
@@ -253,6 +257,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
     mailboxPurgeDelayMs: int('MAILBOX_PURGE_DELAY_HOURS') * 3_600_000,
+    eventsRetentionDays: int('EVENTS_RETENTION_DAYS'),
+    webhooks: { disableAfterMs: int('WEBHOOK_DISABLE_AFTER_DAYS') * 86_400_000 },
     workerStallAlertMs: int('WORKER_STALL_ALERT_SECONDS') * 1000,
     microsoft: microsoftConfig(get),
     google: googleConfig(get, (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, '')),

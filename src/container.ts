@@ -29,6 +29,9 @@ import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox } from './providers/open-mailbox.js';
 import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
+import { makeEventService } from './events/event-service.js';
+import { makeWebhookEndpointService } from './webhooks/endpoint-service.js';
+import type { TargetPolicy } from './webhooks/endpoint-target.js';
 import type { RunnerHealth } from './jobs/job-runner.js';
 
 export interface Container extends ApiDeps {
@@ -45,6 +48,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** Where webhooks may be sent (https in production; addresses per the egress guard). */
+  webhookPolicy: TargetPolicy;
   /** Set while this process runs the worker (main/worker.ts): the job runner's health, for readiness. */
   workerHealth?: () => RunnerHealth;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
@@ -94,9 +99,15 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
+  // Webhook targets go through the egress guard set above (setEgressPolicy); https only in production.
+  const webhookPolicy: TargetPolicy = { httpsOnly: config.production };
+
   const container: Container = {
     config,
     logger,
+    webhookPolicy,
+    events: makeEventService({ db }),
+    webhookEndpoints: makeWebhookEndpointService({ db, keys, policy: webhookPolicy }),
     providerDeps,
     providerFor,
     disconnectDeps,

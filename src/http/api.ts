@@ -9,6 +9,8 @@ import type { ReplyService } from '../outbound/reply-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
+import type { EventService } from '../events/event-service.js';
+import type { WebhookEndpointService } from '../webhooks/endpoint-service.js';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -40,4 +42,6 @@ export interface ApiDeps {
   consent: ConsentFlow;
   /** Each provider's push receiver (its webhook route calls it). */
   push: PushReceivers;
+  events: EventService;
+  webhookEndpoints: WebhookEndpointService;
 }

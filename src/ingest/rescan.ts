@@ -16,14 +16,15 @@ export class ScanStillPendingError extends Error {
 
 export async function rescanMessageAttachments(deps: { db: Db; keys: KeyService; scanner: Scanner }, tenantId: string, messageId: string): Promise<Record<string, number>> {
   const pending = await deps.db.tenantTx(tenantId, async (ex) => {
-    const { rows } = await ex.query<AttachmentRow & { content_ct: Buffer }>(
-      `SELECT id, mailbox_id, content_ct FROM attachments WHERE tenant_id = $1 AND message_id = $2 AND scan_status = 'pending' ORDER BY position`,
+    const { rows } = await ex.query<AttachmentRow & { content_ct: Buffer; ticket_id: string }>(
+      `SELECT a.id, a.mailbox_id, a.content_ct, m.ticket_id FROM attachments a JOIN messages m ON m.tenant_id = a.tenant_id AND m.id = a.message_id
+        WHERE a.tenant_id = $1 AND a.message_id = $2 AND a.scan_status = 'pending' ORDER BY a.position`,
       [tenantId, messageId],
     );
-    const out: { id: string; content: Buffer }[] = [];
+    const out: { id: string; ticketId: string; content: Buffer }[] = [];
     for (const r of rows) {
       const dek = await deps.keys.mailboxKey(ex, tenantId, r.mailbox_id);
-      out.push({ id: r.id, content: open(dek, r.content_ct, { tenantId, scope: r.mailbox_id, field: 'attachments.content', rowId: r.id }) });
+      out.push({ id: r.id, ticketId: r.ticket_id, content: open(dek, r.content_ct, { tenantId, scope: r.mailbox_id, field: 'attachments.content', rowId: r.id }) });
     }
     return out;
   });
@@ -34,7 +35,7 @@ export async function rescanMessageAttachments(deps: { db: Db; keys: KeyService;
     if (verdict.status === 'pending') continue;
     await deps.db.tenantTx(tenantId, async (ex) => {
       await setScanResult(ex, tenantId, a.id, verdict.status, verdict.detail);
-      if (verdict.status === 'infected') await insertEvent(ex, tenantId, 'attachment.infected', a.id, { message_id: messageId });
+      await insertEvent(ex, tenantId, 'attachment.scanned', a.id, { message_id: messageId, ticket_id: a.ticketId, status: verdict.status });
     });
   }
   if (counts.pending! > 0) throw new ScanStillPendingError(counts.pending!);

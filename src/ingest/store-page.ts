@@ -120,7 +120,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     const msg = item.prepared.parsed;
     // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
     const rfcId = msg.messageId ?? `sha256:${createHash('sha256').update(item.input.raw).digest('hex')}`;
-    const addresses = [...new Set([msg.from, msg.sender, ...msg.replyTo].filter((a) => a !== null).map((a) => a.address.toLowerCase()))];
+    const addresses = [...new Set([msg.from, msg.sender, ...msg.replyTo].flatMap((a) => (a && a.address !== '' ? [a.address.toLowerCase()] : [])))];
     return {
       item, addresses,
       messageIdBidx: index.messageId(rfcId),

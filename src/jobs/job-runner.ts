@@ -52,6 +52,7 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
   const log = o.logger.child({ component: 'job-runner' });
   const restartAfterMs = o.restartAfterMs ?? 10_000;
   const stallAlertMs = o.stallAlertMs ?? 60_000;
+  const silentAfterMs = Math.max(6000, 2 * ((o.options.pollInterval ?? 2000) + 1000));
   const start = o.start ?? run;
   const registers = o.registry ? [o.registry] : [];
   const up = new Gauge({ name: 'inlet_worker_job_runner_up', help: '1 while the job runner can fetch jobs, 0 while it is starting or stalled', registers });
@@ -72,8 +73,15 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
     everOk = true;
     failingSince = null;
   };
+  // Jobs in flight: a worker busy with a long job fetches nothing, and that is not a stall.
+  let active = 0;
+  const concurrency = o.options.concurrency ?? 1;
   o.events.on('worker:getJob:empty', ok);
-  o.events.on('job:start', ok);
+  o.events.on('job:start', () => {
+    active++;
+    ok();
+  });
+  o.events.on('job:complete', () => { active = Math.max(0, active - 1); });
   o.events.on('worker:getJob:error', () => { failingSince ??= Date.now(); });
 
   async function startOne(): Promise<void> {
@@ -117,7 +125,11 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
   function health(): RunnerHealth {
     if (stopped) return { state: 'stopped', stalledMs: 0 };
     const now = Date.now();
-    if (runner && everOk && failingSince === null) return { state: 'running', stalledMs: 0 };
+    // A fetch that hangs (a frozen database answers nothing, not even an error) counts once no
+    // fetch has come back for longer than idle workers poll (every 2 s) plus a margin.
+    const silentMs = runner && everOk && failingSince === null && active < concurrency ? now - lastOkAt : 0;
+    if (runner && everOk && failingSince === null && silentMs < silentAfterMs) return { state: 'running', stalledMs: 0 };
+    if (runner && everOk && failingSince === null) return { state: 'stalled', stalledMs: silentMs };
     if (!everOk && !failingSince && now - lastOkAt < restartAfterMs) return { state: 'starting', stalledMs: now - lastOkAt };
     return { state: 'stalled', stalledMs: now - (everOk ? Math.min(lastOkAt, failingSince ?? lastOkAt) : lastOkAt) };
   }

@@ -25,6 +25,8 @@ export interface JobPayloads {
   'mailboxes.purge-sweep': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Daily (cron): delete events older than EVENTS_RETENTION_DAYS, with their webhook deliveries (src/events/event-service.ts). */
+  'events.retention': { _cron?: { ts: string; backfilled?: boolean } };
 }
 
 export type JobName = keyof JobPayloads;

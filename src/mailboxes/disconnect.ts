@@ -10,6 +10,7 @@
 //   3. shred (one transaction, mailbox row locked): the key is destroyed, the row becomes a tombstone
 //      (no ciphertext, no blind index), the outcomes go into the receipt and the purge job is moved
 //      to its deadline. Whoever gets here first (request or watchdog) does it; the other finds it done.
+import { insertEvent } from '../store/event-store.js';
 import type { Logger } from '../lib/logger.js';
 import { addJob } from '../jobs/registry.js';
 import { cancelPendingForMailbox } from '../outbound/outbox-store.js';
@@ -54,6 +55,7 @@ export async function beginDisconnect(deps: DisconnectDeps, ex: Executor, actor:
   await enqueuePurge(ex, row.tenant_id, row.id, watchdog);
   if (row.status !== 'disconnecting') {
     await audit(ex, actor, 'mailbox.disconnect', 'mailbox', row.id, { provider: row.provider, replies_cancelled: cancelled, purge_after: receipt.purge_after.toISOString() });
+    await insertEvent(ex, row.tenant_id, 'mailbox.disconnected', row.id, { provider: row.provider, purge_after: receipt.purge_after.toISOString() });
   }
 }
 

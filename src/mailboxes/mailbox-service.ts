@@ -1,6 +1,7 @@
 // Mailboxes as tenants see them. Content (address, display name, credentials) is sealed under the
 // mailbox's own data key; the address also gets a blind index so one address is connected once.
 // Reads of content are audited in the same transaction.
+import { insertEvent } from '../store/event-store.js';
 import { randomUUID } from 'node:crypto';
 import { emailBlindIndex, generateDataKey, openText, seal, type DataKey } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
@@ -133,6 +134,7 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
           });
         await keys.createMailboxKey(ex, actor.tenantId, id, dek);
         await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'local' });
+        await insertEvent(ex, actor.tenantId, 'mailbox.connected', id, { provider: 'local' });
         return { ...decryptMailbox(row, dek), sync: null };
       }),
 

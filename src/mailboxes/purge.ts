@@ -12,6 +12,7 @@
 // credentials, cursor or push channel — disconnect already cleared them), so GET /v1/mailboxes/{id}
 // keeps answering 410 with the receipt and ids in events and audit records still name something; and
 // the deletion receipt, which also goes to the audit log (action mailbox.purge) when the purge ends.
+import { insertEvent } from '../store/event-store.js';
 import { insertAudit } from '../store/audit-store.js';
 import type { AuditAction } from '../tenancy/audit.js';
 import * as del from '../store/deletion-store.js';
@@ -31,6 +32,16 @@ export type PurgeOutcome = 'completed' | 'already_completed' | 'scheduled' | 'in
 type Step = (ex: Executor, tenantId: string, mailboxId: string, limit: number) => Promise<del.PurgeCounts>;
 
 const total = (c: del.PurgeCounts) => Object.values(c).reduce((a, b) => a + b, 0);
+
+/**
+ * When a deletion's rows go: the delay configured now (MAILBOX_PURGE_DELAY_HOURS, at most 30 days)
+ * counted from the request, or the receipt's purge_after if that is earlier (set at the request,
+ * or brought forward by an operator's `inlet mailboxes purge`). Lowering the delay brings pending
+ * purges forward; raising it never postpones one past what the request was promised.
+ */
+export function purgeDue(receipt: { requested_at: Date; purge_after: Date }, delayMs: number): Date {
+  return new Date(Math.min(receipt.purge_after.getTime(), receipt.requested_at.getTime() + delayMs));
+}
 
 export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: string; mailboxId: string }, opts: PurgeOptions = {}): Promise<PurgeOutcome> {
   const { db } = deps;
@@ -52,8 +63,9 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
   }
   // The request that began the disconnect died before destroying the key: finish it now.
   if (state.status === 'disconnecting') await finishDisconnect(deps, tenantId, mailboxId);
-  if (state.receipt.purge_after.getTime() > Date.now()) {
-    await db.tenantTx(tenantId, (ex) => enqueuePurge(ex, tenantId, mailboxId, state.receipt!.purge_after));
+  const due = purgeDue(state.receipt, deps.purgeDelayMs);
+  if (due.getTime() > Date.now()) {
+    await db.tenantTx(tenantId, (ex) => enqueuePurge(ex, tenantId, mailboxId, due));
     return 'scheduled';
   }
 
@@ -84,6 +96,8 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
   const receipt = await db.tx(async (ex) => {
     await del.addPurged(ex, tenantId, mailboxId, await del.purgeQueuedJobs(ex, mailboxId));
     const done = await del.markCompleted(ex, tenantId, mailboxId);
+    // Another run of this deletion completed it first (and wrote the audit record).
+    if (!done) return null;
     const counts = Object.fromEntries(Object.entries(done.rows_purged).map(([k, v]) => [`rows_${k}`, Number(v)]));
     await insertAudit(ex, {
       tenantId,
@@ -104,8 +118,10 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
         ...counts,
       },
     });
+    await insertEvent(ex, tenantId, 'mailbox.purged', mailboxId);
     return done;
   });
+  if (!receipt) return 'already_completed';
   log.info({ rows: total(receipt.rows_purged), batches }, 'mailbox purged');
   return 'completed';
 }

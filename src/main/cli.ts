@@ -15,6 +15,7 @@ import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './r
 import { startServer } from './serve.js';
 import { startHealthListener } from './health-listener.js';
 import { startWorker } from './worker.js';
+import { purgeNow } from '../mailboxes/purge-now.js';
 
 const usage = `usage: inlet <command>
 
@@ -27,6 +28,9 @@ commands:
                      create a tenant; prints its first API key (shown once)
   import PATH --mailbox ID
                      ingest .eml files, folders and mbox files into a mailbox
+  mailboxes purge MAILBOX_ID
+                     delete a disconnected mailbox's rows now instead of after
+                     MAILBOX_PURGE_DELAY_HOURS (audited as mailbox.purge_now)
   keys rotate        re-wrap every data key under the active key-encryption key
                      (development: first adds a new key to the dev keyring)
 `;
@@ -120,6 +124,16 @@ async function main(argv: string[]): Promise<void> {
         });
         if (tty) process.stderr.write('\n');
         process.stdout.write(`${formatSummary(summary)}\n`);
+      });
+      return;
+    }
+    case 'mailboxes': {
+      const [, sub, mailboxId] = argv;
+      if (sub !== 'purge' || !mailboxId || !/^[0-9a-f-]{36}$/i.test(mailboxId)) return usageError('usage: inlet mailboxes purge MAILBOX_ID');
+      await oneShot(async (c) => {
+        await c.checkKeyring();
+        const outcome = await purgeNow(c.disconnectDeps, mailboxId);
+        process.stdout.write(`mailbox ${mailboxId}: purge ${outcome}\n`);
       });
       return;
     }

@@ -15,6 +15,8 @@ import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '.
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
+import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
+import { makeWebhookDispatcher } from '../webhooks/dispatcher.js';
 
 /**
  * Failures that are a known state, not a fault: a scanner that is not there yet (the job re-checks
@@ -81,6 +83,9 @@ export function makeHandlers(c: Container): Handlers {
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
+    'events.retention': async () => {
+      await purgeOldEvents(c.db, c.config.eventsRetentionDays);
+    },
   }, c.logger.child({ component: 'worker' }));
 }
 
@@ -116,7 +121,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
       // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
       // transaction another server connection, where the name is unknown (or already taken).
       noPreparedStatements: c.config.databasePoolMode === 'transaction',
-      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
+      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems(), ...eventsCronItems()],
       // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
       // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
       gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
@@ -134,6 +139,8 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
   const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps }, lease);
   const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
+  const webhooks = makeWebhookDispatcher({ db: c.db, keys: c.keys, logger: c.logger, policy: c.webhookPolicy, disableAfterMs: c.config.webhooks.disableAfterMs });
+  await webhooks.start();
   let stopping = false;
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
   let stopped: Promise<void> | null = null;
@@ -141,7 +148,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     stopping = true;
     c.workerHealth = undefined;
     stopped ??= (async () => {
-      await Promise.all([idle.stop(), runner.stop()]);
+      await Promise.all([idle.stop(), runner.stop(), webhooks.stop()]);
       await liveness.stop();
     })();
     return stopped;

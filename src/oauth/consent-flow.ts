@@ -24,6 +24,7 @@ import type { KeyService } from '../tenancy/key-service.js';
 import { enqueueSync } from '../sync/sync-jobs.js';
 import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
 import { consumeOAuthState, insertOAuthState } from './oauth-store.js';
+import { insertEvent } from '../store/event-store.js';
 import { peekState, signState, verifyStateMac } from './oauth-state.js';
 
 export const stateTtlMs = 10 * 60_000;
@@ -125,6 +126,7 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       }
       await enqueueSync(ex, tenantId, id);
       await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: kind, reauthorized: Boolean(existing) });
+      if (!existing) await insertEvent(ex, tenantId, 'mailbox.connected', id, { provider: kind });
       return { id, settings, outcome: existing ? 'reauthorized' : 'created' };
     });
   }

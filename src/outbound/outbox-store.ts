@@ -68,7 +68,7 @@ export async function recordRetry(ex: Executor, tenantId: string, id: string, er
   await ex.query('UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, errorClass, nextAttemptAt]);
 }
 
-export type OutboundEventType = Extract<EventType, 'message.sent' | 'message.send_failed' | 'message.send_cancelled'>;
+export type OutboundEventType = Extract<EventType, 'reply.sent' | 'reply.failed' | 'reply.cancelled'>;
 
 /** Events carry ids and reasons only, never content. */
 export function insertOutboundEvent(ex: Executor, tenantId: string, type: OutboundEventType, messageId: string, data: Record<string, string | number | null>): Promise<void> {
@@ -87,7 +87,7 @@ export async function latestInbound(ex: Executor, tenantId: string, ticketId: st
   const { rows } = await ex.query<ParentMessageRow>(
     `SELECT id, mailbox_id, headers_ct, provider_thread_id FROM messages
       WHERE tenant_id = $1 AND ticket_id = $2 AND direction = 'inbound'
-      ORDER BY (kind = 'human') DESC, received_at DESC, id DESC LIMIT 1`,
+      ORDER BY (kind = 'human') DESC, seq DESC LIMIT 1`,
     [tenantId, ticketId],
   );
   return rows[0] ?? null;
@@ -97,7 +97,7 @@ export async function latestInbound(ex: Executor, tenantId: string, ticketId: st
 export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: string, mailboxId: string): Promise<string | null> {
   const { rows } = await ex.query<{ provider_thread_id: string }>(
     `SELECT provider_thread_id FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND mailbox_id = $3 AND provider_thread_id IS NOT NULL
-      ORDER BY received_at DESC LIMIT 1`,
+      ORDER BY seq DESC LIMIT 1`,
     [tenantId, ticketId, mailboxId],
   );
   return rows[0]?.provider_thread_id ?? null;
@@ -105,7 +105,7 @@ export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: s
 
 /**
  * Disconnect: every reply of the mailbox not sent yet ends 'cancelled' (reason mailbox_disconnected)
- * with a message.send_cancelled event, so the helpdesk sees it was not sent. A send already handed to
+ * with a reply.cancelled event, so the helpdesk sees it was not sent. A send already handed to
  * the provider that then succeeds is still recorded as sent by its job (markSent), which is the truth.
  */
 export async function cancelPendingForMailbox(ex: Executor, tenantId: string, mailboxId: string): Promise<number> {
@@ -115,8 +115,14 @@ export async function cancelPendingForMailbox(ex: Executor, tenantId: string, ma
       RETURNING id, message_id, ticket_id`,
     [tenantId, mailboxId],
   );
-  for (const r of rows) await insertOutboundEvent(ex, tenantId, 'message.send_cancelled', r.message_id, { ticket_id: r.ticket_id, reason: 'mailbox_disconnected' });
+  for (const r of rows) await insertOutboundEvent(ex, tenantId, 'reply.cancelled', r.message_id, { ticket_id: r.ticket_id, reason: 'mailbox_disconnected' });
   return rows.length;
+}
+
+/** The replies of a ticket, oldest first, with their delivery state. */
+export async function listTicketOutbox(ex: Executor, tenantId: string, ticketId: string): Promise<OutboxRow[]> {
+  const { rows } = await ex.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY created_at, id`, [tenantId, ticketId]);
+  return rows;
 }
 
 /** Delivery state of the outbound messages among `messageIds` (the ticket view shows it per reply). */

@@ -56,7 +56,7 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
   const finish = async (row: OutboxRow, state: 'failed' | 'cancelled', reason: string, errorClass: string | null): Promise<SendOutcome> => {
     await db.tenantTx(tenantId, async (ex) => {
       await markFinal(ex, tenantId, row.id, state, reason, errorClass);
-      await insertOutboundEvent(ex, tenantId, state === 'failed' ? 'message.send_failed' : 'message.send_cancelled', row.message_id, { ticket_id: row.ticket_id, reason });
+      await insertOutboundEvent(ex, tenantId, state === 'failed' ? 'reply.failed' : 'reply.cancelled', row.message_id, { ticket_id: row.ticket_id, reason });
     });
     log.warn({ reason, errorClass }, state === 'failed' ? 'reply send failed' : 'reply send cancelled');
     return state;
@@ -65,7 +65,7 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
   const recordSent = async (row: OutboxRow, outcome: 'sent' | 'found_in_sent'): Promise<SendOutcome> => {
     await db.tenantTx(tenantId, async (ex) => {
       await markSent(ex, tenantId, row.id, row.message_id);
-      await insertOutboundEvent(ex, tenantId, 'message.sent', row.message_id, { ticket_id: row.ticket_id, attempts: row.attempts + 1 });
+      await insertOutboundEvent(ex, tenantId, 'reply.sent', row.message_id, { ticket_id: row.ticket_id, attempts: row.attempts + 1 });
     });
     log.info({ outcome }, 'reply sent');
     return outcome;

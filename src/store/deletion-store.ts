@@ -73,13 +73,19 @@ export async function addPurged(ex: Executor, tenantId: string, mailboxId: strin
   );
 }
 
-export async function markCompleted(ex: Executor, tenantId: string, mailboxId: string): Promise<ReceiptRow> {
+/**
+ * Marks the purge complete; null when another run already did. Two purge runs of one deletion can
+ * overlap (a delay of 0 queues the watchdog run and the deadline run at once): the second UPDATE
+ * waits for the first's row lock, then sees completed_at set and matches nothing, so exactly one run
+ * writes the completion (and its audit record).
+ */
+export async function markCompleted(ex: Executor, tenantId: string, mailboxId: string): Promise<ReceiptRow | null> {
   const { rows } = await ex.query<ReceiptRow>(
-    `UPDATE deletion_receipts SET completed_at = coalesce(completed_at, now()), purge_started_at = coalesce(purge_started_at, now())
-      WHERE tenant_id = $1 AND mailbox_id = $2 RETURNING ${columns}`,
+    `UPDATE deletion_receipts SET completed_at = now(), purge_started_at = coalesce(purge_started_at, now())
+      WHERE tenant_id = $1 AND mailbox_id = $2 AND completed_at IS NULL RETURNING ${columns}`,
     [tenantId, mailboxId],
   );
-  return rows[0]!;
+  return rows[0] ?? null;
 }
 
 /** The tombstone: status 'disconnected' and nothing that names or opens the mailbox. */

@@ -233,7 +233,11 @@ export async function insertInbound(ex: Executor, tenantId: string, mailboxId: s
      , cleared AS (
        DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id IN (SELECT provider_message_id FROM m) AND parked_at IS NULL)
      INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $1, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'kind', m.kind, 'thread_rule', m.thread_rule) FROM m ORDER BY ord`,
+     SELECT $1, e.type, e.resource_id, e.data FROM m, LATERAL (VALUES
+         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule)),
+         (1, CASE WHEN m.thread_rule <> 'new_ticket' THEN 'ticket.updated' END, m.ticket_id, jsonb_build_object('change', 'message', 'message_id', m.id))
+       ) AS e(n, type, resource_id, data)
+      WHERE e.type IS NOT NULL ORDER BY m.ord, e.n`,
     values: params,
   });
 }
@@ -269,7 +273,7 @@ export interface InboundAttachment {
 }
 
 /**
- * Attachments in one statement, with `attachment.infected` events. Callers bound the bytes of one
+ * Attachments in one statement, with `attachment.scanned` events for those already scanned. Callers bound the bytes of one
  * call (a large attachment goes alone): the statement's protocol buffer holds a copy of every
  * content in it. One VALUES row per attachment with its own parameters: a Buffer parameter travels
  * as binary, a bytea[] array would be hex text.
@@ -299,8 +303,8 @@ export async function insertAttachments(ex: Executor, tenantId: string, mailboxI
        FROM (VALUES ${rows.join(', ')}) AS a(fname, cid, m, content)
        RETURNING id, message_id, scan_status)
      INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $1, 'attachment.infected', att.id, jsonb_build_object('message_id', att.message_id, 'ticket_id', a.ticket_id)
-       FROM att JOIN messages a ON a.tenant_id = $1 AND a.id = att.message_id WHERE att.scan_status = 'infected'`,
+     SELECT $1, 'attachment.scanned', att.id, jsonb_build_object('message_id', att.message_id, 'ticket_id', (a.m->>'ticket_id')::uuid, 'status', att.scan_status)
+       FROM att JOIN (VALUES ${rows.join(', ')}) AS a(fname, cid, m, content) ON (a.m->>'id')::uuid = att.id WHERE att.scan_status <> 'pending'`,
     values: params,
   });
 }

@@ -21,10 +21,12 @@ export interface MessageRow {
   warnings: string[];
   sent_at: Date | null;
   received_at: Date;
+  /** Arrival order within the tenant (messages.seq, a stored sequence). */
+  seq: string;
 }
 
 // The original (raw_ct, or the chunks of raw-store.ts) is not among them: it is read only when asked for.
-const columns = 'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, warnings, sent_at, received_at';
+const columns = 'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, warnings, sent_at, received_at, seq';
 
 export interface NewMessage {
   id: string;
@@ -82,8 +84,33 @@ export async function recentFromSender(ex: Executor, tenantId: string, ticketId:
   return rows[0]!.n;
 }
 
+/** A ticket's messages in arrival order (the stored sequence: one page's messages share received_at). */
 export async function listTicketMessages(ex: Executor, tenantId: string, ticketId: string): Promise<MessageRow[]> {
-  const { rows } = await ex.query<MessageRow>(`SELECT ${columns} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY received_at, id`, [tenantId, ticketId]);
+  const { rows } = await ex.query<MessageRow>(`SELECT ${columns} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, [tenantId, ticketId]);
+  return rows;
+}
+
+/**
+ * The newest `limit` messages before `beforeSeq` (all when null), newest first; the caller shows them
+ * in arrival order. Without the HTML column unless asked: it is the largest part of a message.
+ */
+export async function pageTicketMessages(ex: Executor, tenantId: string, ticketId: string, q: { beforeSeq: string | null; limit: number; html: boolean }): Promise<MessageRow[]> {
+  const cols = q.html ? columns : columns.replace('html_ct', 'NULL::bytea AS html_ct');
+  const { rows } = await ex.query<MessageRow>({
+    name: q.html ? 'inlet-page-messages-html' : 'inlet-page-messages',
+    text: `SELECT ${cols} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4`,
+    values: [tenantId, ticketId, q.beforeSeq, q.limit],
+  });
+  return rows;
+}
+
+/** Every message's headers (sealed) of a ticket: who took part. */
+export async function ticketHeaders(ex: Executor, tenantId: string, ticketId: string): Promise<{ id: string; tenant_id: string; mailbox_id: string; direction: string; headers_ct: Buffer }[]> {
+  const { rows } = await ex.query<{ id: string; tenant_id: string; mailbox_id: string; direction: string; headers_ct: Buffer }>({
+    name: 'inlet-ticket-headers',
+    text: 'SELECT id, tenant_id, mailbox_id, direction, headers_ct FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq',
+    values: [tenantId, ticketId],
+  });
   return rows;
 }
 

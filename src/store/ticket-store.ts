@@ -42,14 +42,25 @@ export interface TicketListQuery {
   status?: TicketStatus;
   mailboxId?: string;
   requesterBidx?: Buffer;
-  updatedSince?: Date;
-  after?: { updatedAt: Date; id: string };
+  updatedSince?: string;
+  /** Exclusive; passed to PostgreSQL as given, so microseconds are kept. */
+  updatedAfter?: string;
+  /** Keyset position: the exact stored updated_at (microseconds, as PostgreSQL text) and the id. */
+  after?: { updatedAt: string; id: string };
   limit: number;
 }
 
-export async function listTickets(ex: Executor, q: TicketListQuery): Promise<(TicketRow & { message_count: number })[]> {
-  const { rows } = await ex.query<TicketRow & { message_count: number }>(
+export type ListedTicket = TicketRow & { message_count: number; updated_at_exact: string };
+
+/**
+ * A page of tickets, most recently updated first. The cursor compares with the exact stored
+ * updated_at: a JavaScript Date keeps milliseconds, PostgreSQL microseconds, so a cursor rounded to
+ * milliseconds skipped the tickets that shared the boundary's millisecond (issue #19).
+ */
+export async function listTickets(ex: Executor, q: TicketListQuery): Promise<ListedTicket[]> {
+  const { rows } = await ex.query<ListedTicket>(
     `SELECT ${columns.split(', ').map((c) => `t.${c}`).join(', ')},
+            to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at_exact,
             (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
        FROM tickets t
       WHERE t.tenant_id = $1
@@ -58,12 +69,13 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<(Ti
         AND ($4::bytea IS NULL OR t.requester_bidx = $4)
         AND ($5::timestamptz IS NULL OR t.updated_at >= $5)
         AND ($6::timestamptz IS NULL OR (t.updated_at, t.id) < ($6, $7::uuid))
+        AND ($9::timestamptz IS NULL OR t.updated_at > $9)
         -- Tickets of a disconnected mailbox awaiting its purge are unreadable (key destroyed): a list
         -- skips them rather than fail as a whole; only reading that mailbox's content answers 410.
         AND EXISTS (SELECT 1 FROM data_keys k WHERE k.tenant_id = t.tenant_id AND k.mailbox_id = t.mailbox_id AND k.purpose = 'mailbox' AND k.wrapped IS NOT NULL)
       ORDER BY t.updated_at DESC, t.id DESC
       LIMIT $8`,
-    [q.tenantId, q.status ?? null, q.mailboxId ?? null, q.requesterBidx ?? null, q.updatedSince ?? null, q.after?.updatedAt ?? null, q.after?.id ?? null, q.limit],
+    [q.tenantId, q.status ?? null, q.mailboxId ?? null, q.requesterBidx ?? null, q.updatedSince ?? null, q.after?.updatedAt ?? null, q.after?.id ?? null, q.limit, q.updatedAfter ?? null],
   );
   return rows;
 }

@@ -3,7 +3,7 @@
 // hash is right here: the token has 256 bits of entropy, so there is nothing to brute-force.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const scopes = ['tickets:read', 'tickets:write', 'mailboxes:manage', 'audit:read', 'api_keys:manage'] as const;
+export const scopes = ['tickets:read', 'tickets:write', 'mailboxes:manage', 'audit:read', 'api_keys:manage', 'webhooks:manage'] as const;
 export type Scope = (typeof scopes)[number];
 
 export interface NewApiKey {

@@ -7,7 +7,7 @@ import type { Actor } from './actor.js';
 
 export type AuditAction =
   | 'tenant.create' | 'api_key.create' | 'api_key.revoke'
-  | 'mailbox.connect' | 'mailbox.reauthorize' | 'mailbox.disconnect' | 'mailbox.purge' | 'mailbox.read' | 'mailbox.list'
+  | 'mailbox.connect' | 'mailbox.reauthorize' | 'mailbox.disconnect' | 'mailbox.purge' | 'mailbox.purge_now' | 'mailbox.read' | 'mailbox.list'
   | 'ticket.list' | 'ticket.read' | 'ticket.update' | 'message.read_raw' | 'attachment.download'
   | 'reply.create' | 'keys.rotate' | 'export.create' | 'erasure.create' | 'import.run';
 

@@ -1,12 +1,13 @@
 // Tickets as the helpdesk reads them. Every read of content is audited in its own transaction;
 // attachments are served only after ClamAV said clean.
-import { listReplyStates } from '../outbound/outbox-store.js';
 import { CryptoError, emailBlindIndex, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { listTicketMessages } from '../store/message-store.js';
+import { pageTicketMessages, ticketHeaders } from '../store/message-store.js';
+import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
+import type { Address } from '../ingest/types.js';
 import { checkRawChunks, findStoredRaw, readRawChunk, type RawRef } from '../store/raw-store.js';
 import { findTicket, listTickets, setTicketStatus } from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
@@ -14,16 +15,38 @@ import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import { assertOriginalServable } from './original-rule.js';
-import { applyReplyStates, attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
+import { applyReplyStates, attachmentView, messageView, participantsOf, replyState, ticketSummary, type MessageView, type ReplyState, type TicketSummary } from './ticket-views.js';
+
+/** One lookup per key within a request (a ticket's messages mostly share one mailbox). */
+function memo<T>(fn: (k: string) => Promise<T>): (k: string) => Promise<T> {
+  const seen = new Map<string, Promise<T>>();
+  return (k) => {
+    let v = seen.get(k);
+    if (!v) seen.set(k, (v = fn(k)));
+    return v;
+  };
+}
 
 export interface TicketListInput {
   status?: TicketStatus;
   mailboxId?: string;
   requester?: string;
-  updatedSince?: Date;
+  updatedSince?: string;
+  updatedAfter?: string;
   cursor?: string;
   limit: number;
 }
+
+export interface TicketDetailInput {
+  /** Messages per page (the newest page first). */
+  messagesLimit: number;
+  /** `older_messages_cursor` of the previous page. */
+  messagesBefore?: string;
+  /** Include each message's sanitised HTML (the largest part of a response). */
+  html: boolean;
+}
+
+export type TicketDetail = TicketSummary & { participants: Address[]; messages: MessageView[]; older_messages_cursor: string | null };
 
 export interface RawMessage {
   /** Bytes in all chunks together. */
@@ -33,22 +56,25 @@ export interface RawMessage {
 
 export interface TicketService {
   list(actor: Actor, q: TicketListInput): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
-  get(actor: Actor, id: string): Promise<TicketSummary & { messages: MessageView[] }>;
+  get(actor: Actor, id: string, q?: TicketDetailInput): Promise<TicketDetail>;
+  /** The agent replies of a ticket with their delivery state. */
+  replies(actor: Actor, id: string): Promise<ReplyState[]>;
   setStatus(actor: Actor, id: string, status: TicketStatus): Promise<TicketSummary>;
   /** The original .eml: its size, then its bytes chunk by chunk (authenticated, audited when the first is). */
   rawMessage(actor: Actor, messageId: string): Promise<RawMessage>;
   attachmentContent(actor: Actor, id: string): Promise<{ filename: string; contentType: string; content: Buffer }>;
 }
 
-function encodeCursor(updatedAt: Date, id: string): string {
-  return Buffer.from(`t:${updatedAt.toISOString()}|${id}`).toString('base64url');
+// The cursor keeps the stored updated_at to the microsecond (as PostgreSQL printed it) and the id.
+function encodeCursor(updatedAtExact: string, id: string): string {
+  return Buffer.from(`u:${updatedAtExact}|${id}`).toString('base64url');
 }
-function decodeCursor(c: string): { updatedAt: Date; id: string } {
-  const m = /^t:([0-9T:.Z-]{20,30})\|([0-9a-f-]{36})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
-  const at = m ? new Date(m[1]!) : null;
-  if (!m || !at || Number.isNaN(at.getTime())) throw new AppError('validation_failed', 'Invalid cursor.');
-  return { updatedAt: at, id: m[2]! };
+function decodeCursor(c: string): { updatedAt: string; id: string } {
+  const m = /^u:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f-]{36})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  if (!m || Number.isNaN(new Date(m[1]!).getTime())) throw new AppError('validation_failed', 'Invalid cursor.');
+  return { updatedAt: m[1]!, id: m[2]! };
 }
+const defaultDetail: TicketDetailInput = { messagesLimit: 50, html: true };
 
 export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketService {
   const { db, keys } = deps;
@@ -83,7 +109,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
       db.tenantTx(actor.tenantId, async (ex) => {
         const requesterBidx = q.requester ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester) : undefined;
         const rows = await listTickets(ex, {
-          tenantId: actor.tenantId, status: q.status, mailboxId: q.mailboxId, requesterBidx, updatedSince: q.updatedSince,
+          tenantId: actor.tenantId, status: q.status, mailboxId: q.mailboxId, requesterBidx, updatedSince: q.updatedSince, updatedAfter: q.updatedAfter,
           after: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit + 1,
         });
         const page = rows.slice(0, q.limit);
@@ -91,22 +117,41 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         for (const r of page) items.push(ticketSummary(r, await mailboxKey(ex, actor, r.mailbox_id), r.message_count));
         await audit(ex, actor, 'ticket.list', 'ticket', null, { count: items.length });
         const last = page.at(-1);
-        return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.updated_at, last.id) : null };
+        return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.updated_at_exact, last.id) : null };
       }),
 
-    get: (actor, id) =>
+    get: (actor, id, q = defaultDetail) =>
       db.tenantTx(actor.tenantId, async (ex) => {
+        if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore)) throw new AppError('validation_failed', 'Invalid messages cursor.');
         const ticket = await loadTicket(ex, actor, id);
-        const rows = await listTicketMessages(ex, actor.tenantId, id);
-        const attachments = await listMessageAttachments(ex, actor.tenantId, rows.map((r) => r.id));
+        const rows = await pageTicketMessages(ex, actor.tenantId, id, { beforeSeq: q.messagesBefore ?? null, limit: q.messagesLimit + 1, html: q.html });
+        const page = rows.slice(0, q.messagesLimit).reverse();
+        const attachments = await listMessageAttachments(ex, actor.tenantId, page.map((r) => r.id));
+        const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
         const messages: MessageView[] = [];
-        for (const m of rows) {
-          const dek = await mailboxKey(ex, actor, m.mailbox_id);
+        for (const m of page) {
+          const dek = await keyOf(m.mailbox_id);
           messages.push(messageView(m, dek, attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek))));
         }
-        applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, rows.filter((r) => r.direction === 'outbound').map((r) => r.id)));
+        applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, page.filter((r) => r.direction === 'outbound').map((r) => r.id)));
+        const headers = await ticketHeaders(ex, actor.tenantId, id);
+        const participants = participantsOf(await Promise.all(headers.map(async (h) => ({ row: h, dek: await keyOf(h.mailbox_id) }))));
         await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
-        return { ...ticketSummary(ticket, await mailboxKey(ex, actor, ticket.mailbox_id), rows.length), messages };
+        return {
+          ...ticketSummary(ticket, await keyOf(ticket.mailbox_id), headers.length),
+          participants,
+          messages,
+          older_messages_cursor: rows.length > q.messagesLimit ? page[0]!.seq : null,
+        };
+      }),
+
+    replies: (actor, id) =>
+      db.tenantTx(actor.tenantId, async (ex) => {
+        await loadTicket(ex, actor, id);
+        const rows = await listTicketOutbox(ex, actor.tenantId, id);
+        const out: ReplyState[] = [];
+        for (const r of rows) out.push(replyState(r, await mailboxKey(ex, actor, r.mailbox_id)));
+        return out;
       }),
 
     setStatus: (actor, id, status) =>
@@ -114,7 +159,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const row = await setTicketStatus(ex, actor.tenantId, id, status);
         if (!row) throw notFound('ticket');
         await audit(ex, actor, 'ticket.update', 'ticket', id, { status });
-        await insertEvent(ex, actor.tenantId, 'ticket.updated', id, { status });
+        await insertEvent(ex, actor.tenantId, 'ticket.updated', id, { change: 'status', status });
         const { rows } = await ex.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2', [actor.tenantId, id]);
         return ticketSummary(row, await mailboxKey(ex, actor, row.mailbox_id), rows[0]!.n);
       }),

@@ -8,6 +8,8 @@ import { attachmentUrl } from '../ingest/prepare.js';
 import type { AttachmentRow } from '../store/attachment-store.js';
 import type { MessageRow } from '../store/message-store.js';
 import type { TicketRow } from '../store/ticket-store.js';
+import type { OutboxRow } from '../outbound/outbox-store.js';
+import { outboxAad } from '../outbound/outbox-store.js';
 
 export interface TicketSummary {
   id: string;
@@ -109,6 +111,42 @@ export function messageView(row: MessageRow, dek: DataKey, attachments: Attachme
     sent_at: row.sent_at?.toISOString() ?? null,
     received_at: row.received_at.toISOString(),
     attachments,
+  };
+}
+
+/** Everyone on the ticket's messages (From, To, Cc), once each by address, in order of appearance. */
+export function participantsOf(list: { row: { id: string; tenant_id: string; mailbox_id: string; headers_ct: Buffer }; dek: DataKey }[]): Address[] {
+  const seen = new Map<string, Address>();
+  for (const { row, dek } of list) {
+    const h = JSON.parse(openText(dek, row.headers_ct, aad(row.tenant_id, row.mailbox_id, 'messages.headers', row.id))) as StoredHeaders;
+    for (const a of [h.from, ...h.to, ...h.cc]) {
+      if (a && !seen.has(a.address.toLowerCase())) seen.set(a.address.toLowerCase(), { name: a.name, address: a.address });
+    }
+  }
+  return [...seen.values()];
+}
+
+export interface ReplyState {
+  id: string;
+  ticket_id: string;
+  state: 'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'cancelled';
+  message_id: string;
+  attempts: number;
+  failure_reason: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export function replyState(row: OutboxRow, dek: DataKey): ReplyState {
+  return {
+    id: row.message_id,
+    ticket_id: row.ticket_id,
+    state: row.state as ReplyState['state'],
+    message_id: openText(dek, row.rfc_message_id_ct, outboxAad(row.tenant_id, row.mailbox_id, row.id)),
+    attempts: row.attempts,
+    failure_reason: row.failure_reason,
+    created_at: row.created_at.toISOString(),
+    sent_at: row.sent_at?.toISOString() ?? null,
   };
 }
 

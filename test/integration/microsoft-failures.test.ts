@@ -121,6 +121,14 @@ describe('microsoft 365 failures', () => {
     await h.subscriptionTask(id);
     expect(h.fake.calls().length).toBe(calls);
     expect(await h.owner(`SELECT 1 FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required'`, [id])).toHaveLength(1);
+
+    // Consenting again resumes from the stored delta link: only what arrived since is listed and fetched.
+    const again = await h.connect(email);
+    expect(again.location!.searchParams.get('outcome')).toBe('reauthorized');
+    h.fake.deliver(email, mail({ to: email, subject: 'after re-consent' }));
+    const values = h.fake.calls().filter((c) => c.path.endsWith('/$value')).length;
+    expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 2, duplicates: 0 });
+    expect(h.fake.calls().filter((c) => c.path.endsWith('/$value')).length - values).toBe(2);
   });
 
   test('disconnect deletes the subscription, clears the tokens and says consent is not revocable by the app', async () => {

@@ -111,7 +111,7 @@ d('replies', () => {
     expect(verifyOutboundMessageId(signingKey, other.id, reply.message_id)).toBeNull();
     expect((await dovecot!.list(m.user, 'Sent')).filter((s) => s.raw.includes(reply.message_id))).toHaveLength(1);
     expect(await outboxOf(reply.id)).toMatchObject({ state: 'sent', attempts: 1 });
-    expect(await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', ['message.sent', reply.id])).toHaveLength(1);
+    expect(await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', ['reply.sent', reply.id])).toHaveLength(1);
 
     const answer = await f.ingest(mail({ to: m.user, subject: 'Thanks!', inReplyTo: reply.message_id, references: `<${m.customerId}> ${reply.message_id}` }), { mailboxId: m.mailboxId });
     expect(answer).toMatchObject({ status: 'stored', ticketId: m.ticketId, threadRule: 'in_reply_to', kind: 'human' });
@@ -206,7 +206,7 @@ d('replies', () => {
     sink.failNext(550);
     expect(await runJob(refused.id)).toBe('failed');
     expect(await outboxOf(refused.id)).toMatchObject({ state: 'failed', failure_reason: 'rejected_by_provider' });
-    expect(await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', ['message.send_failed', refused.id])).toHaveLength(1);
+    expect(await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', ['reply.failed', refused.id])).toHaveLength(1);
 
     const tired = (await post(m.ticketId, { text: 'last try' })).json();
     sink.failNext(451);

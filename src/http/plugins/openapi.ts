@@ -1,3 +1,5 @@
+import { openapiWebhooks } from '../../events/catalogue.js';
+
 // The top of openapi.yaml. Paths come from the route schemas; scripts/write-openapi.ts writes the file
 // and test/integration/openapi-drift.test.ts fails when the committed file differs.
 export const openapiDocument = {
@@ -14,4 +16,6 @@ export const openapiDocument = {
     },
   },
   security: [{ bearer: [] }],
+  // The event catalogue: what each webhook delivery carries (the same items GET /v1/events lists).
+  webhooks: openapiWebhooks(),
 };

@@ -3,6 +3,7 @@
 // the mailbox row with its address sealed and blind-indexed (one live connection per address per
 // tenant), the settings with their secrets sealed under the mailbox's new data key, the wrapped data
 // key, the backfill bounds, the first sync job and the audit record.
+import { insertEvent } from '../../store/event-store.js';
 import { randomUUID } from 'node:crypto';
 import { emailBlindIndex, generateDataKey, seal } from '../../crypto/index.js';
 import { AppError, notFound } from '../../errors.js';
@@ -140,6 +141,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
         await setProgress(ex, actor.tenantId, id, 0, null);
         await enqueueSync(ex, actor.tenantId, id);
         await audit(ex, actor, 'mailbox.connect', 'mailbox', id, { provider: 'imap', idle: verified.capabilities.idle, condstore: verified.capabilities.condstore });
+        await insertEvent(ex, actor.tenantId, 'mailbox.connected', id, { provider: 'imap' });
         return {
           ...decryptMailbox(row, dek),
           sync: { progress: { done: 0, total: null }, last_sync_at: null, lag_seconds: null, last_error_class: null, last_error_at: null },

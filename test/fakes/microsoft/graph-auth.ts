@@ -12,7 +12,7 @@ export function bearer(s: FakeState, req: IncomingMessage): { token: AccessToken
   if (token.expiresAt <= s.now()) throw graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
   const user = s.byOid.get(token.oid)!;
   // Revoked sessions: Exchange Online evaluates revocation continuously (CAE), so access tokens stop too.
-  if (s.revoked.has(user.oid)) throw graphError(401, 'InvalidAuthenticationToken', 'Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp');
+  if ((s.revoked.get(user.oid) ?? -1) >= token.issuedAt) throw graphError(401, 'InvalidAuthenticationToken', 'Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp');
   return { token, user };
 }
 

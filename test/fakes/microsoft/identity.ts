@@ -109,14 +109,14 @@ function idToken(s: FakeState, u: FakeUser, clientId: string, nonce: string | un
 function issue(s: FakeState, res: ServerResponse, u: FakeUser, clientId: string, granted: string[], requested: string[], nonce: string | undefined): void {
   const accessToken = newId('eyJ0eXAiOiJKV1Qi.');
   const graph = granted.map(bareScope).filter((x) => GRAPH_SCOPES.has(x));
-  s.accessTokens.set(accessToken, { oid: u.oid, clientId, scopes: graph, expiresAt: s.now() + s.accessTokenTtlSec * 1000 });
+  s.accessTokens.set(accessToken, { oid: u.oid, issuedAt: s.now(), clientId, scopes: graph, expiresAt: s.now() + s.accessTokenTtlSec * 1000 });
   const body: Record<string, unknown> = {
     token_type: 'Bearer', scope: [...graph, ...requested.filter((x) => OIDC.includes(x) && x !== 'offline_access')].join(' '),
     expires_in: s.accessTokenTtlSec, ext_expires_in: s.accessTokenTtlSec, access_token: accessToken, client_info: clientInfo(s, u),
   };
   if (requested.includes('offline_access')) {
     const rt = newId('1.AQ');
-    s.refreshTokens.set(rt, { oid: u.oid, clientId, scopes: granted });
+    s.refreshTokens.set(rt, { oid: u.oid, issuedAt: s.now(), clientId, scopes: granted });
     body.refresh_token = rt;
   }
   if (requested.includes('openid')) body.id_token = idToken(s, u, clientId, nonce);
@@ -155,7 +155,7 @@ export function token(s: FakeState, tenant: string, req: IncomingMessage, raw: B
     if (!rt || rt.clientId !== app.clientId) throw aadError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     const u = s.byOid.get(rt.oid)!;
     ctx.mailbox = u.email;
-    if (s.revoked.has(u.oid)) throw aadError(400, 'invalid_grant', 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.");
+    if ((s.revoked.get(u.oid) ?? -1) >= rt.issuedAt) throw aadError(400, 'invalid_grant', 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.");
     const want = requested.map(bareScope).filter((x) => !OIDC.includes(x));
     const granted = rt.scopes.map(bareScope);
     const missing = want.find((x) => !granted.includes(x));

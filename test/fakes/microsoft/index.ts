@@ -52,7 +52,7 @@ export interface MicrosoftFake {
   /** A shared mailbox (no sign-in) that `delegates` may read and send as. */
   addSharedMailbox(email: string, delegates: string[]): { oid: string };
   setConsentOutcome(outcome: ConsentOutcome, email?: string): void;
-  /** The user's refresh tokens and sessions are revoked (admin "revoke sessions", consent removed). */
+  /** The user's refresh tokens and sessions so far are revoked (admin "revoke sessions"); signing in again works. */
   revokeUser(email: string): void;
   deliver(email: string, raw: Buffer): { id: string; internetMessageId: string | null };
   /** Evicts the mailbox's delta sync state: every delta/skip token answers 410 syncStateNotFound. */
@@ -83,7 +83,7 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
   const apps = opts.apps ?? [defaultApp];
   const s: FakeState = {
     now: () => Date.now() + offset, tenantId: guid(), apps: new Map(apps.map((a) => [a.clientId, a])), users: new Map(), byOid: new Map(),
-    codes: new Map(), accessTokens: new Map(), refreshTokens: new Map(), revoked: new Set(), consent: { outcome: 'consent', email: undefined },
+    codes: new Map(), accessTokens: new Map(), refreshTokens: new Map(), revoked: new Map(), consent: { outcome: 'consent', email: undefined },
     accessTokenTtlSec: opts.accessTokenTtlSec ?? 3599, subscriptions: new Map(), maxSubscriptionMinutes: opts.maxSubscriptionMinutes ?? 10_080,
     sent: new Map(), injected: new Map(), calls: [],
     throttle: { windowMs: opts.throttle?.windowMs ?? 600_000, maxRequests: opts.throttle?.maxRequests ?? 10_000, concurrency: opts.throttle?.concurrency ?? 4 },
@@ -195,7 +195,7 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
     addUser: (email, o = {}) => ({ oid: add(email, false, [], o.displayName).oid }),
     addSharedMailbox: (email, delegates) => ({ oid: add(email, true, delegates).oid }),
     setConsentOutcome(outcome, email) { s.consent = { outcome, email: email?.toLowerCase() }; },
-    revokeUser(email) { s.revoked.add(user(email).oid); },
+    revokeUser(email) { s.revoked.set(user(email).oid, s.now()); },
     deliver(email, rawMime) {
       const u = user(email);
       const msg = mail.addMessage(u, rawMime, 'inbox', s.now());

@@ -41,6 +41,7 @@ export interface FakeUser {
 
 export interface AccessToken {
   oid: string;
+  issuedAt: number;
   clientId: string;
   scopes: string[];
   expiresAt: number;
@@ -48,6 +49,7 @@ export interface AccessToken {
 
 export interface RefreshToken {
   oid: string;
+  issuedAt: number;
   clientId: string;
   scopes: string[];
 }
@@ -112,8 +114,8 @@ export interface FakeState {
   codes: Map<string, AuthCode>;
   accessTokens: Map<string, AccessToken>;
   refreshTokens: Map<string, RefreshToken>;
-  /** Users whose grants were revoked: refresh answers invalid_grant, access tokens 401. */
-  revoked: Set<string>;
+  /** When each user's sessions were revoked: tokens issued before answer invalid_grant / 401; a new sign-in works. */
+  revoked: Map<string, number>;
   consent: { outcome: ConsentOutcome; email: string | undefined };
   accessTokenTtlSec: number;
   subscriptions: Map<string, Subscription>;

@@ -47,7 +47,7 @@ describe('attachments and ClamAV', () => {
     expect(good.raw.equals(pdf)).toBe(true);
     expect(good.headers['content-disposition']).toBe(`attachment; filename="invoice.pdf"; filename*=UTF-8''invoice.pdf`);
     expect(good.headers['x-content-type-options']).toBe('nosniff');
-    const { rows } = await f.t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM events WHERE type = 'attachment.infected' AND resource_id = $1`, [infected!.id]));
+    const { rows } = await f.t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM events WHERE type = 'attachment.scanned' AND data->>'status' = 'infected' AND resource_id = $1`, [infected!.id]));
     expect(rows[0].n).toBe(1);
   });
 
@@ -93,7 +93,7 @@ describe('attachments and ClamAV', () => {
       html: '<p>See <img src="cid:logo@x"> and <img src="https://tracker.example/p.gif"></p>',
       attachments: [{ filename: 'logo.png', contentType: 'image/png', content: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), contentId: 'logo@x' }],
     }));
-    const t = await f.api<{ messages: { html: string; attachments: Attachment[] }[] }>('GET', `/v1/tickets/${(o as { ticketId: string }).ticketId}`);
+    const t = await f.api<{ messages: { html: string; attachments: Attachment[] }[] }>('GET', `/v1/tickets/${(o as { ticketId: string }).ticketId}?html=true`);
     const m = t.body.messages[0]!;
     expect(m.html).toContain(`/v1/attachments/${m.attachments[0]!.id}/content`);
     expect(m.html).not.toMatch(/\ssrc="https:\/\/tracker/);

@@ -36,7 +36,7 @@ describe('isolated preparation of large messages', () => {
       const f = await fixture(env);
       const o = await f.ingest(raw);
       expect(o).toMatchObject({ status: 'stored', newTicket: true });
-      const t = await f.api<{ messages: Message[] }>('GET', `/v1/tickets/${(o as { ticketId: string }).ticketId}`);
+      const t = await f.api<{ messages: Message[] }>('GET', `/v1/tickets/${(o as { ticketId: string }).ticketId}?html=true`);
       const m = t.body.messages[0]!;
       // Everything the pipeline derives from the bytes; ids and times differ between the two runs.
       views.push({

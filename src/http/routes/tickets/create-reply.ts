@@ -43,7 +43,7 @@ export function createReplyRoute(app: Api, deps: ApiDeps): void {
       operationId: 'createReply',
       tags: ['tickets'],
       summary: 'Reply to the ticket’s requester from its mailbox (queued, sent at most once; audited)',
-      description: 'The reply is stored and queued in one transaction and sent by a background job; `message.sent` / `message.send_failed` events report the outcome. '
+      description: 'The reply is stored and queued in one transaction and sent by a background job; `reply.sent` / `reply.failed` events report the outcome. '
         + 'Retrying with the same Idempotency-Key and body returns the same reply (with its current state) and sends nothing more; the same key with a different body is 409 idempotency_conflict.',
       params: IdParams,
       headers: Type.Object({

@@ -85,4 +85,22 @@ export const Message = Type.Object(
   { $id: 'Message' },
 );
 
-export const TicketDetail = Type.Intersect([TicketSummary, Type.Object({ messages: Type.Array(Message) })]);
+export const TicketDetail = Type.Intersect([TicketSummary, Type.Object({
+  participants: Type.Array(Address, { description: 'Everyone on the ticket’s messages (From, To, Cc), once each' }),
+  messages: Type.Array(Message, { description: 'The newest page of messages, in arrival order' }),
+  older_messages_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as messages_before for the page before this one; null on the oldest page' }),
+})]);
+
+export const ReplyState = Type.Object(
+  {
+    id: Uuid,
+    ticket_id: Uuid,
+    state: Type.Union([Type.Literal('queued'), Type.Literal('sending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('bounced'), Type.Literal('cancelled')]),
+    message_id: Type.String({ description: 'RFC 5322 Message-ID of the reply' }),
+    attempts: Type.Integer(),
+    failure_reason: Type.Union([Type.String(), Type.Null()]),
+    created_at: Timestamp,
+    sent_at: Type.Union([Timestamp, Type.Null()]),
+  },
+  { $id: 'ReplyState' },
+);
