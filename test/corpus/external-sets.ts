@@ -1,5 +1,5 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
-// trimming (discourse/email_reply_trimmer), MIME structure (stalwartlabs/mail-parser golden JSON)
+// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON)
 // and bounced recipients (flufl.bounce, Mail-DeliveryStatus-BounceParser). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
@@ -12,6 +12,7 @@ import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { pythonReplySets } from './external-reply-sets.js';
 
 export type Role = 'tune' | 'held-out';
 export interface FieldScore {
@@ -219,6 +220,7 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     for (const r of [replyTrimmer(root, role), await mimeGolden(root, role), await flufl(root, role), role === 'held-out' ? await bounceParser(root, role) : null]) {
       if (r && r.cases > 0) out.push(r);
     }
+    if (role === 'tune') out.push(...pythonReplySets(root));
   }
   return out;
 }

@@ -49,4 +49,11 @@ describe('reply extraction, round 2', () => {
   it('keeps the closing and the name the person wrote', () => {
     expect(reply('It works again.\n\nBest regards,\nJane\n\nOn Mon, 1 Jan 2024 at 10:00, Agent <agent@example.com> wrote:\n> Try again.\n')).toBe('It works again.\n\nBest regards,\nJane');
   });
+
+  it("leaves out a mailing list's footer under a rule, keeping the person's sign-off", () => {
+    const footer = '\n\n_______________________________________________\nprinters mailing list\nprinters@lists.example.com\nhttps://lists.example.com/mailman/listinfo/printers\n';
+    expect(reply(`Tray 2 jams after every tenth page.\n\n-Jane${footer}`)).toBe('Tray 2 jams after every tenth page.\n\n-Jane');
+    // A rule of underscores over the person's own lines is not a footer.
+    expect(reply('Steps so far:\n______________________________\nreseated the tray\ncleaned the rollers\n')).toBe('Steps so far:\n______________________________\nreseated the tray\ncleaned the rollers');
+  });
 });

@@ -280,10 +280,33 @@ function isMobileSignature(line: string): boolean {
   });
 }
 
+// A mailing list's footer under a rule of underscores (Mailman: "____\nlist-name mailing list\n
+// address\nlistinfo URL"): the list wrote it, not the person.
+const LIST_RULE = /^[ \t]*_{20,}[ \t]*$/;
+const LIST_FOOTER_HINT = /mailing list|listinfo|unsubscribe|mailman|https?:\/\//i;
+const LIST_FOOTER_MAX_LINES = 6;
+
+/** Index of the rule above a list footer that ends the text (before `end`), or -1. */
+function listFooterStart(lines: string[], end: number): number {
+  let seen = 0;
+  for (let i = end - 1; i >= 0 && seen <= LIST_FOOTER_MAX_LINES; i--) {
+    const line = lines[i] ?? '';
+    if (LIST_RULE.test(line)) return seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l)) ? i : -1;
+    if (!isBlank(line)) seen++;
+  }
+  return -1;
+}
+
 /** Index of the first signature line in `lines` (already free of the quote), or -1. */
 function findSignatureStart(lines: string[]): number {
   let end = lines.length;
   while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
+  // The signature rules below read the person's text, above a list footer when there is one.
+  const footer = listFooterStart(lines, end);
+  if (footer !== -1) {
+    end = footer;
+    while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
+  }
   // Non-blank lines after each delimiter, counted once from the end (a text of thousands of "--"
   // lines would otherwise recount the rest for every one of them).
   let nonBlankAfter = 0;
@@ -305,7 +328,7 @@ function findSignatureStart(lines: string[]): number {
     // title and phone lines is a signature.
     if (rest.length >= 2 && rest.every((l) => clean(l).length <= 60)) return i;
   }
-  return start;
+  return start !== -1 ? start : footer;
 }
 
 /**

@@ -10,10 +10,13 @@ import { defaultIngestLimits } from '../types.js';
 import type { IngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
 import { isUtf7Label } from './utf7.js';
-import { bytesToText } from './normalise.js';
+import { bytesToText, knownCharset } from './normalise.js';
+import { isUndecodableText } from './undecodable.js';
 import type { MimeScan } from './normalise.js';
 
 const MAX_CAPTURE = 64 * 1024;
+// Raw bytes read to decide whether a text part is text (base64 of 64 KiB and some slack).
+const UNDECODABLE_SAMPLE = 96 * 1024;
 
 export type LimitName = 'size' | 'parts' | 'depth' | 'headers';
 
@@ -180,6 +183,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   const digestLevel: boolean[] = [];
   // Per stack level: is it a multipart/alternative (whose parts are versions, not pieces, of the body)?
   const altLevel: boolean[] = [];
+  // An HTML version inside an alternative: the message has an HTML body the pieces beside it belong in.
+  let altHtml = false;
   const bodyLeaves: { type: string; start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null }[] = [];
   const push = (entry: string | null) => {
     stack.push(entry);
@@ -244,8 +249,14 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (!isTop && !inAttached && leaves > 1 && h.namedInline && (h.type === 'text/plain' || h.type === 'text/html')) {
       scan.namedTextParts.push({ start: headerStart, end: h.end });
     }
+    // A text part that cannot be read as text (binary, or a charset nothing decodes) is kept as an attachment.
+    const textType = h.type === 'text/plain' || h.type === 'text/html' || (h.type === '' && !digestMember);
+    const undecodable = textType && !inAttached && !/^\s*attachment/i.test(h.disposition)
+      && isUndecodableText(copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)), h.cte, h.charset, knownCharset);
+    if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
+    if (!undecodable && !isTop && !inAttached && h.type === 'text/html' && altLevel.slice(0, stack.length).includes(true)) altHtml = true;
     // Body pieces of a mixed message outside any alternative: a client shows them one after another.
-    if (!isTop && !inAttached && !h.namedInline && !/^\s*attachment/i.test(h.disposition) && (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') && !altLevel.slice(0, stack.length).includes(true)) {
+    if (!undecodable && !isTop && !inAttached && !h.namedInline && !/^\s*attachment/i.test(h.disposition) && (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') && !altLevel.slice(0, stack.length).includes(true)) {
       bodyLeaves.push({ type: h.type || 'text/plain', start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte, charset: h.charset });
     }
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
@@ -266,8 +277,10 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
-  if (bodyLeaves.some((l) => l.type === 'text/html') && bodyLeaves.some((l) => l.type === 'text/plain')) {
-    scan.plainAsHtml = bodyLeaves.filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset));
+  if ((altHtml || bodyLeaves.some((l) => l.type === 'text/html')) && bodyLeaves.some((l) => l.type === 'text/plain')) {
+    // Beside an alternative (a text and an HTML version) a plain piece, typically a footer a list or
+    // gateway appended, belongs in both versions: it goes on as an alternative of its own.
+    scan.plainAsHtml = bodyLeaves.filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset)).map((l) => (altHtml ? { ...l, keepText: true } : l));
   }
   return scan;
 }

@@ -50,12 +50,13 @@ export interface MimeScan {
   rawHeaderBlocks: { start: number; end: number; charset: string | null; attached: boolean }[];
   /** Text parts in UTF-7 (not inside an attached message): header block [start, end), body [bodyStart, bodyEnd). */
   utf7Bodies: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string }[];
-  /** Header blocks of text parts that name a file and are not the first body part: shown as attachments. */
+  /** Header blocks of text parts to show as attachments: named and not the first body part, or not readable as text (undecodable.ts). */
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
-  /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place. */
-  plainAsHtml?: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null }[];
+  /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
+   * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
+  plainAsHtml?: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null; keepText?: boolean }[];
 }
 
 // Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.
@@ -223,7 +224,8 @@ export function parseMailDate(value: string): Date | null {
   return year >= 1970 && year <= 2200 ? new Date(ms) : null;
 }
 
-function knownCharset(label: string): boolean {
+/** Whether some decoder reads this charset label (TextDecoder, or one iconv-lite knows under another name). */
+export function knownCharset(label: string): boolean {
   try {
     new TextDecoder(label.trim());
     return true;

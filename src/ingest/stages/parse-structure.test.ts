@@ -73,4 +73,21 @@ describe('mixed bodies', () => {
     expect(p.html!.indexOf('My question')).toBeLessThan(p.html!.indexOf('signature line'));
     expect(p.reply).toContain('My question');
   });
+
+  it('shows a plain footer after an alternative (text and HTML versions) in both text and html, after the body', async () => {
+    const { prepareMessage } = await import('../prepare.js');
+    const { defaultIngestLimits } = await import('../types.js');
+    const p = await prepareMessage(
+      mail(
+        `${head}Subject: printer\nContent-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: multipart/alternative; boundary="a"\n\n--a\nContent-Type: text/plain; charset=utf-8\n\nThe printer is offline again.\n--a\nContent-Type: text/html; charset=utf-8\n\n<p>The printer is <b>offline</b> again.</p>\n--a--\n` +
+          '--m\nContent-Type: text/plain; charset=iso-8859-1\nContent-Disposition: inline\n\n--\nSupport list <help@example.com> \xb7 Caf\xe9 & co\n--m--\n',
+      ),
+      defaultIngestLimits,
+    );
+    expect(p.text).toBe('The printer is offline again.\n--\nSupport list <help@example.com> · Café & co');
+    expect(p.html).toContain('Support list &lt;help@example.com&gt; · Café &amp; co');
+    expect(p.html!.indexOf('offline')).toBeLessThan(p.html!.indexOf('Support list'));
+    expect(p.attachments).toHaveLength(0);
+    expect(p.reply).toBe('The printer is offline again.');
+  });
 });

@@ -135,7 +135,11 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
     if (b.attach) text = asAttachment(text);
     edits.push({ start, end: b.end, bytes: Buffer.from(text, b.bytes ? 'utf8' : 'latin1') });
-    if (b.asHtml) {
+    if (b.asHtml?.keepText) {
+      const block = edits.at(-1)!;
+      block.bytes = Buffer.from(`Content-Type: multipart/alternative; boundary="${PIECE_BOUNDARY}${start}"${block.bytes.includes('\r\n') ? '\r\n' : '\n'}`, 'latin1');
+      edits.push({ start: b.asHtml.bodyStart, end: b.asHtml.bodyEnd, bytes: pieceAsAlternative(Buffer.from(text, b.bytes ? 'utf8' : 'latin1'), raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte, `${PIECE_BOUNDARY}${start}`) });
+    } else if (b.asHtml) {
       edits.at(-1)!.bytes = Buffer.from(plainHeaderAsHtml(edits.at(-1)!.bytes.toString('latin1')), 'latin1');
       edits.push({ start: b.asHtml.bodyStart, end: b.asHtml.bodyEnd, bytes: Buffer.from(plainBodyAsHtml(raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte), 'latin1') });
     }
@@ -158,6 +162,25 @@ function plainHeaderAsHtml(block: string): string {
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(block)?.[1];
   const kept = block.replace(/^content-(?:transfer-encoding|type)[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '');
   return `${kept.replace(/(?:\r?\n)*$/, '')}${kept.trim() === '' ? '' : eol}Content-Type: text/html${charset ? `; charset="${charset}"` : ''}${eol}Content-Transfer-Encoding: base64${eol}`;
+}
+
+// Boundary of the alternative a plain piece is wrapped in (its header offset makes it unique in the message).
+const PIECE_BOUNDARY = '=_inlet-piece-';
+
+/**
+ * A plain piece as a multipart/alternative body: the piece itself (its header block, bytes as sent)
+ * and its HTML rendering, so mailparser adds it to the text and to the HTML body, each in place.
+ */
+function pieceAsAlternative(block: Buffer, body: Buffer, cte: string, boundary: string): Buffer {
+  const eol = block.includes('\r\n') ? '\r\n' : '\n';
+  const ends = body.length === 0 || body[body.length - 1] === 0x0a;
+  return Buffer.concat([
+    Buffer.from(`--${boundary}${eol}`, 'latin1'),
+    block,
+    Buffer.from(eol, 'latin1'),
+    body,
+    Buffer.from(`${ends ? '' : eol}--${boundary}${eol}${plainHeaderAsHtml(block.toString('latin1')).replace(/^(?:.*\r?\n)*?(?=Content-Type: text\/html)/, '')}${eol}${plainBodyAsHtml(body, cte)}--${boundary}--${eol}`, 'latin1'),
+  ]);
 }
 
 /** The piece's text as HTML: its bytes (any charset) with markup characters escaped, lines kept. */
