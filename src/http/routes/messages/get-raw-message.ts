@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
-import { Type } from 'typebox';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
-import { authErrors, errorResponses, IdParams } from '../../schemas.js';
+import { authErrors, errorResponses, IdParams, mediaResponse } from '../../schemas.js';
 
 export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
   app.get('/v1/messages/:id/raw', {
@@ -12,7 +11,7 @@ export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
       tags: ['tickets'],
       summary: 'The original message as received (.eml, audited)',
       params: IdParams,
-      response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', contentMediaType: 'message/rfc822' }), ...errorResponses(...authErrors, 404, 410) },
+      response: { 200: mediaResponse('message/rfc822', 'The original message (.eml) as received'), ...errorResponses(...authErrors, 404, 410) },
     },
   }, async (req, reply) => {
     const raw = await deps.tickets.rawMessage(actorOf(req), req.params.id);

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { failureText } from '../../../oauth/google-grant.js';
 import type { CallbackResult } from '../../../oauth/google-connect.js';
 import type { Api, ApiDeps } from '../../api.js';
+import { mediaResponse } from '../../schemas.js';
 
 const CallbackQuery = Type.Object(
   {
@@ -46,8 +47,8 @@ export function googleCallbackRoute(app: Api, deps: ApiDeps): void {
       security: [],
       querystring: CallbackQuery,
       response: {
-        303: Type.String({ description: 'Redirect to the return URL (the body is a plain page saying the same)' }),
-        400: Type.String({ description: 'Plain page: the state is invalid, so there is no trusted return URL' }),
+        303: mediaResponse('text/html', 'Redirect to the return URL (the body is a plain page saying the same)'),
+        400: mediaResponse('text/html', 'Plain page: the state is invalid, so there is no trusted return URL'),
       },
     },
   }, async (req, reply) => {
