@@ -59,9 +59,9 @@ async function connectAll(c: Container, fake: GoogleFake, tenantId: string, emai
     } catch {
       fake.addUser(email); // addUser would replace an existing user's mail
     }
-    const { authorizationUrl } = await c.googleConnect.start(actor, { returnUrl: 'https://helpdesk.bench/back', loginHint: email });
+    const { authorizationUrl } = await c.consent.start('gmail', actor, { returnUrl: 'https://helpdesk.bench/back', loginHint: email });
     const q = await consent(authorizationUrl);
-    const r = await c.googleConnect.callback({ state: q.get('state') ?? undefined, code: q.get('code') ?? undefined });
+    const r = await c.consent.callback('gmail', { state: q.get('state') ?? undefined, code: q.get('code') ?? undefined });
     if (!r.ok) throw new Error(`connect ${email}: ${r.code}`);
     ids.set(email, r.mailboxId);
   }

@@ -9,7 +9,6 @@ import { defaultIngestLimits } from './ingest/types.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
 import type { Scanner } from './scanner/scanner.js';
 import type { Logger } from './lib/logger.js';
-import { makeImapConnector } from './mailboxes/connect-imap.js';
 import type { DisconnectDeps } from './mailboxes/disconnect.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
 import { makeReplyService } from './outbound/reply-service.js';
@@ -21,15 +20,16 @@ import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import type { Registry } from 'prom-client';
+import { setEgressPolicy } from './net/egress-guard.js';
+import { makeConsentFlow } from './oauth/consent-flow.js';
 import { makeMetricsRegistry } from './metrics/registry.js';
 import { registerDatabaseGauges } from './metrics/operator-metrics.js';
 import { watchScanner } from './scanner/scanner-watch.js';
-import { makeGmailRuntime } from './oauth/gmail-runtime.js';
-import { makeGmailPushReceiver } from './oauth/gmail-push-receiver.js';
-import { makeGoogleConnect } from './oauth/google-connect.js';
 import type { MailProvider } from './providers/mail-provider.js';
-import { providerForMailbox, type ProviderFactoryDeps } from './sync/provider-factory.js';
+import { providerForMailbox } from './providers/open-mailbox.js';
+import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
+import type { RunnerHealth } from './jobs/job-runner.js';
 
 export interface Container extends ApiDeps {
   config: Config;
@@ -38,19 +38,23 @@ export interface Container extends ApiDeps {
   keys: KeyService;
   scanner: Scanner;
   pipeline: Pipeline;
-  /** Process-wide provider dependencies (the Gmail runtime: client, token cache, rate-limit state). */
-  providerDeps: ProviderFactoryDeps;
+  /** Each provider module's process-wide runtime (Gmail: client, token cache, rate-limit state). */
+  providerDeps: ProviderRuntimes;
   /** providerForMailbox with providerDeps, for the send job. */
   providerFor(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<MailProvider>;
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** Set while this process runs the worker (main/worker.ts): the job runner's health, for readiness. */
+  workerHealth?: () => RunnerHealth;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function makeContainer(config: Config, logger: Logger, databaseUrl: string, keyProvider?: KeyProvider): Promise<Container> {
+  // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
+  setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
@@ -60,7 +64,9 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     try {
       const applied = await appliedMigrationId(pool);
       const migrations = applied !== null && applied >= latest ? 'ok' : 'pending';
-      return { ready: migrations === 'ok', database: 'ok', migrations };
+      const runner = container.workerHealth?.();
+      const worker = runner ? (runner.state === 'running' ? 'ok' : runner.state === 'starting' ? 'starting' : 'stalled') : undefined;
+      return { ready: migrations === 'ok' && (worker === undefined || worker === 'ok'), database: 'ok', migrations, ...(worker ? { worker } : {}) };
     } catch (err) {
       if (!isConnectionError(err)) logger.warn({ err }, 'readiness check failed');
       return { ready: false, database: 'unreachable', migrations: 'unknown' };
@@ -83,20 +89,20 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     ...(isolated ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } } : {}),
   });
 
-  const gmail = makeGmailRuntime({ google: config.google, publicUrl: config.publicUrl, db, logger });
-  const providerDeps: ProviderFactoryDeps = gmail ? { gmail } : {};
+  const providerContext = { config, db, keys, logger, metrics };
+  const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
-  return {
+  const container: Container = {
     config,
     logger,
     providerDeps,
     providerFor,
     disconnectDeps,
     metrics,
-    googleConnect: makeGoogleConnect({ db, keys, logger, runtime: gmail }),
-    gmailPush: makeGmailPushReceiver({ db, keys, logger, google: config.google, registry: metrics }),
+    consent: makeConsentFlow({ db, keys, logger, runtimes: providerDeps }),
+    push: startPushReceivers(providerContext, providerDeps),
     db,
     keys,
     scanner,
@@ -104,7 +110,9 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     readiness,
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    tenants: makeTenantService({ db, keys }),
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    tenantRateLimitPerMinute: config.tenantRateLimitPerMinute,
+    tenants: makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant }),
     mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
@@ -123,4 +131,5 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
       await db.close();
     },
   };
+  return container;
 }

@@ -13,6 +13,7 @@ export const errorCodes = {
   method_not_allowed: 405,
   conflict: 409,
   idempotency_conflict: 409,
+  original_not_clean: 409,
   mailbox_data_destroyed: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -2,10 +2,9 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
-import type { ImapConnector } from '../mailboxes/connect-imap.js';
-import type { GmailPushReceiver } from '../oauth/gmail-push-receiver.js';
-import type { GoogleConnectService } from '../oauth/google-connect.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
+import type { ConsentFlow } from '../oauth/consent-flow.js';
+import type { ImapConnector, PushReceivers } from '../providers/registry.js';
 import type { ReplyService } from '../outbound/reply-service.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
@@ -17,6 +16,8 @@ export interface Readiness {
   ready: boolean;
   database: 'ok' | 'unreachable';
   migrations: 'ok' | 'pending' | 'unknown';
+  /** Present when this process runs the worker: whether its job runner can fetch jobs. */
+  worker?: 'ok' | 'starting' | 'stalled';
 }
 
 export interface ApiDeps {
@@ -25,12 +26,18 @@ export interface ApiDeps {
   readiness(): Promise<Readiness>;
   operatorKey: string | null;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address per minute before 429 (default 30). */
+  authFailuresPerMinute?: number;
+  /** Requests per tenant per minute over all its keys (default 3000). */
+  tenantRateLimitPerMinute?: number;
   tenants: TenantService;
   mailboxes: MailboxService;
   imapMailboxes: ImapConnector;
   auditReader: AuditReader;
   tickets: TicketService;
   replies: ReplyService;
-  googleConnect: GoogleConnectService;
-  gmailPush: GmailPushReceiver;
+  /** The provider-neutral OAuth consent flow (start + callback routes of each OAuth provider). */
+  consent: ConsentFlow;
+  /** Each provider's push receiver (its webhook route calls it). */
+  push: PushReceivers;
 }

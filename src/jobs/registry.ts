@@ -2,6 +2,7 @@
 // they call ingest/ or providers/. Jobs are enqueued with `addJob` inside the transaction that caused
 // them (graphile-worker's add_job is plain SQL), keyed for de-duplication where a trigger can repeat.
 import type { Task, TaskList } from 'graphile-worker';
+import type { ProviderKind } from '../providers/provider-kind.js';
 import type { Executor } from '../store/db.js';
 
 export interface JobPayloads {
@@ -11,14 +12,13 @@ export interface JobPayloads {
   'reply.send': { tenantId: string; outboxId: string };
   /** Sync one mailbox from its stored cursor; keyed `sync:<mailboxId>`, queue `mailbox:<mailboxId>` (src/sync/sync-jobs.ts). */
   'mailbox.sync': { tenantId: string; mailboxId: string };
-  /** Fallback poll, fired by graphile-worker cron: enqueues a sync of every active IMAP mailbox. */
-  'mailboxes.poll': { _cron?: { ts: string; backfilled?: boolean } };
-  /** Gmail catch-up poll (cron): a keyed mailbox.sync for every active Gmail mailbox (src/oauth/gmail-jobs.ts). */
-  'gmail.poll': { _cron?: { ts: string; backfilled?: boolean } };
-  /** Daily (cron): one gmail.watch job per active Gmail mailbox. */
-  'gmail.renew-watches': { _cron?: { ts: string; backfilled?: boolean } };
-  /** Renew one Gmail mailbox's users.watch; keyed `watch:<mailboxId>`. */
-  'gmail.watch': { tenantId: string; mailboxId: string };
+  /** Catch-up poll of one provider kind (cron, every N minutes as its module asks): a keyed
+   *  mailbox.sync per active mailbox of that kind (src/sync/upkeep.ts). */
+  'provider.poll': { provider: ProviderKind; _cron?: { ts: string; backfilled?: boolean } };
+  /** A provider module's periodic task (cron), e.g. Gmail's daily watch renewals. */
+  'provider.upkeep': { provider: ProviderKind; task: string; _cron?: { ts: string; backfilled?: boolean } };
+  /** A provider module's task on one mailbox, e.g. renew one Gmail watch; keyed `<task>:<mailboxId>`. */
+  'provider.mailbox-task': { provider: ProviderKind; task: string; tenantId: string; mailboxId: string };
   /** Purge every row of a disconnected mailbox at its deadline; keyed `purge:<mailboxId>` (src/mailboxes/purge.ts). */
   'mailbox.purge': { tenantId: string; mailboxId: string };
   /** Hourly (cron): queue a purge for every unfinished mailbox deletion without a live purge job (src/mailboxes/purge-sweep.ts). */

@@ -14,6 +14,8 @@ import type { Logger } from '../lib/logger.js';
 import { addJob } from '../jobs/registry.js';
 import { cancelPendingForMailbox } from '../outbound/outbox-store.js';
 import type { MailProvider, PushChannel } from '../providers/mail-provider.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
 import * as receipts from '../store/deletion-store.js';
 import type { MailboxRow } from '../store/mailbox-store.js';
@@ -87,8 +89,8 @@ export async function providerSide(deps: DisconnectDeps, tenantId: string, mailb
   let channel: PushChannel | null;
   try {
     const opened = await deps.db.tenantTx(tenantId, async (ex) => {
-      const { rows } = await ex.query<{ provider: string; push_channel: PushChannel | null }>('SELECT provider, push_channel FROM mailboxes WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId]);
-      if (!rows[0] || rows[0].provider === 'local') return null;
+      const { rows } = await ex.query<{ provider: ProviderKind; push_channel: PushChannel | null }>('SELECT provider, push_channel FROM mailboxes WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId]);
+      if (!rows[0] || !capabilitiesOf(rows[0].provider).canSend) return null;
       return { provider: await deps.providerFor(ex, deps.keys, tenantId, mailboxId), channel: rows[0].push_channel };
     });
     if (!opened) return out; // import-only mailbox: nothing at a provider
@@ -111,8 +113,7 @@ export async function providerSide(deps: DisconnectDeps, tenantId: string, mailb
     }
     if (provider.revoke) {
       try {
-        await withTimeout(provider.revoke(), ms);
-        out.grant = 'revoked';
+        out.grant = (await withTimeout(provider.revoke(), ms)) === 'not_revocable' ? 'not_revocable' : 'revoked';
       } catch (err) {
         out.grant = 'failed';
         out.grantError = errorClass(err);

@@ -10,7 +10,9 @@ import * as store from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { providerForMailbox } from '../sync/provider-factory.js';
+import { providerForMailbox } from '../providers/open-mailbox.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import { readSyncViews, type SyncView } from '../sync/sync-store.js';
 import { beginDisconnect, finishDisconnect, type DisconnectDeps } from './disconnect.js';
 
@@ -22,7 +24,7 @@ export interface DeletionView {
   purge_after: string;
   push_stop: 'pending' | 'stopped' | 'failed' | 'not_applicable';
   push_error: string | null;
-  grant_revoke: 'pending' | 'revoked' | 'failed' | 'not_applicable';
+  grant_revoke: 'pending' | 'revoked' | 'not_revocable' | 'failed' | 'not_applicable';
   grant_error: string | null;
   key_destroyed_at: string | null;
   purge_started_at: string | null;
@@ -49,7 +51,7 @@ export function deletionView(r: ReceiptRow): DeletionView {
 
 export interface MailboxView {
   id: string;
-  provider: store.MailboxProviderKind;
+  provider: ProviderKind;
   status: store.MailboxStatus;
   address: string | null;
   display_name: string | null;
@@ -138,7 +140,7 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
       db.tenantTx(actor.tenantId, async (ex) => {
         const rows = await store.listMailboxes(ex, actor.tenantId);
         const out: MailboxView[] = [];
-        const syncs = await readSyncViews(ex, actor.tenantId, rows.filter((r) => r.provider !== 'local').map((r) => r.id));
+        const syncs = await readSyncViews(ex, actor.tenantId, rows.filter((r) => capabilitiesOf(r.provider).syncs).map((r) => r.id));
         const leaving = await findReceipts(ex, actor.tenantId, rows.filter(isLeaving).map((r) => r.id));
         for (const row of rows) {
           const dek = row.status === 'disconnected' ? null : await keys.mailboxKey(ex, actor.tenantId, row.id);
@@ -157,7 +159,7 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
           // The data is gone (410 as for all its content); the problem document carries the receipt.
           throw new AppError('mailbox_data_destroyed', 'The data of this mailbox was destroyed when it was disconnected.', receipt ? { deletion: deletionView(receipt) } : undefined);
         }
-        const view: MailboxView = { ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)), sync: row.provider === 'local' ? null : (await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null };
+        const view: MailboxView = { ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)), sync: !capabilitiesOf(row.provider).syncs ? null : (await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null };
         if (receipt) view.deletion = deletionView(receipt);
         await audit(ex, actor, 'mailbox.read', 'mailbox', id);
         return view;

@@ -1,19 +1,18 @@
 // `inlet worker`: graphile-worker running Inlet's typed jobs. LISTEN/NOTIFY pickup; on stop it
 // finishes the jobs in flight (graphile-worker's graceful stop) before the pool closes.
-import { EventEmitter } from 'node:events';
-import { run, Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker';
+import { Logger as WorkerLogger } from 'graphile-worker';
 import type { Container } from '../container.js';
 import { isAppError } from '../errors.js';
+import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
 import { rescanMessageAttachments, ScanStillPendingError } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
 import { operatorCounters } from '../metrics/operator-metrics.js';
 import { sendReply } from '../outbound/send-reply.js';
 import { startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
-import { enqueueAllSyncs, pollCronItems } from '../sync/sync-jobs.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
+import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '../sync/upkeep.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
-import { enqueueWatchRenewals, gmailCronItems, pollGmailMailboxes, renewGmailWatch } from '../oauth/gmail-jobs.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 
@@ -64,17 +63,14 @@ export function makeHandlers(c: Container): Handlers {
     'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
       await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
     },
-    'mailboxes.poll': async () => {
-      await enqueueAllSyncs(c.db);
+    'provider.poll': async ({ provider }) => {
+      await pollMailboxes(c.db, provider);
     },
-    'gmail.poll': async () => {
-      await pollGmailMailboxes(c.db);
+    'provider.upkeep': async ({ provider, task }) => {
+      await runUpkeepTask(c, provider, task);
     },
-    'gmail.renew-watches': async () => {
-      await enqueueWatchRenewals(c.db);
-    },
-    'gmail.watch': async ({ tenantId, mailboxId }) => {
-      await renewGmailWatch(c, tenantId, mailboxId);
+    'provider.mailbox-task': async ({ provider, task, tenantId, mailboxId }) => {
+      await runMailboxTask(c, provider, task, tenantId, mailboxId);
     },
     'mailbox.purge': async (payload, helpers) => {
       await purgeMailbox(c.disconnectDeps, payload, { signal: helpers.abortSignal });
@@ -96,51 +92,60 @@ export interface WorkerHandle {
 
 export async function startWorker(c: Container): Promise<WorkerHandle> {
   const log = c.logger.child({ component: 'worker' });
-  const events: WorkerEvents = new EventEmitter();
+  const events = makeWorkerEvents();
   const workerIds = new Set<string>();
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
   // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
   events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
   events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
-  const runner = await run({
+  // Supervised: start-up retried with backoff, a runner whose job fetches keep failing replaced
+  // (jobs/job-runner.ts); its health feeds /readyz in this process.
+  const runner = startSupervisedRunner({
     events,
-    pgPool: c.db.pool,
-    concurrency: c.config.workerConcurrency,
-    taskList: toTaskList(makeHandlers(c)),
-    noHandleSignals: true,
-    pollInterval: 2000,
-    parsedCronItems: [...pollCronItems(c.config.syncPollMinutes), ...purgeSweepCronItems(), ...(c.providerDeps.gmail ? gmailCronItems(c.config.google.pollMinutes) : [])],
-    // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
-    // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
-    gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
-    logger: new WorkerLogger((scope) => (level, message, meta) => {
-      const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
-      if (level === 'error' && isQuietFailure(meta?.error)) log.debug({ ...fields, err: undefined, reason: (meta?.error as Error).message }, 'job will be retried');
-      else if (level === 'error') log.error(fields, message);
-      else if (level === 'warning') log.warn(fields, message);
-      else log.debug(fields, message);
-    }),
+    logger: c.logger,
+    registry: c.metrics,
+    stallAlertMs: c.config.workerStallAlertMs,
+    databaseAnswers: () => c.db.pool.query('SELECT 1').then(() => true, () => false),
+    options: {
+      pgPool: c.db.pool,
+      concurrency: c.config.workerConcurrency,
+      taskList: toTaskList(makeHandlers(c)),
+      noHandleSignals: true,
+      pollInterval: 2000,
+      // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
+      // transaction another server connection, where the name is unknown (or already taken).
+      noPreparedStatements: c.config.databasePoolMode === 'transaction',
+      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
+      // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
+      // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
+      gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
+      logger: new WorkerLogger((scope) => (level, message, meta) => {
+        const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
+        if (level === 'error' && isQuietFailure(meta?.error)) log.debug({ ...fields, err: undefined, reason: (meta?.error as Error).message }, 'job will be retried');
+        else if (level === 'error') log.error(fields, message);
+        else if (level === 'warning') log.warn(fields, message);
+        else log.debug(fields, message);
+      }),
+    },
   });
+  c.workerHealth = runner.health;
   // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
   const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
-  const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger }, lease);
+  const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps }, lease);
   const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
   let stopping = false;
-  let crashed = false;
-  runner.promise.then(
-    () => { if (!stopping) crashed = true; },
-    (err: unknown) => { crashed = true; log.error({ err }, 'job runner stopped'); },
-  );
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopping = true;
+    c.workerHealth = undefined;
     stopped ??= (async () => {
       await Promise.all([idle.stop(), runner.stop()]);
       await liveness.stop();
     })();
     return stopped;
   };
-  return Object.assign(stop, { running: () => !crashed && !stopping });
+  // The supervised runner replaces a runner that dies; only a stop makes it 'stopped'.
+  return Object.assign(stop, { running: () => !stopping && runner.health().state !== 'stopped' });
 }

@@ -6,7 +6,7 @@ import { insertEvent, type EventType } from '../store/event-store.js';
 /** AAD of outbox.rfc_message_id_ct (sealed under the mailbox key). */
 export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => ({ tenantId, scope: mailboxId, field: 'outbox.rfc_message_id', rowId: outboxId });
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'bounced';
 
 export interface OutboxRow {
   id: string;
@@ -117,4 +117,14 @@ export async function cancelPendingForMailbox(ex: Executor, tenantId: string, ma
   );
   for (const r of rows) await insertOutboundEvent(ex, tenantId, 'message.send_cancelled', r.message_id, { ticket_id: r.ticket_id, reason: 'mailbox_disconnected' });
   return rows.length;
+}
+
+/** Delivery state of the outbound messages among `messageIds` (the ticket view shows it per reply). */
+export async function listReplyStates(ex: Executor, tenantId: string, messageIds: string[]): Promise<{ message_id: string; state: OutboxState; bounce_message_id: string | null }[]> {
+  if (messageIds.length === 0) return [];
+  const { rows } = await ex.query<{ message_id: string; state: OutboxState; bounce_message_id: string | null }>(
+    'SELECT message_id, state, bounce_message_id FROM outbox WHERE tenant_id = $1 AND message_id = ANY($2::uuid[])',
+    [tenantId, messageIds],
+  );
+  return rows;
 }

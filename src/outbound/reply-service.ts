@@ -18,7 +18,7 @@ import { addParticipants, findTicket, touchTicket } from '../store/ticket-store.
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { providerCapabilities } from '../providers/capabilities.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import { replySubject } from '../tickets/ticket-token.js';
 import { composeReply, threadHeaders, type ParentHeaders } from './compose-reply.js';
 import { checkStoredAddress, type MailAddress } from './header-safety.js';
@@ -89,7 +89,7 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       const mailboxId = ticket.mailbox_id;
       const mailbox = await findMailbox(ex, tenantId, mailboxId);
       if (!mailbox) throw notFound('mailbox');
-      const caps = providerCapabilities[mailbox.provider];
+      const caps = capabilitiesOf(mailbox.provider);
       if (!caps.canSend) {
         throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is fed by imports only and cannot send mail.', undefined, 422);
       }

@@ -14,7 +14,7 @@ import { toProviderError } from '../providers/provider-errors.js';
 import type { Db, Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
 import { findStoredRaw, readRawWhole } from '../store/raw-store.js';
-import { providerForMailbox } from '../sync/provider-factory.js';
+import { providerForMailbox } from '../providers/open-mailbox.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { findOutbox, insertOutboundEvent, markFinal, markSending, markSent, outboxAad, recordRetry, ticketThreadId, type OutboxRow } from './outbox-store.js';
 
@@ -22,7 +22,7 @@ export interface SendJobDeps {
   db: Db;
   keys: KeyService;
   logger: Logger;
-  /** Defaults to sync/provider-factory's providerForMailbox. */
+  /** Defaults to providers/open-mailbox's providerForMailbox. */
   providerFor?: (ex: Executor, keys: KeyService, tenantId: string, mailboxId: string) => Promise<MailProvider>;
 }
 
@@ -44,7 +44,7 @@ type Prepared =
   | { kind: 'final'; row: OutboxRow; state: 'failed' | 'cancelled'; reason: string; errorClass: string | null }
   | { kind: 'send'; row: OutboxRow; mime: Buffer; rfcId: string; threadId: string | null; uncertain: boolean; provider: MailProvider };
 
-const finalStates = new Set(['sent', 'failed', 'cancelled']);
+const finalStates = new Set(['sent', 'failed', 'cancelled', 'bounced']);
 
 /** Throws (so graphile-worker retries) only when a retry is planned; every final outcome returns. */
 export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: JobAttempt): Promise<SendOutcome> {

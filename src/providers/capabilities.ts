@@ -1,20 +1,21 @@
-// What each kind of mailbox can do, in one exhaustive table (no `switch (provider)` elsewhere).
-import type { MailboxProviderKind } from '../store/mailbox-store.js';
+// What a kind of mailbox can do. Each provider module states its own; callers ask the registry
+// (capabilitiesOf) instead of comparing provider names.
 
 export interface ProviderCapabilities {
-  /** Has a mail server to send through (local mailboxes are fed by `inlet import` only). */
+  /** Has a mail server to read from and send through (local mailboxes are fed by `inlet import` only). */
   canSend: boolean;
+  /** Is synced from a remote mailbox, so it has sync state (cursor, progress, errors) to show. */
+  syncs: boolean;
   /**
    * Put the ticket token `[#N]` in reply subjects. Gmail threads a sent message into the thread
-   * only when its Subject matches (providers.md, Gmail send), so there the token would split the
-   * agent's reply off the customer's thread; In-Reply-To/References carry the threading anyway.
+   * only when its Subject matches, so there the token would split the agent's reply off the
+   * customer's thread; In-Reply-To/References carry the threading anyway.
    */
   subjectToken: boolean;
+  /** New mail is announced over a held connection (IMAP IDLE): workers lease such mailboxes. */
+  holdsConnection: boolean;
+  /** A server-side push channel exists that disconnect has to stop. */
+  channelPush: boolean;
+  /** An OAuth grant exists that disconnect has to revoke. */
+  revocableGrant: boolean;
 }
-
-export const providerCapabilities: Record<MailboxProviderKind, ProviderCapabilities> = {
-  local: { canSend: false, subjectToken: true },
-  imap: { canSend: true, subjectToken: true },
-  gmail: { canSend: true, subjectToken: false },
-  graph: { canSend: true, subjectToken: true },
-};

@@ -161,3 +161,17 @@ export function toProviderError(err: unknown, what: string): ProviderError {
     ...(c.retryAfterMs === undefined ? {} : { retryAfterMs: c.retryAfterMs }),
   });
 }
+
+/**
+ * Runs one call into a provider and marks what it throws as the provider's failure by type:
+ * ProviderErrors pass through, AppErrors a provider raises for its user (an IMAP folder that is
+ * gone) become ProviderErrors of their class. Anything else (a bug) is left as it is.
+ */
+export async function fromProvider<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isAppError(err) && !isProviderError(err)) throw toProviderError(err, what);
+    throw err;
+  }
+}

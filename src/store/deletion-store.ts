@@ -3,16 +3,17 @@
 // rows it removed per table; the caller runs each batch in its own short transaction, so a purge
 // killed half-way simply continues with what is left when it runs again.
 import type { Executor } from './db.js';
-import type { MailboxProviderKind } from './mailbox-store.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
 
 export type PushStop = 'pending' | 'stopped' | 'failed' | 'not_applicable';
-export type GrantRevoke = 'pending' | 'revoked' | 'failed' | 'not_applicable';
+/** not_revocable: the provider offers the app no way to revoke the grant (Microsoft delegated consent); every token Inlet held was cleared. */
+export type GrantRevoke = 'pending' | 'revoked' | 'not_revocable' | 'failed' | 'not_applicable';
 export type PurgeCounts = Record<string, number>;
 
 export interface ReceiptRow {
   tenant_id: string;
   mailbox_id: string;
-  provider: MailboxProviderKind;
+  provider: ProviderKind;
   requested_by: string;
   requested_at: Date;
   purge_after: Date;
@@ -30,7 +31,7 @@ const columns = `tenant_id, mailbox_id, provider, requested_by, requested_at, pu
   grant_revoke, grant_error_class, key_destroyed_at, purge_started_at, rows_purged, completed_at`;
 
 /** First disconnect request wins; a repeated one keeps the original requester and deadline. */
-export async function insertReceipt(ex: Executor, r: { tenantId: string; mailboxId: string; provider: MailboxProviderKind; requestedBy: string; purgeAfter: Date }): Promise<ReceiptRow> {
+export async function insertReceipt(ex: Executor, r: { tenantId: string; mailboxId: string; provider: ProviderKind; requestedBy: string; purgeAfter: Date }): Promise<ReceiptRow> {
   await ex.query(
     `INSERT INTO deletion_receipts (tenant_id, mailbox_id, provider, requested_by, purge_after) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, mailbox_id) DO NOTHING`,

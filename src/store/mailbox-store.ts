@@ -1,12 +1,14 @@
+// SQL for the mailboxes table. Callers own the transaction: tenant transactions for one tenant's
+// rows, owner transactions for the cross-tenant queries at the end (upkeep, push routing).
+import type { ProviderKind } from '../providers/provider-kind.js';
 import type { Executor } from './db.js';
 
-export type MailboxProviderKind = 'local' | 'imap' | 'gmail' | 'graph';
 export type MailboxStatus = 'active' | 'reauth_required' | 'error' | 'disconnecting' | 'disconnected';
 
 export interface MailboxRow {
   id: string;
   tenant_id: string;
-  provider: MailboxProviderKind;
+  provider: ProviderKind;
   status: MailboxStatus;
   address_ct: Buffer | null;
   display_name_ct: Buffer | null;
@@ -18,7 +20,7 @@ export interface MailboxRow {
 
 const columns = 'id, tenant_id, provider, status, address_ct, display_name_ct, credentials_ct, created_at, updated_at, disconnected_at';
 
-export async function insertMailbox(ex: Executor, m: { id: string; tenantId: string; provider: MailboxProviderKind; addressCt: Buffer; addressBidx: Buffer; displayNameCt: Buffer | null; credentialsCt: Buffer | null }): Promise<MailboxRow> {
+export async function insertMailbox(ex: Executor, m: { id: string; tenantId: string; provider: ProviderKind; addressCt: Buffer; addressBidx: Buffer; displayNameCt: Buffer | null; credentialsCt: Buffer | null }): Promise<MailboxRow> {
   const { rows } = await ex.query<MailboxRow>(
     `INSERT INTO mailboxes (id, tenant_id, provider, address_ct, address_bidx, display_name_ct, credentials_ct)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${columns}`,
@@ -55,7 +57,83 @@ export async function setMailboxCursor(ex: Executor, tenantId: string, id: strin
   await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, JSON.stringify(cursor)]);
 }
 
-export async function findMailboxTenant(ex: Executor, id: string): Promise<{ tenant_id: string; provider: MailboxProviderKind; status: MailboxStatus } | null> {
-  const { rows } = await ex.query<{ tenant_id: string; provider: MailboxProviderKind; status: MailboxStatus }>('SELECT tenant_id, provider, status FROM mailboxes WHERE id = $1', [id]);
+export async function findMailboxTenant(ex: Executor, id: string): Promise<{ tenant_id: string; provider: ProviderKind; status: MailboxStatus } | null> {
+  const { rows } = await ex.query<{ tenant_id: string; provider: ProviderKind; status: MailboxStatus }>('SELECT tenant_id, provider, status FROM mailboxes WHERE id = $1', [id]);
   return rows[0] ?? null;
+}
+
+export interface AddressMatch {
+  id: string;
+  provider: ProviderKind;
+  status: MailboxStatus;
+}
+
+/** The tenant's live (not disconnected) mailbox with this address blind index, if any (locked). */
+export async function findLiveMailboxByAddress(ex: Executor, tenantId: string, addressBidx: Buffer): Promise<AddressMatch | null> {
+  const { rows } = await ex.query<AddressMatch>(
+    `SELECT id, provider, status FROM mailboxes WHERE tenant_id = $1 AND address_bidx = $2 AND status <> 'disconnected' FOR UPDATE`,
+    [tenantId, addressBidx],
+  );
+  return rows[0] ?? null;
+}
+
+/** New grant for an existing mailbox: sync resumes from the stored cursor. */
+export async function reauthorizeMailbox(ex: Executor, tenantId: string, id: string, credentialsCt: Buffer): Promise<void> {
+  await ex.query(
+    `UPDATE mailboxes SET credentials_ct = $3, status = 'active', last_error_class = NULL, last_error_at = NULL, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id, credentialsCt],
+  );
+}
+
+export async function setPushChannel(ex: Executor, tenantId: string, id: string, channel: unknown, expiresAt: Date | null): Promise<void> {
+  await ex.query('UPDATE mailboxes SET push_channel = $3, push_expires_at = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, id, channel === null ? null : JSON.stringify(channel), expiresAt]);
+}
+
+/** active → reauth_required, once; true when this call made the change (so the event is emitted once). */
+export async function markReauthRequired(ex: Executor, tenantId: string, id: string, provider: ProviderKind): Promise<boolean> {
+  const { rows } = await ex.query<{ id: string }>(
+    `UPDATE mailboxes SET status = 'reauth_required', last_error_class = 'auth_revoked', last_error_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND status = 'active' RETURNING id`,
+    [tenantId, id],
+  );
+  if (!rows[0]) return false;
+  await ex.query(`INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, 'mailbox.reauth_required', $2, $3)`, [tenantId, id, JSON.stringify({ provider })]);
+  return true;
+}
+
+// ---- owner-role queries ----
+
+export interface MailboxTarget {
+  tenant_id: string;
+  mailbox_id: string;
+  status: MailboxStatus;
+  cursor: unknown;
+}
+
+/** Tenants with at least one live mailbox of this kind (push routing computes one blind index per tenant). */
+export async function tenantsWithLiveMailboxes(ex: Executor, provider: ProviderKind): Promise<string[]> {
+  const { rows } = await ex.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM mailboxes WHERE provider = $1 AND status <> 'disconnected'`, [provider]);
+  return rows.map((r) => r.tenant_id);
+}
+
+/** Live mailboxes of this kind with one of these (tenant, address blind index) pairs. */
+export async function liveMailboxesByAddress(ex: Executor, provider: ProviderKind, pairs: { tenantId: string; bidx: Buffer }[]): Promise<MailboxTarget[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await ex.query<MailboxTarget>(
+    `SELECT m.tenant_id, m.id AS mailbox_id, m.status, m.cursor
+       FROM mailboxes m JOIN unnest($2::uuid[], $3::bytea[]) AS p(tenant_id, bidx) ON m.tenant_id = p.tenant_id AND m.address_bidx = p.bidx
+      WHERE m.provider = $1 AND m.status <> 'disconnected'`,
+    [provider, pairs.map((p) => p.tenantId), pairs.map((p) => p.bidx)],
+  );
+  return rows;
+}
+
+/** Live mailboxes of this kind among these ids (a cached push route, re-checked). */
+export async function liveMailboxesById(ex: Executor, provider: ProviderKind, ids: string[]): Promise<MailboxTarget[]> {
+  const { rows } = await ex.query<MailboxTarget>(
+    `SELECT tenant_id, id AS mailbox_id, status, cursor FROM mailboxes WHERE id = ANY($2::uuid[]) AND provider = $1 AND status <> 'disconnected'`,
+    [provider, ids],
+  );
+  return rows;
 }

@@ -13,11 +13,12 @@ import { PageBuffer, type Ingested } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
-import { isProviderError, toProviderError } from '../providers/provider-errors.js';
+import { fromProvider, isProviderError, toProviderError } from '../providers/provider-errors.js';
 import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { alreadyHeld } from './already-held.js';
-import { providerForMailbox, type ProviderFactoryDeps } from './provider-factory.js';
+import { providerForMailbox, type ProviderFactoryDeps } from '../providers/open-mailbox.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import { finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
 
 export interface SyncDeps {
@@ -52,7 +53,7 @@ export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: s
   const opened = await deps.db.tenantTx(tenantId, async (ex) => {
     const state = await readSyncState(ex, tenantId, mailboxId);
     // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
-    if (!state || state.status !== 'active' || state.provider === 'local') return null;
+    if (!state || state.status !== 'active' || !capabilitiesOf(state.provider).syncs) return null;
     return { state, provider: await providerForMailbox(ex, deps.keys, tenantId, mailboxId, { ...deps.providerDeps, logger: log }) };
   });
   if (!opened) return { ...result, status: 'skipped' };
@@ -76,7 +77,7 @@ export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: s
     log.info({ stored: result.stored, duplicates: result.duplicates, parked: result.parked, gone: result.gone }, 'mailbox synced');
     return result;
   } catch (err) {
-    if (!isProviderError(err) && !looksLikeProviderFailure(err)) throw err; // database or pipeline trouble: plain retry
+    if (!isProviderError(err)) throw err; // database or pipeline trouble: plain retry
     const pe = toProviderError(err, 'sync');
     await deps.db.tenantTx(tenantId, (ex) => recordSyncError(ex, tenantId, mailboxId, pe.kind));
     log.warn({ errorClass: pe.kind, errCode: pe.code }, 'mailbox sync failed');
@@ -85,12 +86,6 @@ export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: s
   } finally {
     await provider.close();
   }
-}
-
-/** Errors thrown from inside the provider are already ProviderErrors or 422 AppErrors (folder gone). */
-function looksLikeProviderFailure(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(imap|smtp)_/.test(code);
 }
 
 async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, mailboxId: string, start: Cursor | null,
@@ -112,7 +107,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
     }
   };
   for (;;) {
-    const page = await provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize });
+    const page = await fromProvider('sync', () => provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize }));
     const incremental = page.progress === undefined;
     // Every page before this one is stored (flushed below), so this sees all of them. Skipped
     // items need no cursor step of their own: a later item's cursor, or the page's, covers them.
@@ -134,7 +129,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
         count([{ input: item, outcome }], incremental);
         continue;
       }
-      const raw = await provider.fetchRaw(item);
+      const raw = await fromProvider('sync', () => provider.fetchRaw(item));
       if (raw === null) {
         // Expunged between listing and fetching: nothing to store, but the cursor moves past it —
         // after the messages before it are stored.

@@ -2,10 +2,11 @@
 // is written in tenant transactions; leases and the cross-tenant mailbox listing run as the owner.
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { Executor } from '../store/db.js';
-import type { MailboxProviderKind, MailboxStatus } from '../store/mailbox-store.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
+import type { MailboxStatus } from '../store/mailbox-store.js';
 
 export interface SyncStateRow {
-  provider: MailboxProviderKind;
+  provider: ProviderKind;
   status: MailboxStatus;
   cursor: unknown;
   backfill_days: number | null;
@@ -98,7 +99,7 @@ export async function readSyncViews(ex: Executor, tenantId: string, ids: string[
 
 export interface MailboxRef { tenant_id: string; mailbox_id: string }
 
-export async function listActiveMailboxes(ex: Executor, provider: MailboxProviderKind): Promise<MailboxRef[]> {
+export async function listActiveMailboxes(ex: Executor, provider: ProviderKind): Promise<MailboxRef[]> {
   const { rows } = await ex.query<MailboxRef>(
     `SELECT tenant_id, id AS mailbox_id FROM mailboxes WHERE provider = $1 AND status = 'active' ORDER BY created_at, id`,
     [provider],
@@ -119,25 +120,43 @@ export async function renewLeases(ex: Executor, holder: string, leaseMs: number)
 }
 
 /**
- * Takes up to `limit` leases of active mailboxes of `provider` that nobody holds or whose holder let
+ * Takes up to `limit` leases of active mailboxes of these kinds that nobody holds or whose holder let
  * them expire. Atomic per row: of two workers racing for one mailbox, exactly one gets it.
  */
-export async function acquireLeases(ex: Executor, holder: string, provider: MailboxProviderKind, leaseMs: number, limit: number): Promise<MailboxRef[]> {
+export async function acquireLeases(ex: Executor, holder: string, kinds: readonly ProviderKind[], leaseMs: number, limit: number): Promise<MailboxRef[]> {
   if (limit <= 0) return [];
   const { rows } = await ex.query<MailboxRef>(
     `INSERT INTO mailbox_leases AS l (tenant_id, mailbox_id, holder, expires_at)
      SELECT m.tenant_id, m.id, $1, now() + make_interval(secs => $3::double precision / 1000)
        FROM mailboxes m
        LEFT JOIN mailbox_leases x ON x.tenant_id = m.tenant_id AND x.mailbox_id = m.id
-      WHERE m.provider = $2 AND m.status = 'active' AND (x.mailbox_id IS NULL OR x.expires_at <= now())
+      WHERE m.provider = ANY($2::text[]) AND m.status = 'active' AND (x.mailbox_id IS NULL OR x.expires_at <= now())
       ORDER BY m.created_at, m.id
       LIMIT $4
      ON CONFLICT (tenant_id, mailbox_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, acquired_at = now()
       WHERE l.expires_at <= now()
      RETURNING l.tenant_id, l.mailbox_id`,
-    [holder, provider, leaseMs, limit],
+    [holder, kinds, leaseMs, limit],
   );
   return rows;
+}
+
+/**
+ * How many IDLE leases this holder should keep: the active mailboxes of `kinds` shared out over
+ * the worker processes alive now (fresh heartbeats, counting this one even before its first
+ * heartbeat). A worker that joins is counted at once, so the others hand it its share instead of
+ * keeping every mailbox until one of them dies.
+ */
+export async function fairLeaseShare(ex: Executor, holder: string, kinds: readonly ProviderKind[], staleMs: number): Promise<number> {
+  const { rows } = await ex.query<{ mailboxes: number; holders: number }>(
+    `SELECT (SELECT count(*)::int FROM mailboxes WHERE provider = ANY($1::text[]) AND status = 'active') AS mailboxes,
+            (SELECT count(DISTINCT holder)::int FROM (
+               SELECT holder FROM worker_heartbeats WHERE seen_at > now() - make_interval(secs => $3::double precision / 1000)
+               UNION SELECT $2) h) AS holders`,
+    [kinds, holder, staleMs],
+  );
+  const r = rows[0]!;
+  return Math.ceil(r.mailboxes / Math.max(1, r.holders));
 }
 
 export async function releaseLeases(ex: Executor, holder: string, mailboxIds?: string[]): Promise<void> {

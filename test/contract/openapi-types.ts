@@ -79,7 +79,7 @@ export interface paths {
         /** List API keys (prefix, scopes, created, last used; never the secret) */
         get: operations["listApiKeys"];
         put?: never;
-        /** Create an API key (returned once) */
+        /** Create an API key (returned once; 409 api_key_limit when the tenant already holds MAX_API_KEYS_PER_TENANT active keys) */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -131,7 +131,7 @@ export interface paths {
         /** List connected mailboxes (audited) */
         get: operations["listMailboxes"];
         put?: never;
-        /** Connect a mailbox (IMAP: both logins are checked first; 422 with imap_auth_failed, imap_tls_failed, imap_unreachable, imap_folder_missing, smtp_auth_failed, smtp_tls_failed or smtp_unreachable stores nothing) */
+        /** Connect a mailbox (IMAP: both logins are checked first; 422 with imap_auth_failed, imap_tls_failed, imap_unreachable, imap_folder_missing, smtp_auth_failed, smtp_tls_failed, smtp_unreachable or mail_server_unreachable (address or port not allowed) stores nothing) */
         post: operations["createMailbox"];
         delete?: never;
         options?: never;
@@ -236,7 +236,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The original message as received (.eml, audited) */
+        /**
+         * The original message as received (.eml, audited); 409 original_not_clean unless every attachment was scanned clean
+         * @description Served only when every attachment of the message was scanned clean and every part was extracted for scanning. Otherwise 409 with code `original_not_clean` and `parts`: `[{attachment_id, scan_status}]` where scan_status is pending, infected, scan_failed, or not_scanned (attachment_id null: the message was stored from its headers alone). Pending parts release the original once rescanned clean.
+         */
         get: operations["getRawMessage"];
         put?: never;
         post?: never;
@@ -308,6 +311,74 @@ export interface paths {
         put?: never;
         /** Gmail Pub/Sub push: verifies the OIDC token, queues a sync of the mailbox, answers 204 (also for unknown mailboxes) */
         post: operations["receiveGmailPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mailboxes/oauth/microsoft/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start connecting a Microsoft 365 mailbox (own or shared): returns Microsoft's sign-in URL with a single-use state valid for 10 minutes (connecting an address again re-authorises that mailbox) */
+        post: operations["startMicrosoftOAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/microsoft/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Microsoft sign-in redirect: connects the mailbox, then 303 to the return URL with the outcome; 400 plain page when the state is not valid */
+        get: operations["microsoftOAuthCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/graph/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Graph change notifications for Microsoft 365 inboxes: validation handshake, clientState check, a sync queued per genuine mailbox, 202 */
+        post: operations["receiveGraphNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/graph/lifecycle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Graph lifecycle notifications: reauthorizationRequired renews, subscriptionRemoved recreates and syncs, missed syncs; 202 */
+        post: operations["receiveGraphLifecycle"];
         delete?: never;
         options?: never;
         head?: never;
@@ -409,10 +480,10 @@ export interface components {
                 /** @description Error class when push_stop is failed (e.g. timeout, transient) */
                 push_error: string | null;
                 /**
-                 * @description OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports
+                 * @description OAuth grant revoked at the provider; not_revocable when the provider lets no app revoke it (Microsoft 365 delegated consent: Inlet cleared every token, a tenant admin removes the consent); not_applicable for password-based IMAP and imports
                  * @enum {string}
                  */
-                grant_revoke: "pending" | "revoked" | "failed" | "not_applicable";
+                grant_revoke: "pending" | "revoked" | "not_revocable" | "failed" | "not_applicable";
                 /** @description Error class when grant_revoke is failed */
                 grant_error: string | null;
                 /** @description Data key destroyed: from then on no copy of the content, backups included, can be decrypted */
@@ -488,6 +559,20 @@ export interface components {
             html: string | null;
             /** @description The new text, without quotes and signature */
             reply: string | null;
+            /** @description On a bounce (kind 'bounce'): the recipients it reports. On a reply whose reply_state is 'bounced': the recipients the bounce that answered it reports. Otherwise null. */
+            bounce: {
+                recipients: {
+                    address: string;
+                    /** @description Enhanced status code, e.g. '5.1.1' */
+                    status: string | null;
+                    /** @description DSN action: 'failed', 'delayed', …; null when the report does not say */
+                    action: string | null;
+                    /** @description The remote server's words, at most 500 characters */
+                    diagnostic: string | null;
+                }[];
+            } | null;
+            /** @description Outbound replies: delivery state, 'bounced' once a bounce for it arrived (event reply.bounced). Null for inbound messages. */
+            reply_state: "queued" | "sending" | "sent" | "failed" | "cancelled" | "bounced" | null;
             warnings: string[];
             sent_at: string | null;
             /** Format: date-time */
@@ -502,7 +587,8 @@ export interface components {
             content_type: string;
             declared_type: string;
             size: number;
-            sha256: string;
+            /** @description Keyed digest of the bytes (hex HMAC-SHA256 under the tenant's index key): equal for identical files within the tenant, meaningless outside it; null for attachments stored before digests were keyed */
+            digest: string | null;
             inline: boolean;
             flags: string[];
             /** @enum {string} */
@@ -563,6 +649,8 @@ export interface operations {
                         checks: {
                             database: string;
                             migrations: string;
+                            /** @description Only in a process running the worker: ok, starting, or stalled (its jobs cannot be fetched; not ready) */
+                            worker?: string;
                         };
                     };
                 };
@@ -579,6 +667,8 @@ export interface operations {
                         checks: {
                             database: string;
                             migrations: string;
+                            /** @description Only in a process running the worker: ok, starting, or stalled (its jobs cannot be fetched; not ready) */
+                            worker?: string;
                         };
                     };
                 };
@@ -831,6 +921,15 @@ export interface operations {
             };
             /** @description Default Response */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1125,8 +1224,10 @@ export interface operations {
                     imap: {
                         host: string;
                         port: number;
-                        /** @description true: implicit TLS (993); false: STARTTLS when the server offers it */
+                        /** @description true: implicit TLS (993); false: STARTTLS, which the server must offer */
                         tls: boolean;
+                        /** @description With tls false: accept a server that offers no STARTTLS, sending the password unencrypted. Refused (plaintext_not_allowed) in production unless the operator sets MAIL_ALLOW_PLAINTEXT */
+                        allow_plaintext?: boolean;
                         user: string;
                         password?: string;
                         /** @description OAuth 2.0 access token (XOAUTH2) instead of a password */
@@ -1135,8 +1236,10 @@ export interface operations {
                     smtp: {
                         host: string;
                         port: number;
-                        /** @description true: implicit TLS (465); false: STARTTLS when the server offers it */
+                        /** @description true: implicit TLS (465); false: STARTTLS, which the server must offer */
                         tls: boolean;
+                        /** @description With tls false: accept a server that offers no STARTTLS, sending the password unencrypted. Refused (plaintext_not_allowed) in production unless the operator sets MAIL_ALLOW_PLAINTEXT */
+                        allow_plaintext?: boolean;
                         user: string;
                         password?: string;
                         /** @description OAuth 2.0 access token (XOAUTH2) instead of a password */
@@ -1212,10 +1315,10 @@ export interface operations {
                             /** @description Error class when push_stop is failed (e.g. timeout, transient) */
                             push_error: string | null;
                             /**
-                             * @description OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports
+                             * @description OAuth grant revoked at the provider; not_revocable when the provider lets no app revoke it (Microsoft 365 delegated consent: Inlet cleared every token, a tenant admin removes the consent); not_applicable for password-based IMAP and imports
                              * @enum {string}
                              */
-                            grant_revoke: "pending" | "revoked" | "failed" | "not_applicable";
+                            grant_revoke: "pending" | "revoked" | "not_revocable" | "failed" | "not_applicable";
                             /** @description Error class when grant_revoke is failed */
                             grant_error: string | null;
                             /** @description Data key destroyed: from then on no copy of the content, backups included, can be decrypted */
@@ -1366,10 +1469,10 @@ export interface operations {
                             /** @description Error class when push_stop is failed (e.g. timeout, transient) */
                             push_error: string | null;
                             /**
-                             * @description OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports
+                             * @description OAuth grant revoked at the provider; not_revocable when the provider lets no app revoke it (Microsoft 365 delegated consent: Inlet cleared every token, a tenant admin removes the consent); not_applicable for password-based IMAP and imports
                              * @enum {string}
                              */
-                            grant_revoke: "pending" | "revoked" | "failed" | "not_applicable";
+                            grant_revoke: "pending" | "revoked" | "not_revocable" | "failed" | "not_applicable";
                             /** @description Error class when grant_revoke is failed */
                             grant_error: string | null;
                             /** @description Data key destroyed: from then on no copy of the content, backups included, can be decrypted */
@@ -1511,10 +1614,10 @@ export interface operations {
                             /** @description Error class when push_stop is failed (e.g. timeout, transient) */
                             push_error: string | null;
                             /**
-                             * @description OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports
+                             * @description OAuth grant revoked at the provider; not_revocable when the provider lets no app revoke it (Microsoft 365 delegated consent: Inlet cleared every token, a tenant admin removes the consent); not_applicable for password-based IMAP and imports
                              * @enum {string}
                              */
-                            grant_revoke: "pending" | "revoked" | "failed" | "not_applicable";
+                            grant_revoke: "pending" | "revoked" | "not_revocable" | "failed" | "not_applicable";
                             /** @description Error class when grant_revoke is failed */
                             grant_error: string | null;
                             /** @description Data key destroyed: from then on no copy of the content, backups included, can be decrypted */
@@ -1602,8 +1705,10 @@ export interface operations {
                     imap: {
                         host: string;
                         port: number;
-                        /** @description true: implicit TLS (993); false: STARTTLS when the server offers it */
+                        /** @description true: implicit TLS (993); false: STARTTLS, which the server must offer */
                         tls: boolean;
+                        /** @description With tls false: accept a server that offers no STARTTLS, sending the password unencrypted. Refused (plaintext_not_allowed) in production unless the operator sets MAIL_ALLOW_PLAINTEXT */
+                        allow_plaintext?: boolean;
                         user: string;
                         password?: string;
                         /** @description OAuth 2.0 access token (XOAUTH2) instead of a password */
@@ -1612,8 +1717,10 @@ export interface operations {
                     smtp: {
                         host: string;
                         port: number;
-                        /** @description true: implicit TLS (465); false: STARTTLS when the server offers it */
+                        /** @description true: implicit TLS (465); false: STARTTLS, which the server must offer */
                         tls: boolean;
+                        /** @description With tls false: accept a server that offers no STARTTLS, sending the password unencrypted. Refused (plaintext_not_allowed) in production unless the operator sets MAIL_ALLOW_PLAINTEXT */
+                        allow_plaintext?: boolean;
                         user: string;
                         password?: string;
                         /** @description OAuth 2.0 access token (XOAUTH2) instead of a password */
@@ -1673,10 +1780,10 @@ export interface operations {
                             /** @description Error class when push_stop is failed (e.g. timeout, transient) */
                             push_error: string | null;
                             /**
-                             * @description OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports
+                             * @description OAuth grant revoked at the provider; not_revocable when the provider lets no app revoke it (Microsoft 365 delegated consent: Inlet cleared every token, a tenant admin removes the consent); not_applicable for password-based IMAP and imports
                              * @enum {string}
                              */
-                            grant_revoke: "pending" | "revoked" | "failed" | "not_applicable";
+                            grant_revoke: "pending" | "revoked" | "not_revocable" | "failed" | "not_applicable";
                             /** @description Error class when grant_revoke is failed */
                             grant_error: string | null;
                             /** @description Data key destroyed: from then on no copy of the content, backups included, can be decrypted */
@@ -2113,7 +2220,7 @@ export interface operations {
                         /** Format: uuid */
                         ticket_id: string;
                         /** @enum {string} */
-                        state: "queued" | "sending" | "sent" | "failed" | "cancelled";
+                        state: "queued" | "sending" | "sent" | "failed" | "cancelled" | "bounced";
                         /** @description RFC 5322 Message-ID of the reply, with angle brackets */
                         message_id: string;
                         /** Format: date-time */
@@ -2271,6 +2378,15 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2565,6 +2681,231 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startMicrosoftOAuth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description Where the browser is sent back after consent, with `status=connected&mailbox_id=…&outcome=created|reauthorized` or `status=error&error=<code>` added to the query
+                     */
+                    return_url: string;
+                    /**
+                     * Format: email
+                     * @description Pre-fills this work or school account on Microsoft's sign-in page
+                     */
+                    login_hint?: string;
+                    /**
+                     * Format: email
+                     * @description Connect this shared mailbox instead of the signed-in user's own: the user needs Full Access and Send As on it; consent then also covers Mail.Read.Shared and Mail.Send.Shared. Shared mailboxes are polled (Graph has no change notifications for delegated shared access)
+                     */
+                    shared_mailbox?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Send the user's browser here (Microsoft sign-in and consent: User.Read, Mail.Read, Mail.Send, offline access; auth code with PKCE) */
+                        authorization_url: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    microsoftOAuthCallback: {
+        parameters: {
+            query?: {
+                state?: string;
+                code?: string;
+                error?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the return URL (the body is a plain page saying the same) */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Plain page: the state is invalid, so there is no trusted return URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    receiveGraphNotifications: {
+        parameters: {
+            query?: {
+                validationToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Validation handshake: the validationToken, as text/plain */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Acknowledged (also for unknown subscriptions and forged items, which store nothing) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveGraphLifecycle: {
+        parameters: {
+            query?: {
+                validationToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Validation handshake: the validationToken, as text/plain */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Acknowledged (also for unknown subscriptions and forged items, which store nothing) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The body was not sent as application/json */
             415: {

@@ -116,7 +116,7 @@ describe.skipIf(helmMissing)('what Helm renders', () => {
     expect(names(worker())).not.toContain('DATABASE_OWNER_URL');
     expect(names(job())).toContain('DATABASE_OWNER_URL');
     const optional = containerEnv(api()).filter((e) => e.valueFrom?.secretKeyRef?.optional).map((e) => e.name);
-    expect(optional).toEqual(['INLET_OPERATOR_KEY', 'GOOGLE_CLIENT_SECRET']);
+    expect(optional).toEqual(['INLET_OPERATOR_KEY', 'GOOGLE_CLIENT_SECRET', 'MICROSOFT_CLIENT_SECRET']);
   });
 
   it('rendering without the Secret name fails with a sentence saying what to set', () => {

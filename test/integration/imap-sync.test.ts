@@ -27,9 +27,9 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const wrong = `Wrong-${u.password}`;
     const cases: [unknown, string][] = [
       [connectBody(dovecot!, bed.sink, { ...u, password: wrong }), 'imap_auth_failed'],
-      [{ ...connectBody(dovecot!, bed.sink, u), smtp: { host: bed.sink.host, port: bed.sink.port, tls: false, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
+      [{ ...connectBody(dovecot!, bed.sink, u), smtp: { host: bed.sink.host, port: bed.sink.port, tls: false, allow_plaintext: true, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
       [connectBody(dovecot!, bed.sink, u, { folder: 'Nowhere' }), 'imap_folder_missing'],
-      [{ ...connectBody(dovecot!, bed.sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, user: u.user, password: u.password } }, 'imap_unreachable'],
+      [{ ...connectBody(dovecot!, bed.sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, allow_plaintext: true, user: u.user, password: u.password } }, 'mail_server_unreachable'], // port outside the allow-list
     ];
     for (const [body, code] of cases) {
       const res = await connect(body);
@@ -155,7 +155,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const res = await connect({ provider: 'local', address: 'import@example.test' });
     expect(res.statusCode).toBe(201);
     expect(res.json().sync).toBeNull();
-    const { providerForMailbox } = await import('../../src/sync/provider-factory.js');
+    const { providerForMailbox } = await import('../../src/providers/open-mailbox.js');
     await expect(bed.t.database.db.tenantTx(bed.tenant.id, (ex) => providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id)))
       .rejects.toMatchObject({ code: 'mailbox_cannot_send', status: 422 });
   });

@@ -131,6 +131,12 @@ Serve and worker get DATABASE_URL (the application login role); only the migrate
       name: {{ include "inlet.secretName" . }}
       key: {{ .Values.existingSecret.keys.googleClientSecret | default "GOOGLE_CLIENT_SECRET" }}
       optional: true
+- name: MICROSOFT_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.microsoftClientSecret | default "MICROSOFT_CLIENT_SECRET" }}
+      optional: true
 {{- end }}
 {{- end }}
 

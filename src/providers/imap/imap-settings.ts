@@ -1,13 +1,18 @@
 // Typed connection settings for an IMAP/SMTP mailbox, as stored (encrypted) with the mailbox.
 // Secrets live only in `imap.auth` / `smtp.auth`; nothing in this folder logs them.
+import { AppError } from '../../errors.js';
+import { checkMailServer, egressPolicy, type PinnedTarget } from '../../net/egress-guard.js';
 
 export type ImapAuth = { user: string; password: string } | { user: string; accessToken: string };
 
 export interface ImapEndpoint {
   host: string;
   port: number;
-  /** true = implicit TLS (993/465); false = plain, upgraded with STARTTLS when the server offers it. */
+  /** true = implicit TLS (993/465); false = plain, upgraded with STARTTLS, which the server must offer. */
   secure: boolean;
+  /** Opt-in to staying unencrypted when a plain connection's server offers no STARTTLS (credentials
+   *  then cross the network readable). Honoured only where the operator allows it (egress policy). */
+  plaintext?: boolean;
   auth: ImapAuth;
 }
 
@@ -62,15 +67,20 @@ export function resolveImapSettings(s: ImapSettings): ResolvedImapSettings {
   };
 }
 
-/** Options for `new ImapFlow(...)`; a fresh instance per connection (imapflow cannot reconnect). */
-export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false) {
+/** Options for `new ImapFlow(...)`; a fresh instance per connection (imapflow cannot reconnect).
+ *  `target` is the egress-checked address: the connection goes there, the name stays for TLS. */
+export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false, target: PinnedTarget) {
   const auth = 'accessToken' in s.imap.auth
     ? { user: s.imap.auth.user, accessToken: s.imap.auth.accessToken }
     : { user: s.imap.auth.user, pass: s.imap.auth.password };
   return {
-    host: s.imap.host,
-    port: s.imap.port,
+    host: target.address,
+    port: target.port,
+    ...(target.servername ? { servername: target.servername } : {}),
     secure: s.imap.secure,
+    // A man in the middle can delete STARTTLS from the capability list; without this imapflow would
+    // then log in over plain text. Only an allowed per-mailbox opt-in keeps the old fallback.
+    ...(s.imap.secure || s.imap.plaintext === true ? {} : { doSTARTTLS: true }),
     auth,
     logger,
     connectionTimeout: CONNECT_TIMEOUT_MS,
@@ -81,15 +91,18 @@ export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false)
   };
 }
 
-/** Options for nodemailer's SMTP transport. */
-export function smtpTransportOptions(s: ResolvedImapSettings) {
+/** Options for nodemailer's SMTP transport, connecting to the egress-checked `target`. */
+export function smtpTransportOptions(s: ResolvedImapSettings, target: PinnedTarget) {
   const auth = 'accessToken' in s.smtp.auth
     ? { type: 'OAuth2' as const, user: s.smtp.auth.user, accessToken: s.smtp.auth.accessToken }
     : { user: s.smtp.auth.user, pass: s.smtp.auth.password };
   return {
-    host: s.smtp.host,
-    port: s.smtp.port,
+    host: target.address,
+    port: target.port,
+    ...(target.servername ? { servername: target.servername } : {}),
     secure: s.smtp.secure,
+    // STARTTLS even when the (possibly stripped) EHLO does not offer it, unless opted out.
+    requireTLS: !s.smtp.secure && s.smtp.plaintext !== true,
     auth,
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: GREETING_TIMEOUT_MS,
@@ -98,4 +111,15 @@ export function smtpTransportOptions(s: ResolvedImapSettings) {
     debug: false,
     ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
   };
+}
+
+/** Resolves and checks the IMAP or SMTP server for one connection (see net/egress-guard.ts). Called
+ *  before every connect, reconnects included, so a name that starts resolving to a private address
+ *  is refused then too. */
+export async function pinServer(s: ResolvedImapSettings, which: 'imap' | 'smtp'): Promise<PinnedTarget> {
+  const ep = s[which];
+  if (!ep.secure && ep.plaintext === true && egressPolicy().allowPlaintext !== true) {
+    throw new AppError('plaintext_not_allowed', `${which}: this installation does not allow mail servers without TLS; use tls: true or a server that offers STARTTLS (the operator can allow it with MAIL_ALLOW_PLAINTEXT).`, { field: which }, 422);
+  }
+  return checkMailServer(ep.host, ep.port);
 }

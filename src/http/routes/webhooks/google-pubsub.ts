@@ -16,7 +16,7 @@ export function googlePubSubRoute(app: Api, deps: ApiDeps): void {
       response: { 204: Type.Null({ description: 'Acknowledged' }), ...errorResponses(401) },
     },
   }, async (req, reply) => {
-    const r = await deps.gmailPush.receive(req.headers.authorization, req.body);
+    const r = await deps.push.gmail.receive(req.headers.authorization, req.body);
     if (r.status === 401) throw new AppError('unauthenticated', 'Push token missing or not valid.');
     return reply.code(204).send(null);
   });

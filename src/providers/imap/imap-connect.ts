@@ -4,19 +4,20 @@
 // tenant), the settings with their secrets sealed under the mailbox's new data key, the wrapped data
 // key, the backfill bounds, the first sync job and the audit record.
 import { randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, openText, seal } from '../crypto/index.js';
-import { AppError, notFound } from '../errors.js';
-import { resolveImapSettings, type ImapAuth, type ImapSettings } from '../providers/imap/imap-settings.js';
-import { verifyImapAndSmtp, type VerifyResult } from '../providers/imap/imap-verify.js';
-import type { Db } from '../store/db.js';
-import { findMailbox, insertMailbox } from '../store/mailbox-store.js';
-import type { Actor } from '../tenancy/actor.js';
-import { audit } from '../tenancy/audit.js';
-import type { KeyService } from '../tenancy/key-service.js';
-import { credentialsAad, sealCredentials } from '../sync/provider-factory.js';
-import { enqueueSync } from '../sync/sync-jobs.js';
-import { readSyncViews, setBackfillLimits, setProgress } from '../sync/sync-store.js';
-import { decryptMailbox, type MailboxView } from './mailbox-service.js';
+import { emailBlindIndex, generateDataKey, seal } from '../../crypto/index.js';
+import { AppError, notFound } from '../../errors.js';
+import { decryptMailbox, type MailboxView } from '../../mailboxes/mailbox-service.js';
+import type { Db } from '../../store/db.js';
+import { findMailbox, insertMailbox } from '../../store/mailbox-store.js';
+import { enqueueSync } from '../../sync/sync-jobs.js';
+import { readSyncViews, setBackfillLimits, setProgress } from '../../sync/sync-store.js';
+import type { Actor } from '../../tenancy/actor.js';
+import { audit } from '../../tenancy/audit.js';
+import type { KeyService } from '../../tenancy/key-service.js';
+import { defaultBackfill } from '../backfill.js';
+import { openCredentials, sealCredentials } from '../open-mailbox.js';
+import { resolveImapSettings, type ImapAuth, type ImapSettings } from './imap-settings.js';
+import { verifyImapAndSmtp, type VerifyResult } from './imap-verify.js';
 
 export interface ServerInput {
   host: string;
@@ -27,6 +28,8 @@ export interface ServerInput {
   password?: string;
   /** OAuth 2.0 access token (XOAUTH2) instead of a password. */
   accessToken?: string;
+  /** With tls false: accept a server that offers no STARTTLS (see ImapEndpoint.plaintext). */
+  allow_plaintext?: boolean;
 }
 
 export interface ImapConnectInput {
@@ -50,9 +53,6 @@ export interface ImapConnector {
   reauthorize(actor: Actor, mailboxId: string, input: Pick<ImapConnectInput, 'imap' | 'smtp'>): Promise<MailboxView>;
 }
 
-/** Backfill bounds when the caller gives none: the last 30 days, at most 1,000 messages. */
-export const defaultBackfill = { days: 30, maxMessages: 1000 } as const;
-
 const emailLike = /^[^\s@]+@[^\s@]+$/;
 
 function auth(s: ServerInput, which: 'imap' | 'smtp'): ImapAuth {
@@ -61,12 +61,14 @@ function auth(s: ServerInput, which: 'imap' | 'smtp'): ImapAuth {
   throw new AppError('validation_failed', `${which}: give exactly one of password or accessToken.`);
 }
 
+const plaintext = (s: ServerInput) => (s.allow_plaintext === true && !s.tls ? { plaintext: true } : {});
+
 export function toImapSettings(input: ImapConnectInput): ImapSettings {
   const address = input.address ?? input.imap.user;
   if (!emailLike.test(address)) throw new AppError('validation_failed', 'address: the IMAP user name is not an email address; give the mailbox address.');
   return {
-    imap: { host: input.imap.host, port: input.imap.port, secure: input.imap.tls, auth: auth(input.imap, 'imap') },
-    smtp: { host: input.smtp.host, port: input.smtp.port, secure: input.smtp.tls, auth: auth(input.smtp, 'smtp') },
+    imap: { host: input.imap.host, port: input.imap.port, secure: input.imap.tls, auth: auth(input.imap, 'imap'), ...plaintext(input.imap) },
+    smtp: { host: input.smtp.host, port: input.smtp.port, secure: input.smtp.tls, auth: auth(input.smtp, 'smtp'), ...plaintext(input.smtp) },
     address,
     folder: input.folder ?? 'INBOX',
     markSeen: input.markSeen ?? false,
@@ -92,7 +94,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
         if (!row) throw notFound('mailbox');
         if (row.provider !== 'imap') throw new AppError('unprocessable', 'Only IMAP mailboxes take server settings; Gmail re-authorises through its consent flow.');
         const dek = await deps.keys.mailboxKey(ex, actor.tenantId, mailboxId); // 410 once disconnected
-        return JSON.parse(openText(dek, row.credentials_ct!, credentialsAad(actor.tenantId, mailboxId))) as ImapSettings;
+        return JSON.parse(openCredentials(dek, actor.tenantId, mailboxId, row.credentials_ct!)) as ImapSettings;
       });
       const next = toImapSettings({ ...input, address: current.address, folder: current.folder, markSeen: current.markSeen, displayName: current.fromName });
       const result = await checked(next);

@@ -1,18 +1,18 @@
-// The process-wide part of Gmail support, built once by the composition root: Google client
-// registration and endpoints from config, the in-memory access-token cache, per-mailbox rate-limit
-// state, and what happens when a grant dies (mailbox → reauth_required + mailbox.reauth_required
-// event, once; syncs, sends and renewals then skip the mailbox until it is re-consented).
-import type { GoogleConfig } from '../config.js';
-import type { Logger } from '../lib/logger.js';
-import type { GmailRuntime } from '../providers/gmail/gmail-client.js';
-import type { GmailBackoff } from '../providers/gmail/gmail-settings.js';
-import type { Db } from '../store/db.js';
-import { markReauthRequired } from './oauth-store.js';
+// The process-wide part of Gmail support, built once when the process starts the Gmail module:
+// Google client registration and endpoints from config, the in-memory access-token cache,
+// per-mailbox rate-limit state, and what happens when a grant dies (mailbox → reauth_required +
+// mailbox.reauth_required event, once; syncs, sends and renewals then skip the mailbox until it is
+// re-consented).
+import type { GoogleConfig } from '../../config.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Db } from '../../store/db.js';
+import { markReauthRequired } from '../../store/mailbox-store.js';
+import type { GmailRuntime } from './gmail-client.js';
+import type { GmailBackoff } from './gmail-settings.js';
 
 export type GmailProcessRuntime = GmailRuntime & { topicName: string | null };
 
 export const googleCallbackPath = '/v1/oauth/google/callback';
-export const googlePushPath = '/v1/webhooks/google/pubsub';
 
 export function makeGmailRuntime(deps: { google: GoogleConfig; publicUrl: string; db: Db; logger: Logger; backoff?: GmailBackoff }): GmailProcessRuntime | undefined {
   const { google } = deps;
@@ -30,7 +30,7 @@ export function makeGmailRuntime(deps: { google: GoogleConfig; publicUrl: string
     notBefore: new Map(),
     topicName: google.topicName,
     async onAuthRevoked(tenantId, mailboxId) {
-      const changed = await deps.db.tenantTx(tenantId, (ex) => markReauthRequired(ex, tenantId, mailboxId));
+      const changed = await deps.db.tenantTx(tenantId, (ex) => markReauthRequired(ex, tenantId, mailboxId, 'gmail'));
       if (changed) log.warn({ mailbox: mailboxId }, 'gmail grant revoked; mailbox needs re-consent');
     },
   };

@@ -1,4 +1,4 @@
-// Gmail Pub/Sub pushes (providers.md A6): verify the OIDC token (RS256 signature against Google's
+// Gmail Pub/Sub pushes: verify the OIDC token (RS256 signature against Google's
 // JWKS, issuer, audience, the configured push service account with a verified email), decode
 // {emailAddress, historyId}, find the mailbox(es) with that address and queue their keyed sync.
 // Answers fast and acknowledges everything authentic — an unknown or parked mailbox, a push already
@@ -7,13 +7,13 @@
 // so duplicated and out-of-order pushes are harmless.
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { Counter, type Registry } from 'prom-client';
-import type { GoogleConfig } from '../config.js';
-import { emailBlindIndex } from '../crypto/index.js';
-import type { Logger } from '../lib/logger.js';
-import type { Db } from '../store/db.js';
-import type { KeyService } from '../tenancy/key-service.js';
-import { enqueueSync } from '../sync/sync-jobs.js';
-import { gmailMailboxesByBidx, tenantsWithGmail, type GmailTarget } from './oauth-store.js';
+import type { GoogleConfig } from '../../config.js';
+import { emailBlindIndex } from '../../crypto/index.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Db } from '../../store/db.js';
+import { liveMailboxesByAddress, liveMailboxesById, tenantsWithLiveMailboxes, type MailboxTarget } from '../../store/mailbox-store.js';
+import { enqueueSync } from '../../sync/sync-jobs.js';
+import type { KeyService } from '../../tenancy/key-service.js';
 
 export type PushOutcome = 'enqueued' | 'covered' | 'unknown_mailbox' | 'inactive' | 'malformed' | 'unauthorized';
 
@@ -28,7 +28,7 @@ function decodeData(body: unknown): { address: string; historyId: string } | nul
   const data = (body as { message?: { data?: unknown } } | null)?.message?.data;
   if (typeof data !== 'string' || data.length > 10_000) return null;
   try {
-    // Base64 or base64url, padded or not (A6.1): Node's base64 decoder accepts both alphabets.
+    // Base64 or base64url, padded or not: Node's base64 decoder accepts both alphabets.
     const parsed = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { emailAddress?: unknown; historyId?: unknown };
     const historyId = typeof parsed.historyId === 'number' && Number.isSafeInteger(parsed.historyId) ? String(parsed.historyId) : parsed.historyId;
     if (typeof parsed.emailAddress !== 'string' || typeof historyId !== 'string' || !/^\d{1,20}$/.test(historyId)) return null;
@@ -38,9 +38,10 @@ function decodeData(body: unknown): { address: string; historyId: string } | nul
   }
 }
 
-/** The stored cursor already reaches this history id (a duplicate or late push): nothing to do. */
-function covered(t: GmailTarget, historyId: string): boolean {
-  const c = t.cursor;
+/** The stored cursor already reaches this history id (a duplicate or late push): nothing to do.
+ *  Reading the cursor is Gmail's own business: it made the cursor (gmail-sync.ts). */
+function covered(t: MailboxTarget, historyId: string): boolean {
+  const c = t.cursor as { historyId?: unknown; backfill?: unknown } | null;
   if (!c || c.backfill || typeof c.historyId !== 'string' || !/^\d+$/.test(c.historyId)) return false;
   return BigInt(c.historyId) >= BigInt(historyId);
 }
@@ -68,21 +69,18 @@ export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: 
     }
   }
 
-  async function targets(address: string): Promise<GmailTarget[]> {
+  async function targets(address: string): Promise<MailboxTarget[]> {
     return db.tx(async (ex) => {
       const hit = routes.get(address);
       if (hit && Date.now() - hit.at < cacheMs) {
-        const { rows } = await ex.query<GmailTarget>(
-          `SELECT tenant_id, id AS mailbox_id, status, cursor FROM mailboxes WHERE id = ANY($1::uuid[]) AND provider = 'gmail' AND status <> 'disconnected'`,
-          [hit.ids.map((i) => i.mailboxId)],
-        );
+        const rows = await liveMailboxesById(ex, 'gmail', hit.ids.map((i) => i.mailboxId));
         if (rows.length > 0) return rows;
       }
       const pairs = [];
-      for (const tenantId of await tenantsWithGmail(ex)) {
+      for (const tenantId of await tenantsWithLiveMailboxes(ex, 'gmail')) {
         pairs.push({ tenantId, bidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, address) });
       }
-      const found = await gmailMailboxesByBidx(ex, pairs);
+      const found = await liveMailboxesByAddress(ex, 'gmail', pairs);
       if (found.length > 0) routes.set(address, { ids: found.map((f) => ({ tenantId: f.tenant_id, mailboxId: f.mailbox_id })), at: Date.now() });
       return found;
     });

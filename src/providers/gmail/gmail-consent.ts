@@ -1,20 +1,19 @@
-// The Google-facing steps of a connect: code exchange and identification, and starting the watch.
-import { google } from '../providers/gmail/gmail-api.js';
-import type { Logger } from '../lib/logger.js';
-import { makeGmailProvider } from '../providers/gmail/gmail-provider.js';
-import { makeOAuthClient } from '../providers/gmail/gmail-client.js';
-import { GMAIL_SCOPES, type GmailCredentials } from '../providers/gmail/gmail-settings.js';
-import { toProviderError } from '../providers/provider-errors.js';
-import type { Db } from '../store/db.js';
+// Gmail's part of the consent flow (src/oauth/consent-flow.ts owns state, PKCE, storage and the
+// return redirect): Google's consent URL, the code exchange and identification, and the steps after
+// the mailbox is stored (seed the access-token cache, start the watch).
+import { google } from './gmail-api.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Db } from '../../store/db.js';
+import { setPushChannel } from '../../store/mailbox-store.js';
+import type { ConsentAdapter } from '../provider-module.js';
+import { toProviderError } from '../provider-errors.js';
+import { cacheAccessToken, makeOAuthClient } from './gmail-client.js';
+import { makeGmailProvider } from './gmail-provider.js';
 import type { GmailProcessRuntime } from './gmail-runtime.js';
-import { setPushChannel } from './oauth-store.js';
+import { GMAIL_SCOPES, type GmailCredentials } from './gmail-settings.js';
 
-/** Stable error codes of the consent flow (redirect `error=` values and page titles). */
-export type ConnectFailure =
-  | 'not_configured' | 'state_invalid' | 'state_used' | 'state_expired' | 'access_denied' | 'consent_failed'
-  | 'token_exchange_failed' | 'no_refresh_token' | 'scope_missing' | 'google_unavailable' | 'address_in_use';
-
-export const failureText: Record<ConnectFailure, string> = {
+/** Stable outcome codes of a Gmail consent (redirect `error=` values and page text). */
+export const failureText: Record<string, string> = {
   not_configured: 'Gmail is not set up on this Inlet (no Google OAuth client is configured).',
   state_invalid: 'This sign-in link is not valid. Start connecting the mailbox again from your helpdesk.',
   state_used: 'This sign-in link was already used. Start connecting the mailbox again from your helpdesk.',
@@ -28,15 +27,9 @@ export const failureText: Record<ConnectFailure, string> = {
   address_in_use: 'This address is already connected to your helpdesk in another way (for example IMAP). Disconnect it first.',
 };
 
-export interface Grant {
-  address: string;
-  refreshToken: string;
-  accessToken: string;
-  expiryDate: number;
-  scopes: string[];
-}
+type GmailGrant = { address: string; refreshToken: string; accessToken: string; expiryDate: number; scopes: string[] };
 
-export async function exchangeAndIdentify(rt: GmailProcessRuntime, code: string, codeVerifier: string, log: Logger): Promise<Grant | { fail: ConnectFailure }> {
+async function exchangeAndIdentify(rt: GmailProcessRuntime, code: string, codeVerifier: string, log: Logger): Promise<GmailGrant | { fail: string }> {
   const auth = makeOAuthClient(rt.client);
   let tokens;
   try {
@@ -72,7 +65,7 @@ export async function exchangeAndIdentify(rt: GmailProcessRuntime, code: string,
  * users.watch and the channel's expiry on the mailbox row. A failure is logged, not fatal: the
  * catch-up poll keeps the mailbox current and the renewal job tries the watch again.
  */
-export async function startGmailWatch(db: Db, rt: GmailProcessRuntime, creds: GmailCredentials, log: Logger): Promise<boolean> {
+async function startGmailWatch(db: Db, rt: GmailProcessRuntime, creds: GmailCredentials, log: Logger): Promise<boolean> {
   if (!rt.topicName) return false;
   const provider = makeGmailProvider(creds, { gmail: rt, logger: log });
   try {
@@ -86,3 +79,30 @@ export async function startGmailWatch(db: Db, rt: GmailProcessRuntime, creds: Gm
     await provider.close();
   }
 }
+
+export const gmailConsent: ConsentAdapter<GmailProcessRuntime, GmailCredentials> = {
+  scopes: GMAIL_SCOPES,
+  failureText,
+  title: { ok: 'Gmail mailbox connected', failed: 'Gmail mailbox not connected' },
+
+  authorizationUrl(rt, req) {
+    return makeOAuthClient(rt.client).generateAuthUrl({
+      access_type: 'offline', prompt: 'consent', scope: [...GMAIL_SCOPES], state: req.state, code_challenge: req.codeChallenge,
+      code_challenge_method: 'S256' as never, ...(req.loginHint ? { login_hint: req.loginHint } : {}),
+    });
+  },
+
+  async exchange(rt, req) {
+    const got = await exchangeAndIdentify(rt, req.code, req.codeVerifier, req.logger);
+    if ('fail' in got) return got;
+    return {
+      address: got.address,
+      settings: (ids) => ({ v: 1, tenantId: ids.tenantId, mailboxId: ids.mailboxId, address: got.address, refreshToken: got.refreshToken, scopes: got.scopes }),
+      async connected({ db, logger, settings }) {
+        // The first sync then needs no token refresh.
+        cacheAccessToken(rt, got.refreshToken, got.accessToken, got.expiryDate);
+        await startGmailWatch(db, rt, settings, logger);
+      },
+    };
+  },
+};
