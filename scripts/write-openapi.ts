@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { renderOpenapi } from './openapi.js';
+import { renderOpenapi, renderOpenapiTypes } from './openapi.js';
 
-await writeFile(new URL('../openapi.yaml', import.meta.url), await renderOpenapi());
-console.log('wrote openapi.yaml');
+const yamlText = await renderOpenapi();
+await writeFile(new URL('../openapi.yaml', import.meta.url), yamlText);
+await writeFile(new URL('../test/contract/openapi-types.ts', import.meta.url), await renderOpenapiTypes(yamlText));
+console.log('wrote openapi.yaml and test/contract/openapi-types.ts');

@@ -15,6 +15,7 @@ import { registerErrorHandling } from './http/plugins/errors.js';
 import { registerRejectNul } from './http/plugins/reject-nul.js';
 import { registerAuthFailureLimit, registerTenantLimit } from './http/plugins/limits.js';
 import { openapiDocument } from './http/plugins/openapi.js';
+import { transformOpenapi } from './http/openapi-transform.js';
 import { Problem } from './http/schemas.js';
 import { registerRoutes } from './http/routes/index.js';
 import { httpDurationHistogram } from './metrics/operator-metrics.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
     openapi: openapiDocument,
     // Name shared schemas by their $id (Problem, Ticket, …) instead of def-0, def-1.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (doc) => ('openapiObject' in doc ? transformOpenapi(doc.openapiObject as Record<string, unknown>) : doc.swaggerObject) as never,
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

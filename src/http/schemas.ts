@@ -11,9 +11,24 @@ export const Problem = Type.Object(
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
     request_id: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(
+      Type.Object({
+        path: Type.String({ description: 'Where in the request, e.g. /body/imap/host' }),
+        message: Type.String({ description: 'What is wrong there and what to send instead' }),
+      }),
+      { description: 'validation_failed: one entry per problem found' },
+    )),
   },
   { $id: 'Problem', additionalProperties: true },
 );
+
+/**
+ * A response that is not JSON: its media type ends up in openapi.yaml (src/http/openapi-transform.ts),
+ * so generated clients read it as text or bytes. E.g. mediaResponse('message/rfc822', 'The original .eml').
+ */
+export function mediaResponse(mediaType: string, description: string) {
+  return Type.Unsafe<string | Buffer | NodeJS.ReadableStream>({ type: 'string', contentMediaType: mediaType, description });
+}
 
 export const problemRef = Type.Ref('Problem');
 

@@ -15,10 +15,17 @@ interface Stage { from: string; name: string | null; body: Instruction[] }
 function stages(text: string): Stage[] {
   const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const out: Stage[] = [];
+  // ARGs declared before the first FROM may name the base image (NODE_IMAGE); resolve their defaults.
+  const globalArgs = new Map<string, string>();
   for (const line of lines) {
     const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    if (op.toUpperCase() === 'ARG' && out.length === 0) {
+      const [k = '', v = ''] = args.split('=');
+      globalArgs.set(k, v);
+    }
     if (op.toUpperCase() === 'FROM') {
-      const [from = '', , name] = args.split(/\s+/);
+      const [raw = '', , name] = args.split(/\s+/);
+      const from = raw.replace(/\$\{(\w+)\}/g, (_m, k: string) => globalArgs.get(k) ?? '');
       out.push({ from, name: name ?? null, body: [] });
     } else out.at(-1)?.body.push({ op: op.toUpperCase(), args });
   }
@@ -36,6 +43,15 @@ describe('Dockerfile', () => {
     expect(final.from).toMatch(/^node:22-(bookworm-)?slim(@sha256:[0-9a-f]{64})?$/);
     expect(all.slice(0, -1).some((s) => s.body.some((i) => i.op === 'RUN' && i.args.includes('npm run build')))).toBe(true);
     expect(all.some((s) => s.body.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)))).toBe(true);
+    // One base for every stage, named once, so pinning it by digest (scripts/pin-base-image.sh) pins all.
+    expect(new Set(all.map((x) => x.from)).size).toBe(1);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim(@sha256:[0-9a-f]{64})?$/m);
+  });
+
+  it('ships no embedded PostgreSQL unless asked, and carries OCI labels', () => {
+    expect(dockerfile).toMatch(/^ARG SHIP_EMBEDDED_POSTGRES=false$/m);
+    const labels = ops('LABEL').join(' ');
+    for (const k of ['title', 'licenses', 'version', 'revision', 'created', 'base.name']) expect(labels).toContain(`org.opencontainers.image.${k}=`);
   });
 
   it('runs as a non-root numeric user', () => {

@@ -2,6 +2,7 @@
 // mistake; 5xx say only that something went wrong plus the request id, and the detail goes to the log.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type Problem } from '../../errors.js';
+import { unknownFields, validationError } from './validation-errors.js';
 
 const problemBase = 'https://inlet.dev/problems/';
 
@@ -22,14 +23,18 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
-function fromFastifyError(err: FastifyError): AppError | null {
+function fromFastifyError(err: FastifyError, req: FastifyRequest): AppError | null {
   if (err.validation) {
-    const errors = err.validation.map((v) => ({ path: `${err.validationContext ?? ''}${v.instancePath}`, message: v.message ?? 'invalid' }));
-    return new AppError('validation_failed', 'The request does not match the schema.', { errors });
+    const context = err.validationContext ?? '';
+    const found = context === 'body' ? unknownFields(req.routeOptions.schema?.body, req.body, context) : [];
+    return validationError(err.validation, context, found);
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new AppError('payload_too_large', 'The request body is too large.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new AppError('unsupported_media_type', 'Unsupported content type.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const sent = req.headers['content-type'];
+      return new AppError('unsupported_media_type', `Send the body as JSON with the header Content-Type: application/json${sent ? ` (this request said ${JSON.stringify(sent.slice(0, 100))})` : ' (this request had no Content-Type)'}.`);
+    }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new AppError('bad_request', 'The request body is not valid JSON.');
@@ -39,10 +44,26 @@ function fromFastifyError(err: FastifyError): AppError | null {
   return null;
 }
 
+/**
+ * Fastify parses text/plain bodies too, so a form or text body reached JSON routes' validation and
+ * came back as "body must be object". A non-empty body that is not JSON on a route expecting JSON
+ * is told so (415). Empty text bodies pass: Microsoft Graph's subscription validation POSTs one.
+ */
+function refuseNonJsonBodies(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    if (!req.routeOptions.schema?.body || typeof req.body !== 'string' || req.body.length === 0) return;
+    const sent = req.headers['content-type'] ?? '';
+    throw new AppError('unsupported_media_type', `Send the body as JSON with the header Content-Type: application/json (this request said ${JSON.stringify(sent.slice(0, 100))}).`);
+  });
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  refuseNonJsonBodies(app);
   app.setErrorHandler((error: FastifyError | AppError, req, reply) => {
-    const appError = error instanceof AppError ? error : fromFastifyError(error as FastifyError);
-    if (appError && appError.status < 500) {
+    const appError = error instanceof AppError ? error : fromFastifyError(error as FastifyError, req);
+    // 501: a feature this deployment has not configured. The sentence says which settings, and it
+    // is the caller's answer, not an internal detail.
+    if (appError && (appError.status < 500 || appError.status === 501)) {
       req.log.info({ code: appError.code, status: appError.status }, 'request rejected');
       return sendProblem(reply, renderProblem(req, appError.status, appError.code, appError.message, appError.extra));
     }

@@ -1,8 +1,7 @@
-import { Type } from 'typebox';
 import type { Api, ApiDeps } from '../../api.js';
 import { contentDisposition, safeDownloadType } from '../../../lib/content-disposition.js';
 import { actorOf } from '../../plugins/auth.js';
-import { authErrors, errorResponses, IdParams } from '../../schemas.js';
+import { authErrors, errorResponses, IdParams, mediaResponse } from '../../schemas.js';
 
 export function getAttachmentContentRoute(app: Api, deps: ApiDeps): void {
   app.get('/v1/attachments/:id/content', {
@@ -12,7 +11,7 @@ export function getAttachmentContentRoute(app: Api, deps: ApiDeps): void {
       tags: ['tickets'],
       summary: 'Download an attachment ClamAV found clean (403 infected or unscannable, 409 still pending; audited)',
       params: IdParams,
-      response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' }), ...errorResponses(...authErrors, 404, 409, 410) },
+      response: { 200: mediaResponse('*/*', 'The attachment bytes under their own media type (application/octet-stream when it is not on the allow-list); only once clamd said clean'), ...errorResponses(...authErrors, 404, 409, 410) },
     },
   }, async (req, reply) => {
     const a = await deps.tickets.attachmentContent(actorOf(req), req.params.id);

@@ -1,6 +1,5 @@
-import { Type } from 'typebox';
 import type { Api, ApiDeps } from '../../api.js';
-import { errorResponses } from '../../schemas.js';
+import { errorResponses, mediaResponse } from '../../schemas.js';
 
 /**
  * Prometheus metrics (counts and timings only — no tenant, mailbox or message labels). Behind the
@@ -13,7 +12,7 @@ export function metricsRoute(app: Api, deps: ApiDeps): void {
       operationId: 'getMetrics',
       tags: ['health'],
       summary: 'Prometheus metrics (operator key)',
-      response: { 200: Type.String({ contentMediaType: 'text/plain' }), ...errorResponses(401, 403) },
+      response: { 200: mediaResponse('text/plain', 'Prometheus text exposition format'), ...errorResponses(401, 403) },
     },
   }, async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
 }

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
-import { Type } from 'typebox';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
-import { authErrors, errorResponses, IdParams } from '../../schemas.js';
+import { authErrors, errorResponses, IdParams, mediaResponse } from '../../schemas.js';
 
 export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
   app.get('/v1/messages/:id/raw', {
@@ -15,7 +14,7 @@ export function getRawMessageRoute(app: Api, deps: ApiDeps): void {
         + 'Otherwise 409 with code `original_not_clean` and `parts`: `[{attachment_id, scan_status}]` where scan_status is pending, infected, '
         + 'scan_failed, or not_scanned (attachment_id null: the message was stored from its headers alone). Pending parts release the original once rescanned clean.',
       params: IdParams,
-      response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', contentMediaType: 'message/rfc822' }), ...errorResponses(...authErrors, 404, 409, 410) },
+      response: { 200: mediaResponse('message/rfc822', 'The original message (.eml) as received'), ...errorResponses(...authErrors, 404, 409, 410) },
     },
   }, async (req, reply) => {
     const raw = await deps.tickets.rawMessage(actorOf(req), req.params.id);

@@ -7,7 +7,7 @@ import type { CallbackResult } from '../../../oauth/consent-flow.js';
 import type { ProviderKind } from '../../../providers/provider-kind.js';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
-import { authErrors, errorResponses, Timestamp } from '../../schemas.js';
+import { authErrors, errorResponses, mediaResponse, Timestamp } from '../../schemas.js';
 
 export interface ConsentStartSpec {
   kind: ProviderKind;
@@ -106,8 +106,8 @@ export function consentCallbackRoute(app: Api, deps: ApiDeps, spec: ConsentCallb
       security: [],
       querystring: CallbackQuery,
       response: {
-        303: Type.String({ description: 'Redirect to the return URL (the body is a plain page saying the same)' }),
-        400: Type.String({ description: 'Plain page: the state is invalid, so there is no trusted return URL' }),
+        303: mediaResponse('text/html', 'Redirect to the return URL (the body is a plain page saying the same)'),
+        400: mediaResponse('text/html', 'Plain page: the state is invalid, so there is no trusted return URL'),
       },
     },
   }, async (req, reply) => {
