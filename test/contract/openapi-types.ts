@@ -68,6 +68,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Offboard a tenant (operator key): API keys revoked, every mailbox disconnected, keys destroyed at once; every row deleted by a job; the receipt stays */
+        delete: operations["offboardTenant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -180,7 +197,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tickets, most recently updated first (audited) */
+        /**
+         * Tickets, most recently updated first (audited)
+         * @description Filters combine. `requester` matches the requester address through its blind index (no plaintext search). `next_cursor` continues exactly after the last ticket of the page, ties on updated_at included.
+         */
         get: operations["listTickets"];
         put?: never;
         post?: never;
@@ -197,7 +217,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One ticket with its messages, decrypted and sanitised (audited) */
+        /**
+         * One ticket with its participants and newest page of messages, decrypted and sanitised (audited)
+         * @description Messages come newest page first, each page in arrival order; `older_messages_cursor` fetches the page before. HTML only with `html=true`. The response carries an ETag: send it back as If-None-Match and an unchanged ticket answers 304 with no body.
+         */
         get: operations["getTicket"];
         put?: never;
         post?: never;
@@ -215,11 +238,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The agent replies of a ticket, oldest first, with their delivery state (queued, sending, sent, failed, bounced, cancelled) */
+        get: operations["listTicketReplies"];
         put?: never;
         /**
          * Reply to the ticket’s requester from its mailbox (queued, sent at most once; audited)
-         * @description The reply is stored and queued in one transaction and sent by a background job; `message.sent` / `message.send_failed` events report the outcome. Retrying with the same Idempotency-Key and body returns the same reply (with its current state) and sends nothing more; the same key with a different body is 409 idempotency_conflict.
+         * @description The reply is stored and queued in one transaction and sent by a background job; `reply.sent` / `reply.failed` events report the outcome. Retrying with the same Idempotency-Key and body returns the same reply (with its current state) and sends nothing more; the same key with a different body is 409 idempotency_conflict.
          */
         post: operations["createReply"];
         delete?: never;
@@ -316,6 +340,200 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant’s events in order, after a cursor (ids and metadata only, never mail content)
+         * @description Poll with `after` set to the previous `next_cursor`: every event appears exactly once, in the order its transaction committed, even while many writers record events at once. Events are kept `EVENTS_RETENTION_DAYS`. Webhooks deliver the same events.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s webhook endpoints */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /** Register a webhook endpoint; the response carries its signing secret (shown once) */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /** Delete an endpoint and its pending deliveries */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /** Change an endpoint’s URL, types or description, or disable (enabled: false) / re-enable it */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New signing secret; the old one keeps signing too (a second signature) for the overlap */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delivery attempts to this endpoint, newest first: outcome, response code, latency */
+        get: operations["listWebhookAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver events again (same webhook-id, so receivers can dedupe): the listed ones, or every retained one since a time */
+        post: operations["replayWebhookEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subject-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export or erase everything held about an email address (erase with dry_run answers the counts only) */
+        post: operations["createSubjectRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subject-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** State, progress and receipt of an export or erasure */
+        get: operations["getSubjectRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subject-requests/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The export as a zip (export.json, messages/*.json and *.eml, clean attachments); once, audited, then deleted */
+        get: operations["downloadSubjectExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's retention policy and per-mailbox overrides */
+        get: operations["listRetentionPolicies"];
+        /** Set the tenant policy (mailbox_id null) or a mailbox override, which replaces it for that mailbox; both rules null removes it */
+        put: operations["setRetentionPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply the retention policy now (the nightly job does the same); dry_run answers what would be deleted */
+        post: operations["runRetention"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/mailboxes/oauth/microsoft/start": {
         parameters: {
             query?: never;
@@ -384,8 +602,642 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/return-origins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Origins a consent flow may return the browser to (return_url must be on one of them) */
+        get: operations["listReturnOrigins"];
+        /** Replace the registered return origins (https://host[:port]; http only for localhost outside production) */
+        put: operations["replaceReturnOrigins"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "ticket.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message opened a new ticket.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["TicketCreatedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket changed: its status (`change: status`) or a message joined it (`change: message`).
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["TicketUpdatedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An inbound message was stored on a ticket. `kind` says whether a person wrote it.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MessageReceivedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.parked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message could not be ingested and was parked with a reason (kept, encrypted).
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MessageParkedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "attachment.scanned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ClamAV gave a verdict on an attachment. Only `clean` attachments can be downloaded.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AttachmentScannedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The provider accepted an agent reply.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReplySentEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A reply could not be sent and will not be retried.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReplyFailedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A reply was not sent (its mailbox was disconnected first).
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReplyCancelledEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reply.bounced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A bounce (delivery status notification) answered a sent reply: the reply is now `bounced`. Who bounced and why is in the bounce message, through the API.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReplyBouncedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "mailbox.connected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A mailbox was connected.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MailboxConnectedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "mailbox.reauth_required": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The provider refused the stored grant; the tenant must consent again.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MailboxReauthRequiredEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "mailbox.disconnected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A mailbox was disconnected: its data key is destroyed and its rows are purged after `purge_after`.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MailboxDisconnectedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "mailbox.purged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every row of a disconnected mailbox was deleted.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MailboxPurgedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subject_request.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A data-subject request (export or erasure) finished.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestCompletedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook_endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook endpoint kept failing and was disabled; `reason` says why. Sent to the other endpoints and the feed.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointDisabledEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         Problem: {
@@ -413,7 +1265,7 @@ export interface components {
             /** @description Shown in audit records as key:<prefix> */
             prefix: string;
             name: string;
-            scopes: ("tickets:read" | "tickets:write" | "mailboxes:manage" | "audit:read" | "api_keys:manage")[];
+            scopes: ("tickets:read" | "tickets:write" | "mailboxes:manage" | "audit:read" | "api_keys:manage" | "webhooks:manage" | "privacy:manage")[];
             /** Format: date-time */
             created_at: string;
             created_by: string;
@@ -594,6 +1446,339 @@ export interface components {
             scan_status: "pending" | "clean" | "infected" | "scan_failed";
             /** @description Only when scan_status is clean */
             download_url: string | null;
+        };
+        ReplyState: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ticket_id: string;
+            /** @enum {string} */
+            state: "queued" | "sending" | "sent" | "failed" | "bounced" | "cancelled";
+            /** @description RFC 5322 Message-ID of the reply */
+            message_id: string;
+            attempts: number;
+            failure_reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            sent_at: string | null;
+        };
+        /** @description A message opened a new ticket. */
+        TicketCreatedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "ticket.created";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                ticket_id: string;
+                number: number;
+                /** Format: uuid */
+                mailbox_id: string;
+            };
+        };
+        /** @description A ticket changed: its status (`change: status`) or a message joined it (`change: message`). */
+        TicketUpdatedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "ticket.updated";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                ticket_id: string;
+                /** @enum {string} */
+                change: "status" | "message";
+                /** @description The new status (change: status) */
+                status?: string;
+                /** Format: uuid */
+                message_id?: string;
+            };
+        };
+        /** @description An inbound message was stored on a ticket. `kind` says whether a person wrote it. */
+        MessageReceivedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "message.received";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                message_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                /** Format: uuid */
+                mailbox_id: string;
+                /** @description human, auto_reply, bounce, bulk, own_echo or loop (more may be added; treat unknown ones as not human) */
+                kind: string;
+                /** @description Which threading rule placed it on the ticket */
+                thread_rule: string;
+            };
+        };
+        /** @description A message could not be ingested and was parked with a reason (kept, encrypted). */
+        MessageParkedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "message.parked";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                mailbox_id: string;
+                reason: string;
+            };
+        };
+        /** @description ClamAV gave a verdict on an attachment. Only `clean` attachments can be downloaded. */
+        AttachmentScannedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "attachment.scanned";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                attachment_id: string;
+                /** Format: uuid */
+                message_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                /** @enum {string} */
+                status: "clean" | "infected" | "scan_failed";
+            };
+        };
+        /** @description The provider accepted an agent reply. */
+        ReplySentEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "reply.sent";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                reply_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                attempts: number;
+            };
+        };
+        /** @description A reply could not be sent and will not be retried. */
+        ReplyFailedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "reply.failed";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                reply_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                reason: string;
+            };
+        };
+        /** @description A reply was not sent (its mailbox was disconnected first). */
+        ReplyCancelledEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "reply.cancelled";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                reply_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                reason: string;
+            };
+        };
+        /** @description A bounce (delivery status notification) answered a sent reply: the reply is now `bounced`. Who bounced and why is in the bounce message, through the API. */
+        ReplyBouncedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "reply.bounced";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                reply_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                /** Format: uuid */
+                outbox_id: string;
+                /** Format: uuid */
+                bounce_message_id: string;
+                /** @description How many recipients failed */
+                recipients: number;
+            };
+        };
+        /** @description A mailbox was connected. */
+        MailboxConnectedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "mailbox.connected";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                mailbox_id: string;
+                provider: string;
+            };
+        };
+        /** @description The provider refused the stored grant; the tenant must consent again. */
+        MailboxReauthRequiredEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "mailbox.reauth_required";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                mailbox_id: string;
+                provider: string;
+            };
+        };
+        /** @description A mailbox was disconnected: its data key is destroyed and its rows are purged after `purge_after`. */
+        MailboxDisconnectedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "mailbox.disconnected";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                mailbox_id: string;
+                provider: string;
+                /** Format: date-time */
+                purge_after: string;
+            };
+        };
+        /** @description Every row of a disconnected mailbox was deleted. */
+        MailboxPurgedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "mailbox.purged";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                mailbox_id: string;
+            };
+        };
+        /** @description A data-subject request (export or erasure) finished. */
+        SubjectRequestCompletedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "subject_request.completed";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                request_id: string;
+                /** @description export or erase */
+                kind: string;
+            };
+        };
+        /** @description A webhook endpoint kept failing and was disabled; `reason` says why. Sent to the other endpoints and the feed. */
+        WebhookEndpointDisabledEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "webhook_endpoint.disabled";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                endpoint_id: string;
+                reason: string;
+            };
+        };
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string;
+            /** @description Event types delivered; empty = all */
+            types: string[];
+            enabled: boolean;
+            /** @description disabled_by_tenant, or why Inlet disabled it after failing too long */
+            disabled_reason: string | null;
+            /** @description First failed attempt since the last success */
+            failing_since: string | null;
+            /** @description Until then the previous secret signs too (rotation overlap) */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookAttempt: {
+            id: string;
+            /** Format: uuid */
+            delivery_id: string;
+            event_id: string;
+            /** @description 1 for the first try of this delivery */
+            attempt: number;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed";
+            response_status: number | null;
+            latency_ms: number;
+            /** @description timeout, redirect_not_followed, http_<status>, a connection error code, … */
+            error: string | null;
+            /** @description At most the first 256 bytes of the response body */
+            response_prefix: string | null;
+            /** Format: date-time */
+            attempted_at: string;
+        };
+        RetentionPolicy: {
+            mailbox_id: string | null;
+            inactive_days: number | null;
+            closed_days: number | null;
+            /** Format: date-time */
+            updated_at: string;
         };
     };
     responses: never;
@@ -804,6 +1989,98 @@ export interface operations {
             };
         };
     };
+    offboardTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "erasure" | "retention" | "tenant_offboarding";
+                        requested_by: string;
+                        /** Format: date-time */
+                        started_at: string;
+                        completed_at: string | null;
+                        /** @description rows (or items) per kind; never content */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        detail: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listApiKeys: {
         parameters: {
             query?: never;
@@ -883,7 +2160,7 @@ export interface operations {
                 "application/json": {
                     /** @default  */
                     name: string;
-                    scopes: ("tickets:read" | "tickets:write" | "mailboxes:manage" | "audit:read" | "api_keys:manage")[];
+                    scopes: ("tickets:read" | "tickets:write" | "mailboxes:manage" | "audit:read" | "api_keys:manage" | "webhooks:manage" | "privacy:manage")[];
                 };
             };
         };
@@ -988,7 +2265,7 @@ export interface operations {
                         /** @description Shown in audit records as key:<prefix> */
                         prefix: string;
                         name: string;
-                        scopes: ("tickets:read" | "tickets:write" | "mailboxes:manage" | "audit:read" | "api_keys:manage")[];
+                        scopes: ("tickets:read" | "tickets:write" | "mailboxes:manage" | "audit:read" | "api_keys:manage" | "webhooks:manage" | "privacy:manage")[];
                         /** Format: date-time */
                         created_at: string;
                         created_by: string;
@@ -1888,6 +3165,8 @@ export interface operations {
                 mailbox_id?: string;
                 requester?: string;
                 updated_since?: string;
+                /** @description Only tickets updated strictly after this time (microseconds are honoured); poll with the newest updated_at seen */
+                updated_after?: string;
                 cursor?: string;
                 limit?: number;
             };
@@ -1967,8 +3246,15 @@ export interface operations {
     };
     getTicket: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                messages_limit?: number;
+                messages_before?: string;
+                /** @description Include each message’s sanitised HTML */
+                html?: boolean;
+            };
+            header?: {
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1983,9 +3269,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketSummary"] & {
+                        /** @description Everyone on the ticket’s messages (From, To, Cc), once each */
+                        participants: {
+                            name: string;
+                            address: string;
+                        }[];
+                        /** @description The newest page of messages, in arrival order */
                         messages: components["schemas"]["Message"][];
+                        /** @description Pass as messages_before for the page before this one; null on the oldest page */
+                        older_messages_cursor: string | null;
                     };
                 };
+            };
+            /** @description Not modified since the ETag given in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Default Response */
             400: {
@@ -2147,6 +3448,93 @@ export interface operations {
             };
             /** @description The body was not sent as application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTicketReplies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ReplyState"][];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2692,6 +4080,1430 @@ export interface operations {
             };
         };
     };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page; absent = from the oldest retained event */
+                after?: string;
+                /** @description Comma-separated event types to include: ticket.created, ticket.updated, message.received, message.parked, attachment.scanned, reply.sent, reply.failed, reply.cancelled, reply.bounced, mailbox.connected, mailbox.reauth_required, mailbox.disconnected, mailbox.purged, subject_request.completed, webhook_endpoint.disabled */
+                types?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: (components["schemas"]["TicketCreatedEvent"] | components["schemas"]["TicketUpdatedEvent"] | components["schemas"]["MessageReceivedEvent"] | components["schemas"]["MessageParkedEvent"] | components["schemas"]["AttachmentScannedEvent"] | components["schemas"]["ReplySentEvent"] | components["schemas"]["ReplyFailedEvent"] | components["schemas"]["ReplyCancelledEvent"] | components["schemas"]["ReplyBouncedEvent"] | components["schemas"]["MailboxConnectedEvent"] | components["schemas"]["MailboxReauthRequiredEvent"] | components["schemas"]["MailboxDisconnectedEvent"] | components["schemas"]["MailboxPurgedEvent"] | components["schemas"]["SubjectRequestCompletedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"])[];
+                        next_cursor: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookEndpoint"][];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description https URL (http allowed outside production); loopback, private and link-local targets are refused unless the operator allows them */
+                    url: string;
+                    description?: string;
+                    /** @description Event types to deliver; absent or empty = all */
+                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"] & {
+                        /** @description Standard Webhooks signing secret (`whsec_…`); shown only now */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        description: string;
+                        /** @description Event types delivered; empty = all */
+                        types: string[];
+                        enabled: boolean;
+                        /** @description disabled_by_tenant, or why Inlet disabled it after failing too long */
+                        disabled_reason: string | null;
+                        /** @description First failed attempt since the last success */
+                        failing_since: string | null;
+                        /** @description Until then the previous secret signs too (rotation overlap) */
+                        previous_secret_expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description https URL (http allowed outside production); loopback, private and link-local targets are refused unless the operator allows them */
+                    url?: string;
+                    description?: string;
+                    /** @description Event types to deliver; absent or empty = all */
+                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        description: string;
+                        /** @description Event types delivered; empty = all */
+                        types: string[];
+                        enabled: boolean;
+                        /** @description disabled_by_tenant, or why Inlet disabled it after failing too long */
+                        disabled_reason: string | null;
+                        /** @description First failed attempt since the last success */
+                        failing_since: string | null;
+                        /** @description Until then the previous secret signs too (rotation overlap) */
+                        previous_secret_expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default 86400 */
+                    overlap_seconds: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Standard Webhooks signing secret (`whsec_…`); shown only now */
+                        secret: string;
+                        /** Format: date-time */
+                        previous_secret_expires_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookAttempts: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookAttempt"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replayWebhookEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Exactly one of event_ids and since */
+        requestBody: {
+            content: {
+                "application/json": {
+                    event_ids?: string[];
+                    /** Format: date-time */
+                    since?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        queued: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSubjectRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "export" | "erase";
+                    address: string;
+                    /** @default false */
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description null for a dry run (nothing is stored) */
+                        id: string | null;
+                        /** @enum {string} */
+                        type: "export" | "erase";
+                        dry_run: boolean;
+                        /** @enum {string} */
+                        state: "planned" | "queued" | "running" | "completed" | "failed" | "expired" | "downloaded";
+                        progress: {
+                            done: number;
+                            total: number | null;
+                        };
+                        /** @description rows (or items) per kind; never content */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        /** Format: date-time */
+                        requested_at: string;
+                        completed_at: string | null;
+                        /** @description export: the zip can be downloaded once until then */
+                        expires_at: string | null;
+                        download_url: string | null;
+                        windows: {
+                            live: string;
+                            backups_unreadable_within_days: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description null for a dry run (nothing is stored) */
+                        id: string | null;
+                        /** @enum {string} */
+                        type: "export" | "erase";
+                        dry_run: boolean;
+                        /** @enum {string} */
+                        state: "planned" | "queued" | "running" | "completed" | "failed" | "expired" | "downloaded";
+                        progress: {
+                            done: number;
+                            total: number | null;
+                        };
+                        /** @description rows (or items) per kind; never content */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        /** Format: date-time */
+                        requested_at: string;
+                        completed_at: string | null;
+                        /** @description export: the zip can be downloaded once until then */
+                        expires_at: string | null;
+                        download_url: string | null;
+                        windows: {
+                            live: string;
+                            backups_unreadable_within_days: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSubjectRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description null for a dry run (nothing is stored) */
+                        id: string | null;
+                        /** @enum {string} */
+                        type: "export" | "erase";
+                        dry_run: boolean;
+                        /** @enum {string} */
+                        state: "planned" | "queued" | "running" | "completed" | "failed" | "expired" | "downloaded";
+                        progress: {
+                            done: number;
+                            total: number | null;
+                        };
+                        /** @description rows (or items) per kind; never content */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        /** Format: date-time */
+                        requested_at: string;
+                        completed_at: string | null;
+                        /** @description export: the zip can be downloaded once until then */
+                        expires_at: string | null;
+                        download_url: string | null;
+                        windows: {
+                            live: string;
+                            backups_unreadable_within_days: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadSubjectExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRetentionPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["RetentionPolicy"][];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    mailbox_id: string | null;
+                    inactive_days: number | null;
+                    closed_days: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["RetentionPolicy"][];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    dry_run: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        dry_run: true;
+                        counts: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "erasure" | "retention" | "tenant_offboarding";
+                        requested_by: string;
+                        /** Format: date-time */
+                        started_at: string;
+                        completed_at: string | null;
+                        /** @description rows (or items) per kind; never content */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        detail: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     startMicrosoftOAuth: {
         parameters: {
             query?: never;
@@ -2908,6 +5720,155 @@ export interface operations {
             };
             /** @description The body was not sent as application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReturnOrigins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        origins: string[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceReturnOrigins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    origins: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        origins: string[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body was not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
