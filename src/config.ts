@@ -105,6 +105,8 @@ export interface Config {
   port: number;
   logLevel: string;
   databaseUrl: string | null;
+  /** DATABASE_OWNER_URL: only `inlet migrate` uses it. */
+  databaseOwnerUrl: string | null;
   databasePoolMax: number;
   databasePoolMode: 'session' | 'transaction';
   dataDir: string;
@@ -244,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: int('PORT'),
     logLevel: get('LOG_LEVEL')!,
     databaseUrl: get('DATABASE_URL') ?? null,
+    databaseOwnerUrl: get('DATABASE_OWNER_URL') ?? null,
     databasePoolMax: int('DATABASE_POOL_MAX'),
     databasePoolMode: get('DATABASE_POOL_MODE') as 'session' | 'transaction',
     dataDir: path.resolve(get('INLET_DATA_DIR')!),

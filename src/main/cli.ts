@@ -44,9 +44,12 @@ commands:
  * One-shot commands (tenants, import, keys) print their result on stdout; at the default level
  * their logs show only warnings and errors, so the terminal holds the answer, not the start-up story.
  */
-async function boot(opts: { oneShot?: boolean } = {}): Promise<{ runtime: Runtime; container: Container }> {
+async function boot(opts: { oneShot?: boolean; asOwner?: boolean } = {}): Promise<{ runtime: Runtime; container: Container }> {
   const loaded = loadConfigOrExit();
-  const config = opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
+  const quiet = opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
+  // `inlet migrate` changes the schema, so it logs in as the owner when DATABASE_OWNER_URL is given
+  // (the chart's migrate Job); serve and worker never read it.
+  const config = opts.asOwner && quiet.databaseOwnerUrl ? { ...quiet, databaseUrl: quiet.databaseOwnerUrl } : quiet;
   const runtime = await startRuntime(config);
   stopOnSignals(runtime);
   const container = await makeContainer(config, runtime.logger, runtime.databaseUrl);
@@ -96,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'migrate': {
-      const { runtime, container } = await boot();
+      const { runtime, container } = await boot({ asOwner: true });
       try {
         await runMigrations(container);
       } finally {
