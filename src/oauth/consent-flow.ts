@@ -16,7 +16,8 @@ import type { ProviderKind } from '../providers/provider-kind.js';
 import type { ConsentAdapter } from '../providers/provider-module.js';
 import { consentAdapter, defaultBackfill, type ProviderRuntimes } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
-import { findLiveMailboxByAddress, insertMailbox, reauthorizeMailbox } from '../store/mailbox-store.js';
+import { reactivate } from '../mailboxes/status.js';
+import { findLiveMailboxByAddress, insertMailbox } from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
@@ -96,7 +97,7 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       const dek = existing ? await keys.mailboxKey(ex, tenantId, id) : generateDataKey();
       const credentialsCt = sealCredentials(dek, tenantId, id, settings);
       if (existing) {
-        await reauthorizeMailbox(ex, tenantId, id, credentialsCt);
+        await reactivate(ex, tenantId, id, credentialsCt);
       } else {
         await insertMailbox(ex, {
           id, tenantId, provider: kind, addressCt: seal(dek, grant.address, { tenantId, scope: id, field: 'mailboxes.address', rowId: id }),

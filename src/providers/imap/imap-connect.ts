@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { emailBlindIndex, generateDataKey, seal } from '../../crypto/index.js';
 import { AppError, notFound } from '../../errors.js';
 import { decryptMailbox, type MailboxView } from '../../mailboxes/mailbox-service.js';
+import { reactivate } from '../../mailboxes/status.js';
 import type { Db } from '../../store/db.js';
 import { findMailbox, insertMailbox } from '../../store/mailbox-store.js';
 import { enqueueSync } from '../../sync/sync-jobs.js';
@@ -99,7 +100,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
         if (!row || row.status === 'disconnected' || row.status === 'disconnecting') throw notFound('mailbox');
         const dek = await deps.keys.mailboxKey(ex, actor.tenantId, mailboxId);
         const credentialsCt = sealCredentials(dek, actor.tenantId, mailboxId, { ...next, sentFolder: result.sentFolder });
-        await ex.query(`UPDATE mailboxes SET credentials_ct = $3, status = 'active', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [actor.tenantId, mailboxId, credentialsCt]);
+        await reactivate(ex, actor.tenantId, mailboxId, credentialsCt);
         await enqueueSync(ex, actor.tenantId, mailboxId);
         await audit(ex, actor, 'mailbox.reauthorize', 'mailbox', mailboxId, { provider: 'imap', was: row.status });
         return { ...decryptMailbox({ ...row, status: 'active' }, dek), sync: (await readSyncViews(ex, actor.tenantId, [mailboxId])).get(mailboxId) ?? null };
