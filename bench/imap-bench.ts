@@ -17,6 +17,7 @@ import { enqueueSync } from '../src/sync/sync-jobs.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { startDovecot, type DovecotHandle } from '../test/helpers/dovecot.js';
+import { localMailEnv } from '../test/helpers/local-mail.js';
 import { appendMany, customerMessage, newImapUser, waitFor } from '../test/helpers/imap-mailbox.js';
 import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
 import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp-sink.js';
@@ -49,7 +50,7 @@ export async function runImapBench(opts = { mailboxes: 20, messages: 400, backfi
   const url = withDatabase(server.adminUrl, name);
   const sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
   const logger = makeLogger({ level: 'silent' });
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, INLET_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`, DATABASE_POOL_MAX: '20', CLAMD_PORT: '1' });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, INLET_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`, DATABASE_POOL_MAX: '20', CLAMD_PORT: '1', ...localMailEnv });
   const c = await makeContainer(config, logger, url);
   try {
     await migrate(c.db.pool);

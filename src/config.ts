@@ -2,6 +2,7 @@
 // drives validation, the README configuration table (scripts/write-readme-config.ts) and the Helm
 // chart's env. Parsing happens once at boot; a bad value stops the process with one line per variable.
 import path from 'node:path';
+import { parsePolicy, strictPolicy, type EgressPolicy } from './net/egress-guard.js';
 
 type Kind =
   | { type: 'string'; pattern?: RegExp; shape?: string }
@@ -48,6 +49,8 @@ export const variables = [
   { name: 'MAILBOX_PURGE_DELAY_HOURS', kind: { type: 'int', min: 0, max: 720 }, default: '24', description: 'a disconnected mailbox\'s rows (already unreadable: its key is destroyed at once) are deleted this many hours after the disconnect; at most 720 (30 days)' },
   { name: 'TRUST_PROXY_HOPS', kind: { type: 'int', min: 0, max: 10 }, default: '0', description: 'reverse proxies in front of Inlet whose X-Forwarded-For is trusted (client IP in audit records and rate limits); 0 = none' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
+  { name: 'EGRESS_ALLOW_NETWORKS', kind: { type: 'string' }, description: 'comma-separated CIDRs, addresses or host names (`*.example.com`) that tenant-given mail servers may reach although they are private, loopback or otherwise special (self-hosted mail servers); unset = public addresses only' },
+  { name: 'EGRESS_ALLOW_PORTS', kind: { type: 'string', pattern: /^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, shape: 'ports or ranges, e.g. 2525,10143-10993' }, description: 'ports allowed for tenant-given servers besides 25, 143, 465, 587, 993 (mail) and 443 (https)' },
   { name: 'GOOGLE_CLIENT_ID', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,200}$/, shape: 'an OAuth client id' }, description: 'Google OAuth client (web application) for Gmail mailboxes; unset = Gmail connect disabled' },
   { name: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'secret of GOOGLE_CLIENT_ID' },
   { name: 'GOOGLE_OAUTH_AUTH_URL', kind: httpUrl, default: 'https://accounts.google.com/o/oauth2/v2/auth', description: 'Google consent page (override only for tests)' },
@@ -80,6 +83,8 @@ export interface Config {
   clamd: { host: string; port: number; timeoutMs: number };
   ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number; isolateAboveBytes: number; prepareBudgetMs: number };
   rateLimitPerMinute: number;
+  /** Where tenant-given servers may be reached beyond public addresses and the usual ports. */
+  egress: EgressPolicy;
   trustProxyHops: number;
   syncPollMinutes: number;
   syncLeaseMs: number;
@@ -155,6 +160,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
   if (Boolean(get('GOOGLE_CLIENT_ID')) !== Boolean(get('GOOGLE_CLIENT_SECRET'))) problems.push('GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together');
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
+  let egress: EgressPolicy = strictPolicy;
+  try {
+    egress = parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS'));
+  } catch (err) {
+    problems.push(`EGRESS_ALLOW_NETWORKS/EGRESS_ALLOW_PORTS: ${(err as Error).message}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const host = get('HOST')!;
@@ -182,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prepareBudgetMs: int('INGEST_PREPARE_BUDGET_MS'),
     },
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
+    egress,
     trustProxyHops: int('TRUST_PROXY_HOPS'),
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,

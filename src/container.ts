@@ -20,6 +20,7 @@ import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { setEgressPolicy } from './net/egress-guard.js';
 import { makeConsentFlow } from './oauth/consent-flow.js';
 import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox } from './providers/open-mailbox.js';
@@ -46,6 +47,8 @@ export interface Container extends ApiDeps {
 }
 
 export async function makeContainer(config: Config, logger: Logger, databaseUrl: string, keyProvider?: KeyProvider): Promise<Container> {
+  // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
+  setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
   const db = makeDb(pool);
   const latest = await latestMigrationId();

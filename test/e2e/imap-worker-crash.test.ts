@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
+import { localMailEnv } from '../helpers/local-mail.js';
 import { appendMany, connectBody, counts, customerMessage, newImapUser, waitFor } from '../helpers/imap-mailbox.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
@@ -29,7 +30,7 @@ afterAll(async () => {
 function worker(): CliProcess {
   const w = runCli(['worker'], {
     DATABASE_URL: t.database.url, INLET_MASTER_KEYS: keyring, NODE_ENV: 'test', LOG_LEVEL: 'warn',
-    SYNC_LEASE_SECONDS: '3', WORKER_CONCURRENCY: '2', CLAMD_PORT: '1',
+    SYNC_LEASE_SECONDS: '3', WORKER_CONCURRENCY: '2', CLAMD_PORT: '1', ...localMailEnv,
   });
   workers.push(w);
   return w;
@@ -37,7 +38,7 @@ function worker(): CliProcess {
 
 describe.skipIf(!dovecot)(`inlet worker killed mid-sync${reason}`, () => {
   beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring });
+    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring, ...localMailEnv });
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
   });
 

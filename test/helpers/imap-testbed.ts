@@ -3,6 +3,7 @@
 // call registers the hooks; the fields are set once beforeAll has run, and afterAll stops it all.
 import { afterAll, beforeAll } from 'vitest';
 import { makeTestApp, type TestApp } from './app.js';
+import { localMailEnv } from './local-mail.js';
 import { startDovecot, type DovecotHandle } from './dovecot.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { createTenant, operatorKey, testKeyring } from './tenants.js';
@@ -21,7 +22,7 @@ export async function imapTestbed(env: Record<string, string> = {}): Promise<Ima
   const bed = { dovecot, skipReason: dovecot ? '' : ' (skipped: dovecot not installed)' } as ImapTestbed;
   beforeAll(async () => {
     if (!dovecot) return;
-    bed.t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), ...env });
+    bed.t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), ...localMailEnv, ...env });
     bed.sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     bed.tenant = await createTenant(bed.t, 'Acme');
   });

@@ -7,9 +7,13 @@ import { isProviderError } from '../../src/providers/provider-errors.js';
 import { makeImapProvider } from '../../src/providers/imap/imap-provider.js';
 import type { ImapSettings } from '../../src/providers/imap/imap-settings.js';
 import { freePort } from '../../src/lib/free-port.js';
+import { setEgressPolicy } from '../../src/net/egress-guard.js';
 import { startDovecot, type DovecotHandle } from '../helpers/dovecot.js';
+import { localMailPolicy } from '../helpers/local-mail.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
+// Dovecot and the sink listen on 127.0.0.1: allowed the way an operator would (see local-mail.ts).
+setEgressPolicy(localMailPolicy);
 const dovecot = await startDovecot();
 const reason = dovecot ? '' : ' (skipped: dovecot not installed)';
 

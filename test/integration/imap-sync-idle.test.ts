@@ -9,6 +9,7 @@ import { startIdleSupervisor, type IdleSupervisor } from '../../src/sync/idle-su
 import { providerForMailbox } from '../../src/providers/open-mailbox.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { startDovecot } from '../helpers/dovecot.js';
+import { localMailEnv } from '../helpers/local-mail.js';
 import { connectBody, counts, customerMessage, imapSessions, newImapUser, waitFor } from '../helpers/imap-mailbox.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
@@ -41,7 +42,7 @@ async function connectMailbox(): Promise<{ id: string; user: string }> {
 
 describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
   beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring() });
+    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), ...localMailEnv });
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     tenant = await createTenant(t, 'Acme');
   });

@@ -9,6 +9,7 @@ import { sendReply, type SendOutcome } from '../../src/outbound/send-reply.js';
 import { insertMailbox } from '../../src/store/mailbox-store.js';
 import { sealCredentials } from '../../src/providers/open-mailbox.js';
 import { startDovecot } from '../helpers/dovecot.js';
+import { localMailEnv } from '../helpers/local-mail.js';
 import { makeIngestFixture, type IngestFixture } from '../helpers/ingest.js';
 import { mail } from '../helpers/mail.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -23,7 +24,7 @@ let seq = 0;
 
 beforeAll(async () => {
   if (!dovecot) return;
-  f = await makeIngestFixture();
+  f = await makeIngestFixture({ ...localMailEnv });
   sink = await startSmtpSink();
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@
 // carry no mail content or credentials.
 import { ImapFlow } from 'imapflow';
 import type { ProviderLogger } from '../mail-provider.js';
-import { imapFlowOptions, type ResolvedImapSettings } from './imap-settings.js';
+import { imapFlowOptions, pinServer, type ResolvedImapSettings } from './imap-settings.js';
 
 const SAFE_FIELDS = ['cid', 'code', 'serverResponseCode', 'responseStatus', 'host', 'port', 'secure', 'path'] as const;
 
@@ -30,8 +30,10 @@ export function filteredImapLogger(logger: ProviderLogger | undefined): object |
   };
 }
 
-export function newImapClient(s: ResolvedImapSettings, logger: ProviderLogger | undefined, extra: { maxIdleTime?: number } = {}): ImapFlow {
-  const client = new ImapFlow({ ...imapFlowOptions(s, filteredImapLogger(logger)), ...extra } as ConstructorParameters<typeof ImapFlow>[0]);
+/** A client for the egress-checked address of the IMAP server (EgressRefused when refused). */
+export async function newImapClient(s: ResolvedImapSettings, logger: ProviderLogger | undefined, extra: { maxIdleTime?: number } = {}): Promise<ImapFlow> {
+  const target = await pinServer(s, 'imap');
+  const client = new ImapFlow({ ...imapFlowOptions(s, filteredImapLogger(logger), target), ...extra } as ConstructorParameters<typeof ImapFlow>[0]);
   // Without a listener an emitted 'error' would crash the process; the close that follows is what callers watch.
   client.on('error', (err: unknown) => logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null }, 'imap connection error'));
   return client;
@@ -39,7 +41,7 @@ export function newImapClient(s: ResolvedImapSettings, logger: ProviderLogger | 
 
 /** Connects a fresh client; the caller owns it. */
 export async function connectImap(s: ResolvedImapSettings, logger: ProviderLogger | undefined): Promise<ImapFlow> {
-  const client = newImapClient(s, logger);
+  const client = await newImapClient(s, logger);
   try {
     await client.connect();
   } catch (err) {

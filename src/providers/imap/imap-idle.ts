@@ -57,10 +57,13 @@ export async function watchImap(
   };
   let attempt = 0;
   while (!signal.aborted) {
-    const client = newImapClient(s, opts.logger, { maxIdleTime: opts.maxIdleTimeMs ?? 10 * 60_000 });
-    const stop = () => { client.close(); };
+    let client: ImapFlow | null = null;
+    const stop = () => { client?.close(); };
     signal.addEventListener('abort', stop, { once: true });
     try {
+      // Resolved and checked again on every reconnect (net/egress-guard.ts).
+      client = await newImapClient(s, opts.logger, { maxIdleTime: opts.maxIdleTimeMs ?? 10 * 60_000 });
+      if (signal.aborted) break;
       await client.connect();
       await client.mailboxOpen(s.folder, { readOnly: true });
       attempt = 0;

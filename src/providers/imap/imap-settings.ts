@@ -1,5 +1,6 @@
 // Typed connection settings for an IMAP/SMTP mailbox, as stored (encrypted) with the mailbox.
 // Secrets live only in `imap.auth` / `smtp.auth`; nothing in this folder logs them.
+import { checkMailServer, type PinnedTarget } from '../../net/egress-guard.js';
 
 export type ImapAuth = { user: string; password: string } | { user: string; accessToken: string };
 
@@ -62,14 +63,16 @@ export function resolveImapSettings(s: ImapSettings): ResolvedImapSettings {
   };
 }
 
-/** Options for `new ImapFlow(...)`; a fresh instance per connection (imapflow cannot reconnect). */
-export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false) {
+/** Options for `new ImapFlow(...)`; a fresh instance per connection (imapflow cannot reconnect).
+ *  `target` is the egress-checked address: the connection goes there, the name stays for TLS. */
+export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false, target: PinnedTarget) {
   const auth = 'accessToken' in s.imap.auth
     ? { user: s.imap.auth.user, accessToken: s.imap.auth.accessToken }
     : { user: s.imap.auth.user, pass: s.imap.auth.password };
   return {
-    host: s.imap.host,
-    port: s.imap.port,
+    host: target.address,
+    port: target.port,
+    ...(target.servername ? { servername: target.servername } : {}),
     secure: s.imap.secure,
     auth,
     logger,
@@ -81,14 +84,15 @@ export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false)
   };
 }
 
-/** Options for nodemailer's SMTP transport. */
-export function smtpTransportOptions(s: ResolvedImapSettings) {
+/** Options for nodemailer's SMTP transport, connecting to the egress-checked `target`. */
+export function smtpTransportOptions(s: ResolvedImapSettings, target: PinnedTarget) {
   const auth = 'accessToken' in s.smtp.auth
     ? { type: 'OAuth2' as const, user: s.smtp.auth.user, accessToken: s.smtp.auth.accessToken }
     : { user: s.smtp.auth.user, pass: s.smtp.auth.password };
   return {
-    host: s.smtp.host,
-    port: s.smtp.port,
+    host: target.address,
+    port: target.port,
+    ...(target.servername ? { servername: target.servername } : {}),
     secure: s.smtp.secure,
     auth,
     connectionTimeout: CONNECT_TIMEOUT_MS,
@@ -98,4 +102,11 @@ export function smtpTransportOptions(s: ResolvedImapSettings) {
     debug: false,
     ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
   };
+}
+
+/** Resolves and checks the IMAP or SMTP server for one connection (see net/egress-guard.ts). Called
+ *  before every connect, reconnects included, so a name that starts resolving to a private address
+ *  is refused then too. */
+export function pinServer(s: ResolvedImapSettings, which: 'imap' | 'smtp'): Promise<PinnedTarget> {
+  return checkMailServer(s[which].host, s[which].port);
 }

@@ -6,7 +6,7 @@ import type { ImapFlow } from 'imapflow';
 import { AppError } from '../../errors.js';
 import type { ProviderLogger } from '../mail-provider.js';
 import { closeQuietly, connectImap } from './imap-client.js';
-import { smtpTransportOptions, type ResolvedImapSettings } from './imap-settings.js';
+import { pinServer, smtpTransportOptions, type ResolvedImapSettings } from './imap-settings.js';
 
 export type VerifyErrorCode =
   | 'imap_auth_failed' | 'imap_tls_failed' | 'imap_unreachable' | 'imap_folder_missing'
@@ -81,7 +81,7 @@ export async function checkFolder(client: ImapFlow, folder: string): Promise<voi
 }
 
 export async function verifySmtp(s: ResolvedImapSettings): Promise<void> {
-  const transport = nodemailer.createTransport(smtpTransportOptions(s));
+  const transport = nodemailer.createTransport(smtpTransportOptions(s, await pinServer(s, 'smtp')));
   try {
     await transport.verify();
   } catch (err) {
@@ -104,7 +104,7 @@ export async function verifyImapAndSmtp(s: ResolvedImapSettings, logger?: Provid
   try {
     client = await connectImap(s, logger);
   } catch (err) {
-    throw mapImapConnectError(err, s.imap.secure);
+    throw err instanceof AppError ? err : mapImapConnectError(err, s.imap.secure);
   }
   let sentFolder: string | null;
   let capabilities: VerifyResult['capabilities'];

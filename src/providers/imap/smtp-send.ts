@@ -6,7 +6,7 @@ import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { ImapFlow } from 'imapflow';
 import type { ProviderLogger, SendMeta, SendResult } from '../mail-provider.js';
 import { ProviderError, toProviderError } from '../provider-errors.js';
-import { smtpTransportOptions, type ResolvedImapSettings } from './imap-settings.js';
+import { pinServer, smtpTransportOptions, type ResolvedImapSettings } from './imap-settings.js';
 
 export interface ParsedEnvelope {
   from: string;
@@ -69,7 +69,7 @@ export function envelopeFromMime(mime: Buffer): ParsedEnvelope {
 }
 
 export async function smtpSubmit(s: ResolvedImapSettings, env: ParsedEnvelope): Promise<void> {
-  const transport = nodemailer.createTransport(smtpTransportOptions(s));
+  const transport = nodemailer.createTransport(smtpTransportOptions(s, await pinServer(s, 'smtp').catch((err: unknown) => { throw toProviderError(err, 'SMTP send'); })));
   try {
     await transport.sendMail({ envelope: { from: env.from, to: env.to }, raw: env.transmit });
   } catch (err) {

@@ -22,7 +22,7 @@ export function createMailboxRoute(app: Api, deps: ApiDeps): void {
     schema: {
       operationId: 'createMailbox',
       tags: ['mailboxes'],
-      summary: 'Connect a mailbox (IMAP: both logins are checked first; 422 with imap_auth_failed, imap_tls_failed, imap_unreachable, imap_folder_missing, smtp_auth_failed, smtp_tls_failed or smtp_unreachable stores nothing)',
+      summary: 'Connect a mailbox (IMAP: both logins are checked first; 422 with imap_auth_failed, imap_tls_failed, imap_unreachable, imap_folder_missing, smtp_auth_failed, smtp_tls_failed, smtp_unreachable or mail_server_unreachable (address or port not allowed) stores nothing)',
       body: CreateMailboxBody,
       response: { 201: Mailbox, ...errorResponses(...authErrors, 409, 422) },
     },
