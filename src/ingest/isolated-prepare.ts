@@ -9,7 +9,7 @@
 // One thread, lazily started, one message at a time in arrival order; the budget runs from when
 // the thread takes the message. A thread that overran or died is replaced on the next message.
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../errors.js';
+import { AppError, isErrorCode } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { PreparedMessage } from './prepare.js';
 import type { PrepareReply, PrepareRequest } from './prepare-worker.js';
@@ -118,7 +118,7 @@ export function makeIsolatedPrepare(opts: IsolationOptions & { logger: Logger })
         finish(() => job.resolve(reply.prepared), false);
       } else {
         const e = reply.error;
-        finish(() => job.reject(e.code ? new AppError(e.code, e.message, undefined, e.status ?? 500) : new Error(e.message)), false);
+        finish(() => job.reject(isErrorCode(e.code) ? new AppError(e.code, e.message, undefined, e.status ?? 500) : new Error(e.message)), false);
       }
     };
     const onError = (err: Error & { code?: string }) => {

@@ -5,7 +5,7 @@
 // what the page itself adds is kept in `PageState` and consulted with it. Writes go out per kind:
 // new tickets, touched tickets, messages, attachments, each as one statement.
 import { createHash, randomUUID } from 'node:crypto';
-import { seal, verifyOutboundMessageId } from '../crypto/index.js';
+import { seal, type SealedField, verifyOutboundMessageId } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
@@ -238,7 +238,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   return outcomes;
 }
 
-type Sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) => Buffer | null;
+type Sealer = (scope: string, rowId: string) => (field: SealedField, v: string | Buffer | null) => Buffer | null;
 
 /** Above this many content bytes, a statement's attachments are sent before the next is sealed (a larger one goes alone). */
 const attachmentStatementBytes = 1024 * 1024;

@@ -9,7 +9,7 @@
 // Every failure has a stable code; the route redirects to the return URL with it when the state
 // proved which return URL to trust, and shows a plain page otherwise.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, open, seal } from '../crypto/index.js';
+import { emailBlindIndex, fieldAad, generateDataKey, mailboxAad, open, seal } from '../crypto/index.js';
 import type { Logger } from '../lib/logger.js';
 import { sealCredentials } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
@@ -50,7 +50,7 @@ export interface ConsentFlow {
   callback(kind: ProviderKind, query: CallbackQuery): Promise<CallbackResult>;
 }
 
-const verifierAad = (tenantId: string, stateId: string) => ({ tenantId, scope: 'oauth', field: 'oauth_states.verifier', rowId: stateId });
+const verifierAad = (tenantId: string, stateId: string) => fieldAad('oauth_states.verifier', tenantId, 'oauth', stateId);
 
 /** RFC 7636: a 43-character verifier from 32 random bytes, challenge = base64url(SHA-256(verifier)). */
 function pkce(): { codeVerifier: string; codeChallenge: string } {
@@ -100,7 +100,7 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
         await reactivate(ex, tenantId, id, credentialsCt);
       } else {
         await insertMailbox(ex, {
-          id, tenantId, provider: kind, addressCt: seal(dek, grant.address, { tenantId, scope: id, field: 'mailboxes.address', rowId: id }),
+          id, tenantId, provider: kind, addressCt: seal(dek, grant.address, mailboxAad('mailboxes.address', tenantId, id)),
           addressBidx: bidx, displayNameCt: null, credentialsCt,
         });
         await keys.createMailboxKey(ex, tenantId, id, dek);

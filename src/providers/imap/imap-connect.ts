@@ -4,7 +4,7 @@
 // tenant), the settings with their secrets sealed under the mailbox's new data key, the wrapped data
 // key, the backfill bounds, the first sync job and the audit record.
 import { randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, seal } from '../../crypto/index.js';
+import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../crypto/index.js';
 import { AppError, notFound } from '../../errors.js';
 import { decryptMailbox, type MailboxView } from '../../mailboxes/mailbox-service.js';
 import { reactivate } from '../../mailboxes/status.js';
@@ -117,7 +117,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
       const max = input.backfill?.maxMessages === undefined ? defaultBackfill.maxMessages : input.backfill.maxMessages;
       return deps.db.tenantTx(actor.tenantId, async (ex) => {
         const id = randomUUID();
-        const aad = (field: string) => ({ tenantId: actor.tenantId, scope: id, field: `mailboxes.${field}`, rowId: id });
+        const aad = (field: 'address' | 'display_name') => mailboxAad(`mailboxes.${field}`, actor.tenantId, id);
         const indexKey = await deps.keys.tenantKey(ex, actor.tenantId, 'index');
         const dek = generateDataKey();
         const row = await insertMailbox(ex, {
