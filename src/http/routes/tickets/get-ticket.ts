@@ -13,5 +13,5 @@ export function getTicketRoute(app: Api, deps: ApiDeps): void {
       params: IdParams,
       response: { 200: TicketDetail, ...errorResponses(...authErrors, 404, 410) },
     },
-  }, async (req) => deps.tickets.get(actorOf(req), req.params.id) as never);
+  }, async (req) => deps.tickets.get(actorOf(req), req.params.id));
 }

@@ -1,3 +1,4 @@
+import { type StoredKind, storedKinds } from '../../../tickets/ticket-status.js';
 import { Type } from 'typebox';
 import { Timestamp, Uuid } from '../../schemas.js';
 
@@ -52,7 +53,7 @@ export const Message = Type.Object(
   {
     id: Uuid,
     direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
-    kind: Type.Union(['human', 'auto_reply', 'bounce', 'own_echo', 'loop', 'agent_reply'].map((k) => Type.Literal(k))) as never,
+    kind: Type.Unsafe<StoredKind>(Type.Union(storedKinds.map((k) => Type.Literal(k)))),
     kind_reasons: Type.Array(Type.String()),
     thread_rule: Type.String({ description: 'Which threading rule placed the message on this ticket' }),
     mailbox_id: Uuid,
