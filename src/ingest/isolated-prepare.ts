@@ -1,5 +1,5 @@
 // Large messages are prepared (parsed, sanitised, reply-extracted) in a worker thread that is
-// terminated when it overruns its time budget or heap cap (security.md C17): a poison message
+// terminated when it overruns its time budget or heap cap (docs/security-controls.md#isolated-preparation): a poison message
 // cannot stall the other mailboxes of this worker, whose messages keep being prepared on the
 // main thread meanwhile. Small messages stay on the main thread: every stage is linear (see
 // bench/hostile-*-bench.ts), so below INGEST_ISOLATE_ABOVE_BYTES the worst case is a fraction of a

@@ -1,4 +1,4 @@
-// Disconnecting a mailbox (DESIGN promise 6), in the order of the flow: stop push, revoke the grant,
+// Disconnecting a mailbox (docs/security-controls.md#promises), in the order of the flow: stop push, revoke the grant,
 // destroy the data key, schedule the purge; the deletion receipt records each step.
 //
 //   1. begin (one transaction): status 'disconnecting' — sync, IDLE and sends stop at once —, the
