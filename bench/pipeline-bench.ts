@@ -59,10 +59,27 @@ function procCpuMs(pids: number[]): number | null {
   }, 0);
 }
 
-function postgresPids(): number[] {
+/**
+ * The bench's own PostgreSQL: its postmaster (first line of postmaster.pid in the data folder) and
+ * that postmaster's children. Counting every `postgres` on the host charged other clusters' CPU
+ * (a developer's database, a parallel test run) to the pipeline.
+ */
+function postgresPids(dataDir: string): number[] {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return [];
+  }
+  if (!Number.isInteger(postmaster) || postmaster <= 0) return [];
   try {
     return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-      try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres'; } catch { return false; }
+      if (pid === postmaster) return true;
+      try {
+        // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch { return false; }
     });
   } catch {
     return [];
@@ -71,7 +88,7 @@ function postgresPids(): number[] {
 
 const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['scanner'], clamdPid: () => number | undefined) => Promise<T>): Promise<T> {
+async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['scanner'], clamdPid: () => number | undefined, pgPids: () => number[]) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
   const pg = await startEmbeddedPostgres(dir, logger);
   // Every round scans the same corpus: without this, clamd answers all but the first from its cache.
@@ -81,7 +98,7 @@ async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['sca
     const c = await makeContainer(config, logger, pg.url, makeLocalKeyProvider([generateKek('bench')]));
     await migrate(c.db.pool);
     try {
-      return await fn(c, clamd ? 'clamd' : 'none (attachments pending)', () => clamd?.pid);
+      return await fn(c, clamd ? 'clamd' : 'none (attachments pending)', () => clamd?.pid, () => postgresPids(path.join(dir, 'pg')));
     } finally {
       await c.close();
     }
@@ -114,13 +131,13 @@ function streams(messages: Buffer[], n: number): { raw: Buffer; i: number }[][] 
  * deployed shape, where the database and the scanner are services on their own hosts, emulated on
  * one machine. Parse-only then also runs on one CPU, so both sides of the ratio get the same Node.
  */
-function pinServices(clamdPid: number | undefined): string | null {
+function pinServices(clamdPid: number | undefined, pgPids: number[]): string | null {
   const cpus = os.cpus().length;
   if (process.platform !== 'linux' || cpus < 2) return 'needs Linux and at least 2 CPUs';
   const others = `1-${cpus - 1}`;
   const pin = (pid: number, list: string) => spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
   // The postmaster's future backends inherit its mask, so the pool's connections land there too.
-  const ok = [...postgresPids(), ...(clamdPid ? [clamdPid] : [])].every((pid) => pin(pid, others)) && pin(process.pid, '0');
+  const ok = [...pgPids, ...(clamdPid ? [clamdPid] : [])].every((pid) => pin(pid, others)) && pin(process.pid, '0');
   return ok ? null : 'taskset failed';
 }
 
@@ -128,9 +145,9 @@ export async function runPipelineBench(opts: { pinned?: boolean } = {}): Promise
   const corpus = findCorpus();
   if ('skip' in corpus) return corpus;
   const messages = listMessageFiles(corpus.dir).map((f) => readFileSync(f.abs)).filter((b) => b.length < 2 * 1024 * 1024);
-  return withStack(async (c, scanner, clamdPid) => {
+  return withStack(async (c, scanner, clamdPid, pgPids) => {
     if (opts.pinned) {
-      const why = pinServices(clamdPid());
+      const why = pinServices(clamdPid(), pgPids());
       if (why) return { skip: `pinned run: ${why}` };
     }
     const concurrency = c.config.workerConcurrency;
@@ -155,7 +172,7 @@ export async function runPipelineBench(opts: { pinned?: boolean } = {}): Promise
     await parseOnly();
     await (await pipeline())();
     const rounds: { parse: number; pipe: number; parseCpu: number; node: number; postgres: number | null; clamd: number | null }[] = [];
-    const pg = postgresPids();
+    const pg = pgPids();
     const cl = clamdPid();
     for (let round = 0; round < 3; round++) {
       let cpu0 = nodeCpuMs();

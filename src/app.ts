@@ -10,10 +10,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './lib/logger.js';
 import type { Api, ApiDeps } from './http/api.js';
 import { registerAuth } from './http/plugins/auth.js';
+import { registerDeniedTrace } from './http/plugins/denied-trace.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
+import { registerRejectNul } from './http/plugins/reject-nul.js';
+import { registerAuthFailureLimit, registerTenantLimit } from './http/plugins/limits.js';
 import { openapiDocument } from './http/plugins/openapi.js';
 import { Problem } from './http/schemas.js';
 import { registerRoutes } from './http/routes/index.js';
+import { httpDurationHistogram } from './metrics/operator-metrics.js';
 
 export interface AppOptions {
   logger: Logger;
@@ -21,12 +25,31 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Reverse proxies whose X-Forwarded-For is believed (0: use the socket address). */
   trustProxyHops?: number;
+  /** Server timeouts and connection cap (see HTTP_* in config); defaults suit tests. */
+  http?: HttpLimits;
 }
+
+export interface HttpLimits {
+  /** The whole request, body included, must arrive within this (slow-body attacks). */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const defaultHttpLimits: HttpLimits = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000 };
 
 const requestIdPattern = /^[A-Za-z0-9._-]{8,128}$/;
 
 export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
+  const http = opts.http ?? defaultHttpLimits;
   const app = Fastify({
+    // Node checks request and header deadlines on this interval; a tighter one cuts slow senders
+    // off close to the deadline rather than up to 30 s later.
+    http: { headersTimeout: http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, http.requestTimeoutMs) },
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    connectionTimeout: Math.max(http.requestTimeoutMs, 60_000),
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Accept a caller's request id only when it looks like one; otherwise mint our own.
@@ -46,13 +69,23 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // Route template, never the raw URL (ids would explode the label set); unmatched paths share one.
+  const httpSeconds = httpDurationHistogram(deps.metrics);
+  app.addHook('onResponse', async (req, reply) => {
+    httpSeconds.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   app.addSchema(Problem);
   registerErrorHandling(app);
+  registerDeniedTrace(app, deps.metrics);
+  registerRejectNul(app);
   // The API reference is public; every other route declares its own auth (see plugins/auth.ts).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
   });
+  // Failed-auth limit first, so a flood of made-up keys is refused before each costs a key lookup.
+  registerAuthFailureLimit(app, deps.authFailuresPerMinute ?? 30);
   registerAuth(app, { tenants: deps.tenants, operatorKey: deps.operatorKey });
+  registerTenantLimit(app, deps.tenantRateLimitPerMinute ?? 3000);
   await app.register(rateLimit, {
     max: deps.rateLimitPerMinute,
     timeWindow: 60_000,
@@ -65,7 +98,8 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   });
   await app.register(helmet, {
     // The API serves JSON; the only HTML is /docs, which needs its own inline assets.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    // useDefaults false: exactly these directives, not Helmet's page defaults merged in.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(swagger, {
@@ -80,5 +114,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
     uiConfig: { deepLinking: false },
   });
   registerRoutes(app, deps);
+  // Connections beyond the cap are closed by Node as they arrive.
+  app.server.maxConnections = http.maxConnections;
   return app;
 }

@@ -28,11 +28,15 @@ export const variables = [
   { name: 'PORT', kind: { type: 'int', min: 1, max: 65535 }, default: '3000', description: 'API port' },
   { name: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level' },
   { name: 'DATABASE_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL' },
+  { name: 'DATABASE_OWNER_URL', kind: postgresUrl, secret: true, description: 'PostgreSQL connection as the schema owner, for `inlet migrate` only (serve and worker use DATABASE_URL, the application login role)' },
   { name: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '10', description: 'connections per process' },
+  { name: 'DATABASE_POOL_MODE', kind: { type: 'enum', values: ['session', 'transaction'] }, default: 'session', description: 'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): the job queue then uses no named prepared statements; see docs/scaling.md' },
   { name: 'INLET_DATA_DIR', kind: { type: 'string' }, default: './.inlet', description: 'embedded PostgreSQL data and the development key file' },
+  { name: 'INLET_EMBEDDED_PG_PORT', kind: { type: 'int', min: 1024, max: 65535 }, description: 'port of the embedded PostgreSQL (development); unset = a free port chosen on first start and kept in INLET_DATA_DIR' },
   { name: 'INLET_MASTER_KEYS', kind: { type: 'string', pattern: /^[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44}(,[a-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]{43,44})*$/, shape: 'id:base64(32 bytes)[,id:base64…], last one active' }, secret: true, description: 'key-encryption keyring; unset outside production = generated dev key in INLET_DATA_DIR' },
   { name: 'INLET_OPERATOR_KEY', kind: { type: 'string', pattern: /^.{32,}$/, shape: 'at least 32 characters' }, secret: true, description: 'bearer key for operator routes (POST /v1/tenants); unset = operator API disabled' },
   { name: 'INLET_PUBLIC_URL', kind: httpUrl, description: 'external base URL (OAuth redirects, links); defaults to http://HOST:PORT' },
+  { name: 'METRICS_PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '0', description: 'separate listener for /metrics (Prometheus, no credential), /healthz and /readyz, in serve and worker; keep it off the ingress. 0 = off (the API\'s /metrics with the operator key still answers)' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: { type: 'int', min: 100, max: 120000 }, default: '8000', description: 'grace period for in-flight requests and jobs on SIGTERM' },
   { name: 'WORKER_CONCURRENCY', kind: { type: 'int', min: 1, max: 100 }, default: '4', description: 'jobs run at once per worker process' },
   { name: 'CLAMD_HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'clamd host for attachment scanning' },
@@ -46,11 +50,20 @@ export const variables = [
   { name: 'INGEST_MAX_ATTEMPTS', kind: { type: 'int', min: 1, max: 100 }, default: '5', description: 'failures before a message is parked' },
   { name: 'SYNC_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '3', description: 'fallback poll: every N minutes each active IMAP mailbox gets a sync, in case IDLE missed mail' },
   { name: 'SYNC_LEASE_SECONDS', kind: { type: 'int', min: 3, max: 600 }, default: '30', description: 'IMAP IDLE leases (and worker heartbeats) expire after this long without renewal; a dead worker\'s mailboxes and locked jobs are taken over then. Renewed every third of it' },
+  { name: 'WORKER_STALL_ALERT_SECONDS', kind: { type: 'int', min: 1, max: 3600 }, default: '60', description: 'a worker that has not been able to fetch a job for this long logs an ERROR line (repeated each period) and shows it in inlet_worker_job_runner_stalled_seconds; /readyz of a process running the worker is false as soon as fetching fails' },
   { name: 'MAILBOX_PURGE_DELAY_HOURS', kind: { type: 'int', min: 0, max: 720 }, default: '24', description: 'a disconnected mailbox\'s rows (already unreadable: its key is destroyed at once) are deleted this many hours after the disconnect; at most 720 (30 days)' },
   { name: 'TRUST_PROXY_HOPS', kind: { type: 'int', min: 0, max: 10 }, default: '0', description: 'reverse proxies in front of Inlet whose X-Forwarded-For is trusted (client IP in audit records and rate limits); 0 = none' },
   { name: 'RATE_LIMIT_PER_MINUTE', kind: { type: 'int', min: 1, max: 1000000 }, default: '600', description: 'API requests per minute per API key (or IP when unauthenticated)' },
+  { name: 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', kind: { type: 'int', min: 1, max: 100000 }, default: '30', description: 'failed authentications (401) per client address per minute; further requests from it answer 429 before any key lookup' },
+  { name: 'RATE_LIMIT_PER_TENANT_PER_MINUTE', kind: { type: 'int', min: 1, max: 10000000 }, default: '3000', description: 'API requests per minute per tenant, summed over all its keys' },
+  { name: 'MAX_API_KEYS_PER_TENANT', kind: { type: 'int', min: 1, max: 10000 }, default: '50', description: 'active API keys a tenant may hold; creating more answers 409 api_key_limit' },
+  { name: 'HTTP_REQUEST_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '30000', description: 'a request, body included, must arrive within this; slower ones are cut off (408)' },
+  { name: 'HTTP_HEADERS_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '10000', description: 'request headers must arrive within this' },
+  { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', kind: { type: 'int', min: 1000, max: 600000 }, default: '5000', description: 'idle keep-alive connections are closed after this' },
+  { name: 'HTTP_MAX_CONNECTIONS', kind: { type: 'int', min: 1, max: 1000000 }, default: '1000', description: 'open connections per process; more are closed on arrival' },
   { name: 'EGRESS_ALLOW_NETWORKS', kind: { type: 'string' }, description: 'comma-separated CIDRs, addresses or host names (`*.example.com`) that tenant-given mail servers may reach although they are private, loopback or otherwise special (self-hosted mail servers); unset = public addresses only' },
   { name: 'EGRESS_ALLOW_PORTS', kind: { type: 'string', pattern: /^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, shape: 'ports or ranges, e.g. 2525,10143-10993' }, description: 'ports allowed for tenant-given servers besides 25, 143, 465, 587, 993 (mail) and 443 (https)' },
+  { name: 'MAIL_ALLOW_PLAINTEXT', kind: { type: 'bool' }, default: 'false', description: 'production only: honour a mailbox\'s allow_plaintext (IMAP/SMTP without TLS when the server offers no STARTTLS). Outside production the opt-in alone suffices' },
   { name: 'GOOGLE_CLIENT_ID', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]{1,200}$/, shape: 'an OAuth client id' }, description: 'Google OAuth client (web application) for Gmail mailboxes; unset = Gmail connect disabled' },
   { name: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'secret of GOOGLE_CLIENT_ID' },
   { name: 'GOOGLE_OAUTH_AUTH_URL', kind: httpUrl, default: 'https://accounts.google.com/o/oauth2/v2/auth', description: 'Google consent page (override only for tests)' },
@@ -62,6 +75,13 @@ export const variables = [
   { name: 'GOOGLE_PUSH_AUDIENCE', kind: { type: 'string' }, description: 'aud claim of push tokens, as set on the push subscription; defaults to INLET_PUBLIC_URL/v1/webhooks/google/pubsub' },
   { name: 'GOOGLE_PUSH_SERVICE_ACCOUNT', kind: { type: 'string', pattern: /^[^\s@]+@[^\s@]+$/, shape: 'a service-account email' }, description: 'service account the push subscription authenticates as; pushes signed for any other account are refused' },
   { name: 'GMAIL_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '5', description: 'catch-up sync of every active Gmail mailbox every N minutes, even while push works (pushes can be dropped)' },
+  { name: 'MICROSOFT_CLIENT_ID', kind: { type: 'string', pattern: /^[0-9a-fA-F-]{36}$/, shape: 'an Entra ID application (client) id' }, description: 'Entra ID app registration for Microsoft 365 mailboxes; unset = Microsoft connect disabled' },
+  { name: 'MICROSOFT_CLIENT_SECRET', kind: { type: 'string' }, secret: true, description: 'client secret of MICROSOFT_CLIENT_ID' },
+  { name: 'MICROSOFT_AUTHORITY', kind: { type: 'url', protocols: ['https:'] }, default: 'https://login.microsoftonline.com/organizations', description: 'Entra ID authority: organizations (any work or school account), a tenant id or domain for a single-tenant app, or a sovereign cloud host' },
+  { name: 'MICROSOFT_GRAPH_URL', kind: { type: 'url', protocols: ['https:'] }, default: 'https://graph.microsoft.com', description: 'Microsoft Graph root (sovereign clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn …)' },
+  { name: 'MICROSOFT_SUBSCRIPTION_MINUTES', kind: { type: 'int', min: 45, max: 10080 }, default: '10070', description: 'lifetime asked for each Graph inbox subscription (Outlook allows at most 10,080 minutes); renewed two days before it ends' },
+  { name: 'MICROSOFT_POLL_MINUTES', kind: { type: 'int', min: 1, max: 60 }, default: '5', description: 'catch-up sync of every active Microsoft 365 mailbox every N minutes, even while notifications work (shared mailboxes are only polled)' },
+  { name: 'MICROSOFT_LARGE_REPLIES', kind: { type: 'bool' }, default: 'false', description: 'also ask for Mail.ReadWrite so replies over Graph\'s 4 MB request limit can be sent through a draft and upload sessions; off = such replies fail with rejected_by_provider' },
 ] as const satisfies readonly Variable[];
 
 export type VariableName = (typeof variables)[number]['name'];
@@ -74,7 +94,12 @@ export interface Config {
   logLevel: string;
   databaseUrl: string | null;
   databasePoolMax: number;
+  databasePoolMode: 'session' | 'transaction';
   dataDir: string;
+  /** Embedded PostgreSQL port when set; otherwise the one saved on first start. */
+  embeddedPgPort: number | null;
+  /** Metrics/health listener port; 0 = off. */
+  metricsPort: number;
   masterKeys: string | null;
   operatorKey: string | null;
   publicUrl: string;
@@ -83,6 +108,10 @@ export interface Config {
   clamd: { host: string; port: number; timeoutMs: number };
   ingest: { maxMessageBytes: number; maxParts: number; maxDepth: number; maxAttempts: number; isolateAboveBytes: number; prepareBudgetMs: number };
   rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
+  tenantRateLimitPerMinute: number;
+  maxApiKeysPerTenant: number;
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   /** Where tenant-given servers may be reached beyond public addresses and the usual ports. */
   egress: EgressPolicy;
   trustProxyHops: number;
@@ -90,7 +119,20 @@ export interface Config {
   syncLeaseMs: number;
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */
   mailboxPurgeDelayMs: number;
+  /** WORKER_STALL_ALERT_SECONDS in ms. */
+  workerStallAlertMs: number;
   google: GoogleConfig;
+  microsoft: MicrosoftConfig;
+}
+
+export interface MicrosoftConfig {
+  /** null when MICROSOFT_CLIENT_ID / MICROSOFT_CLIENT_SECRET are not both set: Microsoft connect is disabled. */
+  client: { id: string; secret: string } | null;
+  authority: string;
+  graphUrl: string;
+  subscriptionMinutes: number;
+  pollMinutes: number;
+  largeReplies: boolean;
 }
 
 export interface GoogleConfig {
@@ -159,10 +201,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && !get('DATABASE_URL')) problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database in production)');
   if (production && !get('INLET_MASTER_KEYS')) problems.push('INLET_MASTER_KEYS: required when NODE_ENV=production (no generated keys in production)');
   if (Boolean(get('GOOGLE_CLIENT_ID')) !== Boolean(get('GOOGLE_CLIENT_SECRET'))) problems.push('GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together');
+  if (Boolean(get('MICROSOFT_CLIENT_ID')) !== Boolean(get('MICROSOFT_CLIENT_SECRET'))) problems.push('MICROSOFT_CLIENT_SECRET: MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET go together');
   if (get('GOOGLE_PUBSUB_TOPIC') && !get('GOOGLE_PUSH_SERVICE_ACCOUNT')) problems.push('GOOGLE_PUSH_SERVICE_ACCOUNT: required with GOOGLE_PUBSUB_TOPIC (pushes are accepted only from that account)');
   let egress: EgressPolicy = strictPolicy;
   try {
-    egress = parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS'));
+    egress = { ...parsePolicy(get('EGRESS_ALLOW_NETWORKS'), get('EGRESS_ALLOW_PORTS')), allowPlaintext: !production || get('MAIL_ALLOW_PLAINTEXT') === 'true' };
   } catch (err) {
     problems.push(`EGRESS_ALLOW_NETWORKS/EGRESS_ALLOW_PORTS: ${(err as Error).message}`);
   }
@@ -177,7 +220,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: get('LOG_LEVEL')!,
     databaseUrl: get('DATABASE_URL') ?? null,
     databasePoolMax: int('DATABASE_POOL_MAX'),
+    databasePoolMode: get('DATABASE_POOL_MODE') as 'session' | 'transaction',
     dataDir: path.resolve(get('INLET_DATA_DIR')!),
+    embeddedPgPort: get('INLET_EMBEDDED_PG_PORT') ? int('INLET_EMBEDDED_PG_PORT') : null,
+    metricsPort: int('METRICS_PORT'),
     masterKeys: get('INLET_MASTER_KEYS') ?? null,
     operatorKey: get('INLET_OPERATOR_KEY') ?? null,
     publicUrl: (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, ''),
@@ -193,13 +239,37 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prepareBudgetMs: int('INGEST_PREPARE_BUDGET_MS'),
     },
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE'),
+    authFailuresPerMinute: int('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE'),
+    tenantRateLimitPerMinute: int('RATE_LIMIT_PER_TENANT_PER_MINUTE'),
+    maxApiKeysPerTenant: int('MAX_API_KEYS_PER_TENANT'),
+    http: {
+      requestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS'),
+      headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS'),
+      keepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+      maxConnections: int('HTTP_MAX_CONNECTIONS'),
+    },
     egress,
     trustProxyHops: int('TRUST_PROXY_HOPS'),
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
     mailboxPurgeDelayMs: int('MAILBOX_PURGE_DELAY_HOURS') * 3_600_000,
+    workerStallAlertMs: int('WORKER_STALL_ALERT_SECONDS') * 1000,
+    microsoft: microsoftConfig(get),
     google: googleConfig(get, (get('INLET_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${int('PORT')}`).replace(/\/$/, '')),
   });
+}
+
+function microsoftConfig(get: (name: VariableName) => string | undefined): MicrosoftConfig {
+  const id = get('MICROSOFT_CLIENT_ID');
+  const secret = get('MICROSOFT_CLIENT_SECRET');
+  return {
+    client: id && secret ? { id, secret } : null,
+    authority: get('MICROSOFT_AUTHORITY')!.replace(/\/$/, ''),
+    graphUrl: get('MICROSOFT_GRAPH_URL')!.replace(/\/$/, ''),
+    subscriptionMinutes: Number(get('MICROSOFT_SUBSCRIPTION_MINUTES')),
+    pollMinutes: Number(get('MICROSOFT_POLL_MINUTES')),
+    largeReplies: get('MICROSOFT_LARGE_REPLIES') === 'true',
+  };
 }
 
 function googleConfig(get: (name: VariableName) => string | undefined, publicUrl: string): GoogleConfig {

@@ -19,13 +19,17 @@ import { makeKeyService, type KeyService } from './tenancy/key-service.js';
 import { loadKeyProvider } from './tenancy/keyring-loader.js';
 import { makeTenantService } from './tenancy/tenant-service.js';
 import { makeTicketService } from './tickets-api/ticket-service.js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { setEgressPolicy } from './net/egress-guard.js';
 import { makeConsentFlow } from './oauth/consent-flow.js';
+import { makeMetricsRegistry } from './metrics/registry.js';
+import { registerDatabaseGauges } from './metrics/operator-metrics.js';
+import { watchScanner } from './scanner/scanner-watch.js';
 import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox } from './providers/open-mailbox.js';
 import { makeImapConnector, startProviders, startPushReceivers, type ProviderRuntimes } from './providers/registry.js';
 import type { Executor } from './store/db.js';
+import type { RunnerHealth } from './jobs/job-runner.js';
 
 export interface Container extends ApiDeps {
   config: Config;
@@ -41,6 +45,8 @@ export interface Container extends ApiDeps {
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
   metrics: Registry;
+  /** Set while this process runs the worker (main/worker.ts): the job runner's health, for readiness. */
+  workerHealth?: () => RunnerHealth;
   /** Refuses to run when stored data keys are wrapped by KEKs missing from the keyring. */
   checkKeyring(): Promise<void>;
   close(): Promise<void>;
@@ -58,17 +64,22 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     try {
       const applied = await appliedMigrationId(pool);
       const migrations = applied !== null && applied >= latest ? 'ok' : 'pending';
-      return { ready: migrations === 'ok', database: 'ok', migrations };
+      const runner = container.workerHealth?.();
+      const worker = runner ? (runner.state === 'running' ? 'ok' : runner.state === 'starting' ? 'starting' : 'stalled') : undefined;
+      return { ready: migrations === 'ok' && (worker === undefined || worker === 'ok'), database: 'ok', migrations, ...(worker ? { worker } : {}) };
     } catch (err) {
       if (!isConnectionError(err)) logger.warn({ err }, 'readiness check failed');
       return { ready: false, database: 'unreachable', migrations: 'unknown' };
     }
   }
 
-  const scanner = makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes });
   // One registry per container (no global state); Node's own process metrics included.
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'inlet_' });
+  const metrics = makeMetricsRegistry();
+  registerDatabaseGauges(metrics, db);
+  const scanner = watchScanner(
+    makeClamdScanner({ host: config.clamd.host, port: config.clamd.port, timeoutMs: config.clamd.timeoutMs, maxStreamBytes: config.ingest.maxMessageBytes }),
+    logger, metrics, { where: `${config.clamd.host}:${config.clamd.port}` },
+  );
   const limits = { ...defaultIngestLimits, maxMessageBytes: config.ingest.maxMessageBytes, maxParts: config.ingest.maxParts, maxDepth: config.ingest.maxDepth };
   // Opt-in (INGEST_ISOLATE_ABOVE_BYTES > 0). 512 MB of JS heap for one message's parse is far
   // beyond any real mail (message bytes live outside the heap).
@@ -83,7 +94,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) => providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
   const disconnectDeps: DisconnectDeps = { db, keys, logger, providerFor, purgeDelayMs: config.mailboxPurgeDelayMs };
 
-  return {
+  const container: Container = {
     config,
     logger,
     providerDeps,
@@ -99,7 +110,9 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     readiness,
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    tenants: makeTenantService({ db, keys }),
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    tenantRateLimitPerMinute: config.tenantRateLimitPerMinute,
+    tenants: makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant }),
     mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
@@ -118,4 +131,5 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
       await db.close();
     },
   };
+  return container;
 }

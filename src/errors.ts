@@ -13,8 +13,11 @@ export const errorCodes = {
   method_not_allowed: 405,
   conflict: 409,
   idempotency_conflict: 409,
+  /** The tenant already holds the most API keys allowed. */
+  api_key_limit: 409,
   /** 409 while the scan is pending, 403 once infected. */
   attachment_not_clean: 409,
+  original_not_clean: 409,
   mailbox_data_destroyed: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -29,6 +32,10 @@ export const errorCodes = {
   smtp_auth_failed: 422,
   smtp_tls_failed: 422,
   smtp_unreachable: 422,
+  imap_starttls_unavailable: 422,
+  smtp_starttls_unavailable: 422,
+  /** A plain-text mail server while MAIL_ALLOW_PLAINTEXT is off. */
+  plaintext_not_allowed: 422,
   /** A tenant-given mail server the egress guard refuses (src/net/egress-guard.ts). */
   mail_server_unreachable: 422,
   /** A webhook URL the egress guard refuses. */

@@ -10,6 +10,7 @@ import { createHmac } from 'node:crypto';
 export const BLIND_INDEX_DOMAINS = {
   emailAddress: 'inlet.email-address.v1',
   messageId: 'inlet.message-id.v1',
+  attachmentContent: 'inlet.attachment-content.v1',
 } as const;
 
 const MIN_INDEX_KEY_BYTES = 32;
@@ -54,6 +55,15 @@ export function emailBlindIndex(indexKey: Buffer, address: string): Buffer {
 
 export function messageIdBlindIndex(indexKey: Buffer, messageId: string): Buffer {
   return blindIndex(indexKey, BLIND_INDEX_DOMAINS.messageId, nonEmpty(normaliseMessageId(messageId), 'Message-ID'));
+}
+
+/**
+ * An attachment's stored fingerprint: the keyed index of its SHA-256. Identical bytes in one
+ * tenant's mail compare equal; without the tenant's index key nobody can test whether a known file
+ * was received (a plain SHA-256 in a dump would confirm it, even after the mailbox key is destroyed).
+ */
+export function attachmentDigest(indexKey: Buffer, sha256Hex: string): Buffer {
+  return blindIndex(indexKey, BLIND_INDEX_DOMAINS.attachmentContent, nonEmpty(sha256Hex.toLowerCase(), 'attachment digest'));
 }
 
 function stripAngles(s: string): string {

@@ -29,6 +29,7 @@ export {
 export {
   BLIND_INDEX_DOMAINS,
   blindIndex,
+  attachmentDigest,
   emailBlindIndex,
   messageIdBlindIndex,
   normaliseEmailAddress,

@@ -16,6 +16,8 @@ export interface Readiness {
   ready: boolean;
   database: 'ok' | 'unreachable';
   migrations: 'ok' | 'pending' | 'unknown';
+  /** Present when this process runs the worker: whether its job runner can fetch jobs. */
+  worker?: 'ok' | 'starting' | 'stalled';
 }
 
 export interface ApiDeps {
@@ -24,6 +26,10 @@ export interface ApiDeps {
   readiness(): Promise<Readiness>;
   operatorKey: string | null;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address per minute before 429 (default 30). */
+  authFailuresPerMinute?: number;
+  /** Requests per tenant per minute over all its keys (default 3000). */
+  tenantRateLimitPerMinute?: number;
   tenants: TenantService;
   mailboxes: MailboxService;
   imapMailboxes: ImapConnector;

@@ -36,6 +36,12 @@ export interface StoredHeaders {
   message_id: string | null;
   in_reply_to: string[];
   references: string[];
+  /** Only on a bounce: the recipients it reports (store-page adds it after classification). */
+  bounce?: BounceView;
+}
+
+export interface BounceView {
+  recipients: { address: string; status: string | null; action: string | null; diagnostic: string | null }[];
 }
 
 export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;
@@ -89,7 +95,7 @@ export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise
     messageId: randomUUID(),
     // The unsanitised HTML goes no further: nothing after this point may use it by mistake, and a
     // page would otherwise hold every message's original HTML until it commits.
-    parsed: { ...parsed, html: null },
+    parsed: { ...parsed, html: null, htmlText: parsed.text === null ? text : null },
     text,
     html,
     reply: extracted?.reply ?? null,

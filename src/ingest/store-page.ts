@@ -5,11 +5,11 @@
 // what the page itself adds is kept in `PageState` and consulted with it. Writes go out per kind:
 // new tickets, touched tickets, messages, attachments, each as one statement.
 import { createHash, randomUUID } from 'node:crypto';
-import { seal, type SealedField, verifyOutboundMessageId } from '../crypto/index.js';
+import { attachmentDigest, seal, type SealedField, verifyOutboundMessageId } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
-  assertTakesMail, createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockTickets, lookupPage, startIngest, touchTickets,
+  assertTakesMail, createTickets, insertAttachments, insertDuplicateDeliveries, insertInbound, lockDedupeKeys, lockTickets, lookupPage, startIngest, touchTickets,
   type InboundAttachment, type InboundRow, type NewTicket, type PageLookup,
 } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
@@ -19,8 +19,11 @@ import { decideThread } from '../tickets/thread-rules.js';
 import { isCustomerActivity, statusAfterInbound, type StoredKind } from '../tickets/ticket-status.js';
 import type { PreparedMessage } from './prepare.js';
 import type { ScanVerdict } from './scan-attachments.js';
+import { contentFingerprint, dedupeKey, dedupeLockIds } from './dedupe-key.js';
 import { makeIndexer } from './page-indexer.js';
+import { linkBouncesToReplies, type BounceLink } from './bounce-link.js';
 import { classifyMessage } from './stages/classify.js';
+import type { Classification } from './types.js';
 import { threadCandidates, threadKeys, type ThreadKeys, type ThreadLookup } from './thread-lookup.js';
 import type { IngestInput, IngestOutcome } from './pipeline.js';
 
@@ -39,6 +42,7 @@ const hex = (b: Buffer) => b.toString('hex');
 interface Keyed {
   item: PageItem;
   messageIdBidx: Buffer;
+  dedupeBidx: Buffer;
   addresses: string[];
   addressBidxs: Buffer[];
   fromBidx: Buffer | null;
@@ -85,8 +89,14 @@ class PageState {
     return this.db.loopCounts.get(`${ticketId}:${hex(fromBidx)}`) ?? 0;
   }
 
-  record(m: { id: string; ticketId: string; messageIdBidx: Buffer; providerThreadId: string | null; fromBidx: Buffer | null; participants: Buffer[] }): void {
-    this.db.known.set(hex(m.messageIdBidx), { id: m.id, ticketId: m.ticketId });
+  /** The stored message this one duplicates (same Message-ID and content, in a live mailbox), or null. */
+  duplicateOf(m: { messageIdBidx: Buffer; dedupeBidx: Buffer }): string | null {
+    return this.db.dedupe.get(hex(m.dedupeBidx)) ?? this.db.legacy.get(hex(m.messageIdBidx)) ?? null;
+  }
+
+  record(m: { id: string; ticketId: string; messageIdBidx: Buffer; dedupeBidx: Buffer; providerThreadId: string | null; fromBidx: Buffer | null; participants: Buffer[] }): void {
+    if (!this.db.known.has(hex(m.messageIdBidx))) this.db.known.set(hex(m.messageIdBidx), { id: m.id, ticketId: m.ticketId });
+    this.db.dedupe.set(hex(m.dedupeBidx), m.id);
     if (m.providerThreadId) this.db.threads.set(m.providerThreadId, m.ticketId);
     if (m.fromBidx) {
       const key = `${m.ticketId}:${hex(m.fromBidx)}`;
@@ -114,11 +124,13 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     return {
       item, addresses,
       messageIdBidx: index.messageId(rfcId),
+      dedupeBidx: dedupeKey(k.index.key, rfcId, contentFingerprint(msg)),
       addressBidxs: addresses.map((a) => index.email(a)),
-      fromBidx: msg.from ? index.email(msg.from.address) : null,
+      fromBidx: msg.from?.address ? index.email(msg.from.address) : null,
       tk: threadKeys(index, msg, item.input.providerThreadId ?? null),
     };
   });
+  await lockDedupeKeys(ex, dedupeLockIds(keyed.map((m) => m.dedupeBidx)));
   const state = new PageState(await lookupPage(ex, {
     tenantId, mailboxId,
     messageIdBidxs: keyed.flatMap((m) => [m.messageIdBidx, ...m.tk.lookup.refBidxs]),
@@ -127,6 +139,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     tokenNumbers: keyed.map((m) => m.tk.lookup.tokenNumber).filter((n) => n !== null),
     senderBidxs: keyed.map((m) => m.tk.lookup.senderBidx).filter((b) => b !== null),
     loopSince: new Date(Date.now() - loopWindowMs),
+    dedupeBidxs: keyed.map((m) => m.dedupeBidx),
   }));
 
   const flushTickets = async () => {
@@ -139,6 +152,7 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   const rows: InboundRow[] = [];
   const stored: { row: InboundRow; item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[] = [];
   const duplicates: { providerMessageId: string; messageId: string }[] = [];
+  const bounceLinks: BounceLink[] = [];
   /** Existing tickets this page writes to: the kinds of the messages they receive, in order. */
   const touched = new Map<string, StoredKind[]>();
 
@@ -150,10 +164,10 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
       continue;
     }
     delivered.add(input.providerMessageId);
-    const existing = state.db.known.get(hex(m.messageIdBidx));
+    const existing = state.duplicateOf(m);
     if (existing) {
-      duplicates.push({ providerMessageId: input.providerMessageId, messageId: existing.id });
-      outcomes.push({ status: 'duplicate', messageId: existing.id });
+      duplicates.push({ providerMessageId: input.providerMessageId, messageId: existing });
+      outcomes.push({ status: 'duplicate', messageId: existing });
       continue;
     }
     const { tokenNumber, senderBidx } = m.tk.lookup;
@@ -184,7 +198,8 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
     } else {
       ticketId = randomUUID();
       const s = seal1(mailboxId, ticketId);
-      const requester = msg.replyTo[0] ?? msg.from;
+      // A From without an address ("From: Moderator-Address") gives the ticket no requester address.
+      const requester = [...msg.replyTo, ...(msg.from ? [msg.from] : [])].find((a) => a.address.includes('@')) ?? null;
       state.pendingTickets.push({
         id: ticketId, mailboxId,
         subjectCt: s('tickets.subject', msg.subject)!,
@@ -196,17 +211,21 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
 
     const id = prepared.messageId;
     const s = seal1(mailboxId, id);
+    const returned = classification.kind === 'bounce' ? classification.bounce?.originalMessageId : null;
+    if (returned && classification.bounce && verifyOutboundMessageId(signingKey, tenantId, returned) !== null) {
+      bounceLinks.push({ bounceMessageId: id, originalBidx: index.messageId(returned), recipients: classification.bounce.recipients });
+    }
     // Only a person's addresses may later use the subject token (thread-hijack protection).
-    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a) => a !== null).map((a) => index.email(a.address)) : [];
+    const participants = kind === 'human' ? [msg.from, ...msg.replyTo, ...msg.cc].filter((a): a is NonNullable<typeof a> => a !== null && a.address !== '').map((a) => index.email(a.address)) : [];
     const row: InboundRow = {
-      id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: input.providerThreadId ?? null,
+      id, ticketId, messageIdBidx: m.messageIdBidx, dedupeBidx: m.dedupeBidx, providerThreadId: input.providerThreadId ?? null,
       kind, kindReasons: classification.reasons, threadRule: decision.rule, fromBidx: m.fromBidx,
-      headersCt: s('messages.headers', JSON.stringify(prepared.headers))!,
+      headersCt: s('messages.headers', JSON.stringify(withBounce(prepared.headers, classification)))!,
       textCt: s('messages.text', prepared.text), htmlCt: s('messages.html', prepared.html), replyCt: s('messages.reply', prepared.reply),
       raw: rawLayout(input.raw.length), warnings: prepared.warnings, sentAt: msg.date,
       providerMessageId: input.providerMessageId, participants,
     };
-    state.record({ id, ticketId, messageIdBidx: m.messageIdBidx, providerThreadId: row.providerThreadId, fromBidx: m.fromBidx, participants });
+    state.record({ id, ticketId, messageIdBidx: m.messageIdBidx, dedupeBidx: m.dedupeBidx, providerThreadId: row.providerThreadId, fromBidx: m.fromBidx, participants });
     rows.push(row);
     const outcome = { status: 'stored' as const, messageId: id, ticketId, ticketNumber: 0, newTicket, kind, threadRule: decision.rule, attachments: {} };
     stored.push({ row, item: m.item, outcome });
@@ -223,11 +242,12 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   for (const s of stored) s.outcome.ticketNumber = state.newTicketNumbers.get(s.outcome.ticketId) ?? locked.get(s.outcome.ticketId)!.number;
 
   await insertInbound(ex, tenantId, mailboxId, rows);
+  await linkBouncesToReplies(ex, tenantId, bounceLinks);
   rows.length = 0;
   // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
   // large message) at once: what this holds beyond the page's own bytes stays bounded.
   await storeRaw(ex, dek, stored.map(({ row, item }) => ({ ref: { tenantId, mailboxId, messageId: row.id, ...row.raw! }, raw: item.input.raw })));
-  await storeAttachments(ex, tenantId, mailboxId, stored, seal1);
+  await storeAttachments(ex, tenantId, mailboxId, stored, seal1, (sha) => attachmentDigest(k.index.key, sha));
   for (const { outcome } of stored) {
     if (outcome.attachments.pending! > 0) {
       await addJob(ex, 'attachments.rescan', { tenantId, messageId: outcome.messageId }, { key: `rescan:${outcome.messageId}`, runAt: new Date(Date.now() + 30_000), maxAttempts: 25 });
@@ -236,6 +256,15 @@ export async function storePage(keys: KeyService, ex: Executor, tenantId: string
   await insertDuplicateDeliveries(ex, tenantId, mailboxId, duplicates);
   if (cursor !== undefined) await setMailboxCursor(ex, tenantId, mailboxId, cursor);
   return outcomes;
+}
+
+/**
+ * The sealed headers document, with a bounce's recipients (address, DSN status and action, the
+ * server's diagnostic) for the ticket view; no other message carries the field.
+ */
+function withBounce(headers: PreparedMessage['headers'], c: Classification): PreparedMessage['headers'] {
+  if (c.kind !== 'bounce' || !c.bounce) return headers;
+  return { ...headers, bounce: { recipients: c.bounce.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action, diagnostic: r.diagnostic })) } };
 }
 
 type Sealer = (scope: string, rowId: string) => (field: SealedField, v: string | Buffer | null) => Buffer | null;
@@ -249,7 +278,9 @@ const attachmentStatementBytes = 1024 * 1024;
  * before it are sent, and its ciphertext is garbage once its own statement is: beside the decoded
  * bytes the page holds anyway, one attachment's ciphertext and the driver's copy of it.
  */
-async function storeAttachments(ex: Executor, tenantId: string, mailboxId: string, stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer): Promise<void> {
+async function storeAttachments(
+  ex: Executor, tenantId: string, mailboxId: string, stored: { item: PageItem; outcome: Extract<IngestOutcome, { status: 'stored' }> }[], seal1: Sealer, digest: (sha256: string) => Buffer,
+): Promise<void> {
   let batch: InboundAttachment[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -269,7 +300,7 @@ async function storeAttachments(ex: Executor, tenantId: string, mailboxId: strin
       batch.push({
         id: a.id, messageId: outcome.messageId, ticketId: outcome.ticketId, position: a.position,
         filenameCt: as('attachments.filename', a.filename)!, contentIdCt: as('attachments.content_id', a.contentId),
-        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, sha256: a.sha256,
+        contentCt: as('attachments.content', a.content)!, declaredType: a.declaredType, sniffedType: a.sniffedType, size: a.size, digest: digest(a.sha256),
         inline: a.inline, flags: a.flags, scanStatus: verdict.status, scanDetail: verdict.detail,
       });
       bytes += a.content.length;

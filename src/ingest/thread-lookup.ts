@@ -42,7 +42,7 @@ export function threadKeys(index: Indexer, msg: ParsedMessage, providerThreadId:
       refBidxs: ids.map((id) => index.messageId(id)),
       providerThreadId,
       tokenNumber: tokenNumber ?? null,
-      senderBidx: msg.from ? index.email(msg.from.address) : null,
+      senderBidx: msg.from?.address ? index.email(msg.from.address) : null,
     },
   };
 }

@@ -49,6 +49,8 @@ export interface ParsedMessage {
   text: string | null;
   /** The raw (unsanitised!) text/html body, or null. Sanitising is a later stage. */
   html: string | null;
+  /** Text rendered from the sanitised HTML when the message has no text part (set by prepare, which drops `html`). */
+  htmlText?: string | null;
   attachments: ParsedAttachment[];
   /** Top-level Content-Type is multipart/report (report-type is in headers['content-type']). */
   isMultipartReport: boolean;
@@ -79,6 +81,8 @@ export interface BounceRecipient {
   status: string | null;
   /** Permanent failure: status 5.x.x (or an SMTP 5xx reply when no status was given). */
   hard: boolean;
+  /** The remote server's words (DSN Diagnostic-Code), capped at 500 characters; null when none. */
+  diagnostic: string | null;
 }
 
 export interface BounceInfo {

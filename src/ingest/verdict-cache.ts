@@ -3,7 +3,9 @@
 // per few minutes is enough. Only final verdicts are kept (clean, infected): identical bytes get
 // the answer clamd gave them minutes ago, under signatures at most that old — and a clean
 // attachment is never rescanned later anyway. Errors and pending are never cached. Keyed by tenant
-// too, so one tenant's mail never answers for another's (not even by timing).
+// too, so one tenant's mail never answers for another's (not even by timing). Entries are keyed by
+// an HMAC under a key made at process start, so even a heap dump holds no plain content hash.
+import { createHmac, randomBytes } from 'node:crypto';
 import type { ScanVerdict } from './scan-attachments.js';
 
 export interface VerdictCache {
@@ -15,9 +17,11 @@ export function makeVerdictCache(opts: { maxEntries: number; ttlMs: number; now?
   const now = opts.now ?? Date.now;
   // A Map iterates in insertion order: re-inserting on every hit keeps the oldest-used first.
   const entries = new Map<string, { verdict: ScanVerdict; at: number }>();
+  const secret = randomBytes(32);
+  const keyOf = (tenantId: string, sha256: string) => createHmac('sha256', secret).update(tenantId).update('\0').update(sha256).digest('base64');
   return {
     get(tenantId, sha256) {
-      const key = `${tenantId}:${sha256}`;
+      const key = keyOf(tenantId, sha256);
       const e = entries.get(key);
       if (!e) return undefined;
       entries.delete(key);
@@ -27,7 +31,7 @@ export function makeVerdictCache(opts: { maxEntries: number; ttlMs: number; now?
     },
     set(tenantId, sha256, verdict) {
       if (verdict.status !== 'clean' && verdict.status !== 'infected') return;
-      const key = `${tenantId}:${sha256}`;
+      const key = keyOf(tenantId, sha256);
       entries.delete(key);
       entries.set(key, { verdict, at: now() });
       while (entries.size > opts.maxEntries) entries.delete(entries.keys().next().value!);

@@ -1,10 +1,23 @@
 // Download headers that cannot be turned against the browser: always `attachment`, an ASCII
-// fallback name plus the RFC 5987 UTF-8 name, and active content types served as opaque bytes.
+// fallback name plus the RFC 5987 UTF-8 name, and only inert content types under their own name.
 
-const active = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/javascript)$/i;
+// An allow-list: a type a browser might render actively (HTML, SVG, XML, scripts, PDFs with their
+// viewer, anything new) is served as opaque bytes. These are displayed passively or not at all.
+const inert = new Set([
+  'text/plain', 'text/csv', 'text/calendar', 'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp', 'image/tiff', 'image/heic',
+  'audio/mpeg', 'audio/ogg', 'audio/wav', 'video/mp4', 'video/webm', 'video/quicktime',
+  'application/zip', 'application/gzip', 'application/x-7z-compressed', 'application/x-rar-compressed', 'application/x-tar',
+  'application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint', 'application/rtf', 'message/rfc822',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet', 'application/vnd.oasis.opendocument.presentation',
+  'application/octet-stream',
+]);
 
 export function safeDownloadType(sniffed: string): string {
-  return active.test(sniffed) || !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(sniffed) ? 'application/octet-stream' : sniffed;
+  const type = sniffed.trim().toLowerCase();
+  return inert.has(type) ? type : 'application/octet-stream';
 }
 
 export function contentDisposition(filename: string): string {

@@ -24,6 +24,10 @@ export function redactPaths(): string[] {
   return paths;
 }
 
+/**
+ * Logs go to stderr, so stdout carries only what a command prints for people and scripts (an API
+ * key, an import summary). Without a destination: JSON lines on stderr.
+ */
 export function makeLogger(opts: { level: string; destination?: DestinationStream }): Logger {
   return pino(
     {
@@ -34,8 +38,22 @@ export function makeLogger(opts: { level: string; destination?: DestinationStrea
       },
       base: { service: 'inlet' },
     },
-    opts.destination,
+    opts.destination ?? pino.destination({ fd: 2, sync: true }),
   );
+}
+
+/**
+ * Readable lines (pino-pretty, a development dependency) when a person watches stderr outside
+ * production; JSON otherwise, and always where pino-pretty is not installed (the production image).
+ */
+export async function consoleDestination(production: boolean): Promise<DestinationStream | undefined> {
+  if (production || !process.stderr.isTTY) return undefined;
+  try {
+    const { default: pretty } = await import('pino-pretty');
+    return pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' });
+  } catch {
+    return undefined;
+  }
 }
 
 export type { Logger };

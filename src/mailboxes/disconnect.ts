@@ -114,8 +114,7 @@ export async function providerSide(deps: DisconnectDeps, tenantId: string, mailb
     }
     if (provider.revoke) {
       try {
-        await withTimeout(provider.revoke(), ms);
-        out.grant = 'revoked';
+        out.grant = (await withTimeout(provider.revoke(), ms)) === 'not_revocable' ? 'not_revocable' : 'revoked';
       } catch (err) {
         out.grant = 'failed';
         out.grantError = errorClass(err);

@@ -24,7 +24,7 @@ export interface DeletionView {
   purge_after: string;
   push_stop: 'pending' | 'stopped' | 'failed' | 'not_applicable';
   push_error: string | null;
-  grant_revoke: 'pending' | 'revoked' | 'failed' | 'not_applicable';
+  grant_revoke: 'pending' | 'revoked' | 'not_revocable' | 'failed' | 'not_applicable';
   grant_error: string | null;
   key_destroyed_at: string | null;
   purge_started_at: string | null;

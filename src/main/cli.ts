@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `inlet <command>`: one binary, several roles. serve + worker together is `start`, the default for
 // a single machine; Kubernetes runs them apart.
+import './node-version.js';
 import { makeContainer, type Container } from '../container.js';
 import { formatSummary, importMail, progressLine } from '../import/import-mail.js';
 import { makeLogger } from '../lib/logger.js';
@@ -9,8 +10,10 @@ import { listTenantIds } from '../store/tenant-store.js';
 import { systemActor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
+import { describeThrown, StartupError } from '../lib/startup-error.js';
 import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
 import { startServer } from './serve.js';
+import { startHealthListener } from './health-listener.js';
 import { startWorker } from './worker.js';
 
 const usage = `usage: inlet <command>
@@ -28,8 +31,13 @@ commands:
                      (development: first adds a new key to the dev keyring)
 `;
 
-async function boot(): Promise<{ runtime: Runtime; container: Container }> {
-  const config = loadConfigOrExit();
+/**
+ * One-shot commands (tenants, import, keys) print their result on stdout; at the default level
+ * their logs show only warnings and errors, so the terminal holds the answer, not the start-up story.
+ */
+async function boot(opts: { oneShot?: boolean } = {}): Promise<{ runtime: Runtime; container: Container }> {
+  const loaded = loadConfigOrExit();
+  const config = opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
   const runtime = await startRuntime(config);
   stopOnSignals(runtime);
   const container = await makeContainer(config, runtime.logger, runtime.databaseUrl);
@@ -38,7 +46,7 @@ async function boot(): Promise<{ runtime: Runtime; container: Container }> {
 }
 
 async function runMigrations(c: Container): Promise<void> {
-  const applied = await migrate(c.db.pool, { log: (m) => c.logger.info(m) });
+  const applied = await migrate(c.db.pool, { log: (m) => c.logger.debug(m) });
   c.logger.info({ applied: applied.length }, 'migrations up to date');
   await c.checkKeyring();
 }
@@ -52,7 +60,7 @@ async function oneShot(fn: (c: Container, runtime: Runtime) => Promise<void>, op
       process.stdout.write(`added key ${await addDevKey(config)} to the development keyring\n`);
     }
   }
-  const { runtime, container } = await boot();
+  const { runtime, container } = await boot({ oneShot: true });
   try {
     if (!runtime.config.production) await migrate(container.db.pool);
     await fn(container, runtime);
@@ -69,10 +77,12 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const { runtime, container } = await boot();
       if (!runtime.config.production || command === 'start') await runMigrations(container);
-      if (command !== 'serve') runtime.onStop(await startWorker(container));
+      const worker = command !== 'serve' ? await startWorker(container) : null;
+      if (worker) runtime.onStop(worker);
+      const health = await startHealthListener(container, worker);
+      if (health) runtime.onStop(health);
       if (command !== 'worker') {
         runtime.onStop(await startServer(container));
-        runtime.logger.info({ url: runtime.config.publicUrl }, 'inlet is listening');
       }
       return;
     }
@@ -152,6 +162,8 @@ async function recordRotation(c: Container, rewrapped: number): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`inlet: ${(err as Error)?.stack ?? String(err)}\n`);
+  // A failure we can explain is one sentence (what happened, what to do); anything else keeps its stack.
+  const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : describeThrown(err);
+  process.stderr.write(`inlet: ${text}\n`);
   process.exit(1);
 });

@@ -2,7 +2,7 @@
 // container, and an orderly stop on SIGTERM/SIGINT: stop accepting, finish in-flight work within the
 // grace period, close the pool, stop the embedded PostgreSQL, exit 0.
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { makeLogger, type Logger } from '../lib/logger.js';
+import { consoleDestination, makeLogger, type Logger } from '../lib/logger.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded-postgres.js';
 
 export interface Runtime {
@@ -28,13 +28,13 @@ export function loadConfigOrExit(): Config {
 }
 
 export async function startRuntime(config: Config): Promise<Runtime> {
-  const logger = makeLogger({ level: config.logLevel });
+  const logger = makeLogger({ level: config.logLevel, destination: await consoleDestination(config.production) });
   const steps: (() => Promise<void>)[] = [];
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     // config.ts already refused this combination in production.
-    embedded = await startEmbeddedPostgres(config.dataDir, logger);
+    embedded = await startEmbeddedPostgres(config.dataDir, logger, 'inlet', { port: config.embeddedPgPort });
     databaseUrl = embedded.url;
     steps.push(() => embedded!.stop());
     logger.info({ dir: config.dataDir }, 'using embedded PostgreSQL (set DATABASE_URL to use your own)');

@@ -1,10 +1,12 @@
 // `inlet worker`: graphile-worker running Inlet's typed jobs. LISTEN/NOTIFY pickup; on stop it
 // finishes the jobs in flight (graphile-worker's graceful stop) before the pool closes.
-import { EventEmitter } from 'node:events';
-import { run, Logger as WorkerLogger, type WorkerEvents } from 'graphile-worker';
+import { Logger as WorkerLogger } from 'graphile-worker';
 import type { Container } from '../container.js';
-import { rescanMessageAttachments } from '../ingest/rescan.js';
+import { isAppError } from '../errors.js';
+import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
+import { rescanMessageAttachments, ScanStillPendingError } from '../ingest/rescan.js';
 import { toTaskList, type Handlers } from '../jobs/registry.js';
+import { operatorCounters } from '../metrics/operator-metrics.js';
 import { sendReply } from '../outbound/send-reply.js';
 import { startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
@@ -14,13 +16,49 @@ import { startWorkerLiveness } from '../sync/worker-liveness.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 
+/**
+ * Failures that are a known state, not a fault: a scanner that is not there yet (the job re-checks
+ * with backoff) and a job left over from a mailbox that was disconnected since it was queued. The
+ * first is logged at debug (scanner-watch.ts warns once per period instead); the second finishes
+ * the job, as there is nothing left to do.
+ */
+export function isQuietFailure(err: unknown): boolean {
+  return err instanceof ScanStillPendingError;
+}
+
+function finishWhenDisconnected(handlers: Handlers, log: Container['logger']): Handlers {
+  const out: Record<string, unknown> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    out[name] = async (payload: unknown, helpers: unknown) => {
+      try {
+        await (handler as (p: unknown, h: unknown) => Promise<void>)(payload, helpers);
+      } catch (err) {
+        if (isAppError(err) && err.code === 'mailbox_data_destroyed') {
+          log.debug({ task: name }, 'job skipped: its mailbox was disconnected');
+          return;
+        }
+        throw err;
+      }
+    };
+  }
+  return out as Handlers;
+}
+
 export function makeHandlers(c: Container): Handlers {
-  return {
+  const { replySends } = operatorCounters(c.metrics);
+  return finishWhenDisconnected({
     'attachments.rescan': async ({ tenantId, messageId }) => {
       await rescanMessageAttachments(c, tenantId, messageId);
     },
     'reply.send': async (payload, helpers) => {
-      await sendReply(c, payload, { attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+      let outcome;
+      try {
+        outcome = await sendReply(c, payload, { attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+      } catch (err) {
+        replySends.inc({ outcome: 'retry' });
+        throw err;
+      }
+      if (outcome !== 'nothing_to_do') replySends.inc({ outcome: outcome === 'found_in_sent' ? 'sent' : outcome });
     },
     'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
       await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
@@ -43,43 +81,71 @@ export function makeHandlers(c: Container): Handlers {
     'oauth.sweep-states': async () => {
       await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
     },
-  };
+  }, c.logger.child({ component: 'worker' }));
 }
 
-export async function startWorker(c: Container): Promise<() => Promise<void>> {
+export interface WorkerHandle {
+  (): Promise<void>;
+  /** false once graphile-worker's runner has stopped on its own (crashed): restart the process. */
+  running(): boolean;
+}
+
+export async function startWorker(c: Container): Promise<WorkerHandle> {
   const log = c.logger.child({ component: 'worker' });
-  const events: WorkerEvents = new EventEmitter();
+  const events = makeWorkerEvents();
   const workerIds = new Set<string>();
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
   // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
   events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
   events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
-  const runner = await run({
+  // Supervised: start-up retried with backoff, a runner whose job fetches keep failing replaced
+  // (jobs/job-runner.ts); its health feeds /readyz in this process.
+  const runner = startSupervisedRunner({
     events,
-    pgPool: c.db.pool,
-    concurrency: c.config.workerConcurrency,
-    taskList: toTaskList(makeHandlers(c)),
-    noHandleSignals: true,
-    pollInterval: 2000,
-    parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
-    // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
-    // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
-    gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
-    logger: new WorkerLogger((scope) => (level, message, meta) => {
-      const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
-      if (level === 'error') log.error(fields, message);
-      else if (level === 'warning') log.warn(fields, message);
-      else log.debug(fields, message);
-    }),
+    logger: c.logger,
+    registry: c.metrics,
+    stallAlertMs: c.config.workerStallAlertMs,
+    databaseAnswers: () => c.db.pool.query('SELECT 1').then(() => true, () => false),
+    options: {
+      pgPool: c.db.pool,
+      concurrency: c.config.workerConcurrency,
+      taskList: toTaskList(makeHandlers(c)),
+      noHandleSignals: true,
+      pollInterval: 2000,
+      // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
+      // transaction another server connection, where the name is unknown (or already taken).
+      noPreparedStatements: c.config.databasePoolMode === 'transaction',
+      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems()],
+      // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
+      // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
+      gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
+      logger: new WorkerLogger((scope) => (level, message, meta) => {
+        const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
+        if (level === 'error' && isQuietFailure(meta?.error)) log.debug({ ...fields, err: undefined, reason: (meta?.error as Error).message }, 'job will be retried');
+        else if (level === 'error') log.error(fields, message);
+        else if (level === 'warning') log.warn(fields, message);
+        else log.debug(fields, message);
+      }),
+    },
   });
+  c.workerHealth = runner.health;
   // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
   const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
   const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps }, lease);
   const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
+  let stopping = false;
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
-  return async () => {
-    await Promise.all([idle.stop(), runner.stop()]);
-    await liveness.stop();
+  let stopped: Promise<void> | null = null;
+  const stop = () => {
+    stopping = true;
+    c.workerHealth = undefined;
+    stopped ??= (async () => {
+      await Promise.all([idle.stop(), runner.stop()]);
+      await liveness.stop();
+    })();
+    return stopped;
   };
+  // The supervised runner replaces a runner that dies; only a stop makes it 'stopped'.
+  return Object.assign(stop, { running: () => !stopping && runner.health().state !== 'stopped' });
 }

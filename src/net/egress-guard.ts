@@ -22,6 +22,9 @@ export interface EgressPolicy {
   allowHosts: string[];
   /** Extra ports (single or `from-to`) allowed on top of the usual ones. */
   allowPorts: Array<[number, number]>;
+  /** Whether a mailbox's explicit opt-in to a mail server without TLS is honoured (MAIL_ALLOW_PLAINTEXT;
+   *  always outside production). Without it a plain (tls: false) connection must upgrade with STARTTLS. */
+  allowPlaintext?: boolean;
 }
 
 export const strictPolicy: EgressPolicy = Object.freeze({ allowNetworks: [], allowHosts: [], allowPorts: [] });

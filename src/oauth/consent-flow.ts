@@ -13,7 +13,8 @@ import { emailBlindIndex, fieldAad, generateDataKey, mailboxAad, open, seal } fr
 import type { Logger } from '../lib/logger.js';
 import { sealCredentials } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
-import type { ConsentAdapter } from '../providers/provider-module.js';
+import { AppError } from '../errors.js';
+import type { ConsentAdapter, ConsentOptions } from '../providers/provider-module.js';
 import { consentAdapter, defaultBackfill, type ProviderRuntimes } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { reactivate } from '../mailboxes/status.js';
@@ -46,11 +47,24 @@ export interface ConsentFlow {
   configured(kind: ProviderKind): boolean;
   /** Texts and titles of this provider's callback page. */
   texts(kind: ProviderKind): { failureText: Readonly<Record<string, string>>; title: { ok: string; failed: string } };
-  start(kind: ProviderKind, actor: Actor, input: { returnUrl: string; loginHint?: string | undefined }): Promise<{ authorizationUrl: string; expiresAt: string }>;
+  /** `options` are the provider's own (ConsentAdapter.options); an unknown or invalid one is a 400. */
+  start(kind: ProviderKind, actor: Actor, input: { returnUrl: string; loginHint?: string | undefined; options?: ConsentOptions | undefined }): Promise<{ authorizationUrl: string; expiresAt: string }>;
   callback(kind: ProviderKind, query: CallbackQuery): Promise<CallbackResult>;
 }
 
 const verifierAad = (tenantId: string, stateId: string) => fieldAad('oauth_states.verifier', tenantId, 'oauth', stateId);
+
+/** The provider's start options, each checked by the adapter; undefined when none were given. */
+function checkOptions(adapter: ConsentAdapter<unknown, unknown>, given: ConsentOptions | undefined): ConsentOptions | undefined {
+  if (!given || Object.keys(given).length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const kept = adapter.options?.[name]?.(value) ?? null;
+    if (kept === null) throw new AppError('validation_failed', `${name} is not valid here.`, { field: name });
+    out[name] = kept;
+  }
+  return out;
+}
 
 /** RFC 7636: a 43-character verifier from 32 random bytes, challenge = base64url(SHA-256(verifier)). */
 function pkce(): { codeVerifier: string; codeChallenge: string } {
@@ -70,7 +84,7 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
   };
   const runtimeOf = (kind: ProviderKind): unknown => (deps.runtimes as Partial<Record<ProviderKind, unknown>>)[kind];
 
-  async function checkState(kind: ProviderKind, state: string | undefined): Promise<{ tenantId: string; verifier: string; returnUrl: string; actor: string } | { fail: FlowFailure; returnUrl: string | null }> {
+  async function checkState(kind: ProviderKind, state: string | undefined): Promise<{ tenantId: string; verifier: string; options: ConsentOptions | undefined; returnUrl: string; actor: string } | { fail: FlowFailure; returnUrl: string | null }> {
     const claims = state ? peekState(state) : null;
     if (!state || !claims) return { fail: 'state_invalid', returnUrl: null };
     return db.tenantTx(claims.tenantId, async (ex) => {
@@ -80,8 +94,11 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       if ('reason' in used) return { fail: used.reason, returnUrl: used.row?.return_url ?? null };
       if (used.row.provider !== kind) return { fail: 'state_invalid' as const, returnUrl: null };
       const tenantKey = await keys.tenantKey(ex, claims.tenantId, 'tenant');
-      const verifier = open(tenantKey, used.row.verifier_ct, verifierAad(claims.tenantId, claims.stateId)).toString('utf8');
-      return { tenantId: claims.tenantId, verifier, returnUrl: used.row.return_url, actor: used.row.actor };
+      const sealed = open(tenantKey, used.row.verifier_ct, verifierAad(claims.tenantId, claims.stateId)).toString('utf8');
+      // A bare verifier, or {verifier, options} when the start carried provider options (a base64url
+      // verifier never starts with '{').
+      const { verifier, options } = sealed.startsWith('{') ? JSON.parse(sealed) as { verifier: string; options: ConsentOptions } : { verifier: sealed, options: undefined };
+      return { tenantId: claims.tenantId, verifier, options, returnUrl: used.row.return_url, actor: used.row.actor };
     });
   }
 
@@ -127,17 +144,18 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       if (runtime === undefined) throw new Error(`${kind} consent is not configured`);
       const stateId = randomUUID();
       const expiresAt = now() + stateTtlMs;
+      const options = checkOptions(adapter, input.options);
       const { codeVerifier, codeChallenge } = pkce();
       const state = await db.tenantTx(actor.tenantId, async (ex) => {
         const tenantKey = await keys.tenantKey(ex, actor.tenantId, 'tenant');
         const signing = await keys.tenantKey(ex, actor.tenantId, 'signing');
         await insertOAuthState(ex, {
-          id: stateId, tenantId: actor.tenantId, provider: kind, verifierCt: seal(tenantKey, codeVerifier, verifierAad(actor.tenantId, stateId)),
+          id: stateId, tenantId: actor.tenantId, provider: kind, verifierCt: seal(tenantKey, options ? JSON.stringify({ verifier: codeVerifier, options }) : codeVerifier, verifierAad(actor.tenantId, stateId)),
           returnUrl: input.returnUrl, actor: actor.name, expiresAt: new Date(expiresAt),
         });
         return signState(signing.key, { tenantId: actor.tenantId, stateId, expiresAt });
       });
-      const authorizationUrl = adapter.authorizationUrl(runtime, { state, codeChallenge, loginHint: input.loginHint });
+      const authorizationUrl = adapter.authorizationUrl(runtime, { state, codeChallenge, loginHint: input.loginHint, ...(options ? { options } : {}) });
       return { authorizationUrl, expiresAt: new Date(expiresAt).toISOString() };
     },
 
@@ -151,7 +169,7 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       if (query.error) return { ok: false, code: query.error === 'access_denied' ? 'access_denied' : 'consent_failed', returnUrl };
       if (!query.code) return { ok: false, code: 'consent_failed', returnUrl };
       const flowLog = log.child({ provider: kind });
-      const grant = await adapter.exchange(runtime, { code: query.code, codeVerifier: checked.verifier, logger: flowLog });
+      const grant = await adapter.exchange(runtime, { code: query.code, codeVerifier: checked.verifier, logger: flowLog, ...(checked.options ? { options: checked.options } : {}) });
       if ('fail' in grant) return { ok: false, code: grant.fail, returnUrl };
       const saved = await store(kind, checked.tenantId, checked.actor, grant);
       if ('fail' in saved) return { ok: false, code: saved.fail, returnUrl };

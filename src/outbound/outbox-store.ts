@@ -7,7 +7,9 @@ import { insertEvent, type EventType } from '../store/event-store.js';
 /** AAD of outbox.rfc_message_id_ct (sealed under the mailbox key). */
 export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => fieldAad('outbox.rfc_message_id', tenantId, mailboxId, outboxId);
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+/** Delivery states of a reply, defined once (the Message schema lists them too). */
+export const outboxStates = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'bounced'] as const;
+export type OutboxState = (typeof outboxStates)[number];
 
 export interface OutboxRow {
   id: string;
@@ -118,4 +120,14 @@ export async function cancelPendingForMailbox(ex: Executor, tenantId: string, ma
   );
   for (const r of rows) await insertOutboundEvent(ex, tenantId, 'message.send_cancelled', r.message_id, { ticket_id: r.ticket_id, reason: 'mailbox_disconnected' });
   return rows.length;
+}
+
+/** Delivery state of the outbound messages among `messageIds` (the ticket view shows it per reply). */
+export async function listReplyStates(ex: Executor, tenantId: string, messageIds: string[]): Promise<{ message_id: string; state: OutboxState; bounce_message_id: string | null }[]> {
+  if (messageIds.length === 0) return [];
+  const { rows } = await ex.query<{ message_id: string; state: OutboxState; bounce_message_id: string | null }>(
+    'SELECT message_id, state, bounce_message_id FROM outbox WHERE tenant_id = $1 AND message_id = ANY($2::uuid[])',
+    [tenantId, messageIds],
+  );
+  return rows;
 }

@@ -44,7 +44,7 @@ type Prepared =
   | { kind: 'final'; row: OutboxRow; state: 'failed' | 'cancelled'; reason: string; errorClass: string | null }
   | { kind: 'send'; row: OutboxRow; mime: Buffer; rfcId: string; threadId: string | null; uncertain: boolean; provider: MailProvider };
 
-const finalStates = new Set(['sent', 'failed', 'cancelled']);
+const finalStates = new Set(['sent', 'failed', 'cancelled', 'bounced']);
 
 /** Throws (so graphile-worker retries) only when a retry is planned; every final outcome returns. */
 export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: JobAttempt): Promise<SendOutcome> {

@@ -144,8 +144,9 @@ export interface MailProvider {
   /** Stop notifications (disconnect). Idempotent: an already-gone channel is not an error. */
   stopPush?(channel: PushChannel): Promise<void>;
 
-  /** Revoke the provider grant on disconnect (OAuth providers). Absent for password-based IMAP. */
-  revoke?(): Promise<void>;
+  /** Revoke the provider grant on disconnect (OAuth providers). Absent for password-based IMAP.
+   *  'not_revocable': the provider has no revoke for this grant; the provider cleared the tokens it held. */
+  revoke?(): Promise<void | 'not_revocable'>;
 
   /** Releases connections held for this instance. Safe to call more than once. */
   close(): Promise<void>;

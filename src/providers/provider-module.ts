@@ -38,13 +38,21 @@ export interface ConsentAdapter<R, S> {
   /** Title of the callback page. */
   readonly title: { ok: string; failed: string };
   /** The provider's consent URL for a signed state and a PKCE S256 challenge. */
-  authorizationUrl(runtime: R, req: { state: string; codeChallenge: string; loginHint?: string | undefined }): string;
+  /**
+   * Provider-specific start options (e.g. Microsoft's shared mailbox): name → check returning the
+   * value to keep, or null when it is not valid. They travel sealed with the PKCE verifier.
+   */
+  readonly options?: Readonly<Record<string, (value: string) => string | null>>;
+  authorizationUrl(runtime: R, req: { state: string; codeChallenge: string; loginHint?: string | undefined; options?: ConsentOptions }): string;
   /**
    * Exchanges the code (with the PKCE verifier) and identifies the account. `settings` completes
    * the stored settings once the mailbox id is known. A `fail` code must be a key of failureText.
    */
-  exchange(runtime: R, req: { code: string; codeVerifier: string; logger: Logger }): Promise<ConsentGrant<S> | { fail: string }>;
+  exchange(runtime: R, req: { code: string; codeVerifier: string; logger: Logger; options?: ConsentOptions }): Promise<ConsentGrant<S> | { fail: string }>;
 }
+
+/** Checked provider-specific start options (see ConsentAdapter.options). */
+export type ConsentOptions = Readonly<Record<string, string>>;
 
 export interface ConsentGrant<S> {
   /** The account's address, lower-cased: one live mailbox per address per tenant. */

@@ -1,35 +1,22 @@
 // The one list of provider modules. A kind missing here is a compile error (`satisfies` over every
 // ProviderKind); a new provider adds its folder and one line below (docs/providers.md). This is
 // the only file outside a provider's folder that imports the provider's files.
-import { AppError } from '../errors.js';
 import type { ProviderCapabilities } from './capabilities.js';
 import { gmailModule } from './gmail/gmail-module.js';
 import { imapModule } from './imap/imap-module.js';
 import { localModule } from './local/local-module.js';
+import { microsoftModule } from './microsoft/microsoft-module.js';
 import type { ConsentAdapter, ProviderContext, ProviderModule } from './provider-module.js';
 import { providerKinds, type ProviderKind } from './provider-kind.js';
 
 export { defaultBackfill } from './backfill.js';
 export { makeImapConnector, type ImapConnectInput, type ImapConnector } from './imap/imap-connect.js';
 
-/** A kind the database knows but this build has no module for: its mailboxes cannot be opened. */
-function unavailableModule(kind: ProviderKind): ProviderModule<null, null> {
-  return {
-    kind,
-    capabilities: { canSend: true, syncs: true, subjectToken: true, holdsConnection: false, channelPush: false, revocableGrant: false },
-    start: () => null,
-    parseSettings: () => null,
-    open: () => {
-      throw new AppError('internal', `provider ${kind} is not available in this build`);
-    },
-  };
-}
-
 export const providerModules = {
   local: localModule,
   imap: imapModule,
   gmail: gmailModule,
-  graph: unavailableModule('graph'),
+  graph: microsoftModule,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module's own types are checked where it is declared
 } as const satisfies { [_K in ProviderKind]: ProviderModule<any, any, any> };
 

@@ -15,7 +15,8 @@ export interface AttachmentRow {
   declared_type: string;
   sniffed_type: string;
   size: number;
-  sha256: string;
+  /** Keyed digest of the content (HMAC under the tenant's index key); null for rows stored before it existed. */
+  content_digest: Buffer | null;
   inline: boolean;
   flags: string[];
   scan_status: ScanStatus;
@@ -24,7 +25,7 @@ export interface AttachmentRow {
   scanned_at: Date | null;
 }
 
-const columns = 'id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at';
+const columns = 'id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type, size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at';
 
 export async function listMessageAttachments(ex: Executor, tenantId: string, messageIds: string[]): Promise<AttachmentRow[]> {
   const { rows } = await ex.query<AttachmentRow>(
@@ -45,4 +46,13 @@ export async function setScanResult(ex: Executor, tenantId: string, id: string, 
       WHERE tenant_id = $1 AND id = $2 AND scan_status = 'pending'`,
     [tenantId, id, status, detail],
   );
+}
+
+/** Scan state of every attachment of one message (no content), in MIME order. */
+export async function messageScanStates(ex: Executor, tenantId: string, messageId: string): Promise<{ id: string; scan_status: ScanStatus }[]> {
+  const { rows } = await ex.query<{ id: string; scan_status: ScanStatus }>(
+    'SELECT id, scan_status FROM attachments WHERE tenant_id = $1 AND message_id = $2 ORDER BY position',
+    [tenantId, messageId],
+  );
+  return rows;
 }

@@ -38,25 +38,28 @@ export interface AuditQuery {
   action?: string;
   resourceType?: string;
   resourceId?: string;
-  /** Keyset cursor: entries strictly older than this id. */
-  beforeId?: string;
+  /** Keyset cursor: entries strictly after (older than) the entry with this public id. */
+  afterPublicId?: string;
   limit: number;
 }
 
 export async function queryAudit(ex: Executor, q: AuditQuery): Promise<AuditRow[]> {
   const { rows } = await ex.query<AuditRow>(
-    `SELECT id::text, at, actor, action, resource_type, resource_id, request_id, host(client_ip) AS client_ip, detail
-       FROM audit_log
-      WHERE tenant_id = $1
-        AND ($2::timestamptz IS NULL OR at >= $2)
-        AND ($3::timestamptz IS NULL OR at < $3)
-        AND ($4::text IS NULL OR action = $4)
-        AND ($5::text IS NULL OR resource_type = $5)
-        AND ($6::text IS NULL OR resource_id = $6)
-        AND ($7::bigint IS NULL OR id < $7)
-      ORDER BY id DESC
+    // Ordered by the table's columns (a.at, a.id), never by the output column `id`, which is the
+    // public id as text: ordering by that is what dropped records from pages before.
+    `WITH cur AS (SELECT at, id FROM audit_log WHERE tenant_id = $1 AND public_id = $7::uuid)
+     SELECT a.public_id::text AS id, a.at, a.actor, a.action, a.resource_type, a.resource_id, a.request_id, host(a.client_ip) AS client_ip, a.detail
+       FROM audit_log a
+      WHERE a.tenant_id = $1
+        AND ($2::timestamptz IS NULL OR a.at >= $2)
+        AND ($3::timestamptz IS NULL OR a.at < $3)
+        AND ($4::text IS NULL OR a.action = $4)
+        AND ($5::text IS NULL OR a.resource_type = $5)
+        AND ($6::text IS NULL OR a.resource_id = $6)
+        AND ($7::uuid IS NULL OR (a.at, a.id) < (SELECT at, id FROM cur))
+      ORDER BY a.at DESC, a.id DESC
       LIMIT $8`,
-    [q.tenantId, q.since ?? null, q.until ?? null, q.action ?? null, q.resourceType ?? null, q.resourceId ?? null, q.beforeId ?? null, q.limit],
+    [q.tenantId, q.since ?? null, q.until ?? null, q.action ?? null, q.resourceType ?? null, q.resourceId ?? null, q.afterPublicId ?? null, q.limit],
   );
   return rows;
 }

@@ -6,7 +6,8 @@ import type { Executor } from './db.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 
 export type PushStop = 'pending' | 'stopped' | 'failed' | 'not_applicable';
-export type GrantRevoke = 'pending' | 'revoked' | 'failed' | 'not_applicable';
+/** not_revocable: the provider offers the app no way to revoke the grant (Microsoft delegated consent); every token Inlet held was cleared. */
+export type GrantRevoke = 'pending' | 'revoked' | 'not_revocable' | 'failed' | 'not_applicable';
 export type PurgeCounts = Record<string, number>;
 
 export interface ReceiptRow {

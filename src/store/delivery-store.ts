@@ -27,10 +27,11 @@ export async function deliveredAmong(ex: Executor, tenantId: string, mailboxId: 
 export async function heldByMessageId(ex: Executor, tenantId: string, mailboxId: string, bidxs: Buffer[]): Promise<Map<string, string>> {
   if (bidxs.length === 0) return new Map();
   const { rows } = await ex.query<{ bidx: Buffer; id: string }>({
-    name: 'inlet-held-by-message-id',
+    name: 'inlet-held-by-message-id-2',
     text: `SELECT m.message_id_bidx AS bidx, m.id FROM messages m
             WHERE m.tenant_id = $1 AND m.message_id_bidx = ANY($3::bytea[])
-              AND EXISTS (SELECT 1 FROM message_deliveries d WHERE d.tenant_id = $1 AND d.message_id = m.id AND d.mailbox_id = $2)`,
+              AND EXISTS (SELECT 1 FROM message_deliveries d WHERE d.tenant_id = $1 AND d.message_id = m.id AND d.mailbox_id = $2)
+              AND EXISTS (SELECT 1 FROM mailboxes b WHERE b.tenant_id = $1 AND b.id = m.mailbox_id AND b.status NOT IN ('disconnecting', 'disconnected'))`,
     values: [tenantId, mailboxId, bidxs],
   });
   return new Map(rows.map((r) => [r.bidx.toString('hex'), r.id]));

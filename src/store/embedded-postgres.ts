@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from '../lib/free-port.js';
+import { freePort, portInUse } from '../lib/free-port.js';
+import { describeThrown, StartupError } from '../lib/startup-error.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface EmbeddedDatabase {
@@ -18,10 +19,12 @@ interface Settings {
   password: string;
 }
 
-async function loadSettings(dir: string): Promise<Settings> {
+async function loadSettings(dir: string, port: number | null): Promise<Settings> {
   const file = path.join(dir, 'embedded-postgres.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Settings;
-  const settings: Settings = { port: await freePort(), password: randomBytes(18).toString('base64url') };
+  const saved = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Settings) : null;
+  if (saved && (port === null || port === saved.port)) return saved;
+  // A port set by INLET_EMBEDDED_PG_PORT is kept, so later starts without it use the same one.
+  const settings: Settings = { port: port ?? (await freePort()), password: saved?.password ?? randomBytes(18).toString('base64url') };
   await writeFile(file, JSON.stringify(settings), { mode: 0o600 });
   return settings;
 }
@@ -79,12 +82,12 @@ export async function loadEmbeddedPostgres() {
   return mod.default;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger, database = 'inlet'): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, database = 'inlet', opts: { port?: number | null } = {}): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   // 0711: the 'postgres' system user (when we run as root) must traverse into pg/, but not list.
   await mkdir(dataDir, { recursive: true, mode: 0o711 });
   if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
-  const settings = await loadSettings(dataDir);
+  const settings = await loadSettings(dataDir, opts.port ?? null);
   const databaseDir = path.join(dataDir, 'pg');
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   const pg = new EmbeddedPostgres({
@@ -108,11 +111,20 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     return { url: urlFor(settings, database), stop: async () => undefined };
   }
   await stopOrphan(databaseDir, logger);
+  if (await portInUse(settings.port)) {
+    throw new StartupError(`the embedded PostgreSQL cannot start: port ${settings.port} on 127.0.0.1 is already taken by another program. `
+      + `Set INLET_EMBEDDED_PG_PORT to a free port (for example INLET_EMBEDDED_PG_PORT=${settings.port === 54329 ? 54330 : 54329} npm start; it is remembered in ${dataDir}), or stop the program using ${settings.port}.`);
+  }
   if (fresh) {
     logger.info({ dir: databaseDir }, 'initialising embedded PostgreSQL (first start)');
     await pg.initialise();
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (err) {
+    // embedded-postgres rejects with PostgreSQL's log lines (or nothing); its output is at debug level.
+    throw new StartupError(`the embedded PostgreSQL in ${databaseDir} did not start (${describeThrown(err).split('\n').find((l) => /FATAL|ERROR|could not/.test(l))?.trim() ?? 'no reason given'}). Run with LOG_LEVEL=debug to see its log, or set DATABASE_URL to use your own PostgreSQL.`, { cause: err });
+  }
   await writeFile(ownerFile, String(process.pid));
   if (fresh) await pg.createDatabase(database).catch(() => undefined);
   else {

@@ -64,11 +64,23 @@ export interface PageLookupInput {
   senderBidxs: Buffer[];
   /** Loop window start: messages from one sender to one ticket since then. */
   loopSince: Date;
+  /** The page's dedupe keys (Message-ID + content, see ingest/dedupe-key.ts). */
+  dedupeBidxs: Buffer[];
 }
 
 export interface PageLookup {
-  /** hex(message_id_bidx) → the stored message and its ticket. */
+  /**
+   * hex(message_id_bidx) → a stored message and its ticket, for threading. Only messages of live
+   * mailboxes in tickets of live mailboxes: mail must not join a ticket its purge will delete.
+   */
   known: Map<string, { id: string; ticketId: string }>;
+  /**
+   * hex(dedupe_bidx) → the stored message it duplicates; and hex(message_id_bidx) → one stored
+   * before dedupe keys existed (same Message-ID = same message). Live mailboxes only: a duplicate
+   * must point at a message that stays readable.
+   */
+  dedupe: Map<string, string>;
+  legacy: Map<string, string>;
   /** hex(address_bidx) of our own mailboxes. */
   own: Set<string>;
   /** provider thread id → the ticket of its most recent message in this mailbox. */
@@ -82,12 +94,20 @@ export interface PageLookup {
 /** Step 2: everything threading and classification need for the whole page, in one round trip. */
 export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<PageLookup> {
   const { rows } = await ex.query<{
-    known: { b: string; id: string; t: string }[] | null; own: Buffer[]; threads: { p: string; t: string }[] | null;
+    known: { b: string; id: string; t: string }[] | null; dups: { d: string | null; b: string; id: string }[] | null; own: Buffer[]; threads: { p: string; t: string }[] | null;
     tokens: { n: string; t: string; p: string[] }[] | null; loops: { t: string; f: string; n: number }[] | null;
   }>({
-    name: 'inlet-lookup-page',
-    text: `WITH known AS (
-       SELECT id, message_id_bidx, ticket_id FROM messages WHERE tenant_id = $1 AND message_id_bidx = ANY($3::bytea[]))
+    name: 'inlet-lookup-page-2',
+    text: `WITH live AS (
+       SELECT id FROM mailboxes WHERE tenant_id = $1 AND status NOT IN ('disconnecting', 'disconnected'))
+     , known AS (
+       SELECT DISTINCT ON (m.message_id_bidx) m.id, m.message_id_bidx, m.ticket_id FROM messages m JOIN tickets t ON t.tenant_id = m.tenant_id AND t.id = m.ticket_id
+        WHERE m.tenant_id = $1 AND m.message_id_bidx = ANY($3::bytea[]) AND m.mailbox_id IN (SELECT id FROM live) AND t.mailbox_id IN (SELECT id FROM live)
+        ORDER BY m.message_id_bidx, m.received_at)
+     , dups AS (
+       SELECT id, message_id_bidx, dedupe_bidx FROM messages
+        WHERE tenant_id = $1 AND (dedupe_bidx = ANY($9::bytea[]) OR (dedupe_bidx IS NULL AND message_id_bidx = ANY($3::bytea[])))
+          AND mailbox_id IN (SELECT id FROM live))
      , threads AS (
        SELECT DISTINCT ON (provider_thread_id) provider_thread_id, ticket_id FROM messages
         WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = ANY($5::text[]) ORDER BY provider_thread_id, received_at DESC)
@@ -97,6 +117,7 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
        SELECT ticket_id FROM known UNION SELECT ticket_id FROM threads UNION SELECT id FROM tokens)
      SELECT
        (SELECT json_agg(json_build_object('b', encode(message_id_bidx, 'hex'), 'id', id, 't', ticket_id)) FROM known) AS known,
+       (SELECT json_agg(json_build_object('d', encode(dedupe_bidx, 'hex'), 'b', encode(message_id_bidx, 'hex'), 'id', id)) FROM dups) AS dups,
        ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($4::bytea[])) AS own,
        (SELECT json_agg(json_build_object('p', provider_thread_id, 't', ticket_id)) FROM threads) AS threads,
        (SELECT json_agg(json_build_object('n', k.number, 't', k.id, 'p', ARRAY(
@@ -106,11 +127,13 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
           SELECT ticket_id, from_bidx, count(*)::int AS n FROM messages
            WHERE tenant_id = $1 AND ticket_id IN (SELECT ticket_id FROM candidates) AND from_bidx = ANY($7::bytea[]) AND received_at >= $8
            GROUP BY ticket_id, from_bidx) c) AS loops`,
-    values: [q.tenantId, q.mailboxId, q.messageIdBidxs, q.addressBidxs, q.providerThreadIds, q.tokenNumbers, q.senderBidxs, q.loopSince],
+    values: [q.tenantId, q.mailboxId, q.messageIdBidxs, q.addressBidxs, q.providerThreadIds, q.tokenNumbers, q.senderBidxs, q.loopSince, q.dedupeBidxs],
   });
   const r = rows[0]!;
   return {
     known: new Map((r.known ?? []).map((k) => [k.b, { id: k.id, ticketId: k.t }])),
+    dedupe: new Map((r.dups ?? []).filter((d) => d.d !== null).map((d) => [d.d!, d.id])),
+    legacy: new Map((r.dups ?? []).filter((d) => d.d === null).map((d) => [d.b, d.id])),
     own: new Set(r.own.map(hex)),
     threads: new Map((r.threads ?? []).map((t) => [t.p, t.t])),
     tokens: new Map((r.tokens ?? []).map((t) => [Number(t.n), { ticketId: t.t, participants: new Set(t.p) }])),
@@ -173,6 +196,7 @@ export async function touchTickets(ex: Executor, tenantId: string, list: { id: s
 
 export interface InboundRow extends Omit<NewMessage, 'tenantId' | 'mailboxId' | 'direction'> {
   providerMessageId: string;
+  dedupeBidx: Buffer;
   /** A person's addresses that join the ticket (they may later use its subject token). */
   participants: Buffer[];
 }
@@ -187,20 +211,20 @@ export async function insertInbound(ex: Executor, tenantId: string, mailboxId: s
   const params: unknown[] = [tenantId, mailboxId];
   const values = list.map((m, i) => {
     const at = params.push(m.id, m.ticketId, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons, m.threadRule, m.fromBidx,
-      m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.raw?.size ?? null, m.raw?.chunks ?? null, m.warnings, m.sentAt, m.providerMessageId, m.participants) - 17;
+      m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.raw?.size ?? null, m.raw?.chunks ?? null, m.warnings, m.sentAt, m.providerMessageId, m.participants, m.dedupeBidx) - 18;
     const p = (k: number, type: string) => `$${at + k}::${type}`;
     return `(${i}, ${p(0, 'uuid')}, ${p(1, 'uuid')}, ${p(2, 'bytea')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${p(7, 'bytea')}, `
-      + `${p(8, 'bytea')}, ${p(9, 'bytea')}, ${p(10, 'bytea')}, ${p(11, 'bytea')}, ${p(12, 'bigint')}, ${p(13, 'int')}, ${p(14, 'text[]')}, ${p(15, 'timestamptz')}, ${p(16, 'text')}, ${p(17, 'bytea[]')})`;
+      + `${p(8, 'bytea')}, ${p(9, 'bytea')}, ${p(10, 'bytea')}, ${p(11, 'bytea')}, ${p(12, 'bigint')}, ${p(13, 'int')}, ${p(14, 'text[]')}, ${p(15, 'timestamptz')}, ${p(16, 'text')}, ${p(17, 'bytea[]')}, ${p(18, 'bytea')})`;
   });
   await ex.query({
-    name: list.length <= 4 ? `inlet-insert-inbound-${list.length}` : undefined,
+    name: list.length <= 4 ? `inlet-insert-inbound-d${list.length}` : undefined,
     text: `WITH m(ord, id, ticket_id, message_id_bidx, provider_thread_id, kind, kind_reasons, thread_rule, from_bidx,
-         headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, provider_message_id, participants) AS (VALUES ${values.join(', ')})
+         headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, provider_message_id, participants, dedupe_bidx) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
-         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at)
+         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, dedupe_bidx)
        SELECT id, $1, ticket_id, $2, 'inbound', message_id_bidx, provider_thread_id, kind, kind_reasons,
-         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at FROM m ORDER BY ord)
+         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, dedupe_bidx FROM m ORDER BY ord)
      , people AS (
        INSERT INTO ticket_participants (tenant_id, ticket_id, address_bidx)
        SELECT DISTINCT $1::uuid, m.ticket_id, b FROM m, unnest(m.participants) AS b ON CONFLICT DO NOTHING)
@@ -236,7 +260,8 @@ export interface InboundAttachment {
   declaredType: string;
   sniffedType: string;
   size: number;
-  sha256: string;
+  /** Keyed digest of the content (crypto attachmentDigest), never a plain hash. */
+  digest: Buffer;
   inline: boolean;
   flags: string[];
   scanStatus: ScanStatus;
@@ -257,18 +282,18 @@ export async function insertAttachments(ex: Executor, tenantId: string, mailboxI
     // large value with nothing after it is copied once instead of twice (plus a 1.5× buffer).
     const at = params.push(a.filenameCt, a.contentIdCt, JSON.stringify({
       id: a.id, message_id: a.messageId, ticket_id: a.ticketId, position: a.position, declared_type: a.declaredType, sniffed_type: a.sniffedType,
-      size: a.size, sha256: a.sha256, inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
+      size: a.size, digest: a.digest.toString('hex'), inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
     }), a.contentCt) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::jsonb, $${at + 3}::bytea)`;
   });
   // Named per attachment count for the common small counts, so each shape is planned once per connection.
   await ex.query({
-    name: list.length <= 8 ? `inlet-insert-attachments-${list.length}` : undefined,
+    name: list.length <= 8 ? `inlet-insert-attachments-d${list.length}` : undefined,
     text: `WITH att AS (
        INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
-         size, sha256, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
+         size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
        SELECT (a.m->>'id')::uuid, $1, (a.m->>'message_id')::uuid, $2, (a.m->>'position')::int, a.fname, a.cid, a.m->>'declared_type', a.m->>'sniffed_type',
-         (a.m->>'size')::int, a.m->>'sha256', (a.m->>'inline')::boolean, ARRAY(SELECT jsonb_array_elements_text(a.m->'flags')),
+         (a.m->>'size')::int, decode(a.m->>'digest', 'hex'), (a.m->>'inline')::boolean, ARRAY(SELECT jsonb_array_elements_text(a.m->'flags')),
          a.m->>'scan_status', a.m->>'scan_detail', CASE WHEN a.m->>'scan_status' = 'pending' THEN 0 ELSE 1 END,
          CASE WHEN a.m->>'scan_status' = 'pending' THEN NULL ELSE now() END, a.content
        FROM (VALUES ${rows.join(', ')}) AS a(fname, cid, m, content)
@@ -278,4 +303,14 @@ export async function insertAttachments(ex: Executor, tenantId: string, mailboxI
        FROM att JOIN messages a ON a.tenant_id = $1 AND a.id = att.message_id WHERE att.scan_status = 'infected'`,
     values: params,
   });
+}
+
+/**
+ * Serialises pages that store the same message (same dedupe key) in two mailboxes at once: the
+ * second waits for the first to commit, and its lookup (a later statement, a fresh snapshot)
+ * then finds the stored copy. Ids sorted by the caller, so two pages cannot deadlock here.
+ */
+export async function lockDedupeKeys(ex: Executor, lockIds: string[]): Promise<void> {
+  if (lockIds.length === 0) return;
+  await ex.query({ name: 'inlet-lock-dedupe-keys', text: 'SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', values: [lockIds] });
 }

@@ -97,20 +97,21 @@ export type StoredRaw =
   | { kind: 'none' };
 
 /** How a message's original is stored; null when the message does not exist (for this tenant). */
-export async function findStoredRaw(ex: Executor, tenantId: string, messageId: string): Promise<({ mailboxId: string } & StoredRaw) | null> {
-  const { rows } = await ex.query<{ mailbox_id: string; raw_ct: Buffer | null; raw_size: string | null; raw_chunks: number | null }>({
-    name: 'inlet-find-stored-raw',
-    text: 'SELECT mailbox_id, raw_ct, raw_size, raw_chunks FROM messages WHERE tenant_id = $1 AND id = $2',
+export async function findStoredRaw(ex: Executor, tenantId: string, messageId: string): Promise<({ mailboxId: string; warnings: string[] } & StoredRaw) | null> {
+  const { rows } = await ex.query<{ mailbox_id: string; raw_ct: Buffer | null; raw_size: string | null; raw_chunks: number | null; warnings: string[] }>({
+    name: 'inlet-find-stored-raw-w',
+    text: 'SELECT mailbox_id, raw_ct, raw_size, raw_chunks, warnings FROM messages WHERE tenant_id = $1 AND id = $2',
     values: [tenantId, messageId],
   });
   const r = rows[0];
   if (!r) return null;
   const mailboxId = r.mailbox_id;
+  const warnings = r.warnings;
   if (r.raw_size !== null && r.raw_chunks !== null) {
-    return { mailboxId, kind: 'chunks', ref: { tenantId, mailboxId, messageId, size: Number(r.raw_size), chunks: r.raw_chunks } };
+    return { mailboxId, warnings, kind: 'chunks', ref: { tenantId, mailboxId, messageId, size: Number(r.raw_size), chunks: r.raw_chunks } };
   }
-  if (r.raw_ct) return { mailboxId, kind: 'legacy', ct: r.raw_ct, aad: legacyRawAad(tenantId, mailboxId, messageId) };
-  return { mailboxId, kind: 'none' };
+  if (r.raw_ct) return { mailboxId, warnings, kind: 'legacy', ct: r.raw_ct, aad: legacyRawAad(tenantId, mailboxId, messageId) };
+  return { mailboxId, warnings, kind: 'none' };
 }
 
 const incomplete = () => new CryptoError('malformed', 'The stored original message is incomplete or out of order.');

@@ -58,6 +58,9 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<(Ti
         AND ($4::bytea IS NULL OR t.requester_bidx = $4)
         AND ($5::timestamptz IS NULL OR t.updated_at >= $5)
         AND ($6::timestamptz IS NULL OR (t.updated_at, t.id) < ($6, $7::uuid))
+        -- Tickets of a disconnected mailbox awaiting its purge are unreadable (key destroyed): a list
+        -- skips them rather than fail as a whole; only reading that mailbox's content answers 410.
+        AND EXISTS (SELECT 1 FROM data_keys k WHERE k.tenant_id = t.tenant_id AND k.mailbox_id = t.mailbox_id AND k.purpose = 'mailbox' AND k.wrapped IS NOT NULL)
       ORDER BY t.updated_at DESC, t.id DESC
       LIMIT $8`,
     [q.tenantId, q.status ?? null, q.mailboxId ?? null, q.requesterBidx ?? null, q.updatedSince ?? null, q.after?.updatedAt ?? null, q.after?.id ?? null, q.limit],

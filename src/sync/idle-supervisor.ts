@@ -17,7 +17,7 @@ import type { KeyService } from '../tenancy/key-service.js';
 import { providerForMailbox, type ProviderFactoryDeps } from '../providers/open-mailbox.js';
 import { kindsWhere } from '../providers/registry.js';
 import { enqueueSync } from './sync-jobs.js';
-import { acquireLeases, releaseLeases, renewLeases, type MailboxRef } from './sync-store.js';
+import { acquireLeases, fairLeaseShare, releaseLeases, renewLeases, type MailboxRef } from './sync-store.js';
 
 export interface IdleSupervisorDeps {
   db: Db;
@@ -116,12 +116,30 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
     const held = new Set(mine);
     for (const [id, w] of watches) if (!held.has(id)) w.abort.abort(); // lease lost or mailbox no longer active
     if (stopping) return;
-    const got = await deps.db.tx((ex) => acquireLeases(ex, holder, connectionKinds, leaseMs, maxConnections - held.size)).catch((err: unknown) => {
+    // Unknown share (query failed): keep what we hold and take what is free, as before.
+    const share = await deps.db.tx((ex) => fairLeaseShare(ex, holder, connectionKinds, leaseMs)).catch(() => maxConnections);
+    const target = Math.min(maxConnections, share);
+    if (held.size > target) {
+      await handOver([...held].slice(target));
+      return;
+    }
+    const got = await deps.db.tx((ex) => acquireLeases(ex, holder, connectionKinds, leaseMs, target - held.size)).catch((err: unknown) => {
       log.warn({ err }, 'could not acquire IDLE leases');
       return [] as MailboxRef[];
     });
     for (const ref of got) if (!watches.has(ref.mailbox_id) && !stopping) startWatch(ref);
     if (got.length > 0) log.info({ acquired: got.length, holding: watches.size }, 'IDLE leases acquired');
+  }
+
+  /** Gives mailboxes above this worker's share back: IDLE stopped first, then the lease released so
+   *  another worker's next tick takes it (its IDLE start triggers a catch-up sync, so nothing that
+   *  arrived in between is missed). */
+  async function handOver(ids: string[]): Promise<void> {
+    const ending = ids.map((id) => watches.get(id)).filter((w): w is Watch => w !== undefined);
+    for (const w of ending) w.abort.abort();
+    await Promise.all(ending.map((w) => w.done));
+    await deps.db.tx((ex) => releaseLeases(ex, holder, ids)).catch((err: unknown) => log.warn({ err }, 'could not hand over IDLE leases'));
+    log.info({ released: ids.length, holding: watches.size }, 'IDLE leases handed over to a worker that joined');
   }
 
   const tick = (): Promise<void> => {

@@ -126,6 +126,24 @@ export async function acquireLeases(ex: Executor, holder: string, kinds: readonl
   return rows;
 }
 
+/**
+ * How many IDLE leases this holder should keep: the active mailboxes of `kinds` shared out over
+ * the worker processes alive now (fresh heartbeats, counting this one even before its first
+ * heartbeat). A worker that joins is counted at once, so the others hand it its share instead of
+ * keeping every mailbox until one of them dies.
+ */
+export async function fairLeaseShare(ex: Executor, holder: string, kinds: readonly ProviderKind[], staleMs: number): Promise<number> {
+  const { rows } = await ex.query<{ mailboxes: number; holders: number }>(
+    `SELECT (SELECT count(*)::int FROM mailboxes WHERE provider = ANY($1::text[]) AND status = 'active') AS mailboxes,
+            (SELECT count(DISTINCT holder)::int FROM (
+               SELECT holder FROM worker_heartbeats WHERE seen_at > now() - make_interval(secs => $3::double precision / 1000)
+               UNION SELECT $2) h) AS holders`,
+    [kinds, holder, staleMs],
+  );
+  const r = rows[0]!;
+  return Math.ceil(r.mailboxes / Math.max(1, r.holders));
+}
+
 export async function releaseLeases(ex: Executor, holder: string, mailboxIds?: string[]): Promise<void> {
   if (mailboxIds) await ex.query('DELETE FROM mailbox_leases WHERE holder = $1 AND mailbox_id = ANY($2::uuid[])', [holder, mailboxIds]);
   else await ex.query('DELETE FROM mailbox_leases WHERE holder = $1', [holder]);

@@ -44,17 +44,19 @@ export function makeAuditReader(deps: { db: import('../store/db.js').Db }): Audi
   return {
     list: (actor, q) =>
       deps.db.tenantTx(actor.tenantId, async (ex) => {
-        const beforeId = q.cursor ? decodeCursor(q.cursor) : undefined;
-        const rows = await queryAudit(ex, { tenantId: actor.tenantId, since: q.since, until: q.until, action: q.action, resourceType: q.resourceType, resourceId: q.resourceId, beforeId, limit: q.limit + 1 });
+        const afterPublicId = q.cursor ? decodeCursor(q.cursor) : undefined;
+        const rows = await queryAudit(ex, { tenantId: actor.tenantId, since: q.since, until: q.until, action: q.action, resourceType: q.resourceType, resourceId: q.resourceId, afterPublicId, limit: q.limit + 1 });
         const items = rows.slice(0, q.limit);
         return { items, nextCursor: rows.length > q.limit ? encodeCursor(items.at(-1)!.id) : null };
       }),
   };
 }
 
+// The cursor names the last record of the page by its public id (random, per record): it reveals
+// nothing about other tenants, and a cursor from another tenant matches no record here.
 const encodeCursor = (id: string) => Buffer.from(`a:${id}`).toString('base64url');
 function decodeCursor(c: string): string {
-  const m = /^a:(\d{1,19})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  const m = /^a:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
   if (!m) throw new AppError('validation_failed', 'Invalid cursor.');
   return m[1]!;
 }

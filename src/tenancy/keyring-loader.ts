@@ -21,7 +21,8 @@ export async function loadKeyProvider(config: Config, logger: Logger): Promise<K
     await writeFile(file, formatKeyringSpec([generateKek()]) + '\n', { mode: 0o600 });
     logger.warn({ file }, '!!! DEVELOPMENT KEY GENERATED: mail in this instance is encrypted under a key stored on local disk. Never use this in production; set INLET_MASTER_KEYS. !!!');
   } else {
-    logger.warn({ file }, 'using the development keyring from the data folder (set INLET_MASTER_KEYS in production)');
+    // Said loudly once, when the key was generated; later starts only mention it.
+    logger.info({ file }, 'using the development keyring from the data folder (set INLET_MASTER_KEYS in production)');
   }
   return makeLocalKeyProvider(parseKeyringSpec((await readFile(file, 'utf8')).trim().split('\n').join(',')));
 }

@@ -20,8 +20,12 @@ export interface TenantService {
   revokeApiKey(actor: Actor, id: string): Promise<keysStore.ApiKeyRow>;
 }
 
-export function makeTenantService(deps: { db: Db; keys: KeyService }): TenantService {
+/** Active API keys a tenant may hold at once (each has its own rate budget). */
+export const DEFAULT_MAX_API_KEYS = 50;
+
+export function makeTenantService(deps: { db: Db; keys: KeyService; maxApiKeys?: number }): TenantService {
   const { db, keys } = deps;
+  const maxApiKeys = deps.maxApiKeys ?? DEFAULT_MAX_API_KEYS;
 
   async function insertKey(ex: Parameters<Parameters<Db['tx']>[0]>[0], tenantId: string, name: string, scopes: readonly Scope[], createdBy: string): Promise<CreatedKey> {
     const k = generateApiKey();
@@ -56,6 +60,12 @@ export function makeTenantService(deps: { db: Db; keys: KeyService }): TenantSer
         // A key cannot mint a key with more power than itself.
         const excess = input.scopes.filter((s) => !actor.scopes.has(s));
         if (excess.length > 0) throw new AppError('forbidden', `This key cannot grant scopes it does not hold: ${excess.join(', ')}.`);
+        // Serialise key creation per tenant so two concurrent requests cannot both pass the count.
+        await ex.query(`SELECT pg_advisory_xact_lock(hashtext('inlet.api_keys.' || $1::text))`, [actor.tenantId]);
+        const { rows } = await ex.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL', [actor.tenantId]);
+        if (rows[0]!.n >= maxApiKeys) {
+          throw new AppError('api_key_limit', `This tenant already has ${maxApiKeys} active API keys, the most allowed; revoke one first.`, { max: maxApiKeys }, 409);
+        }
         const created = await insertKey(ex, actor.tenantId, input.name, input.scopes, actor.name);
         await audit(ex, actor, 'api_key.create', 'api_key', created.key.id, { prefix: created.key.prefix });
         return created;

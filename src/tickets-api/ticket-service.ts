@@ -1,5 +1,6 @@
 // Tickets as the helpdesk reads them. Every read of content is audited in its own transaction;
 // attachments are served only after ClamAV said clean.
+import { listReplyStates } from '../outbound/outbox-store.js';
 import { CryptoError, emailBlindIndex, fieldAad, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
@@ -12,7 +13,8 @@ import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
-import { attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
+import { assertOriginalServable } from './original-rule.js';
+import { applyReplyStates, attachmentView, messageView, ticketSummary, type MessageView, type TicketSummary } from './ticket-views.js';
 
 export interface TicketListInput {
   status?: TicketStatus;
@@ -102,6 +104,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
           const dek = await mailboxKey(ex, actor, m.mailbox_id);
           messages.push(messageView(m, dek, attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek))));
         }
+        applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, rows.filter((r) => r.direction === 'outbound').map((r) => r.id)));
         await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
         return { ...ticketSummary(ticket, await mailboxKey(ex, actor, ticket.mailbox_id), rows.length), messages };
       }),
@@ -121,7 +124,9 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const stored = await findStoredRaw(ex, actor.tenantId, messageId);
         if (!stored) throw notFound('message');
         if (stored.kind === 'none') throw new AppError('not_found', 'No original is stored for this message.');
+        // Key first: a disconnected mailbox answers 410 whatever its scan states were.
         const dek = await mailboxKey(ex, actor, stored.mailboxId);
+        await assertOriginalServable(ex, actor.tenantId, messageId, stored.warnings);
         let opened: { ref: RawRef | null; chunk: Buffer };
         if (stored.kind === 'legacy') {
           opened = { ref: null, chunk: open(dek, stored.ct, stored.aad) };

@@ -2,7 +2,8 @@
 // mailbox it came through, bound to its table, field and row.
 import { fieldAad, openText, type DataKey, type SealedField } from '../crypto/index.js';
 import type { Address } from '../ingest/types.js';
-import type { StoredHeaders } from '../ingest/prepare.js';
+import type { BounceView, StoredHeaders } from '../ingest/prepare.js';
+import type { OutboxState } from '../outbound/outbox-store.js';
 import { attachmentUrl } from '../ingest/prepare.js';
 import type { AttachmentRow } from '../store/attachment-store.js';
 import type { MessageRow } from '../store/message-store.js';
@@ -27,7 +28,7 @@ export interface AttachmentView {
   content_type: string;
   declared_type: string;
   size: number;
-  sha256: string;
+  digest: string | null;
   inline: boolean;
   flags: string[];
   scan_status: AttachmentRow['scan_status'];
@@ -45,6 +46,10 @@ export interface MessageView {
   text: string | null;
   html: string | null;
   reply: string | null;
+  /** A bounce's failed (or delayed) recipients; on a bounced reply, the recipients its bounce reports. */
+  bounce: BounceView | null;
+  /** Outbound replies only: the delivery state ('bounced' once a bounce answered it). */
+  reply_state: OutboxState | null;
   warnings: string[];
   sent_at: string | null;
   received_at: string;
@@ -74,7 +79,7 @@ export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView
     content_type: row.sniffed_type,
     declared_type: row.declared_type,
     size: row.size,
-    sha256: row.sha256,
+    digest: row.content_digest?.toString('hex') ?? null,
     inline: row.inline,
     flags: row.flags,
     scan_status: row.scan_status,
@@ -84,6 +89,7 @@ export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView
 
 export function messageView(row: MessageRow, dek: DataKey, attachments: AttachmentView[]): MessageView {
   const o = (field: SealedField, v: Buffer | null) => (v ? openText(dek, v, fieldAad(field, row.tenant_id, row.mailbox_id, row.id)) : null);
+  const { bounce, ...headers } = JSON.parse(o('messages.headers', row.headers_ct)!) as StoredHeaders;
   return {
     id: row.id,
     direction: row.direction,
@@ -91,13 +97,25 @@ export function messageView(row: MessageRow, dek: DataKey, attachments: Attachme
     kind_reasons: row.kind_reasons,
     thread_rule: row.thread_rule,
     mailbox_id: row.mailbox_id,
-    headers: JSON.parse(o('messages.headers', row.headers_ct)!) as StoredHeaders,
+    headers,
     text: o('messages.text', row.text_ct),
     html: o('messages.html', row.html_ct),
     reply: o('messages.reply', row.reply_ct),
+    bounce: bounce ?? null,
+    reply_state: null,
     warnings: row.warnings,
     sent_at: row.sent_at?.toISOString() ?? null,
     received_at: row.received_at.toISOString(),
     attachments,
   };
+}
+
+/** Outbound messages get their outbox state, and a bounced one the recipients of the bounce that answered it. */
+export function applyReplyStates(messages: MessageView[], states: { message_id: string; state: OutboxState; bounce_message_id: string | null }[]): void {
+  for (const st of states) {
+    const m = messages.find((x) => x.id === st.message_id);
+    if (!m) continue;
+    m.reply_state = st.state;
+    if (st.bounce_message_id) m.bounce = messages.find((x) => x.id === st.bounce_message_id)?.bounce ?? null;
+  }
 }

@@ -17,8 +17,15 @@ export function formatTicketToken(n: number): string {
 }
 
 /** Subject for an agent's reply: one `Re:` prefix and (unless the provider threads by subject) the token, once. */
+// The inbound subject is attacker data and may decode to line breaks (RFC 2047 `=0A`) or control
+// characters. Refusing it would make the ticket unanswerable, so the reply's subject gets it on one
+// line: breaks become spaces, other controls are dropped. The header check in compose-reply still
+// refuses anything that slips past.
+// eslint-disable-next-line no-control-regex -- control characters are what is being removed
+const oneLine = (s: string) => s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/g, '').replace(/ {2,}/g, ' ');
+
 export function replySubject(original: string, number: number, opts: { token: boolean } = { token: true }): string {
-  const base = original.replace(/^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+/i, '').trim();
+  const base = oneLine(original).replace(/^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+/i, '').trim();
   const token = formatTicketToken(number);
   const withToken = !opts.token || base.includes(token) ? base : `${base} ${token}`.trim();
   return `Re: ${withToken}`;

@@ -1,13 +1,12 @@
-// The Helm chart checked without a helm binary: values against the schema, the schema and the
-// templates against src/config.ts (names, kinds, secrets), and the structure of each workload.
+// The Helm chart: values against the schema, the schema against src/config.ts, and what the real
+// Helm renders (names, kinds, secrets, probes, the structure of each workload).
 import { randomBytes } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig, variables } from '../../src/config.js';
-import {
-  TPL, defineBody, envEntries, objects, readChartFile, skeletonDocs, stripActions, templateFiles,
-} from './template-text.js';
+import { envEntries, objects, readChartFile, templateFiles } from './template-text.js';
+import { find, helmMissing, render, renderError, type Manifest } from './helm-render.js';
 
 // Parsed YAML/JSON of the chart's own files, whose shape the schema test pins down.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,18 +18,12 @@ const validate = ajv.compile(schema);
 
 const byName = new Map(variables.map((v) => [v.name as string, v]));
 const secretNames = variables.filter((v) => 'secret' in v && v.secret).map((v) => v.name as string);
-// HOST and PORT are decided by the chart (container port); INLET_DATA_DIR only matters without a database.
-const chartDecided = ['HOST', 'PORT'];
+// HOST, PORT and METRICS_PORT are decided by the chart (container ports); INLET_DATA_DIR and
+// INLET_EMBEDDED_PG_PORT only matter without a database.
+const chartDecided = ['HOST', 'PORT', 'METRICS_PORT', 'INLET_DATA_DIR', 'INLET_EMBEDDED_PG_PORT'];
 
 const templates = templateFiles();
-const docsByFile = new Map(templates.map((t) => [t.file, skeletonDocs(t.text)]));
-const allDocs = [...docsByFile.values()].flat();
-const docOfKind = (kind: string, file: string) => {
-  const doc = docsByFile.get(file)?.find((d) => d.kind === kind);
-  if (!doc) throw new Error(`${file} has no ${kind}`);
-  return doc as Values;
-};
-const podSpec = (doc: Values) => doc.spec.template.spec as Values;
+const podSpec = (doc: Manifest) => doc.spec.template.spec as Values;
 
 function errorsFor(doc: unknown): ErrorObject[] {
   return validate(doc) ? [] : (validate.errors ?? []);
@@ -62,7 +55,7 @@ describe('values.yaml and values.schema.json', () => {
   it('config offers exactly the non-secret variables of src/config.ts, with the same bounds', () => {
     const props = schema.properties.config.properties as Record<string, Values>;
     const expected = variables
-      .filter((v) => !('secret' in v && v.secret) && !chartDecided.includes(v.name) && v.name !== 'INLET_DATA_DIR')
+      .filter((v) => !('secret' in v && v.secret) && !chartDecided.includes(v.name))
       .map((v) => v.name);
     expect(Object.keys(props).sort()).toEqual([...expected].sort());
     for (const [name, prop] of Object.entries(props)) {
@@ -92,139 +85,123 @@ describe('values.yaml and values.schema.json', () => {
   });
 });
 
-describe('environment wiring', () => {
-  const secretEnv = () => envEntries([{ env: parse(stripActions(defineBody('inlet.secretEnv'))) }]);
-  const configDataKeys = () =>
-    [...defineBody('inlet.configData').matchAll(/^([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
-
-  it('every variable named in templates or values.config is declared in src/config.ts', () => {
-    const names = [
-      ...envEntries(allDocs).map((e) => e.name).filter((n) => n !== TPL),
-      ...secretEnv().map((e) => e.name),
-      ...configDataKeys(),
-      ...Object.keys(values.config as Values),
-    ];
-    expect(names.length).toBeGreaterThan(8);
-    expect(names.filter((n) => typeof n !== 'string' || !byName.has(n))).toEqual([]);
-  });
-
-  it('env names decided at render time come only from inlet.configData', () => {
-    const dynamic = envEntries(allDocs).filter((e) => e.name === TPL).length;
-    const ranges = templates
-      .map((t) => t.text.match(/range \$name, \$value := \(include "inlet\.configData" \. \| fromYaml\)/g)?.length ?? 0)
-      .reduce((a, b) => a + b, 0);
-    expect(dynamic).toBe(ranges);
-  });
-
-  it('the chart itself sets HOST and PORT to what the container listens on', () => {
-    expect(configDataKeys()).toEqual(['HOST', 'PORT']);
-    expect(defineBody('inlet.configData')).toMatch(/range \$key, \$value := \.Values\.config/);
-  });
-
-  it('secret variables are wired only through secretKeyRef on the existing Secret', () => {
-    const fromSecret = secretEnv();
-    expect(fromSecret.map((e) => e.name).sort()).toEqual([...secretNames].sort());
-    for (const e of [...fromSecret, ...envEntries(allDocs).filter((x) => secretNames.includes(x.name as string))]) {
-      expect(e.value, String(e.name)).toBeUndefined();
-      expect(e.valueFrom?.secretKeyRef?.key, String(e.name)).toBeDefined();
-    }
-    expect(defineBody('inlet.secretEnv')).toMatch(/name: \{\{ include "inlet\.secretName" \. \}\}/);
-    // Outside that helper no template mentions a secret variable at all (no literal values, no ConfigMap keys).
-    for (const t of templates) {
-      for (const s of secretNames) expect(t.text.includes(s), `${t.file} mentions ${s}`).toBe(false);
-    }
-    expect(configDataKeys().filter((k) => secretNames.includes(k))).toEqual([]);
-    // Only the operator key and the Google client secret (Gmail is optional) may be absent from the Secret.
-    expect(fromSecret.filter((e) => e.valueFrom?.secretKeyRef?.optional).map((e) => e.name)).toEqual(['INLET_OPERATOR_KEY', 'GOOGLE_CLIENT_SECRET']);
-  });
-
-  it('every workload receives the secret env and the non-secret config', () => {
-    for (const file of ['api-deployment.yaml', 'worker-deployment.yaml', 'migrate-job.yaml']) {
-      const text = templates.find((t) => t.file === file)!.text;
-      // The include sits inside the container's env: block (every line between is indented deeper).
-      expect(text, file).toMatch(/\n( +)env:\n(?:\1 +.*\n)*?\1 +\{\{- include "inlet\.secretEnv" \. \| nindent \d+ \}\}/);
-      expect(text, file).toMatch(/configMapRef|include "inlet\.configData"/);
-    }
-  });
-});
-
-describe('workloads', () => {
-  const api = docOfKind('Deployment', 'api-deployment.yaml');
-  const worker = docOfKind('Deployment', 'worker-deployment.yaml');
-  const job = docOfKind('Job', 'migrate-job.yaml');
+describe.skipIf(helmMissing)('what Helm renders', () => {
+  const docs = helmMissing ? [] : render();
+  const all = helmMissing ? [] : render({ files: ['ci/ci-values.yaml'] });
+  const api = () => find(docs, 'Deployment', '-api');
+  const worker = () => find(docs, 'Deployment', '-worker');
+  const job = () => find(docs, 'Job', '-migrate');
+  const configMap = () => find(docs, 'ConfigMap', 'inlet').data as Record<string, string>;
   const shutdownS = Number(values.config.SHUTDOWN_TIMEOUT_MS ?? 8000) / 1000;
+  const containerEnv = (doc: Manifest) => envEntries([podSpec(doc)]);
 
-  it('the api serves with liveness on /healthz and readiness on /readyz', () => {
-    const [c] = podSpec(api).containers as Values[];
+  it('every variable the chart sets is declared in src/config.ts', () => {
+    const names = [...Object.keys(configMap()), ...[api(), worker(), job()].flatMap((d) => containerEnv(d).map((e) => e.name as string))];
+    expect(names.length).toBeGreaterThan(8);
+    expect(names.filter((n) => !byName.has(n))).toEqual([]);
+    expect(configMap()).toMatchObject({ HOST: '0.0.0.0', PORT: '3000', METRICS_PORT: String(values.metrics.port) });
+  });
+
+  it('secrets come only by secretKeyRef from the existing Secret; the owner URL only to the migrate Job', () => {
+    for (const doc of all) for (const s of secretNames) expect(JSON.stringify(doc.kind === 'ConfigMap' ? doc.data : {}), s).not.toContain(s);
+    for (const doc of [api(), worker(), job()]) {
+      for (const e of containerEnv(doc).filter((x) => secretNames.includes(x.name as string))) {
+        expect(e.value, String(e.name)).toBeUndefined();
+        expect(e.valueFrom?.secretKeyRef?.name).toBe('inlet-secrets');
+      }
+    }
+    const names = (doc: Manifest) => containerEnv(doc).map((e) => e.name);
+    expect(names(api())).toContain('DATABASE_URL');
+    expect(names(api())).not.toContain('DATABASE_OWNER_URL');
+    expect(names(worker())).not.toContain('DATABASE_OWNER_URL');
+    expect(names(job())).toContain('DATABASE_OWNER_URL');
+    const optional = containerEnv(api()).filter((e) => e.valueFrom?.secretKeyRef?.optional).map((e) => e.name);
+    expect(optional).toEqual(['INLET_OPERATOR_KEY', 'GOOGLE_CLIENT_SECRET', 'MICROSOFT_CLIENT_SECRET']);
+  });
+
+  it('rendering without the Secret name fails with a sentence saying what to set', () => {
+    expect(renderError({})).toMatch(/existingSecret\.name is required/);
+  });
+
+  it('the api serves with liveness on /healthz and readiness on /readyz, metrics on their own port', () => {
+    const [c] = podSpec(api()).containers as Values[];
     expect(c!.args).toEqual(['serve']);
     expect(c!.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(c!.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    expect(c!.ports).toEqual([{ name: 'http', containerPort: TPL, protocol: 'TCP' }]);
-    expect(values.api.containerPort).toBe(3000);
+    expect(c!.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }, { name: 'metrics', containerPort: values.metrics.port, protocol: 'TCP' }]);
+    expect(find(docs, 'Service', 'inlet').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
 
-  it('the worker runs jobs, exposes nothing and outlives its own shutdown timeout', () => {
-    const [c] = podSpec(worker).containers as Values[];
+  it('the worker has health probes on the metrics listener and outlives its own shutdown timeout', () => {
+    const [c] = podSpec(worker()).containers as Values[];
     expect(c!.args).toEqual(['worker']);
-    expect(c!.ports).toBeUndefined();
+    expect(c!.ports).toEqual([{ name: 'metrics', containerPort: values.metrics.port, protocol: 'TCP' }]);
+    expect(c!.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(c!.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(values.worker.terminationGracePeriodSeconds).toBeGreaterThan(shutdownS + 2);
     expect(values.api.terminationGracePeriodSeconds).toBeGreaterThan(shutdownS + 2 + values.api.preStopSleepSeconds);
-    expect(docsByFile.get('service.yaml')![0]!.spec).toMatchObject({ ports: [{ port: TPL, targetPort: 'http' }] });
   });
 
   it('the migrate Job is a pre-install/pre-upgrade hook that needs nothing the release creates', () => {
-    const a = job.metadata.annotations as Record<string, string>;
+    const a = job().metadata.annotations as Record<string, string>;
     expect(a['helm.sh/hook']!.split(',').sort()).toEqual(['pre-install', 'pre-upgrade']);
     expect(a['helm.sh/hook-delete-policy']!.split(',').sort()).toEqual(['before-hook-creation', 'hook-succeeded']);
-    const spec = podSpec(job);
+    const spec = podSpec(job());
     expect((spec.containers as Values[])[0]!.args).toEqual(['migrate']);
     expect(spec.restartPolicy).toBe('Never');
-    // Hooks run before the release's ConfigMap and ServiceAccount exist.
-    const text = templates.find((t) => t.file === 'migrate-job.yaml')!.text;
-    expect(text).not.toMatch(/configMapRef|inlet\.serviceAccountName/);
+    expect(spec.serviceAccountName).toBeUndefined();
+    expect((spec.containers as Values[])[0]!.envFrom).toBeUndefined();
   });
 
-  it('every pod runs non-root, read-only, without capabilities, under RuntimeDefault seccomp', () => {
-    expect(values.podSecurityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(values.securityContext).toMatchObject({
-      runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
-    });
-    expect(defineBody('inlet.podCommon')).toMatch(/toYaml \.Values\.podSecurityContext[\s\S]*name: tmp\n\s+emptyDir:/);
-    for (const doc of [api, worker, job]) {
+  it('every Inlet pod runs non-root, read-only, without capabilities or a token', () => {
+    for (const doc of [api(), worker(), job()]) {
       const spec = podSpec(doc);
       expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
       for (const c of spec.containers as Values[]) {
-        expect(c).toHaveProperty('securityContext');
+        expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
         expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
       }
     }
-    for (const f of ['api-deployment.yaml', 'worker-deployment.yaml', 'migrate-job.yaml']) {
-      const text = templates.find((t) => t.file === f)!.text;
-      expect(text).toMatch(/securityContext:\n\s+\{\{- toYaml \.Values\.securityContext/);
-      expect(text).toMatch(/include "inlet\.podCommon"/);
-    }
   });
 
-  it('PDB, HPA and NetworkPolicy exist but are off by default', () => {
-    const gates: [string, string, boolean][] = [
-      ['pdb.yaml', 'api.podDisruptionBudget.enabled', values.api.podDisruptionBudget.enabled],
-      ['hpa.yaml', 'api.autoscaling.enabled', values.api.autoscaling.enabled],
-      ['networkpolicy.yaml', 'networkPolicy.enabled', values.networkPolicy.enabled],
-    ];
-    for (const [file, key, enabled] of gates) {
-      const text = templates.find((t) => t.file === file)!.text;
-      expect(text.startsWith(`{{- if .Values.${key} }}`), file).toBe(true);
-      expect(enabled, key).toBe(false);
-    }
-    const kinds = allDocs.map((d) => d.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['PodDisruptionBudget', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'ServiceAccount', 'ConfigMap', 'Service']));
+  it('the NetworkPolicy is on by default: DNS, the database, clamd and the providers\' ports, nothing else', () => {
+    const np = find(docs, 'NetworkPolicy', 'inlet').spec;
+    const ports = np.egress.map((r: Values) => r.ports.map((p: Values) => p.port));
+    expect(ports).toEqual([[53, 53], [5432], [3310], [443, 993, 143, 465, 587, 25]]);
+    expect(np.egress[3].to[0].ipBlock.except).toContain('169.254.169.254/32');
+    expect(np.ingress).toEqual([{ ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
   });
 
-  it('the NetworkPolicy lets pods reach DNS, the database, clamd and the providers, nothing else', () => {
-    const [all] = docsByFile.get('networkpolicy.yaml')!;
-    const ports = (all!.spec as Values).egress.flatMap((r: Values) => r.ports.map((p: Values) => p.port));
-    expect(ports).toEqual([53, 53, TPL, TPL, TPL]);
-    expect(values.networkPolicy.providers.ports).toEqual(expect.arrayContaining([443, 993]));
-    expect((all!.spec as Values).ingress).toEqual([]);
+  it('optional resources are off by default and all render when switched on', () => {
+    const kinds = (d: Manifest[]) => d.map((x) => `${x.kind}/${String(x.metadata.name).replace(/^inlet-?/, '')}`).sort();
+    expect(kinds(docs)).toEqual(['ConfigMap/', 'Deployment/api', 'Deployment/worker', 'Job/migrate', 'NetworkPolicy/', 'NetworkPolicy/api', 'Service/', 'Service/metrics', 'ServiceAccount/']);
+    expect(kinds(all)).toEqual(expect.arrayContaining([
+      'HorizontalPodAutoscaler/api', 'HorizontalPodAutoscaler/worker', 'PodDisruptionBudget/api', 'PodDisruptionBudget/worker',
+      'ServiceMonitor/', 'PrometheusRule/', 'ConfigMap/dashboard', 'Ingress/', 'Deployment/clamav', 'PersistentVolumeClaim/clamav', 'Service/clamav',
+    ]));
+  });
+
+  it('with every option on: digest pinning, extra env/volumes, clamd wired, ingress to the API', () => {
+    const w = find(all, 'Deployment', '-worker');
+    const c = podSpec(w).containers[0] as Values;
+    expect(c.image).toBe(`inlet@${'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}`);
+    expect(c.env.map((e: Values) => e.name)).toContain('NODE_OPTIONS');
+    expect(c.envFrom).toContainEqual({ secretRef: { name: 'inlet-extra' } });
+    expect(c.volumeMounts).toContainEqual({ name: 'ca', mountPath: '/etc/inlet-ca', readOnly: true });
+    expect(podSpec(w).volumes.map((v: Values) => v.name)).toEqual(['tmp', 'ca']);
+    expect(find(all, 'ConfigMap', 'inlet').data.CLAMD_HOST).toBe('inlet-clamav');
+    const clamav = find(all, 'Deployment', '-clamav');
+    expect(podSpec(clamav).containers.map((x: Values) => x.name)).toEqual(['clamd', 'freshclam']);
+    expect(find(all, 'ConfigMap', '-clamav').data['clamd.conf']).toMatch(/AlertExceedsMax yes[\s\S]*AlertEncrypted yes|AlertEncrypted yes[\s\S]*AlertExceedsMax yes/);
+    const np = find(all, 'NetworkPolicy', 'inlet').spec;
+    expect(np.egress[2].to).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'inlet-clamav', 'app.kubernetes.io/instance': 'inlet' } } }]);
+    const ing = find(all, 'Ingress', 'inlet').spec;
+    expect(ing.rules[0].http.paths[0].backend.service).toEqual({ name: 'inlet', port: { name: 'http' } });
+    const sm = find(all, 'ServiceMonitor', 'inlet').spec;
+    expect(sm.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
+    expect(find(all, 'PrometheusRule', 'inlet').spec.groups[0].rules.length).toBeGreaterThan(5);
+    expect(templates.length).toBeGreaterThan(10);
+    expect([...objects(values)].length).toBeGreaterThan(10);
   });
 });

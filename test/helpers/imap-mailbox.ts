@@ -55,8 +55,8 @@ export function customerMessage(tag = 'm'): { raw: Buffer; messageId: string } {
 export function connectBody(dovecot: DovecotHandle, sink: SmtpSink, u: { user: string; password: string }, extra: Record<string, unknown> = {}) {
   return {
     provider: 'imap',
-    imap: { host: dovecot.host, port: dovecot.port, tls: false, user: u.user, password: u.password },
-    smtp: { host: sink.host, port: sink.port, tls: false, user: 'sender', password: 'sender-pass' },
+    imap: { host: dovecot.host, port: dovecot.port, tls: false, allow_plaintext: true, user: u.user, password: u.password },
+    smtp: { host: sink.host, port: sink.port, tls: false, allow_plaintext: true, user: 'sender', password: 'sender-pass' },
     ...extra,
   };
 }

@@ -36,8 +36,8 @@ async function newUser(): Promise<{ user: string; password: string }> {
 
 function settingsFor(u: { user: string; password: string }, over: Partial<ImapSettings> = {}): ImapSettings {
   return {
-    imap: { host: dovecot!.host, port: dovecot!.port, secure: false, auth: { user: u.user, password: u.password } },
-    smtp: { host: sink.host, port: sink.port, secure: false, auth: { user: 'sender', password: 'sender-pass' } },
+    imap: { host: dovecot!.host, port: dovecot!.port, secure: false, plaintext: true, auth: { user: u.user, password: u.password } },
+    smtp: { host: sink.host, port: sink.port, secure: false, plaintext: true, auth: { user: 'sender', password: 'sender-pass' } },
     ...over,
   };
 }

@@ -7,6 +7,7 @@ import { makeHandlers } from '../../src/main/worker.js';
 import type { MailProvider } from '../../src/providers/mail-provider.js';
 import { startIdleSupervisor, type IdleSupervisor } from '../../src/sync/idle-supervisor.js';
 import { providerForMailbox } from '../../src/providers/open-mailbox.js';
+import { startWorkerLiveness, type WorkerLiveness } from '../../src/sync/worker-liveness.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import { localMailEnv } from '../helpers/local-mail.js';
@@ -21,10 +22,12 @@ let t: TestApp;
 let sink: SmtpSink;
 let tenant: Awaited<ReturnType<typeof createTenant>>;
 const supervisors: IdleSupervisor[] = [];
+const heartbeats: WorkerLiveness[] = [];
 let runner: Runner | null = null;
 
 afterAll(async () => {
   await Promise.all(supervisors.map((s) => s.stop()));
+  await Promise.all(heartbeats.map((h) => h.stop()));
   await runner?.stop();
   await t?.close();
   await sink?.close();
@@ -117,5 +120,40 @@ describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
     await other.stop();
     await waitFor('handover', async () => c.watching().includes(id), 5000, 20);
     expect(Date.now() - stopped).toBeLessThan(fast.leaseMs);
+  });
+
+  it('a worker that joins gets its share of the mailboxes; each mailbox keeps exactly one IDLE connection', async () => {
+    await Promise.all(supervisors.splice(0).map((s) => s.stop())); // the earlier tests' workers
+    for (let i = 0; i < 5; i++) await connectMailbox();
+    const total = Number((await t.database.db.tx((ex) => ex.query<{ n: string }>(`SELECT count(*) AS n FROM mailboxes WHERE provider = 'imap' AND status = 'active'`))).rows[0]!.n);
+    const live = new Map<string, number>(); // mailbox → IDLE watches running now, across both workers
+    // A worker process: its supervisor plus the heartbeat `inlet worker` keeps under the same holder.
+    const worker = (name: string) => {
+      heartbeats.push(startWorkerLiveness({ db: t.database.db, logger: t.container.logger }, { holder: name, workerIds: () => [`${name}-pool`], everyMs: fast.renewEveryMs, staleMs: fast.leaseMs }));
+      const sup = startIdleSupervisor({
+        db: t.database.db, keys: t.container.keys, logger: t.container.logger, onChange: async () => undefined,
+        openProvider: async (tenantId, mailboxId) => {
+          const p = await t.database.db.tenantTx(tenantId, (ex) => providerForMailbox(ex, t.container.keys, tenantId, mailboxId, { imap: { watch: { baseDelayMs: 100 } } }));
+          return { ...p, watch: async (onChange, signal) => {
+            live.set(mailboxId, (live.get(mailboxId) ?? 0) + 1);
+            try { await p.watch!(onChange, signal); } finally { live.set(mailboxId, live.get(mailboxId)! - 1); }
+          } } satisfies MailProvider;
+        },
+      }, { ...fast, holder: name });
+      supervisors.push(sup);
+      return sup;
+    };
+    const a = worker('rebalance-a');
+    await waitFor('the first worker holds every mailbox', async () => a.watching().length === total, 15_000);
+    const b = worker('rebalance-b');
+    await waitFor('shared out', async () => Math.abs(a.watching().length - b.watching().length) <= 1 && a.watching().length + b.watching().length === total, 15_000);
+    // Settled: a few more rounds change nothing, and no mailbox is watched twice or not at all.
+    await new Promise((r) => setTimeout(r, 5 * fast.renewEveryMs));
+    const [wa, wb] = [a.watching(), b.watching()];
+    console.log(`after a second worker joined: ${wa.length} + ${wb.length} of ${total} mailboxes`);
+    expect(wa.filter((id) => wb.includes(id))).toEqual([]);
+    expect(wa.length + wb.length).toBe(total);
+    expect(Math.abs(wa.length - wb.length)).toBeLessThanOrEqual(1);
+    await waitFor('one IDLE watch per mailbox', async () => [...live.values()].every((n) => n <= 1) && [...live.values()].filter((n) => n === 1).length === total, 10_000);
   });
 });

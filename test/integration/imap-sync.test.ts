@@ -27,9 +27,9 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const wrong = `Wrong-${u.password}`;
     const cases: [unknown, string][] = [
       [connectBody(dovecot!, bed.sink, { ...u, password: wrong }), 'imap_auth_failed'],
-      [{ ...connectBody(dovecot!, bed.sink, u), smtp: { host: bed.sink.host, port: bed.sink.port, tls: false, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
+      [{ ...connectBody(dovecot!, bed.sink, u), smtp: { host: bed.sink.host, port: bed.sink.port, tls: false, allow_plaintext: true, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
       [connectBody(dovecot!, bed.sink, u, { folder: 'Nowhere' }), 'imap_folder_missing'],
-      [{ ...connectBody(dovecot!, bed.sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, user: u.user, password: u.password } }, 'mail_server_unreachable'], // port outside the allow-list
+      [{ ...connectBody(dovecot!, bed.sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, allow_plaintext: true, user: u.user, password: u.password } }, 'mail_server_unreachable'], // port outside the allow-list
     ];
     for (const [body, code] of cases) {
       const res = await connect(body);

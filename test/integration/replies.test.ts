@@ -48,8 +48,8 @@ async function mailboxWithTicket(subject = 'Printer on fire') {
       id: mailboxId, tenantId, provider: 'imap', addressCt: seal(dek, user, mailboxAad('mailboxes.address', tenantId, mailboxId)),
       addressBidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, user), displayNameCt: seal(dek, 'Acme Support', mailboxAad('mailboxes.display_name', tenantId, mailboxId)),
       credentialsCt: sealCredentials(dek, tenantId, mailboxId, {
-        imap: { host: dovecot!.host, port: dovecot!.port, secure: false, auth: { user, password } },
-        smtp: { host: sink.host, port: sink.port, secure: false, auth: { user: 'sender', password: 'sender-pass' } },
+        imap: { host: dovecot!.host, port: dovecot!.port, secure: false, plaintext: true, auth: { user, password } },
+        smtp: { host: sink.host, port: sink.port, secure: false, plaintext: true, auth: { user: 'sender', password: 'sender-pass' } },
       }),
     });
     await keys.createMailboxKey(ex, tenantId, mailboxId, dek);
@@ -126,7 +126,6 @@ d('replies', () => {
       ['cc[0]', { text: 'x', cc: ['a@client.example\r\nBcc: victim@evil.example'] }],
       ['cc[0]', { text: 'x', cc: ['"Evil\rName" <a@client.example>'] }],
       ['attachments[0].filename', { text: 'x', attachments: [{ filename: 'report\n.txt', content_type: 'text/plain', content_base64: 'aGk=' }] }],
-      ['attachments[0].filename', { text: 'x', attachments: [{ filename: 'a\u0000b.txt', content_type: 'text/plain', content_base64: 'aGk=' }] }],
       ['attachments[0].content_type', { text: 'x', attachments: [{ filename: 'a.txt', content_type: 'text/plain\r\nBcc: v@evil.example', content_base64: 'aGk=' }] }],
     ];
     for (const [field, body] of attempts) {
@@ -134,12 +133,17 @@ d('replies', () => {
       expect(res.statusCode, field).toBe(400);
       expect(res.json()).toMatchObject({ code: 'header_injection', field });
     }
-    // The inbound subject is attacker data: an RFC 2047-encoded newline must not become a Bcc.
+    // NUL is refused for every field of every request before it reaches a route.
+    const nul = await post(m.ticketId, { text: 'x', attachments: [{ filename: 'a\u0000b.txt', content_type: 'text/plain', content_base64: 'aGk=' }] });
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().errors[0].path).toBe('body/attachments/0/filename');
+    expect(await counts()).toEqual(before);
+    // The inbound subject is attacker data: an RFC 2047-encoded newline must not become a Bcc, and
+    // must not make the ticket unanswerable either: the reply's subject carries it on one line.
     const evil = await mailboxWithTicket('=?UTF-8?Q?Hello=0ABcc:_victim@evil.example?=');
     const res = await post(evil.ticketId, { text: 'x' });
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ code: 'header_injection', field: 'ticket subject' });
-    expect(await counts()).toEqual(before);
+    expect(res.statusCode).toBe(202);
+    // (src/tickets/ticket-token.test.ts shows the subject it gets.)
     // Not an injection, but not one plain address either: a group, a quoted local part with '@', two addresses.
     for (const cc of ['friends: a@b.example;', '"victim@corp.example x"@evil.example', 'a@b.example, c@d.example']) {
       expect((await post(m.ticketId, { text: 'x', cc: [cc] })).json()).toMatchObject({ code: 'validation_failed', field: 'cc[0]' });

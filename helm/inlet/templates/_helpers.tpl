@@ -53,8 +53,18 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/* repository@digest when a digest is pinned (the tag is then ignored), else repository:tag. */}}
 {{- define "inlet.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "inlet.clamavImage" -}}
+{{- $i := .Values.clamav.image }}
+{{- if $i.digest }}{{ printf "%s@%s" $i.repository $i.digest }}{{ else }}{{ printf "%s:%s" $i.repository $i.tag }}{{ end }}
 {{- end }}
 
 {{- define "inlet.secretName" -}}
@@ -69,8 +79,13 @@ files arrive as float64 and are printed as integers (never 5.24288e+07).
 {{- define "inlet.configData" -}}
 HOST: "0.0.0.0"
 PORT: {{ .Values.api.containerPort | int64 | quote }}
+METRICS_PORT: {{ .Values.metrics.port | int64 | quote }}
+{{- if .Values.clamav.enabled }}
+CLAMD_HOST: {{ printf "%s-clamav" (include "inlet.fullname" .) | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
-{{- if or (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value) }}
+{{- if and $.Values.clamav.enabled (eq $key "CLAMD_HOST") }}
+{{- else if or (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value) }}
 {{ $key }}: {{ $value | int64 | quote }}
 {{- else if ne (toString $value) "" }}
 {{ $key }}: {{ $value | toString | quote }}
@@ -81,8 +96,19 @@ PORT: {{ .Values.api.containerPort | int64 | quote }}
 {{/*
 Secret variables, always from the existing Secret by reference. The operator key is optional: when
 the key is absent from the Secret the variable stays unset and the operator API is disabled.
+Serve and worker get DATABASE_URL (the application login role); only the migrate Job, called with
+(dict "ctx" $ "owner" true), also gets DATABASE_OWNER_URL.
 */}}
 {{- define "inlet.secretEnv" -}}
+{{- $ctx := .ctx | default . }}
+{{- with $ctx }}
+{{- if $.owner }}
+- name: DATABASE_OWNER_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.databaseOwnerUrl }}
+{{- end }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -105,6 +131,29 @@ the key is absent from the Secret the variable stays unset and the operator API 
       name: {{ include "inlet.secretName" . }}
       key: {{ .Values.existingSecret.keys.googleClientSecret | default "GOOGLE_CLIENT_SECRET" }}
       optional: true
+- name: MICROSOFT_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "inlet.secretName" . }}
+      key: {{ .Values.existingSecret.keys.microsoftClientSecret | default "MICROSOFT_CLIENT_SECRET" }}
+      optional: true
+{{- end }}
+{{- end }}
+
+{{/* extraEnv after the chart's own entries (a later entry of the same name wins). */}}
+{{- define "inlet.extraEnv" -}}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The /tmp mount every container has, then extraVolumeMounts. */}}
+{{- define "inlet.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/* Configured SHUTDOWN_TIMEOUT_MS (application default 8000). */}}
@@ -149,4 +198,7 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ .Values.tmpSizeLimit }}
+  {{- with .Values.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end }}

@@ -22,6 +22,9 @@ import { updateTicketRoute } from './tickets/update-ticket.js';
 import { googleCallbackRoute } from './oauth/google-callback.js';
 import { startGoogleOAuthRoute } from './oauth/start-google.js';
 import { googlePubSubRoute } from './webhooks/google-pubsub.js';
+import { microsoftCallbackRoute } from './oauth/microsoft-callback.js';
+import { startMicrosoftOAuthRoute } from './oauth/start-microsoft.js';
+import { graphNotificationRoutes } from './webhooks/graph-notifications.js';
 
 export function registerRoutes(app: Api, deps: ApiDeps): void {
   healthzRoute(app);
@@ -46,4 +49,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   startGoogleOAuthRoute(app, deps);
   googleCallbackRoute(app, deps);
   googlePubSubRoute(app, deps);
+  startMicrosoftOAuthRoute(app, deps);
+  microsoftCallbackRoute(app, deps);
+  graphNotificationRoutes(app, deps);
 }

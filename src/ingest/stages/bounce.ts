@@ -2,6 +2,8 @@
 // what happened per recipient. RFC 3464 delivery-status parts first; for the many MTAs that send
 // plain-text bounces, the X-Failed-Recipients header and the body text are read instead.
 import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
+import { diagnosticOf, recipientsFromReport } from './bounce-text.js';
+import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise.js';
 
 const MAX_RECIPIENTS = 100;
@@ -43,45 +45,52 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
   const blocks = body.split(/\r?\n[ \t]*\r?\n/).map(fieldsOf);
   const out: BounceRecipient[] = [];
   for (const f of blocks) {
-    const rcpt = f.get('final-recipient') ?? f.get('original-recipient');
+    // The original recipient is the address the sender wrote (and the one a reply went to); the
+    // final one may be an alias the receiving side expanded it to.
+    const original = f.get('original-recipient');
+    const rcpt = original && /^\s*rfc822\s*;\s*<?[^\s@<>]+@[^\s@<>]+>?\s*$/i.test(original) ? original : (f.get('final-recipient') ?? original);
     if (!rcpt) continue;
+    const address = addressOf(rcpt);
+    if (!/^[^\s@]+@[^\s@]+$/.test(address)) continue;
     const status = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
     const action = f.get('action')?.toLowerCase().split(/[\s(]/)[0] ?? null;
-    out.push({ address: addressOf(rcpt), action, status, hard: isHard(status, f.get('diagnostic-code') ?? null, action) });
+    const diagnostic = (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) || null;
+    // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
+    const hard = action === 'delayed' || action === 'delivered' || action === 'relayed' || action === 'expanded' ? false : isHard(status, diagnostic, action);
+    out.push({ address, action, status, hard, diagnostic });
     if (out.length >= MAX_RECIPIENTS) break;
   }
   return out;
 }
 
-/** Plain-text bounces: addresses named in X-Failed-Recipients or next to an SMTP/enhanced status code. */
+/** Addresses of the returned message's sender and list: a report mentions them, they did not fail. */
+function originalParties(msg: ParsedMessage): string[] {
+  const head = msg.reportParts.originalHeaders ?? '';
+  const fields = fieldsOf(head);
+  const out: string[] = [];
+  for (const key of ['from', 'sender', 'reply-to', 'return-path', 'errors-to', 'list-id', 'list-post', 'list-help', 'list-unsubscribe', 'list-subscribe']) {
+    for (const a of fields.get(key)?.match(EMAIL) ?? []) out.push(a.toLowerCase());
+  }
+  return out;
+}
+
+/** Plain-text bounces: X-Failed-Recipients, else the addresses the report ties to a failure. */
 function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
   const out = new Map<string, BounceRecipient>();
-  const own = new Set([msg.from?.address.toLowerCase(), ...msg.to.map((a) => a.address.toLowerCase())]);
-  const text = (msg.text ?? '').slice(0, 256 * 1024);
-  const paragraphs = text.split(/\r?\n[ \t]*\r?\n/);
-  const codeFor = (addr: string): { status: string | null; reply: string | null } => {
-    const para = paragraphs.find((p) => p.toLowerCase().includes(addr)) ?? '';
-    return { status: STATUS.exec(para)?.[0] ?? null, reply: SMTP_REPLY.exec(para)?.[1] ?? null };
-  };
+  const text = (msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : '')).slice(0, 256 * 1024);
   for (const value of msg.headers.get('x-failed-recipients') ?? []) {
     for (const addr of value.match(EMAIL) ?? []) {
-      const { status, reply } = codeFor(addr.toLowerCase());
-      out.set(addr.toLowerCase(), { address: addr.toLowerCase(), action: 'failed', status, hard: status ? status.startsWith('5') : reply ? reply.startsWith('5') : true });
+      const a = addr.toLowerCase();
+      const para = text.split(/\r?\n[ \t]*\r?\n/).find((p) => p.toLowerCase().includes(a)) ?? '';
+      const status = STATUS.exec(para)?.[0] ?? null;
+      const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
+      out.set(a, { address: a, action: 'failed', status, hard: status ? status.startsWith('5') : reply ? reply.startsWith('5') : true, diagnostic: diagnosticOf(para) });
     }
   }
   if (out.size > 0) return [...out.values()];
-  for (const para of paragraphs) {
-    const status = STATUS.exec(para)?.[0] ?? null;
-    const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
-    if (!status && !reply) continue;
-    for (const addr of para.match(EMAIL) ?? []) {
-      const a = addr.toLowerCase();
-      if (own.has(a) || out.has(a) || /^(mailer-daemon|postmaster)@/.test(a)) continue;
-      out.set(a, { address: a, action: null, status, hard: status ? status.startsWith('5') : reply!.startsWith('5') });
-      if (out.size >= MAX_RECIPIENTS) return [...out.values()];
-    }
-  }
-  return [...out.values()];
+  const exclude = new Set([msg.from?.address, msg.sender?.address, ...msg.to.map((a) => a.address), ...originalParties(msg)].filter((a): a is string => !!a).map((a) => a.toLowerCase()));
+  const ids = [msg.messageId, messageIdFromHeaders(msg.reportParts.originalHeaders), ...msg.references, ...msg.inReplyTo].filter((id): id is string => !!id);
+  return recipientsFromReport(text, { exclude, messageIds: ids });
 }
 
 function messageIdFromHeaders(block: string | null): string | null {

@@ -92,8 +92,8 @@ describe('classifyMessage', () => {
     expect(c.bounce).toEqual({
       originalMessageId: 'inlet.ack-42@inlet.test',
       recipients: [
-        { address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true },
-        { address: 'other@example.org', action: 'failed', status: '5.1.1', hard: true },
+        { address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: '550 5.1.1 user unknown' },
+        { address: 'other@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: null },
       ],
     });
   });
@@ -111,7 +111,7 @@ describe('classifyMessage', () => {
       'Hi. This is the qmail-send program.\r\n\r\n<gone@example.org>:\r\n550 5.1.1 mailbox unavailable\r\n\r\n--- Below this line is a copy of the message.\r\n\r\nMessage-ID: <inlet.ack-7@inlet.test>\r\nSubject: hi',
     );
     expect(c.kind).toBe('bounce');
-    expect(c.bounce?.recipients).toEqual([{ address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true }]);
+    expect(c.bounce?.recipients).toEqual([{ address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: '550 5.1.1 mailbox unavailable' }]);
     expect(c.bounce?.originalMessageId).toBe('inlet.ack-7@inlet.test');
   });
 

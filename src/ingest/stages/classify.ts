@@ -16,7 +16,7 @@ const BOUNCE_SUBJECT = new RegExp(
     'undeliver', 'undelivered', 'returned mail', 'return(ed)? to sender', 'delivery (status )?notification', 'delivery fail',
     'delivery failure', 'delivery problem', 'failure notice', 'mail delivery (failed|failure|system|subsystem)', 'non[- ]?delivery',
     'could not be delivered', 'delivery has failed', 'message not delivered', 'not delivered', 'mail system error',
-    'warning: could not send', 'delayed mail', 'delivery (delayed|report|error)', 'mail could not be delivered', 'rejected:',
+    'warning: could not send', 'delayed mail', 'delivery (delayed|report|error|warning)', 'mail delivery warning', 'mail could not be delivered', 'rejected:',
     'unzustellbar', 'nicht zustellbar', 'fehlgeschlagen', 'non remis', 'non recapitabile', 'no se puede entregar',
     'onbestelbaar', 'niedostarczalna', 'returned to sender', 'bounce', 'mail error', 'mail failure', 'permanent error',
     'undeliverable', 'unable to deliver', 'delivery report', 'message delivery', 'sending failed', 'send failed',
@@ -31,7 +31,8 @@ const BOUNCE_TEXT = new RegExp(
     'recipient address rejected', 'could not be delivered', 'delivery to the following recipients? (failed|was unsuccessful)',
     'undeliverable', 'permanent(ly)? fail', 'the original message was received at', 'this is the mail system at host',
     "i'm sorry to have to inform you", 'unable to deliver', 'delivery has failed', 'address rejected', 'host unknown',
-    'trouble delivering your message', 'message was not delivered', '送信できませんでした', '配信できませんでした',
+    'trouble delivering your message', 'message was not delivered', 'has not yet been delivered', 'delivery of (e-?mail|your message) to',
+    'will (continue|keep) (to )?(try|trying|attempt)', 'has been postponed', '送信できませんでした', '配信できませんでした',
     '\\b[45]\\d\\d[ -][245]\\.\\d{1,3}\\.\\d{1,3}\\b',
   ].join('|'),
   'i',
@@ -51,9 +52,10 @@ const OOO_SUBJECT = new RegExp(
 
 const first = (msg: ParsedMessage, key: string): string | undefined => msg.headers.get(key)?.[0]?.trim();
 const has = (msg: ParsedMessage, key: string): boolean => (msg.headers.get(key)?.length ?? 0) > 0;
+// The first '@': a malformed "Postmaster\\@host@host" is still the postmaster.
 const localPart = (address: string): string => {
-  const at = address.lastIndexOf('@');
-  return at > 0 ? address.slice(0, at) : address;
+  const at = address.replace(/\\/g, '').indexOf('@');
+  return at > 0 ? address.replace(/\\/g, '').slice(0, at) : address;
 };
 
 function reportType(msg: ParsedMessage): string | null {

@@ -6,6 +6,7 @@
 // plausible text wins (windows-1252 only when nothing better fits).
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+import { decodeUtf7, isUtf7Label } from './utf7.js';
 
 // A declared CJK charset often comes with raw header bytes in a sibling encoding.
 const CHARSET_FAMILY: Record<string, string[]> = {
@@ -261,3 +262,35 @@ export function fixMislabelledWords(block: string, declared: string[] = [], utf8
   }
   return out + block.slice(at);
 }
+
+// A word whose payload holds raw 8-bit bytes (a client that put Latin-1 straight into "=?iso-8859-1?Q?Gr\xfcn?="),
+// or one labelled UTF-7, which the MIME library will not decode.
+const RAW_OR_UTF7_WORD = /=\?([^?*\s]+)(?:\*[^?]*)?\?([bBqQ])\?([^?\s]*[\x80-\xff][^?\s]*|[^?\s]*)\?=/g;
+
+/**
+ * Rewrites, in a header block held as latin1, the words the MIME library would get wrong as UTF-8
+ * words: raw 8-bit bytes inside a word are bytes of the word's charset (not of the block's), and
+ * UTF-7 words are decoded here. Must run before the block's 8-bit bytes are re-encoded as UTF-8.
+ */
+export function fixRawWords(block: string): string {
+  if (!block.includes('=?')) return block;
+  return block.replace(RAW_OR_UTF7_WORD, (word, label: string, enc: string, payload: string) => {
+    const raw = /[\x80-\xff]/.test(payload);
+    if (!raw && !isUtf7Label(label)) return word;
+    const bytes = wordBytes(enc, payload);
+    let text: string;
+    if (isUtf7Label(label)) text = decodeUtf7(bytes.toString('latin1'));
+    else {
+      const d = decoderFor(label.toLowerCase());
+      try {
+        text = d ? d.decode(bytes) : decodeUnknownBytes(bytes, [label]).text;
+      } catch {
+        text = decodeUnknownBytes(bytes, [label]).text;
+      }
+    }
+    return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+  });
+}
+
+/** Does a header block need fixRawWords? Cheap enough for every block the scan reads. */
+export const hasRawWords = (block: string): boolean => block.includes('=?') && (/=\?(?:unicode-1-1-)?utf-?7\?/i.test(block) || /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block));

@@ -8,7 +8,8 @@ import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../errors.js';
 import { defaultIngestLimits } from '../types.js';
 import type { IngestLimits } from '../types.js';
-import { hasMislabelledWords } from './header-charset.js';
+import { hasMislabelledWords, hasRawWords } from './header-charset.js';
+import { isUtf7Label } from './utf7.js';
 import { bytesToText } from './normalise.js';
 import type { MimeScan } from './normalise.js';
 
@@ -29,6 +30,8 @@ interface HeaderBlock {
   cte: string;
   /** Only read for message/* parts: an attached (not inline) message is kept byte for byte. */
   attachment: boolean;
+  /** Content-Disposition is not "attachment" and the part names a file (filename= or name=). */
+  namedInline: boolean;
   end: number;
   bodyStart: number;
 }
@@ -141,6 +144,7 @@ function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlo
     cte: headerValue(lines, 'content-transfer-encoding').toLowerCase(),
     // mailsplit reads only an inline message as MIME; any other is an attachment, kept as sent.
     attachment: type.startsWith('message/') && !/^\s*inline\b/i.test(headerValue(lines, 'content-disposition')),
+    namedInline: !/^\s*attachment\b/i.test(headerValue(lines, 'content-disposition')) && (param(headerValue(lines, 'content-disposition'), 'filename\\*?') !== null || param(ct, 'name\\*?') !== null),
     end,
     bodyStart,
   };
@@ -165,10 +169,13 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   // Per stack level: is it the body of an attached message? Read up to stack.length only.
   const attachedLevel: boolean[] = [];
   const charsets = new Set<string>();
-  const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [] };
+  const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [] };
   let pos = 0;
   let top = true;
   let captureHeaders = false;
+  let leaves = 0;
+  // Per stack level: is it a multipart/digest (whose parts default to message/rfc822)?
+  const digestLevel: boolean[] = [];
   const push = (entry: string | null) => {
     stack.push(entry);
     scan.depth = Math.max(scan.depth, stack.length);
@@ -178,10 +185,13 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (++scan.parts > limits.maxParts) throw limitError('parts', `more than ${limits.maxParts} parts`);
   };
   for (;;) {
+    const headerStart = pos;
     const h = readHeaderBlock(s, pos, stack, limits.maxHeaderBytes);
+    const isTop = top;
+    const inAttachedNow = attachedLevel.slice(0, stack.length).includes(true);
     const block = s.slice(pos, h.end);
     // eslint-disable-next-line no-control-regex
-    if ((/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) || /\x1b(\$[@B]|\(B)/.test(block) || hasMislabelledWords(block)) {
+    if ((/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) || /\x1b(\$[@B]|\(B)/.test(block) || hasMislabelledWords(block) || hasRawWords(block)) {
       let attached = false;
       for (let i = 0; i < stack.length && !attached; i++) attached = attachedLevel[i] === true;
       scan.rawHeaderBlocks.push({ start: pos, end: h.end, charset: h.charset, attached });
@@ -197,13 +207,20 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     }
     if (h.charset && (h.type.startsWith('text/') || h.type === '')) charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
+    // A message inside the message (a forward sent inline, a digest member, which has no
+    // Content-Type of its own) is kept whole as one .eml attachment, as mail clients list it.
+    const digestMember = !isTop && h.type === '' && digestLevel[stack.length - 1] === true;
+    const isMessage = h.type === 'message/rfc822' || h.type === 'message/global' || digestMember;
+    if (isMessage && !isTop && !inAttachedNow && (digestMember || !h.attachment)) scan.inlineMessages.push({ start: headerStart, end: h.end, addType: digestMember });
     if (h.type.startsWith('multipart/') && h.boundary) {
       push(h.boundary);
       attachedLevel[stack.length - 1] = false;
+      digestLevel[stack.length - 1] = h.type === 'multipart/digest';
     }
-    else if ((h.type === 'message/rfc822' || h.type === 'message/global') && !['base64', 'quoted-printable'].includes(h.cte)) {
+    else if (isMessage && !['base64', 'quoted-printable'].includes(h.cte)) {
       push(null);
-      attachedLevel[stack.length - 1] = h.attachment;
+      attachedLevel[stack.length - 1] = h.attachment || !isTop;
+      digestLevel[stack.length - 1] = false;
       countPart();
       captureHeaders = scan.originalHeaders === null;
       continue;
@@ -213,6 +230,16 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     let found: Boundary | null;
     ({ found, pos } = nextBoundary(s, pos, stack));
     const bodyEnd = found ? found.ls : s.length;
+    // A named text part after the first body part is a file the sender attached ("notes.txt" sent
+    // inline): mailparser would join it into the body; it is marked an attachment instead.
+    const inAttached = attachedLevel.slice(0, stack.length).includes(true);
+    if (!inAttached) leaves++;
+    if (!isTop && !inAttached && leaves > 1 && h.namedInline && (h.type === 'text/plain' || h.type === 'text/html')) {
+      scan.namedTextParts.push({ start: headerStart, end: h.end });
+    }
+    if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
+      scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
+    }
     if (capture === 'ds') scan.deliveryStatus ??= decodeCapture(copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
     if (capture === 'rh') scan.originalHeaders ??= decodeCapture(copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
     // Closing delimiters fall back to the parent's body; an opening one starts the next part.

@@ -48,6 +48,12 @@ export interface MimeScan {
   originalHeaders: string | null;
   /** Header blocks holding 8-bit bytes that are not UTF-8: [start, end) offsets and the part's charset. */
   rawHeaderBlocks: { start: number; end: number; charset: string | null; attached: boolean }[];
+  /** Text parts in UTF-7 (not inside an attached message): header block [start, end), body [bodyStart, bodyEnd). */
+  utf7Bodies: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string }[];
+  /** Header blocks of text parts that name a file and are not the first body part: shown as attachments. */
+  namedTextParts: { start: number; end: number }[];
+  /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
+  inlineMessages: { start: number; end: number; addType: boolean }[];
 }
 
 // Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.
@@ -224,6 +230,9 @@ function knownCharset(label: string): boolean {
   }
 }
 
+// Bare From tokens that are real senders on their own host: bounces come "From: MAILER-DAEMON".
+const DAEMON_TOKEN = /^(?:mailer-daemon|mail-daemon|mailerdaemon|postmaster|root|daemon|nobody)$/i;
+
 /** Assemble the ParsedMessage from the library's output and the library-independent scan. */
 export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMessage {
   const warnings = new Set<string>();
@@ -242,10 +251,11 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
   }
   for (const cs of scan.declaredCharsets) if (!knownCharset(cs)) warnings.add('charset_fallback');
 
-  const dateValue = all('date')[0];
-  let date: Date | null = null;
-  if (dateValue === undefined) warnings.add('date_missing');
-  else if ((date = parseMailDate(dateValue)) === null) warnings.add('date_invalid');
+  // Of several Date headers the first that parses wins: a broken one first must not hide a good one.
+  const dateValues = all('date');
+  const date = dateValues.map(parseMailDate).find((d) => d !== null) ?? null;
+  if (dateValues.length === 0) warnings.add('date_missing');
+  else if (date === null) warnings.add('date_invalid');
 
   const deliveredTo = [...all('delivered-to'), ...all('x-original-to')]
     .map((v) => (/<([^<>]+)>/.exec(v)?.[1] ?? v).trim().toLowerCase())
@@ -260,6 +270,13 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
   const withComments = (list: RawAddress[], key: string) => addressesFromComments(list, all(key));
   if (all('from').length > 1) warnings.add('from_duplicate');
   let from = normaliseAddressList(withComments(out.from, 'from'), true)[0] ?? null;
+  // "From: Moderator-Address" names nobody who could be answered: Sender or Reply-To stand in when
+  // they name an address; otherwise the name is kept without an address (no requester address).
+  if (from !== null && !from.address.includes('@') && !DAEMON_TOKEN.test(from.address)) {
+    const stand = [...normaliseAddressList(out.sender), ...normaliseAddressList(out.replyTo)].find((a) => a.address.includes('@'));
+    warnings.add('from_invalid');
+    from = stand ?? { name: from.name || from.address, address: '' };
+  }
   if (from === null) {
     from = normaliseAddressList(out.sender, true)[0] ?? normaliseAddressList(out.replyTo)[0] ?? null;
     warnings.add(from ? 'from_fallback' : 'from_missing');

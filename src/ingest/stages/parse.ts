@@ -10,7 +10,8 @@ import { decodeWords } from 'postal-mime';
 import { buildParsedMessage, bytesToText, headerFields } from './normalise.js';
 import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
 import { Readable } from 'node:stream';
-import { fixMislabelledWords, hasMislabelledWords } from './header-charset.js';
+import { fixMislabelledWords, fixRawWords, hasMislabelledWords } from './header-charset.js';
+import { decodeUtf7 } from './utf7.js';
 import { isUuencode, uudecode } from './uudecode.js';
 import { limitError, scanMime } from './mime-scan.js';
 
@@ -109,22 +110,63 @@ export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: Ing
  * Raw 8-bit header bytes that are not UTF-8 (old clients writing Latin-1, GBK, Shift_JIS without
  * RFC 2047) are re-encoded to UTF-8, decoded with the part's charset, the message's declared
  * charsets or the likeliest other one — libraries would otherwise read them as UTF-8 and produce
- * U+FFFD. Encoded words whose bytes contradict their label are rewritten as UTF-8 words. Headers
- * inside an attached message are left alone: the attachment keeps the bytes it was sent with.
+ * U+FFFD. Encoded words whose bytes contradict their label, hold raw 8-bit bytes or are UTF-7 are
+ * rewritten as UTF-8 words. UTF-7 text parts are decoded and handed on as UTF-8 (base64). Headers
+ * and bodies inside an attached message are left alone: the attachment keeps the bytes it was sent with.
  */
 function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffer {
-  if (scan.rawHeaderBlocks.every((b) => b.attached)) return raw;
+  // Header blocks to rewrite, by offset: 8-bit or mislabelled bytes, a UTF-7 part, a named text part.
+  const blocks = new Map<number, { end: number; charset: string | null; bytes: boolean; utf7?: MimeScan['utf7Bodies'][number]; attach: boolean; messageType?: boolean }>();
+  const entry = (start: number, end: number) => blocks.get(start) ?? blocks.set(start, { end, charset: null, bytes: false, attach: false }).get(start)!;
+  for (const b of scan.rawHeaderBlocks) if (!b.attached) Object.assign(entry(b.start, b.end), { charset: b.charset, bytes: true });
+  for (const u of scan.utf7Bodies) entry(u.start, u.end).utf7 = u;
+  for (const n of scan.namedTextParts) entry(n.start, n.end).attach = true;
+  for (const m of scan.inlineMessages) Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
+  if (blocks.size === 0) return raw;
+  const edits: { start: number; end: number; bytes: Buffer }[] = [];
+  for (const [start, b] of blocks) {
+    let text = raw.toString('latin1', start, b.end);
+    if (b.bytes) {
+      const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
+      text = fixMislabelledWords(bytesToText(fixRawWords(text), candidates).text, candidates, utf8Words && start === 0);
+    }
+    if (b.utf7) text = utf7Header(text);
+    if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
+    if (b.attach) text = asAttachment(text);
+    edits.push({ start, end: b.end, bytes: Buffer.from(text, b.bytes ? 'utf8' : 'latin1') });
+    if (b.utf7) edits.push({ start: b.utf7.bodyStart, end: b.utf7.bodyEnd, bytes: Buffer.from(utf7Body(raw.subarray(b.utf7.bodyStart, b.utf7.bodyEnd), b.utf7.cte), 'latin1') });
+  }
+  edits.sort((a, b) => a.start - b.start);
   const chunks: Buffer[] = [];
   let at = 0;
-  for (const b of scan.rawHeaderBlocks) {
-    if (b.attached) continue;
-    const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
-    const text = fixMislabelledWords(bytesToText(raw.subarray(b.start, b.end).toString('latin1'), candidates).text, candidates, utf8Words && b.start === 0);
-    chunks.push(raw.subarray(at, b.start), Buffer.from(text, 'utf8'));
-    at = b.end;
+  for (const e of edits) {
+    chunks.push(raw.subarray(at, e.start), e.bytes);
+    at = e.end;
   }
   chunks.push(raw.subarray(at));
   return Buffer.concat(chunks);
+}
+
+/** A header block with its disposition set to attachment (the filename parameters kept). */
+function asAttachment(block: string): string {
+  const eol = block.includes('\r\n') ? '\r\n' : '\n';
+  if (/^content-disposition[ \t]*:/im.test(block)) return block.replace(/^(content-disposition[ \t]*:[ \t]*)(?:inline\b)?[ \t]*;?/im, '$1attachment;');
+  const name = /;\s*name\s*=\s*("[^"]*"|[^;\s]*)/i.exec(block)?.[1];
+  return `${block.replace(/(?:\r?\n)*$/, '')}${eol}Content-Disposition: attachment${name ? `; filename=${name}` : ''}${eol}`;
+}
+
+/** A UTF-7 part's header block, relabelled UTF-8 in base64 (its body is rewritten to match). */
+function utf7Header(block: string): string {
+  const eol = block.includes('\r\n') ? '\r\n' : '\n';
+  const kept = block.replace(/^content-transfer-encoding[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '').replace(/(charset\s*=\s*"?)(?:unicode-1-1-)?utf-?7("?)/i, '$1utf-8$2');
+  return `${kept.replace(/(?:\r?\n)*$/, '')}${eol}Content-Transfer-Encoding: base64${eol}`;
+}
+
+function utf7Body(body: Buffer, cte: string): string {
+  const latin1 = body.toString('latin1');
+  const bytes = cte === 'base64' ? Buffer.from(latin1, 'base64') : cte === 'quoted-printable' ? Buffer.from(latin1.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1') : body;
+  const b64 = Buffer.from(decodeUtf7(bytes.toString('latin1')), 'utf8').toString('base64');
+  return `${b64.replace(/.{1,76}/g, '$&\r\n')}`;
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>
@@ -142,7 +184,7 @@ export function parseEnvelopeOnly(raw: Buffer, reason: string, limits: IngestLim
   const head = raw.subarray(0, limits.maxHeaderBytes).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
-  const scan: MimeScan = { topHeaders, parts: 0, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [] };
+  const scan: MimeScan = { topHeaders, parts: 0, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [] };
   const { fields } = headerFields(topHeaders);
   const first = (k: string) => fields.find((f) => f.key === k)?.value ?? '';
   const addr = (k: string): RawAddress[] => {

@@ -8,7 +8,7 @@
 //     amplified; 5xx and network errors are retried the same way for idempotent calls.
 // googleapis' own retry is off (it ignores Retry-After and retries GETs 3× on top of ours).
 import { createHash } from 'node:crypto';
-import { google, type Auth, type gmail_v1 } from 'googleapis';
+import { google, type gmail_v1, type OAuth2Client } from './gmail-api.js';
 import { ProviderError, isProviderError, toProviderError } from '../provider-errors.js';
 import type { ProviderLogger } from '../mail-provider.js';
 import { defaultBackoff, type GmailBackoff, type GmailCredentials, type GoogleClientConfig } from './gmail-settings.js';
@@ -36,13 +36,13 @@ export interface CallOptions {
 
 export interface GmailSession {
   gmail: gmail_v1.Gmail;
-  auth: Auth.OAuth2Client;
+  auth: OAuth2Client;
   call<T>(what: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function makeOAuthClient(c: GoogleClientConfig): Auth.OAuth2Client {
+export function makeOAuthClient(c: GoogleClientConfig): OAuth2Client {
   return new google.auth.OAuth2({
     clientId: c.clientId,
     clientSecret: c.clientSecret,

@@ -1,7 +1,7 @@
 // Gmail's part of the consent flow (src/oauth/consent-flow.ts owns state, PKCE, storage and the
 // return redirect): Google's consent URL, the code exchange and identification, and the steps after
 // the mailbox is stored (seed the access-token cache, start the watch).
-import { google } from 'googleapis';
+import { google } from './gmail-api.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../../store/db.js';
 import { setPushChannel } from '../../store/mailbox-store.js';

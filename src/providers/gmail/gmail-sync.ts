@@ -6,7 +6,7 @@
 //              record that added it: a crash re-lists at most the record in flight, never skips one.
 // A stale history id (404) is ProviderError cursor_expired; listGmailChanges turns it into a fresh
 // bounded backfill flagged `resync`, whose re-listed messages the pipeline drops as duplicates.
-import type { gmail_v1 } from 'googleapis';
+import type { gmail_v1 } from './gmail-api.js';
 import type { Cursor, ListChangesOptions, ListChangesResult, RemoteMessageRef } from '../mail-provider.js';
 import { ProviderError, isProviderError } from '../provider-errors.js';
 import type { GmailSession } from './gmail-client.js';

@@ -29,6 +29,8 @@ export interface ServerInput {
   password?: string;
   /** OAuth 2.0 access token (XOAUTH2) instead of a password. */
   accessToken?: string;
+  /** With tls false: accept a server that offers no STARTTLS (see ImapEndpoint.plaintext). */
+  allow_plaintext?: boolean;
 }
 
 export interface ImapConnectInput {
@@ -60,12 +62,14 @@ function auth(s: ServerInput, which: 'imap' | 'smtp'): ImapAuth {
   throw new AppError('validation_failed', `${which}: give exactly one of password or accessToken.`);
 }
 
+const plaintext = (s: ServerInput) => (s.allow_plaintext === true && !s.tls ? { plaintext: true } : {});
+
 export function toImapSettings(input: ImapConnectInput): ImapSettings {
   const address = input.address ?? input.imap.user;
   if (!emailLike.test(address)) throw new AppError('validation_failed', 'address: the IMAP user name is not an email address; give the mailbox address.');
   return {
-    imap: { host: input.imap.host, port: input.imap.port, secure: input.imap.tls, auth: auth(input.imap, 'imap') },
-    smtp: { host: input.smtp.host, port: input.smtp.port, secure: input.smtp.tls, auth: auth(input.smtp, 'smtp') },
+    imap: { host: input.imap.host, port: input.imap.port, secure: input.imap.tls, auth: auth(input.imap, 'imap'), ...plaintext(input.imap) },
+    smtp: { host: input.smtp.host, port: input.smtp.port, secure: input.smtp.tls, auth: auth(input.smtp, 'smtp'), ...plaintext(input.smtp) },
     address,
     folder: input.folder ?? 'INBOX',
     markSeen: input.markSeen ?? false,

@@ -1,14 +1,18 @@
 // Typed connection settings for an IMAP/SMTP mailbox, as stored (encrypted) with the mailbox.
 // Secrets live only in `imap.auth` / `smtp.auth`; nothing in this folder logs them.
-import { checkMailServer, type PinnedTarget } from '../../net/egress-guard.js';
+import { AppError } from '../../errors.js';
+import { checkMailServer, egressPolicy, type PinnedTarget } from '../../net/egress-guard.js';
 
 export type ImapAuth = { user: string; password: string } | { user: string; accessToken: string };
 
 export interface ImapEndpoint {
   host: string;
   port: number;
-  /** true = implicit TLS (993/465); false = plain, upgraded with STARTTLS when the server offers it. */
+  /** true = implicit TLS (993/465); false = plain, upgraded with STARTTLS, which the server must offer. */
   secure: boolean;
+  /** Opt-in to staying unencrypted when a plain connection's server offers no STARTTLS (credentials
+   *  then cross the network readable). Honoured only where the operator allows it (egress policy). */
+  plaintext?: boolean;
   auth: ImapAuth;
 }
 
@@ -74,6 +78,9 @@ export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false,
     port: target.port,
     ...(target.servername ? { servername: target.servername } : {}),
     secure: s.imap.secure,
+    // A man in the middle can delete STARTTLS from the capability list; without this imapflow would
+    // then log in over plain text. Only an allowed per-mailbox opt-in keeps the old fallback.
+    ...(s.imap.secure || s.imap.plaintext === true ? {} : { doSTARTTLS: true }),
     auth,
     logger,
     connectionTimeout: CONNECT_TIMEOUT_MS,
@@ -94,6 +101,8 @@ export function smtpTransportOptions(s: ResolvedImapSettings, target: PinnedTarg
     port: target.port,
     ...(target.servername ? { servername: target.servername } : {}),
     secure: s.smtp.secure,
+    // STARTTLS even when the (possibly stripped) EHLO does not offer it, unless opted out.
+    requireTLS: !s.smtp.secure && s.smtp.plaintext !== true,
     auth,
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: GREETING_TIMEOUT_MS,
@@ -107,6 +116,10 @@ export function smtpTransportOptions(s: ResolvedImapSettings, target: PinnedTarg
 /** Resolves and checks the IMAP or SMTP server for one connection (see net/egress-guard.ts). Called
  *  before every connect, reconnects included, so a name that starts resolving to a private address
  *  is refused then too. */
-export function pinServer(s: ResolvedImapSettings, which: 'imap' | 'smtp'): Promise<PinnedTarget> {
-  return checkMailServer(s[which].host, s[which].port);
+export async function pinServer(s: ResolvedImapSettings, which: 'imap' | 'smtp'): Promise<PinnedTarget> {
+  const ep = s[which];
+  if (!ep.secure && ep.plaintext === true && egressPolicy().allowPlaintext !== true) {
+    throw new AppError('plaintext_not_allowed', `${which}: this installation does not allow mail servers without TLS; use tls: true or a server that offers STARTTLS (the operator can allow it with MAIL_ALLOW_PLAINTEXT).`, { field: which }, 422);
+  }
+  return checkMailServer(ep.host, ep.port);
 }

@@ -10,7 +10,7 @@ import { pinServer, smtpTransportOptions, type ResolvedImapSettings } from './im
 
 export type VerifyErrorCode =
   | 'imap_auth_failed' | 'imap_tls_failed' | 'imap_unreachable' | 'imap_folder_missing'
-  | 'smtp_auth_failed' | 'smtp_tls_failed' | 'smtp_unreachable';
+  | 'smtp_auth_failed' | 'smtp_tls_failed' | 'smtp_unreachable' | 'imap_starttls_unavailable' | 'smtp_starttls_unavailable';
 
 const messages: Record<VerifyErrorCode, string> = {
   imap_auth_failed: 'The IMAP server rejected the user name or password.',
@@ -20,6 +20,8 @@ const messages: Record<VerifyErrorCode, string> = {
   smtp_auth_failed: 'The SMTP server rejected the user name or password.',
   smtp_tls_failed: 'A secure (TLS) connection to the SMTP server could not be established; check the port, the TLS setting and the server certificate.',
   smtp_unreachable: 'The SMTP server could not be reached at this host and port.',
+  imap_starttls_unavailable: 'The IMAP server did not offer STARTTLS on this plain connection, so no password was sent. Use tls: true (usually port 993), or allow_plaintext if the server really has no TLS.',
+  smtp_starttls_unavailable: 'The SMTP server did not accept STARTTLS on this plain connection, so no password was sent. Use tls: true (usually port 465), or allow_plaintext if the server really has no TLS.',
 };
 
 export function verifyError(code: VerifyErrorCode, cause?: unknown, extra?: Record<string, unknown>): AppError {
@@ -42,6 +44,8 @@ function looksLikeTls(err: unknown): boolean {
 export function mapImapConnectError(err: unknown, secure: boolean): AppError {
   const e = err as { authenticationFailed?: unknown; code?: unknown } | null;
   if (e?.authenticationFailed === true) return verifyError('imap_auth_failed', err);
+  // imapflow's refusal when STARTTLS is required (doSTARTTLS) and not offered or not possible.
+  if ((e as { tlsFailed?: unknown } | null)?.tlsFailed === true && /STARTTLS/.test(String((e as { message?: unknown }).message))) return verifyError('imap_starttls_unavailable', err);
   // A port that accepts TCP but stays silent on a plain connection is nearly always an
   // implicit-TLS port (993) with TLS switched off: say so rather than "unreachable".
   if (e?.code === 'GREETING_TIMEOUT') return verifyError(secure ? 'imap_unreachable' : 'imap_tls_failed', err);
@@ -55,6 +59,7 @@ export function mapSmtpError(err: unknown): AppError {
   if (e?.code === 'EAUTH' || e?.code === 'ENOAUTH' || e?.responseCode === 535 || e?.responseCode === 534) {
     return verifyError('smtp_auth_failed', err);
   }
+  if (e?.code === 'ETLS' && (e as { command?: unknown }).command === 'STARTTLS') return verifyError('smtp_starttls_unavailable', err);
   if (looksLikeTls(err)) return verifyError('smtp_tls_failed', err);
   return verifyError('smtp_unreachable', err);
 }

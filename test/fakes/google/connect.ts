@@ -1,12 +1,11 @@
 // Test helper: runs the OAuth web-server flow against the fake with the real OAuth2Client
 // (the browser leg is a plain fetch of the consent URL) and returns authorised clients.
 //
-// googleapis ships its own nested google-auth-library (10.5.0 under googleapis-common) next to the
+// @googleapis/gmail ships its own nested google-auth-library (10.5.0 under googleapis-common) next to the
 // top-level 10.9.1, so a top-level OAuth2Client does not type-check as `auth` for google.gmail().
-// `connect` therefore builds `google.auth.OAuth2` (same options, same endpoints); `oauthClient`
+// `connect` therefore builds its `auth.OAuth2` (same options, same endpoints); `oauthClient`
 // builds the top-level google-auth-library client. Both talk to the fake identically.
-import { google } from 'googleapis';
-import type { Auth, gmail_v1 } from 'googleapis';
+import { google, type CodeChallengeMethod, type Credentials, type gmail_v1, type OAuth2Client as GmailOAuth2Client } from '../../../src/providers/gmail/gmail-api.js';
 import { OAuth2Client } from 'google-auth-library';
 import type { GoogleFake } from './index.js';
 
@@ -30,7 +29,7 @@ export async function consent(authUrl: string): Promise<URLSearchParams> {
   return new URL(location).searchParams;
 }
 
-export function googleapisOAuthClient(fake: GoogleFake): Auth.OAuth2Client {
+export function googleapisOAuthClient(fake: GoogleFake): GmailOAuth2Client {
   return new google.auth.OAuth2({
     clientId: fake.defaultClient.clientId,
     clientSecret: fake.defaultClient.clientSecret,
@@ -40,9 +39,9 @@ export function googleapisOAuthClient(fake: GoogleFake): Auth.OAuth2Client {
 }
 
 export interface Connected {
-  auth: Auth.OAuth2Client;
+  auth: GmailOAuth2Client;
   gmail: gmail_v1.Gmail;
-  tokens: Auth.Credentials;
+  tokens: Credentials;
 }
 
 export async function connect(fake: GoogleFake, email: string, scopes = ['openid', 'email', GMAIL_MODIFY]): Promise<Connected> {
@@ -50,7 +49,7 @@ export async function connect(fake: GoogleFake, email: string, scopes = ['openid
   const { codeVerifier, codeChallenge } = await auth.generateCodeVerifierAsync();
   const url = auth.generateAuthUrl({
     access_type: 'offline', prompt: 'consent', scope: scopes, state: 'csrf-1', login_hint: email,
-    code_challenge: codeChallenge, code_challenge_method: 'S256' as Auth.CodeChallengeMethod,
+    code_challenge: codeChallenge, code_challenge_method: 'S256' as CodeChallengeMethod,
   });
   const back = await consent(url);
   const { tokens } = await auth.getToken({ code: back.get('code')!, codeVerifier });

@@ -10,9 +10,9 @@ export function createApiKeyRoute(app: Api, deps: ApiDeps): void {
     schema: {
       operationId: 'createApiKey',
       tags: ['api-keys'],
-      summary: 'Create an API key (returned once)',
+      summary: 'Create an API key (returned once; 409 api_key_limit when the tenant already holds MAX_API_KEYS_PER_TENANT active keys)',
       body: Type.Object({ name: Type.String({ maxLength: 200, default: '' }), scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }) }, { additionalProperties: false }),
-      response: { 201: ApiKeyCreated, ...errorResponses(...authErrors) },
+      response: { 201: ApiKeyCreated, ...errorResponses(...authErrors, 409) },
     },
   }, async (req, reply) => {
     const created = await deps.tenants.createApiKey(actorOf(req), { name: req.body.name, scopes: req.body.scopes });

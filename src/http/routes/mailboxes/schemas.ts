@@ -20,7 +20,7 @@ export const MailboxSync = Type.Object(
 );
 
 const PushStop = Type.Union([Type.Literal('pending'), Type.Literal('stopped'), Type.Literal('failed'), Type.Literal('not_applicable')]);
-const GrantRevoke = Type.Union([Type.Literal('pending'), Type.Literal('revoked'), Type.Literal('failed'), Type.Literal('not_applicable')]);
+const GrantRevoke = Type.Union([Type.Literal('pending'), Type.Literal('revoked'), Type.Literal('not_revocable'), Type.Literal('failed'), Type.Literal('not_applicable')]);
 
 export const MailboxDeletion = Type.Object(
   {
@@ -29,7 +29,7 @@ export const MailboxDeletion = Type.Object(
     purge_after: Timestamp,
     push_stop: Type.Union([PushStop], { description: 'Provider push channel (Gmail watch) stopped; not_applicable for IMAP and imports' }),
     push_error: Type.Union([Type.String(), Type.Null()], { description: 'Error class when push_stop is failed (e.g. timeout, transient)' }),
-    grant_revoke: Type.Union([GrantRevoke], { description: 'OAuth grant revoked at the provider; not_applicable for password-based IMAP and imports' }),
+    grant_revoke: Type.Union([GrantRevoke], { description: 'OAuth grant revoked at the provider; not_revocable when the provider lets no app revoke it (Microsoft 365 delegated consent: Inlet cleared every token, a tenant admin removes the consent); not_applicable for password-based IMAP and imports' }),
     grant_error: Type.Union([Type.String(), Type.Null()], { description: 'Error class when grant_revoke is failed' }),
     key_destroyed_at: Type.Union([Timestamp, Type.Null()], { description: 'Data key destroyed: from then on no copy of the content, backups included, can be decrypted' }),
     purge_started_at: Type.Union([Timestamp, Type.Null()]),
@@ -61,7 +61,8 @@ const server = (implicitTls: string) => Type.Object(
   {
     host: Host,
     port: Port,
-    tls: Type.Boolean({ description: `true: implicit TLS (${implicitTls}); false: STARTTLS when the server offers it` }),
+    tls: Type.Boolean({ description: `true: implicit TLS (${implicitTls}); false: STARTTLS, which the server must offer` }),
+    allow_plaintext: Type.Optional(Type.Boolean({ description: 'With tls false: accept a server that offers no STARTTLS, sending the password unencrypted. Refused (plaintext_not_allowed) in production unless the operator sets MAIL_ALLOW_PLAINTEXT' })),
     user: Type.String({ minLength: 1, maxLength: 320 }),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
     accessToken: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, writeOnly: true, description: 'OAuth 2.0 access token (XOAUTH2) instead of a password' })),

@@ -28,7 +28,7 @@ const ReplyAccepted = Type.Object(
   {
     id: Uuid,
     ticket_id: Uuid,
-    state: Type.Union([Type.Literal('queued'), Type.Literal('sending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('cancelled')]),
+    state: Type.Union([Type.Literal('queued'), Type.Literal('sending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('cancelled'), Type.Literal('bounced')]),
     message_id: Type.String({ description: 'RFC 5322 Message-ID of the reply, with angle brackets' }),
     created_at: Timestamp,
   },

@@ -1,3 +1,4 @@
+import { type OutboxState, outboxStates } from '../../../outbound/outbox-store.js';
 import { type StoredKind, storedKinds } from '../../../tickets/ticket-status.js';
 import { Type } from 'typebox';
 import { Timestamp, Uuid } from '../../schemas.js';
@@ -28,7 +29,7 @@ const Attachment = Type.Object(
     content_type: Type.String({ description: 'Sniffed from the bytes, not the sender’s claim' }),
     declared_type: Type.String(),
     size: Type.Integer(),
-    sha256: Type.String(),
+    digest: Type.Union([Type.String(), Type.Null()], { description: 'Keyed digest of the bytes (hex HMAC-SHA256 under the tenant\'s index key): equal for identical files within the tenant, meaningless outside it; null for attachments stored before digests were keyed' }),
     inline: Type.Boolean(),
     flags: Type.Array(Type.String()),
     scan_status: Type.Union([Type.Literal('pending'), Type.Literal('clean'), Type.Literal('infected'), Type.Literal('scan_failed')]),
@@ -49,6 +50,17 @@ const Headers = Type.Object({
   references: Type.Array(Type.String()),
 });
 
+const BounceInfo = Type.Object({
+  recipients: Type.Array(
+    Type.Object({
+      address: Type.String(),
+      status: Type.Union([Type.String(), Type.Null()], { description: "Enhanced status code, e.g. '5.1.1'" }),
+      action: Type.Union([Type.String(), Type.Null()], { description: "DSN action: 'failed', 'delayed', …; null when the report does not say" }),
+      diagnostic: Type.Union([Type.String(), Type.Null()], { description: "The remote server's words, at most 500 characters" }),
+    }),
+  ),
+});
+
 export const Message = Type.Object(
   {
     id: Uuid,
@@ -61,6 +73,12 @@ export const Message = Type.Object(
     text: Type.Union([Type.String(), Type.Null()]),
     html: Type.Union([Type.String(), Type.Null()], { description: 'Sanitised; remote images are not loaded (original URL in data-remote-src)' }),
     reply: Type.Union([Type.String(), Type.Null()], { description: 'The new text, without quotes and signature' }),
+    bounce: Type.Union([BounceInfo, Type.Null()], {
+      description: "On a bounce (kind 'bounce'): the recipients it reports. On a reply whose reply_state is 'bounced': the recipients the bounce that answered it reports. Otherwise null.",
+    }),
+    reply_state: Type.Unsafe<OutboxState | null>(Type.Union([...outboxStates.map((k) => Type.Literal(k)), Type.Null()], {
+      description: "Outbound replies: delivery state, 'bounced' once a bounce for it arrived (event reply.bounced). Null for inbound messages.",
+    })),
     warnings: Type.Array(Type.String()),
     sent_at: Type.Union([Timestamp, Type.Null()]),
     received_at: Timestamp,

@@ -1,0 +1,39 @@
+// A bounce that returns an agent's reply (its original Message-ID is one Inlet signed) marks that
+// reply 'bounced', names the bounce message on the outbox row and records a reply.bounced event, so
+// the helpdesk learns which reply failed; the recipients and diagnostics stay in the bounce's sealed
+// headers and are shown through the ticket view. A delay warning changes nothing: the reply is still
+// on its way. Only a reply already sent can bounce; ids only in the event (no addresses).
+import type { Executor } from '../store/db.js';
+import { insertEvent } from '../store/event-store.js';
+import type { BounceRecipient } from './types.js';
+
+export interface BounceLink {
+  /** The stored bounce message (messages.id). */
+  bounceMessageId: string;
+  /** Blind index of the returned message's Message-ID. */
+  originalBidx: Buffer;
+  recipients: BounceRecipient[];
+}
+
+const NOT_A_FAILURE = new Set(['delayed', 'delivered', 'relayed', 'expanded']);
+
+/** Recipients a report says did not get the message (delays and successes left out). */
+export const failedRecipients = (recipients: BounceRecipient[]): BounceRecipient[] => recipients.filter((r) => !NOT_A_FAILURE.has(r.action ?? ''));
+
+export async function linkBouncesToReplies(ex: Executor, tenantId: string, links: BounceLink[]): Promise<void> {
+  for (const l of links) {
+    const failed = failedRecipients(l.recipients);
+    if (failed.length === 0) continue;
+    const { rows } = await ex.query<{ id: string; message_id: string; ticket_id: string }>(
+      `UPDATE outbox o SET state = 'bounced', bounce_message_id = $3, bounced_at = now(), updated_at = now()
+         FROM messages m
+        WHERE m.tenant_id = $1 AND m.message_id_bidx = $2 AND m.direction = 'outbound'
+          AND o.tenant_id = m.tenant_id AND o.message_id = m.id AND o.state = 'sent'
+        RETURNING o.id, o.message_id, o.ticket_id`,
+      [tenantId, l.originalBidx, l.bounceMessageId],
+    );
+    for (const r of rows) {
+      await insertEvent(ex, tenantId, 'reply.bounced', r.message_id, { ticket_id: r.ticket_id, outbox_id: r.id, bounce_message_id: l.bounceMessageId, recipients: failed.length });
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// Bounced recipients a helpdesk can act on: the address that failed, never the list, the sender or
+// a Message-ID that happens to look like an address; a delay is not a failure.
+import { describe, expect, it } from 'vitest';
+import { classifyMessage } from './classify.js';
+import { parseMessage } from './parse.js';
+
+const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
+const classify = async (raw: string) => classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
+const recipients = async (raw: string) => (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
+
+describe('plain-text bounce recipients', () => {
+  it('names the failed address, not the list, the sender or Message-ID fragments of the returned copy', async () => {
+    const raw = `From: MAILER-DAEMON@mx.example.net
+To: support-bounces@lists.example.com
+Subject: failure notice
+Message-ID: <bounce.77@mx.example.net>
+
+Hi. This is the mail program at mx.example.net.
+I could not deliver your message to the following addresses.
+
+<pat@example.net>:
+Sorry, no mailbox here by that name.
+
+--- Below this line is a copy of the message.
+
+Return-Path: <support-bounces@lists.example.com>
+From: support@lists.example.com
+To: support@lists.example.com
+List-Post: <mailto:support@lists.example.com>
+Message-ID: <list.4711.1234.support@lists.example.com>
+
+Weekly digest.
+`;
+    expect(await recipients(raw)).toEqual(['pat@example.net']);
+  });
+
+  it('keeps an address written on its own line after "the following recipient failed"', async () => {
+    const raw = `From: Mail Delivery Subsystem <mailer-daemon@mail.example.org>
+To: agent@example.com
+Subject: Delivery Status Notification (Failure)
+
+Delivery to the following recipient failed permanently:
+
+     robin@example.org
+
+Technical details of permanent failure: the account does not exist.
+
+----- Original message -----
+From: Agent <agent@example.com>
+To: robin@example.org
+Cc: team@example.com
+Subject: Re: your order
+`;
+    const c = await classify(raw);
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients.map((r) => [r.address, r.hard])).toEqual([['robin@example.org', true]]);
+  });
+
+  it('a delay warning with a malformed From is machine mail, and its recipient is delayed, not failed', async () => {
+    const raw = `From: <Postmaster\\@example.net@example.net>
+To: agent@example.com
+Subject: Mail Delivery Warning
+
+This is an advisory-only email.
+
+Delivery of email to this address
+
+"kim@example.net"
+
+has been postponed because the mailbox is full.
+
+We will continue to try to deliver your message over the next few days.
+`;
+    const c = await classify(raw);
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients).toEqual([expect.objectContaining({ address: 'kim@example.net', action: 'delayed', hard: false })]);
+  });
+});
+
+describe('RFC 3464 delivery-status recipients', () => {
+  const dsn = (fields: string) => `From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: agent@example.com
+Subject: Delivery Status Notification
+Content-Type: multipart/report; report-type=delivery-status; boundary="r"
+
+--r
+Content-Type: text/plain
+
+Report.
+--r
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+${fields}
+--r--
+`;
+
+  it('reports the address the sender wrote (Original-Recipient), the status and the diagnostic', async () => {
+    const c = await classify(dsn('Original-Recipient: rfc822; sam@example.org\nFinal-Recipient: rfc822; s.jones@mail.example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user'));
+    expect(c.bounce?.recipients).toEqual([{ address: 'sam@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: '550 5.1.1 no such user' }]);
+  });
+
+  it('a delayed DSN is not a failure', async () => {
+    const c = await classify(dsn('Final-Recipient: rfc822; sam@example.org\nAction: delayed\nStatus: 4.4.7\nDiagnostic-Code: smtp; 451 try again later'));
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients[0]).toMatchObject({ action: 'delayed', hard: false });
+  });
+});
