@@ -1,12 +1,15 @@
 // Renders openapi.yaml from the route schemas. Used by `npm run openapi` and the drift test.
+import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { buildApp } from '../src/app.js';
 import type { ApiDeps } from '../src/http/api.js';
 import { makeLogger } from '../src/lib/logger.js';
 
 export async function renderOpenapi(): Promise<string> {
-  // Schemas are attached at registration; no handler runs, so no dependency is called.
-  const deps = new Proxy({}, { get: () => () => { throw new Error('not available while rendering OpenAPI'); } }) as ApiDeps;
+  // Schemas are attached at registration; no handler runs, so no dependency is called. Plugins
+  // register their metrics at build time, so the metrics registry is a real (throw-away) one.
+  const metrics = new Registry();
+  const deps = new Proxy({}, { get: (_t, prop) => (prop === 'metrics' ? metrics : () => { throw new Error('not available while rendering OpenAPI'); }) }) as ApiDeps;
   const app = await buildApp(deps, { logger: makeLogger({ level: 'silent' }) });
   await app.ready();
   const doc = app.swagger();

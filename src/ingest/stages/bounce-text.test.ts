@@ -107,3 +107,40 @@ ${fields}
     expect(c.bounce?.recipients[0]).toMatchObject({ action: 'delayed', hard: false });
   });
 });
+
+describe('abuse reports', () => {
+  const report = (from: string, subject: string, head: string, attached: string) => `From: ${from}
+To: agent@example.com
+Subject: ${subject}
+${head}
+--a
+Content-Type: text/plain
+
+We received a complaint about a message from your network.
+--a
+Content-Type: ${attached}
+
+From: agent@example.com
+To: customer@example.net
+Message-ID: <r1@example.com>
+Subject: Your ticket
+
+Hello.
+--a--
+`;
+
+  it('recognises an ARF feedback report as machine mail', async () => {
+    const c = await classify(report('Feedback Loop <fbl@isp.example>', 'Complaint', 'Content-Type: multipart/report; report-type=feedback-report; boundary="a"\n', 'message/rfc822'));
+    expect(c).toMatchObject({ kind: 'auto_reply', reasons: expect.arrayContaining(['feedback_report']) });
+  });
+
+  it('recognises a complaint sent as a plain message with the offending mail attached', async () => {
+    const c = await classify(report('Abuse Desk <abuse@isp.example>', 'Abuse report for 192.0.2.1', 'Content-Type: multipart/mixed; boundary="a"\n', 'message/rfc822'));
+    expect(c).toMatchObject({ kind: 'auto_reply', reasons: ['abuse_complaint'] });
+  });
+
+  it('a person forwarding a mail is still a person', async () => {
+    const c = await classify(report('Kim <kim@example.net>', 'Fwd: Your ticket', 'Content-Type: multipart/mixed; boundary="a"\n', 'message/rfc822'));
+    expect(c.kind).toBe('human');
+  });
+});

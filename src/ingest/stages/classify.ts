@@ -50,6 +50,9 @@ const OOO_SUBJECT = new RegExp(
   'i',
 );
 
+const ABUSE_SENDER = /^(?:abuse|spam|complaints?|fbl|feedback(?:-loop)?|scomp|report-?spam|postmaster)$/i;
+const ABUSE_SUBJECT = /\b(?:abuse report|spam (?:report|complaint)|complaint about|feedback loop|fbl report|email feedback report|unsolicited (?:mail|email|message))\b/i;
+
 const first = (msg: ParsedMessage, key: string): string | undefined => msg.headers.get(key)?.[0]?.trim();
 const has = (msg: ParsedMessage, key: string): boolean => (msg.headers.get(key)?.length ?? 0) > 0;
 // The first '@': a malformed "Postmaster\\@host@host" is still the postmaster.
@@ -111,6 +114,11 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   if (precedence === 'list' && !has(msg, 'list-id')) reasons.push('precedence:list');
   const rt = reportType(msg);
   if (rt === 'feedback-report' || has(msg, 'feedback-type')) reasons.push('feedback_report');
+  // Abuse desks and feedback loops that send the complaint as a plain message with the offending
+  // mail attached (no ARF report part): a machine's report about our mail, not a person writing.
+  else if (msg.attachments.some((a) => a.declaredType === 'message/rfc822' || a.declaredType === 'text/rfc822-headers') && (ABUSE_SENDER.test(localPart(msg.from?.address ?? '')) || ABUSE_SUBJECT.test(msg.subject))) {
+    reasons.push('abuse_complaint');
+  }
   if (rt === 'disposition-notification') reasons.push('read_receipt');
   if (OOO_SUBJECT.test(msg.subject)) reasons.push('out_of_office_subject');
   return reasons;

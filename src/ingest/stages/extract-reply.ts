@@ -46,7 +46,8 @@ function caseExpanded(source: string): string {
 const VERB = new RegExp(caseExpanded(WROTE), 'u');
 const hasVerb = (text: string): boolean => VERB.test(text);
 // What may follow the verb: nothing, an address, or a capitalised name (checked case-sensitively).
-const AFTER_VERB = /^\s*(?:.*@.*|["'<]?\p{Lu}.*)$/u;
+// German and Dutch put the date after the verb: "… schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:".
+const AFTER_VERB = /^\s*(?:.*@.*|["'<]?\p{Lu}.*|(?:am|on|op|le|el|il|den|em)\s.*\d.*)$/u;
 const NAME_WROTE = new RegExp(String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`, 'u');
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
 const DATED_ADDRESS_COLON = /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
@@ -81,7 +82,8 @@ const VALEDICTION = /^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
 const clean = (line: string): string => line.replace(INVISIBLE, '').replace(/\u00a0/g, ' ').trim();
-const isQuoteLine = (line: string): boolean => /^\s*>/.test(line);
+// '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
+const isQuoteLine = (line: string): boolean => /^\s*(?:>|\|(?!.*\|\s*$))/.test(line);
 const isBlank = (line: string): boolean => clean(line) === '';
 
 /**
@@ -124,15 +126,25 @@ function attributionEnd(lines: Lines, i: number): number {
   let joined = first;
   let last = first;
   let verb = lines.hasVerb(i);
-  for (let j = i; j < Math.min(lines.length, i + 4); j++) {
+  let blanks = 0;
+  for (let j = i; j < Math.min(lines.length, i + 4 + blanks); j++) {
     if (j > i) {
       const next = lines.clean(j);
-      // Gmail wraps "<addr\n>:" so the last piece can look like a quote marker.
-      if (next === '' || (isQuoteLine(next) && !/^>\s*:$/.test(next))) return -1;
+      // Gmail wraps "On … Name\n\n<\nmailto:…>\n> wrote:": one blank line inside an attribution
+      // that opened with its preposition is allowed, and the last piece may look like a quote marker.
+      if (next === '' && blanks === 0 && PREPOSITION.test(first) && !verb) {
+        blanks++;
+        continue;
+      }
+      if (next === '' || (isQuoteLine(next) && !/^>\s*(?:\p{L}+\s*)?[:：]?\s*$/u.test(next))) return -1;
+      // A sentence above an attribution is not part of it ("Send it to jane@example.com please."
+      // then "On Mon, … wrote:"): the attribution is found when the scan reaches its own line.
+      if (PREPOSITION.test(next) && !PREPOSITION.test(first)) return -1;
       // A verb in the joined text sits in one line or spans the joining space ("a" + "écrit");
       // such a verb is at most 10 characters, so the ends of the two lines cover it.
       verb ||= lines.hasVerb(j) || hasVerb(`${last.slice(-20)} ${next.slice(0, 20)}`);
-      joined += ' ' + next;
+      // "Name <" + "addr>:" wraps inside the angle brackets.
+      joined += (last.endsWith('<') || next.startsWith('>') ? '' : ' ') + next;
       last = next;
     }
     const m = verb ? ATTRIBUTION.exec(joined) : null;
@@ -153,8 +165,10 @@ function attributionEnd(lines: Lines, i: number): number {
 
 // "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
 // clients write attributions — with a preposition, a date, a name or an address.
+const PREPOSITION = /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu;
+
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
-  if (/^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu.test(firstLine)) return 'strong';
+  if (PREPOSITION.test(firstLine)) return 'strong';
   if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
@@ -241,7 +255,10 @@ function trailingQuoteStart(lines: string[]): number {
   }
   if (!sawQuote) return -1;
   const above = k - 1;
-  if (above >= 0 && /:\s*$/.test(clean(lines[above] ?? '')) && (ATTRIBUTION.test(clean(lines[above] ?? '')) || /@|\d/.test(lines[above] ?? ''))) return above;
+  const line = clean(lines[above] ?? '');
+  if (above >= 0 && /:\s*$/.test(line) && (ATTRIBUTION.test(line) || /@|\d/.test(line))) return above;
+  // "2013/7/20 sam via Discourse <info@example.org>" without a colon: a date and an address.
+  if (above >= 0 && /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/.test(line) && /<[^<>\s]+@[^<>\s]+>\s*$/.test(line)) return above;
   return k;
 }
 
@@ -284,9 +301,28 @@ function findSignatureStart(lines: string[]): number {
   for (let i = Math.max(0, tailEnd - 6); i < tailEnd; i++) {
     if (!VALEDICTION.test(clean(lines[i] ?? ''))) continue;
     const rest = lines.slice(i + 1, tailEnd).filter((l) => !isBlank(l));
-    if (rest.every((l) => clean(l).length <= 60)) return i;
+    // "Best regards,\nJane" is the person's own closing and stays; a closing over a block of name,
+    // title and phone lines is a signature.
+    if (rest.length >= 2 && rest.every((l) => clean(l).length <= 60)) return i;
   }
   return start;
+}
+
+/**
+ * Text written under a '>' quote (an answer below it, or answers between its parts) up to the
+ * next quoted message that is not '>'-quoted (a header block, "Original message"). The '>' lines
+ * between answers stay: they say what each answer answers.
+ */
+function answersBelow(lines: Lines, quote: QuoteMark): string[] {
+  let k = quote.headerEnd + 1;
+  while (k < lines.length && lines.clean(k) === '') k++;
+  if (k >= lines.length || !isQuoteLine(lines.at(k))) return [];
+  while (k < lines.length && (lines.clean(k) === '' || isQuoteLine(lines.at(k)))) k++;
+  // An answer stands apart from the quote; a line glued under a quoted one is that line wrapped.
+  if (k >= lines.length || lines.clean(k - 1) !== '') return [];
+  const next = findQuote(lines, k);
+  const end = next === null ? lines.length : next.start;
+  return lines.raw.slice(k, end);
 }
 
 const joinTrim = (lines: string[]): string => lines.join('\n').replace(/^(?:[ \t]*\n)+/, '').trimEnd();
@@ -296,6 +332,7 @@ export function extractReply(text: string): ExtractedReply {
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
+  let answers: string[] = [];
   const info = new Lines(lines);
   for (;;) {
     const quote = findQuote(info, from);
@@ -303,15 +340,22 @@ export function extractReply(text: string): ExtractedReply {
     hasQuote = true;
     if (lines.slice(from, quote.start).some((l) => !isBlank(l) && !isQuoteLine(l))) {
       to = quote.start;
+      answers = answersBelow(info, quote);
       break;
     }
     // Bottom-posting: the message opens with the quote, the new text comes after it.
     from = quote.headerEnd + 1;
     while (from < lines.length && (isBlank(lines[from] ?? '') || isQuoteLine(lines[from] ?? ''))) from++;
   }
-  let body = lines.slice(from, to);
+  let body = answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
   const trailing = trailingQuoteStart(body);
   if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l))) body = body.slice(0, trailing);
+  else {
+    // A quote with a signature under it ("> …\n\n--\nJane"): the quote goes, the signature stays.
+    const sig = findSignatureStart(body);
+    const quoteAbove = sig > 0 ? trailingQuoteStart(body.slice(0, sig)) : -1;
+    if (quoteAbove > 0 && body.slice(0, quoteAbove).some((l) => !isBlank(l))) body = [...body.slice(0, quoteAbove), '', ...body.slice(sig)];
+  }
   const replyWithSignature = joinTrim(body);
   const sigStart = findSignatureStart(body);
   if (sigStart === -1) return { reply: replyWithSignature, replyWithSignature, hasQuote, hasSignature: false, signature: null };

@@ -32,6 +32,7 @@ interface HeaderBlock {
   attachment: boolean;
   /** Content-Disposition is not "attachment" and the part names a file (filename= or name=). */
   namedInline: boolean;
+  disposition: string;
   end: number;
   bodyStart: number;
 }
@@ -144,6 +145,7 @@ function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlo
     cte: headerValue(lines, 'content-transfer-encoding').toLowerCase(),
     // mailsplit reads only an inline message as MIME; any other is an attachment, kept as sent.
     attachment: type.startsWith('message/') && !/^\s*inline\b/i.test(headerValue(lines, 'content-disposition')),
+    disposition: headerValue(lines, 'content-disposition'),
     namedInline: !/^\s*attachment\b/i.test(headerValue(lines, 'content-disposition')) && (param(headerValue(lines, 'content-disposition'), 'filename\\*?') !== null || param(ct, 'name\\*?') !== null),
     end,
     bodyStart,
@@ -169,13 +171,16 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   // Per stack level: is it the body of an attached message? Read up to stack.length only.
   const attachedLevel: boolean[] = [];
   const charsets = new Set<string>();
-  const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [] };
+  const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [], plainAsHtml: [] };
   let pos = 0;
   let top = true;
   let captureHeaders = false;
   let leaves = 0;
   // Per stack level: is it a multipart/digest (whose parts default to message/rfc822)?
   const digestLevel: boolean[] = [];
+  // Per stack level: is it a multipart/alternative (whose parts are versions, not pieces, of the body)?
+  const altLevel: boolean[] = [];
+  const bodyLeaves: { type: string; start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null }[] = [];
   const push = (entry: string | null) => {
     stack.push(entry);
     scan.depth = Math.max(scan.depth, stack.length);
@@ -216,11 +221,13 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       push(h.boundary);
       attachedLevel[stack.length - 1] = false;
       digestLevel[stack.length - 1] = h.type === 'multipart/digest';
+      altLevel[stack.length - 1] = h.type === 'multipart/alternative';
     }
     else if (isMessage && !['base64', 'quoted-printable'].includes(h.cte)) {
       push(null);
       attachedLevel[stack.length - 1] = h.attachment || !isTop;
       digestLevel[stack.length - 1] = false;
+      altLevel[stack.length - 1] = false;
       countPart();
       captureHeaders = scan.originalHeaders === null;
       continue;
@@ -236,6 +243,10 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (!inAttached) leaves++;
     if (!isTop && !inAttached && leaves > 1 && h.namedInline && (h.type === 'text/plain' || h.type === 'text/html')) {
       scan.namedTextParts.push({ start: headerStart, end: h.end });
+    }
+    // Body pieces of a mixed message outside any alternative: a client shows them one after another.
+    if (!isTop && !inAttached && !h.namedInline && !/^\s*attachment/i.test(h.disposition) && (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') && !altLevel.slice(0, stack.length).includes(true)) {
+      bodyLeaves.push({ type: h.type || 'text/plain', start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte, charset: h.charset });
     }
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
       scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
@@ -253,6 +264,11 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     pos = found.next;
   }
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
+  // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
+  // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
+  if (bodyLeaves.some((l) => l.type === 'text/html') && bodyLeaves.some((l) => l.type === 'text/plain')) {
+    scan.plainAsHtml = bodyLeaves.filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset));
+  }
   return scan;
 }
 

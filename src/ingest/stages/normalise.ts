@@ -54,6 +54,8 @@ export interface MimeScan {
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
+  /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place. */
+  plainAsHtml?: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null }[];
 }
 
 // Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.

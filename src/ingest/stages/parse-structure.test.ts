@@ -58,3 +58,19 @@ describe('structure', () => {
     expect(m.warnings).not.toContain('date_invalid');
   });
 });
+
+describe('mixed bodies', () => {
+  it('shows an HTML piece and a text piece of multipart/mixed in order, in both text and html', async () => {
+    const { prepareMessage } = await import('../prepare.js');
+    const { defaultIngestLimits } = await import('../types.js');
+    const p = await prepareMessage(
+      mail(`${head}Subject: q\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/html\n\n<p>My question</p>\n--b\nContent-Type: text/plain\n\nsignature line <b>\n--b--\n`),
+      defaultIngestLimits,
+    );
+    expect(p.text).toBe('My question\n\nsignature line <b>');
+    expect(p.html).toContain('My question');
+    expect(p.html).toContain('signature line &lt;b&gt;');
+    expect(p.html!.indexOf('My question')).toBeLessThan(p.html!.indexOf('signature line'));
+    expect(p.reply).toContain('My question');
+  });
+});

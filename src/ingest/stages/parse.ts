@@ -116,12 +116,13 @@ export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: Ing
  */
 function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffer {
   // Header blocks to rewrite, by offset: 8-bit or mislabelled bytes, a UTF-7 part, a named text part.
-  const blocks = new Map<number, { end: number; charset: string | null; bytes: boolean; utf7?: MimeScan['utf7Bodies'][number]; attach: boolean; messageType?: boolean }>();
+  const blocks = new Map<number, { end: number; charset: string | null; bytes: boolean; utf7?: MimeScan['utf7Bodies'][number]; attach: boolean; messageType?: boolean; asHtml?: NonNullable<MimeScan['plainAsHtml']>[number] }>();
   const entry = (start: number, end: number) => blocks.get(start) ?? blocks.set(start, { end, charset: null, bytes: false, attach: false }).get(start)!;
   for (const b of scan.rawHeaderBlocks) if (!b.attached) Object.assign(entry(b.start, b.end), { charset: b.charset, bytes: true });
   for (const u of scan.utf7Bodies) entry(u.start, u.end).utf7 = u;
   for (const n of scan.namedTextParts) entry(n.start, n.end).attach = true;
   for (const m of scan.inlineMessages) Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
+  for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
   if (blocks.size === 0) return raw;
   const edits: { start: number; end: number; bytes: Buffer }[] = [];
   for (const [start, b] of blocks) {
@@ -134,6 +135,10 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
     if (b.attach) text = asAttachment(text);
     edits.push({ start, end: b.end, bytes: Buffer.from(text, b.bytes ? 'utf8' : 'latin1') });
+    if (b.asHtml) {
+      edits.at(-1)!.bytes = Buffer.from(plainHeaderAsHtml(edits.at(-1)!.bytes.toString('latin1')), 'latin1');
+      edits.push({ start: b.asHtml.bodyStart, end: b.asHtml.bodyEnd, bytes: Buffer.from(plainBodyAsHtml(raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte), 'latin1') });
+    }
     if (b.utf7) edits.push({ start: b.utf7.bodyStart, end: b.utf7.bodyEnd, bytes: Buffer.from(utf7Body(raw.subarray(b.utf7.bodyStart, b.utf7.bodyEnd), b.utf7.cte), 'latin1') });
   }
   edits.sort((a, b) => a.start - b.start);
@@ -145,6 +150,22 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
   }
   chunks.push(raw.subarray(at));
   return Buffer.concat(chunks);
+}
+
+/** A text/plain piece's header block relabelled text/html (charset kept) in base64. */
+function plainHeaderAsHtml(block: string): string {
+  const eol = block.includes('\r\n') ? '\r\n' : '\n';
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(block)?.[1];
+  const kept = block.replace(/^content-(?:transfer-encoding|type)[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '');
+  return `${kept.replace(/(?:\r?\n)*$/, '')}${kept.trim() === '' ? '' : eol}Content-Type: text/html${charset ? `; charset="${charset}"` : ''}${eol}Content-Transfer-Encoding: base64${eol}`;
+}
+
+/** The piece's text as HTML: its bytes (any charset) with markup characters escaped, lines kept. */
+function plainBodyAsHtml(body: Buffer, cte: string): string {
+  const latin1 = body.toString('latin1');
+  const bytes = cte === 'base64' ? Buffer.from(latin1, 'base64').toString('latin1') : cte === 'quoted-printable' ? latin1.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) : latin1;
+  const escaped = bytes.replace(/\r?\n$/, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r?\n/g, '<br>\r\n');
+  return Buffer.from(`<div>${escaped}</div>`, 'latin1').toString('base64').replace(/.{1,76}/g, '$&\r\n');
 }
 
 /** A header block with its disposition set to attachment (the filename parameters kept). */
@@ -184,7 +205,7 @@ export function parseEnvelopeOnly(raw: Buffer, reason: string, limits: IngestLim
   const head = raw.subarray(0, limits.maxHeaderBytes).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
-  const scan: MimeScan = { topHeaders, parts: 0, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [] };
+  const scan: MimeScan = { topHeaders, parts: 0, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [], plainAsHtml: [] };
   const { fields } = headerFields(topHeaders);
   const first = (k: string) => fields.find((f) => f.key === k)?.value ?? '';
   const addr = (k: string): RawAddress[] => {
