@@ -3,7 +3,7 @@
 // IDSESSION connections, with clamd's temp dir on disk vs tmpfs.
 // `npx tsx bench/clamd-bench.ts` prints one JSON line per case; runClamdBench() and
 // runClamdCpuBench() return them. The database holds one signature, so these figures are the I/O +
-// type-detection floor, not what clamd with the official signatures does (docs/perf-ceilings.md §5).
+// type-detection floor, not what clamd with the official signatures does (measured on this class of machine).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

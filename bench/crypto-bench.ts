@@ -5,7 +5,7 @@
 // Method: each round runs the two cases back to back for a short block each (order alternating);
 // the ratio is the median of the per-round ratios. Load from other processes on this shared VM
 // moves both halves of a round together, so the paired ratio is far steadier than either rate
-// (see ../shared/docs/perf-ceilings.md). Blocks rather than op-by-op alternation, because at 5 MB
+// (figures from this bench on these machines). Blocks rather than op-by-op alternation, because at 5 MB
 // the allocator's reuse of freed buffers depends on what ran just before, and interleaving two
 // slightly different buffer sizes measures malloc fragmentation rather than encryption.
 //

@@ -161,7 +161,7 @@ export async function makeContainer(config: Config, logger: Logger, databaseUrl:
     },
     close: async () => {
       // Idle clamd sessions close themselves too; this just does it now.
-      scanner.close();
+      await scanner.close();
       await isolated?.close();
       await db.close();
     },

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFields } from './aad.js';
 import { CryptoError } from './crypto-error.js';
 import { type Aad, dataKeyIdOf, ENVELOPE_OVERHEAD, generateDataKey, open, openText, seal } from './envelope.js';
+import type { SealedField } from './sealed-fields.js';
 
 const aad: Aad = { tenantId: 'f3b1c2d4-0000-4000-8000-000000000001', scope: 'mbx-1', field: 'messages.body_text', rowId: 'row-1' };
 
@@ -109,10 +110,10 @@ describe('tampering fails closed', () => {
   });
 
   it('AAD fields are length-prefixed, not joined (("ab","c") ≠ ("a","bc"))', () => {
-    const s = seal(dek, 'x', { ...aad, field: 'ab', rowId: 'c' });
-    expectCryptoError(() => open(dek, s, { ...aad, field: 'a', rowId: 'bc' }));
-    const s2 = seal(dek, 'x', { ...aad, field: 'a:b', rowId: 'c' });
-    expectCryptoError(() => open(dek, s2, { ...aad, field: 'a', rowId: 'b:c' }));
+    const s = seal(dek, 'x', { ...aad, field: 'ab' as SealedField, rowId: 'c' });
+    expectCryptoError(() => open(dek, s, { ...aad, field: 'a' as SealedField, rowId: 'bc' }));
+    const s2 = seal(dek, 'x', { ...aad, field: 'a:b' as SealedField, rowId: 'c' });
+    expectCryptoError(() => open(dek, s2, { ...aad, field: 'a' as SealedField, rowId: 'b:c' }));
   });
 
   it('every truncation and an extension → CryptoError', () => {

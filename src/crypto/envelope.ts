@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { encodeFields, requireNonEmpty } from './aad.js';
 import { CryptoError } from './crypto-error.js';
 import { writeNonce } from './nonce.js';
+import type { SealedField } from './sealed-fields.js';
 
 // Envelope encryption of one stored value under a per-mailbox / per-tenant data key (DEK).
 //
@@ -30,8 +31,8 @@ export interface Aad {
   tenantId: string;
   /** The mailbox id, or 'tenant' for tenant-wide values. */
   scope: string;
-  /** Logical column, e.g. 'messages.body_text'. */
-  field: string;
+  /** Logical column, from the registry in sealed-fields.ts. */
+  field: SealedField;
   rowId: string;
 }
 

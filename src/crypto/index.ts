@@ -36,3 +36,4 @@ export {
   normaliseMessageId,
 } from './blind-index.js';
 export { makeOutboundMessageId, verifyOutboundMessageId } from './message-id.js';
+export { fieldAad, mailboxAad, sealedFields, type SealedField } from './sealed-fields.js';

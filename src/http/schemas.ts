@@ -1,5 +1,6 @@
 // Shared schemas. Every error response in openapi.yaml points at Problem.
 import { Type, type TSchema } from 'typebox';
+import { errorCodes, type ErrorCode } from '../errors.js';
 import { scopes } from '../tenancy/api-keys.js';
 
 export const Problem = Type.Object(
@@ -7,7 +8,7 @@ export const Problem = Type.Object(
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
-    code: Type.String({ description: 'Stable machine-readable error code' }),
+    code: Type.Unsafe<ErrorCode>({ type: 'string', enum: Object.keys(errorCodes), description: 'Stable machine-readable error code; every code the API returns is listed' }),
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
     request_id: Type.Optional(Type.String()),

@@ -1,5 +1,5 @@
 // Large messages are prepared (parsed, sanitised, reply-extracted) in a worker thread that is
-// terminated when it overruns its time budget or heap cap (security.md C17): a poison message
+// terminated when it overruns its time budget or heap cap (docs/security-controls.md#isolated-preparation): a poison message
 // cannot stall the other mailboxes of this worker, whose messages keep being prepared on the
 // main thread meanwhile. Small messages stay on the main thread: every stage is linear (see
 // bench/hostile-*-bench.ts), so below INGEST_ISOLATE_ABOVE_BYTES the worst case is a fraction of a
@@ -9,7 +9,7 @@
 // One thread, lazily started, one message at a time in arrival order; the budget runs from when
 // the thread takes the message. A thread that overran or died is replaced on the next message.
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../errors.js';
+import { AppError, isErrorCode } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { PreparedMessage } from './prepare.js';
 import type { PrepareReply, PrepareRequest } from './prepare-worker.js';
@@ -118,7 +118,7 @@ export function makeIsolatedPrepare(opts: IsolationOptions & { logger: Logger })
         finish(() => job.resolve(reply.prepared), false);
       } else {
         const e = reply.error;
-        finish(() => job.reject(e.code ? new AppError(e.code, e.message, undefined, e.status ?? 500) : new Error(e.message)), false);
+        finish(() => job.reject(isErrorCode(e.code) ? new AppError(e.code, e.message, undefined, e.status ?? 500) : new Error(e.message)), false);
       }
     };
     const onError = (err: Error & { code?: string }) => {

@@ -1,6 +1,6 @@
 // Attachments left pending (clamd down or slow at ingest) are scanned again by a job. Still no
 // verdict → the job fails and graphile-worker retries it with backoff; pending never becomes clean.
-import { open } from '../crypto/index.js';
+import { fieldAad, open } from '../crypto/index.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { setScanResult, type AttachmentRow } from '../store/attachment-store.js';
 import type { Db } from '../store/db.js';
@@ -24,7 +24,7 @@ export async function rescanMessageAttachments(deps: { db: Db; keys: KeyService;
     const out: { id: string; ticketId: string; content: Buffer }[] = [];
     for (const r of rows) {
       const dek = await deps.keys.mailboxKey(ex, tenantId, r.mailbox_id);
-      out.push({ id: r.id, ticketId: r.ticket_id, content: open(dek, r.content_ct, { tenantId, scope: r.mailbox_id, field: 'attachments.content', rowId: r.id }) });
+      out.push({ id: r.id, ticketId: r.ticket_id, content: open(dek, r.content_ct, fieldAad('attachments.content', tenantId, r.mailbox_id, r.id)) });
     }
     return out;
   });

@@ -5,7 +5,7 @@
 // what the page itself adds is kept in `PageState` and consulted with it. Writes go out per kind:
 // new tickets, touched tickets, messages, attachments, each as one statement.
 import { createHash, randomUUID } from 'node:crypto';
-import { attachmentDigest, seal, verifyOutboundMessageId } from '../crypto/index.js';
+import { attachmentDigest, seal, type SealedField, verifyOutboundMessageId } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 import {
@@ -267,7 +267,7 @@ function withBounce(headers: PreparedMessage['headers'], c: Classification): Pre
   return { ...headers, bounce: { recipients: c.bounce.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action, diagnostic: r.diagnostic })) } };
 }
 
-type Sealer = (scope: string, rowId: string) => (field: string, v: string | Buffer | null) => Buffer | null;
+type Sealer = (scope: string, rowId: string) => (field: SealedField, v: string | Buffer | null) => Buffer | null;
 
 /** Above this many content bytes, a statement's attachments are sent before the next is sealed (a larger one goes alone). */
 const attachmentStatementBytes = 1024 * 1024;

@@ -1,4 +1,4 @@
-// pino with redaction. Logs must never carry credentials or mail content (DESIGN.md promise 8),
+// pino with redaction. Logs must never carry credentials or mail content (docs/security-controls.md#promises),
 // so the redaction list is deliberately broad: any field with one of these names is censored at
 // the top level and up to three levels deep, whatever object it sits in.
 import { pino, type Logger, type DestinationStream } from 'pino';

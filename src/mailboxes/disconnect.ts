@@ -1,4 +1,4 @@
-// Disconnecting a mailbox (DESIGN promise 6), in the order of the flow: stop push, revoke the grant,
+// Disconnecting a mailbox (docs/security-controls.md#promises), in the order of the flow: stop push, revoke the grant,
 // destroy the data key, schedule the purge; the deletion receipt records each step.
 //
 //   1. begin (one transaction): status 'disconnecting' — sync, IDLE and sends stop at once —, the
@@ -24,6 +24,7 @@ import * as receipts from '../store/deletion-store.js';
 import type { MailboxRow } from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
+import { startDisconnecting, tombstone } from './status.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { rehomeSharedTickets } from '../tickets-api/ticket-header.js';
 
@@ -52,7 +53,7 @@ export async function beginDisconnect(deps: DisconnectDeps, ex: Executor, actor:
   if (row.status === 'disconnected') return;
   const purgeAfter = new Date(Date.now() + deps.purgeDelayMs);
   const receipt = await receipts.insertReceipt(ex, { tenantId: row.tenant_id, mailboxId: row.id, provider: row.provider, requestedBy: actor.name, purgeAfter });
-  await ex.query(`UPDATE mailboxes SET status = 'disconnecting', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.tenant_id, row.id]);
+  await startDisconnecting(ex, row.tenant_id, row.id);
   const cancelled = await cancelPendingForMailbox(ex, row.tenant_id, row.id);
   const watchdog = new Date(Math.min(receipt.purge_after.getTime(), Date.now() + watchdogMs));
   await enqueuePurge(ex, row.tenant_id, row.id, watchdog);
@@ -143,7 +144,7 @@ export async function shred(deps: DisconnectDeps, tenantId: string, mailboxId: s
       deps.logger.info({ mailbox: mailboxId, tickets: moved.length }, 'disconnect: tickets shared with other mailboxes moved to them');
     }
     await deps.keys.destroyMailboxKey(ex, tenantId, mailboxId);
-    await receipts.tombstoneMailbox(ex, tenantId, mailboxId);
+    await tombstone(ex, tenantId, mailboxId);
     // Replies created while step 2 ran.
     await cancelPendingForMailbox(ex, tenantId, mailboxId);
     await receipts.recordShredded(ex, tenantId, mailboxId, outcome);

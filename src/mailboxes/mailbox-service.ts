@@ -3,7 +3,7 @@
 // Reads of content are audited in the same transaction.
 import { insertEvent } from '../store/event-store.js';
 import { randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, openText, seal, type DataKey } from '../crypto/index.js';
+import { emailBlindIndex, generateDataKey, mailboxAad, openText, seal, type DataKey } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { Db, Executor } from '../store/db.js';
 import { findReceipts, type ReceiptRow } from '../store/deletion-store.js';
@@ -76,7 +76,7 @@ const isLeaving = (r: store.MailboxRow) => r.status === 'disconnecting' || r.sta
 
 const silent = { child: () => silent, warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as DisconnectDeps['logger'];
 
-const aad = (m: { tenant_id: string; id: string }, field: string) => ({ tenantId: m.tenant_id, scope: m.id, field: `mailboxes.${field}`, rowId: m.id });
+const aad = (m: { tenant_id: string; id: string }, field: 'address' | 'display_name') => mailboxAad(`mailboxes.${field}`, m.tenant_id, m.id);
 
 export function decryptMailbox(row: store.MailboxRow, dek: DataKey | null): MailboxView {
   return {

@@ -6,8 +6,8 @@
 import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
 import { kindsWhere } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
-import { tombstoneMailbox } from '../store/deletion-store.js';
 import { enqueuePurge, purgeJobKey } from './disconnect.js';
+import { tombstone } from './status.js';
 
 export function purgeSweepCronItems(): ParsedCronItem[] {
   return parseCronItems([{
@@ -40,7 +40,7 @@ export async function sweepPurges(db: Db): Promise<{ receiptsAdded: number; queu
       [kindsWhere('channelPush'), kindsWhere('revocableGrant')],
     );
     // And the row becomes the tombstone a disconnect leaves now (no address index, no ciphertext).
-    for (const r of added.rows as { tenant_id: string; mailbox_id: string }[]) await tombstoneMailbox(ex, r.tenant_id, r.mailbox_id);
+    for (const r of added.rows as { tenant_id: string; mailbox_id: string }[]) await tombstone(ex, r.tenant_id, r.mailbox_id);
     // Unfinished deletions whose purge job is gone or has failed for good.
     const { rows } = await ex.query<{ tenant_id: string; mailbox_id: string; purge_after: Date }>(
       `SELECT r.tenant_id, r.mailbox_id, r.purge_after FROM deletion_receipts r

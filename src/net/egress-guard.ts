@@ -9,7 +9,7 @@
 // so the answer says nothing about what listens where. The reason goes to the log only.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 
 export interface ResolvedAddress { address: string; family: 4 | 6 }
 /** Resolves a host name to every address it has; tests inject a rebinding one. */
@@ -44,14 +44,14 @@ export interface PinnedTarget {
 
 /** Thrown for every refusal; `reason` is for logs, never for the caller. */
 export class EgressRefused extends AppError {
-  constructor(code: string, message: string, readonly reason: string) {
+  constructor(code: ErrorCode, message: string, readonly reason: string) {
     super(code, message, undefined, 422);
   }
 }
 
-export const MAIL_REFUSED_CODE = 'mail_server_unreachable';
+export const MAIL_REFUSED_CODE: ErrorCode = 'mail_server_unreachable';
 const mailMessage = 'No mail server can be reached at this host and port. Servers on private or local networks must be allowed by the operator (EGRESS_ALLOW_NETWORKS, EGRESS_ALLOW_PORTS).';
-export const URL_REFUSED_CODE = 'url_not_allowed';
+export const URL_REFUSED_CODE: ErrorCode = 'url_not_allowed';
 const urlMessage = 'This URL cannot be used: it must be https on port 443 and reach a public address (or one the operator allows).';
 
 // Addresses a tenant-chosen connection may never reach by default. IPv6 outside 2000::/3 (global

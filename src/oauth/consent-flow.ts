@@ -9,7 +9,7 @@
 // Every failure has a stable code; the route redirects to the return URL with it when the state
 // proved which return URL to trust, and shows a plain page otherwise.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, open, seal } from '../crypto/index.js';
+import { emailBlindIndex, fieldAad, generateDataKey, mailboxAad, open, seal } from '../crypto/index.js';
 import type { Logger } from '../lib/logger.js';
 import { sealCredentials } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
@@ -17,7 +17,8 @@ import { AppError } from '../errors.js';
 import type { ConsentAdapter, ConsentOptions } from '../providers/provider-module.js';
 import { consentAdapter, defaultBackfill, type ProviderRuntimes } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
-import { findLiveMailboxByAddress, insertMailbox, reauthorizeMailbox } from '../store/mailbox-store.js';
+import { reactivate } from '../mailboxes/status.js';
+import { findLiveMailboxByAddress, insertMailbox } from '../store/mailbox-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
@@ -54,7 +55,7 @@ export interface ConsentFlow {
   callback(kind: ProviderKind, query: CallbackQuery): Promise<CallbackResult>;
 }
 
-const verifierAad = (tenantId: string, stateId: string) => ({ tenantId, scope: 'oauth', field: 'oauth_states.verifier', rowId: stateId });
+const verifierAad = (tenantId: string, stateId: string) => fieldAad('oauth_states.verifier', tenantId, 'oauth', stateId);
 
 /** The provider's start options, each checked by the adapter; undefined when none were given. */
 function checkOptions(adapter: ConsentAdapter<unknown, unknown>, given: ConsentOptions | undefined): ConsentOptions | undefined {
@@ -120,10 +121,10 @@ export function makeConsentFlow(deps: { db: Db; keys: KeyService; logger: Logger
       const dek = existing ? await keys.mailboxKey(ex, tenantId, id) : generateDataKey();
       const credentialsCt = sealCredentials(dek, tenantId, id, settings);
       if (existing) {
-        await reauthorizeMailbox(ex, tenantId, id, credentialsCt);
+        await reactivate(ex, tenantId, id, credentialsCt);
       } else {
         await insertMailbox(ex, {
-          id, tenantId, provider: kind, addressCt: seal(dek, grant.address, { tenantId, scope: id, field: 'mailboxes.address', rowId: id }),
+          id, tenantId, provider: kind, addressCt: seal(dek, grant.address, mailboxAad('mailboxes.address', tenantId, id)),
           addressBidx: bidx, displayNameCt: null, credentialsCt,
         });
         await keys.createMailboxKey(ex, tenantId, id, dek);

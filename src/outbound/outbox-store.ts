@@ -1,12 +1,15 @@
 // SQL for the outbox (migration 0004) and the reads the reply path needs. Callers own the transaction
 // and have set the tenant.
+import { fieldAad } from '../crypto/index.js';
 import type { Executor } from '../store/db.js';
 import { insertEvent, type EventType } from '../store/event-store.js';
 
 /** AAD of outbox.rfc_message_id_ct (sealed under the mailbox key). */
-export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => ({ tenantId, scope: mailboxId, field: 'outbox.rfc_message_id', rowId: outboxId });
+export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => fieldAad('outbox.rfc_message_id', tenantId, mailboxId, outboxId);
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'bounced';
+/** Delivery states of a reply, defined once (the Message schema lists them too). */
+export const outboxStates = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'bounced'] as const;
+export type OutboxState = (typeof outboxStates)[number];
 
 export interface OutboxRow {
   id: string;

@@ -4,7 +4,7 @@
 // unique index decides when two identical requests race.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { emailBlindIndex, makeOutboundMessageId, messageIdBlindIndex, openText, seal, type DataKey } from '../crypto/index.js';
+import { emailBlindIndex, fieldAad, mailboxAad, makeOutboundMessageId, messageIdBlindIndex, openText, seal, type DataKey, type SealedField } from '../crypto/index.js';
 import { AppError, isAppError, notFound } from '../errors.js';
 import type { StoredHeaders } from '../ingest/prepare.js';
 import { htmlToText } from '../ingest/stages/html-to-text.js';
@@ -46,7 +46,7 @@ export const sendJobKey = (outboxId: string) => `reply:${outboxId}`;
 /** One queue per mailbox: its sends go out one at a time, in order, apart from its sync jobs. */
 export const sendQueue = (mailboxId: string) => `send:${mailboxId}`;
 
-const aad = (tenantId: string, scope: string, field: string, rowId: string) => ({ tenantId, scope, field, rowId });
+const aad = fieldAad;
 
 export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () => Date }): ReplyService {
   const { db, keys } = deps;
@@ -72,7 +72,7 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       if (isAppError(err) && err.code === 'mailbox_data_destroyed') return { headers: null };
       throw err;
     }
-    return { headers: JSON.parse(openText(dek, parent.headers_ct, aad(tenantId, parent.mailbox_id, 'messages.headers', parent.id))) as StoredHeaders };
+    return { headers: JSON.parse(openText(dek, parent.headers_ct, aad('messages.headers', tenantId, parent.mailbox_id, parent.id))) as StoredHeaders };
   }
 
   async function write(actor: Actor, ticketId: string, idempotencyKey: string, body: ReplyRequest): Promise<{ replayed: boolean; reply: ReplyView }> {
@@ -96,12 +96,12 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       if (mailbox.status === 'disconnecting') throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is being disconnected.', undefined, 422);
       const dek = await keys.mailboxKey(ex, tenantId, mailboxId); // 410 once the mailbox was disconnected
       const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
-      const fromAddress = openText(dek, mailbox.address_ct!, aad(tenantId, mailboxId, 'mailboxes.address', mailboxId));
+      const fromAddress = openText(dek, mailbox.address_ct!, mailboxAad('mailboxes.address', tenantId, mailboxId));
       const from: MailAddress = {
         address: fromAddress,
-        name: mailbox.display_name_ct ? openText(dek, mailbox.display_name_ct, aad(tenantId, mailboxId, 'mailboxes.display_name', mailboxId)) : '',
+        name: mailbox.display_name_ct ? openText(dek, mailbox.display_name_ct, mailboxAad('mailboxes.display_name', tenantId, mailboxId)) : '',
       };
-      const t = (field: string, ct: Buffer) => openText(dek, ct, aad(tenantId, mailboxId, field, ticketId));
+      const t = (field: SealedField, ct: Buffer) => openText(dek, ct, aad(field, tenantId, mailboxId, ticketId));
       if (!ticket.requester_ct) throw new AppError('unprocessable', 'The ticket has no requester address to reply to.');
       const requester = JSON.parse(t('tickets.requester', ticket.requester_ct)) as MailAddress;
       const to = checkStoredAddress({ name: requester.name, address: requester.address }, 'requester');
@@ -123,7 +123,7 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
         subject, from, to: [to], cc: input.cc, reply_to: [], date: date.toISOString(), message_id: rfcId.slice(1, -1),
         in_reply_to: thread.inReplyTo ? [thread.inReplyTo] : [], references: thread.references,
       };
-      const s = (field: string, v: string | Buffer) => seal(dek, v, aad(tenantId, mailboxId, field, messageId));
+      const s = (field: SealedField, v: string | Buffer) => seal(dek, v, aad(field, tenantId, mailboxId, messageId));
       await insertMessage(ex, {
         id: messageId, tenantId, ticketId, mailboxId, direction: 'outbound', messageIdBidx: messageIdBlindIndex(indexKey, rfcId),
         providerThreadId: await ticketThreadId(ex, tenantId, ticketId, mailboxId), kind: 'agent_reply', kindReasons: [], threadRule: 'outbound',

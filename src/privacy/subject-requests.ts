@@ -6,7 +6,7 @@
 // erase an address with nothing left answers the previous receipt. Every step is audited; completion
 // emits `subject_request.completed` (ids only).
 import { randomUUID } from 'node:crypto';
-import { open, seal } from '../crypto/index.js';
+import { fieldAad, open, seal, type SealedField } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { addJob } from '../jobs/registry.js';
 import type { Logger } from '../lib/logger.js';
@@ -51,7 +51,7 @@ export interface SubjectRequestService {
   download(actor: Actor, id: string): Promise<Buffer>;
 }
 
-const aad = (tenantId: string, id: string, field: string) => ({ tenantId, scope: 'tenant', field, rowId: id });
+const aad = (tenantId: string, id: string, field: SealedField) => fieldAad(field, tenantId, 'tenant', id);
 
 export function makeSubjectRequestService(deps: SubjectRequestDeps): SubjectRequestService {
   const { db, keys } = deps;

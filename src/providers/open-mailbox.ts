@@ -2,7 +2,7 @@
 // the sealed settings and hands them to the module of the mailbox's kind. Jobs (sync, send,
 // upkeep), disconnect and the IDLE supervisor all come through here, so credentials are decrypted
 // in one place and never leave memory.
-import { openText, seal, type DataKey } from '../crypto/index.js';
+import { mailboxAad, openText, seal, type DataKey } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
@@ -16,7 +16,7 @@ export type ProviderFactoryDeps = ProviderRuntimes & { logger?: ProviderLogger }
 
 /** AAD of mailboxes.credentials_ct: bound to tenant, mailbox and field, so it cannot be moved. */
 export function credentialsAad(tenantId: string, mailboxId: string) {
-  return { tenantId, scope: mailboxId, field: 'mailboxes.credentials', rowId: mailboxId };
+  return mailboxAad('mailboxes.credentials', tenantId, mailboxId);
 }
 
 /** Seals a provider's settings (any JSON value) for mailboxes.credentials_ct. */

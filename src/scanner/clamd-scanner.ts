@@ -1,7 +1,7 @@
 // Scanner backed by clamd over TCP (INSTREAM): buffers over pooled IDSESSION connections, streams
 // over one connection each as clamdscan does it.
 //
-// Why not the `clamscan` npm package (v2.4, named in DESIGN.md): read its index.js and tried it
+// Why not the `clamscan` npm package (v2.4, the design's first choice): read its index.js and tried it
 // against a server that accepts but never answers. Its socket timeout ends the connection and
 // scanStream then *resolves* `{ isInfected: null, timeout: false }` — the same shape as an
 // unparseable reply, one `if (!isInfected)` away from "clean" — and against a server that keeps

@@ -88,17 +88,6 @@ export async function markCompleted(ex: Executor, tenantId: string, mailboxId: s
   return rows[0] ?? null;
 }
 
-/** The tombstone: status 'disconnected' and nothing that names or opens the mailbox. */
-export async function tombstoneMailbox(ex: Executor, tenantId: string, mailboxId: string): Promise<void> {
-  await ex.query(
-    `UPDATE mailboxes SET status = 'disconnected', disconnected_at = coalesce(disconnected_at, now()), updated_at = now(),
-            address_ct = NULL, address_bidx = NULL, display_name_ct = NULL, credentials_ct = NULL, cursor = NULL,
-            push_channel = NULL, push_expires_at = NULL
-      WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, mailboxId],
-  );
-}
-
 /** Deletes messages with their originals, attachments, deliveries and replies, each table counted. */
 export const deleteMessagesCounted = (ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> => deleteMessages(ex, tenantId, ids);
 

@@ -45,14 +45,8 @@ export async function listMailboxes(ex: Executor, tenantId: string): Promise<Mai
   return rows;
 }
 
-export async function setMailboxStatus(ex: Executor, tenantId: string, id: string, status: MailboxStatus): Promise<void> {
-  await ex.query(
-    `UPDATE mailboxes SET status = $3, updated_at = now(), disconnected_at = CASE WHEN $3 = 'disconnected' THEN now() ELSE disconnected_at END
-      WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, id, status],
-  );
-}
-
+/** The provider cursor, stored verbatim; the pipeline moves it in the transaction that stored the
+ *  messages it covers, the sync job for a step that stored nothing (an item gone, an empty page). */
 export async function setMailboxCursor(ex: Executor, tenantId: string, id: string, cursor: unknown): Promise<void> {
   await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, JSON.stringify(cursor)]);
 }
@@ -77,29 +71,8 @@ export async function findLiveMailboxByAddress(ex: Executor, tenantId: string, a
   return rows[0] ?? null;
 }
 
-/** New grant for an existing mailbox: sync resumes from the stored cursor. */
-export async function reauthorizeMailbox(ex: Executor, tenantId: string, id: string, credentialsCt: Buffer): Promise<void> {
-  await ex.query(
-    `UPDATE mailboxes SET credentials_ct = $3, status = 'active', last_error_class = NULL, last_error_at = NULL, updated_at = now()
-      WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, id, credentialsCt],
-  );
-}
-
 export async function setPushChannel(ex: Executor, tenantId: string, id: string, channel: unknown, expiresAt: Date | null): Promise<void> {
   await ex.query('UPDATE mailboxes SET push_channel = $3, push_expires_at = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, id, channel === null ? null : JSON.stringify(channel), expiresAt]);
-}
-
-/** active → reauth_required, once; true when this call made the change (so the event is emitted once). */
-export async function markReauthRequired(ex: Executor, tenantId: string, id: string, provider: ProviderKind): Promise<boolean> {
-  const { rows } = await ex.query<{ id: string }>(
-    `UPDATE mailboxes SET status = 'reauth_required', last_error_class = 'auth_revoked', last_error_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 AND status = 'active' RETURNING id`,
-    [tenantId, id],
-  );
-  if (!rows[0]) return false;
-  await ex.query(`INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, 'mailbox.reauth_required', $2, $3)`, [tenantId, id, JSON.stringify({ provider })]);
-  return true;
 }
 
 // ---- owner-role queries ----

@@ -2,7 +2,8 @@
 import type { Executor } from './db.js';
 import type { RawLayout } from './raw-store.js';
 
-export type StoredKind = 'human' | 'auto_reply' | 'bounce' | 'own_echo' | 'loop' | 'agent_reply';
+export type { StoredKind } from '../tickets/ticket-status.js';
+import type { StoredKind } from '../tickets/ticket-status.js';
 
 export interface MessageRow {
   id: string;

@@ -11,12 +11,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../lib/logger.js';
 import type { MailProvider } from '../providers/mail-provider.js';
 import { isProviderError } from '../providers/provider-errors.js';
+import { recordSyncFailure } from '../mailboxes/status.js';
 import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { providerForMailbox, type ProviderFactoryDeps } from '../providers/open-mailbox.js';
 import { kindsWhere } from '../providers/registry.js';
 import { enqueueSync } from './sync-jobs.js';
-import { acquireLeases, fairLeaseShare, recordSyncError, releaseLeases, renewLeases, type MailboxRef } from './sync-store.js';
+import { acquireLeases, fairLeaseShare, releaseLeases, renewLeases, type MailboxRef } from './sync-store.js';
 
 export interface IdleSupervisorDeps {
   db: Db;
@@ -85,7 +86,7 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
         keepLease = abort.signal.aborted;
       } catch (err) {
         if (isProviderError(err) && err.kind === 'auth_revoked') {
-          await deps.db.tenantTx(ref.tenant_id, (ex) => recordSyncError(ex, ref.tenant_id, ref.mailbox_id, 'auth_revoked')).catch(() => undefined);
+          await deps.db.tenantTx(ref.tenant_id, (ex) => recordSyncFailure(ex, ref.tenant_id, ref.mailbox_id, 'auth_revoked')).catch(() => undefined);
           log.warn({ mailbox: ref.mailbox_id }, 'IMAP login refused; mailbox needs reconnecting');
         } else {
           log.warn({ mailbox: ref.mailbox_id, errCode: (err as { code?: unknown })?.code ?? null }, 'IDLE watch ended with an error');

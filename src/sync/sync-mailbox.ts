@@ -19,7 +19,9 @@ import type { KeyService } from '../tenancy/key-service.js';
 import { alreadyHeld } from './already-held.js';
 import { providerForMailbox, type ProviderFactoryDeps } from '../providers/open-mailbox.js';
 import { capabilitiesOf } from '../providers/registry.js';
-import { finishSync, readSyncState, recordSyncError, setCursor, setProgress } from './sync-store.js';
+import { recordSyncFailure } from '../mailboxes/status.js';
+import { setMailboxCursor } from '../store/mailbox-store.js';
+import { finishSync, readSyncState, setProgress } from './sync-store.js';
 
 export interface SyncDeps {
   db: Db;
@@ -79,7 +81,7 @@ export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: s
   } catch (err) {
     if (!isProviderError(err)) throw err; // database or pipeline trouble: plain retry
     const pe = toProviderError(err, 'sync');
-    await deps.db.tenantTx(tenantId, (ex) => recordSyncError(ex, tenantId, mailboxId, pe.kind));
+    await deps.db.tenantTx(tenantId, (ex) => recordSyncFailure(ex, tenantId, mailboxId, pe.kind));
     log.warn({ errorClass: pe.kind, errCode: pe.code }, 'mailbox sync failed');
     if (pe.kind === 'auth_revoked') return { ...result, status: 'reauth_required' };
     throw pe;
@@ -134,7 +136,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
         // Expunged between listing and fetching: nothing to store, but the cursor moves past it —
         // after the messages before it are stored.
         count(await pages.flush(), incremental);
-        await deps.db.tenantTx(tenantId, (ex) => setCursor(ex, tenantId, mailboxId, item.cursorAfter));
+        await deps.db.tenantTx(tenantId, (ex) => setMailboxCursor(ex, tenantId, mailboxId, item.cursorAfter));
         result.gone++;
         continue;
       }
@@ -145,7 +147,7 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
     count(await pages.flush(), incremental);
     // The page cursor covers the items above (all stored by now) plus any skipped UIDs after them.
     await deps.db.tenantTx(tenantId, async (ex) => {
-      await setCursor(ex, tenantId, mailboxId, page.nextCursor);
+      await setMailboxCursor(ex, tenantId, mailboxId, page.nextCursor);
       if (page.progress) await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
     });
     cursor = page.nextCursor;

@@ -28,11 +28,6 @@ export async function setBackfillLimits(ex: Executor, tenantId: string, mailboxI
   await ex.query('UPDATE mailboxes SET backfill_days = $3, backfill_max_messages = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, days, maxMessages]);
 }
 
-/** Cursor for a step that stored nothing (an item gone before it was fetched, an empty page). */
-export async function setCursor(ex: Executor, tenantId: string, mailboxId: string, cursor: unknown): Promise<void> {
-  await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, JSON.stringify(cursor)]);
-}
-
 export async function setProgress(ex: Executor, tenantId: string, mailboxId: string, done: number, total: number | null): Promise<void> {
   await ex.query('UPDATE mailboxes SET progress_done = $3, progress_total = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, done, total]);
 }
@@ -43,16 +38,6 @@ export async function finishSync(ex: Executor, tenantId: string, mailboxId: stri
             progress_done = coalesce(progress_total, progress_done), progress_total = coalesce(progress_total, progress_done)
       WHERE tenant_id = $1 AND id = $2`,
     [tenantId, mailboxId, lagMs],
-  );
-}
-
-/** Records the class of a sync failure (never its text); auth_revoked also parks the mailbox. */
-export async function recordSyncError(ex: Executor, tenantId: string, mailboxId: string, kind: ProviderErrorKind): Promise<void> {
-  await ex.query(
-    `UPDATE mailboxes SET last_error_class = $3, last_error_at = now(), updated_at = now(),
-            status = CASE WHEN $3 = 'auth_revoked' AND status = 'active' THEN 'reauth_required' ELSE status END
-      WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, mailboxId, kind],
   );
 }
 

@@ -3,7 +3,7 @@
 // erasure), the ticket keeps the other people's messages and takes its header from the earliest
 // message still in it, sealed under that message's mailbox key — so nothing of the deleted message
 // or the destroyed key stays in the ticket row.
-import { emailBlindIndex, openText, seal } from '../crypto/index.js';
+import { emailBlindIndex, fieldAad, openText, seal, type SealedField } from '../crypto/index.js';
 import type { StoredHeaders } from '../ingest/prepare.js';
 import type { Executor } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
@@ -29,7 +29,7 @@ export async function resealTicketHeader(
   const dek = await keys.mailboxKey(ex, tenantId, m.mailbox_id);
   const headers = JSON.parse(openText(dek, m.headers_ct, { tenantId, scope: m.mailbox_id, field: 'messages.headers', rowId: m.id })) as StoredHeaders;
   const requester = headers.reply_to[0] ?? headers.from;
-  const aad = (field: string) => ({ tenantId, scope: m.mailbox_id, field, rowId: ticketId });
+  const aad = (field: SealedField) => fieldAad(field, tenantId, m.mailbox_id, ticketId);
   const index = await keys.tenantKey(ex, tenantId, 'index');
   await ex.query(
     `UPDATE tickets SET mailbox_id = $3, subject_ct = $4, requester_ct = $5, requester_bidx = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2`,

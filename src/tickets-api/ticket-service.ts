@@ -1,6 +1,6 @@
 // Tickets as the helpdesk reads them. Every read of content is audited in its own transaction;
 // attachments are served only after ClamAV said clean.
-import { CryptoError, emailBlindIndex, open } from '../crypto/index.js';
+import { CryptoError, emailBlindIndex, fieldAad, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
@@ -198,7 +198,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         }
         const dek = await mailboxKey(ex, actor, a.mailbox_id);
         const view = attachmentView(a, dek);
-        const content = open(dek, a.content_ct, { tenantId: actor.tenantId, scope: a.mailbox_id, field: 'attachments.content', rowId: a.id });
+        const content = open(dek, a.content_ct, fieldAad('attachments.content', actor.tenantId, a.mailbox_id, a.id));
         await audit(ex, actor, 'attachment.download', 'attachment', id);
         return { filename: view.filename, contentType: a.sniffed_type, content };
       }),

@@ -1,6 +1,6 @@
 // Decrypts stored rows into what the API shows. Each value is opened with the data key of the
 // mailbox it came through, bound to its table, field and row.
-import { openText, type DataKey } from '../crypto/index.js';
+import { fieldAad, openText, type DataKey, type SealedField } from '../crypto/index.js';
 import type { Address } from '../ingest/types.js';
 import type { BounceView, StoredHeaders } from '../ingest/prepare.js';
 import type { OutboxState } from '../outbound/outbox-store.js';
@@ -58,10 +58,8 @@ export interface MessageView {
   attachments: AttachmentView[];
 }
 
-const aad = (tenantId: string, scope: string, field: string, rowId: string) => ({ tenantId, scope, field, rowId });
-
 export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number): TicketSummary {
-  const a = (field: string) => aad(row.tenant_id, row.mailbox_id, field, row.id);
+  const a = (field: SealedField) => fieldAad(field, row.tenant_id, row.mailbox_id, row.id);
   return {
     id: row.id,
     number: Number(row.number),
@@ -79,7 +77,7 @@ export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number
 export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView {
   return {
     id: row.id,
-    filename: openText(dek, row.filename_ct, aad(row.tenant_id, row.mailbox_id, 'attachments.filename', row.id)),
+    filename: openText(dek, row.filename_ct, fieldAad('attachments.filename', row.tenant_id, row.mailbox_id, row.id)),
     content_type: row.sniffed_type,
     declared_type: row.declared_type,
     size: row.size,
@@ -92,7 +90,7 @@ export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView
 }
 
 export function messageView(row: MessageRow, dek: DataKey, attachments: AttachmentView[]): MessageView {
-  const o = (field: string, v: Buffer | null) => (v ? openText(dek, v, aad(row.tenant_id, row.mailbox_id, field, row.id)) : null);
+  const o = (field: SealedField, v: Buffer | null) => (v ? openText(dek, v, fieldAad(field, row.tenant_id, row.mailbox_id, row.id)) : null);
   const { bounce, ...headers } = JSON.parse(o('messages.headers', row.headers_ct)!) as StoredHeaders;
   return {
     id: row.id,
@@ -118,7 +116,7 @@ export function messageView(row: MessageRow, dek: DataKey, attachments: Attachme
 export function participantsOf(list: { row: { id: string; tenant_id: string; mailbox_id: string; headers_ct: Buffer }; dek: DataKey }[]): Address[] {
   const seen = new Map<string, Address>();
   for (const { row, dek } of list) {
-    const h = JSON.parse(openText(dek, row.headers_ct, aad(row.tenant_id, row.mailbox_id, 'messages.headers', row.id))) as StoredHeaders;
+    const h = JSON.parse(openText(dek, row.headers_ct, fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id))) as StoredHeaders;
     for (const a of [h.from, ...h.to, ...h.cc]) {
       if (a && !seen.has(a.address.toLowerCase())) seen.set(a.address.toLowerCase(), { name: a.name, address: a.address });
     }

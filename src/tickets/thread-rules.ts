@@ -1,4 +1,4 @@
-// Which ticket a message joins — DESIGN.md §3, decided in this order, and the rule is recorded:
+// Which ticket a message joins — docs/threading.md, decided in this order, and the rule is recorded:
 //  1. In-Reply-To / References naming a Message-ID stored or sent for this tenant
 //     (for bounces: the Message-ID of the message they return comes first);
 //  2. the provider's thread id (Gmail threadId, Graph conversationId) already mapped to a ticket;

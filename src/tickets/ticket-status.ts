@@ -6,7 +6,10 @@ import type { MessageKind } from '../ingest/types.js';
 export const ticketStatuses = ['open', 'pending', 'solved', 'closed'] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
 
-export type StoredKind = MessageKind | 'loop';
+/** Every kind a stored message can have, defined once: what classification decides (MessageKind),
+ *  'loop' (a mail loop caught at ingest) and 'agent_reply' (sent through the reply API). */
+export const storedKinds = ['human', 'auto_reply', 'bounce', 'own_echo', 'loop', 'agent_reply'] as const satisfies readonly (MessageKind | 'loop' | 'agent_reply')[];
+export type StoredKind = (typeof storedKinds)[number];
 
 export function statusAfterInbound(current: TicketStatus, kind: StoredKind): TicketStatus {
   if (kind !== 'human') return current;

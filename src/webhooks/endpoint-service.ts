@@ -1,7 +1,7 @@
 // Webhook endpoints as a tenant manages them. Secrets are sealed under the tenant's data key and
 // shown only when created or rotated.
 import { randomUUID } from 'node:crypto';
-import { openText, seal, type DataKey } from '../crypto/index.js';
+import { fieldAad, openText, seal, type DataKey } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Actor } from '../tenancy/actor.js';
@@ -55,7 +55,7 @@ export interface WebhookEndpointService {
   replay(actor: Actor, id: string, q: { eventIds?: string[]; since?: Date }): Promise<number>;
 }
 
-export const secretAad = (tenantId: string, endpointId: string, field: 'secret' | 'previous_secret') => ({ tenantId, scope: 'webhooks', field: `webhook_endpoints.${field}`, rowId: endpointId });
+export const secretAad = (tenantId: string, endpointId: string, field: 'secret' | 'previous_secret') => fieldAad(`webhook_endpoints.${field}`, tenantId, 'webhooks', endpointId);
 
 /** The secrets that sign now: the current one, and the previous one until its overlap ends. */
 export function signingSecrets(dek: DataKey, row: store.EndpointRow, now: Date): string[] {

@@ -91,7 +91,7 @@ function clamdConf(dir: string, tempDir: string, port: number, opts: ClamdOption
     `StreamMaxLength ${opts.streamMaxLength ?? '30M'}`,
     `MaxFileSize ${opts.maxFileSize ?? '25M'}`,
     `MaxScanSize ${opts.maxScanSize ?? '100M'}`,
-    // Without these, content over a limit comes back "OK" (docs/security.md E15).
+    // Without these, content over a limit comes back "OK" (docs/security-controls.md#scanner-limits).
     'AlertExceedsMax yes',
     'AlertEncrypted yes',
     'MaxThreads 4',

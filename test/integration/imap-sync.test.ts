@@ -122,6 +122,22 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     expect(await sync(id)).toMatchObject({ status: 'skipped' });
   });
 
+  it('tells the helpdesk when the password stops working: one mailbox.reauth_required event, as for Gmail', async () => {
+    const u = await newImapUser(dovecot!);
+    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
+    const events = async () => (await bed.t.database.db.tx((ex) => ex.query<{ type: string; data: unknown }>(
+      `SELECT type, data FROM events WHERE resource_id = $1 AND type LIKE 'mailbox.%' ORDER BY id`, [id]))).rows;
+    expect(await sync(id)).toMatchObject({ status: 'synced' });
+    expect(await events()).toEqual([]);
+
+    await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
+    expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
+    expect(await events()).toEqual([{ type: 'mailbox.reauth_required', data: { provider: 'imap' } }]);
+    // Later triggers neither sync nor repeat the event.
+    expect(await sync(id)).toMatchObject({ status: 'skipped' });
+    expect(await events()).toHaveLength(1);
+  });
+
   it('takes new credentials for a reauth_required mailbox and resumes where it stopped, without duplicates', async () => {
     const u = await newImapUser(dovecot!);
     const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { emailBlindIndex, generateDataKey, seal, verifyOutboundMessageId } from '../../src/crypto/index.js';
+import { emailBlindIndex, generateDataKey, mailboxAad, seal, verifyOutboundMessageId } from '../../src/crypto/index.js';
 import { sendReply, type SendOutcome } from '../../src/outbound/send-reply.js';
 import { insertMailbox } from '../../src/store/mailbox-store.js';
 import { sealCredentials } from '../../src/providers/open-mailbox.js';
@@ -44,10 +44,9 @@ async function mailboxWithTicket(subject = 'Printer on fire') {
   const mailboxId = randomUUID();
   await db.tenantTx(tenantId, async (ex) => {
     const dek = generateDataKey();
-    const a = (field: string) => ({ tenantId, scope: mailboxId, field: `mailboxes.${field}`, rowId: mailboxId });
-    await insertMailbox(ex, {
-      id: mailboxId, tenantId, provider: 'imap', addressCt: seal(dek, user, a('address')),
-      addressBidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, user), displayNameCt: seal(dek, 'Acme Support', a('display_name')),
+        await insertMailbox(ex, {
+      id: mailboxId, tenantId, provider: 'imap', addressCt: seal(dek, user, mailboxAad('mailboxes.address', tenantId, mailboxId)),
+      addressBidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, user), displayNameCt: seal(dek, 'Acme Support', mailboxAad('mailboxes.display_name', tenantId, mailboxId)),
       credentialsCt: sealCredentials(dek, tenantId, mailboxId, {
         imap: { host: dovecot!.host, port: dovecot!.port, secure: false, plaintext: true, auth: { user, password } },
         smtp: { host: sink.host, port: sink.port, secure: false, plaintext: true, auth: { user: 'sender', password: 'sender-pass' } },

@@ -1,12 +1,12 @@
 // The one renderer of errors: RFC 9457 problem+json with a stable `code`. 4xx explain the caller's
 // mistake; 5xx say only that something went wrong plus the request id, and the detail goes to the log.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type Problem } from '../../errors.js';
+import { AppError, type ErrorCode, type Problem } from '../../errors.js';
 import { unknownFields, validationError } from './validation-errors.js';
 
 const problemBase = 'https://inlet.dev/problems/';
 
-export function renderProblem(req: FastifyRequest, status: number, code: string, detail: string, extra?: Record<string, unknown>): Problem {
+export function renderProblem(req: FastifyRequest, status: number, code: ErrorCode, detail: string, extra?: Record<string, unknown>): Problem {
   return {
     type: problemBase + code,
     title: code.replace(/_/g, ' '),

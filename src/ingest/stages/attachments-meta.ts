@@ -1,6 +1,6 @@
 // Attachment metadata: a display-safe filename, the type the bytes really have, and warning flags.
 // The filename is attacker data and only ever display metadata (storage uses opaque ids); the
-// declared Content-Type is never trusted, the magic bytes decide (security.md §E 29–31, §3 #22–23).
+// declared Content-Type is never trusted, the magic bytes decide (docs/security-controls.md#attachment-types).
 import { createHash } from 'node:crypto';
 import type { ParsedAttachment } from '../types.js';
 

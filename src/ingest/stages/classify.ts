@@ -1,6 +1,6 @@
 // Decides whether a parsed message is a person writing, an automatic reply, a bounce/DSN, or a copy
 // of mail Inlet itself sent. Order: own_echo > bounce > auto_reply > human. Anything not 'human'
-// must never trigger automatic mail (RFC 3834; DESIGN §3; security.md #26–28, #40).
+// must never trigger automatic mail (RFC 3834; docs/security-controls.md#no-automatic-mail).
 //
 // Decision on Precedence: list — mailing-list software (Google Groups, Mailman) stamps it, together
 // with List-Id, on every post, including posts a person wrote to a support list. Those stay 'human'

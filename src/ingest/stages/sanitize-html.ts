@@ -1,7 +1,7 @@
 // HTML bodies are attacker-controlled and end up in an agent's browser. Allowlist washing with
 // sanitize-html: no script, no active content, no forms, no SVG/MathML, no remote fetches unless
 // asked for, CSS only as a handful of properties whose values cannot name a URL. Sanitizers get
-// bypassed (security.md), so the UI must still render this in a sandboxed iframe with a CSP.
+// bypassed (docs/security-controls.md#html-sanitising), so the UI must still render this in a sandboxed iframe with a CSP.
 //
 // The output is a fixed point: sanitising it again with the same options gives the same HTML.
 // That is what lets the UI re-run it with `loadRemoteImages: true` when an agent asks for images,
@@ -32,7 +32,7 @@ export interface SanitizedHtml {
 export type HtmlRefusal = 'html_too_large' | 'html_too_deep';
 
 /**
- * Largest HTML body sanitised (security.md C16: "HTML for sanitising ≤ 10 MiB"). Sanitising is
+ * Largest HTML body sanitised (docs/security-controls.md#html-sanitising: at most 10 MiB). Sanitising is
  * linear, but at its worst (a flood of '<', about 0.5 µs a character here) 10 Mi characters
  * already take seconds of the worker's main thread; newsletters are well under 1 MB.
  */

@@ -1,4 +1,4 @@
-// Gmail push channel (providers.md A5) and grant revocation (A2.5) — the disconnect pieces, each
+// Gmail push channel and grant revocation (docs/providers.md, Gmail facts) — the disconnect pieces, each
 // callable on its own. A Gmail mailbox has one watch; renewing is calling users.watch again.
 import type { PushChannel } from '../mail-provider.js';
 import { ProviderError, toProviderError } from '../provider-errors.js';

@@ -5,8 +5,8 @@
 // re-consented).
 import type { GoogleConfig } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
+import { requireReauth } from '../../mailboxes/status.js';
 import type { Db } from '../../store/db.js';
-import { markReauthRequired } from '../../store/mailbox-store.js';
 import type { GmailRuntime } from './gmail-client.js';
 import type { GmailBackoff } from './gmail-settings.js';
 
@@ -30,7 +30,7 @@ export function makeGmailRuntime(deps: { google: GoogleConfig; publicUrl: string
     notBefore: new Map(),
     topicName: google.topicName,
     async onAuthRevoked(tenantId, mailboxId) {
-      const changed = await deps.db.tenantTx(tenantId, (ex) => markReauthRequired(ex, tenantId, mailboxId, 'gmail'));
+      const changed = await deps.db.tenantTx(tenantId, (ex) => requireReauth(ex, tenantId, mailboxId));
       if (changed) log.warn({ mailbox: mailboxId }, 'gmail grant revoked; mailbox needs re-consent');
     },
   };

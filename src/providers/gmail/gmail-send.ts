@@ -1,4 +1,4 @@
-// Sending replies (providers.md A8) and the send job's "was it already sent?" check. messages.send is
+// Sending replies (docs/providers.md, Gmail facts) and the send job's "was it already sent?" check. messages.send is
 // a POST, which neither googleapis nor this provider retries: a retry is the send job's decision,
 // and it asks findGmailSent first.
 import type { SendMeta, SendResult } from '../mail-provider.js';

@@ -1,4 +1,4 @@
-// Listing new inbox mail (providers.md A7, A10). Two phases share one cursor:
+// Listing new inbox mail (docs/providers.md, Gmail facts). Two phases share one cursor:
 //   backfill — getProfile's historyId is taken FIRST (so mail arriving meanwhile is not lost), then
 //              messages.list(INBOX, newer_than) pages, bounded by the mailbox's backfill limits;
 //   history  — history.list(startHistoryId, messageAdded, INBOX) from the stored id. A history

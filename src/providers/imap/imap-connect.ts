@@ -5,9 +5,10 @@
 // key, the backfill bounds, the first sync job and the audit record.
 import { insertEvent } from '../../store/event-store.js';
 import { randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, seal } from '../../crypto/index.js';
+import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../crypto/index.js';
 import { AppError, notFound } from '../../errors.js';
 import { decryptMailbox, type MailboxView } from '../../mailboxes/mailbox-service.js';
+import { reactivate } from '../../mailboxes/status.js';
 import type { Db } from '../../store/db.js';
 import { findMailbox, insertMailbox } from '../../store/mailbox-store.js';
 import { enqueueSync } from '../../sync/sync-jobs.js';
@@ -104,7 +105,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
         if (!row || row.status === 'disconnected' || row.status === 'disconnecting') throw notFound('mailbox');
         const dek = await deps.keys.mailboxKey(ex, actor.tenantId, mailboxId);
         const credentialsCt = sealCredentials(dek, actor.tenantId, mailboxId, { ...next, sentFolder: result.sentFolder });
-        await ex.query(`UPDATE mailboxes SET credentials_ct = $3, status = 'active', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [actor.tenantId, mailboxId, credentialsCt]);
+        await reactivate(ex, actor.tenantId, mailboxId, credentialsCt);
         await enqueueSync(ex, actor.tenantId, mailboxId);
         await audit(ex, actor, 'mailbox.reauthorize', 'mailbox', mailboxId, { provider: 'imap', was: row.status });
         return { ...decryptMailbox({ ...row, status: 'active' }, dek), sync: (await readSyncViews(ex, actor.tenantId, [mailboxId])).get(mailboxId) ?? null };
@@ -121,7 +122,7 @@ export function makeImapConnector(deps: { db: Db; keys: KeyService; verify?: (s:
       const max = input.backfill?.maxMessages === undefined ? defaultBackfill.maxMessages : input.backfill.maxMessages;
       return deps.db.tenantTx(actor.tenantId, async (ex) => {
         const id = randomUUID();
-        const aad = (field: string) => ({ tenantId: actor.tenantId, scope: id, field: `mailboxes.${field}`, rowId: id });
+        const aad = (field: 'address' | 'display_name') => mailboxAad(`mailboxes.${field}`, actor.tenantId, id);
         const indexKey = await deps.keys.tenantKey(ex, actor.tenantId, 'index');
         const dek = generateDataKey();
         const row = await insertMailbox(ex, {

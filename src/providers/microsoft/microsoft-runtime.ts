@@ -6,7 +6,7 @@
 import type { MicrosoftConfig } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../../store/db.js';
-import { markReauthRequired } from '../../store/mailbox-store.js';
+import { requireReauth } from '../../mailboxes/status.js';
 import type { KeyService } from '../../tenancy/key-service.js';
 import type { MicrosoftRuntime } from './graph-session.js';
 import { defaultLimits, type GraphLimits } from './microsoft-settings.js';
@@ -34,7 +34,7 @@ export function makeMicrosoftRuntime(deps: { microsoft: MicrosoftConfig; publicU
       await deps.db.tenantTx(tenantId, (ex) => patchCredentials(ex, deps.keys, tenantId, mailboxId, patch));
     },
     async onAuthRevoked(tenantId, mailboxId) {
-      const changed = await deps.db.tenantTx(tenantId, (ex) => markReauthRequired(ex, tenantId, mailboxId, 'graph'));
+      const changed = await deps.db.tenantTx(tenantId, (ex) => requireReauth(ex, tenantId, mailboxId));
       if (changed) log.warn({ mailbox: mailboxId }, 'microsoft grant revoked; mailbox needs re-consent');
     },
   };

@@ -3,7 +3,7 @@
 // delay warning for a reply leaves it 'sent'.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { emailBlindIndex, generateDataKey, seal } from '../../../src/crypto/index.js';
+import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../../src/crypto/index.js';
 import { sealCredentials } from '../../../src/providers/open-mailbox.js';
 import { insertMailbox } from '../../../src/store/mailbox-store.js';
 import { makeIngestFixture, type IngestFixture } from '../../helpers/ingest.js';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   const { db, keys } = f.t.container;
   await db.tenantTx(tenantId, async (ex) => {
     const dek = generateDataKey();
-    const a = (field: string) => ({ tenantId, scope: mailboxId, field: `mailboxes.${field}`, rowId: mailboxId });
+    const a = (field: 'address' | 'display_name') => mailboxAad(`mailboxes.${field}`, tenantId, mailboxId);
     await insertMailbox(ex, {
       id: mailboxId, tenantId, provider: 'imap', addressCt: seal(dek, 'help@acme.example', a('address')),
       addressBidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, 'help@acme.example'), displayNameCt: seal(dek, 'Acme Help', a('display_name')),

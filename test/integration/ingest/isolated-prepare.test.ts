@@ -1,5 +1,5 @@
 // INGEST_ISOLATE_ABOVE_BYTES: large messages are parsed and sanitised on a worker thread with a time
-// budget (security.md C17). What an operator sees: the same ticket as without isolation, and a
+// budget (docs/security-controls.md#isolated-preparation). What an operator sees: the same ticket as without isolation, and a
 // message that overruns the budget fails its attempts with prepare_timeout and is then parked —
 // the worker is not stuck on it.
 import { randomBytes } from 'node:crypto';

@@ -14,5 +14,5 @@ export function updateCredentialsRoute(app: Api, deps: ApiDeps): void {
       body: ImapCredentialsBody,
       response: { 200: Mailbox, ...errorResponses(...authErrors, 404, 410, 422) },
     },
-  }, async (req) => deps.imapMailboxes.reauthorize(actorOf(req), req.params.id, { imap: req.body.imap, smtp: req.body.smtp }) as never);
+  }, async (req) => deps.imapMailboxes.reauthorize(actorOf(req), req.params.id, { imap: req.body.imap, smtp: req.body.smtp }));
 }

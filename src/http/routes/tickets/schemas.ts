@@ -1,3 +1,5 @@
+import { type OutboxState, outboxStates } from '../../../outbound/outbox-store.js';
+import { type StoredKind, storedKinds } from '../../../tickets/ticket-status.js';
 import { Type } from 'typebox';
 import { Timestamp, Uuid } from '../../schemas.js';
 
@@ -63,7 +65,7 @@ export const Message = Type.Object(
   {
     id: Uuid,
     direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
-    kind: Type.Union(['human', 'auto_reply', 'bounce', 'own_echo', 'loop', 'agent_reply'].map((k) => Type.Literal(k))) as never,
+    kind: Type.Unsafe<StoredKind>(Type.Union(storedKinds.map((k) => Type.Literal(k)))),
     kind_reasons: Type.Array(Type.String()),
     thread_rule: Type.String({ description: 'Which threading rule placed the message on this ticket' }),
     mailbox_id: Uuid,
@@ -74,9 +76,9 @@ export const Message = Type.Object(
     bounce: Type.Union([BounceInfo, Type.Null()], {
       description: "On a bounce (kind 'bounce'): the recipients it reports. On a reply whose reply_state is 'bounced': the recipients the bounce that answered it reports. Otherwise null.",
     }),
-    reply_state: Type.Union([...['queued', 'sending', 'sent', 'failed', 'cancelled', 'bounced'].map((k) => Type.Literal(k)), Type.Null()] as never, {
+    reply_state: Type.Unsafe<OutboxState | null>(Type.Union([...outboxStates.map((k) => Type.Literal(k)), Type.Null()], {
       description: "Outbound replies: delivery state, 'bounced' once a bounce for it arrived (event reply.bounced). Null for inbound messages.",
-    }),
+    })),
     warnings: Type.Array(Type.String()),
     sent_at: Type.Union([Timestamp, Type.Null()]),
     received_at: Timestamp,
