@@ -1244,8 +1244,11 @@ export interface components {
             type: string;
             title: string;
             status: number;
-            /** @description Stable machine-readable error code */
-            code: string;
+            /**
+             * @description Stable machine-readable error code; every code the API returns is listed
+             * @enum {string}
+             */
+            code: "validation_failed" | "return_url_not_registered" | "bad_request" | "header_injection" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "api_key_limit" | "attachment_not_clean" | "original_not_clean" | "export_unavailable" | "mailbox_data_destroyed" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "mailbox_cannot_send" | "imap_auth_failed" | "imap_tls_failed" | "imap_unreachable" | "imap_folder_missing" | "smtp_auth_failed" | "smtp_tls_failed" | "smtp_unreachable" | "imap_starttls_unavailable" | "smtp_starttls_unavailable" | "plaintext_not_allowed" | "mail_server_unreachable" | "url_not_allowed" | "message_too_large" | "message_limit_exceeded" | "prepare_timeout" | "prepare_out_of_memory" | "rate_limited" | "internal" | "invalid_request" | "prepare_crashed" | "decryption_failed" | "provider_not_configured" | "provider_auth_revoked" | "provider_cursor_expired" | "provider_permanent" | "provider_rate_limited" | "provider_transient" | "not_ready" | "dependency_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
