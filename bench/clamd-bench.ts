@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { makeClamdScanner, type ClamdScanner } from '../src/scanner/clamd-scanner.js';
+
+import { type ClamdScanner, makeClamdScanner } from '../src/scanner/clamd-scanner.js';
 import type { ScanResult } from '../src/scanner/scanner.js';
-import { startClamd, type ClamdHandle } from '../test/helpers/clamd.js';
+import { type ClamdHandle, startClamd } from '../test/helpers/clamd.js';
 import { eicarBytes } from '../test/helpers/eicar.js';
 
 export interface ClamdBenchRow {
@@ -32,7 +33,13 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-async function measure(name: string, bytes: number, runs: number, once: () => Promise<ScanResult>, want: ScanResult['verdict']): Promise<ClamdBenchRow> {
+async function measure(
+  name: string,
+  bytes: number,
+  runs: number,
+  once: () => Promise<ScanResult>,
+  want: ScanResult['verdict'],
+): Promise<ClamdBenchRow> {
   for (let i = 0; i < 3; i++) await once(); // warm-up
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -43,15 +50,36 @@ async function measure(name: string, bytes: number, runs: number, once: () => Pr
   }
   const med = median(times);
   const round = (x: number): number => Math.round(x * 100) / 100;
-  return { case: name, bytes, runs, medianMs: round(med), minMs: round(Math.min(...times)), maxMs: round(Math.max(...times)), mbPerS: round(bytes / MB / (med / 1000)) };
+  return {
+    case: name,
+    bytes,
+    runs,
+    medianMs: round(med),
+    minMs: round(Math.min(...times)),
+    maxMs: round(Math.max(...times)),
+    mbPerS: round(bytes / MB / (med / 1000)),
+  };
 }
 
-export async function runClamdBench(runs = 21): Promise<{ startupMs: number; rows: ClamdBenchRow[] } | null> {
-  const clamd = await startClamd({ streamMaxLength: '64M', maxFileSize: '64M', maxScanSize: '128M' });
+export async function runClamdBench(
+  runs = 21,
+): Promise<{ startupMs: number; rows: ClamdBenchRow[] } | null> {
+  const clamd = await startClamd({
+    streamMaxLength: '64M',
+    maxFileSize: '64M',
+    maxScanSize: '128M',
+  });
   if (!clamd) return null;
   try {
-    const scanner = makeClamdScanner({ host: clamd.host, port: clamd.port, timeoutMs: 30_000, maxStreamBytes: 64 * MB });
-    const small = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    const scanner = makeClamdScanner({
+      host: clamd.host,
+      port: clamd.port,
+      timeoutMs: 30_000,
+      maxStreamBytes: 64 * MB,
+    });
+    const small = Buffer.from(
+      '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+    );
     const eicar = eicarBytes();
     const big = randomBytes(5 * MB);
     const mb1 = randomBytes(MB);
@@ -59,11 +87,23 @@ export async function runClamdBench(runs = 21): Promise<{ startupMs: number; row
       await measure('small clean buffer', small.length, runs, () => scanner.scan(small), 'clean'),
       await measure('EICAR buffer', eicar.length, runs, () => scanner.scan(eicar), 'infected'),
       await measure('5 MB random buffer', big.length, runs, () => scanner.scan(big), 'clean'),
-      await measure('5 MB random stream (64 KiB reads)', big.length, runs, () => scanner.scan(Readable.from(chunks(big, 64 * 1024))), 'clean'),
-      await measure('4 × 1 MB in parallel (per batch)', 4 * MB, runs, async () => {
-        const rs = await Promise.all([0, 1, 2, 3].map(() => scanner.scan(mb1)));
-        return rs.find((r) => r.verdict !== 'clean') ?? { verdict: 'clean' };
-      }, 'clean'),
+      await measure(
+        '5 MB random stream (64 KiB reads)',
+        big.length,
+        runs,
+        () => scanner.scan(Readable.from(chunks(big, 64 * 1024))),
+        'clean',
+      ),
+      await measure(
+        '4 × 1 MB in parallel (per batch)',
+        4 * MB,
+        runs,
+        async () => {
+          const rs = await Promise.all([0, 1, 2, 3].map(() => scanner.scan(mb1)));
+          return rs.find((r) => r.verdict !== 'clean') ?? { verdict: 'clean' };
+        },
+        'clean',
+      ),
     ];
     return { startupMs: Math.round(clamd.startupMs), rows };
   } finally {
@@ -99,41 +139,67 @@ const nodeCpuMs = (): number => {
  */
 function attachments(n: number): Buffer[] {
   let seed = 0x9e3779b9;
-  const rand = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, (_, i) => {
     const size = Math.round(2000 * 100 ** rand());
     switch (i % 4) {
       case 0:
-        return Buffer.concat([Buffer.from('%PDF-1.4\n1 0 obj << /Length 0 >> stream\n'), randomBytes(size), Buffer.from('\nendstream endobj\n%%EOF\n')]);
+        return Buffer.concat([
+          Buffer.from('%PDF-1.4\n1 0 obj << /Length 0 >> stream\n'),
+          randomBytes(size),
+          Buffer.from('\nendstream endobj\n%%EOF\n'),
+        ]);
       case 1:
-        return Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), randomBytes(size)]);
+        return Buffer.concat([
+          Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+          randomBytes(size),
+        ]);
       case 2:
-        return Buffer.from(randomBytes(Math.ceil((size * 3) / 4)).toString('base64').replace(/.{76}/g, '$&\r\n'));
+        return Buffer.from(
+          randomBytes(Math.ceil((size * 3) / 4))
+            .toString('base64')
+            .replace(/.{76}/g, '$&\r\n'),
+        );
       default:
         return randomBytes(size);
     }
   });
 }
 
-async function cpuRound(clamd: ClamdHandle, scanner: ClamdScanner, inputs: Buffer[], parallel: number): Promise<{ clamd: number; node: number; perS: number }> {
+async function cpuRound(
+  clamd: ClamdHandle,
+  scanner: ClamdScanner,
+  inputs: Buffer[],
+  parallel: number,
+): Promise<{ clamd: number; node: number; perS: number }> {
   const pid = clamd.pid!;
   const [c0, n0, t0] = [procCpuMs(pid), nodeCpuMs(), performance.now()];
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < inputs.length) {
-      const r = await scanner.scan(inputs[next++]!);
-      if (r.verdict !== 'clean') throw new Error(`expected clean, got ${JSON.stringify(r)}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < inputs.length) {
+        const r = await scanner.scan(inputs[next++]!);
+        if (r.verdict !== 'clean') throw new Error(`expected clean, got ${JSON.stringify(r)}`);
+      }
+    }),
+  );
   const wall = performance.now() - t0;
-  return { clamd: (procCpuMs(pid) - c0) / inputs.length, node: (nodeCpuMs() - n0) / inputs.length, perS: inputs.length / (wall / 1000) };
+  return {
+    clamd: (procCpuMs(pid) - c0) / inputs.length,
+    node: (nodeCpuMs() - n0) / inputs.length,
+    perS: inputs.length / (wall / 1000),
+  };
 }
 
 /**
  * Old mode (a connection per scan, clamd temp on disk) against new (pooled sessions, temp on
  * tmpfs) and the two mixes, in interleaved rounds over fresh buffers each round.
  */
-export async function runClamdCpuBench(scans = 1500, rounds = 3, parallels = [1, 4]): Promise<ClamdCpuRow[] | null> {
+export async function runClamdCpuBench(
+  scans = 1500,
+  rounds = 3,
+  parallels = [1, 4],
+): Promise<ClamdCpuRow[] | null> {
   const disk = await startClamd({ tmpfsTemp: false });
   if (!disk) return null;
   const tmpfs = await startClamd({ tmpfsTemp: true });
@@ -141,15 +207,27 @@ export async function runClamdCpuBench(scans = 1500, rounds = 3, parallels = [1,
   const onTmpfs = (c: ClamdHandle): boolean => c.tempDir.startsWith('/dev/shm/');
   const scanners: ClamdScanner[] = [];
   try {
-    const cases = (['disk', 'tmpfs'] as const).flatMap((clamdTemp) => (['per-scan', 'session'] as const).map((connection) => {
-      const clamd = clamds[clamdTemp];
-      const scanner = makeClamdScanner({ host: clamd.host, port: clamd.port, timeoutMs: 30_000, maxStreamBytes: 64 * MB, maxIdleSessions: connection === 'session' ? 8 : 0 });
-      scanners.push(scanner);
-      return { connection, clamdTemp, clamd, scanner };
-    }));
+    const cases = (['disk', 'tmpfs'] as const).flatMap((clamdTemp) =>
+      (['per-scan', 'session'] as const).map((connection) => {
+        const clamd = clamds[clamdTemp];
+        const scanner = makeClamdScanner({
+          host: clamd.host,
+          port: clamd.port,
+          timeoutMs: 30_000,
+          maxStreamBytes: 64 * MB,
+          maxIdleSessions: connection === 'session' ? 8 : 0,
+        });
+        scanners.push(scanner);
+        return { connection, clamdTemp, clamd, scanner };
+      }),
+    );
     const rows: ClamdCpuRow[] = [];
     for (const parallel of parallels) {
-      const samples = cases.map(() => ({ clamd: [] as number[], node: [] as number[], perS: [] as number[] }));
+      const samples = cases.map(() => ({
+        clamd: [] as number[],
+        node: [] as number[],
+        perS: [] as number[],
+      }));
       for (let round = 0; round < rounds; round++) {
         for (const [i, c] of cases.entries()) {
           await cpuRound(c.clamd, c.scanner, attachments(100), parallel); // warm-up: JIT, sessions
@@ -162,7 +240,16 @@ export async function runClamdCpuBench(scans = 1500, rounds = 3, parallels = [1,
       const round3 = (x: number): number => Math.round(x * 1000) / 1000;
       cases.forEach((c, i) => {
         const s = samples[i]!;
-        rows.push({ connection: c.connection, clamdTemp: onTmpfs(c.clamd) ? 'tmpfs' : 'disk', parallel, scans, rounds, clamdCpuMsPerScan: round3(median(s.clamd)), nodeCpuMsPerScan: round3(median(s.node)), scansPerS: Math.round(median(s.perS)) });
+        rows.push({
+          connection: c.connection,
+          clamdTemp: onTmpfs(c.clamd) ? 'tmpfs' : 'disk',
+          parallel,
+          scans,
+          rounds,
+          clamdCpuMsPerScan: round3(median(s.clamd)),
+          nodeCpuMsPerScan: round3(median(s.node)),
+          scansPerS: Math.round(median(s.perS)),
+        });
       });
     }
     return rows;
@@ -187,21 +274,27 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (cpu) {
     for (const row of cpu) console.log(JSON.stringify({ stage: 'clamd-cpu-per-scan', ...row }));
     for (const parallel of new Set(cpu.map((r) => r.parallel))) {
-      const pick = (connection: string, clamdTemp: string) => cpu.find((r) => r.parallel === parallel && r.connection === connection && r.clamdTemp === clamdTemp);
+      const pick = (connection: string, clamdTemp: string) =>
+        cpu.find(
+          (r) =>
+            r.parallel === parallel && r.connection === connection && r.clamdTemp === clamdTemp,
+        );
       const before = pick('per-scan', 'disk');
       const after = pick('session', 'tmpfs') ?? pick('session', 'disk');
       if (!before || !after) continue;
       const total = (r: ClamdCpuRow): number => r.clamdCpuMsPerScan + r.nodeCpuMsPerScan;
-      console.log(JSON.stringify({
-        stage: 'clamd-cpu-before-after',
-        parallel,
-        before: `${before.connection}/${before.clamdTemp}`,
-        after: `${after.connection}/${after.clamdTemp}`,
-        cpuMsPerScanBefore: Math.round(total(before) * 1000) / 1000,
-        cpuMsPerScanAfter: Math.round(total(after) * 1000) / 1000,
-        cpuRatio: Math.round((total(after) / total(before)) * 100) / 100,
-        scansPerSRatio: Math.round((after.scansPerS / before.scansPerS) * 100) / 100,
-      }));
+      console.log(
+        JSON.stringify({
+          stage: 'clamd-cpu-before-after',
+          parallel,
+          before: `${before.connection}/${before.clamdTemp}`,
+          after: `${after.connection}/${after.clamdTemp}`,
+          cpuMsPerScanBefore: Math.round(total(before) * 1000) / 1000,
+          cpuMsPerScanAfter: Math.round(total(after) * 1000) / 1000,
+          cpuRatio: Math.round((total(after) / total(before)) * 100) / 100,
+          scansPerSRatio: Math.round((after.scansPerS / before.scansPerS) * 100) / 100,
+        }),
+      );
     }
   }
 }

@@ -17,6 +17,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+
 import { type Aad, generateDataKey, open, seal } from '../src/crypto/envelope.js';
 
 export interface CryptoBenchRow {
@@ -46,19 +47,27 @@ const CASES = [
   { label: '5 MB', bytes: 5 * 1024 * 1024, gated: true },
 ];
 
-export async function runCryptoBench(opts: CryptoBenchOptions = {}): Promise<{ rows: CryptoBenchRow[]; ok: boolean }> {
+export async function runCryptoBench(
+  opts: CryptoBenchOptions = {},
+): Promise<{ rows: CryptoBenchRow[]; ok: boolean }> {
   const rounds = opts.rounds ?? 41;
   const roundMs = opts.roundMs ?? 50;
   const warmupMs = opts.warmupMs ?? 500;
   const dek = generateDataKey();
-  const aad: Aad = { tenantId: '7f0c3a52-1d4e-4b8a-9c61-2f5e8d3b7a10', scope: '0b9e6f14-8c2d-4e7a-b5f3-6a1d9c0e2b47', field: 'messages.body_text', rowId: 'e4a7c1d9-3b6f-4a2e-8d05-9f1b7c3e6a28' };
+  const aad: Aad = {
+    tenantId: '7f0c3a52-1d4e-4b8a-9c61-2f5e8d3b7a10',
+    scope: '0b9e6f14-8c2d-4e7a-b5f3-6a1d9c0e2b47',
+    field: 'messages.body_text',
+    rowId: 'e4a7c1d9-3b6f-4a2e-8d05-9f1b7c3e6a28',
+  };
   const rows: CryptoBenchRow[] = [];
 
   for (const c of CASES) {
     const data = randomBytes(c.bytes);
     const bare = () => bareRoundTrip(dek.key, data);
     const envelope = () => open(dek, seal(dek, data, aad), aad);
-    if (!bare().equals(data) || !envelope().equals(data)) throw new Error(`round trip mismatch at ${c.label}`);
+    if (!bare().equals(data) || !envelope().equals(data))
+      throw new Error(`round trip mismatch at ${c.label}`);
 
     warm(bare, envelope, warmupMs);
     // A 5 MB round trip takes several ms; give its blocks room for a few dozen of them.
@@ -151,7 +160,9 @@ export function formatCryptoBench(rows: readonly CryptoBenchRow[]): string {
 const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
   const { rows, ok } = await runCryptoBench();
-  console.log(`crypto bench: envelope seal+open vs bare AES-256-GCM encrypt+decrypt (node ${process.version}, ${rows[0]?.rounds} rounds)`);
+  console.log(
+    `crypto bench: envelope seal+open vs bare AES-256-GCM encrypt+decrypt (node ${process.version}, ${rows[0]?.rounds} rounds)`,
+  );
   console.log(formatCryptoBench(rows));
   if (!ok) {
     console.error(`envelope throughput fell below ${MIN_RATIO}x bare AES-256-GCM`);

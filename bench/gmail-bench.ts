@@ -11,10 +11,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+
 import { Logger as WorkerLogger, run } from 'graphile-worker';
+
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { makeContainer, type Container } from '../src/container.js';
+import { type Container, makeContainer } from '../src/container.js';
 import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
 import { toTaskList } from '../src/jobs/registry.js';
 import { makeLogger } from '../src/lib/logger.js';
@@ -24,7 +26,7 @@ import { migrate } from '../src/store/migrate.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { consent } from '../test/fakes/google/connect.js';
-import { startGoogleFake, type GoogleFake } from '../test/fakes/google/index.js';
+import { type GoogleFake, startGoogleFake } from '../test/fakes/google/index.js';
 import { mail } from '../test/helpers/mail.js';
 
 const logger = makeLogger({ level: 'silent' });
@@ -44,13 +46,25 @@ export interface GmailBenchResult {
   delivered: number;
   ingested: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
-  backfill: { messages: number; seconds: number; perSecond: number; unitsPerMinute: number; quotaShare: number };
+  backfill: {
+    messages: number;
+    seconds: number;
+    perSecond: number;
+    unitsPerMinute: number;
+    quotaShare: number;
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function connectAll(c: Container, fake: GoogleFake, tenantId: string, emails: string[]): Promise<Map<string, string>> {
+async function connectAll(
+  c: Container,
+  fake: GoogleFake,
+  tenantId: string,
+  emails: string[],
+): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   const actor = systemActor(tenantId, 'bench');
   for (const email of emails) {
@@ -59,29 +73,67 @@ async function connectAll(c: Container, fake: GoogleFake, tenantId: string, emai
     } catch {
       fake.addUser(email); // addUser would replace an existing user's mail
     }
-    const { authorizationUrl } = await c.consent.start('gmail', actor, { returnUrl: 'https://helpdesk.bench/back', loginHint: email });
+    const { authorizationUrl } = await c.consent.start('gmail', actor, {
+      returnUrl: 'https://helpdesk.bench/back',
+      loginHint: email,
+    });
     const q = await consent(authorizationUrl);
-    const r = await c.consent.callback('gmail', { state: q.get('state') ?? undefined, code: q.get('code') ?? undefined });
+    const r = await c.consent.callback('gmail', {
+      state: q.get('state') ?? undefined,
+      code: q.get('code') ?? undefined,
+    });
     if (!r.ok) throw new Error(`connect ${email}: ${r.code}`);
     ids.set(email, r.mailboxId);
   }
   return ids;
 }
 
-async function backfillBench(c: Container, fake: GoogleFake, tenantId: string, n: number): Promise<GmailBenchResult['backfill']> {
+async function backfillBench(
+  c: Container,
+  fake: GoogleFake,
+  tenantId: string,
+  n: number,
+): Promise<GmailBenchResult['backfill']> {
   const email = 'backfill@bench.example';
   fake.addUser(email);
-  for (let i = 0; i < n; i++) fake.deliver(email, mail({ to: email, subject: `backfill ${i}`, text: `message ${i} `.repeat(40) }));
+  for (let i = 0; i < n; i++)
+    fake.deliver(
+      email,
+      mail({ to: email, subject: `backfill ${i}`, text: `message ${i} `.repeat(40) }),
+    );
   const id = (await connectAll(c, fake, tenantId, [email])).get(email)!;
-  await c.db.tx((ex) => ex.query(`UPDATE mailboxes SET backfill_max_messages = NULL WHERE id = $1`, [id]));
+  await c.db.tx((ex) =>
+    ex.query(`UPDATE mailboxes SET backfill_max_messages = NULL WHERE id = $1`, [id]),
+  );
   const before = fake.callLog().length;
   const t0 = performance.now();
   const r = await syncMailbox({ ...c, pageSize: 100 }, tenantId, id);
   const seconds = (performance.now() - t0) / 1000;
-  const units = fake.callLog().slice(before).filter((x) => x.user === email && x.status === 200)
-    .reduce((sum, x) => sum + ({ 'users.messages.get': 5, 'users.messages.list': 5, 'users.history.list': 2, 'users.getProfile': 1 } as Record<string, number>)[x.operation]!, 0);
+  const units = fake
+    .callLog()
+    .slice(before)
+    .filter((x) => x.user === email && x.status === 200)
+    .reduce(
+      (sum, x) =>
+        sum +
+        (
+          {
+            'users.messages.get': 5,
+            'users.messages.list': 5,
+            'users.history.list': 2,
+            'users.getProfile': 1,
+          } as Record<string, number>
+        )[x.operation]!,
+      0,
+    );
   const unitsPerMinute = (units / seconds) * 60;
-  return { messages: r.stored, seconds, perSecond: r.stored / seconds, unitsPerMinute, quotaShare: unitsPerMinute / 15_000 };
+  return {
+    messages: r.stored,
+    seconds,
+    perSecond: r.stored / seconds,
+    unitsPerMinute,
+    quotaShare: unitsPerMinute / 15_000,
+  };
 }
 
 export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBenchResult> {
@@ -90,26 +142,61 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
   const seconds = o.seconds ?? 10;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-gmail-bench-'));
   const pg = await startEmbeddedPostgres(dir, logger);
-  const client = { clientId: 'bench.apps.googleusercontent.com', clientSecret: 'GOCSPX-bench', redirectUris: [`${publicUrl}/v1/oauth/google/callback`] };
+  const client = {
+    clientId: 'bench.apps.googleusercontent.com',
+    clientSecret: 'GOCSPX-bench',
+    redirectUris: [`${publicUrl}/v1/oauth/google/callback`],
+  };
   const fake = await startGoogleFake({ clients: [client] });
   const config = loadConfig({
-    NODE_ENV: 'test', DATABASE_URL: pg.url, DATABASE_POOL_MAX: '30', CLAMD_PORT: '1', WORKER_CONCURRENCY: '16', RATE_LIMIT_PER_MINUTE: '1000000',
-    INLET_PUBLIC_URL: publicUrl, GOOGLE_CLIENT_ID: client.clientId, GOOGLE_CLIENT_SECRET: client.clientSecret,
-    GOOGLE_OAUTH_AUTH_URL: fake.oauthEndpoints.oauth2AuthBaseUrl, GOOGLE_OAUTH_TOKEN_URL: fake.oauthEndpoints.oauth2TokenUrl,
-    GOOGLE_OAUTH_REVOKE_URL: fake.oauthEndpoints.oauth2RevokeUrl, GOOGLE_GMAIL_API_URL: fake.gmailRootUrl, GOOGLE_JWKS_URL: fake.jwksUrl,
-    GOOGLE_PUBSUB_TOPIC: `projects/${fake.projectId}/topics/gmail-push`, GOOGLE_PUSH_SERVICE_ACCOUNT: pushAccount,
+    NODE_ENV: 'test',
+    DATABASE_URL: pg.url,
+    DATABASE_POOL_MAX: '30',
+    CLAMD_PORT: '1',
+    WORKER_CONCURRENCY: '16',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    INLET_PUBLIC_URL: publicUrl,
+    GOOGLE_CLIENT_ID: client.clientId,
+    GOOGLE_CLIENT_SECRET: client.clientSecret,
+    GOOGLE_OAUTH_AUTH_URL: fake.oauthEndpoints.oauth2AuthBaseUrl,
+    GOOGLE_OAUTH_TOKEN_URL: fake.oauthEndpoints.oauth2TokenUrl,
+    GOOGLE_OAUTH_REVOKE_URL: fake.oauthEndpoints.oauth2RevokeUrl,
+    GOOGLE_GMAIL_API_URL: fake.gmailRootUrl,
+    GOOGLE_JWKS_URL: fake.jwksUrl,
+    GOOGLE_PUBSUB_TOPIC: `projects/${fake.projectId}/topics/gmail-push`,
+    GOOGLE_PUSH_SERVICE_ACCOUNT: pushAccount,
   });
-  const c = await makeContainer(config, logger, pg.url, makeLocalKeyProvider([generateKek('bench')]));
+  const c = await makeContainer(
+    config,
+    logger,
+    pg.url,
+    makeLocalKeyProvider([generateKek('bench')]),
+  );
   await migrate(c.db.pool);
   const app = await buildApp(c, { logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/webhooks/google/pubsub`;
   // The real 1/s/user cap is left on: at 50/s over 100 mailboxes each user sees one mail per 2 s.
-  fake.configurePush({ endpoint, audience: `${publicUrl}/v1/webhooks/google/pubsub`, serviceAccountEmail: pushAccount });
-  const runner = await run({ pgPool: c.db.pool, concurrency: config.workerConcurrency, noHandleSignals: true, pollInterval: 1000, logger: new WorkerLogger(() => () => undefined), taskList: toTaskList(makeHandlers(c)) });
+  fake.configurePush({
+    endpoint,
+    audience: `${publicUrl}/v1/webhooks/google/pubsub`,
+    serviceAccountEmail: pushAccount,
+  });
+  const runner = await run({
+    pgPool: c.db.pool,
+    concurrency: config.workerConcurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: new WorkerLogger(() => () => undefined),
+    taskList: toTaskList(makeHandlers(c)),
+  });
   let stopped = false;
   try {
-    const { tenant } = await c.tenants.createTenant('bench', { actor: 'operator', requestId: null, clientIp: null });
+    const { tenant } = await c.tenants.createTenant('bench', {
+      actor: 'operator',
+      requestId: null,
+      clientIp: null,
+    });
     const emails = Array.from({ length: mailboxes }, (_, i) => `support${i}@bench${i}.example`);
     const ids = await connectAll(c, fake, tenant.id, emails);
     await sleep(2000); // connect-time syncs and watch notifications settle
@@ -130,8 +217,12 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     const deadline = Date.now() + 60_000;
     while (latencies.length < total && Date.now() < deadline) {
       await sleep(500);
-      const { rows } = await c.db.tx((ex) => ex.query<{ mailbox_id: string; provider_message_id: string; at: Date }>(
-        `SELECT mailbox_id, provider_message_id, created_at AS at FROM message_deliveries WHERE tenant_id = $1`, [tenant.id]));
+      const { rows } = await c.db.tx((ex) =>
+        ex.query<{ mailbox_id: string; provider_message_id: string; at: Date }>(
+          `SELECT mailbox_id, provider_message_id, created_at AS at FROM message_deliveries WHERE tenant_id = $1`,
+          [tenant.id],
+        ),
+      );
       latencies.length = 0;
       for (const r of rows) {
         const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
@@ -144,8 +235,16 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     stopped = true;
     const backfill = await backfillBench(c, fake, tenant.id, o.backfillMessages ?? 600);
     return {
-      mailboxes, pushesPerSecond: rate, delivered: total, ingested: latencies.length,
-      latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) ?? NaN },
+      mailboxes,
+      pushesPerSecond: rate,
+      delivered: total,
+      ingested: latencies.length,
+      latencyMs: {
+        p50: pct(latencies, 50),
+        p95: pct(latencies, 95),
+        p99: pct(latencies, 99),
+        max: latencies.at(-1) ?? NaN,
+      },
       backfill,
     };
   } finally {
@@ -161,9 +260,13 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const r = await runGmailBench();
   const l = r.latencyMs;
-  console.log(`push-to-ticket, ${r.pushesPerSecond} mails/s over ${r.mailboxes} Gmail mailboxes: ${r.ingested}/${r.delivered} ingested; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`);
+  console.log(
+    `push-to-ticket, ${r.pushesPerSecond} mails/s over ${r.mailboxes} Gmail mailboxes: ${r.ingested}/${r.delivered} ingested; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+  );
   const b = r.backfill;
-  console.log(`backfill: ${b.messages} messages in ${b.seconds.toFixed(1)} s = ${b.perSecond.toFixed(1)} msg/s, ${Math.round(b.unitsPerMinute)} quota units/min = ${(b.quotaShare * 100).toFixed(1)}% of the 15,000 units/min per-user ceiling`);
+  console.log(
+    `backfill: ${b.messages} messages in ${b.seconds.toFixed(1)} s = ${b.perSecond.toFixed(1)} msg/s, ${Math.round(b.unitsPerMinute)} quota units/min = ${(b.quotaShare * 100).toFixed(1)}% of the 15,000 units/min per-user ceiling`,
+  );
   if (r.ingested < r.delivered) {
     console.error('some pushed messages were not ingested within 60 s');
     process.exit(1);

@@ -10,13 +10,14 @@
 // `npm run bench -- hostile-html` (or `npx tsx bench/hostile-html-bench.ts [n]`)
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+
 import { htmlNestingDepth, MAX_HTML_DEPTH } from '../src/ingest/stages/html-depth.js';
 import { htmlToText } from '../src/ingest/stages/html-to-text.js';
 import { parseMessage } from '../src/ingest/stages/parse.js';
 import { sanitizeEmailHtml } from '../src/ingest/stages/sanitize-html.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
-import { growthOf, reportGrowth, type GrowthResult } from './growth.js';
+import { growthOf, type GrowthResult, reportGrowth } from './growth.js';
 
 interface Shape {
   unit: string;
@@ -31,27 +32,33 @@ export const shapes: Record<string, Shape> = {
   'nested-div': { unit: '<div>', close: '</div>' },
   'nested-table': { unit: '<table><tr><td>' },
   'unclosed-a': { unit: '<a href="http://x">' },
-  'blockquote': { unit: '<blockquote>' },
+  blockquote: { unit: '<blockquote>' },
   'svg-in-div': { unit: '<div><svg></div>' },
   'stray-end-deep': { head: '<div>'.repeat(MAX_HTML_DEPTH - 1), unit: '</span>' },
   'open-close-deep': { head: '<div>'.repeat(MAX_HTML_DEPTH - 1), unit: '<b>x</b>' },
   'rejected-img': { unit: '<p>text<img src="javascript:x">' },
-  'lt': { unit: '<' },
+  lt: { unit: '<' },
   'lt-a': { unit: '<a' },
   'lt-a-at': { unit: '<a@b' },
   'lt-a-quote': { unit: '<a "' },
   'inline-line': { unit: '<b>x</b> ' },
   'quoted-lines': { head: '<blockquote>'.repeat(150), unit: 'x<br>' },
   'pre-blanks': { head: '<pre>x', unit: ' \t' },
-  'entities': { unit: '&lt;' },
+  entities: { unit: '&lt;' },
 };
 
 const cidUrl = () => '/v1/attachments/x/content';
 
 /** Each target: what to prepare outside the timing, and the timed call on it. */
-export const targets: Record<string, { input: (html: string) => string; run: (input: string) => unknown }> = {
+export const targets: Record<
+  string,
+  { input: (html: string) => string; run: (input: string) => unknown }
+> = {
   sanitise: { input: (html) => html, run: (html) => sanitizeEmailHtml(html, { cidUrl }) },
-  'text(sanitised)': { input: (html) => sanitizeEmailHtml(html, { cidUrl }).html, run: (html) => htmlToText(html) },
+  'text(sanitised)': {
+    input: (html) => sanitizeEmailHtml(html, { cidUrl }).html,
+    run: (html) => htmlToText(html),
+  },
   'text(raw)': { input: (html) => html, run: (html) => htmlToText(html) },
 };
 
@@ -110,10 +117,14 @@ export async function corpusMaxDepth(): Promise<{ bodies: number; max: number } 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const n = Number(process.argv[2] ?? 1_000_000);
   const depth = await corpusMaxDepth();
-  console.log(depth === null
-    ? 'corpus not found: deepest real nesting not measured'
-    : `corpus: deepest nesting ${depth.max} over ${depth.bodies} HTML bodies; bodies deeper than ${MAX_HTML_DEPTH} are refused`);
+  console.log(
+    depth === null
+      ? 'corpus not found: deepest real nesting not measured'
+      : `corpus: deepest nesting ${depth.max} over ${depth.bodies} HTML bodies; bodies deeper than ${MAX_HTML_DEPTH} are refused`,
+  );
   const rows = runHostileHtmlBench(n);
-  console.log(`hostile html: each shape at ${n / 1e6} MB and ${(4 * n) / 1e6} MB (growth ~4 linear, ~16 quadratic; bound ${BIG_RUN_BOUND_MS} ms at ${(4 * n) / 1e6} MB)`);
+  console.log(
+    `hostile html: each shape at ${n / 1e6} MB and ${(4 * n) / 1e6} MB (growth ~4 linear, ~16 quadratic; bound ${BIG_RUN_BOUND_MS} ms at ${(4 * n) / 1e6} MB)`,
+  );
   reportGrowth(rows, BIG_RUN_BOUND_MS);
 }

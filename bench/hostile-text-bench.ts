@@ -6,21 +6,22 @@
 // the larger run takes over 50 ms) or a run over 2 s.
 // `npm run bench -- hostile-text`
 import { pathToFileURL } from 'node:url';
+
 import { prepareMessage } from '../src/ingest/prepare.js';
 import { extractReply } from '../src/ingest/stages/extract-reply.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
-import { growthOf, reportGrowth, type GrowthResult } from './growth.js';
+import { growthOf, type GrowthResult, reportGrowth } from './growth.js';
 
 /** Repeated units that broke a stage once (a pattern rescanning from every bracket, quote or delimiter line). */
 const shapes: Record<string, string> = {
-  'lt': '<',
-  'paren': '(',
+  lt: '<',
+  paren: '(',
   'lt-slash': '</',
   'dash-lines': '--\n',
   'quote-lines': '> \n',
   'escaped-quote': '\\"',
-  'at': 'a@',
-  'attribution': 'On Mon, 1 Jan 2024 at 10:00, a@b.example wrote:\n',
+  at: 'a@',
+  attribution: 'On Mon, 1 Jan 2024 at 10:00, a@b.example wrote:\n',
   'header-lines': 'From: a@b.example\nSent: Monday\nTo: c@d.example\nSubject: x\n',
 };
 
@@ -29,11 +30,33 @@ const asText = (s: string) => s.replace(/\n/g, '\r\n').replace(/([^\r\n]{990})/g
 
 const targets: Record<string, (s: string) => Promise<unknown> | unknown> = {
   reply: (s) => extractReply(s),
-  from: (s) => prepareMessage(Buffer.from(`From: ${fold(s)}\r\nTo: c@d.example\r\nSubject: s\r\n\r\nbody\r\n`), defaultIngestLimits).catch(() => null),
-  to: (s) => prepareMessage(Buffer.from(`From: a@b.example\r\nTo: ${fold(s)}\r\nSubject: s\r\n\r\nbody\r\n`), defaultIngestLimits).catch(() => null),
-  subject: (s) => prepareMessage(Buffer.from(`From: a@b.example\r\nSubject: ${fold(s)}\r\n\r\nbody\r\n`), defaultIngestLimits).catch(() => null),
-  references: (s) => prepareMessage(Buffer.from(`From: a@b.example\r\nReferences: ${fold(s)}\r\nSubject: s\r\n\r\nbody\r\n`), defaultIngestLimits).catch(() => null),
-  'text-body': (s) => prepareMessage(Buffer.from(`From: a@b.example\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${asText(s)}\r\n`), defaultIngestLimits).catch(() => null),
+  from: (s) =>
+    prepareMessage(
+      Buffer.from(`From: ${fold(s)}\r\nTo: c@d.example\r\nSubject: s\r\n\r\nbody\r\n`),
+      defaultIngestLimits,
+    ).catch(() => null),
+  to: (s) =>
+    prepareMessage(
+      Buffer.from(`From: a@b.example\r\nTo: ${fold(s)}\r\nSubject: s\r\n\r\nbody\r\n`),
+      defaultIngestLimits,
+    ).catch(() => null),
+  subject: (s) =>
+    prepareMessage(
+      Buffer.from(`From: a@b.example\r\nSubject: ${fold(s)}\r\n\r\nbody\r\n`),
+      defaultIngestLimits,
+    ).catch(() => null),
+  references: (s) =>
+    prepareMessage(
+      Buffer.from(`From: a@b.example\r\nReferences: ${fold(s)}\r\nSubject: s\r\n\r\nbody\r\n`),
+      defaultIngestLimits,
+    ).catch(() => null),
+  'text-body': (s) =>
+    prepareMessage(
+      Buffer.from(
+        `From: a@b.example\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${asText(s)}\r\n`,
+      ),
+      defaultIngestLimits,
+    ).catch(() => null),
 };
 
 /** Best of three: a collection landing in one run is noise, not growth. */
@@ -66,6 +89,8 @@ export async function runHostileTextBench(n = 32_000): Promise<GrowthResult[]> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const n = 32_000;
   const rows = await runHostileTextBench(n);
-  console.log(`hostile text: each shape at ${n / 1000}k and ${(4 * n) / 1000}k characters (growth ~4 linear, ~16 quadratic)`);
+  console.log(
+    `hostile text: each shape at ${n / 1000}k and ${(4 * n) / 1000}k characters (growth ~4 linear, ~16 quadratic)`,
+  );
   reportGrowth(rows, BIG_RUN_BOUND_MS);
 }

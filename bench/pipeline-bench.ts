@@ -11,17 +11,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
 import { loadConfig } from '../src/config.js';
-import { makeContainer, type Container } from '../src/container.js';
+import { type Container, makeContainer } from '../src/container.js';
 import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
 import { PageBuffer } from '../src/ingest/page-buffer.js';
 import { parseMessage } from '../src/ingest/stages/parse.js';
 import { makeLogger } from '../src/lib/logger.js';
-import { systemActor } from '../src/tenancy/actor.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { migrate } from '../src/store/migrate.js';
-import { startClamd } from '../test/helpers/clamd.js';
+import { systemActor } from '../src/tenancy/actor.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
+import { startClamd } from '../test/helpers/clamd.js';
 
 const logger = makeLogger({ level: 'silent' });
 
@@ -35,14 +36,30 @@ export interface PipelineBenchResult {
   ratios: number[];
   scanner: 'clamd' | 'none (attachments pending)';
   /** CPU milliseconds per message during the timed runs, by process (Linux /proc; null elsewhere). */
-  cpuMsPerMessage: { parseOnly: number; pipeline: { node: number; postgres: number | null; clamd: number | null } };
-  bigMessage?: { sizeMB: number; baselineMB: number; peakMB: number; deltaMB: number; ratio: number };
+  cpuMsPerMessage: {
+    parseOnly: number;
+    pipeline: { node: number; postgres: number | null; clamd: number | null };
+  };
+  bigMessage?: {
+    sizeMB: number;
+    baselineMB: number;
+    peakMB: number;
+    deltaMB: number;
+    ratio: number;
+  };
 }
 
 async function freshTenant(c: Container): Promise<{ tenantId: string; mailboxId: string }> {
-  const { tenant } = await c.tenants.createTenant(`bench-${Date.now()}`, { actor: 'operator', requestId: null, clientIp: null });
+  const { tenant } = await c.tenants.createTenant(`bench-${Date.now()}`, {
+    actor: 'operator',
+    requestId: null,
+    clientIp: null,
+  });
   const actor = { ...systemActor(tenant.id, 'bench'), scopes: new Set<never>() };
-  const mb = await c.mailboxes.createLocal(actor, { address: `support-${Date.now()}@bench.example`, displayName: null });
+  const mb = await c.mailboxes.createLocal(actor, {
+    address: `support-${Date.now()}@bench.example`,
+    displayName: null,
+  });
   return { tenantId: tenant.id, mailboxId: mb.id };
 }
 
@@ -73,32 +90,62 @@ function postgresPids(dataDir: string): number[] {
   }
   if (!Number.isInteger(postmaster) || postmaster <= 0) return [];
   try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-      if (pid === postmaster) return true;
-      try {
-        // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-      } catch { return false; }
-    });
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => {
+        if (pid === postmaster) return true;
+        try {
+          // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      });
   } catch {
     return [];
   }
 }
 
-const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const nodeCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
-async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['scanner'], clamdPid: () => number | undefined, pgPids: () => number[]) => Promise<T>): Promise<T> {
+async function withStack<T>(
+  fn: (
+    c: Container,
+    scanner: PipelineBenchResult['scanner'],
+    clamdPid: () => number | undefined,
+    pgPids: () => number[],
+  ) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
   const pg = await startEmbeddedPostgres(dir, logger);
   // Every round scans the same corpus: without this, clamd answers all but the first from its cache.
   const clamd = await startClamd({ disableCache: true }).catch(() => null);
   try {
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, CLAMD_PORT: String(clamd?.port ?? 1), WORKER_CONCURRENCY: '4' });
-    const c = await makeContainer(config, logger, pg.url, makeLocalKeyProvider([generateKek('bench')]));
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: pg.url,
+      CLAMD_PORT: String(clamd?.port ?? 1),
+      WORKER_CONCURRENCY: '4',
+    });
+    const c = await makeContainer(
+      config,
+      logger,
+      pg.url,
+      makeLocalKeyProvider([generateKek('bench')]),
+    );
     await migrate(c.db.pool);
     try {
-      return await fn(c, clamd ? 'clamd' : 'none (attachments pending)', () => clamd?.pid, () => postgresPids(path.join(dir, 'pg')));
+      return await fn(
+        c,
+        clamd ? 'clamd' : 'none (attachments pending)',
+        () => clamd?.pid,
+        () => postgresPids(path.join(dir, 'pg')),
+      );
     } finally {
       await c.close();
     }
@@ -109,14 +156,20 @@ async function withStack<T>(fn: (c: Container, scanner: PipelineBenchResult['sca
   }
 }
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
 }
 
 /** The corpus dealt out to `n` mailboxes, as `n` sync jobs would each receive their own mail. */
@@ -135,43 +188,76 @@ function pinServices(clamdPid: number | undefined, pgPids: number[]): string | n
   const cpus = os.cpus().length;
   if (process.platform !== 'linux' || cpus < 2) return 'needs Linux and at least 2 CPUs';
   const others = `1-${cpus - 1}`;
-  const pin = (pid: number, list: string) => spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
+  const pin = (pid: number, list: string) =>
+    spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
   // The postmaster's future backends inherit its mask, so the pool's connections land there too.
-  const ok = [...pgPids, ...(clamdPid ? [clamdPid] : [])].every((pid) => pin(pid, others)) && pin(process.pid, '0');
+  const ok =
+    [...pgPids, ...(clamdPid ? [clamdPid] : [])].every((pid) => pin(pid, others)) &&
+    pin(process.pid, '0');
   return ok ? null : 'taskset failed';
 }
 
-export async function runPipelineBench(opts: { pinned?: boolean } = {}): Promise<PipelineBenchResult | { skip: string }> {
+export async function runPipelineBench(
+  opts: { pinned?: boolean } = {},
+): Promise<PipelineBenchResult | { skip: string }> {
   const corpus = findCorpus();
   if ('skip' in corpus) return corpus;
-  const messages = listMessageFiles(corpus.dir).map((f) => readFileSync(f.abs)).filter((b) => b.length < 2 * 1024 * 1024);
+  const messages = listMessageFiles(corpus.dir)
+    .map((f) => readFileSync(f.abs))
+    .filter((b) => b.length < 2 * 1024 * 1024);
   return withStack(async (c, scanner, clamdPid, pgPids) => {
     if (opts.pinned) {
       const why = pinServices(clamdPid(), pgPids());
       if (why) return { skip: `pinned run: ${why}` };
     }
     const concurrency = c.config.workerConcurrency;
-    const parseOnly = () => pool(messages, concurrency, (raw) => parseMessage(raw).catch(() => undefined));
+    const parseOnly = () =>
+      pool(messages, concurrency, (raw) => parseMessage(raw).catch(() => undefined));
     // The worker's concurrency as that many mailbox syncs of one tenant (a fresh one each round),
     // each streaming its share of the corpus through a PageBuffer exactly as the sync job does.
     const pipeline = async () => {
       const t = await freshTenant(c);
       const actor = { ...systemActor(t.tenantId, 'bench'), scopes: new Set<never>() };
       const mailboxes = [t.mailboxId];
-      while (mailboxes.length < concurrency) mailboxes.push((await c.mailboxes.createLocal(actor, { address: `support-${mailboxes.length}@bench.example`, displayName: null })).id);
+      while (mailboxes.length < concurrency)
+        mailboxes.push(
+          (
+            await c.mailboxes.createLocal(actor, {
+              address: `support-${mailboxes.length}@bench.example`,
+              displayName: null,
+            })
+          ).id,
+        );
       return async () => {
-        await Promise.all(streams(messages, concurrency).map(async (stream, m) => {
-          const buffer = new PageBuffer(c.pipeline);
-          for (const { raw, i } of stream) await buffer.add({ tenantId: t.tenantId, mailboxId: mailboxes[m]!, providerMessageId: `m${i}`, raw });
-          await buffer.flush();
-        }));
+        await Promise.all(
+          streams(messages, concurrency).map(async (stream, m) => {
+            const buffer = new PageBuffer(c.pipeline);
+            for (const { raw, i } of stream)
+              await buffer.add({
+                tenantId: t.tenantId,
+                mailboxId: mailboxes[m]!,
+                providerMessageId: `m${i}`,
+                raw,
+              });
+            await buffer.flush();
+          }),
+        );
       };
     };
     // A whole pass of each first: a single warm-up pass of 100 messages left parsing half-cold
     // (JIT) and flattered the ratio by ~30%. Then interleaved rounds; the median round is reported.
     await parseOnly();
-    await (await pipeline())();
-    const rounds: { parse: number; pipe: number; parseCpu: number; node: number; postgres: number | null; clamd: number | null }[] = [];
+    await (
+      await pipeline()
+    )();
+    const rounds: {
+      parse: number;
+      pipe: number;
+      parseCpu: number;
+      node: number;
+      postgres: number | null;
+      clamd: number | null;
+    }[] = [];
     const pg = pgPids();
     const cl = clamdPid();
     for (let round = 0; round < 3; round++) {
@@ -186,14 +272,30 @@ export async function runPipelineBench(opts: { pinned?: boolean } = {}): Promise
       t0 = performance.now();
       await run();
       const pipe = messages.length / ((performance.now() - t0) / 1000);
-      const per = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) / messages.length);
-      rounds.push({ parse, pipe, parseCpu, node: (nodeCpuMs() - cpu0) / messages.length, postgres: per(pg0, procCpuMs(pg)), clamd: per(cl0, cl ? procCpuMs([cl]) : null) });
+      const per = (a: number | null, b: number | null) =>
+        a === null || b === null ? null : (b - a) / messages.length;
+      rounds.push({
+        parse,
+        pipe,
+        parseCpu,
+        node: (nodeCpuMs() - cpu0) / messages.length,
+        postgres: per(pg0, procCpuMs(pg)),
+        clamd: per(cl0, cl ? procCpuMs([cl]) : null),
+      });
     }
     const m = rounds.sort((x, y) => x.pipe / x.parse - y.pipe / y.parse)[1]!;
     return {
-      messages: messages.length, concurrency, parseOnlyPerSec: m.parse, pipelinePerSec: m.pipe, ratio: m.pipe / m.parse, scanner,
+      messages: messages.length,
+      concurrency,
+      parseOnlyPerSec: m.parse,
+      pipelinePerSec: m.pipe,
+      ratio: m.pipe / m.parse,
+      scanner,
       ratios: rounds.map((r) => r.pipe / r.parse).sort((x, y) => x - y),
-      cpuMsPerMessage: { parseOnly: m.parseCpu, pipeline: { node: m.node, postgres: m.postgres, clamd: m.clamd } },
+      cpuMsPerMessage: {
+        parseOnly: m.parseCpu,
+        pipeline: { node: m.node, postgres: m.postgres, clamd: m.clamd },
+      },
     };
   });
 }
@@ -202,23 +304,53 @@ export async function runPipelineBench(opts: { pinned?: boolean } = {}): Promise
 async function bigMessageChild(): Promise<void> {
   await withStack(async (c) => {
     const t = await freshTenant(c);
-    const attachment = randomBytes(18 * 1024 * 1024).toString('base64').replace(/.{76}/g, '$&\r\n');
-    const raw = Buffer.from([
-      'From: big@client.example', 'To: support@bench.example', 'Subject: big one', 'Message-ID: <big@client.example>', 'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'see attached', '--b',
-      'Content-Type: application/octet-stream; name="blob.bin"', 'Content-Disposition: attachment; filename="blob.bin"', 'Content-Transfer-Encoding: base64', '',
-      attachment, '--b--', '',
-    ].join('\r\n'));
+    const attachment = randomBytes(18 * 1024 * 1024)
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n');
+    const raw = Buffer.from(
+      [
+        'From: big@client.example',
+        'To: support@bench.example',
+        'Subject: big one',
+        'Message-ID: <big@client.example>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'see attached',
+        '--b',
+        'Content-Type: application/octet-stream; name="blob.bin"',
+        'Content-Disposition: attachment; filename="blob.bin"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        attachment,
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
     global.gc?.();
     await new Promise((r) => setTimeout(r, 200));
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
-    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+    const timer = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 5);
     const outcome = await c.pipeline.ingest({ ...t, providerMessageId: 'big', raw });
     clearInterval(timer);
     peak = Math.max(peak, process.memoryUsage().rss);
     const mb = (n: number) => n / 2 ** 20;
-    process.stdout.write(JSON.stringify({ status: outcome.status, sizeMB: mb(raw.length), baselineMB: mb(baseline), peakMB: mb(peak), deltaMB: mb(peak - baseline), ratio: (peak - baseline) / raw.length }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        status: outcome.status,
+        sizeMB: mb(raw.length),
+        baselineMB: mb(baseline),
+        peakMB: mb(peak),
+        deltaMB: mb(peak - baseline),
+        ratio: (peak - baseline) / raw.length,
+      }) + '\n',
+    );
   });
 }
 
@@ -231,18 +363,27 @@ function cpuBound(r: PipelineBenchResult, cores: number, mode: 'shared' | 'pinne
   const { node, postgres, clamd } = r.cpuMsPerMessage.pipeline;
   if (postgres === null || clamd === null) return null;
   const services = ((cores - 1) * 1000) / (postgres + clamd);
-  const [perSec, why] = mode === 'shared'
-    ? [(cores * 1000) / (node + postgres + clamd), `${(node + postgres + clamd).toFixed(2)} ms of CPU per message on ${cores} cores`]
-    : 1000 / node <= services
-      ? [1000 / node, `Node's ${node.toFixed(2)} ms per message on its one core`]
-      : [services, `PostgreSQL's and clamd's ${(postgres + clamd).toFixed(2)} ms per message on ${cores - 1} core(s)`];
+  const [perSec, why] =
+    mode === 'shared'
+      ? [
+          (cores * 1000) / (node + postgres + clamd),
+          `${(node + postgres + clamd).toFixed(2)} ms of CPU per message on ${cores} cores`,
+        ]
+      : 1000 / node <= services
+        ? [1000 / node, `Node's ${node.toFixed(2)} ms per message on its one core`]
+        : [
+            services,
+            `PostgreSQL's and clamd's ${(postgres + clamd).toFixed(2)} ms per message on ${cores - 1} core(s)`,
+          ];
   return `${why} allow at most ${perSec.toFixed(0)} msg/s, a ratio of ${(perSec / r.parseOnlyPerSec).toFixed(2)} at this parse-only rate`;
 }
 
 /** The pinned run in its own process (CPU affinity is per process and inherited). */
 function pinnedRun(): PipelineBenchResult | { skip: string } {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--pinned-child'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--pinned-child'], {
+    encoding: 'utf8',
+  });
   const line = r.stdout.trim().split('\n').at(-1);
   if (r.status !== 0 || !line) return { skip: `pinned child failed: ${r.stderr.slice(-300)}` };
   return JSON.parse(line);
@@ -250,7 +391,9 @@ function pinnedRun(): PipelineBenchResult | { skip: string } {
 
 function bigMessage(): PipelineBenchResult['bigMessage'] {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', self, '--big-child'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', self, '--big-child'], {
+    encoding: 'utf8',
+  });
   const line = r.stdout.trim().split('\n').at(-1);
   if (r.status !== 0 || !line) throw new Error(`big-message child failed: ${r.stderr.slice(-500)}`);
   return JSON.parse(line);
@@ -267,24 +410,36 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       console.log(`pipeline bench skipped: ${r.skip}`);
     } else {
       const big = bigMessage()!;
-      console.log(`corpus messages: ${r.messages}, concurrency ${r.concurrency}, scanner: ${r.scanner}`);
+      console.log(
+        `corpus messages: ${r.messages}, concurrency ${r.concurrency}, scanner: ${r.scanner}`,
+      );
       console.log(`parse-only:     ${r.parseOnlyPerSec.toFixed(0)} msg/s`);
-      console.log(`full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50; median of 3 rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`);
+      console.log(
+        `full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50; median of 3 rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`,
+      );
       const cpu = r.cpuMsPerMessage;
       const f = (n: number | null) => (n === null ? 'n/a' : n.toFixed(2));
-      console.log(`CPU per message: parse-only ${f(cpu.parseOnly)} ms; pipeline node ${f(cpu.pipeline.node)} + postgres ${f(cpu.pipeline.postgres)} + clamd ${f(cpu.pipeline.clamd)} ms (all on ${os.cpus().length} cores)`);
+      console.log(
+        `CPU per message: parse-only ${f(cpu.parseOnly)} ms; pipeline node ${f(cpu.pipeline.node)} + postgres ${f(cpu.pipeline.postgres)} + clamd ${f(cpu.pipeline.clamd)} ms (all on ${os.cpus().length} cores)`,
+      );
       const bound = cpuBound(r, os.cpus().length, 'shared');
       if (bound) console.log(`  bound: ${bound}`);
       const pinned = pinnedRun();
       if ('skip' in pinned) console.log(`pinned run skipped: ${pinned.skip}`);
       else {
         const pc = pinned.cpuMsPerMessage;
-        console.log(`pinned (Node on CPU 0; PostgreSQL and clamd on the others, as separate hosts would be):`);
-        console.log(`  parse-only ${pinned.parseOnlyPerSec.toFixed(0)} msg/s, full pipeline ${pinned.pipelinePerSec.toFixed(0)} msg/s, ratio ${pinned.ratio.toFixed(2)} (rounds ${pinned.ratios.map((x) => x.toFixed(2)).join(' ')}); CPU per message: node ${f(pc.pipeline.node)} + postgres ${f(pc.pipeline.postgres)} + clamd ${f(pc.pipeline.clamd)} ms`);
+        console.log(
+          `pinned (Node on CPU 0; PostgreSQL and clamd on the others, as separate hosts would be):`,
+        );
+        console.log(
+          `  parse-only ${pinned.parseOnlyPerSec.toFixed(0)} msg/s, full pipeline ${pinned.pipelinePerSec.toFixed(0)} msg/s, ratio ${pinned.ratio.toFixed(2)} (rounds ${pinned.ratios.map((x) => x.toFixed(2)).join(' ')}); CPU per message: node ${f(pc.pipeline.node)} + postgres ${f(pc.pipeline.postgres)} + clamd ${f(pc.pipeline.clamd)} ms`,
+        );
         const pinnedBound = cpuBound(pinned, os.cpus().length, 'pinned');
         if (pinnedBound) console.log(`  bound: ${pinnedBound}`);
       }
-      console.log(`25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`);
+      console.log(
+        `25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`,
+      );
       if (r.ratio < 0.5 || big.ratio > 4) process.exitCode = 1;
     }
   }

@@ -1,13 +1,18 @@
 // postal-mime behind the same ParserAdapter as mailparser, kept for measurement only: parse.ts uses
 // mailparser because it scored higher on the corpus (see bench/parse-bench.ts for the figures).
-import PostalMime from 'postal-mime';
 import type { Address as PostalAddress } from 'postal-mime';
-import type { ParserAdapter } from '../src/ingest/stages/parse.js';
+import PostalMime from 'postal-mime';
+
 import type { RawAddress } from '../src/ingest/stages/normalise.js';
+import type { ParserAdapter } from '../src/ingest/stages/parse.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
 
 const toRaw = (list: PostalAddress[] | PostalAddress | undefined): RawAddress[] =>
-  list === undefined ? [] : (Array.isArray(list) ? list : [list]).map((a) => (a.group ? { name: a.name, group: a.group } : { name: a.name, address: a.address }));
+  list === undefined
+    ? []
+    : (Array.isArray(list) ? list : [list]).map((a) =>
+        a.group ? { name: a.name, group: a.group } : { name: a.name, address: a.address },
+      );
 
 export const postalMimeAdapter: ParserAdapter = {
   name: 'postal-mime',
@@ -33,7 +38,10 @@ export const postalMimeAdapter: ParserAdapter = {
         contentType: a.mimeType,
         contentId: a.contentId ?? null,
         inline: a.related === true || (a.disposition === 'inline' && a.contentId !== undefined),
-        content: typeof a.content === 'string' ? Buffer.from(a.content, a.encoding === 'base64' ? 'base64' : 'utf8') : Buffer.from(a.content as ArrayBuffer),
+        content:
+          typeof a.content === 'string'
+            ? Buffer.from(a.content, a.encoding === 'base64' ? 'base64' : 'utf8')
+            : Buffer.from(a.content as ArrayBuffer),
       })),
     };
   },

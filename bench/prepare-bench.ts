@@ -7,13 +7,14 @@
 // `npx tsx bench/prepare-bench.ts` or runPrepareBench() from a bench runner.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+
 import { extractNewText, prepareMessage } from '../src/ingest/prepare.js';
 import { classifyMessage } from '../src/ingest/stages/classify.js';
 import { htmlToText } from '../src/ingest/stages/html-to-text.js';
 import { parseMessage } from '../src/ingest/stages/parse.js';
 import { sanitizeEmailHtml } from '../src/ingest/stages/sanitize-html.js';
-import { defaultIngestLimits } from '../src/ingest/types.js';
 import type { ParsedMessage } from '../src/ingest/types.js';
+import { defaultIngestLimits } from '../src/ingest/types.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
 
 const stageNames = ['sanitise', 'htmlToText', 'reply', 'classify'] as const;
@@ -41,7 +42,10 @@ const median = (xs: number[]): number => {
 
 const SLICE = 25;
 
-const classifyCtx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: (id: string) => id.endsWith('@inlet.test') };
+const classifyCtx = {
+  ownAddresses: ['support@inlet.test'],
+  isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
+};
 
 interface StageInput {
   parsed: ParsedMessage;
@@ -73,10 +77,14 @@ function timeSync<T>(items: T[], fn: (item: T) => unknown): number {
   return performance.now() - t0;
 }
 
-export async function runPrepareBench(opts: { rounds?: number } = {}): Promise<PrepareBenchResult | { skip: string }> {
+export async function runPrepareBench(
+  opts: { rounds?: number } = {},
+): Promise<PrepareBenchResult | { skip: string }> {
   const corpus = findCorpus();
   if ('skip' in corpus) return corpus;
-  const messages = listMessageFiles(corpus.dir).map((f) => readFileSync(f.abs)).filter((b) => b.length < 2 * 1024 * 1024);
+  const messages = listMessageFiles(corpus.dir)
+    .map((f) => readFileSync(f.abs))
+    .filter((b) => b.length < 2 * 1024 * 1024);
   const limits = defaultIngestLimits;
   const parse = (raw: Buffer) => parseMessage(raw, limits);
   const prepare = (raw: Buffer) => prepareMessage(raw, limits);
@@ -86,7 +94,11 @@ export async function runPrepareBench(opts: { rounds?: number } = {}): Promise<P
     const parsed = await parse(raw).catch(() => null);
     if (!parsed) continue;
     const html = sanitise(parsed);
-    inputs.push({ parsed, html, htmlText: parsed.text === null && html !== null ? htmlToText(html) : undefined });
+    inputs.push({
+      parsed,
+      html,
+      htmlText: parsed.text === null && html !== null ? htmlToText(html) : undefined,
+    });
   }
   // Warm-up: JIT and lazily built regexes/decoders on every path.
   await timeAsync(messages, parse);
@@ -95,7 +107,12 @@ export async function runPrepareBench(opts: { rounds?: number } = {}): Promise<P
 
   const rounds = opts.rounds ?? 7;
   const perRound: PrepareBenchResult['perRound'] = [];
-  const stageRuns: Record<StageName, number[]> = { sanitise: [], htmlToText: [], reply: [], classify: [] };
+  const stageRuns: Record<StageName, number[]> = {
+    sanitise: [],
+    htmlToText: [],
+    reply: [],
+    classify: [],
+  };
   const n = messages.length;
   for (let r = 0; r < rounds; r++) {
     // Both sides take turns on small slices of the corpus, the order flipping each time, so a slow
@@ -124,7 +141,10 @@ export async function runPrepareBench(opts: { rounds?: number } = {}): Promise<P
     parseMs,
     prepareMs,
     extraMs: median(extraRuns),
-    stagesMs: Object.fromEntries(stageNames.map((s) => [s, median(stageRuns[s])])) as Record<StageName, number>,
+    stagesMs: Object.fromEntries(stageNames.map((s) => [s, median(stageRuns[s])])) as Record<
+      StageName,
+      number
+    >,
     perRound,
   };
 }
@@ -135,10 +155,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.log(`prepare bench skipped: ${r.skip}`);
   } else {
     const f = (x: number) => x.toFixed(3);
-    console.log(`corpus messages < 2 MB: ${r.messages}, ${r.rounds} interleaved rounds (medians, ms per message)`);
+    console.log(
+      `corpus messages < 2 MB: ${r.messages}, ${r.rounds} interleaved rounds (medians, ms per message)`,
+    );
     console.log(`parseMessage:    ${f(r.parseMs)} ms`);
-    console.log(`prepareMessage:  ${f(r.prepareMs)} ms   (prepare − parse ${f(r.extraMs)} ms, ratio ${(r.prepareMs / r.parseMs).toFixed(2)})`);
-    console.log(`stages alone:    ${stageNames.map((s) => `${s} ${f(r.stagesMs[s])}`).join(', ')} ms  (classify runs in the pipeline, not in prepare)`);
-    console.log(`rounds:          ${r.perRound.map((p) => `${f(p.parseMs)}/${f(p.prepareMs)}`).join('  ')}  (parse/prepare)`);
+    console.log(
+      `prepareMessage:  ${f(r.prepareMs)} ms   (prepare − parse ${f(r.extraMs)} ms, ratio ${(r.prepareMs / r.parseMs).toFixed(2)})`,
+    );
+    console.log(
+      `stages alone:    ${stageNames.map((s) => `${s} ${f(r.stagesMs[s])}`).join(', ')} ms  (classify runs in the pipeline, not in prepare)`,
+    );
+    console.log(
+      `rounds:          ${r.perRound.map((p) => `${f(p.parseMs)}/${f(p.prepareMs)}`).join('  ')}  (parse/prepare)`,
+    );
   }
 }

@@ -2,20 +2,34 @@
 // `npx tsx bench/reply-bench.ts` prints the table; runReplyBench() is what a bench runner calls.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+
 import EmailReplyParser from 'email-reply-parser';
 import { parseHTML } from 'linkedom';
+
 import { extractReply, extractReplyFromHtml } from '../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../src/ingest/stages/html-to-text.js';
+import type {
+  CandidateOutput,
+  ReplyCandidate,
+  ReplyCase,
+  SetScore,
+} from '../test/corpus/reply-corpus.js';
 import { loadReplyCorpus, replyCorpusRoot, scoreCandidate } from '../test/corpus/reply-corpus.js';
-import type { CandidateOutput, ReplyCandidate, ReplyCase, SetScore } from '../test/corpus/reply-corpus.js';
 
 // planer ships no types; this is the one function it exports that we call.
-const planer = createRequire(import.meta.url)('planer') as { extractFrom(body: string, type: string, doc?: unknown): string };
+const planer = createRequire(import.meta.url)('planer') as {
+  extractFrom(body: string, type: string, doc?: unknown): string;
+};
 
 function crispOutput(text: string): CandidateOutput {
   const email = new EmailReplyParser().read(text);
-  const kept = email.getFragments().filter((f) => !f.isQuoted() && (!f.isHidden() || f.isSignature()));
-  return { reply: email.getVisibleText(), replyWithSignature: kept.map((f) => f.toString()).join('\n') };
+  const kept = email
+    .getFragments()
+    .filter((f) => !f.isQuoted() && (!f.isHidden() || f.isSignature()));
+  return {
+    reply: email.getVisibleText(),
+    replyWithSignature: kept.map((f) => f.toString()).join('\n'),
+  };
 }
 
 export const crispCandidate: ReplyCandidate = {
@@ -86,7 +100,10 @@ export async function runReplyBench(): Promise<CandidateResult[] | null> {
   if (root === null) return null;
   const cases = await loadReplyCorpus(root);
   const { readFileSync } = await import('node:fs');
-  const longQuote = readFileSync(`${root}/github_email_reply_parser/test/emails/email_long_quote.txt`, 'utf8');
+  const longQuote = readFileSync(
+    `${root}/github_email_reply_parser/test/emails/email_long_quote.txt`,
+    'utf8',
+  );
   return replyCandidates.map((candidate) => ({
     candidate: candidate.name,
     sets: scoreCandidate(candidate, cases),
@@ -117,11 +134,18 @@ function printTable(results: CandidateResult[]): void {
   console.log(`| candidate | ${sets.join(' | ')} | msgs/s | long quote (prefix: ms) |`);
   console.log(`|---|${sets.map(() => '---').join('|')}|---|---|`);
   for (const r of results) {
-    const cells = r.sets.map((s) => `${s.passed}/${s.total} (${((100 * s.passed) / Math.max(1, s.total)).toFixed(1)}%)`);
-    console.log(`| ${r.candidate} | ${cells.join(' | ')} | ${r.messagesPerSecond.toFixed(0)} | ${r.longQuoteMs.map((t) => `${Math.round(t.bytes / 1000)} KB: ${t.ms.toFixed(0)}`).join(', ')} |`);
+    const cells = r.sets.map(
+      (s) => `${s.passed}/${s.total} (${((100 * s.passed) / Math.max(1, s.total)).toFixed(1)}%)`,
+    );
+    console.log(
+      `| ${r.candidate} | ${cells.join(' | ')} | ${r.messagesPerSecond.toFixed(0)} | ${r.longQuoteMs.map((t) => `${Math.round(t.bytes / 1000)} KB: ${t.ms.toFixed(0)}`).join(', ')} |`,
+    );
   }
   if (process.argv.includes('--failures')) {
-    for (const r of results) for (const s of r.sets) if (s.failures.length > 0) console.log(`${r.candidate} / ${s.set}: ${s.failures.join(', ')}`);
+    for (const r of results)
+      for (const s of r.sets)
+        if (s.failures.length > 0)
+          console.log(`${r.candidate} / ${s.set}: ${s.failures.join(', ')}`);
   }
 }
 

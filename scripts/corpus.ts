@@ -9,7 +9,8 @@ import { formatExternal, runExternalSets } from '../test/corpus/external-sets.js
 import { findCorpus, formatReport, runCorpus } from '../test/corpus/run-corpus.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+const opt = (name: string) =>
+  args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
 const misses = Number(opt('misses')[0] ?? 0);
 const corpus = findCorpus();
 if (args.includes('--external-only')) {

@@ -2,14 +2,16 @@
 // each start (about 15 s on a shared machine); here esbuild transpiles the changed src/ files into
 // dist/ (the layout `npm run build` produces, so paths such as ../../migrations still resolve) and
 // Node runs dist/main/cli.js. Types are checked by `npm run typecheck`, not here.
-import process from 'node:process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
-  process.stderr.write(`inlet needs Node.js 22.12 or newer; this is Node.js ${process.versions.node}. Install Node 22 (for example \`nvm install 22\`) and run the command again.\n`);
+  process.stderr.write(
+    `inlet needs Node.js 22.12 or newer; this is Node.js ${process.versions.node}. Install Node 22 (for example \`nvm install 22\`) and run the command again.\n`,
+  );
   process.exit(1);
 }
 
@@ -22,7 +24,12 @@ function sources(dir, list = []) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) sources(full, list);
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) list.push(full);
+    else if (
+      entry.name.endsWith('.ts') &&
+      !entry.name.endsWith('.test.ts') &&
+      !entry.name.endsWith('.d.ts')
+    )
+      list.push(full);
   }
   return list;
 }

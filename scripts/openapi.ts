@@ -1,6 +1,7 @@
 // Renders openapi.yaml from the route schemas. Used by `npm run openapi` and the drift test.
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
+
 import { buildApp } from '../src/app.js';
 import type { ApiDeps } from '../src/http/api.js';
 import { makeLogger } from '../src/lib/logger.js';
@@ -8,7 +9,17 @@ import { makeLogger } from '../src/lib/logger.js';
 export async function renderOpenapi(): Promise<string> {
   // Schemas are attached at registration; no handler runs, so no dependency is called.
   const metrics = new Registry();
-  const deps = new Proxy({}, { get: (_t, key) => (key === 'metrics' ? metrics : () => { throw new Error('not available while rendering OpenAPI'); }) }) as ApiDeps;
+  const deps = new Proxy(
+    {},
+    {
+      get: (_t, key) =>
+        key === 'metrics'
+          ? metrics
+          : () => {
+              throw new Error('not available while rendering OpenAPI');
+            },
+    },
+  ) as ApiDeps;
   const app = await buildApp(deps, { logger: makeLogger({ level: 'silent' }) });
   await app.ready();
   const doc = app.swagger();

@@ -1,23 +1,25 @@
 // buildApp: plugins and routes on a fresh Fastify instance. Never reads env and never listens —
 // entry points and tests decide that — so tests can build as many apps as they like.
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Logger } from './lib/logger.js';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+
 import type { Api, ApiDeps } from './http/api.js';
+import { transformOpenapi } from './http/openapi-transform.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerDeniedTrace } from './http/plugins/denied-trace.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
-import { registerRejectNul } from './http/plugins/reject-nul.js';
 import { registerAuthFailureLimit, registerTenantLimit } from './http/plugins/limits.js';
 import { openapiDocument } from './http/plugins/openapi.js';
-import { transformOpenapi } from './http/openapi-transform.js';
-import { Problem } from './http/schemas.js';
+import { registerRejectNul } from './http/plugins/reject-nul.js';
 import { registerRoutes } from './http/routes/index.js';
+import { Problem } from './http/schemas.js';
+import type { Logger } from './lib/logger.js';
 import { httpDurationHistogram } from './metrics/operator-metrics.js';
 
 export interface AppOptions {
@@ -38,7 +40,12 @@ export interface HttpLimits {
   maxConnections: number;
 }
 
-export const defaultHttpLimits: HttpLimits = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000 };
+export const defaultHttpLimits: HttpLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_000,
+};
 
 const requestIdPattern = /^[A-Za-z0-9._-]{8,128}$/;
 
@@ -47,7 +54,10 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   const app = Fastify({
     // Node checks request and header deadlines on this interval; a tighter one cuts slow senders
     // off close to the deadline rather than up to 30 s later.
-    http: { headersTimeout: http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, http.requestTimeoutMs) },
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, http.requestTimeoutMs),
+    },
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
     connectionTimeout: Math.max(http.requestTimeoutMs, 60_000),
@@ -73,7 +83,14 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   // Route template, never the raw URL (ids would explode the label set); unmatched paths share one.
   const httpSeconds = httpDurationHistogram(deps.metrics);
   app.addHook('onResponse', async (req, reply) => {
-    httpSeconds.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    httpSeconds.observe(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
   });
   app.addSchema(Problem);
   registerErrorHandling(app);
@@ -100,14 +117,23 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
   await app.register(helmet, {
     // The API serves JSON; the only HTML is /docs, which needs its own inline assets.
     // useDefaults false: exactly these directives, not Helmet's page defaults merged in.
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(swagger, {
     openapi: openapiDocument,
     // Name shared schemas by their $id (Problem, Ticket, …) instead of def-0, def-1.
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transformObject: (doc) => ('openapiObject' in doc ? transformOpenapi(doc.openapiObject as Record<string, unknown>) : doc.swaggerObject) as never,
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+    transformObject: (doc) =>
+      ('openapiObject' in doc
+        ? transformOpenapi(doc.openapiObject as Record<string, unknown>)
+        : doc.swaggerObject) as never,
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

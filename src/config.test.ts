@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+
 import { ConfigError, configTableMarkdown, loadConfig, variables } from './config.js';
 
 function problems(env: Record<string, string>): string[] {
@@ -29,7 +30,10 @@ describe('config', () => {
   });
 
   test('secret values are never echoed in errors', () => {
-    const p = problems({ INLET_MASTER_KEYS: 'k1:not-a-key-SECRETVALUE', INLET_OPERATOR_KEY: 'shortSECRET' });
+    const p = problems({
+      INLET_MASTER_KEYS: 'k1:not-a-key-SECRETVALUE',
+      INLET_OPERATOR_KEY: 'shortSECRET',
+    });
     expect(p.join('\n')).not.toMatch(/SECRET/);
     expect(p).toHaveLength(2);
   });

@@ -69,7 +69,8 @@ export const errorCodes = {
 
 export type ErrorCode = keyof typeof errorCodes;
 
-export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(errorCodes, code);
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.hasOwn(errorCodes, code);
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -87,7 +88,8 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what = 'resource') => new AppError('not_found', `The ${what} does not exist.`);
+export const notFound = (what = 'resource') =>
+  new AppError('not_found', `The ${what} does not exist.`);
 
 /** RFC 9457 problem document as rendered on the wire. */
 export interface Problem {

@@ -29,5 +29,6 @@ export function encodeFields(fields: readonly string[], prefix?: Uint8Array): Bu
 
 /** Throws a TypeError (a programming error, not bad data) unless `value` is a non-empty string. */
 export function requireNonEmpty(name: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${name} must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new TypeError(`${name} must be a non-empty string`);
 }

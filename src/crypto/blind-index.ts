@@ -23,7 +23,11 @@ export function blindIndex(indexKey: Buffer, domain: string, value: string): Buf
     throw new TypeError('domain must be a non-empty string without NUL');
   }
   if (typeof value !== 'string') throw new TypeError('value must be a string');
-  return createHmac('sha256', indexKey).update(domain, 'utf8').update(NUL).update(value, 'utf8').digest();
+  return createHmac('sha256', indexKey)
+    .update(domain, 'utf8')
+    .update(NUL)
+    .update(value, 'utf8')
+    .digest();
 }
 const NUL = Buffer.of(0);
 
@@ -50,11 +54,19 @@ export function normaliseMessageId(s: string): string {
 }
 
 export function emailBlindIndex(indexKey: Buffer, address: string): Buffer {
-  return blindIndex(indexKey, BLIND_INDEX_DOMAINS.emailAddress, nonEmpty(normaliseEmailAddress(address), 'email address'));
+  return blindIndex(
+    indexKey,
+    BLIND_INDEX_DOMAINS.emailAddress,
+    nonEmpty(normaliseEmailAddress(address), 'email address'),
+  );
 }
 
 export function messageIdBlindIndex(indexKey: Buffer, messageId: string): Buffer {
-  return blindIndex(indexKey, BLIND_INDEX_DOMAINS.messageId, nonEmpty(normaliseMessageId(messageId), 'Message-ID'));
+  return blindIndex(
+    indexKey,
+    BLIND_INDEX_DOMAINS.messageId,
+    nonEmpty(normaliseMessageId(messageId), 'Message-ID'),
+  );
 }
 
 /**
@@ -63,7 +75,11 @@ export function messageIdBlindIndex(indexKey: Buffer, messageId: string): Buffer
  * was received (a plain SHA-256 in a dump would confirm it, even after the mailbox key is destroyed).
  */
 export function attachmentDigest(indexKey: Buffer, sha256Hex: string): Buffer {
-  return blindIndex(indexKey, BLIND_INDEX_DOMAINS.attachmentContent, nonEmpty(sha256Hex.toLowerCase(), 'attachment digest'));
+  return blindIndex(
+    indexKey,
+    BLIND_INDEX_DOMAINS.attachmentContent,
+    nonEmpty(sha256Hex.toLowerCase(), 'attachment digest'),
+  );
 }
 
 function stripAngles(s: string): string {

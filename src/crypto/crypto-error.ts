@@ -16,7 +16,10 @@ export type CryptoFailureReason =
 export class CryptoError extends AppError {
   readonly reason: CryptoFailureReason;
 
-  constructor(reason: CryptoFailureReason = 'authentication_failed', message = 'The value could not be decrypted.') {
+  constructor(
+    reason: CryptoFailureReason = 'authentication_failed',
+    message = 'The value could not be decrypted.',
+  ) {
     super('decryption_failed', message);
     this.name = 'CryptoError';
     this.reason = reason;

@@ -1,12 +1,27 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { encodeFields } from './aad.js';
 import { CryptoError } from './crypto-error.js';
-import { type Aad, dataKeyIdOf, ENVELOPE_OVERHEAD, generateDataKey, open, openText, seal } from './envelope.js';
+import {
+  type Aad,
+  dataKeyIdOf,
+  ENVELOPE_OVERHEAD,
+  generateDataKey,
+  open,
+  openText,
+  seal,
+} from './envelope.js';
 import type { SealedField } from './sealed-fields.js';
 
-const aad: Aad = { tenantId: 'f3b1c2d4-0000-4000-8000-000000000001', scope: 'mbx-1', field: 'messages.body_text', rowId: 'row-1' };
+const aad: Aad = {
+  tenantId: 'f3b1c2d4-0000-4000-8000-000000000001',
+  scope: 'mbx-1',
+  field: 'messages.body_text',
+  rowId: 'row-1',
+};
 
 function expectCryptoError(f: () => unknown): CryptoError {
   let result: unknown;
@@ -18,7 +33,9 @@ function expectCryptoError(f: () => unknown): CryptoError {
     expect((e as CryptoError).status).toBe(500);
     return e as CryptoError;
   }
-  throw new Error(`expected a CryptoError, got a result of ${String((result as Buffer)?.length)} bytes`);
+  throw new Error(
+    `expected a CryptoError, got a result of ${String((result as Buffer)?.length)} bytes`,
+  );
 }
 
 describe('seal / open round trips', () => {
@@ -75,7 +92,9 @@ describe('format v1 is plain AES-256-GCM with the documented layout', () => {
     expect(sealed.subarray(2, 18).toString('hex')).toBe(dek.id.replaceAll('-', ''));
     const header = sealed.subarray(0, 30);
     const d = createDecipheriv('aes-256-gcm', dek.key, sealed.subarray(18, 30));
-    d.setAAD(encodeFields(['inlet.envelope.v1', aad.tenantId, aad.scope, aad.field, aad.rowId], header));
+    d.setAAD(
+      encodeFields(['inlet.envelope.v1', aad.tenantId, aad.scope, aad.field, aad.rowId], header),
+    );
     d.setAuthTag(sealed.subarray(sealed.length - 16));
     const pt = Buffer.concat([d.update(sealed.subarray(30, sealed.length - 16)), d.final()]);
     expect(pt.equals(data)).toBe(true);
@@ -117,7 +136,8 @@ describe('tampering fails closed', () => {
   });
 
   it('every truncation and an extension → CryptoError', () => {
-    for (let len = 0; len < sealed.length; len++) expectCryptoError(() => open(dek, sealed.subarray(0, len), aad));
+    for (let len = 0; len < sealed.length; len++)
+      expectCryptoError(() => open(dek, sealed.subarray(0, len), aad));
     expectCryptoError(() => open(dek, Buffer.concat([sealed, Buffer.of(0)]), aad));
     expectCryptoError(() => dataKeyIdOf(sealed.subarray(0, 20)));
   });
@@ -126,7 +146,9 @@ describe('tampering fails closed', () => {
     const other = generateDataKey();
     expect(expectCryptoError(() => open(other, sealed, aad)).reason).toBe('wrong_key');
     // Same id, different key bytes (e.g. a corrupted key row).
-    expect(expectCryptoError(() => open({ id: dek.id, key: other.key }, sealed, aad)).reason).toBe('authentication_failed');
+    expect(expectCryptoError(() => open({ id: dek.id, key: other.key }, sealed, aad)).reason).toBe(
+      'authentication_failed',
+    );
   });
 
   it('the header is authenticated: a rewritten key id fails even under a key with that id', () => {
@@ -138,7 +160,10 @@ describe('tampering fails closed', () => {
   });
 
   it('unknown version or algorithm → CryptoError', () => {
-    for (const [at, value, reason] of [[0, 0x02, 'unsupported_version'], [1, 0x02, 'unsupported_algorithm']] as const) {
+    for (const [at, value, reason] of [
+      [0, 0x02, 'unsupported_version'],
+      [1, 0x02, 'unsupported_algorithm'],
+    ] as const) {
       const t = Buffer.from(sealed);
       t[at] = value;
       expect(expectCryptoError(() => open(dek, t, aad)).reason).toBe(reason);

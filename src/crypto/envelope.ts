@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+
 import { encodeFields, requireNonEmpty } from './aad.js';
 import { CryptoError } from './crypto-error.js';
 import { writeNonce } from './nonce.js';
@@ -74,16 +75,22 @@ export function seal(dek: DataKey, plaintext: Buffer | string, aad: Aad): Buffer
   writeNonce(out, NONCE_OFFSET);
   const header = out.subarray(0, ENVELOPE_HEADER_BYTES);
 
-  const cipher = createCipheriv('aes-256-gcm', dek.key, out.subarray(NONCE_OFFSET, ENVELOPE_HEADER_BYTES), {
-    authTagLength: TAG_BYTES,
-  });
+  const cipher = createCipheriv(
+    'aes-256-gcm',
+    dek.key,
+    out.subarray(NONCE_OFFSET, ENVELOPE_HEADER_BYTES),
+    {
+      authTagLength: TAG_BYTES,
+    },
+  );
   cipher.setAAD(buildAad(header, aad));
   let at = ENVELOPE_HEADER_BYTES;
   for (let from = 0; from < n; from += SEAL_SLICE) {
     at += cipher.update(input.subarray(from, Math.min(from + SEAL_SLICE, n))).copy(out, at);
   }
   at += cipher.final().copy(out, at); // always empty for GCM; copied rather than assumed
-  if (at !== ENVELOPE_HEADER_BYTES + n) throw new Error('AES-GCM produced an unexpected ciphertext length');
+  if (at !== ENVELOPE_HEADER_BYTES + n)
+    throw new Error('AES-GCM produced an unexpected ciphertext length');
   cipher.getAuthTag().copy(out, at);
   return out;
 }
@@ -93,7 +100,8 @@ export function open(dek: DataKey, sealed: Buffer, aad: Aad): Buffer {
   checkAad(aad);
   const sealedKeyIdHex = readHeader(sealed);
   const keyIdHex = dataKeyIdHex(dek);
-  if (keyIdHex === undefined) throw new CryptoError('wrong_key', 'The data key given is not a valid data key.');
+  if (keyIdHex === undefined)
+    throw new CryptoError('wrong_key', 'The data key given is not a valid data key.');
   if (sealedKeyIdHex !== keyIdHex) {
     throw new CryptoError('wrong_key', 'The value was sealed under a different data key.');
   }
@@ -101,9 +109,14 @@ export function open(dek: DataKey, sealed: Buffer, aad: Aad): Buffer {
   const tagAt = sealed.length - TAG_BYTES;
   let plaintext: Buffer | undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', dek.key, sealed.subarray(NONCE_OFFSET, ENVELOPE_HEADER_BYTES), {
-      authTagLength: TAG_BYTES,
-    });
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      dek.key,
+      sealed.subarray(NONCE_OFFSET, ENVELOPE_HEADER_BYTES),
+      {
+        authTagLength: TAG_BYTES,
+      },
+    );
     decipher.setAAD(buildAad(header, aad));
     decipher.setAuthTag(sealed.subarray(tagAt));
     // One-shot: the buffer update() returns is the result, no copy. It is not released to the
@@ -130,13 +143,22 @@ export function dataKeyIdOf(sealed: Buffer): string {
 /** Validates the fixed header and returns the data key id as 32 lowercase hex digits. */
 function readHeader(sealed: Buffer): string {
   if (!Buffer.isBuffer(sealed) || sealed.length < ENVELOPE_OVERHEAD) {
-    throw new CryptoError('malformed', 'The value is not a sealed value (not a Buffer, or too short).');
+    throw new CryptoError(
+      'malformed',
+      'The value is not a sealed value (not a Buffer, or too short).',
+    );
   }
   if (sealed[0] !== ENVELOPE_VERSION) {
-    throw new CryptoError('unsupported_version', 'The sealed value has an unsupported format version.');
+    throw new CryptoError(
+      'unsupported_version',
+      'The sealed value has an unsupported format version.',
+    );
   }
   if (sealed[1] !== ALG_AES_256_GCM) {
-    throw new CryptoError('unsupported_algorithm', 'The sealed value names an unsupported algorithm.');
+    throw new CryptoError(
+      'unsupported_algorithm',
+      'The sealed value names an unsupported algorithm.',
+    );
   }
   return sealed.toString('hex', KEY_ID_OFFSET, NONCE_OFFSET);
 }
@@ -159,7 +181,13 @@ const validatedIds = new WeakMap<DataKey, { id: string; hex: string }>();
 
 /** The key id as 32 lower-case hex digits, or undefined when `dek` is not a valid data key. */
 function dataKeyIdHex(dek: DataKey): string | undefined {
-  if (typeof dek !== 'object' || dek === null || !Buffer.isBuffer(dek.key) || dek.key.length !== KEY_BYTES) return undefined;
+  if (
+    typeof dek !== 'object' ||
+    dek === null ||
+    !Buffer.isBuffer(dek.key) ||
+    dek.key.length !== KEY_BYTES
+  )
+    return undefined;
   const cached = validatedIds.get(dek);
   if (cached !== undefined && cached.id === dek.id) return cached.hex;
   if (typeof dek.id !== 'string' || !UUID_RE.test(dek.id)) return undefined;

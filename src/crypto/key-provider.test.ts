@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { CryptoError, MissingKeyError } from './crypto-error.js';
 import {
   dataKeyContext,
@@ -14,7 +16,10 @@ import {
 
 const ctx = dataKeyContext('tenant-a', 'key-row-1');
 
-async function rejectsWith<T extends Error>(p: Promise<unknown>, cls: new (...a: never[]) => T): Promise<T> {
+async function rejectsWith<T extends Error>(
+  p: Promise<unknown>,
+  cls: new (...a: never[]) => T,
+): Promise<T> {
   const outcome = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -88,7 +93,10 @@ describe('local key provider', () => {
       }),
       { numRuns: 500 },
     );
-    await rejectsWith(p.unwrap({ kekId: 'k1', wrapped: w.wrapped.subarray(0, 20) }, ctx), CryptoError);
+    await rejectsWith(
+      p.unwrap({ kekId: 'k1', wrapped: w.wrapped.subarray(0, 20) }, ctx),
+      CryptoError,
+    );
   });
 
   it('keeps its own copy of the keys and never shows them', async () => {
@@ -109,7 +117,9 @@ describe('keyring spec', () => {
   it('parses base64 and base64url entries in order, tolerating whitespace', () => {
     const a = randomBytes(32);
     const b = Buffer.from('fb'.repeat(32), 'hex'); // encodes with '-'/'_' in base64url
-    const parsed = parseKeyringSpec(` old:${a.toString('base64')} , new_2:${b.toString('base64url')}\n`);
+    const parsed = parseKeyringSpec(
+      ` old:${a.toString('base64')} , new_2:${b.toString('base64url')}\n`,
+    );
     expect(parsed.map((e) => e.id)).toEqual(['old', 'new_2']);
     expect(parsed[0]?.key.equals(a)).toBe(true);
     expect(parsed[1]?.key.equals(b)).toBe(true);
@@ -153,13 +163,16 @@ describe('keyring spec', () => {
 
   it('never echoes key text for arbitrary malformed specs', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 8 }).filter((s) => s.trim().length >= 8), (junk) => {
-        try {
-          parseKeyringSpec(`k1:${junk}`);
-        } catch (e) {
-          expect((e as Error).message).not.toContain(junk.trim());
-        }
-      }),
+      fc.property(
+        fc.string({ minLength: 8 }).filter((s) => s.trim().length >= 8),
+        (junk) => {
+          try {
+            parseKeyringSpec(`k1:${junk}`);
+          } catch (e) {
+            expect((e as Error).message).not.toContain(junk.trim());
+          }
+        },
+      ),
     );
   });
 });

@@ -1,10 +1,16 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+
 import { encodeFields } from './aad.js';
 import { CryptoError, MissingKeyError } from './crypto-error.js';
 import { KEK_ID_RE, type KeyringEntry } from './keyring-spec.js';
 import { writeNonce } from './nonce.js';
 
-export { formatKeyringSpec, generateKek, parseKeyringSpec, type KeyringEntry } from './keyring-spec.js';
+export {
+  formatKeyringSpec,
+  generateKek,
+  type KeyringEntry,
+  parseKeyringSpec,
+} from './keyring-spec.js';
 
 // Key-encryption keys (KEKs) wrap data keys. The interface is small on purpose so a cloud KMS or
 // Vault transit can replace the local keyring: the active key wraps, every key in the ring unwraps.
@@ -51,14 +57,20 @@ export function dataKeyContext(tenantId: string, keyRowId: string): string {
   return `data-key:${tenantId}:${keyRowId}`;
 }
 
-export function makeLocalKeyProvider(keys: readonly KeyringEntry[], activeKeyId?: string): KeyProvider {
-  if (!Array.isArray(keys) || keys.length === 0) throw new Error('keyring is empty: at least one key-encryption key is required');
+export function makeLocalKeyProvider(
+  keys: readonly KeyringEntry[],
+  activeKeyId?: string,
+): KeyProvider {
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new Error('keyring is empty: at least one key-encryption key is required');
   // KeyObjects keep the bytes out of anything that gets inspected or logged, and copy them, so the
   // caller may wipe its buffers.
   const ring = new Map<string, KeyObject>();
   keys.forEach(({ id, key }, i) => {
-    if (typeof id !== 'string' || !KEK_ID_RE.test(id)) throw new Error(`keyring entry #${i + 1} has an invalid id`);
-    if (!Buffer.isBuffer(key) || key.length !== 32) throw new Error(`keyring entry #${i + 1} is not a 32-byte key`);
+    if (typeof id !== 'string' || !KEK_ID_RE.test(id))
+      throw new Error(`keyring entry #${i + 1} has an invalid id`);
+    if (!Buffer.isBuffer(key) || key.length !== 32)
+      throw new Error(`keyring entry #${i + 1} is not a 32-byte key`);
     if (ring.has(id)) throw new Error(`keyring entry #${i + 1} repeats an earlier id`);
     ring.set(id, createSecretKey(Buffer.from(key)));
   });
@@ -73,13 +85,19 @@ export function makeLocalKeyProvider(keys: readonly KeyringEntry[], activeKeyId?
     keyIds: () => ids,
 
     async wrap(plainKey: Buffer, context: string): Promise<WrappedKey> {
-      if (!Buffer.isBuffer(plainKey) || plainKey.length === 0) throw new TypeError('plainKey must be a non-empty Buffer');
+      if (!Buffer.isBuffer(plainKey) || plainKey.length === 0)
+        throw new TypeError('plainKey must be a non-empty Buffer');
       requireContext(context);
       const out = Buffer.allocUnsafe(WRAP_HEADER + plainKey.length + TAG_BYTES);
       out[0] = WRAP_VERSION;
       out[1] = WRAP_ALG;
       writeNonce(out, WRAP_NONCE_AT);
-      const cipher = createCipheriv('aes-256-gcm', activeKey, out.subarray(WRAP_NONCE_AT, WRAP_HEADER), { authTagLength: TAG_BYTES });
+      const cipher = createCipheriv(
+        'aes-256-gcm',
+        activeKey,
+        out.subarray(WRAP_NONCE_AT, WRAP_HEADER),
+        { authTagLength: TAG_BYTES },
+      );
       cipher.setAAD(encodeFields([WRAP_LABEL, active, context], out.subarray(0, WRAP_NONCE_AT)));
       let at = WRAP_HEADER + cipher.update(plainKey).copy(out, WRAP_HEADER);
       at += cipher.final().copy(out, at);
@@ -89,20 +107,41 @@ export function makeLocalKeyProvider(keys: readonly KeyringEntry[], activeKeyId?
 
     async unwrap(w: WrappedKey, context: string): Promise<Buffer> {
       requireContext(context);
-      if (typeof w !== 'object' || w === null || typeof w.kekId !== 'string' || !Buffer.isBuffer(w.wrapped)) {
+      if (
+        typeof w !== 'object' ||
+        w === null ||
+        typeof w.kekId !== 'string' ||
+        !Buffer.isBuffer(w.wrapped)
+      ) {
         throw new CryptoError('malformed', 'The wrapped key is malformed.');
       }
       const kek = ring.get(w.kekId);
       if (!kek) throw new MissingKeyError(w.kekId);
       const { wrapped } = w;
-      if (wrapped.length <= WRAP_HEADER + TAG_BYTES) throw new CryptoError('malformed', 'The wrapped key is malformed.');
-      if (wrapped[0] !== WRAP_VERSION) throw new CryptoError('unsupported_version', 'The wrapped key has an unsupported format version.');
-      if (wrapped[1] !== WRAP_ALG) throw new CryptoError('unsupported_algorithm', 'The wrapped key names an unsupported algorithm.');
+      if (wrapped.length <= WRAP_HEADER + TAG_BYTES)
+        throw new CryptoError('malformed', 'The wrapped key is malformed.');
+      if (wrapped[0] !== WRAP_VERSION)
+        throw new CryptoError(
+          'unsupported_version',
+          'The wrapped key has an unsupported format version.',
+        );
+      if (wrapped[1] !== WRAP_ALG)
+        throw new CryptoError(
+          'unsupported_algorithm',
+          'The wrapped key names an unsupported algorithm.',
+        );
       const tagAt = wrapped.length - TAG_BYTES;
       let plain: Buffer | undefined;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', kek, wrapped.subarray(WRAP_NONCE_AT, WRAP_HEADER), { authTagLength: TAG_BYTES });
-        decipher.setAAD(encodeFields([WRAP_LABEL, w.kekId, context], wrapped.subarray(0, WRAP_NONCE_AT)));
+        const decipher = createDecipheriv(
+          'aes-256-gcm',
+          kek,
+          wrapped.subarray(WRAP_NONCE_AT, WRAP_HEADER),
+          { authTagLength: TAG_BYTES },
+        );
+        decipher.setAAD(
+          encodeFields([WRAP_LABEL, w.kekId, context], wrapped.subarray(0, WRAP_NONCE_AT)),
+        );
         decipher.setAuthTag(wrapped.subarray(tagAt));
         plain = decipher.update(wrapped.subarray(WRAP_HEADER, tagAt));
         decipher.final();
@@ -119,7 +158,11 @@ export function makeLocalKeyProvider(keys: readonly KeyringEntry[], activeKeyId?
  * Re-wraps `w` under the provider's active key (key rotation). Returns `w` itself when it already
  * uses the active key. The plaintext key exists only inside this call and is wiped afterwards.
  */
-export async function rewrapKey(provider: KeyProvider, w: WrappedKey, context: string): Promise<WrappedKey> {
+export async function rewrapKey(
+  provider: KeyProvider,
+  w: WrappedKey,
+  context: string,
+): Promise<WrappedKey> {
   if (w.kekId === provider.activeKeyId) return w;
   const plain = await provider.unwrap(w, context);
   try {
@@ -130,5 +173,6 @@ export async function rewrapKey(provider: KeyProvider, w: WrappedKey, context: s
 }
 
 function requireContext(context: string): void {
-  if (typeof context !== 'string' || context === '') throw new TypeError('context must be a non-empty string');
+  if (typeof context !== 'string' || context === '')
+    throw new TypeError('context must be a non-empty string');
 }

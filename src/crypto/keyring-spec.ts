@@ -24,7 +24,8 @@ export function parseKeyringSpec(spec: string): KeyringEntry[] {
     if (colon < 0) throw new Error(`${where} is not of the form id:BASE64KEY`);
     const id = entry.slice(0, colon).trim();
     const keyText = entry.slice(colon + 1).trim();
-    if (!KEK_ID_RE.test(id)) throw new Error(`${where} has an invalid id (expected [a-z0-9_-]{1,32})`);
+    if (!KEK_ID_RE.test(id))
+      throw new Error(`${where} has an invalid id (expected [a-z0-9_-]{1,32})`);
     if (!KEY_TEXT_RE.test(keyText)) {
       throw new Error(`${where} (id "${id}") does not hold a 32-byte key in base64 or base64url`);
     }
@@ -34,7 +35,8 @@ export function parseKeyringSpec(spec: string): KeyringEntry[] {
       throw new Error(`${where} (id "${id}") does not hold a 32-byte key in base64 or base64url`);
     }
     const earlier = seen.get(id);
-    if (earlier !== undefined) throw new Error(`${where} repeats the id "${id}" of entry #${earlier}`);
+    if (earlier !== undefined)
+      throw new Error(`${where} repeats the id "${id}" of entry #${earlier}`);
     seen.set(id, i + 1);
     return { id, key };
   });
@@ -44,7 +46,8 @@ export function formatKeyringSpec(keys: readonly KeyringEntry[]): string {
   return keys
     .map(({ id, key }, i) => {
       if (!KEK_ID_RE.test(id)) throw new Error(`keyring entry #${i + 1} has an invalid id`);
-      if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) throw new Error(`keyring entry #${i + 1} is not a 32-byte key`);
+      if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES)
+        throw new Error(`keyring entry #${i + 1} is not a 32-byte key`);
       return `${id}:${key.toString('base64')}`;
     })
     .join(',');

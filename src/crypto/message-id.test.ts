@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { base32Decode, base32Encode } from './base32.js';
 import { makeOutboundMessageId, verifyOutboundMessageId } from './message-id.js';
 
@@ -19,7 +21,9 @@ describe('outbound Message-IDs', () => {
 
   it('still verifies after re-casing, without brackets, with whitespace', () => {
     expect(verifyOutboundMessageId(secret, tenantA, id.toUpperCase())).toEqual({ outboundId });
-    expect(verifyOutboundMessageId(secret, tenantA, ` ${id.slice(1, -1)}\r\n`)).toEqual({ outboundId });
+    expect(verifyOutboundMessageId(secret, tenantA, ` ${id.slice(1, -1)}\r\n`)).toEqual({
+      outboundId,
+    });
   });
 
   it('fails for another tenant or another secret', () => {
@@ -32,13 +36,17 @@ describe('outbound Message-IDs', () => {
     const start = '<inlet.'.length;
     const end = id.indexOf('@');
     fc.assert(
-      fc.property(fc.integer({ min: start, max: end - 1 }), fc.integer({ min: 1, max: 31 }), (pos, shift) => {
-        const ch = id[pos] as string;
-        if (ch === '.') return;
-        const swapped = alphabet[(alphabet.indexOf(ch) + shift) % 32] as string;
-        const forged = id.slice(0, pos) + swapped + id.slice(pos + 1);
-        expect(verifyOutboundMessageId(secret, tenantA, forged)).toBeNull();
-      }),
+      fc.property(
+        fc.integer({ min: start, max: end - 1 }),
+        fc.integer({ min: 1, max: 31 }),
+        (pos, shift) => {
+          const ch = id[pos] as string;
+          if (ch === '.') return;
+          const swapped = alphabet[(alphabet.indexOf(ch) + shift) % 32] as string;
+          const forged = id.slice(0, pos) + swapped + id.slice(pos + 1);
+          expect(verifyOutboundMessageId(secret, tenantA, forged)).toBeNull();
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -58,11 +66,19 @@ describe('outbound Message-IDs', () => {
   });
 
   it('refuses domains that could inject into a header, non-UUID ids and short secrets', () => {
-    for (const bad of ['example.com\r\nBcc: x@evil.example', 'a b.example', 'x>@evil', '', '[127.0.0.1]']) {
+    for (const bad of [
+      'example.com\r\nBcc: x@evil.example',
+      'a b.example',
+      'x>@evil',
+      '',
+      '[127.0.0.1]',
+    ]) {
       expect(() => makeOutboundMessageId(secret, tenantA, outboundId, bad)).toThrow(TypeError);
     }
     expect(() => makeOutboundMessageId(secret, tenantA, '42', 'example.com')).toThrow(TypeError);
-    expect(() => makeOutboundMessageId(randomBytes(16), tenantA, outboundId, 'example.com')).toThrow(TypeError);
+    expect(() =>
+      makeOutboundMessageId(randomBytes(16), tenantA, outboundId, 'example.com'),
+    ).toThrow(TypeError);
   });
 });
 

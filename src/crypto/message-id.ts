@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+
 import { encodeFields } from './aad.js';
 import { base32Decode, base32Encode } from './base32.js';
 
@@ -18,10 +19,16 @@ const LABEL = 'inlet.outbound-message-id.v1';
 const MAC_BYTES = 15;
 const MIN_SECRET_BYTES = 32;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const DOMAIN_RE =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const ID_RE = /^inlet\.([a-z2-7]{26})\.([a-z2-7]{24})@([^@\s<>]+)$/;
 
-export function makeOutboundMessageId(secret: Buffer, tenantId: string, outboundId: string, domain: string): string {
+export function makeOutboundMessageId(
+  secret: Buffer,
+  tenantId: string,
+  outboundId: string,
+  domain: string,
+): string {
   checkSecret(secret);
   checkTenant(tenantId);
   const id = typeof outboundId === 'string' ? outboundId.toLowerCase() : '';
@@ -34,7 +41,11 @@ export function makeOutboundMessageId(secret: Buffer, tenantId: string, outbound
 }
 
 /** The outbound id when `messageId` is a genuine Inlet Message-ID of this tenant, else null. */
-export function verifyOutboundMessageId(secret: Buffer, tenantId: string, messageId: string): { outboundId: string } | null {
+export function verifyOutboundMessageId(
+  secret: Buffer,
+  tenantId: string,
+  messageId: string,
+): { outboundId: string } | null {
   checkSecret(secret);
   checkTenant(tenantId);
   if (typeof messageId !== 'string' || messageId.length > 1000) return null;
@@ -51,7 +62,10 @@ export function verifyOutboundMessageId(secret: Buffer, tenantId: string, messag
 }
 
 function mac(secret: Buffer, tenantId: string, outboundId: string): Buffer {
-  return createHmac('sha256', secret).update(encodeFields([LABEL, tenantId, outboundId])).digest().subarray(0, MAC_BYTES);
+  return createHmac('sha256', secret)
+    .update(encodeFields([LABEL, tenantId, outboundId]))
+    .digest()
+    .subarray(0, MAC_BYTES);
 }
 
 function checkSecret(secret: Buffer): void {
@@ -61,5 +75,6 @@ function checkSecret(secret: Buffer): void {
 }
 
 function checkTenant(tenantId: string): void {
-  if (typeof tenantId !== 'string' || tenantId === '') throw new TypeError('tenantId must be a non-empty string');
+  if (typeof tenantId !== 'string' || tenantId === '')
+    throw new TypeError('tenantId must be a non-empty string');
 }

@@ -38,6 +38,10 @@ export function fieldAad(field: SealedField, tenantId: string, scope: string, ro
 }
 
 /** The AAD of a sealed column of a mailbox row (address, display name, credentials). */
-export function mailboxAad(field: SealedField & `mailboxes.${string}`, tenantId: string, mailboxId: string): Aad {
+export function mailboxAad(
+  field: SealedField & `mailboxes.${string}`,
+  tenantId: string,
+  mailboxId: string,
+): Aad {
   return { tenantId, scope: mailboxId, field, rowId: mailboxId };
 }

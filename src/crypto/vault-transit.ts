@@ -27,7 +27,10 @@ interface KeyInfo {
 }
 
 export class VaultError extends Error {
-  constructor(readonly status: number, readonly errors: string[]) {
+  constructor(
+    readonly status: number,
+    readonly errors: string[],
+  ) {
     super(`vault answered ${status}`);
     this.name = 'VaultError';
   }
@@ -41,21 +44,33 @@ const versionOf = (kekId: string): number | null => {
   return m ? Number(m[1]) : null;
 };
 
-export async function makeVaultTransitProvider(opts: VaultTransitOptions): Promise<KeyProvider & { refresh(): Promise<void> }> {
+export async function makeVaultTransitProvider(
+  opts: VaultTransitOptions,
+): Promise<KeyProvider & { refresh(): Promise<void> }> {
   const doFetch = opts.fetch ?? fetch;
   const base = `${opts.addr.replace(/\/$/, '')}/v1/${encodeURIComponent(opts.mount)}`;
   const name = encodeURIComponent(opts.key);
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown> | null> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<Record<string, unknown> | null> {
     const headers: Record<string, string> = { 'x-vault-token': opts.token };
     if (opts.namespace) headers['x-vault-namespace'] = opts.namespace;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await doFetch(`${base}/${path}`, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
     const text = await res.text();
-    const json = text ? (JSON.parse(text) as { data?: Record<string, unknown>; errors?: string[] }) : {};
-    if (!res.ok) throw new VaultError(res.status, Array.isArray(json.errors) ? json.errors.map(String) : []);
+    const json = text
+      ? (JSON.parse(text) as { data?: Record<string, unknown>; errors?: string[] })
+      : {};
+    if (!res.ok)
+      throw new VaultError(res.status, Array.isArray(json.errors) ? json.errors.map(String) : []);
     return json.data ?? null;
   }
 
@@ -71,7 +86,11 @@ export async function makeVaultTransitProvider(opts: VaultTransitOptions): Promi
   }
   await refresh();
 
-  const available = () => Object.keys(info.keys).map(Number).filter((v) => v >= Math.max(1, info.min_decryption_version, info.min_available_version)).sort((a, b) => a - b);
+  const available = () =>
+    Object.keys(info.keys)
+      .map(Number)
+      .filter((v) => v >= Math.max(1, info.min_decryption_version, info.min_available_version))
+      .sort((a, b) => a - b);
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
   return {
@@ -87,7 +106,10 @@ export async function makeVaultTransitProvider(opts: VaultTransitOptions): Promi
     refresh,
 
     async wrap(plainKey: Buffer, context: string): Promise<WrappedKey> {
-      const data = await call('POST', `encrypt/${name}`, { plaintext: plainKey.toString('base64'), associated_data: b64(context) });
+      const data = await call('POST', `encrypt/${name}`, {
+        plaintext: plainKey.toString('base64'),
+        associated_data: b64(context),
+      });
       const ct = String(data?.ciphertext ?? '');
       const m = CT_RE.exec(ct);
       if (!m) throw new CryptoError('malformed', 'Vault returned an unexpected ciphertext.');
@@ -98,17 +120,27 @@ export async function makeVaultTransitProvider(opts: VaultTransitOptions): Promi
       const ct = Buffer.isBuffer(w?.wrapped) ? w.wrapped.toString('utf8') : '';
       const m = CT_RE.exec(ct);
       const v = versionOf(w?.kekId ?? '');
-      if (!m || v === null || Number(m[1]) !== v) throw new CryptoError('malformed', 'The wrapped key is malformed.');
+      if (!m || v === null || Number(m[1]) !== v)
+        throw new CryptoError('malformed', 'The wrapped key is malformed.');
       if (!available().includes(v)) {
         await refresh(); // another replica may have rotated
         if (!available().includes(v)) throw new MissingKeyError(w.kekId);
       }
       try {
-        const data = await call('POST', `decrypt/${name}`, { ciphertext: ct, associated_data: b64(context) });
+        const data = await call('POST', `decrypt/${name}`, {
+          ciphertext: ct,
+          associated_data: b64(context),
+        });
         return Buffer.from(String(data?.plaintext ?? ''), 'base64');
       } catch (err) {
-        if (err instanceof VaultError && err.status === 400 && err.errors.some((e) => /too old|version/i.test(e))) throw new MissingKeyError(w.kekId);
-        if (err instanceof VaultError && err.status === 400) throw new CryptoError('authentication_failed', 'The wrapped key could not be unwrapped.');
+        if (
+          err instanceof VaultError &&
+          err.status === 400 &&
+          err.errors.some((e) => /too old|version/i.test(e))
+        )
+          throw new MissingKeyError(w.kekId);
+        if (err instanceof VaultError && err.status === 400)
+          throw new CryptoError('authentication_failed', 'The wrapped key could not be unwrapped.');
         throw err;
       }
     },
@@ -125,7 +157,10 @@ export async function makeVaultTransitProvider(opts: VaultTransitOptions): Promi
       if (v >= info.latest_version) throw new Error('refusing to destroy the active key version');
       // Versions up to v go: nothing may encrypt or decrypt with them, then they are deleted.
       const floor = Math.max(v + 1, info.min_decryption_version);
-      await call('POST', `keys/${name}/config`, { min_decryption_version: floor, min_encryption_version: Math.max(floor, info.min_encryption_version) });
+      await call('POST', `keys/${name}/config`, {
+        min_decryption_version: floor,
+        min_encryption_version: Math.max(floor, info.min_encryption_version),
+      });
       await call('POST', `keys/${name}/trim`, { min_available_version: floor });
       await refresh();
     },

@@ -3,7 +3,7 @@
 // metadata only, never mail content (no subject, body or address beyond what a type needs): the
 // helpdesk fetches content through the audited API. Adding a field is a compatible change within a
 // version; renaming or removing one is a new `version`.
-import { Type, type TObject, type TProperties } from 'typebox';
+import { type TObject, type TProperties, Type } from 'typebox';
 
 const Uuid = Type.String({ format: 'uuid' });
 
@@ -15,10 +15,15 @@ interface Definition {
 }
 
 const defs = {
-  'ticket.created': { resource: 'ticket_id', description: 'A message opened a new ticket.', data: { number: Type.Integer(), mailbox_id: Uuid } },
+  'ticket.created': {
+    resource: 'ticket_id',
+    description: 'A message opened a new ticket.',
+    data: { number: Type.Integer(), mailbox_id: Uuid },
+  },
   'ticket.updated': {
     resource: 'ticket_id',
-    description: 'A ticket changed: its status (`change: status`) or a message joined it (`change: message`).',
+    description:
+      'A ticket changed: its status (`change: status`) or a message joined it (`change: message`).',
     data: {
       change: Type.Union([Type.Literal('status'), Type.Literal('message')]),
       status: Type.Optional(Type.String({ description: 'The new status (change: status)' })),
@@ -27,26 +32,56 @@ const defs = {
   },
   'message.received': {
     resource: 'message_id',
-    description: 'An inbound message was stored on a ticket. `kind` says whether a person wrote it.',
+    description:
+      'An inbound message was stored on a ticket. `kind` says whether a person wrote it.',
     data: {
       ticket_id: Uuid,
       mailbox_id: Uuid,
-      kind: Type.String({ description: 'human, auto_reply, bounce, bulk, own_echo or loop (more may be added; treat unknown ones as not human)' }),
+      kind: Type.String({
+        description:
+          'human, auto_reply, bounce, bulk, own_echo or loop (more may be added; treat unknown ones as not human)',
+      }),
       thread_rule: Type.String({ description: 'Which threading rule placed it on the ticket' }),
     },
   },
-  'message.parked': { resource: 'mailbox_id', description: 'A message could not be ingested and was parked with a reason (kept, encrypted).', data: { reason: Type.String() } },
+  'message.parked': {
+    resource: 'mailbox_id',
+    description: 'A message could not be ingested and was parked with a reason (kept, encrypted).',
+    data: { reason: Type.String() },
+  },
   'attachment.scanned': {
     resource: 'attachment_id',
-    description: 'ClamAV gave a verdict on an attachment. Only `clean` attachments can be downloaded.',
-    data: { message_id: Uuid, ticket_id: Uuid, status: Type.Union([Type.Literal('clean'), Type.Literal('infected'), Type.Literal('scan_failed')]) },
+    description:
+      'ClamAV gave a verdict on an attachment. Only `clean` attachments can be downloaded.',
+    data: {
+      message_id: Uuid,
+      ticket_id: Uuid,
+      status: Type.Union([
+        Type.Literal('clean'),
+        Type.Literal('infected'),
+        Type.Literal('scan_failed'),
+      ]),
+    },
   },
-  'reply.sent': { resource: 'reply_id', description: 'The provider accepted an agent reply.', data: { ticket_id: Uuid, attempts: Type.Integer() } },
-  'reply.failed': { resource: 'reply_id', description: 'A reply could not be sent and will not be retried.', data: { ticket_id: Uuid, reason: Type.String() } },
-  'reply.cancelled': { resource: 'reply_id', description: 'A reply was not sent (its mailbox was disconnected first).', data: { ticket_id: Uuid, reason: Type.String() } },
+  'reply.sent': {
+    resource: 'reply_id',
+    description: 'The provider accepted an agent reply.',
+    data: { ticket_id: Uuid, attempts: Type.Integer() },
+  },
+  'reply.failed': {
+    resource: 'reply_id',
+    description: 'A reply could not be sent and will not be retried.',
+    data: { ticket_id: Uuid, reason: Type.String() },
+  },
+  'reply.cancelled': {
+    resource: 'reply_id',
+    description: 'A reply was not sent (its mailbox was disconnected first).',
+    data: { ticket_id: Uuid, reason: Type.String() },
+  },
   'reply.bounced': {
     resource: 'reply_id',
-    description: 'A bounce (delivery status notification) answered a sent reply: the reply is now `bounced`. Who bounced and why is in the bounce message, through the API.',
+    description:
+      'A bounce (delivery status notification) answered a sent reply: the reply is now `bounced`. Who bounced and why is in the bounce message, through the API.',
     data: {
       ticket_id: Uuid,
       outbox_id: Uuid,
@@ -54,14 +89,27 @@ const defs = {
       recipients: Type.Integer({ description: 'How many recipients failed' }),
     },
   },
-  'mailbox.connected': { resource: 'mailbox_id', description: 'A mailbox was connected.', data: { provider: Type.String() } },
-  'mailbox.reauth_required': { resource: 'mailbox_id', description: 'The provider refused the stored grant; the tenant must consent again.', data: { provider: Type.String() } },
+  'mailbox.connected': {
+    resource: 'mailbox_id',
+    description: 'A mailbox was connected.',
+    data: { provider: Type.String() },
+  },
+  'mailbox.reauth_required': {
+    resource: 'mailbox_id',
+    description: 'The provider refused the stored grant; the tenant must consent again.',
+    data: { provider: Type.String() },
+  },
   'mailbox.disconnected': {
     resource: 'mailbox_id',
-    description: 'A mailbox was disconnected: its data key is destroyed and its rows are purged after `purge_after`.',
+    description:
+      'A mailbox was disconnected: its data key is destroyed and its rows are purged after `purge_after`.',
     data: { provider: Type.String(), purge_after: Type.String({ format: 'date-time' }) },
   },
-  'mailbox.purged': { resource: 'mailbox_id', description: 'Every row of a disconnected mailbox was deleted.', data: {} },
+  'mailbox.purged': {
+    resource: 'mailbox_id',
+    description: 'Every row of a disconnected mailbox was deleted.',
+    data: {},
+  },
   'subject_request.completed': {
     resource: 'request_id',
     description: 'A data-subject request (export or erasure) finished.',
@@ -69,7 +117,8 @@ const defs = {
   },
   'webhook_endpoint.disabled': {
     resource: 'endpoint_id',
-    description: 'A webhook endpoint kept failing and was disabled; `reason` says why. Sent to the other endpoints and the feed.',
+    description:
+      'A webhook endpoint kept failing and was disabled; `reason` says why. Sent to the other endpoints and the feed.',
     data: { reason: Type.String() },
   },
 } as const satisfies Record<string, Definition>;
@@ -78,12 +127,19 @@ export type EventType = keyof typeof defs;
 export const eventTypes = Object.keys(defs) as EventType[];
 export const catalogueVersion = 1;
 
-const schemaName = (type: string) => `${type.split(/[._]/).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}Event`;
+const schemaName = (type: string) =>
+  `${type
+    .split(/[._]/)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('')}Event`;
 
 function envelope(type: EventType, def: Definition): TObject {
   return Type.Object(
     {
-      id: Type.String({ description: 'Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it' }),
+      id: Type.String({
+        description:
+          'Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it',
+      }),
       type: Type.Literal(type),
       version: Type.Literal(catalogueVersion),
       created_at: Type.String({ format: 'date-time' }),
@@ -93,7 +149,9 @@ function envelope(type: EventType, def: Definition): TObject {
   );
 }
 
-export const eventSchemas = Object.fromEntries(eventTypes.map((t) => [t, envelope(t, defs[t])])) as Record<EventType, TObject>;
+export const eventSchemas = Object.fromEntries(
+  eventTypes.map((t) => [t, envelope(t, defs[t])]),
+) as Record<EventType, TObject>;
 
 export const resourceKey = (type: EventType): string => defs[type].resource;
 
@@ -101,12 +159,22 @@ export const isEventType = (t: string): t is EventType => Object.hasOwn(defs, t)
 
 /** One entry per event type for openapi.yaml's `webhooks` section (what a receiver is POSTed). */
 export function openapiWebhooks(): Record<string, unknown> {
-  return Object.fromEntries(eventTypes.map((t) => [t, {
-    post: {
-      summary: defs[t].description,
-      description: 'Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.',
-      requestBody: { content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName(t)}` } } } },
-      responses: { '200': { description: 'Received' } },
-    },
-  }]));
+  return Object.fromEntries(
+    eventTypes.map((t) => [
+      t,
+      {
+        post: {
+          summary: defs[t].description,
+          description:
+            'Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.',
+          requestBody: {
+            content: {
+              'application/json': { schema: { $ref: `#/components/schemas/${schemaName(t)}` } },
+            },
+          },
+          responses: { '200': { description: 'Received' } },
+        },
+      },
+    ]),
+  );
 }

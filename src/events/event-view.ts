@@ -18,7 +18,15 @@ export function storedEventId(publicId: string): string | null {
   return m ? m[1]! : null;
 }
 
-export function eventView(row: Pick<EventRow, 'id' | 'type' | 'resource_id' | 'data' | 'created_at'>): PublicEvent {
+export function eventView(
+  row: Pick<EventRow, 'id' | 'type' | 'resource_id' | 'data' | 'created_at'>,
+): PublicEvent {
   const key = isEventType(row.type) ? resourceKey(row.type) : 'resource_id';
-  return { id: publicEventId(row.id), type: row.type, version: catalogueVersion, created_at: row.created_at.toISOString(), data: { [key]: row.resource_id, ...row.data } };
+  return {
+    id: publicEventId(row.id),
+    type: row.type,
+    version: catalogueVersion,
+    created_at: row.created_at.toISOString(),
+    data: { [key]: row.resource_id, ...row.data },
+  };
 }

@@ -17,8 +17,17 @@ const lockClass = 0x1e7e;
  * deliveries (due at `now`). Returns how many were numbered. The caller's transaction must commit
  * for the numbers to count; the lock serialises sequencers of one tenant until then.
  */
-export async function sequenceTenantEvents(ex: Executor, tenantId: string, now: Date, limit = 2000): Promise<number> {
-  await ex.query({ name: 'inlet-sequence-lock', text: 'SELECT pg_advisory_xact_lock($1, hashtext($2))', values: [lockClass, tenantId] });
+export async function sequenceTenantEvents(
+  ex: Executor,
+  tenantId: string,
+  now: Date,
+  limit = 2000,
+): Promise<number> {
+  await ex.query({
+    name: 'inlet-sequence-lock',
+    text: 'SELECT pg_advisory_xact_lock($1, hashtext($2))',
+    values: [lockClass, tenantId],
+  });
   const { rows } = await ex.query<{ n: number }>({
     name: 'inlet-sequence-events',
     text: `WITH pending AS (

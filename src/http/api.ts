@@ -1,21 +1,34 @@
 // Types shared by every route module: the typed Fastify instance and the services routes may call.
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type { Registry } from 'prom-client';
+
+import type { EventService } from '../events/event-service.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { ConsentFlow } from '../oauth/consent-flow.js';
-import type { ImapConnector, PushReceivers } from '../providers/registry.js';
-import type { ReplyService } from '../outbound/reply-service.js';
 import type { ReturnOrigins } from '../oauth/return-origins.js';
+import type { ReplyService } from '../outbound/reply-service.js';
+import type { RetentionService } from '../privacy/retention-service.js';
+import type { SubjectRequestService } from '../privacy/subject-requests.js';
+import type { ImapConnector, PushReceivers } from '../providers/registry.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
-import type { EventService } from '../events/event-service.js';
 import type { WebhookEndpointService } from '../webhooks/endpoint-service.js';
-import type { SubjectRequestService } from '../privacy/subject-requests.js';
-import type { RetentionService } from '../privacy/retention-service.js';
 
-export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 export interface Readiness {
   ready: boolean;
@@ -51,5 +64,8 @@ export interface ApiDeps {
   subjectRequests: SubjectRequestService;
   retention: RetentionService;
   /** DELETE /v1/tenants/{id}: revoke, disconnect, shred now; the tenant.offboard job deletes the rows. */
-  offboardTenant(tenantId: string, by: { requestId: string | null; clientIp: string | null }): Promise<import('../store/subject-request-store.js').PrivacyReceiptRow>;
+  offboardTenant(
+    tenantId: string,
+    by: { requestId: string | null; clientIp: string | null },
+  ): Promise<import('../store/subject-request-store.js').PrivacyReceiptRow>;
 }

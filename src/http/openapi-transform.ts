@@ -22,9 +22,16 @@ function simplify(node: unknown): unknown {
   if (Array.isArray(anyOf) && anyOf.every(isObj)) {
     const { anyOf: _drop, ...rest } = out;
     if (anyOf.length === 1) return { ...(anyOf[0] as Json), ...rest };
-    const values = anyOf.map((m) => (Array.isArray(m.enum) && m.enum.length === 1 && Object.keys(m).every((x) => x === 'type' || x === 'enum') ? m : null));
+    const values = anyOf.map((m) =>
+      Array.isArray(m.enum) &&
+      m.enum.length === 1 &&
+      Object.keys(m).every((x) => x === 'type' || x === 'enum')
+        ? m
+        : null,
+    );
     const type = values[0]?.type;
-    if (values.every((m) => m && m.type === type)) return { type, enum: values.flatMap((m) => m!.enum as unknown[]), ...rest };
+    if (values.every((m) => m && m.type === type))
+      return { type, enum: values.flatMap((m) => m!.enum as unknown[]), ...rest };
   }
   return out;
 }
@@ -38,14 +45,25 @@ function fixResponses(op: Json): void {
     if (typeof schema.contentMediaType === 'string') {
       const { contentMediaType, description, ...rest } = schema;
       const text = /^text\//.test(contentMediaType);
-      response.content = { [contentMediaType]: { schema: text ? { type: 'string' } : { ...rest, type: 'string', format: 'binary' } } };
-      if (typeof description === 'string' && (response.description === 'Default Response' || !response.description)) response.description = description;
+      response.content = {
+        [contentMediaType]: {
+          schema: text ? { type: 'string' } : { ...rest, type: 'string', format: 'binary' },
+        },
+      };
+      if (
+        typeof description === 'string' &&
+        (response.description === 'Default Response' || !response.description)
+      )
+        response.description = description;
     } else if (schema.$ref === problemRef) {
       response.content = { 'application/problem+json': { schema } };
     }
   }
   if (op.requestBody && !responses['415']) {
-    responses['415'] = { description: 'The body was not sent as application/json', content: { 'application/problem+json': { schema: { $ref: problemRef } } } };
+    responses['415'] = {
+      description: 'The body was not sent as application/json',
+      content: { 'application/problem+json': { schema: { $ref: problemRef } } },
+    };
   }
   op.responses = responses;
 }

@@ -1,6 +1,7 @@
 // Shared schemas. Every error response in openapi.yaml points at Problem.
-import { Type, type TSchema } from 'typebox';
-import { errorCodes, type ErrorCode } from '../errors.js';
+import { type TSchema, Type } from 'typebox';
+
+import { type ErrorCode, errorCodes } from '../errors.js';
 import { scopes } from '../tenancy/api-keys.js';
 
 export const Problem = Type.Object(
@@ -8,17 +9,23 @@ export const Problem = Type.Object(
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
-    code: Type.Unsafe<ErrorCode>({ type: 'string', enum: Object.keys(errorCodes), description: 'Stable machine-readable error code; every code the API returns is listed' }),
+    code: Type.Unsafe<ErrorCode>({
+      type: 'string',
+      enum: Object.keys(errorCodes),
+      description: 'Stable machine-readable error code; every code the API returns is listed',
+    }),
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
     request_id: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(
-      Type.Object({
-        path: Type.String({ description: 'Where in the request, e.g. /body/imap/host' }),
-        message: Type.String({ description: 'What is wrong there and what to send instead' }),
-      }),
-      { description: 'validation_failed: one entry per problem found' },
-    )),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String({ description: 'Where in the request, e.g. /body/imap/host' }),
+          message: Type.String({ description: 'What is wrong there and what to send instead' }),
+        }),
+        { description: 'validation_failed: one entry per problem found' },
+      ),
+    ),
   },
   { $id: 'Problem', additionalProperties: true },
 );
@@ -28,7 +35,11 @@ export const Problem = Type.Object(
  * so generated clients read it as text or bytes. E.g. mediaResponse('message/rfc822', 'The original .eml').
  */
 export function mediaResponse(mediaType: string, description: string) {
-  return Type.Unsafe<string | Buffer | NodeJS.ReadableStream>({ type: 'string', contentMediaType: mediaType, description });
+  return Type.Unsafe<string | Buffer | NodeJS.ReadableStream>({
+    type: 'string',
+    contentMediaType: mediaType,
+    description,
+  });
 }
 
 export const problemRef = Type.Ref('Problem');

@@ -24,7 +24,9 @@ async function looksLikeMbox(file: string): Promise<boolean> {
 }
 
 async function* walk(dir: string): AsyncGenerator<string> {
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) yield* walk(p);
@@ -34,10 +36,19 @@ async function* walk(dir: string): AsyncGenerator<string> {
 
 async function* mboxMessages(file: string): AsyncGenerator<MailSource> {
   // latin1 keeps every byte as one char, so the message bytes come back unchanged.
-  const rl = readline.createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity });
+  const rl = readline.createInterface({
+    input: createReadStream(file, { encoding: 'latin1' }),
+    crlfDelay: Infinity,
+  });
   let lines: string[] | null = null;
   let n = 0;
-  const flush = (): MailSource | null => (lines && lines.length > 0 ? { label: `${path.basename(file)}#${++n}`, raw: Buffer.from(lines.join('\n') + '\n', 'latin1') } : null);
+  const flush = (): MailSource | null =>
+    lines && lines.length > 0
+      ? {
+          label: `${path.basename(file)}#${++n}`,
+          raw: Buffer.from(lines.join('\n') + '\n', 'latin1'),
+        }
+      : null;
   for await (const line of rl) {
     if (line.startsWith('From ')) {
       const m = flush();
@@ -55,7 +66,11 @@ async function* mboxMessages(file: string): AsyncGenerator<MailSource> {
 /** The files to read: the target itself, or every mail-looking file below a folder. */
 async function* mailFiles(target: string): AsyncGenerator<{ file: string; mbox: boolean }> {
   const isDir = (await stat(target)).isDirectory();
-  const files = isDir ? walk(target) : (async function* () { yield target; })();
+  const files = isDir
+    ? walk(target)
+    : (async function* () {
+        yield target;
+      })();
   for await (const file of files) {
     const mbox = await looksLikeMbox(file);
     if (mbox || !isDir || /\.(eml|msg|txt|box|mbox|mail)$/i.test(file)) yield { file, mbox };
@@ -78,7 +93,10 @@ export async function countMessages(target: string): Promise<number> {
       n++;
       continue;
     }
-    const rl = readline.createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity });
+    const rl = readline.createInterface({
+      input: createReadStream(file, { encoding: 'latin1' }),
+      crlfDelay: Infinity,
+    });
     for await (const line of rl) if (line.startsWith('From ')) n++;
   }
   return n;

@@ -18,9 +18,14 @@ export interface BounceLink {
 const NOT_A_FAILURE = new Set(['delayed', 'delivered', 'relayed', 'expanded']);
 
 /** Recipients a report says did not get the message (delays and successes left out). */
-export const failedRecipients = (recipients: BounceRecipient[]): BounceRecipient[] => recipients.filter((r) => !NOT_A_FAILURE.has(r.action ?? ''));
+export const failedRecipients = (recipients: BounceRecipient[]): BounceRecipient[] =>
+  recipients.filter((r) => !NOT_A_FAILURE.has(r.action ?? ''));
 
-export async function linkBouncesToReplies(ex: Executor, tenantId: string, links: BounceLink[]): Promise<void> {
+export async function linkBouncesToReplies(
+  ex: Executor,
+  tenantId: string,
+  links: BounceLink[],
+): Promise<void> {
   for (const l of links) {
     const failed = failedRecipients(l.recipients);
     if (failed.length === 0) continue;
@@ -33,7 +38,12 @@ export async function linkBouncesToReplies(ex: Executor, tenantId: string, links
       [tenantId, l.originalBidx, l.bounceMessageId],
     );
     for (const r of rows) {
-      await insertEvent(ex, tenantId, 'reply.bounced', r.message_id, { ticket_id: r.ticket_id, outbox_id: r.id, bounce_message_id: l.bounceMessageId, recipients: failed.length });
+      await insertEvent(ex, tenantId, 'reply.bounced', r.message_id, {
+        ticket_id: r.ticket_id,
+        outbox_id: r.id,
+        bounce_message_id: l.bounceMessageId,
+        recipients: failed.length,
+      });
     }
   }
 }

@@ -8,6 +8,7 @@
 // Message-ID index: equal within a tenant, unrelated across tenants, and no dump can confirm that
 // a known message or file was received. The plain digest lives only in memory during ingest.
 import { createHash } from 'node:crypto';
+
 import { blindIndex, normaliseMessageId } from '../crypto/index.js';
 import type { ParsedMessage } from './types.js';
 
@@ -24,7 +25,8 @@ export function contentFingerprint(msg: ParsedMessage): string {
     const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
     h.update(`${b.length}:`).update(b);
   };
-  const addrs = (l: { address: string }[]) => field(l.map((a) => a.address.toLowerCase()).join(','));
+  const addrs = (l: { address: string }[]) =>
+    field(l.map((a) => a.address.toLowerCase()).join(','));
   addrs(msg.from ? [msg.from] : []);
   addrs(msg.to);
   addrs(msg.cc);
@@ -43,5 +45,7 @@ export function dedupeKey(indexKey: Buffer, rfcId: string, fingerprint: string):
 
 /** Advisory-lock ids for a page's dedupe keys, sorted, so two pages storing one message serialise without deadlocking. */
 export function dedupeLockIds(keys: Buffer[]): string[] {
-  return [...new Set(keys.map((k) => k.readBigInt64BE(0)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  return [...new Set(keys.map((k) => k.readBigInt64BE(0)))]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
 }

@@ -9,6 +9,7 @@
 // One thread, lazily started, one message at a time in arrival order; the budget runs from when
 // the thread takes the message. A thread that overran or died is replaced on the next message.
 import { Worker } from 'node:worker_threads';
+
 import { AppError, isErrorCode } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { PreparedMessage } from './prepare.js';
@@ -29,7 +30,10 @@ export interface IsolatedPrepare {
 
 // Under tsx (dev, tests) the sibling is TypeScript and the thread needs the same loader.
 const fromSource = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(fromSource ? './prepare-worker.ts' : './prepare-worker.js', import.meta.url);
+const workerUrl = new URL(
+  fromSource ? './prepare-worker.ts' : './prepare-worker.js',
+  import.meta.url,
+);
 
 interface Job {
   raw: Buffer;
@@ -46,7 +50,9 @@ export function makeIsolatedPrepare(opts: IsolationOptions & { logger: Logger })
 
   const spawn = (): { thread: Worker; ready: Promise<boolean> } => {
     const thread = new Worker(workerUrl, {
-      execArgv: fromSource ? [...process.execArgv.filter((a) => a !== '--expose-gc'), '--import', 'tsx'] : undefined,
+      execArgv: fromSource
+        ? [...process.execArgv.filter((a) => a !== '--expose-gc'), '--import', 'tsx']
+        : undefined,
       resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb },
     });
     thread.unref();
@@ -80,7 +86,9 @@ export function makeIsolatedPrepare(opts: IsolationOptions & { logger: Logger })
       if (alive) return run(job, current.thread);
       if (worker === current) worker = null;
       busy = false;
-      job.reject(new AppError('prepare_crashed', 'the preparing thread could not start', undefined, 500));
+      job.reject(
+        new AppError('prepare_crashed', 'the preparing thread could not start', undefined, 500),
+      );
       next();
     });
   };
@@ -105,8 +113,22 @@ export function makeIsolatedPrepare(opts: IsolationOptions & { logger: Logger })
       next();
     };
     const timer = setTimeout(() => {
-      opts.logger.warn({ budgetMs: opts.budgetMs, bytes: job.raw.length }, 'message preparation over budget; worker thread terminated');
-      finish(() => job.reject(new AppError('prepare_timeout', `preparing the message took longer than ${opts.budgetMs} ms`, undefined, 422)), true);
+      opts.logger.warn(
+        { budgetMs: opts.budgetMs, bytes: job.raw.length },
+        'message preparation over budget; worker thread terminated',
+      );
+      finish(
+        () =>
+          job.reject(
+            new AppError(
+              'prepare_timeout',
+              `preparing the message took longer than ${opts.budgetMs} ms`,
+              undefined,
+              422,
+            ),
+          ),
+        true,
+      );
     }, opts.budgetMs);
     const onMessage = (reply: PrepareReply) => {
       if ('ready' in reply) return;
@@ -118,16 +140,35 @@ export function makeIsolatedPrepare(opts: IsolationOptions & { logger: Logger })
         finish(() => job.resolve(reply.prepared), false);
       } else {
         const e = reply.error;
-        finish(() => job.reject(isErrorCode(e.code) ? new AppError(e.code, e.message, undefined, e.status ?? 500) : new Error(e.message)), false);
+        finish(
+          () =>
+            job.reject(
+              isErrorCode(e.code)
+                ? new AppError(e.code, e.message, undefined, e.status ?? 500)
+                : new Error(e.message),
+            ),
+          false,
+        );
       }
     };
     const onError = (err: Error & { code?: string }) => {
-      const code = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'prepare_out_of_memory' : 'prepare_crashed';
+      const code =
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'prepare_out_of_memory' : 'prepare_crashed';
       opts.logger.warn({ code }, 'message preparation failed on its worker thread');
-      const message = code === 'prepare_out_of_memory' ? 'the message could not be prepared within the memory limit' : 'the preparing thread failed';
+      const message =
+        code === 'prepare_out_of_memory'
+          ? 'the message could not be prepared within the memory limit'
+          : 'the preparing thread failed';
       finish(() => job.reject(new AppError(code, message, undefined, 422)), true);
     };
-    const onExit = () => finish(() => job.reject(new AppError('prepare_crashed', 'the preparing thread exited', undefined, 500)), true);
+    const onExit = () =>
+      finish(
+        () =>
+          job.reject(
+            new AppError('prepare_crashed', 'the preparing thread exited', undefined, 500),
+          ),
+        true,
+      );
     w.on('message', onMessage);
     w.on('error', onError);
     w.on('exit', onExit);

@@ -1,8 +1,14 @@
 import { describe, expect, test } from 'vitest';
+
 import { PageBuffer } from './page-buffer.js';
 import type { IngestInput, IngestOutcome, PageOptions } from './pipeline.js';
 
-const input = (n: number, bytes = 10): IngestInput => ({ tenantId: 't', mailboxId: 'm', providerMessageId: `p${n}`, raw: Buffer.alloc(bytes) });
+const input = (n: number, bytes = 10): IngestInput => ({
+  tenantId: 't',
+  mailboxId: 'm',
+  providerMessageId: `p${n}`,
+  raw: Buffer.alloc(bytes),
+});
 
 /** A pipeline that records when each page starts and when it "commits" (after its `after`). */
 function fakePipeline(opts: { failPage?: number } = {}) {
@@ -30,7 +36,10 @@ describe('PageBuffer', () => {
     const p = fakePipeline();
     const buffer = new PageBuffer(p, { maxMessages: 3, maxBytes: 100 });
     const seen: string[] = [];
-    for (let i = 0; i < 7; i++) seen.push(...(await buffer.add(input(i, i === 4 ? 95 : 10))).map((s) => s.input.providerMessageId));
+    for (let i = 0; i < 7; i++)
+      seen.push(
+        ...(await buffer.add(input(i, i === 4 ? 95 : 10))).map((s) => s.input.providerMessageId),
+      );
     seen.push(...(await buffer.flush()).map((s) => s.input.providerMessageId));
     expect(p.pages).toEqual([['p0', 'p1', 'p2'], ['p3'], ['p4'], ['p5', 'p6']]);
     expect(seen).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6']);

@@ -26,14 +26,21 @@ export class PageBuffer {
   private bytes = 0;
   private storing: Promise<Ingested[]> | null = null;
 
-  constructor(private readonly pipeline: Pick<Pipeline, 'ingestPage'>, private readonly limits: PageLimits = defaultPageLimits) {}
+  constructor(
+    private readonly pipeline: Pick<Pipeline, 'ingestPage'>,
+    private readonly limits: PageLimits = defaultPageLimits,
+  ) {}
 
   /** Adds a message; returns what pages before it have stored meanwhile. */
   async add(input: IngestInput): Promise<Ingested[]> {
-    const stored = this.page.length > 0 && this.bytes + input.raw.length > this.limits.maxBytes ? await this.send() : [];
+    const stored =
+      this.page.length > 0 && this.bytes + input.raw.length > this.limits.maxBytes
+        ? await this.send()
+        : [];
     this.page.push(input);
     this.bytes += input.raw.length;
-    if (this.page.length >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) stored.push(...(await this.send()));
+    if (this.page.length >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes)
+      stored.push(...(await this.send()));
     return stored;
   }
 
@@ -52,7 +59,9 @@ export class PageBuffer {
     this.page = [];
     this.bytes = 0;
     const previous = this.storing;
-    const current = this.pipeline.ingestPage(page, { after: previous ?? undefined }).then((outcomes) => page.map((input, i) => ({ input, outcome: outcomes[i]! })));
+    const current = this.pipeline
+      .ingestPage(page, { after: previous ?? undefined })
+      .then((outcomes) => page.map((input, i) => ({ input, outcome: outcomes[i]! })));
     // Observed below or by the next send()/flush(); this only keeps a failure from being reported
     // as unhandled while the page before it is still awaited.
     current.catch(() => undefined);

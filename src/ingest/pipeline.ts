@@ -8,12 +8,13 @@
 // which then retries and sees the other's rows. A message that cannot be stored with its page is
 // retried alone, so one bad message never holds back the rest.
 import { Counter, Histogram, type Registry } from 'prom-client';
+
 import { seal } from '../crypto/index.js';
 import { AppError, isAppError } from '../errors.js';
 import { makeLimiter } from '../lib/limiter.js';
 import type { Logger } from '../lib/logger.js';
 import type { Scanner } from '../scanner/scanner.js';
-import { isConnectionError, type Db, type Executor } from '../store/db.js';
+import { type Db, type Executor, isConnectionError } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
 import { assertTakesMail, lockMailboxForIngest } from '../store/inbound-store.js';
 import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
@@ -23,9 +24,9 @@ import type { KeyService } from '../tenancy/key-service.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
-import { makeVerdictCache } from './verdict-cache.js';
-import { storePage, type PageItem } from './store-page.js';
+import { type PageItem, storePage } from './store-page.js';
 import type { IngestLimits } from './types.js';
+import { makeVerdictCache } from './verdict-cache.js';
 
 export interface IngestInput {
   tenantId: string;
@@ -41,7 +42,16 @@ export interface IngestInput {
 }
 
 export type IngestOutcome =
-  | { status: 'stored'; messageId: string; ticketId: string; ticketNumber: number; newTicket: boolean; kind: StoredKind; threadRule: string; attachments: Record<string, number> }
+  | {
+      status: 'stored';
+      messageId: string;
+      ticketId: string;
+      ticketNumber: number;
+      newTicket: boolean;
+      kind: StoredKind;
+      threadRule: string;
+      attachments: Record<string, number>;
+    }
   | { status: 'duplicate'; messageId: string | null }
   | { status: 'parked'; reason: string };
 
@@ -98,22 +108,47 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
   const scanSlots = makeLimiter(16);
   const verdictCache = makeVerdictCache({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
   // Counts and timings only: no tenant, mailbox or message labels (metrics carry no personal data).
-  const outcomes = new Counter({ name: 'inlet_ingest_messages_total', help: 'Messages through the ingest pipeline, by outcome', labelNames: ['outcome'], registers: deps.registry ? [deps.registry] : [] });
-  const scanCount = new Counter({ name: 'inlet_attachment_verdicts_total', help: 'Attachment verdicts at ingest, by source: a clamd scan, or the cache of recent verdicts for identical bytes', labelNames: ['source'], registers: deps.registry ? [deps.registry] : [] });
-  const seconds = new Histogram({ name: 'inlet_ingest_seconds', help: 'Time from a message entering the pipeline to its commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: deps.registry ? [deps.registry] : [] });
+  const outcomes = new Counter({
+    name: 'inlet_ingest_messages_total',
+    help: 'Messages through the ingest pipeline, by outcome',
+    labelNames: ['outcome'],
+    registers: deps.registry ? [deps.registry] : [],
+  });
+  const scanCount = new Counter({
+    name: 'inlet_attachment_verdicts_total',
+    help: 'Attachment verdicts at ingest, by source: a clamd scan, or the cache of recent verdicts for identical bytes',
+    labelNames: ['source'],
+    registers: deps.registry ? [deps.registry] : [],
+  });
+  const seconds = new Histogram({
+    name: 'inlet_ingest_seconds',
+    help: 'Time from a message entering the pipeline to its commit',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: deps.registry ? [deps.registry] : [],
+  });
 
-  async function ingestPage(inputs: IngestInput[], opts: PageOptions = {}): Promise<IngestOutcome[]> {
+  async function ingestPage(
+    inputs: IngestInput[],
+    opts: PageOptions = {},
+  ): Promise<IngestOutcome[]> {
     const first = inputs[0];
     if (!first) return [];
     if (inputs.some((i) => i.tenantId !== first.tenantId || i.mailboxId !== first.mailboxId)) {
-      throw new AppError('invalid_request', 'A page holds the messages of one mailbox.', undefined, 500);
+      throw new AppError(
+        'invalid_request',
+        'A page holds the messages of one mailbox.',
+        undefined,
+        500,
+      );
     }
     const out: IngestOutcome[] = [];
     let page: { item: Scanning; startedAt: number }[] = [];
     const flush = async () => {
       if (page.length === 0) return;
       await opts.after;
-      const items = await Promise.all(page.map(async ({ item }) => ({ ...item, scans: await item.scans })));
+      const items = await Promise.all(
+        page.map(async ({ item }) => ({ ...item, scans: await item.scans })),
+      );
       const results = await storeItems(items);
       results.forEach((o, i) => done(o, page[i]!.startedAt));
       out.push(...results);
@@ -130,7 +165,10 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
         // An isolated prepare that overran its budget or heap may succeed on a quieter attempt; it
         // counts as a failure under its own code and is parked, with that reason, after the last one.
         const code = isAppError(err) && isolationCodes.has(err.code) ? err.code : 'parse_failed';
-        const outcome = isAppError(err) && permanentCodes.has(err.code) ? await park(input, err.code) : await failed(input, err, code);
+        const outcome =
+          isAppError(err) && permanentCodes.has(err.code)
+            ? await park(input, err.code)
+            : await failed(input, err, code);
         done(outcome, startedAt);
         out.push(outcome);
         continue;
@@ -143,7 +181,9 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
 
   function done(outcome: IngestOutcome, startedAt: number): void {
     seconds.observe((performance.now() - startedAt) / 1000);
-    outcomes.inc({ outcome: outcome.status === 'parked' ? `parked:${outcome.reason}` : outcome.status });
+    outcomes.inc({
+      outcome: outcome.status === 'parked' ? `parked:${outcome.reason}` : outcome.status,
+    });
   }
 
   /**
@@ -152,17 +192,25 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
    */
   async function prepareOne(input: IngestInput): Promise<Scanning | { error: unknown }> {
     try {
-      if (input.raw.length > deps.limits.maxMessageBytes) throw new AppError('message_too_large', 'message exceeds the size limit', undefined, 422);
-      const isolated = deps.isolation && input.raw.length >= deps.isolation.aboveBytes ? deps.isolation.prepare : null;
-      const prepared = isolated ? await isolated.prepare(input.raw, deps.limits) : await prepareMessage(input.raw, deps.limits);
+      if (input.raw.length > deps.limits.maxMessageBytes)
+        throw new AppError('message_too_large', 'message exceeds the size limit', undefined, 422);
+      const isolated =
+        deps.isolation && input.raw.length >= deps.isolation.aboveBytes
+          ? deps.isolation.prepare
+          : null;
+      const prepared = isolated
+        ? await isolated.prepare(input.raw, deps.limits)
+        : await prepareMessage(input.raw, deps.limits);
       const parts = prepared.attachments;
       // Scanners resolve every failure as a verdict; should one throw anyway, the attachments
       // stay pending (never served) and the rescan job retries them.
-      const scans = scanAttachments(deps.scanner, scanSlots, verdictCache, input.tenantId, parts).then(({ verdicts, scanned }) => {
-        scanCount.inc({ source: 'clamd' }, scanned);
-        scanCount.inc({ source: 'cache' }, parts.length - scanned);
-        return verdicts;
-      }).catch(() => parts.map(() => ({ status: 'pending' as const, detail: 'scanner error' })));
+      const scans = scanAttachments(deps.scanner, scanSlots, verdictCache, input.tenantId, parts)
+        .then(({ verdicts, scanned }) => {
+          scanCount.inc({ source: 'clamd' }, scanned);
+          scanCount.inc({ source: 'cache' }, parts.length - scanned);
+          return verdicts;
+        })
+        .catch(() => parts.map(() => ({ status: 'pending' as const, detail: 'scanner error' })));
       return { input, prepared, scans };
     } catch (error) {
       return { error };
@@ -175,11 +223,14 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     const { tenantId, mailboxId } = items[0]!.input;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await db.tenantTx(tenantId, (ex) => storePage(keys, ex, tenantId, mailboxId, items, cursor));
+        return await db.tenantTx(tenantId, (ex) =>
+          storePage(keys, ex, tenantId, mailboxId, items, cursor),
+        );
       } catch (err) {
         if (raceCodes.has((err as { code?: string }).code ?? '') && attempt === 0) continue;
         if (items.length === 1) return [await failed(items[0]!.input, err, 'store_failed')];
-        if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed')) throw err;
+        if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed'))
+          throw err;
         const alone: IngestOutcome[] = [];
         for (const item of items) alone.push(...(await storeItems([item])));
         return alone;
@@ -187,8 +238,12 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  async function duplicate(ex: Executor, input: Pick<IngestInput, 'tenantId' | 'mailboxId' | 'cursor'>): Promise<IngestOutcome> {
-    if (input.cursor !== undefined) await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
+  async function duplicate(
+    ex: Executor,
+    input: Pick<IngestInput, 'tenantId' | 'mailboxId' | 'cursor'>,
+  ): Promise<IngestOutcome> {
+    if (input.cursor !== undefined)
+      await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
     return { status: 'duplicate', messageId: null };
   }
 
@@ -196,17 +251,41 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
    * Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. A
    * message never fetched (over the size limit by the provider's count) has no raw to keep.
    */
-  async function park(input: Omit<IngestInput, 'raw'> & { raw?: Buffer }, reason: string): Promise<IngestOutcome> {
+  async function park(
+    input: Omit<IngestInput, 'raw'> & { raw?: Buffer },
+    reason: string,
+  ): Promise<IngestOutcome> {
     const replay = await db.tenantTx(input.tenantId, async (ex) => {
       assertTakesMail(await lockMailboxForIngest(ex, input.tenantId, input.mailboxId));
       // The same oversized or broken message delivered again is already on record.
-      if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId)) return duplicate(ex, input);
-      const rawCt = input.raw === undefined ? null
-        : seal(await keys.mailboxKey(ex, input.tenantId, input.mailboxId), input.raw, { tenantId: input.tenantId, scope: input.mailboxId, field: 'ingest_failures.raw', rowId: input.providerMessageId });
-      await parkMessage(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, errorCode: reason, rawCt });
-      await insertDelivery(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, messageId: null, outcome: 'parked' });
+      if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId))
+        return duplicate(ex, input);
+      const rawCt =
+        input.raw === undefined
+          ? null
+          : seal(await keys.mailboxKey(ex, input.tenantId, input.mailboxId), input.raw, {
+              tenantId: input.tenantId,
+              scope: input.mailboxId,
+              field: 'ingest_failures.raw',
+              rowId: input.providerMessageId,
+            });
+      await parkMessage(ex, {
+        tenantId: input.tenantId,
+        mailboxId: input.mailboxId,
+        providerMessageId: input.providerMessageId,
+        errorCode: reason,
+        rawCt,
+      });
+      await insertDelivery(ex, {
+        tenantId: input.tenantId,
+        mailboxId: input.mailboxId,
+        providerMessageId: input.providerMessageId,
+        messageId: null,
+        outcome: 'parked',
+      });
       await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, { reason });
-      if (input.cursor !== undefined) await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
+      if (input.cursor !== undefined)
+        await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
       return null;
     });
     if (replay) return replay;
@@ -216,9 +295,17 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
 
   /** Counts a failed attempt; after maxAttempts the message is parked so later ones are not blocked. */
   async function failed(input: IngestInput, err: unknown, code: string): Promise<IngestOutcome> {
-    if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed')) throw err;
+    if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed'))
+      throw err;
     deps.logger.error({ err, mailbox: input.mailboxId }, 'ingest attempt failed');
-    const attempts = await db.tenantTx(input.tenantId, (ex) => recordFailure(ex, { tenantId: input.tenantId, mailboxId: input.mailboxId, providerMessageId: input.providerMessageId, errorCode: code }));
+    const attempts = await db.tenantTx(input.tenantId, (ex) =>
+      recordFailure(ex, {
+        tenantId: input.tenantId,
+        mailboxId: input.mailboxId,
+        providerMessageId: input.providerMessageId,
+        errorCode: code,
+      }),
+    );
     if (attempts >= (input.maxAttempts ?? deps.maxAttempts)) return park(input, code);
     throw err;
   }

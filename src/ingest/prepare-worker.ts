@@ -2,6 +2,7 @@
 // thread, in an isolate the main thread can terminate. Attachment bytes go back as transferred
 // ArrayBuffers (moved, not copied); everything else is structured-cloned.
 import { parentPort } from 'node:worker_threads';
+
 import { isAppError } from '../errors.js';
 import { prepareMessage } from './prepare.js';
 import type { IngestLimits } from './types.js';
@@ -28,20 +29,35 @@ port.on('message', (req: PrepareRequest) => {
       // prepared.attachments and prepared.parsed.attachments are parallel lists over the same bytes.
       const transfer: ArrayBuffer[] = [];
       prepared.attachments.forEach((a, i) => {
-        const own = a.content.byteOffset === 0 && a.content.byteLength === a.content.buffer.byteLength && a.content.buffer instanceof ArrayBuffer;
+        const own =
+          a.content.byteOffset === 0 &&
+          a.content.byteLength === a.content.buffer.byteLength &&
+          a.content.buffer instanceof ArrayBuffer;
         // Not Buffer.from(): small copies come from Node's pool, which cannot be transferred.
-        const content = own ? a.content : Buffer.from(a.content.buffer.slice(a.content.byteOffset, a.content.byteOffset + a.content.byteLength));
+        const content = own
+          ? a.content
+          : Buffer.from(
+              a.content.buffer.slice(
+                a.content.byteOffset,
+                a.content.byteOffset + a.content.byteLength,
+              ),
+            );
         a.content = content;
         const parsed = prepared.parsed.attachments[i];
         if (parsed) parsed.content = content;
-        if (!transfer.includes(content.buffer as ArrayBuffer)) transfer.push(content.buffer as ArrayBuffer);
+        if (!transfer.includes(content.buffer as ArrayBuffer))
+          transfer.push(content.buffer as ArrayBuffer);
       });
       port.postMessage({ ok: true, prepared } satisfies PrepareReply, transfer);
     },
     (err: unknown) => {
       const error = isAppError(err)
         ? { code: err.code, message: err.message, status: err.status }
-        : { code: null, message: err instanceof Error ? err.message : 'prepare failed', status: null };
+        : {
+            code: null,
+            message: err instanceof Error ? err.message : 'prepare failed',
+            status: null,
+          };
       port.postMessage({ ok: false, error } satisfies PrepareReply);
     },
   );

@@ -2,6 +2,7 @@
 // extract the reply, sanitise the HTML (cid: images pointing at the attachment endpoint), and give
 // every attachment its id. Classification needs tenant keys, so the pipeline does it inside.
 import { randomUUID } from 'node:crypto';
+
 import { extractReply, extractReplyFromHtml } from './stages/extract-reply.js';
 import { htmlToText } from './stages/html-to-text.js';
 import { parseMessage } from './stages/parse.js';
@@ -41,7 +42,12 @@ export interface StoredHeaders {
 }
 
 export interface BounceView {
-  recipients: { address: string; status: string | null; action: string | null; diagnostic: string | null }[];
+  recipients: {
+    address: string;
+    status: string | null;
+    action: string | null;
+    diagnostic: string | null;
+  }[];
 }
 
 export const attachmentUrl = (id: string) => `/v1/attachments/${id}/content`;
@@ -58,7 +64,12 @@ const replyScanChars = 128 * 1024;
  * `htmlText` is htmlToText(html) when the caller already has it (prepare does), so the HTML is
  * not rendered a second time.
  */
-export function extractNewText(text: string | null, html: string | null, warnings: string[], htmlText?: string): { reply: string } | null {
+export function extractNewText(
+  text: string | null,
+  html: string | null,
+  warnings: string[],
+  htmlText?: string,
+): { reply: string } | null {
   if (text !== null && text.length > replyScanChars) {
     warnings.push('reply_scan_truncated');
     const r = extractReply(text.slice(0, replyScanChars));
@@ -72,14 +83,23 @@ export function extractNewText(text: string | null, html: string | null, warning
 
 export async function prepareMessage(raw: Buffer, limits: IngestLimits): Promise<PreparedMessage> {
   const parsed = await parseMessage(raw, limits);
-  const attachments = parsed.attachments.map((a, position) => ({ ...a, id: randomUUID(), position }));
-  const byCid = new Map(attachments.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]));
+  const attachments = parsed.attachments.map((a, position) => ({
+    ...a,
+    id: randomUUID(),
+    position,
+  }));
+  const byCid = new Map(
+    attachments.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]),
+  );
   const warnings = [...parsed.warnings];
   let html: string | null = null;
   // Text standing in for an HTML body that was refused: a plain-text rendering, never markup.
   let refusedText: string | null = null;
   if (parsed.html) {
-    const s = sanitizeEmailHtml(parsed.html, { cidUrl: (cid) => (byCid.has(cid.toLowerCase()) ? attachmentUrl(byCid.get(cid.toLowerCase())!) : null) });
+    const s = sanitizeEmailHtml(parsed.html, {
+      cidUrl: (cid) =>
+        byCid.has(cid.toLowerCase()) ? attachmentUrl(byCid.get(cid.toLowerCase())!) : null,
+    });
     if (s.refused !== null) {
       warnings.push(s.refused);
       if (parsed.text === null) refusedText = htmlToText(parsed.html);

@@ -1,9 +1,9 @@
 // Attachments are scanned before the message is stored, so a clean verdict and the bytes land
 // together. Anything short of an explicit clean is not clean: infected → quarantined for good;
 // scanner down or slow → pending and rescanned later; over clamd's limits → scan_failed (never served).
+import type { Limiter } from '../lib/limiter.js';
 import { isTransientScanError, type Scanner } from '../scanner/scanner.js';
 import type { ScanStatus } from '../store/attachment-store.js';
-import type { Limiter } from '../lib/limiter.js';
 import type { VerdictCache } from './verdict-cache.js';
 
 export interface ScanVerdict {
@@ -25,13 +25,26 @@ export async function scanOne(scanner: Scanner, content: Buffer): Promise<ScanVe
  * scans in flight across the whole process: clamd has a bounded thread pool and queue, and large
  * messages carry many parts.
  */
-export async function scanAttachments(scanner: Scanner, slots: Limiter, cache: VerdictCache, tenantId: string, parts: { sha256: string; content: Buffer }[]): Promise<{ verdicts: ScanVerdict[]; scanned: number }> {
+export async function scanAttachments(
+  scanner: Scanner,
+  slots: Limiter,
+  cache: VerdictCache,
+  tenantId: string,
+  parts: { sha256: string; content: Buffer }[],
+): Promise<{ verdicts: ScanVerdict[]; scanned: number }> {
   const verdicts: (ScanVerdict | undefined)[] = parts.map((p) => cache.get(tenantId, p.sha256));
   const todo = new Map<string, Buffer>();
-  parts.forEach((p, i) => { if (!verdicts[i]) todo.set(p.sha256, p.content); });
+  parts.forEach((p, i) => {
+    if (!verdicts[i]) todo.set(p.sha256, p.content);
+  });
   const hashes = [...todo.keys()];
-  const results = await Promise.all([...todo.values()].map((content) => slots.run(() => scanOne(scanner, content))));
+  const results = await Promise.all(
+    [...todo.values()].map((content) => slots.run(() => scanOne(scanner, content))),
+  );
   const fresh = new Map(hashes.map((h, i) => [h, results[i]!]));
   for (const [h, v] of fresh) cache.set(tenantId, h, v);
-  return { verdicts: parts.map((p, i) => verdicts[i] ?? fresh.get(p.sha256)!), scanned: hashes.length };
+  return {
+    verdicts: parts.map((p, i) => verdicts[i] ?? fresh.get(p.sha256)!),
+    scanned: hashes.length,
+  };
 }

@@ -1,11 +1,11 @@
 // Turns a message's view of the page lookup (store/inbound-store.ts lookupPage, plus what earlier
 // messages of the same page wrote) into the candidates for each thread rule; tickets/thread-rules.ts decides. Everything is compared by blind index: the database
 // never sees a Message-ID or an address in clear.
-import { ticketTokens } from '../tickets/ticket-token.js';
 import type { ThreadCandidates } from '../tickets/thread-rules.js';
+import { ticketTokens } from '../tickets/ticket-token.js';
+import type { Indexer } from './page-indexer.js';
 import { originalMessageId } from './stages/bounce.js';
 import type { Classification, ParsedMessage } from './types.js';
-import type { Indexer } from './page-indexer.js';
 
 /** What one message needs looked up for threading. */
 export interface ThreadLookupKeys {
@@ -32,7 +32,11 @@ export interface ThreadKeys {
 }
 
 /** What to look up for threading, computed before the message is classified (one query for all). */
-export function threadKeys(index: Indexer, msg: ParsedMessage, providerThreadId: string | null): ThreadKeys {
+export function threadKeys(
+  index: Indexer,
+  msg: ParsedMessage,
+  providerThreadId: string | null,
+): ThreadKeys {
   const bounceId = originalMessageId(msg);
   const ids = [...(bounceId ? [bounceId] : []), ...msg.inReplyTo, ...msg.references];
   const [tokenNumber] = ticketTokens(msg.subject);
@@ -47,19 +51,34 @@ export function threadKeys(index: Indexer, msg: ParsedMessage, providerThreadId:
   };
 }
 
-export function threadCandidates(index: Indexer, msg: ParsedMessage, classification: Classification, keys: ThreadKeys, found: ThreadLookup): ThreadCandidates {
+export function threadCandidates(
+  index: Indexer,
+  msg: ParsedMessage,
+  classification: Classification,
+  keys: ThreadKeys,
+  found: ThreadLookup,
+): ThreadCandidates {
   const ticketFor = (id: string | null | undefined) => {
     if (!id) return null;
     const b = index.messageId(id);
     return found.refs.find((f) => f.bidx.equals(b))?.ticket_id ?? null;
   };
-  const bounceId = classification.kind === 'bounce' ? classification.bounce?.originalMessageId ?? keys.bounceId : null;
+  const bounceId =
+    classification.kind === 'bounce'
+      ? (classification.bounce?.originalMessageId ?? keys.bounceId)
+      : null;
   return {
     bounceOriginal: ticketFor(bounceId),
     inReplyTo: msg.inReplyTo.map(ticketFor).find((t) => t) ?? null,
     // References: the most recent (last) known ancestor wins.
-    references: [...msg.references].reverse().map(ticketFor).find((t) => t) ?? null,
+    references:
+      [...msg.references]
+        .reverse()
+        .map(ticketFor)
+        .find((t) => t) ?? null,
     providerThread: found.providerTicket,
-    subjectToken: found.tokenTicket ? { ticketId: found.tokenTicket, senderIsParticipant: found.tokenParticipant } : null,
+    subjectToken: found.tokenTicket
+      ? { ticketId: found.tokenTicket, senderIsParticipant: found.tokenParticipant }
+      : null,
   };
 }

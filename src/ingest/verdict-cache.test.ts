@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import type { ScanResult, Scanner } from '../scanner/scanner.js';
-import { scanAttachments } from './scan-attachments.js';
+
 import { makeLimiter } from '../lib/limiter.js';
+import type { Scanner, ScanResult } from '../scanner/scanner.js';
+import { scanAttachments } from './scan-attachments.js';
 import { makeVerdictCache } from './verdict-cache.js';
 
 const clean = { status: 'clean', detail: null } as const;
@@ -11,7 +12,10 @@ function countingScanner(answer: (content: Buffer) => ScanResult): Scanner & { c
   const calls: string[] = [];
   return {
     calls,
-    scan: async (content) => { calls.push((content as Buffer).toString()); return answer(content as Buffer); },
+    scan: async (content) => {
+      calls.push((content as Buffer).toString());
+      return answer(content as Buffer);
+    },
     ping: async () => true,
   };
 }
@@ -38,12 +42,27 @@ describe('verdict cache', () => {
 
   test('identical bytes are scanned once; errors are scanned again next time', async () => {
     const cache = makeVerdictCache({ maxEntries: 100, ttlMs: 60_000 });
-    const scanner = countingScanner((c) => (c.toString() === 'down' ? { verdict: 'error', reason: 'unavailable', detail: 'x' } : c.toString() === 'bad' ? { verdict: 'infected', signature: 'Test.Sig' } : { verdict: 'clean' }));
+    const scanner = countingScanner((c) =>
+      c.toString() === 'down'
+        ? { verdict: 'error', reason: 'unavailable', detail: 'x' }
+        : c.toString() === 'bad'
+          ? { verdict: 'infected', signature: 'Test.Sig' }
+          : { verdict: 'clean' },
+    );
     const part = (s: string) => ({ sha256: `sha-${s}`, content: Buffer.from(s) });
-    const first = await scanAttachments(scanner, makeLimiter(4), cache, 't1', [part('logo'), part('logo'), part('bad'), part('down')]);
+    const first = await scanAttachments(scanner, makeLimiter(4), cache, 't1', [
+      part('logo'),
+      part('logo'),
+      part('bad'),
+      part('down'),
+    ]);
     expect(first.verdicts.map((v) => v.status)).toEqual(['clean', 'clean', 'infected', 'pending']);
     expect(scanner.calls.sort()).toEqual(['bad', 'down', 'logo']);
-    const second = await scanAttachments(scanner, makeLimiter(4), cache, 't1', [part('logo'), part('bad'), part('down')]);
+    const second = await scanAttachments(scanner, makeLimiter(4), cache, 't1', [
+      part('logo'),
+      part('bad'),
+      part('down'),
+    ]);
     expect(second.verdicts.map((v) => v.status)).toEqual(['clean', 'infected', 'pending']);
     expect(second.scanned).toBe(1);
     await scanAttachments(scanner, makeLimiter(4), cache, 't2', [part('logo')]);

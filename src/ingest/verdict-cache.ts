@@ -6,6 +6,7 @@
 // too, so one tenant's mail never answers for another's (not even by timing). Entries are keyed by
 // an HMAC under a key made at process start, so even a heap dump holds no plain content hash.
 import { createHmac, randomBytes } from 'node:crypto';
+
 import type { ScanVerdict } from './scan-attachments.js';
 
 export interface VerdictCache {
@@ -13,12 +14,17 @@ export interface VerdictCache {
   set(tenantId: string, sha256: string, verdict: ScanVerdict): void;
 }
 
-export function makeVerdictCache(opts: { maxEntries: number; ttlMs: number; now?: () => number }): VerdictCache {
+export function makeVerdictCache(opts: {
+  maxEntries: number;
+  ttlMs: number;
+  now?: () => number;
+}): VerdictCache {
   const now = opts.now ?? Date.now;
   // A Map iterates in insertion order: re-inserting on every hit keeps the oldest-used first.
   const entries = new Map<string, { verdict: ScanVerdict; at: number }>();
   const secret = randomBytes(32);
-  const keyOf = (tenantId: string, sha256: string) => createHmac('sha256', secret).update(tenantId).update('\0').update(sha256).digest('base64');
+  const keyOf = (tenantId: string, sha256: string) =>
+    createHmac('sha256', secret).update(tenantId).update('\0').update(sha256).digest('base64');
   return {
     get(tenantId, sha256) {
       const key = keyOf(tenantId, sha256);

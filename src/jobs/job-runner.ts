@@ -10,8 +10,10 @@
 // health() drives readiness (/readyz is false while jobs cannot run) and a stall longer than
 // `stallAlertMs` is logged at ERROR, repeated while it lasts, and shown on two metrics.
 import { EventEmitter } from 'node:events';
+
 import { run, type Runner, type RunnerOptions, type WorkerEvents } from 'graphile-worker';
 import { Counter, Gauge, type Registry } from 'prom-client';
+
 import type { Logger } from '../lib/logger.js';
 
 export type RunnerState = 'starting' | 'running' | 'stalled' | 'stopped';
@@ -55,9 +57,21 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
   const silentAfterMs = Math.max(6000, 2 * ((o.options.pollInterval ?? 2000) + 1000));
   const start = o.start ?? run;
   const registers = o.registry ? [o.registry] : [];
-  const up = new Gauge({ name: 'inlet_worker_job_runner_up', help: '1 while the job runner can fetch jobs, 0 while it is starting or stalled', registers });
-  const stalledSeconds = new Gauge({ name: 'inlet_worker_job_runner_stalled_seconds', help: 'Seconds since the job runner last could fetch jobs (0 while it can); alert above 60', registers });
-  const restarts = new Counter({ name: 'inlet_worker_job_runner_restarts_total', help: 'Job runners replaced after their job fetches kept failing or the runner ended', registers });
+  const up = new Gauge({
+    name: 'inlet_worker_job_runner_up',
+    help: '1 while the job runner can fetch jobs, 0 while it is starting or stalled',
+    registers,
+  });
+  const stalledSeconds = new Gauge({
+    name: 'inlet_worker_job_runner_stalled_seconds',
+    help: 'Seconds since the job runner last could fetch jobs (0 while it can); alert above 60',
+    registers,
+  });
+  const restarts = new Counter({
+    name: 'inlet_worker_job_runner_restarts_total',
+    help: 'Job runners replaced after their job fetches kept failing or the runner ended',
+    registers,
+  });
 
   let runner: Runner | null = null;
   let stopped = false;
@@ -81,8 +95,12 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
     active++;
     ok();
   });
-  o.events.on('job:complete', () => { active = Math.max(0, active - 1); });
-  o.events.on('worker:getJob:error', () => { failingSince ??= Date.now(); });
+  o.events.on('job:complete', () => {
+    active = Math.max(0, active - 1);
+  });
+  o.events.on('worker:getJob:error', () => {
+    failingSince ??= Date.now();
+  });
 
   async function startOne(): Promise<void> {
     for (let attempt = 0; !stopped; attempt++) {
@@ -96,8 +114,12 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
         failingSince = null;
         // A runner that ends by itself (its promise settles without stop()) is replaced too.
         r.promise.then(
-          () => { if (runner === r && !stopped) void cycle('runner ended'); },
-          (err: unknown) => { if (runner === r && !stopped) void cycle('runner failed', err); },
+          () => {
+            if (runner === r && !stopped) void cycle('runner ended');
+          },
+          (err: unknown) => {
+            if (runner === r && !stopped) void cycle('runner failed', err);
+          },
         );
         log.info({ attempt }, 'job runner started');
         return;
@@ -116,9 +138,15 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
       const old = runner;
       runner = null;
       // The old runner's fetches are failing, so it holds no job; bound its stop anyway.
-      if (old) await Promise.race([old.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+      if (old)
+        await Promise.race([
+          old.stop().catch(() => undefined),
+          new Promise((r) => setTimeout(r, 5000)),
+        ]);
       await startOne();
-    })().finally(() => { cycling = null; });
+    })().finally(() => {
+      cycling = null;
+    });
     return cycling;
   }
 
@@ -127,11 +155,17 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
     const now = Date.now();
     // A fetch that hangs (a frozen database answers nothing, not even an error) counts once no
     // fetch has come back for longer than idle workers poll (every 2 s) plus a margin.
-    const silentMs = runner && everOk && failingSince === null && active < concurrency ? now - lastOkAt : 0;
-    if (runner && everOk && failingSince === null && silentMs < silentAfterMs) return { state: 'running', stalledMs: 0 };
+    const silentMs =
+      runner && everOk && failingSince === null && active < concurrency ? now - lastOkAt : 0;
+    if (runner && everOk && failingSince === null && silentMs < silentAfterMs)
+      return { state: 'running', stalledMs: 0 };
     if (runner && everOk && failingSince === null) return { state: 'stalled', stalledMs: silentMs };
-    if (!everOk && !failingSince && now - lastOkAt < restartAfterMs) return { state: 'starting', stalledMs: now - lastOkAt };
-    return { state: 'stalled', stalledMs: now - (everOk ? Math.min(lastOkAt, failingSince ?? lastOkAt) : lastOkAt) };
+    if (!everOk && !failingSince && now - lastOkAt < restartAfterMs)
+      return { state: 'starting', stalledMs: now - lastOkAt };
+    return {
+      state: 'stalled',
+      stalledMs: now - (everOk ? Math.min(lastOkAt, failingSince ?? lastOkAt) : lastOkAt),
+    };
   }
 
   let checking = false;
@@ -142,14 +176,29 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
       const h = health();
       up.set(h.state === 'running' ? 1 : 0);
       stalledSeconds.set(Math.round(h.stalledMs / 1000));
-      if (h.state !== 'running' && h.stalledMs >= stallAlertMs && Date.now() - lastAlertAt >= stallAlertMs) {
+      if (
+        h.state !== 'running' &&
+        h.stalledMs >= stallAlertMs &&
+        Date.now() - lastAlertAt >= stallAlertMs
+      ) {
         lastAlertAt = Date.now();
-        log.error({ stalledSeconds: Math.round(h.stalledMs / 1000), state: h.state }, 'worker cannot run jobs: no job fetched for over the stall limit');
+        log.error(
+          { stalledSeconds: Math.round(h.stalledMs / 1000), state: h.state },
+          'worker cannot run jobs: no job fetched for over the stall limit',
+        );
       }
-      if (runner && !cycling && failingSince !== null && Date.now() - failingSince >= restartAfterMs && (await o.databaseAnswers())) {
+      if (
+        runner &&
+        !cycling &&
+        failingSince !== null &&
+        Date.now() - failingSince >= restartAfterMs &&
+        (await o.databaseAnswers())
+      ) {
         await cycle('job fetches keep failing while the database answers');
       }
-    })().finally(() => { checking = false; });
+    })().finally(() => {
+      checking = false;
+    });
   }, o.checkEveryMs ?? 1000);
   timer.unref();
 

@@ -2,6 +2,7 @@
 // they call ingest/ or providers/. Jobs are enqueued with `addJob` inside the transaction that caused
 // them (graphile-worker's add_job is plain SQL), keyed for de-duplication where a trigger can repeat.
 import type { Task, TaskList } from 'graphile-worker';
+
 import type { ProviderKind } from '../providers/provider-kind.js';
 import type { Executor } from '../store/db.js';
 
@@ -16,9 +17,18 @@ export interface JobPayloads {
    *  mailbox.sync per active mailbox of that kind (src/sync/upkeep.ts). */
   'provider.poll': { provider: ProviderKind; _cron?: { ts: string; backfilled?: boolean } };
   /** A provider module's periodic task (cron), e.g. Gmail's daily watch renewals. */
-  'provider.upkeep': { provider: ProviderKind; task: string; _cron?: { ts: string; backfilled?: boolean } };
+  'provider.upkeep': {
+    provider: ProviderKind;
+    task: string;
+    _cron?: { ts: string; backfilled?: boolean };
+  };
   /** A provider module's task on one mailbox, e.g. renew one Gmail watch; keyed `<task>:<mailboxId>`. */
-  'provider.mailbox-task': { provider: ProviderKind; task: string; tenantId: string; mailboxId: string };
+  'provider.mailbox-task': {
+    provider: ProviderKind;
+    task: string;
+    tenantId: string;
+    mailboxId: string;
+  };
   /** Purge every row of a disconnected mailbox at its deadline; keyed `purge:<mailboxId>` (src/mailboxes/purge.ts). */
   'mailbox.purge': { tenantId: string; mailboxId: string };
   /** Hourly (cron): queue a purge for every unfinished mailbox deletion without a live purge job (src/mailboxes/purge-sweep.ts). */
@@ -50,20 +60,36 @@ export interface EnqueueOptions {
 }
 
 /** Enqueue through SQL on the caller's executor, so the job commits (or not) with the caller's write. */
-export async function addJob<N extends JobName>(ex: Executor, name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
+export async function addJob<N extends JobName>(
+  ex: Executor,
+  name: N,
+  payload: JobPayloads[N],
+  opts: EnqueueOptions = {},
+): Promise<void> {
   await ex.query(
     // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only.
     `SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, 'replace')`,
-    [name, JSON.stringify(payload), opts.queue ?? null, opts.runAt?.toISOString() ?? null, opts.maxAttempts ?? null, opts.key ?? null, opts.priority ?? null],
+    [
+      name,
+      JSON.stringify(payload),
+      opts.queue ?? null,
+      opts.runAt?.toISOString() ?? null,
+      opts.maxAttempts ?? null,
+      opts.key ?? null,
+      opts.priority ?? null,
+    ],
   );
 }
 
-export type Handlers = { [N in JobName]: (payload: JobPayloads[N], helpers: Parameters<Task>[1]) => Promise<void> };
+export type Handlers = {
+  [N in JobName]: (payload: JobPayloads[N], helpers: Parameters<Task>[1]) => Promise<void>;
+};
 
 export function toTaskList(handlers: Handlers): TaskList {
   const list: TaskList = {};
   for (const [name, handler] of Object.entries(handlers)) {
-    list[name] = (payload, helpers) => (handler as (p: unknown, h: typeof helpers) => Promise<void>)(payload, helpers);
+    list[name] = (payload, helpers) =>
+      (handler as (p: unknown, h: typeof helpers) => Promise<void>)(payload, helpers);
   }
   return list;
 }

@@ -1,19 +1,56 @@
 // pino with redaction. Logs must never carry credentials or mail content (docs/security-controls.md#promises),
 // so the redaction list is deliberately broad: any field with one of these names is censored at
 // the top level and up to three levels deep, whatever object it sits in.
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 const sensitiveKeys = [
-  'authorization', 'cookie', 'set-cookie', 'password', 'pass', 'secret', 'token', 'accessToken', 'access_token',
-  'refreshToken', 'refresh_token', 'idToken', 'id_token', 'apiKey', 'api_key', 'clientSecret', 'client_secret',
-  'code_verifier', 'masterKeys', 'operatorKey', 'key',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'password',
+  'pass',
+  'secret',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'idToken',
+  'id_token',
+  'apiKey',
+  'api_key',
+  'clientSecret',
+  'client_secret',
+  'code_verifier',
+  'masterKeys',
+  'operatorKey',
+  'key',
   // mail content
-  'subject', 'body', 'text', 'html', 'raw', 'content', 'snippet', 'from', 'to', 'cc', 'bcc', 'replyTo', 'address',
-  'displayName', 'display_name', 'filename',
+  'subject',
+  'body',
+  'text',
+  'html',
+  'raw',
+  'content',
+  'snippet',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'replyTo',
+  'address',
+  'displayName',
+  'display_name',
+  'filename',
 ];
 
 export function redactPaths(): string[] {
-  const paths: string[] = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'];
+  const paths: string[] = [
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'req.headers["x-api-key"]',
+    'res.headers["set-cookie"]',
+  ];
   for (const k of sensitiveKeys) {
     const seg = /^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`;
     const join = (prefix: string) => (seg.startsWith('[') ? `${prefix}${seg}` : `${prefix}.${seg}`);
@@ -26,10 +63,18 @@ export function redactPaths(): string[] {
 
 /** What a request log line says about the request: never its query string, which can carry an
  *  OAuth code and state or a searched address. */
-export function requestSummary(req: { method?: string; url?: string; id?: unknown }): Record<string, unknown> {
+export function requestSummary(req: {
+  method?: string;
+  url?: string;
+  id?: unknown;
+}): Record<string, unknown> {
   const url = typeof req.url === 'string' ? req.url : '';
   const q = url.indexOf('?');
-  return { method: req.method, url: q < 0 ? url : `${url.slice(0, q)}?[redacted]`, ...(req.id !== undefined ? { id: req.id } : {}) };
+  return {
+    method: req.method,
+    url: q < 0 ? url : `${url.slice(0, q)}?[redacted]`,
+    ...(req.id !== undefined ? { id: req.id } : {}),
+  };
 }
 
 /**
@@ -55,11 +100,19 @@ export function makeLogger(opts: { level: string; destination?: DestinationStrea
  * Readable lines (pino-pretty, a development dependency) when a person watches stderr outside
  * production; JSON otherwise, and always where pino-pretty is not installed (the production image).
  */
-export async function consoleDestination(production: boolean): Promise<DestinationStream | undefined> {
+export async function consoleDestination(
+  production: boolean,
+): Promise<DestinationStream | undefined> {
   if (production || !process.stderr.isTTY) return undefined;
   try {
     const { default: pretty } = await import('pino-pretty');
-    return pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' });
+    return pretty({
+      destination: 2,
+      sync: true,
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname,service',
+    });
   } catch {
     return undefined;
   }

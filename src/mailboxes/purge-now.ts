@@ -8,7 +8,11 @@ import type { AuditAction } from '../tenancy/audit.js';
 import type { DisconnectDeps } from './disconnect.js';
 import { purgeMailbox, type PurgeOutcome } from './purge.js';
 
-export async function purgeNow(deps: DisconnectDeps, mailboxId: string, actor = 'operator'): Promise<PurgeOutcome> {
+export async function purgeNow(
+  deps: DisconnectDeps,
+  mailboxId: string,
+  actor = 'operator',
+): Promise<PurgeOutcome> {
   const tenantId = await deps.db.tx(async (ex) => {
     // Operator scope: the mailbox id alone names it; the receipt says which tenant it belongs to.
     const { rows } = await ex.query<{ tenant_id: string; completed: boolean }>(
@@ -16,11 +20,18 @@ export async function purgeNow(deps: DisconnectDeps, mailboxId: string, actor = 
       [mailboxId],
     );
     const r = rows[0];
-    if (!r) throw new AppError('not_found', 'No disconnected mailbox has this id (disconnect it first).');
+    if (!r)
+      throw new AppError('not_found', 'No disconnected mailbox has this id (disconnect it first).');
     if (!r.completed) {
       await insertAudit(ex, {
-        tenantId: r.tenant_id, actor, action: 'mailbox.purge_now' satisfies AuditAction, resourceType: 'mailbox', resourceId: mailboxId,
-        requestId: null, clientIp: null, detail: {},
+        tenantId: r.tenant_id,
+        actor,
+        action: 'mailbox.purge_now' satisfies AuditAction,
+        resourceType: 'mailbox',
+        resourceId: mailboxId,
+        requestId: null,
+        clientIp: null,
+        detail: {},
       });
     }
     return r.tenant_id;

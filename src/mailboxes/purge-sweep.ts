@@ -4,18 +4,26 @@
 // for every unfinished deletion that has no purge job still able to run. Runs as the owner role
 // (across tenants); the purge itself decides what is due and refuses mailboxes in use.
 import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
+
 import { kindsWhere } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { enqueuePurge, purgeJobKey } from './disconnect.js';
 import { tombstone } from './status.js';
 
 export function purgeSweepCronItems(): ParsedCronItem[] {
-  return parseCronItems([{
-    task: 'mailboxes.purge-sweep',
-    match: '23 * * * *',
-    identifier: 'mailboxes-purge-sweep',
-    options: { backfillPeriod: 0, maxAttempts: 3, jobKey: 'mailboxes-purge-sweep', jobKeyMode: 'replace' },
-  }]);
+  return parseCronItems([
+    {
+      task: 'mailboxes.purge-sweep',
+      match: '23 * * * *',
+      identifier: 'mailboxes-purge-sweep',
+      options: {
+        backfillPeriod: 0,
+        maxAttempts: 3,
+        jobKey: 'mailboxes-purge-sweep',
+        jobKeyMode: 'replace',
+      },
+    },
+  ]);
 }
 
 export async function sweepPurges(db: Db): Promise<{ receiptsAdded: number; queued: number }> {
@@ -40,7 +48,8 @@ export async function sweepPurges(db: Db): Promise<{ receiptsAdded: number; queu
       [kindsWhere('channelPush'), kindsWhere('revocableGrant')],
     );
     // And the row becomes the tombstone a disconnect leaves now (no address index, no ciphertext).
-    for (const r of added.rows as { tenant_id: string; mailbox_id: string }[]) await tombstone(ex, r.tenant_id, r.mailbox_id);
+    for (const r of added.rows as { tenant_id: string; mailbox_id: string }[])
+      await tombstone(ex, r.tenant_id, r.mailbox_id);
     // Unfinished deletions whose purge job is gone or has failed for good.
     const { rows } = await ex.query<{ tenant_id: string; mailbox_id: string; purge_after: Date }>(
       `SELECT r.tenant_id, r.mailbox_id, r.purge_after FROM deletion_receipts r
@@ -49,7 +58,13 @@ export async function sweepPurges(db: Db): Promise<{ receiptsAdded: number; queu
       [purgeJobKey('')],
     );
     // Replacing the exhausted job by its key resets its attempts.
-    for (const r of rows) await enqueuePurge(ex, r.tenant_id, r.mailbox_id, new Date(Math.max(Date.now(), r.purge_after.getTime())));
+    for (const r of rows)
+      await enqueuePurge(
+        ex,
+        r.tenant_id,
+        r.mailbox_id,
+        new Date(Math.max(Date.now(), r.purge_after.getTime())),
+      );
     return { receiptsAdded: added.rowCount ?? 0, queued: rows.length };
   });
 }

@@ -12,13 +12,13 @@
 // credentials, cursor or push channel — disconnect already cleared them), so GET /v1/mailboxes/{id}
 // keeps answering 410 with the receipt and ids in events and audit records still name something; and
 // the deletion receipt, which also goes to the audit log (action mailbox.purge) when the purge ends.
-import { insertEvent } from '../store/event-store.js';
 import { insertAudit } from '../store/audit-store.js';
-import type { AuditAction } from '../tenancy/audit.js';
-import * as del from '../store/deletion-store.js';
 import type { Executor } from '../store/db.js';
+import * as del from '../store/deletion-store.js';
+import { insertEvent } from '../store/event-store.js';
+import type { AuditAction } from '../tenancy/audit.js';
 import { rehomeSharedTickets } from '../tickets-api/ticket-header.js';
-import { enqueuePurge, finishDisconnect, type DisconnectDeps } from './disconnect.js';
+import { type DisconnectDeps, enqueuePurge, finishDisconnect } from './disconnect.js';
 
 export interface PurgeOptions {
   /** Driving rows per batch transaction (default 200 messages / tickets / rows). */
@@ -28,9 +28,15 @@ export interface PurgeOptions {
   signal?: AbortSignal;
 }
 
-export type PurgeOutcome = 'completed' | 'already_completed' | 'scheduled' | 'interrupted' | 'no_receipt' | 'refused_active';
+export type PurgeOutcome =
+  'completed' | 'already_completed' | 'scheduled' | 'interrupted' | 'no_receipt' | 'refused_active';
 
-type Step = (ex: Executor, tenantId: string, mailboxId: string, limit: number) => Promise<del.PurgeCounts>;
+type Step = (
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+) => Promise<del.PurgeCounts>;
 
 const total = (c: del.PurgeCounts) => Object.values(c).reduce((a, b) => a + b, 0);
 
@@ -40,11 +46,20 @@ const total = (c: del.PurgeCounts) => Object.values(c).reduce((a, b) => a + b, 0
  * or brought forward by an operator's `inlet mailboxes purge`). Lowering the delay brings pending
  * purges forward; raising it never postpones one past what the request was promised.
  */
-export function purgeDue(receipt: { requested_at: Date; purge_after: Date }, delayMs: number): Date {
-  return new Date(Math.min(receipt.purge_after.getTime(), receipt.requested_at.getTime() + delayMs));
+export function purgeDue(
+  receipt: { requested_at: Date; purge_after: Date },
+  delayMs: number,
+): Date {
+  return new Date(
+    Math.min(receipt.purge_after.getTime(), receipt.requested_at.getTime() + delayMs),
+  );
 }
 
-export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: string; mailboxId: string }, opts: PurgeOptions = {}): Promise<PurgeOutcome> {
+export async function purgeMailbox(
+  deps: DisconnectDeps,
+  payload: { tenantId: string; mailboxId: string },
+  opts: PurgeOptions = {},
+): Promise<PurgeOutcome> {
   const { db } = deps;
   const { tenantId, mailboxId } = payload;
   const limit = opts.batchSize ?? 200;
@@ -52,13 +67,20 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
 
   const state = await db.tx(async (ex) => {
     const receipt = await del.findReceipt(ex, tenantId, mailboxId);
-    const { rows } = await ex.query<{ status: string }>('SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId]);
+    const { rows } = await ex.query<{ status: string }>(
+      'SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2',
+      [tenantId, mailboxId],
+    );
     return { receipt, status: rows[0]?.status ?? null };
   });
   if (!state.receipt) return 'no_receipt';
   if (state.receipt.completed_at) return 'already_completed';
   // Never purge a mailbox that is in use (a receipt without a disconnect cannot happen; refuse anyway).
-  if (state.status !== null && state.status !== 'disconnecting' && state.status !== 'disconnected') {
+  if (
+    state.status !== null &&
+    state.status !== 'disconnecting' &&
+    state.status !== 'disconnected'
+  ) {
     log.error({ status: state.status }, 'purge refused: the mailbox is not disconnected');
     return 'refused_active';
   }
@@ -71,7 +93,19 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
   }
 
   // Disconnects from before tickets were moved at shred time: move them now, before anything goes.
-  await db.tx(async (ex) => del.addPurged(ex, tenantId, mailboxId, await del.purgeMailboxMessagesIn(ex, tenantId, mailboxId, await rehomeSharedTickets(ex, deps.keys, tenantId, mailboxId))));
+  await db.tx(async (ex) =>
+    del.addPurged(
+      ex,
+      tenantId,
+      mailboxId,
+      await del.purgeMailboxMessagesIn(
+        ex,
+        tenantId,
+        mailboxId,
+        await rehomeSharedTickets(ex, deps.keys, tenantId, mailboxId),
+      ),
+    ),
+  );
   const tables = await db.tx((ex) => del.tablesWithMailboxId(ex));
   const steps: Step[] = [
     del.purgeMailboxMessages,
@@ -79,12 +113,17 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
     del.purgeTickets,
     // Then whatever else names the mailbox (deliveries of parked mail, ingest failures, leases, the
     // destroyed key row, any table added later).
-    ...tables.map((t): Step => (ex, ten, mb, n) => del.purgeTableRows(ex, t, ten, mb, n)),
+    ...tables.map(
+      (t): Step =>
+        (ex, ten, mb, n) =>
+          del.purgeTableRows(ex, t, ten, mb, n),
+    ),
   ];
   let batches = 0;
   for (const step of steps) {
     for (;;) {
-      if (opts.signal?.aborted) throw new Error('purge interrupted by shutdown; it resumes on retry');
+      if (opts.signal?.aborted)
+        throw new Error('purge interrupted by shutdown; it resumes on retry');
       if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return 'interrupted';
       const counts = await db.tx(async (ex) => {
         const c = await step(ex, tenantId, mailboxId, limit);
@@ -101,7 +140,9 @@ export async function purgeMailbox(deps: DisconnectDeps, payload: { tenantId: st
     const done = await del.markCompleted(ex, tenantId, mailboxId);
     // Another run of this deletion completed it first (and wrote the audit record).
     if (!done) return null;
-    const counts = Object.fromEntries(Object.entries(done.rows_purged).map(([k, v]) => [`rows_${k}`, Number(v)]));
+    const counts = Object.fromEntries(
+      Object.entries(done.rows_purged).map(([k, v]) => [`rows_${k}`, Number(v)]),
+    );
     await insertAudit(ex, {
       tenantId,
       actor: 'system:mailbox.purge',

@@ -16,14 +16,20 @@ import { insertEvent } from '../store/event-store.js';
  * stored grant or password, and only the tenant can fix that. True when this call made the change
  * (a second failure of the same mailbox emits nothing).
  */
-export async function requireReauth(ex: Executor, tenantId: string, mailboxId: string): Promise<boolean> {
+export async function requireReauth(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<boolean> {
   const { rows } = await ex.query<{ provider: string }>(
     `UPDATE mailboxes SET status = 'reauth_required', last_error_class = 'auth_revoked', last_error_at = now(), updated_at = now()
       WHERE tenant_id = $1 AND id = $2 AND status = 'active' RETURNING provider`,
     [tenantId, mailboxId],
   );
   if (!rows[0]) return false;
-  await insertEvent(ex, tenantId, 'mailbox.reauth_required', mailboxId, { provider: rows[0].provider });
+  await insertEvent(ex, tenantId, 'mailbox.reauth_required', mailboxId, {
+    provider: rows[0].provider,
+  });
   return true;
 }
 
@@ -31,7 +37,12 @@ export async function requireReauth(ex: Executor, tenantId: string, mailboxId: s
  * New settings or a new grant for a live mailbox (re-consent, changed IMAP password): sealed
  * settings replaced, status active, the last error cleared. Sync resumes from the stored cursor.
  */
-export async function reactivate(ex: Executor, tenantId: string, mailboxId: string, credentialsCt: Buffer): Promise<void> {
+export async function reactivate(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  credentialsCt: Buffer,
+): Promise<void> {
   await ex.query(
     `UPDATE mailboxes SET credentials_ct = $3, status = 'active', last_error_class = NULL, last_error_at = NULL, updated_at = now()
       WHERE tenant_id = $1 AND id = $2 AND status NOT IN ('disconnecting', 'disconnected')`,
@@ -40,7 +51,12 @@ export async function reactivate(ex: Executor, tenantId: string, mailboxId: stri
 }
 
 /** Records the class of a sync failure (never its text); auth_revoked also requires re-authentication. */
-export async function recordSyncFailure(ex: Executor, tenantId: string, mailboxId: string, kind: ProviderErrorKind): Promise<void> {
+export async function recordSyncFailure(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  kind: ProviderErrorKind,
+): Promise<void> {
   if (kind === 'auth_revoked' && (await requireReauth(ex, tenantId, mailboxId))) return;
   await ex.query(
     'UPDATE mailboxes SET last_error_class = $3, last_error_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2',
@@ -49,8 +65,15 @@ export async function recordSyncFailure(ex: Executor, tenantId: string, mailboxI
 }
 
 /** Any live status → disconnecting: sync, IDLE and sends stop at once (disconnect step 1). */
-export async function startDisconnecting(ex: Executor, tenantId: string, mailboxId: string): Promise<void> {
-  await ex.query(`UPDATE mailboxes SET status = 'disconnecting', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, mailboxId]);
+export async function startDisconnecting(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<void> {
+  await ex.query(
+    `UPDATE mailboxes SET status = 'disconnecting', updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, mailboxId],
+  );
 }
 
 /** → disconnected, leaving a tombstone: nothing that names or opens the mailbox stays on the row. */

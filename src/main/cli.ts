@@ -2,22 +2,23 @@
 // `inlet <command>`: one binary, several roles. serve + worker together is `start`, the default for
 // a single machine; Kubernetes runs them apart.
 import './node-version.js';
-import { makeContainer, type Container } from '../container.js';
+
+import { type Container, makeContainer } from '../container.js';
 import { formatSummary, importMail, progressLine } from '../import/import-mail.js';
 import { makeLogger } from '../lib/logger.js';
+import { describeThrown, StartupError } from '../lib/startup-error.js';
+import { purgeNow } from '../mailboxes/purge-now.js';
+import { listEpochs } from '../store/kek-epoch-store.js';
 import { migrate } from '../store/migrate.js';
 import { listTenantIds } from '../store/tenant-store.js';
 import { systemActor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
-import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
 import { formatEpochs, runKeyEpoch } from '../tenancy/key-epochs.js';
-import { listEpochs } from '../store/kek-epoch-store.js';
-import { describeThrown, StartupError } from '../lib/startup-error.js';
-import { loadConfigOrExit, startRuntime, stopOnSignals, type Runtime } from './runtime.js';
-import { startServer } from './serve.js';
+import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
 import { startHealthListener } from './health-listener.js';
+import { loadConfigOrExit, type Runtime, startRuntime, stopOnSignals } from './runtime.js';
+import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
-import { purgeNow } from '../mailboxes/purge-now.js';
 
 const usage = `usage: inlet <command>
 
@@ -44,12 +45,18 @@ commands:
  * One-shot commands (tenants, import, keys) print their result on stdout; at the default level
  * their logs show only warnings and errors, so the terminal holds the answer, not the start-up story.
  */
-async function boot(opts: { oneShot?: boolean; asOwner?: boolean } = {}): Promise<{ runtime: Runtime; container: Container }> {
+async function boot(
+  opts: { oneShot?: boolean; asOwner?: boolean } = {},
+): Promise<{ runtime: Runtime; container: Container }> {
   const loaded = loadConfigOrExit();
-  const quiet = opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
+  const quiet =
+    opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
   // `inlet migrate` changes the schema, so it logs in as the owner when DATABASE_OWNER_URL is given
   // (the chart's migrate Job); serve and worker never read it.
-  const config = opts.asOwner && quiet.databaseOwnerUrl ? { ...quiet, databaseUrl: quiet.databaseOwnerUrl } : quiet;
+  const config =
+    opts.asOwner && quiet.databaseOwnerUrl
+      ? { ...quiet, databaseUrl: quiet.databaseOwnerUrl }
+      : quiet;
   const runtime = await startRuntime(config);
   stopOnSignals(runtime);
   const container = await makeContainer(config, runtime.logger, runtime.databaseUrl);
@@ -64,7 +71,10 @@ async function runMigrations(c: Container): Promise<void> {
 }
 
 /** One-shot operator commands: boot, migrate outside production, run, stop. */
-async function oneShot(fn: (c: Container, runtime: Runtime) => Promise<void>, opts: { keys?: 'dev-rotate' } = {}): Promise<void> {
+async function oneShot(
+  fn: (c: Container, runtime: Runtime) => Promise<void>,
+  opts: { keys?: 'dev-rotate' } = {},
+): Promise<void> {
   if (opts.keys === 'dev-rotate') {
     const config = loadConfigOrExit();
     if (!config.masterKeys) {
@@ -113,8 +123,14 @@ async function main(argv: string[]): Promise<void> {
       if (sub !== 'create' || !name) return usageError('usage: inlet tenants create NAME');
       await oneShot(async (c) => {
         await c.checkKeyring();
-        const { tenant, apiKey } = await c.tenants.createTenant(name, { actor: 'operator', requestId: null, clientIp: null });
-        process.stdout.write(`tenant ${tenant.id} (${tenant.name})\napi key (shown once, every scope): ${apiKey.token}\n`);
+        const { tenant, apiKey } = await c.tenants.createTenant(name, {
+          actor: 'operator',
+          requestId: null,
+          clientIp: null,
+        });
+        process.stdout.write(
+          `tenant ${tenant.id} (${tenant.name})\napi key (shown once, every scope): ${apiKey.token}\n`,
+        );
       });
       return;
     }
@@ -128,7 +144,8 @@ async function main(argv: string[]): Promise<void> {
         const tty = process.stderr.isTTY;
         const summary = await importMail(c, target, mailboxId, (done, total, s) => {
           if (tty) process.stderr.write(`\r${progressLine(done, total, s)}`);
-          else if (done % 100 === 0 || done === total) process.stderr.write(`${progressLine(done, total, s)}\n`);
+          else if (done % 100 === 0 || done === total)
+            process.stderr.write(`${progressLine(done, total, s)}\n`);
         });
         if (tty) process.stderr.write('\n');
         process.stdout.write(`${formatSummary(summary)}\n`);
@@ -137,7 +154,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'mailboxes': {
       const [, sub, mailboxId] = argv;
-      if (sub !== 'purge' || !mailboxId || !/^[0-9a-f-]{36}$/i.test(mailboxId)) return usageError('usage: inlet mailboxes purge MAILBOX_ID');
+      if (sub !== 'purge' || !mailboxId || !/^[0-9a-f-]{36}$/i.test(mailboxId))
+        return usageError('usage: inlet mailboxes purge MAILBOX_ID');
       await oneShot(async (c) => {
         await c.checkKeyring();
         const outcome = await purgeNow(c.disconnectDeps, mailboxId);
@@ -149,23 +167,36 @@ async function main(argv: string[]): Promise<void> {
       if (argv[1] === 'status' || argv[1] === 'epoch') {
         const sub = argv[1];
         await oneShot(async (c) => {
-          if (sub === 'epoch') process.stdout.write(`${JSON.stringify(await runKeyEpoch(c.epochDeps))}\n`);
-          process.stdout.write(formatEpochs(await c.db.tx((ex) => listEpochs(ex)), c.keys.provider.activeKeyId));
+          if (sub === 'epoch')
+            process.stdout.write(`${JSON.stringify(await runKeyEpoch(c.epochDeps))}\n`);
+          process.stdout.write(
+            formatEpochs(await c.db.tx((ex) => listEpochs(ex)), c.keys.provider.activeKeyId),
+          );
         });
         return;
       }
       if (argv[1] !== 'rotate') return usageError('usage: inlet keys rotate|status|epoch');
-      await oneShot(async (c) => {
-        if (c.keys.provider.rotate) await c.keys.provider.rotate();
-        const { rewrapped, failed } = await c.keys.rewrapAll(c.db);
-        await recordRotation(c, rewrapped);
-        process.stdout.write(`re-wrapped ${rewrapped} data keys under key ${c.keys.provider.activeKeyId}\n`);
-        c.logger.info({ rewrapped, failed: failed.length, active: c.keys.provider.activeKeyId }, 'key rotation done');
-        if (failed.length > 0) {
-          process.stderr.write(`${failed.length} data keys could not be unwrapped and were left as they are (ids: ${failed.join(', ')}); keep their old key in the keyring and investigate\n`);
-          process.exitCode = 1;
-        }
-      }, { keys: 'dev-rotate' });
+      await oneShot(
+        async (c) => {
+          if (c.keys.provider.rotate) await c.keys.provider.rotate();
+          const { rewrapped, failed } = await c.keys.rewrapAll(c.db);
+          await recordRotation(c, rewrapped);
+          process.stdout.write(
+            `re-wrapped ${rewrapped} data keys under key ${c.keys.provider.activeKeyId}\n`,
+          );
+          c.logger.info(
+            { rewrapped, failed: failed.length, active: c.keys.provider.activeKeyId },
+            'key rotation done',
+          );
+          if (failed.length > 0) {
+            process.stderr.write(
+              `${failed.length} data keys could not be unwrapped and were left as they are (ids: ${failed.join(', ')}); keep their old key in the keyring and investigate\n`,
+            );
+            process.exitCode = 1;
+          }
+        },
+        { keys: 'dev-rotate' },
+      );
       return;
     }
     case undefined:
@@ -187,14 +218,26 @@ function usageError(message: string): void {
 async function recordRotation(c: Container, rewrapped: number): Promise<void> {
   await c.db.tx(async (ex) => {
     for (const tenantId of await listTenantIds(ex)) {
-      await audit(ex, { ...systemActor(tenantId, 'keys-rotate'), name: 'operator' }, 'keys.rotate', 'keyring', c.keys.provider.activeKeyId, { rewrapped });
+      await audit(
+        ex,
+        { ...systemActor(tenantId, 'keys-rotate'), name: 'operator' },
+        'keys.rotate',
+        'keyring',
+        c.keys.provider.activeKeyId,
+        { rewrapped },
+      );
     }
   });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   // A failure we can explain is one sentence (what happened, what to do); anything else keeps its stack.
-  const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : describeThrown(err);
+  const text =
+    err instanceof StartupError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : describeThrown(err);
   process.stderr.write(`inlet: ${text}\n`);
   process.exit(1);
 });

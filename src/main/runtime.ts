@@ -1,9 +1,9 @@
 // Process lifecycle shared by every command: config → logger → database (external or embedded) →
 // container, and an orderly stop on SIGTERM/SIGINT: stop accepting, finish in-flight work within the
 // grace period, close the pool, stop the embedded PostgreSQL, exit 0.
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { consoleDestination, makeLogger, type Logger } from '../lib/logger.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded-postgres.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { consoleDestination, type Logger, makeLogger } from '../lib/logger.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../store/embedded-postgres.js';
 
 export interface Runtime {
   config: Config;
@@ -20,7 +20,9 @@ export function loadConfigOrExit(): Config {
     return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`inlet: invalid configuration\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.stderr.write(
+        `inlet: invalid configuration\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`,
+      );
       process.exit(1);
     }
     throw err;
@@ -28,16 +30,24 @@ export function loadConfigOrExit(): Config {
 }
 
 export async function startRuntime(config: Config): Promise<Runtime> {
-  const logger = makeLogger({ level: config.logLevel, destination: await consoleDestination(config.production) });
+  const logger = makeLogger({
+    level: config.logLevel,
+    destination: await consoleDestination(config.production),
+  });
   const steps: (() => Promise<void>)[] = [];
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     // config.ts already refused this combination in production.
-    embedded = await startEmbeddedPostgres(config.dataDir, logger, 'inlet', { port: config.embeddedPgPort });
+    embedded = await startEmbeddedPostgres(config.dataDir, logger, 'inlet', {
+      port: config.embeddedPgPort,
+    });
     databaseUrl = embedded.url;
     steps.push(() => embedded!.stop());
-    logger.info({ dir: config.dataDir }, 'using embedded PostgreSQL (set DATABASE_URL to use your own)');
+    logger.info(
+      { dir: config.dataDir },
+      'using embedded PostgreSQL (set DATABASE_URL to use your own)',
+    );
   }
   let stopping: Promise<void> | null = null;
   const runtime: Runtime = {

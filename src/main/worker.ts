@@ -1,26 +1,27 @@
 // `inlet worker`: graphile-worker running Inlet's typed jobs. LISTEN/NOTIFY pickup; on stop it
 // finishes the jobs in flight (graphile-worker's graceful stop) before the pool closes.
 import { Logger as WorkerLogger } from 'graphile-worker';
+
 import type { Container } from '../container.js';
 import { isAppError } from '../errors.js';
-import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
+import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
 import { rescanMessageAttachments, ScanStillPendingError } from '../ingest/rescan.js';
-import { toTaskList, type Handlers } from '../jobs/registry.js';
-import { operatorCounters } from '../metrics/operator-metrics.js';
-import { sendReply } from '../outbound/send-reply.js';
-import { startIdleSupervisor } from '../sync/idle-supervisor.js';
+import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
+import { type Handlers, toTaskList } from '../jobs/registry.js';
+import { purgeMailbox } from '../mailboxes/purge.js';
 import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
+import { operatorCounters } from '../metrics/operator-metrics.js';
+import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
+import { sendReply } from '../outbound/send-reply.js';
+import { finishOffboarding } from '../privacy/offboard-tenant.js';
+import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
+import { runSubjectRequest } from '../privacy/subject-requests.js';
+import { startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '../sync/upkeep.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
-import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
-import { purgeMailbox } from '../mailboxes/purge.js';
-import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
-import { makeWebhookDispatcher } from '../webhooks/dispatcher.js';
 import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
-import { runSubjectRequest } from '../privacy/subject-requests.js';
-import { finishOffboarding } from '../privacy/offboard-tenant.js';
-import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
+import { makeWebhookDispatcher } from '../webhooks/dispatcher.js';
 
 /**
  * Failures that are a known state, not a fault: a scanner that is not there yet (the job re-checks
@@ -52,57 +53,67 @@ function finishWhenDisconnected(handlers: Handlers, log: Container['logger']): H
 
 export function makeHandlers(c: Container): Handlers {
   const { replySends } = operatorCounters(c.metrics);
-  return finishWhenDisconnected({
-    'attachments.rescan': async ({ tenantId, messageId }) => {
-      await rescanMessageAttachments(c, tenantId, messageId);
+  return finishWhenDisconnected(
+    {
+      'attachments.rescan': async ({ tenantId, messageId }) => {
+        await rescanMessageAttachments(c, tenantId, messageId);
+      },
+      'reply.send': async (payload, helpers) => {
+        let outcome;
+        try {
+          outcome = await sendReply(c, payload, {
+            attempt: helpers.job.attempts,
+            maxAttempts: helpers.job.max_attempts,
+          });
+        } catch (err) {
+          replySends.inc({ outcome: 'retry' });
+          throw err;
+        }
+        if (outcome !== 'nothing_to_do')
+          replySends.inc({ outcome: outcome === 'found_in_sent' ? 'sent' : outcome });
+      },
+      'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
+        await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
+      },
+      'provider.poll': async ({ provider }) => {
+        await pollMailboxes(c.db, provider);
+      },
+      'provider.upkeep': async ({ provider, task }) => {
+        await runUpkeepTask(c, provider, task);
+      },
+      'provider.mailbox-task': async ({ provider, task, tenantId, mailboxId }) => {
+        await runMailboxTask(c, provider, task, tenantId, mailboxId);
+      },
+      'mailbox.purge': async (payload, helpers) => {
+        await purgeMailbox(c.disconnectDeps, payload, { signal: helpers.abortSignal });
+      },
+      'mailboxes.purge-sweep': async () => {
+        await sweepPurges(c.db);
+      },
+      'subject-request.run': async (payload, helpers) => {
+        await runSubjectRequest(c.privacyDeps, payload, {
+          n: helpers.job.attempts,
+          max: helpers.job.max_attempts,
+        });
+      },
+      'retention.sweep': async () => {
+        await sweepRetention({ db: c.db, epochs: c.privacyDeps.epochs });
+      },
+      'tenant.offboard': async ({ tenantId }) => {
+        await finishOffboarding(c.offboardDeps, tenantId);
+      },
+      'keys.epoch': async () => {
+        await runKeyEpoch(c.epochDeps);
+      },
+      'oauth.sweep-states': async () => {
+        await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
+      },
+      'events.retention': async () => {
+        await purgeOldEvents(c.db, c.config.eventsRetentionDays);
+      },
     },
-    'reply.send': async (payload, helpers) => {
-      let outcome;
-      try {
-        outcome = await sendReply(c, payload, { attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
-      } catch (err) {
-        replySends.inc({ outcome: 'retry' });
-        throw err;
-      }
-      if (outcome !== 'nothing_to_do') replySends.inc({ outcome: outcome === 'found_in_sent' ? 'sent' : outcome });
-    },
-    'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
-      await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
-    },
-    'provider.poll': async ({ provider }) => {
-      await pollMailboxes(c.db, provider);
-    },
-    'provider.upkeep': async ({ provider, task }) => {
-      await runUpkeepTask(c, provider, task);
-    },
-    'provider.mailbox-task': async ({ provider, task, tenantId, mailboxId }) => {
-      await runMailboxTask(c, provider, task, tenantId, mailboxId);
-    },
-    'mailbox.purge': async (payload, helpers) => {
-      await purgeMailbox(c.disconnectDeps, payload, { signal: helpers.abortSignal });
-    },
-    'mailboxes.purge-sweep': async () => {
-      await sweepPurges(c.db);
-    },
-    'subject-request.run': async (payload, helpers) => {
-      await runSubjectRequest(c.privacyDeps, payload, { n: helpers.job.attempts, max: helpers.job.max_attempts });
-    },
-    'retention.sweep': async () => {
-      await sweepRetention({ db: c.db, epochs: c.privacyDeps.epochs });
-    },
-    'tenant.offboard': async ({ tenantId }) => {
-      await finishOffboarding(c.offboardDeps, tenantId);
-    },
-    'keys.epoch': async () => {
-      await runKeyEpoch(c.epochDeps);
-    },
-    'oauth.sweep-states': async () => {
-      await c.db.tx((ex) => deleteExpiredOAuthStates(ex));
-    },
-    'events.retention': async () => {
-      await purgeOldEvents(c.db, c.config.eventsRetentionDays);
-    },
-  }, c.logger.child({ component: 'worker' }));
+    c.logger.child({ component: 'worker' }),
+  );
 }
 
 export interface WorkerHandle {
@@ -127,7 +138,11 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     logger: c.logger,
     registry: c.metrics,
     stallAlertMs: c.config.workerStallAlertMs,
-    databaseAnswers: () => c.db.pool.query('SELECT 1').then(() => true, () => false),
+    databaseAnswers: () =>
+      c.db.pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
     options: {
       pgPool: c.db.pool,
       concurrency: c.config.workerConcurrency,
@@ -137,13 +152,28 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
       // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
       // transaction another server connection, where the name is unknown (or already taken).
       noPreparedStatements: c.config.databasePoolMode === 'transaction',
-      parsedCronItems: [...upkeepCronItems(c.config, c.providerDeps), ...purgeSweepCronItems(), ...eventsCronItems(), ...keyEpochCronItems(), ...retentionCronItems()],
+      parsedCronItems: [
+        ...upkeepCronItems(c.config, c.providerDeps),
+        ...purgeSweepCronItems(),
+        ...eventsCronItems(),
+        ...keyEpochCronItems(),
+        ...retentionCronItems(),
+      ],
       // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
       // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
       gracefulShutdownAbortTimeout: Math.min(2000, Math.floor(c.config.shutdownTimeoutMs / 4)),
       logger: new WorkerLogger((scope) => (level, message, meta) => {
-        const fields = { component: 'graphile-worker', task: scope.taskIdentifier, job: scope.jobId, ...(meta?.error ? { err: meta.error } : {}) };
-        if (level === 'error' && isQuietFailure(meta?.error)) log.debug({ ...fields, err: undefined, reason: (meta?.error as Error).message }, 'job will be retried');
+        const fields = {
+          component: 'graphile-worker',
+          task: scope.taskIdentifier,
+          job: scope.jobId,
+          ...(meta?.error ? { err: meta.error } : {}),
+        };
+        if (level === 'error' && isQuietFailure(meta?.error))
+          log.debug(
+            { ...fields, err: undefined, reason: (meta?.error as Error).message },
+            'job will be retried',
+          );
         else if (level === 'error') log.error(fields, message);
         else if (level === 'warning') log.warn(fields, message);
         else log.debug(fields, message);
@@ -152,10 +182,30 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   });
   c.workerHealth = runner.health;
   // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
-  const lease = { leaseMs: c.config.syncLeaseMs, renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)) };
-  const idle = startIdleSupervisor({ db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps }, lease);
-  const liveness = startWorkerLiveness({ db: c.db, logger: c.logger }, { holder: idle.holder, workerIds: () => [...workerIds], everyMs: lease.renewEveryMs, staleMs: lease.leaseMs });
-  const webhooks = makeWebhookDispatcher({ db: c.db, keys: c.keys, logger: c.logger, policy: c.webhookPolicy, disableAfterMs: c.config.webhooks.disableAfterMs });
+  const lease = {
+    leaseMs: c.config.syncLeaseMs,
+    renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)),
+  };
+  const idle = startIdleSupervisor(
+    { db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps },
+    lease,
+  );
+  const liveness = startWorkerLiveness(
+    { db: c.db, logger: c.logger },
+    {
+      holder: idle.holder,
+      workerIds: () => [...workerIds],
+      everyMs: lease.renewEveryMs,
+      staleMs: lease.leaseMs,
+    },
+  );
+  const webhooks = makeWebhookDispatcher({
+    db: c.db,
+    keys: c.keys,
+    logger: c.logger,
+    policy: c.webhookPolicy,
+    disableAfterMs: c.config.webhooks.disableAfterMs,
+  });
   await webhooks.start();
   let stopping = false;
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');

@@ -3,7 +3,9 @@
 // API credential (the operator key can create tenants) and the API port never exposes metrics to
 // the ingress; the worker, which has no API, gets probes and metrics the same way.
 import http from 'node:http';
+
 import type { Registry } from 'prom-client';
+
 import type { Logger } from '../lib/logger.js';
 
 export interface HealthCheck {
@@ -18,18 +20,31 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-export async function startMetricsListener(opts: { host: string; port: number; registry: Registry; health: HealthCheck; logger: Logger }): Promise<MetricsListener> {
+export async function startMetricsListener(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  health: HealthCheck;
+  logger: Logger;
+}): Promise<MetricsListener> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const answer = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(405, 'text/plain; charset=utf-8', 'GET only\n');
-    const probe = (check: HealthCheck['live']) => check().then(
-      (r) => answer(r.ok ? 200 : 503, 'application/json', JSON.stringify({ status: r.ok ? 'ok' : 'unavailable', ...r.detail })),
-      () => answer(503, 'application/json', '{"status":"unavailable"}'),
-    );
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return answer(405, 'text/plain; charset=utf-8', 'GET only\n');
+    const probe = (check: HealthCheck['live']) =>
+      check().then(
+        (r) =>
+          answer(
+            r.ok ? 200 : 503,
+            'application/json',
+            JSON.stringify({ status: r.ok ? 'ok' : 'unavailable', ...r.detail }),
+          ),
+        () => answer(503, 'application/json', '{"status":"unavailable"}'),
+      );
     if (path === '/metrics') {
       void opts.registry.metrics().then(
         (text) => answer(200, opts.registry.contentType, text),
@@ -44,18 +59,21 @@ export async function startMetricsListener(opts: { host: string; port: number; r
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
   }).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(err.code === 'EADDRINUSE'
-      ? `the metrics port ${opts.port} is already in use; set METRICS_PORT to a free port (or 0 to turn the metrics listener off)`
-      : `could not open the metrics listener on ${opts.host}:${opts.port} (${err.code ?? err.message})`);
+    throw new Error(
+      err.code === 'EADDRINUSE'
+        ? `the metrics port ${opts.port} is already in use; set METRICS_PORT to a free port (or 0 to turn the metrics listener off)`
+        : `could not open the metrics listener on ${opts.host}:${opts.port} (${err.code ?? err.message})`,
+    );
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   opts.logger.debug({ port }, 'metrics and health listener started');
   return {
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -6,6 +6,7 @@
 // name, help)` once where the component is built and `.inc({ outcome })` with a word from a fixed
 // list; `operatorCounters` shows the pattern for reply sends and webhook deliveries.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
 import type { Db } from '../store/db.js';
 
 const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -20,13 +21,23 @@ export function outcomeCounter(registry: Registry, name: string, help: string): 
 /** Reply sends (outcome: sent, retry, failed, cancelled) and webhook deliveries (delivered, retry, failed). */
 export function operatorCounters(registry: Registry) {
   return {
-    replySends: outcomeCounter(registry, 'inlet_reply_sends_total', 'Reply send attempts by outcome (sent, retry, failed, cancelled)'),
-    webhookDeliveries: outcomeCounter(registry, 'inlet_webhook_deliveries_total', 'Webhook delivery attempts by outcome (delivered, retry, failed)'),
+    replySends: outcomeCounter(
+      registry,
+      'inlet_reply_sends_total',
+      'Reply send attempts by outcome (sent, retry, failed, cancelled)',
+    ),
+    webhookDeliveries: outcomeCounter(
+      registry,
+      'inlet_webhook_deliveries_total',
+      'Webhook delivery attempts by outcome (delivered, retry, failed)',
+    ),
   };
 }
 
 /** HTTP request duration by route template (never the raw URL: ids would explode cardinality). */
-export function httpDurationHistogram(registry: Registry): Histogram<'method' | 'route' | 'status'> {
+export function httpDurationHistogram(
+  registry: Registry,
+): Histogram<'method' | 'route' | 'status'> {
   const existing = registry.getSingleMetric('inlet_http_request_duration_seconds');
   if (existing) return existing as Histogram<'method' | 'route' | 'status'>;
   return new Histogram({
@@ -42,7 +53,13 @@ export function httpDurationHistogram(registry: Registry): Histogram<'method' | 
 export function clamdLatencyHistogram(registry: Registry): Histogram<'result'> {
   const existing = registry.getSingleMetric('inlet_clamd_scan_seconds');
   if (existing) return existing as Histogram<'result'>;
-  return new Histogram({ name: 'inlet_clamd_scan_seconds', help: 'clamd verdict latency by result (clean, infected, error)', labelNames: ['result'], buckets: seconds, registers: [registry] });
+  return new Histogram({
+    name: 'inlet_clamd_scan_seconds',
+    help: 'clamd verdict latency by result (clean, infected, error)',
+    labelNames: ['result'],
+    buckets: seconds,
+    registers: [registry],
+  });
 }
 
 /**
@@ -52,34 +69,58 @@ export function clamdLatencyHistogram(registry: Registry): Histogram<'result'> {
  * queue in graphile-worker's private tables. A database that does not answer leaves them empty.
  */
 export function registerDatabaseGauges(registry: Registry, db: Db): void {
-  const depth = new Gauge({ name: 'inlet_jobs_queued', help: 'Jobs waiting to run (not locked, attempts left), by task', labelNames: ['task'], registers: [registry] });
-  const age = new Gauge({ name: 'inlet_jobs_oldest_age_seconds', help: 'Age of the oldest job due to run, by task', labelNames: ['task'], registers: [registry] });
-  const failed = new Gauge({ name: 'inlet_jobs_failed', help: 'Jobs that used up every attempt, by task', labelNames: ['task'], registers: [registry] });
+  const depth = new Gauge({
+    name: 'inlet_jobs_queued',
+    help: 'Jobs waiting to run (not locked, attempts left), by task',
+    labelNames: ['task'],
+    registers: [registry],
+  });
+  const age = new Gauge({
+    name: 'inlet_jobs_oldest_age_seconds',
+    help: 'Age of the oldest job due to run, by task',
+    labelNames: ['task'],
+    registers: [registry],
+  });
+  const failed = new Gauge({
+    name: 'inlet_jobs_failed',
+    help: 'Jobs that used up every attempt, by task',
+    labelNames: ['task'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'inlet_jobs_scrape_ok',
     help: '1 when the job queue and sync lag gauges could be read from the database at this scrape',
     registers: [registry],
     async collect() {
-      depth.reset(); age.reset(); failed.reset(); lagMax.reset(); lagSum.reset(); lagCount.reset();
+      depth.reset();
+      age.reset();
+      failed.reset();
+      lagMax.reset();
+      lagSum.reset();
+      lagCount.reset();
       try {
-        const jobs = await db.tx((ex) => ex.query<{ task: string; queued: string; failed: string; oldest: number | null }>(
-          `SELECT t.identifier AS task,
+        const jobs = await db.tx((ex) =>
+          ex.query<{ task: string; queued: string; failed: string; oldest: number | null }>(
+            `SELECT t.identifier AS task,
                   count(*) FILTER (WHERE j.locked_at IS NULL AND j.attempts < j.max_attempts) AS queued,
                   count(*) FILTER (WHERE j.attempts >= j.max_attempts) AS failed,
                   extract(epoch FROM now() - min(j.run_at) FILTER (WHERE j.locked_at IS NULL AND j.attempts < j.max_attempts AND j.run_at <= now()))::float8 AS oldest
              FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
             GROUP BY t.identifier`,
-        ));
+          ),
+        );
         for (const r of jobs.rows) {
           depth.set({ task: r.task }, Number(r.queued));
           failed.set({ task: r.task }, Number(r.failed));
           age.set({ task: r.task }, r.oldest ?? 0);
         }
-        const lag = await db.tx((ex) => ex.query<{ n: string; max: number | null; sum: number | null }>(
-          `SELECT count(*) AS n, max(extract(epoch FROM now() - coalesce(last_sync_at, created_at)))::float8 AS max,
+        const lag = await db.tx((ex) =>
+          ex.query<{ n: string; max: number | null; sum: number | null }>(
+            `SELECT count(*) AS n, max(extract(epoch FROM now() - coalesce(last_sync_at, created_at)))::float8 AS max,
                   sum(extract(epoch FROM now() - coalesce(last_sync_at, created_at)))::float8 AS sum
              FROM mailboxes WHERE status = 'active' AND provider <> 'local'`,
-        ));
+          ),
+        );
         const row = lag.rows[0]!;
         lagCount.set(Number(row.n));
         lagMax.set(row.max ?? 0);
@@ -90,7 +131,19 @@ export function registerDatabaseGauges(registry: Registry, db: Db): void {
       }
     },
   });
-  const lagMax = new Gauge({ name: 'inlet_mailbox_sync_lag_max_seconds', help: 'Longest time since an active mailbox last synced (per-mailbox figures: GET /v1/mailboxes)', registers: [registry] });
-  const lagSum = new Gauge({ name: 'inlet_mailbox_sync_lag_sum_seconds', help: 'Sum over active mailboxes of the time since each last synced (divide by the count for the mean)', registers: [registry] });
-  const lagCount = new Gauge({ name: 'inlet_mailboxes_syncing', help: 'Active mailboxes that sync from a provider (import-only mailboxes excluded)', registers: [registry] });
+  const lagMax = new Gauge({
+    name: 'inlet_mailbox_sync_lag_max_seconds',
+    help: 'Longest time since an active mailbox last synced (per-mailbox figures: GET /v1/mailboxes)',
+    registers: [registry],
+  });
+  const lagSum = new Gauge({
+    name: 'inlet_mailbox_sync_lag_sum_seconds',
+    help: 'Sum over active mailboxes of the time since each last synced (divide by the count for the mean)',
+    registers: [registry],
+  });
+  const lagCount = new Gauge({
+    name: 'inlet_mailboxes_syncing',
+    help: 'Active mailboxes that sync from a provider (import-only mailboxes excluded)',
+    registers: [registry],
+  });
 }

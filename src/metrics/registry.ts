@@ -5,7 +5,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 // prom-client names three gauges `nodejs_active_*_total`; a `_total` suffix promises a counter, so
 // `promtool check metrics` rejects them. The same figures remain as `inlet_nodejs_active_handles`,
 // `…_requests` and `…_resources` (without the suffix), which prom-client also exports.
-const misnamedGauges = ['inlet_nodejs_active_handles_total', 'inlet_nodejs_active_requests_total', 'inlet_nodejs_active_resources_total'];
+const misnamedGauges = [
+  'inlet_nodejs_active_handles_total',
+  'inlet_nodejs_active_requests_total',
+  'inlet_nodejs_active_resources_total',
+];
 
 export function makeMetricsRegistry(): Registry {
   const registry = new Registry();

@@ -9,9 +9,13 @@
 // so the answer says nothing about what listens where. The reason goes to the log only.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+
 import { AppError, type ErrorCode } from '../errors.js';
 
-export interface ResolvedAddress { address: string; family: 4 | 6 }
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
 /** Resolves a host name to every address it has; tests inject a rebinding one. */
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 
@@ -27,7 +31,11 @@ export interface EgressPolicy {
   allowPlaintext?: boolean;
 }
 
-export const strictPolicy: EgressPolicy = Object.freeze({ allowNetworks: [], allowHosts: [], allowPorts: [] });
+export const strictPolicy: EgressPolicy = Object.freeze({
+  allowNetworks: [],
+  allowHosts: [],
+  allowPorts: [],
+});
 
 /** IMAP 143/993, SMTP submission 587/465 and relay 25 (some self-hosted servers submit there). */
 export const MAIL_PORTS: readonly number[] = [25, 143, 465, 587, 993];
@@ -44,28 +52,51 @@ export interface PinnedTarget {
 
 /** Thrown for every refusal; `reason` is for logs, never for the caller. */
 export class EgressRefused extends AppError {
-  constructor(code: ErrorCode, message: string, readonly reason: string) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly reason: string,
+  ) {
     super(code, message, undefined, 422);
   }
 }
 
 export const MAIL_REFUSED_CODE: ErrorCode = 'mail_server_unreachable';
-const mailMessage = 'No mail server can be reached at this host and port. Servers on private or local networks must be allowed by the operator (EGRESS_ALLOW_NETWORKS, EGRESS_ALLOW_PORTS).';
+const mailMessage =
+  'No mail server can be reached at this host and port. Servers on private or local networks must be allowed by the operator (EGRESS_ALLOW_NETWORKS, EGRESS_ALLOW_PORTS).';
 export const URL_REFUSED_CODE: ErrorCode = 'url_not_allowed';
-const urlMessage = 'This URL cannot be used: it must be https on port 443 and reach a public address (or one the operator allows).';
+const urlMessage =
+  'This URL cannot be used: it must be https on port 443 and reach a public address (or one the operator allows).';
 
 // Addresses a tenant-chosen connection may never reach by default. IPv6 outside 2000::/3 (global
 // unicast) is refused wholesale; inside it, the ranges that embed or tunnel IPv4 (6to4, Teredo,
 // NAT64) are refused too, since they can smuggle a private IPv4 address.
 const v4Special = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16],
-  ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
   // Azure's wire server / metadata endpoint sits on a public address.
   ['168.63.129.16', 32],
 ] as const;
 const v6Special = [
-  ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['3fff::', 20], ['64:ff9b::', 96], ['64:ff9b:1::', 48],
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['2002::', 16],
+  ['3fff::', 20],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
 ] as const;
 const v4Blocked = new BlockList();
 for (const [net, bits] of v4Special) v4Blocked.addSubnet(net, bits, 'ipv4');
@@ -75,7 +106,8 @@ const v6Global = new BlockList();
 v6Global.addSubnet('2000::', 3, 'ipv6');
 
 /** Names that reach metadata services whatever DNS says. */
-const metadataNames = /^(metadata|metadata\.google\.internal|metadata\.goog|instance-data(\.ec2\.internal)?)$/i;
+const metadataNames =
+  /^(metadata|metadata\.google\.internal|metadata\.goog|instance-data(\.ec2\.internal)?)$/i;
 
 /** Why an address is special, or null when it is an ordinary public unicast address. */
 export function specialAddress(address: string): string | null {
@@ -84,12 +116,17 @@ export function specialAddress(address: string): string | null {
   if (family !== 6) return 'not an IP address';
   const bare = address.replace(/%.*$/, '');
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible and other forms outside global unicast.
-  if (!v6Global.check(bare, 'ipv6')) return 'IPv6 outside global unicast (loopback, mapped, link-local, ULA, multicast)';
+  if (!v6Global.check(bare, 'ipv6'))
+    return 'IPv6 outside global unicast (loopback, mapped, link-local, ULA, multicast)';
   return v6Blocked.check(bare, 'ipv6') ? 'special IPv6 range' : null;
 }
 
 function normaliseHost(host: string): string {
-  return host.trim().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  return host
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 function hostAllowed(policy: EgressPolicy, host: string): boolean {
@@ -104,7 +141,11 @@ function networkList(policy: EgressPolicy): BlockList {
   for (const entry of policy.allowNetworks) {
     const [net, bits] = entry.split('/');
     const family = isIP(net!) === 6 ? 'ipv6' : 'ipv4';
-    list.addSubnet(net!, bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits), family);
+    list.addSubnet(
+      net!,
+      bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits),
+      family,
+    );
   }
   return list;
 }
@@ -121,17 +162,25 @@ export interface CheckOptions {
 
 /** Why (host, port) is refused under `policy`, or the pinned target. Every resolved address must pass:
  *  one private answer among public ones refuses the name. */
-async function check(hostIn: string, port: number, usualPorts: readonly number[], opts: CheckOptions): Promise<PinnedTarget | string> {
+async function check(
+  hostIn: string,
+  port: number,
+  usualPorts: readonly number[],
+  opts: CheckOptions,
+): Promise<PinnedTarget | string> {
   const policy = opts.policy ?? currentPolicy;
   const host = normaliseHost(hostIn);
   if (!host || host.includes('\0')) return 'empty host';
   if (!Number.isInteger(port) || port < 1 || port > 65535) return 'invalid port';
-  if (!usualPorts.includes(port) && !policy.allowPorts.some(([lo, hi]) => port >= lo && port <= hi)) return `port ${port} not allowed`;
+  if (!usualPorts.includes(port) && !policy.allowPorts.some(([lo, hi]) => port >= lo && port <= hi))
+    return `port ${port} not allowed`;
   const literal = isIP(host) !== 0;
   if (!literal && metadataNames.test(host)) return 'metadata host name';
   let addresses: ResolvedAddress[];
   try {
-    addresses = literal ? [{ address: host, family: isIP(host) as 4 | 6 }] : await (opts.resolver ?? systemResolver)(host);
+    addresses = literal
+      ? [{ address: host, family: isIP(host) as 4 | 6 }]
+      : await (opts.resolver ?? systemResolver)(host);
   } catch {
     return 'name does not resolve';
   }
@@ -141,14 +190,19 @@ async function check(hostIn: string, port: number, usualPorts: readonly number[]
   for (const a of addresses) {
     if (trustedName) continue;
     const why = specialAddress(a.address);
-    if (why && !allowed.check(a.address.replace(/%.*$/, ''), a.family === 6 ? 'ipv6' : 'ipv4')) return `${why} (${a.family === 6 ? 'IPv6' : 'IPv4'})`;
+    if (why && !allowed.check(a.address.replace(/%.*$/, ''), a.family === 6 ? 'ipv6' : 'ipv4'))
+      return `${why} (${a.family === 6 ? 'IPv6' : 'IPv4'})`;
   }
   const first = addresses[0]!;
   return { address: first.address, family: first.family, port, servername: literal ? null : host };
 }
 
 /** The address to connect to for a mail server (IMAP or SMTP), or EgressRefused (mail_server_unreachable). */
-export async function checkMailServer(host: string, port: number, opts: CheckOptions = {}): Promise<PinnedTarget> {
+export async function checkMailServer(
+  host: string,
+  port: number,
+  opts: CheckOptions = {},
+): Promise<PinnedTarget> {
   const r = await check(host, port, MAIL_PORTS, opts);
   if (typeof r === 'string') throw new EgressRefused(MAIL_REFUSED_CODE, mailMessage, r);
   return r;
@@ -156,7 +210,10 @@ export async function checkMailServer(host: string, port: number, opts: CheckOpt
 
 /** For a tenant-given https URL (webhooks): https only, port 443 unless the operator allows others,
  *  and the same address rules. The caller connects to `address` with `servername` for TLS. */
-export async function checkHttpsUrl(raw: string, opts: CheckOptions = {}): Promise<PinnedTarget & { url: URL }> {
+export async function checkHttpsUrl(
+  raw: string,
+  opts: CheckOptions = {},
+): Promise<PinnedTarget & { url: URL }> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -164,7 +221,8 @@ export async function checkHttpsUrl(raw: string, opts: CheckOptions = {}): Promi
     throw new EgressRefused(URL_REFUSED_CODE, urlMessage, 'not a URL');
   }
   if (url.protocol !== 'https:') throw new EgressRefused(URL_REFUSED_CODE, urlMessage, 'not https');
-  if (url.username || url.password) throw new EgressRefused(URL_REFUSED_CODE, urlMessage, 'credentials in URL');
+  if (url.username || url.password)
+    throw new EgressRefused(URL_REFUSED_CODE, urlMessage, 'credentials in URL');
   const r = await check(url.hostname, url.port === '' ? 443 : Number(url.port), HTTPS_PORTS, opts);
   if (typeof r === 'string') throw new EgressRefused(URL_REFUSED_CODE, urlMessage, r);
   return { ...r, url };
@@ -174,21 +232,34 @@ export async function checkHttpsUrl(raw: string, opts: CheckOptions = {}): Promi
 export function parsePolicy(networks: string | undefined, ports: string | undefined): EgressPolicy {
   const allowNetworks: string[] = [];
   const allowHosts: string[] = [];
-  for (const raw of (networks ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of (networks ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [net, bits, extra] = raw.split('/');
     const fam = isIP(net!);
     if (fam !== 0) {
       const max = fam === 6 ? 128 : 32;
-      if (extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) throw new Error(`bad network ${raw}`);
+      if (
+        extra !== undefined ||
+        (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))
+      )
+        throw new Error(`bad network ${raw}`);
       allowNetworks.push(raw);
-    } else if (bits === undefined && /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(raw)) {
+    } else if (
+      bits === undefined &&
+      /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(raw)
+    ) {
       allowHosts.push(raw.toLowerCase());
     } else {
       throw new Error(`bad network or host ${raw}`);
     }
   }
   const allowPorts: Array<[number, number]> = [];
-  for (const raw of (ports ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of (ports ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(raw);
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);

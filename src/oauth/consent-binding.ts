@@ -16,15 +16,26 @@ import type { KeyService } from '../tenancy/key-service.js';
 export const ADDRESS_ELSEWHERE = 'address_in_use_elsewhere';
 
 /** True when a tenant other than `tenantId` holds a live mailbox for `address`. */
-export async function addressHeldElsewhere(deps: { db: Db; keys: KeyService }, tenantId: string, kind: ProviderKind, address: string): Promise<boolean> {
+export async function addressHeldElsewhere(
+  deps: { db: Db; keys: KeyService },
+  tenantId: string,
+  kind: ProviderKind,
+  address: string,
+): Promise<boolean> {
   const others = await deps.db.tx(async (ex) =>
-    (await ex.query<{ tenant_id: string }>(
-      `SELECT DISTINCT tenant_id FROM mailboxes WHERE tenant_id <> $1 AND provider = $2 AND status <> 'disconnected'`, [tenantId, kind],
-    )).rows.map((r) => r.tenant_id));
+    (
+      await ex.query<{ tenant_id: string }>(
+        `SELECT DISTINCT tenant_id FROM mailboxes WHERE tenant_id <> $1 AND provider = $2 AND status <> 'disconnected'`,
+        [tenantId, kind],
+      )
+    ).rows.map((r) => r.tenant_id),
+  );
   for (const other of others) {
     const held = await deps.db.tenantTx(other, async (ex) => {
       const indexKey = await deps.keys.tenantKey(ex, other, 'index');
-      return (await findLiveMailboxByAddress(ex, other, emailBlindIndex(indexKey.key, address))) !== null;
+      return (
+        (await findLiveMailboxByAddress(ex, other, emailBlindIndex(indexKey.key, address))) !== null
+      );
     });
     if (held) return true;
   }

@@ -14,10 +14,13 @@ export interface StateClaims {
 }
 
 const subKey = (signingKey: Buffer) => createHmac('sha256', signingKey).update(LABEL).digest();
-const mac = (signingKey: Buffer, payload: string) => createHmac('sha256', subKey(signingKey)).update(payload).digest();
+const mac = (signingKey: Buffer, payload: string) =>
+  createHmac('sha256', subKey(signingKey)).update(payload).digest();
 
 export function signState(signingKey: Buffer, c: StateClaims): string {
-  const payload = Buffer.from(JSON.stringify({ t: c.tenantId, s: c.stateId, e: Math.floor(c.expiresAt / 1000) })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ t: c.tenantId, s: c.stateId, e: Math.floor(c.expiresAt / 1000) }),
+  ).toString('base64url');
   return `${payload}.${mac(signingKey, payload).toString('base64url')}`;
 }
 
@@ -27,8 +30,19 @@ export function peekState(state: string): StateClaims | null {
   const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(state);
   if (!m) return null;
   try {
-    const p = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { t?: unknown; s?: unknown; e?: unknown };
-    if (typeof p.t !== 'string' || !UUID_RE.test(p.t) || typeof p.s !== 'string' || !UUID_RE.test(p.s) || typeof p.e !== 'number') return null;
+    const p = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      s?: unknown;
+      e?: unknown;
+    };
+    if (
+      typeof p.t !== 'string' ||
+      !UUID_RE.test(p.t) ||
+      typeof p.s !== 'string' ||
+      !UUID_RE.test(p.s) ||
+      typeof p.e !== 'number'
+    )
+      return null;
     return { tenantId: p.t, stateId: p.s, expiresAt: p.e * 1000 };
   } catch {
     return null;

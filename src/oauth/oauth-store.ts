@@ -10,7 +10,18 @@ export interface OAuthStateRow {
   provider: string;
 }
 
-export async function insertOAuthState(ex: Executor, s: { id: string; tenantId: string; provider: ProviderKind; verifierCt: Buffer; returnUrl: string; actor: string; expiresAt: Date }): Promise<void> {
+export async function insertOAuthState(
+  ex: Executor,
+  s: {
+    id: string;
+    tenantId: string;
+    provider: ProviderKind;
+    verifierCt: Buffer;
+    returnUrl: string;
+    actor: string;
+    expiresAt: Date;
+  },
+): Promise<void> {
   await ex.query(
     'INSERT INTO oauth_states (id, tenant_id, provider, verifier_ct, return_url, actor, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
     [s.id, s.tenantId, s.provider, s.verifierCt, s.returnUrl, s.actor, s.expiresAt],
@@ -21,7 +32,14 @@ export async function insertOAuthState(ex: Executor, s: { id: string; tenantId: 
  * Marks the state used and returns it — at most once, and only before it expires. `reason` tells a
  * second use from an expired or unknown state.
  */
-export async function consumeOAuthState(ex: Executor, tenantId: string, id: string): Promise<{ row: OAuthStateRow } | { reason: 'state_used' | 'state_expired' | 'state_invalid'; row: OAuthStateRow | null }> {
+export async function consumeOAuthState(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+): Promise<
+  | { row: OAuthStateRow }
+  | { reason: 'state_used' | 'state_expired' | 'state_invalid'; row: OAuthStateRow | null }
+> {
   const { rows } = await ex.query<OAuthStateRow>(
     `UPDATE oauth_states SET used_at = now() WHERE tenant_id = $1 AND id = $2 AND used_at IS NULL AND expires_at > now()
      RETURNING verifier_ct, return_url, actor, provider`,
@@ -38,6 +56,8 @@ export async function consumeOAuthState(ex: Executor, tenantId: string, id: stri
 }
 
 export async function deleteExpiredOAuthStates(ex: Executor): Promise<number> {
-  const { rowCount } = await ex.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`);
+  const { rowCount } = await ex.query(
+    `DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`,
+  );
   return rowCount ?? 0;
 }

@@ -18,26 +18,41 @@ export function parseOrigin(raw: string, opts: { production: boolean }, field = 
   }
   const localDev = url.protocol === 'http:' && localHosts.has(url.hostname) && !opts.production;
   if (url.protocol !== 'https:' && !localDev) {
-    throw new AppError('validation_failed', `${field} must be https (http only for localhost in development).`, { field });
+    throw new AppError(
+      'validation_failed',
+      `${field} must be https (http only for localhost in development).`,
+      { field },
+    );
   }
-  if (url.username || url.password) throw new AppError('validation_failed', `${field} must not carry credentials.`, { field });
+  if (url.username || url.password)
+    throw new AppError('validation_failed', `${field} must not carry credentials.`, { field });
   return url.origin;
 }
 
 async function listIn(ex: Executor, tenantId: string): Promise<string[]> {
-  const { rows } = await ex.query<{ origin: string }>('SELECT origin FROM tenant_return_origins WHERE tenant_id = $1 ORDER BY origin', [tenantId]);
+  const { rows } = await ex.query<{ origin: string }>(
+    'SELECT origin FROM tenant_return_origins WHERE tenant_id = $1 ORDER BY origin',
+    [tenantId],
+  );
   return rows.map((r) => r.origin);
 }
 
 /** Whether `url`'s origin is registered for the tenant (inside the caller's tenant transaction). */
-export async function isRegisteredReturnUrl(ex: Executor, tenantId: string, url: string): Promise<boolean> {
+export async function isRegisteredReturnUrl(
+  ex: Executor,
+  tenantId: string,
+  url: string,
+): Promise<boolean> {
   let origin: string;
   try {
     origin = new URL(url).origin;
   } catch {
     return false;
   }
-  const { rows } = await ex.query('SELECT 1 FROM tenant_return_origins WHERE tenant_id = $1 AND origin = $2', [tenantId, origin]);
+  const { rows } = await ex.query(
+    'SELECT 1 FROM tenant_return_origins WHERE tenant_id = $1 AND origin = $2',
+    [tenantId, origin],
+  );
   return rows.length > 0;
 }
 
@@ -54,18 +69,30 @@ export function makeReturnOrigins(deps: { db: Db; production: boolean }): Return
     list: (actor) => deps.db.tenantTx(actor.tenantId, (ex) => listIn(ex, actor.tenantId)),
     replace: (actor, origins) => {
       const canonical = [...new Set(origins.map((o, i) => parseOrigin(o, deps, `origins[${i}]`)))];
-      if (canonical.length > MAX_RETURN_ORIGINS) throw new AppError('validation_failed', `At most ${MAX_RETURN_ORIGINS} return origins.`);
+      if (canonical.length > MAX_RETURN_ORIGINS)
+        throw new AppError('validation_failed', `At most ${MAX_RETURN_ORIGINS} return origins.`);
       return deps.db.tenantTx(actor.tenantId, async (ex) => {
         await ex.query('DELETE FROM tenant_return_origins WHERE tenant_id = $1', [actor.tenantId]);
-        for (const origin of canonical) await ex.query('INSERT INTO tenant_return_origins (tenant_id, origin) VALUES ($1, $2)', [actor.tenantId, origin]);
+        for (const origin of canonical)
+          await ex.query('INSERT INTO tenant_return_origins (tenant_id, origin) VALUES ($1, $2)', [
+            actor.tenantId,
+            origin,
+          ]);
         return listIn(ex, actor.tenantId);
       });
     },
     assertAllowed: async (actor, url) => {
       parseOrigin(url, deps, 'return_url');
-      const ok = await deps.db.tenantTx(actor.tenantId, (ex) => isRegisteredReturnUrl(ex, actor.tenantId, url));
+      const ok = await deps.db.tenantTx(actor.tenantId, (ex) =>
+        isRegisteredReturnUrl(ex, actor.tenantId, url),
+      );
       if (!ok) {
-        throw new AppError('return_url_not_registered', 'return_url is not on an origin registered for this tenant; add its origin with PUT /v1/return-origins first.', { field: 'return_url' }, 400);
+        throw new AppError(
+          'return_url_not_registered',
+          'return_url is not on an origin registered for this tenant; add its origin with PUT /v1/return-origins first.',
+          { field: 'return_url' },
+          400,
+        );
       }
     },
   };

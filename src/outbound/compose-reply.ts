@@ -3,7 +3,14 @@
 // a value it would silently rewrite; file and URL access are switched off, so attachment content can
 // only come from the bytes given.
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { assertHeaderSafe, checkContentType, checkFilename, usableMessageIds, type MailAddress } from './header-safety.js';
+
+import {
+  assertHeaderSafe,
+  checkContentType,
+  checkFilename,
+  type MailAddress,
+  usableMessageIds,
+} from './header-safety.js';
 
 export interface OutboundAttachment {
   filename: string;
@@ -39,13 +46,21 @@ export interface ParentHeaders {
 export const maxReferences = 20;
 
 /** In-Reply-To = the parent's Message-ID; References = the parent's chain followed by the parent. */
-export function threadHeaders(parent: ParentHeaders | null): { inReplyTo: string | null; references: string[] } {
+export function threadHeaders(parent: ParentHeaders | null): {
+  inReplyTo: string | null;
+  references: string[];
+} {
   if (!parent) return { inReplyTo: null, references: [] };
   const [parentId = null] = usableMessageIds(parent.message_id ? [parent.message_id] : []);
-  const ancestors = parent.references.length > 0 ? parent.references : parent.in_reply_to.slice(0, 1);
+  const ancestors =
+    parent.references.length > 0 ? parent.references : parent.in_reply_to.slice(0, 1);
   const chain: string[] = [];
-  for (const id of usableMessageIds([...ancestors, ...(parentId ? [parentId] : [])])) if (!chain.includes(id)) chain.push(id);
-  const references = chain.length > maxReferences ? [chain[0]!, ...chain.slice(chain.length - maxReferences + 1)] : chain;
+  for (const id of usableMessageIds([...ancestors, ...(parentId ? [parentId] : [])]))
+    if (!chain.includes(id)) chain.push(id);
+  const references =
+    chain.length > maxReferences
+      ? [chain[0]!, ...chain.slice(chain.length - maxReferences + 1)]
+      : chain;
   return { inReplyTo: parentId, references };
 }
 

@@ -6,6 +6,7 @@
 // Addresses are read by one parser, nodemailer's addressparser — the one mailparser uses for inbound
 // mail and smtp-send uses for the envelope — so the three can never disagree about an address.
 import addressparser from 'nodemailer/lib/addressparser/index.js';
+
 import { AppError } from '../errors.js';
 
 export interface MailAddress {
@@ -36,7 +37,11 @@ export function hasUnsafeHeaderChars(value: string): boolean {
 /** Returns `value` unchanged, or throws 400 header_injection naming the field (never the value). */
 export function assertHeaderSafe(value: string, field: string): string {
   if (unsafeChars.test(value)) {
-    throw new AppError('header_injection', `The ${field} contains a line break or control character, which a mail header cannot carry.`, { field });
+    throw new AppError(
+      'header_injection',
+      `The ${field} contains a line break or control character, which a mail header cannot carry.`,
+      { field },
+    );
   }
   return value;
 }
@@ -51,7 +56,11 @@ export function parseOneAddress(value: string, field: string): MailAddress {
   const parsed = addressparser(value);
   const one = parsed.length === 1 ? parsed[0] : undefined;
   if (!one || one.group !== undefined || !isPlainAddress(one.address)) {
-    throw new AppError('validation_failed', `The ${field} must be exactly one plain email address.`, { field });
+    throw new AppError(
+      'validation_failed',
+      `The ${field} must be exactly one plain email address.`,
+      { field },
+    );
   }
   const name = one.name.trim();
   assertHeaderSafe(name, field);
@@ -62,20 +71,30 @@ export function parseOneAddress(value: string, field: string): MailAddress {
 export function checkStoredAddress(a: MailAddress, field: string): MailAddress {
   assertHeaderSafe(a.name, `${field} display name`);
   if (!isPlainAddress(a.address)) {
-    throw new AppError('unprocessable', `The ${field} address cannot be written to: it is not a plain email address.`, { field });
+    throw new AppError(
+      'unprocessable',
+      `The ${field} address cannot be written to: it is not a plain email address.`,
+      { field },
+    );
   }
   return { name: a.name.trim(), address: lowerDomain(a.address) };
 }
 
 export function checkContentType(value: string, field: string): string {
   assertHeaderSafe(value, field);
-  if (!mimeType.test(value)) throw new AppError('validation_failed', `The ${field} is not a MIME type such as application/pdf.`, { field });
+  if (!mimeType.test(value))
+    throw new AppError(
+      'validation_failed',
+      `The ${field} is not a MIME type such as application/pdf.`,
+      { field },
+    );
   return value.toLowerCase();
 }
 
 export function checkFilename(value: string, field: string): string {
   assertHeaderSafe(value, field);
-  if (value.trim() === '') throw new AppError('validation_failed', `The ${field} is empty.`, { field });
+  if (value.trim() === '')
+    throw new AppError('validation_failed', `The ${field} is empty.`, { field });
   return value;
 }
 

@@ -2,13 +2,21 @@
 // and have set the tenant.
 import { fieldAad } from '../crypto/index.js';
 import type { Executor } from '../store/db.js';
-import { insertEvent, type EventType } from '../store/event-store.js';
+import { type EventType, insertEvent } from '../store/event-store.js';
 
 /** AAD of outbox.rfc_message_id_ct (sealed under the mailbox key). */
-export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) => fieldAad('outbox.rfc_message_id', tenantId, mailboxId, outboxId);
+export const outboxAad = (tenantId: string, mailboxId: string, outboxId: string) =>
+  fieldAad('outbox.rfc_message_id', tenantId, mailboxId, outboxId);
 
 /** Delivery states of a reply, defined once (the Message schema lists them too). */
-export const outboxStates = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'bounced'] as const;
+export const outboxStates = [
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'cancelled',
+  'bounced',
+] as const;
 export type OutboxState = (typeof outboxStates)[number];
 
 export interface OutboxRow {
@@ -27,38 +35,96 @@ export interface OutboxRow {
   sent_at: Date | null;
 }
 
-const columns = 'id, tenant_id, ticket_id, message_id, mailbox_id, request_hash, state, attempts, last_error_class, failure_reason, rfc_message_id_ct, created_at, sent_at';
+const columns =
+  'id, tenant_id, ticket_id, message_id, mailbox_id, request_hash, state, attempts, last_error_class, failure_reason, rfc_message_id_ct, created_at, sent_at';
 
-export async function insertOutbox(ex: Executor, o: { id: string; tenantId: string; ticketId: string; messageId: string; mailboxId: string; idempotencyKey: string; requestHash: Buffer; rfcMessageIdCt: Buffer }): Promise<OutboxRow> {
+export async function insertOutbox(
+  ex: Executor,
+  o: {
+    id: string;
+    tenantId: string;
+    ticketId: string;
+    messageId: string;
+    mailboxId: string;
+    idempotencyKey: string;
+    requestHash: Buffer;
+    rfcMessageIdCt: Buffer;
+  },
+): Promise<OutboxRow> {
   const { rows } = await ex.query<OutboxRow>(
     `INSERT INTO outbox (id, tenant_id, ticket_id, message_id, mailbox_id, idempotency_key, request_hash, rfc_message_id_ct)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
-    [o.id, o.tenantId, o.ticketId, o.messageId, o.mailboxId, o.idempotencyKey, o.requestHash, o.rfcMessageIdCt],
+    [
+      o.id,
+      o.tenantId,
+      o.ticketId,
+      o.messageId,
+      o.mailboxId,
+      o.idempotencyKey,
+      o.requestHash,
+      o.rfcMessageIdCt,
+    ],
   );
   return rows[0]!;
 }
 
-export async function findOutboxByKey(ex: Executor, tenantId: string, idempotencyKey: string): Promise<OutboxRow | null> {
-  const { rows } = await ex.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, idempotencyKey]);
+export async function findOutboxByKey(
+  ex: Executor,
+  tenantId: string,
+  idempotencyKey: string,
+): Promise<OutboxRow | null> {
+  const { rows } = await ex.query<OutboxRow>(
+    `SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND idempotency_key = $2`,
+    [tenantId, idempotencyKey],
+  );
   return rows[0] ?? null;
 }
 
-export async function findOutbox(ex: Executor, tenantId: string, id: string, opts: { lock?: boolean } = {}): Promise<OutboxRow | null> {
-  const { rows } = await ex.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+export async function findOutbox(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<OutboxRow | null> {
+  const { rows } = await ex.query<OutboxRow>(
+    `SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }
 
 /** Written (and committed) before the provider is called: from here on the outcome may be unknown. */
 export async function markSending(ex: Executor, tenantId: string, id: string): Promise<void> {
-  await ex.query(`UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  await ex.query(
+    `UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
 }
 
-export async function markSent(ex: Executor, tenantId: string, id: string, messageId: string): Promise<void> {
-  await ex.query(`UPDATE outbox SET state = 'sent', sent_at = now(), next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-  await ex.query('UPDATE messages SET sent_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, messageId]);
+export async function markSent(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  messageId: string,
+): Promise<void> {
+  await ex.query(
+    `UPDATE outbox SET state = 'sent', sent_at = now(), next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  await ex.query('UPDATE messages SET sent_at = now() WHERE tenant_id = $1 AND id = $2', [
+    tenantId,
+    messageId,
+  ]);
 }
 
-export async function markFinal(ex: Executor, tenantId: string, id: string, state: 'failed' | 'cancelled', reason: string, errorClass: string | null): Promise<void> {
+export async function markFinal(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  state: 'failed' | 'cancelled',
+  reason: string,
+  errorClass: string | null,
+): Promise<void> {
   await ex.query(
     `UPDATE outbox SET state = $3, failure_reason = $4, last_error_class = coalesce($5, last_error_class), next_attempt_at = NULL, updated_at = now()
       WHERE tenant_id = $1 AND id = $2`,
@@ -67,14 +133,32 @@ export async function markFinal(ex: Executor, tenantId: string, id: string, stat
 }
 
 /** A retry is coming; the state stays 'sending' because the failed attempt may have delivered. */
-export async function recordRetry(ex: Executor, tenantId: string, id: string, errorClass: string, nextAttemptAt: Date): Promise<void> {
-  await ex.query('UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, errorClass, nextAttemptAt]);
+export async function recordRetry(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  errorClass: string,
+  nextAttemptAt: Date,
+): Promise<void> {
+  await ex.query(
+    'UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id, errorClass, nextAttemptAt],
+  );
 }
 
-export type OutboundEventType = Extract<EventType, 'reply.sent' | 'reply.failed' | 'reply.cancelled'>;
+export type OutboundEventType = Extract<
+  EventType,
+  'reply.sent' | 'reply.failed' | 'reply.cancelled'
+>;
 
 /** Events carry ids and reasons only, never content. */
-export function insertOutboundEvent(ex: Executor, tenantId: string, type: OutboundEventType, messageId: string, data: Record<string, string | number | null>): Promise<void> {
+export function insertOutboundEvent(
+  ex: Executor,
+  tenantId: string,
+  type: OutboundEventType,
+  messageId: string,
+  data: Record<string, string | number | null>,
+): Promise<void> {
   return insertEvent(ex, tenantId, type, messageId, data);
 }
 
@@ -86,7 +170,11 @@ export interface ParentMessageRow {
 }
 
 /** The message a reply answers: the latest inbound one written by a person, else the latest inbound one. */
-export async function latestInbound(ex: Executor, tenantId: string, ticketId: string): Promise<ParentMessageRow | null> {
+export async function latestInbound(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+): Promise<ParentMessageRow | null> {
   const { rows } = await ex.query<ParentMessageRow>(
     `SELECT id, mailbox_id, headers_ct, provider_thread_id FROM messages
       WHERE tenant_id = $1 AND ticket_id = $2 AND direction = 'inbound'
@@ -97,7 +185,12 @@ export async function latestInbound(ex: Executor, tenantId: string, ticketId: st
 }
 
 /** The provider thread the ticket lives in for this mailbox (Gmail threadId, Graph conversationId). */
-export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: string, mailboxId: string): Promise<string | null> {
+export async function ticketThreadId(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+  mailboxId: string,
+): Promise<string | null> {
   const { rows } = await ex.query<{ provider_thread_id: string }>(
     `SELECT provider_thread_id FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND mailbox_id = $3 AND provider_thread_id IS NOT NULL
       ORDER BY seq DESC LIMIT 1`,
@@ -111,27 +204,50 @@ export async function ticketThreadId(ex: Executor, tenantId: string, ticketId: s
  * with a reply.cancelled event, so the helpdesk sees it was not sent. A send already handed to
  * the provider that then succeeds is still recorded as sent by its job (markSent), which is the truth.
  */
-export async function cancelPendingForMailbox(ex: Executor, tenantId: string, mailboxId: string): Promise<number> {
+export async function cancelPendingForMailbox(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<number> {
   const { rows } = await ex.query<{ id: string; message_id: string; ticket_id: string }>(
     `UPDATE outbox SET state = 'cancelled', failure_reason = 'mailbox_disconnected', next_attempt_at = NULL, updated_at = now()
       WHERE tenant_id = $1 AND mailbox_id = $2 AND state IN ('queued', 'sending')
       RETURNING id, message_id, ticket_id`,
     [tenantId, mailboxId],
   );
-  for (const r of rows) await insertOutboundEvent(ex, tenantId, 'reply.cancelled', r.message_id, { ticket_id: r.ticket_id, reason: 'mailbox_disconnected' });
+  for (const r of rows)
+    await insertOutboundEvent(ex, tenantId, 'reply.cancelled', r.message_id, {
+      ticket_id: r.ticket_id,
+      reason: 'mailbox_disconnected',
+    });
   return rows.length;
 }
 
 /** The replies of a ticket, oldest first, with their delivery state. */
-export async function listTicketOutbox(ex: Executor, tenantId: string, ticketId: string): Promise<OutboxRow[]> {
-  const { rows } = await ex.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY created_at, id`, [tenantId, ticketId]);
+export async function listTicketOutbox(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+): Promise<OutboxRow[]> {
+  const { rows } = await ex.query<OutboxRow>(
+    `SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY created_at, id`,
+    [tenantId, ticketId],
+  );
   return rows;
 }
 
 /** Delivery state of the outbound messages among `messageIds` (the ticket view shows it per reply). */
-export async function listReplyStates(ex: Executor, tenantId: string, messageIds: string[]): Promise<{ message_id: string; state: OutboxState; bounce_message_id: string | null }[]> {
+export async function listReplyStates(
+  ex: Executor,
+  tenantId: string,
+  messageIds: string[],
+): Promise<{ message_id: string; state: OutboxState; bounce_message_id: string | null }[]> {
   if (messageIds.length === 0) return [];
-  const { rows } = await ex.query<{ message_id: string; state: OutboxState; bounce_message_id: string | null }>(
+  const { rows } = await ex.query<{
+    message_id: string;
+    state: OutboxState;
+    bounce_message_id: string | null;
+  }>(
     'SELECT message_id, state, bounce_message_id FROM outbox WHERE tenant_id = $1 AND message_id = ANY($2::uuid[])',
     [tenantId, messageIds],
   );

@@ -4,12 +4,24 @@
 // unique index decides when two identical requests race.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { emailBlindIndex, fieldAad, mailboxAad, makeOutboundMessageId, messageIdBlindIndex, openText, seal, type DataKey, type SealedField } from '../crypto/index.js';
+
+import {
+  type DataKey,
+  emailBlindIndex,
+  fieldAad,
+  mailboxAad,
+  makeOutboundMessageId,
+  messageIdBlindIndex,
+  openText,
+  seal,
+  type SealedField,
+} from '../crypto/index.js';
 import { AppError, isAppError, notFound } from '../errors.js';
 import type { StoredHeaders } from '../ingest/prepare.js';
 import { htmlToText } from '../ingest/stages/html-to-text.js';
 import { sanitizeEmailHtml } from '../ingest/stages/sanitize-html.js';
 import { addJob } from '../jobs/registry.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
 import { insertMessage } from '../store/message-store.js';
@@ -18,12 +30,18 @@ import { addParticipants, findTicket, touchTicket } from '../store/ticket-store.
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { capabilitiesOf } from '../providers/registry.js';
 import { replySubject } from '../tickets/ticket-token.js';
-import { composeReply, threadHeaders, type ParentHeaders } from './compose-reply.js';
+import { composeReply, type ParentHeaders, threadHeaders } from './compose-reply.js';
 import { checkStoredAddress, type MailAddress } from './header-safety.js';
-import { findOutboxByKey, insertOutbox, latestInbound, outboxAad, ticketThreadId, type OutboxRow } from './outbox-store.js';
-import { readReplyRequest, requestFingerprint, type ReplyRequest } from './reply-input.js';
+import {
+  findOutboxByKey,
+  insertOutbox,
+  latestInbound,
+  outboxAad,
+  type OutboxRow,
+  ticketThreadId,
+} from './outbox-store.js';
+import { readReplyRequest, type ReplyRequest, requestFingerprint } from './reply-input.js';
 
 export interface ReplyView {
   /** The outbound message's id (as in the ticket's messages). */
@@ -37,7 +55,12 @@ export interface ReplyView {
 
 export interface ReplyService {
   /** `replayed` is true when the Idempotency-Key had been used before with the same request. */
-  create(actor: Actor, ticketId: string, idempotencyKey: string, body: ReplyRequest): Promise<{ replayed: boolean; reply: ReplyView }>;
+  create(
+    actor: Actor,
+    ticketId: string,
+    idempotencyKey: string,
+    body: ReplyRequest,
+  ): Promise<{ replayed: boolean; reply: ReplyView }>;
 }
 
 /** Send-job attempts (graphile-worker backs off exp(attempt) seconds: ~3.6 h between first and last). */
@@ -48,20 +71,49 @@ export const sendQueue = (mailboxId: string) => `send:${mailboxId}`;
 
 const aad = fieldAad;
 
-export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () => Date }): ReplyService {
+export function makeReplyService(deps: {
+  db: Db;
+  keys: KeyService;
+  clock?: () => Date;
+}): ReplyService {
   const { db, keys } = deps;
   const now = deps.clock ?? (() => new Date());
 
-  async function replay(ex: Executor, actor: Actor, existing: OutboxRow, fingerprint: Buffer): Promise<ReplyView> {
-    if (existing.request_hash.length !== fingerprint.length || !timingSafeEqual(existing.request_hash, fingerprint)) {
-      throw new AppError('idempotency_conflict', 'This Idempotency-Key was already used for a different reply; use a new key for a new reply.');
+  async function replay(
+    ex: Executor,
+    actor: Actor,
+    existing: OutboxRow,
+    fingerprint: Buffer,
+  ): Promise<ReplyView> {
+    if (
+      existing.request_hash.length !== fingerprint.length ||
+      !timingSafeEqual(existing.request_hash, fingerprint)
+    ) {
+      throw new AppError(
+        'idempotency_conflict',
+        'This Idempotency-Key was already used for a different reply; use a new key for a new reply.',
+      );
     }
     const dek = await keys.mailboxKey(ex, actor.tenantId, existing.mailbox_id);
-    await audit(ex, actor, 'reply.create', 'ticket', existing.ticket_id, { message_id: existing.message_id, replayed: true });
-    return view(existing, openText(dek, existing.rfc_message_id_ct, outboxAad(actor.tenantId, existing.mailbox_id, existing.id)));
+    await audit(ex, actor, 'reply.create', 'ticket', existing.ticket_id, {
+      message_id: existing.message_id,
+      replayed: true,
+    });
+    return view(
+      existing,
+      openText(
+        dek,
+        existing.rfc_message_id_ct,
+        outboxAad(actor.tenantId, existing.mailbox_id, existing.id),
+      ),
+    );
   }
 
-  async function parentHeaders(ex: Executor, tenantId: string, ticketId: string): Promise<{ headers: ParentHeaders | null }> {
+  async function parentHeaders(
+    ex: Executor,
+    tenantId: string,
+    ticketId: string,
+  ): Promise<{ headers: ParentHeaders | null }> {
     const parent = await latestInbound(ex, tenantId, ticketId);
     if (!parent) return { headers: null };
     let dek: DataKey;
@@ -72,17 +124,31 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       if (isAppError(err) && err.code === 'mailbox_data_destroyed') return { headers: null };
       throw err;
     }
-    return { headers: JSON.parse(openText(dek, parent.headers_ct, aad('messages.headers', tenantId, parent.mailbox_id, parent.id))) as StoredHeaders };
+    return {
+      headers: JSON.parse(
+        openText(
+          dek,
+          parent.headers_ct,
+          aad('messages.headers', tenantId, parent.mailbox_id, parent.id),
+        ),
+      ) as StoredHeaders,
+    };
   }
 
-  async function write(actor: Actor, ticketId: string, idempotencyKey: string, body: ReplyRequest): Promise<{ replayed: boolean; reply: ReplyView }> {
+  async function write(
+    actor: Actor,
+    ticketId: string,
+    idempotencyKey: string,
+    body: ReplyRequest,
+  ): Promise<{ replayed: boolean; reply: ReplyView }> {
     const input = readReplyRequest(body);
     const { tenantId } = actor;
     return db.tenantTx(tenantId, async (ex) => {
       const indexKey = (await keys.tenantKey(ex, tenantId, 'index')).key;
       const fingerprint = requestFingerprint(indexKey, ticketId, body);
       const existing = await findOutboxByKey(ex, tenantId, idempotencyKey);
-      if (existing) return { replayed: true, reply: await replay(ex, actor, existing, fingerprint) };
+      if (existing)
+        return { replayed: true, reply: await replay(ex, actor, existing, fingerprint) };
 
       const ticket = await findTicket(ex, tenantId, ticketId, { lock: true });
       if (!ticket) throw notFound('ticket');
@@ -91,21 +157,49 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       if (!mailbox) throw notFound('mailbox');
       const caps = capabilitiesOf(mailbox.provider);
       if (!caps.canSend) {
-        throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is fed by imports only and cannot send mail.', undefined, 422);
+        throw new AppError(
+          'mailbox_cannot_send',
+          'The ticket’s mailbox is fed by imports only and cannot send mail.',
+          undefined,
+          422,
+        );
       }
-      if (mailbox.status === 'disconnecting') throw new AppError('mailbox_cannot_send', 'The ticket’s mailbox is being disconnected.', undefined, 422);
+      if (mailbox.status === 'disconnecting')
+        throw new AppError(
+          'mailbox_cannot_send',
+          'The ticket’s mailbox is being disconnected.',
+          undefined,
+          422,
+        );
       const dek = await keys.mailboxKey(ex, tenantId, mailboxId); // 410 once the mailbox was disconnected
       const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
-      const fromAddress = openText(dek, mailbox.address_ct!, mailboxAad('mailboxes.address', tenantId, mailboxId));
+      const fromAddress = openText(
+        dek,
+        mailbox.address_ct!,
+        mailboxAad('mailboxes.address', tenantId, mailboxId),
+      );
       const from: MailAddress = {
         address: fromAddress,
-        name: mailbox.display_name_ct ? openText(dek, mailbox.display_name_ct, mailboxAad('mailboxes.display_name', tenantId, mailboxId)) : '',
+        name: mailbox.display_name_ct
+          ? openText(
+              dek,
+              mailbox.display_name_ct,
+              mailboxAad('mailboxes.display_name', tenantId, mailboxId),
+            )
+          : '',
       };
-      const t = (field: SealedField, ct: Buffer) => openText(dek, ct, aad(field, tenantId, mailboxId, ticketId));
-      if (!ticket.requester_ct) throw new AppError('unprocessable', 'The ticket has no requester address to reply to.');
+      const t = (field: SealedField, ct: Buffer) =>
+        openText(dek, ct, aad(field, tenantId, mailboxId, ticketId));
+      if (!ticket.requester_ct)
+        throw new AppError('unprocessable', 'The ticket has no requester address to reply to.');
       const requester = JSON.parse(t('tickets.requester', ticket.requester_ct)) as MailAddress;
-      const to = checkStoredAddress({ name: requester.name, address: requester.address }, 'requester');
-      const subject = replySubject(t('tickets.subject', ticket.subject_ct), Number(ticket.number), { token: caps.subjectToken });
+      const to = checkStoredAddress(
+        { name: requester.name, address: requester.address },
+        'requester',
+      );
+      const subject = replySubject(t('tickets.subject', ticket.subject_ct), Number(ticket.number), {
+        token: caps.subjectToken,
+      });
 
       const outboxId = randomUUID();
       const messageId = randomUUID();
@@ -115,34 +209,89 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       const date = now();
       const text = input.text ?? htmlToText(input.html!);
       const mime = await composeReply({
-        from, to, cc: input.cc, subject, messageId: rfcId, inReplyTo: thread.inReplyTo, references: thread.references,
-        date, text, html: input.html, attachments: input.attachments, ticketNumber: Number(ticket.number),
+        from,
+        to,
+        cc: input.cc,
+        subject,
+        messageId: rfcId,
+        inReplyTo: thread.inReplyTo,
+        references: thread.references,
+        date,
+        text,
+        html: input.html,
+        attachments: input.attachments,
+        ticketNumber: Number(ticket.number),
       });
 
       const headers: StoredHeaders = {
-        subject, from, to: [to], cc: input.cc, reply_to: [], date: date.toISOString(), message_id: rfcId.slice(1, -1),
-        in_reply_to: thread.inReplyTo ? [thread.inReplyTo] : [], references: thread.references,
+        subject,
+        from,
+        to: [to],
+        cc: input.cc,
+        reply_to: [],
+        date: date.toISOString(),
+        message_id: rfcId.slice(1, -1),
+        in_reply_to: thread.inReplyTo ? [thread.inReplyTo] : [],
+        references: thread.references,
       };
-      const s = (field: SealedField, v: string | Buffer) => seal(dek, v, aad(field, tenantId, mailboxId, messageId));
+      const s = (field: SealedField, v: string | Buffer) =>
+        seal(dek, v, aad(field, tenantId, mailboxId, messageId));
       await insertMessage(ex, {
-        id: messageId, tenantId, ticketId, mailboxId, direction: 'outbound', messageIdBidx: messageIdBlindIndex(indexKey, rfcId),
-        providerThreadId: await ticketThreadId(ex, tenantId, ticketId, mailboxId), kind: 'agent_reply', kindReasons: [], threadRule: 'outbound',
-        fromBidx: emailBlindIndex(indexKey, fromAddress), headersCt: s('messages.headers', JSON.stringify(headers)),
+        id: messageId,
+        tenantId,
+        ticketId,
+        mailboxId,
+        direction: 'outbound',
+        messageIdBidx: messageIdBlindIndex(indexKey, rfcId),
+        providerThreadId: await ticketThreadId(ex, tenantId, ticketId, mailboxId),
+        kind: 'agent_reply',
+        kindReasons: [],
+        threadRule: 'outbound',
+        fromBidx: emailBlindIndex(indexKey, fromAddress),
+        headersCt: s('messages.headers', JSON.stringify(headers)),
         textCt: s('messages.text', text),
         // Stored as every message's HTML is (sanitised for display); the MIME keeps what was sent.
-        htmlCt: input.html === null ? null : s('messages.html', sanitizeEmailHtml(input.html, { cidUrl: () => null }).html),
-        replyCt: s('messages.reply', text), raw: rawLayout(mime.length), warnings: [], sentAt: null,
+        htmlCt:
+          input.html === null
+            ? null
+            : s('messages.html', sanitizeEmailHtml(input.html, { cidUrl: () => null }).html),
+        replyCt: s('messages.reply', text),
+        raw: rawLayout(mime.length),
+        warnings: [],
+        sentAt: null,
       });
-      await storeRaw(ex, dek, [{ ref: { tenantId, mailboxId, messageId, ...rawLayout(mime.length) }, raw: mime }]);
+      await storeRaw(ex, dek, [
+        { ref: { tenantId, mailboxId, messageId, ...rawLayout(mime.length) }, raw: mime },
+      ]);
       const row = await insertOutbox(ex, {
-        id: outboxId, tenantId, ticketId, messageId, mailboxId, idempotencyKey, requestHash: fingerprint,
+        id: outboxId,
+        tenantId,
+        ticketId,
+        messageId,
+        mailboxId,
+        idempotencyKey,
+        requestHash: fingerprint,
         rfcMessageIdCt: seal(dek, rfcId, outboxAad(tenantId, mailboxId, outboxId)),
       });
       // People the agent copied may answer with the ticket token in the subject (thread rule 3).
-      await addParticipants(ex, tenantId, ticketId, input.cc.map((a) => emailBlindIndex(indexKey, a.address)));
+      await addParticipants(
+        ex,
+        tenantId,
+        ticketId,
+        input.cc.map((a) => emailBlindIndex(indexKey, a.address)),
+      );
       await touchTicket(ex, tenantId, ticketId, ticket.status, false);
-      await addJob(ex, 'reply.send', { tenantId, outboxId }, { key: sendJobKey(outboxId), queue: sendQueue(mailboxId), maxAttempts: sendMaxAttempts });
-      await audit(ex, actor, 'reply.create', 'ticket', ticketId, { message_id: messageId, attachments: input.attachments.length, cc: input.cc.length });
+      await addJob(
+        ex,
+        'reply.send',
+        { tenantId, outboxId },
+        { key: sendJobKey(outboxId), queue: sendQueue(mailboxId), maxAttempts: sendMaxAttempts },
+      );
+      await audit(ex, actor, 'reply.create', 'ticket', ticketId, {
+        message_id: messageId,
+        attachments: input.attachments.length,
+        cc: input.cc.length,
+      });
       return { replayed: false, reply: view(row, rfcId) };
     });
   }
@@ -154,7 +303,10 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
       } catch (err) {
         // Two requests with one key at once: the loser's insert hits the unique index after the winner
         // committed; running again finds the winner's row and answers as a replay (or 409).
-        if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'outbox_tenant_id_idempotency_key_key') {
+        if (
+          (err as { code?: string; constraint?: string }).code === '23505' &&
+          (err as { constraint?: string }).constraint === 'outbox_tenant_id_idempotency_key_key'
+        ) {
           return await write(actor, ticketId, idempotencyKey, body);
         }
         throw err;
@@ -164,5 +316,11 @@ export function makeReplyService(deps: { db: Db; keys: KeyService; clock?: () =>
 }
 
 function view(row: OutboxRow, rfcId: string): ReplyView {
-  return { id: row.message_id, ticket_id: row.ticket_id, state: row.state, message_id: rfcId, created_at: row.created_at.toISOString() };
+  return {
+    id: row.message_id,
+    ticket_id: row.ticket_id,
+    state: row.state,
+    message_id: rfcId,
+    created_at: row.created_at.toISOString(),
+  };
 }

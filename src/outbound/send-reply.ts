@@ -10,20 +10,35 @@ import { open, openText } from '../crypto/index.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { MailProvider } from '../providers/mail-provider.js';
+import { providerForMailbox } from '../providers/open-mailbox.js';
 import { toProviderError } from '../providers/provider-errors.js';
 import type { Db, Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
 import { findStoredRaw, readRawWhole } from '../store/raw-store.js';
-import { providerForMailbox } from '../providers/open-mailbox.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { findOutbox, insertOutboundEvent, markFinal, markSending, markSent, outboxAad, recordRetry, ticketThreadId, type OutboxRow } from './outbox-store.js';
+import {
+  findOutbox,
+  insertOutboundEvent,
+  markFinal,
+  markSending,
+  markSent,
+  outboxAad,
+  type OutboxRow,
+  recordRetry,
+  ticketThreadId,
+} from './outbox-store.js';
 
 export interface SendJobDeps {
   db: Db;
   keys: KeyService;
   logger: Logger;
   /** Defaults to providers/open-mailbox's providerForMailbox. */
-  providerFor?: (ex: Executor, keys: KeyService, tenantId: string, mailboxId: string) => Promise<MailProvider>;
+  providerFor?: (
+    ex: Executor,
+    keys: KeyService,
+    tenantId: string,
+    mailboxId: string,
+  ) => Promise<MailProvider>;
 }
 
 export interface SendJobPayload {
@@ -41,31 +56,69 @@ export type SendOutcome = 'sent' | 'found_in_sent' | 'failed' | 'cancelled' | 'n
 
 type Prepared =
   | { kind: 'stop'; outcome: SendOutcome }
-  | { kind: 'final'; row: OutboxRow; state: 'failed' | 'cancelled'; reason: string; errorClass: string | null }
-  | { kind: 'send'; row: OutboxRow; mime: Buffer; rfcId: string; threadId: string | null; uncertain: boolean; provider: MailProvider };
+  | {
+      kind: 'final';
+      row: OutboxRow;
+      state: 'failed' | 'cancelled';
+      reason: string;
+      errorClass: string | null;
+    }
+  | {
+      kind: 'send';
+      row: OutboxRow;
+      mime: Buffer;
+      rfcId: string;
+      threadId: string | null;
+      uncertain: boolean;
+      provider: MailProvider;
+    };
 
 const finalStates = new Set(['sent', 'failed', 'cancelled', 'bounced']);
 
 /** Throws (so graphile-worker retries) only when a retry is planned; every final outcome returns. */
-export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: JobAttempt): Promise<SendOutcome> {
+export async function sendReply(
+  deps: SendJobDeps,
+  payload: SendJobPayload,
+  at: JobAttempt,
+): Promise<SendOutcome> {
   const { db, keys } = deps;
   const { tenantId, outboxId } = payload;
   const providerFor = deps.providerFor ?? ((ex, k, t, m) => providerForMailbox(ex, k, t, m));
   const log = deps.logger.child({ component: 'send', outbox: outboxId, attempt: at.attempt });
 
-  const finish = async (row: OutboxRow, state: 'failed' | 'cancelled', reason: string, errorClass: string | null): Promise<SendOutcome> => {
+  const finish = async (
+    row: OutboxRow,
+    state: 'failed' | 'cancelled',
+    reason: string,
+    errorClass: string | null,
+  ): Promise<SendOutcome> => {
     await db.tenantTx(tenantId, async (ex) => {
       await markFinal(ex, tenantId, row.id, state, reason, errorClass);
-      await insertOutboundEvent(ex, tenantId, state === 'failed' ? 'reply.failed' : 'reply.cancelled', row.message_id, { ticket_id: row.ticket_id, reason });
+      await insertOutboundEvent(
+        ex,
+        tenantId,
+        state === 'failed' ? 'reply.failed' : 'reply.cancelled',
+        row.message_id,
+        { ticket_id: row.ticket_id, reason },
+      );
     });
-    log.warn({ reason, errorClass }, state === 'failed' ? 'reply send failed' : 'reply send cancelled');
+    log.warn(
+      { reason, errorClass },
+      state === 'failed' ? 'reply send failed' : 'reply send cancelled',
+    );
     return state;
   };
 
-  const recordSent = async (row: OutboxRow, outcome: 'sent' | 'found_in_sent'): Promise<SendOutcome> => {
+  const recordSent = async (
+    row: OutboxRow,
+    outcome: 'sent' | 'found_in_sent',
+  ): Promise<SendOutcome> => {
     await db.tenantTx(tenantId, async (ex) => {
       await markSent(ex, tenantId, row.id, row.message_id);
-      await insertOutboundEvent(ex, tenantId, 'reply.sent', row.message_id, { ticket_id: row.ticket_id, attempts: row.attempts + 1 });
+      await insertOutboundEvent(ex, tenantId, 'reply.sent', row.message_id, {
+        ticket_id: row.ticket_id,
+        attempts: row.attempts + 1,
+      });
     });
     log.info({ outcome }, 'reply sent');
     return outcome;
@@ -75,20 +128,48 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
     const row = await findOutbox(ex, tenantId, outboxId, { lock: true });
     // Gone with its purged mailbox, or finished by an earlier run; a reply cancelled by the
     // mailbox's disconnect (outbox-store cancelPendingForMailbox) reports that it was cancelled.
-    if (!row || finalStates.has(row.state)) return { kind: 'stop', outcome: row?.state === 'cancelled' ? 'cancelled' : 'nothing_to_do' };
+    if (!row || finalStates.has(row.state))
+      return { kind: 'stop', outcome: row?.state === 'cancelled' ? 'cancelled' : 'nothing_to_do' };
     const mailbox = await findMailbox(ex, tenantId, row.mailbox_id);
     if (!mailbox || mailbox.status === 'disconnecting' || mailbox.status === 'disconnected') {
-      return { kind: 'final', row, state: 'cancelled', reason: 'mailbox_disconnected', errorClass: null };
+      return {
+        kind: 'final',
+        row,
+        state: 'cancelled',
+        reason: 'mailbox_disconnected',
+        errorClass: null,
+      };
     }
-    if (mailbox.status === 'reauth_required') return { kind: 'final', row, state: 'failed', reason: 'mailbox_reauth_required', errorClass: 'provider_auth_revoked' };
+    if (mailbox.status === 'reauth_required')
+      return {
+        kind: 'final',
+        row,
+        state: 'failed',
+        reason: 'mailbox_reauth_required',
+        errorClass: 'provider_auth_revoked',
+      };
     let provider: MailProvider;
     let dek;
     try {
       dek = await keys.mailboxKey(ex, tenantId, row.mailbox_id);
       provider = await providerFor(ex, keys, tenantId, row.mailbox_id);
     } catch (err) {
-      if (isAppError(err) && err.code === 'mailbox_data_destroyed') return { kind: 'final', row, state: 'cancelled', reason: 'mailbox_disconnected', errorClass: null };
-      if (isAppError(err) && err.code === 'mailbox_cannot_send') return { kind: 'final', row, state: 'failed', reason: 'mailbox_cannot_send', errorClass: null };
+      if (isAppError(err) && err.code === 'mailbox_data_destroyed')
+        return {
+          kind: 'final',
+          row,
+          state: 'cancelled',
+          reason: 'mailbox_disconnected',
+          errorClass: null,
+        };
+      if (isAppError(err) && err.code === 'mailbox_cannot_send')
+        return {
+          kind: 'final',
+          row,
+          state: 'failed',
+          reason: 'mailbox_cannot_send',
+          errorClass: null,
+        };
       throw err;
     }
     const stored = await findStoredRaw(ex, tenantId, row.message_id);
@@ -97,15 +178,27 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
       return { kind: 'final', row, state: 'failed', reason: 'message_missing', errorClass: null };
     }
     // Replies queued before migration 0009 hold their MIME whole in raw_ct.
-    const mime = stored.kind === 'chunks' ? await readRawWhole(ex, dek, stored.ref) : open(dek, stored.ct, stored.aad);
+    const mime =
+      stored.kind === 'chunks'
+        ? await readRawWhole(ex, dek, stored.ref)
+        : open(dek, stored.ct, stored.aad);
     const rfcId = openText(dek, row.rfc_message_id_ct, outboxAad(tenantId, row.mailbox_id, row.id));
     await markSending(ex, tenantId, row.id);
     const threadId = await ticketThreadId(ex, tenantId, row.ticket_id, row.mailbox_id);
-    return { kind: 'send', row, mime, rfcId, threadId, uncertain: row.state === 'sending', provider };
+    return {
+      kind: 'send',
+      row,
+      mime,
+      rfcId,
+      threadId,
+      uncertain: row.state === 'sending',
+      provider,
+    };
   });
 
   if (prepared.kind === 'stop') return prepared.outcome;
-  if (prepared.kind === 'final') return finish(prepared.row, prepared.state, prepared.reason, prepared.errorClass);
+  if (prepared.kind === 'final')
+    return finish(prepared.row, prepared.state, prepared.reason, prepared.errorClass);
 
   const { row, provider } = prepared;
   try {
@@ -121,7 +214,9 @@ export async function sendReply(deps: SendJobDeps, payload: SendJobPayload, at: 
     if (pe.kind === 'auth_revoked') return finish(row, 'failed', 'mailbox_auth_revoked', pe.code);
     if (at.attempt >= at.maxAttempts) return finish(row, 'failed', 'attempts_exhausted', pe.code);
     // graphile-worker's backoff: exp(min(attempts, 10)) seconds.
-    const next = new Date(Date.now() + Math.max(pe.retryAfterMs ?? 0, Math.exp(Math.min(at.attempt, 10)) * 1000));
+    const next = new Date(
+      Date.now() + Math.max(pe.retryAfterMs ?? 0, Math.exp(Math.min(at.attempt, 10)) * 1000),
+    );
     await db.tenantTx(tenantId, (ex) => recordRetry(ex, tenantId, row.id, pe.code, next));
     log.warn({ errorClass: pe.code }, 'reply send will be retried');
     throw pe;

@@ -15,11 +15,21 @@ export interface PersonData {
   ticketIds: string[];
 }
 
-export async function addressIndex(ex: Executor, keys: KeyService, tenantId: string, address: string): Promise<Buffer> {
+export async function addressIndex(
+  ex: Executor,
+  keys: KeyService,
+  tenantId: string,
+  address: string,
+): Promise<Buffer> {
   return emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, address);
 }
 
-export async function findPersonData(ex: Executor, keys: KeyService, tenantId: string, address: string): Promise<PersonData> {
+export async function findPersonData(
+  ex: Executor,
+  keys: KeyService,
+  tenantId: string,
+  address: string,
+): Promise<PersonData> {
   const bidx = await addressIndex(ex, keys, tenantId, address);
   const wanted = normaliseEmailAddress(address);
   const { rows: tickets } = await ex.query<{ id: string }>(
@@ -29,7 +39,10 @@ export async function findPersonData(ex: Executor, keys: KeyService, tenantId: s
     [tenantId, bidx],
   );
   const ticketIds = tickets.map((t) => t.id);
-  const { rows: from } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND from_bidx = $2 ORDER BY received_at, id', [tenantId, bidx]);
+  const { rows: from } = await ex.query<{ id: string }>(
+    'SELECT id FROM messages WHERE tenant_id = $1 AND from_bidx = $2 ORDER BY received_at, id',
+    [tenantId, bidx],
+  );
   const messageIds = from.map((r) => r.id);
   // Replies to the person: outbound messages of their tickets whose recipients include them. Only
   // readable ones (a disconnected mailbox's are shredded already and go with its purge).
@@ -42,8 +55,16 @@ export async function findPersonData(ex: Executor, keys: KeyService, tenantId: s
   );
   for (const m of outbound) {
     const dek = await keys.mailboxKey(ex, tenantId, m.mailbox_id);
-    const h = JSON.parse(openText(dek, m.headers_ct, { tenantId, scope: m.mailbox_id, field: 'messages.headers', rowId: m.id })) as StoredHeaders;
-    if ([...h.to, ...h.cc].some((a) => normaliseEmailAddress(a.address) === wanted)) messageIds.push(m.id);
+    const h = JSON.parse(
+      openText(dek, m.headers_ct, {
+        tenantId,
+        scope: m.mailbox_id,
+        field: 'messages.headers',
+        rowId: m.id,
+      }),
+    ) as StoredHeaders;
+    if ([...h.to, ...h.cc].some((a) => normaliseEmailAddress(a.address) === wanted))
+      messageIds.push(m.id);
   }
   return { bidx, messageIds, ticketIds };
 }

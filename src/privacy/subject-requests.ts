@@ -6,6 +6,7 @@
 // erase an address with nothing left answers the previous receipt. Every step is audited; completion
 // emits `subject_request.completed` (ids only).
 import { randomUUID } from 'node:crypto';
+
 import { fieldAad, open, seal, type SealedField } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import { addJob } from '../jobs/registry.js';
@@ -46,23 +47,33 @@ export interface SubjectRequestView {
 }
 
 export interface SubjectRequestService {
-  create(actor: Actor, input: { type: store.SubjectRequestType; address: string; dryRun: boolean }): Promise<{ status: 200 | 202; view: SubjectRequestView }>;
+  create(
+    actor: Actor,
+    input: { type: store.SubjectRequestType; address: string; dryRun: boolean },
+  ): Promise<{ status: 200 | 202; view: SubjectRequestView }>;
   get(actor: Actor, id: string): Promise<SubjectRequestView>;
   download(actor: Actor, id: string): Promise<Buffer>;
 }
 
-const aad = (tenantId: string, id: string, field: SealedField) => fieldAad(field, tenantId, 'tenant', id);
+const aad = (tenantId: string, id: string, field: SealedField) =>
+  fieldAad(field, tenantId, 'tenant', id);
 
 export function makeSubjectRequestService(deps: SubjectRequestDeps): SubjectRequestService {
   const { db, keys } = deps;
   const view = (r: store.SubjectRequestRow): SubjectRequestView => ({
-    id: r.id, type: r.type, dry_run: false, state: r.state,
+    id: r.id,
+    type: r.type,
+    dry_run: false,
+    state: r.state,
     progress: { done: r.progress_done, total: r.progress_total },
     counts: r.counts,
     requested_at: r.requested_at.toISOString(),
     completed_at: r.completed_at?.toISOString() ?? null,
     expires_at: r.expires_at?.toISOString() ?? null,
-    download_url: r.type === 'export' && r.state === 'completed' ? `/v1/subject-requests/${r.id}/download` : null,
+    download_url:
+      r.type === 'export' && r.state === 'completed'
+        ? `/v1/subject-requests/${r.id}/download`
+        : null,
     windows: r.type === 'erase' ? deletionWindows(deps.epochs) : null,
   });
 
@@ -74,13 +85,35 @@ export function makeSubjectRequestService(deps: SubjectRequestDeps): SubjectRequ
           const counts = await planErasure(ex, keys, actor.tenantId, input.address);
           const nothing = Object.values(counts).every((n) => n === 0);
           if (input.dryRun) {
-            await audit(ex, actor, 'erasure.create', 'subject_request', null, { dry_run: true, messages: counts.messages ?? 0 });
+            await audit(ex, actor, 'erasure.create', 'subject_request', null, {
+              dry_run: true,
+              messages: counts.messages ?? 0,
+            });
             const now = new Date().toISOString();
-            return { status: 200, view: { id: null, type: 'erase', dry_run: true, state: 'planned', progress: { done: 0, total: null }, counts, requested_at: now, completed_at: null, expires_at: null, download_url: null, windows: deletionWindows(deps.epochs) } };
+            return {
+              status: 200,
+              view: {
+                id: null,
+                type: 'erase',
+                dry_run: true,
+                state: 'planned',
+                progress: { done: 0, total: null },
+                counts,
+                requested_at: now,
+                completed_at: null,
+                expires_at: null,
+                download_url: null,
+                windows: deletionWindows(deps.epochs),
+              },
+            };
           }
-          const previous = nothing ? await store.latestCompletedErasure(ex, actor.tenantId, bidx) : null;
+          const previous = nothing
+            ? await store.latestCompletedErasure(ex, actor.tenantId, bidx)
+            : null;
           if (previous) {
-            await audit(ex, actor, 'erasure.create', 'subject_request', previous.id, { repeated: true });
+            await audit(ex, actor, 'erasure.create', 'subject_request', previous.id, {
+              repeated: true,
+            });
             return { status: 200, view: view(previous) };
           }
         } else if (input.dryRun) {
@@ -88,9 +121,31 @@ export function makeSubjectRequestService(deps: SubjectRequestDeps): SubjectRequ
         }
         const id = randomUUID();
         const tenantKey = await keys.tenantKey(ex, actor.tenantId, 'tenant');
-        const row = await store.insertSubjectRequest(ex, { id, tenantId: actor.tenantId, type: input.type, bidx, addressCt: seal(tenantKey, input.address, aad(actor.tenantId, id, 'subject_requests.address')), requestedBy: actor.name });
-        await addJob(ex, 'subject-request.run', { tenantId: actor.tenantId, requestId: id }, { key: `subject-request:${id}`, maxAttempts: 5 });
-        await audit(ex, actor, input.type === 'export' ? 'export.create' : 'erasure.create', 'subject_request', id);
+        const row = await store.insertSubjectRequest(ex, {
+          id,
+          tenantId: actor.tenantId,
+          type: input.type,
+          bidx,
+          addressCt: seal(
+            tenantKey,
+            input.address,
+            aad(actor.tenantId, id, 'subject_requests.address'),
+          ),
+          requestedBy: actor.name,
+        });
+        await addJob(
+          ex,
+          'subject-request.run',
+          { tenantId: actor.tenantId, requestId: id },
+          { key: `subject-request:${id}`, maxAttempts: 5 },
+        );
+        await audit(
+          ex,
+          actor,
+          input.type === 'export' ? 'export.create' : 'erasure.create',
+          'subject_request',
+          id,
+        );
         return { status: 202, view: view(row) };
       }),
 
@@ -106,8 +161,22 @@ export function makeSubjectRequestService(deps: SubjectRequestDeps): SubjectRequ
         const row = await store.findSubjectRequest(ex, actor.tenantId, id);
         if (!row || row.type !== 'export') throw notFound('export');
         const ct = await store.takeExport(ex, actor.tenantId, id);
-        if (!ct) throw new AppError('export_unavailable', row.state === 'downloaded' ? 'This export was already downloaded; it can be downloaded once.' : row.state === 'completed' || row.state === 'expired' ? 'This export expired and was deleted.' : 'This export is not ready yet.', { state: row.state }, row.state === 'queued' || row.state === 'running' ? 409 : 410);
-        const data = open(await keys.tenantKey(ex, actor.tenantId, 'tenant'), ct, aad(actor.tenantId, id, 'subject_requests.export'));
+        if (!ct)
+          throw new AppError(
+            'export_unavailable',
+            row.state === 'downloaded'
+              ? 'This export was already downloaded; it can be downloaded once.'
+              : row.state === 'completed' || row.state === 'expired'
+                ? 'This export expired and was deleted.'
+                : 'This export is not ready yet.',
+            { state: row.state },
+            row.state === 'queued' || row.state === 'running' ? 409 : 410,
+          );
+        const data = open(
+          await keys.tenantKey(ex, actor.tenantId, 'tenant'),
+          ct,
+          aad(actor.tenantId, id, 'subject_requests.export'),
+        );
         await audit(ex, actor, 'export.download', 'subject_request', id, { bytes: data.length });
         return data;
       }),
@@ -115,36 +184,74 @@ export function makeSubjectRequestService(deps: SubjectRequestDeps): SubjectRequ
 }
 
 /** The `subject-request.run` job. Idempotent: a finished request is left alone. */
-export async function runSubjectRequest(deps: SubjectRequestDeps, payload: { tenantId: string; requestId: string }, attempt = { n: 1, max: 1 }): Promise<void> {
+export async function runSubjectRequest(
+  deps: SubjectRequestDeps,
+  payload: { tenantId: string; requestId: string },
+  attempt = { n: 1, max: 1 },
+): Promise<void> {
   const { db, keys } = deps;
   const { tenantId, requestId } = payload;
-  const row = await db.tenantTx(tenantId, (ex) => store.findSubjectRequest(ex, tenantId, requestId));
+  const row = await db.tenantTx(tenantId, (ex) =>
+    store.findSubjectRequest(ex, tenantId, requestId),
+  );
   if (!row || !['queued', 'running'].includes(row.state) || !row.address_ct) return;
-  const address = await db.tenantTx(tenantId, async (ex) => open(await keys.tenantKey(ex, tenantId, 'tenant'), row.address_ct!, aad(tenantId, requestId, 'subject_requests.address')).toString('utf8'));
+  const address = await db.tenantTx(tenantId, async (ex) =>
+    open(
+      await keys.tenantKey(ex, tenantId, 'tenant'),
+      row.address_ct!,
+      aad(tenantId, requestId, 'subject_requests.address'),
+    ).toString('utf8'),
+  );
   const actor = systemActor(tenantId, 'subject-request');
   try {
     if (row.type === 'export') {
       const built = await buildExport({ db, keys }, tenantId, requestId, address);
       await db.tenantTx(tenantId, async (ex) => {
-        const exportCt = seal(await keys.tenantKey(ex, tenantId, 'tenant'), built.zip, aad(tenantId, requestId, 'subject_requests.export'));
-        await store.completeSubjectRequest(ex, tenantId, requestId, { counts: built.counts, exportCt, expiresAt: new Date(Date.now() + deps.exportExpiryMs) });
+        const exportCt = seal(
+          await keys.tenantKey(ex, tenantId, 'tenant'),
+          built.zip,
+          aad(tenantId, requestId, 'subject_requests.export'),
+        );
+        await store.completeSubjectRequest(ex, tenantId, requestId, {
+          counts: built.counts,
+          exportCt,
+          expiresAt: new Date(Date.now() + deps.exportExpiryMs),
+        });
         await finish(ex, actor, row, built.counts);
       });
     } else {
       await db.tenantTx(tenantId, async (ex) => {
         const counts = await runErasure(ex, keys, tenantId, address);
-        await store.insertPrivacyReceipt(ex, { id: randomUUID(), tenantId, kind: 'erasure', subjectRequestId: requestId, requestedBy: row.requested_by, counts, detail: deletionWindows(deps.epochs), completed: true });
+        await store.insertPrivacyReceipt(ex, {
+          id: randomUUID(),
+          tenantId,
+          kind: 'erasure',
+          subjectRequestId: requestId,
+          requestedBy: row.requested_by,
+          counts,
+          detail: deletionWindows(deps.epochs),
+          completed: true,
+        });
         await store.completeSubjectRequest(ex, tenantId, requestId, { counts });
         await finish(ex, actor, row, counts);
       });
     }
   } catch (err) {
-    if (attempt.n >= attempt.max) await db.tenantTx(tenantId, (ex) => store.failSubjectRequest(ex, tenantId, requestId));
+    if (attempt.n >= attempt.max)
+      await db.tenantTx(tenantId, (ex) => store.failSubjectRequest(ex, tenantId, requestId));
     throw err;
   }
 }
 
-async function finish(ex: Executor, actor: Actor, row: store.SubjectRequestRow, counts: Record<string, number>): Promise<void> {
-  await audit(ex, actor, 'subject_request.complete', 'subject_request', row.id, { type: row.type, ...counts });
+async function finish(
+  ex: Executor,
+  actor: Actor,
+  row: store.SubjectRequestRow,
+  counts: Record<string, number>,
+): Promise<void> {
+  await audit(ex, actor, 'subject_request.complete', 'subject_request', row.id, {
+    type: row.type,
+    ...counts,
+  });
   await insertEvent(ex, row.tenant_id, 'subject_request.completed', row.id, { type: row.type });
 }

@@ -14,7 +14,8 @@ import type { ProviderKind } from './provider-kind.js';
 
 export type { ProviderKind } from './provider-kind.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * Opaque, serialisable sync position. IMAP: UIDVALIDITY + last UID (+ backfill window);

@@ -2,7 +2,7 @@
 // the sealed settings and hands them to the module of the mailbox's kind. Jobs (sync, send,
 // upkeep), disconnect and the IDLE supervisor all come through here, so credentials are decrypted
 // in one place and never leave memory.
-import { mailboxAad, openText, seal, type DataKey } from '../crypto/index.js';
+import { type DataKey, mailboxAad, openText, seal } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
@@ -20,11 +20,21 @@ export function credentialsAad(tenantId: string, mailboxId: string) {
 }
 
 /** Seals a provider's settings (any JSON value) for mailboxes.credentials_ct. */
-export function sealCredentials(dek: DataKey, tenantId: string, mailboxId: string, settings: unknown): Buffer {
+export function sealCredentials(
+  dek: DataKey,
+  tenantId: string,
+  mailboxId: string,
+  settings: unknown,
+): Buffer {
   return seal(dek, JSON.stringify(settings), credentialsAad(tenantId, mailboxId));
 }
 
-export function openCredentials(dek: DataKey, tenantId: string, mailboxId: string, ct: Buffer): string {
+export function openCredentials(
+  dek: DataKey,
+  tenantId: string,
+  mailboxId: string,
+  ct: Buffer,
+): string {
   return openText(dek, ct, credentialsAad(tenantId, mailboxId));
 }
 
@@ -33,16 +43,33 @@ export function openCredentials(dek: DataKey, tenantId: string, mailboxId: strin
  * mailbox_data_destroyed after disconnect, 422 mailbox_cannot_send for local (import-only) mailboxes.
  * The caller must close() the provider.
  */
-export async function providerForMailbox(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string, deps: ProviderFactoryDeps = {}): Promise<MailProvider> {
+export async function providerForMailbox(
+  ex: Executor,
+  keys: KeyService,
+  tenantId: string,
+  mailboxId: string,
+  deps: ProviderFactoryDeps = {},
+): Promise<MailProvider> {
   const row = await findMailbox(ex, tenantId, mailboxId);
   if (!row) throw notFound('mailbox');
   const module = moduleOf(row.provider);
   if (!module.capabilities.canSend) {
-    throw new AppError('mailbox_cannot_send', 'This mailbox is fed by imports only; it has no mail server to read from or send through.', undefined, 422);
+    throw new AppError(
+      'mailbox_cannot_send',
+      'This mailbox is fed by imports only; it has no mail server to read from or send through.',
+      undefined,
+      422,
+    );
   }
   const dek = await keys.mailboxKey(ex, tenantId, mailboxId);
   if (!row.credentials_ct) throw new AppError('internal', 'mailbox has no stored credentials');
-  const settings = module.parseSettings(openCredentials(dek, tenantId, mailboxId, row.credentials_ct));
+  const settings = module.parseSettings(
+    openCredentials(dek, tenantId, mailboxId, row.credentials_ct),
+  );
   const runtime = (deps as Partial<Record<ProviderKind, unknown>>)[row.provider];
-  return module.open(settings, runtime, { tenantId, mailboxId, ...(deps.logger ? { logger: deps.logger } : {}) });
+  return module.open(settings, runtime, {
+    tenantId,
+    mailboxId,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
 }

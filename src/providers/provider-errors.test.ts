@@ -1,24 +1,68 @@
 import { describe, expect, it } from 'vitest';
+
 import { AppError } from '../errors.js';
-import { classifyProviderError, parseRetryAfter, ProviderError, toProviderError } from './provider-errors.js';
+import {
+  classifyProviderError,
+  parseRetryAfter,
+  ProviderError,
+  toProviderError,
+} from './provider-errors.js';
 
 describe('classifyProviderError', () => {
   it('treats revoked or rejected credentials as auth_revoked', () => {
-    expect(classifyProviderError({ authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED' })).toBe('auth_revoked');
-    expect(classifyProviderError({ response: { status: 400, data: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } } })).toBe('auth_revoked');
+    expect(
+      classifyProviderError({
+        authenticationFailed: true,
+        serverResponseCode: 'AUTHENTICATIONFAILED',
+      }),
+    ).toBe('auth_revoked');
+    expect(
+      classifyProviderError({
+        response: {
+          status: 400,
+          data: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+        },
+      }),
+    ).toBe('auth_revoked');
     expect(classifyProviderError({ code: 'EAUTH', responseCode: 535 })).toBe('auth_revoked');
-    expect(classifyProviderError({ response: { status: 401, data: { error: { code: 401, message: 'Invalid Credentials' } } } })).toBe('auth_revoked');
-    expect(classifyProviderError({ response: { status: 403, data: { error: { errors: [{ reason: 'insufficientPermissions' }] } } } })).toBe('auth_revoked');
+    expect(
+      classifyProviderError({
+        response: { status: 401, data: { error: { code: 401, message: 'Invalid Credentials' } } },
+      }),
+    ).toBe('auth_revoked');
+    expect(
+      classifyProviderError({
+        response: {
+          status: 403,
+          data: { error: { errors: [{ reason: 'insufficientPermissions' }] } },
+        },
+      }),
+    ).toBe('auth_revoked');
   });
 
   it('tells Google rate limits (403 or 429) from permission errors', () => {
-    const gmail403 = { response: { status: 403, data: { error: { code: 403, errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded' }] } } } };
+    const gmail403 = {
+      response: {
+        status: 403,
+        data: {
+          error: {
+            code: 403,
+            errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded' }],
+          },
+        },
+      },
+    };
     expect(classifyProviderError(gmail403)).toBe('rate_limited');
-    expect(classifyProviderError({ response: { status: 429, data: { error: { code: 429 } } } })).toBe('rate_limited');
+    expect(
+      classifyProviderError({ response: { status: 429, data: { error: { code: 429 } } } }),
+    ).toBe('rate_limited');
   });
 
   it('honours Retry-After from Graph (Headers object) and plain header maps', () => {
-    const graph = toProviderError({ statusCode: 429, code: 'TooManyRequests', headers: new Headers({ 'Retry-After': '7' }) }, 'Graph delta');
+    const graph = toProviderError(
+      { statusCode: 429, code: 'TooManyRequests', headers: new Headers({ 'Retry-After': '7' }) },
+      'Graph delta',
+    );
     expect(graph.kind).toBe('rate_limited');
     expect(graph.retryAfterMs).toBe(7000);
     const busy = toProviderError({ statusCode: 503, headers: { 'retry-after': '2' } }, 'Graph get');
@@ -28,7 +72,9 @@ describe('classifyProviderError', () => {
 
   it('recognises expired delta/sync state as cursor_expired', () => {
     expect(classifyProviderError({ statusCode: 410 })).toBe('cursor_expired');
-    expect(classifyProviderError({ statusCode: 400, code: 'syncStateNotFound' })).toBe('cursor_expired');
+    expect(classifyProviderError({ statusCode: 400, code: 'syncStateNotFound' })).toBe(
+      'cursor_expired',
+    );
   });
 
   it('retries network failures and server errors, not malformed requests', () => {
@@ -37,21 +83,40 @@ describe('classifyProviderError', () => {
     expect(classifyProviderError({ response: { status: 502 } })).toBe('transient');
     expect(classifyProviderError({ responseCode: 451, code: 'EMESSAGE' })).toBe('transient');
     expect(classifyProviderError({ responseCode: 550, code: 'EENVELOPE' })).toBe('permanent');
-    expect(classifyProviderError({ response: { status: 400, data: { error: { code: 400, errors: [{ reason: 'badRequest' }] } } } })).toBe('permanent');
-    expect(classifyProviderError({ responseStatus: 'NO', serverResponseCode: 'UNAVAILABLE' })).toBe('transient');
+    expect(
+      classifyProviderError({
+        response: {
+          status: 400,
+          data: { error: { code: 400, errors: [{ reason: 'badRequest' }] } },
+        },
+      }),
+    ).toBe('permanent');
+    expect(classifyProviderError({ responseStatus: 'NO', serverResponseCode: 'UNAVAILABLE' })).toBe(
+      'transient',
+    );
     expect(classifyProviderError({ responseStatus: 'NO' })).toBe('permanent');
   });
 
   it('maps settings errors and keeps an existing ProviderError as it is', () => {
-    expect(classifyProviderError(new AppError('imap_folder_missing', 'gone', undefined, 422))).toBe('permanent');
-    expect(classifyProviderError(new AppError('imap_unreachable', 'down', undefined, 422))).toBe('transient');
+    expect(classifyProviderError(new AppError('imap_folder_missing', 'gone', undefined, 422))).toBe(
+      'permanent',
+    );
+    expect(classifyProviderError(new AppError('imap_unreachable', 'down', undefined, 422))).toBe(
+      'transient',
+    );
     expect(classifyProviderError(new ProviderError('cursor_expired', 'x'))).toBe('cursor_expired');
   });
 });
 
 describe('toProviderError', () => {
   it('does not copy the original message, which may quote addresses from the server', () => {
-    const err = toProviderError(Object.assign(new Error('550 5.1.1 <jane@customer.test>: Recipient unknown'), { responseCode: 550, code: 'EENVELOPE' }), 'SMTP send');
+    const err = toProviderError(
+      Object.assign(new Error('550 5.1.1 <jane@customer.test>: Recipient unknown'), {
+        responseCode: 550,
+        code: 'EENVELOPE',
+      }),
+      'SMTP send',
+    );
     expect(err.message).not.toContain('jane@customer.test');
     expect(err.code).toBe('provider_permanent');
     expect(err.cause).toBeInstanceOf(Error);

@@ -6,7 +6,8 @@
 //   permanent      → the request itself is wrong; retrying the same thing fails the same way
 import { AppError, isAppError } from '../errors.js';
 
-export type ProviderErrorKind = 'auth_revoked' | 'rate_limited' | 'transient' | 'cursor_expired' | 'permanent';
+export type ProviderErrorKind =
+  'auth_revoked' | 'rate_limited' | 'transient' | 'cursor_expired' | 'permanent';
 
 const statusByKind: Record<ProviderErrorKind, number> = {
   auth_revoked: 502,
@@ -20,7 +21,11 @@ export class ProviderError extends AppError {
   readonly kind: ProviderErrorKind;
   readonly retryAfterMs: number | undefined;
 
-  constructor(kind: ProviderErrorKind, message: string, opts: { retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    opts: { retryAfterMs?: number; cause?: unknown } = {},
+  ) {
     super(`provider_${kind}`, message, undefined, statusByKind[kind]);
     this.name = 'ProviderError';
     this.kind = kind;
@@ -34,29 +39,83 @@ export function isProviderError(e: unknown): e is ProviderError {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
-  'ECONNABORTED', 'ESOCKETTIMEDOUT', 'ERR_SOCKET_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'ESOCKETTIMEDOUT',
+  'ERR_SOCKET_CLOSED',
   // imapflow (ImapFlowErrorCode)
-  'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'CONNECT_TIMEOUT',
-  'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEOUT', 'LockTimeout', 'PollFailed',
+  'NoConnection',
+  'EConnectionClosed',
+  'ClosedAfterConnectText',
+  'ClosedAfterConnectTLS',
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+  'ETIMEOUT',
+  'LockTimeout',
+  'PollFailed',
   // nodemailer
-  'ECONNECTION', 'ESOCKET', 'EDNS', 'ETIMEDOUT', 'EPROTOCOL',
+  'ECONNECTION',
+  'ESOCKET',
+  'EDNS',
+  'ETIMEDOUT',
+  'EPROTOCOL',
 ]);
 
 const AUTH_CODES = new Set([
-  'EAUTH', 'EOAUTH2', 'invalid_grant', 'AuthenticationFailed', 'imap_auth_failed', 'smtp_auth_failed', 'InvalidAuthenticationToken',
-  'ErrorAccessDenied', 'interaction_required', 'consent_required',
+  'EAUTH',
+  'EOAUTH2',
+  'invalid_grant',
+  'AuthenticationFailed',
+  'imap_auth_failed',
+  'smtp_auth_failed',
+  'InvalidAuthenticationToken',
+  'ErrorAccessDenied',
+  'interaction_required',
+  'consent_required',
 ]);
 
-const CURSOR_CODES = new Set(['syncStateNotFound', 'resyncRequired', 'SyncStateNotFound', 'SyncStateInvalid']);
-const RATE_REASONS = new Set(['ETHROTTLE', 'rateLimitExceeded', 'userRateLimitExceeded', 'dailyLimitExceeded', 'quotaExceeded',
-  'ApplicationThrottled', 'MailboxConcurrency', 'TooManyRequests']);
-const PERMISSION_REASONS = new Set(['insufficientPermissions', 'forbidden', 'domainPolicy', 'authError']);
+const CURSOR_CODES = new Set([
+  'syncStateNotFound',
+  'resyncRequired',
+  'SyncStateNotFound',
+  'SyncStateInvalid',
+]);
+const RATE_REASONS = new Set([
+  'ETHROTTLE',
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+  'dailyLimitExceeded',
+  'quotaExceeded',
+  'ApplicationThrottled',
+  'MailboxConcurrency',
+  'TooManyRequests',
+]);
+const PERMISSION_REASONS = new Set([
+  'insufficientPermissions',
+  'forbidden',
+  'domainPolicy',
+  'authError',
+]);
 // IMAP response codes (RFC 5530) that mean "later", not "never".
-const IMAP_TRANSIENT_CODES = new Set(['UNAVAILABLE', 'INUSE', 'SERVERBUG', 'LIMIT', 'EXPUNGEISSUED']);
+const IMAP_TRANSIENT_CODES = new Set([
+  'UNAVAILABLE',
+  'INUSE',
+  'SERVERBUG',
+  'LIMIT',
+  'EXPUNGEISSUED',
+]);
 
 type Loose = Record<string, unknown>;
-const asObj = (v: unknown): Loose | null => (v !== null && typeof v === 'object' ? (v as Loose) : null);
+const asObj = (v: unknown): Loose | null =>
+  v !== null && typeof v === 'object' ? (v as Loose) : null;
 
 function header(headers: unknown, name: string): string | null {
   const h = asObj(headers);
@@ -82,7 +141,13 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 function httpStatus(e: Loose): number | null {
   const resp = asObj(e.response);
-  for (const v of [e.status, e.statusCode, resp?.status, resp?.statusCode, typeof e.code === 'number' ? e.code : null]) {
+  for (const v of [
+    e.status,
+    e.statusCode,
+    resp?.status,
+    resp?.statusCode,
+    typeof e.code === 'number' ? e.code : null,
+  ]) {
     if (typeof v === 'number' && v >= 100 && v < 600) return v;
   }
   return null;
@@ -91,7 +156,9 @@ function httpStatus(e: Loose): number | null {
 /** Collects the string codes/reasons a Google, Graph, imapflow or nodemailer error may carry. */
 function reasons(e: Loose): string[] {
   const out: string[] = [];
-  const push = (v: unknown) => { if (typeof v === 'string' && v) out.push(v); };
+  const push = (v: unknown) => {
+    if (typeof v === 'string' && v) out.push(v);
+  };
   push(e.code);
   push(e.serverResponseCode);
   push(e.errorCode); // MSAL
@@ -112,7 +179,10 @@ export function classifyProviderError(err: unknown): ProviderErrorKind {
 }
 
 function classify(err: unknown): { kind: ProviderErrorKind; retryAfterMs?: number } {
-  if (isProviderError(err)) return err.retryAfterMs === undefined ? { kind: err.kind } : { kind: err.kind, retryAfterMs: err.retryAfterMs };
+  if (isProviderError(err))
+    return err.retryAfterMs === undefined
+      ? { kind: err.kind }
+      : { kind: err.kind, retryAfterMs: err.retryAfterMs };
   const e = asObj(err);
   if (!e) return { kind: 'transient' };
   if (isAppError(err)) {
@@ -122,14 +192,21 @@ function classify(err: unknown): { kind: ProviderErrorKind; retryAfterMs?: numbe
   }
   const rs = reasons(e);
   const status = httpStatus(e);
-  const retryAfterMs = parseRetryAfter(header(e.headers, 'retry-after') ?? header(asObj(e.response)?.headers, 'retry-after'));
-  const withRetry = (kind: ProviderErrorKind) => (retryAfterMs === undefined ? { kind } : { kind, retryAfterMs });
+  const retryAfterMs = parseRetryAfter(
+    header(e.headers, 'retry-after') ?? header(asObj(e.response)?.headers, 'retry-after'),
+  );
+  const withRetry = (kind: ProviderErrorKind) =>
+    retryAfterMs === undefined ? { kind } : { kind, retryAfterMs };
 
-  if (e.authenticationFailed === true || rs.some((r) => AUTH_CODES.has(r))) return { kind: 'auth_revoked' };
+  if (e.authenticationFailed === true || rs.some((r) => AUTH_CODES.has(r)))
+    return { kind: 'auth_revoked' };
   if (rs.some((r) => CURSOR_CODES.has(r)) || status === 410) return { kind: 'cursor_expired' };
   if (rs.some((r) => RATE_REASONS.has(r)) || status === 429) return withRetry('rate_limited');
   if (status === 401) return { kind: 'auth_revoked' };
-  if (status === 403) return rs.some((r) => PERMISSION_REASONS.has(r)) || rs.length === 0 ? { kind: 'auth_revoked' } : { kind: 'permanent' };
+  if (status === 403)
+    return rs.some((r) => PERMISSION_REASONS.has(r)) || rs.length === 0
+      ? { kind: 'auth_revoked' }
+      : { kind: 'permanent' };
   if (status === 503 && retryAfterMs !== undefined) return withRetry('rate_limited');
   if (status !== null && (status >= 500 || status === 408)) return withRetry('transient');
   if (status !== null && status >= 400) return { kind: 'permanent' };
@@ -138,7 +215,8 @@ function classify(err: unknown): { kind: ProviderErrorKind; retryAfterMs?: numbe
   const smtp = typeof e.responseCode === 'number' ? e.responseCode : null;
   if (smtp !== null) {
     if (smtp === 535 || smtp === 534 || smtp === 530) return { kind: 'auth_revoked' };
-    if (smtp === 421 || smtp === 450 || smtp === 451 || smtp === 452 || smtp === 454) return { kind: 'transient' };
+    if (smtp === 421 || smtp === 450 || smtp === 451 || smtp === 452 || smtp === 454)
+      return { kind: 'transient' };
     if (smtp >= 500) return { kind: 'permanent' };
     return { kind: 'transient' };
   }

@@ -5,6 +5,7 @@
 // Type parameters: S is the provider's stored settings (sealed in mailboxes.credentials_ct), R its
 // process-wide runtime (clients built from config, caches), P its push receiver.
 import type { Registry } from 'prom-client';
+
 import type { Config } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db, Executor } from '../store/db.js';
@@ -43,12 +44,23 @@ export interface ConsentAdapter<R, S> {
    * value to keep, or null when it is not valid. They travel sealed with the PKCE verifier.
    */
   readonly options?: Readonly<Record<string, (value: string) => string | null>>;
-  authorizationUrl(runtime: R, req: { state: string; codeChallenge: string; loginHint?: string | undefined; options?: ConsentOptions }): string;
+  authorizationUrl(
+    runtime: R,
+    req: {
+      state: string;
+      codeChallenge: string;
+      loginHint?: string | undefined;
+      options?: ConsentOptions;
+    },
+  ): string;
   /**
    * Exchanges the code (with the PKCE verifier) and identifies the account. `settings` completes
    * the stored settings once the mailbox id is known. A `fail` code must be a key of failureText.
    */
-  exchange(runtime: R, req: { code: string; codeVerifier: string; logger: Logger; options?: ConsentOptions }): Promise<ConsentGrant<S> | { fail: string }>;
+  exchange(
+    runtime: R,
+    req: { code: string; codeVerifier: string; logger: Logger; options?: ConsentOptions },
+  ): Promise<ConsentGrant<S> | { fail: string }>;
 }
 
 /** Checked provider-specific start options (see ConsentAdapter.options). */
@@ -88,9 +100,19 @@ export interface UpkeepContext<R> {
   config: Config;
   runtime: R | undefined;
   /** Opens a stored mailbox of any kind (the caller closes it). */
-  open(ex: Executor, tenantId: string, mailboxId: string, logger?: ProviderLogger): Promise<MailProvider>;
+  open(
+    ex: Executor,
+    tenantId: string,
+    mailboxId: string,
+    logger?: ProviderLogger,
+  ): Promise<MailProvider>;
   /** Queues this module's mailbox task for one mailbox, keyed `<task>:<mailboxId>`. */
-  enqueueMailboxTask(ex: Executor, task: string, tenantId: string, mailboxId: string): Promise<void>;
+  enqueueMailboxTask(
+    ex: Executor,
+    task: string,
+    tenantId: string,
+    mailboxId: string,
+  ): Promise<void>;
 }
 
 export interface ProviderUpkeep<R> {

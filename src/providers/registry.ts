@@ -6,11 +6,15 @@ import { gmailModule } from './gmail/gmail-module.js';
 import { imapModule } from './imap/imap-module.js';
 import { localModule } from './local/local-module.js';
 import { microsoftModule } from './microsoft/microsoft-module.js';
+import { type ProviderKind, providerKinds } from './provider-kind.js';
 import type { ConsentAdapter, ProviderContext, ProviderModule } from './provider-module.js';
-import { providerKinds, type ProviderKind } from './provider-kind.js';
 
 export { defaultBackfill } from './backfill.js';
-export { makeImapConnector, type ImapConnectInput, type ImapConnector } from './imap/imap-connect.js';
+export {
+  type ImapConnectInput,
+  type ImapConnector,
+  makeImapConnector,
+} from './imap/imap-connect.js';
 
 export const providerModules = {
   local: localModule,
@@ -36,10 +40,12 @@ export function moduleOf(kind: ProviderKind): ProviderModule<unknown, unknown> {
 
 export const allModules = (): ProviderModule<unknown, unknown>[] => providerKinds.map(moduleOf);
 
-export const capabilitiesOf = (kind: ProviderKind): ProviderCapabilities => providerModules[kind].capabilities;
+export const capabilitiesOf = (kind: ProviderKind): ProviderCapabilities =>
+  providerModules[kind].capabilities;
 
 /** Kinds with this capability, for SQL that selects mailboxes by what they can do. */
-export const kindsWhere = (capability: keyof ProviderCapabilities): ProviderKind[] => providerKinds.filter((k) => providerModules[k].capabilities[capability]);
+export const kindsWhere = (capability: keyof ProviderCapabilities): ProviderKind[] =>
+  providerKinds.filter((k) => providerModules[k].capabilities[capability]);
 
 export function consentAdapter(kind: ProviderKind): ConsentAdapter<unknown, unknown> | undefined {
   return moduleOf(kind).consent;
@@ -49,7 +55,10 @@ export function consentAdapter(kind: ProviderKind): ConsentAdapter<unknown, unkn
 export function startProviders(ctx: ProviderContext): ProviderRuntimes {
   const out: Partial<Record<ProviderKind, unknown>> = {};
   for (const kind of providerKinds) {
-    if (providerModules[kind].kind !== kind) throw new Error(`registry: the module under ${kind} says it is ${providerModules[kind].kind}`);
+    if (providerModules[kind].kind !== kind)
+      throw new Error(
+        `registry: the module under ${kind} says it is ${providerModules[kind].kind}`,
+      );
     const runtime = moduleOf(kind).start(ctx);
     if (runtime !== undefined) out[kind] = runtime;
   }
@@ -57,7 +66,10 @@ export function startProviders(ctx: ProviderContext): ProviderRuntimes {
 }
 
 /** Builds every module's push receiver once per process. */
-export function startPushReceivers(ctx: ProviderContext, runtimes: ProviderRuntimes): PushReceivers {
+export function startPushReceivers(
+  ctx: ProviderContext,
+  runtimes: ProviderRuntimes,
+): PushReceivers {
   const out: Partial<Record<ProviderKind, unknown>> = {};
   for (const kind of providerKinds) {
     const m = moduleOf(kind);

@@ -4,7 +4,8 @@
 // it, so a connection in an unknown protocol state is never reused.
 
 import type net from 'node:net';
-import { MAX_REPLY_BYTES, STREAM_TERMINATOR, chunkHeader } from './clamd-protocol.js';
+
+import { chunkHeader, MAX_REPLY_BYTES, STREAM_TERMINATOR } from './clamd-protocol.js';
 import type { ScanErrorReason, ScanResult } from './scanner.js';
 
 export interface ExchangeRequest {
@@ -31,16 +32,25 @@ export interface ExchangeOutcome {
 /** Buffers up to this size go out as one framed write. */
 const SINGLE_WRITE_BYTES = 256 * 1024;
 
-export const fail = (reason: ScanErrorReason, detail: string): ScanResult => ({ verdict: 'error', reason, detail });
+export const fail = (reason: ScanErrorReason, detail: string): ScanResult => ({
+  verdict: 'error',
+  reason,
+  detail,
+});
 
 export function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'error';
 }
 
-async function* chunksOf(content: Buffer | NodeJS.ReadableStream, size: number): AsyncGenerator<Buffer> {
+async function* chunksOf(
+  content: Buffer | NodeJS.ReadableStream,
+  size: number,
+): AsyncGenerator<Buffer> {
   // NodeJS.ReadableStream is async-iterable at run time (every Readable is) but not in its typings.
-  const pieces = Buffer.isBuffer(content) ? [content] : (content as unknown as AsyncIterable<Buffer | string>);
+  const pieces = Buffer.isBuffer(content)
+    ? [content]
+    : (content as unknown as AsyncIterable<Buffer | string>);
   for await (const piece of pieces) {
     const buf = typeof piece === 'string' ? Buffer.from(piece) : piece;
     for (let at = 0; at < buf.length; at += size) yield buf.subarray(at, at + size);
@@ -70,14 +80,25 @@ export function exchange(socket: net.Socket, req: ExchangeRequest): Promise<Exch
       socket.off('data', onData);
       socket.off('error', onError);
       socket.off('close', onClose);
-      const reusable = req.keepOpen && replyComplete && (result.verdict === 'clean' || result.verdict === 'infected') && !socket.destroyed;
+      const reusable =
+        req.keepOpen &&
+        replyComplete &&
+        (result.verdict === 'clean' || result.verdict === 'infected') &&
+        !socket.destroyed;
       if (!reusable) socket.destroy();
       if (result.verdict !== 'clean') destroySource(content);
       resolve({ result, reusable });
     };
 
     const timer = setTimeout(() => {
-      finish(fail('timeout', connected ? `no verdict from clamd within ${req.timeoutMs} ms` : `connect to clamd timed out after ${req.timeoutMs} ms`));
+      finish(
+        fail(
+          'timeout',
+          connected
+            ? `no verdict from clamd within ${req.timeoutMs} ms`
+            : `connect to clamd timed out after ${req.timeoutMs} ms`,
+        ),
+      );
     }, req.timeoutMs);
 
     // Resolves when the socket can take more; rejects once the socket is gone (close decides the verdict).
@@ -101,7 +122,11 @@ export function exchange(socket: net.Socket, req: ExchangeRequest): Promise<Exch
     const send = async (): Promise<void> => {
       // Most attachments are small: one framed write instead of a write per piece (each socket
       // write is a system call, and they showed up in the ingest profile).
-      if (Buffer.isBuffer(content) && content.length <= SINGLE_WRITE_BYTES && content.length <= req.maxStreamBytes) {
+      if (
+        Buffer.isBuffer(content) &&
+        content.length <= SINGLE_WRITE_BYTES &&
+        content.length <= req.maxStreamBytes
+      ) {
         const frame: Buffer[] = [req.command];
         for (let at = 0; at < content.length; at += chunkBytes) {
           const piece = content.subarray(at, at + chunkBytes);
@@ -176,7 +201,12 @@ export function exchange(socket: net.Socket, req: ExchangeRequest): Promise<Exch
       } else if (!connected) {
         finish(fail('unavailable', `cannot connect to clamd (${errorCode(socketError)})`));
       } else {
-        finish(fail('unavailable', `clamd closed the connection without a verdict (${errorCode(socketError)})`));
+        finish(
+          fail(
+            'unavailable',
+            `clamd closed the connection without a verdict (${errorCode(socketError)})`,
+          ),
+        );
       }
     };
 

@@ -46,20 +46,35 @@ export function parseInstreamReply(raw: string): ScanResult {
   if (malware !== undefined) return { verdict: 'infected', signature: malware };
   const limit = signatures[0];
   if (limit !== undefined) {
-    return { verdict: 'error', reason: 'size_limit', detail: `clamd could not scan it all: ${printable(limit)}` };
+    return {
+      verdict: 'error',
+      reason: 'size_limit',
+      detail: `clamd could not scan it all: ${printable(limit)}`,
+    };
   }
 
   if (messages.length === 1 && messages[0] === 'stream: OK') return { verdict: 'clean' };
 
   const text = messages.join(' | ');
-  if (messages.length === 0) return { verdict: 'error', reason: 'scanner_error', detail: 'clamd sent an empty reply' };
+  if (messages.length === 0)
+    return { verdict: 'error', reason: 'scanner_error', detail: 'clamd sent an empty reply' };
   if (/size limit exceeded/i.test(text)) {
-    return { verdict: 'error', reason: 'size_limit', detail: 'clamd: INSTREAM size limit exceeded (StreamMaxLength)' };
+    return {
+      verdict: 'error',
+      reason: 'size_limit',
+      detail: 'clamd: INSTREAM size limit exceeded (StreamMaxLength)',
+    };
   }
   // clamd gave up waiting for our data (its CommandReadTimeout/ReadTimeout).
-  if (/TIMED OUT/i.test(text)) return { verdict: 'error', reason: 'timeout', detail: `clamd: ${printable(text)}` };
-  if (/ERROR$/.test(text)) return { verdict: 'error', reason: 'scanner_error', detail: `clamd: ${printable(text)}` };
-  return { verdict: 'error', reason: 'scanner_error', detail: `unexpected clamd reply: ${printable(text)}` };
+  if (/TIMED OUT/i.test(text))
+    return { verdict: 'error', reason: 'timeout', detail: `clamd: ${printable(text)}` };
+  if (/ERROR$/.test(text))
+    return { verdict: 'error', reason: 'scanner_error', detail: `clamd: ${printable(text)}` };
+  return {
+    verdict: 'error',
+    reason: 'scanner_error',
+    detail: `unexpected clamd reply: ${printable(text)}`,
+  };
 }
 
 /**
@@ -77,9 +92,17 @@ export function parseSessionReply(raw: string, id: number): ScanResult {
     if (m.startsWith(prefix)) {
       own.push(m.slice(prefix.length));
     } else if (/^COMMAND READ TIMED OUT$/.test(m.trim())) {
-      return { verdict: 'error', reason: 'timeout', detail: 'clamd ended the session (its ReadTimeout)' };
+      return {
+        verdict: 'error',
+        reason: 'timeout',
+        detail: 'clamd ended the session (its ReadTimeout)',
+      };
     } else {
-      return { verdict: 'error', reason: 'scanner_error', detail: `clamd session reply is not for request ${id}: ${printable(m)}` };
+      return {
+        verdict: 'error',
+        reason: 'scanner_error',
+        detail: `clamd session reply is not for request ${id}: ${printable(m)}`,
+      };
     }
   }
   return parseInstreamReply(own.map((m) => `${m}\0`).join(''));

@@ -12,10 +12,24 @@
 // (clamd-protocol.ts) that owning it is cheaper than wrapping those gaps.
 
 import net from 'node:net';
+
 import { AppError } from '../errors.js';
-import { END_COMMAND, IDSESSION_COMMAND, INSTREAM_COMMAND, PING_COMMAND, parseInstreamReply, parseSessionReply } from './clamd-protocol.js';
-import { destroySource, errorCode, exchange, fail, type ExchangeOutcome } from './clamd-exchange.js';
-import { isTransientScanError, type ScanResult, type Scanner } from './scanner.js';
+import {
+  destroySource,
+  errorCode,
+  exchange,
+  type ExchangeOutcome,
+  fail,
+} from './clamd-exchange.js';
+import {
+  END_COMMAND,
+  IDSESSION_COMMAND,
+  INSTREAM_COMMAND,
+  parseInstreamReply,
+  parseSessionReply,
+  PING_COMMAND,
+} from './clamd-protocol.js';
+import { isTransientScanError, type Scanner, type ScanResult } from './scanner.js';
 
 export interface ClamdScannerOptions {
   host: string;
@@ -130,7 +144,12 @@ function makeSessionPool(opts: ClamdScannerOptions, maxIdle: number, idleMs: num
     return undefined;
   };
 
-  const request = async (s: Session, content: Buffer, deadline: number, reused: boolean): Promise<ExchangeOutcome> => {
+  const request = async (
+    s: Session,
+    content: Buffer,
+    deadline: number,
+    reused: boolean,
+  ): Promise<ExchangeOutcome> => {
     const id = ++s.lastId;
     const out = await exchange(s.socket, {
       command: reused ? INSTREAM_COMMAND : Buffer.concat([IDSESSION_COMMAND, INSTREAM_COMMAND]),
@@ -170,7 +189,10 @@ function makeSessionPool(opts: ClamdScannerOptions, maxIdle: number, idleMs: num
   };
 }
 
-async function scanOneShot(opts: ClamdScannerOptions, content: Buffer | NodeJS.ReadableStream): Promise<ScanResult> {
+async function scanOneShot(
+  opts: ClamdScannerOptions,
+  content: Buffer | NodeJS.ReadableStream,
+): Promise<ScanResult> {
   const socket = dial(opts);
   if (!(socket instanceof net.Socket)) {
     destroySource(content);
@@ -207,7 +229,8 @@ function pingClamd(opts: ClamdScannerOptions): Promise<boolean> {
     socket.on('connect', () => socket.write(PING_COMMAND));
     socket.on('data', (data: Buffer) => {
       answer += data.toString('latin1');
-      if (answer.includes('\0') || answer.length > 64) done(answer.replace(/\0[\s\S]*$/, '').trim() === 'PONG');
+      if (answer.includes('\0') || answer.length > 64)
+        done(answer.replace(/\0[\s\S]*$/, '').trim() === 'PONG');
     });
     socket.on('error', () => undefined);
     socket.on('close', () => done(answer.replace(/\0[\s\S]*$/, '').trim() === 'PONG'));
@@ -219,13 +242,18 @@ export function makeClamdScanner(opts: ClamdScannerOptions): ClamdScanner {
     throw new AppError('internal', 'clamd scanner needs a positive timeoutMs and maxStreamBytes');
   }
   const maxIdle = opts.maxIdleSessions ?? DEFAULT_MAX_IDLE_SESSIONS;
-  const sessions = maxIdle > 0 ? makeSessionPool(opts, maxIdle, opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS) : null;
+  const sessions =
+    maxIdle > 0
+      ? makeSessionPool(opts, maxIdle, opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS)
+      : null;
   return {
     scan: (content) => {
       if (!Buffer.isBuffer(content)) return scanOneShot(opts, content);
       // Known too big before a byte is sent: no connection needed to say so.
       if (content.length > opts.maxStreamBytes) {
-        return Promise.resolve(fail('size_limit', `content exceeds the ${opts.maxStreamBytes}-byte scan limit`));
+        return Promise.resolve(
+          fail('size_limit', `content exceeds the ${opts.maxStreamBytes}-byte scan limit`),
+        );
       }
       return sessions ? sessions.scan(content) : scanOneShot(opts, content);
     },

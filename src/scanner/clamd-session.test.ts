@@ -3,10 +3,12 @@
 // restarts and stalls.
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startClamd, type ClamdHandle } from '../../test/helpers/clamd.js';
+
+import { type ClamdHandle, startClamd } from '../../test/helpers/clamd.js';
 import { eicarBytes } from '../../test/helpers/eicar.js';
-import { makeClamdScanner, type ClamdScanner } from './clamd-scanner.js';
+import { type ClamdScanner, makeClamdScanner } from './clamd-scanner.js';
 
 const servers: Server[] = [];
 const scanners: ClamdScanner[] = [];
@@ -21,8 +23,17 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-function scannerOn(port: number, extra: Partial<Parameters<typeof makeClamdScanner>[0]> = {}): ClamdScanner {
-  const s = makeClamdScanner({ host: '127.0.0.1', port, timeoutMs: 2000, maxStreamBytes: 1024 * 1024, ...extra });
+function scannerOn(
+  port: number,
+  extra: Partial<Parameters<typeof makeClamdScanner>[0]> = {},
+): ClamdScanner {
+  const s = makeClamdScanner({
+    host: '127.0.0.1',
+    port,
+    timeoutMs: 2000,
+    maxStreamBytes: 1024 * 1024,
+    ...extra,
+  });
   scanners.push(s);
   return s;
 }
@@ -38,7 +49,11 @@ interface FakeRequest {
  * A clamd that understands IDSESSION + INSTREAM. `answer` returns the reply (sent as is, so a test
  * controls the id prefix), or null to say nothing and let the client wait.
  */
-function fakeSessionClamd(answer: (req: FakeRequest, socket: Socket) => string | null, seen: FakeRequest[] = [], ended: number[] = []) {
+function fakeSessionClamd(
+  answer: (req: FakeRequest, socket: Socket) => string | null,
+  seen: FakeRequest[] = [],
+  ended: number[] = [],
+) {
   let connections = 0;
   const server = createServer((socket) => {
     const connection = ++connections;
@@ -83,8 +98,24 @@ describe('clamd sessions against a fake clamd', () => {
     expect(await scanner.scan(Buffer.from('abcdef'))).toEqual({ verdict: 'clean' });
     expect(await scanner.scan(Buffer.from('xy'))).toEqual({ verdict: 'clean' });
     expect(fake.connections()).toBe(1);
-    expect(seen[0]?.raw).toEqual(Buffer.concat([Buffer.from('zIDSESSION\0zINSTREAM\0'), Buffer.from([0, 0, 0, 4]), Buffer.from('abcd'), Buffer.from([0, 0, 0, 2]), Buffer.from('ef'), Buffer.alloc(4)]));
-    expect(seen[1]?.raw).toEqual(Buffer.concat([Buffer.from('zINSTREAM\0'), Buffer.from([0, 0, 0, 2]), Buffer.from('xy'), Buffer.alloc(4)]));
+    expect(seen[0]?.raw).toEqual(
+      Buffer.concat([
+        Buffer.from('zIDSESSION\0zINSTREAM\0'),
+        Buffer.from([0, 0, 0, 4]),
+        Buffer.from('abcd'),
+        Buffer.from([0, 0, 0, 2]),
+        Buffer.from('ef'),
+        Buffer.alloc(4),
+      ]),
+    );
+    expect(seen[1]?.raw).toEqual(
+      Buffer.concat([
+        Buffer.from('zINSTREAM\0'),
+        Buffer.from([0, 0, 0, 2]),
+        Buffer.from('xy'),
+        Buffer.alloc(4),
+      ]),
+    );
   });
 
   it('never takes a verdict meant for another request, and drops that session', async () => {
@@ -92,7 +123,10 @@ describe('clamd sessions against a fake clamd', () => {
     const fake = fakeSessionClamd((req) => (req.id === 2 ? '1: stream: OK\0' : ok(req)));
     const scanner = scannerOn(await listen(fake.server));
     expect(await scanner.scan(Buffer.from('a'))).toEqual({ verdict: 'clean' });
-    expect(await scanner.scan(Buffer.from('b'))).toMatchObject({ verdict: 'error', reason: 'scanner_error' });
+    expect(await scanner.scan(Buffer.from('b'))).toMatchObject({
+      verdict: 'error',
+      reason: 'scanner_error',
+    });
     expect(await scanner.scan(Buffer.from('c'))).toEqual({ verdict: 'clean' });
     expect(fake.connections()).toBe(2);
   });
@@ -107,7 +141,9 @@ describe('clamd sessions against a fake clamd', () => {
 
   it('rescans on a new connection when a parked session is dropped as it is reused', async () => {
     // Hangs up on every second request without answering, as clamd does when it closes a session.
-    const fake = fakeSessionClamd((req, socket) => (req.id === 2 ? (socket.destroy(), null) : ok(req)));
+    const fake = fakeSessionClamd((req, socket) =>
+      req.id === 2 ? (socket.destroy(), null) : ok(req),
+    );
     const scanner = scannerOn(await listen(fake.server));
     expect(await scanner.scan(Buffer.from('a'))).toEqual({ verdict: 'clean' });
     expect(await scanner.scan(Buffer.from('b'))).toEqual({ verdict: 'clean' });
@@ -115,7 +151,9 @@ describe('clamd sessions against a fake clamd', () => {
   });
 
   it('rescans on a new connection when clamd cuts a parked session off (ReadTimeout) as it is reused', async () => {
-    const fake = fakeSessionClamd((req, socket) => (req.id === 2 ? (socket.end('COMMAND READ TIMED OUT\n'), null) : ok(req)));
+    const fake = fakeSessionClamd((req, socket) =>
+      req.id === 2 ? (socket.end('COMMAND READ TIMED OUT\n'), null) : ok(req),
+    );
     const scanner = scannerOn(await listen(fake.server));
     expect(await scanner.scan(Buffer.from('a'))).toEqual({ verdict: 'clean' });
     expect(await scanner.scan(Buffer.from('b'))).toEqual({ verdict: 'clean' });
@@ -123,10 +161,15 @@ describe('clamd sessions against a fake clamd', () => {
   });
 
   it('says unavailable when the fresh connection is dropped too', async () => {
-    const fake = fakeSessionClamd((req, socket) => (fake.connections() === 1 && req.id === 1 ? ok(req) : (socket.destroy(), null)));
+    const fake = fakeSessionClamd((req, socket) =>
+      fake.connections() === 1 && req.id === 1 ? ok(req) : (socket.destroy(), null),
+    );
     const scanner = scannerOn(await listen(fake.server));
     expect(await scanner.scan(Buffer.from('a'))).toEqual({ verdict: 'clean' });
-    expect(await scanner.scan(Buffer.from('b'))).toMatchObject({ verdict: 'error', reason: 'unavailable' });
+    expect(await scanner.scan(Buffer.from('b'))).toMatchObject({
+      verdict: 'error',
+      reason: 'unavailable',
+    });
   });
 
   it('times out on a session that stops answering, then starts over on a new one', async () => {
@@ -134,7 +177,10 @@ describe('clamd sessions against a fake clamd', () => {
     const scanner = scannerOn(await listen(fake.server), { timeoutMs: 300 });
     expect(await scanner.scan(Buffer.from('a'))).toEqual({ verdict: 'clean' });
     const t0 = performance.now();
-    expect(await scanner.scan(Buffer.from('b'))).toMatchObject({ verdict: 'error', reason: 'timeout' });
+    expect(await scanner.scan(Buffer.from('b'))).toMatchObject({
+      verdict: 'error',
+      reason: 'timeout',
+    });
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(await scanner.scan(Buffer.from('c'))).toEqual({ verdict: 'clean' });
     expect(fake.connections()).toBe(2);
@@ -169,7 +215,9 @@ describe('clamd sessions against a fake clamd', () => {
 const clamd = await startClamd();
 
 /** A pass-through TCP proxy in front of clamd that counts the connections the scanner opens. */
-async function countingProxy(target: ClamdHandle): Promise<{ port: number; connections: () => number; hangUp: () => void }> {
+async function countingProxy(
+  target: ClamdHandle,
+): Promise<{ port: number; connections: () => number; hangUp: () => void }> {
   let connections = 0;
   const open = new Set<Socket>();
   const server = createServer((client) => {
@@ -184,7 +232,13 @@ async function countingProxy(target: ClamdHandle): Promise<{ port: number; conne
     client.pipe(upstream).pipe(client);
   });
   // hangUp: clamd's side of every open session ends, as when its ReadTimeout/IdleTimeout expires.
-  return { port: await listen(server), connections: () => connections, hangUp: () => { for (const s of open) s.end(); } };
+  return {
+    port: await listen(server),
+    connections: () => connections,
+    hangUp: () => {
+      for (const s of open) s.end();
+    },
+  };
 }
 
 describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
@@ -198,24 +252,34 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     const scanner = scannerOn(proxy.port, { maxIdleSessions: 1 });
     const clean = randomBytes(50_000);
     expect(await scanner.scan(clean)).toEqual({ verdict: 'clean' });
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
     expect(await scanner.scan(randomBytes(20_000))).toEqual({ verdict: 'clean' });
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
     expect(proxy.connections()).toBe(1);
   });
 
   it('matches every verdict to its own buffer across parallel pooled scans', async () => {
     const proxy = await countingProxy(server);
     const scanner = scannerOn(proxy.port, { maxIdleSessions: 4 });
-    const inputs = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? eicarBytes() : randomBytes(2_000 + ((i * 7919) % 150_000))));
+    const inputs = Array.from({ length: 60 }, (_, i) =>
+      i % 7 === 3 ? eicarBytes() : randomBytes(2_000 + ((i * 7919) % 150_000)),
+    );
     const results: string[] = new Array(inputs.length);
     let next = 0;
-    await Promise.all([0, 1, 2, 3].map(async () => {
-      while (next < inputs.length) {
-        const i = next++;
-        results[i] = (await scanner.scan(inputs[i]!)).verdict;
-      }
-    }));
+    await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        while (next < inputs.length) {
+          const i = next++;
+          results[i] = (await scanner.scan(inputs[i]!)).verdict;
+        }
+      }),
+    );
     expect(results).toEqual(inputs.map((_, i) => (i % 7 === 3 ? 'infected' : 'clean')));
     expect(proxy.connections()).toBeLessThanOrEqual(4);
   });
@@ -224,10 +288,16 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     const scanner = scannerOn(server.port, { maxIdleSessions: 4 });
     await Promise.all([0, 1, 2].map(() => scanner.scan(randomBytes(10_000))));
     await server.stop();
-    expect(await scanner.scan(randomBytes(10_000))).toMatchObject({ verdict: 'error', reason: 'unavailable' });
+    expect(await scanner.scan(randomBytes(10_000))).toMatchObject({
+      verdict: 'error',
+      reason: 'unavailable',
+    });
     await server.start();
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
   });
 
   it('scans on after clamd ended a parked session (its idle timeout)', async () => {
@@ -238,7 +308,10 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     // session from clamd's side instead, which is all the scanner can see of it.
     proxy.hangUp();
     await new Promise((r) => setTimeout(r, 50));
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
     expect(proxy.connections()).toBe(2);
   });
@@ -249,12 +322,21 @@ describe.skipIf(!clamd)('clamd sessions against a real clamd', () => {
     const pid = server.pid as number;
     process.kill(pid, 'SIGSTOP');
     try {
-      expect(await scanner.scan(eicarBytes())).toMatchObject({ verdict: 'error', reason: 'timeout' });
-      expect(await scanner.scan(randomBytes(10_000))).toMatchObject({ verdict: 'error', reason: 'timeout' });
+      expect(await scanner.scan(eicarBytes())).toMatchObject({
+        verdict: 'error',
+        reason: 'timeout',
+      });
+      expect(await scanner.scan(randomBytes(10_000))).toMatchObject({
+        verdict: 'error',
+        reason: 'timeout',
+      });
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
     expect(await scanner.scan(randomBytes(10_000))).toEqual({ verdict: 'clean' });
   });
 });

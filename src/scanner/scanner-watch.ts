@@ -3,6 +3,7 @@
 // clamd stops answering, then at most one per period (doubling up to an hour) while it stays away,
 // and one line when it answers again — and times every verdict for inlet_clamd_scan_seconds.
 import type { Registry } from 'prom-client';
+
 import type { Logger } from '../lib/logger.js';
 import { clamdLatencyHistogram } from '../metrics/operator-metrics.js';
 import { isTransientScanError, type Scanner } from './scanner.js';
@@ -15,7 +16,12 @@ export interface WatchOptions {
   now?: () => number;
 }
 
-export function watchScanner<S extends Scanner>(scanner: S, logger: Logger, registry: Registry, opts: WatchOptions): S {
+export function watchScanner<S extends Scanner>(
+  scanner: S,
+  logger: Logger,
+  registry: Registry,
+  opts: WatchOptions,
+): S {
   const latency = clamdLatencyHistogram(registry);
   const log = logger.child({ component: 'scanner' });
   const now = opts.now ?? Date.now;
@@ -29,15 +35,20 @@ export function watchScanner<S extends Scanner>(scanner: S, logger: Logger, regi
   const unavailable = (detail: string) => {
     missed++;
     if (down && now() < nextWarnAt) return;
-    log.warn({ clamd: opts.where, reason: detail, scansWithoutVerdict: missed },
-      `clamd is not answering at ${opts.where}: attachments stay pending (never downloadable) and are re-checked with backoff; start clamd or set CLAMD_HOST/CLAMD_PORT`);
+    log.warn(
+      { clamd: opts.where, reason: detail, scansWithoutVerdict: missed },
+      `clamd is not answering at ${opts.where}: attachments stay pending (never downloadable) and are re-checked with backoff; start clamd or set CLAMD_HOST/CLAMD_PORT`,
+    );
     if (down) period = Math.min(max, period * 2);
     down = true;
     nextWarnAt = now() + period;
   };
   const answered = () => {
     if (!down) return;
-    log.info({ clamd: opts.where }, 'clamd answers again; pending attachments are scanned by their re-check jobs');
+    log.info(
+      { clamd: opts.where },
+      'clamd answers again; pending attachments are scanned by their re-check jobs',
+    );
     down = false;
     period = first;
     missed = 0;

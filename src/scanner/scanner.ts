@@ -39,7 +39,9 @@ export interface Scanner {
 
 /** Worth retrying later with the same bytes (engine outage), as opposed to a final verdict. */
 export function isTransientScanError(result: ScanResult): boolean {
-  return result.verdict === 'error' && (result.reason === 'unavailable' || result.reason === 'timeout');
+  return (
+    result.verdict === 'error' && (result.reason === 'unavailable' || result.reason === 'timeout')
+  );
 }
 
 /** Heuristic names for "content could not be fully scanned" (clamd with AlertExceedsMax on). */

@@ -13,9 +13,21 @@ export interface ApiKeyRow {
   revoked_at: Date | null;
 }
 
-const columns = 'id, tenant_id, prefix, secret_hash, name, scopes, created_at, created_by, last_used_at, revoked_at';
+const columns =
+  'id, tenant_id, prefix, secret_hash, name, scopes, created_at, created_by, last_used_at, revoked_at';
 
-export async function insertApiKey(ex: Executor, k: { id: string; tenantId: string; prefix: string; hash: Buffer; name: string; scopes: readonly string[]; createdBy: string }): Promise<ApiKeyRow> {
+export async function insertApiKey(
+  ex: Executor,
+  k: {
+    id: string;
+    tenantId: string;
+    prefix: string;
+    hash: Buffer;
+    name: string;
+    scopes: readonly string[];
+    createdBy: string;
+  },
+): Promise<ApiKeyRow> {
   const { rows } = await ex.query<ApiKeyRow>(
     `INSERT INTO api_keys (id, tenant_id, prefix, secret_hash, name, scopes, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${columns}`,
     [k.id, k.tenantId, k.prefix, k.hash, k.name, k.scopes, k.createdBy],
@@ -25,7 +37,9 @@ export async function insertApiKey(ex: Executor, k: { id: string; tenantId: stri
 
 /** Authentication lookup: runs before any tenant is known, so on the owner connection. */
 export async function findApiKeyByPrefix(ex: Executor, prefix: string): Promise<ApiKeyRow | null> {
-  const { rows } = await ex.query<ApiKeyRow>(`SELECT ${columns} FROM api_keys WHERE prefix = $1`, [prefix]);
+  const { rows } = await ex.query<ApiKeyRow>(`SELECT ${columns} FROM api_keys WHERE prefix = $1`, [
+    prefix,
+  ]);
   return rows[0] ?? null;
 }
 
@@ -38,11 +52,18 @@ export async function touchApiKey(ex: Executor, tenantId: string, id: string): P
 }
 
 export async function listApiKeys(ex: Executor, tenantId: string): Promise<ApiKeyRow[]> {
-  const { rows } = await ex.query<ApiKeyRow>(`SELECT ${columns} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
+  const { rows } = await ex.query<ApiKeyRow>(
+    `SELECT ${columns} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id`,
+    [tenantId],
+  );
   return rows;
 }
 
-export async function revokeApiKey(ex: Executor, tenantId: string, id: string): Promise<ApiKeyRow | null> {
+export async function revokeApiKey(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+): Promise<ApiKeyRow | null> {
   const { rows } = await ex.query<ApiKeyRow>(
     `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING ${columns}`,
     [tenantId, id],

@@ -27,7 +27,16 @@ export async function insertAudit(ex: Executor, e: AuditEntry): Promise<void> {
   await ex.query(
     `INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [e.tenantId, e.actor, e.action, e.resourceType, e.resourceId, e.requestId, e.clientIp, JSON.stringify(e.detail ?? {})],
+    [
+      e.tenantId,
+      e.actor,
+      e.action,
+      e.resourceType,
+      e.resourceId,
+      e.requestId,
+      e.clientIp,
+      JSON.stringify(e.detail ?? {}),
+    ],
   );
 }
 
@@ -59,7 +68,16 @@ export async function queryAudit(ex: Executor, q: AuditQuery): Promise<AuditRow[
         AND ($7::uuid IS NULL OR (a.at, a.id) < (SELECT at, id FROM cur))
       ORDER BY a.at DESC, a.id DESC
       LIMIT $8`,
-    [q.tenantId, q.since ?? null, q.until ?? null, q.action ?? null, q.resourceType ?? null, q.resourceId ?? null, q.afterPublicId ?? null, q.limit],
+    [
+      q.tenantId,
+      q.since ?? null,
+      q.until ?? null,
+      q.action ?? null,
+      q.resourceType ?? null,
+      q.resourceId ?? null,
+      q.afterPublicId ?? null,
+      q.limit,
+    ],
   );
   return rows;
 }

@@ -4,6 +4,7 @@
 // row-level security applies and nothing leaks to the next user of the pooled connection (this
 // also works behind a transaction-mode pooler, where session state is not kept).
 import pg from 'pg';
+
 import { AppError } from '../errors.js';
 
 export type Executor = Pick<pg.ClientBase, 'query'>;
@@ -63,7 +64,10 @@ export function makeDb(pool: pg.Pool): Db {
     tenantTx: (tenantId, fn) => {
       if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
       // One round trip: the tenant id is a validated UUID, so it can be inlined in the simple query.
-      return run(fn, `BEGIN; SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true)`);
+      return run(
+        fn,
+        `BEGIN; SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true)`,
+      );
     },
     close: () => pool.end(),
   };
@@ -72,6 +76,21 @@ export function makeDb(pool: pg.Pool): Db {
 /** True for errors that mean "the database is not reachable right now" (retry later, 503). */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code)
-    || /timeout exceeded when trying to connect|Connection terminated/i.test(String((err as Error | null)?.message ?? ''));
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ENOTFOUND',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08000',
+      '08003',
+      '08006',
+    ].includes(code) ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(
+      String((err as Error | null)?.message ?? ''),
+    )
+  );
 }

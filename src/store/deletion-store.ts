@@ -2,8 +2,8 @@
 // job deletes with. Each batch function deletes at most `limit` driving rows and returns how many
 // rows it removed per table; the caller runs each batch in its own short transaction, so a purge
 // killed half-way simply continues with what is left when it runs again.
-import type { Executor } from './db.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
+import type { Executor } from './db.js';
 
 export type PushStop = 'pending' | 'stopped' | 'failed' | 'not_applicable';
 /** not_revocable: the provider offers the app no way to revoke the grant (Microsoft delegated consent); every token Inlet held was cleared. */
@@ -31,7 +31,16 @@ const columns = `tenant_id, mailbox_id, provider, requested_by, requested_at, pu
   grant_revoke, grant_error_class, key_destroyed_at, purge_started_at, rows_purged, completed_at`;
 
 /** First disconnect request wins; a repeated one keeps the original requester and deadline. */
-export async function insertReceipt(ex: Executor, r: { tenantId: string; mailboxId: string; provider: ProviderKind; requestedBy: string; purgeAfter: Date }): Promise<ReceiptRow> {
+export async function insertReceipt(
+  ex: Executor,
+  r: {
+    tenantId: string;
+    mailboxId: string;
+    provider: ProviderKind;
+    requestedBy: string;
+    purgeAfter: Date;
+  },
+): Promise<ReceiptRow> {
   await ex.query(
     `INSERT INTO deletion_receipts (tenant_id, mailbox_id, provider, requested_by, purge_after) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, mailbox_id) DO NOTHING`,
@@ -40,18 +49,38 @@ export async function insertReceipt(ex: Executor, r: { tenantId: string; mailbox
   return (await findReceipt(ex, r.tenantId, r.mailboxId))!;
 }
 
-export async function findReceipt(ex: Executor, tenantId: string, mailboxId: string, opts: { lock?: boolean } = {}): Promise<ReceiptRow | null> {
-  const { rows } = await ex.query<ReceiptRow>(`SELECT ${columns} FROM deletion_receipts WHERE tenant_id = $1 AND mailbox_id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, mailboxId]);
+export async function findReceipt(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  opts: { lock?: boolean } = {},
+): Promise<ReceiptRow | null> {
+  const { rows } = await ex.query<ReceiptRow>(
+    `SELECT ${columns} FROM deletion_receipts WHERE tenant_id = $1 AND mailbox_id = $2${opts.lock ? ' FOR UPDATE' : ''}`,
+    [tenantId, mailboxId],
+  );
   return rows[0] ?? null;
 }
 
-export async function findReceipts(ex: Executor, tenantId: string, mailboxIds: string[]): Promise<Map<string, ReceiptRow>> {
+export async function findReceipts(
+  ex: Executor,
+  tenantId: string,
+  mailboxIds: string[],
+): Promise<Map<string, ReceiptRow>> {
   if (mailboxIds.length === 0) return new Map();
-  const { rows } = await ex.query<ReceiptRow>(`SELECT ${columns} FROM deletion_receipts WHERE tenant_id = $1 AND mailbox_id = ANY($2::uuid[])`, [tenantId, mailboxIds]);
+  const { rows } = await ex.query<ReceiptRow>(
+    `SELECT ${columns} FROM deletion_receipts WHERE tenant_id = $1 AND mailbox_id = ANY($2::uuid[])`,
+    [tenantId, mailboxIds],
+  );
   return new Map(rows.map((r) => [r.mailbox_id, r]));
 }
 
-export async function recordShredded(ex: Executor, tenantId: string, mailboxId: string, o: { push: PushStop; pushError: string | null; grant: GrantRevoke; grantError: string | null }): Promise<void> {
+export async function recordShredded(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  o: { push: PushStop; pushError: string | null; grant: GrantRevoke; grantError: string | null },
+): Promise<void> {
   await ex.query(
     `UPDATE deletion_receipts SET push_stop = $3, push_error_class = $4, grant_revoke = $5, grant_error_class = $6, key_destroyed_at = coalesce(key_destroyed_at, now())
       WHERE tenant_id = $1 AND mailbox_id = $2`,
@@ -60,7 +89,12 @@ export async function recordShredded(ex: Executor, tenantId: string, mailboxId: 
 }
 
 /** Adds one batch's counts, in the transaction that deleted those rows (so counts never double). */
-export async function addPurged(ex: Executor, tenantId: string, mailboxId: string, counts: PurgeCounts): Promise<void> {
+export async function addPurged(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  counts: PurgeCounts,
+): Promise<void> {
   const nonZero = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
   await ex.query(
     `UPDATE deletion_receipts SET purge_started_at = coalesce(purge_started_at, now()),
@@ -79,7 +113,11 @@ export async function addPurged(ex: Executor, tenantId: string, mailboxId: strin
  * waits for the first's row lock, then sees completed_at set and matches nothing, so exactly one run
  * writes the completion (and its audit record).
  */
-export async function markCompleted(ex: Executor, tenantId: string, mailboxId: string): Promise<ReceiptRow | null> {
+export async function markCompleted(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<ReceiptRow | null> {
   const { rows } = await ex.query<ReceiptRow>(
     `UPDATE deletion_receipts SET completed_at = now(), purge_started_at = coalesce(purge_started_at, now())
       WHERE tenant_id = $1 AND mailbox_id = $2 AND completed_at IS NULL RETURNING ${columns}`,
@@ -89,13 +127,26 @@ export async function markCompleted(ex: Executor, tenantId: string, mailboxId: s
 }
 
 /** Deletes messages with their originals, attachments, deliveries and replies, each table counted. */
-export const deleteMessagesCounted = (ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> => deleteMessages(ex, tenantId, ids);
+export const deleteMessagesCounted = (
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
+): Promise<PurgeCounts> => deleteMessages(ex, tenantId, ids);
 
 async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
   const counts: PurgeCounts = {};
   // Children first, so each count is exact (cascades would delete them uncounted).
-  for (const [table, column] of [['message_raw_chunks', 'message_id'], ['attachments', 'message_id'], ['message_deliveries', 'message_id'], ['outbox', 'message_id'], ['messages', 'id']] as const) {
-    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+  for (const [table, column] of [
+    ['message_raw_chunks', 'message_id'],
+    ['attachments', 'message_id'],
+    ['message_deliveries', 'message_id'],
+    ['outbox', 'message_id'],
+    ['messages', 'id'],
+  ] as const) {
+    const { rowCount } = await ex.query(
+      `DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`,
+      [tenantId, ids],
+    );
     counts[table] = rowCount ?? 0;
   }
   return counts;
@@ -103,48 +154,123 @@ async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Pr
 
 /** This mailbox's messages in the given tickets (tickets that moved to another mailbox at disconnect:
  *  its messages leave them at once, so the ticket reads without the destroyed key). */
-export async function purgeMailboxMessagesIn(ex: Executor, tenantId: string, mailboxId: string, ticketIds: string[]): Promise<PurgeCounts> {
+export async function purgeMailboxMessagesIn(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  ticketIds: string[],
+): Promise<PurgeCounts> {
   if (ticketIds.length === 0) return {};
-  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND ticket_id = ANY($3::uuid[])', [tenantId, mailboxId, ticketIds]);
-  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+  const { rows } = await ex.query<{ id: string }>(
+    'SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND ticket_id = ANY($3::uuid[])',
+    [tenantId, mailboxId, ticketIds],
+  );
+  return rows.length === 0
+    ? {}
+    : deleteMessages(
+        ex,
+        tenantId,
+        rows.map((r) => r.id),
+      );
 }
 
 /** Messages stored from this mailbox. */
-export async function purgeMailboxMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
-  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+export async function purgeMailboxMessages(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>(
+    'SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3',
+    [tenantId, mailboxId, limit],
+  );
+  return rows.length === 0
+    ? {}
+    : deleteMessages(
+        ex,
+        tenantId,
+        rows.map((r) => r.id),
+      );
 }
 
 /** Messages of other mailboxes still in this mailbox's tickets. Tickets shared with a connected
  *  mailbox moved to it at disconnect (rehomeSharedTickets), so these belong to mailboxes that are
  *  disconnected too (their keys are gone): they go with the ticket. */
-export async function purgeTicketMessages(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
+export async function purgeTicketMessages(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+): Promise<PurgeCounts> {
   const { rows } = await ex.query<{ id: string }>(
     `SELECT m.id FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
       WHERE t.tenant_id = $1 AND t.mailbox_id = $2 LIMIT $3`,
     [tenantId, mailboxId, limit],
   );
-  return rows.length === 0 ? {} : deleteMessages(ex, tenantId, rows.map((r) => r.id));
+  return rows.length === 0
+    ? {}
+    : deleteMessages(
+        ex,
+        tenantId,
+        rows.map((r) => r.id),
+      );
 }
 
 /** Deletes tickets with their messages (and everything under them), participants and replies, counted. */
-export async function deleteTicketsCounted(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>('SELECT id FROM messages WHERE tenant_id = $1 AND ticket_id = ANY($2::uuid[])', [tenantId, ids]);
-  const counts: PurgeCounts = rows.length > 0 ? await deleteMessages(ex, tenantId, rows.map((r) => r.id)) : {};
-  for (const [table, column] of [['ticket_participants', 'ticket_id'], ['outbox', 'ticket_id'], ['tickets', 'id']] as const) {
-    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+export async function deleteTicketsCounted(
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
+): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>(
+    'SELECT id FROM messages WHERE tenant_id = $1 AND ticket_id = ANY($2::uuid[])',
+    [tenantId, ids],
+  );
+  const counts: PurgeCounts =
+    rows.length > 0
+      ? await deleteMessages(
+          ex,
+          tenantId,
+          rows.map((r) => r.id),
+        )
+      : {};
+  for (const [table, column] of [
+    ['ticket_participants', 'ticket_id'],
+    ['outbox', 'ticket_id'],
+    ['tickets', 'id'],
+  ] as const) {
+    const { rowCount } = await ex.query(
+      `DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`,
+      [tenantId, ids],
+    );
     counts[table] = (counts[table] ?? 0) + (rowCount ?? 0);
   }
   return counts;
 }
 
-export async function purgeTickets(ex: Executor, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>('SELECT id FROM tickets WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3', [tenantId, mailboxId, limit]);
+export async function purgeTickets(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>(
+    'SELECT id FROM tickets WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3',
+    [tenantId, mailboxId, limit],
+  );
   if (rows.length === 0) return {};
   const ids = rows.map((r) => r.id);
   const counts: PurgeCounts = {};
-  for (const [table, column] of [['ticket_participants', 'ticket_id'], ['outbox', 'ticket_id'], ['tickets', 'id']] as const) {
-    const { rowCount } = await ex.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`, [tenantId, ids]);
+  for (const [table, column] of [
+    ['ticket_participants', 'ticket_id'],
+    ['outbox', 'ticket_id'],
+    ['tickets', 'id'],
+  ] as const) {
+    const { rowCount } = await ex.query(
+      `DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`,
+      [tenantId, ids],
+    );
     counts[table] = rowCount ?? 0;
   }
   return counts;
@@ -164,7 +290,13 @@ export async function tablesWithMailboxId(ex: Executor): Promise<string[]> {
 }
 
 /** Up to `limit` rows of one table that belong to the mailbox. */
-export async function purgeTableRows(ex: Executor, table: string, tenantId: string, mailboxId: string, limit: number): Promise<PurgeCounts> {
+export async function purgeTableRows(
+  ex: Executor,
+  table: string,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+): Promise<PurgeCounts> {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`unexpected table name ${table}`);
   const { rowCount } = await ex.query(
     `DELETE FROM "${table}" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "${table}" WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3))`,

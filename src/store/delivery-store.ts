@@ -8,7 +8,12 @@ import type { Executor } from './db.js';
  * A re-list (an expired Gmail history id or Graph delta token, a crash mid-page) or a re-run
  * import names mail already ingested; asking first spares fetching, parsing and scanning it again.
  */
-export async function deliveredAmong(ex: Executor, tenantId: string, mailboxId: string, providerMessageIds: string[]): Promise<Set<string>> {
+export async function deliveredAmong(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  providerMessageIds: string[],
+): Promise<Set<string>> {
   if (providerMessageIds.length === 0) return new Set();
   const { rows } = await ex.query<{ provider_message_id: string }>({
     name: 'inlet-delivered-among',
@@ -24,7 +29,12 @@ export async function deliveredAmong(ex: Executor, tenantId: string, mailboxId: 
  * Only this mailbox's own deliveries count: the same mail in another mailbox is fetched, so that
  * mailbox's copy is handled (flagged \Seen, recorded) like any other.
  */
-export async function heldByMessageId(ex: Executor, tenantId: string, mailboxId: string, bidxs: Buffer[]): Promise<Map<string, string>> {
+export async function heldByMessageId(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  bidxs: Buffer[],
+): Promise<Map<string, string>> {
   if (bidxs.length === 0) return new Map();
   const { rows } = await ex.query<{ bidx: Buffer; id: string }>({
     name: 'inlet-held-by-message-id-2',

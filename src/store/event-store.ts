@@ -6,8 +6,17 @@ import type { Executor } from './db.js';
 export type { EventType } from '../events/catalogue.js';
 
 /** Events carry ids and metadata only; the helpdesk fetches content through the (audited) API. */
-export async function insertEvent(ex: Executor, tenantId: string, type: EventType, resourceId: string, data: Record<string, string | number | boolean | null> = {}): Promise<void> {
-  await ex.query('INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, $2, $3, $4)', [tenantId, type, resourceId, JSON.stringify(data)]);
+export async function insertEvent(
+  ex: Executor,
+  tenantId: string,
+  type: EventType,
+  resourceId: string,
+  data: Record<string, string | number | boolean | null> = {},
+): Promise<void> {
+  await ex.query(
+    'INSERT INTO events (tenant_id, type, resource_id, data) VALUES ($1, $2, $3, $4)',
+    [tenantId, type, resourceId, JSON.stringify(data)],
+  );
 }
 
 export interface EventRow {
@@ -23,7 +32,11 @@ export interface EventRow {
 const columns = 'id, tenant_id, type, resource_id, data, created_at, position';
 
 /** The tenant's numbered events after `after` (a position), oldest first. */
-export async function listFeed(ex: Executor, tenantId: string, q: { after: bigint; types: string[] | null; limit: number }): Promise<EventRow[]> {
+export async function listFeed(
+  ex: Executor,
+  tenantId: string,
+  q: { after: bigint; types: string[] | null; limit: number },
+): Promise<EventRow[]> {
   const { rows } = await ex.query<EventRow>({
     name: 'inlet-list-feed',
     text: `SELECT ${columns} FROM events WHERE tenant_id = $1 AND position > $2 AND position IS NOT NULL AND ($3::text[] IS NULL OR type = ANY($3))
@@ -33,8 +46,15 @@ export async function listFeed(ex: Executor, tenantId: string, q: { after: bigin
   return rows;
 }
 
-export async function findEvents(ex: Executor, tenantId: string, ids: string[]): Promise<EventRow[]> {
-  const { rows } = await ex.query<EventRow>(`SELECT ${columns} FROM events WHERE tenant_id = $1 AND id = ANY($2::bigint[])`, [tenantId, ids]);
+export async function findEvents(
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
+): Promise<EventRow[]> {
+  const { rows } = await ex.query<EventRow>(
+    `SELECT ${columns} FROM events WHERE tenant_id = $1 AND id = ANY($2::bigint[])`,
+    [tenantId, ids],
+  );
   return rows;
 }
 
@@ -53,7 +73,11 @@ export async function tenantsWithUnsequenced(ex: Executor, limit: number): Promi
 }
 
 /** Deletes events created before `before` (EVENTS_RETENTION_DAYS), in bounded batches; returns how many. */
-export async function deleteEventsBefore(ex: Executor, before: Date, batch: number): Promise<number> {
+export async function deleteEventsBefore(
+  ex: Executor,
+  before: Date,
+  batch: number,
+): Promise<number> {
   const { rowCount } = await ex.query(
     'DELETE FROM events WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM events WHERE created_at < $1 LIMIT $2)',
     [before, batch],

@@ -5,12 +5,12 @@
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
 import { AppError } from '../errors.js';
+import type { TicketStatus } from '../tickets/ticket-status.js';
+import type { ScanStatus } from './attachment-store.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
-import type { NewMessage } from './message-store.js';
-import type { ScanStatus } from './attachment-store.js';
-import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { MailboxStatus } from './mailbox-store.js';
+import type { NewMessage } from './message-store.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -21,8 +21,15 @@ const hex = (b: Buffer) => b.toString('hex');
  * past this point, and a page arriving later sees 'disconnecting' (the locked row is re-read at
  * its newest version) and stores nothing. Either way no row lands after the key is gone.
  */
-export async function startIngest(ex: Executor, tenantId: string, mailboxId: string, providerMessageIds: string[]): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[]; mailboxStatus: MailboxStatus | null }> {
-  const { rows } = await ex.query<DataKeyRow & { delivered: string[]; mailbox_status: MailboxStatus | null }>({
+export async function startIngest(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  providerMessageIds: string[],
+): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[]; mailboxStatus: MailboxStatus | null }> {
+  const { rows } = await ex.query<
+    DataKeyRow & { delivered: string[]; mailbox_status: MailboxStatus | null }
+  >({
     name: 'inlet-start-ingest',
     text: `WITH mb AS (SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE)
      SELECT ${dataKeyColumns},
@@ -31,18 +38,29 @@ export async function startIngest(ex: Executor, tenantId: string, mailboxId: str
        FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
     values: [tenantId, mailboxId, providerMessageIds],
   });
-  return { delivered: new Set(rows[0]?.delivered ?? []), keyRows: rows, mailboxStatus: rows[0]?.mailbox_status ?? null };
+  return {
+    delivered: new Set(rows[0]?.delivered ?? []),
+    keyRows: rows,
+    mailboxStatus: rows[0]?.mailbox_status ?? null,
+  };
 }
 
 /** Refuses ingest writes for a mailbox being (or already) disconnected: its key is, or is about to be, gone. */
 export function assertTakesMail(status: MailboxStatus | null): void {
   if (status === 'disconnecting' || status === 'disconnected') {
-    throw new AppError('mailbox_data_destroyed', 'The mailbox is being disconnected; its mail is no longer taken in.');
+    throw new AppError(
+      'mailbox_data_destroyed',
+      'The mailbox is being disconnected; its mail is no longer taken in.',
+    );
   }
 }
 
 /** The mailbox's status, share-locked like startIngest does, for writes outside a page (parking). */
-export async function lockMailboxForIngest(ex: Executor, tenantId: string, mailboxId: string): Promise<MailboxStatus | null> {
+export async function lockMailboxForIngest(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<MailboxStatus | null> {
   const { rows } = await ex.query<{ status: MailboxStatus }>({
     name: 'inlet-lock-mailbox-for-ingest',
     text: 'SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE',
@@ -94,8 +112,12 @@ export interface PageLookup {
 /** Step 2: everything threading and classification need for the whole page, in one round trip. */
 export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<PageLookup> {
   const { rows } = await ex.query<{
-    known: { b: string; id: string; t: string }[] | null; dups: { d: string | null; b: string; id: string }[] | null; own: Buffer[]; threads: { p: string; t: string }[] | null;
-    tokens: { n: string; t: string; p: string[] }[] | null; loops: { t: string; f: string; n: number }[] | null;
+    known: { b: string; id: string; t: string }[] | null;
+    dups: { d: string | null; b: string; id: string }[] | null;
+    own: Buffer[];
+    threads: { p: string; t: string }[] | null;
+    tokens: { n: string; t: string; p: string[] }[] | null;
+    loops: { t: string; f: string; n: number }[] | null;
   }>({
     name: 'inlet-lookup-page-2',
     text: `WITH live AS (
@@ -127,7 +149,17 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
           SELECT ticket_id, from_bidx, count(*)::int AS n FROM messages
            WHERE tenant_id = $1 AND ticket_id IN (SELECT ticket_id FROM candidates) AND from_bidx = ANY($7::bytea[]) AND received_at >= $8
            GROUP BY ticket_id, from_bidx) c) AS loops`,
-    values: [q.tenantId, q.mailboxId, q.messageIdBidxs, q.addressBidxs, q.providerThreadIds, q.tokenNumbers, q.senderBidxs, q.loopSince, q.dedupeBidxs],
+    values: [
+      q.tenantId,
+      q.mailboxId,
+      q.messageIdBidxs,
+      q.addressBidxs,
+      q.providerThreadIds,
+      q.tokenNumbers,
+      q.senderBidxs,
+      q.loopSince,
+      q.dedupeBidxs,
+    ],
   });
   const r = rows[0]!;
   return {
@@ -136,7 +168,9 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
     legacy: new Map((r.dups ?? []).filter((d) => d.d === null).map((d) => [d.b, d.id])),
     own: new Set(r.own.map(hex)),
     threads: new Map((r.threads ?? []).map((t) => [t.p, t.t])),
-    tokens: new Map((r.tokens ?? []).map((t) => [Number(t.n), { ticketId: t.t, participants: new Set(t.p) }])),
+    tokens: new Map(
+      (r.tokens ?? []).map((t) => [Number(t.n), { ticketId: t.t, participants: new Set(t.p) }]),
+    ),
     loopCounts: new Map((r.loops ?? []).map((l) => [`${l.t}:${l.f}`, l.n])),
   };
 }
@@ -150,7 +184,11 @@ export interface NewTicket {
 }
 
 /** Opens tickets in order with the next per-tenant numbers and records `ticket.created` for each. */
-export async function createTickets(ex: Executor, tenantId: string, list: NewTicket[]): Promise<Map<string, number>> {
+export async function createTickets(
+  ex: Executor,
+  tenantId: string,
+  list: NewTicket[],
+): Promise<Map<string, number>> {
   if (list.length === 0) return new Map();
   const params: unknown[] = [tenantId];
   const values = list.map((t, i) => {
@@ -174,7 +212,11 @@ export async function createTickets(ex: Executor, tenantId: string, list: NewTic
 }
 
 /** Locks the existing tickets a page writes to (in id order, so two pages cannot deadlock on them). */
-export async function lockTickets(ex: Executor, tenantId: string, ids: string[]): Promise<Map<string, { number: number; status: TicketStatus }>> {
+export async function lockTickets(
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
+): Promise<Map<string, { number: number; status: TicketStatus }>> {
   if (ids.length === 0) return new Map();
   const { rows } = await ex.query<{ id: string; number: string; status: TicketStatus }>({
     name: 'inlet-lock-tickets',
@@ -184,13 +226,22 @@ export async function lockTickets(ex: Executor, tenantId: string, ids: string[])
   return new Map(rows.map((r) => [r.id, { number: Number(r.number), status: r.status }]));
 }
 
-export async function touchTickets(ex: Executor, tenantId: string, list: { id: string; status: TicketStatus; activity: boolean }[]): Promise<void> {
+export async function touchTickets(
+  ex: Executor,
+  tenantId: string,
+  list: { id: string; status: TicketStatus; activity: boolean }[],
+): Promise<void> {
   if (list.length === 0) return;
   await ex.query({
     name: 'inlet-touch-tickets',
     text: `UPDATE tickets t SET status = v.status, updated_at = now(), last_activity_at = CASE WHEN v.activity THEN now() ELSE t.last_activity_at END
        FROM unnest($2::uuid[], $3::text[], $4::boolean[]) AS v(id, status, activity) WHERE t.tenant_id = $1 AND t.id = v.id`,
-    values: [tenantId, list.map((t) => t.id), list.map((t) => t.status), list.map((t) => t.activity)],
+    values: [
+      tenantId,
+      list.map((t) => t.id),
+      list.map((t) => t.status),
+      list.map((t) => t.activity),
+    ],
   });
 }
 
@@ -206,15 +257,42 @@ export interface InboundRow extends Omit<NewMessage, 'tenantId' | 'mailboxId' | 
  * tickets' new participants, the delivery records (the replay guard), the cleared failure counters
  * and the `message.received` events, in page order.
  */
-export async function insertInbound(ex: Executor, tenantId: string, mailboxId: string, list: InboundRow[]): Promise<void> {
+export async function insertInbound(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  list: InboundRow[],
+): Promise<void> {
   if (list.length === 0) return;
   const params: unknown[] = [tenantId, mailboxId];
   const values = list.map((m, i) => {
-    const at = params.push(m.id, m.ticketId, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons, m.threadRule, m.fromBidx,
-      m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.raw?.size ?? null, m.raw?.chunks ?? null, m.warnings, m.sentAt, m.providerMessageId, m.participants, m.dedupeBidx) - 18;
+    const at =
+      params.push(
+        m.id,
+        m.ticketId,
+        m.messageIdBidx,
+        m.providerThreadId,
+        m.kind,
+        m.kindReasons,
+        m.threadRule,
+        m.fromBidx,
+        m.headersCt,
+        m.textCt,
+        m.htmlCt,
+        m.replyCt,
+        m.raw?.size ?? null,
+        m.raw?.chunks ?? null,
+        m.warnings,
+        m.sentAt,
+        m.providerMessageId,
+        m.participants,
+        m.dedupeBidx,
+      ) - 18;
     const p = (k: number, type: string) => `$${at + k}::${type}`;
-    return `(${i}, ${p(0, 'uuid')}, ${p(1, 'uuid')}, ${p(2, 'bytea')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${p(7, 'bytea')}, `
-      + `${p(8, 'bytea')}, ${p(9, 'bytea')}, ${p(10, 'bytea')}, ${p(11, 'bytea')}, ${p(12, 'bigint')}, ${p(13, 'int')}, ${p(14, 'text[]')}, ${p(15, 'timestamptz')}, ${p(16, 'text')}, ${p(17, 'bytea[]')}, ${p(18, 'bytea')})`;
+    return (
+      `(${i}, ${p(0, 'uuid')}, ${p(1, 'uuid')}, ${p(2, 'bytea')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${p(7, 'bytea')}, ` +
+      `${p(8, 'bytea')}, ${p(9, 'bytea')}, ${p(10, 'bytea')}, ${p(11, 'bytea')}, ${p(12, 'bigint')}, ${p(13, 'int')}, ${p(14, 'text[]')}, ${p(15, 'timestamptz')}, ${p(16, 'text')}, ${p(17, 'bytea[]')}, ${p(18, 'bytea')})`
+    );
   });
   await ex.query({
     name: list.length <= 4 ? `inlet-insert-inbound-d${list.length}` : undefined,
@@ -243,13 +321,23 @@ export async function insertInbound(ex: Executor, tenantId: string, mailboxId: s
 }
 
 /** Delivery records of messages already stored under another delivery (same Message-ID). */
-export async function insertDuplicateDeliveries(ex: Executor, tenantId: string, mailboxId: string, list: { providerMessageId: string; messageId: string }[]): Promise<void> {
+export async function insertDuplicateDeliveries(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  list: { providerMessageId: string; messageId: string }[],
+): Promise<void> {
   if (list.length === 0) return;
   await ex.query({
     name: 'inlet-insert-duplicate-deliveries',
     text: `INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome)
        SELECT $1, $2, p, m, 'duplicate' FROM unnest($3::text[], $4::uuid[]) AS d(p, m)`,
-    values: [tenantId, mailboxId, list.map((d) => d.providerMessageId), list.map((d) => d.messageId)],
+    values: [
+      tenantId,
+      mailboxId,
+      list.map((d) => d.providerMessageId),
+      list.map((d) => d.messageId),
+    ],
   });
 }
 
@@ -278,16 +366,37 @@ export interface InboundAttachment {
  * content in it. One VALUES row per attachment with its own parameters: a Buffer parameter travels
  * as binary, a bytea[] array would be hex text.
  */
-export async function insertAttachments(ex: Executor, tenantId: string, mailboxId: string, list: InboundAttachment[]): Promise<void> {
+export async function insertAttachments(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  list: InboundAttachment[],
+): Promise<void> {
   if (list.length === 0) return;
   const params: unknown[] = [tenantId, mailboxId];
   const rows = list.map((a) => {
     // The content goes last: pg copies parameters into one buffer that grows by reallocating, so a
     // large value with nothing after it is copied once instead of twice (plus a 1.5× buffer).
-    const at = params.push(a.filenameCt, a.contentIdCt, JSON.stringify({
-      id: a.id, message_id: a.messageId, ticket_id: a.ticketId, position: a.position, declared_type: a.declaredType, sniffed_type: a.sniffedType,
-      size: a.size, digest: a.digest.toString('hex'), inline: a.inline, flags: a.flags, scan_status: a.scanStatus, scan_detail: a.scanDetail,
-    }), a.contentCt) - 3;
+    const at =
+      params.push(
+        a.filenameCt,
+        a.contentIdCt,
+        JSON.stringify({
+          id: a.id,
+          message_id: a.messageId,
+          ticket_id: a.ticketId,
+          position: a.position,
+          declared_type: a.declaredType,
+          sniffed_type: a.sniffedType,
+          size: a.size,
+          digest: a.digest.toString('hex'),
+          inline: a.inline,
+          flags: a.flags,
+          scan_status: a.scanStatus,
+          scan_detail: a.scanDetail,
+        }),
+        a.contentCt,
+      ) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::jsonb, $${at + 3}::bytea)`;
   });
   // Named per attachment count for the common small counts, so each shape is planned once per connection.
@@ -316,5 +425,9 @@ export async function insertAttachments(ex: Executor, tenantId: string, mailboxI
  */
 export async function lockDedupeKeys(ex: Executor, lockIds: string[]): Promise<void> {
   if (lockIds.length === 0) return;
-  await ex.query({ name: 'inlet-lock-dedupe-keys', text: 'SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', values: [lockIds] });
+  await ex.query({
+    name: 'inlet-lock-dedupe-keys',
+    text: 'SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k',
+    values: [lockIds],
+  });
 }

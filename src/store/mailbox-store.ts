@@ -3,7 +3,8 @@
 import type { ProviderKind } from '../providers/provider-kind.js';
 import type { Executor } from './db.js';
 
-export type MailboxStatus = 'active' | 'reauth_required' | 'error' | 'disconnecting' | 'disconnected';
+export type MailboxStatus =
+  'active' | 'reauth_required' | 'error' | 'disconnecting' | 'disconnected';
 
 export interface MailboxRow {
   id: string;
@@ -18,9 +19,21 @@ export interface MailboxRow {
   disconnected_at: Date | null;
 }
 
-const columns = 'id, tenant_id, provider, status, address_ct, display_name_ct, credentials_ct, created_at, updated_at, disconnected_at';
+const columns =
+  'id, tenant_id, provider, status, address_ct, display_name_ct, credentials_ct, created_at, updated_at, disconnected_at';
 
-export async function insertMailbox(ex: Executor, m: { id: string; tenantId: string; provider: ProviderKind; addressCt: Buffer; addressBidx: Buffer; displayNameCt: Buffer | null; credentialsCt: Buffer | null }): Promise<MailboxRow> {
+export async function insertMailbox(
+  ex: Executor,
+  m: {
+    id: string;
+    tenantId: string;
+    provider: ProviderKind;
+    addressCt: Buffer;
+    addressBidx: Buffer;
+    displayNameCt: Buffer | null;
+    credentialsCt: Buffer | null;
+  },
+): Promise<MailboxRow> {
   const { rows } = await ex.query<MailboxRow>(
     `INSERT INTO mailboxes (id, tenant_id, provider, address_ct, address_bidx, display_name_ct, credentials_ct)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${columns}`,
@@ -29,30 +42,62 @@ export async function insertMailbox(ex: Executor, m: { id: string; tenantId: str
   return rows[0]!;
 }
 
-export async function findMailbox(ex: Executor, tenantId: string, id: string): Promise<MailboxRow | null> {
-  const { rows } = await ex.query<MailboxRow>(`SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+export async function findMailbox(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+): Promise<MailboxRow | null> {
+  const { rows } = await ex.query<MailboxRow>(
+    `SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }
 
 /** The row locked for the rest of the transaction (disconnect: one request at a time per mailbox). */
-export async function lockMailbox(ex: Executor, tenantId: string, id: string): Promise<MailboxRow | null> {
-  const { rows } = await ex.query<MailboxRow>(`SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+export async function lockMailbox(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+): Promise<MailboxRow | null> {
+  const { rows } = await ex.query<MailboxRow>(
+    `SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }
 
 export async function listMailboxes(ex: Executor, tenantId: string): Promise<MailboxRow[]> {
-  const { rows } = await ex.query<MailboxRow>(`SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
+  const { rows } = await ex.query<MailboxRow>(
+    `SELECT ${columns} FROM mailboxes WHERE tenant_id = $1 ORDER BY created_at, id`,
+    [tenantId],
+  );
   return rows;
 }
 
 /** The provider cursor, stored verbatim; the pipeline moves it in the transaction that stored the
  *  messages it covers, the sync job for a step that stored nothing (an item gone, an empty page). */
-export async function setMailboxCursor(ex: Executor, tenantId: string, id: string, cursor: unknown): Promise<void> {
-  await ex.query('UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [tenantId, id, JSON.stringify(cursor)]);
+export async function setMailboxCursor(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  cursor: unknown,
+): Promise<void> {
+  await ex.query(
+    'UPDATE mailboxes SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id, JSON.stringify(cursor)],
+  );
 }
 
-export async function findMailboxTenant(ex: Executor, id: string): Promise<{ tenant_id: string; provider: ProviderKind; status: MailboxStatus } | null> {
-  const { rows } = await ex.query<{ tenant_id: string; provider: ProviderKind; status: MailboxStatus }>('SELECT tenant_id, provider, status FROM mailboxes WHERE id = $1', [id]);
+export async function findMailboxTenant(
+  ex: Executor,
+  id: string,
+): Promise<{ tenant_id: string; provider: ProviderKind; status: MailboxStatus } | null> {
+  const { rows } = await ex.query<{
+    tenant_id: string;
+    provider: ProviderKind;
+    status: MailboxStatus;
+  }>('SELECT tenant_id, provider, status FROM mailboxes WHERE id = $1', [id]);
   return rows[0] ?? null;
 }
 
@@ -63,7 +108,11 @@ export interface AddressMatch {
 }
 
 /** The tenant's live (not disconnected) mailbox with this address blind index, if any (locked). */
-export async function findLiveMailboxByAddress(ex: Executor, tenantId: string, addressBidx: Buffer): Promise<AddressMatch | null> {
+export async function findLiveMailboxByAddress(
+  ex: Executor,
+  tenantId: string,
+  addressBidx: Buffer,
+): Promise<AddressMatch | null> {
   const { rows } = await ex.query<AddressMatch>(
     `SELECT id, provider, status FROM mailboxes WHERE tenant_id = $1 AND address_bidx = $2 AND status <> 'disconnected' FOR UPDATE`,
     [tenantId, addressBidx],
@@ -71,8 +120,17 @@ export async function findLiveMailboxByAddress(ex: Executor, tenantId: string, a
   return rows[0] ?? null;
 }
 
-export async function setPushChannel(ex: Executor, tenantId: string, id: string, channel: unknown, expiresAt: Date | null): Promise<void> {
-  await ex.query('UPDATE mailboxes SET push_channel = $3, push_expires_at = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, id, channel === null ? null : JSON.stringify(channel), expiresAt]);
+export async function setPushChannel(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  channel: unknown,
+  expiresAt: Date | null,
+): Promise<void> {
+  await ex.query(
+    'UPDATE mailboxes SET push_channel = $3, push_expires_at = $4 WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id, channel === null ? null : JSON.stringify(channel), expiresAt],
+  );
 }
 
 // ---- owner-role queries ----
@@ -85,13 +143,23 @@ export interface MailboxTarget {
 }
 
 /** Tenants with at least one live mailbox of this kind (push routing computes one blind index per tenant). */
-export async function tenantsWithLiveMailboxes(ex: Executor, provider: ProviderKind): Promise<string[]> {
-  const { rows } = await ex.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM mailboxes WHERE provider = $1 AND status <> 'disconnected'`, [provider]);
+export async function tenantsWithLiveMailboxes(
+  ex: Executor,
+  provider: ProviderKind,
+): Promise<string[]> {
+  const { rows } = await ex.query<{ tenant_id: string }>(
+    `SELECT DISTINCT tenant_id FROM mailboxes WHERE provider = $1 AND status <> 'disconnected'`,
+    [provider],
+  );
   return rows.map((r) => r.tenant_id);
 }
 
 /** Live mailboxes of this kind with one of these (tenant, address blind index) pairs. */
-export async function liveMailboxesByAddress(ex: Executor, provider: ProviderKind, pairs: { tenantId: string; bidx: Buffer }[]): Promise<MailboxTarget[]> {
+export async function liveMailboxesByAddress(
+  ex: Executor,
+  provider: ProviderKind,
+  pairs: { tenantId: string; bidx: Buffer }[],
+): Promise<MailboxTarget[]> {
   if (pairs.length === 0) return [];
   const { rows } = await ex.query<MailboxTarget>(
     `SELECT m.tenant_id, m.id AS mailbox_id, m.status, m.cursor
@@ -103,7 +171,11 @@ export async function liveMailboxesByAddress(ex: Executor, provider: ProviderKin
 }
 
 /** Live mailboxes of this kind among these ids (a cached push route, re-checked). */
-export async function liveMailboxesById(ex: Executor, provider: ProviderKind, ids: string[]): Promise<MailboxTarget[]> {
+export async function liveMailboxesById(
+  ex: Executor,
+  provider: ProviderKind,
+  ids: string[],
+): Promise<MailboxTarget[]> {
   const { rows } = await ex.query<MailboxTarget>(
     `SELECT tenant_id, id AS mailbox_id, status, cursor FROM mailboxes WHERE id = ANY($2::uuid[]) AND provider = $1 AND status <> 'disconnected'`,
     [provider, ids],

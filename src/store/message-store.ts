@@ -27,7 +27,8 @@ export interface MessageRow {
 }
 
 // The original (raw_ct, or the chunks of raw-store.ts) is not among them: it is read only when asked for.
-const columns = 'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, warnings, sent_at, received_at, seq';
+const columns =
+  'id, tenant_id, ticket_id, mailbox_id, direction, provider_thread_id, kind, kind_reasons, thread_rule, headers_ct, text_ct, html_ct, reply_ct, warnings, sent_at, received_at, seq';
 
 export interface NewMessage {
   id: string;
@@ -56,12 +57,36 @@ export async function insertMessage(ex: Executor, m: NewMessage): Promise<void> 
     `INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
        thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-    [m.id, m.tenantId, m.ticketId, m.mailboxId, m.direction, m.messageIdBidx, m.providerThreadId, m.kind, m.kindReasons,
-      m.threadRule, m.fromBidx, m.headersCt, m.textCt, m.htmlCt, m.replyCt, m.raw?.size ?? null, m.raw?.chunks ?? null, m.warnings, m.sentAt],
+    [
+      m.id,
+      m.tenantId,
+      m.ticketId,
+      m.mailboxId,
+      m.direction,
+      m.messageIdBidx,
+      m.providerThreadId,
+      m.kind,
+      m.kindReasons,
+      m.threadRule,
+      m.fromBidx,
+      m.headersCt,
+      m.textCt,
+      m.htmlCt,
+      m.replyCt,
+      m.raw?.size ?? null,
+      m.raw?.chunks ?? null,
+      m.warnings,
+      m.sentAt,
+    ],
   );
 }
 
-export async function findDelivery(ex: Executor, tenantId: string, mailboxId: string, providerMessageId: string): Promise<{ message_id: string | null; outcome: string } | null> {
+export async function findDelivery(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  providerMessageId: string,
+): Promise<{ message_id: string | null; outcome: string } | null> {
   const { rows } = await ex.query<{ message_id: string | null; outcome: string }>(
     'SELECT message_id, outcome FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = $3',
     [tenantId, mailboxId, providerMessageId],
@@ -69,7 +94,16 @@ export async function findDelivery(ex: Executor, tenantId: string, mailboxId: st
   return rows[0] ?? null;
 }
 
-export async function insertDelivery(ex: Executor, d: { tenantId: string; mailboxId: string; providerMessageId: string; messageId: string | null; outcome: 'stored' | 'duplicate' | 'parked' }): Promise<void> {
+export async function insertDelivery(
+  ex: Executor,
+  d: {
+    tenantId: string;
+    mailboxId: string;
+    providerMessageId: string;
+    messageId: string | null;
+    outcome: 'stored' | 'duplicate' | 'parked';
+  },
+): Promise<void> {
   await ex.query(
     'INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) VALUES ($1, $2, $3, $4, $5)',
     [d.tenantId, d.mailboxId, d.providerMessageId, d.messageId, d.outcome],
@@ -77,7 +111,13 @@ export async function insertDelivery(ex: Executor, d: { tenantId: string; mailbo
 }
 
 /** Messages from one sender on one ticket within a window (mail-loop detection). */
-export async function recentFromSender(ex: Executor, tenantId: string, ticketId: string, fromBidx: Buffer, since: Date): Promise<number> {
+export async function recentFromSender(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+  fromBidx: Buffer,
+  since: Date,
+): Promise<number> {
   const { rows } = await ex.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND from_bidx = $3 AND received_at >= $4',
     [tenantId, ticketId, fromBidx, since],
@@ -86,8 +126,15 @@ export async function recentFromSender(ex: Executor, tenantId: string, ticketId:
 }
 
 /** A ticket's messages in arrival order (the stored sequence: one page's messages share received_at). */
-export async function listTicketMessages(ex: Executor, tenantId: string, ticketId: string): Promise<MessageRow[]> {
-  const { rows } = await ex.query<MessageRow>(`SELECT ${columns} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, [tenantId, ticketId]);
+export async function listTicketMessages(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+): Promise<MessageRow[]> {
+  const { rows } = await ex.query<MessageRow>(
+    `SELECT ${columns} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`,
+    [tenantId, ticketId],
+  );
   return rows;
 }
 
@@ -95,7 +142,12 @@ export async function listTicketMessages(ex: Executor, tenantId: string, ticketI
  * The newest `limit` messages before `beforeSeq` (all when null), newest first; the caller shows them
  * in arrival order. Without the HTML column unless asked: it is the largest part of a message.
  */
-export async function pageTicketMessages(ex: Executor, tenantId: string, ticketId: string, q: { beforeSeq: string | null; limit: number; html: boolean }): Promise<MessageRow[]> {
+export async function pageTicketMessages(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+  q: { beforeSeq: string | null; limit: number; html: boolean },
+): Promise<MessageRow[]> {
   const cols = q.html ? columns : columns.replace('html_ct', 'NULL::bytea AS html_ct');
   const { rows } = await ex.query<MessageRow>({
     name: q.html ? 'inlet-page-messages-html' : 'inlet-page-messages',
@@ -106,8 +158,20 @@ export async function pageTicketMessages(ex: Executor, tenantId: string, ticketI
 }
 
 /** Every message's headers (sealed) of a ticket: who took part. */
-export async function ticketHeaders(ex: Executor, tenantId: string, ticketId: string): Promise<{ id: string; tenant_id: string; mailbox_id: string; direction: string; headers_ct: Buffer }[]> {
-  const { rows } = await ex.query<{ id: string; tenant_id: string; mailbox_id: string; direction: string; headers_ct: Buffer }>({
+export async function ticketHeaders(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+): Promise<
+  { id: string; tenant_id: string; mailbox_id: string; direction: string; headers_ct: Buffer }[]
+> {
+  const { rows } = await ex.query<{
+    id: string;
+    tenant_id: string;
+    mailbox_id: string;
+    direction: string;
+    headers_ct: Buffer;
+  }>({
     name: 'inlet-ticket-headers',
     text: 'SELECT id, tenant_id, mailbox_id, direction, headers_ct FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq',
     values: [tenantId, ticketId],
@@ -115,7 +179,14 @@ export async function ticketHeaders(ex: Executor, tenantId: string, ticketId: st
   return rows;
 }
 
-export async function findMessage(ex: Executor, tenantId: string, id: string): Promise<MessageRow | null> {
-  const { rows } = await ex.query<MessageRow>(`SELECT ${columns} FROM messages WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+export async function findMessage(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+): Promise<MessageRow | null> {
+  const { rows } = await ex.query<MessageRow>(
+    `SELECT ${columns} FROM messages WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }

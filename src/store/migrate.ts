@@ -6,10 +6,14 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
-import { Logger as WorkerLogger, runMigrations as runWorkerMigrations } from 'graphile-worker';
 
-export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+import { Logger as WorkerLogger, runMigrations as runWorkerMigrations } from 'graphile-worker';
+import type pg from 'pg';
+
+export const migrationsDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../migrations',
+);
 const lockKey = 0x1e7_0001; // arbitrary, constant: "inlet migrations"
 
 export interface Migration {
@@ -24,7 +28,12 @@ export async function loadMigrations(dir = migrationsDir): Promise<Migration[]> 
   const out: Migration[] = [];
   for (const file of files) {
     const sql = await readFile(path.join(dir, file), 'utf8');
-    out.push({ id: Number(file.slice(0, 4)), name: file, sql, checksum: createHash('sha256').update(sql).digest('hex') });
+    out.push({
+      id: Number(file.slice(0, 4)),
+      name: file,
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    });
   }
   out.forEach((m, i) => {
     if (m.id !== i + 1) throw new Error(`migration numbering has a gap or duplicate at ${m.name}`);
@@ -43,7 +52,10 @@ export async function latestMigrationId(dir = migrationsDir): Promise<number> {
  * so nothing depends on session state: the same code is safe through a transaction-mode PgBouncer,
  * where a session lock could be taken on one server connection and "released" on another.
  */
-export async function migrate(pool: pg.Pool, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<string[]> {
+export async function migrate(
+  pool: pg.Pool,
+  opts: { dir?: string; log?: (msg: string) => void } = {},
+): Promise<string[]> {
   const migrations = await loadMigrations(opts.dir);
   const client = await pool.connect();
   const applied: string[] = [];
@@ -60,25 +72,42 @@ export async function migrate(pool: pg.Pool, opts: { dir?: string; log?: (msg: s
     }
   };
   try {
-    await locked(() => client.query(`CREATE TABLE IF NOT EXISTS inlet_migrations (
-      id integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`));
-    const done = new Map((await client.query<{ id: number; checksum: string }>('SELECT id, checksum FROM inlet_migrations')).rows.map((r) => [r.id, r.checksum]));
+    await locked(() =>
+      client.query(`CREATE TABLE IF NOT EXISTS inlet_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`),
+    );
+    const done = new Map(
+      (
+        await client.query<{ id: number; checksum: string }>(
+          'SELECT id, checksum FROM inlet_migrations',
+        )
+      ).rows.map((r) => [r.id, r.checksum]),
+    );
     for (const m of migrations) {
       const previous = done.get(m.id);
       if (previous !== undefined) {
-        if (previous !== m.checksum) throw new Error(`migration ${m.name} was changed after it was applied; add a new migration instead`);
+        if (previous !== m.checksum)
+          throw new Error(
+            `migration ${m.name} was changed after it was applied; add a new migration instead`,
+          );
         continue;
       }
       const ran = await locked(async () => {
         // Another replica may have applied it while this one waited for the lock.
-        const now = await client.query<{ checksum: string }>('SELECT checksum FROM inlet_migrations WHERE id = $1', [m.id]);
+        const now = await client.query<{ checksum: string }>(
+          'SELECT checksum FROM inlet_migrations WHERE id = $1',
+          [m.id],
+        );
         if (now.rows[0]) return false;
         try {
           await client.query(m.sql);
         } catch (err) {
           throw new Error(`migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
         }
-        await client.query('INSERT INTO inlet_migrations (id, name, checksum) VALUES ($1, $2, $3)', [m.id, m.name, m.checksum]);
+        await client.query(
+          'INSERT INTO inlet_migrations (id, name, checksum) VALUES ($1, $2, $3)',
+          [m.id, m.name, m.checksum],
+        );
         return true;
       });
       if (!ran) continue;
@@ -95,9 +124,13 @@ export async function migrate(pool: pg.Pool, opts: { dir?: string; log?: (msg: s
 
 /** Applied migration id, or null when the table does not exist yet. */
 export async function appliedMigrationId(ex: Pick<pg.ClientBase, 'query'>): Promise<number | null> {
-  const exists = await ex.query<{ t: string | null }>(`SELECT to_regclass('inlet_migrations')::text AS t`);
+  const exists = await ex.query<{ t: string | null }>(
+    `SELECT to_regclass('inlet_migrations')::text AS t`,
+  );
   if (!exists.rows[0]?.t) return null;
-  const { rows } = await ex.query<{ id: number }>('SELECT coalesce(max(id), 0)::int AS id FROM inlet_migrations');
+  const { rows } = await ex.query<{ id: number }>(
+    'SELECT coalesce(max(id), 0)::int AS id FROM inlet_migrations',
+  );
   return rows[0]?.id ?? 0;
 }
 

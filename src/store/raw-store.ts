@@ -12,7 +12,14 @@
 // so a chunk moved to another message or index, a changed count or total, a swapped pair, a
 // missing or an extra chunk all fail: the layout is checked against the rows before any chunk is
 // read (missing, extra, resized), and each chunk's tag binds its place (swapped, reordered, edited).
-import { CryptoError, ENVELOPE_OVERHEAD, open, seal, type Aad, type DataKey } from '../crypto/index.js';
+import {
+  type Aad,
+  CryptoError,
+  type DataKey,
+  ENVELOPE_OVERHEAD,
+  open,
+  seal,
+} from '../crypto/index.js';
 import type { Executor } from './db.js';
 
 /** Plaintext bytes per chunk: large enough that a 25 MB message is 25 statements, small enough to be noise in memory. */
@@ -38,7 +45,12 @@ export function rawLayout(size: number): RawLayout {
 }
 
 export function rawChunkAad(ref: RawRef, seq: number): Aad {
-  return { tenantId: ref.tenantId, scope: ref.mailboxId, field: 'messages.raw_chunk', rowId: `${ref.messageId}/${seq}/${ref.chunks}/${ref.size}` };
+  return {
+    tenantId: ref.tenantId,
+    scope: ref.mailboxId,
+    field: 'messages.raw_chunk',
+    rowId: `${ref.messageId}/${seq}/${ref.chunks}/${ref.size}`,
+  };
 }
 
 /** The AAD of a pre-0009 original sealed whole in messages.raw_ct. */
@@ -51,7 +63,11 @@ export function legacyRawAad(tenantId: string, mailboxId: string, messageId: str
  * inserted. Chunk by chunk: a sealed chunk lives until its statement has been sent, so the memory
  * this takes does not grow with the message.
  */
-export async function storeRaw(ex: Executor, dek: DataKey, list: { ref: RawRef; raw: Buffer }[]): Promise<void> {
+export async function storeRaw(
+  ex: Executor,
+  dek: DataKey,
+  list: { ref: RawRef; raw: Buffer }[],
+): Promise<void> {
   let batch: { tenantId: string; messageId: string; seq: number; ct: Buffer }[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -63,9 +79,13 @@ export async function storeRaw(ex: Executor, dek: DataKey, list: { ref: RawRef; 
   };
   for (const { ref, raw } of list) {
     const expected = rawLayout(raw.length);
-    if (expected.size !== ref.size || expected.chunks !== ref.chunks) throw new Error('raw layout does not match the bytes');
+    if (expected.size !== ref.size || expected.chunks !== ref.chunks)
+      throw new Error('raw layout does not match the bytes');
     for (let seq = 0; seq < ref.chunks; seq++) {
-      const plain = raw.subarray(seq * rawChunkBytes, Math.min((seq + 1) * rawChunkBytes, raw.length));
+      const plain = raw.subarray(
+        seq * rawChunkBytes,
+        Math.min((seq + 1) * rawChunkBytes, raw.length),
+      );
       if (bytes > 0 && bytes + plain.length > rawChunkBytes) await flush();
       const ct = seal(dek, plain, rawChunkAad(ref, seq));
       batch.push({ tenantId: ref.tenantId, messageId: ref.messageId, seq, ct });
@@ -76,7 +96,10 @@ export async function storeRaw(ex: Executor, dek: DataKey, list: { ref: RawRef; 
   await flush();
 }
 
-async function insertRawChunks(ex: Executor, rows: { tenantId: string; messageId: string; seq: number; ct: Buffer }[]): Promise<void> {
+async function insertRawChunks(
+  ex: Executor,
+  rows: { tenantId: string; messageId: string; seq: number; ct: Buffer }[],
+): Promise<void> {
   const params: unknown[] = [];
   // The ciphertext is each row's last parameter: pg copies parameters into one buffer that grows by
   // reallocating, and a large value followed by nothing more is copied once.
@@ -92,13 +115,21 @@ async function insertRawChunks(ex: Executor, rows: { tenantId: string; messageId
 }
 
 export type StoredRaw =
-  | { kind: 'chunks'; ref: RawRef }
-  | { kind: 'legacy'; ct: Buffer; aad: Aad }
-  | { kind: 'none' };
+  { kind: 'chunks'; ref: RawRef } | { kind: 'legacy'; ct: Buffer; aad: Aad } | { kind: 'none' };
 
 /** How a message's original is stored; null when the message does not exist (for this tenant). */
-export async function findStoredRaw(ex: Executor, tenantId: string, messageId: string): Promise<({ mailboxId: string; warnings: string[] } & StoredRaw) | null> {
-  const { rows } = await ex.query<{ mailbox_id: string; raw_ct: Buffer | null; raw_size: string | null; raw_chunks: number | null; warnings: string[] }>({
+export async function findStoredRaw(
+  ex: Executor,
+  tenantId: string,
+  messageId: string,
+): Promise<({ mailboxId: string; warnings: string[] } & StoredRaw) | null> {
+  const { rows } = await ex.query<{
+    mailbox_id: string;
+    raw_ct: Buffer | null;
+    raw_size: string | null;
+    raw_chunks: number | null;
+    warnings: string[];
+  }>({
     name: 'inlet-find-stored-raw-w',
     text: 'SELECT mailbox_id, raw_ct, raw_size, raw_chunks, warnings FROM messages WHERE tenant_id = $1 AND id = $2',
     values: [tenantId, messageId],
@@ -108,13 +139,26 @@ export async function findStoredRaw(ex: Executor, tenantId: string, messageId: s
   const mailboxId = r.mailbox_id;
   const warnings = r.warnings;
   if (r.raw_size !== null && r.raw_chunks !== null) {
-    return { mailboxId, warnings, kind: 'chunks', ref: { tenantId, mailboxId, messageId, size: Number(r.raw_size), chunks: r.raw_chunks } };
+    return {
+      mailboxId,
+      warnings,
+      kind: 'chunks',
+      ref: { tenantId, mailboxId, messageId, size: Number(r.raw_size), chunks: r.raw_chunks },
+    };
   }
-  if (r.raw_ct) return { mailboxId, warnings, kind: 'legacy', ct: r.raw_ct, aad: legacyRawAad(tenantId, mailboxId, messageId) };
+  if (r.raw_ct)
+    return {
+      mailboxId,
+      warnings,
+      kind: 'legacy',
+      ct: r.raw_ct,
+      aad: legacyRawAad(tenantId, mailboxId, messageId),
+    };
   return { mailboxId, warnings, kind: 'none' };
 }
 
-const incomplete = () => new CryptoError('malformed', 'The stored original message is incomplete or out of order.');
+const incomplete = () =>
+  new CryptoError('malformed', 'The stored original message is incomplete or out of order.');
 
 /**
  * Checks the chunk rows against the layout the message row records, from sizes alone (no chunk
@@ -122,18 +166,34 @@ const incomplete = () => new CryptoError('malformed', 'The stored original messa
  * refuse a damaged original before it sends its first byte.
  */
 export async function checkRawChunks(ex: Executor, ref: RawRef): Promise<void> {
-  const { rows } = await ex.query<{ n: number; lo: number | null; hi: number | null; bytes: string | null }>({
+  const { rows } = await ex.query<{
+    n: number;
+    lo: number | null;
+    hi: number | null;
+    bytes: string | null;
+  }>({
     name: 'inlet-check-raw-chunks',
     text: `SELECT count(*)::int AS n, min(seq) AS lo, max(seq) AS hi, sum(octet_length(chunk_ct))::bigint AS bytes
        FROM message_raw_chunks WHERE tenant_id = $1 AND message_id = $2`,
     values: [ref.tenantId, ref.messageId],
   });
   const r = rows[0]!;
-  if (r.n !== ref.chunks || r.lo !== 0 || r.hi !== ref.chunks - 1 || Number(r.bytes) !== ref.size + ref.chunks * ENVELOPE_OVERHEAD) throw incomplete();
+  if (
+    r.n !== ref.chunks ||
+    r.lo !== 0 ||
+    r.hi !== ref.chunks - 1 ||
+    Number(r.bytes) !== ref.size + ref.chunks * ENVELOPE_OVERHEAD
+  )
+    throw incomplete();
 }
 
 /** Chunk `seq`, opened (its tag checked against its place in the message) — a CryptoError otherwise. */
-export async function readRawChunk(ex: Executor, dek: DataKey, ref: RawRef, seq: number): Promise<Buffer> {
+export async function readRawChunk(
+  ex: Executor,
+  dek: DataKey,
+  ref: RawRef,
+  seq: number,
+): Promise<Buffer> {
   const { rows } = await ex.query<{ chunk_ct: Buffer }>({
     name: 'inlet-read-raw-chunk',
     text: 'SELECT chunk_ct FROM message_raw_chunks WHERE tenant_id = $1 AND message_id = $2 AND seq = $3',

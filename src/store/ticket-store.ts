@@ -1,6 +1,6 @@
 // SQL for tickets and their participants. Callers own the transaction and have set the tenant.
-import type { Executor } from './db.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
+import type { Executor } from './db.js';
 
 export interface TicketRow {
   id: string;
@@ -15,21 +15,41 @@ export interface TicketRow {
   last_activity_at: Date;
 }
 
-const columns = 'id, tenant_id, number, mailbox_id, status, subject_ct, requester_ct, created_at, updated_at, last_activity_at';
+const columns =
+  'id, tenant_id, number, mailbox_id, status, subject_ct, requester_ct, created_at, updated_at, last_activity_at';
 
-export async function findTicket(ex: Executor, tenantId: string, id: string, opts: { lock?: boolean } = {}): Promise<TicketRow | null> {
-  const { rows } = await ex.query<TicketRow>(`SELECT ${columns} FROM tickets WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+export async function findTicket(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<TicketRow | null> {
+  const { rows } = await ex.query<TicketRow>(
+    `SELECT ${columns} FROM tickets WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }
 
-export async function touchTicket(ex: Executor, tenantId: string, id: string, status: TicketStatus, activity: boolean): Promise<void> {
+export async function touchTicket(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  status: TicketStatus,
+  activity: boolean,
+): Promise<void> {
   await ex.query(
     `UPDATE tickets SET status = $3, updated_at = now(), last_activity_at = CASE WHEN $4 THEN now() ELSE last_activity_at END WHERE tenant_id = $1 AND id = $2`,
     [tenantId, id, status, activity],
   );
 }
 
-export async function addParticipants(ex: Executor, tenantId: string, ticketId: string, bidxs: Buffer[]): Promise<void> {
+export async function addParticipants(
+  ex: Executor,
+  tenantId: string,
+  ticketId: string,
+  bidxs: Buffer[],
+): Promise<void> {
   if (bidxs.length === 0) return;
   await ex.query(
     `INSERT INTO ticket_participants (tenant_id, ticket_id, address_bidx) SELECT $1, $2, b FROM unnest($3::bytea[]) AS b ON CONFLICT DO NOTHING`,
@@ -59,7 +79,10 @@ export type ListedTicket = TicketRow & { message_count: number; updated_at_exact
  */
 export async function listTickets(ex: Executor, q: TicketListQuery): Promise<ListedTicket[]> {
   const { rows } = await ex.query<ListedTicket>(
-    `SELECT ${columns.split(', ').map((c) => `t.${c}`).join(', ')},
+    `SELECT ${columns
+      .split(', ')
+      .map((c) => `t.${c}`)
+      .join(', ')},
             to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at_exact,
             (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
        FROM tickets t
@@ -75,12 +98,30 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<Lis
         AND EXISTS (SELECT 1 FROM data_keys k WHERE k.tenant_id = t.tenant_id AND k.mailbox_id = t.mailbox_id AND k.purpose = 'mailbox' AND k.wrapped IS NOT NULL)
       ORDER BY t.updated_at DESC, t.id DESC
       LIMIT $8`,
-    [q.tenantId, q.status ?? null, q.mailboxId ?? null, q.requesterBidx ?? null, q.updatedSince ?? null, q.after?.updatedAt ?? null, q.after?.id ?? null, q.limit, q.updatedAfter ?? null],
+    [
+      q.tenantId,
+      q.status ?? null,
+      q.mailboxId ?? null,
+      q.requesterBidx ?? null,
+      q.updatedSince ?? null,
+      q.after?.updatedAt ?? null,
+      q.after?.id ?? null,
+      q.limit,
+      q.updatedAfter ?? null,
+    ],
   );
   return rows;
 }
 
-export async function setTicketStatus(ex: Executor, tenantId: string, id: string, status: TicketStatus): Promise<TicketRow | null> {
-  const { rows } = await ex.query<TicketRow>(`UPDATE tickets SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${columns}`, [tenantId, id, status]);
+export async function setTicketStatus(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  status: TicketStatus,
+): Promise<TicketRow | null> {
+  const { rows } = await ex.query<TicketRow>(
+    `UPDATE tickets SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${columns}`,
+    [tenantId, id, status],
+  );
   return rows[0] ?? null;
 }

@@ -10,11 +10,26 @@ import { deliveredAmong, heldByMessageId } from '../store/delivery-store.js';
 import { insertDuplicateDeliveries } from '../store/inbound-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 
-export async function alreadyHeld(deps: { db: Db; keys: KeyService }, tenantId: string, mailboxId: string, items: Pick<RemoteMessageRef, 'providerMessageId' | 'rfcMessageId'>[]): Promise<Set<string>> {
+export async function alreadyHeld(
+  deps: { db: Db; keys: KeyService },
+  tenantId: string,
+  mailboxId: string,
+  items: Pick<RemoteMessageRef, 'providerMessageId' | 'rfcMessageId'>[],
+): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   return deps.db.tenantTx(tenantId, async (ex) => {
-    const held = await deliveredAmong(ex, tenantId, mailboxId, items.map((i) => i.providerMessageId));
-    const byId = items.filter((i) => !held.has(i.providerMessageId) && i.rfcMessageId && normaliseMessageId(i.rfcMessageId) !== '');
+    const held = await deliveredAmong(
+      ex,
+      tenantId,
+      mailboxId,
+      items.map((i) => i.providerMessageId),
+    );
+    const byId = items.filter(
+      (i) =>
+        !held.has(i.providerMessageId) &&
+        i.rfcMessageId &&
+        normaliseMessageId(i.rfcMessageId) !== '',
+    );
     if (byId.length === 0) return held;
     const indexKey = (await deps.keys.tenantKey(ex, tenantId, 'index')).key;
     const bidxs = byId.map((i) => messageIdBlindIndex(indexKey, i.rfcMessageId!));

@@ -6,18 +6,25 @@
 //
 // IDLE only says "something changed"; the work is the keyed `mailbox.sync` job, so a burst of
 // notifications (and the one sent after every reconnect) coalesces into one sync.
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
 import type { Logger } from '../lib/logger.js';
-import type { MailProvider } from '../providers/mail-provider.js';
-import { isProviderError } from '../providers/provider-errors.js';
 import { recordSyncFailure } from '../mailboxes/status.js';
+import type { MailProvider } from '../providers/mail-provider.js';
+import { type ProviderFactoryDeps, providerForMailbox } from '../providers/open-mailbox.js';
+import { isProviderError } from '../providers/provider-errors.js';
+import { kindsWhere } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { providerForMailbox, type ProviderFactoryDeps } from '../providers/open-mailbox.js';
-import { kindsWhere } from '../providers/registry.js';
 import { enqueueSync } from './sync-jobs.js';
-import { acquireLeases, fairLeaseShare, releaseLeases, renewLeases, type MailboxRef } from './sync-store.js';
+import {
+  acquireLeases,
+  fairLeaseShare,
+  type MailboxRef,
+  releaseLeases,
+  renewLeases,
+} from './sync-store.js';
 
 export interface IdleSupervisorDeps {
   db: Db;
@@ -51,9 +58,16 @@ export interface IdleSupervisor {
   stop(opts?: { release?: boolean }): Promise<void>;
 }
 
-interface Watch { ref: MailboxRef; abort: AbortController; done: Promise<void> }
+interface Watch {
+  ref: MailboxRef;
+  abort: AbortController;
+  done: Promise<void>;
+}
 
-export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervisorOptions = {}): IdleSupervisor {
+export function startIdleSupervisor(
+  deps: IdleSupervisorDeps,
+  opts: IdleSupervisorOptions = {},
+): IdleSupervisor {
   const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const renewEveryMs = opts.renewEveryMs ?? 10_000;
   const leaseMs = opts.leaseMs ?? 30_000;
@@ -65,15 +79,29 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
   let stopping = false;
   let running: Promise<void> | null = null;
 
-  const open = deps.openProvider ?? ((tenantId: string, mailboxId: string) =>
-    deps.db.tenantTx(tenantId, (ex) => providerForMailbox(ex, deps.keys, tenantId, mailboxId, { ...deps.providerDeps, logger: log })));
-  const changed = deps.onChange ?? ((tenantId: string, mailboxId: string) =>
-    deps.db.tenantTx(tenantId, (ex) => enqueueSync(ex, tenantId, mailboxId)));
+  const open =
+    deps.openProvider ??
+    ((tenantId: string, mailboxId: string) =>
+      deps.db.tenantTx(tenantId, (ex) =>
+        providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+          ...deps.providerDeps,
+          logger: log,
+        }),
+      ));
+  const changed =
+    deps.onChange ??
+    ((tenantId: string, mailboxId: string) =>
+      deps.db.tenantTx(tenantId, (ex) => enqueueSync(ex, tenantId, mailboxId)));
 
   function startWatch(ref: MailboxRef): void {
     const abort = new AbortController();
     const notify = () => {
-      changed(ref.tenant_id, ref.mailbox_id).catch((err: unknown) => log.error({ err, mailbox: ref.mailbox_id }, 'could not enqueue sync after IDLE notification'));
+      changed(ref.tenant_id, ref.mailbox_id).catch((err: unknown) =>
+        log.error(
+          { err, mailbox: ref.mailbox_id },
+          'could not enqueue sync after IDLE notification',
+        ),
+      );
     };
     const done = (async () => {
       let provider: MailProvider | null = null;
@@ -86,16 +114,26 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
         keepLease = abort.signal.aborted;
       } catch (err) {
         if (isProviderError(err) && err.kind === 'auth_revoked') {
-          await deps.db.tenantTx(ref.tenant_id, (ex) => recordSyncFailure(ex, ref.tenant_id, ref.mailbox_id, 'auth_revoked')).catch(() => undefined);
+          await deps.db
+            .tenantTx(ref.tenant_id, (ex) =>
+              recordSyncFailure(ex, ref.tenant_id, ref.mailbox_id, 'auth_revoked'),
+            )
+            .catch(() => undefined);
           log.warn({ mailbox: ref.mailbox_id }, 'IMAP login refused; mailbox needs reconnecting');
         } else {
-          log.warn({ mailbox: ref.mailbox_id, errCode: (err as { code?: unknown })?.code ?? null }, 'IDLE watch ended with an error');
+          log.warn(
+            { mailbox: ref.mailbox_id, errCode: (err as { code?: unknown })?.code ?? null },
+            'IDLE watch ended with an error',
+          );
         }
       } finally {
         await provider?.close().catch(() => undefined);
         watches.delete(ref.mailbox_id);
         // Give the mailbox back unless we are stopping (stop() decides) so a later tick can retry.
-        if (!keepLease && !stopping) await deps.db.tx((ex) => releaseLeases(ex, holder, [ref.mailbox_id])).catch(() => undefined);
+        if (!keepLease && !stopping)
+          await deps.db
+            .tx((ex) => releaseLeases(ex, holder, [ref.mailbox_id]))
+            .catch(() => undefined);
       }
     })();
     watches.set(ref.mailbox_id, { ref, abort, done });
@@ -110,25 +148,31 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
     } catch (err) {
       log.warn({ err }, 'could not renew IDLE leases');
       // Another worker may take our mailboxes once the leases run out: let go before that.
-      if (Date.now() - lastRenewed > leaseMs - renewEveryMs) for (const w of watches.values()) w.abort.abort();
+      if (Date.now() - lastRenewed > leaseMs - renewEveryMs)
+        for (const w of watches.values()) w.abort.abort();
       return;
     }
     const held = new Set(mine);
     for (const [id, w] of watches) if (!held.has(id)) w.abort.abort(); // lease lost or mailbox no longer active
     if (stopping) return;
     // Unknown share (query failed): keep what we hold and take what is free, as before.
-    const share = await deps.db.tx((ex) => fairLeaseShare(ex, holder, connectionKinds, leaseMs)).catch(() => maxConnections);
+    const share = await deps.db
+      .tx((ex) => fairLeaseShare(ex, holder, connectionKinds, leaseMs))
+      .catch(() => maxConnections);
     const target = Math.min(maxConnections, share);
     if (held.size > target) {
       await handOver([...held].slice(target));
       return;
     }
-    const got = await deps.db.tx((ex) => acquireLeases(ex, holder, connectionKinds, leaseMs, target - held.size)).catch((err: unknown) => {
-      log.warn({ err }, 'could not acquire IDLE leases');
-      return [] as MailboxRef[];
-    });
+    const got = await deps.db
+      .tx((ex) => acquireLeases(ex, holder, connectionKinds, leaseMs, target - held.size))
+      .catch((err: unknown) => {
+        log.warn({ err }, 'could not acquire IDLE leases');
+        return [] as MailboxRef[];
+      });
     for (const ref of got) if (!watches.has(ref.mailbox_id) && !stopping) startWatch(ref);
-    if (got.length > 0) log.info({ acquired: got.length, holding: watches.size }, 'IDLE leases acquired');
+    if (got.length > 0)
+      log.info({ acquired: got.length, holding: watches.size }, 'IDLE leases acquired');
   }
 
   /** Gives mailboxes above this worker's share back: IDLE stopped first, then the lease released so
@@ -138,15 +182,24 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
     const ending = ids.map((id) => watches.get(id)).filter((w): w is Watch => w !== undefined);
     for (const w of ending) w.abort.abort();
     await Promise.all(ending.map((w) => w.done));
-    await deps.db.tx((ex) => releaseLeases(ex, holder, ids)).catch((err: unknown) => log.warn({ err }, 'could not hand over IDLE leases'));
-    log.info({ released: ids.length, holding: watches.size }, 'IDLE leases handed over to a worker that joined');
+    await deps.db
+      .tx((ex) => releaseLeases(ex, holder, ids))
+      .catch((err: unknown) => log.warn({ err }, 'could not hand over IDLE leases'));
+    log.info(
+      { released: ids.length, holding: watches.size },
+      'IDLE leases handed over to a worker that joined',
+    );
   }
 
   const tick = (): Promise<void> => {
-    running ??= round().finally(() => { running = null; });
+    running ??= round().finally(() => {
+      running = null;
+    });
     return running;
   };
-  const timer = setInterval(() => { void tick(); }, renewEveryMs);
+  const timer = setInterval(() => {
+    void tick();
+  }, renewEveryMs);
   timer.unref();
   void tick();
 
@@ -162,7 +215,10 @@ export function startIdleSupervisor(deps: IdleSupervisorDeps, opts: IdleSupervis
       const all = [...watches.values()];
       for (const w of all) w.abort.abort();
       await Promise.all(all.map((w) => w.done));
-      if (release) await deps.db.tx((ex) => releaseLeases(ex, holder)).catch((err: unknown) => log.warn({ err }, 'could not release IDLE leases'));
+      if (release)
+        await deps.db
+          .tx((ex) => releaseLeases(ex, holder))
+          .catch((err: unknown) => log.warn({ err }, 'could not release IDLE leases'));
       log.info({ released: release }, 'IDLE supervisor stopped');
     },
   };

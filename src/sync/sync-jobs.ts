@@ -10,6 +10,15 @@ export const syncQueue = (mailboxId: string) => `mailbox:${mailboxId}`;
 /** Attempts before graphile-worker gives up on one sync job; the next trigger enqueues a fresh one. */
 export const syncMaxAttempts = 10;
 
-export async function enqueueSync(ex: Executor, tenantId: string, mailboxId: string): Promise<void> {
-  await addJob(ex, 'mailbox.sync', { tenantId, mailboxId }, { key: syncJobKey(mailboxId), queue: syncQueue(mailboxId), maxAttempts: syncMaxAttempts });
+export async function enqueueSync(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<void> {
+  await addJob(
+    ex,
+    'mailbox.sync',
+    { tenantId, mailboxId },
+    { key: syncJobKey(mailboxId), queue: syncQueue(mailboxId), maxAttempts: syncMaxAttempts },
+  );
 }

@@ -9,18 +9,18 @@
 // the job without a retry loop; rate_limited / transient / permanent are recorded by class and
 // rethrown so graphile-worker retries with backoff; cursor_expired (UIDVALIDITY changed between
 // listing and fetching) restarts the listing, which then runs a bounded resync.
-import { PageBuffer, type Ingested } from '../ingest/page-buffer.js';
+import { type Ingested, PageBuffer } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
+import { recordSyncFailure } from '../mailboxes/status.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
+import { type ProviderFactoryDeps, providerForMailbox } from '../providers/open-mailbox.js';
 import { fromProvider, isProviderError, toProviderError } from '../providers/provider-errors.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
+import { setMailboxCursor } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { alreadyHeld } from './already-held.js';
-import { providerForMailbox, type ProviderFactoryDeps } from '../providers/open-mailbox.js';
-import { capabilitiesOf } from '../providers/registry.js';
-import { recordSyncFailure } from '../mailboxes/status.js';
-import { setMailboxCursor } from '../store/mailbox-store.js';
 import { finishSync, readSyncState, setProgress } from './sync-store.js';
 
 export interface SyncDeps {
@@ -46,37 +46,74 @@ const maxRestarts = 3;
 
 /** Thrown when the worker shuts down mid-sync: the job is retried later from the stored cursor. */
 export class SyncInterruptedError extends Error {
-  constructor() { super('sync interrupted by shutdown'); this.name = 'SyncInterruptedError'; }
+  constructor() {
+    super('sync interrupted by shutdown');
+    this.name = 'SyncInterruptedError';
+  }
 }
 
-export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: string, signal?: AbortSignal): Promise<SyncResult> {
+export async function syncMailbox(
+  deps: SyncDeps,
+  tenantId: string,
+  mailboxId: string,
+  signal?: AbortSignal,
+): Promise<SyncResult> {
   const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
   const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
   const opened = await deps.db.tenantTx(tenantId, async (ex) => {
     const state = await readSyncState(ex, tenantId, mailboxId);
     // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
     if (!state || state.status !== 'active' || !capabilitiesOf(state.provider).syncs) return null;
-    return { state, provider: await providerForMailbox(ex, deps.keys, tenantId, mailboxId, { ...deps.providerDeps, logger: log }) };
+    return {
+      state,
+      provider: await providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+        ...deps.providerDeps,
+        logger: log,
+      }),
+    };
   });
   if (!opened) return { ...result, status: 'skipped' };
   const { state, provider } = opened;
-  const backfill: BackfillLimits = { days: state.backfill_days, maxMessages: state.backfill_max_messages };
+  const backfill: BackfillLimits = {
+    days: state.backfill_days,
+    maxMessages: state.backfill_max_messages,
+  };
   try {
     let cursor = (state.cursor ?? null) as Cursor | null;
     let lagMs: number | null = null;
-    for (let restarts = 0; ; ) {
+    for (let restarts = 0; ;) {
       try {
-        const step = await drain(deps, provider, tenantId, mailboxId, cursor, backfill, result, signal);
+        const step = await drain(
+          deps,
+          provider,
+          tenantId,
+          mailboxId,
+          cursor,
+          backfill,
+          result,
+          signal,
+        );
         lagMs = step.lagMs;
         break;
       } catch (err) {
-        if (!isProviderError(err) || err.kind !== 'cursor_expired' || ++restarts > maxRestarts) throw err;
+        if (!isProviderError(err) || err.kind !== 'cursor_expired' || ++restarts > maxRestarts)
+          throw err;
         // Re-read the cursor the pipeline stored last; listing from it detects the new UIDVALIDITY.
-        cursor = (await deps.db.tenantTx(tenantId, (ex) => readSyncState(ex, tenantId, mailboxId)))?.cursor as Cursor | null ?? null;
+        cursor =
+          ((await deps.db.tenantTx(tenantId, (ex) => readSyncState(ex, tenantId, mailboxId)))
+            ?.cursor as Cursor | null) ?? null;
       }
     }
     await deps.db.tenantTx(tenantId, (ex) => finishSync(ex, tenantId, mailboxId, lagMs));
-    log.info({ stored: result.stored, duplicates: result.duplicates, parked: result.parked, gone: result.gone }, 'mailbox synced');
+    log.info(
+      {
+        stored: result.stored,
+        duplicates: result.duplicates,
+        parked: result.parked,
+        gone: result.gone,
+      },
+      'mailbox synced',
+    );
     return result;
   } catch (err) {
     if (!isProviderError(err)) throw err; // database or pipeline trouble: plain retry
@@ -90,26 +127,40 @@ export async function syncMailbox(deps: SyncDeps, tenantId: string, mailboxId: s
   }
 }
 
-async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, mailboxId: string, start: Cursor | null,
-  backfill: BackfillLimits, result: SyncResult, signal: AbortSignal | undefined): Promise<{ lagMs: number | null }> {
+async function drain(
+  deps: SyncDeps,
+  provider: MailProvider,
+  tenantId: string,
+  mailboxId: string,
+  start: Cursor | null,
+  backfill: BackfillLimits,
+  result: SyncResult,
+  signal: AbortSignal | undefined,
+): Promise<{ lagMs: number | null }> {
   let cursor = start;
   let lagMs: number | null = null;
   const pages = new PageBuffer(deps.pipeline);
   /** When each buffered message reached the mailbox, for the sync lag of new mail. */
   const arrivals = new Map<string, Date>();
-  const count = (stored: { input: { providerMessageId: string }; outcome: Ingested['outcome'] }[], incremental: boolean) => {
+  const count = (
+    stored: { input: { providerMessageId: string }; outcome: Ingested['outcome'] }[],
+    incremental: boolean,
+  ) => {
     for (const { input, outcome } of stored) {
       if (outcome.status === 'stored') {
         result.stored++;
         const internalDate = arrivals.get(input.providerMessageId);
-        if (incremental && internalDate) lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - internalDate.getTime()));
+        if (incremental && internalDate)
+          lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - internalDate.getTime()));
       } else if (outcome.status === 'duplicate') result.duplicates++;
       else result.parked++;
       arrivals.delete(input.providerMessageId);
     }
   };
   for (;;) {
-    const page = await fromProvider('sync', () => provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize }));
+    const page = await fromProvider('sync', () =>
+      provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize }),
+    );
     const incremental = page.progress === undefined;
     // Every page before this one is stored (flushed below), so this sees all of them. Skipped
     // items need no cursor step of their own: a later item's cursor, or the page's, covers them.
@@ -127,7 +178,12 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
         // Over the size limit by the provider's own count: not downloaded at all, so one huge
         // message cannot exhaust the worker's memory. Parked after what came before it is stored.
         count(await pages.flush(), incremental);
-        const outcome = await deps.pipeline.parkUnfetched({ tenantId, mailboxId, providerMessageId: item.providerMessageId, cursor: item.cursorAfter });
+        const outcome = await deps.pipeline.parkUnfetched({
+          tenantId,
+          mailboxId,
+          providerMessageId: item.providerMessageId,
+          cursor: item.cursorAfter,
+        });
         count([{ input: item, outcome }], incremental);
         continue;
       }
@@ -136,19 +192,32 @@ async function drain(deps: SyncDeps, provider: MailProvider, tenantId: string, m
         // Expunged between listing and fetching: nothing to store, but the cursor moves past it —
         // after the messages before it are stored.
         count(await pages.flush(), incremental);
-        await deps.db.tenantTx(tenantId, (ex) => setMailboxCursor(ex, tenantId, mailboxId, item.cursorAfter));
+        await deps.db.tenantTx(tenantId, (ex) =>
+          setMailboxCursor(ex, tenantId, mailboxId, item.cursorAfter),
+        );
         result.gone++;
         continue;
       }
       if (item.internalDate) arrivals.set(item.providerMessageId, item.internalDate);
       // Stored a page at a time, each message with the cursor that covers it (the page commits the last).
-      count(await pages.add({ tenantId, mailboxId, providerMessageId: item.providerMessageId, providerThreadId: item.threadId, raw, cursor: item.cursorAfter }), incremental);
+      count(
+        await pages.add({
+          tenantId,
+          mailboxId,
+          providerMessageId: item.providerMessageId,
+          providerThreadId: item.threadId,
+          raw,
+          cursor: item.cursorAfter,
+        }),
+        incremental,
+      );
     }
     count(await pages.flush(), incremental);
     // The page cursor covers the items above (all stored by now) plus any skipped UIDs after them.
     await deps.db.tenantTx(tenantId, async (ex) => {
       await setMailboxCursor(ex, tenantId, mailboxId, page.nextCursor);
-      if (page.progress) await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
+      if (page.progress)
+        await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
     });
     cursor = page.nextCursor;
     if (page.done) return { lagMs };

@@ -1,8 +1,8 @@
 // SQL for mailbox sync state and IDLE leases. Callers own the transaction (store/db.ts): sync state
 // is written in tenant transactions; leases and the cross-tenant mailbox listing run as the owner.
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
-import type { Executor } from '../store/db.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
+import type { Executor } from '../store/db.js';
 import type { MailboxStatus } from '../store/mailbox-store.js';
 
 export interface SyncStateRow {
@@ -15,7 +15,11 @@ export interface SyncStateRow {
   progress_total: number | null;
 }
 
-export async function readSyncState(ex: Executor, tenantId: string, mailboxId: string): Promise<SyncStateRow | null> {
+export async function readSyncState(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<SyncStateRow | null> {
   const { rows } = await ex.query<SyncStateRow>(
     `SELECT provider, status, cursor, backfill_days, backfill_max_messages, progress_done, progress_total
        FROM mailboxes WHERE tenant_id = $1 AND id = $2`,
@@ -24,15 +28,38 @@ export async function readSyncState(ex: Executor, tenantId: string, mailboxId: s
   return rows[0] ?? null;
 }
 
-export async function setBackfillLimits(ex: Executor, tenantId: string, mailboxId: string, days: number | null, maxMessages: number | null): Promise<void> {
-  await ex.query('UPDATE mailboxes SET backfill_days = $3, backfill_max_messages = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, days, maxMessages]);
+export async function setBackfillLimits(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  days: number | null,
+  maxMessages: number | null,
+): Promise<void> {
+  await ex.query(
+    'UPDATE mailboxes SET backfill_days = $3, backfill_max_messages = $4 WHERE tenant_id = $1 AND id = $2',
+    [tenantId, mailboxId, days, maxMessages],
+  );
 }
 
-export async function setProgress(ex: Executor, tenantId: string, mailboxId: string, done: number, total: number | null): Promise<void> {
-  await ex.query('UPDATE mailboxes SET progress_done = $3, progress_total = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId, done, total]);
+export async function setProgress(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  done: number,
+  total: number | null,
+): Promise<void> {
+  await ex.query(
+    'UPDATE mailboxes SET progress_done = $3, progress_total = $4 WHERE tenant_id = $1 AND id = $2',
+    [tenantId, mailboxId, done, total],
+  );
 }
 
-export async function finishSync(ex: Executor, tenantId: string, mailboxId: string, lagMs: number | null): Promise<void> {
+export async function finishSync(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  lagMs: number | null,
+): Promise<void> {
   await ex.query(
     `UPDATE mailboxes SET last_sync_at = now(), lag_ms = coalesce($3, lag_ms),
             progress_done = coalesce(progress_total, progress_done), progress_total = coalesce(progress_total, progress_done)
@@ -60,7 +87,11 @@ interface SyncViewRow {
 }
 
 /** Sync state of the given mailboxes, keyed by id (tenant transaction). */
-export async function readSyncViews(ex: Executor, tenantId: string, ids: string[]): Promise<Map<string, SyncView>> {
+export async function readSyncViews(
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
+): Promise<Map<string, SyncView>> {
   const out = new Map<string, SyncView>();
   if (ids.length === 0) return out;
   const { rows } = await ex.query<SyncViewRow>(
@@ -70,7 +101,8 @@ export async function readSyncViews(ex: Executor, tenantId: string, ids: string[
   );
   for (const r of rows) {
     out.set(r.id, {
-      progress: r.progress_done === null ? null : { done: r.progress_done, total: r.progress_total },
+      progress:
+        r.progress_done === null ? null : { done: r.progress_done, total: r.progress_total },
       last_sync_at: r.last_sync_at?.toISOString() ?? null,
       lag_seconds: r.lag_ms === null ? null : Math.round(Number(r.lag_ms) / 100) / 10,
       last_error_class: r.last_error_class,
@@ -82,9 +114,15 @@ export async function readSyncViews(ex: Executor, tenantId: string, ids: string[
 
 // ---- owner-role queries (supervisor, poll) ----
 
-export interface MailboxRef { tenant_id: string; mailbox_id: string }
+export interface MailboxRef {
+  tenant_id: string;
+  mailbox_id: string;
+}
 
-export async function listActiveMailboxes(ex: Executor, provider: ProviderKind): Promise<MailboxRef[]> {
+export async function listActiveMailboxes(
+  ex: Executor,
+  provider: ProviderKind,
+): Promise<MailboxRef[]> {
   const { rows } = await ex.query<MailboxRef>(
     `SELECT tenant_id, id AS mailbox_id FROM mailboxes WHERE provider = $1 AND status = 'active' ORDER BY created_at, id`,
     [provider],
@@ -93,7 +131,11 @@ export async function listActiveMailboxes(ex: Executor, provider: ProviderKind):
 }
 
 /** Extends every lease this holder still owns; returns them. A lease lost meanwhile is absent. */
-export async function renewLeases(ex: Executor, holder: string, leaseMs: number): Promise<string[]> {
+export async function renewLeases(
+  ex: Executor,
+  holder: string,
+  leaseMs: number,
+): Promise<string[]> {
   const { rows } = await ex.query<{ mailbox_id: string }>(
     `UPDATE mailbox_leases l SET expires_at = now() + make_interval(secs => $2::double precision / 1000)
        FROM mailboxes m
@@ -108,7 +150,13 @@ export async function renewLeases(ex: Executor, holder: string, leaseMs: number)
  * Takes up to `limit` leases of active mailboxes of these kinds that nobody holds or whose holder let
  * them expire. Atomic per row: of two workers racing for one mailbox, exactly one gets it.
  */
-export async function acquireLeases(ex: Executor, holder: string, kinds: readonly ProviderKind[], leaseMs: number, limit: number): Promise<MailboxRef[]> {
+export async function acquireLeases(
+  ex: Executor,
+  holder: string,
+  kinds: readonly ProviderKind[],
+  leaseMs: number,
+  limit: number,
+): Promise<MailboxRef[]> {
   if (limit <= 0) return [];
   const { rows } = await ex.query<MailboxRef>(
     `INSERT INTO mailbox_leases AS l (tenant_id, mailbox_id, holder, expires_at)
@@ -132,7 +180,12 @@ export async function acquireLeases(ex: Executor, holder: string, kinds: readonl
  * heartbeat). A worker that joins is counted at once, so the others hand it its share instead of
  * keeping every mailbox until one of them dies.
  */
-export async function fairLeaseShare(ex: Executor, holder: string, kinds: readonly ProviderKind[], staleMs: number): Promise<number> {
+export async function fairLeaseShare(
+  ex: Executor,
+  holder: string,
+  kinds: readonly ProviderKind[],
+  staleMs: number,
+): Promise<number> {
   const { rows } = await ex.query<{ mailboxes: number; holders: number }>(
     `SELECT (SELECT count(*)::int FROM mailboxes WHERE provider = ANY($1::text[]) AND status = 'active') AS mailboxes,
             (SELECT count(DISTINCT holder)::int FROM (
@@ -144,7 +197,15 @@ export async function fairLeaseShare(ex: Executor, holder: string, kinds: readon
   return Math.ceil(r.mailboxes / Math.max(1, r.holders));
 }
 
-export async function releaseLeases(ex: Executor, holder: string, mailboxIds?: string[]): Promise<void> {
-  if (mailboxIds) await ex.query('DELETE FROM mailbox_leases WHERE holder = $1 AND mailbox_id = ANY($2::uuid[])', [holder, mailboxIds]);
+export async function releaseLeases(
+  ex: Executor,
+  holder: string,
+  mailboxIds?: string[],
+): Promise<void> {
+  if (mailboxIds)
+    await ex.query(
+      'DELETE FROM mailbox_leases WHERE holder = $1 AND mailbox_id = ANY($2::uuid[])',
+      [holder, mailboxIds],
+    );
   else await ex.query('DELETE FROM mailbox_leases WHERE holder = $1', [holder]);
 }

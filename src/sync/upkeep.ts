@@ -3,6 +3,7 @@
 // the answers into graphile-worker cron items and three generic jobs. Cron fires each slot once
 // across all worker replicas (graphile-worker records fired slots in known_crontabs).
 import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
+
 import type { Config } from '../config.js';
 import { addJob } from '../jobs/registry.js';
 import type { Logger } from '../lib/logger.js';
@@ -33,11 +34,20 @@ function context(deps: UpkeepDeps, kind: ProviderKind): UpkeepContext<unknown> {
     logger: deps.logger,
     config: deps.config,
     runtime: (deps.providerDeps as Partial<Record<ProviderKind, unknown>>)[kind],
-    open: (ex, tenantId, mailboxId, logger) => providerForMailbox(ex, deps.keys, tenantId, mailboxId, { ...deps.providerDeps, ...(logger ? { logger } : {}) }),
+    open: (ex, tenantId, mailboxId, logger) =>
+      providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+        ...deps.providerDeps,
+        ...(logger ? { logger } : {}),
+      }),
     async enqueueMailboxTask(ex: Executor, task: string, tenantId: string, mailboxId: string) {
       const spec = module.upkeep?.mailboxTasks?.find((t) => t.name === task);
       if (!spec) throw new Error(`provider ${kind} has no mailbox task ${task}`);
-      await addJob(ex, 'provider.mailbox-task', { provider: kind, task, tenantId, mailboxId }, { key: mailboxTaskKey(task, mailboxId), maxAttempts: spec.maxAttempts });
+      await addJob(
+        ex,
+        'provider.mailbox-task',
+        { provider: kind, task, tenantId, mailboxId },
+        { key: mailboxTaskKey(task, mailboxId), maxAttempts: spec.maxAttempts },
+      );
     },
   };
 }
@@ -51,13 +61,23 @@ export async function pollMailboxes(db: Db, kind: ProviderKind): Promise<number>
   });
 }
 
-export async function runUpkeepTask(deps: UpkeepDeps, kind: ProviderKind, task: string): Promise<void> {
+export async function runUpkeepTask(
+  deps: UpkeepDeps,
+  kind: ProviderKind,
+  task: string,
+): Promise<void> {
   const spec = moduleOf(kind).upkeep?.tasks?.find((t) => t.name === task);
   if (!spec) throw new Error(`provider ${kind} has no upkeep task ${task}`);
   await spec.run(context(deps, kind));
 }
 
-export async function runMailboxTask(deps: UpkeepDeps, kind: ProviderKind, task: string, tenantId: string, mailboxId: string): Promise<void> {
+export async function runMailboxTask(
+  deps: UpkeepDeps,
+  kind: ProviderKind,
+  task: string,
+  tenantId: string,
+  mailboxId: string,
+): Promise<void> {
   const spec = moduleOf(kind).upkeep?.mailboxTasks?.find((t) => t.name === task);
   if (!spec) throw new Error(`provider ${kind} has no mailbox task ${task}`);
   await spec.run(context(deps, kind), tenantId, mailboxId);
@@ -75,25 +95,48 @@ export function upkeepCronItems(config: Config, runtimes: ProviderRuntimes): Par
     const minutes = m.upkeep?.pollMinutes?.(config, runtime) ?? null;
     if (minutes !== null) {
       items.push({
-        task: 'provider.poll', match: everyMinutes(minutes), identifier: `${m.kind}-poll`, payload: { provider: m.kind },
+        task: 'provider.poll',
+        match: everyMinutes(minutes),
+        identifier: `${m.kind}-poll`,
+        payload: { provider: m.kind },
         // A missed slot (all workers down) is not replayed: the next poll covers it.
-        options: { backfillPeriod: 0, maxAttempts: 1, jobKey: `${m.kind}-poll`, jobKeyMode: 'replace' as const },
+        options: {
+          backfillPeriod: 0,
+          maxAttempts: 1,
+          jobKey: `${m.kind}-poll`,
+          jobKeyMode: 'replace' as const,
+        },
       });
     }
     for (const t of m.upkeep?.tasks ?? []) {
       const match = t.schedule(config, runtime);
       if (match === null) continue;
       items.push({
-        task: 'provider.upkeep', match, identifier: `${m.kind}-${t.name}`, payload: { provider: m.kind, task: t.name },
-        options: { backfillPeriod: t.backfillMs, maxAttempts: t.maxAttempts, jobKey: `${m.kind}-${t.name}`, jobKeyMode: 'replace' as const },
+        task: 'provider.upkeep',
+        match,
+        identifier: `${m.kind}-${t.name}`,
+        payload: { provider: m.kind, task: t.name },
+        options: {
+          backfillPeriod: t.backfillMs,
+          maxAttempts: t.maxAttempts,
+          jobKey: `${m.kind}-${t.name}`,
+          jobKeyMode: 'replace' as const,
+        },
       });
     }
   }
   if (consent) {
     // Expired consent states hold sealed PKCE verifiers: deleted daily.
     items.push({
-      task: 'oauth.sweep-states', match: '41 4 * * *', identifier: 'oauth-sweep-states',
-      options: { backfillPeriod: 0, maxAttempts: 3, jobKey: 'oauth-sweep-states', jobKeyMode: 'replace' as const },
+      task: 'oauth.sweep-states',
+      match: '41 4 * * *',
+      identifier: 'oauth-sweep-states',
+      options: {
+        backfillPeriod: 0,
+        maxAttempts: 3,
+        jobKey: 'oauth-sweep-states',
+        jobKeyMode: 'replace' as const,
+      },
     });
   }
   return parseCronItems(items);

@@ -6,7 +6,10 @@
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../store/db.js';
 
-export interface WorkerLiveness { tick(): Promise<void>; stop(): Promise<void> }
+export interface WorkerLiveness {
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 export function startWorkerLiveness(
   deps: { db: Db; logger: Logger },
@@ -15,30 +18,42 @@ export function startWorkerLiveness(
   const log = deps.logger.child({ component: 'worker-liveness' });
   let running: Promise<void> | null = null;
 
-  const round = () => deps.db.tx(async (ex) => {
-    const ids = opts.workerIds();
-    if (ids.length > 0) {
-      await ex.query(
-        `INSERT INTO worker_heartbeats (worker_id, holder, seen_at) SELECT id, $2, now() FROM unnest($1::text[]) AS id
+  const round = () =>
+    deps.db.tx(async (ex) => {
+      const ids = opts.workerIds();
+      if (ids.length > 0) {
+        await ex.query(
+          `INSERT INTO worker_heartbeats (worker_id, holder, seen_at) SELECT id, $2, now() FROM unnest($1::text[]) AS id
          ON CONFLICT (worker_id) DO UPDATE SET seen_at = now(), holder = EXCLUDED.holder`,
-        [ids, opts.holder],
+          [ids, opts.holder],
+        );
+      }
+      const { rows } = await ex.query<{ worker_id: string }>(
+        `DELETE FROM worker_heartbeats WHERE seen_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING worker_id`,
+        [opts.staleMs],
       );
-    }
-    const { rows } = await ex.query<{ worker_id: string }>(
-      `DELETE FROM worker_heartbeats WHERE seen_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING worker_id`,
-      [opts.staleMs],
-    );
-    if (rows.length > 0) {
-      await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [rows.map((r) => r.worker_id)]);
-      log.warn({ workers: rows.length }, 'released jobs locked by workers that stopped without shutting down');
-    }
-  });
+      if (rows.length > 0) {
+        await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [
+          rows.map((r) => r.worker_id),
+        ]);
+        log.warn(
+          { workers: rows.length },
+          'released jobs locked by workers that stopped without shutting down',
+        );
+      }
+    });
 
   const tick = (): Promise<void> => {
-    running ??= round().catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed')).finally(() => { running = null; });
+    running ??= round()
+      .catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'))
+      .finally(() => {
+        running = null;
+      });
     return running;
   };
-  const timer = setInterval(() => { void tick(); }, opts.everyMs);
+  const timer = setInterval(() => {
+    void tick();
+  }, opts.everyMs);
   timer.unref();
   void tick();
 
@@ -48,7 +63,9 @@ export function startWorkerLiveness(
       clearInterval(timer);
       await running;
       // A clean stop releases its own locks (graphile-worker's graceful shutdown); drop the rows.
-      await deps.db.tx((ex) => ex.query('DELETE FROM worker_heartbeats WHERE holder = $1', [opts.holder])).catch(() => undefined);
+      await deps.db
+        .tx((ex) => ex.query('DELETE FROM worker_heartbeats WHERE holder = $1', [opts.holder]))
+        .catch(() => undefined);
     },
   };
 }

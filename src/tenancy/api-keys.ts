@@ -3,7 +3,15 @@
 // hash is right here: the token has 256 bits of entropy, so there is nothing to brute-force.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const scopes = ['tickets:read', 'tickets:write', 'mailboxes:manage', 'audit:read', 'api_keys:manage', 'webhooks:manage', 'privacy:manage'] as const;
+export const scopes = [
+  'tickets:read',
+  'tickets:write',
+  'mailboxes:manage',
+  'audit:read',
+  'api_keys:manage',
+  'webhooks:manage',
+  'privacy:manage',
+] as const;
 export type Scope = (typeof scopes)[number];
 
 export interface NewApiKey {
@@ -19,7 +27,12 @@ export function hashToken(token: string): Buffer {
 }
 
 export function generateApiKey(): NewApiKey {
-  const prefix = randomBytes(10).toString('base64url').replace(/[^a-z0-9]/gi, '').toLowerCase().padEnd(10, '0').slice(0, 10);
+  const prefix = randomBytes(10)
+    .toString('base64url')
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .padEnd(10, '0')
+    .slice(0, 10);
   const token = `inl_${prefix}_${randomBytes(32).toString('base64url')}`;
   return { prefix, token, hash: hashToken(token) };
 }

@@ -2,22 +2,40 @@
 // unwrap result only — the row is read every time, so a destroyed key is gone everywhere at once),
 // destroyed for crypto-shredding, and re-wrapped under the active KEK by `inlet keys rotate`.
 import { createHash } from 'node:crypto';
-import { dataKeyContext, generateDataKey, MissingKeyError, type DataKey, type KeyProvider } from '../crypto/index.js';
+
+import {
+  type DataKey,
+  dataKeyContext,
+  generateDataKey,
+  type KeyProvider,
+  MissingKeyError,
+} from '../crypto/index.js';
 import { AppError } from '../errors.js';
-import type { Db, Executor } from '../store/db.js';
 import * as store from '../store/data-key-store.js';
+import type { Db, Executor } from '../store/db.js';
 
 export interface KeyService {
   readonly provider: KeyProvider;
   createTenantKeys(ex: Executor, tenantId: string): Promise<void>;
   /** Stores `dek` (or a new key) wrapped, as the mailbox's key; insert the mailbox row first. */
-  createMailboxKey(ex: Executor, tenantId: string, mailboxId: string, dek?: DataKey): Promise<DataKey>;
+  createMailboxKey(
+    ex: Executor,
+    tenantId: string,
+    mailboxId: string,
+    dek?: DataKey,
+  ): Promise<DataKey>;
   /** 410 mailbox_data_destroyed once the key has been destroyed. */
   mailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKey>;
-  tenantKey(ex: Executor, tenantId: string, purpose: 'index' | 'signing' | 'tenant'): Promise<DataKey>;
+  tenantKey(
+    ex: Executor,
+    tenantId: string,
+    purpose: 'index' | 'signing' | 'tenant',
+  ): Promise<DataKey>;
   keyById(ex: Executor, tenantId: string, id: string): Promise<DataKey>;
   /** The three keys ingest needs (mailbox, index, signing), from rows the caller fetched with its own lookups. */
-  ingestKeys(rows: store.DataKeyRow[]): Promise<{ mailbox: DataKey; index: DataKey; signing: DataKey }>;
+  ingestKeys(
+    rows: store.DataKeyRow[],
+  ): Promise<{ mailbox: DataKey; index: DataKey; signing: DataKey }>;
   destroyMailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<boolean>;
   /**
    * Re-wraps every live data key under the active KEK. A key that cannot be unwrapped (tampered,
@@ -39,17 +57,30 @@ export function makeKeyService(provider: KeyProvider): KeyService {
   async function unwrapRow(row: store.DataKeyRow | null, what: string): Promise<DataKey> {
     if (!row) throw new AppError('internal', `${what} key is missing`);
     if (!row.wrapped || !row.kek_id) {
-      throw new AppError('mailbox_data_destroyed', 'The data of this mailbox was destroyed when it was disconnected.');
+      throw new AppError(
+        'mailbox_data_destroyed',
+        'The data of this mailbox was destroyed when it was disconnected.',
+      );
     }
-    const cacheKey = createHash('sha256').update(row.id).update(row.kek_id).update(row.wrapped).digest('base64');
+    const cacheKey = createHash('sha256')
+      .update(row.id)
+      .update(row.kek_id)
+      .update(row.wrapped)
+      .digest('base64');
     let key = cache.get(cacheKey);
     if (!key) {
       try {
-        key = await provider.unwrap({ kekId: row.kek_id, wrapped: row.wrapped }, dataKeyContext(row.tenant_id, row.id));
+        key = await provider.unwrap(
+          { kekId: row.kek_id, wrapped: row.wrapped },
+          dataKeyContext(row.tenant_id, row.id),
+        );
       } catch (err) {
         // A key row restored from a backup older than the retention window: its KEK is gone for good.
         if (err instanceof MissingKeyError && provider.isDestroyed?.(row.kek_id)) {
-          throw new AppError('mailbox_data_destroyed', 'This data was destroyed: the key that protected it no longer exists.');
+          throw new AppError(
+            'mailbox_data_destroyed',
+            'This data was destroyed: the key that protected it no longer exists.',
+          );
         }
         throw err;
       }
@@ -59,24 +90,46 @@ export function makeKeyService(provider: KeyProvider): KeyService {
     return { id: row.id, key };
   }
 
-  async function create(ex: Executor, tenantId: string, purpose: store.KeyPurpose, mailboxId: string | null, dek = generateDataKey()): Promise<DataKey> {
+  async function create(
+    ex: Executor,
+    tenantId: string,
+    purpose: store.KeyPurpose,
+    mailboxId: string | null,
+    dek = generateDataKey(),
+  ): Promise<DataKey> {
     const w = await provider.wrap(dek.key, dataKeyContext(tenantId, dek.id));
-    await store.insertDataKey(ex, { id: dek.id, tenantId, purpose, mailboxId, kekId: w.kekId, wrapped: w.wrapped });
+    await store.insertDataKey(ex, {
+      id: dek.id,
+      tenantId,
+      purpose,
+      mailboxId,
+      kekId: w.kekId,
+      wrapped: w.wrapped,
+    });
     return dek;
   }
 
   return {
     provider,
     createTenantKeys: async (ex, tenantId) => {
-      for (const purpose of ['index', 'signing', 'tenant'] as const) await create(ex, tenantId, purpose, null);
+      for (const purpose of ['index', 'signing', 'tenant'] as const)
+        await create(ex, tenantId, purpose, null);
     },
-    createMailboxKey: (ex, tenantId, mailboxId, dek) => create(ex, tenantId, 'mailbox', mailboxId, dek),
-    mailboxKey: async (ex, tenantId, mailboxId) => unwrapRow(await store.findMailboxKey(ex, tenantId, mailboxId), 'mailbox'),
-    tenantKey: async (ex, tenantId, purpose) => unwrapRow(await store.findTenantKey(ex, tenantId, purpose), purpose),
-    keyById: async (ex, tenantId, id) => unwrapRow(await store.findDataKeyById(ex, tenantId, id), 'data'),
+    createMailboxKey: (ex, tenantId, mailboxId, dek) =>
+      create(ex, tenantId, 'mailbox', mailboxId, dek),
+    mailboxKey: async (ex, tenantId, mailboxId) =>
+      unwrapRow(await store.findMailboxKey(ex, tenantId, mailboxId), 'mailbox'),
+    tenantKey: async (ex, tenantId, purpose) =>
+      unwrapRow(await store.findTenantKey(ex, tenantId, purpose), purpose),
+    keyById: async (ex, tenantId, id) =>
+      unwrapRow(await store.findDataKeyById(ex, tenantId, id), 'data'),
     ingestKeys: async (rows) => {
       const pick = (p: store.KeyPurpose) => rows.find((r) => r.purpose === p) ?? null;
-      return { mailbox: await unwrapRow(pick('mailbox'), 'mailbox'), index: await unwrapRow(pick('index'), 'index'), signing: await unwrapRow(pick('signing'), 'signing') };
+      return {
+        mailbox: await unwrapRow(pick('mailbox'), 'mailbox'),
+        index: await unwrapRow(pick('index'), 'index'),
+        signing: await unwrapRow(pick('signing'), 'signing'),
+      };
     },
     destroyMailboxKey: async (ex, tenantId, mailboxId) => {
       const destroyed = await store.destroyMailboxKey(ex, tenantId, mailboxId);
@@ -108,7 +161,10 @@ export function makeKeyService(provider: KeyProvider): KeyService {
         if (n === 0) return { rewrapped, failed };
       }
     },
-    missingKekIds: async (ex) => (await store.kekIdsInUse(ex)).filter((id) => !provider.keyIds().includes(id) && !provider.isDestroyed?.(id)),
+    missingKekIds: async (ex) =>
+      (await store.kekIdsInUse(ex)).filter(
+        (id) => !provider.keyIds().includes(id) && !provider.isDestroyed?.(id),
+      ),
     clearCache: () => cache.clear(),
   };
 }

@@ -20,17 +20,32 @@ export interface HeldBackPart {
  * A message stored from its headers alone (a parse limit refused it: warning `limit_exceeded:*`)
  * had no part scanned, so its original is held back as a whole.
  */
-export async function partsHoldingBackOriginal(ex: Executor, tenantId: string, messageId: string, warnings: string[]): Promise<HeldBackPart[]> {
+export async function partsHoldingBackOriginal(
+  ex: Executor,
+  tenantId: string,
+  messageId: string,
+  warnings: string[],
+): Promise<HeldBackPart[]> {
   const held: HeldBackPart[] = [];
-  if (warnings.some((w) => w.startsWith('limit_exceeded:'))) held.push({ attachment_id: null, scan_status: 'not_scanned' });
+  if (warnings.some((w) => w.startsWith('limit_exceeded:')))
+    held.push({ attachment_id: null, scan_status: 'not_scanned' });
   for (const a of await messageScanStates(ex, tenantId, messageId)) {
     if (a.scan_status !== 'clean') held.push({ attachment_id: a.id, scan_status: a.scan_status });
   }
   return held;
 }
 
-export async function assertOriginalServable(ex: Executor, tenantId: string, messageId: string, warnings: string[]): Promise<void> {
+export async function assertOriginalServable(
+  ex: Executor,
+  tenantId: string,
+  messageId: string,
+  warnings: string[],
+): Promise<void> {
   const parts = await partsHoldingBackOriginal(ex, tenantId, messageId, warnings);
   if (parts.length === 0) return;
-  throw new AppError('original_not_clean', 'The original holds parts that are not scanned clean, so it is not served; download the clean attachments instead.', { parts });
+  throw new AppError(
+    'original_not_clean',
+    'The original holds parts that are not scanned clean, so it is not served; download the clean attachments instead.',
+    { parts },
+  );
 }

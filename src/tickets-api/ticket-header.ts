@@ -14,7 +14,10 @@ import type { KeyService } from '../tenancy/key-service.js';
  * mailbox. Returns false (and changes nothing) when no such message exists.
  */
 export async function resealTicketHeader(
-  ex: Executor, keys: KeyService, tenantId: string, ticketId: string,
+  ex: Executor,
+  keys: KeyService,
+  tenantId: string,
+  ticketId: string,
   opts: { preferMailboxId?: string | null; excludeMailboxId?: string | null } = {},
 ): Promise<boolean> {
   const { rows } = await ex.query<{ id: string; mailbox_id: string; headers_ct: Buffer }>(
@@ -27,14 +30,23 @@ export async function resealTicketHeader(
   const m = rows[0];
   if (!m) return false;
   const dek = await keys.mailboxKey(ex, tenantId, m.mailbox_id);
-  const headers = JSON.parse(openText(dek, m.headers_ct, { tenantId, scope: m.mailbox_id, field: 'messages.headers', rowId: m.id })) as StoredHeaders;
+  const headers = JSON.parse(
+    openText(dek, m.headers_ct, {
+      tenantId,
+      scope: m.mailbox_id,
+      field: 'messages.headers',
+      rowId: m.id,
+    }),
+  ) as StoredHeaders;
   const requester = headers.reply_to[0] ?? headers.from;
   const aad = (field: SealedField) => fieldAad(field, tenantId, m.mailbox_id, ticketId);
   const index = await keys.tenantKey(ex, tenantId, 'index');
   await ex.query(
     `UPDATE tickets SET mailbox_id = $3, subject_ct = $4, requester_ct = $5, requester_bidx = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
     [
-      tenantId, ticketId, m.mailbox_id,
+      tenantId,
+      ticketId,
+      m.mailbox_id,
       seal(dek, headers.subject, aad('tickets.subject')),
       requester ? seal(dek, JSON.stringify(requester), aad('tickets.requester')) : null,
       requester ? emailBlindIndex(index.key, requester.address) : null,
@@ -45,7 +57,12 @@ export async function resealTicketHeader(
 
 /** Tickets of `mailboxId` that hold messages of other, still connected mailboxes move to one of
  *  them (disconnecting A keeps B's messages, in a ticket of B's). Returns the ids of those moved. */
-export async function rehomeSharedTickets(ex: Executor, keys: KeyService, tenantId: string, mailboxId: string): Promise<string[]> {
+export async function rehomeSharedTickets(
+  ex: Executor,
+  keys: KeyService,
+  tenantId: string,
+  mailboxId: string,
+): Promise<string[]> {
   const { rows } = await ex.query<{ ticket_id: string; mailbox_id: string }>(
     `SELECT DISTINCT ON (m.ticket_id) m.ticket_id, m.mailbox_id
        FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
@@ -56,6 +73,13 @@ export async function rehomeSharedTickets(ex: Executor, keys: KeyService, tenant
   );
   const moved: string[] = [];
   // The mailbox of the latest message from another mailbox: where the conversation went on.
-  for (const r of rows) if (await resealTicketHeader(ex, keys, tenantId, r.ticket_id, { preferMailboxId: r.mailbox_id, excludeMailboxId: mailboxId })) moved.push(r.ticket_id);
+  for (const r of rows)
+    if (
+      await resealTicketHeader(ex, keys, tenantId, r.ticket_id, {
+        preferMailboxId: r.mailbox_id,
+        excludeMailboxId: mailboxId,
+      })
+    )
+      moved.push(r.ticket_id);
   return moved;
 }

@@ -2,20 +2,30 @@
 // attachments are served only after ClamAV said clean.
 import { CryptoError, emailBlindIndex, fieldAad, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
+import type { Address } from '../ingest/types.js';
+import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
 import { pageTicketMessages, ticketHeaders } from '../store/message-store.js';
-import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
-import type { Address } from '../ingest/types.js';
-import { checkRawChunks, findStoredRaw, readRawChunk, type RawRef } from '../store/raw-store.js';
+import { checkRawChunks, findStoredRaw, type RawRef, readRawChunk } from '../store/raw-store.js';
 import { findTicket, listTickets, setTicketStatus } from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import { assertOriginalServable } from './original-rule.js';
-import { applyReplyStates, attachmentView, messageView, participantsOf, replyState, ticketSummary, type MessageView, type ReplyState, type TicketSummary } from './ticket-views.js';
+import {
+  applyReplyStates,
+  attachmentView,
+  type MessageView,
+  messageView,
+  participantsOf,
+  type ReplyState,
+  replyState,
+  type TicketSummary,
+  ticketSummary,
+} from './ticket-views.js';
 
 /** One lookup per key within a request (a ticket's messages mostly share one mailbox). */
 function memo<T>(fn: (k: string) => Promise<T>): (k: string) => Promise<T> {
@@ -46,7 +56,11 @@ export interface TicketDetailInput {
   html: boolean;
 }
 
-export type TicketDetail = TicketSummary & { participants: Address[]; messages: MessageView[]; older_messages_cursor: string | null };
+export type TicketDetail = TicketSummary & {
+  participants: Address[];
+  messages: MessageView[];
+  older_messages_cursor: string | null;
+};
 
 export interface RawMessage {
   /** Bytes in all chunks together. */
@@ -55,14 +69,20 @@ export interface RawMessage {
 }
 
 export interface TicketService {
-  list(actor: Actor, q: TicketListInput): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
+  list(
+    actor: Actor,
+    q: TicketListInput,
+  ): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
   get(actor: Actor, id: string, q?: TicketDetailInput): Promise<TicketDetail>;
   /** The agent replies of a ticket with their delivery state. */
   replies(actor: Actor, id: string): Promise<ReplyState[]>;
   setStatus(actor: Actor, id: string, status: TicketStatus): Promise<TicketSummary>;
   /** The original .eml: its size, then its bytes chunk by chunk (authenticated, audited when the first is). */
   rawMessage(actor: Actor, messageId: string): Promise<RawMessage>;
-  attachmentContent(actor: Actor, id: string): Promise<{ filename: string; contentType: string; content: Buffer }>;
+  attachmentContent(
+    actor: Actor,
+    id: string,
+  ): Promise<{ filename: string; contentType: string; content: Buffer }>;
 }
 
 // The cursor keeps the stored updated_at to the microsecond (as PostgreSQL printed it) and the id.
@@ -70,15 +90,19 @@ function encodeCursor(updatedAtExact: string, id: string): string {
   return Buffer.from(`u:${updatedAtExact}|${id}`).toString('base64url');
 }
 function decodeCursor(c: string): { updatedAt: string; id: string } {
-  const m = /^u:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f-]{36})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
-  if (!m || Number.isNaN(new Date(m[1]!).getTime())) throw new AppError('validation_failed', 'Invalid cursor.');
+  const m = /^u:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f-]{36})$/.exec(
+    Buffer.from(c, 'base64url').toString('utf8'),
+  );
+  if (!m || Number.isNaN(new Date(m[1]!).getTime()))
+    throw new AppError('validation_failed', 'Invalid cursor.');
   return { updatedAt: m[1]!, id: m[2]! };
 }
 const defaultDetail: TicketDetailInput = { messagesLimit: 50, html: true };
 
 export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketService {
   const { db, keys } = deps;
-  const mailboxKey = (ex: Executor, actor: Actor, mailboxId: string) => keys.mailboxKey(ex, actor.tenantId, mailboxId);
+  const mailboxKey = (ex: Executor, actor: Actor, mailboxId: string) =>
+    keys.mailboxKey(ex, actor.tenantId, mailboxId);
 
   async function loadTicket(ex: Executor, actor: Actor, id: string) {
     const row = await findTicket(ex, actor.tenantId, id);
@@ -96,46 +120,93 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
     let total = first.length;
     yield first;
     for (let seq = 1; seq < ref.chunks; seq++) {
-      const chunk = await db.tenantTx(actor.tenantId, async (ex) => readRawChunk(ex, await mailboxKey(ex, actor, ref.mailboxId), ref, seq));
+      const chunk = await db.tenantTx(actor.tenantId, async (ex) =>
+        readRawChunk(ex, await mailboxKey(ex, actor, ref.mailboxId), ref, seq),
+      );
       total += chunk.length;
-      if (total > ref.size) throw new CryptoError('malformed', 'The stored original message is incomplete or out of order.');
+      if (total > ref.size)
+        throw new CryptoError(
+          'malformed',
+          'The stored original message is incomplete or out of order.',
+        );
       yield chunk;
     }
-    if (total !== ref.size) throw new CryptoError('malformed', 'The stored original message is incomplete or out of order.');
+    if (total !== ref.size)
+      throw new CryptoError(
+        'malformed',
+        'The stored original message is incomplete or out of order.',
+      );
   }
 
   return {
     list: (actor, q) =>
       db.tenantTx(actor.tenantId, async (ex) => {
-        const requesterBidx = q.requester ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester) : undefined;
+        const requesterBidx = q.requester
+          ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester)
+          : undefined;
         const rows = await listTickets(ex, {
-          tenantId: actor.tenantId, status: q.status, mailboxId: q.mailboxId, requesterBidx, updatedSince: q.updatedSince, updatedAfter: q.updatedAfter,
-          after: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit + 1,
+          tenantId: actor.tenantId,
+          status: q.status,
+          mailboxId: q.mailboxId,
+          requesterBidx,
+          updatedSince: q.updatedSince,
+          updatedAfter: q.updatedAfter,
+          after: q.cursor ? decodeCursor(q.cursor) : undefined,
+          limit: q.limit + 1,
         });
         const page = rows.slice(0, q.limit);
         const items: TicketSummary[] = [];
-        for (const r of page) items.push(ticketSummary(r, await mailboxKey(ex, actor, r.mailbox_id), r.message_count));
+        for (const r of page)
+          items.push(ticketSummary(r, await mailboxKey(ex, actor, r.mailbox_id), r.message_count));
         await audit(ex, actor, 'ticket.list', 'ticket', null, { count: items.length });
         const last = page.at(-1);
-        return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.updated_at_exact, last.id) : null };
+        return {
+          items,
+          nextCursor:
+            rows.length > q.limit && last ? encodeCursor(last.updated_at_exact, last.id) : null,
+        };
       }),
 
     get: (actor, id, q = defaultDetail) =>
       db.tenantTx(actor.tenantId, async (ex) => {
-        if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore)) throw new AppError('validation_failed', 'Invalid messages cursor.');
+        if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore))
+          throw new AppError('validation_failed', 'Invalid messages cursor.');
         const ticket = await loadTicket(ex, actor, id);
-        const rows = await pageTicketMessages(ex, actor.tenantId, id, { beforeSeq: q.messagesBefore ?? null, limit: q.messagesLimit + 1, html: q.html });
+        const rows = await pageTicketMessages(ex, actor.tenantId, id, {
+          beforeSeq: q.messagesBefore ?? null,
+          limit: q.messagesLimit + 1,
+          html: q.html,
+        });
         const page = rows.slice(0, q.messagesLimit).reverse();
-        const attachments = await listMessageAttachments(ex, actor.tenantId, page.map((r) => r.id));
+        const attachments = await listMessageAttachments(
+          ex,
+          actor.tenantId,
+          page.map((r) => r.id),
+        );
         const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
         const messages: MessageView[] = [];
         for (const m of page) {
           const dek = await keyOf(m.mailbox_id);
-          messages.push(messageView(m, dek, attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek))));
+          messages.push(
+            messageView(
+              m,
+              dek,
+              attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek)),
+            ),
+          );
         }
-        applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, page.filter((r) => r.direction === 'outbound').map((r) => r.id)));
+        applyReplyStates(
+          messages,
+          await listReplyStates(
+            ex,
+            actor.tenantId,
+            page.filter((r) => r.direction === 'outbound').map((r) => r.id),
+          ),
+        );
         const headers = await ticketHeaders(ex, actor.tenantId, id);
-        const participants = participantsOf(await Promise.all(headers.map(async (h) => ({ row: h, dek: await keyOf(h.mailbox_id) }))));
+        const participants = participantsOf(
+          await Promise.all(headers.map(async (h) => ({ row: h, dek: await keyOf(h.mailbox_id) }))),
+        );
         await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
         return {
           ...ticketSummary(ticket, await keyOf(ticket.mailbox_id), headers.length),
@@ -160,7 +231,10 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         if (!row) throw notFound('ticket');
         await audit(ex, actor, 'ticket.update', 'ticket', id, { status });
         await insertEvent(ex, actor.tenantId, 'ticket.updated', id, { change: 'status', status });
-        const { rows } = await ex.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2', [actor.tenantId, id]);
+        const { rows } = await ex.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND ticket_id = $2',
+          [actor.tenantId, id],
+        );
         return ticketSummary(row, await mailboxKey(ex, actor, row.mailbox_id), rows[0]!.n);
       }),
 
@@ -168,7 +242,8 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
       const first = await db.tenantTx(actor.tenantId, async (ex) => {
         const stored = await findStoredRaw(ex, actor.tenantId, messageId);
         if (!stored) throw notFound('message');
-        if (stored.kind === 'none') throw new AppError('not_found', 'No original is stored for this message.');
+        if (stored.kind === 'none')
+          throw new AppError('not_found', 'No original is stored for this message.');
         // Key first: a disconnected mailbox answers 410 whatever its scan states were.
         const dek = await mailboxKey(ex, actor, stored.mailboxId);
         await assertOriginalServable(ex, actor.tenantId, messageId, stored.warnings);
@@ -194,11 +269,20 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         if (!a) throw notFound('attachment');
         if (a.scan_status !== 'clean') {
           // Metadata stays visible on the message; the bytes are never served without a clean verdict.
-          throw new AppError('attachment_not_clean', `This attachment is ${a.scan_status.replace('_', ' ')} and cannot be downloaded.`, { scan_status: a.scan_status }, a.scan_status === 'pending' ? 409 : 403);
+          throw new AppError(
+            'attachment_not_clean',
+            `This attachment is ${a.scan_status.replace('_', ' ')} and cannot be downloaded.`,
+            { scan_status: a.scan_status },
+            a.scan_status === 'pending' ? 409 : 403,
+          );
         }
         const dek = await mailboxKey(ex, actor, a.mailbox_id);
         const view = attachmentView(a, dek);
-        const content = open(dek, a.content_ct, fieldAad('attachments.content', actor.tenantId, a.mailbox_id, a.id));
+        const content = open(
+          dek,
+          a.content_ct,
+          fieldAad('attachments.content', actor.tenantId, a.mailbox_id, a.id),
+        );
         await audit(ex, actor, 'attachment.download', 'attachment', id);
         return { filename: view.filename, contentType: a.sniffed_type, content };
       }),

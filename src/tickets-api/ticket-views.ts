@@ -1,15 +1,15 @@
 // Decrypts stored rows into what the API shows. Each value is opened with the data key of the
 // mailbox it came through, bound to its table, field and row.
-import { fieldAad, openText, type DataKey, type SealedField } from '../crypto/index.js';
-import type { Address } from '../ingest/types.js';
+import { type DataKey, fieldAad, openText, type SealedField } from '../crypto/index.js';
 import type { BounceView, StoredHeaders } from '../ingest/prepare.js';
-import type { OutboxState } from '../outbound/outbox-store.js';
 import { attachmentUrl } from '../ingest/prepare.js';
+import type { Address } from '../ingest/types.js';
+import type { OutboxState } from '../outbound/outbox-store.js';
+import type { OutboxRow } from '../outbound/outbox-store.js';
+import { outboxAad } from '../outbound/outbox-store.js';
 import type { AttachmentRow } from '../store/attachment-store.js';
 import type { MessageRow } from '../store/message-store.js';
 import type { TicketRow } from '../store/ticket-store.js';
-import type { OutboxRow } from '../outbound/outbox-store.js';
-import { outboxAad } from '../outbound/outbox-store.js';
 
 export interface TicketSummary {
   id: string;
@@ -66,7 +66,9 @@ export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number
     status: row.status,
     mailbox_id: row.mailbox_id,
     subject: openText(dek, row.subject_ct, a('tickets.subject')),
-    requester: row.requester_ct ? (JSON.parse(openText(dek, row.requester_ct, a('tickets.requester'))) as Address) : null,
+    requester: row.requester_ct
+      ? (JSON.parse(openText(dek, row.requester_ct, a('tickets.requester'))) as Address)
+      : null,
     message_count: messageCount,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
@@ -77,7 +79,11 @@ export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number
 export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView {
   return {
     id: row.id,
-    filename: openText(dek, row.filename_ct, fieldAad('attachments.filename', row.tenant_id, row.mailbox_id, row.id)),
+    filename: openText(
+      dek,
+      row.filename_ct,
+      fieldAad('attachments.filename', row.tenant_id, row.mailbox_id, row.id),
+    ),
     content_type: row.sniffed_type,
     declared_type: row.declared_type,
     size: row.size,
@@ -89,9 +95,16 @@ export function attachmentView(row: AttachmentRow, dek: DataKey): AttachmentView
   };
 }
 
-export function messageView(row: MessageRow, dek: DataKey, attachments: AttachmentView[]): MessageView {
-  const o = (field: SealedField, v: Buffer | null) => (v ? openText(dek, v, fieldAad(field, row.tenant_id, row.mailbox_id, row.id)) : null);
-  const { bounce, ...headers } = JSON.parse(o('messages.headers', row.headers_ct)!) as StoredHeaders;
+export function messageView(
+  row: MessageRow,
+  dek: DataKey,
+  attachments: AttachmentView[],
+): MessageView {
+  const o = (field: SealedField, v: Buffer | null) =>
+    v ? openText(dek, v, fieldAad(field, row.tenant_id, row.mailbox_id, row.id)) : null;
+  const { bounce, ...headers } = JSON.parse(
+    o('messages.headers', row.headers_ct)!,
+  ) as StoredHeaders;
   return {
     id: row.id,
     direction: row.direction,
@@ -113,12 +126,24 @@ export function messageView(row: MessageRow, dek: DataKey, attachments: Attachme
 }
 
 /** Everyone on the ticket's messages (From, To, Cc), once each by address, in order of appearance. */
-export function participantsOf(list: { row: { id: string; tenant_id: string; mailbox_id: string; headers_ct: Buffer }; dek: DataKey }[]): Address[] {
+export function participantsOf(
+  list: {
+    row: { id: string; tenant_id: string; mailbox_id: string; headers_ct: Buffer };
+    dek: DataKey;
+  }[],
+): Address[] {
   const seen = new Map<string, Address>();
   for (const { row, dek } of list) {
-    const h = JSON.parse(openText(dek, row.headers_ct, fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id))) as StoredHeaders;
+    const h = JSON.parse(
+      openText(
+        dek,
+        row.headers_ct,
+        fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
+      ),
+    ) as StoredHeaders;
     for (const a of [h.from, ...h.to, ...h.cc]) {
-      if (a && !seen.has(a.address.toLowerCase())) seen.set(a.address.toLowerCase(), { name: a.name, address: a.address });
+      if (a && !seen.has(a.address.toLowerCase()))
+        seen.set(a.address.toLowerCase(), { name: a.name, address: a.address });
     }
   }
   return [...seen.values()];
@@ -140,7 +165,11 @@ export function replyState(row: OutboxRow, dek: DataKey): ReplyState {
     id: row.message_id,
     ticket_id: row.ticket_id,
     state: row.state as ReplyState['state'],
-    message_id: openText(dek, row.rfc_message_id_ct, outboxAad(row.tenant_id, row.mailbox_id, row.id)),
+    message_id: openText(
+      dek,
+      row.rfc_message_id_ct,
+      outboxAad(row.tenant_id, row.mailbox_id, row.id),
+    ),
     attempts: row.attempts,
     failure_reason: row.failure_reason,
     created_at: row.created_at.toISOString(),
@@ -149,11 +178,15 @@ export function replyState(row: OutboxRow, dek: DataKey): ReplyState {
 }
 
 /** Outbound messages get their outbox state, and a bounced one the recipients of the bounce that answered it. */
-export function applyReplyStates(messages: MessageView[], states: { message_id: string; state: OutboxState; bounce_message_id: string | null }[]): void {
+export function applyReplyStates(
+  messages: MessageView[],
+  states: { message_id: string; state: OutboxState; bounce_message_id: string | null }[],
+): void {
   for (const st of states) {
     const m = messages.find((x) => x.id === st.message_id);
     if (!m) continue;
     m.reply_state = st.state;
-    if (st.bounce_message_id) m.bounce = messages.find((x) => x.id === st.bounce_message_id)?.bounce ?? null;
+    if (st.bounce_message_id)
+      m.bounce = messages.find((x) => x.id === st.bounce_message_id)?.bounce ?? null;
   }
 }

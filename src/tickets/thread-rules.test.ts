@@ -1,21 +1,46 @@
 import { describe, expect, test } from 'vitest';
-import { decideThread } from './thread-rules.js';
-import { replySubject, ticketTokens } from './ticket-token.js';
-import { statusAfterInbound } from './ticket-status.js';
 
-const none = { bounceOriginal: null, inReplyTo: null, references: null, providerThread: null, subjectToken: null };
+import { decideThread } from './thread-rules.js';
+import { statusAfterInbound } from './ticket-status.js';
+import { replySubject, ticketTokens } from './ticket-token.js';
+
+const none = {
+  bounceOriginal: null,
+  inReplyTo: null,
+  references: null,
+  providerThread: null,
+  subjectToken: null,
+};
 
 describe('thread rules', () => {
   test('applies the rules in order and names the one that matched', () => {
-    expect(decideThread({ ...none, inReplyTo: 't1', references: 't2', providerThread: 't3' })).toEqual({ ticketId: 't1', rule: 'in_reply_to' });
-    expect(decideThread({ ...none, references: 't2', providerThread: 't3' })).toEqual({ ticketId: 't2', rule: 'references' });
-    expect(decideThread({ ...none, providerThread: 't3', subjectToken: { ticketId: 't4', senderIsParticipant: true } })).toEqual({ ticketId: 't3', rule: 'provider_thread' });
-    expect(decideThread({ ...none, subjectToken: { ticketId: 't4', senderIsParticipant: true } })).toEqual({ ticketId: 't4', rule: 'subject_token' });
-    expect(decideThread({ ...none, bounceOriginal: 't0', inReplyTo: 't1' })).toEqual({ ticketId: 't0', rule: 'bounce_original' });
+    expect(
+      decideThread({ ...none, inReplyTo: 't1', references: 't2', providerThread: 't3' }),
+    ).toEqual({ ticketId: 't1', rule: 'in_reply_to' });
+    expect(decideThread({ ...none, references: 't2', providerThread: 't3' })).toEqual({
+      ticketId: 't2',
+      rule: 'references',
+    });
+    expect(
+      decideThread({
+        ...none,
+        providerThread: 't3',
+        subjectToken: { ticketId: 't4', senderIsParticipant: true },
+      }),
+    ).toEqual({ ticketId: 't3', rule: 'provider_thread' });
+    expect(
+      decideThread({ ...none, subjectToken: { ticketId: 't4', senderIsParticipant: true } }),
+    ).toEqual({ ticketId: 't4', rule: 'subject_token' });
+    expect(decideThread({ ...none, bounceOriginal: 't0', inReplyTo: 't1' })).toEqual({
+      ticketId: 't0',
+      rule: 'bounce_original',
+    });
   });
 
   test('a subject token from a stranger opens a new ticket (thread-hijack protection)', () => {
-    expect(decideThread({ ...none, subjectToken: { ticketId: 't4', senderIsParticipant: false } })).toEqual({ ticketId: null, rule: 'new_ticket' });
+    expect(
+      decideThread({ ...none, subjectToken: { ticketId: 't4', senderIsParticipant: false } }),
+    ).toEqual({ ticketId: null, rule: 'new_ticket' });
   });
 });
 
@@ -27,7 +52,9 @@ describe('ticket tokens and status', () => {
 
   test('reply subjects get one Re: and one token', () => {
     expect(replySubject('Printer on fire', 1042)).toBe('Re: Printer on fire [#1042]');
-    expect(replySubject('RE: Aw: Printer on fire [#1042]', 1042)).toBe('Re: Printer on fire [#1042]');
+    expect(replySubject('RE: Aw: Printer on fire [#1042]', 1042)).toBe(
+      'Re: Printer on fire [#1042]',
+    );
     expect(replySubject('Re: Printer on fire', 1042, { token: false })).toBe('Re: Printer on fire');
   });
 

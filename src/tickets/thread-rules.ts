@@ -7,7 +7,13 @@
 //  4. otherwise a new ticket.
 // Pure: the pipeline looks the candidates up and passes them in.
 
-export type ThreadRule = 'bounce_original' | 'in_reply_to' | 'references' | 'provider_thread' | 'subject_token' | 'new_ticket';
+export type ThreadRule =
+  | 'bounce_original'
+  | 'in_reply_to'
+  | 'references'
+  | 'provider_thread'
+  | 'subject_token'
+  | 'new_ticket';
 
 export interface ThreadCandidates {
   bounceOriginal: string | null;
@@ -27,6 +33,7 @@ export function decideThread(c: ThreadCandidates): ThreadDecision {
   if (c.inReplyTo) return { ticketId: c.inReplyTo, rule: 'in_reply_to' };
   if (c.references) return { ticketId: c.references, rule: 'references' };
   if (c.providerThread) return { ticketId: c.providerThread, rule: 'provider_thread' };
-  if (c.subjectToken?.senderIsParticipant) return { ticketId: c.subjectToken.ticketId, rule: 'subject_token' };
+  if (c.subjectToken?.senderIsParticipant)
+    return { ticketId: c.subjectToken.ticketId, rule: 'subject_token' };
   return { ticketId: null, rule: 'new_ticket' };
 }

@@ -8,7 +8,14 @@ export type TicketStatus = (typeof ticketStatuses)[number];
 
 /** Every kind a stored message can have, defined once: what classification decides (MessageKind),
  *  'loop' (a mail loop caught at ingest) and 'agent_reply' (sent through the reply API). */
-export const storedKinds = ['human', 'auto_reply', 'bounce', 'own_echo', 'loop', 'agent_reply'] as const satisfies readonly (MessageKind | 'loop' | 'agent_reply')[];
+export const storedKinds = [
+  'human',
+  'auto_reply',
+  'bounce',
+  'own_echo',
+  'loop',
+  'agent_reply',
+] as const satisfies readonly (MessageKind | 'loop' | 'agent_reply')[];
 export type StoredKind = (typeof storedKinds)[number];
 
 export function statusAfterInbound(current: TicketStatus, kind: StoredKind): TicketStatus {

@@ -21,11 +21,22 @@ export function formatTicketToken(n: number): string {
 // characters. Refusing it would make the ticket unanswerable, so the reply's subject gets it on one
 // line: breaks become spaces, other controls are dropped. The header check in compose-reply still
 // refuses anything that slips past.
-// eslint-disable-next-line no-control-regex -- control characters are what is being removed
-const oneLine = (s: string) => s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/g, '').replace(/ {2,}/g, ' ');
 
-export function replySubject(original: string, number: number, opts: { token: boolean } = { token: true }): string {
-  const base = oneLine(original).replace(/^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+/i, '').trim();
+const oneLine = (s: string) =>
+  s
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    // eslint-disable-next-line no-control-regex -- control characters are what this removes
+    .replace(/[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/g, '')
+    .replace(/ {2,}/g, ' ');
+
+export function replySubject(
+  original: string,
+  number: number,
+  opts: { token: boolean } = { token: true },
+): string {
+  const base = oneLine(original)
+    .replace(/^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+/i, '')
+    .trim();
   const token = formatTicketToken(number);
   const withToken = !opts.token || base.includes(token) ? base : `${base} ${token}`.trim();
   return `Re: ${withToken}`;

@@ -10,14 +10,33 @@ export interface ClaimedDelivery {
   endpoint_id: string;
   attempts: number;
   event: Pick<EventRow, 'id' | 'type' | 'resource_id' | 'data' | 'created_at'>;
-  endpoint: Pick<EndpointRow, 'id' | 'tenant_id' | 'url' | 'secret_ct' | 'previous_secret_ct' | 'previous_secret_expires_at'>;
+  endpoint: Pick<
+    EndpointRow,
+    'id' | 'tenant_id' | 'url' | 'secret_ct' | 'previous_secret_ct' | 'previous_secret_expires_at'
+  >;
 }
 
 /** Takes up to `limit` due deliveries of enabled endpoints, leased until `leaseUntil`, and counts the attempt. */
-export async function claimDue(ex: Executor, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(
+  ex: Executor,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<ClaimedDelivery[]> {
   const { rows } = await ex.query<{
-    id: string; tenant_id: string; endpoint_id: string; attempts: number; event_id: string; type: EventRow['type']; resource_id: string; data: Record<string, unknown>;
-    event_created_at: Date; url: string; secret_ct: Buffer; previous_secret_ct: Buffer | null; previous_secret_expires_at: Date | null;
+    id: string;
+    tenant_id: string;
+    endpoint_id: string;
+    attempts: number;
+    event_id: string;
+    type: EventRow['type'];
+    resource_id: string;
+    data: Record<string, unknown>;
+    event_created_at: Date;
+    url: string;
+    secret_ct: Buffer;
+    previous_secret_ct: Buffer | null;
+    previous_secret_expires_at: Date | null;
   }>({
     name: 'inlet-webhook-claim',
     text: `WITH due AS (
@@ -36,9 +55,25 @@ export async function claimDue(ex: Executor, now: Date, leaseUntil: Date, limit:
     values: [now, leaseUntil, limit],
   });
   return rows.map((r) => ({
-    id: r.id, tenant_id: r.tenant_id, endpoint_id: r.endpoint_id, attempts: r.attempts,
-    event: { id: r.event_id, type: r.type, resource_id: r.resource_id, data: r.data, created_at: r.event_created_at },
-    endpoint: { id: r.endpoint_id, tenant_id: r.tenant_id, url: r.url, secret_ct: r.secret_ct, previous_secret_ct: r.previous_secret_ct, previous_secret_expires_at: r.previous_secret_expires_at },
+    id: r.id,
+    tenant_id: r.tenant_id,
+    endpoint_id: r.endpoint_id,
+    attempts: r.attempts,
+    event: {
+      id: r.event_id,
+      type: r.type,
+      resource_id: r.resource_id,
+      data: r.data,
+      created_at: r.event_created_at,
+    },
+    endpoint: {
+      id: r.endpoint_id,
+      tenant_id: r.tenant_id,
+      url: r.url,
+      secret_ct: r.secret_ct,
+      previous_secret_ct: r.previous_secret_ct,
+      previous_secret_expires_at: r.previous_secret_expires_at,
+    },
   }));
 }
 
@@ -62,7 +97,10 @@ export interface AttemptRecord {
  * Records an attempt and moves its delivery on. Returns the endpoint's failing_since after it (null
  * when the endpoint is healthy), so the caller can decide to disable it.
  */
-export async function recordAttempt(ex: Executor, a: AttemptRecord): Promise<{ failingSince: Date | null; enabled: boolean }> {
+export async function recordAttempt(
+  ex: Executor,
+  a: AttemptRecord,
+): Promise<{ failingSince: Date | null; enabled: boolean }> {
   const { rows } = await ex.query<{ failing_since: Date | null; enabled: boolean }>({
     name: 'inlet-webhook-record',
     text: `WITH att AS (
@@ -82,13 +120,31 @@ export async function recordAttempt(ex: Executor, a: AttemptRecord): Promise<{ f
        SELECT failing_since, enabled FROM ep
        UNION ALL
        SELECT failing_since, enabled FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM ep)`,
-    values: [a.tenantId, a.endpointId, a.deliveryId, a.eventId, a.attempt, a.ok, a.status, a.latencyMs, a.error, a.responsePrefix, a.at, a.retryAt],
+    values: [
+      a.tenantId,
+      a.endpointId,
+      a.deliveryId,
+      a.eventId,
+      a.attempt,
+      a.ok,
+      a.status,
+      a.latencyMs,
+      a.error,
+      a.responsePrefix,
+      a.at,
+      a.retryAt,
+    ],
   });
   return { failingSince: rows[0]?.failing_since ?? null, enabled: rows[0]?.enabled ?? false };
 }
 
 /** Disables an endpoint that kept failing; true when this call did it (so the event is recorded once). */
-export async function disableFailing(ex: Executor, tenantId: string, endpointId: string, reason: string): Promise<boolean> {
+export async function disableFailing(
+  ex: Executor,
+  tenantId: string,
+  endpointId: string,
+  reason: string,
+): Promise<boolean> {
   const { rowCount } = await ex.query(
     'UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND enabled',
     [tenantId, endpointId, reason],

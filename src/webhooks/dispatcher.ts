@@ -6,17 +6,18 @@
 // `webhook-id` (the event id). Order per endpoint is not guaranteed (retries and parallel sends
 // overtake); the feed is the ordered view.
 import type pg from 'pg';
-import type { Logger } from '../lib/logger.js';
+
 import type { DataKey } from '../crypto/index.js';
+import { eventView, publicEventId } from '../events/event-view.js';
+import { sequenceTenantEvents } from '../events/sequencer.js';
+import type { Logger } from '../lib/logger.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent, tenantsWithUnsequenced } from '../store/event-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { sequenceTenantEvents } from '../events/sequencer.js';
-import { eventView, publicEventId } from '../events/event-view.js';
-import { claimDue, disableFailing, recordAttempt, type ClaimedDelivery } from './delivery-store.js';
+import { claimDue, type ClaimedDelivery, disableFailing, recordAttempt } from './delivery-store.js';
 import { signingSecrets } from './endpoint-service.js';
 import type { TargetPolicy } from './endpoint-target.js';
-import { postWebhook, type AttemptResult } from './post-webhook.js';
+import { type AttemptResult, postWebhook } from './post-webhook.js';
 import { nextDelayMs } from './retry-schedule.js';
 import { signedHeaders } from './signing.js';
 
@@ -60,10 +61,13 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
    * dispatchers lock them in the same order), then claim up to `limit` due deliveries, the new
    * ones included, in the same transaction.
    */
-  async function sequenceAndClaim(limit: number): Promise<{ sequenced: number; batch: { claimed: ClaimedDelivery; secrets: string[] }[] }> {
+  async function sequenceAndClaim(
+    limit: number,
+  ): Promise<{ sequenced: number; batch: { claimed: ClaimedDelivery; secrets: string[] }[] }> {
     return db.tx(async (ex) => {
       let sequenced = 0;
-      for (const t of await tenantsWithUnsequenced(ex, 1000)) sequenced += await sequenceTenantEvents(ex, t, now());
+      for (const t of await tenantsWithUnsequenced(ex, 1000))
+        sequenced += await sequenceTenantEvents(ex, t, now());
       if (limit <= 0) return { sequenced, batch: [] };
       const at = now();
       const rows = await claimDue(ex, at, new Date(at.getTime() + leaseMs), limit);
@@ -73,7 +77,8 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       const batch: { claimed: ClaimedDelivery; secrets: string[] }[] = [];
       for (const c of rows) {
         let dek = tenantKeys.get(c.tenant_id);
-        if (!dek) tenantKeys.set(c.tenant_id, (dek = await keys.tenantKey(ex, c.tenant_id, 'tenant')));
+        if (!dek)
+          tenantKeys.set(c.tenant_id, (dek = await keys.tenantKey(ex, c.tenant_id, 'tenant')));
         let s = secrets.get(c.endpoint_id);
         if (!s) secrets.set(c.endpoint_id, (s = signingSecrets(dek, c.endpoint as never, at)));
         batch.push({ claimed: c, secrets: s });
@@ -91,22 +96,50 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     try {
       return await post(c.endpoint.url, headers, body, { timeoutMs, policy: deps.policy });
     } catch (err) {
-      return { ok: false, status: null, latencyMs: 0, error: (err as Error).name || 'error', responsePrefix: null };
+      return {
+        ok: false,
+        status: null,
+        latencyMs: 0,
+        error: (err as Error).name || 'error',
+        responsePrefix: null,
+      };
     }
   }
 
-  async function record(ex: Executor, c: ClaimedDelivery, result: AttemptResult, at: Date): Promise<void> {
+  async function record(
+    ex: Executor,
+    c: ClaimedDelivery,
+    result: AttemptResult,
+    at: Date,
+  ): Promise<void> {
     const delay = result.ok ? null : nextDelayMs(c.attempts, deps.random);
     const health = await recordAttempt(ex, {
-      tenantId: c.tenant_id, endpointId: c.endpoint_id, deliveryId: c.id, eventId: c.event.id, attempt: c.attempts, ok: result.ok,
-      status: result.status, latencyMs: result.latencyMs, error: result.error, responsePrefix: result.responsePrefix, at,
+      tenantId: c.tenant_id,
+      endpointId: c.endpoint_id,
+      deliveryId: c.id,
+      eventId: c.event.id,
+      attempt: c.attempts,
+      ok: result.ok,
+      status: result.status,
+      latencyMs: result.latencyMs,
+      error: result.error,
+      responsePrefix: result.responsePrefix,
+      at,
       retryAt: delay === null ? null : new Date(at.getTime() + delay),
     });
-    if (!result.ok && health.enabled && health.failingSince && at.getTime() - health.failingSince.getTime() >= deps.disableAfterMs) {
+    if (
+      !result.ok &&
+      health.enabled &&
+      health.failingSince &&
+      at.getTime() - health.failingSince.getTime() >= deps.disableAfterMs
+    ) {
       const reason = `failing since ${health.failingSince.toISOString()} without a successful delivery; last error: ${result.error ?? 'unknown'}`;
       if (await disableFailing(ex, c.tenant_id, c.endpoint_id, reason)) {
         await insertEvent(ex, c.tenant_id, 'webhook_endpoint.disabled', c.endpoint_id, { reason });
-        log.warn({ tenant: c.tenant_id, endpoint: c.endpoint_id }, 'webhook endpoint disabled after failing too long');
+        log.warn(
+          { tenant: c.tenant_id, endpoint: c.endpoint_id },
+          'webhook endpoint disabled after failing too long',
+        );
       }
     }
   }
@@ -118,9 +151,13 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   async function round(limit: number): Promise<{ sequenced: number; attempted: number }> {
     const { sequenced, batch } = await sequenceAndClaim(limit);
     if (batch.length === 0) return { sequenced, attempted: 0 };
-    const results = await Promise.all(batch.map(async (b) => ({ c: b.claimed, result: await attempt(b.claimed, b.secrets) })));
+    const results = await Promise.all(
+      batch.map(async (b) => ({ c: b.claimed, result: await attempt(b.claimed, b.secrets) })),
+    );
     const at = now();
-    results.sort((a, b) => (a.c.endpoint_id < b.c.endpoint_id ? -1 : a.c.endpoint_id > b.c.endpoint_id ? 1 : 0));
+    results.sort((a, b) =>
+      a.c.endpoint_id < b.c.endpoint_id ? -1 : a.c.endpoint_id > b.c.endpoint_id ? 1 : 0,
+    );
     await db.tx(async (ex) => {
       for (const r of results) await record(ex, r.c, r.result, at);
     });
@@ -147,11 +184,18 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     for (const w of waiters) w();
     waiters.clear();
   };
-  const waitForWork = () => new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { waiters.delete(done); resolve(); }, 1000);
-    const done = () => { clearTimeout(timer); resolve(); };
-    waiters.add(done);
-  });
+  const waitForWork = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        waiters.delete(done);
+        resolve();
+      }, 1000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      waiters.add(done);
+    });
 
   // A few rounds run side by side, so one endpoint that takes its whole 5 s holds up only its round.
   const runners = 4;
@@ -164,7 +208,10 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
         // A full round means more may be due now; otherwise wait for a commit (NOTIFY) or the retry tick.
         if (r.attempted === perRound) continue;
       } catch (err) {
-        log.error({ err }, 'webhook dispatch round failed; claimed deliveries are retried when their lease ends');
+        log.error(
+          { err },
+          'webhook dispatch round failed; claimed deliveries are retried when their lease ends',
+        );
       }
       if (running) await waitForWork();
     }

@@ -1,14 +1,15 @@
 // Webhook endpoints as a tenant manages them. Secrets are sealed under the tenant's data key and
 // shown only when created or rotated.
 import { randomUUID } from 'node:crypto';
-import { fieldAad, openText, seal, type DataKey } from '../crypto/index.js';
+
+import { type DataKey, fieldAad, openText, seal } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
+import { storedEventId } from '../events/event-view.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Actor } from '../tenancy/actor.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { storedEventId } from '../events/event-view.js';
-import { checkEndpointUrl, resolveTarget, type TargetPolicy } from './endpoint-target.js';
 import * as store from './endpoint-store.js';
+import { checkEndpointUrl, resolveTarget, type TargetPolicy } from './endpoint-target.js';
 import { newSigningSecret } from './signing.js';
 
 export interface EndpointView {
@@ -45,36 +46,69 @@ export interface EndpointInput {
 }
 
 export interface WebhookEndpointService {
-  create(actor: Actor, input: EndpointInput & { url: string }): Promise<EndpointView & { secret: string }>;
+  create(
+    actor: Actor,
+    input: EndpointInput & { url: string },
+  ): Promise<EndpointView & { secret: string }>;
   list(actor: Actor): Promise<EndpointView[]>;
   get(actor: Actor, id: string): Promise<EndpointView>;
   update(actor: Actor, id: string, input: EndpointInput): Promise<EndpointView>;
-  rotateSecret(actor: Actor, id: string, overlapSeconds: number): Promise<{ secret: string; previous_secret_expires_at: string }>;
+  rotateSecret(
+    actor: Actor,
+    id: string,
+    overlapSeconds: number,
+  ): Promise<{ secret: string; previous_secret_expires_at: string }>;
   remove(actor: Actor, id: string): Promise<void>;
-  attempts(actor: Actor, id: string, q: { cursor?: string; limit: number }): Promise<{ items: AttemptView[]; next_cursor: string | null }>;
+  attempts(
+    actor: Actor,
+    id: string,
+    q: { cursor?: string; limit: number },
+  ): Promise<{ items: AttemptView[]; next_cursor: string | null }>;
   replay(actor: Actor, id: string, q: { eventIds?: string[]; since?: Date }): Promise<number>;
 }
 
-export const secretAad = (tenantId: string, endpointId: string, field: 'secret' | 'previous_secret') => fieldAad(`webhook_endpoints.${field}`, tenantId, 'webhooks', endpointId);
+export const secretAad = (
+  tenantId: string,
+  endpointId: string,
+  field: 'secret' | 'previous_secret',
+) => fieldAad(`webhook_endpoints.${field}`, tenantId, 'webhooks', endpointId);
 
 /** The secrets that sign now: the current one, and the previous one until its overlap ends. */
 export function signingSecrets(dek: DataKey, row: store.EndpointRow, now: Date): string[] {
   const out = [openText(dek, row.secret_ct, secretAad(row.tenant_id, row.id, 'secret'))];
-  if (row.previous_secret_ct && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
-    out.push(openText(dek, row.previous_secret_ct, secretAad(row.tenant_id, row.id, 'previous_secret')));
+  if (
+    row.previous_secret_ct &&
+    row.previous_secret_expires_at &&
+    row.previous_secret_expires_at > now
+  ) {
+    out.push(
+      openText(dek, row.previous_secret_ct, secretAad(row.tenant_id, row.id, 'previous_secret')),
+    );
   }
   return out;
 }
 
 function view(r: store.EndpointRow): EndpointView {
   return {
-    id: r.id, url: r.url, description: r.description, types: r.types, enabled: r.enabled, disabled_reason: r.disabled_reason,
-    failing_since: r.failing_since?.toISOString() ?? null, previous_secret_expires_at: r.previous_secret_expires_at?.toISOString() ?? null,
-    created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(),
+    id: r.id,
+    url: r.url,
+    description: r.description,
+    types: r.types,
+    enabled: r.enabled,
+    disabled_reason: r.disabled_reason,
+    failing_since: r.failing_since?.toISOString() ?? null,
+    previous_secret_expires_at: r.previous_secret_expires_at?.toISOString() ?? null,
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
   };
 }
 
-export function makeWebhookEndpointService(deps: { db: Db; keys: KeyService; policy: TargetPolicy; now?: () => Date }): WebhookEndpointService {
+export function makeWebhookEndpointService(deps: {
+  db: Db;
+  keys: KeyService;
+  policy: TargetPolicy;
+  now?: () => Date;
+}): WebhookEndpointService {
   const { db, keys, policy } = deps;
   const now = deps.now ?? (() => new Date());
   const tenantKey = (ex: Executor, actor: Actor) => keys.tenantKey(ex, actor.tenantId, 'tenant');
@@ -97,18 +131,33 @@ export function makeWebhookEndpointService(deps: { db: Db; keys: KeyService; pol
         const id = randomUUID();
         const secret = newSigningSecret();
         const row = await store.insertEndpoint(ex, {
-          id, tenantId: actor.tenantId, url, description: input.description ?? '', types: input.types ?? [],
-          secretCt: seal(await tenantKey(ex, actor), secret, secretAad(actor.tenantId, id, 'secret')),
+          id,
+          tenantId: actor.tenantId,
+          url,
+          description: input.description ?? '',
+          types: input.types ?? [],
+          secretCt: seal(
+            await tenantKey(ex, actor),
+            secret,
+            secretAad(actor.tenantId, id, 'secret'),
+          ),
         });
         return { ...view(row), secret };
       });
     },
-    list: (actor) => db.tenantTx(actor.tenantId, async (ex) => (await store.listEndpoints(ex, actor.tenantId)).map(view)),
+    list: (actor) =>
+      db.tenantTx(actor.tenantId, async (ex) =>
+        (await store.listEndpoints(ex, actor.tenantId)).map(view),
+      ),
     get: (actor, id) => db.tenantTx(actor.tenantId, async (ex) => view(await load(ex, actor, id))),
     update: async (actor, id, input) => {
       const url = input.url === undefined ? undefined : await checkUrl(input.url);
       return db.tenantTx(actor.tenantId, async (ex) => {
-        const row = await store.updateEndpoint(ex, actor.tenantId, id, { ...input, url, disabledReason: input.enabled === false ? 'disabled_by_tenant' : null });
+        const row = await store.updateEndpoint(ex, actor.tenantId, id, {
+          ...input,
+          url,
+          disabledReason: input.enabled === false ? 'disabled_by_tenant' : null,
+        });
         if (!row) throw notFound('webhook endpoint');
         return view(row);
       });
@@ -120,29 +169,57 @@ export function makeWebhookEndpointService(deps: { db: Db; keys: KeyService; pol
         const current = openText(dek, row.secret_ct, secretAad(actor.tenantId, id, 'secret'));
         const secret = newSigningSecret();
         const expires = new Date(now().getTime() + overlapSeconds * 1000);
-        await store.rotateSecret(ex, actor.tenantId, id, seal(dek, secret, secretAad(actor.tenantId, id, 'secret')), seal(dek, current, secretAad(actor.tenantId, id, 'previous_secret')), expires);
+        await store.rotateSecret(
+          ex,
+          actor.tenantId,
+          id,
+          seal(dek, secret, secretAad(actor.tenantId, id, 'secret')),
+          seal(dek, current, secretAad(actor.tenantId, id, 'previous_secret')),
+          expires,
+        );
         return { secret, previous_secret_expires_at: expires.toISOString() };
       }),
     remove: (actor, id) =>
       db.tenantTx(actor.tenantId, async (ex) => {
-        if (!(await store.deleteEndpoint(ex, actor.tenantId, id))) throw notFound('webhook endpoint');
+        if (!(await store.deleteEndpoint(ex, actor.tenantId, id)))
+          throw notFound('webhook endpoint');
       }),
     attempts: (actor, id, q) =>
       db.tenantTx(actor.tenantId, async (ex) => {
         await load(ex, actor, id);
-        if (q.cursor !== undefined && !/^\d{1,19}$/.test(q.cursor)) throw new AppError('validation_failed', 'Invalid cursor.');
-        const rows = await store.listAttempts(ex, actor.tenantId, id, { before: q.cursor ?? null, limit: q.limit + 1 });
+        if (q.cursor !== undefined && !/^\d{1,19}$/.test(q.cursor))
+          throw new AppError('validation_failed', 'Invalid cursor.');
+        const rows = await store.listAttempts(ex, actor.tenantId, id, {
+          before: q.cursor ?? null,
+          limit: q.limit + 1,
+        });
         const page = rows.slice(0, q.limit);
         return {
-          items: page.map((a) => ({ ...a, event_id: `evt_${a.event_id}`, attempted_at: a.attempted_at.toISOString() })),
+          items: page.map((a) => ({
+            ...a,
+            event_id: `evt_${a.event_id}`,
+            attempted_at: a.attempted_at.toISOString(),
+          })),
           next_cursor: rows.length > q.limit ? page.at(-1)!.id : null,
         };
       }),
     replay: (actor, id, q) =>
       db.tenantTx(actor.tenantId, async (ex) => {
         await load(ex, actor, id);
-        const ids = q.eventIds?.map((e) => storedEventId(e) ?? (() => { throw new AppError('validation_failed', `Not an event id: ${e.slice(0, 40)}`); })());
-        return store.replayDeliveries(ex, actor.tenantId, id, { eventIds: ids ?? null, since: q.since ?? null }, now());
+        const ids = q.eventIds?.map(
+          (e) =>
+            storedEventId(e) ??
+            (() => {
+              throw new AppError('validation_failed', `Not an event id: ${e.slice(0, 40)}`);
+            })(),
+        );
+        return store.replayDeliveries(
+          ex,
+          actor.tenantId,
+          id,
+          { eventIds: ids ?? null, since: q.since ?? null },
+          now(),
+        );
       }),
   };
 }

@@ -17,9 +17,20 @@ export interface EndpointRow {
   updated_at: Date;
 }
 
-const columns = 'id, tenant_id, url, description, types, enabled, disabled_reason, secret_ct, previous_secret_ct, previous_secret_expires_at, failing_since, created_at, updated_at';
+const columns =
+  'id, tenant_id, url, description, types, enabled, disabled_reason, secret_ct, previous_secret_ct, previous_secret_expires_at, failing_since, created_at, updated_at';
 
-export async function insertEndpoint(ex: Executor, e: { id: string; tenantId: string; url: string; description: string; types: string[]; secretCt: Buffer }): Promise<EndpointRow> {
+export async function insertEndpoint(
+  ex: Executor,
+  e: {
+    id: string;
+    tenantId: string;
+    url: string;
+    description: string;
+    types: string[];
+    secretCt: Buffer;
+  },
+): Promise<EndpointRow> {
   const { rows } = await ex.query<EndpointRow>(
     `INSERT INTO webhook_endpoints (id, tenant_id, url, description, types, secret_ct) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${columns}`,
     [e.id, e.tenantId, e.url, e.description, e.types, e.secretCt],
@@ -27,17 +38,39 @@ export async function insertEndpoint(ex: Executor, e: { id: string; tenantId: st
   return rows[0]!;
 }
 
-export async function findEndpoint(ex: Executor, tenantId: string, id: string, opts: { lock?: boolean } = {}): Promise<EndpointRow | null> {
-  const { rows } = await ex.query<EndpointRow>(`SELECT ${columns} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+export async function findEndpoint(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<EndpointRow | null> {
+  const { rows } = await ex.query<EndpointRow>(
+    `SELECT ${columns} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }
 
 export async function listEndpoints(ex: Executor, tenantId: string): Promise<EndpointRow[]> {
-  const { rows } = await ex.query<EndpointRow>(`SELECT ${columns} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
+  const { rows } = await ex.query<EndpointRow>(
+    `SELECT ${columns} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id`,
+    [tenantId],
+  );
   return rows;
 }
 
-export async function updateEndpoint(ex: Executor, tenantId: string, id: string, p: { url?: string; description?: string; types?: string[]; enabled?: boolean; disabledReason?: string | null }): Promise<EndpointRow | null> {
+export async function updateEndpoint(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  p: {
+    url?: string;
+    description?: string;
+    types?: string[];
+    enabled?: boolean;
+    disabledReason?: string | null;
+  },
+): Promise<EndpointRow | null> {
   const { rows } = await ex.query<EndpointRow>(
     `UPDATE webhook_endpoints SET url = coalesce($3, url), description = coalesce($4, description), types = coalesce($5, types),
         enabled = coalesce($6, enabled),
@@ -45,12 +78,27 @@ export async function updateEndpoint(ex: Executor, tenantId: string, id: string,
         failing_since = CASE WHEN $6 THEN NULL ELSE failing_since END,
         updated_at = now()
       WHERE tenant_id = $1 AND id = $2 RETURNING ${columns}`,
-    [tenantId, id, p.url ?? null, p.description ?? null, p.types ?? null, p.enabled ?? null, p.disabledReason ?? null],
+    [
+      tenantId,
+      id,
+      p.url ?? null,
+      p.description ?? null,
+      p.types ?? null,
+      p.enabled ?? null,
+      p.disabledReason ?? null,
+    ],
   );
   return rows[0] ?? null;
 }
 
-export async function rotateSecret(ex: Executor, tenantId: string, id: string, secretCt: Buffer, previousCt: Buffer, previousExpiresAt: Date): Promise<EndpointRow | null> {
+export async function rotateSecret(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  secretCt: Buffer,
+  previousCt: Buffer,
+  previousExpiresAt: Date,
+): Promise<EndpointRow | null> {
   const { rows } = await ex.query<EndpointRow>(
     `UPDATE webhook_endpoints SET secret_ct = $3, previous_secret_ct = $4, previous_secret_expires_at = $5, updated_at = now()
       WHERE tenant_id = $1 AND id = $2 RETURNING ${columns}`,
@@ -60,7 +108,10 @@ export async function rotateSecret(ex: Executor, tenantId: string, id: string, s
 }
 
 export async function deleteEndpoint(ex: Executor, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await ex.query('DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  const { rowCount } = await ex.query(
+    'DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id],
+  );
   return (rowCount ?? 0) > 0;
 }
 
@@ -77,7 +128,12 @@ export interface AttemptRow {
   attempted_at: Date;
 }
 
-export async function listAttempts(ex: Executor, tenantId: string, endpointId: string, q: { before: string | null; limit: number }): Promise<AttemptRow[]> {
+export async function listAttempts(
+  ex: Executor,
+  tenantId: string,
+  endpointId: string,
+  q: { before: string | null; limit: number },
+): Promise<AttemptRow[]> {
   const { rows } = await ex.query<AttemptRow>(
     `SELECT id, delivery_id, event_id, attempt, outcome, response_status, latency_ms, error, response_prefix, attempted_at FROM webhook_attempts
       WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4`,
@@ -91,7 +147,13 @@ export async function listAttempts(ex: Executor, tenantId: string, endpointId: s
  * pending and due now, with a fresh attempt budget; events the endpoint never had a delivery for
  * (created before it, or of other types back then) get one. Returns how many were queued.
  */
-export async function replayDeliveries(ex: Executor, tenantId: string, endpointId: string, q: { eventIds: string[] | null; since: Date | null }, now: Date): Promise<number> {
+export async function replayDeliveries(
+  ex: Executor,
+  tenantId: string,
+  endpointId: string,
+  q: { eventIds: string[] | null; since: Date | null },
+  now: Date,
+): Promise<number> {
   const { rows } = await ex.query<{ n: number }>(
     `WITH ev AS (
        SELECT e.id FROM events e, webhook_endpoints w

@@ -15,7 +15,8 @@ export interface TargetPolicy {
   egress?: EgressPolicy;
 }
 
-const refuse = (detail: string) => new AppError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] });
+const refuse = (detail: string) =>
+  new AppError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] });
 
 /** Syntax and scheme of an endpoint URL (no DNS). */
 export function checkEndpointUrl(raw: string, policy: TargetPolicy): URL {
@@ -25,7 +26,10 @@ export function checkEndpointUrl(raw: string, policy: TargetPolicy): URL {
   } catch {
     throw refuse('The webhook URL is not a valid absolute URL.');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && !policy.httpsOnly)) throw refuse(policy.httpsOnly ? 'Webhook URLs must use https.' : 'Webhook URLs must use https or http.');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && !policy.httpsOnly))
+    throw refuse(
+      policy.httpsOnly ? 'Webhook URLs must use https.' : 'Webhook URLs must use https or http.',
+    );
   if (url.username || url.password) throw refuse('Webhook URLs must not carry credentials.');
   if (url.hash) throw refuse('Webhook URLs must not have a fragment.');
   return url;

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+
 import { resolveTarget, type TargetPolicy } from './endpoint-target.js';
 
 export interface AttemptResult {
@@ -16,19 +17,35 @@ export interface AttemptResult {
 
 export const responsePrefixBytes = 256;
 
-export async function postWebhook(rawUrl: string, headers: Record<string, string>, body: string, opts: { timeoutMs: number; policy: TargetPolicy }): Promise<AttemptResult> {
+export async function postWebhook(
+  rawUrl: string,
+  headers: Record<string, string>,
+  body: string,
+  opts: { timeoutMs: number; policy: TargetPolicy },
+): Promise<AttemptResult> {
   const started = performance.now();
-  const done = (r: Omit<AttemptResult, 'latencyMs'>): AttemptResult => ({ ...r, latencyMs: Math.round(performance.now() - started) });
+  const done = (r: Omit<AttemptResult, 'latencyMs'>): AttemptResult => ({
+    ...r,
+    latencyMs: Math.round(performance.now() - started),
+  });
   const url = new URL(rawUrl);
   let pinned: { address: string; family: number };
   try {
     pinned = await resolveTarget(url, opts.policy);
   } catch (err) {
     // The refusal's reason stays in the logs of the guard; the attempt records the stable code.
-    return done({ ok: false, status: null, error: (err as { code?: string }).code ?? 'url_not_allowed', responsePrefix: null });
+    return done({
+      ok: false,
+      status: null,
+      error: (err as { code?: string }).code ?? 'url_not_allowed',
+      responsePrefix: null,
+    });
   }
   const lookup: LookupFunction = (_host, options, cb) => {
-    if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
+    if ((options as { all?: boolean }).all)
+      (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+        pinned,
+      ]);
     else cb(null, pinned.address, pinned.family);
   };
   const client = url.protocol === 'https:' ? https : http;
@@ -41,26 +58,49 @@ export async function postWebhook(rawUrl: string, headers: Record<string, string
       req.destroy();
       resolve(done(r));
     };
-    const req = client.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, agent: false }, (res) => {
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const end = () => {
-        const prefix = Buffer.concat(chunks).subarray(0, responsePrefixBytes).toString('utf8');
-        const ok = status >= 200 && status < 300;
-        const error = ok ? null : status >= 300 && status < 400 ? 'redirect_not_followed' : `http_${status}`;
-        finish({ ok, status, error, responsePrefix: prefix || null });
-      };
-      res.on('data', (c: Buffer) => {
-        chunks.push(c);
-        size += c.length;
-        if (size >= responsePrefixBytes) end();
-      });
-      res.on('end', end);
-      res.on('error', end);
-    });
-    const timer = setTimeout(() => finish({ ok: false, status: null, error: 'timeout', responsePrefix: null }), opts.timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, status: null, error: err.code ?? 'connection_failed', responsePrefix: null }));
+    const req = client.request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+        agent: false,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const end = () => {
+          const prefix = Buffer.concat(chunks).subarray(0, responsePrefixBytes).toString('utf8');
+          const ok = status >= 200 && status < 300;
+          const error = ok
+            ? null
+            : status >= 300 && status < 400
+              ? 'redirect_not_followed'
+              : `http_${status}`;
+          finish({ ok, status, error, responsePrefix: prefix || null });
+        };
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          size += c.length;
+          if (size >= responsePrefixBytes) end();
+        });
+        res.on('end', end);
+        res.on('error', end);
+      },
+    );
+    const timer = setTimeout(
+      () => finish({ ok: false, status: null, error: 'timeout', responsePrefix: null }),
+      opts.timeoutMs,
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      finish({
+        ok: false,
+        status: null,
+        error: err.code ?? 'connection_failed',
+        responsePrefix: null,
+      }),
+    );
     req.end(body);
   });
 }

@@ -10,13 +10,28 @@ export function newSigningSecret(): string {
   return prefix + randomBytes(32).toString('base64');
 }
 
-export function signatureHeader(secrets: string[], id: string, timestampSeconds: number, body: string): string {
+export function signatureHeader(
+  secrets: string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): string {
   return secrets
-    .map((s) => `v1,${createHmac('sha256', Buffer.from(s.slice(prefix.length), 'base64')).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`)
+    .map(
+      (s) =>
+        `v1,${createHmac('sha256', Buffer.from(s.slice(prefix.length), 'base64'))
+          .update(`${id}.${timestampSeconds}.${body}`)
+          .digest('base64')}`,
+    )
     .join(' ');
 }
 
-export function signedHeaders(secrets: string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+export function signedHeaders(
+  secrets: string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'Inlet-Webhooks/1',

@@ -4,14 +4,16 @@
 // validated against the operation's declared status, media type and schema.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import createClient, { type Middleware } from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+
 import { importMail } from '../../src/import/import-mail.js';
-import { startClamd, type ClamdHandle } from '../helpers/clamd.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
+import { type ClamdHandle, startClamd } from '../helpers/clamd.js';
 import { repoRoot } from '../helpers/cli.js';
 import { operatorKey } from '../helpers/tenants.js';
 import type { paths } from './openapi-types.js';
@@ -24,7 +26,11 @@ let spec: Json;
 let ajv: Ajv2020;
 
 /** Validates one response against openapi.yaml: declared status, media type, and body schema. */
-async function checkResponse(method: string, schemaPath: string, response: Response): Promise<void> {
+async function checkResponse(
+  method: string,
+  schemaPath: string,
+  response: Response,
+): Promise<void> {
   const op = spec.paths[schemaPath]?.[method.toLowerCase()];
   const where = `${method} ${schemaPath} → ${response.status}`;
   checked.push(where);
@@ -33,8 +39,13 @@ async function checkResponse(method: string, schemaPath: string, response: Respo
   const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
   const content = declared.content as Json | undefined;
   if (!content) return;
-  const ranges = Object.keys(content).map((k) => new RegExp(`^${k.replace(/[.+]/g, '\\$&').replace(/\*/g, '[^/]+')}$`));
-  if (!ranges.some((r) => r.test(mediaType))) return void failures.push(`${where}: content-type ${mediaType} not declared (${Object.keys(content).join(', ')})`);
+  const ranges = Object.keys(content).map(
+    (k) => new RegExp(`^${k.replace(/[.+]/g, '\\$&').replace(/\*/g, '[^/]+')}$`),
+  );
+  if (!ranges.some((r) => r.test(mediaType)))
+    return void failures.push(
+      `${where}: content-type ${mediaType} not declared (${Object.keys(content).join(', ')})`,
+    );
   if (!/json$/.test(mediaType)) return;
   const body: unknown = await response.clone().json();
   const pointer = `openapi#/paths/${schemaPath.replace(/~/g, '~0').replace(/\//g, '~1')}/${method.toLowerCase()}/responses/${response.status}/content/${mediaType.replace(/\//g, '~1')}/schema`;
@@ -59,7 +70,12 @@ beforeAll(async () => {
   addFormats.default(ajv);
   ajv.addSchema(spec, 'openapi');
   clamd = await startClamd();
-  t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, ...(clamd ? { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) } : { CLAMD_PORT: '1', CLAMD_TIMEOUT_MS: '1000' }) });
+  t = await makeTestApp({
+    INLET_OPERATOR_KEY: operatorKey,
+    ...(clamd
+      ? { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) }
+      : { CLAMD_PORT: '1', CLAMD_TIMEOUT_MS: '1000' }),
+  });
   base = await t.app.listen({ host: '127.0.0.1', port: 0 });
 }, 60_000);
 
@@ -70,23 +86,43 @@ afterAll(async () => {
 
 describe('generated client: first ticket', () => {
   it('runs the README flow and every response matches openapi.yaml', async () => {
-    const operator = createClient<paths>({ baseUrl: base, headers: { authorization: `Bearer ${operatorKey}` } });
+    const operator = createClient<paths>({
+      baseUrl: base,
+      headers: { authorization: `Bearer ${operatorKey}` },
+    });
     operator.use(recorder);
     const created = await operator.POST('/v1/tenants', { body: { name: 'Acme Support' } });
     expect(created.response.status).toBe(201);
     const token = created.data!.api_key.token;
 
-    const api = createClient<paths>({ baseUrl: base, headers: { authorization: `Bearer ${token}` } });
+    const api = createClient<paths>({
+      baseUrl: base,
+      headers: { authorization: `Bearer ${token}` },
+    });
     api.use(recorder);
     expect((await api.GET('/healthz')).response.status).toBe(200);
     // Errors are problem+json: a typo, a wrong media type, a missing ticket.
-    const typo = await api.POST('/v1/mailboxes', { body: { provider: 'local', adress: 'x@acme.example' } as never });
+    const typo = await api.POST('/v1/mailboxes', {
+      body: { provider: 'local', adress: 'x@acme.example' } as never,
+    });
     expect(typo.error).toMatchObject({ code: 'validation_failed' });
-    const wrongType = await api.POST('/v1/mailboxes', { body: 'provider=local' as never, bodySerializer: (b) => b as unknown as string, headers: { 'content-type': 'text/plain' } });
+    const wrongType = await api.POST('/v1/mailboxes', {
+      body: 'provider=local' as never,
+      bodySerializer: (b) => b as unknown as string,
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(wrongType.response.status).toBe(415);
-    expect((await api.GET('/v1/tickets/{id}', { params: { path: { id: '00000000-0000-4000-8000-000000000000' } } })).response.status).toBe(404);
+    expect(
+      (
+        await api.GET('/v1/tickets/{id}', {
+          params: { path: { id: '00000000-0000-4000-8000-000000000000' } },
+        })
+      ).response.status,
+    ).toBe(404);
 
-    const mailbox = await api.POST('/v1/mailboxes', { body: { provider: 'local', address: 'support@acme.example' } });
+    const mailbox = await api.POST('/v1/mailboxes', {
+      body: { provider: 'local', address: 'support@acme.example' },
+    });
     expect(mailbox.response.status).toBe(201);
     const summary = await importMail(t.container, path.join(repoRoot, 'samples'), mailbox.data!.id);
     expect(summary.messages).toBe(4);
@@ -98,11 +134,17 @@ describe('generated client: first ticket', () => {
     expect(ticket.data!.messages.length).toBe(2);
 
     // Downloads: the original .eml as text, the attachment as bytes (or 409 while no scanner said clean).
-    const raw = await api.GET('/v1/messages/{id}/raw', { params: { path: { id: ticket.data!.messages[0]!.id } }, parseAs: 'text' });
+    const raw = await api.GET('/v1/messages/{id}/raw', {
+      params: { path: { id: ticket.data!.messages[0]!.id } },
+      parseAs: 'text',
+    });
     expect(raw.response.headers.get('content-type')).toMatch(/^message\/rfc822/);
     expect(raw.data).toMatch(/^From: Dana Reyes/m);
     const attachment = ticket.data!.messages.flatMap((m) => m.attachments)[0]!;
-    const bytes = await api.GET('/v1/attachments/{id}/content', { params: { path: { id: attachment.id } }, parseAs: 'arrayBuffer' });
+    const bytes = await api.GET('/v1/attachments/{id}/content', {
+      params: { path: { id: attachment.id } },
+      parseAs: 'arrayBuffer',
+    });
     if (clamd) {
       expect(bytes.response.status).toBe(200);
       expect(Buffer.from(bytes.data!).toString('utf8')).toMatch(/^Darkness: 0/);

@@ -2,8 +2,16 @@
 // within the time and memory bounds, with Zammad field agreement and sisimai bounce detection at
 // their thresholds. `npm run corpus` prints the same figures as a table.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adjustedRatio, findCorpus, formatReport, HEAP_BOUND_MB, runCorpus, TIME_BOUND_MS } from './run-corpus.js';
+
 import type { CorpusReport } from './run-corpus.js';
+import {
+  adjustedRatio,
+  findCorpus,
+  formatReport,
+  HEAP_BOUND_MB,
+  runCorpus,
+  TIME_BOUND_MS,
+} from './run-corpus.js';
 import { zammadFields } from './zammad-expect.js';
 
 const corpus = findCorpus();
@@ -21,7 +29,9 @@ describe.skipIf('skip' in corpus)('shared corpus: parse + classify', () => {
 
   it('parses and classifies every message without a crash, within the time and memory bounds', () => {
     expect(report.files.length).toBeGreaterThan(900);
-    const failures = report.files.filter((f) => f.outcome === 'crash' || f.outcome === 'slow').map((f) => `${f.file.rel}: ${f.outcome} ${f.error ?? ''}`);
+    const failures = report.files
+      .filter((f) => f.outcome === 'crash' || f.outcome === 'slow')
+      .map((f) => `${f.file.rel}: ${f.outcome} ${f.error ?? ''}`);
     expect(failures).toEqual([]);
     expect(Math.max(...report.files.map((f) => f.ms))).toBeLessThan(TIME_BOUND_MS);
     expect(Math.max(...report.files.map((f) => f.heapMB))).toBeLessThan(HEAP_BOUND_MB);
@@ -36,7 +46,10 @@ describe.skipIf('skip' in corpus)('shared corpus: parse + classify', () => {
   it('agrees with Zammad on every header and attachment field (≥ 95%, reviewed divergences aside)', () => {
     expect(report.zammadFiles).toBe(106);
     for (const f of zammadFields) {
-      expect({ field: f, ratio: adjustedRatio(report.zammad[f]) >= 0.95 }).toEqual({ field: f, ratio: true });
+      expect({ field: f, ratio: adjustedRatio(report.zammad[f]) >= 0.95 }).toEqual({
+        field: f,
+        ratio: true,
+      });
     }
   });
 
@@ -46,8 +59,19 @@ describe.skipIf('skip' in corpus)('shared corpus: parse + classify', () => {
   });
 
   it('classifies the Zammad bounces and DSNs as bounces', () => {
-    const bounces = ['mail018.box', 'mail033-undelivered-mail-returned-to-sender.box', 'mail052.box', 'mail053.box', 'mail055.box', 'mail063.box', 'mail078.box', 'mail092.box'];
-    const kinds = report.files.filter((f) => f.file.set === 'zammad' && bounces.some((b) => f.file.rel.endsWith(`/${b}`))).map((f) => f.kind);
+    const bounces = [
+      'mail018.box',
+      'mail033-undelivered-mail-returned-to-sender.box',
+      'mail052.box',
+      'mail053.box',
+      'mail055.box',
+      'mail063.box',
+      'mail078.box',
+      'mail092.box',
+    ];
+    const kinds = report.files
+      .filter((f) => f.file.set === 'zammad' && bounces.some((b) => f.file.rel.endsWith(`/${b}`)))
+      .map((f) => f.kind);
     expect(kinds).toEqual(bounces.map(() => 'bounce'));
   });
 });

@@ -6,6 +6,7 @@
 // fragment, header and signature assertions describe each project's own data model. Both are tune sets.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import type { FieldScore, SetReport } from './external-sets.js';
 
@@ -30,8 +31,18 @@ interface Dialect {
 }
 
 const DIALECTS: Dialect[] = [
-  { set: 'zapier/email-reply-parser', dir: 'zapier+email-reply-parser', tests: ['test/test_email_reply_parser.py'], reply: String.raw`(?:message\.reply(?:\.strip\(\))?|EmailReplyParser\.parse_reply\([^)]*\)\))` },
-  { set: 'alfonsrv/mail-parser-reply', dir: 'alfonsrv+mail-parser-reply', tests: ['test/test_email_reply_parser.py', 'test_danish_improvements.py'], reply: String.raw`mail\.replies\[0\]\.body` },
+  {
+    set: 'zapier/email-reply-parser',
+    dir: 'zapier+email-reply-parser',
+    tests: ['test/test_email_reply_parser.py'],
+    reply: String.raw`(?:message\.reply(?:\.strip\(\))?|EmailReplyParser\.parse_reply\([^)]*\)\))`,
+  },
+  {
+    set: 'alfonsrv/mail-parser-reply',
+    dir: 'alfonsrv+mail-parser-reply',
+    tests: ['test/test_email_reply_parser.py', 'test_danish_improvements.py'],
+    reply: String.raw`mail\.replies\[0\]\.body`,
+  },
 ];
 
 function expectations(d: Dialect, root: string): Expectation[] {
@@ -39,15 +50,29 @@ function expectations(d: Dialect, root: string): Expectation[] {
   for (const t of d.tests) {
     const file = path.join(root, d.dir, t);
     if (!existsSync(file)) continue;
-    for (const fn of readFileSync(file, 'utf8').split(/\n\s*def (?=test_)/).slice(1)) {
-      const email = /get_email\(\s*['"]([\w.-]+)['"]/.exec(fn)?.[1] ?? /open\(\s*'test\/emails\/([\w.-]+)\.txt'/.exec(fn)?.[1];
+    for (const fn of readFileSync(file, 'utf8')
+      .split(/\n\s*def (?=test_)/)
+      .slice(1)) {
+      const email =
+        /get_email\(\s*['"]([\w.-]+)['"]/.exec(fn)?.[1] ??
+        /open\(\s*'test\/emails\/([\w.-]+)\.txt'/.exec(fn)?.[1];
       if (!email) continue;
       const e: Expectation = { email, exact: [], has: [], lacks: [] };
       const R = d.reply;
-      for (const m of fn.matchAll(new RegExp(String.raw`assertEqual\(\s*${LIT},\s*${R}\s*\)|assertEqual\(\s*${R},\s*${LIT}\s*\)|assertTrue\(\s*${LIT}\s*==\s*${R}\s*\)|assertTrue\(\s*${R}\s*==\s*${LIT}\s*\)`, 'g'))) {
+      for (const m of fn.matchAll(
+        new RegExp(
+          String.raw`assertEqual\(\s*${LIT},\s*${R}\s*\)|assertEqual\(\s*${R},\s*${LIT}\s*\)|assertTrue\(\s*${LIT}\s*==\s*${R}\s*\)|assertTrue\(\s*${R}\s*==\s*${LIT}\s*\)`,
+          'g',
+        ),
+      )) {
         e.exact.push(pyString(m[1] ?? m[2] ?? m[3] ?? m[4]!));
       }
-      for (const m of fn.matchAll(new RegExp(String.raw`assertTrue\(\s*${LIT}\s+(not in|in)\s+${R}|assert(In|NotIn)\(\s*${LIT},\s*${R}`, 'g'))) {
+      for (const m of fn.matchAll(
+        new RegExp(
+          String.raw`assertTrue\(\s*${LIT}\s+(not in|in)\s+${R}|assert(In|NotIn)\(\s*${LIT},\s*${R}`,
+          'g',
+        ),
+      )) {
         const lacks = m[2] === 'not in' || m[3] === 'NotIn';
         (lacks ? e.lacks : e.has).push(pyString(m[1] ?? m[4]!));
       }
@@ -57,7 +82,14 @@ function expectations(d: Dialect, root: string): Expectation[] {
   return out;
 }
 
-function score(fields: Record<string, FieldScore>, name: string, ok: boolean, id: string, detail: string, divergence: string | null = null): void {
+function score(
+  fields: Record<string, FieldScore>,
+  name: string,
+  ok: boolean,
+  id: string,
+  detail: string,
+  divergence: string | null = null,
+): void {
   const f = (fields[name] ??= { pass: 0, total: 0, misses: [], divergent: [] });
   f.total++;
   if (ok) f.pass++;
@@ -66,12 +98,18 @@ function score(fields: Record<string, FieldScore>, name: string, ok: boolean, id
 }
 
 // Reviewed divergences (each checked by hand on the mail).
-const CLOSING_KEPT = "the project counts a closing and the sender's name as signature; Inlet keeps them in the reply (issue #16: they are the person's text)";
-const RULE_KEPT = 'the project keeps the rule line above the quoted header in the body; Inlet leaves it out with the header';
+const CLOSING_KEPT =
+  "the project counts a closing and the sender's name as signature; Inlet keeps them in the reply (issue #16: they are the person's text)";
+const RULE_KEPT =
+  'the project keeps the rule line above the quoted header in the body; Inlet leaves it out with the header';
 /** A sign-off: up to three short lines, the last a name ("Jan", "-Abhishek Kona", "/John"). */
 const isClosing = (s: string): boolean => {
   const lines = s.split('\n').map((l) => l.trim());
-  return lines.length <= 3 && lines.every((l) => l.length <= 40) && /^[-/~]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}$/u.test(lines.at(-1)!);
+  return (
+    lines.length <= 3 &&
+    lines.every((l) => l.length <= 40) &&
+    /^[-/~]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}$/u.test(lines.at(-1)!)
+  );
 };
 
 /** The Python-test reply sets found under `root` (tune only: they shape the rules). */
@@ -87,12 +125,32 @@ export function pythonReplySets(root: string): SetReport[] {
       const got = extractReply(readFileSync(file, 'utf8').replace(/\r\n/g, '\n')).reply;
       for (const want of c.exact) {
         const rule = ws(want).replace(/\s*[-_]{10,}$/, '') === ws(got) ? RULE_KEPT : null;
-        score(fields, 'reply exact', ws(got) === ws(want), c.email, `expected ${JSON.stringify(ws(want).slice(0, 80))} got ${JSON.stringify(ws(got).slice(0, 80))}`, rule);
+        score(
+          fields,
+          'reply exact',
+          ws(got) === ws(want),
+          c.email,
+          `expected ${JSON.stringify(ws(want).slice(0, 80))} got ${JSON.stringify(ws(got).slice(0, 80))}`,
+          rule,
+        );
       }
       const missing = c.has.filter((h) => !ws(got).includes(ws(h)));
       const present = c.lacks.filter((h) => ws(got).includes(ws(h)));
-      const closing = missing.length === 0 && present.length > 0 && present.every(isClosing) ? CLOSING_KEPT : null;
-      score(fields, 'reply properties', missing.length + present.length === 0, c.email, `${missing.map((h) => `lacks ${JSON.stringify(h)}`).concat(present.map((h) => `has ${JSON.stringify(h)}`)).join('; ')} in ${JSON.stringify(ws(got).slice(0, 80))}`, closing);
+      const closing =
+        missing.length === 0 && present.length > 0 && present.every(isClosing)
+          ? CLOSING_KEPT
+          : null;
+      score(
+        fields,
+        'reply properties',
+        missing.length + present.length === 0,
+        c.email,
+        `${missing
+          .map((h) => `lacks ${JSON.stringify(h)}`)
+          .concat(present.map((h) => `has ${JSON.stringify(h)}`))
+          .join('; ')} in ${JSON.stringify(ws(got).slice(0, 80))}`,
+        closing,
+      );
     }
     reports.push({ set: d.set, role: 'tune', cases: cases.length, fields });
   }

@@ -7,6 +7,7 @@
 // changed): rules are tuned on the first, the second is only ever read for the report.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
@@ -29,10 +30,20 @@ export interface SetReport {
   fields: Record<string, FieldScore>;
 }
 
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: (id: string) => id.endsWith('@inlet.test') };
+const ctx = {
+  ownAddresses: ['support@inlet.test'],
+  isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
+};
 const ws = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-function score(fields: Record<string, FieldScore>, name: string, ok: boolean, id: string, detail = '', divergence: string | null = null): void {
+function score(
+  fields: Record<string, FieldScore>,
+  name: string,
+  ok: boolean,
+  id: string,
+  detail = '',
+  divergence: string | null = null,
+): void {
   const f = (fields[name] ??= { pass: 0, total: 0, misses: [], divergent: [] });
   f.total++;
   if (ok) f.pass++;
@@ -41,28 +52,54 @@ function score(fields: Record<string, FieldScore>, name: string, ok: boolean, id
 }
 
 // Reviewed divergences from stalwartlabs/mail-parser's expectations (each checked by hand).
-const REPLACEMENT_KEPT = 'the project keeps undecodable 8-bit bytes as U+FFFD; Inlet decodes them with the declared or likeliest charset';
+const REPLACEMENT_KEPT =
+  'the project keeps undecodable 8-bit bytes as U+FFFD; Inlet decodes them with the declared or likeliest charset';
 /** Expected text with U+FFFD where ours has a real character is that convention, nothing else. */
 const sameButReplacement = (expected: string, got: string): boolean =>
-  expected.includes('\uFFFD') && !got.includes('\uFFFD') && new RegExp(`^${expected.split('\uFFFD').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.{1,2}')}$`, 'u').test(got);
+  expected.includes('\uFFFD') &&
+  !got.includes('\uFFFD') &&
+  new RegExp(
+    `^${expected
+      .split('\uFFFD')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.{1,2}')}$`,
+    'u',
+  ).test(got);
 const INVALID_BASE64 = new Set(['rfc/000.eml']);
 
 /** Alternating split on the sorted case names: tune takes even positions, held-out odd ones. */
-const half = <T>(items: T[], role: Role): T[] => items.filter((_, i) => (i % 2 === 0) === (role === 'tune'));
+const half = <T>(items: T[], role: Role): T[] =>
+  items.filter((_, i) => (i % 2 === 0) === (role === 'tune'));
 
 // discourse/email_reply_trimmer: test/emails/X.txt trimmed must equal test/trimmed/X.txt.
 function replyTrimmer(root: string, role: Role): SetReport | null {
   const dir = path.join(root, 'discourse+email_reply_trimmer/test');
   if (!existsSync(dir)) return null;
-  const names = half(readdirSync(path.join(dir, 'emails')).filter((n) => n.endsWith('.txt')).sort(), role);
+  const names = half(
+    readdirSync(path.join(dir, 'emails'))
+      .filter((n) => n.endsWith('.txt'))
+      .sort(),
+    role,
+  );
   const fields: Record<string, FieldScore> = {};
   for (const n of names) {
     const input = readFileSync(path.join(dir, 'emails', n), 'utf8').replace(/\r\n/g, '\n');
     const expected = ws(readFileSync(path.join(dir, 'trimmed', n), 'utf8'));
     const got = ws(extractReply(input).reply);
-    score(fields, 'reply exact', got === expected, n, `expected ${JSON.stringify(expected.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`);
+    score(
+      fields,
+      'reply exact',
+      got === expected,
+      n,
+      `expected ${JSON.stringify(expected.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
+    );
     // Loose: the expected text is all there and what was added is no more than a fifth of it.
-    score(fields, 'reply loose', got.includes(expected) && got.length <= expected.length * 1.2 + 10, n);
+    score(
+      fields,
+      'reply loose',
+      got.includes(expected) && got.length <= expected.length * 1.2 + 10,
+      n,
+    );
   }
   return { set: 'discourse/email_reply_trimmer', role, cases: names.length, fields };
 }
@@ -73,15 +110,18 @@ interface StalwartPart {
   body: Json;
 }
 
-const headerValue = (p: StalwartPart, name: string): Json | undefined => p.headers.find((h) => h.name === name)?.value;
+const headerValue = (p: StalwartPart, name: string): Json | undefined =>
+  p.headers.find((h) => h.name === name)?.value;
 function attribute(p: StalwartPart, header: string, key: string): string | null {
   const ct = headerValue(p, header)?.ContentType as { attributes?: unknown } | undefined;
   const attrs = ct?.attributes;
-  if (Array.isArray(attrs)) for (const a of attrs as unknown[]) {
-    if (Array.isArray(a) && a[0] === key) return String(a[1]);
-    if (a && typeof a === 'object' && (a as Json).name === key) return String((a as Json).value);
-  }
-  if (attrs && typeof attrs === 'object' && !Array.isArray(attrs) && key in attrs) return String((attrs as Json)[key]);
+  if (Array.isArray(attrs))
+    for (const a of attrs as unknown[]) {
+      if (Array.isArray(a) && a[0] === key) return String(a[1]);
+      if (a && typeof a === 'object' && (a as Json).name === key) return String((a as Json).value);
+    }
+  if (attrs && typeof attrs === 'object' && !Array.isArray(attrs) && key in attrs)
+    return String((attrs as Json)[key]);
   return null;
 }
 const partSize = (p: StalwartPart): number | null => {
@@ -99,7 +139,9 @@ async function mimeGolden(root: string, role: Role): Promise<SetReport | null> {
   const fields: Record<string, FieldScore> = {};
   let cases = 0;
   for (const g of groups) {
-    for (const n of readdirSync(path.join(base, g)).filter((f) => f.endsWith('.eml')).sort()) {
+    for (const n of readdirSync(path.join(base, g))
+      .filter((f) => f.endsWith('.eml'))
+      .sort()) {
       const id = `${g}/${n}`;
       const emlBytes = readFileSync(path.join(base, g, n));
       // The project keeps one expectation per line-ending form: *.crlf.json describes CRLF input.
@@ -107,46 +149,111 @@ async function mimeGolden(root: string, role: Role): Promise<SetReport | null> {
       const json = path.join(base, g, n.replace(/\.eml$/, crlf ? '.crlf.json' : '.json'));
       if (!existsSync(json)) continue;
       cases++;
-      const exp = JSON.parse(readFileSync(json, 'utf8')) as { text_body: number[]; attachments: number[]; parts: StalwartPart[] };
+      const exp = JSON.parse(readFileSync(json, 'utf8')) as {
+        text_body: number[];
+        attachments: number[];
+        parts: StalwartPart[];
+      };
       let got;
       try {
         got = await prepareMessage(emlBytes, defaultIngestLimits);
       } catch (e) {
-        for (const f of ['subject', 'from', 'text', 'attachment count', 'attachment names', 'attachment sizes']) score(fields, f, false, id, `threw ${(e as Error).message}`);
+        for (const f of [
+          'subject',
+          'from',
+          'text',
+          'attachment count',
+          'attachment names',
+          'attachment sizes',
+        ])
+          score(fields, f, false, id, `threw ${(e as Error).message}`);
         continue;
       }
       const top = exp.parts[0]!;
       const subject = (headerValue(top, 'subject')?.Text as string | undefined) ?? '';
-      score(fields, 'subject', ws(subject) === ws(got.parsed.subject), id, `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`, sameButReplacement(ws(subject), ws(got.parsed.subject)) ? REPLACEMENT_KEPT : null);
-      const fromList = ((headerValue(top, 'from')?.Address as Json | undefined)?.List as { address?: string }[] | undefined) ?? [];
+      score(
+        fields,
+        'subject',
+        ws(subject) === ws(got.parsed.subject),
+        id,
+        `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`,
+        sameButReplacement(ws(subject), ws(got.parsed.subject)) ? REPLACEMENT_KEPT : null,
+      );
+      const fromList =
+        ((headerValue(top, 'from')?.Address as Json | undefined)?.List as
+          { address?: string }[] | undefined) ?? [];
       const from = (fromList[0]?.address ?? '').toLowerCase();
       const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
-      const bareWord = !from.includes('@') && gotFrom === '' ? 'a bare word in From is no sender address (Inlet keeps it as the name; issue #16)' : null;
-      if (from) score(fields, 'from', from === gotFrom, id, `expected ${from} got ${gotFrom}`, bareWord);
+      const bareWord =
+        !from.includes('@') && gotFrom === ''
+          ? 'a bare word in From is no sender address (Inlet keeps it as the name; issue #16)'
+          : null;
+      if (from)
+        score(fields, 'from', from === gotFrom, id, `expected ${from} got ${gotFrom}`, bareWord);
       const bodies = exp.text_body.map((i) => exp.parts[i]!.body);
       if (bodies.length > 0 && bodies.every((b) => 'Text' in b)) {
         const want = ws(bodies.map((b) => String(b.Text)).join('\n'));
-        score(fields, 'text', want === ws(got.text ?? ''), id, `expected ${JSON.stringify(want.slice(0, 60))} got ${JSON.stringify(ws(got.text ?? '').slice(0, 60))}`);
+        score(
+          fields,
+          'text',
+          want === ws(got.text ?? ''),
+          id,
+          `expected ${JSON.stringify(want.slice(0, 60))} got ${JSON.stringify(ws(got.text ?? '').slice(0, 60))}`,
+        );
       }
       const atts = exp.attachments.map((i) => exp.parts[i]!);
-      score(fields, 'attachment count', atts.length === got.attachments.length, id, `expected ${atts.length} got ${got.attachments.length}`);
-      const names = atts.map((p) => attribute(p, 'content_disposition', 'filename') ?? attribute(p, 'content_type', 'name')).filter((x): x is string => x !== null);
+      score(
+        fields,
+        'attachment count',
+        atts.length === got.attachments.length,
+        id,
+        `expected ${atts.length} got ${got.attachments.length}`,
+      );
+      const names = atts
+        .map(
+          (p) =>
+            attribute(p, 'content_disposition', 'filename') ?? attribute(p, 'content_type', 'name'),
+        )
+        .filter((x): x is string => x !== null);
       for (const name of names) {
         const base = name.split(/[/\\]/).at(-1)!;
         const divergence = got.attachments.some((a) => sameButReplacement(name, a.filename))
           ? REPLACEMENT_KEPT
-          : base !== name && got.attachments.some((a) => a.filename === base) ? 'a path in a filename is cut to its last segment (security.md: names are display data)' : null;
-        score(fields, 'attachment names', got.attachments.some((a) => a.filename === name), id, `missing ${name}`, divergence);
+          : base !== name && got.attachments.some((a) => a.filename === base)
+            ? 'a path in a filename is cut to its last segment (security.md: names are display data)'
+            : null;
+        score(
+          fields,
+          'attachment names',
+          got.attachments.some((a) => a.filename === name),
+          id,
+          `missing ${name}`,
+          divergence,
+        );
       }
       for (const p of atts) {
         const size = partSize(p);
         // A text part is reported as decoded UTF-8 text; ours keeps the bytes as sent, so a text
         // attachment also matches when its bytes decoded to UTF-8 have that length.
         const text = 'Text' in p.body || 'Html' in p.body;
-        const matches = (a: { size: number; content: Buffer }) => a.size === size || (text && Buffer.byteLength(decodeUnknownBytes(a.content).text, 'utf8') === size);
+        const matches = (a: { size: number; content: Buffer }) =>
+          a.size === size ||
+          (text && Buffer.byteLength(decodeUnknownBytes(a.content).text, 'utf8') === size);
         const cte = String(headerValue(p, 'content_transfer_encoding')?.Text ?? '').toLowerCase();
-        const divergence = cte.includes('uuencode') ? 'Inlet decodes x-uuencode; the project keeps the encoded text' : INVALID_BASE64.has(id) ? 'the part holds prose, not base64: any decoded size is a guess' : null;
-        if (size !== null) score(fields, 'attachment sizes', got.attachments.some(matches), id, `no attachment of ${size} bytes (${got.attachments.map((a) => a.size).join(',')})`, divergence);
+        const divergence = cte.includes('uuencode')
+          ? 'Inlet decodes x-uuencode; the project keeps the encoded text'
+          : INVALID_BASE64.has(id)
+            ? 'the part holds prose, not base64: any decoded size is a guess'
+            : null;
+        if (size !== null)
+          score(
+            fields,
+            'attachment sizes',
+            got.attachments.some(matches),
+            id,
+            `no attachment of ${size} bytes (${got.attachments.map((a) => a.size).join(',')})`,
+            divergence,
+          );
       }
     }
   }
@@ -159,7 +266,13 @@ interface BounceCase {
   temporary: boolean;
 }
 
-async function scoreBounces(set: string, role: Role, dir: string, cases: BounceCase[], notBounces: string[]): Promise<SetReport> {
+async function scoreBounces(
+  set: string,
+  role: Role,
+  dir: string,
+  cases: BounceCase[],
+  notBounces: string[],
+): Promise<SetReport> {
   const fields: Record<string, FieldScore> = {};
   for (const c of cases) {
     const got = await prepareMessage(readFileSync(path.join(dir, c.file)), defaultIngestLimits);
@@ -168,8 +281,20 @@ async function scoreBounces(set: string, role: Role, dir: string, cases: BounceC
     const recipients = cl.bounce?.recipients ?? [];
     const found = [...new Set(recipients.map((r) => r.address.toLowerCase()))].sort().join(', ');
     const want = [...new Set(c.expected.map((a) => a.toLowerCase()))].sort().join(', ');
-    score(fields, 'bounced recipients exact', found === want, c.file, `expected ${want} got ${found}`);
-    if (c.temporary) score(fields, 'delay not a failure', recipients.length > 0 && recipients.every((r) => !r.hard), c.file);
+    score(
+      fields,
+      'bounced recipients exact',
+      found === want,
+      c.file,
+      `expected ${want} got ${found}`,
+    );
+    if (c.temporary)
+      score(
+        fields,
+        'delay not a failure',
+        recipients.length > 0 && recipients.every((r) => !r.hard),
+        c.file,
+      );
   }
   for (const f of notBounces) {
     const got = await prepareMessage(readFileSync(path.join(dir, f)), defaultIngestLimits);
@@ -192,7 +317,10 @@ async function flufl(root: string, role: Role): Promise<SetReport | null> {
     c.expected.push(...expected);
     byFile.set(m[2]!, c);
   }
-  const cases = half([...byFile.values()].sort((a, b) => a.file.localeCompare(b.file)), role);
+  const cases = half(
+    [...byFile.values()].sort((a, b) => a.file.localeCompare(b.file)),
+    role,
+  );
   return scoreBounces('flufl.bounce', role, path.join(base, 'tests/data'), cases, []);
 }
 
@@ -202,22 +330,50 @@ async function bounceParser(root: string, role: Role): Promise<SetReport | null>
   if (!existsSync(base)) return null;
   const t = (name: string) => readFileSync(path.join(base, name), 'utf8');
   const cases: BounceCase[] = [];
-  for (const m of t('various-unknown.t').matchAll(/"([\w.-]+\.msg)"\s*=>\s*\{/g)) cases.push({ file: m[1]!, expected: ['recipient@example.net'], temporary: false });
-  for (const m of t('various-domain.t').matchAll(/"([\w.-]+\.msg)"\s*=>\s*\{[^}]*?"recipient"\s*=>\s*'([^']+)'/g)) cases.push({ file: m[1]!, expected: [m[2]!], temporary: false });
-  for (const name of ['aol-attachment.t', 'aol-senderblock.t', 'iis-multiple-bounce.t', 'misidentified-recipient.t', 'postfix-malformed.t']) {
+  for (const m of t('various-unknown.t').matchAll(/"([\w.-]+\.msg)"\s*=>\s*\{/g))
+    cases.push({ file: m[1]!, expected: ['recipient@example.net'], temporary: false });
+  for (const m of t('various-domain.t').matchAll(
+    /"([\w.-]+\.msg)"\s*=>\s*\{[^}]*?"recipient"\s*=>\s*'([^']+)'/g,
+  ))
+    cases.push({ file: m[1]!, expected: [m[2]!], temporary: false });
+  for (const name of [
+    'aol-attachment.t',
+    'aol-senderblock.t',
+    'iis-multiple-bounce.t',
+    'misidentified-recipient.t',
+    'postfix-malformed.t',
+  ]) {
     const m = /'t\/corpus\/([\w.-]+\.msg)'[\s\S]*?addresses\s*=>\s*\[([^\]]*)\]/.exec(t(name));
-    if (m) cases.push({ file: m[1]!, expected: [...m[2]!.matchAll(/'([^']+)'/g)].map((x) => x[1]!), temporary: false });
+    if (m)
+      cases.push({
+        file: m[1]!,
+        expected: [...m[2]!.matchAll(/'([^']+)'/g)].map((x) => x[1]!),
+        temporary: false,
+      });
   }
-  const notBounces = [...t('non-bounce.t').matchAll(/check_one\('t\/corpus\/([\w.-]+\.msg)'\)/g)].map((m) => m[1]!);
+  const notBounces = [
+    ...t('non-bounce.t').matchAll(/check_one\('t\/corpus\/([\w.-]+\.msg)'\)/g),
+  ].map((m) => m[1]!);
   const sorted = cases.sort((a, b) => a.file.localeCompare(b.file));
-  return scoreBounces('Mail-DeliveryStatus-BounceParser', role, path.join(base, 'corpus'), role === 'held-out' ? sorted : [], role === 'held-out' ? notBounces : []);
+  return scoreBounces(
+    'Mail-DeliveryStatus-BounceParser',
+    role,
+    path.join(base, 'corpus'),
+    role === 'held-out' ? sorted : [],
+    role === 'held-out' ? notBounces : [],
+  );
 }
 
 /** Every set found under `root`, tune halves first. flufl.bounce tunes; BounceParser is held out whole. */
 export async function runExternalSets(root: string): Promise<SetReport[]> {
   const out: SetReport[] = [];
   for (const role of ['tune', 'held-out'] as const) {
-    for (const r of [replyTrimmer(root, role), await mimeGolden(root, role), await flufl(root, role), role === 'held-out' ? await bounceParser(root, role) : null]) {
+    for (const r of [
+      replyTrimmer(root, role),
+      await mimeGolden(root, role),
+      await flufl(root, role),
+      role === 'held-out' ? await bounceParser(root, role) : null,
+    ]) {
       if (r && r.cases > 0) out.push(r);
     }
     if (role === 'tune') out.push(...pythonReplySets(root));
@@ -234,10 +390,20 @@ export function formatExternal(reports: SetReport[], misses = 0): string {
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of reports) {
-    for (const [name, f] of Object.entries(r.fields)) lines.push(`| ${r.set} | ${r.role} | ${name} | ${f.pass} | ${f.total} | ${pct(f.pass, f.total)} | ${f.divergent.length} | ${pct(f.pass, f.total - f.divergent.length)} |`);
+    for (const [name, f] of Object.entries(r.fields))
+      lines.push(
+        `| ${r.set} | ${r.role} | ${name} | ${f.pass} | ${f.total} | ${pct(f.pass, f.total)} | ${f.divergent.length} | ${pct(f.pass, f.total - f.divergent.length)} |`,
+      );
   }
-  const divergences = reports.flatMap((r) => Object.entries(r.fields).flatMap(([name, f]) => f.divergent.map((d) => `  ${r.set} ${name}: ${d}`)));
+  const divergences = reports.flatMap((r) =>
+    Object.entries(r.fields).flatMap(([name, f]) =>
+      f.divergent.map((d) => `  ${r.set} ${name}: ${d}`),
+    ),
+  );
   if (divergences.length) lines.push('', 'Reviewed divergences:', ...divergences);
-  if (misses > 0) for (const r of reports) for (const [name, f] of Object.entries(r.fields)) for (const m of f.misses.slice(0, misses)) lines.push(`  ${r.set} ${r.role} ${name}: ${m}`);
+  if (misses > 0)
+    for (const r of reports)
+      for (const [name, f] of Object.entries(r.fields))
+        for (const m of f.misses.slice(0, misses)) lines.push(`  ${r.set} ${r.role} ${name}: ${m}`);
   return lines.join('\n');
 }

@@ -4,10 +4,17 @@
 // the GitHub-family parsers hide it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { simpleParser } from 'mailparser';
+
 import { findCorpus } from './run-corpus.js';
 
-export const REPLY_SETS = ['talon', 'github_email_reply_parser', 'crisp_email_reply_parser', 'willdurand_EmailReplyParser'] as const;
+export const REPLY_SETS = [
+  'talon',
+  'github_email_reply_parser',
+  'crisp_email_reply_parser',
+  'willdurand_EmailReplyParser',
+] as const;
 export type ReplySet = (typeof REPLY_SETS)[number];
 
 export interface ReplyCase {
@@ -49,7 +56,8 @@ export function replyCorpusRoot(): string | null {
   return existsSync(join(root, 'talon', 'expected.json')) ? root : null;
 }
 
-const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+const readJson = (path: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
 interface DerivedEntry {
   derived?: Record<string, unknown>;
@@ -57,7 +65,12 @@ interface DerivedEntry {
 }
 
 export async function loadReplyCorpus(root: string): Promise<ReplyCase[]> {
-  return [...(await loadTalon(root)), ...loadGithub(root), ...loadDerived(root, 'crisp_email_reply_parser', 'test/fixtures'), ...loadDerived(root, 'willdurand_EmailReplyParser', 'tests/Fixtures')];
+  return [
+    ...(await loadTalon(root)),
+    ...loadGithub(root),
+    ...loadDerived(root, 'crisp_email_reply_parser', 'test/fixtures'),
+    ...loadDerived(root, 'willdurand_EmailReplyParser', 'tests/Fixtures'),
+  ];
 }
 
 async function loadTalon(root: string): Promise<ReplyCase[]> {
@@ -69,16 +82,49 @@ async function loadTalon(root: string): Promise<ReplyCase[]> {
     const file = join(fixtures, id);
     if (id.startsWith('standard_replies/') && entry.expected_reply !== undefined) {
       const parsed = await simpleParser(readFileSync(file));
-      cases.push({ set: 'talon', id, format: 'text', input: parsed.text ?? '', expected: entry.expected_reply, withSignature: true, whitespace: 'normalise' });
+      cases.push({
+        set: 'talon',
+        id,
+        format: 'text',
+        input: parsed.text ?? '',
+        expected: entry.expected_reply,
+        withSignature: true,
+        whitespace: 'normalise',
+      });
     } else if (entry.expected_reply_text !== undefined) {
-      cases.push({ set: 'talon', id, format: 'html', input: readFileSync(file, 'utf8'), expected: entry.expected_reply_text, withSignature: true, whitespace: 'remove' });
+      cases.push({
+        set: 'talon',
+        id,
+        format: 'html',
+        input: readFileSync(file, 'utf8'),
+        expected: entry.expected_reply_text,
+        withSignature: true,
+        whitespace: 'remove',
+      });
     } else if (entry.expected_html !== undefined) {
       // Compared as text: the markup talon keeps is its own DOM's, the words are what a reader sees.
       const text = entry.expected_html.replace(/<[^>]*>/g, ' ');
-      cases.push({ set: 'talon', id, format: 'html', input: readFileSync(file, 'utf8'), expected: text, withSignature: true, whitespace: 'remove' });
+      cases.push({
+        set: 'talon',
+        id,
+        format: 'html',
+        input: readFileSync(file, 'utf8'),
+        expected: text,
+        withSignature: true,
+        whitespace: 'remove',
+      });
     } else if (id === 'reply-quotations-share-block.eml') {
-      const expectation = (reply: string): boolean => reply.trim() !== '' && !reply.includes('From');
-      cases.push({ set: 'talon', id, format: 'text', input: readFileSync(file, 'utf8'), expected: expectation, withSignature: true, whitespace: 'normalise' });
+      const expectation = (reply: string): boolean =>
+        reply.trim() !== '' && !reply.includes('From');
+      cases.push({
+        set: 'talon',
+        id,
+        format: 'text',
+        input: readFileSync(file, 'utf8'),
+        expected: expectation,
+        withSignature: true,
+        whitespace: 'normalise',
+      });
     }
     // Signature triples need the sender's name (talon's classifier input); not a reply-extraction case.
   }
@@ -90,29 +136,53 @@ const PARSE_REPLY = /^assert_equal ("(?:[^"\\]|\\.)*"), EmailReplyParser\.parse_
 
 function loadGithub(root: string): ReplyCase[] {
   const base = join(root, 'github_email_reply_parser');
-  const expected = readJson(join(base, 'expected_from_tests.json')) as Record<string, DerivedEntry[]>;
+  const expected = readJson(join(base, 'expected_from_tests.json')) as Record<
+    string,
+    DerivedEntry[]
+  >;
   const cases: ReplyCase[] = [];
   for (const [file, entries] of Object.entries(expected)) {
     if (file.startsWith('_')) continue;
-    const literal = entries.flatMap((e) => e.single_line_assertions_verbatim ?? []).map((a) => PARSE_REPLY.exec(a)?.[1]).find((x) => x !== undefined);
+    const literal = entries
+      .flatMap((e) => e.single_line_assertions_verbatim ?? [])
+      .map((a) => PARSE_REPLY.exec(a)?.[1])
+      .find((x) => x !== undefined);
     if (literal === undefined) continue;
     const input = readFileSync(join(base, 'test', 'emails', file), 'utf8');
-    cases.push({ set: 'github_email_reply_parser', id: file, format: 'text', input, expected: JSON.parse(literal) as string, withSignature: false, whitespace: 'normalise' });
+    cases.push({
+      set: 'github_email_reply_parser',
+      id: file,
+      format: 'text',
+      input,
+      expected: JSON.parse(literal) as string,
+      withSignature: false,
+      whitespace: 'normalise',
+    });
   }
   return cases;
 }
 
-const DERIVED_KEYS = ['visible_text', 'visible_text_trimmed', 'first_fragment_trimmed', 'first_fragment'];
+const DERIVED_KEYS = [
+  'visible_text',
+  'visible_text_trimmed',
+  'first_fragment_trimmed',
+  'first_fragment',
+];
 
 function loadDerived(root: string, set: ReplySet, dir: string): ReplyCase[] {
   const base = join(root, set);
-  const expected = readJson(join(base, 'expected_from_tests.json')) as Record<string, DerivedEntry[]>;
+  const expected = readJson(join(base, 'expected_from_tests.json')) as Record<
+    string,
+    DerivedEntry[]
+  >;
   const cases: ReplyCase[] = [];
   for (const [file, entries] of Object.entries(expected)) {
     if (file.startsWith('_') || !Array.isArray(entries)) continue;
     // A test whose real expectation is an uncaptured heredoc may have had another fixture's
     // single-line assertion folded into `derived`; only entries without one are trusted.
-    const trusted = entries.filter((e) => !(e.single_line_assertions_verbatim ?? []).some((a) => a.includes('<<<')));
+    const trusted = entries.filter(
+      (e) => !(e.single_line_assertions_verbatim ?? []).some((a) => a.includes('<<<')),
+    );
     let text: string | undefined;
     for (const key of DERIVED_KEYS) {
       text ??= trusted.map((e) => e.derived?.[key]).find((v): v is string => typeof v === 'string');
@@ -123,7 +193,15 @@ function loadDerived(root: string, set: ReplySet, dir: string): ReplyCase[] {
     const input = readFileSync(path, 'utf8');
     // Templates such as "[DATE]" are filled by the upstream test's data provider; as-is they test nothing.
     if (/^\[[A-Z_]+\]$/m.test(input)) continue;
-    cases.push({ set, id: file, format: 'text', input, expected: text, withSignature: false, whitespace: 'normalise' });
+    cases.push({
+      set,
+      id: file,
+      format: 'text',
+      input,
+      expected: text,
+      withSignature: false,
+      whitespace: 'normalise',
+    });
   }
   return cases;
 }

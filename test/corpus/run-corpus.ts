@@ -5,13 +5,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
-import { mailparserAdapter, parseWith } from '../../src/ingest/stages/parse.js';
 import type { ParserAdapter } from '../../src/ingest/stages/parse.js';
-import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { mailparserAdapter, parseWith } from '../../src/ingest/stages/parse.js';
 import type { Classification, IngestLimits, ParsedMessage } from '../../src/ingest/types.js';
-import { compareWithZammad, loadZammadExpectation, zammadFields } from './zammad-expect.js';
+import { defaultIngestLimits } from '../../src/ingest/types.js';
 import type { FieldResult, ZammadField } from './zammad-expect.js';
+import { compareWithZammad, loadZammadExpectation, zammadFields } from './zammad-expect.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TIME_BOUND_MS = 2000;
@@ -22,12 +23,22 @@ export const HEAP_BOUND_MB = 256;
 export function findCorpus(root = repoRoot): { dir: string } | { skip: string } {
   // INLET_CORPUS_DIR names it outright; otherwise the nearest shared/corpus beside the checkout or
   // beside one of its parents (a CI clone may sit a level deeper than the working copy).
-  let dir = process.env.INLET_CORPUS_DIR ? path.resolve(process.env.INLET_CORPUS_DIR) : path.resolve(root, '../shared/corpus');
-  for (let up = path.dirname(root); !process.env.INLET_CORPUS_DIR && !existsSync(dir) && up !== path.dirname(up); up = path.dirname(up)) {
+  let dir = process.env.INLET_CORPUS_DIR
+    ? path.resolve(process.env.INLET_CORPUS_DIR)
+    : path.resolve(root, '../shared/corpus');
+  for (
+    let up = path.dirname(root);
+    !process.env.INLET_CORPUS_DIR && !existsSync(dir) && up !== path.dirname(up);
+    up = path.dirname(up)
+  ) {
     const candidate = path.join(path.dirname(up), 'shared', 'corpus');
     if (existsSync(candidate)) dir = candidate;
   }
-  return existsSync(dir) ? { dir } : { skip: `corpus not found at ${dir} (it is read from ../shared/corpus, never copied into the repo)` };
+  return existsSync(dir)
+    ? { dir }
+    : {
+        skip: `corpus not found at ${dir} (it is read from ../shared/corpus, never copied into the repo)`,
+      };
 }
 
 export interface CorpusFile {
@@ -48,7 +59,8 @@ export function listMessageFiles(dir: string): CorpusFile[] {
       else {
         const rel = path.relative(dir, abs);
         const set = rel.split(path.sep)[0]!;
-        if (MESSAGE_EXT.test(name) || (set === 'mimekit' && name.endsWith('.txt'))) out.push({ set, rel, abs });
+        if (MESSAGE_EXT.test(name) || (set === 'mimekit' && name.endsWith('.txt')))
+          out.push({ set, rel, abs });
       }
     }
   };
@@ -82,9 +94,20 @@ export interface CorpusReport {
   parser: string;
   files: FileResult[];
   /** agree/total is the raw score; `divergent` counts reviewed Zammad divergences (adjusted = agree / (total - divergent)). */
-  zammad: Record<ZammadField, { agree: number; total: number; divergent: number; misses: FieldResult[] }>;
+  zammad: Record<
+    ZammadField,
+    { agree: number; total: number; divergent: number; misses: FieldResult[] }
+  >;
   zammadFiles: number;
-  sisimai: { bounces: number; asBounce: number; misses: string[]; other: number; otherNotHuman: number; statusAgree: number; statusTotal: number };
+  sisimai: {
+    bounces: number;
+    asBounce: number;
+    misses: string[];
+    other: number;
+    otherNotHuman: number;
+    statusAgree: number;
+    statusTotal: number;
+  };
   stages: Record<string, { pass: number; total: number; failures: string[] }>;
   totalMs: number;
   peakRssMB: number;
@@ -99,16 +122,25 @@ export interface RunOptions {
   sets?: string[];
 }
 
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: (id: string) => id.endsWith('@inlet.test') };
+const ctx = {
+  ownAddresses: ['support@inlet.test'],
+  isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
+};
 
 function sisimaiExpectations(dir: string): Map<string, { reasons: string[]; statuses: string[] }> {
   const file = path.join(dir, 'sisimai/expected.json');
   const map = new Map<string, { reasons: string[]; statuses: string[] }>();
   if (!existsSync(file)) return map;
-  const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { expected?: { reason: string; deliverystatus: string }[] }>;
+  const json = JSON.parse(readFileSync(file, 'utf8')) as Record<
+    string,
+    { expected?: { reason: string; deliverystatus: string }[] }
+  >;
   for (const [key, v] of Object.entries(json)) {
     if (!v.expected) continue;
-    map.set(path.join('sisimai', key), { reasons: v.expected.map((e) => e.reason), statuses: v.expected.map((e) => e.deliverystatus) });
+    map.set(path.join('sisimai', key), {
+      reasons: v.expected.map((e) => e.reason),
+      statuses: v.expected.map((e) => e.deliverystatus),
+    });
   }
   return map;
 }
@@ -121,10 +153,22 @@ export async function runCorpus(opts: RunOptions): Promise<CorpusReport> {
   const report: CorpusReport = {
     parser: adapter.name,
     files: [],
-    zammad: Object.fromEntries(zammadFields.map((f) => [f, { agree: 0, total: 0, divergent: 0, misses: [] }])) as unknown as CorpusReport['zammad'],
+    zammad: Object.fromEntries(
+      zammadFields.map((f) => [f, { agree: 0, total: 0, divergent: 0, misses: [] }]),
+    ) as unknown as CorpusReport['zammad'],
     zammadFiles: 0,
-    sisimai: { bounces: 0, asBounce: 0, misses: [], other: 0, otherNotHuman: 0, statusAgree: 0, statusTotal: 0 },
-    stages: Object.fromEntries((opts.stages ?? []).map((s) => [s.name, { pass: 0, total: 0, failures: [] }])),
+    sisimai: {
+      bounces: 0,
+      asBounce: 0,
+      misses: [],
+      other: 0,
+      otherNotHuman: 0,
+      statusAgree: 0,
+      statusTotal: 0,
+    },
+    stages: Object.fromEntries(
+      (opts.stages ?? []).map((s) => [s.name, { pass: 0, total: 0, failures: [] }]),
+    ),
     totalMs: 0,
     peakRssMB: 0,
   };
@@ -142,20 +186,32 @@ export async function runCorpus(opts: RunOptions): Promise<CorpusReport> {
       classification = classifyMessage(parsed, ctx);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      outcome = code === 'message_limit_exceeded' || code === 'message_too_large' ? 'limit' : 'crash';
+      outcome =
+        code === 'message_limit_exceeded' || code === 'message_too_large' ? 'limit' : 'crash';
       error = `${code ?? (e as Error).name}: ${(e as Error).message}`.slice(0, 200);
     }
     const ms = performance.now() - t0;
     const heapMB = (process.memoryUsage().heapUsed - heap0) / 1e6;
     if (outcome === 'ok' && ms > TIME_BOUND_MS) outcome = 'slow';
-    report.files.push({ file, outcome, ms, heapMB, ...(error ? { error } : {}), ...(classification ? { kind: classification.kind } : {}) });
+    report.files.push({
+      file,
+      outcome,
+      ms,
+      heapMB,
+      ...(error ? { error } : {}),
+      ...(classification ? { kind: classification.kind } : {}),
+    });
     if (!parsed || !classification) continue;
 
     if (file.set === 'zammad' && file.rel.endsWith('.box')) {
       const yml = file.abs.replace(/\.box$/, '.yml');
       if (existsSync(yml)) {
         report.zammadFiles++;
-        for (const r of compareWithZammad(loadZammadExpectation(yml), parsed, path.basename(file.rel))) {
+        for (const r of compareWithZammad(
+          loadZammadExpectation(yml),
+          parsed,
+          path.basename(file.rel),
+        )) {
           const t = report.zammad[r.field];
           t.total++;
           if (r.ok) t.agree++;
@@ -202,33 +258,63 @@ export async function runCorpus(opts: RunOptions): Promise<CorpusReport> {
 }
 
 const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`);
-export const ratio = (t: { agree: number; total: number }) => (t.total === 0 ? 1 : t.agree / t.total);
+export const ratio = (t: { agree: number; total: number }) =>
+  t.total === 0 ? 1 : t.agree / t.total;
 export const adjustedRatio = (t: { agree: number; total: number; divergent: number }) =>
   t.total - t.divergent === 0 ? 1 : t.agree / (t.total - t.divergent);
 
 export function formatReport(r: CorpusReport, opts: { misses?: number } = {}): string {
-  const lines: string[] = [`parser: ${r.parser}   files: ${r.files.length}   total ${(r.totalMs / 1000).toFixed(1)} s   peak RSS ${r.peakRssMB.toFixed(0)} MB`];
-  lines.push('', '| set | files | ok | limit | slow | crash | max ms | max heap MB |', '|---|---|---|---|---|---|---|---|');
+  const lines: string[] = [
+    `parser: ${r.parser}   files: ${r.files.length}   total ${(r.totalMs / 1000).toFixed(1)} s   peak RSS ${r.peakRssMB.toFixed(0)} MB`,
+  ];
+  lines.push(
+    '',
+    '| set | files | ok | limit | slow | crash | max ms | max heap MB |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   const sets = [...new Set(r.files.map((f) => f.file.set))];
   for (const set of sets) {
     const fs = r.files.filter((f) => f.file.set === set);
     const n = (o: FileResult['outcome']) => fs.filter((f) => f.outcome === o).length;
-    lines.push(`| ${set} | ${fs.length} | ${n('ok')} | ${n('limit')} | ${n('slow')} | ${n('crash')} | ${Math.max(...fs.map((f) => f.ms)).toFixed(0)} | ${Math.max(...fs.map((f) => f.heapMB)).toFixed(0)} |`);
+    lines.push(
+      `| ${set} | ${fs.length} | ${n('ok')} | ${n('limit')} | ${n('slow')} | ${n('crash')} | ${Math.max(...fs.map((f) => f.ms)).toFixed(0)} | ${Math.max(...fs.map((f) => f.heapMB)).toFixed(0)} |`,
+    );
   }
-  lines.push('', `Zammad agreement (${r.zammadFiles} files; "adjusted" leaves out reviewed divergences, see zammad-expect.ts)`);
-  lines.push('| field | agree | total | raw % | divergent | adjusted % |', '|---|---|---|---|---|---|');
+  lines.push(
+    '',
+    `Zammad agreement (${r.zammadFiles} files; "adjusted" leaves out reviewed divergences, see zammad-expect.ts)`,
+  );
+  lines.push(
+    '| field | agree | total | raw % | divergent | adjusted % |',
+    '|---|---|---|---|---|---|',
+  );
   for (const f of zammadFields) {
     const t = r.zammad[f];
-    lines.push(`| ${f} | ${t.agree} | ${t.total} | ${pct(t.agree, t.total)} | ${t.divergent} | ${pct(t.agree, t.total - t.divergent)} |`);
+    lines.push(
+      `| ${f} | ${t.agree} | ${t.total} | ${pct(t.agree, t.total)} | ${t.divergent} | ${pct(t.agree, t.total - t.divergent)} |`,
+    );
   }
   const s = r.sisimai;
-  lines.push('', `sisimai: bounces classified as bounce ${s.asBounce}/${s.bounces} (${pct(s.asBounce, s.bounces)}); vacation/feedback not human ${s.otherNotHuman}/${s.other}; recipient status found ${pct(s.statusAgree, s.statusTotal)}`);
-  for (const [name, t] of Object.entries(r.stages)) lines.push(`stage ${name}: ${t.pass}/${t.total} (${pct(t.pass, t.total)})`);
+  lines.push(
+    '',
+    `sisimai: bounces classified as bounce ${s.asBounce}/${s.bounces} (${pct(s.asBounce, s.bounces)}); vacation/feedback not human ${s.otherNotHuman}/${s.other}; recipient status found ${pct(s.statusAgree, s.statusTotal)}`,
+  );
+  for (const [name, t] of Object.entries(r.stages))
+    lines.push(`stage ${name}: ${t.pass}/${t.total} (${pct(t.pass, t.total)})`);
   const bad = r.files.filter((f) => f.outcome !== 'ok');
-  if (bad.length) lines.push('', 'not ok:', ...bad.map((f) => `  ${f.outcome} ${f.file.rel} ${f.ms.toFixed(0)} ms ${f.error ?? ''}`));
+  if (bad.length)
+    lines.push(
+      '',
+      'not ok:',
+      ...bad.map((f) => `  ${f.outcome} ${f.file.rel} ${f.ms.toFixed(0)} ms ${f.error ?? ''}`),
+    );
   const n = opts.misses ?? 0;
   if (n > 0) {
-    for (const f of zammadFields) for (const m of r.zammad[f].misses.slice(0, n)) lines.push(`  zammad ${f}: expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.got)}`);
+    for (const f of zammadFields)
+      for (const m of r.zammad[f].misses.slice(0, n))
+        lines.push(
+          `  zammad ${f}: expected ${JSON.stringify(m.expected)} got ${JSON.stringify(m.got)}`,
+        );
     for (const m of s.misses.slice(0, n)) lines.push(`  sisimai miss: ${m}`);
   }
   return lines.join('\n');

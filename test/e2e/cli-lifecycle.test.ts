@@ -2,17 +2,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
+
 import { freePort } from '../../src/lib/free-port.js';
 import { runCli, waitForHttp } from '../helpers/cli.js';
 
 const dirs: string[] = [];
-afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 function postgresProcessesFor(dir: string): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `postgres -D ${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    return execFileSync('pgrep', ['-f', `postgres -D ${dir}`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
@@ -36,7 +43,9 @@ describe('inlet CLI', () => {
     const first = runCli(['start'], env);
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
     await waitForHttp(`http://127.0.0.1:${port}/readyz`);
-    const { port: pgPort, password } = JSON.parse(await readFile(path.join(dataDir, 'embedded-postgres.json'), 'utf8'));
+    const { port: pgPort, password } = JSON.parse(
+      await readFile(path.join(dataDir, 'embedded-postgres.json'), 'utf8'),
+    );
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/inlet`;
     const c = new pg.Client({ connectionString: url });
     await c.connect();

@@ -9,21 +9,31 @@
 // The table is printed at the end (the issue note quotes it). Conditions are polled with generous
 // deadlines; no fixed sleep is an assertion.
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { freePort } from '../../src/lib/free-port.js';
-import { startClamd, type ClamdHandle } from '../helpers/clamd.js';
-import { runCli, type CliProcess } from '../helpers/cli.js';
-import { startDovecot, type DovecotHandle } from '../helpers/dovecot.js';
+import { type ClamdHandle, startClamd } from '../helpers/clamd.js';
+import { type CliProcess, runCli } from '../helpers/cli.js';
+import { type DovecotHandle, startDovecot } from '../helpers/dovecot.js';
 import { logLines, pollUntil, readyz } from '../helpers/fault.js';
 import { appendMany, connectBody, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
 import { mail } from '../helpers/mail.js';
-import { query, startPausablePostgres, type PausablePostgres } from '../helpers/pausable-postgres.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import {
+  type PausablePostgres,
+  query,
+  startPausablePostgres,
+} from '../helpers/pausable-postgres.js';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { operatorKey, testKeyring } from '../helpers/tenants.js';
 
 const dovecot: DovecotHandle | null = await startDovecot();
 const clamd: ClamdHandle | null = dovecot ? await startClamd() : null;
-const reason = !dovecot ? ' (skipped: dovecot not installed)' : !clamd ? ' (skipped: clamd not installed)' : '';
+const reason = !dovecot
+  ? ' (skipped: dovecot not installed)'
+  : !clamd
+    ? ' (skipped: clamd not installed)'
+    : '';
 
 let pgs: PausablePostgres;
 let sink: SmtpSink;
@@ -38,16 +48,39 @@ let appended = 0;
 let ticketId = '';
 const accepted = new Set<string>(); // Message-IDs of accepted replies
 
-interface Row { fault: string; appended: number; stored: number; replies: number; sent: number; stuck: number; readyzDown: string; alert: string }
+interface Row {
+  fault: string;
+  appended: number;
+  stored: number;
+  replies: number;
+  sent: number;
+  stuck: number;
+  readyzDown: string;
+  alert: string;
+}
 const table: Row[] = [];
 
 async function startApp(): Promise<void> {
   app = runCli(['start'], {
-    DATABASE_URL: pgs.url, INLET_MASTER_KEYS: keyring, INLET_OPERATOR_KEY: operatorKey, NODE_ENV: 'test', LOG_LEVEL: 'info',
-    PORT: String(port), CLAMD_PORT: String(clamd!.port), CLAMD_TIMEOUT_MS: '5000', WORKER_STALL_ALERT_SECONDS: '2',
-    WORKER_CONCURRENCY: '4', SYNC_LEASE_SECONDS: '3', MAIL_ALLOW_PLAINTEXT: 'true',
+    DATABASE_URL: pgs.url,
+    INLET_MASTER_KEYS: keyring,
+    INLET_OPERATOR_KEY: operatorKey,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    PORT: String(port),
+    CLAMD_PORT: String(clamd!.port),
+    CLAMD_TIMEOUT_MS: '5000',
+    WORKER_STALL_ALERT_SECONDS: '2',
+    WORKER_CONCURRENCY: '4',
+    SYNC_LEASE_SECONDS: '3',
+    MAIL_ALLOW_PLAINTEXT: 'true',
   });
-  const ms = await pollUntil('inlet ready', async () => (await readyz(port, 3000)).status === 200, 180_000, 250);
+  const ms = await pollUntil(
+    'inlet ready',
+    async () => (await readyz(port, 3000)).status === 200,
+    180_000,
+    250,
+  );
   console.log(`inlet start: ready in ${ms} ms`);
 }
 
@@ -59,43 +92,79 @@ async function killApp(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   app = null;
 }
 
-async function api<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(15_000),
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(15_000),
   });
   const text = await res.text();
-  return { status: res.status, body: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text) as T };
+  return {
+    status: res.status,
+    body: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text) as T,
+  };
 }
 
 async function stored(): Promise<{ messages: number; distinct: number; deliveries: number }> {
-  const [r] = await query<{ m: number; d: number; dl: number }>(pgs.url,
+  const [r] = await query<{ m: number; d: number; dl: number }>(
+    pgs.url,
     `SELECT (SELECT count(*)::int FROM messages WHERE mailbox_id = $1 AND direction = 'inbound') AS m,
             (SELECT count(DISTINCT message_id_bidx)::int FROM messages WHERE mailbox_id = $1 AND direction = 'inbound') AS d,
-            (SELECT count(*)::int FROM message_deliveries WHERE mailbox_id = $1) AS dl`, [mailboxId]);
+            (SELECT count(*)::int FROM message_deliveries WHERE mailbox_id = $1) AS dl`,
+    [mailboxId],
+  );
   return { messages: r!.m, distinct: r!.d, deliveries: r!.dl };
 }
 
-const sentCount = (messageId: string) => sink.messages.filter((m) => m.raw.toString('latin1').includes(messageId)).length;
+const sentCount = (messageId: string) =>
+  sink.messages.filter((m) => m.raw.toString('latin1').includes(messageId)).length;
 
 async function stuckJobs(): Promise<number> {
-  const rows = await query<{ task_identifier: string; attempts: number; max_attempts: number; locked_at: Date | null; run_at: Date; last_error: string | null }>(pgs.url,
+  const rows = await query<{
+    task_identifier: string;
+    attempts: number;
+    max_attempts: number;
+    locked_at: Date | null;
+    run_at: Date;
+    last_error: string | null;
+  }>(
+    pgs.url,
     `SELECT task_identifier, attempts, max_attempts, locked_at, run_at, left(last_error, 200) AS last_error FROM graphile_worker.jobs
       WHERE (locked_at IS NOT NULL AND locked_at < now() - interval '60 seconds')
          OR (locked_at IS NULL AND run_at < now() - interval '60 seconds' AND attempts < max_attempts)
-         OR (locked_at IS NULL AND attempts >= max_attempts)`);
+         OR (locked_at IS NULL AND attempts >= max_attempts)`,
+  );
   if (rows.length > 0) console.log('stuck jobs:', JSON.stringify(rows));
   return rows.length;
 }
 
 async function append(n: number, tag: string): Promise<void> {
-  await appendMany(dovecot!, user, Array.from({ length: n }, () => customerMessage(tag).raw));
+  await appendMany(
+    dovecot!,
+    user,
+    Array.from({ length: n }, () => customerMessage(tag).raw),
+  );
   appended += n;
 }
 
 async function reply(key = randomUUID()): Promise<{ status: number; messageId: string | null }> {
   try {
-    const res = await api<{ message_id: string }>('POST', `/v1/tickets/${ticketId}/replies`, { text: `Reply ${key}` }, { 'idempotency-key': key });
+    const res = await api<{ message_id: string }>(
+      'POST',
+      `/v1/tickets/${ticketId}/replies`,
+      { text: `Reply ${key}` },
+      { 'idempotency-key': key },
+    );
     if (res.status === 201 || res.status === 202 || res.status === 200) {
       accepted.add(res.body.message_id);
       return { status: res.status, messageId: res.body.message_id };
@@ -109,7 +178,9 @@ async function reply(key = randomUUID()): Promise<{ status: number; messageId: s
 /** While `during` runs, samples /readyz; returns how many samples were taken and how many said ready. */
 async function sampleReadyz(during: Promise<unknown>): Promise<{ samples: number; ready: number }> {
   let done = false;
-  void during.finally(() => { done = true; });
+  void during.finally(() => {
+    done = true;
+  });
   const out = { samples: 0, ready: 0 };
   while (!done) {
     const r = await readyz(port, 1000);
@@ -132,17 +203,39 @@ async function pausePg(ms: number): Promise<{ samples: number; ready: number }> 
 }
 
 function alertsSince(mark: number): number {
-  return logLines(currentOutput().slice(mark)).filter((l) => l.level >= 50 && /cannot run jobs/.test(String(l.msg))).length;
+  return logLines(currentOutput().slice(mark)).filter(
+    (l) => l.level >= 50 && /cannot run jobs/.test(String(l.msg)),
+  ).length;
 }
 const currentOutput = () => logs.join('') + (app?.output() ?? '');
 
 async function settle(fault: string, extra: Partial<Row> = {}): Promise<void> {
-  await pollUntil(`${fault}: all ${appended} messages stored`, async () => (await stored()).messages >= appended, 120_000, 250);
-  await pollUntil(`${fault}: all ${accepted.size} replies sent`, async () => [...accepted].every((id) => sentCount(id) >= 1), 120_000, 250);
+  await pollUntil(
+    `${fault}: all ${appended} messages stored`,
+    async () => (await stored()).messages >= appended,
+    120_000,
+    250,
+  );
+  await pollUntil(
+    `${fault}: all ${accepted.size} replies sent`,
+    async () => [...accepted].every((id) => sentCount(id) >= 1),
+    120_000,
+    250,
+  );
   const s = await stored();
   const dupSends = [...accepted].filter((id) => sentCount(id) !== 1);
   const stuck = await stuckJobs();
-  table.push({ fault, appended, stored: s.messages, replies: accepted.size, sent: [...accepted].filter((id) => sentCount(id) === 1).length, stuck, readyzDown: 'n/a', alert: 'n/a', ...extra });
+  table.push({
+    fault,
+    appended,
+    stored: s.messages,
+    replies: accepted.size,
+    sent: [...accepted].filter((id) => sentCount(id) === 1).length,
+    stuck,
+    readyzDown: 'n/a',
+    alert: 'n/a',
+    ...extra,
+  });
   expect(s).toEqual({ messages: appended, distinct: appended, deliveries: appended });
   expect(dupSends).toEqual([]);
   expect(stuck).toBe(0);
@@ -154,15 +247,27 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     port = await freePort();
     await startApp();
-    const t = await fetch(`http://127.0.0.1:${port}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Faults' }) });
+    const t = await fetch(`http://127.0.0.1:${port}/v1/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Faults' }),
+    });
     token = ((await t.json()) as { api_key: { token: string } }).api_key.token;
     user = await newImapUser(dovecot!);
-    const created = await api<{ id: string }>('POST', '/v1/mailboxes', connectBody(dovecot!, sink, user));
+    const created = await api<{ id: string }>(
+      'POST',
+      '/v1/mailboxes',
+      connectBody(dovecot!, sink, user),
+    );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     mailboxId = created.body.id;
     await append(10, 'base');
     await settle('baseline');
-    const [row] = await query<{ ticket_id: string }>(pgs.url, 'SELECT ticket_id FROM messages WHERE mailbox_id = $1 LIMIT 1', [mailboxId]);
+    const [row] = await query<{ ticket_id: string }>(
+      pgs.url,
+      'SELECT ticket_id FROM messages WHERE mailbox_id = $1 LIMIT 1',
+      [mailboxId],
+    );
     ticketId = row!.ticket_id;
   }, 300_000);
 
@@ -170,8 +275,18 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
     pgs?.resume();
     if (app) await killApp();
     if (table.length > 0) {
-      const head = '| fault | appended | stored once | replies accepted | sent exactly once | stuck jobs | /readyz during fault (ready/samples) | ERROR stall line |';
-      console.log([head, '|---|---|---|---|---|---|---|---|', ...table.map((r) => `| ${r.fault} | ${r.appended} | ${r.stored} | ${r.replies} | ${r.sent} | ${r.stuck} | ${r.readyzDown} | ${r.alert} |`)].join('\n'));
+      const head =
+        '| fault | appended | stored once | replies accepted | sent exactly once | stuck jobs | /readyz during fault (ready/samples) | ERROR stall line |';
+      console.log(
+        [
+          head,
+          '|---|---|---|---|---|---|---|---|',
+          ...table.map(
+            (r) =>
+              `| ${r.fault} | ${r.appended} | ${r.stored} | ${r.replies} | ${r.sent} | ${r.stuck} | ${r.readyzDown} | ${r.alert} |`,
+          ),
+        ].join('\n'),
+      );
     }
     await sink?.close();
     await pgs?.stop();
@@ -186,7 +301,10 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
     await pollUntil('sync under way', async () => (await stored()).messages > before, 60_000, 20);
     const r = await pausePg(8000);
     expect(r.ready).toBe(0);
-    await settle('PostgreSQL SIGSTOP 8 s mid-sync', { readyzDown: `${r.ready}/${r.samples}`, alert: String(alertsSince(mark)) });
+    await settle('PostgreSQL SIGSTOP 8 s mid-sync', {
+      readyzDown: `${r.ready}/${r.samples}`,
+      alert: String(alertsSince(mark)),
+    });
     expect(alertsSince(mark)).toBeGreaterThan(0);
   }, 200_000);
 
@@ -195,7 +313,10 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
     for (let i = 0; i < 5; i++) expect((await reply()).status).toBeGreaterThanOrEqual(200);
     const r = await pausePg(8000);
     expect(r.ready).toBe(0);
-    await settle('PostgreSQL SIGSTOP 8 s mid-send', { readyzDown: `${r.ready}/${r.samples}`, alert: String(alertsSince(mark)) });
+    await settle('PostgreSQL SIGSTOP 8 s mid-send', {
+      readyzDown: `${r.ready}/${r.samples}`,
+      alert: String(alertsSince(mark)),
+    });
   }, 200_000);
 
   it('worker SIGKILL mid-page', async () => {
@@ -211,7 +332,12 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
   it('worker SIGKILL mid-send', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await reply()).messageId!);
-    await pollUntil('first reply sent', async () => ids.some((id) => sentCount(id) > 0), 60_000, 10);
+    await pollUntil(
+      'first reply sent',
+      async () => ids.some((id) => sentCount(id) > 0),
+      60_000,
+      10,
+    );
     await killApp('SIGKILL');
     const at = ids.filter((id) => sentCount(id) > 0).length;
     await startApp();
@@ -220,12 +346,50 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
 
   it('clamd down and back', async () => {
     await clamd!.stop();
-    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from(randomUUID()), Buffer.from('\n%%EOF\n')]);
-    await appendMany(dovecot!, user, Array.from({ length: 5 }, (_, i) => mail({ subject: `Scan ${i}`, attachments: [{ filename: `f${i}.pdf`, contentType: 'application/pdf', content: Buffer.concat([pdf, Buffer.from(String(i))]) }] })));
+    const pdf = Buffer.concat([
+      Buffer.from('%PDF-1.4\n'),
+      Buffer.from(randomUUID()),
+      Buffer.from('\n%%EOF\n'),
+    ]);
+    await appendMany(
+      dovecot!,
+      user,
+      Array.from({ length: 5 }, (_, i) =>
+        mail({
+          subject: `Scan ${i}`,
+          attachments: [
+            {
+              filename: `f${i}.pdf`,
+              contentType: 'application/pdf',
+              content: Buffer.concat([pdf, Buffer.from(String(i))]),
+            },
+          ],
+        }),
+      ),
+    );
     appended += 5;
-    await pollUntil('stored while clamd is down', async () => (await stored()).messages >= appended, 120_000, 250);
-    const pending = async () => (await query<{ n: number }>(pgs.url, `SELECT count(*)::int AS n FROM attachments WHERE mailbox_id = $1 AND scan_status = 'pending'`, [mailboxId]))[0]!.n;
-    const clean = async () => (await query<{ n: number }>(pgs.url, `SELECT count(*)::int AS n FROM attachments WHERE mailbox_id = $1 AND scan_status = 'clean'`, [mailboxId]))[0]!.n;
+    await pollUntil(
+      'stored while clamd is down',
+      async () => (await stored()).messages >= appended,
+      120_000,
+      250,
+    );
+    const pending = async () =>
+      (
+        await query<{ n: number }>(
+          pgs.url,
+          `SELECT count(*)::int AS n FROM attachments WHERE mailbox_id = $1 AND scan_status = 'pending'`,
+          [mailboxId],
+        )
+      )[0]!.n;
+    const clean = async () =>
+      (
+        await query<{ n: number }>(
+          pgs.url,
+          `SELECT count(*)::int AS n FROM attachments WHERE mailbox_id = $1 AND scan_status = 'clean'`,
+          [mailboxId],
+        )
+      )[0]!.n;
     expect(await pending()).toBe(5);
     await clamd!.start();
     // The rescan job (first run 30 s after ingest, then backoff) turns them clean; none ever was while clamd was down.
@@ -248,14 +412,20 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
 
   it('API restarted during a reply burst', async () => {
     const keys = Array.from({ length: 10 }, () => randomUUID());
-    const first = keys.map((k, i) => new Promise((r) => setTimeout(r, i * 30)).then(() => reply(k)));
+    const first = keys.map((k, i) =>
+      new Promise((r) => setTimeout(r, i * 30)).then(() => reply(k)),
+    );
     await new Promise((r) => setTimeout(r, 120));
     await killApp('SIGKILL');
     const answered = (await Promise.all(first)).filter((r) => r.messageId !== null).length;
     await startApp();
     // The client retries every request with its idempotency key: each reply exists (and is sent) once.
     for (const k of keys) expect([200, 201, 202]).toContain((await reply(k)).status);
-    const [r] = await query<{ n: number }>(pgs.url, 'SELECT count(*)::int AS n FROM outbox WHERE idempotency_key = ANY($1::text[])', [keys]);
+    const [r] = await query<{ n: number }>(
+      pgs.url,
+      'SELECT count(*)::int AS n FROM outbox WHERE idempotency_key = ANY($1::text[])',
+      [keys],
+    );
     expect(r!.n).toBe(10);
     await settle(`API SIGKILL during 10 replies (${answered} answered before), retried`);
   }, 300_000);

@@ -2,12 +2,20 @@
 // started again: every message ends up stored exactly once (messages and delivery records), and the
 // restarted worker still stops cleanly on SIGTERM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { runCli, type CliProcess } from '../helpers/cli.js';
+import { type CliProcess, runCli } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
+import {
+  appendMany,
+  connectBody,
+  counts,
+  customerMessage,
+  newImapUser,
+  waitFor,
+} from '../helpers/imap-mailbox.js';
 import { localMailEnv } from '../helpers/local-mail.js';
-import { appendMany, connectBody, counts, customerMessage, newImapUser, waitFor } from '../helpers/imap-mailbox.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
 
 const dovecot = await startDovecot();
@@ -20,7 +28,8 @@ let sink: SmtpSink;
 const workers: CliProcess[] = [];
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  for (const w of workers)
+    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
   await t?.close();
   await sink?.close();
@@ -29,8 +38,14 @@ afterAll(async () => {
 
 function worker(): CliProcess {
   const w = runCli(['worker'], {
-    DATABASE_URL: t.database.url, INLET_MASTER_KEYS: keyring, NODE_ENV: 'test', LOG_LEVEL: 'warn',
-    SYNC_LEASE_SECONDS: '3', WORKER_CONCURRENCY: '2', CLAMD_PORT: '1', ...localMailEnv,
+    DATABASE_URL: t.database.url,
+    INLET_MASTER_KEYS: keyring,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    SYNC_LEASE_SECONDS: '3',
+    WORKER_CONCURRENCY: '2',
+    CLAMD_PORT: '1',
+    ...localMailEnv,
   });
   workers.push(w);
   return w;
@@ -38,20 +53,38 @@ function worker(): CliProcess {
 
 describe.skipIf(!dovecot)(`inlet worker killed mid-sync${reason}`, () => {
   beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring, ...localMailEnv });
+    t = await makeTestApp({
+      INLET_OPERATOR_KEY: operatorKey,
+      INLET_MASTER_KEYS: keyring,
+      ...localMailEnv,
+    });
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
   });
 
   it('stores every one of 500 messages exactly once across a SIGKILL and a restart', async () => {
     const tenant = await createTenant(t, 'Acme');
     const u = await newImapUser(dovecot!);
-    await appendMany(dovecot!, u, Array.from({ length: total }, () => customerMessage('crash').raw));
-    const res = await t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(tenant.token), payload: connectBody(dovecot!, sink, u) });
+    await appendMany(
+      dovecot!,
+      u,
+      Array.from({ length: total }, () => customerMessage('crash').raw),
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/mailboxes',
+      headers: bearer(tenant.token),
+      payload: connectBody(dovecot!, sink, u),
+    });
     expect(res.statusCode).toBe(201);
     const id: string = res.json().id;
 
     const first = worker();
-    await waitFor('sync under way', async () => (await counts(t.database.db, id)).messages >= 40, 60_000, 10);
+    await waitFor(
+      'sync under way',
+      async () => (await counts(t.database.db, id)).messages >= 40,
+      60_000,
+      10,
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     const atKill = await counts(t.database.db, id);
@@ -60,12 +93,30 @@ describe.skipIf(!dovecot)(`inlet worker killed mid-sync${reason}`, () => {
 
     const second = worker();
     const restarted = Date.now();
-    await waitFor('all messages', async () => (await counts(t.database.db, id)).messages >= total, 120_000, 100);
-    console.log(`restarted worker finished the sync in ${Date.now() - restarted} ms (lease/heartbeat expiry 3 s)`);
+    await waitFor(
+      'all messages',
+      async () => (await counts(t.database.db, id)).messages >= total,
+      120_000,
+      100,
+    );
+    console.log(
+      `restarted worker finished the sync in ${Date.now() - restarted} ms (lease/heartbeat expiry 3 s)`,
+    );
     // Let any sync still queued (IDLE catch-up, the dead worker's released job) run to completion.
     await new Promise((r) => setTimeout(r, 4000));
-    expect(await counts(t.database.db, id)).toEqual({ messages: total, deliveries: total, tickets: total, distinctIds: total });
-    const view = (await t.app.inject({ method: 'GET', url: `/v1/mailboxes/${id}`, headers: bearer(tenant.token) })).json();
+    expect(await counts(t.database.db, id)).toEqual({
+      messages: total,
+      deliveries: total,
+      tickets: total,
+      distinctIds: total,
+    });
+    const view = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/v1/mailboxes/${id}`,
+        headers: bearer(tenant.token),
+      })
+    ).json();
     expect(view.sync.progress).toEqual({ done: total, total });
 
     const stopAt = Date.now();

@@ -5,19 +5,31 @@
 // LISTEN/NOTIFY cannot cross a transaction pool (graphile-worker falls back to its poll).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+
 import { freePort } from '../../src/lib/free-port.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { runCli, waitForHttp, type CliProcess } from '../helpers/cli.js';
+import { type CliProcess, runCli, waitForHttp } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
-import { appendMany, connectBody, counts, customerMessage, newImapUser, waitFor } from '../helpers/imap-mailbox.js';
-import { startPgBouncer, type PgBouncerHandle } from '../helpers/pgbouncer.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { operatorKey, testKeyring } from '../helpers/tenants.js';
+import {
+  appendMany,
+  connectBody,
+  counts,
+  customerMessage,
+  newImapUser,
+  waitFor,
+} from '../helpers/imap-mailbox.js';
 import { localMailEnv } from '../helpers/local-mail.js';
+import { type PgBouncerHandle, startPgBouncer } from '../helpers/pgbouncer.js';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
+import { operatorKey, testKeyring } from '../helpers/tenants.js';
 
 const dovecot = await startDovecot();
 const bouncer = await startPgBouncer(inject('pgAdminUrl'));
-const reason = !dovecot ? ' (skipped: dovecot not installed)' : !bouncer ? ' (skipped: pgbouncer not installed)' : '';
+const reason = !dovecot
+  ? ' (skipped: dovecot not installed)'
+  : !bouncer
+    ? ' (skipped: pgbouncer not installed)'
+    : '';
 const keyring = testKeyring();
 const total = 120;
 
@@ -26,7 +38,8 @@ let sink: SmtpSink;
 const procs: CliProcess[] = [];
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  for (const p of procs)
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exited));
   await t?.close();
   await sink?.close();
@@ -36,8 +49,14 @@ afterAll(async () => {
 
 function start(role: 'serve' | 'worker', env: Record<string, string>): CliProcess {
   const p = runCli([role], {
-    NODE_ENV: 'test', LOG_LEVEL: 'info', INLET_MASTER_KEYS: keyring, INLET_OPERATOR_KEY: operatorKey,
-    CLAMD_PORT: '1', WORKER_CONCURRENCY: '4', ...localMailEnv, ...env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    INLET_MASTER_KEYS: keyring,
+    INLET_OPERATOR_KEY: operatorKey,
+    CLAMD_PORT: '1',
+    WORKER_CONCURRENCY: '4',
+    ...localMailEnv,
+    ...env,
   });
   procs.push(p);
   return p;
@@ -46,21 +65,42 @@ function start(role: 'serve' | 'worker', env: Record<string, string>): CliProces
 describe.skipIf(reason !== '')(`Inlet through PgBouncer in transaction mode${reason}`, () => {
   let base: string;
   beforeAll(async () => {
-    t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring, ...localMailEnv });
+    t = await makeTestApp({
+      INLET_OPERATOR_KEY: operatorKey,
+      INLET_MASTER_KEYS: keyring,
+      ...localMailEnv,
+    });
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     const url = (bouncer as PgBouncerHandle).url(t.database.url);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // serve applies (here: re-checks) migrations through the pooler before it listens.
-    const api = start('serve', { DATABASE_URL: url, DATABASE_POOL_MODE: 'transaction', PORT: String(port), HOST: '127.0.0.1' });
-    await waitForHttp(`${base}/healthz`, 180_000).catch((err) => { throw new Error(`${err}\n${api.output()}`); });
+    const api = start('serve', {
+      DATABASE_URL: url,
+      DATABASE_POOL_MODE: 'transaction',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    await waitForHttp(`${base}/healthz`, 180_000).catch((err) => {
+      throw new Error(`${err}\n${api.output()}`);
+    });
     start('worker', { DATABASE_URL: url, DATABASE_POOL_MODE: 'transaction' });
   });
 
-  const call = async (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -77,18 +117,43 @@ describe.skipIf(reason !== '')(`Inlet through PgBouncer in transaction mode${rea
     const id: string = mailbox.body.id;
 
     const started = Date.now();
-    await appendMany(dovecot!, u, Array.from({ length: total }, () => customerMessage('pooled').raw));
-    await waitFor('all messages', async () => (await counts(t.database.db, id)).messages >= total, 180_000, 200).catch(async (err) => {
-      throw new Error(`${err}: ${JSON.stringify(await counts(t.database.db, id))}\n${procs.map((p) => p.output()).join('\n')}`);
+    await appendMany(
+      dovecot!,
+      u,
+      Array.from({ length: total }, () => customerMessage('pooled').raw),
+    );
+    await waitFor(
+      'all messages',
+      async () => (await counts(t.database.db, id)).messages >= total,
+      180_000,
+      200,
+    ).catch(async (err) => {
+      throw new Error(
+        `${err}: ${JSON.stringify(await counts(t.database.db, id))}\n${procs.map((p) => p.output()).join('\n')}`,
+      );
     });
     const ms = Date.now() - started;
-    console.log(`through PgBouncer (transaction mode): ${total} IMAP messages to tickets in ${ms} ms (${((total * 1000) / ms).toFixed(0)} msg/s, LISTEN/NOTIFY unavailable)`);
-    expect(await counts(t.database.db, id)).toEqual({ messages: total, deliveries: total, tickets: total, distinctIds: total });
+    console.log(
+      `through PgBouncer (transaction mode): ${total} IMAP messages to tickets in ${ms} ms (${((total * 1000) / ms).toFixed(0)} msg/s, LISTEN/NOTIFY unavailable)`,
+    );
+    expect(await counts(t.database.db, id)).toEqual({
+      messages: total,
+      deliveries: total,
+      tickets: total,
+      distinctIds: total,
+    });
 
     const list = await call('GET', '/v1/tickets?limit=5', token);
     expect(list.status).toBe(200);
     const ticketId: string = list.body.items[0].id;
-    const reply = () => call('POST', `/v1/tickets/${ticketId}/replies`, token, { text: 'Sent through the pool.' }, { 'idempotency-key': 'pooled-1' });
+    const reply = () =>
+      call(
+        'POST',
+        `/v1/tickets/${ticketId}/replies`,
+        token,
+        { text: 'Sent through the pool.' },
+        { 'idempotency-key': 'pooled-1' },
+      );
     const [a, b] = await Promise.all([reply(), reply()]);
     for (const r of [a, b]) expect([200, 202], JSON.stringify(r.body)).toContain(r.status);
     expect(a.body.id).toBe(b.body.id);
@@ -97,7 +162,9 @@ describe.skipIf(reason !== '')(`Inlet through PgBouncer in transaction mode${rea
     });
     // A retry or a second pickup would show up as a second delivery within a few poll intervals.
     await new Promise((r) => setTimeout(r, 5000));
-    expect(sink.messages.filter((m) => m.raw.toString('utf8').includes('Sent through the pool.'))).toHaveLength(1);
+    expect(
+      sink.messages.filter((m) => m.raw.toString('utf8').includes('Sent through the pool.')),
+    ).toHaveLength(1);
     const view = await call('GET', `/v1/tickets/${ticketId}`, token);
     expect(view.status).toBe(200);
   }, 400_000);

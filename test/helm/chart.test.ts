@@ -1,12 +1,14 @@
 // The Helm chart: values against the schema, the schema against src/config.ts, and what the real
 // Helm renders (names, kinds, secrets, probes, the structure of each workload).
 import { randomBytes } from 'node:crypto';
+
 import { Ajv, type ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+
 import { loadConfig, variables } from '../../src/config.js';
+import { find, helmMissing, type Manifest,render, renderError } from './helm-render.js';
 import { envEntries, objects, readChartFile, templateFiles } from './template-text.js';
-import { find, helmMissing, render, renderError, type Manifest } from './helm-render.js';
 
 // Parsed YAML/JSON of the chart's own files, whose shape the schema test pins down.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { parseAllDocuments } from 'yaml';
+
 import { chartDir } from './template-text.js';
 
 const tools = process.env.INLET_TOOLS ?? path.join(os.homedir(), '.cache/inlet-ci');

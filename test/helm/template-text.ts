@@ -2,9 +2,10 @@
 // placeholder so the YAML skeleton can be parsed. Whole-line actions (if/with/range/include/toYaml)
 // vanish; inline ones become TPL. That keeps literal structure (kinds, args, probes, env names,
 // hook annotations) checkable; what the actions would insert is checked from values.yaml instead.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync,readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { parseAllDocuments } from 'yaml';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -3,12 +3,13 @@
 // so clamd starts in ~0.1 s and reports EICAR as `<file>.UNOFFICIAL FOUND`. Each handle has its own
 // dir and port, so several test files can run clamd at once. No `User` line: clamd then runs as
 // whoever started it (root in CI) and needs nothing under /var/run/clamav or /var/lib/clamav.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { freePort } from '../../src/lib/free-port.js';
 import { makeClamdScanner } from '../../src/scanner/clamd-scanner.js';
 import { eicarBytes } from './eicar.js';
@@ -60,7 +61,12 @@ const EICAR_FILE = 'eicar-test-file';
 
 function findBinary(name: string): string | null {
   // clamd lives in /usr/sbin, which is not on every user's PATH.
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/usr/local/sbin',
+    '/sbin',
+  ];
   for (const dir of dirs) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -126,7 +132,10 @@ function exited(child: ChildProcess): Promise<void> {
 
 async function kill(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
-  const gone = await Promise.race([exited(child).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+  const gone = await Promise.race([
+    exited(child).then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
+  ]);
   if (!gone) {
     child.kill('SIGKILL');
     await exited(child);
@@ -135,7 +144,12 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns clamd and waits for PONG; throws with clamd's last log lines if it dies or stays silent. */
-async function launch(bin: string, dir: string, port: number, timeoutMs: number): Promise<ChildProcess> {
+async function launch(
+  bin: string,
+  dir: string,
+  port: number,
+  timeoutMs: number,
+): Promise<ChildProcess> {
   const child = spawn(bin, ['-c', join(dir, 'clamd.conf')], { stdio: 'ignore' });
   live.add(child);
   const probe = makeClamdScanner({ host: '127.0.0.1', port, timeoutMs: 500, maxStreamBytes: 1 });
@@ -143,12 +157,16 @@ async function launch(bin: string, dir: string, port: number, timeoutMs: number)
   try {
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`clamd exited (${child.exitCode ?? child.signalCode}) before answering: ${await logTail(dir)}`);
+        throw new Error(
+          `clamd exited (${child.exitCode ?? child.signalCode}) before answering: ${await logTail(dir)}`,
+        );
       }
       if (await probe.ping()) return child;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`clamd did not answer PING on port ${port} within ${timeoutMs} ms: ${await logTail(dir)}`);
+    throw new Error(
+      `clamd did not answer PING on port ${port} within ${timeoutMs} ms: ${await logTail(dir)}`,
+    );
   } catch (err) {
     await kill(child);
     throw err;
@@ -182,7 +200,9 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle |
   const clamd = findBinary('clamd');
   const sigtool = findBinary('sigtool');
   if (!clamd || !sigtool) {
-    console.warn(`clamd tests skipped: ${clamd ? 'sigtool' : 'clamd'} not found (Debian: apt-get install clamav-daemon clamav)`);
+    console.warn(
+      `clamd tests skipped: ${clamd ? 'sigtool' : 'clamd'} not found (Debian: apt-get install clamav-daemon clamav)`,
+    );
     return null;
   }
   installExitHook();

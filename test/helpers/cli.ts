@@ -1,5 +1,5 @@
 // Runs the real `inlet` CLI (TypeScript through tsx) as a child process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,16 +12,26 @@ export interface CliProcess {
 }
 
 export function runCli(args: string[], env: Record<string, string>): CliProcess {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'PORT', 'NODE_ENV', 'INLET_DATA_DIR'].includes(k)));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main/cli.ts'), ...args], {
-    cwd: repoRoot,
-    env: { ...clean, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !['DATABASE_URL', 'PORT', 'NODE_ENV', 'INLET_DATA_DIR'].includes(k),
+    ),
+  );
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'src/main/cli.ts'), ...args],
+    {
+      cwd: repoRoot,
+      env: { ...clean, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => out, exited };
 }
 

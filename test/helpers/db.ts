@@ -1,8 +1,10 @@
 // A fresh database per test file, cloned from the migrated template. Real PostgreSQL, never mocked.
 import { randomBytes } from 'node:crypto';
+
 import pg from 'pg';
 import { inject } from 'vitest';
-import { makeDb, makePool, type Db } from '../../src/store/db.js';
+
+import { type Db, makeDb, makePool } from '../../src/store/db.js';
 import { withDatabase } from './postgres-server.js';
 
 export interface TestDatabase {
@@ -27,7 +29,11 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `inlet_test_${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  return { url: withDatabase(inject('pgAdminUrl'), name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  return {
+    url: withDatabase(inject('pgAdminUrl'), name),
+    drop: () =>
+      admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
@@ -63,7 +69,10 @@ export async function cloneDatabase(sourceName: string): Promise<TestDatabase> {
   for (let attempt = 0; ; attempt++) {
     try {
       await admin(async (c) => {
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [sourceName]);
+        await c.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [sourceName],
+        );
         await c.query(`CREATE DATABASE ${name} TEMPLATE ${sourceName}`);
       });
       break;
@@ -75,7 +84,9 @@ export async function cloneDatabase(sourceName: string): Promise<TestDatabase> {
   const url = withDatabase(inject('pgAdminUrl'), name);
   const db = makeDb(makePool(url, 3));
   return {
-    url, name, db,
+    url,
+    name,
+    db,
     drop: async () => {
       await db.close().catch(() => undefined);
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

@@ -2,14 +2,16 @@
 // Users come from one passwd-file per user (found per login, so addUser works while running) and map to
 // one static uid (nobody) that owns the temp maildirs; Dovecot refuses uid 0 for mail access.
 // Each harness has its own dir, port and instance name, so several can run at once.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { ImapFlow } from 'imapflow';
+
 import { freePort } from '../../src/lib/free-port.js';
 
 const DOVECOT_BIN = '/usr/sbin/dovecot';
@@ -29,7 +31,13 @@ export interface DovecotHandle {
   /** Milliseconds from spawn to the first IMAP greeting. */
   startupMs: number;
   addUser(user: string, password: string): Promise<void>;
-  append(user: string, folder: string, raw: Buffer, flags?: string[], date?: Date): Promise<{ uid: number; uidValidity: bigint }>;
+  append(
+    user: string,
+    folder: string,
+    raw: Buffer,
+    flags?: string[],
+    date?: Date,
+  ): Promise<{ uid: number; uidValidity: bigint }>;
   createFolder(user: string, folder: string): Promise<void>;
   /** Give the folder a new UIDVALIDITY (what a server restore or mailbox rebuild does); returns the new value. */
   resetUidValidity(user: string, folder: string): Promise<bigint>;
@@ -60,8 +68,14 @@ async function waitForGreeting(port: number, deadline: number, child: ChildProce
     if (child.exitCode !== null) throw new Error(`dovecot exited with code ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
       const sock = netConnect(port, '127.0.0.1');
-      sock.setTimeout(500, () => { sock.destroy(); resolve(false); });
-      sock.once('data', (d) => { sock.destroy(); resolve(d.toString().startsWith('* OK')); });
+      sock.setTimeout(500, () => {
+        sock.destroy();
+        resolve(false);
+      });
+      sock.once('data', (d) => {
+        sock.destroy();
+        resolve(d.toString().startsWith('* OK'));
+      });
       sock.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -70,7 +84,11 @@ async function waitForGreeting(port: number, deadline: number, child: ChildProce
   throw new Error('dovecot did not answer within the deadline');
 }
 
-function config(dir: string, port: number, tls: { port: number; cert: string; key: string } | null): string {
+function config(
+  dir: string,
+  port: number,
+  tls: { port: number; cert: string; key: string } | null,
+): string {
   return `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -142,8 +160,23 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
   if (opts.tls) {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
     tls = { port: await freePort(), cert, key };
     certPem = readFileSync(cert, 'utf8');
   }
@@ -155,8 +188,15 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
   const child = spawn(DOVECOT_BIN, ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   live.set(child, dir);
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   try {
     await waitForGreeting(port, Date.now() + 10_000, child);
   } catch (err) {
@@ -171,7 +211,13 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
   const withClient = async <T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> => {
     const pass = users.get(user);
     if (pass === undefined) throw new Error(`unknown test user ${user}`);
-    const c = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, pass }, logger: false });
+    const c = new ImapFlow({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      auth: { user, pass },
+      logger: false,
+    });
     c.on('error', () => undefined);
     await c.connect();
     try {
@@ -180,9 +226,19 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
       await c.logout().catch(() => c.close());
     }
   };
-  const doveadm = async (args: string[]): Promise<string> => (await run(DOVEADM_BIN, ['-c', confPath, ...args])).stdout;
+  const doveadm = async (args: string[]): Promise<string> =>
+    (await run(DOVEADM_BIN, ['-c', confPath, ...args])).stdout;
   const uidValidity = async (user: string, folder: string): Promise<bigint> => {
-    const out = await doveadm(['-f', 'flow', 'mailbox', 'status', '-u', user, 'uidvalidity', folder]);
+    const out = await doveadm([
+      '-f',
+      'flow',
+      'mailbox',
+      'status',
+      '-u',
+      user,
+      'uidvalidity',
+      folder,
+    ]);
     const m = /uidvalidity=(\d+)/.exec(out);
     if (!m?.[1]) throw new Error(`doveadm gave no uidvalidity: ${out}`);
     return BigInt(m[1]);
@@ -197,7 +253,8 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
     dir,
     startupMs,
     async addUser(user, password) {
-      if (!/^[a-z0-9._@+-]+$/.test(user) || /\n/.test(password)) throw new Error('user/password not representable in passwd-file');
+      if (!/^[a-z0-9._@+-]+$/.test(user) || /\n/.test(password))
+        throw new Error('user/password not representable in passwd-file');
       if (users.has(user)) throw new Error(`test user ${user} exists already`);
       users.set(user, password);
       // One passwd-file per user: Dovecot checks a passwd-file for changes at most once per second,
@@ -207,12 +264,15 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
     async append(user, folder, raw, flags = [], date) {
       return await withClient(user, async (c) => {
         const res = await c.append(folder, raw, flags, date);
-        if (!res || !res.uid || res.uidValidity === undefined) throw new Error('APPEND gave no UIDPLUS answer');
+        if (!res || !res.uid || res.uidValidity === undefined)
+          throw new Error('APPEND gave no UIDPLUS answer');
         return { uid: res.uid, uidValidity: res.uidValidity };
       });
     },
     async createFolder(user, folder) {
-      await withClient(user, async (c) => { await c.mailboxCreate(folder); });
+      await withClient(user, async (c) => {
+        await c.mailboxCreate(folder);
+      });
     },
     async resetUidValidity(user, folder) {
       const before = await uidValidity(user, folder);
@@ -233,7 +293,11 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
         try {
           if (!c.mailbox || c.mailbox.exists === 0) return [];
           const msgs = await c.fetchAll('1:*', { uid: true, flags: true, source: true });
-          return msgs.map((m) => ({ uid: m.uid, flags: [...(m.flags ?? [])], raw: m.source ?? Buffer.alloc(0) }));
+          return msgs.map((m) => ({
+            uid: m.uid,
+            flags: [...(m.flags ?? [])],
+            raw: m.source ?? Buffer.alloc(0),
+          }));
         } finally {
           lock.release();
         }

@@ -2,6 +2,7 @@
 // file then clones the template (CREATE DATABASE … TEMPLATE), which takes milliseconds.
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+
 import { makePool } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startPostgresServer, withDatabase } from './postgres-server.js';

@@ -1,9 +1,10 @@
 // Inlet wired to the strict Google fake: a test app listening on a real port (the fake POSTs pushes
 // to it), Google variables pointing at the fake, a tenant, and the steps a helpdesk user takes.
 import type { AddressInfo } from 'node:net';
-import { startGoogleFake, type GoogleFake, type GoogleFakeOptions } from '../fakes/google/index.js';
-import { consent } from '../fakes/google/connect.js';
+
 import { syncMailbox, type SyncResult } from '../../src/sync/sync-mailbox.js';
+import { consent } from '../fakes/google/connect.js';
+import { type GoogleFake, type GoogleFakeOptions, startGoogleFake } from '../fakes/google/index.js';
 import { makeTestApp, type TestApp } from './app.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
 
@@ -17,9 +18,14 @@ export interface GmailHarness {
   tenant: { id: string; token: string };
   pushEndpoint: string;
   /** Runs the consent flow in a "browser"; returns the callback's redirect (or page). */
-  connect(email: string, opts?: { token?: string; returnUrl?: string }): Promise<{ status: number; location: URL | null; body: string; mailboxId: string | null }>;
+  connect(
+    email: string,
+    opts?: { token?: string; returnUrl?: string },
+  ): Promise<{ status: number; location: URL | null; body: string; mailboxId: string | null }>;
   startUrl(token?: string): Promise<URL>;
-  callback(query: URLSearchParams | string): Promise<{ status: number; location: URL | null; body: string }>;
+  callback(
+    query: URLSearchParams | string,
+  ): Promise<{ status: number; location: URL | null; body: string }>;
   sync(mailboxId: string): Promise<SyncResult>;
   syncJobs(mailboxId: string): Promise<number>;
   clearJobs(): Promise<void>;
@@ -28,42 +34,89 @@ export interface GmailHarness {
 }
 
 export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<GmailHarness> {
-  const client = { clientId: '123456789012-inlet.apps.googleusercontent.com', clientSecret: 'GOCSPX-harness', redirectUris: [`${publicUrl}/v1/oauth/google/callback`] };
+  const client = {
+    clientId: '123456789012-inlet.apps.googleusercontent.com',
+    clientSecret: 'GOCSPX-harness',
+    redirectUris: [`${publicUrl}/v1/oauth/google/callback`],
+  };
   const fake = await startGoogleFake({ clients: [client], ...opts });
   const t = await makeTestApp({
-    INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), CLAMD_PORT: '1', CLAMD_TIMEOUT_MS: '2000',
-    INLET_PUBLIC_URL: publicUrl, GOOGLE_CLIENT_ID: client.clientId, GOOGLE_CLIENT_SECRET: client.clientSecret,
-    GOOGLE_OAUTH_AUTH_URL: fake.oauthEndpoints.oauth2AuthBaseUrl, GOOGLE_OAUTH_TOKEN_URL: fake.oauthEndpoints.oauth2TokenUrl,
-    GOOGLE_OAUTH_REVOKE_URL: fake.oauthEndpoints.oauth2RevokeUrl, GOOGLE_GMAIL_API_URL: fake.gmailRootUrl, GOOGLE_JWKS_URL: fake.jwksUrl,
-    GOOGLE_PUBSUB_TOPIC: `projects/${fake.projectId}/topics/gmail-push`, GOOGLE_PUSH_SERVICE_ACCOUNT: pushAccount,
+    INLET_OPERATOR_KEY: operatorKey,
+    INLET_MASTER_KEYS: testKeyring(),
+    CLAMD_PORT: '1',
+    CLAMD_TIMEOUT_MS: '2000',
+    INLET_PUBLIC_URL: publicUrl,
+    GOOGLE_CLIENT_ID: client.clientId,
+    GOOGLE_CLIENT_SECRET: client.clientSecret,
+    GOOGLE_OAUTH_AUTH_URL: fake.oauthEndpoints.oauth2AuthBaseUrl,
+    GOOGLE_OAUTH_TOKEN_URL: fake.oauthEndpoints.oauth2TokenUrl,
+    GOOGLE_OAUTH_REVOKE_URL: fake.oauthEndpoints.oauth2RevokeUrl,
+    GOOGLE_GMAIL_API_URL: fake.gmailRootUrl,
+    GOOGLE_JWKS_URL: fake.jwksUrl,
+    GOOGLE_PUBSUB_TOPIC: `projects/${fake.projectId}/topics/gmail-push`,
+    GOOGLE_PUSH_SERVICE_ACCOUNT: pushAccount,
   });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const pushEndpoint = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v1/webhooks/google/pubsub`;
-  fake.configurePush({ endpoint: pushEndpoint, audience: pushAudience, serviceAccountEmail: pushAccount, maxPerSecond: 0 });
+  fake.configurePush({
+    endpoint: pushEndpoint,
+    audience: pushAudience,
+    serviceAccountEmail: pushAccount,
+    maxPerSecond: 0,
+  });
   // Short waits so backoff tests run in seconds; the policy is the same.
   t.container.providerDeps.gmail!.backoff = { baseMs: 50, maxWaitMs: 2000, attempts: 4 };
   const tenant = await createTenant(t, 'Acme');
-  const owner = async <T extends object>(sql: string, params: unknown[] = []) => (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
+  const owner = async <T extends object>(sql: string, params: unknown[] = []) =>
+    (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
 
-  const startUrl = async (token = tenant.token, returnUrl = 'https://helpdesk.example/settings/mailboxes') => {
+  const startUrl = async (
+    token = tenant.token,
+    returnUrl = 'https://helpdesk.example/settings/mailboxes',
+  ) => {
     // The helpdesk registers where consent may return to (once per tenant, as an operator would).
-    const registered = (await t.app.inject({ method: 'GET', url: '/v1/return-origins', headers: bearer(token) })).json().origins as string[];
+    const registered = (
+      await t.app.inject({ method: 'GET', url: '/v1/return-origins', headers: bearer(token) })
+    ).json().origins as string[];
     const origin = new URL(returnUrl).origin;
     if (!registered.includes(origin)) {
-      await t.app.inject({ method: 'PUT', url: '/v1/return-origins', headers: bearer(token), payload: { origins: [...registered, origin] } });
+      await t.app.inject({
+        method: 'PUT',
+        url: '/v1/return-origins',
+        headers: bearer(token),
+        payload: { origins: [...registered, origin] },
+      });
     }
-    const res = await t.app.inject({ method: 'POST', url: '/v1/mailboxes/oauth/google/start', headers: bearer(token), payload: { return_url: returnUrl } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/mailboxes/oauth/google/start',
+      headers: bearer(token),
+      payload: { return_url: returnUrl },
+    });
     if (res.statusCode !== 200) throw new Error(`start: ${res.statusCode} ${res.body}`);
     return new URL(res.json().authorization_url as string);
   };
   const callback = async (query: URLSearchParams | string) => {
-    const res = await t.app.inject({ method: 'GET', url: `/v1/oauth/google/callback?${query.toString()}` });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v1/oauth/google/callback?${query.toString()}`,
+    });
     const loc = res.headers.location;
-    return { status: res.statusCode, location: typeof loc === 'string' ? new URL(loc) : null, body: res.body };
+    return {
+      status: res.statusCode,
+      location: typeof loc === 'string' ? new URL(loc) : null,
+      body: res.body,
+    };
   };
 
   return {
-    fake, t, tenant, pushEndpoint, startUrl, callback, owner,
+    fake,
+    t,
+    tenant,
+    pushEndpoint,
+    startUrl,
+    callback,
+    owner,
     async connect(email, o = {}) {
       try {
         fake.historyId(email);
@@ -76,7 +129,13 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
       return { ...back, mailboxId: back.location?.searchParams.get('mailbox_id') ?? null };
     },
     sync: (mailboxId) => syncMailbox({ ...t.container, pageSize: 5 }, tenant.id, mailboxId),
-    syncJobs: async (mailboxId) => (await owner<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1`, [`sync:${mailboxId}`]))[0]!.n,
+    syncJobs: async (mailboxId) =>
+      (
+        await owner<{ n: number }>(
+          `SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1`,
+          [`sync:${mailboxId}`],
+        )
+      )[0]!.n,
     clearJobs: async () => {
       await owner('DELETE FROM graphile_worker._private_jobs');
     },

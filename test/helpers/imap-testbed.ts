@@ -2,10 +2,11 @@
 // tests skip), an SMTP sink to send through, and the app on its own database with one tenant. The
 // call registers the hooks; the fields are set once beforeAll has run, and afterAll stops it all.
 import { afterAll, beforeAll } from 'vitest';
+
 import { makeTestApp, type TestApp } from './app.js';
+import { type DovecotHandle, startDovecot } from './dovecot.js';
 import { localMailEnv } from './local-mail.js';
-import { startDovecot, type DovecotHandle } from './dovecot.js';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 import { createTenant, operatorKey, testKeyring } from './tenants.js';
 
 export interface ImapTestbed {
@@ -19,10 +20,18 @@ export interface ImapTestbed {
 
 export async function imapTestbed(env: Record<string, string> = {}): Promise<ImapTestbed> {
   const dovecot = await startDovecot();
-  const bed = { dovecot, skipReason: dovecot ? '' : ' (skipped: dovecot not installed)' } as ImapTestbed;
+  const bed = {
+    dovecot,
+    skipReason: dovecot ? '' : ' (skipped: dovecot not installed)',
+  } as ImapTestbed;
   beforeAll(async () => {
     if (!dovecot) return;
-    bed.t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), ...localMailEnv, ...env });
+    bed.t = await makeTestApp({
+      INLET_OPERATOR_KEY: operatorKey,
+      INLET_MASTER_KEYS: testKeyring(),
+      ...localMailEnv,
+      ...env,
+    });
     bed.sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
     bed.tenant = await createTenant(bed.t, 'Acme');
   });

@@ -1,5 +1,6 @@
 // A tenant with local mailboxes on a fresh database, and the real pipeline to feed them.
 import { randomUUID } from 'node:crypto';
+
 import type { IngestOutcome } from '../../src/ingest/pipeline.js';
 import { makeTestApp, type TestApp } from './app.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
@@ -11,18 +12,41 @@ export interface IngestFixture {
   tenant: { id: string; token: string };
   mailbox: string;
   addMailbox(address: string): Promise<string>;
-  ingest(raw: Buffer, opts?: { mailboxId?: string; providerMessageId?: string; providerThreadId?: string }): Promise<IngestOutcome>;
-  api<T = unknown>(method: 'GET' | 'PATCH' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<{ status: number; body: T; headers: Record<string, unknown>; raw: Buffer }>;
+  ingest(
+    raw: Buffer,
+    opts?: { mailboxId?: string; providerMessageId?: string; providerThreadId?: string },
+  ): Promise<IngestOutcome>;
+  api<T = unknown>(
+    method: 'GET' | 'PATCH' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    payload?: unknown,
+  ): Promise<{ status: number; body: T; headers: Record<string, unknown>; raw: Buffer }>;
 }
 
 export async function makeIngestFixture(env: Record<string, string> = {}): Promise<IngestFixture> {
   const keyring = testKeyring();
-  const t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: keyring, CLAMD_PORT: '1', CLAMD_TIMEOUT_MS: '2000', ...env });
+  const t = await makeTestApp({
+    INLET_OPERATOR_KEY: operatorKey,
+    INLET_MASTER_KEYS: keyring,
+    CLAMD_PORT: '1',
+    CLAMD_TIMEOUT_MS: '2000',
+    ...env,
+  });
   const tenant = await createTenant(t, 'Acme');
   const api: IngestFixture['api'] = async (method, url, payload) => {
-    const res = await t.app.inject({ method, url, headers: bearer(tenant.token), payload: payload as never });
+    const res = await t.app.inject({
+      method,
+      url,
+      headers: bearer(tenant.token),
+      payload: payload as never,
+    });
     const isJson = String(res.headers['content-type'] ?? '').includes('json');
-    return { status: res.statusCode, body: (isJson ? res.json() : res.body) as never, headers: res.headers, raw: res.rawPayload };
+    return {
+      status: res.statusCode,
+      body: (isJson ? res.json() : res.body) as never,
+      headers: res.headers,
+      raw: res.rawPayload,
+    };
   };
   const addMailbox = async (address: string) => {
     const res = await api<{ id: string }>('POST', '/v1/mailboxes', { provider: 'local', address });

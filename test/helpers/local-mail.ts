@@ -4,7 +4,13 @@
 // the mailboxes opt in to plain text (allow_plaintext), which NODE_ENV=test honours.
 import { parsePolicy } from '../../src/net/egress-guard.js';
 
-export const localMailEnv = { EGRESS_ALLOW_NETWORKS: '127.0.0.1', EGRESS_ALLOW_PORTS: '1024-65535' } as const;
+export const localMailEnv = {
+  EGRESS_ALLOW_NETWORKS: '127.0.0.1',
+  EGRESS_ALLOW_PORTS: '1024-65535',
+} as const;
 
 /** The same allow-list for tests that build providers without a container. */
-export const localMailPolicy = { ...parsePolicy(localMailEnv.EGRESS_ALLOW_NETWORKS, localMailEnv.EGRESS_ALLOW_PORTS), allowPlaintext: true };
+export const localMailPolicy = {
+  ...parsePolicy(localMailEnv.EGRESS_ALLOW_NETWORKS, localMailEnv.EGRESS_ALLOW_PORTS),
+  allowPlaintext: true,
+};

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+
 import pg from 'pg';
+
 import { makeLogger } from '../../src/lib/logger.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 import { withDatabase } from './postgres-server.js';
@@ -24,11 +26,16 @@ export interface PausablePostgres {
 export async function startPausablePostgres(): Promise<PausablePostgres> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-fault-pg-'));
   const embedded = await startEmbeddedPostgres(dir, makeLogger({ level: 'silent' }), 'inlet');
-  const postmaster = Number(readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmaster = Number(
+    readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0],
+  );
   let stoppedPids: number[] = [];
   const children = (): number[] => {
     try {
-      return execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      return execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     } catch {
       return [];
     }
@@ -68,7 +75,11 @@ export async function startPausablePostgres(): Promise<PausablePostgres> {
 }
 
 /** Runs one statement on its own short-lived connection (so a test's pool never holds a stale one). */
-export async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await c.connect();
   try {

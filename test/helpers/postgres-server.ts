@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+
 import { makeLogger } from '../../src/lib/logger.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 
@@ -17,7 +18,10 @@ export interface PostgresServer {
 async function dockerAvailable(): Promise<boolean> {
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
-    await Promise.race([getContainerRuntimeClient(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000))]);
+    await Promise.race([
+      getContainerRuntimeClient(),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000)),
+    ]);
     return true;
   } catch {
     return false;
@@ -26,12 +30,20 @@ async function dockerAvailable(): Promise<boolean> {
 
 export async function startPostgresServer(): Promise<PostgresServer> {
   if (process.env.DATABASE_URL) {
-    return { adminUrl: process.env.DATABASE_URL, source: 'DATABASE_URL', stop: async () => undefined };
+    return {
+      adminUrl: process.env.DATABASE_URL,
+      source: 'DATABASE_URL',
+      stop: async () => undefined,
+    };
   }
   if (process.env.INLET_TEST_DOCKER !== '0' && (await dockerAvailable())) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:17-alpine').start();
-    return { adminUrl: container.getConnectionUri(), source: 'testcontainers', stop: async () => void (await container.stop()) };
+    return {
+      adminUrl: container.getConnectionUri(),
+      source: 'testcontainers',
+      stop: async () => void (await container.stop()),
+    };
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-test-pg-'));
   const embedded = await startEmbeddedPostgres(dir, makeLogger({ level: 'silent' }), 'postgres');

@@ -2,6 +2,7 @@
 // is required (over plain TCP: loopback only), and two fault switches simulate what real servers do
 // to senders: drop the connection in the middle of DATA, or answer a transaction with an error code.
 import type { Socket } from 'node:net';
+
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 
 export interface SinkMessage {
@@ -25,7 +26,9 @@ export interface SmtpSink {
 
 const addr = (a: SMTPServerAddress | false): string | null => (a ? a.address : null);
 
-export async function startSmtpSink(opts: { users?: Record<string, string>; secure?: false } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  opts: { users?: Record<string, string>; secure?: false } = {},
+): Promise<SmtpSink> {
   const users = opts.users ?? { sender: 'sender-pass' };
   const messages: SinkMessage[] = [];
   let toDrop = 0;
@@ -41,7 +44,11 @@ export async function startSmtpSink(opts: { users?: Record<string, string>; secu
     authOptional: false,
     logger: false,
     onAuth(auth, _session, cb) {
-      if (auth.username !== undefined && users[auth.username] !== undefined && users[auth.username] === auth.password) {
+      if (
+        auth.username !== undefined &&
+        users[auth.username] !== undefined &&
+        users[auth.username] === auth.password
+      ) {
         cb(null, { user: auth.username });
         return;
       }
@@ -64,11 +71,18 @@ export async function startSmtpSink(opts: { users?: Record<string, string>; secu
       stream.on('end', () => {
         const code = failCodes.shift();
         if (code !== undefined) {
-          cb(Object.assign(new Error(code >= 500 ? 'Rejected by test sink' : 'Try again later'), { responseCode: code }));
+          cb(
+            Object.assign(new Error(code >= 500 ? 'Rejected by test sink' : 'Try again later'), {
+              responseCode: code,
+            }),
+          );
           return;
         }
         messages.push({
-          envelope: { mailFrom: addr(session.envelope.mailFrom), rcptTo: session.envelope.rcptTo.map((r) => r.address) },
+          envelope: {
+            mailFrom: addr(session.envelope.mailFrom),
+            rcptTo: session.envelope.rcptTo.map((r) => r.address),
+          },
           raw: Buffer.concat(chunks),
           user: typeof session.user === 'string' ? session.user : null,
         });
@@ -93,8 +107,12 @@ export async function startSmtpSink(opts: { users?: Record<string, string>; secu
     host: '127.0.0.1',
     port: address.port,
     messages,
-    dropNextConnections(n) { toDrop += n; },
-    failNext(code) { failCodes.push(code); },
+    dropNextConnections(n) {
+      toDrop += n;
+    },
+    failNext(code) {
+      failCodes.push(code);
+    },
     authFailures: () => authFailed,
     async close() {
       for (const s of sockets) s.destroy();

@@ -3,13 +3,20 @@
 // and brought back on the same port.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { Webhook } from 'standardwebhooks';
 
 export interface Received {
   id: string;
   headers: Record<string, string>;
   body: string;
-  event: { id: string; type: string; version: number; created_at: string; data: Record<string, unknown> };
+  event: {
+    id: string;
+    type: string;
+    version: number;
+    created_at: string;
+    data: Record<string, unknown>;
+  };
 }
 
 export interface Receiver {
@@ -31,7 +38,9 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, String(v)]),
+      );
       try {
         const event = wh!.verify(body, headers) as Received['event'];
         r.received.push({ id: headers['webhook-id']!, headers, body, event });
@@ -45,10 +54,16 @@ export async function startReceiver(): Promise<Receiver> {
   let server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const stop = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return Object.assign(r, {
     url: `http://127.0.0.1:${port}/hooks/inlet`,
-    setSecret: (secret: string) => { wh = new Webhook(secret); },
+    setSecret: (secret: string) => {
+      wh = new Webhook(secret);
+    },
     down: stop,
     up: async () => {
       server = http.createServer(handler);

@@ -4,10 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { makeClamdScanner } from '../../src/scanner/clamd-scanner.js';
-import type { ScanResult, Scanner } from '../../src/scanner/scanner.js';
-import { startClamd, type ClamdHandle } from '../helpers/clamd.js';
+import type { Scanner, ScanResult } from '../../src/scanner/scanner.js';
+import { type ClamdHandle, startClamd } from '../helpers/clamd.js';
 import { eicarBytes } from '../helpers/eicar.js';
 
 const MB = 1024 * 1024;
@@ -35,7 +37,12 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
   let scanner: Scanner;
 
   beforeAll(() => {
-    scanner = makeClamdScanner({ host: server.host, port: server.port, timeoutMs: 20_000, maxStreamBytes: 64 * MB });
+    scanner = makeClamdScanner({
+      host: server.host,
+      port: server.port,
+      timeoutMs: 20_000,
+      maxStreamBytes: 64 * MB,
+    });
   });
   afterAll(async () => {
     await server.dispose();
@@ -46,14 +53,26 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
   });
 
   it('reports the EICAR file as infected with the signature name', async () => {
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
   });
 
   it('finds EICAR when it arrives as a stream in many small INSTREAM chunks', async () => {
-    const tiny = makeClamdScanner({ host: server.host, port: server.port, timeoutMs: 20_000, maxStreamBytes: MB, chunkBytes: 7 });
+    const tiny = makeClamdScanner({
+      host: server.host,
+      port: server.port,
+      timeoutMs: 20_000,
+      maxStreamBytes: MB,
+      chunkBytes: 7,
+    });
     const bytes = eicarBytes();
     const pieces = [bytes.subarray(0, 5), bytes.subarray(5, 40), bytes.subarray(40)];
-    expect(await tiny.scan(Readable.from(pieces))).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await tiny.scan(Readable.from(pieces))).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
   });
 
   it('passes a clean PDF-like buffer', async () => {
@@ -66,7 +85,9 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
   });
 
   it('keeps verdicts apart when scans run in parallel', async () => {
-    const inputs = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? eicarBytes() : randomBytes(200_000)));
+    const inputs = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 0 ? eicarBytes() : randomBytes(200_000),
+    );
     const results = await Promise.all(inputs.map((b) => scanner.scan(b)));
     results.forEach((r, i) => {
       expect(r.verdict).toBe(i % 3 === 0 ? 'infected' : 'clean');
@@ -91,11 +112,19 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
   });
 
   it('stops at its own maxStreamBytes without waiting for clamd', async () => {
-    const small = makeClamdScanner({ host: server.host, port: server.port, timeoutMs: 20_000, maxStreamBytes: MB });
+    const small = makeClamdScanner({
+      host: server.host,
+      port: server.port,
+      timeoutMs: 20_000,
+      maxStreamBytes: MB,
+    });
     const source = streamOf(3 * MB, 64 * 1024);
     expect(await small.scan(source)).toMatchObject({ verdict: 'error', reason: 'size_limit' });
     expect(source.destroyed).toBe(true);
-    expect(await small.scan(randomBytes(MB + 1))).toMatchObject({ verdict: 'error', reason: 'size_limit' });
+    expect(await small.scan(randomBytes(MB + 1))).toMatchObject({
+      verdict: 'error',
+      reason: 'size_limit',
+    });
   });
 
   it('says unavailable (not clean, not a hang) while clamd is down, and recovers after restart', async () => {
@@ -103,14 +132,20 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
     expect(server.pid).toBeUndefined();
     // The long timeoutMs proves the answer comes from the refused connection, not from the timer.
     expect(await scanner.scan(pdfLike)).toMatchObject({ verdict: 'error', reason: 'unavailable' });
-    expect(await scanner.scan(eicarBytes())).toMatchObject({ verdict: 'error', reason: 'unavailable' });
+    expect(await scanner.scan(eicarBytes())).toMatchObject({
+      verdict: 'error',
+      reason: 'unavailable',
+    });
     expect(await scanner.ping()).toBe(false);
 
     await server.start();
     expect(server.pid).toBeTypeOf('number');
     expect(await scanner.ping()).toBe(true);
     expect(await scanner.scan(pdfLike)).toEqual({ verdict: 'clean' });
-    expect(await scanner.scan(eicarBytes())).toEqual({ verdict: 'infected', signature: server.eicarSignature });
+    expect(await scanner.scan(eicarBytes())).toEqual({
+      verdict: 'infected',
+      signature: server.eicarSignature,
+    });
   });
 
   it('does not call a scan clean when clamd dies while the content is still arriving', async () => {
@@ -139,8 +174,16 @@ describe('clamd scanner against a silent server', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
     try {
-      const scanner = makeClamdScanner({ host: '127.0.0.1', port, timeoutMs: 300, maxStreamBytes: MB });
-      expect(await scanner.scan(eicarBytes())).toMatchObject({ verdict: 'error', reason: 'timeout' });
+      const scanner = makeClamdScanner({
+        host: '127.0.0.1',
+        port,
+        timeoutMs: 300,
+        maxStreamBytes: MB,
+      });
+      expect(await scanner.scan(eicarBytes())).toMatchObject({
+        verdict: 'error',
+        reason: 'timeout',
+      });
       expect(await scanner.ping()).toBe(false);
     } finally {
       silent.close();

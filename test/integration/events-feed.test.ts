@@ -2,7 +2,9 @@
 // commit out of id order (each holds its ids while others commit); a reader polling the feed during
 // the writes must see every event exactly once, in feed order, never skipping one that committed late.
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { insertEvent } from '../../src/store/event-store.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
@@ -12,15 +14,28 @@ let tenant: { id: string; token: string };
 let other: { id: string; token: string };
 
 beforeAll(async () => {
-  t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring(), DATABASE_POOL_MAX: '30' });
+  t = await makeTestApp({
+    INLET_OPERATOR_KEY: operatorKey,
+    INLET_MASTER_KEYS: testKeyring(),
+    DATABASE_POOL_MAX: '30',
+  });
   tenant = await createTenant(t, 'Acme');
   other = await createTenant(t, 'Other');
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
-type Feed = { items: { id: string; type: string; data: Record<string, unknown> }[]; next_cursor: string };
+type Feed = {
+  items: { id: string; type: string; data: Record<string, unknown> }[];
+  next_cursor: string;
+};
 const feed = async (token: string, query: string): Promise<Feed> => {
-  const res = await t.app.inject({ method: 'GET', url: `/v1/events?${query}`, headers: bearer(token) });
+  const res = await t.app.inject({
+    method: 'GET',
+    url: `/v1/events?${query}`,
+    headers: bearer(token),
+  });
   expect(res.statusCode).toBe(200);
   return res.json();
 };
@@ -33,10 +48,16 @@ describe('events feed', () => {
     const write = async (w: number) => {
       for (let i = 0; i < perWriter; i++) {
         await t.container.db.tenantTx(tenant.id, async (ex) => {
-          await insertEvent(ex, tenant.id, 'ticket.updated', randomUUID(), { change: 'status', status: `w${w}-${i}-a` });
+          await insertEvent(ex, tenant.id, 'ticket.updated', randomUUID(), {
+            change: 'status',
+            status: `w${w}-${i}-a`,
+          });
           // Hold the transaction open with its id taken, so later ids commit first.
           await ex.query('SELECT pg_sleep($1)', [Math.random() * 0.03]);
-          await insertEvent(ex, tenant.id, 'ticket.updated', randomUUID(), { change: 'status', status: `w${w}-${i}-b` });
+          await insertEvent(ex, tenant.id, 'ticket.updated', randomUUID(), {
+            change: 'status',
+            status: `w${w}-${i}-b`,
+          });
         });
       }
     };
@@ -65,7 +86,9 @@ describe('events feed', () => {
     // Each writer's events appear in the order it wrote them (a before b, i before i+1).
     for (let w = 0; w < writers; w++) {
       const mine = statuses.filter((s) => s.startsWith(`w${w}-`));
-      expect(mine).toEqual(Array.from({ length: perWriter }, (_, i) => [`w${w}-${i}-a`, `w${w}-${i}-b`]).flat());
+      expect(mine).toEqual(
+        Array.from({ length: perWriter }, (_, i) => [`w${w}-${i}-a`, `w${w}-${i}-b`]).flat(),
+      );
     }
     // Reading again from the start gives the same sequence: the order is stable.
     const again: string[] = [];
@@ -82,15 +105,30 @@ describe('events feed', () => {
   }, 120_000);
 
   test('types filter, bad cursor and unknown types', async () => {
-    await t.container.db.tenantTx(other.id, (ex) => insertEvent(ex, other.id, 'mailbox.purged', randomUUID()));
-    await t.container.db.tenantTx(other.id, (ex) => insertEvent(ex, other.id, 'ticket.created', randomUUID(), { number: 1, mailbox_id: randomUUID() }));
+    await t.container.db.tenantTx(other.id, (ex) =>
+      insertEvent(ex, other.id, 'mailbox.purged', randomUUID()),
+    );
+    await t.container.db.tenantTx(other.id, (ex) =>
+      insertEvent(ex, other.id, 'ticket.created', randomUUID(), {
+        number: 1,
+        mailbox_id: randomUUID(),
+      }),
+    );
     const only = await feed(other.token, 'types=ticket.created');
     expect(only.items.map((e) => e.type)).toEqual(['ticket.created']);
     expect(only.items[0]!.data).toMatchObject({ number: 1 });
     expect(only.items[0]!.data.ticket_id).toMatch(/^[0-9a-f-]{36}$/);
-    const bad = await t.app.inject({ method: 'GET', url: '/v1/events?after=abc', headers: bearer(other.token) });
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: '/v1/events?after=abc',
+      headers: bearer(other.token),
+    });
     expect(bad.statusCode).toBe(400);
-    const unknown = await t.app.inject({ method: 'GET', url: '/v1/events?types=ticket.exploded', headers: bearer(other.token) });
+    const unknown = await t.app.inject({
+      method: 'GET',
+      url: '/v1/events?types=ticket.exploded',
+      headers: bearer(other.token),
+    });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().code).toBe('validation_failed');
   });

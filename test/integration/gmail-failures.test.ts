@@ -2,9 +2,10 @@
 // can go wrong (nothing is created), a dead grant (reauth_required, no further Google calls, resumed
 // by re-consent) and a 429 storm (backoff, every message once).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { makeGmailHarness, type GmailHarness } from '../helpers/gmail.js';
-import { mail } from '../helpers/mail.js';
+
 import { consent } from '../fakes/google/connect.js';
+import { type GmailHarness, makeGmailHarness } from '../helpers/gmail.js';
+import { mail } from '../helpers/mail.js';
 import { createTenant } from '../helpers/tenants.js';
 
 let h: GmailHarness;
@@ -15,8 +16,18 @@ afterAll(async () => {
   await h?.close();
 });
 
-const mailboxCount = async () => (await h.owner<{ n: number }>(`SELECT count(*)::int AS n FROM mailboxes WHERE provider = 'gmail'`))[0]!.n;
-const allSyncJobs = async () => (await h.owner<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'mailbox.sync'`))[0]!.n;
+const mailboxCount = async () =>
+  (
+    await h.owner<{ n: number }>(
+      `SELECT count(*)::int AS n FROM mailboxes WHERE provider = 'gmail'`,
+    )
+  )[0]!.n;
+const allSyncJobs = async () =>
+  (
+    await h.owner<{ n: number }>(
+      `SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'mailbox.sync'`,
+    )
+  )[0]!.n;
 const googleCalls = (email: string) => h.fake.callLog().filter((c) => c.user === email).length;
 
 describe('gmail failures', () => {
@@ -25,8 +36,13 @@ describe('gmail failures', () => {
     await h.connect(email);
     await h.fake.settlePushes();
     await h.clearJobs();
-    const data = Buffer.from(JSON.stringify({ emailAddress: email, historyId: Number(h.fake.historyId(email)) + 50 })).toString('base64');
-    const body = { message: { data, messageId: '1', publishTime: new Date().toISOString() }, subscription: 'projects/inlet-test/subscriptions/s' };
+    const data = Buffer.from(
+      JSON.stringify({ emailAddress: email, historyId: Number(h.fake.historyId(email)) + 50 }),
+    ).toString('base64');
+    const body = {
+      message: { data, messageId: '1', publishTime: new Date().toISOString() },
+      subscription: 'projects/inlet-test/subscriptions/s',
+    };
     const now = Math.floor(Date.now() / 1000);
     const cases = {
       unsigned: undefined,
@@ -45,9 +61,20 @@ describe('gmail failures', () => {
     expect((await h.fake.pushRaw(body, await h.fake.signPushToken())).status).toBe(204);
     expect(await allSyncJobs()).toBe(1);
     // A push for an address Inlet does not hold is acknowledged (no redelivery storm) and counted.
-    const unknown = Buffer.from(JSON.stringify({ emailAddress: 'nobody@else.example', historyId: '77' })).toString('base64url');
-    expect((await h.fake.pushRaw({ ...body, message: { ...body.message, data: unknown } }, await h.fake.signPushToken())).status).toBe(204);
-    expect(await h.t.container.metrics.getSingleMetricAsString('inlet_gmail_pushes_total')).toMatch(/outcome="unknown_mailbox"} 1/);
+    const unknown = Buffer.from(
+      JSON.stringify({ emailAddress: 'nobody@else.example', historyId: '77' }),
+    ).toString('base64url');
+    expect(
+      (
+        await h.fake.pushRaw(
+          { ...body, message: { ...body.message, data: unknown } },
+          await h.fake.signPushToken(),
+        )
+      ).status,
+    ).toBe(204);
+    expect(await h.t.container.metrics.getSingleMetricAsString('inlet_gmail_pushes_total')).toMatch(
+      /outcome="unknown_mailbox"} 1/,
+    );
     expect(await allSyncJobs()).toBe(1);
   });
 
@@ -64,7 +91,10 @@ describe('gmail failures', () => {
     expect([back.status, back.location?.searchParams.get('error')]).toEqual([303, 'access_denied']);
     expect(back.body).toContain('Access was not granted');
     // Only one of the two scopes ticked; no refresh token.
-    for (const [outcome, code] of [['partial_scopes', 'scope_missing'], ['no_refresh_token', 'no_refresh_token']] as const) {
+    for (const [outcome, code] of [
+      ['partial_scopes', 'scope_missing'],
+      ['no_refresh_token', 'no_refresh_token'],
+    ] as const) {
       h.fake.setConsentOutcome(outcome);
       back = await h.callback(await browse(await h.startUrl(), 'denied@acme-cb.example'));
       expect([back.status, back.location?.searchParams.get('error')], outcome).toEqual([303, code]);
@@ -92,7 +122,9 @@ describe('gmail failures', () => {
     }
     // Expired state.
     const stale = await browse(await h.startUrl(), 'denied@acme-cb.example');
-    await h.owner(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+    await h.owner(
+      `UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`,
+    );
     expect((await h.callback(stale)).location?.searchParams.get('error')).toBe('state_expired');
 
     // Only the one successful connect created a mailbox; nothing else did.
@@ -110,11 +142,30 @@ describe('gmail failures', () => {
     h.fake.deliver(email, mail({ to: email, subject: 'during outage 1' }));
     await h.fake.settlePushes();
     expect(await h.sync(id)).toMatchObject({ status: 'reauth_required' });
-    const view = (await h.t.app.inject({ method: 'GET', url: `/v1/mailboxes/${id}`, headers: { authorization: `Bearer ${h.tenant.token}` } })).json();
-    expect(view).toMatchObject({ status: 'reauth_required', sync: { last_error_class: 'auth_revoked' } });
-    expect(await h.owner(`SELECT type FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required'`, [id])).toHaveLength(1);
+    const view = (
+      await h.t.app.inject({
+        method: 'GET',
+        url: `/v1/mailboxes/${id}`,
+        headers: { authorization: `Bearer ${h.tenant.token}` },
+      })
+    ).json();
+    expect(view).toMatchObject({
+      status: 'reauth_required',
+      sync: { last_error_class: 'auth_revoked' },
+    });
+    expect(
+      await h.owner(
+        `SELECT type FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required'`,
+        [id],
+      ),
+    ).toHaveLength(1);
     // Gmail said 401, the one refresh attempt got invalid_grant (Google no longer names the user then).
-    expect(h.fake.callLog().slice(mark).map((c) => `${c.operation} ${c.status}`)).toEqual(['users.history.list 401', 'oauth.token 400']);
+    expect(
+      h.fake
+        .callLog()
+        .slice(mark)
+        .map((c) => `${c.operation} ${c.status}`),
+    ).toEqual(['users.history.list 401', 'oauth.token 400']);
 
     // From now on nothing reaches Google for this mailbox: syncs skip, pushes queue nothing.
     const calls = googleCalls(email);
@@ -125,15 +176,33 @@ describe('gmail failures', () => {
     expect(await h.syncJobs(id)).toBe(0);
     expect(await h.sync(id)).toMatchObject({ status: 'skipped' });
     expect(googleCalls(email)).toBe(calls);
-    expect(await h.owner(`SELECT type FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required'`, [id])).toHaveLength(1);
+    expect(
+      await h.owner(
+        `SELECT type FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required'`,
+        [id],
+      ),
+    ).toHaveLength(1);
 
     // The user consents again through the same flow: same mailbox, sync picks up what it missed.
     const again = await h.connect(email);
-    expect(Object.fromEntries(again.location!.searchParams)).toMatchObject({ status: 'connected', outcome: 'reauthorized', mailbox_id: id });
+    expect(Object.fromEntries(again.location!.searchParams)).toMatchObject({
+      status: 'connected',
+      outcome: 'reauthorized',
+      mailbox_id: id,
+    });
     expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 2, duplicates: 0 });
-    const subjects = (await h.t.app.inject({ method: 'GET', url: '/v1/tickets?limit=200', headers: { authorization: `Bearer ${h.tenant.token}` } }))
-      .json().items.map((x: { subject: string }) => x.subject);
-    expect(subjects).toEqual(expect.arrayContaining(['before', 'during outage 1', 'during outage 2']));
+    const subjects = (
+      await h.t.app.inject({
+        method: 'GET',
+        url: '/v1/tickets?limit=200',
+        headers: { authorization: `Bearer ${h.tenant.token}` },
+      })
+    )
+      .json()
+      .items.map((x: { subject: string }) => x.subject);
+    expect(subjects).toEqual(
+      expect.arrayContaining(['before', 'during outage 1', 'during outage 2']),
+    );
   });
 
   test('a 429 storm → backoff, then every message ingested exactly once', async () => {
@@ -141,10 +210,16 @@ describe('gmail failures', () => {
     const id = (await h.connect(email)).mailboxId!;
     expect(await h.sync(id)).toMatchObject({ status: 'synced' });
     for (let i = 0; i < 8; i++) h.fake.deliver(email, mail({ to: email, subject: `storm ${i}` }));
-    h.fake.injectErrors(email, [{ status: 429 }, { status: 403, reason: 'userRateLimitExceeded' }, { status: 429 }], 3);
+    h.fake.injectErrors(
+      email,
+      [{ status: 429 }, { status: 403, reason: 'userRateLimitExceeded' }, { status: 429 }],
+      3,
+    );
     const first = await h.sync(id);
     expect(first).toMatchObject({ status: 'synced', stored: 8, duplicates: 0 });
-    const log = h.fake.callLog().filter((c) => c.user === email && c.operation.startsWith('users.'));
+    const log = h.fake
+      .callLog()
+      .filter((c) => c.user === email && c.operation.startsWith('users.'));
     const limited = log.filter((c) => c.status === 429 || c.status === 403);
     expect(limited).toHaveLength(3);
     // Each retry waited: no burst of requests right after a rate-limit answer.
@@ -153,13 +228,27 @@ describe('gmail failures', () => {
 
     // A storm longer than one call's patience ends the sync as rate_limited (the job retries later),
     // and the retry stores the rest without duplicates.
-    for (let i = 0; i < 3; i++) h.fake.deliver(email, mail({ to: email, subject: `late storm ${i}` }));
+    for (let i = 0; i < 3; i++)
+      h.fake.deliver(email, mail({ to: email, subject: `late storm ${i}` }));
     h.fake.injectErrors(email, [{ status: 429 }], 6);
     await expect(h.sync(id)).rejects.toMatchObject({ kind: 'rate_limited' });
-    expect((await h.owner<{ c: string }>('SELECT last_error_class AS c FROM mailboxes WHERE id = $1', [id]))[0]!.c).toBe('rate_limited');
+    expect(
+      (
+        await h.owner<{ c: string }>('SELECT last_error_class AS c FROM mailboxes WHERE id = $1', [
+          id,
+        ])
+      )[0]!.c,
+    ).toBe('rate_limited');
     await new Promise((r) => setTimeout(r, 300));
     h.t.container.providerDeps.gmail!.notBefore.clear();
     expect(await h.sync(id)).toMatchObject({ stored: 3, duplicates: 0 });
-    expect((await h.owner<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE mailbox_id = $1', [id]))[0]!.n).toBe(11);
+    expect(
+      (
+        await h.owner<{ n: number }>(
+          'SELECT count(*)::int AS n FROM messages WHERE mailbox_id = $1',
+          [id],
+        )
+      )[0]!.n,
+    ).toBe(11);
   });
 });

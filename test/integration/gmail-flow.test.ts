@@ -3,10 +3,12 @@
 // the customer's answer joins the ticket; stale history ids and repeated / reordered pushes never
 // double a message.
 import { randomUUID } from 'node:crypto';
+
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { sendReply } from '../../src/outbound/send-reply.js';
-import { makeGmailHarness, type GmailHarness } from '../helpers/gmail.js';
+import { type GmailHarness, makeGmailHarness } from '../helpers/gmail.js';
 import { mail } from '../helpers/mail.js';
 import { bearer } from '../helpers/tenants.js';
 
@@ -18,12 +20,22 @@ afterAll(async () => {
   await h?.close();
 });
 
-const counts = async (mailboxId: string) => (await h.owner<{ messages: number; tickets: number; distinct_ids: number }>(
-  `SELECT (SELECT count(*)::int FROM messages WHERE mailbox_id = $1) AS messages,
+const counts = async (mailboxId: string) =>
+  (
+    await h.owner<{ messages: number; tickets: number; distinct_ids: number }>(
+      `SELECT (SELECT count(*)::int FROM messages WHERE mailbox_id = $1) AS messages,
           (SELECT count(*)::int FROM tickets WHERE mailbox_id = $1) AS tickets,
-          (SELECT count(DISTINCT message_id_bidx)::int FROM messages WHERE mailbox_id = $1) AS distinct_ids`, [mailboxId]))[0]!;
+          (SELECT count(DISTINCT message_id_bidx)::int FROM messages WHERE mailbox_id = $1) AS distinct_ids`,
+      [mailboxId],
+    )
+  )[0]!;
 const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-  h.t.app.inject({ method, url, headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() }, payload: payload as never });
+  h.t.app.inject({
+    method,
+    url,
+    headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
+    payload: payload as never,
+  });
 
 describe('gmail mailbox flow', () => {
   test('connect by OAuth → mail → push → ticket → reply threaded in Gmail → answer joins the ticket', async () => {
@@ -35,7 +47,9 @@ describe('gmail mailbox flow', () => {
     const url = await h.startUrl();
     expect(url.origin + url.pathname).toBe(h.fake.oauthEndpoints.oauth2AuthBaseUrl);
     expect(url.searchParams.get('scope')!.split(' ').sort()).toEqual([
-      'https://www.googleapis.com/auth/gmail.readonly', 'https://www.googleapis.com/auth/gmail.send']);
+      'https://www.googleapis.com/auth/gmail.readonly',
+      'https://www.googleapis.com/auth/gmail.send',
+    ]);
     expect(url.searchParams.get('access_type')).toBe('offline');
     expect(url.searchParams.get('prompt')).toBe('consent');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
@@ -44,12 +58,18 @@ describe('gmail mailbox flow', () => {
     const back = await h.connect(email);
     expect(back.status).toBe(303);
     expect(back.location!.origin).toBe('https://helpdesk.example');
-    expect(Object.fromEntries(back.location!.searchParams)).toMatchObject({ status: 'connected', outcome: 'created' });
+    expect(Object.fromEntries(back.location!.searchParams)).toMatchObject({
+      status: 'connected',
+      outcome: 'created',
+    });
     const id = back.mailboxId!;
     const view = (await api('GET', `/v1/mailboxes/${id}`)).json();
     expect(view).toMatchObject({ provider: 'gmail', status: 'active', address: email });
     // The refresh token is stored only sealed; the watch is up with its expiry on the row.
-    const [row] = await h.owner<{ c: Buffer; push_expires_at: Date | null }>('SELECT credentials_ct AS c, push_expires_at FROM mailboxes WHERE id = $1', [id]);
+    const [row] = await h.owner<{ c: Buffer; push_expires_at: Date | null }>(
+      'SELECT credentials_ct AS c, push_expires_at FROM mailboxes WHERE id = $1',
+      [id],
+    );
     expect(row!.c.toString('latin1')).not.toMatch(/1\/\/0fake-|refresh/);
     expect(h.fake.watchOf(email)).toMatchObject({ labelIds: ['INBOX'], behavior: 'include' });
     expect(row!.push_expires_at!.getTime()).toBe(h.fake.watchOf(email)!.expiration);
@@ -62,21 +82,47 @@ describe('gmail mailbox flow', () => {
 
     // New mail → Gmail publishes → Inlet's webhook queues a sync → one ticket.
     const customerId = `${randomUUID()}@client.example`;
-    const arrived = h.fake.deliver(email, mail({ to: email, subject: 'Printer on fire', messageId: customerId, references: '<root@client.example>' }));
+    const arrived = h.fake.deliver(
+      email,
+      mail({
+        to: email,
+        subject: 'Printer on fire',
+        messageId: customerId,
+        references: '<root@client.example>',
+      }),
+    );
     await h.fake.settlePushes();
-    expect(h.fake.pushAttempts().filter((a) => a.historyId === arrived.historyId).map((a) => a.status)).toContain(204);
+    expect(
+      h.fake
+        .pushAttempts()
+        .filter((a) => a.historyId === arrived.historyId)
+        .map((a) => a.status),
+    ).toContain(204);
     expect(await h.syncJobs(id)).toBe(1);
     expect(await h.sync(id)).toMatchObject({ stored: 1, duplicates: 0 });
-    const tickets = (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[];
+    const tickets = (await api('GET', '/v1/tickets')).json().items as {
+      id: string;
+      subject: string;
+    }[];
     const ticket = tickets.find((x) => x.subject === 'Printer on fire')!;
     expect(ticket).toBeDefined();
     expect(tickets.some((x) => x.subject === 'Old question')).toBe(true);
     expect(before.id).not.toBe(arrived.id);
 
     // The agent's reply goes out through messages.send in the customer's Gmail thread.
-    const reply = (await api('POST', `/v1/tickets/${ticket.id}/replies`, { text: 'We are on it.' })).json();
-    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [reply.id]);
-    expect(await sendReply(h.t.container, { tenantId: h.tenant.id, outboxId: outbox!.id }, { attempt: 1, maxAttempts: 10 })).toBe('sent');
+    const reply = (
+      await api('POST', `/v1/tickets/${ticket.id}/replies`, { text: 'We are on it.' })
+    ).json();
+    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
+      reply.id,
+    ]);
+    expect(
+      await sendReply(
+        h.t.container,
+        { tenantId: h.tenant.id, outboxId: outbox!.id },
+        { attempt: 1, maxAttempts: 10 },
+      ),
+    ).toBe('sent');
     const sent = h.fake.sentMessages(email);
     expect(sent).toHaveLength(1);
     // Inlet names the customer's thread, and Gmail accepts it there: the Subject matches (no ticket
@@ -93,17 +139,31 @@ describe('gmail mailbox flow', () => {
     expect(await h.sync(id)).toMatchObject({ stored: 0 });
 
     // A retry after a crash finds the reply in Sent (rfc822msgid search) instead of sending twice.
-    expect(await h.t.container.db.tenantTx(h.tenant.id, async (ex) => {
-      const p = await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id);
-      return p.findSentByMessageId(reply.message_id);
-    })).toBe(true);
+    expect(
+      await h.t.container.db.tenantTx(h.tenant.id, async (ex) => {
+        const p = await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id);
+        return p.findSentByMessageId(reply.message_id);
+      }),
+    ).toBe(true);
 
     // The customer answers in the same Gmail thread; it joins the ticket.
-    h.fake.deliver(email, mail({ to: email, subject: 'Re: Printer on fire', inReplyTo: reply.message_id, references: `<${customerId}> ${reply.message_id}` }));
+    h.fake.deliver(
+      email,
+      mail({
+        to: email,
+        subject: 'Re: Printer on fire',
+        inReplyTo: reply.message_id,
+        references: `<${customerId}> ${reply.message_id}`,
+      }),
+    );
     await h.fake.settlePushes();
     expect(await h.sync(id)).toMatchObject({ stored: 1 });
     const full = (await api('GET', `/v1/tickets/${ticket.id}`)).json();
-    expect(full.messages.map((m: { direction: string }) => m.direction)).toEqual(['inbound', 'outbound', 'inbound']);
+    expect(full.messages.map((m: { direction: string }) => m.direction)).toEqual([
+      'inbound',
+      'outbound',
+      'inbound',
+    ]);
     expect(await counts(id)).toMatchObject({ tickets: 2 });
   });
 
@@ -115,26 +175,43 @@ describe('gmail mailbox flow', () => {
     expect(await h.sync(id)).toMatchObject({ stored: 3 });
 
     // Inlet is "down" while mail arrives and Gmail's history window moves past the stored id.
-    for (let i = 0; i < 4; i++) h.fake.deliver(email, mail({ to: email, subject: `while down ${i}` }));
+    for (let i = 0; i < 4; i++)
+      h.fake.deliver(email, mail({ to: email, subject: `while down ${i}` }));
     h.fake.expireHistoryBefore(email, h.fake.historyId(email));
-    const gets = () => h.fake.callLog().filter((c) => c.user === email && c.operation === 'users.messages.get').length;
+    const gets = () =>
+      h.fake.callLog().filter((c) => c.user === email && c.operation === 'users.messages.get')
+        .length;
     const getsBefore = gets();
     const after = await h.sync(id);
     expect(after).toMatchObject({ status: 'synced', stored: 4, duplicates: 3 });
     // The re-list names the 3 stored messages again; they are not downloaded a second time.
     expect(gets() - getsBefore).toBe(4);
     expect(await counts(id)).toEqual({ messages: 7, tickets: 7, distinct_ids: 7 });
-    expect(h.fake.callLog().filter((c) => c.user === email && c.operation === 'users.history.list' && c.status === 404)).toHaveLength(1);
+    expect(
+      h.fake
+        .callLog()
+        .filter(
+          (c) => c.user === email && c.operation === 'users.history.list' && c.status === 404,
+        ),
+    ).toHaveLength(1);
 
     // Pushes duplicated by Pub/Sub and delivered newest first.
     await h.fake.settlePushes();
     await h.clearJobs();
-    h.fake.configurePush({ endpoint: h.pushEndpoint, audience: 'https://inlet.test/v1/webhooks/google/pubsub', serviceAccountEmail: 'gmail-push@inlet-test.iam.gserviceaccount.com', maxPerSecond: 0, duplicate: true });
+    h.fake.configurePush({
+      endpoint: h.pushEndpoint,
+      audience: 'https://inlet.test/v1/webhooks/google/pubsub',
+      serviceAccountEmail: 'gmail-push@inlet-test.iam.gserviceaccount.com',
+      maxPerSecond: 0,
+      duplicate: true,
+    });
     h.fake.holdPushes();
     for (let i = 0; i < 3; i++) h.fake.deliver(email, mail({ to: email, subject: `burst ${i}` }));
     h.fake.releasePushes({ reverse: true });
     await h.fake.settlePushes();
-    expect(h.fake.pushAttempts().filter((a) => a.email === email && a.status === 204).length).toBeGreaterThanOrEqual(6);
+    expect(
+      h.fake.pushAttempts().filter((a) => a.email === email && a.status === 204).length,
+    ).toBeGreaterThanOrEqual(6);
     // All of them coalesce into one queued sync.
     expect(await h.syncJobs(id)).toBe(1);
     expect(await h.sync(id)).toMatchObject({ stored: 3, duplicates: 0 });
@@ -145,6 +222,11 @@ describe('gmail mailbox flow', () => {
     h.fake.pushNow(email);
     await h.fake.settlePushes();
     expect(await h.syncJobs(id)).toBe(0);
-    h.fake.configurePush({ endpoint: h.pushEndpoint, audience: 'https://inlet.test/v1/webhooks/google/pubsub', serviceAccountEmail: 'gmail-push@inlet-test.iam.gserviceaccount.com', maxPerSecond: 0 });
+    h.fake.configurePush({
+      endpoint: h.pushEndpoint,
+      audience: 'https://inlet.test/v1/webhooks/google/pubsub',
+      serviceAccountEmail: 'gmail-push@inlet-test.iam.gserviceaccount.com',
+      maxPerSecond: 0,
+    });
   });
 });

@@ -1,28 +1,50 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
-beforeAll(async () => { t = await makeTestApp(); });
-afterAll(async () => { await t?.close(); });
+beforeAll(async () => {
+  t = await makeTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
 
 describe('health and errors', () => {
   test('/healthz answers 200 and /readyz 200 on a migrated database', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
+      status: 'ok',
+    });
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', migrations: 'ok' } });
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { database: 'ok', migrations: 'ok' },
+    });
   });
 
   test('unknown routes answer problem+json with a stable code and the request id', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/v1/nothing-here', headers: { 'x-request-id': 'test-req-00000001' } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/v1/nothing-here',
+      headers: { 'x-request-id': 'test-req-00000001' },
+    });
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.headers['x-request-id']).toBe('test-req-00000001');
-    expect(res.json()).toMatchObject({ status: 404, code: 'not_found', request_id: 'test-req-00000001' });
+    expect(res.json()).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      request_id: 'test-req-00000001',
+    });
   });
 
   test('a malicious request id is replaced, not echoed', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'x\u0000<script>' } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'x\u0000<script>' },
+    });
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -36,12 +58,21 @@ describe('health and errors', () => {
     await t.app.inject({
       method: 'POST',
       url: '/v1/nothing-here',
-      headers: { authorization: 'Bearer inl_live_SECRET_TOKEN_123', cookie: 'session=COOKIE_SECRET' },
+      headers: {
+        authorization: 'Bearer inl_live_SECRET_TOKEN_123',
+        cookie: 'session=COOKIE_SECRET',
+      },
       payload: { password: 'PASSWORD_SECRET_456', nested: { password: 'PASSWORD_SECRET_789' } },
     });
     const out = t.logs.join('');
     expect(out).toContain('incoming request');
-    for (const s of ['SECRET_TOKEN_123', 'COOKIE_SECRET', 'PASSWORD_SECRET_456', 'PASSWORD_SECRET_789']) expect(out).not.toContain(s);
+    for (const s of [
+      'SECRET_TOKEN_123',
+      'COOKIE_SECRET',
+      'PASSWORD_SECRET_456',
+      'PASSWORD_SECRET_789',
+    ])
+      expect(out).not.toContain(s);
   });
 
   test('API reference page is served at /docs', async () => {
@@ -57,9 +88,19 @@ describe('client address behind a proxy', () => {
     const { makeLogger } = await import('../../src/lib/logger.js');
     const seen: string[] = [];
     for (const hops of [0, 1]) {
-      const app = await buildApp(t.container, { logger: makeLogger({ level: 'silent' }), trustProxyHops: hops });
-      app.addHook('onRequest', async (req) => { seen.push(req.ip); });
-      await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '10.0.0.9', headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } });
+      const app = await buildApp(t.container, {
+        logger: makeLogger({ level: 'silent' }),
+        trustProxyHops: hops,
+      });
+      app.addHook('onRequest', async (req) => {
+        seen.push(req.ip);
+      });
+      await app.inject({
+        method: 'GET',
+        url: '/healthz',
+        remoteAddress: '10.0.0.9',
+        headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' },
+      });
       await app.close();
     }
     expect(seen).toEqual(['10.0.0.9', '203.0.113.7']);

@@ -1,16 +1,23 @@
 // The IMAP/SMTP provider against a real Dovecot and an SMTP sink: what a mailbox owner would see
 // (settings checked, every message listed once, exact bytes, no flags touched, replies sent and filed).
 import { createServer, type Server } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cursor, ListChangesResult, MailProvider, RemoteMessageRef } from '../../src/providers/mail-provider.js';
-import { isProviderError } from '../../src/providers/provider-errors.js';
-import { makeImapProvider } from '../../src/providers/imap/imap-provider.js';
-import type { ImapSettings } from '../../src/providers/imap/imap-settings.js';
+
 import { freePort } from '../../src/lib/free-port.js';
 import { setEgressPolicy } from '../../src/net/egress-guard.js';
-import { startDovecot, type DovecotHandle } from '../helpers/dovecot.js';
+import { makeImapProvider } from '../../src/providers/imap/imap-provider.js';
+import type { ImapSettings } from '../../src/providers/imap/imap-settings.js';
+import type {
+  Cursor,
+  ListChangesResult,
+  MailProvider,
+  RemoteMessageRef,
+} from '../../src/providers/mail-provider.js';
+import { isProviderError } from '../../src/providers/provider-errors.js';
+import { type DovecotHandle, startDovecot } from '../helpers/dovecot.js';
 import { localMailPolicy } from '../helpers/local-mail.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 
 // Dovecot and the sink listen on 127.0.0.1: allowed the way an operator would (see local-mail.ts).
 setEgressPolicy(localMailPolicy);
@@ -34,10 +41,25 @@ async function newUser(): Promise<{ user: string; password: string }> {
   return { user, password };
 }
 
-function settingsFor(u: { user: string; password: string }, over: Partial<ImapSettings> = {}): ImapSettings {
+function settingsFor(
+  u: { user: string; password: string },
+  over: Partial<ImapSettings> = {},
+): ImapSettings {
   return {
-    imap: { host: dovecot!.host, port: dovecot!.port, secure: false, plaintext: true, auth: { user: u.user, password: u.password } },
-    smtp: { host: sink.host, port: sink.port, secure: false, plaintext: true, auth: { user: 'sender', password: 'sender-pass' } },
+    imap: {
+      host: dovecot!.host,
+      port: dovecot!.port,
+      secure: false,
+      plaintext: true,
+      auth: { user: u.user, password: u.password },
+    },
+    smtp: {
+      host: sink.host,
+      port: sink.port,
+      secure: false,
+      plaintext: true,
+      auth: { user: 'sender', password: 'sender-pass' },
+    },
     ...over,
   };
 }
@@ -54,8 +76,10 @@ function message(extra = ''): { raw: Buffer; messageId: string } {
   const messageId = `<m${n}.${Date.now()}@customer.test>`;
   const raw = Buffer.from(
     `From: Customer ${n} <c${n}@customer.test>\r\nTo: support@example.test\r\nSubject: Help ${n} \u00e9\r\n` +
-    `Message-ID: ${messageId}\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Transfer-Encoding: 8bit\r\n${extra}\r\nBody of message ${n}: caf\u00e9 \u2014 line\r\n`, 'utf8');
+      `Message-ID: ${messageId}\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Transfer-Encoding: 8bit\r\n${extra}\r\nBody of message ${n}: caf\u00e9 \u2014 line\r\n`,
+    'utf8',
+  );
   return { raw, messageId };
 }
 
@@ -89,18 +113,26 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
 
     it('reports a wrong IMAP password as imap_auth_failed', async () => {
       const u = await newUser();
-      await expectCode(provider(settingsFor({ ...u, password: 'wrong' })).verify(), 'imap_auth_failed');
+      await expectCode(
+        provider(settingsFor({ ...u, password: 'wrong' })).verify(),
+        'imap_auth_failed',
+      );
     });
 
     it('reports a closed port as imap_unreachable', async () => {
       const u = await newUser();
       const s = settingsFor(u);
-      await expectCode(provider({ ...s, imap: { ...s.imap, port: await freePort() } }).verify(), 'imap_unreachable');
+      await expectCode(
+        provider({ ...s, imap: { ...s.imap, port: await freePort() } }).verify(),
+        'imap_unreachable',
+      );
     });
 
     it('gives up on a port that accepts but never greets within about 10 s, hinting at TLS', async () => {
       const sockets = new Set<import('node:net').Socket>();
-      const silent: Server = createServer((sock) => { sockets.add(sock); });
+      const silent: Server = createServer((sock) => {
+        sockets.add(sock);
+      });
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
       const port = (silent.address() as { port: number }).port;
       const u = await newUser();
@@ -118,24 +150,39 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
     it('reports TLS spoken to a plain-text port as imap_tls_failed', async () => {
       const u = await newUser();
       const s = settingsFor(u);
-      await expectCode(provider({ ...s, imap: { ...s.imap, secure: true } }).verify(), 'imap_tls_failed');
+      await expectCode(
+        provider({ ...s, imap: { ...s.imap, secure: true } }).verify(),
+        'imap_tls_failed',
+      );
     });
 
     it('reports a folder that does not exist as imap_folder_missing', async () => {
       const u = await newUser();
-      await expectCode(provider(settingsFor(u, { folder: 'Support/Nope' })).verify(), 'imap_folder_missing');
+      await expectCode(
+        provider(settingsFor(u, { folder: 'Support/Nope' })).verify(),
+        'imap_folder_missing',
+      );
     });
 
     it('reports a wrong SMTP password as smtp_auth_failed', async () => {
       const u = await newUser();
       const s = settingsFor(u);
-      await expectCode(provider({ ...s, smtp: { ...s.smtp, auth: { user: 'sender', password: 'nope' } } }).verify(), 'smtp_auth_failed');
+      await expectCode(
+        provider({
+          ...s,
+          smtp: { ...s.smtp, auth: { user: 'sender', password: 'nope' } },
+        }).verify(),
+        'smtp_auth_failed',
+      );
     });
 
     it('reports a closed SMTP port as smtp_unreachable', async () => {
       const u = await newUser();
       const s = settingsFor(u);
-      await expectCode(provider({ ...s, smtp: { ...s.smtp, port: await freePort() } }).verify(), 'smtp_unreachable');
+      await expectCode(
+        provider({ ...s, smtp: { ...s.smtp, port: await freePort() } }).verify(),
+        'smtp_unreachable',
+      );
     });
   });
 
@@ -157,7 +204,9 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
 
       // Resuming from the cursor stored with the third message lists only the two after it.
       const resumed = await drain(p, items[2]!.cursorAfter, 10);
-      expect(resumed.items.map((i) => i.rfcMessageId)).toEqual(sent.slice(3).map((m) => m.messageId));
+      expect(resumed.items.map((i) => i.rfcMessageId)).toEqual(
+        sent.slice(3).map((m) => m.messageId),
+      );
 
       // Listing and fetching changed nothing in the mailbox: no \Seen, nothing removed.
       const after = await dovecot!.list(u.user, 'INBOX');
@@ -176,7 +225,9 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       const byAge = await drain(p, null, 10, { days: 30 });
       expect(byAge.items.map((i) => i.rfcMessageId)).toEqual(recent.map((m) => m.messageId));
       const byCount = await drain(p, null, 10, { maxMessages: 2 });
-      expect(byCount.items.map((i) => i.rfcMessageId)).toEqual(recent.slice(1).map((m) => m.messageId));
+      expect(byCount.items.map((i) => i.rfcMessageId)).toEqual(
+        recent.slice(1).map((m) => m.messageId),
+      );
 
       // Mail arriving after the backfill is listed next, and the old message never is.
       const fresh = message();
@@ -226,7 +277,10 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       await dovecot!.append(u.user, 'INBOX', message().raw);
       const p = provider(settingsFor(u));
       const { items } = await drain(p, null);
-      const ref: RemoteMessageRef = { ...items[0]!, providerMessageId: items[0]!.providerMessageId.replace(/:\d+$/, ':999') };
+      const ref: RemoteMessageRef = {
+        ...items[0]!,
+        providerMessageId: items[0]!.providerMessageId.replace(/:\d+$/, ':999'),
+      };
       await expect(p.fetchRaw(ref)).resolves.toBeNull();
     });
 
@@ -248,11 +302,22 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       const ac = new AbortController();
       const calls: number[] = [];
       let wake: (() => void) | null = null;
-      const next = (ms: number) => new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => { wake = null; resolve(false); }, ms);
-        wake = () => { clearTimeout(t); wake = null; resolve(true); };
-      });
-      const watching = p.watch!(() => { calls.push(Date.now()); wake?.(); }, ac.signal);
+      const next = (ms: number) =>
+        new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => {
+            wake = null;
+            resolve(false);
+          }, ms);
+          wake = () => {
+            clearTimeout(t);
+            wake = null;
+            resolve(true);
+          };
+        });
+      const watching = p.watch!(() => {
+        calls.push(Date.now());
+        wake?.();
+      }, ac.signal);
       try {
         expect(calls.length > 0 || (await next(5000))).toBe(true); // catch-up call on connect
         await new Promise((r) => setTimeout(r, 300)); // let IDLE start
@@ -261,7 +326,9 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
         const appended = dovecot!.append(u.user, 'INBOX', message().raw).then(() => Date.now());
         expect(await arrived).toBe(true);
         const latency = calls.at(-1)! - start;
-        console.log(`IDLE: onChange ${latency} ms after a second client started connect+login+APPEND (which took ${(await appended) - start} ms)`);
+        console.log(
+          `IDLE: onChange ${latency} ms after a second client started connect+login+APPEND (which took ${(await appended) - start} ms)`,
+        );
         expect(latency).toBeLessThan(2000);
 
         // Server drops the session: watch reconnects and calls onChange again to catch up.
@@ -277,7 +344,9 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
     it('stops with auth_revoked when the password no longer works', async () => {
       const u = await newUser();
       const p = provider(settingsFor({ ...u, password: 'changed-elsewhere' }));
-      const err = await p.watch!(() => undefined, new AbortController().signal).catch((e: unknown) => e);
+      const err = await p.watch!(() => undefined, new AbortController().signal).catch(
+        (e: unknown) => e,
+      );
       expect(isProviderError(err) && err.kind).toBe('auth_revoked');
     });
   });
@@ -289,7 +358,8 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       const messageId = `<reply.${Date.now()}@inlet.test>`;
       const mime = Buffer.from(
         `From: Support <${u.user}>\r\nTo: Customer <c1@customer.test>\r\nCc: boss@customer.test\r\nBcc: audit@example.test\r\n` +
-        `Subject: Re: Help\r\nMessage-ID: ${messageId}\r\nIn-Reply-To: <m1@customer.test>\r\n\r\nThanks!\r\n`);
+          `Subject: Re: Help\r\nMessage-ID: ${messageId}\r\nIn-Reply-To: <m1@customer.test>\r\n\r\nThanks!\r\n`,
+      );
       const before = sink.messages.length;
       const res = await p.send(mime, { messageId });
       expect(res.savedToSent).toBe(true);
@@ -297,7 +367,11 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       const got = sink.messages.slice(before);
       expect(got).toHaveLength(1);
       expect(got[0]!.envelope.mailFrom).toBe(u.user);
-      expect(got[0]!.envelope.rcptTo.sort()).toEqual(['audit@example.test', 'boss@customer.test', 'c1@customer.test']);
+      expect(got[0]!.envelope.rcptTo.sort()).toEqual([
+        'audit@example.test',
+        'boss@customer.test',
+        'c1@customer.test',
+      ]);
       expect(got[0]!.raw.toString()).toContain(`Message-ID: ${messageId}`);
       expect(got[0]!.raw.toString()).not.toMatch(/^Bcc:/im);
 
@@ -316,7 +390,9 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       const u = await newUser();
       const p = provider(settingsFor(u));
       const messageId = `<drop.${Date.now()}@inlet.test>`;
-      const mime = Buffer.from(`From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${messageId}\r\n\r\n${'x'.repeat(200_000)}\r\n`);
+      const mime = Buffer.from(
+        `From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${messageId}\r\n\r\n${'x'.repeat(200_000)}\r\n`,
+      );
       sink.dropNextConnections(1);
       const err = await p.send(mime, { messageId }).catch((e: unknown) => e);
       expect(isProviderError(err) && err.kind).toBe('transient');
@@ -327,7 +403,8 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
     it('classifies SMTP 451 as transient and 550 as permanent', async () => {
       const u = await newUser();
       const p = provider(settingsFor(u));
-      const mime = (id: string) => Buffer.from(`From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${id}\r\n\r\nhi\r\n`);
+      const mime = (id: string) =>
+        Buffer.from(`From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${id}\r\n\r\nhi\r\n`);
       sink.failNext(451);
       const soft = await p.send(mime('<a@x>'), { messageId: '<a@x>' }).catch((e: unknown) => e);
       expect(isProviderError(soft) && soft.kind).toBe('transient');
@@ -339,17 +416,26 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
 
   describe('TLS', () => {
     let tlsDovecot: DovecotHandle | null = null;
-    beforeAll(async () => { tlsDovecot = await startDovecot({ tls: true }); });
-    afterAll(async () => { await tlsDovecot?.stop(); });
+    beforeAll(async () => {
+      tlsDovecot = await startDovecot({ tls: true });
+    });
+    afterAll(async () => {
+      await tlsDovecot?.stop();
+    });
 
     it('refuses an untrusted self-signed certificate and accepts it once its CA is given', async () => {
       const d = tlsDovecot!;
       expect(d.port).not.toBe(dovecot!.port); // a second, independent harness
       await d.addUser('tls@example.test', 'tls-pass');
       const base = settingsFor({ user: 'tls@example.test', password: 'tls-pass' });
-      const s: ImapSettings = { ...base, imap: { ...base.imap, host: '127.0.0.1', port: d.tlsPort!, secure: true } };
+      const s: ImapSettings = {
+        ...base,
+        imap: { ...base.imap, host: '127.0.0.1', port: d.tlsPort!, secure: true },
+      };
       await expectCode(provider(s).verify(), 'imap_tls_failed');
-      await expect(provider({ ...s, caPem: d.certPem }).verify()).resolves.toEqual({ address: 'tls@example.test' });
+      await expect(provider({ ...s, caPem: d.certPem }).verify()).resolves.toEqual({
+        address: 'tls@example.test',
+      });
     });
   });
 });

@@ -1,22 +1,49 @@
 // Connecting an IMAP mailbox and syncing it, against a real Dovecot and PostgreSQL: what a helpdesk
 // operator sees through the API (422 codes that store nothing, progress, every message once).
 import { describe, expect, it } from 'vitest';
+
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
-import { appendMany, changePassword, connectBody, counts, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
+import {
+  appendMany,
+  changePassword,
+  connectBody,
+  counts,
+  customerMessage,
+  newImapUser,
+} from '../helpers/imap-mailbox.js';
 import { imapTestbed } from '../helpers/imap-testbed.js';
 import { bearer } from '../helpers/tenants.js';
 
 const bed = await imapTestbed();
 const { dovecot } = bed;
 
-const connect = (body: unknown) => bed.t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(bed.tenant.token), payload: body as object });
-const getMailbox = async (id: string) => (await bed.t.app.inject({ method: 'GET', url: `/v1/mailboxes/${id}`, headers: bearer(bed.tenant.token) })).json();
+const connect = (body: unknown) =>
+  bed.t.app.inject({
+    method: 'POST',
+    url: '/v1/mailboxes',
+    headers: bearer(bed.tenant.token),
+    payload: body as object,
+  });
+const getMailbox = async (id: string) =>
+  (
+    await bed.t.app.inject({
+      method: 'GET',
+      url: `/v1/mailboxes/${id}`,
+      headers: bearer(bed.tenant.token),
+    })
+  ).json();
 const sync = (id: string) => syncMailbox({ ...bed.t.container, pageSize: 7 }, bed.tenant.id, id);
 
 async function storedRows(): Promise<{ mailboxes: number; mailboxKeys: number }> {
   return bed.t.database.db.tx(async (ex) => {
-    const m = await ex.query<{ n: string }>('SELECT count(*) AS n FROM mailboxes WHERE tenant_id = $1', [bed.tenant.id]);
-    const k = await ex.query<{ n: string }>(`SELECT count(*) AS n FROM data_keys WHERE tenant_id = $1 AND purpose = 'mailbox'`, [bed.tenant.id]);
+    const m = await ex.query<{ n: string }>(
+      'SELECT count(*) AS n FROM mailboxes WHERE tenant_id = $1',
+      [bed.tenant.id],
+    );
+    const k = await ex.query<{ n: string }>(
+      `SELECT count(*) AS n FROM data_keys WHERE tenant_id = $1 AND purpose = 'mailbox'`,
+      [bed.tenant.id],
+    );
     return { mailboxes: Number(m.rows[0]!.n), mailboxKeys: Number(k.rows[0]!.n) };
   });
 }
@@ -27,9 +54,35 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const wrong = `Wrong-${u.password}`;
     const cases: [unknown, string][] = [
       [connectBody(dovecot!, bed.sink, { ...u, password: wrong }), 'imap_auth_failed'],
-      [{ ...connectBody(dovecot!, bed.sink, u), smtp: { host: bed.sink.host, port: bed.sink.port, tls: false, allow_plaintext: true, user: 'sender', password: 'nope' } }, 'smtp_auth_failed'],
+      [
+        {
+          ...connectBody(dovecot!, bed.sink, u),
+          smtp: {
+            host: bed.sink.host,
+            port: bed.sink.port,
+            tls: false,
+            allow_plaintext: true,
+            user: 'sender',
+            password: 'nope',
+          },
+        },
+        'smtp_auth_failed',
+      ],
       [connectBody(dovecot!, bed.sink, u, { folder: 'Nowhere' }), 'imap_folder_missing'],
-      [{ ...connectBody(dovecot!, bed.sink, u), imap: { host: '127.0.0.1', port: 1, tls: false, allow_plaintext: true, user: u.user, password: u.password } }, 'mail_server_unreachable'], // port outside the allow-list
+      [
+        {
+          ...connectBody(dovecot!, bed.sink, u),
+          imap: {
+            host: '127.0.0.1',
+            port: 1,
+            tls: false,
+            allow_plaintext: true,
+            user: u.user,
+            password: u.password,
+          },
+        },
+        'mail_server_unreachable',
+      ], // port outside the allow-list
     ];
     for (const [body, code] of cases) {
       const res = await connect(body);
@@ -44,23 +97,48 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
   it('connects, backfills the N newest messages exactly once and shows progress', async () => {
     const u = await newImapUser(dovecot!);
     for (let i = 0; i < 12; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('bf').raw);
-    const res = await connect(connectBody(dovecot!, bed.sink, u, { backfill: { max_messages: 10 }, display_name: 'Support' }));
+    const res = await connect(
+      connectBody(dovecot!, bed.sink, u, {
+        backfill: { max_messages: 10 },
+        display_name: 'Support',
+      }),
+    );
     expect(res.statusCode).toBe(201);
     const created = res.json();
-    expect(created).toMatchObject({ provider: 'imap', status: 'active', address: u.user, sync: { progress: { done: 0, total: null } } });
+    expect(created).toMatchObject({
+      provider: 'imap',
+      status: 'active',
+      address: u.user,
+      sync: { progress: { done: 0, total: null } },
+    });
     expect(res.body).not.toContain(u.password);
 
     // The first sync was queued with the connect, keyed and serialised per mailbox.
-    const jobs = await bed.t.database.db.tx((ex) => ex.query<{ key: string; queue_name: string }>(
-      `SELECT key, queue_name FROM graphile_worker.jobs WHERE task_identifier = 'mailbox.sync'`));
-    expect(jobs.rows).toContainEqual({ key: `sync:${created.id}`, queue_name: `mailbox:${created.id}` });
+    const jobs = await bed.t.database.db.tx((ex) =>
+      ex.query<{ key: string; queue_name: string }>(
+        `SELECT key, queue_name FROM graphile_worker.jobs WHERE task_identifier = 'mailbox.sync'`,
+      ),
+    );
+    expect(jobs.rows).toContainEqual({
+      key: `sync:${created.id}`,
+      queue_name: `mailbox:${created.id}`,
+    });
     // The password sits only as ciphertext.
-    const raw = await bed.t.database.db.tx((ex) => ex.query<{ c: Buffer }>('SELECT credentials_ct AS c FROM mailboxes WHERE id = $1', [created.id]));
+    const raw = await bed.t.database.db.tx((ex) =>
+      ex.query<{ c: Buffer }>('SELECT credentials_ct AS c FROM mailboxes WHERE id = $1', [
+        created.id,
+      ]),
+    );
     expect(raw.rows[0]!.c.includes(Buffer.from(u.password))).toBe(false);
 
     const first = await sync(created.id);
     expect(first).toMatchObject({ status: 'synced', stored: 10, duplicates: 0 });
-    expect(await counts(bed.t.database.db, created.id)).toEqual({ messages: 10, deliveries: 10, tickets: 10, distinctIds: 10 });
+    expect(await counts(bed.t.database.db, created.id)).toEqual({
+      messages: 10,
+      deliveries: 10,
+      tickets: 10,
+      distinctIds: 10,
+    });
     const view = await getMailbox(created.id);
     expect(view.sync).toMatchObject({ progress: { done: 10, total: 10 }, last_error_class: null });
     expect(Date.parse(view.sync.last_sync_at)).toBeGreaterThan(Date.now() - 60_000);
@@ -69,7 +147,10 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     for (let i = 0; i < 3; i++) await dovecot!.append(u.user, 'INBOX', customerMessage('inc').raw);
     expect(await sync(created.id)).toMatchObject({ stored: 3, duplicates: 0 });
     expect(await sync(created.id)).toMatchObject({ stored: 0, duplicates: 0 });
-    expect(await counts(bed.t.database.db, created.id)).toMatchObject({ messages: 13, tickets: 13 });
+    expect(await counts(bed.t.database.db, created.id)).toMatchObject({
+      messages: 13,
+      tickets: 13,
+    });
     expect((await getMailbox(created.id)).sync.lag_seconds).toBeGreaterThanOrEqual(0);
 
     // The same address cannot be connected twice in one tenant.
@@ -87,14 +168,28 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     for (const m of late) await dovecot!.append(u.user, 'INBOX', m.raw);
     // Every UID is new, but the listing's Message-IDs show five are held already: only two are fetched.
     let handed = 0;
-    const pipeline = { ...bed.t.container.pipeline, ingestPage: (inputs: Parameters<typeof bed.t.container.pipeline.ingestPage>[0], opts?: Parameters<typeof bed.t.container.pipeline.ingestPage>[1]) => {
-      handed += inputs.length;
-      return bed.t.container.pipeline.ingestPage(inputs, opts);
-    } };
-    const after = await syncMailbox({ ...bed.t.container, pipeline, pageSize: 7 }, bed.tenant.id, id);
+    const pipeline = {
+      ...bed.t.container.pipeline,
+      ingestPage: (
+        inputs: Parameters<typeof bed.t.container.pipeline.ingestPage>[0],
+        opts?: Parameters<typeof bed.t.container.pipeline.ingestPage>[1],
+      ) => {
+        handed += inputs.length;
+        return bed.t.container.pipeline.ingestPage(inputs, opts);
+      },
+    };
+    const after = await syncMailbox(
+      { ...bed.t.container, pipeline, pageSize: 7 },
+      bed.tenant.id,
+      id,
+    );
     expect(after).toMatchObject({ stored: 2, duplicates: 5 });
     expect(handed).toBe(2);
-    expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 7, tickets: 7, distinctIds: 7 });
+    expect(await counts(bed.t.database.db, id)).toMatchObject({
+      messages: 7,
+      tickets: 7,
+      distinctIds: 7,
+    });
     expect(await sync(id)).toMatchObject({ stored: 0, duplicates: 0 });
   });
 
@@ -103,7 +198,8 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const shared = customerMessage('cc');
     for (const u of [a, b]) await dovecot!.append(u.user, 'INBOX', shared.raw);
     const idA = (await connect(connectBody(dovecot!, bed.sink, a))).json().id as string;
-    const idB = (await connect(connectBody(dovecot!, bed.sink, b, { mark_seen: true }))).json().id as string;
+    const idB = (await connect(connectBody(dovecot!, bed.sink, b, { mark_seen: true }))).json()
+      .id as string;
     expect(await sync(idA)).toMatchObject({ stored: 1 });
     // Only this mailbox's own deliveries spare a fetch: B's copy is fetched (and flagged \Seen).
     expect(await sync(idB)).toMatchObject({ stored: 0, duplicates: 1 });
@@ -117,7 +213,10 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
     expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
     const view = await getMailbox(id);
-    expect(view).toMatchObject({ status: 'reauth_required', sync: { last_error_class: 'auth_revoked' } });
+    expect(view).toMatchObject({
+      status: 'reauth_required',
+      sync: { last_error_class: 'auth_revoked' },
+    });
     // Later triggers do nothing until the mailbox is reconnected.
     expect(await sync(id)).toMatchObject({ status: 'skipped' });
   });
@@ -125,14 +224,23 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
   it('tells the helpdesk when the password stops working: one mailbox.reauth_required event, as for Gmail', async () => {
     const u = await newImapUser(dovecot!);
     const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
-    const events = async () => (await bed.t.database.db.tx((ex) => ex.query<{ type: string; data: unknown }>(
-      `SELECT type, data FROM events WHERE resource_id = $1 AND type LIKE 'mailbox.%' ORDER BY id`, [id]))).rows;
+    const events = async () =>
+      (
+        await bed.t.database.db.tx((ex) =>
+          ex.query<{ type: string; data: unknown }>(
+            `SELECT type, data FROM events WHERE resource_id = $1 AND type LIKE 'mailbox.%' ORDER BY id`,
+            [id],
+          ),
+        )
+      ).rows;
     expect(await sync(id)).toMatchObject({ status: 'synced' });
     expect(await events()).toEqual([]);
 
     await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
     expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
-    expect(await events()).toEqual([{ type: 'mailbox.reauth_required', data: { provider: 'imap' } }]);
+    expect(await events()).toEqual([
+      { type: 'mailbox.reauth_required', data: { provider: 'imap' } },
+    ]);
     // Later triggers neither sync nor repeat the event.
     expect(await sync(id)).toMatchObject({ status: 'skipped' });
     expect(await events()).toHaveLength(1);
@@ -146,12 +254,20 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const changed = `changed-${u.password}`;
     await changePassword(dovecot!, u.user, u.password, changed);
     expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
-    await appendMany(dovecot!, { user: u.user, password: changed }, [customerMessage('during').raw]);
+    await appendMany(dovecot!, { user: u.user, password: changed }, [
+      customerMessage('during').raw,
+    ]);
 
-    const put = (password: string) => bed.t.app.inject({
-      method: 'PUT', url: `/v1/mailboxes/${id}/credentials`, headers: bearer(bed.tenant.token),
-      payload: { imap: { ...connectBody(dovecot!, bed.sink, u).imap, password }, smtp: connectBody(dovecot!, bed.sink, u).smtp },
-    });
+    const put = (password: string) =>
+      bed.t.app.inject({
+        method: 'PUT',
+        url: `/v1/mailboxes/${id}/credentials`,
+        headers: bearer(bed.tenant.token),
+        payload: {
+          imap: { ...connectBody(dovecot!, bed.sink, u).imap, password },
+          smtp: connectBody(dovecot!, bed.sink, u).smtp,
+        },
+      });
     const wrong = await put(`wrong-${changed}`);
     expect(wrong.statusCode).toBe(422);
     expect(wrong.json().code).toBe('imap_auth_failed');
@@ -163,7 +279,12 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     expect(ok.body).not.toContain(changed);
     expect(await sync(id)).toMatchObject({ status: 'synced', stored: 1, duplicates: 0 });
     expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 2, distinctIds: 2 });
-    const audit = await bed.t.database.db.tx((c) => c.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'mailbox.reauthorize' AND resource_id = $1`, [id]));
+    const audit = await bed.t.database.db.tx((c) =>
+      c.query(
+        `SELECT count(*)::int AS n FROM audit_log WHERE action = 'mailbox.reauthorize' AND resource_id = $1`,
+        [id],
+      ),
+    );
     expect(audit.rows[0].n).toBe(1);
   });
 
@@ -172,7 +293,10 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     expect(res.statusCode).toBe(201);
     expect(res.json().sync).toBeNull();
     const { providerForMailbox } = await import('../../src/providers/open-mailbox.js');
-    await expect(bed.t.database.db.tenantTx(bed.tenant.id, (ex) => providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id)))
-      .rejects.toMatchObject({ code: 'mailbox_cannot_send', status: 422 });
+    await expect(
+      bed.t.database.db.tenantTx(bed.tenant.id, (ex) =>
+        providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id),
+      ),
+    ).rejects.toMatchObject({ code: 'mailbox_cannot_send', status: 422 });
   });
 });

@@ -2,10 +2,12 @@
 // `promtool check metrics` accepts from both, no credential needed, the operator metrics present,
 // and the worker's liveness/readiness following its job runner.
 import { execFileSync } from 'node:child_process';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { healthChecks } from '../../src/main/health-listener.js';
 import { startWorker, type WorkerHandle } from '../../src/main/worker.js';
-import { startMetricsListener, type MetricsListener } from '../../src/metrics/metrics-listener.js';
+import { type MetricsListener, startMetricsListener } from '../../src/metrics/metrics-listener.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
 
 function promtoolMissing(): string | null {
@@ -21,10 +23,16 @@ const noPromtool = promtoolMissing();
 
 function promtoolCheck(text: string): string {
   try {
-    return execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    return execFileSync('promtool', ['check', 'metrics'], {
+      input: text,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`promtool check metrics failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+    throw new Error(`promtool check metrics failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, {
+      cause: err,
+    });
   }
 }
 
@@ -39,8 +47,20 @@ beforeAll(async () => {
   serve = await makeTestApp();
   work = await makeTestApp();
   worker = await startWorker(work.container);
-  serveListener = await startMetricsListener({ host: '127.0.0.1', port: 0, registry: serve.container.metrics, logger: serve.container.logger, health: healthChecks(serve.container, null) });
-  workerListener = await startMetricsListener({ host: '127.0.0.1', port: 0, registry: work.container.metrics, logger: work.container.logger, health: healthChecks(work.container, worker) });
+  serveListener = await startMetricsListener({
+    host: '127.0.0.1',
+    port: 0,
+    registry: serve.container.metrics,
+    logger: serve.container.logger,
+    health: healthChecks(serve.container, null),
+  });
+  workerListener = await startMetricsListener({
+    host: '127.0.0.1',
+    port: 0,
+    registry: work.container.metrics,
+    logger: work.container.logger,
+    health: healthChecks(work.container, worker),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -54,13 +74,20 @@ afterAll(async () => {
 describe('metrics listener', () => {
   it('serves Prometheus text without any credential, with the operator metrics', async () => {
     await serve.app.inject({ method: 'GET', url: '/healthz' });
-    await serve.app.inject({ method: 'GET', url: '/v1/tickets/00000000-0000-0000-0000-000000000000' });
+    await serve.app.inject({
+      method: 'GET',
+      url: '/v1/tickets/00000000-0000-0000-0000-000000000000',
+    });
     const res = await fetch(`${base(serveListener)}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    expect(text).toMatch(/inlet_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/);
-    expect(text).toMatch(/inlet_http_request_duration_seconds_count\{method="GET",route="\/v1\/tickets\/:id",status="401"\} 1/);
+    expect(text).toMatch(
+      /inlet_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /inlet_http_request_duration_seconds_count\{method="GET",route="\/v1\/tickets\/:id",status="401"\} 1/,
+    );
     expect(text).toMatch(/^inlet_jobs_scrape_ok 1$/m);
     expect(text).toMatch(/^inlet_mailboxes_syncing 0$/m);
     expect(text).not.toMatch(/# TYPE inlet_nodejs_active_handles_total gauge/);
@@ -80,7 +107,12 @@ describe('metrics listener', () => {
     expect((await fetch(`${base(workerListener)}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base(workerListener)}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ok', database: 'ok', migrations: 'ok', worker: 'running' });
+    expect(await ready.json()).toEqual({
+      status: 'ok',
+      database: 'ok',
+      migrations: 'ok',
+      worker: 'running',
+    });
   });
 
   it('worker: once its job runner has stopped, liveness and readiness answer 503', async () => {

@@ -3,11 +3,13 @@
 // notification → ticket → agent reply sent as our MIME (Message-ID, In-Reply-To, References) into
 // Sent Items → the customer's answer joins the ticket. The same for a shared mailbox (polled).
 import { randomUUID } from 'node:crypto';
+
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { sendReply } from '../../src/outbound/send-reply.js';
-import { makeMicrosoftHarness, type MicrosoftHarness } from '../helpers/microsoft.js';
 import { mail } from '../helpers/mail.js';
+import { makeMicrosoftHarness, type MicrosoftHarness } from '../helpers/microsoft.js';
 import { bearer } from '../helpers/tenants.js';
 
 let h: MicrosoftHarness;
@@ -19,12 +21,23 @@ afterAll(async () => {
 });
 
 const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-  h.t.app.inject({ method, url, headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() }, payload: payload as never });
+  h.t.app.inject({
+    method,
+    url,
+    headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
+    payload: payload as never,
+  });
 
 async function replyAndSend(ticketId: string, text: string) {
   const reply = (await api('POST', `/v1/tickets/${ticketId}/replies`, { text })).json();
-  const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [reply.id]);
-  const outcome = await sendReply(h.t.container, { tenantId: h.tenant.id, outboxId: outbox!.id }, { attempt: 1, maxAttempts: 10 });
+  const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
+    reply.id,
+  ]);
+  const outcome = await sendReply(
+    h.t.container,
+    { tenantId: h.tenant.id, outboxId: outbox!.id },
+    { attempt: 1, maxAttempts: 10 },
+  );
   return { reply, outcome };
 }
 
@@ -37,34 +50,78 @@ describe('microsoft 365 mailbox flow', () => {
     // The sign-in URL asks for the fewest delegated scopes, with PKCE, at the configured authority.
     const url = await h.startUrl();
     expect(url.origin + url.pathname).toBe(`${h.fake.origin}/organizations/oauth2/v2.0/authorize`);
-    expect(url.searchParams.get('scope')!.split(' ').sort()).toEqual(['Mail.Read', 'Mail.Send', 'User.Read', 'offline_access', 'openid', 'profile']);
+    expect(url.searchParams.get('scope')!.split(' ').sort()).toEqual([
+      'Mail.Read',
+      'Mail.Send',
+      'User.Read',
+      'offline_access',
+      'openid',
+      'profile',
+    ]);
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
 
     const back = await h.connect(email);
     expect(back.status).toBe(303);
-    expect(Object.fromEntries(back.location!.searchParams)).toMatchObject({ status: 'connected', outcome: 'created' });
+    expect(Object.fromEntries(back.location!.searchParams)).toMatchObject({
+      status: 'connected',
+      outcome: 'created',
+    });
     const id = back.mailboxId!;
-    expect((await api('GET', `/v1/mailboxes/${id}`)).json()).toMatchObject({ provider: 'graph', status: 'active', address: email });
+    expect((await api('GET', `/v1/mailboxes/${id}`)).json()).toMatchObject({
+      provider: 'graph',
+      status: 'active',
+      address: email,
+    });
     // Tokens only sealed; the subscription exists, validated against Inlet's own endpoints.
-    const [row] = await h.owner<{ c: Buffer; push_expires_at: Date | null; push_channel: { id: string } }>('SELECT credentials_ct AS c, push_expires_at, push_channel FROM mailboxes WHERE id = $1', [id]);
+    const [row] = await h.owner<{
+      c: Buffer;
+      push_expires_at: Date | null;
+      push_channel: { id: string };
+    }>('SELECT credentials_ct AS c, push_expires_at, push_channel FROM mailboxes WHERE id = $1', [
+      id,
+    ]);
     expect(row!.c.toString('latin1')).not.toMatch(/refresh_token|RefreshToken|secret/i);
     const [sub] = h.fake.subscriptions(email);
-    expect(sub).toMatchObject({ changeType: 'created', notificationUrl: 'https://inlet.test/v1/webhooks/graph/notifications', lifecycleNotificationUrl: 'https://inlet.test/v1/webhooks/graph/lifecycle' });
+    expect(sub).toMatchObject({
+      changeType: 'created',
+      notificationUrl: 'https://inlet.test/v1/webhooks/graph/notifications',
+      lifecycleNotificationUrl: 'https://inlet.test/v1/webhooks/graph/lifecycle',
+    });
     expect(sub!.clientState!.length).toBeGreaterThanOrEqual(32);
     expect(row!.push_channel.id).toBe(sub!.id);
-    expect(h.fake.deliveries().filter((d) => d.kind === 'validation').map((d) => d.status)).toEqual([200, 200]);
+    expect(
+      h.fake
+        .deliveries()
+        .filter((d) => d.kind === 'validation')
+        .map((d) => d.status),
+    ).toEqual([200, 200]);
 
     expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 1 });
     await h.clearJobs();
 
     // New mail → Graph notifies → a keyed sync is queued → one ticket.
     const customerId = `${randomUUID()}@client.example`;
-    h.fake.deliver(email, mail({ to: email, subject: 'Printer on fire', messageId: customerId, references: '<root@client.example>' }));
+    h.fake.deliver(
+      email,
+      mail({
+        to: email,
+        subject: 'Printer on fire',
+        messageId: customerId,
+        references: '<root@client.example>',
+      }),
+    );
     await h.fake.settle();
-    expect(h.fake.deliveries().filter((d) => d.kind === 'notification').map((d) => d.status)).toEqual([202]);
+    expect(
+      h.fake
+        .deliveries()
+        .filter((d) => d.kind === 'notification')
+        .map((d) => d.status),
+    ).toEqual([202]);
     expect(await h.syncJobs(id)).toBe(1);
     expect(await h.sync(id)).toMatchObject({ stored: 1, duplicates: 0 });
-    const ticket = ((await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]).find((x) => x.subject === 'Printer on fire')!;
+    const ticket = (
+      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
+    ).find((x) => x.subject === 'Printer on fire')!;
     expect(ticket).toBeDefined();
 
     // The agent's reply leaves as our MIME through sendMail and sits in Sent Items.
@@ -79,14 +136,32 @@ describe('microsoft 365 mailbox flow', () => {
     expect(parsed.references).toEqual(['<root@client.example>', `<${customerId}>`]);
     expect(h.fake.sentItems(email).map((m) => m.internetMessageId)).toContain(reply.message_id);
     // A retry after a crash finds the reply in Sent Items instead of sending it twice.
-    expect(await h.t.container.db.tenantTx(h.tenant.id, async (ex) => (await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id)).findSentByMessageId(reply.message_id))).toBe(true);
+    expect(
+      await h.t.container.db.tenantTx(h.tenant.id, async (ex) =>
+        (
+          await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id)
+        ).findSentByMessageId(reply.message_id),
+      ),
+    ).toBe(true);
 
     // The customer answers; it joins the ticket.
-    h.fake.deliver(email, mail({ to: email, subject: 'Re: Printer on fire', inReplyTo: reply.message_id, references: `<${customerId}> ${reply.message_id}` }));
+    h.fake.deliver(
+      email,
+      mail({
+        to: email,
+        subject: 'Re: Printer on fire',
+        inReplyTo: reply.message_id,
+        references: `<${customerId}> ${reply.message_id}`,
+      }),
+    );
     await h.fake.settle();
     expect(await h.sync(id)).toMatchObject({ stored: 1 });
     const full = (await api('GET', `/v1/tickets/${ticket.id}`)).json();
-    expect(full.messages.map((m: { direction: string }) => m.direction)).toEqual(['inbound', 'outbound', 'inbound']);
+    expect(full.messages.map((m: { direction: string }) => m.direction)).toEqual([
+      'inbound',
+      'outbound',
+      'inbound',
+    ]);
   });
 
   test('a shared mailbox: consent by a delegate, polled (no subscription), reply from the shared address, answer joins', async () => {
@@ -95,20 +170,35 @@ describe('microsoft 365 mailbox flow', () => {
     h.fake.addUser('outsider@acme-shared.example');
     h.fake.addSharedMailbox('private@acme-shared.example', []);
 
-    const denied = await h.connect('outsider@acme-shared.example', { sharedMailbox: 'private@acme-shared.example' });
+    const denied = await h.connect('outsider@acme-shared.example', {
+      sharedMailbox: 'private@acme-shared.example',
+    });
     expect(denied.location!.searchParams.get('error')).toBe('shared_mailbox_denied');
 
     const url = await h.startUrl({ shared_mailbox: 'help@acme-shared.example' });
-    expect(url.searchParams.get('scope')!.split(' ')).toEqual(expect.arrayContaining(['Mail.Read.Shared', 'Mail.Send.Shared']));
-    const back = await h.connect('agent@acme-shared.example', { sharedMailbox: 'help@acme-shared.example' });
+    expect(url.searchParams.get('scope')!.split(' ')).toEqual(
+      expect.arrayContaining(['Mail.Read.Shared', 'Mail.Send.Shared']),
+    );
+    const back = await h.connect('agent@acme-shared.example', {
+      sharedMailbox: 'help@acme-shared.example',
+    });
     const id = back.mailboxId!;
-    expect((await api('GET', `/v1/mailboxes/${id}`)).json()).toMatchObject({ provider: 'graph', status: 'active', address: 'help@acme-shared.example' });
+    expect((await api('GET', `/v1/mailboxes/${id}`)).json()).toMatchObject({
+      provider: 'graph',
+      status: 'active',
+      address: 'help@acme-shared.example',
+    });
     expect(h.fake.subscriptions('help@acme-shared.example')).toHaveLength(0);
 
     const customerId = `${randomUUID()}@client.example`;
-    h.fake.deliver('help@acme-shared.example', mail({ to: 'help@acme-shared.example', subject: 'Shared question', messageId: customerId }));
+    h.fake.deliver(
+      'help@acme-shared.example',
+      mail({ to: 'help@acme-shared.example', subject: 'Shared question', messageId: customerId }),
+    );
     expect(await h.sync(id)).toMatchObject({ stored: 1 });
-    const ticket = ((await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]).find((x) => x.subject === 'Shared question')!;
+    const ticket = (
+      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
+    ).find((x) => x.subject === 'Shared question')!;
     const { reply, outcome } = await replyAndSend(ticket.id, 'Answer from the team.');
     expect(outcome).toBe('sent');
     const [sent] = h.fake.sent('help@acme-shared.example');
@@ -116,10 +206,21 @@ describe('microsoft 365 mailbox flow', () => {
     expect(parsed.from!.value[0]!.address).toBe('help@acme-shared.example');
     expect(parsed.messageId).toBe(reply.message_id);
     expect(parsed.inReplyTo).toBe(`<${customerId}>`);
-    h.fake.deliver('help@acme-shared.example', mail({ to: 'help@acme-shared.example', subject: 'Re: Shared question', inReplyTo: reply.message_id }));
+    h.fake.deliver(
+      'help@acme-shared.example',
+      mail({
+        to: 'help@acme-shared.example',
+        subject: 'Re: Shared question',
+        inReplyTo: reply.message_id,
+      }),
+    );
     expect(await h.sync(id)).toMatchObject({ stored: 1 });
     const full = (await api('GET', `/v1/tickets/${ticket.id}`)).json();
-    expect(full.messages.map((m: { direction: string }) => m.direction)).toEqual(['inbound', 'outbound', 'inbound']);
+    expect(full.messages.map((m: { direction: string }) => m.direction)).toEqual([
+      'inbound',
+      'outbound',
+      'inbound',
+    ]);
   });
 
   test('a reply over 4 MB goes draft → upload session → send with our ids (MICROSOFT_LARGE_REPLIES); without the scope it fails, never half-sent', async () => {
@@ -129,21 +230,49 @@ describe('microsoft 365 mailbox flow', () => {
     const { mailboxId } = await h.connect(email);
     h.runtime.client.largeReplies = false;
     const customerId = `${randomUUID()}@client.example`;
-    h.fake.deliver(email, mail({ to: email, subject: 'Send me the manual', messageId: customerId }));
+    h.fake.deliver(
+      email,
+      mail({ to: email, subject: 'Send me the manual', messageId: customerId }),
+    );
     expect(await h.sync(mailboxId!)).toMatchObject({ stored: 1 });
-    const ticket = ((await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]).find((x) => x.subject === 'Send me the manual')!;
+    const ticket = (
+      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
+    ).find((x) => x.subject === 'Send me the manual')!;
     const pdf = Buffer.alloc(5 * 1024 * 1024, 7);
-    const reply = (await api('POST', `/v1/tickets/${ticket.id}/replies`, { text: 'Here it is.', attachments: [{ filename: 'manual.pdf', content_type: 'application/pdf', content_base64: pdf.toString('base64') }] })).json();
-    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [reply.id]);
-    expect(await sendReply(h.t.container, { tenantId: h.tenant.id, outboxId: outbox!.id }, { attempt: 1, maxAttempts: 10 })).toBe('sent');
+    const reply = (
+      await api('POST', `/v1/tickets/${ticket.id}/replies`, {
+        text: 'Here it is.',
+        attachments: [
+          {
+            filename: 'manual.pdf',
+            content_type: 'application/pdf',
+            content_base64: pdf.toString('base64'),
+          },
+        ],
+      })
+    ).json();
+    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
+      reply.id,
+    ]);
+    expect(
+      await sendReply(
+        h.t.container,
+        { tenantId: h.tenant.id, outboxId: outbox!.id },
+        { attempt: 1, maxAttempts: 10 },
+      ),
+    ).toBe('sent');
     const [sent] = h.fake.sent(email);
     expect(sent!.via).toBe('draft');
-    expect(sent!.attachments.map((a) => [a.name, a.via, a.size])).toEqual([['manual.pdf', 'uploadSession', pdf.length]]);
+    expect(sent!.attachments.map((a) => [a.name, a.via, a.size])).toEqual([
+      ['manual.pdf', 'uploadSession', pdf.length],
+    ]);
     expect(sent!.attachments[0]!.content.equals(pdf)).toBe(true);
     const parsed = await simpleParser(sent!.mime);
     expect(parsed.messageId).toBe(reply.message_id);
     expect(parsed.inReplyTo).toBe(`<${customerId}>`);
-    expect(h.fake.calls().filter((c) => c.path.startsWith('/upload/')).length).toBeGreaterThanOrEqual(2);
+    expect(
+      h.fake.calls().filter((c) => c.path.startsWith('/upload/')).length,
+    ).toBeGreaterThanOrEqual(2);
 
     // A mailbox consented without Mail.ReadWrite: the large reply fails cleanly, nothing reaches Sent Items.
     const small = 'plain@acme-flow.example';
@@ -151,10 +280,31 @@ describe('microsoft 365 mailbox flow', () => {
     const plain = await h.connect(small);
     h.fake.deliver(small, mail({ to: small, subject: 'Big one please' }));
     await h.sync(plain.mailboxId!);
-    const t2 = ((await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]).find((x) => x.subject === 'Big one please')!;
-    const r2 = (await api('POST', `/v1/tickets/${t2.id}/replies`, { text: 'Attached.', attachments: [{ filename: 'big.bin', content_type: 'application/octet-stream', content_base64: pdf.toString('base64') }] })).json();
-    const [o2] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [r2.id]);
-    expect(await sendReply(h.t.container, { tenantId: h.tenant.id, outboxId: o2!.id }, { attempt: 1, maxAttempts: 10 })).toBe('failed');
+    const t2 = (
+      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
+    ).find((x) => x.subject === 'Big one please')!;
+    const r2 = (
+      await api('POST', `/v1/tickets/${t2.id}/replies`, {
+        text: 'Attached.',
+        attachments: [
+          {
+            filename: 'big.bin',
+            content_type: 'application/octet-stream',
+            content_base64: pdf.toString('base64'),
+          },
+        ],
+      })
+    ).json();
+    const [o2] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
+      r2.id,
+    ]);
+    expect(
+      await sendReply(
+        h.t.container,
+        { tenantId: h.tenant.id, outboxId: o2!.id },
+        { attempt: 1, maxAttempts: 10 },
+      ),
+    ).toBe('failed');
     expect(h.fake.sent(small)).toHaveLength(0);
   });
 });

@@ -1,11 +1,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { createEmptyDatabase } from '../helpers/db.js';
 
 let database: { url: string; drop(): Promise<void> };
-beforeAll(async () => { database = await createEmptyDatabase(); });
-afterAll(async () => { await database?.drop(); });
+beforeAll(async () => {
+  database = await createEmptyDatabase();
+});
+afterAll(async () => {
+  await database?.drop();
+});
 
 test('two migrators at once: one applies each migration, both succeed, the record is complete', async () => {
   const a = new pg.Pool({ connectionString: database.url, max: 2 });

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+
 import { afterAll, expect, test } from 'vitest';
+
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { makeContainer } from '../../src/container.js';
@@ -11,7 +13,9 @@ import { migrate } from '../../src/store/migrate.js';
 
 const logger = makeLogger({ level: 'silent' });
 let cleanup: (() => Promise<void>) | null = null;
-afterAll(async () => { await cleanup?.(); });
+afterAll(async () => {
+  await cleanup?.();
+});
 
 test('/readyz is 503 while the database is down and 200 once it is back, without a restart', async () => {
   // Its own PostgreSQL, because this test stops it.

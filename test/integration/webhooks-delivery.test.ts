@@ -2,14 +2,16 @@
 // minutes gets every event in the retries, an endpoint failing for days is disabled with an event
 // and a reason, attempts are listed and a replay resends; private targets are refused at the API.
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { insertEvent } from '../../src/store/event-store.js';
-import { makeWebhookDispatcher, type Dispatcher } from '../../src/webhooks/dispatcher.js';
+import { type Dispatcher, makeWebhookDispatcher } from '../../src/webhooks/dispatcher.js';
 import { makeWebhookEndpointService } from '../../src/webhooks/endpoint-service.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
 import { localMailPolicy } from '../helpers/local-mail.js';
-import { startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
+import { type Receiver, startReceiver } from '../helpers/webhook-receiver.js';
 
 let t: TestApp;
 let tenant: { id: string; token: string };
@@ -24,20 +26,46 @@ beforeAll(async () => {
   t = await makeTestApp({ INLET_OPERATOR_KEY: operatorKey, INLET_MASTER_KEYS: testKeyring() });
   tenant = await createTenant(t, 'Acme');
   receiver = await startReceiver();
-  dispatcher = makeWebhookDispatcher({ db: t.container.db, keys: t.container.keys, logger: t.container.logger, policy: loopback, disableAfterMs: 3 * 86_400_000, now: () => new Date(clock), random: () => 0.5 });
+  dispatcher = makeWebhookDispatcher({
+    db: t.container.db,
+    keys: t.container.keys,
+    logger: t.container.logger,
+    policy: loopback,
+    disableAfterMs: 3 * 86_400_000,
+    now: () => new Date(clock),
+    random: () => 0.5,
+  });
 });
 afterAll(async () => {
   await receiver?.close();
   await t?.close();
 });
 
-const actor = () => ({ tenantId: tenant.id, name: 'test', scopes: new Set<never>(), requestId: 'r', clientIp: null });
-const event = (status: string) => t.container.db.tenantTx(tenant.id, (ex) => insertEvent(ex, tenant.id, 'ticket.updated', randomUUID(), { change: 'status', status }));
-const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => t.app.inject({ method, url, headers: bearer(tenant.token), payload });
+const actor = () => ({
+  tenantId: tenant.id,
+  name: 'test',
+  scopes: new Set<never>(),
+  requestId: 'r',
+  clientIp: null,
+});
+const event = (status: string) =>
+  t.container.db.tenantTx(tenant.id, (ex) =>
+    insertEvent(ex, tenant.id, 'ticket.updated', randomUUID(), { change: 'status', status }),
+  );
+const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+  t.app.inject({ method, url, headers: bearer(tenant.token), payload });
 
 describe('webhook delivery', () => {
   test('an endpoint on a private, loopback or metadata address is refused', async () => {
-    for (const url of ['http://127.0.0.1:8080/x', 'https://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'https://[::1]/x', 'https://192.168.0.10/', 'http://localhost/x', 'https://[::ffff:127.0.0.1]/x']) {
+    for (const url of [
+      'http://127.0.0.1:8080/x',
+      'https://10.1.2.3/x',
+      'http://169.254.169.254/latest/meta-data',
+      'https://[::1]/x',
+      'https://192.168.0.10/',
+      'http://localhost/x',
+      'https://[::ffff:127.0.0.1]/x',
+    ]) {
       const res = await api('POST', '/v1/webhook-endpoints', { url });
       expect(res.statusCode, url).toBe(422);
       expect(res.json().code).toBe('url_not_allowed');
@@ -48,12 +76,21 @@ describe('webhook delivery', () => {
       expect(res.json().code).toBe('validation_failed');
     }
     // In production only https is accepted, even where the address is allowed.
-    const prod = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: { httpsOnly: true, egress: localMailPolicy } });
+    const prod = makeWebhookEndpointService({
+      db: t.container.db,
+      keys: t.container.keys,
+      policy: { httpsOnly: true, egress: localMailPolicy },
+    });
     await expect(prod.create(actor(), { url: 'http://127.0.0.1:9/x' })).rejects.toThrow(/https/);
   });
 
   test('a receiver down for 10 minutes gets every event afterwards, in the retries', async () => {
-    const svc = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: loopback, now: () => new Date(clock) });
+    const svc = makeWebhookEndpointService({
+      db: t.container.db,
+      keys: t.container.keys,
+      policy: loopback,
+      now: () => new Date(clock),
+    });
     const ep = await svc.create(actor(), { url: receiver.url, types: ['ticket.updated'] });
     receiver.setSecret(ep.secret);
     await receiver.down();
@@ -79,14 +116,29 @@ describe('webhook delivery', () => {
     expect(new Set(got)).toEqual(new Set(written));
     expect(receiver.received.every((r) => r.event.id === r.id)).toBe(true);
     // The attempts are visible: failures while down (connection refused), then one success each.
-    const attempts = (await api('GET', `/v1/webhook-endpoints/${ep.id}/attempts?limit=200`)).json() as { items: { outcome: string; error: string | null; response_status: number | null; latency_ms: number }[] };
+    const attempts = (
+      await api('GET', `/v1/webhook-endpoints/${ep.id}/attempts?limit=200`)
+    ).json() as {
+      items: {
+        outcome: string;
+        error: string | null;
+        response_status: number | null;
+        latency_ms: number;
+      }[];
+    };
     expect(attempts.items.filter((a) => a.outcome === 'succeeded')).toHaveLength(written.length);
-    expect(attempts.items.filter((a) => a.outcome === 'failed').every((a) => a.error === 'ECONNREFUSED' && a.response_status === null)).toBe(true);
+    expect(
+      attempts.items
+        .filter((a) => a.outcome === 'failed')
+        .every((a) => a.error === 'ECONNREFUSED' && a.response_status === null),
+    ).toBe(true);
     expect(attempts.items.find((a) => a.outcome === 'succeeded')!.response_status).toBe(204);
 
     // Replay: the same event again, with the same webhook-id (receivers dedupe on it).
     const firstId = receiver.received[0]!.id;
-    const replay = await api('POST', `/v1/webhook-endpoints/${ep.id}/replay`, { event_ids: [firstId] });
+    const replay = await api('POST', `/v1/webhook-endpoints/${ep.id}/replay`, {
+      event_ids: [firstId],
+    });
     expect(replay.statusCode).toBe(202);
     expect(replay.json()).toEqual({ queued: 1 });
     await dispatcher.runOnce();
@@ -95,9 +147,16 @@ describe('webhook delivery', () => {
   }, 120_000);
 
   test('a rotated secret overlaps: both signatures are sent until the overlap ends', async () => {
-    const svc = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: loopback, now: () => new Date(clock) });
+    const svc = makeWebhookEndpointService({
+      db: t.container.db,
+      keys: t.container.keys,
+      policy: loopback,
+      now: () => new Date(clock),
+    });
     const ep = await svc.create(actor(), { url: receiver.url });
-    const rotated = await api('POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, { overlap_seconds: 3600 });
+    const rotated = await api('POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, {
+      overlap_seconds: 3600,
+    });
     expect(rotated.statusCode).toBe(200);
     const before = receiver.received.length;
     receiver.setSecret(ep.secret); // a receiver still on the old secret
@@ -106,13 +165,21 @@ describe('webhook delivery', () => {
     receiver.setSecret(rotated.json().secret); // and one already on the new
     await event('after-rotation-2');
     await dispatcher.runOnce();
-    expect(receiver.received.slice(before).map((r) => r.event.data.status)).toEqual(['after-rotation', 'after-rotation-2']);
+    expect(receiver.received.slice(before).map((r) => r.event.data.status)).toEqual([
+      'after-rotation',
+      'after-rotation-2',
+    ]);
     expect(receiver.received.at(-1)!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
     await svc.remove(actor(), ep.id);
   });
 
   test('an endpoint failing for longer than WEBHOOK_DISABLE_AFTER_DAYS is disabled, with an event and the reason', async () => {
-    const svc = makeWebhookEndpointService({ db: t.container.db, keys: t.container.keys, policy: loopback, now: () => new Date(clock) });
+    const svc = makeWebhookEndpointService({
+      db: t.container.db,
+      keys: t.container.keys,
+      policy: loopback,
+      now: () => new Date(clock),
+    });
     const gone = await startReceiver();
     const dead = await svc.create(actor(), { url: gone.url, types: ['ticket.updated'] });
     await gone.down();
@@ -124,12 +191,20 @@ describe('webhook delivery', () => {
     }
     const after = await svc.get(actor(), dead.id);
     expect(after.enabled).toBe(false);
-    expect(after.disabled_reason).toMatch(/^failing since .* without a successful delivery; last error: ECONNREFUSED$/);
-    const feed = (await api('GET', '/v1/events?types=webhook_endpoint.disabled')).json() as { items: { data: { endpoint_id: string; reason: string } }[] };
+    expect(after.disabled_reason).toMatch(
+      /^failing since .* without a successful delivery; last error: ECONNREFUSED$/,
+    );
+    const feed = (await api('GET', '/v1/events?types=webhook_endpoint.disabled')).json() as {
+      items: { data: { endpoint_id: string; reason: string } }[];
+    };
     expect(feed.items.map((e) => e.data.endpoint_id)).toEqual([dead.id]);
     // Re-enabling through the API clears the failure state.
     const again = await api('PATCH', `/v1/webhook-endpoints/${dead.id}`, { enabled: true });
-    expect(again.json()).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });
+    expect(again.json()).toMatchObject({
+      enabled: true,
+      disabled_reason: null,
+      failing_since: null,
+    });
     const del = await api('DELETE', `/v1/webhook-endpoints/${dead.id}`);
     expect(del.statusCode).toBe(204);
     expect((await api('GET', `/v1/webhook-endpoints/${dead.id}`)).statusCode).toBe(404);

@@ -25,15 +25,98 @@ const URL_SCHEMES = [
   'file:///etc/passwd',
 ];
 
-const URL_ATTRIBUTES = ['href', 'src', 'action', 'formaction', 'xlink:href', 'background', 'poster', 'data', 'srcdoc', 'srcset', 'cite', 'longdesc', 'lowsrc', 'dynsrc', 'data-remote-src', 'data-cid'];
-const URL_TAGS = ['a', 'img', 'form', 'button', 'input', 'iframe', 'area', 'object', 'embed', 'video', 'audio', 'source', 'table', 'td', 'blockquote', 'link', 'base', 'image'];
+const URL_ATTRIBUTES = [
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'xlink:href',
+  'background',
+  'poster',
+  'data',
+  'srcdoc',
+  'srcset',
+  'cite',
+  'longdesc',
+  'lowsrc',
+  'dynsrc',
+  'data-remote-src',
+  'data-cid',
+];
+const URL_TAGS = [
+  'a',
+  'img',
+  'form',
+  'button',
+  'input',
+  'iframe',
+  'area',
+  'object',
+  'embed',
+  'video',
+  'audio',
+  'source',
+  'table',
+  'td',
+  'blockquote',
+  'link',
+  'base',
+  'image',
+];
 
 const EVENT_TAGS = [
-  'a', 'abbr', 'b', 'blockquote', 'body', 'br', 'center', 'div', 'font', 'h1', 'hr', 'i', 'img', 'li', 'ol', 'p', 'pre',
-  'span', 'table', 'td', 'tr', 'ul', 'video', 'audio', 'details', 'marquee', 'select', 'textarea', 'input', 'svg',
-  'math', 'frameset', 'object', 'iframe', 'style', 'xmp', 'template', 'noscript', 'isindex', 'keygen', 'bgsound',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'body',
+  'br',
+  'center',
+  'div',
+  'font',
+  'h1',
+  'hr',
+  'i',
+  'img',
+  'li',
+  'ol',
+  'p',
+  'pre',
+  'span',
+  'table',
+  'td',
+  'tr',
+  'ul',
+  'video',
+  'audio',
+  'details',
+  'marquee',
+  'select',
+  'textarea',
+  'input',
+  'svg',
+  'math',
+  'frameset',
+  'object',
+  'iframe',
+  'style',
+  'xmp',
+  'template',
+  'noscript',
+  'isindex',
+  'keygen',
+  'bgsound',
 ];
-const EVENTS = ['onerror', 'onload', 'onmouseover', 'onfocus', 'ontoggle', 'onanimationstart', 'onbegin', 'OnClIcK'];
+const EVENTS = [
+  'onerror',
+  'onload',
+  'onmouseover',
+  'onfocus',
+  'ontoggle',
+  'onanimationstart',
+  'onbegin',
+  'OnClIcK',
+];
 
 const HAND_WRITTEN = [
   '<script>alert(1)</script>',
@@ -120,7 +203,8 @@ const HAND_WRITTEN = [
 
 // Resource-abuse shapes (bench/hostile-html-bench.ts times them at megabyte sizes): small
 // copies here, to check that whatever the depth bound and the image removal do, nothing leaks.
-const PAYLOAD = '<img src=x onerror=alert(1)><script>alert(1)</script><a href="javascript:alert(1)">j</a>';
+const PAYLOAD =
+  '<img src=x onerror=alert(1)><script>alert(1)</script><a href="javascript:alert(1)">j</a>';
 const RESOURCE_SHAPES = [
   '<div>'.repeat(MAX_HTML_DEPTH + 1) + PAYLOAD,
   '<div>'.repeat(MAX_HTML_DEPTH) + PAYLOAD + '</div>'.repeat(MAX_HTML_DEPTH),
@@ -144,9 +228,14 @@ export function hostileHtml(): string[] {
   }
   for (const tag of URL_TAGS) {
     for (const attr of URL_ATTRIBUTES) {
-      for (const scheme of URL_SCHEMES) cases.push(`<${tag} ${attr}="${scheme.replace(/"/g, '&quot;')}">x</${tag}>`);
+      for (const scheme of URL_SCHEMES)
+        cases.push(`<${tag} ${attr}="${scheme.replace(/"/g, '&quot;')}">x</${tag}>`);
     }
   }
-  for (const scheme of URL_SCHEMES) cases.push(`<svg><a xlink:href="${scheme}"><text>x</text></a></svg>`, `<math href="${scheme}">x</math>`);
+  for (const scheme of URL_SCHEMES)
+    cases.push(
+      `<svg><a xlink:href="${scheme}"><text>x</text></a></svg>`,
+      `<math href="${scheme}">x</math>`,
+    );
   return cases;
 }

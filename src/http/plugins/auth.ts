@@ -3,7 +3,9 @@
 // A route that declares nothing is refused — forgetting auth fails closed, and a contract test
 // checks that only the intended routes are public.
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../tenancy/actor.js';
 import type { Scope } from '../../tenancy/api-keys.js';
@@ -40,7 +42,10 @@ export function actorOf(req: FastifyRequest): Actor {
   return req.actor;
 }
 
-export function registerAuth(app: FastifyInstance, deps: { tenants: TenantService; operatorKey: string | null }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  deps: { tenants: TenantService; operatorKey: string | null },
+): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('operator', false);
   // onRequest, so authentication comes before body validation: no schema hints for strangers.
@@ -52,16 +57,29 @@ export function registerAuth(app: FastifyInstance, deps: { tenants: TenantServic
       throw new AppError('internal', 'route has no auth declaration');
     }
     const token = bearer(req);
-    if (!token) throw new AppError('unauthenticated', 'Send an API key as `Authorization: Bearer …`.');
+    if (!token)
+      throw new AppError('unauthenticated', 'Send an API key as `Authorization: Bearer …`.');
     if (auth === 'operator') {
-      if (!deps.operatorKey) throw new AppError('forbidden', 'The operator API is disabled (INLET_OPERATOR_KEY is not set).');
-      if (!sameSecret(token, deps.operatorKey)) throw new AppError('unauthenticated', 'Invalid operator key.');
+      if (!deps.operatorKey)
+        throw new AppError(
+          'forbidden',
+          'The operator API is disabled (INLET_OPERATOR_KEY is not set).',
+        );
+      if (!sameSecret(token, deps.operatorKey))
+        throw new AppError('unauthenticated', 'Invalid operator key.');
       req.operator = true;
       return;
     }
     const key = await deps.tenants.authenticate(token);
     if (!key) throw new AppError('unauthenticated', 'Invalid or revoked API key.');
-    if (!key.scopes.includes(auth)) throw new AppError('forbidden', `This API key lacks the ${auth} scope.`);
-    req.actor = { tenantId: key.tenantId, name: `key:${key.prefix}`, scopes: new Set(key.scopes), requestId: String(req.id), clientIp: req.ip };
+    if (!key.scopes.includes(auth))
+      throw new AppError('forbidden', `This API key lacks the ${auth} scope.`);
+    req.actor = {
+      tenantId: key.tenantId,
+      name: `key:${key.prefix}`,
+      scopes: new Set(key.scopes),
+      requestId: String(req.id),
+      clientIp: req.ip,
+    };
   });
 }

@@ -9,13 +9,18 @@ export function registerDeniedTrace(app: FastifyInstance, registry: Registry): v
   // One counter per registry; a second app on the same container (tests) shares it. The OpenAPI
   // renderer builds the app without real dependencies, so there may be no registry at all.
   const real = typeof (registry as Partial<Registry>).getSingleMetric === 'function';
-  const existing = real ? (registry.getSingleMetric('inlet_access_denied_total') as Counter<'status' | 'route'> | undefined) : undefined;
-  const denied = existing ?? new Counter({
-    name: 'inlet_access_denied_total',
-    help: 'Requests refused as unauthenticated (401), forbidden (403) or for a resource id not visible to the caller (404)',
-    labelNames: ['status', 'route'] as const,
-    registers: real ? [registry] : [],
-  });
+  const existing = real
+    ? (registry.getSingleMetric('inlet_access_denied_total') as
+        Counter<'status' | 'route'> | undefined)
+    : undefined;
+  const denied =
+    existing ??
+    new Counter({
+      name: 'inlet_access_denied_total',
+      help: 'Requests refused as unauthenticated (401), forbidden (403) or for a resource id not visible to the caller (404)',
+      labelNames: ['status', 'route'] as const,
+      registers: real ? [registry] : [],
+    });
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode;
     const route = req.routeOptions.url;
@@ -23,6 +28,17 @@ export function registerDeniedTrace(app: FastifyInstance, registry: Registry): v
     if (!(status === 401 || status === 403 || (status === 404 && byId))) return;
     const label = route ?? 'unmatched';
     denied.inc({ status: String(status), route: label });
-    req.log.warn({ event: 'access_denied', status, method: req.method, route: label, tenant_id: req.actor?.tenantId ?? null, actor: req.actor?.name ?? (req.operator ? 'operator' : null), client_ip: req.ip }, 'access denied');
+    req.log.warn(
+      {
+        event: 'access_denied',
+        status,
+        method: req.method,
+        route: label,
+        tenant_id: req.actor?.tenantId ?? null,
+        actor: req.actor?.name ?? (req.operator ? 'operator' : null),
+        client_ip: req.ip,
+      },
+      'access denied',
+    );
   });
 }

@@ -1,12 +1,19 @@
 // The one renderer of errors: RFC 9457 problem+json with a stable `code`. 4xx explain the caller's
 // mistake; 5xx say only that something went wrong plus the request id, and the detail goes to the log.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 import { AppError, type ErrorCode, type Problem } from '../../errors.js';
 import { unknownFields, validationError } from './validation-errors.js';
 
 const problemBase = 'https://inlet.dev/problems/';
 
-export function renderProblem(req: FastifyRequest, status: number, code: ErrorCode, detail: string, extra?: Record<string, unknown>): Problem {
+export function renderProblem(
+  req: FastifyRequest,
+  status: number,
+  code: ErrorCode,
+  detail: string,
+  extra?: Record<string, unknown>,
+): Problem {
   return {
     type: problemBase + code,
     title: code.replace(/_/g, ' '),
@@ -26,21 +33,29 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 function fromFastifyError(err: FastifyError, req: FastifyRequest): AppError | null {
   if (err.validation) {
     const context = err.validationContext ?? '';
-    const found = context === 'body' ? unknownFields(req.routeOptions.schema?.body, req.body, context) : [];
+    const found =
+      context === 'body' ? unknownFields(req.routeOptions.schema?.body, req.body, context) : [];
     return validationError(err.validation, context, found);
   }
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new AppError('payload_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
       const sent = req.headers['content-type'];
-      return new AppError('unsupported_media_type', `Send the body as JSON with the header Content-Type: application/json${sent ? ` (this request said ${JSON.stringify(sent.slice(0, 100))})` : ' (this request had no Content-Type)'}.`);
+      return new AppError(
+        'unsupported_media_type',
+        `Send the body as JSON with the header Content-Type: application/json${sent ? ` (this request said ${JSON.stringify(sent.slice(0, 100))})` : ' (this request had no Content-Type)'}.`,
+      );
     }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new AppError('bad_request', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('bad_request', 'The request body is not valid JSON.');
   }
-  if (err.statusCode === 429) return new AppError('rate_limited', 'Too many requests; retry later.');
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('bad_request', 'The request is not valid.', undefined);
+  if (err.statusCode === 429)
+    return new AppError('rate_limited', 'Too many requests; retry later.');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return new AppError('bad_request', 'The request is not valid.', undefined);
   return null;
 }
 
@@ -51,29 +66,41 @@ function fromFastifyError(err: FastifyError, req: FastifyRequest): AppError | nu
  */
 function refuseNonJsonBodies(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
-    if (!req.routeOptions.schema?.body || typeof req.body !== 'string' || req.body.length === 0) return;
+    if (!req.routeOptions.schema?.body || typeof req.body !== 'string' || req.body.length === 0)
+      return;
     const sent = req.headers['content-type'] ?? '';
-    throw new AppError('unsupported_media_type', `Send the body as JSON with the header Content-Type: application/json (this request said ${JSON.stringify(sent.slice(0, 100))}).`);
+    throw new AppError(
+      'unsupported_media_type',
+      `Send the body as JSON with the header Content-Type: application/json (this request said ${JSON.stringify(sent.slice(0, 100))}).`,
+    );
   });
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
   refuseNonJsonBodies(app);
   app.setErrorHandler((error: FastifyError | AppError, req, reply) => {
-    const appError = error instanceof AppError ? error : fromFastifyError(error as FastifyError, req);
+    const appError =
+      error instanceof AppError ? error : fromFastifyError(error as FastifyError, req);
     // 501: a feature this deployment has not configured. The sentence says which settings, and it
     // is the caller's answer, not an internal detail.
     if (appError && (appError.status < 500 || appError.status === 501)) {
       req.log.info({ code: appError.code, status: appError.status }, 'request rejected');
-      return sendProblem(reply, renderProblem(req, appError.status, appError.code, appError.message, appError.extra));
+      return sendProblem(
+        reply,
+        renderProblem(req, appError.status, appError.code, appError.message, appError.extra),
+      );
     }
     req.log.error({ err: error }, 'request failed');
     const status = appError?.status ?? 500;
     const code = appError?.code ?? 'internal';
-    const detail = status === 503 ? 'A dependency is unavailable; retry later.' : 'An internal error occurred.';
+    const detail =
+      status === 503 ? 'A dependency is unavailable; retry later.' : 'An internal error occurred.';
     return sendProblem(reply, renderProblem(req, status, code, detail));
   });
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, renderProblem(req, 404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`)),
+    sendProblem(
+      reply,
+      renderProblem(req, 404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`),
+    ),
   );
 }

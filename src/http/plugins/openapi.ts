@@ -7,7 +7,8 @@ export const openapiDocument = {
   info: {
     title: 'Inlet API',
     version: '0.1.0',
-    description: 'Email-to-ticket ingestion: connected mailboxes, encrypted ticket threads, scanned attachments, audited access.',
+    description:
+      'Email-to-ticket ingestion: connected mailboxes, encrypted ticket threads, scanned attachments, audited access.',
     license: { name: 'Apache-2.0' },
   },
   // Relative: the API answers wherever it is deployed (INLET_PUBLIC_URL); `npm start` serves the second.
@@ -18,7 +19,7 @@ export const openapiDocument = {
   tags: [
     { name: 'health', description: 'Liveness, readiness and metrics' },
     { name: 'tenants', description: 'Operator: tenants' },
-    { name: 'api-keys', description: 'A tenant\'s API keys' },
+    { name: 'api-keys', description: "A tenant's API keys" },
     { name: 'mailboxes', description: 'Connected mailboxes, their consent flows and deletion' },
     { name: 'tickets', description: 'Tickets, messages, attachments and replies' },
     { name: 'audit', description: 'The audit log of reads and changes' },
@@ -26,7 +27,11 @@ export const openapiDocument = {
   ],
   components: {
     securitySchemes: {
-      bearer: { type: 'http' as const, scheme: 'bearer', description: 'Tenant API key (`inl_…`) or the operator key' },
+      bearer: {
+        type: 'http' as const,
+        scheme: 'bearer',
+        description: 'Tenant API key (`inl_…`) or the operator key',
+      },
     },
   },
   security: [{ bearer: [] }],

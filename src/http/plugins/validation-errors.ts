@@ -3,9 +3,13 @@
 // ("must have required property 'imap'") and never the unknown field: unknown fields are named
 // first (with the closest known name), the union branches' noise is dropped when they exist.
 import type { FastifySchemaValidationError } from 'fastify';
+
 import { AppError } from '../../errors.js';
 
-interface Item { path: string; message: string }
+interface Item {
+  path: string;
+  message: string;
+}
 
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -21,7 +25,12 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-type Schema = { properties?: Record<string, Schema>; anyOf?: Schema[]; oneOf?: Schema[]; additionalProperties?: unknown };
+type Schema = {
+  properties?: Record<string, Schema>;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  additionalProperties?: unknown;
+};
 
 /** Property names any branch of an object schema (or union of them) accepts; null = any name goes. */
 function known(schema: Schema | undefined): Set<string> | null {
@@ -45,13 +54,25 @@ export function unknownFields(schema: unknown, body: unknown, context: string): 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return [];
   const names = known(schema as Schema);
   if (!names) return [];
-  return Object.keys(body).filter((k) => !names.has(k)).map((field) => {
-    const near = [...names].map((n) => [n, distance(field, n)] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
-    return { path: `${context}/${field}`, message: `unknown field '${field}'${near ? ` (did you mean '${near}'?)` : ''}` };
-  });
+  return Object.keys(body)
+    .filter((k) => !names.has(k))
+    .map((field) => {
+      const near = [...names]
+        .map((n) => [n, distance(field, n)] as const)
+        .filter(([, d]) => d <= 2)
+        .sort((x, y) => x[1] - y[1])[0]?.[0];
+      return {
+        path: `${context}/${field}`,
+        message: `unknown field '${field}'${near ? ` (did you mean '${near}'?)` : ''}`,
+      };
+    });
 }
 
-export function validationError(errors: FastifySchemaValidationError[], context: string, found: Item[] = []): AppError {
+export function validationError(
+  errors: FastifySchemaValidationError[],
+  context: string,
+  found: Item[] = [],
+): AppError {
   const unknown: Item[] = [...found];
   const seen = new Set<string>(found.map((f) => f.path));
   for (const e of errors) {
@@ -62,11 +83,22 @@ export function validationError(errors: FastifySchemaValidationError[], context:
     seen.add(path);
     unknown.push({ path, message: `unknown field '${field}'` });
   }
-  const rest: Item[] = (unknown.length > 0 ? errors.filter((e) => e.keyword !== 'additionalProperties' && !['required', 'anyOf', 'oneOf', 'const', 'enum'].includes(e.keyword)) : errors)
-    .map((e) => ({ path: `${context}${e.instancePath}`, message: e.message ?? 'invalid' }));
+  const rest: Item[] = (
+    unknown.length > 0
+      ? errors.filter(
+          (e) =>
+            e.keyword !== 'additionalProperties' &&
+            !['required', 'anyOf', 'oneOf', 'const', 'enum'].includes(e.keyword),
+        )
+      : errors
+  ).map((e) => ({ path: `${context}${e.instancePath}`, message: e.message ?? 'invalid' }));
   const items = [...unknown, ...rest];
-  const detail = unknown.length > 0
-    ? `The request has ${unknown.map((u) => u.message).join(', ')}; remove or rename it.`
-    : `The request does not match the schema: ${items.slice(0, 3).map((i) => `${i.path} ${i.message}`).join('; ')}.`;
+  const detail =
+    unknown.length > 0
+      ? `The request has ${unknown.map((u) => u.message).join(', ')}; remove or rename it.`
+      : `The request does not match the schema: ${items
+          .slice(0, 3)
+          .map((i) => `${i.path} ${i.message}`)
+          .join('; ')}.`;
   return new AppError('validation_failed', detail, { errors: items });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { describeAttachment, sanitizeFilename, sniffContentType } from './attachments-meta.js';
 
 const att = (filename: string | null, declaredType: string, content: Buffer) =>
@@ -6,7 +7,10 @@ const att = (filename: string | null, declaredType: string, content: Buffer) =>
 
 describe('sanitizeFilename', () => {
   it('drops path components so a name can never point outside its folder', () => {
-    expect(sanitizeFilename('../../../../srv/app/.env')).toMatchObject({ name: '.env', flags: expect.arrayContaining(['filename_path']) });
+    expect(sanitizeFilename('../../../../srv/app/.env')).toMatchObject({
+      name: '.env',
+      flags: expect.arrayContaining(['filename_path']),
+    });
     expect(sanitizeFilename('..\\..\\win.ini').name).toBe('win.ini');
     expect(sanitizeFilename('../..').name).toBe('attachment');
   });
@@ -47,12 +51,29 @@ describe('sniffContentType', () => {
     ['image/png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0])],
     ['image/jpeg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10])],
     ['image/gif', Buffer.from('GIF89a....')],
-    ['application/zip', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(26), Buffer.from('notes.txt')])],
-    ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(26), Buffer.from('[Content_Types].xml....word/document.xml')])],
+    [
+      'application/zip',
+      Buffer.concat([
+        Buffer.from([0x50, 0x4b, 0x03, 0x04]),
+        Buffer.alloc(26),
+        Buffer.from('notes.txt'),
+      ]),
+    ],
+    [
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      Buffer.concat([
+        Buffer.from([0x50, 0x4b, 0x03, 0x04]),
+        Buffer.alloc(26),
+        Buffer.from('[Content_Types].xml....word/document.xml'),
+      ]),
+    ],
     ['application/gzip', Buffer.from([0x1f, 0x8b, 0x08, 0])],
     ['application/x-msdownload', Buffer.from('MZ\x90\x00\x03')],
     ['text/html', Buffer.from('\uFEFF  <!DOCTYPE html><html><body>hi</body></html>')],
-    ['image/svg+xml', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>')],
+    [
+      'image/svg+xml',
+      Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+    ],
     ['application/xml', Buffer.from('<?xml version="1.0"?><invoice/>')],
     ['application/octet-stream', Buffer.from([0, 1, 2, 3, 250, 251])],
   ];
@@ -72,9 +93,17 @@ describe('describeAttachment', () => {
   });
 
   it('flags SVG/HTML only when they carry script', () => {
-    const evil = att('logo.svg', 'image/svg+xml', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'));
+    const evil = att(
+      'logo.svg',
+      'image/svg+xml',
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+    );
     expect(evil.flags).toEqual(expect.arrayContaining(['active_content', 'dangerous_type']));
-    const plain = att('logo.svg', 'image/svg+xml', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'));
+    const plain = att(
+      'logo.svg',
+      'image/svg+xml',
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'),
+    );
     expect(plain.flags).not.toContain('dangerous_type');
   });
 

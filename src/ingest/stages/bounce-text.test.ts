@@ -1,12 +1,15 @@
 // Bounced recipients a helpdesk can act on: the address that failed, never the list, the sender or
 // a Message-ID that happens to look like an address; a delay is not a failure.
 import { describe, expect, it } from 'vitest';
+
 import { classifyMessage } from './classify.js';
 import { parseMessage } from './parse.js';
 
 const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) => classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
-const recipients = async (raw: string) => (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
+const classify = async (raw: string) =>
+  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
+const recipients = async (raw: string) =>
+  (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
 
 describe('plain-text bounce recipients', () => {
   it('names the failed address, not the list, the sender or Message-ID fragments of the returned copy', async () => {
@@ -53,7 +56,9 @@ Subject: Re: your order
 `;
     const c = await classify(raw);
     expect(c.kind).toBe('bounce');
-    expect(c.bounce?.recipients.map((r) => [r.address, r.hard])).toEqual([['robin@example.org', true]]);
+    expect(c.bounce?.recipients.map((r) => [r.address, r.hard])).toEqual([
+      ['robin@example.org', true],
+    ]);
   });
 
   it('a delay warning with a malformed From is machine mail, and its recipient is delayed, not failed', async () => {
@@ -73,7 +78,9 @@ We will continue to try to deliver your message over the next few days.
 `;
     const c = await classify(raw);
     expect(c.kind).toBe('bounce');
-    expect(c.bounce?.recipients).toEqual([expect.objectContaining({ address: 'kim@example.net', action: 'delayed', hard: false })]);
+    expect(c.bounce?.recipients).toEqual([
+      expect.objectContaining({ address: 'kim@example.net', action: 'delayed', hard: false }),
+    ]);
   });
 });
 
@@ -97,12 +104,28 @@ ${fields}
 `;
 
   it('reports the address the sender wrote (Original-Recipient), the status and the diagnostic', async () => {
-    const c = await classify(dsn('Original-Recipient: rfc822; sam@example.org\nFinal-Recipient: rfc822; s.jones@mail.example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user'));
-    expect(c.bounce?.recipients).toEqual([{ address: 'sam@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: '550 5.1.1 no such user' }]);
+    const c = await classify(
+      dsn(
+        'Original-Recipient: rfc822; sam@example.org\nFinal-Recipient: rfc822; s.jones@mail.example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user',
+      ),
+    );
+    expect(c.bounce?.recipients).toEqual([
+      {
+        address: 'sam@example.org',
+        action: 'failed',
+        status: '5.1.1',
+        hard: true,
+        diagnostic: '550 5.1.1 no such user',
+      },
+    ]);
   });
 
   it('a delayed DSN is not a failure', async () => {
-    const c = await classify(dsn('Final-Recipient: rfc822; sam@example.org\nAction: delayed\nStatus: 4.4.7\nDiagnostic-Code: smtp; 451 try again later'));
+    const c = await classify(
+      dsn(
+        'Final-Recipient: rfc822; sam@example.org\nAction: delayed\nStatus: 4.4.7\nDiagnostic-Code: smtp; 451 try again later',
+      ),
+    );
     expect(c.kind).toBe('bounce');
     expect(c.bounce?.recipients[0]).toMatchObject({ action: 'delayed', hard: false });
   });
@@ -130,17 +153,41 @@ Hello.
 `;
 
   it('recognises an ARF feedback report as machine mail', async () => {
-    const c = await classify(report('Feedback Loop <fbl@isp.example>', 'Complaint', 'Content-Type: multipart/report; report-type=feedback-report; boundary="a"\n', 'message/rfc822'));
-    expect(c).toMatchObject({ kind: 'auto_reply', reasons: expect.arrayContaining(['feedback_report']) });
+    const c = await classify(
+      report(
+        'Feedback Loop <fbl@isp.example>',
+        'Complaint',
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="a"\n',
+        'message/rfc822',
+      ),
+    );
+    expect(c).toMatchObject({
+      kind: 'auto_reply',
+      reasons: expect.arrayContaining(['feedback_report']),
+    });
   });
 
   it('recognises a complaint sent as a plain message with the offending mail attached', async () => {
-    const c = await classify(report('Abuse Desk <abuse@isp.example>', 'Abuse report for 192.0.2.1', 'Content-Type: multipart/mixed; boundary="a"\n', 'message/rfc822'));
+    const c = await classify(
+      report(
+        'Abuse Desk <abuse@isp.example>',
+        'Abuse report for 192.0.2.1',
+        'Content-Type: multipart/mixed; boundary="a"\n',
+        'message/rfc822',
+      ),
+    );
     expect(c).toMatchObject({ kind: 'auto_reply', reasons: ['abuse_complaint'] });
   });
 
   it('a person forwarding a mail is still a person', async () => {
-    const c = await classify(report('Kim <kim@example.net>', 'Fwd: Your ticket', 'Content-Type: multipart/mixed; boundary="a"\n', 'message/rfc822'));
+    const c = await classify(
+      report(
+        'Kim <kim@example.net>',
+        'Fwd: Your ticket',
+        'Content-Type: multipart/mixed; boundary="a"\n',
+        'message/rfc822',
+      ),
+    );
     expect(c.kind).toBe('human');
   });
 });

@@ -9,19 +9,26 @@ import type { BounceRecipient } from '../types.js';
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const SMTP_REPLY = /(?:^|[\s(:"'#[])([245]\d\d)(?=[\s\-.:\]])/;
-const EMAIL = /[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g;
+const EMAIL =
+  /[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g;
 // Where the copy of the returned message (or its headers) starts in a plain-text report.
 const ORIGINAL_START = new RegExp(
   String.raw`^\s*(?:[-=_*]{2,}.*)?(?:original message|returned message|undelivered message|below this line is a copy|this is a copy of|copy of the (?:original )?message|message headers follow|original message follows|headers of your message|text of your message|unsent message)|^\s*-{2,}\s*(?:the )?original|(?:lines|copy|headers) of (?:your|the) original message`,
   'i',
 );
-const HEADER_START = /^(?:received|return-path|message-id|x-[\w-]+|dkim-signature|mime-version)\s*:/i;
+const HEADER_START =
+  /^(?:received|return-path|message-id|x-[\w-]+|dkim-signature|mime-version)\s*:/i;
 // Report lines that copy a field of the original message: their addresses are not recipients.
-const QUOTED_FIELD = /^\s*(?:from|sender|reply-to|cc|subject|date|sent|message-id|references|in-reply-to|return-path|errors-to|list-[\w-]+|received|x-[\w-]+)\s*:/i;
-const INTRO = /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
-const FAILURE = /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:recipient|address|mailbox|user)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
-const DELAY = /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
-const PERMANENT = /(?:permanent|fatal|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
+const QUOTED_FIELD =
+  /^\s*(?:from|sender|reply-to|cc|subject|date|sent|message-id|references|in-reply-to|return-path|errors-to|list-[\w-]+|received|x-[\w-]+)\s*:/i;
+const INTRO =
+  /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
+const FAILURE =
+  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:recipient|address|mailbox|user)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
+const DELAY =
+  /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
+const PERMANENT =
+  /(?:permanent|fatal|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|nobody|abuse)@/i;
 
 export interface TextBounceContext {
@@ -38,14 +45,22 @@ export function reportRegion(text: string): string[] {
     const line = lines[i]!;
     if (ORIGINAL_START.test(line)) return lines.slice(0, i);
     // A header block (two header lines in a row) is a returned message pasted without a caption.
-    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(lines[i + 1] ?? '') ) return lines.slice(0, i);
+    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(lines[i + 1] ?? ''))
+      return lines.slice(0, i);
   }
   return lines;
 }
 
 /** The report's own words for a recipient: the first line of its paragraph giving a code or a reason. */
 export function diagnosticOf(paragraph: string): string | null {
-  const line = paragraph.split(/\r?\n/).map((l) => l.trim()).find((l) => (STATUS.test(l) || SMTP_REPLY.test(l) || FAILURE.test(l)) && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
+  const line = paragraph
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find(
+      (l) =>
+        (STATUS.test(l) || SMTP_REPLY.test(l) || FAILURE.test(l)) &&
+        l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '',
+    );
   return line ? line.slice(0, 500) : null;
 }
 
@@ -56,7 +71,10 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const region = reportRegion(text.slice(0, 256 * 1024));
   const ids = ctx.messageIds.map((id) => id.toLowerCase());
   const skip = (a: string): boolean =>
-    ctx.exclude.has(a) || DAEMON.test(a) || ids.some((id) => id === a || id.endsWith(a) || a.endsWith(id)) || /^(?:owner-|.*-(?:request|bounces?|owner|admin)@)/.test(a);
+    ctx.exclude.has(a) ||
+    DAEMON.test(a) ||
+    ids.some((id) => id === a || id.endsWith(a) || a.endsWith(id)) ||
+    /^(?:owner-|.*-(?:request|bounces?|owner|admin)@)/.test(a);
   // Paragraphs as line ranges, so an intro line can reach the paragraph below it.
   const paragraphs: string[][] = [[]];
   for (const line of region) {
@@ -72,8 +90,20 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     if (skip(a) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
     const status = STATUS.exec(context)?.[0] ?? null;
     const reply = SMTP_REPLY.exec(context)?.[1] ?? null;
-    const hard = delayed ? false : status ? status.startsWith('5') : reply ? reply.startsWith('5') : true;
-    found.set(a, { address: a, action: delayed ? 'delayed' : 'failed', status, hard, diagnostic: diagnosticOf(context) });
+    const hard = delayed
+      ? false
+      : status
+        ? status.startsWith('5')
+        : reply
+          ? reply.startsWith('5')
+          : true;
+    found.set(a, {
+      address: a,
+      action: delayed ? 'delayed' : 'failed',
+      status,
+      hard,
+      diagnostic: diagnosticOf(context),
+    });
   };
   let introAbove = false;
   for (const para of paragraphs) {
@@ -85,15 +115,18 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     });
     const text = usable.join('\n');
     const hasIntro = INTRO.test(text);
-    const evidence = hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text) || FAILURE.test(text);
+    const evidence =
+      hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text) || FAILURE.test(text);
     for (const line of usable) {
       const lineAddrs = line.match(EMAIL) ?? [];
       if (lineAddrs.length === 0) continue;
       // "<addr>:" or "addr:" opening a line names a recipient whose reason follows.
-      const keyed = /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) || /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line);
+      const keyed =
+        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) || /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line);
       if (keyed || evidence) for (const a of lineAddrs) add(a, text);
     }
-    introAbove = hasIntro && usable.every((l) => (l.match(EMAIL) ?? []).every((a) => skip(cleanAddress(a))));
+    introAbove =
+      hasIntro && usable.every((l) => (l.match(EMAIL) ?? []).every((a) => skip(cleanAddress(a))));
   }
   // A code given elsewhere: another paragraph naming the address, or the one right below it
   // ("<addr>:" then a blank line then the server's answer).
@@ -102,7 +135,10 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     if (r.status !== null) continue;
     const at = texts.findIndex((t) => t.toLowerCase().includes(r.address) && STATUS.test(t));
     const own = texts.findIndex((t) => t.toLowerCase().includes(r.address));
-    const below = own >= 0 && STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '') ? own + 1 : -1;
+    const below =
+      own >= 0 && STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '')
+        ? own + 1
+        : -1;
     EMAIL.lastIndex = 0;
     const source = at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : null;
     if (source === null) continue;

@@ -9,7 +9,8 @@ import { normaliseMessageId } from './normalise.js';
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const SMTP_REPLY = /(?:^|[\s(:"'])([245]\d\d)(?=[\s-])/;
-const EMAIL = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
+const EMAIL =
+  /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
 
 /** "Name: value" fields of a header-like block, unfolded, names lowercased. */
 function fieldsOf(block: string): Map<string, string> {
@@ -48,15 +49,26 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
     // The original recipient is the address the sender wrote (and the one a reply went to); the
     // final one may be an alias the receiving side expanded it to.
     const original = f.get('original-recipient');
-    const rcpt = original && /^\s*rfc822\s*;\s*<?[^\s@<>]+@[^\s@<>]+>?\s*$/i.test(original) ? original : (f.get('final-recipient') ?? original);
+    const rcpt =
+      original && /^\s*rfc822\s*;\s*<?[^\s@<>]+@[^\s@<>]+>?\s*$/i.test(original)
+        ? original
+        : (f.get('final-recipient') ?? original);
     if (!rcpt) continue;
     const address = addressOf(rcpt);
     if (!/^[^\s@]+@[^\s@]+$/.test(address)) continue;
     const status = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
     const action = f.get('action')?.toLowerCase().split(/[\s(]/)[0] ?? null;
-    const diagnostic = (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) || null;
+    const diagnostic =
+      (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) ||
+      null;
     // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
-    const hard = action === 'delayed' || action === 'delivered' || action === 'relayed' || action === 'expanded' ? false : isHard(status, diagnostic, action);
+    const hard =
+      action === 'delayed' ||
+      action === 'delivered' ||
+      action === 'relayed' ||
+      action === 'expanded'
+        ? false
+        : isHard(status, diagnostic, action);
     out.push({ address, action, status, hard, diagnostic });
     if (out.length >= MAX_RECIPIENTS) break;
   }
@@ -68,7 +80,18 @@ function originalParties(msg: ParsedMessage): string[] {
   const head = msg.reportParts.originalHeaders ?? '';
   const fields = fieldsOf(head);
   const out: string[] = [];
-  for (const key of ['from', 'sender', 'reply-to', 'return-path', 'errors-to', 'list-id', 'list-post', 'list-help', 'list-unsubscribe', 'list-subscribe']) {
+  for (const key of [
+    'from',
+    'sender',
+    'reply-to',
+    'return-path',
+    'errors-to',
+    'list-id',
+    'list-post',
+    'list-help',
+    'list-unsubscribe',
+    'list-subscribe',
+  ]) {
     for (const a of fields.get(key)?.match(EMAIL) ?? []) out.push(a.toLowerCase());
   }
   return out;
@@ -77,19 +100,42 @@ function originalParties(msg: ParsedMessage): string[] {
 /** Plain-text bounces: X-Failed-Recipients, else the addresses the report ties to a failure. */
 function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
   const out = new Map<string, BounceRecipient>();
-  const text = (msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : '')).slice(0, 256 * 1024);
+  const text = (msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : '')).slice(
+    0,
+    256 * 1024,
+  );
   for (const value of msg.headers.get('x-failed-recipients') ?? []) {
     for (const addr of value.match(EMAIL) ?? []) {
       const a = addr.toLowerCase();
       const para = text.split(/\r?\n[ \t]*\r?\n/).find((p) => p.toLowerCase().includes(a)) ?? '';
       const status = STATUS.exec(para)?.[0] ?? null;
       const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
-      out.set(a, { address: a, action: 'failed', status, hard: status ? status.startsWith('5') : reply ? reply.startsWith('5') : true, diagnostic: diagnosticOf(para) });
+      out.set(a, {
+        address: a,
+        action: 'failed',
+        status,
+        hard: status ? status.startsWith('5') : reply ? reply.startsWith('5') : true,
+        diagnostic: diagnosticOf(para),
+      });
     }
   }
   if (out.size > 0) return [...out.values()];
-  const exclude = new Set([msg.from?.address, msg.sender?.address, ...msg.to.map((a) => a.address), ...originalParties(msg)].filter((a): a is string => !!a).map((a) => a.toLowerCase()));
-  const ids = [msg.messageId, messageIdFromHeaders(msg.reportParts.originalHeaders), ...msg.references, ...msg.inReplyTo].filter((id): id is string => !!id);
+  const exclude = new Set(
+    [
+      msg.from?.address,
+      msg.sender?.address,
+      ...msg.to.map((a) => a.address),
+      ...originalParties(msg),
+    ]
+      .filter((a): a is string => !!a)
+      .map((a) => a.toLowerCase()),
+  );
+  const ids = [
+    msg.messageId,
+    messageIdFromHeaders(msg.reportParts.originalHeaders),
+    ...msg.references,
+    ...msg.inReplyTo,
+  ].filter((id): id is string => !!id);
   return recipientsFromReport(text, { exclude, messageIds: ids });
 }
 
@@ -104,8 +150,16 @@ export function originalMessageId(msg: ParsedMessage): string | null {
   const fromReport = messageIdFromHeaders(msg.reportParts.originalHeaders);
   if (fromReport) return fromReport;
   for (const a of msg.attachments) {
-    if (a.declaredType === 'message/rfc822' || a.declaredType === 'text/rfc822-headers' || a.declaredType === 'message/global') {
-      const head = a.content.subarray(0, 64 * 1024).toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
+    if (
+      a.declaredType === 'message/rfc822' ||
+      a.declaredType === 'text/rfc822-headers' ||
+      a.declaredType === 'message/global'
+    ) {
+      const head =
+        a.content
+          .subarray(0, 64 * 1024)
+          .toString('utf8')
+          .split(/\r?\n\r?\n/)[0] ?? '';
       const id = messageIdFromHeaders(head);
       if (id) return id;
     }
@@ -116,7 +170,9 @@ export function originalMessageId(msg: ParsedMessage): string | null {
 }
 
 export function parseBounce(msg: ParsedMessage): BounceInfo {
-  const fromDsn = msg.reportParts.deliveryStatus ? parseDeliveryStatus(msg.reportParts.deliveryStatus) : [];
+  const fromDsn = msg.reportParts.deliveryStatus
+    ? parseDeliveryStatus(msg.reportParts.deliveryStatus)
+    : [];
   return {
     originalMessageId: originalMessageId(msg),
     recipients: fromDsn.length > 0 ? fromDsn : recipientsFromText(msg),

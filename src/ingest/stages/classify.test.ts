@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
+
 import { classifyMessage, suppressesAutoResponse } from './classify.js';
 import { parseMessage } from './parse.js';
 
-const ctx = { ownAddresses: ['Support@Inlet.test'], isOwnMessageId: (id: string) => id.startsWith('inlet.') && id.endsWith('@inlet.test') };
+const ctx = {
+  ownAddresses: ['Support@Inlet.test'],
+  isOwnMessageId: (id: string) => id.startsWith('inlet.') && id.endsWith('@inlet.test'),
+};
 const msg = (headers: string, body = 'Hello, my printer is broken.') =>
-  parseMessage(Buffer.from(`${headers.trim()}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n`.replace(/\r?\n/g, '\r\n')));
-const classify = async (headers: string, body?: string) => classifyMessage(await msg(headers, body), ctx);
+  parseMessage(
+    Buffer.from(
+      `${headers.trim()}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n`.replace(/\r?\n/g, '\r\n'),
+    ),
+  );
+const classify = async (headers: string, body?: string) =>
+  classifyMessage(await msg(headers, body), ctx);
 
-const dsn = (status: string, action: string) => `From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+const dsn = (
+  status: string,
+  action: string,
+) => `From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
 To: support@inlet.test
 Subject: Undelivered Mail Returned to Sender
 Return-Path: <>
@@ -44,12 +56,24 @@ Thanks
 
 describe('classifyMessage', () => {
   it('treats an ordinary message as human', async () => {
-    expect(await classify('From: Ann <ann@example.com>\nTo: support@inlet.test\nSubject: Printer broken')).toEqual({ kind: 'human', reasons: [] });
+    expect(
+      await classify(
+        'From: Ann <ann@example.com>\nTo: support@inlet.test\nSubject: Printer broken',
+      ),
+    ).toEqual({ kind: 'human', reasons: [] });
   });
 
   it('honours RFC 3834 Auto-Submitted except "no"', async () => {
-    expect((await classify('From: a@example.com\nSubject: hi\nAuto-Submitted: auto-replied; owner-email="a@example.com"')).reasons).toContain('auto_submitted:auto-replied');
-    expect((await classify('From: a@example.com\nSubject: hi\nAuto-Submitted: no')).kind).toBe('human');
+    expect(
+      (
+        await classify(
+          'From: a@example.com\nSubject: hi\nAuto-Submitted: auto-replied; owner-email="a@example.com"',
+        )
+      ).reasons,
+    ).toContain('auto_submitted:auto-replied');
+    expect((await classify('From: a@example.com\nSubject: hi\nAuto-Submitted: no')).kind).toBe(
+      'human',
+    );
   });
 
   it.each([
@@ -66,22 +90,32 @@ describe('classifyMessage', () => {
   });
 
   it('keeps a person posting through a real mailing list human, but never auto-acknowledged', async () => {
-    const c = await classify('From: a@example.com\nSubject: Help please\nPrecedence: list\nList-Id: <support.groups.example.com>');
+    const c = await classify(
+      'From: a@example.com\nSubject: Help please\nPrecedence: list\nList-Id: <support.groups.example.com>',
+    );
     expect(c).toEqual({ kind: 'human', reasons: ['list_traffic'] });
     expect(suppressesAutoResponse(c)).toBe(true);
     expect(suppressesAutoResponse({ kind: 'human', reasons: [] })).toBe(false);
   });
 
-  it.each(['Automatic reply: Your ticket', 'Out of Office: Re: [#12] invoice', 'Abwesenheitsnotiz: AW: Rechnung', 'Réponse automatique : facture', 'Respuesta automática: pedido', '自動応答: お問い合わせ'])(
-    'recognises the out-of-office subject %j',
-    async (subject) => {
-      expect((await classify(`From: a@example.com\nSubject: ${subject}`)).kind).toBe('auto_reply');
-    },
-  );
+  it.each([
+    'Automatic reply: Your ticket',
+    'Out of Office: Re: [#12] invoice',
+    'Abwesenheitsnotiz: AW: Rechnung',
+    'Réponse automatique : facture',
+    'Respuesta automática: pedido',
+    '自動応答: お問い合わせ',
+  ])('recognises the out-of-office subject %j', async (subject) => {
+    expect((await classify(`From: a@example.com\nSubject: ${subject}`)).kind).toBe('auto_reply');
+  });
 
   it('does not take ordinary subjects about offices or deliveries for automatic mail', async () => {
-    expect((await classify('From: a@example.com\nSubject: Question about the office move')).kind).toBe('human');
-    expect((await classify('From: a@example.com\nSubject: My delivery failed to arrive')).kind).toBe('human');
+    expect(
+      (await classify('From: a@example.com\nSubject: Question about the office move')).kind,
+    ).toBe('human');
+    expect(
+      (await classify('From: a@example.com\nSubject: My delivery failed to arrive')).kind,
+    ).toBe('human');
   });
 
   it('recognises a DSN, its hard failures and the message it returns', async () => {
@@ -92,8 +126,20 @@ describe('classifyMessage', () => {
     expect(c.bounce).toEqual({
       originalMessageId: 'inlet.ack-42@inlet.test',
       recipients: [
-        { address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: '550 5.1.1 user unknown' },
-        { address: 'other@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: null },
+        {
+          address: 'gone@example.org',
+          action: 'failed',
+          status: '5.1.1',
+          hard: true,
+          diagnostic: '550 5.1.1 user unknown',
+        },
+        {
+          address: 'other@example.org',
+          action: 'failed',
+          status: '5.1.1',
+          hard: true,
+          diagnostic: null,
+        },
       ],
     });
   });
@@ -111,13 +157,27 @@ describe('classifyMessage', () => {
       'Hi. This is the qmail-send program.\r\n\r\n<gone@example.org>:\r\n550 5.1.1 mailbox unavailable\r\n\r\n--- Below this line is a copy of the message.\r\n\r\nMessage-ID: <inlet.ack-7@inlet.test>\r\nSubject: hi',
     );
     expect(c.kind).toBe('bounce');
-    expect(c.bounce?.recipients).toEqual([{ address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true, diagnostic: '550 5.1.1 mailbox unavailable' }]);
+    expect(c.bounce?.recipients).toEqual([
+      {
+        address: 'gone@example.org',
+        action: 'failed',
+        status: '5.1.1',
+        hard: true,
+        diagnostic: '550 5.1.1 mailbox unavailable',
+      },
+    ]);
     expect(c.bounce?.originalMessageId).toBe('inlet.ack-7@inlet.test');
   });
 
   it('recognises its own mail coming back, but not a forged X-Inlet header from outside', async () => {
-    expect(await classify('From: x@example.com\nSubject: hi\nMessage-ID: <inlet.abc@inlet.test>')).toEqual({ kind: 'own_echo', reasons: ['own_message_id'] });
-    expect((await classify('From: support@inlet.test\nSubject: hi\nX-Inlet-Ticket: 42')).reasons).toEqual(['inlet_header_own_address']);
-    expect((await classify('From: evil@example.com\nSubject: hi\nX-Inlet-Ticket: 42')).kind).toBe('human');
+    expect(
+      await classify('From: x@example.com\nSubject: hi\nMessage-ID: <inlet.abc@inlet.test>'),
+    ).toEqual({ kind: 'own_echo', reasons: ['own_message_id'] });
+    expect(
+      (await classify('From: support@inlet.test\nSubject: hi\nX-Inlet-Ticket: 42')).reasons,
+    ).toEqual(['inlet_header_own_address']);
+    expect((await classify('From: evil@example.com\nSubject: hi\nX-Inlet-Ticket: 42')).kind).toBe(
+      'human',
+    );
   });
 });

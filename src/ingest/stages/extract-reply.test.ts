@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
+
 import { extractReply, extractReplyFromHtml } from './extract-reply.js';
 
 const QUOTE = '> Can you reset my password?\n> Thanks\n';
 
 describe('extractReply', () => {
   it('cuts a Gmail-style quote and reports it', () => {
-    const r = extractReply(`Done, it is reset.\n\nOn Tue, 4 Mar 2025 at 10:02, Ana Silva <ana@example.org> wrote:\n${QUOTE}`);
-    expect(r).toMatchObject({ reply: 'Done, it is reset.', hasQuote: true, hasSignature: false, signature: null });
+    const r = extractReply(
+      `Done, it is reset.\n\nOn Tue, 4 Mar 2025 at 10:02, Ana Silva <ana@example.org> wrote:\n${QUOTE}`,
+    );
+    expect(r).toMatchObject({
+      reply: 'Done, it is reset.',
+      hasQuote: true,
+      hasSignature: false,
+      signature: null,
+    });
   });
 
   it('recognises an attribution wrapped over several lines', () => {
@@ -23,13 +31,17 @@ describe('extractReply', () => {
     ['Russian', '3 марта 2025 г., в 09:15, Иван <ivan@example.ru> написал:'],
     ['Gmail date-first', '2025-03-03 9:15 GMT+01:00 Sam Lee <sam@example.com>:'],
   ])('cuts a %s quote header', (_lang, header) => {
-    expect(extractReply(`Thank you very much.\n\n${header}\n\n${QUOTE}`).reply).toBe('Thank you very much.');
+    expect(extractReply(`Thank you very much.\n\n${header}\n\n${QUOTE}`).reply).toBe(
+      'Thank you very much.',
+    );
   });
 
   it('cuts an Outlook header block and an "Original Message" separator', () => {
-    const outlook = 'See attached.\n\n________________________________\nFrom: Ana Silva <ana@example.org>\nSent: Tuesday, March 4, 2025 10:02 AM\nTo: Support <help@example.com>\nSubject: Password\n\nCan you reset it?';
+    const outlook =
+      'See attached.\n\n________________________________\nFrom: Ana Silva <ana@example.org>\nSent: Tuesday, March 4, 2025 10:02 AM\nTo: Support <help@example.com>\nSubject: Password\n\nCan you reset it?';
     expect(extractReply(outlook)).toMatchObject({ reply: 'See attached.', hasQuote: true });
-    const original = 'Fine by me.\n\n-----Original Message-----\nFrom: Ana\nSent: Monday\n\nOld text';
+    const original =
+      'Fine by me.\n\n-----Original Message-----\nFrom: Ana\nSent: Monday\n\nOld text';
     expect(extractReply(original).reply).toBe('Fine by me.');
   });
 
@@ -39,9 +51,18 @@ describe('extractReply', () => {
   });
 
   it('recognises attributions in any letter case, wrapped between the two words of the verb too', () => {
-    expect(extractReply(`Thanks.\n\nON TUE, 4 MAR 2025, ANA <ANA@EXAMPLE.ORG> WROTE:\n${QUOTE}`).reply).toBe('Thanks.');
-    expect(extractReply(`Merci.\n\nLe 3 mars 2025 à 09:15, Marc Dupont <marc@example.fr> A\nÉCRIT :\n${QUOTE}`).reply).toBe('Merci.');
-    expect(extractReply(`Danke.\n\nAm 03.03.2025 um 09:15 \u017fchrieb Jan <jan@example.de>:\n${QUOTE}`).reply).toBe('Danke.');
+    expect(
+      extractReply(`Thanks.\n\nON TUE, 4 MAR 2025, ANA <ANA@EXAMPLE.ORG> WROTE:\n${QUOTE}`).reply,
+    ).toBe('Thanks.');
+    expect(
+      extractReply(
+        `Merci.\n\nLe 3 mars 2025 à 09:15, Marc Dupont <marc@example.fr> A\nÉCRIT :\n${QUOTE}`,
+      ).reply,
+    ).toBe('Merci.');
+    expect(
+      extractReply(`Danke.\n\nAm 03.03.2025 um 09:15 \u017fchrieb Jan <jan@example.de>:\n${QUOTE}`)
+        .reply,
+    ).toBe('Danke.');
   });
 
   it('does not treat sentences starting with "On" as attributions', () => {
@@ -51,7 +72,11 @@ describe('extractReply', () => {
 
   it('separates a "-- " signature and keeps it in replyWithSignature', () => {
     const r = extractReply('Here you go.\n\n-- \nAna Silva\nSupport lead\n');
-    expect(r).toMatchObject({ reply: 'Here you go.', hasSignature: true, signature: '-- \nAna Silva\nSupport lead' });
+    expect(r).toMatchObject({
+      reply: 'Here you go.',
+      hasSignature: true,
+      signature: '-- \nAna Silva\nSupport lead',
+    });
     expect(r.replyWithSignature).toBe('Here you go.\n\n-- \nAna Silva\nSupport lead');
   });
 
@@ -68,13 +93,18 @@ describe('extractReply', () => {
   });
 
   it('keeps the new text of a bottom-posted reply and of inline replies', () => {
-    expect(extractReply(`On Tue, 4 Mar 2025, Ana <ana@example.org> wrote:\n${QUOTE}\nDone.`).reply).toBe('Done.');
-    const inline = 'See below.\n\n> First question?\n\nAnswer one.\n\n> Second question?\n\nAnswer two.';
+    expect(
+      extractReply(`On Tue, 4 Mar 2025, Ana <ana@example.org> wrote:\n${QUOTE}\nDone.`).reply,
+    ).toBe('Done.');
+    const inline =
+      'See below.\n\n> First question?\n\nAnswer one.\n\n> Second question?\n\nAnswer two.';
     expect(extractReply(inline)).toMatchObject({ reply: inline, hasQuote: true });
   });
 
   it('returns an empty reply when the message is only a quote', () => {
-    expect(extractReply(`On Tue, 4 Mar 2025, Ana <ana@example.org> wrote:\n${QUOTE}`)).toMatchObject({ reply: '', hasQuote: true });
+    expect(
+      extractReply(`On Tue, 4 Mar 2025, Ana <ana@example.org> wrote:\n${QUOTE}`),
+    ).toMatchObject({ reply: '', hasQuote: true });
   });
 
   it('needs a quote block below a bare "Someone wrote:" line', () => {
@@ -84,7 +114,9 @@ describe('extractReply', () => {
   });
 
   it('handles CRLF line endings', () => {
-    expect(extractReply('Ok\r\n\r\nOn Tue, 4 Mar 2025, Ana <a@example.org> wrote:\r\n> hi\r\n').reply).toBe('Ok');
+    expect(
+      extractReply('Ok\r\n\r\nOn Tue, 4 Mar 2025, Ana <a@example.org> wrote:\r\n> hi\r\n').reply,
+    ).toBe('Ok');
   });
 
   it('stays fast on a huge quote', () => {
@@ -95,12 +127,14 @@ describe('extractReply', () => {
 
 describe('extractReplyFromHtml', () => {
   it('drops a Gmail blockquote and keeps the reply text', () => {
-    const html = '<div dir="ltr">Thanks, fixed.<br></div><div class="gmail_quote"><div>On Tue, 4 Mar 2025 at 10:02, Ana &lt;ana@example.org&gt; wrote:<br></div><blockquote class="gmail_quote"><div>Is it fixed?</div></blockquote></div>';
+    const html =
+      '<div dir="ltr">Thanks, fixed.<br></div><div class="gmail_quote"><div>On Tue, 4 Mar 2025 at 10:02, Ana &lt;ana@example.org&gt; wrote:<br></div><blockquote class="gmail_quote"><div>Is it fixed?</div></blockquote></div>';
     expect(extractReplyFromHtml(html)).toMatchObject({ reply: 'Thanks, fixed.', hasQuote: true });
   });
 
   it('drops an Outlook HTML header block', () => {
-    const html = '<p>Approved.</p><hr><p><b>From:</b> Ana<br><b>Sent:</b> Tuesday<br><b>To:</b> Support<br><b>Subject:</b> Budget</p><p>Please approve.</p>';
+    const html =
+      '<p>Approved.</p><hr><p><b>From:</b> Ana<br><b>Sent:</b> Tuesday<br><b>To:</b> Support<br><b>Subject:</b> Budget</p><p>Please approve.</p>';
     expect(extractReplyFromHtml(html).reply).toBe('Approved.');
   });
 });

@@ -19,13 +19,22 @@ export interface ExtractedReply {
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
 const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|pisze|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
-const ATTRIBUTION = new RegExp(String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`, 'iu');
+const ATTRIBUTION = new RegExp(
+  String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`,
+  'iu',
+);
 // ATTRIBUTION cannot match without one of the verbs, so lines without one never reach it. The verb
 // test spells every letter as a class of its case variants instead of using the 'i' flag, which made
 // it several times slower (and lower-casing the line first was as slow on non-Latin text).
 // Letters whose case-insensitive matches go beyond their upper- and lower-case forms, found by
 // testing every code point against WROTE's letters with the 'iu' flags:
-const FOLD_EXTRAS: Record<string, string> = { s: '\u017f', k: '\u212a', в: '\u1c80', с: '\u1c83', т: '\u1c84\u1c85' };
+const FOLD_EXTRAS: Record<string, string> = {
+  s: '\u017f',
+  k: '\u212a',
+  в: '\u1c80',
+  с: '\u1c83',
+  т: '\u1c84\u1c85',
+};
 
 /** `source` (letters, groups, classes; no escaped letters) matching at least what it matches with 'i', without that flag. */
 function caseExpanded(source: string): string {
@@ -38,7 +47,10 @@ function caseExpanded(source: string): string {
       out += ch;
       continue;
     }
-    const variants = [...new Set([ch, ch.toLowerCase(), ch.toUpperCase()])].filter((v) => [...v].length === 1).join('') + (FOLD_EXTRAS[ch] ?? '');
+    const variants =
+      [...new Set([ch, ch.toLowerCase(), ch.toUpperCase()])]
+        .filter((v) => [...v].length === 1)
+        .join('') + (FOLD_EXTRAS[ch] ?? '');
     out += inClass ? variants : `[${variants}]`;
   }
   return out;
@@ -48,12 +60,18 @@ const hasVerb = (text: string): boolean => VERB.test(text);
 // What may follow the verb: nothing, an address, or a capitalised name (checked case-sensitively).
 // German and Dutch put the date after the verb: "… schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:".
 const AFTER_VERB = /^\s*(?:.*@.*|["'<]?\p{Lu}.*|(?:am|on|op|le|el|il|den|em)\s.*\d.*)$/u;
-const NAME_WROTE = new RegExp(String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`, 'u');
+const NAME_WROTE = new RegExp(
+  String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`,
+  'u',
+);
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
-const DATED_ADDRESS_COLON = /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
+const DATED_ADDRESS_COLON =
+  /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
 // The same with both a time and a year is specific enough to stand without a quote block below.
-const DATED_TIMED_ADDRESS_COLON = /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
-const ORIGINAL_MESSAGE = /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|originalnachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+const DATED_TIMED_ADDRESS_COLON =
+  /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
+const ORIGINAL_MESSAGE =
+  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|originalnachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
@@ -62,13 +80,25 @@ const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 
 type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
 const HEADER_FIELDS: [HeaderField, string][] = [
-  ['from', 'from|von|de|da|van|od|от|fra|frå|från|lähettäjä|feladó|kimden|afzender|mittente|remitente|expéditeur|absender|发件人|寄件者|差出人'],
-  ['date', 'sent|date|datum|envoyé|enviado|inviato|verzonden|wysłano|wysłany|data|отправлено|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|发送时间|日期|時間'],
+  [
+    'from',
+    'from|von|de|da|van|od|от|fra|frå|från|lähettäjä|feladó|kimden|afzender|mittente|remitente|expéditeur|absender|发件人|寄件者|差出人',
+  ],
+  [
+    'date',
+    'sent|date|datum|envoyé|enviado|inviato|verzonden|wysłano|wysłany|data|отправлено|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|发送时间|日期|時間',
+  ],
   ['to', 'to|an|à|a|para|aan|do|кому|til|till|vastaanottaja|címzett|komu|收件人|宛先'],
-  ['subject', 'subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat|тема|emne|ämne|aihe|tárgy|předmět|主题|主旨|件名|sujet'],
+  [
+    'subject',
+    'subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat|тема|emne|ämne|aihe|tárgy|předmět|主题|主旨|件名|sujet',
+  ],
   ['cc', 'cc|kopie|копия|kopio|másolat'],
 ];
-const HEADER_LINE = HEADER_FIELDS.map(([field, names]) => [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*:\s*\**\s*\S`, 'iu')] as const);
+const HEADER_LINE = HEADER_FIELDS.map(
+  ([field, names]) =>
+    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*:\s*\**\s*\S`, 'iu')] as const,
+);
 
 const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
@@ -77,11 +107,16 @@ const MOBILE = [
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
   /^get outlook for (?:ios|android)\b.{0,60}$/iu,
 ];
-const VALEDICTION = /^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+const VALEDICTION =
+  /^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
-const clean = (line: string): string => line.replace(INVISIBLE, '').replace(/\u00a0/g, ' ').trim();
+const clean = (line: string): string =>
+  line
+    .replace(INVISIBLE, '')
+    .replace(/\u00a0/g, ' ')
+    .trim();
 // '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
 const isQuoteLine = (line: string): boolean => /^\s*(?:>|\|(?!.*\|\s*$))/.test(line);
 const isBlank = (line: string): boolean => clean(line) === '';
@@ -136,7 +171,8 @@ function attributionEnd(lines: Lines, i: number): number {
         blanks++;
         continue;
       }
-      if (next === '' || (isQuoteLine(next) && !/^>\s*(?:\p{L}+\s*)?[:：]?\s*$/u.test(next))) return -1;
+      if (next === '' || (isQuoteLine(next) && !/^>\s*(?:\p{L}+\s*)?[:：]?\s*$/u.test(next)))
+        return -1;
       // A sentence above an attribution is not part of it ("Send it to jane@example.com please."
       // then "On Mon, … wrote:"): the attribution is found when the scan reaches its own line.
       if (PREPOSITION.test(next) && !PREPOSITION.test(first)) return -1;
@@ -151,7 +187,8 @@ function attributionEnd(lines: Lines, i: number): number {
     if (m !== null && (m[1] === undefined || AFTER_VERB.test(m[1]))) {
       const strength = attributionOpening(first);
       // A bare "Someone wrote:" is common prose; it needs the quote block below to count.
-      if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines.raw, j + 1))) return j;
+      if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines.raw, j + 1)))
+        return j;
     }
     // Both patterns end in ':' and an address, and backtrack heavily; most lines do not end in ':'
     // at all. The joined text ends in its last (trimmed, non-empty) line.
@@ -165,7 +202,8 @@ function attributionEnd(lines: Lines, i: number): number {
 
 // "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
 // clients write attributions — with a preposition, a date, a name or an address.
-const PREPOSITION = /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu;
+const PREPOSITION =
+  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu;
 
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
   if (PREPOSITION.test(firstLine)) return 'strong';
@@ -196,7 +234,11 @@ function isHeaderBlock(lines: Lines, i: number): boolean {
     const field = lines.headerField(j);
     if (field !== null) seen.add(field);
   }
-  return seen.has('from') && seen.size >= 2 && (seen.has('date') || seen.has('subject') || seen.has('to'));
+  return (
+    seen.has('from') &&
+    seen.size >= 2 &&
+    (seen.has('date') || seen.has('subject') || seen.has('to'))
+  );
 }
 
 interface QuoteMark {
@@ -208,7 +250,8 @@ interface QuoteMark {
 
 function headerBlockEnd(lines: Lines, i: number): number {
   let end = i;
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) if (lines.headerField(j) !== null) end = j;
+  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++)
+    if (lines.headerField(j) !== null) end = j;
   return end;
 }
 
@@ -218,7 +261,8 @@ function headerBlockTop(lines: Lines, i: number): number {
   for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
     const text = lines.clean(k);
     if (text === '') continue;
-    if (SEPARATOR_LINE.test(text) || ORIGINAL_MESSAGE.test(text) || LABELLED_DATE.test(text)) top = k;
+    if (SEPARATOR_LINE.test(text) || ORIGINAL_MESSAGE.test(text) || LABELLED_DATE.test(text))
+      top = k;
     else break;
   }
   return top;
@@ -230,7 +274,11 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
     const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
     if (ORIGINAL_MESSAGE.test(text)) return { start: i, headerEnd: i };
-    if (isHeaderBlock(lines, i)) return { start: Math.max(from, headerBlockTop(lines, i)), headerEnd: headerBlockEnd(lines, i) };
+    if (isHeaderBlock(lines, i))
+      return {
+        start: Math.max(from, headerBlockTop(lines, i)),
+        headerEnd: headerBlockEnd(lines, i),
+      };
     const end = attributionEnd(lines, i);
     if (end !== -1) return { start: i, headerEnd: end };
     if (isMobileSignature(text)) {
@@ -256,9 +304,15 @@ function trailingQuoteStart(lines: string[]): number {
   if (!sawQuote) return -1;
   const above = k - 1;
   const line = clean(lines[above] ?? '');
-  if (above >= 0 && /:\s*$/.test(line) && (ATTRIBUTION.test(line) || /@|\d/.test(line))) return above;
+  if (above >= 0 && /:\s*$/.test(line) && (ATTRIBUTION.test(line) || /@|\d/.test(line)))
+    return above;
   // "2013/7/20 sam via Discourse <info@example.org>" without a colon: a date and an address.
-  if (above >= 0 && /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/.test(line) && /<[^<>\s]+@[^<>\s]+>\s*$/.test(line)) return above;
+  if (
+    above >= 0 &&
+    /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/.test(line) &&
+    /<[^<>\s]+@[^<>\s]+>\s*$/.test(line)
+  )
+    return above;
   return k;
 }
 
@@ -269,7 +323,9 @@ const MOBILE_LINE_MAX = 1000;
 
 function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
-  const text = clean(line).replace(/<[^<>]*>|\([^()]*\)/g, '').trim();
+  const text = clean(line)
+    .replace(/<[^<>]*>|\([^()]*\)/g, '')
+    .trim();
   if (text.length > 80) return false;
   return MOBILE.some((re) => {
     const m = re.exec(text);
@@ -291,7 +347,8 @@ function listFooterStart(lines: string[], end: number): number {
   let seen = 0;
   for (let i = end - 1; i >= 0 && seen <= LIST_FOOTER_MAX_LINES; i--) {
     const line = lines[i] ?? '';
-    if (LIST_RULE.test(line)) return seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l)) ? i : -1;
+    if (LIST_RULE.test(line))
+      return seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l)) ? i : -1;
     if (!isBlank(line)) seen++;
   }
   return -1;
@@ -312,7 +369,8 @@ function findSignatureStart(lines: string[]): number {
   let nonBlankAfter = 0;
   let delimiter = -1;
   for (let i = end - 1; i >= 0; i--) {
-    if (SIG_DELIMITER.test(lines[i] ?? '') && nonBlankAfter > 0 && nonBlankAfter <= 15) delimiter = i;
+    if (SIG_DELIMITER.test(lines[i] ?? '') && nonBlankAfter > 0 && nonBlankAfter <= 15)
+      delimiter = i;
     if (!isBlank(lines[i] ?? '')) nonBlankAfter++;
   }
   if (delimiter !== -1) return delimiter;
@@ -348,7 +406,11 @@ function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   return lines.raw.slice(k, end);
 }
 
-const joinTrim = (lines: string[]): string => lines.join('\n').replace(/^(?:[ \t]*\n)+/, '').trimEnd();
+const joinTrim = (lines: string[]): string =>
+  lines
+    .join('\n')
+    .replace(/^(?:[ \t]*\n)+/, '')
+    .trimEnd();
 
 export function extractReply(text: string): ExtractedReply {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
@@ -368,21 +430,38 @@ export function extractReply(text: string): ExtractedReply {
     }
     // Bottom-posting: the message opens with the quote, the new text comes after it.
     from = quote.headerEnd + 1;
-    while (from < lines.length && (isBlank(lines[from] ?? '') || isQuoteLine(lines[from] ?? ''))) from++;
+    while (from < lines.length && (isBlank(lines[from] ?? '') || isQuoteLine(lines[from] ?? '')))
+      from++;
   }
-  let body = answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
+  let body =
+    answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
   const trailing = trailingQuoteStart(body);
-  if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l))) body = body.slice(0, trailing);
+  if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l)))
+    body = body.slice(0, trailing);
   else {
     // A quote with a signature under it ("> …\n\n--\nJane"): the quote goes, the signature stays.
     const sig = findSignatureStart(body);
     const quoteAbove = sig > 0 ? trailingQuoteStart(body.slice(0, sig)) : -1;
-    if (quoteAbove > 0 && body.slice(0, quoteAbove).some((l) => !isBlank(l))) body = [...body.slice(0, quoteAbove), '', ...body.slice(sig)];
+    if (quoteAbove > 0 && body.slice(0, quoteAbove).some((l) => !isBlank(l)))
+      body = [...body.slice(0, quoteAbove), '', ...body.slice(sig)];
   }
   const replyWithSignature = joinTrim(body);
   const sigStart = findSignatureStart(body);
-  if (sigStart === -1) return { reply: replyWithSignature, replyWithSignature, hasQuote, hasSignature: false, signature: null };
-  return { reply: joinTrim(body.slice(0, sigStart)), replyWithSignature, hasQuote, hasSignature: true, signature: joinTrim(body.slice(sigStart)) };
+  if (sigStart === -1)
+    return {
+      reply: replyWithSignature,
+      replyWithSignature,
+      hasQuote,
+      hasSignature: false,
+      signature: null,
+    };
+  return {
+    reply: joinTrim(body.slice(0, sigStart)),
+    replyWithSignature,
+    hasQuote,
+    hasSignature: true,
+    signature: joinTrim(body.slice(sigStart)),
+  };
 }
 
 /** Reply extraction for messages that only have HTML: rendered to text first (blockquotes become "> "). */

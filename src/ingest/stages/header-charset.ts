@@ -6,14 +6,15 @@
 // plausible text wins (windows-1252 only when nothing better fits).
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+
 import { decodeUtf7, isUtf7Label } from './utf7.js';
 
 // A declared CJK charset often comes with raw header bytes in a sibling encoding.
 const CHARSET_FAMILY: Record<string, string[]> = {
   'iso-2022-jp': ['shift_jis', 'euc-jp'],
-  'shift_jis': ['euc-jp'],
-  'gb2312': ['gb18030'],
-  'gbk': ['gb18030'],
+  shift_jis: ['euc-jp'],
+  gb2312: ['gb18030'],
+  gbk: ['gb18030'],
   'hz-gb-2312': ['gb18030'],
   'ks_c_5601-1987': ['euc-kr'],
   'iso-2022-kr': ['euc-kr'],
@@ -63,7 +64,8 @@ export function singleBytePlausibility(text: string): number {
   for (let i = 0; i < cps.length; i++) {
     if (!high(i)) continue;
     // Three non-ASCII characters in a row are rare in Latin-script text and the rule in mojibake.
-    const inLongRun = (high(i - 1) && high(i + 1)) || (high(i + 1) && high(i + 2)) || (high(i - 1) && high(i - 2));
+    const inLongRun =
+      (high(i - 1) && high(i + 1)) || (high(i + 1) && high(i + 2)) || (high(i - 1) && high(i - 2));
     sum += charWeight(cps[i]!, inLongRun);
     chars++;
   }
@@ -88,7 +90,7 @@ const inRange = (b: number, lo: number, hi: number) => b >= lo && b <= hi;
 function multiBytePlausibility(scheme: Scheme, buf: Buffer): number {
   let sum = 0;
   let chars = 0;
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     const b = buf[i]!;
     if (b < 0x80) {
       i++;
@@ -169,7 +171,9 @@ export function decodeUnknownBytes(buf: Buffer, declared: string[] = []): Decode
     if (plausible > 0 && (!best || score > best.score)) best = { text, charset: label, score };
   }
   // Nothing reads as text (a stray byte or two): windows-1252 at least keeps every byte visible.
-  return best ? { text: best.text, charset: best.charset, guessed: true } : { text: decoderFor('windows-1252')!.decode(buf), charset: 'windows-1252', guessed: true };
+  return best
+    ? { text: best.text, charset: best.charset, guessed: true }
+    : { text: decoderFor('windows-1252')!.decode(buf), charset: 'windows-1252', guessed: true };
 }
 
 // One RFC 2047 word. Words separated by white space only form a run, decoded as one byte string
@@ -179,7 +183,8 @@ const UTF8_LABEL = /^utf-?8$/;
 // A word under a 7-bit label, found without decoding anything (the scan runs on every message).
 const SEVEN_BIT_WORD = /=\?(us-?ascii|ascii|iso-2022-|hz-gb-2312|utf-7)/i;
 
-const hexValue = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
+const hexValue = (c: number): number =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
 
 function wordBytes(enc: string, payload: string): Buffer {
   if (enc === 'b' || enc === 'B') return Buffer.from(payload, 'base64');
@@ -216,13 +221,15 @@ function mislabelledRuns(block: string, utf8: boolean): WordRun[] {
     if (!run) return;
     const bytes = run.parts.length === 1 ? run.parts[0]! : Buffer.concat(run.parts);
     const eightBit = bytes.some((x) => x >= 0x80);
-    if (eightBit && (SEVEN_BIT.test(run.label) || !isUtf8(bytes))) out.push({ start: run.start, end: run.end, label: run.label, bytes });
+    if (eightBit && (SEVEN_BIT.test(run.label) || !isUtf8(bytes)))
+      out.push({ start: run.start, end: run.end, label: run.label, bytes });
     run = null;
   };
   for (const m of block.matchAll(WORD)) {
     const label = m[1]!.toLowerCase();
     const suspect = SEVEN_BIT.test(label) || (utf8 && UTF8_LABEL.test(label));
-    const adjacent = run !== null && run.label === label && /^\s*$/.test(block.slice(run.end, m.index));
+    const adjacent =
+      run !== null && run.label === label && /^\s*$/.test(block.slice(run.end, m.index));
     if (!adjacent) finish();
     if (!suspect) continue;
     const bytes = wordBytes(m[2]!, m[3]!);
@@ -265,7 +272,8 @@ export function fixMislabelledWords(block: string, declared: string[] = [], utf8
 
 // A word whose payload holds raw 8-bit bytes (a client that put Latin-1 straight into "=?iso-8859-1?Q?Gr\xfcn?="),
 // or one labelled UTF-7, which the MIME library will not decode.
-const RAW_OR_UTF7_WORD = /=\?([^?*\s]+)(?:\*[^?]*)?\?([bBqQ])\?([^?\s]*[\x80-\xff][^?\s]*|[^?\s]*)\?=/g;
+const RAW_OR_UTF7_WORD =
+  /=\?([^?*\s]+)(?:\*[^?]*)?\?([bBqQ])\?([^?\s]*[\x80-\xff][^?\s]*|[^?\s]*)\?=/g;
 
 /**
  * Rewrites, in a header block held as latin1, the words the MIME library would get wrong as UTF-8
@@ -293,4 +301,7 @@ export function fixRawWords(block: string): string {
 }
 
 /** Does a header block need fixRawWords? Cheap enough for every block the scan reads. */
-export const hasRawWords = (block: string): boolean => block.includes('=?') && (/=\?(?:unicode-1-1-)?utf-?7\?/i.test(block) || /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block));
+export const hasRawWords = (block: string): boolean =>
+  block.includes('=?') &&
+  (/=\?(?:unicode-1-1-)?utf-?7\?/i.test(block) ||
+    /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block));

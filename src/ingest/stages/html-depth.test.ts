@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { findCorpus, listMessageFiles } from '../../../test/corpus/run-corpus.js';
 import { defaultIngestLimits } from '../types.js';
 import { exceedsHtmlDepth, htmlNestingDepth, MAX_HTML_DEPTH } from './html-depth.js';
@@ -9,7 +11,9 @@ import { parseMessage } from './parse.js';
 
 // The parser sanitize-html runs, used as the reference: its stacks are private, read through a cast.
 const fromSanitizer = createRequire(createRequire(import.meta.url).resolve('sanitize-html'));
-const { Parser } = fromSanitizer('htmlparser2') as { Parser: new (cbs: object, opts: object) => ParserLike };
+const { Parser } = fromSanitizer('htmlparser2') as {
+  Parser: new (cbs: object, opts: object) => ParserLike;
+};
 interface ParserLike {
   stack: string[];
   foreignContext: boolean[];
@@ -80,12 +84,62 @@ describe('htmlNestingDepth', () => {
   });
 
   it('agrees with the stacks of the htmlparser2 Parser sanitize-html uses, on random tag soup', () => {
-    const names = ['div', 'p', 'li', 'ul', 'td', 'tr', 'table', 'tbody', 'br', 'img', 'svg', 'math', 'mi', 'title', 'a', 'b', 'dd', 'dt', 'option', 'select', 'script', 'style', 'textarea', 'h1', 'hr', 'input', 'foreignObject', 'desc', 'rt', 'rp', 'body', 'head', 'DIV'];
+    const names = [
+      'div',
+      'p',
+      'li',
+      'ul',
+      'td',
+      'tr',
+      'table',
+      'tbody',
+      'br',
+      'img',
+      'svg',
+      'math',
+      'mi',
+      'title',
+      'a',
+      'b',
+      'dd',
+      'dt',
+      'option',
+      'select',
+      'script',
+      'style',
+      'textarea',
+      'h1',
+      'hr',
+      'input',
+      'foreignObject',
+      'desc',
+      'rt',
+      'rp',
+      'body',
+      'head',
+      'DIV',
+    ];
     const piece = fc.oneof(
       fc.constantFrom(...names).map((n) => `<${n}>`),
       fc.constantFrom(...names).map((n) => `</${n}>`),
       fc.constantFrom(...names).map((n) => `<${n}/>`),
-      fc.constantFrom('x', ' ', '<', '>', '"', "'", '<!--', '-->', '<![CDATA[', ']]>', '<!doctype html>', '<?x?>', '&amp;', '<a href="<div>">', "<b title='>'>"),
+      fc.constantFrom(
+        'x',
+        ' ',
+        '<',
+        '>',
+        '"',
+        "'",
+        '<!--',
+        '-->',
+        '<![CDATA[',
+        ']]>',
+        '<!doctype html>',
+        '<?x?>',
+        '&amp;',
+        '<a href="<div>">',
+        "<b title='>'>",
+      ),
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 80 }), (pieces) => {
@@ -99,18 +153,23 @@ describe('htmlNestingDepth', () => {
 
 const corpus = findCorpus();
 
-describe.skipIf('skip' in corpus)('htmlNestingDepth on the corpus (skipped: ../shared/corpus not found)', () => {
-  it('agrees with the Parser on every HTML body and refuses none of them', async () => {
-    const depths: number[] = [];
-    for (const f of 'dir' in corpus ? listMessageFiles(corpus.dir) : []) {
-      const parsed = await parseMessage(readFileSync(f.abs), defaultIngestLimits).catch(() => null);
-      if (!parsed?.html) continue;
-      const depth = htmlNestingDepth(parsed.html);
-      expect(depth, f.rel).toBe(parserDepth(parsed.html));
-      depths.push(depth);
-    }
-    expect(depths.length).toBeGreaterThan(100);
-    // Real mail stays an order of magnitude below the bound, so the bound refuses only contrived bodies.
-    expect(Math.max(...depths)).toBeLessThan(MAX_HTML_DEPTH / 10);
-  }, 120_000);
-});
+describe.skipIf('skip' in corpus)(
+  'htmlNestingDepth on the corpus (skipped: ../shared/corpus not found)',
+  () => {
+    it('agrees with the Parser on every HTML body and refuses none of them', async () => {
+      const depths: number[] = [];
+      for (const f of 'dir' in corpus ? listMessageFiles(corpus.dir) : []) {
+        const parsed = await parseMessage(readFileSync(f.abs), defaultIngestLimits).catch(
+          () => null,
+        );
+        if (!parsed?.html) continue;
+        const depth = htmlNestingDepth(parsed.html);
+        expect(depth, f.rel).toBe(parserDepth(parsed.html));
+        depths.push(depth);
+      }
+      expect(depths.length).toBeGreaterThan(100);
+      // Real mail stays an order of magnitude below the bound, so the bound refuses only contrived bodies.
+      expect(Math.max(...depths)).toBeLessThan(MAX_HTML_DEPTH / 10);
+    }, 120_000);
+  },
+);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { decodeEntities, htmlToText, MAX_QUOTE_DEPTH } from './html-to-text.js';
 
 describe('htmlToText', () => {
@@ -9,22 +10,28 @@ describe('htmlToText', () => {
   });
 
   it('drops script, style, head and comments but keeps the text around them', () => {
-    const html = '<head><title>t</title><style>p{color:red}</style></head><p>a<!-- <b>hidden</b> -->b</p><script>alert("x")</script>c';
+    const html =
+      '<head><title>t</title><style>p{color:red}</style></head><p>a<!-- <b>hidden</b> -->b</p><script>alert("x")</script>c';
     expect(htmlToText(html)).toBe('ab\n\nc');
   });
 
   it('quotes blockquote content with "> " like a plain-text mail client', () => {
-    const html = '<p>Reply</p><div>On Mon, Bob wrote:</div><blockquote><p>Question?</p><blockquote>Older</blockquote></blockquote>';
+    const html =
+      '<p>Reply</p><div>On Mon, Bob wrote:</div><blockquote><p>Question?</p><blockquote>Older</blockquote></blockquote>';
     expect(htmlToText(html)).toBe('Reply\n\nOn Mon, Bob wrote:\n\n> Question?\n>\n> > Older');
   });
 
   it('decodes named and numeric entities without producing markup', () => {
-    expect(htmlToText('<p>a &lt;b&gt; &amp; &#233;&#x20AC;&nbsp;&hellip; &bogus;</p>')).toBe('a <b> & é€ … &bogus;');
+    expect(htmlToText('<p>a &lt;b&gt; &amp; &#233;&#x20AC;&nbsp;&hellip; &bogus;</p>')).toBe(
+      'a <b> & é€ … &bogus;',
+    );
     expect(decodeEntities('&#0;&#xD800;')).toBe('\uFFFD\uFFFD');
   });
 
   it('keeps preformatted text as written and renders list items', () => {
-    expect(htmlToText('<pre>a  b\n  c</pre><ul><li>one</li><li>two</li></ul>')).toBe('a  b\n  c\n\n- one\n- two');
+    expect(htmlToText('<pre>a  b\n  c</pre><ul><li>one</li><li>two</li></ul>')).toBe(
+      'a  b\n  c\n\n- one\n- two',
+    );
   });
 
   it('survives broken markup', () => {
@@ -45,7 +52,7 @@ describe('htmlToText', () => {
     const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/y;
     const stripTags = (html: string) => {
       let out = '';
-      for (let i = 0; i < html.length; ) {
+      for (let i = 0; i < html.length;) {
         TAG.lastIndex = i;
         if (html[i] === '<' && TAG.exec(html) !== null) i = TAG.lastIndex;
         else out += html[i++];
@@ -53,7 +60,20 @@ describe('htmlToText', () => {
       return out.replace(/\s+/g, ' ').trim();
     };
     // Only inline or unknown tag names (b, x, bx...), so tags add no line breaks.
-    const piece = fc.constantFrom('<', '>', '"', "'", '/', 'b', 'x', ' ', '<b>', '</b>', '<b "', '<x \'');
+    const piece = fc.constantFrom(
+      '<',
+      '>',
+      '"',
+      "'",
+      '/',
+      'b',
+      'x',
+      ' ',
+      '<b>',
+      '</b>',
+      '<b "',
+      "<x '",
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
         const html = pieces.join('');
@@ -75,6 +95,8 @@ describe('htmlToText', () => {
 
   it('quotes at most MAX_QUOTE_DEPTH levels', () => {
     const deep = '<blockquote>'.repeat(MAX_QUOTE_DEPTH + 40);
-    expect(htmlToText(`${deep}x<br>y`)).toBe(`${'> '.repeat(MAX_QUOTE_DEPTH)}x\n${'> '.repeat(MAX_QUOTE_DEPTH)}y`);
+    expect(htmlToText(`${deep}x<br>y`)).toBe(
+      `${'> '.repeat(MAX_QUOTE_DEPTH)}x\n${'> '.repeat(MAX_QUOTE_DEPTH)}y`,
+    );
   });
 });

@@ -3,35 +3,143 @@
 // in linear time, and keeps the one piece of structure reply extraction needs — blockquotes
 // come out as "> " prefixed lines, the way a mail client would quote them in plain text.
 
-const SKIP_CONTENT = new Set(['script', 'style', 'head', 'title', 'template', 'xml', 'svg', 'math', 'object', 'iframe', 'noembed', 'noframes']);
-const RAW_TEXT = new Set(['script', 'style', 'xmp', 'textarea', 'title', 'noembed', 'noframes', 'iframe', 'plaintext']);
+const SKIP_CONTENT = new Set([
+  'script',
+  'style',
+  'head',
+  'title',
+  'template',
+  'xml',
+  'svg',
+  'math',
+  'object',
+  'iframe',
+  'noembed',
+  'noframes',
+]);
+const RAW_TEXT = new Set([
+  'script',
+  'style',
+  'xmp',
+  'textarea',
+  'title',
+  'noembed',
+  'noframes',
+  'iframe',
+  'plaintext',
+]);
 // The closing tag of each raw-text element, found case-insensitively from where the element opened
 // (lower-casing the whole document for every such element made many <style> blocks quadratic).
 const RAW_TEXT_END = new Map([...RAW_TEXT].map((name) => [name, new RegExp(`</${name}`, 'gi')]));
 const BLOCK = new Set([
-  'address', 'article', 'aside', 'center', 'dd', 'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure', 'footer',
-  'form', 'header', 'li', 'main', 'nav', 'ol', 'section', 'table', 'tbody', 'thead', 'tfoot', 'tr', 'ul', 'caption',
+  'address',
+  'article',
+  'aside',
+  'center',
+  'dd',
+  'div',
+  'dl',
+  'dt',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'header',
+  'li',
+  'main',
+  'nav',
+  'ol',
+  'section',
+  'table',
+  'tbody',
+  'thead',
+  'tfoot',
+  'tr',
+  'ul',
+  'caption',
 ]);
 const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'blockquote']);
 
 const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ensp: ' ', emsp: ' ', thinsp: ' ',
-  copy: '©', reg: '®', trade: '™', hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“',
-  rdquo: '”', laquo: '«', raquo: '»', bull: '•', middot: '·', euro: '€', pound: '£', yen: '¥', cent: '¢',
-  sect: '§', para: '¶', deg: '°', times: '×', divide: '÷', shy: '', zwnj: '', zwj: '', lrm: '', rlm: '',
-  eacute: 'é', egrave: 'è', ecirc: 'ê', agrave: 'à', aacute: 'á', acirc: 'â', auml: 'ä', ouml: 'ö', uuml: 'ü',
-  Auml: 'Ä', Ouml: 'Ö', Uuml: 'Ü', szlig: 'ß', ccedil: 'ç', ntilde: 'ñ', oacute: 'ó', iacute: 'í', uacute: 'ú',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  ensp: ' ',
+  emsp: ' ',
+  thinsp: ' ',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  laquo: '«',
+  raquo: '»',
+  bull: '•',
+  middot: '·',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  sect: '§',
+  para: '¶',
+  deg: '°',
+  times: '×',
+  divide: '÷',
+  shy: '',
+  zwnj: '',
+  zwj: '',
+  lrm: '',
+  rlm: '',
+  eacute: 'é',
+  egrave: 'è',
+  ecirc: 'ê',
+  agrave: 'à',
+  aacute: 'á',
+  acirc: 'â',
+  auml: 'ä',
+  ouml: 'ö',
+  uuml: 'ü',
+  Auml: 'Ä',
+  Ouml: 'Ö',
+  Uuml: 'Ü',
+  szlig: 'ß',
+  ccedil: 'ç',
+  ntilde: 'ñ',
+  oacute: 'ó',
+  iacute: 'í',
+  uacute: 'ú',
 };
 
 export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z][a-z0-9]{1,31});?/gi, (match, body: string) => {
-    if (body.startsWith('#')) {
-      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      if (!Number.isFinite(code) || code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return '\uFFFD';
-      return String.fromCodePoint(code);
-    }
-    return NAMED_ENTITIES[body] ?? NAMED_ENTITIES[body.toLowerCase()] ?? match;
-  });
+  return text.replace(
+    /&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z][a-z0-9]{1,31});?/gi,
+    (match, body: string) => {
+      if (body.startsWith('#')) {
+        const code =
+          body[1] === 'x' || body[1] === 'X'
+            ? parseInt(body.slice(2), 16)
+            : parseInt(body.slice(1), 10);
+        if (
+          !Number.isFinite(code) ||
+          code === 0 ||
+          code > 0x10ffff ||
+          (code >= 0xd800 && code <= 0xdfff)
+        )
+          return '\uFFFD';
+        return String.fromCodePoint(code);
+      }
+      return NAMED_ENTITIES[body] ?? NAMED_ENTITIES[body.toLowerCase()] ?? match;
+    },
+  );
 }
 
 interface Line {
@@ -83,11 +191,13 @@ class TextBuilder {
     if (!preformatted) {
       text = text.replace(/\s+/g, ' ');
       if (text === ' ') {
-        if (this.pendingBreaks === 0 && this.partsLength > 0 && this.lastChar !== SPACE) this.addToLine(' ');
+        if (this.pendingBreaks === 0 && this.partsLength > 0 && this.lastChar !== SPACE)
+          this.addToLine(' ');
         return;
       }
       this.flushBreaks();
-      if ((this.partsLength === 0 || this.lastChar === SPACE) && text.charCodeAt(0) === SPACE) text = text.slice(1);
+      if ((this.partsLength === 0 || this.lastChar === SPACE) && text.charCodeAt(0) === SPACE)
+        text = text.slice(1);
       this.addToLine(text);
       return;
     }
@@ -107,7 +217,10 @@ class TextBuilder {
       // A quoted blank line keeps its markers but not the space after the last one.
       return text === '' ? '> '.repeat(depth).slice(0, -1) : '> '.repeat(depth) + text;
     });
-    return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    return out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim();
   }
 
   private addToLine(text: string): void {
@@ -124,7 +237,8 @@ class TextBuilder {
     if (breaks === 0) return;
     if (this.partsLength > 0) this.pushLine();
     const last = this.lines[this.lines.length - 1];
-    if (breaks >= 2 && last !== undefined && last.text !== '') this.lines.push({ depth: Math.min(last.depth, this.depth), text: '' });
+    if (breaks >= 2 && last !== undefined && last.text !== '')
+      this.lines.push({ depth: Math.min(last.depth, this.depth), text: '' });
   }
 
   private pushLine(): void {
@@ -141,7 +255,8 @@ const DQUOTE = 0x22;
 const SQUOTE = 0x27;
 
 const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-const isNameChar = (c: number) => isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x3a || c === 0x2d;
+const isNameChar = (c: number) =>
+  isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x3a || c === 0x2d;
 
 interface Tag {
   closing: boolean;
@@ -209,7 +324,11 @@ class TagReader {
   }
 
   private isFailed(x: number): boolean {
-    return this.failed !== null && x < this.html.length && (this.failed[x >>> 5]! & (1 << (x & 31))) !== 0;
+    return (
+      this.failed !== null &&
+      x < this.html.length &&
+      (this.failed[x >>> 5]! & (1 << (x & 31))) !== 0
+    );
   }
 
   private fail(): -1 {
@@ -217,7 +336,8 @@ class TagReader {
     const bits = (this.failed ??= new Uint32Array((n >>> 5) + 1));
     const path = this.path;
     for (let k = 0; k < path.length; k += 2) {
-      for (let x = path[k]!, to = Math.min(path[k + 1]!, n - 1); x <= to; x++) bits[x >>> 5] = bits[x >>> 5]! | (1 << (x & 31));
+      for (let x = path[k]!, to = Math.min(path[k + 1]!, n - 1); x <= to; x++)
+        bits[x >>> 5] = bits[x >>> 5]! | (1 << (x & 31));
     }
     return -1;
   }
@@ -233,7 +353,8 @@ export function htmlToText(html: string): string {
   while (i < html.length) {
     const lt = html.indexOf('<', i);
     const textEnd = lt === -1 ? html.length : lt;
-    if (textEnd > i && skipUntil === null) out.append(decodeEntities(html.slice(i, textEnd)), pre > 0);
+    if (textEnd > i && skipUntil === null)
+      out.append(decodeEntities(html.slice(i, textEnd)), pre > 0);
     if (lt === -1) break;
     i = lt;
     if (html.startsWith('<!--', i)) {
@@ -265,7 +386,11 @@ export function htmlToText(html: string): string {
       endTag.lastIndex = i;
       const end = endTag.exec(html)?.index ?? -1;
       const body = html.slice(i, end === -1 ? html.length : end);
-      if (!SKIP_CONTENT.has(name)) out.append(name === 'plaintext' || name === 'xmp' ? body : decodeEntities(body), name === 'xmp' || name === 'plaintext');
+      if (!SKIP_CONTENT.has(name))
+        out.append(
+          name === 'plaintext' || name === 'xmp' ? body : decodeEntities(body),
+          name === 'xmp' || name === 'plaintext',
+        );
       const close = end === -1 ? -1 : html.indexOf('>', end);
       i = close === -1 ? html.length : close + 1;
       continue;

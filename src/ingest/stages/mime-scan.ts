@@ -5,14 +5,15 @@
 // mislabelled bytes for parse.ts to repair. It reads a latin1 view of the bytes and copies out only
 // the small values it keeps.
 import { isUtf8 } from 'node:buffer';
+
 import { AppError } from '../../errors.js';
-import { defaultIngestLimits } from '../types.js';
 import type { IngestLimits } from '../types.js';
+import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
-import { isUtf7Label } from './utf7.js';
+import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
 import { isUndecodableText } from './undecodable.js';
-import type { MimeScan } from './normalise.js';
+import { isUtf7Label } from './utf7.js';
 
 const MAX_CAPTURE = 64 * 1024;
 // Raw bytes read to decide whether a text part is text (base64 of 64 KiB and some slack).
@@ -22,8 +23,18 @@ export type LimitName = 'size' | 'parts' | 'depth' | 'headers';
 
 export function limitError(limit: LimitName, detail: string): AppError {
   return limit === 'size'
-    ? new AppError('message_too_large', `The message is larger than the limit (${detail}).`, { limit }, 422)
-    : new AppError('message_limit_exceeded', `The message exceeds the ${limit} limit (${detail}).`, { limit }, 422);
+    ? new AppError(
+        'message_too_large',
+        `The message is larger than the limit (${detail}).`,
+        { limit },
+        422,
+      )
+    : new AppError(
+        'message_limit_exceeded',
+        `The message exceeds the ${limit} limit (${detail}).`,
+        { limit },
+        422,
+      );
 }
 
 interface HeaderBlock {
@@ -46,7 +57,10 @@ const param = (value: string, name: string): string | null => {
   return v === null || v === '' ? null : v;
 };
 
-function matchBoundary(line: string, stack: (string | null)[]): { index: number; closing: boolean } | null {
+function matchBoundary(
+  line: string,
+  stack: (string | null)[],
+): { index: number; closing: boolean } | null {
   for (let i = stack.length - 1; i >= 0; i--) {
     const b = stack[i];
     if (b == null) continue;
@@ -78,7 +92,8 @@ function latin1View(buf: Buffer): TextView {
     length: buf.length,
     charCodeAt: (i) => buf[i] ?? Number.NaN,
     indexOf: (needle, from = 0) => buf.indexOf(needle, from, 'latin1'),
-    slice: (start, end = buf.length) => (start >= end ? '' : buf.toString('latin1', start, Math.min(end, buf.length))),
+    slice: (start, end = buf.length) =>
+      start >= end ? '' : buf.toString('latin1', start, Math.min(end, buf.length)),
   };
 }
 
@@ -87,7 +102,13 @@ function boundaryLine(s: TextView, ls: number, stack: (string | null)[]) {
   const next = le < 0 ? s.length : le + 1;
   if (le < 0) le = s.length;
   if (s.charCodeAt(ls) !== 45 || s.charCodeAt(ls + 1) !== 45) return { match: null, next };
-  return { match: matchBoundary(s.slice(ls + 2, Math.min(le, ls + 2 + 1000)).replace(/[ \t\r]+$/, ''), stack), next };
+  return {
+    match: matchBoundary(
+      s.slice(ls + 2, Math.min(le, ls + 2 + 1000)).replace(/[ \t\r]+$/, ''),
+      stack,
+    ),
+    next,
+  };
 }
 
 interface Boundary {
@@ -101,9 +122,14 @@ interface Boundary {
  * The next boundary line of any open multipart at or after `pos`, jumping from one "--" line start
  * to the next (only those can be boundaries), and where scanning stopped.
  */
-function nextBoundary(s: TextView, pos: number, stack: (string | null)[]): { found: Boundary | null; pos: number } {
+function nextBoundary(
+  s: TextView,
+  pos: number,
+  stack: (string | null)[],
+): { found: Boundary | null; pos: number } {
   while (pos < s.length && stack.some((b) => b !== null)) {
-    const ls = s.charCodeAt(pos) === 45 && s.charCodeAt(pos + 1) === 45 ? pos : s.indexOf('\n--', pos) + 1;
+    const ls =
+      s.charCodeAt(pos) === 45 && s.charCodeAt(pos + 1) === 45 ? pos : s.indexOf('\n--', pos) + 1;
     if (ls <= 0) break;
     const { match, next } = boundaryLine(s, ls, stack);
     pos = next;
@@ -112,7 +138,12 @@ function nextBoundary(s: TextView, pos: number, stack: (string | null)[]): { fou
   return { found: null, pos };
 }
 
-function readHeaderBlock(s: TextView, pos: number, stack: (string | null)[], maxBytes: number): HeaderBlock {
+function readHeaderBlock(
+  s: TextView,
+  pos: number,
+  stack: (string | null)[],
+  maxBytes: number,
+): HeaderBlock {
   let ls = pos;
   const raw: string[] = [];
   while (ls < s.length) {
@@ -121,7 +152,8 @@ function readHeaderBlock(s: TextView, pos: number, stack: (string | null)[], max
     const line = s.slice(ls, next).replace(/\r?\n$/, '');
     if (line === '' || line === '\r') return finishBlock(raw, ls, next);
     if (next - pos > maxBytes) throw limitError('headers', `more than ${maxBytes} bytes of header`);
-    if ((line.startsWith(' ') || line.startsWith('\t')) && raw.length > 0) raw[raw.length - 1] += line;
+    if ((line.startsWith(' ') || line.startsWith('\t')) && raw.length > 0)
+      raw[raw.length - 1] += line;
     else raw.push(line);
     ls = next;
   }
@@ -133,7 +165,8 @@ function headerValue(lines: string[], name: string): string {
   const n = name.length;
   for (const l of lines) {
     // ':' first: a cheap test that rejects almost every other line before any copy is made.
-    if (l.charCodeAt(n) === 58 && l.slice(0, n).toLowerCase() === name) return l.slice(n + 1).trim();
+    if (l.charCodeAt(n) === 58 && l.slice(0, n).toLowerCase() === name)
+      return l.slice(n + 1).trim();
   }
   return '';
 }
@@ -147,9 +180,14 @@ function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlo
     charset: param(ct, 'charset'),
     cte: headerValue(lines, 'content-transfer-encoding').toLowerCase(),
     // mailsplit reads only an inline message as MIME; any other is an attachment, kept as sent.
-    attachment: type.startsWith('message/') && !/^\s*inline\b/i.test(headerValue(lines, 'content-disposition')),
+    attachment:
+      type.startsWith('message/') &&
+      !/^\s*inline\b/i.test(headerValue(lines, 'content-disposition')),
     disposition: headerValue(lines, 'content-disposition'),
-    namedInline: !/^\s*attachment\b/i.test(headerValue(lines, 'content-disposition')) && (param(headerValue(lines, 'content-disposition'), 'filename\\*?') !== null || param(ct, 'name\\*?') !== null),
+    namedInline:
+      !/^\s*attachment\b/i.test(headerValue(lines, 'content-disposition')) &&
+      (param(headerValue(lines, 'content-disposition'), 'filename\\*?') !== null ||
+        param(ct, 'name\\*?') !== null),
     end,
     bodyStart,
   };
@@ -158,7 +196,9 @@ function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlo
 function decodeCapture(body: string, cte: string): string {
   if (cte === 'base64') return Buffer.from(body, 'base64').toString('utf8');
   if (cte === 'quoted-printable') {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    const bytes = body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
     return bytesToText(bytes).text;
   }
   return bytesToText(body).text;
@@ -169,12 +209,26 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   const s: TextView = raw.length <= STRING_SCAN_MAX ? raw.toString('latin1') : latin1View(raw);
   // What the scan keeps is copied out of the bytes: a slice of the whole-message string would keep
   // all of it alive for as long as the parsed message lives.
-  const copy = (start: number, end: number) => (start >= end ? '' : raw.toString('latin1', start, Math.min(end, raw.length)));
+  const copy = (start: number, end: number) =>
+    start >= end ? '' : raw.toString('latin1', start, Math.min(end, raw.length));
   const stack: (string | null)[] = [];
   // Per stack level: is it the body of an attached message? Read up to stack.length only.
   const attachedLevel: boolean[] = [];
   const charsets = new Set<string>();
-  const scan: MimeScan = { topHeaders: '', parts: 1, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [], plainAsHtml: [] };
+  const scan: MimeScan = {
+    topHeaders: '',
+    parts: 1,
+    depth: 0,
+    declaredCharsets: [],
+    isMultipartReport: false,
+    deliveryStatus: null,
+    originalHeaders: null,
+    rawHeaderBlocks: [],
+    utf7Bodies: [],
+    namedTextParts: [],
+    inlineMessages: [],
+    plainAsHtml: [],
+  };
   let pos = 0;
   let top = true;
   let captureHeaders = false;
@@ -185,14 +239,24 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   const altLevel: boolean[] = [];
   // An HTML version inside an alternative: the message has an HTML body the pieces beside it belong in.
   let altHtml = false;
-  const bodyLeaves: { type: string; start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null }[] = [];
+  const bodyLeaves: {
+    type: string;
+    start: number;
+    end: number;
+    bodyStart: number;
+    bodyEnd: number;
+    cte: string;
+    charset: string | null;
+  }[] = [];
   const push = (entry: string | null) => {
     stack.push(entry);
     scan.depth = Math.max(scan.depth, stack.length);
-    if (stack.length > limits.maxDepth) throw limitError('depth', `nested deeper than ${limits.maxDepth}`);
+    if (stack.length > limits.maxDepth)
+      throw limitError('depth', `nested deeper than ${limits.maxDepth}`);
   };
   const countPart = () => {
-    if (++scan.parts > limits.maxParts) throw limitError('parts', `more than ${limits.maxParts} parts`);
+    if (++scan.parts > limits.maxParts)
+      throw limitError('parts', `more than ${limits.maxParts} parts`);
   };
   for (;;) {
     const headerStart = pos;
@@ -200,8 +264,14 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     const isTop = top;
     const inAttachedNow = attachedLevel.slice(0, stack.length).includes(true);
     const block = s.slice(pos, h.end);
-    // eslint-disable-next-line no-control-regex
-    if ((/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) || /\x1b(\$[@B]|\(B)/.test(block) || hasMislabelledWords(block) || hasRawWords(block)) {
+
+    if (
+      (/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) ||
+      // eslint-disable-next-line no-control-regex -- ESC opens an ISO-2022-JP shift sequence
+      /\x1b(\$[@B]|\(B)/.test(block) ||
+      hasMislabelledWords(block) ||
+      hasRawWords(block)
+    ) {
       let attached = false;
       for (let i = 0; i < stack.length && !attached; i++) attached = attachedLevel[i] === true;
       scan.rawHeaderBlocks.push({ start: pos, end: h.end, charset: h.charset, attached });
@@ -215,20 +285,21 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       scan.originalHeaders ??= bytesToText(copy(pos, Math.min(h.end, pos + MAX_CAPTURE))).text;
       captureHeaders = false;
     }
-    if (h.charset && (h.type.startsWith('text/') || h.type === '')) charsets.add(h.charset.toLowerCase());
+    if (h.charset && (h.type.startsWith('text/') || h.type === ''))
+      charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
     // A message inside the message (a forward sent inline, a digest member, which has no
     // Content-Type of its own) is kept whole as one .eml attachment, as mail clients list it.
     const digestMember = !isTop && h.type === '' && digestLevel[stack.length - 1] === true;
     const isMessage = h.type === 'message/rfc822' || h.type === 'message/global' || digestMember;
-    if (isMessage && !isTop && !inAttachedNow && (digestMember || !h.attachment)) scan.inlineMessages.push({ start: headerStart, end: h.end, addType: digestMember });
+    if (isMessage && !isTop && !inAttachedNow && (digestMember || !h.attachment))
+      scan.inlineMessages.push({ start: headerStart, end: h.end, addType: digestMember });
     if (h.type.startsWith('multipart/') && h.boundary) {
       push(h.boundary);
       attachedLevel[stack.length - 1] = false;
       digestLevel[stack.length - 1] = h.type === 'multipart/digest';
       altLevel[stack.length - 1] = h.type === 'multipart/alternative';
-    }
-    else if (isMessage && !['base64', 'quoted-printable'].includes(h.cte)) {
+    } else if (isMessage && !['base64', 'quoted-printable'].includes(h.cte)) {
       push(null);
       attachedLevel[stack.length - 1] = h.attachment || !isTop;
       digestLevel[stack.length - 1] = false;
@@ -237,7 +308,12 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       captureHeaders = scan.originalHeaders === null;
       continue;
     }
-    const capture = h.type === 'message/delivery-status' || h.type === 'message/global-delivery-status' ? 'ds' : h.type === 'text/rfc822-headers' ? 'rh' : null;
+    const capture =
+      h.type === 'message/delivery-status' || h.type === 'message/global-delivery-status'
+        ? 'ds'
+        : h.type === 'text/rfc822-headers'
+          ? 'rh'
+          : null;
     const bodyStart = pos;
     let found: Boundary | null;
     ({ found, pos } = nextBoundary(s, pos, stack));
@@ -246,24 +322,70 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     // inline): mailparser would join it into the body; it is marked an attachment instead.
     const inAttached = attachedLevel.slice(0, stack.length).includes(true);
     if (!inAttached) leaves++;
-    if (!isTop && !inAttached && leaves > 1 && h.namedInline && (h.type === 'text/plain' || h.type === 'text/html')) {
+    if (
+      !isTop &&
+      !inAttached &&
+      leaves > 1 &&
+      h.namedInline &&
+      (h.type === 'text/plain' || h.type === 'text/html')
+    ) {
       scan.namedTextParts.push({ start: headerStart, end: h.end });
     }
     // A text part that cannot be read as text (binary, or a charset nothing decodes) is kept as an attachment.
-    const textType = h.type === 'text/plain' || h.type === 'text/html' || (h.type === '' && !digestMember);
-    const undecodable = textType && !inAttached && !/^\s*attachment/i.test(h.disposition)
-      && isUndecodableText(copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)), h.cte, h.charset, knownCharset);
+    const textType =
+      h.type === 'text/plain' || h.type === 'text/html' || (h.type === '' && !digestMember);
+    const undecodable =
+      textType &&
+      !inAttached &&
+      !/^\s*attachment/i.test(h.disposition) &&
+      isUndecodableText(
+        copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)),
+        h.cte,
+        h.charset,
+        knownCharset,
+      );
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
-    if (!undecodable && !isTop && !inAttached && h.type === 'text/html' && altLevel.slice(0, stack.length).includes(true)) altHtml = true;
+    if (
+      !undecodable &&
+      !isTop &&
+      !inAttached &&
+      h.type === 'text/html' &&
+      altLevel.slice(0, stack.length).includes(true)
+    )
+      altHtml = true;
     // Body pieces of a mixed message outside any alternative: a client shows them one after another.
-    if (!undecodable && !isTop && !inAttached && !h.namedInline && !/^\s*attachment/i.test(h.disposition) && (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') && !altLevel.slice(0, stack.length).includes(true)) {
-      bodyLeaves.push({ type: h.type || 'text/plain', start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte, charset: h.charset });
+    if (
+      !undecodable &&
+      !isTop &&
+      !inAttached &&
+      !h.namedInline &&
+      !/^\s*attachment/i.test(h.disposition) &&
+      (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') &&
+      !altLevel.slice(0, stack.length).includes(true)
+    ) {
+      bodyLeaves.push({
+        type: h.type || 'text/plain',
+        start: headerStart,
+        end: h.end,
+        bodyStart,
+        bodyEnd,
+        cte: h.cte,
+        charset: h.charset,
+      });
     }
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
       scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
     }
-    if (capture === 'ds') scan.deliveryStatus ??= decodeCapture(copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
-    if (capture === 'rh') scan.originalHeaders ??= decodeCapture(copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)), h.cte);
+    if (capture === 'ds')
+      scan.deliveryStatus ??= decodeCapture(
+        copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)),
+        h.cte,
+      );
+    if (capture === 'rh')
+      scan.originalHeaders ??= decodeCapture(
+        copy(bodyStart, Math.min(bodyEnd, bodyStart + MAX_CAPTURE)),
+        h.cte,
+      );
     // Closing delimiters fall back to the parent's body; an opening one starts the next part.
     while (found?.closing) {
       stack.length = found.index;
@@ -277,16 +399,22 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
-  if ((altHtml || bodyLeaves.some((l) => l.type === 'text/html')) && bodyLeaves.some((l) => l.type === 'text/plain')) {
+  if (
+    (altHtml || bodyLeaves.some((l) => l.type === 'text/html')) &&
+    bodyLeaves.some((l) => l.type === 'text/plain')
+  ) {
     // Beside an alternative (a text and an HTML version) a plain piece, typically a footer a list or
     // gateway appended, belongs in both versions: it goes on as an alternative of its own.
-    scan.plainAsHtml = bodyLeaves.filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset)).map((l) => (altHtml ? { ...l, keepText: true } : l));
+    scan.plainAsHtml = bodyLeaves
+      .filter((l) => l.type === 'text/plain' && !isUtf7Label(l.charset))
+      .map((l) => (altHtml ? { ...l, keepText: true } : l));
   }
   return scan;
 }
 
 function encodedWordCharsets(headers: string): string[] {
   const found = new Set<string>();
-  for (const m of headers.matchAll(/=\?([^?*\s]+)(?:\*[^?]*)?\?[bBqQ]\?/g)) found.add(m[1]!.toLowerCase());
+  for (const m of headers.matchAll(/=\?([^?*\s]+)(?:\*[^?]*)?\?[bBqQ]\?/g))
+    found.add(m[1]!.toLowerCase());
   return [...found];
 }

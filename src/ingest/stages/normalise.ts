@@ -2,6 +2,7 @@
 // library (header map, Message-IDs, dates, Delivered-To, charset warnings) is derived here from the
 // raw top-level header block, so swapping the parser changes only bodies, addresses and attachments.
 import { decodeWords } from 'postal-mime';
+
 import type { Address, ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
 import { decodeUnknownBytes, fixMislabelledWords } from './header-charset.js';
@@ -56,29 +57,72 @@ export interface MimeScan {
   inlineMessages: { start: number; end: number; addType: boolean }[];
   /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
-  plainAsHtml?: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string; charset: string | null; keepText?: boolean }[];
+  plainAsHtml?: {
+    start: number;
+    end: number;
+    bodyStart: number;
+    bodyEnd: number;
+    cte: string;
+    charset: string | null;
+    keepText?: boolean;
+  }[];
 }
 
 // Headers later stages read: threading, auto-reply/bounce/list markers, our own X-Inlet-*, DMARC.
 const KEPT_HEADERS = new Set([
-  'message-id', 'in-reply-to', 'references', 'subject', 'date', 'content-type', 'return-path', 'delivered-to',
-  'x-original-to', 'auto-submitted', 'precedence', 'x-precedence', 'x-auto-response-suppress', 'x-failed-recipients',
-  'x-loop', 'feedback-type', 'x-mailer', 'authentication-results', 'thread-index', 'thread-topic',
-  'x-ms-exchange-generated-message-source', 'x-ms-exchange-inbox-rules-loop', 'x-ms-exchange-message-is-ndr',
-  'x-ms-exchange-organization-autoresponsesuppress', 'x-original-message-id', 'x-mailer-daemon', 'x-spam-flag',
+  'message-id',
+  'in-reply-to',
+  'references',
+  'subject',
+  'date',
+  'content-type',
+  'return-path',
+  'delivered-to',
+  'x-original-to',
+  'auto-submitted',
+  'precedence',
+  'x-precedence',
+  'x-auto-response-suppress',
+  'x-failed-recipients',
+  'x-loop',
+  'feedback-type',
+  'x-mailer',
+  'authentication-results',
+  'thread-index',
+  'thread-topic',
+  'x-ms-exchange-generated-message-source',
+  'x-ms-exchange-inbox-rules-loop',
+  'x-ms-exchange-message-is-ndr',
+  'x-ms-exchange-organization-autoresponsesuppress',
+  'x-original-message-id',
+  'x-mailer-daemon',
+  'x-spam-flag',
 ]);
-const KEPT_PREFIXES = ['x-inlet-', 'list-', 'x-auto', 'x-mail-autoreply', 'x-vacation', 'x-report-'];
+const KEPT_PREFIXES = [
+  'x-inlet-',
+  'list-',
+  'x-auto',
+  'x-mail-autoreply',
+  'x-vacation',
+  'x-report-',
+];
 const MAX_VALUES_PER_HEADER = 50;
 const MAX_REFERENCES = 200;
 
 /** Bytes held as a latin1 string → text: UTF-8 when valid, else the most plausible of the declared
  * and likely charsets (header-charset.ts); `guessed` tells the caller to flag charset_fallback. */
-export function bytesToText(latin1: string, candidates: string[] = []): { text: string; guessed: boolean } {
+export function bytesToText(
+  latin1: string,
+  candidates: string[] = [],
+): { text: string; guessed: boolean } {
   // Raw ISO-2022-JP (7-bit escape sequences, no RFC 2047) is common in Japanese mail headers.
   // eslint-disable-next-line no-control-regex
   if (/\x1b(\$[@B]|\(B)/.test(latin1)) {
     try {
-      return { text: new TextDecoder('iso-2022-jp', { fatal: true }).decode(Buffer.from(latin1, 'latin1')), guessed: false };
+      return {
+        text: new TextDecoder('iso-2022-jp', { fatal: true }).decode(Buffer.from(latin1, 'latin1')),
+        guessed: false,
+      };
     } catch {
       // not valid ISO-2022-JP after all
     }
@@ -91,7 +135,10 @@ export function bytesToText(latin1: string, candidates: string[] = []): { text: 
 }
 
 /** Unfolded top-level header fields in order, values decoded (8-bit and RFC 2047). */
-export function headerFields(topHeaders: string, charsets: string[] = []): { fields: { key: string; value: string }[]; guessed: boolean } {
+export function headerFields(
+  topHeaders: string,
+  charsets: string[] = [],
+): { fields: { key: string; value: string }[]; guessed: boolean } {
   const fields: { key: string; value: string }[] = [];
   let guessed = false;
   for (const line of topHeaders.split(/\r?\n(?![ \t])/)) {
@@ -99,7 +146,13 @@ export function headerFields(topHeaders: string, charsets: string[] = []): { fie
     if (colon <= 0) continue;
     const key = line.slice(0, colon).trim().toLowerCase();
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(key)) continue;
-    const decoded = bytesToText(line.slice(colon + 1).replace(/\r?\n[ \t]/g, ' ').trim(), charsets);
+    const decoded = bytesToText(
+      line
+        .slice(colon + 1)
+        .replace(/\r?\n[ \t]/g, ' ')
+        .trim(),
+      charsets,
+    );
     guessed ||= decoded.guessed;
     fields.push({ key, value: decoded.text });
   }
@@ -126,17 +179,24 @@ export function messageIdList(values: string[]): string[] {
   const ids: string[] = [];
   for (const value of values) {
     const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]!);
-    const found = bracketed.length > 0 ? bracketed : value.split(/[\s,]+/).filter((t) => t.includes('@'));
+    const found =
+      bracketed.length > 0 ? bracketed : value.split(/[\s,]+/).filter((t) => t.includes('@'));
     for (const id of found) if (!ids.includes(id)) ids.push(id);
   }
   // The first id is the thread root; keep it plus the most recent ones.
-  return ids.length > MAX_REFERENCES ? [ids[0]!, ...ids.slice(ids.length - MAX_REFERENCES + 1)] : ids;
+  return ids.length > MAX_REFERENCES
+    ? [ids[0]!, ...ids.slice(ids.length - MAX_REFERENCES + 1)]
+    : ids;
 }
 
 export function normaliseAddress(raw: RawAddress, bareTokenIsAddress = false): Address | null {
-  let address = (raw.address ?? '').trim().replace(/^<+|>+$/g, '').trim();
+  let address = (raw.address ?? '')
+    .trim()
+    .replace(/^<+|>+$/g, '')
+    .trim();
   // From: "MAILER-DAEMON <>" or a bare "MAILER-DAEMON": libraries put the token in the name.
-  if (bareTokenIsAddress && address === '' && /^[\w.+-]+$/.test((raw.name ?? '').trim())) address = (raw.name ?? '').trim();
+  if (bareTokenIsAddress && address === '' && /^[\w.+-]+$/.test((raw.name ?? '').trim()))
+    address = (raw.name ?? '').trim();
   const at = address.lastIndexOf('@');
   if (at > 0) address = address.slice(0, at) + address.slice(at).toLowerCase();
   const name = (raw.name ?? '').replace(/\s+/g, ' ').trim();
@@ -230,7 +290,9 @@ export function knownCharset(label: string): boolean {
     new TextDecoder(label.trim());
     return true;
   } catch {
-    return /^(ks_c_5601-1987|cp-?\d{3,5}|iso-?8859-\d+(-i)?|windows-\d{3,5}|x-mac-\w+|macintosh|ascii|us-ascii|utf-?8|7bit|8bit)$/i.test(label.trim());
+    return /^(ks_c_5601-1987|cp-?\d{3,5}|iso-?8859-\d+(-i)?|windows-\d{3,5}|x-mac-\w+|macintosh|ascii|us-ascii|utf-?8|7bit|8bit)$/i.test(
+      label.trim(),
+    );
   }
 }
 
@@ -249,7 +311,8 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
     const list = headers.get(key) ?? [];
     if (list.length >= MAX_VALUES_PER_HEADER) continue;
     let decoded = decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets));
-    if (decoded.includes('\uFFFD')) decoded = decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets, true));
+    if (decoded.includes('\uFFFD'))
+      decoded = decodeHeaderValue(fixMislabelledWords(value, scan.declaredCharsets, true));
     list.push(decoded);
     headers.set(key, list);
   }
@@ -267,7 +330,8 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
 
   const subject = out.subject ?? '';
   const text = out.text !== null && (out.text.trim() !== '' || out.html === null) ? out.text : null;
-  for (const s of [subject, text ?? '', out.html ?? '']) if (s.includes('\uFFFD')) warnings.add('charset_fallback');
+  for (const s of [subject, text ?? '', out.html ?? ''])
+    if (s.includes('\uFFFD')) warnings.add('charset_fallback');
 
   // A From without any address (missing, "<>", garbage) falls back to Sender, then Reply-To, so the
   // ticket still has a requester; the missing From is recorded.
@@ -277,16 +341,25 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
   // "From: Moderator-Address" names nobody who could be answered: Sender or Reply-To stand in when
   // they name an address; otherwise the name is kept without an address (no requester address).
   if (from !== null && !from.address.includes('@') && !DAEMON_TOKEN.test(from.address)) {
-    const stand = [...normaliseAddressList(out.sender), ...normaliseAddressList(out.replyTo)].find((a) => a.address.includes('@'));
+    const stand = [...normaliseAddressList(out.sender), ...normaliseAddressList(out.replyTo)].find(
+      (a) => a.address.includes('@'),
+    );
     warnings.add('from_invalid');
     from = stand ?? { name: from.name || from.address, address: '' };
   }
   if (from === null) {
-    from = normaliseAddressList(out.sender, true)[0] ?? normaliseAddressList(out.replyTo)[0] ?? null;
+    from =
+      normaliseAddressList(out.sender, true)[0] ?? normaliseAddressList(out.replyTo)[0] ?? null;
     warnings.add(from ? 'from_fallback' : 'from_missing');
   }
   const comment = /^\s*([\w.+-]+)\s*\(([^()]*)\)\s*$/.exec(all('from')[0] ?? '');
-  if (comment && from && from.address === comment[1] && (from.name === '' || from.name === from.address)) from = { ...from, name: comment[2]!.trim() };
+  if (
+    comment &&
+    from &&
+    from.address === comment[1] &&
+    (from.name === '' || from.name === from.address)
+  )
+    from = { ...from, name: comment[2]!.trim() };
   return {
     messageId: normaliseMessageId(all('message-id')[0]),
     inReplyTo: messageIdList(all('in-reply-to')),
@@ -303,7 +376,13 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
     text,
     html: out.html,
     attachments: out.attachments.map((a) =>
-      describeAttachment({ filename: a.filename || fallbackName(a), declaredType: a.contentType, contentId: a.contentId, inline: a.inline, content: a.content }),
+      describeAttachment({
+        filename: a.filename || fallbackName(a),
+        declaredType: a.contentType,
+        contentId: a.contentId,
+        inline: a.inline,
+        content: a.content,
+      }),
     ),
     isMultipartReport: scan.isMultipartReport,
     reportParts: { deliveryStatus: scan.deliveryStatus, originalHeaders: scan.originalHeaders },
@@ -312,9 +391,20 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
 }
 
 const EXTENSION: Record<string, string> = {
-  'text/plain': '.txt', 'message/delivery-status': '.txt', 'message/global-delivery-status': '.txt', 'text/rfc822-headers': '.txt',
-  'text/html': '.html', 'text/calendar': '.ics', 'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif',
-  'application/pdf': '.pdf', 'message/rfc822': '.eml', 'message/global': '.eml', 'video/quicktime': '.mov', 'video/mp4': '.mp4',
+  'text/plain': '.txt',
+  'message/delivery-status': '.txt',
+  'message/global-delivery-status': '.txt',
+  'text/rfc822-headers': '.txt',
+  'text/html': '.html',
+  'text/calendar': '.ics',
+  'image/jpeg': '.jpg',
+  'image/png': '.png',
+  'image/gif': '.gif',
+  'application/pdf': '.pdf',
+  'message/rfc822': '.eml',
+  'message/global': '.eml',
+  'video/quicktime': '.mov',
+  'video/mp4': '.mp4',
   'audio/mpeg': '.mp3',
 };
 
@@ -327,11 +417,14 @@ function fallbackName(a: AdapterAttachment): string | null {
     const start = a.content.subarray(0, 64 * 1024).toString('latin1');
     const head = start.split(/\r?\n\r?\n/)[0] ?? '';
     // Raw 8-bit header bytes: the charsets the attached message declares are the best evidence.
-    const declared = /[\x80-\xff]/.test(head) ? [...start.matchAll(/charset\s*=\s*"?([\w.:-]+)/gi)].map((m) => m[1]!) : [];
+    const declared = /[\x80-\xff]/.test(head)
+      ? [...start.matchAll(/charset\s*=\s*"?([\w.:-]+)/gi)].map((m) => m[1]!)
+      : [];
     const subject = headerFields(head, declared).fields.find((f) => f.key === 'subject')?.value;
     return `${(subject && decodeHeaderValue(subject).trim()) || description || 'message'}.eml`;
   }
-  if (type === 'message/delivery-status' || type === 'message/global-delivery-status') return `${description ?? 'delivery-status'}.txt`;
+  if (type === 'message/delivery-status' || type === 'message/global-delivery-status')
+    return `${description ?? 'delivery-status'}.txt`;
   // Outlook names inline images only in the Content-ID ("image001.jpg@01D5...").
   const cidName = /^<?([^@<>]+\.[a-z0-9]{2,4})@/i.exec(a.contentId ?? '')?.[1];
   if (cidName) return cidName;

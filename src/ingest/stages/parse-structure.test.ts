@@ -1,10 +1,12 @@
 // MIME structure and charsets as a mail client shows them: attached files and forwarded messages
 // are attachments, UTF-7 and raw bytes in encoded words are decoded, broken headers do not win.
 import { describe, expect, it } from 'vitest';
+
 import { parseMessage } from './parse.js';
 
 const mail = (text: string) => Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1');
-const head = 'From: a@example.com\nTo: s@example.com\nMessage-ID: <m1@example.com>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n';
+const head =
+  'From: a@example.com\nTo: s@example.com\nMessage-ID: <m1@example.com>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n';
 
 describe('charsets', () => {
   it('reads a raw 8-bit byte inside an encoded word in the charset the word names', async () => {
@@ -13,47 +15,78 @@ describe('charsets', () => {
   });
 
   it('decodes UTF-7 in encoded words and in a text part', async () => {
-    const m = await parseMessage(mail(`${head}Subject: =?utf-7?Q?Gr+APw-n?=\nContent-Type: text/plain; charset=utf-7\n\nDie Farbe ist Gr+APw-n, 1+-1=2.\n`));
+    const m = await parseMessage(
+      mail(
+        `${head}Subject: =?utf-7?Q?Gr+APw-n?=\nContent-Type: text/plain; charset=utf-7\n\nDie Farbe ist Gr+APw-n, 1+-1=2.\n`,
+      ),
+    );
     expect(m.subject).toBe('Grün');
     expect(m.text?.trim()).toBe('Die Farbe ist Grün, 1+1=2.');
   });
 });
 
 describe('structure', () => {
-  const mixed = (parts: string) => mail(`${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n${parts}\n--b--\n`);
+  const mixed = (parts: string) =>
+    mail(
+      `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n${parts}\n--b--\n`,
+    );
 
   it('keeps an inline text part that names a file as an attachment, not as body text', async () => {
-    const m = await parseMessage(mixed('Content-Type: text/plain\n\nSee the notes.\n--b\nContent-Type: text/plain; name="notes.txt"\nContent-Disposition: inline; filename="notes.txt"\n\nline one of the notes'));
+    const m = await parseMessage(
+      mixed(
+        'Content-Type: text/plain\n\nSee the notes.\n--b\nContent-Type: text/plain; name="notes.txt"\nContent-Disposition: inline; filename="notes.txt"\n\nline one of the notes',
+      ),
+    );
     expect(m.text?.trim()).toBe('See the notes.');
-    expect(m.attachments.map((a) => [a.filename, a.content.toString().trim()])).toEqual([['notes.txt', 'line one of the notes']]);
+    expect(m.attachments.map((a) => [a.filename, a.content.toString().trim()])).toEqual([
+      ['notes.txt', 'line one of the notes'],
+    ]);
   });
 
   it('keeps a forwarded message sent inline whole, as one .eml attachment named by its subject', async () => {
     const fwd = 'From: b@example.com\nSubject: Original question\n\nThe forwarded body.';
-    const m = await parseMessage(mixed(`Content-Type: text/plain\n\nForwarding this.\n--b\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n${fwd}`));
+    const m = await parseMessage(
+      mixed(
+        `Content-Type: text/plain\n\nForwarding this.\n--b\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n${fwd}`,
+      ),
+    );
     expect(m.text).not.toContain('The forwarded body');
-    expect(m.attachments.map((a) => [a.filename, a.declaredType])).toEqual([['Original question.eml', 'message/rfc822']]);
+    expect(m.attachments.map((a) => [a.filename, a.declaredType])).toEqual([
+      ['Original question.eml', 'message/rfc822'],
+    ]);
     expect(m.attachments[0]!.content.toString()).toContain('The forwarded body.');
   });
 
   it('keeps each digest member as its own .eml attachment', async () => {
     const m = await parseMessage(
-      mixed('Content-Type: text/plain\n\nThis week.\n--b\nContent-Type: multipart/digest; boundary="d"\n\n--d\n\nFrom: x@example.com\nSubject: First post\n\none\n--d\n\nFrom: y@example.com\nSubject: Second post\n\ntwo\n--d--'),
+      mixed(
+        'Content-Type: text/plain\n\nThis week.\n--b\nContent-Type: multipart/digest; boundary="d"\n\n--d\n\nFrom: x@example.com\nSubject: First post\n\none\n--d\n\nFrom: y@example.com\nSubject: Second post\n\ntwo\n--d--',
+      ),
     );
     expect(m.text?.trim()).toBe('This week.');
     expect(m.attachments.map((a) => a.filename)).toEqual(['First post.eml', 'Second post.eml']);
   });
 
   it('does not take a bare word in From for the sender address', async () => {
-    const m = await parseMessage(mail('From: Moderator-Address\nTo: s@example.com\nSubject: s\n\nbody\n'));
+    const m = await parseMessage(
+      mail('From: Moderator-Address\nTo: s@example.com\nSubject: s\n\nbody\n'),
+    );
     expect(m.from).toEqual({ name: 'Moderator-Address', address: '' });
     expect(m.warnings).toContain('from_invalid');
-    const withReplyTo = await parseMessage(mail('From: Moderator-Address\nReply-To: mod@example.com\nTo: s@example.com\nSubject: s\n\nbody\n'));
+    const withReplyTo = await parseMessage(
+      mail(
+        'From: Moderator-Address\nReply-To: mod@example.com\nTo: s@example.com\nSubject: s\n\nbody\n',
+      ),
+    );
     expect(withReplyTo.from?.address).toBe('mod@example.com');
   });
 
   it('takes the first Date header that parses when a broken one comes first', async () => {
-    const m = await parseMessage(mail('From: a@example.com\nDate: yesterday-ish\nDate: Tue, 2 Jan 2024 08:30:00 +0100\nSubject: s\n\nbody\n'));
+    const m = await parseMessage(
+      mail(
+        'From: a@example.com\nDate: yesterday-ish\nDate: Tue, 2 Jan 2024 08:30:00 +0100\nSubject: s\n\nbody\n',
+      ),
+    );
     expect(m.date?.toISOString()).toBe('2024-01-02T07:30:00.000Z');
     expect(m.warnings).not.toContain('date_invalid');
   });
@@ -64,7 +97,9 @@ describe('mixed bodies', () => {
     const { prepareMessage } = await import('../prepare.js');
     const { defaultIngestLimits } = await import('../types.js');
     const p = await prepareMessage(
-      mail(`${head}Subject: q\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/html\n\n<p>My question</p>\n--b\nContent-Type: text/plain\n\nsignature line <b>\n--b--\n`),
+      mail(
+        `${head}Subject: q\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/html\n\n<p>My question</p>\n--b\nContent-Type: text/plain\n\nsignature line <b>\n--b--\n`,
+      ),
       defaultIngestLimits,
     );
     expect(p.text).toBe('My question\n\nsignature line <b>');
@@ -84,7 +119,9 @@ describe('mixed bodies', () => {
       ),
       defaultIngestLimits,
     );
-    expect(p.text).toBe('The printer is offline again.\n--\nSupport list <help@example.com> · Café & co');
+    expect(p.text).toBe(
+      'The printer is offline again.\n--\nSupport list <help@example.com> · Café & co',
+    );
     expect(p.html).toContain('Support list &lt;help@example.com&gt; · Café &amp; co');
     expect(p.html!.indexOf('offline')).toBeLessThan(p.html!.indexOf('Support list'));
     expect(p.attachments).toHaveLength(0);

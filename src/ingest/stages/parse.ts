@@ -2,18 +2,20 @@
 // before any library sees the bytes (MIME bombs: mailparser has no part limit of its own), then mailparser
 // decodes and normalise.ts builds the result. mailparser was chosen over postal-mime by measurement
 // on ../shared/corpus — see bench/parse-bench.ts.
-import { parseAddressHeader, simpleParser } from 'mailparser';
-import type { AddressObject, ParsedMail } from 'mailparser';
-import { defaultIngestLimits } from '../types.js';
-import type { IngestLimits, ParsedMessage } from '../types.js';
-import { decodeWords } from 'postal-mime';
-import { buildParsedMessage, bytesToText, headerFields } from './normalise.js';
-import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
 import { Readable } from 'node:stream';
+
+import type { AddressObject, ParsedMail } from 'mailparser';
+import { parseAddressHeader, simpleParser } from 'mailparser';
+import { decodeWords } from 'postal-mime';
+
+import type { IngestLimits, ParsedMessage } from '../types.js';
+import { defaultIngestLimits } from '../types.js';
 import { fixMislabelledWords, fixRawWords, hasMislabelledWords } from './header-charset.js';
+import { limitError, scanMime } from './mime-scan.js';
+import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
+import { buildParsedMessage, bytesToText, headerFields } from './normalise.js';
 import { decodeUtf7 } from './utf7.js';
 import { isUuencode, uudecode } from './uudecode.js';
-import { limitError, scanMime } from './mime-scan.js';
 
 /** A MIME library behind the shared ParsedMessage output. */
 export interface ParserAdapter {
@@ -29,7 +31,8 @@ function headerAddresses(mail: ParsedMail, key: string): RawAddress[] {
   return v && typeof v === 'object' ? addressesOf(v) : [];
 }
 
-const hasAddress = (list: RawAddress[]): boolean => list.some((a) => a.address || a.group?.some((m) => m.address));
+const hasAddress = (list: RawAddress[]): boolean =>
+  list.some((a) => a.address || a.group?.some((m) => m.address));
 
 /**
  * mailparser keeps the first From. When that one names no address ("From: [??????]") and the
@@ -48,7 +51,9 @@ function fromAddresses(mail: ParsedMail): RawAddress[] {
 
 const headerString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const declaredTypeOf = (v: unknown): string | null =>
-  v && typeof v === 'object' && 'value' in v && typeof v.value === 'string' && v.value.includes('/') ? v.value.toLowerCase() : null;
+  v && typeof v === 'object' && 'value' in v && typeof v.value === 'string' && v.value.includes('/')
+    ? v.value.toLowerCase()
+    : null;
 
 function* chunksOf(buf: Buffer, size: number): Generator<Buffer> {
   for (let at = 0; at < buf.length; at += size) yield buf.subarray(at, at + size);
@@ -83,26 +88,41 @@ export const mailparserAdapter: ParserAdapter = {
         // mailparser guesses from the file name for octet-stream; we want what the sender declared.
         contentType: declaredTypeOf(a.headers.get('content-type')) ?? a.contentType,
         contentId: a.contentId ?? null,
-        inline: a.related === true || (a.contentDisposition === 'inline' && a.contentId !== undefined),
-        content: isUuencode(headerString(a.headers.get('content-transfer-encoding'))) ? (uudecode(a.content) ?? a.content) : a.content,
+        inline:
+          a.related === true || (a.contentDisposition === 'inline' && a.contentId !== undefined),
+        content: isUuencode(headerString(a.headers.get('content-transfer-encoding')))
+          ? (uudecode(a.content) ?? a.content)
+          : a.content,
       })),
     };
   },
 };
 
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
-export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: IngestLimits = defaultIngestLimits): Promise<ParsedMessage> {
-  if (raw.length > limits.maxMessageBytes) throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
+export async function parseWith(
+  adapter: ParserAdapter,
+  raw: Buffer,
+  limits: IngestLimits = defaultIngestLimits,
+): Promise<ParsedMessage> {
+  if (raw.length > limits.maxMessageBytes)
+    throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
   const scan = scanMime(raw, limits);
   let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
   // checked and, when that is the cause, the message parsed again: the rare message pays, not all.
   if (replacedInHeaders(out) && hasMislabelledWords(scan.topHeaders, true)) {
-    if (scan.rawHeaderBlocks[0]?.start !== 0) scan.rawHeaderBlocks.unshift({ start: 0, end: scan.topHeaders.length, charset: null, attached: false });
+    if (scan.rawHeaderBlocks[0]?.start !== 0)
+      scan.rawHeaderBlocks.unshift({
+        start: 0,
+        end: scan.topHeaders.length,
+        charset: null,
+        attached: false,
+      });
     out = await adapter.parse(transcodeHeaders(raw, scan, true), scan);
   }
   const msg = buildParsedMessage(out, scan);
-  if (scan.rawHeaderBlocks.length > 0 && !msg.warnings.includes('charset_fallback')) msg.warnings.push('charset_fallback');
+  if (scan.rawHeaderBlocks.length > 0 && !msg.warnings.includes('charset_fallback'))
+    msg.warnings.push('charset_fallback');
   return msg;
 }
 
@@ -116,12 +136,27 @@ export async function parseWith(adapter: ParserAdapter, raw: Buffer, limits: Ing
  */
 function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffer {
   // Header blocks to rewrite, by offset: 8-bit or mislabelled bytes, a UTF-7 part, a named text part.
-  const blocks = new Map<number, { end: number; charset: string | null; bytes: boolean; utf7?: MimeScan['utf7Bodies'][number]; attach: boolean; messageType?: boolean; asHtml?: NonNullable<MimeScan['plainAsHtml']>[number] }>();
-  const entry = (start: number, end: number) => blocks.get(start) ?? blocks.set(start, { end, charset: null, bytes: false, attach: false }).get(start)!;
-  for (const b of scan.rawHeaderBlocks) if (!b.attached) Object.assign(entry(b.start, b.end), { charset: b.charset, bytes: true });
+  const blocks = new Map<
+    number,
+    {
+      end: number;
+      charset: string | null;
+      bytes: boolean;
+      utf7?: MimeScan['utf7Bodies'][number];
+      attach: boolean;
+      messageType?: boolean;
+      asHtml?: NonNullable<MimeScan['plainAsHtml']>[number];
+    }
+  >();
+  const entry = (start: number, end: number) =>
+    blocks.get(start) ??
+    blocks.set(start, { end, charset: null, bytes: false, attach: false }).get(start)!;
+  for (const b of scan.rawHeaderBlocks)
+    if (!b.attached) Object.assign(entry(b.start, b.end), { charset: b.charset, bytes: true });
   for (const u of scan.utf7Bodies) entry(u.start, u.end).utf7 = u;
   for (const n of scan.namedTextParts) entry(n.start, n.end).attach = true;
-  for (const m of scan.inlineMessages) Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
+  for (const m of scan.inlineMessages)
+    Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
   for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
   if (blocks.size === 0) return raw;
   const edits: { start: number; end: number; bytes: Buffer }[] = [];
@@ -129,7 +164,11 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     let text = raw.toString('latin1', start, b.end);
     if (b.bytes) {
       const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
-      text = fixMislabelledWords(bytesToText(fixRawWords(text), candidates).text, candidates, utf8Words && start === 0);
+      text = fixMislabelledWords(
+        bytesToText(fixRawWords(text), candidates).text,
+        candidates,
+        utf8Words && start === 0,
+      );
     }
     if (b.utf7) text = utf7Header(text);
     if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
@@ -137,13 +176,43 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     edits.push({ start, end: b.end, bytes: Buffer.from(text, b.bytes ? 'utf8' : 'latin1') });
     if (b.asHtml?.keepText) {
       const block = edits.at(-1)!;
-      block.bytes = Buffer.from(`Content-Type: multipart/alternative; boundary="${PIECE_BOUNDARY}${start}"${block.bytes.includes('\r\n') ? '\r\n' : '\n'}`, 'latin1');
-      edits.push({ start: b.asHtml.bodyStart, end: b.asHtml.bodyEnd, bytes: pieceAsAlternative(Buffer.from(text, b.bytes ? 'utf8' : 'latin1'), raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte, `${PIECE_BOUNDARY}${start}`) });
+      block.bytes = Buffer.from(
+        `Content-Type: multipart/alternative; boundary="${PIECE_BOUNDARY}${start}"${block.bytes.includes('\r\n') ? '\r\n' : '\n'}`,
+        'latin1',
+      );
+      edits.push({
+        start: b.asHtml.bodyStart,
+        end: b.asHtml.bodyEnd,
+        bytes: pieceAsAlternative(
+          Buffer.from(text, b.bytes ? 'utf8' : 'latin1'),
+          raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd),
+          b.asHtml.cte,
+          `${PIECE_BOUNDARY}${start}`,
+        ),
+      });
     } else if (b.asHtml) {
-      edits.at(-1)!.bytes = Buffer.from(plainHeaderAsHtml(edits.at(-1)!.bytes.toString('latin1')), 'latin1');
-      edits.push({ start: b.asHtml.bodyStart, end: b.asHtml.bodyEnd, bytes: Buffer.from(plainBodyAsHtml(raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte), 'latin1') });
+      edits.at(-1)!.bytes = Buffer.from(
+        plainHeaderAsHtml(edits.at(-1)!.bytes.toString('latin1')),
+        'latin1',
+      );
+      edits.push({
+        start: b.asHtml.bodyStart,
+        end: b.asHtml.bodyEnd,
+        bytes: Buffer.from(
+          plainBodyAsHtml(raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte),
+          'latin1',
+        ),
+      });
     }
-    if (b.utf7) edits.push({ start: b.utf7.bodyStart, end: b.utf7.bodyEnd, bytes: Buffer.from(utf7Body(raw.subarray(b.utf7.bodyStart, b.utf7.bodyEnd), b.utf7.cte), 'latin1') });
+    if (b.utf7)
+      edits.push({
+        start: b.utf7.bodyStart,
+        end: b.utf7.bodyEnd,
+        bytes: Buffer.from(
+          utf7Body(raw.subarray(b.utf7.bodyStart, b.utf7.bodyEnd), b.utf7.cte),
+          'latin1',
+        ),
+      });
   }
   edits.sort((a, b) => a.start - b.start);
   const chunks: Buffer[] = [];
@@ -160,7 +229,10 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
 function plainHeaderAsHtml(block: string): string {
   const eol = block.includes('\r\n') ? '\r\n' : '\n';
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(block)?.[1];
-  const kept = block.replace(/^content-(?:transfer-encoding|type)[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '');
+  const kept = block.replace(
+    /^content-(?:transfer-encoding|type)[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim,
+    '',
+  );
   return `${kept.replace(/(?:\r?\n)*$/, '')}${kept.trim() === '' ? '' : eol}Content-Type: text/html${charset ? `; charset="${charset}"` : ''}${eol}Content-Transfer-Encoding: base64${eol}`;
 }
 
@@ -179,22 +251,44 @@ function pieceAsAlternative(block: Buffer, body: Buffer, cte: string, boundary: 
     block,
     Buffer.from(eol, 'latin1'),
     body,
-    Buffer.from(`${ends ? '' : eol}--${boundary}${eol}${plainHeaderAsHtml(block.toString('latin1')).replace(/^(?:.*\r?\n)*?(?=Content-Type: text\/html)/, '')}${eol}${plainBodyAsHtml(body, cte)}--${boundary}--${eol}`, 'latin1'),
+    Buffer.from(
+      `${ends ? '' : eol}--${boundary}${eol}${plainHeaderAsHtml(block.toString('latin1')).replace(/^(?:.*\r?\n)*?(?=Content-Type: text\/html)/, '')}${eol}${plainBodyAsHtml(body, cte)}--${boundary}--${eol}`,
+      'latin1',
+    ),
   ]);
 }
 
 /** The piece's text as HTML: its bytes (any charset) with markup characters escaped, lines kept. */
 function plainBodyAsHtml(body: Buffer, cte: string): string {
   const latin1 = body.toString('latin1');
-  const bytes = cte === 'base64' ? Buffer.from(latin1, 'base64').toString('latin1') : cte === 'quoted-printable' ? latin1.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) : latin1;
-  const escaped = bytes.replace(/\r?\n$/, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r?\n/g, '<br>\r\n');
-  return Buffer.from(`<div>${escaped}</div>`, 'latin1').toString('base64').replace(/.{1,76}/g, '$&\r\n');
+  const bytes =
+    cte === 'base64'
+      ? Buffer.from(latin1, 'base64').toString('latin1')
+      : cte === 'quoted-printable'
+        ? latin1
+            .replace(/=\r?\n/g, '')
+            .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+        : latin1;
+  const escaped = bytes
+    .replace(/\r?\n$/, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\r?\n/g, '<br>\r\n');
+  return Buffer.from(`<div>${escaped}</div>`, 'latin1')
+    .toString('base64')
+    .replace(/.{1,76}/g, '$&\r\n');
 }
 
 /** A header block with its disposition set to attachment (the filename parameters kept). */
 function asAttachment(block: string): string {
   const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  if (/^content-disposition[ \t]*:/im.test(block)) return block.replace(/^(content-disposition[ \t]*:[ \t]*)(?:inline\b)?[ \t]*;?/im, '$1attachment;');
+  if (/^content-disposition[ \t]*:/im.test(block))
+    return block.replace(
+      /^(content-disposition[ \t]*:[ \t]*)(?:inline\b)?[ \t]*;?/im,
+      '$1attachment;',
+    );
   const name = /;\s*name\s*=\s*("[^"]*"|[^;\s]*)/i.exec(block)?.[1];
   return `${block.replace(/(?:\r?\n)*$/, '')}${eol}Content-Disposition: attachment${name ? `; filename=${name}` : ''}${eol}`;
 }
@@ -202,21 +296,41 @@ function asAttachment(block: string): string {
 /** A UTF-7 part's header block, relabelled UTF-8 in base64 (its body is rewritten to match). */
 function utf7Header(block: string): string {
   const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  const kept = block.replace(/^content-transfer-encoding[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '').replace(/(charset\s*=\s*"?)(?:unicode-1-1-)?utf-?7("?)/i, '$1utf-8$2');
+  const kept = block
+    .replace(/^content-transfer-encoding[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '')
+    .replace(/(charset\s*=\s*"?)(?:unicode-1-1-)?utf-?7("?)/i, '$1utf-8$2');
   return `${kept.replace(/(?:\r?\n)*$/, '')}${eol}Content-Transfer-Encoding: base64${eol}`;
 }
 
 function utf7Body(body: Buffer, cte: string): string {
   const latin1 = body.toString('latin1');
-  const bytes = cte === 'base64' ? Buffer.from(latin1, 'base64') : cte === 'quoted-printable' ? Buffer.from(latin1.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1') : body;
+  const bytes =
+    cte === 'base64'
+      ? Buffer.from(latin1, 'base64')
+      : cte === 'quoted-printable'
+        ? Buffer.from(
+            latin1
+              .replace(/=\r?\n/g, '')
+              .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) =>
+                String.fromCharCode(parseInt(h, 16)),
+              ),
+            'latin1',
+          )
+        : body;
   const b64 = Buffer.from(decodeUtf7(bytes.toString('latin1')), 'utf8').toString('base64');
   return `${b64.replace(/.{1,76}/g, '$&\r\n')}`;
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>
-  (out.subject ?? '').includes('\uFFFD') || [out.from, out.sender, out.replyTo, out.to, out.cc].some((l) => l.some((a) => a.name?.includes('\uFFFD')));
+  (out.subject ?? '').includes('\uFFFD') ||
+  [out.from, out.sender, out.replyTo, out.to, out.cc].some((l) =>
+    l.some((a) => a.name?.includes('\uFFFD')),
+  );
 
-export function parseMessage(raw: Buffer, limits: IngestLimits = defaultIngestLimits): Promise<ParsedMessage> {
+export function parseMessage(
+  raw: Buffer,
+  limits: IngestLimits = defaultIngestLimits,
+): Promise<ParsedMessage> {
   return parseWith(mailparserAdapter, raw, limits);
 }
 
@@ -224,24 +338,56 @@ export function parseMessage(raw: Buffer, limits: IngestLimits = defaultIngestLi
  * Best-effort stub for a message that was refused by a limit: top-level headers only (bounded by
  * maxHeaderBytes), so the pipeline can still record sender, subject and ids beside the raw source.
  */
-export function parseEnvelopeOnly(raw: Buffer, reason: string, limits: IngestLimits = defaultIngestLimits): ParsedMessage {
+export function parseEnvelopeOnly(
+  raw: Buffer,
+  reason: string,
+  limits: IngestLimits = defaultIngestLimits,
+): ParsedMessage {
   const head = raw.subarray(0, limits.maxHeaderBytes).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
-  const scan: MimeScan = { topHeaders, parts: 0, depth: 0, declaredCharsets: [], isMultipartReport: false, deliveryStatus: null, originalHeaders: null, rawHeaderBlocks: [], utf7Bodies: [], namedTextParts: [], inlineMessages: [], plainAsHtml: [] };
+  const scan: MimeScan = {
+    topHeaders,
+    parts: 0,
+    depth: 0,
+    declaredCharsets: [],
+    isMultipartReport: false,
+    deliveryStatus: null,
+    originalHeaders: null,
+    rawHeaderBlocks: [],
+    utf7Bodies: [],
+    namedTextParts: [],
+    inlineMessages: [],
+    plainAsHtml: [],
+  };
   const { fields } = headerFields(topHeaders);
   const first = (k: string) => fields.find((f) => f.key === k)?.value ?? '';
   const addr = (k: string): RawAddress[] => {
     const v = first(k);
     const m = /^(.*?)<([^<>]+)>\s*$/.exec(v);
-    return v === '' ? [] : [m ? { name: decodeWords(m[1]!.replace(/"/g, '')), address: m[2]! } : { name: '', address: v.split(',')[0]! }];
+    return v === ''
+      ? []
+      : [
+          m
+            ? { name: decodeWords(m[1]!.replace(/"/g, '')), address: m[2]! }
+            : { name: '', address: v.split(',')[0]! },
+        ];
   };
   const msg = buildParsedMessage(
-    { from: addr('from'), sender: addr('sender'), replyTo: addr('reply-to'), to: [], cc: [], subject: first('subject'), text: null, html: null, attachments: [] },
+    {
+      from: addr('from'),
+      sender: addr('sender'),
+      replyTo: addr('reply-to'),
+      to: [],
+      cc: [],
+      subject: first('subject'),
+      text: null,
+      html: null,
+      attachments: [],
+    },
     scan,
   );
   msg.subject = msg.headers.get('subject')?.[0] ?? '';
   msg.warnings.push(`limit_exceeded:${reason}`);
   return msg;
 }
-

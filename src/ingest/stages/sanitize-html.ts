@@ -7,6 +7,7 @@
 // That is what lets the UI re-run it with `loadRemoteImages: true` when an agent asks for images,
 // and it catches mutation-XSS tricks that only appear after a second parse.
 import sanitizeHtml from 'sanitize-html';
+
 import { exceedsHtmlDepth, MAX_HTML_DEPTH } from './html-depth.js';
 
 export interface SanitizeOptions {
@@ -46,21 +47,113 @@ export function htmlRefusal(html: string): HtmlRefusal | null {
 }
 
 const ALLOWED_TAGS = [
-  'a', 'abbr', 'address', 'article', 'b', 'bdi', 'bdo', 'big', 'blockquote', 'br', 'caption', 'center', 'cite', 'code',
-  'col', 'colgroup', 'dd', 'del', 'dfn', 'div', 'dl', 'dt', 'em', 'figcaption', 'figure', 'font', 'footer', 'h1', 'h2',
-  'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'mark', 'ol', 'p', 'pre', 'q', 's', 'samp',
-  'section', 'small', 'span', 'strike', 'strong', 'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr',
-  'tt', 'u', 'ul', 'var', 'wbr',
+  'a',
+  'abbr',
+  'address',
+  'article',
+  'b',
+  'bdi',
+  'bdo',
+  'big',
+  'blockquote',
+  'br',
+  'caption',
+  'center',
+  'cite',
+  'code',
+  'col',
+  'colgroup',
+  'dd',
+  'del',
+  'dfn',
+  'div',
+  'dl',
+  'dt',
+  'em',
+  'figcaption',
+  'figure',
+  'font',
+  'footer',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'i',
+  'img',
+  'ins',
+  'kbd',
+  'li',
+  'mark',
+  'ol',
+  'p',
+  'pre',
+  'q',
+  's',
+  'samp',
+  'section',
+  'small',
+  'span',
+  'strike',
+  'strong',
+  'sub',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'tt',
+  'u',
+  'ul',
+  'var',
+  'wbr',
 ];
 
 // Dropped together with everything inside them: active content, raw-text elements whose parsing
 // differs between parsers (the <xmp>/<noscript> mXSS family), and foreign content.
 const DROP_WITH_CONTENT = [
-  'script', 'style', 'textarea', 'option', 'select', 'noscript', 'xmp', 'plaintext', 'listing', 'noembed', 'noframes',
-  'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'template', 'svg', 'math', 'title', 'head', 'button',
+  'script',
+  'style',
+  'textarea',
+  'option',
+  'select',
+  'noscript',
+  'xmp',
+  'plaintext',
+  'listing',
+  'noembed',
+  'noframes',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'template',
+  'svg',
+  'math',
+  'title',
+  'head',
+  'button',
 ];
 
-const COMMON_ATTRS = ['style', 'title', 'dir', 'lang', 'align', 'valign', 'width', 'height', 'bgcolor'];
+const COMMON_ATTRS = [
+  'style',
+  'title',
+  'dir',
+  'lang',
+  'align',
+  'valign',
+  'width',
+  'height',
+  'bgcolor',
+];
 const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   '*': COMMON_ATTRS,
   a: ['href', 'name', 'target', 'rel', 'data-cid'],
@@ -85,13 +178,56 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
 const SAFE_VALUE = /^(?:[-#%.,/\s\w+!]|(?:rgba?|hsla?)\([\d\s.,%/]*\))*$/i;
 const FONT_FAMILY = /^[-\w\s,"']*$/;
 const STYLE_PROPERTIES = [
-  'color', 'background-color', 'font-size', 'font-weight', 'font-style', 'font-variant', 'text-align',
-  'text-decoration', 'text-transform', 'text-indent', 'line-height', 'letter-spacing', 'word-spacing', 'white-space',
-  'vertical-align', 'direction', 'margin', 'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'padding',
-  'padding-top', 'padding-right', 'padding-bottom', 'padding-left', 'border', 'border-top', 'border-right',
-  'border-bottom', 'border-left', 'border-color', 'border-style', 'border-width', 'border-collapse', 'border-spacing',
-  'border-radius', 'width', 'height', 'max-width', 'min-width', 'max-height', 'min-height', 'list-style-type',
-  'table-layout', 'word-break', 'overflow-wrap', 'display', 'float', 'clear',
+  'color',
+  'background-color',
+  'font-size',
+  'font-weight',
+  'font-style',
+  'font-variant',
+  'text-align',
+  'text-decoration',
+  'text-transform',
+  'text-indent',
+  'line-height',
+  'letter-spacing',
+  'word-spacing',
+  'white-space',
+  'vertical-align',
+  'direction',
+  'margin',
+  'margin-top',
+  'margin-right',
+  'margin-bottom',
+  'margin-left',
+  'padding',
+  'padding-top',
+  'padding-right',
+  'padding-bottom',
+  'padding-left',
+  'border',
+  'border-top',
+  'border-right',
+  'border-bottom',
+  'border-left',
+  'border-color',
+  'border-style',
+  'border-width',
+  'border-collapse',
+  'border-spacing',
+  'border-radius',
+  'width',
+  'height',
+  'max-width',
+  'min-width',
+  'max-height',
+  'min-height',
+  'list-style-type',
+  'table-layout',
+  'word-break',
+  'overflow-wrap',
+  'display',
+  'float',
+  'clear',
 ];
 const ALLOWED_STYLES: Record<string, RegExp[]> = Object.fromEntries([
   ...STYLE_PROPERTIES.map((p): [string, RegExp[]] => [p, [SAFE_VALUE]]),
@@ -102,8 +238,11 @@ const RASTER_DATA_URL = /^data:image\/(?:png|gif|jpe?g|webp|bmp);base64,[a-z0-9+
 
 /** Lower-cased scheme after removing what browsers ignore (controls, whitespace), or null if relative. */
 function schemeOf(url: string): string | null {
-  // eslint-disable-next-line no-control-regex
-  const compact = url.replace(/[\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u2029\u205f\u3000\ufeff]/g, '');
+  const compact = url.replace(
+    // eslint-disable-next-line no-control-regex -- browsers ignore control characters inside a URL scheme
+    /[\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u2029\u205f\u3000\ufeff]/g,
+    '',
+  );
   const m = /^([a-z][a-z0-9+.-]*):/i.exec(compact);
   return m?.[1]?.toLowerCase() ?? null;
 }
@@ -131,7 +270,9 @@ function cidOf(url: string): string | null {
 const IMG_TAG = /<img\b[^>]*>/g;
 const SHOWS_SOMETHING = / (?:src|data-remote-src)="/;
 const dropEmptyImages = (html: string): string =>
-  html.includes('<img') ? html.replace(IMG_TAG, (tag) => (SHOWS_SOMETHING.test(tag) ? tag : '')) : html;
+  html.includes('<img')
+    ? html.replace(IMG_TAG, (tag) => (SHOWS_SOMETHING.test(tag) ? tag : ''))
+    : html;
 
 // Attributes in name order, so a second pass emits byte-identical markup.
 const ordered = (attribs: sanitizeHtml.Attributes): sanitizeHtml.Attributes =>
@@ -154,7 +295,10 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
     } else if (isHttpUrl(href) || schemeOf(href) === 'mailto') {
       out.href = href.trim();
     }
-    return { tagName: 'a', attribs: ordered({ ...out, rel: 'noopener noreferrer nofollow', target: '_blank' }) };
+    return {
+      tagName: 'a',
+      attribs: ordered({ ...out, rel: 'noopener noreferrer nofollow', target: '_blank' }),
+    };
   };
 
   const imageTransform = (_tag: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
@@ -164,7 +308,11 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
     delete out['data-remote-src'];
     const src = attribs.src ?? '';
     const cid = attribs['data-cid'] ?? cidOf(src);
-    const remote = isHttpUrl(src) ? src.trim() : isHttpUrl(attribs['data-remote-src'] ?? '') ? (attribs['data-remote-src'] ?? '').trim() : null;
+    const remote = isHttpUrl(src)
+      ? src.trim()
+      : isHttpUrl(attribs['data-remote-src'] ?? '')
+        ? (attribs['data-remote-src'] ?? '').trim()
+        : null;
     if (cid !== null && cid !== undefined) {
       const url = opts.cidUrl(cid);
       if (url === null) return { tagName: 'img', attribs: {} };

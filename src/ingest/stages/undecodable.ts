@@ -3,22 +3,43 @@
 // not UTF-8 either. Shown as body text they are garbage (U+FFFD, control characters) and the bytes
 // are lost; kept as an attachment, the agent can download exactly what was sent.
 import { isUtf8 } from 'node:buffer';
+
 import { isUtf7Label } from './utf7.js';
 
 // Enough of the part to tell text from binary; the decision never needs the whole of a large part.
 const SAMPLE_BYTES = 64 * 1024;
 
 function decodedSample(latin1: string, cte: string): Buffer {
-  if (cte === 'base64') return Buffer.from(latin1.slice(0, Math.ceil((SAMPLE_BYTES * 4) / 3) + 4096), 'base64').subarray(0, SAMPLE_BYTES);
+  if (cte === 'base64')
+    return Buffer.from(
+      latin1.slice(0, Math.ceil((SAMPLE_BYTES * 4) / 3) + 4096),
+      'base64',
+    ).subarray(0, SAMPLE_BYTES);
   const raw = latin1.slice(0, SAMPLE_BYTES * 3);
-  const bytes = cte === 'quoted-printable' ? raw.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) : raw;
+  const bytes =
+    cte === 'quoted-printable'
+      ? raw
+          .replace(/=\r?\n/g, '')
+          .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+      : raw;
   return Buffer.from(bytes, 'latin1').subarray(0, SAMPLE_BYTES);
 }
 
 /** Controls that never appear in text (tab, line ends, form feed and ESC of ISO-2022 do). */
 function controlCount(buf: Buffer): number {
   let n = 0;
-  for (const b of buf) if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x0b && b !== 0x1b) || b === 0x7f) n++;
+  for (const b of buf)
+    if (
+      (b < 0x20 &&
+        b !== 0x09 &&
+        b !== 0x0a &&
+        b !== 0x0d &&
+        b !== 0x0c &&
+        b !== 0x0b &&
+        b !== 0x1b) ||
+      b === 0x7f
+    )
+      n++;
   return n;
 }
 
@@ -26,7 +47,12 @@ function controlCount(buf: Buffer): number {
  * Whether a text part's body (raw bytes read as latin1, before its transfer encoding is undone)
  * cannot be shown as text. `known` says whether a decoder exists for the charset label.
  */
-export function isUndecodableText(latin1Body: string, cte: string, charset: string | null, known: (label: string) => boolean): boolean {
+export function isUndecodableText(
+  latin1Body: string,
+  cte: string,
+  charset: string | null,
+  known: (label: string) => boolean,
+): boolean {
   const label = (charset ?? '').trim().toLowerCase();
   // UTF-16/32 text is full of NUL bytes by design; UTF-7 is decoded separately (parse.ts).
   if (/^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode)/.test(label) || isUtf7Label(label)) return false;

@@ -4,7 +4,8 @@
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_VALUE = new Map([...B64].map((c, i) => [c, i]));
 
-export const isUtf7Label = (label: string | null | undefined): boolean => /^(?:unicode-1-1-)?utf-?7$/i.test((label ?? '').trim());
+export const isUtf7Label = (label: string | null | undefined): boolean =>
+  /^(?:unicode-1-1-)?utf-?7$/i.test((label ?? '').trim());
 
 /** UTF-7 text → string. Malformed shifts keep their characters as written. */
 export function decodeUtf7(text: string): string {

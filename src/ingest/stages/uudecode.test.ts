@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { isUuencode, uudecode } from './uudecode.js';
 
 // Built by hand from the uuencode definition (length char, then 4 chars per 3 bytes, offset 32).
@@ -9,7 +10,8 @@ function uuencode(data: Buffer): string {
     let line = String.fromCharCode(32 + chunk.length);
     for (let i = 0; i < chunk.length; i += 3) {
       const [a = 0, b = 0, c = 0] = [chunk[i], chunk[i + 1], chunk[i + 2]];
-      for (const v of [a >> 2, ((a & 3) << 4) | (b >> 4), ((b & 15) << 2) | (c >> 6), c & 63]) line += v === 0 ? '`' : String.fromCharCode(32 + v);
+      for (const v of [a >> 2, ((a & 3) << 4) | (b >> 4), ((b & 15) << 2) | (c >> 6), c & 63])
+        line += v === 0 ? '`' : String.fromCharCode(32 + v);
     }
     lines.push(line);
   }

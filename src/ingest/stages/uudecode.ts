@@ -2,7 +2,8 @@
 // such a part through undecoded, so the attachment would hold the uuencoded text, not the file.
 
 /** Transfer encodings that mean uuencode. */
-export const isUuencode = (cte: string | null | undefined): boolean => /^\s*(x-)?uu(encode|e)?\s*$/i.test(cte ?? '');
+export const isUuencode = (cte: string | null | undefined): boolean =>
+  /^\s*(x-)?uu(encode|e)?\s*$/i.test(cte ?? '');
 
 /**
  * Decodes uuencoded text. The "begin mode name" / "end" lines are optional (Eudora leaves them

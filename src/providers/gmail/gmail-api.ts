@@ -7,4 +7,6 @@ export const google = { auth, gmail };
 export type { gmail_v1 };
 export type OAuth2Client = InstanceType<typeof auth.OAuth2>;
 export type Credentials = OAuth2Client['credentials'];
-export type CodeChallengeMethod = NonNullable<Parameters<OAuth2Client['generateAuthUrl']>[0]>['code_challenge_method'];
+export type CodeChallengeMethod = NonNullable<
+  Parameters<OAuth2Client['generateAuthUrl']>[0]
+>['code_challenge_method'];

@@ -8,10 +8,16 @@
 //     amplified; 5xx and network errors are retried the same way for idempotent calls.
 // googleapis' own retry is off (it ignores Retry-After and retries GETs 3× on top of ours).
 import { createHash } from 'node:crypto';
-import { google, type gmail_v1, type OAuth2Client } from './gmail-api.js';
-import { ProviderError, isProviderError, toProviderError } from '../provider-errors.js';
+
 import type { ProviderLogger } from '../mail-provider.js';
-import { defaultBackoff, type GmailBackoff, type GmailCredentials, type GoogleClientConfig } from './gmail-settings.js';
+import { isProviderError, ProviderError, toProviderError } from '../provider-errors.js';
+import { type gmail_v1, google, type OAuth2Client } from './gmail-api.js';
+import {
+  defaultBackoff,
+  type GmailBackoff,
+  type GmailCredentials,
+  type GoogleClientConfig,
+} from './gmail-settings.js';
 
 export interface GmailRuntime {
   client: GoogleClientConfig;
@@ -47,31 +53,55 @@ export function makeOAuthClient(c: GoogleClientConfig): OAuth2Client {
     clientId: c.clientId,
     clientSecret: c.clientSecret,
     redirectUri: c.redirectUri,
-    endpoints: { oauth2AuthBaseUrl: c.endpoints.authUrl, oauth2TokenUrl: c.endpoints.tokenUrl, oauth2RevokeUrl: c.endpoints.revokeUrl },
+    endpoints: {
+      oauth2AuthBaseUrl: c.endpoints.authUrl,
+      oauth2TokenUrl: c.endpoints.tokenUrl,
+      oauth2RevokeUrl: c.endpoints.revokeUrl,
+    },
   });
 }
 
-const tokenCacheKey = (refreshToken: string) => createHash('sha256').update(refreshToken).digest('base64url');
+const tokenCacheKey = (refreshToken: string) =>
+  createHash('sha256').update(refreshToken).digest('base64url');
 
 /** Seeds the cache with the access token a code exchange returned, so the first sync needs no refresh. */
-export function cacheAccessToken(rt: GmailRuntime, refreshToken: string, accessToken: string, expiryDate: number): void {
+export function cacheAccessToken(
+  rt: GmailRuntime,
+  refreshToken: string,
+  accessToken: string,
+  expiryDate: number,
+): void {
   rt.tokens.set(tokenCacheKey(refreshToken), { accessToken, expiryDate });
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { response?: { status?: number } } | null)?.response?.status;
+const statusOf = (err: unknown): number | undefined =>
+  (err as { response?: { status?: number } } | null)?.response?.status;
 
-export function makeGmailSession(creds: GmailCredentials, rt: GmailRuntime, logger?: ProviderLogger): GmailSession {
+export function makeGmailSession(
+  creds: GmailCredentials,
+  rt: GmailRuntime,
+  logger?: ProviderLogger,
+): GmailSession {
   const now = rt.now ?? Date.now;
   const sleep = rt.sleep ?? realSleep;
   const backoff = rt.backoff ?? defaultBackoff;
   const cacheKey = tokenCacheKey(creds.refreshToken);
   const auth = makeOAuthClient(rt.client);
   const cached = rt.tokens.get(cacheKey);
-  auth.setCredentials({ refresh_token: creds.refreshToken, ...(cached ? { access_token: cached.accessToken, expiry_date: cached.expiryDate } : {}) });
-  auth.on('tokens', (t) => {
-    if (t.access_token && t.expiry_date) rt.tokens.set(cacheKey, { accessToken: t.access_token, expiryDate: t.expiry_date });
+  auth.setCredentials({
+    refresh_token: creds.refreshToken,
+    ...(cached ? { access_token: cached.accessToken, expiry_date: cached.expiryDate } : {}),
   });
-  const gmail = google.gmail({ version: 'v1', auth, rootUrl: rt.client.endpoints.gmailApiUrl, retry: false });
+  auth.on('tokens', (t) => {
+    if (t.access_token && t.expiry_date)
+      rt.tokens.set(cacheKey, { accessToken: t.access_token, expiryDate: t.expiry_date });
+  });
+  const gmail = google.gmail({
+    version: 'v1',
+    auth,
+    rootUrl: rt.client.endpoints.gmailApiUrl,
+    retry: false,
+  });
   let reported = false;
 
   const revoked = async (pe: ProviderError): Promise<never> => {
@@ -83,20 +113,30 @@ export function makeGmailSession(creds: GmailCredentials, rt: GmailRuntime, logg
     throw pe;
   };
 
-  async function call<T>(what: string, fn: () => Promise<T>, opts: CallOptions = { retry: true }): Promise<T> {
+  async function call<T>(
+    what: string,
+    fn: () => Promise<T>,
+    opts: CallOptions = { retry: true },
+  ): Promise<T> {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       const wait = (rt.notBefore.get(creds.mailboxId) ?? 0) - now();
       if (wait > 0) {
         // Another call of this mailbox hit a rate limit: wait with it, or give up without a request.
-        if (wait > backoff.maxWaitMs || !opts.retry) throw new ProviderError('rate_limited', `${what} failed: rate_limited`, { retryAfterMs: wait });
+        if (wait > backoff.maxWaitMs || !opts.retry)
+          throw new ProviderError('rate_limited', `${what} failed: rate_limited`, {
+            retryAfterMs: wait,
+          });
         await sleep(wait);
       }
       try {
         return await fn();
       } catch (err) {
         let pe = toProviderError(err, what);
-        if (opts.forbiddenIsPermanent && statusOf(err) === 403 && pe.kind === 'auth_revoked') pe = new ProviderError('permanent', `${what} failed: permanent (forbidden)`, { cause: err });
+        if (opts.forbiddenIsPermanent && statusOf(err) === 403 && pe.kind === 'auth_revoked')
+          pe = new ProviderError('permanent', `${what} failed: permanent (forbidden)`, {
+            cause: err,
+          });
         if (pe.kind === 'auth_revoked' && statusOf(err) === 401 && !refreshed) {
           // The cached access token was revoked or expired by Google's clock: refresh once.
           refreshed = true;
@@ -110,11 +150,20 @@ export function makeGmailSession(creds: GmailCredentials, rt: GmailRuntime, logg
         if (!retryable) throw pe;
         const exp = Math.min(backoff.maxWaitMs, backoff.baseMs * 2 ** (attempt - 1));
         const delay = pe.retryAfterMs ?? Math.round(exp / 2 + Math.random() * (exp / 2));
-        if (pe.kind === 'rate_limited') rt.notBefore.set(creds.mailboxId, Math.max(rt.notBefore.get(creds.mailboxId) ?? 0, now() + delay));
+        if (pe.kind === 'rate_limited')
+          rt.notBefore.set(
+            creds.mailboxId,
+            Math.max(rt.notBefore.get(creds.mailboxId) ?? 0, now() + delay),
+          );
         if (!opts.retry || attempt >= backoff.attempts || delay > backoff.maxWaitMs) {
-          throw isProviderError(pe) && pe.retryAfterMs === undefined ? new ProviderError(pe.kind, pe.message, { retryAfterMs: delay, cause: pe.cause }) : pe;
+          throw isProviderError(pe) && pe.retryAfterMs === undefined
+            ? new ProviderError(pe.kind, pe.message, { retryAfterMs: delay, cause: pe.cause })
+            : pe;
         }
-        logger?.debug({ what, errorClass: pe.kind, delayMs: delay, attempt }, 'gmail call backing off');
+        logger?.debug(
+          { what, errorClass: pe.kind, delayMs: delay, attempt },
+          'gmail call backing off',
+        );
         await sleep(delay);
       }
     }

@@ -7,19 +7,29 @@
 // so duplicated and out-of-order pushes are harmless.
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { Counter, type Registry } from 'prom-client';
+
 import type { GoogleConfig } from '../../config.js';
 import { emailBlindIndex } from '../../crypto/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../../store/db.js';
-import { liveMailboxesByAddress, liveMailboxesById, tenantsWithLiveMailboxes, type MailboxTarget } from '../../store/mailbox-store.js';
+import {
+  liveMailboxesByAddress,
+  liveMailboxesById,
+  type MailboxTarget,
+  tenantsWithLiveMailboxes,
+} from '../../store/mailbox-store.js';
 import { enqueueSync } from '../../sync/sync-jobs.js';
 import type { KeyService } from '../../tenancy/key-service.js';
 
-export type PushOutcome = 'enqueued' | 'covered' | 'unknown_mailbox' | 'inactive' | 'malformed' | 'unauthorized';
+export type PushOutcome =
+  'enqueued' | 'covered' | 'unknown_mailbox' | 'inactive' | 'malformed' | 'unauthorized';
 
 export interface GmailPushReceiver {
   /** 401 when the token is missing or not genuine; 204 otherwise. */
-  receive(authorization: string | undefined, body: unknown): Promise<{ status: 204 | 401; outcome: PushOutcome }>;
+  receive(
+    authorization: string | undefined,
+    body: unknown,
+  ): Promise<{ status: 204 | 401; outcome: PushOutcome }>;
   /** The token check alone, for the route to run before it reads the body. */
   authentic(authorization: string | undefined): Promise<boolean>;
 }
@@ -31,9 +41,20 @@ function decodeData(body: unknown): { address: string; historyId: string } | nul
   if (typeof data !== 'string' || data.length > 10_000) return null;
   try {
     // Base64 or base64url, padded or not: Node's base64 decoder accepts both alphabets.
-    const parsed = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { emailAddress?: unknown; historyId?: unknown };
-    const historyId = typeof parsed.historyId === 'number' && Number.isSafeInteger(parsed.historyId) ? String(parsed.historyId) : parsed.historyId;
-    if (typeof parsed.emailAddress !== 'string' || typeof historyId !== 'string' || !/^\d{1,20}$/.test(historyId)) return null;
+    const parsed = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
+      emailAddress?: unknown;
+      historyId?: unknown;
+    };
+    const historyId =
+      typeof parsed.historyId === 'number' && Number.isSafeInteger(parsed.historyId)
+        ? String(parsed.historyId)
+        : parsed.historyId;
+    if (
+      typeof parsed.emailAddress !== 'string' ||
+      typeof historyId !== 'string' ||
+      !/^\d{1,20}$/.test(historyId)
+    )
+      return null;
     return { address: parsed.emailAddress.toLowerCase(), historyId };
   } catch {
     return null;
@@ -44,16 +65,27 @@ function decodeData(body: unknown): { address: string; historyId: string } | nul
  *  Reading the cursor is Gmail's own business: it made the cursor (gmail-sync.ts). */
 function covered(t: MailboxTarget, historyId: string): boolean {
   const c = t.cursor as { historyId?: unknown; backfill?: unknown } | null;
-  if (!c || c.backfill || typeof c.historyId !== 'string' || !/^\d+$/.test(c.historyId)) return false;
+  if (!c || c.backfill || typeof c.historyId !== 'string' || !/^\d+$/.test(c.historyId))
+    return false;
   return BigInt(c.historyId) >= BigInt(historyId);
 }
 
-export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: Logger; google: GoogleConfig; registry?: Registry; jwks?: JWTVerifyGetKey; routeCacheMs?: number }): GmailPushReceiver {
+export function makeGmailPushReceiver(deps: {
+  db: Db;
+  keys: KeyService;
+  logger: Logger;
+  google: GoogleConfig;
+  registry?: Registry;
+  jwks?: JWTVerifyGetKey;
+  routeCacheMs?: number;
+}): GmailPushReceiver {
   const { db, keys, google } = deps;
   const log = deps.logger.child({ component: 'gmail-push' });
   const jwks = deps.jwks ?? createRemoteJWKSet(new URL(google.jwksUrl));
   const counter = new Counter({
-    name: 'inlet_gmail_pushes_total', help: 'Gmail Pub/Sub pushes received, by outcome', labelNames: ['outcome'],
+    name: 'inlet_gmail_pushes_total',
+    help: 'Gmail Pub/Sub pushes received, by outcome',
+    labelNames: ['outcome'],
     registers: deps.registry ? [deps.registry] : [],
   });
   // Address → mailbox ids, in memory only (addresses of a mailbox never change); misses are not cached.
@@ -64,7 +96,12 @@ export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: 
     const token = /^Bearer ([A-Za-z0-9._-]{20,4096})$/.exec(authorization ?? '')?.[1];
     if (!token || !google.pushServiceAccount) return false;
     try {
-      const { payload } = await jwtVerify(token, jwks, { issuer: ISSUERS, audience: google.pushAudience, algorithms: ['RS256'], clockTolerance: 30 });
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: ISSUERS,
+        audience: google.pushAudience,
+        algorithms: ['RS256'],
+        clockTolerance: 30,
+      });
       return payload.email === google.pushServiceAccount && payload.email_verified === true;
     } catch {
       return false;
@@ -75,15 +112,26 @@ export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: 
     return db.tx(async (ex) => {
       const hit = routes.get(address);
       if (hit && Date.now() - hit.at < cacheMs) {
-        const rows = await liveMailboxesById(ex, 'gmail', hit.ids.map((i) => i.mailboxId));
+        const rows = await liveMailboxesById(
+          ex,
+          'gmail',
+          hit.ids.map((i) => i.mailboxId),
+        );
         if (rows.length > 0) return rows;
       }
       const pairs = [];
       for (const tenantId of await tenantsWithLiveMailboxes(ex, 'gmail')) {
-        pairs.push({ tenantId, bidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, address) });
+        pairs.push({
+          tenantId,
+          bidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, address),
+        });
       }
       const found = await liveMailboxesByAddress(ex, 'gmail', pairs);
-      if (found.length > 0) routes.set(address, { ids: found.map((f) => ({ tenantId: f.tenant_id, mailboxId: f.mailbox_id })), at: Date.now() });
+      if (found.length > 0)
+        routes.set(address, {
+          ids: found.map((f) => ({ tenantId: f.tenant_id, mailboxId: f.mailbox_id })),
+          at: Date.now(),
+        });
       return found;
     });
   }
@@ -113,7 +161,14 @@ export function makeGmailPushReceiver(deps: { db: Db; keys: KeyService; logger: 
           for (const t of due) await enqueueSync(ex, t.tenant_id, t.mailbox_id);
         });
       }
-      return done(204, due.length > 0 ? 'enqueued' : found.some((t) => t.status === 'active') ? 'covered' : 'inactive');
+      return done(
+        204,
+        due.length > 0
+          ? 'enqueued'
+          : found.some((t) => t.status === 'active')
+            ? 'covered'
+            : 'inactive',
+      );
     },
   };
 }

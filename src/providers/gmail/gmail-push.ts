@@ -5,11 +5,18 @@ import { ProviderError, toProviderError } from '../provider-errors.js';
 import type { GmailSession } from './gmail-client.js';
 
 export async function watchGmail(s: GmailSession, topicName: string): Promise<PushChannel> {
-  const res = await s.call('gmail users.watch', () => s.gmail.users.watch({
-    userId: 'me', requestBody: { topicName, labelIds: ['INBOX'], labelFilterBehavior: 'include' },
-  }), { retry: true, forbiddenIsPermanent: true });
+  const res = await s.call(
+    'gmail users.watch',
+    () =>
+      s.gmail.users.watch({
+        userId: 'me',
+        requestBody: { topicName, labelIds: ['INBOX'], labelFilterBehavior: 'include' },
+      }),
+    { retry: true, forbiddenIsPermanent: true },
+  );
   const expiration = Number(res.data.expiration);
-  if (!Number.isFinite(expiration)) throw new ProviderError('transient', 'gmail users.watch returned no expiration');
+  if (!Number.isFinite(expiration))
+    throw new ProviderError('transient', 'gmail users.watch returned no expiration');
   return {
     provider: 'gmail',
     id: 'gmail-watch',
@@ -20,7 +27,10 @@ export async function watchGmail(s: GmailSession, topicName: string): Promise<Pu
 
 /** users.stop: idempotent (stopping a mailbox without a watch is not an error for Gmail). */
 export async function stopGmailWatch(s: GmailSession): Promise<void> {
-  await s.call('gmail users.stop', () => s.gmail.users.stop({ userId: 'me' }), { retry: true, forbiddenIsPermanent: true });
+  await s.call('gmail users.stop', () => s.gmail.users.stop({ userId: 'me' }), {
+    retry: true,
+    forbiddenIsPermanent: true,
+  });
 }
 
 /**
@@ -32,7 +42,11 @@ export async function revokeGoogleGrant(s: GmailSession, refreshToken: string): 
     await s.auth.revokeToken(refreshToken);
   } catch (err) {
     const data = (err as { response?: { status?: number; data?: { error?: unknown } } }).response;
-    if (data?.status === 400 && (data.data?.error === 'invalid_token' || data.data?.error === 'invalid_grant')) return;
+    if (
+      data?.status === 400 &&
+      (data.data?.error === 'invalid_token' || data.data?.error === 'invalid_grant')
+    )
+      return;
     throw toProviderError(err, 'google revoke');
   }
 }

@@ -14,7 +14,13 @@ export type GmailProcessRuntime = GmailRuntime & { topicName: string | null };
 
 export const googleCallbackPath = '/v1/oauth/google/callback';
 
-export function makeGmailRuntime(deps: { google: GoogleConfig; publicUrl: string; db: Db; logger: Logger; backoff?: GmailBackoff }): GmailProcessRuntime | undefined {
+export function makeGmailRuntime(deps: {
+  google: GoogleConfig;
+  publicUrl: string;
+  db: Db;
+  logger: Logger;
+  backoff?: GmailBackoff;
+}): GmailProcessRuntime | undefined {
   const { google } = deps;
   if (!google.client) return undefined;
   const log = deps.logger.child({ component: 'gmail' });
@@ -23,15 +29,23 @@ export function makeGmailRuntime(deps: { google: GoogleConfig; publicUrl: string
       clientId: google.client.id,
       clientSecret: google.client.secret,
       redirectUri: `${deps.publicUrl}${googleCallbackPath}`,
-      endpoints: { authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl, gmailApiUrl: google.gmailApiUrl },
+      endpoints: {
+        authUrl: google.authUrl,
+        tokenUrl: google.tokenUrl,
+        revokeUrl: google.revokeUrl,
+        gmailApiUrl: google.gmailApiUrl,
+      },
     },
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     tokens: new Map(),
     notBefore: new Map(),
     topicName: google.topicName,
     async onAuthRevoked(tenantId, mailboxId) {
-      const changed = await deps.db.tenantTx(tenantId, (ex) => requireReauth(ex, tenantId, mailboxId));
-      if (changed) log.warn({ mailbox: mailboxId }, 'gmail grant revoked; mailbox needs re-consent');
+      const changed = await deps.db.tenantTx(tenantId, (ex) =>
+        requireReauth(ex, tenantId, mailboxId),
+      );
+      if (changed)
+        log.warn({ mailbox: mailboxId }, 'gmail grant revoked; mailbox needs re-consent');
     },
   };
 }

@@ -4,11 +4,23 @@
 import type { SendMeta, SendResult } from '../mail-provider.js';
 import type { GmailSession } from './gmail-client.js';
 
-export async function sendGmail(s: GmailSession, mime: Buffer, meta: SendMeta): Promise<SendResult> {
-  const res = await s.call('gmail messages.send', () => s.gmail.users.messages.send({
-    userId: 'me',
-    requestBody: { raw: mime.toString('base64url'), ...(meta.threadId ? { threadId: meta.threadId } : {}) },
-  }), { retry: false });
+export async function sendGmail(
+  s: GmailSession,
+  mime: Buffer,
+  meta: SendMeta,
+): Promise<SendResult> {
+  const res = await s.call(
+    'gmail messages.send',
+    () =>
+      s.gmail.users.messages.send({
+        userId: 'me',
+        requestBody: {
+          raw: mime.toString('base64url'),
+          ...(meta.threadId ? { threadId: meta.threadId } : {}),
+        },
+      }),
+    { retry: false },
+  );
   return { providerMessageId: res.data.id ?? null, savedToSent: true };
 }
 
@@ -16,8 +28,14 @@ export async function sendGmail(s: GmailSession, mime: Buffer, meta: SendMeta): 
 export async function findGmailSent(s: GmailSession, messageId: string): Promise<boolean> {
   const bare = messageId.trim().replace(/^<|>$/g, '');
   if (!/^[^\s<>"]+$/.test(bare)) return false;
-  const res = await s.call('gmail messages.list', () => s.gmail.users.messages.list({
-    userId: 'me', labelIds: ['SENT'], q: `rfc822msgid:${bare}`, maxResults: 1, includeSpamTrash: true,
-  }));
+  const res = await s.call('gmail messages.list', () =>
+    s.gmail.users.messages.list({
+      userId: 'me',
+      labelIds: ['SENT'],
+      q: `rfc822msgid:${bare}`,
+      maxResults: 1,
+      includeSpamTrash: true,
+    }),
+  );
   return (res.data.messages ?? []).length > 0;
 }

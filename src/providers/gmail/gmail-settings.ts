@@ -45,7 +45,12 @@ export const defaultBackoff: GmailBackoff = { baseMs: 1000, maxWaitMs: 16_000, a
 
 export function parseGmailCredentials(json: string): GmailCredentials {
   const c = JSON.parse(json) as Partial<GmailCredentials>;
-  if (c.v !== 1 || typeof c.refreshToken !== 'string' || typeof c.mailboxId !== 'string' || typeof c.tenantId !== 'string') {
+  if (
+    c.v !== 1 ||
+    typeof c.refreshToken !== 'string' ||
+    typeof c.mailboxId !== 'string' ||
+    typeof c.tenantId !== 'string'
+  ) {
     throw new Error('stored Gmail credentials have an unknown shape');
   }
   return c as GmailCredentials;

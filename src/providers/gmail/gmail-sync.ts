@@ -6,9 +6,14 @@
 //              record that added it: a crash re-lists at most the record in flight, never skips one.
 // A stale history id (404) is ProviderError cursor_expired; listGmailChanges turns it into a fresh
 // bounded backfill flagged `resync`, whose re-listed messages the pipeline drops as duplicates.
+import type {
+  Cursor,
+  ListChangesOptions,
+  ListChangesResult,
+  RemoteMessageRef,
+} from '../mail-provider.js';
+import { isProviderError, ProviderError } from '../provider-errors.js';
 import type { gmail_v1 } from './gmail-api.js';
-import type { Cursor, ListChangesOptions, ListChangesResult, RemoteMessageRef } from '../mail-provider.js';
-import { ProviderError, isProviderError } from '../provider-errors.js';
 import type { GmailSession } from './gmail-client.js';
 
 export interface GmailCursor extends Cursor {
@@ -22,10 +27,26 @@ export interface GmailCursor extends Cursor {
 
 const EXCLUDED = ['SENT', 'DRAFT', 'SPAM', 'TRASH', 'CHAT'];
 
-const cursorOf = (historyId: string, backfill: GmailCursor['backfill']): GmailCursor => ({ provider: 'gmail', v: 1, historyId, backfill });
-const statusOf = (err: unknown): number | undefined => (err as { response?: { status?: number } } | null)?.response?.status;
-const ref = (id: string, threadId: string | null | undefined, cursorAfter: GmailCursor): RemoteMessageRef =>
-  ({ providerMessageId: id, threadId: threadId ?? null, rfcMessageId: null, internalDate: null, size: null, cursorAfter });
+const cursorOf = (historyId: string, backfill: GmailCursor['backfill']): GmailCursor => ({
+  provider: 'gmail',
+  v: 1,
+  historyId,
+  backfill,
+});
+const statusOf = (err: unknown): number | undefined =>
+  (err as { response?: { status?: number } } | null)?.response?.status;
+const ref = (
+  id: string,
+  threadId: string | null | undefined,
+  cursorAfter: GmailCursor,
+): RemoteMessageRef => ({
+  providerMessageId: id,
+  threadId: threadId ?? null,
+  rfcMessageId: null,
+  internalDate: null,
+  size: null,
+  cursorAfter,
+});
 
 function asGmailCursor(c: Cursor | null): GmailCursor | null {
   if (!c) return null;
@@ -36,42 +57,77 @@ function asGmailCursor(c: Cursor | null): GmailCursor | null {
 }
 
 async function startBackfill(s: GmailSession): Promise<GmailCursor> {
-  const profile = await s.call('gmail getProfile', () => s.gmail.users.getProfile({ userId: 'me' }));
-  if (!profile.data.historyId) throw new ProviderError('transient', 'gmail getProfile returned no historyId');
+  const profile = await s.call('gmail getProfile', () =>
+    s.gmail.users.getProfile({ userId: 'me' }),
+  );
+  if (!profile.data.historyId)
+    throw new ProviderError('transient', 'gmail getProfile returned no historyId');
   return cursorOf(profile.data.historyId, { pageToken: null, done: 0 });
 }
 
-async function backfillPage(s: GmailSession, c: GmailCursor, opts: ListChangesOptions): Promise<ListChangesResult> {
+async function backfillPage(
+  s: GmailSession,
+  c: GmailCursor,
+  opts: ListChangesOptions,
+): Promise<ListChangesResult> {
   const bf = c.backfill!;
   const max = opts.backfill.maxMessages ?? Infinity;
   const remaining = max - bf.done;
-  if (remaining <= 0) return { items: [], nextCursor: cursorOf(c.historyId, null), done: false, progress: { done: bf.done, total: bf.done } };
+  if (remaining <= 0)
+    return {
+      items: [],
+      nextCursor: cursorOf(c.historyId, null),
+      done: false,
+      progress: { done: bf.done, total: bf.done },
+    };
   const days = opts.backfill.days;
-  const res = await s.call('gmail messages.list', () => s.gmail.users.messages.list({
-    userId: 'me', labelIds: ['INBOX'], maxResults: Math.min(opts.pageSize, remaining, 500),
-    ...(days ? { q: `newer_than:${days}d` } : {}), ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
-  }));
-  const listed = (res.data.messages ?? []).filter((m): m is gmail_v1.Schema$Message & { id: string } => typeof m.id === 'string');
+  const res = await s.call('gmail messages.list', () =>
+    s.gmail.users.messages.list({
+      userId: 'me',
+      labelIds: ['INBOX'],
+      maxResults: Math.min(opts.pageSize, remaining, 500),
+      ...(days ? { q: `newer_than:${days}d` } : {}),
+      ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
+    }),
+  );
+  const listed = (res.data.messages ?? []).filter(
+    (m): m is gmail_v1.Schema$Message & { id: string } => typeof m.id === 'string',
+  );
   // Newest first from Gmail; oldest first to the pipeline, so an original is threaded before its answers.
   const items = listed.reverse().map((m) => ref(m.id, m.threadId, c));
   const done = bf.done + items.length;
   const more = Boolean(res.data.nextPageToken) && done < max;
   return {
     items,
-    nextCursor: more ? cursorOf(c.historyId, { pageToken: res.data.nextPageToken!, done }) : cursorOf(c.historyId, null),
+    nextCursor: more
+      ? cursorOf(c.historyId, { pageToken: res.data.nextPageToken!, done })
+      : cursorOf(c.historyId, null),
     done: false,
     progress: { done, total: more ? null : done },
   };
 }
 
-export async function historyPage(s: GmailSession, c: GmailCursor, pageSize: number): Promise<ListChangesResult> {
+export async function historyPage(
+  s: GmailSession,
+  c: GmailCursor,
+  pageSize: number,
+): Promise<ListChangesResult> {
   let res;
   try {
-    res = await s.call('gmail history.list', () => s.gmail.users.history.list({
-      userId: 'me', startHistoryId: c.historyId, historyTypes: ['messageAdded'], labelId: 'INBOX', maxResults: Math.min(pageSize, 500),
-    }));
+    res = await s.call('gmail history.list', () =>
+      s.gmail.users.history.list({
+        userId: 'me',
+        startHistoryId: c.historyId,
+        historyTypes: ['messageAdded'],
+        labelId: 'INBOX',
+        maxResults: Math.min(pageSize, 500),
+      }),
+    );
   } catch (err) {
-    if (isProviderError(err) && statusOf(err.cause) === 404) throw new ProviderError('cursor_expired', 'gmail history id is no longer available', { cause: err.cause });
+    if (isProviderError(err) && statusOf(err.cause) === 404)
+      throw new ProviderError('cursor_expired', 'gmail history id is no longer available', {
+        cause: err.cause,
+      });
     throw err;
   }
   const records = res.data.history ?? [];
@@ -81,8 +137,14 @@ export async function historyPage(s: GmailSession, c: GmailCursor, pageSize: num
   for (const record of records) {
     if (!record.id) continue;
     const after = cursorOf(record.id, null);
-    const added = (record.messagesAdded ?? []).map((a) => a.message).filter((m): m is gmail_v1.Schema$Message & { id: string } =>
-      typeof m?.id === 'string' && !seen.has(m.id) && !(m.labelIds ?? []).some((l) => EXCLUDED.includes(l)));
+    const added = (record.messagesAdded ?? [])
+      .map((a) => a.message)
+      .filter(
+        (m): m is gmail_v1.Schema$Message & { id: string } =>
+          typeof m?.id === 'string' &&
+          !seen.has(m.id) &&
+          !(m.labelIds ?? []).some((l) => EXCLUDED.includes(l)),
+      );
     added.forEach((m, i) => {
       seen.add(m.id);
       // Only the record's last message may carry the record's id: the others would skip their siblings.
@@ -91,11 +153,20 @@ export async function historyPage(s: GmailSession, c: GmailCursor, pageSize: num
     before = after;
   }
   const last = records.at(-1)?.id;
-  if (res.data.nextPageToken && last) return { items, nextCursor: cursorOf(last, null), done: false };
-  return { items, nextCursor: cursorOf(res.data.historyId ?? last ?? c.historyId, null), done: true };
+  if (res.data.nextPageToken && last)
+    return { items, nextCursor: cursorOf(last, null), done: false };
+  return {
+    items,
+    nextCursor: cursorOf(res.data.historyId ?? last ?? c.historyId, null),
+    done: true,
+  };
 }
 
-export async function listGmailChanges(s: GmailSession, cursor: Cursor | null, opts: ListChangesOptions): Promise<ListChangesResult> {
+export async function listGmailChanges(
+  s: GmailSession,
+  cursor: Cursor | null,
+  opts: ListChangesOptions,
+): Promise<ListChangesResult> {
   const c = asGmailCursor(cursor) ?? (await startBackfill(s));
   if (c.backfill) return backfillPage(s, c, opts);
   try {
@@ -110,7 +181,9 @@ export async function listGmailChanges(s: GmailSession, cursor: Cursor | null, o
 
 export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer | null> {
   try {
-    const res = await s.call('gmail messages.get', () => s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }));
+    const res = await s.call('gmail messages.get', () =>
+      s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
+    );
     return res.data.raw ? Buffer.from(res.data.raw, 'base64url') : null;
   } catch (err) {
     // Deleted between the listing and the fetch.

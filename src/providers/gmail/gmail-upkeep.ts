@@ -6,8 +6,8 @@
 // Syncs go through the provider-neutral mailbox.sync job; nothing here reads mail.
 import { setPushChannel } from '../../store/mailbox-store.js';
 import { listActiveMailboxes, readSyncState } from '../../sync/sync-store.js';
-import type { ProviderUpkeep, UpkeepContext } from '../provider-module.js';
 import { toProviderError } from '../provider-errors.js';
+import type { ProviderUpkeep, UpkeepContext } from '../provider-module.js';
 import type { GmailProcessRuntime } from './gmail-runtime.js';
 
 type Ctx = UpkeepContext<GmailProcessRuntime>;
@@ -21,7 +21,11 @@ async function enqueueWatchRenewals(ctx: Ctx): Promise<number> {
 }
 
 /** Renews one mailbox's watch; 'skipped' for a mailbox that is no longer active (or Gmail not set up). */
-export async function renewGmailWatch(ctx: Ctx, tenantId: string, mailboxId: string): Promise<'renewed' | 'skipped'> {
+export async function renewGmailWatch(
+  ctx: Ctx,
+  tenantId: string,
+  mailboxId: string,
+): Promise<'renewed' | 'skipped'> {
   const topic = ctx.runtime?.topicName;
   if (!topic) return 'skipped';
   const log = ctx.logger.child({ component: 'gmail-watch', mailbox: mailboxId });
@@ -33,7 +37,9 @@ export async function renewGmailWatch(ctx: Ctx, tenantId: string, mailboxId: str
   if (!provider?.startPush) return 'skipped';
   try {
     const channel = await provider.startPush({ topicName: topic });
-    await ctx.db.tenantTx(tenantId, (ex) => setPushChannel(ex, tenantId, mailboxId, channel, new Date(channel.expiresAt)));
+    await ctx.db.tenantTx(tenantId, (ex) =>
+      setPushChannel(ex, tenantId, mailboxId, channel, new Date(channel.expiresAt)),
+    );
     return 'renewed';
   } catch (err) {
     const pe = toProviderError(err, 'gmail watch');

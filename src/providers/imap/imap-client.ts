@@ -2,16 +2,28 @@
 // bytes and, for some servers, addresses), so only warnings/errors pass, reduced to fields that
 // carry no mail content or credentials.
 import { ImapFlow } from 'imapflow';
+
 import type { ProviderLogger } from '../mail-provider.js';
 import { imapFlowOptions, pinServer, type ResolvedImapSettings } from './imap-settings.js';
 
-const SAFE_FIELDS = ['cid', 'code', 'serverResponseCode', 'responseStatus', 'host', 'port', 'secure', 'path'] as const;
+const SAFE_FIELDS = [
+  'cid',
+  'code',
+  'serverResponseCode',
+  'responseStatus',
+  'host',
+  'port',
+  'secure',
+  'path',
+] as const;
 
 function pick(entry: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (entry === null || typeof entry !== 'object') return out;
   const e = entry as Record<string, unknown>;
-  for (const k of SAFE_FIELDS) if (typeof e[k] === 'string' || typeof e[k] === 'number' || typeof e[k] === 'boolean') out[k] = e[k];
+  for (const k of SAFE_FIELDS)
+    if (typeof e[k] === 'string' || typeof e[k] === 'number' || typeof e[k] === 'boolean')
+      out[k] = e[k];
   const err = e.err as Record<string, unknown> | undefined;
   if (err && typeof err === 'object' && typeof err.code === 'string') out.errCode = err.code;
   return out;
@@ -31,16 +43,28 @@ export function filteredImapLogger(logger: ProviderLogger | undefined): object |
 }
 
 /** A client for the egress-checked address of the IMAP server (EgressRefused when refused). */
-export async function newImapClient(s: ResolvedImapSettings, logger: ProviderLogger | undefined, extra: { maxIdleTime?: number } = {}): Promise<ImapFlow> {
+export async function newImapClient(
+  s: ResolvedImapSettings,
+  logger: ProviderLogger | undefined,
+  extra: { maxIdleTime?: number } = {},
+): Promise<ImapFlow> {
   const target = await pinServer(s, 'imap');
-  const client = new ImapFlow({ ...imapFlowOptions(s, filteredImapLogger(logger), target), ...extra } as ConstructorParameters<typeof ImapFlow>[0]);
+  const client = new ImapFlow({
+    ...imapFlowOptions(s, filteredImapLogger(logger), target),
+    ...extra,
+  } as ConstructorParameters<typeof ImapFlow>[0]);
   // Without a listener an emitted 'error' would crash the process; the close that follows is what callers watch.
-  client.on('error', (err: unknown) => logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null }, 'imap connection error'));
+  client.on('error', (err: unknown) =>
+    logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null }, 'imap connection error'),
+  );
   return client;
 }
 
 /** Connects a fresh client; the caller owns it. */
-export async function connectImap(s: ResolvedImapSettings, logger: ProviderLogger | undefined): Promise<ImapFlow> {
+export async function connectImap(
+  s: ResolvedImapSettings,
+  logger: ProviderLogger | undefined,
+): Promise<ImapFlow> {
   const client = await newImapClient(s, logger);
   try {
     await client.connect();
@@ -54,7 +78,10 @@ export async function connectImap(s: ResolvedImapSettings, logger: ProviderLogge
 export async function closeQuietly(client: ImapFlow | null): Promise<void> {
   if (!client) return;
   if (client.usable) {
-    await Promise.race([client.logout().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([
+      client.logout().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 2000).unref()),
+    ]);
   }
   client.close();
 }

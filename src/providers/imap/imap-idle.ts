@@ -3,6 +3,7 @@
 // fires right after each successful connect, because EXISTS notifications sent while we were
 // disconnected are lost and the caller must catch up from its cursor.
 import type { ImapFlow } from 'imapflow';
+
 import type { ProviderLogger } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { closeQuietly, newImapClient } from './imap-client.js';
@@ -17,7 +18,12 @@ export interface WatchOptions {
   random?: () => number;
 }
 
-export function backoffDelay(attempt: number, base: number, max: number, random: () => number): number {
+export function backoffDelay(
+  attempt: number,
+  base: number,
+  max: number,
+  random: () => number,
+): number {
   const exp = Math.min(max, base * 2 ** Math.min(attempt, 30));
   return Math.round(exp * (0.5 + random()));
 }
@@ -26,7 +32,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
-    function done() { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); }
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
     signal.addEventListener('abort', done, { once: true });
   });
 }
@@ -53,16 +63,24 @@ export async function watchImap(
   const max = opts.maxDelayMs ?? 300_000;
   const random = opts.random ?? Math.random;
   const notify = () => {
-    try { onChange(); } catch (err) { opts.logger?.error({ err: (err as Error)?.name }, 'watch onChange threw'); }
+    try {
+      onChange();
+    } catch (err) {
+      opts.logger?.error({ err: (err as Error)?.name }, 'watch onChange threw');
+    }
   };
   let attempt = 0;
   while (!signal.aborted) {
     let client: ImapFlow | null = null;
-    const stop = () => { client?.close(); };
+    const stop = () => {
+      client?.close();
+    };
     signal.addEventListener('abort', stop, { once: true });
     try {
       // Resolved and checked again on every reconnect (net/egress-guard.ts).
-      client = await newImapClient(s, opts.logger, { maxIdleTime: opts.maxIdleTimeMs ?? 10 * 60_000 });
+      client = await newImapClient(s, opts.logger, {
+        maxIdleTime: opts.maxIdleTimeMs ?? 10 * 60_000,
+      });
       if (signal.aborted) break;
       await client.connect();
       await client.mailboxOpen(s.folder, { readOnly: true });
@@ -74,11 +92,24 @@ export async function watchImap(
       await holdIdle(client, signal);
     } catch (err) {
       // Wrong credentials do not heal by retrying; the caller marks the mailbox for reconnection.
-      if ((err as { authenticationFailed?: unknown })?.authenticationFailed === true && !signal.aborted) {
-        throw new ProviderError('auth_revoked', 'IMAP login rejected while (re)connecting for IDLE', { cause: err });
+      if (
+        (err as { authenticationFailed?: unknown })?.authenticationFailed === true &&
+        !signal.aborted
+      ) {
+        throw new ProviderError(
+          'auth_revoked',
+          'IMAP login rejected while (re)connecting for IDLE',
+          { cause: err },
+        );
       }
       if (!signal.aborted) {
-        opts.logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null, authFailed: (err as { authenticationFailed?: unknown })?.authenticationFailed === true }, 'imap watch connection failed');
+        opts.logger?.warn(
+          {
+            errCode: (err as { code?: unknown })?.code ?? null,
+            authFailed: (err as { authenticationFailed?: unknown })?.authenticationFailed === true,
+          },
+          'imap watch connection failed',
+        );
       }
     } finally {
       signal.removeEventListener('abort', stop);

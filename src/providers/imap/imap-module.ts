@@ -12,10 +12,21 @@ export interface ImapRuntime {
 
 export const imapModule: ProviderModule<ImapSettings, ImapRuntime> = {
   kind: 'imap',
-  capabilities: { canSend: true, syncs: true, subjectToken: true, holdsConnection: true, channelPush: false, revocableGrant: false },
+  capabilities: {
+    canSend: true,
+    syncs: true,
+    subjectToken: true,
+    holdsConnection: true,
+    channelPush: false,
+    revocableGrant: false,
+  },
   start: () => ({}),
   parseSettings: (json) => JSON.parse(json) as ImapSettings,
-  open: (settings, runtime, deps) => makeImapProvider(settings, { ...(runtime?.watch ? { watch: runtime.watch } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }),
+  open: (settings, runtime, deps) =>
+    makeImapProvider(settings, {
+      ...(runtime?.watch ? { watch: runtime.watch } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    }),
   // IDLE can miss mail while reconnecting, and a mailbox without a lease holder has no IDLE at all.
   upkeep: { pollMinutes: (config) => config.syncPollMinutes },
 };

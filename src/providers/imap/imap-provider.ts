@@ -2,11 +2,19 @@
 // it keeps one IMAP connection (made on first use, replaced by a new ImapFlow if it drops) and runs
 // its operations one at a time, because an IMAP connection has a single selected folder.
 import type { ImapFlow } from 'imapflow';
-import type { Cursor, ListChangesOptions, MailProvider, ProviderDeps, RemoteMessageRef, SendMeta } from '../mail-provider.js';
+
+import type {
+  Cursor,
+  ListChangesOptions,
+  MailProvider,
+  ProviderDeps,
+  RemoteMessageRef,
+  SendMeta,
+} from '../mail-provider.js';
 import { toProviderError } from '../provider-errors.js';
 import { closeQuietly, connectImap } from './imap-client.js';
 import { watchImap, type WatchOptions } from './imap-idle.js';
-import { resolveImapSettings, type ImapSettings } from './imap-settings.js';
+import { type ImapSettings, resolveImapSettings } from './imap-settings.js';
 import { fetchImapRaw, listImapChanges } from './imap-sync.js';
 import { detectSentFolder, verifyImapAndSmtp } from './imap-verify.js';
 import { appendSent, findInSent, sendViaSmtp } from './smtp-send.js';
@@ -16,7 +24,10 @@ export interface ImapProviderDeps extends ProviderDeps {
   watch?: WatchOptions;
 }
 
-export function makeImapProvider(settings: ImapSettings, deps: ImapProviderDeps = {}): MailProvider {
+export function makeImapProvider(
+  settings: ImapSettings,
+  deps: ImapProviderDeps = {},
+): MailProvider {
   const s = resolveImapSettings(settings);
   const logger = deps.logger;
   let client: ImapFlow | null = null;
@@ -26,12 +37,23 @@ export function makeImapProvider(settings: ImapSettings, deps: ImapProviderDeps 
   let closed = false;
 
   const connection = async (): Promise<ImapFlow> => {
-    if (closed) throw toProviderError(Object.assign(new Error('provider closed'), { code: 'NoConnection' }), 'IMAP');
+    if (closed)
+      throw toProviderError(
+        Object.assign(new Error('provider closed'), { code: 'NoConnection' }),
+        'IMAP',
+      );
     if (client?.usable) return client;
     if (!connecting) {
       connecting = connectImap(s, logger).then(
-        (c) => { client = c; connecting = null; return c; },
-        (err: unknown) => { connecting = null; throw err; },
+        (c) => {
+          client = c;
+          connecting = null;
+          return c;
+        },
+        (err: unknown) => {
+          connecting = null;
+          throw err;
+        },
       );
     }
     return await connecting;
@@ -71,17 +93,29 @@ export function makeImapProvider(settings: ImapSettings, deps: ImapProviderDeps 
     },
 
     fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>) {
-      return exclusive('IMAP fetch', (c) => fetchImapRaw(c, s.folder, ref.providerMessageId, s.markSeen));
+      return exclusive('IMAP fetch', (c) =>
+        fetchImapRaw(c, s.folder, ref.providerMessageId, s.markSeen),
+      );
     },
 
     async send(mime: Buffer, meta: SendMeta) {
       // The SMTP part runs outside the IMAP queue; the Sent APPEND goes through it.
-      return await sendViaSmtp(s, mime, meta,
-        (raw) => exclusive('IMAP append', async (c) => appendSent(c, (await resolveSentFolder(c)) ?? 'Sent', raw)), logger);
+      return await sendViaSmtp(
+        s,
+        mime,
+        meta,
+        (raw) =>
+          exclusive('IMAP append', async (c) =>
+            appendSent(c, (await resolveSentFolder(c)) ?? 'Sent', raw),
+          ),
+        logger,
+      );
     },
 
     findSentByMessageId(messageId: string) {
-      return exclusive('IMAP sent search', async (c) => findInSent(c, await resolveSentFolder(c), messageId));
+      return exclusive('IMAP sent search', async (c) =>
+        findInSent(c, await resolveSentFolder(c), messageId),
+      );
     },
 
     watch(onChange: () => void, signal: AbortSignal) {

@@ -34,7 +34,9 @@ export interface ImapSettings {
   serverSavesSent?: boolean | null;
 }
 
-export interface ResolvedImapSettings extends Required<Omit<ImapSettings, 'sentFolder' | 'caPem' | 'fromName' | 'serverSavesSent'>> {
+export interface ResolvedImapSettings extends Required<
+  Omit<ImapSettings, 'sentFolder' | 'caPem' | 'fromName' | 'serverSavesSent'>
+> {
   sentFolder: string | null;
   caPem: string | null;
   fromName: string | null;
@@ -46,10 +48,18 @@ export const CONNECT_TIMEOUT_MS = 8_000;
 export const GREETING_TIMEOUT_MS = 8_000;
 export const SOCKET_TIMEOUT_MS = 120_000;
 
-const SAVES_SENT_HOSTS = [/(^|\.)gmail\.com$/i, /(^|\.)googlemail\.com$/i, /(^|\.)office365\.com$/i, /(^|\.)outlook\.com$/i];
+const SAVES_SENT_HOSTS = [
+  /(^|\.)gmail\.com$/i,
+  /(^|\.)googlemail\.com$/i,
+  /(^|\.)office365\.com$/i,
+  /(^|\.)outlook\.com$/i,
+];
 
 export function resolveImapSettings(s: ImapSettings): ResolvedImapSettings {
-  for (const [name, ep] of [['imap', s.imap], ['smtp', s.smtp]] as const) {
+  for (const [name, ep] of [
+    ['imap', s.imap],
+    ['smtp', s.smtp],
+  ] as const) {
     if (!ep.host || !Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) {
       throw new TypeError(`${name} host/port are invalid`);
     }
@@ -69,10 +79,15 @@ export function resolveImapSettings(s: ImapSettings): ResolvedImapSettings {
 
 /** Options for `new ImapFlow(...)`; a fresh instance per connection (imapflow cannot reconnect).
  *  `target` is the egress-checked address: the connection goes there, the name stays for TLS. */
-export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false, target: PinnedTarget) {
-  const auth = 'accessToken' in s.imap.auth
-    ? { user: s.imap.auth.user, accessToken: s.imap.auth.accessToken }
-    : { user: s.imap.auth.user, pass: s.imap.auth.password };
+export function imapFlowOptions(
+  s: ResolvedImapSettings,
+  logger: object | false,
+  target: PinnedTarget,
+) {
+  const auth =
+    'accessToken' in s.imap.auth
+      ? { user: s.imap.auth.user, accessToken: s.imap.auth.accessToken }
+      : { user: s.imap.auth.user, pass: s.imap.auth.password };
   return {
     host: target.address,
     port: target.port,
@@ -93,9 +108,10 @@ export function imapFlowOptions(s: ResolvedImapSettings, logger: object | false,
 
 /** Options for nodemailer's SMTP transport, connecting to the egress-checked `target`. */
 export function smtpTransportOptions(s: ResolvedImapSettings, target: PinnedTarget) {
-  const auth = 'accessToken' in s.smtp.auth
-    ? { type: 'OAuth2' as const, user: s.smtp.auth.user, accessToken: s.smtp.auth.accessToken }
-    : { user: s.smtp.auth.user, pass: s.smtp.auth.password };
+  const auth =
+    'accessToken' in s.smtp.auth
+      ? { type: 'OAuth2' as const, user: s.smtp.auth.user, accessToken: s.smtp.auth.accessToken }
+      : { user: s.smtp.auth.user, pass: s.smtp.auth.password };
   return {
     host: target.address,
     port: target.port,
@@ -116,10 +132,18 @@ export function smtpTransportOptions(s: ResolvedImapSettings, target: PinnedTarg
 /** Resolves and checks the IMAP or SMTP server for one connection (see net/egress-guard.ts). Called
  *  before every connect, reconnects included, so a name that starts resolving to a private address
  *  is refused then too. */
-export async function pinServer(s: ResolvedImapSettings, which: 'imap' | 'smtp'): Promise<PinnedTarget> {
+export async function pinServer(
+  s: ResolvedImapSettings,
+  which: 'imap' | 'smtp',
+): Promise<PinnedTarget> {
   const ep = s[which];
   if (!ep.secure && ep.plaintext === true && egressPolicy().allowPlaintext !== true) {
-    throw new AppError('plaintext_not_allowed', `${which}: this installation does not allow mail servers without TLS; use tls: true or a server that offers STARTTLS (the operator can allow it with MAIL_ALLOW_PLAINTEXT).`, { field: which }, 422);
+    throw new AppError(
+      'plaintext_not_allowed',
+      `${which}: this installation does not allow mail servers without TLS; use tls: true or a server that offers STARTTLS (the operator can allow it with MAIL_ALLOW_PLAINTEXT).`,
+      { field: which },
+      422,
+    );
   }
   return checkMailServer(ep.host, ep.port);
 }

@@ -4,7 +4,14 @@
 // Mail that arrives during a backfill gets UIDs >= endUid and is listed once the window is done.
 // Listing opens the folder read-only (EXAMINE), so nothing here can change flags or remove mail.
 import type { ImapFlow } from 'imapflow';
-import type { Cursor, ListChangesOptions, ListChangesResult, RemoteMessageRef, ResyncReason } from '../mail-provider.js';
+
+import type {
+  Cursor,
+  ListChangesOptions,
+  ListChangesResult,
+  RemoteMessageRef,
+  ResyncReason,
+} from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { checkFolder } from './imap-verify.js';
 
@@ -24,11 +31,19 @@ export function parseImapCursor(c: Cursor | null): ImapCursor | null {
   if (typeof x.uidValidity !== 'string' || !/^\d+$/.test(x.uidValidity)) return null;
   if (typeof x.lastUid !== 'number' || !Number.isInteger(x.lastUid) || x.lastUid < 0) return null;
   const b = x.backfill;
-  if (b !== null && (typeof b !== 'object' || typeof b.endUid !== 'number' || typeof b.total !== 'number')) return null;
+  if (
+    b !== null &&
+    (typeof b !== 'object' || typeof b.endUid !== 'number' || typeof b.total !== 'number')
+  )
+    return null;
   return c as ImapCursor;
 }
 
-function makeCursor(uidValidity: string, lastUid: number, backfill: ImapCursor['backfill']): ImapCursor {
+function makeCursor(
+  uidValidity: string,
+  lastUid: number,
+  backfill: ImapCursor['backfill'],
+): ImapCursor {
   return { provider: 'imap', v: 1, uidValidity, lastUid, backfill };
 }
 
@@ -42,19 +57,34 @@ export function parseImapMessageId(id: string): { uidValidity: string; uid: numb
   return { uidValidity: m[1], uid: Number(m[2]) };
 }
 
-async function searchUids(client: ImapFlow, query: Parameters<ImapFlow['search']>[0]): Promise<number[]> {
+async function searchUids(
+  client: ImapFlow,
+  query: Parameters<ImapFlow['search']>[0],
+): Promise<number[]> {
   const res = await client.search(query, { uid: true });
   return (res || []).slice().sort((a, b) => a - b);
 }
 
 /** Starts a bounded backfill: the newest messages within the age/count limits, up to the current uidNext. */
-async function startBackfill(client: ImapFlow, uidValidity: string, uidNext: number, opts: ListChangesOptions, now: number): Promise<ImapCursor> {
+async function startBackfill(
+  client: ImapFlow,
+  uidValidity: string,
+  uidNext: number,
+  opts: ListChangesOptions,
+  now: number,
+): Promise<ImapCursor> {
   const days = opts.backfill.days ?? null;
   const sinceMs = days !== null && days >= 0 ? now - days * DAY_MS : null;
   const max = opts.backfill.maxMessages ?? null;
   if (max === 0 || uidNext <= 1) return makeCursor(uidValidity, Math.max(0, uidNext - 1), null);
-  let uids = (await searchUids(client, sinceMs === null ? { uid: `1:${uidNext - 1}` } : { uid: `1:${uidNext - 1}`, since: new Date(sinceMs) }))
-    .filter((u) => u < uidNext);
+  let uids = (
+    await searchUids(
+      client,
+      sinceMs === null
+        ? { uid: `1:${uidNext - 1}` }
+        : { uid: `1:${uidNext - 1}`, since: new Date(sinceMs) },
+    )
+  ).filter((u) => u < uidNext);
   if (max !== null && uids.length > max) uids = uids.slice(uids.length - max);
   const first = uids[0];
   if (first === undefined) return makeCursor(uidValidity, uidNext - 1, null);
@@ -68,7 +98,8 @@ export async function listImapChanges(
   opts: ListChangesOptions,
   now = Date.now(),
 ): Promise<ListChangesResult> {
-  if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1) throw new RangeError('pageSize must be a positive integer');
+  if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1)
+    throw new RangeError('pageSize must be a positive integer');
   await checkFolder(client, folder);
   const mb = client.mailbox;
   if (!mb) throw new ProviderError('transient', 'IMAP folder is not open');
@@ -87,24 +118,49 @@ export async function listImapChanges(
   if (bf) {
     const from = cursor.lastUid + 1;
     const to = bf.endUid - 1;
-    const window = from <= to
-      ? await searchUids(client, bf.sinceMs === null ? { uid: `${from}:${to}` } : { uid: `${from}:${to}`, since: new Date(bf.sinceMs) })
-      : [];
+    const window =
+      from <= to
+        ? await searchUids(
+            client,
+            bf.sinceMs === null
+              ? { uid: `${from}:${to}` }
+              : { uid: `${from}:${to}`, since: new Date(bf.sinceMs) },
+          )
+        : [];
     uids = window.filter((u) => u >= from && u <= to);
     remaining = uids.length;
   } else {
     // "N:*" always matches the highest UID even when it is below N, hence the filter.
-    uids = (await searchUids(client, { uid: `${cursor.lastUid + 1}:*` })).filter((u) => u > cursor.lastUid);
+    uids = (await searchUids(client, { uid: `${cursor.lastUid + 1}:*` })).filter(
+      (u) => u > cursor.lastUid,
+    );
   }
   const page = uids.slice(0, opts.pageSize);
   const more = uids.length > page.length;
 
-  const meta = new Map<number, { rfcMessageId: string | null; internalDate: Date | null; size: number | null; threadId: string | null }>();
+  const meta = new Map<
+    number,
+    {
+      rfcMessageId: string | null;
+      internalDate: Date | null;
+      size: number | null;
+      threadId: string | null;
+    }
+  >();
   if (page.length > 0) {
     // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
-    const msgs = await client.fetchAll(page.join(','), { uid: true, envelope: true, internalDate: true, size: true }, { uid: true });
+    const msgs = await client.fetchAll(
+      page.join(','),
+      { uid: true, envelope: true, internalDate: true, size: true },
+      { uid: true },
+    );
     for (const m of msgs) {
-      const date = m.internalDate instanceof Date ? m.internalDate : m.internalDate ? new Date(m.internalDate) : null;
+      const date =
+        m.internalDate instanceof Date
+          ? m.internalDate
+          : m.internalDate
+            ? new Date(m.internalDate)
+            : null;
       meta.set(m.uid, {
         rfcMessageId: m.envelope?.messageId ?? null,
         internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
@@ -120,11 +176,20 @@ export async function listImapChanges(
     // The last UID of the backfill window closes the window: later UIDs below endUid were outside
     // the age limit, so the cursor may jump over them.
     const closes = bf !== null && !more && uid === page[page.length - 1];
-    after = closes || !bf ? makeCursor(uidValidity, closes && bf ? bf.endUid - 1 : uid, null) : makeCursor(uidValidity, uid, bf);
+    after =
+      closes || !bf
+        ? makeCursor(uidValidity, closes && bf ? bf.endUid - 1 : uid, null)
+        : makeCursor(uidValidity, uid, bf);
     const m = meta.get(uid);
     if (!m) continue; // expunged between SEARCH and FETCH: nothing to ingest, the cursor still moves past it
-    items.push({ providerMessageId: imapMessageId(uidValidity, uid), threadId: m.threadId, rfcMessageId: m.rfcMessageId,
-      internalDate: m.internalDate, size: m.size, cursorAfter: after });
+    items.push({
+      providerMessageId: imapMessageId(uidValidity, uid),
+      threadId: m.threadId,
+      rfcMessageId: m.rfcMessageId,
+      internalDate: m.internalDate,
+      size: m.size,
+      cursorAfter: after,
+    });
   }
   // An empty window means the backfill is over.
   if (bf && page.length === 0) after = makeCursor(uidValidity, bf.endUid - 1, null);
@@ -142,7 +207,12 @@ export async function listImapChanges(
 
 /** Raw bytes of one message; null when it no longer exists. A different UIDVALIDITY means the id is
  *  stale: the caller must resync (cursor_expired), not guess. */
-export async function fetchImapRaw(client: ImapFlow, folder: string, providerMessageId: string, markSeen: boolean): Promise<Buffer | null> {
+export async function fetchImapRaw(
+  client: ImapFlow,
+  folder: string,
+  providerMessageId: string,
+  markSeen: boolean,
+): Promise<Buffer | null> {
   const id = parseImapMessageId(providerMessageId);
   if (!id) throw new ProviderError('permanent', 'Not an IMAP message id');
   const open = client.mailbox;
@@ -150,7 +220,10 @@ export async function fetchImapRaw(client: ImapFlow, folder: string, providerMes
     await client.mailboxOpen(folder, { readOnly: !markSeen });
   }
   if (client.mailbox && client.mailbox.uidValidity.toString() !== id.uidValidity) {
-    throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed since the message was listed');
+    throw new ProviderError(
+      'cursor_expired',
+      'IMAP UIDVALIDITY changed since the message was listed',
+    );
   }
   const msg = await client.fetchOne(String(id.uid), { uid: true, source: true }, { uid: true });
   if (!msg || !msg.source) return null;

@@ -1,36 +1,53 @@
 // Checks IMAP and SMTP settings before they are saved, and turns failures into 422 errors the
 // person typing the settings can act on. Messages name the problem, never echo server text
 // (which can contain addresses) or credentials.
-import nodemailer from 'nodemailer';
 import type { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+
 import { AppError } from '../../errors.js';
 import type { ProviderLogger } from '../mail-provider.js';
 import { closeQuietly, connectImap } from './imap-client.js';
-import { pinServer, smtpTransportOptions, type ResolvedImapSettings } from './imap-settings.js';
+import { pinServer, type ResolvedImapSettings, smtpTransportOptions } from './imap-settings.js';
 
 export type VerifyErrorCode =
-  | 'imap_auth_failed' | 'imap_tls_failed' | 'imap_unreachable' | 'imap_folder_missing'
-  | 'smtp_auth_failed' | 'smtp_tls_failed' | 'smtp_unreachable' | 'imap_starttls_unavailable' | 'smtp_starttls_unavailable';
+  | 'imap_auth_failed'
+  | 'imap_tls_failed'
+  | 'imap_unreachable'
+  | 'imap_folder_missing'
+  | 'smtp_auth_failed'
+  | 'smtp_tls_failed'
+  | 'smtp_unreachable'
+  | 'imap_starttls_unavailable'
+  | 'smtp_starttls_unavailable';
 
 const messages: Record<VerifyErrorCode, string> = {
   imap_auth_failed: 'The IMAP server rejected the user name or password.',
-  imap_tls_failed: 'A secure (TLS) connection to the IMAP server could not be established; check the port, the TLS setting and the server certificate.',
+  imap_tls_failed:
+    'A secure (TLS) connection to the IMAP server could not be established; check the port, the TLS setting and the server certificate.',
   imap_unreachable: 'The IMAP server could not be reached at this host and port.',
   imap_folder_missing: 'The IMAP folder to read from does not exist.',
   smtp_auth_failed: 'The SMTP server rejected the user name or password.',
-  smtp_tls_failed: 'A secure (TLS) connection to the SMTP server could not be established; check the port, the TLS setting and the server certificate.',
+  smtp_tls_failed:
+    'A secure (TLS) connection to the SMTP server could not be established; check the port, the TLS setting and the server certificate.',
   smtp_unreachable: 'The SMTP server could not be reached at this host and port.',
-  imap_starttls_unavailable: 'The IMAP server did not offer STARTTLS on this plain connection, so no password was sent. Use tls: true (usually port 993), or allow_plaintext if the server really has no TLS.',
-  smtp_starttls_unavailable: 'The SMTP server did not accept STARTTLS on this plain connection, so no password was sent. Use tls: true (usually port 465), or allow_plaintext if the server really has no TLS.',
+  imap_starttls_unavailable:
+    'The IMAP server did not offer STARTTLS on this plain connection, so no password was sent. Use tls: true (usually port 993), or allow_plaintext if the server really has no TLS.',
+  smtp_starttls_unavailable:
+    'The SMTP server did not accept STARTTLS on this plain connection, so no password was sent. Use tls: true (usually port 465), or allow_plaintext if the server really has no TLS.',
 };
 
-export function verifyError(code: VerifyErrorCode, cause?: unknown, extra?: Record<string, unknown>): AppError {
+export function verifyError(
+  code: VerifyErrorCode,
+  cause?: unknown,
+  extra?: Record<string, unknown>,
+): AppError {
   const err = new AppError(code, messages[code], extra, 422);
   if (cause !== undefined) err.cause = cause;
   return err;
 }
 
-const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_|ClosedAfterConnectTLS|UPGRADE_TIMEOUT|ETLS)/;
+const TLS_CODES =
+  /^(ERR_SSL_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_|ClosedAfterConnectTLS|UPGRADE_TIMEOUT|ETLS)/;
 const TLS_TEXT = /\b(ssl|tls|certificate|self[- ]signed|wrong version number|handshake)\b/i;
 
 function looksLikeTls(err: unknown): boolean {
@@ -45,10 +62,15 @@ export function mapImapConnectError(err: unknown, secure: boolean): AppError {
   const e = err as { authenticationFailed?: unknown; code?: unknown } | null;
   if (e?.authenticationFailed === true) return verifyError('imap_auth_failed', err);
   // imapflow's refusal when STARTTLS is required (doSTARTTLS) and not offered or not possible.
-  if ((e as { tlsFailed?: unknown } | null)?.tlsFailed === true && /STARTTLS/.test(String((e as { message?: unknown }).message))) return verifyError('imap_starttls_unavailable', err);
+  if (
+    (e as { tlsFailed?: unknown } | null)?.tlsFailed === true &&
+    /STARTTLS/.test(String((e as { message?: unknown }).message))
+  )
+    return verifyError('imap_starttls_unavailable', err);
   // A port that accepts TCP but stays silent on a plain connection is nearly always an
   // implicit-TLS port (993) with TLS switched off: say so rather than "unreachable".
-  if (e?.code === 'GREETING_TIMEOUT') return verifyError(secure ? 'imap_unreachable' : 'imap_tls_failed', err);
+  if (e?.code === 'GREETING_TIMEOUT')
+    return verifyError(secure ? 'imap_unreachable' : 'imap_tls_failed', err);
   if (e?.code === 'CONNECT_TIMEOUT') return verifyError('imap_unreachable', err);
   if (looksLikeTls(err)) return verifyError('imap_tls_failed', err);
   return verifyError('imap_unreachable', err);
@@ -56,10 +78,16 @@ export function mapImapConnectError(err: unknown, secure: boolean): AppError {
 
 export function mapSmtpError(err: unknown): AppError {
   const e = err as { code?: unknown; responseCode?: unknown } | null;
-  if (e?.code === 'EAUTH' || e?.code === 'ENOAUTH' || e?.responseCode === 535 || e?.responseCode === 534) {
+  if (
+    e?.code === 'EAUTH' ||
+    e?.code === 'ENOAUTH' ||
+    e?.responseCode === 535 ||
+    e?.responseCode === 534
+  ) {
     return verifyError('smtp_auth_failed', err);
   }
-  if (e?.code === 'ETLS' && (e as { command?: unknown }).command === 'STARTTLS') return verifyError('smtp_starttls_unavailable', err);
+  if (e?.code === 'ETLS' && (e as { command?: unknown }).command === 'STARTTLS')
+    return verifyError('smtp_starttls_unavailable', err);
   if (looksLikeTls(err)) return verifyError('smtp_tls_failed', err);
   return verifyError('smtp_unreachable', err);
 }
@@ -69,7 +97,9 @@ export async function detectSentFolder(client: ImapFlow): Promise<string | null>
   const folders = await client.list();
   const special = folders.find((f) => f.specialUse === '\\Sent');
   if (special) return special.path;
-  const named = folders.find((f) => f.path.toLowerCase() === 'sent' || f.name.toLowerCase() === 'sent');
+  const named = folders.find(
+    (f) => f.path.toLowerCase() === 'sent' || f.name.toLowerCase() === 'sent',
+  );
   return named?.path ?? null;
 }
 
@@ -104,7 +134,10 @@ export interface VerifyResult {
 
 /** Logs in to IMAP (checking the ingest folder) and to SMTP. Runs both even when IMAP is fine, and
  *  reports the IMAP problem first since that is the one a user fixes first. */
-export async function verifyImapAndSmtp(s: ResolvedImapSettings, logger?: ProviderLogger): Promise<VerifyResult> {
+export async function verifyImapAndSmtp(
+  s: ResolvedImapSettings,
+  logger?: ProviderLogger,
+): Promise<VerifyResult> {
   let client: ImapFlow;
   try {
     client = await connectImap(s, logger);
@@ -116,7 +149,10 @@ export async function verifyImapAndSmtp(s: ResolvedImapSettings, logger?: Provid
   try {
     await checkFolder(client, s.folder);
     sentFolder = s.sentFolder ?? (await detectSentFolder(client));
-    capabilities = { idle: client.capabilities.has('IDLE'), condstore: client.capabilities.has('CONDSTORE') };
+    capabilities = {
+      idle: client.capabilities.has('IDLE'),
+      condstore: client.capabilities.has('CONDSTORE'),
+    };
   } catch (err) {
     throw err instanceof AppError ? err : mapImapConnectError(err, s.imap.secure);
   } finally {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { isProviderError } from '../provider-errors.js';
 import { backoffDelay } from './imap-idle.js';
 import { envelopeFromMime } from './smtp-send.js';
@@ -7,7 +8,8 @@ describe('envelopeFromMime', () => {
   it('sends to To, Cc and Bcc once each and strips the Bcc header, folded lines included', () => {
     const mime = Buffer.from(
       'From: "Support, Team" <support@example.test>\r\nTo: A <a@x.test>, b@x.test\r\nCc: =?UTF-8?Q?J=C3=BCrgen?= <j@x.test>,\r\n A@X.test\r\n' +
-      'Bcc: hidden@y.test,\r\n other@y.test\r\nSubject: hi\r\n\r\nBcc: this line is body text\r\n');
+        'Bcc: hidden@y.test,\r\n other@y.test\r\nSubject: hi\r\n\r\nBcc: this line is body text\r\n',
+    );
     const env = envelopeFromMime(mime);
     expect(env.from).toBe('support@example.test');
     expect(env.to).toEqual(['a@x.test', 'b@x.test', 'j@x.test', 'hidden@y.test', 'other@y.test']);
@@ -25,7 +27,11 @@ describe('envelopeFromMime', () => {
   it('refuses a message without sender or recipients as a permanent error', () => {
     for (const raw of ['To: r@x.test\r\n\r\nx', 'From: s@example.test\r\n\r\nx']) {
       let caught: unknown;
-      try { envelopeFromMime(Buffer.from(raw)); } catch (e) { caught = e; }
+      try {
+        envelopeFromMime(Buffer.from(raw));
+      } catch (e) {
+        caught = e;
+      }
       expect(isProviderError(caught) && caught.kind).toBe('permanent');
     }
   });

@@ -1,12 +1,13 @@
 // Submits composed MIME over SMTP, then files a copy in Sent when the server does not do that itself.
 // The envelope comes from the message's own headers; Bcc recipients get the mail but the Bcc header
 // is removed from the transmitted bytes (the Sent copy keeps it, as mail clients do).
+import type { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
-import type { ImapFlow } from 'imapflow';
+
 import type { ProviderLogger, SendMeta, SendResult } from '../mail-provider.js';
 import { ProviderError, toProviderError } from '../provider-errors.js';
-import { pinServer, smtpTransportOptions, type ResolvedImapSettings } from './imap-settings.js';
+import { pinServer, type ResolvedImapSettings, smtpTransportOptions } from './imap-settings.js';
 
 export interface ParsedEnvelope {
   from: string;
@@ -31,20 +32,34 @@ function headerFields(head: string): { name: string; value: string; start: numbe
   let m: RegExpExecArray | null;
   while ((m = re.exec(head)) !== null) {
     if (!m[1] || m[2] === undefined) continue;
-    out.push({ name: m[1].toLowerCase(), value: m[2].replace(/\r?\n[ \t]/g, ' ').replace(/\r$/, '').trim(), start: m.index, end: m.index + m[0].length });
+    out.push({
+      name: m[1].toLowerCase(),
+      value: m[2]
+        .replace(/\r?\n[ \t]/g, ' ')
+        .replace(/\r$/, '')
+        .trim(),
+      start: m.index,
+      end: m.index + m[0].length,
+    });
   }
   return out;
 }
 
 const addresses = (value: string): string[] =>
-  addressparser(value, { flatten: true }).map((a) => a.address.trim()).filter((a) => a.includes('@'));
+  addressparser(value, { flatten: true })
+    .map((a) => a.address.trim())
+    .filter((a) => a.includes('@'));
 
 export function envelopeFromMime(mime: Buffer): ParsedEnvelope {
   const end = headerEnd(mime);
   // latin1 keeps a 1:1 byte/char mapping, so header offsets index the Buffer directly.
   const head = mime.subarray(0, end).toString('latin1');
   const fields = headerFields(head);
-  const from = addresses(fields.find((f) => f.name === 'sender')?.value ?? fields.find((f) => f.name === 'from')?.value ?? '')[0];
+  const from = addresses(
+    fields.find((f) => f.name === 'sender')?.value ??
+      fields.find((f) => f.name === 'from')?.value ??
+      '',
+  )[0];
   if (!from) throw new ProviderError('permanent', 'The message has no From address');
   const seen = new Set<string>();
   const to: string[] = [];
@@ -52,7 +67,10 @@ export function envelopeFromMime(mime: Buffer): ParsedEnvelope {
     if (f.name !== 'to' && f.name !== 'cc' && f.name !== 'bcc') continue;
     for (const a of addresses(f.value)) {
       const key = a.toLowerCase();
-      if (!seen.has(key)) { seen.add(key); to.push(a); }
+      if (!seen.has(key)) {
+        seen.add(key);
+        to.push(a);
+      }
     }
   }
   if (to.length === 0) throw new ProviderError('permanent', 'The message has no recipients');
@@ -61,7 +79,10 @@ export function envelopeFromMime(mime: Buffer): ParsedEnvelope {
   if (bcc.length > 0) {
     const parts: Buffer[] = [];
     let pos = 0;
-    for (const f of bcc) { parts.push(mime.subarray(pos, f.start)); pos = f.end; }
+    for (const f of bcc) {
+      parts.push(mime.subarray(pos, f.start));
+      pos = f.end;
+    }
     parts.push(mime.subarray(pos));
     transmit = Buffer.concat(parts);
   }
@@ -69,7 +90,14 @@ export function envelopeFromMime(mime: Buffer): ParsedEnvelope {
 }
 
 export async function smtpSubmit(s: ResolvedImapSettings, env: ParsedEnvelope): Promise<void> {
-  const transport = nodemailer.createTransport(smtpTransportOptions(s, await pinServer(s, 'smtp').catch((err: unknown) => { throw toProviderError(err, 'SMTP send'); })));
+  const transport = nodemailer.createTransport(
+    smtpTransportOptions(
+      s,
+      await pinServer(s, 'smtp').catch((err: unknown) => {
+        throw toProviderError(err, 'SMTP send');
+      }),
+    ),
+  );
   try {
     await transport.sendMail({ envelope: { from: env.from, to: env.to }, raw: env.transmit });
   } catch (err) {
@@ -99,7 +127,13 @@ export async function sendViaSmtp(
   try {
     return { providerMessageId: null, savedToSent: await appendToSent(mime) };
   } catch (err) {
-    logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null, messageIdPresent: meta.messageId.length > 0 }, 'sent mail could not be appended to the Sent folder');
+    logger?.warn(
+      {
+        errCode: (err as { code?: unknown })?.code ?? null,
+        messageIdPresent: meta.messageId.length > 0,
+      },
+      'sent mail could not be appended to the Sent folder',
+    );
     return { providerMessageId: null, savedToSent: false };
   }
 }
@@ -112,7 +146,11 @@ export async function appendSent(client: ImapFlow, folder: string, mime: Buffer)
   return res !== false;
 }
 
-export async function findInSent(client: ImapFlow, folder: string | null, messageId: string): Promise<boolean> {
+export async function findInSent(
+  client: ImapFlow,
+  folder: string | null,
+  messageId: string,
+): Promise<boolean> {
   if (!folder) return false;
   try {
     await client.mailboxOpen(folder, { readOnly: true });
@@ -121,6 +159,9 @@ export async function findInSent(client: ImapFlow, folder: string | null, messag
     throw err;
   }
   // SEARCH HEADER is a substring match; the angle brackets make it match the whole id only.
-  const hits = await client.search({ header: { 'message-id': normalizeMessageId(messageId) } }, { uid: true });
+  const hits = await client.search(
+    { header: { 'message-id': normalizeMessageId(messageId) } },
+    { uid: true },
+  );
   return Array.isArray(hits) && hits.length > 0;
 }

@@ -5,10 +5,22 @@ import type { ProviderModule } from '../provider-module.js';
 
 export const localModule: ProviderModule<null, null> = {
   kind: 'local',
-  capabilities: { canSend: false, syncs: false, subjectToken: true, holdsConnection: false, channelPush: false, revocableGrant: false },
+  capabilities: {
+    canSend: false,
+    syncs: false,
+    subjectToken: true,
+    holdsConnection: false,
+    channelPush: false,
+    revocableGrant: false,
+  },
   start: () => null,
   parseSettings: () => null,
   open: () => {
-    throw new AppError('mailbox_cannot_send', 'This mailbox is fed by imports only; it has no mail server to read from or send through.', undefined, 422);
+    throw new AppError(
+      'mailbox_cannot_send',
+      'This mailbox is fed by imports only; it has no mail server to read from or send through.',
+      undefined,
+      422,
+    );
   },
 };

@@ -1,10 +1,17 @@
 import { describe, expect, test } from 'vitest';
+
 import { makeMailboxPacer } from './graph-pacing.js';
 import { defaultLimits } from './microsoft-settings.js';
 
 function fakeClock() {
   let t = 0;
-  return { now: () => t, sleep: async (ms: number) => { t += ms; await Promise.resolve(); } };
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+      await Promise.resolve();
+    },
+  };
 }
 
 describe('mailbox pacer', () => {
@@ -12,13 +19,15 @@ describe('mailbox pacer', () => {
     const pacer = makeMailboxPacer({ ...defaultLimits, concurrency: 4 }, fakeClock());
     let now = 0;
     let peak = 0;
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      const done = await pacer.admit();
-      peak = Math.max(peak, ++now);
-      await new Promise((r) => setTimeout(r, 1));
-      now--;
-      done();
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const done = await pacer.admit();
+        peak = Math.max(peak, ++now);
+        await new Promise((r) => setTimeout(r, 1));
+        now--;
+        done();
+      }),
+    );
     expect(peak).toBe(4);
   });
 
@@ -33,7 +42,8 @@ describe('mailbox pacer', () => {
     // 19 per window (95 % of 20): the 20th start waits for the first to leave the window.
     expect(starts[18]).toBe(0);
     expect(starts[19]).toBe(1000);
-    for (let i = 19; i < starts.length; i++) expect(starts[i]! - starts[i - 19]!).toBeGreaterThanOrEqual(1000);
+    for (let i = 19; i < starts.length; i++)
+      expect(starts[i]! - starts[i - 19]!).toBeGreaterThanOrEqual(1000);
     pacer.holdUntil(clock.now() + 5000);
     const before = clock.now();
     (await pacer.admit())();

@@ -36,7 +36,10 @@ export function makeMailboxPacer(limits: GraphLimits, clock: PacerClock): Mailbo
         for (;;) {
           const now = clock.now();
           while (starts.length > 0 && starts[0]! <= now - limits.windowMs) starts.shift();
-          const wait = Math.max(notBefore - now, starts.length >= budget ? starts[0]! + limits.windowMs - now : 0);
+          const wait = Math.max(
+            notBefore - now,
+            starts.length >= budget ? starts[0]! + limits.windowMs - now : 0,
+          );
           if (wait <= 0) break;
           await clock.sleep(wait);
         }

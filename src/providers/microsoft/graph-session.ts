@@ -5,13 +5,20 @@
 //     client's own RetryHandler is off for our calls so the waits are counted once, here;
 //   * a 401 drops the cached access token and retries once; a refused refresh is auth_revoked,
 //     reported once (mailbox → reauth_required with its event) and never retried.
-import { Client, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
+import { Client, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+
 import type { ProviderLogger } from '../mail-provider.js';
 import { isProviderError, ProviderError, toProviderError } from '../provider-errors.js';
-import { makeMailboxPacer, type MailboxPacer } from './graph-pacing.js';
+import { type MailboxPacer, makeMailboxPacer } from './graph-pacing.js';
+import {
+  type GraphLimits,
+  mailboxPath,
+  MICROSOFT_DRAFT_SCOPE,
+  type MicrosoftClientConfig,
+  type MicrosoftCredentials,
+} from './microsoft-settings.js';
 import { makeMsalApp, msalError } from './msal-app.js';
-import { mailboxPath, MICROSOFT_DRAFT_SCOPE, type GraphLimits, type MicrosoftClientConfig, type MicrosoftCredentials } from './microsoft-settings.js';
 
 /** Process-wide Microsoft state, built once by the composition root. */
 export interface MicrosoftRuntime {
@@ -21,7 +28,11 @@ export interface MicrosoftRuntime {
   /** MSAL apps per mailbox, with the cache text they last saw (so a newer stored cache wins). */
   apps: Map<string, { app: ConfidentialClientApplication; cache: { json: string } }>;
   /** Re-seals the mailbox's credentials with these fields changed (row locked, latest copy). */
-  saveCredentials(tenantId: string, mailboxId: string, patch: Partial<Pick<MicrosoftCredentials, 'tokenCache' | 'push'>>): Promise<void>;
+  saveCredentials(
+    tenantId: string,
+    mailboxId: string,
+    patch: Partial<Pick<MicrosoftCredentials, 'tokenCache' | 'push'>>,
+  ): Promise<void>;
   /** The grant is dead: park the mailbox as reauth_required and emit its event, once. */
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
   now?: () => number;
@@ -44,13 +55,22 @@ export interface GraphSession {
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const graphHosts = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'graph.microsoft.de', 'microsoftgraph.chinacloudapi.cn']);
+const graphHosts = new Set([
+  'graph.microsoft.com',
+  'graph.microsoft.us',
+  'dod-graph.microsoft.us',
+  'graph.microsoft.de',
+  'microsoftgraph.chinacloudapi.cn',
+]);
 /** Our calls opt out of the client's RetryHandler (B7.3): retries and their waits are ours. */
 export const noLibraryRetry = () => [new RetryHandlerOptions(0, 0, () => false)];
 
 /** The Graph client for the configured host: a host that is not one of Graph's own must be named in
  *  customHosts, or the client would not attach the token (providers.md B7.3). */
-export function makeGraphClient(c: MicrosoftClientConfig, getAccessToken: () => Promise<string>): Client {
+export function makeGraphClient(
+  c: MicrosoftClientConfig,
+  getAccessToken: () => Promise<string>,
+): Client {
   const host = new URL(c.graphUrl).hostname;
   return Client.initWithMiddleware({
     authProvider: { getAccessToken },
@@ -79,7 +99,11 @@ function appFor(rt: MicrosoftRuntime, creds: MicrosoftCredentials) {
   return entry.app;
 }
 
-export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRuntime, logger?: ProviderLogger): GraphSession {
+export function makeGraphSession(
+  creds: MicrosoftCredentials,
+  rt: MicrosoftRuntime,
+  logger?: ProviderLogger,
+): GraphSession {
   const now = rt.now ?? Date.now;
   const sleep = rt.sleep ?? realSleep;
   const limits = rt.limits;
@@ -88,7 +112,9 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
     pacer = makeMailboxPacer(limits, { now, sleep });
     rt.pacers.set(creds.mailboxId, pacer);
   }
-  const scopes = creds.scopes.filter((s) => !['openid', 'profile', 'offline_access', 'email'].includes(s));
+  const scopes = creds.scopes.filter(
+    (s) => !['openid', 'profile', 'offline_access', 'email'].includes(s),
+  );
   let reported = false;
   let forceRefresh = false;
   // The Graph client wraps what the auth provider throws into its own error (statusCode -1); the
@@ -99,7 +125,8 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
     const app = appFor(rt, creds);
     try {
       const account = await app.getTokenCache().getAccountByHomeId(creds.homeAccountId);
-      if (!account) throw new ProviderError('auth_revoked', 'no Microsoft account in the stored token cache');
+      if (!account)
+        throw new ProviderError('auth_revoked', 'no Microsoft account in the stored token cache');
       const result = await app.acquireTokenSilent({ account, scopes, forceRefresh });
       forceRefresh = false;
       return result.accessToken;
@@ -111,7 +138,11 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
 
   const client = makeGraphClient(rt.client, token);
 
-  async function call<T>(what: string, fn: (c: Client) => Promise<T>, opts: CallOptions = { retry: true }): Promise<T> {
+  async function call<T>(
+    what: string,
+    fn: (c: Client) => Promise<T>,
+    opts: CallOptions = { retry: true },
+  ): Promise<T> {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       const done = await pacer!.admit();
@@ -134,19 +165,34 @@ export function makeGraphSession(creds: MicrosoftCredentials, rt: MicrosoftRunti
           }
           throw pe;
         }
-        const retriable = pe.kind === 'rate_limited' || (pe.kind === 'transient' && status !== undefined && status >= 500);
+        const retriable =
+          pe.kind === 'rate_limited' ||
+          (pe.kind === 'transient' && status !== undefined && status >= 500);
         if (!retriable) throw pe;
-        const delay = pe.retryAfterMs ?? Math.round(limits.baseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+        const delay =
+          pe.retryAfterMs ??
+          Math.round(limits.baseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
         pacer!.holdUntil(now() + delay);
         if (!opts.retry || attempt >= limits.attempts || delay > limits.maxWaitMs) {
-          throw pe.retryAfterMs === undefined ? new ProviderError(pe.kind, pe.message, { retryAfterMs: delay, cause: pe.cause }) : pe;
+          throw pe.retryAfterMs === undefined
+            ? new ProviderError(pe.kind, pe.message, { retryAfterMs: delay, cause: pe.cause })
+            : pe;
         }
-        logger?.debug({ what, errorClass: pe.kind, delayMs: delay, attempt }, 'graph call backing off');
+        logger?.debug(
+          { what, errorClass: pe.kind, delayMs: delay, attempt },
+          'graph call backing off',
+        );
       } finally {
         done();
       }
     }
   }
 
-  return { creds, base: mailboxPath(creds), client, call, canDraft: creds.scopes.includes(MICROSOFT_DRAFT_SCOPE) };
+  return {
+    creds,
+    base: mailboxPath(creds),
+    client,
+    call,
+    canDraft: creds.scopes.includes(MICROSOFT_DRAFT_SCOPE),
+  };
 }

@@ -6,9 +6,15 @@
 // first, $orderby receivedDateTime desc). An expired token (410 / syncStateNotFound) restarts a
 // bounded round flagged `resync`.
 import { ResponseType } from '@microsoft/microsoft-graph-client';
-import type { Cursor, ListChangesOptions, ListChangesResult, RemoteMessageRef } from '../mail-provider.js';
+
+import type {
+  Cursor,
+  ListChangesOptions,
+  ListChangesResult,
+  RemoteMessageRef,
+} from '../mail-provider.js';
 import { isProviderError, ProviderError } from '../provider-errors.js';
-import { noLibraryRetry, type GraphSession } from './graph-session.js';
+import { type GraphSession, noLibraryRetry } from './graph-session.js';
 
 export interface GraphCursor extends Cursor {
   provider: 'graph';
@@ -34,77 +40,141 @@ interface DeltaPage {
 }
 
 const SELECT = 'id,internetMessageId,conversationId,receivedDateTime';
-const cursorOf = (link: string, backfill: GraphCursor['backfill']): GraphCursor => ({ provider: 'graph', v: 1, link, backfill });
+const cursorOf = (link: string, backfill: GraphCursor['backfill']): GraphCursor => ({
+  provider: 'graph',
+  v: 1,
+  link,
+  backfill,
+});
 
 function asGraphCursor(c: Cursor | null): GraphCursor | null {
   if (!c) return null;
-  if (c.provider !== 'graph' || c.v !== 1 || typeof c.link !== 'string') throw new ProviderError('cursor_expired', 'Graph cursor has an unknown shape');
+  if (c.provider !== 'graph' || c.v !== 1 || typeof c.link !== 'string')
+    throw new ProviderError('cursor_expired', 'Graph cursor has an unknown shape');
   return c as GraphCursor;
 }
 
 function firstLink(s: GraphSession, opts: ListChangesOptions, now: number): string {
   const q = new URLSearchParams({ $select: SELECT, changeType: 'created' });
-  if (opts.backfill.days) q.set('$filter', `receivedDateTime ge ${new Date(now - opts.backfill.days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z')}`);
+  if (opts.backfill.days)
+    q.set(
+      '$filter',
+      `receivedDateTime ge ${new Date(now - opts.backfill.days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    );
   if (opts.backfill.maxMessages) q.set('$orderby', 'receivedDateTime desc');
   return `${s.base}/mailFolders/inbox/messages/delta?${q.toString()}`;
 }
 
 async function getPage(s: GraphSession, link: string, pageSize: number): Promise<DeltaPage> {
   try {
-    return await s.call('graph messages.delta', (c) => c.api(link)
-      .header('Prefer', `IdType="ImmutableId", odata.maxpagesize=${Math.min(Math.max(pageSize, 1), 1000)}`)
-      .middlewareOptions(noLibraryRetry()).get() as Promise<DeltaPage>);
+    return await s.call(
+      'graph messages.delta',
+      (c) =>
+        c
+          .api(link)
+          .header(
+            'Prefer',
+            `IdType="ImmutableId", odata.maxpagesize=${Math.min(Math.max(pageSize, 1), 1000)}`,
+          )
+          .middlewareOptions(noLibraryRetry())
+          .get() as Promise<DeltaPage>,
+    );
   } catch (err) {
-    if (isProviderError(err) && ((err.cause as { statusCode?: number } | undefined)?.statusCode === 410 || err.kind === 'cursor_expired')) {
-      throw new ProviderError('cursor_expired', 'graph delta token is no longer valid', { cause: err.cause });
+    if (
+      isProviderError(err) &&
+      ((err.cause as { statusCode?: number } | undefined)?.statusCode === 410 ||
+        err.kind === 'cursor_expired')
+    ) {
+      throw new ProviderError('cursor_expired', 'graph delta token is no longer valid', {
+        cause: err.cause,
+      });
     }
     throw err;
   }
 }
 
-async function round(s: GraphSession, c: GraphCursor, opts: ListChangesOptions): Promise<ListChangesResult> {
+async function round(
+  s: GraphSession,
+  c: GraphCursor,
+  opts: ListChangesOptions,
+): Promise<ListChangesResult> {
   const page = await getPage(s, c.link, opts.pageSize);
   const max = opts.backfill.maxMessages ?? Infinity;
-  const listed = (page.value ?? []).filter((m): m is DeltaMessage & { id: string } => typeof m.id === 'string' && m['@removed'] === undefined);
+  const listed = (page.value ?? []).filter(
+    (m): m is DeltaMessage & { id: string } =>
+      typeof m.id === 'string' && m['@removed'] === undefined,
+  );
   const room = c.backfill ? Math.max(0, max - c.backfill.done) : Infinity;
-  const taken = listed.slice(0, room)
+  const taken = listed
+    .slice(0, room)
     .sort((a, b) => Date.parse(a.receivedDateTime ?? '') - Date.parse(b.receivedDateTime ?? ''));
   const nextLink = page['@odata.nextLink'] ?? page['@odata.deltaLink'];
-  if (!nextLink) throw new ProviderError('transient', 'graph delta page had neither nextLink nor deltaLink');
+  if (!nextLink)
+    throw new ProviderError('transient', 'graph delta page had neither nextLink nor deltaLink');
   const finished = page['@odata.deltaLink'] !== undefined;
   const done = c.backfill ? c.backfill.done + taken.length : 0;
   const next = cursorOf(nextLink, c.backfill && !finished ? { done } : null);
   const items: RemoteMessageRef[] = taken.map((m, i) => ({
-    providerMessageId: m.id, threadId: m.conversationId ?? null, rfcMessageId: m.internetMessageId ?? null,
-    internalDate: m.receivedDateTime ? new Date(m.receivedDateTime) : null, size: null,
+    providerMessageId: m.id,
+    threadId: m.conversationId ?? null,
+    rfcMessageId: m.internetMessageId ?? null,
+    internalDate: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
+    size: null,
     cursorAfter: i === taken.length - 1 ? next : c,
   }));
   return {
-    items, nextCursor: next, done: finished,
+    items,
+    nextCursor: next,
+    done: finished,
     ...(c.backfill ? { progress: { done, total: finished ? done : null } } : {}),
   };
 }
 
-export async function listGraphChanges(s: GraphSession, cursor: Cursor | null, opts: ListChangesOptions, now = Date.now()): Promise<ListChangesResult> {
+export async function listGraphChanges(
+  s: GraphSession,
+  cursor: Cursor | null,
+  opts: ListChangesOptions,
+  now = Date.now(),
+): Promise<ListChangesResult> {
   const c = asGraphCursor(cursor) ?? cursorOf(firstLink(s, opts, now), { done: 0 });
   try {
     return await round(s, c, opts);
   } catch (err) {
-    if (!isProviderError(err) || err.kind !== 'cursor_expired' || (c.backfill && c.backfill.done === 0 && !cursor)) throw err;
+    if (
+      !isProviderError(err) ||
+      err.kind !== 'cursor_expired' ||
+      (c.backfill && c.backfill.done === 0 && !cursor)
+    )
+      throw err;
     // The sync state was evicted (Inlet down for long, or Exchange's cache moved on): a bounded round
     // from scratch; what this mailbox already holds is skipped by the caller without a download.
-    return { ...(await round(s, cursorOf(firstLink(s, opts, now), { done: 0 }), opts)), resync: 'cursor_expired' };
+    return {
+      ...(await round(s, cursorOf(firstLink(s, opts, now), { done: 0 }), opts)),
+      resync: 'cursor_expired',
+    };
   }
 }
 
 export async function fetchGraphRaw(s: GraphSession, id: string): Promise<Buffer | null> {
   try {
-    const body = await s.call('graph messages.$value', (c) => c.api(`${s.base}/messages/${encodeURIComponent(id)}/$value`)
-      .header('Prefer', 'IdType="ImmutableId"').responseType(ResponseType.ARRAYBUFFER).middlewareOptions(noLibraryRetry()).get() as Promise<ArrayBuffer>);
+    const body = await s.call(
+      'graph messages.$value',
+      (c) =>
+        c
+          .api(`${s.base}/messages/${encodeURIComponent(id)}/$value`)
+          .header('Prefer', 'IdType="ImmutableId"')
+          .responseType(ResponseType.ARRAYBUFFER)
+          .middlewareOptions(noLibraryRetry())
+          .get() as Promise<ArrayBuffer>,
+    );
     return Buffer.from(body);
   } catch (err) {
     // Deleted (or moved out of reach) between the listing and the fetch.
-    if (isProviderError(err) && (err.cause as { statusCode?: number } | undefined)?.statusCode === 404) return null;
+    if (
+      isProviderError(err) &&
+      (err.cause as { statusCode?: number } | undefined)?.statusCode === 404
+    )
+      return null;
     throw err;
   }
 }

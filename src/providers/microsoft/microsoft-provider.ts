@@ -1,11 +1,19 @@
 // Microsoft 365 implementation of MailProvider (Graph over @microsoft/microsoft-graph-client, tokens
 // from MSAL). One instance serves one mailbox for one job; MSAL apps, pacing and throttling state live
 // in the shared runtime.
-import type { Cursor, ListChangesOptions, MailProvider, ProviderDeps, PushChannel, RemoteMessageRef, SendMeta } from '../mail-provider.js';
+import type {
+  Cursor,
+  ListChangesOptions,
+  MailProvider,
+  ProviderDeps,
+  PushChannel,
+  RemoteMessageRef,
+  SendMeta,
+} from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { createSubscription, deleteSubscription, renewSubscription } from './graph-push.js';
 import { findGraphSent, sendGraph } from './graph-send.js';
-import { makeGraphSession, noLibraryRetry, type MicrosoftRuntime } from './graph-session.js';
+import { makeGraphSession, type MicrosoftRuntime, noLibraryRetry } from './graph-session.js';
 import { fetchGraphRaw, listGraphChanges } from './graph-sync.js';
 import type { MicrosoftCredentials } from './microsoft-settings.js';
 
@@ -14,9 +22,16 @@ export interface MicrosoftProviderDeps extends ProviderDeps {
   microsoft?: MicrosoftRuntime;
 }
 
-export function makeMicrosoftProvider(creds: MicrosoftCredentials, deps: MicrosoftProviderDeps): MailProvider {
+export function makeMicrosoftProvider(
+  creds: MicrosoftCredentials,
+  deps: MicrosoftProviderDeps,
+): MailProvider {
   const rt = deps.microsoft;
-  if (!rt) throw new ProviderError('permanent', 'Microsoft 365 is not configured on this Inlet (MICROSOFT_CLIENT_ID)');
+  if (!rt)
+    throw new ProviderError(
+      'permanent',
+      'Microsoft 365 is not configured on this Inlet (MICROSOFT_CLIENT_ID)',
+    );
   const s = makeGraphSession(creds, rt, deps.logger);
 
   return {
@@ -25,20 +40,26 @@ export function makeMicrosoftProvider(creds: MicrosoftCredentials, deps: Microso
     pushMode: creds.shared ? 'poll' : 'channel',
 
     async verify() {
-      await s.call('graph mailFolders.inbox', (c) => c.api(`${s.base}/mailFolders/inbox`).select('id').middlewareOptions(noLibraryRetry()).get());
+      await s.call('graph mailFolders.inbox', (c) =>
+        c.api(`${s.base}/mailFolders/inbox`).select('id').middlewareOptions(noLibraryRetry()).get(),
+      );
       return { address: creds.address };
     },
 
-    listChanges: (cursor: Cursor | null, opts: ListChangesOptions) => listGraphChanges(s, cursor, opts, (rt.now ?? Date.now)()),
-    fetchRaw: (ref: Pick<RemoteMessageRef, 'providerMessageId'>) => fetchGraphRaw(s, ref.providerMessageId),
+    listChanges: (cursor: Cursor | null, opts: ListChangesOptions) =>
+      listGraphChanges(s, cursor, opts, (rt.now ?? Date.now)()),
+    fetchRaw: (ref: Pick<RemoteMessageRef, 'providerMessageId'>) =>
+      fetchGraphRaw(s, ref.providerMessageId),
     send: (mime: Buffer, meta: SendMeta) => sendGraph(s, mime, meta),
     findSentByMessageId: (messageId: string) => findGraphSent(s, messageId),
 
-    ...(creds.shared ? {} : {
-      startPush: () => createSubscription(s, rt),
-      renewPush: (channel: PushChannel) => renewSubscription(s, rt, channel),
-      stopPush: (channel: PushChannel) => deleteSubscription(s, rt, channel),
-    }),
+    ...(creds.shared
+      ? {}
+      : {
+          startPush: () => createSubscription(s, rt),
+          renewPush: (channel: PushChannel) => renewSubscription(s, rt, channel),
+          stopPush: (channel: PushChannel) => deleteSubscription(s, rt, channel),
+        }),
 
     /**
      * Delegated consent cannot be revoked by the app for one mailbox (providers.md B8: only the tenant

@@ -5,8 +5,8 @@
 // skip the mailbox until it is re-consented).
 import type { MicrosoftConfig } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
-import type { Db } from '../../store/db.js';
 import { requireReauth } from '../../mailboxes/status.js';
+import type { Db } from '../../store/db.js';
 import type { KeyService } from '../../tenancy/key-service.js';
 import type { MicrosoftRuntime } from './graph-session.js';
 import { defaultLimits, type GraphLimits } from './microsoft-settings.js';
@@ -16,26 +16,43 @@ export const microsoftCallbackPath = '/v1/oauth/microsoft/callback';
 export const graphNotificationPath = '/v1/webhooks/graph/notifications';
 export const graphLifecyclePath = '/v1/webhooks/graph/lifecycle';
 
-export function makeMicrosoftRuntime(deps: { microsoft: MicrosoftConfig; publicUrl: string; db: Db; keys: KeyService; logger: Logger; limits?: GraphLimits }): MicrosoftRuntime | undefined {
+export function makeMicrosoftRuntime(deps: {
+  microsoft: MicrosoftConfig;
+  publicUrl: string;
+  db: Db;
+  keys: KeyService;
+  logger: Logger;
+  limits?: GraphLimits;
+}): MicrosoftRuntime | undefined {
   const ms = deps.microsoft;
   if (!ms.client) return undefined;
   const log = deps.logger.child({ component: 'microsoft' });
   return {
     client: {
-      clientId: ms.client.id, clientSecret: ms.client.secret, authority: ms.authority, graphUrl: ms.graphUrl,
+      clientId: ms.client.id,
+      clientSecret: ms.client.secret,
+      authority: ms.authority,
+      graphUrl: ms.graphUrl,
       redirectUri: `${deps.publicUrl}${microsoftCallbackPath}`,
-      notificationUrl: `${deps.publicUrl}${graphNotificationPath}`, lifecycleNotificationUrl: `${deps.publicUrl}${graphLifecyclePath}`,
-      subscriptionMinutes: ms.subscriptionMinutes, largeReplies: ms.largeReplies,
+      notificationUrl: `${deps.publicUrl}${graphNotificationPath}`,
+      lifecycleNotificationUrl: `${deps.publicUrl}${graphLifecyclePath}`,
+      subscriptionMinutes: ms.subscriptionMinutes,
+      largeReplies: ms.largeReplies,
     },
     limits: deps.limits ?? defaultLimits,
     pacers: new Map(),
     apps: new Map(),
     async saveCredentials(tenantId, mailboxId, patch) {
-      await deps.db.tenantTx(tenantId, (ex) => patchCredentials(ex, deps.keys, tenantId, mailboxId, patch));
+      await deps.db.tenantTx(tenantId, (ex) =>
+        patchCredentials(ex, deps.keys, tenantId, mailboxId, patch),
+      );
     },
     async onAuthRevoked(tenantId, mailboxId) {
-      const changed = await deps.db.tenantTx(tenantId, (ex) => requireReauth(ex, tenantId, mailboxId));
-      if (changed) log.warn({ mailbox: mailboxId }, 'microsoft grant revoked; mailbox needs re-consent');
+      const changed = await deps.db.tenantTx(tenantId, (ex) =>
+        requireReauth(ex, tenantId, mailboxId),
+      );
+      if (changed)
+        log.warn({ mailbox: mailboxId }, 'microsoft grant revoked; mailbox needs re-consent');
     },
   };
 }

@@ -5,7 +5,13 @@
  *  and offline_access (the refresh token) to every request. */
 export const MICROSOFT_SCOPES = ['User.Read', 'Mail.Read', 'Mail.Send'] as const;
 /** A shared mailbox the consenting user has Full Access / Send As on. */
-export const MICROSOFT_SHARED_SCOPES = ['User.Read', 'Mail.Read', 'Mail.Send', 'Mail.Read.Shared', 'Mail.Send.Shared'] as const;
+export const MICROSOFT_SHARED_SCOPES = [
+  'User.Read',
+  'Mail.Read',
+  'Mail.Send',
+  'Mail.Read.Shared',
+  'Mail.Send.Shared',
+] as const;
 /** Needed only for replies over Graph's 4 MB request limit (draft → upload session → send); opt-in. */
 export const MICROSOFT_DRAFT_SCOPE = 'Mail.ReadWrite';
 
@@ -57,15 +63,29 @@ export interface GraphLimits {
   baseMs: number;
 }
 
-export const defaultLimits: GraphLimits = { concurrency: 4, maxRequests: 10_000, windowMs: 600_000, attempts: 5, maxWaitMs: 30_000, baseMs: 1000 };
+export const defaultLimits: GraphLimits = {
+  concurrency: 4,
+  maxRequests: 10_000,
+  windowMs: 600_000,
+  attempts: 5,
+  maxWaitMs: 30_000,
+  baseMs: 1000,
+};
 
 export function parseMicrosoftCredentials(json: string): MicrosoftCredentials {
   const c = JSON.parse(json) as Partial<MicrosoftCredentials>;
-  if (c.v !== 1 || typeof c.homeAccountId !== 'string' || typeof c.mailboxId !== 'string' || typeof c.tenantId !== 'string' || typeof c.tokenCache !== 'string') {
+  if (
+    c.v !== 1 ||
+    typeof c.homeAccountId !== 'string' ||
+    typeof c.mailboxId !== 'string' ||
+    typeof c.tenantId !== 'string' ||
+    typeof c.tokenCache !== 'string'
+  ) {
     throw new Error('stored Microsoft credentials have an unknown shape');
   }
   return c as MicrosoftCredentials;
 }
 
 /** Graph path of the mailbox: the signed-in user's own, or the shared one by address. */
-export const mailboxPath = (c: Pick<MicrosoftCredentials, 'shared' | 'address'>) => (c.shared ? `/users/${encodeURIComponent(c.address)}` : '/me');
+export const mailboxPath = (c: Pick<MicrosoftCredentials, 'shared' | 'address'>) =>
+  c.shared ? `/users/${encodeURIComponent(c.address)}` : '/me';

@@ -11,10 +11,10 @@ import { setPushChannel } from '../../store/mailbox-store.js';
 import { enqueueSync } from '../../sync/sync-jobs.js';
 import { readSyncState } from '../../sync/sync-store.js';
 import type { PushChannel } from '../mail-provider.js';
-import type { ProviderUpkeep, UpkeepContext } from '../provider-module.js';
 import { toProviderError } from '../provider-errors.js';
-import type { MicrosoftRuntime } from './graph-session.js';
+import type { ProviderUpkeep, UpkeepContext } from '../provider-module.js';
 import { subscriptionTask } from './graph-push-receiver.js';
+import type { MicrosoftRuntime } from './graph-session.js';
 import { subscriptionsDue } from './microsoft-store.js';
 
 type Ctx = UpkeepContext<MicrosoftRuntime>;
@@ -24,20 +24,31 @@ const renewWithinMs = 2 * 86_400_000;
 async function enqueueDue(ctx: Ctx, all: boolean): Promise<number> {
   return ctx.db.tx(async (ex) => {
     const due = await subscriptionsDue(ex, all ? null : new Date(Date.now() + renewWithinMs));
-    for (const m of due) await ctx.enqueueMailboxTask(ex, subscriptionTask, m.tenant_id, m.mailbox_id);
+    for (const m of due)
+      await ctx.enqueueMailboxTask(ex, subscriptionTask, m.tenant_id, m.mailbox_id);
     return due.length;
   });
 }
 
 /** Renews or (re)creates one mailbox's subscription; 'skipped' for inactive, shared or unconfigured. */
-export async function keepSubscription(ctx: Ctx, tenantId: string, mailboxId: string): Promise<'renewed' | 'created' | 'skipped'> {
+export async function keepSubscription(
+  ctx: Ctx,
+  tenantId: string,
+  mailboxId: string,
+): Promise<'renewed' | 'created' | 'skipped'> {
   if (!ctx.runtime) return 'skipped';
   const log = ctx.logger.child({ component: 'graph-subscription', mailbox: mailboxId });
   const opened = await ctx.db.tenantTx(tenantId, async (ex) => {
     const state = await readSyncState(ex, tenantId, mailboxId);
     if (!state || state.status !== 'active' || state.provider !== 'graph') return null;
-    const { rows } = await ex.query<{ push_channel: PushChannel | null }>('SELECT push_channel FROM mailboxes WHERE tenant_id = $1 AND id = $2', [tenantId, mailboxId]);
-    return { provider: await ctx.open(ex, tenantId, mailboxId, log), channel: rows[0]?.push_channel ?? null };
+    const { rows } = await ex.query<{ push_channel: PushChannel | null }>(
+      'SELECT push_channel FROM mailboxes WHERE tenant_id = $1 AND id = $2',
+      [tenantId, mailboxId],
+    );
+    return {
+      provider: await ctx.open(ex, tenantId, mailboxId, log),
+      channel: rows[0]?.push_channel ?? null,
+    };
   });
   if (!opened) return 'skipped';
   const { provider, channel } = opened;
@@ -68,21 +79,27 @@ export const microsoftUpkeep: ProviderUpkeep<MicrosoftRuntime> = {
       schedule: (_config, runtime) => (runtime ? '23 * * * *' : null),
       backfillMs: 3600_000,
       maxAttempts: 3,
-      run: async (ctx) => { await enqueueDue(ctx, false); },
+      run: async (ctx) => {
+        await enqueueDue(ctx, false);
+      },
     },
     {
       name: 'sweep-subscriptions',
       schedule: (_config, runtime) => (runtime ? '37 4 * * *' : null),
       backfillMs: 6 * 3600_000,
       maxAttempts: 3,
-      run: async (ctx) => { await enqueueDue(ctx, true); },
+      run: async (ctx) => {
+        await enqueueDue(ctx, true);
+      },
     },
   ],
   mailboxTasks: [
     {
       name: subscriptionTask,
       maxAttempts: 5,
-      run: async (ctx, tenantId, mailboxId) => { await keepSubscription(ctx, tenantId, mailboxId); },
+      run: async (ctx, tenantId, mailboxId) => {
+        await keepSubscription(ctx, tenantId, mailboxId);
+      },
     },
   ],
 };

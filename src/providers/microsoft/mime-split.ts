@@ -24,7 +24,10 @@ function param(head: string, header: string, name: string): string | null {
 }
 
 /** Removes attachment parts (largest first) until the base64 of the rest is at most `limit` bytes. */
-export function splitForLimit(mime: Buffer, limit: number): { mime: Buffer; removed: SplitAttachment[] } | null {
+export function splitForLimit(
+  mime: Buffer,
+  limit: number,
+): { mime: Buffer; removed: SplitAttachment[] } | null {
   const text = mime.toString('latin1');
   const { head, body } = headerBlock(text);
   if (!/^content-type:\s*multipart\/mixed/im.test(head.replace(/\r\n[ \t]+/g, ' '))) return null;
@@ -38,21 +41,47 @@ export function splitForLimit(mime: Buffer, limit: number): { mime: Buffer; remo
   const parts = chunks.map((c) => c.replace(/^[ \t]*\r\n/, ''));
   const candidates = parts
     .map((p, i) => ({ i, p, h: headerBlock(p) }))
-    .filter((x) => /^content-disposition:\s*attachment/im.test(x.h.head.replace(/\r\n[ \t]+/g, ' ')) && /^content-transfer-encoding:\s*base64/im.test(x.h.head))
+    .filter(
+      (x) =>
+        /^content-disposition:\s*attachment/im.test(x.h.head.replace(/\r\n[ \t]+/g, ' ')) &&
+        /^content-transfer-encoding:\s*base64/im.test(x.h.head),
+    )
     .sort((a, b) => b.p.length - a.p.length);
   const drop = new Set<number>();
-  const size = () => Math.ceil((head.length + 4 + preamble.length + parts.reduce((n, p, i) => (drop.has(i) ? n : n + p.length + delimiter.length + 2), 0) + closing.length + delimiter.length) / 3) * 4;
+  const size = () =>
+    Math.ceil(
+      (head.length +
+        4 +
+        preamble.length +
+        parts.reduce((n, p, i) => (drop.has(i) ? n : n + p.length + delimiter.length + 2), 0) +
+        closing.length +
+        delimiter.length) /
+        3,
+    ) * 4;
   for (const c of candidates) {
     if (size() <= limit) break;
     drop.add(c.i);
   }
   if (size() > limit) return null;
   const kept = parts.filter((_, i) => !drop.has(i));
-  const rebuilt = head + CRLF + CRLF + preamble.replace(/^\r\n/, '') + kept.map((p) => `${delimiter}${CRLF}${p}`).join('') + delimiter + closing;
-  const removed = candidates.filter((c) => drop.has(c.i)).map((c) => ({
-    name: param(c.h.head, 'content-disposition', 'filename') ?? param(c.h.head, 'content-type', 'name') ?? 'attachment',
-    contentType: /^content-type:\s*([^;\r\n]+)/im.exec(c.h.head)?.[1]?.trim() ?? 'application/octet-stream',
-    content: Buffer.from(c.h.body.replace(/[\r\n]/g, ''), 'base64'),
-  }));
+  const rebuilt =
+    head +
+    CRLF +
+    CRLF +
+    preamble.replace(/^\r\n/, '') +
+    kept.map((p) => `${delimiter}${CRLF}${p}`).join('') +
+    delimiter +
+    closing;
+  const removed = candidates
+    .filter((c) => drop.has(c.i))
+    .map((c) => ({
+      name:
+        param(c.h.head, 'content-disposition', 'filename') ??
+        param(c.h.head, 'content-type', 'name') ??
+        'attachment',
+      contentType:
+        /^content-type:\s*([^;\r\n]+)/im.exec(c.h.head)?.[1]?.trim() ?? 'application/octet-stream',
+      content: Buffer.from(c.h.body.replace(/[\r\n]/g, ''), 'base64'),
+    }));
   return { mime: Buffer.from(rebuilt, 'latin1'), removed };
 }

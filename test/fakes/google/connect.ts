@@ -5,8 +5,15 @@
 // top-level 10.9.1, so a top-level OAuth2Client does not type-check as `auth` for google.gmail().
 // `connect` therefore builds its `auth.OAuth2` (same options, same endpoints); `oauthClient`
 // builds the top-level google-auth-library client. Both talk to the fake identically.
-import { google, type CodeChallengeMethod, type Credentials, type gmail_v1, type OAuth2Client as GmailOAuth2Client } from '../../../src/providers/gmail/gmail-api.js';
 import { OAuth2Client } from 'google-auth-library';
+
+import {
+  type CodeChallengeMethod,
+  type Credentials,
+  type gmail_v1,
+  google,
+  type OAuth2Client as GmailOAuth2Client,
+} from '../../../src/providers/gmail/gmail-api.js';
 import type { GoogleFake } from './index.js';
 
 export const GMAIL_MODIFY = 'https://www.googleapis.com/auth/gmail.modify';
@@ -25,7 +32,8 @@ export function oauthClient(fake: GoogleFake): OAuth2Client {
 export async function consent(authUrl: string): Promise<URLSearchParams> {
   const res = await fetch(authUrl, { redirect: 'manual' });
   const location = res.headers.get('location');
-  if (res.status !== 302 || !location) throw new Error(`consent page answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 302 || !location)
+    throw new Error(`consent page answered ${res.status}: ${await res.text()}`);
   return new URL(location).searchParams;
 }
 
@@ -44,12 +52,21 @@ export interface Connected {
   tokens: Credentials;
 }
 
-export async function connect(fake: GoogleFake, email: string, scopes = ['openid', 'email', GMAIL_MODIFY]): Promise<Connected> {
+export async function connect(
+  fake: GoogleFake,
+  email: string,
+  scopes = ['openid', 'email', GMAIL_MODIFY],
+): Promise<Connected> {
   const auth = googleapisOAuthClient(fake);
   const { codeVerifier, codeChallenge } = await auth.generateCodeVerifierAsync();
   const url = auth.generateAuthUrl({
-    access_type: 'offline', prompt: 'consent', scope: scopes, state: 'csrf-1', login_hint: email,
-    code_challenge: codeChallenge, code_challenge_method: 'S256' as CodeChallengeMethod,
+    access_type: 'offline',
+    prompt: 'consent',
+    scope: scopes,
+    state: 'csrf-1',
+    login_hint: email,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256' as CodeChallengeMethod,
   });
   const back = await consent(url);
   const { tokens } = await auth.getToken({ code: back.get('code')!, codeVerifier });

@@ -1,11 +1,18 @@
 // Gmail v1 operations on the mailbox model (providers.md A4, A5, A7, A8).
-import { HttpError, decodeBase64Loose, errors, googleErrorBody, sendEmpty, sendJson } from './http-util.js';
-import { decodePageToken, encodePageToken, pageSize, uint } from './gmail-routes.js';
 import type { GmailCall } from './gmail-routes.js';
-import { SYSTEM_LABELS, historyAfter, labelExists } from './mailbox.js';
-import type { StoredMessage } from './mailbox.js';
-import { buildPayload, parseHeaderSection } from './mime.js';
+import { decodePageToken, encodePageToken, pageSize, uint } from './gmail-routes.js';
 import { sendMessage } from './gmail-send.js';
+import {
+  decodeBase64Loose,
+  errors,
+  googleErrorBody,
+  HttpError,
+  sendEmpty,
+  sendJson,
+} from './http-util.js';
+import type { StoredMessage } from './mailbox.js';
+import { historyAfter, labelExists, SYSTEM_LABELS } from './mailbox.js';
+import { buildPayload, parseHeaderSection } from './mime.js';
 import type { Pusher } from './push.js';
 import type { FakeState } from './state.js';
 
@@ -27,7 +34,8 @@ function jsonBody(call: GmailCall, allowed: string[], at: string): Record<string
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw errors.badRequest(`Invalid JSON payload received. Expected an object at '${at}'.`);
   }
-  for (const key of Object.keys(parsed)) if (!allowed.includes(key)) throw errors.unknownBodyField(key, at);
+  for (const key of Object.keys(parsed))
+    if (!allowed.includes(key)) throw errors.unknownBodyField(key, at);
   return parsed as Record<string, unknown>;
 }
 
@@ -40,26 +48,43 @@ function stringArray(value: unknown, field: string): string[] {
 }
 
 function checkLabels(call: GmailCall, ids: string[]): void {
-  for (const id of ids) if (!labelExists(call.mb, id)) throw errors.badRequest(`Invalid label: ${id}`);
+  for (const id of ids)
+    if (!labelExists(call.mb, id)) throw errors.badRequest(`Invalid label: ${id}`);
 }
 
 export function getProfile(call: GmailCall): void {
   const { mb } = call;
   sendJson(call.res, 200, {
-    emailAddress: mb.email, messagesTotal: mb.messages.size, threadsTotal: mb.threads.size, historyId: String(mb.historyId),
+    emailAddress: mb.email,
+    messagesTotal: mb.messages.size,
+    threadsTotal: mb.threads.size,
+    historyId: String(mb.historyId),
   });
 }
 
 export function watch(deps: GmailDeps, call: GmailCall): void {
   const { state, pusher } = deps;
-  const body = jsonBody(call, ['topicName', 'labelIds', 'labelFilterBehavior', 'labelFilterAction'], 'watch_request');
+  const body = jsonBody(
+    call,
+    ['topicName', 'labelIds', 'labelFilterBehavior', 'labelFilterAction'],
+    'watch_request',
+  );
   const topic = typeof body.topicName === 'string' ? body.topicName : '';
   const m = /^projects\/([^/]+)\/topics\/([^/]+)$/.exec(topic);
-  if (!m || m[1] !== state.projectId) throw errors.badRequest(`Invalid topicName does not match projects/${state.projectId}/topics/*`);
+  if (!m || m[1] !== state.projectId)
+    throw errors.badRequest(
+      `Invalid topicName does not match projects/${state.projectId}/topics/*`,
+    );
   if (topic !== pusher.topicName()) {
-    throw new HttpError(403, googleErrorBody(
-      403, `Error sending test message to Cloud PubSub ${topic} : User not authorized to perform this action.`, 'forbidden', 'PERMISSION_DENIED',
-    ));
+    throw new HttpError(
+      403,
+      googleErrorBody(
+        403,
+        `Error sending test message to Cloud PubSub ${topic} : User not authorized to perform this action.`,
+        'forbidden',
+        'PERMISSION_DENIED',
+      ),
+    );
   }
   const labelIds = stringArray(body.labelIds, 'watch_request.label_ids');
   checkLabels(call, labelIds);
@@ -67,7 +92,9 @@ export function watch(deps: GmailDeps, call: GmailCall): void {
   const rawBehaviour = body.labelFilterBehavior ?? body.labelFilterAction ?? 'include';
   const behaviour = typeof rawBehaviour === 'string' ? rawBehaviour.toLowerCase() : '';
   if (behaviour !== 'include' && behaviour !== 'exclude') {
-    throw errors.badRequest(`Invalid value at 'watch_request.label_filter_behavior', "${String(rawBehaviour)}"`);
+    throw errors.badRequest(
+      `Invalid value at 'watch_request.label_filter_behavior', "${String(rawBehaviour)}"`,
+    );
   }
   const expiration = state.now() + 7 * 86_400_000;
   call.mb.watch = { topicName: topic, labelIds, behavior: behaviour, expiration };
@@ -83,7 +110,10 @@ export function stop(call: GmailCall): void {
 
 const HISTORY_TYPES = ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
 const PLURAL: Record<string, string> = {
-  messageAdded: 'messagesAdded', messageDeleted: 'messagesDeleted', labelAdded: 'labelsAdded', labelRemoved: 'labelsRemoved',
+  messageAdded: 'messagesAdded',
+  messageDeleted: 'messagesDeleted',
+  labelAdded: 'labelsAdded',
+  labelRemoved: 'labelsRemoved',
 };
 
 export function historyList(deps: GmailDeps, call: GmailCall): void {
@@ -91,8 +121,15 @@ export function historyList(deps: GmailDeps, call: GmailCall): void {
   const start = uint(call.query.get('startHistoryId'), 'start_history_id', 'TYPE_UINT64');
   if (start === undefined) throw errors.badRequest('Missing required field: startHistoryId');
   const types = (call.arrays.get('historyTypes') ?? []).map((t) => {
-    const hit = HISTORY_TYPES.find((h) => h.toLowerCase() === t.toLowerCase() || h.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase() === t);
-    if (!hit) throw errors.badRequest(`Invalid value at 'history_types[0]' (type.googleapis.com/google.apps.gmail.v1.ListHistoryRequest.HistoryType), "${t}"`);
+    const hit = HISTORY_TYPES.find(
+      (h) =>
+        h.toLowerCase() === t.toLowerCase() ||
+        h.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase() === t,
+    );
+    if (!hit)
+      throw errors.badRequest(
+        `Invalid value at 'history_types[0]' (type.googleapis.com/google.apps.gmail.v1.ListHistoryRequest.HistoryType), "${t}"`,
+      );
     return hit;
   });
   const labelId = call.query.get('labelId');
@@ -111,12 +148,17 @@ export function historyList(deps: GmailDeps, call: GmailCall): void {
   const chunk = records.slice(0, size);
   const history = chunk.map((h) => {
     const ref = { id: h.messageId, threadId: h.threadId };
-    const withLabels = deps.state.historyMessageLabelIds && h.labelIds ? { ...ref, labelIds: h.labelIds } : ref;
+    const withLabels =
+      deps.state.historyMessageLabelIds && h.labelIds ? { ...ref, labelIds: h.labelIds } : ref;
     return { id: String(h.id), messages: [ref], [PLURAL[h.type]!]: [{ message: withLabels }] };
   });
   const out: Record<string, unknown> = {};
   if (history.length > 0) out.history = history;
-  if (records.length > size) out.nextPageToken = encodePageToken({ kind: 'history', after: String(chunk[chunk.length - 1]!.id) });
+  if (records.length > size)
+    out.nextPageToken = encodePageToken({
+      kind: 'history',
+      after: String(chunk[chunk.length - 1]!.id),
+    });
   out.historyId = String(mb.historyId);
   sendJson(call.res, 200, out);
 }
@@ -138,16 +180,24 @@ function queryFilter(q: string | undefined, now: number): (m: StoredMessage) => 
       continue;
     }
     const t = /^(newer_than|older_than):(\d+)([dmy])$/i.exec(term);
-    if (!t) throw errors.badRequest(`fake: unsupported q term "${term}" (only newer_than:/older_than: are modelled)`);
+    if (!t)
+      throw errors.badRequest(
+        `fake: unsupported q term "${term}" (only newer_than:/older_than: are modelled)`,
+      );
     const edge = now - Number(t[2]) * UNIT_MS[t[3]!.toLowerCase()]!;
-    tests.push(t[1]!.toLowerCase() === 'newer_than' ? (m) => m.internalDate > edge : (m) => m.internalDate < edge);
+    tests.push(
+      t[1]!.toLowerCase() === 'newer_than'
+        ? (m) => m.internalDate > edge
+        : (m) => m.internalDate < edge,
+    );
   }
   return (m) => tests.every((f) => f(m));
 }
 
 export function messagesList(deps: GmailDeps, call: GmailCall): void {
   const q = call.query.get('q');
-  if (q !== undefined && call.metadataOnly) throw errors.forbidden("Metadata scope does not support 'q' parameter");
+  if (q !== undefined && call.metadataOnly)
+    throw errors.forbidden("Metadata scope does not support 'q' parameter");
   const labelIds = call.arrays.get('labelIds') ?? [];
   checkLabels(call, labelIds);
   const spamTrash = call.query.get('includeSpamTrash');
@@ -166,7 +216,8 @@ export function messagesList(deps: GmailDeps, call: GmailCall): void {
   const chunk = all.slice(offset, offset + size);
   const out: Record<string, unknown> = {};
   if (chunk.length > 0) out.messages = chunk.map((m) => ({ id: m.id, threadId: m.threadId }));
-  if (offset + size < all.length) out.nextPageToken = encodePageToken({ kind: 'messages', offset: String(offset + size) });
+  if (offset + size < all.length)
+    out.nextPageToken = encodePageToken({ kind: 'messages', offset: String(offset + size) });
   out.resultSizeEstimate = all.length;
   sendJson(call.res, 200, out);
 }
@@ -175,18 +226,27 @@ export function messagesGet(call: GmailCall): void {
   const id = call.pathArgs[1]!;
   const format = (call.query.get('format') ?? 'full').toLowerCase();
   if (!['minimal', 'full', 'raw', 'metadata'].includes(format)) {
-    throw errors.badRequest(`Invalid value at 'format' (type.googleapis.com/google.apps.gmail.v1.GetMessageRequest.Format), "${call.query.get('format')}"`);
+    throw errors.badRequest(
+      `Invalid value at 'format' (type.googleapis.com/google.apps.gmail.v1.GetMessageRequest.Format), "${call.query.get('format')}"`,
+    );
   }
-  if (call.metadataOnly && (format === 'raw' || format === 'full')) throw errors.forbidden(`Metadata scope doesn't allow format ${format.toUpperCase()}`);
+  if (call.metadataOnly && (format === 'raw' || format === 'full'))
+    throw errors.forbidden(`Metadata scope doesn't allow format ${format.toUpperCase()}`);
   if (!/^[0-9a-f]{1,16}$/i.test(id)) throw errors.badRequest('Invalid id value');
   const m = call.mb.messages.get(id.toLowerCase());
   if (!m) throw errors.notFound();
   const base = {
-    id: m.id, threadId: m.threadId, labelIds: m.labelIds, snippet: m.snippet, sizeEstimate: m.raw.length,
-    historyId: String(m.historyId), internalDate: String(m.internalDate),
+    id: m.id,
+    threadId: m.threadId,
+    labelIds: m.labelIds,
+    snippet: m.snippet,
+    sizeEstimate: m.raw.length,
+    historyId: String(m.historyId),
+    internalDate: String(m.internalDate),
   };
   if (format === 'minimal') return sendJson(call.res, 200, base);
-  if (format === 'raw') return sendJson(call.res, 200, { ...base, raw: m.raw.toString('base64url') });
+  if (format === 'raw')
+    return sendJson(call.res, 200, { ...base, raw: m.raw.toString('base64url') });
   if (format === 'metadata') {
     const wanted = (call.arrays.get('metadataHeaders') ?? []).map((h) => h.toLowerCase());
     let headers: { name: string; value: string }[] = [];
@@ -194,41 +254,75 @@ export function messagesGet(call: GmailCall): void {
     try {
       const parsed = buildPayload(m.raw);
       mimeType = parsed.mimeType;
-      headers = parseHeaderSection(m.raw).headers.filter((h) => wanted.length === 0 || wanted.includes(h.name.toLowerCase()));
+      headers = parseHeaderSection(m.raw).headers.filter(
+        (h) => wanted.length === 0 || wanted.includes(h.name.toLowerCase()),
+      );
     } catch {
       // Unparseable stored mail still has ids and labels.
     }
-    return sendJson(call.res, 200, { ...base, payload: { partId: '', mimeType, filename: '', headers, body: { size: 0 } } });
+    return sendJson(call.res, 200, {
+      ...base,
+      payload: { partId: '', mimeType, filename: '', headers, body: { size: 0 } },
+    });
   }
   let payload: unknown;
   try {
     payload = buildPayload(m.raw);
   } catch {
-    payload = { partId: '', mimeType: 'text/plain', filename: '', headers: [], body: { size: m.raw.length, data: m.raw.toString('base64url') } };
+    payload = {
+      partId: '',
+      mimeType: 'text/plain',
+      filename: '',
+      headers: [],
+      body: { size: m.raw.length, data: m.raw.toString('base64url') },
+    };
   }
   sendJson(call.res, 200, { ...base, payload });
 }
 
-const MESSAGE_FIELDS = ['id', 'threadId', 'labelIds', 'snippet', 'historyId', 'internalDate', 'payload', 'sizeEstimate', 'raw', 'classificationLabelValues'];
+const MESSAGE_FIELDS = [
+  'id',
+  'threadId',
+  'labelIds',
+  'snippet',
+  'historyId',
+  'internalDate',
+  'payload',
+  'sizeEstimate',
+  'raw',
+  'classificationLabelValues',
+];
 
 function uploadedMessage(call: GmailCall): { raw: Buffer; threadId: unknown } {
   const uploadType = call.query.get('uploadType');
   const ctype = call.req.headers['content-type'] ?? '';
   if (uploadType === 'media') {
-    if (!/^message\//i.test(ctype)) throw errors.badRequest(`Media type '${ctype}' is not supported. Valid media types: [message/*]`);
+    if (!/^message\//i.test(ctype))
+      throw errors.badRequest(
+        `Media type '${ctype}' is not supported. Valid media types: [message/*]`,
+      );
     return { raw: call.body, threadId: undefined };
   }
-  if (uploadType !== 'multipart') throw errors.badRequest('fake: uploadType must be media or multipart');
+  if (uploadType !== 'multipart')
+    throw errors.badRequest('fake: uploadType must be media or multipart');
   const boundary = /boundary=([^;]+)/i.exec(ctype)?.[1]?.replace(/"/g, '');
-  if (!/^multipart\/related/i.test(ctype) || !boundary) throw errors.badRequest('Invalid multipart request');
+  if (!/^multipart\/related/i.test(ctype) || !boundary)
+    throw errors.badRequest('Invalid multipart request');
   const text = call.body.toString('latin1');
-  const parts = text.split(`--${boundary}`).slice(1, -1).map((p) => p.replace(/^\r\n/, '').replace(/\r\n$/, ''));
+  const parts = text
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((p) => p.replace(/^\r\n/, '').replace(/\r\n$/, ''));
   const split = (p: string) => {
     const i = p.indexOf('\r\n\r\n');
     return { head: p.slice(0, i), body: p.slice(i + 4) };
   };
   if (parts.length !== 2) throw errors.badRequest('Invalid multipart request');
-  const meta = jsonBody({ ...call, body: Buffer.from(split(parts[0]!).body, 'latin1') }, MESSAGE_FIELDS, 'message');
+  const meta = jsonBody(
+    { ...call, body: Buffer.from(split(parts[0]!).body, 'latin1') },
+    MESSAGE_FIELDS,
+    'message',
+  );
   return { raw: Buffer.from(split(parts[1]!).body, 'latin1'), threadId: meta.threadId };
 }
 
@@ -240,17 +334,31 @@ export function messagesSend(deps: GmailDeps, call: GmailCall): void {
   } else {
     const body = jsonBody(call, MESSAGE_FIELDS, 'message');
     if (typeof body.raw !== 'string' || body.raw.length === 0) {
-      throw errors.invalidArgument("'raw' RFC822 payload message string or uploading message via /upload/* URL required");
+      throw errors.invalidArgument(
+        "'raw' RFC822 payload message string or uploading message via /upload/* URL required",
+      );
     }
     raw = decodeBase64Loose(body.raw);
-    if (!raw) throw errors.badRequest("Invalid value at 'message.raw' (TYPE_BYTES), Base64 decoding failed");
+    if (!raw)
+      throw errors.badRequest(
+        "Invalid value at 'message.raw' (TYPE_BYTES), Base64 decoding failed",
+      );
     threadId = body.threadId;
   }
   if (threadId !== undefined && threadId !== null && typeof threadId !== 'string') {
     throw errors.badRequest("Invalid value at 'message.thread_id' (TYPE_STRING)");
   }
-  const { message } = sendMessage(deps.state, call.mb, raw, (threadId as string | null | undefined) ?? undefined);
-  sendJson(call.res, 200, { id: message.id, threadId: message.threadId, labelIds: message.labelIds });
+  const { message } = sendMessage(
+    deps.state,
+    call.mb,
+    raw,
+    (threadId as string | null | undefined) ?? undefined,
+  );
+  sendJson(call.res, 200, {
+    id: message.id,
+    threadId: message.threadId,
+    labelIds: message.labelIds,
+  });
   deps.changed(call.mb.email, message.labelIds);
 }
 

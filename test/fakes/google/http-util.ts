@@ -22,20 +22,41 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
     const buf = chunk as Buffer;
     size += buf.length;
     if (size > MAX_BODY_BYTES) {
-      throw new HttpError(413, googleErrorBody(413, 'Request payload size exceeds the limit.', 'uploadTooLarge', 'INVALID_ARGUMENT'));
+      throw new HttpError(
+        413,
+        googleErrorBody(
+          413,
+          'Request payload size exceeds the limit.',
+          'uploadTooLarge',
+          'INVALID_ARGUMENT',
+        ),
+      );
     }
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
-export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+export function sendEmpty(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, headers);
   res.end();
 }
@@ -66,12 +87,25 @@ export interface GoogleErrorItem {
 }
 
 /** `{"error":{"code","message","errors":[…],"status"}}` — Google's JSON API error shape (A9.2). */
-export function googleErrorBody(code: number, message: string, reason: string, status: string, item: Partial<GoogleErrorItem> = {}): unknown {
+export function googleErrorBody(
+  code: number,
+  message: string,
+  reason: string,
+  status: string,
+  item: Partial<GoogleErrorItem> = {},
+): unknown {
   return {
     error: {
       code,
       message,
-      errors: [{ message: item.message ?? message, domain: item.domain ?? 'global', reason, ...pick(item) }],
+      errors: [
+        {
+          message: item.message ?? message,
+          domain: item.domain ?? 'global',
+          reason,
+          ...pick(item),
+        },
+      ],
       status,
     },
   };
@@ -85,8 +119,10 @@ function pick(item: Partial<GoogleErrorItem>): Partial<GoogleErrorItem> {
 }
 
 export const errors = {
-  badRequest: (message: string) => new HttpError(400, googleErrorBody(400, message, 'badRequest', 'INVALID_ARGUMENT')),
-  invalidArgument: (message: string) => new HttpError(400, googleErrorBody(400, message, 'invalidArgument', 'INVALID_ARGUMENT')),
+  badRequest: (message: string) =>
+    new HttpError(400, googleErrorBody(400, message, 'badRequest', 'INVALID_ARGUMENT')),
+  invalidArgument: (message: string) =>
+    new HttpError(400, googleErrorBody(400, message, 'invalidArgument', 'INVALID_ARGUMENT')),
   unknownQueryParam: (name: string) =>
     new HttpError(
       400,
@@ -100,7 +136,12 @@ export const errors = {
   unknownBodyField: (name: string, at: string) =>
     new HttpError(
       400,
-      googleErrorBody(400, `Invalid JSON payload received. Unknown name "${name}" at '${at}': Cannot find field.`, 'invalid', 'INVALID_ARGUMENT'),
+      googleErrorBody(
+        400,
+        `Invalid JSON payload received. Unknown name "${name}" at '${at}': Cannot find field.`,
+        'invalid',
+        'INVALID_ARGUMENT',
+      ),
     ),
   unauthenticated: () =>
     new HttpError(
@@ -117,13 +158,28 @@ export const errors = {
   insufficientScopes: () =>
     new HttpError(
       403,
-      googleErrorBody(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions', 'PERMISSION_DENIED', {
-        message: 'Insufficient Permission',
-      }),
+      googleErrorBody(
+        403,
+        'Request had insufficient authentication scopes.',
+        'insufficientPermissions',
+        'PERMISSION_DENIED',
+        {
+          message: 'Insufficient Permission',
+        },
+      ),
     ),
-  forbidden: (message: string) => new HttpError(403, googleErrorBody(403, message, 'forbidden', 'PERMISSION_DENIED')),
-  notFound: () => new HttpError(404, googleErrorBody(404, 'Requested entity was not found.', 'notFound', 'NOT_FOUND')),
-  methodNotAllowed: () => new HttpError(405, googleErrorBody(405, 'Method Not Allowed', 'httpMethodNotAllowed', 'UNIMPLEMENTED')),
+  forbidden: (message: string) =>
+    new HttpError(403, googleErrorBody(403, message, 'forbidden', 'PERMISSION_DENIED')),
+  notFound: () =>
+    new HttpError(
+      404,
+      googleErrorBody(404, 'Requested entity was not found.', 'notFound', 'NOT_FOUND'),
+    ),
+  methodNotAllowed: () =>
+    new HttpError(
+      405,
+      googleErrorBody(405, 'Method Not Allowed', 'httpMethodNotAllowed', 'UNIMPLEMENTED'),
+    ),
 };
 
 /** An OAuth endpoint error: `{"error","error_description"}` (A2.3), not the JSON API shape. */

@@ -42,24 +42,55 @@
  * Pushes are real HTTP POSTs from the fake to `configurePush({ endpoint })`, so Inlet must listen
  * on a port (Fastify `inject` cannot receive them); `settlePushes()` waits for them to finish.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, googleErrorBody, readBody, sendJson } from './http-util.js';
-import { makeSigningKeys } from './keys.js';
-import { addMessage, createMailbox, expireHistoryBefore, threadFor, watchMatches } from './mailbox.js';
-import type { Watch } from './mailbox.js';
-import { handleAuthorize, handleCerts, handleRevoke, handleToken, handleTokenInfo, handleUserinfo, revokeGrant } from './oauth.js';
-import type { RouteContext } from './oauth.js';
-import { prepareCall } from './gmail-routes.js';
-import * as gmail from './gmail-handlers.js';
-import type { GmailDeps } from './gmail-handlers.js';
-import { makePusher } from './push.js';
-import type { PushAttempt, PushConfig, PushTokenOptions } from './push.js';
-import { quotaUsed } from './quota.js';
-import type { CallLogEntry, ConsentOutcome, FakeState, InjectedError, OAuthClientRegistration, SentRecord } from './state.js';
 
-export type { CallLogEntry, ConsentOutcome, InjectedError, OAuthClientRegistration, SentRecord, PushAttempt, PushConfig, PushTokenOptions };
+import type { GmailDeps } from './gmail-handlers.js';
+import * as gmail from './gmail-handlers.js';
+import { prepareCall } from './gmail-routes.js';
+import { googleErrorBody, HttpError, readBody, sendJson } from './http-util.js';
+import { makeSigningKeys } from './keys.js';
+import type { Watch } from './mailbox.js';
+import {
+  addMessage,
+  createMailbox,
+  expireHistoryBefore,
+  threadFor,
+  watchMatches,
+} from './mailbox.js';
+import type { RouteContext } from './oauth.js';
+import {
+  handleAuthorize,
+  handleCerts,
+  handleRevoke,
+  handleToken,
+  handleTokenInfo,
+  handleUserinfo,
+  revokeGrant,
+} from './oauth.js';
+import type { PushAttempt, PushConfig, PushTokenOptions } from './push.js';
+import { makePusher } from './push.js';
+import { quotaUsed } from './quota.js';
+import type {
+  CallLogEntry,
+  ConsentOutcome,
+  FakeState,
+  InjectedError,
+  OAuthClientRegistration,
+  SentRecord,
+} from './state.js';
+
+export type {
+  CallLogEntry,
+  ConsentOutcome,
+  InjectedError,
+  OAuthClientRegistration,
+  PushAttempt,
+  PushConfig,
+  PushTokenOptions,
+  SentRecord,
+};
 
 export interface GoogleFakeOptions {
   /** Cloud project of the OAuth client; users.watch topics must live in it (A5). */
@@ -85,8 +116,12 @@ export interface GoogleFake {
   url: string;
   gmailRootUrl: string;
   oauthEndpoints: {
-    oauth2AuthBaseUrl: string; oauth2TokenUrl: string; oauth2RevokeUrl: string; tokenInfoUrl: string;
-    oauth2FederatedSignonPemCertsUrl: string; oauth2FederatedSignonJwkCertsUrl: string;
+    oauth2AuthBaseUrl: string;
+    oauth2TokenUrl: string;
+    oauth2RevokeUrl: string;
+    tokenInfoUrl: string;
+    oauth2FederatedSignonPemCertsUrl: string;
+    oauth2FederatedSignonJwkCertsUrl: string;
   };
   userinfoUrl: string;
   jwksUrl: string;
@@ -96,7 +131,10 @@ export interface GoogleFake {
   close(): Promise<void>;
   registerClient(client: OAuthClientRegistration): void;
   addUser(email: string, opts?: { aliases?: string[] }): { sub: string };
-  setConsentOutcome(outcome: ConsentOutcome, opts?: { email?: string; grantScopes?: string[] }): void;
+  setConsentOutcome(
+    outcome: ConsentOutcome,
+    opts?: { email?: string; grantScopes?: string[] },
+  ): void;
   /** The user removes the app in their Google account: every token of every client dies. */
   revokeUser(email: string): void;
   /** Refresh attempts answer invalid_grant (password change, 7-day testing expiry…); access tokens live on. */
@@ -107,7 +145,11 @@ export interface GoogleFake {
    * unless they refresh first.
    */
   advanceTime(ms: number): void;
-  deliver(email: string, raw: Buffer, opts?: DeliverOptions): { id: string; threadId: string; historyId: string };
+  deliver(
+    email: string,
+    raw: Buffer,
+    opts?: DeliverOptions,
+  ): { id: string; threadId: string; historyId: string };
   sentMessages(email: string): SentRecord[];
   historyId(email: string): string;
   watchOf(email: string): Watch | undefined;
@@ -137,18 +179,30 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
   const state: FakeState = {
     now: () => baseNow() + offset,
     projectId: opts.projectId ?? 'inlet-test',
-    clients: new Map((opts.clients ?? [defaultClient]).map((c) => [c.clientId, { ...c, redirectUris: [...c.redirectUris] }])),
-    users: new Map(), codes: new Map(), accessTokens: new Map(), refreshTokens: new Map(), grants: new Map(),
+    clients: new Map(
+      (opts.clients ?? [defaultClient]).map((c) => [
+        c.clientId,
+        { ...c, redirectUris: [...c.redirectUris] },
+      ]),
+    ),
+    users: new Map(),
+    codes: new Map(),
+    accessTokens: new Map(),
+    refreshTokens: new Map(),
+    grants: new Map(),
     refreshFailures: new Set(),
     consent: { outcome: 'consent', email: undefined, grantScopes: undefined },
     keys: await makeSigningKeys(),
-    calls: [], injected: new Map(), quota: new Map(),
+    calls: [],
+    injected: new Map(),
+    quota: new Map(),
     quotaPerUserPerMinute: opts.quotaPerUserPerMinute ?? 15_000,
     accessTokenTtlSec: opts.accessTokenTtlSec ?? 3599,
     historyGaps: opts.historyGaps ?? true,
     historyMessageLabelIds: opts.historyMessageLabelIds ?? true,
     dailySendLimit: opts.dailySendLimit ?? 2000,
-    sentToday: new Map(), sent: new Map(),
+    sentToday: new Map(),
+    sent: new Map(),
   };
   const pusher = makePusher(state);
   const mailbox = (email: string) => {
@@ -161,34 +215,55 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
     pusher,
     changed(email, labelIds) {
       const mb = mailbox(email);
-      if (mb.watch && mb.watch.expiration > state.now() && watchMatches(mb.watch, labelIds)) pusher.notify(mb.email, mb.historyId);
+      if (mb.watch && mb.watch.expiration > state.now() && watchMatches(mb.watch, labelIds))
+        pusher.notify(mb.email, mb.historyId);
     },
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, ctx: RouteContext): Promise<void> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    ctx: RouteContext,
+  ): Promise<void> {
     const body = await readBody(req);
     const p = url.pathname;
-    if (p === '/o/oauth2/v2/auth' && req.method === 'GET') return handleAuthorize(state, url, res, ctx);
+    if (p === '/o/oauth2/v2/auth' && req.method === 'GET')
+      return handleAuthorize(state, url, res, ctx);
     if (p === '/token' && req.method === 'POST') return handleToken(state, req, body, res, ctx);
     if (p === '/revoke' && req.method === 'POST') return handleRevoke(state, url, body, res, ctx);
     if (p === '/tokeninfo') return handleTokenInfo(state, req, url, res, ctx);
-    if (p === '/oauth2/v1/certs' && req.method === 'GET') return handleCerts(state, 'pem', res, ctx);
-    if (p === '/oauth2/v3/certs' && req.method === 'GET') return handleCerts(state, 'jwk', res, ctx);
-    if ((p === '/v1/userinfo' || p === '/oauth2/v3/userinfo') && req.method === 'GET') return handleUserinfo(state, req, res, ctx);
+    if (p === '/oauth2/v1/certs' && req.method === 'GET')
+      return handleCerts(state, 'pem', res, ctx);
+    if (p === '/oauth2/v3/certs' && req.method === 'GET')
+      return handleCerts(state, 'jwk', res, ctx);
+    if ((p === '/v1/userinfo' || p === '/oauth2/v3/userinfo') && req.method === 'GET')
+      return handleUserinfo(state, req, res, ctx);
     if (p.startsWith('/gmail/v1/') || p.startsWith('/upload/gmail/v1/')) {
       const call = prepareCall(state, req, url, body, res, ctx);
       switch (call.route.operation) {
-        case 'users.getProfile': return gmail.getProfile(call);
-        case 'users.watch': return gmail.watch(deps, call);
-        case 'users.stop': return gmail.stop(call);
-        case 'users.history.list': return gmail.historyList(deps, call);
-        case 'users.messages.list': return gmail.messagesList(deps, call);
-        case 'users.messages.get': return gmail.messagesGet(call);
-        case 'users.messages.send': return gmail.messagesSend(deps, call);
-        case 'users.labels.list': return gmail.labelsList(call);
+        case 'users.getProfile':
+          return gmail.getProfile(call);
+        case 'users.watch':
+          return gmail.watch(deps, call);
+        case 'users.stop':
+          return gmail.stop(call);
+        case 'users.history.list':
+          return gmail.historyList(deps, call);
+        case 'users.messages.list':
+          return gmail.messagesList(deps, call);
+        case 'users.messages.get':
+          return gmail.messagesGet(call);
+        case 'users.messages.send':
+          return gmail.messagesSend(deps, call);
+        case 'users.labels.list':
+          return gmail.labelsList(call);
       }
     }
-    throw new HttpError(404, googleErrorBody(404, 'Requested entity was not found.', 'notFound', 'NOT_FOUND'));
+    throw new HttpError(
+      404,
+      googleErrorBody(404, 'Requested entity was not found.', 'notFound', 'NOT_FOUND'),
+    );
   }
 
   const server = createServer((req, res) => {
@@ -197,10 +272,26 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
     route(req, res, url, ctx)
       .catch((e: unknown) => {
         if (e instanceof HttpError) return sendJson(res, e.status, e.body, e.headers);
-        sendJson(res, 500, googleErrorBody(500, `fake bug: ${e instanceof Error ? e.message : String(e)}`, 'backendError', 'INTERNAL'));
+        sendJson(
+          res,
+          500,
+          googleErrorBody(
+            500,
+            `fake bug: ${e instanceof Error ? e.message : String(e)}`,
+            'backendError',
+            'INTERNAL',
+          ),
+        );
       })
       .finally(() => {
-        state.calls.push({ method: req.method ?? '', path: url.pathname, user: ctx.user, status: res.statusCode, operation: ctx.operation, at: state.now() });
+        state.calls.push({
+          method: req.method ?? '',
+          path: url.pathname,
+          user: ctx.user,
+          status: res.statusCode,
+          operation: ctx.operation,
+          at: state.now(),
+        });
       });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -210,8 +301,11 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
     url,
     gmailRootUrl: `${url}/`,
     oauthEndpoints: {
-      oauth2AuthBaseUrl: `${url}/o/oauth2/v2/auth`, oauth2TokenUrl: `${url}/token`, oauth2RevokeUrl: `${url}/revoke`,
-      tokenInfoUrl: `${url}/tokeninfo`, oauth2FederatedSignonPemCertsUrl: `${url}/oauth2/v1/certs`,
+      oauth2AuthBaseUrl: `${url}/o/oauth2/v2/auth`,
+      oauth2TokenUrl: `${url}/token`,
+      oauth2RevokeUrl: `${url}/revoke`,
+      tokenInfoUrl: `${url}/tokeninfo`,
+      oauth2FederatedSignonPemCertsUrl: `${url}/oauth2/v1/certs`,
       oauth2FederatedSignonJwkCertsUrl: `${url}/oauth2/v3/certs`,
     },
     userinfoUrl: `${url}/v1/userinfo`,
@@ -245,9 +339,13 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
     },
     deliver(email, raw, o = {}) {
       const mb = mailbox(email);
-      if (o.threadId !== undefined && !mb.threads.has(o.threadId)) throw new Error(`google fake: unknown thread ${o.threadId}`);
+      if (o.threadId !== undefined && !mb.threads.has(o.threadId))
+        throw new Error(`google fake: unknown thread ${o.threadId}`);
       const msg = addMessage(mb, raw, {
-        labelIds: o.labelIds ?? ['INBOX', 'UNREAD'], threadId: o.threadId ?? threadFor(mb, raw), now: state.now(), gaps: state.historyGaps,
+        labelIds: o.labelIds ?? ['INBOX', 'UNREAD'],
+        threadId: o.threadId ?? threadFor(mb, raw),
+        now: state.now(),
+        gaps: state.historyGaps,
       });
       deps.changed(email, msg.labelIds);
       return { id: msg.id, threadId: msg.threadId, historyId: String(msg.historyId) };

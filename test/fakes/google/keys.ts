@@ -3,8 +3,9 @@
 // only to forge tokens in tests. Public halves are served as JWKS (/oauth2/v3/certs) and as a
 // kid → PEM map (/oauth2/v1/certs, the format google-auth-library's Node path fetches).
 import { randomBytes } from 'node:crypto';
-import { SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
+
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 
 export interface SigningKeys {
   kid: string;
@@ -21,13 +22,16 @@ export async function makeSigningKeys(): Promise<SigningKeys> {
   // Real Google certs are X.509; a SubjectPublicKeyInfo PEM verifies identically with
   // node:crypto, which is all google-auth-library does with the value.
   const pem = await exportSPKI(real.publicKey);
-  const keyFor = (which: 'google' | 'forged'): CryptoKey => (which === 'google' ? real.privateKey : forged.privateKey);
+  const keyFor = (which: 'google' | 'forged'): CryptoKey =>
+    which === 'google' ? real.privateKey : forged.privateKey;
   return {
     kid,
     jwks: { keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] },
     pemCerts: { [kid]: pem },
     async sign(claims, which = 'google', useKid = kid) {
-      return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: useKid, typ: 'JWT' }).sign(keyFor(which));
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: useKid, typ: 'JWT' })
+        .sign(keyFor(which));
     },
   };
 }

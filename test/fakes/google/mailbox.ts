@@ -1,7 +1,14 @@
 // Per-user mailbox model: messages, threads, history records with non-contiguous ids (A7),
 // a retention floor below which history.list answers 404, and the user's watch (A5).
 import { randomInt } from 'node:crypto';
-import { headerValue, messageIds, normalizeSubject, parseHeaderSection, snippetOf } from './mime.js';
+
+import {
+  headerValue,
+  messageIds,
+  normalizeSubject,
+  parseHeaderSection,
+  snippetOf,
+} from './mime.js';
 
 export interface StoredMessage {
   id: string;
@@ -45,8 +52,20 @@ export interface Mailbox {
 }
 
 export const SYSTEM_LABELS = [
-  'INBOX', 'SENT', 'DRAFT', 'SPAM', 'TRASH', 'UNREAD', 'STARRED', 'IMPORTANT', 'CHAT',
-  'CATEGORY_PERSONAL', 'CATEGORY_SOCIAL', 'CATEGORY_PROMOTIONS', 'CATEGORY_UPDATES', 'CATEGORY_FORUMS',
+  'INBOX',
+  'SENT',
+  'DRAFT',
+  'SPAM',
+  'TRASH',
+  'UNREAD',
+  'STARRED',
+  'IMPORTANT',
+  'CHAT',
+  'CATEGORY_PERSONAL',
+  'CATEGORY_SOCIAL',
+  'CATEGORY_PROMOTIONS',
+  'CATEGORY_UPDATES',
+  'CATEGORY_FORUMS',
 ];
 
 let idCounter = 0;
@@ -103,13 +122,27 @@ export function addMessage(mb: Mailbox, raw: Buffer, opts: AddOptions): StoredMe
   const threadId = opts.threadId ?? id;
   const historyId = bumpHistory(mb, opts.gaps);
   const msg: StoredMessage = {
-    id, threadId, labelIds: [...opts.labelIds], raw, internalDate: opts.now, historyId, rfcMessageId, subject, snippet: snippetOf(raw),
+    id,
+    threadId,
+    labelIds: [...opts.labelIds],
+    raw,
+    internalDate: opts.now,
+    historyId,
+    rfcMessageId,
+    subject,
+    snippet: snippetOf(raw),
   };
   mb.messages.set(id, msg);
   const thread = mb.threads.get(threadId) ?? [];
   thread.push(id);
   mb.threads.set(threadId, thread);
-  mb.history.push({ id: historyId, type: 'messageAdded', messageId: id, threadId, labelIds: [...opts.labelIds] });
+  mb.history.push({
+    id: historyId,
+    type: 'messageAdded',
+    messageId: id,
+    threadId,
+    labelIds: [...opts.labelIds],
+  });
   return msg;
 }
 
@@ -122,13 +155,21 @@ export function threadFor(mb: Mailbox, raw: Buffer): string | undefined {
   let subject: string;
   try {
     const { headers } = parseHeaderSection(raw);
-    refs = [...messageIds(headerValue(headers, 'in-reply-to')), ...messageIds(headerValue(headers, 'references'))];
+    refs = [
+      ...messageIds(headerValue(headers, 'in-reply-to')),
+      ...messageIds(headerValue(headers, 'references')),
+    ];
     subject = normalizeSubject(headerValue(headers, 'subject'));
   } catch {
     return undefined;
   }
   for (const msg of mb.messages.values()) {
-    if (msg.rfcMessageId && refs.includes(msg.rfcMessageId) && normalizeSubject(msg.subject) === subject) return msg.threadId;
+    if (
+      msg.rfcMessageId &&
+      refs.includes(msg.rfcMessageId) &&
+      normalizeSubject(msg.subject) === subject
+    )
+      return msg.threadId;
   }
   return undefined;
 }

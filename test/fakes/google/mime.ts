@@ -35,7 +35,8 @@ export function parseHeaderSection(raw: Buffer): ParsedHeaders {
   const text = raw.subarray(0, end).toString('latin1');
   if (/\r(?!\n)/.test(text)) throw new MimeError('bare CR in the header section');
   const hasCrlf = text.includes('\r\n');
-  if (hasCrlf && /(?<!\r)\n/.test(text)) throw new MimeError('bare LF in a CRLF header section (header injection)');
+  if (hasCrlf && /(?<!\r)\n/.test(text))
+    throw new MimeError('bare LF in a CRLF header section (header injection)');
   if (text.length === 0) throw new MimeError('no header section');
   const headers: Header[] = [];
   for (const line of text.split(hasCrlf ? '\r\n' : '\n')) {
@@ -47,8 +48,14 @@ export function parseHeaderSection(raw: Buffer): ParsedHeaders {
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!FIELD_NAME.test(name)) throw new MimeError(`not a header line: ${JSON.stringify(line.slice(0, 40))}`);
-    headers.push({ name, value: Buffer.from(line.slice(colon + 1), 'latin1').toString('utf8').trim() });
+    if (!FIELD_NAME.test(name))
+      throw new MimeError(`not a header line: ${JSON.stringify(line.slice(0, 40))}`);
+    headers.push({
+      name,
+      value: Buffer.from(line.slice(colon + 1), 'latin1')
+        .toString('utf8')
+        .trim(),
+    });
   }
   return { headers, body: raw.subarray(end + sepLen) };
 }
@@ -108,7 +115,10 @@ function decodeTransfer(body: Buffer, encoding: string | undefined): Buffer {
   if (enc === 'base64') return Buffer.from(body.toString('latin1').replace(/\s+/g, ''), 'base64');
   if (enc === 'quoted-printable') {
     const text = body.toString('latin1').replace(/=\r?\n/g, '');
-    return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    return Buffer.from(
+      text.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    );
   }
   return body;
 }
@@ -116,7 +126,9 @@ function decodeTransfer(body: Buffer, encoding: string | undefined): Buffer {
 function splitMultipart(body: Buffer, boundary: string): Buffer[] {
   const text = body.toString('latin1');
   const delimiter = `--${boundary}`;
-  const pieces = text.split(new RegExp(`\\r?\\n?${delimiter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const pieces = text.split(
+    new RegExp(`\\r?\\n?${delimiter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
   const parts: Buffer[] = [];
   for (const piece of pieces.slice(1)) {
     if (piece.startsWith('--')) break;
@@ -129,19 +141,31 @@ export function buildPayload(raw: Buffer, partId = ''): GmailPart {
   const { headers, body } = parseHeaderSection(raw);
   const ctype = headerValue(headers, 'content-type');
   const mimeType = (ctype?.split(';')[0]?.trim() || 'text/plain').toLowerCase();
-  const filename = params(headerValue(headers, 'content-disposition')).get('filename') ?? params(ctype).get('name') ?? '';
+  const filename =
+    params(headerValue(headers, 'content-disposition')).get('filename') ??
+    params(ctype).get('name') ??
+    '';
   const boundary = params(ctype).get('boundary');
   if (mimeType.startsWith('multipart/') && boundary) {
-    const children = splitMultipart(body, boundary).map((p, i) => buildPayload(p, partId === '' ? String(i) : `${partId}.${i}`));
+    const children = splitMultipart(body, boundary).map((p, i) =>
+      buildPayload(p, partId === '' ? String(i) : `${partId}.${i}`),
+    );
     return { partId, mimeType, filename, headers, body: { size: 0 }, parts: children };
   }
   const decoded = decodeTransfer(body, headerValue(headers, 'content-transfer-encoding'));
-  return { partId, mimeType, filename, headers, body: { size: decoded.length, data: decoded.toString('base64url') } };
+  return {
+    partId,
+    mimeType,
+    filename,
+    headers,
+    body: { size: decoded.length, data: decoded.toString('base64url') },
+  };
 }
 
 export function snippetOf(raw: Buffer): string {
   const find = (part: GmailPart): string | undefined => {
-    if (part.mimeType === 'text/plain' && part.body.data) return Buffer.from(part.body.data, 'base64url').toString('utf8');
+    if (part.mimeType === 'text/plain' && part.body.data)
+      return Buffer.from(part.body.data, 'base64url').toString('utf8');
     for (const child of part.parts ?? []) {
       const hit = find(child);
       if (hit !== undefined) return hit;

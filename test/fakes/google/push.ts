@@ -2,6 +2,7 @@
 // bearer token, at-least-once redelivery on a non-success answer, the 1-notification-per-second
 // per-user cap, and test switches for duplicates, holding and reordering.
 import { randomInt } from 'node:crypto';
+
 import type { FakeState } from './state.js';
 
 export interface PushConfig {
@@ -42,7 +43,14 @@ export interface PushTokenOptions {
 }
 
 export interface PushEnvelope {
-  message: { data: string; messageId: string; message_id: string; publishTime: string; publish_time: string; attributes?: Record<string, string> };
+  message: {
+    data: string;
+    messageId: string;
+    message_id: string;
+    publishTime: string;
+    publish_time: string;
+    attributes?: Record<string, string>;
+  };
   subscription: string;
 }
 
@@ -60,7 +68,12 @@ const SUCCESS = new Set([102, 200, 201, 202, 204]);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function makePusher(state: FakeState) {
-  let config: (Required<Omit<PushConfig, 'topicName' | 'subscription'>> & { topicName: string; subscription: string }) | undefined;
+  let config:
+    | (Required<Omit<PushConfig, 'topicName' | 'subscription'>> & {
+        topicName: string;
+        subscription: string;
+      })
+    | undefined;
   const attempts: PushAttempt[] = [];
   const inFlight = new Set<Promise<void>>();
   const lastPush = new Map<string, number>();
@@ -74,7 +87,10 @@ export function makePusher(state: FakeState) {
       {
         aud: opts.aud ?? config?.audience ?? 'https://inlet.invalid/webhooks/gmail',
         azp: '113774264463038321964',
-        email: opts.email ?? config?.serviceAccountEmail ?? 'gmail-push@inlet-test.iam.gserviceaccount.com',
+        email:
+          opts.email ??
+          config?.serviceAccountEmail ??
+          'gmail-push@inlet-test.iam.gserviceaccount.com',
         email_verified: opts.emailVerified ?? true,
         exp: opts.exp ?? iat + 3600,
         iat,
@@ -88,20 +104,29 @@ export function makePusher(state: FakeState) {
 
   function envelope(email: string, historyId: bigint): PushEnvelope {
     if (!config) throw new Error('configurePush() first');
-    const data = JSON.stringify({ emailAddress: email, historyId: config.historyIdAs === 'number' ? Number(historyId) : String(historyId) });
+    const data = JSON.stringify({
+      emailAddress: email,
+      historyId: config.historyIdAs === 'number' ? Number(historyId) : String(historyId),
+    });
     serial += BigInt(1 + randomInt(1000));
     const publishTime = new Date(state.now()).toISOString();
     const messageId = String(serial);
     return {
       message: {
         data: Buffer.from(data).toString(config.dataEncoding),
-        messageId, message_id: messageId, publishTime, publish_time: publishTime,
+        messageId,
+        message_id: messageId,
+        publishTime,
+        publish_time: publishTime,
       },
       subscription: config.subscription,
     };
   }
 
-  async function post(body: string, token: string | undefined): Promise<{ status: number; body: string }> {
+  async function post(
+    body: string,
+    token: string | undefined,
+  ): Promise<{ status: number; body: string }> {
     if (!config) throw new Error('configurePush() first');
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -109,14 +134,21 @@ export function makePusher(state: FakeState) {
     };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     const res = await fetch(config.endpoint, {
-      method: 'POST', headers, body, signal: AbortSignal.timeout(config.ackDeadlineSeconds * 1000),
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(config.ackDeadlineSeconds * 1000),
     });
     return { status: res.status, body: await res.text() };
   }
 
   async function deliver(email: string, env: PushEnvelope): Promise<void> {
     if (!config) return;
-    const historyId = (JSON.parse(Buffer.from(env.message.data, 'base64').toString('utf8')) as { historyId: number | string }).historyId;
+    const historyId = (
+      JSON.parse(Buffer.from(env.message.data, 'base64').toString('utf8')) as {
+        historyId: number | string;
+      }
+    ).historyId;
     let backoff = config.minBackoffMs;
     for (let attempt = 1; attempt <= config.maxAttempts && !closed; attempt++) {
       let status: number;
@@ -125,7 +157,14 @@ export function makePusher(state: FakeState) {
       } catch {
         status = 0;
       }
-      attempts.push({ email, messageId: env.message.messageId, historyId: String(historyId), attempt, status, at: state.now() });
+      attempts.push({
+        email,
+        messageId: env.message.messageId,
+        historyId: String(historyId),
+        attempt,
+        status,
+        at: state.now(),
+      });
       if (SUCCESS.has(status)) return;
       await sleep(backoff);
       backoff = Math.min(backoff * 2, config.maxBackoffMs);
@@ -153,7 +192,8 @@ export function makePusher(state: FakeState) {
         audience: cfg.audience,
         serviceAccountEmail: cfg.serviceAccountEmail,
         topicName: cfg.topicName ?? `projects/${state.projectId}/topics/gmail-push`,
-        subscription: cfg.subscription ?? `projects/${state.projectId}/subscriptions/gmail-push-sub`,
+        subscription:
+          cfg.subscription ?? `projects/${state.projectId}/subscriptions/gmail-push-sub`,
         duplicate: cfg.duplicate ?? false,
         dataEncoding: cfg.dataEncoding ?? 'base64',
         historyIdAs: cfg.historyIdAs ?? 'number',
@@ -170,8 +210,19 @@ export function makePusher(state: FakeState) {
       if (!config || closed) return;
       const now = state.now();
       const last = lastPush.get(email);
-      if (config.maxPerSecond > 0 && last !== undefined && now - last < 1000 / config.maxPerSecond) {
-        attempts.push({ email, messageId: '', historyId: String(historyId), attempt: 0, status: -1, at: now });
+      if (
+        config.maxPerSecond > 0 &&
+        last !== undefined &&
+        now - last < 1000 / config.maxPerSecond
+      ) {
+        attempts.push({
+          email,
+          messageId: '',
+          historyId: String(historyId),
+          attempt: 0,
+          status: -1,
+          at: now,
+        });
         return;
       }
       lastPush.set(email, now);
@@ -181,7 +232,8 @@ export function makePusher(state: FakeState) {
     pushNow(email: string, historyId: bigint): void {
       dispatch(email, envelope(email, historyId));
     },
-    pushRaw: (body: unknown, token: string | undefined) => post(typeof body === 'string' ? body : JSON.stringify(body), token),
+    pushRaw: (body: unknown, token: string | undefined) =>
+      post(typeof body === 'string' ? body : JSON.stringify(body), token),
     signPushToken,
     hold(): void {
       held ??= [];
@@ -197,7 +249,9 @@ export function makePusher(state: FakeState) {
       const dup = config?.duplicate;
       let chain = Promise.resolve();
       for (const item of opts.reverse ? queue.reverse() : queue) {
-        chain = chain.then(() => deliver(item.email, item.envelope)).then(() => (dup ? deliver(item.email, item.envelope) : undefined));
+        chain = chain
+          .then(() => deliver(item.email, item.envelope))
+          .then(() => (dup ? deliver(item.email, item.envelope) : undefined));
       }
       track(chain);
     },

@@ -1,6 +1,6 @@
 // Per-user quota meter (15,000 units per user per minute, A9.1; units per method from A4) and
 // on-demand error injection with the bodies Google sends for each rate / backend failure (A9.2).
-import { HttpError, googleErrorBody } from './http-util.js';
+import { googleErrorBody, HttpError } from './http-util.js';
 import type { FakeState, InjectedError } from './state.js';
 
 export const UNITS: Record<string, number> = {
@@ -45,9 +45,15 @@ export function injectedErrorFor(error: InjectedError): HttpError {
   if (status === 429) {
     return new HttpError(
       429,
-      googleErrorBody(429, 'Too many concurrent requests for user.', reason ?? 'rateLimitExceeded', 'RESOURCE_EXHAUSTED', {
-        domain: 'usageLimits',
-      }),
+      googleErrorBody(
+        429,
+        'Too many concurrent requests for user.',
+        reason ?? 'rateLimitExceeded',
+        'RESOURCE_EXHAUSTED',
+        {
+          domain: 'usageLimits',
+        },
+      ),
     );
   }
   if (status === 403) {
@@ -59,25 +65,61 @@ export function injectedErrorFor(error: InjectedError): HttpError {
       domainPolicy: 'The domain administrators have disabled Gmail apps.',
       insufficientPermissions: 'Request had insufficient authentication scopes.',
     };
-    const domain = r === 'domainPolicy' || r === 'insufficientPermissions' ? 'global' : 'usageLimits';
-    return new HttpError(403, googleErrorBody(403, text[r] ?? 'Forbidden', r, 'PERMISSION_DENIED', { domain }));
+    const domain =
+      r === 'domainPolicy' || r === 'insufficientPermissions' ? 'global' : 'usageLimits';
+    return new HttpError(
+      403,
+      googleErrorBody(403, text[r] ?? 'Forbidden', r, 'PERMISSION_DENIED', { domain }),
+    );
   }
   if (status === 401) {
     return new HttpError(
       401,
-      googleErrorBody(401, 'Request had invalid authentication credentials.', reason ?? 'authError', 'UNAUTHENTICATED', {
-        message: 'Invalid Credentials', location: 'Authorization', locationType: 'header',
-      }),
+      googleErrorBody(
+        401,
+        'Request had invalid authentication credentials.',
+        reason ?? 'authError',
+        'UNAUTHENTICATED',
+        {
+          message: 'Invalid Credentials',
+          location: 'Authorization',
+          locationType: 'header',
+        },
+      ),
     );
   }
-  if (status === 404) return new HttpError(404, googleErrorBody(404, 'Requested entity was not found.', reason ?? 'notFound', 'NOT_FOUND'));
-  if (status === 503) return new HttpError(503, googleErrorBody(503, 'The service is currently unavailable.', reason ?? 'backendError', 'UNAVAILABLE'));
-  if (status >= 500) return new HttpError(status, googleErrorBody(status, 'Backend Error', reason ?? 'backendError', 'INTERNAL'));
-  return new HttpError(status, googleErrorBody(status, 'Bad Request', reason ?? 'badRequest', 'INVALID_ARGUMENT'));
+  if (status === 404)
+    return new HttpError(
+      404,
+      googleErrorBody(404, 'Requested entity was not found.', reason ?? 'notFound', 'NOT_FOUND'),
+    );
+  if (status === 503)
+    return new HttpError(
+      503,
+      googleErrorBody(
+        503,
+        'The service is currently unavailable.',
+        reason ?? 'backendError',
+        'UNAVAILABLE',
+      ),
+    );
+  if (status >= 500)
+    return new HttpError(
+      status,
+      googleErrorBody(status, 'Backend Error', reason ?? 'backendError', 'INTERNAL'),
+    );
+  return new HttpError(
+    status,
+    googleErrorBody(status, 'Bad Request', reason ?? 'badRequest', 'INVALID_ARGUMENT'),
+  );
 }
 
 /** Consumes one injected error for this user and operation, if any is pending. */
-export function takeInjected(state: FakeState, email: string, operation: string): HttpError | undefined {
+export function takeInjected(
+  state: FakeState,
+  email: string,
+  operation: string,
+): HttpError | undefined {
   const pending = state.injected.get(email);
   if (!pending || pending.remaining <= 0) return undefined;
   const candidates = pending.errors.filter((e) => !e.operation || e.operation === operation);

@@ -66,7 +66,11 @@ export interface FakeState {
   /** `${email} ${clientId}` → scopes granted so far (include_granted_scopes, first-consent rule). */
   grants: Map<string, Set<string>>;
   refreshFailures: Set<string>;
-  consent: { outcome: ConsentOutcome; email: string | undefined; grantScopes: string[] | undefined };
+  consent: {
+    outcome: ConsentOutcome;
+    email: string | undefined;
+    grantScopes: string[] | undefined;
+  };
   keys: SigningKeys;
   calls: CallLogEntry[];
   injected: Map<string, { errors: InjectedError[]; remaining: number; next: number }>;

@@ -3,22 +3,42 @@
 // redirect), /token (authorization_code, refresh_token). providers.md B1, B2, B9.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { sendJson } from '../google/http-util.js';
-import { aadError, bareScope, newId, type FakeState, type FakeUser } from './state.js';
+import { aadError, bareScope, type FakeState, type FakeUser, newId } from './state.js';
 
 const OIDC = ['openid', 'profile', 'offline_access', 'email'];
-const GRAPH_SCOPES = new Set(['User.Read', 'Mail.Read', 'Mail.ReadBasic', 'Mail.ReadWrite', 'Mail.Send', 'Mail.Read.Shared', 'Mail.Send.Shared', 'Mail.ReadWrite.Shared']);
+const GRAPH_SCOPES = new Set([
+  'User.Read',
+  'Mail.Read',
+  'Mail.ReadBasic',
+  'Mail.ReadWrite',
+  'Mail.Send',
+  'Mail.Read.Shared',
+  'Mail.Send.Shared',
+  'Mail.ReadWrite.Shared',
+]);
 
 function tenantOk(s: FakeState, segment: string): boolean {
-  return segment === 'organizations' || segment === 'common' || segment === s.tenantId || segment === 'contoso.example';
+  return (
+    segment === 'organizations' ||
+    segment === 'common' ||
+    segment === s.tenantId ||
+    segment === 'contoso.example'
+  );
 }
 
 export function openidConfiguration(s: FakeState, tenant: string, res: ServerResponse): void {
-  if (!tenantOk(s, tenant)) throw aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+  if (!tenantOk(s, tenant))
+    throw aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
   const base = `${s.origin}/${tenant}`;
   sendJson(res, 200, {
     token_endpoint: `${base}/oauth2/v2.0/token`,
-    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    token_endpoint_auth_methods_supported: [
+      'client_secret_post',
+      'private_key_jwt',
+      'client_secret_basic',
+    ],
     jwks_uri: `${s.origin}/${tenant}/discovery/v2.0/keys`,
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['pairwise'],
@@ -26,7 +46,8 @@ export function openidConfiguration(s: FakeState, tenant: string, res: ServerRes
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     // Like the real multi-tenant document: the issuer names a placeholder, filled per token.
-    issuer: tenant === s.tenantId ? `${s.origin}/${s.tenantId}/v2.0` : `${s.origin}/{tenantid}/v2.0`,
+    issuer:
+      tenant === s.tenantId ? `${s.origin}/${s.tenantId}/v2.0` : `${s.origin}/{tenantid}/v2.0`,
     request_uri_parameter_supported: false,
     userinfo_endpoint: `${s.origin}/oidc/userinfo`,
     authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
@@ -34,7 +55,19 @@ export function openidConfiguration(s: FakeState, tenant: string, res: ServerRes
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'oid'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'oid',
+    ],
     tenant_region_scope: 'EU',
     cloud_instance_name: 'microsoftonline.com',
   });
@@ -50,7 +83,13 @@ export function instanceDiscovery(s: FakeState, url: URL, res: ServerResponse): 
   });
 }
 
-function redirectError(res: ServerResponse, redirectUri: string, state: string | null, error: string, description: string): void {
+function redirectError(
+  res: ServerResponse,
+  redirectUri: string,
+  state: string | null,
+  error: string,
+  description: string,
+): void {
   const to = new URL(redirectUri);
   to.searchParams.set('error', error);
   to.searchParams.set('error_description', description);
@@ -59,33 +98,112 @@ function redirectError(res: ServerResponse, redirectUri: string, state: string |
   res.end();
 }
 
-const clientInfo = (s: FakeState, u: FakeUser) => Buffer.from(JSON.stringify({ uid: u.oid, utid: s.tenantId })).toString('base64url');
+const clientInfo = (s: FakeState, u: FakeUser) =>
+  Buffer.from(JSON.stringify({ uid: u.oid, utid: s.tenantId })).toString('base64url');
 
 export function authorize(s: FakeState, tenant: string, url: URL, res: ServerResponse): void {
   const q = url.searchParams;
-  if (!tenantOk(s, tenant)) throw aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+  if (!tenantOk(s, tenant))
+    throw aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
   const app = s.apps.get(q.get('client_id') ?? '');
-  if (!app) throw aadError(400, 'unauthorized_client', 700016, `Application with identifier '${q.get('client_id')}' was not found in the directory.`);
+  if (!app)
+    throw aadError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${q.get('client_id')}' was not found in the directory.`,
+    );
   const redirectUri = q.get('redirect_uri') ?? '';
   // A redirect URI that is not registered is never redirected to (AADSTS50011 is shown to the user).
-  if (!app.redirectUris.includes(redirectUri)) throw aadError(400, 'invalid_request', 50011, 'The redirect URI specified in the request does not match the redirect URIs configured for the application.');
+  if (!app.redirectUris.includes(redirectUri))
+    throw aadError(
+      400,
+      'invalid_request',
+      50011,
+      'The redirect URI specified in the request does not match the redirect URIs configured for the application.',
+    );
   const state = q.get('state');
-  if (q.get('response_type') !== 'code') return redirectError(res, redirectUri, state, 'unsupported_response_type', 'AADSTS70005: response_type is not supported.');
+  if (q.get('response_type') !== 'code')
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'unsupported_response_type',
+      'AADSTS70005: response_type is not supported.',
+    );
   const scopes = (q.get('scope') ?? '').split(' ').filter(Boolean);
-  if (scopes.length === 0) return redirectError(res, redirectUri, state, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'scope'.");
+  if (scopes.length === 0)
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'invalid_request',
+      "AADSTS900144: The request body must contain the following parameter: 'scope'.",
+    );
   const unknown = scopes.map(bareScope).find((x) => !OIDC.includes(x) && !GRAPH_SCOPES.has(x));
-  if (unknown) return redirectError(res, redirectUri, state, 'invalid_client', `AADSTS650053: The application asked for scope '${unknown}' that doesn't exist on the resource.`);
+  if (unknown)
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'invalid_client',
+      `AADSTS650053: The application asked for scope '${unknown}' that doesn't exist on the resource.`,
+    );
   const challenge = q.get('code_challenge') ?? undefined;
   const method = q.get('code_challenge_method');
-  if (challenge && method !== 'S256') return redirectError(res, redirectUri, state, 'invalid_request', 'AADSTS501491: Invalid size of Code_Challenge parameter or code_challenge_method not S256.');
-  if (challenge && !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return redirectError(res, redirectUri, state, 'invalid_request', 'AADSTS501491: Invalid size of Code_Challenge parameter.');
-  if (s.consent.outcome === 'access_denied') return redirectError(res, redirectUri, state, 'access_denied', 'AADSTS65004: User declined to consent to access the app.');
-  if (s.consent.outcome === 'consent_required') return redirectError(res, redirectUri, state, 'consent_required', 'AADSTS65001: The user or administrator has not consented to use the application.');
+  if (challenge && method !== 'S256')
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'invalid_request',
+      'AADSTS501491: Invalid size of Code_Challenge parameter or code_challenge_method not S256.',
+    );
+  if (challenge && !/^[A-Za-z0-9_-]{43}$/.test(challenge))
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'invalid_request',
+      'AADSTS501491: Invalid size of Code_Challenge parameter.',
+    );
+  if (s.consent.outcome === 'access_denied')
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'access_denied',
+      'AADSTS65004: User declined to consent to access the app.',
+    );
+  if (s.consent.outcome === 'consent_required')
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'consent_required',
+      'AADSTS65001: The user or administrator has not consented to use the application.',
+    );
   const email = (q.get('login_hint') ?? s.consent.email ?? '').toLowerCase();
   const user = s.users.get(email);
-  if (!user || user.shared) return redirectError(res, redirectUri, state, 'access_denied', 'AADSTS50034: The user account does not exist in this directory.');
+  if (!user || user.shared)
+    return redirectError(
+      res,
+      redirectUri,
+      state,
+      'access_denied',
+      'AADSTS50034: The user account does not exist in this directory.',
+    );
   const code = newId('0.A');
-  s.codes.set(code, { oid: user.oid, clientId: app.clientId, redirectUri, scopes, codeChallenge: challenge, nonce: q.get('nonce') ?? undefined, expiresAt: s.now() + 10 * 60_000, used: false });
+  s.codes.set(code, {
+    oid: user.oid,
+    clientId: app.clientId,
+    redirectUri,
+    scopes,
+    codeChallenge: challenge,
+    nonce: q.get('nonce') ?? undefined,
+    expiresAt: s.now() + 10 * 60_000,
+    used: false,
+  });
   const to = new URL(redirectUri);
   to.searchParams.set('code', code);
   if (q.get('client_info') === '1') to.searchParams.set('client_info', clientInfo(s, user));
@@ -100,19 +218,50 @@ function idToken(s: FakeState, u: FakeUser, clientId: string, nonce: string | un
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   // MSAL decodes the claims and checks the nonce; it does not verify the signature (B9).
   return `${enc({ typ: 'JWT', alg: 'RS256', kid: 'fake-key' })}.${enc({
-    aud: clientId, iss: `${s.origin}/${s.tenantId}/v2.0`, iat: now, nbf: now, exp: now + 3600, name: u.displayName, oid: u.oid,
-    preferred_username: u.email, sub: createHash('sha256').update(u.oid + clientId).digest('base64url'), tid: s.tenantId, ver: '2.0',
+    aud: clientId,
+    iss: `${s.origin}/${s.tenantId}/v2.0`,
+    iat: now,
+    nbf: now,
+    exp: now + 3600,
+    name: u.displayName,
+    oid: u.oid,
+    preferred_username: u.email,
+    sub: createHash('sha256')
+      .update(u.oid + clientId)
+      .digest('base64url'),
+    tid: s.tenantId,
+    ver: '2.0',
     ...(nonce ? { nonce } : {}),
   })}.${randomBytes(32).toString('base64url')}`;
 }
 
-function issue(s: FakeState, res: ServerResponse, u: FakeUser, clientId: string, granted: string[], requested: string[], nonce: string | undefined): void {
+function issue(
+  s: FakeState,
+  res: ServerResponse,
+  u: FakeUser,
+  clientId: string,
+  granted: string[],
+  requested: string[],
+  nonce: string | undefined,
+): void {
   const accessToken = newId('eyJ0eXAiOiJKV1Qi.');
   const graph = granted.map(bareScope).filter((x) => GRAPH_SCOPES.has(x));
-  s.accessTokens.set(accessToken, { oid: u.oid, issuedAt: s.now(), clientId, scopes: graph, expiresAt: s.now() + s.accessTokenTtlSec * 1000 });
+  s.accessTokens.set(accessToken, {
+    oid: u.oid,
+    issuedAt: s.now(),
+    clientId,
+    scopes: graph,
+    expiresAt: s.now() + s.accessTokenTtlSec * 1000,
+  });
   const body: Record<string, unknown> = {
-    token_type: 'Bearer', scope: [...graph, ...requested.filter((x) => OIDC.includes(x) && x !== 'offline_access')].join(' '),
-    expires_in: s.accessTokenTtlSec, ext_expires_in: s.accessTokenTtlSec, access_token: accessToken, client_info: clientInfo(s, u),
+    token_type: 'Bearer',
+    scope: [...graph, ...requested.filter((x) => OIDC.includes(x) && x !== 'offline_access')].join(
+      ' ',
+    ),
+    expires_in: s.accessTokenTtlSec,
+    ext_expires_in: s.accessTokenTtlSec,
+    access_token: accessToken,
+    client_info: clientInfo(s, u),
   };
   if (requested.includes('offline_access')) {
     const rt = newId('1.AQ');
@@ -123,45 +272,133 @@ function issue(s: FakeState, res: ServerResponse, u: FakeUser, clientId: string,
   sendJson(res, 200, body, { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' });
 }
 
-export function token(s: FakeState, tenant: string, req: IncomingMessage, raw: Buffer, res: ServerResponse, ctx: { mailbox?: string }): void {
-  if (!tenantOk(s, tenant)) throw aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+export function token(
+  s: FakeState,
+  tenant: string,
+  req: IncomingMessage,
+  raw: Buffer,
+  res: ServerResponse,
+  ctx: { mailbox?: string },
+): void {
+  if (!tenantOk(s, tenant))
+    throw aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
   if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-    throw aadError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+    throw aadError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'grant_type'.",
+    );
   }
   const f = new URLSearchParams(raw.toString('utf8'));
   const app = s.apps.get(f.get('client_id') ?? '');
-  if (!app) throw aadError(400, 'unauthorized_client', 700016, `Application with identifier '${f.get('client_id')}' was not found in the directory.`);
-  if (f.get('client_secret') !== app.clientSecret) throw aadError(401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+  if (!app)
+    throw aadError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${f.get('client_id')}' was not found in the directory.`,
+    );
+  if (f.get('client_secret') !== app.clientSecret)
+    throw aadError(401, 'invalid_client', 7000215, 'Invalid client secret provided.');
   const requested = (f.get('scope') ?? '').split(' ').filter(Boolean);
   const grantType = f.get('grant_type');
   if (grantType === 'authorization_code') {
     const code = s.codes.get(f.get('code') ?? '');
-    if (!code || code.clientId !== app.clientId || code.expiresAt < s.now()) throw aadError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity.');
-    if (code.used) throw aadError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    if (!code || code.clientId !== app.clientId || code.expiresAt < s.now())
+      throw aadError(
+        400,
+        'invalid_grant',
+        70008,
+        'The provided authorization code or refresh token has expired due to inactivity.',
+      );
+    if (code.used)
+      throw aadError(
+        400,
+        'invalid_grant',
+        54005,
+        'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+      );
     code.used = true;
-    if (f.get('redirect_uri') !== code.redirectUri) throw aadError(400, 'invalid_grant', 50148, 'The redirect_uri does not match the one used in the authorization request.');
+    if (f.get('redirect_uri') !== code.redirectUri)
+      throw aadError(
+        400,
+        'invalid_grant',
+        50148,
+        'The redirect_uri does not match the one used in the authorization request.',
+      );
     if (code.codeChallenge) {
       const verifier = f.get('code_verifier') ?? '';
       if (createHash('sha256').update(verifier).digest('base64url') !== code.codeChallenge) {
-        throw aadError(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+        throw aadError(
+          400,
+          'invalid_grant',
+          501481,
+          'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+        );
       }
-    } else if (f.has('code_verifier')) throw aadError(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+    } else if (f.has('code_verifier'))
+      throw aadError(
+        400,
+        'invalid_grant',
+        501481,
+        'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+      );
     const u = s.byOid.get(code.oid)!;
     ctx.mailbox = u.email;
-    return issue(s, res, u, app.clientId, code.scopes, requested.length ? requested : code.scopes, code.nonce);
+    return issue(
+      s,
+      res,
+      u,
+      app.clientId,
+      code.scopes,
+      requested.length ? requested : code.scopes,
+      code.nonce,
+    );
   }
   if (grantType === 'refresh_token') {
     const rt = s.refreshTokens.get(f.get('refresh_token') ?? '');
-    if (!rt || rt.clientId !== app.clientId) throw aadError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+    if (!rt || rt.clientId !== app.clientId)
+      throw aadError(
+        400,
+        'invalid_grant',
+        9002313,
+        'Invalid request. Request is malformed or invalid.',
+      );
     const u = s.byOid.get(rt.oid)!;
     ctx.mailbox = u.email;
-    if ((s.revoked.get(u.oid) ?? -1) >= rt.issuedAt) throw aadError(400, 'invalid_grant', 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.");
+    if ((s.revoked.get(u.oid) ?? -1) >= rt.issuedAt)
+      throw aadError(
+        400,
+        'invalid_grant',
+        50173,
+        'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.',
+      );
     const want = requested.map(bareScope).filter((x) => !OIDC.includes(x));
     const granted = rt.scopes.map(bareScope);
     const missing = want.find((x) => !granted.includes(x));
-    if (missing) throw aadError(400, 'invalid_grant', 65001, `The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.`, 'consent_required');
-    return issue(s, res, u, app.clientId, rt.scopes, requested.length ? requested : rt.scopes, undefined);
+    if (missing)
+      throw aadError(
+        400,
+        'invalid_grant',
+        65001,
+        `The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.`,
+        'consent_required',
+      );
+    return issue(
+      s,
+      res,
+      u,
+      app.clientId,
+      rt.scopes,
+      requested.length ? requested : rt.scopes,
+      undefined,
+    );
   }
-  throw aadError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
+  throw aadError(
+    400,
+    'unsupported_grant_type',
+    70003,
+    `The app requested an unsupported grant type '${grantType ?? ''}'.`,
+  );
 }
-

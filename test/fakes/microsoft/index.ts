@@ -21,12 +21,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+
 import { HttpError, readBody, sendJson } from '../google/http-util.js';
 import { admit, bearer, mailboxFor, type Need } from './graph-auth.js';
 import * as mail from './graph-mail.js';
 import { authorize, instanceDiscovery, openidConfiguration, token } from './identity.js';
-import { graphError, guid, type AppRegistration, type CallLogEntry, type ConsentOutcome, type FakeState, type FakeUser, type SentRecord, type Subscription } from './state.js';
-import { createSubscription, deleteSubscription, makeNotifier, patchSubscription, reauthorize, type DeliveryAttempt, type DeliveryConfig } from './subscriptions.js';
+import {
+  type AppRegistration,
+  type CallLogEntry,
+  type ConsentOutcome,
+  type FakeState,
+  type FakeUser,
+  graphError,
+  guid,
+  type SentRecord,
+  type Subscription,
+} from './state.js';
+import {
+  createSubscription,
+  deleteSubscription,
+  type DeliveryAttempt,
+  type DeliveryConfig,
+  makeNotifier,
+  patchSubscription,
+  reauthorize,
+} from './subscriptions.js';
 import { testTls } from './tls.js';
 
 export type { AppRegistration, CallLogEntry, DeliveryAttempt, SentRecord, Subscription };
@@ -65,7 +84,11 @@ export interface MicrosoftFake {
   removeSubscription(id: string): void;
   lifecycle(id: string, event: 'reauthorizationRequired' | 'missed'): void;
   /** The next `count` Graph calls for this mailbox answer `status` with Retry-After. */
-  throttleNext(email: string, count: number, opts?: { status?: 429 | 503 | 500; retryAfterSec?: number | null }): void;
+  throttleNext(
+    email: string,
+    count: number,
+    opts?: { status?: 429 | 503 | 500; retryAfterSec?: number | null },
+  ): void;
   advanceTime(ms: number): void;
   configureDelivery(c: DeliveryConfig): void;
   postRaw(path: string, body: unknown): Promise<{ status: number; body: string }>;
@@ -76,18 +99,40 @@ export interface MicrosoftFake {
   peakConcurrency(email: string): number;
 }
 
-const defaultApp: AppRegistration = { clientId: '0d3f6b2a-1c2e-4b7a-9f0e-6c5d4b3a2f10', clientSecret: 'fake~secret.value-1234567890', redirectUris: ['https://inlet.test/v1/oauth/microsoft/callback'] };
+const defaultApp: AppRegistration = {
+  clientId: '0d3f6b2a-1c2e-4b7a-9f0e-6c5d4b3a2f10',
+  clientSecret: 'fake~secret.value-1234567890',
+  redirectUris: ['https://inlet.test/v1/oauth/microsoft/callback'],
+};
 
 export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promise<MicrosoftFake> {
   let offset = 0;
   const apps = opts.apps ?? [defaultApp];
   const s: FakeState = {
-    now: () => Date.now() + offset, tenantId: guid(), apps: new Map(apps.map((a) => [a.clientId, a])), users: new Map(), byOid: new Map(),
-    codes: new Map(), accessTokens: new Map(), refreshTokens: new Map(), revoked: new Map(), consent: { outcome: 'consent', email: undefined },
-    accessTokenTtlSec: opts.accessTokenTtlSec ?? 3599, subscriptions: new Map(), maxSubscriptionMinutes: opts.maxSubscriptionMinutes ?? 10_080,
-    sent: new Map(), injected: new Map(), calls: [],
-    throttle: { windowMs: opts.throttle?.windowMs ?? 600_000, maxRequests: opts.throttle?.maxRequests ?? 10_000, concurrency: opts.throttle?.concurrency ?? 4 },
-    inFlight: new Map(), requestTimes: new Map(), origin: '',
+    now: () => Date.now() + offset,
+    tenantId: guid(),
+    apps: new Map(apps.map((a) => [a.clientId, a])),
+    users: new Map(),
+    byOid: new Map(),
+    codes: new Map(),
+    accessTokens: new Map(),
+    refreshTokens: new Map(),
+    revoked: new Map(),
+    consent: { outcome: 'consent', email: undefined },
+    accessTokenTtlSec: opts.accessTokenTtlSec ?? 3599,
+    subscriptions: new Map(),
+    maxSubscriptionMinutes: opts.maxSubscriptionMinutes ?? 10_080,
+    sent: new Map(),
+    injected: new Map(),
+    calls: [],
+    throttle: {
+      windowMs: opts.throttle?.windowMs ?? 600_000,
+      maxRequests: opts.throttle?.maxRequests ?? 10_000,
+      concurrency: opts.throttle?.concurrency ?? 4,
+    },
+    inFlight: new Map(),
+    requestTimes: new Map(),
+    origin: '',
   };
   const notifier = makeNotifier(s);
   const peaks = new Map<string, number>();
@@ -97,18 +142,41 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
     if (!u) throw new Error(`microsoft fake: no mailbox ${email}`);
     return u;
   };
-  const add = (email: string, shared: boolean, delegates: string[], displayName?: string): FakeUser => {
-    const u: FakeUser = { oid: guid(), email: email.toLowerCase(), displayName: displayName ?? email.split('@')[0]!, shared, delegates: new Set(delegates.map((d) => user(d).oid)), messages: [], seq: 0, deltaEpoch: 0 };
+  const add = (
+    email: string,
+    shared: boolean,
+    delegates: string[],
+    displayName?: string,
+  ): FakeUser => {
+    const u: FakeUser = {
+      oid: guid(),
+      email: email.toLowerCase(),
+      displayName: displayName ?? email.split('@')[0]!,
+      shared,
+      delegates: new Set(delegates.map((d) => user(d).oid)),
+      messages: [],
+      seq: 0,
+      deltaEpoch: 0,
+    };
     s.users.set(u.email, u);
     s.byOid.set(u.oid, u);
     return u;
   };
 
-  async function graph(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer, ctx: { mailbox?: string }): Promise<void> {
+  async function graph(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    raw: Buffer,
+    ctx: { mailbox?: string },
+  ): Promise<void> {
     const caller = bearer(s, req);
-    const path = url.pathname.slice('/v1.0/'.length).replace(/mailFolders\('([^']+)'\)/gi, 'mailFolders/$1');
+    const path = url.pathname
+      .slice('/v1.0/'.length)
+      .replace(/mailFolders\('([^']+)'\)/gi, 'mailFolders/$1');
     const method = req.method ?? 'GET';
-    if (path === 'subscriptions' && method === 'POST') return createSubscription(s, notifier, caller, req, raw, res);
+    if (path === 'subscriptions' && method === 'POST')
+      return createSubscription(s, notifier, caller, req, raw, res);
     const sub = /^subscriptions\/([^/]+)(\/reauthorize)?$/.exec(path);
     if (sub) {
       if (sub[2] && method === 'POST') return reauthorize(s, caller, sub[1]!, res);
@@ -116,54 +184,113 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
       if (method === 'DELETE') return deleteSubscription(s, caller, sub[1]!, res);
     }
     const m = /^(me|users\/([^/]+))(?:\/(.*))?$/.exec(path);
-    if (!m) throw graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/')[0]}'.`);
+    if (!m)
+      throw graphError(
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${path.split('/')[0]}'.`,
+      );
     const who = m[1] === 'me' ? 'me' : m[2]!;
     const rest = m[3] ?? '';
     if (rest === '' && method === 'GET') {
-      if (!caller.token.scopes.includes('User.Read')) throw graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-      if (who !== 'me' && s.byOid.get(who)?.oid !== caller.user.oid && s.users.get(decodeURIComponent(who).toLowerCase())?.oid !== caller.user.oid) {
-        throw graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      if (!caller.token.scopes.includes('User.Read'))
+        throw graphError(
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
+      if (
+        who !== 'me' &&
+        s.byOid.get(who)?.oid !== caller.user.oid &&
+        s.users.get(decodeURIComponent(who).toLowerCase())?.oid !== caller.user.oid
+      ) {
+        throw graphError(
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
       }
       ctx.mailbox = caller.user.email;
-      return sendJson(res, 200, { '@odata.context': `${s.origin}/v1.0/$metadata#users/$entity`, id: caller.user.oid, displayName: caller.user.displayName, mail: caller.user.email, userPrincipalName: caller.user.email });
+      return sendJson(res, 200, {
+        '@odata.context': `${s.origin}/v1.0/$metadata#users/$entity`,
+        id: caller.user.oid,
+        displayName: caller.user.displayName,
+        mail: caller.user.email,
+        userPrincipalName: caller.user.email,
+      });
     }
-    const need: Need = /^(sendMail|messages\/[^/]+\/send)$/.test(rest) ? 'send' : method === 'GET' ? 'read' : 'write';
+    const need: Need = /^(sendMail|messages\/[^/]+\/send)$/.test(rest)
+      ? 'send'
+      : method === 'GET'
+        ? 'read'
+        : 'write';
     // Drafts and their attachments need Mail.ReadWrite (B2.5); sending them needs Mail.Send.
     const mailbox = mailboxFor(s, caller, who, need);
     ctx.mailbox = mailbox.email;
     const release = admit(s, caller.token.clientId, mailbox);
     const key = mailbox.email;
-    peaks.set(key, Math.max(peaks.get(key) ?? 0, s.inFlight.get(`${caller.token.clientId}|${mailbox.oid}`) ?? 0));
+    peaks.set(
+      key,
+      Math.max(peaks.get(key) ?? 0, s.inFlight.get(`${caller.token.clientId}|${mailbox.oid}`) ?? 0),
+    );
     try {
       if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       const c: mail.MailCall = { s, req, url, body: raw, res, mailbox, rest };
       let r: RegExpExecArray | null;
-      if (method === 'GET' && /^mailFolders\/inbox\/messages\/delta$/i.test(rest)) return mail.delta(c);
-      if (method === 'GET' && (r = /^mailFolders\/([^/]+)$/i.exec(rest))) return sendJson(res, 200, { id: r[1]!.toLowerCase(), displayName: r[1] });
-      if (method === 'GET' && (r = /^mailFolders\/([^/]+)\/messages$/i.exec(rest))) return mail.listFolder(c, r[1]!);
-      if (method === 'GET' && (r = /^messages\/([^/]+)\/\$value$/.exec(rest))) return mail.getValue(c, r[1]!);
-      if (method === 'GET' && (r = /^messages\/([^/]+)$/.exec(rest))) return mail.getMessage(c, r[1]!);
+      if (method === 'GET' && /^mailFolders\/inbox\/messages\/delta$/i.test(rest))
+        return mail.delta(c);
+      if (method === 'GET' && (r = /^mailFolders\/([^/]+)$/i.exec(rest)))
+        return sendJson(res, 200, { id: r[1]!.toLowerCase(), displayName: r[1] });
+      if (method === 'GET' && (r = /^mailFolders\/([^/]+)\/messages$/i.exec(rest)))
+        return mail.listFolder(c, r[1]!);
+      if (method === 'GET' && (r = /^messages\/([^/]+)\/\$value$/.exec(rest)))
+        return mail.getValue(c, r[1]!);
+      if (method === 'GET' && (r = /^messages\/([^/]+)$/.exec(rest)))
+        return mail.getMessage(c, r[1]!);
       if (method === 'POST' && rest === 'sendMail') return mail.sendMail(c);
       if (method === 'POST' && rest === 'messages') return mail.createDraft(c);
-      if (method === 'POST' && (r = /^messages\/([^/]+)\/attachments$/.exec(rest))) return mail.addAttachment(c, r[1]!);
-      if (method === 'POST' && (r = /^messages\/([^/]+)\/attachments\/createUploadSession$/.exec(rest))) return mail.createUploadSession(c, r[1]!);
-      if (method === 'POST' && (r = /^messages\/([^/]+)\/send$/.exec(rest))) return mail.sendDraft(c, r[1]!);
-      throw graphError(400, 'BadRequest', `Resource not found for the segment '${rest.split('/')[0]}'.`);
+      if (method === 'POST' && (r = /^messages\/([^/]+)\/attachments$/.exec(rest)))
+        return mail.addAttachment(c, r[1]!);
+      if (
+        method === 'POST' &&
+        (r = /^messages\/([^/]+)\/attachments\/createUploadSession$/.exec(rest))
+      )
+        return mail.createUploadSession(c, r[1]!);
+      if (method === 'POST' && (r = /^messages\/([^/]+)\/send$/.exec(rest)))
+        return mail.sendDraft(c, r[1]!);
+      throw graphError(
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${rest.split('/')[0]}'.`,
+      );
     } finally {
       release();
     }
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, ctx: { mailbox?: string }): Promise<void> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    ctx: { mailbox?: string },
+  ): Promise<void> {
     const raw = await readBody(req);
     const p = url.pathname;
     let m: RegExpExecArray | null;
     if (p.startsWith('/v1.0/')) return graph(req, res, url, raw, ctx);
-    if ((m = /^\/upload\/([^/]+)$/.exec(p)) && req.method === 'PUT') return mail.uploadChunk(s, req, m[1]!, raw, res);
-    if (p === '/common/discovery/instance' && req.method === 'GET') return instanceDiscovery(s, url, res);
-    if ((m = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(p)) && req.method === 'GET') return openidConfiguration(s, m[1]!, res);
-    if ((m = /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/.exec(p)) && req.method === 'GET') return authorize(s, m[1]!, url, res);
-    if ((m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(p)) && req.method === 'POST') return token(s, m[1]!, req, raw, res, ctx);
+    if ((m = /^\/upload\/([^/]+)$/.exec(p)) && req.method === 'PUT')
+      return mail.uploadChunk(s, req, m[1]!, raw, res);
+    if (p === '/common/discovery/instance' && req.method === 'GET')
+      return instanceDiscovery(s, url, res);
+    if (
+      (m = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(p)) &&
+      req.method === 'GET'
+    )
+      return openidConfiguration(s, m[1]!, res);
+    if ((m = /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/.exec(p)) && req.method === 'GET')
+      return authorize(s, m[1]!, url, res);
+    if ((m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(p)) && req.method === 'POST')
+      return token(s, m[1]!, req, raw, res, ctx);
     throw graphError(404, 'UnknownError', '');
   }
 
@@ -174,9 +301,22 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
     route(req, res, url, ctx)
       .catch((e: unknown) => {
         if (e instanceof HttpError) return sendJson(res, e.status, e.body, e.headers);
-        sendJson(res, 500, { error: { code: 'InternalServerError', message: `fake bug: ${e instanceof Error ? e.message : String(e)}` } });
+        sendJson(res, 500, {
+          error: {
+            code: 'InternalServerError',
+            message: `fake bug: ${e instanceof Error ? e.message : String(e)}`,
+          },
+        });
       })
-      .finally(() => s.calls.push({ method: req.method ?? '', path: url.pathname, mailbox: ctx.mailbox, status: res.statusCode, at: s.now() }));
+      .finally(() =>
+        s.calls.push({
+          method: req.method ?? '',
+          path: url.pathname,
+          mailbox: ctx.mailbox,
+          status: res.statusCode,
+          at: s.now(),
+        }),
+      );
   };
   // HTTPS only: the clients would not attach tokens to a plain-http host (B7.3).
   const server = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
@@ -186,7 +326,10 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
   const app = apps[0]!;
 
   return {
-    origin: s.origin, host: `localhost:${port}`, tenantId: s.tenantId, app,
+    origin: s.origin,
+    host: `localhost:${port}`,
+    tenantId: s.tenantId,
+    app,
     async close() {
       await notifier.settle();
       server.closeAllConnections();
@@ -194,19 +337,32 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
     },
     addUser: (email, o = {}) => ({ oid: add(email, false, [], o.displayName).oid }),
     addSharedMailbox: (email, delegates) => ({ oid: add(email, true, delegates).oid }),
-    setConsentOutcome(outcome, email) { s.consent = { outcome, email: email?.toLowerCase() }; },
-    revokeUser(email) { s.revoked.set(user(email).oid, s.now()); },
+    setConsentOutcome(outcome, email) {
+      s.consent = { outcome, email: email?.toLowerCase() };
+    },
+    revokeUser(email) {
+      s.revoked.set(user(email).oid, s.now());
+    },
     deliver(email, rawMime) {
       const u = user(email);
       const msg = mail.addMessage(u, rawMime, 'inbox', s.now());
       notifier.created(u, msg);
       return { id: msg.immutableId, internetMessageId: msg.internetMessageId };
     },
-    expireDeltaTokens(email) { user(email).deltaEpoch++; },
+    expireDeltaTokens(email) {
+      user(email).deltaEpoch++;
+    },
     sent: (email) => [...(s.sent.get(email.toLowerCase()) ?? [])],
-    sentItems: (email) => user(email).messages.filter((x) => x.folder === 'sentitems' && !x.removed).map((x) => ({ id: x.immutableId, internetMessageId: x.internetMessageId, mime: x.mime })),
-    inboxCount: (email) => user(email).messages.filter((x) => x.folder === 'inbox' && !x.removed).length,
-    subscriptions: (email) => [...s.subscriptions.values()].filter((x) => x.expirationDateTime > s.now() && (!email || x.mailbox === user(email).oid)),
+    sentItems: (email) =>
+      user(email)
+        .messages.filter((x) => x.folder === 'sentitems' && !x.removed)
+        .map((x) => ({ id: x.immutableId, internetMessageId: x.internetMessageId, mime: x.mime })),
+    inboxCount: (email) =>
+      user(email).messages.filter((x) => x.folder === 'inbox' && !x.removed).length,
+    subscriptions: (email) =>
+      [...s.subscriptions.values()].filter(
+        (x) => x.expirationDateTime > s.now() && (!email || x.mailbox === user(email).oid),
+      ),
     removeSubscription(id) {
       const sub = s.subscriptions.get(id);
       if (!sub) throw new Error(`microsoft fake: no subscription ${id}`);
@@ -218,8 +374,16 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
       if (!sub) throw new Error(`microsoft fake: no subscription ${id}`);
       notifier.lifecycle(sub, event);
     },
-    throttleNext(email, count, o = {}) { s.injected.set(email.toLowerCase(), { status: o.status ?? 429, retryAfterSec: o.retryAfterSec === undefined ? 1 : o.retryAfterSec, remaining: count }); },
-    advanceTime(ms) { offset += ms; },
+    throttleNext(email, count, o = {}) {
+      s.injected.set(email.toLowerCase(), {
+        status: o.status ?? 429,
+        retryAfterSec: o.retryAfterSec === undefined ? 1 : o.retryAfterSec,
+        remaining: count,
+      });
+    },
+    advanceTime(ms) {
+      offset += ms;
+    },
     configureDelivery: (c) => notifier.configure(c),
     postRaw: (path, body) => notifier.raw(path, body),
     deliveries: () => notifier.attempts(),

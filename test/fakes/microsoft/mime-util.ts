@@ -28,6 +28,7 @@ export function conversationOf(mime: Buffer, known: Map<string, string>): string
 
 export function strictBase64(text: string): Buffer | null {
   const compact = text.replace(/\r?\n/g, '');
-  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return null;
+  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact))
+    return null;
   return Buffer.from(compact, 'base64');
 }

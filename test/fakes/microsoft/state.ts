@@ -1,6 +1,7 @@
 // The Microsoft fake's in-memory state and Graph's error shape (providers.md B7.2), shared by the
 // identity, mail and subscription route files.
 import { randomBytes, randomUUID } from 'node:crypto';
+
 import { HttpError } from '../google/http-util.js';
 
 export interface AppRegistration {
@@ -23,7 +24,12 @@ export interface FakeMessage {
   seq: number;
   removed: boolean;
   /** Draft-only: file attachments added by POST /attachments or upload sessions. */
-  attachments: { name: string; contentType: string; content: Buffer; via: 'attachment' | 'uploadSession' }[];
+  attachments: {
+    name: string;
+    contentType: string;
+    content: Buffer;
+    via: 'attachment' | 'uploadSession';
+  }[];
 }
 
 export interface FakeUser {
@@ -83,7 +89,12 @@ export interface SentRecord {
   /** How it was sent: MIME sendMail, or a draft made from MIME then sent (large messages). */
   via: 'sendMail' | 'draft';
   mime: Buffer;
-  attachments: { name: string; size: number; via: 'attachment' | 'uploadSession'; content: Buffer }[];
+  attachments: {
+    name: string;
+    size: number;
+    via: 'attachment' | 'uploadSession';
+    content: Buffer;
+  }[];
   internetMessageId: string | null;
   /** Sent Items copy (immutable id). */
   id: string;
@@ -134,14 +145,37 @@ export const newId = (prefix: string) => `${prefix}${randomBytes(24).toString('b
 export const guid = () => randomUUID();
 
 /** `{"error":{"code","message","innerError":{…}}}` — Graph's error body. */
-export function graphError(status: number, code: string, message: string, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, {
-    error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': guid(), 'client-request-id': guid() } },
-  }, headers);
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): HttpError {
+  return new HttpError(
+    status,
+    {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().replace(/\.\d+Z$/, ''),
+          'request-id': guid(),
+          'client-request-id': guid(),
+        },
+      },
+    },
+    headers,
+  );
 }
 
 /** Entra ID token endpoint errors (B9): error, error_description with the AADSTS number, error_codes. */
-export function aadError(status: number, error: string, aadsts: number, text: string, suberror?: string): HttpError {
+export function aadError(
+  status: number,
+  error: string,
+  aadsts: number,
+  text: string,
+  suberror?: string,
+): HttpError {
   return new HttpError(status, {
     error,
     error_description: `AADSTS${aadsts}: ${text} Trace ID: ${guid()} Correlation ID: ${guid()} Timestamp: ${new Date().toISOString()}`,
@@ -155,4 +189,5 @@ export function aadError(status: number, error: string, aadsts: number, text: st
 
 export const GRAPH_PREFIX = 'https://graph.microsoft.com/';
 /** Scope names as Graph reports them (bare), whether requested bare or with the resource prefix. */
-export const bareScope = (s: string) => (s.toLowerCase().startsWith(GRAPH_PREFIX) ? s.slice(GRAPH_PREFIX.length) : s);
+export const bareScope = (s: string) =>
+  s.toLowerCase().startsWith(GRAPH_PREFIX) ? s.slice(GRAPH_PREFIX.length) : s;

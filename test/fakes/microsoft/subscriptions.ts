@@ -2,9 +2,18 @@
 // validation request to the subscriber, renew, reauthorize, delete, expiry; notifications and
 // lifecycle events POSTed to the subscriber with clientState, retried on failure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { sendEmpty, sendJson } from '../google/http-util.js';
 import { mailboxFor } from './graph-auth.js';
-import { graphError, guid, type AccessToken, type FakeMessage, type FakeState, type FakeUser, type Subscription } from './state.js';
+import {
+  type AccessToken,
+  type FakeMessage,
+  type FakeState,
+  type FakeUser,
+  graphError,
+  guid,
+  type Subscription,
+} from './state.js';
 
 export interface DeliveryAttempt {
   kind: 'validation' | 'notification' | 'lifecycle';
@@ -31,19 +40,45 @@ export function makeNotifier(s: FakeState) {
 
   const address = (url: string) => {
     if (!config) throw new Error('microsoft fake: configureDelivery() first');
-    return url.startsWith(config.publicOrigin) ? config.target + url.slice(config.publicOrigin.length) : url;
+    return url.startsWith(config.publicOrigin)
+      ? config.target + url.slice(config.publicOrigin.length)
+      : url;
   };
 
-  async function post(kind: DeliveryAttempt['kind'], subscriptionId: string | null, url: string, body: string, contentType: string, timeoutMs: number) {
+  async function post(
+    kind: DeliveryAttempt['kind'],
+    subscriptionId: string | null,
+    url: string,
+    body: string,
+    contentType: string,
+    timeoutMs: number,
+  ) {
     const started = Date.now();
     try {
-      const res = await fetch(address(url), { method: 'POST', headers: { 'content-type': contentType }, body, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(address(url), {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const text = await res.text();
-      attempts.push({ kind, subscriptionId, status: res.status, ms: Date.now() - started, at: started });
+      attempts.push({
+        kind,
+        subscriptionId,
+        status: res.status,
+        ms: Date.now() - started,
+        at: started,
+      });
       return { status: res.status, contentType: res.headers.get('content-type') ?? '', text };
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      attempts.push({ kind, subscriptionId, status: timedOut ? 'timeout' : 'error', ms: Date.now() - started, at: started });
+      attempts.push({
+        kind,
+        subscriptionId,
+        status: timedOut ? 'timeout' : 'error',
+        ms: Date.now() - started,
+        at: started,
+      });
       return { status: 0, contentType: '', text: '', timedOut };
     }
   }
@@ -53,12 +88,26 @@ export function makeNotifier(s: FakeState) {
     const token = `Validation: Testing client application reachability for subscription Request-Id: ${guid()}`;
     const u = new URL(url);
     u.searchParams.set('validationToken', token);
-    const r = await post('validation', null, u.toString(), '', 'text/plain; charset=utf-8', config?.validationTimeoutMs ?? 10_000);
+    const r = await post(
+      'validation',
+      null,
+      u.toString(),
+      '',
+      'text/plain; charset=utf-8',
+      config?.validationTimeoutMs ?? 10_000,
+    );
     if ('timedOut' in r && r.timedOut) return 'timeout';
-    return r.status === 200 && r.contentType.startsWith('text/plain') && r.text === token ? 'ok' : 'failed';
+    return r.status === 200 && r.contentType.startsWith('text/plain') && r.text === token
+      ? 'ok'
+      : 'failed';
   }
 
-  function deliver(kind: 'notification' | 'lifecycle', sub: Subscription, url: string, item: Record<string, unknown>): void {
+  function deliver(
+    kind: 'notification' | 'lifecycle',
+    sub: Subscription,
+    url: string,
+    item: Record<string, unknown>,
+  ): void {
     const body = JSON.stringify({ value: [item] });
     const run = (async () => {
       for (let i = 0; i <= (config?.retries ?? 3); i++) {
@@ -72,28 +121,57 @@ export function makeNotifier(s: FakeState) {
   }
 
   return {
-    configure(c: DeliveryConfig) { config = c; },
+    configure(c: DeliveryConfig) {
+      config = c;
+    },
     validate,
     /** A message was created in a mailbox folder: notify matching live subscriptions. */
     created(u: FakeUser, m: FakeMessage) {
       for (const sub of s.subscriptions.values()) {
-        if (sub.mailbox !== u.oid || sub.expirationDateTime <= s.now() || !sub.changeType.split(',').includes('created') || m.folder !== 'inbox') continue;
+        if (
+          sub.mailbox !== u.oid ||
+          sub.expirationDateTime <= s.now() ||
+          !sub.changeType.split(',').includes('created') ||
+          m.folder !== 'inbox'
+        )
+          continue;
         deliver('notification', sub, sub.notificationUrl, {
-          id: null, subscriptionId: sub.id, subscriptionExpirationDateTime: new Date(sub.expirationDateTime).toISOString(), changeType: 'created',
-          resource: `Users/${u.oid}/Messages/${m.immutableId}`, clientState: sub.clientState, tenantId: s.tenantId,
-          resourceData: { '@odata.type': '#Microsoft.Graph.Message', '@odata.id': `Users/${u.oid}/Messages/${m.immutableId}`, '@odata.etag': `W/"CQAAABYAAA${m.seq}"`, id: m.immutableId },
+          id: null,
+          subscriptionId: sub.id,
+          subscriptionExpirationDateTime: new Date(sub.expirationDateTime).toISOString(),
+          changeType: 'created',
+          resource: `Users/${u.oid}/Messages/${m.immutableId}`,
+          clientState: sub.clientState,
+          tenantId: s.tenantId,
+          resourceData: {
+            '@odata.type': '#Microsoft.Graph.Message',
+            '@odata.id': `Users/${u.oid}/Messages/${m.immutableId}`,
+            '@odata.etag': `W/"CQAAABYAAA${m.seq}"`,
+            id: m.immutableId,
+          },
         });
       }
     },
-    lifecycle(sub: Subscription, event: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed') {
+    lifecycle(
+      sub: Subscription,
+      event: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed',
+    ) {
       if (!sub.lifecycleNotificationUrl) return;
       deliver('lifecycle', sub, sub.lifecycleNotificationUrl, {
-        subscriptionId: sub.id, subscriptionExpirationDateTime: new Date(sub.expirationDateTime).toISOString(), tenantId: s.tenantId, clientState: sub.clientState, lifecycleEvent: event,
+        subscriptionId: sub.id,
+        subscriptionExpirationDateTime: new Date(sub.expirationDateTime).toISOString(),
+        tenantId: s.tenantId,
+        clientState: sub.clientState,
+        lifecycleEvent: event,
       });
     },
     /** A raw POST to Inlet's notification URL, for forged-notification tests. */
     async raw(path: string, body: unknown) {
-      const res = await fetch(address(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(address(path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: await res.text() };
     },
     attempts: () => [...attempts],
@@ -109,89 +187,192 @@ const RESOURCE = /^(me|users\/([^/]+))\/mailFolders(?:\('([^']+)'\)|\/([^/]+))\/
 
 function subscriptionJson(s: FakeState, sub: Subscription) {
   return {
-    '@odata.context': `${s.origin}/v1.0/$metadata#subscriptions/$entity`, id: sub.id, resource: sub.resource, applicationId: sub.clientId, changeType: sub.changeType,
-    clientState: sub.clientState, notificationUrl: sub.notificationUrl, notificationQueryOptions: null, lifecycleNotificationUrl: sub.lifecycleNotificationUrl,
-    expirationDateTime: new Date(sub.expirationDateTime).toISOString(), creatorId: sub.oid, includeResourceData: null, latestSupportedTlsVersion: 'v1_2',
-    encryptionCertificate: null, encryptionCertificateId: null, notificationUrlAppId: null,
+    '@odata.context': `${s.origin}/v1.0/$metadata#subscriptions/$entity`,
+    id: sub.id,
+    resource: sub.resource,
+    applicationId: sub.clientId,
+    changeType: sub.changeType,
+    clientState: sub.clientState,
+    notificationUrl: sub.notificationUrl,
+    notificationQueryOptions: null,
+    lifecycleNotificationUrl: sub.lifecycleNotificationUrl,
+    expirationDateTime: new Date(sub.expirationDateTime).toISOString(),
+    creatorId: sub.oid,
+    includeResourceData: null,
+    latestSupportedTlsVersion: 'v1_2',
+    encryptionCertificate: null,
+    encryptionCertificateId: null,
+    notificationUrlAppId: null,
   };
 }
 
 function body(req: IncomingMessage, raw: Buffer): Record<string, unknown> {
-  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw graphError(415, 'UnsupportedMediaType', 'A supported MIME type could not be found that matches the content type of the response.');
-  try { return JSON.parse(raw.toString('utf8')) as Record<string, unknown>; } catch { throw graphError(400, 'BadRequest', 'Unable to read JSON request payload.'); }
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+    throw graphError(
+      415,
+      'UnsupportedMediaType',
+      'A supported MIME type could not be found that matches the content type of the response.',
+    );
+  try {
+    return JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
+  }
 }
 
 function expiryOf(s: FakeState, value: unknown): number {
   const at = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isNaN(at)) throw graphError(400, 'InvalidRequest', "expirationDateTime is required and must be a date.");
+  if (Number.isNaN(at))
+    throw graphError(400, 'InvalidRequest', 'expirationDateTime is required and must be a date.');
   if (at > s.now() + s.maxSubscriptionMinutes * 60_000) {
-    throw graphError(400, 'ExtensionError', `Operation: Create; Exception: [Status Code: BadRequest; Reason: Subscription expiration can only be ${s.maxSubscriptionMinutes} minutes in the future.]`);
+    throw graphError(
+      400,
+      'ExtensionError',
+      `Operation: Create; Exception: [Status Code: BadRequest; Reason: Subscription expiration can only be ${s.maxSubscriptionMinutes} minutes in the future.]`,
+    );
   }
   return Math.max(at, s.now() + 45 * 60_000); // shorter requests are raised to 45 minutes (B3.3)
 }
 
-export async function createSubscription(s: FakeState, n: Notifier, caller: { token: AccessToken; user: FakeUser }, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+export async function createSubscription(
+  s: FakeState,
+  n: Notifier,
+  caller: { token: AccessToken; user: FakeUser },
+  req: IncomingMessage,
+  raw: Buffer,
+  res: ServerResponse,
+): Promise<void> {
   const b = body(req, raw);
   for (const f of ['changeType', 'notificationUrl', 'resource', 'expirationDateTime']) {
-    if (typeof b[f] !== 'string') throw graphError(400, 'InvalidRequest', `The request is invalid: '${f}' is required.`);
+    if (typeof b[f] !== 'string')
+      throw graphError(400, 'InvalidRequest', `The request is invalid: '${f}' is required.`);
   }
   const changeType = b.changeType as string;
-  if (!changeType.split(',').every((c) => ['created', 'updated', 'deleted'].includes(c))) throw graphError(400, 'InvalidRequest', `Invalid changeType '${changeType}'.`);
+  if (!changeType.split(',').every((c) => ['created', 'updated', 'deleted'].includes(c)))
+    throw graphError(400, 'InvalidRequest', `Invalid changeType '${changeType}'.`);
   for (const f of ['notificationUrl', 'lifecycleNotificationUrl']) {
-    if (b[f] !== undefined && b[f] !== null && !String(b[f]).startsWith('https://')) throw graphError(400, 'ValidationError', `The ${f === 'notificationUrl' ? 'Notification' : 'Lifecycle Notification'} Url must be HTTPS.`);
+    if (b[f] !== undefined && b[f] !== null && !String(b[f]).startsWith('https://'))
+      throw graphError(
+        400,
+        'ValidationError',
+        `The ${f === 'notificationUrl' ? 'Notification' : 'Lifecycle Notification'} Url must be HTTPS.`,
+      );
   }
-  if (b.clientState !== undefined && (typeof b.clientState !== 'string' || b.clientState.length > 128)) throw graphError(400, 'InvalidRequest', 'clientState must be at most 128 characters.');
+  if (
+    b.clientState !== undefined &&
+    (typeof b.clientState !== 'string' || b.clientState.length > 128)
+  )
+    throw graphError(400, 'InvalidRequest', 'clientState must be at most 128 characters.');
   const m = RESOURCE.exec(b.resource as string);
-  if (!m) throw graphError(400, 'ExtensionError', `Operation: Create; Exception: [Status Code: BadRequest; Reason: The resource '${String(b.resource)}' is not supported.]`);
+  if (!m)
+    throw graphError(
+      400,
+      'ExtensionError',
+      `Operation: Create; Exception: [Status Code: BadRequest; Reason: The resource '${String(b.resource)}' is not supported.]`,
+    );
   const who = m[1] === 'me' ? 'me' : m[2]!;
   let mailbox: FakeUser;
   try {
     mailbox = mailboxFor(s, caller, who, 'read');
   } catch {
-    throw graphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]');
+    throw graphError(
+      403,
+      'ExtensionError',
+      'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]',
+    );
   }
   // Delegated permissions reach only the signed-in user's own folders (B2.5: .Shared does not support notifications).
-  if (mailbox.oid !== caller.user.oid) throw graphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]');
+  if (mailbox.oid !== caller.user.oid)
+    throw graphError(
+      403,
+      'ExtensionError',
+      'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]',
+    );
   const expirationDateTime = expiryOf(s, b.expirationDateTime);
-  for (const url of [b.notificationUrl as string, ...(typeof b.lifecycleNotificationUrl === 'string' ? [b.lifecycleNotificationUrl] : [])]) {
+  for (const url of [
+    b.notificationUrl as string,
+    ...(typeof b.lifecycleNotificationUrl === 'string' ? [b.lifecycleNotificationUrl] : []),
+  ]) {
     const v = await n.validate(url);
-    if (v === 'timeout') throw graphError(400, 'ValidationError', 'Subscription validation request timed out.');
-    if (v !== 'ok') throw graphError(400, 'ValidationError', 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.');
+    if (v === 'timeout')
+      throw graphError(400, 'ValidationError', 'Subscription validation request timed out.');
+    if (v !== 'ok')
+      throw graphError(
+        400,
+        'ValidationError',
+        'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+      );
   }
   const sub: Subscription = {
-    id: guid(), oid: caller.user.oid, mailbox: mailbox.oid, resource: b.resource as string, changeType, notificationUrl: b.notificationUrl as string,
-    lifecycleNotificationUrl: typeof b.lifecycleNotificationUrl === 'string' ? b.lifecycleNotificationUrl : null,
-    clientState: typeof b.clientState === 'string' ? b.clientState : null, expirationDateTime, clientId: caller.token.clientId,
+    id: guid(),
+    oid: caller.user.oid,
+    mailbox: mailbox.oid,
+    resource: b.resource as string,
+    changeType,
+    notificationUrl: b.notificationUrl as string,
+    lifecycleNotificationUrl:
+      typeof b.lifecycleNotificationUrl === 'string' ? b.lifecycleNotificationUrl : null,
+    clientState: typeof b.clientState === 'string' ? b.clientState : null,
+    expirationDateTime,
+    clientId: caller.token.clientId,
   };
   s.subscriptions.set(sub.id, sub);
   sendJson(res, 201, subscriptionJson(s, sub));
 }
 
-function own(s: FakeState, caller: { token: AccessToken; user: FakeUser }, id: string): Subscription {
+function own(
+  s: FakeState,
+  caller: { token: AccessToken; user: FakeUser },
+  id: string,
+): Subscription {
   const sub = s.subscriptions.get(id);
   if (sub && sub.expirationDateTime <= s.now()) s.subscriptions.delete(id); // expired ones are gone
   const live = s.subscriptions.get(id);
-  if (!live || live.clientId !== caller.token.clientId) throw graphError(404, 'ResourceNotFound', 'The object was not found.');
-  if (live.oid !== caller.user.oid) throw graphError(403, 'ExtensionError', 'Operation: Update; Exception: [Status Code: Forbidden; Reason: Access is denied.]');
+  if (!live || live.clientId !== caller.token.clientId)
+    throw graphError(404, 'ResourceNotFound', 'The object was not found.');
+  if (live.oid !== caller.user.oid)
+    throw graphError(
+      403,
+      'ExtensionError',
+      'Operation: Update; Exception: [Status Code: Forbidden; Reason: Access is denied.]',
+    );
   return live;
 }
 
-export function patchSubscription(s: FakeState, caller: { token: AccessToken; user: FakeUser }, id: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+export function patchSubscription(
+  s: FakeState,
+  caller: { token: AccessToken; user: FakeUser },
+  id: string,
+  req: IncomingMessage,
+  raw: Buffer,
+  res: ServerResponse,
+): void {
   const sub = own(s, caller, id);
   const b = body(req, raw);
   const extra = Object.keys(b).find((k) => k !== 'expirationDateTime' && k !== 'notificationUrl');
   if (extra) throw graphError(400, 'InvalidRequest', `Property '${extra}' cannot be updated.`);
-  if (b.expirationDateTime !== undefined) sub.expirationDateTime = expiryOf(s, b.expirationDateTime);
+  if (b.expirationDateTime !== undefined)
+    sub.expirationDateTime = expiryOf(s, b.expirationDateTime);
   sendJson(res, 200, subscriptionJson(s, sub));
 }
 
-export function deleteSubscription(s: FakeState, caller: { token: AccessToken; user: FakeUser }, id: string, res: ServerResponse): void {
+export function deleteSubscription(
+  s: FakeState,
+  caller: { token: AccessToken; user: FakeUser },
+  id: string,
+  res: ServerResponse,
+): void {
   own(s, caller, id);
   s.subscriptions.delete(id);
   sendEmpty(res, 204);
 }
 
-export function reauthorize(s: FakeState, caller: { token: AccessToken; user: FakeUser }, id: string, res: ServerResponse): void {
+export function reauthorize(
+  s: FakeState,
+  caller: { token: AccessToken; user: FakeUser },
+  id: string,
+  res: ServerResponse,
+): void {
   own(s, caller, id);
   sendEmpty(res, 204);
 }

@@ -24,11 +24,45 @@ export function testTls(): TestTls {
   const dir = mkdtempSync(path.join(tmpdir(), 'inlet-ms-ca-'));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Inlet test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  run(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Inlet test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(path.join(dir, 'ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext');
+  writeFileSync(
+    path.join(dir, 'ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+  );
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext',
+  );
   made = {
     caPem: readFileSync(path.join(dir, 'ca.pem'), 'utf8'),
     caPath: path.join(dir, 'ca.pem'),
@@ -44,8 +78,12 @@ let trusted = false;
 
 export function trustTestCa(t: TestTls = testTls()): void {
   if (trusted) return;
-  const set = (tls as { setDefaultCACertificates?: (certs: string[]) => void }).setDefaultCACertificates;
-  if (!set) throw new Error(`this Node has no tls.setDefaultCACertificates; run with NODE_EXTRA_CA_CERTS=${t.caPath}`);
+  const set = (tls as { setDefaultCACertificates?: (certs: string[]) => void })
+    .setDefaultCACertificates;
+  if (!set)
+    throw new Error(
+      `this Node has no tls.setDefaultCACertificates; run with NODE_EXTRA_CA_CERTS=${t.caPath}`,
+    );
   set([...tls.getCACertificates('default'), t.caPem]);
   trusted = true;
 }

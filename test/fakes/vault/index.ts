@@ -31,7 +31,10 @@ export interface FakeVault {
 }
 
 class Fail extends Error {
-  constructor(readonly status: number, readonly errors: string[]) {
+  constructor(
+    readonly status: number,
+    readonly errors: string[],
+  ) {
     super(errors.join('; '));
   }
 }
@@ -42,19 +45,31 @@ function b64(field: string, v: unknown, required: boolean): Buffer {
     if (required) throw new Fail(400, [`missing ${field}`]);
     return Buffer.alloc(0);
   }
-  if (typeof v !== 'string' || !B64.test(v) || v.length % 4 !== 0) throw new Fail(400, [`failed to base64-decode ${field}`]);
+  if (typeof v !== 'string' || !B64.test(v) || v.length % 4 !== 0)
+    throw new Fail(400, [`failed to base64-decode ${field}`]);
   return Buffer.from(v, 'base64');
 }
 
-export async function startFakeVault(opts: { token?: string; mount?: string } = {}): Promise<FakeVault> {
+export async function startFakeVault(
+  opts: { token?: string; mount?: string } = {},
+): Promise<FakeVault> {
   const token = opts.token ?? `hvs.${randomBytes(12).toString('hex')}`;
   const mount = opts.mount ?? 'transit';
   const keys = new Map<string, TransitKey>();
   const calls: string[] = [];
 
   const info = (name: string, k: TransitKey) => ({
-    name, type: 'aes256-gcm96', derived: false, exportable: false, deletion_allowed: false, supports_encryption: true, supports_decryption: true,
-    latest_version: k.latest, min_decryption_version: k.minDecryption, min_encryption_version: k.minEncryption, min_available_version: k.minAvailable,
+    name,
+    type: 'aes256-gcm96',
+    derived: false,
+    exportable: false,
+    deletion_allowed: false,
+    supports_encryption: true,
+    supports_decryption: true,
+    latest_version: k.latest,
+    min_decryption_version: k.minDecryption,
+    min_encryption_version: k.minEncryption,
+    min_available_version: k.minAvailable,
     keys: Object.fromEntries([...k.versions].map(([v, x]) => [String(v), x.created])),
   });
   const need = (name: string) => {
@@ -67,7 +82,11 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
     k.versions.set(k.latest, { key: randomBytes(32), created: Math.floor(Date.now() / 1000) });
   };
 
-  function handle(method: string, path: string[], body: Record<string, unknown>): { status: number; data?: unknown } {
+  function handle(
+    method: string,
+    path: string[],
+    body: Record<string, unknown>,
+  ): { status: number; data?: unknown } {
     const [op, name, sub] = path;
     if (!name || !/^[A-Za-z0-9_-]+$/.test(name)) throw new Fail(404, []);
     if (op === 'keys' && sub === undefined) {
@@ -77,9 +96,16 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
         return { status: 200, data: info(name, k) };
       }
       if (method !== 'POST') throw new Fail(405, ['unsupported operation']);
-      if (body.type !== undefined && body.type !== 'aes256-gcm96') throw new Fail(400, ['unsupported key type']);
+      if (body.type !== undefined && body.type !== 'aes256-gcm96')
+        throw new Fail(400, ['unsupported key type']);
       if (!keys.has(name)) {
-        const k: TransitKey = { versions: new Map(), latest: 0, minDecryption: 1, minEncryption: 0, minAvailable: 0 };
+        const k: TransitKey = {
+          versions: new Map(),
+          latest: 0,
+          minDecryption: 1,
+          minEncryption: 0,
+          minAvailable: 0,
+        };
         addVersion(k);
         keys.set(name, k);
       }
@@ -95,11 +121,23 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
       const k = need(name);
       const dec = body.min_decryption_version ?? k.minDecryption;
       const enc = body.min_encryption_version ?? k.minEncryption;
-      if (!Number.isInteger(dec) || !Number.isInteger(enc) || (dec as number) < 0 || (enc as number) < 0) throw new Fail(400, ['invalid version']);
-      if ((dec as number) > k.latest) throw new Fail(400, ['cannot set min decryption version above latest version']);
-      if ((enc as number) > k.latest) throw new Fail(400, ['cannot set min encryption version above latest version']);
-      if ((enc as number) > 0 && (dec as number) > (enc as number)) throw new Fail(400, ['cannot set min encryption/decryption values such that the decryption value is greater than the encryption value']);
-      if ((dec as number) < k.minAvailable) throw new Fail(400, ['cannot set min decryption version below min available version']);
+      if (
+        !Number.isInteger(dec) ||
+        !Number.isInteger(enc) ||
+        (dec as number) < 0 ||
+        (enc as number) < 0
+      )
+        throw new Fail(400, ['invalid version']);
+      if ((dec as number) > k.latest)
+        throw new Fail(400, ['cannot set min decryption version above latest version']);
+      if ((enc as number) > k.latest)
+        throw new Fail(400, ['cannot set min encryption version above latest version']);
+      if ((enc as number) > 0 && (dec as number) > (enc as number))
+        throw new Fail(400, [
+          'cannot set min encryption/decryption values such that the decryption value is greater than the encryption value',
+        ]);
+      if ((dec as number) < k.minAvailable)
+        throw new Fail(400, ['cannot set min decryption version below min available version']);
       k.minDecryption = Math.max(1, dec as number);
       k.minEncryption = enc as number;
       return { status: 200, data: info(name, k) };
@@ -107,10 +145,18 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
     if (op === 'keys' && sub === 'trim') {
       const k = need(name);
       const min = body.min_available_version;
-      if (!Number.isInteger(min) || (min as number) <= 0) throw new Fail(400, ['missing or invalid min_available_version']);
-      if (k.minEncryption === 0 || k.minDecryption === 0) throw new Fail(400, ['minimum available version cannot be set when minimum encryption or decryption version is set to zero']);
-      if ((min as number) > Math.min(k.minEncryption, k.minDecryption)) throw new Fail(400, ['cannot set min available version greater than min encryption or decryption version']);
-      if ((min as number) < k.minAvailable) throw new Fail(400, ['minimum available version cannot be decremented']);
+      if (!Number.isInteger(min) || (min as number) <= 0)
+        throw new Fail(400, ['missing or invalid min_available_version']);
+      if (k.minEncryption === 0 || k.minDecryption === 0)
+        throw new Fail(400, [
+          'minimum available version cannot be set when minimum encryption or decryption version is set to zero',
+        ]);
+      if ((min as number) > Math.min(k.minEncryption, k.minDecryption))
+        throw new Fail(400, [
+          'cannot set min available version greater than min encryption or decryption version',
+        ]);
+      if ((min as number) < k.minAvailable)
+        throw new Fail(400, ['minimum available version cannot be decremented']);
       for (const v of [...k.versions.keys()]) if (v < (min as number)) k.versions.delete(v);
       k.minAvailable = min as number;
       return { status: 204 };
@@ -130,7 +176,8 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
       const m = typeof ct === 'string' ? /^vault:v(\d+):([A-Za-z0-9+/]+=*)$/.exec(ct) : null;
       if (!m) throw new Fail(400, ['invalid ciphertext: no prefix']);
       const v = Number(m[1]);
-      if (v < k.minDecryption) throw new Fail(400, ['ciphertext or signature version is disallowed by policy (too old)']);
+      if (v < k.minDecryption)
+        throw new Fail(400, ['ciphertext or signature version is disallowed by policy (too old)']);
       const ver = k.versions.get(v);
       if (!ver) throw new Fail(400, ['invalid key version']);
       const raw = Buffer.from(m[2]!, 'base64');
@@ -144,8 +191,10 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
         throw new Fail(400, ['cipher: message authentication failed']);
       }
     };
-    if (op === 'encrypt') return { status: 200, data: seal(b64('plaintext', body.plaintext, true)) };
-    if (op === 'decrypt') return { status: 200, data: { plaintext: unseal(body.ciphertext).toString('base64') } };
+    if (op === 'encrypt')
+      return { status: 200, data: seal(b64('plaintext', body.plaintext, true)) };
+    if (op === 'decrypt')
+      return { status: 200, data: { plaintext: unseal(body.ciphertext).toString('base64') } };
     if (op === 'rewrap') return { status: 200, data: seal(unseal(body.ciphertext)) };
     throw new Fail(404, []);
   }
@@ -170,10 +219,29 @@ export async function startFakeVault(opts: { token?: string; mount?: string } = 
         } catch {
           throw new Fail(400, ['failed to parse JSON input']);
         }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Fail(400, ['failed to parse JSON input']);
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new Fail(400, ['failed to parse JSON input']);
       }
-      const out = handle(req.method ?? 'GET', url.pathname.slice(prefix.length).split('/').map(decodeURIComponent), body);
-      send(out.status, out.data === undefined ? undefined : { request_id: randomBytes(8).toString('hex'), lease_id: '', renewable: false, lease_duration: 0, data: out.data, wrap_info: null, warnings: null, auth: null });
+      const out = handle(
+        req.method ?? 'GET',
+        url.pathname.slice(prefix.length).split('/').map(decodeURIComponent),
+        body,
+      );
+      send(
+        out.status,
+        out.data === undefined
+          ? undefined
+          : {
+              request_id: randomBytes(8).toString('hex'),
+              lease_id: '',
+              renewable: false,
+              lease_duration: 0,
+              data: out.data,
+              wrap_info: null,
+              warnings: null,
+              auth: null,
+            },
+      );
     } catch (err) {
       if (err instanceof Fail) send(err.status, { errors: err.errors });
       else send(500, { errors: ['internal error'] });

@@ -1,9 +1,10 @@
 // The Vault transit fake refuses what Vault refuses, and the provider maps its answers: a wrong token
 // is 403, a tampered context fails authentication, a destroyed version is a missing key.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+
 import { MissingKeyError } from '../../../src/crypto/index.js';
 import { makeVaultTransitProvider } from '../../../src/crypto/vault-transit.js';
-import { startFakeVault, type FakeVault } from './index.js';
+import { type FakeVault, startFakeVault } from './index.js';
 
 let vault: FakeVault;
 beforeAll(async () => {
@@ -14,10 +15,19 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown, token = vault.token) =>
-  fetch(`${vault.url}/v1/transit/${path}`, { method: 'POST', headers: { 'x-vault-token': token, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${vault.url}/v1/transit/${path}`, {
+    method: 'POST',
+    headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 test('wrong token, bad base64, trim outside the decryption floor are refused as Vault refuses them', async () => {
-  const provider = await makeVaultTransitProvider({ addr: vault.url, token: vault.token, mount: 'transit', key: 'strict' });
+  const provider = await makeVaultTransitProvider({
+    addr: vault.url,
+    token: vault.token,
+    mount: 'transit',
+    key: 'strict',
+  });
   expect(provider.activeKeyId).toBe('vault-v1');
   const denied = await post('encrypt/strict', { plaintext: 'AAAA' }, 'hvs.wrong');
   expect([denied.status, await denied.json()]).toEqual([403, { errors: ['permission denied'] }]);
@@ -28,13 +38,20 @@ test('wrong token, bad base64, trim outside the decryption floor are refused as 
 });
 
 test('the provider wraps with the context bound, rotates, and a destroyed version is gone for good', async () => {
-  const provider = await makeVaultTransitProvider({ addr: vault.url, token: vault.token, mount: 'transit', key: 'epochs' });
+  const provider = await makeVaultTransitProvider({
+    addr: vault.url,
+    token: vault.token,
+    mount: 'transit',
+    key: 'epochs',
+  });
   const key = Buffer.alloc(32, 7);
   const w1 = await provider.wrap(key, 'data-key:t:1');
   expect(w1.kekId).toBe('vault-v1');
   expect(w1.wrapped.toString()).toMatch(/^vault:v1:/);
   expect(await provider.unwrap(w1, 'data-key:t:1')).toEqual(key);
-  await expect(provider.unwrap(w1, 'data-key:t:2')).rejects.toMatchObject({ reason: 'authentication_failed' });
+  await expect(provider.unwrap(w1, 'data-key:t:2')).rejects.toMatchObject({
+    reason: 'authentication_failed',
+  });
   expect(await provider.rotate!()).toBe('vault-v2');
   const w2 = await provider.wrap(key, 'data-key:t:1');
   expect(w2.kekId).toBe('vault-v2');
@@ -43,7 +60,10 @@ test('the provider wraps with the context bound, rotates, and a destroyed versio
   expect(provider.isDestroyed!('vault-v1')).toBe(true);
   await expect(provider.unwrap(w1, 'data-key:t:1')).rejects.toBeInstanceOf(MissingKeyError);
   // Straight to Vault: the old ciphertext is refused by policy, not just by Inlet.
-  const res = await post('decrypt/epochs', { ciphertext: w1.wrapped.toString(), associated_data: Buffer.from('data-key:t:1').toString('base64') });
+  const res = await post('decrypt/epochs', {
+    ciphertext: w1.wrapped.toString(),
+    associated_data: Buffer.from('data-key:t:1').toString('base64'),
+  });
   expect(res.status).toBe(400);
   expect(await provider.unwrap(w2, 'data-key:t:1')).toEqual(key);
   await expect(provider.destroy!('vault-v2')).rejects.toThrow(/active/);

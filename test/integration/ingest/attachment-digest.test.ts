@@ -1,8 +1,10 @@
 // attachments.sha256 was a plain SHA-256 of each file: a dump could confirm a known file was
 // received, even after the mailbox key was destroyed. The stored fingerprint is now keyed per tenant.
 import { createHash } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { makeIngestFixture, type IngestFixture } from '../../helpers/ingest.js';
+
+import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 
 let f: IngestFixture;
@@ -17,8 +19,18 @@ describe('attachment digests', () => {
   test('no plain content hash is stored; identical bytes share one keyed digest within the tenant', async () => {
     const file = Buffer.from(`%PDF-1.4\nknown public file ${Date.now()}\n%%EOF\n`);
     const sha = createHash('sha256').update(file).digest('hex');
-    for (const text of ['first', 'second']) await f.ingest(mail({ text, attachments: [{ filename: 'known.pdf', contentType: 'application/pdf', content: file }] }));
-    const { rows } = await f.t.database.db.tx((c) => c.query<{ row: string; digest: Buffer }>('SELECT to_jsonb(a)::text AS row, content_digest AS digest FROM attachments a'));
+    for (const text of ['first', 'second'])
+      await f.ingest(
+        mail({
+          text,
+          attachments: [{ filename: 'known.pdf', contentType: 'application/pdf', content: file }],
+        }),
+      );
+    const { rows } = await f.t.database.db.tx((c) =>
+      c.query<{ row: string; digest: Buffer }>(
+        'SELECT to_jsonb(a)::text AS row, content_digest AS digest FROM attachments a',
+      ),
+    );
     expect(rows.length).toBe(2);
     for (const r of rows) {
       expect(r.row).not.toContain(sha);

@@ -2,11 +2,13 @@
 // agent's reply it returns reads 'bounced' with the same recipients and a reply.bounced event. A
 // delay warning for a reply leaves it 'sent'.
 import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../../src/crypto/index.js';
 import { sealCredentials } from '../../../src/providers/open-mailbox.js';
 import { insertMailbox } from '../../../src/store/mailbox-store.js';
-import { makeIngestFixture, type IngestFixture } from '../../helpers/ingest.js';
+import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 
 let f: IngestFixture;
@@ -20,10 +22,18 @@ beforeAll(async () => {
   const { db, keys } = f.t.container;
   await db.tenantTx(tenantId, async (ex) => {
     const dek = generateDataKey();
-    const a = (field: 'address' | 'display_name') => mailboxAad(`mailboxes.${field}`, tenantId, mailboxId);
+    const a = (field: 'address' | 'display_name') =>
+      mailboxAad(`mailboxes.${field}`, tenantId, mailboxId);
     await insertMailbox(ex, {
-      id: mailboxId, tenantId, provider: 'imap', addressCt: seal(dek, 'help@acme.example', a('address')),
-      addressBidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, 'help@acme.example'), displayNameCt: seal(dek, 'Acme Help', a('display_name')),
+      id: mailboxId,
+      tenantId,
+      provider: 'imap',
+      addressCt: seal(dek, 'help@acme.example', a('address')),
+      addressBidx: emailBlindIndex(
+        (await keys.tenantKey(ex, tenantId, 'index')).key,
+        'help@acme.example',
+      ),
+      displayNameCt: seal(dek, 'Acme Help', a('display_name')),
       credentialsCt: sealCredentials(dek, tenantId, mailboxId, {
         imap: { host: '127.0.0.1', port: 1, secure: false, auth: { user: 'u', password: 'p' } },
         smtp: { host: '127.0.0.1', port: 1, secure: false, auth: { user: 'u', password: 'p' } },
@@ -32,26 +42,44 @@ beforeAll(async () => {
     await keys.createMailboxKey(ex, tenantId, mailboxId, dek);
   });
 });
-afterAll(async () => { await f?.t.close(); });
+afterAll(async () => {
+  await f?.t.close();
+});
 
-const owner = async <T extends object>(sql: string, params: unknown[]): Promise<T[]> => (await f.t.container.db.tx((ex) => ex.query<T>(sql, params))).rows;
+const owner = async <T extends object>(sql: string, params: unknown[]): Promise<T[]> =>
+  (await f.t.container.db.tx((ex) => ex.query<T>(sql, params))).rows;
 
 /** A customer ticket and an agent reply on it that the send job has delivered. */
 async function sentReply(): Promise<{ ticketId: string; replyId: string; rfcId: string }> {
-  const out = await f.ingest(mail({ from: 'Pat <pat@client.example>', to: 'help@acme.example', subject: 'Printer on fire', text: 'Help!' }), { mailboxId });
+  const out = await f.ingest(
+    mail({
+      from: 'Pat <pat@client.example>',
+      to: 'help@acme.example',
+      subject: 'Printer on fire',
+      text: 'Help!',
+    }),
+    { mailboxId },
+  );
   if (out.status !== 'stored') throw new Error(out.status);
   const res = await f.t.app.inject({
-    method: 'POST', url: `/v1/tickets/${out.ticketId}/replies`, payload: { text: 'We are on it.' },
+    method: 'POST',
+    url: `/v1/tickets/${out.ticketId}/replies`,
+    payload: { text: 'We are on it.' },
     headers: { authorization: `Bearer ${f.tenant.token}`, 'idempotency-key': randomUUID() },
   });
   expect(res.statusCode, res.body).toBe(202);
   const body = res.json<{ id: string; message_id: string }>();
   // What the send job records once the provider took the mail (outbox-store markSent).
-  const [row] = await owner<{ message_id: string }>(`UPDATE outbox SET state = 'sent', sent_at = now() WHERE message_id = $1 RETURNING message_id`, [body.id]);
+  const [row] = await owner<{ message_id: string }>(
+    `UPDATE outbox SET state = 'sent', sent_at = now() WHERE message_id = $1 RETURNING message_id`,
+    [body.id],
+  );
   return { ticketId: out.ticketId, replyId: row!.message_id, rfcId: body.message_id };
 }
 
-const dsn = (rfcId: string, action: string, status: string) => Buffer.from(`From: Mail Delivery System <MAILER-DAEMON@mx.client.example>
+const dsn = (rfcId: string, action: string, status: string) =>
+  Buffer.from(
+    `From: Mail Delivery System <MAILER-DAEMON@mx.client.example>
 To: support@acme.example
 Subject: Undelivered Mail Returned to Sender
 Message-ID: <${randomUUID()}@mx.client.example>
@@ -80,9 +108,18 @@ List-Id: <announce.acme.example>
 Message-ID: ${rfcId}
 Subject: Re: Printer on fire
 --r--
-`.replace(/\n/g, '\r\n'));
+`.replace(/\n/g, '\r\n'),
+  );
 
-type View = { messages: { id: string; kind: string; direction: string; bounce: unknown; reply_state: string | null }[] };
+type View = {
+  messages: {
+    id: string;
+    kind: string;
+    direction: string;
+    bounce: unknown;
+    reply_state: string | null;
+  }[];
+};
 
 describe('bounces answering a reply', () => {
   test('the bounce lists its failed recipient, the reply reads bounced with it, and reply.bounced is recorded', async () => {
@@ -92,16 +129,46 @@ describe('bounces answering a reply', () => {
 
     const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
     expect(view.status).toBe(200);
-    const recipients = [{ address: 'pat@client.example', status: '5.1.1', action: 'failed', diagnostic: '550 5.1.1 <pat@client.example>: user unknown' }];
+    const recipients = [
+      {
+        address: 'pat@client.example',
+        status: '5.1.1',
+        action: 'failed',
+        diagnostic: '550 5.1.1 <pat@client.example>: user unknown',
+      },
+    ];
     const bounce = view.body.messages.find((m) => m.kind === 'bounce')!;
     expect(bounce.bounce).toEqual({ recipients });
     const reply = view.body.messages.find((m) => m.id === r.replyId)!;
-    expect(reply).toMatchObject({ direction: 'outbound', reply_state: 'bounced', bounce: { recipients } });
-    expect(view.body.messages.find((m) => m.kind === 'human')).toMatchObject({ bounce: null, reply_state: null });
+    expect(reply).toMatchObject({
+      direction: 'outbound',
+      reply_state: 'bounced',
+      bounce: { recipients },
+    });
+    expect(view.body.messages.find((m) => m.kind === 'human')).toMatchObject({
+      bounce: null,
+      reply_state: null,
+    });
 
-    const events = await owner<{ type: string; resource_id: string; data: Record<string, unknown> }>(
-      `SELECT type, resource_id, data FROM events WHERE tenant_id = $1 AND type = 'reply.bounced' AND resource_id = $2`, [f.tenant.id, r.replyId]);
-    expect(events).toEqual([{ type: 'reply.bounced', resource_id: r.replyId, data: expect.objectContaining({ ticket_id: r.ticketId, bounce_message_id: out.status === 'stored' ? out.messageId : '', recipients: 1 }) }]);
+    const events = await owner<{
+      type: string;
+      resource_id: string;
+      data: Record<string, unknown>;
+    }>(
+      `SELECT type, resource_id, data FROM events WHERE tenant_id = $1 AND type = 'reply.bounced' AND resource_id = $2`,
+      [f.tenant.id, r.replyId],
+    );
+    expect(events).toEqual([
+      {
+        type: 'reply.bounced',
+        resource_id: r.replyId,
+        data: expect.objectContaining({
+          ticket_id: r.ticketId,
+          bounce_message_id: out.status === 'stored' ? out.messageId : '',
+          recipients: 1,
+        }),
+      },
+    ]);
     // Ids and counts only: no address in the event.
     expect(JSON.stringify(events[0]!.data)).not.toContain('@');
   });
@@ -111,8 +178,18 @@ describe('bounces answering a reply', () => {
     const out = await f.ingest(dsn(r.rfcId, 'delayed', '4.4.7'), { mailboxId });
     expect(out).toMatchObject({ status: 'stored', kind: 'bounce' });
     const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
-    expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({ reply_state: 'sent', bounce: null });
-    expect(view.body.messages.find((m) => m.kind === 'bounce')!.bounce).toEqual({ recipients: [expect.objectContaining({ address: 'pat@client.example', action: 'delayed' })] });
-    expect(await owner(`SELECT 1 FROM events WHERE tenant_id = $1 AND type = 'reply.bounced' AND resource_id = $2`, [f.tenant.id, r.replyId])).toEqual([]);
+    expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
+      reply_state: 'sent',
+      bounce: null,
+    });
+    expect(view.body.messages.find((m) => m.kind === 'bounce')!.bounce).toEqual({
+      recipients: [expect.objectContaining({ address: 'pat@client.example', action: 'delayed' })],
+    });
+    expect(
+      await owner(
+        `SELECT 1 FROM events WHERE tenant_id = $1 AND type = 'reply.bounced' AND resource_id = $2`,
+        [f.tenant.id, r.replyId],
+      ),
+    ).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
 // points at a message that stays readable, a tenant's ticket list survives one disconnected
 // mailbox awaiting its purge, and only the same Message-ID with the same content is stored once.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { makeIngestFixture, type IngestFixture } from '../../helpers/ingest.js';
+
+import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 
 let f: IngestFixture;
@@ -15,22 +16,34 @@ afterAll(async () => {
 });
 
 const storedIn = async (messageId: string) =>
-  (await f.t.database.db.tx((c) => c.query<{ mailbox_id: string }>('SELECT mailbox_id FROM messages WHERE id = $1', [messageId]))).rows[0]?.mailbox_id;
+  (
+    await f.t.database.db.tx((c) =>
+      c.query<{ mailbox_id: string }>('SELECT mailbox_id FROM messages WHERE id = $1', [messageId]),
+    )
+  ).rows[0]?.mailbox_id;
 
 describe('dedupe and disconnect', () => {
   test('mail held by a disconnected mailbox awaiting its purge is stored again by a reconnected mailbox and by any other active mailbox; the ticket list stays readable', async () => {
     const old = await f.addMailbox('help@acme.example');
     const sales = await f.addMailbox('sales@acme.example');
-    const msgs = [1, 2, 3].map((i) => mail({ to: 'help@acme.example', subject: `Order ${i}`, text: `Where is order ${i}?` }));
-    for (const m of msgs) expect(await f.ingest(m, { mailboxId: old })).toMatchObject({ status: 'stored' });
-    const kept = (await f.ingest(mail({ subject: 'Unrelated', text: 'hello' }))) as { ticketId: string };
+    const msgs = [1, 2, 3].map((i) =>
+      mail({ to: 'help@acme.example', subject: `Order ${i}`, text: `Where is order ${i}?` }),
+    );
+    for (const m of msgs)
+      expect(await f.ingest(m, { mailboxId: old })).toMatchObject({ status: 'stored' });
+    const kept = (await f.ingest(mail({ subject: 'Unrelated', text: 'hello' }))) as {
+      ticketId: string;
+    };
     expect((await f.api('DELETE', `/v1/mailboxes/${old}`)).status).toBe(200);
 
     // One disconnected mailbox awaiting its purge does not take the tenant's list down.
     const list = await f.api<{ items: { id: string }[] }>('GET', '/v1/tickets?limit=200');
     expect(list.status).toBe(200);
     expect(list.body.items.map((t) => t.id)).toContain(kept.ticketId);
-    const byRequester = await f.api<{ items: { id: string }[] }>('GET', '/v1/tickets?requester=customer@client.example');
+    const byRequester = await f.api<{ items: { id: string }[] }>(
+      'GET',
+      '/v1/tickets?requester=customer@client.example',
+    );
     expect(byRequester.status).toBe(200);
 
     // Reconnected under the same address (a new mailbox): the same mail is stored, not a duplicate of the doomed copy.
@@ -73,11 +86,24 @@ describe('dedupe and disconnect', () => {
     expect(a).toMatchObject({ status: 'stored' });
     expect(b).toMatchObject({ status: 'stored' });
     expect((b as { messageId: string }).messageId).not.toBe((a as { messageId: string }).messageId);
-    expect(await f.ingest(first)).toEqual({ status: 'duplicate', messageId: (a as { messageId: string }).messageId });
-    expect(await f.ingest(other, { mailboxId: second })).toEqual({ status: 'duplicate', messageId: (b as { messageId: string }).messageId });
+    expect(await f.ingest(first)).toEqual({
+      status: 'duplicate',
+      messageId: (a as { messageId: string }).messageId,
+    });
+    expect(await f.ingest(other, { mailboxId: second })).toEqual({
+      status: 'duplicate',
+      messageId: (b as { messageId: string }).messageId,
+    });
     // In one page too: the identical copy is a duplicate, the different one stored.
     const third = mail({ messageId: id, subject: 'Invoice', text: 'Invoice for May' });
-    const page = await f.t.container.pipeline.ingestPage([third, third, first].map((raw, i) => ({ tenantId: f.tenant.id, mailboxId: second, providerMessageId: `p-${id}-${i}`, raw })));
+    const page = await f.t.container.pipeline.ingestPage(
+      [third, third, first].map((raw, i) => ({
+        tenantId: f.tenant.id,
+        mailboxId: second,
+        providerMessageId: `p-${id}-${i}`,
+        raw,
+      })),
+    );
     expect(page.map((o) => o.status)).toEqual(['stored', 'duplicate', 'duplicate']);
   });
 });

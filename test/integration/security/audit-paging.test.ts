@@ -1,6 +1,7 @@
 // Audit paging returns every record once, newest first, with ids that say nothing about other
 // tenants; denied cross-tenant attempts leave a trace the operator sees (log line and counter).
 import { afterAll, beforeAll, expect, test } from 'vitest';
+
 import { makeTestApp, type TestApp } from '../../helpers/app.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../../helpers/tenants.js';
 
@@ -13,9 +14,12 @@ beforeAll(async () => {
   a = await createTenant(t, 'A');
   b = await createTenant(t, 'B');
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
-const get = (token: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
+const get = (token: string, url: string) =>
+  t.app.inject({ method: 'GET', url, headers: bearer(token) });
 
 test('GET /v1/audit?limit=3 following next_cursor returns all 42 of 42 records, in order, once each', async () => {
   // Interleave the tenants so A's records sit among B's in the shared table, and cross 9 → 10 → 100
@@ -24,8 +28,15 @@ test('GET /v1/audit?limit=3 following next_cursor returns all 42 of 42 records, 
     await get(a.token, '/v1/mailboxes'); // one mailbox.list record each
     if (i % 3 === 0) await get(b.token, '/v1/mailboxes');
   }
-  const expected = await t.database.db.tx(async (c) =>
-    (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1', [a.id])).rows[0]!.n);
+  const expected = await t.database.db.tx(
+    async (c) =>
+      (
+        await c.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1',
+          [a.id],
+        )
+      ).rows[0]!.n,
+  );
   expect(expected).toBe(42); // tenant creation's two records + 40 lists
   const seen: { id: string; at: string }[] = [];
   let cursor: string | null = null;
@@ -44,7 +55,8 @@ test('GET /v1/audit?limit=3 following next_cursor returns all 42 of 42 records, 
 
 test('audit ids are random per record, not a global counter whose gaps show other tenants', async () => {
   const items = (await get(a.token, '/v1/audit?limit=5')).json().items as { id: string }[];
-  for (const r of items) expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  for (const r of items)
+    expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   // A cursor made from another tenant's record matches nothing here.
   const bFirst = (await get(b.token, '/v1/audit?limit=1')).json();
   const crossed = await get(a.token, `/v1/audit?limit=3&cursor=${bFirst.next_cursor}`);
@@ -53,16 +65,34 @@ test('audit ids are random per record, not a global counter whose gaps show othe
 });
 
 test('a denied cross-tenant attempt leaves a trace the operator sees, without the id', async () => {
-  const mailbox = (await t.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: bearer(b.token), payload: { provider: 'local', address: 'help@b.example' } })).json().id as string;
+  const mailbox = (
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/mailboxes',
+      headers: bearer(b.token),
+      payload: { provider: 'local', address: 'help@b.example' },
+    })
+  ).json().id as string;
   const before = t.logs.length;
   expect((await get(a.token, `/v1/mailboxes/${mailbox}`)).statusCode).toBe(404);
   expect((await get('inl_aaaaaaaaaa_' + 'x'.repeat(40), '/v1/mailboxes')).statusCode).toBe(401);
-  const lines = t.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'access_denied');
+  const lines = t.logs
+    .slice(before)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.event === 'access_denied');
   expect(lines).toEqual([
-    expect.objectContaining({ status: 404, route: '/v1/mailboxes/:id', tenant_id: a.id, actor: expect.stringMatching(/^key:/), level: 40 }),
+    expect.objectContaining({
+      status: 404,
+      route: '/v1/mailboxes/:id',
+      tenant_id: a.id,
+      actor: expect.stringMatching(/^key:/),
+      level: 40,
+    }),
     expect.objectContaining({ status: 401, route: '/v1/mailboxes', tenant_id: null }),
   ]);
   expect(JSON.stringify(lines)).not.toContain(mailbox);
   const metrics = await t.container.metrics.getSingleMetricAsString('inlet_access_denied_total');
-  expect(metrics).toMatch(/inlet_access_denied_total\{status="404",route="\/v1\/mailboxes\/:id"\} 1/);
+  expect(metrics).toMatch(
+    /inlet_access_denied_total\{status="404",route="\/v1\/mailboxes\/:id"\} 1/,
+  );
 });

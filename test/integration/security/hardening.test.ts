@@ -2,17 +2,27 @@
 // PostgreSQL), JSON answers carry a CSP that allows nothing, the raw .eml download is sandboxed,
 // attachment types come from an allow-list of inert types.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { safeDownloadType } from '../../../src/lib/content-disposition.js';
-import { makeIngestFixture, type IngestFixture } from '../../helpers/ingest.js';
+import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 import { bearer } from '../../helpers/tenants.js';
 
 let f: IngestFixture;
-beforeAll(async () => { f = await makeIngestFixture(); });
-afterAll(async () => { await f?.t.close(); });
+beforeAll(async () => {
+  f = await makeIngestFixture();
+});
+afterAll(async () => {
+  await f?.t.close();
+});
 
 const req = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
-  f.t.app.inject({ method, url, headers: bearer(f.tenant.token), ...(payload === undefined ? {} : { payload: payload as object }) });
+  f.t.app.inject({
+    method,
+    url,
+    headers: bearer(f.tenant.token),
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
 
 describe('NUL characters', () => {
   it.each([
@@ -27,10 +37,22 @@ describe('NUL characters', () => {
 
   it('in a JSON string (value or key) answer 400 naming the field, and nothing is stored', async () => {
     const before = (await req('GET', '/v1/mailboxes')).json().items.length;
-    const res = await req('POST', '/v1/mailboxes', { provider: 'local', address: 'nul@acme.example', display_name: 'Acme\u0000Support' });
+    const res = await req('POST', '/v1/mailboxes', {
+      provider: 'local',
+      address: 'nul@acme.example',
+      display_name: 'Acme\u0000Support',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors[0].path).toBe('body/display_name');
-    expect((await req('POST', '/v1/mailboxes', { provider: 'local', address: 'nul@acme.example', ['x\u0000']: 1 })).statusCode).toBe(400);
+    expect(
+      (
+        await req('POST', '/v1/mailboxes', {
+          provider: 'local',
+          address: 'nul@acme.example',
+          ['x\u0000']: 1,
+        })
+      ).statusCode,
+    ).toBe(400);
     expect((await req('GET', '/v1/mailboxes')).json().items.length).toBe(before);
   });
 });
@@ -40,7 +62,12 @@ describe('response headers', () => {
     const res = await req('GET', '/v1/tickets');
     expect(res.statusCode).toBe(200);
     const csp = String(res.headers['content-security-policy']);
-    expect(csp.split(';').map((d) => d.trim()).sort()).toEqual(["default-src 'none'", "frame-ancestors 'none'"]);
+    expect(
+      csp
+        .split(';')
+        .map((d) => d.trim())
+        .sort(),
+    ).toEqual(["default-src 'none'", "frame-ancestors 'none'"]);
   });
 
   it('the raw .eml download is sandboxed and not sniffed', async () => {
@@ -55,9 +82,22 @@ describe('response headers', () => {
 
 describe('attachment download types', () => {
   it('serves only inert types under their own name; everything else is application/octet-stream', () => {
-    for (const t of ['image/png', 'image/jpeg', 'text/plain', 'application/zip']) expect(safeDownloadType(t)).toBe(t);
-    for (const t of ['text/html', 'image/svg+xml', 'application/xhtml+xml', 'text/xml', 'application/pdf', 'text/x-shellscript',
-      'application/x-msdownload', 'text/vtt', 'application/wasm', 'multipart/x-mixed-replace', 'image/svg+xml; charset=utf-8', 'nonsense']) {
+    for (const t of ['image/png', 'image/jpeg', 'text/plain', 'application/zip'])
+      expect(safeDownloadType(t)).toBe(t);
+    for (const t of [
+      'text/html',
+      'image/svg+xml',
+      'application/xhtml+xml',
+      'text/xml',
+      'application/pdf',
+      'text/x-shellscript',
+      'application/x-msdownload',
+      'text/vtt',
+      'application/wasm',
+      'multipart/x-mixed-replace',
+      'image/svg+xml; charset=utf-8',
+      'nonsense',
+    ]) {
       expect(safeDownloadType(t), t).toBe('application/octet-stream');
     }
   });
@@ -66,7 +106,10 @@ describe('attachment download types', () => {
 describe('logs', () => {
   it('never carry query strings (OAuth code and state, searched addresses)', async () => {
     const before = f.t.logs.length;
-    await f.t.app.inject({ method: 'GET', url: '/v1/oauth/google/callback?code=4/0SECRETCODE&state=SECRETSTATE' });
+    await f.t.app.inject({
+      method: 'GET',
+      url: '/v1/oauth/google/callback?code=4/0SECRETCODE&state=SECRETSTATE',
+    });
     await req('GET', '/v1/tickets?q=customer%40client.example');
     const written = f.t.logs.slice(before).join('\n');
     expect(written).toMatch(/\/v1\/tickets/);

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+
 import type { ApiKeyRow } from '../../../store/api-key-store.js';
 import { ScopeSchema, Timestamp, Uuid } from '../../schemas.js';
 
@@ -16,7 +17,10 @@ export const ApiKey = Type.Object(
   { $id: 'ApiKey' },
 );
 
-export const ApiKeyCreated = Type.Intersect([ApiKey, Type.Object({ token: Type.String({ description: 'The secret key. Shown once; store it now.' }) })]);
+export const ApiKeyCreated = Type.Intersect([
+  ApiKey,
+  Type.Object({ token: Type.String({ description: 'The secret key. Shown once; store it now.' }) }),
+]);
 
 export function apiKeyView(k: ApiKeyRow) {
   return {

@@ -2,6 +2,7 @@
 // adapter: start (API key, returns the consent URL) and callback (the user's browser, 303 to the
 // return URL with the outcome). A provider's route files call these with its paths and texts.
 import { Type } from 'typebox';
+
 import { AppError } from '../../../errors.js';
 import type { CallbackResult } from '../../../oauth/consent-flow.js';
 import type { ProviderKind } from '../../../providers/provider-kind.js';
@@ -26,7 +27,9 @@ export function consentStartRoute(app: Api, deps: ApiDeps, spec: ConsentStartSpe
   const StartBody = Type.Object(
     {
       return_url: Type.String({ format: 'uri', maxLength: 2000, description: spec.returnUrlText }),
-      login_hint: Type.Optional(Type.String({ format: 'email', maxLength: 320, description: spec.loginHintText })),
+      login_hint: Type.Optional(
+        Type.String({ format: 'email', maxLength: 320, description: spec.loginHintText }),
+      ),
     },
     { additionalProperties: false },
   );
@@ -34,23 +37,31 @@ export function consentStartRoute(app: Api, deps: ApiDeps, spec: ConsentStartSpe
     authorization_url: Type.String({ description: spec.authorizationUrlText }),
     expires_at: Timestamp,
   });
-  app.post(spec.path, {
-    config: { auth: 'mailboxes:manage' },
-    schema: {
-      operationId: spec.operationId,
-      tags: ['mailboxes'],
-      summary: spec.summary,
-      body: StartBody,
-      response: { 200: StartResponse, ...errorResponses(...authErrors, 501) },
+  app.post(
+    spec.path,
+    {
+      config: { auth: 'mailboxes:manage' },
+      schema: {
+        operationId: spec.operationId,
+        tags: ['mailboxes'],
+        summary: spec.summary,
+        body: StartBody,
+        response: { 200: StartResponse, ...errorResponses(...authErrors, 501) },
+      },
     },
-  }, async (req) => {
-    if (!deps.consent.configured(spec.kind)) throw new AppError('provider_not_configured', spec.notConfigured, undefined, 501);
-    const url = new URL(req.body.return_url);
-    // Only origins the tenant registered (PUT /v1/return-origins): no open redirect.
-    await deps.returnOrigins.assertAllowed(actorOf(req), url.toString());
-    const started = await deps.consent.start(spec.kind, actorOf(req), { returnUrl: url.toString(), loginHint: req.body.login_hint });
-    return { authorization_url: started.authorizationUrl, expires_at: started.expiresAt };
-  });
+    async (req) => {
+      if (!deps.consent.configured(spec.kind))
+        throw new AppError('provider_not_configured', spec.notConfigured, undefined, 501);
+      const url = new URL(req.body.return_url);
+      // Only origins the tenant registered (PUT /v1/return-origins): no open redirect.
+      await deps.returnOrigins.assertAllowed(actorOf(req), url.toString());
+      const started = await deps.consent.start(spec.kind, actorOf(req), {
+        returnUrl: url.toString(),
+        loginHint: req.body.login_hint,
+      });
+      return { authorization_url: started.authorizationUrl, expires_at: started.expiresAt };
+    },
+  );
 }
 
 export interface ConsentCallbackSpec {
@@ -67,9 +78,11 @@ export interface ConsentCallbackSpec {
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(title: string, text: string, code: string | null, link: string | null): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body>`
-    + `<h1>${escape(title)}</h1><p>${escape(text)}</p>${code ? `<p>Error code: <code>${escape(code)}</code></p>` : ''}`
-    + `${link ? `<p><a href="${escape(link)}">Continue</a></p>` : ''}</body></html>`;
+  return (
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body>` +
+    `<h1>${escape(title)}</h1><p>${escape(text)}</p>${code ? `<p>Error code: <code>${escape(code)}</code></p>` : ''}` +
+    `${link ? `<p><a href="${escape(link)}">Continue</a></p>` : ''}</body></html>`
+  );
 }
 
 function target(r: CallbackResult): string | null {
@@ -96,28 +109,42 @@ export function consentCallbackRoute(app: Api, deps: ApiDeps, spec: ConsentCallb
     // The provider adds parameters of its own (spec.extraParams).
     { additionalProperties: true },
   );
-  app.get(spec.path, {
-    // The provider sends the user's browser here; the signed single-use state is the credential.
-    config: { auth: 'public' },
-    schema: {
-      operationId: spec.operationId,
-      tags: ['mailboxes'],
-      summary: spec.summary,
-      security: [],
-      querystring: CallbackQuery,
-      response: {
-        303: mediaResponse('text/html', 'Redirect to the return URL (the body is a plain page saying the same)'),
-        400: mediaResponse('text/html', 'Plain page: the state is invalid, so there is no trusted return URL'),
+  app.get(
+    spec.path,
+    {
+      // The provider sends the user's browser here; the signed single-use state is the credential.
+      config: { auth: 'public' },
+      schema: {
+        operationId: spec.operationId,
+        tags: ['mailboxes'],
+        summary: spec.summary,
+        security: [],
+        querystring: CallbackQuery,
+        response: {
+          303: mediaResponse(
+            'text/html',
+            'Redirect to the return URL (the body is a plain page saying the same)',
+          ),
+          400: mediaResponse(
+            'text/html',
+            'Plain page: the state is invalid, so there is no trusted return URL',
+          ),
+        },
       },
     },
-  }, async (req, reply) => {
-    const result = await deps.consent.callback(spec.kind, req.query);
-    const { failureText, title: titles } = deps.consent.texts(spec.kind);
-    const location = target(result);
-    const title = result.ok ? titles.ok : titles.failed;
-    const text = result.ok ? spec.connectedText : failureText[result.code] ?? result.code;
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    if (!location) return reply.code(400).send(page(title, text, result.ok ? null : result.code, null));
-    return reply.code(303).header('location', location).send(page(title, text, result.ok ? null : result.code, location));
-  });
+    async (req, reply) => {
+      const result = await deps.consent.callback(spec.kind, req.query);
+      const { failureText, title: titles } = deps.consent.texts(spec.kind);
+      const location = target(result);
+      const title = result.ok ? titles.ok : titles.failed;
+      const text = result.ok ? spec.connectedText : (failureText[result.code] ?? result.code);
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+      if (!location)
+        return reply.code(400).send(page(title, text, result.ok ? null : result.code, null));
+      return reply
+        .code(303)
+        .header('location', location)
+        .send(page(title, text, result.ok ? null : result.code, location));
+    },
+  );
 }

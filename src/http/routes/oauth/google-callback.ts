@@ -6,7 +6,8 @@ export function googleCallbackRoute(app: Api, deps: ApiDeps): void {
     kind: 'gmail',
     path: '/v1/oauth/google/callback',
     operationId: 'googleOAuthCallback',
-    summary: 'Google consent redirect: connects the mailbox, then 303 to the return URL with the outcome; 400 plain page when the state is not valid',
+    summary:
+      'Google consent redirect: connects the mailbox, then 303 to the return URL with the outcome; 400 plain page when the state is not valid',
     connectedText: 'The mailbox is connected; its mail will appear as tickets shortly.',
     extraParams: 'Google adds scope, authuser, prompt, hd…',
   });

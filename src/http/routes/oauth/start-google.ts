@@ -6,10 +6,14 @@ export function startGoogleOAuthRoute(app: Api, deps: ApiDeps): void {
     kind: 'gmail',
     path: '/v1/mailboxes/oauth/google/start',
     operationId: 'startGoogleOAuth',
-    summary: 'Start connecting a Gmail mailbox: returns Google\'s consent URL with a single-use state valid for 10 minutes (connecting an address again re-authorises that mailbox)',
-    returnUrlText: 'Where the browser is sent back after consent, with `status=connected&mailbox_id=…&outcome=created|reauthorized` or `status=error&error=<code>` added to the query',
+    summary:
+      "Start connecting a Gmail mailbox: returns Google's consent URL with a single-use state valid for 10 minutes (connecting an address again re-authorises that mailbox)",
+    returnUrlText:
+      'Where the browser is sent back after consent, with `status=connected&mailbox_id=…&outcome=created|reauthorized` or `status=error&error=<code>` added to the query',
     loginHintText: 'Pre-selects this Google account on the consent screen',
-    authorizationUrlText: 'Send the user\'s browser here (Google consent: gmail.readonly + gmail.send, offline access, PKCE)',
-    notConfigured: 'Gmail is not configured on this Inlet (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET).',
+    authorizationUrlText:
+      "Send the user's browser here (Google consent: gmail.readonly + gmail.send, offline access, PKCE)",
+    notConfigured:
+      'Gmail is not configured on this Inlet (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET).',
   });
 }

@@ -1,15 +1,23 @@
+import { Type } from 'typebox';
+
 import { type OutboxState, outboxStates } from '../../../outbound/outbox-store.js';
 import { type StoredKind, storedKinds } from '../../../tickets/ticket-status.js';
-import { Type } from 'typebox';
 import { Timestamp, Uuid } from '../../schemas.js';
 
-export const TicketStatusSchema = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('solved'), Type.Literal('closed')]);
+export const TicketStatusSchema = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('pending'),
+  Type.Literal('solved'),
+  Type.Literal('closed'),
+]);
 const Address = Type.Object({ name: Type.String(), address: Type.String() });
 
 export const TicketSummary = Type.Object(
   {
     id: Uuid,
-    number: Type.Integer({ description: 'Per-tenant number, shown as #1042 and used in subject tokens [#1042]' }),
+    number: Type.Integer({
+      description: 'Per-tenant number, shown as #1042 and used in subject tokens [#1042]',
+    }),
     status: TicketStatusSchema,
     mailbox_id: Uuid,
     subject: Type.String(),
@@ -29,11 +37,21 @@ const Attachment = Type.Object(
     content_type: Type.String({ description: 'Sniffed from the bytes, not the sender’s claim' }),
     declared_type: Type.String(),
     size: Type.Integer(),
-    digest: Type.Union([Type.String(), Type.Null()], { description: 'Keyed digest of the bytes (hex HMAC-SHA256 under the tenant\'s index key): equal for identical files within the tenant, meaningless outside it; null for attachments stored before digests were keyed' }),
+    digest: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "Keyed digest of the bytes (hex HMAC-SHA256 under the tenant's index key): equal for identical files within the tenant, meaningless outside it; null for attachments stored before digests were keyed",
+    }),
     inline: Type.Boolean(),
     flags: Type.Array(Type.String()),
-    scan_status: Type.Union([Type.Literal('pending'), Type.Literal('clean'), Type.Literal('infected'), Type.Literal('scan_failed')]),
-    download_url: Type.Union([Type.String(), Type.Null()], { description: 'Only when scan_status is clean' }),
+    scan_status: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('clean'),
+      Type.Literal('infected'),
+      Type.Literal('scan_failed'),
+    ]),
+    download_url: Type.Union([Type.String(), Type.Null()], {
+      description: 'Only when scan_status is clean',
+    }),
   },
   { $id: 'Attachment' },
 );
@@ -54,9 +72,15 @@ const BounceInfo = Type.Object({
   recipients: Type.Array(
     Type.Object({
       address: Type.String(),
-      status: Type.Union([Type.String(), Type.Null()], { description: "Enhanced status code, e.g. '5.1.1'" }),
-      action: Type.Union([Type.String(), Type.Null()], { description: "DSN action: 'failed', 'delayed', …; null when the report does not say" }),
-      diagnostic: Type.Union([Type.String(), Type.Null()], { description: "The remote server's words, at most 500 characters" }),
+      status: Type.Union([Type.String(), Type.Null()], {
+        description: "Enhanced status code, e.g. '5.1.1'",
+      }),
+      action: Type.Union([Type.String(), Type.Null()], {
+        description: "DSN action: 'failed', 'delayed', …; null when the report does not say",
+      }),
+      diagnostic: Type.Union([Type.String(), Type.Null()], {
+        description: "The remote server's words, at most 500 characters",
+      }),
     }),
   ),
 });
@@ -67,18 +91,28 @@ export const Message = Type.Object(
     direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
     kind: Type.Unsafe<StoredKind>(Type.Union(storedKinds.map((k) => Type.Literal(k)))),
     kind_reasons: Type.Array(Type.String()),
-    thread_rule: Type.String({ description: 'Which threading rule placed the message on this ticket' }),
+    thread_rule: Type.String({
+      description: 'Which threading rule placed the message on this ticket',
+    }),
     mailbox_id: Uuid,
     headers: Headers,
     text: Type.Union([Type.String(), Type.Null()]),
-    html: Type.Union([Type.String(), Type.Null()], { description: 'Sanitised; remote images are not loaded (original URL in data-remote-src)' }),
-    reply: Type.Union([Type.String(), Type.Null()], { description: 'The new text, without quotes and signature' }),
-    bounce: Type.Union([BounceInfo, Type.Null()], {
-      description: "On a bounce (kind 'bounce'): the recipients it reports. On a reply whose reply_state is 'bounced': the recipients the bounce that answered it reports. Otherwise null.",
+    html: Type.Union([Type.String(), Type.Null()], {
+      description: 'Sanitised; remote images are not loaded (original URL in data-remote-src)',
     }),
-    reply_state: Type.Unsafe<OutboxState | null>(Type.Union([...outboxStates.map((k) => Type.Literal(k)), Type.Null()], {
-      description: "Outbound replies: delivery state, 'bounced' once a bounce for it arrived (event reply.bounced). Null for inbound messages.",
-    })),
+    reply: Type.Union([Type.String(), Type.Null()], {
+      description: 'The new text, without quotes and signature',
+    }),
+    bounce: Type.Union([BounceInfo, Type.Null()], {
+      description:
+        "On a bounce (kind 'bounce'): the recipients it reports. On a reply whose reply_state is 'bounced': the recipients the bounce that answered it reports. Otherwise null.",
+    }),
+    reply_state: Type.Unsafe<OutboxState | null>(
+      Type.Union([...outboxStates.map((k) => Type.Literal(k)), Type.Null()], {
+        description:
+          "Outbound replies: delivery state, 'bounced' once a bounce for it arrived (event reply.bounced). Null for inbound messages.",
+      }),
+    ),
     warnings: Type.Array(Type.String()),
     sent_at: Type.Union([Timestamp, Type.Null()]),
     received_at: Timestamp,
@@ -87,17 +121,31 @@ export const Message = Type.Object(
   { $id: 'Message' },
 );
 
-export const TicketDetail = Type.Intersect([TicketSummary, Type.Object({
-  participants: Type.Array(Address, { description: 'Everyone on the ticket’s messages (From, To, Cc), once each' }),
-  messages: Type.Array(Message, { description: 'The newest page of messages, in arrival order' }),
-  older_messages_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as messages_before for the page before this one; null on the oldest page' }),
-})]);
+export const TicketDetail = Type.Intersect([
+  TicketSummary,
+  Type.Object({
+    participants: Type.Array(Address, {
+      description: 'Everyone on the ticket’s messages (From, To, Cc), once each',
+    }),
+    messages: Type.Array(Message, { description: 'The newest page of messages, in arrival order' }),
+    older_messages_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as messages_before for the page before this one; null on the oldest page',
+    }),
+  }),
+]);
 
 export const ReplyState = Type.Object(
   {
     id: Uuid,
     ticket_id: Uuid,
-    state: Type.Union([Type.Literal('queued'), Type.Literal('sending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('bounced'), Type.Literal('cancelled')]),
+    state: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('sending'),
+      Type.Literal('sent'),
+      Type.Literal('failed'),
+      Type.Literal('bounced'),
+      Type.Literal('cancelled'),
+    ]),
     message_id: Type.String({ description: 'RFC 5322 Message-ID of the reply' }),
     attempts: Type.Integer(),
     failure_reason: Type.Union([Type.String(), Type.Null()]),
