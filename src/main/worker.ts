@@ -16,7 +16,7 @@ import { sendReply } from '../outbound/send-reply.js';
 import { finishOffboarding } from '../privacy/offboard-tenant.js';
 import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
-import { startIdleSupervisor } from '../sync/idle-supervisor.js';
+import { type IdleSupervisor, startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '../sync/upkeep.js';
 import { startWorkerLiveness } from '../sync/worker-liveness.js';
@@ -51,7 +51,12 @@ function finishWhenDisconnected(handlers: Handlers, log: Container['logger']): H
   return out as Handlers;
 }
 
-export function makeHandlers(c: Container): Handlers {
+export interface HandlerHooks {
+  /** After a mailbox's sync job: lets this process's IDLE supervisor pick up a new mailbox at once. */
+  afterSync?(mailboxId: string): void;
+}
+
+export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
   const { replySends } = operatorCounters(c.metrics);
   return finishWhenDisconnected(
     {
@@ -74,6 +79,7 @@ export function makeHandlers(c: Container): Handlers {
       },
       'mailbox.sync': async ({ tenantId, mailboxId }, helpers) => {
         await syncMailbox(c, tenantId, mailboxId, helpers.abortSignal);
+        hooks.afterSync?.(mailboxId);
       },
       'provider.poll': async ({ provider }) => {
         await pollMailboxes(c.db, provider);
@@ -131,6 +137,8 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
   events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
   events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
+  // Set once the IDLE supervisor below exists; a sync that ran before then has nothing to tell it.
+  let idleRef: IdleSupervisor | null = null;
   // Supervised: start-up retried with backoff, a runner whose job fetches keep failing replaced
   // (jobs/job-runner.ts); its health feeds /readyz in this process.
   const runner = startSupervisedRunner({
@@ -146,7 +154,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     options: {
       pgPool: c.db.pool,
       concurrency: c.config.workerConcurrency,
-      taskList: toTaskList(makeHandlers(c)),
+      taskList: toTaskList(makeHandlers(c, { afterSync: (id) => idleRef?.pickUp(id) })),
       noHandleSignals: true,
       pollInterval: 2000,
       // graphile-worker names its prepared statements; a transaction-mode pooler hands the next
@@ -190,6 +198,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     { db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps },
     lease,
   );
+  idleRef = idle;
   const liveness = startWorkerLiveness(
     { db: c.db, logger: c.logger },
     {

@@ -54,6 +54,12 @@ export interface IdleSupervisor {
   watching(): string[];
   /** One renew/acquire round (runs on a timer; exposed for tests). */
   tick(): Promise<void>;
+  /**
+   * A mailbox just synced in this process: when nobody watches it yet (a new mailbox, whose first
+   * sync has just run), take a round now instead of at the next timer tick, so IDLE starts within
+   * a moment of the connect rather than up to one renew interval later.
+   */
+  pickUp(mailboxId: string): void;
   /** Stops every watch. release=false leaves the leases to expire, as a crashed worker would. */
   stop(opts?: { release?: boolean }): Promise<void>;
 }
@@ -207,6 +213,11 @@ export function startIdleSupervisor(
     holder,
     watching: () => [...watches.keys()],
     tick,
+    pickUp(mailboxId) {
+      if (stopping || watches.has(mailboxId)) return;
+      // A round already under way may have listed mailboxes before this one existed: one more after it.
+      void tick().then(() => (watches.has(mailboxId) ? undefined : tick()));
+    },
     async stop({ release = true } = {}) {
       if (stopping) return;
       stopping = true;

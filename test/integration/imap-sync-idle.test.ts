@@ -276,4 +276,35 @@ describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
       10_000,
     );
   });
+
+  it('a new mailbox gets its IDLE connection right after its first sync, not at the next renew tick', async () => {
+    await Promise.all(supervisors.splice(0).map((s) => s.stop()));
+    await Promise.all(heartbeats.splice(0).map((h) => h.stop()));
+    // A renew interval far longer than the test: only the hook can start the watch in time.
+    const sup = startIdleSupervisor(
+      { db: t.database.db, keys: t.container.keys, logger: t.container.logger },
+      { renewEveryMs: 120_000, leaseMs: 360_000 },
+    );
+    supervisors.push(sup);
+    await sup.tick();
+    runner = await run({
+      pgPool: t.database.db.pool,
+      concurrency: 2,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: new WorkerLogger(() => () => undefined),
+      taskList: toTaskList(makeHandlers(t.container, { afterSync: (id) => sup.pickUp(id) })),
+    });
+    const connected = Date.now();
+    const { id } = await connectMailbox();
+    await waitFor(
+      'IDLE watch on the new mailbox',
+      async () => sup.watching().includes(id),
+      30_000,
+      50,
+    );
+    console.log(`connect → IDLE watching: ${Date.now() - connected} ms (renew interval 120 s)`);
+    await runner.stop();
+    runner = null;
+  });
 });
