@@ -6,6 +6,7 @@ import { syncMailbox, type SyncResult } from '../../src/sync/sync-mailbox.js';
 import { consent } from '../fakes/google/connect.js';
 import { type GoogleFake, type GoogleFakeOptions, startGoogleFake } from '../fakes/google/index.js';
 import { makeTestApp, type TestApp } from './app.js';
+import { registerReturnOrigin } from './return-origins.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
 
 export const publicUrl = 'https://inlet.test';
@@ -74,19 +75,7 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
     token = tenant.token,
     returnUrl = 'https://helpdesk.example/settings/mailboxes',
   ) => {
-    // The helpdesk registers where consent may return to (once per tenant, as an operator would).
-    const registered = (
-      await t.app.inject({ method: 'GET', url: '/v1/return-origins', headers: bearer(token) })
-    ).json().origins as string[];
-    const origin = new URL(returnUrl).origin;
-    if (!registered.includes(origin)) {
-      await t.app.inject({
-        method: 'PUT',
-        url: '/v1/return-origins',
-        headers: bearer(token),
-        payload: { origins: [...registered, origin] },
-      });
-    }
+    await registerReturnOrigin(t, token, returnUrl);
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/mailboxes/oauth/google/start',

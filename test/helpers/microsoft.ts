@@ -14,6 +14,7 @@ import {
 } from '../fakes/microsoft/index.js';
 import { trustTestCa } from '../fakes/microsoft/tls.js';
 import { makeTestApp, type TestApp } from './app.js';
+import { registerReturnOrigin } from './return-origins.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
 
 export const publicUrl = 'https://inlet.test';
@@ -69,6 +70,7 @@ export async function makeMicrosoftHarness(
     (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
 
   const startUrl = async (body: Record<string, unknown> = {}) => {
+    await registerReturnOrigin(t, tenant.token, 'https://helpdesk.example/settings/mailboxes');
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/mailboxes/oauth/microsoft/start',
