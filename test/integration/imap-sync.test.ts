@@ -228,7 +228,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
       (
         await bed.t.database.db.tx((ex) =>
           ex.query<{ type: string; data: unknown }>(
-            `SELECT type, data FROM events WHERE resource_id = $1 AND type LIKE 'mailbox.%' ORDER BY id`,
+            `SELECT type, data FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required' ORDER BY id`,
             [id],
           ),
         )
