@@ -28,7 +28,7 @@ function parseCursor(after: string | undefined): bigint {
     throw new AppError(
       'validation_failed',
       'Invalid cursor: pass the next_cursor of a previous page.',
-      { errors: [{ field: 'after', message: 'not a cursor' }] },
+      { errors: [{ path: '/querystring/after', message: 'not a cursor' }] },
     );
   return BigInt(after);
 }

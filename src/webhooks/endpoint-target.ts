@@ -16,7 +16,7 @@ export interface TargetPolicy {
 }
 
 const refuse = (detail: string) =>
-  new AppError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] });
+  new AppError('validation_failed', detail, { errors: [{ path: '/body/url', message: detail }] });
 
 /** Syntax and scheme of an endpoint URL (no DNS). */
 export function checkEndpointUrl(raw: string, policy: TargetPolicy): URL {

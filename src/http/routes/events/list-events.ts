@@ -58,7 +58,7 @@ export function listEventsRoute(app: Api, deps: ApiDeps): void {
         throw new AppError(
           'validation_failed',
           `Unknown event type: ${unknown[0]!.slice(0, 60)}.`,
-          { errors: [{ field: 'types', message: 'unknown event type' }] },
+          { errors: [{ path: '/querystring/types', message: 'unknown event type' }] },
         );
       return deps.events.feed(actorOf(req), {
         after: req.query.after,
