@@ -178,7 +178,51 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
 
   let running = false;
   let loops: Promise<void>[] = [];
-  let listener: pg.PoolClient | null = null;
+  let listening: Promise<void> = Promise.resolve();
+  let stopListening: (() => void) | null = null;
+
+  async function listenLoop(): Promise<void> {
+    for (let attempt = 0; running; attempt++) {
+      let client: pg.PoolClient | null = null;
+      let broken = false;
+      try {
+        client = await db.pool.connect();
+        client.on('notification', poke);
+        const ended = new Promise<void>((resolve) => {
+          client!.once('error', () => {
+            broken = true;
+            resolve();
+          });
+          client!.once('end', () => {
+            broken = true;
+            resolve();
+          });
+          stopListening = resolve;
+        });
+        await client.query('LISTEN inlet_events');
+        attempt = 0;
+        await ended;
+      } catch {
+        broken = true;
+      } finally {
+        stopListening = null;
+        if (client) {
+          if (!broken) await client.query('UNLISTEN inlet_events').catch(() => undefined);
+          client.release(broken);
+        }
+      }
+      if (!running) break;
+      // Back off before reconnecting; stop() cuts the wait short.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+        stopListening = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      stopListening = null;
+    }
+  }
   const waiters = new Set<() => void>();
   const poke = () => {
     for (const w of waiters) w();
@@ -221,20 +265,18 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     runOnce,
     start: async () => {
       running = true;
-      listener = await db.pool.connect();
-      listener.on('notification', poke);
-      await listener.query('LISTEN inlet_events');
       loops = Array.from({ length: runners }, () => runLoop());
+      // LISTEN only shortens the wait; the loops poll every second without it. So the listener
+      // connects in the background and reconnects after losing its connection: a database that is
+      // slow to accept at start-up (or restarts) must not stop the worker or the deliveries.
+      listening = listenLoop();
     },
     stop: async () => {
       running = false;
       poke();
+      stopListening?.();
       await Promise.all(loops);
-      if (listener) {
-        await listener.query('UNLISTEN inlet_events').catch(() => undefined);
-        listener.release();
-        listener = null;
-      }
+      await listening;
     },
   };
 }
