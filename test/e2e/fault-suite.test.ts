@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/lib/free-port.js';
 import { type ClamdHandle, startClamd } from '../helpers/clamd.js';
 import { type CliProcess, runCli } from '../helpers/cli.js';
-import { localMailEnv } from '../helpers/local-mail.js';
 import { type DovecotHandle, startDovecot } from '../helpers/dovecot.js';
 import { logLines, pollUntil, readyz } from '../helpers/fault.js';
 import { appendMany, connectBody, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
+import { localMailEnv } from '../helpers/local-mail.js';
 import { mail } from '../helpers/mail.js';
 import {
   type PausablePostgres,
