@@ -19,7 +19,7 @@ import { runSubjectRequest } from '../privacy/subject-requests.js';
 import { type IdleSupervisor, startIdleSupervisor } from '../sync/idle-supervisor.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '../sync/upkeep.js';
-import { startWorkerLiveness } from '../sync/worker-liveness.js';
+import { startWorkerLiveness, type WorkerLiveness } from '../sync/worker-liveness.js';
 import { keyEpochCronItems, runKeyEpoch } from '../tenancy/key-epochs.js';
 import { makeWebhookDispatcher } from '../webhooks/dispatcher.js';
 
@@ -135,7 +135,14 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
   // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
-  events.on('pool:create', ({ workerPool }) => workerIds.add(workerPool.id));
+  // Write the new pool's heartbeat at once: it locks jobs and queues from its first fetch, and a
+  // worker killed before its next heartbeat tick (a busy event loop delays the timer) left a queue
+  // locked under an id no heartbeat named, which nobody then unlocked.
+  let livenessRef: WorkerLiveness | null = null;
+  events.on('pool:create', ({ workerPool }) => {
+    workerIds.add(workerPool.id);
+    void livenessRef?.tick();
+  });
   events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
   // Set once the IDLE supervisor below exists; a sync that ran before then has nothing to tell it.
   let idleRef: IdleSupervisor | null = null;
@@ -208,6 +215,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
       staleMs: lease.leaseMs,
     },
   );
+  livenessRef = liveness;
   const webhooks = makeWebhookDispatcher({
     db: c.db,
     keys: c.keys,

@@ -321,9 +321,7 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
     });
   }, 200_000);
 
-  // Known regression after the wave-2 merges (see the session note): a SIGKILLed worker's named
-  // queue stays locked by its pool id, so its mailbox syncs no more until graphile-worker's 4 h unlock.
-  it.skip('worker SIGKILL mid-page', async () => {
+  it('worker SIGKILL mid-page', async () => {
     const before = (await stored()).messages;
     await append(80, 'kill');
     await pollUntil('page under way', async () => (await stored()).messages > before, 60_000, 10);
@@ -333,7 +331,7 @@ describe.skipIf(reason !== '')(`fault injection${reason}`, () => {
     await settle(`worker SIGKILL mid-page (${at - before}/80 stored at kill)`);
   }, 300_000);
 
-  it.skip('worker SIGKILL mid-send', async () => {
+  it('worker SIGKILL mid-send', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await reply()).messageId!);
     await pollUntil(

@@ -62,9 +62,7 @@ describe.skipIf(!dovecot)(`inlet worker killed mid-sync${reason}`, () => {
     sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
   });
 
-  // Known regression after the wave-2 merges (see the session note): the killed worker's named queue
-  // stays locked by its pool id (no heartbeat row names it), so the restarted worker never syncs it.
-  it.skip('stores every one of 500 messages exactly once across a SIGKILL and a restart', async () => {
+  it('stores every one of 500 messages exactly once across a SIGKILL and a restart', async () => {
     const tenant = await createTenant(t, 'Acme');
     const u = await newImapUser(dovecot!);
     await appendMany(
