@@ -1,7 +1,11 @@
-// IMAP sync against a real Dovecot and PostgreSQL: time-to-ticket (APPEND issued → message row
-// stored, through IDLE → keyed sync job → pipeline) for many mailboxes, and the throughput of one
-// large initial backfill. `npx tsx bench/imap-bench.ts` prints the figures; runImapBench() returns them.
+// IMAP sync against a real Dovecot, PostgreSQL and clamd: time-to-ticket (APPEND issued → message row
+// stored, through IDLE → keyed sync job → pipeline) for many mailboxes, and a 1,000-mail backlog in
+// one mailbox (600 new, 400 replies to them, every 20th with a 200 KB attachment) synced from
+// scratch: seconds, mis-threaded replies, CPU per message in every process (min/median/max of
+// --runs, default 3). `npm run bench -- imap [--runs N] [--backlog-only]` prints the figures;
+// runImapBench() returns them.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { Logger as WorkerLogger, run } from 'graphile-worker';
@@ -18,11 +22,33 @@ import { startIdleSupervisor } from '../src/sync/idle-supervisor.js';
 import { enqueueSync } from '../src/sync/sync-jobs.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
 import { systemActor } from '../src/tenancy/actor.js';
+import { type ClamdHandle, startClamd } from '../test/helpers/clamd.js';
 import { type DovecotHandle, startDovecot } from '../test/helpers/dovecot.js';
-import { appendMany, customerMessage, newImapUser, waitFor } from '../test/helpers/imap-mailbox.js';
+import {
+  appendMany,
+  backlogMessages,
+  connectInput,
+  customerMessage,
+  newImapUser,
+  waitFor,
+} from '../test/helpers/imap-mailbox.js';
 import { localMailEnv } from '../test/helpers/local-mail.js';
 import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
 import { type SmtpSink, startSmtpSink } from '../test/helpers/smtp-sink.js';
+import { parentPid, pidFromFile, treeCpuMs } from './lib/proc-cpu.js';
+
+export interface BacklogRun {
+  messages: number;
+  seconds: number;
+  misThreaded: number;
+  /** CPU ms per message by process; null where /proc is not available. */
+  cpuMsPerMessage: {
+    node: number;
+    postgres: number | null;
+    dovecot: number | null;
+    clamd: number | null;
+  };
+}
 
 export interface ImapBenchFigures {
   timeToTicketMs: {
@@ -32,108 +58,88 @@ export interface ImapBenchFigures {
     max: number;
     n: number;
     mailboxes: number;
-  };
+  } | null;
   /** APPEND → IDLE notification (Dovecot batches change notifications for about 0.5 s). */
-  idleNotifyMs: { p50: number; p95: number; n: number };
-  backfill: { messages: number; seconds: number; perSecond: number };
+  idleNotifyMs: { p50: number; p95: number; n: number } | null;
+  backlog: BacklogRun[];
 }
+
+export interface ImapBenchOptions {
+  mailboxes: number;
+  messages: number;
+  appendGapMs: number;
+  backlog: number;
+  runs: number;
+  /** Skip the time-to-ticket part. */
+  backlogOnly: boolean;
+}
+
+const defaults: ImapBenchOptions = {
+  mailboxes: 20,
+  messages: 400,
+  appendGapMs: 20,
+  backlog: 1000,
+  runs: 3,
+  backlogOnly: false,
+};
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-async function connect(
+const nodeCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function timeToTicket(
   c: Container,
   tenantId: string,
   dovecot: DovecotHandle,
   sink: SmtpSink,
-  u: { user: string; password: string },
-  maxMessages: number,
-) {
-  return c.imapMailboxes.connect(systemActor(tenantId, 'bench'), {
-    imap: {
-      host: dovecot.host,
-      port: dovecot.port,
-      tls: false,
-      allow_plaintext: true,
-      user: u.user,
-      password: u.password,
-    },
-    smtp: {
-      host: sink.host,
-      port: sink.port,
-      tls: false,
-      allow_plaintext: true,
-      user: 'sender',
-      password: 'sender-pass',
-    },
-    backfill: { maxMessages },
-  });
-}
-
-export async function runImapBench(
-  opts = { mailboxes: 20, messages: 400, backfill: 5000, appendGapMs: 20 },
-): Promise<ImapBenchFigures | null> {
-  const dovecot = await startDovecot();
-  if (!dovecot) return null;
-  const server = await startPostgresServer();
-  const name = `inlet_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = withDatabase(server.adminUrl, name);
-  const sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
+  opts: ImapBenchOptions,
+): Promise<Pick<ImapBenchFigures, 'timeToTicketMs' | 'idleNotifyMs'>> {
   const logger = makeLogger({ level: 'silent' });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: url,
-    INLET_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    DATABASE_POOL_MAX: '20',
-    CLAMD_PORT: '1',
-    ...localMailEnv,
-  });
-  const c = await makeContainer(config, logger, url);
-  try {
-    await migrate(c.db.pool);
-    const { tenant } = await c.tenants.createTenant('Bench', {
-      actor: 'operator',
-      requestId: null,
-      clientIp: null,
-    });
-
-    // 1. Time to ticket over IDLE for many mailboxes at once.
-    const users = [];
-    const ids: string[] = [];
-    for (let i = 0; i < opts.mailboxes; i++) {
-      const u = await newImapUser(dovecot, 'bench');
-      users.push(u);
-      ids.push((await connect(c, tenant.id, dovecot, sink, u, 0)).id);
-    }
-    const runner = await run({
-      pgPool: c.db.pool,
-      concurrency: 8,
-      noHandleSignals: true,
-      pollInterval: 1000,
-      taskList: toTaskList(makeHandlers(c)),
-      logger: new WorkerLogger(() => () => undefined),
-    });
-    const lastAppend = new Map<string, number>(); // mailbox → start of its latest APPEND not yet announced
-    const notify: number[] = [];
-    const sup = startIdleSupervisor(
-      {
-        db: c.db,
-        keys: c.keys,
-        logger,
-        onChange: async (tenantId, mailboxId) => {
-          const at = lastAppend.get(mailboxId);
-          if (at !== undefined) {
-            notify.push(Date.now() - at);
-            lastAppend.delete(mailboxId);
-          }
-          await c.db.tenantTx(tenantId, (ex) => enqueueSync(ex, tenantId, mailboxId));
-        },
-      },
-      { renewEveryMs: 2000, leaseMs: 10_000 },
+  const users = [];
+  const ids: string[] = [];
+  for (let i = 0; i < opts.mailboxes; i++) {
+    const u = await newImapUser(dovecot, 'bench');
+    users.push(u);
+    ids.push(
+      (
+        await c.imapMailboxes.connect(
+          systemActor(tenantId, 'bench'),
+          connectInput(dovecot, sink, u, { maxMessages: 0 }),
+        )
+      ).id,
     );
+  }
+  const runner = await run({
+    pgPool: c.db.pool,
+    concurrency: 8,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    taskList: toTaskList(makeHandlers(c)),
+    logger: new WorkerLogger(() => () => undefined),
+  });
+  const lastAppend = new Map<string, number>(); // mailbox → start of its latest APPEND not yet announced
+  const notify: number[] = [];
+  const sup = startIdleSupervisor(
+    {
+      db: c.db,
+      keys: c.keys,
+      logger,
+      onChange: async (tid, mailboxId) => {
+        const at = lastAppend.get(mailboxId);
+        if (at !== undefined) {
+          notify.push(Date.now() - at);
+          lastAppend.delete(mailboxId);
+        }
+        await c.db.tenantTx(tid, (ex) => enqueueSync(ex, tid, mailboxId));
+      },
+    },
+    { renewEveryMs: 2000, leaseMs: 10_000 },
+  );
+  try {
     await waitFor(
       'all mailboxes watched',
       async () => sup.watching().length === opts.mailboxes,
@@ -151,10 +157,7 @@ export async function runImapBench(
         ).rows[0]!.n === String(opts.mailboxes),
       30_000,
     );
-
-    const indexKey = await c.db.tenantTx(tenant.id, (ex) =>
-      c.keys.tenantKey(ex, tenant.id, 'index'),
-    );
+    const indexKey = await c.db.tenantTx(tenantId, (ex) => c.keys.tenantKey(ex, tenantId, 'index'));
     const sentAt = new Map<string, number>();
     for (let i = 0; i < opts.messages; i++) {
       const m = customerMessage('ttt');
@@ -179,23 +182,7 @@ export async function runImapBench(
     const lat = stored
       .map((r) => r.at.getTime() - sentAt.get(r.b.toString('hex'))!)
       .sort((a, b) => a - b);
-    await sup.stop();
-    await runner.stop();
-
-    // 2. One large initial backfill, straight through the sync job's code.
-    const big = await newImapUser(dovecot, 'backfill');
-    await appendMany(
-      dovecot,
-      big,
-      Array.from({ length: opts.backfill }, () => customerMessage('bf').raw),
-    );
-    const mailbox = await connect(c, tenant.id, dovecot, sink, big, opts.backfill);
-    const t0 = performance.now();
-    const res = await syncMailbox(c, tenant.id, mailbox.id);
-    const seconds = (performance.now() - t0) / 1000;
-    if (res.stored !== opts.backfill)
-      throw new Error(`backfill stored ${res.stored} of ${opts.backfill}`);
-
+    notify.sort((a, b) => a - b);
     return {
       timeToTicketMs: {
         p50: pct(lat, 50),
@@ -205,45 +192,182 @@ export async function runImapBench(
         n: lat.length,
         mailboxes: opts.mailboxes,
       },
-      idleNotifyMs: {
-        p50: pct(
-          notify.sort((a, b) => a - b),
-          50,
-        ),
-        p95: pct(notify, 95),
-        n: notify.length,
-      },
-      backfill: {
-        messages: opts.backfill,
-        seconds: Math.round(seconds * 10) / 10,
-        perSecond: Math.round(opts.backfill / seconds),
-      },
+      idleNotifyMs: { p50: pct(notify, 50), p95: pct(notify, 95), n: notify.length },
     };
+  } finally {
+    await sup.stop();
+    await runner.stop();
+  }
+}
+
+/** One backlog synced from scratch, straight through the sync job's code. */
+async function backlogRun(
+  c: Container,
+  tenantId: string,
+  dovecot: DovecotHandle,
+  sink: SmtpSink,
+  clamd: ClamdHandle | null,
+  total: number,
+): Promise<BacklogRun> {
+  const u = await newImapUser(dovecot, 'backlog');
+  const backlog = backlogMessages(total);
+  await appendMany(dovecot, u, backlog.raws);
+  const mailbox = await c.imapMailboxes.connect(
+    systemActor(tenantId, 'bench'),
+    connectInput(dovecot, sink, u, { maxMessages: total }),
+  );
+  const backend = (
+    await c.db.tx((ex) => ex.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
+  ).rows[0]!.pid;
+  const roots = {
+    postgres: parentPid(backend),
+    dovecot: pidFromFile(join(dovecot.dir, 'run', 'master.pid')),
+    clamd: clamd?.pid ?? null,
+  };
+  const cpu = () => ({
+    node: nodeCpuMs(),
+    postgres: treeCpuMs(roots.postgres),
+    dovecot: treeCpuMs(roots.dovecot),
+    clamd: treeCpuMs(roots.clamd),
+  });
+  const before = cpu();
+  const t0 = performance.now();
+  const res = await syncMailbox(c, tenantId, mailbox.id);
+  const seconds = (performance.now() - t0) / 1000;
+  const after = cpu();
+  if (res.stored !== total) throw new Error(`backlog stored ${res.stored} of ${total}`);
+
+  const indexKey = await c.db.tenantTx(tenantId, (ex) => c.keys.tenantKey(ex, tenantId, 'index'));
+  const { rows } = await c.db.tx((ex) =>
+    ex.query<{ b: Buffer; ticket: string }>(
+      'SELECT message_id_bidx AS b, ticket_id AS ticket FROM messages WHERE mailbox_id = $1',
+      [mailbox.id],
+    ),
+  );
+  const ticketOf = new Map(rows.map((r) => [r.b.toString('hex'), r.ticket]));
+  const ticket = (id: string) =>
+    ticketOf.get(messageIdBlindIndex(indexKey.key, id).toString('hex'));
+  const misThreaded = backlog.replies.filter(
+    (r) => !ticket(r.messageId) || ticket(r.messageId) !== ticket(r.parent),
+  ).length;
+  const per = (k: keyof typeof before) => {
+    const a = after[k];
+    const b = before[k];
+    return a === null || b === null ? null : Math.round(((a - b) / total) * 100) / 100;
+  };
+  return {
+    messages: total,
+    seconds: Math.round(seconds * 100) / 100,
+    misThreaded,
+    cpuMsPerMessage: {
+      node: per('node')!,
+      postgres: per('postgres'),
+      dovecot: per('dovecot'),
+      clamd: per('clamd'),
+    },
+  };
+}
+
+export async function runImapBench(
+  options: Partial<ImapBenchOptions> = {},
+): Promise<ImapBenchFigures | null> {
+  const opts = { ...defaults, ...options };
+  const dovecot = await startDovecot();
+  if (!dovecot) return null;
+  const clamd = await startClamd();
+  const server = await startPostgresServer();
+  const name = `inlet_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = withDatabase(server.adminUrl, name);
+  const sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
+  const logger = makeLogger({ level: 'silent' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    INLET_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    DATABASE_POOL_MAX: '20',
+    CLAMD_PORT: String(clamd?.port ?? 1),
+    ...(process.env.INGEST_ISOLATE_ABOVE_BYTES
+      ? { INGEST_ISOLATE_ABOVE_BYTES: process.env.INGEST_ISOLATE_ABOVE_BYTES }
+      : {}),
+    ...localMailEnv,
+  });
+  const c = await makeContainer(config, logger, url);
+  try {
+    await migrate(c.db.pool);
+    const { tenant } = await c.tenants.createTenant('Bench', {
+      actor: 'operator',
+      requestId: null,
+      clientIp: null,
+    });
+    const idle = opts.backlogOnly
+      ? { timeToTicketMs: null, idleNotifyMs: null }
+      : await timeToTicket(c, tenant.id, dovecot, sink, opts);
+    const backlog: BacklogRun[] = [];
+    for (let i = 0; i < opts.runs; i++)
+      backlog.push(await backlogRun(c, tenant.id, dovecot, sink, clamd, opts.backlog));
+    return { ...idle, backlog };
   } finally {
     await c.close();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
     await sink.close();
+    await clamd?.dispose();
     await dovecot.stop();
     await server.stop();
   }
 }
 
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : (process.argv[i + 1] ?? '');
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const figures = await runImapBench();
+  const figures = await runImapBench({
+    ...(flag('runs') ? { runs: Number(flag('runs')) } : {}),
+    ...(flag('backlog') ? { backlog: Number(flag('backlog')) } : {}),
+    backlogOnly: process.argv.includes('--backlog-only'),
+  });
   if (!figures) {
     console.log('imap-bench skipped: dovecot not installed');
   } else {
     const t = figures.timeToTicketMs;
+    if (t && figures.idleNotifyMs) {
+      console.log(
+        `time to ticket (APPEND → message stored via IDLE + sync job), ${t.n} messages over ${t.mailboxes} mailboxes:`,
+      );
+      console.log(`  p50 ${t.p50} ms   p95 ${t.p95} ms   p99 ${t.p99} ms   max ${t.max} ms`);
+      console.log(
+        `  of which APPEND → IDLE notification: p50 ${figures.idleNotifyMs.p50} ms, p95 ${figures.idleNotifyMs.p95} ms (n=${figures.idleNotifyMs.n})`,
+      );
+    }
+    const runs = figures.backlog;
+    const mmm = (xs: (number | null)[]) => {
+      const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+      return v.length === 0
+        ? 'n/a'
+        : `${v[0]} / ${v[Math.floor((v.length - 1) / 2)]} / ${v.at(-1)}`;
+    };
     console.log(
-      `time to ticket (APPEND → message stored via IDLE + sync job), ${t.n} messages over ${t.mailboxes} mailboxes:`,
+      `backlog of ${runs[0]?.messages} messages in one mailbox (600 new, 400 replies, 5% with 200 KB), min / median / max of ${runs.length}:`,
     );
-    console.log(`  p50 ${t.p50} ms   p95 ${t.p95} ms   p99 ${t.p99} ms   max ${t.max} ms`);
     console.log(
-      `  of which APPEND → IDLE notification: p50 ${figures.idleNotifyMs.p50} ms, p95 ${figures.idleNotifyMs.p95} ms (n=${figures.idleNotifyMs.n})`,
+      `  seconds ${mmm(runs.map((r) => r.seconds))}   mis-threaded ${mmm(runs.map((r) => r.misThreaded))}`,
     );
+    for (const k of ['node', 'postgres', 'dovecot', 'clamd'] as const)
+      console.log(`  CPU ms/message ${k.padEnd(8)} ${mmm(runs.map((r) => r.cpuMsPerMessage[k]))}`);
+    const totals = runs.map((r) =>
+      Object.values(r.cpuMsPerMessage).reduce<number>((a, b) => a + (b ?? 0), 0),
+    );
+    console.log(`  CPU ms/message all      ${mmm(totals.map((x) => Math.round(x * 100) / 100))}`);
     console.log(
-      `backfill: ${figures.backfill.messages} messages in ${figures.backfill.seconds} s = ${figures.backfill.perSecond} messages/s`,
+      `  (uptime load when done: ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')})`,
     );
   }
 }

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
+// `npm run bench -- soak --mailboxes 50`: names pick benches, --flags go to each of them.
+const args = process.argv.slice(2);
+const flagAt = args.findIndex((a) => a.startsWith('--'));
+const only = flagAt === -1 ? args : args.slice(0, flagAt);
+const flags = flagAt === -1 ? [] : args.slice(flagAt);
 const benches = readdirSync(dir)
   .filter((f) => f.endsWith('-bench.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
@@ -15,9 +19,13 @@ const benches = readdirSync(dir)
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== ${file} ===`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', path.join(dir, file)], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--expose-gc', path.join(dir, file), ...flags],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (r.status !== 0) failed++;
 }
 if (failed > 0) {

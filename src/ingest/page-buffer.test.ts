@@ -65,4 +65,28 @@ describe('PageBuffer', () => {
     await new Promise((r) => setTimeout(r, 40));
     expect(p.log).not.toContain('commit 1');
   });
+
+  test('a step runs after the pages before it commit and before the next page commits, without blocking the caller', async () => {
+    const p = fakePipeline();
+    const buffer = new PageBuffer(p, { maxMessages: 10, maxBytes: 1000 });
+    await buffer.add(input(0));
+    await buffer.add(input(1));
+    let returned = false;
+    const stepped = buffer.step(async () => {
+      p.log.push('step');
+    });
+    void stepped.then(() => (returned = true));
+    await new Promise((r) => setTimeout(r, 5));
+    // Page 0 (slow) is still being stored, yet step() has already returned: the caller lists on.
+    expect(returned).toBe(true);
+    expect(p.log).not.toContain('commit 0');
+    await buffer.add(input(2));
+    const all = [...(await stepped), ...(await buffer.flush())];
+    expect(p.log.filter((l) => l !== 'prepare 0' && l !== 'prepare 1')).toEqual([
+      'commit 0',
+      'step',
+      'commit 1',
+    ]);
+    expect(all.map((s) => s.input.providerMessageId)).toEqual(['p0', 'p1', 'p2']);
+  });
 });

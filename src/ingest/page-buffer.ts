@@ -53,6 +53,25 @@ export class PageBuffer {
     return stored;
   }
 
+  /**
+   * Starts storing what was collected and queues `after` to run once that and every page before it
+   * is stored — without waiting for it, so the caller can list and fetch meanwhile (a sync's
+   * listing-page cursor goes here). The next page writes nothing before `after` has run. Returns
+   * what earlier pages stored, as add() does.
+   */
+  async step(after: () => Promise<void>): Promise<Ingested[]> {
+    const stored = this.page.length > 0 ? await this.send() : [];
+    const before = this.storing;
+    const chained = (async () => {
+      const done = before ? await before : [];
+      await after();
+      return done;
+    })();
+    chained.catch(() => undefined); // observed by the next send()/flush()
+    this.storing = chained;
+    return stored;
+  }
+
   /** Starts storing the collected page and waits for the page before it. */
   private async send(): Promise<Ingested[]> {
     const page = this.page;

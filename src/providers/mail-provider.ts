@@ -126,6 +126,13 @@ export interface MailProvider {
    *  (deleted between listing and fetching) — the caller records a skip. */
   fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>): Promise<Buffer | null>;
 
+  /** Several listed messages in one request (IMAP: one UID FETCH); each id maps to its bytes or to
+   *  null as fetchRaw would. Optional: callers fall back to fetchRaw one by one. The caller bounds
+   *  the batch by count and listed size. */
+  fetchRawMany?(
+    refs: Pick<RemoteMessageRef, 'providerMessageId'>[],
+  ): Promise<Map<string, Buffer | null>>;
+
   /** Submits fully composed MIME (Bcc recipients are taken from the Bcc header and not transmitted). */
   send(mime: Buffer, meta: SendMeta): Promise<SendResult>;
 

@@ -15,12 +15,12 @@ import type { Logger } from '../lib/logger.js';
 import { recordSyncFailure } from '../mailboxes/status.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
 import { type ProviderFactoryDeps, providerForMailbox } from '../providers/open-mailbox.js';
-import { fromProvider, isProviderError, toProviderError } from '../providers/provider-errors.js';
+import { isProviderError, toProviderError } from '../providers/provider-errors.js';
 import { capabilitiesOf } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { alreadyHeld } from './already-held.js';
+import { readAhead, syncFeed } from './sync-feed.js';
 import { finishSync, readSyncState, setProgress } from './sync-store.js';
 
 export interface SyncDeps {
@@ -42,6 +42,8 @@ export interface SyncResult {
 }
 
 const defaultPageSize = 100;
+/** Messages per FETCH: about one round trip each instead of one per message. */
+const fetchBatch = { maxMessages: 50, maxBytes: 8 * 1024 * 1024 };
 const maxRestarts = 3;
 
 /** Thrown when the worker shuts down mid-sync: the job is retried later from the stored cursor. */
@@ -137,68 +139,99 @@ async function drain(
   result: SyncResult,
   signal: AbortSignal | undefined,
 ): Promise<{ lagMs: number | null }> {
-  let cursor = start;
   let lagMs: number | null = null;
   const pages = new PageBuffer(deps.pipeline);
-  /** When each buffered message reached the mailbox, for the sync lag of new mail. */
+  /** When each buffered message of new mail (not backfill) reached the mailbox, for the sync lag. */
   const arrivals = new Map<string, Date>();
   const count = (
     stored: { input: { providerMessageId: string }; outcome: Ingested['outcome'] }[],
-    incremental: boolean,
   ) => {
     for (const { input, outcome } of stored) {
       if (outcome.status === 'stored') {
         result.stored++;
         const internalDate = arrivals.get(input.providerMessageId);
-        if (incremental && internalDate)
+        if (internalDate)
           lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - internalDate.getTime()));
       } else if (outcome.status === 'duplicate') result.duplicates++;
       else result.parked++;
       arrivals.delete(input.providerMessageId);
     }
   };
-  for (;;) {
-    const page = await fromProvider('sync', () =>
-      provider.listChanges(cursor, { backfill, pageSize: deps.pageSize ?? defaultPageSize }),
-    );
-    const incremental = page.progress === undefined;
-    // Every page before this one is stored (flushed below), so this sees all of them. Skipped
-    // items need no cursor step of their own: a later item's cursor, or the page's, covers them.
-    const known = await alreadyHeld(deps, tenantId, mailboxId, page.items);
-    for (const item of page.items) {
-      if (known.has(item.providerMessageId)) {
+  const feed = readAhead(
+    syncFeed(deps, provider, tenantId, mailboxId, start, {
+      backfill,
+      pageSize: deps.pageSize ?? defaultPageSize,
+      batch: fetchBatch,
+      refusesSize: (bytes) => deps.pipeline.refusesSize(bytes),
+    }),
+  );
+  // The feed lists and fetches ahead while this loop hands messages to the page buffer, which stores
+  // one page while the next is prepared; cursors still move only in the transactions that store.
+  try {
+    return await consume();
+  } catch (err) {
+    // Pages already handed over finish storing (or fail) before the caller re-lists or retries,
+    // so two stores of this mailbox never run at once.
+    await pages.flush().then(count, () => undefined);
+    throw err;
+  }
+
+  async function consume(): Promise<{ lagMs: number | null }> {
+    for await (const entry of feed) {
+      if (entry.kind === 'page-end') {
+        const { page } = entry;
+        // Covers the items before it (stored by then) plus any skipped UIDs after them; runs after
+        // those pages commit, while the feed goes on with the next listing.
+        count(
+          await pages.step(() =>
+            deps.db.tenantTx(tenantId, async (ex) => {
+              await setMailboxCursor(ex, tenantId, mailboxId, page.nextCursor);
+              if (page.progress)
+                await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
+            }),
+          ),
+        );
+        if (page.done) {
+          count(await pages.flush());
+          return { lagMs };
+        }
+        continue;
+      }
+      const { item } = entry;
+      if (entry.kind === 'held') {
+        // No cursor step of its own: a later item's cursor, or the page's, covers it.
         result.duplicates++;
         continue;
       }
       if (signal?.aborted) {
-        count(await pages.flush(), incremental); // fetched already: keep it
+        count(await pages.flush()); // fetched already: keep it
         throw new SyncInterruptedError();
       }
-      if (item.size !== null && deps.pipeline.refusesSize(item.size)) {
+      if (entry.kind === 'oversized') {
         // Over the size limit by the provider's own count: not downloaded at all, so one huge
         // message cannot exhaust the worker's memory. Parked after what came before it is stored.
-        count(await pages.flush(), incremental);
+        count(await pages.flush());
         const outcome = await deps.pipeline.parkUnfetched({
           tenantId,
           mailboxId,
           providerMessageId: item.providerMessageId,
           cursor: item.cursorAfter,
         });
-        count([{ input: item, outcome }], incremental);
+        count([{ input: item, outcome }]);
         continue;
       }
-      const raw = await fromProvider('sync', () => provider.fetchRaw(item));
-      if (raw === null) {
+      if (entry.raw === null) {
         // Expunged between listing and fetching: nothing to store, but the cursor moves past it —
         // after the messages before it are stored.
-        count(await pages.flush(), incremental);
+        count(await pages.flush());
         await deps.db.tenantTx(tenantId, (ex) =>
           setMailboxCursor(ex, tenantId, mailboxId, item.cursorAfter),
         );
         result.gone++;
         continue;
       }
-      if (item.internalDate) arrivals.set(item.providerMessageId, item.internalDate);
+      if (item.internalDate && entry.incremental)
+        arrivals.set(item.providerMessageId, item.internalDate);
       // Stored a page at a time, each message with the cursor that covers it (the page commits the last).
       count(
         await pages.add({
@@ -206,20 +239,12 @@ async function drain(
           mailboxId,
           providerMessageId: item.providerMessageId,
           providerThreadId: item.threadId,
-          raw,
+          raw: entry.raw,
           cursor: item.cursorAfter,
         }),
-        incremental,
       );
     }
-    count(await pages.flush(), incremental);
-    // The page cursor covers the items above (all stored by now) plus any skipped UIDs after them.
-    await deps.db.tenantTx(tenantId, async (ex) => {
-      await setMailboxCursor(ex, tenantId, mailboxId, page.nextCursor);
-      if (page.progress)
-        await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
-    });
-    cursor = page.nextCursor;
-    if (page.done) return { lagMs };
+    // The feed ends only after a page that says done, which returned above.
+    throw new Error('sync feed ended without a final page');
   }
 }

@@ -1,11 +1,14 @@
 // Shared by the IMAP sync tests and the bench: a Dovecot user, messages to APPEND, the connect
 // request body, and counts read straight from the database (as the owner, past RLS).
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import type { ImapConnectInput } from '../../src/providers/imap/imap-connect.js';
 import type { Db } from '../../src/store/db.js';
 import type { DovecotHandle } from './dovecot.js';
+import { mail } from './mail.js';
 import type { SmtpSink } from './smtp-sink.js';
 
 const run = promisify(execFile);
@@ -100,6 +103,89 @@ export function connectBody(
     },
     ...extra,
   };
+}
+
+/** connectBody as the service-level connect input (ImapConnector.connect), for benches that skip HTTP. */
+export function connectInput(
+  dovecot: DovecotHandle,
+  sink: SmtpSink,
+  u: { user: string; password: string },
+  backfill: ImapConnectInput['backfill'] = {},
+): ImapConnectInput {
+  const { imap, smtp } = connectBody(dovecot, sink, u);
+  return { imap, smtp, backfill };
+}
+
+export interface Backlog {
+  raws: Buffer[];
+  /** Each reply's Message-ID with the Message-ID of the message it answers (listed before it). */
+  replies: { messageId: string; parent: string }[];
+  /** Every Message-ID, in mailbox order. */
+  messageIds: string[];
+}
+
+/**
+ * A mailbox backlog like a busy support inbox's: `total` messages, a share of them replies to
+ * earlier ones (In-Reply-To and References, "Re:" subject, the original quoted), and every
+ * `attachEvery`-th with an attachment of `attachBytes` random bytes.
+ */
+export function backlogMessages(
+  total = 1000,
+  opts: { replyShare?: number; attachEvery?: number; attachBytes?: number; tag?: string } = {},
+): Backlog {
+  const replyShare = opts.replyShare ?? 0.4;
+  const attachEvery = opts.attachEvery ?? 20;
+  const attachBytes = opts.attachBytes ?? 200_000;
+  const tag = opts.tag ?? `bl${process.pid}.${Date.now()}`;
+  const originals: { messageId: string; subject: string; from: string }[] = [];
+  const out: Backlog = { raws: [], replies: [], messageIds: [] };
+  const replies = Math.round(total * replyShare);
+  for (let i = 0; i < total; i++) {
+    // Replies spread evenly after the first originals, each answering an earlier original.
+    const isReply =
+      originals.length > 0 && Math.floor(((i + 1) * replies) / total) > out.replies.length;
+    const messageId = `<${tag}.${i}@customer.test>`;
+    const attachments =
+      i % attachEvery === attachEvery - 1
+        ? [
+            {
+              filename: `scan-${i}.pdf`,
+              contentType: 'application/pdf',
+              content: randomBytes(attachBytes), // random: clamd's cache never answers for it
+            },
+          ]
+        : [];
+    if (isReply) {
+      const parent = originals[(i * 7) % originals.length]!;
+      out.raws.push(
+        mail({
+          from: parent.from,
+          subject: `Re: ${parent.subject}`,
+          messageId: messageId.slice(1, -1),
+          inReplyTo: parent.messageId,
+          references: parent.messageId,
+          text: `Any news on this?\r\n\r\nOn Monday you wrote:\r\n> We are looking into it.\r\n`,
+          attachments,
+        }),
+      );
+      out.replies.push({ messageId, parent: parent.messageId });
+    } else {
+      const from = `Customer ${i} <c${i}.${tag}@customer.test>`;
+      const subject = `Order ${tag}-${i} has not arrived`;
+      out.raws.push(
+        mail({
+          from,
+          subject,
+          messageId: messageId.slice(1, -1),
+          text: `Hello,\r\n\r\norder ${i} has not arrived yet. Can you check?\r\n`,
+          attachments,
+        }),
+      );
+      originals.push({ messageId, subject, from });
+    }
+    out.messageIds.push(messageId);
+  }
+  return out;
 }
 
 export async function counts(

@@ -13,9 +13,10 @@ import type {
 } from '../mail-provider.js';
 import { toProviderError } from '../provider-errors.js';
 import { closeQuietly, connectImap } from './imap-client.js';
+import { fetchImapRaw, fetchImapRawMany } from './imap-fetch.js';
 import { watchImap, type WatchOptions } from './imap-idle.js';
 import { type ImapSettings, resolveImapSettings } from './imap-settings.js';
-import { fetchImapRaw, listImapChanges } from './imap-sync.js';
+import { listImapChanges } from './imap-sync.js';
 import { detectSentFolder, verifyImapAndSmtp } from './imap-verify.js';
 import { appendSent, findInSent, sendViaSmtp } from './smtp-send.js';
 
@@ -95,6 +96,17 @@ export function makeImapProvider(
     fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>) {
       return exclusive('IMAP fetch', (c) =>
         fetchImapRaw(c, s.folder, ref.providerMessageId, s.markSeen),
+      );
+    },
+
+    fetchRawMany(refs: Pick<RemoteMessageRef, 'providerMessageId'>[]) {
+      return exclusive('IMAP fetch', (c) =>
+        fetchImapRawMany(
+          c,
+          s.folder,
+          refs.map((r) => r.providerMessageId),
+          s.markSeen,
+        ),
       );
     },
 

@@ -204,29 +204,3 @@ export async function listImapChanges(
   if (bf) result.progress = { done: bf.total - remaining + page.length, total: bf.total };
   return result;
 }
-
-/** Raw bytes of one message; null when it no longer exists. A different UIDVALIDITY means the id is
- *  stale: the caller must resync (cursor_expired), not guess. */
-export async function fetchImapRaw(
-  client: ImapFlow,
-  folder: string,
-  providerMessageId: string,
-  markSeen: boolean,
-): Promise<Buffer | null> {
-  const id = parseImapMessageId(providerMessageId);
-  if (!id) throw new ProviderError('permanent', 'Not an IMAP message id');
-  const open = client.mailbox;
-  if (!open || open.path !== folder || open.readOnly !== !markSeen) {
-    await client.mailboxOpen(folder, { readOnly: !markSeen });
-  }
-  if (client.mailbox && client.mailbox.uidValidity.toString() !== id.uidValidity) {
-    throw new ProviderError(
-      'cursor_expired',
-      'IMAP UIDVALIDITY changed since the message was listed',
-    );
-  }
-  const msg = await client.fetchOne(String(id.uid), { uid: true, source: true }, { uid: true });
-  if (!msg || !msg.source) return null;
-  if (markSeen) await client.messageFlagsAdd(String(id.uid), ['\\Seen'], { uid: true });
-  return msg.source;
-}

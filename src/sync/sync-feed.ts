@@ -1,0 +1,122 @@
+// What a sync reads from the provider, in order: each listed message with its bytes (fetched in
+// batches), the ones skipped without fetching (already held, over the size limit), and after each
+// listing page a marker carrying the page's cursor. syncMailbox stores what this yields while
+// readAhead keeps the next batch (or the next listing) in flight, so the mail server and the
+// database work at the same time instead of taking turns.
+import type {
+  BackfillLimits,
+  Cursor,
+  ListChangesResult,
+  MailProvider,
+  RemoteMessageRef,
+} from '../providers/mail-provider.js';
+import { fromProvider } from '../providers/provider-errors.js';
+import type { Db } from '../store/db.js';
+import type { KeyService } from '../tenancy/key-service.js';
+import { alreadyHeld } from './already-held.js';
+
+export type FeedEntry =
+  | { kind: 'held'; item: RemoteMessageRef }
+  | { kind: 'oversized'; item: RemoteMessageRef }
+  /** raw null: expunged between listing and fetching. incremental: new mail, not a backfill page. */
+  | { kind: 'message'; item: RemoteMessageRef; raw: Buffer | null; incremental: boolean }
+  | { kind: 'page-end'; page: ListChangesResult };
+
+export interface FeedOptions {
+  backfill: BackfillLimits;
+  /** Items per listChanges call. */
+  pageSize: number;
+  /** One FETCH holds at most this many messages and (by listed size) bytes: all are in memory at once. */
+  batch: { maxMessages: number; maxBytes: number };
+  refusesSize(bytes: number): boolean;
+}
+
+export async function* syncFeed(
+  deps: { db: Db; keys: KeyService },
+  provider: MailProvider,
+  tenantId: string,
+  mailboxId: string,
+  start: Cursor | null,
+  opts: FeedOptions,
+): AsyncGenerator<FeedEntry> {
+  const fetchMany = async (items: RemoteMessageRef[]): Promise<Map<string, Buffer | null>> => {
+    if (provider.fetchRawMany) {
+      const many = provider.fetchRawMany.bind(provider);
+      return fromProvider('sync', () => many(items));
+    }
+    const out = new Map<string, Buffer | null>();
+    for (const item of items)
+      out.set(item.providerMessageId, await fromProvider('sync', () => provider.fetchRaw(item)));
+    return out;
+  };
+  let cursor = start;
+  for (;;) {
+    const page = await fromProvider('sync', () =>
+      provider.listChanges(cursor, { backfill: opts.backfill, pageSize: opts.pageSize }),
+    );
+    // Pages before this one may still be being stored: a copy of one of their messages listed here
+    // again is then fetched and recognised as a duplicate by the pipeline instead of skipped here.
+    const known = await alreadyHeld(deps, tenantId, mailboxId, page.items);
+    let batch: RemoteMessageRef[] = [];
+    let bytes = 0;
+    async function* fetchBatch(): AsyncGenerator<FeedEntry> {
+      if (batch.length === 0) return;
+      const items = batch;
+      batch = [];
+      bytes = 0;
+      const raws = await fetchMany(items);
+      for (const item of items)
+        yield {
+          kind: 'message',
+          item,
+          raw: raws.get(item.providerMessageId) ?? null,
+          incremental: page.progress === undefined,
+        };
+    }
+    for (const item of page.items) {
+      if (known.has(item.providerMessageId)) {
+        yield { kind: 'held', item };
+        continue;
+      }
+      if (item.size !== null && opts.refusesSize(item.size)) {
+        yield* fetchBatch();
+        yield { kind: 'oversized', item };
+        continue;
+      }
+      const size = item.size ?? 0;
+      if (batch.length > 0 && bytes + size > opts.batch.maxBytes) yield* fetchBatch();
+      batch.push(item);
+      bytes += size;
+      if (batch.length >= opts.batch.maxMessages) yield* fetchBatch();
+    }
+    yield* fetchBatch();
+    yield { kind: 'page-end', page };
+    cursor = page.nextCursor;
+    if (page.done) return;
+  }
+}
+
+/**
+ * Keeps the source's next entry in flight while the consumer handles the current one (one ahead:
+ * with syncFeed, at most one FETCH batch waits beside what the consumer holds). A consumer that stops
+ * early closes the source after its step in flight.
+ */
+export async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let pending = source.next();
+  pending.catch(() => undefined); // observed below; an early stop must not leave it unhandled
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await pending;
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      pending = source.next();
+      pending.catch(() => undefined);
+      yield r.value;
+    }
+  } finally {
+    if (!finished) void source.return(undefined).catch(() => undefined);
+  }
+}
