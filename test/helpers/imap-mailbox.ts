@@ -227,6 +227,13 @@ export async function imapSessions(dovecot: DovecotHandle, user: string): Promis
   return stdout.split('\n').filter((l) => l.startsWith(user) && /\bimap\b/.test(l)).length;
 }
 
+/** IMAP logins Dovecot has accepted for `user` so far (its log's "Login: user=<…>" lines). */
+export async function imapLogins(dovecot: DovecotHandle, user: string): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const log = await readFile(join(dovecot.dir, 'dovecot.log'), 'utf8').catch(() => '');
+  return log.split('\n').filter((l) => l.includes(`Login: user=<${user}>`)).length;
+}
+
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | null | undefined | false>,

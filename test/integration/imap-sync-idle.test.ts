@@ -15,6 +15,7 @@ import {
   connectBody,
   counts,
   customerMessage,
+  imapLogins,
   imapSessions,
   newImapUser,
   waitFor,
@@ -110,6 +111,45 @@ describe.skipIf(!dovecot)(`IMAP IDLE and leases${reason}`, () => {
     await sup.stop();
     await runner.stop();
     runner = null;
+  });
+
+  it('mail after mail to a watched mailbox is synced over the IDLE session: no login per mail', async () => {
+    const { id, user } = await connectMailbox();
+    runner = await run({
+      pgPool: t.database.db.pool,
+      concurrency: 2,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      taskList: toTaskList(makeHandlers(t.container)),
+      logger: new WorkerLogger(() => () => undefined),
+    });
+    const sup = startIdleSupervisor(
+      { db: t.database.db, keys: t.container.keys, logger: t.container.logger },
+      fast,
+    );
+    supervisors.push(sup);
+    await waitFor('IDLE watch', async () => sup.watching().includes(id));
+    await waitFor('IDLE session', async () => (await imapSessions(dovecot!, user)) >= 1);
+    // The connect's first sync may still be running on a login of its own: let it finish.
+    await waitFor('quiet', async () => (await imapSessions(dovecot!, user)) === 1, 10_000);
+    const before = await imapLogins(dovecot!, user);
+    for (let i = 1; i <= 5; i++) {
+      await dovecot!.append(user, 'INBOX', customerMessage('reuse').raw);
+      await waitFor(
+        `ticket ${i}`,
+        async () => (await counts(t.database.db, id)).tickets === i,
+        10_000,
+        20,
+      );
+    }
+    // The only new logins are the test's own APPENDs (one each): the five syncs IDLE triggered ran on
+    // the session IDLE holds, and IDLE resumed after each (every mail after the first was announced).
+    expect((await imapLogins(dovecot!, user)) - before).toBe(5);
+    expect(await imapSessions(dovecot!, user)).toBe(1);
+    await sup.stop();
+    await runner.stop();
+    runner = null;
+    expect(await counts(t.database.db, id)).toMatchObject({ messages: 5, deliveries: 5 });
   });
 
   it('two supervisors hold exactly one IDLE connection per mailbox; the other takes over after lease expiry', async () => {

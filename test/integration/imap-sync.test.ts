@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import {
   appendMany,
+  backlogMessages,
   changePassword,
   connectBody,
   counts,
@@ -155,6 +156,30 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
 
     // The same address cannot be connected twice in one tenant.
     expect((await connect(connectBody(dovecot!, bed.sink, u))).statusCode).toBe(409);
+  });
+
+  it('threads replies into tickets opened earlier in the same backlog while later pages are fetched ahead', async () => {
+    const u = await newImapUser(dovecot!);
+    // 60 messages, 24 of them replies, over listing pages of 7 and FETCH batches: a reply's
+    // original is often still being stored while the reply's page is listed and fetched.
+    const backlog = backlogMessages(60, { attachEvery: 15, attachBytes: 20_000 });
+    await appendMany(dovecot!, u, backlog.raws);
+    const { id } = (
+      await connect(connectBody(dovecot!, bed.sink, u, { backfill: { max_messages: 100 } }))
+    ).json();
+    expect(await sync(id)).toMatchObject({ status: 'synced', stored: 60, duplicates: 0 });
+    const rows = await bed.t.database.db.tx(async (ex) => {
+      const { rows: r } = await ex.query<{ subject_ticket: string; n: string }>(
+        'SELECT ticket_id AS subject_ticket, count(*) AS n FROM messages WHERE mailbox_id = $1 GROUP BY ticket_id',
+        [id],
+      );
+      return r;
+    });
+    // 36 originals, each its own ticket; every reply joined one of them.
+    expect(rows).toHaveLength(36);
+    expect(rows.reduce((sum, r) => sum + Number(r.n), 0)).toBe(60);
+    expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 60, deliveries: 60 });
+    expect((await getMailbox(id)).sync.progress).toEqual({ done: 60, total: 60 });
   });
 
   it('re-syncs after a UIDVALIDITY change without duplicates or misses', async () => {

@@ -26,6 +26,7 @@ export const imapModule: ProviderModule<ImapSettings, ImapRuntime> = {
     makeImapProvider(settings, {
       ...(runtime?.watch ? { watch: runtime.watch } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
+      mailboxId: deps.mailboxId,
     }),
   // IDLE can miss mail while reconnecting, and a mailbox without a lease holder has no IDLE at all.
   upkeep: { pollMinutes: (config) => config.syncPollMinutes },

@@ -1,6 +1,8 @@
 // IMAP/SMTP implementation of MailProvider. One instance serves one mailbox for the length of a job:
 // it keeps one IMAP connection (made on first use, replaced by a new ImapFlow if it drops) and runs
-// its operations one at a time, because an IMAP connection has a single selected folder.
+// its operations one at a time, because an IMAP connection has a single selected folder. When this
+// process holds the mailbox's IDLE connection, that logged-in session is borrowed instead of a new
+// login (imap-sessions.ts) and handed back on close().
 import type { ImapFlow } from 'imapflow';
 
 import type {
@@ -13,6 +15,7 @@ import type {
 } from '../mail-provider.js';
 import { toProviderError } from '../provider-errors.js';
 import { closeQuietly, connectImap } from './imap-client.js';
+import { type BorrowedSession, borrowSession, sessionKey } from './imap-sessions.js';
 import { fetchImapRaw, fetchImapRawMany } from './imap-fetch.js';
 import { watchImap, type WatchOptions } from './imap-idle.js';
 import { type ImapSettings, resolveImapSettings } from './imap-settings.js';
@@ -23,6 +26,8 @@ import { appendSent, findInSent, sendViaSmtp } from './smtp-send.js';
 export interface ImapProviderDeps extends ProviderDeps {
   /** Reconnect timing for watch(); tests shorten it. */
   watch?: WatchOptions;
+  /** The mailbox this provider serves: its IDLE session in this process is shared (imap-sessions.ts). */
+  mailboxId?: string;
 }
 
 export function makeImapProvider(
@@ -31,7 +36,10 @@ export function makeImapProvider(
 ): MailProvider {
   const s = resolveImapSettings(settings);
   const logger = deps.logger;
+  const key = deps.mailboxId ? sessionKey(deps.mailboxId, s) : null;
   let client: ImapFlow | null = null;
+  /** Set while `client` is the mailbox's IDLE session, lent by its watch. */
+  let borrowed: BorrowedSession | null = null;
   let connecting: Promise<ImapFlow> | null = null;
   let sentFolder: string | null | undefined = s.sentFolder ?? undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -44,6 +52,17 @@ export function makeImapProvider(
         'IMAP',
       );
     if (client?.usable) return client;
+    if (borrowed) {
+      borrowed.release({ broken: true });
+      borrowed = null;
+      client = null;
+    }
+    const lent = key ? borrowSession(key) : null;
+    if (lent) {
+      borrowed = lent;
+      client = lent.client;
+      return client;
+    }
     if (!connecting) {
       connecting = connectImap(s, logger).then(
         (c) => {
@@ -62,10 +81,26 @@ export function makeImapProvider(
 
   // Serialises IMAP work and turns every failure into a ProviderError (or keeps AppErrors such as
   // imap_folder_missing, which the classifier already understands as permanent).
-  const exclusive = <T>(what: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> => {
+  // A read (retry: true) that fails because a lent session broke under it runs once more on a fresh
+  // login: a session kept across syncs may have been dropped by the server while idle.
+  const exclusive = <T>(
+    what: string,
+    fn: (c: ImapFlow) => Promise<T>,
+    opts: { retry?: boolean } = {},
+  ): Promise<T> => {
     const run = queue.then(async () => {
       try {
-        return await fn(await connection());
+        const c = await connection();
+        const lent = borrowed?.client === c ? borrowed : null;
+        try {
+          return await fn(c);
+        } catch (err) {
+          if (!opts.retry || !lent || c.usable) throw err;
+          lent.release({ broken: true });
+          borrowed = null;
+          client = null;
+          return await fn(await connection());
+        }
       } catch (err) {
         throw toProviderError(err, what);
       }
@@ -90,23 +125,30 @@ export function makeImapProvider(
     },
 
     listChanges(cursor: Cursor | null, opts: ListChangesOptions) {
-      return exclusive('IMAP list', (c) => listImapChanges(c, s.folder, cursor, opts));
+      return exclusive('IMAP list', (c) => listImapChanges(c, s.folder, cursor, opts), {
+        retry: true,
+      });
     },
 
     fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>) {
-      return exclusive('IMAP fetch', (c) =>
-        fetchImapRaw(c, s.folder, ref.providerMessageId, s.markSeen),
+      return exclusive(
+        'IMAP fetch',
+        (c) => fetchImapRaw(c, s.folder, ref.providerMessageId, s.markSeen),
+        { retry: true },
       );
     },
 
     fetchRawMany(refs: Pick<RemoteMessageRef, 'providerMessageId'>[]) {
-      return exclusive('IMAP fetch', (c) =>
-        fetchImapRawMany(
-          c,
-          s.folder,
-          refs.map((r) => r.providerMessageId),
-          s.markSeen,
-        ),
+      return exclusive(
+        'IMAP fetch',
+        (c) =>
+          fetchImapRawMany(
+            c,
+            s.folder,
+            refs.map((r) => r.providerMessageId),
+            s.markSeen,
+          ),
+        { retry: true },
       );
     },
 
@@ -131,7 +173,11 @@ export function makeImapProvider(
     },
 
     watch(onChange: () => void, signal: AbortSignal) {
-      return watchImap(s, onChange, signal, { ...deps.watch, ...(logger ? { logger } : {}) });
+      return watchImap(s, onChange, signal, {
+        ...deps.watch,
+        ...(logger ? { logger } : {}),
+        ...(key ? { sessionKey: key } : {}),
+      });
     },
 
     async close() {
@@ -139,7 +185,10 @@ export function makeImapProvider(
       await queue;
       const c = client;
       client = null;
-      await closeQuietly(c);
+      // A lent session goes back to its IDLE watch, logged in; only an own connection logs out.
+      if (borrowed) borrowed.release();
+      else await closeQuietly(c);
+      borrowed = null;
     },
   };
 }
