@@ -15,9 +15,9 @@ import type {
 } from '../mail-provider.js';
 import { toProviderError } from '../provider-errors.js';
 import { closeQuietly, connectImap } from './imap-client.js';
-import { type BorrowedSession, borrowSession, sessionKey } from './imap-sessions.js';
 import { fetchImapRaw, fetchImapRawMany } from './imap-fetch.js';
 import { watchImap, type WatchOptions } from './imap-idle.js';
+import { type BorrowedSession, borrowSession, sessionKey } from './imap-sessions.js';
 import { type ImapSettings, resolveImapSettings } from './imap-settings.js';
 import { listImapChanges } from './imap-sync.js';
 import { detectSentFolder, verifyImapAndSmtp } from './imap-verify.js';
