@@ -33,9 +33,18 @@ export function startWorkerLiveness(
         [opts.staleMs],
       );
       if (rows.length > 0) {
-        await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [
-          rows.map((r) => r.worker_id),
-        ]);
+        const dead = rows.map((r) => r.worker_id);
+        // A sync job that was running there and got a newer trigger meanwhile was superseded:
+        // graphile-worker moved its key to a new job and set its attempts to the maximum, so it
+        // would be deleted when it finished. It never will; unlocked, it would sit there looking
+        // like a sync that failed for good. Sync jobs are always keyed, so no key means superseded.
+        await ex.query(
+          `DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_tasks t
+            WHERE t.id = j.task_id AND t.identifier = 'mailbox.sync' AND j.key IS NULL
+              AND j.locked_by = ANY($1::text[])`,
+          [dead],
+        );
+        await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [dead]);
         log.warn(
           { workers: rows.length },
           'released jobs locked by workers that stopped without shutting down',
