@@ -204,7 +204,7 @@ try {
       'running'.padStart(7),
     ].join(' '),
   );
-  let lastAt = (await q<{ now: string }>('SELECT now()::text AS now'))[0]!.now;
+  const counted = new Set<string>();
   let lastCpu = roots.map((r) => treeCpuMs(r.pid) ?? 0);
   let lastWall = Date.now();
   const allLat: number[] = [];
@@ -212,13 +212,19 @@ try {
   let stored = 0;
   const sample = async () => {
     const now = Date.now();
-    // The boundary goes back as PostgreSQL's own text: a JS Date would drop the microseconds.
-    const rows = await q<{ b: Buffer; at: Date; exact: string }>(
-      `SELECT message_id_bidx AS b, received_at AS at, received_at::text AS exact FROM messages
-        WHERE received_at > $1::timestamptz AND direction = 'inbound' ORDER BY received_at`,
-      [lastAt],
-    );
-    lastAt = rows.at(-1)?.exact ?? lastAt;
+    // received_at is the storing transaction's start, so a page can commit with a time before the
+    // last sample's: look back a while and count each message once.
+    const rows = (
+      await q<{ b: Buffer; at: Date }>(
+        `SELECT message_id_bidx AS b, received_at AS at FROM messages
+          WHERE received_at > now() - interval '60 seconds' AND direction = 'inbound'`,
+      )
+    ).filter((r) => {
+      const k = r.b.toString('hex');
+      if (counted.has(k)) return false;
+      counted.add(k);
+      return true;
+    });
     const lat = rows
       .map((r) => {
         const k = r.b.toString('hex');
@@ -275,11 +281,15 @@ try {
     await sample();
   }
   allLat.sort((a, b) => a - b);
+  const [once] = await q<{ n: number; distinct: number }>(
+    `SELECT count(*)::int AS n, count(DISTINCT message_id_bidx)::int AS distinct FROM messages WHERE direction = 'inbound'`,
+  );
   const seconds = (Date.now() - t0Load) / 1000;
   console.log(
     `\n${stored} of ${appended} mails stored (${(stored / seconds).toFixed(1)}/s over ${Math.round(seconds)} s); ` +
       `APPEND→ticket p50 ${pct(allLat, 50)} ms, p99 ${pct(allLat, 99)} ms, max ${allLat.at(-1)} ms; ` +
-      `${replies} replies accepted, ${sink.messages.length} delivered to SMTP, ${replyErrors} refused`,
+      `${replies} replies accepted, ${sink.messages.length} delivered to SMTP, ${replyErrors} refused; ` +
+      `inbound rows ${once!.n}, distinct Message-IDs ${once!.distinct}`,
   );
   // Memory growth: the last third of the run against the middle third (after warm-up).
   const third = Math.max(1, Math.floor(rssCurve.length / 3));
