@@ -2,8 +2,9 @@
 // stored, through IDLE → keyed sync job → pipeline) for many mailboxes, and a 1,000-mail backlog in
 // one mailbox (600 new, 400 replies to them, every 20th with a 200 KB attachment) synced from
 // scratch after an untimed 200-message warm-up: seconds, mis-threaded replies, CPU per message in
-// every process (min/median/max of --runs, default 3). `npm run bench -- imap [--runs N] [--backlog-only]` prints the figures;
-// runImapBench() returns them.
+// every process (min/median/max of --runs, default 3).
+// `npm run bench -- imap [--runs N] [--backlog-only] [--rtt MS]` prints the figures (--rtt: the
+// backlog reaches Dovecot through a proxy adding that round trip); runImapBench() returns them.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +37,7 @@ import {
 import { localMailEnv } from '../test/helpers/local-mail.js';
 import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
 import { type SmtpSink, startSmtpSink } from '../test/helpers/smtp-sink.js';
+import { type LatencyProxy, startLatencyProxy } from './lib/latency-proxy.js';
 import { parentPid, pidFromFile, treeCpuMs } from './lib/proc-cpu.js';
 
 export interface BacklogRun {
@@ -75,6 +77,8 @@ export interface ImapBenchOptions {
   runs: number;
   /** Skip the time-to-ticket part. */
   backlogOnly: boolean;
+  /** Round trip added between the backlog's mailbox and Dovecot (0 = loopback). */
+  rttMs: number;
 }
 
 const defaults: ImapBenchOptions = {
@@ -84,6 +88,7 @@ const defaults: ImapBenchOptions = {
   backlog: 1000,
   runs: 3,
   backlogOnly: false,
+  rttMs: 0,
 };
 
 const pct = (sorted: number[], p: number) =>
@@ -217,13 +222,16 @@ async function backlogRun(
   sink: SmtpSink,
   clamd: ClamdHandle | null,
   total: number,
+  /** Reach Dovecot on this port instead (the latency proxy). */
+  imapPort: number | null,
 ): Promise<BacklogRun> {
   const u = await newImapUser(dovecot, 'backlog');
   const backlog = backlogMessages(total);
   await appendMany(dovecot, u, backlog.raws);
+  const input = connectInput(dovecot, sink, u, { maxMessages: total });
   const mailbox = await c.imapMailboxes.connect(
     systemActor(tenantId, 'bench'),
-    connectInput(dovecot, sink, u, { maxMessages: total }),
+    imapPort ? { ...input, imap: { ...input.imap, port: imapPort } } : input,
   );
   const backend = (
     await c.db.tx((ex) => ex.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
@@ -304,6 +312,7 @@ export async function runImapBench(
     ...localMailEnv,
   });
   const c = await makeContainer(config, logger, url);
+  let proxy: LatencyProxy | null = null;
   try {
     await migrate(c.db.pool);
     const { tenant } = await c.tenants.createTenant('Bench', {
@@ -311,18 +320,31 @@ export async function runImapBench(
       requestId: null,
       clientIp: null,
     });
+    // --rtt N: the backlog reaches Dovecot with N ms of round trip, as a server in another network would.
+    proxy = opts.rttMs > 0 ? await startLatencyProxy(dovecot, opts.rttMs / 2) : null;
     const idle = opts.backlogOnly
       ? { timeToTicketMs: null, idleNotifyMs: null, loginsPerMail: null }
       : await timeToTicket(c, tenant.id, dovecot, sink, opts);
     // An untimed small backlog first, so the timed runs measure warm code (JIT, pools, caches),
     // as a long-running worker is when a backlog arrives.
     if (opts.runs > 0)
-      await backlogRun(c, tenant.id, dovecot, sink, clamd, Math.min(200, opts.backlog));
+      await backlogRun(
+        c,
+        tenant.id,
+        dovecot,
+        sink,
+        clamd,
+        Math.min(200, opts.backlog),
+        proxy?.port ?? null,
+      );
     const backlog: BacklogRun[] = [];
     for (let i = 0; i < opts.runs; i++)
-      backlog.push(await backlogRun(c, tenant.id, dovecot, sink, clamd, opts.backlog));
+      backlog.push(
+        await backlogRun(c, tenant.id, dovecot, sink, clamd, opts.backlog, proxy?.port ?? null),
+      );
     return { ...idle, backlog };
   } finally {
+    await proxy?.close();
     await c.close();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
@@ -343,6 +365,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     ...(flag('runs') ? { runs: Number(flag('runs')) } : {}),
     ...(flag('backlog') ? { backlog: Number(flag('backlog')) } : {}),
     backlogOnly: process.argv.includes('--backlog-only'),
+    ...(flag('rtt') ? { rttMs: Number(flag('rtt')) } : {}),
   });
   if (!figures) {
     console.log('imap-bench skipped: dovecot not installed');
@@ -367,7 +390,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
         : `${v[0]} / ${v[Math.floor((v.length - 1) / 2)]} / ${v.at(-1)}`;
     };
     console.log(
-      `backlog of ${runs[0]?.messages} messages in one mailbox (600 new, 400 replies, 5% with 200 KB), min / median / max of ${runs.length}:`,
+      `backlog of ${runs[0]?.messages} messages in one mailbox (600 new, 400 replies, 5% with 200 KB), round trip to Dovecot +${flag('rtt') ?? 0} ms, min / median / max of ${runs.length}:`,
     );
     console.log(
       `  seconds ${mmm(runs.map((r) => r.seconds))}   mis-threaded ${mmm(runs.map((r) => r.misThreaded))}`,
