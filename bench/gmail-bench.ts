@@ -73,15 +73,24 @@ async function connectAll(
     } catch {
       fake.addUser(email); // addUser would replace an existing user's mail
     }
-    const { authorizationUrl } = await c.consent.start('gmail', actor, {
+    const { consentUrl } = await c.consent.start('gmail', actor, {
       returnUrl: 'https://helpdesk.bench/back',
       loginHint: email,
     });
+    // The browser opening Inlet's consent URL: gets the provider's URL and the binding cookie.
+    const opened = await c.consent.open(new URL(consentUrl).searchParams.get('state')!);
+    if (!opened.ok) throw new Error(`open consent ${email}: ${opened.code}`);
+    const { authorizationUrl } = opened;
+    const cookie = opened.setCookie.split(';')[0];
     const q = await consent(authorizationUrl);
-    const r = await c.consent.callback('gmail', {
-      state: q.get('state') ?? undefined,
-      code: q.get('code') ?? undefined,
-    });
+    const r = await c.consent.callback(
+      'gmail',
+      {
+        state: q.get('state') ?? undefined,
+        code: q.get('code') ?? undefined,
+      },
+      cookie,
+    );
     if (!r.ok) throw new Error(`connect ${email}: ${r.code}`);
     ids.set(email, r.mailboxId);
   }

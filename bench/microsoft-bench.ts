@@ -47,17 +47,26 @@ async function connectAll(
   const ids = new Map<string, string>();
   const actor = systemActor(tenantId, 'bench');
   for (const email of emails) {
-    const { authorizationUrl } = await c.consent.start('graph', actor, {
+    const { consentUrl } = await c.consent.start('graph', actor, {
       returnUrl: 'https://helpdesk.bench/back',
       loginHint: email,
     });
+    // The browser opening Inlet's consent URL: gets the provider's URL and the binding cookie.
+    const opened = await c.consent.open(new URL(consentUrl).searchParams.get('state')!);
+    if (!opened.ok) throw new Error(`open consent ${email}: ${opened.code}`);
+    const { authorizationUrl } = opened;
+    const cookie = opened.setCookie.split(';')[0];
     const back = new URL(
       (await fetch(authorizationUrl, { redirect: 'manual' })).headers.get('location')!,
     );
-    const r = await c.consent.callback('graph', {
-      state: back.searchParams.get('state') ?? undefined,
-      code: back.searchParams.get('code') ?? undefined,
-    });
+    const r = await c.consent.callback(
+      'graph',
+      {
+        state: back.searchParams.get('state') ?? undefined,
+        code: back.searchParams.get('code') ?? undefined,
+      },
+      cookie,
+    );
     if (!r.ok) throw new Error(`connect ${email}: ${r.code}`);
     ids.set(email, r.mailboxId);
   }

@@ -53,14 +53,14 @@ export const variables = [
     kind: postgresUrl,
     secret: true,
     description:
-      'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL',
+      'PostgreSQL connection of serve and worker: the application login role (member of inlet_app and inlet_service; production refuses a superuser or the owner); unset outside production = embedded PostgreSQL',
   },
   {
     name: 'DATABASE_OWNER_URL',
     kind: postgresUrl,
     secret: true,
     description:
-      'PostgreSQL connection as the schema owner, for `inlet migrate` only (serve and worker use DATABASE_URL, the application login role)',
+      'PostgreSQL connection as the schema owner, for `inlet migrate` and the development auto-migrate only (serve and worker use DATABASE_URL, the application login role)',
   },
   {
     name: 'DATABASE_POOL_MAX',

@@ -193,6 +193,7 @@ export async function makeContainer(
       logger,
       runtimes: providerDeps,
       allowSharedMailboxes: config.consentAllowSharedMailboxes,
+      publicUrl: config.publicUrl,
     }),
     returnOrigins: makeReturnOrigins({ db, production: config.production }),
     push: startPushReceivers(providerContext, providerDeps),

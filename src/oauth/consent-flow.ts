@@ -1,11 +1,13 @@
 // Connecting a mailbox through a provider's OAuth consent screen, the same for every provider that
 // has one (its module's `consent` adapter supplies the consent URL and the code exchange).
-// start: a state row (single use, 10 minutes, PKCE verifier sealed under the tenant key) and the
-//        provider's consent URL with the signed state and the S256 challenge.
-// callback: state checked (signature under the tenant's key, then consumed once, provider must
-//        match) → code exchanged by the adapter → ONE transaction creates the mailbox (or
-//        re-authorises the existing one of the same kind, keeping its cursor so sync resumes where it
-//        stopped), seals the grant under the mailbox key and queues the sync → adapter's follow-up.
+// start: a state row (single use, 10 minutes; PKCE verifier and the provider's URL sealed under the
+//        tenant key) and Inlet's one-time consent URL carrying the signed state.
+// open:  the first browser to open the consent URL is bound to the state (nonce cookie, hash on the
+//        row, browser-binding.ts) and sent on to the provider.
+// callback: state checked (signature under the tenant's key, then consumed once, provider and
+//        browser must match) → code exchanged by the adapter → ONE transaction creates the mailbox
+//        (or re-authorises the existing one of the same kind, keeping its cursor so sync resumes
+//        where it stopped), seals the grant under the mailbox key and queues the sync → follow-up.
 // Every failure has a stable code; the route redirects to the return URL with it when the state
 // proved which return URL to trust, and shows a plain page otherwise.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -25,7 +27,7 @@ import { sealCredentials } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import type { ConsentAdapter, ConsentOptions } from '../providers/provider-module.js';
 import { consentAdapter, defaultBackfill, type ProviderRuntimes } from '../providers/registry.js';
-import type { Db } from '../store/db.js';
+import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
 import { findLiveMailboxByAddress, insertMailbox } from '../store/mailbox-store.js';
 import { enqueueSync } from '../sync/sync-jobs.js';
@@ -33,9 +35,22 @@ import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import {
+  BROWSER_MISMATCH,
+  browserMatches,
+  clearCookieHeader,
+  LINK_USED,
+  newBrowserNonce,
+  setCookieHeader,
+} from './browser-binding.js';
 import { ADDRESS_ELSEWHERE, addressHeldElsewhere } from './consent-binding.js';
-import { peekState, signState, verifyStateMac } from './oauth-state.js';
-import { consumeOAuthState, insertOAuthState } from './oauth-store.js';
+import { peekState, signState, type StateClaims, verifyStateMac } from './oauth-state.js';
+import {
+  consumeOAuthState,
+  insertOAuthState,
+  type OAuthStateRow,
+  openOAuthState,
+} from './oauth-store.js';
 import { isRegisteredReturnUrl } from './return-origins.js';
 
 export const stateTtlMs = 10 * 60_000;
@@ -49,7 +64,9 @@ export type FlowFailure =
   | 'access_denied'
   | 'consent_failed'
   | 'address_in_use'
-  | typeof ADDRESS_ELSEWHERE;
+  | typeof ADDRESS_ELSEWHERE
+  | typeof BROWSER_MISMATCH
+  | typeof LINK_USED;
 
 export interface CallbackQuery {
   state?: string | undefined;
@@ -59,6 +76,10 @@ export interface CallbackQuery {
 
 export type CallbackResult =
   | { ok: true; returnUrl: string; mailboxId: string; outcome: 'created' | 'reauthorized' }
+  | { ok: false; code: string; returnUrl: string | null };
+
+export type OpenResult =
+  | { ok: true; authorizationUrl: string; setCookie: string }
   | { ok: false; code: string; returnUrl: string | null };
 
 export interface ConsentFlow {
@@ -78,8 +99,34 @@ export interface ConsentFlow {
       loginHint?: string | undefined;
       options?: ConsentOptions | undefined;
     },
-  ): Promise<{ authorizationUrl: string; expiresAt: string }>;
-  callback(kind: ProviderKind, query: CallbackQuery): Promise<CallbackResult>;
+  ): Promise<{ consentUrl: string; expiresAt: string }>;
+  /** The consent URL opened in a browser: binds that browser, answers the provider's URL. */
+  open(state: string): Promise<OpenResult>;
+  /** The Set-Cookie that removes a state's binding cookie (null for no valid-looking state). */
+  clearCookie(state: string | undefined): string | null;
+  /** `cookies` is the browser's Cookie header (the binding set by `open`). */
+  callback(
+    kind: ProviderKind,
+    query: CallbackQuery,
+    cookies: string | undefined,
+  ): Promise<CallbackResult>;
+}
+
+type Failed = { fail: FlowFailure; returnUrl: string | null };
+
+interface CheckedState {
+  tenantId: string;
+  verifier: string;
+  options: ConsentOptions | undefined;
+  returnUrl: string;
+  actor: string;
+}
+
+/** What the state row seals: the PKCE verifier, the provider options, the provider's URL. */
+interface SealedStart {
+  verifier: string;
+  options?: ConsentOptions | undefined;
+  authorizationUrl?: string;
 }
 
 const verifierAad = (tenantId: string, stateId: string) =>
@@ -117,10 +164,13 @@ export function makeConsentFlow(deps: {
   runtimes: ProviderRuntimes;
   now?: () => number;
   allowSharedMailboxes?: boolean;
+  /** INLET_PUBLIC_URL: the consent URL is on Inlet; https there makes the cookie Secure. */
+  publicUrl: string;
 }): ConsentFlow {
   const { db, keys } = deps;
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ component: 'consent' });
+  const secureCookies = deps.publicUrl.startsWith('https:');
 
   const adapterOf = (kind: ProviderKind): ConsentAdapter<unknown, unknown> => {
     const adapter = consentAdapter(kind);
@@ -130,26 +180,30 @@ export function makeConsentFlow(deps: {
   const runtimeOf = (kind: ProviderKind): unknown =>
     (deps.runtimes as Partial<Record<ProviderKind, unknown>>)[kind];
 
-  async function checkState(
-    kind: ProviderKind,
+  /**
+   * The state's signature checked and its row claimed by `claim` (open or consume) in one tenant
+   * transaction; the return URL is trusted only while its origin is still registered.
+   */
+  async function withState<T extends object>(
     state: string | undefined,
-  ): Promise<
-    | {
-        tenantId: string;
-        verifier: string;
-        options: ConsentOptions | undefined;
-        returnUrl: string;
-        actor: string;
-      }
-    | { fail: FlowFailure; returnUrl: string | null }
-  > {
+    claim: (
+      ex: Executor,
+      claims: StateClaims,
+    ) => Promise<{ row: OAuthStateRow } | { reason: FlowFailure; row: OAuthStateRow | null }>,
+    then: (
+      row: OAuthStateRow,
+      claims: StateClaims,
+      sealed: SealedStart,
+      returnUrl: string,
+    ) => T | Failed,
+  ): Promise<T | Failed> {
     const claims = state ? peekState(state) : null;
     if (!state || !claims) return { fail: 'state_invalid', returnUrl: null };
-    return db.tenantTx(claims.tenantId, async (ex) => {
+    return db.tenantTx(claims.tenantId, async (ex): Promise<T | Failed> => {
       const signing = await keys.tenantKey(ex, claims.tenantId, 'signing').catch(() => null);
       if (!signing || !verifyStateMac(signing.key, state))
-        return { fail: 'state_invalid' as const, returnUrl: null };
-      const used = await consumeOAuthState(ex, claims.tenantId, claims.stateId);
+        return { fail: 'state_invalid', returnUrl: null };
+      const used = await claim(ex, claims);
       // Redirect only to an origin the tenant still has registered, failures included.
       const stored = used.row?.return_url ?? null;
       const trusted =
@@ -158,26 +212,39 @@ export function makeConsentFlow(deps: {
           : null;
       if ('reason' in used) return { fail: used.reason, returnUrl: trusted };
       if (trusted === null) return { fail: 'state_invalid' as const, returnUrl: null };
-      if (used.row.provider !== kind) return { fail: 'state_invalid' as const, returnUrl: null };
       const tenantKey = await keys.tenantKey(ex, claims.tenantId, 'tenant');
-      const sealed = open(
+      const text = open(
         tenantKey,
         used.row.verifier_ct,
         verifierAad(claims.tenantId, claims.stateId),
       ).toString('utf8');
-      // A bare verifier, or {verifier, options} when the start carried provider options (a base64url
-      // verifier never starts with '{').
-      const { verifier, options } = sealed.startsWith('{')
-        ? (JSON.parse(sealed) as { verifier: string; options: ConsentOptions })
-        : { verifier: sealed, options: undefined };
-      return {
-        tenantId: claims.tenantId,
-        verifier,
-        options,
-        returnUrl: trusted,
-        actor: used.row.actor,
-      };
+      // A bare verifier (rows from before the consent URL), or the sealed start as JSON (a
+      // base64url verifier never starts with '{').
+      const sealed: SealedStart = text.startsWith('{')
+        ? (JSON.parse(text) as SealedStart)
+        : { verifier: text };
+      return then(used.row, claims, sealed, trusted);
     });
+  }
+
+  function checkState(kind: ProviderKind, state: string | undefined, cookies: string | undefined) {
+    return withState<CheckedState>(
+      state,
+      (ex, claims) => consumeOAuthState(ex, claims.tenantId, claims.stateId),
+      (row, claims, sealed, returnUrl) => {
+        if (row.provider !== kind) return { fail: 'state_invalid', returnUrl: null };
+        // Completed in another browser than the one that opened the consent URL: nothing is created.
+        if (!browserMatches(cookies, claims.stateId, row.browser_hash))
+          return { fail: BROWSER_MISMATCH, returnUrl };
+        return {
+          tenantId: claims.tenantId,
+          verifier: sealed.verifier,
+          options: sealed.options,
+          returnUrl,
+          actor: row.actor,
+        };
+      },
+    );
   }
 
   async function store(
@@ -261,35 +328,65 @@ export function makeConsentFlow(deps: {
       const state = await db.tenantTx(actor.tenantId, async (ex) => {
         const tenantKey = await keys.tenantKey(ex, actor.tenantId, 'tenant');
         const signing = await keys.tenantKey(ex, actor.tenantId, 'signing');
+        const state = signState(signing.key, { tenantId: actor.tenantId, stateId, expiresAt });
+        // The provider's URL is never handed out: only the browser that opens the consent URL
+        // gets it, together with the cookie the callback asks for.
+        const authorizationUrl = adapter.authorizationUrl(runtime, {
+          state,
+          codeChallenge,
+          loginHint: input.loginHint,
+          ...(options ? { options } : {}),
+        });
+        const sealed: SealedStart = { verifier: codeVerifier, options, authorizationUrl };
         await insertOAuthState(ex, {
           id: stateId,
           tenantId: actor.tenantId,
           provider: kind,
-          verifierCt: seal(
-            tenantKey,
-            options ? JSON.stringify({ verifier: codeVerifier, options }) : codeVerifier,
-            verifierAad(actor.tenantId, stateId),
-          ),
+          verifierCt: seal(tenantKey, JSON.stringify(sealed), verifierAad(actor.tenantId, stateId)),
           returnUrl: input.returnUrl,
           actor: actor.name,
           expiresAt: new Date(expiresAt),
         });
-        return signState(signing.key, { tenantId: actor.tenantId, stateId, expiresAt });
+        return state;
       });
-      const authorizationUrl = adapter.authorizationUrl(runtime, {
-        state,
-        codeChallenge,
-        loginHint: input.loginHint,
-        ...(options ? { options } : {}),
-      });
-      return { authorizationUrl, expiresAt: new Date(expiresAt).toISOString() };
+      return {
+        consentUrl: `${deps.publicUrl}/v1/oauth/consent?state=${state}`,
+        expiresAt: new Date(expiresAt).toISOString(),
+      };
     },
 
-    async callback(kind, query) {
+    async open(state) {
+      const { nonce, hash } = newBrowserNonce();
+      const out = await withState<{ authorizationUrl: string; setCookie: string }>(
+        state,
+        (ex, claims) => openOAuthState(ex, claims.tenantId, claims.stateId, hash),
+        (_row, claims, sealed) =>
+          sealed.authorizationUrl
+            ? {
+                authorizationUrl: sealed.authorizationUrl,
+                setCookie: setCookieHeader(
+                  claims.stateId,
+                  nonce,
+                  (claims.expiresAt - now()) / 1000,
+                  secureCookies,
+                ),
+              }
+            : { fail: 'state_invalid', returnUrl: null },
+      );
+      if ('fail' in out) return { ok: false, code: out.fail, returnUrl: out.returnUrl };
+      return { ok: true, ...out };
+    },
+
+    clearCookie(state) {
+      const claims = state ? peekState(state) : null;
+      return claims ? clearCookieHeader(claims.stateId, secureCookies) : null;
+    },
+
+    async callback(kind, query, cookies) {
       const adapter = adapterOf(kind);
       const runtime = runtimeOf(kind);
       if (runtime === undefined) return { ok: false, code: 'not_configured', returnUrl: null };
-      const checked = await checkState(kind, query.state);
+      const checked = await checkState(kind, query.state, cookies);
       if ('fail' in checked) return { ok: false, code: checked.fail, returnUrl: checked.returnUrl };
       const { returnUrl } = checked;
       if (query.error)
