@@ -12,28 +12,14 @@
 // proved which return URL to trust, and shows a plain page otherwise.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import {
-  emailBlindIndex,
-  fieldAad,
-  generateDataKey,
-  mailboxAad,
-  open,
-  seal,
-} from '../crypto/index.js';
+import { fieldAad, open, seal } from '../crypto/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
-import { reactivate } from '../mailboxes/status.js';
-import { sealCredentials } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import type { ConsentAdapter, ConsentOptions } from '../providers/provider-module.js';
-import { consentAdapter, defaultBackfill, type ProviderRuntimes } from '../providers/registry.js';
+import { consentAdapter, type ProviderRuntimes } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
-import { insertEvent } from '../store/event-store.js';
-import { findLiveMailboxByAddress, insertMailbox } from '../store/mailbox-store.js';
-import { enqueueSync } from '../sync/sync-jobs.js';
-import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
 import type { Actor } from '../tenancy/actor.js';
-import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import {
   BROWSER_MISMATCH,
@@ -44,6 +30,7 @@ import {
   setCookieHeader,
 } from './browser-binding.js';
 import { ADDRESS_ELSEWHERE, addressHeldElsewhere } from './consent-binding.js';
+import { storeGrant } from './consent-grant.js';
 import { peekState, signState, type StateClaims, verifyStateMac } from './oauth-state.js';
 import {
   consumeOAuthState,
@@ -247,68 +234,6 @@ export function makeConsentFlow(deps: {
     );
   }
 
-  async function store(
-    kind: ProviderKind,
-    tenantId: string,
-    actorName: string,
-    grant: { address: string; settings(ids: { tenantId: string; mailboxId: string }): unknown },
-  ) {
-    const actor: Actor = {
-      tenantId,
-      name: actorName,
-      scopes: new Set(),
-      requestId: null,
-      clientIp: null,
-    };
-    return db.tenantTx(
-      tenantId,
-      async (
-        ex,
-      ): Promise<
-        | { fail: FlowFailure }
-        | { id: string; settings: unknown; outcome: 'created' | 'reauthorized' }
-      > => {
-        const indexKey = await keys.tenantKey(ex, tenantId, 'index');
-        const bidx = emailBlindIndex(indexKey.key, grant.address);
-        const existing = await findLiveMailboxByAddress(ex, tenantId, bidx);
-        if (existing && existing.provider !== kind) return { fail: 'address_in_use' };
-        const id = existing?.id ?? randomUUID();
-        const settings = grant.settings({ tenantId, mailboxId: id });
-        const dek = existing ? await keys.mailboxKey(ex, tenantId, id) : generateDataKey();
-        const credentialsCt = sealCredentials(dek, tenantId, id, settings);
-        if (existing) {
-          await reactivate(ex, tenantId, id, credentialsCt);
-        } else {
-          await insertMailbox(ex, {
-            id,
-            tenantId,
-            provider: kind,
-            addressCt: seal(dek, grant.address, mailboxAad('mailboxes.address', tenantId, id)),
-            addressBidx: bidx,
-            displayNameCt: null,
-            credentialsCt,
-          });
-          await keys.createMailboxKey(ex, tenantId, id, dek);
-          await setBackfillLimits(
-            ex,
-            tenantId,
-            id,
-            defaultBackfill.days,
-            defaultBackfill.maxMessages,
-          );
-          await setProgress(ex, tenantId, id, 0, null);
-        }
-        await enqueueSync(ex, tenantId, id);
-        await audit(ex, actor, 'mailbox.connect', 'mailbox', id, {
-          provider: kind,
-          reauthorized: Boolean(existing),
-        });
-        if (!existing) await insertEvent(ex, tenantId, 'mailbox.connected', id, { provider: kind });
-        return { id, settings, outcome: existing ? 'reauthorized' : 'created' };
-      },
-    );
-  }
-
   return {
     configured: (kind) => consentAdapter(kind) !== undefined && runtimeOf(kind) !== undefined,
 
@@ -414,7 +339,7 @@ export function makeConsentFlow(deps: {
         );
         return { ok: false, code: ADDRESS_ELSEWHERE, returnUrl };
       }
-      const saved = await store(kind, checked.tenantId, checked.actor, grant);
+      const saved = await storeGrant(deps, kind, checked.tenantId, checked.actor, grant);
       if ('fail' in saved) return { ok: false, code: saved.fail, returnUrl };
       await grant.connected?.({ db, logger: flowLog, settings: saved.settings });
       flowLog.info(
