@@ -122,9 +122,14 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
     case 'worker': {
       const { runtime, container } = await boot();
-      if (!runtime.config.production || command === 'start')
-        await runMigrations(container, runtime);
+      // Checked before migrating (this also opens the login role's first connection, which the
+      // steps after the migrations reuse) and, in production, again after: the tables whose owner
+      // the login role must not be exist only then on a first start.
       await checkLoginRole(runtime, container.db.pool);
+      if (!runtime.config.production || command === 'start') {
+        await runMigrations(container, runtime);
+        if (runtime.config.production) await checkLoginRole(runtime, container.db.pool);
+      }
       const worker = command !== 'serve' ? await startWorker(container) : null;
       if (worker) runtime.onStop(worker);
       const health = await startHealthListener(container, worker);
