@@ -12,15 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { Logger as WorkerLogger, run } from 'graphile-worker';
-
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { type Container, makeContainer } from '../src/container.js';
 import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
-import { toTaskList } from '../src/jobs/registry.js';
 import { makeLogger } from '../src/lib/logger.js';
-import { makeHandlers } from '../src/main/worker.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { migrate } from '../src/store/migrate.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
@@ -28,6 +24,14 @@ import { systemActor } from '../src/tenancy/actor.js';
 import { consent } from '../test/fakes/google/connect.js';
 import { type GoogleFake, startGoogleFake } from '../test/fakes/google/index.js';
 import { mail } from '../test/helpers/mail.js';
+import {
+  benchReturnUrl,
+  type PushLatency,
+  pushLatency,
+  registerBenchReturnOrigin,
+  startJobRunner,
+} from './lib/push-latency.js';
+import { sleep } from './lib/stats.js';
 
 const logger = makeLogger({ level: 'silent' });
 const publicUrl = 'https://inlet.bench';
@@ -40,12 +44,9 @@ export interface GmailBenchOptions {
   backfillMessages?: number;
 }
 
-export interface GmailBenchResult {
+export interface GmailBenchResult extends PushLatency {
   mailboxes: number;
   pushesPerSecond: number;
-  delivered: number;
-  ingested: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
   backfill: {
     messages: number;
     seconds: number;
@@ -54,10 +55,6 @@ export interface GmailBenchResult {
     quotaShare: number;
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function connectAll(
   c: Container,
@@ -74,7 +71,7 @@ async function connectAll(
       fake.addUser(email); // addUser would replace an existing user's mail
     }
     const { authorizationUrl } = await c.consent.start('gmail', actor, {
-      returnUrl: 'https://helpdesk.bench/back',
+      returnUrl: benchReturnUrl,
       loginHint: email,
     });
     const q = await consent(authorizationUrl);
@@ -182,14 +179,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     audience: `${publicUrl}/v1/webhooks/google/pubsub`,
     serviceAccountEmail: pushAccount,
   });
-  const runner = await run({
-    pgPool: c.db.pool,
-    concurrency: config.workerConcurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: new WorkerLogger(() => () => undefined),
-    taskList: toTaskList(makeHandlers(c)),
-  });
+  const runner = await startJobRunner(c);
   let stopped = false;
   try {
     const { tenant } = await c.tenants.createTenant('bench', {
@@ -197,56 +187,25 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
       requestId: null,
       clientIp: null,
     });
+    await registerBenchReturnOrigin(c, tenant.id);
     const emails = Array.from({ length: mailboxes }, (_, i) => `support${i}@bench${i}.example`);
     const ids = await connectAll(c, fake, tenant.id, emails);
     await sleep(2000); // connect-time syncs and watch notifications settle
     await fake.settlePushes();
-
-    const sentAt = new Map<string, number>();
-    const total = rate * seconds;
-    const start = performance.now();
-    for (let i = 0; i < total; i++) {
-      const due = start + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      const email = emails[i % emails.length]!;
-      const d = fake.deliver(email, mail({ to: email, subject: `push ${i}` }));
-      sentAt.set(`${ids.get(email)}/${d.id}`, Date.now());
-    }
-    const latencies: number[] = [];
-    const deadline = Date.now() + 60_000;
-    while (latencies.length < total && Date.now() < deadline) {
-      await sleep(500);
-      const { rows } = await c.db.tx((ex) =>
-        ex.query<{ mailbox_id: string; provider_message_id: string; at: Date }>(
-          `SELECT mailbox_id, provider_message_id, created_at AS at FROM message_deliveries WHERE tenant_id = $1`,
-          [tenant.id],
-        ),
-      );
-      latencies.length = 0;
-      for (const r of rows) {
-        const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
-        if (t0 !== undefined) latencies.push(r.at.getTime() - t0);
-      }
-    }
-    latencies.sort((a, b) => a - b);
+    const lat = await pushLatency({
+      c,
+      tenantId: tenant.id,
+      emails,
+      ids,
+      rate,
+      seconds,
+      deliver: (email, i) => fake.deliver(email, mail({ to: email, subject: `push ${i}` })).id,
+    });
     // The backfill is timed alone: no worker may pick up its connect-time sync job.
     await runner.stop();
     stopped = true;
     const backfill = await backfillBench(c, fake, tenant.id, o.backfillMessages ?? 600);
-    return {
-      mailboxes,
-      pushesPerSecond: rate,
-      delivered: total,
-      ingested: latencies.length,
-      latencyMs: {
-        p50: pct(latencies, 50),
-        p95: pct(latencies, 95),
-        p99: pct(latencies, 99),
-        max: latencies.at(-1) ?? NaN,
-      },
-      backfill,
-    };
+    return { mailboxes, pushesPerSecond: rate, ...lat, backfill };
   } finally {
     if (!stopped) await runner.stop();
     await app.close();
@@ -261,7 +220,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const r = await runGmailBench();
   const l = r.latencyMs;
   console.log(
-    `push-to-ticket, ${r.pushesPerSecond} mails/s over ${r.mailboxes} Gmail mailboxes: ${r.ingested}/${r.delivered} ingested; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+    `push-to-ticket, ${r.pushesPerSecond} mails/s over ${r.mailboxes} Gmail mailboxes: ${r.ingested}/${r.delivered} ingested; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms; CPU per message ${r.cpuPerMessageMs.self.toFixed(1)} ms in the bench process (Inlet, worker, fake) + ${r.cpuPerMessageMs.pg.toFixed(1)} ms in PostgreSQL`,
   );
   const b = r.backfill;
   console.log(
