@@ -117,11 +117,17 @@ async function ingestCost(
   const svc = makeWebhookEndpointService({ db: c.db, keys: c.keys, policy });
   const without: number[] = [];
   const withHooks: number[] = [];
+  /** CPU per stored message without endpoints (this process and PostgreSQL). */
+  const ingestCpuMs: number[] = [];
   await ingestRate(c, tenantId, mailboxId, 100); // warm-up
+  const before = rx.count();
   for (let r = 0; r < rounds; r++) {
     const idle = dispatcherFor(c);
     await idle.start();
+    const meter = await startCpuMeter(c.db.pool);
     without.push(await ingestRate(c, tenantId, mailboxId, messages));
+    const used = meter.read();
+    ingestCpuMs.push((used.self + used.pg) / messages);
     await idle.stop();
     await idle.runOnce(); // every event numbered before the endpoint exists: nothing left to fan out
     const ep = await svc.create(systemActor(tenantId, 'bench'), { url: rx.url });
@@ -132,7 +138,13 @@ async function ingestCost(
     await dispatcher.runOnce(); // drain, so the next round starts clean
     await svc.remove(systemActor(tenantId, 'bench'), ep.id);
   }
-  return { without, withHooks, delivered: rx.count() };
+  return {
+    without,
+    withHooks,
+    ingestCpuMs: pct(ingestCpuMs, 50),
+    deliveriesPerMessage: (rx.count() - before) / (rounds * messages),
+    delivered: rx.count(),
+  };
 }
 
 /** CPU per delivery alone: events written with the dispatcher stopped, then delivered in one go. */
@@ -197,6 +209,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   );
   console.log(
     `  cost of webhooks: ${(100 * (1 - med(cost.withHooks) / med(cost.without))).toFixed(1)} % of median throughput (goal < 10 %); ${cost.delivered} deliveries made`,
+  );
+  // Where the CPU is the limit (a busy worker), throughput falls by the share of CPU the deliveries
+  // take: events per message × CPU per delivery, against the CPU of the message itself.
+  const hookCpu = cost.deliveriesPerMessage * (drain.selfMs + drain.pgMs);
+  console.log(
+    `  CPU-bound estimate: ${f(cost.deliveriesPerMessage)} deliveries per message × ${f(drain.selfMs + drain.pgMs)} ms = ${f(hookCpu)} ms of CPU beside ${f(cost.ingestCpuMs)} ms per message stored → ${(100 * (hookCpu / (hookCpu + cost.ingestCpuMs))).toFixed(1)} % less throughput`,
   );
   if (lat.n < lat.total) process.exitCode = 1;
 }
