@@ -116,11 +116,11 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** One HTTP attempt; never throws. */
   async function attempt({ c, secrets }: Claimed): Promise<Outcome> {
-    const body = JSON.stringify(eventView(c.event));
-    const id = publicEventId(c.event.id);
-    // The signature's timestamp is wall-clock time: receivers check it against theirs (replay window).
-    const headers = signedHeaders(secrets, id, Math.floor(Date.now() / 1000), body);
     try {
+      const body = JSON.stringify(eventView(c.event));
+      const id = publicEventId(c.event.id);
+      // The signature's timestamp is wall-clock time: receivers check it against theirs (replay window).
+      const headers = signedHeaders(secrets, id, Math.floor(Date.now() / 1000), body);
       return {
         c,
         result: await post(c.endpoint.url, headers, body, { timeoutMs, policy: deps.policy, pool }),
