@@ -2,7 +2,6 @@
 // attachments are served only after ClamAV said clean.
 import { CryptoError, emailBlindIndex, fieldAad, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
-import type { Address } from '../ingest/types.js';
 import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
@@ -23,6 +22,7 @@ import {
   participantsOf,
   type ReplyState,
   replyState,
+  type TicketDetail,
   type TicketSummary,
   ticketSummary,
 } from './ticket-views.js';
@@ -55,12 +55,6 @@ export interface TicketDetailInput {
   /** Include each message's sanitised HTML (the largest part of a response). */
   html: boolean;
 }
-
-export type TicketDetail = TicketSummary & {
-  participants: Address[];
-  messages: MessageView[];
-  older_messages_cursor: string | null;
-};
 
 export interface RawMessage {
   /** Bytes in all chunks together. */
