@@ -61,6 +61,27 @@ Subject: Re: your order
     ]);
   });
 
+  it('names the address the mail was sent to, not the alias it expanded to', async () => {
+    const raw = `From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>
+To: support@inlet.test
+Subject: Returned mail: User unknown
+Message-ID: <alias.5@relay.example.org>
+
+The original message was received at Mon, 1 Jan 2024 10:00:00 +0100
+from inlet.test [192.0.2.1]
+
+   ----- The following addresses had permanent fatal errors -----
+kim@mailhost.example.org
+    (expanded from: kim.lee@example.org)
+
+   ----- Transcript of session follows -----
+550 5.1.1 kim@mailhost.example.org... User unknown
+`;
+    const r = (await classify(raw)).bounce?.recipients ?? [];
+    expect(r.map((x) => x.address)).toEqual(['kim.lee@example.org']);
+    expect(r[0]).toMatchObject({ action: 'failed', hard: true });
+  });
+
   it('a delay warning with a malformed From is machine mail, and its recipient is delayed, not failed', async () => {
     const raw = `From: <Postmaster\\@example.net@example.net>
 To: agent@example.com

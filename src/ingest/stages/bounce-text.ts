@@ -84,9 +84,16 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   }
   const whole = region.join('\n');
   const delayed = DELAY.test(whole) && !PERMANENT.test(whole);
+  // Sendmail names the alias target first and the address that was sent to below it
+  // ("x@host\n    (expanded from: y@domain)"): the sender knows the recipient as the second.
+  const expandedFrom = new Map<string, string>();
+  for (const m of whole.matchAll(
+    /<?([^\s<>]+@[^\s<>]+?)>?\s*\n\s*\(expanded from:\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+  ))
+    expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
   const add = (addr: string, context: string) => {
-    const a = cleanAddress(addr);
+    const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
     if (skip(a) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
     const status = STATUS.exec(context)?.[0] ?? null;
     const reply = SMTP_REPLY.exec(context)?.[1] ?? null;
