@@ -82,12 +82,12 @@ function expectations(d: Dialect, root: string): Expectation[] {
 }
 
 // Reviewed divergences (each checked by hand on the mail).
-export const CLOSING_KEPT =
+const CLOSING_KEPT =
   "the project counts a closing and the sender's name as signature; Inlet keeps them in the reply (issue #16: they are the person's text)";
 const RULE_KEPT =
   'the project keeps the rule line above the quoted header in the body; Inlet leaves it out with the header';
 /** A sign-off: up to three short lines, the last a name ("Jan", "-Abhishek Kona", "/John"). */
-export const isClosing = (s: string): boolean => {
+const isClosing = (s: string): boolean => {
   const lines = s.split('\n').map((l) => l.trim());
   return (
     lines.length <= 3 &&

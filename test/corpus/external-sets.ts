@@ -15,7 +15,6 @@ import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { phpMimeSets } from './external-mime-sets.js';
-import { crispReplySet } from './external-reply-js.js';
 import { pythonReplySets } from './external-reply-sets.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 
@@ -348,7 +347,6 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
   for (const role of ['tune', 'held-out'] as const) {
     for (const r of [
       replyTrimmer(root, role),
-      crispReplySet(root, role),
       await mimeGolden(root, role),
       await flufl(root, role),
       role === 'held-out' ? await bounceParser(root, role) : null,
