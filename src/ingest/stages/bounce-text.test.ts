@@ -82,6 +82,18 @@ kim@mailhost.example.org
     expect(r[0]).toMatchObject({ action: 'failed', hard: true });
   });
 
+  it('leaves out the sender a report names after "mail from"', async () => {
+    const raw = `From: "Mail Delivery Subsystem" <MAILER-DAEMON@mail.example.net>
+To: <news-bounces@lists.example.com>
+Subject: Mail Delivery Problem
+Message-ID: <refused.9@mail.example.net>
+
+Your mail to the following recipients could not be delivered because they are not accepting mail from news@lists.example.com:
+\tpat@example.net
+`;
+    expect(await recipients(raw)).toEqual(['pat@example.net']);
+  });
+
   it('a delay warning with a malformed From is machine mail, and its recipient is delayed, not failed', async () => {
     const raw = `From: <Postmaster\\@example.net@example.net>
 To: agent@example.com

@@ -125,7 +125,10 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     const evidence =
       hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text) || FAILURE.test(text);
     for (const line of usable) {
-      const lineAddrs = line.match(EMAIL) ?? [];
+      // "not accepting mail from <addr>": an address right after "from" is the sender.
+      const lineAddrs = (line.match(EMAIL) ?? []).filter(
+        (a) => !/\bfrom:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
+      );
       if (lineAddrs.length === 0) continue;
       // "<addr>:" or "addr:" opening a line names a recipient whose reason follows.
       const keyed =
