@@ -94,6 +94,23 @@ Your mail to the following recipients could not be delivered because they are no
     expect(await recipients(raw)).toEqual(['pat@example.net']);
   });
 
+  it('reads a prose failure notice: the address in the failing sentence, not the examples around it', async () => {
+    const raw = `From: postmaster@example.org (Automated response from the postmaster)
+To: support@inlet.test
+Subject: FAILED MAIL to "kim" regarding "Your ticket"
+Message-ID: <prose.3@example.org>
+
+Addresses here have the form firstname.lastname@example.org, though some people
+choose another one. The address your message was sent to, kim@example.org, did not
+match any mailbox here.
+
+You might reach the person through the front desk, desk@example.org.
+`;
+    const c = await classify(raw);
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients.map((r) => r.address)).toEqual(['kim@example.org']);
+  });
+
   it('a delay warning with a malformed From is machine mail, and its recipient is delayed, not failed', async () => {
     const raw = `From: <Postmaster\\@example.net@example.net>
 To: agent@example.com
