@@ -17,6 +17,7 @@ import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { pythonReplySets } from './external-reply-sets.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
+import { spamscopeSet } from './external-spamscope.js';
 
 export type { FieldScore, Role, SetReport } from './external-score.js';
 
@@ -354,6 +355,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
       if (r && r.cases > 0) out.push(r);
     }
     out.push(...(await phpMimeSets(root, role)));
+    const spamscope = await spamscopeSet(root, role);
+    if (spamscope && spamscope.cases > 0) out.push(spamscope);
     if (role === 'tune') out.push(...pythonReplySets(root));
   }
   return out;
