@@ -138,7 +138,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     for (const line of usable) {
       // "not accepting mail from <addr>": an address right after "from" is the sender.
       const lineAddrs = (line.match(EMAIL) ?? []).filter(
-        (a) => !/\bfrom:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
+        (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
       );
       if (lineAddrs.length === 0) continue;
       // "<addr>:" or "addr:" opening a line names a recipient whose reason follows.
