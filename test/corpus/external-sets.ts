@@ -175,7 +175,11 @@ async function mimeGolden(root: string, role: Role): Promise<SetReport | null> {
           want === ws(got.text ?? ''),
           id,
           `expected ${JSON.stringify(want.slice(0, 60))} got ${JSON.stringify(ws(got.text ?? '').slice(0, 60))}`,
-          uu && ws(uu.text) === ws(got.text ?? '') ? UUENCODE_IN_BODY : null,
+          uu && ws(uu.text) === ws(got.text ?? '')
+            ? UUENCODE_IN_BODY
+            : sameButReplacement(want, ws(got.text ?? ''))
+              ? REPLACEMENT_KEPT
+              : null,
         );
       }
       const atts = exp.attachments.map((i) => exp.parts[i]!);

@@ -58,6 +58,8 @@ export interface MimeScan {
   inlineMessages: { start: number; end: number; addType: boolean }[];
   /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
+  /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */
+  unlabelledText?: { start: number; end: number; charset: string }[];
   plainAsHtml?: {
     start: number;
     end: number;
