@@ -33,6 +33,28 @@ async function prepare(file: string): Promise<PreparedMessage | Error> {
   }
 }
 
+/** A parsed mail's subject (when the project states one) and sender address. */
+function scoreHeaders(
+  fields: Record<string, FieldScore>,
+  id: string,
+  got: PreparedMessage,
+  subject: PhpValue,
+  from: string,
+): void {
+  score(fields, 'parsed', true, id);
+  if (typeof subject === 'string')
+    score(
+      fields,
+      'subject',
+      subject === got.parsed.subject,
+      id,
+      `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`,
+    );
+  const want = from.toLowerCase();
+  const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
+  if (want) score(fields, 'from', want === gotFrom, id, `expected ${want} got ${gotFrom}`);
+}
+
 const occurrences = (hay: string, needle: string): number =>
   needle === '' ? 0 : hay.split(needle).length - 1;
 
@@ -67,17 +89,7 @@ async function phpMimeMailParser(root: string, role: Role): Promise<SetReport | 
       score(fields, 'parsed', false, id, `threw ${got.message}`);
       continue;
     }
-    score(fields, 'parsed', true, id);
-    score(
-      fields,
-      'subject',
-      subject === got.parsed.subject,
-      id,
-      `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`,
-    );
-    const wantFrom = str(phpKey(list(from)[0], 'address')).toLowerCase();
-    const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
-    score(fields, 'from', wantFrom === gotFrom, id, `expected ${wantFrom} got ${gotFrom}`);
+    scoreHeaders(fields, id, got, subject, str(phpKey(list(from)[0], 'address')));
     const [mode, a, b] = list(text);
     const body = got.text ?? '';
     if (mode === 'MATCH')
@@ -166,19 +178,13 @@ async function zbateson(root: string, role: Role): Promise<SetReport | null> {
       score(fields, 'parsed', false, id, `threw ${got.message}`);
       continue;
     }
-    score(fields, 'parsed', true, id);
-    const subject = phpKey(props, 'Subject');
-    if (typeof subject === 'string')
-      score(
-        fields,
-        'subject',
-        subject === got.parsed.subject,
-        id,
-        `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`,
-      );
-    const from = str(phpKey(phpKey(props, 'From'), 'email')).toLowerCase();
-    const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
-    if (from) score(fields, 'from', from === gotFrom, id, `expected ${from} got ${gotFrom}`);
+    scoreHeaders(
+      fields,
+      id,
+      got,
+      phpKey(props, 'Subject'),
+      str(phpKey(phpKey(props, 'From'), 'email')),
+    );
     const text = str(phpKey(props, 'text'));
     if (text) {
       const want = ws(latin1File(path.join(mails, 'files', text)));
