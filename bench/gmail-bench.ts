@@ -52,6 +52,8 @@ export interface GmailBenchResult {
     perSecond: number;
     unitsPerMinute: number;
     quotaShare: number;
+    /** Answers of 429 (or 403 rate reasons) Gmail gave the backfill: pacing should leave none. */
+    rateLimited: number;
   };
 }
 
@@ -127,12 +129,17 @@ async function backfillBench(
       0,
     );
   const unitsPerMinute = (units / seconds) * 60;
+  const rateLimited = fake
+    .callLog()
+    .slice(before)
+    .filter((x) => x.user === email && (x.status === 429 || x.status === 403)).length;
   return {
     messages: r.stored,
     seconds,
     perSecond: r.stored / seconds,
     unitsPerMinute,
     quotaShare: unitsPerMinute / 15_000,
+    rateLimited,
   };
 }
 
@@ -265,8 +272,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   const b = r.backfill;
   console.log(
-    `backfill: ${b.messages} messages in ${b.seconds.toFixed(1)} s = ${b.perSecond.toFixed(1)} msg/s, ${Math.round(b.unitsPerMinute)} quota units/min = ${(b.quotaShare * 100).toFixed(1)}% of the 15,000 units/min per-user ceiling`,
+    `backfill: ${b.messages} messages in ${b.seconds.toFixed(1)} s = ${b.perSecond.toFixed(1)} msg/s, ${Math.round(b.unitsPerMinute)} quota units/min = ${(b.quotaShare * 100).toFixed(1)}% of the 15,000 units/min per-user ceiling (goal 80–100%), ${b.rateLimited} rate-limited answers (goal 0)`,
   );
+  if (b.quotaShare > 1 || b.quotaShare < 0.8 || b.rateLimited > 0) {
+    console.error('the backfill is not paced within 80–100% of the per-user quota without 429s');
+    process.exit(1);
+  }
   if (r.ingested < r.delivered) {
     console.error('some pushed messages were not ingested within 60 s');
     process.exit(1);

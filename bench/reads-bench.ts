@@ -40,7 +40,13 @@ async function writeThread(dir: string, tag: string, n: number): Promise<void> {
       subject: i === 0 ? `Order ${tag} is late` : `Re: Order ${tag} is late`,
       messageId: ids[i],
       inReplyTo: i > 0 ? `<${ids[i - 1]}>` : undefined,
-      references: i > 0 ? ids.slice(0, i).map((x) => `<${x}>`).join(' ') : undefined,
+      references:
+        i > 0
+          ? ids
+              .slice(0, i)
+              .map((x) => `<${x}>`)
+              .join(' ')
+          : undefined,
       date: new Date(Date.UTC(2026, 0, 1, 9, i)).toUTCString(),
       text: `Message ${i} of ${tag}.\n\n${'The parcel has not arrived yet, please check. '.repeat(12)}\n`,
       html: `<p>Message ${i} of ${tag}.</p><p>${'The parcel has not arrived yet. '.repeat(12)}</p>`,
@@ -62,8 +68,11 @@ const autocannonBin = path.resolve('node_modules/autocannon/autocannon.js');
 async function load(url: string, token: string, duration = seconds): Promise<Figures> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [autocannonBin, '-j', '-c', String(connections), '-d', String(duration)]
-      .concat(['-H', `authorization=Bearer ${token}`, url]),
+    [autocannonBin, '-j', '-c', String(connections), '-d', String(duration)].concat([
+      '-H',
+      `authorization=Bearer ${token}`,
+      url,
+    ]),
     { maxBuffer: 1 << 24 },
   );
   const r = JSON.parse(stdout) as {
@@ -198,7 +207,12 @@ async function main(): Promise<void> {
         )} ms${failed > 0 ? `; ${failed} failed requests` : ''}`,
       );
     }
-    console.log(`load average: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average: ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await app.close();
     await c.close();

@@ -155,6 +155,7 @@ export async function makeContainer(
       : {}),
   });
 
+  const tenants = makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant });
   const providerContext = { config, db, keys, logger, metrics };
   const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) =>
@@ -205,7 +206,7 @@ export async function makeContainer(
     rateLimitPerMinute: config.rateLimitPerMinute,
     authFailuresPerMinute: config.authFailuresPerMinute,
     tenantRateLimitPerMinute: config.tenantRateLimitPerMinute,
-    tenants: makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant }),
+    tenants,
     mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
@@ -239,6 +240,8 @@ export async function makeContainer(
       }
     },
     close: async () => {
+      // API keys' last-used stamps still in memory, before the pool goes.
+      await tenants.close().catch(() => undefined);
       // Idle clamd sessions close themselves too; this just does it now.
       await scanner.close();
       await isolated?.close();
