@@ -60,14 +60,15 @@ export function parseGmailCredentials(json: string): GmailCredentials {
 
 /**
  * Gmail's per-user quota (docs/providers.md A9.1: 15,000 units per user per minute, i.e. 250 a
- * second) and the share Inlet paces its calls to. 0.9 leaves room for the sends, watches and
- * push-triggered syncs of the same mailbox that run beside a backfill, and for clock skew against
- * Google's meter; the burst lets a lone push sync (history.list + a few messages.get) go at once.
+ * second) and the share Inlet paces its calls to. Every call of a mailbox in this process (backfill,
+ * push syncs, sends, watches) goes through the same pacer; 5 % is left for clock skew against
+ * Google's meter and for a send of the same mailbox from another worker process (a 429 still backs
+ * off). The burst lets a lone push sync (history.list + a few messages.get) go at once.
  */
 export const gmailQuota: QuotaRate = {
   units: 15_000,
   windowMs: 60_000,
-  share: 0.9,
+  share: 0.95,
   burstUnits: 25,
 };
 
