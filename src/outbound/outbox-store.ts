@@ -33,10 +33,11 @@ export interface OutboxRow {
   rfc_message_id_ct: Buffer;
   created_at: Date;
   sent_at: Date | null;
+  transmit_started_at: Date | null;
 }
 
 const columns =
-  'id, tenant_id, ticket_id, message_id, mailbox_id, request_hash, state, attempts, last_error_class, failure_reason, rfc_message_id_ct, created_at, sent_at';
+  'id, tenant_id, ticket_id, message_id, mailbox_id, request_hash, state, attempts, last_error_class, failure_reason, rfc_message_id_ct, created_at, sent_at, transmit_started_at';
 
 export async function insertOutbox(
   ex: Executor,
@@ -132,17 +133,29 @@ export async function markFinal(
   );
 }
 
-/** A retry is coming; the state stays 'sending' because the failed attempt may have delivered. */
+/** The point of no return of one attempt, committed before the bytes leave (see migration). */
+export async function markTransmitting(ex: Executor, tenantId: string, id: string): Promise<void> {
+  await ex.query(
+    'UPDATE outbox SET transmit_started_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id],
+  );
+}
+
+/** A retry is coming; the state stays 'sending' because the failed attempt may have delivered.
+ *  `refused`: the server answered the transmission with a refusal, so nothing left. */
 export async function recordRetry(
   ex: Executor,
   tenantId: string,
   id: string,
   errorClass: string,
   nextAttemptAt: Date,
+  refused: boolean,
 ): Promise<void> {
   await ex.query(
-    'UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2',
-    [tenantId, id, errorClass, nextAttemptAt],
+    `UPDATE outbox SET last_error_class = $3, next_attempt_at = $4, updated_at = now(),
+            transmit_started_at = CASE WHEN $5 THEN NULL ELSE transmit_started_at END
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id, errorClass, nextAttemptAt, refused],
   );
 }
 

@@ -1,7 +1,12 @@
 // The send job: hands one outbox row's stored MIME to the mailbox's provider, at most once.
-//   * 'sending' is committed before the provider is called. A job that starts and finds 'sending'
-//     cannot know whether the previous attempt delivered (crash, timeout after the bytes left), so it
-//     asks the provider whether our signed Message-ID is in Sent and, if so, only records it.
+//   * 'sending' is committed before the provider is called, and `transmit_started_at` just before the
+//     message's bytes leave (the provider calls onTransmit after SMTP DATA is accepted, before the
+//     HTTP send). A job that starts and finds 'sending' asks the provider whether our signed
+//     Message-ID is in Sent and, if so, only records it. Not in Sent and never transmitted: nothing
+//     left, send. Not in Sent but transmitted: only a provider whose Sent copy is part of the send
+//     (Gmail) proves it did not leave; elsewhere (SMTP then our APPEND, Graph's queued sendMail) the
+//     reply ends 'failed' with reason delivery_unknown and an event — never a second copy to the
+//     customer. The agent decides whether to send again.
 //   * A transient failure leaves 'sending' (the outcome is unknown) and is retried by graphile-worker
 //     with exponential backoff; the last attempt, a permanent refusal or a revoked grant ends in
 //     'failed'. A disconnected mailbox (key destroyed) ends in 'cancelled' and nothing is sent.
@@ -11,7 +16,8 @@ import { isAppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { MailProvider } from '../providers/mail-provider.js';
 import { providerForMailbox } from '../providers/open-mailbox.js';
-import { toProviderError } from '../providers/provider-errors.js';
+import { notDelivered, toProviderError } from '../providers/provider-errors.js';
+import { capabilitiesOf } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
 import { findMailbox } from '../store/mailbox-store.js';
 import { findStoredRaw, readRawWhole } from '../store/raw-store.js';
@@ -22,6 +28,7 @@ import {
   markFinal,
   markSending,
   markSent,
+  markTransmitting,
   outboxAad,
   type OutboxRow,
   recordRetry,
@@ -70,6 +77,8 @@ type Prepared =
       rfcId: string;
       threadId: string | null;
       uncertain: boolean;
+      /** A previous attempt passed the point of no return without recording its outcome. */
+      transmitted: boolean;
       provider: MailProvider;
     };
 
@@ -192,6 +201,7 @@ export async function sendReply(
       rfcId,
       threadId,
       uncertain: row.state === 'sending',
+      transmitted: row.state === 'sending' && row.transmit_started_at !== null,
       provider,
     };
   });
@@ -201,15 +211,32 @@ export async function sendReply(
     return finish(prepared.row, prepared.state, prepared.reason, prepared.errorClass);
 
   const { row, provider } = prepared;
+  let transmitting = false;
+  const onTransmit = async () => {
+    await db.tenantTx(tenantId, (ex) => markTransmitting(ex, tenantId, row.id));
+    transmitting = true;
+  };
   try {
     if (prepared.uncertain && (await provider.findSentByMessageId(prepared.rfcId))) {
       await provider.close();
       return await recordSent(row, 'found_in_sent');
     }
-    await provider.send(prepared.mime, { messageId: prepared.rfcId, threadId: prepared.threadId });
+    if (prepared.transmitted && !capabilitiesOf(provider.kind).sentCopyIsAtomic) {
+      await provider.close();
+      return await finish(row, 'failed', 'delivery_unknown', null);
+    }
+    await provider.send(prepared.mime, {
+      messageId: prepared.rfcId,
+      threadId: prepared.threadId,
+      onTransmit,
+    });
   } catch (err) {
     await provider.close().catch(() => undefined);
     const pe = toProviderError(err, 'reply send');
+    // Transmitted and no refusal heard (connection lost after the bytes left): whether it arrived is
+    // unknown. Where Sent cannot prove the negative, stop here rather than risk a second copy.
+    if (transmitting && !notDelivered(err) && !capabilitiesOf(provider.kind).sentCopyIsAtomic)
+      return finish(row, 'failed', 'delivery_unknown', pe.code);
     if (pe.kind === 'permanent') return finish(row, 'failed', 'rejected_by_provider', pe.code);
     if (pe.kind === 'auth_revoked') return finish(row, 'failed', 'mailbox_auth_revoked', pe.code);
     if (at.attempt >= at.maxAttempts) return finish(row, 'failed', 'attempts_exhausted', pe.code);
@@ -217,7 +244,8 @@ export async function sendReply(
     const next = new Date(
       Date.now() + Math.max(pe.retryAfterMs ?? 0, Math.exp(Math.min(at.attempt, 10)) * 1000),
     );
-    await db.tenantTx(tenantId, (ex) => recordRetry(ex, tenantId, row.id, pe.code, next));
+    const refused = transmitting && notDelivered(err);
+    await db.tenantTx(tenantId, (ex) => recordRetry(ex, tenantId, row.id, pe.code, next, refused));
     log.warn({ errorClass: pe.code }, 'reply send will be retried');
     throw pe;
   }

@@ -18,4 +18,11 @@ export interface ProviderCapabilities {
   channelPush: boolean;
   /** An OAuth grant exists that disconnect has to revoke. */
   revocableGrant: boolean;
+  /**
+   * Sending and the Sent copy are one step on the server (Gmail's messages.send): a message that
+   * is not in Sent was not sent. False where the copy is a separate step that a crash can miss
+   * (our IMAP APPEND after SMTP) or that lags the send (Graph's sendMail is accepted, then sent).
+   * The send job re-sends after an interrupted transmission only when this is true.
+   */
+  sentCopyIsAtomic: boolean;
 }

@@ -79,6 +79,10 @@ export interface SendMeta {
   threadId?: string | null;
   /** providerMessageId of the inbound message being answered (Graph reply endpoints); optional. */
   inReplyToProviderMessageId?: string | null;
+  /** The point of no return: a provider awaits this right before the message's bytes leave (after
+   *  the SMTP server answered DATA, before the HTTP send request). If it throws, nothing is sent.
+   *  The send job records it, so after a crash it knows whether the mail may have left. */
+  onTransmit: () => Promise<void>;
 }
 
 export interface SendResult {

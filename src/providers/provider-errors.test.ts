@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import {
   classifyProviderError,
+  notDelivered,
   parseRetryAfter,
   ProviderError,
   toProviderError,
@@ -129,5 +130,26 @@ describe('parseRetryAfter', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('notDelivered', () => {
+  const wrap = (e: unknown) => toProviderError(e, 'reply send');
+  it('is true only when the failure proves nothing was delivered', () => {
+    // The server answered: a refusal of the transaction.
+    expect(notDelivered(wrap(Object.assign(new Error('x'), { responseCode: 451 })))).toBe(true);
+    expect(notDelivered(wrap(Object.assign(new Error('x'), { status: 429 })))).toBe(true);
+    expect(notDelivered(wrap(Object.assign(new Error('x'), { statusCode: 503 })))).toBe(true);
+    // The connection failed before the last byte of the message was written.
+    expect(
+      notDelivered(
+        wrap(Object.assign(new Error('x'), { code: 'ECONNRESET', messageIncomplete: true })),
+      ),
+    ).toBe(true);
+    // After the whole message, with no answer, or through a gateway: unknown.
+    expect(notDelivered(wrap(Object.assign(new Error('x'), { code: 'ECONNRESET' })))).toBe(false);
+    expect(notDelivered(wrap(Object.assign(new Error('x'), { status: 504 })))).toBe(false);
+    expect(notDelivered(wrap(Object.assign(new Error('x'), { status: 408 })))).toBe(false);
+    expect(notDelivered(new ProviderError('transient', 'no cause'))).toBe(false);
   });
 });

@@ -227,6 +227,22 @@ function classify(err: unknown): { kind: ProviderErrorKind; retryAfterMs?: numbe
   return { kind: 'transient' };
 }
 
+/**
+ * Whether a failed send provably delivered nothing: the server answered with a refusal (an SMTP
+ * reply code, an HTTP status that means "not done"), or the connection failed before the whole
+ * message was written into it (smtp-submit's messageIncomplete). Socket errors after that,
+ * timeouts and gateway statuses (408, 502, 504) leave the outcome unknown.
+ */
+export function notDelivered(err: unknown): boolean {
+  let e = asObj(err);
+  if (isProviderError(err)) e = asObj(err.cause) ?? null;
+  if (!e) return false;
+  if (e.messageIncomplete === true) return true;
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return true;
+  const status = httpStatus(e);
+  return status !== null && status >= 400 && ![408, 502, 504].includes(status);
+}
+
 /** Wraps any error as a ProviderError (kept as is when it already is one). The message never
  *  includes the original text, which can quote server responses containing addresses. */
 export function toProviderError(err: unknown, what: string): ProviderError {

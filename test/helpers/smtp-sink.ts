@@ -1,6 +1,8 @@
 // An SMTP submission server that keeps what it receives in memory, for send tests. AUTH PLAIN/LOGIN
-// is required (over plain TCP: loopback only), and two fault switches simulate what real servers do
-// to senders: drop the connection in the middle of DATA, or answer a transaction with an error code.
+// is required (over plain TCP: loopback only), and fault switches simulate what real servers and
+// networks do to senders: drop the connection before the message is sent, drop it after the whole
+// message arrived but before the answer (the sender cannot know it was received), or answer a
+// transaction with an error code.
 import type { Socket } from 'node:net';
 
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
@@ -15,8 +17,11 @@ export interface SmtpSink {
   host: string;
   port: number;
   messages: SinkMessage[];
-  /** The next `n` connections are destroyed while the client is sending DATA. */
+  /** The next `n` connections are destroyed at MAIL FROM, before any message byte is sent. */
   dropNextConnections(n: number): void;
+  /** The next `n` messages are received whole (and kept in `messages`, as a real server may have
+   *  queued them), then the connection is destroyed before the server answers. */
+  dropAfterData(n: number): void;
   /** The next transaction's DATA is answered with `code` (e.g. 451 or 550). */
   failNext(code: number): void;
   /** Number of AUTH attempts rejected so far. */
@@ -32,6 +37,7 @@ export async function startSmtpSink(
   const users = opts.users ?? { sender: 'sender-pass' };
   const messages: SinkMessage[] = [];
   let toDrop = 0;
+  let toDropAfterData = 0;
   const failCodes: number[] = [];
   let authFailed = 0;
   const sockets = new Set<Socket>();
@@ -55,20 +61,33 @@ export async function startSmtpSink(
       authFailed++;
       cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
-    onData(stream, session: SMTPServerSession, cb) {
+    onMailFrom(_address, session: SMTPServerSession, cb) {
       if (toDrop > 0) {
         toDrop--;
-        // Read a little of the message first, so the client is mid-DATA when the socket dies.
-        stream.once('data', () => {
-          for (const s of sockets) if (s.remotePort === session.remotePort) s.destroy();
-        });
-        stream.on('error', () => undefined);
-        stream.resume();
+        for (const s of sockets) if (s.remotePort === session.remotePort) s.destroy();
         return;
       }
+      cb();
+    },
+    onData(stream, session: SMTPServerSession, cb) {
       const chunks: Buffer[] = [];
+      const keep = () =>
+        messages.push({
+          envelope: {
+            mailFrom: addr(session.envelope.mailFrom),
+            rcptTo: session.envelope.rcptTo.map((r) => r.address),
+          },
+          raw: Buffer.concat(chunks),
+          user: typeof session.user === 'string' ? session.user : null,
+        });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        if (toDropAfterData > 0) {
+          toDropAfterData--;
+          keep();
+          for (const s of sockets) if (s.remotePort === session.remotePort) s.destroy();
+          return;
+        }
         const code = failCodes.shift();
         if (code !== undefined) {
           cb(
@@ -78,14 +97,7 @@ export async function startSmtpSink(
           );
           return;
         }
-        messages.push({
-          envelope: {
-            mailFrom: addr(session.envelope.mailFrom),
-            rcptTo: session.envelope.rcptTo.map((r) => r.address),
-          },
-          raw: Buffer.concat(chunks),
-          user: typeof session.user === 'string' ? session.user : null,
-        });
+        keep();
         cb(null);
       });
     },
@@ -109,6 +121,9 @@ export async function startSmtpSink(
     messages,
     dropNextConnections(n) {
       toDrop += n;
+    },
+    dropAfterData(n) {
+      toDropAfterData += n;
     },
     failNext(code) {
       failCodes.push(code);

@@ -14,7 +14,7 @@ import type {
   MailProvider,
   RemoteMessageRef,
 } from '../../src/providers/mail-provider.js';
-import { isProviderError } from '../../src/providers/provider-errors.js';
+import { isProviderError, notDelivered } from '../../src/providers/provider-errors.js';
 import { type DovecotHandle, startDovecot } from '../helpers/dovecot.js';
 import { localMailPolicy } from '../helpers/local-mail.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
@@ -361,8 +361,17 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
           `Subject: Re: Help\r\nMessage-ID: ${messageId}\r\nIn-Reply-To: <m1@customer.test>\r\n\r\nThanks!\r\n`,
       );
       const before = sink.messages.length;
-      const res = await p.send(mime, { messageId });
+      const atTransmit: number[] = [];
+      const res = await p.send(mime, {
+        messageId,
+        onTransmit: () => {
+          atTransmit.push(sink.messages.length);
+          return Promise.resolve();
+        },
+      });
       expect(res.savedToSent).toBe(true);
+      // Called once, before the server had the message (the send job commits it there).
+      expect(atTransmit).toEqual([before]);
 
       const got = sink.messages.slice(before);
       expect(got).toHaveLength(1);
@@ -386,7 +395,7 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       await expect(p.findSentByMessageId(messageId.slice(0, -6) + '>')).resolves.toBe(false);
     });
 
-    it('turns a connection dropped mid-DATA into a transient error and files nothing', async () => {
+    it('a connection dropped before the message: transient, nothing sent, provably not delivered', async () => {
       const u = await newUser();
       const p = provider(settingsFor(u));
       const messageId = `<drop.${Date.now()}@inlet.test>`;
@@ -394,10 +403,37 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
         `From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${messageId}\r\n\r\n${'x'.repeat(200_000)}\r\n`,
       );
       sink.dropNextConnections(1);
-      const err = await p.send(mime, { messageId }).catch((e: unknown) => e);
+      let transmitted = false;
+      const onTransmit = () => {
+        transmitted = true;
+        return Promise.resolve();
+      };
+      const err = await p.send(mime, { messageId, onTransmit }).catch((e: unknown) => e);
       expect(isProviderError(err) && err.kind).toBe('transient');
+      expect(transmitted).toBe(false);
+      expect(notDelivered(err)).toBe(true);
       await expect(p.findSentByMessageId(messageId)).resolves.toBe(false);
       expect(await dovecot!.list(u.user, 'Sent')).toHaveLength(0);
+    });
+
+    it('a connection dropped after the whole message: transient, outcome unknown', async () => {
+      const u = await newUser();
+      const p = provider(settingsFor(u));
+      const messageId = `<late.${Date.now()}@inlet.test>`;
+      const mime = Buffer.from(
+        `From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${messageId}\r\n\r\nhi\r\n`,
+      );
+      sink.dropAfterData(1);
+      let transmitted = false;
+      const onTransmit = () => {
+        transmitted = true;
+        return Promise.resolve();
+      };
+      const err = await p.send(mime, { messageId, onTransmit }).catch((e: unknown) => e);
+      expect(isProviderError(err) && err.kind).toBe('transient');
+      expect(transmitted).toBe(true);
+      // The server received it (a real one may have queued it): nothing proves it was not delivered.
+      expect(notDelivered(err)).toBe(false);
     });
 
     it('classifies SMTP 451 as transient and 550 as permanent', async () => {
@@ -405,12 +441,37 @@ describe.skipIf(!dovecot)(`IMAP provider with Dovecot${reason}`, () => {
       const p = provider(settingsFor(u));
       const mime = (id: string) =>
         Buffer.from(`From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${id}\r\n\r\nhi\r\n`);
+      const onTransmit = () => Promise.resolve();
       sink.failNext(451);
-      const soft = await p.send(mime('<a@x>'), { messageId: '<a@x>' }).catch((e: unknown) => e);
+      const soft = await p
+        .send(mime('<a@x>'), { messageId: '<a@x>', onTransmit })
+        .catch((e: unknown) => e);
       expect(isProviderError(soft) && soft.kind).toBe('transient');
+      expect(notDelivered(soft)).toBe(true);
       sink.failNext(550);
-      const hard = await p.send(mime('<b@x>'), { messageId: '<b@x>' }).catch((e: unknown) => e);
+      const hard = await p
+        .send(mime('<b@x>'), { messageId: '<b@x>', onTransmit })
+        .catch((e: unknown) => e);
       expect(isProviderError(hard) && hard.kind).toBe('permanent');
+      expect(notDelivered(hard)).toBe(true);
+    });
+
+    it('sends nothing when the transmission cannot be recorded first', async () => {
+      const u = await newUser();
+      const p = provider(settingsFor(u));
+      const messageId = `<gate.${Date.now()}@inlet.test>`;
+      const mime = Buffer.from(
+        `From: ${u.user}\r\nTo: c@customer.test\r\nMessage-ID: ${messageId}\r\n\r\nhi\r\n`,
+      );
+      const before = sink.messages.length;
+      const err = await p
+        .send(mime, { messageId, onTransmit: () => Promise.reject(new Error('database down')) })
+        .catch((e: unknown) => e);
+      expect(isProviderError(err)).toBe(true);
+      // Give the sink a moment: a message, had the bytes gone out, would arrive now.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sink.messages.length).toBe(before);
+      expect(await dovecot!.list(u.user, 'Sent')).toHaveLength(0);
     });
   });
 

@@ -366,6 +366,47 @@ d('replies', () => {
     expect(await outboxOf(id)).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
+  test('a crash after the point of no return: not in Sent, so the reply is never sent a second time', async () => {
+    const m = await mailboxWithTicket();
+    const { id, message_id } = (
+      await post(m.ticketId, { text: 'Bytes left, no Sent copy' })
+    ).json();
+    // The worker died after the server had the message and before anything else was recorded: the
+    // customer got it, the Sent folder has no copy (our APPEND never ran).
+    sink.dropAfterData(1);
+    expect(await runJob(id)).toBe('failed');
+    expect(delivered(message_id)).toHaveLength(1);
+    expect(await outboxOf(id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'delivery_unknown',
+    });
+    expect(
+      await owner('SELECT data FROM events WHERE type = $1 AND resource_id = $2', [
+        'reply.failed',
+        id,
+      ]),
+    ).toEqual([{ data: expect.objectContaining({ reason: 'delivery_unknown' }) as unknown }]);
+    expect(await runJob(id, 2)).toBe('nothing_to_do');
+
+    // The same after a SIGKILL: 'sending' with the transmission recorded and no outcome.
+    const second = (await post(m.ticketId, { text: 'Killed mid-send' })).json();
+    await owner(
+      `UPDATE outbox SET state = 'sending', attempts = 1, transmit_started_at = now() WHERE message_id = $1`,
+      [second.id],
+    );
+    expect(await runJob(second.id, 2)).toBe('failed');
+    expect(delivered(second.message_id)).toHaveLength(0);
+    expect(await outboxOf(second.id)).toMatchObject({ failure_reason: 'delivery_unknown' });
+
+    // Killed before the transmission: nothing can have left, so the retry sends it, once.
+    const third = (await post(m.ticketId, { text: 'Killed while connecting' })).json();
+    await owner(`UPDATE outbox SET state = 'sending', attempts = 1 WHERE message_id = $1`, [
+      third.id,
+    ]);
+    expect(await runJob(third.id, 2)).toBe('sent');
+    expect(delivered(third.message_id)).toHaveLength(1);
+  });
+
   test('refusals, exhausted retries and disconnected mailboxes end the reply without sending it', async () => {
     const m = await mailboxWithTicket();
     const refused = (await post(m.ticketId, { text: 'refused' })).json();

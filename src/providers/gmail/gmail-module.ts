@@ -18,6 +18,7 @@ export const gmailModule: ProviderModule<GmailCredentials, GmailProcessRuntime, 
       holdsConnection: false,
       channelPush: true,
       revocableGrant: true,
+      sentCopyIsAtomic: true,
     },
     start: (ctx) =>
       makeGmailRuntime({

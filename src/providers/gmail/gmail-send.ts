@@ -11,14 +11,16 @@ export async function sendGmail(
 ): Promise<SendResult> {
   const res = await s.call(
     'gmail messages.send',
-    () =>
-      s.gmail.users.messages.send({
+    async () => {
+      await meta.onTransmit();
+      return s.gmail.users.messages.send({
         userId: 'me',
         requestBody: {
           raw: mime.toString('base64url'),
           ...(meta.threadId ? { threadId: meta.threadId } : {}),
         },
-      }),
+      });
+    },
     { retry: false },
   );
   return { providerMessageId: res.data.id ?? null, savedToSent: true };

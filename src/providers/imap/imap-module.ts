@@ -19,6 +19,7 @@ export const imapModule: ProviderModule<ImapSettings, ImapRuntime> = {
     holdsConnection: true,
     channelPush: false,
     revocableGrant: false,
+    sentCopyIsAtomic: false,
   },
   start: () => ({}),
   parseSettings: (json) => JSON.parse(json) as ImapSettings,

@@ -2,12 +2,12 @@
 // The envelope comes from the message's own headers; Bcc recipients get the mail but the Bcc header
 // is removed from the transmitted bytes (the Sent copy keeps it, as mail clients do).
 import type { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 
 import type { ProviderLogger, SendMeta, SendResult } from '../mail-provider.js';
 import { ProviderError, toProviderError } from '../provider-errors.js';
 import { pinServer, type ResolvedImapSettings, smtpTransportOptions } from './imap-settings.js';
+import { submitGated } from './smtp-submit.js';
 
 export interface ParsedEnvelope {
   from: string;
@@ -89,21 +89,18 @@ export function envelopeFromMime(mime: Buffer): ParsedEnvelope {
   return { from, to, transmit };
 }
 
-export async function smtpSubmit(s: ResolvedImapSettings, env: ParsedEnvelope): Promise<void> {
-  const transport = nodemailer.createTransport(
-    smtpTransportOptions(
-      s,
-      await pinServer(s, 'smtp').catch((err: unknown) => {
-        throw toProviderError(err, 'SMTP send');
-      }),
-    ),
-  );
+export async function smtpSubmit(
+  s: ResolvedImapSettings,
+  env: ParsedEnvelope,
+  onTransmit: () => Promise<void>,
+): Promise<void> {
+  const target = await pinServer(s, 'smtp').catch((err: unknown) => {
+    throw toProviderError(err, 'SMTP send');
+  });
   try {
-    await transport.sendMail({ envelope: { from: env.from, to: env.to }, raw: env.transmit });
+    await submitGated(smtpTransportOptions(s, target), env, onTransmit);
   } catch (err) {
     throw toProviderError(err, 'SMTP send');
-  } finally {
-    transport.close();
   }
 }
 
@@ -122,7 +119,7 @@ export async function sendViaSmtp(
   logger?: ProviderLogger,
 ): Promise<SendResult> {
   const env = envelopeFromMime(mime);
-  await smtpSubmit(s, env);
+  await smtpSubmit(s, env, meta.onTransmit);
   if (s.serverSavesSent) return { providerMessageId: null, savedToSent: true };
   try {
     return { providerMessageId: null, savedToSent: await appendToSent(mime) };

@@ -12,6 +12,7 @@ export const localModule: ProviderModule<null, null> = {
     holdsConnection: false,
     channelPush: false,
     revocableGrant: false,
+    sentCopyIsAtomic: false,
   },
   start: () => null,
   parseSettings: () => null,

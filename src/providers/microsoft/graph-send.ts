@@ -18,18 +18,20 @@ const CHUNK = 320 * 1024 * 11;
 export async function sendGraph(
   s: GraphSession,
   mime: Buffer,
-  _meta: SendMeta,
+  meta: SendMeta,
 ): Promise<SendResult> {
   const encoded = mime.toString('base64');
   if (encoded.length <= GRAPH_REQUEST_LIMIT) {
     await s.call(
       'graph sendMail',
-      (c) =>
-        c
+      async (c) => {
+        await meta.onTransmit();
+        return c
           .api(`${s.base}/sendMail`)
           .header('Content-Type', 'text/plain')
           .middlewareOptions(noLibraryRetry())
-          .post(encoded),
+          .post(encoded);
+      },
       { retry: false },
     );
     return { providerMessageId: null, savedToSent: true };
@@ -59,11 +61,13 @@ export async function sendGraph(
   for (const a of split.removed) await attach(s, draft.id, a);
   await s.call(
     'graph messages.send',
-    (c) =>
-      c
+    async (c) => {
+      await meta.onTransmit();
+      return c
         .api(`${s.base}/messages/${encodeURIComponent(draft.id)}/send`)
         .middlewareOptions(noLibraryRetry())
-        .post(null),
+        .post(null);
+    },
     { retry: false },
   );
   return { providerMessageId: draft.id, savedToSent: true };

@@ -24,6 +24,7 @@ export const microsoftModule: ProviderModule<
     holdsConnection: false,
     channelPush: true,
     revocableGrant: false,
+    sentCopyIsAtomic: false,
   },
   start: (ctx) =>
     makeMicrosoftRuntime({
