@@ -6,7 +6,7 @@
 // Each at 50 connections for ~10 s, 3 runs; prints p50/p99 latency and req/s as min/median/max,
 // the load average, and CPU per request of this process (Node) and of the PostgreSQL backends.
 // Goals (issue #19): detail p99 < 20 ms, 6-message detail p99 < 10 ms, list p99 < 20 ms.
-// `npm run bench -- reads` (READS_SECONDS, READS_RUNS, READS_CONNECTIONS override the defaults).
+// `npm run bench -- reads` (READS_SECONDS, READS_RUNS, READS_CONNECTIONS, READS_ONLY override the defaults).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -177,7 +177,8 @@ async function main(): Promise<void> {
       { name: 'ticket list, page of 50', url: `${base}/v1/tickets?limit=50`, goal: 20 },
     ];
     const pgPid = postmasterPid(path.join(dir, 'pg'));
-    for (const k of cases) {
+    const only = process.env.READS_ONLY; // e.g. "50 messages", to profile one case
+    for (const k of cases.filter((x) => !only || x.name.includes(only))) {
       const res = await fetch(k.url, { headers: { authorization: `Bearer ${apiKey.token}` } });
       if (!res.ok) throw new Error(`${k.name}: ${res.status} ${await res.text()}`);
       const bytes = (await res.arrayBuffer()).byteLength;

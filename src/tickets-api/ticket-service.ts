@@ -28,6 +28,7 @@ import {
   type MessageView,
   messageView,
   participantsOf,
+  participantsOfHeaders,
   type ReplyState,
   replyState,
   type TicketSummary,
@@ -232,10 +233,16 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
           applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, outbound));
         // The first page of a ticket that fits in it has every message's headers already.
         const whole = q.messagesBefore === undefined && rows.length === page.length;
-        const headers = whole ? page : await ticketHeaders(ex, actor.tenantId, id);
-        const participants = participantsOf(
-          await Promise.all(headers.map(async (h) => ({ row: h, dek: await keyOf(h.mailbox_id) }))),
-        );
+        const participants = whole
+          ? participantsOfHeaders(messages.map((m) => m.headers))
+          : participantsOf(
+              await Promise.all(
+                (await ticketHeaders(ex, actor.tenantId, id)).map(async (h) => ({
+                  row: h,
+                  dek: await keyOf(h.mailbox_id),
+                })),
+              ),
+            );
         return {
           ...ticketSummary(ticket, ticketKey, whole ? page.length : ticket.message_count),
           participants,
