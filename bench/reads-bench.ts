@@ -6,6 +6,10 @@
 // Each at 50 connections for ~10 s, 3 runs; prints p50/p99 latency and req/s as min/median/max,
 // the load average, and CPU per request of this process (Node) and of the PostgreSQL backends.
 // Goals (issue #19): detail p99 < 20 ms, 6-message detail p99 < 10 ms, list p99 < 20 ms.
+// At 50 connections that send again as soon as they are answered, latency is mostly queueing
+// (p50 ≈ 50 / req/s): p99 < 20 ms needs > 2,500 req/s, under 0.8 ms of CPU per request with two
+// free cores. So the CPU per request is the figure to compare across machines, and a run at one
+// connection shows what a request takes when it does not wait behind the others.
 // `npm run bench -- reads` (READS_SECONDS, READS_RUNS, READS_CONNECTIONS, READS_ONLY override the defaults).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -65,10 +69,15 @@ interface Figures {
 // autocannon runs in its own process: in this one it would take the event loop from the server
 // and its CPU would count as Inlet's.
 const autocannonBin = path.resolve('node_modules/autocannon/autocannon.js');
-async function load(url: string, token: string, duration = seconds): Promise<Figures> {
+async function load(
+  url: string,
+  token: string,
+  duration = seconds,
+  conns = connections,
+): Promise<Figures> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [autocannonBin, '-j', '-c', String(connections), '-d', String(duration)].concat([
+    [autocannonBin, '-j', '-c', String(conns), '-d', String(duration)].concat([
       '-H',
       `authorization=Bearer ${token}`,
       url,
@@ -197,7 +206,9 @@ async function main(): Promise<void> {
         });
         figs.push(f);
       }
-      const failed = figs.reduce((a, f) => a + f.non2xx, 0);
+      // One connection: the time a request takes when it does not queue behind 49 others.
+      const alone = await load(k.url, apiKey.token, Math.min(seconds, 5), 1);
+      const failed = figs.reduce((a, f) => a + f.non2xx, 0) + alone.non2xx;
       console.log(
         `${k.name} (${(bytes / 1024).toFixed(0)} KB): p50 ${spread(figs.map((f) => f.p50))} ms, p99 ${spread(figs.map((f) => f.p99))} ms (goal < ${k.goal}), ${spread(figs.map((f) => f.rps))} req/s; CPU per request: Node ${spread(
           cpu.map((x) => x.node),
@@ -205,7 +216,7 @@ async function main(): Promise<void> {
         )} ms, PostgreSQL ${spread(
           cpu.map((x) => x.pg),
           2,
-        )} ms${failed > 0 ? `; ${failed} failed requests` : ''}`,
+        )} ms; one connection: p50 ${alone.p50} ms, p99 ${alone.p99} ms, ${alone.rps.toFixed(0)} req/s${failed > 0 ? `; ${failed} failed requests` : ''}`,
       );
     }
     console.log(
