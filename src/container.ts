@@ -36,6 +36,7 @@ import { watchScanner } from './scanner/scanner-watch.js';
 import type { Executor } from './store/db.js';
 import { type Db, isConnectionError, makeDb, makePool } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
+import { sendStatementsUnnamed } from './store/pool-mode.js';
 import { makeAuditReader } from './tenancy/audit.js';
 import { type EpochDeps, overdueConfiguredKeys } from './tenancy/key-epochs.js';
 import { type KeyService, makeKeyService } from './tenancy/key-service.js';
@@ -88,6 +89,7 @@ export async function makeContainer(
   // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
   setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
+  if (config.databasePoolMode === 'transaction') sendStatementsUnnamed(pool);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
   const keys = makeKeyService(keyProvider ?? (await loadKeyProvider(config, logger)));
