@@ -133,113 +133,31 @@ export const deleteMessagesCounted = (
   ids: string[],
 ): Promise<PurgeCounts> => deleteMessages(ex, tenantId, ids);
 
-async function deleteMessages(ex: Executor, tenantId: string, ids: string[]): Promise<PurgeCounts> {
-  const counts: PurgeCounts = {};
-  // Children first, so each count is exact (cascades would delete them uncounted).
-  for (const [table, column] of [
-    ['message_raw_chunks', 'message_id'],
-    ['attachments', 'message_id'],
-    ['message_deliveries', 'message_id'],
-    ['outbox', 'message_id'],
-    ['messages', 'id'],
-  ] as const) {
-    const { rowCount } = await ex.query(
-      `DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`,
-      [tenantId, ids],
-    );
-    counts[table] = rowCount ?? 0;
-  }
-  return counts;
-}
+type Step = readonly [table: string, column: string];
 
-/** This mailbox's messages in the given tickets (tickets that moved to another mailbox at disconnect:
- *  its messages leave them at once, so the ticket reads without the destroyed key). */
-export async function purgeMailboxMessagesIn(
+// Children first, so each count is exact (cascades would delete them uncounted).
+const messageSteps: readonly Step[] = [
+  ['message_raw_chunks', 'message_id'],
+  ['attachments', 'message_id'],
+  ['message_deliveries', 'message_id'],
+  ['outbox', 'message_id'],
+  ['messages', 'id'],
+];
+const ticketSteps: readonly Step[] = [
+  ['ticket_participants', 'ticket_id'],
+  ['outbox', 'ticket_id'],
+  ['tickets', 'id'],
+];
+
+/** Runs each DELETE … WHERE column = ANY(ids) in order, adding the row counts to `counts`. */
+async function deleteInSteps(
   ex: Executor,
   tenantId: string,
-  mailboxId: string,
-  ticketIds: string[],
-): Promise<PurgeCounts> {
-  if (ticketIds.length === 0) return {};
-  const { rows } = await ex.query<{ id: string }>(
-    'SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND ticket_id = ANY($3::uuid[])',
-    [tenantId, mailboxId, ticketIds],
-  );
-  return rows.length === 0
-    ? {}
-    : deleteMessages(
-        ex,
-        tenantId,
-        rows.map((r) => r.id),
-      );
-}
-
-/** Messages stored from this mailbox. */
-export async function purgeMailboxMessages(
-  ex: Executor,
-  tenantId: string,
-  mailboxId: string,
-  limit: number,
-): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>(
-    'SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3',
-    [tenantId, mailboxId, limit],
-  );
-  return rows.length === 0
-    ? {}
-    : deleteMessages(
-        ex,
-        tenantId,
-        rows.map((r) => r.id),
-      );
-}
-
-/** Messages of other mailboxes still in this mailbox's tickets. Tickets shared with a connected
- *  mailbox moved to it at disconnect (rehomeSharedTickets), so these belong to mailboxes that are
- *  disconnected too (their keys are gone): they go with the ticket. */
-export async function purgeTicketMessages(
-  ex: Executor,
-  tenantId: string,
-  mailboxId: string,
-  limit: number,
-): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>(
-    `SELECT m.id FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
-      WHERE t.tenant_id = $1 AND t.mailbox_id = $2 LIMIT $3`,
-    [tenantId, mailboxId, limit],
-  );
-  return rows.length === 0
-    ? {}
-    : deleteMessages(
-        ex,
-        tenantId,
-        rows.map((r) => r.id),
-      );
-}
-
-/** Deletes tickets with their messages (and everything under them), participants and replies, counted. */
-export async function deleteTicketsCounted(
-  ex: Executor,
-  tenantId: string,
+  steps: readonly Step[],
   ids: string[],
+  counts: PurgeCounts = {},
 ): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>(
-    'SELECT id FROM messages WHERE tenant_id = $1 AND ticket_id = ANY($2::uuid[])',
-    [tenantId, ids],
-  );
-  const counts: PurgeCounts =
-    rows.length > 0
-      ? await deleteMessages(
-          ex,
-          tenantId,
-          rows.map((r) => r.id),
-        )
-      : {};
-  for (const [table, column] of [
-    ['ticket_participants', 'ticket_id'],
-    ['outbox', 'ticket_id'],
-    ['tickets', 'id'],
-  ] as const) {
+  for (const [table, column] of steps) {
     const { rowCount } = await ex.query(
       `DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`,
       [tenantId, ids],
@@ -249,32 +167,102 @@ export async function deleteTicketsCounted(
   return counts;
 }
 
-export async function purgeTickets(
+const deleteMessages = (ex: Executor, tenantId: string, ids: string[]) =>
+  deleteInSteps(ex, tenantId, messageSteps, ids);
+
+/** Selects ids with `sql` (first parameter the tenant) and deletes those rows through `steps`. */
+async function selectThenDelete(
+  ex: Executor,
+  steps: readonly Step[],
+  sql: string,
+  params: [tenantId: string, ...rest: unknown[]],
+): Promise<PurgeCounts> {
+  const { rows } = await ex.query<{ id: string }>(sql, params);
+  if (rows.length === 0) return {};
+  return deleteInSteps(
+    ex,
+    params[0],
+    steps,
+    rows.map((r) => r.id),
+  );
+}
+
+/** This mailbox's messages in the given tickets (tickets that moved to another mailbox at disconnect:
+ *  its messages leave them at once, so the ticket reads without the destroyed key). */
+export function purgeMailboxMessagesIn(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  ticketIds: string[],
+): Promise<PurgeCounts> {
+  if (ticketIds.length === 0) return Promise.resolve({});
+  return selectThenDelete(
+    ex,
+    messageSteps,
+    'SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 AND ticket_id = ANY($3::uuid[])',
+    [tenantId, mailboxId, ticketIds],
+  );
+}
+
+/** Messages stored from this mailbox. */
+export const purgeMailboxMessages = (
   ex: Executor,
   tenantId: string,
   mailboxId: string,
   limit: number,
+): Promise<PurgeCounts> =>
+  selectThenDelete(
+    ex,
+    messageSteps,
+    'SELECT id FROM messages WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3',
+    [tenantId, mailboxId, limit],
+  );
+
+/** Messages of other mailboxes still in this mailbox's tickets. Tickets shared with a connected
+ *  mailbox moved to it at disconnect (rehomeSharedTickets), so these belong to mailboxes that are
+ *  disconnected too (their keys are gone): they go with the ticket. */
+export const purgeTicketMessages = (
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+): Promise<PurgeCounts> =>
+  selectThenDelete(
+    ex,
+    messageSteps,
+    `SELECT m.id FROM tickets t JOIN messages m ON m.tenant_id = t.tenant_id AND m.ticket_id = t.id
+      WHERE t.tenant_id = $1 AND t.mailbox_id = $2 LIMIT $3`,
+    [tenantId, mailboxId, limit],
+  );
+
+/** Deletes tickets with their messages (and everything under them), participants and replies, counted. */
+export async function deleteTicketsCounted(
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
 ): Promise<PurgeCounts> {
-  const { rows } = await ex.query<{ id: string }>(
+  const counts = await selectThenDelete(
+    ex,
+    messageSteps,
+    'SELECT id FROM messages WHERE tenant_id = $1 AND ticket_id = ANY($2::uuid[])',
+    [tenantId, ids],
+  );
+  return deleteInSteps(ex, tenantId, ticketSteps, ids, counts);
+}
+
+/** Up to `limit` of the mailbox's tickets (their messages are gone by then: purgeTicketMessages). */
+export const purgeTickets = (
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  limit: number,
+): Promise<PurgeCounts> =>
+  selectThenDelete(
+    ex,
+    ticketSteps,
     'SELECT id FROM tickets WHERE tenant_id = $1 AND mailbox_id = $2 LIMIT $3',
     [tenantId, mailboxId, limit],
   );
-  if (rows.length === 0) return {};
-  const ids = rows.map((r) => r.id);
-  const counts: PurgeCounts = {};
-  for (const [table, column] of [
-    ['ticket_participants', 'ticket_id'],
-    ['outbox', 'ticket_id'],
-    ['tickets', 'id'],
-  ] as const) {
-    const { rowCount } = await ex.query(
-      `DELETE FROM ${table} WHERE tenant_id = $1 AND ${column} = ANY($2::uuid[])`,
-      [tenantId, ids],
-    );
-    counts[table] = rowCount ?? 0;
-  }
-  return counts;
-}
 
 /** Every table with a mailbox_id column (read from the catalog, so a table added later is covered),
  *  except the receipts, which must outlive the purge. */
