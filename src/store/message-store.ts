@@ -169,20 +169,25 @@ export async function listTicketMessages(
   return rows;
 }
 
+export type PagedMessage = MessageRow & { has_attachments: boolean };
+
 /**
  * The newest `limit` messages before `beforeSeq` (all when null), newest first; the caller shows them
- * in arrival order. Without the HTML column unless asked: it is the largest part of a message.
+ * in arrival order. Without the HTML column unless asked: it is the largest part of a message. Each
+ * row says whether it has attachments, so a page without any needs no attachment query.
  */
 export async function pageTicketMessages(
   ex: Executor,
   tenantId: string,
   ticketId: string,
   q: { beforeSeq: string | null; limit: number; html: boolean },
-): Promise<MessageRow[]> {
+): Promise<PagedMessage[]> {
   const cols = q.html ? columns : columns.replace('html_ct', 'NULL::bytea AS html_ct');
-  const { rows } = await ex.query<MessageRow>({
-    name: q.html ? 'inlet-page-messages-html' : 'inlet-page-messages',
-    text: `SELECT ${cols} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4`,
+  const { rows } = await ex.query<PagedMessage>({
+    name: q.html ? 'inlet-page-messages-html-2' : 'inlet-page-messages-2',
+    text: `SELECT ${cols},
+                  EXISTS (SELECT 1 FROM attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id) AS has_attachments
+             FROM messages m WHERE tenant_id = $1 AND ticket_id = $2 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4`,
     values: [tenantId, ticketId, q.beforeSeq, q.limit],
   });
   return rows;

@@ -103,15 +103,26 @@ export function participantsOf(
     dek: DataKey;
   }[],
 ): Address[] {
+  return participantsOfHeaders(
+    list.map(
+      ({ row, dek }) =>
+        JSON.parse(
+          openText(
+            dek,
+            row.headers_ct,
+            fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
+          ),
+        ) as StoredHeaders,
+    ),
+  );
+}
+
+/** The same from headers already opened (a page that is the whole ticket: no second decryption). */
+export function participantsOfHeaders(
+  list: Pick<StoredHeaders, 'from' | 'to' | 'cc'>[],
+): Address[] {
   const seen = new Map<string, Address>();
-  for (const { row, dek } of list) {
-    const h = JSON.parse(
-      openText(
-        dek,
-        row.headers_ct,
-        fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
-      ),
-    ) as StoredHeaders;
+  for (const h of list) {
     for (const a of [h.from, ...h.to, ...h.cc]) {
       if (a && !seen.has(a.address.toLowerCase()))
         seen.set(a.address.toLowerCase(), { name: a.name, address: a.address });
