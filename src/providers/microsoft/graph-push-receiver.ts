@@ -1,10 +1,11 @@
-// Graph change and lifecycle notifications (providers.md B3.4–B3.7). Each item names a subscription;
-// the mailbox holding it is found by the stored push channel, and the item's clientState is compared
-// in constant time with the one sealed in that mailbox's credentials. Only then is anything written:
-// a keyed sync (created, missed), or the mailbox's subscription task (reauthorizationRequired →
-// renew, subscriptionRemoved → recreate, then sync). The job row is the persisted notification; the
-// route answers 202 once it is committed. Unknown subscriptions, wrong clientStates and unreadable
-// items are acknowledged too (a refusal only makes Graph retry for hours) and counted, never stored.
+// Graph change and lifecycle notifications (docs/providers.md, Microsoft 365 facts: notification
+// endpoint). Each item names a subscription; the mailbox holding it is found by the stored push
+// channel, and the item's clientState is compared in constant time with the one sealed in that
+// mailbox's credentials. Only then is anything written: a keyed sync (created, missed), or the
+// mailbox's subscription task (reauthorizationRequired → renew, subscriptionRemoved → recreate,
+// then sync). The job row is the persisted notification; the route answers 202 once it is
+// committed. Unknown subscriptions, wrong clientStates and unreadable items are acknowledged too (a
+// refusal only makes Graph retry for hours) and counted, never stored.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { Counter, type Registry } from 'prom-client';

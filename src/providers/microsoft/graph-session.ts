@@ -69,11 +69,13 @@ const graphHosts = new Set([
   'graph.microsoft.de',
   'microsoftgraph.chinacloudapi.cn',
 ]);
-/** Our calls opt out of the client's RetryHandler (B7.3): retries and their waits are ours. */
+/** Our calls opt out of the client's RetryHandler: retries and their waits are ours (docs/providers.md,
+ *  Microsoft 365 facts: throttling and errors). */
 export const noLibraryRetry = () => [new RetryHandlerOptions(0, 0, () => false)];
 
 /** The Graph client for the configured host: a host that is not one of Graph's own must be named in
- *  customHosts, or the client would not attach the token (providers.md B7.3). */
+ *  customHosts, or the client would not attach the token (docs/providers.md, Microsoft 365 facts:
+ *  throttling and errors). */
 export function makeGraphClient(
   c: MicrosoftClientConfig,
   getAccessToken: () => Promise<string>,
