@@ -73,7 +73,7 @@ export const variables = [
     kind: { type: 'enum', values: ['session', 'transaction'] },
     default: 'session',
     description:
-      'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): the job queue then uses no named prepared statements; see docs/scaling.md',
+      'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): neither Inlet nor its job queue then uses named prepared statements; see docs/scaling.md',
   },
   {
     name: 'INLET_DATA_DIR',
