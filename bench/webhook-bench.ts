@@ -1,87 +1,62 @@
 // Webhooks: (1) event-to-delivery latency at a steady 200 events/s — from the commit of the
 // transaction that recorded the event to the receiver having the signed POST — through the real
 // dispatcher loop (LISTEN/NOTIFY wake-up, sequencer, claim, sign, HTTP); (2) what webhooks cost
-// the ingest pipeline: messages/s stored with no endpoint vs. with an endpoint and the dispatcher
-// delivering every event in the same process. Real PostgreSQL (embedded), loopback receiver.
-import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// the ingest pipeline: messages/s stored with the dispatcher running and no endpoint (events are
+// numbered for the feed in every worker) vs. with an endpoint receiving every event, delivered by
+// the dispatcher in the same process; and the CPU each delivery costs (this process and
+// PostgreSQL), the figure that holds on a shared machine. Real PostgreSQL (embedded); the receiver
+// runs in a child process, as a helpdesk's would run elsewhere.
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
-import pg from 'pg';
-
-import { loadConfig } from '../src/config.js';
-import { type Container, makeContainer } from '../src/container.js';
-import { makeLogger } from '../src/lib/logger.js';
+import type { Container } from '../src/container.js';
 import { insertEvent } from '../src/store/event-store.js';
-import { migrate } from '../src/store/migrate.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { makeWebhookDispatcher } from '../src/webhooks/dispatcher.js';
 import { makeWebhookEndpointService } from '../src/webhooks/endpoint-service.js';
 import { localMailEnv, localMailPolicy } from '../test/helpers/local-mail.js';
 import { mail } from '../test/helpers/mail.js';
-import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
+import { startBenchDb } from './lib/bench-db.js';
+import { startCpuMeter } from './lib/cpu.js';
+import { pct, sleep, spread } from './lib/stats.js';
+import { type ReceiverProcess, startReceiverProcess, wallNow } from './lib/webhook-receiver.js';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function receiver(onEvent: (token: string) => void) {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const token = (
-        JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { status?: string } }
-      ).data.status;
-      onEvent(token ?? '');
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-async function latency(c: Container, tenantId: string, perSecond: number, seconds: number) {
-  const committed = new Map<string, number>();
-  const latencies: number[] = [];
-  const rx = await receiver((token) => {
-    const at = committed.get(token);
-    if (at !== undefined) latencies.push(performance.now() - at);
-  });
-  const svc = makeWebhookEndpointService({
+const policy = { httpsOnly: false, egress: localMailPolicy };
+const dispatcherFor = (c: Container) =>
+  makeWebhookDispatcher({
     db: c.db,
     keys: c.keys,
-    policy: { httpsOnly: false, egress: localMailPolicy },
+    logger: c.logger,
+    policy,
+    disableAfterMs: 86_400_000,
   });
+
+async function latency(
+  c: Container,
+  rx: ReceiverProcess,
+  tenantId: string,
+  perSecond: number,
+  seconds: number,
+) {
+  const committed = new Map<string, number>();
+  const latencies: number[] = [];
+  rx.onDelivery = (token, at) => {
+    const t0 = committed.get(token);
+    if (t0 !== undefined) latencies.push(at - t0);
+  };
+  const svc = makeWebhookEndpointService({ db: c.db, keys: c.keys, policy });
   const ep = await svc.create(systemActor(tenantId, 'bench'), {
     url: rx.url,
     types: ['ticket.updated'],
   });
-  const dispatcher = makeWebhookDispatcher({
-    db: c.db,
-    keys: c.keys,
-    logger: c.logger,
-    policy: { httpsOnly: false, egress: localMailPolicy },
-    disableAfterMs: 86_400_000,
-  });
+  const dispatcher = dispatcherFor(c);
   await dispatcher.start();
   const total = perSecond * seconds;
   const start = performance.now();
   const writes: Promise<void>[] = [];
   let inFlight = 0;
   for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / perSecond;
-    const wait = due - performance.now();
+    const wait = start + (i * 1000) / perSecond - performance.now();
     if (wait > 1) await sleep(wait);
     const token = `e${i}`;
     // At most 8 writers at once, as a pool-bound ingest would be; the schedule slips rather than the pool timing out.
@@ -95,12 +70,8 @@ async function latency(c: Container, tenantId: string, perSecond: number, second
             status: token,
           }),
         )
-        .then(() => {
-          committed.set(token, performance.now());
-        })
-        .finally(() => {
-          inFlight--;
-        }),
+        .then(() => void committed.set(token, wallNow()))
+        .finally(() => void inFlight--),
     );
   }
   await Promise.all(writes);
@@ -109,7 +80,7 @@ async function latency(c: Container, tenantId: string, perSecond: number, second
   while (latencies.length < total && performance.now() < deadline) await sleep(50);
   await dispatcher.stop();
   await svc.remove(systemActor(tenantId, 'bench'), ep.id);
-  await rx.close();
+  rx.onDelivery = null;
   return {
     n: latencies.length,
     total,
@@ -120,12 +91,7 @@ async function latency(c: Container, tenantId: string, perSecond: number, second
   };
 }
 
-async function ingestRate(
-  c: Container,
-  tenantId: string,
-  mailboxId: string,
-  messages: number,
-): Promise<number> {
+async function ingestRate(c: Container, tenantId: string, mailboxId: string, messages: number) {
   const raws = Array.from({ length: messages }, (_, i) =>
     mail({ from: `c${i}@client.example`, subject: `Bench ${i}`, text: `Body ${i}` }),
   );
@@ -142,96 +108,113 @@ async function ingestRate(
 
 async function ingestCost(
   c: Container,
+  rx: ReceiverProcess,
   tenantId: string,
   mailboxId: string,
   rounds: number,
   messages: number,
 ) {
-  let delivered = 0;
-  const rx = await receiver(() => {
-    delivered++;
-  });
-  const policy = { httpsOnly: false, egress: localMailPolicy };
   const svc = makeWebhookEndpointService({ db: c.db, keys: c.keys, policy });
   const without: number[] = [];
   const withHooks: number[] = [];
+  /** CPU per stored message without endpoints (this process and PostgreSQL). */
+  const ingestCpuMs: number[] = [];
   await ingestRate(c, tenantId, mailboxId, 100); // warm-up
+  const before = rx.count();
   for (let r = 0; r < rounds; r++) {
+    const idle = dispatcherFor(c);
+    await idle.start();
+    const meter = await startCpuMeter(c.db.pool);
     without.push(await ingestRate(c, tenantId, mailboxId, messages));
+    const used = meter.read();
+    ingestCpuMs.push((used.self + used.pg) / messages);
+    await idle.stop();
+    await idle.runOnce(); // every event numbered before the endpoint exists: nothing left to fan out
     const ep = await svc.create(systemActor(tenantId, 'bench'), { url: rx.url });
-    const dispatcher = makeWebhookDispatcher({
-      db: c.db,
-      keys: c.keys,
-      logger: c.logger,
-      policy,
-      disableAfterMs: 86_400_000,
-    });
+    const dispatcher = dispatcherFor(c);
     await dispatcher.start();
     withHooks.push(await ingestRate(c, tenantId, mailboxId, messages));
     await dispatcher.stop();
-    await dispatcher.runOnce(); // drain, so the next round without webhooks starts clean
+    await dispatcher.runOnce(); // drain, so the next round starts clean
     await svc.remove(systemActor(tenantId, 'bench'), ep.id);
   }
-  await rx.close();
-  return { without, withHooks, delivered };
+  return {
+    without,
+    withHooks,
+    ingestCpuMs: pct(ingestCpuMs, 50),
+    deliveriesPerMessage: (rx.count() - before) / (rounds * messages),
+    delivered: rx.count(),
+  };
+}
+
+/** CPU per delivery alone: events written with the dispatcher stopped, then delivered in one go. */
+async function deliveryCpu(c: Container, rx: ReceiverProcess, tenantId: string, events: number) {
+  const svc = makeWebhookEndpointService({ db: c.db, keys: c.keys, policy });
+  const ep = await svc.create(systemActor(tenantId, 'bench'), { url: rx.url });
+  for (let i = 0; i < events; i += 100)
+    await c.db.tenantTx(tenantId, async (ex) => {
+      for (let j = i; j < Math.min(events, i + 100); j++)
+        await insertEvent(ex, tenantId, 'ticket.updated', randomUUID(), { status: `d${j}` });
+    });
+  const before = rx.count();
+  const meter = await startCpuMeter(c.db.pool);
+  const t0 = performance.now();
+  const dispatcher = dispatcherFor(c);
+  await dispatcher.start();
+  while (rx.count() - before < events && performance.now() - t0 < 30_000) await sleep(10);
+  const seconds = (performance.now() - t0) / 1000;
+  await dispatcher.stop();
+  const used = meter.read();
+  await svc.remove(systemActor(tenantId, 'bench'), ep.id);
+  const n = rx.count() - before;
+  return { n, perSecond: n / seconds, selfMs: used.self / n, pgMs: used.pg / n };
 }
 
 export async function runWebhookBench() {
-  const server = await startPostgresServer();
-  const name = `inlet_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = withDatabase(server.adminUrl, name);
-  const logger = makeLogger({ level: 'silent' });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: url,
-    INLET_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    DATABASE_POOL_MAX: '20',
-    CLAMD_PORT: '1',
-    ...localMailEnv,
-  });
-  const c = await makeContainer(config, logger, url);
+  const db = await startBenchDb(localMailEnv);
+  const rx = await startReceiverProcess();
   try {
-    await migrate(c.db.pool);
-    const { tenant } = await c.tenants.createTenant('Bench', {
-      actor: 'operator',
-      requestId: null,
-      clientIp: null,
-    });
-    const mailbox = await c.mailboxes.createLocal(systemActor(tenant.id, 'bench'), {
+    const { c, tenantId } = db;
+    const mailbox = await c.mailboxes.createLocal(systemActor(tenantId, 'bench'), {
       address: 'support@bench.example',
       displayName: null,
     });
-    const lat = await latency(c, tenant.id, 200, 10);
-    const cost = await ingestCost(c, tenant.id, mailbox.id, 3, 600);
-    return { lat, cost };
+    const lat = await latency(c, rx, tenantId, 200, 10);
+    const drain = await deliveryCpu(c, rx, tenantId, 3000);
+    const cost = await ingestCost(c, rx, tenantId, mailbox.id, 3, 600);
+    return { lat, drain, cost };
   } finally {
-    await c.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-    await server.stop();
+    await rx.close();
+    await db.close();
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { lat, cost } = await runWebhookBench();
+  const { lat, drain, cost } = await runWebhookBench();
   const r = (x: number) => Math.round(x);
+  const f = (x: number) => x.toFixed(2);
   console.log(
     `event → webhook delivery at ${r(lat.achieved)} events/s (target 200), ${lat.n}/${lat.total} delivered:`,
   );
   console.log(
     `  p50 ${r(lat.p50)} ms   p99 ${r(lat.p99)} ms   max ${r(lat.max)} ms   (goal p99 < 1000 ms)`,
   );
+  console.log(
+    `backlog drain: ${drain.n} deliveries at ${r(drain.perSecond)}/s; CPU per delivery ${f(drain.selfMs)} ms in Inlet + ${f(drain.pgMs)} ms in PostgreSQL`,
+  );
   const med = (xs: number[]) => pct(xs, 50);
-  const fmt = (xs: number[]) => `${r(Math.min(...xs))} / ${r(med(xs))} / ${r(Math.max(...xs))}`;
   console.log(`ingest messages/s (min / median / max of ${cost.without.length}, pages of 20):`);
   console.log(
-    `  without webhooks ${fmt(cost.without)}   with an endpoint receiving every event ${fmt(cost.withHooks)}`,
+    `  dispatcher without endpoints ${spread(cost.without)}   with an endpoint receiving every event ${spread(cost.withHooks)}`,
   );
   console.log(
     `  cost of webhooks: ${(100 * (1 - med(cost.withHooks) / med(cost.without))).toFixed(1)} % of median throughput (goal < 10 %); ${cost.delivered} deliveries made`,
+  );
+  // Where the CPU is the limit (a busy worker), throughput falls by the share of CPU the deliveries
+  // take: events per message × CPU per delivery, against the CPU of the message itself.
+  const hookCpu = cost.deliveriesPerMessage * (drain.selfMs + drain.pgMs);
+  console.log(
+    `  CPU-bound estimate: ${f(cost.deliveriesPerMessage)} deliveries per message × ${f(drain.selfMs + drain.pgMs)} ms = ${f(hookCpu)} ms of CPU beside ${f(cost.ingestCpuMs)} ms per message stored → ${(100 * (hookCpu / (hookCpu + cost.ingestCpuMs))).toFixed(1)} % less throughput`,
   );
   if (lat.n < lat.total) process.exitCode = 1;
 }

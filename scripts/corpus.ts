@@ -2,7 +2,8 @@
 // Flags: --parser=postal-mime to run the measurement adapter, --misses=N to list N misses per field,
 // --set=zammad (repeatable) to restrict folders, --external=DIR (or INLET_EXTERNAL_CORPUS) to also
 // score the public sets fetched outside the repo (test/corpus/external-sets.ts), --external-only to
-// print just those.
+// print just those. --misses lists tune-half misses only; --held-out-misses adds the held-out ones
+// (for the final review, never while tuning).
 import { postalMimeAdapter } from '../bench/postal-adapter.js';
 import { mailparserAdapter } from '../src/ingest/stages/parse.js';
 import { formatExternal, runExternalSets } from '../test/corpus/external-sets.js';
@@ -24,4 +25,7 @@ if (args.includes('--external-only')) {
   console.log(formatReport(report, { misses }));
 }
 const external = opt('external')[0] ?? process.env.INLET_EXTERNAL_CORPUS;
-if (external) console.log(formatExternal(await runExternalSets(external), misses));
+if (external)
+  console.log(
+    formatExternal(await runExternalSets(external), misses, args.includes('--held-out-misses')),
+  );

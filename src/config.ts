@@ -53,14 +53,14 @@ export const variables = [
     kind: postgresUrl,
     secret: true,
     description:
-      'PostgreSQL connection (owner role, runs migrations); unset outside production = embedded PostgreSQL',
+      'PostgreSQL connection of serve and worker: the application login role (member of inlet_app and inlet_service; production refuses a superuser or the owner); unset outside production = embedded PostgreSQL',
   },
   {
     name: 'DATABASE_OWNER_URL',
     kind: postgresUrl,
     secret: true,
     description:
-      'PostgreSQL connection as the schema owner, for `inlet migrate` only (serve and worker use DATABASE_URL, the application login role)',
+      'PostgreSQL connection as the schema owner, for `inlet migrate` and the development auto-migrate only (serve and worker use DATABASE_URL, the application login role)',
   },
   {
     name: 'DATABASE_POOL_MAX',
@@ -73,7 +73,7 @@ export const variables = [
     kind: { type: 'enum', values: ['session', 'transaction'] },
     default: 'session',
     description:
-      'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): the job queue then uses no named prepared statements; see docs/scaling.md',
+      'transaction when DATABASE_URL goes through a transaction-mode pooler (PgBouncer before 1.21): neither Inlet nor its job queue then uses named prepared statements; see docs/scaling.md',
   },
   {
     name: 'INLET_DATA_DIR',

@@ -36,6 +36,7 @@ import { watchScanner } from './scanner/scanner-watch.js';
 import type { Executor } from './store/db.js';
 import { type Db, isConnectionError, makeDb, makePool } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
+import { sendStatementsUnnamed } from './store/pool-mode.js';
 import { makeAuditReader } from './tenancy/audit.js';
 import { type EpochDeps, overdueConfiguredKeys } from './tenancy/key-epochs.js';
 import { type KeyService, makeKeyService } from './tenancy/key-service.js';
@@ -88,6 +89,7 @@ export async function makeContainer(
   // Every tenant-chosen connection (IMAP, SMTP, reconnects) is checked against this policy.
   setEgressPolicy(config.egress);
   const pool = makePool(databaseUrl, config.databasePoolMax);
+  if (config.databasePoolMode === 'transaction') sendStatementsUnnamed(pool);
   const db = makeDb(pool);
   const latest = await latestMigrationId();
   const keys = makeKeyService(keyProvider ?? (await loadKeyProvider(config, logger)));
@@ -155,6 +157,7 @@ export async function makeContainer(
       : {}),
   });
 
+  const tenants = makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant });
   const providerContext = { config, db, keys, logger, metrics };
   const providerDeps = startProviders(providerContext);
   const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) =>
@@ -193,6 +196,7 @@ export async function makeContainer(
       logger,
       runtimes: providerDeps,
       allowSharedMailboxes: config.consentAllowSharedMailboxes,
+      publicUrl: config.publicUrl,
     }),
     returnOrigins: makeReturnOrigins({ db, production: config.production }),
     push: startPushReceivers(providerContext, providerDeps),
@@ -205,7 +209,7 @@ export async function makeContainer(
     rateLimitPerMinute: config.rateLimitPerMinute,
     authFailuresPerMinute: config.authFailuresPerMinute,
     tenantRateLimitPerMinute: config.tenantRateLimitPerMinute,
-    tenants: makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant }),
+    tenants,
     mailboxes: makeMailboxService(disconnectDeps),
     imapMailboxes: makeImapConnector({ db, keys }),
     auditReader: makeAuditReader({ db }),
@@ -239,6 +243,8 @@ export async function makeContainer(
       }
     },
     close: async () => {
+      // API keys' last-used stamps still in memory, before the pool goes.
+      await tenants.close().catch(() => undefined);
       // Idle clamd sessions close themselves too; this just does it now.
       await scanner.close();
       await isolated?.close();

@@ -2,7 +2,7 @@
 import { type TSchema, Type } from 'typebox';
 
 import { type ErrorCode, errorCodes } from '../errors.js';
-import { scopes } from '../tenancy/api-keys.js';
+import { type Scope, scopes } from '../tenancy/api-keys.js';
 
 export const Problem = Type.Object(
   {
@@ -51,7 +51,7 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
-export const ScopeSchema = Type.Union(scopes.map((s) => Type.Literal(s)));
+export const ScopeSchema = Type.Unsafe<Scope>(Type.Union(scopes.map((s) => Type.Literal(s))));
 export const Timestamp = Type.String({ format: 'date-time' });
 
 export const PageQuery = {

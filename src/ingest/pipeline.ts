@@ -19,41 +19,17 @@ import { insertEvent } from '../store/event-store.js';
 import { assertTakesMail, lockMailboxForIngest } from '../store/inbound-store.js';
 import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
-import { findDelivery, insertDelivery, type StoredKind } from '../store/message-store.js';
+import { findDelivery, insertDelivery } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import type { IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
-import { type PageItem, storePage } from './store-page.js';
+import { storePage } from './store-page.js';
 import type { IngestLimits } from './types.js';
 import { makeVerdictCache } from './verdict-cache.js';
 
-export interface IngestInput {
-  tenantId: string;
-  mailboxId: string;
-  /** Stable per mailbox: IMAP `uidvalidity:uid`, Gmail message id, Graph immutable id, `sha256:…` for imports. */
-  providerMessageId: string;
-  providerThreadId?: string | null;
-  raw: Buffer;
-  /** Provider cursor covering this message; saved in the same transaction as the message. */
-  cursor?: unknown;
-  /** Attempts before parking (default from config); one-shot imports pass 1 — there is no retry. */
-  maxAttempts?: number;
-}
-
-export type IngestOutcome =
-  | {
-      status: 'stored';
-      messageId: string;
-      ticketId: string;
-      ticketNumber: number;
-      newTicket: boolean;
-      kind: StoredKind;
-      threadRule: string;
-      attachments: Record<string, number>;
-    }
-  | { status: 'duplicate'; messageId: string | null }
-  | { status: 'parked'; reason: string };
+export type { IngestInput, IngestOutcome } from './ingest-types.js';
 
 export interface Pipeline {
   ingest(input: IngestInput): Promise<IngestOutcome>;

@@ -8,6 +8,7 @@ import { formatSummary, importMail, progressLine } from '../import/import-mail.j
 import { makeLogger } from '../lib/logger.js';
 import { describeThrown, StartupError } from '../lib/startup-error.js';
 import { purgeNow } from '../mailboxes/purge-now.js';
+import { makePool } from '../store/db.js';
 import { listEpochs } from '../store/kek-epoch-store.js';
 import { migrate } from '../store/migrate.js';
 import { listTenantIds } from '../store/tenant-store.js';
@@ -16,7 +17,13 @@ import { audit } from '../tenancy/audit.js';
 import { formatEpochs, runKeyEpoch } from '../tenancy/key-epochs.js';
 import { addDevKey, loadKeyProvider } from '../tenancy/keyring-loader.js';
 import { startHealthListener } from './health-listener.js';
-import { loadConfigOrExit, type Runtime, startRuntime, stopOnSignals } from './runtime.js';
+import {
+  checkLoginRole,
+  loadConfigOrExit,
+  type Runtime,
+  startRuntime,
+  stopOnSignals,
+} from './runtime.js';
 import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
 
@@ -51,22 +58,39 @@ async function boot(
   const loaded = loadConfigOrExit();
   const quiet =
     opts.oneShot && loaded.logLevel === 'info' ? { ...loaded, logLevel: 'warn' } : loaded;
-  // `inlet migrate` changes the schema, so it logs in as the owner when DATABASE_OWNER_URL is given
-  // (the chart's migrate Job); serve and worker never read it.
-  const config =
-    opts.asOwner && quiet.databaseOwnerUrl
-      ? { ...quiet, databaseUrl: quiet.databaseOwnerUrl }
-      : quiet;
-  const runtime = await startRuntime(config);
+  const runtime = await startRuntime(quiet);
   stopOnSignals(runtime);
-  const container = await makeContainer(config, runtime.logger, runtime.databaseUrl);
+  // `inlet migrate` changes the schema, so it logs in as the owner (DATABASE_OWNER_URL, the chart's
+  // migrate Job; the embedded superuser); everything else uses DATABASE_URL, the login role.
+  const url = opts.asOwner ? (runtime.ownerUrl ?? runtime.databaseUrl) : runtime.databaseUrl;
+  const container = await makeContainer(quiet, runtime.logger, url);
   runtime.onStop(() => container.close());
   return { runtime, container };
 }
 
-async function runMigrations(c: Container): Promise<void> {
-  const applied = await migrate(c.db.pool, { log: (m) => c.logger.debug(m) });
-  c.logger.info({ applied: applied.length }, 'migrations up to date');
+/**
+ * Applies pending migrations as the owner. serve and worker hold only the login role's pool, so
+ * outside `inlet migrate` a short-lived owner pool does it; without an owner URL (production
+ * `start` with no DATABASE_OWNER_URL) the check falls to readiness, which waits for `inlet migrate`.
+ */
+async function migrateAsOwner(c: Container, runtime: Runtime): Promise<void> {
+  if (!runtime.ownerUrl) {
+    c.logger.warn('DATABASE_OWNER_URL is not set: migrations are left to `inlet migrate`');
+    return;
+  }
+  const log = (m: string) => c.logger.debug(m);
+  const same = runtime.ownerUrl === runtime.databaseUrl;
+  const pool = same ? c.db.pool : makePool(runtime.ownerUrl, 2);
+  try {
+    const applied = await migrate(pool, { log });
+    c.logger.info({ applied: applied.length }, 'migrations up to date');
+  } finally {
+    if (!same) await pool.end();
+  }
+}
+
+async function runMigrations(c: Container, runtime: Runtime): Promise<void> {
+  await migrateAsOwner(c, runtime);
   await c.checkKeyring();
 }
 
@@ -84,7 +108,7 @@ async function oneShot(
   }
   const { runtime, container } = await boot({ oneShot: true });
   try {
-    if (!runtime.config.production) await migrate(container.db.pool);
+    if (!runtime.config.production) await migrateAsOwner(container, runtime);
     await fn(container, runtime);
   } finally {
     await runtime.stop();
@@ -98,7 +122,14 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
     case 'worker': {
       const { runtime, container } = await boot();
-      if (!runtime.config.production || command === 'start') await runMigrations(container);
+      // Checked before migrating (this also opens the login role's first connection, which the
+      // steps after the migrations reuse) and, in production, again after: the tables whose owner
+      // the login role must not be exist only then on a first start.
+      await checkLoginRole(runtime, container.db.pool);
+      if (!runtime.config.production || command === 'start') {
+        await runMigrations(container, runtime);
+        if (runtime.config.production) await checkLoginRole(runtime, container.db.pool);
+      }
       const worker = command !== 'serve' ? await startWorker(container) : null;
       if (worker) runtime.onStop(worker);
       const health = await startHealthListener(container, worker);
@@ -111,7 +142,9 @@ async function main(argv: string[]): Promise<void> {
     case 'migrate': {
       const { runtime, container } = await boot({ asOwner: true });
       try {
-        await runMigrations(container);
+        const applied = await migrate(container.db.pool, { log: (m) => container.logger.debug(m) });
+        container.logger.info({ applied: applied.length }, 'migrations up to date');
+        await container.checkKeyring();
       } finally {
         await runtime.stop();
       }

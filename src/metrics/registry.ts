@@ -1,5 +1,6 @@
 // The Prometheus registry of one process, with Node's own process metrics. Metrics carry counts and
-// timings only: never a tenant, mailbox, address or any mail data as a label (DESIGN.md promise 8).
+// timings only: never a tenant, mailbox, address or any mail data as a label
+// (docs/security-controls.md#promises).
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 // prom-client names three gauges `nodejs_active_*_total`; a `_total` suffix promises a counter, so

@@ -1,41 +1,43 @@
 // Connecting a mailbox through a provider's OAuth consent screen, the same for every provider that
 // has one (its module's `consent` adapter supplies the consent URL and the code exchange).
-// start: a state row (single use, 10 minutes, PKCE verifier sealed under the tenant key) and the
-//        provider's consent URL with the signed state and the S256 challenge.
-// callback: state checked (signature under the tenant's key, then consumed once, provider must
-//        match) → code exchanged by the adapter → ONE transaction creates the mailbox (or
-//        re-authorises the existing one of the same kind, keeping its cursor so sync resumes where it
-//        stopped), seals the grant under the mailbox key and queues the sync → adapter's follow-up.
+// start: a state row (single use, 10 minutes; PKCE verifier and the provider's URL sealed under the
+//        tenant key) and Inlet's one-time consent URL carrying the signed state.
+// open:  the first browser to open the consent URL is bound to the state (nonce cookie, hash on the
+//        row, browser-binding.ts) and sent on to the provider.
+// callback: state checked (signature under the tenant's key, then consumed once, provider and
+//        browser must match) → code exchanged by the adapter → ONE transaction creates the mailbox
+//        (or re-authorises the existing one of the same kind, keeping its cursor so sync resumes
+//        where it stopped), seals the grant under the mailbox key and queues the sync → follow-up.
 // Every failure has a stable code; the route redirects to the return URL with it when the state
 // proved which return URL to trust, and shows a plain page otherwise.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import {
-  emailBlindIndex,
-  fieldAad,
-  generateDataKey,
-  mailboxAad,
-  open,
-  seal,
-} from '../crypto/index.js';
+import { fieldAad, open, seal } from '../crypto/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
-import { reactivate } from '../mailboxes/status.js';
-import { sealCredentials } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import type { ConsentAdapter, ConsentOptions } from '../providers/provider-module.js';
-import { consentAdapter, defaultBackfill, type ProviderRuntimes } from '../providers/registry.js';
-import type { Db } from '../store/db.js';
-import { insertEvent } from '../store/event-store.js';
-import { findLiveMailboxByAddress, insertMailbox } from '../store/mailbox-store.js';
-import { enqueueSync } from '../sync/sync-jobs.js';
-import { setBackfillLimits, setProgress } from '../sync/sync-store.js';
+import { consentAdapter, type ProviderRuntimes } from '../providers/registry.js';
+import type { Db, Executor } from '../store/db.js';
 import type { Actor } from '../tenancy/actor.js';
-import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import {
+  BROWSER_MISMATCH,
+  browserMatches,
+  clearCookieHeader,
+  LINK_USED,
+  newBrowserNonce,
+  setCookieHeader,
+} from './browser-binding.js';
 import { ADDRESS_ELSEWHERE, addressHeldElsewhere } from './consent-binding.js';
-import { peekState, signState, verifyStateMac } from './oauth-state.js';
-import { consumeOAuthState, insertOAuthState } from './oauth-store.js';
+import { storeGrant } from './consent-grant.js';
+import { peekState, signState, type StateClaims, verifyStateMac } from './oauth-state.js';
+import {
+  consumeOAuthState,
+  insertOAuthState,
+  type OAuthStateRow,
+  openOAuthState,
+} from './oauth-store.js';
 import { isRegisteredReturnUrl } from './return-origins.js';
 
 export const stateTtlMs = 10 * 60_000;
@@ -49,7 +51,9 @@ export type FlowFailure =
   | 'access_denied'
   | 'consent_failed'
   | 'address_in_use'
-  | typeof ADDRESS_ELSEWHERE;
+  | typeof ADDRESS_ELSEWHERE
+  | typeof BROWSER_MISMATCH
+  | typeof LINK_USED;
 
 export interface CallbackQuery {
   state?: string | undefined;
@@ -59,6 +63,10 @@ export interface CallbackQuery {
 
 export type CallbackResult =
   | { ok: true; returnUrl: string; mailboxId: string; outcome: 'created' | 'reauthorized' }
+  | { ok: false; code: string; returnUrl: string | null };
+
+export type OpenResult =
+  | { ok: true; authorizationUrl: string; setCookie: string }
   | { ok: false; code: string; returnUrl: string | null };
 
 export interface ConsentFlow {
@@ -78,8 +86,34 @@ export interface ConsentFlow {
       loginHint?: string | undefined;
       options?: ConsentOptions | undefined;
     },
-  ): Promise<{ authorizationUrl: string; expiresAt: string }>;
-  callback(kind: ProviderKind, query: CallbackQuery): Promise<CallbackResult>;
+  ): Promise<{ consentUrl: string; expiresAt: string }>;
+  /** The consent URL opened in a browser: binds that browser, answers the provider's URL. */
+  open(state: string): Promise<OpenResult>;
+  /** The Set-Cookie that removes a state's binding cookie (null for no valid-looking state). */
+  clearCookie(state: string | undefined): string | null;
+  /** `cookies` is the browser's Cookie header (the binding set by `open`). */
+  callback(
+    kind: ProviderKind,
+    query: CallbackQuery,
+    cookies: string | undefined,
+  ): Promise<CallbackResult>;
+}
+
+type Failed = { fail: FlowFailure; returnUrl: string | null };
+
+interface CheckedState {
+  tenantId: string;
+  verifier: string;
+  options: ConsentOptions | undefined;
+  returnUrl: string;
+  actor: string;
+}
+
+/** What the state row seals: the PKCE verifier, the provider options, the provider's URL. */
+interface SealedStart {
+  verifier: string;
+  options?: ConsentOptions | undefined;
+  authorizationUrl?: string;
 }
 
 const verifierAad = (tenantId: string, stateId: string) =>
@@ -117,10 +151,13 @@ export function makeConsentFlow(deps: {
   runtimes: ProviderRuntimes;
   now?: () => number;
   allowSharedMailboxes?: boolean;
+  /** INLET_PUBLIC_URL: the consent URL is on Inlet; https there makes the cookie Secure. */
+  publicUrl: string;
 }): ConsentFlow {
   const { db, keys } = deps;
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ component: 'consent' });
+  const secureCookies = deps.publicUrl.startsWith('https:');
 
   const adapterOf = (kind: ProviderKind): ConsentAdapter<unknown, unknown> => {
     const adapter = consentAdapter(kind);
@@ -130,26 +167,30 @@ export function makeConsentFlow(deps: {
   const runtimeOf = (kind: ProviderKind): unknown =>
     (deps.runtimes as Partial<Record<ProviderKind, unknown>>)[kind];
 
-  async function checkState(
-    kind: ProviderKind,
+  /**
+   * The state's signature checked and its row claimed by `claim` (open or consume) in one tenant
+   * transaction; the return URL is trusted only while its origin is still registered.
+   */
+  async function withState<T extends object>(
     state: string | undefined,
-  ): Promise<
-    | {
-        tenantId: string;
-        verifier: string;
-        options: ConsentOptions | undefined;
-        returnUrl: string;
-        actor: string;
-      }
-    | { fail: FlowFailure; returnUrl: string | null }
-  > {
+    claim: (
+      ex: Executor,
+      claims: StateClaims,
+    ) => Promise<{ row: OAuthStateRow } | { reason: FlowFailure; row: OAuthStateRow | null }>,
+    then: (
+      row: OAuthStateRow,
+      claims: StateClaims,
+      sealed: SealedStart,
+      returnUrl: string,
+    ) => T | Failed,
+  ): Promise<T | Failed> {
     const claims = state ? peekState(state) : null;
     if (!state || !claims) return { fail: 'state_invalid', returnUrl: null };
-    return db.tenantTx(claims.tenantId, async (ex) => {
+    return db.tenantTx(claims.tenantId, async (ex): Promise<T | Failed> => {
       const signing = await keys.tenantKey(ex, claims.tenantId, 'signing').catch(() => null);
       if (!signing || !verifyStateMac(signing.key, state))
-        return { fail: 'state_invalid' as const, returnUrl: null };
-      const used = await consumeOAuthState(ex, claims.tenantId, claims.stateId);
+        return { fail: 'state_invalid', returnUrl: null };
+      const used = await claim(ex, claims);
       // Redirect only to an origin the tenant still has registered, failures included.
       const stored = used.row?.return_url ?? null;
       const trusted =
@@ -158,86 +199,37 @@ export function makeConsentFlow(deps: {
           : null;
       if ('reason' in used) return { fail: used.reason, returnUrl: trusted };
       if (trusted === null) return { fail: 'state_invalid' as const, returnUrl: null };
-      if (used.row.provider !== kind) return { fail: 'state_invalid' as const, returnUrl: null };
       const tenantKey = await keys.tenantKey(ex, claims.tenantId, 'tenant');
-      const sealed = open(
+      const text = open(
         tenantKey,
         used.row.verifier_ct,
         verifierAad(claims.tenantId, claims.stateId),
       ).toString('utf8');
-      // A bare verifier, or {verifier, options} when the start carried provider options (a base64url
-      // verifier never starts with '{').
-      const { verifier, options } = sealed.startsWith('{')
-        ? (JSON.parse(sealed) as { verifier: string; options: ConsentOptions })
-        : { verifier: sealed, options: undefined };
-      return {
-        tenantId: claims.tenantId,
-        verifier,
-        options,
-        returnUrl: trusted,
-        actor: used.row.actor,
-      };
+      // A bare verifier (rows from before the consent URL), or the sealed start as JSON (a
+      // base64url verifier never starts with '{').
+      const sealed: SealedStart = text.startsWith('{')
+        ? (JSON.parse(text) as SealedStart)
+        : { verifier: text };
+      return then(used.row, claims, sealed, trusted);
     });
   }
 
-  async function store(
-    kind: ProviderKind,
-    tenantId: string,
-    actorName: string,
-    grant: { address: string; settings(ids: { tenantId: string; mailboxId: string }): unknown },
-  ) {
-    const actor: Actor = {
-      tenantId,
-      name: actorName,
-      scopes: new Set(),
-      requestId: null,
-      clientIp: null,
-    };
-    return db.tenantTx(
-      tenantId,
-      async (
-        ex,
-      ): Promise<
-        | { fail: FlowFailure }
-        | { id: string; settings: unknown; outcome: 'created' | 'reauthorized' }
-      > => {
-        const indexKey = await keys.tenantKey(ex, tenantId, 'index');
-        const bidx = emailBlindIndex(indexKey.key, grant.address);
-        const existing = await findLiveMailboxByAddress(ex, tenantId, bidx);
-        if (existing && existing.provider !== kind) return { fail: 'address_in_use' };
-        const id = existing?.id ?? randomUUID();
-        const settings = grant.settings({ tenantId, mailboxId: id });
-        const dek = existing ? await keys.mailboxKey(ex, tenantId, id) : generateDataKey();
-        const credentialsCt = sealCredentials(dek, tenantId, id, settings);
-        if (existing) {
-          await reactivate(ex, tenantId, id, credentialsCt);
-        } else {
-          await insertMailbox(ex, {
-            id,
-            tenantId,
-            provider: kind,
-            addressCt: seal(dek, grant.address, mailboxAad('mailboxes.address', tenantId, id)),
-            addressBidx: bidx,
-            displayNameCt: null,
-            credentialsCt,
-          });
-          await keys.createMailboxKey(ex, tenantId, id, dek);
-          await setBackfillLimits(
-            ex,
-            tenantId,
-            id,
-            defaultBackfill.days,
-            defaultBackfill.maxMessages,
-          );
-          await setProgress(ex, tenantId, id, 0, null);
-        }
-        await enqueueSync(ex, tenantId, id);
-        await audit(ex, actor, 'mailbox.connect', 'mailbox', id, {
-          provider: kind,
-          reauthorized: Boolean(existing),
-        });
-        if (!existing) await insertEvent(ex, tenantId, 'mailbox.connected', id, { provider: kind });
-        return { id, settings, outcome: existing ? 'reauthorized' : 'created' };
+  function checkState(kind: ProviderKind, state: string | undefined, cookies: string | undefined) {
+    return withState<CheckedState>(
+      state,
+      (ex, claims) => consumeOAuthState(ex, claims.tenantId, claims.stateId),
+      (row, claims, sealed, returnUrl) => {
+        if (row.provider !== kind) return { fail: 'state_invalid', returnUrl: null };
+        // Completed in another browser than the one that opened the consent URL: nothing is created.
+        if (!browserMatches(cookies, claims.stateId, row.browser_hash))
+          return { fail: BROWSER_MISMATCH, returnUrl };
+        return {
+          tenantId: claims.tenantId,
+          verifier: sealed.verifier,
+          options: sealed.options,
+          returnUrl,
+          actor: row.actor,
+        };
       },
     );
   }
@@ -261,35 +253,65 @@ export function makeConsentFlow(deps: {
       const state = await db.tenantTx(actor.tenantId, async (ex) => {
         const tenantKey = await keys.tenantKey(ex, actor.tenantId, 'tenant');
         const signing = await keys.tenantKey(ex, actor.tenantId, 'signing');
+        const state = signState(signing.key, { tenantId: actor.tenantId, stateId, expiresAt });
+        // The provider's URL is never handed out: only the browser that opens the consent URL
+        // gets it, together with the cookie the callback asks for.
+        const authorizationUrl = adapter.authorizationUrl(runtime, {
+          state,
+          codeChallenge,
+          loginHint: input.loginHint,
+          ...(options ? { options } : {}),
+        });
+        const sealed: SealedStart = { verifier: codeVerifier, options, authorizationUrl };
         await insertOAuthState(ex, {
           id: stateId,
           tenantId: actor.tenantId,
           provider: kind,
-          verifierCt: seal(
-            tenantKey,
-            options ? JSON.stringify({ verifier: codeVerifier, options }) : codeVerifier,
-            verifierAad(actor.tenantId, stateId),
-          ),
+          verifierCt: seal(tenantKey, JSON.stringify(sealed), verifierAad(actor.tenantId, stateId)),
           returnUrl: input.returnUrl,
           actor: actor.name,
           expiresAt: new Date(expiresAt),
         });
-        return signState(signing.key, { tenantId: actor.tenantId, stateId, expiresAt });
+        return state;
       });
-      const authorizationUrl = adapter.authorizationUrl(runtime, {
-        state,
-        codeChallenge,
-        loginHint: input.loginHint,
-        ...(options ? { options } : {}),
-      });
-      return { authorizationUrl, expiresAt: new Date(expiresAt).toISOString() };
+      return {
+        consentUrl: `${deps.publicUrl}/v1/oauth/consent?state=${state}`,
+        expiresAt: new Date(expiresAt).toISOString(),
+      };
     },
 
-    async callback(kind, query) {
+    async open(state) {
+      const { nonce, hash } = newBrowserNonce();
+      const out = await withState<{ authorizationUrl: string; setCookie: string }>(
+        state,
+        (ex, claims) => openOAuthState(ex, claims.tenantId, claims.stateId, hash),
+        (_row, claims, sealed) =>
+          sealed.authorizationUrl
+            ? {
+                authorizationUrl: sealed.authorizationUrl,
+                setCookie: setCookieHeader(
+                  claims.stateId,
+                  nonce,
+                  (claims.expiresAt - now()) / 1000,
+                  secureCookies,
+                ),
+              }
+            : { fail: 'state_invalid', returnUrl: null },
+      );
+      if ('fail' in out) return { ok: false, code: out.fail, returnUrl: out.returnUrl };
+      return { ok: true, ...out };
+    },
+
+    clearCookie(state) {
+      const claims = state ? peekState(state) : null;
+      return claims ? clearCookieHeader(claims.stateId, secureCookies) : null;
+    },
+
+    async callback(kind, query, cookies) {
       const adapter = adapterOf(kind);
       const runtime = runtimeOf(kind);
       if (runtime === undefined) return { ok: false, code: 'not_configured', returnUrl: null };
-      const checked = await checkState(kind, query.state);
+      const checked = await checkState(kind, query.state, cookies);
       if ('fail' in checked) return { ok: false, code: checked.fail, returnUrl: checked.returnUrl };
       const { returnUrl } = checked;
       if (query.error)
@@ -317,7 +339,7 @@ export function makeConsentFlow(deps: {
         );
         return { ok: false, code: ADDRESS_ELSEWHERE, returnUrl };
       }
-      const saved = await store(kind, checked.tenantId, checked.actor, grant);
+      const saved = await storeGrant(deps, kind, checked.tenantId, checked.actor, grant);
       if ('fail' in saved) return { ok: false, code: saved.fail, returnUrl };
       await grant.connected?.({ db, logger: flowLog, settings: saved.settings });
       flowLog.info(

@@ -8,7 +8,11 @@ export interface OAuthStateRow {
   return_url: string;
   actor: string;
   provider: string;
+  /** SHA-256 of the nonce cookie of the browser that opened the consent URL; null before. */
+  browser_hash: Buffer | null;
 }
+
+const columns = 'verifier_ct, return_url, actor, provider, browser_hash';
 
 export async function insertOAuthState(
   ex: Executor,
@@ -42,17 +46,46 @@ export async function consumeOAuthState(
 > {
   const { rows } = await ex.query<OAuthStateRow>(
     `UPDATE oauth_states SET used_at = now() WHERE tenant_id = $1 AND id = $2 AND used_at IS NULL AND expires_at > now()
-     RETURNING verifier_ct, return_url, actor, provider`,
+     RETURNING ${columns}`,
     [tenantId, id],
   );
   if (rows[0]) return { row: rows[0] };
   const seen = await ex.query<OAuthStateRow & { used: boolean }>(
-    'SELECT verifier_ct, return_url, actor, provider, used_at IS NOT NULL AS used FROM oauth_states WHERE tenant_id = $1 AND id = $2',
+    `SELECT ${columns}, used_at IS NOT NULL AS used FROM oauth_states WHERE tenant_id = $1 AND id = $2`,
     [tenantId, id],
   );
   const row = seen.rows[0];
   if (!row) return { reason: 'state_invalid', row: null };
   return { reason: row.used ? 'state_used' : 'state_expired', row };
+}
+
+/**
+ * Binds the state to the browser opening the consent URL (stores its nonce's hash) — once, before
+ * the state is used or expires. `reason` tells an already opened link from an expired or unknown one.
+ */
+export async function openOAuthState(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  browserHash: Buffer,
+): Promise<
+  | { row: OAuthStateRow }
+  | { reason: 'consent_link_used' | 'state_expired' | 'state_invalid'; row: OAuthStateRow | null }
+> {
+  const { rows } = await ex.query<OAuthStateRow>(
+    `UPDATE oauth_states SET browser_hash = $3
+      WHERE tenant_id = $1 AND id = $2 AND browser_hash IS NULL AND used_at IS NULL AND expires_at > now()
+     RETURNING ${columns}`,
+    [tenantId, id, browserHash],
+  );
+  if (rows[0]) return { row: rows[0] };
+  const seen = await ex.query<OAuthStateRow & { spent: boolean }>(
+    `SELECT ${columns}, (used_at IS NOT NULL OR browser_hash IS NOT NULL) AS spent FROM oauth_states WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  const row = seen.rows[0];
+  if (!row) return { reason: 'state_invalid', row: null };
+  return { reason: row.spent ? 'consent_link_used' : 'state_expired', row };
 }
 
 export async function deleteExpiredOAuthStates(ex: Executor): Promise<number> {

@@ -35,20 +35,33 @@ export async function insertApiKey(
   return rows[0]!;
 }
 
-/** Authentication lookup: runs before any tenant is known, so on the owner connection. */
+/**
+ * Authentication lookup: runs before any tenant is known, so outside a tenant transaction. One
+ * statement, named so it is parsed and planned once per connection.
+ */
 export async function findApiKeyByPrefix(ex: Executor, prefix: string): Promise<ApiKeyRow | null> {
-  const { rows } = await ex.query<ApiKeyRow>(`SELECT ${columns} FROM api_keys WHERE prefix = $1`, [
-    prefix,
-  ]);
+  const { rows } = await ex.query<ApiKeyRow>({
+    name: 'inlet-api-key-by-prefix',
+    text: `SELECT ${columns} FROM api_keys WHERE prefix = $1`,
+    values: [prefix],
+  });
   return rows[0] ?? null;
 }
 
-/** Coarse last-used stamp (at most once a minute) so authentication is not a write per request. */
-export async function touchApiKey(ex: Executor, tenantId: string, id: string): Promise<void> {
-  await ex.query(
-    `UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-    [tenantId, id],
-  );
+/** Last-used stamps of one tenant's keys, batched in memory by tenancy/api-key-usage.ts. */
+export async function touchApiKeys(
+  ex: Executor,
+  tenantId: string,
+  ids: string[],
+  at: Date[],
+): Promise<void> {
+  await ex.query({
+    name: 'inlet-touch-api-keys',
+    text: `UPDATE api_keys k SET last_used_at = greatest(k.last_used_at, u.at)
+             FROM unnest($2::uuid[], $3::timestamptz[]) AS u(id, at)
+            WHERE k.tenant_id = $1 AND k.id = u.id`,
+    values: [tenantId, ids, at],
+  });
 }
 
 export async function listApiKeys(ex: Executor, tenantId: string): Promise<ApiKeyRow[]> {

@@ -33,10 +33,11 @@ export async function listMessageAttachments(
   tenantId: string,
   messageIds: string[],
 ): Promise<AttachmentRow[]> {
-  const { rows } = await ex.query<AttachmentRow>(
-    `SELECT ${columns} FROM attachments WHERE tenant_id = $1 AND message_id = ANY($2::uuid[]) ORDER BY message_id, position`,
-    [tenantId, messageIds],
-  );
+  const { rows } = await ex.query<AttachmentRow>({
+    name: 'inlet-message-attachments',
+    text: `SELECT ${columns} FROM attachments WHERE tenant_id = $1 AND message_id = ANY($2::uuid[]) ORDER BY message_id, position`,
+    values: [tenantId, messageIds],
+  });
   return rows;
 }
 

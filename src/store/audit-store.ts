@@ -24,10 +24,11 @@ export interface AuditRow {
 }
 
 export async function insertAudit(ex: Executor, e: AuditEntry): Promise<void> {
-  await ex.query(
-    `INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
+  await ex.query({
+    name: 'inlet-insert-audit',
+    text: `INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
+    values: [
       e.tenantId,
       e.actor,
       e.action,
@@ -37,7 +38,7 @@ export async function insertAudit(ex: Executor, e: AuditEntry): Promise<void> {
       e.clientIp,
       JSON.stringify(e.detail ?? {}),
     ],
-  );
+  });
 }
 
 export interface AuditQuery {

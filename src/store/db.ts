@@ -1,8 +1,11 @@
 // The pool, the Executor type every store function takes, and the two transaction shapes:
-// `tx` for operator/system work and `tenantTx` for anything that touches tenant rows. A tenant
-// transaction switches to the non-owner application role and sets the tenant with SET LOCAL, so
-// row-level security applies and nothing leaks to the next user of the pooled connection (this
-// also works behind a transaction-mode pooler, where session state is not kept).
+// `tx` for operator/system work and `tenantTx` for anything that touches tenant rows. The pool logs
+// in as DATABASE_URL's login role, never the owner: a member of inlet_service (rows for
+// cross-tenant bookkeeping, no DDL, audit log append-only) and of inlet_app. A tenant transaction
+// switches to inlet_app and sets the tenant with SET LOCAL, so row-level security applies and
+// nothing leaks to the next user of the pooled connection (this also works behind a
+// transaction-mode pooler, where session state is not kept). A RESET ROLE lands back on the login
+// role, which cannot become the owner (store/role-check.ts, checked at start-up).
 import pg from 'pg';
 
 import { AppError } from '../errors.js';
@@ -13,7 +16,7 @@ export const appRole = 'inlet_app';
 
 export interface Db {
   pool: pg.Pool;
-  /** Runs `fn` in a transaction as the owner role (migrations, operator commands, worker bookkeeping). */
+  /** Runs `fn` in a transaction as the login role (operator commands, worker bookkeeping). */
   tx<T>(fn: (ex: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Runs `fn` in a transaction as the application role with the tenant set; RLS applies. */
   tenantTx<T>(tenantId: string, fn: (ex: pg.PoolClient) => Promise<T>): Promise<T>;

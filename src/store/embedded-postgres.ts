@@ -11,34 +11,69 @@ import type { Logger } from '../lib/logger.js';
 import { describeThrown, StartupError } from '../lib/startup-error.js';
 
 export interface EmbeddedDatabase {
+  /** The superuser: owns the schema, runs migrations (and creates test databases). */
   url: string;
+  /** The application login role (member of inlet_app and inlet_service only): serve and worker. */
+  appUrl: string;
   stop(): Promise<void>;
 }
 
 interface Settings {
   port: number;
   password: string;
+  /** Added later: an older data folder gets one on its next start. */
+  appPassword?: string;
 }
+
+/** The login role serve and worker use with the embedded database. */
+export const embeddedAppRole = 'inlet_login';
 
 async function loadSettings(dir: string, port: number | null): Promise<Settings> {
   const file = path.join(dir, 'embedded-postgres.json');
   const saved = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Settings) : null;
-  if (saved && (port === null || port === saved.port)) return saved;
+  if (saved?.appPassword && (port === null || port === saved.port)) return saved;
   // A port set by INLET_EMBEDDED_PG_PORT is kept, so later starts without it use the same one.
   const settings: Settings = {
-    port: port ?? (await freePort()),
+    port: port ?? saved?.port ?? (await freePort()),
     password: saved?.password ?? randomBytes(18).toString('base64url'),
+    appPassword: saved?.appPassword ?? randomBytes(18).toString('base64url'),
   };
   await writeFile(file, JSON.stringify(settings), { mode: 0o600 });
   return settings;
 }
 
+function urlFor(settings: Settings, database: string, app = false): string {
+  const [user, password] = app
+    ? [embeddedAppRole, settings.appPassword ?? '']
+    : ['postgres', settings.password];
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${settings.port}/${database}`;
+}
+
 /**
- * A previous Inlet killed with SIGKILL leaves its postgres running (it is a separate process).
- * Stop that orphan with a fast shutdown instead of failing on the lock file.
+ * The application login role and the two roles it is a member of (the migrations create the same
+ * roles IF NOT EXISTS and grant them their rights). Runs as the superuser on every start: an older
+ * data folder, made when serve logged in as the superuser, gets the role on its next start.
  */
-function urlFor(settings: Settings, database: string): string {
-  return `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/${database}`;
+async function ensureAppLogin(
+  client: { query(sql: string): Promise<unknown> },
+  password: string,
+): Promise<void> {
+  const literal = `'${password.replace(/'/g, "''")}'`;
+  await client.query(`DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'inlet_app') THEN
+    CREATE ROLE inlet_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'inlet_service') THEN
+    CREATE ROLE inlet_service NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${embeddedAppRole}') THEN
+    CREATE ROLE ${embeddedAppRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT;
+  END IF;
+END
+$$`);
+  await client.query(`ALTER ROLE ${embeddedAppRole} PASSWORD ${literal}`);
+  await client.query(`GRANT inlet_app, inlet_service TO ${embeddedAppRole}`);
 }
 
 function postmasterAlive(databaseDir: string): boolean {
@@ -48,6 +83,10 @@ function postmasterAlive(databaseDir: string): boolean {
   return Number.isInteger(pid) && pid > 0 && alive(pid);
 }
 
+/**
+ * A previous Inlet killed with SIGKILL leaves its postgres running (it is a separate process).
+ * Stop that orphan with a fast shutdown instead of failing on the lock file.
+ */
 async function stopOrphan(databaseDir: string, logger: Logger): Promise<void> {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
@@ -125,7 +164,11 @@ export async function startEmbeddedPostgres(
   const owner = existsSync(ownerFile) ? Number(await readFile(ownerFile, 'utf8')) : 0;
   if (owner > 0 && owner !== process.pid && alive(owner) && postmasterAlive(databaseDir)) {
     logger.info({ owner }, 'using the embedded PostgreSQL started by another Inlet process');
-    return { url: urlFor(settings, database), stop: async () => undefined };
+    return {
+      url: urlFor(settings, database),
+      appUrl: urlFor(settings, database, true),
+      stop: async () => undefined,
+    };
   }
   await stopOrphan(databaseDir, logger);
   if (await portInUse(settings.port)) {
@@ -154,18 +197,21 @@ export async function startEmbeddedPostgres(
   }
   await writeFile(ownerFile, String(process.pid));
   if (fresh) await pg.createDatabase(database).catch(() => undefined);
-  else {
-    const client = pg.getPgClient('postgres');
-    await client.connect();
+  const client = pg.getPgClient('postgres');
+  await client.connect();
+  try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
       database,
     ]);
-    await client.end();
     if (!rowCount) await pg.createDatabase(database);
+    await ensureAppLogin(client, settings.appPassword ?? '');
+  } finally {
+    await client.end();
   }
   let stopped = false;
   return {
     url: urlFor(settings, database),
+    appUrl: urlFor(settings, database, true),
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -10,7 +10,7 @@ import type { ScanStatus } from './attachment-store.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 import type { MailboxStatus } from './mailbox-store.js';
-import type { NewMessage } from './message-store.js';
+import { messageInsertColumns, messageInsertValues, type NewMessage } from './message-store.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -265,44 +265,21 @@ export async function insertInbound(
 ): Promise<void> {
   if (list.length === 0) return;
   const params: unknown[] = [tenantId, mailboxId];
+  const fixed = { tenant_id: '$1::uuid', mailbox_id: '$2::uuid', direction: "'inbound'" };
   const values = list.map((m, i) => {
-    const at =
-      params.push(
-        m.id,
-        m.ticketId,
-        m.messageIdBidx,
-        m.providerThreadId,
-        m.kind,
-        m.kindReasons,
-        m.threadRule,
-        m.fromBidx,
-        m.headersCt,
-        m.textCt,
-        m.htmlCt,
-        m.replyCt,
-        m.raw?.size ?? null,
-        m.raw?.chunks ?? null,
-        m.warnings,
-        m.sentAt,
-        m.providerMessageId,
-        m.participants,
-        m.dedupeBidx,
-      ) - 18;
-    const p = (k: number, type: string) => `$${at + k}::${type}`;
-    return (
-      `(${i}, ${p(0, 'uuid')}, ${p(1, 'uuid')}, ${p(2, 'bytea')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${p(7, 'bytea')}, ` +
-      `${p(8, 'bytea')}, ${p(9, 'bytea')}, ${p(10, 'bytea')}, ${p(11, 'bytea')}, ${p(12, 'bigint')}, ${p(13, 'int')}, ${p(14, 'text[]')}, ${p(15, 'timestamptz')}, ${p(16, 'text')}, ${p(17, 'bytea[]')}, ${p(18, 'bytea')})`
+    const row = messageInsertValues(
+      { ...m, tenantId, mailboxId, direction: 'inbound' },
+      params,
+      fixed,
     );
+    const at = params.push(m.providerMessageId, m.participants) - 1;
+    return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
   await ex.query({
-    name: list.length <= 4 ? `inlet-insert-inbound-d${list.length}` : undefined,
-    text: `WITH m(ord, id, ticket_id, message_id_bidx, provider_thread_id, kind, kind_reasons, thread_rule, from_bidx,
-         headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, provider_message_id, participants, dedupe_bidx) AS (VALUES ${values.join(', ')})
+    name: list.length <= 4 ? `inlet-insert-inbound-e${list.length}` : undefined,
+    text: `WITH m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
-       INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
-         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, dedupe_bidx)
-       SELECT id, $1, ticket_id, $2, 'inbound', message_id_bidx, provider_thread_id, kind, kind_reasons,
-         thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at, dedupe_bidx FROM m ORDER BY ord)
+       INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
      , people AS (
        INSERT INTO ticket_participants (tenant_id, ticket_id, address_bidx)
        SELECT DISTINCT $1::uuid, m.ticket_id, b FROM m, unnest(m.participants) AS b ON CONFLICT DO NOTHING)

@@ -50,34 +50,65 @@ export interface NewMessage {
   raw: RawLayout | null;
   warnings: string[];
   sentAt: Date | null;
+  /** Message-ID and content blind index (ingest/dedupe-key.ts); inbound mail only. */
+  dedupeBidx?: Buffer | null;
+}
+
+/**
+ * The columns a message row is inserted with, their types, and where each value comes from. The
+ * one definition: insertMessage (an agent's reply) and the ingest page's insertInbound
+ * (inbound-store.ts) both build their statements from it.
+ */
+const insertColumns = [
+  ['id', 'uuid', (m) => m.id],
+  ['tenant_id', 'uuid', (m) => m.tenantId],
+  ['ticket_id', 'uuid', (m) => m.ticketId],
+  ['mailbox_id', 'uuid', (m) => m.mailboxId],
+  ['direction', 'text', (m) => m.direction],
+  ['message_id_bidx', 'bytea', (m) => m.messageIdBidx],
+  ['provider_thread_id', 'text', (m) => m.providerThreadId],
+  ['kind', 'text', (m) => m.kind],
+  ['kind_reasons', 'text[]', (m) => m.kindReasons],
+  ['thread_rule', 'text', (m) => m.threadRule],
+  ['from_bidx', 'bytea', (m) => m.fromBidx],
+  ['headers_ct', 'bytea', (m) => m.headersCt],
+  ['text_ct', 'bytea', (m) => m.textCt],
+  ['html_ct', 'bytea', (m) => m.htmlCt],
+  ['reply_ct', 'bytea', (m) => m.replyCt],
+  ['raw_size', 'bigint', (m) => m.raw?.size ?? null],
+  ['raw_chunks', 'int', (m) => m.raw?.chunks ?? null],
+  ['warnings', 'text[]', (m) => m.warnings],
+  ['sent_at', 'timestamptz', (m) => m.sentAt],
+  ['dedupe_bidx', 'bytea', (m) => m.dedupeBidx ?? null],
+] as const satisfies readonly (readonly [string, string, (m: NewMessage) => unknown])[];
+
+export type MessageInsertColumn = (typeof insertColumns)[number][0];
+
+/** `id, tenant_id, …`: the column list of a messages INSERT, in the order of messageInsertValues. */
+export const messageInsertColumns = insertColumns.map(([name]) => name).join(', ');
+
+/**
+ * One message's values for a messages INSERT, in column order: each a typed parameter appended to
+ * `params`, except the columns `fixed` gives as SQL (a page's tenant, mailbox and direction).
+ */
+export function messageInsertValues(
+  m: NewMessage,
+  params: unknown[],
+  fixed: Partial<Record<MessageInsertColumn, string>> = {},
+): string[] {
+  return insertColumns.map(([name, type, value]) => {
+    const sql = fixed[name];
+    if (sql !== undefined) return sql;
+    return `$${params.push(value(m))}::${type}`;
+  });
 }
 
 export async function insertMessage(ex: Executor, m: NewMessage): Promise<void> {
+  const params: unknown[] = [];
+  const values = messageInsertValues(m, params);
   await ex.query(
-    `INSERT INTO messages (id, tenant_id, ticket_id, mailbox_id, direction, message_id_bidx, provider_thread_id, kind, kind_reasons,
-       thread_rule, from_bidx, headers_ct, text_ct, html_ct, reply_ct, raw_size, raw_chunks, warnings, sent_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-    [
-      m.id,
-      m.tenantId,
-      m.ticketId,
-      m.mailboxId,
-      m.direction,
-      m.messageIdBidx,
-      m.providerThreadId,
-      m.kind,
-      m.kindReasons,
-      m.threadRule,
-      m.fromBidx,
-      m.headersCt,
-      m.textCt,
-      m.htmlCt,
-      m.replyCt,
-      m.raw?.size ?? null,
-      m.raw?.chunks ?? null,
-      m.warnings,
-      m.sentAt,
-    ],
+    `INSERT INTO messages (${messageInsertColumns}) VALUES (${values.join(', ')})`,
+    params,
   );
 }
 
@@ -138,20 +169,25 @@ export async function listTicketMessages(
   return rows;
 }
 
+export type PagedMessage = MessageRow & { has_attachments: boolean };
+
 /**
  * The newest `limit` messages before `beforeSeq` (all when null), newest first; the caller shows them
- * in arrival order. Without the HTML column unless asked: it is the largest part of a message.
+ * in arrival order. Without the HTML column unless asked: it is the largest part of a message. Each
+ * row says whether it has attachments, so a page without any needs no attachment query.
  */
 export async function pageTicketMessages(
   ex: Executor,
   tenantId: string,
   ticketId: string,
   q: { beforeSeq: string | null; limit: number; html: boolean },
-): Promise<MessageRow[]> {
+): Promise<PagedMessage[]> {
   const cols = q.html ? columns : columns.replace('html_ct', 'NULL::bytea AS html_ct');
-  const { rows } = await ex.query<MessageRow>({
-    name: q.html ? 'inlet-page-messages-html' : 'inlet-page-messages',
-    text: `SELECT ${cols} FROM messages WHERE tenant_id = $1 AND ticket_id = $2 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4`,
+  const { rows } = await ex.query<PagedMessage>({
+    name: q.html ? 'inlet-page-messages-html-2' : 'inlet-page-messages-2',
+    text: `SELECT ${cols},
+                  EXISTS (SELECT 1 FROM attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id) AS has_attachments
+             FROM messages m WHERE tenant_id = $1 AND ticket_id = $2 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4`,
     values: [tenantId, ticketId, q.beforeSeq, q.limit],
   });
   return rows;

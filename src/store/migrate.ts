@@ -72,6 +72,16 @@ export async function migrate(
     }
   };
   try {
+    // serve/worker outside production re-check migrations with DATABASE_URL when no owner URL is
+    // given; the application role may not create or grant anything, so with nothing pending it stops
+    // here, and with something pending it says who can apply it.
+    if (!(await canMigrate(client))) {
+      const applied = await appliedMigrationId(client);
+      if (applied !== null && applied >= (migrations.at(-1)?.id ?? 0)) return [];
+      throw new Error(
+        'migrations are pending and this database role does not own the schema: run `inlet migrate` with DATABASE_OWNER_URL set to the owner role',
+      );
+    }
     await locked(() =>
       client.query(`CREATE TABLE IF NOT EXISTS inlet_migrations (
       id integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`),
@@ -116,10 +126,50 @@ export async function migrate(
     }
     // graphile-worker keeps its own schema and migration table (its migrations are transactional too).
     await runWorkerMigrations({ pgPool: pool, logger: silentWorkerLogger() });
+    await grantWorkerSchema(client);
   } finally {
     client.release();
   }
   return applied;
+}
+
+/** True when the connected role owns the schema's tables (or may act as any role). */
+async function canMigrate(client: pg.PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(
+    `SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
+         OR coalesce((SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class
+                       WHERE oid = to_regclass('inlet_migrations')), true) AS ok`,
+  );
+  return rows[0]?.ok === true;
+}
+
+/**
+ * The service role (serve and worker's login role is a member) runs jobs in graphile-worker's
+ * schema, which graphile-worker creates after our migrations and may extend on upgrade, so the
+ * grants are renewed on every migrate run (idempotent, owner only).
+ */
+async function grantWorkerSchema(client: pg.PoolClient): Promise<void> {
+  // graphile-worker turns row-level security on for its private tables (the owner bypasses it,
+  // nobody else sees a row), so the service role gets an open policy on each of them too.
+  await client.query(`DO $$
+DECLARE t text;
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'inlet_service') THEN
+    GRANT USAGE ON SCHEMA graphile_worker TO inlet_service;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO inlet_service;
+    GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA graphile_worker TO inlet_service;
+    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO inlet_service;
+    FOR t IN
+      SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'graphile_worker' AND c.relkind IN ('r', 'p') AND c.relrowsecurity
+         AND NOT EXISTS (SELECT 1 FROM pg_policies p WHERE p.schemaname = 'graphile_worker'
+                           AND p.tablename = c.relname AND p.policyname = 'inlet_service')
+    LOOP
+      EXECUTE format('CREATE POLICY inlet_service ON graphile_worker.%I TO inlet_service USING (true) WITH CHECK (true)', t);
+    END LOOP;
+  END IF;
+END
+$$`);
 }
 
 /** Applied migration id, or null when the table does not exist yet. */

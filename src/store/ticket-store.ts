@@ -1,5 +1,6 @@
 // SQL for tickets and their participants. Callers own the transaction and have set the tenant.
 import type { TicketStatus } from '../tickets/ticket-status.js';
+import type { DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 
 export interface TicketRow {
@@ -28,6 +29,67 @@ export async function findTicket(
     `SELECT ${columns} FROM tickets WHERE tenant_id = $1 AND id = $2${opts.lock ? ' FOR UPDATE' : ''}`,
     [tenantId, id],
   );
+  return rows[0] ?? null;
+}
+
+/** The columns of the ticket's mailbox key, read with the ticket so a read needs no lookup of its own. */
+export interface JoinedKey {
+  key_id: string | null;
+  key_kek_id: string | null;
+  key_wrapped: Buffer | null;
+}
+const keyColumns = 'k.id AS key_id, k.kek_id AS key_kek_id, k.wrapped AS key_wrapped';
+const keyJoin =
+  "data_keys k ON k.tenant_id = t.tenant_id AND k.mailbox_id = t.mailbox_id AND k.purpose = 'mailbox'";
+const tColumns = columns
+  .split(', ')
+  .map((c) => `t.${c}`)
+  .join(', ');
+
+/** The mailbox key row of a ticket read with `findTicketWithKey` or `listTickets` (null: none). */
+export function joinedKeyRow(r: TicketRow & JoinedKey): DataKeyRow | null {
+  if (!r.key_id) return null;
+  return {
+    id: r.key_id,
+    tenant_id: r.tenant_id,
+    purpose: 'mailbox',
+    mailbox_id: r.mailbox_id,
+    kek_id: r.key_kek_id,
+    wrapped: r.key_wrapped,
+    destroyed_at: null,
+  };
+}
+
+export type TicketForRead = TicketRow & JoinedKey & { message_count: number };
+
+/**
+ * A ticket with its message count and its mailbox's key row, and the audit record of reading it, in
+ * one statement (a round trip fewer per read). The record counts the messages the page will hold
+ * (`limit` before `beforeSeq`); it lives in the caller's transaction, so a read that fails after
+ * this (not found, key destroyed) rolls it back with everything else.
+ */
+export async function findTicketForRead(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+  page: { beforeSeq: string | null; limit: number },
+  by: { actor: string; requestId: string | null; clientIp: string | null },
+): Promise<TicketForRead | null> {
+  const { rows } = await ex.query<TicketForRead>({
+    name: 'inlet-ticket-for-read',
+    text: `WITH audited AS (
+             INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
+             SELECT $1::uuid, $5, 'ticket.read', 'ticket', $2::uuid::text, $6, $7::inet,
+                    jsonb_build_object('messages', (SELECT count(*)::int FROM (
+                      SELECT 1 FROM messages WHERE tenant_id = $1::uuid AND ticket_id = $2::uuid
+                         AND ($3::bigint IS NULL OR seq < $3) LIMIT $4) p))
+             WHERE EXISTS (SELECT 1 FROM tickets WHERE tenant_id = $1::uuid AND id = $2::uuid))
+           SELECT ${tColumns}, ${keyColumns},
+                  (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
+             FROM tickets t LEFT JOIN ${keyJoin}
+            WHERE t.tenant_id = $1 AND t.id = $2`,
+    values: [tenantId, id, page.beforeSeq, page.limit, by.actor, by.requestId, by.clientIp],
+  });
   return rows[0] ?? null;
 }
 
@@ -70,7 +132,8 @@ export interface TicketListQuery {
   limit: number;
 }
 
-export type ListedTicket = TicketRow & { message_count: number; updated_at_exact: string };
+export type ListedTicket = TicketRow &
+  JoinedKey & { message_count: number; updated_at_exact: string };
 
 /**
  * A page of tickets, most recently updated first. The cursor compares with the exact stored
@@ -78,14 +141,12 @@ export type ListedTicket = TicketRow & { message_count: number; updated_at_exact
  * milliseconds skipped the tickets that shared the boundary's millisecond (issue #19).
  */
 export async function listTickets(ex: Executor, q: TicketListQuery): Promise<ListedTicket[]> {
-  const { rows } = await ex.query<ListedTicket>(
-    `SELECT ${columns
-      .split(', ')
-      .map((c) => `t.${c}`)
-      .join(', ')},
+  const { rows } = await ex.query<ListedTicket>({
+    name: 'inlet-list-tickets',
+    text: `SELECT ${tColumns}, ${keyColumns},
             to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at_exact,
             (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
-       FROM tickets t
+       FROM tickets t JOIN ${keyJoin}
       WHERE t.tenant_id = $1
         AND ($2::text IS NULL OR t.status = $2)
         AND ($3::uuid IS NULL OR t.mailbox_id = $3)
@@ -95,10 +156,10 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<Lis
         AND ($9::timestamptz IS NULL OR t.updated_at > $9)
         -- Tickets of a disconnected mailbox awaiting its purge are unreadable (key destroyed): a list
         -- skips them rather than fail as a whole; only reading that mailbox's content answers 410.
-        AND EXISTS (SELECT 1 FROM data_keys k WHERE k.tenant_id = t.tenant_id AND k.mailbox_id = t.mailbox_id AND k.purpose = 'mailbox' AND k.wrapped IS NOT NULL)
+        AND k.wrapped IS NOT NULL
       ORDER BY t.updated_at DESC, t.id DESC
       LIMIT $8`,
-    [
+    values: [
       q.tenantId,
       q.status ?? null,
       q.mailboxId ?? null,
@@ -109,7 +170,7 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<Lis
       q.limit,
       q.updatedAfter ?? null,
     ],
-  );
+  });
   return rows;
 }
 

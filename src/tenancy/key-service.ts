@@ -1,6 +1,13 @@
-// Data keys on top of the keyring: created wrapped, unwrapped on use (with a small cache of the
-// unwrap result only — the row is read every time, so a destroyed key is gone everywhere at once),
-// destroyed for crypto-shredding, and re-wrapped under the active KEK by `inlet keys rotate`.
+// Data keys on top of the keyring: created wrapped, unwrapped on use, destroyed for
+// crypto-shredding, and re-wrapped under the active KEK by `inlet keys rotate`.
+//
+// Caching (issue #19): what is cached, per process and bounded, is only the unwrap result, keyed by
+// the wrapped bytes and KEK id of the row. The row itself is read on every use — by a request's own
+// query (a ticket read joins its mailbox's key row, see `unwrap`) or by the lookups below, once per
+// mailbox per request — so a destroyed key (wrapped set to NULL) answers 410 at once in every
+// process, and a rotated key's new wrapping is a different cache entry. A cache of rows or of keys
+// by mailbox id would keep a shredded mailbox readable for its lifetime in other processes; the
+// lookup it would save is folded into queries the request makes anyway.
 import { createHash } from 'node:crypto';
 
 import {
@@ -24,6 +31,11 @@ export interface KeyService {
     mailboxId: string,
     dek?: DataKey,
   ): Promise<DataKey>;
+  /**
+   * A key row the caller read with its own query (say joined to a ticket); null when there is none.
+   * 410 mailbox_data_destroyed once the key has been destroyed.
+   */
+  unwrap(row: store.DataKeyRow | null, what: string): Promise<DataKey>;
   /** 410 mailbox_data_destroyed once the key has been destroyed. */
   mailboxKey(ex: Executor, tenantId: string, mailboxId: string): Promise<DataKey>;
   tenantKey(
@@ -115,6 +127,7 @@ export function makeKeyService(provider: KeyProvider): KeyService {
       for (const purpose of ['index', 'signing', 'tenant'] as const)
         await create(ex, tenantId, purpose, null);
     },
+    unwrap: unwrapRow,
     createMailboxKey: (ex, tenantId, mailboxId, dek) =>
       create(ex, tenantId, 'mailbox', mailboxId, dek),
     mailboxKey: async (ex, tenantId, mailboxId) =>

@@ -7,6 +7,7 @@ import * as keysStore from '../store/api-key-store.js';
 import type { Db } from '../store/db.js';
 import { insertTenant, type TenantRow } from '../store/tenant-store.js';
 import type { Actor } from './actor.js';
+import { type ApiKeyUsage, makeApiKeyUsage } from './api-key-usage.js';
 import {
   generateApiKey,
   type Scope,
@@ -33,6 +34,8 @@ export interface TenantService {
   createApiKey(actor: Actor, input: { name: string; scopes: Scope[] }): Promise<CreatedKey>;
   listApiKeys(actor: Actor): Promise<keysStore.ApiKeyRow[]>;
   revokeApiKey(actor: Actor, id: string): Promise<keysStore.ApiKeyRow>;
+  /** Writes pending last-used stamps and stops their timer (shutdown). */
+  close(): Promise<void>;
 }
 
 /** Active API keys a tenant may hold at once (each has its own rate budget). */
@@ -42,8 +45,10 @@ export function makeTenantService(deps: {
   db: Db;
   keys: KeyService;
   maxApiKeys?: number;
+  usage?: ApiKeyUsage;
 }): TenantService {
   const { db, keys } = deps;
+  const usage = deps.usage ?? makeApiKeyUsage(db);
   const maxApiKeys = deps.maxApiKeys ?? DEFAULT_MAX_API_KEYS;
 
   async function insertKey(
@@ -89,10 +94,12 @@ export function makeTenantService(deps: {
     authenticate: async (token) => {
       const prefix = tokenPrefix(token);
       if (!prefix) return null;
-      // Before the tenant is known, so on the owner connection; then only that row is used.
-      const row = await db.tx((ex) => keysStore.findApiKeyByPrefix(ex, prefix));
+      // Before the tenant is known, so not in a tenant transaction: one statement on a pooled
+      // connection as the login role (what db.tx would run it as, without BEGIN and COMMIT round
+      // trips); then only that row is used. Revocation is read here on every request.
+      const row = await keysStore.findApiKeyByPrefix(db.pool, prefix);
       if (!row || row.revoked_at || !tokenMatches(token, row.secret_hash)) return null;
-      await db.tenantTx(row.tenant_id, (ex) => keysStore.touchApiKey(ex, row.tenant_id, row.id));
+      usage.seen(row.tenant_id, row.id);
       return {
         tenantId: row.tenant_id,
         keyId: row.id,
@@ -133,8 +140,11 @@ export function makeTenantService(deps: {
         return created;
       }),
 
-    listApiKeys: (actor) =>
-      db.tenantTx(actor.tenantId, (ex) => keysStore.listApiKeys(ex, actor.tenantId)),
+    listApiKeys: async (actor) => {
+      // The listing shows this process's latest uses too.
+      await usage.flush();
+      return db.tenantTx(actor.tenantId, (ex) => keysStore.listApiKeys(ex, actor.tenantId));
+    },
 
     revokeApiKey: (actor, id) =>
       db.tenantTx(actor.tenantId, async (ex) => {
@@ -143,5 +153,7 @@ export function makeTenantService(deps: {
         await audit(ex, actor, 'api_key.revoke', 'api_key', id, { prefix: row.prefix });
         return row;
       }),
+
+    close: () => usage.close(),
   };
 }

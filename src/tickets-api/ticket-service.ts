@@ -2,14 +2,20 @@
 // attachments are served only after ClamAV said clean.
 import { CryptoError, emailBlindIndex, fieldAad, open } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
-import type { Address } from '../ingest/types.js';
 import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
 import { pageTicketMessages, ticketHeaders } from '../store/message-store.js';
 import { checkRawChunks, findStoredRaw, type RawRef, readRawChunk } from '../store/raw-store.js';
-import { findTicket, listTickets, setTicketStatus } from '../store/ticket-store.js';
+import {
+  findTicket,
+  findTicketForRead,
+  joinedKeyRow,
+  type ListedTicket,
+  listTickets,
+  setTicketStatus,
+} from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
@@ -21,20 +27,25 @@ import {
   type MessageView,
   messageView,
   participantsOf,
+  participantsOfHeaders,
   type ReplyState,
   replyState,
+  type TicketDetail,
   type TicketSummary,
   ticketSummary,
 } from './ticket-views.js';
 
 /** One lookup per key within a request (a ticket's messages mostly share one mailbox). */
-function memo<T>(fn: (k: string) => Promise<T>): (k: string) => Promise<T> {
+function memo<T, A>(
+  fn: (k: string, arg?: A) => Promise<T>,
+): ((k: string, arg?: A) => Promise<T>) & { prime(k: string, v: Promise<T>): void } {
   const seen = new Map<string, Promise<T>>();
-  return (k) => {
+  const get = (k: string, arg?: A) => {
     let v = seen.get(k);
-    if (!v) seen.set(k, (v = fn(k)));
+    if (!v) seen.set(k, (v = fn(k, arg)));
     return v;
   };
+  return Object.assign(get, { prime: (k: string, v: Promise<T>) => void seen.set(k, v) });
 }
 
 export interface TicketListInput {
@@ -55,12 +66,6 @@ export interface TicketDetailInput {
   /** Include each message's sanitised HTML (the largest part of a response). */
   html: boolean;
 }
-
-export type TicketDetail = TicketSummary & {
-  participants: Address[];
-  messages: MessageView[];
-  older_messages_cursor: string | null;
-};
 
 export interface RawMessage {
   /** Bytes in all chunks together. */
@@ -144,6 +149,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const requesterBidx = q.requester
           ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester)
           : undefined;
+        // Each row carries its mailbox's key row: one statement for the page and its keys.
         const rows = await listTickets(ex, {
           tenantId: actor.tenantId,
           status: q.status,
@@ -155,9 +161,12 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
           limit: q.limit + 1,
         });
         const page = rows.slice(0, q.limit);
+        const keyOf = memo((_mailboxId: string, row?: ListedTicket) =>
+          keys.unwrap(joinedKeyRow(row!), 'mailbox'),
+        );
         const items: TicketSummary[] = [];
         for (const r of page)
-          items.push(ticketSummary(r, await mailboxKey(ex, actor, r.mailbox_id), r.message_count));
+          items.push(ticketSummary(r, await keyOf(r.mailbox_id, r), r.message_count));
         await audit(ex, actor, 'ticket.list', 'ticket', null, { count: items.length });
         const last = page.at(-1);
         return {
@@ -171,19 +180,37 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
       db.tenantTx(actor.tenantId, async (ex) => {
         if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore))
           throw new AppError('validation_failed', 'Invalid messages cursor.');
-        const ticket = await loadTicket(ex, actor, id);
+        // Round trips: the ticket with its count, its mailbox's key row and the audit record; the
+        // page of messages; attachments only for messages that have some; reply states only when
+        // the page has replies; every message's headers only when the page is not the whole ticket.
+        const ticket = await findTicketForRead(
+          ex,
+          actor.tenantId,
+          id,
+          { beforeSeq: q.messagesBefore ?? null, limit: q.messagesLimit },
+          { actor: actor.name, requestId: actor.requestId, clientIp: actor.clientIp },
+        );
+        if (!ticket) throw notFound('ticket');
+        const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
+        keyOf.prime(ticket.mailbox_id, keys.unwrap(joinedKeyRow(ticket), 'mailbox'));
+        // The ticket's own key first: a disconnected mailbox answers 410 before anything else.
+        const ticketKey = await keyOf(ticket.mailbox_id);
         const rows = await pageTicketMessages(ex, actor.tenantId, id, {
           beforeSeq: q.messagesBefore ?? null,
           limit: q.messagesLimit + 1,
           html: q.html,
         });
         const page = rows.slice(0, q.messagesLimit).reverse();
-        const attachments = await listMessageAttachments(
-          ex,
-          actor.tenantId,
-          page.map((r) => r.id),
-        );
-        const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
+        const withAttachments = page.filter((r) => r.has_attachments).map((r) => r.id);
+        const attachments = withAttachments.length
+          ? await listMessageAttachments(ex, actor.tenantId, withAttachments)
+          : [];
+        const byMessage = new Map<string, typeof attachments>();
+        for (const a of attachments) {
+          const list = byMessage.get(a.message_id);
+          if (list) list.push(a);
+          else byMessage.set(a.message_id, [a]);
+        }
         const messages: MessageView[] = [];
         for (const m of page) {
           const dek = await keyOf(m.mailbox_id);
@@ -191,25 +218,27 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
             messageView(
               m,
               dek,
-              attachments.filter((a) => a.message_id === m.id).map((a) => attachmentView(a, dek)),
+              (byMessage.get(m.id) ?? []).map((a) => attachmentView(a, dek)),
             ),
           );
         }
-        applyReplyStates(
-          messages,
-          await listReplyStates(
-            ex,
-            actor.tenantId,
-            page.filter((r) => r.direction === 'outbound').map((r) => r.id),
-          ),
-        );
-        const headers = await ticketHeaders(ex, actor.tenantId, id);
-        const participants = participantsOf(
-          await Promise.all(headers.map(async (h) => ({ row: h, dek: await keyOf(h.mailbox_id) }))),
-        );
-        await audit(ex, actor, 'ticket.read', 'ticket', id, { messages: messages.length });
+        const outbound = page.filter((r) => r.direction === 'outbound').map((r) => r.id);
+        if (outbound.length > 0)
+          applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, outbound));
+        // The first page of a ticket that fits in it has every message's headers already.
+        const whole = q.messagesBefore === undefined && rows.length === page.length;
+        const participants = whole
+          ? participantsOfHeaders(messages.map((m) => m.headers))
+          : participantsOf(
+              await Promise.all(
+                (await ticketHeaders(ex, actor.tenantId, id)).map(async (h) => ({
+                  row: h,
+                  dek: await keyOf(h.mailbox_id),
+                })),
+              ),
+            );
         return {
-          ...ticketSummary(ticket, await keyOf(ticket.mailbox_id), headers.length),
+          ...ticketSummary(ticket, ticketKey, whole ? page.length : ticket.message_count),
           participants,
           messages,
           older_messages_cursor: rows.length > q.messagesLimit ? page[0]!.seq : null,

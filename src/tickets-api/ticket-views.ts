@@ -1,7 +1,16 @@
 // Decrypts stored rows into what the API shows. Each value is opened with the data key of the
 // mailbox it came through, bound to its table, field and row.
+import type { Static } from 'typebox';
+
 import { type DataKey, fieldAad, openText, type SealedField } from '../crypto/index.js';
-import type { BounceView, StoredHeaders } from '../ingest/prepare.js';
+import type {
+  Attachment as AttachmentSchema,
+  Message as MessageSchema,
+  ReplyState as ReplyStateSchema,
+  TicketDetail as TicketDetailSchema,
+  TicketSummary as TicketSummarySchema,
+} from '../http/routes/tickets/schemas.js';
+import type { StoredHeaders } from '../ingest/prepare.js';
 import { attachmentUrl } from '../ingest/prepare.js';
 import type { Address } from '../ingest/types.js';
 import type { OutboxState } from '../outbound/outbox-store.js';
@@ -11,52 +20,14 @@ import type { AttachmentRow } from '../store/attachment-store.js';
 import type { MessageRow } from '../store/message-store.js';
 import type { TicketRow } from '../store/ticket-store.js';
 
-export interface TicketSummary {
-  id: string;
-  number: number;
-  status: TicketRow['status'];
-  mailbox_id: string;
-  subject: string;
-  requester: Address | null;
-  message_count: number;
-  created_at: string;
-  updated_at: string;
-  last_activity_at: string;
-}
-
-export interface AttachmentView {
-  id: string;
-  filename: string;
-  content_type: string;
-  declared_type: string;
-  size: number;
-  digest: string | null;
-  inline: boolean;
-  flags: string[];
-  scan_status: AttachmentRow['scan_status'];
-  download_url: string | null;
-}
-
-export interface MessageView {
-  id: string;
-  direction: MessageRow['direction'];
-  kind: MessageRow['kind'];
-  kind_reasons: string[];
-  thread_rule: string;
-  mailbox_id: string;
-  headers: StoredHeaders;
-  text: string | null;
-  html: string | null;
-  reply: string | null;
-  /** A bounce's failed (or delayed) recipients; on a bounced reply, the recipients its bounce reports. */
-  bounce: BounceView | null;
-  /** Outbound replies only: the delivery state ('bounced' once a bounce answered it). */
-  reply_state: OutboxState | null;
-  warnings: string[];
-  sent_at: string | null;
-  received_at: string;
-  attachments: AttachmentView[];
-}
+// The shapes the API shows are defined once, by the route schemas (http/routes/tickets/schemas.ts,
+// which also render the OpenAPI document); the types below are derived from them (a type-only
+// import: nothing of http/ runs here).
+export type TicketSummary = Static<typeof TicketSummarySchema>;
+export type AttachmentView = Static<typeof AttachmentSchema>;
+export type MessageView = Static<typeof MessageSchema>;
+export type TicketDetail = Static<typeof TicketDetailSchema>;
+export type ReplyState = Static<typeof ReplyStateSchema>;
 
 export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number): TicketSummary {
   const a = (field: SealedField) => fieldAad(field, row.tenant_id, row.mailbox_id, row.id);
@@ -132,32 +103,32 @@ export function participantsOf(
     dek: DataKey;
   }[],
 ): Address[] {
+  return participantsOfHeaders(
+    list.map(
+      ({ row, dek }) =>
+        JSON.parse(
+          openText(
+            dek,
+            row.headers_ct,
+            fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
+          ),
+        ) as StoredHeaders,
+    ),
+  );
+}
+
+/** The same from headers already opened (a page that is the whole ticket: no second decryption). */
+export function participantsOfHeaders(
+  list: Pick<StoredHeaders, 'from' | 'to' | 'cc'>[],
+): Address[] {
   const seen = new Map<string, Address>();
-  for (const { row, dek } of list) {
-    const h = JSON.parse(
-      openText(
-        dek,
-        row.headers_ct,
-        fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
-      ),
-    ) as StoredHeaders;
+  for (const h of list) {
     for (const a of [h.from, ...h.to, ...h.cc]) {
       if (a && !seen.has(a.address.toLowerCase()))
         seen.set(a.address.toLowerCase(), { name: a.name, address: a.address });
     }
   }
   return [...seen.values()];
-}
-
-export interface ReplyState {
-  id: string;
-  ticket_id: string;
-  state: 'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'cancelled';
-  message_id: string;
-  attempts: number;
-  failure_reason: string | null;
-  created_at: string;
-  sent_at: string | null;
 }
 
 export function replyState(row: OutboxRow, dek: DataKey): ReplyState {

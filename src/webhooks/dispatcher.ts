@@ -5,20 +5,30 @@
 // that expires, and the delivery is tried again: at-least-once, deduplicated by the receiver on
 // `webhook-id` (the event id). Order per endpoint is not guaranteed (retries and parallel sends
 // overtake); the feed is the ordered view.
-import type pg from 'pg';
-
+//
+// The running loop is a pipeline, not lock-step rounds: one claimer takes as many due deliveries
+// as there are free slots (at most `perEndpoint` in flight per endpoint, so a slow endpoint holds
+// only its own slots), each is posted as soon as it is claimed over a kept-alive connection, and
+// outcomes are recorded in batches, one statement per batch, while the next posts are in flight.
 import type { DataKey } from '../crypto/index.js';
 import { eventView, publicEventId } from '../events/event-view.js';
 import { sequenceTenantEvents } from '../events/sequencer.js';
 import type { Logger } from '../lib/logger.js';
-import type { Db, Executor } from '../store/db.js';
+import type { Db } from '../store/db.js';
 import { insertEvent, tenantsWithUnsequenced } from '../store/event-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { claimDue, type ClaimedDelivery, disableFailing, recordAttempt } from './delivery-store.js';
-import { signingSecrets } from './endpoint-service.js';
+import { makeConnectionPool } from './connection-pool.js';
+import {
+  claimDue,
+  type ClaimedDelivery,
+  disableFailing,
+  recordAttempts,
+} from './delivery-store.js';
 import type { TargetPolicy } from './endpoint-target.js';
+import { listenForEvents } from './event-listener.js';
 import { type AttemptResult, postWebhook } from './post-webhook.js';
 import { nextDelayMs } from './retry-schedule.js';
+import { makeSecretCache } from './secret-cache.js';
 import { signedHeaders } from './signing.js';
 
 export interface DispatcherDeps {
@@ -31,6 +41,8 @@ export interface DispatcherDeps {
   timeoutMs?: number;
   /** Deliveries in flight at once per process. */
   concurrency?: number;
+  /** Deliveries (and connections) in flight at once per endpoint per process. */
+  perEndpoint?: number;
   /** Scheduling clock (retries, leases, disabling); tests move it forward instead of waiting. */
   now?: () => Date;
   random?: () => number;
@@ -46,7 +58,17 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
+interface Claimed {
+  c: ClaimedDelivery;
+  secrets: string[];
+}
+interface Outcome {
+  c: ClaimedDelivery;
+  result: AttemptResult;
+}
+
 const leaseMs = 60_000;
+const recordBatch = 500;
 
 export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   const { db, keys, logger } = deps;
@@ -54,210 +76,194 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   const now = deps.now ?? (() => new Date());
   const post = deps.post ?? postWebhook;
   const timeoutMs = deps.timeoutMs ?? 5000;
-  const concurrency = deps.concurrency ?? 32;
+  const concurrency = deps.concurrency ?? 64;
+  const perEndpoint = Math.min(deps.perEndpoint ?? 8, concurrency);
+  const pool = makeConnectionPool({ maxSocketsPerTarget: perEndpoint });
+  const secretCache = makeSecretCache();
 
   /**
-   * One round trip group: number every tenant's committed events (tenants in id order, so two
+   * One transaction: number every tenant's committed events (tenants in id order, so two
    * dispatchers lock them in the same order), then claim up to `limit` due deliveries, the new
-   * ones included, in the same transaction.
+   * ones included, skipping endpoints already at their limit here.
    */
   async function sequenceAndClaim(
     limit: number,
-  ): Promise<{ sequenced: number; batch: { claimed: ClaimedDelivery; secrets: string[] }[] }> {
+    skipEndpoints: string[],
+  ): Promise<{ sequenced: number; batch: Claimed[] }> {
     return db.tx(async (ex) => {
       let sequenced = 0;
       for (const t of await tenantsWithUnsequenced(ex, 1000))
         sequenced += await sequenceTenantEvents(ex, t, now());
       if (limit <= 0) return { sequenced, batch: [] };
       const at = now();
-      const rows = await claimDue(ex, at, new Date(at.getTime() + leaseMs), limit);
-      // One key lookup per tenant and one unsealing per endpoint per batch, not per delivery.
+      const rows = await claimDue(ex, at, new Date(at.getTime() + leaseMs), limit, skipEndpoints);
+      // The tenant's data key is read only for endpoints whose secrets are not open already.
       const tenantKeys = new Map<string, DataKey>();
-      const secrets = new Map<string, string[]>();
-      const batch: { claimed: ClaimedDelivery; secrets: string[] }[] = [];
+      const batch: Claimed[] = [];
       for (const c of rows) {
-        let dek = tenantKeys.get(c.tenant_id);
-        if (!dek)
-          tenantKeys.set(c.tenant_id, (dek = await keys.tenantKey(ex, c.tenant_id, 'tenant')));
-        let s = secrets.get(c.endpoint_id);
-        if (!s) secrets.set(c.endpoint_id, (s = signingSecrets(dek, c.endpoint as never, at)));
-        batch.push({ claimed: c, secrets: s });
+        let secrets = secretCache.get(c.endpoint, at);
+        if (!secrets) {
+          let dek = tenantKeys.get(c.tenant_id);
+          if (!dek)
+            tenantKeys.set(c.tenant_id, (dek = await keys.tenantKey(ex, c.tenant_id, 'tenant')));
+          secrets = secretCache.open(dek, c.endpoint, at);
+        }
+        batch.push({ c, secrets });
       }
       return { sequenced, batch };
     });
   }
 
   /** One HTTP attempt; never throws. */
-  async function attempt(c: ClaimedDelivery, secrets: string[]): Promise<AttemptResult> {
-    const body = JSON.stringify(eventView(c.event));
-    const id = publicEventId(c.event.id);
-    // The signature's timestamp is wall-clock time: receivers check it against theirs (replay window).
-    const headers = signedHeaders(secrets, id, Math.floor(Date.now() / 1000), body);
+  async function attempt({ c, secrets }: Claimed): Promise<Outcome> {
     try {
-      return await post(c.endpoint.url, headers, body, { timeoutMs, policy: deps.policy });
-    } catch (err) {
+      const body = JSON.stringify(eventView(c.event));
+      const id = publicEventId(c.event.id);
+      // The signature's timestamp is wall-clock time: receivers check it against theirs (replay window).
+      const headers = signedHeaders(secrets, id, Math.floor(Date.now() / 1000), body);
       return {
-        ok: false,
-        status: null,
-        latencyMs: 0,
-        error: (err as Error).name || 'error',
-        responsePrefix: null,
+        c,
+        result: await post(c.endpoint.url, headers, body, { timeoutMs, policy: deps.policy, pool }),
       };
+    } catch (err) {
+      const error = (err as Error).name || 'error';
+      return { c, result: { ok: false, status: null, latencyMs: 0, error, responsePrefix: null } };
     }
   }
 
-  async function record(
-    ex: Executor,
-    c: ClaimedDelivery,
-    result: AttemptResult,
-    at: Date,
-  ): Promise<void> {
-    const delay = result.ok ? null : nextDelayMs(c.attempts, deps.random);
-    const health = await recordAttempt(ex, {
-      tenantId: c.tenant_id,
-      endpointId: c.endpoint_id,
-      deliveryId: c.id,
-      eventId: c.event.id,
-      attempt: c.attempts,
-      ok: result.ok,
-      status: result.status,
-      latencyMs: result.latencyMs,
-      error: result.error,
-      responsePrefix: result.responsePrefix,
-      at,
-      retryAt: delay === null ? null : new Date(at.getTime() + delay),
-    });
-    if (
-      !result.ok &&
-      health.enabled &&
-      health.failingSince &&
-      at.getTime() - health.failingSince.getTime() >= deps.disableAfterMs
-    ) {
-      const reason = `failing since ${health.failingSince.toISOString()} without a successful delivery; last error: ${result.error ?? 'unknown'}`;
-      if (await disableFailing(ex, c.tenant_id, c.endpoint_id, reason)) {
-        await insertEvent(ex, c.tenant_id, 'webhook_endpoint.disabled', c.endpoint_id, { reason });
-        log.warn(
-          { tenant: c.tenant_id, endpoint: c.endpoint_id },
-          'webhook endpoint disabled after failing too long',
-        );
-      }
-    }
-  }
-
-  /**
-   * One round: number and claim, post the batch concurrently, record every outcome in one
-   * transaction (in endpoint order, so two rounds touching the same endpoints cannot deadlock).
-   */
-  async function round(limit: number): Promise<{ sequenced: number; attempted: number }> {
-    const { sequenced, batch } = await sequenceAndClaim(limit);
-    if (batch.length === 0) return { sequenced, attempted: 0 };
-    const results = await Promise.all(
-      batch.map(async (b) => ({ c: b.claimed, result: await attempt(b.claimed, b.secrets) })),
-    );
+  /** Records outcomes (one statement), then disables endpoints that have failed for too long. */
+  async function record(outcomes: Outcome[]): Promise<void> {
     const at = now();
-    results.sort((a, b) =>
-      a.c.endpoint_id < b.c.endpoint_id ? -1 : a.c.endpoint_id > b.c.endpoint_id ? 1 : 0,
+    const failing = await db.tx((ex) =>
+      recordAttempts(
+        ex,
+        outcomes.map(({ c, result }) => {
+          const delay = result.ok ? null : nextDelayMs(c.attempts, deps.random);
+          return {
+            tenantId: c.tenant_id,
+            endpointId: c.endpoint_id,
+            deliveryId: c.id,
+            eventId: c.event.id,
+            attempt: c.attempts,
+            ok: result.ok,
+            status: result.status,
+            latencyMs: result.latencyMs,
+            error: result.error,
+            responsePrefix: result.responsePrefix,
+            retryAt: delay === null ? null : new Date(at.getTime() + delay),
+          };
+        }),
+        at,
+      ),
     );
-    await db.tx(async (ex) => {
-      for (const r of results) await record(ex, r.c, r.result, at);
-    });
-    return { sequenced, attempted: batch.length };
+    for (const f of failing) {
+      if (!f.enabled || !f.failingSince) continue;
+      if (at.getTime() - f.failingSince.getTime() < deps.disableAfterMs) continue;
+      const last = outcomes.findLast((o) => o.c.endpoint_id === f.endpointId)?.result.error;
+      const reason = `failing since ${f.failingSince.toISOString()} without a successful delivery; last error: ${last ?? 'unknown'}`;
+      await db.tx(async (ex) => {
+        if (await disableFailing(ex, f.tenantId, f.endpointId, reason)) {
+          await insertEvent(ex, f.tenantId, 'webhook_endpoint.disabled', f.endpointId, { reason });
+          log.warn(
+            { tenant: f.tenantId, endpoint: f.endpointId },
+            'webhook endpoint disabled after failing too long',
+          );
+        }
+      });
+    }
   }
 
   async function runOnce() {
     let sequenced = 0;
     let attempted = 0;
     for (;;) {
-      const r = await round(concurrency);
+      const r = await sequenceAndClaim(concurrency, []);
       sequenced += r.sequenced;
-      if (r.attempted === 0) break;
-      attempted += r.attempted;
+      if (r.batch.length === 0) break;
+      attempted += r.batch.length;
+      await record(await Promise.all(r.batch.map(attempt)));
     }
     return { sequenced, attempted };
   }
 
+  // ---- the running pipeline ----
   let running = false;
-  let loops: Promise<void>[] = [];
-  let listening: Promise<void> = Promise.resolve();
-  let stopListening: (() => void) | null = null;
+  let inFlight = 0;
+  const perTarget = new Map<string, number>();
+  const done: Outcome[] = [];
+  let recording: Promise<void> | null = null;
+  let claimer: Promise<void> = Promise.resolve();
+  let listener: { stop(): Promise<void> } | null = null;
+  /** Set when the last claim was limited by free slots: a finished delivery should wake the claimer. */
+  let slotBound = false;
+  let wake: (() => void) | null = null;
+  let woken = false;
+  const poke = () => {
+    woken = true;
+    wake?.();
+  };
 
-  async function listenLoop(): Promise<void> {
-    for (let attempt = 0; running; attempt++) {
-      let client: pg.PoolClient | null = null;
-      let broken = false;
-      try {
-        client = await db.pool.connect();
-        client.on('notification', poke);
-        const ended = new Promise<void>((resolve) => {
-          client!.once('error', () => {
-            broken = true;
-            resolve();
-          });
-          client!.once('end', () => {
-            broken = true;
-            resolve();
-          });
-          stopListening = resolve;
-        });
-        await client.query('LISTEN inlet_events');
-        attempt = 0;
-        await ended;
-      } catch {
-        broken = true;
-      } finally {
-        stopListening = null;
-        if (client) {
-          if (!broken) await client.query('UNLISTEN inlet_events').catch(() => undefined);
-          client.release(broken);
+  function recordPending(): void {
+    if (recording) return;
+    recording = (async () => {
+      while (done.length > 0) {
+        const batch = done.splice(0, recordBatch);
+        try {
+          await record(batch);
+        } catch (err) {
+          // Their leases run out and they are tried again: at-least-once, no attempt history lost
+          // beyond this try's.
+          log.error({ err, n: batch.length }, 'recording webhook attempts failed');
         }
       }
-      if (!running) break;
-      // Back off before reconnecting; stop() cuts the wait short.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
-        stopListening = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      stopListening = null;
-    }
-  }
-  const waiters = new Set<() => void>();
-  const poke = () => {
-    for (const w of waiters) w();
-    waiters.clear();
-  };
-  const waitForWork = () =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        waiters.delete(done);
-        resolve();
-      }, 1000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      waiters.add(done);
+    })().finally(() => {
+      recording = null;
+      if (done.length > 0) recordPending();
     });
+  }
 
-  // A few rounds run side by side, so one endpoint that takes its whole 5 s holds up only its round.
-  const runners = 4;
-  const perRound = Math.max(1, Math.floor(concurrency / runners));
+  function launch(b: Claimed): void {
+    inFlight++;
+    perTarget.set(b.c.endpoint_id, (perTarget.get(b.c.endpoint_id) ?? 0) + 1);
+    void attempt(b).then((o) => {
+      inFlight--;
+      const n = perTarget.get(b.c.endpoint_id)! - 1;
+      if (n === 0) perTarget.delete(b.c.endpoint_id);
+      else perTarget.set(b.c.endpoint_id, n);
+      done.push(o);
+      recordPending();
+      if (slotBound) poke();
+    });
+  }
 
-  async function runLoop(): Promise<void> {
+  async function claimLoop(): Promise<void> {
     while (running) {
+      woken = false;
+      let more = false;
       try {
-        const r = await round(perRound);
-        // A full round means more may be due now; otherwise wait for a commit (NOTIFY) or the retry tick.
-        if (r.attempted === perRound) continue;
+        const free = concurrency - inFlight;
+        const skip = [...perTarget].filter(([, n]) => n >= perEndpoint).map(([id]) => id);
+        const { batch } = await sequenceAndClaim(free, skip);
+        for (const b of batch) launch(b);
+        // A full claim means more may be due: go again once slots free up (or at once if free).
+        slotBound = free <= 0 || skip.length > 0 || batch.length === free;
+        more = batch.length > 0 && batch.length === free && inFlight < concurrency;
       } catch (err) {
         log.error(
           { err },
-          'webhook dispatch round failed; claimed deliveries are retried when their lease ends',
+          'webhook claim failed; claimed deliveries are retried when their lease ends',
         );
       }
-      if (running) await waitForWork();
+      if (more || !running) continue;
+      if (!woken)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      wake = null;
     }
   }
 
@@ -265,18 +271,18 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     runOnce,
     start: async () => {
       running = true;
-      loops = Array.from({ length: runners }, () => runLoop());
-      // LISTEN only shortens the wait; the loops poll every second without it. So the listener
-      // connects in the background and reconnects after losing its connection: a database that is
-      // slow to accept at start-up (or restarts) must not stop the worker or the deliveries.
-      listening = listenLoop();
+      claimer = claimLoop();
+      listener = listenForEvents(db, poke);
     },
     stop: async () => {
       running = false;
       poke();
-      stopListening?.();
-      await Promise.all(loops);
-      await listening;
+      await claimer;
+      await listener?.stop();
+      while (inFlight > 0 || recording || done.length > 0) {
+        await (recording ?? new Promise((r) => setTimeout(r, 20)));
+      }
+      pool.close();
     },
   };
 }

@@ -323,6 +323,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/oauth/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open a consent URL (from a start call) in the user's browser: sets a cookie binding this browser to the consent and redirects to the provider's consent screen; works once */
+        get: operations["openOAuthConsent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/google/pubsub": {
         parameters: {
             query?: never;
@@ -3938,8 +3955,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description Send the user's browser here (Google consent: gmail.readonly + gmail.send, offline access, PKCE) */
-                        authorization_url: string;
+                        /** @description Inlet URL that sends the browser on to Google consent (gmail.readonly + gmail.send, offline access, PKCE). Open it in the user's browser (a redirect or a link the user clicks); it works once, and the consent completes only in the browser that opened it */
+                        consent_url: string;
                         /** Format: date-time */
                         expires_at: string;
                     };
@@ -4033,6 +4050,37 @@ export interface operations {
                 };
             };
             /** @description Plain page: the state is invalid, so there is no trusted return URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    openOAuthConsent: {
+        parameters: {
+            query: {
+                state: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the provider's consent screen, or to the return URL with `status=error&error=<code>` (consent_link_used, state_expired) */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Plain page: the link is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5543,8 +5591,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description Send the user's browser here (Microsoft sign-in and consent: User.Read, Mail.Read, Mail.Send, offline access; auth code with PKCE) */
-                        authorization_url: string;
+                        /** @description Inlet URL that sends the browser on to Microsoft sign-in and consent (User.Read, Mail.Read, Mail.Send, offline access; auth code with PKCE). Open it in the user's browser (a redirect or a link the user clicks); it works once, and the consent completes only in the browser that opened it */
+                        consent_url: string;
                         /** Format: date-time */
                         expires_at: string;
                     };

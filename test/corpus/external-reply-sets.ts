@@ -8,12 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
-import type { FieldScore, SetReport } from './external-sets.js';
+import { type FieldScore, score, type SetReport, ws } from './external-score.js';
 
 const LIT = String.raw`("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')`;
 const pyString = (lit: string): string =>
   lit.slice(1, -1).replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
-const ws = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Expectation {
   email: string;
@@ -80,21 +79,6 @@ function expectations(d: Dialect, root: string): Expectation[] {
     }
   }
   return out;
-}
-
-function score(
-  fields: Record<string, FieldScore>,
-  name: string,
-  ok: boolean,
-  id: string,
-  detail: string,
-  divergence: string | null = null,
-): void {
-  const f = (fields[name] ??= { pass: 0, total: 0, misses: [], divergent: [] });
-  f.total++;
-  if (ok) f.pass++;
-  else if (divergence) f.divergent.push(`${id}: ${divergence}`);
-  else f.misses.push(`${id}: ${detail}`);
 }
 
 // Reviewed divergences (each checked by hand on the mail).

@@ -49,6 +49,11 @@ describe('inlet CLI', () => {
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/inlet`;
     const c = new pg.Client({ connectionString: url });
     await c.connect();
+    // serve and worker use the login role the embedded default creates, never the superuser.
+    const sessions = await c.query<{ u: string }>(
+      `SELECT DISTINCT usename::text AS u FROM pg_stat_activity WHERE datname = 'inlet' AND application_name = 'inlet' AND pid <> pg_backend_pid()`,
+    );
+    expect(sessions.rows.map((r) => r.u)).toEqual(['inlet_login']);
     await c.query('CREATE TABLE e2e_probe (v text)');
     await c.query(`INSERT INTO e2e_probe VALUES ('kept')`);
     await c.end();

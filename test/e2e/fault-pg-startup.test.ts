@@ -32,6 +32,7 @@ describe('fault: PostgreSQL paused at start-up', () => {
     const port = await freePort();
     app = runCli(['start'], {
       DATABASE_URL: pgs.url,
+      DATABASE_OWNER_URL: pgs.ownerUrl,
       INLET_MASTER_KEYS: testKeyring(),
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',

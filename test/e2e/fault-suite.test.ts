@@ -66,6 +66,7 @@ const table: Row[] = [];
 async function startApp(): Promise<void> {
   app = runCli(['start'], {
     DATABASE_URL: pgs.url,
+    DATABASE_OWNER_URL: pgs.ownerUrl,
     INLET_MASTER_KEYS: keyring,
     INLET_OPERATOR_KEY: operatorKey,
     NODE_ENV: 'test',

@@ -5,12 +5,38 @@ import pg from 'pg';
 import { inject } from 'vitest';
 
 import { type Db, makeDb, makePool } from '../../src/store/db.js';
-import { withDatabase } from './postgres-server.js';
+import { asTestLogin, withDatabase } from './postgres-server.js';
+
+/** A test database reached as the login role (url, db) and as the owner (ownerUrl, owner). */
+function open(name: string, poolMax: number): TestDatabase {
+  const ownerUrl = withDatabase(inject('pgAdminUrl'), name);
+  const url = asTestLogin(ownerUrl);
+  const db = makeDb(makePool(url, poolMax));
+  const owner = makeDb(makePool(ownerUrl, 2));
+  return {
+    url,
+    ownerUrl,
+    name,
+    db,
+    owner,
+    drop: async () => {
+      await db.close().catch(() => undefined);
+      await owner.close().catch(() => undefined);
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
 
 export interface TestDatabase {
+  /** The application login role (serve and worker's DATABASE_URL). */
   url: string;
+  /** The owner (a superuser here): for tests that must change what the app role cannot. */
+  ownerUrl: string;
   name: string;
+  /** Transactions as the application login role, like the service. */
   db: Db;
+  /** Transactions as the owner; its pool connects on first use. */
+  owner: Db;
   /** Drops the database (closing the pool first). */
   drop(): Promise<void>;
 }
@@ -49,17 +75,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
     }
   }
-  const url = withDatabase(inject('pgAdminUrl'), name);
-  const db = makeDb(makePool(url, 5));
-  return {
-    url,
-    name,
-    db,
-    drop: async () => {
-      await db.close().catch(() => undefined);
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
+  return open(name, 5);
 }
 
 /** A byte-for-byte copy of a test database, as a backup restored next to it (CREATE DATABASE …
@@ -81,15 +97,5 @@ export async function cloneDatabase(sourceName: string): Promise<TestDatabase> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const url = withDatabase(inject('pgAdminUrl'), name);
-  const db = makeDb(makePool(url, 3));
-  return {
-    url,
-    name,
-    db,
-    drop: async () => {
-      await db.close().catch(() => undefined);
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
+  return open(name, 3);
 }

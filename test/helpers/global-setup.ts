@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 
 import { makePool } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
-import { startPostgresServer, withDatabase } from './postgres-server.js';
+import { ensureTestLogin, startPostgresServer, withDatabase } from './postgres-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +25,9 @@ export default async function setup(project: TestProject) {
   const pool = makePool(withDatabase(server.adminUrl, template), 2);
   await migrate(pool);
   await pool.end();
+  // Every test database is a clone of the template, so the whole suite runs as the login role
+  // production uses: a member of inlet_app and inlet_service, never the owner.
+  await ensureTestLogin(server.adminUrl);
   project.provide('pgAdminUrl', server.adminUrl);
   project.provide('pgTemplate', template);
   console.log(`test PostgreSQL: ${server.source}`);

@@ -6,6 +6,7 @@ import { syncMailbox, type SyncResult } from '../../src/sync/sync-mailbox.js';
 import { consent } from '../fakes/google/connect.js';
 import { type GoogleFake, type GoogleFakeOptions, startGoogleFake } from '../fakes/google/index.js';
 import { makeTestApp, type TestApp } from './app.js';
+import { type Browser, makeBrowser } from './consent-browser.js';
 import { registerReturnOrigin } from './return-origins.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
 
@@ -23,10 +24,15 @@ export interface GmailHarness {
     email: string,
     opts?: { token?: string; returnUrl?: string },
   ): Promise<{ status: number; location: URL | null; body: string; mailboxId: string | null }>;
-  startUrl(token?: string): Promise<URL>;
+  /** Start, then open the consent URL in `browser` (default: the harness's one browser). */
+  startUrl(token?: string, returnUrl?: string, browser?: Browser): Promise<URL>;
+  /** The provider's redirect back, in `browser` (default: the one that opened the consent URL). */
   callback(
     query: URLSearchParams | string,
+    browser?: Browser,
   ): Promise<{ status: number; location: URL | null; body: string }>;
+  /** A browser of its own (no cookies): "someone else's browser". */
+  newBrowser(): Browser;
   sync(mailboxId: string): Promise<SyncResult>;
   syncJobs(mailboxId: string): Promise<number>;
   clearJobs(): Promise<void>;
@@ -71,9 +77,11 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
   const owner = async <T extends object>(sql: string, params: unknown[] = []) =>
     (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
 
+  const browser = makeBrowser(t);
   const startUrl = async (
     token = tenant.token,
     returnUrl = 'https://helpdesk.example/settings/mailboxes',
+    inBrowser: Browser = browser,
   ) => {
     await registerReturnOrigin(t, token, returnUrl);
     const res = await t.app.inject({
@@ -83,20 +91,10 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
       payload: { return_url: returnUrl },
     });
     if (res.statusCode !== 200) throw new Error(`start: ${res.statusCode} ${res.body}`);
-    return new URL(res.json().authorization_url as string);
+    return inBrowser.openConsent(res.json().consent_url as string);
   };
-  const callback = async (query: URLSearchParams | string) => {
-    const res = await t.app.inject({
-      method: 'GET',
-      url: `/v1/oauth/google/callback?${query.toString()}`,
-    });
-    const loc = res.headers.location;
-    return {
-      status: res.statusCode,
-      location: typeof loc === 'string' ? new URL(loc) : null,
-      body: res.body,
-    };
-  };
+  const callback = (query: URLSearchParams | string, inBrowser: Browser = browser) =>
+    inBrowser.get(t, `/v1/oauth/google/callback?${query.toString()}`);
 
   return {
     fake,
@@ -105,6 +103,7 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
     pushEndpoint,
     startUrl,
     callback,
+    newBrowser: () => makeBrowser(t),
     owner,
     async connect(email, o = {}) {
       try {

@@ -14,6 +14,7 @@ import {
 } from '../fakes/microsoft/index.js';
 import { trustTestCa } from '../fakes/microsoft/tls.js';
 import { makeTestApp, type TestApp } from './app.js';
+import { makeBrowser } from './consent-browser.js';
 import { registerReturnOrigin } from './return-origins.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
 
@@ -69,6 +70,7 @@ export async function makeMicrosoftHarness(
   const owner = async <T extends object>(sql: string, params: unknown[] = []) =>
     (await t.database.db.tx((ex) => ex.query<T>(sql, params))).rows;
 
+  const browser = makeBrowser(t);
   const startUrl = async (body: Record<string, unknown> = {}) => {
     await registerReturnOrigin(t, tenant.token, 'https://helpdesk.example/settings/mailboxes');
     const res = await t.app.inject({
@@ -78,7 +80,7 @@ export async function makeMicrosoftHarness(
       payload: { return_url: 'https://helpdesk.example/settings/mailboxes', ...body },
     });
     if (res.statusCode !== 200) throw new Error(`start: ${res.statusCode} ${res.body}`);
-    return new URL(res.json().authorization_url as string);
+    return browser.openConsent(res.json().consent_url as string);
   };
   const sync = (mailboxId: string) =>
     syncMailbox({ ...t.container, pageSize: 5 }, tenant.id, mailboxId);
@@ -98,11 +100,10 @@ export async function makeMicrosoftHarness(
       });
       const signIn = await fetch(url, { redirect: 'manual' });
       const back = new URL(signIn.headers.get('location') ?? 'https://nowhere.invalid/');
-      const res = await t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}` });
-      const loc = res.headers.location;
-      const location = typeof loc === 'string' ? new URL(loc) : null;
+      const res = await browser.get(t, `${back.pathname}${back.search}`);
+      const location = res.location;
       return {
-        status: res.statusCode,
+        status: res.status,
         location,
         body: res.body,
         mailboxId: location?.searchParams.get('mailbox_id') ?? null,

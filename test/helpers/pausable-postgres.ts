@@ -15,8 +15,10 @@ import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 import { withDatabase } from './postgres-server.js';
 
 export interface PausablePostgres {
-  /** URL of a fresh, empty database `inlet` (migrations are the processes' job). */
+  /** A fresh, empty database `inlet` as the login role serve and worker use. */
   url: string;
+  /** The same database as the owner (the processes migrate with it: DATABASE_OWNER_URL). */
+  ownerUrl: string;
   pause(scope: 'postmaster' | 'all'): void;
   resume(): void;
   readonly paused: boolean;
@@ -50,7 +52,8 @@ export async function startPausablePostgres(): Promise<PausablePostgres> {
     }
   };
   const handle: PausablePostgres = {
-    url: embedded.url,
+    url: embedded.appUrl,
+    ownerUrl: embedded.url,
     get paused() {
       return stoppedPids.length > 0;
     },

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from '../../src/lib/free-port.js';
+import { asTestLogin } from './postgres-server.js';
 
 const PGBOUNCER_BIN = '/usr/sbin/pgbouncer';
 
@@ -55,7 +56,8 @@ async function waitForPort(
 
 /**
  * Starts PgBouncer for the PostgreSQL that `serverUrl` points at. Clients log in with that URL's
- * user and password (kept in PgBouncer's auth file, which it also uses towards the server).
+ * user and password, or as the test login role (both kept in PgBouncer's auth file, which it also
+ * uses towards the server).
  */
 export async function startPgBouncer(
   serverUrl: string,
@@ -68,7 +70,16 @@ export async function startPgBouncer(
   const dir = await mkdtemp(join(tmpdir(), 'inlet-pgbouncer-'));
   const port = await freePort();
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  await writeFile(join(dir, 'users.txt'), `${quote(user)} ${quote(password)}\n`, { mode: 0o600 });
+  const login = new URL(asTestLogin(serverUrl));
+  const users = [
+    [user, password],
+    [decodeURIComponent(login.username), decodeURIComponent(login.password)],
+  ];
+  await writeFile(
+    join(dir, 'users.txt'),
+    users.map(([u, p]) => `${quote(u!)} ${quote(p!)}\n`).join(''),
+    { mode: 0o600 },
+  );
   await writeFile(
     join(dir, 'pgbouncer.ini'),
     [

@@ -57,6 +57,42 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   };
 }
 
+/** The login role tests connect as (cluster-wide, so created once per server). */
+export const testLoginRole = 'inlet_test_login';
+const testLoginPassword = 'inlet-test-login';
+
+/**
+ * Creates the application login role (if missing) with membership in inlet_app and inlet_service
+ * only, the way README "Database roles" tells an operator to.
+ * Runs after the template is migrated (the migrations create the two roles).
+ */
+export async function ensureTestLogin(adminUrl: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`DO $$
+BEGIN
+  CREATE ROLE ${testLoginRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL; -- another test run on the same server made it
+END
+$$`);
+    await c.query(`ALTER ROLE ${testLoginRole} PASSWORD '${testLoginPassword}'`);
+    await c.query(`GRANT inlet_app, inlet_service TO ${testLoginRole}`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** `url` with the test login role's user and password. */
+export function asTestLogin(url: string): string {
+  const u = new URL(url);
+  u.username = testLoginRole;
+  u.password = testLoginPassword;
+  return u.toString();
+}
+
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;

@@ -89,6 +89,16 @@ describe('microsoft 365 failures', () => {
       (await h.fake.postRaw('https://inlet.test/v1/webhooks/graph/notifications', item({}))).status,
     ).toBe(202);
     expect(await h.syncJobs(id)).toBe(1);
+    // Once a genuine one was checked (its mailbox's secrets kept open), a guess is still refused.
+    await h.clearJobs();
+    await h.fake.postRaw(
+      'https://inlet.test/v1/webhooks/graph/notifications',
+      item({ clientState: 'guessed' }),
+    );
+    expect(await h.syncJobs(id)).toBe(0);
+    expect(
+      (await h.t.app.inject({ method: 'GET', url: '/metrics', headers: bearer(operatorKey) })).body,
+    ).toMatch(/inlet_graph_notifications_total\{kind="change",outcome="client_state_mismatch"\} 2/);
   });
 
   test('subscription removed → lifecycle event → recreated, and mail from the gap is not lost', async () => {

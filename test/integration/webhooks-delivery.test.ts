@@ -2,8 +2,10 @@
 // minutes gets every event in the retries, an endpoint failing for days is disabled with an event
 // and a reason, attempts are listed and a replay resends; private targets are refused at the API.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 
 import { insertEvent } from '../../src/store/event-store.js';
 import { type Dispatcher, makeWebhookDispatcher } from '../../src/webhooks/dispatcher.js';
@@ -209,4 +211,79 @@ describe('webhook delivery', () => {
     expect(del.statusCode).toBe(204);
     expect((await api('GET', `/v1/webhook-endpoints/${dead.id}`)).statusCode).toBe(404);
   }, 120_000);
+
+  test('the running dispatcher: a stalled endpoint holds only its own few slots, and deliveries reuse kept-alive connections', async () => {
+    // Two plain receivers: one answers at once, one holds every request until released.
+    const serve = (hold: boolean) => {
+      const held: (() => void)[] = [];
+      const seen: string[] = [];
+      let connections = 0;
+      const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          seen.push(String(JSON.parse(Buffer.concat(chunks).toString()).data.status));
+          const answer = () => void res.writeHead(204).end();
+          if (hold) held.push(answer);
+          else answer();
+        });
+      });
+      server.on('connection', () => connections++);
+      return {
+        held,
+        seen,
+        connections: () => connections,
+        listen: () => new Promise<void>((r) => server.listen(0, '127.0.0.1', r)),
+        url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+        close: () => {
+          server.closeAllConnections();
+          return new Promise<void>((r) => server.close(() => r()));
+        },
+      };
+    };
+    const fast = serve(false);
+    const stalled = serve(true);
+    await fast.listen();
+    await stalled.listen();
+    const svc = makeWebhookEndpointService({
+      db: t.container.db,
+      keys: t.container.keys,
+      policy: loopback,
+    });
+    const a = await svc.create(actor(), { url: fast.url(), types: ['ticket.updated'] });
+    const b = await svc.create(actor(), { url: stalled.url(), types: ['ticket.updated'] });
+    const running = makeWebhookDispatcher({
+      db: t.container.db,
+      keys: t.container.keys,
+      logger: t.container.logger,
+      policy: loopback,
+      disableAfterMs: 3 * 86_400_000,
+      timeoutMs: 120_000,
+      perEndpoint: 4,
+    });
+    await running.start();
+    try {
+      const written = Array.from({ length: 40 }, (_, i) => `live-${i}`);
+      for (const w of written) await event(w);
+      // Every event reaches the answering endpoint while the stalled one holds 4 requests, no more.
+      await vi.waitFor(() => expect(fast.seen.length).toBe(written.length), { timeout: 30_000 });
+      expect(new Set(fast.seen)).toEqual(new Set(written));
+      expect(fast.connections()).toBeLessThanOrEqual(4);
+      expect(stalled.held.length).toBe(4);
+      // Released, the stalled endpoint gets the rest.
+      const release = setInterval(() => stalled.held.splice(0).forEach((f) => f()), 5);
+      await vi.waitFor(() => expect(new Set(stalled.seen).size).toBe(written.length), {
+        timeout: 30_000,
+      });
+      clearInterval(release);
+      expect(stalled.connections()).toBeLessThanOrEqual(4);
+    } finally {
+      stalled.held.splice(0).forEach((f) => f());
+      await running.stop();
+      await svc.remove(actor(), a.id);
+      await svc.remove(actor(), b.id);
+      await fast.close();
+      await stalled.close();
+    }
+  }, 90_000);
 });

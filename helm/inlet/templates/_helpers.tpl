@@ -108,6 +108,9 @@ Serve and worker get DATABASE_URL (the application login role); only the migrate
     secretKeyRef:
       name: {{ include "inlet.secretName" . }}
       key: {{ .Values.existingSecret.keys.databaseOwnerUrl }}
+      # A Secret from before the split has none: the Job then migrates with DATABASE_URL, and the
+      # api and worker (production) refuse that owner URL with a message naming DATABASE_OWNER_URL.
+      optional: true
 {{- end }}
 - name: DATABASE_URL
   valueFrom:

@@ -15,6 +15,7 @@ import { getMailboxRoute } from './mailboxes/get-mailbox.js';
 import { listMailboxesRoute } from './mailboxes/list-mailboxes.js';
 import { updateCredentialsRoute } from './mailboxes/update-credentials.js';
 import { getRawMessageRoute } from './messages/get-raw-message.js';
+import { consentOpenRoute } from './oauth/consent-routes.js';
 import { googleCallbackRoute } from './oauth/google-callback.js';
 import { microsoftCallbackRoute } from './oauth/microsoft-callback.js';
 import { startGoogleOAuthRoute } from './oauth/start-google.js';
@@ -59,6 +60,7 @@ export function registerRoutes(app: Api, deps: ApiDeps): void {
   getAttachmentContentRoute(app, deps);
   startGoogleOAuthRoute(app, deps);
   googleCallbackRoute(app, deps);
+  consentOpenRoute(app, deps);
   googlePubSubRoute(app, deps);
   listRepliesRoute(app, deps);
   listEventsRoute(app, deps);

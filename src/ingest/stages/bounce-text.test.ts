@@ -61,6 +61,56 @@ Subject: Re: your order
     ]);
   });
 
+  it('names the address the mail was sent to, not the alias it expanded to', async () => {
+    const raw = `From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>
+To: support@inlet.test
+Subject: Returned mail: User unknown
+Message-ID: <alias.5@relay.example.org>
+
+The original message was received at Mon, 1 Jan 2024 10:00:00 +0100
+from inlet.test [192.0.2.1]
+
+   ----- The following addresses had permanent fatal errors -----
+kim@mailhost.example.org
+    (expanded from: kim.lee@example.org)
+
+   ----- Transcript of session follows -----
+550 5.1.1 kim@mailhost.example.org... User unknown
+`;
+    const r = (await classify(raw)).bounce?.recipients ?? [];
+    expect(r.map((x) => x.address)).toEqual(['kim.lee@example.org']);
+    expect(r[0]).toMatchObject({ action: 'failed', hard: true });
+  });
+
+  it('leaves out the sender a report names after "mail from"', async () => {
+    const raw = `From: "Mail Delivery Subsystem" <MAILER-DAEMON@mail.example.net>
+To: <news-bounces@lists.example.com>
+Subject: Mail Delivery Problem
+Message-ID: <refused.9@mail.example.net>
+
+Your mail to the following recipients could not be delivered because they are not accepting mail from news@lists.example.com:
+\tpat@example.net
+`;
+    expect(await recipients(raw)).toEqual(['pat@example.net']);
+  });
+
+  it('reads a prose failure notice: the address in the failing sentence, not the examples around it', async () => {
+    const raw = `From: postmaster@example.org (Automated response from the postmaster)
+To: support@inlet.test
+Subject: FAILED MAIL to "kim" regarding "Your ticket"
+Message-ID: <prose.3@example.org>
+
+Addresses here have the form firstname.lastname@example.org, though some people
+choose another one. The address your message was sent to, kim@example.org, did not
+match any mailbox here.
+
+You might reach the person through the front desk, desk@example.org.
+`;
+    const c = await classify(raw);
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients.map((r) => r.address)).toEqual(['kim@example.org']);
+  });
+
   it('a delay warning with a malformed From is machine mail, and its recipient is delayed, not failed', async () => {
     const raw = `From: <Postmaster\\@example.net@example.net>
 To: agent@example.com

@@ -24,7 +24,7 @@ const QUOTED_FIELD =
 const INTRO =
   /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
 const FAILURE =
-  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:recipient|address|mailbox|user)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
+  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:recipient|address|mailbox|user)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
 const DELAY =
   /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
 const PERMANENT =
@@ -84,9 +84,16 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   }
   const whole = region.join('\n');
   const delayed = DELAY.test(whole) && !PERMANENT.test(whole);
+  // Sendmail names the alias target first and the address that was sent to below it
+  // ("x@host\n    (expanded from: y@domain)"): the sender knows the recipient as the second.
+  const expandedFrom = new Map<string, string>();
+  for (const m of whole.matchAll(
+    /<?([^\s<>]+@[^\s<>]+?)>?\s*\n\s*\(expanded from:\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+  ))
+    expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
   const add = (addr: string, context: string) => {
-    const a = cleanAddress(addr);
+    const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
     if (skip(a) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
     const status = STATUS.exec(context)?.[0] ?? null;
     const reply = SMTP_REPLY.exec(context)?.[1] ?? null;
@@ -115,15 +122,31 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     });
     const text = usable.join('\n');
     const hasIntro = INTRO.test(text);
-    const evidence =
-      hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text) || FAILURE.test(text);
+    const coded = hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text);
+    const evidence = coded || FAILURE.test(text);
+    // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
+    // form is name@y"): only the sentences holding the phrase name recipients.
+    const failing = coded
+      ? null
+      : new Set(
+          text
+            .replace(/\s+/g, ' ')
+            .split(/(?<=[.!?])\s+(?=[A-Z])/)
+            .filter((sentence) => FAILURE.test(sentence))
+            .flatMap((sentence) => sentence.match(EMAIL) ?? []),
+        );
     for (const line of usable) {
-      const lineAddrs = line.match(EMAIL) ?? [];
+      // "not accepting mail from <addr>": an address right after "from" is the sender.
+      const lineAddrs = (line.match(EMAIL) ?? []).filter(
+        (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
+      );
       if (lineAddrs.length === 0) continue;
       // "<addr>:" or "addr:" opening a line names a recipient whose reason follows.
       const keyed =
         /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) || /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line);
-      if (keyed || evidence) for (const a of lineAddrs) add(a, text);
+      if (keyed) for (const a of lineAddrs) add(a, text);
+      else if (evidence)
+        for (const a of lineAddrs) if (failing === null || failing.has(a)) add(a, text);
     }
     introAbove =
       hasIntro && usable.every((l) => (l.match(EMAIL) ?? []).every((a) => skip(cleanAddress(a))));

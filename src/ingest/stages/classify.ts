@@ -33,6 +33,7 @@ const BOUNCE_SUBJECT = new RegExp(
     'mail system error',
     'warning: could not send',
     'delayed mail',
+    'failed mail',
     'delivery (delayed|report|error|warning)',
     'mail delivery warning',
     'mail could not be delivered',

@@ -12,7 +12,7 @@ import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
-import { isUndecodableText } from './undecodable.js';
+import { isUndecodableText, unlabelledCharset } from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 
 const MAX_CAPTURE = 64 * 1024;
@@ -345,6 +345,17 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
         knownCharset,
       );
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
+    const unlabelled =
+      textType && !inAttached && !undecodable
+        ? unlabelledCharset(
+            copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)),
+            h.cte,
+            h.charset,
+            [...charsets],
+          )
+        : null;
+    if (unlabelled)
+      (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });
     if (
       !undecodable &&
       !isTop &&

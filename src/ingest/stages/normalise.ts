@@ -6,6 +6,7 @@ import { decodeWords } from 'postal-mime';
 import type { Address, ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
 import { decodeUnknownBytes, fixMislabelledWords } from './header-charset.js';
+import { splitUuencodedFiles } from './uudecode.js';
 
 /** One mailbox or group as a parsing library returns it. */
 export interface RawAddress {
@@ -57,6 +58,8 @@ export interface MimeScan {
   inlineMessages: { start: number; end: number; addType: boolean }[];
   /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
+  /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */
+  unlabelledText?: { start: number; end: number; charset: string }[];
   plainAsHtml?: {
     start: number;
     end: number;
@@ -329,7 +332,10 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
     .filter((v, i, arr) => v !== '' && arr.indexOf(v) === i);
 
   const subject = out.subject ?? '';
-  const text = out.text !== null && (out.text.trim() !== '' || out.html === null) ? out.text : null;
+  // Files uuencoded into the plain body are attachments, as clients show them (uudecode.ts).
+  const uu = out.text === null ? null : splitUuencodedFiles(out.text);
+  const bodyText = uu?.text ?? out.text;
+  const text = bodyText !== null && (bodyText.trim() !== '' || out.html === null) ? bodyText : null;
   for (const s of [subject, text ?? '', out.html ?? ''])
     if (s.includes('\uFFFD')) warnings.add('charset_fallback');
 
@@ -375,7 +381,16 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
     headers,
     text,
     html: out.html,
-    attachments: out.attachments.map((a) =>
+    attachments: [
+      ...out.attachments,
+      ...(uu?.files ?? []).map((f) => ({
+        ...f,
+        description: null,
+        contentType: 'application/octet-stream',
+        contentId: null,
+        inline: false,
+      })),
+    ].map((a) =>
       describeAttachment({
         filename: a.filename || fallbackName(a),
         declaredType: a.contentType,

@@ -121,7 +121,10 @@ export async function parseWith(
     out = await adapter.parse(transcodeHeaders(raw, scan, true), scan);
   }
   const msg = buildParsedMessage(out, scan);
-  if (scan.rawHeaderBlocks.length > 0 && !msg.warnings.includes('charset_fallback'))
+  if (
+    (scan.rawHeaderBlocks.length > 0 || (scan.unlabelledText?.length ?? 0) > 0) &&
+    !msg.warnings.includes('charset_fallback')
+  )
     msg.warnings.push('charset_fallback');
   return msg;
 }
@@ -146,6 +149,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
       attach: boolean;
       messageType?: boolean;
       asHtml?: NonNullable<MimeScan['plainAsHtml']>[number];
+      relabel?: string;
     }
   >();
   const entry = (start: number, end: number) =>
@@ -158,6 +162,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
   for (const m of scan.inlineMessages)
     Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
   for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
+  for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
   if (blocks.size === 0) return raw;
   const edits: { start: number; end: number; bytes: Buffer }[] = [];
   for (const [start, b] of blocks) {
@@ -170,6 +175,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
         utf8Words && start === 0,
       );
     }
+    if (b.relabel) text = withCharset(text, b.relabel);
     if (b.utf7) text = utf7Header(text);
     if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
     if (b.attach) text = asAttachment(text);
@@ -223,6 +229,18 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
   }
   chunks.push(raw.subarray(at));
   return Buffer.concat(chunks);
+}
+
+/** A text part's header block with its charset set (a Content-Type added when it has none). */
+function withCharset(block: string, charset: string): string {
+  const eol = block.includes('\r\n') ? '\r\n' : '\n';
+  const ct = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im.exec(block);
+  if (!ct)
+    return `${block.replace(/(?:\r?\n)*$/, '')}${eol}Content-Type: text/plain; charset="${charset}"${eol}`;
+  const field = /;\s*charset\s*=/i.test(ct[0])
+    ? ct[0].replace(/(;\s*charset\s*=\s*)("[^"]*"|[^;\s]*)/i, `$1"${charset}"`)
+    : `${ct[0]}; charset="${charset}"`;
+  return block.slice(0, ct.index) + field + block.slice(ct.index + ct[0].length);
 }
 
 /** A text/plain piece's header block relabelled text/html (charset kept) in base64. */

@@ -84,3 +84,36 @@ describe('undecodable text parts', () => {
     expect(m.attachments.map((a) => a.content.equals(binary))).toEqual([true]);
   });
 });
+
+describe('text without a charset label over 8-bit bytes', () => {
+  const latin1 = Buffer.from('Gr\xfc\xdfe aus K\xf6ln, die T\xfcr klemmt.\r\n', 'latin1');
+
+  it('reads a pre-MIME body in the likeliest charset, not as U+FFFD', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('From: a@example.com\r\nTo: s@example.com\r\nSubject: Tür\r\n\r\n', 'latin1'),
+      latin1,
+    ]);
+    const m = await parseMessage(raw);
+    expect(m.text).toBe('Grüße aus Köln, die Tür klemmt.\n');
+    expect(m.warnings).toContain('charset_fallback');
+  });
+
+  it('reads a part labelled US-ASCII that holds Latin-1, in quoted-printable too', async () => {
+    const m = await parseMessage(
+      mixed(
+        'Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: quoted-printable',
+        Buffer.from('Gr=FC=DFe aus K=F6ln.', 'latin1'),
+      ),
+    );
+    expect(m.text).toContain('Grüße aus Köln.');
+    expect(m.attachments).toEqual([]);
+  });
+
+  it('leaves UTF-8 without a label as it is', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('From: a@example.com\r\nTo: s@example.com\r\nSubject: x\r\n\r\n', 'latin1'),
+      Buffer.from('Grüße aus Köln.\r\n', 'utf8'),
+    ]);
+    expect((await parseMessage(raw)).text).toBe('Grüße aus Köln.\n');
+  });
+});

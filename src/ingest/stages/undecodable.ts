@@ -4,6 +4,7 @@
 // are lost; kept as an attachment, the agent can download exactly what was sent.
 import { isUtf8 } from 'node:buffer';
 
+import { decodeUnknownBytes } from './header-charset.js';
 import { isUtf7Label } from './utf7.js';
 
 // Enough of the part to tell text from binary; the decision never needs the whole of a large part.
@@ -75,4 +76,23 @@ function trimPartialUtf8(buf: Buffer): Buffer {
     if (b < 0x80) break;
   }
   return buf;
+}
+
+/**
+ * The charset to read a text part in when it declares none (or US-ASCII) yet holds 8-bit bytes
+ * that are not UTF-8: old and pre-MIME clients send Latin-1 or a national charset unlabelled, and
+ * read as UTF-8 every such character would become U+FFFD. The likeliest charset for the bytes,
+ * favouring those the message declares elsewhere; null when the label needs no help.
+ */
+export function unlabelledCharset(
+  latin1Body: string,
+  cte: string,
+  charset: string | null,
+  declared: string[],
+): string | null {
+  if (!/^(|us-?ascii|ascii)$/.test((charset ?? '').trim().toLowerCase())) return null;
+  if (!/[\x80-\xff]/.test(latin1Body) && !/^(base64|quoted-printable)$/.test(cte)) return null;
+  const sample = decodedSample(latin1Body, cte.trim().toLowerCase());
+  if (!sample.some((b) => b >= 0x80) || isUtf8(trimPartialUtf8(sample))) return null;
+  return decodeUnknownBytes(sample, declared).charset;
 }

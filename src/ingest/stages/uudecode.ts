@@ -5,6 +5,26 @@
 export const isUuencode = (cte: string | null | undefined): boolean =>
   /^\s*(x-)?uu(encode|e)?\s*$/i.test(cte ?? '');
 
+const DATA_LINE = /^[\x20-\x60]+$/;
+/** Whether a line's length fits the byte count its first character announces. */
+const fits = (line: string): boolean => {
+  if (line === '' || !DATA_LINE.test(line)) return false;
+  const n = (line.charCodeAt(0) - 32) & 63;
+  // A data line carries ceil(n/3) groups of 4 characters; shorter ones are padding-trimmed.
+  const chars = Math.ceil(n / 3) * 4;
+  return n === 0 ? line.length <= 2 : line.length - 1 >= chars - 3 && line.length - 1 <= chars + 2;
+};
+/**
+ * The line as uuencode data, or null. Spaces are data (zero bits; Netscape writes them instead of
+ * "`"), so the line is first taken as it came, and only then with trailing whitespace trimmed.
+ */
+function dataLine(raw: string): string | null {
+  const line = raw.replace(/\r$/, '');
+  if (fits(line)) return line;
+  const trimmed = line.replace(/\s+$/, '');
+  return fits(trimmed) ? trimmed : null;
+}
+
 /**
  * Decodes uuencoded text. The "begin mode name" / "end" lines are optional (Eudora leaves them
  * out); lines that do not look like uuencode are skipped. Returns null when nothing decoded, so the
@@ -16,14 +36,11 @@ export function uudecode(input: Buffer): Buffer | null {
   for (const rawLine of input.toString('latin1').split(/\r?\n/)) {
     if (/^begin(-base64)?\s+[0-7]{3,4}\s/.test(rawLine)) continue;
     if (rawLine === 'end') break;
-    const line = rawLine.replace(/\s+$/, '');
-    // Every uuencode character is in 0x20–0x60; anything else is not a data line.
-    if (line === '' || !/^[\x20-\x60]+$/.test(line)) continue;
+    const line = dataLine(rawLine);
+    if (line === null) continue;
     const n = (line.charCodeAt(0) - 32) & 63;
     if (n === 0) continue; // the "`" line that closes the data
-    // A data line carries ceil(n/3) groups of 4 characters; shorter ones are padding-trimmed.
     const groups = Math.ceil(n / 3);
-    if (line.length - 1 < groups * 4 - 3 || line.length - 1 > groups * 4 + 2) continue;
     const chars = line.slice(1).padEnd(groups * 4, '`');
     const bytes = Buffer.alloc(groups * 3);
     for (let g = 0; g < groups; g++) {
@@ -36,4 +53,39 @@ export function uudecode(input: Buffer): Buffer | null {
     size += n;
   }
   return size > 0 ? Buffer.concat(out, size) : null;
+}
+
+/** A file uuencoded inside a text body, cut out of it. */
+export interface UuencodedFile {
+  filename: string;
+  content: Buffer;
+}
+
+/**
+ * Files uuencoded into a plain body (Outlook 2000 and older clients' "uuencode" attachment option,
+ * pre-MIME mail): each `begin <mode> <name>` … `end` block whose lines are all uuencode data becomes
+ * a file and leaves the text, as mail clients show it. A block without its `end` line, or with a
+ * line that is not data, stays text. Returns null when the text holds no such block.
+ */
+export function splitUuencodedFiles(text: string): { text: string; files: UuencodedFile[] } | null {
+  if (!/^begin [0-7]{3,4} /m.test(text)) return null;
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  const files: UuencodedFile[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const begin = /^begin [0-7]{3,4} (.+?)\r?$/.exec(lines[i]!);
+    const endAt = begin ? lines.findIndex((l, j) => j > i && /^end\r?$/.test(l)) : -1;
+    const data = endAt > i ? lines.slice(i + 1, endAt) : [];
+    const content =
+      data.length > 0 && data.every((l) => l.trim() === '' || dataLine(l) !== null)
+        ? uudecode(Buffer.from(data.join('\n'), 'latin1'))
+        : null;
+    if (!begin || content === null) {
+      kept.push(lines[i]!);
+      continue;
+    }
+    files.push({ filename: begin[1]!.trim(), content });
+    i = endAt;
+  }
+  return files.length > 0 ? { text: kept.join('\n'), files } : null;
 }

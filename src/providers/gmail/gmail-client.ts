@@ -3,6 +3,8 @@
 //     refresh token, so a re-consent starts clean) and are refreshed by google-auth-library;
 //   * a 401 from Gmail drops the cached token and retries once with a fresh one; a refused refresh
 //     (invalid_grant) or a grant without the needed scope is auth_revoked and reported once;
+//   * every call first takes its quota units from the mailbox's pacer (src/providers/quota-pacer.ts),
+//     so a backfill runs just under Gmail's per-user quota instead of past it until 429s come;
 //   * 429 and 403 rate reasons wait for Retry-After (or exponential backoff with jitter) and the
 //     mailbox's "not before" is shared with every other call of the process, so a storm is not
 //     amplified; 5xx and network errors are retried the same way for idempotent calls.
@@ -11,11 +13,14 @@ import { createHash } from 'node:crypto';
 
 import type { ProviderLogger } from '../mail-provider.js';
 import { isProviderError, ProviderError, toProviderError } from '../provider-errors.js';
+import type { QuotaPacer } from '../quota-pacer.js';
 import { type gmail_v1, google, type OAuth2Client } from './gmail-api.js';
 import {
   defaultBackoff,
   type GmailBackoff,
+  gmailCallUnits,
   type GmailCredentials,
+  gmailDefaultUnits,
   type GoogleClientConfig,
 } from './gmail-settings.js';
 
@@ -26,6 +31,8 @@ export interface GmailRuntime {
   tokens: Map<string, { accessToken: string; expiryDate: number }>;
   /** Per mailbox: no Gmail call before this time (ms epoch), after a rate limit. */
   notBefore: Map<string, number>;
+  /** Per mailbox: paces calls under the per-user quota (shared by the process's sessions). */
+  pacers: { for(mailboxId: string): QuotaPacer };
   /** The grant is dead (invalid_grant, revoked, scope removed): park the mailbox, emit the event. */
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
   now?: () => number;
@@ -103,6 +110,7 @@ export function makeGmailSession(
     retry: false,
   });
   let reported = false;
+  const pacer = rt.pacers.for(creds.mailboxId);
 
   const revoked = async (pe: ProviderError): Promise<never> => {
     rt.tokens.delete(cacheKey);
@@ -129,6 +137,8 @@ export function makeGmailSession(
           });
         await sleep(wait);
       }
+      // Every attempt is a request Google meters, so each one takes its units.
+      await pacer.take(gmailCallUnits[what] ?? gmailDefaultUnits);
       try {
         return await fn();
       } catch (err) {

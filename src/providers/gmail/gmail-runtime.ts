@@ -7,8 +7,9 @@ import type { GoogleConfig } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
 import { requireReauth } from '../../mailboxes/status.js';
 import type { Db } from '../../store/db.js';
+import { makePacerPool, makeQuotaPacer, type PacerClock, type QuotaRate } from '../quota-pacer.js';
 import type { GmailRuntime } from './gmail-client.js';
-import type { GmailBackoff } from './gmail-settings.js';
+import { type GmailBackoff, gmailQuota } from './gmail-settings.js';
 
 export type GmailProcessRuntime = GmailRuntime & { topicName: string | null };
 
@@ -20,6 +21,9 @@ export function makeGmailRuntime(deps: {
   db: Db;
   logger: Logger;
   backoff?: GmailBackoff;
+  /** Tests pace faster or on a fake clock. */
+  quota?: QuotaRate;
+  pacerClock?: PacerClock;
 }): GmailProcessRuntime | undefined {
   const { google } = deps;
   if (!google.client) return undefined;
@@ -39,6 +43,7 @@ export function makeGmailRuntime(deps: {
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     tokens: new Map(),
     notBefore: new Map(),
+    pacers: makePacerPool(() => makeQuotaPacer(deps.quota ?? gmailQuota, deps.pacerClock)),
     topicName: google.topicName,
     async onAuthRevoked(tenantId, mailboxId) {
       const changed = await deps.db.tenantTx(tenantId, (ex) =>

@@ -1,3 +1,5 @@
+import type { QuotaRate } from '../quota-pacer.js';
+
 // What a Gmail mailbox stores (sealed under its data key, in mailboxes.credentials_ct) and what every
 // Gmail provider instance needs from the process (client registration, endpoints, shared caches).
 
@@ -55,3 +57,30 @@ export function parseGmailCredentials(json: string): GmailCredentials {
   }
   return c as GmailCredentials;
 }
+
+/**
+ * Gmail's per-user quota (docs/providers.md A9.1: 15,000 units per user per minute, i.e. 250 a
+ * second) and the share Inlet paces its calls to. Every call of a mailbox in this process (backfill,
+ * push syncs, sends, watches) goes through the same pacer; 5 % is left for clock skew against
+ * Google's meter and for a send of the same mailbox from another worker process (a 429 still backs
+ * off). The burst lets a lone push sync (history.list + a few messages.get) go at once.
+ */
+export const gmailQuota: QuotaRate = {
+  units: 15_000,
+  windowMs: 60_000,
+  share: 0.95,
+  burstUnits: 25,
+};
+
+/** Quota units per call (docs/providers.md A4), by the name each call is made under. */
+export const gmailCallUnits: Readonly<Record<string, number>> = {
+  'gmail getProfile': 1,
+  'gmail history.list': 2,
+  'gmail messages.list': 5,
+  'gmail messages.get': 5,
+  'gmail messages.send': 100,
+  'gmail users.watch': 100,
+  'gmail users.stop': 50,
+};
+/** A call not in the table is charged like the dearest read (a new call should be added above). */
+export const gmailDefaultUnits = 10;

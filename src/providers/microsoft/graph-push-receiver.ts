@@ -1,10 +1,11 @@
-// Graph change and lifecycle notifications (providers.md B3.4–B3.7). Each item names a subscription;
-// the mailbox holding it is found by the stored push channel, and the item's clientState is compared
-// in constant time with the one sealed in that mailbox's credentials. Only then is anything written:
-// a keyed sync (created, missed), or the mailbox's subscription task (reauthorizationRequired →
-// renew, subscriptionRemoved → recreate, then sync). The job row is the persisted notification; the
-// route answers 202 once it is committed. Unknown subscriptions, wrong clientStates and unreadable
-// items are acknowledged too (a refusal only makes Graph retry for hours) and counted, never stored.
+// Graph change and lifecycle notifications (docs/providers.md, Microsoft 365 facts: notification
+// endpoint). Each item names a subscription; the mailbox holding it is found by the stored push
+// channel, and the item's clientState is compared in constant time with the one sealed in that
+// mailbox's credentials. Only then is anything written: a keyed sync (created, missed), or the
+// mailbox's subscription task (reauthorizationRequired → renew, subscriptionRemoved → recreate,
+// then sync). The job row is the persisted notification; the route answers 202 once it is
+// committed. Unknown subscriptions, wrong clientStates and unreadable items are acknowledged too (a
+// refusal only makes Graph retry for hours) and counted, never stored.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { Counter, type Registry } from 'prom-client';
@@ -60,7 +61,7 @@ function itemsOf(body: unknown, lifecycle: boolean): (Item | null)[] {
   });
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
 
 export function makeGraphPushReceiver(deps: {
   db: Db;
@@ -76,17 +77,43 @@ export function makeGraphPushReceiver(deps: {
     registers: deps.registry ? [deps.registry] : [],
   });
 
-  async function genuine(ex: Executor, m: SubscribedMailbox, item: Item): Promise<boolean> {
-    if (!m.credentials_ct) return false;
+  // What the check needs from a mailbox's sealed credentials (its subscription id and a digest of
+  // its clientState), kept per mailbox while the sealed value is unchanged: a busy mailbox's
+  // notifications then cost no data-key read and no unsealing each. A new token cache, a renewed or
+  // recreated subscription changes the ciphertext, and the next notification opens it again.
+  const opened = new Map<string, { sealed: Buffer; subscriptionId: string; clientState: Buffer }>();
+  const openedLimit = 10_000;
+
+  async function pushOf(
+    ex: Executor,
+    m: SubscribedMailbox & { credentials_ct: Buffer },
+  ): Promise<{ subscriptionId: string; clientState: Buffer } | null> {
+    const sealed = digest(m.credentials_ct);
+    const hit = opened.get(m.mailbox_id);
+    if (hit && timingSafeEqual(hit.sealed, sealed)) return hit;
     const dek = await deps.keys.mailboxKey(ex, m.tenant_id, m.mailbox_id);
     const push = parseMicrosoftCredentials(
       openCredentials(dek, m.tenant_id, m.mailbox_id, m.credentials_ct),
     ).push;
+    if (!push) return null;
+    if (opened.size >= openedLimit) opened.clear();
+    const entry = {
+      sealed,
+      subscriptionId: push.subscriptionId,
+      clientState: digest(push.clientState),
+    };
+    opened.set(m.mailbox_id, entry);
+    return entry;
+  }
+
+  async function genuine(ex: Executor, m: SubscribedMailbox, item: Item): Promise<boolean> {
+    if (!m.credentials_ct) return false;
+    const push = await pushOf(ex, { ...m, credentials_ct: m.credentials_ct });
     // Digests of equal length, so the comparison takes the same time whatever was sent.
     return (
       push !== null &&
       push.subscriptionId === item.subscriptionId &&
-      timingSafeEqual(digest(push.clientState), digest(item.clientState))
+      timingSafeEqual(push.clientState, digest(item.clientState))
     );
   }
 

@@ -1,7 +1,8 @@
-// Graph change-notification subscriptions on the inbox (providers.md B3): created with a fresh random
-// clientState (kept only in the sealed credentials, compared on every notification), renewed by PATCH
-// before expiry, recreated when Graph has dropped one, deleted on disconnect. Delegated .Shared
-// permissions cannot subscribe (B2.5), so shared mailboxes are polled instead (pushMode 'poll').
+// Graph change-notification subscriptions on the inbox (docs/providers.md, Microsoft 365 facts:
+// subscriptions): created with a fresh random clientState (kept only in the sealed credentials,
+// compared on every notification), renewed by PATCH before expiry, recreated when Graph has dropped
+// one, deleted on disconnect. Delegated .Shared permissions cannot subscribe, so shared mailboxes
+// are polled instead (pushMode 'poll').
 import { randomBytes } from 'node:crypto';
 
 import type { PushChannel } from '../mail-provider.js';

@@ -1,10 +1,11 @@
-// Sending replies through Graph with the MIME Inlet built (providers.md B6): our signed Message-ID,
-// In-Reply-To and References travel in the MIME, which JSON sendMail could not carry (only x- headers).
-// Up to Graph's 4 MB request limit: POST sendMail with the base64 MIME (text/plain); Exchange saves
-// the copy in Sent Items. Larger: a draft from the MIME without its big attachments, the attachments
-// added (upload sessions from 3 MB, in chunks under 4 MB), then send — needs Mail.ReadWrite, which is
-// asked for only when MICROSOFT_LARGE_REPLIES is on. A POST is never retried here: the send job
-// retries, after looking for our Message-ID in Sent Items (findGraphSent).
+// Sending replies through Graph with the MIME Inlet built (docs/providers.md, Microsoft 365 facts:
+// sending): our signed Message-ID, In-Reply-To and References travel in the MIME, which JSON
+// sendMail could not carry (only x- headers). Up to Graph's 4 MB request limit: POST sendMail with
+// the base64 MIME (text/plain); Exchange saves the copy in Sent Items. Larger: a draft from the
+// MIME without its big attachments, the attachments added (upload sessions from 3 MB, in chunks
+// under 4 MB), then send — needs Mail.ReadWrite, which is asked for only when
+// MICROSOFT_LARGE_REPLIES is on. A POST is never retried here: the send job retries, after looking
+// for our Message-ID in Sent Items (findGraphSent).
 import type { SendMeta, SendResult } from '../mail-provider.js';
 import { ProviderError, toProviderError } from '../provider-errors.js';
 import { type GraphSession, noLibraryRetry } from './graph-session.js';

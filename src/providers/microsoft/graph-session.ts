@@ -26,7 +26,7 @@ export interface MicrosoftRuntime {
   limits: GraphLimits;
   pacers: Map<string, MailboxPacer>;
   /** MSAL apps per mailbox, with the cache text they last saw (so a newer stored cache wins). */
-  apps: Map<string, { app: ConfidentialClientApplication; cache: { json: string } }>;
+  apps: Map<string, MsalEntry>;
   /** Re-seals the mailbox's credentials with these fields changed (row locked, latest copy). */
   saveCredentials(
     tenantId: string,
@@ -37,6 +37,13 @@ export interface MicrosoftRuntime {
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+export interface MsalEntry {
+  app: ConfidentialClientApplication;
+  cache: { json: string };
+  /** The access token MSAL last gave, used as it is until 5 minutes before it expires. */
+  access?: { token: string; scopes: string; expiresAt: number };
 }
 
 export interface CallOptions {
@@ -62,11 +69,13 @@ const graphHosts = new Set([
   'graph.microsoft.de',
   'microsoftgraph.chinacloudapi.cn',
 ]);
-/** Our calls opt out of the client's RetryHandler (B7.3): retries and their waits are ours. */
+/** Our calls opt out of the client's RetryHandler: retries and their waits are ours (docs/providers.md,
+ *  Microsoft 365 facts: throttling and errors). */
 export const noLibraryRetry = () => [new RetryHandlerOptions(0, 0, () => false)];
 
 /** The Graph client for the configured host: a host that is not one of Graph's own must be named in
- *  customHosts, or the client would not attach the token (providers.md B7.3). */
+ *  customHosts, or the client would not attach the token (docs/providers.md, Microsoft 365 facts:
+ *  throttling and errors). */
 export function makeGraphClient(
   c: MicrosoftClientConfig,
   getAccessToken: () => Promise<string>,
@@ -80,7 +89,7 @@ export function makeGraphClient(
   });
 }
 
-function appFor(rt: MicrosoftRuntime, creds: MicrosoftCredentials) {
+function entryFor(rt: MicrosoftRuntime, creds: MicrosoftCredentials): MsalEntry {
   let entry = rt.apps.get(creds.mailboxId);
   if (!entry || entry.cache.json !== creds.tokenCache) {
     // First use in this process, or the stored cache moved on (another process refreshed, re-consent).
@@ -96,8 +105,11 @@ function appFor(rt: MicrosoftRuntime, creds: MicrosoftCredentials) {
     entry = { app, cache };
     rt.apps.set(creds.mailboxId, entry);
   }
-  return entry.app;
+  return entry;
 }
+
+/** MSAL's silent flow costs about a millisecond of CPU a call; the Graph client asks before every request. */
+const accessMarginMs = 5 * 60_000;
 
 export function makeGraphSession(
   creds: MicrosoftCredentials,
@@ -121,16 +133,28 @@ export function makeGraphSession(
   // classified token error is kept here so call() can report it as it is.
   let tokenError: ProviderError | null = null;
 
+  const scopeKey = scopes.join(' ');
   async function token(): Promise<string> {
-    const app = appFor(rt, creds);
+    const entry = entryFor(rt, creds);
+    const held = entry.access;
+    // MSAL's clock, not the scheduling clock: the token's expiry is real time.
+    if (!forceRefresh && held?.scopes === scopeKey && held.expiresAt - Date.now() > accessMarginMs)
+      return held.token;
+    const app = entry.app;
     try {
       const account = await app.getTokenCache().getAccountByHomeId(creds.homeAccountId);
       if (!account)
         throw new ProviderError('auth_revoked', 'no Microsoft account in the stored token cache');
       const result = await app.acquireTokenSilent({ account, scopes, forceRefresh });
       forceRefresh = false;
+      entry.access = {
+        token: result.accessToken,
+        scopes: scopeKey,
+        expiresAt: result.expiresOn?.getTime() ?? 0,
+      };
       return result.accessToken;
     } catch (err) {
+      entry.access = undefined;
       tokenError = isProviderError(err) ? err : msalError(err, 'microsoft token');
       throw tokenError;
     }

@@ -1,10 +1,10 @@
-// Listing new inbox mail with a delta query (providers.md B4): `mailFolders/inbox/messages/delta` with
-// immutable ids, paged through @odata.nextLink until @odata.deltaLink, which is the cursor of the next
-// round. Each listed item carries the link of its own page as its cursor (the page's last item the next
-// link), so a crash re-lists at most one page, and what is already held is skipped by the caller.
-// The first round is the backfill, bounded by age ($filter on receivedDateTime) and count (newest
-// first, $orderby receivedDateTime desc). An expired token (410 / syncStateNotFound) restarts a
-// bounded round flagged `resync`.
+// Listing new inbox mail with a delta query (docs/providers.md, Microsoft 365 facts: listing):
+// `mailFolders/inbox/messages/delta` with immutable ids, paged through @odata.nextLink until
+// @odata.deltaLink, which is the cursor of the next round. Each listed item carries the link of its
+// own page as its cursor (the page's last item the next link), so a crash re-lists at most one
+// page, and what is already held is skipped by the caller. The first round is the backfill, bounded
+// by age ($filter on receivedDateTime) and count (newest first, $orderby receivedDateTime desc). An
+// expired token (410 / syncStateNotFound) restarts a bounded round flagged `resync`.
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 
 import type {

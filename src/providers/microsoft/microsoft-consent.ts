@@ -1,7 +1,7 @@
 // Microsoft's part of the consent flow (src/oauth/consent-flow.ts owns state, PKCE, storage and the
 // return redirect): the Entra ID authorization URL, the code exchange through MSAL, identification of
 // the mailbox (the user's own, or a shared mailbox they named and can open), and, once stored, the
-// inbox subscription. Delegated scopes only (providers.md B2.5, B8).
+// inbox subscription. Delegated scopes only (docs/providers.md, Microsoft 365 facts: permissions).
 import { InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 
 import type { Logger } from '../../lib/logger.js';

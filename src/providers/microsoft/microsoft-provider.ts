@@ -36,7 +36,8 @@ export function makeMicrosoftProvider(
 
   return {
     kind: 'graph',
-    // Delegated .Shared permissions cannot subscribe to change notifications (providers.md B2.5).
+    // Delegated .Shared permissions cannot subscribe to change notifications (docs/providers.md,
+    // Microsoft 365 facts: permissions).
     pushMode: creds.shared ? 'poll' : 'channel',
 
     async verify() {
@@ -62,9 +63,10 @@ export function makeMicrosoftProvider(
         }),
 
     /**
-     * Delegated consent cannot be revoked by the app for one mailbox (providers.md B8: only the tenant
-     * admin removes the enterprise app's consent, or revokes all of the user's sessions). What Inlet
-     * can do is forget every token it holds: the MSAL cache is emptied and stored empty.
+     * Delegated consent cannot be revoked by the app for one mailbox (docs/providers.md, Microsoft
+     * 365 facts: revocation; only the tenant admin removes the enterprise app's consent, or revokes
+     * all of the user's sessions). What Inlet can do is forget every token it holds: the MSAL cache
+     * is emptied and stored empty.
      */
     async revoke() {
       creds.tokenCache = '';

@@ -1,8 +1,8 @@
 // What a Microsoft 365 mailbox stores (sealed under its data key in mailboxes.credentials_ct) and what
 // every Microsoft provider instance needs from the process (app registration, hosts, limits).
 
-/** Delegated Graph permissions (providers.md B2.5), the fewest that work; MSAL adds openid, profile
- *  and offline_access (the refresh token) to every request. */
+/** Delegated Graph permissions (docs/providers.md, Microsoft 365 facts: permissions), the fewest
+ *  that work; MSAL adds openid, profile and offline_access (the refresh token) to every request. */
 export const MICROSOFT_SCOPES = ['User.Read', 'Mail.Read', 'Mail.Send'] as const;
 /** A shared mailbox the consenting user has Full Access / Send As on. */
 export const MICROSOFT_SHARED_SCOPES = [
@@ -50,7 +50,8 @@ export interface MicrosoftClientConfig {
   largeReplies: boolean;
 }
 
-/** Outlook's per app+mailbox limits (B7.1) and how long one call may wait on Retry-After. */
+/** Outlook's per app+mailbox limits (docs/providers.md, Microsoft 365 facts) and how long one call
+ *  may wait on Retry-After. */
 export interface GraphLimits {
   concurrency: number;
   maxRequests: number;

@@ -1,7 +1,8 @@
-// Splits attachments off a composed message so the rest fits Graph's 4 MB request limit (providers.md
-// B6.3). Byte-level on the top-level multipart/mixed that nodemailer writes: the header block (our
-// Message-ID, In-Reply-To, References…) and the parts that stay are kept verbatim; only whole
-// attachment parts are taken out, largest first, and returned decoded for upload.
+// Splits attachments off a composed message so the rest fits Graph's 4 MB request limit
+// (docs/providers.md, Microsoft 365 facts: sending). Byte-level on the top-level multipart/mixed
+// that nodemailer writes: the header block (our Message-ID, In-Reply-To, References…) and the parts
+// that stay are kept verbatim; only whole attachment parts are taken out, largest first, and
+// returned decoded for upload.
 
 export interface SplitAttachment {
   name: string;

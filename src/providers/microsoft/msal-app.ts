@@ -1,7 +1,8 @@
 // MSAL ConfidentialClientApplication per mailbox, with a cache plugin over the mailbox's sealed
-// credentials: MSAL's token cache (the refresh token lives only there, providers.md B2.2) is read
-// from the credentials before each cache access and written back, sealed, whenever MSAL changed it.
-// Errors that mean "the user must consent again" become ProviderError auth_revoked.
+// credentials: MSAL's token cache (the refresh token lives only there, docs/providers.md, Microsoft
+// 365 facts: tokens) is read from the credentials before each cache access and written back,
+// sealed, whenever MSAL changed it. Errors that mean "the user must consent again" become
+// ProviderError auth_revoked.
 import {
   ConfidentialClientApplication,
   type ICachePlugin,
@@ -65,7 +66,7 @@ const REAUTH_CODES = new Set([
   'no_account_in_silent_request',
 ]);
 
-/** InteractionRequired and invalid_grant from a silent call mean re-consent (B2.3); the rest may pass. */
+/** InteractionRequired and invalid_grant from a silent call mean re-consent; the rest may pass. */
 export function msalError(err: unknown, what: string): ProviderError {
   if (
     err instanceof InteractionRequiredAuthError ||

@@ -1,4 +1,4 @@
-// Gmail v1 operations on the mailbox model (providers.md A4, A5, A7, A8).
+// Gmail v1 operations on the mailbox model (docs/providers.md, Gmail facts).
 import type { GmailCall } from './gmail-routes.js';
 import { decodePageToken, encodePageToken, pageSize, uint } from './gmail-routes.js';
 import { sendMessage } from './gmail-send.js';
@@ -88,7 +88,8 @@ export function watch(deps: GmailDeps, call: GmailCall): void {
   }
   const labelIds = stringArray(body.labelIds, 'watch_request.label_ids');
   checkLabels(call, labelIds);
-  // Discovery lists lowercase values, Google's guide sends "INCLUDE"; both are accepted (UNVERIFIED, A4/E6).
+  // Discovery lists lowercase values, Google's guide sends "INCLUDE"; the two sources disagree, so
+  // both are accepted.
   const rawBehaviour = body.labelFilterBehavior ?? body.labelFilterAction ?? 'include';
   const behaviour = typeof rawBehaviour === 'string' ? rawBehaviour.toLowerCase() : '';
   if (behaviour !== 'include' && behaviour !== 'exclude') {
@@ -99,7 +100,7 @@ export function watch(deps: GmailDeps, call: GmailCall): void {
   const expiration = state.now() + 7 * 86_400_000;
   call.mb.watch = { topicName: topic, labelIds, behavior: behaviour, expiration };
   sendJson(call.res, 200, { historyId: String(call.mb.historyId), expiration: String(expiration) });
-  // A successful watch publishes one notification straight away (A5).
+  // A successful watch publishes one notification straight away (docs/providers.md, Gmail fake).
   pusher.notify(call.mb.email, call.mb.historyId);
 }
 
@@ -134,7 +135,8 @@ export function historyList(deps: GmailDeps, call: GmailCall): void {
   });
   const labelId = call.query.get('labelId');
   if (labelId !== undefined) checkLabels(call, [labelId]);
-  // Out-of-range ids (older than the retained window, or beyond the mailbox's id) answer 404 (A7).
+  // Out-of-range ids (older than the retained window, or beyond the mailbox's id) answer 404
+  // (docs/providers.md, Gmail fake).
   if (start < mb.retainedFrom || start > mb.historyId) throw errors.notFound();
   const page = decodePageToken(call.query.get('pageToken'), 'history');
   const after = page ? BigInt(page.after!) : start;
@@ -167,7 +169,7 @@ const DAY = 86_400_000;
 const UNIT_MS: Record<string, number> = { d: DAY, m: 30 * DAY, y: 365 * DAY };
 
 /**
- * Only the `q` terms Inlet uses: newer_than / older_than (providers.md A10 backfill) and
+ * Only the `q` terms Inlet uses: newer_than / older_than (the backfill window) and
  * rfc822msgid: (Gmail search operator for the Message-ID header, brackets optional — used to find a
  * reply in Sent after a crash); anything else fails loudly.
  */

@@ -111,7 +111,8 @@ export interface GmailCall {
   pathArgs: string[];
   query: Map<string, string>;
   arrays: Map<string, string[]>;
-  /** True when the only Gmail read scope granted is gmail.metadata (no q, no raw/full, A3). */
+  /** True when the only Gmail read scope granted is gmail.metadata (no q, no raw/full;
+   *  docs/providers.md, Gmail fake). */
   metadataOnly: boolean;
   req: IncomingMessage;
   body: Buffer;
@@ -185,7 +186,8 @@ export function uint(
 export function pageSize(value: string | undefined): number {
   const n = uint(value, 'max_results', 'TYPE_UINT32');
   if (n === undefined || n === 0n) return 100;
-  // Gmail caps maxResults at 500 rather than failing (providers.md A4 gives the cap, not an error).
+  // Gmail caps maxResults at 500 rather than failing (docs/providers.md, Gmail facts: listing
+  // limits).
   return Number(n > 500n ? 500n : n);
 }
 

@@ -1,7 +1,7 @@
-// users.messages.send checks and threading (providers.md A8). Gmail joins a thread only when the
-// request names the threadId, the message carries References and In-Reply-To, and the Subject
-// matches; otherwise the message silently starts a new thread, which this fake reproduces and
-// records (`threadingRejected`) so tests can see why.
+// users.messages.send checks and threading (docs/providers.md, Gmail facts: threading on send).
+// Gmail joins a thread only when the request names the threadId, the message carries References and
+// In-Reply-To, and the Subject matches; otherwise the message silently starts a new thread, which
+// this fake reproduces and records (`threadingRejected`) so tests can see why.
 import { errors, googleErrorBody, HttpError } from './http-util.js';
 import type { Mailbox, StoredMessage } from './mailbox.js';
 import { addMessage } from './mailbox.js';

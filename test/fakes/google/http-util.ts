@@ -1,5 +1,5 @@
-// Small node:http helpers shared by the Google fake's route files, plus builders for Google's
-// error bodies (providers.md A9.2) so every route answers with the same shapes.
+// Small node:http helpers shared by the Google fake's route files, plus builders for Google's error
+// bodies (docs/providers.md, Gmail facts: errors) so every route answers with the same shapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class HttpError extends Error {
@@ -12,7 +12,8 @@ export class HttpError extends Error {
   }
 }
 
-// Request bodies above Gmail's media ceiling (36,700,160 bytes, A8) are refused outright.
+// Request bodies above Gmail's media ceiling (36,700,160 bytes; docs/providers.md, Gmail fake) are
+// refused outright.
 const MAX_BODY_BYTES = 36_700_160 * 2;
 
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -67,7 +68,8 @@ export function sendHtml(res: ServerResponse, status: number, title: string): vo
   res.end(text);
 }
 
-/** Query parameters as name → all values, because Google clients repeat keys for arrays (A11). */
+/** Query parameters as name → all values, because Google clients repeat keys for arrays
+ *  (docs/providers.md, Gmail fake). */
 export function queryParams(url: URL): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [k, v] of url.searchParams) {
@@ -86,7 +88,8 @@ export interface GoogleErrorItem {
   locationType?: string;
 }
 
-/** `{"error":{"code","message","errors":[…],"status"}}` — Google's JSON API error shape (A9.2). */
+/** `{"error":{"code","message","errors":[…],"status"}}` — Google's JSON API error shape
+ *  (docs/providers.md, Gmail facts: errors). */
 export function googleErrorBody(
   code: number,
   message: string,
@@ -182,7 +185,7 @@ export const errors = {
     ),
 };
 
-/** An OAuth endpoint error: `{"error","error_description"}` (A2.3), not the JSON API shape. */
+/** An OAuth endpoint error: `{"error","error_description"}`, not the JSON API shape. */
 export function oauthError(status: number, error: string, description: string): HttpError {
   return new HttpError(status, { error, error_description: description });
 }

@@ -1,6 +1,6 @@
 /**
  * Strict local fake of Google OAuth 2.0, the Gmail v1 subset Inlet uses, and Pub/Sub push,
- * following ../shared/docs/providers.md Part A. It listens on 127.0.0.1 on a random port.
+ * following the rules in docs/providers.md, Gmail facts. It listens on 127.0.0.1 on a random port.
  *
  * Pointing the REAL clients at it (google-auth-library 10.x option names, read from
  * build/src/auth/oauth2client.js; googleapis 178 / googleapis-common apirequest.js):
@@ -93,16 +93,18 @@ export type {
 };
 
 export interface GoogleFakeOptions {
-  /** Cloud project of the OAuth client; users.watch topics must live in it (A5). */
+  /** Cloud project of the OAuth client; users.watch topics must live in it (docs/providers.md,
+   *  Gmail fake). */
   projectId?: string;
   clients?: OAuthClientRegistration[];
   /** Base clock; `advanceTime` adds to it. */
   now?: () => number;
   accessTokenTtlSec?: number;
   quotaPerUserPerMinute?: number;
-  /** Random gaps between history ids (A7). */
+  /** Random gaps between history ids (docs/providers.md, Gmail fake). */
   historyGaps?: boolean;
-  /** Put labelIds on history messagesAdded[].message (UNVERIFIED in A4.1; false = ids only). */
+  /** Put labelIds on history messagesAdded[].message (the documentation does not say; false = ids
+   *  only). */
   historyMessageLabelIds?: boolean;
   dailySendLimit?: number;
 }

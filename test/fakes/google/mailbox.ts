@@ -1,5 +1,6 @@
-// Per-user mailbox model: messages, threads, history records with non-contiguous ids (A7),
-// a retention floor below which history.list answers 404, and the user's watch (A5).
+// Per-user mailbox model: messages, threads, history records with non-contiguous ids,
+// a retention floor below which history.list answers 404, and the user's watch (docs/providers.md,
+// Gmail fake).
 import { randomInt } from 'node:crypto';
 
 import {
@@ -95,7 +96,8 @@ export function labelExists(mb: Mailbox, id: string): boolean {
   return SYSTEM_LABELS.includes(id) || mb.userLabels.has(id);
 }
 
-/** History ids increase with random gaps, so clients cannot do arithmetic on them (A7). */
+/** History ids increase with random gaps, so clients cannot do arithmetic on them
+ *  (docs/providers.md, Gmail fake). */
 function bumpHistory(mb: Mailbox, gaps: boolean): bigint {
   mb.historyId += gaps ? BigInt(1 + randomInt(5)) : 1n;
   return mb.historyId;

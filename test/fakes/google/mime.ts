@@ -1,6 +1,6 @@
 // Just enough RFC 5322 / MIME handling for the fake: a strict header-section reader (so header
 // injection is caught the way a careful server would), address extraction for From/To checks,
-// and the Gmail `payload` tree for format=full / metadata (A4 `format` semantics).
+// and the Gmail `payload` tree for format=full / metadata (Gmail's `format` semantics).
 
 export interface Header {
   name: string;
@@ -83,7 +83,8 @@ export function messageIds(value: string | undefined): string[] {
   return [...value.matchAll(/<[^<>\s]+>/g)].map((m) => m[0]);
 }
 
-/** Subject with reply/forward prefixes removed, for Gmail's "Subject headers match" rule (A8). */
+/** Subject with reply/forward prefixes removed, for Gmail's "Subject headers match" rule
+ *  (docs/providers.md, Gmail facts: threading on send). */
 export function normalizeSubject(subject: string | undefined): string {
   let s = (subject ?? '').trim();
   for (;;) {

@@ -1,5 +1,5 @@
-// Google OAuth 2.0 web-server flow (providers.md A2): consent screen, token endpoint (code
-// exchange with PKCE, refresh), revocation, tokeninfo, userinfo, and the signing certs.
+// Google OAuth 2.0 web-server flow (docs/providers.md, Gmail facts): consent screen, token endpoint
+// (code exchange with PKCE, refresh), revocation, tokeninfo, userinfo, and the signing certs.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -323,7 +323,8 @@ export async function handleToken(
   sendJson(res, 200, await issue(state, record.email, client.clientId, record.scopes, refresh));
 }
 
-/** Revoking any token of a grant removes the whole grant: every token and every scope (A2.5). */
+/** Revoking any token of a grant removes the whole grant: every token and every scope
+ *  (docs/providers.md, Gmail fake). */
 export function revokeGrant(state: FakeState, email: string, clientId?: string): void {
   for (const [t, r] of state.accessTokens)
     if (r.email === email && (!clientId || r.clientId === clientId)) state.accessTokens.delete(t);

@@ -1,6 +1,7 @@
-// Cloud Pub/Sub push delivery for Gmail watches (providers.md A5, A6): the envelope, the OIDC
-// bearer token, at-least-once redelivery on a non-success answer, the 1-notification-per-second
-// per-user cap, and test switches for duplicates, holding and reordering.
+// Cloud Pub/Sub push delivery for Gmail watches (docs/providers.md, Gmail facts: push, push
+// delivery): the envelope, the OIDC bearer token, at-least-once redelivery on a non-success answer,
+// the 1-notification-per-second per-user cap, and test switches for duplicates, holding and
+// reordering.
 import { randomInt } from 'node:crypto';
 
 import type { FakeState } from './state.js';
@@ -16,17 +17,20 @@ export interface PushConfig {
   subscription?: string;
   /** Send every envelope a second time, same messageId (at-least-once delivery). */
   duplicate?: boolean;
-  /** Encoding of message.data; the Gmail guide says base64url, the Pub/Sub type says base64 (A6.1). */
+  /** Encoding of message.data; the Gmail guide says base64url, the Pub/Sub type says base64
+   *  (docs/providers.md, Gmail facts: push delivery). */
   dataEncoding?: 'base64' | 'base64url';
-  /** JSON type of historyId inside data; real deliveries carry a number (A6.1, A11). */
+  /** JSON type of historyId inside data; real deliveries carry a number (docs/providers.md, Gmail
+   *  facts: push delivery). */
   historyIdAs?: 'number' | 'string';
-  /** Per-user notification cap; Google drops notifications above 1/s (A5). 0 disables the cap. */
+  /** Per-user notification cap; Google drops notifications above 1/s (docs/providers.md, Gmail
+   *  facts: push delivery). 0 disables the cap. */
   maxPerSecond?: number;
-  /** Redelivery on NACK: attempts and backoff bounds (real bounds are UNVERIFIED, A6.2). */
+  /** Redelivery on NACK: attempts and backoff bounds (Google does not document the real bounds). */
   maxAttempts?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Request timeout = subscription ackDeadlineSeconds (default 10 s, A6.2). */
+  /** Request timeout = subscription ackDeadlineSeconds (default 10 s). */
   ackDeadlineSeconds?: number;
 }
 
@@ -239,7 +243,7 @@ export function makePusher(state: FakeState) {
       held ??= [];
     },
     /**
-     * Sends held envelopes, newest first when `reverse` (Pub/Sub does not keep order, A6.2). One
+     * Sends held envelopes, newest first when `reverse` (Pub/Sub does not keep order). One
      * after the other, each (and its duplicate) delivered before the next starts, so the order a
      * test asked for is the order the receiver sees (concurrent POSTs could overtake each other).
      */

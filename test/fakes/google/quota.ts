@@ -1,5 +1,6 @@
-// Per-user quota meter (15,000 units per user per minute, A9.1; units per method from A4) and
-// on-demand error injection with the bodies Google sends for each rate / backend failure (A9.2).
+// Per-user quota meter (15,000 units per user per minute; units per method as Google documents
+// them) and on-demand error injection with the bodies Google sends for each rate / backend failure
+// (docs/providers.md, Gmail fake).
 import { googleErrorBody, HttpError } from './http-util.js';
 import type { FakeState, InjectedError } from './state.js';
 

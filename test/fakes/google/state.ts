@@ -89,7 +89,8 @@ export interface SentRecord {
   threadId: string;
   raw: Buffer;
   requestedThreadId: string | undefined;
-  /** Why a requested threadId was not honoured (A8 rules), when it was not. */
+  /** Why a requested threadId was not honoured (docs/providers.md, Gmail facts: threading on send),
+   *  when it was not. */
   threadingRejected: string | undefined;
   at: number;
 }

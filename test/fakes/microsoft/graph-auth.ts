@@ -1,5 +1,6 @@
 // Who is calling Graph and which mailbox they may touch: bearer token checks, the delegated
-// own-mailbox / shared-mailbox rules (providers.md B2.5), and the per app+mailbox throttle (B7.1).
+// own-mailbox / shared-mailbox rules and the per app+mailbox throttle (docs/providers.md,
+// Microsoft 365 facts).
 import type { IncomingMessage } from 'node:http';
 
 import { type AccessToken, type FakeState, type FakeUser, graphError } from './state.js';
@@ -75,7 +76,6 @@ export function mailboxFor(
   }
   return target;
 }
-
 /** Throttle key: per app id + mailbox. Returns a release function, or throws 429/503 with Retry-After. */
 export function admit(s: FakeState, clientId: string, mailbox: FakeUser): () => void {
   const key = `${clientId}|${mailbox.oid}`;

@@ -1,6 +1,6 @@
-// Graph mail for one mailbox (providers.md B4, B5, B6): inbox delta with pages, deltaLink and expiry;
-// message JSON and $value MIME; Sent Items lookup by internetMessageId; MIME sendMail; drafts from
-// MIME, attachments and upload sessions, send.
+// Graph mail for one mailbox (docs/providers.md, Microsoft 365 facts): inbox delta with pages,
+// deltaLink and expiry; message JSON and $value MIME; Sent Items lookup by internetMessageId; MIME
+// sendMail; drafts from MIME, attachments and upload sessions, send.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { sendEmpty, sendJson } from '../google/http-util.js';
@@ -180,7 +180,8 @@ export function delta(c: MailCall): void {
   if (tokenText !== null) {
     const found = deltaTokens.get(tokenText);
     if (!found || found.oid !== c.mailbox.oid || found.epoch !== c.mailbox.deltaEpoch) {
-      // An evicted sync state (B4): start over with a full sync.
+      // An evicted sync state (docs/providers.md, Microsoft 365 facts: listing): start over with
+      // a full sync.
       throw graphError(
         410,
         'SyncStateNotFound',
@@ -519,7 +520,6 @@ export function createUploadSession(c: MailCall, id: string): void {
     nextExpectedRanges: ['0-'],
   });
 }
-
 /** PUT to a pre-authenticated upload URL: byte ranges in order, under 4 MB each, no Authorization header. */
 export function uploadChunk(
   s: FakeState,

@@ -1,6 +1,7 @@
-// Entra ID (login.microsoftonline.com) for confidential clients: OpenID and instance discovery the way
-// MSAL asks for them, /authorize (auth code + PKCE; the browser leg is a plain GET answered with the
-// redirect), /token (authorization_code, refresh_token). providers.md B1, B2, B9.
+// Entra ID (login.microsoftonline.com) for confidential clients: OpenID and instance discovery the
+// way MSAL asks for them, /authorize (auth code + PKCE; the browser leg is a plain GET answered
+// with the redirect), /token (authorization_code, refresh_token). docs/providers.md, Microsoft 365
+// facts: tokens.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -72,7 +73,6 @@ export function openidConfiguration(s: FakeState, tenant: string, res: ServerRes
     cloud_instance_name: 'microsoftonline.com',
   });
 }
-
 /** GET /common/discovery/instance — what MSAL asks for a host it does not know (when not in knownAuthorities). */
 export function instanceDiscovery(s: FakeState, url: URL, res: ServerResponse): void {
   const host = new URL(s.origin).host;
@@ -216,7 +216,8 @@ export function authorize(s: FakeState, tenant: string, url: URL, res: ServerRes
 function idToken(s: FakeState, u: FakeUser, clientId: string, nonce: string | undefined): string {
   const now = Math.floor(s.now() / 1000);
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  // MSAL decodes the claims and checks the nonce; it does not verify the signature (B9).
+  // MSAL decodes the claims and checks the nonce; it does not verify the signature
+  // (docs/providers.md, Microsoft fake).
   return `${enc({ typ: 'JWT', alg: 'RS256', kid: 'fake-key' })}.${enc({
     aud: clientId,
     iss: `${s.origin}/${s.tenantId}/v2.0`,

@@ -1,6 +1,7 @@
 /**
- * Strict local fake of Entra ID and Graph mail, following ../shared/docs/providers.md Part B. It
- * serves HTTPS on https://localhost:PORT with a certificate from a CA made at test time (tls.ts).
+ * Strict local fake of Entra ID and Graph mail, following the rules in docs/providers.md, Microsoft
+ * 365 facts. It serves HTTPS on https://localhost:PORT with a certificate from a CA made at test
+ * time (tls.ts).
  *
  * Pointing the REAL clients at it (@azure/msal-node 7.x, @microsoft/microsoft-graph-client 3.x):
  *
@@ -12,7 +13,8 @@
  *
  * MSAL fetches `${authority}/v2.0/.well-known/openid-configuration` (knownAuthorities skips the
  * instance discovery call, which the fake also serves at /common/discovery/instance). Delta links
- * are absolute https URLs under /v1.0/, as Graph's are, so `.api(link)` works (B9).
+ * are absolute https URLs under /v1.0/, as Graph's are, so `.api(link)` works (docs/providers.md,
+ * Microsoft fake).
  *
  * Subscriptions validate their notification URLs with a real POST; notifications are real POSTs.
  * The subscriber's public origin (INLET_PUBLIC_URL) is rewritten to where it listens:
@@ -53,9 +55,11 @@ export type { AppRegistration, CallLogEntry, DeliveryAttempt, SentRecord, Subscr
 export interface MicrosoftFakeOptions {
   apps?: AppRegistration[];
   accessTokenTtlSec?: number;
-  /** Longest subscription lifetime (B3.3: 10,080 minutes today, 4,230 in older docs). */
+  /** Longest subscription lifetime (10,080 minutes today, 4,230 in older docs: docs/providers.md,
+   *  Microsoft fake). */
   maxSubscriptionMinutes?: number;
-  /** Outlook per app+mailbox limits (B7.1); tests shrink the window. */
+  /** Outlook per app+mailbox limits (docs/providers.md, Microsoft 365 facts); tests shrink the
+   *  window. */
   throttle?: { windowMs?: number; maxRequests?: number; concurrency?: number };
   /** Added to every Graph answer, so concurrent requests overlap as they do against Exchange. */
   latencyMs?: number;
@@ -224,7 +228,8 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
       : method === 'GET'
         ? 'read'
         : 'write';
-    // Drafts and their attachments need Mail.ReadWrite (B2.5); sending them needs Mail.Send.
+    // Drafts and their attachments need Mail.ReadWrite (docs/providers.md, Microsoft fake); sending
+    // them needs Mail.Send.
     const mailbox = mailboxFor(s, caller, who, need);
     ctx.mailbox = mailbox.email;
     const release = admit(s, caller.token.clientId, mailbox);
@@ -318,7 +323,8 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
         }),
       );
   };
-  // HTTPS only: the clients would not attach tokens to a plain-http host (B7.3).
+  // HTTPS only: the clients would not attach tokens to a plain-http host (docs/providers.md,
+  // Microsoft 365 facts).
   const server = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -1,5 +1,5 @@
-// The Microsoft fake's in-memory state and Graph's error shape (providers.md B7.2), shared by the
-// identity, mail and subscription route files.
+// The Microsoft fake's in-memory state and Graph's error shape (docs/providers.md, Microsoft 365
+// facts: errors), shared by the identity, mail and subscription route files.
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { HttpError } from '../google/http-util.js';
@@ -134,7 +134,7 @@ export interface FakeState {
   sent: Map<string, SentRecord[]>;
   injected: Map<string, Injected>;
   calls: CallLogEntry[];
-  /** Per (app, mailbox) throttle (B7.1). */
+  /** Per (app, mailbox) throttle (docs/providers.md, Microsoft 365 facts). */
   throttle: { windowMs: number; maxRequests: number; concurrency: number };
   inFlight: Map<string, number>;
   requestTimes: Map<string, number[]>;
@@ -168,7 +168,8 @@ export function graphError(
   );
 }
 
-/** Entra ID token endpoint errors (B9): error, error_description with the AADSTS number, error_codes. */
+/** Entra ID token endpoint errors (docs/providers.md, Microsoft fake): error, error_description
+ *  with the AADSTS number, error_codes. */
 export function aadError(
   status: number,
   error: string,

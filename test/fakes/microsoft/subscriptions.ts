@@ -1,6 +1,7 @@
-// Graph change-notification subscriptions for Outlook messages (providers.md B3): create with a real
-// validation request to the subscriber, renew, reauthorize, delete, expiry; notifications and
-// lifecycle events POSTed to the subscriber with clientState, retried on failure.
+// Graph change-notification subscriptions for Outlook messages (docs/providers.md, Microsoft 365
+// facts: subscriptions): create with a real validation request to the subscriber, renew,
+// reauthorize, delete, expiry; notifications and lifecycle events POSTed to the subscriber with
+// clientState, retried on failure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { sendEmpty, sendJson } from '../google/http-util.js';
@@ -83,7 +84,8 @@ export function makeNotifier(s: FakeState) {
     }
   }
 
-  /** B3.4: POST url?validationToken=… text/plain; the answer must be 200 text/plain with the decoded token. */
+  /** The validation handshake: POST url?validationToken=… text/plain; the answer must be 200
+   *  text/plain with the decoded token. */
   async function validate(url: string): Promise<'ok' | 'failed' | 'timeout'> {
     const token = `Validation: Testing client application reachability for subscription Request-Id: ${guid()}`;
     const u = new URL(url);
@@ -231,7 +233,8 @@ function expiryOf(s: FakeState, value: unknown): number {
       `Operation: Create; Exception: [Status Code: BadRequest; Reason: Subscription expiration can only be ${s.maxSubscriptionMinutes} minutes in the future.]`,
     );
   }
-  return Math.max(at, s.now() + 45 * 60_000); // shorter requests are raised to 45 minutes (B3.3)
+  // Shorter requests are raised to 45 minutes (docs/providers.md, Microsoft fake).
+  return Math.max(at, s.now() + 45 * 60_000);
 }
 
 export async function createSubscription(
@@ -281,7 +284,8 @@ export async function createSubscription(
       'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]',
     );
   }
-  // Delegated permissions reach only the signed-in user's own folders (B2.5: .Shared does not support notifications).
+  // Delegated permissions reach only the signed-in user's own folders; the .Shared ones cannot
+  // subscribe at all (docs/providers.md, Microsoft 365 facts: permissions).
   if (mailbox.oid !== caller.user.oid)
     throw graphError(
       403,

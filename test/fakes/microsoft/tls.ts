@@ -1,9 +1,10 @@
-// A throwaway certificate authority and a localhost server certificate, made with the openssl CLI at
-// test time (nothing committed). The Graph client attaches tokens only to https hosts (providers.md
-// B7.3) and MSAL refuses http authorities (B2.1), so the fake speaks TLS like the real services.
-// trustTestCa() adds the CA to this process's default trust store: both MSAL and the Graph client use
-// Node's global fetch, which reads it for every new connection (tls.setDefaultCACertificates, Node
-// >= 22.19). Older Node: start the process with NODE_EXTRA_CA_CERTS=<caPath> instead.
+// A throwaway certificate authority and a localhost server certificate, made with the openssl CLI
+// at test time (nothing committed). The Graph client attaches tokens only to https hosts and MSAL
+// refuses http authorities (docs/providers.md, Microsoft 365 facts), so the fake speaks TLS like
+// the real services. trustTestCa() adds the CA to this process's default trust store: both MSAL and
+// the Graph client use Node's global fetch, which reads it for every new connection
+// (tls.setDefaultCACertificates, Node >= 22.19). Older Node: start the process with
+// NODE_EXTRA_CA_CERTS=<caPath> instead.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

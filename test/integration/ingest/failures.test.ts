@@ -51,7 +51,7 @@ describe('nothing lost, nothing doubled', () => {
   test('a message that keeps failing is parked after N attempts; the next message still goes through', async () => {
     // Breaking the data key for the duration makes storing fail deterministically.
     const poison = mail({ subject: 'poison' });
-    await f.t.database.db.tx((c) =>
+    await f.t.database.owner.tx((c) =>
       c.query(
         `ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (cardinality(warnings) < 0) NOT VALID`,
       ),
@@ -59,7 +59,7 @@ describe('nothing lost, nothing doubled', () => {
     await expect(f.ingest(poison, { providerMessageId: 'poison-1' })).rejects.toThrow();
     const second = await f.ingest(poison, { providerMessageId: 'poison-1' });
     expect(second).toEqual({ status: 'parked', reason: 'store_failed' });
-    await f.t.database.db.tx((c) => c.query(`ALTER TABLE messages DROP CONSTRAINT no_poison`));
+    await f.t.database.owner.tx((c) => c.query(`ALTER TABLE messages DROP CONSTRAINT no_poison`));
     expect(await f.ingest(mail({ subject: 'next one' }))).toMatchObject({ status: 'stored' });
     expect(
       await count(

@@ -191,7 +191,7 @@ describe('pages', () => {
 
   test('a message the database refuses is retried alone: the rest of its page is stored, it is parked', async () => {
     const m = await freshMailbox();
-    await f.t.database.db.tx((c) =>
+    await f.t.database.owner.tx((c) =>
       c.query(
         `ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (provider_thread_id IS DISTINCT FROM 'poison') NOT VALID`,
       ),
@@ -212,7 +212,7 @@ describe('pages', () => {
       const out = await f.t.container.pipeline.ingestPage(page);
       expect(out.map((o) => o.status)).toEqual(['stored', 'parked', 'stored']);
     } finally {
-      await f.t.database.db.tx((c) => c.query('ALTER TABLE messages DROP CONSTRAINT no_poison'));
+      await f.t.database.owner.tx((c) => c.query('ALTER TABLE messages DROP CONSTRAINT no_poison'));
     }
     const { rows } = await f.t.database.db.tx((c) =>
       c.query('SELECT cursor FROM mailboxes WHERE id = $1', [m.mailboxId]),

@@ -247,6 +247,8 @@ describe('authentication and scopes', () => {
       '/healthz',
       '/readyz',
       '/v1/oauth/google/callback',
+      // Opened by the user's browser; the signed single-use state is the credential.
+      '/v1/oauth/consent',
       '/v1/webhooks/google/pubsub',
       '/v1/oauth/microsoft/callback',
       '/v1/webhooks/graph/notifications',

@@ -1,6 +1,7 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 import type { ApiKeyRow } from '../../../store/api-key-store.js';
+import { type Scope, scopes } from '../../../tenancy/api-keys.js';
 import { ScopeSchema, Timestamp, Uuid } from '../../schemas.js';
 
 export const ApiKey = Type.Object(
@@ -22,12 +23,16 @@ export const ApiKeyCreated = Type.Intersect([
   Type.Object({ token: Type.String({ description: 'The secret key. Shown once; store it now.' }) }),
 ]);
 
-export function apiKeyView(k: ApiKeyRow) {
+const knownScopes = new Set<string>(scopes);
+/** Keys are created with validated scopes only; a scope since retired is not shown. */
+const isScope = (s: string): s is Scope => knownScopes.has(s);
+
+export function apiKeyView(k: ApiKeyRow): Static<typeof ApiKey> {
   return {
     id: k.id,
     prefix: k.prefix,
     name: k.name,
-    scopes: k.scopes as never,
+    scopes: k.scopes.filter(isScope),
     created_at: k.created_at.toISOString(),
     created_by: k.created_by,
     last_used_at: k.last_used_at?.toISOString() ?? null,

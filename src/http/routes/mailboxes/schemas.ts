@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 
+import { type ProviderKind, providerKinds } from '../../../providers/provider-kind.js';
 import { Timestamp, Uuid } from '../../schemas.js';
 
 const ErrorClass = Type.Union([
@@ -88,12 +89,7 @@ export const MailboxDeletion = Type.Object(
 export const Mailbox = Type.Object(
   {
     id: Uuid,
-    provider: Type.Union([
-      Type.Literal('local'),
-      Type.Literal('imap'),
-      Type.Literal('gmail'),
-      Type.Literal('graph'),
-    ]),
+    provider: Type.Unsafe<ProviderKind>(Type.Union(providerKinds.map((k) => Type.Literal(k)))),
     status: Type.Union([
       Type.Literal('active'),
       Type.Literal('reauth_required'),

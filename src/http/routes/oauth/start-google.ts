@@ -11,8 +11,8 @@ export function startGoogleOAuthRoute(app: Api, deps: ApiDeps): void {
     returnUrlText:
       'Where the browser is sent back after consent, with `status=connected&mailbox_id=…&outcome=created|reauthorized` or `status=error&error=<code>` added to the query',
     loginHintText: 'Pre-selects this Google account on the consent screen',
-    authorizationUrlText:
-      "Send the user's browser here (Google consent: gmail.readonly + gmail.send, offline access, PKCE)",
+    consentUrlText:
+      'Inlet URL that sends the browser on to Google consent (gmail.readonly + gmail.send, offline access, PKCE)',
     notConfigured:
       'Gmail is not configured on this Inlet (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET).',
   });

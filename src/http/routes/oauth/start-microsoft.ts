@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import { AppError } from '../../../errors.js';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
-import { authErrors, errorResponses, Timestamp } from '../../schemas.js';
+import { authErrors, errorResponses } from '../../schemas.js';
+import { consentStartResponse } from './consent-routes.js';
 
 const StartBody = Type.Object(
   {
@@ -34,13 +35,9 @@ const StartBody = Type.Object(
   { additionalProperties: false },
 );
 
-const StartResponse = Type.Object({
-  authorization_url: Type.String({
-    description:
-      "Send the user's browser here (Microsoft sign-in and consent: User.Read, Mail.Read, Mail.Send, offline access; auth code with PKCE)",
-  }),
-  expires_at: Timestamp,
-});
+const StartResponse = consentStartResponse(
+  'Inlet URL that sends the browser on to Microsoft sign-in and consent (User.Read, Mail.Read, Mail.Send, offline access; auth code with PKCE)',
+);
 
 export function startMicrosoftOAuthRoute(app: Api, deps: ApiDeps): void {
   app.post(
@@ -67,6 +64,8 @@ export function startMicrosoftOAuthRoute(app: Api, deps: ApiDeps): void {
       const url = new URL(req.body.return_url);
       if (url.protocol !== 'https:' && url.protocol !== 'http:')
         throw new AppError('validation_failed', 'return_url must be an http(s) URL.');
+      // Only origins the tenant registered (PUT /v1/return-origins), as for Google.
+      await deps.returnOrigins.assertAllowed(actorOf(req), url.toString());
       const options = req.body.shared_mailbox
         ? { shared_mailbox: req.body.shared_mailbox }
         : undefined;
@@ -75,7 +74,7 @@ export function startMicrosoftOAuthRoute(app: Api, deps: ApiDeps): void {
         loginHint: req.body.login_hint,
         ...(options ? { options } : {}),
       });
-      return { authorization_url: started.authorizationUrl, expires_at: started.expiresAt };
+      return { consent_url: started.consentUrl, expires_at: started.expiresAt };
     },
   );
 }

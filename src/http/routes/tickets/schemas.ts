@@ -30,7 +30,7 @@ export const TicketSummary = Type.Object(
   { $id: 'TicketSummary' },
 );
 
-const Attachment = Type.Object(
+export const Attachment = Type.Object(
   {
     id: Uuid,
     filename: Type.String(),

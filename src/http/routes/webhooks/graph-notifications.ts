@@ -1,7 +1,8 @@
-// Microsoft Graph change and lifecycle notifications (providers.md B3.4–B3.7). Both URLs first answer
-// the validation handshake: `validationToken` in the query is echoed as text/plain (decoded, as
-// Fastify hands it over), before any body is looked at. Notifications are answered 202 once what
-// they ask for is queued; Graph retries on 5xx, so a database failure is not acknowledged.
+// Microsoft Graph change and lifecycle notifications (docs/providers.md, Microsoft 365 facts:
+// notification endpoint). Both URLs first answer the validation handshake: `validationToken` in the
+// query is echoed as text/plain (decoded, as Fastify hands it over), before any body is looked at.
+// Notifications are answered 202 once what they ask for is queued; Graph retries on 5xx, so a
+// database failure is not acknowledged.
 import { Type } from 'typebox';
 
 import type { Api, ApiDeps } from '../../api.js';

@@ -1,0 +1,87 @@
+// The push-to-ticket harness of the provider benches (Gmail, Microsoft 365): a real graphile-worker
+// runner on the container's pool, the tenant's consent return origin, and the latency loop — mail
+// delivered to the provider fake at a steady rate spread over the connected mailboxes, each
+// message's latency taken from its delivery to the commit of its message_deliveries row.
+import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+
+import type { Container } from '../../src/container.js';
+import { toTaskList } from '../../src/jobs/registry.js';
+import { makeHandlers } from '../../src/main/worker.js';
+import { systemActor } from '../../src/tenancy/actor.js';
+import { startCpuMeter } from './cpu.js';
+import { percentiles, sleep } from './stats.js';
+
+export const benchReturnUrl = 'https://helpdesk.bench/back';
+
+/** Consent may only return to a registered origin; the bench registers its one, as a helpdesk does. */
+export async function registerBenchReturnOrigin(c: Container, tenantId: string): Promise<void> {
+  await c.returnOrigins.replace(systemActor(tenantId, 'bench'), [new URL(benchReturnUrl).origin]);
+}
+
+export function startJobRunner(c: Container): Promise<Runner> {
+  return run({
+    pgPool: c.db.pool,
+    concurrency: c.config.workerConcurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: new WorkerLogger(() => () => undefined),
+    taskList: toTaskList(makeHandlers(c)),
+  });
+}
+
+export interface PushLatency {
+  delivered: number;
+  ingested: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** CPU per stored message, ms: this process (Inlet, the job runner and the provider fake) and PostgreSQL. */
+  cpuPerMessageMs: { self: number; pg: number };
+}
+
+/**
+ * Delivers `rate` mails a second for `seconds`, round-robin over `emails`, through `deliver` (which
+ * returns the provider's message id), and waits up to 60 s for them to be stored.
+ */
+export async function pushLatency(o: {
+  c: Container;
+  tenantId: string;
+  emails: string[];
+  ids: Map<string, string>;
+  rate: number;
+  seconds: number;
+  deliver: (email: string, i: number) => string;
+}): Promise<PushLatency> {
+  const sentAt = new Map<string, number>();
+  const meter = await startCpuMeter(o.c.db.pool);
+  const total = o.rate * o.seconds;
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / o.rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    const email = o.emails[i % o.emails.length]!;
+    const id = o.deliver(email, i);
+    sentAt.set(`${o.ids.get(email)}/${id}`, Date.now());
+  }
+  const latencies: number[] = [];
+  const deadline = Date.now() + 60_000;
+  while (latencies.length < total && Date.now() < deadline) {
+    await sleep(500);
+    const { rows } = await o.c.db.tx((ex) =>
+      ex.query<{ mailbox_id: string; provider_message_id: string; at: Date }>(
+        `SELECT mailbox_id, provider_message_id, created_at AS at FROM message_deliveries WHERE tenant_id = $1`,
+        [o.tenantId],
+      ),
+    );
+    latencies.length = 0;
+    for (const r of rows) {
+      const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
+      if (t0 !== undefined) latencies.push(r.at.getTime() - t0);
+    }
+  }
+  const cpu = meter.read();
+  return {
+    delivered: total,
+    ingested: latencies.length,
+    latencyMs: percentiles(latencies),
+    cpuPerMessageMs: { self: cpu.self / latencies.length, pg: cpu.pg / latencies.length },
+  };
+}
