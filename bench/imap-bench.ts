@@ -5,20 +5,16 @@
 // every process (min/median/max of --runs, default 3).
 // `npm run bench -- imap [--runs N] [--backlog-only] [--rtt MS]` prints the figures (--rtt: the
 // backlog reaches Dovecot through a proxy adding that round trip); runImapBench() returns them.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { Logger as WorkerLogger, run } from 'graphile-worker';
-import pg from 'pg';
 
-import { loadConfig } from '../src/config.js';
-import { type Container, makeContainer } from '../src/container.js';
+import type { Container } from '../src/container.js';
 import { messageIdBlindIndex } from '../src/crypto/index.js';
 import { toTaskList } from '../src/jobs/registry.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { makeHandlers } from '../src/main/worker.js';
-import { migrate } from '../src/store/migrate.js';
 import { startIdleSupervisor } from '../src/sync/idle-supervisor.js';
 import { enqueueSync } from '../src/sync/sync-jobs.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
@@ -35,8 +31,8 @@ import {
   waitFor,
 } from '../test/helpers/imap-mailbox.js';
 import { localMailEnv } from '../test/helpers/local-mail.js';
-import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
 import { type SmtpSink, startSmtpSink } from '../test/helpers/smtp-sink.js';
+import { startBenchDb } from './lib/bench-db.js';
 import { type LatencyProxy, startLatencyProxy } from './lib/latency-proxy.js';
 import { parentPid, pidFromFile, treeCpuMs } from './lib/proc-cpu.js';
 
@@ -292,34 +288,17 @@ export async function runImapBench(
   const dovecot = await startDovecot();
   if (!dovecot) return null;
   const clamd = await startClamd();
-  const server = await startPostgresServer();
-  const name = `inlet_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = withDatabase(server.adminUrl, name);
   const sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
-  const logger = makeLogger({ level: 'silent' });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: url,
-    INLET_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    DATABASE_POOL_MAX: '20',
+  const { c, tenantId, close } = await startBenchDb({
     CLAMD_PORT: String(clamd?.port ?? 1),
     ...(process.env.INGEST_ISOLATE_ABOVE_BYTES
       ? { INGEST_ISOLATE_ABOVE_BYTES: process.env.INGEST_ISOLATE_ABOVE_BYTES }
       : {}),
     ...localMailEnv,
   });
-  const c = await makeContainer(config, logger, url);
+  const tenant = { id: tenantId };
   let proxy: LatencyProxy | null = null;
   try {
-    await migrate(c.db.pool);
-    const { tenant } = await c.tenants.createTenant('Bench', {
-      actor: 'operator',
-      requestId: null,
-      clientIp: null,
-    });
     // --rtt N: the backlog reaches Dovecot with N ms of round trip, as a server in another network would.
     proxy = opts.rttMs > 0 ? await startLatencyProxy(dovecot, opts.rttMs / 2) : null;
     const idle = opts.backlogOnly
@@ -345,13 +324,10 @@ export async function runImapBench(
     return { ...idle, backlog };
   } finally {
     await proxy?.close();
-    await c.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await close();
     await sink.close();
     await clamd?.dispose();
     await dovecot.stop();
-    await server.stop();
   }
 }
 
