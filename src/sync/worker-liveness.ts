@@ -52,8 +52,19 @@ export function startWorkerLiveness(
       }
     });
 
+  let queued: Promise<void> | null = null;
   const tick = (): Promise<void> => {
-    running ??= round()
+    // A round in flight may have read the worker ids before a pool that just started was added
+    // (the pool's "heartbeat at once"): one more round after it, or a worker killed within the
+    // next interval leaves locks under an id no heartbeat names, which nobody ever releases.
+    if (running) {
+      queued ??= running.then(() => {
+        queued = null;
+        return tick();
+      });
+      return queued;
+    }
+    running = round()
       .catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'))
       .finally(() => {
         running = null;
