@@ -43,12 +43,23 @@ export function startWorkerLiveness(
       }
     });
 
+  // A tick asked for while a round runs gets a round of its own right after it: the running round
+  // read the worker ids before a pool that was just created, and that pool's heartbeat must be
+  // written before it can be killed with jobs locked (else nobody ever unlocks them).
+  let again = false;
   const tick = (): Promise<void> => {
-    running ??= round()
-      .catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'))
-      .finally(() => {
-        running = null;
-      });
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await round().catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'));
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
     return running;
   };
   const timer = setInterval(() => {
