@@ -52,23 +52,23 @@ export function startWorkerLiveness(
       }
     });
 
-  let queued: Promise<void> | null = null;
+  // A tick asked for while a round runs gets a round of its own right after it: the running round
+  // read the worker ids before a pool that was just created, and that pool's heartbeat must be
+  // written before it can be killed with jobs locked (else nobody ever unlocks them).
+  let again = false;
   const tick = (): Promise<void> => {
-    // A round in flight may have read the worker ids before a pool that just started was added
-    // (the pool's "heartbeat at once"): one more round after it, or a worker killed within the
-    // next interval leaves locks under an id no heartbeat names, which nobody ever releases.
     if (running) {
-      queued ??= running.then(() => {
-        queued = null;
-        return tick();
-      });
-      return queued;
+      again = true;
+      return running;
     }
-    running = round()
-      .catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'))
-      .finally(() => {
-        running = null;
-      });
+    running = (async () => {
+      do {
+        again = false;
+        await round().catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'));
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
     return running;
   };
   const timer = setInterval(() => {
