@@ -211,6 +211,7 @@ export async function sendReply(
     return finish(prepared.row, prepared.state, prepared.reason, prepared.errorClass);
 
   const { row, provider } = prepared;
+  const sentProvesAbsence = capabilitiesOf(provider.kind).sentCopyIsAtomic;
   let transmitting = false;
   const onTransmit = async () => {
     await db.tenantTx(tenantId, (ex) => markTransmitting(ex, tenantId, row.id));
@@ -221,7 +222,7 @@ export async function sendReply(
       await provider.close();
       return await recordSent(row, 'found_in_sent');
     }
-    if (prepared.transmitted && !capabilitiesOf(provider.kind).sentCopyIsAtomic) {
+    if (prepared.transmitted && !sentProvesAbsence) {
       await provider.close();
       return await finish(row, 'failed', 'delivery_unknown', null);
     }
@@ -235,7 +236,7 @@ export async function sendReply(
     const pe = toProviderError(err, 'reply send');
     // Transmitted and no refusal heard (connection lost after the bytes left): whether it arrived is
     // unknown. Where Sent cannot prove the negative, stop here rather than risk a second copy.
-    if (transmitting && !notDelivered(err) && !capabilitiesOf(provider.kind).sentCopyIsAtomic)
+    if (transmitting && !notDelivered(err) && !sentProvesAbsence)
       return finish(row, 'failed', 'delivery_unknown', pe.code);
     if (pe.kind === 'permanent') return finish(row, 'failed', 'rejected_by_provider', pe.code);
     if (pe.kind === 'auth_revoked') return finish(row, 'failed', 'mailbox_auth_revoked', pe.code);
