@@ -4,8 +4,9 @@
 // the ingest pipeline: messages/s stored with the dispatcher running and no endpoint (events are
 // numbered for the feed in every worker) vs. with an endpoint receiving every event, delivered by
 // the dispatcher in the same process; and the CPU each delivery costs (this process and
-// PostgreSQL), the figure that holds on a shared machine. Real PostgreSQL (embedded); the receiver
-// runs in a child process, as a helpdesk's would run elsewhere.
+// PostgreSQL), the figure that holds on a shared machine; (3) what one claim reads while an endpoint
+// at its limit has a backlog of up to 10,000 (bench/lib/webhook-claim-scan.ts; --claim-only runs just
+// that). Real PostgreSQL (embedded); the receiver runs in a child process, as a helpdesk's would.
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
@@ -19,6 +20,7 @@ import { mail } from '../test/helpers/mail.js';
 import { startBenchDb } from './lib/bench-db.js';
 import { startCpuMeter } from './lib/cpu.js';
 import { pct, sleep, spread } from './lib/stats.js';
+import { claimScan, printClaimScan } from './lib/webhook-claim-scan.js';
 import { type ReceiverProcess, startReceiverProcess, wallNow } from './lib/webhook-receiver.js';
 
 const policy = { httpsOnly: false, egress: localMailPolicy };
@@ -179,10 +181,12 @@ export async function runWebhookBench() {
       address: 'support@bench.example',
       displayName: null,
     });
+    const claim = await claimScan(c, tenantId);
+    if (process.argv.includes('--claim-only')) return { claim };
     const lat = await latency(c, rx, tenantId, 200, 10);
     const drain = await deliveryCpu(c, rx, tenantId, 3000);
     const cost = await ingestCost(c, rx, tenantId, mailbox.id, 3, 600);
-    return { lat, drain, cost };
+    return { claim, lat, drain, cost };
   } finally {
     await rx.close();
     await db.close();
@@ -190,7 +194,9 @@ export async function runWebhookBench() {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { lat, drain, cost } = await runWebhookBench();
+  const { claim, lat, drain, cost } = await runWebhookBench();
+  printClaimScan(claim);
+  if (!lat || !drain || !cost) process.exit(0);
   const r = (x: number) => Math.round(x);
   const f = (x: number) => x.toFixed(2);
   console.log(
