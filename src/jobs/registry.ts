@@ -57,6 +57,9 @@ export interface EnqueueOptions {
   runAt?: Date;
   maxAttempts?: number;
   priority?: number;
+  /** The job works on this mailbox: it runs in the worker holding the mailbox's IDLE lease, if
+   *  any (src/sync/lease-routing.ts). */
+  mailboxId?: string;
 }
 
 /** Enqueue through SQL on the caller's executor, so the job commits (or not) with the caller's write. */
@@ -66,19 +69,23 @@ export async function addJob<N extends JobName>(
   payload: JobPayloads[N],
   opts: EnqueueOptions = {},
 ): Promise<void> {
-  await ex.query(
-    // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only.
-    `SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, 'replace')`,
-    [
-      name,
-      JSON.stringify(payload),
-      opts.queue ?? null,
-      opts.runAt?.toISOString() ?? null,
-      opts.maxAttempts ?? null,
-      opts.key ?? null,
-      opts.priority ?? null,
-    ],
-  );
+  const args = [
+    name,
+    JSON.stringify(payload),
+    opts.queue ?? null,
+    opts.runAt?.toISOString() ?? null,
+    opts.maxAttempts ?? null,
+    opts.key ?? null,
+    opts.priority ?? null,
+  ];
+  // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only;
+  // inlet_add_mailbox_job (0021) also flags the job for the mailbox's lease holder.
+  if (opts.mailboxId)
+    await ex.query(
+      `SELECT inlet_add_mailbox_job($1, $2::json, $3, $4, $5, $6, $7, 'replace', $8)`,
+      [...args, opts.mailboxId],
+    );
+  else await ex.query(`SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, 'replace')`, args);
 }
 
 export type Handlers = {

@@ -16,7 +16,12 @@ import { sendReply } from '../outbound/send-reply.js';
 import { finishOffboarding } from '../privacy/offboard-tenant.js';
 import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
-import { type IdleSupervisor, startIdleSupervisor } from '../sync/idle-supervisor.js';
+import {
+  type IdleSupervisor,
+  newHolderName,
+  startIdleSupervisor,
+} from '../sync/idle-supervisor.js';
+import { leaseFlag, stripHolderFlags } from '../sync/lease-routing.js';
 import { syncMailbox } from '../sync/sync-mailbox.js';
 import { pollMailboxes, runMailboxTask, runUpkeepTask, upkeepCronItems } from '../sync/upkeep.js';
 import { startWorkerLiveness, type WorkerLiveness } from '../sync/worker-liveness.js';
@@ -146,6 +151,30 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   events.on('pool:release', ({ workerPool }) => workerIds.delete(workerPool.id));
   // Set once the IDLE supervisor below exists; a sync that ran before then has nothing to tell it.
   let idleRef: IdleSupervisor | null = null;
+  const lease = {
+    leaseMs: c.config.syncLeaseMs,
+    renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)),
+  };
+  // This process's name in IDLE leases and heartbeats. Liveness starts before the job runner: the
+  // runner asks it, before every job fetch, which other workers are alive, and leaves the jobs
+  // routed to them alone (sync/lease-routing.ts).
+  const holder = newHolderName();
+  const liveness = startWorkerLiveness(
+    { db: c.db, logger: c.logger },
+    {
+      holder,
+      workerIds: () => [...workerIds],
+      everyMs: lease.renewEveryMs,
+      staleMs: lease.leaseMs,
+    },
+  );
+  livenessRef = liveness;
+  const forbiddenFlags = () => {
+    const others = liveness.otherHolders();
+    return Array.isArray(others)
+      ? others.map(leaseFlag)
+      : others.then((list) => list.map(leaseFlag));
+  };
   // Supervised: start-up retried with backoff, a runner whose job fetches keep failing replaced
   // (jobs/job-runner.ts); its health feeds /readyz in this process.
   const runner = startSupervisedRunner({
@@ -161,6 +190,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     options: {
       pgPool: c.db.pool,
       concurrency: c.config.workerConcurrency,
+      forbiddenFlags,
       taskList: toTaskList(makeHandlers(c, { afterSync: (id) => idleRef?.pickUp(id) })),
       noHandleSignals: true,
       pollInterval: 2000,
@@ -197,25 +227,11 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   });
   c.workerHealth = runner.health;
   // One IMAP IDLE connection per active mailbox across all worker replicas (leases in the database).
-  const lease = {
-    leaseMs: c.config.syncLeaseMs,
-    renewEveryMs: Math.max(1000, Math.floor(c.config.syncLeaseMs / 3)),
-  };
   const idle = startIdleSupervisor(
     { db: c.db, keys: c.keys, logger: c.logger, providerDeps: c.providerDeps },
-    lease,
+    { ...lease, holder },
   );
   idleRef = idle;
-  const liveness = startWorkerLiveness(
-    { db: c.db, logger: c.logger },
-    {
-      holder: idle.holder,
-      workerIds: () => [...workerIds],
-      everyMs: lease.renewEveryMs,
-      staleMs: lease.leaseMs,
-    },
-  );
-  livenessRef = liveness;
   const webhooks = makeWebhookDispatcher({
     db: c.db,
     keys: c.keys,
@@ -232,6 +248,11 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     c.workerHealth = undefined;
     stopped ??= (async () => {
       await Promise.all([idle.stop(), runner.stop(), webhooks.stop()]);
+      // Jobs still routed here (not started, or retried after the stop) go to the other workers
+      // at once rather than when they notice this one's heartbeat is gone.
+      await c.db
+        .tx((ex) => stripHolderFlags(ex, [holder]))
+        .catch((err: unknown) => log.warn({ err }, 'could not hand routed jobs on'));
       await liveness.stop();
     })();
     return stopped;

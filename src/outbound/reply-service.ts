@@ -285,7 +285,12 @@ export function makeReplyService(deps: {
         ex,
         'reply.send',
         { tenantId, outboxId },
-        { key: sendJobKey(outboxId), queue: sendQueue(mailboxId), maxAttempts: sendMaxAttempts },
+        {
+          key: sendJobKey(outboxId),
+          queue: sendQueue(mailboxId),
+          maxAttempts: sendMaxAttempts,
+          mailboxId, // run where the mailbox's IMAP session is (sync/lease-routing.ts)
+        },
       );
       await audit(ex, actor, 'reply.create', 'ticket', ticketId, {
         message_id: messageId,

@@ -17,6 +17,7 @@ import { isProviderError } from '../providers/provider-errors.js';
 import { kindsWhere } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
+import { stripHolderFlags } from './lease-routing.js';
 import { enqueueSync } from './sync-jobs.js';
 import {
   acquireLeases,
@@ -64,6 +65,16 @@ export interface IdleSupervisor {
   stop(opts?: { release?: boolean }): Promise<void>;
 }
 
+/** A worker process's name in leases and heartbeats: host:pid:random. */
+export const newHolderName = () => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+/** Gives leases up; the mailboxes' waiting jobs stop being routed here (lease-routing.ts). */
+const giveUp = (db: Db, holder: string, ids: string[]) =>
+  db.tx(async (ex) => {
+    await releaseLeases(ex, holder, ids);
+    await stripHolderFlags(ex, [holder], ids);
+  });
+
 interface Watch {
   ref: MailboxRef;
   abort: AbortController;
@@ -74,7 +85,7 @@ export function startIdleSupervisor(
   deps: IdleSupervisorDeps,
   opts: IdleSupervisorOptions = {},
 ): IdleSupervisor {
-  const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const holder = opts.holder ?? newHolderName();
   const renewEveryMs = opts.renewEveryMs ?? 10_000;
   const leaseMs = opts.leaseMs ?? 30_000;
   const maxConnections = opts.maxConnections ?? 1000;
@@ -137,9 +148,7 @@ export function startIdleSupervisor(
         watches.delete(ref.mailbox_id);
         // Give the mailbox back unless we are stopping (stop() decides) so a later tick can retry.
         if (!keepLease && !stopping)
-          await deps.db
-            .tx((ex) => releaseLeases(ex, holder, [ref.mailbox_id]))
-            .catch(() => undefined);
+          await giveUp(deps.db, holder, [ref.mailbox_id]).catch(() => undefined);
       }
     })();
     watches.set(ref.mailbox_id, { ref, abort, done });
@@ -188,9 +197,9 @@ export function startIdleSupervisor(
     const ending = ids.map((id) => watches.get(id)).filter((w): w is Watch => w !== undefined);
     for (const w of ending) w.abort.abort();
     await Promise.all(ending.map((w) => w.done));
-    await deps.db
-      .tx((ex) => releaseLeases(ex, holder, ids))
-      .catch((err: unknown) => log.warn({ err }, 'could not hand over IDLE leases'));
+    await giveUp(deps.db, holder, ids).catch((err: unknown) =>
+      log.warn({ err }, 'could not hand over IDLE leases'),
+    );
     log.info(
       { released: ids.length, holding: watches.size },
       'IDLE leases handed over to a worker that joined',

@@ -1,6 +1,7 @@
 // How sync work is queued. Every trigger — connect, IDLE notification, fallback poll, operator —
 // goes through enqueueSync, so duplicate triggers coalesce on one job key and one mailbox's syncs
-// run one at a time in their own named queue, whichever worker picks them up.
+// run one at a time in their own named queue, in the worker holding the mailbox's IDLE lease when
+// one does (lease-routing.ts), else in whichever worker picks them up.
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
 
@@ -19,6 +20,11 @@ export async function enqueueSync(
     ex,
     'mailbox.sync',
     { tenantId, mailboxId },
-    { key: syncJobKey(mailboxId), queue: syncQueue(mailboxId), maxAttempts: syncMaxAttempts },
+    {
+      key: syncJobKey(mailboxId),
+      queue: syncQueue(mailboxId),
+      maxAttempts: syncMaxAttempts,
+      mailboxId,
+    },
   );
 }

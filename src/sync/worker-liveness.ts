@@ -3,11 +3,18 @@
 // hours; a worker killed mid-sync would stall that mailbox that long. Each process records a
 // heartbeat for its graphile-worker ids; any process that sees a heartbeat older than the stale
 // period unlocks that worker's jobs and queues. Only ids that registered here are touched.
+//
+// The same rows say which worker processes (holders) are alive: lease routing forbids this
+// worker the jobs flagged for the other live holders, and a holder found dead has its flag stripped
+// from its jobs here, in the sweep that unlocks them (lease-routing.ts).
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../store/db.js';
+import { stripHolderFlags } from './lease-routing.js';
 
 export interface WorkerLiveness {
   tick(): Promise<void>;
+  /** Other worker processes with a fresh heartbeat at the last round (resolves after the first). */
+  otherHolders(): string[] | Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -17,6 +24,9 @@ export function startWorkerLiveness(
 ): WorkerLiveness {
   const log = deps.logger.child({ component: 'worker-liveness' });
   let running: Promise<void> | null = null;
+  let others: string[] | null = null;
+  let firstRound: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (firstRound = resolve));
 
   const round = () =>
     deps.db.tx(async (ex) => {
@@ -28,9 +38,13 @@ export function startWorkerLiveness(
           [ids, opts.holder],
         );
       }
-      const { rows } = await ex.query<{ worker_id: string }>(
-        `DELETE FROM worker_heartbeats WHERE seen_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING worker_id`,
+      const { rows } = await ex.query<{ worker_id: string; holder: string }>(
+        `DELETE FROM worker_heartbeats WHERE seen_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING worker_id, holder`,
         [opts.staleMs],
+      );
+      const live = await ex.query<{ holder: string }>(
+        'SELECT DISTINCT holder FROM worker_heartbeats WHERE holder <> $1',
+        [opts.holder],
       );
       if (rows.length > 0) {
         const dead = rows.map((r) => r.worker_id);
@@ -45,11 +59,16 @@ export function startWorkerLiveness(
           [dead],
         );
         await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [dead]);
+        // Its routed jobs would wait for it forever: anyone may run them now.
+        const alive = new Set(live.rows.map((r) => r.holder).concat(opts.holder));
+        const gone = [...new Set(rows.map((r) => r.holder))].filter((h) => !alive.has(h));
+        await stripHolderFlags(ex, gone);
         log.warn(
           { workers: rows.length },
           'released jobs locked by workers that stopped without shutting down',
         );
       }
+      others = live.rows.map((r) => r.holder);
     });
 
   // A tick asked for while a round runs gets a round of its own right after it: the running round
@@ -65,6 +84,7 @@ export function startWorkerLiveness(
       do {
         again = false;
         await round().catch((err: unknown) => log.warn({ err }, 'worker heartbeat failed'));
+        firstRound();
       } while (again);
     })().finally(() => {
       running = null;
@@ -79,6 +99,8 @@ export function startWorkerLiveness(
 
   return {
     tick,
+    // Until a first round has read them, a failed one included, nobody is known to be alive.
+    otherHolders: () => others ?? first.then(() => others ?? []),
     async stop() {
       clearInterval(timer);
       await running;
