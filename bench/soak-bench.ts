@@ -4,11 +4,14 @@
 // process (serve, each worker, PostgreSQL, Dovecot), PostgreSQL connections and the job queue. The
 // RSS columns are the memory curve: flat after warm-up means no growth (PostgreSQL's and Dovecot's
 // are the sum over their processes, so shared memory is counted more than once: read the trend).
+// At the end: every mail stored once, and the IMAP logins Inlet made (Dovecot's log, the bench's own
+// APPENDs subtracted): 0 when every sync and send ran on its mailbox's IDLE session.
 //
 //   npm run bench -- soak [--mailboxes 200] [--minutes 10] [--rate 10] [--reply-rate 1]
 //                         [--workers 2] [--sample 10]
 // rate = new mails per second over all mailboxes; reply-rate = replies per second through the API.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import pg from 'pg';
@@ -121,11 +124,21 @@ try {
     (await c.db.tx((ex) => ex.query(sql, params))).rows as T[];
   const t0 = Date.now();
   for (;;) {
-    const [r] = await q<{ leased: number; synced: number }>(
+    // Ready once every mailbox is synced and the leases are shared out (a worker that started
+    // later gets its share handed over, and each handed-over IDLE connection is a login).
+    const [r] = await q<{ leased: number; synced: number; most: number; holders: number }>(
       `SELECT (SELECT count(*)::int FROM mailbox_leases WHERE expires_at > now()) AS leased,
-              (SELECT count(*)::int FROM mailboxes WHERE last_sync_at IS NOT NULL) AS synced`,
+              (SELECT count(*)::int FROM mailboxes WHERE last_sync_at IS NOT NULL) AS synced,
+              (SELECT coalesce(max(n), 0)::int FROM (SELECT count(*) AS n FROM mailbox_leases GROUP BY holder) h) AS most,
+              (SELECT count(DISTINCT holder)::int FROM mailbox_leases) AS holders`,
     );
-    if (r!.leased === opts.mailboxes && r!.synced === opts.mailboxes) break;
+    if (
+      r!.leased === opts.mailboxes &&
+      r!.synced === opts.mailboxes &&
+      r!.holders === opts.workers &&
+      r!.most <= Math.ceil(opts.mailboxes / opts.workers)
+    )
+      break;
     if (Date.now() - t0 > 300_000) throw new Error(`not ready: ${JSON.stringify(r)}`);
     await sleep(500);
   }
@@ -143,6 +156,12 @@ try {
   ];
   const treeRss = (pid: number) => processTree(pid).reduce((sum, p) => sum + (rssMb(p) ?? 0), 0);
 
+  // IMAP logins Dovecot accepted for the soak's users (its log); each APPEND of the bench is one.
+  const dovecotLogins = async () =>
+    (await readFile(join(dovecot.dir, 'dovecot.log'), 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('Login: user=<soak')).length;
+  const loginsBefore = await dovecotLogins();
   const sentAt = new Map<string, number>();
   let appended = 0;
   let replies = 0;
@@ -281,6 +300,7 @@ try {
     await sample();
   }
   allLat.sort((a, b) => a - b);
+  const inletLogins = (await dovecotLogins()) - loginsBefore - appended;
   const [once] = await q<{ n: number; distinct: number }>(
     `SELECT count(*)::int AS n, count(DISTINCT message_id_bidx)::int AS distinct FROM messages WHERE direction = 'inbound'`,
   );
@@ -289,7 +309,8 @@ try {
     `\n${stored} of ${appended} mails stored (${(stored / seconds).toFixed(1)}/s over ${Math.round(seconds)} s); ` +
       `APPEND→ticket p50 ${pct(allLat, 50)} ms, p99 ${pct(allLat, 99)} ms, max ${allLat.at(-1)} ms; ` +
       `${replies} replies accepted, ${sink.messages.length} delivered to SMTP, ${replyErrors} refused; ` +
-      `inbound rows ${once!.n}, distinct Message-IDs ${once!.distinct}`,
+      `inbound rows ${once!.n}, distinct Message-IDs ${once!.distinct}; ` +
+      `IMAP logins by Inlet ${inletLogins} (${(inletLogins / Math.max(1, appended)).toFixed(3)} per mail, ${opts.workers} workers)`,
   );
   // Memory growth: the last third of the run against the middle third (after warm-up).
   const third = Math.max(1, Math.floor(rssCurve.length / 3));

@@ -23,6 +23,13 @@ import { listImapChanges } from './imap-sync.js';
 import { detectSentFolder, verifyImapAndSmtp } from './imap-verify.js';
 import { appendSent, findInSent, sendViaSmtp } from './smtp-send.js';
 
+/**
+ * How long a job waits for the mailbox's IDLE session while another job of the mailbox has it (a
+ * reply's Sent copy during a sync), instead of logging in: a sync of new mail holds it well under a
+ * second; behind a long backfill the job logs in after this.
+ */
+const lentSessionWaitMs = 5_000;
+
 export interface ImapProviderDeps extends ProviderDeps {
   /** Reconnect timing for watch(); tests shorten it. */
   watch?: WatchOptions;
@@ -57,7 +64,7 @@ export function makeImapProvider(
       borrowed = null;
       client = null;
     }
-    const lent = key ? borrowSession(key) : null;
+    const lent = key ? await borrowSession(key, lentSessionWaitMs) : null;
     if (lent) {
       borrowed = lent;
       client = lent.client;

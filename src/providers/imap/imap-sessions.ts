@@ -7,7 +7,9 @@
 // A session is keyed by mailbox AND by a digest of its server settings, so new credentials (a
 // reauthorisation) never reuse a session logged in with the old ones. The session was connected by
 // the watch through the egress guard (pinned address, STARTTLS required), so a borrower inherits
-// exactly those checks. Only a free, usable session is lent; otherwise the borrower connects as before.
+// exactly those checks. A session lent to another job of the mailbox (a reply's Sent copy while a sync
+// runs) is waited for, briefly, and handed straight from one borrower to the next; a borrower that
+// waited too long, or whose session broke, connects as before.
 import { createHash } from 'node:crypto';
 
 import type { ImapFlow } from 'imapflow';
@@ -20,6 +22,8 @@ interface Session {
   /** The watch has ended while the session was lent: the borrower closes it on release. */
   orphaned: boolean;
   released: (() => void) | null;
+  /** Borrowers waiting for it, first come first served; called with null when it is gone. */
+  waiting: ((s: Session | null) => void)[];
 }
 
 const sessions = new Map<string, Session>();
@@ -45,7 +49,7 @@ export interface OfferedSession {
 
 /** The watch offers its connected, folder-selected client for lending. */
 export function offerSession(key: string, client: ImapFlow): OfferedSession {
-  const session: Session = { client, lent: false, orphaned: false, released: null };
+  const session: Session = { client, lent: false, orphaned: false, released: null, waiting: [] };
   sessions.set(key, session);
   return {
     get lent() {
@@ -71,10 +75,30 @@ export interface BorrowedSession {
   release(opts?: { broken?: boolean }): void;
 }
 
-/** The mailbox's IDLE session when this process holds it, it is usable and nobody else has it. */
-export function borrowSession(key: string): BorrowedSession | null {
+/**
+ * The mailbox's IDLE session when this process holds it and it is usable. While another borrower has
+ * it, waits up to `waitMs` for its return (0: do not wait); null means connect for yourself.
+ */
+export async function borrowSession(key: string, waitMs = 0): Promise<BorrowedSession | null> {
   const session = sessions.get(key);
-  if (!session || session.lent || !session.client.usable) return null;
+  if (!session || !session.client.usable) return null;
+  if (!session.lent) return lend(key, session);
+  if (waitMs <= 0) return null;
+  const handed = await new Promise<Session | null>((resolve) => {
+    const take = (s: Session | null) => {
+      clearTimeout(timer);
+      resolve(s);
+    };
+    const timer = setTimeout(() => {
+      session.waiting = session.waiting.filter((w) => w !== take);
+      resolve(null);
+    }, waitMs);
+    session.waiting.push(take);
+  });
+  return handed ? lend(key, handed) : null;
+}
+
+function lend(key: string, session: Session): BorrowedSession {
   session.lent = true;
   let done = false;
   return {
@@ -82,10 +106,16 @@ export function borrowSession(key: string): BorrowedSession | null {
     release({ broken = false } = {}) {
       if (done) return;
       done = true;
-      session.lent = false;
-      if (broken || session.orphaned) {
+      if (broken || session.orphaned || !session.client.usable) {
+        session.lent = false;
         if (sessions.get(key) === session) sessions.delete(key);
         session.client.close();
+        for (const w of session.waiting.splice(0)) w(null);
+      } else {
+        // The next waiting borrower gets it as it is; the watch resumes IDLE only when none waits.
+        const next = session.waiting.shift();
+        if (next) return next(session);
+        session.lent = false;
       }
       const wake = session.released;
       session.released = null;
