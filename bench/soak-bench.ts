@@ -24,6 +24,7 @@ import { makeLogger } from '../src/lib/logger.js';
 import { migrate } from '../src/store/migrate.js';
 import { type CliProcess, runCli, waitForHttp } from '../test/helpers/cli.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
+import { logLines } from '../test/helpers/fault.js';
 import { connectBody, customerMessage, newImapUser } from '../test/helpers/imap-mailbox.js';
 import { localMailEnv } from '../test/helpers/local-mail.js';
 import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
@@ -118,7 +119,12 @@ try {
   for (let i = 0; i < opts.workers; i++)
     procs.push({
       name: `worker${i + 1}`,
-      p: runCli(['worker'], { ...env, WORKER_CONCURRENCY: '4', SYNC_LEASE_SECONDS: '15' }),
+      p: runCli(['worker'], {
+        ...env,
+        WORKER_CONCURRENCY: '4',
+        SYNC_LEASE_SECONDS: '15',
+        LOG_LEVEL: 'info',
+      }),
     });
   const q = async <T>(sql: string, params: unknown[] = []) =>
     (await c.db.tx((ex) => ex.query(sql, params))).rows as T[];
@@ -161,13 +167,23 @@ try {
     (await readFile(join(dovecot.dir, 'dovecot.log'), 'utf8'))
       .split('\n')
       .filter((l) => l.includes('Login: user=<soak')).length;
-  const loginsBefore = await dovecotLogins();
+  // Leases are taken before their IDLE connections are up: start counting once Dovecot has seen no
+  // new login for a few seconds (every watch connected, first syncs done).
+  let loginsBefore = await dovecotLogins();
+  for (const quietUntil = Date.now() + 60_000; Date.now() < quietUntil;) {
+    await sleep(3000);
+    const now = await dovecotLogins();
+    if (now === loginsBefore) break;
+    loginsBefore = now;
+  }
   const sentAt = new Map<string, number>();
   let appended = 0;
   let replies = 0;
   let replyErrors = 0;
   let stopping = false;
   const t0Load = Date.now();
+  // Where the workers' logs stood when the load began: what they say during it is summed up at the end.
+  const logStart = procs.map(({ p }) => p.output().length);
   const endAt = t0Load + opts.minutes * 60_000;
   const appender = (async () => {
     let inFlight = 0;
@@ -311,6 +327,22 @@ try {
       `${replies} replies accepted, ${sink.messages.length} delivered to SMTP, ${replyErrors} refused; ` +
       `inbound rows ${once!.n}, distinct Message-IDs ${once!.distinct}; ` +
       `IMAP logins by Inlet ${inletLogins} (${(inletLogins / Math.max(1, appended)).toFixed(3)} per mail, ${opts.workers} workers)`,
+  );
+  // Events during the load that can cost a login: leases that moved, IDLE reconnects, warnings.
+  const [moved] = await q<{ n: number }>(
+    'SELECT count(*)::int AS n FROM mailbox_leases WHERE acquired_at > $1',
+    [new Date(t0Load)],
+  );
+  const events = new Map<string, number>();
+  for (const [i, { name, p }] of procs.entries())
+    for (const l of logLines(p.output().slice(logStart[i])))
+      if (!['mailbox synced', 'reply sent'].includes(String(l.msg))) {
+        const detail = (l as { imap?: unknown }).imap ?? (l as { errCode?: unknown }).errCode;
+        const key = `${name}: ${l.msg}${detail ? ` ${JSON.stringify(detail)}` : ''}`;
+        events.set(key, (events.get(key) ?? 0) + 1);
+      }
+  console.log(
+    `  leases that moved during the load: ${moved!.n}; other log lines: ${JSON.stringify(Object.fromEntries(events))}`,
   );
   // Memory growth: the last third of the run against the middle third (after warm-up).
   const third = Math.max(1, Math.floor(rssCurve.length / 3));
