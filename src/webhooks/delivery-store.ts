@@ -18,23 +18,15 @@ export interface ClaimedDelivery {
 
 /**
  * Takes up to `limit` due deliveries of enabled endpoints, leased until `leaseUntil`, and counts the
- * attempt. No endpoint gets more than `perEndpoint` minus what this process has in flight to it
- * (`inFlight`), so one slow endpoint's backlog does not take every slot.
- *
- * The claim visits endpoints, not deliveries: a skip scan over webhook_deliveries_endpoint_due finds
- * each endpoint with pending deliveries (one index probe each), and only endpoints with a free slot
- * have their oldest due rows read, at most as many as they have free slots. An endpoint at its limit
- * with a backlog of thousands costs one probe, not a read of its backlog (migration 0021). The rows
- * are updated by ctid: they are locked by this statement, so it cannot change under it, and a TID
- * lookup stays a lookup where a join on the key let the planner read the whole table.
+ * attempt. Endpoints in `skipEndpoints` (already at their connection limit in this process) are
+ * passed over, so one slow endpoint's backlog does not take every slot.
  */
 export async function claimDue(
   ex: Executor,
   now: Date,
   leaseUntil: Date,
   limit: number,
-  perEndpoint: number,
-  inFlight: ReadonlyMap<string, number> = new Map(),
+  skipEndpoints: string[] = [],
 ): Promise<ClaimedDelivery[]> {
   const { rows } = await ex.query<{
     id: string;
@@ -51,34 +43,22 @@ export async function claimDue(
     previous_secret_ct: Buffer | null;
     previous_secret_expires_at: Date | null;
   }>({
-    name: 'inlet-webhook-claim-by-endpoint',
-    text: `WITH RECURSIVE eps AS (
-         (SELECT d.endpoint_id, d.tenant_id FROM webhook_deliveries d WHERE d.state = 'pending' ORDER BY d.endpoint_id LIMIT 1)
-         UNION ALL
-         SELECT n.endpoint_id, n.tenant_id FROM eps CROSS JOIN LATERAL (
-           SELECT d.endpoint_id, d.tenant_id FROM webhook_deliveries d
-            WHERE d.state = 'pending' AND d.endpoint_id > eps.endpoint_id ORDER BY d.endpoint_id LIMIT 1) n)
-       , open AS (
-         SELECT eps.endpoint_id, $6::int - coalesce(busy.n, 0) AS slots
-           FROM eps JOIN webhook_endpoints w ON w.tenant_id = eps.tenant_id AND w.id = eps.endpoint_id AND w.enabled
-           LEFT JOIN unnest($4::uuid[], $5::int[]) AS busy(endpoint_id, n) ON busy.endpoint_id = eps.endpoint_id
-          WHERE $6::int - coalesce(busy.n, 0) > 0)
-       , due AS (
-         SELECT x.ctid FROM open CROSS JOIN LATERAL (
-           SELECT d.ctid, d.next_attempt_at FROM webhook_deliveries d
-            WHERE d.endpoint_id = open.endpoint_id AND d.state = 'pending' AND d.next_attempt_at <= $1
-              AND (d.locked_until IS NULL OR d.locked_until < $1)
-            ORDER BY d.next_attempt_at LIMIT least(open.slots, $3) FOR UPDATE OF d SKIP LOCKED) x
-          ORDER BY x.next_attempt_at LIMIT $3)
+    name: 'inlet-webhook-claim',
+    text: `WITH due AS (
+         SELECT d.tenant_id, d.id FROM webhook_deliveries d
+          WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until < $1)
+            AND NOT (d.endpoint_id = ANY($4::uuid[]))
+            AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.tenant_id = d.tenant_id AND w.id = d.endpoint_id AND w.enabled)
+          ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        , claimed AS (
          UPDATE webhook_deliveries d SET locked_until = $2, attempts = d.attempts + 1, updated_at = $1
-          WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM due))
+           FROM due WHERE d.tenant_id = due.tenant_id AND d.id = due.id
          RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_id, d.attempts)
        SELECT c.id, c.tenant_id, c.endpoint_id, c.attempts, c.event_id, e.type, e.resource_id, e.data, e.created_at AS event_created_at,
               w.url, w.secret_ct, w.previous_secret_ct, w.previous_secret_expires_at
          FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
          JOIN webhook_endpoints w ON w.tenant_id = c.tenant_id AND w.id = c.endpoint_id`,
-    values: [now, leaseUntil, limit, [...inFlight.keys()], [...inFlight.values()], perEndpoint],
+    values: [now, leaseUntil, limit, skipEndpoints],
   });
   return rows.map((r) => ({
     id: r.id,

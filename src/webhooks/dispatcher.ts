@@ -84,11 +84,11 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
   /**
    * One transaction: number every tenant's committed events (tenants in id order, so two
    * dispatchers lock them in the same order), then claim up to `limit` due deliveries, the new
-   * ones included, each endpoint only up to its free slots here.
+   * ones included, skipping endpoints already at their limit here.
    */
   async function sequenceAndClaim(
     limit: number,
-    inFlight: ReadonlyMap<string, number>,
+    skipEndpoints: string[],
   ): Promise<{ sequenced: number; batch: Claimed[] }> {
     return db.tx(async (ex) => {
       let sequenced = 0;
@@ -96,8 +96,7 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
         sequenced += await sequenceTenantEvents(ex, t, now());
       if (limit <= 0) return { sequenced, batch: [] };
       const at = now();
-      const leaseEnd = new Date(at.getTime() + leaseMs);
-      const rows = await claimDue(ex, at, leaseEnd, limit, perEndpoint, inFlight);
+      const rows = await claimDue(ex, at, new Date(at.getTime() + leaseMs), limit, skipEndpoints);
       // The tenant's data key is read only for endpoints whose secrets are not open already.
       const tenantKeys = new Map<string, DataKey>();
       const batch: Claimed[] = [];
@@ -178,7 +177,7 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
     let sequenced = 0;
     let attempted = 0;
     for (;;) {
-      const r = await sequenceAndClaim(concurrency, new Map());
+      const r = await sequenceAndClaim(concurrency, []);
       sequenced += r.sequenced;
       if (r.batch.length === 0) break;
       attempted += r.batch.length;
@@ -243,12 +242,11 @@ export function makeWebhookDispatcher(deps: DispatcherDeps): Dispatcher {
       let more = false;
       try {
         const free = concurrency - inFlight;
-        const { batch } = await sequenceAndClaim(free, perTarget);
+        const skip = [...perTarget].filter(([, n]) => n >= perEndpoint).map(([id]) => id);
+        const { batch } = await sequenceAndClaim(free, skip);
         for (const b of batch) launch(b);
-        // A full claim, or an endpoint now at its limit, means more may be due: go again once
-        // slots free up (or at once if free).
-        const full = [...perTarget.values()].some((n) => n >= perEndpoint);
-        slotBound = free <= 0 || full || batch.length === free;
+        // A full claim means more may be due: go again once slots free up (or at once if free).
+        slotBound = free <= 0 || skip.length > 0 || batch.length === free;
         more = batch.length > 0 && batch.length === free && inFlight < concurrency;
       } catch (err) {
         log.error(

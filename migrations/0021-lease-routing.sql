@@ -1,15 +1,10 @@
--- Why: (1) a mailbox's sync and send jobs should run in the worker process that holds its IMAP IDLE
+-- Why: a mailbox's sync and send jobs should run in the worker process that holds its IMAP IDLE
 -- lease, because only there can they borrow the logged-in IDLE session instead of a fresh login per
 -- new mail. graphile-worker routes by job flags: a job enqueued through inlet_add_mailbox_job carries
 -- the flag 'lease:<holder>' of the mailbox's live lease, and every other live worker forbids that
 -- flag (src/sync/lease-routing.ts). A job of a mailbox nobody holds carries no flag and runs anywhere.
 -- When the holder dies or stops, its flag is stripped from the jobs it had not started, so nothing
 -- waits for a worker that is gone.
---
--- (2) The webhook claim read deliveries in next_attempt_at order across all endpoints, so an
--- endpoint already at its in-flight limit with a backlog of thousands made every claim read past
--- all of them. The claim now visits each endpoint with pending deliveries (a skip scan over this
--- index) and reads at most its free slots of due rows; an endpoint at its limit is not read at all.
 
 CREATE FUNCTION inlet_add_mailbox_job(identifier text, payload json, queue_name text, run_at timestamptz,
                                       max_attempts integer, job_key text, priority integer, job_key_mode text,
@@ -33,7 +28,3 @@ $$;
 REVOKE ALL ON FUNCTION inlet_add_mailbox_job(text, json, text, timestamptz, integer, text, integer, text, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION inlet_add_mailbox_job(text, json, text, timestamptz, integer, text, integer, text, uuid) TO inlet_app, inlet_service;
 
--- Leads with endpoint_id (endpoint ids are random UUIDs) so the claim can step from one endpoint with
--- pending rows to the next; within an endpoint, oldest due first.
-CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE state = 'pending';
-DROP INDEX webhook_deliveries_due;
