@@ -1,5 +1,5 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
-// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON)
+// trimming (discourse, zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON)
 // and bounced recipients (flufl.bounce, Mail-DeliveryStatus-BounceParser). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
@@ -10,12 +10,11 @@ import path from 'node:path';
 
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
-import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { phpMimeSets } from './external-mime-sets.js';
-import { pythonReplySets } from './external-reply-sets.js';
+import { pythonReplySets, replyTrimmer } from './external-reply-sets.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
 
@@ -43,39 +42,6 @@ const sameButReplacement = (expected: string, got: string): boolean =>
 const INVALID_BASE64 = new Set(['rfc/000.eml']);
 const UUENCODE_IN_BODY =
   'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';
-
-// discourse/email_reply_trimmer: test/emails/X.txt trimmed must equal test/trimmed/X.txt.
-function replyTrimmer(root: string, role: Role): SetReport | null {
-  const dir = path.join(root, 'discourse+email_reply_trimmer/test');
-  if (!existsSync(dir)) return null;
-  const names = half(
-    readdirSync(path.join(dir, 'emails'))
-      .filter((n) => n.endsWith('.txt'))
-      .sort(),
-    role,
-  );
-  const fields: Record<string, FieldScore> = {};
-  for (const n of names) {
-    const input = readFileSync(path.join(dir, 'emails', n), 'utf8').replace(/\r\n/g, '\n');
-    const expected = ws(readFileSync(path.join(dir, 'trimmed', n), 'utf8'));
-    const got = ws(extractReply(input).reply);
-    score(
-      fields,
-      'reply exact',
-      got === expected,
-      n,
-      `expected ${JSON.stringify(expected.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
-    );
-    // Loose: the expected text is all there and what was added is no more than a fifth of it.
-    score(
-      fields,
-      'reply loose',
-      got.includes(expected) && got.length <= expected.length * 1.2 + 10,
-      n,
-    );
-  }
-  return { set: 'discourse/email_reply_trimmer', role, cases: names.length, fields };
-}
 
 type Json = Record<string, unknown>;
 interface StalwartPart {
