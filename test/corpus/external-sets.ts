@@ -14,7 +14,7 @@ import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { phpMimeSets } from './external-mime-sets.js';
-import { pythonReplySets, replyTrimmer } from './external-reply-sets.js';
+import { freshReplySets, pythonReplySets, replyTrimmer } from './external-reply-sets.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
 
@@ -328,6 +328,7 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     const spamscope = await spamscopeSet(root, role);
     if (spamscope && spamscope.cases > 0) out.push(spamscope);
     if (role === 'tune') out.push(...pythonReplySets(root));
+    out.push(...freshReplySets(root, role));
   }
   return out;
 }
