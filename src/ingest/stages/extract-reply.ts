@@ -17,7 +17,7 @@ export interface ExtractedReply {
 }
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|pisze|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
+const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 const ATTRIBUTION = new RegExp(
   String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`,
@@ -71,7 +71,11 @@ const DATED_ADDRESS_COLON =
 const DATED_TIMED_ADDRESS_COLON =
   /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
 const ORIGINAL_MESSAGE =
-  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|originalnachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+// The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
+// message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
+const FORWARD_CAPTION =
+  /^\s*[-_=*]*\s*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti)\s*[-_=*]*\s*:?\s*[-_=*]*\s*$/iu;
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
@@ -103,12 +107,16 @@ const HEADER_LINE = HEADER_FIELDS.map(
 const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty)\s+(?:from|with|via|on|de|desde|da|depuis|avec|vanaf|met|von|mit|z|с|fra|från|[àa] partir de)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty|trimis)\s+(?:from|with|via|on|using|de|desde|da|depuis|avec|vanaf|met|von|mit|z|с|fra|från|[àa] partir de|de pe)\s+(.{1,60})$/iu,
+  // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
+  // iPhonesta", "Az iPhone-omról küldve".
+  /^lähetetty\s+\S+(?:sta|stä)$/iu,
+  /^az\s+\S+(?:ról|ről)\s+küldve$/iu,
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
   /^get outlook for (?:ios|android)\b.{0,60}$/iu,
 ];
 const VALEDICTION =
-  /^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
@@ -175,7 +183,10 @@ function attributionEnd(lines: Lines, i: number): number {
         return -1;
       // A sentence above an attribution is not part of it ("Send it to jane@example.com please."
       // then "On Mon, … wrote:"): the attribution is found when the scan reaches its own line.
-      if (PREPOSITION.test(next) && !PREPOSITION.test(first)) return -1;
+      // The same holds for a line that merely opens like one ("Il est …" above "Le mar. … a écrit :"):
+      // a next line that opens with a preposition and holds the verb itself is its own attribution.
+      if (PREPOSITION.test(next) && (!PREPOSITION.test(first) || (!verb && lines.hasVerb(j))))
+        return -1;
       // A verb in the joined text sits in one line or spans the joining space ("a" + "écrit");
       // such a verb is at most 10 characters, so the ends of the two lines cover it.
       verb ||= lines.hasVerb(j) || hasVerb(`${last.slice(-20)} ${next.slice(0, 20)}`);
@@ -261,19 +272,31 @@ function headerBlockTop(lines: Lines, i: number): number {
   for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
     const text = lines.clean(k);
     if (text === '') continue;
-    if (SEPARATOR_LINE.test(text) || ORIGINAL_MESSAGE.test(text) || LABELLED_DATE.test(text))
+    if (
+      SEPARATOR_LINE.test(text) ||
+      ORIGINAL_MESSAGE.test(text) ||
+      FORWARD_CAPTION.test(text) ||
+      LABELLED_DATE.test(text)
+    )
       top = k;
     else break;
   }
   return top;
 }
 
+const hasOwnText = (lines: Lines, from: number, to: number): boolean => {
+  for (let k = from; k < to; k++)
+    if (lines.clean(k) !== '' && !isQuoteLine(lines.at(k))) return true;
+  return false;
+};
+
 /** The first quoted part at or after line `from`, or null. */
 function findQuote(lines: Lines, from: number): QuoteMark | null {
   for (let i = from; i < lines.length; i++) {
     const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text)) return { start: i, headerEnd: i };
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text))
+      return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))
       return {
         start: Math.max(from, headerBlockTop(lines, i)),
@@ -281,7 +304,9 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
       };
     const end = attributionEnd(lines, i);
     if (end !== -1) return { start: i, headerEnd: end };
-    if (isMobileSignature(text)) {
+    // A device line above any text of the person's is the client's, not a boundary ("Sent from
+    // iPhone" at the top of the message); extractReply drops it.
+    if (isMobileSignature(text) && hasOwnText(lines, from, i)) {
       // Phone clients that do not quote: whatever follows "Sent from my …" is the earlier message.
       let k = i + 1;
       while (k < lines.length && lines.clean(k) === '') k++;
@@ -338,8 +363,11 @@ function isMobileSignature(line: string): boolean {
 
 // A mailing list's footer under a rule of underscores (Mailman: "____\nlist-name mailing list\n
 // address\nlistinfo URL"): the list wrote it, not the person.
-const LIST_RULE = /^[ \t]*_{20,}[ \t]*$/;
-const LIST_FOOTER_HINT = /mailing list|listinfo|unsubscribe|mailman|https?:\/\//i;
+// Company footers do the same under a long rule or a dotted one ("**. . . . . . .**"): a logo,
+// legal lines, a contact address.
+const LIST_RULE = /^[ \t]*(?:_{20,}|(?:\*\*)?(?:[.·•] ?){6,}(?:\*\*)?)[ \t]*$/u;
+const LIST_FOOTER_HINT =
+  /mailing list|listinfo|unsubscribe|mailman|https?:\/\/|[\w.+-]+@[\w-]+\.\w|\b(?:ltd|gmbh|inc|llc)\b|©/i;
 const LIST_FOOTER_MAX_LINES = 6;
 
 /** Index of the rule above a list footer that ends the text (before `end`), or -1. */
@@ -353,6 +381,11 @@ function listFooterStart(lines: string[], end: number): number {
   }
   return -1;
 }
+
+// How far above the end a closing is looked for, and what a name under it looks like ("Jane",
+// "Perrin Aybara", "-- J. Doe"): a few capitalised words, no digits or address.
+const CLOSING_WINDOW = 9;
+const NAME_LINE = /^[-/~]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{L}[\p{L}.'-]*){0,3}$/u;
 
 /** Index of the first signature line in `lines` (already free of the quote), or -1. */
 function findSignatureStart(lines: string[]): number {
@@ -377,14 +410,23 @@ function findSignatureStart(lines: string[]): number {
   const last = end - 1;
   let start = -1;
   if (last >= 0 && isMobileSignature(lines[last] ?? '')) start = last;
-  // A bare closing ("Regards,") followed by a few short lines — name, title, phone — ends the message.
+  // A closing ("Regards,") and a name, then a few short lines — title, company, phone — end the
+  // message: the closing and the name are the person's text (issue #16), the lines under them the
+  // signature.
   const tailEnd = start === -1 ? end : start;
-  for (let i = Math.max(0, tailEnd - 6); i < tailEnd; i++) {
+  for (let i = Math.max(0, tailEnd - CLOSING_WINDOW); i < tailEnd; i++) {
     if (!VALEDICTION.test(clean(lines[i] ?? ''))) continue;
-    const rest = lines.slice(i + 1, tailEnd).filter((l) => !isBlank(l));
-    // "Best regards,\nJane" is the person's own closing and stays; a closing over a block of name,
-    // title and phone lines is a signature.
-    if (rest.length >= 2 && rest.every((l) => clean(l).length <= 60)) return i;
+    let name = i + 1;
+    while (name < tailEnd && isBlank(lines[name] ?? '')) name++;
+    let after = name + 1;
+    while (after < tailEnd && isBlank(lines[after] ?? '')) after++;
+    const rest = lines.slice(after, tailEnd).map(clean);
+    if (
+      after < tailEnd &&
+      NAME_LINE.test(clean(lines[name] ?? '')) &&
+      rest.every((l) => l.length <= 60 && !/^p\.?\s?s\b/iu.test(l))
+    )
+      return after;
   }
   return start !== -1 ? start : footer;
 }
@@ -435,6 +477,13 @@ export function extractReply(text: string): ExtractedReply {
   }
   let body =
     answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
+  const first = body.findIndex((l) => !isBlank(l));
+  if (
+    first !== -1 &&
+    isMobileSignature(body[first] ?? '') &&
+    body.slice(first + 1).some((l) => !isBlank(l))
+  )
+    body = body.slice(first + 1);
   const trailing = trailingQuoteStart(body);
   if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l)))
     body = body.slice(0, trailing);
