@@ -11,6 +11,7 @@ import path from 'node:path';
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { edgeTierSet } from './external-reply-edgetier.js';
 import { quotequailSet } from './external-reply-quotequail.js';
+import { talonSet } from './external-reply-talon.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 
 const LIT = String.raw`("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')`;
@@ -177,9 +178,9 @@ export function replyTrimmer(root: string, role: Role): SetReport | null {
   return { set: 'discourse/email_reply_trimmer', role, cases: names.length, fields };
 }
 
-/** The reply sets added in round 2 (EdgeTier, quotequail), each split into tune and held-out. */
+/** The reply sets added in round 3 (EdgeTier, quotequail, talon's inline cases), each split in two. */
 export function freshReplySets(root: string, role: Role): SetReport[] {
-  return [edgeTierSet(root, role), quotequailSet(root, role)].filter(
+  return [edgeTierSet(root, role), quotequailSet(root, role), talonSet(root, role)].filter(
     (r): r is SetReport => r !== null && r.cases > 0,
   );
 }
