@@ -93,4 +93,50 @@ describe('reply extraction, round 3', () => {
       'Steps:\n. . . . . . .\n1. Open the app\n2. Tap login',
     );
   });
+
+  it('removes dash-framed Android attributions and Dutch Apple Mail ones', () => {
+    expect(reply('Done, thanks.\n\n---- Agent Smith wrote ----\n\nPlease try again.\n')).toBe(
+      'Done, thanks.',
+    );
+    expect(
+      reply(
+        'Het werkt weer.\n\nOp 1-jan.-2024, om 10:00 heeft Agent <agent@example.com> het volgende geschreven:\n\n> Probeer het opnieuw.\n',
+      ),
+    ).toBe('Het werkt weer.');
+  });
+
+  it("drops a forwarded message quoted with '>' and keeps the text above and below it", () => {
+    expect(
+      reply(
+        'See below.\n\n> Begin forwarded message:\n>\n> From: Shop <shop@example.com>\n> Date: 1 January 2024 10:00\n> Subject: Order\n>\n> Your order shipped.\n\nIt never arrived.\n',
+      ),
+    ).toBe('See below.\n\nIt never arrived.');
+    // A quoted question between answers stays: it says what the answer answers.
+    expect(reply('Hi,\n\n> Which version?\n\n2.4.1\n')).toBe('Hi,\n\n> Which version?\n\n2.4.1');
+  });
+
+  it('knows attributions, captions, phone lines and closings in more languages', () => {
+    expect(
+      reply(
+        'Merge acum.\n\nÎn lun., 1 ian. 2024, 10:00, Agent <agent@example.com> a scris:\n\n> Reîncercați.\n',
+      ),
+    ).toBe('Merge acum.');
+    expect(
+      reply(
+        'Funguje to.\n\n-----Pôvodná správa-----\nOd: Agent\nPredmet: Tiket\n\nSkúste znova.\n',
+      ),
+    ).toBe('Funguje to.');
+    expect(
+      reply(
+        'Viz níže.\n\n---------- Přeposlaná zpráva ----------\nOd: Obchod <shop@example.com>\n\nObjednávka odeslána.\n',
+      ),
+    ).toBe('Viz níže.');
+    for (const device of ['Enviado do meu iPhone', 'iPhoneから送信', 'Odesláno z iPhonu'])
+      expect(reply(`Obrigado, resolvido.\n\n${device}\n`)).toBe('Obrigado, resolvido.');
+    const r = extractReply(
+      'Tiskárna nefunguje.\n\nS pozdravem\nJana Nováková\nÚčetní\nACME s.r.o.\n',
+    );
+    expect(r.reply).toBe('Tiskárna nefunguje.\n\nS pozdravem\nJana Nováková');
+    expect(r.signature).toBe('Účetní\nACME s.r.o.');
+  });
 });

@@ -17,7 +17,7 @@ export interface ExtractedReply {
 }
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
+const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 const ATTRIBUTION = new RegExp(
   String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`,
@@ -71,11 +71,11 @@ const DATED_ADDRESS_COLON =
 const DATED_TIMED_ADDRESS_COLON =
   /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
 const ORIGINAL_MESSAGE =
-  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
 // The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
 // message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
 const FORWARD_CAPTION =
-  /^\s*[-_=*]*\s*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti)\s*[-_=*]*\s*:?\s*[-_=*]*\s*$/iu;
+  /^\s*[-_=*]*\s*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)\s*[-_=*]*\s*:?\s*[-_=*]*\s*$/iu;
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
@@ -107,16 +107,21 @@ const HEADER_LINE = HEADER_FIELDS.map(
 const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty|trimis)\s+(?:from|with|via|on|using|de|desde|da|depuis|avec|vanaf|met|von|mit|z|с|fra|från|[àa] partir de|de pe)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|στάλθηκε|saadetud)\s+(?:from|with|via|on|using|de|desde|da|do|depuis|avec|vanaf|met|von|mit|z|ze|с|fra|från|[àa] partir de|de pe|iz|από(?: το)?)\s+(.{1,60})$/iu,
   // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
   // iPhonesta", "Az iPhone-omról küldve".
   /^lähetetty\s+\S+(?:sta|stä)$/iu,
   /^az\s+\S+(?:ról|ről)\s+küldve$/iu,
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
   /^get outlook for (?:ios|android)\b.{0,60}$/iu,
+  // Device first, then the verb: Turkish, Japanese, Chinese, Korean.
+  /^\S+(?:'?(?:dan|den|tan|ten))\s+gönderildi$/iu,
+  /^\S{1,30}から送信$/u,
+  /^(?:从|發自|发自|來自)我的\s?\S{1,30}(?:发送|傳送)?$/u,
+  /^\S{1,30}에서\s+보냄$/u,
 ];
 const VALEDICTION =
-  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
@@ -214,10 +219,13 @@ function attributionEnd(lines: Lines, i: number): number {
 // "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
 // clients write attributions — with a preposition, a date, a name or an address.
 const PREPOSITION =
-  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu;
+  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour|în|pada|vào|dňa|στις)(?![\p{L}])/iu;
+
+// Android's "---- Jane Roe wrote ----": the dashes on both sides are the client's framing.
+const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
-  if (PREPOSITION.test(firstLine)) return 'strong';
+  if (PREPOSITION.test(firstLine) || DASH_FRAMED.test(firstLine)) return 'strong';
   if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
@@ -448,6 +456,37 @@ function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   return lines.raw.slice(k, end);
 }
 
+/**
+ * `body` without '>'-quoted blocks that hold a forwarded message ("> Begin forwarded message:",
+ * "> From: … / > Date: …"): text around such a block is the person's, the block is not, and unlike
+ * a quoted line between answers it says nothing about what the text answers.
+ */
+function dropQuotedForwards(body: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < body.length;) {
+    if (!isQuoteLine(body[i] ?? '')) {
+      out.push(body[i++] ?? '');
+      continue;
+    }
+    let end = i;
+    while (end < body.length && isQuoteLine(body[end] ?? '')) end++;
+    const inner = new Lines(body.slice(i, end).map((l) => l.replace(/^\s*[>|]\s?/, '')));
+    let first = 0;
+    while (first < inner.length && inner.clean(first) === '') first++;
+    const forward =
+      first < inner.length &&
+      (FORWARD_CAPTION.test(inner.clean(first)) ||
+        ORIGINAL_MESSAGE.test(inner.clean(first)) ||
+        isHeaderBlock(inner, first));
+    if (!forward) out.push(...body.slice(i, end));
+    // One blank line stays where the block was.
+    else if (out.length > 0 && isBlank(out.at(-1) ?? ''))
+      while (end < body.length && isBlank(body[end] ?? '')) end++;
+    i = end;
+  }
+  return out;
+}
+
 const joinTrim = (lines: string[]): string =>
   lines
     .join('\n')
@@ -484,6 +523,7 @@ export function extractReply(text: string): ExtractedReply {
     body.slice(first + 1).some((l) => !isBlank(l))
   )
     body = body.slice(first + 1);
+  body = dropQuotedForwards(body);
   const trailing = trailingQuoteStart(body);
   if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l)))
     body = body.slice(0, trailing);
