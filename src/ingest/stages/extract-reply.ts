@@ -73,11 +73,13 @@ const DATED_ADDRESS_COLON =
 const DATED_TIMED_ADDRESS_COLON =
   /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
 const ORIGINAL_MESSAGE =
-  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+  /^[-_=*\s]*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)[-_=*\s]*$/iu;
+// Framing and spaces are one class, and ':' only matches as itself: adjacent optional runs of spaces
+// made a long run of them inside a line backtrack polynomially.
 // The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
 // message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
 const FORWARD_CAPTION =
-  /^\s*[-_=*]*\s*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)\s*[-_=*]*\s*:?\s*[-_=*]*\s*$/iu;
+  /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
@@ -267,14 +269,10 @@ function headerBlockTop(lines: Lines, i: number): number {
   return top;
 }
 
-const hasOwnText = (lines: Lines, from: number, to: number): boolean => {
-  for (let k = from; k < to; k++)
-    if (lines.clean(k) !== '' && !isQuoteLine(lines.at(k))) return true;
-  return false;
-};
-
 /** The first quoted part at or after line `from`, or null. */
 function findQuote(lines: Lines, from: number): QuoteMark | null {
+  // Whether a line of the person's own text came before (a device line above it is no boundary).
+  let ownText = false;
   for (let i = from; i < lines.length; i++) {
     const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
@@ -289,12 +287,14 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
     if (end !== -1) return { start: i, headerEnd: end };
     // A device line above any text of the person's is the client's, not a boundary ("Sent from
     // iPhone" at the top of the message); extractReply drops it.
-    if (isMobileSignature(text) && hasOwnText(lines, from, i)) {
+    const mobile = isMobileSignature(text);
+    if (mobile && ownText) {
       // Phone clients that do not quote: whatever follows "Sent from my …" is the earlier message.
       let k = i + 1;
       while (k < lines.length && lines.clean(k) === '') k++;
       if (k < lines.length) return { start: k, headerEnd: k - 1 };
     }
+    ownText ||= !mobile;
   }
   return null;
 }

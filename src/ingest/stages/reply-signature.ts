@@ -57,7 +57,7 @@ export function isMobileSignature(line: string): boolean {
 // legal lines, a contact address.
 const LIST_RULE = /^[ \t]*(?:_{20,}|(?:\*\*)?(?:[.·•] ?){6,}(?:\*\*)?)[ \t]*$/u;
 const LIST_FOOTER_HINT =
-  /mailing list|listinfo|unsubscribe|mailman|https?:\/\/|[\w.+-]+@[\w-]+\.\w|\b(?:ltd|gmbh|inc|llc)\b|©/i;
+  /mailing list|listinfo|unsubscribe|mailman|https?:\/\/|@[\w-]+\.\w|\b(?:ltd|gmbh|inc|llc)\b|©/i;
 const LIST_FOOTER_MAX_LINES = 6;
 
 /** Index of the rule above a list footer that ends the text (before `end`), or -1. */
