@@ -137,7 +137,9 @@ function printTable(results: CandidateResult[]): void {
     const cells = r.sets.map(
       (s) =>
         `${s.passed}/${s.total} (${((100 * s.passed) / Math.max(1, s.total)).toFixed(1)}%)` +
-        (s.divergent.length > 0 ? ` + ${s.divergent.length} reviewed` : ''),
+        (s.divergent.length > 0
+          ? `, ${s.divergent.length} reviewed divergence: ${((100 * s.passed) / Math.max(1, s.total - s.divergent.length)).toFixed(1)}% adjusted`
+          : ''),
     );
     console.log(
       `| ${r.candidate} | ${cells.join(' | ')} | ${r.messagesPerSecond.toFixed(0)} | ${r.longQuoteMs.map((t) => `${Math.round(t.bytes / 1000)} KB: ${t.ms.toFixed(0)}`).join(', ')} |`,

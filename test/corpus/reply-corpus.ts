@@ -236,7 +236,12 @@ const CLOSING =
   /^(?:[\p{L}' ]{2,30}[,.!]?)\s*\n\s*[-/~]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{L}[\p{L}.'-]*){0,3}\s*$/u;
 function closingKept(candidate: ReplyCandidate, c: ReplyCase): boolean {
   if (typeof c.expected !== 'string') return false;
-  const got = caseOutput(candidate, c).trim();
+  let got: string;
+  try {
+    got = caseOutput(candidate, c).trim();
+  } catch {
+    return false;
+  }
   const want = normalise(c.expected, c.whitespace);
   let k = 0;
   for (let n = 0; k < got.length && n < want.replace(/\s/g, '').length; k++)
