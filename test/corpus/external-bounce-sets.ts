@@ -1,13 +1,14 @@
 // Public bounce mail scored against each project's own expectations of the bounced recipients:
 // flufl.bounce (tune and held-out halves) and Mail-DeliveryStatus-BounceParser (held out whole).
 // Fetched outside the repo like every external set (see external-sets.ts).
-import { existsSync,readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
+import { sisimaiSet } from './external-sisimai.js';
 
 const ctx = {
   ownAddresses: ['support@inlet.test'],
@@ -124,6 +125,7 @@ export async function bounceSets(root: string, role: Role): Promise<SetReport[]>
   for (const r of [
     await flufl(root, role),
     role === 'held-out' ? await bounceParser(root, role) : null,
+    await sisimaiSet(root, role),
   ])
     if (r && r.cases > 0) out.push(r);
   return out;

@@ -1,0 +1,143 @@
+// sisimai/set-of-emails (real bounces from ~100 MTAs and providers), scored against sisimai's own
+// expectations in go-sisimai's fact/*_test.go tables: per returned message the number of failed
+// recipients, each one's DSN status, and its reason ("vacation" is an auto-reply, "feedback" an ARF
+// complaint, "delivered" a success notice). The tables name no addresses, so the recipient count
+// and statuses are what is scored. Fetched outside the repo into sisimai+set-of-emails (maildir/)
+// and sisimai+go-sisimai (fact/). The split is fixed on the sorted file names before any case was read.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { failedRecipients } from '../../src/ingest/bounce-link.js';
+import { prepareMessage } from '../../src/ingest/prepare.js';
+import { classifyMessage } from '../../src/ingest/stages/classify.js';
+import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
+
+const ctx = {
+  ownAddresses: ['support@inlet.test'],
+  isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
+};
+
+interface Row {
+  status: string;
+  reason: string;
+}
+
+/** eml file name → the rows sisimai expects for it (public samples only). */
+function expectations(factDir: string): Map<string, Row[]> {
+  const out = new Map<string, Row[]>();
+  for (const f of readdirSync(factDir).filter((n) => n.endsWith('_test.go'))) {
+    const src = readFileSync(path.join(factDir, f), 'utf8');
+    const m =
+      /publiclist\s*:=\s*\[\]\[\]IsExpected\{([\s\S]*?)\};\s*EngineTest\(t,\s*"([^"]+)"/.exec(src);
+    if (!m) continue;
+    const engine = m[2]!.toLowerCase();
+    const prefix = f.includes('-rhost-') ? 'rhost-' : /^(rfc\d+|arf)$/.test(engine) ? '' : 'lhost-';
+    for (const r of m[1]!.matchAll(
+      /\{"(\d+)",\s*\d+,\s*"([^"]*)",\s*"[^"]*",\s*"([^"]*)",\s*(?:true|false),\s*"[^"]*"\}/g,
+    )) {
+      const file = `${prefix}${engine}-${r[1]!.padStart(2, '0')}.eml`;
+      const rows = out.get(file) ?? [];
+      rows.push({ status: r[2]!, reason: r[3]! });
+      out.set(file, rows);
+    }
+  }
+  return out;
+}
+
+// sisimai's own codes (x.0.9xx) and its 5.0.0/4.0.0 fallbacks are guesses from the text, not statuses
+// the report gave; only real RFC 3463 statuses are compared.
+const realStatus = (s: string) =>
+  /^[45]\.\d{1,3}\.\d{1,3}$/.test(s) && !/^[45]\.0\.(?:0|9\d\d)$/.test(s);
+
+export async function sisimaiSet(root: string, role: Role): Promise<SetReport | null> {
+  const mailDir = path.join(root, 'sisimai+set-of-emails/maildir');
+  const factDir = path.join(root, 'sisimai+go-sisimai/fact');
+  if (!existsSync(mailDir) || !existsSync(factDir)) return null;
+  const expected = expectations(factDir);
+  const files = half(
+    [...expected.keys()].filter((f) => existsSync(path.join(mailDir, 'bsd', f))).sort(),
+    role,
+  );
+  const notBounces = half(
+    readdirSync(path.join(mailDir, 'not'))
+      .filter((f) => f.endsWith('.eml'))
+      .sort(),
+    role,
+  );
+  const fields: Record<string, FieldScore> = {};
+  for (const file of files) {
+    const rows = expected.get(file)!;
+    let got;
+    try {
+      got = await prepareMessage(
+        readFileSync(path.join(mailDir, 'bsd', file)),
+        defaultIngestLimits,
+      );
+    } catch (e) {
+      score(fields, 'bounce detected', false, file, `threw ${(e as Error).message}`);
+      continue;
+    }
+    const cl = classifyMessage(got.parsed, ctx);
+    const reasons = new Set(rows.map((r) => r.reason));
+    if (reasons.has('vacation')) {
+      score(fields, 'auto-reply not a bounce', cl.kind === 'auto_reply', file, cl.kind);
+      continue;
+    }
+    if (reasons.has('feedback')) {
+      const arf = cl.reasons.some((r) => r === 'feedback_report' || r === 'abuse_complaint');
+      score(fields, 'complaint recognised', cl.kind === 'auto_reply' && arf, file, cl.kind);
+      continue;
+    }
+    const failing = rows.filter((r) => r.reason !== 'delivered');
+    const recipients = cl.bounce?.recipients ?? [];
+    if (failing.length === 0) {
+      score(
+        fields,
+        'delivered not a failure',
+        cl.kind !== 'bounce' || failedRecipients(recipients).length === 0,
+        file,
+        `${cl.kind}, ${failedRecipients(recipients).length} failed`,
+      );
+      continue;
+    }
+    score(fields, 'bounce detected', cl.kind === 'bounce', file, cl.kind);
+    const addresses = [...new Set(recipients.map((r) => r.address.toLowerCase()))];
+    score(
+      fields,
+      'recipient count',
+      addresses.length === failing.length,
+      file,
+      `expected ${failing.length} got ${addresses.length} (${addresses.join(', ')})`,
+    );
+    if (failing.every((r) => realStatus(r.status))) {
+      const want = failing
+        .map((r) => r.status)
+        .sort()
+        .join(' ');
+      const have = recipients
+        .map((r) => r.status ?? '-')
+        .sort()
+        .join(' ');
+      score(fields, 'status', want === have, file, `expected ${want} got ${have}`);
+    }
+    const temporary = failing.every((r) => r.status.startsWith('4'));
+    if (temporary && recipients.length > 0)
+      score(
+        fields,
+        'temporary not hard',
+        recipients.every((r) => !r.hard),
+        file,
+        recipients.map((r) => `${r.action}/${r.status}`).join(' '),
+      );
+  }
+  for (const f of notBounces) {
+    const got = await prepareMessage(
+      readFileSync(path.join(mailDir, 'not', f)),
+      defaultIngestLimits,
+    );
+    const kind = classifyMessage(got.parsed, ctx).kind;
+    score(fields, 'non-bounce not a bounce', kind !== 'bounce', `not/${f}`, kind);
+  }
+  return { set: 'sisimai/set-of-emails', role, cases: files.length + notBounces.length, fields };
+}
