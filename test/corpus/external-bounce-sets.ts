@@ -8,7 +8,7 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
-import { sisimaiSet } from './external-sisimai.js';
+import { sisimaiSets } from './external-sisimai.js';
 
 const ctx = {
   ownAddresses: ['support@inlet.test'],
@@ -125,8 +125,8 @@ export async function bounceSets(root: string, role: Role): Promise<SetReport[]>
   for (const r of [
     await flufl(root, role),
     role === 'held-out' ? await bounceParser(root, role) : null,
-    await sisimaiSet(root, role),
   ])
     if (r && r.cases > 0) out.push(r);
+  out.push(...(await sisimaiSets(root, role)));
   return out;
 }

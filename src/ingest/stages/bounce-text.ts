@@ -36,16 +36,24 @@ export interface TextBounceContext {
   exclude: Set<string>;
   /** Message-IDs of the bounce and the returned message: an id looks like an address. */
   messageIds: string[];
+  /**
+   * Old AOL bounces name a failed recipient by screen name alone ("jdoe123"): the domain the
+   * report's sender stands for, or null when a bare word is never an address.
+   */
+  bareNameDomain?: string | null;
 }
+
+/** A line as written, without the "> " marks of a forwarded or quoted copy. */
+const unquoted = (line: string): string => line.replace(/^\s*(?:>\s?)+/, '');
 
 /** The report part of a bounce text: everything above the copy of the returned message. */
 export function reportRegion(text: string): string[] {
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+    const line = unquoted(lines[i]!);
     if (ORIGINAL_START.test(line)) return lines.slice(0, i);
     // A header block (two header lines in a row) is a returned message pasted without a caption.
-    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(lines[i + 1] ?? ''))
+    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(unquoted(lines[i + 1] ?? '')))
       return lines.slice(0, i);
   }
   return lines;
@@ -64,7 +72,14 @@ export function diagnosticOf(paragraph: string): string | null {
   return line ? line.slice(0, 500) : null;
 }
 
-const cleanAddress = (a: string): string => a.replace(/^['".]+|['".]+$/g, '').toLowerCase();
+// Some MTAs print the address with its type ("smtp;jane@example.com", "SMTP=jane@example.com").
+export const cleanAddress = (a: string): string =>
+  a
+    .replace(/^['".]+|['".]+$/g, '')
+    .replace(/^(?:smtp|rfc822|mailto)\s*[=;:]\s*/i, '')
+    .toLowerCase();
+// An AOL screen name on a line of its own: letters, digits and underscores (never a dot: "Hi." is not one).
+const SCREEN_NAME = /^\s*<?([A-Za-z][A-Za-z0-9_]{2,31})>?\s*:?\s*$/;
 
 /** Failed (or delayed) recipients named in a plain-text report. */
 export function recipientsFromReport(text: string, ctx: TextBounceContext): BounceRecipient[] {
@@ -84,11 +99,13 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   }
   const whole = region.join('\n');
   const delayed = DELAY.test(whole) && !PERMANENT.test(whole);
-  // Sendmail names the alias target first and the address that was sent to below it
-  // ("x@host\n    (expanded from: y@domain)"): the sender knows the recipient as the second.
+  // Sendmail and Exim name the alias target first and the address that was sent to below it
+  // ("x@host\n    (expanded from: y@domain)", "x@host\n    (generated from y@domain)"): the sender
+  // knows the recipient as the second (when Exim hides the target, "an undisclosed address", the
+  // second is the only address and needs no mapping).
   const expandedFrom = new Map<string, string>();
   for (const m of whole.matchAll(
-    /<?([^\s<>]+@[^\s<>]+?)>?\s*\n\s*\(expanded from:\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+    /<?([^\s<>]+@[^\s<>]+?)>?[ \t]*\n[ \t>]*\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
   ))
     expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
@@ -126,6 +143,14 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     const evidence = coded || FAILURE.test(text);
     // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
     // form is name@y"): only the sentences holding the phrase name recipients.
+    // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
+    // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
+    const sources = new Set(
+      [...text.matchAll(/\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi)].map(
+        (m) => cleanAddress(m[1]!),
+      ),
+    );
+    const alias = sources.size === 1 ? [...sources][0]! : null;
     const failing = coded
       ? null
       : new Set(
@@ -140,13 +165,19 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       const lineAddrs = (line.match(EMAIL) ?? []).filter(
         (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
       );
+      const screenName = ctx.bareNameDomain ? SCREEN_NAME.exec(line)?.[1] : undefined;
+      if (lineAddrs.length === 0 && screenName && (introAbove || hasIntro) && evidence)
+        add(`${screenName}@${ctx.bareNameDomain}`, text);
       if (lineAddrs.length === 0) continue;
-      // "<addr>:" or "addr:" opening a line names a recipient whose reason follows.
+      // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
+      // reason follows.
       const keyed =
-        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) || /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line);
-      if (keyed) for (const a of lineAddrs) add(a, text);
+        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
+        /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
+        /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
+      if (keyed) for (const a of lineAddrs) add(alias ?? a, text);
       else if (evidence)
-        for (const a of lineAddrs) if (failing === null || failing.has(a)) add(a, text);
+        for (const a of lineAddrs) if (failing === null || failing.has(a)) add(alias ?? a, text);
     }
     introAbove =
       hasIntro && usable.every((l) => (l.match(EMAIL) ?? []).every((a) => skip(cleanAddress(a))));

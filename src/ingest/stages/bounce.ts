@@ -2,7 +2,8 @@
 // what happened per recipient. RFC 3464 delivery-status parts first; for the many MTAs that send
 // plain-text bounces, the X-Failed-Recipients header and the body text are read instead.
 import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
-import { diagnosticOf, recipientsFromReport } from './bounce-text.js';
+import { sesRecipients } from './bounce-notices.js';
+import { cleanAddress, diagnosticOf, recipientsFromReport, reportRegion } from './bounce-text.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise.js';
 
@@ -31,7 +32,7 @@ function fieldsOf(block: string): Map<string, string> {
 
 const addressOf = (value: string): string => {
   const afterType = value.includes(';') ? value.slice(value.indexOf(';') + 1) : value;
-  return afterType.trim().replace(/^<|>$/g, '').trim().toLowerCase();
+  return cleanAddress(afterType.trim().replace(/^<|>$/g, '').trim());
 };
 
 function isHard(status: string | null, diagnostic: string | null, action: string | null): boolean {
@@ -75,26 +76,47 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
   return out;
 }
 
-/** Addresses of the returned message's sender and list: a report mentions them, they did not fail. */
-function originalParties(msg: ParsedMessage): string[] {
-  const head = msg.reportParts.originalHeaders ?? '';
+/**
+ * Addresses of the returned message's sender (or, with `lists`, its mailing list): a report
+ * mentions them, they did not fail.
+ */
+function originalParties(head: string, lists: boolean): string[] {
   const fields = fieldsOf(head);
   const out: string[] = [];
-  for (const key of [
-    'from',
-    'sender',
-    'reply-to',
-    'return-path',
-    'errors-to',
-    'list-id',
-    'list-post',
-    'list-help',
-    'list-unsubscribe',
-    'list-subscribe',
-  ]) {
+  const keys = ['from', 'sender', 'reply-to', 'return-path', 'errors-to'];
+  for (const key of lists
+    ? ['list-id', 'list-post', 'list-help', 'list-unsubscribe', 'list-subscribe', 'x-beenthere']
+    : keys) {
     for (const a of fields.get(key)?.match(EMAIL) ?? []) out.push(a.toLowerCase());
   }
+  // List-Id names the list as "<name.domain>"; its posting address is usually name@domain.
+  const listId = /<([^.<>@\s]+)\.([^<>@\s]+\.[^<>@\s]+)>/.exec(fields.get('list-id') ?? '');
+  if (lists && listId) out.push(`${listId[1]}@${listId[2]}`.toLowerCase());
   return out;
+}
+
+/** The header block of the returned message copied into a plain-text report below the report itself. */
+function copiedHeaders(text: string): string {
+  const report = reportRegion(text);
+  const rest = text
+    .split(/\r?\n/)
+    .slice(report.length)
+    .map((l) => l.replace(/^\s*(?:>\s?)+/, ''));
+  const start = rest.findIndex((l) => /^[A-Za-z-]+:/.test(l));
+  if (start < 0) return '';
+  const end = rest.findIndex((l, i) => i > start && l.trim() === '');
+  return rest.slice(start, end < 0 ? undefined : end).join('\n');
+}
+
+// A DSN pasted into the text (Amazon WorkMail's "Technical report:", some Sendmail set-ups) has the
+// per-recipient fields of a message/delivery-status part; they are read like one.
+function dsnInText(text: string): BounceRecipient[] {
+  const lines = reportRegion(text);
+  const at = lines.findIndex((l) =>
+    /^(?:reporting-mta|final-recipient|original-recipient)\s*:/i.test(l),
+  );
+  if (at < 0 || !lines.slice(at).some((l) => /^final-recipient\s*:/i.test(l))) return [];
+  return parseDeliveryStatus(lines.slice(at).join('\n'));
 }
 
 /** Plain-text bounces: X-Failed-Recipients, else the addresses the report ties to a failure. */
@@ -104,9 +126,13 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
     0,
     256 * 1024,
   );
+  const ses = sesRecipients(text);
+  if (ses.length > 0) return ses;
+  const pasted = dsnInText(text);
+  if (pasted.length > 0) return pasted;
   for (const value of msg.headers.get('x-failed-recipients') ?? []) {
     for (const addr of value.match(EMAIL) ?? []) {
-      const a = addr.toLowerCase();
+      const a = cleanAddress(addr);
       const para = text.split(/\r?\n[ \t]*\r?\n/).find((p) => p.toLowerCase().includes(a)) ?? '';
       const status = STATUS.exec(para)?.[0] ?? null;
       const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
@@ -120,12 +146,21 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
     }
   }
   if (out.size > 0) return [...out.values()];
+  const copied = copiedHeaders(text);
+  // The copy's own recipients stay candidates even when they also sent it (a forwarding loop);
+  // a list address never does.
+  const copiedTo = new Set(
+    (fieldsOf(copied).get('to') ?? '').match(EMAIL)?.map((a) => a.toLowerCase()) ?? [],
+  );
   const exclude = new Set(
     [
       msg.from?.address,
       msg.sender?.address,
       ...msg.to.map((a) => a.address),
-      ...originalParties(msg),
+      ...originalParties(msg.reportParts.originalHeaders ?? '', false),
+      ...originalParties(msg.reportParts.originalHeaders ?? '', true),
+      ...originalParties(copied, false).filter((a) => !copiedTo.has(a)),
+      ...originalParties(copied, true),
     ]
       .filter((a): a is string => !!a)
       .map((a) => a.toLowerCase()),
@@ -133,10 +168,16 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
   const ids = [
     msg.messageId,
     messageIdFromHeaders(msg.reportParts.originalHeaders),
+    messageIdFromHeaders(copied),
     ...msg.references,
     ...msg.inReplyTo,
   ].filter((id): id is string => !!id);
-  return recipientsFromReport(text, { exclude, messageIds: ids });
+  const fromDomain = msg.from?.address.split('@')[1]?.toLowerCase() ?? '';
+  return recipientsFromReport(text, {
+    exclude,
+    messageIds: ids,
+    bareNameDomain: /(?:^|\.)aol\.com$/.test(fromDomain) ? 'aol.com' : null,
+  });
 }
 
 function messageIdFromHeaders(block: string | null): string | null {
