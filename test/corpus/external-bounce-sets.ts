@@ -7,6 +7,7 @@ import path from 'node:path';
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { emailEngineSet } from './external-emailengine.js';
 import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
 import { sisimaiSets } from './external-sisimai.js';
 
@@ -15,13 +16,13 @@ const ctx = {
   isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
 };
 
-interface BounceCase {
+export interface BounceCase {
   file: string;
   expected: string[];
   temporary: boolean;
 }
 
-async function scoreBounces(
+export async function scoreBounces(
   set: string,
   role: Role,
   dir: string,
@@ -128,5 +129,7 @@ export async function bounceSets(root: string, role: Role): Promise<SetReport[]>
   ])
     if (r && r.cases > 0) out.push(r);
   out.push(...(await sisimaiSets(root, role)));
+  const ee = await emailEngineSet(root, role);
+  if (ee && ee.cases > 0) out.push(ee);
   return out;
 }
