@@ -162,6 +162,74 @@ The original message was received from mail.inlet.test
     ).toEqual([]);
   });
 
+  it('gives each recipient of one paragraph its own status and the line with its code', async () => {
+    const raw = `From: Mail Delivery System <Mailer-Daemon@mx.inlet.test>
+To: agent@inlet.test
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: ann@client.example, bo@client.example
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+  ann@client.example
+    SMTP error from remote mail server after RCPT TO:<ann@client.example>:
+    host mx.client.example [192.0.2.7]: 550 5.1.1 <ann@client.example>: no such user
+  bo@client.example
+    SMTP error from remote mail server after RCPT TO:<bo@client.example>:
+    host mx.client.example [192.0.2.7]: 552 5.2.2 <bo@client.example>: mailbox full
+`;
+    const got = (await classify(raw)).bounce?.recipients.map((r) => [
+      r.address,
+      r.status,
+      r.diagnostic,
+    ]);
+    expect(got).toEqual([
+      [
+        'ann@client.example',
+        '5.1.1',
+        'host mx.client.example [192.0.2.7]: 550 5.1.1 <ann@client.example>: no such user',
+      ],
+      [
+        'bo@client.example',
+        '5.2.2',
+        'host mx.client.example [192.0.2.7]: 552 5.2.2 <bo@client.example>: mailbox full',
+      ],
+    ]);
+    // Without the header the report alone gives the same.
+    const plain = raw.replace(/^X-Failed-Recipients:.*\n/m, '');
+    expect((await classify(plain)).bounce?.recipients.map((r) => r.status)).toEqual([
+      '5.1.1',
+      '5.2.2',
+    ]);
+  });
+
+  it('takes the status from the diagnostic when a DSN leaves the Status field out', async () => {
+    const raw = `From: postmaster@gw.client.example
+To: agent@inlet.test
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Your message could not be delivered.
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; gw.client.example
+
+Final-Recipient: rfc822; uma@client.example
+Action: failed
+Diagnostic-Code: smtp; 550 5.1.1 <uma@client.example>... User unknown
+--b--
+`;
+    expect((await classify(raw)).bounce?.recipients).toEqual([
+      expect.objectContaining({ address: 'uma@client.example', status: '5.1.1', hard: true }),
+    ]);
+  });
+
   it('takes an SES bounce notification at its word', async () => {
     const note = JSON.stringify({
       notificationType: 'Bounce',

@@ -59,16 +59,19 @@ export function reportRegion(text: string): string[] {
   return lines;
 }
 
-/** The report's own words for a recipient: the first line of its paragraph giving a code or a reason. */
+/**
+ * The report's own words for a recipient: the first line of its paragraph giving the server's
+ * code (enhanced status, else SMTP reply), else the first giving a reason.
+ */
 export function diagnosticOf(paragraph: string): string | null {
-  const line = paragraph
+  const lines = paragraph
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .find(
-      (l) =>
-        (STATUS.test(l) || SMTP_REPLY.test(l) || FAILURE.test(l)) &&
-        l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '',
-    );
+    .filter((l) => l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
+  const line =
+    lines.find((l) => STATUS.test(l)) ??
+    lines.find((l) => SMTP_REPLY.test(l)) ??
+    lines.find((l) => FAILURE.test(l));
   return line ? line.slice(0, 500) : null;
 }
 
@@ -141,8 +144,6 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     const hasIntro = INTRO.test(text);
     const coded = hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text);
     const evidence = coded || FAILURE.test(text);
-    // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
-    // form is name@y"): only the sentences holding the phrase name recipients.
     // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
     // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
     const sources = new Set(
@@ -151,6 +152,22 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       ),
     );
     const alias = sources.size === 1 ? [...sources][0]! : null;
+    // Each recipient's own lines: from its line to the next line naming another address (Exim and
+    // OpenSMTPD list several recipients in one paragraph, each with its own code).
+    const keyOf = (l: string): string | null => {
+      const first = l.match(EMAIL)?.[0];
+      if (!first) return null;
+      return alias ?? expandedFrom.get(cleanAddress(first)) ?? cleanAddress(first);
+    };
+    const contextAt = (i: number): string => {
+      const own = keyOf(usable[i]!);
+      let j = i + 1;
+      while (j < usable.length && [null, own].includes(keyOf(usable[j]!))) j++;
+      const segment = usable.slice(i, j).join('\n');
+      return STATUS.test(segment) || SMTP_REPLY.test(segment) ? segment : text;
+    };
+    // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
+    // form is name@y"): only the sentences holding the phrase name recipients.
     const failing = coded
       ? null
       : new Set(
@@ -160,7 +177,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
             .filter((sentence) => FAILURE.test(sentence))
             .flatMap((sentence) => sentence.match(EMAIL) ?? []),
         );
-    for (const line of usable) {
+    for (const [i, line] of usable.entries()) {
       // "not accepting mail from <addr>": an address right after "from" is the sender.
       const lineAddrs = (line.match(EMAIL) ?? []).filter(
         (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
@@ -175,9 +192,10 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
         /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
         /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
         /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
-      if (keyed) for (const a of lineAddrs) add(alias ?? a, text);
+      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i));
       else if (evidence)
-        for (const a of lineAddrs) if (failing === null || failing.has(a)) add(alias ?? a, text);
+        for (const a of lineAddrs)
+          if (failing === null || failing.has(a)) add(alias ?? a, contextAt(i));
     }
     introAbove =
       hasIntro && usable.every((l) => (l.match(EMAIL) ?? []).every((a) => skip(cleanAddress(a))));

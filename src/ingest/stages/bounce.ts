@@ -57,11 +57,14 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
     if (!rcpt) continue;
     const address = addressOf(rcpt);
     if (!/^[^\s@]+@[^\s@]+$/.test(address)) continue;
-    const status = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
     const action = f.get('action')?.toLowerCase().split(/[\s(]/)[0] ?? null;
     const diagnostic =
       (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) ||
       null;
+    // Some MTAs leave Status out (or write a bare class) and give the code in the diagnostic only.
+    const status =
+      STATUS.exec(f.get('status') ?? '')?.[0] ??
+      (diagnostic && SMTP_REPLY.test(diagnostic) ? (STATUS.exec(diagnostic)?.[0] ?? null) : null);
     // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
     const hard =
       action === 'delayed' ||
@@ -130,10 +133,25 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
   if (ses.length > 0) return ses;
   const pasted = dsnInText(text);
   if (pasted.length > 0) return pasted;
+  // The report read line by line gives each recipient its own code when one paragraph lists several.
+  let report: BounceRecipient[] | null = null;
   for (const value of msg.headers.get('x-failed-recipients') ?? []) {
     for (const addr of value.match(EMAIL) ?? []) {
       const a = cleanAddress(addr);
-      const para = text.split(/\r?\n[ \t]*\r?\n/).find((p) => p.toLowerCase().includes(a)) ?? '';
+      // The paragraph naming the address with a code (Gmail puts the address alone on a line and
+      // the server's answer in a paragraph below), else the first naming it.
+      const named = text.split(/\r?\n[ \t]*\r?\n/).filter((p) => p.toLowerCase().includes(a));
+      const para =
+        named.find((p) => STATUS.test(p)) ??
+        named.find((p) => SMTP_REPLY.test(p)) ??
+        named[0] ??
+        '';
+      report ??= recipientsFromReport(text, { exclude: new Set(), messageIds: [] });
+      const own = report.find((r) => r.address === a && r.status !== null);
+      if (own) {
+        out.set(a, { ...own, action: 'failed' });
+        continue;
+      }
       const status = STATUS.exec(para)?.[0] ?? null;
       const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
       out.set(a, {
