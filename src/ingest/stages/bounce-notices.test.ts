@@ -94,6 +94,22 @@ See you.
     expect(await recipients(raw)).toEqual(['pat@example.net']);
   });
 
+  it('never reports a list or sender VERP return address, which carries the recipient encoded', async () => {
+    const raw = `From: MAILER-DAEMON@mx.example.net
+To: team-bounces+pat=example.net@lists.example.org
+Subject: failure notice
+
+Hi. This is the mail program at mx.example.net.
+I could not deliver your message to the following addresses.
+
+<pat@example.net>:
+Sorry, no mailbox here by that name. (#5.1.1)
+Return address was team-bounces+pat=example.net@lists.example.org and
+bounces+7781-pat=example.net@mail.example.com.
+`;
+    expect(await recipients(raw)).toEqual(['pat@example.net']);
+  });
+
   it('reads a DSN pasted into the text, not the address quoted in its diagnostic', async () => {
     const raw = `From: MAILER-DAEMON@mail.example.com
 To: agent@inlet.test
@@ -304,6 +320,20 @@ https://guard.example/verify?id=8812
     expect(c.kind).toBe('auto_reply');
     expect(c.reasons[0]).toBe('challenge_response');
     expect(c.bounce).toBeUndefined();
+  });
+
+  it('a "join my guest list" notice from a sender-screening service is not a bounce', async () => {
+    const raw = `From: Screening Service <mailer-daemon@screen.example>
+To: agent@inlet.test
+Subject: Returned mail: waiting for approval
+
+Your message to lou@client.example was not delivered yet. Lou screens mail from
+new senders: request to join Lou's guest list at https://screen.example/r/55 and
+the message will be delivered.
+`;
+    const c = await classify(raw);
+    expect(c.kind).toBe('auto_reply');
+    expect(c.reasons[0]).toBe('challenge_response');
   });
 
   it('a person writing about a verification mail stays a person', async () => {

@@ -64,12 +64,14 @@ export function sesRecipients(text: string): BounceRecipient[] {
 
 const CHALLENGE = new RegExp(
   [
-    'please (?:verify|confirm) (?:that )?(?:you|your (?:e-?mail|message|address|identity))',
+    'please (?:verify|confirm|validate) (?:that )?(?:you|your (?:e-?mail|message|address|identity))',
     'verify (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|spammer))',
-    'add(?:ed)? (?:you )?to (?:my|the|their|his|her) (?:guest list|whitelist|approved senders? list)',
+    '(?:join|added? to|placed on) (?:\\S+ )?(?:guest|waiting|white|approved senders?) ?list',
     'challenge[- ]response',
+    'sender verification (?:request|required)',
     'your (?:message|e-?mail) (?:is being held|has been held|is waiting|is pending) (?:for|until|pending) (?:your )?(?:verification|confirmation|you)',
     'click (?:the|this) link (?:below )?to (?:verify|confirm|deliver)',
+    '\\b(?:boxbe|spam ?arrest|mailblocks|choicemail|sendio|bluebottle|knowspam)\\b',
   ].join('|'),
   'i',
 );

@@ -31,6 +31,11 @@ const PERMANENT =
   /(?:permanent|fatal|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|nobody|abuse)@/i;
 
+// A list's or sender's machinery, not a person: owner-x@, x-request@, x-bounces@ and their VERP
+// forms (x-bounces+pat=example.net@lists.example.org, bounces+123-pat=example.net@mail.example).
+const LIST_ROLE =
+  /^(?:owner-|[^@]*-(?:request|owner|admin)(?:[+=][^@]*)?@|(?:[^@]*[-_.+])?bounces?(?:[-_.+=][^@]*)?@)/;
+
 export interface TextBounceContext {
   /** The bounce's own From/To addresses and the returned message's From/Sender/list addresses. */
   exclude: Set<string>;
@@ -92,7 +97,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     ctx.exclude.has(a) ||
     DAEMON.test(a) ||
     ids.some((id) => id === a || id.endsWith(a) || a.endsWith(id)) ||
-    /^(?:owner-|.*-(?:request|bounces?|owner|admin)@)/.test(a);
+    LIST_ROLE.test(a);
   // Paragraphs as line ranges, so an intro line can reach the paragraph below it.
   const paragraphs: string[][] = [[]];
   for (const line of region) {
