@@ -246,6 +246,27 @@ Diagnostic-Code: smtp; 550 5.1.1 <uma@client.example>... User unknown
     ]);
   });
 
+  it('a warning that the mail could not be delivered yet, and will be retried, is a delay', async () => {
+    const raw = `From: MAILER-DAEMON@mx.inlet.test (Mail Delivery System)
+To: agent@inlet.test
+Subject: Delayed Mail (still being retried)
+
+This is the mail system at host mx.inlet.test.
+
+####################################################################
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #
+####################################################################
+
+Your message could not be delivered for more than 4 hour(s).
+It will be retried until it is 5 day(s) old.
+
+<vic@client.example>: connect to mx.client.example[192.0.2.9]:25: Connection timed out
+`;
+    expect((await classify(raw)).bounce?.recipients).toEqual([
+      expect.objectContaining({ address: 'vic@client.example', action: 'delayed', hard: false }),
+    ]);
+  });
+
   it('takes an SES bounce notification at its word', async () => {
     const note = JSON.stringify({
       notificationType: 'Bounce',

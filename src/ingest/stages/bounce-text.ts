@@ -29,6 +29,9 @@ const DELAY =
   /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
 const PERMANENT =
   /(?:permanent|fatal|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
+// Words only a delay warning uses: nothing to resend, delivery goes on.
+const WARNING_ONLY =
+  /(?:warning (?:message )?only|(?:do not|don't) need to resend|no action is required on your part|will be retried (?:until|for)|delivery attempts will continue|will (?:continue to|keep) (?:try|trying|retry|attempt))/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|nobody|abuse)@/i;
 
 // A list's or sender's machinery, not a person: owner-x@, x-request@, x-bounces@ and their VERP
@@ -106,7 +109,8 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     } else paragraphs.at(-1)!.push(line);
   }
   const whole = region.join('\n');
-  const delayed = DELAY.test(whole) && !PERMANENT.test(whole);
+  // A warning that says so outweighs failure words ("could not be delivered for 4 hours").
+  const delayed = WARNING_ONLY.test(whole) || (DELAY.test(whole) && !PERMANENT.test(whole));
   // Sendmail and Exim name the alias target first and the address that was sent to below it
   // ("x@host\n    (expanded from: y@domain)", "x@host\n    (generated from y@domain)"): the sender
   // knows the recipient as the second (when Exim hides the target, "an undisclosed address", the
