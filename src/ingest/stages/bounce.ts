@@ -70,7 +70,8 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
       action === 'delayed' ||
       action === 'delivered' ||
       action === 'relayed' ||
-      action === 'expanded'
+      action === 'expanded' ||
+      action === 'deliverable'
         ? false
         : isHard(status, diagnostic, action);
     out.push({ address, action, status, hard, diagnostic });
