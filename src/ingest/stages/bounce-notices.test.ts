@@ -267,6 +267,41 @@ It will be retried until it is 5 day(s) old.
     ]);
   });
 
+  it('reads the recipient from an indented SMTP transcript whose MAIL FROM spans two lines', async () => {
+    const raw = `From: MAILER-DAEMON@mx.inlet.test (Mail Delivery System)
+To: postmaster@mx.inlet.test
+Subject: Postfix SMTP server: errors from relay.inlet.test
+
+Transcript of session follows.
+
+ Out: 220 mx.inlet.test ESMTP
+ In:  MAIL
+     FROM:<agent@inlet.test>
+ Out: 250 2.1.0 Ok
+ In:  RCPT TO:<noor@client.example>
+ Out: 250 2.1.5 Ok
+ In:  DATA
+ Out: 451 4.3.0 Error: queue file write error
+`;
+    expect(await recipients(raw)).toEqual(['noor@client.example']);
+  });
+
+  it('reads "Invalid final delivery userid" as a failure naming its recipient', async () => {
+    const raw = `From: "Postmaster" <postmaster@mail.client.example>
+To: agent@inlet.test
+Subject: Undeliverable Mail
+
+Invalid final delivery userid: omar@client.example
+
+Original message follows.
+
+From: agent@inlet.test
+To: omar@client.example
+Subject: Re: parts
+`;
+    expect(await recipients(raw)).toEqual(['omar@client.example']);
+  });
+
   it('takes an SES bounce notification at its word', async () => {
     const note = JSON.stringify({
       notificationType: 'Bounce',

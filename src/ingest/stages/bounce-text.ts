@@ -24,7 +24,7 @@ const QUOTED_FIELD =
 const INTRO =
   /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
 const FAILURE =
-  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:recipient|address|mailbox|user)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
+  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:[\w-]+ ){0,3}?(?:recipient|address|mailbox|user(?: ?id)?)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
 const DELAY =
   /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
 const PERMANENT =
@@ -144,9 +144,16 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   let introAbove = false;
   for (const para of paragraphs) {
     // A copied field and its folded continuation lines carry the original's parties, not recipients.
+    // A continuation is indented deeper than its field: in an indented SMTP transcript
+    // ("     FROM:<x>" then " Out: 250 ...") the next shallower line is the transcript again.
     let inField = false;
+    let fieldIndent = 0;
+    const indent = (l: string) => /^[ \t]*/.exec(l)![0].length;
     const usable = para.filter((l) => {
-      inField = QUOTED_FIELD.test(l) ? !/^\s*to\s*:/i.test(l) : inField && /^[ \t]/.test(l);
+      if (QUOTED_FIELD.test(l)) {
+        inField = !/^\s*to\s*:/i.test(l);
+        fieldIndent = indent(l);
+      } else inField = inField && indent(l) > fieldIndent;
       return !inField;
     });
     const text = usable.join('\n');
