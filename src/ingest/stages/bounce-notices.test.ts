@@ -392,6 +392,31 @@ the message will be delivered.
     expect(c.reasons[0]).toBe('challenge_response');
   });
 
+  it('an HTML-only "add yourself to my guest list" notice, and a "verify you are a real live human" one, are not bounces', async () => {
+    const html = `From: MAILER-DAEMON@screen.example
+To: agent@inlet.test
+Subject: Returned mail: see below
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+
+<html><body><p>Hello,</p><p>Your message about "Re: parts" was waitlisted.
+<a href="https://screen.example/g/4">Add yourself to my Guest List</a> so your
+messages reach my inbox.</p></body></html>
+`;
+    const human = `From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example>
+To: agent@inlet.test
+Subject: Undeliverable: Re: parts
+
+The message you sent requires that you verify that you are a real live human
+being and not a spam source. Reply to this message with the subject intact.
+`;
+    for (const raw of [html, human]) {
+      const c = await classify(raw);
+      expect(c.kind).toBe('auto_reply');
+      expect(c.reasons[0]).toBe('challenge_response');
+    }
+  });
+
   it('a person writing about a verification mail stays a person', async () => {
     const raw = `From: Dana <dana@client.example>
 To: support@inlet.test

@@ -65,8 +65,9 @@ export function sesRecipients(text: string): BounceRecipient[] {
 const CHALLENGE = new RegExp(
   [
     'please (?:verify|confirm|validate) (?:that )?(?:you|your (?:e-?mail|message|address|identity))',
-    'verify (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|spammer))',
-    '(?:join|added? to|placed on) (?:\\S+ )?(?:guest|waiting|white|approved senders?) ?list',
+    "verify (?:that )?you(?: are|'re) (?:a )?(?:(?:real|live) )*(?:human|person|not a (?:robot|spammer))",
+    '(?:join|add(?:ed)?(?: yourself| you| me)? to|placed on) (?:\\S+ )?(?:guest|waiting|white|approved senders?) ?list',
+    'wait-?listed',
     'challenge[- ]response',
     'sender verification (?:request|required)',
     'your (?:message|e-?mail) (?:is being held|has been held|is waiting|is pending) (?:for|until|pending) (?:your )?(?:verification|confirmation|you)',

@@ -9,6 +9,7 @@
 import type { Classification, ClassifyContext, ParsedMessage } from '../types.js';
 import { parseBounce } from './bounce.js';
 import { isChallengeNotice, sesNotificationType } from './bounce-notices.js';
+import { htmlToText } from './html-to-text.js';
 
 const DAEMON_LOCAL =
   /^(mailer-daemon|mail-daemon|mailerdaemon|postmaster|post_master|mmdf|mail\.delivery\.system|mdaemon|mailer)$/i;
@@ -266,7 +267,14 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
       r,
     ),
   );
-  if (bounce.length > 0 && !report && isChallengeNotice(msg.subject, msg.text ?? ''))
+  if (
+    bounce.length > 0 &&
+    !report &&
+    isChallengeNotice(
+      msg.subject,
+      msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : ''),
+    )
+  )
     return { kind: 'auto_reply', reasons: ['challenge_response', ...bounce] };
   if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
   const auto = autoReplyReasons(msg);
