@@ -12,6 +12,7 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
+import { lineEndingSet } from './external-sisimai-endings.js';
 
 const ctx = {
   ownAddresses: ['support@inlet.test'],
@@ -24,7 +25,7 @@ interface Row {
 }
 
 /** eml file name → the rows sisimai expects for it (public samples only). */
-function expectations(factDir: string): Map<string, Row[]> {
+export function expectations(factDir: string): Map<string, Row[]> {
   const out = new Map<string, Row[]>();
   for (const f of readdirSync(factDir).filter((n) => n.endsWith('_test.go'))) {
     const src = readFileSync(path.join(factDir, f), 'utf8');
@@ -65,6 +66,8 @@ export async function sisimaiSets(root: string, role: Role): Promise<SetReport[]
     const r = await sisimaiSet(root, role, shared);
     if (r && r.cases > 0) out.push(r);
   }
+  const endings = await lineEndingSet(root, role);
+  if (endings && endings.cases > 0) out.push(endings);
   return out;
 }
 
