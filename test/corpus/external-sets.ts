@@ -14,7 +14,9 @@ import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { enmimeSet } from './external-enmime.js';
 import { phpMimeSets } from './external-mime-sets.js';
+import { mime4jSet } from './external-mime4j.js';
 import { pythonReplySets } from './external-reply-sets.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
@@ -361,6 +363,10 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     out.push(...(await phpMimeSets(root, role)));
     const spamscope = await spamscopeSet(root, role);
     if (spamscope && spamscope.cases > 0) out.push(spamscope);
+    const mime4j = await mime4jSet(root, role);
+    if (mime4j && mime4j.cases > 0) out.push(mime4j);
+    const enmime = await enmimeSet(root, role);
+    if (enmime && enmime.cases > 0) out.push(enmime);
     if (role === 'tune') out.push(...pythonReplySets(root));
   }
   return out;

@@ -248,8 +248,16 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     cte: string;
     charset: string | null;
   }[] = [];
+  // Per stack level: which multipart it is (a serial), so versions of one alternative are grouped.
+  const levelSerial: number[] = [];
+  let serial = 0;
+  // Plain versions in alternatives, by the alternative's serial: [boundary line, body end).
+  const plainVersions = new Map<number, { start: number; end: number }[]>();
+  // Where the boundary line opening the current part starts (the part's range to leave out).
+  let partLine = 0;
   const push = (entry: string | null) => {
     stack.push(entry);
+    levelSerial[stack.length - 1] = ++serial;
     scan.depth = Math.max(scan.depth, stack.length);
     if (stack.length > limits.maxDepth)
       throw limitError('depth', `nested deeper than ${limits.maxDepth}`);
@@ -384,6 +392,23 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
         charset: h.charset,
       });
     }
+    // RFC 2046 5.1.4: the versions of an alternative are the same content; a client shows the last
+    // it can. mailparser joins every plain version into the text, so the plain ones are noted here.
+    if (
+      !undecodable &&
+      !isTop &&
+      !inAttached &&
+      altLevel[stack.length - 1] === true &&
+      !h.namedInline &&
+      !/^\s*attachment/i.test(h.disposition) &&
+      (h.type === 'text/plain' || h.type === '')
+    ) {
+      const key = levelSerial[stack.length - 1]!;
+      plainVersions.set(key, [
+        ...(plainVersions.get(key) ?? []),
+        { start: partLine, end: bodyEnd },
+      ]);
+    }
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
       scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
     }
@@ -405,9 +430,12 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (!found) break;
     stack.length = found.index + 1;
     countPart();
+    partLine = found.ls;
     pos = found.next;
   }
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
+  for (const versions of plainVersions.values())
+    if (versions.length > 1) (scan.droppedAlternatives ??= []).push(...versions.slice(0, -1));
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
   if (

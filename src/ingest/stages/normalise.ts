@@ -56,6 +56,9 @@ export interface MimeScan {
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
+  /** Earlier plain versions of a multipart/alternative that has several: [start, end) from the
+   * part's boundary line to the next one, left out so only the last (preferred) version is shown. */
+  droppedAlternatives?: { start: number; end: number }[];
   /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
   /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */

@@ -163,8 +163,12 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
   for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
   for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
-  if (blocks.size === 0) return raw;
-  const edits: { start: number; end: number; bytes: Buffer }[] = [];
+  const dropped = scan.droppedAlternatives ?? [];
+  if (blocks.size === 0 && dropped.length === 0) return raw;
+  const edits: { start: number; end: number; bytes: Buffer }[] = dropped.map((d) => ({
+    ...d,
+    bytes: Buffer.alloc(0),
+  }));
   for (const [start, b] of blocks) {
     let text = raw.toString('latin1', start, b.end);
     if (b.bytes) {
@@ -224,6 +228,8 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
   const chunks: Buffer[] = [];
   let at = 0;
   for (const e of edits) {
+    // An edit inside a version left out goes with it.
+    if (e.start < at) continue;
     chunks.push(raw.subarray(at, e.start), e.bytes);
     at = e.end;
   }
