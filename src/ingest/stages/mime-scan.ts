@@ -10,6 +10,7 @@ import { AppError } from '../../errors.js';
 import type { IngestLimits } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
+import { cleanTransferEncoding, guessBoundary, isFieldLine } from './mime-repair.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
 import { isUndecodableText, unlabelledCharset } from './undecodable.js';
@@ -49,6 +50,10 @@ interface HeaderBlock {
   disposition: string;
   end: number;
   bodyStart: number;
+  /** The body starts at `end` though no blank line ends the header (a line that is no field does). */
+  blankMissing?: boolean;
+  /** Starts of lines that continue the field above without being folded. */
+  unfolded?: number[];
 }
 
 const param = (value: string, name: string): string | null => {
@@ -146,18 +151,49 @@ function readHeaderBlock(
 ): HeaderBlock {
   let ls = pos;
   const raw: string[] = [];
+  const unfolded: number[] = [];
+  const finish = (end: number, bodyStart: number) =>
+    unfolded.length > 0
+      ? { ...finishBlock(raw, end, bodyStart), unfolded }
+      : finishBlock(raw, end, bodyStart);
   while (ls < s.length) {
     const { match, next } = boundaryLine(s, ls, stack);
-    if (match) return finishBlock(raw, ls, ls);
+    if (match) return finish(ls, ls);
     const line = s.slice(ls, next).replace(/\r?\n$/, '');
-    if (line === '' || line === '\r') return finishBlock(raw, ls, next);
+    if (line === '' || line === '\r') return finish(ls, next);
     if (next - pos > maxBytes) throw limitError('headers', `more than ${maxBytes} bytes of header`);
     if ((line.startsWith(' ') || line.startsWith('\t')) && raw.length > 0)
       raw[raw.length - 1] += line;
-    else raw.push(line);
+    else if (!isFieldLine(line) && !(ls === 0 && line.startsWith('From '))) {
+      if (bodyFollows(s, ls, stack)) return { ...finish(ls, ls), blankMissing: true };
+      // Otherwise it continues the field above though not folded ("boundary=…" on a line of its
+      // own); mailparser would drop it, so it is folded (parse.ts).
+      if (raw.length > 0) {
+        raw[raw.length - 1] += ` ${line}`;
+        unfolded.push(ls);
+      }
+    } else raw.push(line);
     ls = next;
   }
-  return finishBlock(raw, s.length, s.length);
+  return finish(s.length, s.length);
+}
+
+/**
+ * A line in a header block that is no field starts the body when neither a field nor a blank line
+ * follows it before the part (or the message) ends: the sender left the blank line out, and
+ * without the repair the text would be read as header and lost. Followed by a field or a blank
+ * line it is an unfolded continuation ("boundary=…" on a line of its own), which mailparser joins
+ * to the field above, and the header goes on.
+ */
+function bodyFollows(s: TextView, ls: number, stack: (string | null)[]): boolean {
+  for (let n = 0; ls < s.length; n++) {
+    const { match, next } = boundaryLine(s, ls, stack);
+    if (match) return true;
+    const line = s.slice(ls, Math.min(next, ls + 200));
+    if (/^\r?\n?$/.test(line) || isFieldLine(line) || n >= 200) return false;
+    ls = next;
+  }
+  return true;
 }
 
 /** The value of the first `name:` line (name lower-case), or ''. */
@@ -262,6 +298,37 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (stack.length > limits.maxDepth)
       throw limitError('depth', `nested deeper than ${limits.maxDepth}`);
   };
+  // Broken structure that would lose the body (mime-repair.ts): the header block is rewritten.
+  const repairBlock = (h: HeaderBlock, headerStart: number, isTop: boolean) => {
+    const crlf = h.end >= 2 && s.charCodeAt(h.end - 2) === 13;
+    if (h.blankMissing) (scan.insertions ??= []).push({ at: h.end, text: crlf ? '\r\n' : '\n' });
+    for (const at of h.unfolded ?? []) (scan.insertions ??= []).push({ at, text: ' ' });
+    const cte = cleanTransferEncoding(h.cte);
+    let boundary: string | undefined;
+    let asText = false;
+    if (
+      h.type.startsWith('multipart/') &&
+      (h.boundary === null || s.indexOf(`--${h.boundary}`, h.bodyStart) < 0)
+    ) {
+      const end = nextBoundary(s, h.bodyStart, stack).found?.ls ?? s.length;
+      const guess = guessBoundary(s, h.bodyStart, end);
+      // No boundary line at all: a whole message is shown as the text it is rather than as no
+      // parts; a nested one stays a preamble nobody is shown, as clients do.
+      if (guess !== null) boundary = guess;
+      else if (isTop) asText = true;
+    }
+    if (cte) h.cte = cte;
+    if (boundary !== undefined) h.boundary = boundary;
+    if (asText) h.type = 'text/plain';
+    if (cte || boundary !== undefined || asText)
+      (scan.headerRepairs ??= []).push({
+        start: headerStart,
+        end: h.end,
+        ...(cte ? { cte } : {}),
+        ...(boundary !== undefined ? { boundary } : {}),
+        ...(asText ? { asText } : {}),
+      });
+  };
   const countPart = () => {
     if (++scan.parts > limits.maxParts)
       throw limitError('parts', `more than ${limits.maxParts} parts`);
@@ -296,6 +363,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (h.charset && (h.type.startsWith('text/') || h.type === ''))
       charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
+    repairBlock(h, headerStart, isTop);
     // A message inside the message (a forward sent inline, a digest member, which has no
     // Content-Type of its own) is kept whole as one .eml attachment, as mail clients list it.
     const digestMember = !isTop && h.type === '' && digestLevel[stack.length - 1] === true;

@@ -6,6 +6,7 @@ import { decodeWords } from 'postal-mime';
 import type { Address, ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
 import { decodeUnknownBytes, fixMislabelledWords } from './header-charset.js';
+import type { HeaderRepair } from './mime-repair.js';
 import { splitUuencodedFiles } from './uudecode.js';
 
 /** One mailbox or group as a parsing library returns it. */
@@ -59,6 +60,11 @@ export interface MimeScan {
   /** Earlier plain versions of a multipart/alternative that has several: [start, end) from the
    * part's boundary line to the next one, left out so only the last (preferred) version is shown. */
   droppedAlternatives?: { start: number; end: number }[];
+  /** Header blocks rewritten so the body is not lost (mime-repair.ts). */
+  headerRepairs?: HeaderRepair[];
+  /** Text inserted at an offset: the blank line a header block lacks, the fold of a line that
+   * continues a field without one. */
+  insertions?: { at: number; text: string }[];
   /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
   /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */

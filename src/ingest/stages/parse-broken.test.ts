@@ -1,5 +1,6 @@
 // Unusual and broken MIME shown as a mail client shows it (issue #16, structure): one version of an
-// alternative, not all of them.
+// alternative, not all of them; a multipart whose boundary is missing or misdeclared, a transfer
+// encoding written with quotes or parameters, a header without its blank line — none loses the body.
 import { describe, expect, it } from 'vitest';
 
 import { parseMessage } from './parse.js';
@@ -37,5 +38,87 @@ describe('multipart/alternative', () => {
     expect(m.text).toContain('Plain question.');
     expect(m.text).toContain('List footer.');
     expect(m.text).not.toContain('HTML question.');
+  });
+});
+
+const png = Buffer.from('not really a PNG, 32 bytes long.').toString('base64');
+const filePart = `Content-Type: image/png; name="scan.png"\nContent-Transfer-Encoding: base64\n\n${png}`;
+
+describe('boundaries', () => {
+  it('finds the parts of a multipart that declares no boundary', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed\n\n--sep1\nContent-Type: text/plain\n\nThe scan is attached.\n--sep1\n${filePart}\n--sep1--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('The scan is attached.');
+    expect(m.attachments.map((a) => [a.filename, a.size])).toEqual([['scan.png', 32]]);
+  });
+
+  it('finds the parts when the declared boundary never occurs but another one does', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed; boundary="declared"\n\n--used\nContent-Type: text/plain\n\nThe scan is attached.\n--used\n${filePart}\n--used--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('The scan is attached.');
+    expect(m.attachments.map((a) => a.filename)).toEqual(['scan.png']);
+  });
+
+  it('shows a message declared multipart without any part as its text', async () => {
+    const m = await parseMessage(
+      mail(`${head}Content-Type: multipart/mixed; boundary="nope"\n\nMy VPN drops every hour.\n`),
+    );
+    expect(m.text?.trim()).toBe('My VPN drops every hour.');
+  });
+
+  it('takes no rule of dashes or signature separator for a boundary', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed\n\nFirst line.\n-----\nSecond line.\n-----\n-- \nJane\n`,
+      ),
+    );
+    expect(m.text).toContain('First line.');
+    expect(m.text).toContain('Second line.');
+    expect(m.attachments).toEqual([]);
+  });
+});
+
+describe('transfer encodings and header blocks', () => {
+  it('decodes a transfer encoding written in quotes or with a parameter', async () => {
+    const body = Buffer.from('Password reset please.').toString('base64');
+    for (const cte of ['"base64"', 'base64; x=1', 'Base64 (encoded)']) {
+      const m = await parseMessage(
+        mail(`${head}Content-Type: text/plain\nContent-Transfer-Encoding: ${cte}\n\n${body}\n`),
+      );
+      expect(m.text?.trim()).toBe('Password reset please.');
+    }
+  });
+
+  it('shows the body of a message whose header has no blank line after it', async () => {
+    const m = await parseMessage(
+      mail(`${head}Content-Type: text/plain\nThe laptop will not boot.\nIt beeps twice.\n`),
+    );
+    expect(m.text?.trim()).toBe('The laptop will not boot.\nIt beeps twice.');
+  });
+
+  it('shows the body of a part that starts right after its boundary line', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed; boundary="b"\n\n--b\nThe scan is attached.\n--b\n${filePart}\n--b--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('The scan is attached.');
+    expect(m.attachments.map((a) => a.filename)).toEqual(['scan.png']);
+  });
+
+  it('keeps reading the header past a line that continues a field without folding', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/alternative;\nboundary="alt"\n\n--alt\nContent-Type: text/plain\n\nPlain version.\n--alt\nContent-Type: text/html\n\n<p>HTML version.</p>\n--alt--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('Plain version.');
+    expect(m.html).toContain('HTML version.');
   });
 });

@@ -1,0 +1,86 @@
+// Repairs for broken MIME structure that would otherwise lose the body (issue #16, structure): a
+// multipart whose boundary is missing or never used, a Content-Transfer-Encoding written with quotes
+// or parameters, and a header block whose blank line is missing. mime-scan.ts finds them on the raw
+// bytes and parse.ts rewrites the header block before mailparser reads it; the stored raw message
+// is never changed. Each repair only applies where the message as sent would show nothing useful.
+
+/** What a header block needs rewritten: its boundary, its transfer encoding, or its type as plain text. */
+export interface HeaderRepair {
+  start: number;
+  end: number;
+  boundary?: string;
+  cte?: string;
+  asText?: boolean;
+}
+
+/** A header field line ("Name: value"); anything else in a header block is body or garbage. */
+export const isFieldLine = (line: string): boolean => /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(line);
+
+const ENCODINGS = /\b(base64|quoted-printable|7bit|8bit|binary|x-uuencode|uuencode|x-uue)\b/i;
+
+/**
+ * The transfer encoding to use when the header spells one in a way mailparser does not read
+ * ('"base64"', 'base64; charset=x', 'Base64 (text)'), or null when it is clean or names none.
+ */
+export function cleanTransferEncoding(value: string): string | null {
+  const v = value.trim().toLowerCase();
+  if (v === '' || /^[\w-]+$/.test(v)) return null;
+  return ENCODINGS.exec(v)?.[1]?.toLowerCase() ?? null;
+}
+
+// RFC 2046 boundary characters, 1 to 70 of them; at least one letter or digit, so a rule of
+// dashes ("-----") or a signature separator is never taken for one.
+const BOUNDARY_TOKEN = /^[0-9A-Za-z'()+_,\-./:=? ]{1,70}$/;
+const MAX_GUESS_LINES = 1000;
+
+interface LineSource {
+  readonly length: number;
+  charCodeAt(index: number): number;
+  indexOf(needle: string, from?: number): number;
+  slice(start: number, end?: number): string;
+}
+
+/**
+ * The boundary a multipart body actually uses, read from its "--token" lines between `from` and
+ * `to`: the first token that opens or closes at least twice. Null when none does.
+ */
+export function guessBoundary(s: LineSource, from: number, to: number): string | null {
+  const seen = new Map<string, number>();
+  let ls =
+    s.charCodeAt(from) === 45 && s.charCodeAt(from + 1) === 45 ? from : s.indexOf('\n--', from) + 1;
+  for (let n = 0; ls > 0 && ls < to && n < MAX_GUESS_LINES; n++) {
+    const le = s.indexOf('\n', ls);
+    const line = s
+      .slice(ls + 2, le < 0 ? Math.min(to, ls + 200) : Math.min(le, ls + 200))
+      .replace(/[ \t\r]+$/, '');
+    const token = line.endsWith('--') ? line.slice(0, -2) : line;
+    if (BOUNDARY_TOKEN.test(token) && /[0-9A-Za-z]/.test(token)) {
+      const count = (seen.get(token) ?? 0) + 1;
+      if (count >= 2) return token;
+      seen.set(token, count);
+    }
+    if (le < 0) break;
+    ls = s.indexOf('\n--', le) + 1;
+  }
+  return null;
+}
+
+/** A header block with the repair applied (the block's line ending kept). */
+export function repairHeaderBlock(block: string, r: HeaderRepair): string {
+  const eol = block.includes('\r\n') ? '\r\n' : '\n';
+  let out = block;
+  if (r.cte)
+    out = out.replace(/^(content-transfer-encoding[ \t]*:).*(?:\r?\n[ \t].*)*/im, `$1 ${r.cte}`);
+  const ct = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im.exec(out);
+  if (ct && r.asText) {
+    const charset = /;\s*charset\s*=\s*("[^"]*"|[^;\s]*)/i.exec(ct[0])?.[1];
+    out = `${out.slice(0, ct.index)}Content-Type: text/plain${charset ? `; charset=${charset}` : ''}${out.slice(ct.index + ct[0].length)}`;
+  } else if (ct && r.boundary !== undefined) {
+    const quoted = `"${r.boundary.replace(/(["\\])/g, '\\$1')}"`;
+    const field = /;\s*boundary\s*=/i.test(ct[0])
+      ? ct[0].replace(/(;\s*boundary\s*=\s*)("[^"]*"|[^;\s]*)/i, `$1${quoted}`)
+      : `${ct[0].replace(/[;\s]+$/, '')}; boundary=${quoted}`;
+    out = out.slice(0, ct.index) + field + out.slice(ct.index + ct[0].length);
+  }
+  return out.endsWith('\n') || out === '' ? out : `${out}${eol}`;
+}
