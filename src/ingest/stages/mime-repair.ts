@@ -11,6 +11,8 @@ export interface HeaderRepair {
   boundary?: string;
   cte?: string;
   asText?: boolean;
+  /** The Content-Type to keep of several (the others are dropped). */
+  contentType?: string;
 }
 
 /** A header field line ("Name: value"); anything else in a header block is body or garbage. */
@@ -26,6 +28,35 @@ export function cleanTransferEncoding(value: string): string | null {
   const v = value.trim().toLowerCase();
   if (v === '' || /^[\w-]+$/.test(v)) return null;
   return ENCODINGS.exec(v)?.[1]?.toLowerCase() ?? null;
+}
+
+/**
+ * A body declared base64 that is prose: characters base64 never holds (punctuation), or most
+ * lines broken by spaces into words. Decoding it would turn the sender's text into garbage bytes.
+ */
+export function isProseNotBase64(sample: string): boolean {
+  let nonSpace = 0;
+  let foreign = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    nonSpace++;
+    // A-Z a-z 0-9 + / = and the URL-safe - _
+    const b64 =
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      (c >= 48 && c <= 57) ||
+      c === 43 ||
+      c === 47 ||
+      c === 61 ||
+      c === 45 ||
+      c === 95;
+    if (!b64) foreign++;
+  }
+  if (nonSpace === 0) return false;
+  const lines = sample.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const worded = lines.filter((l) => (l.trim().match(/[ \t]+/g)?.length ?? 0) >= 3).length;
+  return foreign / nonSpace >= 0.03 || worded * 2 > lines.length;
 }
 
 // RFC 2046 boundary characters, 1 to 70 of them; at least one letter or digit, so a rule of
@@ -71,6 +102,15 @@ export function repairHeaderBlock(block: string, r: HeaderRepair): string {
   let out = block;
   if (r.cte)
     out = out.replace(/^(content-transfer-encoding[ \t]*:).*(?:\r?\n[ \t].*)*/im, `$1 ${r.cte}`);
+  if (r.contentType !== undefined) {
+    // The chosen one takes the first Content-Type's place; the others go.
+    let first = true;
+    out = out.replace(/^content-type[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, (m) => {
+      if (!first) return '';
+      first = false;
+      return `Content-Type: ${r.contentType}${m.endsWith('\n') ? eol : ''}`;
+    });
+  }
   const ct = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im.exec(out);
   if (ct && r.asText) {
     const charset = /;\s*charset\s*=\s*("[^"]*"|[^;\s]*)/i.exec(ct[0])?.[1];

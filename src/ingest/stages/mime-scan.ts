@@ -10,7 +10,12 @@ import { AppError } from '../../errors.js';
 import type { IngestLimits } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
-import { cleanTransferEncoding, guessBoundary, isFieldLine } from './mime-repair.js';
+import {
+  cleanTransferEncoding,
+  guessBoundary,
+  isFieldLine,
+  isProseNotBase64,
+} from './mime-repair.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
 import { isUndecodableText, unlabelledCharset } from './undecodable.js';
@@ -54,6 +59,8 @@ interface HeaderBlock {
   blankMissing?: boolean;
   /** Starts of lines that continue the field above without being folded. */
   unfolded?: number[];
+  /** Values of further Content-Type fields after the first (a second, contradicting one). */
+  moreTypes?: string[];
 }
 
 const param = (value: string, name: string): string | null => {
@@ -196,6 +203,16 @@ function bodyFollows(s: TextView, ls: number, stack: (string | null)[]): boolean
   return true;
 }
 
+/** The values of every `name:` line (name lower-case). */
+function headerValues(lines: string[], name: string): string[] {
+  const n = name.length;
+  const out: string[] = [];
+  for (const l of lines)
+    if (l.charCodeAt(n) === 58 && l.slice(0, n).toLowerCase() === name)
+      out.push(l.slice(n + 1).trim());
+  return out;
+}
+
 /** The value of the first `name:` line (name lower-case), or ''. */
 function headerValue(lines: string[], name: string): string {
   const n = name.length;
@@ -208,9 +225,11 @@ function headerValue(lines: string[], name: string): string {
 }
 
 function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlock {
-  const ct = headerValue(lines, 'content-type');
+  const cts = headerValues(lines, 'content-type');
+  const ct = cts[0] ?? '';
   const type = (ct.split(';')[0] ?? '').trim().toLowerCase();
   return {
+    ...(cts.length > 1 ? { moreTypes: cts.slice(1) } : {}),
     type,
     boundary: param(ct, 'boundary'),
     charset: param(ct, 'charset'),
@@ -303,9 +322,30 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     const crlf = h.end >= 2 && s.charCodeAt(h.end - 2) === 13;
     if (h.blankMissing) (scan.insertions ??= []).push({ at: h.end, text: crlf ? '\r\n' : '\n' });
     for (const at of h.unfolded ?? []) (scan.insertions ??= []).push({ at, text: ' ' });
-    const cte = cleanTransferEncoding(h.cte);
+    let cte = cleanTransferEncoding(h.cte);
     let boundary: string | undefined;
     let asText = false;
+    let contentType: string | undefined;
+    // Two Content-Types: a later multipart one whose boundary the body uses is the real one.
+    for (const v of h.type.startsWith('multipart/') ? [] : (h.moreTypes ?? [])) {
+      const b = param(v, 'boundary');
+      if (/^\s*multipart\//i.test(v) && b && s.indexOf(`--${b}`, h.bodyStart) >= 0) {
+        contentType = v;
+        h.type = (v.split(';')[0] ?? '').trim().toLowerCase();
+        h.boundary = b;
+        break;
+      }
+    }
+    // A text part declared base64 that holds prose is shown as the prose.
+    if (
+      (cte ?? h.cte) === 'base64' &&
+      (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') &&
+      !/^\s*attachment/i.test(h.disposition)
+    ) {
+      const sample = s.slice(h.bodyStart, Math.min(s.length, h.bodyStart + 4096));
+      const cut = sample.indexOf('\n--');
+      if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
+    }
     if (
       h.type.startsWith('multipart/') &&
       (h.boundary === null || s.indexOf(`--${h.boundary}`, h.bodyStart) < 0)
@@ -320,10 +360,11 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (cte) h.cte = cte;
     if (boundary !== undefined) h.boundary = boundary;
     if (asText) h.type = 'text/plain';
-    if (cte || boundary !== undefined || asText)
+    if (cte || boundary !== undefined || asText || contentType !== undefined)
       (scan.headerRepairs ??= []).push({
         start: headerStart,
         end: h.end,
+        ...(contentType !== undefined ? { contentType } : {}),
         ...(cte ? { cte } : {}),
         ...(boundary !== undefined ? { boundary } : {}),
         ...(asText ? { asText } : {}),

@@ -122,3 +122,37 @@ describe('transfer encodings and header blocks', () => {
     expect(m.html).toContain('HTML version.');
   });
 });
+
+describe('contradicting declarations', () => {
+  it('shows prose in a text part declared base64 as the prose, not as a garbage attachment', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\nHi, the shared drive is read-only since this morning.\nCan you check? Thanks, Jane\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe(
+      'Hi, the shared drive is read-only since this morning.\nCan you check? Thanks, Jane',
+    );
+    expect(m.attachments).toEqual([]);
+  });
+
+  it('still decodes real base64 in a text part, even with a stray space', async () => {
+    const b = Buffer.from('The shared drive is read-only.').toString('base64');
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n${b.slice(0, 12)} ${b.slice(12)}\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('The shared drive is read-only.');
+  });
+
+  it('takes a later multipart Content-Type whose boundary the body uses over a first text/plain', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: text/plain\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nThe scan is attached.\n--b\n${filePart}\n--b--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('The scan is attached.');
+    expect(m.attachments.map((a) => a.filename)).toEqual(['scan.png']);
+  });
+});
