@@ -205,13 +205,19 @@ export function normaliseAddress(raw: RawAddress, bareTokenIsAddress = false): A
   let address = (raw.address ?? '')
     .trim()
     .replace(/^<+|>+$/g, '')
-    .trim();
+    .trim()
+    // "Jane <mailto:jane@example.com>": a link pasted as the address; the scheme is no part of it.
+    .replace(/^mailto:(?=[^@\s]+@)/i, '');
   // From: "MAILER-DAEMON <>" or a bare "MAILER-DAEMON": libraries put the token in the name.
   if (bareTokenIsAddress && address === '' && /^[\w.+-]+$/.test((raw.name ?? '').trim()))
     address = (raw.name ?? '').trim();
   const at = address.lastIndexOf('@');
   if (at > 0) address = address.slice(0, at) + address.slice(at).toLowerCase();
-  const name = (raw.name ?? '').replace(/\s+/g, ' ').trim();
+  // Brackets left behind by a doubled or square-bracketed address ("Jane <<a@b>>", "Jane [a@b]").
+  const name = (raw.name ?? '')
+    .replace(/\s*(?:\[\s*\]|>+)\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (address === '' && name === '') return null;
   return { name, address };
 }

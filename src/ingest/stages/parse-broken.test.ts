@@ -156,3 +156,22 @@ describe('contradicting declarations', () => {
     expect(m.attachments.map((a) => a.filename)).toEqual(['scan.png']);
   });
 });
+
+describe('sender', () => {
+  it('reads the address out of a pasted mailto: link and leaves stray brackets out of the name', async () => {
+    const from = async (value: string) =>
+      (await parseMessage(mail(`From: ${value}\nTo: s@example.com\nSubject: s\n\nbody\n`))).from;
+    expect(await from('Jane Doe <mailto:Jane@Example.com>')).toEqual({
+      name: 'Jane Doe',
+      address: 'Jane@example.com',
+    });
+    expect(await from('Jane Doe <<jane@example.com>>')).toEqual({
+      name: 'Jane Doe',
+      address: 'jane@example.com',
+    });
+    expect(await from('Jane Doe [jane@example.com]')).toEqual({
+      name: 'Jane Doe',
+      address: 'jane@example.com',
+    });
+  });
+});
