@@ -1,8 +1,18 @@
 // Repairs for broken MIME structure that would otherwise lose the body (issue #16, structure): a
 // multipart whose boundary is missing or never used, a Content-Transfer-Encoding written with quotes
-// or parameters, and a header block whose blank line is missing. mime-scan.ts finds them on the raw
-// bytes and parse.ts rewrites the header block before mailparser reads it; the stored raw message
-// is never changed. Each repair only applies where the message as sent would show nothing useful.
+// or parameters, a header block whose blank line is missing or whose field goes on unfolded, a text
+// part declared base64 that holds prose, a second Content-Type that is the real one. mime-scan.ts
+// finds them on the raw bytes and parse.ts rewrites the header block before mailparser reads it;
+// the stored raw message is never changed. Each applies only where the message as sent would show
+// garbage or nothing.
+import type { HeaderBlock } from './mime-scan.js';
+
+/** A Content-Type/Disposition parameter's value, quoted or not; null when absent or empty. */
+export const param = (value: string, name: string): string | null => {
+  const m = new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(value);
+  const v = m?.[1] ?? m?.[2] ?? null;
+  return v === null || v === '' ? null : v;
+};
 
 /** What a header block needs rewritten: its boundary, its transfer encoding, or its type as plain text. */
 export interface HeaderRepair {
@@ -123,4 +133,71 @@ export function repairHeaderBlock(block: string, r: HeaderRepair): string {
     out = out.slice(0, ct.index) + field + out.slice(ct.index + ct[0].length);
   }
   return out.endsWith('\n') || out === '' ? out : `${out}${eol}`;
+}
+
+/**
+ * The repairs one header block needs, found on the raw bytes `s`; `h` is updated to what the
+ * repaired block declares, so the scan goes on reading the structure mailparser will see.
+ * `regionEnd` is where the part ends (its parent's next boundary), asked for only when guessing.
+ */
+export function planRepair(
+  s: LineSource,
+  h: HeaderBlock,
+  headerStart: number,
+  isTop: boolean,
+  regionEnd: () => number,
+): { repair: HeaderRepair | null; insertions: { at: number; text: string }[] } {
+  const insertions: { at: number; text: string }[] = [];
+  const crlf = h.end >= 2 && s.charCodeAt(h.end - 2) === 13;
+  if (h.blankMissing) insertions.push({ at: h.end, text: crlf ? '\r\n' : '\n' });
+  for (const at of h.unfolded ?? []) insertions.push({ at, text: ' ' });
+  let cte = cleanTransferEncoding(h.cte);
+  let boundary: string | undefined;
+  let asText = false;
+  let contentType: string | undefined;
+  // Two Content-Types: a later multipart one whose boundary the body uses is the real one.
+  for (const v of h.type.startsWith('multipart/') ? [] : (h.moreTypes ?? [])) {
+    const b = param(v, 'boundary');
+    if (/^\s*multipart\//i.test(v) && b && s.indexOf(`--${b}`, h.bodyStart) >= 0) {
+      contentType = v;
+      h.type = (v.split(';')[0] ?? '').trim().toLowerCase();
+      h.boundary = b;
+      break;
+    }
+  }
+  // A text part declared base64 that holds prose is shown as the prose.
+  if (
+    (cte ?? h.cte) === 'base64' &&
+    (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') &&
+    !/^\s*attachment/i.test(h.disposition)
+  ) {
+    const sample = s.slice(h.bodyStart, Math.min(s.length, h.bodyStart + 4096));
+    const cut = sample.indexOf('\n--');
+    if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
+  }
+  if (
+    h.type.startsWith('multipart/') &&
+    (h.boundary === null || s.indexOf(`--${h.boundary}`, h.bodyStart) < 0)
+  ) {
+    const guess = guessBoundary(s, h.bodyStart, regionEnd());
+    // No boundary line at all: a whole message is shown as the text it is rather than as no
+    // parts; a nested one stays a preamble nobody is shown, as clients do.
+    if (guess !== null) boundary = guess;
+    else if (isTop) asText = true;
+  }
+  if (cte) h.cte = cte;
+  if (boundary !== undefined) h.boundary = boundary;
+  if (asText) h.type = 'text/plain';
+  const repair =
+    cte || boundary !== undefined || asText || contentType !== undefined
+      ? {
+          start: headerStart,
+          end: h.end,
+          ...(contentType !== undefined ? { contentType } : {}),
+          ...(cte ? { cte } : {}),
+          ...(boundary !== undefined ? { boundary } : {}),
+          ...(asText ? { asText } : {}),
+        }
+      : null;
+  return { repair, insertions };
 }

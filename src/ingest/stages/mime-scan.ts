@@ -10,12 +10,7 @@ import { AppError } from '../../errors.js';
 import type { IngestLimits } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
-import {
-  cleanTransferEncoding,
-  guessBoundary,
-  isFieldLine,
-  isProseNotBase64,
-} from './mime-repair.js';
+import { isFieldLine, param, planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
 import { isUndecodableText, unlabelledCharset } from './undecodable.js';
@@ -43,7 +38,7 @@ export function limitError(limit: LimitName, detail: string): AppError {
       );
 }
 
-interface HeaderBlock {
+export interface HeaderBlock {
   type: string;
   boundary: string | null;
   charset: string | null;
@@ -62,12 +57,6 @@ interface HeaderBlock {
   /** Values of further Content-Type fields after the first (a second, contradicting one). */
   moreTypes?: string[];
 }
-
-const param = (value: string, name: string): string | null => {
-  const m = new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(value);
-  const v = m?.[1] ?? m?.[2] ?? null;
-  return v === null || v === '' ? null : v;
-};
 
 function matchBoundary(
   line: string,
@@ -319,56 +308,15 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   };
   // Broken structure that would lose the body (mime-repair.ts): the header block is rewritten.
   const repairBlock = (h: HeaderBlock, headerStart: number, isTop: boolean) => {
-    const crlf = h.end >= 2 && s.charCodeAt(h.end - 2) === 13;
-    if (h.blankMissing) (scan.insertions ??= []).push({ at: h.end, text: crlf ? '\r\n' : '\n' });
-    for (const at of h.unfolded ?? []) (scan.insertions ??= []).push({ at, text: ' ' });
-    let cte = cleanTransferEncoding(h.cte);
-    let boundary: string | undefined;
-    let asText = false;
-    let contentType: string | undefined;
-    // Two Content-Types: a later multipart one whose boundary the body uses is the real one.
-    for (const v of h.type.startsWith('multipart/') ? [] : (h.moreTypes ?? [])) {
-      const b = param(v, 'boundary');
-      if (/^\s*multipart\//i.test(v) && b && s.indexOf(`--${b}`, h.bodyStart) >= 0) {
-        contentType = v;
-        h.type = (v.split(';')[0] ?? '').trim().toLowerCase();
-        h.boundary = b;
-        break;
-      }
-    }
-    // A text part declared base64 that holds prose is shown as the prose.
-    if (
-      (cte ?? h.cte) === 'base64' &&
-      (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') &&
-      !/^\s*attachment/i.test(h.disposition)
-    ) {
-      const sample = s.slice(h.bodyStart, Math.min(s.length, h.bodyStart + 4096));
-      const cut = sample.indexOf('\n--');
-      if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
-    }
-    if (
-      h.type.startsWith('multipart/') &&
-      (h.boundary === null || s.indexOf(`--${h.boundary}`, h.bodyStart) < 0)
-    ) {
-      const end = nextBoundary(s, h.bodyStart, stack).found?.ls ?? s.length;
-      const guess = guessBoundary(s, h.bodyStart, end);
-      // No boundary line at all: a whole message is shown as the text it is rather than as no
-      // parts; a nested one stays a preamble nobody is shown, as clients do.
-      if (guess !== null) boundary = guess;
-      else if (isTop) asText = true;
-    }
-    if (cte) h.cte = cte;
-    if (boundary !== undefined) h.boundary = boundary;
-    if (asText) h.type = 'text/plain';
-    if (cte || boundary !== undefined || asText || contentType !== undefined)
-      (scan.headerRepairs ??= []).push({
-        start: headerStart,
-        end: h.end,
-        ...(contentType !== undefined ? { contentType } : {}),
-        ...(cte ? { cte } : {}),
-        ...(boundary !== undefined ? { boundary } : {}),
-        ...(asText ? { asText } : {}),
-      });
+    const r = planRepair(
+      s,
+      h,
+      headerStart,
+      isTop,
+      () => nextBoundary(s, h.bodyStart, stack).found?.ls ?? s.length,
+    );
+    if (r.insertions.length > 0) (scan.insertions ??= []).push(...r.insertions);
+    if (r.repair) (scan.headerRepairs ??= []).push(r.repair);
   };
   const countPart = () => {
     if (++scan.parts > limits.maxParts)
