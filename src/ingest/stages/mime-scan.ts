@@ -163,8 +163,9 @@ function readHeaderBlock(
     else if (!isFieldLine(line) && !(ls === 0 && line.startsWith('From '))) {
       if (bodyFollows(s, ls, stack)) return { ...finish(ls, ls), blankMissing: true };
       // Otherwise it continues the field above though not folded ("boundary=…" on a line of its
-      // own); mailparser would drop it, so it is folded (parse.ts).
-      if (raw.length > 0) {
+      // own); mailparser would drop it, so it is folded (parse.ts). A broken field of its own
+      // ("Thread Topic: x") is left alone: folded, it would change the value of the one above.
+      if (raw.length > 0 && !BROKEN_FIELD.test(line)) {
         raw[raw.length - 1] += ` ${line}`;
         unfolded.push(ls);
       }
@@ -173,6 +174,9 @@ function readHeaderBlock(
   }
   return finish(s.length, s.length);
 }
+
+// A field name with a space or other stray character in it, then a colon.
+const BROKEN_FIELD = /^[A-Za-z][\w .-]{0,40}:/;
 
 /**
  * A line in a header block that is no field starts the body when neither a field nor a blank line

@@ -175,3 +175,14 @@ describe('sender', () => {
     });
   });
 });
+
+describe('header lines that are no fields', () => {
+  it('leaves a broken field alone instead of folding it into the Content-Type above', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: text/plain; charset=iso-8859-1\nThread Topic: printer\n\nDrucker kaputt, Gr\xfc\xdfe\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('Drucker kaputt, Grüße');
+  });
+});
