@@ -1,5 +1,6 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
-// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON)
+// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON;
+// the PHP sets, SpamScope, apache/james-mime4j and jhillyerd/enmime in their own external-*.ts files)
 // and bounced recipients (flufl.bounce, Mail-DeliveryStatus-BounceParser). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
