@@ -1,5 +1,6 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
-// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON)
+// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON;
+// the PHP sets, SpamScope, apache/james-mime4j and jhillyerd/enmime in their own external-*.ts files)
 // and bounced recipients (in external-bounce-sets.ts). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
@@ -14,7 +15,9 @@ import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { bounceSets } from './external-bounce-sets.js';
+import { enmimeSet } from './external-enmime.js';
 import { phpMimeSets } from './external-mime-sets.js';
+import { mime4jSet } from './external-mime4j.js';
 import { pythonReplySets } from './external-reply-sets.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
@@ -248,6 +251,10 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     out.push(...(await phpMimeSets(root, role)));
     const spamscope = await spamscopeSet(root, role);
     if (spamscope && spamscope.cases > 0) out.push(spamscope);
+    const mime4j = await mime4jSet(root, role);
+    if (mime4j && mime4j.cases > 0) out.push(mime4j);
+    const enmime = await enmimeSet(root, role);
+    if (enmime && enmime.cases > 0) out.push(enmime);
     if (role === 'tune') out.push(...pythonReplySets(root));
   }
   return out;
