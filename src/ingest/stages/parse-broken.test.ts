@@ -186,3 +186,23 @@ describe('header lines that are no fields', () => {
     expect(m.text?.trim()).toBe('Drucker kaputt, Grüße');
   });
 });
+
+describe('line ends', () => {
+  it('reads mail saved with bare CR line ends (classic Mac OS) as its CRLF copy', async () => {
+    const text = `${head}Content-Type: text/plain; charset=utf-8\n\nThe scanner on floor 3 is offline.\nCan someone look?\n`;
+    const crlf = await parseMessage(mail(text));
+    const cr = await parseMessage(Buffer.from(text.replace(/\n/g, '\r'), 'latin1'));
+    expect(cr.subject).toBe('s');
+    expect(cr.from?.address).toBe('a@example.com');
+    expect(cr.text?.trim()).toBe('The scanner on floor 3 is offline.\nCan someone look?');
+    expect(cr.text).toBe(crlf.text);
+  });
+
+  it('leaves a CR inside an otherwise LF-ended message alone', async () => {
+    const m = await parseMessage(
+      Buffer.from(`${head}Content-Type: text/plain\n\nFirst\rline.\n`, 'latin1'),
+    );
+    expect(m.subject).toBe('s');
+    expect(m.text).toContain('First');
+  });
+});

@@ -99,6 +99,17 @@ export const mailparserAdapter: ParserAdapter = {
   },
 };
 
+/**
+ * Mail saved with classic Mac OS line ends (a bare CR after every line, no LF anywhere in its
+ * header) reads as one endless header line to every parser, so its sender, subject and body are
+ * lost. Only such mail is rewritten, with CRLF ends; the stored original keeps its bytes.
+ */
+export function bareCrToCrlf(raw: Buffer): Buffer {
+  const head = raw.subarray(0, 8192);
+  if (head.includes(0x0a) || !head.includes(0x0d)) return raw;
+  return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
+}
+
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
 export async function parseWith(
   adapter: ParserAdapter,
@@ -107,6 +118,7 @@ export async function parseWith(
 ): Promise<ParsedMessage> {
   if (raw.length > limits.maxMessageBytes)
     throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
+  raw = bareCrToCrlf(raw);
   const scan = scanMime(raw, limits);
   let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
