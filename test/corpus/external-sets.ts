@@ -18,7 +18,7 @@ import { enmimeSet } from './external-enmime.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { freshReplySets, pythonReplySets, replyTrimmer } from './external-reply-sets.js';
-import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
+import { type FieldScore, type Role, score, type SetReport, ws } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
 
 export type { FieldScore, Role, SetReport } from './external-score.js';
