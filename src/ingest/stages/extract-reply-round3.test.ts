@@ -139,4 +139,23 @@ describe('reply extraction, round 3', () => {
     expect(r.reply).toBe('Tiskárna nefunguje.\n\nS pozdravem\nJana Nováková');
     expect(r.signature).toBe('Účetní\nACME s.r.o.');
   });
+
+  it('keeps the sentence when the attribution ends the same line', () => {
+    expect(
+      reply(
+        'Works now, thanks. On Mon, 1 Jan 2024 at 10:00, Agent <agent@example.com> wrote:\n> Please reinstall the driver.\n',
+      ),
+    ).toBe('Works now, thanks.');
+    expect(
+      reply(
+        'Merci, tout fonctionne. Le lun. 1 janv. 2024 à 10:00, Agent <agent@example.com> a écrit :\n\n> Réinstallez le pilote.\n',
+      ),
+    ).toBe('Merci, tout fonctionne.');
+  });
+
+  it('leaves a sentence that only mentions writing alone', () => {
+    const text =
+      'I called him. On Monday he wrote to the vendor about it:\n> the vendor answer\n\nStill broken.\n';
+    expect(extractReply(text).replyWithSignature).toContain('On Monday he wrote to the vendor');
+  });
 });

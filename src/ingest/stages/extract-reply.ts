@@ -378,8 +378,30 @@ const joinTrim = (lines: string[]): string =>
     .replace(/^(?:[ \t]*\n)+/, '')
     .trimEnd();
 
+// A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
+const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
+
+/**
+ * Some clients (and text rendered from HTML) put the attribution at the end of the person's last
+ * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
+ * and a quote follows, it gets its own line, so the quote is found and the sentence kept.
+ */
+function splitGluedAttributions(lines: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const m =
+      line.length <= 600 && !isQuoteLine(line) && hasVerb(line) && quoteFollows(lines, i + 1)
+        ? GLUED_ATTRIBUTION.exec(line)
+        : null;
+    if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) out.push(m[1]!, m[2]!);
+    else out.push(line);
+  }
+  return out;
+}
+
 export function extractReply(text: string): ExtractedReply {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const lines = splitGluedAttributions(text.replace(/\r\n?/g, '\n').split('\n'));
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
