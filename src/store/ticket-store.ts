@@ -60,35 +60,77 @@ export function joinedKeyRow(r: TicketRow & JoinedKey): DataKeyRow | null {
   };
 }
 
-export type TicketForRead = TicketRow & JoinedKey & { message_count: number };
+export type TicketForRead = TicketRow &
+  JoinedKey & { message_count: number; etag: string; not_modified: boolean };
 
 /**
- * A ticket with its message count and its mailbox's key row, and the audit record of reading it, in
- * one statement (a round trip fewer per read). The record counts the messages the page will hold
- * (`limit` before `beforeSeq`); it lives in the caller's transaction, so a read that fails after
- * this (not found, key destroyed) rolls it back with everything else.
+ * The stored state a ticket's detail is made of, as one string: every row's id and xmin (the
+ * transaction that wrote that version of the row; PostgreSQL gives each UPDATE's new row version
+ * the updating transaction's id) for the ticket, its messages (in order), their attachments (scan
+ * status), its outbox rows (reply states, bounces) and the mailbox keys that open them. Any insert,
+ * update or delete of one of those rows changes it, without reading a sealed column. The caller's
+ * `$8` (the representation: page, HTML or not, the view's format) is part of it.
+ */
+const versionOf = `format('%s|%s|%s|%s|%s|%s', $8::text, t.xmin,
+    mm.s,
+    (SELECT string_agg(a.id::text || ':' || a.xmin::text, ',' ORDER BY a.id)
+       FROM messages m JOIN attachments a ON a.tenant_id = m.tenant_id AND a.message_id = m.id
+      WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id),
+    (SELECT string_agg(o.id::text || ':' || o.xmin::text, ',' ORDER BY o.id)
+       FROM outbox o WHERE o.tenant_id = t.tenant_id AND o.ticket_id = t.id),
+    (SELECT string_agg(dk.id::text || ':' || dk.xmin::text, ',' ORDER BY dk.id)
+       FROM data_keys dk WHERE dk.tenant_id = t.tenant_id AND dk.purpose = 'mailbox'
+        AND (dk.mailbox_id = t.mailbox_id OR dk.mailbox_id IN (
+             SELECT m.mailbox_id FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id))))`;
+
+/**
+ * A ticket with its message count, its mailbox's key row and its entity tag (a digest of
+ * `versionOf`), and the audit record of reading it, in one statement (a round trip fewer per read).
+ * `notModified` holds the tags of the client's If-None-Match (`*` for any): when one is this
+ * ticket's, `not_modified` is true and the record says so; otherwise it counts the messages the
+ * page will hold (`limit` before `beforeSeq`). The record lives in the caller's transaction, so a
+ * read that fails after this (not found, key destroyed) rolls it back with everything else.
  */
 export async function findTicketForRead(
   ex: Executor,
   tenantId: string,
   id: string,
-  page: { beforeSeq: string | null; limit: number },
+  page: { beforeSeq: string | null; limit: number; representation: string },
   by: { actor: string; requestId: string | null; clientIp: string | null },
+  notModified: string[] = [],
 ): Promise<TicketForRead | null> {
   const { rows } = await ex.query<TicketForRead>({
-    name: 'inlet-ticket-for-read',
-    text: `WITH audited AS (
+    name: 'inlet-ticket-for-read-2',
+    text: `WITH r AS (
+             SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count,
+                    left(encode(sha256(convert_to(${versionOf}, 'UTF8')), 'hex'), 32) AS etag
+               FROM tickets t LEFT JOIN ${keyJoin}
+               CROSS JOIN LATERAL (
+                 SELECT count(*)::int AS n, string_agg(m.id::text || ':' || m.xmin::text, ',' ORDER BY m.seq) AS s
+                   FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) mm
+              WHERE t.tenant_id = $1 AND t.id = $2
+           ), v AS (
+             SELECT r.*, (r.etag = ANY($9::text[]) OR '*' = ANY($9::text[])) AS not_modified FROM r
+           ), audited AS (
              INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
              SELECT $1::uuid, $5, 'ticket.read', 'ticket', $2::uuid::text, $6, $7::inet,
-                    jsonb_build_object('messages', (SELECT count(*)::int FROM (
+                    CASE WHEN v.not_modified THEN jsonb_build_object('not_modified', true)
+                    ELSE jsonb_build_object('messages', (SELECT count(*)::int FROM (
                       SELECT 1 FROM messages WHERE tenant_id = $1::uuid AND ticket_id = $2::uuid
-                         AND ($3::bigint IS NULL OR seq < $3) LIMIT $4) p))
-             WHERE EXISTS (SELECT 1 FROM tickets WHERE tenant_id = $1::uuid AND id = $2::uuid))
-           SELECT ${tColumns}, ${keyColumns},
-                  (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
-             FROM tickets t LEFT JOIN ${keyJoin}
-            WHERE t.tenant_id = $1 AND t.id = $2`,
-    values: [tenantId, id, page.beforeSeq, page.limit, by.actor, by.requestId, by.clientIp],
+                         AND ($3::bigint IS NULL OR seq < $3) LIMIT $4) p)) END
+               FROM v)
+           SELECT * FROM v`,
+    values: [
+      tenantId,
+      id,
+      page.beforeSeq,
+      page.limit,
+      by.actor,
+      by.requestId,
+      by.clientIp,
+      page.representation,
+      notModified,
+    ],
   });
   return rows[0] ?? null;
 }

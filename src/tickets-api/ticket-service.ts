@@ -24,6 +24,7 @@ import { assertOriginalServable } from './original-rule.js';
 import {
   applyReplyStates,
   attachmentView,
+  detailFormat,
   type MessageView,
   messageView,
   participantsOf,
@@ -65,6 +66,14 @@ export interface TicketDetailInput {
   messagesBefore?: string;
   /** Include each message's sanitised HTML (the largest part of a response). */
   html: boolean;
+  /** The entity tags of an If-None-Match header, unquoted (`*`: any). */
+  ifNoneMatch?: string[];
+}
+
+/** A ticket's entity tag, and its detail unless the tag was one of `ifNoneMatch` (then null). */
+export interface TicketRead {
+  etag: string;
+  detail: TicketDetail | null;
 }
 
 export interface RawMessage {
@@ -78,7 +87,7 @@ export interface TicketService {
     actor: Actor,
     q: TicketListInput,
   ): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
-  get(actor: Actor, id: string, q?: TicketDetailInput): Promise<TicketDetail>;
+  get(actor: Actor, id: string, q?: TicketDetailInput): Promise<TicketRead>;
   /** The agent replies of a ticket with their delivery state. */
   replies(actor: Actor, id: string): Promise<ReplyState[]>;
   setStatus(actor: Actor, id: string, status: TicketStatus): Promise<TicketSummary>;
@@ -180,21 +189,30 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
       db.tenantTx(actor.tenantId, async (ex) => {
         if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore))
           throw new AppError('validation_failed', 'Invalid messages cursor.');
-        // Round trips: the ticket with its count, its mailbox's key row and the audit record; the
-        // page of messages; attachments only for messages that have some; reply states only when
-        // the page has replies; every message's headers only when the page is not the whole ticket.
+        // Round trips: the ticket with its count, its mailbox's key row, its entity tag and the
+        // audit record; then, unless the client's tag is current, the page of messages;
+        // attachments only for messages that have some; reply states only when the page has
+        // replies; every message's headers only when the page is not the whole ticket.
         const ticket = await findTicketForRead(
           ex,
           actor.tenantId,
           id,
-          { beforeSeq: q.messagesBefore ?? null, limit: q.messagesLimit },
+          {
+            beforeSeq: q.messagesBefore ?? null,
+            limit: q.messagesLimit,
+            representation: `${detailFormat}|${q.messagesLimit}|${q.messagesBefore ?? ''}|${q.html}`,
+          },
           { actor: actor.name, requestId: actor.requestId, clientIp: actor.clientIp },
+          q.ifNoneMatch,
         );
         if (!ticket) throw notFound('ticket');
         const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
         keyOf.prime(ticket.mailbox_id, keys.unwrap(joinedKeyRow(ticket), 'mailbox'));
-        // The ticket's own key first: a disconnected mailbox answers 410 before anything else.
+        // The ticket's own key first: a disconnected mailbox answers 410 before anything else,
+        // a 304 included.
         const ticketKey = await keyOf(ticket.mailbox_id);
+        // Unchanged since the client's copy: nothing is loaded or opened.
+        if (ticket.not_modified) return { etag: ticket.etag, detail: null };
         const rows = await pageTicketMessages(ex, actor.tenantId, id, {
           beforeSeq: q.messagesBefore ?? null,
           limit: q.messagesLimit + 1,
@@ -238,10 +256,13 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
               ),
             );
         return {
-          ...ticketSummary(ticket, ticketKey, whole ? page.length : ticket.message_count),
-          participants,
-          messages,
-          older_messages_cursor: rows.length > q.messagesLimit ? page[0]!.seq : null,
+          etag: ticket.etag,
+          detail: {
+            ...ticketSummary(ticket, ticketKey, whole ? page.length : ticket.message_count),
+            participants,
+            messages,
+            older_messages_cursor: rows.length > q.messagesLimit ? page[0]!.seq : null,
+          },
         };
       }),
 
