@@ -37,7 +37,10 @@ const logger = makeLogger({ level: 'silent' });
 const seconds = Number(process.env.READS_SECONDS ?? 10);
 const runs = Number(process.env.READS_RUNS ?? 3);
 const connections = Number(process.env.READS_CONNECTIONS ?? 50);
-const rates = (process.env.READS_RATES ?? '0.5,0.8').split(',').map(Number);
+const rates = (process.env.READS_RATES ?? '0.5,0.8')
+  .split(',')
+  .map(Number)
+  .filter((x) => x > 0);
 
 /** A thread of `n` messages (the first from the customer, then replies back and forth). */
 async function writeThread(dir: string, tag: string, n: number): Promise<void> {

@@ -64,7 +64,9 @@ export function getTicketRoute(app: Api, deps: ApiDeps): void {
         ifNoneMatch: ifNoneMatchTags(req.headers['if-none-match']),
       });
       reply.header('etag', `"${etag}"`).header('cache-control', 'private, no-cache');
-      if (detail === null) return reply.code(304).send(null);
+      // No payload at all: `null` would be serialised and announced as Content-Length: 4, and a
+      // client that trusts it waits for 4 bytes a 304 never carries.
+      if (detail === null) return reply.code(304).send();
       return detail;
     },
   );
