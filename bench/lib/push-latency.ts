@@ -111,6 +111,25 @@ export async function pushLatency(o: {
       }
     }
   }
+  if (process.env.PUSH_BY_SECOND) {
+    const { rows } = await o.c.db.tx((ex) =>
+      ex.query<{ mailbox_id: string; provider_message_id: string; at: Date }>(
+        `SELECT mailbox_id, provider_message_id, created_at AS at FROM message_deliveries WHERE tenant_id = $1`,
+        [o.tenantId],
+      ),
+    );
+    const bySec = new Map<number, number[]>();
+    for (const r of rows) {
+      const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
+      if (t0 === undefined) continue;
+      const sec = Math.floor((t0 - startWall) / 1000);
+      bySec.set(sec, [...(bySec.get(sec) ?? []), r.at.getTime() - t0]);
+    }
+    for (const [sec, l] of [...bySec].sort((a, b) => a[0] - b[0]))
+      console.log(
+        `sent in second ${sec}: n ${l.length}, p50 ${percentiles(l).p50}, max ${percentiles(l).max}`,
+      );
+  }
   const cpu = meter.read();
   sampling = false;
   await jobSampler;
