@@ -158,17 +158,22 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const requesterBidx = q.requester
           ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester)
           : undefined;
-        // Each row carries its mailbox's key row: one statement for the page and its keys.
-        const rows = await listTickets(ex, {
-          tenantId: actor.tenantId,
-          status: q.status,
-          mailboxId: q.mailboxId,
-          requesterBidx,
-          updatedSince: q.updatedSince,
-          updatedAfter: q.updatedAfter,
-          after: q.cursor ? decodeCursor(q.cursor) : undefined,
-          limit: q.limit + 1,
-        });
+        // Each row carries its mailbox's key row: one statement for the page, its keys and the
+        // audit record (rolled back with the rest if a ticket cannot be opened).
+        const rows = await listTickets(
+          ex,
+          {
+            tenantId: actor.tenantId,
+            status: q.status,
+            mailboxId: q.mailboxId,
+            requesterBidx,
+            updatedSince: q.updatedSince,
+            updatedAfter: q.updatedAfter,
+            after: q.cursor ? decodeCursor(q.cursor) : undefined,
+            limit: q.limit + 1,
+          },
+          { actor: actor.name, requestId: actor.requestId, clientIp: actor.clientIp },
+        );
         const page = rows.slice(0, q.limit);
         const keyOf = memo((_mailboxId: string, row?: ListedTicket) =>
           keys.unwrap(joinedKeyRow(row!), 'mailbox'),
@@ -176,7 +181,6 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const items: TicketSummary[] = [];
         for (const r of page)
           items.push(ticketSummary(r, await keyOf(r.mailbox_id, r), r.message_count));
-        await audit(ex, actor, 'ticket.list', 'ticket', null, { count: items.length });
         const last = page.at(-1);
         return {
           items,

@@ -77,6 +77,22 @@ describe('ticket read cost', () => {
     expect((big.body as { message_count: number }).message_count).toBe(50);
     const list = await count('/v1/tickets?limit=50');
     expect((list.body as { items: unknown[] }).items).toHaveLength(50);
+    // The list's audit record is written by the page's own statement: authentication, BEGIN, the
+    // page with its record, COMMIT.
+    expect(list.n.length, list.n.join('\n')).toBeLessThanOrEqual(4);
+    const { rows } = await f.t.container.db.tx((ex) =>
+      ex.query<{ detail: unknown }>(
+        "SELECT detail FROM audit_log WHERE action = 'ticket.list' ORDER BY id DESC LIMIT 1",
+      ),
+    );
+    expect(rows[0]!.detail).toEqual({ count: 50 });
+    const last = await f.api<{ items: unknown[] }>('GET', '/v1/tickets?limit=200');
+    const { rows: lastRows } = await f.t.container.db.tx((ex) =>
+      ex.query<{ detail: unknown }>(
+        "SELECT detail FROM audit_log WHERE action = 'ticket.list' ORDER BY id DESC LIMIT 1",
+      ),
+    );
+    expect(lastRows[0]!.detail).toEqual({ count: last.body.items.length });
   });
 
   test('every read still writes its audit record, with the messages it showed', async () => {
