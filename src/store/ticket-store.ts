@@ -2,6 +2,7 @@
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
+import { fromPrefixed, type PagedMessage, prefixedPageColumns } from './message-store.js';
 
 export interface TicketRow {
   id: string;
@@ -85,22 +86,24 @@ const versionOf = `format('%s|%s|%s|%s|%s|%s', $8::text, t.xmin,
 
 /**
  * A ticket with its message count, its mailbox's key row and its entity tag (a digest of
- * `versionOf`), and the audit record of reading it, in one statement (a round trip fewer per read).
- * `notModified` holds the tags of the client's If-None-Match (`*` for any): when one is this
- * ticket's, `not_modified` is true and the record says so; otherwise it counts the messages the
- * page will hold (`limit` before `beforeSeq`). The record lives in the caller's transaction, so a
- * read that fails after this (not found, key destroyed) rolls it back with everything else.
+ * `versionOf`), the audit record of reading it, and its page of messages, in one statement (two
+ * round trips fewer per read). `notModified` holds the tags of the client's If-None-Match (`*` for
+ * any): when one is this ticket's, `not_modified` is true, no messages are read and the record says
+ * so; otherwise it counts the messages the page will hold (`limit` before `beforeSeq`), and the page
+ * is the newest `limit + 1` messages before `beforeSeq`, newest first (the one more tells whether
+ * older ones exist). The record lives in the caller's transaction, so a read that fails after this
+ * (not found, key destroyed) rolls it back with everything else.
  */
 export async function findTicketForRead(
   ex: Executor,
   tenantId: string,
   id: string,
-  page: { beforeSeq: string | null; limit: number; representation: string },
+  page: { beforeSeq: string | null; limit: number; html: boolean; representation: string },
   by: { actor: string; requestId: string | null; clientIp: string | null },
   notModified: string[] = [],
-): Promise<TicketForRead | null> {
-  const { rows } = await ex.query<TicketForRead>({
-    name: 'inlet-ticket-for-read-2',
+): Promise<{ ticket: TicketForRead; page: PagedMessage[] } | null> {
+  const { rows } = await ex.query<TicketForRead & Record<string, unknown>>({
+    name: page.html ? 'inlet-ticket-for-read-html-3' : 'inlet-ticket-for-read-3',
     text: `WITH r AS (
              SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count,
                     left(encode(sha256(convert_to(${versionOf}, 'UTF8')), 'hex'), 32) AS etag
@@ -118,8 +121,15 @@ export async function findTicketForRead(
                     ELSE jsonb_build_object('messages', (SELECT count(*)::int FROM (
                       SELECT 1 FROM messages WHERE tenant_id = $1::uuid AND ticket_id = $2::uuid
                          AND ($3::bigint IS NULL OR seq < $3) LIMIT $4) p)) END
-               FROM v)
-           SELECT * FROM v`,
+               FROM v
+           ), page AS (
+             SELECT ${prefixedPageColumns(page.html)}
+               FROM messages m
+              WHERE NOT (SELECT not_modified FROM v)
+                AND m.tenant_id = $1 AND m.ticket_id = $2 AND ($3::bigint IS NULL OR m.seq < $3)
+              ORDER BY m.seq DESC LIMIT $4::int + 1
+           )
+           SELECT v.*, page.* FROM v LEFT JOIN page ON true ORDER BY page.m_seq DESC`,
     values: [
       tenantId,
       id,
@@ -132,7 +142,14 @@ export async function findTicketForRead(
       notModified,
     ],
   });
-  return rows[0] ?? null;
+  const first = rows[0];
+  if (!first) return null;
+  const messages: PagedMessage[] = [];
+  for (const row of rows) {
+    const m = fromPrefixed(row);
+    if (m) messages.push(m);
+  }
+  return { ticket: first, page: messages };
 }
 
 export async function touchTicket(

@@ -6,7 +6,7 @@ import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { pageTicketMessages, ticketHeaders } from '../store/message-store.js';
+import { ticketHeaders } from '../store/message-store.js';
 import { checkRawChunks, findStoredRaw, type RawRef, readRawChunk } from '../store/raw-store.js';
 import {
   findTicket,
@@ -193,23 +193,25 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
       db.tenantTx(actor.tenantId, async (ex) => {
         if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore))
           throw new AppError('validation_failed', 'Invalid messages cursor.');
-        // Round trips: the ticket with its count, its mailbox's key row, its entity tag and the
-        // audit record; then, unless the client's tag is current, the page of messages;
+        // Round trips: the ticket with its count, its mailbox's key row, its entity tag, the audit
+        // record and (unless the client's tag is current) its page of messages, in one; then
         // attachments only for messages that have some; reply states only when the page has
         // replies; every message's headers only when the page is not the whole ticket.
-        const ticket = await findTicketForRead(
+        const read = await findTicketForRead(
           ex,
           actor.tenantId,
           id,
           {
             beforeSeq: q.messagesBefore ?? null,
             limit: q.messagesLimit,
+            html: q.html,
             representation: `${detailFormat}|${q.messagesLimit}|${q.messagesBefore ?? ''}|${q.html}`,
           },
           { actor: actor.name, requestId: actor.requestId, clientIp: actor.clientIp },
           q.ifNoneMatch,
         );
-        if (!ticket) throw notFound('ticket');
+        if (!read) throw notFound('ticket');
+        const { ticket, page: rows } = read;
         const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
         keyOf.prime(ticket.mailbox_id, keys.unwrap(joinedKeyRow(ticket), 'mailbox'));
         // The ticket's own key first: a disconnected mailbox answers 410 before anything else,
@@ -217,11 +219,6 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const ticketKey = await keyOf(ticket.mailbox_id);
         // Unchanged since the client's copy: nothing is loaded or opened.
         if (ticket.not_modified) return { etag: ticket.etag, detail: null };
-        const rows = await pageTicketMessages(ex, actor.tenantId, id, {
-          beforeSeq: q.messagesBefore ?? null,
-          limit: q.messagesLimit + 1,
-          html: q.html,
-        });
         const page = rows.slice(0, q.messagesLimit).reverse();
         const withAttachments = page.filter((r) => r.has_attachments).map((r) => r.id);
         const attachments = withAttachments.length
