@@ -81,8 +81,7 @@ const versionOf = `format('%s|%s|%s|%s|%s|%s', $8::text, t.xmin,
        FROM outbox o WHERE o.tenant_id = t.tenant_id AND o.ticket_id = t.id),
     (SELECT string_agg(dk.id::text || ':' || dk.xmin::text, ',' ORDER BY dk.id)
        FROM data_keys dk WHERE dk.tenant_id = t.tenant_id AND dk.purpose = 'mailbox'
-        AND (dk.mailbox_id = t.mailbox_id OR dk.mailbox_id IN (
-             SELECT m.mailbox_id FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id))))`;
+        AND (dk.mailbox_id = t.mailbox_id OR dk.mailbox_id = ANY(mm.mailboxes))))`;
 
 /**
  * A ticket with its message count, its mailbox's key row and its entity tag (a digest of
@@ -103,13 +102,18 @@ export async function findTicketForRead(
   notModified: string[] = [],
 ): Promise<{ ticket: TicketForRead; page: PagedMessage[] } | null> {
   const { rows } = await ex.query<TicketForRead & Record<string, unknown>>({
-    name: page.html ? 'inlet-ticket-for-read-html-3' : 'inlet-ticket-for-read-3',
+    name: page.html ? 'inlet-ticket-for-read-html-4' : 'inlet-ticket-for-read-4',
     text: `WITH r AS (
-             SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count,
+             SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count, mm.before_n,
                     left(encode(sha256(convert_to(${versionOf}, 'UTF8')), 'hex'), 32) AS etag
                FROM tickets t LEFT JOIN ${keyJoin}
+               -- The ticket's messages read once for the count, the versions, their mailboxes
+               -- and the audit record's count.
                CROSS JOIN LATERAL (
-                 SELECT count(*)::int AS n, string_agg(m.id::text || ':' || m.xmin::text, ',' ORDER BY m.seq) AS s
+                 SELECT count(*)::int AS n,
+                        count(*) FILTER (WHERE $3::bigint IS NULL OR m.seq < $3)::int AS before_n,
+                        string_agg(m.id::text || ':' || m.xmin::text, ',' ORDER BY m.seq) AS s,
+                        array_agg(DISTINCT m.mailbox_id) AS mailboxes
                    FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) mm
               WHERE t.tenant_id = $1 AND t.id = $2
            ), v AS (
@@ -118,9 +122,7 @@ export async function findTicketForRead(
              INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
              SELECT $1::uuid, $5, 'ticket.read', 'ticket', $2::uuid::text, $6, $7::inet,
                     CASE WHEN v.not_modified THEN jsonb_build_object('not_modified', true)
-                    ELSE jsonb_build_object('messages', (SELECT count(*)::int FROM (
-                      SELECT 1 FROM messages WHERE tenant_id = $1::uuid AND ticket_id = $2::uuid
-                         AND ($3::bigint IS NULL OR seq < $3) LIMIT $4) p)) END
+                    ELSE jsonb_build_object('messages', least(v.before_n, $4::int)) END
                FROM v
            ), page AS (
              SELECT ${prefixedPageColumns(page.html)}
