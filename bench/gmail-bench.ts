@@ -6,7 +6,7 @@
 //   2. backfill speed of one mailbox, as a share of Gmail's per-user quota ceiling (15,000 units per
 //      minute; messages.get costs 5 units, so the ceiling is 50 messages/s for a raw backfill).
 // `npm run bench -- gmail` (no clamd needed: the test mails have no attachments). GMAIL_RUNS (3)
-// push runs; GMAIL_SECONDS (10) each; GMAIL_BACKGROUND_LOAD=N spins N processes outside Inlet during
+// push runs; GMAIL_SECONDS (10) each at GMAIL_RATE (50) mails/s; GMAIL_BACKGROUND_LOAD=N spins N processes outside Inlet during
 // them (the goal is p99 < 1 s at load 4: on 2 cores, 2 spinning processes plus the bench's own work);
 // GMAIL_BACKFILL=0 skips the backfill part.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -308,6 +308,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const env = (k: string) => (process.env[k] === undefined ? undefined : Number(process.env[k]));
   const r = await runGmailBench({
     runs: env('GMAIL_RUNS'),
+    pushesPerSecond: env('GMAIL_RATE'),
     seconds: env('GMAIL_SECONDS'),
     backgroundLoad: env('GMAIL_BACKGROUND_LOAD'),
     backfillMessages: env('GMAIL_BACKFILL'),
