@@ -8,7 +8,7 @@
 // `npm run bench -- gmail` (no clamd needed: the test mails have no attachments). GMAIL_RUNS (3)
 // push runs; GMAIL_SECONDS (10) each at GMAIL_RATE (50) mails/s; GMAIL_BACKGROUND_LOAD=N spins N processes outside Inlet during
 // them (the goal is p99 < 1 s at load 4: on 2 cores, 2 spinning processes plus the bench's own work);
-// GMAIL_BACKFILL=0 skips the backfill part.
+// GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables scanned most.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -287,6 +287,16 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
       }
     } finally {
       background.stop();
+    }
+    if (process.env.GMAIL_TABLE_STATS) {
+      // Which tables the runs scanned row by row, and how many dead rows they left (a cost that
+      // grows run over run shows here).
+      const { rows } = await c.db.pool.query<Record<string, unknown>>(
+        `SELECT schemaname || '.' || relname AS t, seq_scan, seq_tup_read, idx_scan, n_live_tup, n_dead_tup, autovacuum_count
+           FROM pg_stat_all_tables WHERE schemaname IN ('public', 'graphile_worker')
+          ORDER BY seq_tup_read DESC LIMIT 12`,
+      );
+      console.table(rows);
     }
     // The backfill is timed alone: no worker may pick up its connect-time sync job.
     await runner.stop();
