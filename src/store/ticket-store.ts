@@ -75,8 +75,7 @@ export type TicketForRead = TicketRow &
 const versionOf = `format('%s|%s|%s|%s|%s|%s', $8::text, t.xmin,
     mm.s,
     (SELECT string_agg(a.id::text || ':' || a.xmin::text, ',' ORDER BY a.id)
-       FROM messages m JOIN attachments a ON a.tenant_id = m.tenant_id AND a.message_id = m.id
-      WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id),
+       FROM unnest(mm.ids) AS mid JOIN attachments a ON a.tenant_id = t.tenant_id AND a.message_id = mid),
     (SELECT string_agg(o.id::text || ':' || o.xmin::text, ',' ORDER BY o.id)
        FROM outbox o WHERE o.tenant_id = t.tenant_id AND o.ticket_id = t.id),
     (SELECT string_agg(dk.id::text || ':' || dk.xmin::text, ',' ORDER BY dk.id)
@@ -102,8 +101,9 @@ export async function findTicketForRead(
   notModified: string[] = [],
 ): Promise<{ ticket: TicketForRead; page: PagedMessage[] } | null> {
   const { rows } = await ex.query<TicketForRead & Record<string, unknown>>({
-    name: page.html ? 'inlet-ticket-for-read-html-4' : 'inlet-ticket-for-read-4',
-    text: `WITH r AS (
+    name: page.html ? 'inlet-ticket-for-read-html-5' : 'inlet-ticket-for-read-5',
+    // r is materialised: inlined into v, its tag's expression was computed twice.
+    text: `WITH r AS MATERIALIZED (
              SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count, mm.before_n,
                     left(encode(sha256(convert_to(${versionOf}, 'UTF8')), 'hex'), 32) AS etag
                FROM tickets t LEFT JOIN ${keyJoin}
@@ -113,7 +113,7 @@ export async function findTicketForRead(
                  SELECT count(*)::int AS n,
                         count(*) FILTER (WHERE $3::bigint IS NULL OR m.seq < $3)::int AS before_n,
                         string_agg(m.id::text || ':' || m.xmin::text, ',' ORDER BY m.seq) AS s,
-                        array_agg(DISTINCT m.mailbox_id) AS mailboxes
+                        array_agg(m.id) AS ids, array_agg(DISTINCT m.mailbox_id) AS mailboxes
                    FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) mm
               WHERE t.tenant_id = $1 AND t.id = $2
            ), v AS (
