@@ -50,8 +50,13 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 export interface EnqueueOptions {
-  /** Jobs with the same key coalesce (graphile-worker job_key, mode 'replace'). */
+  /** Jobs with the same key coalesce (graphile-worker job_key, mode `keyMode`). */
   key?: string;
+  /**
+   * How a job joins a pending one with its key: 'replace' (default) takes the new run_at, so a
+   * trigger moves the job to the back of the queue; 'preserve_run_at' keeps its place.
+   */
+  keyMode?: 'replace' | 'preserve_run_at';
   /** Jobs in one queue run one at a time (per-mailbox serialisation). */
   queue?: string;
   runAt?: Date;
@@ -68,7 +73,7 @@ export async function addJob<N extends JobName>(
 ): Promise<void> {
   await ex.query(
     // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only.
-    `SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, 'replace')`,
+    `SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, $8)`,
     [
       name,
       JSON.stringify(payload),
@@ -77,6 +82,7 @@ export async function addJob<N extends JobName>(
       opts.maxAttempts ?? null,
       opts.key ?? null,
       opts.priority ?? null,
+      opts.keyMode ?? 'replace',
     ],
   );
 }
