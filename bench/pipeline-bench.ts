@@ -4,6 +4,8 @@
 // concurrency. Also: peak RSS while ingesting one 25 MB message (target ≤ 4× its size above the
 // baseline), measured in a child process so this run's heap does not blur it.
 // `npx tsx bench/pipeline-bench.ts` (embedded PostgreSQL; a local clamd when installed).
+// Shorter runs: PIPELINE_ROUNDS=N timed rounds (default 3), PIPELINE_PINNED=0 skips the pinned run,
+// PIPELINE_BIG=0 skips the 25 MB message, PIPELINE_BREAKDOWN=0 the passes saying where the CPU goes.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,8 +25,18 @@ import { migrate } from '../src/store/migrate.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
 import { startClamd } from '../test/helpers/clamd.js';
+import {
+  type Breakdown,
+  countStatements,
+  medianBreakdown,
+  preparePass,
+  prepareScanPass,
+  printBreakdown,
+  rawOnlyPass,
+} from './lib/pipeline-breakdown.js';
 
 const logger = makeLogger({ level: 'silent' });
+const roundCount = Math.max(1, Number(process.env.PIPELINE_ROUNDS ?? 3));
 
 export interface PipelineBenchResult {
   messages: number;
@@ -40,6 +52,8 @@ export interface PipelineBenchResult {
     parseOnly: number;
     pipeline: { node: number; postgres: number | null; clamd: number | null };
   };
+  /** Where the CPU goes (see bench/lib/pipeline-breakdown.ts); the unpinned run only. */
+  breakdown?: Breakdown;
   bigMessage?: {
     sizeMB: number;
     baselineMB: number;
@@ -47,6 +61,16 @@ export interface PipelineBenchResult {
     deltaMB: number;
     ratio: number;
   };
+}
+
+interface Round {
+  parse: number;
+  pipe: number;
+  parseCpu: number;
+  node: number;
+  postgres: number | null;
+  clamd: number | null;
+  breakdown: Breakdown | undefined;
 }
 
 async function freshTenant(c: Container): Promise<{ tenantId: string; mailboxId: string }> {
@@ -198,7 +222,7 @@ function pinServices(clamdPid: number | undefined, pgPids: number[]): string | n
 }
 
 export async function runPipelineBench(
-  opts: { pinned?: boolean } = {},
+  opts: { pinned?: boolean; breakdown?: boolean } = {},
 ): Promise<PipelineBenchResult | { skip: string }> {
   const corpus = findCorpus();
   if ('skip' in corpus) return corpus;
@@ -250,40 +274,75 @@ export async function runPipelineBench(
     await (
       await pipeline()
     )();
-    const rounds: {
-      parse: number;
-      pipe: number;
-      parseCpu: number;
-      node: number;
-      postgres: number | null;
-      clamd: number | null;
-    }[] = [];
+    const rounds: Round[] = [];
     const pg = pgPids();
     const cl = clamdPid();
-    for (let round = 0; round < 3; round++) {
-      let cpu0 = nodeCpuMs();
-      let t0 = performance.now();
-      await parseOnly();
-      const parse = messages.length / ((performance.now() - t0) / 1000);
-      const parseCpu = (nodeCpuMs() - cpu0) / messages.length;
-      const run = await pipeline();
-      const [pg0, cl0] = [procCpuMs(pg), cl ? procCpuMs([cl]) : null];
-      cpu0 = nodeCpuMs();
-      t0 = performance.now();
+    const statements = opts.breakdown ? countStatements() : null;
+    /** CPU per message of Node (whole process and main thread), PostgreSQL and clamd over `run`. */
+    const measure = async (run: () => Promise<unknown>) => {
+      const [pg0, cl0, node0, main0] = [
+        procCpuMs(pg),
+        cl ? procCpuMs([cl]) : null,
+        nodeCpuMs(),
+        process.threadCpuUsage(),
+      ];
+      const t0 = performance.now();
       await run();
-      const pipe = messages.length / ((performance.now() - t0) / 1000);
+      const perSec = messages.length / ((performance.now() - t0) / 1000);
+      const main = process.threadCpuUsage(main0);
       const per = (a: number | null, b: number | null) =>
         a === null || b === null ? null : (b - a) / messages.length;
-      rounds.push({
-        parse,
-        pipe,
-        parseCpu,
-        node: (nodeCpuMs() - cpu0) / messages.length,
+      return {
+        perSec,
+        node: (nodeCpuMs() - node0) / messages.length,
+        main: (main.user + main.system) / 1000 / messages.length,
         postgres: per(pg0, procCpuMs(pg)),
         clamd: per(cl0, cl ? procCpuMs([cl]) : null),
+      };
+    };
+    const verdicts = async () => {
+      const metric = await c.metrics.getSingleMetric('inlet_attachment_verdicts_total')?.get();
+      const of = (source: string) =>
+        metric?.values.find((v) => v.labels.source === source)?.value ?? 0;
+      return { scanned: of('clamd'), cached: of('cache') };
+    };
+    for (let round = 0; round < roundCount; round++) {
+      const parse = await measure(parseOnly);
+      const run = await pipeline();
+      const [v0, q0] = [await verdicts(), statements?.read()];
+      const pipe = await measure(run);
+      const [v1, q1] = [await verdicts(), statements?.read()];
+      let breakdown: Breakdown | undefined;
+      if (q0 && q1) {
+        const n = messages.length;
+        breakdown = {
+          parse: parse.node,
+          pipeline: pipe.node,
+          postgres: pipe.postgres,
+          clamd: pipe.clamd,
+          prepare: (await measure(preparePass(messages, concurrency, pool))).node,
+          prepareScan: await measure(prepareScanPass(c, messages, concurrency, pool)),
+          rawOnly: await measure(await rawOnlyPass(c, messages, concurrency)),
+          mainThread: pipe.main,
+          scans: (v1.scanned - v0.scanned) / n,
+          cached: (v1.cached - v0.cached) / n,
+          statements: (q1.statements - q0.statements) / n,
+          transactions: (q1.commits - q0.commits) / n,
+        };
+      }
+      rounds.push({
+        parse: parse.perSec,
+        pipe: pipe.perSec,
+        parseCpu: parse.node,
+        node: pipe.node,
+        postgres: pipe.postgres,
+        clamd: pipe.clamd,
+        breakdown,
       });
     }
-    const m = rounds.sort((x, y) => x.pipe / x.parse - y.pipe / y.parse)[1]!;
+    const m = rounds.sort((x, y) => x.pipe / x.parse - y.pipe / y.parse)[
+      Math.floor((rounds.length - 1) / 2)
+    ]!;
     return {
       messages: messages.length,
       concurrency,
@@ -296,6 +355,7 @@ export async function runPipelineBench(
         parseOnly: m.parseCpu,
         pipeline: { node: m.node, postgres: m.postgres, clamd: m.clamd },
       },
+      ...(opts.breakdown ? { breakdown: medianBreakdown(rounds.map((r) => r.breakdown!)) } : {}),
     };
   });
 }
@@ -405,17 +465,17 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   } else if (process.argv.includes('--pinned-child')) {
     process.stdout.write(JSON.stringify(await runPipelineBench({ pinned: true })) + '\n');
   } else {
-    const r = await runPipelineBench();
+    const r = await runPipelineBench({ breakdown: process.env.PIPELINE_BREAKDOWN !== '0' });
     if ('skip' in r) {
       console.log(`pipeline bench skipped: ${r.skip}`);
     } else {
-      const big = bigMessage()!;
+      const big = process.env.PIPELINE_BIG === '0' ? null : bigMessage()!;
       console.log(
         `corpus messages: ${r.messages}, concurrency ${r.concurrency}, scanner: ${r.scanner}`,
       );
       console.log(`parse-only:     ${r.parseOnlyPerSec.toFixed(0)} msg/s`);
       console.log(
-        `full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50; median of 3 rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`,
+        `full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50; median of ${r.ratios.length} rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`,
       );
       const cpu = r.cpuMsPerMessage;
       const f = (n: number | null) => (n === null ? 'n/a' : n.toFixed(2));
@@ -424,7 +484,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       );
       const bound = cpuBound(r, os.cpus().length, 'shared');
       if (bound) console.log(`  bound: ${bound}`);
-      const pinned = pinnedRun();
+      if (r.breakdown) printBreakdown(r.breakdown, roundCount);
+      const pinned =
+        process.env.PIPELINE_PINNED === '0' ? { skip: 'PIPELINE_PINNED=0' } : pinnedRun();
       if ('skip' in pinned) console.log(`pinned run skipped: ${pinned.skip}`);
       else {
         const pc = pinned.cpuMsPerMessage;
@@ -437,10 +499,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
         const pinnedBound = cpuBound(pinned, os.cpus().length, 'pinned');
         if (pinnedBound) console.log(`  bound: ${pinnedBound}`);
       }
-      console.log(
-        `25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`,
-      );
-      if (r.ratio < 0.5 || big.ratio > 4) process.exitCode = 1;
+      if (big)
+        console.log(
+          `25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`,
+        );
+      if (r.ratio < 0.5 || (big && big.ratio > 4)) process.exitCode = 1;
     }
   }
 }

@@ -135,7 +135,11 @@ function printTable(results: CandidateResult[]): void {
   console.log(`|---|${sets.map(() => '---').join('|')}|---|---|`);
   for (const r of results) {
     const cells = r.sets.map(
-      (s) => `${s.passed}/${s.total} (${((100 * s.passed) / Math.max(1, s.total)).toFixed(1)}%)`,
+      (s) =>
+        `${s.passed}/${s.total} (${((100 * s.passed) / Math.max(1, s.total)).toFixed(1)}%)` +
+        (s.divergent.length > 0
+          ? `, ${s.divergent.length} reviewed divergence: ${((100 * s.passed) / Math.max(1, s.total - s.divergent.length)).toFixed(1)}% adjusted`
+          : ''),
     );
     console.log(
       `| ${r.candidate} | ${cells.join(' | ')} | ${r.messagesPerSecond.toFixed(0)} | ${r.longQuoteMs.map((t) => `${Math.round(t.bytes / 1000)} KB: ${t.ms.toFixed(0)}`).join(', ')} |`,
@@ -144,8 +148,10 @@ function printTable(results: CandidateResult[]): void {
   if (process.argv.includes('--failures')) {
     for (const r of results)
       for (const s of r.sets)
-        if (s.failures.length > 0)
-          console.log(`${r.candidate} / ${s.set}: ${s.failures.join(', ')}`);
+        if (s.failures.length + s.divergent.length > 0)
+          console.log(
+            `${r.candidate} / ${s.set}: ${s.failures.join(', ')}${s.divergent.length > 0 ? ` (reviewed divergence, closing and name kept: ${s.divergent.join(', ')})` : ''}`,
+          );
   }
 }
 

@@ -2,12 +2,15 @@
 // runner on the container's pool, the tenant's consent return origin, and the latency loop — mail
 // delivered to the provider fake at a steady rate spread over the connected mailboxes, each
 // message's latency taken from its delivery to the commit of its message_deliveries row.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
 
 import type { Container } from '../../src/container.js';
 import { toTaskList } from '../../src/jobs/registry.js';
 import { makeHandlers } from '../../src/main/worker.js';
 import { systemActor } from '../../src/tenancy/actor.js';
+import { sampleRunQueue } from './background-load.js';
 import { startCpuMeter } from './cpu.js';
 import { percentiles, sleep } from './stats.js';
 
@@ -35,6 +38,14 @@ export interface PushLatency {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** CPU per stored message, ms: this process (Inlet, the job runner and the provider fake) and PostgreSQL. */
   cpuPerMessageMs: { self: number; pg: number };
+  /** Where a late message waited: jobs waiting for a worker slot and jobs running (max over samples). */
+  jobs: { maxWaiting: number; maxRunning: number };
+  /** How late this process's event loop ran its timers (CPU starvation shows here first). */
+  eventLoopDelayMs: { p99: number; max: number };
+  /** Runnable tasks on the machine during the run (mean, max) and the 1-minute load average at its end. */
+  runQueue: { mean: number; max: number; loadavg1: number };
+  /** Seconds from the first delivery to the last one sent, and to the last one stored. */
+  spanSeconds: { sending: number; storing: number };
 }
 
 /**
@@ -52,8 +63,26 @@ export async function pushLatency(o: {
 }): Promise<PushLatency> {
   const sentAt = new Map<string, number>();
   const meter = await startCpuMeter(o.c.db.pool);
+  const runQueue = sampleRunQueue();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const jobs = { maxWaiting: 0, maxRunning: 0 };
+  let sampling = true;
+  const jobSampler = (async () => {
+    while (sampling) {
+      const { rows } = await o.c.db.pool.query<{ waiting: number; running: number }>(
+        `SELECT count(*) FILTER (WHERE locked_at IS NULL AND run_at <= now())::int AS waiting,
+                count(*) FILTER (WHERE locked_at IS NOT NULL)::int AS running
+           FROM graphile_worker._private_jobs WHERE attempts < max_attempts`,
+      );
+      jobs.maxWaiting = Math.max(jobs.maxWaiting, rows[0]!.waiting);
+      jobs.maxRunning = Math.max(jobs.maxRunning, rows[0]!.running);
+      await sleep(250);
+    }
+  })();
   const total = o.rate * o.seconds;
   const start = performance.now();
+  const startWall = Date.now();
   for (let i = 0; i < total; i++) {
     const wait = start + (i * 1000) / o.rate - performance.now();
     if (wait > 0) await sleep(wait);
@@ -61,7 +90,9 @@ export async function pushLatency(o: {
     const id = o.deliver(email, i);
     sentAt.set(`${o.ids.get(email)}/${id}`, Date.now());
   }
+  const sending = (performance.now() - start) / 1000;
   const latencies: number[] = [];
+  let lastStored = startWall;
   const deadline = Date.now() + 60_000;
   while (latencies.length < total && Date.now() < deadline) {
     await sleep(500);
@@ -74,14 +105,46 @@ export async function pushLatency(o: {
     latencies.length = 0;
     for (const r of rows) {
       const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
-      if (t0 !== undefined) latencies.push(r.at.getTime() - t0);
+      if (t0 !== undefined) {
+        latencies.push(r.at.getTime() - t0);
+        lastStored = Math.max(lastStored, r.at.getTime());
+      }
     }
   }
+  if (process.env.PUSH_BY_SECOND) {
+    const { rows } = await o.c.db.tx((ex) =>
+      ex.query<{ mailbox_id: string; provider_message_id: string; at: Date }>(
+        `SELECT mailbox_id, provider_message_id, created_at AS at FROM message_deliveries WHERE tenant_id = $1`,
+        [o.tenantId],
+      ),
+    );
+    const bySec = new Map<number, number[]>();
+    for (const r of rows) {
+      const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
+      if (t0 === undefined) continue;
+      const sec = Math.floor((t0 - startWall) / 1000);
+      bySec.set(sec, [...(bySec.get(sec) ?? []), r.at.getTime() - t0]);
+    }
+    for (const [sec, l] of [...bySec].sort((a, b) => a[0] - b[0]))
+      console.log(
+        `sent in second ${sec}: n ${l.length}, p50 ${percentiles(l).p50}, max ${percentiles(l).max}`,
+      );
+  }
   const cpu = meter.read();
+  sampling = false;
+  await jobSampler;
+  loopDelay.disable();
   return {
     delivered: total,
     ingested: latencies.length,
     latencyMs: percentiles(latencies),
     cpuPerMessageMs: { self: cpu.self / latencies.length, pg: cpu.pg / latencies.length },
+    jobs,
+    eventLoopDelayMs: {
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6,
+    },
+    runQueue: runQueue.stop(),
+    spanSeconds: { sending, storing: (lastStored - startWall) / 1000 },
   };
 }

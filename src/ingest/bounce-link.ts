@@ -15,11 +15,12 @@ export interface BounceLink {
   recipients: BounceRecipient[];
 }
 
-const NOT_A_FAILURE = new Set(['delayed', 'delivered', 'relayed', 'expanded']);
+// 'deliverable' is Postfix's answer to an address check (sendmail -bv): a success report.
+const NOT_A_FAILURE = new Set(['delayed', 'delivered', 'relayed', 'expanded', 'deliverable']);
 
 /** Recipients a report says did not get the message (delays and successes left out). */
 export const failedRecipients = (recipients: BounceRecipient[]): BounceRecipient[] =>
-  recipients.filter((r) => !NOT_A_FAILURE.has(r.action ?? ''));
+  recipients.filter((r) => !NOT_A_FAILURE.has(r.action ?? '') && !r.status?.startsWith('2.'));
 
 export async function linkBouncesToReplies(
   ex: Executor,

@@ -17,13 +17,15 @@ const DOMAIN = 'inlet.message-dedupe.v1';
 /** SHA-256 over the fields every delivered copy of one message shares, length-prefixed so fields cannot run into each other. */
 export function contentFingerprint(msg: ParsedMessage): string {
   const h = createHash('sha256');
+  // Strings are hashed as their UTF-8 bytes without copying them into a Buffer first (bodies are
+  // the bulk of what is hashed here).
   const field = (v: string | Buffer | null) => {
     if (v === null) {
       h.update('-');
       return;
     }
-    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
-    h.update(`${b.length}:`).update(b);
+    if (typeof v === 'string') h.update(`${Buffer.byteLength(v, 'utf8')}:`).update(v, 'utf8');
+    else h.update(`${v.length}:`).update(v);
   };
   const addrs = (l: { address: string }[]) =>
     field(l.map((a) => a.address.toLowerCase()).join(','));
@@ -34,7 +36,8 @@ export function contentFingerprint(msg: ParsedMessage): string {
   field(msg.date ? msg.date.toISOString() : null);
   field(msg.text);
   field(msg.html);
-  for (const a of msg.attachments) field(createHash('sha256').update(a.content).digest());
+  // Each attachment's SHA-256, which the parser already took of these bytes (attachments-meta.ts).
+  for (const a of msg.attachments) field(Buffer.from(a.sha256, 'hex'));
   return h.digest('hex');
 }
 

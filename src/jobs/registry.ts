@@ -50,8 +50,13 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 export interface EnqueueOptions {
-  /** Jobs with the same key coalesce (graphile-worker job_key, mode 'replace'). */
+  /** Jobs with the same key coalesce (graphile-worker job_key, mode `keyMode`). */
   key?: string;
+  /**
+   * How a job joins a pending one with its key: 'replace' (default) takes the new run_at, so a
+   * trigger moves the job to the back of the queue; 'preserve_run_at' keeps its place.
+   */
+  keyMode?: 'replace' | 'preserve_run_at';
   /** Jobs in one queue run one at a time (per-mailbox serialisation). */
   queue?: string;
   runAt?: Date;
@@ -77,15 +82,16 @@ export async function addJob<N extends JobName>(
     opts.maxAttempts ?? null,
     opts.key ?? null,
     opts.priority ?? null,
+    opts.keyMode ?? 'replace',
   ];
   // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only;
   // inlet_add_mailbox_job (0021) also flags the job for the mailbox's lease holder.
   if (opts.mailboxId)
-    await ex.query(
-      `SELECT inlet_add_mailbox_job($1, $2::json, $3, $4, $5, $6, $7, 'replace', $8)`,
-      [...args, opts.mailboxId],
-    );
-  else await ex.query(`SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, 'replace')`, args);
+    await ex.query(`SELECT inlet_add_mailbox_job($1, $2::json, $3, $4, $5, $6, $7, $8, $9)`, [
+      ...args,
+      opts.mailboxId,
+    ]);
+  else await ex.query(`SELECT inlet_add_job($1, $2::json, $3, $4, $5, $6, $7, $8)`, args);
 }
 
 export type Handlers = {

@@ -172,25 +172,28 @@ export async function listTicketMessages(
 export type PagedMessage = MessageRow & { has_attachments: boolean };
 
 /**
- * The newest `limit` messages before `beforeSeq` (all when null), newest first; the caller shows them
- * in arrival order. Without the HTML column unless asked: it is the largest part of a message. Each
- * row says whether it has attachments, so a page without any needs no attachment query.
+ * The select list of a page of messages `m` whose columns come back prefixed `m_` (to sit beside a
+ * ticket's own columns in one statement, ticket-store.ts `findTicketForRead`); `fromPrefixed` reads
+ * one back. Without the HTML column unless asked: it is the largest part of a message.
  */
-export async function pageTicketMessages(
-  ex: Executor,
-  tenantId: string,
-  ticketId: string,
-  q: { beforeSeq: string | null; limit: number; html: boolean },
-): Promise<PagedMessage[]> {
-  const cols = q.html ? columns : columns.replace('html_ct', 'NULL::bytea AS html_ct');
-  const { rows } = await ex.query<PagedMessage>({
-    name: q.html ? 'inlet-page-messages-html-2' : 'inlet-page-messages-2',
-    text: `SELECT ${cols},
-                  EXISTS (SELECT 1 FROM attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id) AS has_attachments
-             FROM messages m WHERE tenant_id = $1 AND ticket_id = $2 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $4`,
-    values: [tenantId, ticketId, q.beforeSeq, q.limit],
-  });
-  return rows;
+export function prefixedPageColumns(html: boolean): string {
+  return (
+    columns
+      .split(', ')
+      .map((c) => (c === 'html_ct' && !html ? 'NULL::bytea AS m_html_ct' : `m.${c} AS m_${c}`))
+      .join(', ') +
+    ', EXISTS (SELECT 1 FROM attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id) AS m_has_attachments'
+  );
+}
+
+const pagedKeys = [...columns.split(', '), 'has_attachments'] as const;
+
+/** The message of a row selected with `prefixedPageColumns`, or null when the row has none. */
+export function fromPrefixed(row: Record<string, unknown>): PagedMessage | null {
+  if (row.m_id === null || row.m_id === undefined) return null;
+  const m: Record<string, unknown> = {};
+  for (const k of pagedKeys) m[k] = row[`m_${k}`];
+  return m as unknown as PagedMessage;
 }
 
 /** Every message's headers (sealed) of a ticket: who took part. */

@@ -126,7 +126,9 @@ export async function migrate(
     }
     // graphile-worker keeps its own schema and migration table (its migrations are transactional too).
     await runWorkerMigrations({ pgPool: pool, logger: silentWorkerLogger() });
-    await grantWorkerSchema(client);
+    // Under the migration lock: two replicas granting on the same schema at once make PostgreSQL
+    // fail one of them with "tuple concurrently updated".
+    await locked(() => grantWorkerSchema(client));
   } finally {
     client.release();
   }

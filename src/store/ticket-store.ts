@@ -2,6 +2,7 @@
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
+import { fromPrefixed, type PagedMessage, prefixedPageColumns } from './message-store.js';
 
 export interface TicketRow {
   id: string;
@@ -60,37 +61,97 @@ export function joinedKeyRow(r: TicketRow & JoinedKey): DataKeyRow | null {
   };
 }
 
-export type TicketForRead = TicketRow & JoinedKey & { message_count: number };
+export type TicketForRead = TicketRow &
+  JoinedKey & { message_count: number; etag: string; not_modified: boolean };
 
 /**
- * A ticket with its message count and its mailbox's key row, and the audit record of reading it, in
- * one statement (a round trip fewer per read). The record counts the messages the page will hold
- * (`limit` before `beforeSeq`); it lives in the caller's transaction, so a read that fails after
- * this (not found, key destroyed) rolls it back with everything else.
+ * The stored state a ticket's detail is made of, as one string: every row's id and xmin (the
+ * transaction that wrote that version of the row; PostgreSQL gives each UPDATE's new row version
+ * the updating transaction's id) for the ticket, its messages (in order), their attachments (scan
+ * status), its outbox rows (reply states, bounces) and the mailbox keys that open them. Any insert,
+ * update or delete of one of those rows changes it, without reading a sealed column. The caller's
+ * `$8` (the representation: page, HTML or not, the view's format) is part of it.
+ */
+const versionOf = `format('%s|%s|%s|%s|%s|%s', $8::text, t.xmin,
+    mm.s,
+    (SELECT string_agg(a.id::text || ':' || a.xmin::text, ',' ORDER BY a.id)
+       FROM unnest(mm.ids) AS mid JOIN attachments a ON a.tenant_id = t.tenant_id AND a.message_id = mid),
+    (SELECT string_agg(o.id::text || ':' || o.xmin::text, ',' ORDER BY o.id)
+       FROM outbox o WHERE o.tenant_id = t.tenant_id AND o.ticket_id = t.id),
+    (SELECT string_agg(dk.id::text || ':' || dk.xmin::text, ',' ORDER BY dk.id)
+       FROM data_keys dk WHERE dk.tenant_id = t.tenant_id AND dk.purpose = 'mailbox'
+        AND (dk.mailbox_id = t.mailbox_id OR dk.mailbox_id = ANY(mm.mailboxes))))`;
+
+/**
+ * A ticket with its message count, its mailbox's key row and its entity tag (a digest of
+ * `versionOf`), the audit record of reading it, and its page of messages, in one statement (two
+ * round trips fewer per read). `notModified` holds the tags of the client's If-None-Match (`*` for
+ * any): when one is this ticket's, `not_modified` is true, no messages are read and the record says
+ * so; otherwise it counts the messages the page will hold (`limit` before `beforeSeq`), and the page
+ * is the newest `limit + 1` messages before `beforeSeq`, newest first (the one more tells whether
+ * older ones exist). The record lives in the caller's transaction, so a read that fails after this
+ * (not found, key destroyed) rolls it back with everything else.
  */
 export async function findTicketForRead(
   ex: Executor,
   tenantId: string,
   id: string,
-  page: { beforeSeq: string | null; limit: number },
+  page: { beforeSeq: string | null; limit: number; html: boolean; representation: string },
   by: { actor: string; requestId: string | null; clientIp: string | null },
-): Promise<TicketForRead | null> {
-  const { rows } = await ex.query<TicketForRead>({
-    name: 'inlet-ticket-for-read',
-    text: `WITH audited AS (
+  notModified: string[] = [],
+): Promise<{ ticket: TicketForRead; page: PagedMessage[] } | null> {
+  const { rows } = await ex.query<TicketForRead & Record<string, unknown>>({
+    name: page.html ? 'inlet-ticket-for-read-html-5' : 'inlet-ticket-for-read-5',
+    // r is materialised: inlined into v, its tag's expression was computed twice.
+    text: `WITH r AS MATERIALIZED (
+             SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count, mm.before_n,
+                    left(encode(sha256(convert_to(${versionOf}, 'UTF8')), 'hex'), 32) AS etag
+               FROM tickets t LEFT JOIN ${keyJoin}
+               -- The ticket's messages read once for the count, the versions, their mailboxes
+               -- and the audit record's count.
+               CROSS JOIN LATERAL (
+                 SELECT count(*)::int AS n,
+                        count(*) FILTER (WHERE $3::bigint IS NULL OR m.seq < $3)::int AS before_n,
+                        string_agg(m.id::text || ':' || m.xmin::text, ',' ORDER BY m.seq) AS s,
+                        array_agg(m.id) AS ids, array_agg(DISTINCT m.mailbox_id) AS mailboxes
+                   FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) mm
+              WHERE t.tenant_id = $1 AND t.id = $2
+           ), v AS (
+             SELECT r.*, (r.etag = ANY($9::text[]) OR '*' = ANY($9::text[])) AS not_modified FROM r
+           ), audited AS (
              INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
              SELECT $1::uuid, $5, 'ticket.read', 'ticket', $2::uuid::text, $6, $7::inet,
-                    jsonb_build_object('messages', (SELECT count(*)::int FROM (
-                      SELECT 1 FROM messages WHERE tenant_id = $1::uuid AND ticket_id = $2::uuid
-                         AND ($3::bigint IS NULL OR seq < $3) LIMIT $4) p))
-             WHERE EXISTS (SELECT 1 FROM tickets WHERE tenant_id = $1::uuid AND id = $2::uuid))
-           SELECT ${tColumns}, ${keyColumns},
-                  (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
-             FROM tickets t LEFT JOIN ${keyJoin}
-            WHERE t.tenant_id = $1 AND t.id = $2`,
-    values: [tenantId, id, page.beforeSeq, page.limit, by.actor, by.requestId, by.clientIp],
+                    CASE WHEN v.not_modified THEN jsonb_build_object('not_modified', true)
+                    ELSE jsonb_build_object('messages', least(v.before_n, $4::int)) END
+               FROM v
+           ), page AS (
+             SELECT ${prefixedPageColumns(page.html)}
+               FROM messages m
+              WHERE NOT (SELECT not_modified FROM v)
+                AND m.tenant_id = $1 AND m.ticket_id = $2 AND ($3::bigint IS NULL OR m.seq < $3)
+              ORDER BY m.seq DESC LIMIT $4::int + 1
+           )
+           SELECT v.*, page.* FROM v LEFT JOIN page ON true ORDER BY page.m_seq DESC`,
+    values: [
+      tenantId,
+      id,
+      page.beforeSeq,
+      page.limit,
+      by.actor,
+      by.requestId,
+      by.clientIp,
+      page.representation,
+      notModified,
+    ],
   });
-  return rows[0] ?? null;
+  const first = rows[0];
+  if (!first) return null;
+  const messages: PagedMessage[] = [];
+  for (const row of rows) {
+    const m = fromPrefixed(row);
+    if (m) messages.push(m);
+  }
+  return { ticket: first, page: messages };
 }
 
 export async function touchTicket(
@@ -136,14 +197,21 @@ export type ListedTicket = TicketRow &
   JoinedKey & { message_count: number; updated_at_exact: string };
 
 /**
- * A page of tickets, most recently updated first. The cursor compares with the exact stored
- * updated_at: a JavaScript Date keeps milliseconds, PostgreSQL microseconds, so a cursor rounded to
+ * A page of tickets, most recently updated first, and the audit record of listing them, in one
+ * statement (a round trip fewer per list; the record counts the tickets shown: `limit` asks for one
+ * more, to know whether a next page exists). The cursor compares with the exact stored updated_at:
+ * a JavaScript Date keeps milliseconds, PostgreSQL microseconds, so a cursor rounded to
  * milliseconds skipped the tickets that shared the boundary's millisecond (issue #19).
  */
-export async function listTickets(ex: Executor, q: TicketListQuery): Promise<ListedTicket[]> {
+export async function listTickets(
+  ex: Executor,
+  q: TicketListQuery,
+  by: { actor: string; requestId: string | null; clientIp: string | null },
+): Promise<ListedTicket[]> {
   const { rows } = await ex.query<ListedTicket>({
-    name: 'inlet-list-tickets',
-    text: `SELECT ${tColumns}, ${keyColumns},
+    name: 'inlet-list-tickets-2',
+    text: `WITH page AS (
+      SELECT ${tColumns}, ${keyColumns},
             to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at_exact,
             (SELECT count(*)::int FROM messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS message_count
        FROM tickets t JOIN ${keyJoin}
@@ -158,7 +226,14 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<Lis
         -- skips them rather than fail as a whole; only reading that mailbox's content answers 410.
         AND k.wrapped IS NOT NULL
       ORDER BY t.updated_at DESC, t.id DESC
-      LIMIT $8`,
+      LIMIT $8
+    ), audited AS (
+      INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, client_ip, detail)
+      SELECT $1::uuid, $10, 'ticket.list', 'ticket', NULL, $11, $12::inet,
+             jsonb_build_object('count', least(count(*), $8::int - 1))
+        FROM page
+    )
+    SELECT * FROM page ORDER BY updated_at DESC, id DESC`,
     values: [
       q.tenantId,
       q.status ?? null,
@@ -169,6 +244,9 @@ export async function listTickets(ex: Executor, q: TicketListQuery): Promise<Lis
       q.after?.id ?? null,
       q.limit,
       q.updatedAfter ?? null,
+      by.actor,
+      by.requestId,
+      by.clientIp,
     ],
   });
   return rows;

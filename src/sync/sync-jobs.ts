@@ -22,6 +22,10 @@ export async function enqueueSync(
     { tenantId, mailboxId },
     {
       key: syncJobKey(mailboxId),
+      // A trigger for a mailbox whose sync is already waiting joins it where it stands: with
+      // 'replace' each new mail moved it behind the others, so under steady mail a busy queue
+      // never reached it (Gmail push p99 ≈ the length of the burst, issue #19).
+      keyMode: 'preserve_run_at',
       queue: syncQueue(mailboxId),
       maxAttempts: syncMaxAttempts,
       mailboxId,

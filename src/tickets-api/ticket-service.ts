@@ -6,7 +6,7 @@ import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { pageTicketMessages, ticketHeaders } from '../store/message-store.js';
+import { ticketHeaders } from '../store/message-store.js';
 import { checkRawChunks, findStoredRaw, type RawRef, readRawChunk } from '../store/raw-store.js';
 import {
   findTicket,
@@ -24,6 +24,7 @@ import { assertOriginalServable } from './original-rule.js';
 import {
   applyReplyStates,
   attachmentView,
+  detailFormat,
   type MessageView,
   messageView,
   participantsOf,
@@ -65,6 +66,14 @@ export interface TicketDetailInput {
   messagesBefore?: string;
   /** Include each message's sanitised HTML (the largest part of a response). */
   html: boolean;
+  /** The entity tags of an If-None-Match header, unquoted (`*`: any). */
+  ifNoneMatch?: string[];
+}
+
+/** A ticket's entity tag, and its detail unless the tag was one of `ifNoneMatch` (then null). */
+export interface TicketRead {
+  etag: string;
+  detail: TicketDetail | null;
 }
 
 export interface RawMessage {
@@ -78,7 +87,7 @@ export interface TicketService {
     actor: Actor,
     q: TicketListInput,
   ): Promise<{ items: TicketSummary[]; nextCursor: string | null }>;
-  get(actor: Actor, id: string, q?: TicketDetailInput): Promise<TicketDetail>;
+  get(actor: Actor, id: string, q?: TicketDetailInput): Promise<TicketRead>;
   /** The agent replies of a ticket with their delivery state. */
   replies(actor: Actor, id: string): Promise<ReplyState[]>;
   setStatus(actor: Actor, id: string, status: TicketStatus): Promise<TicketSummary>;
@@ -149,17 +158,22 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const requesterBidx = q.requester
           ? emailBlindIndex((await keys.tenantKey(ex, actor.tenantId, 'index')).key, q.requester)
           : undefined;
-        // Each row carries its mailbox's key row: one statement for the page and its keys.
-        const rows = await listTickets(ex, {
-          tenantId: actor.tenantId,
-          status: q.status,
-          mailboxId: q.mailboxId,
-          requesterBidx,
-          updatedSince: q.updatedSince,
-          updatedAfter: q.updatedAfter,
-          after: q.cursor ? decodeCursor(q.cursor) : undefined,
-          limit: q.limit + 1,
-        });
+        // Each row carries its mailbox's key row: one statement for the page, its keys and the
+        // audit record (rolled back with the rest if a ticket cannot be opened).
+        const rows = await listTickets(
+          ex,
+          {
+            tenantId: actor.tenantId,
+            status: q.status,
+            mailboxId: q.mailboxId,
+            requesterBidx,
+            updatedSince: q.updatedSince,
+            updatedAfter: q.updatedAfter,
+            after: q.cursor ? decodeCursor(q.cursor) : undefined,
+            limit: q.limit + 1,
+          },
+          { actor: actor.name, requestId: actor.requestId, clientIp: actor.clientIp },
+        );
         const page = rows.slice(0, q.limit);
         const keyOf = memo((_mailboxId: string, row?: ListedTicket) =>
           keys.unwrap(joinedKeyRow(row!), 'mailbox'),
@@ -167,7 +181,6 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const items: TicketSummary[] = [];
         for (const r of page)
           items.push(ticketSummary(r, await keyOf(r.mailbox_id, r), r.message_count));
-        await audit(ex, actor, 'ticket.list', 'ticket', null, { count: items.length });
         const last = page.at(-1);
         return {
           items,
@@ -180,26 +193,32 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
       db.tenantTx(actor.tenantId, async (ex) => {
         if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore))
           throw new AppError('validation_failed', 'Invalid messages cursor.');
-        // Round trips: the ticket with its count, its mailbox's key row and the audit record; the
-        // page of messages; attachments only for messages that have some; reply states only when
-        // the page has replies; every message's headers only when the page is not the whole ticket.
-        const ticket = await findTicketForRead(
+        // Round trips: the ticket with its count, its mailbox's key row, its entity tag, the audit
+        // record and (unless the client's tag is current) its page of messages, in one; then
+        // attachments only for messages that have some; reply states only when the page has
+        // replies; every message's headers only when the page is not the whole ticket.
+        const read = await findTicketForRead(
           ex,
           actor.tenantId,
           id,
-          { beforeSeq: q.messagesBefore ?? null, limit: q.messagesLimit },
+          {
+            beforeSeq: q.messagesBefore ?? null,
+            limit: q.messagesLimit,
+            html: q.html,
+            representation: `${detailFormat}|${q.messagesLimit}|${q.messagesBefore ?? ''}|${q.html}`,
+          },
           { actor: actor.name, requestId: actor.requestId, clientIp: actor.clientIp },
+          q.ifNoneMatch,
         );
-        if (!ticket) throw notFound('ticket');
+        if (!read) throw notFound('ticket');
+        const { ticket, page: rows } = read;
         const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
         keyOf.prime(ticket.mailbox_id, keys.unwrap(joinedKeyRow(ticket), 'mailbox'));
-        // The ticket's own key first: a disconnected mailbox answers 410 before anything else.
+        // The ticket's own key first: a disconnected mailbox answers 410 before anything else,
+        // a 304 included.
         const ticketKey = await keyOf(ticket.mailbox_id);
-        const rows = await pageTicketMessages(ex, actor.tenantId, id, {
-          beforeSeq: q.messagesBefore ?? null,
-          limit: q.messagesLimit + 1,
-          html: q.html,
-        });
+        // Unchanged since the client's copy: nothing is loaded or opened.
+        if (ticket.not_modified) return { etag: ticket.etag, detail: null };
         const page = rows.slice(0, q.messagesLimit).reverse();
         const withAttachments = page.filter((r) => r.has_attachments).map((r) => r.id);
         const attachments = withAttachments.length
@@ -238,10 +257,13 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
               ),
             );
         return {
-          ...ticketSummary(ticket, ticketKey, whole ? page.length : ticket.message_count),
-          participants,
-          messages,
-          older_messages_cursor: rows.length > q.messagesLimit ? page[0]!.seq : null,
+          etag: ticket.etag,
+          detail: {
+            ...ticketSummary(ticket, ticketKey, whole ? page.length : ticket.message_count),
+            participants,
+            messages,
+            older_messages_cursor: rows.length > q.messagesLimit ? page[0]!.seq : null,
+          },
         };
       }),
 

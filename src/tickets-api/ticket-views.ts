@@ -29,6 +29,14 @@ export type MessageView = Static<typeof MessageSchema>;
 export type TicketDetail = Static<typeof TicketDetailSchema>;
 export type ReplyState = Static<typeof ReplyStateSchema>;
 
+/**
+ * Part of every ticket detail's entity tag (with the stored rows' versions, ticket-store.ts
+ * `findTicketForRead`): change it whenever the detail a given set of rows renders to changes (a
+ * field added, renamed or computed differently), so a client's cached copy from before is not
+ * confirmed as current.
+ */
+export const detailFormat = 'detail-1';
+
 export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number): TicketSummary {
   const a = (field: SealedField) => fieldAad(field, row.tenant_id, row.mailbox_id, row.id);
   return {

@@ -1,14 +1,18 @@
-// Reply sets whose expectations live in Python unit tests, not in golden files: zapier/email-reply-parser
+// Reply-trimming sets. discourse/email_reply_trimmer keeps golden files (trimmed/X.txt for emails/X.txt),
+// split into tune and held-out halves. Two sets keep their expectations in Python unit tests: zapier/email-reply-parser
 // (the GitHub parser's Python port) and alfonsrv/mail-parser-reply (its multi-language fork). Each
 // test names one mail and asserts on the latest reply; those assertions become the expectations:
 // an equality is an exact case, `in`/`not in` checks are properties of the reply. Only assertions on
 // the reply as a whole (zapier: parse_reply / message.reply; alfonsrv: replies[0].body) are read;
 // fragment, header and signature assertions describe each project's own data model. Both are tune sets.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
-import { type FieldScore, score, type SetReport, ws } from './external-score.js';
+import { edgeTierSet } from './external-reply-edgetier.js';
+import { quotequailSet } from './external-reply-quotequail.js';
+import { talonSet } from './external-reply-talon.js';
+import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 
 const LIT = String.raw`("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')`;
 const pyString = (lit: string): string =>
@@ -139,4 +143,44 @@ export function pythonReplySets(root: string): SetReport[] {
     reports.push({ set: d.set, role: 'tune', cases: cases.length, fields });
   }
   return reports;
+}
+
+// discourse/email_reply_trimmer: test/emails/X.txt trimmed must equal test/trimmed/X.txt.
+export function replyTrimmer(root: string, role: Role): SetReport | null {
+  const dir = path.join(root, 'discourse+email_reply_trimmer/test');
+  if (!existsSync(dir)) return null;
+  const names = half(
+    readdirSync(path.join(dir, 'emails'))
+      .filter((n) => n.endsWith('.txt'))
+      .sort(),
+    role,
+  );
+  const fields: Record<string, FieldScore> = {};
+  for (const n of names) {
+    const input = readFileSync(path.join(dir, 'emails', n), 'utf8').replace(/\r\n/g, '\n');
+    const expected = ws(readFileSync(path.join(dir, 'trimmed', n), 'utf8'));
+    const got = ws(extractReply(input).reply);
+    score(
+      fields,
+      'reply exact',
+      got === expected,
+      n,
+      `expected ${JSON.stringify(expected.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
+    );
+    // Loose: the expected text is all there and what was added is no more than a fifth of it.
+    score(
+      fields,
+      'reply loose',
+      got.includes(expected) && got.length <= expected.length * 1.2 + 10,
+      n,
+    );
+  }
+  return { set: 'discourse/email_reply_trimmer', role, cases: names.length, fields };
+}
+
+/** The reply sets added in round 3 (EdgeTier, quotequail, talon's inline cases), each split in two. */
+export function freshReplySets(root: string, role: Role): SetReport[] {
+  return [edgeTierSet(root, role), quotequailSet(root, role), talonSet(root, role)].filter(
+    (r): r is SetReport => r !== null && r.cases > 0,
+  );
 }

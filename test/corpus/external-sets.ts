@@ -1,6 +1,7 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
-// trimming (discourse/email_reply_trimmer; zapier and alfonsrv in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON)
-// and bounced recipients (flufl.bounce, Mail-DeliveryStatus-BounceParser). The sets are fetched
+// trimming (discourse, zapier, alfonsrv, EdgeTier, quotequail and talon's inline cases in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON;
+// the PHP sets, SpamScope, apache/james-mime4j and jhillyerd/enmime in their own external-*.ts files)
+// and bounced recipients (in external-bounce-sets.ts). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
 // Every set is split once into a tune half and a held-out half (fixed below, chosen before any rule
@@ -9,22 +10,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { prepareMessage } from '../../src/ingest/prepare.js';
-import { classifyMessage } from '../../src/ingest/stages/classify.js';
-import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { bounceSets } from './external-bounce-sets.js';
+import { enmimeSet } from './external-enmime.js';
 import { phpMimeSets } from './external-mime-sets.js';
-import { pythonReplySets } from './external-reply-sets.js';
-import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
+import { mime4jSet } from './external-mime4j.js';
+import { freshReplySets, pythonReplySets, replyTrimmer } from './external-reply-sets.js';
+import { type FieldScore, type Role, score, type SetReport, ws } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
 
 export type { FieldScore, Role, SetReport } from './external-score.js';
-
-const ctx = {
-  ownAddresses: ['support@inlet.test'],
-  isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
-};
 
 // Reviewed divergences from stalwartlabs/mail-parser's expectations (each checked by hand).
 const REPLACEMENT_KEPT =
@@ -43,39 +40,6 @@ const sameButReplacement = (expected: string, got: string): boolean =>
 const INVALID_BASE64 = new Set(['rfc/000.eml']);
 const UUENCODE_IN_BODY =
   'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';
-
-// discourse/email_reply_trimmer: test/emails/X.txt trimmed must equal test/trimmed/X.txt.
-function replyTrimmer(root: string, role: Role): SetReport | null {
-  const dir = path.join(root, 'discourse+email_reply_trimmer/test');
-  if (!existsSync(dir)) return null;
-  const names = half(
-    readdirSync(path.join(dir, 'emails'))
-      .filter((n) => n.endsWith('.txt'))
-      .sort(),
-    role,
-  );
-  const fields: Record<string, FieldScore> = {};
-  for (const n of names) {
-    const input = readFileSync(path.join(dir, 'emails', n), 'utf8').replace(/\r\n/g, '\n');
-    const expected = ws(readFileSync(path.join(dir, 'trimmed', n), 'utf8'));
-    const got = ws(extractReply(input).reply);
-    score(
-      fields,
-      'reply exact',
-      got === expected,
-      n,
-      `expected ${JSON.stringify(expected.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
-    );
-    // Loose: the expected text is all there and what was added is no more than a fifth of it.
-    score(
-      fields,
-      'reply loose',
-      got.includes(expected) && got.length <= expected.length * 1.2 + 10,
-      n,
-    );
-  }
-  return { set: 'discourse/email_reply_trimmer', role, cases: names.length, fields };
-}
 
 type Json = Record<string, unknown>;
 interface StalwartPart {
@@ -242,126 +206,23 @@ async function mimeGolden(root: string, role: Role): Promise<SetReport | null> {
   return { set: 'stalwartlabs/mail-parser', role, cases, fields };
 }
 
-interface BounceCase {
-  file: string;
-  expected: string[];
-  temporary: boolean;
-}
-
-async function scoreBounces(
-  set: string,
-  role: Role,
-  dir: string,
-  cases: BounceCase[],
-  notBounces: string[],
-): Promise<SetReport> {
-  const fields: Record<string, FieldScore> = {};
-  for (const c of cases) {
-    const got = await prepareMessage(readFileSync(path.join(dir, c.file)), defaultIngestLimits);
-    const cl = classifyMessage(got.parsed, ctx);
-    score(fields, 'bounce detected', cl.kind === 'bounce', c.file, cl.kind);
-    const recipients = cl.bounce?.recipients ?? [];
-    const found = [...new Set(recipients.map((r) => r.address.toLowerCase()))].sort().join(', ');
-    const want = [...new Set(c.expected.map((a) => a.toLowerCase()))].sort().join(', ');
-    score(
-      fields,
-      'bounced recipients exact',
-      found === want,
-      c.file,
-      `expected ${want} got ${found}`,
-    );
-    if (c.temporary)
-      score(
-        fields,
-        'delay not a failure',
-        recipients.length > 0 && recipients.every((r) => !r.hard),
-        c.file,
-      );
-  }
-  for (const f of notBounces) {
-    const got = await prepareMessage(readFileSync(path.join(dir, f)), defaultIngestLimits);
-    const kind = classifyMessage(got.parsed, ctx).kind;
-    score(fields, 'non-bounce not a bounce', kind !== 'bounce', f, kind);
-  }
-  return { set, role, cases: cases.length + notBounces.length, fields };
-}
-
-// flufl.bounce: the DATA table of _detectors/tests/detectors.py names file, detector and addresses.
-async function flufl(root: string, role: Role): Promise<SetReport | null> {
-  const base = path.join(root, 'wRAR+flufl.bounce/flufl/bounce');
-  if (!existsSync(base)) return null;
-  const table = readFileSync(path.join(base, '_detectors/tests/detectors.py'), 'utf8');
-  const byFile = new Map<string, BounceCase>();
-  for (const m of table.matchAll(/\(\s*'(\w+)',\s*'([^']+)',\s*\[([^\]]*)\](,\s*True)?\s*\)/g)) {
-    const expected = [...m[3]!.matchAll(/b?'([^']+)'/g)].map((x) => x[1]!);
-    if (expected.length === 0) continue;
-    const c = byFile.get(m[2]!) ?? { file: m[2]!, expected: [], temporary: m[4] !== undefined };
-    c.expected.push(...expected);
-    byFile.set(m[2]!, c);
-  }
-  const cases = half(
-    [...byFile.values()].sort((a, b) => a.file.localeCompare(b.file)),
-    role,
-  );
-  return scoreBounces('flufl.bounce', role, path.join(base, 'tests/data'), cases, []);
-}
-
-// Mail-DeliveryStatus-BounceParser: expectations in its t/*.t files.
-async function bounceParser(root: string, role: Role): Promise<SetReport | null> {
-  const base = path.join(root, 'rjbs+Mail-DeliveryStatus-BounceParser/t');
-  if (!existsSync(base)) return null;
-  const t = (name: string) => readFileSync(path.join(base, name), 'utf8');
-  const cases: BounceCase[] = [];
-  for (const m of t('various-unknown.t').matchAll(/"([\w.-]+\.msg)"\s*=>\s*\{/g))
-    cases.push({ file: m[1]!, expected: ['recipient@example.net'], temporary: false });
-  for (const m of t('various-domain.t').matchAll(
-    /"([\w.-]+\.msg)"\s*=>\s*\{[^}]*?"recipient"\s*=>\s*'([^']+)'/g,
-  ))
-    cases.push({ file: m[1]!, expected: [m[2]!], temporary: false });
-  for (const name of [
-    'aol-attachment.t',
-    'aol-senderblock.t',
-    'iis-multiple-bounce.t',
-    'misidentified-recipient.t',
-    'postfix-malformed.t',
-  ]) {
-    const m = /'t\/corpus\/([\w.-]+\.msg)'[\s\S]*?addresses\s*=>\s*\[([^\]]*)\]/.exec(t(name));
-    if (m)
-      cases.push({
-        file: m[1]!,
-        expected: [...m[2]!.matchAll(/'([^']+)'/g)].map((x) => x[1]!),
-        temporary: false,
-      });
-  }
-  const notBounces = [
-    ...t('non-bounce.t').matchAll(/check_one\('t\/corpus\/([\w.-]+\.msg)'\)/g),
-  ].map((m) => m[1]!);
-  const sorted = cases.sort((a, b) => a.file.localeCompare(b.file));
-  return scoreBounces(
-    'Mail-DeliveryStatus-BounceParser',
-    role,
-    path.join(base, 'corpus'),
-    role === 'held-out' ? sorted : [],
-    role === 'held-out' ? notBounces : [],
-  );
-}
-
 /** Every set found under `root`, tune halves first. flufl.bounce tunes; BounceParser is held out whole. */
 export async function runExternalSets(root: string): Promise<SetReport[]> {
   const out: SetReport[] = [];
   for (const role of ['tune', 'held-out'] as const) {
-    for (const r of [
-      replyTrimmer(root, role),
-      await mimeGolden(root, role),
-      await flufl(root, role),
-      role === 'held-out' ? await bounceParser(root, role) : null,
-    ]) {
+    for (const r of [replyTrimmer(root, role), await mimeGolden(root, role)]) {
       if (r && r.cases > 0) out.push(r);
     }
+    out.push(...(await bounceSets(root, role)));
     out.push(...(await phpMimeSets(root, role)));
     const spamscope = await spamscopeSet(root, role);
     if (spamscope && spamscope.cases > 0) out.push(spamscope);
+    const mime4j = await mime4jSet(root, role);
+    if (mime4j && mime4j.cases > 0) out.push(mime4j);
+    const enmime = await enmimeSet(root, role);
+    if (enmime && enmime.cases > 0) out.push(enmime);
     if (role === 'tune') out.push(...pythonReplySets(root));
+    out.push(...freshReplySets(root, role));
   }
   return out;
 }

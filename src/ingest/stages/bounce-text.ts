@@ -9,8 +9,10 @@ import type { BounceRecipient } from '../types.js';
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const SMTP_REPLY = /(?:^|[\s(:"'#[])([245]\d\d)(?=[\s\-.:\]])/;
+// Starts only where a run of address characters starts: tried at every position inside a long
+// run, the scan is quadratic (a 80 kB line took 30 s).
 const EMAIL =
-  /[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g;
+  /(?<![A-Za-z0-9.!#$%&*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g;
 // Where the copy of the returned message (or its headers) starts in a plain-text report.
 const ORIGINAL_START = new RegExp(
   String.raw`^\s*(?:[-=_*]{2,}.*)?(?:original message|returned message|undelivered message|below this line is a copy|this is a copy of|copy of the (?:original )?message|message headers follow|original message follows|headers of your message|text of your message|unsent message)|^\s*-{2,}\s*(?:the )?original|(?:lines|copy|headers) of (?:your|the) original message`,
@@ -24,47 +26,74 @@ const QUOTED_FIELD =
 const INTRO =
   /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
 const FAILURE =
-  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:recipient|address|mailbox|user)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
+  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:[\w-]+ ){0,3}?(?:recipient|address|mailbox|user(?: ?id)?)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
 const DELAY =
   /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
 const PERMANENT =
   /(?:permanent|fatal|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
+// Words only a delay warning uses: nothing to resend, delivery goes on.
+const WARNING_ONLY =
+  /(?:warning (?:message )?only|(?:do not|don't) need to resend|no action is required on your part|will be retried (?:until|for)|delivery attempts will continue|will (?:continue to|keep) (?:try|trying|retry|attempt))/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|nobody|abuse)@/i;
+
+// A list's or sender's machinery, not a person: owner-x@, x-request@, x-bounces@ and their VERP
+// forms (x-bounces+pat=example.net@lists.example.org, bounces+123-pat=example.net@mail.example).
+const LIST_ROLE =
+  /^(?:owner-|[^@]*-(?:request|owner|admin)(?:[+=][^@]*)?@|(?:[^@]*[-_.+])?bounces?(?:[-_.+=][^@]*)?@)/;
 
 export interface TextBounceContext {
   /** The bounce's own From/To addresses and the returned message's From/Sender/list addresses. */
   exclude: Set<string>;
   /** Message-IDs of the bounce and the returned message: an id looks like an address. */
   messageIds: string[];
+  /**
+   * Old AOL bounces name a failed recipient by screen name alone ("jdoe123"): the domain the
+   * report's sender stands for, or null when a bare word is never an address.
+   */
+  bareNameDomain?: string | null;
 }
+
+/** A line as written, without the "> " marks of a forwarded or quoted copy. */
+const unquoted = (line: string): string => line.replace(/^\s*(?:>\s?)+/, '');
 
 /** The report part of a bounce text: everything above the copy of the returned message. */
 export function reportRegion(text: string): string[] {
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+    const line = unquoted(lines[i]!);
     if (ORIGINAL_START.test(line)) return lines.slice(0, i);
     // A header block (two header lines in a row) is a returned message pasted without a caption.
-    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(lines[i + 1] ?? ''))
+    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(unquoted(lines[i + 1] ?? '')))
       return lines.slice(0, i);
   }
   return lines;
 }
 
-/** The report's own words for a recipient: the first line of its paragraph giving a code or a reason. */
+/**
+ * The report's own words for a recipient: the first line of its paragraph giving the server's
+ * code (enhanced status, else SMTP reply), else the first giving a reason.
+ */
 export function diagnosticOf(paragraph: string): string | null {
-  const line = paragraph
+  const lines = paragraph
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .find(
-      (l) =>
-        (STATUS.test(l) || SMTP_REPLY.test(l) || FAILURE.test(l)) &&
-        l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '',
-    );
+    // A line longer than SMTP allows (1000 octets) is no server's answer.
+    .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
+  const line =
+    lines.find((l) => STATUS.test(l)) ??
+    lines.find((l) => SMTP_REPLY.test(l)) ??
+    lines.find((l) => FAILURE.test(l));
   return line ? line.slice(0, 500) : null;
 }
 
-const cleanAddress = (a: string): string => a.replace(/^['".]+|['".]+$/g, '').toLowerCase();
+// Some MTAs print the address with its type ("smtp;jane@example.com", "SMTP=jane@example.com").
+export const cleanAddress = (a: string): string =>
+  a
+    .replace(/^['".]+|['".]+$/g, '')
+    .replace(/^(?:smtp|rfc822|mailto)\s*[=;:]\s*/i, '')
+    .toLowerCase();
+// An AOL screen name on a line of its own: letters, digits and underscores (never a dot: "Hi." is not one).
+const SCREEN_NAME = /^\s*<?([A-Za-z][A-Za-z0-9_]{2,31})>?\s*:?\s*$/;
 
 /** Failed (or delayed) recipients named in a plain-text report. */
 export function recipientsFromReport(text: string, ctx: TextBounceContext): BounceRecipient[] {
@@ -74,7 +103,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     ctx.exclude.has(a) ||
     DAEMON.test(a) ||
     ids.some((id) => id === a || id.endsWith(a) || a.endsWith(id)) ||
-    /^(?:owner-|.*-(?:request|bounces?|owner|admin)@)/.test(a);
+    LIST_ROLE.test(a);
   // Paragraphs as line ranges, so an intro line can reach the paragraph below it.
   const paragraphs: string[][] = [[]];
   for (const line of region) {
@@ -83,12 +112,15 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     } else paragraphs.at(-1)!.push(line);
   }
   const whole = region.join('\n');
-  const delayed = DELAY.test(whole) && !PERMANENT.test(whole);
-  // Sendmail names the alias target first and the address that was sent to below it
-  // ("x@host\n    (expanded from: y@domain)"): the sender knows the recipient as the second.
+  // A warning that says so outweighs failure words ("could not be delivered for 4 hours").
+  const delayed = WARNING_ONLY.test(whole) || (DELAY.test(whole) && !PERMANENT.test(whole));
+  // Sendmail and Exim name the alias target first and the address that was sent to below it
+  // ("x@host\n    (expanded from: y@domain)", "x@host\n    (generated from y@domain)"): the sender
+  // knows the recipient as the second (when Exim hides the target, "an undisclosed address", the
+  // second is the only address and needs no mapping).
   const expandedFrom = new Map<string, string>();
   for (const m of whole.matchAll(
-    /<?([^\s<>]+@[^\s<>]+?)>?\s*\n\s*\(expanded from:\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+    /(?<![^\s<>])<?([^\s<>@]+@[^\s<>@]+?)>?[ \t]*\n[ \t>]*\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
   ))
     expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
@@ -115,15 +147,44 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   let introAbove = false;
   for (const para of paragraphs) {
     // A copied field and its folded continuation lines carry the original's parties, not recipients.
+    // A continuation is indented deeper than its field: in an indented SMTP transcript
+    // ("     FROM:<x>" then " Out: 250 ...") the next shallower line is the transcript again.
     let inField = false;
+    let fieldIndent = 0;
+    const indent = (l: string) => /^[ \t]*/.exec(l)![0].length;
     const usable = para.filter((l) => {
-      inField = QUOTED_FIELD.test(l) ? !/^\s*to\s*:/i.test(l) : inField && /^[ \t]/.test(l);
+      if (QUOTED_FIELD.test(l)) {
+        inField = !/^\s*to\s*:/i.test(l);
+        fieldIndent = indent(l);
+      } else inField = inField && indent(l) > fieldIndent;
       return !inField;
     });
     const text = usable.join('\n');
     const hasIntro = INTRO.test(text);
     const coded = hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text);
     const evidence = coded || FAILURE.test(text);
+    // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
+    // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
+    const sources = new Set(
+      [...text.matchAll(/\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi)].map(
+        (m) => cleanAddress(m[1]!),
+      ),
+    );
+    const alias = sources.size === 1 ? [...sources][0]! : null;
+    // Each recipient's own lines: from its line to the next line naming another address (Exim and
+    // OpenSMTPD list several recipients in one paragraph, each with its own code).
+    const keyOf = (l: string): string | null => {
+      const first = l.match(EMAIL)?.[0];
+      if (!first) return null;
+      return alias ?? expandedFrom.get(cleanAddress(first)) ?? cleanAddress(first);
+    };
+    const contextAt = (i: number): string => {
+      const own = keyOf(usable[i]!);
+      let j = i + 1;
+      while (j < usable.length && [null, own].includes(keyOf(usable[j]!))) j++;
+      const segment = usable.slice(i, j).join('\n');
+      return STATUS.test(segment) || SMTP_REPLY.test(segment) ? segment : text;
+    };
     // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
     // form is name@y"): only the sentences holding the phrase name recipients.
     const failing = coded
@@ -135,18 +196,25 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
             .filter((sentence) => FAILURE.test(sentence))
             .flatMap((sentence) => sentence.match(EMAIL) ?? []),
         );
-    for (const line of usable) {
+    for (const [i, line] of usable.entries()) {
       // "not accepting mail from <addr>": an address right after "from" is the sender.
       const lineAddrs = (line.match(EMAIL) ?? []).filter(
         (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
       );
+      const screenName = ctx.bareNameDomain ? SCREEN_NAME.exec(line)?.[1] : undefined;
+      if (lineAddrs.length === 0 && screenName && (introAbove || hasIntro) && evidence)
+        add(`${screenName}@${ctx.bareNameDomain}`, text);
       if (lineAddrs.length === 0) continue;
-      // "<addr>:" or "addr:" opening a line names a recipient whose reason follows.
+      // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
+      // reason follows.
       const keyed =
-        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) || /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line);
-      if (keyed) for (const a of lineAddrs) add(a, text);
+        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
+        /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
+        /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
+      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i));
       else if (evidence)
-        for (const a of lineAddrs) if (failing === null || failing.has(a)) add(a, text);
+        for (const a of lineAddrs)
+          if (failing === null || failing.has(a)) add(alias ?? a, contextAt(i));
     }
     introAbove =
       hasIntro && usable.every((l) => (l.match(EMAIL) ?? []).every((a) => skip(cleanAddress(a))));

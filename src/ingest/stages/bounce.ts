@@ -2,15 +2,18 @@
 // what happened per recipient. RFC 3464 delivery-status parts first; for the many MTAs that send
 // plain-text bounces, the X-Failed-Recipients header and the body text are read instead.
 import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
-import { diagnosticOf, recipientsFromReport } from './bounce-text.js';
+import { sesRecipients } from './bounce-notices.js';
+import { cleanAddress, diagnosticOf, recipientsFromReport, reportRegion } from './bounce-text.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise.js';
 
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const SMTP_REPLY = /(?:^|[\s(:"'])([245]\d\d)(?=[\s-])/;
+// Starts only where a run of address characters starts: tried at every position inside a long
+// run, the scan is quadratic (a 80 kB line took 30 s).
 const EMAIL =
-  /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
+  /(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
 
 /** "Name: value" fields of a header-like block, unfolded, names lowercased. */
 function fieldsOf(block: string): Map<string, string> {
@@ -31,7 +34,7 @@ function fieldsOf(block: string): Map<string, string> {
 
 const addressOf = (value: string): string => {
   const afterType = value.includes(';') ? value.slice(value.indexOf(';') + 1) : value;
-  return afterType.trim().replace(/^<|>$/g, '').trim().toLowerCase();
+  return cleanAddress(afterType.trim().replace(/^<|>$/g, '').trim());
 };
 
 function isHard(status: string | null, diagnostic: string | null, action: string | null): boolean {
@@ -56,17 +59,21 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
     if (!rcpt) continue;
     const address = addressOf(rcpt);
     if (!/^[^\s@]+@[^\s@]+$/.test(address)) continue;
-    const status = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
     const action = f.get('action')?.toLowerCase().split(/[\s(]/)[0] ?? null;
     const diagnostic =
       (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) ||
       null;
+    // Some MTAs leave Status out (or write a bare class) and give the code in the diagnostic only.
+    const status =
+      STATUS.exec(f.get('status') ?? '')?.[0] ??
+      (diagnostic && SMTP_REPLY.test(diagnostic) ? (STATUS.exec(diagnostic)?.[0] ?? null) : null);
     // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
     const hard =
       action === 'delayed' ||
       action === 'delivered' ||
       action === 'relayed' ||
-      action === 'expanded'
+      action === 'expanded' ||
+      action === 'deliverable'
         ? false
         : isHard(status, diagnostic, action);
     out.push({ address, action, status, hard, diagnostic });
@@ -75,26 +82,47 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
   return out;
 }
 
-/** Addresses of the returned message's sender and list: a report mentions them, they did not fail. */
-function originalParties(msg: ParsedMessage): string[] {
-  const head = msg.reportParts.originalHeaders ?? '';
+/**
+ * Addresses of the returned message's sender (or, with `lists`, its mailing list): a report
+ * mentions them, they did not fail.
+ */
+function originalParties(head: string, lists: boolean): string[] {
   const fields = fieldsOf(head);
   const out: string[] = [];
-  for (const key of [
-    'from',
-    'sender',
-    'reply-to',
-    'return-path',
-    'errors-to',
-    'list-id',
-    'list-post',
-    'list-help',
-    'list-unsubscribe',
-    'list-subscribe',
-  ]) {
+  const keys = ['from', 'sender', 'reply-to', 'return-path', 'errors-to'];
+  for (const key of lists
+    ? ['list-id', 'list-post', 'list-help', 'list-unsubscribe', 'list-subscribe', 'x-beenthere']
+    : keys) {
     for (const a of fields.get(key)?.match(EMAIL) ?? []) out.push(a.toLowerCase());
   }
+  // List-Id names the list as "<name.domain>"; its posting address is usually name@domain.
+  const listId = /<([^.<>@\s]+)\.([^<>@\s]+\.[^<>@\s]+)>/.exec(fields.get('list-id') ?? '');
+  if (lists && listId) out.push(`${listId[1]}@${listId[2]}`.toLowerCase());
   return out;
+}
+
+/** The header block of the returned message copied into a plain-text report below the report itself. */
+function copiedHeaders(text: string): string {
+  const report = reportRegion(text);
+  const rest = text
+    .split(/\r?\n/)
+    .slice(report.length)
+    .map((l) => l.replace(/^\s*(?:>\s?)+/, ''));
+  const start = rest.findIndex((l) => /^[A-Za-z-]+:/.test(l));
+  if (start < 0) return '';
+  const end = rest.findIndex((l, i) => i > start && l.trim() === '');
+  return rest.slice(start, end < 0 ? undefined : end).join('\n');
+}
+
+// A DSN pasted into the text (Amazon WorkMail's "Technical report:", some Sendmail set-ups) has the
+// per-recipient fields of a message/delivery-status part; they are read like one.
+function dsnInText(text: string): BounceRecipient[] {
+  const lines = reportRegion(text);
+  const at = lines.findIndex((l) =>
+    /^(?:reporting-mta|final-recipient|original-recipient)\s*:/i.test(l),
+  );
+  if (at < 0 || !lines.slice(at).some((l) => /^final-recipient\s*:/i.test(l))) return [];
+  return parseDeliveryStatus(lines.slice(at).join('\n'));
 }
 
 /** Plain-text bounces: X-Failed-Recipients, else the addresses the report ties to a failure. */
@@ -104,28 +132,56 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
     0,
     256 * 1024,
   );
-  for (const value of msg.headers.get('x-failed-recipients') ?? []) {
-    for (const addr of value.match(EMAIL) ?? []) {
-      const a = addr.toLowerCase();
-      const para = text.split(/\r?\n[ \t]*\r?\n/).find((p) => p.toLowerCase().includes(a)) ?? '';
-      const status = STATUS.exec(para)?.[0] ?? null;
-      const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
-      out.set(a, {
-        address: a,
-        action: 'failed',
-        status,
-        hard: status ? status.startsWith('5') : reply ? reply.startsWith('5') : true,
-        diagnostic: diagnosticOf(para),
-      });
+  const ses = sesRecipients(text);
+  if (ses.length > 0) return ses;
+  const pasted = dsnInText(text);
+  if (pasted.length > 0) return pasted;
+  // The report read line by line gives each recipient its own code when one paragraph lists several.
+  let report: BounceRecipient[] | null = null;
+  let paragraphs: { text: string; lower: string }[] | null = null;
+  const listed = (msg.headers.get('x-failed-recipients') ?? []).flatMap(
+    (value) => value.match(EMAIL) ?? [],
+  );
+  for (const addr of listed.slice(0, MAX_RECIPIENTS)) {
+    const a = cleanAddress(addr);
+    // The paragraph naming the address with a code (Gmail puts the address alone on a line and
+    // the server's answer in a paragraph below), else the first naming it.
+    paragraphs ??= text.split(/\r?\n[ \t]*\r?\n/).map((p) => ({ text: p, lower: p.toLowerCase() }));
+    const named = paragraphs.filter((p) => p.lower.includes(a)).map((p) => p.text);
+    const para =
+      named.find((p) => STATUS.test(p)) ?? named.find((p) => SMTP_REPLY.test(p)) ?? named[0] ?? '';
+    report ??= recipientsFromReport(text, { exclude: new Set(), messageIds: [] });
+    const own = report.find((r) => r.address === a && r.status !== null);
+    if (own) {
+      out.set(a, { ...own, action: 'failed' });
+      continue;
     }
+    const status = STATUS.exec(para)?.[0] ?? null;
+    const reply = SMTP_REPLY.exec(para)?.[1] ?? null;
+    out.set(a, {
+      address: a,
+      action: 'failed',
+      status,
+      hard: status ? status.startsWith('5') : reply ? reply.startsWith('5') : true,
+      diagnostic: diagnosticOf(para),
+    });
   }
   if (out.size > 0) return [...out.values()];
+  const copied = copiedHeaders(text);
+  // The copy's own recipients stay candidates even when they also sent it (a forwarding loop);
+  // a list address never does.
+  const copiedTo = new Set(
+    (fieldsOf(copied).get('to') ?? '').match(EMAIL)?.map((a) => a.toLowerCase()) ?? [],
+  );
   const exclude = new Set(
     [
       msg.from?.address,
       msg.sender?.address,
       ...msg.to.map((a) => a.address),
-      ...originalParties(msg),
+      ...originalParties(msg.reportParts.originalHeaders ?? '', false),
+      ...originalParties(msg.reportParts.originalHeaders ?? '', true),
+      ...originalParties(copied, false).filter((a) => !copiedTo.has(a)),
+      ...originalParties(copied, true),
     ]
       .filter((a): a is string => !!a)
       .map((a) => a.toLowerCase()),
@@ -133,10 +189,16 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
   const ids = [
     msg.messageId,
     messageIdFromHeaders(msg.reportParts.originalHeaders),
+    messageIdFromHeaders(copied),
     ...msg.references,
     ...msg.inReplyTo,
   ].filter((id): id is string => !!id);
-  return recipientsFromReport(text, { exclude, messageIds: ids });
+  const fromDomain = msg.from?.address.split('@')[1]?.toLowerCase() ?? '';
+  return recipientsFromReport(text, {
+    exclude,
+    messageIds: ids,
+    bareNameDomain: /(?:^|\.)aol\.com$/.test(fromDomain) ? 'aol.com' : null,
+  });
 }
 
 function messageIdFromHeaders(block: string | null): string | null {

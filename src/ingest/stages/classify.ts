@@ -8,6 +8,8 @@
 // Precedence: list WITHOUT a List-Id is not a real list — it is a bulk sender — and counts as auto_reply.
 import type { Classification, ClassifyContext, ParsedMessage } from '../types.js';
 import { parseBounce } from './bounce.js';
+import { isChallengeNotice, sesNotificationType } from './bounce-notices.js';
+import { htmlToText } from './html-to-text.js';
 
 const DAEMON_LOCAL =
   /^(mailer-daemon|mail-daemon|mailerdaemon|postmaster|post_master|mmdf|mail\.delivery\.system|mdaemon|mailer)$/i;
@@ -209,8 +211,8 @@ function bounceReasons(msg: ParsedMessage): string[] {
   const body = msg.text?.slice(0, 64 * 1024) ?? '';
   if (BOUNCE_TEXT.test(body)) weak.push('bounce_text');
   if (msg.reportParts.originalHeaders !== null) weak.push('returned_message');
-  // Amazon SES forwards bounces as SNS JSON notifications.
-  if (/"notificationType"\s*:\s*"(Bounce|Complaint)"/.test(body)) strong.push('ses_notification');
+  // Amazon SES forwards bounces as SNS JSON notifications (complaints are read as abuse reports).
+  if (sesNotificationType(body) === 'Bounce') strong.push('ses_notification');
   if (strong.length > 0) return [...strong, ...weak];
   return weak.length >= 2 ? weak : [];
 }
@@ -235,7 +237,9 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
     reasons.push(`precedence:${precedence}`);
   if (precedence === 'list' && !has(msg, 'list-id')) reasons.push('precedence:list');
   const rt = reportType(msg);
+  const body = msg.text?.slice(0, 64 * 1024) ?? '';
   if (rt === 'feedback-report' || has(msg, 'feedback-type')) reasons.push('feedback_report');
+  else if (sesNotificationType(body) === 'Complaint') reasons.push('ses_complaint');
   // Abuse desks and feedback loops that send the complaint as a plain message with the offending
   // mail attached (no ARF report part): a machine's report about our mail, not a person writing.
   else if (
@@ -255,6 +259,23 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
   const own = ownEchoReasons(msg, ctx);
   if (own.length > 0) return { kind: 'own_echo', reasons: own };
   const bounce = bounceReasons(msg);
+  // A challenge-response notice (it looks like a bounce, it holds the mail until the sender
+  // confirms) is machine mail, but nothing failed. Only a delivery report proper (a DSN part,
+  // X-Failed-Recipients, an Exchange NDR) outweighs its wording.
+  const report = bounce.some((r) =>
+    /^(?:multipart_report|delivery_status_part|x_failed_recipients|exchange_ndr|ses_notification)/.test(
+      r,
+    ),
+  );
+  if (
+    bounce.length > 0 &&
+    !report &&
+    isChallengeNotice(
+      msg.subject,
+      msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : ''),
+    )
+  )
+    return { kind: 'auto_reply', reasons: ['challenge_response', ...bounce] };
   if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
   const auto = autoReplyReasons(msg);
   if (auto.length > 0) return { kind: 'auto_reply', reasons: auto };

@@ -2,8 +2,10 @@
 // `reply`, without the sender's signature. Line-based rules in the spirit of GitHub's
 // email_reply_parser and talon, measured on their corpora (bench/reply-bench.ts) and extended
 // with quote headers in several languages, Outlook header blocks, wrapped "On … wrote:" lines
-// and mobile signatures. Bounded work per line, so pathological input stays linear.
+// and mobile signatures (the signature rules are in reply-signature.ts). Bounded work per line, so
+// pathological input stays linear.
 import { htmlToText } from './html-to-text.js';
+import { clean, findSignatureStart, isBlank, isMobileSignature } from './reply-signature.js';
 
 export interface ExtractedReply {
   /** New text: quote and signature removed. Falls back to the whole text when nothing else is left. */
@@ -17,7 +19,7 @@ export interface ExtractedReply {
 }
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|napisa[łl](?:\(a\)|a)?|pisze|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|写道|寫道|のメッセージ)`;
+const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 const ATTRIBUTION = new RegExp(
   String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`,
@@ -71,7 +73,13 @@ const DATED_ADDRESS_COLON =
 const DATED_TIMED_ADDRESS_COLON =
   /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
 const ORIGINAL_MESSAGE =
-  /^\s*[-_=*]*\s*(?:original message|message d'origine|ursprüngliche nachricht|originalnachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)\s*[-_=*]*\s*$/iu;
+  /^[-_=*\s]*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)[-_=*\s]*$/iu;
+// Framing and spaces are one class, and ':' only matches as itself: adjacent optional runs of spaces
+// made a long run of them inside a line backtrack polynomially.
+// The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
+// message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
+const FORWARD_CAPTION =
+  /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
@@ -100,26 +108,8 @@ const HEADER_LINE = HEADER_FIELDS.map(
     [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*:\s*\**\s*\S`, 'iu')] as const,
 );
 
-const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
-// "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
-const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty)\s+(?:from|with|via|on|de|desde|da|depuis|avec|vanaf|met|von|mit|z|с|fra|från|[àa] partir de)\s+(.{1,60})$/iu,
-  /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
-  /^get outlook for (?:ios|android)\b.{0,60}$/iu,
-];
-const VALEDICTION =
-  /^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
-
-// Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
-const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
-const clean = (line: string): string =>
-  line
-    .replace(INVISIBLE, '')
-    .replace(/\u00a0/g, ' ')
-    .trim();
 // '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
 const isQuoteLine = (line: string): boolean => /^\s*(?:>|\|(?!.*\|\s*$))/.test(line);
-const isBlank = (line: string): boolean => clean(line) === '';
 
 /**
  * The lines of one text with what the scan asks of each line computed once: every line is looked
@@ -175,7 +165,10 @@ function attributionEnd(lines: Lines, i: number): number {
         return -1;
       // A sentence above an attribution is not part of it ("Send it to jane@example.com please."
       // then "On Mon, … wrote:"): the attribution is found when the scan reaches its own line.
-      if (PREPOSITION.test(next) && !PREPOSITION.test(first)) return -1;
+      // The same holds for a line that merely opens like one ("Il est …" above "Le mar. … a écrit :"):
+      // a next line that opens with a preposition and holds the verb itself is its own attribution.
+      if (PREPOSITION.test(next) && (!PREPOSITION.test(first) || (!verb && lines.hasVerb(j))))
+        return -1;
       // A verb in the joined text sits in one line or spans the joining space ("a" + "écrit");
       // such a verb is at most 10 characters, so the ends of the two lines cover it.
       verb ||= lines.hasVerb(j) || hasVerb(`${last.slice(-20)} ${next.slice(0, 20)}`);
@@ -203,10 +196,13 @@ function attributionEnd(lines: Lines, i: number): number {
 // "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
 // clients write attributions — with a preposition, a date, a name or an address.
 const PREPOSITION =
-  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour)(?![\p{L}])/iu;
+  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour|în|pada|vào|dňa|στις)(?![\p{L}])/iu;
+
+// Android's "---- Jane Roe wrote ----": the dashes on both sides are the client's framing.
+const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
-  if (PREPOSITION.test(firstLine)) return 'strong';
+  if (PREPOSITION.test(firstLine) || DASH_FRAMED.test(firstLine)) return 'strong';
   if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
@@ -261,7 +257,12 @@ function headerBlockTop(lines: Lines, i: number): number {
   for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
     const text = lines.clean(k);
     if (text === '') continue;
-    if (SEPARATOR_LINE.test(text) || ORIGINAL_MESSAGE.test(text) || LABELLED_DATE.test(text))
+    if (
+      SEPARATOR_LINE.test(text) ||
+      ORIGINAL_MESSAGE.test(text) ||
+      FORWARD_CAPTION.test(text) ||
+      LABELLED_DATE.test(text)
+    )
       top = k;
     else break;
   }
@@ -270,10 +271,13 @@ function headerBlockTop(lines: Lines, i: number): number {
 
 /** The first quoted part at or after line `from`, or null. */
 function findQuote(lines: Lines, from: number): QuoteMark | null {
+  // Whether a line of the person's own text came before (a device line above it is no boundary).
+  let ownText = false;
   for (let i = from; i < lines.length; i++) {
     const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text)) return { start: i, headerEnd: i };
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text))
+      return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))
       return {
         start: Math.max(from, headerBlockTop(lines, i)),
@@ -281,12 +285,16 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
       };
     const end = attributionEnd(lines, i);
     if (end !== -1) return { start: i, headerEnd: end };
-    if (isMobileSignature(text)) {
+    // A device line above any text of the person's is the client's, not a boundary ("Sent from
+    // iPhone" at the top of the message); extractReply drops it.
+    const mobile = isMobileSignature(text);
+    if (mobile && ownText) {
       // Phone clients that do not quote: whatever follows "Sent from my …" is the earlier message.
       let k = i + 1;
       while (k < lines.length && lines.clean(k) === '') k++;
       if (k < lines.length) return { start: k, headerEnd: k - 1 };
     }
+    ownText ||= !mobile;
   }
   return null;
 }
@@ -316,79 +324,6 @@ function trailingQuoteStart(lines: string[]): number {
   return k;
 }
 
-// A device line is short; with its link or comments removed it is under 80 characters. Lines
-// longer than this are not looked at, and the groups stop at an opening bracket, so a line of
-// thousands of "<" or "(" is not rescanned from every one of them.
-const MOBILE_LINE_MAX = 1000;
-
-function isMobileSignature(line: string): boolean {
-  if (line.length > MOBILE_LINE_MAX) return false;
-  const text = clean(line)
-    .replace(/<[^<>]*>|\([^()]*\)/g, '')
-    .trim();
-  if (text.length > 80) return false;
-  return MOBILE.some((re) => {
-    const m = re.exec(text);
-    if (m === null) return false;
-    const rest = m[1];
-    // "Sent from my desk, is much easier…" is prose: a device name has no punctuation and few words.
-    return rest === undefined || (!/[,;:!?]/.test(rest) && rest.trim().split(/\s+/).length <= 5);
-  });
-}
-
-// A mailing list's footer under a rule of underscores (Mailman: "____\nlist-name mailing list\n
-// address\nlistinfo URL"): the list wrote it, not the person.
-const LIST_RULE = /^[ \t]*_{20,}[ \t]*$/;
-const LIST_FOOTER_HINT = /mailing list|listinfo|unsubscribe|mailman|https?:\/\//i;
-const LIST_FOOTER_MAX_LINES = 6;
-
-/** Index of the rule above a list footer that ends the text (before `end`), or -1. */
-function listFooterStart(lines: string[], end: number): number {
-  let seen = 0;
-  for (let i = end - 1; i >= 0 && seen <= LIST_FOOTER_MAX_LINES; i--) {
-    const line = lines[i] ?? '';
-    if (LIST_RULE.test(line))
-      return seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l)) ? i : -1;
-    if (!isBlank(line)) seen++;
-  }
-  return -1;
-}
-
-/** Index of the first signature line in `lines` (already free of the quote), or -1. */
-function findSignatureStart(lines: string[]): number {
-  let end = lines.length;
-  while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
-  // The signature rules below read the person's text, above a list footer when there is one.
-  const footer = listFooterStart(lines, end);
-  if (footer !== -1) {
-    end = footer;
-    while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
-  }
-  // Non-blank lines after each delimiter, counted once from the end (a text of thousands of "--"
-  // lines would otherwise recount the rest for every one of them).
-  let nonBlankAfter = 0;
-  let delimiter = -1;
-  for (let i = end - 1; i >= 0; i--) {
-    if (SIG_DELIMITER.test(lines[i] ?? '') && nonBlankAfter > 0 && nonBlankAfter <= 15)
-      delimiter = i;
-    if (!isBlank(lines[i] ?? '')) nonBlankAfter++;
-  }
-  if (delimiter !== -1) return delimiter;
-  const last = end - 1;
-  let start = -1;
-  if (last >= 0 && isMobileSignature(lines[last] ?? '')) start = last;
-  // A bare closing ("Regards,") followed by a few short lines — name, title, phone — ends the message.
-  const tailEnd = start === -1 ? end : start;
-  for (let i = Math.max(0, tailEnd - 6); i < tailEnd; i++) {
-    if (!VALEDICTION.test(clean(lines[i] ?? ''))) continue;
-    const rest = lines.slice(i + 1, tailEnd).filter((l) => !isBlank(l));
-    // "Best regards,\nJane" is the person's own closing and stays; a closing over a block of name,
-    // title and phone lines is a signature.
-    if (rest.length >= 2 && rest.every((l) => clean(l).length <= 60)) return i;
-  }
-  return start !== -1 ? start : footer;
-}
-
 /**
  * Text written under a '>' quote (an answer below it, or answers between its parts) up to the
  * next quoted message that is not '>'-quoted (a header block, "Original message"). The '>' lines
@@ -406,14 +341,67 @@ function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   return lines.raw.slice(k, end);
 }
 
+/**
+ * `body` without '>'-quoted blocks that hold a forwarded message ("> Begin forwarded message:",
+ * "> From: … / > Date: …"): text around such a block is the person's, the block is not, and unlike
+ * a quoted line between answers it says nothing about what the text answers.
+ */
+function dropQuotedForwards(body: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < body.length;) {
+    if (!isQuoteLine(body[i] ?? '')) {
+      out.push(body[i++] ?? '');
+      continue;
+    }
+    let end = i;
+    while (end < body.length && isQuoteLine(body[end] ?? '')) end++;
+    const inner = new Lines(body.slice(i, end).map((l) => l.replace(/^\s*[>|]\s?/, '')));
+    let first = 0;
+    while (first < inner.length && inner.clean(first) === '') first++;
+    const forward =
+      first < inner.length &&
+      (FORWARD_CAPTION.test(inner.clean(first)) ||
+        ORIGINAL_MESSAGE.test(inner.clean(first)) ||
+        isHeaderBlock(inner, first));
+    if (!forward) out.push(...body.slice(i, end));
+    // One blank line stays where the block was.
+    else if (out.length > 0 && isBlank(out.at(-1) ?? ''))
+      while (end < body.length && isBlank(body[end] ?? '')) end++;
+    i = end;
+  }
+  return out;
+}
+
 const joinTrim = (lines: string[]): string =>
   lines
     .join('\n')
     .replace(/^(?:[ \t]*\n)+/, '')
     .trimEnd();
 
+// A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
+const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
+
+/**
+ * Some clients (and text rendered from HTML) put the attribution at the end of the person's last
+ * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
+ * and a quote follows, it gets its own line, so the quote is found and the sentence kept.
+ */
+function splitGluedAttributions(lines: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const m =
+      line.length <= 600 && !isQuoteLine(line) && hasVerb(line) && quoteFollows(lines, i + 1)
+        ? GLUED_ATTRIBUTION.exec(line)
+        : null;
+    if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) out.push(m[1]!, m[2]!);
+    else out.push(line);
+  }
+  return out;
+}
+
 export function extractReply(text: string): ExtractedReply {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const lines = splitGluedAttributions(text.replace(/\r\n?/g, '\n').split('\n'));
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
@@ -435,6 +423,14 @@ export function extractReply(text: string): ExtractedReply {
   }
   let body =
     answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
+  const first = body.findIndex((l) => !isBlank(l));
+  if (
+    first !== -1 &&
+    isMobileSignature(body[first] ?? '') &&
+    body.slice(first + 1).some((l) => !isBlank(l))
+  )
+    body = body.slice(first + 1);
+  body = dropQuotedForwards(body);
   const trailing = trailingQuoteStart(body);
   if (trailing !== -1 && body.slice(0, trailing).some((l) => !isBlank(l)))
     body = body.slice(0, trailing);

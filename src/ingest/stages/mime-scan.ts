@@ -10,6 +10,7 @@ import { AppError } from '../../errors.js';
 import type { IngestLimits } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
+import { isFieldLine, param, planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
 import { isUndecodableText, unlabelledCharset } from './undecodable.js';
@@ -37,7 +38,7 @@ export function limitError(limit: LimitName, detail: string): AppError {
       );
 }
 
-interface HeaderBlock {
+export interface HeaderBlock {
   type: string;
   boundary: string | null;
   charset: string | null;
@@ -49,13 +50,13 @@ interface HeaderBlock {
   disposition: string;
   end: number;
   bodyStart: number;
+  /** The body starts at `end` though no blank line ends the header (a line that is no field does). */
+  blankMissing?: boolean;
+  /** Starts of lines that continue the field above without being folded. */
+  unfolded?: number[];
+  /** Values of further Content-Type fields after the first (a second, contradicting one). */
+  moreTypes?: string[];
 }
-
-const param = (value: string, name: string): string | null => {
-  const m = new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(value);
-  const v = m?.[1] ?? m?.[2] ?? null;
-  return v === null || v === '' ? null : v;
-};
 
 function matchBoundary(
   line: string,
@@ -146,18 +147,63 @@ function readHeaderBlock(
 ): HeaderBlock {
   let ls = pos;
   const raw: string[] = [];
+  const unfolded: number[] = [];
+  const finish = (end: number, bodyStart: number) =>
+    unfolded.length > 0
+      ? { ...finishBlock(raw, end, bodyStart), unfolded }
+      : finishBlock(raw, end, bodyStart);
   while (ls < s.length) {
     const { match, next } = boundaryLine(s, ls, stack);
-    if (match) return finishBlock(raw, ls, ls);
+    if (match) return finish(ls, ls);
     const line = s.slice(ls, next).replace(/\r?\n$/, '');
-    if (line === '' || line === '\r') return finishBlock(raw, ls, next);
+    if (line === '' || line === '\r') return finish(ls, next);
     if (next - pos > maxBytes) throw limitError('headers', `more than ${maxBytes} bytes of header`);
     if ((line.startsWith(' ') || line.startsWith('\t')) && raw.length > 0)
       raw[raw.length - 1] += line;
-    else raw.push(line);
+    else if (!isFieldLine(line) && !(ls === 0 && line.startsWith('From '))) {
+      if (bodyFollows(s, ls, stack)) return { ...finish(ls, ls), blankMissing: true };
+      // Otherwise it continues the field above though not folded ("boundary=…" on a line of its
+      // own); mailparser would drop it, so it is folded (parse.ts). A broken field of its own
+      // ("Thread Topic: x") is left alone: folded, it would change the value of the one above.
+      if (raw.length > 0 && !BROKEN_FIELD.test(line)) {
+        raw[raw.length - 1] += ` ${line}`;
+        unfolded.push(ls);
+      }
+    } else raw.push(line);
     ls = next;
   }
-  return finishBlock(raw, s.length, s.length);
+  return finish(s.length, s.length);
+}
+
+// A field name with a space or other stray character in it, then a colon.
+const BROKEN_FIELD = /^[A-Za-z][\w .-]{0,40}:/;
+
+/**
+ * A line in a header block that is no field starts the body when neither a field nor a blank line
+ * follows it before the part (or the message) ends: the sender left the blank line out, and
+ * without the repair the text would be read as header and lost. Followed by a field or a blank
+ * line it is an unfolded continuation ("boundary=…" on a line of its own), which mailparser joins
+ * to the field above, and the header goes on.
+ */
+function bodyFollows(s: TextView, ls: number, stack: (string | null)[]): boolean {
+  for (let n = 0; ls < s.length; n++) {
+    const { match, next } = boundaryLine(s, ls, stack);
+    if (match) return true;
+    const line = s.slice(ls, Math.min(next, ls + 200));
+    if (/^\r?\n?$/.test(line) || isFieldLine(line) || n >= 200) return false;
+    ls = next;
+  }
+  return true;
+}
+
+/** The values of every `name:` line (name lower-case). */
+function headerValues(lines: string[], name: string): string[] {
+  const n = name.length;
+  const out: string[] = [];
+  for (const l of lines)
+    if (l.charCodeAt(n) === 58 && l.slice(0, n).toLowerCase() === name)
+      out.push(l.slice(n + 1).trim());
+  return out;
 }
 
 /** The value of the first `name:` line (name lower-case), or ''. */
@@ -172,9 +218,11 @@ function headerValue(lines: string[], name: string): string {
 }
 
 function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlock {
-  const ct = headerValue(lines, 'content-type');
+  const cts = headerValues(lines, 'content-type');
+  const ct = cts[0] ?? '';
   const type = (ct.split(';')[0] ?? '').trim().toLowerCase();
   return {
+    ...(cts.length > 1 ? { moreTypes: cts.slice(1) } : {}),
     type,
     boundary: param(ct, 'boundary'),
     charset: param(ct, 'charset'),
@@ -248,11 +296,31 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     cte: string;
     charset: string | null;
   }[] = [];
+  // Per stack level: which multipart it is (a serial), so versions of one alternative are grouped.
+  const levelSerial: number[] = [];
+  let serial = 0;
+  // Plain versions in alternatives, by the alternative's serial: [boundary line, body end).
+  const plainVersions = new Map<number, { start: number; end: number }[]>();
+  // Where the boundary line opening the current part starts (the part's range to leave out).
+  let partLine = 0;
   const push = (entry: string | null) => {
     stack.push(entry);
+    levelSerial[stack.length - 1] = ++serial;
     scan.depth = Math.max(scan.depth, stack.length);
     if (stack.length > limits.maxDepth)
       throw limitError('depth', `nested deeper than ${limits.maxDepth}`);
+  };
+  // Broken structure that would lose the body (mime-repair.ts): the header block is rewritten.
+  const repairBlock = (h: HeaderBlock, headerStart: number, isTop: boolean) => {
+    const r = planRepair(
+      s,
+      h,
+      headerStart,
+      isTop,
+      () => nextBoundary(s, h.bodyStart, stack).found?.ls ?? s.length,
+    );
+    if (r.insertions.length > 0) (scan.insertions ??= []).push(...r.insertions);
+    if (r.repair) (scan.headerRepairs ??= []).push(r.repair);
   };
   const countPart = () => {
     if (++scan.parts > limits.maxParts)
@@ -288,6 +356,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (h.charset && (h.type.startsWith('text/') || h.type === ''))
       charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
+    repairBlock(h, headerStart, isTop);
     // A message inside the message (a forward sent inline, a digest member, which has no
     // Content-Type of its own) is kept whole as one .eml attachment, as mail clients list it.
     const digestMember = !isTop && h.type === '' && digestLevel[stack.length - 1] === true;
@@ -384,6 +453,23 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
         charset: h.charset,
       });
     }
+    // RFC 2046 5.1.4: the versions of an alternative are the same content; a client shows the last
+    // it can. mailparser joins every plain version into the text, so the plain ones are noted here.
+    if (
+      !undecodable &&
+      !isTop &&
+      !inAttached &&
+      altLevel[stack.length - 1] === true &&
+      !h.namedInline &&
+      !/^\s*attachment/i.test(h.disposition) &&
+      (h.type === 'text/plain' || h.type === '')
+    ) {
+      const key = levelSerial[stack.length - 1]!;
+      plainVersions.set(key, [
+        ...(plainVersions.get(key) ?? []),
+        { start: partLine, end: bodyEnd },
+      ]);
+    }
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
       scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
     }
@@ -405,9 +491,12 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (!found) break;
     stack.length = found.index + 1;
     countPart();
+    partLine = found.ls;
     pos = found.next;
   }
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
+  for (const versions of plainVersions.values())
+    if (versions.length > 1) (scan.droppedAlternatives ??= []).push(...versions.slice(0, -1));
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
   if (

@@ -6,6 +6,7 @@ import { decodeWords } from 'postal-mime';
 import type { Address, ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
 import { decodeUnknownBytes, fixMislabelledWords } from './header-charset.js';
+import type { HeaderRepair } from './mime-repair.js';
 import { splitUuencodedFiles } from './uudecode.js';
 
 /** One mailbox or group as a parsing library returns it. */
@@ -56,6 +57,14 @@ export interface MimeScan {
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
+  /** Earlier plain versions of a multipart/alternative that has several: [start, end) from the
+   * part's boundary line to the next one, left out so only the last (preferred) version is shown. */
+  droppedAlternatives?: { start: number; end: number }[];
+  /** Header blocks rewritten so the body is not lost (mime-repair.ts). */
+  headerRepairs?: HeaderRepair[];
+  /** Text inserted at an offset: the blank line a header block lacks, the fold of a line that
+   * continues a field without one. */
+  insertions?: { at: number; text: string }[];
   /** Text/plain body pieces of a mixed message that also has HTML pieces: handed on as HTML, in place
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
   /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */
@@ -196,13 +205,19 @@ export function normaliseAddress(raw: RawAddress, bareTokenIsAddress = false): A
   let address = (raw.address ?? '')
     .trim()
     .replace(/^<+|>+$/g, '')
-    .trim();
+    .trim()
+    // "Jane <mailto:jane@example.com>": a link pasted as the address; the scheme is no part of it.
+    .replace(/^mailto:(?=[^@\s]+@)/i, '');
   // From: "MAILER-DAEMON <>" or a bare "MAILER-DAEMON": libraries put the token in the name.
   if (bareTokenIsAddress && address === '' && /^[\w.+-]+$/.test((raw.name ?? '').trim()))
     address = (raw.name ?? '').trim();
   const at = address.lastIndexOf('@');
   if (at > 0) address = address.slice(0, at) + address.slice(at).toLowerCase();
-  const name = (raw.name ?? '').replace(/\s+/g, ' ').trim();
+  // Brackets left behind by a doubled or square-bracketed address ("Jane <<a@b>>", "Jane [a@b]").
+  const name = (raw.name ?? '')
+    .replace(/\s*(?:\[\s*\]|>+)\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (address === '' && name === '') return null;
   return { name, address };
 }

@@ -11,6 +11,7 @@ import { decodeWords } from 'postal-mime';
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
 import { fixMislabelledWords, fixRawWords, hasMislabelledWords } from './header-charset.js';
+import { type HeaderRepair, repairHeaderBlock } from './mime-repair.js';
 import { limitError, scanMime } from './mime-scan.js';
 import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
 import { buildParsedMessage, bytesToText, headerFields } from './normalise.js';
@@ -98,6 +99,17 @@ export const mailparserAdapter: ParserAdapter = {
   },
 };
 
+/**
+ * Mail saved with classic Mac OS line ends (a bare CR after every line, no LF anywhere in its
+ * header) reads as one endless header line to every parser, so its sender, subject and body are
+ * lost. Only such mail is rewritten, with CRLF ends; the stored original keeps its bytes.
+ */
+export function bareCrToCrlf(raw: Buffer): Buffer {
+  const head = raw.subarray(0, 8192);
+  if (head.includes(0x0a) || !head.includes(0x0d)) return raw;
+  return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
+}
+
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
 export async function parseWith(
   adapter: ParserAdapter,
@@ -106,6 +118,7 @@ export async function parseWith(
 ): Promise<ParsedMessage> {
   if (raw.length > limits.maxMessageBytes)
     throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
+  raw = bareCrToCrlf(raw);
   const scan = scanMime(raw, limits);
   let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
@@ -150,6 +163,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
       messageType?: boolean;
       asHtml?: NonNullable<MimeScan['plainAsHtml']>[number];
       relabel?: string;
+      repair?: HeaderRepair;
     }
   >();
   const entry = (start: number, end: number) =>
@@ -163,10 +177,22 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
   for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
   for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
-  if (blocks.size === 0) return raw;
-  const edits: { start: number; end: number; bytes: Buffer }[] = [];
+  for (const r of scan.headerRepairs ?? []) entry(r.start, r.end).repair = r;
+  const dropped = scan.droppedAlternatives ?? [];
+  const insertions = scan.insertions ?? [];
+  if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0) return raw;
+  const edits: { start: number; end: number; bytes: Buffer }[] = dropped.map((d) => ({
+    ...d,
+    bytes: Buffer.alloc(0),
+  }));
+  const used = new Set<number>();
   for (const [start, b] of blocks) {
     let text = raw.toString('latin1', start, b.end);
+    // Folds inside a block being rewritten go in first (offsets from the end, so each stays right).
+    for (const i of insertions.filter((x) => x.at > start && x.at < b.end).reverse()) {
+      text = text.slice(0, i.at - start) + i.text + text.slice(i.at - start);
+      used.add(i.at);
+    }
     if (b.bytes) {
       const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
       text = fixMislabelledWords(
@@ -175,6 +201,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
         utf8Words && start === 0,
       );
     }
+    if (b.repair) text = repairHeaderBlock(text, b.repair);
     if (b.relabel) text = withCharset(text, b.relabel);
     if (b.utf7) text = utf7Header(text);
     if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
@@ -220,10 +247,15 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
         ),
       });
   }
+  // After the block rewrites, so an insertion at a block's end follows it (the sort is stable).
+  for (const { at, text } of insertions)
+    if (!used.has(at)) edits.push({ start: at, end: at, bytes: Buffer.from(text, 'latin1') });
   edits.sort((a, b) => a.start - b.start);
   const chunks: Buffer[] = [];
   let at = 0;
   for (const e of edits) {
+    // An edit inside a version left out goes with it.
+    if (e.start < at) continue;
     chunks.push(raw.subarray(at, e.start), e.bytes);
     at = e.end;
   }

@@ -192,4 +192,108 @@ describe('bounces answering a reply', () => {
       ),
     ).toEqual([]);
   });
+
+  test('a plain-text Exim bounce names the address the reply went to and marks the reply bounced', async () => {
+    const r = await sentReply();
+    const raw = `From: Mail Delivery System <Mailer-Daemon@mx.client.example>
+To: support@acme.example
+Subject: Mail delivery failed: returning message to sender
+Message-ID: <${randomUUID()}@mx.client.example>
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  pat.h@mailstore.client.example
+    (generated from pat@client.example)
+    SMTP error from remote mail server after RCPT TO:<pat.h@mailstore.client.example>:
+    550 5.2.1 mailbox disabled
+
+------ This is a copy of the message, including all the headers. ------
+
+From: Acme Support <support@acme.example>
+To: pat@client.example
+Message-ID: ${r.rfcId}
+Subject: Re: Printer on fire
+
+We are on it.
+`.replace(/\n/g, '\r\n');
+    const out = await f.ingest(Buffer.from(raw), { mailboxId });
+    expect(out).toMatchObject({ status: 'stored', kind: 'bounce', ticketId: r.ticketId });
+    const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
+    expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
+      reply_state: 'bounced',
+      bounce: {
+        recipients: [
+          {
+            address: 'pat@client.example',
+            status: '5.2.1',
+            action: 'failed',
+            diagnostic: '550 5.2.1 mailbox disabled',
+          },
+        ],
+      },
+    });
+  });
+
+  test('an abuse report or a challenge-response notice about a reply is machine mail that leaves the reply sent', async () => {
+    const r = await sentReply();
+    const arf = `From: Feedback Loop <fbl@isp.example>
+To: support@acme.example
+Subject: Abuse report
+Message-ID: <${randomUUID()}@isp.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="f"
+
+--f
+Content-Type: text/plain
+
+A recipient marked this message as spam.
+--f
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: isp-fbl/1.0
+Version: 1
+
+--f
+Content-Type: text/rfc822-headers
+
+From: Acme Support <support@acme.example>
+To: pat@client.example
+Message-ID: ${r.rfcId}
+Subject: Re: Printer on fire
+--f--
+`.replace(/\n/g, '\r\n');
+    const challenge = `From: Screening Service <mailer-daemon@screen.example>
+To: support@acme.example
+Subject: Returned mail: please verify your message
+Message-ID: <${randomUUID()}@screen.example>
+In-Reply-To: ${r.rfcId}
+
+Your message to pat@client.example has not been delivered yet: please verify
+that you are a person by clicking the link below.
+
+https://screen.example/verify/91
+`.replace(/\n/g, '\r\n');
+    for (const [raw, reason] of [
+      [arf, 'feedback_report'],
+      [challenge, 'challenge_response'],
+    ] as const) {
+      const out = await f.ingest(Buffer.from(raw), { mailboxId });
+      expect(out).toMatchObject({ status: 'stored', kind: 'auto_reply' });
+      if (out.status !== 'stored') continue;
+      const [row] = await owner<{ kind_reasons: string[] }>(
+        `SELECT kind_reasons FROM messages WHERE id = $1`,
+        [out.messageId],
+      );
+      expect(row!.kind_reasons).toContain(reason);
+    }
+    const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
+    expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
+      reply_state: 'sent',
+      bounce: null,
+    });
+  });
 });

@@ -1,0 +1,122 @@
+// The sender's signature under the new text of a reply: a "-- " delimiter, a phone client's line
+// ("Sent from my iPhone" in the languages we meet), a closing and name over a block of title and
+// contact lines, a list's or company's footer under a rule. Split from extract-reply.ts, which
+// removes the quote first and asks this module where the signature starts.
+
+const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
+// "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
+const MOBILE = [
+  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|στάλθηκε|saadetud)\s+(?:from|with|via|on|using|de|desde|da|do|depuis|avec|vanaf|met|von|mit|z|ze|с|fra|från|[àa] partir de|de pe|iz|από(?: το)?)\s+(.{1,60})$/iu,
+  // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
+  // iPhonesta", "Az iPhone-omról küldve".
+  /^lähetetty\s+\S+(?:sta|stä)$/iu,
+  /^az\s+\S+(?:ról|ről)\s+küldve$/iu,
+  /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
+  /^get outlook for (?:ios|android)\b.{0,60}$/iu,
+  // Device first, then the verb: Turkish, Japanese, Chinese, Korean.
+  /^\S+(?:'?(?:dan|den|tan|ten))\s+gönderildi$/iu,
+  /^\S{1,30}から送信$/u,
+  /^(?:从|發自|发自|來自)我的\s?\S{1,30}(?:发送|傳送)?$/u,
+  /^\S{1,30}에서\s+보냄$/u,
+];
+const VALEDICTION =
+  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+
+// Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
+const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
+export const clean = (line: string): string =>
+  line
+    .replace(INVISIBLE, '')
+    .replace(/\u00a0/g, ' ')
+    .trim();
+export const isBlank = (line: string): boolean => clean(line) === '';
+
+// A device line is short; with its link or comments removed it is under 80 characters. Lines
+// longer than this are not looked at, and the groups stop at an opening bracket, so a line of
+// thousands of "<" or "(" is not rescanned from every one of them.
+const MOBILE_LINE_MAX = 1000;
+
+export function isMobileSignature(line: string): boolean {
+  if (line.length > MOBILE_LINE_MAX) return false;
+  const text = clean(line)
+    .replace(/<[^<>]*>|\([^()]*\)/g, '')
+    .trim();
+  if (text.length > 80) return false;
+  return MOBILE.some((re) => {
+    const m = re.exec(text);
+    if (m === null) return false;
+    const rest = m[1];
+    // "Sent from my desk, is much easier…" is prose: a device name has no punctuation and few words.
+    return rest === undefined || (!/[,;:!?]/.test(rest) && rest.trim().split(/\s+/).length <= 5);
+  });
+}
+
+// A mailing list's footer under a rule of underscores (Mailman: "____\nlist-name mailing list\n
+// address\nlistinfo URL"): the list wrote it, not the person.
+// Company footers do the same under a long rule or a dotted one ("**. . . . . . .**"): a logo,
+// legal lines, a contact address.
+const LIST_RULE = /^[ \t]*(?:_{20,}|(?:\*\*)?(?:[.·•] ?){6,}(?:\*\*)?)[ \t]*$/u;
+const LIST_FOOTER_HINT =
+  /mailing list|listinfo|unsubscribe|mailman|https?:\/\/|@[\w-]+\.\w|\b(?:ltd|gmbh|inc|llc)\b|©/i;
+const LIST_FOOTER_MAX_LINES = 6;
+
+/** Index of the rule above a list footer that ends the text (before `end`), or -1. */
+function listFooterStart(lines: string[], end: number): number {
+  let seen = 0;
+  for (let i = end - 1; i >= 0 && seen <= LIST_FOOTER_MAX_LINES; i--) {
+    const line = lines[i] ?? '';
+    if (LIST_RULE.test(line))
+      return seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l)) ? i : -1;
+    if (!isBlank(line)) seen++;
+  }
+  return -1;
+}
+
+// How far above the end a closing is looked for, and what a name under it looks like ("Jane",
+// "Perrin Aybara", "-- J. Doe"): a few capitalised words, no digits or address.
+const CLOSING_WINDOW = 9;
+const NAME_LINE = /^[-/~]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{L}[\p{L}.'-]*){0,3}$/u;
+
+/** Index of the first signature line in `lines` (already free of the quote), or -1. */
+export function findSignatureStart(lines: string[]): number {
+  let end = lines.length;
+  while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
+  // The signature rules below read the person's text, above a list footer when there is one.
+  const footer = listFooterStart(lines, end);
+  if (footer !== -1) {
+    end = footer;
+    while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
+  }
+  // Non-blank lines after each delimiter, counted once from the end (a text of thousands of "--"
+  // lines would otherwise recount the rest for every one of them).
+  let nonBlankAfter = 0;
+  let delimiter = -1;
+  for (let i = end - 1; i >= 0; i--) {
+    if (SIG_DELIMITER.test(lines[i] ?? '') && nonBlankAfter > 0 && nonBlankAfter <= 15)
+      delimiter = i;
+    if (!isBlank(lines[i] ?? '')) nonBlankAfter++;
+  }
+  if (delimiter !== -1) return delimiter;
+  const last = end - 1;
+  let start = -1;
+  if (last >= 0 && isMobileSignature(lines[last] ?? '')) start = last;
+  // A closing ("Regards,") and a name, then a few short lines — title, company, phone — end the
+  // message: the closing and the name are the person's text (issue #16), the lines under them the
+  // signature.
+  const tailEnd = start === -1 ? end : start;
+  for (let i = Math.max(0, tailEnd - CLOSING_WINDOW); i < tailEnd; i++) {
+    if (!VALEDICTION.test(clean(lines[i] ?? ''))) continue;
+    let name = i + 1;
+    while (name < tailEnd && isBlank(lines[name] ?? '')) name++;
+    let after = name + 1;
+    while (after < tailEnd && isBlank(lines[after] ?? '')) after++;
+    const rest = lines.slice(after, tailEnd).map(clean);
+    if (
+      after < tailEnd &&
+      NAME_LINE.test(clean(lines[name] ?? '')) &&
+      rest.every((l) => l.length <= 60 && !/^p\.?\s?s\b/iu.test(l))
+    )
+      return after;
+  }
+  return start !== -1 ? start : footer;
+}
