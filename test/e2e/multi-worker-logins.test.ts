@@ -52,8 +52,10 @@ function spawnWorker(): CliProcess {
     INLET_OPERATOR_KEY: operatorKey,
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    // Long enough that replies made right after the kill are still routed to the dead worker.
-    SYNC_LEASE_SECONDS: '6',
+    // Long enough that replies made right after the kill are still routed to the dead worker, and
+    // that a worker slowed down by a busy machine is not taken for dead (its jobs then run
+    // elsewhere, on a login of their own: correct, but not what this test counts).
+    SYNC_LEASE_SECONDS: '15',
     WORKER_CONCURRENCY: '4',
     CLAMD_PORT: '1',
     ...localMailEnv,
@@ -137,8 +139,21 @@ describe.skipIf(!dovecot)(`two worker processes, ${MAILBOXES} IMAP mailboxes${re
       250,
     );
 
-    // New mail: the bench-style count — Dovecot's logins minus the test's own APPENDs (one each).
-    const before = await total();
+    // New mail: the bench-style count — Dovecot's logins minus the test's own APPENDs (one each),
+    // from when Dovecot has seen no login for 3 s (every IDLE connection up).
+    let before = await total();
+    await pollUntil(
+      'no new login for 3 s',
+      async () => {
+        await new Promise((r) => setTimeout(r, 3000));
+        const now = await total();
+        const quiet = now === before;
+        before = now;
+        return quiet;
+      },
+      60_000,
+      0,
+    );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const u of users) await dovecot!.append(u.user, 'INBOX', customerMessage('mw').raw);
       await pollUntil(
