@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, runCli } from '../helpers/cli.js';
+import { type CliProcess, killAll, runCli } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import {
   appendMany,
@@ -29,9 +29,7 @@ const workers: CliProcess[] = [];
 let firstOut = () => '';
 
 afterAll(async () => {
-  for (const w of workers)
-    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killAll(workers);
   await t?.close();
   await sink?.close();
   await dovecot?.stop();

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, runCli } from '../helpers/cli.js';
+import { type CliProcess, killAll, runCli } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import { pollUntil } from '../helpers/fault.js';
 import {
@@ -37,9 +37,7 @@ let sink: SmtpSink;
 const procs: CliProcess[] = [];
 
 afterAll(async () => {
-  for (const p of procs)
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
+  await killAll(procs);
   await t?.close();
   await sink?.close();
   await dovecot?.stop();

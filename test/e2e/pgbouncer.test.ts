@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 
 import { freePort } from '../../src/lib/free-port.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, runCli, waitForHttp } from '../helpers/cli.js';
+import { type CliProcess, killAll, runCli, waitForHttp } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import {
   appendMany,
@@ -38,9 +38,7 @@ let sink: SmtpSink;
 const procs: CliProcess[] = [];
 
 afterAll(async () => {
-  for (const p of procs)
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
+  await killAll(procs);
   await t?.close();
   await sink?.close();
   await bouncer?.stop();

@@ -48,3 +48,10 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<Resp
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** SIGKILLs every process that is still running and waits until each has exited (test teardown). */
+export async function killAll(procs: CliProcess[]): Promise<void> {
+  for (const p of procs)
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+}
