@@ -2,19 +2,17 @@
 // detail is made of, so a helpdesk polling an unchanged ticket gets 304 without its messages being
 // loaded or opened — and every change a user could see in the detail (a new message, status, an
 // attachment's scan verdict, a reply and its delivery state, a destroyed key) gives a new tag.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { setScanResult } from '../../../src/store/attachment-store.js';
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
+import { logStatements, type StatementLog } from '../../helpers/statement-log.js';
 
 let f: IngestFixture;
 let ticketId = '';
 let firstMessageId = '';
-const statements: string[] = [];
-let counting = false;
-const realQuery = pg.Client.prototype.query;
+let log: StatementLog;
 
 beforeAll(async () => {
   f = await makeIngestFixture();
@@ -35,16 +33,10 @@ beforeAll(async () => {
   );
   if (o.status !== 'stored') throw new Error('not stored');
   ticketId = o.ticketId;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    if (counting) {
-      const q = args[0] as string | { text: string };
-      statements.push(typeof q === 'string' ? q : q.text);
-    }
-    return (realQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof realQuery;
+  log = logStatements();
 });
 afterAll(async () => {
-  pg.Client.prototype.query = realQuery;
+  log?.restore();
   await f?.t.close();
 });
 
@@ -57,23 +49,22 @@ interface Read {
 }
 
 async function read(ifNoneMatch?: string, query = ''): Promise<Read> {
-  statements.length = 0;
-  counting = true;
-  const res = await f.t.app.inject({
-    method: 'GET',
-    url: `/v1/tickets/${ticketId}${query}`,
-    headers: {
-      authorization: `Bearer ${f.tenant.token}`,
-      ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {}),
-    },
-  });
-  counting = false;
+  const { result: res, statements } = await log.during(() =>
+    f.t.app.inject({
+      method: 'GET',
+      url: `/v1/tickets/${ticketId}${query}`,
+      headers: {
+        authorization: `Bearer ${f.tenant.token}`,
+        ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {}),
+      },
+    }),
+  );
   return {
     status: res.statusCode,
     etag: String(res.headers.etag),
     body: res.body,
     headers: res.headers,
-    statements: [...statements],
+    statements,
   };
 }
 

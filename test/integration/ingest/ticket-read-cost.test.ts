@@ -1,18 +1,16 @@
 // What a ticket read costs the database (issue #19): a 50-message ticket or a 50-ticket page used to
 // take ~57 statements (the mailbox key looked up once per row, a last-used write per request).
 // Counted at the driver, per request; the audit record and key destruction still hold.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
+import { logStatements, type StatementLog } from '../../helpers/statement-log.js';
 
 let f: IngestFixture;
 let bigTicket = '';
 let smallTicket = '';
-const statements: string[] = [];
-let counting = false;
-const realQuery = pg.Client.prototype.query;
+let log: StatementLog;
 
 beforeAll(async () => {
   f = await makeIngestFixture();
@@ -35,26 +33,16 @@ beforeAll(async () => {
     if (o.status !== 'stored') throw new Error('not stored');
     if (i === 0) smallTicket = o.ticketId;
   }
-  // Every statement any pooled client sends (simple and extended protocol alike).
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    if (counting) {
-      const q = args[0] as string | { text: string };
-      statements.push(typeof q === 'string' ? q : q.text);
-    }
-    return (realQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof realQuery;
+  log = logStatements();
 });
 afterAll(async () => {
-  pg.Client.prototype.query = realQuery;
+  log?.restore();
   await f?.t.close();
 });
 
 async function count(url: string): Promise<{ status: number; body: unknown; n: string[] }> {
-  statements.length = 0;
-  counting = true;
-  const res = await f.api('GET', url);
-  counting = false;
-  return { status: res.status, body: res.body, n: [...statements] };
+  const { result: res, statements } = await log.during(() => f.api('GET', url));
+  return { status: res.status, body: res.body, n: statements };
 }
 
 describe('ticket read cost', () => {
