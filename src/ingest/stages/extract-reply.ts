@@ -388,10 +388,11 @@ const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\
  */
 function splitGluedAttributions(lines: string[]): string[] {
   const out: string[] = [];
+  // Most lines have no quote under them, so the verb scan (the costly test) runs last.
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const m =
-      line.length <= 600 && !isQuoteLine(line) && hasVerb(line) && quoteFollows(lines, i + 1)
+      line.length <= 600 && !isQuoteLine(line) && quoteFollows(lines, i + 1) && hasVerb(line)
         ? GLUED_ATTRIBUTION.exec(line)
         : null;
     if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) out.push(m[1]!, m[2]!);
