@@ -1,6 +1,6 @@
 // Ticket reads under load, as a helpdesk polls them: autocannon against Inlet's API on embedded
 // PostgreSQL, the data seeded through the real ingest path (`inlet import` of .eml files):
-//   - ticket detail of a 50-message ticket (default page of 50 messages, no HTML),
+//   - ticket detail of a 50-message ticket (the default page: its newest 20 messages, no HTML),
 //   - the same polled with its ETag (If-None-Match: 304, nothing opened),
 //   - ticket detail of a 6-message ticket,
 //   - the ticket list, default page of 50 (of 80 tickets).
@@ -246,6 +246,10 @@ async function main(): Promise<void> {
         });
         figs.push(f);
       }
+      // Closed loop, every connection always waiting: each request queues behind the others'
+      // CPU, so latency is about connections × CPU per request ÷ cores, whatever the code does.
+      const perRequest = cpu.map((x) => x.node + x.pg).sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+      const bound = (connections * perRequest) / os.availableParallelism();
       let failed = figs.reduce((a, f) => a + f.non2xx, 0);
       console.log(
         `${k.name} (${k.status === 304 ? '304, no body' : `${(bytes / 1024).toFixed(0)} KB`}), goal p99 < ${k.goal} ms:\n` +
@@ -255,7 +259,7 @@ async function main(): Promise<void> {
           )} ms, PostgreSQL ${spread(
             cpu.map((x) => x.pg),
             2,
-          )} ms`,
+          )} ms\n  queueing bound at ${connections} busy connections: ${connections} × ${perRequest.toFixed(2)} ms CPU ÷ ${os.availableParallelism()} cores ≈ ${bound.toFixed(0)} ms mean latency`,
       );
       // Below capacity, open loop: what a request waits when the server is busy but keeps up.
       const capacity = [...figs.map((f) => f.rps)].sort((a, b) => a - b)[Math.floor(runs / 2)]!;

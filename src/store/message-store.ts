@@ -186,6 +186,21 @@ export function prefixedPageColumns(html: boolean): string {
   );
 }
 
+/**
+ * The same select list for a message outside the page, of which only who took part is needed: its
+ * id, mailbox, sequence and sealed headers, every other column null (`fromPrefixed` reads it as a
+ * message whose other columns are null).
+ */
+export function prefixedHeaderColumns(): string {
+  const kept = new Set(['id', 'tenant_id', 'mailbox_id', 'headers_ct', 'seq']);
+  return (
+    columns
+      .split(', ')
+      .map((c) => (kept.has(c) ? `m.${c} AS m_${c}` : `NULL AS m_${c}`))
+      .join(', ') + ', NULL AS m_has_attachments'
+  );
+}
+
 const pagedKeys = [...columns.split(', '), 'has_attachments'] as const;
 
 /** The message of a row selected with `prefixedPageColumns`, or null when the row has none. */
@@ -196,27 +211,8 @@ export function fromPrefixed(row: Record<string, unknown>): PagedMessage | null 
   return m as unknown as PagedMessage;
 }
 
-/** Every message's headers (sealed) of a ticket: who took part. */
-export async function ticketHeaders(
-  ex: Executor,
-  tenantId: string,
-  ticketId: string,
-): Promise<
-  { id: string; tenant_id: string; mailbox_id: string; direction: string; headers_ct: Buffer }[]
-> {
-  const { rows } = await ex.query<{
-    id: string;
-    tenant_id: string;
-    mailbox_id: string;
-    direction: string;
-    headers_ct: Buffer;
-  }>({
-    name: 'inlet-ticket-headers',
-    text: 'SELECT id, tenant_id, mailbox_id, direction, headers_ct FROM messages WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq',
-    values: [tenantId, ticketId],
-  });
-  return rows;
-}
+/** A message of a ticket read only for who took part (its sealed headers). */
+export type HeadersRow = Pick<MessageRow, 'id' | 'tenant_id' | 'mailbox_id' | 'headers_ct' | 'seq'>;
 
 export async function findMessage(
   ex: Executor,

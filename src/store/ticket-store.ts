@@ -2,7 +2,13 @@
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
-import { fromPrefixed, type PagedMessage, prefixedPageColumns } from './message-store.js';
+import {
+  fromPrefixed,
+  type HeadersRow,
+  type PagedMessage,
+  prefixedHeaderColumns,
+  prefixedPageColumns,
+} from './message-store.js';
 
 export interface TicketRow {
   id: string;
@@ -61,6 +67,20 @@ export function joinedKeyRow(r: TicketRow & JoinedKey): DataKeyRow | null {
   };
 }
 
+/** What `findTicketForRead` returns of the ticket (on its first row). */
+const readColumns = [
+  ...columns.split(', '),
+  'key_id',
+  'key_kek_id',
+  'key_wrapped',
+  'message_count',
+  'etag',
+  'not_modified',
+];
+
+const firstRow =
+  'shown.m_seq IS NULL OR shown.m_seq = (SELECT max(m_seq) FROM page) OR NOT EXISTS (SELECT 1 FROM page)';
+
 export type TicketForRead = TicketRow &
   JoinedKey & { message_count: number; etag: string; not_modified: boolean };
 
@@ -89,8 +109,10 @@ const versionOf = `format('%s|%s|%s|%s|%s|%s', $8::text, t.xmin,
  * any): when one is this ticket's, `not_modified` is true, no messages are read and the record says
  * so; otherwise it counts the messages the page will hold (`limit` before `beforeSeq`), and the page
  * is the newest `limit + 1` messages before `beforeSeq`, newest first (the one more tells whether
- * older ones exist). The record lives in the caller's transaction, so a read that fails after this
- * (not found, key destroyed) rolls it back with everything else.
+ * older ones exist), and `others` the rest of the ticket's messages with only their sealed headers
+ * (who took part; empty when the page holds the whole ticket). The record lives in the caller's
+ * transaction, so a read that fails after this (not found, key destroyed) rolls it back with
+ * everything else.
  */
 export async function findTicketForRead(
   ex: Executor,
@@ -99,9 +121,9 @@ export async function findTicketForRead(
   page: { beforeSeq: string | null; limit: number; html: boolean; representation: string },
   by: { actor: string; requestId: string | null; clientIp: string | null },
   notModified: string[] = [],
-): Promise<{ ticket: TicketForRead; page: PagedMessage[] } | null> {
+): Promise<{ ticket: TicketForRead; page: PagedMessage[]; others: HeadersRow[] } | null> {
   const { rows } = await ex.query<TicketForRead & Record<string, unknown>>({
-    name: page.html ? 'inlet-ticket-for-read-html-5' : 'inlet-ticket-for-read-5',
+    name: page.html ? 'inlet-ticket-for-read-html-6' : 'inlet-ticket-for-read-6',
     // r is materialised: inlined into v, its tag's expression was computed twice.
     text: `WITH r AS MATERIALIZED (
              SELECT ${tColumns}, ${keyColumns}, mm.n AS message_count, mm.before_n,
@@ -130,8 +152,22 @@ export async function findTicketForRead(
               WHERE NOT (SELECT not_modified FROM v)
                 AND m.tenant_id = $1 AND m.ticket_id = $2 AND ($3::bigint IS NULL OR m.seq < $3)
               ORDER BY m.seq DESC LIMIT $4::int + 1
+           ), shown AS (
+             SELECT page.*, false AS m_headers_only FROM page
+             UNION ALL
+             -- A page that is not the whole ticket: the other messages' headers, for who took part.
+             SELECT ${prefixedHeaderColumns()}, true
+               FROM messages m
+              WHERE NOT (SELECT not_modified FROM v)
+                AND m.tenant_id = $1 AND m.ticket_id = $2
+                AND NOT EXISTS (SELECT 1 FROM page WHERE page.m_id = m.id)
            )
-           SELECT v.*, page.* FROM v LEFT JOIN page ON true ORDER BY page.m_seq DESC`,
+           -- The ticket's columns on the first row only (the page's newest message; every row when
+           -- the page is empty): repeated on every row, the driver parsed the same keys, dates and
+           -- sealed subject again once per message.
+           SELECT ${readColumns.map((c) => `CASE WHEN ${firstRow} THEN v.${c} END AS ${c}`).join(', ')},
+                  shown.*
+             FROM v LEFT JOIN shown ON true ORDER BY shown.m_headers_only, shown.m_seq DESC`,
     values: [
       tenantId,
       id,
@@ -147,11 +183,13 @@ export async function findTicketForRead(
   const first = rows[0];
   if (!first) return null;
   const messages: PagedMessage[] = [];
+  const others: HeadersRow[] = [];
   for (const row of rows) {
     const m = fromPrefixed(row);
-    if (m) messages.push(m);
+    if (m && row.m_headers_only) others.push(m);
+    else if (m) messages.push(m);
   }
-  return { ticket: first, page: messages };
+  return { ticket: first, page: messages, others };
 }
 
 export async function touchTicket(

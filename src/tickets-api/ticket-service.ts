@@ -6,7 +6,6 @@ import { listReplyStates, listTicketOutbox } from '../outbound/outbox-store.js';
 import { findAttachment, listMessageAttachments } from '../store/attachment-store.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { ticketHeaders } from '../store/message-store.js';
 import { checkRawChunks, findStoredRaw, type RawRef, readRawChunk } from '../store/raw-store.js';
 import {
   findTicket,
@@ -25,9 +24,9 @@ import {
   applyReplyStates,
   attachmentView,
   detailFormat,
+  headersInOrder,
   type MessageView,
   messageView,
-  participantsOf,
   participantsOfHeaders,
   type ReplyState,
   replyState,
@@ -111,7 +110,7 @@ function decodeCursor(c: string): { updatedAt: string; id: string } {
     throw new AppError('validation_failed', 'Invalid cursor.');
   return { updatedAt: m[1]!, id: m[2]! };
 }
-const defaultDetail: TicketDetailInput = { messagesLimit: 50, html: true };
+const defaultDetail: TicketDetailInput = { messagesLimit: 20, html: true };
 
 export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketService {
   const { db, keys } = deps;
@@ -194,9 +193,9 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         if (q.messagesBefore !== undefined && !/^\d{1,19}$/.test(q.messagesBefore))
           throw new AppError('validation_failed', 'Invalid messages cursor.');
         // Round trips: the ticket with its count, its mailbox's key row, its entity tag, the audit
-        // record and (unless the client's tag is current) its page of messages, in one; then
-        // attachments only for messages that have some; reply states only when the page has
-        // replies; every message's headers only when the page is not the whole ticket.
+        // record and (unless the client's tag is current) its page of messages with the other
+        // messages' headers (who took part), in one; then attachments only for messages that have
+        // some; reply states only when the page has replies.
         const read = await findTicketForRead(
           ex,
           actor.tenantId,
@@ -211,7 +210,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
           q.ifNoneMatch,
         );
         if (!read) throw notFound('ticket');
-        const { ticket, page: rows } = read;
+        const { ticket, page: rows, others } = read;
         const keyOf = memo((mailboxId: string) => mailboxKey(ex, actor, mailboxId));
         keyOf.prime(ticket.mailbox_id, keys.unwrap(joinedKeyRow(ticket), 'mailbox'));
         // The ticket's own key first: a disconnected mailbox answers 410 before anything else,
@@ -244,18 +243,18 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
         const outbound = page.filter((r) => r.direction === 'outbound').map((r) => r.id);
         if (outbound.length > 0)
           applyReplyStates(messages, await listReplyStates(ex, actor.tenantId, outbound));
-        // The first page of a ticket that fits in it has every message's headers already.
+        // Who took part: the page's headers are open already; the rest (older or newer messages,
+        // and the one read beyond the page) are opened for this alone. In arrival order.
         const whole = q.messagesBefore === undefined && rows.length === page.length;
-        const participants = whole
-          ? participantsOfHeaders(messages.map((m) => m.headers))
-          : participantsOf(
-              await Promise.all(
-                (await ticketHeaders(ex, actor.tenantId, id)).map(async (h) => ({
-                  row: h,
-                  dek: await keyOf(h.mailbox_id),
-                })),
+        const participants = participantsOfHeaders(
+          whole
+            ? messages.map((m) => m.headers)
+            : await headersInOrder(
+                page.map((m, i) => ({ seq: m.seq, headers: messages[i]!.headers })),
+                [...rows.slice(q.messagesLimit), ...others],
+                keyOf,
               ),
-            );
+        );
         return {
           etag: ticket.etag,
           detail: {

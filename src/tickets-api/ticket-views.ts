@@ -104,31 +104,39 @@ export function messageView(
   };
 }
 
-/** Everyone on the ticket's messages (From, To, Cc), once each by address, in order of appearance. */
-export function participantsOf(
-  list: {
-    row: { id: string; tenant_id: string; mailbox_id: string; headers_ct: Buffer };
-    dek: DataKey;
-  }[],
-): Address[] {
-  return participantsOfHeaders(
-    list.map(
-      ({ row, dek }) =>
-        JSON.parse(
-          openText(
-            dek,
-            row.headers_ct,
-            fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
-          ),
-        ) as StoredHeaders,
-    ),
-  );
+type Addresses = Pick<StoredHeaders, 'from' | 'to' | 'cc'>;
+
+/**
+ * Every message's headers in arrival order: those `opened` already (the page shown) and the `sealed`
+ * rest, opened here with their mailbox's key. Sequences are bigint text, compared as numbers.
+ */
+export async function headersInOrder(
+  opened: { seq: string; headers: Addresses }[],
+  sealed: { id: string; tenant_id: string; mailbox_id: string; headers_ct: Buffer; seq: string }[],
+  keyOf: (mailboxId: string) => Promise<DataKey>,
+): Promise<Addresses[]> {
+  const all: { seq: bigint; headers: Addresses }[] = opened.map((o) => ({
+    seq: BigInt(o.seq),
+    headers: o.headers,
+  }));
+  for (const row of sealed) {
+    const dek = await keyOf(row.mailbox_id);
+    all.push({
+      seq: BigInt(row.seq),
+      headers: JSON.parse(
+        openText(
+          dek,
+          row.headers_ct,
+          fieldAad('messages.headers', row.tenant_id, row.mailbox_id, row.id),
+        ),
+      ) as StoredHeaders,
+    });
+  }
+  return all.sort((x, y) => (x.seq < y.seq ? -1 : x.seq > y.seq ? 1 : 0)).map((x) => x.headers);
 }
 
-/** The same from headers already opened (a page that is the whole ticket: no second decryption). */
-export function participantsOfHeaders(
-  list: Pick<StoredHeaders, 'from' | 'to' | 'cc'>[],
-): Address[] {
+/** Everyone on the ticket's messages (From, To, Cc), once each by address, in order of appearance. */
+export function participantsOfHeaders(list: Addresses[]): Address[] {
   const seen = new Map<string, Address>();
   for (const h of list) {
     for (const a of [h.from, ...h.to, ...h.cc]) {

@@ -3267,6 +3267,7 @@ export interface operations {
     getTicket: {
         parameters: {
             query?: {
+                /** @description Messages per page, newest page first. The default keeps a ticket read cheap; a long ticket is read page by page with `older_messages_cursor` */
                 messages_limit?: number;
                 messages_before?: string;
                 /** @description Include each message’s sanitised HTML */

@@ -61,7 +61,7 @@ describe('ticket read cost', () => {
       expect(r.n.filter((s) => /FROM data_keys WHERE/.test(s))).toHaveLength(0);
       expect(r.n.some((s) => /UPDATE api_keys/.test(s))).toBe(false);
     }
-    const big = await count(`/v1/tickets/${bigTicket}`);
+    const big = await count(`/v1/tickets/${bigTicket}?messages_limit=50`);
     expect((big.body as { messages: unknown[] }).messages).toHaveLength(50);
     expect((big.body as { message_count: number }).message_count).toBe(50);
     const list = await count('/v1/tickets?limit=50');
@@ -82,6 +82,72 @@ describe('ticket read cost', () => {
       ),
     );
     expect(lastRows[0]!.detail).toEqual({ count: last.body.items.length });
+  });
+
+  test('by default a ticket read shows its newest 20 messages, with a cursor to the older ones', async () => {
+    type Page = {
+      messages: { headers: { message_id: string } }[];
+      message_count: number;
+      older_messages_cursor: string | null;
+    };
+    const first = await f.api<Page>('GET', `/v1/tickets/${bigTicket}`);
+    expect(first.body.messages.map((m) => m.headers.message_id)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `big-${30 + i}@client.example`),
+    );
+    expect(first.body.message_count).toBe(50);
+    const seen = [...first.body.messages];
+    for (let cursor = first.body.older_messages_cursor; cursor !== null;) {
+      const older = await f.api<Page>('GET', `/v1/tickets/${bigTicket}?messages_before=${cursor}`);
+      seen.unshift(...older.body.messages);
+      cursor = older.body.older_messages_cursor;
+    }
+    expect(seen.map((m) => m.headers.message_id)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `big-${i}@client.example`),
+    );
+  });
+
+  test('a page that is not the whole ticket lists everyone on every message, in arrival order, in the same four statements', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `people-${i}@client.example`);
+    let ticket = '';
+    for (let i = 0; i < 7; i++) {
+      const o = await f.ingest(
+        mail({
+          from: `P${i} <p${i}@client.example>`,
+          cc: i % 3 === 0 ? `C${i} <c${i}@client.example>` : undefined,
+          subject: 'Who is on this',
+          messageId: ids[i],
+          inReplyTo: i > 0 ? `<${ids[i - 1]}>` : undefined,
+        }),
+      );
+      if (o.status !== 'stored') throw new Error('not stored');
+      ticket = o.ticketId;
+    }
+    type Page = { participants: { address: string }[]; older_messages_cursor: string | null };
+    const everyone = (await f.api<Page>('GET', `/v1/tickets/${ticket}?messages_limit=200`)).body
+      .participants;
+    expect(everyone.map((p) => p.address)).toEqual([
+      'p0@client.example',
+      'support@acme.example',
+      'c0@client.example',
+      ...[1, 2, 3].map((i) => `p${i}@client.example`),
+      'c3@client.example',
+      ...[4, 5, 6].map((i) => `p${i}@client.example`),
+      'c6@client.example',
+    ]);
+    // Newest page, a middle one (messages newer and older than it) and the oldest.
+    let url = `/v1/tickets/${ticket}?messages_limit=3`;
+    for (let pages = 0; ; pages++) {
+      const r = await count(url);
+      expect(r.status, url).toBe(200);
+      expect((r.body as Page).participants, url).toEqual(everyone);
+      expect(r.n.length, `${url}:\n${r.n.join('\n')}`).toBeLessThanOrEqual(4);
+      const cursor = (r.body as Page).older_messages_cursor;
+      if (cursor === null) {
+        expect(pages).toBe(2);
+        break;
+      }
+      url = `/v1/tickets/${ticket}?messages_limit=3&messages_before=${cursor}`;
+    }
   });
 
   test('every read still writes its audit record, with the messages it showed', async () => {

@@ -45,7 +45,13 @@ export function getTicketRoute(app: Api, deps: ApiDeps): void {
         params: IdParams,
         querystring: Type.Object(
           {
-            messages_limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+            messages_limit: Type.Integer({
+              minimum: 1,
+              maximum: 200,
+              default: 20,
+              description:
+                'Messages per page, newest page first. The default keeps a ticket read cheap; a long ticket is read page by page with `older_messages_cursor`',
+            }),
             messages_before: Type.Optional(Type.String({ maxLength: 20 })),
             html: Type.Boolean({
               default: false,
