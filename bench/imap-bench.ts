@@ -39,6 +39,8 @@ import { parentPid, pidFromFile, treeCpuMs } from './lib/proc-cpu.js';
 export interface BacklogRun {
   messages: number;
   seconds: number;
+  /** Share of the run's wall time Node's main thread was busy (event loop utilisation). */
+  nodeBusy: number;
   misThreaded: number;
   /** CPU ms per message by process; null where /proc is not available. */
   cpuMsPerMessage: {
@@ -244,9 +246,11 @@ async function backlogRun(
     clamd: treeCpuMs(roots.clamd),
   });
   const before = cpu();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const res = await syncMailbox(c, tenantId, mailbox.id);
   const seconds = (performance.now() - t0) / 1000;
+  const elu = performance.eventLoopUtilization(elu0).utilization;
   const after = cpu();
   if (res.stored !== total) throw new Error(`backlog stored ${res.stored} of ${total}`);
 
@@ -271,6 +275,7 @@ async function backlogRun(
   return {
     messages: total,
     seconds: Math.round(seconds * 100) / 100,
+    nodeBusy: Math.round(elu * 100) / 100,
     misThreaded,
     cpuMsPerMessage: {
       node: per('node')!,
@@ -369,7 +374,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       `backlog of ${runs[0]?.messages} messages in one mailbox (600 new, 400 replies, 5% with 200 KB), round trip to Dovecot +${flag('rtt') ?? 0} ms, min / median / max of ${runs.length}:`,
     );
     console.log(
-      `  seconds ${mmm(runs.map((r) => r.seconds))}   mis-threaded ${mmm(runs.map((r) => r.misThreaded))}`,
+      `  seconds ${mmm(runs.map((r) => r.seconds))}   mis-threaded ${mmm(runs.map((r) => r.misThreaded))}   Node main thread busy ${mmm(runs.map((r) => r.nodeBusy))} of the time`,
     );
     for (const k of ['node', 'postgres', 'dovecot', 'clamd'] as const)
       console.log(`  CPU ms/message ${k.padEnd(8)} ${mmm(runs.map((r) => r.cpuMsPerMessage[k]))}`);

@@ -222,10 +222,11 @@ async function main(): Promise<void> {
       },
     ];
     const pgPid = postmasterPid(path.join(dir, 'pg'));
-    const only = process.env.READS_ONLY; // e.g. "50 messages", to profile one case
+    // e.g. "50 messages", to profile one case; "6 messages|list" picks either.
+    const only = process.env.READS_ONLY?.split('|');
     const p = (figs: { p50: number; p99: number }[]) =>
       `p50 ${spread(figs.map((f) => f.p50))} ms, p99 ${spread(figs.map((f) => f.p99))} ms`;
-    for (const k of cases.filter((x) => !only || x.name.includes(only))) {
+    for (const k of cases.filter((x) => !only || only.some((o) => x.name.includes(o)))) {
       const res = await fetch(k.url, { headers: { authorization: `Bearer ${apiKey.token}` } });
       if (!res.ok) throw new Error(`${k.name}: ${res.status} ${await res.text()}`);
       const bytes = (await res.arrayBuffer()).byteLength;

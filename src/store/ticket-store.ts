@@ -67,20 +67,6 @@ export function joinedKeyRow(r: TicketRow & JoinedKey): DataKeyRow | null {
   };
 }
 
-/** What `findTicketForRead` returns of the ticket (on its first row). */
-const readColumns = [
-  ...columns.split(', '),
-  'key_id',
-  'key_kek_id',
-  'key_wrapped',
-  'message_count',
-  'etag',
-  'not_modified',
-];
-
-const firstRow =
-  'shown.m_seq IS NULL OR shown.m_seq = (SELECT max(m_seq) FROM page) OR NOT EXISTS (SELECT 1 FROM page)';
-
 export type TicketForRead = TicketRow &
   JoinedKey & { message_count: number; etag: string; not_modified: boolean };
 
@@ -155,19 +141,21 @@ export async function findTicketForRead(
            ), shown AS (
              SELECT page.*, false AS m_headers_only FROM page
              UNION ALL
-             -- A page that is not the whole ticket: the other messages' headers, for who took part.
+             -- A page that is not the whole ticket: the other messages' headers, for who took part
+             -- (older than the page, then newer: the page is not read again for it).
+             SELECT ${prefixedHeaderColumns()}, true
+               FROM (SELECT m.* FROM messages m
+                      WHERE NOT (SELECT not_modified FROM v)
+                        AND m.tenant_id = $1 AND m.ticket_id = $2 AND ($3::bigint IS NULL OR m.seq < $3)
+                      ORDER BY m.seq DESC OFFSET $4::int + 1) m
+             UNION ALL
              SELECT ${prefixedHeaderColumns()}, true
                FROM messages m
-              WHERE NOT (SELECT not_modified FROM v)
-                AND m.tenant_id = $1 AND m.ticket_id = $2
-                AND NOT EXISTS (SELECT 1 FROM page WHERE page.m_id = m.id)
+              WHERE NOT (SELECT not_modified FROM v) AND $3::bigint IS NOT NULL
+                AND m.tenant_id = $1 AND m.ticket_id = $2 AND m.seq >= $3
            )
-           -- The ticket's columns on the first row only (the page's newest message; every row when
-           -- the page is empty): repeated on every row, the driver parsed the same keys, dates and
-           -- sealed subject again once per message.
-           SELECT ${readColumns.map((c) => `CASE WHEN ${firstRow} THEN v.${c} END AS ${c}`).join(', ')},
-                  shown.*
-             FROM v LEFT JOIN shown ON true ORDER BY shown.m_headers_only, shown.m_seq DESC`,
+           SELECT v.*, shown.* FROM v LEFT JOIN shown ON true
+            ORDER BY shown.m_headers_only, shown.m_seq DESC`,
     values: [
       tenantId,
       id,
