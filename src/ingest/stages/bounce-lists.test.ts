@@ -138,3 +138,18 @@ Subject: AWS Notification Message
     expect(originalMessageId(msg)).toBe('reply-7@inlet.test');
   });
 });
+
+describe('an away notice without auto-responder headers', () => {
+  it('sent with an empty Return-Path and a delivery phrase, is an auto-reply by its own words', async () => {
+    const raw = `From: Rui <rui@client.example>
+To: support@inlet.test
+Subject: Re: Printer on fire
+Return-Path: <>
+
+I am out of the office until 14 March with limited access to email. Messages
+sent to this address could not be delivered to my deputy; for urgent matters
+call the front desk.
+`;
+    expect(await classify(raw)).toMatchObject({ kind: 'auto_reply', reasons: ['away_text'] });
+  });
+});

@@ -155,3 +155,22 @@ export const OOO_SUBJECT = new RegExp(
   ].join('|'),
   'i',
 );
+// An auto-responder's own words: the writer is away, on leave, or gone for good.
+export const AWAY_TEXT = new RegExp(
+  [
+    "\\b(?:i am|i'm|i will be) (?:currently )?(?:out of (?:the )?office|on (?:vacation|holiday|leave|annual leave|parental leave)|away (?:from|until|till))",
+    'out of (?:the )?office (?:until|till|from|with limited)',
+    '(?:limited|no) access to (?:my )?e-?mail',
+    "i (?:have|'ve) left (?:the company|[\\w ]{1,40} and)",
+    'no longer (?:work|with|employed)',
+    'this (?:mailbox|address) is no longer (?:monitored|in use|active)',
+    'will (?:respond|reply|get back to you) (?:to your (?:e-?mail|message) )?(?:when|upon|after) (?:i|my) return',
+    'ich bin (?:bis|vom|ab|derzeit|zurzeit) [^.\\n]{0,40}(?:abwesend|nicht im b[üu]ro|im urlaub)',
+    'je suis (?:absent|en cong[ée]s)',
+    'estoy (?:fuera de la oficina|de vacaciones)',
+    'sono (?:fuori ufficio|in ferie)',
+    'jestem (?:na urlopie|poza biurem|nieobecn)',
+    'ik ben (?:afwezig|met vakantie)',
+  ].join('|'),
+  'i',
+);

@@ -15,6 +15,7 @@ import {
   sesNotificationType,
 } from './bounce-notices.js';
 import {
+  AWAY_TEXT,
   BOUNCE_SUBJECT,
   BOUNCE_TEXT,
   DAEMON_LOCAL,
@@ -182,13 +183,23 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
   // A vacation or out-of-office reply that mentions delivery ("your mail will not be read",
   // sent with an empty Return-Path) is an auto-reply: only a report proper outweighs the
   // auto-responder's own headers.
+  // Without such headers, the writer's own words saying they are away decide the same tie (a
+  // person's "I will be out next week" never reaches here: it has no bounce signals).
   if (
     bounce.length > 0 &&
     !bounce.some((r) => STRONG.test(r)) &&
-    auto.some((r) => AUTO_RESPONDER.test(r)) &&
     !(bounce.includes('daemon_like_sender') && bounce.includes('bounce_subject'))
-  )
-    return { kind: 'auto_reply', reasons: auto };
+  ) {
+    if (auto.some((r) => AUTO_RESPONDER.test(r))) return { kind: 'auto_reply', reasons: auto };
+    if (
+      AWAY_TEXT.test(
+        text()
+          .slice(0, 4096)
+          .replace(/^[ \t]*>.*$/gm, ''),
+      )
+    )
+      return { kind: 'auto_reply', reasons: ['away_text', ...auto] };
+  }
   if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
   if (auto.length > 0) return { kind: 'auto_reply', reasons: auto };
   const reasons =
