@@ -153,3 +153,49 @@ call the front desk.
     expect(await classify(raw)).toMatchObject({ kind: 'auto_reply', reasons: ['away_text'] });
   });
 });
+
+describe('auto-replies and holds that come dressed as delivery reports', () => {
+  it('an out-of-office reply a mail service sends as MAILER-DAEMON is an auto-reply', async () => {
+    const raw = `From: MAILER-DAEMON@mail.client.example
+To: support@inlet.test
+Subject: Auto-Reply: Re: Printer on fire
+X-Autoreply: yes
+Return-Path: <>
+
+I am on vacation until Monday and cannot read mail; it will not be delivered
+to anyone else meanwhile.
+`;
+    expect((await classify(raw)).kind).toBe('auto_reply');
+  });
+
+  it('a challenge system whose hold notice is a DSN saying only "delayed" holds, nothing failed', async () => {
+    const raw = `From: Guard Service <postmaster@guard.example>
+To: support@inlet.test
+Subject: Delivery Status Notification (Delay)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="d"
+
+--d
+Content-Type: text/plain
+
+Your message to dana@client.example is held. Dana uses a challenge-response
+filter: please verify that you are a person at https://guard.example/v/3
+--d
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; guard.example
+
+Final-Recipient: rfc822; dana@client.example
+Action: delayed
+Status: 4.7.0
+--d--
+`;
+    expect(await classify(raw)).toMatchObject({
+      kind: 'auto_reply',
+      reasons: expect.arrayContaining(['challenge_response']),
+    });
+    // The same report without the request to verify is a delay warning, a bounce as before.
+    const delay = raw.replace(/ Dana uses[\s\S]*?v\/3/, '');
+    expect((await classify(delay)).kind).toBe('bounce');
+  });
+});

@@ -35,8 +35,6 @@ const REPLY_PREFIX =
 // A delivery report proper; with a mailer-daemon sender, the signals that outweigh anything else.
 const REPORT =
   /^(?:multipart_report|delivery_status_part|x_failed_recipients|exchange_ndr|ses_notification)/;
-const STRONG =
-  /^(?:multipart_report|delivery_status_part|x_failed_recipients|exchange_ndr|ses_notification|mailer_daemon_sender)/;
 // Headers and subjects only an auto-responder (vacation, out of office) writes.
 const AUTO_RESPONDER =
   /^(?:x_autoreply|x_autorespond|x_autoreply_from|x_mail_autoreply|out_of_office_subject|precedence:auto_reply|auto_submitted:auto-replied)$/;
@@ -155,7 +153,13 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
   // confirms) is machine mail, but nothing failed. Only a delivery report proper (a DSN part,
   // X-Failed-Recipients, an Exchange NDR) outweighs its wording.
   const report = bounce.some((r) => REPORT.test(r));
-  if (bounce.length > 0 && !report && isChallengeNotice(msg.subject, text()))
+  // A report whose every recipient is only 'delayed' and whose words ask the sender to verify is
+  // a challenge system holding the mail (some send their hold notice as a DSN).
+  const delaysOnly = () => {
+    const rs = report ? parseBounce(msg).recipients : [];
+    return rs.length > 0 && rs.every((r) => r.action === 'delayed');
+  };
+  if (bounce.length > 0 && (!report || delaysOnly()) && isChallengeNotice(msg.subject, text()))
     return { kind: 'auto_reply', reasons: ['challenge_response', ...bounce] };
   // A list refusing a post is a failed delivery to the list (it is a recipient like any other; as
   // sisimai reads it, 'rejected'); a post held for a moderator has not failed: machine mail only.
@@ -180,26 +184,8 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
     };
   }
   const auto = autoReplyReasons(msg);
-  // A vacation or out-of-office reply that mentions delivery ("your mail will not be read",
-  // sent with an empty Return-Path) is an auto-reply: only a report proper outweighs the
-  // auto-responder's own headers.
-  // Without such headers, the writer's own words saying they are away decide the same tie (a
-  // person's "I will be out next week" never reaches here: it has no bounce signals).
-  if (
-    bounce.length > 0 &&
-    !bounce.some((r) => STRONG.test(r)) &&
-    !(bounce.includes('daemon_like_sender') && bounce.includes('bounce_subject'))
-  ) {
-    if (auto.some((r) => AUTO_RESPONDER.test(r))) return { kind: 'auto_reply', reasons: auto };
-    if (
-      AWAY_TEXT.test(
-        text()
-          .slice(0, 4096)
-          .replace(/^[ \t]*>.*$/gm, ''),
-      )
-    )
-      return { kind: 'auto_reply', reasons: ['away_text', ...auto] };
-  }
+  const away = autoResponderTie(msg, bounce, auto, report, text);
+  if (away) return { kind: 'auto_reply', reasons: away };
   if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
   if (auto.length > 0) return { kind: 'auto_reply', reasons: auto };
   const reasons =
@@ -207,6 +193,36 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
       ? ['list_traffic']
       : [];
   return { kind: 'human', reasons };
+}
+
+/**
+ * A vacation or out-of-office reply that mentions delivery ("your mail could not be delivered to
+ * me", sent with an empty Return-Path, or by an old mail service as MAILER-DAEMON) is an auto-reply:
+ * only a report proper, or a daemon's bounce subject, outweighs an auto-responder's own headers.
+ * Without such headers, the writer's own words saying they are away decide the same tie (a person's
+ * "I will be out next week" never gets here: it has no bounce signals). Returns the reasons, or null.
+ */
+function autoResponderTie(
+  msg: ParsedMessage,
+  bounce: string[],
+  auto: string[],
+  report: boolean,
+  text: () => string,
+): string[] | null {
+  if (bounce.length === 0 || report) return null;
+  const daemon = bounce.includes('mailer_daemon_sender');
+  if ((daemon || bounce.includes('daemon_like_sender')) && bounce.includes('bounce_subject'))
+    return null;
+  // MTAs stamp their own bounces 'Auto-Submitted: auto-replied' too: from a mailer-daemon only an
+  // auto-responder's own header or subject counts.
+  const evidence = auto.filter(
+    (r) => AUTO_RESPONDER.test(r) && !(daemon && r.startsWith('auto_submitted')),
+  );
+  if (evidence.length > 0) return auto;
+  const own = text()
+    .slice(0, 4096)
+    .replace(/^[ \t]*>.*$/gm, '');
+  return !daemon && AWAY_TEXT.test(own) ? ['away_text', ...auto] : null;
 }
 
 /** True when Inlet must not send an automatic reply (acknowledgement) to this message. */
