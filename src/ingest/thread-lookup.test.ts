@@ -3,6 +3,7 @@
 // quote, like a bounce: abuse reports, SES complaints, challenge-response holds, list notices.
 import { describe, expect, it } from 'vitest';
 
+import { abuseReport } from '../../test/helpers/abuse-report.js';
 import { decideThread } from '../tickets/thread-rules.js';
 import { makeIndexer } from './page-indexer.js';
 import { classifyMessage } from './stages/classify.js';
@@ -37,28 +38,7 @@ Subject: Re: Printer on fire`;
 
 describe('machine notices join the ticket of the message they are about', () => {
   it('an ARF abuse report, by its returned headers', async () => {
-    const raw = `From: Feedback Loop <fbl@isp.example>
-To: support@acme.example
-Subject: Abuse report
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=feedback-report; boundary="f"
-
---f
-Content-Type: text/plain
-
-A recipient marked this message as spam.
---f
-Content-Type: message/feedback-report
-
-Feedback-Type: abuse
-Version: 1
-
---f
-Content-Type: text/rfc822-headers
-
-${headers}
---f--
-`;
+    const raw = abuseReport('support@acme.example', headers);
     expect(await place(raw)).toMatchObject({
       kind: 'auto_reply',
       reasons: ['feedback_report'],

@@ -1,7 +1,8 @@
 // A bounce a helpdesk can act on: the ticket view shows the failed recipients of a bounce, and the
 // agent's reply it returns reads 'bounced' with the same recipients and a reply.bounced event. A
 // delay warning for a reply leaves it 'sent'. Abuse reports, SES complaints and challenge notices about
-// a reply join its ticket (by the original they carry) as machine mail; a list refusing it bounces it.
+// a reply join its ticket (by the original they carry) as machine mail, the abuse reports with a
+// reply.complained event; a list refusing it bounces it.
 import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../../src/crypto/index.js';
 import { sealCredentials } from '../../../src/providers/open-mailbox.js';
 import { insertMailbox } from '../../../src/store/mailbox-store.js';
+import { abuseReport } from '../../helpers/abuse-report.js';
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 
@@ -244,30 +246,7 @@ We are on it.
 To: pat@client.example
 Message-ID: ${r.rfcId}
 Subject: Re: Printer on fire`;
-    const arf = `From: Feedback Loop <fbl@isp.example>
-To: support@acme.example
-Subject: Abuse report
-Message-ID: <${randomUUID()}@isp.example>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=feedback-report; boundary="f"
-
---f
-Content-Type: text/plain
-
-A recipient marked this message as spam.
---f
-Content-Type: message/feedback-report
-
-Feedback-Type: abuse
-User-Agent: isp-fbl/1.0
-Version: 1
-
---f
-Content-Type: text/rfc822-headers
-
-${original}
---f--
-`;
+    const arf = abuseReport('support@acme.example', original);
     const ses = `From: AWS Notifications <no-reply@sns.amazonaws.com>
 To: support@acme.example
 Subject: AWS Notification Message
@@ -346,6 +325,16 @@ ${original}
       });
     }
     expect(await tickets()).toBe(ticketsBefore);
+    // The two abuse reports name the reply: reply.complained each, ids only; the challenge does not.
+    const complained = await owner<{ data: Record<string, unknown> }>(
+      `SELECT data FROM events WHERE tenant_id = $1 AND type = 'reply.complained' AND resource_id = $2`,
+      [f.tenant.id, r.replyId],
+    );
+    expect(complained.map((e) => e.data.complaint_message_id).sort()).toEqual(
+      [stored[0], stored[1]].sort(),
+    );
+    expect(complained[0]!.data).toMatchObject({ ticket_id: r.ticketId });
+    expect(JSON.stringify(complained)).not.toContain('@');
   });
 
   test("a mailing list refusing a reply ('not a member') marks it bounced for the list's address", async () => {
