@@ -145,7 +145,10 @@ export function rejectedListAddress(
     .join('\n')
     .split(/\n[ \t]*\n/);
   const para = paragraphs.find((p) => LIST_REJECTED.test(p)) ?? '';
-  const named = [...para.matchAll(/[^\s<>()"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g)]
+  // Starts only where a run of address characters starts (inside a long run it is quadratic).
+  const named = [
+    ...para.matchAll(/(?<![^\s<>()"',;:@])[^\s<>()"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g),
+  ]
     .map((m) => m[0].toLowerCase())
     .find((a) => !parties.has(a) && !LIST_MACHINE.test(a));
   const posting = /mailto:([^\s>?]+@[^\s>?]+)/i.exec(listPost ?? '')?.[1]?.toLowerCase();

@@ -148,7 +148,10 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
   const own = ownEchoReasons(msg, ctx);
   if (own.length > 0) return { kind: 'own_echo', reasons: own };
   const bounce = bounceReasons(msg);
-  const text = () => msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : '');
+  // Rendered once, and only when a rule needs it (an HTML-only mail is converted to read it).
+  let rendered: string | undefined;
+  const text = () =>
+    (rendered ??= msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : ''));
   // A challenge-response notice (it looks like a bounce, it holds the mail until the sender
   // confirms) is machine mail, but nothing failed. Only a delivery report proper (a DSN part,
   // X-Failed-Recipients, an Exchange NDR) outweighs its wording.
