@@ -146,6 +146,8 @@ export async function findTicketForRead(
              SELECT ${prefixedHeaderColumns()}, true
                FROM (SELECT m.* FROM messages m
                       WHERE NOT (SELECT not_modified FROM v)
+                        -- none older than the page: not even scanned
+                        AND (SELECT before_n FROM v) > $4::int + 1
                         AND m.tenant_id = $1 AND m.ticket_id = $2 AND ($3::bigint IS NULL OR m.seq < $3)
                       ORDER BY m.seq DESC OFFSET $4::int + 1) m
              UNION ALL
