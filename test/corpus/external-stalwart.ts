@@ -26,6 +26,8 @@ const EVERY_ALTERNATIVE =
   'the project’s text holds every plain version of a multipart/alternative (JMAP textBody); Inlet shows the last, the preferred one (RFC 2046 5.1.4), as mail clients do';
 const BROKEN_AS_ATTACHMENT =
   'the project keeps a text part it cannot decode, or whose closing boundary never comes, as an attachment of raw text; Inlet shows it as text, as mail clients do';
+const RENDERING_LEFT_OUT =
+  'the project lists the other renderings of an alternative (text/enriched beside the plain version) as attachments; Inlet shows one version and lists none of them, as mail clients do';
 const RAW_SIZE =
   'the project could not decode the base64 or quoted-printable part (is_encoding_problem) and reports the size of its raw, encoded text';
 
@@ -101,6 +103,23 @@ function expectedTexts(exp: Expected): { ids: number[]; lastOnly: number[] } {
   return { ids, lastOnly: ids.filter((i) => !dropped.has(i)) };
 }
 
+/** Enriched (or similar) versions of an alternative that also has a plain or HTML version. */
+function renderingsOf(exp: Expected): number[] {
+  const out: number[] = [];
+  for (const p of exp.parts) {
+    const kids = p.body.Multipart as number[] | undefined;
+    if (!kids || contentType(p) !== 'multipart/alternative') continue;
+    const types = kids.map((k) => contentType(exp.parts[k]!));
+    if (!types.some((t) => t === null || t === 'text/plain' || t === 'text/html')) continue;
+    out.push(
+      ...kids.filter((_k, i) =>
+        ['text/enriched', 'text/richtext', 'text/watch-html'].includes(types[i] ?? ''),
+      ),
+    );
+  }
+  return out.filter((i) => exp.attachments.includes(i));
+}
+
 /** Parts the project demoted to attachments because it could not read them, shown by Inlet. */
 const brokenShown = (exp: Expected, got: PreparedMessage): number[] =>
   exp.attachments.filter((i) => {
@@ -145,6 +164,7 @@ function scoreCase(
   const wantRaw = ids.map((i) => String(exp.parts[i]!.body.Text)).join('\n');
   const uu = splitUuencodedFiles(wantRaw.replace(/\r\n/g, '\n'));
   const broken = brokenShown(exp, got);
+  const renderings = renderingsOf(exp);
   if (ids.length > 0 && !textBody.some((b) => 'Html' in b)) {
     const want = ws(wantRaw);
     const have = ws(got.text ?? '');
@@ -176,7 +196,9 @@ function scoreCase(
       ? UUENCODE_IN_BODY
       : broken.length > 0 && atts.length - broken.length === got.attachments.length
         ? BROKEN_AS_ATTACHMENT
-        : null,
+        : renderings.length > 0 && atts.length - renderings.length === got.attachments.length
+          ? RENDERING_LEFT_OUT
+          : null,
   );
   const names = atts
     .map(
@@ -221,9 +243,11 @@ function scoreCase(
         ? 'Inlet decodes x-uuencode; the project keeps the encoded text'
         : broken.includes(i)
           ? BROKEN_AS_ATTACHMENT
-          : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
-            ? RAW_SIZE
-            : null,
+          : renderings.includes(i)
+            ? RENDERING_LEFT_OUT
+            : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
+              ? RAW_SIZE
+              : null,
     );
   }
 }
