@@ -8,6 +8,7 @@
 // changed): rules are tuned on the first, the second is only ever read for the report.
 import { bounceSets } from './external-bounce-sets.js';
 import { enmimeSet } from './external-enmime.js';
+import { commonsEmailSet } from './external-mime-commons.js';
 import { lettersSet } from './external-mime-letters.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
@@ -35,6 +36,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (enmime && enmime.cases > 0) out.push(enmime);
     const letters = await lettersSet(root, role);
     if (letters && letters.cases > 0) out.push(letters);
+    const commons = await commonsEmailSet(root, role);
+    if (commons && commons.cases > 0) out.push(commons);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
   }
