@@ -13,7 +13,7 @@ import { hasMislabelledWords, hasRawWords } from './header-charset.js';
 import { isFieldLine, param, planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
-import { isUndecodableText, unlabelledCharset } from './undecodable.js';
+import { fitsInheritedCharset, isUndecodableText, unlabelledCharset } from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 
 const MAX_CAPTURE = 64 * 1024;
@@ -415,28 +415,24 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     // A text part that cannot be read as text (binary, or a charset nothing decodes) is kept as an attachment.
     const textType =
       h.type === 'text/plain' || h.type === 'text/html' || (h.type === '' && !digestMember);
-    const inherited =
+    const sample = () => copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE));
+    const declaredAbove =
       textType && !inAttached && !h.charset ? inheritedCharset(levelCharset, stack.length) : null;
+    const inherited =
+      declaredAbove && fitsInheritedCharset(sample(), h.cte, declaredAbove) ? declaredAbove : null;
     const undecodable =
       textType &&
       !inAttached &&
       !/^\s*attachment/i.test(h.disposition) &&
-      isUndecodableText(
-        copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)),
-        h.cte,
-        h.charset ?? inherited,
-        knownCharset,
-      );
+      isUndecodableText(sample(), h.cte, h.charset ?? inherited, knownCharset);
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
     const unlabelled =
       textType && !inAttached && !undecodable
         ? (inherited ??
-          unlabelledCharset(
-            copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)),
-            h.cte,
-            h.charset,
-            [...charsets],
-          ))
+          unlabelledCharset(sample(), h.cte, h.charset, [
+            ...(declaredAbove ? [declaredAbove] : []),
+            ...charsets,
+          ]))
         : null;
     if (unlabelled)
       (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });

@@ -86,6 +86,15 @@ describe('charset declared on the enclosing multipart', () => {
     expect(m.text?.trim()).toBe('こんにちは, printer');
   });
 
+  it('reads UTF-8 bytes as UTF-8 under a multipart that declares a single-byte charset', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed; charset="iso-8859-2"; boundary="b"\n\n--b\nContent-Type: text/plain\n\nGr\xc3\xbc\xc3\x9fe\n--b--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('Grüße');
+  });
+
   it("keeps a part's own charset over the multipart's", async () => {
     const m = await parseMessage(
       mail(

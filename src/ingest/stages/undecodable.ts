@@ -96,3 +96,18 @@ export function unlabelledCharset(
   if (!sample.some((b) => b >= 0x80) || isUtf8(trimPartialUtf8(sample))) return null;
   return decodeUnknownBytes(sample, declared).charset;
 }
+
+/**
+ * Whether a text part without a charset of its own can be read in the one its enclosing multipart
+ * declares: not when that is a UTF-16/32 or UTF-7 label (ASCII text would become garbage), nor when
+ * the part holds 8-bit bytes that are valid UTF-8 under a label that is not (the sender wrote UTF-8
+ * and labelled only the container; UTF-8 by chance is rare in national charsets), or the reverse.
+ */
+export function fitsInheritedCharset(latin1Body: string, cte: string, charset: string): boolean {
+  const label = charset.trim().toLowerCase();
+  if (/^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode)/.test(label) || isUtf7Label(label)) return false;
+  const sample = decodedSample(latin1Body, cte.trim().toLowerCase());
+  if (!sample.some((b) => b >= 0x80)) return true;
+  // A UTF-8 label over bytes that are not UTF-8 is wrong too: the likeliest charset is found instead.
+  return isUtf8(trimPartialUtf8(sample)) === /^utf-?8$/.test(label);
+}
