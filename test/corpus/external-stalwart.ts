@@ -252,6 +252,10 @@ function scoreCase(
   }
 }
 
+/** The project's add_crlf: a CR before every LF that has none. */
+const addCrlf = (raw: Buffer): Buffer =>
+  Buffer.from(raw.toString('latin1').replace(/(?<!\r)\n/g, '\r\n'), 'latin1');
+
 const FIELDS = [
   'subject',
   'from',
@@ -272,10 +276,11 @@ export async function stalwartSet(root: string, role: Role): Promise<SetReport |
       .filter((f) => f.endsWith('.eml'))
       .sort()) {
       const id = `${g}/${n}`;
-      const emlBytes = readFileSync(path.join(base, g, n));
-      // The project keeps one expectation per line-ending form: *.crlf.json describes CRLF input.
-      const crlf = emlBytes.includes('\r\n');
-      const json = path.join(base, g, n.replace(/\.eml$/, crlf ? '.crlf.json' : '.json'));
+      // The project's test parses two forms of each file, never the file as it is: N.json describes
+      // it with every CR removed, N.crlf.json with every bare LF made CRLF. The CRLF form (mail as
+      // sent) is scored; files with mixed line ends were scored as they are against one of them.
+      const emlBytes = addCrlf(readFileSync(path.join(base, g, n)));
+      const json = path.join(base, g, n.replace(/\.eml$/, '.crlf.json'));
       if (!existsSync(json)) continue;
       cases++;
       const exp = JSON.parse(readFileSync(json, 'utf8')) as Expected;
