@@ -15,7 +15,15 @@ import { type PreparedMessage, prepareMessage } from '../../src/ingest/prepare.j
 import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { type FieldScore, type Role, score, type SetReport, ws } from './external-score.js';
+import {
+  type FieldScore,
+  INLINE_ENRICHED,
+  type Role,
+  score,
+  type SetReport,
+  withoutCommands,
+  ws,
+} from './external-score.js';
 
 // Reviewed divergences (each a convention of the project's, named by class, not by file).
 const REPLACEMENT_KEPT =
@@ -82,13 +90,35 @@ const partSize = (p: Part): number | null => {
   return null;
 };
 const isPlain = (p: Part) => 'Text' in p.body && [null, 'text/plain'].includes(contentType(p));
+const ENRICHED = ['text/enriched', 'text/richtext'];
+/** The text of these parts in order, enriched ones without their commands (as a client shows them). */
 const joinText = (exp: Expected, ids: number[]) =>
   ws(
     [...ids]
       .sort((a, b) => a - b)
-      .map((i) => String(exp.parts[i]!.body.Text))
+      .map((i) => {
+        const p = exp.parts[i]!;
+        const t = contentType(p) ?? '';
+        const text = String(p.body.Text);
+        return ENRICHED.includes(t) ? withoutCommands(text, t === 'text/richtext') : text;
+      })
       .join('\n'),
   );
+
+/** Enriched or richtext parts the project lists as attachments that are neither named nor disposed
+ * as attachments (those beside a plain or HTML version of an alternative are left out anyway). */
+const inlineEnriched = (exp: Expected, renderings: number[]): number[] =>
+  exp.attachments.filter((i) => {
+    const p = exp.parts[i]!;
+    return (
+      'Text' in p.body &&
+      ENRICHED.includes(contentType(p) ?? '') &&
+      !renderings.includes(i) &&
+      attribute(p, 'content_type', 'name') === null &&
+      attribute(p, 'content_disposition', 'filename') === null &&
+      !/attachment/i.test(JSON.stringify(headerValue(p, 'content_disposition') ?? ''))
+    );
+  });
 
 /** The text_body parts that are text, and its reading with one plain version per alternative. */
 function expectedTexts(exp: Expected): { ids: number[]; lastOnly: number[] } {
@@ -165,6 +195,7 @@ function scoreCase(
   const uu = splitUuencodedFiles(wantRaw.replace(/\r\n/g, '\n'));
   const broken = brokenShown(exp, got);
   const renderings = renderingsOf(exp);
+  const enriched = inlineEnriched(exp, renderings);
   if (ids.length > 0 && !textBody.some((b) => 'Html' in b)) {
     const want = ws(wantRaw);
     const have = ws(got.text ?? '');
@@ -182,7 +213,9 @@ function scoreCase(
             ? EVERY_ALTERNATIVE
             : broken.length > 0 && joinText(exp, [...ids, ...broken]) === have
               ? BROKEN_AS_ATTACHMENT
-              : null,
+              : enriched.length > 0 && joinText(exp, [...ids, ...enriched]) === have
+                ? INLINE_ENRICHED
+                : null,
     );
   }
   const atts = exp.attachments.map((i) => exp.parts[i]!);
@@ -196,8 +229,11 @@ function scoreCase(
       ? UUENCODE_IN_BODY
       : broken.length > 0 && atts.length - broken.length === got.attachments.length
         ? BROKEN_AS_ATTACHMENT
-        : renderings.length > 0 && atts.length - renderings.length === got.attachments.length
-          ? RENDERING_LEFT_OUT
+        : renderings.length + enriched.length > 0 &&
+            atts.length - renderings.length - enriched.length === got.attachments.length
+          ? renderings.length > 0
+            ? RENDERING_LEFT_OUT
+            : INLINE_ENRICHED
           : null,
   );
   const names = atts
@@ -245,9 +281,11 @@ function scoreCase(
           ? BROKEN_AS_ATTACHMENT
           : renderings.includes(i)
             ? RENDERING_LEFT_OUT
-            : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
-              ? RAW_SIZE
-              : null,
+            : enriched.includes(i)
+              ? INLINE_ENRICHED
+              : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
+                ? RAW_SIZE
+                : null,
     );
   }
 }

@@ -305,6 +305,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   // the alternatives that have a version a client shows (plain or HTML) beside them.
   const renderings = new Map<number, { start: number; end: number }[]>();
   const shownVersions = new Set<number>();
+  // Enriched or richtext parts to show as text, with their alternative's serial when in one.
+  const enriched: (NonNullable<MimeScan['enrichedBodies']>[number] & { alt: number | null })[] = [];
   // Per stack level: the charset its multipart declares (senders put it there, e.g. on
   // multipart/signed, for parts that carry none of their own).
   const levelCharset: (string | null)[] = [];
@@ -489,6 +491,21 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       else if (RENDERINGS.has(h.type))
         renderings.set(key, [...(renderings.get(key) ?? []), { start: partLine, end: bodyEnd }]);
     }
+    if (
+      (h.type === 'text/enriched' || h.type === 'text/richtext') &&
+      !inAttached &&
+      !h.namedInline &&
+      !/^\s*attachment/i.test(h.disposition)
+    )
+      enriched.push({
+        start: headerStart,
+        end: h.end,
+        bodyStart,
+        bodyEnd,
+        cte: h.cte,
+        richtext: h.type === 'text/richtext',
+        alt: !isTop && altLevel[stack.length - 1] === true ? levelSerial[stack.length - 1]! : null,
+      });
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
       scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
     }
@@ -519,6 +536,11 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   for (const [key, versions] of renderings)
     if (shownVersions.has(key)) (scan.droppedAlternatives ??= []).push(...versions);
   scan.droppedAlternatives?.sort((a, b) => a.start - b.start);
+  // Those left out beside a version a client shows are not shown either.
+  const shownEnriched = enriched
+    .filter((e) => e.alt === null || !shownVersions.has(e.alt))
+    .map(({ alt: _alt, ...e }) => e);
+  if (shownEnriched.length > 0) scan.enrichedBodies = shownEnriched;
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
   if (

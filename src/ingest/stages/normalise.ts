@@ -57,8 +57,19 @@ export interface MimeScan {
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
-  /** Earlier plain versions of a multipart/alternative that has several: [start, end) from the
-   * part's boundary line to the next one, left out so only the last (preferred) version is shown. */
+  /** text/enriched and text/richtext parts shown inline (enriched.ts): header block [start, end),
+   * body [bodyStart, bodyEnd), handed on as text/plain. */
+  enrichedBodies?: {
+    start: number;
+    end: number;
+    bodyStart: number;
+    bodyEnd: number;
+    cte: string;
+    richtext: boolean;
+  }[];
+  /** Earlier plain versions of a multipart/alternative that has several, and other renderings
+   * (enriched, Apple Watch HTML) beside a plain or HTML version: [start, end) from the part's
+   * boundary line to the next one, left out so only the version a client shows is there. */
   droppedAlternatives?: { start: number; end: number }[];
   /** Header blocks rewritten so the body is not lost (mime-repair.ts). */
   headerRepairs?: HeaderRepair[];

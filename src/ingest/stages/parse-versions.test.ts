@@ -49,11 +49,48 @@ describe('renderings of the body in an alternative', () => {
     expect(m.attachments.map((a) => a.declaredType)).toEqual(['text/calendar']);
   });
 
-  it('keeps an enriched version that is the only one', async () => {
+  it('shows an enriched version that is the only one as text', async () => {
     const m = await parseMessage(
       alternative(['Content-Type: text/enriched\n\nOnly <bold>this</bold> version.']),
     );
-    expect(m.attachments.map((a) => a.declaredType)).toEqual(['text/enriched']);
+    expect(m.attachments).toEqual([]);
+    expect(m.text?.trim()).toBe('Only this version.');
+  });
+});
+
+describe('enriched and richtext bodies', () => {
+  it('shows a text/enriched message as its text (RFC 1896: one line break is a space, << is <)', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: text/enriched; charset=us-ascii\n\nThe <bold>printer</bold> on floor 2\nis down.\n\n<<Ticket> <italic>again</italic>.\n`,
+      ),
+    );
+    expect(m.attachments).toEqual([]);
+    expect(m.text?.trim()).toBe('The printer on floor 2 is down.\n<Ticket> again.');
+  });
+
+  it('shows an inline enriched piece after the plain one, and a text/richtext message', async () => {
+    const mixed = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nFirst piece.\n--b\nContent-Type: text/enriched\nContent-Transfer-Encoding: quoted-printable\n\n<bold>Second</bold> pi=\nece.\n--b--\n`,
+      ),
+    );
+    expect(mixed.attachments).toEqual([]);
+    expect(mixed.text?.replace(/\s+/g, ' ').trim()).toBe('First piece. Second piece.');
+    const rich = await parseMessage(
+      mail(`${head}Content-Type: text/richtext\n\nLine <bold>one</bold><nl>line<lt>two\n`),
+    );
+    expect(rich.text?.trim()).toBe('Line one\nline<two');
+  });
+
+  it('keeps an enriched part sent as an attachment as one', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nSee the file.\n--b\nContent-Type: text/enriched\nContent-Disposition: attachment; filename="notes.etx"\n\n<bold>notes</bold>\n--b--\n`,
+      ),
+    );
+    expect(m.attachments.map((a) => a.filename)).toEqual(['notes.etx']);
+    expect(m.text?.trim()).toBe('See the file.');
   });
 });
 
