@@ -26,13 +26,12 @@ import {
   type Role,
   score,
   type SetReport,
+  UUENCODE_IN_BODY,
   withoutCommands,
   ws,
 } from './external-score.js';
 
 // Reviewed divergences (each checked by hand on the mail; the rules name the class, not files).
-const UUENCODE_IN_BODY =
-  'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';
 const UNFOLDED_LINE =
   'a line that is no field, with fields after it, starts the body for the project; Inlet reads it as an unfolded continuation of the field above (as mailparser does), since the header evidently goes on';
 /** The first header line that is no field and not folded, when a field follows it. */

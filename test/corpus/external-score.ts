@@ -51,3 +51,7 @@ export const withoutCommands = (text: string, richtext: boolean): string =>
 /** Inline enriched or richtext: mail clients (Thunderbird, Apple Mail) show it as text. */
 export const INLINE_ENRICHED =
   'the project lists an inline text/enriched or text/richtext part as an attachment; Inlet shows it as text, as Thunderbird and Apple Mail do';
+
+/** Files uuencoded into a plain body. */
+export const UUENCODE_IN_BODY =
+  'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';

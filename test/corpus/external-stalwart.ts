@@ -21,6 +21,7 @@ import {
   type Role,
   score,
   type SetReport,
+  UUENCODE_IN_BODY,
   withoutCommands,
   ws,
 } from './external-score.js';
@@ -28,8 +29,6 @@ import {
 // Reviewed divergences (each a convention of the project's, named by class, not by file).
 const REPLACEMENT_KEPT =
   'the project keeps undecodable 8-bit bytes as U+FFFD; Inlet decodes them with the declared or likeliest charset';
-const UUENCODE_IN_BODY =
-  'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';
 const EVERY_ALTERNATIVE =
   'the project’s text holds every plain version of a multipart/alternative (JMAP textBody); Inlet shows the last, the preferred one (RFC 2046 5.1.4), as mail clients do';
 const BROKEN_AS_ATTACHMENT =
