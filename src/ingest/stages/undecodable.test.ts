@@ -72,6 +72,18 @@ describe('undecodable text parts', () => {
     expect([unknownAscii, latin1, nul].map((m) => m.attachments.length)).toEqual([0, 0, 0]);
   });
 
+  it('keeps a short note with a stray NUL or BEL as body text, as mail clients show it', async () => {
+    const nul = await parseMessage(
+      mixed('Content-Type: text/plain', Buffer.from('Tray 2\x00', 'latin1')),
+    );
+    const bel = await parseMessage(
+      Buffer.from(`${head}Content-Type: text/plain\r\n\r\nCall me\x07 back.\r\n`, 'latin1'),
+    );
+    expect(nul.text).toContain('Tray 2');
+    expect(bel.text).toContain('Call me');
+    expect([nul, bel].map((m) => m.attachments.length)).toEqual([0, 0]);
+  });
+
   it('keeps a single-part message whose body is binary as an attachment, with no garbage body', async () => {
     const raw = Buffer.concat([
       Buffer.from(
