@@ -72,6 +72,24 @@ describe('undecodable text parts', () => {
     expect([unknownAscii, latin1, nul].map((m) => m.attachments.length)).toEqual([0, 0, 0]);
   });
 
+  it("reads text under a charset spelled as mailparser's decoder knows it ('latin-1', ms936)", async () => {
+    const latin = await parseMessage(
+      mixed(
+        'Content-Type: text/plain; charset="latin-1"\r\nContent-Transfer-Encoding: 8bit',
+        Buffer.from('Papierstau in F\xe4cher 2.', 'latin1'),
+      ),
+    );
+    const gbk = await parseMessage(
+      mixed(
+        'Content-Type: text/plain; charset=ms936\r\nContent-Transfer-Encoding: 8bit',
+        Buffer.from('\xc4\xe3\xba\xc3', 'latin1'),
+      ),
+    );
+    expect(latin.text).toContain('Papierstau in Fächer 2.');
+    expect(gbk.text).toContain('你好');
+    expect([latin, gbk].map((m) => m.attachments.length)).toEqual([0, 0]);
+  });
+
   it('keeps a short note with a stray NUL or BEL as body text, as mail clients show it', async () => {
     const nul = await parseMessage(
       mixed('Content-Type: text/plain', Buffer.from('Tray 2\x00', 'latin1')),
