@@ -63,6 +63,22 @@ export interface ReplyCase {
   want: string;
 }
 
+// Reviewed divergences (each read on a tune case): Inlet keeps a closing and the name under the
+// text, and leaves the title and contact lines under them out of `reply`.
+export const NAME_KEPT =
+  "the project counts the sender's name under the text as signature; Inlet keeps it in the reply (issue #16: a closing and name are the person's text)";
+const BLOCK_LEFT =
+  'the project keeps the title and contact lines under the closing and name; Inlet leaves them out of reply (they are in replyWithSignature)';
+const NAME_ONLY = /^[-/~—–]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}$/u;
+
+/** Why `got` differs from `want` by convention only, or null. */
+export function replyDivergence(got: string, withSignature: string, want: string): string | null {
+  const rest = got.startsWith(want) ? got.slice(want.length).trim() : null;
+  if (rest !== null && rest !== '' && NAME_ONLY.test(rest)) return NAME_KEPT;
+  if (withSignature === want && want.startsWith(got)) return BLOCK_LEFT;
+  return null;
+}
+
 /** Scores `reply` exact (whitespace runs as one space) over the role's half of `cases`. */
 export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): SetReport | null {
   if (cases.length === 0) return null;
@@ -72,7 +88,8 @@ export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): Se
   );
   const fields: Record<string, FieldScore> = {};
   for (const c of mine) {
-    const got = ws(extractReply(c.text.replace(/\r\n/g, '\n')).reply);
+    const r = extractReply(c.text.replace(/\r\n/g, '\n'));
+    const got = ws(r.reply);
     const want = ws(c.want);
     score(
       fields,
@@ -80,6 +97,7 @@ export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): Se
       got === want,
       c.key,
       `expected ${JSON.stringify(want.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
+      replyDivergence(got, ws(r.replyWithSignature), want),
     );
   }
   return { set, role, cases: mine.length, fields };
