@@ -140,6 +140,23 @@ describe('reply extraction, round 4', () => {
     ).toBe('It works again.');
   });
 
+  it('cuts at Lotus Notes quote headers', () => {
+    expect(
+      reply(
+        'It works again.\n\n-----Agent <agent@example.com> wrote: -----\n\nPlease restart the router.\n',
+      ),
+    ).toBe('It works again.');
+    expect(
+      reply(
+        'It works again.\n\nAgent/Support/ACME@ACME\n02.01.2024 10:00\n\nTo\njane@example.com\ncc\n\nSubject\nTicket\n\nPlease restart the router.\n',
+      ),
+    ).toBe('It works again.');
+    // A list of recipients in the person's text is not a header.
+    expect(reply('Send it to\nto\njane@example.com\nSubject\nInvoice\n')).toBe(
+      'Send it to\nto\njane@example.com\nSubject\nInvoice',
+    );
+  });
+
   it('leaves out a signature under a rule that ends with a phone line', () => {
     expect(
       reply(

@@ -7,7 +7,7 @@
 export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 export const ATTRIBUTION = new RegExp(
-  String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`,
+  String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?:[:：]\s*)?(?:-{2,})?\s*$`,
   'iu',
 );
 // ATTRIBUTION cannot match without one of the verbs, so lines without one never reach it. The verb

@@ -5,6 +5,7 @@
 // and mobile signatures (the signature rules are in reply-signature.ts). Bounded work per line, so
 // pathological input stays linear.
 import { bannerEnd } from './extract-reply-banner.js';
+import { notesHeaderEnd } from './extract-reply-notes.js';
 import {
   ATTRIBUTION,
   FORWARD_CAPTION,
@@ -256,6 +257,8 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
       };
     const end = attributionEnd(lines, i);
     if (end !== -1) return { start: i, headerEnd: end };
+    const notes = notesHeaderEnd((k) => lines.clean(k), lines.length, i);
+    if (notes !== -1) return { start: i, headerEnd: notes };
     // A device line above any text of the person's is the client's, not a boundary ("Sent from
     // iPhone" at the top of the message); extractReply drops it.
     const mobile = isMobileSignature(text);
