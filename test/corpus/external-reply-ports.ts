@@ -69,15 +69,35 @@ export const NAME_KEPT =
   "the project counts the sender's name under the text as signature; Inlet keeps it in the reply (issue #16: a closing and name are the person's text)";
 const BLOCK_LEFT =
   'the project keeps the title and contact lines under the closing and name; Inlet leaves them out of reply (they are in replyWithSignature)';
+const QUOTE_LEFT =
+  "the project keeps the '>' quote an answer below it answers, with its attribution; Inlet keeps the person's lines around it (issue #16, round 2: answers below a quote)";
 const NAME_ONLY = /^[-/~—–]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{Lu}[\p{L}.'-]*){0,3}$/u;
 
-/** Why `got` differs from `want` by convention only, or null. */
+/** The '>' blocks of `text` with the attribution line ending in ':' just above each. */
+export function quoteBlocks(text: string): { kept: string[]; quoted: string[] } {
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  const quoted: string[] = [];
+  lines.forEach((line, i) => {
+    let k = i + 1;
+    while (k < lines.length && k <= i + 2 && (lines[k] ?? '').trim() === '') k++;
+    const attribution = /:\s*$/.test(line) && /^\s*>/.test(lines[k] ?? '');
+    (/^\s*>/.test(line) || attribution ? quoted : kept).push(line);
+  });
+  return { kept, quoted };
+}
+
+/** Why `got` differs from `want` by convention only, or null (all three whitespace-normalised). */
 export function replyDivergence(got: string, withSignature: string, want: string): string | null {
   const rest = got.startsWith(want) ? got.slice(want.length).trim() : null;
   if (rest !== null && rest !== '' && NAME_ONLY.test(rest)) return NAME_KEPT;
   if (withSignature === want && want.startsWith(got)) return BLOCK_LEFT;
   return null;
 }
+
+/** `want` (raw) less its answered quotes is what Inlet kept. */
+export const quoteLeft = (got: string, want: string): string | null =>
+  /^\s*>/m.test(want) && ws(quoteBlocks(want).kept.join('\n')) === got ? QUOTE_LEFT : null;
 
 /** Scores `reply` exact (whitespace runs as one space) over the role's half of `cases`. */
 export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): SetReport | null {
@@ -97,7 +117,7 @@ export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): Se
       got === want,
       c.key,
       `expected ${JSON.stringify(want.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
-      replyDivergence(got, ws(r.replyWithSignature), want),
+      replyDivergence(got, ws(r.replyWithSignature), want) ?? quoteLeft(got, c.want),
     );
   }
   return { set, role, cases: mine.length, fields };

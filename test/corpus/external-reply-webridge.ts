@@ -16,12 +16,14 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { replyDivergence } from './external-reply-ports.js';
+import { quoteBlocks, replyDivergence } from './external-reply-ports.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 
 // Reviewed divergence: the project removes a closing and the sender's name with the signature.
 const CLOSING_KEPT =
   "the project removes the closing and the sender's name with the signature; Inlet keeps them in the reply (issue #16: they are the person's text)";
+const QUOTE_LEFT =
+  "the project keeps the '>' quote an answer below it answers, with its attribution; Inlet keeps the person's lines around it (issue #16, round 2: answers below a quote)";
 const NAME = /^[-/~*]?\s*\p{Lu}[\p{L}.'-]*(?:\s+\p{L}[\p{L}.'-]*){0,3}\*?[,.]?$/u;
 
 /** `got` is the body plus the first (at most three) lines of the signature, ending in a name. */
@@ -158,11 +160,16 @@ export async function fiedlSet(root: string, role: Role): Promise<SetReport | nu
     const c = checks.get(n)!;
     const txt = path.join(dir, 'spec/email_fixtures', `${n}.txt`);
     const eml = path.join(dir, 'spec/email_fixtures', `${n}.eml`);
+    const input = existsSync(txt) ? readFileSync(txt, 'utf8').replace(/\r\n/g, '\n') : '';
     const got = existsSync(txt)
-      ? extractReply(readFileSync(txt, 'utf8').replace(/\r\n/g, '\n')).reply
+      ? extractReply(input).reply
       : ((await prepareMessage(readFileSync(eml), defaultIngestLimits)).reply ?? '');
     const missing = c.has.filter((h) => !ws(got).includes(ws(h)));
     const present = c.lacks.filter((h) => ws(got).includes(ws(h)));
+    // Reviewed divergence: what is missing sits in a '>' quote an answer below it answers.
+    const quoted = ws(quoteBlocks(input).quoted.join('\n'));
+    const quoteLeft =
+      missing.length > 0 && present.length === 0 && missing.every((h) => quoted.includes(ws(h)));
     score(
       fields,
       'reply properties',
@@ -172,6 +179,7 @@ export async function fiedlSet(root: string, role: Role): Promise<SetReport | nu
         .map((h) => `lacks ${JSON.stringify(h.slice(0, 60))}`)
         .concat(present.map((h) => `has ${JSON.stringify(h.slice(0, 60))}`))
         .join('; ')} in ${JSON.stringify(ws(got).slice(0, 100))}`,
+      quoteLeft ? QUOTE_LEFT : null,
     );
   }
   return names.length > 0
