@@ -108,6 +108,7 @@ describe('reply extraction, round 4', () => {
       'Saludos cordiales,',
       'Με εκτίμηση,',
       'Trân trọng,',
+      'Met vriendelijke groet / Kind regards,',
     ]) {
       const r = extractReply(
         `The invoice is attached.\n\n${closing}\nJane Roe\nAccounts Payable\nACME Ltd.\n+1 555 0100\n`,
@@ -155,6 +156,29 @@ describe('reply extraction, round 4', () => {
     expect(reply('Send it to\nto\njane@example.com\nSubject\nInvoice\n')).toBe(
       'Send it to\nto\njane@example.com\nSubject\nInvoice',
     );
+  });
+
+  it('leaves out a contact block under the text, and a confidentiality notice under it', () => {
+    const r = extractReply(
+      'Works now, thanks.\n\n*Jane Roe* | *Office Manager*\nT: +44 20 7946 0000\n\n[image: ACME logo]\n\nwww.example.com\n',
+    );
+    expect(r.reply).toBe('Works now, thanks.');
+    expect(r.signature).toContain('Jane Roe');
+    expect(
+      reply(
+        'Works now.\n\nJan de Vries\nACME B.V.\nTel: +31 20 123 4567\njan@example.com\n\nDit bericht is vertrouwelijk en alleen bestemd voor de geadresseerde. This e-mail is confidential.\n',
+      ),
+    ).toBe('Works now.');
+    // Under a closing, the name stays with it.
+    expect(
+      reply(
+        'Works now.\n\nRegards,\nJane Roe\nACME Ltd., 1 Long Street, Springfield, Some County, Example Kingdom, EX1 2MP\nTel: +44 20 7946 0000\nwww.example.com\n',
+      ),
+    ).toBe('Works now.\n\nRegards,\nJane Roe');
+    // An address the person gives is their text.
+    const ship =
+      'Please ship it to the address below.\n\nJane Roe\nMain Street 2\n1234 AB Amsterdam\n+31 6 1234 5678\n';
+    expect(reply(ship)).toBe(ship.trim());
   });
 
   it('leaves out a signature under a rule that ends with a phone line', () => {

@@ -2,6 +2,7 @@
 // ("Sent from my iPhone" in the languages we meet), a closing and name over a block of title and
 // contact lines, a list's or company's footer under a rule. Split from extract-reply.ts, which
 // removes the quote first and asks this module where the signature starts.
+import { contactBlockStart } from './extract-reply-contact.js';
 
 const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
@@ -22,6 +23,11 @@ const MOBILE = [
 ];
 const VALEDICTION =
   /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо|(?:yours )?sincerely(?: yours)?|yours (?:truly|faithfully)|respectfully(?: yours)?|take care|z poważaniem|z pozdrowieniami|pozdrawiam serdecznie|serdecznie pozdrawiam|(?:med )?vänliga hälsningar|vennlig hilsen|hilsen|terveisin|un cordial saludo|cordiales saludos|με εκτίμηση|φιλικά|trân trọng|hormat (?:saya|kami)|tisztelettel|s úctou|srdečne|lep pozdrav|srdačan pozdrav|cu stimă|cu drag|toate cele bune|sincères salutations|salutations distinguées|meilleures salutations|hochachtungsvoll|liebe grüße|lg|vg|mfg|grüße|gruß|grüßle|hartelijke groet(?:en)?|vriendelijke groet(?:en)?|met groet|saudações|um abraço|un abrazo|cordialmente|с наилучшими пожеланиями|всего доброго|з повагою|поздрави|saygılar|iyi çalışmalar|敬具|此致敬礼|よろしくお願いします|감사합니다|مع تحياتي|مع خالص التحيات|تحياتي|בברכה|با احترام)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+
+// A closing, or one written in two languages ("Met vriendelijke groet / Kind regards,").
+const isValediction = (line: string): boolean =>
+  VALEDICTION.test(line) ||
+  (line.includes('/') && line.split(/\s+\/\s+/).some((part) => VALEDICTION.test(part)));
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 // Gmail wraps right-to-left attributions in embedding and isolate controls.
@@ -139,7 +145,7 @@ export function findSignatureStart(lines: string[]): number {
   // signature.
   const tailEnd = start === -1 ? end : start;
   for (let i = Math.max(0, tailEnd - CLOSING_WINDOW); i < tailEnd; i++) {
-    if (!VALEDICTION.test(clean(lines[i] ?? ''))) continue;
+    if (!isValediction(clean(lines[i] ?? ''))) continue;
     let name = i + 1;
     while (name < tailEnd && isBlank(lines[name] ?? '')) name++;
     let after = name + 1;
@@ -152,5 +158,14 @@ export function findSignatureStart(lines: string[]): number {
     )
       return after;
   }
-  return start !== -1 ? start : footer;
+  if (start !== -1) return start;
+  // A name over contact lines starts the signature; under a closing, the name stays with it.
+  const contact = contactBlockStart(lines, end);
+  if (contact === -1) return footer;
+  let above = contact - 1;
+  while (above > 0 && isBlank(lines[above] ?? '')) above--;
+  if (!isValediction(clean(lines[above] ?? ''))) return contact;
+  let after = contact + 1;
+  while (after < end && isBlank(lines[after] ?? '')) after++;
+  return after < end ? after : footer;
 }
