@@ -29,7 +29,13 @@ function nameOf(line: string): string | null {
   return NAME.test(name) ? name : null;
 }
 
-const kindOf = (line: string): number => KINDS.findIndex((re) => re.test(line));
+// Every kind above has one of these; most lines have none and skip the five patterns.
+const MAYBE_CONTACT = /\d{3}|@|www\.|https?:|^\W*\p{L}{1,8}\.?\s*[:.]|^\[/iu;
+const kindOf = (line: string): number =>
+  MAYBE_CONTACT.test(line) ? KINDS.findIndex((re) => re.test(line)) : -1;
+// Lines read from the end before giving up when none of them is a contact line.
+const LOOKAHEAD = 4;
+const MAX_NOTICE = 2000;
 
 /**
  * Index of the name line opening a contact block that ends `lines` before `end` (blank lines and a
@@ -40,7 +46,13 @@ export function contactBlockStart(lines: string[], end: number): number {
   // A confidentiality notice at the very end belongs to the block above it.
   let k = end - 1;
   while (k >= 0 && (lines[k] ?? '').trim() !== '') k--;
-  if (k < end - 1 && DISCLAIMER.test(lines.slice(k + 1, end).join(' '))) stop = k;
+  // Only read when a contact line ends the paragraph above it (most texts end in the person's words).
+  let above = k;
+  while (above >= 0 && (lines[above] ?? '').trim() === '') above--;
+  if (k < end - 1 && above >= 0 && kindOf((lines[above] ?? '').trim()) !== -1) {
+    const notice = lines.slice(k + 1, end).join(' ');
+    if (notice.length <= MAX_NOTICE && DISCLAIMER.test(notice)) stop = k;
+  }
   const kinds = new Set<number>();
   let contact = 0;
   let count = 0;
@@ -51,6 +63,7 @@ export function contactBlockStart(lines: string[], end: number): number {
     if (line === '' && start !== -1) break;
     if (line === '') continue;
     if (++count > MAX_LINES || line.length > MAX_LINE || /^>/.test(line)) break;
+    if (count > LOOKAHEAD && contact === 0) break;
     const kind = kindOf(line);
     if (kind !== -1) {
       kinds.add(kind);

@@ -32,12 +32,18 @@ const isValediction = (line: string): boolean =>
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 // Gmail wraps right-to-left attributions in embedding and isolate controls.
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+// Most lines hold none of those nor a no-break space: they are only trimmed (no copies made).
+const SPECIAL = /[\u00a0\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 export const clean = (line: string): string =>
-  line
-    .replace(INVISIBLE, '')
-    .replace(/\u00a0/g, ' ')
-    .trim();
-export const isBlank = (line: string): boolean => clean(line) === '';
+  SPECIAL.test(line)
+    ? line
+        .replace(INVISIBLE, '')
+        .replace(/\u00a0/g, ' ')
+        .trim()
+    : line.trim();
+// Nothing but white space and invisible marks (what clean() leaves empty).
+const VISIBLE = /[^\s\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069]/;
+export const isBlank = (line: string): boolean => !VISIBLE.test(line);
 
 // A device line is short; with its link or comments removed it is under 80 characters. Lines
 // longer than this are not looked at, and the groups stop at an opening bracket, so a line of
