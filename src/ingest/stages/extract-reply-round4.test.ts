@@ -181,6 +181,19 @@ describe('reply extraction, round 4', () => {
     expect(reply(ship)).toBe(ship.trim());
   });
 
+  it("cuts at a helpdesk's reply-above-this-line marker, in several languages", () => {
+    for (const marker of [
+      '##- Please type your reply above this line -##',
+      '-- Reply above this line --',
+      '##- Bitte geben Sie Ihre Antwort über dieser Zeile ein -##',
+      '## Veuillez répondre au-dessus de cette ligne ##',
+      '##- Escriba su respuesta por encima de esta línea -##',
+    ])
+      expect(reply(`Thanks, fixed.\n\n${marker}\n\nYour request (123) was updated.\n`)).toBe(
+        'Thanks, fixed.',
+      );
+  });
+
   it('leaves out a signature under a rule that ends with a phone line', () => {
     expect(
       reply(

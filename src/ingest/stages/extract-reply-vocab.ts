@@ -54,6 +54,13 @@ export const ORIGINAL_MESSAGE =
 export const FORWARD_CAPTION =
   /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
 
+// Helpdesks put a marker above their message ("##- Please type your reply above this line -##",
+// "Bitte geben Sie Ihre Antwort über dieser Zeile ein"): everything from it down is theirs.
+const REPLY_ABOVE =
+  /(?:above|über|oberhalb|au-dessus|encima|sopra|boven|acima|powyżej|ovanför|over|yläpuolelle|над|выше)\s+(?:this|dieser|de cette|de esta|esta|questa|deze|desta|tej|denna|denne|tämän|этой)\s+(?:line|zeile|ligne|línea|linea|riga|regel|lijn|linha|linii|rad|linje|linjen|rivin|строкой|строки)|この行より上|此行上方|此行以上|이 줄 위/iu;
+export const isReplyAboveMarker = (text: string): boolean =>
+  text.length <= 200 && REPLY_ABOVE.test(text);
+
 export type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
 // The labels of quoted header blocks, by field, in the languages mail clients write them in.
 const HEADER_FIELDS: [HeaderField, string][] = [

@@ -13,6 +13,7 @@ import {
   type HeaderField,
   headerFieldOfClean,
   isOneLineHeader,
+  isReplyAboveMarker,
   ORIGINAL_MESSAGE,
   PREPOSITION,
   WROTE,
@@ -248,7 +249,7 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
   for (let i = from; i < lines.length; i++) {
     const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text))
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || isReplyAboveMarker(text))
       return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))
       return {
