@@ -12,7 +12,12 @@ import { commonsEmailSet } from './external-mime-commons.js';
 import { lettersSet } from './external-mime-letters.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
-import { freshReplySets, pythonReplySets, replyTrimmer } from './external-reply-sets.js';
+import {
+  freshReplySets,
+  pythonReplySets,
+  replyTrimmer,
+  round4ReplySets,
+} from './external-reply-sets.js';
 import type { SetReport } from './external-score.js';
 import { spamscopeSet } from './external-spamscope.js';
 import { stalwartSet } from './external-stalwart.js';
@@ -40,6 +45,7 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (commons && commons.cases > 0) out.push(commons);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
+    out.push(...(await round4ReplySets(root, role)));
   }
   return out;
 }
@@ -62,10 +68,20 @@ export function formatExternal(reports: SetReport[], misses = 0, heldOutMisses =
         `| ${r.set} | ${r.role} | ${name} | ${f.pass} | ${f.total} | ${pct(f.pass, f.total)} | ${f.divergent.length} | ${pct(f.pass, f.total - f.divergent.length)} |`,
       );
   }
+  // A reason shared by more than ten cases (web-ridge's combinations) is listed once with a count.
   const divergences = reports.flatMap((r) =>
-    Object.entries(r.fields).flatMap(([name, f]) =>
-      f.divergent.map((d) => `  ${r.set} ${name}: ${d}`),
-    ),
+    Object.entries(r.fields).flatMap(([name, f]) => {
+      const byReason = new Map<string, string[]>();
+      for (const d of f.divergent) {
+        const reason = d.slice(d.indexOf(': ') + 2);
+        byReason.set(reason, [...(byReason.get(reason) ?? []), d]);
+      }
+      return [...byReason].flatMap(([reason, ds]) =>
+        ds.length > 10
+          ? [`  ${r.set} ${r.role} ${name}: ${ds.length} cases: ${reason}`]
+          : ds.map((d) => `  ${r.set} ${name}: ${d}`),
+      );
+    }),
   );
   if (divergences.length) lines.push('', 'Reviewed divergences:', ...divergences);
   if (misses > 0)
