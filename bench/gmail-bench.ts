@@ -297,6 +297,12 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
           ORDER BY seq_tup_read DESC LIMIT 12`,
       );
       console.table(rows);
+      const { rows: indexes } = await c.db.pool.query<Record<string, unknown>>(
+        `SELECT relname AS t, indexrelname AS i, idx_scan, idx_tup_read, idx_tup_fetch
+           FROM pg_stat_all_indexes WHERE schemaname IN ('public', 'graphile_worker')
+          ORDER BY idx_tup_read DESC LIMIT 8`,
+      );
+      console.table(indexes);
     }
     // The backfill is timed alone: no worker may pick up its connect-time sync job.
     await runner.stop();

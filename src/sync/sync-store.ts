@@ -54,17 +54,47 @@ export async function setProgress(
   );
 }
 
-export async function finishSync(
+export interface SyncStep {
+  /** The provider cursor covering everything stored so far. */
+  cursor: unknown;
+  /** Backfill progress after this step, when the listing reports it. */
+  progress?: { done: number; total: number | null } | undefined;
+  /** The sync ends with this step: last-sync time, lag (when known) and a finished progress. */
+  finished?: { lagMs: number | null } | undefined;
+}
+
+/**
+ * One listing page's bookkeeping in one statement: the cursor, the progress and, at the end of a
+ * sync, its time and lag. Runs in the transaction that stores the page's last messages when there
+ * is one (ingest/pipeline.ts PageTail), so a push-triggered sync commits once, not three times.
+ */
+export async function advanceSync(
   ex: Executor,
   tenantId: string,
   mailboxId: string,
-  lagMs: number | null,
+  step: SyncStep,
 ): Promise<void> {
+  const params: unknown[] = [tenantId, mailboxId, JSON.stringify(step.cursor)];
+  const sets = ['cursor = $3', 'updated_at = now()'];
+  const p = step.progress;
+  if (p) {
+    // A finished sync shows its progress complete: done = total when the total is known, else done.
+    const done = step.finished ? (p.total ?? p.done) : p.done;
+    const total = step.finished ? (p.total ?? p.done) : p.total;
+    sets.push(`progress_done = $${params.push(done)}`, `progress_total = $${params.push(total)}`);
+  } else if (step.finished)
+    sets.push(
+      'progress_done = coalesce(progress_total, progress_done)',
+      'progress_total = coalesce(progress_total, progress_done)',
+    );
+  if (step.finished)
+    sets.push(
+      'last_sync_at = now()',
+      `lag_ms = coalesce($${params.push(step.finished.lagMs)}::bigint, lag_ms)`,
+    );
   await ex.query(
-    `UPDATE mailboxes SET last_sync_at = now(), lag_ms = coalesce($3, lag_ms),
-            progress_done = coalesce(progress_total, progress_done), progress_total = coalesce(progress_total, progress_done)
-      WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, mailboxId, lagMs],
+    `UPDATE mailboxes SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2`,
+    params,
   );
 }
 

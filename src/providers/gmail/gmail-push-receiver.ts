@@ -109,16 +109,18 @@ export function makeGmailPushReceiver(deps: {
   }
 
   async function targets(address: string): Promise<MailboxTarget[]> {
+    // A known address is one statement on its own (no transaction around it): a busy inbox pushes
+    // again every few seconds, and BEGIN and COMMIT were two of its round trips.
+    const hit = routes.get(address);
+    if (hit && Date.now() - hit.at < cacheMs) {
+      const rows = await liveMailboxesById(
+        db.pool,
+        'gmail',
+        hit.ids.map((i) => i.mailboxId),
+      );
+      if (rows.length > 0) return rows;
+    }
     return db.tx(async (ex) => {
-      const hit = routes.get(address);
-      if (hit && Date.now() - hit.at < cacheMs) {
-        const rows = await liveMailboxesById(
-          ex,
-          'gmail',
-          hit.ids.map((i) => i.mailboxId),
-        );
-        if (rows.length > 0) return rows;
-      }
       const pairs = [];
       for (const tenantId of await tenantsWithLiveMailboxes(ex, 'gmail')) {
         pairs.push({
@@ -156,11 +158,12 @@ export function makeGmailPushReceiver(deps: {
         return done(204, 'unknown_mailbox');
       }
       const due = found.filter((t) => t.status === 'active' && !covered(t, data.historyId));
-      if (due.length > 0) {
+      // One mailbox (the usual case): its enqueue is a statement on its own.
+      if (due.length === 1) await enqueueSync(db.pool, due[0]!.tenant_id, due[0]!.mailbox_id);
+      else if (due.length > 1)
         await db.tx(async (ex) => {
           for (const t of due) await enqueueSync(ex, t.tenant_id, t.mailbox_id);
         });
-      }
       return done(
         204,
         due.length > 0
