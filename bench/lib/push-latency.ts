@@ -5,6 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import pg from 'pg';
 
 import type { Container } from '../../src/container.js';
 import { toTaskList } from '../../src/jobs/registry.js';
@@ -62,6 +63,7 @@ export async function pushLatency(o: {
   deliver: (email: string, i: number) => string;
 }): Promise<PushLatency> {
   const sentAt = new Map<string, number>();
+  const statements = process.env.PUSH_STATEMENTS ? countStatements() : null;
   const meter = await startCpuMeter(o.c.db.pool);
   const runQueue = sampleRunQueue();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -131,6 +133,13 @@ export async function pushLatency(o: {
       );
   }
   const cpu = meter.read();
+  if (statements) {
+    const counted = statements.stop();
+    const all = [...counted.values()].reduce((a, b) => a + b, 0);
+    console.log(`statements per stored message: ${(all / latencies.length).toFixed(1)}`);
+    for (const [text, n] of [...counted].sort((a, b) => b[1] - a[1]).slice(0, 25))
+      console.log(`  ${(n / latencies.length).toFixed(2).padStart(6)}  ${text}`);
+  }
   sampling = false;
   await jobSampler;
   loopDelay.disable();
@@ -146,5 +155,23 @@ export async function pushLatency(o: {
     },
     runQueue: runQueue.stop(),
     spanSeconds: { sending, storing: (lastStored - startWall) / 1000 },
+  };
+}
+
+/** Every statement this process sends meanwhile, by its first words (PUSH_STATEMENTS=1). */
+function countStatements(): { stop(): Map<string, number> } {
+  const real = pg.Client.prototype.query;
+  const counts = new Map<string, number>();
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    const text = (typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 90);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+    return (real as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof real;
+  return {
+    stop: () => {
+      pg.Client.prototype.query = real;
+      return counts;
+    },
   };
 }
