@@ -228,7 +228,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     DATABASE_URL: pg.url,
     DATABASE_POOL_MAX: '30',
     CLAMD_PORT: '1',
-    WORKER_CONCURRENCY: '16',
+    WORKER_CONCURRENCY: process.env.GMAIL_CONCURRENCY ?? '16',
     RATE_LIMIT_PER_MINUTE: '1000000',
     INLET_PUBLIC_URL: publicUrl,
     GOOGLE_CLIENT_ID: client.clientId,
@@ -347,7 +347,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   for (const [i, x] of p.entries())
     console.log(
-      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(1)} ms bench process (Inlet, worker, fake) + ${x.cpuPerMessageMs.pg.toFixed(1)} ms PostgreSQL`,
+      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(1)} ms bench process (Inlet, worker, fake) + ${x.cpuPerMessageMs.pg.toFixed(1)} ms PostgreSQL; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
     );
   console.log(
     `  p50 ${spread(p.map((x) => x.latencyMs.p50))} ms, p99 ${spread(p.map((x) => x.latencyMs.p99))} ms (goal < 1,000 at load 4); runnable tasks ${f1(p.map((x) => x.runQueue.mean))}; CPU per message ${f1(p.map((x) => x.cpuPerMessageMs.self))} + ${f1(p.map((x) => x.cpuPerMessageMs.pg))} ms`,

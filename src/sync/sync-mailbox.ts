@@ -14,14 +14,14 @@ import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
 import { recordSyncFailure } from '../mailboxes/status.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
-import { type ProviderFactoryDeps, providerForMailbox } from '../providers/open-mailbox.js';
+import { type ProviderFactoryDeps, providerFromRows } from '../providers/open-mailbox.js';
 import { isProviderError, toProviderError } from '../providers/provider-errors.js';
 import { capabilitiesOf } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { readAhead, syncFeed } from './sync-feed.js';
-import { advanceSync, readSyncState } from './sync-store.js';
+import { advanceSync, readSyncOpening, readSyncState } from './sync-store.js';
 
 export interface SyncDeps {
   db: Db;
@@ -63,12 +63,13 @@ export async function syncMailbox(
   const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
   const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
   const opened = await deps.db.tenantTx(tenantId, async (ex) => {
-    const state = await readSyncState(ex, tenantId, mailboxId);
+    const row = await readSyncOpening(ex, tenantId, mailboxId);
     // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
-    if (!state || state.status !== 'active' || !capabilitiesOf(state.provider).syncs) return null;
+    if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
+      return null;
     return {
-      state,
-      provider: await providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+      state: row.state,
+      provider: await providerFromRows(deps.keys, row.mailbox, row.key, {
         ...deps.providerDeps,
         logger: log,
       }),

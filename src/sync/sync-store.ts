@@ -2,8 +2,9 @@
 // is written in tenant transactions; leases and the cross-tenant mailbox listing run as the owner.
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
+import { dataKeyColumns, type DataKeyRow } from '../store/data-key-store.js';
 import type { Executor } from '../store/db.js';
-import type { MailboxStatus } from '../store/mailbox-store.js';
+import { mailboxColumns, type MailboxRow, type MailboxStatus } from '../store/mailbox-store.js';
 
 export interface SyncStateRow {
   provider: ProviderKind;
@@ -26,6 +27,40 @@ export async function readSyncState(
     [tenantId, mailboxId],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * What a sync opens with, in one statement: its state, the mailbox row the provider is opened from
+ * and the mailbox's data key row (was three statements; a push-triggered sync stores one or two
+ * messages, so its fixed round trips are most of its time on a busy machine).
+ */
+export async function readSyncOpening(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<{ state: SyncStateRow; mailbox: MailboxRow; key: DataKeyRow | null } | null> {
+  const keyColumns = dataKeyColumns.split(', ');
+  const { rows } = await ex.query<
+    MailboxRow & SyncStateRow & Record<string, unknown> & { key_id: string | null }
+  >(
+    `SELECT ${mailboxColumns
+      .split(', ')
+      .map((c) => `m.${c}`)
+      .join(', ')},
+            m.cursor, m.backfill_days, m.backfill_max_messages, m.progress_done, m.progress_total,
+            ${keyColumns.map((c) => `k.${c} AS key_${c}`).join(', ')}
+       FROM mailboxes m
+       LEFT JOIN data_keys k ON k.tenant_id = m.tenant_id AND k.mailbox_id = m.id AND k.purpose = 'mailbox'
+      WHERE m.tenant_id = $1 AND m.id = $2`,
+    [tenantId, mailboxId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const key =
+    r.key_id === null
+      ? null
+      : (Object.fromEntries(keyColumns.map((c) => [c, r[`key_${c}`]])) as unknown as DataKeyRow);
+  return { state: r, mailbox: r, key };
 }
 
 export async function setBackfillLimits(
