@@ -89,6 +89,12 @@ const defs = {
       recipients: Type.Integer({ description: 'How many recipients failed' }),
     },
   },
+  'reply.complained': {
+    resource: 'reply_id',
+    description:
+      'An abuse report (ARF feedback report, SES complaint, or a complaint with the reply attached) named a sent reply: its recipient reported it as spam. The reply keeps its state; the report is a message on the ticket.',
+    data: { ticket_id: Uuid, outbox_id: Uuid, complaint_message_id: Uuid },
+  },
   'mailbox.connected': {
     resource: 'mailbox_id',
     description: 'A mailbox was connected.',

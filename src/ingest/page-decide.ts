@@ -15,7 +15,7 @@ import {
   type StoredKind,
   type TicketStatus,
 } from '../tickets/ticket-status.js';
-import type { BounceLink } from './bounce-link.js';
+import { type BounceLink, isComplaint } from './bounce-link.js';
 import type { IngestOutcome, PageItem, StoredOutcome } from './ingest-types.js';
 import type { Indexer } from './page-indexer.js';
 import { type KeyedMessage, loopThreshold } from './page-keys.js';
@@ -174,6 +174,14 @@ export function* decidePage(
         recipients: classification.bounce.recipients,
       });
     }
+    // An abuse report about a reply Inlet signed: reply.complained (bounce-link.ts).
+    if (m.tk.bounceId && isComplaint(classification) && d.isOwnMessageId(m.tk.bounceId))
+      plan.bounceLinks.push({
+        bounceMessageId: id,
+        originalBidx: d.index.messageId(m.tk.bounceId),
+        recipients: [],
+        complaint: true,
+      });
     // Only a person's addresses may later use the subject token (thread-hijack protection).
     const participants =
       kind === 'human'

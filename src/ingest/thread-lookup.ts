@@ -7,6 +7,20 @@ import type { Indexer } from './page-indexer.js';
 import { originalMessageId } from './stages/bounce.js';
 import type { Classification, ParsedMessage } from './types.js';
 
+// Machine notices about one message we sent, which they carry or quote: an abuse report (ARF, an
+// SES complaint, a complaint with the mail attached), a challenge-response hold and a mailing
+// list's notice. Like a bounce they join the ticket of that message (DESIGN.md: reports attach to
+// the ticket of the message they return), under the same rule, instead of opening a ticket.
+const NOTICE_REASONS = new Set([
+  'feedback_report',
+  'ses_complaint',
+  'abuse_complaint',
+  'challenge_response',
+  'list_notice',
+]);
+const returnsOriginal = (c: Classification): boolean =>
+  c.kind === 'auto_reply' && c.reasons.some((r) => NOTICE_REASONS.has(r));
+
 /** What one message needs looked up for threading. */
 export interface ThreadLookupKeys {
   /** Message-IDs named by In-Reply-To, References and a bounce's original message. */
@@ -66,7 +80,9 @@ export function threadCandidates(
   const bounceId =
     classification.kind === 'bounce'
       ? (classification.bounce?.originalMessageId ?? keys.bounceId)
-      : null;
+      : returnsOriginal(classification)
+        ? keys.bounceId
+        : null;
   return {
     bounceOriginal: ticketFor(bounceId),
     inReplyTo: msg.inReplyTo.map(ticketFor).find((t) => t) ?? null,

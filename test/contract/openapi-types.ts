@@ -1008,6 +1008,47 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "reply.complained": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An abuse report (ARF feedback report, SES complaint, or a complaint with the reply attached) named a sent reply: its recipient reported it as spam. The reply keeps its state; the report is a message on the ticket.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReplyComplainedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "mailbox.connected": {
         parameters: {
             query?: never;
@@ -1656,6 +1697,27 @@ export interface components {
                 bounce_message_id: string;
                 /** @description How many recipients failed */
                 recipients: number;
+            };
+        };
+        /** @description An abuse report (ARF feedback report, SES complaint, or a complaint with the reply attached) named a sent reply: its recipient reported it as spam. The reply keeps its state; the report is a message on the ticket. */
+        ReplyComplainedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "reply.complained";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                reply_id: string;
+                /** Format: uuid */
+                ticket_id: string;
+                /** Format: uuid */
+                outbox_id: string;
+                /** Format: uuid */
+                complaint_message_id: string;
             };
         };
         /** @description A mailbox was connected. */
@@ -4136,7 +4198,7 @@ export interface operations {
             query?: {
                 /** @description next_cursor of the previous page; absent = from the oldest retained event */
                 after?: string;
-                /** @description Comma-separated event types to include: ticket.created, ticket.updated, message.received, message.parked, attachment.scanned, reply.sent, reply.failed, reply.cancelled, reply.bounced, mailbox.connected, mailbox.reauth_required, mailbox.disconnected, mailbox.purged, subject_request.completed, webhook_endpoint.disabled */
+                /** @description Comma-separated event types to include: ticket.created, ticket.updated, message.received, message.parked, attachment.scanned, reply.sent, reply.failed, reply.cancelled, reply.bounced, reply.complained, mailbox.connected, mailbox.reauth_required, mailbox.disconnected, mailbox.purged, subject_request.completed, webhook_endpoint.disabled */
                 types?: string;
                 limit?: number;
             };
@@ -4153,7 +4215,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["TicketCreatedEvent"] | components["schemas"]["TicketUpdatedEvent"] | components["schemas"]["MessageReceivedEvent"] | components["schemas"]["MessageParkedEvent"] | components["schemas"]["AttachmentScannedEvent"] | components["schemas"]["ReplySentEvent"] | components["schemas"]["ReplyFailedEvent"] | components["schemas"]["ReplyCancelledEvent"] | components["schemas"]["ReplyBouncedEvent"] | components["schemas"]["MailboxConnectedEvent"] | components["schemas"]["MailboxReauthRequiredEvent"] | components["schemas"]["MailboxDisconnectedEvent"] | components["schemas"]["MailboxPurgedEvent"] | components["schemas"]["SubjectRequestCompletedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"])[];
+                        items: (components["schemas"]["TicketCreatedEvent"] | components["schemas"]["TicketUpdatedEvent"] | components["schemas"]["MessageReceivedEvent"] | components["schemas"]["MessageParkedEvent"] | components["schemas"]["AttachmentScannedEvent"] | components["schemas"]["ReplySentEvent"] | components["schemas"]["ReplyFailedEvent"] | components["schemas"]["ReplyCancelledEvent"] | components["schemas"]["ReplyBouncedEvent"] | components["schemas"]["ReplyComplainedEvent"] | components["schemas"]["MailboxConnectedEvent"] | components["schemas"]["MailboxReauthRequiredEvent"] | components["schemas"]["MailboxDisconnectedEvent"] | components["schemas"]["MailboxPurgedEvent"] | components["schemas"]["SubjectRequestCompletedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"])[];
                         next_cursor: string;
                     };
                 };
@@ -4295,7 +4357,7 @@ export interface operations {
                     url: string;
                     description?: string;
                     /** @description Event types to deliver; absent or empty = all */
-                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
+                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "reply.complained" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
                 };
             };
         };
@@ -4561,7 +4623,7 @@ export interface operations {
                     url?: string;
                     description?: string;
                     /** @description Event types to deliver; absent or empty = all */
-                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
+                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "reply.complained" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
                     enabled?: boolean;
                 };
             };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
+import { freshBounceSets } from './external-bounce-fresh.js';
 import { emailEngineSet } from './external-emailengine.js';
 import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
 import { sisimaiSets } from './external-sisimai.js';
@@ -131,5 +132,6 @@ export async function bounceSets(root: string, role: Role): Promise<SetReport[]>
   out.push(...(await sisimaiSets(root, role)));
   const ee = await emailEngineSet(root, role);
   if (ee && ee.cases > 0) out.push(ee);
+  out.push(...(await freshBounceSets(root, role)));
   return out;
 }

@@ -19,6 +19,7 @@ import { purgeMailbox } from '../../src/mailboxes/purge.js';
 import { sendReply } from '../../src/outbound/send-reply.js';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { makeWebhookDispatcher } from '../../src/webhooks/dispatcher.js';
+import { abuseReport } from '../helpers/abuse-report.js';
 import { startClamd } from '../helpers/clamd.js';
 import { connectBody, newImapUser } from '../helpers/imap-mailbox.js';
 import { imapTestbed } from '../helpers/imap-testbed.js';
@@ -36,6 +37,12 @@ afterAll(async () => {
   await receiver?.close();
   await clamd?.dispose();
 });
+
+// The recipient's provider reports the reply as spam (an ARF feedback report): reply.complained.
+const arf = (rfcId: string, recipient: string, mailbox: string) =>
+  Buffer.from(
+    abuseReport(mailbox, `From: Support <${mailbox}>\nTo: ${recipient}\nMessage-ID: ${rfcId}`),
+  );
 
 const dsn = (rfcId: string, recipient: string, mailbox: string) =>
   Buffer.from(
@@ -169,6 +176,12 @@ describe.skipIf(!bed.dovecot || !clamd)(
         dsn(reply.json().message_id as string, customer, u.user),
       );
       expect(await syncMailbox(c, bed.tenant.id, mailboxId)).toMatchObject({ stored: 1 });
+      await bed.dovecot!.append(
+        u.user,
+        'INBOX',
+        arf(reply.json().message_id as string, customer, u.user),
+      );
+      expect(await syncMailbox(c, bed.tenant.id, mailboxId)).toMatchObject({ stored: 1 });
 
       // A second reply still queued when the mailbox is disconnected: cancelled. Then the purge.
       const queued = await api(
@@ -193,6 +206,7 @@ describe.skipIf(!bed.dovecot || !clamd)(
         'ticket.updated',
         'reply.sent',
         'reply.bounced',
+        'reply.complained',
         'reply.cancelled',
         'mailbox.disconnected',
         'mailbox.purged',
@@ -215,13 +229,17 @@ describe.skipIf(!bed.dovecot || !clamd)(
       expect(
         receiver.received.find((r) => r.event.type === 'attachment.scanned')!.event.data,
       ).toMatchObject({ status: 'clean', ticket_id: ticketId });
-      // The imported answer and the bounce joined the ticket; the agent changed its status.
+      // The imported answer, the bounce and the abuse report joined the ticket; the agent changed
+      // its status.
       expect(
         receiver.received
           .filter((r) => r.event.type === 'ticket.updated')
           .map((r) => r.event.data.change)
           .sort(),
-      ).toEqual(['message', 'message', 'status']);
+      ).toEqual(['message', 'message', 'message', 'status']);
+      expect(
+        receiver.received.find((r) => r.event.type === 'reply.complained')!.event.data,
+      ).toMatchObject({ reply_id: replyId, ticket_id: ticketId });
       expect(
         receiver.received.find((r) => r.event.type === 'reply.bounced')!.event.data,
       ).toMatchObject({ reply_id: replyId, ticket_id: ticketId, recipients: 1 });

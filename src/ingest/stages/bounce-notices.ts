@@ -84,3 +84,85 @@ export function isChallengeNotice(subject: string, text: string): boolean {
     CHALLENGE.test(subject) || CHALLENGE.test(reportRegion(text.slice(0, 16 * 1024)).join('\n'))
   );
 }
+
+/** The Message-ID of the mail an SES notification is about (its copied headers), or null. */
+export function sesOriginalMessageId(text: string): string | null {
+  if (sesNotificationType(text) === null) return null;
+  const flat = text
+    .slice(0, 256 * 1024)
+    .replace(/!\r?\n /g, '')
+    .replace(/\\"/g, '"');
+  // SES's own mail.messageId has no '@'; the copied Message-ID header has.
+  const id =
+    /"name"\s*:\s*"message-id"\s*,\s*"value"\s*:\s*"([^"]+)"/i.exec(flat)?.[1] ??
+    /"commonHeaders"\s*:\s*\{[^{}]*?"messageId"\s*:\s*"([^"]+)"/.exec(flat)?.[1];
+  return id?.includes('@') ? id : null;
+}
+
+// A mailing list's own notices about a post: rejected (the sender is no member, or may not post)
+// or held for a moderator. They come from the list's machinery, never from a person.
+const LIST_MACHINE =
+  /^(?:owner-[^@]+|[^@]+-(?:request|owner|admin|bounces?|ctl)(?:\+[^@]*)?|mailman|majordomo|listserv|listproc|sympa|ecartis|lyris|fml)@/i;
+const LIST_SOFTWARE = [
+  'x-list-administrivia',
+  'x-mailman-version',
+  'x-mlserver',
+  'x-ml-server',
+  'x-listserver',
+  'x-sympa-to',
+];
+const LIST_REJECTED =
+  /\b(?:(?:are|is) not (?:a )?(?:list )?(?:member|subscriber)|non-?members? (?:are not allowed|may not|cannot|can't)|only (?:list )?(?:members|subscribers) (?:may|can|are allowed to) (?:post|send)|not (?:allowed|permitted|authori[sz]ed) to (?:post|send)|(?:do|does) not have permission to post|(?:post(?:ing)?|message|submission) (?:to [^\n]{0,80}? )?(?:has been |was |is )?(?:rejected|refused|discarded)|request to mailing list [^\n]{0,80}? rejected)/i;
+const LIST_HELD =
+  /\b(?:awaits? (?:the )?(?:list )?moderator|held (?:for|until) (?:the )?(?:moderat|approv|review)|requires? (?:the )?(?:moderator'?s? )?approval|(?:is|has been) (?:being )?held for|pending (?:moderator|moderation|approval))/i;
+
+/** 'rejected' or 'held' for a mailing list's notice about a post, else null. */
+export function listNotice(
+  from: string,
+  headerNames: Iterable<string>,
+  subject: string,
+  text: string,
+): 'rejected' | 'held' | null {
+  const names = new Set(headerNames);
+  if (!LIST_MACHINE.test(from) && !LIST_SOFTWARE.some((h) => names.has(h))) return null;
+  const own = `${subject}\n${reportRegion(text.slice(0, 16 * 1024)).join('\n')}`;
+  if (LIST_HELD.test(own)) return 'held';
+  if (LIST_REJECTED.test(own)) return 'rejected';
+  return null;
+}
+
+/**
+ * The list a rejection notice names: the address in the sentence that rejects the post, else the
+ * list's posting address from the notice's List-Post or List-Id.
+ */
+export function rejectedListAddress(
+  text: string,
+  listPost: string | undefined,
+  listId: string | undefined,
+  parties: Set<string>,
+): BounceRecipient[] {
+  const paragraphs = reportRegion(text.slice(0, 16 * 1024))
+    .join('\n')
+    .split(/\n[ \t]*\n/);
+  const para = paragraphs.find((p) => LIST_REJECTED.test(p)) ?? '';
+  // Starts only where a run of address characters starts (inside a long run it is quadratic).
+  const named = [
+    ...para.matchAll(/(?<![^\s<>()"',;:@])[^\s<>()"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g),
+  ]
+    .map((m) => m[0].toLowerCase())
+    .find((a) => !parties.has(a) && !LIST_MACHINE.test(a));
+  const posting = /mailto:([^\s>?]+@[^\s>?]+)/i.exec(listPost ?? '')?.[1]?.toLowerCase();
+  const id = /<([^.<>@\s]+)\.([^<>@\s]+\.[^<>@\s]+)>/.exec(listId ?? '');
+  const address = named ?? posting ?? (id ? `${id[1]}@${id[2]}`.toLowerCase() : null);
+  if (!address) return [];
+  const diagnostic = (LIST_REJECTED.exec(para)?.[0] ? para : '').replace(/\s+/g, ' ').trim();
+  return [
+    {
+      address,
+      action: 'failed',
+      status: null,
+      hard: true,
+      diagnostic: diagnostic.slice(0, 500) || null,
+    },
+  ];
+}

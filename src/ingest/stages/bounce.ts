@@ -2,7 +2,7 @@
 // what happened per recipient. RFC 3464 delivery-status parts first; for the many MTAs that send
 // plain-text bounces, the X-Failed-Recipients header and the body text are read instead.
 import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
-import { sesRecipients } from './bounce-notices.js';
+import { sesOriginalMessageId, sesRecipients } from './bounce-notices.js';
 import { cleanAddress, diagnosticOf, recipientsFromReport, reportRegion } from './bounce-text.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise.js';
@@ -226,6 +226,8 @@ export function originalMessageId(msg: ParsedMessage): string | null {
       if (id) return id;
     }
   }
+  const ses = sesOriginalMessageId(msg.text ?? '');
+  if (ses) return normaliseMessageId(ses);
   const fromText = messageIdFromHeaders(msg.text?.slice(0, 256 * 1024) ?? null);
   if (fromText && fromText !== msg.messageId) return fromText;
   return msg.inReplyTo[0] ?? msg.references.at(-1) ?? null;

@@ -7,155 +7,37 @@
 // (reason 'list_traffic', which suppressesAutoResponse() honours) so no customer message is lost.
 // Precedence: list WITHOUT a List-Id is not a real list — it is a bulk sender — and counts as auto_reply.
 import type { Classification, ClassifyContext, ParsedMessage } from '../types.js';
-import { parseBounce } from './bounce.js';
-import { isChallengeNotice, sesNotificationType } from './bounce-notices.js';
+import { originalMessageId, parseBounce } from './bounce.js';
+import {
+  isChallengeNotice,
+  listNotice,
+  rejectedListAddress,
+  sesNotificationType,
+} from './bounce-notices.js';
+import {
+  AWAY_TEXT,
+  BOUNCE_SUBJECT,
+  BOUNCE_TEXT,
+  DAEMON_LOCAL,
+  DAEMON_NAME,
+  OOO_SUBJECT,
+} from './classify-words.js';
 import { htmlToText } from './html-to-text.js';
-
-const DAEMON_LOCAL =
-  /^(mailer-daemon|mail-daemon|mailerdaemon|postmaster|post_master|mmdf|mail\.delivery\.system|mdaemon|mailer)$/i;
-const DAEMON_NAME =
-  /\b(mail delivery (subsystem|system|service)|mailer[- ]daemon|postmaster|delivery status notification|microsoft outlook|mail administrator|internet mail delivery|system administrator|automated mail delivery)\b/i;
-const BOUNCE_SUBJECT = new RegExp(
-  [
-    'undeliver',
-    'undelivered',
-    'returned mail',
-    'return(ed)? to sender',
-    'delivery (status )?notification',
-    'delivery fail',
-    'delivery failure',
-    'delivery problem',
-    'failure notice',
-    'mail delivery (failed|failure|system|subsystem)',
-    'non[- ]?delivery',
-    'could not be delivered',
-    'delivery has failed',
-    'message not delivered',
-    'not delivered',
-    'mail system error',
-    'warning: could not send',
-    'delayed mail',
-    'failed mail',
-    'delivery (delayed|report|error|warning)',
-    'mail delivery warning',
-    'mail could not be delivered',
-    'rejected:',
-    'unzustellbar',
-    'nicht zustellbar',
-    'fehlgeschlagen',
-    'non remis',
-    'non recapitabile',
-    'no se puede entregar',
-    'onbestelbaar',
-    'niedostarczalna',
-    'returned to sender',
-    'bounce',
-    'mail error',
-    'mail failure',
-    'permanent error',
-    'undeliverable',
-    'unable to deliver',
-    'delivery report',
-    'message delivery',
-    'sending failed',
-    'send failed',
-    'error sending your mail',
-    'メールエラー',
-    'エラー通知',
-    '配信できません',
-    '送信できません',
-    '不達',
-    '未送達',
-    '退信',
-    '无法投递',
-    '無法投遞',
-  ].join('|'),
-  'i',
-);
-// Phrases MTAs put in plain-text bounces; only ever a weak signal (a person may quote a bounce).
-const BOUNCE_TEXT = new RegExp(
-  [
-    'user unknown',
-    'unknown user',
-    'no such user',
-    'invalid (user|recipient|mailbox) address',
-    'mailbox (unavailable|full|not found)',
-    'recipient address rejected',
-    'could not be delivered',
-    'delivery to the following recipients? (failed|was unsuccessful)',
-    'undeliverable',
-    'permanent(ly)? fail',
-    'the original message was received at',
-    'this is the mail system at host',
-    "i'm sorry to have to inform you",
-    'unable to deliver',
-    'delivery has failed',
-    'address rejected',
-    'host unknown',
-    'trouble delivering your message',
-    'message was not delivered',
-    'has not yet been delivered',
-    'delivery of (e-?mail|your message) to',
-    'will (continue|keep) (to )?(try|trying|attempt)',
-    'has been postponed',
-    '送信できませんでした',
-    '配信できませんでした',
-    '\\b[45]\\d\\d[ -][245]\\.\\d{1,3}\\.\\d{1,3}\\b',
-  ].join('|'),
-  'i',
-);
-const OOO_SUBJECT = new RegExp(
-  [
-    'out of (the )?office',
-    'automatic reply',
-    'auto[- ]?reply',
-    'auto[- ]?response',
-    'autoresponder',
-    'automated response',
-    'away from (the )?office',
-    'on vacation',
-    'vacation (reply|response|notice)',
-    'abwesenheitsnotiz',
-    'automatische antwort',
-    'abwesenheit',
-    'nicht im büro',
-    'außer haus',
-    'réponse automatique',
-    'absence du bureau',
-    'absent du bureau',
-    "message d'absence",
-    'respuesta automática',
-    'fuera de (la )?oficina',
-    'risposta automatica',
-    'fuori ufficio',
-    'automatisch antwoord',
-    'afwezig',
-    'niet op kantoor',
-    'resposta automática',
-    'fora do escritório',
-    'automatiskt svar',
-    'frånvaro',
-    'automatisk svar',
-    'fraværende',
-    'automatyczna odpowiedź',
-    'nieobecność',
-    'автоматический ответ',
-    'автоответ',
-    'нет на месте',
-    '自動応答',
-    '自动回复',
-    '自動回覆',
-    '不在',
-    'automaattinen vastaus',
-    'poissa toimistolta',
-  ].join('|'),
-  'i',
-);
 
 const ABUSE_SENDER =
   /^(?:abuse|spam|complaints?|fbl|feedback(?:-loop)?|scomp|report-?spam|postmaster)$/i;
 const ABUSE_SUBJECT =
   /\b(?:abuse report|spam (?:report|complaint)|complaint about|feedback loop|fbl report|email feedback report|unsolicited (?:mail|email|message))\b/i;
+
+// "Re:", "Fwd:" and their forms in other languages: a person answering or forwarding.
+const REPLY_PREFIX =
+  /^\s*(?:re|fw|fwd|aw|wg|sv|vs|antw|odp|pd|tr|rif|r|res|enc|doorst|vl)\s*(?:\[\d+\])?\s*:/i;
+// A delivery report proper; with a mailer-daemon sender, the signals that outweigh anything else.
+const REPORT =
+  /^(?:multipart_report|delivery_status_part|x_failed_recipients|exchange_ndr|ses_notification)/;
+// Headers and subjects only an auto-responder (vacation, out of office) writes.
+const AUTO_RESPONDER =
+  /^(?:x_autoreply|x_autorespond|x_autoreply_from|x_mail_autoreply|out_of_office_subject|precedence:auto_reply|auto_submitted:auto-replied)$/;
 
 const first = (msg: ParsedMessage, key: string): string | undefined =>
   msg.headers.get(key)?.[0]?.trim();
@@ -207,9 +89,14 @@ function bounceReasons(msg: ParsedMessage): string[] {
     weak.push('daemon_like_sender');
   const returnPath = msg.headers.get('return-path') ?? [];
   if (returnPath.some((v) => /^<?\s*>?$/.test(v.trim()))) weak.push('null_return_path');
-  if (BOUNCE_SUBJECT.test(msg.subject)) weak.push('bounce_subject');
+  // A person answering or forwarding a bounce ("Fwd: Undeliverable: …") is a person asking about
+  // it: the subject counts after a reply or forward prefix only from a daemon-like sender.
+  const daemonish = strong.includes('mailer_daemon_sender') || weak.includes('daemon_like_sender');
+  if (BOUNCE_SUBJECT.test(msg.subject) && (daemonish || !REPLY_PREFIX.test(msg.subject)))
+    weak.push('bounce_subject');
   const body = msg.text?.slice(0, 64 * 1024) ?? '';
-  if (BOUNCE_TEXT.test(body)) weak.push('bounce_text');
+  // Only the writer's own lines: a reply quoting a bounce ("> user unknown") is no bounce.
+  if (BOUNCE_TEXT.test(body.replace(/^[ \t]*>.*$/gm, ''))) weak.push('bounce_text');
   if (msg.reportParts.originalHeaders !== null) weak.push('returned_message');
   // Amazon SES forwards bounces as SNS JSON notifications (complaints are read as abuse reports).
   if (sesNotificationType(body) === 'Bounce') strong.push('ses_notification');
@@ -251,6 +138,8 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
     reasons.push('abuse_complaint');
   }
   if (rt === 'disposition-notification') reasons.push('read_receipt');
+  // Mailman marks every notice about list business (held posts, confirmations, reminders).
+  if (/^yes$/i.test(first(msg, 'x-list-administrivia') ?? '')) reasons.push('list_notice');
   if (OOO_SUBJECT.test(msg.subject)) reasons.push('out_of_office_subject');
   return reasons;
 }
@@ -259,31 +148,84 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
   const own = ownEchoReasons(msg, ctx);
   if (own.length > 0) return { kind: 'own_echo', reasons: own };
   const bounce = bounceReasons(msg);
+  // Rendered once, and only when a rule needs it (an HTML-only mail is converted to read it).
+  let rendered: string | undefined;
+  const text = () =>
+    (rendered ??= msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : ''));
   // A challenge-response notice (it looks like a bounce, it holds the mail until the sender
   // confirms) is machine mail, but nothing failed. Only a delivery report proper (a DSN part,
   // X-Failed-Recipients, an Exchange NDR) outweighs its wording.
-  const report = bounce.some((r) =>
-    /^(?:multipart_report|delivery_status_part|x_failed_recipients|exchange_ndr|ses_notification)/.test(
-      r,
-    ),
-  );
-  if (
-    bounce.length > 0 &&
-    !report &&
-    isChallengeNotice(
-      msg.subject,
-      msg.text ?? msg.htmlText ?? (msg.html ? htmlToText(msg.html) : ''),
-    )
-  )
+  const report = bounce.some((r) => REPORT.test(r));
+  // A report whose every recipient is only 'delayed' and whose words ask the sender to verify is
+  // a challenge system holding the mail (some send their hold notice as a DSN).
+  const delaysOnly = () => {
+    const rs = report ? parseBounce(msg).recipients : [];
+    return rs.length > 0 && rs.every((r) => r.action === 'delayed');
+  };
+  if (bounce.length > 0 && (!report || delaysOnly()) && isChallengeNotice(msg.subject, text()))
     return { kind: 'auto_reply', reasons: ['challenge_response', ...bounce] };
-  if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
+  // A list refusing a post is a failed delivery to the list (it is a recipient like any other; as
+  // sisimai reads it, 'rejected'); a post held for a moderator has not failed: machine mail only.
+  const list = report
+    ? null
+    : listNotice(msg.from?.address ?? '', msg.headers.keys(), msg.subject, text());
+  if (list === 'held') return { kind: 'auto_reply', reasons: ['list_notice', ...bounce] };
+  if (list === 'rejected') {
+    const parties = new Set(
+      [msg.from, msg.sender, ...msg.to].flatMap((a) => (a ? [a.address.toLowerCase()] : [])),
+    );
+    const recipients = rejectedListAddress(
+      text(),
+      first(msg, 'list-post'),
+      first(msg, 'list-id'),
+      parties,
+    );
+    return {
+      kind: 'bounce',
+      reasons: ['list_rejection', ...bounce],
+      bounce: { originalMessageId: originalMessageId(msg), recipients },
+    };
+  }
   const auto = autoReplyReasons(msg);
+  const away = autoResponderTie(msg, bounce, auto, report, text);
+  if (away) return { kind: 'auto_reply', reasons: away };
+  if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
   if (auto.length > 0) return { kind: 'auto_reply', reasons: auto };
   const reasons =
     has(msg, 'list-id') || first(msg, 'precedence')?.toLowerCase() === 'list'
       ? ['list_traffic']
       : [];
   return { kind: 'human', reasons };
+}
+
+/**
+ * A vacation or out-of-office reply that mentions delivery ("your mail could not be delivered to
+ * me", sent with an empty Return-Path, or by an old mail service as MAILER-DAEMON) is an auto-reply:
+ * only a report proper, or a daemon's bounce subject, outweighs an auto-responder's own headers.
+ * Without such headers, the writer's own words saying they are away decide the same tie (a person's
+ * "I will be out next week" never gets here: it has no bounce signals). Returns the reasons, or null.
+ */
+function autoResponderTie(
+  msg: ParsedMessage,
+  bounce: string[],
+  auto: string[],
+  report: boolean,
+  text: () => string,
+): string[] | null {
+  if (bounce.length === 0 || report) return null;
+  const daemon = bounce.includes('mailer_daemon_sender');
+  if ((daemon || bounce.includes('daemon_like_sender')) && bounce.includes('bounce_subject'))
+    return null;
+  // MTAs stamp their own bounces 'Auto-Submitted: auto-replied' too: from a mailer-daemon only an
+  // auto-responder's own header or subject counts.
+  const evidence = auto.filter(
+    (r) => AUTO_RESPONDER.test(r) && !(daemon && r.startsWith('auto_submitted')),
+  );
+  if (evidence.length > 0) return auto;
+  const own = text()
+    .slice(0, 4096)
+    .replace(/^[ \t]*>.*$/gm, '');
+  return !daemon && AWAY_TEXT.test(own) ? ['away_text', ...auto] : null;
 }
 
 /** True when Inlet must not send an automatic reply (acknowledgement) to this message. */

@@ -1,6 +1,8 @@
 // A bounce a helpdesk can act on: the ticket view shows the failed recipients of a bounce, and the
 // agent's reply it returns reads 'bounced' with the same recipients and a reply.bounced event. A
-// delay warning for a reply leaves it 'sent'.
+// delay warning for a reply leaves it 'sent'. Abuse reports, SES complaints and challenge notices about
+// a reply join its ticket (by the original they carry) as machine mail, the abuse reports with a
+// reply.complained event; a list refusing it bounces it.
 import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -8,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../../src/crypto/index.js';
 import { sealCredentials } from '../../../src/providers/open-mailbox.js';
 import { insertMailbox } from '../../../src/store/mailbox-store.js';
+import { abuseReport } from '../../helpers/abuse-report.js';
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 
@@ -237,63 +240,140 @@ We are on it.
     });
   });
 
-  test('an abuse report or a challenge-response notice about a reply is machine mail that leaves the reply sent', async () => {
+  test('an abuse report, an SES complaint and a challenge-response notice about a reply join its ticket as machine mail and leave the reply sent', async () => {
     const r = await sentReply();
-    const arf = `From: Feedback Loop <fbl@isp.example>
-To: support@acme.example
-Subject: Abuse report
-Message-ID: <${randomUUID()}@isp.example>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=feedback-report; boundary="f"
-
---f
-Content-Type: text/plain
-
-A recipient marked this message as spam.
---f
-Content-Type: message/feedback-report
-
-Feedback-Type: abuse
-User-Agent: isp-fbl/1.0
-Version: 1
-
---f
-Content-Type: text/rfc822-headers
-
-From: Acme Support <support@acme.example>
+    const original = `From: Acme Support <support@acme.example>
 To: pat@client.example
 Message-ID: ${r.rfcId}
-Subject: Re: Printer on fire
---f--
-`.replace(/\n/g, '\r\n');
+Subject: Re: Printer on fire`;
+    const arf = abuseReport('support@acme.example', original);
+    const ses = `From: AWS Notifications <no-reply@sns.amazonaws.com>
+To: support@acme.example
+Subject: AWS Notification Message
+Message-ID: <${randomUUID()}@sns.amazonaws.com>
+
+{"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"pat@client.example"}],"complaintFeedbackType":"abuse"},"mail":{"messageId":"0100018c-ses","commonHeaders":{"messageId":"${r.rfcId}"}}}
+`;
+    // No In-Reply-To: only the quoted original names the reply.
     const challenge = `From: Screening Service <mailer-daemon@screen.example>
 To: support@acme.example
 Subject: Returned mail: please verify your message
 Message-ID: <${randomUUID()}@screen.example>
-In-Reply-To: ${r.rfcId}
 
 Your message to pat@client.example has not been delivered yet: please verify
 that you are a person by clicking the link below.
 
 https://screen.example/verify/91
-`.replace(/\n/g, '\r\n');
+
+--- Original message follows ---
+${original}
+`;
+    const tickets = async () =>
+      (
+        await owner<{ n: number }>(`SELECT count(*)::int AS n FROM tickets WHERE tenant_id = $1`, [
+          f.tenant.id,
+        ])
+      )[0]!.n;
+    const ticketsBefore = await tickets();
+    const stored: string[] = [];
     for (const [raw, reason] of [
       [arf, 'feedback_report'],
+      [ses, 'ses_complaint'],
       [challenge, 'challenge_response'],
     ] as const) {
-      const out = await f.ingest(Buffer.from(raw), { mailboxId });
-      expect(out).toMatchObject({ status: 'stored', kind: 'auto_reply' });
+      const out = await f.ingest(Buffer.from(raw.replace(/\n/g, '\r\n')), { mailboxId });
+      expect(out).toMatchObject({ status: 'stored', kind: 'auto_reply', ticketId: r.ticketId });
       if (out.status !== 'stored') continue;
-      const [row] = await owner<{ kind_reasons: string[] }>(
-        `SELECT kind_reasons FROM messages WHERE id = $1`,
+      stored.push(out.messageId);
+      const [row] = await owner<{ kind_reasons: string[]; thread_rule: string }>(
+        `SELECT kind_reasons, thread_rule FROM messages WHERE id = $1`,
         [out.messageId],
       );
+      expect(row).toMatchObject({ thread_rule: 'bounce_original' });
       expect(row!.kind_reasons).toContain(reason);
     }
     const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
+    expect(view.body.messages.filter((m) => stored.includes(m.id))).toHaveLength(3);
     expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
       reply_state: 'sent',
       bounce: null,
+    });
+    // The helpdesk hears of each on the ticket: message.received and ticket.updated, no new ticket.
+    const events = await owner<{
+      type: string;
+      resource_id: string;
+      data: Record<string, unknown>;
+    }>(
+      `SELECT type, resource_id, data FROM events WHERE tenant_id = $1
+          AND (resource_id = ANY($2::uuid[]) OR data->>'message_id' = ANY($3::text[]))`,
+      [f.tenant.id, [...stored, r.ticketId], stored],
+    );
+    for (const id of stored) {
+      expect(events).toContainEqual({
+        type: 'message.received',
+        resource_id: id,
+        data: expect.objectContaining({
+          ticket_id: r.ticketId,
+          kind: 'auto_reply',
+          thread_rule: 'bounce_original',
+        }),
+      });
+      expect(events).toContainEqual({
+        type: 'ticket.updated',
+        resource_id: r.ticketId,
+        data: { change: 'message', message_id: id },
+      });
+    }
+    expect(await tickets()).toBe(ticketsBefore);
+    // The two abuse reports name the reply: reply.complained each, ids only; the challenge does not.
+    const complained = await owner<{ data: Record<string, unknown> }>(
+      `SELECT data FROM events WHERE tenant_id = $1 AND type = 'reply.complained' AND resource_id = $2`,
+      [f.tenant.id, r.replyId],
+    );
+    expect(complained.map((e) => e.data.complaint_message_id).sort()).toEqual(
+      [stored[0], stored[1]].sort(),
+    );
+    expect(complained[0]!.data).toMatchObject({ ticket_id: r.ticketId });
+    expect(JSON.stringify(complained)).not.toContain('@');
+  });
+
+  test("a mailing list refusing a reply ('not a member') marks it bounced for the list's address", async () => {
+    const r = await sentReply();
+    const raw = `From: printers-owner@lists.client.example
+To: support@acme.example
+Subject: Your message to Printers was rejected
+Message-ID: <${randomUUID()}@lists.client.example>
+List-Id: <printers.lists.client.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="m"
+
+--m
+Content-Type: text/plain
+
+You are not a member of the mailing list <printers@lists.client.example>,
+and only members may post. Your message has been rejected.
+--m
+Content-Type: message/rfc822
+
+From: Acme Support <support@acme.example>
+To: pat@client.example
+Cc: printers@lists.client.example
+Message-ID: ${r.rfcId}
+Subject: Re: Printer on fire
+
+We are on it.
+--m--
+`.replace(/\n/g, '\r\n');
+    const out = await f.ingest(Buffer.from(raw), { mailboxId });
+    expect(out).toMatchObject({ status: 'stored', kind: 'bounce', ticketId: r.ticketId });
+    const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
+    expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
+      reply_state: 'bounced',
+      bounce: {
+        recipients: [
+          expect.objectContaining({ address: 'printers@lists.client.example', action: 'failed' }),
+        ],
+      },
     });
   });
 });
