@@ -233,7 +233,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-gmail-bench-'));
   const pgStatements = Boolean(process.env.GMAIL_PG_STATEMENTS);
   const pg = await startEmbeddedPostgres(dir, logger, 'inlet', {
-    settings: pgStatements ? { shared_preload_libraries: 'pg_stat_statements' } : {},
+    flags: pgStatements ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : [],
   });
   const client = {
     clientId: 'bench.apps.googleusercontent.com',

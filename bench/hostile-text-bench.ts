@@ -23,6 +23,9 @@ const shapes: Record<string, string> = {
   at: 'a@',
   attribution: 'On Mon, 1 Jan 2024 at 10:00, a@b.example wrote:\n',
   'header-lines': 'From: a@b.example\nSent: Monday\nTo: c@d.example\nSubject: x\n',
+  'one-line-header': 'From: a Sent: b To: c Subject: d ',
+  banner: 'CAUTION: external email ',
+  'dated-address': '2013/11/1 a <b@c> ',
 };
 
 const fold = (s: string) => s.replace(/\n/g, ' ').replace(/(.{900})/g, '$1\r\n ');

@@ -5,7 +5,10 @@
 // baseline), measured in a child process so this run's heap does not blur it.
 // `npx tsx bench/pipeline-bench.ts` (embedded PostgreSQL; a local clamd when installed).
 // Shorter runs: PIPELINE_ROUNDS=N timed rounds (default 3), PIPELINE_PINNED=0 skips the pinned run,
-// PIPELINE_BIG=0 skips the 25 MB message, PIPELINE_BREAKDOWN=0 the passes saying where the CPU goes.
+// PIPELINE_BIG=0 skips the 25 MB message, PIPELINE_BREAKDOWN=0 the passes saying where the CPU goes,
+// PIPELINE_PROFILE=<dir> writes a V8 CPU profile of each round's pipeline pass there,
+// PIPELINE_PG_STATEMENTS=1 prints PostgreSQL's statements and foreign-key checks of the last round,
+// PIPELINE_WARMUP=N whole warm-up passes (default 1), PIPELINE_EACH=1 prints every round's CPU.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +28,14 @@ import { migrate } from '../src/store/migrate.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
 import { startClamd } from '../test/helpers/clamd.js';
+import { startCpuProfile } from './lib/cpu-profile.js';
+import {
+  printReferencedTables,
+  printStatements,
+  readStatements,
+  resetStatements,
+  statementFlags,
+} from './lib/pg-statements.js';
 import {
   type Breakdown,
   countStatements,
@@ -37,6 +48,8 @@ import {
 
 const logger = makeLogger({ level: 'silent' });
 const roundCount = Math.max(1, Number(process.env.PIPELINE_ROUNDS ?? 3));
+const warmups = Math.max(1, Number(process.env.PIPELINE_WARMUP ?? 1));
+const pgStatements = process.env.PIPELINE_PG_STATEMENTS === '1';
 
 export interface PipelineBenchResult {
   messages: number;
@@ -146,7 +159,9 @@ async function withStack<T>(
   ) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
-  const pg = await startEmbeddedPostgres(dir, logger);
+  const pg = await startEmbeddedPostgres(dir, logger, 'inlet', {
+    flags: pgStatements ? statementFlags : [],
+  });
   // Every round scans the same corpus: without this, clamd answers all but the first from its cache.
   const clamd = await startClamd({ disableCache: true }).catch(() => null);
   try {
@@ -270,10 +285,12 @@ export async function runPipelineBench(
     };
     // A whole pass of each first: a single warm-up pass of 100 messages left parsing half-cold
     // (JIT) and flattered the ratio by ~30%. Then interleaved rounds; the median round is reported.
-    await parseOnly();
-    await (
-      await pipeline()
-    )();
+    for (let w = 0; w < warmups; w++) {
+      await parseOnly();
+      await (
+        await pipeline()
+      )();
+    }
     const rounds: Round[] = [];
     const pg = pgPids();
     const cl = clamdPid();
@@ -310,7 +327,15 @@ export async function runPipelineBench(
       const parse = await measure(parseOnly);
       const run = await pipeline();
       const [v0, q0] = [await verdicts(), statements?.read()];
+      const profileDir = process.env.PIPELINE_PROFILE;
+      const stopProfile = profileDir && !opts.pinned ? await startCpuProfile() : null;
+      if (pgStatements) await resetStatements(c.db.pool);
       const pipe = await measure(run);
+      await stopProfile?.(path.join(profileDir!, `pipeline-round${round + 1}.cpuprofile`));
+      if (pgStatements && round === roundCount - 1 && !opts.pinned) {
+        printStatements(await readStatements(c.db.pool), messages.length);
+        await printReferencedTables(c.db.pool);
+      }
       const [v1, q1] = [await verdicts(), statements?.read()];
       let breakdown: Breakdown | undefined;
       if (q0 && q1) {
@@ -330,6 +355,10 @@ export async function runPipelineBench(
           transactions: (q1.commits - q0.commits) / n,
         };
       }
+      if (process.env.PIPELINE_EACH === '1')
+        console.error(
+          `round ${round + 1}: node ${pipe.node.toFixed(2)} (main thread ${pipe.main.toFixed(2)}) + postgres ${pipe.postgres?.toFixed(2)} + clamd ${pipe.clamd?.toFixed(2)} ms; parse-only ${parse.node.toFixed(2)} ms`,
+        );
       rounds.push({
         parse: parse.perSec,
         pipe: pipe.perSec,

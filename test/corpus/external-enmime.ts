@@ -17,25 +17,12 @@ const JOIN_MARK =
   "the project puts a '--' line between the text parts it joins; Inlet joins them with a line break";
 
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
+import { goString } from './go-literal.js';
 
 interface Check {
   fn: string;
   text?: { want: string; exact: boolean };
   counts: Partial<Record<'Attachments' | 'Inlines' | 'OtherParts', number>>;
-}
-
-/** A Go string literal ("…" with escapes, or `raw`) starting at src[at]. */
-function goString(src: string, at: number): string | null {
-  if (src[at] === '`') {
-    const end = src.indexOf('`', at + 1);
-    return end < 0 ? null : src.slice(at + 1, end);
-  }
-  const m = /^"((?:[^"\\\n]|\\.)*)"/.exec(src.slice(at));
-  if (!m) return null;
-  return m[1]!.replace(/\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/g, (_s, e: string) => {
-    if (e[0] === 'u' || e[0] === 'x') return String.fromCodePoint(parseInt(e.slice(1), 16));
-    return ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[e] ?? e;
-  });
 }
 
 /** Checks per mail file, from the test functions that open exactly one file. */

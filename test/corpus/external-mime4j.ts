@@ -19,11 +19,19 @@ import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
 import { isFieldLine } from '../../src/ingest/stages/mime-repair.js';
 import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
+import {
+  type FieldScore,
+  half,
+  INLINE_ENRICHED,
+  type Role,
+  score,
+  type SetReport,
+  UUENCODE_IN_BODY,
+  withoutCommands,
+  ws,
+} from './external-score.js';
 
 // Reviewed divergences (each checked by hand on the mail; the rules name the class, not files).
-const UUENCODE_IN_BODY =
-  'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';
 const UNFOLDED_LINE =
   'a line that is no field, with fields after it, starts the body for the project; Inlet reads it as an unfolded continuation of the field above (as mailparser does), since the header evidently goes on';
 /** The first header line that is no field and not folded, when a field follows it. */
@@ -118,6 +126,10 @@ interface Expected {
   text: Entity[];
   html: number;
   attachments: { e: Entity; type: string; name: string | null }[];
+  /** Inline enriched or richtext leaves (counted as attachments above), and every shown text leaf
+   * with them in order: clients show such a part as text (a reviewed divergence). */
+  enriched: Entity[];
+  shown: Entity[];
 }
 
 function walk(e: Entity, digest: boolean, alternative: boolean, out: Expected): void {
@@ -148,6 +160,16 @@ function walk(e: Entity, digest: boolean, alternative: boolean, out: Expected): 
   if (attachment) out.attachments.push({ e, type, name: plainName });
   else if (type === 'text/html') out.html++;
   else if (!alternative || type === 'text/plain') out.text.push(e);
+  const inlineRich =
+    (type === 'text/enriched' || type === 'text/richtext') &&
+    rawName === null &&
+    !/^\s*attachment/i.test(disposition ?? '');
+  if (inlineRich) out.enriched.push(e);
+  if (
+    inlineRich ||
+    (!attachment && type !== 'text/html' && (!alternative || type === 'text/plain'))
+  )
+    out.shown.push(e);
 }
 
 async function prepare(file: string): Promise<PreparedMessage | Error> {
@@ -185,7 +207,7 @@ export async function mime4jSet(root: string, role: Role): Promise<SetReport | n
     }
     score(fields, 'parsed', true, id);
     const dir = path.dirname(path.join(base, id));
-    const exp: Expected = { text: [], html: 0, attachments: [] };
+    const exp: Expected = { text: [], html: 0, attachments: [], enriched: [], shown: [] };
     walk(tree, false, false, exp);
 
     const from = field(tree, 'from');
@@ -194,9 +216,18 @@ export async function mime4jSet(root: string, role: Role): Promise<SetReport | n
     const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
     if (want) score(fields, 'from', want === gotFrom, id, `expected ${want} got ${gotFrom}`);
 
-    const plain = exp.text
-      .map((e) => (e.file ? decodeLeaf(e, readFileSync(path.join(dir, e.file))) : ''))
-      .join('\n');
+    const textOf = (e: Entity) =>
+      e.file ? decodeLeaf(e, readFileSync(path.join(dir, e.file))) : '';
+    const plain = exp.text.map(textOf).join('\n');
+    const withEnriched = ws(
+      exp.shown
+        .map((e) =>
+          exp.enriched.includes(e)
+            ? withoutCommands(textOf(e), typeOf(e, false) === 'text/richtext')
+            : textOf(e),
+        )
+        .join('\n'),
+    );
     // Files uuencoded into the body: the project keeps them in the text, Inlet lifts them out.
     const uu = splitUuencodedFiles(plain.replace(/\r\n/g, '\n'));
     if (exp.text.length > 0 && exp.html === 0) {
@@ -214,7 +245,9 @@ export async function mime4jSet(root: string, role: Role): Promise<SetReport | n
                 ws(unfoldedLine(readFileSync(path.join(base, `${id}.msg`), 'latin1')) ?? '\0'),
               )
             ? UNFOLDED_LINE
-            : null,
+            : exp.enriched.length > 0 && withEnriched === body
+              ? INLINE_ENRICHED
+              : null,
       );
     }
     score(
@@ -225,7 +258,10 @@ export async function mime4jSet(root: string, role: Role): Promise<SetReport | n
       `expected ${exp.attachments.length} (${exp.attachments.map((a) => a.type).join(', ')}) got ${got.attachments.length} (${got.attachments.map((a) => a.declaredType).join(', ')})`,
       uu && exp.attachments.length + uu.files.length === got.attachments.length
         ? UUENCODE_IN_BODY
-        : null,
+        : exp.enriched.length > 0 &&
+            exp.attachments.length - exp.enriched.length === got.attachments.length
+          ? INLINE_ENRICHED
+          : null,
     );
     for (const a of exp.attachments) {
       if (a.name)
@@ -247,6 +283,7 @@ export async function mime4jSet(root: string, role: Role): Promise<SetReport | n
         got.attachments.some((x) => x.size === size),
         id,
         `no attachment of ${size} bytes (${got.attachments.map((x) => x.size).join(',')})`,
+        exp.enriched.includes(a.e) ? INLINE_ENRICHED : null,
       );
     }
   }

@@ -10,8 +10,10 @@ import path from 'node:path';
 
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { edgeTierSet } from './external-reply-edgetier.js';
+import { elixirSet, pairsSet, portsSet } from './external-reply-ports.js';
 import { quotequailSet } from './external-reply-quotequail.js';
 import { talonSet } from './external-reply-talon.js';
+import { fiedlSet, webRidgeSet } from './external-reply-webridge.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 
 const LIT = String.raw`("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')`;
@@ -183,4 +185,15 @@ export function freshReplySets(root: string, role: Role): SetReport[] {
   return [edgeTierSet(root, role), quotequailSet(root, role), talonSet(root, role)].filter(
     (r): r is SetReport => r !== null && r.cases > 0,
   );
+}
+
+/** The reply sets added in round 4 (ports with mail of their own, web-ridge, fiedl), each split in two. */
+export async function round4ReplySets(root: string, role: Role): Promise<SetReport[]> {
+  return [
+    elixirSet(root, role),
+    portsSet(root, role),
+    pairsSet(root, role),
+    webRidgeSet(root, role),
+    await fiedlSet(root, role),
+  ].filter((r): r is SetReport => r !== null && r.cases > 0);
 }

@@ -36,3 +36,22 @@ export function score(
 /** Alternating split on the sorted case names: tune takes even positions, held-out odd ones. */
 export const half = <T>(items: T[], role: Role): T[] =>
   items.filter((_, i) => (i % 2 === 0) === (role === 'tune'));
+
+/** Enriched (RFC 1896) or richtext (RFC 1341) text without its commands, for a ws() comparison. */
+export const withoutCommands = (text: string, richtext: boolean): string =>
+  richtext
+    ? text.replace(/<comment>[\s\S]*?<\/comment>/gi, '').replace(/<([^<>]*)>/g, (_m, c: string) => {
+        const command = c.trim().toLowerCase();
+        return command === 'lt' ? '<' : command === 'nl' || command === 'np' ? ' ' : '';
+      })
+    : text
+        .replace(/<param>[\s\S]*?<\/param>/gi, '')
+        .replace(/<<|<[^<>]*>/g, (m) => (m === '<<' ? '<' : ''));
+
+/** Inline enriched or richtext: mail clients (Thunderbird, Apple Mail) show it as text. */
+export const INLINE_ENRICHED =
+  'the project lists an inline text/enriched or text/richtext part as an attachment; Inlet shows it as text, as Thunderbird and Apple Mail do';
+
+/** Files uuencoded into a plain body. */
+export const UUENCODE_IN_BODY =
+  'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';

@@ -35,6 +35,8 @@ export interface ClamdOptions {
    * corpus several times use it: otherwise every round after the first is answered from the cache.
    */
   disableCache?: boolean;
+  /** More clamd.conf lines (`ScanImageFuzzyHash no`), for benches comparing clamd settings. */
+  extraConfig?: string[];
 }
 
 export interface ClamdHandle {
@@ -103,6 +105,7 @@ function clamdConf(dir: string, tempDir: string, port: number, opts: ClamdOption
     'MaxThreads 4',
     `ReadTimeout ${opts.readTimeoutS ?? 120}`,
     ...(opts.disableCache ? ['DisableCache yes'] : []),
+    ...(opts.extraConfig ?? []),
     '',
   ].join('\n');
 }

@@ -4,6 +4,20 @@
 // with quote headers in several languages, Outlook header blocks, wrapped "On … wrote:" lines
 // and mobile signatures (the signature rules are in reply-signature.ts). Bounded work per line, so
 // pathological input stays linear.
+import { bannerEnd } from './extract-reply-banner.js';
+import { notesHeaderEnd } from './extract-reply-notes.js';
+import {
+  ATTRIBUTION,
+  FORWARD_CAPTION,
+  hasVerb,
+  type HeaderField,
+  headerFieldOfClean,
+  isOneLineHeader,
+  isReplyAboveMarker,
+  ORIGINAL_MESSAGE,
+  PREPOSITION,
+  WROTE,
+} from './extract-reply-vocab.js';
 import { htmlToText } from './html-to-text.js';
 import { clean, findSignatureStart, isBlank, isMobileSignature } from './reply-signature.js';
 
@@ -18,95 +32,33 @@ export interface ExtractedReply {
   signature: string | null;
 }
 
-// Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ)`;
-// The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
-const ATTRIBUTION = new RegExp(
-  String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?::|：|-{2,})?\s*$`,
-  'iu',
-);
-// ATTRIBUTION cannot match without one of the verbs, so lines without one never reach it. The verb
-// test spells every letter as a class of its case variants instead of using the 'i' flag, which made
-// it several times slower (and lower-casing the line first was as slow on non-Latin text).
-// Letters whose case-insensitive matches go beyond their upper- and lower-case forms, found by
-// testing every code point against WROTE's letters with the 'iu' flags:
-const FOLD_EXTRAS: Record<string, string> = {
-  s: '\u017f',
-  k: '\u212a',
-  в: '\u1c80',
-  с: '\u1c83',
-  т: '\u1c84\u1c85',
-};
-
-/** `source` (letters, groups, classes; no escaped letters) matching at least what it matches with 'i', without that flag. */
-function caseExpanded(source: string): string {
-  let out = '';
-  let inClass = false;
-  for (const ch of source) {
-    if (ch === '[') inClass = true;
-    else if (ch === ']') inClass = false;
-    if (!/\p{L}/u.test(ch)) {
-      out += ch;
-      continue;
-    }
-    const variants =
-      [...new Set([ch, ch.toLowerCase(), ch.toUpperCase()])]
-        .filter((v) => [...v].length === 1)
-        .join('') + (FOLD_EXTRAS[ch] ?? '');
-    out += inClass ? variants : `[${variants}]`;
-  }
-  return out;
-}
-const VERB = new RegExp(caseExpanded(WROTE), 'u');
-const hasVerb = (text: string): boolean => VERB.test(text);
-// What may follow the verb: nothing, an address, or a capitalised name (checked case-sensitively).
+// What may follow the verb: nothing, an address, or a name — capitalised (checked
+// case-sensitively) or in a script without case (Arabic, Hebrew, CJK).
 // German and Dutch put the date after the verb: "… schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:".
-const AFTER_VERB = /^\s*(?:.*@.*|["'<]?\p{Lu}.*|(?:am|on|op|le|el|il|den|em)\s.*\d.*)$/u;
-const NAME_WROTE = new RegExp(
-  String.raw`^["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?\s+${WROTE}\s*:\s*$`,
+const AFTER_VERB = /^\s*(?:.*@.*|["'<]?[\p{Lu}\p{Lo}].*|(?:am|on|op|le|el|il|den|em)\s.*\d.*)$/u;
+const NAME = String.raw`["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?`;
+const NAME_WROTE = new RegExp(String.raw`^${NAME}\s+${WROTE}\s*:\s*$`, 'u');
+// "Jane Doe wrote on 2024-01-02:": the date after the verb makes it as specific as "On …, Jane wrote:".
+const NAME_WROTE_DATED = new RegExp(
+  String.raw`^${NAME}\s+${WROTE}\s+(?:on|am|le|el|il|op|em|den)\s.{0,60}\d.{0,60}:\s*$`,
   'u',
 );
+// Webmail (Horde, SquirrelMail) introduces a quote with "Quoting Jane <jane@example.com>:".
+const QUOTING =
+  /^(?:quoting|zitat von|citando|citant|citation de|cytuję|cytat|idézet|citerer|citerar)\s.{1,200}[:：]\s*$/iu;
+// Gmail in some locales: "2013/11/1 Jane Roe <jane@example.com>" with no colon, over a quote.
+const DATED_ADDRESS = /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}<[^<>\s]+@[^<>\s]+>\s*$/u;
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
 const DATED_ADDRESS_COLON =
   /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
 // The same with both a time and a year is specific enough to stand without a quote block below.
 const DATED_TIMED_ADDRESS_COLON =
   /^(?=.{0,200}\d{1,2}[:.]\d{2}(?!\d|[./-]\d))(?=.{0,200}(?:\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}))(?!\s*(?:from|to|cc|subject|date|sent)\s*:).{0,300}<[^<>\s]+@[^<>\s]+>\s*:\s*$/iu;
-const ORIGINAL_MESSAGE =
-  /^[-_=*\s]*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)[-_=*\s]*$/iu;
-// Framing and spaces are one class, and ':' only matches as itself: adjacent optional runs of spaces
-// made a long run of them inside a line backtrack polynomially.
-// The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
-// message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
-const FORWARD_CAPTION =
-  /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
 // "Message du : 12/12/2016 13:20" — a labelled date line just above a header block.
 const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
-
-type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
-const HEADER_FIELDS: [HeaderField, string][] = [
-  [
-    'from',
-    'from|von|de|da|van|od|от|fra|frå|från|lähettäjä|feladó|kimden|afzender|mittente|remitente|expéditeur|absender|发件人|寄件者|差出人',
-  ],
-  [
-    'date',
-    'sent|date|datum|envoyé|enviado|inviato|verzonden|wysłano|wysłany|data|отправлено|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|发送时间|日期|時間',
-  ],
-  ['to', 'to|an|à|a|para|aan|do|кому|til|till|vastaanottaja|címzett|komu|收件人|宛先'],
-  [
-    'subject',
-    'subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat|тема|emne|ämne|aihe|tárgy|předmět|主题|主旨|件名|sujet',
-  ],
-  ['cc', 'cc|kopie|копия|kopio|másolat'],
-];
-const HEADER_LINE = HEADER_FIELDS.map(
-  ([field, names]) =>
-    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*:\s*\**\s*\S`, 'iu')] as const,
-);
 
 // '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
 const isQuoteLine = (line: string): boolean => /^\s*(?:>|\|(?!.*\|\s*$))/.test(line);
@@ -146,7 +98,7 @@ class Lines {
 
 /** Index where an attribution spanning up to three wrapped lines starting at `i` ends, or -1. */
 function attributionEnd(lines: Lines, i: number): number {
-  const first = lines.clean(i);
+  const first = unwrap(lines.clean(i));
   if (first === '' || isQuoteLine(first) || first.length > 400) return -1;
   let joined = first;
   let last = first;
@@ -154,7 +106,7 @@ function attributionEnd(lines: Lines, i: number): number {
   let blanks = 0;
   for (let j = i; j < Math.min(lines.length, i + 4 + blanks); j++) {
     if (j > i) {
-      const next = lines.clean(j);
+      const next = unwrap(lines.clean(j));
       // Gmail wraps "On … Name\n\n<\nmailto:…>\n> wrote:": one blank line inside an attribution
       // that opened with its preposition is allowed, and the last piece may look like a quote marker.
       if (next === '' && blanks === 0 && PREPOSITION.test(first) && !verb) {
@@ -181,8 +133,17 @@ function attributionEnd(lines: Lines, i: number): number {
       const strength = attributionOpening(first);
       // A bare "Someone wrote:" is common prose; it needs the quote block below to count.
       if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines.raw, j + 1)))
-        return j;
+        return continued(lines, j);
     }
+    if (j === i && QUOTING.test(first) && (first.includes('@') || quoteFollows(lines.raw, i + 1)))
+      return i;
+    if (
+      last.endsWith('>') &&
+      joined.length <= 600 &&
+      quoteFollows(lines.raw, j + 1) &&
+      DATED_ADDRESS.test(joined)
+    )
+      return j;
     // Both patterns end in ':' and an address, and backtrack heavily; most lines do not end in ':'
     // at all. The joined text ends in its last (trimmed, non-empty) line.
     if (last.endsWith(':') && joined.includes('@')) {
@@ -193,18 +154,32 @@ function attributionEnd(lines: Lines, i: number): number {
   return -1;
 }
 
-// "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
-// clients write attributions — with a preposition, a date, a name or an address.
-const PREPOSITION =
-  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour|în|pada|vào|dňa|στις)(?![\p{L}])/iu;
-
 // Android's "---- Jane Roe wrote ----": the dashes on both sides are the client's framing.
 const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
   if (PREPOSITION.test(firstLine) || DASH_FRAMED.test(firstLine)) return 'strong';
   if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
+  if (NAME_WROTE_DATED.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
+}
+
+/** Markdown or rendered emphasis around a line ("*On …, Jane wrote:*") taken off. */
+const unwrap = (text: string): string =>
+  text.startsWith('*') || text.startsWith('_')
+    ? text.replace(/^[*_]{1,2}(?=\S)/, '').replace(/(?<=\S)[*_]{1,2}$/, '')
+    : text;
+
+/**
+ * `j`, or the line under it when an attribution that ended with its verb goes on with the sender
+ * ("Op di 2 jan. 2024 om 10:00 schreef" / "Agent <agent@example.com>:").
+ */
+function continued(lines: Lines, j: number): number {
+  if (lines.clean(j).endsWith(':') || j + 1 >= lines.length) return j;
+  const next = lines.clean(j + 1);
+  return next.length <= 200 && !isQuoteLine(next) && /[:：]$/.test(next) && /@|</.test(next)
+    ? j + 1
+    : j;
 }
 
 function quoteFollows(lines: string[], from: number): boolean {
@@ -216,24 +191,22 @@ function quoteFollows(lines: string[], from: number): boolean {
   return false;
 }
 
-function headerFieldOfClean(text: string): HeaderField | null {
-  for (const [field, re] of HEADER_LINE) if (re.test(text)) return field;
-  return null;
-}
-
 /** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
 function isHeaderBlock(lines: Lines, i: number): boolean {
   const first = lines.headerField(i);
   if (first === null) return false;
+  if (first === 'from' && isOneLineHeader(lines.clean(i))) return true;
   const seen = new Set<HeaderField>([first]);
   for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) {
     const field = lines.headerField(j);
     if (field !== null) seen.add(field);
   }
   return (
-    seen.has('from') &&
-    seen.size >= 2 &&
-    (seen.has('date') || seen.has('subject') || seen.has('to'))
+    (seen.has('from') &&
+      seen.size >= 2 &&
+      (seen.has('date') || seen.has('subject') || seen.has('to'))) ||
+    // A block that leaves out the sender ("Date: / To: / Subject:") needs all three others.
+    (seen.has('date') && seen.has('subject') && seen.has('to'))
   );
 }
 
@@ -276,7 +249,7 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
   for (let i = from; i < lines.length; i++) {
     const text = lines.clean(i);
     if (text === '' || isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text))
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || isReplyAboveMarker(text))
       return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))
       return {
@@ -285,6 +258,8 @@ function findQuote(lines: Lines, from: number): QuoteMark | null {
       };
     const end = attributionEnd(lines, i);
     if (end !== -1) return { start: i, headerEnd: end };
+    const notes = notesHeaderEnd((k) => lines.clean(k), lines.length, i);
+    if (notes !== -1) return { start: i, headerEnd: notes };
     // A device line above any text of the person's is the client's, not a boundary ("Sent from
     // iPhone" at the top of the message); extractReply drops it.
     const mobile = isMobileSignature(text);
@@ -424,6 +399,9 @@ export function extractReply(text: string): ExtractedReply {
   }
   let body =
     answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
+  // A gateway's external-sender banner above the person's text is not theirs.
+  const banner = bannerEnd(body);
+  if (banner > 0 && body.slice(banner).some((l) => !isBlank(l))) body = body.slice(banner);
   const first = body.findIndex((l) => !isBlank(l));
   if (
     first !== -1 &&

@@ -13,7 +13,7 @@ import { hasMislabelledWords, hasRawWords } from './header-charset.js';
 import { isFieldLine, param, planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise.js';
 import { bytesToText, knownCharset } from './normalise.js';
-import { isUndecodableText, unlabelledCharset } from './undecodable.js';
+import { fitsInheritedCharset, isUndecodableText, unlabelledCharset } from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 
 const MAX_CAPTURE = 64 * 1024;
@@ -301,6 +301,15 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   let serial = 0;
   // Plain versions in alternatives, by the alternative's serial: [boundary line, body end).
   const plainVersions = new Map<number, { start: number; end: number }[]>();
+  // Other renderings of the same text (enriched, Apple Watch HTML), by the alternative's serial, and
+  // the alternatives that have a version a client shows (plain or HTML) beside them.
+  const renderings = new Map<number, { start: number; end: number }[]>();
+  const shownVersions = new Set<number>();
+  // Enriched or richtext parts to show as text, with their alternative's serial when in one.
+  const enriched: (NonNullable<MimeScan['enrichedBodies']>[number] & { alt: number | null })[] = [];
+  // Per stack level: the charset its multipart declares (senders put it there, e.g. on
+  // multipart/signed, for parts that carry none of their own).
+  const levelCharset: (string | null)[] = [];
   // Where the boundary line opening the current part starts (the part's range to leave out).
   let partLine = 0;
   const push = (entry: string | null) => {
@@ -364,15 +373,20 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (isMessage && !isTop && !inAttachedNow && (digestMember || !h.attachment))
       scan.inlineMessages.push({ start: headerStart, end: h.end, addType: digestMember });
     if (h.type.startsWith('multipart/') && h.boundary) {
+      // A multipart version of an alternative (related HTML and its images) is one a client shows.
+      if (!isTop && !inAttachedNow && altLevel[stack.length - 1] === true)
+        shownVersions.add(levelSerial[stack.length - 1]!);
       push(h.boundary);
       attachedLevel[stack.length - 1] = false;
       digestLevel[stack.length - 1] = h.type === 'multipart/digest';
       altLevel[stack.length - 1] = h.type === 'multipart/alternative';
+      levelCharset[stack.length - 1] = h.charset;
     } else if (isMessage && !['base64', 'quoted-printable'].includes(h.cte)) {
       push(null);
       attachedLevel[stack.length - 1] = h.attachment || !isTop;
       digestLevel[stack.length - 1] = false;
       altLevel[stack.length - 1] = false;
+      levelCharset[stack.length - 1] = null;
       countPart();
       captureHeaders = scan.originalHeaders === null;
       continue;
@@ -403,25 +417,24 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     // A text part that cannot be read as text (binary, or a charset nothing decodes) is kept as an attachment.
     const textType =
       h.type === 'text/plain' || h.type === 'text/html' || (h.type === '' && !digestMember);
+    const sample = () => copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE));
+    const declaredAbove =
+      textType && !inAttached && !h.charset ? inheritedCharset(levelCharset, stack.length) : null;
+    const inherited =
+      declaredAbove && fitsInheritedCharset(sample(), h.cte, declaredAbove) ? declaredAbove : null;
     const undecodable =
       textType &&
       !inAttached &&
       !/^\s*attachment/i.test(h.disposition) &&
-      isUndecodableText(
-        copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)),
-        h.cte,
-        h.charset,
-        knownCharset,
-      );
+      isUndecodableText(sample(), h.cte, h.charset ?? inherited, knownCharset);
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
     const unlabelled =
       textType && !inAttached && !undecodable
-        ? unlabelledCharset(
-            copy(bodyStart, Math.min(bodyEnd, bodyStart + UNDECODABLE_SAMPLE)),
-            h.cte,
-            h.charset,
-            [...charsets],
-          )
+        ? (inherited ??
+          unlabelledCharset(sample(), h.cte, h.charset, [
+            ...(declaredAbove ? [declaredAbove] : []),
+            ...charsets,
+          ]))
         : null;
     if (unlabelled)
       (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });
@@ -470,6 +483,29 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
         { start: partLine, end: bodyEnd },
       ]);
     }
+    // The versions of an alternative a client can show, and other renderings of the same text it
+    // never lists as files: those are left out when a shown version is there.
+    if (!isTop && !inAttached && altLevel[stack.length - 1] === true) {
+      const key = levelSerial[stack.length - 1]!;
+      if (!undecodable && ['text/plain', 'text/html', ''].includes(h.type)) shownVersions.add(key);
+      else if (RENDERINGS.has(h.type))
+        renderings.set(key, [...(renderings.get(key) ?? []), { start: partLine, end: bodyEnd }]);
+    }
+    if (
+      (h.type === 'text/enriched' || h.type === 'text/richtext') &&
+      !inAttached &&
+      !h.namedInline &&
+      !/^\s*attachment/i.test(h.disposition)
+    )
+      enriched.push({
+        start: headerStart,
+        end: h.end,
+        bodyStart,
+        bodyEnd,
+        cte: h.cte,
+        richtext: h.type === 'text/richtext',
+        alt: !isTop && altLevel[stack.length - 1] === true ? levelSerial[stack.length - 1]! : null,
+      });
     if (isUtf7Label(h.charset) && (h.type.startsWith('text/') || h.type === '') && !inAttached) {
       scan.utf7Bodies.push({ start: headerStart, end: h.end, bodyStart, bodyEnd, cte: h.cte });
     }
@@ -497,6 +533,14 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
   scan.declaredCharsets = [...charsets, ...encodedWordCharsets(scan.topHeaders)];
   for (const versions of plainVersions.values())
     if (versions.length > 1) (scan.droppedAlternatives ??= []).push(...versions.slice(0, -1));
+  for (const [key, versions] of renderings)
+    if (shownVersions.has(key)) (scan.droppedAlternatives ??= []).push(...versions);
+  scan.droppedAlternatives?.sort((a, b) => a.start - b.start);
+  // Those left out beside a version a client shows are not shown either.
+  const shownEnriched = enriched
+    .filter((e) => e.alt === null || !shownVersions.has(e.alt))
+    .map(({ alt: _alt, ...e }) => e);
+  if (shownEnriched.length > 0) scan.enrichedBodies = shownEnriched;
   // Plain pieces beside HTML pieces become HTML too, so the HTML body holds every piece in order
   // (mailparser joins the HTML parts and the text parts separately; the text comes from the HTML).
   if (
@@ -510,6 +554,19 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       .map((l) => (altHtml ? { ...l, keepText: true } : l));
   }
   return scan;
+}
+
+// Renderings of the body text beside its plain and HTML versions (RFC 1896 enriched, the older
+// richtext, Apple Watch's short HTML): a client shows one version and lists none of them as files.
+const RENDERINGS = new Set(['text/enriched', 'text/richtext', 'text/watch-html']);
+
+/** The charset the nearest enclosing multipart declares, unless it only says ASCII. */
+function inheritedCharset(levelCharset: (string | null)[], depth: number): string | null {
+  for (let i = depth - 1; i >= 0; i--) {
+    const c = levelCharset[i]?.trim().toLowerCase();
+    if (c) return knownCharset(c) && !/^(us-?ascii|ascii)$/.test(c) ? c : null;
+  }
+  return null;
 }
 
 function encodedWordCharsets(headers: string): string[] {

@@ -57,8 +57,19 @@ export interface MimeScan {
   namedTextParts: { start: number; end: number }[];
   /** Header blocks of messages inside the message sent inline (forwards, digest members; addType: no Content-Type of its own). */
   inlineMessages: { start: number; end: number; addType: boolean }[];
-  /** Earlier plain versions of a multipart/alternative that has several: [start, end) from the
-   * part's boundary line to the next one, left out so only the last (preferred) version is shown. */
+  /** text/enriched and text/richtext parts shown inline (enriched.ts): header block [start, end),
+   * body [bodyStart, bodyEnd), handed on as text/plain. */
+  enrichedBodies?: {
+    start: number;
+    end: number;
+    bodyStart: number;
+    bodyEnd: number;
+    cte: string;
+    richtext: boolean;
+  }[];
+  /** Earlier plain versions of a multipart/alternative that has several, and other renderings
+   * (enriched, Apple Watch HTML) beside a plain or HTML version: [start, end) from the part's
+   * boundary line to the next one, left out so only the version a client shows is there. */
   droppedAlternatives?: { start: number; end: number }[];
   /** Header blocks rewritten so the body is not lost (mime-repair.ts). */
   headerRepairs?: HeaderRepair[];
@@ -304,14 +315,28 @@ export function parseMailDate(value: string): Date | null {
 
 /** Whether some decoder reads this charset label (TextDecoder, or one iconv-lite knows under another name). */
 export function knownCharset(label: string): boolean {
-  try {
-    new TextDecoder(label.trim());
-    return true;
-  } catch {
-    return /^(ks_c_5601-1987|cp-?\d{3,5}|iso-?8859-\d+(-i)?|windows-\d{3,5}|x-mac-\w+|macintosh|ascii|us-ascii|utf-?8|7bit|8bit)$/i.test(
+  const decodes = (l: string) => {
+    try {
+      new TextDecoder(l);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // mailparser's decoder (iconv-lite) reads a label with its punctuation dropped ('latin-1' is
+  // latin1) and Microsoft's ms9xx code page names, so those are known too.
+  const bare = label
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
+  return (
+    decodes(label.trim()) ||
+    /^(ks_c_5601-1987|cp-?\d{3,5}|iso-?8859-\d+(-i)?|windows-\d{3,5}|x-mac-\w+|macintosh|ascii|us-ascii|utf-?8|7bit|8bit)$/i.test(
       label.trim(),
-    );
-  }
+    ) ||
+    /^ms9(32|36|49|50)$/.test(bare) ||
+    (bare !== '' && !/^utf7|^unicode11utf7/.test(bare) && decodes(bare))
+  );
 }
 
 // Bare From tokens that are real senders on their own host: bounces come "From: MAILER-DAEMON".

@@ -10,6 +10,7 @@ import { decodeWords } from 'postal-mime';
 
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
+import { enrichedBody, enrichedHeader } from './enriched.js';
 import { fixMislabelledWords, fixRawWords, hasMislabelledWords } from './header-charset.js';
 import { type HeaderRepair, repairHeaderBlock } from './mime-repair.js';
 import { limitError, scanMime } from './mime-scan.js';
@@ -164,6 +165,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
       asHtml?: NonNullable<MimeScan['plainAsHtml']>[number];
       relabel?: string;
       repair?: HeaderRepair;
+      enriched?: NonNullable<MimeScan['enrichedBodies']>[number];
     }
   >();
   const entry = (start: number, end: number) =>
@@ -178,6 +180,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
   for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
   for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
   for (const r of scan.headerRepairs ?? []) entry(r.start, r.end).repair = r;
+  for (const e of scan.enrichedBodies ?? []) entry(e.start, e.end).enriched = e;
   const dropped = scan.droppedAlternatives ?? [];
   const insertions = scan.insertions ?? [];
   if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0) return raw;
@@ -204,6 +207,7 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
     if (b.repair) text = repairHeaderBlock(text, b.repair);
     if (b.relabel) text = withCharset(text, b.relabel);
     if (b.utf7) text = utf7Header(text);
+    if (b.enriched) text = enrichedHeader(text);
     if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
     if (b.attach) text = asAttachment(text);
     edits.push({ start, end: b.end, bytes: Buffer.from(text, b.bytes ? 'utf8' : 'latin1') });
@@ -237,6 +241,19 @@ function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffe
         ),
       });
     }
+    if (b.enriched)
+      edits.push({
+        start: b.enriched.bodyStart,
+        end: b.enriched.bodyEnd,
+        bytes: Buffer.from(
+          enrichedBody(
+            raw.subarray(b.enriched.bodyStart, b.enriched.bodyEnd),
+            b.enriched.cte,
+            b.enriched.richtext,
+          ),
+          'latin1',
+        ),
+      });
     if (b.utf7)
       edits.push({
         start: b.utf7.bodyStart,

@@ -2,17 +2,19 @@
 // ("Sent from my iPhone" in the languages we meet), a closing and name over a block of title and
 // contact lines, a list's or company's footer under a rule. Split from extract-reply.ts, which
 // removes the quote first and asks this module where the signature starts.
+import { contactBlockStart } from './extract-reply-contact.js';
 
 const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|στάλθηκε|saadetud)\s+(?:from|with|via|on|using|de|desde|da|do|depuis|avec|vanaf|met|von|mit|z|ze|с|fra|från|[àa] partir de|de pe|iz|από(?: το)?)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
+  // Hebrew, Arabic and Thai put the verb first too: "נשלח מה-iPhone שלי", "أرسلت من iPhone".
+  /^(?:נשלח\s+מ\S*|(?:أُ?رسلت?|مرسلة?)\s+من|ส่งจาก)\s*\S.{0,40}$/u,
   // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
   // iPhonesta", "Az iPhone-omról küldve".
   /^lähetetty\s+\S+(?:sta|stä)$/iu,
   /^az\s+\S+(?:ról|ről)\s+küldve$/iu,
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
-  /^get outlook for (?:ios|android)\b.{0,60}$/iu,
   // Device first, then the verb: Turkish, Japanese, Chinese, Korean.
   /^\S+(?:'?(?:dan|den|tan|ten))\s+gönderildi$/iu,
   /^\S{1,30}から送信$/u,
@@ -20,21 +22,57 @@ const MOBILE = [
   /^\S{1,30}에서\s+보냄$/u,
 ];
 const VALEDICTION =
-  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо|(?:yours )?sincerely(?: yours)?|yours (?:truly|faithfully)|respectfully(?: yours)?|take care|z poważaniem|z pozdrowieniami|pozdrawiam serdecznie|serdecznie pozdrawiam|(?:med )?vänliga hälsningar|vennlig hilsen|hilsen|terveisin|un cordial saludo|cordiales saludos|με εκτίμηση|φιλικά|trân trọng|hormat (?:saya|kami)|tisztelettel|s úctou|srdečne|lep pozdrav|srdačan pozdrav|cu stimă|cu drag|toate cele bune|sincères salutations|salutations distinguées|meilleures salutations|hochachtungsvoll|liebe grüße|lg|vg|mfg|grüße|gruß|grüßle|hartelijke groet(?:en)?|vriendelijke groet(?:en)?|met groet|saudações|um abraço|un abrazo|cordialmente|с наилучшими пожеланиями|всего доброго|з повагою|поздрави|saygılar|iyi çalışmalar|敬具|此致敬礼|よろしくお願いします|감사합니다|مع تحياتي|مع خالص التحيات|تحياتي|בברכה|با احترام)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+
+// A closing, or one written in two languages ("Met vriendelijke groet / Kind regards,").
+const isValediction = (line: string): boolean =>
+  VALEDICTION.test(line) ||
+  (line.includes('/') && line.split(/\s+\/\s+/).some((part) => VALEDICTION.test(part)));
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
-const INVISIBLE = /[\u200b-\u200f\u2060\ufeff]/g;
+// Gmail wraps right-to-left attributions in embedding and isolate controls.
+const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+// Most lines hold none of those nor a no-break space: they are only trimmed (no copies made).
+const SPECIAL = /[\u00a0\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 export const clean = (line: string): string =>
-  line
-    .replace(INVISIBLE, '')
-    .replace(/\u00a0/g, ' ')
-    .trim();
-export const isBlank = (line: string): boolean => clean(line) === '';
+  SPECIAL.test(line)
+    ? line
+        .replace(INVISIBLE, '')
+        .replace(/\u00a0/g, ' ')
+        .trim()
+    : line.trim();
+// Nothing but white space and invisible marks (what clean() leaves empty).
+const VISIBLE = /[^\s\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069]/;
+export const isBlank = (line: string): boolean => !VISIBLE.test(line);
 
 // A device line is short; with its link or comments removed it is under 80 characters. Lines
 // longer than this are not looked at, and the groups stop at an opening bracket, so a line of
 // thousands of "<" or "(" is not rescanned from every one of them.
 const MOBILE_LINE_MAX = 1000;
+
+// The Outlook app's sign-off in every language it ships ("Get Outlook for iOS", "Verzonden vanuit
+// Outlook voor iOS", "Outlook für iOS beziehen", "iOS 版 Outlook を入手"): a line of these words
+// only, naming Outlook and a phone system. Any other word ("crashes") makes it the person's text.
+const OUTLOOK_WORDS = new Set(
+  'get download sent from for with via using on the app my microsoft verzonden vanuit voor downloaden ophalen von für gesendet beziehen herunterladen holen envoyé envoye depuis de pour obtenir télécharger enviado desde para obtener obter o baixar descargar inviato da per ottieni scarica wysłane z pobierz aplikację aplikacji dla systemu skickat från för skaffa hämta sendt fra til hent få lähetetty hanki odesláno pro stáhněte si získejte отправлено из для получить скачать надіслано з отримати gönderildi için edinin indirin trimis pe pentru obține descarcă aus met van à a partir le il i 版 を入手 入手 获取 获得 下载 받기 다운로드 הורד את ל احصل على تنزيل dapatkan unduh untuk'.split(
+    ' ',
+  ),
+);
+function isOutlookSignOff(text: string): boolean {
+  if (!/outlook/i.test(text)) return false;
+  const words = text
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.replace(/[.,!]+$/u, ''));
+  let outlook = false;
+  let system = false;
+  for (const w of words) {
+    if (w.startsWith('outlook')) outlook = true;
+    else if (/^(?:ios|android)/.test(w)) system = true;
+    else if (!OUTLOOK_WORDS.has(w)) return false;
+  }
+  return outlook && system && words.length <= 10;
+}
 
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
@@ -42,6 +80,7 @@ export function isMobileSignature(line: string): boolean {
     .replace(/<[^<>]*>|\([^()]*\)/g, '')
     .trim();
   if (text.length > 80) return false;
+  if (isOutlookSignOff(text)) return true;
   return MOBILE.some((re) => {
     const m = re.exec(text);
     if (m === null) return false;
@@ -59,14 +98,21 @@ const LIST_RULE = /^[ \t]*(?:_{20,}|(?:\*\*)?(?:[.·•] ?){6,}(?:\*\*)?)[ \t]*$
 const LIST_FOOTER_HINT =
   /mailing list|listinfo|unsubscribe|mailman|https?:\/\/|@[\w-]+\.\w|\b(?:ltd|gmbh|inc|llc)\b|©/i;
 const LIST_FOOTER_MAX_LINES = 6;
+const SHORT_RULE = /^[ \t]*(?:_{8,}|-{8,})[ \t]*$/;
 
 /** Index of the rule above a list footer that ends the text (before `end`), or -1. */
 function listFooterStart(lines: string[], end: number): number {
   let seen = 0;
   for (let i = end - 1; i >= 0 && seen <= LIST_FOOTER_MAX_LINES; i--) {
     const line = lines[i] ?? '';
-    if (LIST_RULE.test(line))
-      return seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l)) ? i : -1;
+    const list = LIST_RULE.test(line);
+    if (list || SHORT_RULE.test(line)) {
+      // A name and place under a rule, closed by a phone client's line, is a signature block.
+      if (seen > 1 && SHORT_RULE.test(line) && isMobileSignature(lines[end - 1] ?? '')) return i;
+      return list && seen > 0 && lines.slice(i + 1, end).some((l) => LIST_FOOTER_HINT.test(l))
+        ? i
+        : -1;
+    }
     if (!isBlank(line)) seen++;
   }
   return -1;
@@ -105,7 +151,7 @@ export function findSignatureStart(lines: string[]): number {
   // signature.
   const tailEnd = start === -1 ? end : start;
   for (let i = Math.max(0, tailEnd - CLOSING_WINDOW); i < tailEnd; i++) {
-    if (!VALEDICTION.test(clean(lines[i] ?? ''))) continue;
+    if (!isValediction(clean(lines[i] ?? ''))) continue;
     let name = i + 1;
     while (name < tailEnd && isBlank(lines[name] ?? '')) name++;
     let after = name + 1;
@@ -118,5 +164,14 @@ export function findSignatureStart(lines: string[]): number {
     )
       return after;
   }
-  return start !== -1 ? start : footer;
+  if (start !== -1) return start;
+  // A name over contact lines starts the signature; under a closing, the name stays with it.
+  const contact = contactBlockStart(lines, end);
+  if (contact === -1) return footer;
+  let above = contact - 1;
+  while (above > 0 && isBlank(lines[above] ?? '')) above--;
+  if (!isValediction(clean(lines[above] ?? ''))) return contact;
+  let after = contact + 1;
+  while (after < end && isBlank(lines[after] ?? '')) after++;
+  return after < end ? after : footer;
 }

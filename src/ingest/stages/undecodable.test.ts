@@ -72,6 +72,36 @@ describe('undecodable text parts', () => {
     expect([unknownAscii, latin1, nul].map((m) => m.attachments.length)).toEqual([0, 0, 0]);
   });
 
+  it("reads text under a charset spelled as mailparser's decoder knows it ('latin-1', ms936)", async () => {
+    const latin = await parseMessage(
+      mixed(
+        'Content-Type: text/plain; charset="latin-1"\r\nContent-Transfer-Encoding: 8bit',
+        Buffer.from('Papierstau in F\xe4cher 2.', 'latin1'),
+      ),
+    );
+    const gbk = await parseMessage(
+      mixed(
+        'Content-Type: text/plain; charset=ms936\r\nContent-Transfer-Encoding: 8bit',
+        Buffer.from('\xc4\xe3\xba\xc3', 'latin1'),
+      ),
+    );
+    expect(latin.text).toContain('Papierstau in Fächer 2.');
+    expect(gbk.text).toContain('你好');
+    expect([latin, gbk].map((m) => m.attachments.length)).toEqual([0, 0]);
+  });
+
+  it('keeps a short note with a stray NUL or BEL as body text, as mail clients show it', async () => {
+    const nul = await parseMessage(
+      mixed('Content-Type: text/plain', Buffer.from('Tray 2\x00', 'latin1')),
+    );
+    const bel = await parseMessage(
+      Buffer.from(`${head}Content-Type: text/plain\r\n\r\nCall me\x07 back.\r\n`, 'latin1'),
+    );
+    expect(nul.text).toContain('Tray 2');
+    expect(bel.text).toContain('Call me');
+    expect([nul, bel].map((m) => m.attachments.length)).toEqual([0, 0]);
+  });
+
   it('keeps a single-part message whose body is binary as an attachment, with no garbage body', async () => {
     const raw = Buffer.concat([
       Buffer.from(

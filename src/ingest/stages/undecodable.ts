@@ -9,6 +9,8 @@ import { isUtf7Label } from './utf7.js';
 
 // Enough of the part to tell text from binary; the decision never needs the whole of a large part.
 const SAMPLE_BYTES = 64 * 1024;
+// Control bytes a part needs before it can count as binary at all.
+const MIN_BINARY_CONTROLS = 3;
 
 function decodedSample(latin1: string, cte: string): Buffer {
   if (cte === 'base64')
@@ -59,8 +61,11 @@ export function isUndecodableText(
   if (/^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode)/.test(label) || isUtf7Label(label)) return false;
   const sample = decodedSample(latin1Body, cte.trim().toLowerCase());
   if (sample.length === 0) return false;
-  // One stray NUL in a long letter is a client bug, not binary: more than one byte in fifty is.
-  if (controlCount(sample) * 50 > sample.length) return true;
+  // One stray NUL in a long letter is a client bug, not binary: more than one byte in fifty is,
+  // once there are a few of them (a two-word note with a stray BEL or NUL is still a note; any
+  // binary file has many).
+  const controls = controlCount(sample);
+  if (controls >= MIN_BINARY_CONTROLS && controls * 50 > sample.length) return true;
   // A label nothing can decode, over bytes that are not UTF-8 (plain ASCII is UTF-8 too): any
   // reading would be a guess that mangles every 8-bit character.
   if (label !== '' && !known(label)) return !isUtf8(trimPartialUtf8(sample));
@@ -95,4 +100,19 @@ export function unlabelledCharset(
   const sample = decodedSample(latin1Body, cte.trim().toLowerCase());
   if (!sample.some((b) => b >= 0x80) || isUtf8(trimPartialUtf8(sample))) return null;
   return decodeUnknownBytes(sample, declared).charset;
+}
+
+/**
+ * Whether a text part without a charset of its own can be read in the one its enclosing multipart
+ * declares: not when that is a UTF-16/32 or UTF-7 label (ASCII text would become garbage), nor when
+ * the part holds 8-bit bytes that are valid UTF-8 under a label that is not (the sender wrote UTF-8
+ * and labelled only the container; UTF-8 by chance is rare in national charsets), or the reverse.
+ */
+export function fitsInheritedCharset(latin1Body: string, cte: string, charset: string): boolean {
+  const label = charset.trim().toLowerCase();
+  if (/^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode)/.test(label) || isUtf7Label(label)) return false;
+  const sample = decodedSample(latin1Body, cte.trim().toLowerCase());
+  if (!sample.some((b) => b >= 0x80)) return true;
+  // A UTF-8 label over bytes that are not UTF-8 is wrong too: the likeliest charset is found instead.
+  return isUtf8(trimPartialUtf8(sample)) === /^utf-?8$/.test(label);
 }

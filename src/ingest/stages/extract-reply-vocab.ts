@@ -1,0 +1,113 @@
+// The words reply extraction looks for, in the languages mail clients write them in: the verbs of
+// attribution lines ("On …, Jane wrote:"), the captions above an original or forwarded message,
+// the labels of quoted header blocks and the prepositions attributions open with. Split from
+// extract-reply.ts, which applies them line by line.
+
+// Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
+export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
+// The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
+export const ATTRIBUTION = new RegExp(
+  String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?:[:：]\s*)?(?:-{2,})?\s*$`,
+  'iu',
+);
+// ATTRIBUTION cannot match without one of the verbs, so lines without one never reach it. The verb
+// test spells every letter as a class of its case variants instead of using the 'i' flag, which made
+// it several times slower (and lower-casing the line first was as slow on non-Latin text).
+// Letters whose case-insensitive matches go beyond their upper- and lower-case forms, found by
+// testing every code point against WROTE's letters with the 'iu' flags:
+const FOLD_EXTRAS: Record<string, string> = {
+  s: '\u017f',
+  k: '\u212a',
+  в: '\u1c80',
+  с: '\u1c83',
+  т: '\u1c84\u1c85',
+};
+
+/** `source` (letters, groups, classes; no escaped letters) matching at least what it matches with 'i', without that flag. */
+function caseExpanded(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (const ch of source) {
+    if (ch === '[') inClass = true;
+    else if (ch === ']') inClass = false;
+    if (!/\p{L}/u.test(ch)) {
+      out += ch;
+      continue;
+    }
+    const variants =
+      [...new Set([ch, ch.toLowerCase(), ch.toUpperCase()])]
+        .filter((v) => [...v].length === 1)
+        .join('') + (FOLD_EXTRAS[ch] ?? '');
+    out += inClass ? variants : `[${variants}]`;
+  }
+  return out;
+}
+const VERB = new RegExp(caseExpanded(WROTE), 'u');
+export const hasVerb = (text: string): boolean => VERB.test(text);
+
+export const ORIGINAL_MESSAGE =
+  /^[-_=*\s]*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)[-_=*\s]*$/iu;
+// Framing and spaces are one class, and ':' only matches as itself: adjacent optional runs of spaces
+// made a long run of them inside a line backtrack polynomially.
+// The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
+// message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
+export const FORWARD_CAPTION =
+  /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
+
+// Helpdesks put a marker above their message ("##- Please type your reply above this line -##",
+// "Bitte geben Sie Ihre Antwort über dieser Zeile ein"): everything from it down is theirs.
+const REPLY_ABOVE =
+  /(?:above|über|oberhalb|au-dessus|encima|sopra|boven|acima|powyżej|ovanför|over|yläpuolelle|над|выше)\s+(?:this|dieser|de cette|de esta|esta|questa|deze|desta|tej|denna|denne|tämän|этой)\s+(?:line|zeile|ligne|línea|linea|riga|regel|lijn|linha|linii|rad|linje|linjen|rivin|строкой|строки)|この行より上|此行上方|此行以上|이 줄 위/iu;
+export const isReplyAboveMarker = (text: string): boolean =>
+  text.length <= 200 && REPLY_ABOVE.test(text);
+
+export type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
+// The labels of quoted header blocks, by field, in the languages mail clients write them in.
+const HEADER_FIELDS: [HeaderField, string][] = [
+  [
+    'from',
+    'from|von|de|de la|da|van|od|от|від|fra|frå|från|lähettäjä|feladó|kimden|afzender|afsender|avsändare|mittente|remitente|remetente|expéditeur|absender|nadawca|odesílatel|odosielateľ|pošiljatelj|šalje|nuo|no|saatja|από|من|מאת|dari|từ|发件人|寄件者|差出人|보낸 사람',
+  ],
+  [
+    'date',
+    'sent|date|datum|datums|envoyé|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
+  ],
+  [
+    'to',
+    'to|an|à|a|para|aan|do|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|받는 사람',
+  ],
+  [
+    'subject',
+    'subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat|тема|emne|ämne|aihe|tárgy|předmět|predmet|konu|subiect|tēma|teema|naslov|zadeva|θέμα|الموضوع|נושא|perihal|subjek|chủ đề|主题|主旨|件名|제목|sujet',
+  ],
+  ['cc', 'cc|kopie|kopia|dw|копия|kopio|másolat|نسخة|עותק'],
+];
+const HEADER_LINE = HEADER_FIELDS.map(
+  ([field, names]) =>
+    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*[:：]\s*\**\s*\S`, 'iu')] as const,
+);
+// The same labels inside a line: Outlook's header rendered from HTML can arrive as one line
+// ("From: A Sent: Tuesday … To: B Subject: C").
+const INLINE_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from').map(
+  ([field, names]) => [field, new RegExp(String.raw`\s(?:${names})\s*[:：]\s*\S`, 'iu')] as const,
+);
+
+/** The field a (cleaned) line labels, or null; the label sits in its first 40 characters. */
+export function headerFieldOfClean(text: string): HeaderField | null {
+  const colon = text.search(/[:：]/);
+  if (colon === -1 || colon > 40) return null;
+  for (const [field, re] of HEADER_LINE) if (re.test(text)) return field;
+  return null;
+}
+
+/** A "From:" line that also holds two of the other labels: a whole header block on one line. */
+export function isOneLineHeader(text: string): boolean {
+  if (text.length > 1000) return false;
+  const found = INLINE_LABEL.filter(([, re]) => re.test(text)).map(([field]) => field);
+  return found.length >= 2 && (found.includes('date') || found.includes('subject'));
+}
+
+// "Wrote:" at a line end inside a paragraph is not enough: the line must open the way mail
+// clients write attributions — with a preposition, a date, a name or an address.
+export const PREPOSITION =
+  /^(?:-{2,}\s*)?(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|dne|pe|в|у|ma|el día|le jour|în|pada|vào|dňa|στις|في|ב|בתאריך|در)(?![\p{L}])/iu;

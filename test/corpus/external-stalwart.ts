@@ -1,0 +1,335 @@
+// stalwartlabs/mail-parser (Rust): resources/eml/<group>/N.eml with N.json, the Message its parser
+// made (RFC 8621 layout: text_body, html_body and attachments index into parts). Tune half: the
+// legacy and rfc groups; held out: thirdparty and malformed (both from Dovecot's tests). The
+// conventions below are read from its src/parsers/message.rs, not from held-out cases:
+// - every text/plain child of a multipart/alternative goes into text_body (JMAP's textBody), where a
+//   mail client shows one version;
+// - a part it cannot decode (bad base64 or quoted-printable) or whose closing boundary never comes
+//   is flagged is_encoding_problem and kept as an attachment of its raw text, unless it is the
+//   message's only part;
+// - inline images, audio and video sit in text_body beside the text (they are also attachments).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { type PreparedMessage, prepareMessage } from '../../src/ingest/prepare.js';
+import { decodeUnknownBytes } from '../../src/ingest/stages/header-charset.js';
+import { splitUuencodedFiles } from '../../src/ingest/stages/uudecode.js';
+import { defaultIngestLimits } from '../../src/ingest/types.js';
+import {
+  type FieldScore,
+  INLINE_ENRICHED,
+  type Role,
+  score,
+  type SetReport,
+  UUENCODE_IN_BODY,
+  withoutCommands,
+  ws,
+} from './external-score.js';
+
+// Reviewed divergences (each a convention of the project's, named by class, not by file).
+const REPLACEMENT_KEPT =
+  'the project keeps undecodable 8-bit bytes as U+FFFD; Inlet decodes them with the declared or likeliest charset';
+const EVERY_ALTERNATIVE =
+  'the project’s text holds every plain version of a multipart/alternative (JMAP textBody); Inlet shows the last, the preferred one (RFC 2046 5.1.4), as mail clients do';
+const BROKEN_AS_ATTACHMENT =
+  'the project keeps a text part it cannot decode, or whose closing boundary never comes, as an attachment of raw text; Inlet shows it as text, as mail clients do';
+const RENDERING_LEFT_OUT =
+  'the project lists the other renderings of an alternative (text/enriched beside the plain version) as attachments; Inlet shows one version and lists none of them, as mail clients do';
+const RAW_SIZE =
+  'the project could not decode the base64 or quoted-printable part (is_encoding_problem) and reports the size of its raw, encoded text';
+
+/** Expected text with U+FFFD where ours has a real character is that convention, nothing else. */
+export const sameButReplacement = (expected: string, got: string): boolean =>
+  expected.includes('\uFFFD') &&
+  !got.includes('\uFFFD') &&
+  new RegExp(
+    `^${expected
+      .split('\uFFFD')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.{1,2}')}$`,
+    'u',
+  ).test(got);
+
+type Json = Record<string, unknown>;
+interface Part {
+  headers: { name: string | { other: string }; value: Json }[];
+  body: Json;
+  is_encoding_problem?: boolean;
+}
+interface Expected {
+  text_body: number[];
+  attachments: number[];
+  parts: Part[];
+}
+
+const headerValue = (p: Part, name: string): Json | undefined =>
+  p.headers.find((h) => h.name === name)?.value;
+function attribute(p: Part, header: string, key: string): string | null {
+  const ct = headerValue(p, header)?.ContentType as { attributes?: unknown } | undefined;
+  const attrs = ct?.attributes;
+  if (Array.isArray(attrs))
+    for (const a of attrs as unknown[]) {
+      if (Array.isArray(a) && a[0] === key) return String(a[1]);
+      if (a && typeof a === 'object' && (a as Json).name === key) return String((a as Json).value);
+    }
+  if (attrs && typeof attrs === 'object' && !Array.isArray(attrs) && key in attrs)
+    return String((attrs as Json)[key]);
+  return null;
+}
+/** 'type/subtype' in lower case, or null when the part has no Content-Type. */
+function contentType(p: Part): string | null {
+  const ct = headerValue(p, 'content_type')?.ContentType as Json | undefined;
+  if (!ct) return null;
+  return `${String(ct.c_type ?? '')}/${String(ct.c_subtype ?? '')}`.toLowerCase();
+}
+const partSize = (p: Part): number | null => {
+  const [kind, v] = Object.entries(p.body)[0] ?? [];
+  if (kind === 'Binary' || kind === 'InlineBinary') return (v as number[]).length;
+  if (kind === 'Text' || kind === 'Html') return Buffer.byteLength(String(v), 'utf8');
+  return null;
+};
+const isPlain = (p: Part) => 'Text' in p.body && [null, 'text/plain'].includes(contentType(p));
+const ENRICHED = ['text/enriched', 'text/richtext'];
+/** The text of these parts in order, enriched ones without their commands (as a client shows them). */
+const joinText = (exp: Expected, ids: number[]) =>
+  ws(
+    [...ids]
+      .sort((a, b) => a - b)
+      .map((i) => {
+        const p = exp.parts[i]!;
+        const t = contentType(p) ?? '';
+        const text = String(p.body.Text);
+        return ENRICHED.includes(t) ? withoutCommands(text, t === 'text/richtext') : text;
+      })
+      .join('\n'),
+  );
+
+/** Enriched or richtext parts the project lists as attachments that are neither named nor disposed
+ * as attachments (those beside a plain or HTML version of an alternative are left out anyway). */
+const inlineEnriched = (exp: Expected, renderings: number[]): number[] =>
+  exp.attachments.filter((i) => {
+    const p = exp.parts[i]!;
+    return (
+      'Text' in p.body &&
+      ENRICHED.includes(contentType(p) ?? '') &&
+      !renderings.includes(i) &&
+      attribute(p, 'content_type', 'name') === null &&
+      attribute(p, 'content_disposition', 'filename') === null &&
+      !/attachment/i.test(JSON.stringify(headerValue(p, 'content_disposition') ?? ''))
+    );
+  });
+
+/** The text_body parts that are text, and its reading with one plain version per alternative. */
+function expectedTexts(exp: Expected): { ids: number[]; lastOnly: number[] } {
+  const ids = exp.text_body.filter((i) => 'Text' in exp.parts[i]!.body);
+  const dropped = new Set<number>();
+  for (const p of exp.parts) {
+    const kids = p.body.Multipart as number[] | undefined;
+    if (!kids || contentType(p) !== 'multipart/alternative') continue;
+    const plain = kids.filter((k) => isPlain(exp.parts[k]!));
+    for (const k of plain.slice(0, -1)) dropped.add(k);
+  }
+  return { ids, lastOnly: ids.filter((i) => !dropped.has(i)) };
+}
+
+/** Enriched (or similar) versions of an alternative that also has a plain or HTML version. */
+function renderingsOf(exp: Expected): number[] {
+  const out: number[] = [];
+  for (const p of exp.parts) {
+    const kids = p.body.Multipart as number[] | undefined;
+    if (!kids || contentType(p) !== 'multipart/alternative') continue;
+    const types = kids.map((k) => contentType(exp.parts[k]!));
+    if (!types.some((t) => t === null || t === 'text/plain' || t === 'text/html')) continue;
+    out.push(
+      ...kids.filter((_k, i) =>
+        ['text/enriched', 'text/richtext', 'text/watch-html'].includes(types[i] ?? ''),
+      ),
+    );
+  }
+  return out.filter((i) => exp.attachments.includes(i));
+}
+
+/** Parts the project demoted to attachments because it could not read them, shown by Inlet. */
+const brokenShown = (exp: Expected, got: PreparedMessage): number[] =>
+  exp.attachments.filter((i) => {
+    const p = exp.parts[i]!;
+    const raw = ws(String(p.body.Text ?? ''));
+    return (
+      p.is_encoding_problem === true && isPlain(p) && raw !== '' && ws(got.text ?? '').includes(raw)
+    );
+  });
+
+function scoreCase(
+  fields: Record<string, FieldScore>,
+  id: string,
+  exp: Expected,
+  got: PreparedMessage,
+) {
+  const top = exp.parts[0]!;
+  const subject = (headerValue(top, 'subject')?.Text as string | undefined) ?? '';
+  score(
+    fields,
+    'subject',
+    ws(subject) === ws(got.parsed.subject),
+    id,
+    `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`,
+    sameButReplacement(ws(subject), ws(got.parsed.subject)) ? REPLACEMENT_KEPT : null,
+  );
+  const fromList =
+    ((headerValue(top, 'from')?.Address as Json | undefined)?.List as
+      { address?: string }[] | undefined) ?? [];
+  const from = (fromList[0]?.address ?? '').toLowerCase();
+  const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
+  const bareWord =
+    !from.includes('@') && gotFrom === ''
+      ? 'a bare word in From is no sender address (Inlet keeps it as the name; issue #16)'
+      : null;
+  if (from)
+    score(fields, 'from', from === gotFrom, id, `expected ${from} got ${gotFrom}`, bareWord);
+
+  // Inline images in text_body are left out: Inlet lists them as attachments, never as text.
+  const { ids, lastOnly } = expectedTexts(exp);
+  const textBody = exp.text_body.map((i) => exp.parts[i]!.body);
+  const wantRaw = ids.map((i) => String(exp.parts[i]!.body.Text)).join('\n');
+  const uu = splitUuencodedFiles(wantRaw.replace(/\r\n/g, '\n'));
+  const broken = brokenShown(exp, got);
+  const renderings = renderingsOf(exp);
+  const enriched = inlineEnriched(exp, renderings);
+  if (ids.length > 0 && !textBody.some((b) => 'Html' in b)) {
+    const want = ws(wantRaw);
+    const have = ws(got.text ?? '');
+    score(
+      fields,
+      'text',
+      want === have,
+      id,
+      `expected ${JSON.stringify(want.slice(0, 60))} got ${JSON.stringify(have.slice(0, 60))}`,
+      uu && ws(uu.text) === have
+        ? UUENCODE_IN_BODY
+        : sameButReplacement(want, have)
+          ? REPLACEMENT_KEPT
+          : lastOnly.length < ids.length && joinText(exp, lastOnly) === have
+            ? EVERY_ALTERNATIVE
+            : broken.length > 0 && joinText(exp, [...ids, ...broken]) === have
+              ? BROKEN_AS_ATTACHMENT
+              : enriched.length > 0 && joinText(exp, [...ids, ...enriched]) === have
+                ? INLINE_ENRICHED
+                : null,
+    );
+  }
+  const atts = exp.attachments.map((i) => exp.parts[i]!);
+  score(
+    fields,
+    'attachment count',
+    atts.length === got.attachments.length,
+    id,
+    `expected ${atts.length} got ${got.attachments.length}`,
+    uu && atts.length + uu.files.length === got.attachments.length
+      ? UUENCODE_IN_BODY
+      : broken.length > 0 && atts.length - broken.length === got.attachments.length
+        ? BROKEN_AS_ATTACHMENT
+        : renderings.length + enriched.length > 0 &&
+            atts.length - renderings.length - enriched.length === got.attachments.length
+          ? renderings.length > 0
+            ? RENDERING_LEFT_OUT
+            : INLINE_ENRICHED
+          : null,
+  );
+  const names = atts
+    .map(
+      (p) =>
+        attribute(p, 'content_disposition', 'filename') ?? attribute(p, 'content_type', 'name'),
+    )
+    .filter((x): x is string => x !== null);
+  for (const name of names) {
+    const base = name.split(/[/\\]/).at(-1)!;
+    const divergence = got.attachments.some((a) => sameButReplacement(name, a.filename))
+      ? REPLACEMENT_KEPT
+      : base !== name && got.attachments.some((a) => a.filename === base)
+        ? 'a path in a filename is cut to its last segment (security.md: names are display data)'
+        : null;
+    score(
+      fields,
+      'attachment names',
+      got.attachments.some((a) => a.filename === name),
+      id,
+      `missing ${name}`,
+      divergence,
+    );
+  }
+  for (const i of exp.attachments) {
+    const p = exp.parts[i]!;
+    const size = partSize(p);
+    if (size === null) continue;
+    // A text part is reported as decoded UTF-8 text; ours keeps the bytes as sent, so a text
+    // attachment also matches when its bytes decoded to UTF-8 have that length.
+    const text = 'Text' in p.body || 'Html' in p.body;
+    const matches = (a: { size: number; content: Buffer }) =>
+      a.size === size ||
+      (text && Buffer.byteLength(decodeUnknownBytes(a.content).text, 'utf8') === size);
+    const cte = String(headerValue(p, 'content_transfer_encoding')?.Text ?? '').toLowerCase();
+    score(
+      fields,
+      'attachment sizes',
+      got.attachments.some(matches),
+      id,
+      `no attachment of ${size} bytes (${got.attachments.map((a) => a.size).join(',')})`,
+      cte.includes('uuencode')
+        ? 'Inlet decodes x-uuencode; the project keeps the encoded text'
+        : broken.includes(i)
+          ? BROKEN_AS_ATTACHMENT
+          : renderings.includes(i)
+            ? RENDERING_LEFT_OUT
+            : enriched.includes(i)
+              ? INLINE_ENRICHED
+              : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
+                ? RAW_SIZE
+                : null,
+    );
+  }
+}
+
+/** The project's add_crlf: a CR before every LF that has none. */
+const addCrlf = (raw: Buffer): Buffer =>
+  Buffer.from(raw.toString('latin1').replace(/(?<!\r)\n/g, '\r\n'), 'latin1');
+
+const FIELDS = [
+  'subject',
+  'from',
+  'text',
+  'attachment count',
+  'attachment names',
+  'attachment sizes',
+];
+
+export async function stalwartSet(root: string, role: Role): Promise<SetReport | null> {
+  const base = path.join(root, 'stalwartlabs+mail-parser/resources/eml');
+  if (!existsSync(base)) return null;
+  const groups = role === 'tune' ? ['legacy', 'rfc'] : ['thirdparty', 'malformed'];
+  const fields: Record<string, FieldScore> = {};
+  let cases = 0;
+  for (const g of groups) {
+    for (const n of readdirSync(path.join(base, g))
+      .filter((f) => f.endsWith('.eml'))
+      .sort()) {
+      const id = `${g}/${n}`;
+      // The project's test parses two forms of each file, never the file as it is: N.json describes
+      // it with every CR removed, N.crlf.json with every bare LF made CRLF. The CRLF form (mail as
+      // sent) is scored; files with mixed line ends were scored as they are against one of them.
+      const emlBytes = addCrlf(readFileSync(path.join(base, g, n)));
+      const json = path.join(base, g, n.replace(/\.eml$/, '.crlf.json'));
+      if (!existsSync(json)) continue;
+      cases++;
+      const exp = JSON.parse(readFileSync(json, 'utf8')) as Expected;
+      let got;
+      try {
+        got = await prepareMessage(emlBytes, defaultIngestLimits);
+      } catch (e) {
+        for (const f of FIELDS) score(fields, f, false, id, `threw ${(e as Error).message}`);
+        continue;
+      }
+      scoreCase(fields, id, exp, got);
+    }
+  }
+  return { set: 'stalwartlabs/mail-parser', role, cases, fields };
+}
