@@ -8,7 +8,10 @@
 // `npm run bench -- gmail` (no clamd needed: the test mails have no attachments). GMAIL_RUNS (3)
 // push runs; GMAIL_SECONDS (10) each at GMAIL_RATE (50) mails/s; GMAIL_BACKGROUND_LOAD=N spins N processes outside Inlet during
 // them (the goal is p99 < 1 s at load 4: on 2 cores, 2 spinning processes plus the bench's own work);
-// GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables scanned most.
+// GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables and indexes
+// scanned most; GMAIL_ANALYZE=0 runs without planner statistics (see runGmailBench);
+// GMAIL_PG_STATEMENTS=1 prints PostgreSQL's execution time per statement (pg_stat_statements);
+// GMAIL_CONCURRENCY (16) sets the worker's jobs at once.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -51,6 +54,8 @@ export interface GmailBenchOptions {
   backgroundLoad?: number;
   /** 0: no backfill part. */
   backfillMessages?: number;
+  /** ANALYZE before each push run (default true), as autovacuum keeps a database in service. */
+  analyze?: boolean;
 }
 
 export interface GmailBenchResult {
@@ -207,13 +212,29 @@ async function fetchOnly(
   };
 }
 
+/** Where PostgreSQL's time went in the run (GMAIL_PG_STATEMENTS=1): per stored message, by statement. */
+async function printStatementTimes(c: Container, messages: number): Promise<void> {
+  const { rows } = await c.db.pool.query<{ q: string; calls: string; ms: number }>(
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS q, calls, total_exec_time AS ms
+       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`,
+  );
+  console.log(`PostgreSQL execution time per stored message (${messages}), by statement:`);
+  for (const r of rows)
+    console.log(
+      `  ${(r.ms / messages).toFixed(3).padStart(7)} ms  ${(Number(r.calls) / messages).toFixed(2).padStart(5)} calls  ${r.q}`,
+    );
+}
+
 export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBenchResult> {
   const mailboxes = o.mailboxes ?? 100;
   const rate = o.pushesPerSecond ?? 50;
   const seconds = o.seconds ?? 10;
   const backgroundLoad = o.backgroundLoad ?? 0;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-gmail-bench-'));
-  const pg = await startEmbeddedPostgres(dir, logger);
+  const pgStatements = Boolean(process.env.GMAIL_PG_STATEMENTS);
+  const pg = await startEmbeddedPostgres(dir, logger, 'inlet', {
+    flags: pgStatements ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : [],
+  });
   const client = {
     clientId: 'bench.apps.googleusercontent.com',
     clientSecret: 'GOCSPX-bench',
@@ -225,7 +246,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     DATABASE_URL: pg.url,
     DATABASE_POOL_MAX: '30',
     CLAMD_PORT: '1',
-    WORKER_CONCURRENCY: '16',
+    WORKER_CONCURRENCY: process.env.GMAIL_CONCURRENCY ?? '16',
     RATE_LIMIT_PER_MINUTE: '1000000',
     INLET_PUBLIC_URL: publicUrl,
     GOOGLE_CLIENT_ID: client.clientId,
@@ -267,10 +288,32 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     const ids = await connectAll(c, fake, tenant.id, emails);
     await sleep(2000); // connect-time syncs and watch notifications settle
     await fake.settlePushes();
+    // Warm-up, not measured: one mail per mailbox, so the tables hold mail when they are analyzed
+    // (an empty table's statistics say "empty", and the lookup plans made from them stay bad).
+    await pushLatency({
+      c,
+      tenantId: tenant.id,
+      emails,
+      ids,
+      rate,
+      seconds: Math.ceil(mailboxes / rate),
+      deliver: (email, i) => fake.deliver(email, mail({ to: email, subject: `warm-up ${i}` })).id,
+    });
+    await fake.settlePushes();
     const background = startBackgroundLoad(backgroundLoad);
     const push: PushLatency[] = [];
     try {
       for (let r = 0; r < (o.runs ?? 3); r++) {
+        // A database in service has planner statistics: autovacuum analyzes a table each time a
+        // tenth of it changed. This fresh one would get its first only after autovacuum's one-minute
+        // nap, later on a busy machine, and until then the page lookup's plan read every message of
+        // the sender and of the mailbox (PostgreSQL CPU per message grew 8 → 14 → 26 ms run over
+        // run, the lookup alone 20 ms a call). GMAIL_ANALYZE=0 leaves it to autovacuum.
+        if (o.analyze ?? true) await c.db.pool.query('ANALYZE');
+        if (pgStatements) {
+          await c.db.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+          await c.db.pool.query('SELECT pg_stat_statements_reset()');
+        }
         push.push(
           await pushLatency({
             c,
@@ -284,6 +327,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
           }),
         );
         await fake.settlePushes();
+        if (pgStatements) await printStatementTimes(c, push.at(-1)!.ingested);
       }
     } finally {
       background.stop();
@@ -297,6 +341,12 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
           ORDER BY seq_tup_read DESC LIMIT 12`,
       );
       console.table(rows);
+      const { rows: indexes } = await c.db.pool.query<Record<string, unknown>>(
+        `SELECT relname AS t, indexrelname AS i, idx_scan, idx_tup_read, idx_tup_fetch
+           FROM pg_stat_all_indexes WHERE schemaname IN ('public', 'graphile_worker')
+          ORDER BY idx_tup_read DESC LIMIT 8`,
+      );
+      console.table(indexes);
     }
     // The backfill is timed alone: no worker may pick up its connect-time sync job.
     await runner.stop();
@@ -322,6 +372,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     seconds: env('GMAIL_SECONDS'),
     backgroundLoad: env('GMAIL_BACKGROUND_LOAD'),
     backfillMessages: env('GMAIL_BACKFILL'),
+    analyze: env('GMAIL_ANALYZE') !== 0,
   });
   const p = r.push;
   const f1 = (xs: number[]) =>
@@ -331,7 +382,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   for (const [i, x] of p.entries())
     console.log(
-      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(1)} ms bench process (Inlet, worker, fake) + ${x.cpuPerMessageMs.pg.toFixed(1)} ms PostgreSQL`,
+      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(1)} ms bench process (Inlet, worker, fake) + ${x.cpuPerMessageMs.pg.toFixed(1)} ms PostgreSQL; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
     );
   console.log(
     `  p50 ${spread(p.map((x) => x.latencyMs.p50))} ms, p99 ${spread(p.map((x) => x.latencyMs.p99))} ms (goal < 1,000 at load 4); runnable tasks ${f1(p.map((x) => x.runQueue.mean))}; CPU per message ${f1(p.map((x) => x.cpuPerMessageMs.self))} + ${f1(p.map((x) => x.cpuPerMessageMs.pg))} ms`,

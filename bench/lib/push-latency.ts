@@ -5,6 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import pg from 'pg';
 
 import type { Container } from '../../src/container.js';
 import { toTaskList } from '../../src/jobs/registry.js';
@@ -21,15 +22,52 @@ export async function registerBenchReturnOrigin(c: Container, tenantId: string):
   await c.returnOrigins.replace(systemActor(tenantId, 'bench'), [new URL(benchReturnUrl).origin]);
 }
 
+/** When each mailbox's sync jobs ran (ms epoch), so a message's latency splits into its wait for a
+ *  sync and the sync that stored it. */
+const syncRuns = new Map<string, { start: number; end: number }[]>();
+
 export function startJobRunner(c: Container): Promise<Runner> {
+  const handlers = makeHandlers(c);
+  const sync = handlers['mailbox.sync'];
+  handlers['mailbox.sync'] = async (payload, helpers) => {
+    const start = Date.now();
+    try {
+      await sync(payload, helpers);
+    } finally {
+      const runs = syncRuns.get(payload.mailboxId) ?? [];
+      runs.push({ start, end: Date.now() });
+      syncRuns.set(payload.mailboxId, runs);
+    }
+  };
   return run({
     pgPool: c.db.pool,
     concurrency: c.config.workerConcurrency,
     noHandleSignals: true,
     pollInterval: 1000,
     logger: new WorkerLogger(() => () => undefined),
-    taskList: toTaskList(makeHandlers(c)),
+    taskList: toTaskList(handlers),
   });
+}
+
+/**
+ * For each stored message: how long after its delivery the sync that stored it started (waiting
+ * for the push, the enqueue and a free worker, or for the mailbox's previous sync), and how long
+ * that sync then took until the commit. The sync is the last one of its mailbox that started
+ * before the commit.
+ */
+function splitLatency(stored: { mailboxId: string; sentAt: number; at: number }[]): {
+  waitMs: number[];
+  syncMs: number[];
+} {
+  const waitMs: number[] = [];
+  const syncMs: number[] = [];
+  for (const m of stored) {
+    const run = (syncRuns.get(m.mailboxId) ?? []).filter((r) => r.start <= m.at).at(-1);
+    if (!run) continue;
+    waitMs.push(Math.max(0, run.start - m.sentAt));
+    syncMs.push(m.at - Math.max(run.start, m.sentAt));
+  }
+  return { waitMs, syncMs };
 }
 
 export interface PushLatency {
@@ -46,6 +84,8 @@ export interface PushLatency {
   runQueue: { mean: number; max: number; loadavg1: number };
   /** Seconds from the first delivery to the last one sent, and to the last one stored. */
   spanSeconds: { sending: number; storing: number };
+  /** The latency split: delivery → start of the sync that stored it, and that start → commit. */
+  splitMs: { wait: { p50: number; p99: number }; sync: { p50: number; p99: number } };
 }
 
 /**
@@ -62,6 +102,7 @@ export async function pushLatency(o: {
   deliver: (email: string, i: number) => string;
 }): Promise<PushLatency> {
   const sentAt = new Map<string, number>();
+  const statements = process.env.PUSH_STATEMENTS ? countStatements() : null;
   const meter = await startCpuMeter(o.c.db.pool);
   const runQueue = sampleRunQueue();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -92,6 +133,7 @@ export async function pushLatency(o: {
   }
   const sending = (performance.now() - start) / 1000;
   const latencies: number[] = [];
+  const storedAt: { mailboxId: string; sentAt: number; at: number }[] = [];
   let lastStored = startWall;
   const deadline = Date.now() + 60_000;
   while (latencies.length < total && Date.now() < deadline) {
@@ -103,10 +145,12 @@ export async function pushLatency(o: {
       ),
     );
     latencies.length = 0;
+    storedAt.length = 0;
     for (const r of rows) {
       const t0 = sentAt.get(`${r.mailbox_id}/${r.provider_message_id}`);
       if (t0 !== undefined) {
         latencies.push(r.at.getTime() - t0);
+        storedAt.push({ mailboxId: r.mailbox_id, sentAt: t0, at: r.at.getTime() });
         lastStored = Math.max(lastStored, r.at.getTime());
       }
     }
@@ -131,10 +175,23 @@ export async function pushLatency(o: {
       );
   }
   const cpu = meter.read();
+  if (statements) {
+    const counted = statements.stop();
+    const all = [...counted.values()].reduce((a, b) => a + b, 0);
+    console.log(`statements per stored message: ${(all / latencies.length).toFixed(1)}`);
+    for (const [text, n] of [...counted].sort((a, b) => b[1] - a[1]).slice(0, 25))
+      console.log(`  ${(n / latencies.length).toFixed(2).padStart(6)}  ${text}`);
+  }
   sampling = false;
   await jobSampler;
   loopDelay.disable();
+  const split = splitLatency(storedAt);
+  const p = (xs: number[]) => {
+    const q = percentiles(xs);
+    return { p50: q.p50, p99: q.p99 };
+  };
   return {
+    splitMs: { wait: p(split.waitMs), sync: p(split.syncMs) },
     delivered: total,
     ingested: latencies.length,
     latencyMs: percentiles(latencies),
@@ -146,5 +203,23 @@ export async function pushLatency(o: {
     },
     runQueue: runQueue.stop(),
     spanSeconds: { sending, storing: (lastStored - startWall) / 1000 },
+  };
+}
+
+/** Every statement this process sends meanwhile, by its first words (PUSH_STATEMENTS=1). */
+function countStatements(): { stop(): Map<string, number> } {
+  const real = pg.Client.prototype.query;
+  const counts = new Map<string, number>();
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    const text = (typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 90);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+    return (real as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof real;
+  return {
+    stop: () => {
+      pg.Client.prototype.query = real;
+      return counts;
+    },
   };
 }

@@ -34,6 +34,12 @@ export type IngestOutcome =
   | { status: 'duplicate'; messageId: string | null }
   | { status: 'parked'; reason: string };
 
+/** A message handed to the pipeline and what became of it. */
+export interface Ingested {
+  input: IngestInput;
+  outcome: IngestOutcome;
+}
+
 /** One message of a page, parsed and scanned, ready to be stored. */
 export interface PageItem {
   input: IngestInput;

@@ -19,14 +19,21 @@ function fakePipeline(opts: { failPage?: number } = {}) {
     log,
     pages,
     async ingestPage(inputs: IngestInput[], o: PageOptions = {}): Promise<IngestOutcome[]> {
+      if (inputs.length === 0) {
+        await o.after;
+        await o.tail?.write(null as never, []);
+        return [];
+      }
       const page = n++;
       pages.push(inputs.map((i) => i.providerMessageId));
       log.push(`prepare ${page}`);
       await new Promise((r) => setTimeout(r, page === 0 ? 30 : 1)); // the first page is slow to store
       await o.after;
       if (page === opts.failPage) throw new Error(`page ${page} failed`);
+      const outcomes = inputs.map((): IngestOutcome => ({ status: 'duplicate', messageId: null }));
+      await o.tail?.write(null as never, []); // in the page's transaction
       log.push(`commit ${page}`);
-      return inputs.map(() => ({ status: 'duplicate', messageId: null }));
+      return outcomes;
     },
   };
 }
@@ -66,25 +73,32 @@ describe('PageBuffer', () => {
     expect(p.log).not.toContain('commit 1');
   });
 
-  test('a step runs after the pages before it commit and before the next page commits, without blocking the caller', async () => {
+  test('a step is written with the page collected before it, or alone after the pages before it, and never blocks the caller', async () => {
     const p = fakePipeline();
     const buffer = new PageBuffer(p, { maxMessages: 10, maxBytes: 1000 });
     await buffer.add(input(0));
     await buffer.add(input(1));
     let returned = false;
-    const stepped = buffer.step(async () => {
-      p.log.push('step');
+    const tail = (name: string) => ({
+      tenantId: 't',
+      write: async () => {
+        p.log.push(name);
+      },
     });
+    const stepped = buffer.step(tail('step with page 0'));
     void stepped.then(() => (returned = true));
     await new Promise((r) => setTimeout(r, 5));
     // Page 0 (slow) is still being stored, yet step() has already returned: the caller lists on.
     expect(returned).toBe(true);
     expect(p.log).not.toContain('commit 0');
+    // Nothing collected since: this step is written alone, after page 0 and before page 1.
+    const alone = buffer.step(tail('step alone'));
     await buffer.add(input(2));
-    const all = [...(await stepped), ...(await buffer.flush())];
-    expect(p.log.filter((l) => l !== 'prepare 0' && l !== 'prepare 1')).toEqual([
+    const all = [...(await stepped), ...(await alone), ...(await buffer.flush())];
+    expect(p.log.filter((l) => !l.startsWith('prepare'))).toEqual([
+      'step with page 0',
       'commit 0',
-      'step',
+      'step alone',
       'commit 1',
     ]);
     expect(all.map((s) => s.input.providerMessageId)).toEqual(['p0', 'p1', 'p2']);

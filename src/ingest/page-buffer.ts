@@ -2,7 +2,9 @@
 // transaction, so it is bounded both ways: by count (a failed page is retried message by message)
 // and by bytes (every message of a page, parsed, is in memory until the page commits; a message
 // larger than the byte bound goes alone).
-import type { IngestInput, IngestOutcome, Pipeline } from './pipeline.js';
+import type { Ingested, IngestInput, PageTail, Pipeline } from './pipeline.js';
+
+export type { Ingested } from './pipeline.js';
 
 export interface PageLimits {
   maxMessages: number;
@@ -10,11 +12,6 @@ export interface PageLimits {
 }
 
 export const defaultPageLimits: PageLimits = { maxMessages: 50, maxBytes: 8 * 1024 * 1024 };
-
-export interface Ingested {
-  input: IngestInput;
-  outcome: IngestOutcome;
-}
 
 /**
  * One mailbox's stream of messages, stored a page at a time. While a page is being stored, the
@@ -54,32 +51,32 @@ export class PageBuffer {
   }
 
   /**
-   * Starts storing what was collected and queues `after` to run once that and every page before it
-   * is stored — without waiting for it, so the caller can list and fetch meanwhile (a sync's
-   * listing-page cursor goes here). The next page writes nothing before `after` has run. Returns
-   * what earlier pages stored, as add() does.
+   * Starts storing what was collected with `tail` in the same transaction (a sync's listing-page
+   * cursor goes here), or, with nothing collected, queues `tail` alone after every page before it
+   * — without waiting for either, so the caller can list and fetch meanwhile. The next page writes
+   * nothing before the tail is written. Returns what earlier pages stored, as add() does.
    */
-  async step(after: () => Promise<void>): Promise<Ingested[]> {
-    const stored = this.page.length > 0 ? await this.send() : [];
+  async step(tail: PageTail): Promise<Ingested[]> {
+    if (this.page.length > 0) return this.send(tail);
     const before = this.storing;
     const chained = (async () => {
       const done = before ? await before : [];
-      await after();
+      await this.pipeline.ingestPage([], { tail });
       return done;
     })();
     chained.catch(() => undefined); // observed by the next send()/flush()
     this.storing = chained;
-    return stored;
+    return [];
   }
 
   /** Starts storing the collected page and waits for the page before it. */
-  private async send(): Promise<Ingested[]> {
+  private async send(tail?: PageTail): Promise<Ingested[]> {
     const page = this.page;
     this.page = [];
     this.bytes = 0;
     const previous = this.storing;
     const current = this.pipeline
-      .ingestPage(page, { after: previous ?? undefined })
+      .ingestPage(page, { after: previous ?? undefined, ...(tail ? { tail } : {}) })
       .then((outcomes) => page.map((input, i) => ({ input, outcome: outcomes[i]! })));
     // Observed below or by the next send()/flush(); this only keeps a failure from being reported
     // as unhandled while the page before it is still awaited.

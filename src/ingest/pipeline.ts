@@ -21,7 +21,7 @@ import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import type { IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
+import type { Ingested, IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
@@ -29,7 +29,7 @@ import { storePage } from './store-page.js';
 import type { IngestLimits } from './types.js';
 import { makeVerdictCache } from './verdict-cache.js';
 
-export type { IngestInput, IngestOutcome } from './ingest-types.js';
+export type { Ingested, IngestInput, IngestOutcome } from './ingest-types.js';
 
 export interface Pipeline {
   ingest(input: IngestInput): Promise<IngestOutcome>;
@@ -55,6 +55,21 @@ export interface PageOptions {
    * page fails too, having written nothing.
    */
   after?: Promise<unknown>;
+  /** Written after the page's last message, in the same transaction when it can be (PageTail). */
+  tail?: PageTail;
+}
+
+/**
+ * Bookkeeping that follows a page (a sync's listing cursor, progress, last-sync time): written in
+ * the transaction that stores the page's last messages, so it costs no commit of its own; alone,
+ * after everything before it, when there is no such transaction (the page stored nothing at its
+ * end, or its messages had to be stored one by one). A tail moves the mailbox cursor past all of
+ * the page, so the page's own cursor step is left to it.
+ */
+export interface PageTail {
+  tenantId: string;
+  /** `stored`: the messages of the transaction it joins (none when alone). */
+  write(ex: Executor, stored: Ingested[]): Promise<void>;
 }
 
 type Scanning = Omit<PageItem, 'scans'> & { scans: Promise<PageItem['scans']> };
@@ -108,7 +123,10 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     opts: PageOptions = {},
   ): Promise<IngestOutcome[]> {
     const first = inputs[0];
-    if (!first) return [];
+    if (!first) {
+      await tailAlone(opts);
+      return [];
+    }
     if (inputs.some((i) => i.tenantId !== first.tenantId || i.mailboxId !== first.mailboxId)) {
       throw new AppError(
         'invalid_request',
@@ -119,13 +137,13 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     }
     const out: IngestOutcome[] = [];
     let page: { item: Scanning; startedAt: number }[] = [];
-    const flush = async () => {
+    const flush = async (tail?: PageTail) => {
       if (page.length === 0) return;
       await opts.after;
       const items = await Promise.all(
         page.map(async ({ item }) => ({ ...item, scans: await item.scans })),
       );
-      const results = await storeItems(items);
+      const results = await storeItems(items, tail);
       results.forEach((o, i) => done(o, page[i]!.startedAt));
       out.push(...results);
       page = [];
@@ -151,8 +169,16 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
       }
       page.push({ item: prepared, startedAt });
     }
-    await flush();
+    if (page.length > 0) await flush(opts.tail);
+    else await tailAlone(opts);
     return out;
+  }
+
+  async function tailAlone(opts: PageOptions): Promise<void> {
+    const tail = opts.tail;
+    if (!tail) return;
+    await opts.after;
+    await db.tenantTx(tail.tenantId, (ex) => tail.write(ex, []));
   }
 
   function done(outcome: IngestOutcome, startedAt: number): void {
@@ -193,22 +219,34 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  /** The page in one transaction; if that fails for a reason of its own, each message alone. */
-  async function storeItems(items: PageItem[]): Promise<IngestOutcome[]> {
-    const cursor = items.findLast((i) => i.input.cursor !== undefined)?.input.cursor;
+  /**
+   * The page in one transaction, with the tail if given; if that fails for a reason of its own,
+   * each message alone and then the tail alone.
+   */
+  async function storeItems(items: PageItem[], tail?: PageTail): Promise<IngestOutcome[]> {
+    const cursor = tail
+      ? undefined
+      : items.findLast((i) => i.input.cursor !== undefined)?.input.cursor;
     const { tenantId, mailboxId } = items[0]!.input;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await db.tenantTx(tenantId, (ex) =>
-          storePage(keys, ex, tenantId, mailboxId, items, cursor),
-        );
+        return await db.tenantTx(tenantId, async (ex) => {
+          const outcomes = await storePage(keys, ex, tenantId, mailboxId, items, cursor);
+          await tail?.write(
+            ex,
+            items.map((item, i) => ({ input: item.input, outcome: outcomes[i]! })),
+          );
+          return outcomes;
+        });
       } catch (err) {
         if (raceCodes.has((err as { code?: string }).code ?? '') && attempt === 0) continue;
-        if (items.length === 1) return [await failed(items[0]!.input, err, 'store_failed')];
         if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed'))
           throw err;
+        if (items.length === 1 && !tail)
+          return [await failed(items[0]!.input, err, 'store_failed')];
         const alone: IngestOutcome[] = [];
         for (const item of items) alone.push(...(await storeItems([item])));
+        if (tail) await db.tenantTx(tail.tenantId, (ex) => tail.write(ex, []));
         return alone;
       }
     }

@@ -70,6 +70,12 @@ export interface ListChangesResult {
   resync?: ResyncReason;
   /** Backfill progress, for the mailbox status shown to users; total null when the provider cannot tell. */
   progress?: { done: number; total: number | null };
+  /**
+   * Every item comes after the stored cursor, which moves only with the messages it covers, so
+   * (barring a crash inside one provider record) none is on record yet: the sync downloads them
+   * without first asking the database which it holds. The pipeline still drops any it does hold.
+   */
+  newOnly?: boolean;
 }
 
 export interface SendMeta {

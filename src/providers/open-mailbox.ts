@@ -4,8 +4,9 @@
 // in one place and never leave memory.
 import { type DataKey, mailboxAad, openText, seal } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
+import type { DataKeyRow } from '../store/data-key-store.js';
 import type { Executor } from '../store/db.js';
-import { findMailbox } from '../store/mailbox-store.js';
+import { findMailbox, type MailboxRow } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { MailProvider, ProviderLogger } from './mail-provider.js';
 import type { ProviderKind } from './provider-kind.js';
@@ -52,8 +53,26 @@ export async function providerForMailbox(
 ): Promise<MailProvider> {
   const row = await findMailbox(ex, tenantId, mailboxId);
   if (!row) throw notFound('mailbox');
-  const module = moduleOf(row.provider);
-  if (!module.capabilities.canSend) {
+  assertReadable(row);
+  return openProvider(row, await keys.mailboxKey(ex, tenantId, mailboxId), deps);
+}
+
+/**
+ * The same from a mailbox row and its data key row read already (a sync reads them with its state
+ * in one statement, store/sync-store.ts readSyncOpening), with the same errors.
+ */
+export async function providerFromRows(
+  keys: KeyService,
+  row: MailboxRow,
+  keyRow: DataKeyRow | null,
+  deps: ProviderFactoryDeps = {},
+): Promise<MailProvider> {
+  assertReadable(row);
+  return openProvider(row, await keys.unwrap(keyRow, 'mailbox'), deps);
+}
+
+function assertReadable(row: MailboxRow): void {
+  if (!moduleOf(row.provider).capabilities.canSend) {
     throw new AppError(
       'mailbox_cannot_send',
       'This mailbox is fed by imports only; it has no mail server to read from or send through.',
@@ -61,15 +80,18 @@ export async function providerForMailbox(
       422,
     );
   }
-  const dek = await keys.mailboxKey(ex, tenantId, mailboxId);
+}
+
+function openProvider(row: MailboxRow, dek: DataKey, deps: ProviderFactoryDeps) {
+  const module = moduleOf(row.provider);
   if (!row.credentials_ct) throw new AppError('internal', 'mailbox has no stored credentials');
   const settings = module.parseSettings(
-    openCredentials(dek, tenantId, mailboxId, row.credentials_ct),
+    openCredentials(dek, row.tenant_id, row.id, row.credentials_ct),
   );
   const runtime = (deps as Partial<Record<ProviderKind, unknown>>)[row.provider];
   return module.open(settings, runtime, {
-    tenantId,
-    mailboxId,
+    tenantId: row.tenant_id,
+    mailboxId: row.id,
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
 }

@@ -21,6 +21,8 @@ export interface MailboxRow {
 
 const columns =
   'id, tenant_id, provider, status, address_ct, display_name_ct, credentials_ct, created_at, updated_at, disconnected_at';
+/** The columns of MailboxRow, for statements elsewhere that read the row with more. */
+export const mailboxColumns = columns;
 
 export async function insertMailbox(
   ex: Executor,

@@ -56,7 +56,11 @@ export async function* syncFeed(
     );
     // Pages before this one may still be being stored: a copy of one of their messages listed here
     // again is then fetched and recognised as a duplicate by the pipeline instead of skipped here.
-    const known = await alreadyHeld(deps, tenantId, mailboxId, page.items);
+    // A listing of new mail only (newOnly) is not checked: for the one or two messages a push
+    // brings, the check was a transaction of its own that found nothing.
+    const known = page.newOnly
+      ? new Set<string>()
+      : await alreadyHeld(deps, tenantId, mailboxId, page.items);
     let batch: RemoteMessageRef[] = [];
     let bytes = 0;
     async function* fetchBatch(): AsyncGenerator<FeedEntry> {

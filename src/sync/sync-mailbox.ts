@@ -14,14 +14,14 @@ import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
 import { recordSyncFailure } from '../mailboxes/status.js';
 import type { BackfillLimits, Cursor, MailProvider } from '../providers/mail-provider.js';
-import { type ProviderFactoryDeps, providerForMailbox } from '../providers/open-mailbox.js';
+import { type ProviderFactoryDeps, providerFromRows } from '../providers/open-mailbox.js';
 import { isProviderError, toProviderError } from '../providers/provider-errors.js';
 import { capabilitiesOf } from '../providers/registry.js';
 import type { Db } from '../store/db.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { readAhead, syncFeed } from './sync-feed.js';
-import { finishSync, readSyncState, setProgress } from './sync-store.js';
+import { advanceSync, readSyncOpening, readSyncState } from './sync-store.js';
 
 export interface SyncDeps {
   db: Db;
@@ -63,12 +63,13 @@ export async function syncMailbox(
   const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
   const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
   const opened = await deps.db.tenantTx(tenantId, async (ex) => {
-    const state = await readSyncState(ex, tenantId, mailboxId);
+    const row = await readSyncOpening(ex, tenantId, mailboxId);
     // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
-    if (!state || state.status !== 'active' || !capabilitiesOf(state.provider).syncs) return null;
+    if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
+      return null;
     return {
-      state,
-      provider: await providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+      state: row.state,
+      provider: await providerFromRows(deps.keys, row.mailbox, row.key, {
         ...deps.providerDeps,
         logger: log,
       }),
@@ -82,20 +83,11 @@ export async function syncMailbox(
   };
   try {
     let cursor = (state.cursor ?? null) as Cursor | null;
-    let lagMs: number | null = null;
+    const lag = { ms: null as number | null };
     for (let restarts = 0; ;) {
       try {
-        const step = await drain(
-          deps,
-          provider,
-          tenantId,
-          mailboxId,
-          cursor,
-          backfill,
-          result,
-          signal,
-        );
-        lagMs = step.lagMs;
+        // The last listing page's bookkeeping also records the sync as finished (advanceSync).
+        await drain(deps, provider, tenantId, mailboxId, cursor, backfill, { result, lag }, signal);
         break;
       } catch (err) {
         if (!isProviderError(err) || err.kind !== 'cursor_expired' || ++restarts > maxRestarts)
@@ -106,7 +98,6 @@ export async function syncMailbox(
             ?.cursor as Cursor | null) ?? null;
       }
     }
-    await deps.db.tenantTx(tenantId, (ex) => finishSync(ex, tenantId, mailboxId, lagMs));
     log.info(
       {
         stored: result.stored,
@@ -136,22 +127,29 @@ async function drain(
   mailboxId: string,
   start: Cursor | null,
   backfill: BackfillLimits,
-  result: SyncResult,
+  /** Counts so far, and the largest delay between a new mail's arrival and its commit. */
+  tally: { result: SyncResult; lag: { ms: number | null } },
   signal: AbortSignal | undefined,
-): Promise<{ lagMs: number | null }> {
-  let lagMs: number | null = null;
+): Promise<void> {
+  const { result, lag } = tally;
   const pages = new PageBuffer(deps.pipeline);
   /** When each buffered message of new mail (not backfill) reached the mailbox, for the sync lag. */
   const arrivals = new Map<string, Date>();
-  const count = (
-    stored: { input: { providerMessageId: string }; outcome: Ingested['outcome'] }[],
-  ) => {
+  type Counted = { input: { providerMessageId: string }; outcome: Ingested['outcome'] };
+  const lagOf = (stored: Counted[]) => {
+    let ms = lag.ms;
+    for (const { input, outcome } of stored) {
+      const internalDate = arrivals.get(input.providerMessageId);
+      if (outcome.status === 'stored' && internalDate)
+        ms = Math.max(ms ?? 0, Math.max(0, Date.now() - internalDate.getTime()));
+    }
+    return ms;
+  };
+  const count = (stored: Counted[]) => {
     for (const { input, outcome } of stored) {
       if (outcome.status === 'stored') {
         result.stored++;
-        const internalDate = arrivals.get(input.providerMessageId);
-        if (internalDate)
-          lagMs = Math.max(lagMs ?? 0, Math.max(0, Date.now() - internalDate.getTime()));
+        lag.ms = lagOf([{ input, outcome }]);
       } else if (outcome.status === 'duplicate') result.duplicates++;
       else result.parked++;
       arrivals.delete(input.providerMessageId);
@@ -168,7 +166,7 @@ async function drain(
   // The feed lists and fetches ahead while this loop hands messages to the page buffer, which stores
   // one page while the next is prepared; cursors still move only in the transactions that store.
   try {
-    return await consume();
+    await consume();
   } catch (err) {
     // Pages already handed over finish storing (or fail) before the caller re-lists or retries,
     // so two stores of this mailbox never run at once.
@@ -176,24 +174,26 @@ async function drain(
     throw err;
   }
 
-  async function consume(): Promise<{ lagMs: number | null }> {
+  async function consume(): Promise<void> {
     for await (const entry of feed) {
       if (entry.kind === 'page-end') {
         const { page } = entry;
-        // Covers the items before it (stored by then) plus any skipped UIDs after them; runs after
-        // those pages commit, while the feed goes on with the next listing.
+        // Covers the items before it plus any skipped UIDs after them: written with the page's
+        // last messages (in their transaction) or after them, while the feed lists on.
         count(
-          await pages.step(() =>
-            deps.db.tenantTx(tenantId, async (ex) => {
-              await setMailboxCursor(ex, tenantId, mailboxId, page.nextCursor);
-              if (page.progress)
-                await setProgress(ex, tenantId, mailboxId, page.progress.done, page.progress.total);
-            }),
-          ),
+          await pages.step({
+            tenantId,
+            write: (ex, stored) =>
+              advanceSync(ex, tenantId, mailboxId, {
+                cursor: page.nextCursor,
+                progress: page.progress,
+                finished: page.done ? { lagMs: lagOf(stored) } : undefined,
+              }),
+          }),
         );
         if (page.done) {
           count(await pages.flush());
-          return { lagMs };
+          return;
         }
         continue;
       }

@@ -2,8 +2,9 @@
 // is written in tenant transactions; leases and the cross-tenant mailbox listing run as the owner.
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
+import { dataKeyColumns, type DataKeyRow } from '../store/data-key-store.js';
 import type { Executor } from '../store/db.js';
-import type { MailboxStatus } from '../store/mailbox-store.js';
+import { mailboxColumns, type MailboxRow, type MailboxStatus } from '../store/mailbox-store.js';
 
 export interface SyncStateRow {
   provider: ProviderKind;
@@ -26,6 +27,40 @@ export async function readSyncState(
     [tenantId, mailboxId],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * What a sync opens with, in one statement: its state, the mailbox row the provider is opened from
+ * and the mailbox's data key row (was three statements; a push-triggered sync stores one or two
+ * messages, so its fixed round trips are most of its time on a busy machine).
+ */
+export async function readSyncOpening(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+): Promise<{ state: SyncStateRow; mailbox: MailboxRow; key: DataKeyRow | null } | null> {
+  const keyColumns = dataKeyColumns.split(', ');
+  const { rows } = await ex.query<
+    MailboxRow & SyncStateRow & Record<string, unknown> & { key_id: string | null }
+  >(
+    `SELECT ${mailboxColumns
+      .split(', ')
+      .map((c) => `m.${c}`)
+      .join(', ')},
+            m.cursor, m.backfill_days, m.backfill_max_messages, m.progress_done, m.progress_total,
+            ${keyColumns.map((c) => `k.${c} AS key_${c}`).join(', ')}
+       FROM mailboxes m
+       LEFT JOIN data_keys k ON k.tenant_id = m.tenant_id AND k.mailbox_id = m.id AND k.purpose = 'mailbox'
+      WHERE m.tenant_id = $1 AND m.id = $2`,
+    [tenantId, mailboxId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const key =
+    r.key_id === null
+      ? null
+      : (Object.fromEntries(keyColumns.map((c) => [c, r[`key_${c}`]])) as unknown as DataKeyRow);
+  return { state: r, mailbox: r, key };
 }
 
 export async function setBackfillLimits(
@@ -54,17 +89,47 @@ export async function setProgress(
   );
 }
 
-export async function finishSync(
+export interface SyncStep {
+  /** The provider cursor covering everything stored so far. */
+  cursor: unknown;
+  /** Backfill progress after this step, when the listing reports it. */
+  progress?: { done: number; total: number | null } | undefined;
+  /** The sync ends with this step: last-sync time, lag (when known) and a finished progress. */
+  finished?: { lagMs: number | null } | undefined;
+}
+
+/**
+ * One listing page's bookkeeping in one statement: the cursor, the progress and, at the end of a
+ * sync, its time and lag. Runs in the transaction that stores the page's last messages when there
+ * is one (ingest/pipeline.ts PageTail), so a push-triggered sync commits once, not three times.
+ */
+export async function advanceSync(
   ex: Executor,
   tenantId: string,
   mailboxId: string,
-  lagMs: number | null,
+  step: SyncStep,
 ): Promise<void> {
+  const params: unknown[] = [tenantId, mailboxId, JSON.stringify(step.cursor)];
+  const sets = ['cursor = $3', 'updated_at = now()'];
+  const p = step.progress;
+  if (p) {
+    // A finished sync shows its progress complete: done = total when the total is known, else done.
+    const done = step.finished ? (p.total ?? p.done) : p.done;
+    const total = step.finished ? (p.total ?? p.done) : p.total;
+    sets.push(`progress_done = $${params.push(done)}`, `progress_total = $${params.push(total)}`);
+  } else if (step.finished)
+    sets.push(
+      'progress_done = coalesce(progress_total, progress_done)',
+      'progress_total = coalesce(progress_total, progress_done)',
+    );
+  if (step.finished)
+    sets.push(
+      'last_sync_at = now()',
+      `lag_ms = coalesce($${params.push(step.finished.lagMs)}::bigint, lag_ms)`,
+    );
   await ex.query(
-    `UPDATE mailboxes SET last_sync_at = now(), lag_ms = coalesce($3, lag_ms),
-            progress_done = coalesce(progress_total, progress_done), progress_total = coalesce(progress_total, progress_done)
-      WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, mailboxId, lagMs],
+    `UPDATE mailboxes SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2`,
+    params,
   );
 }
 

@@ -30,7 +30,44 @@ test('a new trigger joins the mailbox’s waiting sync where it stands, ahead of
       [[syncJobKey(a), syncJobKey(b)]],
     ),
   );
-  // Still one job per mailbox (the triggers coalesced), in the order they first asked.
+  // Still one job per mailbox (the triggers coalesced), in the order they first asked. The second
+  // trigger of a found its job waiting unchanged and wrote nothing (migration 0022): no new row
+  // version for vacuum, no revision.
   expect(rows.map((r) => r.key)).toEqual([syncJobKey(a), syncJobKey(b)]);
-  expect(rows[0]!.revision).toBe(1);
+  expect(rows[0]!.revision).toBe(0);
+});
+
+test('a trigger still revives a waiting sync that failed before, and still starts a new one beside a running sync', async () => {
+  const a = await f.addMailbox('retry@acme.example');
+  const trigger = () =>
+    f.t.container.db.tenantTx(f.tenant.id, (ex) => enqueueSync(ex, f.tenant.id, a));
+  const job = async () =>
+    (
+      await f.t.container.db.tx((ex) =>
+        ex.query<{ attempts: number; revision: number; locked: boolean }>(
+          `SELECT attempts, revision, locked_at IS NOT NULL AS locked FROM graphile_worker._private_jobs
+            WHERE key = $1`,
+          [syncJobKey(a)],
+        ),
+      )
+    ).rows;
+  await trigger();
+  // The job ran once and failed: it waits for its retry with attempts 1.
+  await f.t.database.owner.tx((ex) =>
+    ex.query(
+      `UPDATE graphile_worker._private_jobs SET attempts = 1, last_error = 'x' WHERE key = $1`,
+      [syncJobKey(a)],
+    ),
+  );
+  await trigger();
+  expect(await job()).toEqual([{ attempts: 0, revision: 1, locked: false }]);
+  // A worker holds it: new mail needs a sync after this one, so a new job takes the key.
+  await f.t.database.owner.tx((ex) =>
+    ex.query(
+      `UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'w' WHERE key = $1`,
+      [syncJobKey(a)],
+    ),
+  );
+  await trigger();
+  expect(await job()).toEqual([{ attempts: 0, revision: 0, locked: false }]);
 });

@@ -153,12 +153,15 @@ export async function historyPage(
     before = after;
   }
   const last = records.at(-1)?.id;
+  // History lists only records after the stored id, and each item's cursor is its own record's:
+  // a message stored earlier is listed again only when a crash split a record with several.
   if (res.data.nextPageToken && last)
-    return { items, nextCursor: cursorOf(last, null), done: false };
+    return { items, nextCursor: cursorOf(last, null), done: false, newOnly: true };
   return {
     items,
     nextCursor: cursorOf(res.data.historyId ?? last ?? c.historyId, null),
     done: true,
+    newOnly: true,
   };
 }
 

@@ -1,0 +1,152 @@
+// What one pushed Gmail message costs the database (issue #19), counted at the driver: the push
+// receiver's statements and the sync job's, with their commits. A push-triggered sync carries one
+// or two messages, so its bookkeeping used to outweigh the message: 6 statements for the push, 23
+// and 5 commits for the sync (the cursor, progress and finish each in a transaction of their own,
+// and a transaction asking which listed messages were stored already). And a burst of pushes over
+// many mailboxes, with the real job runner and Pub/Sub's duplicate deliveries, stores every
+// message once.
+import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { toTaskList } from '../../src/jobs/registry.js';
+import { makeHandlers } from '../../src/main/worker.js';
+import {
+  type GmailHarness,
+  makeGmailHarness,
+  pushAccount,
+  pushAudience,
+} from '../helpers/gmail.js';
+import { mail } from '../helpers/mail.js';
+import { logStatements, type StatementLog } from '../helpers/statement-log.js';
+
+let h: GmailHarness;
+let log: StatementLog;
+let runner: Runner | null = null;
+beforeAll(async () => {
+  h = await makeGmailHarness();
+  log = logStatements();
+});
+afterAll(async () => {
+  log?.restore();
+  await runner?.stop();
+  await h?.close();
+});
+
+const commits = (s: string[]) => s.filter((x) => /\bCOMMIT\b/i.test(x)).length;
+
+describe('gmail push cost', () => {
+  test('one pushed message: the push is two statements without a transaction; its sync commits its message, cursor and finish once', async () => {
+    const email = 'cost@acme-cost.example';
+    const { mailboxId } = await h.connect(email);
+    const id = mailboxId!;
+    await h.sync(id);
+    await h.fake.settlePushes();
+    await h.clearJobs();
+    for (let round = 0; round < 2; round++) {
+      h.fake.holdPushes();
+      h.fake.deliver(email, mail({ to: email, subject: `cost ${round}` }));
+      const push = await log.during(async () => {
+        h.fake.releasePushes();
+        await h.fake.settlePushes();
+      });
+      expect(await h.syncJobs(id)).toBe(1);
+      const before = (
+        await h.owner<{ cursor: unknown }>('SELECT cursor FROM mailboxes WHERE id = $1', [id])
+      )[0]!;
+      const sync = await log.during(() => h.sync(id));
+      expect(sync.result).toMatchObject({ stored: 1, duplicates: 0 });
+      const shown = `push:\n${push.statements.join('\n')}\nsync:\n${sync.statements.join('\n')}`;
+      // The mailbox lookup and the enqueue (was BEGIN, lookup, COMMIT, BEGIN, enqueue, COMMIT).
+      expect(push.statements.length, shown).toBeLessThanOrEqual(2);
+      expect(commits(push.statements), shown).toBe(0);
+      // Opening the mailbox (read only), then one transaction with the message, its ticket, the
+      // cursor, the progress and the sync's finish (was 23 statements in 5 transactions). Opening reads the state, the mailbox and its key at once.
+      expect(sync.statements.length, shown).toBeLessThanOrEqual(12);
+      expect(commits(sync.statements), shown).toBe(2);
+      expect(
+        sync.statements.filter((s) => /^\s*UPDATE mailboxes/i.test(s)),
+        shown,
+      ).toHaveLength(1);
+      // What the user sees is unchanged: the cursor moved to Gmail's history id, the sync is done.
+      const [row] = await h.owner<{ cursor: { historyId: string }; last_sync_at: Date | null }>(
+        'SELECT cursor, last_sync_at FROM mailboxes WHERE id = $1',
+        [id],
+      );
+      expect(row!.cursor).not.toEqual(before.cursor);
+      expect(row!.cursor.historyId).toBe(String(h.fake.historyId(email)));
+      expect(row!.last_sync_at).not.toBeNull();
+      await h.clearJobs();
+    }
+  });
+
+  test('a burst of pushes over 12 mailboxes, each delivered twice, stores every message once and leaves every cursor at Gmail’s', async () => {
+    const emails = Array.from({ length: 12 }, (_, i) => `burst${i}@acme-burst.example`);
+    const ids = new Map<string, string>();
+    for (const email of emails) ids.set(email, (await h.connect(email)).mailboxId!);
+    for (const id of ids.values()) await h.sync(id);
+    await h.fake.settlePushes();
+    await h.clearJobs();
+    h.fake.configurePush({
+      endpoint: h.pushEndpoint,
+      audience: pushAudience,
+      serviceAccountEmail: pushAccount,
+      maxPerSecond: 0,
+      duplicate: true,
+    });
+    runner = await run({
+      pgPool: h.t.database.db.pool,
+      concurrency: 4,
+      noHandleSignals: true,
+      pollInterval: 500,
+      taskList: toTaskList(makeHandlers(h.t.container)),
+      logger: new WorkerLogger(() => () => undefined),
+    });
+    const delivered: { mailboxId: string; id: string }[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (const email of emails)
+        delivered.push({
+          mailboxId: ids.get(email)!,
+          id: h.fake.deliver(email, mail({ to: email, subject: `burst ${round}` })).id,
+        });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await h.fake.settlePushes();
+    const mailboxIds = [...ids.values()];
+    const stored = async () =>
+      h.owner<{ mailbox_id: string; provider_message_id: string; n: number }>(
+        `SELECT d.mailbox_id, d.provider_message_id, count(m.id)::int AS n
+           FROM message_deliveries d LEFT JOIN messages m ON m.id = d.message_id
+          WHERE d.mailbox_id = ANY($1::uuid[]) GROUP BY 1, 2`,
+        [mailboxIds],
+      );
+    const deadline = Date.now() + 60_000;
+    while ((await stored()).length < delivered.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    await runner.stop();
+    runner = null;
+    const rows = await stored();
+    expect(rows.map((r) => `${r.mailbox_id}/${r.provider_message_id}`).sort()).toEqual(
+      delivered.map((d) => `${d.mailboxId}/${d.id}`).sort(),
+    );
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+    const [counts] = await h.owner<{ messages: number; tickets: number }>(
+      `SELECT (SELECT count(*)::int FROM messages WHERE mailbox_id = ANY($1::uuid[])) AS messages,
+              (SELECT count(*)::int FROM tickets WHERE mailbox_id = ANY($1::uuid[])) AS tickets`,
+      [mailboxIds],
+    );
+    expect(counts).toEqual({ messages: delivered.length, tickets: delivered.length });
+    for (const [email, id] of ids) {
+      const [row] = await h.owner<{ cursor: { historyId: string } }>(
+        'SELECT cursor FROM mailboxes WHERE id = $1',
+        [id],
+      );
+      expect(row!.cursor.historyId, email).toBe(String(h.fake.historyId(email)));
+    }
+    h.fake.configurePush({
+      endpoint: h.pushEndpoint,
+      audience: pushAudience,
+      serviceAccountEmail: pushAccount,
+      maxPerSecond: 0,
+    });
+  });
+});
