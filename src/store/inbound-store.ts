@@ -15,6 +15,17 @@ import { messageInsertColumns, messageInsertValues, type NewMessage } from './me
 const hex = (b: Buffer) => b.toString('hex');
 
 /**
+ * A name for a statement whose text depends only on how many rows a page has (at most
+ * page-buffer.ts's 50 messages, or an import chunk's): prepared once per connection and count.
+ * Unnamed, a full page's messages insert (about 1,000 parameters) or attachments insert was sent
+ * as 15–30 KB of SQL and parsed and analysed by PostgreSQL on every page. Counts beyond this are
+ * rare enough to go unnamed, which bounds the statements a connection keeps.
+ */
+function pageStatementName(prefix: string, count: number): string | undefined {
+  return count <= 64 ? `${prefix}${count}` : undefined;
+}
+
+/**
  * Step 1: the wrapped keys ingest needs (mailbox, index, signing), which deliveries were seen
  * before, and the mailbox's status. The mailbox row is share-locked until the page commits: a
  * disconnect destroys the key under an update lock on that row, so it waits for a page already
@@ -196,7 +207,7 @@ export async function createTickets(
     return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
   });
   const { rows } = await ex.query<{ id: string; number: string }>({
-    name: list.length <= 4 ? `inlet-create-tickets-${list.length}` : undefined,
+    name: pageStatementName('inlet-create-tickets-', list.length),
     text: `WITH v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
      , t AS (
        INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
@@ -276,7 +287,7 @@ export async function insertInbound(
     return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
   await ex.query({
-    name: list.length <= 4 ? `inlet-insert-inbound-e${list.length}` : undefined,
+    name: pageStatementName('inlet-insert-inbound-e', list.length),
     text: `WITH m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
@@ -376,9 +387,8 @@ export async function insertAttachments(
       ) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::jsonb, $${at + 3}::bytea)`;
   });
-  // Named per attachment count for the common small counts, so each shape is planned once per connection.
   await ex.query({
-    name: list.length <= 8 ? `inlet-insert-attachments-d${list.length}` : undefined,
+    name: pageStatementName('inlet-insert-attachments-d', list.length),
     text: `WITH att AS (
        INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
          size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
