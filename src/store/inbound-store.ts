@@ -5,6 +5,7 @@
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
 import { AppError } from '../errors.js';
+import { defaultPageLimits } from '../ingest/page-buffer.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { ScanStatus } from './attachment-store.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
@@ -15,14 +16,17 @@ import { messageInsertColumns, messageInsertValues, type NewMessage } from './me
 const hex = (b: Buffer) => b.toString('hex');
 
 /**
- * A name for a statement whose text depends only on how many rows a page has (at most
- * page-buffer.ts's 50 messages, or an import chunk's): prepared once per connection and count.
- * Unnamed, a full page's messages insert (about 1,000 parameters) or attachments insert was sent
- * as 15–30 KB of SQL and parsed and analysed by PostgreSQL on every page. Counts beyond this are
- * rare enough to go unnamed, which bounds the statements a connection keeps.
+ * A name for a page's messages insert, whose text depends only on how many rows the page has:
+ * prepared once per connection and count. Unnamed, a full page's insert (50 messages, about 1,000
+ * parameters, 16 KB of SQL) was sent as text and parsed and analysed by PostgreSQL on every page.
+ * A prepared statement holds memory in its server connection for as long as that lives (about
+ * 0.7 MB for 50 rows, 1 MB with its generic plan), so only the small counts of a push sync and
+ * the full page of a backlog are named; the counts in between are rare (a sync's last page).
  */
-function pageStatementName(prefix: string, count: number): string | undefined {
-  return count <= 64 ? `${prefix}${count}` : undefined;
+function inboundStatementName(count: number): string | undefined {
+  return count <= 4 || count === defaultPageLimits.maxMessages
+    ? `inlet-insert-inbound-e${count}`
+    : undefined;
 }
 
 /**
@@ -207,7 +211,7 @@ export async function createTickets(
     return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
   });
   const { rows } = await ex.query<{ id: string; number: string }>({
-    name: pageStatementName('inlet-create-tickets-', list.length),
+    name: list.length <= 4 ? `inlet-create-tickets-${list.length}` : undefined,
     text: `WITH v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
      , t AS (
        INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
@@ -287,7 +291,7 @@ export async function insertInbound(
     return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
   await ex.query({
-    name: pageStatementName('inlet-insert-inbound-e', list.length),
+    name: inboundStatementName(list.length),
     text: `WITH m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
@@ -387,8 +391,9 @@ export async function insertAttachments(
       ) - 3;
     return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::jsonb, $${at + 3}::bytea)`;
   });
+  // Named per attachment count for the common small counts, so each shape is planned once per connection.
   await ex.query({
-    name: pageStatementName('inlet-insert-attachments-d', list.length),
+    name: list.length <= 8 ? `inlet-insert-attachments-d${list.length}` : undefined,
     text: `WITH att AS (
        INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
          size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
