@@ -11,7 +11,7 @@
 // GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables and indexes
 // scanned most; GMAIL_ANALYZE=0 runs without planner statistics (see runGmailBench);
 // GMAIL_PG_STATEMENTS=1 prints PostgreSQL's execution time per statement (pg_stat_statements);
-// GMAIL_CONCURRENCY (16) sets the worker's jobs at once. The Google fake runs in a child process, so
+// GMAIL_CONCURRENCY (16) sets the worker's jobs at once; GMAIL_PROFILE=<file> writes a CPU profile of the last run. The Google fake runs in a child process, so
 // the CPU per message printed for Inlet (API, worker and the bench's own polling) excludes the fake's.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +31,7 @@ import { systemActor } from '../src/tenancy/actor.js';
 import { consent } from '../test/fakes/google/connect.js';
 import { mail } from '../test/helpers/mail.js';
 import { startBackgroundLoad } from './lib/background-load.js';
+import { startCpuProfile } from './lib/cpu-profile.js';
 import { type GoogleFakeProcess, startGoogleFakeProcess } from './lib/google-fake-process.js';
 import {
   benchReturnUrl,
@@ -314,6 +315,9 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
           await c.db.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
           await c.db.pool.query('SELECT pg_stat_statements_reset()');
         }
+        // GMAIL_PROFILE=<file>: a CPU profile of Inlet's process during the last run.
+        const profile =
+          process.env.GMAIL_PROFILE && r === (o.runs ?? 3) - 1 ? await startCpuProfile() : null;
         push.push(
           await pushLatency({
             c,
@@ -327,6 +331,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
             fakeCpuMs: fake.cpuMs,
           }),
         );
+        await profile?.(process.env.GMAIL_PROFILE!);
         await fake.settlePushes();
         if (pgStatements) await printStatementTimes(c, push.at(-1)!.ingested);
       }
