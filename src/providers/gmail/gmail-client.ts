@@ -9,14 +9,7 @@
 //     mailbox's "not before" is shared with every other call of the process, so a storm is not
 //     amplified; 5xx and network errors are retried the same way for idempotent calls.
 // googleapis' own retry is off (it ignores Retry-After and retries GETs 3× on top of ours).
-// The two reads every push's sync makes (history.list, messages.get) go through `get`, a plain
-// node:http GET with the same bearer token on the keep-alive agent: measured against the fake, a
-// messages.get cost 1.04 ms of CPU through googleapis (gaxios, node-fetch, url-template, option
-// merging), 0.74 through fetch (undici) and 0.32 this way, the fake's share included, and a sync
-// runs one messages.get per message.
 import { createHash } from 'node:crypto';
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
 
 import type { ProviderLogger } from '../mail-provider.js';
 import { isProviderError, ProviderError, toProviderError } from '../provider-errors.js';
@@ -57,32 +50,7 @@ export interface CallOptions {
 export interface GmailSession {
   gmail: gmail_v1.Gmail;
   auth: OAuth2Client;
-  /**
-   * GET `gmail/v1/users/me/<path>` with the session's access token (refreshed by google-auth-library
-   * when due). A non-2xx answer throws an error shaped like googleapis' (`response.status`, `.data`,
-   * `.headers`), so toProviderError classifies both alike. Use inside `call`.
-   */
-  get<T>(path: string, query: Record<string, string | number | string[]>): Promise<{ data: T }>;
   call<T>(what: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
-}
-
-/** One GET on the default keep-alive agent (node:http costs less CPU per call than fetch). */
-function httpGet(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = (u.protocol === 'https:' ? https : http).get(u, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-    });
-    req.on('error', reject);
-  });
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -211,31 +179,5 @@ export function makeGmailSession(
     }
   }
 
-  const base = `${rt.client.endpoints.gmailApiUrl}gmail/v1/users/me/`;
-  async function get<T>(
-    path: string,
-    query: Record<string, string | number | string[]>,
-  ): Promise<{ data: T }> {
-    const { token } = await auth.getAccessToken();
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query))
-      for (const x of Array.isArray(v) ? v : [v]) qs.append(k, String(x));
-    const { status, headers, body } = await httpGet(`${base}${path}?${qs}`, {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-    });
-    let data: unknown = null;
-    try {
-      data = body.length > 0 ? JSON.parse(body.toString('utf8')) : null;
-    } catch {
-      // A proxy's HTML error page: the status alone classifies it.
-    }
-    if (status < 200 || status > 299)
-      throw Object.assign(new Error(`Gmail answered ${status}`), {
-        response: { status, data, headers },
-      });
-    return { data: data as T };
-  }
-
-  return { gmail, auth, call, get };
+  return { gmail, auth, call };
 }

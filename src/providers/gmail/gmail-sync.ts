@@ -115,7 +115,8 @@ export async function historyPage(
   let res;
   try {
     res = await s.call('gmail history.list', () =>
-      s.get<gmail_v1.Schema$ListHistoryResponse>('history', {
+      s.gmail.users.history.list({
+        userId: 'me',
         startHistoryId: c.historyId,
         historyTypes: ['messageAdded'],
         labelId: 'INBOX',
@@ -184,7 +185,7 @@ export async function listGmailChanges(
 export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer | null> {
   try {
     const res = await s.call('gmail messages.get', () =>
-      s.get<gmail_v1.Schema$Message>(`messages/${encodeURIComponent(id)}`, { format: 'raw' }),
+      s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
     );
     return res.data.raw ? Buffer.from(res.data.raw, 'base64url') : null;
   } catch (err) {
