@@ -11,7 +11,8 @@
 // GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables and indexes
 // scanned most; GMAIL_ANALYZE=0 runs without planner statistics (see runGmailBench);
 // GMAIL_PG_STATEMENTS=1 prints PostgreSQL's execution time per statement (pg_stat_statements);
-// GMAIL_CONCURRENCY (16) sets the worker's jobs at once.
+// GMAIL_CONCURRENCY (16) sets the worker's jobs at once; GMAIL_PROFILE=<file> writes a CPU profile of the last run. The Google fake runs in a child process, so
+// the CPU per message printed for Inlet (API, worker and the bench's own polling) excludes the fake's.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -28,9 +29,10 @@ import { migrate } from '../src/store/migrate.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { consent } from '../test/fakes/google/connect.js';
-import { type GoogleFake, startGoogleFake } from '../test/fakes/google/index.js';
 import { mail } from '../test/helpers/mail.js';
 import { startBackgroundLoad } from './lib/background-load.js';
+import { startCpuProfile } from './lib/cpu-profile.js';
+import { type GoogleFakeProcess, startGoogleFakeProcess } from './lib/google-fake-process.js';
 import {
   benchReturnUrl,
   type PushLatency,
@@ -78,7 +80,7 @@ export interface GmailBenchResult {
 
 async function connectAll(
   c: Container,
-  fake: GoogleFake,
+  fake: GoogleFakeProcess,
   tenantId: string,
   emails: string[],
 ): Promise<Map<string, string>> {
@@ -88,9 +90,9 @@ async function connectAll(
   await c.returnOrigins.replace(actor, ['https://helpdesk.bench']);
   for (const email of emails) {
     try {
-      fake.historyId(email);
+      await fake.historyId(email);
     } catch {
-      fake.addUser(email); // addUser would replace an existing user's mail
+      await fake.addUser(email); // addUser would replace an existing user's mail
     }
     const { consentUrl } = await c.consent.start('gmail', actor, {
       returnUrl: benchReturnUrl,
@@ -118,14 +120,14 @@ async function connectAll(
 
 async function backfillBench(
   c: Container,
-  fake: GoogleFake,
+  fake: GoogleFakeProcess,
   tenantId: string,
   n: number,
 ): Promise<NonNullable<GmailBenchResult['backfill']>> {
   const email = 'backfill@bench.example';
-  fake.addUser(email);
+  await fake.addUser(email);
   for (let i = 0; i < n; i++)
-    fake.deliver(
+    await fake.deliver(
       email,
       mail({ to: email, subject: `backfill ${i}`, text: `message ${i} `.repeat(40) }),
     );
@@ -133,13 +135,12 @@ async function backfillBench(
   await c.db.tx((ex) =>
     ex.query(`UPDATE mailboxes SET backfill_max_messages = NULL WHERE id = $1`, [id]),
   );
-  const before = fake.callLog().length;
+  const before = (await fake.callLog()).length;
   const t0 = performance.now();
   const r = await syncMailbox({ ...c, pageSize: 100 }, tenantId, id);
   const seconds = (performance.now() - t0) / 1000;
-  const units = fake
-    .callLog()
-    .slice(before)
+  const log = (await fake.callLog()).slice(before);
+  const units = log
     .filter((x) => x.user === email && x.status === 200)
     .reduce(
       (sum, x) =>
@@ -155,10 +156,9 @@ async function backfillBench(
       0,
     );
   const unitsPerMinute = (units / seconds) * 60;
-  const rateLimited = fake
-    .callLog()
-    .slice(before)
-    .filter((x) => x.user === email && (x.status === 429 || x.status === 403)).length;
+  const rateLimited = log.filter(
+    (x) => x.user === email && (x.status === 429 || x.status === 403),
+  ).length;
   return {
     messages: r.stored,
     seconds,
@@ -176,7 +176,7 @@ async function backfillBench(
  */
 async function fetchOnly(
   c: Container,
-  fake: GoogleFake,
+  fake: GoogleFakeProcess,
   tenantId: string,
   mailboxId: string,
   email: string,
@@ -190,7 +190,7 @@ async function fetchOnly(
   const provider = await c.db.tenantTx(tenantId, (ex) =>
     c.providerFor(ex, c.keys, tenantId, mailboxId),
   );
-  const mark = fake.callLog().length;
+  const mark = (await fake.callLog()).length;
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -200,10 +200,7 @@ async function fetchOnly(
   );
   const seconds = (performance.now() - t0) / 1000;
   await provider.close();
-  const calls = fake
-    .callLog()
-    .slice(mark)
-    .filter((x) => x.user === email);
+  const calls = (await fake.callLog()).slice(mark).filter((x) => x.user === email);
   const units = 5 * calls.filter((x) => x.status === 200).length;
   return {
     seconds,
@@ -240,7 +237,9 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     clientSecret: 'GOCSPX-bench',
     redirectUris: [`${publicUrl}/v1/oauth/google/callback`],
   };
-  const fake = await startGoogleFake({ clients: [client] });
+  // The fake runs in its own process: its CPU (a JWT signed per push, history and messages served)
+  // is reported apart from Inlet's.
+  const fake = await startGoogleFakeProcess({ clients: [client] });
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: pg.url,
@@ -270,7 +269,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
   await app.listen({ port: 0, host: '127.0.0.1' });
   const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/webhooks/google/pubsub`;
   // The real 1/s/user cap is left on: at 50/s over 100 mailboxes each user sees one mail per 2 s.
-  fake.configurePush({
+  await fake.configurePush({
     endpoint,
     audience: `${publicUrl}/v1/webhooks/google/pubsub`,
     serviceAccountEmail: pushAccount,
@@ -297,7 +296,9 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
       ids,
       rate,
       seconds: Math.ceil(mailboxes / rate),
-      deliver: (email, i) => fake.deliver(email, mail({ to: email, subject: `warm-up ${i}` })).id,
+      deliver: async (email, i) =>
+        (await fake.deliver(email, mail({ to: email, subject: `warm-up ${i}` }))).id,
+      fakeCpuMs: fake.cpuMs,
     });
     await fake.settlePushes();
     const background = startBackgroundLoad(backgroundLoad);
@@ -314,6 +315,9 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
           await c.db.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
           await c.db.pool.query('SELECT pg_stat_statements_reset()');
         }
+        // GMAIL_PROFILE=<file>: a CPU profile of Inlet's process during the last run.
+        const profile =
+          process.env.GMAIL_PROFILE && r === (o.runs ?? 3) - 1 ? await startCpuProfile() : null;
         push.push(
           await pushLatency({
             c,
@@ -322,10 +326,12 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
             ids,
             rate,
             seconds,
-            deliver: (email, i) =>
-              fake.deliver(email, mail({ to: email, subject: `push ${r}-${i}` })).id,
+            deliver: async (email, i) =>
+              (await fake.deliver(email, mail({ to: email, subject: `push ${r}-${i}` }))).id,
+            fakeCpuMs: fake.cpuMs,
           }),
         );
+        await profile?.(process.env.GMAIL_PROFILE!);
         await fake.settlePushes();
         if (pgStatements) await printStatementTimes(c, push.at(-1)!.ingested);
       }
@@ -375,6 +381,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     analyze: env('GMAIL_ANALYZE') !== 0,
   });
   const p = r.push;
+  const f2 = (xs: number[]) =>
+    `${Math.min(...xs).toFixed(2)} / ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2)} / ${Math.max(...xs).toFixed(2)}`;
   const f1 = (xs: number[]) =>
     `${Math.min(...xs).toFixed(1)} / ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
   console.log(
@@ -382,10 +390,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   for (const [i, x] of p.entries())
     console.log(
-      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(1)} ms bench process (Inlet, worker, fake) + ${x.cpuPerMessageMs.pg.toFixed(1)} ms PostgreSQL; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
+      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(2)} ms Inlet (API, worker, bench) + ${x.cpuPerMessageMs.pg.toFixed(2)} ms PostgreSQL + ${x.cpuPerMessageMs.fake.toFixed(2)} ms Google fake; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
     );
   console.log(
-    `  p50 ${spread(p.map((x) => x.latencyMs.p50))} ms, p99 ${spread(p.map((x) => x.latencyMs.p99))} ms (goal < 1,000 at load 4); runnable tasks ${f1(p.map((x) => x.runQueue.mean))}; CPU per message ${f1(p.map((x) => x.cpuPerMessageMs.self))} + ${f1(p.map((x) => x.cpuPerMessageMs.pg))} ms`,
+    `  p50 ${spread(p.map((x) => x.latencyMs.p50))} ms, p99 ${spread(p.map((x) => x.latencyMs.p99))} ms (goal < 1,000 at load 4); runnable tasks ${f1(p.map((x) => x.runQueue.mean))}; CPU per message Inlet ${f2(p.map((x) => x.cpuPerMessageMs.self))} + PostgreSQL ${f2(p.map((x) => x.cpuPerMessageMs.pg))} ms, Google fake ${f2(p.map((x) => x.cpuPerMessageMs.fake))} ms`,
   );
   const b = r.backfill;
   if (b) {

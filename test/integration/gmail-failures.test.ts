@@ -1,6 +1,7 @@
 // Gmail failure paths through the strict Google fake: forged pushes, every way the consent callback
 // can go wrong (nothing is created), a dead grant (reauth_required, no further Google calls, resumed
-// by re-consent) and a 429 storm (backoff, every message once).
+// by re-consent), a 429 storm (backoff, every message once), and an access token Google refuses
+// before its expiry or a message gone before its fetch (refresh once; skip the gone one).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { consent } from '../fakes/google/connect.js';
@@ -250,5 +251,50 @@ describe('gmail failures', () => {
         )
       )[0]!.n,
     ).toBe(11);
+  });
+
+  test('an access token refused mid-sync is refreshed once; a message deleted before its fetch is skipped', async () => {
+    const email = 'refresh@acme-refresh.example';
+    const id = (await h.connect(email)).mailboxId!;
+    expect(await h.sync(id)).toMatchObject({ status: 'synced' });
+    const gone = h.fake.deliver(email, mail({ to: email, subject: 'deleted before the fetch' }));
+    const kept = h.fake.deliver(email, mail({ to: email, subject: 'kept' }));
+    const mark = h.fake.callLog().length;
+    // Google revoked the cached access token (its clock, not ours): the first messages.get answers
+    // 401; after the refresh the same message answers 404 (deleted meanwhile).
+    h.fake.injectErrors(
+      email,
+      [
+        { status: 401, operation: 'users.messages.get' },
+        { status: 404, operation: 'users.messages.get' },
+      ],
+      2,
+    );
+    expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 1 });
+    const log = h.fake.callLog().slice(mark);
+    expect(log.map((c) => `${c.operation} ${c.status}`)).toEqual([
+      'users.history.list 200',
+      'users.messages.get 401',
+      'oauth.token 200',
+      'users.messages.get 404',
+      'users.messages.get 200',
+    ]);
+    expect(log[1]!.path).toContain(gone.id);
+    expect(log[3]!.path).toContain(gone.id);
+    const stored = await h.owner<{ id: string }>(
+      'SELECT provider_message_id AS id FROM message_deliveries WHERE mailbox_id = $1',
+      [id],
+    );
+    expect(stored.map((r) => r.id)).toEqual([kept.id]);
+    // The mailbox is not parked: the refreshed token serves the next sync without another refresh.
+    h.fake.deliver(email, mail({ to: email, subject: 'after the refresh' }));
+    const before = h.fake.callLog().length;
+    expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 1 });
+    expect(
+      h.fake
+        .callLog()
+        .slice(before)
+        .some((c) => c.operation === 'oauth.token'),
+    ).toBe(false);
   });
 });
