@@ -11,7 +11,7 @@
 // PIPELINE_WARMUP=N whole warm-up passes (default 1), PIPELINE_EACH=1 prints every round's CPU.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -328,6 +328,8 @@ export async function runPipelineBench(
       const run = await pipeline();
       const [v0, q0] = [await verdicts(), statements?.read()];
       const profileDir = process.env.PIPELINE_PROFILE;
+      // Made here: a missing directory otherwise fails the whole bench after its first round.
+      if (profileDir) mkdirSync(profileDir, { recursive: true });
       const stopProfile = profileDir && !opts.pinned ? await startCpuProfile() : null;
       if (pgStatements) await resetStatements(c.db.pool);
       const pipe = await measure(run);
