@@ -5,7 +5,6 @@
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
 import { AppError } from '../errors.js';
-import { defaultPageLimits } from '../ingest/page-buffer.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import type { ScanStatus } from './attachment-store.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
@@ -14,20 +13,6 @@ import type { MailboxStatus } from './mailbox-store.js';
 import { messageInsertColumns, messageInsertValues, type NewMessage } from './message-store.js';
 
 const hex = (b: Buffer) => b.toString('hex');
-
-/**
- * A name for a page's messages insert, whose text depends only on how many rows the page has:
- * prepared once per connection and count. Unnamed, a full page's insert (50 messages, about 1,000
- * parameters, 16 KB of SQL) was sent as text and parsed and analysed by PostgreSQL on every page.
- * A prepared statement holds memory in its server connection for as long as that lives (about
- * 0.7 MB for 50 rows, 1 MB with its generic plan), so only the small counts of a push sync and
- * the full page of a backlog are named; the counts in between are rare (a sync's last page).
- */
-function inboundStatementName(count: number): string | undefined {
-  return count <= 4 || count === defaultPageLimits.maxMessages
-    ? `inlet-insert-inbound-e${count}`
-    : undefined;
-}
 
 /**
  * Step 1: the wrapped keys ingest needs (mailbox, index, signing), which deliveries were seen
@@ -291,7 +276,7 @@ export async function insertInbound(
     return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
   await ex.query({
-    name: inboundStatementName(list.length),
+    name: list.length <= 4 ? `inlet-insert-inbound-e${list.length}` : undefined,
     text: `WITH m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
