@@ -5,7 +5,7 @@
 // finds them on the raw bytes and parse.ts rewrites the header block before mailparser reads it;
 // the stored raw message is never changed. Each applies only where the message as sent would show
 // garbage or nothing.
-import type { HeaderBlock } from './mime-scan.js';
+import type { HeaderBlock } from './mime-header-block.js';
 
 /** A Content-Type/Disposition parameter's value, quoted or not; null when absent or empty. */
 export const param = (value: string, name: string): string | null => {

@@ -1,0 +1,44 @@
+// The charset and decoding helpers of the pre-scan: header blocks that need their bytes repaired,
+// the charset a part inherits from its multipart, and the decoding of the small parts it keeps.
+import { isUtf8 } from 'node:buffer';
+
+import { hasMislabelledWords, hasRawWords } from './header-charset.js';
+import { bytesToText, knownCharset } from './normalise.js';
+
+/** Raw 8-bit bytes that are no UTF-8, an ISO-2022-JP shift, or encoded words to repair. */
+export function needsHeaderRepair(block: string): boolean {
+  return (
+    (/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) ||
+    // eslint-disable-next-line no-control-regex -- ESC opens an ISO-2022-JP shift sequence
+    /\x1b(\$[@B]|\(B)/.test(block) ||
+    hasMislabelledWords(block) ||
+    hasRawWords(block)
+  );
+}
+
+export function decodeCapture(body: string, cte: string): string {
+  if (cte === 'base64') return Buffer.from(body, 'base64').toString('utf8');
+  if (cte === 'quoted-printable') {
+    const bytes = body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return bytesToText(bytes).text;
+  }
+  return bytesToText(body).text;
+}
+
+/** The charset the nearest enclosing multipart declares, unless it only says ASCII. */
+export function inheritedCharset(levelCharset: (string | null)[], depth: number): string | null {
+  for (let i = depth - 1; i >= 0; i--) {
+    const c = levelCharset[i]?.trim().toLowerCase();
+    if (c) return knownCharset(c) && !/^(us-?ascii|ascii)$/.test(c) ? c : null;
+  }
+  return null;
+}
+
+export function encodedWordCharsets(headers: string): string[] {
+  const found = new Set<string>();
+  for (const m of headers.matchAll(/=\?([^?*\s]+)(?:\*[^?]*)?\?[bBqQ]\?/g))
+    found.add(m[1]!.toLowerCase());
+  return [...found];
+}
