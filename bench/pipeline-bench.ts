@@ -10,71 +10,41 @@
 // PIPELINE_PG_STATEMENTS=1 prints PostgreSQL's statements and foreign-key checks of the last round,
 // PIPELINE_WARMUP=N whole warm-up passes (default 1), PIPELINE_EACH=1 prints every round's CPU.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { loadConfig } from '../src/config.js';
-import { type Container, makeContainer } from '../src/container.js';
-import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
 import { PageBuffer } from '../src/ingest/page-buffer.js';
 import { parseMessage } from '../src/ingest/stages/parse.js';
-import { makeLogger } from '../src/lib/logger.js';
-import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
-import { migrate } from '../src/store/migrate.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { findCorpus, listMessageFiles } from '../test/corpus/run-corpus.js';
-import { startClamd } from '../test/helpers/clamd.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
 import {
   printReferencedTables,
   printStatements,
   readStatements,
   resetStatements,
-  statementFlags,
 } from './lib/pg-statements.js';
+import { bigMessageChild } from './lib/pipeline-big-message.js';
 import {
   type Breakdown,
   countStatements,
   medianBreakdown,
   preparePass,
   prepareScanPass,
-  printBreakdown,
   rawOnlyPass,
 } from './lib/pipeline-breakdown.js';
+import { pgStatements, roundCount, warmups } from './lib/pipeline-options.js';
+import { nodeCpuMs, pinServices, procCpuMs } from './lib/pipeline-procs.js';
+import {
+  type PipelineBenchResult,
+  printBigMessage,
+  printPinnedRun,
+  printSharedRun,
+} from './lib/pipeline-report.js';
+import { freshTenant, pool, streams, withStack } from './lib/pipeline-stack.js';
 
-const logger = makeLogger({ level: 'silent' });
-const roundCount = Math.max(1, Number(process.env.PIPELINE_ROUNDS ?? 3));
-const warmups = Math.max(1, Number(process.env.PIPELINE_WARMUP ?? 1));
-const pgStatements = process.env.PIPELINE_PG_STATEMENTS === '1';
-
-export interface PipelineBenchResult {
-  messages: number;
-  concurrency: number;
-  parseOnlyPerSec: number;
-  pipelinePerSec: number;
-  ratio: number;
-  /** Every round's ratio, ascending (the median one is `ratio`). */
-  ratios: number[];
-  scanner: 'clamd' | 'none (attachments pending)';
-  /** CPU milliseconds per message during the timed runs, by process (Linux /proc; null elsewhere). */
-  cpuMsPerMessage: {
-    parseOnly: number;
-    pipeline: { node: number; postgres: number | null; clamd: number | null };
-  };
-  /** Where the CPU goes (see bench/lib/pipeline-breakdown.ts); the unpinned run only. */
-  breakdown?: Breakdown;
-  bigMessage?: {
-    sizeMB: number;
-    baselineMB: number;
-    peakMB: number;
-    deltaMB: number;
-    ratio: number;
-  };
-}
+export type { PipelineBenchResult };
 
 interface Round {
   parse: number;
@@ -84,156 +54,6 @@ interface Round {
   postgres: number | null;
   clamd: number | null;
   breakdown: Breakdown | undefined;
-}
-
-async function freshTenant(c: Container): Promise<{ tenantId: string; mailboxId: string }> {
-  const { tenant } = await c.tenants.createTenant(`bench-${Date.now()}`, {
-    actor: 'operator',
-    requestId: null,
-    clientIp: null,
-  });
-  const actor = { ...systemActor(tenant.id, 'bench'), scopes: new Set<never>() };
-  const mb = await c.mailboxes.createLocal(actor, {
-    address: `support-${Date.now()}@bench.example`,
-    displayName: null,
-  });
-  return { tenantId: tenant.id, mailboxId: mb.id };
-}
-
-/** utime+stime of processes, in ms (Linux /proc; clock ticks are 10 ms here). A process gone since is skipped. */
-function procCpuMs(pids: number[]): number | null {
-  if (process.platform !== 'linux') return null;
-  return pids.reduce((sum, pid) => {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(f[11]) + Number(f[12])) * 10;
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
-
-/**
- * The bench's own PostgreSQL: its postmaster (first line of postmaster.pid in the data folder) and
- * that postmaster's children. Counting every `postgres` on the host charged other clusters' CPU
- * (a developer's database, a parallel test run) to the pipeline.
- */
-function postgresPids(dataDir: string): number[] {
-  let postmaster: number;
-  try {
-    postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return [];
-  }
-  if (!Number.isInteger(postmaster) || postmaster <= 0) return [];
-  try {
-    return readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .map(Number)
-      .filter((pid) => {
-        if (pid === postmaster) return true;
-        try {
-          // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-        } catch {
-          return false;
-        }
-      });
-  } catch {
-    return [];
-  }
-}
-
-const nodeCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-async function withStack<T>(
-  fn: (
-    c: Container,
-    scanner: PipelineBenchResult['scanner'],
-    clamdPid: () => number | undefined,
-    pgPids: () => number[],
-  ) => Promise<T>,
-): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
-  const pg = await startEmbeddedPostgres(dir, logger, 'inlet', {
-    flags: pgStatements ? statementFlags : [],
-  });
-  // Every round scans the same corpus: without this, clamd answers all but the first from its cache.
-  const clamd = await startClamd({ disableCache: true }).catch(() => null);
-  try {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: pg.url,
-      CLAMD_PORT: String(clamd?.port ?? 1),
-      WORKER_CONCURRENCY: '4',
-    });
-    const c = await makeContainer(
-      config,
-      logger,
-      pg.url,
-      makeLocalKeyProvider([generateKek('bench')]),
-    );
-    await migrate(c.db.pool);
-    try {
-      return await fn(
-        c,
-        clamd ? 'clamd' : 'none (attachments pending)',
-        () => clamd?.pid,
-        () => postgresPids(path.join(dir, 'pg')),
-      );
-    } finally {
-      await c.close();
-    }
-  } finally {
-    await clamd?.dispose();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function pool<T>(
-  items: T[],
-  concurrency: number,
-  fn: (item: T, i: number) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
-
-/** The corpus dealt out to `n` mailboxes, as `n` sync jobs would each receive their own mail. */
-function streams(messages: Buffer[], n: number): { raw: Buffer; i: number }[][] {
-  const out = Array.from({ length: n }, () => [] as { raw: Buffer; i: number }[]);
-  messages.forEach((raw, i) => out[i % n]!.push({ raw, i }));
-  return out;
-}
-
-/**
- * Pins this process (every thread) to CPU 0 and PostgreSQL and clamd to the other CPUs: the
- * deployed shape, where the database and the scanner are services on their own hosts, emulated on
- * one machine. Parse-only then also runs on one CPU, so both sides of the ratio get the same Node.
- */
-function pinServices(clamdPid: number | undefined, pgPids: number[]): string | null {
-  const cpus = os.cpus().length;
-  if (process.platform !== 'linux' || cpus < 2) return 'needs Linux and at least 2 CPUs';
-  const others = `1-${cpus - 1}`;
-  const pin = (pid: number, list: string) =>
-    spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
-  // The postmaster's future backends inherit its mask, so the pool's connections land there too.
-  const ok =
-    [...pgPids, ...(clamdPid ? [clamdPid] : [])].every((pid) => pin(pid, others)) &&
-    pin(process.pid, '0');
-  return ok ? null : 'taskset failed';
 }
 
 export async function runPipelineBench(
@@ -391,84 +211,6 @@ export async function runPipelineBench(
   });
 }
 
-/** Child-process part: ingest one 25 MB message and report RSS figures as JSON on stdout. */
-async function bigMessageChild(): Promise<void> {
-  await withStack(async (c) => {
-    const t = await freshTenant(c);
-    const attachment = randomBytes(18 * 1024 * 1024)
-      .toString('base64')
-      .replace(/.{76}/g, '$&\r\n');
-    const raw = Buffer.from(
-      [
-        'From: big@client.example',
-        'To: support@bench.example',
-        'Subject: big one',
-        'Message-ID: <big@client.example>',
-        'MIME-Version: 1.0',
-        'Content-Type: multipart/mixed; boundary="b"',
-        '',
-        '--b',
-        'Content-Type: text/plain',
-        '',
-        'see attached',
-        '--b',
-        'Content-Type: application/octet-stream; name="blob.bin"',
-        'Content-Disposition: attachment; filename="blob.bin"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        attachment,
-        '--b--',
-        '',
-      ].join('\r\n'),
-    );
-    global.gc?.();
-    await new Promise((r) => setTimeout(r, 200));
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 5);
-    const outcome = await c.pipeline.ingest({ ...t, providerMessageId: 'big', raw });
-    clearInterval(timer);
-    peak = Math.max(peak, process.memoryUsage().rss);
-    const mb = (n: number) => n / 2 ** 20;
-    process.stdout.write(
-      JSON.stringify({
-        status: outcome.status,
-        sizeMB: mb(raw.length),
-        baselineMB: mb(baseline),
-        peakMB: mb(peak),
-        deltaMB: mb(peak - baseline),
-        ratio: (peak - baseline) / raw.length,
-      }) + '\n',
-    );
-  });
-}
-
-/**
- * The most the measured CPU per message allows, whatever the scheduling: with shared cores, all
- * three processes' CPU divided over the cores; pinned, Node's on its one core or PostgreSQL's and
- * clamd's on the rest, whichever runs out first. Says how far the target is from this machine.
- */
-function cpuBound(r: PipelineBenchResult, cores: number, mode: 'shared' | 'pinned'): string | null {
-  const { node, postgres, clamd } = r.cpuMsPerMessage.pipeline;
-  if (postgres === null || clamd === null) return null;
-  const services = ((cores - 1) * 1000) / (postgres + clamd);
-  const [perSec, why] =
-    mode === 'shared'
-      ? [
-          (cores * 1000) / (node + postgres + clamd),
-          `${(node + postgres + clamd).toFixed(2)} ms of CPU per message on ${cores} cores`,
-        ]
-      : 1000 / node <= services
-        ? [1000 / node, `Node's ${node.toFixed(2)} ms per message on its one core`]
-        : [
-            services,
-            `PostgreSQL's and clamd's ${(postgres + clamd).toFixed(2)} ms per message on ${cores - 1} core(s)`,
-          ];
-  return `${why} allow at most ${perSec.toFixed(0)} msg/s, a ratio of ${(perSec / r.parseOnlyPerSec).toFixed(2)} at this parse-only rate`;
-}
-
 /** The pinned run in its own process (CPU affinity is per process and inherited). */
 function pinnedRun(): PipelineBenchResult | { skip: string } {
   const self = fileURLToPath(import.meta.url);
@@ -501,39 +243,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       console.log(`pipeline bench skipped: ${r.skip}`);
     } else {
       const big = process.env.PIPELINE_BIG === '0' ? null : bigMessage()!;
-      console.log(
-        `corpus messages: ${r.messages}, concurrency ${r.concurrency}, scanner: ${r.scanner}`,
-      );
-      console.log(`parse-only:     ${r.parseOnlyPerSec.toFixed(0)} msg/s`);
-      console.log(
-        `full pipeline:  ${r.pipelinePerSec.toFixed(0)} msg/s   ratio ${r.ratio.toFixed(2)} (target ≥ 0.50; median of ${r.ratios.length} rounds: ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`,
-      );
-      const cpu = r.cpuMsPerMessage;
-      const f = (n: number | null) => (n === null ? 'n/a' : n.toFixed(2));
-      console.log(
-        `CPU per message: parse-only ${f(cpu.parseOnly)} ms; pipeline node ${f(cpu.pipeline.node)} + postgres ${f(cpu.pipeline.postgres)} + clamd ${f(cpu.pipeline.clamd)} ms (all on ${os.cpus().length} cores)`,
-      );
-      const bound = cpuBound(r, os.cpus().length, 'shared');
-      if (bound) console.log(`  bound: ${bound}`);
-      if (r.breakdown) printBreakdown(r.breakdown, roundCount);
+      printSharedRun(r, roundCount);
       const pinned =
         process.env.PIPELINE_PINNED === '0' ? { skip: 'PIPELINE_PINNED=0' } : pinnedRun();
       if ('skip' in pinned) console.log(`pinned run skipped: ${pinned.skip}`);
-      else {
-        const pc = pinned.cpuMsPerMessage;
-        console.log(
-          `pinned (Node on CPU 0; PostgreSQL and clamd on the others, as separate hosts would be):`,
-        );
-        console.log(
-          `  parse-only ${pinned.parseOnlyPerSec.toFixed(0)} msg/s, full pipeline ${pinned.pipelinePerSec.toFixed(0)} msg/s, ratio ${pinned.ratio.toFixed(2)} (rounds ${pinned.ratios.map((x) => x.toFixed(2)).join(' ')}); CPU per message: node ${f(pc.pipeline.node)} + postgres ${f(pc.pipeline.postgres)} + clamd ${f(pc.pipeline.clamd)} ms`,
-        );
-        const pinnedBound = cpuBound(pinned, os.cpus().length, 'pinned');
-        if (pinnedBound) console.log(`  bound: ${pinnedBound}`);
-      }
-      if (big)
-        console.log(
-          `25 MB message:  ${big.sizeMB.toFixed(1)} MB raw, RSS baseline ${big.baselineMB.toFixed(0)} MB, peak ${big.peakMB.toFixed(0)} MB, growth ${big.deltaMB.toFixed(0)} MB = ${big.ratio.toFixed(2)}× the message (target ≤ 4×)`,
-        );
+      else printPinnedRun(pinned);
+      if (big) printBigMessage(big);
       if (r.ratio < 0.5 || (big && big.ratio > 4)) process.exitCode = 1;
     }
   }
