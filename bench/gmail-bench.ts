@@ -21,16 +21,15 @@ import { pathToFileURL } from 'node:url';
 
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { type Container, makeContainer } from '../src/container.js';
-import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
+import type { Container } from '../src/container.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
-import { migrate } from '../src/store/migrate.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { consent } from '../test/fakes/google/connect.js';
 import { mail } from '../test/helpers/mail.js';
 import { startBackgroundLoad } from './lib/background-load.js';
+import { migratedBenchContainer } from './lib/bench-db.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
 import { type GoogleFakeProcess, startGoogleFakeProcess } from './lib/google-fake-process.js';
 import {
@@ -258,13 +257,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
     GOOGLE_PUBSUB_TOPIC: `projects/${fake.projectId}/topics/gmail-push`,
     GOOGLE_PUSH_SERVICE_ACCOUNT: pushAccount,
   });
-  const c = await makeContainer(
-    config,
-    logger,
-    pg.url,
-    makeLocalKeyProvider([generateKek('bench')]),
-  );
-  await migrate(c.db.pool);
+  const c = await migratedBenchContainer(config, logger, pg.url);
   const app = await buildApp(c, { logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/webhooks/google/pubsub`;

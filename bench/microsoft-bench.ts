@@ -15,17 +15,16 @@ import { pathToFileURL } from 'node:url';
 
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { type Container, makeContainer } from '../src/container.js';
-import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
+import type { Container } from '../src/container.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { defaultLimits } from '../src/providers/microsoft/microsoft-settings.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
-import { migrate } from '../src/store/migrate.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { type MicrosoftFake, startMicrosoftFake } from '../test/fakes/microsoft/index.js';
 import { trustTestCa } from '../test/fakes/microsoft/tls.js';
 import { mail } from '../test/helpers/mail.js';
+import { migratedBenchContainer } from './lib/bench-db.js';
 import {
   benchReturnUrl,
   pushLatency,
@@ -139,13 +138,7 @@ export async function runMicrosoftBench(
     MICROSOFT_AUTHORITY: `${fake.origin}/organizations`,
     MICROSOFT_GRAPH_URL: fake.origin,
   });
-  const c = await makeContainer(
-    config,
-    logger,
-    pg.url,
-    makeLocalKeyProvider([generateKek('bench')]),
-  );
-  await migrate(c.db.pool);
+  const c = await migratedBenchContainer(config, logger, pg.url);
   c.providerDeps.graph!.limits = { ...defaultLimits, ...throttle };
   const app = await buildApp(c, { logger });
   await app.listen({ port: 0, host: '127.0.0.1' });

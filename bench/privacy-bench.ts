@@ -9,15 +9,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { loadConfig } from '../src/config.js';
-import { makeContainer } from '../src/container.js';
-import { generateKek, makeLocalKeyProvider } from '../src/crypto/index.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { planErasure, runErasure } from '../src/privacy/erase.js';
 import { planRetention, runRetention } from '../src/privacy/retention.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
-import { migrate } from '../src/store/migrate.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { mail } from '../test/helpers/mail.js';
+import { migratedBenchContainer } from './lib/bench-db.js';
 
 const logger = makeLogger({ level: 'silent' });
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
@@ -32,13 +30,7 @@ async function main(): Promise<void> {
       CLAMD_PORT: '1',
       CLAMD_TIMEOUT_MS: '200',
     });
-    const c = await makeContainer(
-      config,
-      logger,
-      pg.url,
-      makeLocalKeyProvider([generateKek('bench')]),
-    );
-    await migrate(c.db.pool);
+    const c = await migratedBenchContainer(config, logger, pg.url);
     try {
       const { tenant } = await c.tenants.createTenant('bench', {
         actor: 'operator',

@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
 
-import { loadConfig } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import { type Container, makeContainer } from '../../src/container.js';
-import { makeLogger } from '../../src/lib/logger.js';
+import { generateKek, makeLocalKeyProvider } from '../../src/crypto/index.js';
+import { type Logger, makeLogger } from '../../src/lib/logger.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startPostgresServer, withDatabase } from '../../test/helpers/postgres-server.js';
 
@@ -50,4 +51,23 @@ export async function startBenchDb(env: Record<string, string> = {}): Promise<Be
     await close();
     throw err;
   }
+}
+
+/**
+ * The container of a bench that runs its own PostgreSQL and provider fakes: one local key, the
+ * schema migrated. The benches differ only in the configuration they load.
+ */
+export async function migratedBenchContainer(
+  config: Config,
+  logger: Logger,
+  databaseUrl: string,
+): Promise<Container> {
+  const c = await makeContainer(
+    config,
+    logger,
+    databaseUrl,
+    makeLocalKeyProvider([generateKek('bench')]),
+  );
+  await migrate(c.db.pool);
+  return c;
 }

@@ -5,13 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { loadConfig } from '../../src/config.js';
-import { type Container, makeContainer } from '../../src/container.js';
-import { generateKek, makeLocalKeyProvider } from '../../src/crypto/index.js';
+import type { Container } from '../../src/container.js';
 import { makeLogger } from '../../src/lib/logger.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
-import { migrate } from '../../src/store/migrate.js';
 import { systemActor } from '../../src/tenancy/actor.js';
 import { startClamd } from '../../test/helpers/clamd.js';
+import { migratedBenchContainer } from './bench-db.js';
 import { statementFlags } from './pg-statements.js';
 import { pgStatements } from './pipeline-options.js';
 import { postgresPids } from './pipeline-procs.js';
@@ -54,13 +53,7 @@ export async function withStack<T>(
       CLAMD_PORT: String(clamd?.port ?? 1),
       WORKER_CONCURRENCY: '4',
     });
-    const c = await makeContainer(
-      config,
-      logger,
-      pg.url,
-      makeLocalKeyProvider([generateKek('bench')]),
-    );
-    await migrate(c.db.pool);
+    const c = await migratedBenchContainer(config, logger, pg.url);
     try {
       return await fn(
         c,

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, killAll, runCli } from '../helpers/cli.js';
+import { type CliProcess, killAll, localProcessEnv, runCli } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import {
   appendMany,
@@ -36,16 +36,15 @@ afterAll(async () => {
 });
 
 function worker(): CliProcess {
-  const w = runCli(['worker'], {
-    DATABASE_URL: t.database.url,
-    INLET_MASTER_KEYS: keyring,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    SYNC_LEASE_SECONDS: '3',
-    WORKER_CONCURRENCY: '2',
-    CLAMD_PORT: '1',
-    ...localMailEnv,
-  });
+  const w = runCli(
+    ['worker'],
+    localProcessEnv(keyring, {
+      DATABASE_URL: t.database.url,
+      LOG_LEVEL: 'info',
+      SYNC_LEASE_SECONDS: '3',
+      WORKER_CONCURRENCY: '2',
+    }),
+  );
   workers.push(w);
   return w;
 }

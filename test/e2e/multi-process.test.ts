@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../../src/lib/free-port.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, killAll, runCli, waitForHttp } from '../helpers/cli.js';
+import { type CliProcess, killAll, localProcessEnv, runCli, waitForHttp } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import { pollUntil } from '../helpers/fault.js';
 import { connectBody, customerMessage, newImapUser } from '../helpers/imap-mailbox.js';
-import { localMailEnv } from '../helpers/local-mail.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
 
@@ -36,18 +35,15 @@ afterAll(async () => {
 });
 
 function spawn(role: 'serve' | 'worker', port = 0): CliProcess {
-  const p = runCli([role], {
-    DATABASE_URL: t.database.url,
-    INLET_MASTER_KEYS: keyring,
-    INLET_OPERATOR_KEY: operatorKey,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    ...(port ? { PORT: String(port) } : {}),
-    SYNC_LEASE_SECONDS: '3',
-    WORKER_CONCURRENCY: '4',
-    CLAMD_PORT: '1',
-    ...localMailEnv,
-  });
+  const p = runCli(
+    [role],
+    localProcessEnv(keyring, {
+      DATABASE_URL: t.database.url,
+      ...(port ? { PORT: String(port) } : {}),
+      SYNC_LEASE_SECONDS: '3',
+      WORKER_CONCURRENCY: '4',
+    }),
+  );
   procs.push(p);
   return p;
 }

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, killAll, runCli } from '../helpers/cli.js';
+import { type CliProcess, killAll, localProcessEnv, runCli } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import { pollUntil } from '../helpers/fault.js';
 import {
@@ -44,20 +44,17 @@ afterAll(async () => {
 });
 
 function spawnWorker(): CliProcess {
-  const p = runCli(['worker'], {
-    DATABASE_URL: t.database.url,
-    INLET_MASTER_KEYS: keyring,
-    INLET_OPERATOR_KEY: operatorKey,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    // Long enough that replies made right after the kill are still routed to the dead worker, and
-    // that a worker slowed down by a busy machine is not taken for dead (its jobs then run
-    // elsewhere, on a login of their own: correct, but not what this test counts).
-    SYNC_LEASE_SECONDS: '15',
-    WORKER_CONCURRENCY: '4',
-    CLAMD_PORT: '1',
-    ...localMailEnv,
-  });
+  const p = runCli(
+    ['worker'],
+    localProcessEnv(keyring, {
+      DATABASE_URL: t.database.url,
+      // Long enough that replies made right after the kill are still routed to the dead worker, and
+      // that a worker slowed down by a busy machine is not taken for dead (its jobs then run
+      // elsewhere, on a login of their own: correct, but not what this test counts).
+      SYNC_LEASE_SECONDS: '15',
+      WORKER_CONCURRENCY: '4',
+    }),
+  );
   procs.push(p);
   return p;
 }

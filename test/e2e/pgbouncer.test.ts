@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 
 import { freePort } from '../../src/lib/free-port.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import { type CliProcess, killAll, runCli, waitForHttp } from '../helpers/cli.js';
+import { type CliProcess, killAll, localProcessEnv, runCli, waitForHttp } from '../helpers/cli.js';
 import { startDovecot } from '../helpers/dovecot.js';
 import {
   appendMany,
@@ -46,16 +46,10 @@ afterAll(async () => {
 });
 
 function start(role: 'serve' | 'worker', env: Record<string, string>): CliProcess {
-  const p = runCli([role], {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    INLET_MASTER_KEYS: keyring,
-    INLET_OPERATOR_KEY: operatorKey,
-    CLAMD_PORT: '1',
-    WORKER_CONCURRENCY: '4',
-    ...localMailEnv,
-    ...env,
-  });
+  const p = runCli(
+    [role],
+    localProcessEnv(keyring, { LOG_LEVEL: 'info', WORKER_CONCURRENCY: '4', ...env }),
+  );
   procs.push(p);
   return p;
 }

@@ -3,12 +3,36 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { localMailEnv } from './local-mail.js';
+import { operatorKey } from './tenants.js';
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface CliProcess {
   child: ChildProcess;
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The environment of an `inlet` process in a multi-process test on local mail: test mode, the
+ * test's keyring and the operator key, no clamd (attachments stay pending) and the local mail
+ * servers allowed. `env` adds what the test is about (database, lease length, concurrency, port)
+ * and may override any of these.
+ */
+export function localProcessEnv(
+  keyring: string,
+  env: Record<string, string>,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    INLET_MASTER_KEYS: keyring,
+    INLET_OPERATOR_KEY: operatorKey,
+    CLAMD_PORT: '1',
+    ...localMailEnv,
+    ...env,
+  };
 }
 
 export function runCli(args: string[], env: Record<string, string>): CliProcess {
