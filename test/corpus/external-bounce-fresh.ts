@@ -16,17 +16,26 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import type { Classification } from '../../src/ingest/types.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
+import {
+  COMPLAINT_REASONS,
+  type FieldScore,
+  half,
+  type Role,
+  score,
+  type SetReport,
+} from './external-score.js';
 
 const ctx = {
   ownAddresses: ['support@inlet.test'],
   isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
 };
 
-interface Expect {
+export interface Expect {
   /** Path under the set's folder. */
   file: string;
   bounce: boolean;
+  /** An abuse or feedback-loop report: machine mail, not a bounce. */
+  complaint?: boolean;
   recipients?: string[];
   /** Status as the project writes it: digits with or without dots. */
   status?: string;
@@ -56,7 +65,7 @@ const namesOriginal = (raw: string, got: string[], want: string[]) =>
   );
 const sorted = (a: string[]) => [...new Set(a.map((x) => x.toLowerCase()))].sort().join(', ');
 
-async function scoreCases(
+export async function scoreCases(
   set: string,
   role: Role,
   dir: string,
@@ -83,6 +92,11 @@ async function scoreCases(
         name,
         String(e),
       );
+      continue;
+    }
+    if (c.complaint) {
+      const arf = cl.reasons.some((r) => COMPLAINT_REASONS.includes(r));
+      score(fields, 'complaint recognised', cl.kind === 'auto_reply' && arf, name, cl.kind);
       continue;
     }
     if (!c.bounce) {
