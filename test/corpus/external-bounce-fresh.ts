@@ -55,6 +55,8 @@ const STATUS_FIELD =
   "Inlet gives the report's own Status field; the project gives the SMTP reply code of the diagnostic or a code it infers";
 const NO_STATUS =
   'the report gives no status code; the project infers one from its wording, Inlet reports none';
+const GAVE_UP =
+  "the report's own Action field says failed (the MTA gave up; a 4.x.x status says only why); the project calls it a delay";
 const namesOriginal = (raw: string, got: string[], want: string[]) =>
   got.length === want.length &&
   got.every((a) =>
@@ -144,6 +146,9 @@ export async function scoreCases(
           : failedRecipients(recipients).length > 0,
         name,
         recipients.map((r) => `${r.action}/${r.status}`).join(' '),
+        c.temporary && /^Action:\s*failed\b/im.test(raw) && !/^Action:\s*delayed\b/im.test(raw)
+          ? GAVE_UP
+          : null,
       );
     if (c.hard !== undefined)
       score(

@@ -53,6 +53,11 @@ function reportType(msg: ParsedMessage): string | null {
   return /report-type\s*=\s*"?([\w-]+)/i.exec(ct)?.[1]?.toLowerCase() ?? null;
 }
 
+// Outlook.com's feedback loop (JMRP) sends no ARF report: it returns the complained-about mail
+// itself, our own Message-ID included, marked with the address that complained. It is a complaint
+// about our mail, not our mail echoed back.
+const isJmrp = (msg: ParsedMessage): boolean => has(msg, 'x-hmxmroriginalrecipient');
+
 function ownEchoReasons(msg: ParsedMessage, ctx: ClassifyContext): string[] {
   const reasons: string[] = [];
   if (msg.messageId && ctx.isOwnMessageId(msg.messageId)) reasons.push('own_message_id');
@@ -125,7 +130,8 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   if (precedence === 'list' && !has(msg, 'list-id')) reasons.push('precedence:list');
   const rt = reportType(msg);
   const body = msg.text?.slice(0, 64 * 1024) ?? '';
-  if (rt === 'feedback-report' || has(msg, 'feedback-type')) reasons.push('feedback_report');
+  if (rt === 'feedback-report' || has(msg, 'feedback-type') || isJmrp(msg))
+    reasons.push('feedback_report');
   else if (sesNotificationType(body) === 'Complaint') reasons.push('ses_complaint');
   // Abuse desks and feedback loops that send the complaint as a plain message with the offending
   // mail attached (no ARF report part): a machine's report about our mail, not a person writing.
@@ -145,7 +151,7 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
 }
 
 export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Classification {
-  const own = ownEchoReasons(msg, ctx);
+  const own = isJmrp(msg) ? [] : ownEchoReasons(msg, ctx);
   if (own.length > 0) return { kind: 'own_echo', reasons: own };
   const bounce = bounceReasons(msg);
   // Rendered once, and only when a rule needs it (an HTML-only mail is converted to read it).
