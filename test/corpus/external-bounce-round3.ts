@@ -1,11 +1,16 @@
 // Bounce and complaint sets first scored in round 3 of issue #16, each against what its project
 // asserts or names; fetched outside the repo and split on sorted file names (half() in scoreCases)
-// before any case was read:
+// before any case was read. Fresh (no file byte-identical to one in ../shared/corpus or another set):
+// - zoonru/PHP-Bounce-Handler: BounceHandlerTest.php's fixtures (type, action, status, recipient),
+//   fixture_bounce_* (bounces) and fixture_feedback_*, arf*, fbl-* (complaints) by their names.
+// - osandum/bounce-parser (Java): DsnParserTest.java's action (failed or delayed) and status per
+//   sample; bad-address-sample.eml, which it refuses to parse, is left out.
+// - hyvor/relay (Go, worker/bounceparse): dsn_test.go's recipients with action and status, and
+//   arf_test.go's feedback report; the malformed *_invalid_* files assert only a parse error.
+// Their mail is also in ../shared/corpus, but not these expectations:
 // - mailgun/flanker: tests/fixtures/messages/bounce (every file a bounce; delayed*.eml named as delay
 //   notices), complaints/ (feedback-loop reports), bounce_tests.py's status of zed.eml and
 //   office365.eml, and signed.eml its "regular message".
-// - zoonru/PHP-Bounce-Handler: BounceHandlerTest.php's fixtures (type, action, status, recipient),
-//   fixture_bounce_* (bounces) and fixture_feedback_*, arf*, fbl-* (complaints) by their names.
 // - mikel/mail: spec/mail/multipart_report_spec.rb: report_422 a delay (not bounced), report_530 a
 //   failure, both with recipient and status; the multi-address and multiple-status reports bounced.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -43,7 +48,7 @@ async function flankerSet(root: string, role: Role): Promise<SetReport | null> {
   for (const f of readdirSync(path.join(fixtures, 'messages/complaints')))
     all.push({ file: `messages/complaints/${f}`, bounce: false, complaint: true });
   for (const [file, s] of status) if (s === '') all.push({ file, bounce: false });
-  return scoreCases('mailgun/flanker', role, fixtures, all);
+  return scoreCases('mailgun/flanker (also in ../shared/corpus)', role, fixtures, all);
 }
 
 async function zoonruSet(root: string, role: Role): Promise<SetReport | null> {
@@ -114,15 +119,67 @@ async function rubyMailSet(root: string, role: Role): Promise<SetReport | null> 
     if (bounced && !all.some((c) => c.file.endsWith(m[2]!)))
       all.push({ file: `${dir}/${m[2]}`, bounce: true });
   }
-  return scoreCases('mikel/mail (Ruby)', role, base, all);
+  return scoreCases('mikel/mail (also in ../shared/corpus)', role, base, all);
+}
+
+async function osandumSet(root: string, role: Role): Promise<SetReport | null> {
+  const base = path.join(root, 'osandum+bounce-parser/src/test');
+  const testFile = path.join(base, 'java/dk/sandum/mail/DsnParserTest.java');
+  if (!existsSync(testFile)) return null;
+  const all: Expect[] = [];
+  for (const block of readFileSync(testFile, 'utf8').split(/@Test/).slice(1)) {
+    const file = /parseEml\("([\w.-]+)"\)/.exec(block)?.[1];
+    const action = /MailDeliveryAction\.(\w+)/.exec(block)?.[1];
+    if (!file || !action) continue;
+    const s = /assertEquals\("([\d.]+)",\s*mds\.getDeliveryStatus/.exec(block)?.[1];
+    all.push({
+      file: `resources/${file}`,
+      bounce: true,
+      ...(s ? { status: s } : {}),
+      temporary: action === 'delayed',
+    });
+  }
+  return scoreCases('osandum/bounce-parser (Java)', role, base, all);
+}
+
+async function hyvorSet(root: string, role: Role): Promise<SetReport | null> {
+  const base = path.join(root, 'hyvor+relay/worker/bounceparse');
+  if (!existsSync(path.join(base, 'dsn_test.go'))) return null;
+  const all: Expect[] = [];
+  for (const block of readFileSync(path.join(base, 'dsn_test.go'), 'utf8').split(/\nfunc /)) {
+    const file = /ReadFile\("\.\/(testdata\/[\w.-]+)"\)/.exec(block)?.[1];
+    const rcpts = [...block.matchAll(/"([^"\s]+@[^"\s]+)",\s*\w+\.EmailAddress/g)].map(
+      (m) => m[1]!,
+    );
+    if (!file || rcpts.length === 0) continue;
+    const statuses = [...block.matchAll(/DsnStatus\(\[3\]int\{(\d), (\d+), (\d+)\}\)/g)].map(
+      (m) => `${m[1]}.${m[2]}.${m[3]}`,
+    );
+    const actions = [...block.matchAll(/"(failed|delayed)",\s*\w+\.Action/g)].map((m) => m[1]!);
+    all.push({
+      file,
+      bounce: true,
+      recipients: rcpts,
+      // One status and one action for the report only where every recipient shares them.
+      ...(new Set(statuses).size === 1 ? { status: statuses[0] } : {}),
+      ...(new Set(actions).size === 1 ? { temporary: actions[0] === 'delayed' } : {}),
+    });
+  }
+  for (const m of readFileSync(path.join(base, 'arf_test.go'), 'utf8').matchAll(
+    /ReadFile\("\.\/(testdata\/[\w.-]+)"\)[^}]*?FeedbackType/g,
+  ))
+    all.push({ file: m[1]!, bounce: false, complaint: true });
+  return scoreCases('hyvor/relay (Go)', role, base, all);
 }
 
 /** The round-3 bounce and complaint sets found under `root` for one role. */
 export async function round3BounceSets(root: string, role: Role): Promise<SetReport[]> {
   const out: SetReport[] = [];
   for (const r of [
-    await flankerSet(root, role),
     await zoonruSet(root, role),
+    await osandumSet(root, role),
+    await hyvorSet(root, role),
+    await flankerSet(root, role),
     await rubyMailSet(root, role),
   ])
     if (r) out.push(r);
