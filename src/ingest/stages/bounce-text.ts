@@ -20,6 +20,8 @@ const ORIGINAL_START = new RegExp(
 );
 const HEADER_START =
   /^(?:received|return-path|message-id|x-[\w-]+|dkim-signature|mime-version)\s*:/i;
+const DSN_FIELD =
+  /^(?:reporting-mta|final-recipient|original-recipient|arrival-date|received-from-mta|original-envelope-id|dsn-gateway)\s*:/i;
 // Report lines that copy a field of the original message: their addresses are not recipients.
 const QUOTED_FIELD =
   /^\s*(?:from|sender|reply-to|cc|subject|date|sent|message-id|references|in-reply-to|return-path|errors-to|list-[\w-]+|received|x-[\w-]+)\s*:/i;
@@ -59,11 +61,21 @@ const unquoted = (line: string): string => line.replace(/^\s*(?:>\s?)+/, '');
 /** The report part of a bounce text: everything above the copy of the returned message. */
 export function reportRegion(text: string): string[] {
   const lines = text.split(/\r?\n/);
+  let dsnFields = false;
   for (let i = 0; i < lines.length; i++) {
     const line = unquoted(lines[i]!);
     if (ORIGINAL_START.test(line)) return lines.slice(0, i);
+    // A pasted DSN's fields run on with extension fields (X-Postfix-Queue-ID, X-Postfix-Sender)
+    // that look like a returned message's headers; the block is still the report.
+    if (line.trim() === '') dsnFields = false;
+    else if (DSN_FIELD.test(line)) dsnFields = true;
     // A header block (two header lines in a row) is a returned message pasted without a caption.
-    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(unquoted(lines[i + 1] ?? '')))
+    if (
+      !dsnFields &&
+      HEADER_START.test(line) &&
+      i > 0 &&
+      HEADER_START.test(unquoted(lines[i + 1] ?? ''))
+    )
       return lines.slice(0, i);
   }
   return lines;

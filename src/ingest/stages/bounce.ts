@@ -121,8 +121,15 @@ function dsnInText(text: string): BounceRecipient[] {
   const at = lines.findIndex((l) =>
     /^(?:reporting-mta|final-recipient|original-recipient)\s*:/i.test(l),
   );
-  if (at < 0 || !lines.slice(at).some((l) => /^final-recipient\s*:/i.test(l))) return [];
-  return parseDeliveryStatus(lines.slice(at).join('\n'));
+  if (at >= 0 && lines.slice(at).some((l) => /^final-recipient\s*:/i.test(l)))
+    return parseDeliveryStatus(lines.slice(at).join('\n'));
+  // A whole bounce relayed as text (a provider's postmaster desk passing it on) keeps its MIME
+  // lines: its delivery-status part, up to the next boundary, is the report.
+  const part = /^content-type:\s*message\/delivery-status\b.*$/im.exec(text);
+  if (!part) return [];
+  const rest = text.slice(part.index + part[0].length, part.index + 64 * 1024);
+  const end = rest.search(/^--\S/m);
+  return parseDeliveryStatus(end < 0 ? rest : rest.slice(0, end));
 }
 
 /** Plain-text bounces: X-Failed-Recipients, else the addresses the report ties to a failure. */
