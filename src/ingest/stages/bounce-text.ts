@@ -9,6 +9,10 @@ import type { BounceRecipient } from '../types.js';
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const SMTP_REPLY = /(?:^|[\s(:"'#[])([245]\d\d)(?=[\s\-.:\]])/;
+// A recipient's failure is told by a 4xx or 5xx code: in an SMTP transcript the "250 2.1.5" that
+// accepted the RCPT comes before the "451 4.3.0" that refused the DATA.
+const FAIL_STATUS = /\b([45])\.(\d{1,3})\.(\d{1,3})\b/;
+const FAIL_REPLY = /(?:^|[\s(:"'#[])([45]\d\d)(?=[\s\-.:\]])/;
 // Starts only where a run of address characters starts: tried at every position inside a long
 // run, the scan is quadratic (a 80 kB line took 30 s).
 const EMAIL =
@@ -92,6 +96,8 @@ export function diagnosticOf(paragraph: string): string | null {
     // A line longer than SMTP allows (1000 octets) is no server's answer.
     .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
   const line =
+    lines.find((l) => FAIL_STATUS.test(l)) ??
+    lines.find((l) => FAIL_REPLY.test(l)) ??
     lines.find((l) => STATUS.test(l)) ??
     lines.find((l) => SMTP_REPLY.test(l)) ??
     lines.find((l) => FAILURE.test(l));
@@ -139,8 +145,8 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const add = (addr: string, context: string) => {
     const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
     if (skip(a) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
-    const status = STATUS.exec(context)?.[0] ?? null;
-    const reply = SMTP_REPLY.exec(context)?.[1] ?? null;
+    const status = FAIL_STATUS.exec(context)?.[0] ?? null;
+    const reply = FAIL_REPLY.exec(context)?.[1] ?? null;
     const hard = delayed
       ? false
       : status
@@ -236,16 +242,16 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const texts = paragraphs.map((p) => p.join('\n'));
   for (const r of found.values()) {
     if (r.status !== null) continue;
-    const at = texts.findIndex((t) => t.toLowerCase().includes(r.address) && STATUS.test(t));
+    const at = texts.findIndex((t) => t.toLowerCase().includes(r.address) && FAIL_STATUS.test(t));
     const own = texts.findIndex((t) => t.toLowerCase().includes(r.address));
     const below =
-      own >= 0 && STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '')
+      own >= 0 && FAIL_STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '')
         ? own + 1
         : -1;
     EMAIL.lastIndex = 0;
     const source = at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : null;
     if (source === null) continue;
-    r.status = STATUS.exec(source)![0];
+    r.status = FAIL_STATUS.exec(source)![0];
     if (!delayed) r.hard = r.status.startsWith('5');
     r.diagnostic ??= diagnosticOf(source);
   }

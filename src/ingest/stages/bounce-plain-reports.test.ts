@@ -1,5 +1,5 @@
-// Delivery-status fields written into a plain-text report (no message/delivery-status part), each
-// rebuilt from mail of our own: the recipient, action and status come from the fields themselves.
+// Plain-text reports (no message/delivery-status part), each rebuilt from mail of our own: DSN
+// fields written into the text, and SMTP transcripts, give the recipient, action and status.
 import { describe, expect, it } from 'vitest';
 
 import { classifyMessage } from './classify.js';
@@ -79,5 +79,33 @@ Diagnostic-Code: smtp; 550 5.2.1 mailbox disabled
     expect(c.bounce?.recipients).toEqual([
       expect.objectContaining({ address: 'lee@client.example', action: 'failed', status: '5.2.1' }),
     ]);
+  });
+});
+
+describe('SMTP transcripts', () => {
+  it('gives the code that refused the mail, not the one that accepted its recipient', async () => {
+    const c = await classify(`From: MAILER-DAEMON@mx.example.org (Mail Delivery System)
+To: support@inlet.test
+Subject: Undelivered Mail Returned to Sender
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+Transcript of session follows.
+
+ Out: 220 mx.example.org ESMTP
+ In:  MAIL FROM:<support@inlet.test>
+ Out: 250 2.1.0 Ok
+ In:  RCPT TO:<kai@client.example>
+ Out: 250 2.1.5 Ok
+ In:  DATA
+ Out: 354 End data with <CR><LF>.<CR><LF>
+ Out: 452 4.3.1 Insufficient system storage
+ In:  QUIT
+ Out: 221 2.0.0 Bye
+`);
+    expect(c.bounce?.recipients).toEqual([
+      expect.objectContaining({ address: 'kai@client.example', status: '4.3.1', hard: false }),
+    ]);
+    expect(c.bounce?.recipients[0]?.diagnostic).toContain('Insufficient system storage');
   });
 });
