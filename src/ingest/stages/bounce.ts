@@ -214,8 +214,14 @@ function messageIdFromHeaders(block: string | null): string | null {
   return m ? normaliseMessageId(m[1]!.replace(/\r?\n[ \t]+/g, ' ')) : null;
 }
 
+// Outlook.com's feedback loop (JMRP) sends no ARF report: it returns the complained-about mail
+// itself, our own Message-ID included, marked with the address that complained.
+export const isJmrp = (msg: ParsedMessage): boolean =>
+  (msg.headers.get('x-hmxmroriginalrecipient')?.length ?? 0) > 0;
+
 /** Original Message-ID: returned headers, then an attached original, then the quoted text. */
 export function originalMessageId(msg: ParsedMessage): string | null {
+  if (isJmrp(msg)) return msg.messageId;
   const fromReport = messageIdFromHeaders(msg.reportParts.originalHeaders);
   if (fromReport) return fromReport;
   for (const a of msg.attachments) {

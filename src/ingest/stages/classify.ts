@@ -7,7 +7,7 @@
 // (reason 'list_traffic', which suppressesAutoResponse() honours) so no customer message is lost.
 // Precedence: list WITHOUT a List-Id is not a real list — it is a bulk sender — and counts as auto_reply.
 import type { Classification, ClassifyContext, ParsedMessage } from '../types.js';
-import { originalMessageId, parseBounce } from './bounce.js';
+import { isJmrp, originalMessageId, parseBounce } from './bounce.js';
 import {
   isChallengeNotice,
   listNotice,
@@ -52,11 +52,6 @@ function reportType(msg: ParsedMessage): string | null {
   const ct = first(msg, 'content-type') ?? '';
   return /report-type\s*=\s*"?([\w-]+)/i.exec(ct)?.[1]?.toLowerCase() ?? null;
 }
-
-// Outlook.com's feedback loop (JMRP) sends no ARF report: it returns the complained-about mail
-// itself, our own Message-ID included, marked with the address that complained. It is a complaint
-// about our mail, not our mail echoed back.
-const isJmrp = (msg: ParsedMessage): boolean => has(msg, 'x-hmxmroriginalrecipient');
 
 function ownEchoReasons(msg: ParsedMessage, ctx: ClassifyContext): string[] {
   const reasons: string[] = [];
@@ -151,6 +146,7 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
 }
 
 export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Classification {
+  // A JMRP complaint carries our own Message-ID: a complaint about our mail, not our mail echoed.
   const own = isJmrp(msg) ? [] : ownEchoReasons(msg, ctx);
   if (own.length > 0) return { kind: 'own_echo', reasons: own };
   const bounce = bounceReasons(msg);
