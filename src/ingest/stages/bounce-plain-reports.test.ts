@@ -82,6 +82,44 @@ Diagnostic-Code: smtp; 550 5.2.1 mailbox disabled
   });
 });
 
+describe('postmaster addresses', () => {
+  const report = (to: string) => `From: MAILER-DAEMON@mx.example.org
+To: support@inlet.test
+Subject: Returned mail: see transcript for details
+Content-Type: multipart/mixed; boundary="m"
+
+--m
+Content-Type: text/plain
+
+   ----- The following addresses had delivery problems -----
+postmaster@client.example
+
+   ----- Non-delivered information -----
+The recipient's mailbox is full.
+
+--m
+Content-Type: message/rfc822
+
+From: Support <support@inlet.test>
+To: ${to}
+Subject: Your report
+Message-ID: <r9@inlet.test>
+
+Thanks for the report.
+--m--
+`;
+
+  it('names a postmaster the returned message was sent to', async () => {
+    const c = await classify(report('<postmaster@client.example>'));
+    expect(c.bounce?.recipients.map((r) => r.address)).toEqual(['postmaster@client.example']);
+  });
+
+  it('but not one the message was not sent to', async () => {
+    const c = await classify(report('<jo@client.example>'));
+    expect(c.bounce?.recipients.map((r) => r.address)).not.toContain('postmaster@client.example');
+  });
+});
+
 describe('SMTP transcripts', () => {
   it('gives the code that refused the mail, not the one that accepted its recipient', async () => {
     const c = await classify(`From: MAILER-DAEMON@mx.example.org (Mail Delivery System)

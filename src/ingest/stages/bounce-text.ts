@@ -57,6 +57,11 @@ export interface TextBounceContext {
    * report's sender stands for, or null when a bare word is never an address.
    */
   bareNameDomain?: string | null;
+  /**
+   * To and Cc of the returned message: a postmaster address named alone on a report line is a
+   * recipient when the message was sent to it (otherwise it is the reporting side's own).
+   */
+  originalTo?: Set<string>;
 }
 
 /** A line as written, without the "> " marks of a forwarded or quoted copy. */
@@ -117,9 +122,9 @@ const SCREEN_NAME = /^\s*<?([A-Za-z][A-Za-z0-9_]{2,31})>?\s*:?\s*$/;
 export function recipientsFromReport(text: string, ctx: TextBounceContext): BounceRecipient[] {
   const region = reportRegion(text.slice(0, 256 * 1024));
   const ids = ctx.messageIds.map((id) => id.toLowerCase());
-  const skip = (a: string): boolean =>
+  const skip = (a: string, keyed = false): boolean =>
     ctx.exclude.has(a) ||
-    DAEMON.test(a) ||
+    (DAEMON.test(a) && !(keyed && ctx.originalTo?.has(a))) ||
     ids.some((id) => id === a || id.endsWith(a) || a.endsWith(id)) ||
     LIST_ROLE.test(a);
   // Paragraphs as line ranges, so an intro line can reach the paragraph below it.
@@ -142,9 +147,9 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   ))
     expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
-  const add = (addr: string, context: string) => {
+  const add = (addr: string, context: string, keyed = false) => {
     const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
-    if (skip(a) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
+    if (skip(a, keyed) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
     const status = FAIL_STATUS.exec(context)?.[0] ?? null;
     const reply = FAIL_REPLY.exec(context)?.[1] ?? null;
     const hard = delayed
@@ -229,7 +234,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
         /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
         /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
         /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
-      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i));
+      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
       else if (evidence)
         for (const a of lineAddrs)
           if (failing === null || failing.has(a)) add(alias ?? a, contextAt(i));

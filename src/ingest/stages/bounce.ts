@@ -201,9 +201,16 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
     ...msg.inReplyTo,
   ].filter((id): id is string => !!id);
   const fromDomain = msg.from?.address.split('@')[1]?.toLowerCase() ?? '';
+  const sentTo = (head: string) =>
+    ['to', 'cc'].flatMap((k) => fieldsOf(head).get(k)?.match(EMAIL) ?? []);
   return recipientsFromReport(text, {
     exclude,
     messageIds: ids,
+    originalTo: new Set(
+      [...sentTo(msg.reportParts.originalHeaders ?? ''), ...sentTo(copied)].map((a) =>
+        a.toLowerCase(),
+      ),
+    ),
     bareNameDomain: /(?:^|\.)aol\.com$/.test(fromDomain) ? 'aol.com' : null,
   });
 }
