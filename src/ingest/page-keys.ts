@@ -7,6 +7,7 @@ import type { PageLookupInput } from '../store/inbound-store.js';
 import { contentFingerprint, dedupeKey } from './dedupe-key.js';
 import type { PageItem } from './ingest-types.js';
 import type { Indexer } from './page-indexer.js';
+import { isJmrp } from './stages/bounce.js';
 import { type ThreadKeys, threadKeys } from './thread-lookup.js';
 
 /** Messages from one sender to one ticket inside this window, beyond this count, are a mail loop. */
@@ -29,8 +30,11 @@ export function keyPage(items: PageItem[], index: Indexer, indexKey: Buffer): Ke
   return items.map((item) => {
     const msg = item.prepared.parsed;
     // Without a Message-ID the raw bytes identify the message (same bytes in two mailboxes → one).
-    const rfcId =
+    const ownId =
       msg.messageId ?? `sha256:${createHash('sha256').update(item.input.raw).digest('hex')}`;
+    // A JMRP complaint is our sent mail returned whole, Message-ID and content alike: it is keyed
+    // apart so it is neither taken for a copy of that mail nor found in its place by threading.
+    const rfcId = isJmrp(msg) ? `feedback-loop:${ownId}` : ownId;
     const addresses = [
       ...new Set(
         [msg.from, msg.sender, ...msg.replyTo].flatMap((a) =>

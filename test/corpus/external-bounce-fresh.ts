@@ -16,17 +16,26 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import type { Classification } from '../../src/ingest/types.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
+import {
+  COMPLAINT_REASONS,
+  type FieldScore,
+  half,
+  type Role,
+  score,
+  type SetReport,
+} from './external-score.js';
 
 const ctx = {
   ownAddresses: ['support@inlet.test'],
   isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
 };
 
-interface Expect {
+export interface Expect {
   /** Path under the set's folder. */
   file: string;
   bounce: boolean;
+  /** An abuse or feedback-loop report: machine mail, not a bounce. */
+  complaint?: boolean;
   recipients?: string[];
   /** Status as the project writes it: digits with or without dots. */
   status?: string;
@@ -46,6 +55,8 @@ const STATUS_FIELD =
   "Inlet gives the report's own Status field; the project gives the SMTP reply code of the diagnostic or a code it infers";
 const NO_STATUS =
   'the report gives no status code; the project infers one from its wording, Inlet reports none';
+const GAVE_UP =
+  "the report's own Action field says failed (the MTA gave up; a 4.x.x status says only why); the project calls it a delay";
 const namesOriginal = (raw: string, got: string[], want: string[]) =>
   got.length === want.length &&
   got.every((a) =>
@@ -56,7 +67,7 @@ const namesOriginal = (raw: string, got: string[], want: string[]) =>
   );
 const sorted = (a: string[]) => [...new Set(a.map((x) => x.toLowerCase()))].sort().join(', ');
 
-async function scoreCases(
+export async function scoreCases(
   set: string,
   role: Role,
   dir: string,
@@ -83,6 +94,11 @@ async function scoreCases(
         name,
         String(e),
       );
+      continue;
+    }
+    if (c.complaint) {
+      const arf = cl.reasons.some((r) => COMPLAINT_REASONS.includes(r));
+      score(fields, 'complaint recognised', cl.kind === 'auto_reply' && arf, name, cl.kind);
       continue;
     }
     if (!c.bounce) {
@@ -130,6 +146,9 @@ async function scoreCases(
           : failedRecipients(recipients).length > 0,
         name,
         recipients.map((r) => `${r.action}/${r.status}`).join(' '),
+        c.temporary && /^Action:\s*failed\b/im.test(raw) && !/^Action:\s*delayed\b/im.test(raw)
+          ? GAVE_UP
+          : null,
       );
     if (c.hard !== undefined)
       score(

@@ -8,6 +8,7 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { freshBounceSets } from './external-bounce-fresh.js';
+import { round3BounceSets } from './external-bounce-round3.js';
 import { emailEngineSet } from './external-emailengine.js';
 import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
 import { sisimaiSets } from './external-sisimai.js';
@@ -133,5 +134,6 @@ export async function bounceSets(root: string, role: Role): Promise<SetReport[]>
   const ee = await emailEngineSet(root, role);
   if (ee && ee.cases > 0) out.push(ee);
   out.push(...(await freshBounceSets(root, role)));
+  out.push(...(await round3BounceSets(root, role)));
   return out;
 }

@@ -9,13 +9,12 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import { type BounceCase, scoreBounces } from './external-bounce-sets.js';
-import { half, type Role, score, type SetReport } from './external-score.js';
+import { COMPLAINT_REASONS, half, type Role, score, type SetReport } from './external-score.js';
 
 const ctx = {
   ownAddresses: ['support@inlet.test'],
   isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
 };
-const COMPLAINT = ['feedback_report', 'abuse_complaint', 'ses_complaint'];
 
 export async function emailEngineSet(root: string, role: Role): Promise<SetReport | null> {
   const base = path.join(root, 'postalsys+emailengine/test');
@@ -58,7 +57,7 @@ export async function emailEngineSet(root: string, role: Role): Promise<SetRepor
     score(
       report.fields,
       'complaint recognised',
-      cl.kind === 'auto_reply' && cl.reasons.some((r) => COMPLAINT.includes(r)),
+      cl.kind === 'auto_reply' && cl.reasons.some((r) => COMPLAINT_REASONS.includes(r)),
       f,
       `${cl.kind} ${cl.reasons.join(',')}`,
     );

@@ -33,6 +33,9 @@ export function score(
   else f.misses.push(detail ? `${id}: ${detail}` : id);
 }
 
+/** Classification reasons that mark an abuse or feedback-loop complaint. */
+export const COMPLAINT_REASONS = ['feedback_report', 'abuse_complaint', 'ses_complaint'];
+
 /** Alternating split on the sorted case names: tune takes even positions, held-out odd ones. */
 export const half = <T>(items: T[], role: Role): T[] =>
   items.filter((_, i) => (i % 2 === 0) === (role === 'tune'));

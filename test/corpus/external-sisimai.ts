@@ -11,7 +11,14 @@ import { failedRecipients } from '../../src/ingest/bounce-link.js';
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { type FieldScore, half, type Role, score, type SetReport } from './external-score.js';
+import {
+  COMPLAINT_REASONS,
+  type FieldScore,
+  half,
+  type Role,
+  score,
+  type SetReport,
+} from './external-score.js';
 import { lineEndingSet } from './external-sisimai-endings.js';
 
 const ctx = {
@@ -111,9 +118,7 @@ async function sisimaiSet(root: string, role: Role, shared: boolean): Promise<Se
       continue;
     }
     if (reasons.has('feedback')) {
-      const arf = cl.reasons.some((r) =>
-        ['feedback_report', 'abuse_complaint', 'ses_complaint'].includes(r),
-      );
+      const arf = cl.reasons.some((r) => COMPLAINT_REASONS.includes(r));
       score(fields, 'complaint recognised', cl.kind === 'auto_reply' && arf, file, cl.kind);
       continue;
     }

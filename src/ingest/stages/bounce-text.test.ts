@@ -229,6 +229,29 @@ Hello.
     expect(c).toMatchObject({ kind: 'auto_reply', reasons: ['abuse_complaint'] });
   });
 
+  it("recognises Outlook.com's feedback loop, which returns our own mail marked with the complainer", async () => {
+    // JMRP sends no report part: the complained-about mail itself, with our own Message-ID.
+    const raw = `Return-Path: staff@hotmail.example
+X-HmXmrOriginalRecipient: kim@hotmail.example
+From: Support <support@inlet.test>
+To: kim@hotmail.example
+Subject: Re: Your ticket
+Message-ID: <inlet.42@inlet.test>
+X-Inlet-Ticket: 42
+Content-Type: text/plain
+
+We reset your password.
+`;
+    const c = classifyMessage(await parseMessage(Buffer.from(raw.replace(/\n/g, '\r\n'))), {
+      ownAddresses: ['support@inlet.test'],
+      isOwnMessageId: (id) => id.endsWith('@inlet.test'),
+    });
+    expect(c).toMatchObject({
+      kind: 'auto_reply',
+      reasons: expect.arrayContaining(['feedback_report']),
+    });
+  });
+
   it('a person forwarding a mail is still a person', async () => {
     const c = await classify(
       report(

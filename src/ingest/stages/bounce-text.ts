@@ -9,6 +9,10 @@ import type { BounceRecipient } from '../types.js';
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const SMTP_REPLY = /(?:^|[\s(:"'#[])([245]\d\d)(?=[\s\-.:\]])/;
+// A recipient's failure is told by a 4xx or 5xx code: in an SMTP transcript the "250 2.1.5" that
+// accepted the RCPT comes before the "451 4.3.0" that refused the DATA.
+const FAIL_STATUS = /\b([45])\.(\d{1,3})\.(\d{1,3})\b/;
+const FAIL_REPLY = /(?:^|[\s(:"'#[])([45]\d\d)(?=[\s\-.:\]])/;
 // Starts only where a run of address characters starts: tried at every position inside a long
 // run, the scan is quadratic (a 80 kB line took 30 s).
 const EMAIL =
@@ -20,6 +24,8 @@ const ORIGINAL_START = new RegExp(
 );
 const HEADER_START =
   /^(?:received|return-path|message-id|x-[\w-]+|dkim-signature|mime-version)\s*:/i;
+const DSN_FIELD =
+  /^(?:reporting-mta|final-recipient|original-recipient|arrival-date|received-from-mta|original-envelope-id|dsn-gateway)\s*:/i;
 // Report lines that copy a field of the original message: their addresses are not recipients.
 const QUOTED_FIELD =
   /^\s*(?:from|sender|reply-to|cc|subject|date|sent|message-id|references|in-reply-to|return-path|errors-to|list-[\w-]+|received|x-[\w-]+)\s*:/i;
@@ -51,6 +57,11 @@ export interface TextBounceContext {
    * report's sender stands for, or null when a bare word is never an address.
    */
   bareNameDomain?: string | null;
+  /**
+   * To and Cc of the returned message: a postmaster address named alone on a report line is a
+   * recipient when the message was sent to it (otherwise it is the reporting side's own).
+   */
+  originalTo?: Set<string>;
 }
 
 /** A line as written, without the "> " marks of a forwarded or quoted copy. */
@@ -59,11 +70,21 @@ const unquoted = (line: string): string => line.replace(/^\s*(?:>\s?)+/, '');
 /** The report part of a bounce text: everything above the copy of the returned message. */
 export function reportRegion(text: string): string[] {
   const lines = text.split(/\r?\n/);
+  let dsnFields = false;
   for (let i = 0; i < lines.length; i++) {
     const line = unquoted(lines[i]!);
     if (ORIGINAL_START.test(line)) return lines.slice(0, i);
+    // A pasted DSN's fields run on with extension fields (X-Postfix-Queue-ID, X-Postfix-Sender)
+    // that look like a returned message's headers; the block is still the report.
+    if (line.trim() === '') dsnFields = false;
+    else if (DSN_FIELD.test(line)) dsnFields = true;
     // A header block (two header lines in a row) is a returned message pasted without a caption.
-    if (HEADER_START.test(line) && i > 0 && HEADER_START.test(unquoted(lines[i + 1] ?? '')))
+    if (
+      !dsnFields &&
+      HEADER_START.test(line) &&
+      i > 0 &&
+      HEADER_START.test(unquoted(lines[i + 1] ?? ''))
+    )
       return lines.slice(0, i);
   }
   return lines;
@@ -80,6 +101,8 @@ export function diagnosticOf(paragraph: string): string | null {
     // A line longer than SMTP allows (1000 octets) is no server's answer.
     .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
   const line =
+    lines.find((l) => FAIL_STATUS.test(l)) ??
+    lines.find((l) => FAIL_REPLY.test(l)) ??
     lines.find((l) => STATUS.test(l)) ??
     lines.find((l) => SMTP_REPLY.test(l)) ??
     lines.find((l) => FAILURE.test(l));
@@ -99,9 +122,9 @@ const SCREEN_NAME = /^\s*<?([A-Za-z][A-Za-z0-9_]{2,31})>?\s*:?\s*$/;
 export function recipientsFromReport(text: string, ctx: TextBounceContext): BounceRecipient[] {
   const region = reportRegion(text.slice(0, 256 * 1024));
   const ids = ctx.messageIds.map((id) => id.toLowerCase());
-  const skip = (a: string): boolean =>
+  const skip = (a: string, keyed = false): boolean =>
     ctx.exclude.has(a) ||
-    DAEMON.test(a) ||
+    (DAEMON.test(a) && !(keyed && ctx.originalTo?.has(a))) ||
     ids.some((id) => id === a || id.endsWith(a) || a.endsWith(id)) ||
     LIST_ROLE.test(a);
   // Paragraphs as line ranges, so an intro line can reach the paragraph below it.
@@ -124,11 +147,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   ))
     expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
-  const add = (addr: string, context: string) => {
+  const add = (addr: string, context: string, keyed = false) => {
     const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
-    if (skip(a) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
-    const status = STATUS.exec(context)?.[0] ?? null;
-    const reply = SMTP_REPLY.exec(context)?.[1] ?? null;
+    if (skip(a, keyed) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
+    const status = FAIL_STATUS.exec(context)?.[0] ?? null;
+    const reply = FAIL_REPLY.exec(context)?.[1] ?? null;
     const hard = delayed
       ? false
       : status
@@ -211,7 +234,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
         /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
         /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
         /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
-      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i));
+      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
       else if (evidence)
         for (const a of lineAddrs)
           if (failing === null || failing.has(a)) add(alias ?? a, contextAt(i));
@@ -224,16 +247,16 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const texts = paragraphs.map((p) => p.join('\n'));
   for (const r of found.values()) {
     if (r.status !== null) continue;
-    const at = texts.findIndex((t) => t.toLowerCase().includes(r.address) && STATUS.test(t));
+    const at = texts.findIndex((t) => t.toLowerCase().includes(r.address) && FAIL_STATUS.test(t));
     const own = texts.findIndex((t) => t.toLowerCase().includes(r.address));
     const below =
-      own >= 0 && STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '')
+      own >= 0 && FAIL_STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '')
         ? own + 1
         : -1;
     EMAIL.lastIndex = 0;
     const source = at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : null;
     if (source === null) continue;
-    r.status = STATUS.exec(source)![0];
+    r.status = FAIL_STATUS.exec(source)![0];
     if (!delayed) r.hard = r.status.startsWith('5');
     r.diagnostic ??= diagnosticOf(source);
   }

@@ -121,8 +121,15 @@ function dsnInText(text: string): BounceRecipient[] {
   const at = lines.findIndex((l) =>
     /^(?:reporting-mta|final-recipient|original-recipient)\s*:/i.test(l),
   );
-  if (at < 0 || !lines.slice(at).some((l) => /^final-recipient\s*:/i.test(l))) return [];
-  return parseDeliveryStatus(lines.slice(at).join('\n'));
+  if (at >= 0 && lines.slice(at).some((l) => /^final-recipient\s*:/i.test(l)))
+    return parseDeliveryStatus(lines.slice(at).join('\n'));
+  // A whole bounce relayed as text (a provider's postmaster desk passing it on) keeps its MIME
+  // lines: its delivery-status part, up to the next boundary, is the report.
+  const part = /^content-type:\s*message\/delivery-status\b.*$/im.exec(text);
+  if (!part) return [];
+  const rest = text.slice(part.index + part[0].length, part.index + 64 * 1024);
+  const end = rest.search(/^--\S/m);
+  return parseDeliveryStatus(end < 0 ? rest : rest.slice(0, end));
 }
 
 /** Plain-text bounces: X-Failed-Recipients, else the addresses the report ties to a failure. */
@@ -194,9 +201,16 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
     ...msg.inReplyTo,
   ].filter((id): id is string => !!id);
   const fromDomain = msg.from?.address.split('@')[1]?.toLowerCase() ?? '';
+  const sentTo = (head: string) =>
+    ['to', 'cc'].flatMap((k) => fieldsOf(head).get(k)?.match(EMAIL) ?? []);
   return recipientsFromReport(text, {
     exclude,
     messageIds: ids,
+    originalTo: new Set(
+      [...sentTo(msg.reportParts.originalHeaders ?? ''), ...sentTo(copied)].map((a) =>
+        a.toLowerCase(),
+      ),
+    ),
     bareNameDomain: /(?:^|\.)aol\.com$/.test(fromDomain) ? 'aol.com' : null,
   });
 }
@@ -207,8 +221,14 @@ function messageIdFromHeaders(block: string | null): string | null {
   return m ? normaliseMessageId(m[1]!.replace(/\r?\n[ \t]+/g, ' ')) : null;
 }
 
+// Outlook.com's feedback loop (JMRP) sends no ARF report: it returns the complained-about mail
+// itself, our own Message-ID included, marked with the address that complained.
+export const isJmrp = (msg: ParsedMessage): boolean =>
+  (msg.headers.get('x-hmxmroriginalrecipient')?.length ?? 0) > 0;
+
 /** Original Message-ID: returned headers, then an attached original, then the quoted text. */
 export function originalMessageId(msg: ParsedMessage): string | null {
+  if (isJmrp(msg)) return msg.messageId;
   const fromReport = messageIdFromHeaders(msg.reportParts.originalHeaders);
   if (fromReport) return fromReport;
   for (const a of msg.attachments) {

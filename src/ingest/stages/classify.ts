@@ -7,7 +7,7 @@
 // (reason 'list_traffic', which suppressesAutoResponse() honours) so no customer message is lost.
 // Precedence: list WITHOUT a List-Id is not a real list — it is a bulk sender — and counts as auto_reply.
 import type { Classification, ClassifyContext, ParsedMessage } from '../types.js';
-import { originalMessageId, parseBounce } from './bounce.js';
+import { isJmrp, originalMessageId, parseBounce } from './bounce.js';
 import {
   isChallengeNotice,
   listNotice,
@@ -125,7 +125,8 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   if (precedence === 'list' && !has(msg, 'list-id')) reasons.push('precedence:list');
   const rt = reportType(msg);
   const body = msg.text?.slice(0, 64 * 1024) ?? '';
-  if (rt === 'feedback-report' || has(msg, 'feedback-type')) reasons.push('feedback_report');
+  if (rt === 'feedback-report' || has(msg, 'feedback-type') || isJmrp(msg))
+    reasons.push('feedback_report');
   else if (sesNotificationType(body) === 'Complaint') reasons.push('ses_complaint');
   // Abuse desks and feedback loops that send the complaint as a plain message with the offending
   // mail attached (no ARF report part): a machine's report about our mail, not a person writing.
@@ -145,7 +146,8 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
 }
 
 export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Classification {
-  const own = ownEchoReasons(msg, ctx);
+  // A JMRP complaint carries our own Message-ID: a complaint about our mail, not our mail echoed.
+  const own = isJmrp(msg) ? [] : ownEchoReasons(msg, ctx);
   if (own.length > 0) return { kind: 'own_echo', reasons: own };
   const bounce = bounceReasons(msg);
   // Rendered once, and only when a rule needs it (an HTML-only mail is converted to read it).

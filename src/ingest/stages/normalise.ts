@@ -109,6 +109,7 @@ const KEPT_HEADERS = new Set([
   'x-failed-recipients',
   'x-loop',
   'feedback-type',
+  'x-hmxmroriginalrecipient',
   'x-mailer',
   'authentication-results',
   'thread-index',

@@ -240,7 +240,7 @@ We are on it.
     });
   });
 
-  test('an abuse report, an SES complaint and a challenge-response notice about a reply join its ticket as machine mail and leave the reply sent', async () => {
+  test('abuse reports (ARF, SES, a plain complaint with the reply attached, JMRP) and a challenge-response notice about a reply join its ticket as machine mail and leave the reply sent', async () => {
     const r = await sentReply();
     const original = `From: Acme Support <support@acme.example>
 To: pat@client.example
@@ -268,6 +268,32 @@ https://screen.example/verify/91
 --- Original message follows ---
 ${original}
 `;
+    // A complaint sent as a plain message with the reply attached, and Outlook.com's JMRP, which
+    // returns the reply itself (its Message-ID ours) marked with the complaining address.
+    const attached = `From: Abuse Desk <abuse@isp.example>
+To: support@acme.example
+Subject: Abuse report for 192.0.2.1
+Message-ID: <${randomUUID()}@isp.example>
+Content-Type: multipart/mixed; boundary="a"
+
+--a
+Content-Type: text/plain
+
+We received a complaint about the attached message.
+--a
+Content-Type: message/rfc822
+
+${original}
+
+We are on it.
+--a--
+`;
+    const jmrp = `X-HmXmrOriginalRecipient: pat@client.example
+${original}
+In-Reply-To: <unknown-${randomUUID()}@client.example>
+
+We are on it.
+`;
     const tickets = async () =>
       (
         await owner<{ n: number }>(`SELECT count(*)::int AS n FROM tickets WHERE tenant_id = $1`, [
@@ -280,6 +306,8 @@ ${original}
       [arf, 'feedback_report'],
       [ses, 'ses_complaint'],
       [challenge, 'challenge_response'],
+      [attached, 'abuse_complaint'],
+      [jmrp, 'feedback_report'],
     ] as const) {
       const out = await f.ingest(Buffer.from(raw.replace(/\n/g, '\r\n')), { mailboxId });
       expect(out).toMatchObject({ status: 'stored', kind: 'auto_reply', ticketId: r.ticketId });
@@ -293,7 +321,7 @@ ${original}
       expect(row!.kind_reasons).toContain(reason);
     }
     const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
-    expect(view.body.messages.filter((m) => stored.includes(m.id))).toHaveLength(3);
+    expect(view.body.messages.filter((m) => stored.includes(m.id))).toHaveLength(5);
     expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
       reply_state: 'sent',
       bounce: null,
@@ -325,13 +353,13 @@ ${original}
       });
     }
     expect(await tickets()).toBe(ticketsBefore);
-    // The two abuse reports name the reply: reply.complained each, ids only; the challenge does not.
+    // The four abuse reports name the reply: reply.complained each, ids only; the challenge does not.
     const complained = await owner<{ data: Record<string, unknown> }>(
       `SELECT data FROM events WHERE tenant_id = $1 AND type = 'reply.complained' AND resource_id = $2`,
       [f.tenant.id, r.replyId],
     );
     expect(complained.map((e) => e.data.complaint_message_id).sort()).toEqual(
-      [stored[0], stored[1]].sort(),
+      [stored[0], stored[1], stored[3], stored[4]].sort(),
     );
     expect(complained[0]!.data).toMatchObject({ ticket_id: r.ticketId });
     expect(JSON.stringify(complained)).not.toContain('@');
