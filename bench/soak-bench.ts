@@ -11,7 +11,6 @@
 //                         [--workers 2] [--sample 10]
 // rate = new mails per second over all mailboxes; reply-rate = replies per second through the API.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -25,56 +24,14 @@ import { makeLogger } from '../src/lib/logger.js';
 import { migrate } from '../src/store/migrate.js';
 import { type CliProcess, runCli, waitForHttp } from '../test/helpers/cli.js';
 import { startDovecot } from '../test/helpers/dovecot.js';
-import { logLines } from '../test/helpers/fault.js';
 import { connectBody, customerMessage, newImapUser } from '../test/helpers/imap-mailbox.js';
 import { localMailEnv } from '../test/helpers/local-mail.js';
 import { startPostgresServer, withDatabase } from '../test/helpers/postgres-server.js';
 import { startSmtpSink } from '../test/helpers/smtp-sink.js';
 import { parentPid, pidFromFile, processTree, rssMb, treeCpuMs } from './lib/proc-cpu.js';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? NaN : Number(process.argv[i + 1]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-const opts = {
-  mailboxes: flag('mailboxes', 200),
-  minutes: flag('minutes', 10),
-  rate: flag('rate', 10),
-  replyRate: flag('reply-rate', 1),
-  workers: flag('workers', 2),
-  sampleS: flag('sample', 10),
-};
-
-/**
- * Dovecot watches a mailbox in IDLE with one inotify instance per imap process, and every test
- * user runs under one UID. Past fs.inotify.max_user_instances (128 by default) Dovecot logs
- * "Inotify instance limit … exceeded" and only looks for new mail every
- * mailbox_idle_check_interval (30 s), which the soak would report as Inlet's latency (p99 ≈ 30 s at
- * 200 mailboxes). The limit is raised when this process may (root), and said otherwise.
- */
-function roomForIdle(mailboxes: number): void {
-  const file = '/proc/sys/fs/inotify/max_user_instances';
-  const need = mailboxes * 2 + 64;
-  let limit = NaN;
-  try {
-    limit = Number(readFileSync(file, 'utf8').trim());
-    if (limit >= need) return;
-    writeFileSync(file, String(need));
-    console.log(`fs.inotify.max_user_instances raised from ${limit} to ${need} for Dovecot's IDLE`);
-  } catch {
-    console.log(
-      `warning: fs.inotify.max_user_instances is ${Number.isNaN(limit) ? 'unknown' : limit}, below the ${need} Dovecot needs for ${mailboxes} mailboxes in IDLE: mailboxes past it are told of new mail only every 30 s, which shows as latency here`,
-    );
-  }
-}
-
-const pct = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { opts, roomForIdle } from './lib/soak-options.js';
+import { printSoakTail } from './lib/soak-report.js';
+import { pctSorted as pct, sleep } from './lib/stats.js';
 
 const dovecot = await startDovecot();
 if (!dovecot) {
@@ -353,33 +310,7 @@ try {
       `inbound rows ${once!.n}, distinct Message-IDs ${once!.distinct}; ` +
       `IMAP logins by Inlet ${inletLogins} (${(inletLogins / Math.max(1, appended)).toFixed(3)} per mail, ${opts.workers} workers)`,
   );
-  // Events during the load that can cost a login: leases that moved, IDLE reconnects, warnings.
-  const [moved] = await q<{ n: number }>(
-    'SELECT count(*)::int AS n FROM mailbox_leases WHERE acquired_at > $1',
-    [new Date(t0Load)],
-  );
-  const events = new Map<string, number>();
-  for (const [i, { name, p }] of procs.entries())
-    for (const l of logLines(p.output().slice(logStart[i])))
-      if (!['mailbox synced', 'reply sent'].includes(String(l.msg))) {
-        const detail = (l as { imap?: unknown }).imap ?? (l as { errCode?: unknown }).errCode;
-        const key = `${name}: ${l.msg}${detail ? ` ${JSON.stringify(detail)}` : ''}`;
-        events.set(key, (events.get(key) ?? 0) + 1);
-      }
-  console.log(
-    `  leases that moved during the load: ${moved!.n}; other log lines: ${JSON.stringify(Object.fromEntries(events))}`,
-  );
-  // Memory growth: the last third of the run against the middle third (after warm-up).
-  const third = Math.max(1, Math.floor(rssCurve.length / 3));
-  const avg = (rowsOf: number[][], i: number) =>
-    Math.round(rowsOf.reduce((s, r) => s + r[i]!, 0) / Math.max(1, rowsOf.length));
-  for (const [i, r] of roots.entries()) {
-    const mid = avg(rssCurve.slice(third, 2 * third), i);
-    const end = avg(rssCurve.slice(2 * third), i);
-    console.log(
-      `  ${r.name.padEnd(9)} RSS first ${rssCurve[0]?.[i]} MB, middle third ${mid} MB, last third ${end} MB (${end - mid >= 0 ? '+' : ''}${end - mid} MB)`,
-    );
-  }
+  await printSoakTail({ q, t0Load, procs, logStart, roots, rssCurve });
   console.log(
     `  uptime load: ${(await import('node:os'))
       .loadavg()

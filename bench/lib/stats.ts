@@ -7,6 +7,14 @@ export function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
+/** The p-th percentile of already sorted `sorted` by the ceiling rank (NaN when empty): the figure
+ *  the IMAP and soak benches have always printed. */
+export function pctSorted(sorted: number[], p: number): number {
+  return sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
 export function percentiles(xs: number[]): { p50: number; p95: number; p99: number; max: number } {
   return { p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), max: pct(xs, 100) };
 }

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 
 import type { EventService } from '../events/event-service.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
-import type { ConsentFlow } from '../oauth/consent-flow.js';
+import type { ConsentFlow } from '../oauth/consent-flow-types.js';
 import type { ReturnOrigins } from '../oauth/return-origins.js';
 import type { ReplyService } from '../outbound/reply-service.js';
 import type { RetentionService } from '../privacy/retention-service.js';

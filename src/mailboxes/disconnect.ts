@@ -22,6 +22,7 @@ import type { Db, Executor } from '../store/db.js';
 import * as receipts from '../store/deletion-store.js';
 import { insertEvent } from '../store/event-store.js';
 import type { MailboxRow } from '../store/mailbox-store.js';
+import * as purge from '../store/purge-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
@@ -227,7 +228,7 @@ export async function shred(
         ex,
         tenantId,
         mailboxId,
-        await receipts.purgeMailboxMessagesIn(ex, tenantId, mailboxId, moved),
+        await purge.purgeMailboxMessagesIn(ex, tenantId, mailboxId, moved),
       );
       deps.logger.info(
         { mailbox: mailboxId, tickets: moved.length },

@@ -16,6 +16,7 @@ import { insertAudit } from '../store/audit-store.js';
 import type { Executor } from '../store/db.js';
 import * as del from '../store/deletion-store.js';
 import { insertEvent } from '../store/event-store.js';
+import * as purge from '../store/purge-store.js';
 import type { AuditAction } from '../tenancy/audit.js';
 import { rehomeSharedTickets } from '../tickets-api/ticket-header.js';
 import { type DisconnectDeps, enqueuePurge, finishDisconnect } from './disconnect.js';
@@ -36,9 +37,9 @@ type Step = (
   tenantId: string,
   mailboxId: string,
   limit: number,
-) => Promise<del.PurgeCounts>;
+) => Promise<purge.PurgeCounts>;
 
-const total = (c: del.PurgeCounts) => Object.values(c).reduce((a, b) => a + b, 0);
+const total = (c: purge.PurgeCounts) => Object.values(c).reduce((a, b) => a + b, 0);
 
 /**
  * When a deletion's rows go: the delay configured now (MAILBOX_PURGE_DELAY_HOURS, at most 30 days)
@@ -98,7 +99,7 @@ export async function purgeMailbox(
       ex,
       tenantId,
       mailboxId,
-      await del.purgeMailboxMessagesIn(
+      await purge.purgeMailboxMessagesIn(
         ex,
         tenantId,
         mailboxId,
@@ -106,17 +107,17 @@ export async function purgeMailbox(
       ),
     ),
   );
-  const tables = await db.tx((ex) => del.tablesWithMailboxId(ex));
+  const tables = await db.tx((ex) => purge.tablesWithMailboxId(ex));
   const steps: Step[] = [
-    del.purgeMailboxMessages,
-    del.purgeTicketMessages,
-    del.purgeTickets,
+    purge.purgeMailboxMessages,
+    purge.purgeTicketMessages,
+    purge.purgeTickets,
     // Then whatever else names the mailbox (deliveries of parked mail, ingest failures, leases, the
     // destroyed key row, any table added later).
     ...tables.map(
       (t): Step =>
         (ex, ten, mb, n) =>
-          del.purgeTableRows(ex, t, ten, mb, n),
+          purge.purgeTableRows(ex, t, ten, mb, n),
     ),
   ];
   let batches = 0;
@@ -136,7 +137,7 @@ export async function purgeMailbox(
   }
 
   const receipt = await db.tx(async (ex) => {
-    await del.addPurged(ex, tenantId, mailboxId, await del.purgeQueuedJobs(ex, mailboxId));
+    await del.addPurged(ex, tenantId, mailboxId, await purge.purgeQueuedJobs(ex, mailboxId));
     const done = await del.markCompleted(ex, tenantId, mailboxId);
     // Another run of this deletion completed it first (and wrote the audit record).
     if (!done) return null;

@@ -12,94 +12,29 @@
 // proved which return URL to trust, and shows a plain page otherwise.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import { fieldAad, open, seal } from '../crypto/index.js';
+import { seal } from '../crypto/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import type { ConsentAdapter, ConsentOptions } from '../providers/provider-module.js';
 import { consentAdapter, type ProviderRuntimes } from '../providers/registry.js';
-import type { Db, Executor } from '../store/db.js';
-import type { Actor } from '../tenancy/actor.js';
+import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import {
   BROWSER_MISMATCH,
   browserMatches,
   clearCookieHeader,
-  LINK_USED,
   newBrowserNonce,
   setCookieHeader,
 } from './browser-binding.js';
 import { ADDRESS_ELSEWHERE, addressHeldElsewhere } from './consent-binding.js';
+import type { ConsentFlow } from './consent-flow-types.js';
 import { storeGrant } from './consent-grant.js';
-import { peekState, signState, type StateClaims, verifyStateMac } from './oauth-state.js';
-import {
-  consumeOAuthState,
-  insertOAuthState,
-  type OAuthStateRow,
-  openOAuthState,
-} from './oauth-store.js';
-import { isRegisteredReturnUrl } from './return-origins.js';
+import { makeStateReader, type SealedStart, verifierAad } from './consent-state.js';
+import { peekState, signState } from './oauth-state.js';
+import { consumeOAuthState, insertOAuthState, openOAuthState } from './oauth-store.js';
 
 export const stateTtlMs = 10 * 60_000;
-
-/** Outcome codes the flow itself produces; adapters add their own (e.g. a provider being down). */
-export type FlowFailure =
-  | 'not_configured'
-  | 'state_invalid'
-  | 'state_used'
-  | 'state_expired'
-  | 'access_denied'
-  | 'consent_failed'
-  | 'address_in_use'
-  | typeof ADDRESS_ELSEWHERE
-  | typeof BROWSER_MISMATCH
-  | typeof LINK_USED;
-
-export interface CallbackQuery {
-  state?: string | undefined;
-  code?: string | undefined;
-  error?: string | undefined;
-}
-
-export type CallbackResult =
-  | { ok: true; returnUrl: string; mailboxId: string; outcome: 'created' | 'reauthorized' }
-  | { ok: false; code: string; returnUrl: string | null };
-
-export type OpenResult =
-  | { ok: true; authorizationUrl: string; setCookie: string }
-  | { ok: false; code: string; returnUrl: string | null };
-
-export interface ConsentFlow {
-  /** Whether this provider's consent can run here (its OAuth client is configured). */
-  configured(kind: ProviderKind): boolean;
-  /** Texts and titles of this provider's callback page. */
-  texts(kind: ProviderKind): {
-    failureText: Readonly<Record<string, string>>;
-    title: { ok: string; failed: string };
-  };
-  /** `options` are the provider's own (ConsentAdapter.options); an unknown or invalid one is a 400. */
-  start(
-    kind: ProviderKind,
-    actor: Actor,
-    input: {
-      returnUrl: string;
-      loginHint?: string | undefined;
-      options?: ConsentOptions | undefined;
-    },
-  ): Promise<{ consentUrl: string; expiresAt: string }>;
-  /** The consent URL opened in a browser: binds that browser, answers the provider's URL. */
-  open(state: string): Promise<OpenResult>;
-  /** The Set-Cookie that removes a state's binding cookie (null for no valid-looking state). */
-  clearCookie(state: string | undefined): string | null;
-  /** `cookies` is the browser's Cookie header (the binding set by `open`). */
-  callback(
-    kind: ProviderKind,
-    query: CallbackQuery,
-    cookies: string | undefined,
-  ): Promise<CallbackResult>;
-}
-
-type Failed = { fail: FlowFailure; returnUrl: string | null };
 
 interface CheckedState {
   tenantId: string;
@@ -108,16 +43,6 @@ interface CheckedState {
   returnUrl: string;
   actor: string;
 }
-
-/** What the state row seals: the PKCE verifier, the provider options, the provider's URL. */
-interface SealedStart {
-  verifier: string;
-  options?: ConsentOptions | undefined;
-  authorizationUrl?: string;
-}
-
-const verifierAad = (tenantId: string, stateId: string) =>
-  fieldAad('oauth_states.verifier', tenantId, 'oauth', stateId);
 
 /** The provider's start options, each checked by the adapter; undefined when none were given. */
 function checkOptions(
@@ -167,52 +92,7 @@ export function makeConsentFlow(deps: {
   const runtimeOf = (kind: ProviderKind): unknown =>
     (deps.runtimes as Partial<Record<ProviderKind, unknown>>)[kind];
 
-  /**
-   * The state's signature checked and its row claimed by `claim` (open or consume) in one tenant
-   * transaction; the return URL is trusted only while its origin is still registered.
-   */
-  async function withState<T extends object>(
-    state: string | undefined,
-    claim: (
-      ex: Executor,
-      claims: StateClaims,
-    ) => Promise<{ row: OAuthStateRow } | { reason: FlowFailure; row: OAuthStateRow | null }>,
-    then: (
-      row: OAuthStateRow,
-      claims: StateClaims,
-      sealed: SealedStart,
-      returnUrl: string,
-    ) => T | Failed,
-  ): Promise<T | Failed> {
-    const claims = state ? peekState(state) : null;
-    if (!state || !claims) return { fail: 'state_invalid', returnUrl: null };
-    return db.tenantTx(claims.tenantId, async (ex): Promise<T | Failed> => {
-      const signing = await keys.tenantKey(ex, claims.tenantId, 'signing').catch(() => null);
-      if (!signing || !verifyStateMac(signing.key, state))
-        return { fail: 'state_invalid', returnUrl: null };
-      const used = await claim(ex, claims);
-      // Redirect only to an origin the tenant still has registered, failures included.
-      const stored = used.row?.return_url ?? null;
-      const trusted =
-        stored !== null && (await isRegisteredReturnUrl(ex, claims.tenantId, stored))
-          ? stored
-          : null;
-      if ('reason' in used) return { fail: used.reason, returnUrl: trusted };
-      if (trusted === null) return { fail: 'state_invalid' as const, returnUrl: null };
-      const tenantKey = await keys.tenantKey(ex, claims.tenantId, 'tenant');
-      const text = open(
-        tenantKey,
-        used.row.verifier_ct,
-        verifierAad(claims.tenantId, claims.stateId),
-      ).toString('utf8');
-      // A bare verifier (rows from before the consent URL), or the sealed start as JSON (a
-      // base64url verifier never starts with '{').
-      const sealed: SealedStart = text.startsWith('{')
-        ? (JSON.parse(text) as SealedStart)
-        : { verifier: text };
-      return then(used.row, claims, sealed, trusted);
-    });
-  }
+  const withState = makeStateReader(deps);
 
   function checkState(kind: ProviderKind, state: string | undefined, cookies: string | undefined) {
     return withState<CheckedState>(

@@ -6,41 +6,35 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 
 import {
-  type DataKey,
   emailBlindIndex,
   fieldAad,
-  mailboxAad,
   makeOutboundMessageId,
   messageIdBlindIndex,
   openText,
   seal,
   type SealedField,
 } from '../crypto/index.js';
-import { AppError, isAppError, notFound } from '../errors.js';
+import { AppError } from '../errors.js';
 import type { StoredHeaders } from '../ingest/prepare.js';
 import { htmlToText } from '../ingest/stages/html-to-text.js';
 import { sanitizeEmailHtml } from '../ingest/stages/sanitize-html.js';
 import { addJob } from '../jobs/registry.js';
-import { capabilitiesOf } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
-import { findMailbox } from '../store/mailbox-store.js';
 import { insertMessage } from '../store/message-store.js';
 import { rawLayout, storeRaw } from '../store/raw-store.js';
-import { addParticipants, findTicket, touchTicket } from '../store/ticket-store.js';
+import { addParticipants, touchTicket } from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import { replySubject } from '../tickets/ticket-token.js';
-import { composeReply, type ParentHeaders, threadHeaders } from './compose-reply.js';
-import { checkStoredAddress, type MailAddress } from './header-safety.js';
+import { composeReply, threadHeaders } from './compose-reply.js';
 import {
   findOutboxByKey,
   insertOutbox,
-  latestInbound,
   outboxAad,
   type OutboxRow,
   ticketThreadId,
 } from './outbox-store.js';
+import { parentHeaders, readReplyContext } from './reply-context.js';
 import { readReplyRequest, type ReplyRequest, requestFingerprint } from './reply-input.js';
 
 export interface ReplyView {
@@ -109,32 +103,6 @@ export function makeReplyService(deps: {
     );
   }
 
-  async function parentHeaders(
-    ex: Executor,
-    tenantId: string,
-    ticketId: string,
-  ): Promise<{ headers: ParentHeaders | null }> {
-    const parent = await latestInbound(ex, tenantId, ticketId);
-    if (!parent) return { headers: null };
-    let dek: DataKey;
-    try {
-      dek = await keys.mailboxKey(ex, tenantId, parent.mailbox_id);
-    } catch (err) {
-      // Answered mail that came through a since-disconnected mailbox: its ids are gone with its key.
-      if (isAppError(err) && err.code === 'mailbox_data_destroyed') return { headers: null };
-      throw err;
-    }
-    return {
-      headers: JSON.parse(
-        openText(
-          dek,
-          parent.headers_ct,
-          aad('messages.headers', tenantId, parent.mailbox_id, parent.id),
-        ),
-      ) as StoredHeaders,
-    };
-  }
-
   async function write(
     actor: Actor,
     ticketId: string,
@@ -150,62 +118,14 @@ export function makeReplyService(deps: {
       if (existing)
         return { replayed: true, reply: await replay(ex, actor, existing, fingerprint) };
 
-      const ticket = await findTicket(ex, tenantId, ticketId, { lock: true });
-      if (!ticket) throw notFound('ticket');
-      const mailboxId = ticket.mailbox_id;
-      const mailbox = await findMailbox(ex, tenantId, mailboxId);
-      if (!mailbox) throw notFound('mailbox');
-      const caps = capabilitiesOf(mailbox.provider);
-      if (!caps.canSend) {
-        throw new AppError(
-          'mailbox_cannot_send',
-          'The ticket’s mailbox is fed by imports only and cannot send mail.',
-          undefined,
-          422,
-        );
-      }
-      if (mailbox.status === 'disconnecting')
-        throw new AppError(
-          'mailbox_cannot_send',
-          'The ticket’s mailbox is being disconnected.',
-          undefined,
-          422,
-        );
-      const dek = await keys.mailboxKey(ex, tenantId, mailboxId); // 410 once the mailbox was disconnected
-      const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
-      const fromAddress = openText(
-        dek,
-        mailbox.address_ct!,
-        mailboxAad('mailboxes.address', tenantId, mailboxId),
-      );
-      const from: MailAddress = {
-        address: fromAddress,
-        name: mailbox.display_name_ct
-          ? openText(
-              dek,
-              mailbox.display_name_ct,
-              mailboxAad('mailboxes.display_name', tenantId, mailboxId),
-            )
-          : '',
-      };
-      const t = (field: SealedField, ct: Buffer) =>
-        openText(dek, ct, aad(field, tenantId, mailboxId, ticketId));
-      if (!ticket.requester_ct)
-        throw new AppError('unprocessable', 'The ticket has no requester address to reply to.');
-      const requester = JSON.parse(t('tickets.requester', ticket.requester_ct)) as MailAddress;
-      const to = checkStoredAddress(
-        { name: requester.name, address: requester.address },
-        'requester',
-      );
-      const subject = replySubject(t('tickets.subject', ticket.subject_ct), Number(ticket.number), {
-        token: caps.subjectToken,
-      });
+      const { ticket, mailboxId, dek, signingKey, fromAddress, from, to, subject } =
+        await readReplyContext(keys, ex, tenantId, ticketId);
 
       const outboxId = randomUUID();
       const messageId = randomUUID();
       const domain = domainToASCII(fromAddress.slice(fromAddress.lastIndexOf('@') + 1));
       const rfcId = makeOutboundMessageId(signingKey, tenantId, outboxId, domain);
-      const thread = threadHeaders((await parentHeaders(ex, tenantId, ticketId)).headers);
+      const thread = threadHeaders((await parentHeaders(keys, ex, tenantId, ticketId)).headers);
       const date = now();
       const text = input.text ?? htmlToText(input.html!);
       const mime = await composeReply({

@@ -4,7 +4,7 @@
 // the earliest message left (src/tickets-api/ticket-header.ts). The dry run counts exactly what the
 // real run deletes: both walk the same plan.
 import type { Executor } from '../store/db.js';
-import { deleteMessagesCounted, type PurgeCounts } from '../store/deletion-store.js';
+import { deleteMessagesCounted, type PurgeCounts } from '../store/purge-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { resealTicketHeader } from '../tickets-api/ticket-header.js';
 import { findPersonData } from './person-data.js';

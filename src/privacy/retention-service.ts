@@ -1,7 +1,7 @@
 // The retention API: read and set policies, and run now (dry run or real) for the caller's tenant.
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import type { PurgeCounts } from '../store/deletion-store.js';
+import type { PurgeCounts } from '../store/purge-store.js';
 import type { PrivacyReceiptRow } from '../store/subject-request-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import type { EpochSettings } from '../tenancy/key-epochs.js';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
 
 import type { Db, Executor } from '../store/db.js';
-import { deleteTicketsCounted, type PurgeCounts } from '../store/deletion-store.js';
+import { deleteTicketsCounted, type PurgeCounts } from '../store/purge-store.js';
 import {
   expireExports,
   insertPrivacyReceipt,

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, queryParams } from './http-util.js';
 import type { Mailbox } from './mailbox.js';
 import type { RouteContext } from './oauth.js';
-import { bearer } from './oauth.js';
+import { bearer } from './oauth-info.js';
 import { chargeQuota, takeInjected } from './quota.js';
 import type { AccessTokenRecord, FakeState } from './state.js';
 import { userOf } from './state.js';

@@ -42,14 +42,10 @@
  * Pushes are real HTTP POSTs from the fake to `configurePush({ endpoint })`, so Inlet must listen
  * on a port (Fastify `inject` cannot receive them); `settlePushes()` waits for them to finish.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { GmailDeps } from './gmail-handlers.js';
-import * as gmail from './gmail-handlers.js';
-import { prepareCall } from './gmail-routes.js';
-import { googleErrorBody, HttpError, readBody, sendJson } from './http-util.js';
 import { makeSigningKeys } from './keys.js';
 import type { Watch } from './mailbox.js';
 import {
@@ -59,19 +55,11 @@ import {
   threadFor,
   watchMatches,
 } from './mailbox.js';
-import type { RouteContext } from './oauth.js';
-import {
-  handleAuthorize,
-  handleCerts,
-  handleRevoke,
-  handleToken,
-  handleTokenInfo,
-  handleUserinfo,
-  revokeGrant,
-} from './oauth.js';
+import { revokeGrant } from './oauth-info.js';
 import type { PushAttempt, PushConfig, PushTokenOptions } from './push.js';
 import { makePusher } from './push.js';
 import { quotaUsed } from './quota.js';
+import { makeHandler } from './router.js';
 import type {
   CallLogEntry,
   ConsentOutcome,
@@ -222,80 +210,7 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
     },
   };
 
-  async function route(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    ctx: RouteContext,
-  ): Promise<void> {
-    const body = await readBody(req);
-    const p = url.pathname;
-    if (p === '/o/oauth2/v2/auth' && req.method === 'GET')
-      return handleAuthorize(state, url, res, ctx);
-    if (p === '/token' && req.method === 'POST') return handleToken(state, req, body, res, ctx);
-    if (p === '/revoke' && req.method === 'POST') return handleRevoke(state, url, body, res, ctx);
-    if (p === '/tokeninfo') return handleTokenInfo(state, req, url, res, ctx);
-    if (p === '/oauth2/v1/certs' && req.method === 'GET')
-      return handleCerts(state, 'pem', res, ctx);
-    if (p === '/oauth2/v3/certs' && req.method === 'GET')
-      return handleCerts(state, 'jwk', res, ctx);
-    if ((p === '/v1/userinfo' || p === '/oauth2/v3/userinfo') && req.method === 'GET')
-      return handleUserinfo(state, req, res, ctx);
-    if (p.startsWith('/gmail/v1/') || p.startsWith('/upload/gmail/v1/')) {
-      const call = prepareCall(state, req, url, body, res, ctx);
-      switch (call.route.operation) {
-        case 'users.getProfile':
-          return gmail.getProfile(call);
-        case 'users.watch':
-          return gmail.watch(deps, call);
-        case 'users.stop':
-          return gmail.stop(call);
-        case 'users.history.list':
-          return gmail.historyList(deps, call);
-        case 'users.messages.list':
-          return gmail.messagesList(deps, call);
-        case 'users.messages.get':
-          return gmail.messagesGet(call);
-        case 'users.messages.send':
-          return gmail.messagesSend(deps, call);
-        case 'users.labels.list':
-          return gmail.labelsList(call);
-      }
-    }
-    throw new HttpError(
-      404,
-      googleErrorBody(404, 'Requested entity was not found.', 'notFound', 'NOT_FOUND'),
-    );
-  }
-
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const ctx: RouteContext = { user: undefined, operation: 'unknown' };
-    route(req, res, url, ctx)
-      .catch((e: unknown) => {
-        if (e instanceof HttpError) return sendJson(res, e.status, e.body, e.headers);
-        sendJson(
-          res,
-          500,
-          googleErrorBody(
-            500,
-            `fake bug: ${e instanceof Error ? e.message : String(e)}`,
-            'backendError',
-            'INTERNAL',
-          ),
-        );
-      })
-      .finally(() => {
-        state.calls.push({
-          method: req.method ?? '',
-          path: url.pathname,
-          user: ctx.user,
-          status: res.statusCode,
-          operation: ctx.operation,
-          at: state.now(),
-        });
-      });
-  });
+  const server = createServer(makeHandler(state, deps));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

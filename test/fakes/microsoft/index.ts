@@ -24,30 +24,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import { HttpError, readBody, sendJson } from '../google/http-util.js';
-import { admit, bearer, mailboxFor, type Need } from './graph-auth.js';
+import { HttpError, sendJson } from '../google/http-util.js';
 import * as mail from './graph-mail.js';
-import { authorize, instanceDiscovery, openidConfiguration, token } from './identity.js';
+import { type DeliveryAttempt, type DeliveryConfig, makeNotifier } from './notifier.js';
+import { makeRouter } from './router.js';
 import {
   type AppRegistration,
   type CallLogEntry,
   type ConsentOutcome,
   type FakeState,
   type FakeUser,
-  graphError,
   guid,
   type SentRecord,
   type Subscription,
 } from './state.js';
-import {
-  createSubscription,
-  deleteSubscription,
-  type DeliveryAttempt,
-  type DeliveryConfig,
-  makeNotifier,
-  patchSubscription,
-  reauthorize,
-} from './subscriptions.js';
 import { testTls } from './tls.js';
 
 export type { AppRegistration, CallLogEntry, DeliveryAttempt, SentRecord, Subscription };
@@ -167,137 +157,7 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
     return u;
   };
 
-  async function graph(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    raw: Buffer,
-    ctx: { mailbox?: string },
-  ): Promise<void> {
-    const caller = bearer(s, req);
-    const path = url.pathname
-      .slice('/v1.0/'.length)
-      .replace(/mailFolders\('([^']+)'\)/gi, 'mailFolders/$1');
-    const method = req.method ?? 'GET';
-    if (path === 'subscriptions' && method === 'POST')
-      return createSubscription(s, notifier, caller, req, raw, res);
-    const sub = /^subscriptions\/([^/]+)(\/reauthorize)?$/.exec(path);
-    if (sub) {
-      if (sub[2] && method === 'POST') return reauthorize(s, caller, sub[1]!, res);
-      if (method === 'PATCH') return patchSubscription(s, caller, sub[1]!, req, raw, res);
-      if (method === 'DELETE') return deleteSubscription(s, caller, sub[1]!, res);
-    }
-    const m = /^(me|users\/([^/]+))(?:\/(.*))?$/.exec(path);
-    if (!m)
-      throw graphError(
-        400,
-        'BadRequest',
-        `Resource not found for the segment '${path.split('/')[0]}'.`,
-      );
-    const who = m[1] === 'me' ? 'me' : m[2]!;
-    const rest = m[3] ?? '';
-    if (rest === '' && method === 'GET') {
-      if (!caller.token.scopes.includes('User.Read'))
-        throw graphError(
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
-      if (
-        who !== 'me' &&
-        s.byOid.get(who)?.oid !== caller.user.oid &&
-        s.users.get(decodeURIComponent(who).toLowerCase())?.oid !== caller.user.oid
-      ) {
-        throw graphError(
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
-      }
-      ctx.mailbox = caller.user.email;
-      return sendJson(res, 200, {
-        '@odata.context': `${s.origin}/v1.0/$metadata#users/$entity`,
-        id: caller.user.oid,
-        displayName: caller.user.displayName,
-        mail: caller.user.email,
-        userPrincipalName: caller.user.email,
-      });
-    }
-    const need: Need = /^(sendMail|messages\/[^/]+\/send)$/.test(rest)
-      ? 'send'
-      : method === 'GET'
-        ? 'read'
-        : 'write';
-    // Drafts and their attachments need Mail.ReadWrite (docs/providers.md, Microsoft fake); sending
-    // them needs Mail.Send.
-    const mailbox = mailboxFor(s, caller, who, need);
-    ctx.mailbox = mailbox.email;
-    const release = admit(s, caller.token.clientId, mailbox);
-    const key = mailbox.email;
-    peaks.set(
-      key,
-      Math.max(peaks.get(key) ?? 0, s.inFlight.get(`${caller.token.clientId}|${mailbox.oid}`) ?? 0),
-    );
-    try {
-      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
-      const c: mail.MailCall = { s, req, url, body: raw, res, mailbox, rest };
-      let r: RegExpExecArray | null;
-      if (method === 'GET' && /^mailFolders\/inbox\/messages\/delta$/i.test(rest))
-        return mail.delta(c);
-      if (method === 'GET' && (r = /^mailFolders\/([^/]+)$/i.exec(rest)))
-        return sendJson(res, 200, { id: r[1]!.toLowerCase(), displayName: r[1] });
-      if (method === 'GET' && (r = /^mailFolders\/([^/]+)\/messages$/i.exec(rest)))
-        return mail.listFolder(c, r[1]!);
-      if (method === 'GET' && (r = /^messages\/([^/]+)\/\$value$/.exec(rest)))
-        return mail.getValue(c, r[1]!);
-      if (method === 'GET' && (r = /^messages\/([^/]+)$/.exec(rest)))
-        return mail.getMessage(c, r[1]!);
-      if (method === 'POST' && rest === 'sendMail') return mail.sendMail(c);
-      if (method === 'POST' && rest === 'messages') return mail.createDraft(c);
-      if (method === 'POST' && (r = /^messages\/([^/]+)\/attachments$/.exec(rest)))
-        return mail.addAttachment(c, r[1]!);
-      if (
-        method === 'POST' &&
-        (r = /^messages\/([^/]+)\/attachments\/createUploadSession$/.exec(rest))
-      )
-        return mail.createUploadSession(c, r[1]!);
-      if (method === 'POST' && (r = /^messages\/([^/]+)\/send$/.exec(rest)))
-        return mail.sendDraft(c, r[1]!);
-      throw graphError(
-        400,
-        'BadRequest',
-        `Resource not found for the segment '${rest.split('/')[0]}'.`,
-      );
-    } finally {
-      release();
-    }
-  }
-
-  async function route(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    ctx: { mailbox?: string },
-  ): Promise<void> {
-    const raw = await readBody(req);
-    const p = url.pathname;
-    let m: RegExpExecArray | null;
-    if (p.startsWith('/v1.0/')) return graph(req, res, url, raw, ctx);
-    if ((m = /^\/upload\/([^/]+)$/.exec(p)) && req.method === 'PUT')
-      return mail.uploadChunk(s, req, m[1]!, raw, res);
-    if (p === '/common/discovery/instance' && req.method === 'GET')
-      return instanceDiscovery(s, url, res);
-    if (
-      (m = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(p)) &&
-      req.method === 'GET'
-    )
-      return openidConfiguration(s, m[1]!, res);
-    if ((m = /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/.exec(p)) && req.method === 'GET')
-      return authorize(s, m[1]!, url, res);
-    if ((m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(p)) && req.method === 'POST')
-      return token(s, m[1]!, req, raw, res, ctx);
-    throw graphError(404, 'UnknownError', '');
-  }
+  const route = makeRouter({ s, notifier, peaks, latencyMs: opts.latencyMs });
 
   const tls = testTls();
   const handler = (req: IncomingMessage, res: ServerResponse) => {

@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 
 import { AppError } from '../../../errors.js';
 import { bindingFailureText } from '../../../oauth/browser-binding.js';
-import type { CallbackResult } from '../../../oauth/consent-flow.js';
+import type { CallbackResult } from '../../../oauth/consent-flow-types.js';
 import type { ProviderKind } from '../../../providers/provider-kind.js';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';

@@ -1,0 +1,147 @@
+// Agents' replies under faults (dropped connection, crash after sending, refusal, disconnect, other
+// tenants): a reply is never sent twice and never sent where it must not be.
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { mail } from '../helpers/mail.js';
+import { startRepliesBed } from '../helpers/replies-bed.js';
+import { createTenant } from '../helpers/tenants.js';
+
+const bed = await startRepliesBed();
+const { dovecot, mailboxWithTicket, post, owner, outboxOf, runJob, delivered } = bed;
+const d = dovecot ? describe : describe.skip;
+
+beforeAll(() => bed.start());
+afterAll(() => bed.close());
+
+d('replies under faults', () => {
+  test('a dropped SMTP connection is retried and delivered exactly once', async () => {
+    const m = await mailboxWithTicket();
+    const { id, message_id } = (await post(m.ticketId, { text: 'Through a flaky link' })).json();
+    bed.sink.dropNextConnections(1);
+    await expect(runJob(id, 1)).rejects.toMatchObject({ kind: 'transient' });
+    expect(await outboxOf(id)).toMatchObject({
+      state: 'sending',
+      attempts: 1,
+      last_error_class: 'provider_transient',
+    });
+    expect(delivered(message_id)).toHaveLength(0);
+    expect(await runJob(id, 2)).toBe('sent');
+    expect(delivered(message_id)).toHaveLength(1);
+    expect(
+      (await dovecot!.list(m.user, 'Sent')).filter((s) => s.raw.includes(message_id)),
+    ).toHaveLength(1);
+  });
+
+  test('a crash after sending: the retry finds the reply in Sent and does not send it again', async () => {
+    const m = await mailboxWithTicket();
+    const { id, message_id } = (
+      await post(m.ticketId, { text: 'Sent, then the worker died' })
+    ).json();
+    expect(await runJob(id)).toBe('sent');
+    await owner(`UPDATE outbox SET state = 'sending', sent_at = NULL WHERE message_id = $1`, [id]);
+    expect(await runJob(id, 2)).toBe('found_in_sent');
+    expect(delivered(message_id)).toHaveLength(1);
+    expect(await outboxOf(id)).toMatchObject({ state: 'sent', attempts: 2 });
+  });
+
+  test('a crash after the point of no return: not in Sent, so the reply is never sent a second time', async () => {
+    const m = await mailboxWithTicket();
+    const { id, message_id } = (
+      await post(m.ticketId, { text: 'Bytes left, no Sent copy' })
+    ).json();
+    // The worker died after the server had the message and before anything else was recorded: the
+    // customer got it, the Sent folder has no copy (our APPEND never ran).
+    bed.sink.dropAfterData(1);
+    expect(await runJob(id)).toBe('failed');
+    expect(delivered(message_id)).toHaveLength(1);
+    expect(await outboxOf(id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'delivery_unknown',
+    });
+    expect(
+      await owner('SELECT data FROM events WHERE type = $1 AND resource_id = $2', [
+        'reply.failed',
+        id,
+      ]),
+    ).toEqual([{ data: expect.objectContaining({ reason: 'delivery_unknown' }) as unknown }]);
+    expect(await runJob(id, 2)).toBe('nothing_to_do');
+
+    // The same after a SIGKILL: 'sending' with the transmission recorded and no outcome.
+    const second = (await post(m.ticketId, { text: 'Killed mid-send' })).json();
+    await owner(
+      `UPDATE outbox SET state = 'sending', attempts = 1, transmit_started_at = now() WHERE message_id = $1`,
+      [second.id],
+    );
+    expect(await runJob(second.id, 2)).toBe('failed');
+    expect(delivered(second.message_id)).toHaveLength(0);
+    expect(await outboxOf(second.id)).toMatchObject({ failure_reason: 'delivery_unknown' });
+
+    // Killed before the transmission: nothing can have left, so the retry sends it, once.
+    const third = (await post(m.ticketId, { text: 'Killed while connecting' })).json();
+    await owner(`UPDATE outbox SET state = 'sending', attempts = 1 WHERE message_id = $1`, [
+      third.id,
+    ]);
+    expect(await runJob(third.id, 2)).toBe('sent');
+    expect(delivered(third.message_id)).toHaveLength(1);
+  });
+
+  test('refusals, exhausted retries and disconnected mailboxes end the reply without sending it', async () => {
+    const m = await mailboxWithTicket();
+    const refused = (await post(m.ticketId, { text: 'refused' })).json();
+    bed.sink.failNext(550);
+    expect(await runJob(refused.id)).toBe('failed');
+    expect(await outboxOf(refused.id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'rejected_by_provider',
+    });
+    expect(
+      await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [
+        'reply.failed',
+        refused.id,
+      ]),
+    ).toHaveLength(1);
+
+    const tired = (await post(m.ticketId, { text: 'last try' })).json();
+    bed.sink.failNext(451);
+    expect(await runJob(tired.id, 10, 10)).toBe('failed');
+    expect(await outboxOf(tired.id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'attempts_exhausted',
+      last_error_class: 'provider_transient',
+    });
+
+    const orphan = (await post(m.ticketId, { text: 'never' })).json();
+    expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(200);
+    expect(await runJob(orphan.id)).toBe('cancelled');
+    expect(await outboxOf(orphan.id)).toMatchObject({
+      state: 'cancelled',
+      failure_reason: 'mailbox_disconnected',
+    });
+    for (const r of [refused, tired, orphan]) expect(delivered(r.message_id)).toHaveLength(0);
+    expect((await post(m.ticketId, { text: 'after disconnect' })).statusCode).toBe(410);
+  });
+
+  test('unknown tickets, other tenants’ tickets and import-only mailboxes', async () => {
+    const m = await mailboxWithTicket();
+    expect((await post(randomUUID(), { text: 'x' })).statusCode).toBe(404);
+    const other = await createTenant(bed.f.t, `Other ${randomUUID()}`);
+    expect((await post(m.ticketId, { text: 'x' }, randomUUID(), other.token)).statusCode).toBe(404);
+    const local = await bed.f.ingest(mail({ subject: 'via import' }));
+    if (local.status !== 'stored') throw new Error('ingest');
+    const res = await post(local.ticketId, { text: 'x' });
+    expect([res.statusCode, res.json().code]).toEqual([422, 'mailbox_cannot_send']);
+    expect((await post(m.ticketId, {})).json().code).toBe('validation_failed');
+    const big = Buffer.alloc(6 * 1024 * 1024, 1).toString('base64');
+    const tooBig = await post(m.ticketId, {
+      text: 'x',
+      attachments: [1, 2].map((i) => ({
+        filename: `${i}.bin`,
+        content_type: 'application/octet-stream',
+        content_base64: big,
+      })),
+    });
+    expect([tooBig.statusCode, tooBig.json().code]).toEqual([413, 'payload_too_large']);
+  });
+});
