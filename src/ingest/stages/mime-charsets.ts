@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
-import { bytesToText, knownCharset } from './normalise.js';
+import { bytesToText, knownCharset } from './normalise-values.js';
 
 /** Raw 8-bit bytes that are no UTF-8, an ISO-2022-JP shift, or encoded words to repair. */
 export function needsHeaderRepair(block: string): boolean {

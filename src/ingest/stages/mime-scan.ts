@@ -21,8 +21,8 @@ import type { HeaderBlock } from './mime-header-block.js';
 import { readHeaderBlock } from './mime-header-block.js';
 import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
-import type { MimeScan } from './normalise.js';
-import { bytesToText, knownCharset } from './normalise.js';
+import type { MimeScan } from './normalise-types.js';
+import { bytesToText, knownCharset } from './normalise-values.js';
 import { fitsInheritedCharset, isUndecodableText, unlabelledCharset } from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 

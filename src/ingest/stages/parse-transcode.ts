@@ -4,8 +4,8 @@
 import { enrichedBody, enrichedHeader } from './enriched.js';
 import { fixMislabelledWords, fixRawWords } from './header-charset.js';
 import { type HeaderRepair, repairHeaderBlock } from './mime-repair.js';
-import type { MimeScan } from './normalise.js';
-import { bytesToText } from './normalise.js';
+import type { MimeScan } from './normalise-types.js';
+import { bytesToText } from './normalise-values.js';
 import {
   asAttachment,
   PIECE_BOUNDARY,

@@ -13,8 +13,9 @@ import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords } from './header-charset.js';
 import { limitError } from './mime-limits.js';
 import { scanMime } from './mime-scan.js';
-import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
-import { buildParsedMessage, headerFields } from './normalise.js';
+import { buildParsedMessage } from './normalise.js';
+import type { AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
+import { headerFields } from './normalise-values.js';
 import { transcodeHeaders } from './parse-transcode.js';
 import { isUuencode, uudecode } from './uudecode.js';
 
