@@ -9,6 +9,7 @@
 import { bounceSets } from './external-bounce-sets.js';
 import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
+import { jordanWrightSet } from './external-mime-jordanwright.js';
 import { lettersSet } from './external-mime-letters.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
@@ -46,6 +47,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (commons && commons.cases > 0) out.push(commons);
     const parsemail = await parsemailSet(root, role);
     if (parsemail && parsemail.cases > 0) out.push(parsemail);
+    const jordanWright = await jordanWrightSet(root, role);
+    if (jordanWright && jordanWright.cases > 0) out.push(jordanWright);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
