@@ -111,6 +111,24 @@ export function bareCrToCrlf(raw: Buffer): Buffer {
   return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
 }
 
+/**
+ * Blank lines or indentation above the header (mail pasted into a file, or saved by a tool that
+ * writes a line end first) make every parser read an empty header and the whole message as body:
+ * no sender, no subject, the header fields shown as text. When a header field follows them, they
+ * are dropped (the first field has nothing to continue, so its indentation means nothing either).
+ */
+export function withoutLeadingBlankLines(raw: Buffer): Buffer {
+  let i = 0;
+  while (
+    i < raw.length &&
+    (raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x20 || raw[i] === 0x09)
+  )
+    i++;
+  if (i === 0) return raw;
+  const head = raw.toString('latin1', i, Math.min(raw.length, i + 1000));
+  return /^[!-9;-~]+[ \t]*:/.test(head) ? raw.subarray(i) : raw;
+}
+
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
 export async function parseWith(
   adapter: ParserAdapter,
@@ -119,7 +137,7 @@ export async function parseWith(
 ): Promise<ParsedMessage> {
   if (raw.length > limits.maxMessageBytes)
     throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
-  raw = bareCrToCrlf(raw);
+  raw = withoutLeadingBlankLines(bareCrToCrlf(raw));
   const scan = scanMime(raw, limits);
   let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
@@ -165,7 +183,7 @@ export function parseEnvelopeOnly(
   reason: string,
   limits: IngestLimits = defaultIngestLimits,
 ): ParsedMessage {
-  const head = raw.subarray(0, limits.maxHeaderBytes).toString('latin1');
+  const head = withoutLeadingBlankLines(raw).subarray(0, limits.maxHeaderBytes).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
   const scan: MimeScan = {
