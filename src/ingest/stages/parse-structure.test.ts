@@ -128,3 +128,33 @@ describe('mixed bodies', () => {
     expect(p.reply).toBe('The printer is offline again.');
   });
 });
+
+describe('a Content-Type that is no type/subtype (RFC 2045 5.2: read as text/plain)', () => {
+  it('shows the text of a message or part whose Content-Type is one word or has stray words', async () => {
+    for (const ct of ['text', 'plain; charset=us-ascii', 'text/plain this line went on']) {
+      const whole = await parseMessage(
+        mail(`${head}Subject: s\nContent-Type: ${ct}\n\nThe scanner is broken.\n`),
+      );
+      expect([whole.text?.trim(), whole.attachments.length]).toEqual(['The scanner is broken.', 0]);
+      const part = await parseMessage(
+        mail(
+          `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: ${ct}\n\nThe scanner is broken.\n--b\nContent-Type: application/pdf; name="log.pdf"\n\n%PDF-1.4\n--b--\n`,
+        ),
+      );
+      expect(part.text?.trim()).toBe('The scanner is broken.');
+      expect(part.attachments.map((a) => a.filename)).toEqual(['log.pdf']);
+    }
+  });
+
+  it('keeps the type and parameters of a valid Content-Type followed by stray words', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nSee the picture.\n--b\nContent-Type: image/gif sent from my phone; name="p.gif"\nContent-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n--b--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('See the picture.');
+    expect(m.attachments.map((a) => [a.filename, a.declaredType])).toEqual([
+      ['p.gif', 'image/gif'],
+    ]);
+  });
+});
