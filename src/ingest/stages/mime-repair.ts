@@ -148,7 +148,7 @@ export function planRepair(
   s: LineSource,
   h: HeaderBlock,
   headerStart: number,
-  isTop: boolean,
+  { isTop, attached }: { isTop: boolean; attached: boolean },
   regionEnd: () => number,
 ): { repair: HeaderRepair | null; insertions: { at: number; text: string }[] } {
   const insertions: { at: number; text: string }[] = [];
@@ -170,14 +170,19 @@ export function planRepair(
     }
   }
   // RFC 2045 5.2: a Content-Type that is no type/subtype is read as text/plain (mailparser made the
-  // part a nameless attachment and the message lost its text); a valid one followed by stray words
-  // (a line that went on unfolded, a missing ';') keeps its type and parameters.
-  if (h.type !== '' && contentType === undefined && !MEDIA_TYPE.test(h.type)) {
+  // part a nameless attachment and the message lost its text), unless the part names a file: that
+  // stays a file. A valid type followed by stray words (a line that went on unfolded, a missing
+  // ';') keeps its type and parameters. Attached messages keep their bytes.
+  if (!attached && h.type !== '' && contentType === undefined && !MEDIA_TYPE.test(h.type)) {
     const valid = MEDIA_TYPE_START.exec(h.type)?.[1];
+    const file =
+      /^\s*attachment/i.test(h.disposition) ||
+      param(h.typeParams, 'name\\*?') !== null ||
+      param(h.disposition, 'filename\\*?') !== null;
     if (valid) {
-      contentType = `${valid}${h.typeParams}`;
       h.type = valid;
-    } else {
+      contentType = `${valid}${h.typeParams}`;
+    } else if (!file) {
       asText = true;
       h.type = 'text/plain';
     }

@@ -64,6 +64,8 @@ export interface MimeScan {
    * (enriched, Apple Watch HTML) beside a plain or HTML version: [start, end) from the part's
    * boundary line to the next one, left out so only the version a client shows is there. */
   droppedAlternatives?: { start: number; end: number }[];
+  /** Text after a boundary on its line, dropped so mailparser takes the line for the boundary. */
+  strayAfterBoundary?: { start: number; end: number }[];
   /** Header blocks rewritten so the body is not lost (mime-repair.ts). */
   headerRepairs?: HeaderRepair[];
   /** Text inserted at an offset: the blank line a header block lacks, the fold of a line that

@@ -55,7 +55,7 @@ export function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false)
   for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
   for (const r of scan.headerRepairs ?? []) entry(r.start, r.end).repair = r;
   for (const e of scan.enrichedBodies ?? []) entry(e.start, e.end).enriched = e;
-  const dropped = scan.droppedAlternatives ?? [];
+  const dropped = [...(scan.droppedAlternatives ?? []), ...(scan.strayAfterBoundary ?? [])];
   const insertions = scan.insertions ?? [];
   if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0) return raw;
   const edits: { start: number; end: number; bytes: Buffer }[] = dropped.map((d) => ({
