@@ -10,10 +10,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { type PreparedMessage, prepareMessage } from '../../src/ingest/prepare.js';
+import type { PreparedMessage } from '../../src/ingest/prepare.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
-import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
+import {
+  type FieldScore,
+  half,
+  preparedOrMiss,
+  type Role,
+  score,
+  type SetReport,
+  ws,
+} from './external-score.js';
 import { braceBlock, goString, literalBody, literalFields } from './go-literal.js';
 
 interface File {
@@ -158,15 +165,8 @@ export async function parsemailSet(root: string, role: Role): Promise<SetReport 
   );
   const fields: Record<string, FieldScore> = {};
   for (const c of chosen) {
-    let got: PreparedMessage;
-    try {
-      got = await prepareMessage(Buffer.from(c.mail, 'utf8'), defaultIngestLimits);
-    } catch (e) {
-      score(fields, 'parsed', false, c.id, `threw ${(e as Error).message}`);
-      continue;
-    }
-    score(fields, 'parsed', true, c.id);
-    scoreCase(fields, c, got);
+    const got = await preparedOrMiss(fields, c.id, Buffer.from(c.mail, 'utf8'));
+    if (got) scoreCase(fields, c, got);
   }
   return { set: 'DusanKasan/parsemail (fresh)', role, cases: chosen.length, fields };
 }
