@@ -3,7 +3,7 @@
 import type { Address as PostalAddress } from 'postal-mime';
 import PostalMime from 'postal-mime';
 
-import type { RawAddress } from '../src/ingest/stages/normalise.js';
+import type { RawAddress } from '../src/ingest/stages/normalise-types.js';
 import type { ParserAdapter } from '../src/ingest/stages/parse.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
 

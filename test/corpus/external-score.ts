@@ -1,4 +1,6 @@
 // What every external-set scorer shares: the report shape, the whitespace rule and the fixed split.
+import { type PreparedMessage, prepareMessage } from '../../src/ingest/prepare.js';
+import { defaultIngestLimits } from '../../src/ingest/types.js';
 
 export type Role = 'tune' | 'held-out';
 export interface FieldScore {
@@ -58,3 +60,19 @@ export const INLINE_ENRICHED =
 /** Files uuencoded into a plain body. */
 export const UUENCODE_IN_BODY =
   'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';
+
+/** The mail prepared and scored 'parsed'; null, scored a miss, when preparing it threw. */
+export async function preparedOrMiss(
+  fields: Record<string, FieldScore>,
+  id: string,
+  raw: Buffer,
+): Promise<PreparedMessage | null> {
+  try {
+    const got = await prepareMessage(raw, defaultIngestLimits);
+    score(fields, 'parsed', true, id);
+    return got;
+  } catch (e) {
+    score(fields, 'parsed', false, id, `threw ${(e as Error).message}`);
+    return null;
+  }
+}

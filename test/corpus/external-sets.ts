@@ -9,7 +9,9 @@
 import { bounceSets } from './external-bounce-sets.js';
 import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
+import { jordanWrightSet } from './external-mime-jordanwright.js';
 import { lettersSet } from './external-mime-letters.js';
+import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import {
@@ -43,6 +45,10 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (letters && letters.cases > 0) out.push(letters);
     const commons = await commonsEmailSet(root, role);
     if (commons && commons.cases > 0) out.push(commons);
+    const parsemail = await parsemailSet(root, role);
+    if (parsemail && parsemail.cases > 0) out.push(parsemail);
+    const jordanWright = await jordanWrightSet(root, role);
+    if (jordanWright && jordanWright.cases > 0) out.push(jordanWright);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));

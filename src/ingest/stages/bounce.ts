@@ -5,7 +5,7 @@ import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
 import { sesOriginalMessageId, sesRecipients } from './bounce-notices.js';
 import { cleanAddress, diagnosticOf, recipientsFromReport, reportRegion } from './bounce-text.js';
 import { htmlToText } from './html-to-text.js';
-import { normaliseMessageId } from './normalise.js';
+import { normaliseMessageId } from './normalise-values.js';
 
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;

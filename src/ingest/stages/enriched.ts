@@ -4,6 +4,7 @@
 // on as text/plain: the commands are dropped and line breaks read as each format defines them. Only
 // ASCII bytes ('<', '>', CR, LF) are looked at, so the bytes of any ASCII-compatible charset pass
 // through unchanged and the part's charset label still applies.
+import { decodeTransfer } from './mime-charsets.js';
 
 /** RFC 1896 section 2 and 3: commands dropped, `<<` is '<', n line breaks are n-1 (one is a space). */
 function enrichedText(s: string): string {
@@ -57,16 +58,6 @@ function richtextText(s: string): string {
       const c = command.trim().toLowerCase();
       return c === 'nl' ? '\n' : c === 'np' ? '\n\n' : c === 'lt' ? '<' : '';
     });
-}
-
-function decodeTransfer(body: Buffer, cte: string): string {
-  const latin1 = body.toString('latin1');
-  if (cte === 'base64') return Buffer.from(latin1, 'base64').toString('latin1');
-  if (cte === 'quoted-printable')
-    return latin1
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return latin1;
 }
 
 /** The part's body as its plain text, base64 in lines of 76 (its header says so, enrichedHeader). */

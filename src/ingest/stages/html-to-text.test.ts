@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { decodeEntities, htmlToText, MAX_QUOTE_DEPTH } from './html-to-text.js';
+import { htmlToText } from './html-to-text.js';
+import { decodeEntities } from './html-to-text-entities.js';
+import { MAX_QUOTE_DEPTH } from './html-to-text-lines.js';
 
 describe('htmlToText', () => {
   it('turns blocks and line breaks into lines and collapses source whitespace', () => {

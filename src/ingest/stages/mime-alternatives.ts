@@ -3,7 +3,7 @@
 // last it can, while the pieces of a mixed message are shown one after another. mailparser joins
 // them all, so the scan notes the versions to leave out and the plain pieces to show as HTML.
 import type { HeaderBlock } from './mime-header-block.js';
-import type { MimeScan } from './normalise.js';
+import type { MimeScan } from './normalise-types.js';
 import { isUtf7Label } from './utf7.js';
 
 // Renderings of the body text beside its plain and HTML versions (RFC 1896 enriched, the older

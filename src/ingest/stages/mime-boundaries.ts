@@ -30,14 +30,24 @@ export function latin1View(buf: Buffer): TextView {
 function matchBoundary(
   line: string,
   stack: (string | null)[],
-): { index: number; closing: boolean } | null {
+): { index: number; closing: boolean; stray?: number } | null {
   for (let i = stack.length - 1; i >= 0; i--) {
     const b = stack[i];
     if (b == null) continue;
     if (line === b) return { index: i, closing: false };
     if (line === `${b}--`) return { index: i, closing: true };
   }
-  return null;
+  // RFC 2046 5.1.1: "it is sufficient that the boundary appear in its entirety following the
+  // CRLF"; what follows it on the line is stray. Of several open boundaries the longest matches.
+  let best: { index: number; closing: boolean; stray: number } | null = null;
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const b = stack[i];
+    if (b == null || !line.startsWith(b) || (best && stack[best.index]!.length >= b.length))
+      continue;
+    const closing = line.startsWith('--', b.length);
+    best = { index: i, closing, stray: b.length + (closing ? 2 : 0) };
+  }
+  return best;
 }
 
 export function boundaryLine(s: TextView, ls: number, stack: (string | null)[]) {
@@ -45,11 +55,15 @@ export function boundaryLine(s: TextView, ls: number, stack: (string | null)[]) 
   const next = le < 0 ? s.length : le + 1;
   if (le < 0) le = s.length;
   if (s.charCodeAt(ls) !== 45 || s.charCodeAt(ls + 1) !== 45) return { match: null, next };
+  const line = s.slice(ls + 2, Math.min(le, ls + 2 + 1000)).replace(/[ \t\r]+$/, '');
+  const m = matchBoundary(line, stack);
+  if (m === null) return { match: null, next };
+  const { stray, ...match } = m;
   return {
-    match: matchBoundary(
-      s.slice(ls + 2, Math.min(le, ls + 2 + 1000)).replace(/[ \t\r]+$/, ''),
-      stack,
-    ),
+    match:
+      stray === undefined
+        ? match
+        : { ...match, stray: { start: ls + 2 + stray, end: ls + 2 + line.length } },
     next,
   };
 }
@@ -57,6 +71,8 @@ export function boundaryLine(s: TextView, ls: number, stack: (string | null)[]) 
 export interface Boundary {
   index: number;
   closing: boolean;
+  /** Text after the boundary on its line (mailparser would not take the line for a boundary). */
+  stray?: { start: number; end: number };
   ls: number;
   next: number;
 }

@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 
 import { hasMislabelledWords, hasRawWords } from './header-charset.js';
-import { bytesToText, knownCharset } from './normalise.js';
+import { bytesToText, knownCharset } from './normalise-values.js';
 
 /** Raw 8-bit bytes that are no UTF-8, an ISO-2022-JP shift, or encoded words to repair. */
 export function needsHeaderRepair(block: string): boolean {
@@ -16,15 +16,22 @@ export function needsHeaderRepair(block: string): boolean {
   );
 }
 
+/** Quoted-printable undone, one latin1 character per byte. */
+export const qpBytes = (text: string): string =>
+  text
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+/** A part's body with its transfer encoding undone, one latin1 character per byte. */
+export function decodeTransfer(body: Buffer, cte: string): string {
+  const latin1 = body.toString('latin1');
+  if (cte === 'base64') return Buffer.from(latin1, 'base64').toString('latin1');
+  return cte === 'quoted-printable' ? qpBytes(latin1) : latin1;
+}
+
 export function decodeCapture(body: string, cte: string): string {
   if (cte === 'base64') return Buffer.from(body, 'base64').toString('utf8');
-  if (cte === 'quoted-printable') {
-    const bytes = body
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-    return bytesToText(bytes).text;
-  }
-  return bytesToText(body).text;
+  return bytesToText(cte === 'quoted-printable' ? qpBytes(body) : body).text;
 }
 
 /** The charset the nearest enclosing multipart declares, unless it only says ASCII. */

@@ -7,6 +7,8 @@ import { isFieldLine, param } from './mime-repair.js';
 
 export interface HeaderBlock {
   type: string;
+  /** The first Content-Type's parameters from its first ';' on, or ''. */
+  typeParams: string;
   boundary: string | null;
   charset: string | null;
   cte: string;
@@ -106,8 +108,10 @@ function headerValue(lines: string[], name: string): string {
 function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlock {
   const cts = headerValues(lines, 'content-type');
   const ct = cts[0] ?? '';
-  const type = (ct.split(';')[0] ?? '').trim().toLowerCase();
+  const semi = ct.indexOf(';');
+  const type = (semi < 0 ? ct : ct.slice(0, semi)).trim().toLowerCase();
   return {
+    typeParams: semi < 0 ? '' : ct.slice(semi),
     ...(cts.length > 1 ? { moreTypes: cts.slice(1) } : {}),
     type,
     boundary: param(ct, 'boundary'),

@@ -28,6 +28,10 @@ export interface HeaderRepair {
 /** A header field line ("Name: value"); anything else in a header block is body or garbage. */
 export const isFieldLine = (line: string): boolean => /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(line);
 
+// RFC 2045 token characters; a comment may follow the subtype.
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+(?:\s*\(.*)?$/;
+const MEDIA_TYPE_START = /^([!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+)\s/;
+
 const ENCODINGS = /\b(base64|quoted-printable|7bit|8bit|binary|x-uuencode|uuencode|x-uue)\b/i;
 
 /**
@@ -144,7 +148,7 @@ export function planRepair(
   s: LineSource,
   h: HeaderBlock,
   headerStart: number,
-  isTop: boolean,
+  { isTop, attached }: { isTop: boolean; attached: boolean },
   regionEnd: () => number,
 ): { repair: HeaderRepair | null; insertions: { at: number; text: string }[] } {
   const insertions: { at: number; text: string }[] = [];
@@ -163,6 +167,24 @@ export function planRepair(
       h.type = (v.split(';')[0] ?? '').trim().toLowerCase();
       h.boundary = b;
       break;
+    }
+  }
+  // RFC 2045 5.2: a Content-Type that is no type/subtype is read as text/plain (mailparser made the
+  // part a nameless attachment and the message lost its text), unless the part names a file: that
+  // stays a file. A valid type followed by stray words (a line that went on unfolded, a missing
+  // ';') keeps its type and parameters. Attached messages keep their bytes.
+  if (!attached && h.type !== '' && contentType === undefined && !MEDIA_TYPE.test(h.type)) {
+    const valid = MEDIA_TYPE_START.exec(h.type)?.[1];
+    const file =
+      /^\s*attachment/i.test(h.disposition) ||
+      param(h.typeParams, 'name\\*?') !== null ||
+      param(h.disposition, 'filename\\*?') !== null;
+    if (valid) {
+      h.type = valid;
+      contentType = `${valid}${h.typeParams}`;
+    } else if (!file) {
+      asText = true;
+      h.type = 'text/plain';
     }
   }
   // A text part declared base64 that holds prose is shown as the prose.

@@ -21,8 +21,8 @@ import type { HeaderBlock } from './mime-header-block.js';
 import { readHeaderBlock } from './mime-header-block.js';
 import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
-import type { MimeScan } from './normalise.js';
-import { bytesToText, knownCharset } from './normalise.js';
+import type { MimeScan } from './normalise-types.js';
+import { bytesToText, knownCharset } from './normalise-values.js';
 import { fitsInheritedCharset, isUndecodableText, unlabelledCharset } from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 
@@ -75,16 +75,22 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       throw limitError('depth', `nested deeper than ${limits.maxDepth}`);
   };
   // Broken structure that would lose the body (mime-repair.ts): the header block is rewritten.
-  const repairBlock = (h: HeaderBlock, headerStart: number, isTop: boolean) => {
+  const repairBlock = (h: HeaderBlock, headerStart: number, isTop: boolean, attached: boolean) => {
     const r = planRepair(
       s,
       h,
       headerStart,
-      isTop,
+      { isTop, attached },
       () => nextBoundary(s, h.bodyStart, stack).found?.ls ?? s.length,
     );
     if (r.insertions.length > 0) (scan.insertions ??= []).push(...r.insertions);
     if (r.repair) (scan.headerRepairs ??= []).push(r.repair);
+  };
+  // Stray text after a boundary is dropped for mailparser, except inside an attached message
+  // (kept byte for byte).
+  const strayOf = (b: Boundary | null) => {
+    if (b?.stray && !attachedLevel.slice(0, b.index + 1).includes(true))
+      (scan.strayAfterBoundary ??= []).push(b.stray);
   };
   const countPart = () => {
     if (++scan.parts > limits.maxParts)
@@ -114,7 +120,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (h.charset && (h.type.startsWith('text/') || h.type === ''))
       charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
-    repairBlock(h, headerStart, isTop);
+    repairBlock(h, headerStart, isTop, inAttachedNow);
     // A message inside the message (a forward sent inline, a digest member, which has no
     // Content-Type of its own) is kept whole as one .eml attachment, as mail clients list it.
     const digestMember = !isTop && h.type === '' && digestLevel[stack.length - 1] === true;
@@ -147,6 +153,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     const bodyStart = pos;
     let found: Boundary | null;
     ({ found, pos } = nextBoundary(s, pos, stack));
+    strayOf(found);
     const bodyEnd = found ? found.ls : s.length;
     // A named text part after the first body part is a file the sender attached ("notes.txt" sent
     // inline): mailparser would join it into the body; it is marked an attachment instead.
@@ -213,6 +220,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     while (found?.closing) {
       stack.length = found.index;
       ({ found, pos } = nextBoundary(s, pos, stack));
+      strayOf(found);
     }
     if (!found) break;
     stack.length = found.index + 1;

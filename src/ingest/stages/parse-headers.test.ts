@@ -144,3 +144,25 @@ describe('transfer encodings', () => {
     ]);
   });
 });
+
+describe('blank lines above the header', () => {
+  const mail =
+    'From: Jane <jane@example.com>\nTo: s@example.com\nSubject: Printer jammed\nMessage-ID: <p1@example.com>\n\nThe printer on floor 2 is jammed.\n';
+
+  it('reads the header under blank lines and indentation left by pasting or saving', async () => {
+    for (const lead of ['\n', '\r\n\r\n', '\n\t', '  ']) {
+      const m = await parseMessage(bytes(lead + mail));
+      expect([m.from?.address, m.subject, m.text?.trim()]).toEqual([
+        'jane@example.com',
+        'Printer jammed',
+        'The printer on floor 2 is jammed.',
+      ]);
+    }
+  });
+
+  it('still reads a message with no header under a blank line as body text', async () => {
+    const m = await parseMessage(bytes('\nJust a note, no header here.\n'));
+    expect(m.subject).toBe('');
+    expect(m.text?.trim()).toBe('Just a note, no header here.');
+  });
+});

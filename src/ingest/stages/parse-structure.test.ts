@@ -128,3 +128,69 @@ describe('mixed bodies', () => {
     expect(p.reply).toBe('The printer is offline again.');
   });
 });
+
+describe('a Content-Type that is no type/subtype (RFC 2045 5.2: read as text/plain)', () => {
+  it('shows the text of a message or part whose Content-Type is one word or has stray words', async () => {
+    for (const ct of ['text', 'plain; charset=us-ascii', 'text/plain this line went on']) {
+      const whole = await parseMessage(
+        mail(`${head}Subject: s\nContent-Type: ${ct}\n\nThe scanner is broken.\n`),
+      );
+      expect([whole.text?.trim(), whole.attachments.length]).toEqual(['The scanner is broken.', 0]);
+      const part = await parseMessage(
+        mail(
+          `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: ${ct}\n\nThe scanner is broken.\n--b\nContent-Type: application/pdf; name="log.pdf"\n\n%PDF-1.4\n--b--\n`,
+        ),
+      );
+      expect(part.text?.trim()).toBe('The scanner is broken.');
+      expect(part.attachments.map((a) => a.filename)).toEqual(['log.pdf']);
+    }
+  });
+
+  it('keeps a part that names a file a file, and an attached message byte for byte', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nLogs attached.\n--b\nContent-Type: gzip; name="log.gz"\n\nGZDATA\n--b\nContent-Type: message/rfc822\n\nFrom: c@example.com\nSubject: Old\nContent-Type: text\n\nold body\n--b--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('Logs attached.');
+    expect(m.attachments.map((a) => a.filename)).toEqual(['log.gz', 'Old.eml']);
+    expect(m.attachments[1]!.content.toString()).toContain('Content-Type: text\r\n');
+  });
+
+  it('keeps the type and parameters of a valid Content-Type followed by stray words', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nSee the picture.\n--b\nContent-Type: image/gif sent from my phone; name="p.gif"\nContent-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n--b--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('See the picture.');
+    expect(m.attachments.map((a) => [a.filename, a.declaredType])).toEqual([
+      ['p.gif', 'image/gif'],
+    ]);
+  });
+});
+
+describe('boundary lines with text after the boundary (RFC 2046 5.1.1: the boundary at the line start is enough)', () => {
+  it('splits the parts there and leaves the epilogue after a closing line out of the last part', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Subject: s\nContent-Type: multipart/mixed; boundary="b-1"\n\n--b-1 first part\nContent-Type: text/plain\n\nThe invoice is wrong.\n--b-1 next\nContent-Type: text/csv; name="lines.csv"\nContent-Transfer-Encoding: base64\n\nYSxiCg==\n--b-1-->\nEpilogue nobody is shown.\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('The invoice is wrong.');
+    expect(m.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([
+      ['lines.csv', 'a,b\n'],
+    ]);
+  });
+
+  it('takes the longest open boundary a line starts with', async () => {
+    const m = await parseMessage(
+      mail(
+        `${head}Subject: s\nContent-Type: multipart/mixed; boundary="x"\n\n--x\nContent-Type: multipart/alternative; boundary="x2"\n\n--x2\nContent-Type: text/plain\n\nPlain version.\n--x2\nContent-Type: text/html\n\n<p>HTML version.</p>\n--x2--\n--x\nContent-Type: text/plain; name="n.txt"\nContent-Disposition: attachment; filename="n.txt"\n\nnote\n--x--\n`,
+      ),
+    );
+    expect(m.text?.trim()).toBe('Plain version.');
+    expect(m.html).toContain('HTML version.');
+    expect(m.attachments.map((a) => a.filename)).toEqual(['n.txt']);
+  });
+});

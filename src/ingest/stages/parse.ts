@@ -10,14 +10,13 @@ import { decodeWords } from 'postal-mime';
 
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
-import { enrichedBody, enrichedHeader } from './enriched.js';
-import { fixMislabelledWords, fixRawWords, hasMislabelledWords } from './header-charset.js';
+import { hasMislabelledWords } from './header-charset.js';
 import { limitError } from './mime-limits.js';
-import { type HeaderRepair, repairHeaderBlock } from './mime-repair.js';
 import { scanMime } from './mime-scan.js';
-import type { AdapterOutput, MimeScan, RawAddress } from './normalise.js';
-import { buildParsedMessage, bytesToText, headerFields } from './normalise.js';
-import { decodeUtf7 } from './utf7.js';
+import { buildParsedMessage } from './normalise.js';
+import type { AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
+import { headerFields } from './normalise-values.js';
+import { transcodeHeaders } from './parse-transcode.js';
 import { isUuencode, uudecode } from './uudecode.js';
 
 /** A MIME library behind the shared ParsedMessage output. */
@@ -112,6 +111,24 @@ export function bareCrToCrlf(raw: Buffer): Buffer {
   return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
 }
 
+/**
+ * Blank lines or indentation above the header (mail pasted into a file, or saved by a tool that
+ * writes a line end first) make every parser read an empty header and the whole message as body:
+ * no sender, no subject, the header fields shown as text. When a header field follows them, they
+ * are dropped (the first field has nothing to continue, so its indentation means nothing either).
+ */
+export function withoutLeadingBlankLines(raw: Buffer): Buffer {
+  let i = 0;
+  while (
+    i < raw.length &&
+    (raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x20 || raw[i] === 0x09)
+  )
+    i++;
+  if (i === 0) return raw;
+  const head = raw.toString('latin1', i, Math.min(raw.length, i + 1000));
+  return /^[!-9;-~]+[ \t]*:/.test(head) ? raw.subarray(i) : raw;
+}
+
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
 export async function parseWith(
   adapter: ParserAdapter,
@@ -120,7 +137,7 @@ export async function parseWith(
 ): Promise<ParsedMessage> {
   if (raw.length > limits.maxMessageBytes)
     throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
-  raw = bareCrToCrlf(raw);
+  raw = withoutLeadingBlankLines(bareCrToCrlf(raw));
   const scan = scanMime(raw, limits);
   let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
@@ -142,251 +159,6 @@ export async function parseWith(
   )
     msg.warnings.push('charset_fallback');
   return msg;
-}
-
-/**
- * Raw 8-bit header bytes that are not UTF-8 (old clients writing Latin-1, GBK, Shift_JIS without
- * RFC 2047) are re-encoded to UTF-8, decoded with the part's charset, the message's declared
- * charsets or the likeliest other one — libraries would otherwise read them as UTF-8 and produce
- * U+FFFD. Encoded words whose bytes contradict their label, hold raw 8-bit bytes or are UTF-7 are
- * rewritten as UTF-8 words. UTF-7 text parts are decoded and handed on as UTF-8 (base64). Headers
- * and bodies inside an attached message are left alone: the attachment keeps the bytes it was sent with.
- */
-function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false): Buffer {
-  // Header blocks to rewrite, by offset: 8-bit or mislabelled bytes, a UTF-7 part, a named text part.
-  const blocks = new Map<
-    number,
-    {
-      end: number;
-      charset: string | null;
-      bytes: boolean;
-      utf7?: MimeScan['utf7Bodies'][number];
-      attach: boolean;
-      messageType?: boolean;
-      asHtml?: NonNullable<MimeScan['plainAsHtml']>[number];
-      relabel?: string;
-      repair?: HeaderRepair;
-      enriched?: NonNullable<MimeScan['enrichedBodies']>[number];
-    }
-  >();
-  const entry = (start: number, end: number) =>
-    blocks.get(start) ??
-    blocks.set(start, { end, charset: null, bytes: false, attach: false }).get(start)!;
-  for (const b of scan.rawHeaderBlocks)
-    if (!b.attached) Object.assign(entry(b.start, b.end), { charset: b.charset, bytes: true });
-  for (const u of scan.utf7Bodies) entry(u.start, u.end).utf7 = u;
-  for (const n of scan.namedTextParts) entry(n.start, n.end).attach = true;
-  for (const m of scan.inlineMessages)
-    Object.assign(entry(m.start, m.end), { attach: true, messageType: m.addType });
-  for (const p of scan.plainAsHtml ?? []) entry(p.start, p.end).asHtml = p;
-  for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
-  for (const r of scan.headerRepairs ?? []) entry(r.start, r.end).repair = r;
-  for (const e of scan.enrichedBodies ?? []) entry(e.start, e.end).enriched = e;
-  const dropped = scan.droppedAlternatives ?? [];
-  const insertions = scan.insertions ?? [];
-  if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0) return raw;
-  const edits: { start: number; end: number; bytes: Buffer }[] = dropped.map((d) => ({
-    ...d,
-    bytes: Buffer.alloc(0),
-  }));
-  const used = new Set<number>();
-  for (const [start, b] of blocks) {
-    let text = raw.toString('latin1', start, b.end);
-    // Folds inside a block being rewritten go in first (offsets from the end, so each stays right).
-    for (const i of insertions.filter((x) => x.at > start && x.at < b.end).reverse()) {
-      text = text.slice(0, i.at - start) + i.text + text.slice(i.at - start);
-      used.add(i.at);
-    }
-    if (b.bytes) {
-      const candidates = [...(b.charset ? [b.charset] : []), ...scan.declaredCharsets];
-      text = fixMislabelledWords(
-        bytesToText(fixRawWords(text), candidates).text,
-        candidates,
-        utf8Words && start === 0,
-      );
-    }
-    if (b.repair) text = repairHeaderBlock(text, b.repair);
-    if (b.relabel) text = withCharset(text, b.relabel);
-    if (b.utf7) text = utf7Header(text);
-    if (b.enriched) text = enrichedHeader(text);
-    if (b.messageType) text = `Content-Type: message/rfc822\r\n${text}`;
-    if (b.attach) text = asAttachment(text);
-    edits.push({ start, end: b.end, bytes: Buffer.from(text, b.bytes ? 'utf8' : 'latin1') });
-    if (b.asHtml?.keepText) {
-      const block = edits.at(-1)!;
-      block.bytes = Buffer.from(
-        `Content-Type: multipart/alternative; boundary="${PIECE_BOUNDARY}${start}"${block.bytes.includes('\r\n') ? '\r\n' : '\n'}`,
-        'latin1',
-      );
-      edits.push({
-        start: b.asHtml.bodyStart,
-        end: b.asHtml.bodyEnd,
-        bytes: pieceAsAlternative(
-          Buffer.from(text, b.bytes ? 'utf8' : 'latin1'),
-          raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd),
-          b.asHtml.cte,
-          `${PIECE_BOUNDARY}${start}`,
-        ),
-      });
-    } else if (b.asHtml) {
-      edits.at(-1)!.bytes = Buffer.from(
-        plainHeaderAsHtml(edits.at(-1)!.bytes.toString('latin1')),
-        'latin1',
-      );
-      edits.push({
-        start: b.asHtml.bodyStart,
-        end: b.asHtml.bodyEnd,
-        bytes: Buffer.from(
-          plainBodyAsHtml(raw.subarray(b.asHtml.bodyStart, b.asHtml.bodyEnd), b.asHtml.cte),
-          'latin1',
-        ),
-      });
-    }
-    if (b.enriched)
-      edits.push({
-        start: b.enriched.bodyStart,
-        end: b.enriched.bodyEnd,
-        bytes: Buffer.from(
-          enrichedBody(
-            raw.subarray(b.enriched.bodyStart, b.enriched.bodyEnd),
-            b.enriched.cte,
-            b.enriched.richtext,
-          ),
-          'latin1',
-        ),
-      });
-    if (b.utf7)
-      edits.push({
-        start: b.utf7.bodyStart,
-        end: b.utf7.bodyEnd,
-        bytes: Buffer.from(
-          utf7Body(raw.subarray(b.utf7.bodyStart, b.utf7.bodyEnd), b.utf7.cte),
-          'latin1',
-        ),
-      });
-  }
-  // After the block rewrites, so an insertion at a block's end follows it (the sort is stable).
-  for (const { at, text } of insertions)
-    if (!used.has(at)) edits.push({ start: at, end: at, bytes: Buffer.from(text, 'latin1') });
-  edits.sort((a, b) => a.start - b.start);
-  const chunks: Buffer[] = [];
-  let at = 0;
-  for (const e of edits) {
-    // An edit inside a version left out goes with it.
-    if (e.start < at) continue;
-    chunks.push(raw.subarray(at, e.start), e.bytes);
-    at = e.end;
-  }
-  chunks.push(raw.subarray(at));
-  return Buffer.concat(chunks);
-}
-
-/** A text part's header block with its charset set (a Content-Type added when it has none). */
-function withCharset(block: string, charset: string): string {
-  const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  const ct = /^content-type[ \t]*:.*(?:\r?\n[ \t].*)*/im.exec(block);
-  if (!ct)
-    return `${block.replace(/(?:\r?\n)*$/, '')}${eol}Content-Type: text/plain; charset="${charset}"${eol}`;
-  const field = /;\s*charset\s*=/i.test(ct[0])
-    ? ct[0].replace(/(;\s*charset\s*=\s*)("[^"]*"|[^;\s]*)/i, `$1"${charset}"`)
-    : `${ct[0]}; charset="${charset}"`;
-  return block.slice(0, ct.index) + field + block.slice(ct.index + ct[0].length);
-}
-
-/** A text/plain piece's header block relabelled text/html (charset kept) in base64. */
-function plainHeaderAsHtml(block: string): string {
-  const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(block)?.[1];
-  const kept = block.replace(
-    /^content-(?:transfer-encoding|type)[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim,
-    '',
-  );
-  return `${kept.replace(/(?:\r?\n)*$/, '')}${kept.trim() === '' ? '' : eol}Content-Type: text/html${charset ? `; charset="${charset}"` : ''}${eol}Content-Transfer-Encoding: base64${eol}`;
-}
-
-// Boundary of the alternative a plain piece is wrapped in (its header offset makes it unique in the message).
-const PIECE_BOUNDARY = '=_inlet-piece-';
-
-/**
- * A plain piece as a multipart/alternative body: the piece itself (its header block, bytes as sent)
- * and its HTML rendering, so mailparser adds it to the text and to the HTML body, each in place.
- */
-function pieceAsAlternative(block: Buffer, body: Buffer, cte: string, boundary: string): Buffer {
-  const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  const ends = body.length === 0 || body[body.length - 1] === 0x0a;
-  return Buffer.concat([
-    Buffer.from(`--${boundary}${eol}`, 'latin1'),
-    block,
-    Buffer.from(eol, 'latin1'),
-    body,
-    Buffer.from(
-      `${ends ? '' : eol}--${boundary}${eol}${plainHeaderAsHtml(block.toString('latin1')).replace(/^(?:.*\r?\n)*?(?=Content-Type: text\/html)/, '')}${eol}${plainBodyAsHtml(body, cte)}--${boundary}--${eol}`,
-      'latin1',
-    ),
-  ]);
-}
-
-/** The piece's text as HTML: its bytes (any charset) with markup characters escaped, lines kept. */
-function plainBodyAsHtml(body: Buffer, cte: string): string {
-  const latin1 = body.toString('latin1');
-  const bytes =
-    cte === 'base64'
-      ? Buffer.from(latin1, 'base64').toString('latin1')
-      : cte === 'quoted-printable'
-        ? latin1
-            .replace(/=\r?\n/g, '')
-            .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
-        : latin1;
-  const escaped = bytes
-    .replace(/\r?\n$/, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\r?\n/g, '<br>\r\n');
-  return Buffer.from(`<div>${escaped}</div>`, 'latin1')
-    .toString('base64')
-    .replace(/.{1,76}/g, '$&\r\n');
-}
-
-/** A header block with its disposition set to attachment (the filename parameters kept). */
-function asAttachment(block: string): string {
-  const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  if (/^content-disposition[ \t]*:/im.test(block))
-    return block.replace(
-      /^(content-disposition[ \t]*:[ \t]*)(?:inline\b)?[ \t]*;?/im,
-      '$1attachment;',
-    );
-  const name = /;\s*name\s*=\s*("[^"]*"|[^;\s]*)/i.exec(block)?.[1];
-  return `${block.replace(/(?:\r?\n)*$/, '')}${eol}Content-Disposition: attachment${name ? `; filename=${name}` : ''}${eol}`;
-}
-
-/** A UTF-7 part's header block, relabelled UTF-8 in base64 (its body is rewritten to match). */
-function utf7Header(block: string): string {
-  const eol = block.includes('\r\n') ? '\r\n' : '\n';
-  const kept = block
-    .replace(/^content-transfer-encoding[ \t]*:.*(?:\r?\n[ \t].*)*(?:\r?\n)?/gim, '')
-    .replace(/(charset\s*=\s*"?)(?:unicode-1-1-)?utf-?7("?)/i, '$1utf-8$2');
-  return `${kept.replace(/(?:\r?\n)*$/, '')}${eol}Content-Transfer-Encoding: base64${eol}`;
-}
-
-function utf7Body(body: Buffer, cte: string): string {
-  const latin1 = body.toString('latin1');
-  const bytes =
-    cte === 'base64'
-      ? Buffer.from(latin1, 'base64')
-      : cte === 'quoted-printable'
-        ? Buffer.from(
-            latin1
-              .replace(/=\r?\n/g, '')
-              .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) =>
-                String.fromCharCode(parseInt(h, 16)),
-              ),
-            'latin1',
-          )
-        : body;
-  const b64 = Buffer.from(decodeUtf7(bytes.toString('latin1')), 'utf8').toString('base64');
-  return `${b64.replace(/.{1,76}/g, '$&\r\n')}`;
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>
@@ -411,7 +183,7 @@ export function parseEnvelopeOnly(
   reason: string,
   limits: IngestLimits = defaultIngestLimits,
 ): ParsedMessage {
-  const head = raw.subarray(0, limits.maxHeaderBytes).toString('latin1');
+  const head = withoutLeadingBlankLines(raw).subarray(0, limits.maxHeaderBytes).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
   const scan: MimeScan = {

@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 
 import { decodeUnknownBytes } from './header-charset.js';
+import { qpBytes } from './mime-charsets.js';
 import { isUtf7Label } from './utf7.js';
 
 // Enough of the part to tell text from binary; the decision never needs the whole of a large part.
@@ -19,12 +20,7 @@ function decodedSample(latin1: string, cte: string): Buffer {
       'base64',
     ).subarray(0, SAMPLE_BYTES);
   const raw = latin1.slice(0, SAMPLE_BYTES * 3);
-  const bytes =
-    cte === 'quoted-printable'
-      ? raw
-          .replace(/=\r?\n/g, '')
-          .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
-      : raw;
+  const bytes = cte === 'quoted-printable' ? qpBytes(raw) : raw;
   return Buffer.from(bytes, 'latin1').subarray(0, SAMPLE_BYTES);
 }
 
