@@ -89,7 +89,10 @@ export const mailparserAdapter: ParserAdapter = {
         filename: a.filename ?? null,
         description: headerString(a.headers.get('content-description')),
         // mailparser guesses from the file name for octet-stream; we want what the sender declared.
-        contentType: declaredTypeOf(a.headers.get('content-type')) ?? a.contentType,
+        // An empty `Content-Type:` leaves mailparser's own undefined: such a part is opaque bytes.
+        contentType:
+          declaredTypeOf(a.headers.get('content-type')) ??
+          (a.contentType || 'application/octet-stream'),
         contentId: a.contentId ?? null,
         inline:
           a.related === true || (a.contentDisposition === 'inline' && a.contentId !== undefined),
