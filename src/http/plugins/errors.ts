@@ -27,7 +27,13 @@ export function renderProblem(
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.code(problem.status).type('application/problem+json').send(problem);
+  // Serialised here, not by the route's response schema: a route whose 400 is an HTML page (the
+  // OAuth consent and callback pages) would otherwise turn a validation problem into "[object Object]".
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .serializer(JSON.stringify)
+    .send(problem);
 }
 
 function fromFastifyError(err: FastifyError, req: FastifyRequest): AppError | null {
