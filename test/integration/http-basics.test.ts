@@ -54,6 +54,15 @@ describe('health and errors', () => {
     }
   });
 
+  test('a URL the router cannot take (bad percent-encoding, an over-long id) answers problem+json 400', async () => {
+    for (const url of ['/v1/tickets/%zz', `/v1/tickets/${'x'.repeat(500)}`]) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json(), url).toMatchObject({ status: 400, code: 'bad_request' });
+    }
+  });
+
   test('a malicious request id is replaced, not echoed', async () => {
     const res = await t.app.inject({
       method: 'GET',

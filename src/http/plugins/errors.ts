@@ -82,6 +82,29 @@ function refuseNonJsonBodies(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Fastify's `frameworkErrors` option: a URL it cannot route (bad percent-encoding, a path segment
+ * longer than the router's 100 characters) is refused before any hook runs, and by default with
+ * Fastify's own JSON and, for the long segment, a 414 no code of ours describes.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is longer than any id the API issues.'
+      : 'The URL is not valid (check its percent-encoding).';
+  const known = error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.code === 'FST_ERR_BAD_URL';
+  void sendProblem(
+    reply,
+    known
+      ? renderProblem(req, 400, 'bad_request', detail)
+      : renderProblem(req, 500, 'internal', 'An internal error occurred.'),
+  );
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   refuseNonJsonBodies(app);
   app.setErrorHandler((error: FastifyError | AppError, req, reply) => {
