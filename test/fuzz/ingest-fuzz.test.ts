@@ -54,9 +54,10 @@ export function preparedProblems(raw: Buffer, m: PreparedMessage): string[] {
       problems.push('attachment sha256 does not match its content');
     if (/[/\\]/.test(a.filename)) problems.push(`filename is a path: ${a.filename.slice(0, 80)}`);
   }
+  // Bare CR or LF line ends become CRLF before parsing, so an attached .eml may grow by them.
+  const bound = raw.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n').length;
   const total = m.attachments.reduce((n, a) => n + a.size, 0);
-  if (total > raw.length)
-    problems.push(`attachments total ${total} bytes from a ${raw.length}-byte message`);
+  if (total > bound) problems.push(`attachments total ${total} bytes from a ${bound}-byte message`);
   return problems;
 }
 
