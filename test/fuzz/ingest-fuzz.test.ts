@@ -22,21 +22,22 @@ const REFUSALS = new Set(['message_too_large', 'message_limit_exceeded']);
 /** Per message, far above a real one (a few ms) yet low enough that a super-linear path shows. */
 const BUDGET_MS = 3_000;
 const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-// Characters that end a header line on the wire. Subjects and display names may decode to them
-// (RFC 2047 `=0A`) and are kept as sent: the reply flattens the subject (ticket-token.ts) and
-// the outbound fuzz test covers names. Addresses, ids and file names must never hold one. (U+2028
-// and other controls in a garbage address are refused when a reply is written: header-safety.ts.)
+// Subjects and display names may decode to line breaks (RFC 2047 `=0A`) and are kept as sent:
+// the reply puts them on one line (src/lib/one-line.ts). Ids, addresses and file names must never
+// hold a CR or LF; addresses and file names (shown, and used as names) not a NUL either. A NUL in a
+// Message-ID is harmless garbage: it is sealed, and never repeated in a reply (usableMessageIds).
 // eslint-disable-next-line no-control-regex -- NUL is one of the characters looked for
-const LINE_BREAKS = /[\r\n\u0000]/;
+const NAME_BREAKS = /[\r\n\u0000]/;
+const ID_BREAKS = /[\r\n]/;
 
-function oneLineFields(p: ParsedMessage): [string, string][] {
+function oneLineFields(p: ParsedMessage): [string, string, RegExp][] {
   const addrs = [p.from, p.sender, ...p.replyTo, ...p.to, ...p.cc].filter((a) => a !== null);
   return [
-    ['message-id', p.messageId ?? ''],
-    ...p.inReplyTo.map((v): [string, string] => ['in-reply-to', v]),
-    ...p.references.map((v): [string, string] => ['references', v]),
-    ...addrs.map((a): [string, string] => ['address', a.address]),
-    ...p.attachments.map((a): [string, string] => ['filename', a.filename]),
+    ['message-id', p.messageId ?? '', ID_BREAKS],
+    ...p.inReplyTo.map((v): [string, string, RegExp] => ['in-reply-to', v, ID_BREAKS]),
+    ...p.references.map((v): [string, string, RegExp] => ['references', v, ID_BREAKS]),
+    ...addrs.map((a): [string, string, RegExp] => ['address', a.address, NAME_BREAKS]),
+    ...p.attachments.map((a): [string, string, RegExp] => ['filename', a.filename, NAME_BREAKS]),
   ];
 }
 
@@ -44,8 +45,8 @@ function oneLineFields(p: ParsedMessage): [string, string][] {
 export function preparedProblems(raw: Buffer, m: PreparedMessage): string[] {
   const problems: string[] = [];
   if (m.html !== null) problems.push(...findProblems(m.html, '/v1/attachments/'));
-  for (const [field, value] of oneLineFields(m.parsed))
-    if (LINE_BREAKS.test(value))
+  for (const [field, value, breaks] of oneLineFields(m.parsed))
+    if (breaks.test(value))
       problems.push(`${field} holds a line break: ${JSON.stringify(value.slice(0, 80))}`);
   for (const a of m.attachments) {
     if (a.size !== a.content.length)
@@ -77,7 +78,7 @@ async function ingestProblems(raw: Buffer): Promise<string[]> {
     );
     classifyMessage(stub, ctx);
     return oneLineFields(stub)
-      .filter(([, v]) => LINE_BREAKS.test(v))
+      .filter(([, v, breaks]) => breaks.test(v))
       .map(([f, v]) => `stub ${f} holds a line break: ${JSON.stringify(v.slice(0, 80))}`);
   }
   classifyMessage(prepared.parsed, ctx);
