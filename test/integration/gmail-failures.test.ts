@@ -77,6 +77,22 @@ describe('gmail failures', () => {
       /outcome="unknown_mailbox"} 1/,
     );
     expect(await allSyncJobs()).toBe(1);
+    // A genuine push naming an empty address is acknowledged as malformed, not a 500 that Pub/Sub
+    // would redeliver for days (found by test/fuzz/webhook-fuzz.test.ts).
+    for (const emailAddress of ['', '   ']) {
+      const empty = Buffer.from(JSON.stringify({ emailAddress, historyId: '0' })).toString(
+        'base64',
+      );
+      expect(
+        (
+          await h.fake.pushRaw(
+            { ...body, message: { ...body.message, data: empty } },
+            await h.fake.signPushToken(),
+          )
+        ).status,
+      ).toBe(204);
+    }
+    expect(await allSyncJobs()).toBe(1);
   });
 
   test('callback failures redirect or show a page with a stable code and create nothing', async () => {
