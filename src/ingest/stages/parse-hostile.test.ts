@@ -24,3 +24,18 @@ describe('a part with an empty Content-Type header', () => {
     ]);
   });
 });
+
+const folds = (n: number) =>
+  Buffer.from(`\0From: w${'\r\n w'.repeat(n)}\r\nTo: a@example.com\r\nSubject: x\r\n\r\nhi\r\n`);
+
+describe('a header block of thousands of lines that are no field', () => {
+  it('is read in linear time (each line used to look 200 lines ahead again)', async () => {
+    // A stray byte before the first field makes every folded line below it "no field".
+    await prepareMessage(folds(1_000), defaultIngestLimits);
+    const started = performance.now();
+    const m = await prepareMessage(folds(15_000), defaultIngestLimits);
+    // 15,000 lines took about 650 ms before (load 15 on 2 cores), 15 ms after.
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(m.parsed.subject).toBe('x');
+  });
+});
