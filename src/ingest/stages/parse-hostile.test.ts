@@ -39,3 +39,12 @@ describe('a header block of thousands of lines that are no field', () => {
     expect(m.parsed.subject).toBe('x');
   });
 });
+
+describe('a header block of more lines than mailparser reads', () => {
+  it('is refused with the header limit (parked with a stub), not an unexpected parser error', async () => {
+    await expect(prepareMessage(folds(20_000), defaultIngestLimits)).rejects.toMatchObject({
+      code: 'message_limit_exceeded',
+      extra: { limit: 'headers' },
+    });
+  });
+});

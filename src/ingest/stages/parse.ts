@@ -115,6 +115,17 @@ export function bareCrToCrlf(raw: Buffer): Buffer {
   return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
 }
 
+/**
+ * mailparser's splitter counts every header line as at least 64 bytes against its 1 MiB, so a
+ * block of more than 16,384 short lines passes the scan's byte limit and fails there with EMAXLEN:
+ * that is the header limit too (parked and stubbed like it), not a crash retried until parked.
+ */
+function headerLimit(err: unknown): never {
+  if ((err as { code?: unknown } | null)?.code === 'EMAXLEN')
+    throw limitError('headers', 'more header lines than the parser reads');
+  throw err;
+}
+
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
 export async function parseWith(
   adapter: ParserAdapter,
@@ -125,7 +136,7 @@ export async function parseWith(
     throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
   raw = bareCrToCrlf(raw);
   const scan = scanMime(raw, limits);
-  let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
+  let out = await adapter.parse(transcodeHeaders(raw, scan), scan).catch(headerLimit);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
   // checked and, when that is the cause, the message parsed again: the rare message pays, not all.
   if (replacedInHeaders(out) && hasMislabelledWords(scan.topHeaders, true)) {
@@ -136,7 +147,7 @@ export async function parseWith(
         charset: null,
         attached: false,
       });
-    out = await adapter.parse(transcodeHeaders(raw, scan, true), scan);
+    out = await adapter.parse(transcodeHeaders(raw, scan, true), scan).catch(headerLimit);
   }
   const msg = buildParsedMessage(out, scan);
   if (
