@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { prepareMessage } from '../prepare.js';
 import { defaultIngestLimits } from '../types.js';
+import { parseEnvelopeOnly } from './parse.js';
 
 const mail = (part: string) =>
   Buffer.from(
@@ -66,5 +67,17 @@ describe('address headers built for deep recursion or backtracking (security.md 
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(m.parsed.subject).toBe('Bounded');
     expect(m.text?.trim()).toBe('hi');
+  });
+});
+
+describe('the envelope stub of a refused message with bare CR line ends', () => {
+  it('reads its From, To and Subject as separate fields', () => {
+    const raw = Buffer.from(
+      'From: Ann <ann@example.com>\rTo: support@acme.example\rSubject: Old Mac mail\r\rhi\r',
+    );
+    const stub = parseEnvelopeOnly(raw, 'headers');
+    expect(stub.from).toEqual({ name: 'Ann', address: 'ann@example.com' });
+    expect(stub.subject).toBe('Old Mac mail');
+    expect(stub.warnings).toContain('limit_exceeded:headers');
   });
 });

@@ -425,7 +425,8 @@ export function parseEnvelopeOnly(
   reason: string,
   limits: IngestLimits = defaultIngestLimits,
 ): ParsedMessage {
-  const head = raw.subarray(0, limits.maxHeaderBytes).toString('latin1');
+  // Bare CR line ends as the full parse reads them, or the whole block is one "From" value.
+  const head = bareCrToCrlf(raw.subarray(0, limits.maxHeaderBytes)).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
   const scan: MimeScan = {
