@@ -81,3 +81,14 @@ describe('the envelope stub of a refused message with bare CR line ends', () => 
     expect(stub.warnings).toContain('limit_exceeded:headers');
   });
 });
+
+describe('the envelope stub of a refused message with NULs in its address fields', () => {
+  it('drops them, as the full parse does, instead of storing a NUL as the requester', () => {
+    const stub = parseEnvelopeOnly(
+      Buffer.from('From: \0\r\nTo: ann\0@example.com\r\nSubject: x\r\n\r\nhi\r\n'),
+      'headers',
+    );
+    expect(stub.from).toBeNull();
+    expect(stub.warnings).toContain('from_missing');
+  });
+});

@@ -444,7 +444,8 @@ export function parseEnvelopeOnly(
     plainAsHtml: [],
   };
   const { fields } = headerFields(topHeaders);
-  const first = (k: string) => fields.find((f) => f.key === k)?.value ?? '';
+  // NULs dropped as the full parse's address reader does: a stub's requester is never "\0".
+  const first = (k: string) => (fields.find((f) => f.key === k)?.value ?? '').replace(/\0/g, '');
   const addr = (k: string): RawAddress[] => {
     const v = first(k);
     const m = /^(.*?)<([^<>]+)>\s*$/.exec(v);
