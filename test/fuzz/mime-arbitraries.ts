@@ -160,7 +160,7 @@ export const headerValue: fc.Arbitrary<string> = fc.oneof(
     'a@b, '.repeat(2000),
   ),
   fc.nat({ max: 200_000 }).map((n) => 'y'.repeat(n)),
-  fc.nat({ max: 2_000 }).map((n) => Array.from({ length: n }, () => 'w').join('\r\n ')),
+  fc.nat({ max: 20_000 }).map((n) => Array.from({ length: n }, () => 'w').join('\r\n ')),
 );
 
 const body: fc.Arbitrary<string> = fc.oneof(
