@@ -91,4 +91,13 @@ describe('the envelope stub of a refused message with NULs in its address fields
     expect(stub.from).toBeNull();
     expect(stub.warnings).toContain('from_missing');
   });
+
+  it('makes a stray CR inside a field a space, so the requester address holds no line break', () => {
+    const stub = parseEnvelopeOnly(
+      Buffer.from('From: ann@example.com\rBcc: x\r\nSubject: x\r\n\r\nhi\r\n'),
+      'headers',
+    );
+    expect(stub.from?.address).toMatch(/^ann@example\.com /);
+    expect(stub.from?.address).not.toMatch(/[\r\n]/);
+  });
 });

@@ -444,8 +444,10 @@ export function parseEnvelopeOnly(
     plainAsHtml: [],
   };
   const { fields } = headerFields(topHeaders);
-  // NULs dropped as the full parse's address reader does: a stub's requester is never "\0".
-  const first = (k: string) => (fields.find((f) => f.key === k)?.value ?? '').replace(/\0/g, '');
+  // NULs dropped and a stray CR or LF inside a value made a space, as the full parse's address
+  // reader does: a stub's requester is never "\0" nor holds a line break.
+  const first = (k: string) =>
+    (fields.find((f) => f.key === k)?.value ?? '').replace(/\0/g, '').replace(/[\r\n]+/g, ' ');
   const addr = (k: string): RawAddress[] => {
     const v = first(k);
     const m = /^(.*?)<([^<>]+)>\s*$/.exec(v);
