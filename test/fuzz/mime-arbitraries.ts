@@ -4,7 +4,8 @@
 // relays and attackers do (truncation, NULs, bare CR/LF, flipped bytes, a repeated chunk).
 import fc from 'fast-check';
 
-import { hostileHtml } from '../xss/hostile-html.js';
+import { mutate, mutation } from './mime-mutations.js';
+import { CHARSETS, ENCODINGS, FILENAMES, headerValue, hostile, TYPES } from './mime-vocabulary.js';
 
 type Leaf = {
   kind: 'leaf';
@@ -27,141 +28,6 @@ type Multipart = {
 };
 type Embedded = { kind: 'rfc822'; headers: [string, string][]; inner: MimeNode };
 export type MimeNode = Leaf | Multipart | Embedded;
-
-const CHARSETS = [
-  'utf-8',
-  'UTF-8',
-  'iso-8859-1',
-  'windows-1252',
-  'us-ascii',
-  'utf-7',
-  'utf-16',
-  'iso-2022-jp',
-  'gb2312',
-  'koi8-r',
-  'x-user-defined',
-  'text/html',
-  'X-UNKNOWN',
-  '',
-  '"utf-8',
-  'utf-8\u0000',
-];
-const ENCODINGS = [
-  null,
-  '7bit',
-  '8bit',
-  'binary',
-  'base64',
-  'quoted-printable',
-  'x-uuencode',
-  'BASE64',
-  'x-bogus',
-];
-const TYPES = [
-  'text/plain',
-  'text/html',
-  'text/enriched',
-  'application/octet-stream',
-  'application/pdf',
-  'image/png',
-  'image/svg+xml',
-  'message/delivery-status',
-  'message/rfc822',
-  'text/rfc822-headers',
-  'application/ms-tnef',
-  '',
-  'text',
-  'text/plain; name',
-];
-const FILENAMES = [
-  '../../../../srv/app/.env',
-  '..\\..\\win.ini',
-  'CON',
-  'report\u0000.pdf.exe',
-  'invoice\u202Efdp.exe',
-  'x'.repeat(10_000),
-  '=?utf-8?B?Li4vLi4vZXRjL3Bhc3N3ZA==?=',
-  '=?utf-8?Q?a=0D=0Ab.txt?=',
-  'résumé.doc',
-  '"quoted".txt',
-  '',
-  ' ',
-  '.htaccess',
-  'a\r\nContent-Type: text/html.txt',
-];
-
-const hostile = hostileHtml();
-
-/** Header text: plain, unicode, control characters, RFC 2047 words (well- and ill-formed), huge. */
-export const headerValue: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.string({
-    unit: fc.constantFrom(
-      'a',
-      ' ',
-      '\r',
-      '\n',
-      '\t',
-      '\u0000',
-      '=',
-      '?',
-      '"',
-      '<',
-      '>',
-      ',',
-      ';',
-      '\\',
-      '\u2028',
-      '\u202e',
-    ),
-    maxLength: 60,
-  }),
-  fc
-    .tuple(
-      fc.constantFrom('utf-8', 'iso-8859-1', 'utf-7', 'x-bogus', '', 'utf-8*en'),
-      fc.constantFrom('Q', 'B', 'q', 'X'),
-      fc.string({
-        unit: fc.constantFrom(
-          'a',
-          '=',
-          '0',
-          'A',
-          'D',
-          '_',
-          '?',
-          '\r',
-          '\n',
-          '/',
-          '+',
-          '\u00ff',
-          '=0A',
-          '=0D',
-          '=00',
-          '=01',
-          '=7F',
-          '=C2=85',
-          '=E2=80=A8',
-        ),
-        maxLength: 30,
-      }),
-    )
-    .map(([cs, enc, text]) => `=?${cs}?${enc}?${text}?=`),
-  fc.constantFrom(
-    '=?UTF-8?Q?Hello=0ABcc:_victim@evil.example?=',
-    '=?UTF-8?B?' + Buffer.from('x\r\nBcc: a@b.example').toString('base64') + '?=',
-    "'> <script>alert(1)</script>",
-    '"victim@corp.example x"@evil.example',
-    '"ceo@corp.example" <attacker@evil.example>',
-    '<' + 'a'.repeat(5000) + '@example.com>',
-    '(((((((((((((((((((((((((((((((((((((((((((((((((((a',
-    '"'.repeat(3000),
-    '<'.repeat(3000),
-    'a@b, '.repeat(2000),
-  ),
-  fc.nat({ max: 200_000 }).map((n) => 'y'.repeat(n)),
-  fc.nat({ max: 20_000 }).map((n) => Array.from({ length: n }, () => 'w').join('\r\n ')),
-);
 
 const body: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 300 }),
@@ -276,60 +142,6 @@ export function renderNode(node: MimeNode): string {
     `Content-Type: multipart/${node.subtype}; boundary="${node.boundary}"\r\n\r\n` +
     `${node.preamble}\r\n${parts}${node.closed ? `--${node.boundary}--\r\n` : ''}`
   );
-}
-
-export type Mutation =
-  | { kind: 'truncate'; at: number }
-  | { kind: 'nul'; at: number; count: number }
-  | { kind: 'flip'; at: number; byte: number }
-  | { kind: 'bare-lf' }
-  | { kind: 'bare-cr' }
-  | { kind: 'repeat'; at: number; length: number; times: number };
-
-const position = fc.double({ min: 0, max: 1, noNaN: true });
-export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: position.map((p) => p) }).map((m) => m),
-  fc.record({
-    kind: fc.constant('nul' as const),
-    at: position,
-    count: fc.integer({ min: 1, max: 64 }),
-  }),
-  fc.record({
-    kind: fc.constant('flip' as const),
-    at: position,
-    byte: fc.integer({ min: 0, max: 255 }),
-  }),
-  fc.constant({ kind: 'bare-lf' as const }),
-  fc.constant({ kind: 'bare-cr' as const }),
-  fc.record({
-    kind: fc.constant('repeat' as const),
-    at: position,
-    length: fc.integer({ min: 1, max: 200 }),
-    times: fc.integer({ min: 2, max: 500 }),
-  }),
-);
-
-export function mutate(raw: Buffer, m: Mutation): Buffer {
-  const at = 'at' in m ? Math.floor(m.at * raw.length) : 0;
-  switch (m.kind) {
-    case 'truncate':
-      return raw.subarray(0, at);
-    case 'nul':
-      return Buffer.concat([raw.subarray(0, at), Buffer.alloc(m.count), raw.subarray(at)]);
-    case 'flip': {
-      const copy = Buffer.from(raw);
-      if (at < copy.length) copy[at] = m.byte;
-      return copy;
-    }
-    case 'bare-lf':
-      return Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
-    case 'bare-cr':
-      return Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\r'), 'latin1');
-    case 'repeat': {
-      const chunk = raw.subarray(at, at + m.length);
-      return Buffer.concat([raw.subarray(0, at), ...Array(m.times).fill(chunk), raw.subarray(at)]);
-    }
-  }
 }
 
 /** A whole message: top-level headers (some hostile), a MIME tree, then up to two mutations. */

@@ -19,7 +19,7 @@ import {
 } from '../../src/outbound/reply-input.js';
 import { replySubject } from '../../src/tickets/ticket-token.js';
 import { fuzzParams, fuzzTimeout } from './fuzz-runs.js';
-import { headerValue } from './mime-arbitraries.js';
+import { headerValue } from './mime-vocabulary.js';
 
 const injected = fc.oneof(
   headerValue,
