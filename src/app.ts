@@ -13,7 +13,7 @@ import type { Api, ApiDeps } from './http/api.js';
 import { transformOpenapi } from './http/openapi-transform.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerDeniedTrace } from './http/plugins/denied-trace.js';
-import { registerErrorHandling } from './http/plugins/errors.js';
+import { frameworkErrors, registerErrorHandling } from './http/plugins/errors.js';
 import { registerAuthFailureLimit, registerTenantLimit } from './http/plugins/limits.js';
 import { openapiDocument } from './http/plugins/openapi.js';
 import { registerRejectNul } from './http/plugins/reject-nul.js';
@@ -74,6 +74,7 @@ export async function buildApp(deps: ApiDeps, opts: AppOptions): Promise<Api> {
     // the IP that lands in audit records and rate limits.
     trustProxy: (_address: string, hop: number) => hop < (opts.trustProxyHops ?? 0),
     forceCloseConnections: 'idle',
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -3,8 +3,9 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, test } from 'vitest';
 
 import { isAppError } from '../errors.js';
+import { parseMessage } from '../ingest/stages/parse.js';
 import { composeReply, maxReferences, type ReplyDraft, threadHeaders } from './compose-reply.js';
-import { hasUnsafeHeaderChars, parseOneAddress } from './header-safety.js';
+import { checkStoredAddress, hasUnsafeHeaderChars, parseOneAddress } from './header-safety.js';
 
 const draft = (over: Partial<ReplyDraft> = {}): ReplyDraft => ({
   from: { name: 'Acme Support', address: 'support@acme.example' },
@@ -80,6 +81,24 @@ describe('composeReply', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('answering a requester whose display name decodes to control characters', () => {
+  test('the reply goes out with them dropped and no extra header, not refused', async () => {
+    const inbound = await parseMessage(
+      Buffer.from(
+        'From: =?UTF-8?Q?Ann=01_Lee=00?= <ann@client.example>\r\n' +
+          'To: support@acme.example\r\nSubject: Help\r\n\r\nThe printer is on fire.\r\n',
+      ),
+    );
+    expect(inbound.from?.name).toBe('Ann\u0001 Lee\u0000');
+    const to = checkStoredAddress(inbound.from!, 'requester');
+    const parsed = await simpleParser(await composeReply(draft({ to })));
+    expect([...parsed.headers.keys()].sort()).toEqual(baseHeaders);
+    expect(parsed.to).toMatchObject({
+      value: [{ name: 'Ann Lee', address: 'ann@client.example' }],
+    });
   });
 });
 

@@ -8,6 +8,7 @@
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 
 import { AppError } from '../errors.js';
+import { oneLine } from '../lib/one-line.js';
 
 export interface MailAddress {
   name: string;
@@ -67,9 +68,14 @@ export function parseOneAddress(value: string, field: string): MailAddress {
   return { name, address: lowerDomain(one.address) };
 }
 
-/** An address stored with a ticket (parsed from inbound mail), checked before it becomes a header. */
+/**
+ * An address stored with a ticket (parsed from inbound mail), checked before it becomes a header.
+ * Its display name is the sender's own text and may decode to a line break; refusing it would make
+ * the ticket unanswerable, so it goes out on one line (the address itself must be plain).
+ */
 export function checkStoredAddress(a: MailAddress, field: string): MailAddress {
-  assertHeaderSafe(a.name, `${field} display name`);
+  const name = oneLine(a.name).trim();
+  assertHeaderSafe(name, `${field} display name`);
   if (!isPlainAddress(a.address)) {
     throw new AppError(
       'unprocessable',
@@ -77,7 +83,7 @@ export function checkStoredAddress(a: MailAddress, field: string): MailAddress {
       { field },
     );
   }
-  return { name: a.name.trim(), address: lowerDomain(a.address) };
+  return { name, address: lowerDomain(a.address) };
 }
 
 export function checkContentType(value: string, field: string): string {

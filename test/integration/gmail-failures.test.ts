@@ -61,21 +61,30 @@ describe('gmail failures', () => {
     // The genuine token for the same body is accepted and queues the sync.
     expect((await h.fake.pushRaw(body, await h.fake.signPushToken())).status).toBe(204);
     expect(await allSyncJobs()).toBe(1);
-    // A push for an address Inlet does not hold is acknowledged (no redelivery storm) and counted.
-    const unknown = Buffer.from(
-      JSON.stringify({ emailAddress: 'nobody@else.example', historyId: '77' }),
-    ).toString('base64url');
-    expect(
+    // A genuinely signed push carrying `data`: the status it is answered with.
+    const pushData = async (data: object) =>
       (
         await h.fake.pushRaw(
-          { ...body, message: { ...body.message, data: unknown } },
+          {
+            ...body,
+            message: {
+              ...body.message,
+              data: Buffer.from(JSON.stringify(data)).toString('base64url'),
+            },
+          },
           await h.fake.signPushToken(),
         )
-      ).status,
-    ).toBe(204);
+      ).status;
+    // A push for an address Inlet does not hold is acknowledged (no redelivery storm) and counted.
+    expect(await pushData({ emailAddress: 'nobody@else.example', historyId: '77' })).toBe(204);
     expect(await h.t.container.metrics.getSingleMetricAsString('inlet_gmail_pushes_total')).toMatch(
       /outcome="unknown_mailbox"} 1/,
     );
+    expect(await allSyncJobs()).toBe(1);
+    // A genuine push naming an empty address is acknowledged as malformed, not a 500 that Pub/Sub
+    // would redeliver for days (found by test/fuzz/webhook-fuzz.test.ts).
+    for (const emailAddress of ['', '   '])
+      expect(await pushData({ emailAddress, historyId: '0' })).toBe(204);
     expect(await allSyncJobs()).toBe(1);
   });
 

@@ -39,6 +39,30 @@ describe('health and errors', () => {
     });
   });
 
+  test('a malformed OAuth consent or callback link answers a problem document, not "[object Object]"', async () => {
+    // These routes answer their own failures with an HTML page; a request failing validation
+    // before the handler gets problem+json like every other route, with its code and detail.
+    for (const url of [
+      '/v1/oauth/consent',
+      `/v1/oauth/consent?state=${'x'.repeat(500)}`,
+      `/v1/oauth/google/callback?state=${'x'.repeat(1001)}`,
+    ]) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json(), url).toMatchObject({ status: 400, code: 'validation_failed' });
+    }
+  });
+
+  test('a URL the router cannot take (bad percent-encoding, an over-long id) answers problem+json 400', async () => {
+    for (const url of ['/v1/tickets/%zz', `/v1/tickets/${'x'.repeat(500)}`]) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json(), url).toMatchObject({ status: 400, code: 'bad_request' });
+    }
+  });
+
   test('a malicious request id is replaced, not echoed', async () => {
     const res = await t.app.inject({
       method: 'GET',

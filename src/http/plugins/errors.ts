@@ -27,7 +27,13 @@ export function renderProblem(
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.code(problem.status).type('application/problem+json').send(problem);
+  // Serialised here, not by the route's response schema: a route whose 400 is an HTML page (the
+  // OAuth consent and callback pages) would otherwise turn a validation problem into "[object Object]".
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .serializer(JSON.stringify)
+    .send(problem);
 }
 
 function fromFastifyError(err: FastifyError, req: FastifyRequest): AppError | null {
@@ -74,6 +80,29 @@ function refuseNonJsonBodies(app: FastifyInstance): void {
       `Send the body as JSON with the header Content-Type: application/json (this request said ${JSON.stringify(sent.slice(0, 100))}).`,
     );
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: a URL it cannot route (bad percent-encoding, a path segment
+ * longer than the router's 100 characters) is refused before any hook runs, and by default with
+ * Fastify's own JSON and, for the long segment, a 414 no code of ours describes.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is longer than any id the API issues.'
+      : 'The URL is not valid (check its percent-encoding).';
+  const known = error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.code === 'FST_ERR_BAD_URL';
+  void sendProblem(
+    reply,
+    known
+      ? renderProblem(req, 400, 'bad_request', detail)
+      : renderProblem(req, 500, 'internal', 'An internal error occurred.'),
+  );
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

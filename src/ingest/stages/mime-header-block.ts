@@ -36,6 +36,7 @@ export function readHeaderBlock(
   let ls = pos;
   const raw: string[] = [];
   const unfolded: number[] = [];
+  const lookahead: Lookahead = { lines: [], stop: pos };
   const finish = (end: number, bodyStart: number) =>
     unfolded.length > 0
       ? { ...finishBlock(raw, end, bodyStart), unfolded }
@@ -49,7 +50,7 @@ export function readHeaderBlock(
     if ((line.startsWith(' ') || line.startsWith('\t')) && raw.length > 0)
       raw[raw.length - 1] += line;
     else if (!isFieldLine(line) && !(ls === 0 && line.startsWith('From '))) {
-      if (bodyFollows(s, ls, stack)) return { ...finish(ls, ls), blankMissing: true };
+      if (bodyFollows(s, ls, stack, lookahead)) return { ...finish(ls, ls), blankMissing: true };
       // Otherwise it continues the field above though not folded ("boundary=…" on a line of its
       // own); mailparser would drop it, so it is folded (parse.ts). A broken field of its own
       // ("Thread Topic: x") is left alone: folded, it would change the value of the one above.
@@ -73,15 +74,31 @@ const BROKEN_FIELD = /^[A-Za-z][\w .-]{0,40}:/;
  * line it is an unfolded continuation ("boundary=…" on a line of its own), which mailparser joins
  * to the field above, and the header goes on.
  */
-function bodyFollows(s: TextView, ls: number, stack: (string | null)[]): boolean {
-  for (let n = 0; ls < s.length; n++) {
-    const { match, next } = boundaryLine(s, ls, stack);
+function bodyFollows(s: TextView, ls: number, stack: (string | null)[], seen: Lookahead): boolean {
+  // Each of thousands of such lines in one block would look 200 lines ahead again (a 1 MiB header
+  // of them cost seconds); a look-ahead starting among lines the last one passed resumes where it
+  // stopped, with the count it would have reached, so the answer is the same.
+  const at = seen.lines.indexOf(ls);
+  seen.lines = at < 0 ? [] : seen.lines.slice(at);
+  let pos = at < 0 ? ls : seen.stop;
+  for (let n = seen.lines.length; pos < s.length; n++) {
+    const { match, next } = boundaryLine(s, pos, stack);
     if (match) return true;
-    const line = s.slice(ls, Math.min(next, ls + 200));
-    if (/^\r?\n?$/.test(line) || isFieldLine(line) || n >= 200) return false;
-    ls = next;
+    const line = s.slice(pos, Math.min(next, pos + 200));
+    if (/^\r?\n?$/.test(line) || isFieldLine(line) || n >= 200) {
+      seen.stop = pos;
+      return false;
+    }
+    seen.lines.push(pos);
+    pos = next;
   }
   return true;
+}
+
+/** Lines a look-ahead passed (neither boundary, blank nor field) and where it stopped. */
+interface Lookahead {
+  lines: number[];
+  stop: number;
 }
 
 /** The values of every `name:` line (name lower-case). */

@@ -88,7 +88,10 @@ export const mailparserAdapter: ParserAdapter = {
         filename: a.filename ?? null,
         description: headerString(a.headers.get('content-description')),
         // mailparser guesses from the file name for octet-stream; we want what the sender declared.
-        contentType: declaredTypeOf(a.headers.get('content-type')) ?? a.contentType,
+        // An empty `Content-Type:` leaves mailparser's own undefined: such a part is opaque bytes.
+        contentType:
+          declaredTypeOf(a.headers.get('content-type')) ??
+          (a.contentType || 'application/octet-stream'),
         contentId: a.contentId ?? null,
         inline:
           a.related === true || (a.contentDisposition === 'inline' && a.contentId !== undefined),
@@ -129,6 +132,17 @@ export function withoutLeadingBlankLines(raw: Buffer): Buffer {
   return /^[!-9;-~]+[ \t]*:/.test(head) ? raw.subarray(i) : raw;
 }
 
+/**
+ * mailparser's splitter counts every header line as at least 64 bytes against its 1 MiB, so a
+ * block of more than 16,384 short lines passes the scan's byte limit and fails there with EMAXLEN:
+ * that is the header limit too (parked and stubbed like it), not a crash retried until parked.
+ */
+function headerLimit(err: unknown): never {
+  if ((err as { code?: unknown } | null)?.code === 'EMAXLEN')
+    throw limitError('headers', 'more header lines than the parser reads');
+  throw err;
+}
+
 /** Parse with a given adapter; parseMessage uses mailparser. Exported for the bench and corpus runner. */
 export async function parseWith(
   adapter: ParserAdapter,
@@ -139,7 +153,7 @@ export async function parseWith(
     throw limitError('size', `${raw.length} > ${limits.maxMessageBytes} bytes`);
   raw = withoutLeadingBlankLines(bareCrToCrlf(raw));
   const scan = scanMime(raw, limits);
-  let out = await adapter.parse(transcodeHeaders(raw, scan), scan);
+  let out = await adapter.parse(transcodeHeaders(raw, scan), scan).catch(headerLimit);
   // Latin-1 bytes in words labelled UTF-8 come out as U+FFFD. Only then are the top-level words
   // checked and, when that is the cause, the message parsed again: the rare message pays, not all.
   if (replacedInHeaders(out) && hasMislabelledWords(scan.topHeaders, true)) {
@@ -150,7 +164,7 @@ export async function parseWith(
         charset: null,
         attached: false,
       });
-    out = await adapter.parse(transcodeHeaders(raw, scan, true), scan);
+    out = await adapter.parse(transcodeHeaders(raw, scan, true), scan).catch(headerLimit);
   }
   const msg = buildParsedMessage(out, scan);
   if (
@@ -183,7 +197,10 @@ export function parseEnvelopeOnly(
   reason: string,
   limits: IngestLimits = defaultIngestLimits,
 ): ParsedMessage {
-  const head = withoutLeadingBlankLines(raw).subarray(0, limits.maxHeaderBytes).toString('latin1');
+  // Bare CR line ends as the full parse reads them, or the whole block is one "From" value.
+  const head = withoutLeadingBlankLines(
+    bareCrToCrlf(raw.subarray(0, limits.maxHeaderBytes)),
+  ).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const topHeaders = end < 0 ? head : head.slice(0, end);
   const scan: MimeScan = {
@@ -201,7 +218,10 @@ export function parseEnvelopeOnly(
     plainAsHtml: [],
   };
   const { fields } = headerFields(topHeaders);
-  const first = (k: string) => fields.find((f) => f.key === k)?.value ?? '';
+  // NULs dropped and a stray CR or LF inside a value made a space, as the full parse's address
+  // reader does: a stub's requester is never "\0" nor holds a line break.
+  const first = (k: string) =>
+    (fields.find((f) => f.key === k)?.value ?? '').replace(/\0/g, '').replace(/[\r\n]+/g, ' ');
   const addr = (k: string): RawAddress[] => {
     const v = first(k);
     const m = /^(.*?)<([^<>]+)>\s*$/.exec(v);

@@ -51,8 +51,11 @@ function decodeData(body: unknown): { address: string; historyId: string } | nul
       typeof parsed.historyId === 'number' && Number.isSafeInteger(parsed.historyId)
         ? String(parsed.historyId)
         : parsed.historyId;
+    // An empty address has no blind index (it would throw, a 500 Pub/Sub retries for days).
     if (
       typeof parsed.emailAddress !== 'string' ||
+      parsed.emailAddress.trim() === '' ||
+      parsed.emailAddress.length > 320 ||
       typeof historyId !== 'string' ||
       !/^\d{1,20}$/.test(historyId)
     )

@@ -57,6 +57,27 @@ describe('NUL characters', () => {
   });
 });
 
+describe('mailbox display names', () => {
+  it('with a line break or control character answer 400 header_injection, and nothing is stored', async () => {
+    // The name is the From header of every reply; accepted, it would make each reply fail instead.
+    const before = (await req('GET', '/v1/mailboxes')).json().items.length;
+    for (const display_name of [
+      'Acme\r\nBcc: victim@evil.example',
+      'Acme\u2028Support',
+      'Acme\u0001',
+    ]) {
+      const res = await req('POST', '/v1/mailboxes', {
+        provider: 'local',
+        address: 'named@acme.example',
+        display_name,
+      });
+      expect(res.statusCode, display_name).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'header_injection', field: 'display_name' });
+    }
+    expect((await req('GET', '/v1/mailboxes')).json().items.length).toBe(before);
+  });
+});
+
 describe('response headers', () => {
   it('JSON answers carry a CSP that allows nothing, not a page policy', async () => {
     const res = await req('GET', '/v1/tickets');

@@ -1,5 +1,6 @@
 import type { Static } from 'typebox';
 
+import { assertHeaderSafe } from '../../../outbound/header-safety.js';
 import type { Api, ApiDeps } from '../../api.js';
 import { actorOf } from '../../plugins/auth.js';
 import { authErrors, errorResponses } from '../../schemas.js';
@@ -35,6 +36,9 @@ export function createMailboxRoute(app: Api, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const body = req.body;
+      // The display name becomes the From header of every reply: a line break or control character
+      // accepted here would make each of them fail with header_injection, far from its cause.
+      if (body.display_name !== undefined) assertHeaderSafe(body.display_name, 'display_name');
       const view =
         body.provider === 'imap'
           ? await deps.imapMailboxes.connect(actorOf(req), imapInput(body))
