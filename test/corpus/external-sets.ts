@@ -12,6 +12,7 @@ import { commonsEmailSet } from './external-mime-commons.js';
 import { lettersSet } from './external-mime-letters.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
+import { round5ReplySets } from './external-reply-round5.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -46,6 +47,7 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
+    out.push(...round5ReplySets(root, role));
   }
   return out;
 }
