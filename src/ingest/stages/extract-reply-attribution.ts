@@ -20,6 +20,9 @@ const QUOTING =
   /^(?:quoting|zitat von|citando|citant|citation de|cytuję|cytat|idézet|citerer|citerar)\s.{1,200}[:：]\s*$/iu;
 // Gmail in some locales: "2013/11/1 Jane Roe <jane@example.com>" with no colon, over a quote.
 const DATED_ADDRESS = /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}<[^<>\s]+@[^<>\s]+>\s*$/u;
+// The same with a bare address ("02.01.2024 10:00, Jane jane@example.com"), as talon splits.
+const DATED_BARE_ADDRESS =
+  /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}\s[^\s<>@]+@[^\s<>@]+\.\w+\s*$/u;
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
 const DATED_ADDRESS_COLON =
   /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
@@ -73,6 +76,14 @@ export function attributionEnd(lines: Lines, i: number): number {
       joined.length <= 600 &&
       quoteFollows(lines.raw, j + 1) &&
       DATED_ADDRESS.test(joined)
+    )
+      return j;
+    if (
+      j === i &&
+      joined.length <= 300 &&
+      /@[^\s@]+\.\w+\s*$/u.test(last) &&
+      quoteFollows(lines.raw, j + 1) &&
+      DATED_BARE_ADDRESS.test(joined)
     )
       return j;
     // Both patterns end in ':' and an address, and backtrack heavily; most lines do not end in ':'

@@ -5,7 +5,10 @@ import { hasVerb, type HeaderField, headerFieldOfClean } from './extract-reply-v
 import { clean, isBlank } from './reply-signature.js';
 
 // '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
-export const isQuoteLine = (line: string): boolean => /^\s*(?:>|\|(?!.*\|\s*$))/.test(line);
+// Supercite and Gnus put the sender's initials in front of the '>' ("JD> "): a short word, then
+// a space or another '>'.
+export const isQuoteLine = (line: string): boolean =>
+  /^\s*(?:>|\|(?!.*\|\s*$)|\p{L}{1,4}>(?=[\s>]|$))/u.test(line);
 
 /**
  * The lines of one text with what the scan asks of each line computed once: every line is looked

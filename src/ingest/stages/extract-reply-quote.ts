@@ -20,6 +20,10 @@ const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2
 // "Message du : 12/12/2016 13:20" — a labelled date line just above a header block.
 const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 
+// GroupWise (and mail gateways after it) put ">>> Name <address> 1/2/2024 10:00 AM >>>" above the
+// original, which they do not quote; a date or an address tells it from a quoted '>>>' line.
+const GROUPWISE_HEADER = /^>{3}\s(?=.{0,200}(?:\d|@)).{1,200}\s>{3}\s*$/u;
+
 /** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
 function isHeaderBlock(lines: Lines, i: number): boolean {
   const first = lines.headerField(i);
@@ -77,7 +81,9 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
   let ownText = false;
   for (let i = from; i < lines.length; i++) {
     const text = lines.clean(i);
-    if (text === '' || isQuoteLine(text)) continue;
+    if (text === '') continue;
+    if (GROUPWISE_HEADER.test(text)) return { start: i, headerEnd: i };
+    if (isQuoteLine(text)) continue;
     if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || isReplyAboveMarker(text))
       return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))

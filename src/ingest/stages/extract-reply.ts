@@ -4,6 +4,7 @@
 // with quote headers in several languages, Outlook header blocks, wrapped "On … wrote:" lines
 // and mobile signatures (the signature rules are in reply-signature.ts). Bounded work per line, so
 // pathological input stays linear.
+import { withoutPgpArmor } from './extract-reply-armor.js';
 import { splitGluedAttributions } from './extract-reply-attribution.js';
 import { bannerEnd } from './extract-reply-banner.js';
 import { isQuoteLine, Lines } from './extract-reply-lines.js';
@@ -34,7 +35,7 @@ const joinTrim = (lines: string[]): string =>
     .trimEnd();
 
 export function extractReply(text: string): ExtractedReply {
-  const lines = splitGluedAttributions(text.replace(/\r\n?/g, '\n').split('\n'));
+  const lines = splitGluedAttributions(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;

@@ -14,11 +14,13 @@ const MOBILE = [
   // iPhonesta", "Az iPhone-omról küldve".
   /^lähetetty\s+\S+(?:sta|stä)$/iu,
   /^az\s+\S+(?:ról|ről)\s+küldve$/iu,
+  // GMX and WEB.DE: "Diese Nachricht wurde von meinem Android Mobiltelefon mit GMX Mail gesendet."
+  /^diese nachricht wurde von meinem\s+\S+(?:\s+\S+){0,6}\s+gesendet\.?$/iu,
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
   // Device first, then the verb: Turkish, Japanese, Chinese, Korean.
   /^\S+(?:'?(?:dan|den|tan|ten))\s+gönderildi$/iu,
   /^\S{1,30}から送信$/u,
-  /^(?:从|發自|发自|來自)我的\s?\S{1,30}(?:发送|傳送)?$/u,
+  /^(?:从|從|發自|发自|來自)我的\s?\S{1,30}(?:\s?(?:发送|傳送))?$/u,
   /^\S{1,30}에서\s+보냄$/u,
 ];
 const VALEDICTION =
@@ -76,10 +78,12 @@ function isOutlookSignOff(text: string): boolean {
 
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
+  // A sign-off some apps wrap whole in brackets ("(Sent via Superhuman)") is read without them.
   const text = clean(line)
+    .replace(/^[([]([^()[\]]+)[)\]]$/u, '$1')
     .replace(/<[^<>]*>|\([^()]*\)/g, '')
     .trim();
-  if (text.length > 80) return false;
+  if (text.length > 100) return false;
   if (isOutlookSignOff(text)) return true;
   return MOBILE.some((re) => {
     const m = re.exec(text);

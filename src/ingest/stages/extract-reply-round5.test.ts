@@ -1,0 +1,88 @@
+// Reply extraction on mail of our own for the classes of issue #16's round 5, found by reading the
+// rules of the reply sets' own parsers (talon's splitters, discourse's preprocessing and phone
+// sign-offs): PGP clear-signed replies, Supercite/Gnus initials quotes, GroupWise's ">>>" header,
+// more phone sign-offs, a date line with a bare address over a quote, and more captions.
+import { describe, expect, it } from 'vitest';
+
+import { extractReply } from './extract-reply.js';
+
+const reply = (text: string) => extractReply(text).reply;
+
+describe('reply extraction, round 5', () => {
+  it('reads a PGP clear-signed reply without its armour, and undoes the dash escaping', () => {
+    const r = extractReply(
+      '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nThe backup finished fine.\n- --\nJane\n-----BEGIN PGP SIGNATURE-----\n\niQEzBAEBCAAdFiEEabc\n=abcd\n-----END PGP SIGNATURE-----\n',
+    );
+    expect(r.reply).toBe('The backup finished fine.');
+    expect(r.signature).toBe('--\nJane');
+  });
+
+  it('cuts the quote of a PGP clear-signed reply as any other', () => {
+    expect(
+      reply(
+        '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nDone.\n\nOn Mon, 1 Jan 2024 at 10:00, Agent <agent@example.com> wrote:\n> Please restart it.\n-----BEGIN PGP SIGNATURE-----\n\niQEzBAEBCAAd\n-----END PGP SIGNATURE-----\n',
+      ),
+    ).toBe('Done.');
+  });
+
+  it('keeps armour lines the person quotes or writes about in a sentence', () => {
+    const text = 'The header reads -----BEGIN PGP SIGNED MESSAGE----- and then nothing.';
+    expect(reply(text)).toBe(text);
+  });
+
+  it("reads Supercite and Gnus quotes ('JD> ') as quotes", () => {
+    expect(
+      reply(
+        'Done, check your inbox.\n\nJane Doe writes:\n\nJD> Can you reset my password?\nJD> It expired.\n',
+      ),
+    ).toBe('Done, check your inbox.');
+    expect(
+      reply(
+        'Done, check your inbox.\n\n>>>>> "Jane" == Jane Doe <jane@example.com> writes:\n\nJD> Can you reset my password?\n',
+      ),
+    ).toBe('Done, check your inbox.');
+  });
+
+  it('keeps lines that merely open with a word and a ">"', () => {
+    const text = 'Path: Settings> Account> Password is where it is.\nThanks';
+    expect(reply(text)).toBe(text);
+  });
+
+  it('cuts at the ">>> Name <address> date >>>" header GroupWise puts above the unquoted original', () => {
+    for (const header of [
+      '>>> Agent Smith <agent@example.com> 1/2/2024 10:00 AM >>>',
+      '>>> "Agent Smith" <agent@example.com> 02.01.2024 10:00 >>>',
+      '>>> Agent 01/02/24 10:00 >>>',
+    ])
+      expect(reply(`Fixed now.\n\n${header}\nPlease restart it.\n`)).toBe('Fixed now.');
+  });
+
+  it('leaves out more phone and webmail sign-offs', () => {
+    for (const signOff of [
+      '(Sent via Superhuman)',
+      '[Sent from my iPhone]',
+      '從我的 iPhone 傳送',
+      'Diese Nachricht wurde von meinem Android Mobiltelefon mit GMX Mail gesendet.',
+    ])
+      expect(reply(`Ok, thanks.\n\n${signOff}\n`)).toBe('Ok, thanks.');
+  });
+
+  it('cuts at a date line ending in a bare address over a quote', () => {
+    expect(
+      reply('Done.\n\n02.01.2024 10:00, Agent agent@example.com\n\n> Please restart it.\n'),
+    ).toBe('Done.');
+  });
+
+  it('keeps a date line with an address that no quote follows', () => {
+    const text = 'Meeting moved:\n02.01.2024 10:00, ask agent@example.com\n\nSee you there.';
+    expect(reply(text)).toBe(text);
+  });
+
+  it('cuts at "Antwort Nachricht" captions', () => {
+    expect(
+      reply(
+        'Erledigt.\n\n----- Antwort Nachricht -----\nVon: Agent <agent@example.com>\n\nBitte neu starten.\n',
+      ),
+    ).toBe('Erledigt.');
+  });
+});
