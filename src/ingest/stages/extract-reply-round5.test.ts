@@ -86,3 +86,21 @@ describe('reply extraction, round 5', () => {
     ).toBe('Erledigt.');
   });
 });
+
+describe('reply extraction, round 5: closings', () => {
+  it('keeps the name under more closings and leaves out the contact lines under it', () => {
+    expect(reply('The invoice is paid.\n\nGroeten,\nJan\nBel: 06 12345678\nwww.example.nl\n')).toBe(
+      'The invoice is paid.\n\nGroeten,\nJan',
+    );
+    expect(
+      reply(
+        'Faktura opłacona.\n\nPozdrowienia,\nJan Kowalski\nTel. +48 123 456 789\njan@example.pl\n',
+      ),
+    ).toBe('Faktura opłacona.\n\nPozdrowienia,\nJan Kowalski');
+    expect(
+      reply(
+        'The invoice is paid.\n\nWith many thanks and best wishes,\nJane Roe\nSupport lead\nPhone: 020 123 4567\nwww.example.com\n',
+      ),
+    ).toBe('The invoice is paid.\n\nWith many thanks and best wishes,\nJane Roe');
+  });
+});
