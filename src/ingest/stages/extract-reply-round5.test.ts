@@ -104,3 +104,19 @@ describe('reply extraction, round 5: closings', () => {
     ).toBe('The invoice is paid.\n\nWith many thanks and best wishes,\nJane Roe');
   });
 });
+
+describe('reply extraction, round 5: code between fences', () => {
+  it('keeps code between ``` fences whole, quote markers and attributions in it included', () => {
+    const text =
+      'Here is the config:\n\n```\n> not a quote\nOn Mon, 1 Jan 2024, Agent <agent@example.com> wrote:\n--\n```\n\nThanks';
+    expect(reply(text)).toBe(text);
+  });
+
+  it('still cuts the quote under the code', () => {
+    expect(
+      reply(
+        'Log:\n```text\n> boot\n```\nThanks\n\nOn Mon, 1 Jan 2024 at 10:00, Agent <agent@example.com> wrote:\n> Send the log.\n',
+      ),
+    ).toBe('Log:\n```text\n> boot\n```\nThanks');
+  });
+});

@@ -7,6 +7,7 @@
 import { withoutPgpArmor } from './extract-reply-armor.js';
 import { splitGluedAttributions } from './extract-reply-attribution.js';
 import { bannerEnd } from './extract-reply-banner.js';
+import { hoistFences } from './extract-reply-fences.js';
 import { isQuoteLine, Lines } from './extract-reply-lines.js';
 import {
   answersBelow,
@@ -35,7 +36,8 @@ const joinTrim = (lines: string[]): string =>
     .trimEnd();
 
 export function extractReply(text: string): ExtractedReply {
-  const lines = splitGluedAttributions(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
+  const fences = hoistFences(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
+  const lines = splitGluedAttributions(fences.lines);
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
@@ -78,7 +80,7 @@ export function extractReply(text: string): ExtractedReply {
     if (quoteAbove > 0 && body.slice(0, quoteAbove).some((l) => !isBlank(l)))
       body = [...body.slice(0, quoteAbove), '', ...body.slice(sig)];
   }
-  const replyWithSignature = joinTrim(body);
+  const replyWithSignature = fences.restore(joinTrim(body));
   const sigStart = findSignatureStart(body);
   if (sigStart === -1)
     return {
@@ -89,11 +91,11 @@ export function extractReply(text: string): ExtractedReply {
       signature: null,
     };
   return {
-    reply: joinTrim(body.slice(0, sigStart)),
+    reply: fences.restore(joinTrim(body.slice(0, sigStart))),
     replyWithSignature,
     hasQuote,
     hasSignature: true,
-    signature: joinTrim(body.slice(sigStart)),
+    signature: fences.restore(joinTrim(body.slice(sigStart))),
   };
 }
 
