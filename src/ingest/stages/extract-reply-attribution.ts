@@ -10,6 +10,9 @@ import { ATTRIBUTION, hasVerb, PREPOSITION, WROTE } from './extract-reply-vocab.
 const AFTER_VERB = /^\s*(?:.*@.*|["'<]?[\p{Lu}\p{Lo}].*|(?:am|on|op|le|el|il|den|em)\s.*\d.*)$/u;
 const NAME = String.raw`["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?`;
 const NAME_WROTE = new RegExp(String.raw`^${NAME}\s+${WROTE}\s*:\s*$`, 'u');
+// A list or forum relaying the sender ("Jane Roe via Discourse Meta wrote:") names itself: as
+// specific as a dated attribution.
+const NAME_VIA_WROTE = new RegExp(String.raw`^${NAME}\s+via\s+\S.{0,60}?\s+${WROTE}\s*:\s*$`, 'u');
 // "Jane Doe wrote on 2024-01-02:": the date after the verb makes it as specific as "On …, Jane wrote:".
 const NAME_WROTE_DATED = new RegExp(
   String.raw`^${NAME}\s+${WROTE}\s+(?:on|am|le|el|il|op|em|den)\s.{0,60}\d.{0,60}:\s*$`,
@@ -23,6 +26,9 @@ const DATED_ADDRESS = /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}<[^<>\s]+@[^<>\
 // The same with a bare address ("02.01.2024 10:00, Jane jane@example.com"), as talon splits.
 const DATED_BARE_ADDRESS =
   /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}\s[^\s<>@]+@[^\s<>@]+\.\w+\s*$/u;
+// Gmail in some locales with the address left out: "2024-01-02 10:00 GMT+01:00 Jane Roe", over a quote.
+const ISO_DATED_NAME =
+  /^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \p{L}[\p{L}\p{M} .'-]{0,80}$/u;
 // Date-first headers without a verb (Gmail in some locales, Yandex, Mail.ru): "<date>, <name> <addr>:"
 const DATED_ADDRESS_COLON =
   /^.{0,200}(?:\d{1,2}[:.]\d{2}|\d{4}).{0,200}(?:<[^<>\s]+@[^<>\s]+>|\S+@\S+\.\w+)\s*:\s*$/u;
@@ -78,6 +84,7 @@ export function attributionEnd(lines: Lines, i: number): number {
       DATED_ADDRESS.test(joined)
     )
       return j;
+    if (j === i && ISO_DATED_NAME.test(joined) && quoteFollows(lines.raw, j + 1)) return j;
     if (
       j === i &&
       joined.length <= 300 &&
@@ -102,7 +109,7 @@ const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
   if (PREPOSITION.test(firstLine) || DASH_FRAMED.test(firstLine)) return 'strong';
   if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
-  if (NAME_WROTE_DATED.test(firstLine)) return 'strong';
+  if (NAME_WROTE_DATED.test(firstLine) || NAME_VIA_WROTE.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
 

@@ -120,3 +120,22 @@ describe('reply extraction, round 5: code between fences', () => {
     ).toBe('Log:\n```text\n> boot\n```\nThanks');
   });
 });
+
+describe('reply extraction, round 5: more attributions', () => {
+  it('cuts at a list relaying the sender ("Jane via Discourse wrote:") with no quote marks under it', () => {
+    expect(
+      reply('Ok.\n\nAgent Smith via Discourse Meta wrote:\n\nPlease restart it.\nThanks\n'),
+    ).toBe('Ok.');
+  });
+
+  it('keeps a sentence that mentions what someone wrote via a tool', () => {
+    const text = 'Ok.\n\nThe note Agent Smith via the portal wrote is wrong:\n\nIt says restart.';
+    expect(reply(text)).toBe(text);
+  });
+
+  it("cuts at Gmail's ISO-dated attribution with the address left out", () => {
+    expect(reply('Ok.\n\n2024-01-02 10:00 GMT+01:00 Agent Smith\n\n> Please restart it.\n')).toBe(
+      'Ok.',
+    );
+  });
+});
