@@ -6,6 +6,9 @@
 // - pgherveou/mailstrip (CoffeeScript): each `it '…'` holds a block string of mail (''' or """)
 //   and `.should.equal '…'`. The library also cuts at any line naming the sender's address; the
 //   mail is scored as it stands.
+// - Teamtailor/email_reply_parser (Ruby, GitHub's parser with Gmail/Inbox/Yahoo mail in Croatian,
+//   Danish and Swedish added): `assert_equal "…", EmailReplyParser.parse_reply(body)` where body is
+//   a fixture read with EMAIL_FIXTURE_PATH.join; only fixtures none of the earlier sets holds.
 // Each set is sorted by case key and split by position (half() in scoreReplyCases), fixed in this
 // file before any case was scored.
 import { existsSync, readFileSync } from 'node:fs';
@@ -81,9 +84,32 @@ export function mailstripSet(root: string, role: Role): SetReport | null {
   return scoreReplyCases('pgherveou/mailstrip', role, cases);
 }
 
+/** Teamtailor/email_reply_parser: test/email_reply_parser_test.rb over test/emails. */
+export function teamtailorSet(root: string, role: Role): SetReport | null {
+  const dir = path.join(root, 'Teamtailor+email_reply_parser/test');
+  const file = path.join(dir, 'email_reply_parser_test.rb');
+  if (!existsSync(file)) return null;
+  const cases: ReplyCase[] = [];
+  for (const block of readFileSync(file, 'utf8')
+    .split(/\n\s*def (?=test_)/)
+    .slice(1)) {
+    const name = /EMAIL_FIXTURE_PATH\.join\(["']([\w.-]+)["']\)/.exec(block)?.[1];
+    const want =
+      /assert_equal\s+('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"),\s*EmailReplyParser\.parse_reply\(body\)/.exec(
+        block,
+      )?.[1];
+    if (!name || !want) continue;
+    const fixture = path.join(dir, 'emails', name.endsWith('.txt') ? name : `${name}.txt`);
+    if (!existsSync(fixture)) continue;
+    const text = readFileSync(fixture, 'utf8');
+    if (fresh(root, text)) cases.push({ key: name, text, want: rubyString(want) });
+  }
+  return scoreReplyCases('Teamtailor/email_reply_parser', role, cases);
+}
+
 /** The round-5 sets found under `root`. */
 export function round5ReplySets(root: string, role: Role): SetReport[] {
-  return [mailExtractSet(root, role), mailstripSet(root, role)].filter(
+  return [mailExtractSet(root, role), mailstripSet(root, role), teamtailorSet(root, role)].filter(
     (r): r is SetReport => r !== null && r.cases > 0,
   );
 }
