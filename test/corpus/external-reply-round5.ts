@@ -15,7 +15,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { fresh, type ReplyCase, scoreReplyCases } from './external-reply-ports.js';
-import type { Role, SetReport } from './external-score.js';
+import { type Role, type SetReport, ws } from './external-score.js';
+
+// Reviewed divergences (each read on a tune case).
+const SENDER_LINE =
+  "the library is handed the sender's address and cuts at any line naming an address; Inlet cuts at a date and address line only when a quote follows it (a person's text names addresses too)";
+const LONG_RULE =
+  "the project cuts at any long hyphen line; Inlet does not: a table's header rule is the same line (crisp's email_not_a_signature keeps the table under one)";
+
+/** `want` is the text above the first line of `text` that holds an address. */
+const aboveAddress = (c: ReplyCase): boolean => {
+  const lines = c.text.split('\n');
+  const k = lines.findIndex((l) => /\S@\S/.test(l));
+  return k > 0 && ws(lines.slice(0, k).join('\n')) === ws(c.want);
+};
+
+/** `got` is `want` and then a long hyphen line with what follows it. */
+const afterLongRule = (c: ReplyCase, got: string): boolean =>
+  got.startsWith(ws(c.want)) && /^-{30,}/.test(got.slice(ws(c.want).length).trim());
 
 const rubyString = (lit: string): string =>
   lit.startsWith("'")
@@ -81,7 +98,9 @@ export function mailstripSet(root: string, role: Role): SetReport | null {
     const mail = blockString(text);
     if (fresh(root, mail)) cases.push({ key: title, text: mail, want: rubyString(want) });
   }
-  return scoreReplyCases('pgherveou/mailstrip', role, cases);
+  return scoreReplyCases('pgherveou/mailstrip', role, cases, (c) =>
+    aboveAddress(c) ? SENDER_LINE : null,
+  );
 }
 
 /** Teamtailor/email_reply_parser: test/email_reply_parser_test.rb over test/emails. */
@@ -104,7 +123,9 @@ export function teamtailorSet(root: string, role: Role): SetReport | null {
     const text = readFileSync(fixture, 'utf8');
     if (fresh(root, text)) cases.push({ key: name, text, want: rubyString(want) });
   }
-  return scoreReplyCases('Teamtailor/email_reply_parser', role, cases);
+  return scoreReplyCases('Teamtailor/email_reply_parser', role, cases, (c, got) =>
+    afterLongRule(c, got) ? LONG_RULE : null,
+  );
 }
 
 /** The round-5 sets found under `root`. */
