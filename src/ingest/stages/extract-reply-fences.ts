@@ -16,7 +16,10 @@ export function hoistFences(lines: string[]): Hoisted {
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = lines[i] ?? '';
-    const close = FENCE.test(open) ? lines.findIndex((l, k) => k > i && FENCE.test(l)) : -1;
+    let close = -1;
+    if (FENCE.test(open))
+      for (let k = i + 1; k < lines.length && close === -1; k++)
+        if (FENCE.test(lines[k] ?? '')) close = k;
     if (close === -1) {
       out.push(open);
       continue;

@@ -7,8 +7,15 @@ import { clean, isBlank } from './reply-signature.js';
 // '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
 // Supercite and Gnus put the sender's initials in front of the '>' ("JD> "): a short word, then
 // a space or another '>'.
-export const isQuoteLine = (line: string): boolean =>
-  /^\s*(?:>|\|(?!.*\|\s*$)|\p{L}{1,4}>(?=[\s>]|$))/u.test(line);
+// The initials test is a Unicode one and runs only when a '>' stands near the start (most lines
+// have none there): this is asked of every line several times.
+const QUOTE_MARK = /^\s*(?:>|\|(?!.*\|\s*$))/;
+const INITIALS_MARK = /^\s*\p{L}{1,4}>(?=[\s>]|$)/u;
+export const isQuoteLine = (line: string): boolean => {
+  if (QUOTE_MARK.test(line)) return true;
+  const gt = line.indexOf('>');
+  return gt > 0 && gt <= 24 && INITIALS_MARK.test(line);
+};
 
 /**
  * The lines of one text with what the scan asks of each line computed once: every line is looked
