@@ -26,6 +26,12 @@ const shapes: Record<string, string> = {
   'one-line-header': 'From: a Sent: b To: c Subject: d ',
   banner: 'CAUTION: external email ',
   'dated-address': '2013/11/1 a <b@c> ',
+  // Round 5 of issue #16: fences hoisted (one scan per fence once found quadratic), initials
+  // quotes, GroupWise headers, PGP armour lines.
+  fences: '```\n',
+  'initials-quote': 'JD> x\n',
+  groupwise: '>>> a 1 >>>\n',
+  'pgp-armor': '-----BEGIN PGP SIGNED MESSAGE-----\n- x\n',
 };
 
 const fold = (s: string) => s.replace(/\n/g, ' ').replace(/(.{900})/g, '$1\r\n ');

@@ -100,7 +100,13 @@ export const quoteLeft = (got: string, want: string): string | null =>
   /^\s*>/m.test(want) && ws(quoteBlocks(want).kept.join('\n')) === got ? QUOTE_LEFT : null;
 
 /** Scores `reply` exact (whitespace runs as one space) over the role's half of `cases`. */
-export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): SetReport | null {
+export function scoreReplyCases(
+  set: string,
+  role: Role,
+  cases: ReplyCase[],
+  /** A set's own reviewed divergence for a case, given Inlet's `reply` (whitespace-normalised). */
+  divergence: (c: ReplyCase, got: string) => string | null = () => null,
+): SetReport | null {
   if (cases.length === 0) return null;
   const sorted = [...cases].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // Ports copy each other's fixtures: a held-out case with the mail and expectation of a tune
@@ -120,7 +126,9 @@ export function scoreReplyCases(set: string, role: Role, cases: ReplyCase[]): Se
       got === want,
       c.key,
       `expected ${JSON.stringify(want.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
-      replyDivergence(got, ws(r.replyWithSignature), want) ?? quoteLeft(got, c.want),
+      replyDivergence(got, ws(r.replyWithSignature), want) ??
+        quoteLeft(got, c.want) ??
+        divergence(c, got),
     );
   }
   return { set, role, cases: mine.length, fields };

@@ -14,6 +14,7 @@ import { lettersSet } from './external-mime-letters.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
+import { round5ReplySets } from './external-reply-round5.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -52,6 +53,7 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
+    out.push(...round5ReplySets(root, role));
   }
   return out;
 }

@@ -46,7 +46,7 @@ const VERB = new RegExp(caseExpanded(WROTE), 'u');
 export const hasVerb = (text: string): boolean => VERB.test(text);
 
 export const ORIGINAL_MESSAGE =
-  /^[-_=*\s]*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|原始邮件|原始郵件)[-_=*\s]*$/iu;
+  /^[-_=*\s]*(?:original message|message d'origine|ursprüngliche nachricht|original-?nachricht|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|pôvodná správa|originalna poruka|orijinal mesaj|özgün ileti|αρχικό μήνυμα|originalmeddelelse|mesaj(?:ul)? original|оригінальне повідомлення|元のメッセージ|원본 메시지|исходное сообщение|исходное письмо|wiadomość oryginalna|oryginalna wiadomość|alkuperäinen viesti|opprinnelig melding|oprindelig meddelelse|oprindelig besked|ursprungligt meddelande|původní zpráva|eredeti üzenet|reply message|antwort nachricht|原始邮件|原始郵件)[-_=*\s]*$/iu;
 // Framing and spaces are one class, and ':' only matches as itself: adjacent optional runs of spaces
 // made a long run of them inside a line backtrack polynomially.
 // The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded

@@ -14,15 +14,17 @@ const MOBILE = [
   // iPhonesta", "Az iPhone-omról küldve".
   /^lähetetty\s+\S+(?:sta|stä)$/iu,
   /^az\s+\S+(?:ról|ről)\s+küldve$/iu,
+  // GMX and WEB.DE: "Diese Nachricht wurde von meinem Android Mobiltelefon mit GMX Mail gesendet."
+  /^diese nachricht wurde von meinem\s+\S+(?:\s+\S+){0,6}\s+gesendet\.?$/iu,
   /^(?:von meinem|vanaf mijn|från min|fra min)\s+\S+(?:\s+\S+){0,3}\s+(?:gesendet|verzonden|verstuurd|skickat|sendt)\.?$/iu,
   // Device first, then the verb: Turkish, Japanese, Chinese, Korean.
   /^\S+(?:'?(?:dan|den|tan|ten))\s+gönderildi$/iu,
   /^\S{1,30}から送信$/u,
-  /^(?:从|發自|发自|來自)我的\s?\S{1,30}(?:发送|傳送)?$/u,
+  /^(?:从|從|發自|发自|來自)我的\s?\S{1,30}(?:\s?(?:发送|傳送))?$/u,
   /^\S{1,30}에서\s+보냄$/u,
 ];
 const VALEDICTION =
-  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо|(?:yours )?sincerely(?: yours)?|yours (?:truly|faithfully)|respectfully(?: yours)?|take care|z poważaniem|z pozdrowieniami|pozdrawiam serdecznie|serdecznie pozdrawiam|(?:med )?vänliga hälsningar|vennlig hilsen|hilsen|terveisin|un cordial saludo|cordiales saludos|με εκτίμηση|φιλικά|trân trọng|hormat (?:saya|kami)|tisztelettel|s úctou|srdečne|lep pozdrav|srdačan pozdrav|cu stimă|cu drag|toate cele bune|sincères salutations|salutations distinguées|meilleures salutations|hochachtungsvoll|liebe grüße|lg|vg|mfg|grüße|gruß|grüßle|hartelijke groet(?:en)?|vriendelijke groet(?:en)?|met groet|saudações|um abraço|un abrazo|cordialmente|с наилучшими пожеланиями|всего доброго|з повагою|поздрави|saygılar|iyi çalışmalar|敬具|此致敬礼|よろしくお願いします|감사합니다|مع تحياتي|مع خالص التحيات|تحياتي|בברכה|با احترام)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
+  /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо|(?:yours )?sincerely(?: yours)?|yours (?:truly|faithfully)|respectfully(?: yours)?|take care|z poważaniem|z pozdrowieniami|pozdrawiam serdecznie|serdecznie pozdrawiam|(?:med )?vänliga hälsningar|vennlig hilsen|hilsen|terveisin|un cordial saludo|cordiales saludos|με εκτίμηση|φιλικά|trân trọng|hormat (?:saya|kami)|tisztelettel|s úctou|srdečne|lep pozdrav|srdačan pozdrav|cu stimă|cu drag|toate cele bune|sincères salutations|salutations distinguées|meilleures salutations|hochachtungsvoll|liebe grüße|lg|vg|mfg|grüße|gruß|grüßle|hartelijke groet(?:en)?|groeten|pozdrowienia|with (?:best|kind|warm|many thanks and best) wishes|with (?:kind |warm |best )?regards|vriendelijke groet(?:en)?|met groet|saudações|um abraço|un abrazo|cordialmente|с наилучшими пожеланиями|всего доброго|з повагою|поздрави|saygılar|iyi çalışmalar|敬具|此致敬礼|よろしくお願いします|감사합니다|مع تحياتي|مع خالص التحيات|تحياتي|בברכה|با احترام)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
 
 // A closing, or one written in two languages ("Met vriendelijke groet / Kind regards,").
 const isValediction = (line: string): boolean =>
@@ -76,10 +78,12 @@ function isOutlookSignOff(text: string): boolean {
 
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
+  // A sign-off some apps wrap whole in brackets ("(Sent via Superhuman)") is read without them.
   const text = clean(line)
+    .replace(/^[([]([^()[\]]+)[)\]]$/u, '$1')
     .replace(/<[^<>]*>|\([^()]*\)/g, '')
     .trim();
-  if (text.length > 80) return false;
+  if (text.length > 100) return false;
   if (isOutlookSignOff(text)) return true;
   return MOBILE.some((re) => {
     const m = re.exec(text);

@@ -1,0 +1,183 @@
+// Where the quoted part of a reply starts: attributions, header blocks ("From: / Sent: / To:"),
+// captions ("Original message"), Notes headers and phone clients that do not quote; the answers
+// written under a '>' quote and '>'-quoted forwards. Split from extract-reply.ts.
+import { attributionEnd } from './extract-reply-attribution.js';
+import { isQuoteLine, Lines } from './extract-reply-lines.js';
+import { notesHeaderEnd } from './extract-reply-notes.js';
+import {
+  ATTRIBUTION,
+  FORWARD_CAPTION,
+  type HeaderField,
+  isOneLineHeader,
+  isReplyAboveMarker,
+  ORIGINAL_MESSAGE,
+} from './extract-reply-vocab.js';
+import { clean, isBlank, isMobileSignature } from './reply-signature.js';
+
+// A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
+// either only counts when a header block follows.
+const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+// "Message du : 12/12/2016 13:20" — a labelled date line just above a header block.
+const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
+
+// GroupWise (and mail gateways after it) put ">>> Name <address> 1/2/2024 10:00 AM >>>" above the
+// original, which they do not quote; a date or an address tells it from a quoted '>>>' line.
+const GROUPWISE_HEADER = /^>{3}\s(?=.{0,200}(?:\d|@)).{1,200}\s>{3}\s*$/u;
+
+/** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
+function isHeaderBlock(lines: Lines, i: number): boolean {
+  const first = lines.headerField(i);
+  if (first === null) return false;
+  if (first === 'from' && isOneLineHeader(lines.clean(i))) return true;
+  const seen = new Set<HeaderField>([first]);
+  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) {
+    const field = lines.headerField(j);
+    if (field !== null) seen.add(field);
+  }
+  return (
+    (seen.has('from') &&
+      seen.size >= 2 &&
+      (seen.has('date') || seen.has('subject') || seen.has('to'))) ||
+    // A block that leaves out the sender ("Date: / To: / Subject:") needs all three others.
+    (seen.has('date') && seen.has('subject') && seen.has('to'))
+  );
+}
+
+export interface QuoteMark {
+  /** First line of the quoted part. */
+  start: number;
+  /** Last line of its header (attribution or header block); quoted text follows. */
+  headerEnd: number;
+}
+
+function headerBlockEnd(lines: Lines, i: number): number {
+  let end = i;
+  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++)
+    if (lines.headerField(j) !== null) end = j;
+  return end;
+}
+
+/** Walks up from a header block over a separator rule, a labelled date line and blank lines. */
+function headerBlockTop(lines: Lines, i: number): number {
+  let top = i;
+  for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
+    const text = lines.clean(k);
+    if (text === '') continue;
+    if (
+      SEPARATOR_LINE.test(text) ||
+      ORIGINAL_MESSAGE.test(text) ||
+      FORWARD_CAPTION.test(text) ||
+      LABELLED_DATE.test(text)
+    )
+      top = k;
+    else break;
+  }
+  return top;
+}
+
+/** The first quoted part at or after line `from`, or null. */
+export function findQuote(lines: Lines, from: number): QuoteMark | null {
+  // Whether a line of the person's own text came before (a device line above it is no boundary).
+  let ownText = false;
+  for (let i = from; i < lines.length; i++) {
+    const text = lines.clean(i);
+    if (text === '') continue;
+    if (GROUPWISE_HEADER.test(text)) return { start: i, headerEnd: i };
+    if (isQuoteLine(text)) continue;
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || isReplyAboveMarker(text))
+      return { start: i, headerEnd: i };
+    if (isHeaderBlock(lines, i))
+      return {
+        start: Math.max(from, headerBlockTop(lines, i)),
+        headerEnd: headerBlockEnd(lines, i),
+      };
+    const end = attributionEnd(lines, i);
+    if (end !== -1) return { start: i, headerEnd: end };
+    const notes = notesHeaderEnd((k) => lines.clean(k), lines.length, i);
+    if (notes !== -1) return { start: i, headerEnd: notes };
+    // A device line above any text of the person's is the client's, not a boundary ("Sent from
+    // iPhone" at the top of the message); extractReply drops it.
+    const mobile = isMobileSignature(text);
+    if (mobile && ownText) {
+      // Phone clients that do not quote: whatever follows "Sent from my …" is the earlier message.
+      let k = i + 1;
+      while (k < lines.length && lines.clean(k) === '') k++;
+      if (k < lines.length) return { start: k, headerEnd: k - 1 };
+    }
+    ownText ||= !mobile;
+  }
+  return null;
+}
+
+/** Start of a trailing block made only of quoted and blank lines (plus the attribution above it). */
+export function trailingQuoteStart(lines: string[]): number {
+  let k = lines.length;
+  let sawQuote = false;
+  while (k > 0) {
+    const line = lines[k - 1] ?? '';
+    if (isQuoteLine(line)) sawQuote = true;
+    else if (!isBlank(line)) break;
+    k--;
+  }
+  if (!sawQuote) return -1;
+  const above = k - 1;
+  const line = clean(lines[above] ?? '');
+  if (above >= 0 && /:\s*$/.test(line) && (ATTRIBUTION.test(line) || /@|\d/.test(line)))
+    return above;
+  // "2013/7/20 sam via Discourse <info@example.org>" without a colon: a date and an address.
+  if (
+    above >= 0 &&
+    /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/.test(line) &&
+    /<[^<>\s]+@[^<>\s]+>\s*$/.test(line)
+  )
+    return above;
+  return k;
+}
+
+/**
+ * Text written under a '>' quote (an answer below it, or answers between its parts) up to the
+ * next quoted message that is not '>'-quoted (a header block, "Original message"). The '>' lines
+ * between answers stay: they say what each answer answers.
+ */
+export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
+  let k = quote.headerEnd + 1;
+  while (k < lines.length && lines.clean(k) === '') k++;
+  if (k >= lines.length || !isQuoteLine(lines.at(k))) return [];
+  while (k < lines.length && (lines.clean(k) === '' || isQuoteLine(lines.at(k)))) k++;
+  // An answer stands apart from the quote; a line glued under a quoted one is that line wrapped.
+  if (k >= lines.length || lines.clean(k - 1) !== '') return [];
+  const next = findQuote(lines, k);
+  const end = next === null ? lines.length : next.start;
+  return lines.raw.slice(k, end);
+}
+
+/**
+ * `body` without '>'-quoted blocks that hold a forwarded message ("> Begin forwarded message:",
+ * "> From: … / > Date: …"): text around such a block is the person's, the block is not, and unlike
+ * a quoted line between answers it says nothing about what the text answers.
+ */
+export function dropQuotedForwards(body: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < body.length;) {
+    if (!isQuoteLine(body[i] ?? '')) {
+      out.push(body[i++] ?? '');
+      continue;
+    }
+    let end = i;
+    while (end < body.length && isQuoteLine(body[end] ?? '')) end++;
+    const inner = new Lines(body.slice(i, end).map((l) => l.replace(/^\s*[>|]\s?/, '')));
+    let first = 0;
+    while (first < inner.length && inner.clean(first) === '') first++;
+    const forward =
+      first < inner.length &&
+      (FORWARD_CAPTION.test(inner.clean(first)) ||
+        ORIGINAL_MESSAGE.test(inner.clean(first)) ||
+        isHeaderBlock(inner, first));
+    if (!forward) out.push(...body.slice(i, end));
+    // One blank line stays where the block was.
+    else if (out.length > 0 && isBlank(out.at(-1) ?? ''))
+      while (end < body.length && isBlank(body[end] ?? '')) end++;
+    i = end;
+  }
+  return out;
+}
