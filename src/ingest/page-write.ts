@@ -4,11 +4,10 @@
 import { type DataKey, seal, type SealedField } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
+import { type InboundAttachment, insertAttachments } from '../store/inbound-attachment-store.js';
 import {
   createTickets,
-  type InboundAttachment,
   type InboundRow,
-  insertAttachments,
   insertDuplicateDeliveries,
   insertInbound,
   lockTickets,
