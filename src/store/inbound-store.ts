@@ -75,6 +75,24 @@ export interface NewTicket {
   requesterBidx: Buffer | null;
 }
 
+/**
+ * The tickets' insert as CTEs `v` and `t` (t RETURNING id, number, mailbox_id), parameters after
+ * those already in `params` ($1 is the tenant).
+ */
+function ticketCtes(list: NewTicket[], params: unknown[]): string {
+  const values = list.map((t, i) => {
+    const at = params.push(t.id, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx) - 4;
+    return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
+  });
+  return `v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
+     , t AS (
+       INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
+       SELECT id, $1, inlet_next_ticket_number($1), mailbox_id, subject_ct, requester_ct, requester_bidx FROM v ORDER BY ord
+       RETURNING id, number, mailbox_id)`;
+}
+
+const ticketCreated = `SELECT 'ticket.created' AS type, t.id AS resource_id, jsonb_build_object('number', t.number, 'mailbox_id', t.mailbox_id) AS data FROM t`;
+
 /** Opens tickets in order with the next per-tenant numbers and records `ticket.created` for each. */
 export async function createTickets(
   ex: Executor,
@@ -83,17 +101,9 @@ export async function createTickets(
 ): Promise<Map<string, number>> {
   if (list.length === 0) return new Map();
   const params: unknown[] = [tenantId];
-  const values = list.map((t, i) => {
-    const at = params.push(t.id, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx) - 4;
-    return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
-  });
   const { rows } = await ex.query<{ id: string; number: string }>({
     name: list.length <= 4 ? `inlet-create-tickets-${list.length}` : undefined,
-    text: `WITH v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
-     , t AS (
-       INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
-       SELECT id, $1, inlet_next_ticket_number($1), mailbox_id, subject_ct, requester_ct, requester_bidx FROM v ORDER BY ord
-       RETURNING id, number, mailbox_id)
+    text: `WITH ${ticketCtes(list, params)}
      , e AS (
        INSERT INTO events (tenant_id, type, resource_id, data)
        SELECT $1, 'ticket.created', t.id, jsonb_build_object('number', t.number, 'mailbox_id', t.mailbox_id) FROM t ORDER BY t.number)
@@ -147,16 +157,20 @@ export interface InboundRow extends Omit<NewMessage, 'tenantId' | 'mailboxId' | 
 /**
  * Everything the page's messages write, except their originals (raw-store.ts) and attachments, as one statement: the messages, the
  * tickets' new participants, the delivery records (the replay guard), the cleared failure counters
- * and the `message.received` events, in page order.
+ * and the `message.received` events, in page order. With `tickets`, the tickets the page opens
+ * last go in the same statement (a new mail's ticket cost a round trip of its own), their
+ * `ticket.created` events before the messages' events; their numbers are returned.
  */
 export async function insertInbound(
   ex: Executor,
   tenantId: string,
   mailboxId: string,
   list: InboundRow[],
-): Promise<void> {
-  if (list.length === 0) return;
+  tickets: NewTicket[] = [],
+): Promise<Map<string, number>> {
+  if (list.length === 0) return createTickets(ex, tenantId, tickets);
   const params: unknown[] = [tenantId, mailboxId];
+  const opening = tickets.length > 0 ? `${ticketCtes(tickets, params)}\n     , ` : '';
   const fixed = { tenant_id: '$1::uuid', mailbox_id: '$2::uuid', direction: "'inbound'" };
   const values = list.map((m, i) => {
     const row = messageInsertValues(
@@ -167,9 +181,24 @@ export async function insertInbound(
     const at = params.push(m.providerMessageId, m.participants) - 1;
     return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
-  await ex.query({
-    name: list.length <= 4 ? `inlet-insert-inbound-e${list.length}` : undefined,
-    text: `WITH m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
+  const messageEvents = `SELECT m.ord AS o1, e.n AS o2, e.type, e.resource_id, e.data FROM m, LATERAL (VALUES
+         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule)),
+         (1, CASE WHEN m.thread_rule <> 'new_ticket' THEN 'ticket.updated' END, m.ticket_id, jsonb_build_object('change', 'message', 'message_id', m.id))
+       ) AS e(n, type, resource_id, data)
+      WHERE e.type IS NOT NULL`;
+  // One INSERT for every event, so their ids follow this order (two inserts into events in one
+  // statement would run in no defined order): the new tickets by number, then the messages'.
+  const events = opening
+    ? `INSERT INTO events (tenant_id, type, resource_id, data)
+     SELECT $1, x.type, x.resource_id, x.data FROM (
+       SELECT 0 AS g, (c.data->>'number')::bigint AS o1, 0 AS o2, c.* FROM (${ticketCreated}) c
+       UNION ALL SELECT 1, r.* FROM (${messageEvents}) r) x ORDER BY x.g, x.o1, x.o2`
+    : `INSERT INTO events (tenant_id, type, resource_id, data)
+     SELECT $1, r.type, r.resource_id, r.data FROM (${messageEvents}) r ORDER BY r.o1, r.o2`;
+  const short = list.length <= 4 && tickets.length <= 4;
+  const { rows } = await ex.query<{ id: string; number: string }>({
+    name: short ? `inlet-insert-inbound-t${tickets.length}-e${list.length}` : undefined,
+    text: `WITH ${opening}m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
      , people AS (
@@ -179,14 +208,10 @@ export async function insertInbound(
        INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) SELECT $1, $2, provider_message_id, id, 'stored' FROM m)
      , cleared AS (
        DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id IN (SELECT provider_message_id FROM m) AND parked_at IS NULL)
-     INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $1, e.type, e.resource_id, e.data FROM m, LATERAL (VALUES
-         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule)),
-         (1, CASE WHEN m.thread_rule <> 'new_ticket' THEN 'ticket.updated' END, m.ticket_id, jsonb_build_object('change', 'message', 'message_id', m.id))
-       ) AS e(n, type, resource_id, data)
-      WHERE e.type IS NOT NULL ORDER BY m.ord, e.n`,
+     ${opening ? `, ev AS (${events})\n     SELECT id, number FROM t` : events}`,
     values: params,
   });
+  return new Map(rows.map((r) => [r.id, Number(r.number)]));
 }
 
 /** Delivery records of messages already stored under another delivery (same Message-ID). */
