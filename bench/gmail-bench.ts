@@ -13,7 +13,7 @@
 // GMAIL_PG_STATEMENTS=1 prints PostgreSQL's execution time per statement (pg_stat_statements);
 // GMAIL_CONCURRENCY (16) sets the worker's jobs at once; GMAIL_PROFILE=<file> writes a CPU profile of the last run. The Google fake runs in a child process, so
 // the CPU per message printed for Inlet (API, worker and the bench's own polling) excludes the fake's.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -324,7 +324,11 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
             fakeCpuMs: fake.cpuMs,
           }),
         );
-        await profile?.(process.env.GMAIL_PROFILE!);
+        if (profile) {
+          // A missing directory failed the whole bench after its last run.
+          await mkdir(path.dirname(process.env.GMAIL_PROFILE!), { recursive: true });
+          await profile(process.env.GMAIL_PROFILE!);
+        }
         await fake.settlePushes();
         if (pgStatements) await printStatementTimes(c, push.at(-1)!.ingested);
       }

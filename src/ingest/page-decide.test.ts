@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 
 import { mail } from '../../test/helpers/mail.js';
-import type { PageLookup } from '../store/inbound-store.js';
+import type { PageLookup } from '../store/page-lookup-store.js';
 import type { IngestOutcome, PageItem, StoredOutcome } from './ingest-types.js';
 import { decidePage, type PagePlan, type TicketToOpen, ticketUpdates } from './page-decide.js';
 import { makeIndexer } from './page-indexer.js';

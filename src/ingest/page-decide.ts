@@ -7,7 +7,7 @@
 // ticket this page opened, when a later message's subject token names one not yet known — is
 // asked for by yielding the tickets opened so far; the write step inserts them and passes their
 // numbers back in.
-import type { PageLookup } from '../store/inbound-store.js';
+import type { PageLookup } from '../store/page-lookup-store.js';
 import { decideThread } from '../tickets/thread-rules.js';
 import {
   isCustomerActivity,

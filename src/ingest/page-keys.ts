@@ -3,7 +3,7 @@
 // them. Pure: the index key is given.
 import { createHash } from 'node:crypto';
 
-import type { PageLookupInput } from '../store/inbound-store.js';
+import type { PageLookupInput } from '../store/page-lookup-store.js';
 import { contentFingerprint, dedupeKey } from './dedupe-key.js';
 import type { PageItem } from './ingest-types.js';
 import type { Indexer } from './page-indexer.js';

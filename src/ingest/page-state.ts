@@ -1,7 +1,7 @@
 // What a message of a page sees while the page is decided (page-decide.ts): the database's answers
 // for the whole page (store/inbound-store.ts lookupPage) plus what the page's earlier messages
 // added, so message k is decided as if messages 1..k-1 were already stored.
-import type { PageLookup } from '../store/inbound-store.js';
+import type { PageLookup } from '../store/page-lookup-store.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 

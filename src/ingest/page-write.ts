@@ -4,14 +4,14 @@
 import { type DataKey, seal, type SealedField } from '../crypto/index.js';
 import { addJob } from '../jobs/registry.js';
 import type { Executor } from '../store/db.js';
+import { type InboundAttachment, insertAttachments } from '../store/inbound-attachment-store.js';
 import {
   createTickets,
-  type InboundAttachment,
   type InboundRow,
-  insertAttachments,
   insertDuplicateDeliveries,
   insertInbound,
   lockTickets,
+  type NewTicket,
   touchTickets,
 } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
@@ -41,25 +41,25 @@ export async function openTickets(
   w: PageWriter,
   tickets: TicketToOpen[],
 ): Promise<Map<string, number>> {
-  return createTickets(
-    w.ex,
-    w.tenantId,
-    tickets.map((t) => {
-      const s = sealer(w, t.id);
-      return {
-        id: t.id,
-        mailboxId: t.mailboxId,
-        subjectCt: s('tickets.subject', t.subject)!,
-        requesterCt: t.requester ? s('tickets.requester', JSON.stringify(t.requester)) : null,
-        requesterBidx: t.requesterBidx,
-      };
-    }),
-  );
+  return createTickets(w.ex, w.tenantId, newTickets(w, tickets));
+}
+
+function newTickets(w: PageWriter, tickets: TicketToOpen[]): NewTicket[] {
+  return tickets.map((t) => {
+    const s = sealer(w, t.id);
+    return {
+      id: t.id,
+      mailboxId: t.mailboxId,
+      subjectCt: s('tickets.subject', t.subject)!,
+      requesterCt: t.requester ? s('tickets.requester', JSON.stringify(t.requester)) : null,
+      requesterBidx: t.requesterBidx,
+    };
+  });
 }
 
 /**
- * Everything after the decision, in this order: the last opened tickets, the touched tickets
- * (locked, then their status), the messages with participants, deliveries and events, the bounce
+ * Everything after the decision, in this order: the touched tickets (locked, then their status),
+ * the last opened tickets with the messages, participants, deliveries and events, the bounce
  * links, the originals, the attachments, the rescan jobs, the duplicate deliveries, the cursor.
  * `numbers` holds the numbers of tickets opened while deciding.
  */
@@ -70,18 +70,20 @@ export async function writePage(
   cursor: unknown,
 ): Promise<void> {
   const { ex, tenantId, mailboxId } = w;
-  for (const [id, n] of await openTickets(w, plan.tickets)) numbers.set(id, n);
   const locked = await lockTickets(ex, tenantId, [...plan.touched.keys()]);
   await touchTickets(ex, tenantId, ticketUpdates(plan.touched, locked));
-  for (const { outcome } of plan.messages)
-    outcome.ticketNumber = numbers.get(outcome.ticketId) ?? locked.get(outcome.ticketId)!.number;
-
-  await insertInbound(
+  // The last tickets the page opens go in with its messages: one statement, not two.
+  const opened = await insertInbound(
     ex,
     tenantId,
     mailboxId,
     plan.messages.map((m) => inboundRow(w, m)),
+    newTickets(w, plan.tickets),
   );
+  for (const [id, n] of opened) numbers.set(id, n);
+  for (const { outcome } of plan.messages)
+    outcome.ticketNumber = numbers.get(outcome.ticketId) ?? locked.get(outcome.ticketId)!.number;
+
   await linkBouncesToReplies(ex, tenantId, plan.bounceLinks);
   // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
   // large message) at once: what this holds beyond the page's own bytes stays bounded.

@@ -9,20 +9,15 @@
 // retried alone, so one bad message never holds back the rest.
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-import { seal } from '../crypto/index.js';
 import { AppError, isAppError } from '../errors.js';
 import { makeLimiter } from '../lib/limiter.js';
 import type { Logger } from '../lib/logger.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { type Db, type Executor, isConnectionError } from '../store/db.js';
-import { insertEvent } from '../store/event-store.js';
-import { assertTakesMail, lockMailboxForIngest } from '../store/inbound-store.js';
-import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
-import { setMailboxCursor } from '../store/mailbox-store.js';
-import { findDelivery, insertDelivery } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { Ingested, IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
+import { makeParking } from './park-message.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
 import { storePage } from './store-page.js';
@@ -93,6 +88,7 @@ export interface PipelineDeps {
 
 export function makePipeline(deps: PipelineDeps): Pipeline {
   const { db, keys } = deps;
+  const { park, failed } = makeParking(deps);
   // clamd scans in flight from this process. Pages overlap scanning with parsing; this keeps them
   // where four workers with four parts each kept them, so clamd's default queue (10 threads, 100
   // queued) is never the limit.
@@ -250,78 +246,6 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
         return alone;
       }
     }
-  }
-
-  async function duplicate(
-    ex: Executor,
-    input: Pick<IngestInput, 'tenantId' | 'mailboxId' | 'cursor'>,
-  ): Promise<IngestOutcome> {
-    if (input.cursor !== undefined)
-      await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
-    return { status: 'duplicate', messageId: null };
-  }
-
-  /**
-   * Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. A
-   * message never fetched (over the size limit by the provider's count) has no raw to keep.
-   */
-  async function park(
-    input: Omit<IngestInput, 'raw'> & { raw?: Buffer },
-    reason: string,
-  ): Promise<IngestOutcome> {
-    const replay = await db.tenantTx(input.tenantId, async (ex) => {
-      assertTakesMail(await lockMailboxForIngest(ex, input.tenantId, input.mailboxId));
-      // The same oversized or broken message delivered again is already on record.
-      if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId))
-        return duplicate(ex, input);
-      const rawCt =
-        input.raw === undefined
-          ? null
-          : seal(await keys.mailboxKey(ex, input.tenantId, input.mailboxId), input.raw, {
-              tenantId: input.tenantId,
-              scope: input.mailboxId,
-              field: 'ingest_failures.raw',
-              rowId: input.providerMessageId,
-            });
-      await parkMessage(ex, {
-        tenantId: input.tenantId,
-        mailboxId: input.mailboxId,
-        providerMessageId: input.providerMessageId,
-        errorCode: reason,
-        rawCt,
-      });
-      await insertDelivery(ex, {
-        tenantId: input.tenantId,
-        mailboxId: input.mailboxId,
-        providerMessageId: input.providerMessageId,
-        messageId: null,
-        outcome: 'parked',
-      });
-      await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, { reason });
-      if (input.cursor !== undefined)
-        await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
-      return null;
-    });
-    if (replay) return replay;
-    deps.logger.warn({ mailbox: input.mailboxId, reason }, 'message parked');
-    return { status: 'parked', reason };
-  }
-
-  /** Counts a failed attempt; after maxAttempts the message is parked so later ones are not blocked. */
-  async function failed(input: IngestInput, err: unknown, code: string): Promise<IngestOutcome> {
-    if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed'))
-      throw err;
-    deps.logger.error({ err, mailbox: input.mailboxId }, 'ingest attempt failed');
-    const attempts = await db.tenantTx(input.tenantId, (ex) =>
-      recordFailure(ex, {
-        tenantId: input.tenantId,
-        mailboxId: input.mailboxId,
-        providerMessageId: input.providerMessageId,
-        errorCode: code,
-      }),
-    );
-    if (attempts >= (input.maxAttempts ?? deps.maxAttempts)) return park(input, code);
-    throw err;
   }
 
   return {

@@ -8,12 +8,8 @@ import { randomUUID } from 'node:crypto';
 
 import { attachmentDigest, verifyOutboundMessageId } from '../crypto/index.js';
 import type { Executor } from '../store/db.js';
-import {
-  assertTakesMail,
-  lockDedupeKeys,
-  lookupPage,
-  startIngest,
-} from '../store/inbound-store.js';
+import { assertTakesMail, lockDedupeKeys, startIngest } from '../store/inbound-store.js';
+import { lookupPage } from '../store/page-lookup-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { dedupeLockIds } from './dedupe-key.js';
 import type { IngestOutcome, PageItem } from './ingest-types.js';

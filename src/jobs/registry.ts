@@ -67,14 +67,13 @@ export interface EnqueueOptions {
   mailboxId?: string;
 }
 
-/** Enqueue through SQL on the caller's executor, so the job commits (or not) with the caller's write. */
-export async function addJob<N extends JobName>(
-  ex: Executor,
+/** add_job's arguments as inlet_add_job and inlet_add_mailbox_job take them (without the mailbox id). */
+export function jobArgs<N extends JobName>(
   name: N,
   payload: JobPayloads[N],
   opts: EnqueueOptions = {},
-): Promise<void> {
-  const args = [
+): (string | number | null)[] {
+  return [
     name,
     JSON.stringify(payload),
     opts.queue ?? null,
@@ -84,6 +83,16 @@ export async function addJob<N extends JobName>(
     opts.priority ?? null,
     opts.keyMode ?? 'replace',
   ];
+}
+
+/** Enqueue through SQL on the caller's executor, so the job commits (or not) with the caller's write. */
+export async function addJob<N extends JobName>(
+  ex: Executor,
+  name: N,
+  payload: JobPayloads[N],
+  opts: EnqueueOptions = {},
+): Promise<void> {
+  const args = jobArgs(name, payload, opts);
   // inlet_add_job (migration 0005) lets the tenant role enqueue, for its own tenant only;
   // inlet_add_mailbox_job (0021) also flags the job for the mailbox's lease holder.
   if (opts.mailboxId)

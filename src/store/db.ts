@@ -20,6 +20,13 @@ export interface Db {
   tx<T>(fn: (ex: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Runs `fn` in a transaction as the application role with the tenant set; RLS applies. */
   tenantTx<T>(tenantId: string, fn: (ex: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * One read as the application role with the tenant set (RLS applies), in ONE round trip instead
+   * of tenantTx's three: the role, the tenant and `sql` go as one simple query, which PostgreSQL
+   * runs as one implicit transaction (SET LOCAL ends with it; an error rolls it back). A simple
+   * query has no bind parameters, so `sql` may embed only literals made by sqlUuid.
+   */
+  tenantRead<R extends pg.QueryResultRow>(tenantId: string, sql: string): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -40,6 +47,12 @@ export function makePool(url: string, max: number): pg.Pool {
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID as an SQL literal, for the simple queries of tenantRead; anything else is refused. */
+export function sqlUuid(value: string): string {
+  if (!uuidPattern.test(value)) throw new AppError('internal', 'not a UUID');
+  return `'${value}'::uuid`;
+}
 
 export function makeDb(pool: pg.Pool): Db {
   async function run<T>(fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
@@ -71,6 +84,13 @@ export function makeDb(pool: pg.Pool): Db {
         fn,
         `BEGIN; SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true)`,
       );
+    },
+    tenantRead: async <R extends pg.QueryResultRow>(tenantId: string, sql: string) => {
+      if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
+      const results = (await pool.query(
+        `SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true); ${sql}`,
+      )) as unknown as pg.QueryResult<R>[];
+      return results[2]!.rows;
     },
     close: () => pool.end(),
   };

@@ -1,18 +1,16 @@
 // The ingest transaction's statements, shaped for a page of messages at a time. Ingest is bound by
 // round trips (each statement costs a socket write and a wake-up on both sides, and PostgreSQL's
 // per-statement work), so one page — a provider's sync page or an import chunk — shares each
-// statement: one start, one lookup, one insert of its tickets, its messages and its attachments.
+// statement: one start, one lookup (page-lookup-store.ts), one insert of its tickets, its messages
+// and its attachments (inbound-attachment-store.ts).
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
 import { AppError } from '../errors.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
-import type { ScanStatus } from './attachment-store.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
 import type { MailboxStatus } from './mailbox-store.js';
 import { messageInsertColumns, messageInsertValues, type NewMessage } from './message-store.js';
-
-const hex = (b: Buffer) => b.toString('hex');
 
 /**
  * Step 1: the wrapped keys ingest needs (mailbox, index, signing), which deliveries were seen
@@ -69,112 +67,6 @@ export async function lockMailboxForIngest(
   return rows[0]?.status ?? null;
 }
 
-export interface PageLookupInput {
-  tenantId: string;
-  mailboxId: string;
-  /** The page's own Message-IDs and every Message-ID they name (In-Reply-To, References, bounced). */
-  messageIdBidxs: Buffer[];
-  /** From, Sender, Reply-To of the page: which of them are our own mailboxes. */
-  addressBidxs: Buffer[];
-  providerThreadIds: string[];
-  tokenNumbers: number[];
-  /** Senders of the page, for subject-token participation and loop counts. */
-  senderBidxs: Buffer[];
-  /** Loop window start: messages from one sender to one ticket since then. */
-  loopSince: Date;
-  /** The page's dedupe keys (Message-ID + content, see ingest/dedupe-key.ts). */
-  dedupeBidxs: Buffer[];
-}
-
-export interface PageLookup {
-  /**
-   * hex(message_id_bidx) → a stored message and its ticket, for threading. Only messages of live
-   * mailboxes in tickets of live mailboxes: mail must not join a ticket its purge will delete.
-   */
-  known: Map<string, { id: string; ticketId: string }>;
-  /**
-   * hex(dedupe_bidx) → the stored message it duplicates; and hex(message_id_bidx) → one stored
-   * before dedupe keys existed (same Message-ID = same message). Live mailboxes only: a duplicate
-   * must point at a message that stays readable.
-   */
-  dedupe: Map<string, string>;
-  legacy: Map<string, string>;
-  /** hex(address_bidx) of our own mailboxes. */
-  own: Set<string>;
-  /** provider thread id → the ticket of its most recent message in this mailbox. */
-  threads: Map<string, string>;
-  /** ticket number → the ticket and which of the page's senders already take part in it. */
-  tokens: Map<number, { ticketId: string; participants: Set<string> }>;
-  /** `${ticketId}:${hex(from_bidx)}` → messages since loopSince, for candidate tickets only. */
-  loopCounts: Map<string, number>;
-}
-
-/** Step 2: everything threading and classification need for the whole page, in one round trip. */
-export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<PageLookup> {
-  const { rows } = await ex.query<{
-    known: { b: string; id: string; t: string }[] | null;
-    dups: { d: string | null; b: string; id: string }[] | null;
-    own: Buffer[];
-    threads: { p: string; t: string }[] | null;
-    tokens: { n: string; t: string; p: string[] }[] | null;
-    loops: { t: string; f: string; n: number }[] | null;
-  }>({
-    name: 'inlet-lookup-page-2',
-    text: `WITH live AS (
-       SELECT id FROM mailboxes WHERE tenant_id = $1 AND status NOT IN ('disconnecting', 'disconnected'))
-     , known AS (
-       SELECT DISTINCT ON (m.message_id_bidx) m.id, m.message_id_bidx, m.ticket_id FROM messages m JOIN tickets t ON t.tenant_id = m.tenant_id AND t.id = m.ticket_id
-        WHERE m.tenant_id = $1 AND m.message_id_bidx = ANY($3::bytea[]) AND m.mailbox_id IN (SELECT id FROM live) AND t.mailbox_id IN (SELECT id FROM live)
-        ORDER BY m.message_id_bidx, m.received_at)
-     , dups AS (
-       SELECT id, message_id_bidx, dedupe_bidx FROM messages
-        WHERE tenant_id = $1 AND (dedupe_bidx = ANY($9::bytea[]) OR (dedupe_bidx IS NULL AND message_id_bidx = ANY($3::bytea[])))
-          AND mailbox_id IN (SELECT id FROM live))
-     , threads AS (
-       SELECT DISTINCT ON (provider_thread_id) provider_thread_id, ticket_id FROM messages
-        WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_thread_id = ANY($5::text[]) ORDER BY provider_thread_id, received_at DESC)
-     , tokens AS (
-       SELECT id, number FROM tickets WHERE tenant_id = $1 AND number = ANY($6::bigint[]))
-     , candidates AS (
-       SELECT ticket_id FROM known UNION SELECT ticket_id FROM threads UNION SELECT id FROM tokens)
-     SELECT
-       (SELECT json_agg(json_build_object('b', encode(message_id_bidx, 'hex'), 'id', id, 't', ticket_id)) FROM known) AS known,
-       (SELECT json_agg(json_build_object('d', encode(dedupe_bidx, 'hex'), 'b', encode(message_id_bidx, 'hex'), 'id', id)) FROM dups) AS dups,
-       ARRAY(SELECT address_bidx FROM mailboxes WHERE tenant_id = $1 AND status <> 'disconnected' AND address_bidx = ANY($4::bytea[])) AS own,
-       (SELECT json_agg(json_build_object('p', provider_thread_id, 't', ticket_id)) FROM threads) AS threads,
-       (SELECT json_agg(json_build_object('n', k.number, 't', k.id, 'p', ARRAY(
-          SELECT encode(p.address_bidx, 'hex') FROM ticket_participants p WHERE p.tenant_id = $1 AND p.ticket_id = k.id AND p.address_bidx = ANY($7::bytea[]))))
-          FROM tokens k) AS tokens,
-       (SELECT json_agg(json_build_object('t', ticket_id, 'f', encode(from_bidx, 'hex'), 'n', n)) FROM (
-          SELECT ticket_id, from_bidx, count(*)::int AS n FROM messages
-           WHERE tenant_id = $1 AND ticket_id IN (SELECT ticket_id FROM candidates) AND from_bidx = ANY($7::bytea[]) AND received_at >= $8
-           GROUP BY ticket_id, from_bidx) c) AS loops`,
-    values: [
-      q.tenantId,
-      q.mailboxId,
-      q.messageIdBidxs,
-      q.addressBidxs,
-      q.providerThreadIds,
-      q.tokenNumbers,
-      q.senderBidxs,
-      q.loopSince,
-      q.dedupeBidxs,
-    ],
-  });
-  const r = rows[0]!;
-  return {
-    known: new Map((r.known ?? []).map((k) => [k.b, { id: k.id, ticketId: k.t }])),
-    dedupe: new Map((r.dups ?? []).filter((d) => d.d !== null).map((d) => [d.d!, d.id])),
-    legacy: new Map((r.dups ?? []).filter((d) => d.d === null).map((d) => [d.b, d.id])),
-    own: new Set(r.own.map(hex)),
-    threads: new Map((r.threads ?? []).map((t) => [t.p, t.t])),
-    tokens: new Map(
-      (r.tokens ?? []).map((t) => [Number(t.n), { ticketId: t.t, participants: new Set(t.p) }]),
-    ),
-    loopCounts: new Map((r.loops ?? []).map((l) => [`${l.t}:${l.f}`, l.n])),
-  };
-}
-
 export interface NewTicket {
   id: string;
   mailboxId: string;
@@ -182,6 +74,24 @@ export interface NewTicket {
   requesterCt: Buffer | null;
   requesterBidx: Buffer | null;
 }
+
+/**
+ * The tickets' insert as CTEs `v` and `t` (t RETURNING id, number, mailbox_id), parameters after
+ * those already in `params` ($1 is the tenant).
+ */
+function ticketCtes(list: NewTicket[], params: unknown[]): string {
+  const values = list.map((t, i) => {
+    const at = params.push(t.id, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx) - 4;
+    return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
+  });
+  return `v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
+     , t AS (
+       INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
+       SELECT id, $1, inlet_next_ticket_number($1), mailbox_id, subject_ct, requester_ct, requester_bidx FROM v ORDER BY ord
+       RETURNING id, number, mailbox_id)`;
+}
+
+const ticketCreated = `SELECT 'ticket.created' AS type, t.id AS resource_id, jsonb_build_object('number', t.number, 'mailbox_id', t.mailbox_id) AS data FROM t`;
 
 /** Opens tickets in order with the next per-tenant numbers and records `ticket.created` for each. */
 export async function createTickets(
@@ -191,17 +101,9 @@ export async function createTickets(
 ): Promise<Map<string, number>> {
   if (list.length === 0) return new Map();
   const params: unknown[] = [tenantId];
-  const values = list.map((t, i) => {
-    const at = params.push(t.id, t.mailboxId, t.subjectCt, t.requesterCt, t.requesterBidx) - 4;
-    return `(${i}, $${at}::uuid, $${at + 1}::uuid, $${at + 2}::bytea, $${at + 3}::bytea, $${at + 4}::bytea)`;
-  });
   const { rows } = await ex.query<{ id: string; number: string }>({
     name: list.length <= 4 ? `inlet-create-tickets-${list.length}` : undefined,
-    text: `WITH v(ord, id, mailbox_id, subject_ct, requester_ct, requester_bidx) AS (VALUES ${values.join(', ')})
-     , t AS (
-       INSERT INTO tickets (id, tenant_id, number, mailbox_id, subject_ct, requester_ct, requester_bidx)
-       SELECT id, $1, inlet_next_ticket_number($1), mailbox_id, subject_ct, requester_ct, requester_bidx FROM v ORDER BY ord
-       RETURNING id, number, mailbox_id)
+    text: `WITH ${ticketCtes(list, params)}
      , e AS (
        INSERT INTO events (tenant_id, type, resource_id, data)
        SELECT $1, 'ticket.created', t.id, jsonb_build_object('number', t.number, 'mailbox_id', t.mailbox_id) FROM t ORDER BY t.number)
@@ -255,16 +157,20 @@ export interface InboundRow extends Omit<NewMessage, 'tenantId' | 'mailboxId' | 
 /**
  * Everything the page's messages write, except their originals (raw-store.ts) and attachments, as one statement: the messages, the
  * tickets' new participants, the delivery records (the replay guard), the cleared failure counters
- * and the `message.received` events, in page order.
+ * and the `message.received` events, in page order. With `tickets`, the tickets the page opens
+ * last go in the same statement (a new mail's ticket cost a round trip of its own), their
+ * `ticket.created` events before the messages' events; their numbers are returned.
  */
 export async function insertInbound(
   ex: Executor,
   tenantId: string,
   mailboxId: string,
   list: InboundRow[],
-): Promise<void> {
-  if (list.length === 0) return;
+  tickets: NewTicket[] = [],
+): Promise<Map<string, number>> {
+  if (list.length === 0) return createTickets(ex, tenantId, tickets);
   const params: unknown[] = [tenantId, mailboxId];
+  const opening = tickets.length > 0 ? `${ticketCtes(tickets, params)}\n     , ` : '';
   const fixed = { tenant_id: '$1::uuid', mailbox_id: '$2::uuid', direction: "'inbound'" };
   const values = list.map((m, i) => {
     const row = messageInsertValues(
@@ -275,9 +181,24 @@ export async function insertInbound(
     const at = params.push(m.providerMessageId, m.participants) - 1;
     return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
-  await ex.query({
-    name: list.length <= 4 ? `inlet-insert-inbound-e${list.length}` : undefined,
-    text: `WITH m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
+  const messageEvents = `SELECT m.ord AS o1, e.n AS o2, e.type, e.resource_id, e.data FROM m, LATERAL (VALUES
+         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule)),
+         (1, CASE WHEN m.thread_rule <> 'new_ticket' THEN 'ticket.updated' END, m.ticket_id, jsonb_build_object('change', 'message', 'message_id', m.id))
+       ) AS e(n, type, resource_id, data)
+      WHERE e.type IS NOT NULL`;
+  // One INSERT for every event, so their ids follow this order (two inserts into events in one
+  // statement would run in no defined order): the new tickets by number, then the messages'.
+  const events = opening
+    ? `INSERT INTO events (tenant_id, type, resource_id, data)
+     SELECT $1, x.type, x.resource_id, x.data FROM (
+       SELECT 0 AS g, (c.data->>'number')::bigint AS o1, 0 AS o2, c.* FROM (${ticketCreated}) c
+       UNION ALL SELECT 1, r.* FROM (${messageEvents}) r) x ORDER BY x.g, x.o1, x.o2`
+    : `INSERT INTO events (tenant_id, type, resource_id, data)
+     SELECT $1, r.type, r.resource_id, r.data FROM (${messageEvents}) r ORDER BY r.o1, r.o2`;
+  const short = list.length <= 4 && tickets.length <= 4;
+  const { rows } = await ex.query<{ id: string; number: string }>({
+    name: short ? `inlet-insert-inbound-t${tickets.length}-e${list.length}` : undefined,
+    text: `WITH ${opening}m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
      , people AS (
@@ -287,14 +208,10 @@ export async function insertInbound(
        INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) SELECT $1, $2, provider_message_id, id, 'stored' FROM m)
      , cleared AS (
        DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id IN (SELECT provider_message_id FROM m) AND parked_at IS NULL)
-     INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $1, e.type, e.resource_id, e.data FROM m, LATERAL (VALUES
-         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule)),
-         (1, CASE WHEN m.thread_rule <> 'new_ticket' THEN 'ticket.updated' END, m.ticket_id, jsonb_build_object('change', 'message', 'message_id', m.id))
-       ) AS e(n, type, resource_id, data)
-      WHERE e.type IS NOT NULL ORDER BY m.ord, e.n`,
+     ${opening ? `, ev AS (${events})\n     SELECT id, number FROM t` : events}`,
     values: params,
   });
+  return new Map(rows.map((r) => [r.id, Number(r.number)]));
 }
 
 /** Delivery records of messages already stored under another delivery (same Message-ID). */
@@ -315,83 +232,6 @@ export async function insertDuplicateDeliveries(
       list.map((d) => d.providerMessageId),
       list.map((d) => d.messageId),
     ],
-  });
-}
-
-export interface InboundAttachment {
-  id: string;
-  messageId: string;
-  ticketId: string;
-  position: number;
-  filenameCt: Buffer;
-  contentIdCt: Buffer | null;
-  contentCt: Buffer;
-  declaredType: string;
-  sniffedType: string;
-  size: number;
-  /** Keyed digest of the content (crypto attachmentDigest), never a plain hash. */
-  digest: Buffer;
-  inline: boolean;
-  flags: string[];
-  scanStatus: ScanStatus;
-  scanDetail: string | null;
-}
-
-/**
- * Attachments in one statement, with `attachment.scanned` events for those already scanned. Callers bound the bytes of one
- * call (a large attachment goes alone): the statement's protocol buffer holds a copy of every
- * content in it. One VALUES row per attachment with its own parameters: a Buffer parameter travels
- * as binary, a bytea[] array would be hex text.
- */
-export async function insertAttachments(
-  ex: Executor,
-  tenantId: string,
-  mailboxId: string,
-  list: InboundAttachment[],
-): Promise<void> {
-  if (list.length === 0) return;
-  const params: unknown[] = [tenantId, mailboxId];
-  const rows = list.map((a) => {
-    // The content goes last: pg copies parameters into one buffer that grows by reallocating, so a
-    // large value with nothing after it is copied once instead of twice (plus a 1.5× buffer).
-    const at =
-      params.push(
-        a.filenameCt,
-        a.contentIdCt,
-        JSON.stringify({
-          id: a.id,
-          message_id: a.messageId,
-          ticket_id: a.ticketId,
-          position: a.position,
-          declared_type: a.declaredType,
-          sniffed_type: a.sniffedType,
-          size: a.size,
-          digest: a.digest.toString('hex'),
-          inline: a.inline,
-          flags: a.flags,
-          scan_status: a.scanStatus,
-          scan_detail: a.scanDetail,
-        }),
-        a.contentCt,
-      ) - 3;
-    return `($${at}::bytea, $${at + 1}::bytea, $${at + 2}::jsonb, $${at + 3}::bytea)`;
-  });
-  // Named per attachment count for the common small counts, so each shape is planned once per connection.
-  await ex.query({
-    name: list.length <= 8 ? `inlet-insert-attachments-d${list.length}` : undefined,
-    text: `WITH att AS (
-       INSERT INTO attachments (id, tenant_id, message_id, mailbox_id, position, filename_ct, content_id_ct, declared_type, sniffed_type,
-         size, content_digest, inline, flags, scan_status, scan_detail, scan_attempts, scanned_at, content_ct)
-       SELECT (a.m->>'id')::uuid, $1, (a.m->>'message_id')::uuid, $2, (a.m->>'position')::int, a.fname, a.cid, a.m->>'declared_type', a.m->>'sniffed_type',
-         (a.m->>'size')::int, decode(a.m->>'digest', 'hex'), (a.m->>'inline')::boolean, ARRAY(SELECT jsonb_array_elements_text(a.m->'flags')),
-         a.m->>'scan_status', a.m->>'scan_detail', CASE WHEN a.m->>'scan_status' = 'pending' THEN 0 ELSE 1 END,
-         CASE WHEN a.m->>'scan_status' = 'pending' THEN NULL ELSE now() END, a.content
-       FROM (VALUES ${rows.join(', ')}) AS a(fname, cid, m, content)
-       RETURNING id, message_id, scan_status)
-     INSERT INTO events (tenant_id, type, resource_id, data)
-     SELECT $1, 'attachment.scanned', att.id, jsonb_build_object('message_id', att.message_id, 'ticket_id', (a.m->>'ticket_id')::uuid, 'status', att.scan_status)
-       FROM att JOIN (VALUES ${rows.join(', ')}) AS a(fname, cid, m, content) ON (a.m->>'id')::uuid = att.id WHERE att.scan_status <> 'pending'`,
-    values: params,
   });
 }
 

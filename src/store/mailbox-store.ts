@@ -171,16 +171,3 @@ export async function liveMailboxesByAddress(
   );
   return rows;
 }
-
-/** Live mailboxes of this kind among these ids (a cached push route, re-checked). */
-export async function liveMailboxesById(
-  ex: Executor,
-  provider: ProviderKind,
-  ids: string[],
-): Promise<MailboxTarget[]> {
-  const { rows } = await ex.query<MailboxTarget>(
-    `SELECT tenant_id, id AS mailbox_id, status, cursor FROM mailboxes WHERE id = ANY($2::uuid[]) AND provider = $1 AND status <> 'disconnected'`,
-    [provider, ids],
-  );
-  return rows;
-}

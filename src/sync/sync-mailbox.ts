@@ -62,21 +62,15 @@ export async function syncMailbox(
 ): Promise<SyncResult> {
   const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
   const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
-  const opened = await deps.db.tenantTx(tenantId, async (ex) => {
-    const row = await readSyncOpening(ex, tenantId, mailboxId);
-    // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
-    if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
-      return null;
-    return {
-      state: row.state,
-      provider: await providerFromRows(deps.keys, row.mailbox, row.key, {
-        ...deps.providerDeps,
-        logger: log,
-      }),
-    };
+  const row = await readSyncOpening(deps.db, tenantId, mailboxId);
+  // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
+  if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
+    return { ...result, status: 'skipped' };
+  const { state } = row;
+  const provider = await providerFromRows(deps.keys, row.mailbox, row.key, {
+    ...deps.providerDeps,
+    logger: log,
   });
-  if (!opened) return { ...result, status: 'skipped' };
-  const { state, provider } = opened;
   const backfill: BackfillLimits = {
     days: state.backfill_days,
     maxMessages: state.backfill_max_messages,

@@ -3,7 +3,7 @@
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import { dataKeyColumns, type DataKeyRow } from '../store/data-key-store.js';
-import type { Executor } from '../store/db.js';
+import { type Db, type Executor, sqlUuid } from '../store/db.js';
 import { mailboxColumns, type MailboxRow, type MailboxStatus } from '../store/mailbox-store.js';
 
 export interface SyncStateRow {
@@ -32,17 +32,19 @@ export async function readSyncState(
 /**
  * What a sync opens with, in one statement: its state, the mailbox row the provider is opened from
  * and the mailbox's data key row (was three statements; a push-triggered sync stores one or two
- * messages, so its fixed round trips are most of its time on a busy machine).
+ * messages, so its fixed round trips are most of its time on a busy machine). Sent with the tenant
+ * setting as one round trip (db.tenantRead), where a tenant transaction took three (issue #19).
  */
 export async function readSyncOpening(
-  ex: Executor,
+  db: Db,
   tenantId: string,
   mailboxId: string,
 ): Promise<{ state: SyncStateRow; mailbox: MailboxRow; key: DataKeyRow | null } | null> {
   const keyColumns = dataKeyColumns.split(', ');
-  const { rows } = await ex.query<
+  const rows = await db.tenantRead<
     MailboxRow & SyncStateRow & Record<string, unknown> & { key_id: string | null }
   >(
+    tenantId,
     `SELECT ${mailboxColumns
       .split(', ')
       .map((c) => `m.${c}`)
@@ -51,8 +53,7 @@ export async function readSyncOpening(
             ${keyColumns.map((c) => `k.${c} AS key_${c}`).join(', ')}
        FROM mailboxes m
        LEFT JOIN data_keys k ON k.tenant_id = m.tenant_id AND k.mailbox_id = m.id AND k.purpose = 'mailbox'
-      WHERE m.tenant_id = $1 AND m.id = $2`,
-    [tenantId, mailboxId],
+      WHERE m.tenant_id = ${sqlUuid(tenantId)} AND m.id = ${sqlUuid(mailboxId)}`,
   );
   const r = rows[0];
   if (!r) return null;

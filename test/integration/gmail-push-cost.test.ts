@@ -35,7 +35,7 @@ afterAll(async () => {
 const commits = (s: string[]) => s.filter((x) => /\bCOMMIT\b/i.test(x)).length;
 
 describe('gmail push cost', () => {
-  test('one pushed message: the push is two statements without a transaction; its sync commits its message, cursor and finish once', async () => {
+  test('one pushed message: the push is one statement; its sync commits its message, cursor and finish once', async () => {
     const email = 'cost@acme-cost.example';
     const { mailboxId } = await h.connect(email);
     const id = mailboxId!;
@@ -56,13 +56,16 @@ describe('gmail push cost', () => {
       const sync = await log.during(() => h.sync(id));
       expect(sync.result).toMatchObject({ stored: 1, duplicates: 0 });
       const shown = `push:\n${push.statements.join('\n')}\nsync:\n${sync.statements.join('\n')}`;
-      // The mailbox lookup and the enqueue (was BEGIN, lookup, COMMIT, BEGIN, enqueue, COMMIT).
-      expect(push.statements.length, shown).toBeLessThanOrEqual(2);
+      // The mailbox lookup and the enqueue in one statement (was BEGIN, lookup, COMMIT, BEGIN,
+      // enqueue, COMMIT, then lookup and enqueue).
+      expect(push.statements.length, shown).toBe(1);
       expect(commits(push.statements), shown).toBe(0);
-      // Opening the mailbox (read only), then one transaction with the message, its ticket, the
-      // cursor, the progress and the sync's finish (was 23 statements in 5 transactions). Opening reads the state, the mailbox and its key at once.
-      expect(sync.statements.length, shown).toBeLessThanOrEqual(12);
-      expect(commits(sync.statements), shown).toBe(2);
+      // Opening the mailbox (one read: its state, row and key, with the tenant set in the same
+      // round trip), then one transaction with the message and its new ticket in one statement,
+      // the cursor, the progress and the sync's finish (was 23 statements in 5 transactions, then
+      // 12 in 2).
+      expect(sync.statements.length, shown).toBeLessThanOrEqual(9);
+      expect(commits(sync.statements), shown).toBe(1);
       expect(
         sync.statements.filter((s) => /^\s*UPDATE mailboxes/i.test(s)),
         shown,
@@ -75,8 +78,62 @@ describe('gmail push cost', () => {
       expect(row!.cursor).not.toEqual(before.cursor);
       expect(row!.cursor.historyId).toBe(String(h.fake.historyId(email)));
       expect(row!.last_sync_at).not.toBeNull();
+      // The new ticket's event still comes before its message's, though both are one statement now.
+      const events = await h.owner<{ type: string; resource_id: string }>(
+        `SELECT type, resource_id FROM events WHERE tenant_id = (SELECT tenant_id FROM mailboxes WHERE id = $1) ORDER BY id DESC LIMIT 2`,
+        [id],
+      );
+      expect(events.map((e) => e.type).reverse()).toEqual(['ticket.created', 'message.received']);
       await h.clearJobs();
     }
+  });
+
+  test('the one push statement queues a sync only when it is due: not for a history id the cursor reaches, always while backfilling, never for a parked mailbox', async () => {
+    const email = 'due@acme-due.example';
+    const id = (await h.connect(email)).mailboxId!;
+    await h.sync(id);
+    await h.fake.settlePushes();
+    await h.clearJobs();
+    const { cursor } = (
+      await h.owner<{ cursor: { historyId: string } }>(
+        'SELECT cursor FROM mailboxes WHERE id = $1',
+        [id],
+      )
+    )[0]!;
+    const stored = Number(cursor.historyId);
+    const push = async (historyId: number) => {
+      const data = Buffer.from(JSON.stringify({ emailAddress: email, historyId })).toString(
+        'base64',
+      );
+      const body = { message: { data, messageId: String(historyId) }, subscription: 's' };
+      expect((await h.fake.pushRaw(body, await h.fake.signPushToken())).status).toBe(204);
+      return h.syncJobs(id);
+    };
+    const outcomes = async () =>
+      h.t.container.metrics.getSingleMetricAsString('inlet_gmail_pushes_total');
+    // Covered: the stored cursor already reaches it (a late or duplicated push).
+    expect(await push(stored)).toBe(0);
+    expect(await push(stored - 1)).toBe(0);
+    expect(await outcomes()).toMatch(/outcome="covered"} 2/);
+    // Past the cursor: queued, once however often it is pushed.
+    expect(await push(stored + 1)).toBe(1);
+    expect(await push(stored + 2)).toBe(1);
+    await h.clearJobs();
+    // A backfilling cursor never covers a push.
+    await h.owner(
+      `UPDATE mailboxes SET cursor = jsonb_set(cursor, '{backfill}', '{"pageToken": null, "done": 0}') WHERE id = $1`,
+      [id],
+    );
+    expect(await push(stored)).toBe(1);
+    await h.clearJobs();
+    // A parked mailbox (re-authentication needed) queues nothing.
+    await h.owner(`UPDATE mailboxes SET status = 'reauth_required' WHERE id = $1`, [id]);
+    expect(await push(stored + 5)).toBe(0);
+    expect(await outcomes()).toMatch(/outcome="inactive"} 1/);
+    await h.owner(`UPDATE mailboxes SET status = 'active', cursor = $2 WHERE id = $1`, [
+      id,
+      JSON.stringify(cursor),
+    ]);
   });
 
   test('a burst of pushes over 12 mailboxes, each delivered twice, stores every message once and leaves every cursor at Gmail’s', async () => {

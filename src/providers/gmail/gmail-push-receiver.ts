@@ -14,14 +14,9 @@ import type { GoogleConfig } from '../../config.js';
 import { emailBlindIndex } from '../../crypto/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Db } from '../../store/db.js';
-import {
-  liveMailboxesByAddress,
-  liveMailboxesById,
-  type MailboxTarget,
-  tenantsWithLiveMailboxes,
-} from '../../store/mailbox-store.js';
-import { enqueueSync } from '../../sync/sync-jobs.js';
+import { liveMailboxesByAddress, tenantsWithLiveMailboxes } from '../../store/mailbox-store.js';
 import type { KeyService } from '../../tenancy/key-service.js';
+import { enqueueDueSyncs, type PushedMailbox } from './gmail-push-store.js';
 
 export type PushOutcome =
   'enqueued' | 'covered' | 'unknown_mailbox' | 'inactive' | 'malformed' | 'unauthorized';
@@ -66,15 +61,6 @@ function decodeData(body: unknown): { address: string; historyId: string } | nul
   }
 }
 
-/** The stored cursor already reaches this history id (a duplicate or late push): nothing to do.
- *  Reading the cursor is Gmail's own business: it made the cursor (gmail-sync.ts). */
-function covered(t: MailboxTarget, historyId: string): boolean {
-  const c = t.cursor as { historyId?: unknown; backfill?: unknown } | null;
-  if (!c || c.backfill || typeof c.historyId !== 'string' || !/^\d+$/.test(c.historyId))
-    return false;
-  return BigInt(c.historyId) >= BigInt(historyId);
-}
-
 export function makeGmailPushReceiver(deps: {
   db: Db;
   keys: KeyService;
@@ -94,7 +80,8 @@ export function makeGmailPushReceiver(deps: {
     registers: deps.registry ? [deps.registry] : [],
   });
   // Address → mailbox ids, in memory only (addresses of a mailbox never change); misses are not cached.
-  const routes = new Map<string, { ids: { tenantId: string; mailboxId: string }[]; at: number }>();
+  type Route = { tenantId: string; mailboxId: string }[];
+  const routes = new Map<string, { ids: Route; at: number }>();
   const cacheMs = deps.routeCacheMs ?? 60_000;
 
   // Tokens that passed every check, by digest, until they expire: the route checks the token before
@@ -130,18 +117,22 @@ export function makeGmailPushReceiver(deps: {
     }
   }
 
-  async function targets(address: string): Promise<MailboxTarget[]> {
-    // A known address is one statement on its own (no transaction around it): a busy inbox pushes
-    // again every few seconds, and BEGIN and COMMIT were two of its round trips.
+  /**
+   * The pushed address's mailboxes, each with its sync queued when due. A known address is one
+   * statement on its own (no transaction around it): a busy inbox pushes again every few seconds,
+   * and BEGIN, COMMIT and a lookup before the enqueue were three more round trips.
+   */
+  async function enqueueFor(address: string, historyId: string): Promise<PushedMailbox[]> {
     const hit = routes.get(address);
     if (hit && Date.now() - hit.at < cacheMs) {
-      const rows = await liveMailboxesById(
-        db.pool,
-        'gmail',
-        hit.ids.map((i) => i.mailboxId),
-      );
+      const rows = await enqueueDueSyncs(db.pool, hit.ids, historyId);
       if (rows.length > 0) return rows;
     }
+    const found = await lookUp(address);
+    return enqueueDueSyncs(db.pool, found, historyId);
+  }
+
+  async function lookUp(address: string): Promise<Route> {
     return db.tx(async (ex) => {
       const pairs = [];
       for (const tenantId of await tenantsWithLiveMailboxes(ex, 'gmail')) {
@@ -150,13 +141,12 @@ export function makeGmailPushReceiver(deps: {
           bidx: emailBlindIndex((await keys.tenantKey(ex, tenantId, 'index')).key, address),
         });
       }
-      const found = await liveMailboxesByAddress(ex, 'gmail', pairs);
-      if (found.length > 0)
-        routes.set(address, {
-          ids: found.map((f) => ({ tenantId: f.tenant_id, mailboxId: f.mailbox_id })),
-          at: Date.now(),
-        });
-      return found;
+      const ids = (await liveMailboxesByAddress(ex, 'gmail', pairs)).map((f) => ({
+        tenantId: f.tenant_id,
+        mailboxId: f.mailbox_id,
+      }));
+      if (ids.length > 0) routes.set(address, { ids, at: Date.now() });
+      return ids;
     });
   }
 
@@ -174,21 +164,14 @@ export function makeGmailPushReceiver(deps: {
         log.warn('gmail push with an unreadable payload acknowledged');
         return done(204, 'malformed');
       }
-      const found = await targets(data.address);
+      const found = await enqueueFor(data.address, data.historyId);
       if (found.length === 0) {
         log.info('gmail push for an unknown mailbox acknowledged');
         return done(204, 'unknown_mailbox');
       }
-      const due = found.filter((t) => t.status === 'active' && !covered(t, data.historyId));
-      // One mailbox (the usual case): its enqueue is a statement on its own.
-      if (due.length === 1) await enqueueSync(db.pool, due[0]!.tenant_id, due[0]!.mailbox_id);
-      else if (due.length > 1)
-        await db.tx(async (ex) => {
-          for (const t of due) await enqueueSync(ex, t.tenant_id, t.mailbox_id);
-        });
       return done(
         204,
-        due.length > 0
+        found.some((t) => t.enqueued)
           ? 'enqueued'
           : found.some((t) => t.status === 'active')
             ? 'covered'

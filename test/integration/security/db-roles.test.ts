@@ -10,6 +10,7 @@ import { loadConfig } from '../../../src/config.js';
 import { freePort } from '../../../src/lib/free-port.js';
 import { makeLogger } from '../../../src/lib/logger.js';
 import { checkLoginRole, type Runtime } from '../../../src/main/runtime.js';
+import { sqlUuid } from '../../../src/store/db.js';
 import { inspectLoginRole } from '../../../src/store/role-check.js';
 import { makeTestApp, type TestApp } from '../../helpers/app.js';
 import { runCli } from '../../helpers/cli.js';
@@ -80,6 +81,20 @@ describe('the connection serve and worker use', () => {
       c.query(`SELECT count(*)::int AS n FROM mailboxes WHERE tenant_id = $1`, [b.id]),
     );
     expect(own.rows[0].n).toBe(1);
+  });
+
+  test("a one-round-trip tenant read (db.tenantRead) reads none of another tenant's rows, and the connection is back to the login role after it", async () => {
+    const db = t.database.db;
+    const count = `SELECT current_user AS u, count(*)::int AS n FROM mailboxes WHERE tenant_id = ${sqlUuid(b.id)}`;
+    expect(await db.tenantRead(a.id, count)).toEqual([{ u: 'inlet_app', n: 0 }]);
+    expect(await db.tenantRead(b.id, count)).toEqual([{ u: 'inlet_app', n: 1 }]);
+    // A failing read rolls back its role and tenant with it; the pooled connection is clean.
+    await expect(db.tenantRead(a.id, 'SELECT 1/0')).rejects.toThrow(/division by zero/);
+    const after = await db.pool.query<{ login: boolean; tenant: string | null }>(
+      `SELECT current_user = session_user AS login, nullif(current_setting('inlet.tenant_id', true), '') AS tenant`,
+    );
+    expect(after.rows[0]).toEqual({ login: true, tenant: null });
+    expect(() => sqlUuid("x'; DROP TABLE tickets; --")).toThrow();
   });
 
   test('cannot delete or rewrite the audit log, nor delete a tenant (whose cascade would)', async () => {
