@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 
 import { isProviderError } from '../provider-errors.js';
 import type { GmailSession } from './gmail-client.js';
-import { type GmailCursor, historyPage } from './gmail-sync.js';
+import { fetchGmailRaw, type GmailCursor, historyPage, listGmailChanges } from './gmail-sync.js';
 
 function sessionAnswering(data: unknown): GmailSession {
   const list = async () => ({ data });
   return {
-    gmail: { users: { history: { list } } },
+    gmail: { users: { history: { list }, messages: { list, get: list } } },
     call: (_what: string, fn: () => Promise<unknown>) => fn(),
   } as unknown as GmailSession;
 }
@@ -67,5 +67,35 @@ describe('gmail history.list with hostile pages', () => {
       50,
     );
     expect(r.items).toEqual([]);
+  });
+});
+
+describe('gmail backfill and fetch with hostile answers', () => {
+  const backfilling: GmailCursor = { ...at('100'), backfill: { pageToken: null, done: 0 } };
+  const opts = { backfill: {}, pageSize: 50 };
+
+  it.each([
+    ['messages is an object', { messages: { id: 'm1' } }],
+    ['messages is a string', { messages: 'm1' }],
+  ])('%s → transient provider error', async (_name, data) => {
+    const err = await listGmailChanges(sessionAnswering(data), backfilling, opts).catch(
+      (e: unknown) => e,
+    );
+    expect(isProviderError(err) && err.kind).toBe('transient');
+  });
+
+  it('ends the backfill on a page token of the wrong type, keeping the listed ids', async () => {
+    const r = await listGmailChanges(
+      sessionAnswering({ messages: [{ id: 'm1' }, null, { id: 3 }], nextPageToken: 5 }),
+      backfilling,
+      opts,
+    );
+    expect(r.items.map((i) => i.providerMessageId)).toEqual(['m1']);
+    expect(r.nextCursor).toMatchObject({ historyId: '100', backfill: null });
+  });
+
+  it('a raw of the wrong type is a transient error, not a TypeError', async () => {
+    const err = await fetchGmailRaw(sessionAnswering({ raw: 12 }), 'm1').catch((e: unknown) => e);
+    expect(isProviderError(err) && err.kind).toBe('transient');
   });
 });

@@ -90,13 +90,17 @@ async function backfillPage(
       ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
     }),
   );
-  const listed = (res.data.messages ?? []).filter(
-    (m): m is gmail_v1.Schema$Message & { id: string } => typeof m.id === 'string',
+  const messages: unknown = res.data.messages ?? [];
+  if (!Array.isArray(messages))
+    throw new ProviderError('transient', 'gmail messages.list returned a malformed page');
+  const listed = messages.filter(
+    (m): m is gmail_v1.Schema$Message & { id: string } => typeof m?.id === 'string',
   );
   // Newest first from Gmail; oldest first to the pipeline, so an original is threaded before its answers.
   const items = listed.reverse().map((m) => ref(m.id, m.threadId, c));
   const done = bf.done + items.length;
-  const more = Boolean(res.data.nextPageToken) && done < max;
+  const more =
+    typeof res.data.nextPageToken === 'string' && res.data.nextPageToken !== '' && done < max;
   return {
     items,
     nextCursor: more
@@ -218,7 +222,11 @@ export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer
     const res = await s.call('gmail messages.get', () =>
       s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
     );
-    return res.data.raw ? Buffer.from(res.data.raw, 'base64url') : null;
+    const raw: unknown = res.data.raw;
+    if (raw === undefined || raw === null || raw === '') return null;
+    if (typeof raw !== 'string')
+      throw new ProviderError('transient', 'gmail messages.get returned a malformed raw');
+    return Buffer.from(raw, 'base64url');
   } catch (err) {
     // Deleted between the listing and the fetch.
     if (isProviderError(err) && statusOf(err.cause) === 404) return null;
