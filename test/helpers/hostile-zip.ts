@@ -151,3 +151,23 @@ export function overlappingZip(count = 1000, kernelMib = 4): Buffer {
   const dir = Buffer.concat(dirs);
   return Buffer.concat([w.local, dir, endRecord(count, dir.length, w.local.length)]);
 }
+
+/** A ustar archive whose member climbs out of any directory it is unpacked into (item 24). */
+export function traversingTar(member = '../../../../srv/app/.env', data = 'SECRET=x\n'): Buffer {
+  const body = Buffer.from(data);
+  const head = Buffer.alloc(512);
+  head.write(member, 0, 100, 'utf8');
+  head.write('0000644\0', 100);
+  head.write('0000000\0', 108);
+  head.write('0000000\0', 116);
+  head.write(body.length.toString(8).padStart(11, '0') + '\0', 124);
+  head.write('00000000000\0', 136);
+  head.fill(' ', 148, 156);
+  head.write('0', 156);
+  head.write('ustar\0' + '00', 257);
+  let sum = 0;
+  for (const b of head) sum += b;
+  head.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([head, body, pad, Buffer.alloc(1024)]);
+}

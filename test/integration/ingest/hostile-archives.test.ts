@@ -12,6 +12,7 @@ import {
   inflatingZip,
   nestedZip,
   overlappingZip,
+  traversingTar,
 } from '../../helpers/hostile-zip.js';
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
@@ -107,5 +108,19 @@ describe('hostile archives through clamd', () => {
     // The full-size bomb claims 4 GB from 54 KB: refused on what it claims before any overlap.
     await expectBlocked(byName.get('overlap-bomb.zip'), 'scan_failed');
     expect(await detailOf(byName.get('overlap-bomb.zip')!.id)).toBe('archive_limit:total_size');
+  });
+
+  test('a tar with a ../ member is stored and scanned as one opaque file, never unpacked', async (ctx) => {
+    if (!clamd) return ctx.skip();
+    const tar = traversingTar();
+    const { byName } = await ingestZips({ '../../backup.tar': tar }, 'logs attached');
+    const [a] = [...byName.values()];
+    // The name is display data (no path); the bytes come back exactly as sent, one attachment.
+    expect(byName.size).toBe(1);
+    expect(a!.filename).not.toMatch(/[/\\]/);
+    expect(a).toMatchObject({ scan_status: 'clean' });
+    const res = await f.api('GET', a!.download_url!);
+    expect(res.raw.equals(tar)).toBe(true);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 });
