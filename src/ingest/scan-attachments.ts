@@ -2,6 +2,7 @@
 // together. Anything short of an explicit clean is not clean: infected → quarantined for good;
 // scanner down or slow → pending and rescanned later; over clamd's limits → scan_failed (never served).
 import type { Limiter } from '../lib/limiter.js';
+import { zipOverLimit } from '../scanner/archive-limits.js';
 import { isTransientScanError, type Scanner } from '../scanner/scanner.js';
 import type { ScanStatus } from '../store/attachment-store.js';
 import type { VerdictCache } from './verdict-cache.js';
@@ -13,7 +14,10 @@ export interface ScanVerdict {
 
 export async function scanOne(scanner: Scanner, content: Buffer): Promise<ScanVerdict> {
   const r = await scanner.scan(content);
-  if (r.verdict === 'clean') return { status: 'clean', detail: null };
+  if (r.verdict === 'clean') {
+    const refused = zipOverLimit(content);
+    return refused ? { status: 'scan_failed', detail: refused } : { status: 'clean', detail: null };
+  }
   if (r.verdict === 'infected') return { status: 'infected', detail: r.signature };
   if (isTransientScanError(r)) return { status: 'pending', detail: r.reason };
   return { status: 'scan_failed', detail: r.reason };

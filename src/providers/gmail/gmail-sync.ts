@@ -90,13 +90,17 @@ async function backfillPage(
       ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
     }),
   );
-  const listed = (res.data.messages ?? []).filter(
-    (m): m is gmail_v1.Schema$Message & { id: string } => typeof m.id === 'string',
+  const messages: unknown = res.data.messages ?? [];
+  if (!Array.isArray(messages))
+    throw new ProviderError('transient', 'gmail messages.list returned a malformed page');
+  const listed = messages.filter(
+    (m): m is gmail_v1.Schema$Message & { id: string } => typeof m?.id === 'string',
   );
   // Newest first from Gmail; oldest first to the pipeline, so an original is threaded before its answers.
   const items = listed.reverse().map((m) => ref(m.id, m.threadId, c));
   const done = bf.done + items.length;
-  const more = Boolean(res.data.nextPageToken) && done < max;
+  const more =
+    typeof res.data.nextPageToken === 'string' && res.data.nextPageToken !== '' && done < max;
   return {
     items,
     nextCursor: more
@@ -130,20 +134,23 @@ export async function historyPage(
       });
     throw err;
   }
-  const records = res.data.history ?? [];
+  const records = wellFormedHistory(res.data.history);
   const items: RemoteMessageRef[] = [];
   const seen = new Set<string>();
   let before = c;
+  let last: string | undefined;
   for (const record of records) {
-    if (!record.id) continue;
-    const after = cursorOf(record.id, null);
+    // A record without a usable id still lists its messages, under the cursor before it: a crash
+    // re-lists them (dropped as duplicates) rather than losing them.
+    const id = isHistoryId(record.id) ? record.id : null;
+    const after = id ? cursorOf(id, null) : before;
     const added = (record.messagesAdded ?? [])
-      .map((a) => a.message)
+      .map((a) => a?.message)
       .filter(
         (m): m is gmail_v1.Schema$Message & { id: string } =>
           typeof m?.id === 'string' &&
           !seen.has(m.id) &&
-          !(m.labelIds ?? []).some((l) => EXCLUDED.includes(l)),
+          !(Array.isArray(m.labelIds) ? m.labelIds : []).some((l) => EXCLUDED.includes(l)),
       );
     added.forEach((m, i) => {
       seen.add(m.id);
@@ -151,18 +158,46 @@ export async function historyPage(
       items.push(ref(m.id, m.threadId, i === added.length - 1 ? after : before));
     });
     before = after;
+    if (id) last = id;
   }
-  const last = records.at(-1)?.id;
   // History lists only records after the stored id, and each item's cursor is its own record's:
   // a message stored earlier is listed again only when a crash split a record with several.
   if (res.data.nextPageToken && last)
     return { items, nextCursor: cursorOf(last, null), done: false, newOnly: true };
   return {
     items,
-    nextCursor: cursorOf(res.data.historyId ?? last ?? c.historyId, null),
+    nextCursor: cursorOf(furthest(c.historyId, res.data.historyId, last), null),
     done: true,
     newOnly: true,
   };
+}
+
+const isHistoryId = (v: unknown): v is string => typeof v === 'string' && /^[0-9]{1,20}$/.test(v);
+
+/** The page's own historyId only when it is a history id at or past where we are: a cursor that
+ *  went backwards would re-list the mailbox, a malformed one would fail every later call. */
+function furthest(current: string, ...candidates: unknown[]): string {
+  let best = current;
+  for (const v of candidates) if (isHistoryId(v) && BigInt(v) > BigInt(best)) best = v;
+  return best;
+}
+
+/** A page Google should never send (wrong types) is a transient fault, not a TypeError mid-sync. */
+function wellFormedHistory(history: unknown): gmail_v1.Schema$History[] {
+  const ok =
+    history === undefined ||
+    history === null ||
+    (Array.isArray(history) &&
+      history.every(
+        (r) =>
+          typeof r === 'object' &&
+          r !== null &&
+          (r.messagesAdded === undefined ||
+            r.messagesAdded === null ||
+            Array.isArray(r.messagesAdded)),
+      ));
+  if (!ok) throw new ProviderError('transient', 'gmail history.list returned a malformed page');
+  return (history ?? []) as gmail_v1.Schema$History[];
 }
 
 export async function listGmailChanges(
@@ -187,7 +222,11 @@ export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer
     const res = await s.call('gmail messages.get', () =>
       s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
     );
-    return res.data.raw ? Buffer.from(res.data.raw, 'base64url') : null;
+    const raw: unknown = res.data.raw;
+    if (raw === undefined || raw === null || raw === '') return null;
+    if (typeof raw !== 'string')
+      throw new ProviderError('transient', 'gmail messages.get returned a malformed raw');
+    return Buffer.from(raw, 'base64url');
   } catch (err) {
     // Deleted between the listing and the fetch.
     if (isProviderError(err) && statusOf(err.cause) === 404) return null;

@@ -55,6 +55,8 @@ export interface GraphSession {
   creds: MicrosoftCredentials;
   /** `/me` or `/users/{address}` */
   base: string;
+  /** Origin of the configured Graph endpoint: the only one whose page links we follow. */
+  origin: string;
   client: Client;
   call<T>(what: string, fn: (client: Client) => Promise<T>, opts?: CallOptions): Promise<T>;
   /** Whether the grant includes the draft scope (large replies). */
@@ -215,6 +217,7 @@ export function makeGraphSession(
   return {
     creds,
     base: mailboxPath(creds),
+    origin: new URL(rt.client.graphUrl).origin,
     client,
     call,
     canDraft: creds.scopes.includes(MICROSOFT_DRAFT_SCOPE),

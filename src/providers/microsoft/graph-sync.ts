@@ -93,6 +93,29 @@ async function getPage(s: GraphSession, link: string, pageSize: number): Promise
   }
 }
 
+/** A link Graph hands us is followed with the mailbox's token: it must stay on the Graph endpoint
+ *  we were configured with (no SSRF, no token or cursor sent to another host by a bad page). */
+function onGraph(s: GraphSession, link: unknown): link is string {
+  if (typeof link !== 'string') return false;
+  try {
+    return new URL(link).origin === s.origin;
+  } catch {
+    return false;
+  }
+}
+
+function wellFormedValue(value: unknown): DeltaMessage[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((m) => typeof m === 'object' && m !== null))
+    throw new ProviderError('transient', 'graph delta page returned a malformed value');
+  return value as DeltaMessage[];
+}
+
+function dateOrNull(v: unknown): Date | null {
+  const d = typeof v === 'string' ? new Date(v) : null;
+  return d && !Number.isNaN(d.getTime()) ? d : null;
+}
+
 async function round(
   s: GraphSession,
   c: GraphCursor,
@@ -100,7 +123,7 @@ async function round(
 ): Promise<ListChangesResult> {
   const page = await getPage(s, c.link, opts.pageSize);
   const max = opts.backfill.maxMessages ?? Infinity;
-  const listed = (page.value ?? []).filter(
+  const listed = wellFormedValue(page.value).filter(
     (m): m is DeltaMessage & { id: string } =>
       typeof m.id === 'string' && m['@removed'] === undefined,
   );
@@ -111,14 +134,16 @@ async function round(
   const nextLink = page['@odata.nextLink'] ?? page['@odata.deltaLink'];
   if (!nextLink)
     throw new ProviderError('transient', 'graph delta page had neither nextLink nor deltaLink');
+  if (!onGraph(s, nextLink))
+    throw new ProviderError('transient', 'graph delta page links outside the Graph endpoint');
   const finished = page['@odata.deltaLink'] !== undefined;
   const done = c.backfill ? c.backfill.done + taken.length : 0;
   const next = cursorOf(nextLink, c.backfill && !finished ? { done } : null);
   const items: RemoteMessageRef[] = taken.map((m, i) => ({
     providerMessageId: m.id,
-    threadId: m.conversationId ?? null,
-    rfcMessageId: m.internetMessageId ?? null,
-    internalDate: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
+    threadId: typeof m.conversationId === 'string' ? m.conversationId : null,
+    rfcMessageId: typeof m.internetMessageId === 'string' ? m.internetMessageId : null,
+    internalDate: dateOrNull(m.receivedDateTime),
     size: null,
     cursorAfter: i === taken.length - 1 ? next : c,
   }));
