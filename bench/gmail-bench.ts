@@ -24,16 +24,14 @@ import { loadConfig } from '../src/config.js';
 import type { Container } from '../src/container.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
-import { syncMailbox } from '../src/sync/sync-mailbox.js';
-import { systemActor } from '../src/tenancy/actor.js';
-import { consent } from '../test/fakes/google/connect.js';
 import { mail } from '../test/helpers/mail.js';
 import { startBackgroundLoad } from './lib/background-load.js';
 import { migratedBenchContainer } from './lib/bench-db.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
-import { type GoogleFakeProcess, startGoogleFakeProcess } from './lib/google-fake-process.js';
+import { backfillBench, type GmailBackfill } from './lib/gmail-backfill.js';
+import { connectAll } from './lib/gmail-connect.js';
+import { startGoogleFakeProcess } from './lib/google-fake-process.js';
 import {
-  benchReturnUrl,
   type PushLatency,
   pushLatency,
   registerBenchReturnOrigin,
@@ -64,148 +62,7 @@ export interface GmailBenchResult {
   mailboxes: number;
   pushesPerSecond: number;
   backgroundLoad: number;
-  backfill: null | {
-    messages: number;
-    seconds: number;
-    perSecond: number;
-    unitsPerMinute: number;
-    quotaShare: number;
-    /** Answers of 429 (or 403 rate reasons) Gmail gave the backfill: pacing should leave none. */
-    rateLimited: number;
-    /** The same messages fetched again, 8 at a time, without the pipeline: the pacer's own rate. */
-    fetchOnly: { seconds: number; quotaShare: number; rateLimited: number };
-  };
-}
-
-async function connectAll(
-  c: Container,
-  fake: GoogleFakeProcess,
-  tenantId: string,
-  emails: string[],
-): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  const actor = systemActor(tenantId, 'bench');
-  // Consent returns only to a registered origin (the callback refuses others as state_invalid).
-  await c.returnOrigins.replace(actor, ['https://helpdesk.bench']);
-  for (const email of emails) {
-    try {
-      await fake.historyId(email);
-    } catch {
-      await fake.addUser(email); // addUser would replace an existing user's mail
-    }
-    const { consentUrl } = await c.consent.start('gmail', actor, {
-      returnUrl: benchReturnUrl,
-      loginHint: email,
-    });
-    // The browser opening Inlet's consent URL: gets the provider's URL and the binding cookie.
-    const opened = await c.consent.open(new URL(consentUrl).searchParams.get('state')!);
-    if (!opened.ok) throw new Error(`open consent ${email}: ${opened.code}`);
-    const { authorizationUrl } = opened;
-    const cookie = opened.setCookie.split(';')[0];
-    const q = await consent(authorizationUrl);
-    const r = await c.consent.callback(
-      'gmail',
-      {
-        state: q.get('state') ?? undefined,
-        code: q.get('code') ?? undefined,
-      },
-      cookie,
-    );
-    if (!r.ok) throw new Error(`connect ${email}: ${r.code}`);
-    ids.set(email, r.mailboxId);
-  }
-  return ids;
-}
-
-async function backfillBench(
-  c: Container,
-  fake: GoogleFakeProcess,
-  tenantId: string,
-  n: number,
-): Promise<NonNullable<GmailBenchResult['backfill']>> {
-  const email = 'backfill@bench.example';
-  await fake.addUser(email);
-  for (let i = 0; i < n; i++)
-    await fake.deliver(
-      email,
-      mail({ to: email, subject: `backfill ${i}`, text: `message ${i} `.repeat(40) }),
-    );
-  const id = (await connectAll(c, fake, tenantId, [email])).get(email)!;
-  await c.db.tx((ex) =>
-    ex.query(`UPDATE mailboxes SET backfill_max_messages = NULL WHERE id = $1`, [id]),
-  );
-  const before = (await fake.callLog()).length;
-  const t0 = performance.now();
-  const r = await syncMailbox({ ...c, pageSize: 100 }, tenantId, id);
-  const seconds = (performance.now() - t0) / 1000;
-  const log = (await fake.callLog()).slice(before);
-  const units = log
-    .filter((x) => x.user === email && x.status === 200)
-    .reduce(
-      (sum, x) =>
-        sum +
-        (
-          {
-            'users.messages.get': 5,
-            'users.messages.list': 5,
-            'users.history.list': 2,
-            'users.getProfile': 1,
-          } as Record<string, number>
-        )[x.operation]!,
-      0,
-    );
-  const unitsPerMinute = (units / seconds) * 60;
-  const rateLimited = log.filter(
-    (x) => x.user === email && (x.status === 429 || x.status === 403),
-  ).length;
-  return {
-    messages: r.stored,
-    seconds,
-    perSecond: r.stored / seconds,
-    unitsPerMinute,
-    quotaShare: unitsPerMinute / 15_000,
-    rateLimited,
-    fetchOnly: await fetchOnly(c, fake, tenantId, id, email),
-  };
-}
-
-/**
- * The pacing alone: every message of the backfill fetched again through the provider, 8 in flight
- * and no pipeline behind them, so a busy machine's ingest speed does not set the rate.
- */
-async function fetchOnly(
-  c: Container,
-  fake: GoogleFakeProcess,
-  tenantId: string,
-  mailboxId: string,
-  email: string,
-): Promise<NonNullable<GmailBenchResult['backfill']>['fetchOnly']> {
-  const { rows } = await c.db.tx((ex) =>
-    ex.query<{ id: string }>(
-      'SELECT provider_message_id AS id FROM message_deliveries WHERE mailbox_id = $1',
-      [mailboxId],
-    ),
-  );
-  const provider = await c.db.tenantTx(tenantId, (ex) =>
-    c.providerFor(ex, c.keys, tenantId, mailboxId),
-  );
-  const mark = (await fake.callLog()).length;
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < rows.length) await provider.fetchRaw({ providerMessageId: rows[next++]!.id });
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  await provider.close();
-  const calls = (await fake.callLog()).slice(mark).filter((x) => x.user === email);
-  const units = 5 * calls.filter((x) => x.status === 200).length;
-  return {
-    seconds,
-    quotaShare: ((units / seconds) * 60) / 15_000,
-    rateLimited: calls.filter((x) => x.status === 429 || x.status === 403).length,
-  };
+  backfill: null | GmailBackfill;
 }
 
 /** Where PostgreSQL's time went in the run (GMAIL_PG_STATEMENTS=1): per stored message, by statement. */

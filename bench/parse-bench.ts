@@ -5,12 +5,8 @@ import { readFileSync } from 'node:fs';
 
 import type { ParserAdapter } from '../src/ingest/stages/parse.js';
 import { mailparserAdapter, parseWith } from '../src/ingest/stages/parse.js';
-import {
-  adjustedRatio,
-  findCorpus,
-  listMessageFiles,
-  runCorpus,
-} from '../test/corpus/run-corpus.js';
+import { adjustedRatio } from '../test/corpus/corpus-report.js';
+import { findCorpus, listMessageFiles, runCorpus } from '../test/corpus/run-corpus.js';
 import { postalMimeAdapter } from './postal-adapter.js';
 
 export interface ParserBenchRow {

@@ -13,13 +13,10 @@
 // at the fixed rates below capacity and at one connection.
 // `npm run bench -- reads` (READS_SECONDS, READS_RUNS, READS_CONNECTIONS, READS_ONLY,
 // READS_RATES="0.5,0.8" override the defaults).
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -31,7 +28,9 @@ import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { migrate } from '../src/store/migrate.js';
 import { systemActor } from '../src/tenancy/actor.js';
 import { mail } from '../test/helpers/mail.js';
+import { autocannon, type Case, type Figures } from './lib/autocannon.js';
 import { pacedLoad } from './lib/paced-load.js';
+import { postgresCpuSeconds, postmasterPid } from './lib/postgres-cpu.js';
 
 const logger = makeLogger({ level: 'silent' });
 const seconds = Number(process.env.READS_SECONDS ?? 10);
@@ -66,89 +65,17 @@ async function writeThread(dir: string, tag: string, n: number): Promise<void> {
   }
 }
 
-interface Figures {
-  p50: number;
-  p99: number;
-  rps: number;
-  non2xx: number;
-}
-
-// autocannon runs in its own process: in this one it would take the event loop from the server
-// and its CPU would count as Inlet's.
-const autocannonBin = path.resolve('node_modules/autocannon/autocannon.js');
-async function load(
+const load = (
   k: Case,
   headers: Record<string, string>,
   duration = seconds,
   conns = connections,
-): Promise<Figures> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [autocannonBin, '-j', '-c', String(conns), '-d', String(duration)].concat(
-      Object.entries(headers).flatMap(([h, v]) => ['-H', `${h}=${v}`]),
-      k.url,
-    ),
-    { maxBuffer: 1 << 24 },
-  );
-  const r = JSON.parse(stdout) as {
-    latency: { p50: number; p99: number };
-    requests: { average: number };
-    non2xx: number;
-    '3xx': number;
-    errors: number;
-    timeouts: number;
-  };
-  return {
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    rps: r.requests.average,
-    // A polled case expects 304 (autocannon counts it among the non-2xx).
-    non2xx: r.non2xx - (k.status === 304 ? r['3xx'] : 0) + r.errors + r.timeouts,
-  };
-}
-
-interface Case {
-  name: string;
-  url: string;
-  goal: number;
-  status: 200 | 304;
-}
+): Promise<Figures> => autocannon(k, headers, duration, conns);
 
 const spread = (xs: number[], digits = 0) => {
   const s = [...xs].sort((a, b) => a - b);
   return `${s[0]!.toFixed(digits)} / ${s[Math.floor(s.length / 2)]!.toFixed(digits)} / ${s.at(-1)!.toFixed(digits)}`;
 };
-
-/** CPU seconds used so far by every backend of this embedded PostgreSQL (from /proc; Linux only). */
-function postgresCpuSeconds(postmasterPid: number | null): number {
-  if (postmasterPid === null) return NaN;
-  let ticks = 0;
-  try {
-    const children = readFileSync(
-      `/proc/${postmasterPid}/task/${postmasterPid}/children`,
-      'utf8',
-    ).trim();
-    for (const pid of [String(postmasterPid), ...children.split(/\s+/).filter(Boolean)]) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        ticks += Number(f[11]) + Number(f[12]); // utime, stime
-      } catch {
-        // A backend that exited meanwhile.
-      }
-    }
-  } catch {
-    return NaN;
-  }
-  return ticks / 100;
-}
-
-function postmasterPid(dataDir: string): number | null {
-  try {
-    return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return null;
-  }
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-reads-bench-'));

@@ -11,7 +11,6 @@
 //                         [--workers 2] [--sample 10]
 // rate = new mails per second over all mailboxes; reply-rate = replies per second through the API.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import pg from 'pg';
@@ -30,7 +29,8 @@ import { startPostgresServer, withDatabase } from '../test/helpers/postgres-serv
 import { startSmtpSink } from '../test/helpers/smtp-sink.js';
 import { parentPid, pidFromFile, processTree, rssMb, treeCpuMs } from './lib/proc-cpu.js';
 import { opts, roomForIdle } from './lib/soak-options.js';
-import { printSoakTail } from './lib/soak-report.js';
+import { loginsWhenQuiet, soakLogins, waitForLeases } from './lib/soak-ready.js';
+import { printSoakHeader, printSoakTail } from './lib/soak-report.js';
 import { pctSorted as pct, sleep } from './lib/stats.js';
 
 const dovecot = await startDovecot();
@@ -111,25 +111,7 @@ try {
   const q = async <T>(sql: string, params: unknown[] = []) =>
     (await c.db.tx((ex) => ex.query(sql, params))).rows as T[];
   const t0 = Date.now();
-  for (;;) {
-    // Ready once every mailbox is synced and the leases are shared out (a worker that started
-    // later gets its share handed over, and each handed-over IDLE connection is a login).
-    const [r] = await q<{ leased: number; synced: number; most: number; holders: number }>(
-      `SELECT (SELECT count(*)::int FROM mailbox_leases WHERE expires_at > now()) AS leased,
-              (SELECT count(*)::int FROM mailboxes WHERE last_sync_at IS NOT NULL) AS synced,
-              (SELECT coalesce(max(n), 0)::int FROM (SELECT count(*) AS n FROM mailbox_leases GROUP BY holder) h) AS most,
-              (SELECT count(DISTINCT holder)::int FROM mailbox_leases) AS holders`,
-    );
-    if (
-      r!.leased === opts.mailboxes &&
-      r!.synced === opts.mailboxes &&
-      r!.holders === opts.workers &&
-      r!.most <= Math.ceil(opts.mailboxes / opts.workers)
-    )
-      break;
-    if (Date.now() - t0 > 300_000) throw new Error(`not ready: ${JSON.stringify(r)}`);
-    await sleep(500);
-  }
+  await waitForLeases(q, opts.mailboxes, opts.workers);
   console.log(
     `${opts.mailboxes} mailboxes watched by ${opts.workers} workers after ${Math.round((Date.now() - t0) / 1000)} s; ` +
       `${opts.rate} mails/s and ${opts.replyRate} replies/s for ${opts.minutes} min, a row every ${opts.sampleS} s`,
@@ -144,20 +126,8 @@ try {
   ];
   const treeRss = (pid: number) => processTree(pid).reduce((sum, p) => sum + (rssMb(p) ?? 0), 0);
 
-  // IMAP logins Dovecot accepted for the soak's users (its log); each APPEND of the bench is one.
-  const dovecotLogins = async () =>
-    (await readFile(join(dovecot.dir, 'dovecot.log'), 'utf8'))
-      .split('\n')
-      .filter((l) => l.includes('Login: user=<soak')).length;
-  // Leases are taken before their IDLE connections are up: start counting once Dovecot has seen no
-  // new login for a few seconds (every watch connected, first syncs done).
-  let loginsBefore = await dovecotLogins();
-  for (const quietUntil = Date.now() + 60_000; Date.now() < quietUntil;) {
-    await sleep(3000);
-    const now = await dovecotLogins();
-    if (now === loginsBefore) break;
-    loginsBefore = now;
-  }
+  const dovecotLogins = () => soakLogins(dovecot.dir);
+  const loginsBefore = await loginsWhenQuiet(dovecot.dir);
   const sentAt = new Map<string, number>();
   let appended = 0;
   let replies = 0;
@@ -206,21 +176,7 @@ try {
     }
   })();
 
-  // Sampler.
-  console.log(
-    [
-      't_s'.padStart(5),
-      'stored',
-      'msg/s'.padStart(6),
-      'p50ms'.padStart(6),
-      'p99ms'.padStart(6),
-      'sent'.padStart(5),
-      ...roots.map((r) => `${r.name}:MB/cpu%`.padStart(18)),
-      'pgconn'.padStart(6),
-      'ready'.padStart(5),
-      'running'.padStart(7),
-    ].join(' '),
-  );
+  printSoakHeader(roots);
   const counted = new Set<string>();
   let lastCpu = roots.map((r) => treeCpuMs(r.pid) ?? 0);
   let lastWall = Date.now();

@@ -6,8 +6,9 @@
 // (for the final review, never while tuning).
 import { postalMimeAdapter } from '../bench/postal-adapter.js';
 import { mailparserAdapter } from '../src/ingest/stages/parse.js';
+import { formatReport } from '../test/corpus/corpus-report.js';
 import { formatExternal, runExternalSets } from '../test/corpus/external-sets.js';
-import { findCorpus, formatReport, runCorpus } from '../test/corpus/run-corpus.js';
+import { findCorpus, runCorpus } from '../test/corpus/run-corpus.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) =>

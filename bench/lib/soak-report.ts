@@ -1,5 +1,6 @@
-// The closing lines of the soak bench: what the processes logged during the load beyond the usual
-// (leases that moved, IDLE reconnects, warnings) and each process's memory curve after warm-up.
+// The soak bench's printed lines: the header of the rows sampled during the load, and at the end what
+// the processes logged beyond the usual (leases that moved, IDLE reconnects, warnings) and each
+// process's memory curve after warm-up.
 import type { CliProcess } from '../../test/helpers/cli.js';
 import { logLines } from '../../test/helpers/fault.js';
 
@@ -41,4 +42,22 @@ export async function printSoakTail(r: {
       `  ${r.name.padEnd(9)} RSS first ${rssCurve[0]?.[i]} MB, middle third ${mid} MB, last third ${end} MB (${end - mid >= 0 ? '+' : ''}${end - mid} MB)`,
     );
   }
+}
+
+/** The header of the rows printed every sample interval, one memory/CPU column per process. */
+export function printSoakHeader(roots: { name: string }[]): void {
+  console.log(
+    [
+      't_s'.padStart(5),
+      'stored',
+      'msg/s'.padStart(6),
+      'p50ms'.padStart(6),
+      'p99ms'.padStart(6),
+      'sent'.padStart(5),
+      ...roots.map((r) => `${r.name}:MB/cpu%`.padStart(18)),
+      'pgconn'.padStart(6),
+      'ready'.padStart(5),
+      'running'.padStart(7),
+    ].join(' '),
+  );
 }

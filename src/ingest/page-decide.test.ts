@@ -3,82 +3,19 @@
 import { describe, expect, test } from 'vitest';
 
 import { mail } from '../../test/helpers/mail.js';
-import type { PageLookup } from '../store/page-lookup-store.js';
-import type { IngestOutcome, PageItem, StoredOutcome } from './ingest-types.js';
-import { decidePage, type PagePlan, type TicketToOpen, ticketUpdates } from './page-decide.js';
-import { makeIndexer } from './page-indexer.js';
+import {
+  decide,
+  dsn,
+  emptyLookup,
+  hex,
+  index,
+  indexKey,
+  item,
+  ownId,
+  stored,
+} from '../../test/helpers/page-decide.js';
+import { ticketUpdates } from './page-decide.js';
 import { keyPage, loopThreshold } from './page-keys.js';
-import { prepareMessage } from './prepare.js';
-import type { ScanVerdict } from './scan-attachments.js';
-import { defaultIngestLimits } from './types.js';
-
-const indexKey = Buffer.alloc(32, 7);
-const index = makeIndexer(indexKey);
-const hex = (b: Buffer) => b.toString('hex');
-const ownId = 'reply-1@acme.example';
-
-const emptyLookup = (): PageLookup => ({
-  known: new Map(),
-  dedupe: new Map(),
-  legacy: new Map(),
-  own: new Set(),
-  threads: new Map(),
-  tokens: new Map(),
-  loopCounts: new Map(),
-});
-
-let seq = 0;
-async function item(
-  raw: Buffer,
-  opts: { providerMessageId?: string; threadId?: string; scans?: ScanVerdict['status'][] } = {},
-): Promise<PageItem> {
-  const prepared = await prepareMessage(raw, defaultIngestLimits);
-  return {
-    input: {
-      tenantId: 'tenant',
-      mailboxId: 'mailbox',
-      providerMessageId: opts.providerMessageId ?? `p${++seq}`,
-      providerThreadId: opts.threadId ?? null,
-      raw,
-    },
-    prepared,
-    scans: prepared.attachments.map((_, i) => ({
-      status: opts.scans?.[i] ?? 'clean',
-      detail: null,
-    })),
-  };
-}
-
-/** Runs the decision, answering each request for ticket numbers with 1000, 1001, … in order. */
-function decide(
-  items: PageItem[],
-  lookup = emptyLookup(),
-  delivered: string[] = [],
-): { plan: PagePlan; yielded: TicketToOpen[][] } {
-  let n = 1000;
-  let ids = 0;
-  const yielded: TicketToOpen[][] = [];
-  const run = decidePage({
-    mailboxId: 'mailbox',
-    keyed: keyPage(items, index, indexKey),
-    lookup,
-    delivered: new Set(delivered),
-    index,
-    isOwnMessageId: (id) => id === ownId,
-    newId: () => `ticket-${++ids}`,
-  });
-  let step = run.next();
-  while (!step.done) {
-    yielded.push(step.value);
-    step = run.next(new Map(step.value.map((t) => [t.id, n++])));
-  }
-  return { plan: step.value, yielded };
-}
-
-const stored = (o: IngestOutcome | undefined): StoredOutcome => {
-  if (o?.status !== 'stored') throw new Error(`not stored: ${JSON.stringify(o)}`);
-  return o;
-};
 
 describe('deciding a page', () => {
   test('a first message opens a ticket with its subject and requester; its sender takes part', async () => {
@@ -281,37 +218,3 @@ describe('deciding a page', () => {
     expect(plan.rescans).toEqual([plan.messages[0]!.id]);
   });
 });
-
-function dsn(originalId: string): Buffer {
-  return Buffer.from(
-    `From: Mail Delivery System <MAILER-DAEMON@mx.client.example>
-To: support@acme.example
-Subject: Undelivered Mail Returned to Sender
-Message-ID: <dsn-${++seq}@mx.client.example>
-Content-Type: multipart/report; report-type=delivery-status; boundary="r"
-
---r
-Content-Type: text/plain
-
-Your message could not be delivered to pat@client.example.
---r
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.client.example
-
-Final-Recipient: rfc822; pat@client.example
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 user unknown
-
---r
-Content-Type: text/rfc822-headers
-
-From: Acme Support <support@acme.example>
-To: pat@client.example
-Message-ID: ${originalId}
-Subject: Re: Printer on fire
---r--
-`.replace(/\n/g, '\r\n'),
-  );
-}

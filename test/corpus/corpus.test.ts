@@ -3,15 +3,9 @@
 // their thresholds. `npm run corpus` prints the same figures as a table.
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { adjustedRatio, formatReport } from './corpus-report.js';
 import type { CorpusReport } from './run-corpus.js';
-import {
-  adjustedRatio,
-  findCorpus,
-  formatReport,
-  HEAP_BOUND_MB,
-  runCorpus,
-  TIME_BOUND_MS,
-} from './run-corpus.js';
+import { findCorpus, HEAP_BOUND_MB, runCorpus, TIME_BOUND_MS } from './run-corpus.js';
 import { zammadFields } from './zammad-expect.js';
 
 const corpus = findCorpus();

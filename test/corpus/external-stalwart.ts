@@ -22,9 +22,20 @@ import {
   score,
   type SetReport,
   UUENCODE_IN_BODY,
-  withoutCommands,
   ws,
 } from './external-score.js';
+import {
+  attribute,
+  type Expected,
+  expectedTexts,
+  headerValue,
+  inlineEnriched,
+  isPlain,
+  joinText,
+  type Json,
+  partSize,
+  renderingsOf,
+} from './external-stalwart-message.js';
 
 // Reviewed divergences (each a convention of the project's, named by class, not by file).
 const REPLACEMENT_KEPT =
@@ -49,105 +60,6 @@ export const sameButReplacement = (expected: string, got: string): boolean =>
       .join('.{1,2}')}$`,
     'u',
   ).test(got);
-
-type Json = Record<string, unknown>;
-interface Part {
-  headers: { name: string | { other: string }; value: Json }[];
-  body: Json;
-  is_encoding_problem?: boolean;
-}
-interface Expected {
-  text_body: number[];
-  attachments: number[];
-  parts: Part[];
-}
-
-const headerValue = (p: Part, name: string): Json | undefined =>
-  p.headers.find((h) => h.name === name)?.value;
-function attribute(p: Part, header: string, key: string): string | null {
-  const ct = headerValue(p, header)?.ContentType as { attributes?: unknown } | undefined;
-  const attrs = ct?.attributes;
-  if (Array.isArray(attrs))
-    for (const a of attrs as unknown[]) {
-      if (Array.isArray(a) && a[0] === key) return String(a[1]);
-      if (a && typeof a === 'object' && (a as Json).name === key) return String((a as Json).value);
-    }
-  if (attrs && typeof attrs === 'object' && !Array.isArray(attrs) && key in attrs)
-    return String((attrs as Json)[key]);
-  return null;
-}
-/** 'type/subtype' in lower case, or null when the part has no Content-Type. */
-function contentType(p: Part): string | null {
-  const ct = headerValue(p, 'content_type')?.ContentType as Json | undefined;
-  if (!ct) return null;
-  return `${String(ct.c_type ?? '')}/${String(ct.c_subtype ?? '')}`.toLowerCase();
-}
-const partSize = (p: Part): number | null => {
-  const [kind, v] = Object.entries(p.body)[0] ?? [];
-  if (kind === 'Binary' || kind === 'InlineBinary') return (v as number[]).length;
-  if (kind === 'Text' || kind === 'Html') return Buffer.byteLength(String(v), 'utf8');
-  return null;
-};
-const isPlain = (p: Part) => 'Text' in p.body && [null, 'text/plain'].includes(contentType(p));
-const ENRICHED = ['text/enriched', 'text/richtext'];
-/** The text of these parts in order, enriched ones without their commands (as a client shows them). */
-const joinText = (exp: Expected, ids: number[]) =>
-  ws(
-    [...ids]
-      .sort((a, b) => a - b)
-      .map((i) => {
-        const p = exp.parts[i]!;
-        const t = contentType(p) ?? '';
-        const text = String(p.body.Text);
-        return ENRICHED.includes(t) ? withoutCommands(text, t === 'text/richtext') : text;
-      })
-      .join('\n'),
-  );
-
-/** Enriched or richtext parts the project lists as attachments that are neither named nor disposed
- * as attachments (those beside a plain or HTML version of an alternative are left out anyway). */
-const inlineEnriched = (exp: Expected, renderings: number[]): number[] =>
-  exp.attachments.filter((i) => {
-    const p = exp.parts[i]!;
-    return (
-      'Text' in p.body &&
-      ENRICHED.includes(contentType(p) ?? '') &&
-      !renderings.includes(i) &&
-      attribute(p, 'content_type', 'name') === null &&
-      attribute(p, 'content_disposition', 'filename') === null &&
-      !/attachment/i.test(JSON.stringify(headerValue(p, 'content_disposition') ?? ''))
-    );
-  });
-
-/** The text_body parts that are text, and its reading with one plain version per alternative. */
-function expectedTexts(exp: Expected): { ids: number[]; lastOnly: number[] } {
-  const ids = exp.text_body.filter((i) => 'Text' in exp.parts[i]!.body);
-  const dropped = new Set<number>();
-  for (const p of exp.parts) {
-    const kids = p.body.Multipart as number[] | undefined;
-    if (!kids || contentType(p) !== 'multipart/alternative') continue;
-    const plain = kids.filter((k) => isPlain(exp.parts[k]!));
-    for (const k of plain.slice(0, -1)) dropped.add(k);
-  }
-  return { ids, lastOnly: ids.filter((i) => !dropped.has(i)) };
-}
-
-/** Enriched (or similar) versions of an alternative that also has a plain or HTML version. */
-function renderingsOf(exp: Expected): number[] {
-  const out: number[] = [];
-  for (const p of exp.parts) {
-    const kids = p.body.Multipart as number[] | undefined;
-    if (!kids || contentType(p) !== 'multipart/alternative') continue;
-    const types = kids.map((k) => contentType(exp.parts[k]!));
-    if (!types.some((t) => t === null || t === 'text/plain' || t === 'text/html')) continue;
-    out.push(
-      ...kids.filter((_k, i) =>
-        ['text/enriched', 'text/richtext', 'text/watch-html'].includes(types[i] ?? ''),
-      ),
-    );
-  }
-  return out.filter((i) => exp.attachments.includes(i));
-}
 
 /** Parts the project demoted to attachments because it could not read them, shown by Inlet. */
 const brokenShown = (exp: Expected, got: PreparedMessage): number[] =>

@@ -20,6 +20,7 @@ import {
 } from '../helpers/pausable-postgres.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { operatorKey, testKeyring } from '../helpers/tenants.js';
+import { httpApi, sampleReadyz, storedCounts, stuckJobs } from './fault-probes.js';
 import { printFaultTable, type Row } from './fault-table.js';
 
 export async function startFaultHarness() {
@@ -81,61 +82,16 @@ export async function startFaultHarness() {
     st.app = null;
   }
 
-  async function api<T = unknown>(
+  const api = <T = unknown>(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: T }> {
-    const res = await fetch(`http://127.0.0.1:${st.port}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${st.token}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text) as T,
-    };
-  }
-
-  async function stored(): Promise<{ messages: number; distinct: number; deliveries: number }> {
-    const [r] = await query<{ m: number; d: number; dl: number }>(
-      st.pgs.url,
-      `SELECT (SELECT count(*)::int FROM messages WHERE mailbox_id = $1 AND direction = 'inbound') AS m,
-              (SELECT count(DISTINCT message_id_bidx)::int FROM messages WHERE mailbox_id = $1 AND direction = 'inbound') AS d,
-              (SELECT count(*)::int FROM message_deliveries WHERE mailbox_id = $1) AS dl`,
-      [st.mailboxId],
-    );
-    return { messages: r!.m, distinct: r!.d, deliveries: r!.dl };
-  }
+  ) => httpApi<T>(st.port, st.token, method, path, body, headers);
+  const stored = () => storedCounts(st.pgs.url, st.mailboxId);
 
   const sentCount = (messageId: string) =>
     st.sink.messages.filter((m) => m.raw.toString('latin1').includes(messageId)).length;
-
-  async function stuckJobs(): Promise<number> {
-    const rows = await query<{
-      task_identifier: string;
-      attempts: number;
-      max_attempts: number;
-      locked_at: Date | null;
-      run_at: Date;
-      last_error: string | null;
-    }>(
-      st.pgs.url,
-      `SELECT task_identifier, attempts, max_attempts, locked_at, run_at, left(last_error, 200) AS last_error FROM graphile_worker.jobs
-        WHERE (locked_at IS NOT NULL AND locked_at < now() - interval '60 seconds')
-           OR (locked_at IS NULL AND run_at < now() - interval '60 seconds' AND attempts < max_attempts)
-           OR (locked_at IS NULL AND attempts >= max_attempts)`,
-    );
-    if (rows.length > 0) console.log('stuck jobs:', JSON.stringify(rows));
-    return rows.length;
-  }
 
   async function append(n: number, tag: string): Promise<void> {
     await appendMany(
@@ -164,31 +120,13 @@ export async function startFaultHarness() {
     }
   }
 
-  /** While `during` runs, samples /readyz; returns how many samples were taken and how many said ready. */
-  async function sampleReadyz(
-    during: Promise<unknown>,
-  ): Promise<{ samples: number; ready: number }> {
-    let done = false;
-    void during.finally(() => {
-      done = true;
-    });
-    const out = { samples: 0, ready: 0 };
-    while (!done) {
-      const r = await readyz(st.port, 1000);
-      out.samples++;
-      if (r.status === 200) out.ready++;
-      await new Promise((res) => setTimeout(res, 200));
-    }
-    return out;
-  }
-
   async function pausePg(ms: number): Promise<{ samples: number; ready: number }> {
     // Stop every PostgreSQL process: established connections hang too (a frozen primary).
     st.pgs.pause('all');
     const pause = new Promise((r) => setTimeout(r, ms));
     // Sampling starts after a grace second: the request in flight may have been answered before the pause.
     await new Promise((r) => setTimeout(r, 1000));
-    const s = await sampleReadyz(pause);
+    const s = await sampleReadyz(st.port, pause);
     st.pgs.resume();
     return s;
   }
@@ -237,7 +175,7 @@ export async function startFaultHarness() {
     const dupSends = [...accepted].filter(
       (id) => sentCount(id) > 1 || (sentCount(id) === 0 && !unknown.has(id)),
     );
-    const stuck = await stuckJobs();
+    const stuck = await stuckJobs(st.pgs.url);
     table.push({
       fault,
       appended: st.appended,

@@ -13,11 +13,10 @@ import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 
 import { freePort } from '../../src/lib/free-port.js';
+import { dovecotConfig, MAIL_GID, MAIL_UID } from './dovecot-config.js';
 
 const DOVECOT_BIN = '/usr/sbin/dovecot';
 const DOVEADM_BIN = '/usr/bin/doveadm';
-const MAIL_UID = 65534; // nobody
-const MAIL_GID = 65534; // nogroup
 const run = promisify(execFile);
 
 export interface DovecotHandle {
@@ -84,62 +83,6 @@ async function waitForGreeting(port: number, deadline: number, child: ChildProce
   throw new Error('dovecot did not answer within the deadline');
 }
 
-function config(
-  dir: string,
-  port: number,
-  tls: { port: number; cert: string; key: string } | null,
-): string {
-  return `
-base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
-instance_name = inlet-test-${port}
-protocols = imap
-listen = 127.0.0.1
-ssl = ${tls ? 'yes' : 'no'}
-${tls ? `ssl_cert = <${tls.cert}\nssl_key = <${tls.key}` : ''}
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_cache_size = 0
-# No failure delay or per-IP auth penalty: tests log in with wrong passwords on purpose, and the
-# penalty (2 s, doubling) would slow every later login from 127.0.0.1.
-auth_failure_delay = 0
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-first_valid_uid = ${MAIL_UID}
-mail_location = maildir:${dir}/mail/%u
-namespace inbox {
-  inbox = yes
-  separator = /
-  mailbox Sent {
-    special_use = \\Sent
-    auto = create
-  }
-}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN ${dir}/users/%Lu
-}
-userdb {
-  driver = static
-  args = uid=${MAIL_UID} gid=${MAIL_GID} home=${dir}/mail/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${tls ? tls.port : 0}
-  }
-}
-`;
-}
-
 /** Starts Dovecot, or returns null (after printing one line saying why) when it is not installed. */
 export async function startDovecot(opts: { tls?: boolean } = {}): Promise<DovecotHandle | null> {
   if (!existsSync(DOVECOT_BIN)) {
@@ -182,7 +125,7 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
   }
   const port = await freePort();
   const confPath = join(dir, 'dovecot.conf');
-  await writeFile(confPath, config(dir, port, tls));
+  await writeFile(confPath, dovecotConfig(dir, port, tls));
 
   const started = Date.now();
   const child = spawn(DOVECOT_BIN, ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });

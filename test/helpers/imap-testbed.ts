@@ -3,11 +3,12 @@
 // call registers the hooks; the fields are set once beforeAll has run, and afterAll stops it all.
 import { afterAll, beforeAll } from 'vitest';
 
+import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { makeTestApp, type TestApp } from './app.js';
 import { type DovecotHandle, startDovecot } from './dovecot.js';
 import { localMailEnv } from './local-mail.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
-import { createTenant, operatorKey, testKeyring } from './tenants.js';
+import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
 
 export interface ImapTestbed {
   dovecot: DovecotHandle | null;
@@ -42,3 +43,25 @@ export async function imapTestbed(env: Record<string, string> = {}): Promise<Ima
   });
   return bed;
 }
+
+/** POST /v1/mailboxes as the bed's tenant. */
+export const postMailbox = (bed: ImapTestbed, body: unknown) =>
+  bed.t.app.inject({
+    method: 'POST',
+    url: '/v1/mailboxes',
+    headers: bearer(bed.tenant.token),
+    payload: body as object,
+  });
+
+export const getMailboxOf = async (bed: ImapTestbed, id: string) =>
+  (
+    await bed.t.app.inject({
+      method: 'GET',
+      url: `/v1/mailboxes/${id}`,
+      headers: bearer(bed.tenant.token),
+    })
+  ).json();
+
+/** One sync run in pages of 7, so a backlog of a few dozen spans several pages. */
+export const syncSmallPages = (bed: ImapTestbed, id: string) =>
+  syncMailbox({ ...bed.t.container, pageSize: 7 }, bed.tenant.id, id);

@@ -1,6 +1,7 @@
 // Inlet wired to the strict Microsoft fake: a test app listening on a real port (the fake validates
 // subscription URLs and POSTs notifications to it through INLET_PUBLIC_URL), Microsoft variables
 // pointing at the fake, a tenant, and the steps a helpdesk user takes.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 import type { MicrosoftRuntime } from '../../src/providers/microsoft/graph-session.js';
@@ -154,3 +155,17 @@ export async function makeMicrosoftHarness(
     },
   };
 }
+
+/** A call to Inlet's API as the harness tenant, each with its own idempotency key. */
+export const tenantApi = (
+  h: MicrosoftHarness,
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: unknown,
+) =>
+  h.t.app.inject({
+    method,
+    url,
+    headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
+    payload: payload as never,
+  });

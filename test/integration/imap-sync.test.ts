@@ -6,34 +6,19 @@ import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import {
   appendMany,
   backlogMessages,
-  changePassword,
   connectBody,
   counts,
   customerMessage,
   newImapUser,
 } from '../helpers/imap-mailbox.js';
-import { imapTestbed } from '../helpers/imap-testbed.js';
-import { bearer } from '../helpers/tenants.js';
+import { getMailboxOf, imapTestbed, postMailbox, syncSmallPages } from '../helpers/imap-testbed.js';
 
 const bed = await imapTestbed();
 const { dovecot } = bed;
 
-const connect = (body: unknown) =>
-  bed.t.app.inject({
-    method: 'POST',
-    url: '/v1/mailboxes',
-    headers: bearer(bed.tenant.token),
-    payload: body as object,
-  });
-const getMailbox = async (id: string) =>
-  (
-    await bed.t.app.inject({
-      method: 'GET',
-      url: `/v1/mailboxes/${id}`,
-      headers: bearer(bed.tenant.token),
-    })
-  ).json();
-const sync = (id: string) => syncMailbox({ ...bed.t.container, pageSize: 7 }, bed.tenant.id, id);
+const connect = (body: unknown) => postMailbox(bed, body);
+const getMailbox = (id: string) => getMailboxOf(bed, id);
+const sync = (id: string) => syncSmallPages(bed, id);
 
 async function storedRows(): Promise<{ mailboxes: number; mailboxKeys: number }> {
   return bed.t.database.db.tx(async (ex) => {
@@ -230,87 +215,6 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     expect(await sync(idB)).toMatchObject({ stored: 0, duplicates: 1 });
     expect((await dovecot!.list(b.user, 'INBOX'))[0]!.flags).toContain('\\Seen');
     expect(await counts(bed.t.database.db, idB)).toMatchObject({ messages: 0, deliveries: 1 });
-  });
-
-  it('parks the mailbox as reauth_required when the password was changed, without retrying', async () => {
-    const u = await newImapUser(dovecot!);
-    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
-    await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
-    expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
-    const view = await getMailbox(id);
-    expect(view).toMatchObject({
-      status: 'reauth_required',
-      sync: { last_error_class: 'auth_revoked' },
-    });
-    // Later triggers do nothing until the mailbox is reconnected.
-    expect(await sync(id)).toMatchObject({ status: 'skipped' });
-  });
-
-  it('tells the helpdesk when the password stops working: one mailbox.reauth_required event, as for Gmail', async () => {
-    const u = await newImapUser(dovecot!);
-    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
-    const events = async () =>
-      (
-        await bed.t.database.db.tx((ex) =>
-          ex.query<{ type: string; data: unknown }>(
-            `SELECT type, data FROM events WHERE resource_id = $1 AND type = 'mailbox.reauth_required' ORDER BY id`,
-            [id],
-          ),
-        )
-      ).rows;
-    expect(await sync(id)).toMatchObject({ status: 'synced' });
-    expect(await events()).toEqual([]);
-
-    await changePassword(dovecot!, u.user, u.password, `changed-${u.password}`);
-    expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
-    expect(await events()).toEqual([
-      { type: 'mailbox.reauth_required', data: { provider: 'imap' } },
-    ]);
-    // Later triggers neither sync nor repeat the event.
-    expect(await sync(id)).toMatchObject({ status: 'skipped' });
-    expect(await events()).toHaveLength(1);
-  });
-
-  it('takes new credentials for a reauth_required mailbox and resumes where it stopped, without duplicates', async () => {
-    const u = await newImapUser(dovecot!);
-    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
-    await appendMany(dovecot!, u, [customerMessage('before').raw]);
-    expect(await sync(id)).toMatchObject({ stored: 1 });
-    const changed = `changed-${u.password}`;
-    await changePassword(dovecot!, u.user, u.password, changed);
-    expect(await sync(id)).toMatchObject({ status: 'reauth_required' });
-    await appendMany(dovecot!, { user: u.user, password: changed }, [
-      customerMessage('during').raw,
-    ]);
-
-    const put = (password: string) =>
-      bed.t.app.inject({
-        method: 'PUT',
-        url: `/v1/mailboxes/${id}/credentials`,
-        headers: bearer(bed.tenant.token),
-        payload: {
-          imap: { ...connectBody(dovecot!, bed.sink, u).imap, password },
-          smtp: connectBody(dovecot!, bed.sink, u).smtp,
-        },
-      });
-    const wrong = await put(`wrong-${changed}`);
-    expect(wrong.statusCode).toBe(422);
-    expect(wrong.json().code).toBe('imap_auth_failed');
-    expect((await getMailbox(id)).status).toBe('reauth_required');
-
-    const ok = await put(changed);
-    expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ id, status: 'active' });
-    expect(ok.body).not.toContain(changed);
-    expect(await sync(id)).toMatchObject({ status: 'synced', stored: 1, duplicates: 0 });
-    expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 2, distinctIds: 2 });
-    const audit = await bed.t.database.db.tx((c) =>
-      c.query(
-        `SELECT count(*)::int AS n FROM audit_log WHERE action = 'mailbox.reauthorize' AND resource_id = $1`,
-        [id],
-      ),
-    );
-    expect(audit.rows[0].n).toBe(1);
   });
 
   it('refuses a local mailbox as a mail source', async () => {

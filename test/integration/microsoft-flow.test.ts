@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { sendReply } from '../../src/outbound/send-reply.js';
 import { mail } from '../helpers/mail.js';
-import { makeMicrosoftHarness, type MicrosoftHarness } from '../helpers/microsoft.js';
-import { bearer } from '../helpers/tenants.js';
+import { makeMicrosoftHarness, type MicrosoftHarness, tenantApi } from '../helpers/microsoft.js';
 
 let h: MicrosoftHarness;
 beforeAll(async () => {
@@ -21,12 +20,7 @@ afterAll(async () => {
 });
 
 const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-  h.t.app.inject({
-    method,
-    url,
-    headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
-    payload: payload as never,
-  });
+  tenantApi(h, method, url, payload);
 
 async function replyAndSend(ticketId: string, text: string) {
   const reply = (await api('POST', `/v1/tickets/${ticketId}/replies`, { text })).json();
@@ -221,90 +215,5 @@ describe('microsoft 365 mailbox flow', () => {
       'outbound',
       'inbound',
     ]);
-  });
-
-  test('a reply over 4 MB goes draft → upload session → send with our ids (MICROSOFT_LARGE_REPLIES); without the scope it fails, never half-sent', async () => {
-    const email = 'big@acme-flow.example';
-    h.fake.addUser(email);
-    h.runtime.client.largeReplies = true;
-    const { mailboxId } = await h.connect(email);
-    h.runtime.client.largeReplies = false;
-    const customerId = `${randomUUID()}@client.example`;
-    h.fake.deliver(
-      email,
-      mail({ to: email, subject: 'Send me the manual', messageId: customerId }),
-    );
-    expect(await h.sync(mailboxId!)).toMatchObject({ stored: 1 });
-    const ticket = (
-      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
-    ).find((x) => x.subject === 'Send me the manual')!;
-    const pdf = Buffer.alloc(5 * 1024 * 1024, 7);
-    const reply = (
-      await api('POST', `/v1/tickets/${ticket.id}/replies`, {
-        text: 'Here it is.',
-        attachments: [
-          {
-            filename: 'manual.pdf',
-            content_type: 'application/pdf',
-            content_base64: pdf.toString('base64'),
-          },
-        ],
-      })
-    ).json();
-    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
-      reply.id,
-    ]);
-    expect(
-      await sendReply(
-        h.t.container,
-        { tenantId: h.tenant.id, outboxId: outbox!.id },
-        { attempt: 1, maxAttempts: 10 },
-      ),
-    ).toBe('sent');
-    const [sent] = h.fake.sent(email);
-    expect(sent!.via).toBe('draft');
-    expect(sent!.attachments.map((a) => [a.name, a.via, a.size])).toEqual([
-      ['manual.pdf', 'uploadSession', pdf.length],
-    ]);
-    expect(sent!.attachments[0]!.content.equals(pdf)).toBe(true);
-    const parsed = await simpleParser(sent!.mime);
-    expect(parsed.messageId).toBe(reply.message_id);
-    expect(parsed.inReplyTo).toBe(`<${customerId}>`);
-    expect(
-      h.fake.calls().filter((c) => c.path.startsWith('/upload/')).length,
-    ).toBeGreaterThanOrEqual(2);
-
-    // A mailbox consented without Mail.ReadWrite: the large reply fails cleanly, nothing reaches Sent Items.
-    const small = 'plain@acme-flow.example';
-    h.fake.addUser(small);
-    const plain = await h.connect(small);
-    h.fake.deliver(small, mail({ to: small, subject: 'Big one please' }));
-    await h.sync(plain.mailboxId!);
-    const t2 = (
-      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
-    ).find((x) => x.subject === 'Big one please')!;
-    const r2 = (
-      await api('POST', `/v1/tickets/${t2.id}/replies`, {
-        text: 'Attached.',
-        attachments: [
-          {
-            filename: 'big.bin',
-            content_type: 'application/octet-stream',
-            content_base64: pdf.toString('base64'),
-          },
-        ],
-      })
-    ).json();
-    const [o2] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
-      r2.id,
-    ]);
-    expect(
-      await sendReply(
-        h.t.container,
-        { tenantId: h.tenant.id, outboxId: o2!.id },
-        { attempt: 1, maxAttempts: 10 },
-      ),
-    ).toBe('failed');
-    expect(h.fake.sent(small)).toHaveLength(0);
   });
 });
