@@ -2,15 +2,15 @@
 // inflates past MaxFileSize to that size, scans the prefix and answers OK even with
 // AlertExceedsMax on, and it scans an entry once when the central directory points many names at
 // the same bytes (the overlapping-entry bomb, CVE-2019-12625, answered OK). Both were `clean`
-// here (test/integration/clamd-archives.test.ts). So before trusting a clean answer for a zip we
+// here (test/integration/ingest/hostile-archives.test.ts). So before trusting a clean answer for a zip we
 // read its central directory ourselves: what it claims to hold must fit the scanner's limits and
 // its entries must not share bytes. A refusal is `scan_failed` (never served), not `infected`.
 
-/** clamd's MaxFileSize in our shipped config and test helper; a larger entry is only partly scanned. */
+/** clamd's MaxFileSize in the chart's clamd.conf and the test helper; a larger entry is only partly scanned. */
 export const MAX_ENTRY_BYTES = 25 * 1024 * 1024;
-/** clamd's MaxScanSize default: what one attachment may claim to unpack to in total. */
+/** clamd's MaxScanSize (chart, test helper): what one attachment may claim to unpack to in total. */
 export const MAX_TOTAL_BYTES = 100 * 1024 * 1024;
-/** clamd's MaxFiles default. */
+/** clamd's MaxFiles (its default; the chart sets it). */
 export const MAX_ENTRIES = 10_000;
 
 const LOCAL = 0x04034b50;
