@@ -14,6 +14,9 @@ const bed = await startRepliesBed();
 const { dovecot, mailboxWithTicket, post, owner, outboxOf, runJob, delivered } = bed;
 const d = dovecot ? describe : describe.skip;
 
+const eventsOf = (type: string, messageId: string) =>
+  owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [type, messageId]);
+
 beforeAll(() => bed.start());
 afterAll(() => bed.close());
 
@@ -98,12 +101,7 @@ d('replies under faults', () => {
       state: 'failed',
       failure_reason: 'rejected_by_provider',
     });
-    expect(
-      await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [
-        'reply.failed',
-        refused.id,
-      ]),
-    ).toHaveLength(1);
+    expect(await eventsOf('reply.failed', refused.id)).toHaveLength(1);
 
     const tired = (await post(m.ticketId, { text: 'last try' })).json();
     bed.sink.failNext(451);
@@ -154,12 +152,7 @@ d('replies under faults', () => {
       state: 'cancelled',
       failure_reason: 'mailbox_disconnected',
     });
-    expect(
-      await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [
-        'reply.cancelled',
-        reply.id,
-      ]),
-    ).toHaveLength(1);
+    expect(await eventsOf('reply.cancelled', reply.id)).toHaveLength(1);
     expect(await runJob(reply.id, 2)).toBe('cancelled');
     expect(delivered(reply.message_id)).toHaveLength(0);
   });
