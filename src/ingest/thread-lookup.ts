@@ -8,12 +8,13 @@ import { originalMessageId } from './stages/bounce.js';
 import type { Classification, ParsedMessage } from './types.js';
 
 // Machine notices about one message we sent, which they carry or quote: an abuse report (ARF, an
-// SES complaint, a complaint with the mail attached), a challenge-response hold and a mailing
-// list's notice. Like a bounce they join the ticket of that message (DESIGN.md: reports attach to
+// SES complaint, a complaint with the mail attached), SES's notice that it was delivered, a
+// challenge-response hold and a mailing list's notice. Like a bounce they join the ticket of that message (DESIGN.md: reports attach to
 // the ticket of the message they return), under the same rule, instead of opening a ticket.
 const NOTICE_REASONS = new Set([
   'feedback_report',
   'ses_complaint',
+  'ses_delivery',
   'abuse_complaint',
   'challenge_response',
   'list_notice',

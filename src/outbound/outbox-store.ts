@@ -133,12 +133,20 @@ export async function markFinal(
   );
 }
 
-/** The point of no return of one attempt, committed before the bytes leave (see migration). */
-export async function markTransmitting(ex: Executor, tenantId: string, id: string): Promise<void> {
-  await ex.query(
-    'UPDATE outbox SET transmit_started_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2',
+/** The point of no return of one attempt, committed before the bytes leave (see migration).
+ *  False when the reply is no longer 'sending' (a disconnect cancelled it after the job claimed it):
+ *  then nothing may leave. */
+export async function markTransmitting(
+  ex: Executor,
+  tenantId: string,
+  id: string,
+): Promise<boolean> {
+  const { rowCount } = await ex.query(
+    `UPDATE outbox SET transmit_started_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND state = 'sending'`,
     [tenantId, id],
   );
+  return rowCount === 1;
 }
 
 /** A retry is coming; the state stays 'sending' because the failed attempt may have delivered.
@@ -215,7 +223,8 @@ export async function ticketThreadId(
 /**
  * Disconnect: every reply of the mailbox not sent yet ends 'cancelled' (reason mailbox_disconnected)
  * with a reply.cancelled event, so the helpdesk sees it was not sent. A send already handed to
- * the provider that then succeeds is still recorded as sent by its job (markSent), which is the truth.
+ * the provider that then succeeds is still recorded as sent by its job (markSent), which is the truth;
+ * a job that claimed the reply but has not transmitted yet stops at markTransmitting.
  */
 export async function cancelPendingForMailbox(
   ex: Executor,

@@ -213,8 +213,12 @@ export async function sendReply(
   const { row, provider } = prepared;
   const sentProvesAbsence = capabilitiesOf(provider.kind).sentCopyIsAtomic;
   let transmitting = false;
+  let cancelledInFlight = false;
   const onTransmit = async () => {
-    await db.tenantTx(tenantId, (ex) => markTransmitting(ex, tenantId, row.id));
+    if (!(await db.tenantTx(tenantId, (ex) => markTransmitting(ex, tenantId, row.id)))) {
+      cancelledInFlight = true;
+      throw new Error('reply cancelled before transmission');
+    }
     transmitting = true;
   };
   try {
@@ -233,6 +237,11 @@ export async function sendReply(
     });
   } catch (err) {
     await provider.close().catch(() => undefined);
+    // The disconnect already recorded the cancellation (and its event); no byte left.
+    if (cancelledInFlight) {
+      log.warn({ reason: 'mailbox_disconnected' }, 'reply send cancelled before transmission');
+      return 'cancelled';
+    }
     const pe = toProviderError(err, 'reply send');
     // Transmitted and no refusal heard (connection lost after the bytes left): whether it arrived is
     // unknown. Where Sent cannot prove the negative, stop here rather than risk a second copy.

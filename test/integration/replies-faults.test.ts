@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
+import { sendReply } from '../../src/outbound/send-reply.js';
+import { providerForMailbox } from '../../src/providers/open-mailbox.js';
 import { mail } from '../helpers/mail.js';
 import { startRepliesBed } from '../helpers/replies-bed.js';
 import { createTenant } from '../helpers/tenants.js';
@@ -11,6 +13,9 @@ import { createTenant } from '../helpers/tenants.js';
 const bed = await startRepliesBed();
 const { dovecot, mailboxWithTicket, post, owner, outboxOf, runJob, delivered } = bed;
 const d = dovecot ? describe : describe.skip;
+
+const eventsOf = (type: string, messageId: string) =>
+  owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [type, messageId]);
 
 beforeAll(() => bed.start());
 afterAll(() => bed.close());
@@ -96,12 +101,7 @@ d('replies under faults', () => {
       state: 'failed',
       failure_reason: 'rejected_by_provider',
     });
-    expect(
-      await owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [
-        'reply.failed',
-        refused.id,
-      ]),
-    ).toHaveLength(1);
+    expect(await eventsOf('reply.failed', refused.id)).toHaveLength(1);
 
     const tired = (await post(m.ticketId, { text: 'last try' })).json();
     bed.sink.failNext(451);
@@ -121,6 +121,40 @@ d('replies under faults', () => {
     });
     for (const r of [refused, tired, orphan]) expect(delivered(r.message_id)).toHaveLength(0);
     expect((await post(m.ticketId, { text: 'after disconnect' })).statusCode).toBe(410);
+  });
+
+  test('a disconnect after the send job claimed the reply: nothing leaves, the reply ends cancelled', async () => {
+    const m = await mailboxWithTicket();
+    const reply = (await post(m.ticketId, { text: 'Claimed, then disconnected' })).json();
+    const { id: outboxId } = await outboxOf(reply.id);
+    // The job has claimed the row ('sending') and opened the provider when the agent disconnects.
+    const outcome = await sendReply(
+      {
+        ...bed.f.t.container,
+        providerFor: async (ex, keys, tenantId, mailboxId) => {
+          const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
+          return {
+            ...provider,
+            send: async (mime, meta) => {
+              const res = await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`);
+              expect(res.status).toBe(200);
+              return provider.send(mime, meta);
+            },
+          };
+        },
+      },
+      { tenantId: bed.f.tenant.id, outboxId },
+      { attempt: 1, maxAttempts: 10 },
+    );
+    expect(outcome).toBe('cancelled');
+    expect(delivered(reply.message_id)).toHaveLength(0);
+    expect(await outboxOf(reply.id)).toMatchObject({
+      state: 'cancelled',
+      failure_reason: 'mailbox_disconnected',
+    });
+    expect(await eventsOf('reply.cancelled', reply.id)).toHaveLength(1);
+    expect(await runJob(reply.id, 2)).toBe('cancelled');
+    expect(delivered(reply.message_id)).toHaveLength(0);
   });
 
   test('unknown tickets, other tenants’ tickets and import-only mailboxes', async () => {

@@ -22,6 +22,42 @@ Subject: AWS Notification Message
     expect(c.reasons).toContain('ses_complaint');
   });
 
+  it('an SES delivery notification (the message arrived) is machine mail, not a person writing', async () => {
+    const notice = JSON.stringify({
+      notificationType: 'Delivery',
+      mail: {
+        timestamp: '2026-12-07T10:00:00.000Z',
+        source: 'agent@inlet.test',
+        messageId: '0100018c-delivered-1',
+        destination: ['robin@client.example'],
+        headers: [{ name: 'Message-ID', value: '<reply-9@inlet.test>' }],
+      },
+      delivery: {
+        timestamp: '2026-12-07T10:00:01.000Z',
+        recipients: ['robin@client.example'],
+        processingTimeMillis: 812,
+        smtpResponse: '250 2.0.0 OK',
+        reportingMTA: 'a8-1.smtp-out.amazonses.com',
+      },
+    });
+    const direct = `From: AWS Notifications <no-reply@sns.amazonaws.com>
+To: agent@inlet.test
+Subject: AWS Notification Message
+
+${notice}
+`;
+    // The same notice wrapped in SNS's own envelope, which escapes it as a JSON string.
+    const wrapped = direct.replace(
+      notice,
+      JSON.stringify({ Type: 'Notification', TopicArn: 'arn:aws:sns:x', Message: notice }),
+    );
+    for (const raw of [direct, wrapped]) {
+      const c = await classify(raw);
+      expect(c.kind).toBe('auto_reply');
+      expect(c.reasons).toContain('ses_delivery');
+    }
+  });
+
   it('a challenge-response "please verify" notice is machine mail but not a bounce', async () => {
     const raw = `From: Guard Service <notify@guard.example>
 To: agent@inlet.test

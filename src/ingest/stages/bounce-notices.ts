@@ -7,12 +7,15 @@ import { reportRegion } from './bounce-text.js';
 
 const MAX_RECIPIENTS = 100;
 
-/** "Bounce" or "Complaint" when the text is an SES notification (also when SNS escaped it). */
-export function sesNotificationType(text: string): 'Bounce' | 'Complaint' | null {
-  const m = /\\?"notificationType\\?"\s*:\s*\\?"(Bounce|Complaint)\\?"/.exec(
+export type SesNotification = 'Bounce' | 'Complaint' | 'Delivery';
+
+/** The kind of SES notification the text is (also when SNS escaped it), or null. A 'Delivery'
+ *  notice says a message arrived: machine mail about our mail, like the other two. */
+export function sesNotificationType(text: string): SesNotification | null {
+  const m = /\\?"notificationType\\?"\s*:\s*\\?"(Bounce|Complaint|Delivery)\\?"/.exec(
     text.slice(0, 64 * 1024),
   );
-  return (m?.[1] as 'Bounce' | 'Complaint' | undefined) ?? null;
+  return (m?.[1] as SesNotification | undefined) ?? null;
 }
 
 interface SesRecipient {

@@ -125,9 +125,12 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   if (precedence === 'list' && !has(msg, 'list-id')) reasons.push('precedence:list');
   const rt = reportType(msg);
   const body = msg.text?.slice(0, 64 * 1024) ?? '';
+  const ses = sesNotificationType(body);
   if (rt === 'feedback-report' || has(msg, 'feedback-type') || isJmrp(msg))
     reasons.push('feedback_report');
-  else if (sesNotificationType(body) === 'Complaint') reasons.push('ses_complaint');
+  else if (ses === 'Complaint') reasons.push('ses_complaint');
+  // SES telling the sender a message WAS delivered: nobody wrote it, nothing to answer.
+  else if (ses === 'Delivery') reasons.push('ses_delivery');
   // Abuse desks and feedback loops that send the complaint as a plain message with the offending
   // mail attached (no ARF report part): a machine's report about our mail, not a person writing.
   else if (

@@ -152,4 +152,41 @@ We are on it.
     expect(complained[0]!.data).toMatchObject({ ticket_id: r.ticketId });
     expect(JSON.stringify(complained)).not.toContain('@');
   });
+
+  test("SES's notice that a reply was delivered joins the reply's ticket as machine mail; nothing else changes", async () => {
+    const r = await sentReply();
+    const notice = JSON.stringify({
+      notificationType: 'Delivery',
+      mail: { messageId: '0100018c-ses-delivered', commonHeaders: { messageId: r.rfcId } },
+      delivery: { recipients: ['pat@client.example'], smtpResponse: '250 2.0.0 OK' },
+    });
+    const raw = `From: AWS Notifications <no-reply@sns.amazonaws.com>
+To: support@acme.example
+Subject: AWS Notification Message
+Message-ID: <${randomUUID()}@sns.amazonaws.com>
+
+${notice}
+`;
+    const ticketsBefore = await owner<{ n: number }>('SELECT count(*)::int AS n FROM tickets', []);
+    const out = await f.ingest(Buffer.from(raw.replace(/\n/g, '\r\n')), { mailboxId });
+    expect(out).toMatchObject({ status: 'stored', kind: 'auto_reply', ticketId: r.ticketId });
+    if (out.status !== 'stored') return;
+    const [row] = await owner<{ kind_reasons: string[]; thread_rule: string }>(
+      'SELECT kind_reasons, thread_rule FROM messages WHERE id = $1',
+      [out.messageId],
+    );
+    expect(row).toMatchObject({ thread_rule: 'bounce_original' });
+    expect(row!.kind_reasons).toContain('ses_delivery');
+    expect(await owner('SELECT count(*)::int AS n FROM tickets', [])).toEqual(ticketsBefore);
+    const view = await f.api<View>('GET', `/v1/tickets/${r.ticketId}`);
+    expect(view.body.messages.find((m) => m.id === r.replyId)).toMatchObject({
+      reply_state: 'sent',
+      bounce: null,
+    });
+    expect(
+      await owner("SELECT 1 FROM events WHERE type = 'reply.complained' AND resource_id = $1", [
+        r.replyId,
+      ]),
+    ).toHaveLength(0);
+  });
 });
