@@ -56,6 +56,36 @@ describe('hostile IMAP server', () => {
     expect(raws.get('7:2')?.toString()).toContain('Subject: Hostile 2');
   });
 
+  it('refuses a FETCH literal announced larger than any message Inlet keeps, without waiting for it', async () => {
+    const p = await against({
+      script: (cmd, s) => {
+        if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
+        s.write('* 1 FETCH (UID 1 BODY[] {500000000}\r\nFrom: a');
+        return true; // and then nothing: a server that would hold the client until the socket timeout
+      },
+    });
+    const page = await p.listChanges(null, opts);
+    const err = await failure(p.fetchRawMany!(page.items.slice(0, 1)));
+    expect(isProviderError(err) && err.kind).toBe('transient');
+  });
+
+  it('ends an endless greeting line at the line limit, not after buffering it until the timer', async () => {
+    const chunk = Buffer.alloc(1 << 20, 'A');
+    const p = await against({
+      greeting: (s) => {
+        s.write('* OK ');
+        const more = () => {
+          while (!s.destroyed && s.write(chunk));
+          if (!s.destroyed) s.once('drain', more);
+        };
+        more();
+      },
+    });
+    const err = await failure(p.listChanges(null, opts));
+    expect(isProviderError(err) && err.kind).toBe('transient');
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('LineTooLarge');
+  });
+
   it('still reports a UID the FETCH does not answer at all as gone (expunged since the listing)', async () => {
     let expunged = false;
     const p = await against({
