@@ -86,6 +86,19 @@ describe('hostile IMAP server', () => {
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('LineTooLarge');
   });
 
+  it('does not treat a FETCH answer without BODY[] as an expunged message (its cursor would skip it)', async () => {
+    const p = await against({
+      script: (cmd, s) => {
+        if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
+        s.write(`* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n${cmd.tag} OK done\r\n`);
+        return true;
+      },
+    });
+    const page = await p.listChanges(null, opts);
+    const err = await failure(p.fetchRawMany!(page.items.slice(0, 1)));
+    expect(isProviderError(err) && err.kind).toBe('transient');
+  });
+
   it('still reports a UID the FETCH does not answer at all as gone (expunged since the listing)', async () => {
     let expunged = false;
     const p = await against({
@@ -129,5 +142,25 @@ describe('hostile IMAP server', () => {
     expect(next.items.every((i) => i.providerMessageId.startsWith('8:'))).toBe(true);
     const err = await failure(p.fetchRawMany!(first.items.slice(0, 1)));
     expect(isProviderError(err) && err.kind).toBe('cursor_expired');
+  });
+
+  it('turns garbage untagged lines and a broken FETCH into a classified error or plain data', async () => {
+    const p = await against({
+      script: (cmd, s) => {
+        if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
+        s.write(
+          '* FOO ((( "unterminated\r\n* 1 FETCH (UID 1 BODY[] {4}\r\nabcdefgh ((\r\n' +
+            `* 2 FETCH UID\r\n${cmd.tag} OK done\r\n`,
+        );
+        return true;
+      },
+    });
+    const page = await p.listChanges(null, opts);
+    const out = await p.fetchRawMany!(page.items.slice(0, 2)).then(
+      (m) => m,
+      (err: unknown) => err,
+    );
+    if (out instanceof Map) expect(out.get('7:1')?.toString() ?? null).toBe('abcd');
+    else expect(isProviderError(out)).toBe(true);
   });
 });
