@@ -25,7 +25,10 @@ afterEach(async () => {
   server = null;
 });
 
-async function against(opts: HostileOptions): Promise<MailProvider> {
+async function against(
+  opts: HostileOptions,
+  deps: { socketTimeoutMs?: number } = {},
+): Promise<MailProvider> {
   server = await startHostileImap(opts);
   const endpoint = {
     host: server.host,
@@ -34,7 +37,7 @@ async function against(opts: HostileOptions): Promise<MailProvider> {
     plaintext: true,
     auth: { user: 'u@example.test', password: 'pw' },
   };
-  provider = makeImapProvider({ imap: endpoint, smtp: endpoint });
+  provider = makeImapProvider({ imap: endpoint, smtp: endpoint }, deps);
   return provider;
 }
 
@@ -162,5 +165,36 @@ describe('hostile IMAP server', () => {
     );
     if (out instanceof Map) expect(out.get('7:1')?.toString() ?? null).toBe('abcd');
     else expect(isProviderError(out)).toBe(true);
+  });
+
+  it('gives up on a server that stops in the middle of a literal once the socket timeout passes', async () => {
+    const p = await against(
+      {
+        script: (cmd, s) => {
+          if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
+          s.write('* 1 FETCH (UID 1 BODY[] {100}\r\nFrom: a@customer.test\r\n');
+          return true; // the other 74 bytes never come, the socket stays open
+        },
+      },
+      { socketTimeoutMs: 1_000 },
+    );
+    const page = await p.listChanges(null, opts);
+    const err = await failure(p.fetchRawMany!(page.items.slice(0, 1)));
+    expect(isProviderError(err) && err.kind).toBe('transient');
+  });
+
+  it('ignores bytes for a UID it did not ask for', async () => {
+    const p = await against({
+      script: (cmd, s) => {
+        if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
+        const body = 'Subject: not asked\r\n\r\nx\r\n';
+        s.write(`* 1 FETCH (UID 99 BODY[] {${body.length}}\r\n${body})\r\n`);
+        s.write(`* 2 FETCH (UID 1 BODY[] {${body.length}}\r\n${body})\r\n${cmd.tag} OK done\r\n`);
+        return true;
+      },
+    });
+    const page = await p.listChanges(null, opts);
+    const raws = await p.fetchRawMany!(page.items.slice(0, 1));
+    expect([...raws.keys()]).toEqual(['7:1']);
   });
 });
