@@ -197,4 +197,16 @@ describe('hostile IMAP server', () => {
     const raws = await p.fetchRawMany!(page.items.slice(0, 1));
     expect([...raws.keys()]).toEqual(['7:1']);
   });
+
+  it('lists only real UIDs when a SEARCH answer carries garbage tokens', async () => {
+    const p = await against({
+      script: (cmd, s) => {
+        if (cmd.name !== 'UID SEARCH') return false;
+        s.write(`* SEARCH 2 abc -5 0 1.5 3 99999999999999999999\r\n${cmd.tag} OK done\r\n`);
+        return true;
+      },
+    });
+    const page = await p.listChanges(null, opts);
+    expect(page.items.map((i) => i.providerMessageId)).toEqual(['7:2', '7:3']);
+  });
 });
