@@ -46,7 +46,7 @@ export function filteredImapLogger(logger: ProviderLogger | undefined): object |
 export async function newImapClient(
   s: ResolvedImapSettings,
   logger: ProviderLogger | undefined,
-  extra: { maxIdleTime?: number } = {},
+  extra: { maxIdleTime?: number; socketTimeout?: number } = {},
 ): Promise<ImapFlow> {
   const target = await pinServer(s, 'imap');
   const client = new ImapFlow({
@@ -64,8 +64,9 @@ export async function newImapClient(
 export async function connectImap(
   s: ResolvedImapSettings,
   logger: ProviderLogger | undefined,
+  extra: { socketTimeout?: number } = {},
 ): Promise<ImapFlow> {
-  const client = await newImapClient(s, logger);
+  const client = await newImapClient(s, logger, extra);
   try {
     await client.connect();
   } catch (err) {

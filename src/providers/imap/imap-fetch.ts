@@ -41,6 +41,18 @@ function parseIds(ids: string[]): { uidValidity: string; uids: number[] } {
   return { uidValidity: uidValidity ?? '', uids };
 }
 
+/** A UID the FETCH brought no bytes for counts as expunged (null, and the sync moves its cursor
+ *  past it) only when the server no longer lists it. A server that answers without BODY[], or
+ *  with a response imapflow could not parse (it drops those), still has the message: that is a
+ *  retryable failure, never a skip. One SEARCH, and only when something is missing. */
+async function confirmGone(client: ImapFlow, asked: number[], found: number[]): Promise<void> {
+  const have = new Set(found);
+  const missing = asked.filter((u) => !have.has(u));
+  const still = (await client.search({ uid: missing.join(',') }, { uid: true })) || [];
+  if (still.some((u) => !have.has(u) && missing.includes(u)))
+    throw new ProviderError('transient', 'IMAP FETCH answered without the message body');
+}
+
 /** Raw bytes of one message; null when it no longer exists. */
 export async function fetchImapRaw(
   client: ImapFlow,
@@ -78,6 +90,7 @@ export async function fetchImapRawMany(
     out.set(id, m.source);
     found.push(m.uid);
   }
+  if (found.length < uids.length) await confirmGone(client, uids, found);
   if (markSeen && found.length > 0)
     await client.messageFlagsAdd(found.join(','), ['\\Seen'], { uid: true });
   return out;

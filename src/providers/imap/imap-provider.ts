@@ -35,6 +35,9 @@ export interface ImapProviderDeps extends ProviderDeps {
   watch?: WatchOptions;
   /** The mailbox this provider serves: its IDLE session in this process is shared (imap-sessions.ts). */
   mailboxId?: string;
+  /** Silence on the socket (mid-literal included) after which a command fails; tests shorten the
+   *  production SOCKET_TIMEOUT_MS rather than wait two minutes. */
+  socketTimeoutMs?: number;
 }
 
 export function makeImapProvider(
@@ -71,7 +74,11 @@ export function makeImapProvider(
       return client;
     }
     if (!connecting) {
-      connecting = connectImap(s, logger).then(
+      connecting = connectImap(
+        s,
+        logger,
+        deps.socketTimeoutMs ? { socketTimeout: deps.socketTimeoutMs } : {},
+      ).then(
         (c) => {
           client = c;
           connecting = null;

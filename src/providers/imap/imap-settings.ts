@@ -48,6 +48,13 @@ export const CONNECT_TIMEOUT_MS = 8_000;
 export const GREETING_TIMEOUT_MS = 8_000;
 export const SOCKET_TIMEOUT_MS = 120_000;
 
+/** imapflow buffers a whole literal, line and response before handing it over and by default
+ *  accepts 1 GiB of each, so a hostile server could make one connection hold gigabytes. No message
+ *  above INGEST_MAX_MESSAGE_BYTES' highest allowed value (200 MiB) is ever kept, and no IMAP line
+ *  but a huge SEARCH answer (about 9 bytes per UID) comes near 32 MiB. */
+export const MAX_LITERAL_BYTES = 200 * 1024 * 1024;
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
 const SAVES_SENT_HOSTS = [
   /(^|\.)gmail\.com$/i,
   /(^|\.)googlemail\.com$/i,
@@ -101,6 +108,9 @@ export function imapFlowOptions(
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: GREETING_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
+    maxLiteralSize: MAX_LITERAL_BYTES,
+    maxLineLength: MAX_LINE_BYTES,
+    maxResponseSize: MAX_LITERAL_BYTES + MAX_LINE_BYTES,
     disableAutoIdle: true,
     ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
   };

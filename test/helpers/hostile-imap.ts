@@ -1,0 +1,133 @@
+// A scripted IMAP server on 127.0.0.1 for hostile-response tests: it answers just enough of IMAP4rev1
+// (LOGIN, EXAMINE/SELECT, UID SEARCH, UID FETCH, LOGOUT) for imapflow to get to the command under
+// test, and a test overrides any command's answer (or the greeting) with what a broken or malicious
+// server would send. Real servers (Dovecot) cannot be made to misbehave like this.
+import { createServer, type Server, type Socket } from 'node:net';
+
+export interface Command {
+  tag: string;
+  /** Upper-cased command name, with "UID " kept: "UID FETCH", "EXAMINE". */
+  name: string;
+  args: string;
+}
+
+/** Returns true when it answered the command itself; false falls back to the default answer. */
+export type Script = (cmd: Command, socket: Socket, state: { uidValidity: number }) => boolean;
+
+export interface HostileImap {
+  host: string;
+  port: number;
+  /** Every command received, in order (for "what did the client ask"). */
+  commands: Command[];
+  close(): Promise<void>;
+}
+
+export interface HostileOptions {
+  /** Written instead of the normal greeting; a function may keep writing (an endless line). */
+  greeting?: (socket: Socket) => void;
+  script?: Script;
+  uidValidity?: number;
+  uidNext?: number;
+  /** UIDs UID SEARCH answers by default. */
+  uids?: number[];
+}
+
+/** A message the default FETCH serves for any UID. */
+export function testMail(uid: number): string {
+  return `From: a@customer.test\r\nTo: support@example.test\r\nSubject: Hostile ${uid}\r\nMessage-ID: <h${uid}@customer.test>\r\n\r\nBody ${uid}\r\n`;
+}
+
+function parse(line: string): Command | null {
+  const m = /^(\S+) (UID \S+|\S+) ?(.*)$/i.exec(line);
+  if (!m?.[1] || !m[2]) return null;
+  return { tag: m[1], name: m[2].toUpperCase(), args: m[3] ?? '' };
+}
+
+function defaults(
+  cmd: Command,
+  s: Socket,
+  o: Required<Omit<HostileOptions, 'greeting' | 'script'>>,
+  state: { uidValidity: number },
+): void {
+  const ok = (text = 'done') => s.write(`${cmd.tag} OK ${text}\r\n`);
+  switch (cmd.name) {
+    case 'CAPABILITY':
+      s.write('* CAPABILITY IMAP4rev1\r\n');
+      return void ok();
+    case 'EXAMINE':
+    case 'SELECT':
+      s.write(
+        `* FLAGS (\\Seen)\r\n* ${o.uids.length} EXISTS\r\n* OK [UIDVALIDITY ${state.uidValidity}] ok\r\n` +
+          `* OK [UIDNEXT ${o.uidNext}] ok\r\n`,
+      );
+      return void ok(cmd.name === 'EXAMINE' ? '[READ-ONLY] done' : '[READ-WRITE] done');
+    case 'UID SEARCH':
+      s.write(`* SEARCH ${o.uids.join(' ')}\r\n`);
+      return void ok();
+    case 'UID FETCH': {
+      const set = /^([\d,:*]+)/.exec(cmd.args)?.[1] ?? '';
+      const uids = set
+        .split(',')
+        .filter((u) => /^\d+$/.test(u))
+        .map(Number);
+      const wantsBody = /BODY/i.test(cmd.args);
+      uids.forEach((uid, i) => {
+        const mail = testMail(uid);
+        s.write(
+          wantsBody
+            ? `* ${i + 1} FETCH (UID ${uid} BODY[] {${Buffer.byteLength(mail)}}\r\n${mail})\r\n`
+            : `* ${i + 1} FETCH (UID ${uid} RFC822.SIZE ${mail.length} INTERNALDATE "24-Nov-2026 10:00:00 +0000" ENVELOPE (NIL "Hostile" NIL NIL NIL NIL NIL NIL NIL "<h${uid}@customer.test>"))\r\n`,
+        );
+      });
+      return void ok();
+    }
+    case 'LOGOUT':
+      s.write('* BYE bye\r\n');
+      ok();
+      return void s.end();
+    default:
+      return void ok();
+  }
+}
+
+export async function startHostileImap(opts: HostileOptions = {}): Promise<HostileImap> {
+  const o = {
+    uidValidity: opts.uidValidity ?? 7,
+    uidNext: opts.uidNext ?? 100,
+    uids: opts.uids ?? [1, 2, 3],
+  };
+  const commands: Command[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    const state = { uidValidity: o.uidValidity };
+    if (opts.greeting) opts.greeting(s);
+    else s.write('* OK [CAPABILITY IMAP4rev1] hostile ready\r\n');
+    let buf = '';
+    s.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const cmd = parse(line);
+        if (!cmd || s.destroyed) continue;
+        commands.push(cmd);
+        if (!opts.script?.(cmd, s, state)) defaults(cmd, s, o, state);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address() as { port: number };
+  return {
+    host: '127.0.0.1',
+    port: addr.port,
+    commands,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
