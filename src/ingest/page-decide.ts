@@ -29,7 +29,7 @@ export interface DecideInput {
   mailboxId: string;
   keyed: KeyedMessage[];
   lookup: PageLookup;
-  /** Provider message ids of this page already delivered to the mailbox (startIngest). */
+  /** Provider message ids of this page already delivered to the mailbox (the page lookup). */
   delivered: Set<string>;
   index: Indexer;
   /** True when a Message-ID is one Inlet signed for this tenant. */

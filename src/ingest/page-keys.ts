@@ -71,5 +71,6 @@ export function pageLookupInput(
     senderBidxs: keyed.map((m) => m.tk.lookup.senderBidx).filter((b) => b !== null),
     loopSince: new Date(now.getTime() - loopWindowMs),
     dedupeBidxs: keyed.map((m) => m.dedupeBidx),
+    providerMessageIds: keyed.map((m) => m.item.input.providerMessageId),
   };
 }

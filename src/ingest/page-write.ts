@@ -15,7 +15,7 @@ import {
   touchTickets,
 } from '../store/inbound-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
-import { rawLayout, storeRaw } from '../store/raw-store.js';
+import { rawLayout, sealSmallRaws, storeRaw } from '../store/raw-store.js';
 import { linkBouncesToReplies } from './bounce-link.js';
 import type { MessageToStore, PagePlan, TicketToOpen } from './page-decide.js';
 import { ticketUpdates } from './page-decide.js';
@@ -72,29 +72,28 @@ export async function writePage(
   const { ex, tenantId, mailboxId } = w;
   const locked = await lockTickets(ex, tenantId, [...plan.touched.keys()]);
   await touchTickets(ex, tenantId, ticketUpdates(plan.touched, locked));
-  // The last tickets the page opens go in with its messages: one statement, not two.
+  const raws = plan.messages.map(({ id, item }) => ({
+    ref: { tenantId, mailboxId, messageId: id, ...rawLayout(item.input.raw.length) },
+    raw: item.input.raw,
+  }));
+  // The last tickets the page opens, and small originals, go in with its messages: one statement.
+  const small = sealSmallRaws(w.dek, raws);
   const opened = await insertInbound(
     ex,
     tenantId,
     mailboxId,
     plan.messages.map((m) => inboundRow(w, m)),
     newTickets(w, plan.tickets),
+    small ?? [],
   );
   for (const [id, n] of opened) numbers.set(id, n);
   for (const { outcome } of plan.messages)
     outcome.ticketNumber = numbers.get(outcome.ticketId) ?? locked.get(outcome.ticketId)!.number;
 
   await linkBouncesToReplies(ex, tenantId, plan.bounceLinks);
-  // Originals and attachments are sealed piece by piece as they are inserted, never a page (or a
-  // large message) at once: what this holds beyond the page's own bytes stays bounded.
-  await storeRaw(
-    ex,
-    w.dek,
-    plan.messages.map(({ id, item }) => ({
-      ref: { tenantId, mailboxId, messageId: id, ...rawLayout(item.input.raw.length) },
-      raw: item.input.raw,
-    })),
-  );
+  // Larger originals and attachments are sealed piece by piece as they are inserted, never a page
+  // (or a large message) at once: what this holds beyond the page's own bytes stays bounded.
+  if (!small) await storeRaw(ex, w.dek, raws);
   await storeAttachments(w, plan.messages);
   for (const messageId of plan.rescans) {
     await addJob(

@@ -14,6 +14,7 @@ import { makeLimiter } from '../lib/limiter.js';
 import type { Logger } from '../lib/logger.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { type Db, type Executor, isConnectionError } from '../store/db.js';
+import { ingestOpening, type IngestOpeningRow } from '../store/inbound-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { Ingested, IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
@@ -226,14 +227,19 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     const { tenantId, mailboxId } = items[0]!.input;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await db.tenantTx(tenantId, async (ex) => {
-          const outcomes = await storePage(keys, ex, tenantId, mailboxId, items, cursor);
-          await tail?.write(
-            ex,
-            items.map((item, i) => ({ input: item.input, outcome: outcomes[i]! })),
-          );
-          return outcomes;
-        });
+        const opening = ingestOpening(tenantId, mailboxId);
+        return await db.tenantTxOpening<IngestOpeningRow, IngestOutcome[]>(
+          tenantId,
+          opening,
+          async (ex, opened) => {
+            const outcomes = await storePage(keys, ex, tenantId, mailboxId, items, cursor, opened);
+            await tail?.write(
+              ex,
+              items.map((item, i) => ({ input: item.input, outcome: outcomes[i]! })),
+            );
+            return outcomes;
+          },
+        );
       } catch (err) {
         if (raceCodes.has((err as { code?: string }).code ?? '') && attempt === 0) continue;
         if (isConnectionError(err) || (isAppError(err) && err.code === 'mailbox_data_destroyed'))

@@ -1,14 +1,15 @@
 // Stores a page of prepared messages inside one tenant transaction, as if they had been stored one
 // after another: message k sees everything messages 1..k-1 wrote (a reply joins the ticket its
 // original opened two lines earlier; the same Message-ID twice is stored once; a sender's burst is
-// counted towards the loop threshold). The database is asked once for the whole page (lookupPage);
+// counted towards the loop threshold). `opened` is what the transaction's BEGIN read (ingestOpening:
+// the keys and the share-locked mailbox status). The database is asked once for the whole page (lookupPage);
 // page-decide.ts decides every message from that answer without I/O, and page-write.ts seals and
 // inserts the result, each kind of row as one statement.
 import { randomUUID } from 'node:crypto';
 
 import { attachmentDigest, verifyOutboundMessageId } from '../crypto/index.js';
 import type { Executor } from '../store/db.js';
-import { assertTakesMail, lockDedupeKeys, startIngest } from '../store/inbound-store.js';
+import { assertTakesMail, type IngestOpeningRow, lockDedupeKeys } from '../store/inbound-store.js';
 import { lookupPage } from '../store/page-lookup-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { dedupeLockIds } from './dedupe-key.js';
@@ -25,15 +26,10 @@ export async function storePage(
   mailboxId: string,
   items: PageItem[],
   cursor: unknown,
+  opened: IngestOpeningRow[],
 ): Promise<IngestOutcome[]> {
-  const start = await startIngest(
-    ex,
-    tenantId,
-    mailboxId,
-    items.map((i) => i.input.providerMessageId),
-  );
-  assertTakesMail(start.mailboxStatus);
-  const k = await keys.ingestKeys(start.keyRows);
+  assertTakesMail(opened[0]?.mailbox_status ?? null);
+  const k = await keys.ingestKeys(opened);
   const signingKey = k.signing.key;
   const index = makeIndexer(k.index.key);
   const keyed = keyPage(items, index, k.index.key);
@@ -51,7 +47,7 @@ export async function storePage(
     mailboxId,
     keyed,
     lookup,
-    delivered: start.delivered,
+    delivered: lookup.delivered,
     index,
     isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
     newId: randomUUID,

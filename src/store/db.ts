@@ -27,6 +27,16 @@ export interface Db {
    * query has no bind parameters, so `sql` may embed only literals made by sqlUuid.
    */
   tenantRead<R extends pg.QueryResultRow>(tenantId: string, sql: string): Promise<R[]>;
+  /**
+   * tenantTx whose first read goes with BEGIN and the tenant setting as one simple query: one round
+   * trip, not two (the ingest of a pushed message opens with one). As with tenantRead, `opening`
+   * may embed only literals made by sqlUuid; its rows are handed to `fn`.
+   */
+  tenantTxOpening<R extends pg.QueryResultRow, T>(
+    tenantId: string,
+    opening: string,
+    fn: (ex: pg.PoolClient, rows: R[]) => Promise<T>,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -54,13 +64,23 @@ export function sqlUuid(value: string): string {
   return `'${value}'::uuid`;
 }
 
+/** One round trip: the tenant id is a validated UUID, so it can be inlined in the simple query. */
+function tenantBegin(tenantId: string): string {
+  if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
+  return `BEGIN; SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true)`;
+}
+
 export function makeDb(pool: pg.Pool): Db {
-  async function run<T>(fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  async function run<T>(
+    fn: (c: pg.PoolClient, opened: pg.QueryResultRow[]) => Promise<T>,
+    begin = 'BEGIN',
+  ): Promise<T> {
     const client = await pool.connect();
     let broken = false;
     try {
-      await client.query(begin);
-      const result = await fn(client);
+      const began = (await client.query(begin)) as pg.QueryResult | pg.QueryResult[];
+      // A multi-statement BEGIN answers one result per statement; the last is the opening read's.
+      const result = await fn(client, Array.isArray(began) ? began.at(-1)!.rows : []);
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -77,14 +97,12 @@ export function makeDb(pool: pg.Pool): Db {
   return {
     pool,
     tx: (fn) => run(fn),
-    tenantTx: (tenantId, fn) => {
-      if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
-      // One round trip: the tenant id is a validated UUID, so it can be inlined in the simple query.
-      return run(
-        fn,
-        `BEGIN; SET LOCAL ROLE ${appRole}; SELECT set_config('inlet.tenant_id', '${tenantId}', true)`,
-      );
-    },
+    tenantTx: (tenantId, fn) => run(fn, tenantBegin(tenantId)),
+    tenantTxOpening: <R extends pg.QueryResultRow, T>(
+      tenantId: string,
+      opening: string,
+      fn: (ex: pg.PoolClient, rows: R[]) => Promise<T>,
+    ) => run((ex, rows) => fn(ex, rows as R[]), `${tenantBegin(tenantId)}; ${opening}`),
     tenantRead: async <R extends pg.QueryResultRow>(tenantId: string, sql: string) => {
       if (!uuidPattern.test(tenantId)) throw new AppError('internal', 'tenant context missing');
       const results = (await pool.query(

@@ -8,40 +8,27 @@
 import { AppError } from '../errors.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
-import type { Executor } from './db.js';
+import { type Executor, sqlUuid } from './db.js';
 import type { MailboxStatus } from './mailbox-store.js';
 import { messageInsertColumns, messageInsertValues, type NewMessage } from './message-store.js';
+import { type RawChunkRow, rawChunkValues } from './raw-store.js';
 
 /**
- * Step 1: the wrapped keys ingest needs (mailbox, index, signing), which deliveries were seen
- * before, and the mailbox's status. The mailbox row is share-locked until the page commits: a
+ * Step 1: the wrapped keys ingest needs (mailbox, index, signing) and the mailbox's status, as SQL
+ * sent with BEGIN (db.tenantTxOpening: one round trip for both; which deliveries were seen before
+ * is asked by the page lookup). The mailbox row is share-locked until the page commits: a
  * disconnect destroys the key under an update lock on that row, so it waits for a page already
  * past this point, and a page arriving later sees 'disconnecting' (the locked row is re-read at
  * its newest version) and stores nothing. Either way no row lands after the key is gone.
  */
-export async function startIngest(
-  ex: Executor,
-  tenantId: string,
-  mailboxId: string,
-  providerMessageIds: string[],
-): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[]; mailboxStatus: MailboxStatus | null }> {
-  const { rows } = await ex.query<
-    DataKeyRow & { delivered: string[]; mailbox_status: MailboxStatus | null }
-  >({
-    name: 'inlet-start-ingest',
-    text: `WITH mb AS (SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE)
-     SELECT ${dataKeyColumns},
-            ARRAY(SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($3::text[])) AS delivered,
-            (SELECT status FROM mb) AS mailbox_status
-       FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
-    values: [tenantId, mailboxId, providerMessageIds],
-  });
-  return {
-    delivered: new Set(rows[0]?.delivered ?? []),
-    keyRows: rows,
-    mailboxStatus: rows[0]?.mailbox_status ?? null,
-  };
+export function ingestOpening(tenantId: string, mailboxId: string): string {
+  const [t, m] = [sqlUuid(tenantId), sqlUuid(mailboxId)];
+  return `WITH mb AS (SELECT status FROM mailboxes WHERE tenant_id = ${t} AND id = ${m} FOR SHARE)
+     SELECT ${dataKeyColumns}, (SELECT status FROM mb) AS mailbox_status
+       FROM data_keys WHERE tenant_id = ${t} AND (mailbox_id = ${m} OR purpose IN ('index', 'signing'))`;
 }
+
+export type IngestOpeningRow = DataKeyRow & { mailbox_status: MailboxStatus | null };
 
 /** Refuses ingest writes for a mailbox being (or already) disconnected: its key is, or is about to be, gone. */
 export function assertTakesMail(status: MailboxStatus | null): void {
@@ -53,7 +40,7 @@ export function assertTakesMail(status: MailboxStatus | null): void {
   }
 }
 
-/** The mailbox's status, share-locked like startIngest does, for writes outside a page (parking). */
+/** The mailbox's status, share-locked like ingestOpening does, for writes outside a page (parking). */
 export async function lockMailboxForIngest(
   ex: Executor,
   tenantId: string,
@@ -167,6 +154,8 @@ export async function insertInbound(
   mailboxId: string,
   list: InboundRow[],
   tickets: NewTicket[] = [],
+  /** The messages' originals, when small enough to go in this statement (raw-store.ts sealSmallRaws). */
+  raw: RawChunkRow[] = [],
 ): Promise<Map<string, number>> {
   if (list.length === 0) return createTickets(ex, tenantId, tickets);
   const params: unknown[] = [tenantId, mailboxId];
@@ -195,9 +184,16 @@ export async function insertInbound(
        UNION ALL SELECT 1, r.* FROM (${messageEvents}) r) x ORDER BY x.g, x.o1, x.o2`
     : `INSERT INTO events (tenant_id, type, resource_id, data)
      SELECT $1, r.type, r.resource_id, r.data FROM (${messageEvents}) r ORDER BY r.o1, r.o2`;
-  const short = list.length <= 4 && tickets.length <= 4;
+  const originals =
+    raw.length > 0
+      ? `\n     , raw AS (
+       INSERT INTO message_raw_chunks (tenant_id, message_id, seq, chunk_ct) VALUES ${rawChunkValues(raw, params).join(', ')})`
+      : '';
+  const short = list.length <= 4 && tickets.length <= 4 && raw.length <= 4;
   const { rows } = await ex.query<{ id: string; number: string }>({
-    name: short ? `inlet-insert-inbound-t${tickets.length}-e${list.length}` : undefined,
+    name: short
+      ? `inlet-insert-inbound-t${tickets.length}-e${list.length}-r${raw.length}`
+      : undefined,
     text: `WITH ${opening}m(ord, ${messageInsertColumns}, provider_message_id, participants) AS (VALUES ${values.join(', ')})
      , msg AS (
        INSERT INTO messages (${messageInsertColumns}) SELECT ${messageInsertColumns} FROM m ORDER BY ord)
@@ -207,7 +203,7 @@ export async function insertInbound(
      , delivery AS (
        INSERT INTO message_deliveries (tenant_id, mailbox_id, provider_message_id, message_id, outcome) SELECT $1, $2, provider_message_id, id, 'stored' FROM m)
      , cleared AS (
-       DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id IN (SELECT provider_message_id FROM m) AND parked_at IS NULL)
+       DELETE FROM ingest_failures WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id IN (SELECT provider_message_id FROM m) AND parked_at IS NULL)${originals}
      ${opening ? `, ev AS (${events})\n     SELECT id, number FROM t` : events}`,
     values: params,
   });

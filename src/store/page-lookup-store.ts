@@ -20,6 +20,8 @@ export interface PageLookupInput {
   loopSince: Date;
   /** The page's dedupe keys (Message-ID + content, see ingest/dedupe-key.ts). */
   dedupeBidxs: Buffer[];
+  /** The page's provider message ids: which were delivered to this mailbox before. */
+  providerMessageIds: string[];
 }
 
 export interface PageLookup {
@@ -43,6 +45,8 @@ export interface PageLookup {
   tokens: Map<number, { ticketId: string; participants: Set<string> }>;
   /** `${ticketId}:${hex(from_bidx)}` → messages since loopSince, for candidate tickets only. */
   loopCounts: Map<string, number>;
+  /** Provider message ids of the page this mailbox has a delivery record of (stored, duplicate or parked). */
+  delivered: Set<string>;
 }
 
 /** Step 2: everything threading and classification need for the whole page, in one round trip. */
@@ -54,8 +58,9 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
     threads: { p: string; t: string }[] | null;
     tokens: { n: string; t: string; p: string[] }[] | null;
     loops: { t: string; f: string; n: number }[] | null;
+    delivered: string[];
   }>({
-    name: 'inlet-lookup-page-2',
+    name: 'inlet-lookup-page-3',
     text: `WITH live AS (
        SELECT id FROM mailboxes WHERE tenant_id = $1 AND status NOT IN ('disconnecting', 'disconnected'))
      , known AS (
@@ -84,7 +89,8 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
        (SELECT json_agg(json_build_object('t', ticket_id, 'f', encode(from_bidx, 'hex'), 'n', n)) FROM (
           SELECT ticket_id, from_bidx, count(*)::int AS n FROM messages
            WHERE tenant_id = $1 AND ticket_id IN (SELECT ticket_id FROM candidates) AND from_bidx = ANY($7::bytea[]) AND received_at >= $8
-           GROUP BY ticket_id, from_bidx) c) AS loops`,
+           GROUP BY ticket_id, from_bidx) c) AS loops,
+       ARRAY(SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($10::text[])) AS delivered`,
     values: [
       q.tenantId,
       q.mailboxId,
@@ -95,6 +101,7 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
       q.senderBidxs,
       q.loopSince,
       q.dedupeBidxs,
+      q.providerMessageIds,
     ],
   });
   const r = rows[0]!;
@@ -108,5 +115,6 @@ export async function lookupPage(ex: Executor, q: PageLookupInput): Promise<Page
       (r.tokens ?? []).map((t) => [Number(t.n), { ticketId: t.t, participants: new Set(t.p) }]),
     ),
     loopCounts: new Map((r.loops ?? []).map((l) => [`${l.t}:${l.f}`, l.n])),
+    delivered: new Set(r.delivered),
   };
 }

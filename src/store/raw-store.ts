@@ -68,7 +68,7 @@ export async function storeRaw(
   dek: DataKey,
   list: { ref: RawRef; raw: Buffer }[],
 ): Promise<void> {
-  let batch: { tenantId: string; messageId: string; seq: number; ct: Buffer }[] = [];
+  let batch: RawChunkRow[] = [];
   let bytes = 0;
   const flush = async () => {
     if (batch.length === 0) return;
@@ -96,17 +96,52 @@ export async function storeRaw(
   await flush();
 }
 
-async function insertRawChunks(
-  ex: Executor,
-  rows: { tenantId: string; messageId: string; seq: number; ct: Buffer }[],
-): Promise<void> {
-  const params: unknown[] = [];
+export interface RawChunkRow {
+  tenantId: string;
+  messageId: string;
+  seq: number;
+  ct: Buffer;
+}
+
+/**
+ * A page's originals sealed at once when together they are no more than one statement's worth (one
+ * chunk each, rawChunkBytes in all, statementRows rows), so they go in with the messages' own
+ * insert (inbound-store.ts insertInbound): a pushed message's page is one statement shorter. Null
+ * when they are more: storeRaw then seals and inserts them piece by piece, as for a large message.
+ */
+export function sealSmallRaws(
+  dek: DataKey,
+  list: { ref: RawRef; raw: Buffer }[],
+): RawChunkRow[] | null {
+  let bytes = 0;
+  for (const { raw } of list) bytes += raw.length;
+  if (list.length > statementRows || bytes > rawChunkBytes) return null;
+  return list.map(({ ref, raw }) => {
+    const expected = rawLayout(raw.length);
+    if (expected.size !== ref.size || expected.chunks !== 1)
+      throw new Error('raw layout does not match the bytes');
+    return {
+      tenantId: ref.tenantId,
+      messageId: ref.messageId,
+      seq: 0,
+      ct: seal(dek, raw, rawChunkAad(ref, 0)),
+    };
+  });
+}
+
+/** The VALUES rows of message_raw_chunks for `rows`, their parameters pushed onto `params`. */
+export function rawChunkValues(rows: RawChunkRow[], params: unknown[]): string[] {
   // The ciphertext is each row's last parameter: pg copies parameters into one buffer that grows by
   // reallocating, and a large value followed by nothing more is copied once.
-  const values = rows.map((r) => {
+  return rows.map((r) => {
     const at = params.push(r.tenantId, r.messageId, r.seq, r.ct) - 3;
     return `($${at}::uuid, $${at + 1}::uuid, $${at + 2}::int, $${at + 3}::bytea)`;
   });
+}
+
+async function insertRawChunks(ex: Executor, rows: RawChunkRow[]): Promise<void> {
+  const params: unknown[] = [];
+  const values = rawChunkValues(rows, params);
   await ex.query({
     name: rows.length <= 4 ? `inlet-insert-raw-chunks-${rows.length}` : undefined,
     text: `INSERT INTO message_raw_chunks (tenant_id, message_id, seq, chunk_ct) VALUES ${values.join(', ')}`,

@@ -22,6 +22,7 @@ export const emptyLookup = (): PageLookup => ({
   threads: new Map(),
   tokens: new Map(),
   loopCounts: new Map(),
+  delivered: new Set(),
 });
 
 let seq = 0;

@@ -37,6 +37,8 @@ export interface GmailRuntime {
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Sync-path reads fail after this long without an answer (default 60 s); tests shorten it. */
+  requestTimeoutMs?: number;
 }
 
 export interface CallOptions {
@@ -50,8 +52,14 @@ export interface CallOptions {
 export interface GmailSession {
   gmail: gmail_v1.Gmail;
   auth: OAuth2Client;
+  /** Per-call options for the sync's reads. gaxios has no timeout of its own, so a Gmail API that
+   *  accepts a request and goes silent would hold the mailbox's sync (and its job queue) forever.
+   *  Sends carry none: a send cut off after its bytes left would be ambiguous. */
+  reads: { timeout: number };
   call<T>(what: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
 }
+
+export const defaultGmailReadTimeoutMs = 60_000;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -179,5 +187,10 @@ export function makeGmailSession(
     }
   }
 
-  return { gmail, auth, call };
+  return {
+    gmail,
+    auth,
+    reads: { timeout: rt.requestTimeoutMs ?? defaultGmailReadTimeoutMs },
+    call,
+  };
 }

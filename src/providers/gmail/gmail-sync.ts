@@ -82,15 +82,19 @@ async function backfillPage(
     };
   const days = opts.backfill.days;
   const res = await s.call('gmail messages.list', () =>
-    s.gmail.users.messages.list({
-      userId: 'me',
-      labelIds: ['INBOX'],
-      maxResults: Math.min(opts.pageSize, remaining, 500),
-      ...(days ? { q: `newer_than:${days}d` } : {}),
-      ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
-    }),
+    s.gmail.users.messages.list(
+      {
+        userId: 'me',
+        labelIds: ['INBOX'],
+        maxResults: Math.min(opts.pageSize, remaining, 500),
+        ...(days ? { q: `newer_than:${days}d` } : {}),
+        ...(bf.pageToken ? { pageToken: bf.pageToken } : {}),
+      },
+      s.reads,
+    ),
   );
-  const messages: unknown = res.data.messages ?? [];
+  const data = jsonBody(res.data, 'gmail messages.list');
+  const messages: unknown = data.messages ?? [];
   if (!Array.isArray(messages))
     throw new ProviderError('transient', 'gmail messages.list returned a malformed page');
   const listed = messages.filter(
@@ -99,16 +103,24 @@ async function backfillPage(
   // Newest first from Gmail; oldest first to the pipeline, so an original is threaded before its answers.
   const items = listed.reverse().map((m) => ref(m.id, m.threadId, c));
   const done = bf.done + items.length;
-  const more =
-    typeof res.data.nextPageToken === 'string' && res.data.nextPageToken !== '' && done < max;
+  const more = typeof data.nextPageToken === 'string' && data.nextPageToken !== '' && done < max;
   return {
     items,
     nextCursor: more
-      ? cursorOf(c.historyId, { pageToken: res.data.nextPageToken!, done })
+      ? cursorOf(c.historyId, { pageToken: data.nextPageToken!, done })
       : cursorOf(c.historyId, null),
     done: false,
     progress: { done, total: more ? null : done },
   };
+}
+
+// gaxios hands back the text of a 200 whose body is not JSON (a proxy's error page, a cut answer).
+// Read as an object it has no `raw` and no `messages`, which would look like a deleted message or an
+// empty page and move the cursor past mail never stored: such an answer is transient instead.
+function jsonBody<T extends object>(data: T, what: string): T {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new ProviderError('transient', `${what} answered a body that is not a JSON object`);
+  return data;
 }
 
 export async function historyPage(
@@ -119,13 +131,16 @@ export async function historyPage(
   let res;
   try {
     res = await s.call('gmail history.list', () =>
-      s.gmail.users.history.list({
-        userId: 'me',
-        startHistoryId: c.historyId,
-        historyTypes: ['messageAdded'],
-        labelId: 'INBOX',
-        maxResults: Math.min(pageSize, 500),
-      }),
+      s.gmail.users.history.list(
+        {
+          userId: 'me',
+          startHistoryId: c.historyId,
+          historyTypes: ['messageAdded'],
+          labelId: 'INBOX',
+          maxResults: Math.min(pageSize, 500),
+        },
+        s.reads,
+      ),
     );
   } catch (err) {
     if (isProviderError(err) && statusOf(err.cause) === 404)
@@ -134,7 +149,8 @@ export async function historyPage(
       });
     throw err;
   }
-  const records = wellFormedHistory(res.data.history);
+  const data = jsonBody(res.data, 'gmail history.list');
+  const records = wellFormedHistory(data.history);
   const items: RemoteMessageRef[] = [];
   const seen = new Set<string>();
   let before = c;
@@ -162,11 +178,11 @@ export async function historyPage(
   }
   // History lists only records after the stored id, and each item's cursor is its own record's:
   // a message stored earlier is listed again only when a crash split a record with several.
-  if (res.data.nextPageToken && last)
+  if (data.nextPageToken && last)
     return { items, nextCursor: cursorOf(last, null), done: false, newOnly: true };
   return {
     items,
-    nextCursor: cursorOf(furthest(c.historyId, res.data.historyId, last), null),
+    nextCursor: cursorOf(furthest(c.historyId, data.historyId, last), null),
     done: true,
     newOnly: true,
   };
@@ -220,9 +236,9 @@ export async function listGmailChanges(
 export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer | null> {
   try {
     const res = await s.call('gmail messages.get', () =>
-      s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
+      s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }, s.reads),
     );
-    const raw: unknown = res.data.raw;
+    const raw: unknown = jsonBody(res.data, 'gmail messages.get').raw;
     if (raw === undefined || raw === null || raw === '') return null;
     if (typeof raw !== 'string')
       throw new ProviderError('transient', 'gmail messages.get returned a malformed raw');

@@ -97,6 +97,34 @@ describe('the connection serve and worker use', () => {
     expect(() => sqlUuid("x'; DROP TABLE tickets; --")).toThrow();
   });
 
+  test("a transaction whose first read goes with BEGIN (db.tenantTxOpening) reads none of another tenant's rows, holds its role and tenant to COMMIT, and rolls back whole", async () => {
+    const db = t.database.db;
+    const count = `SELECT current_user AS u, count(*)::int AS n FROM mailboxes WHERE tenant_id = ${sqlUuid(b.id)}`;
+    const inside = await db.tenantTxOpening<{ u: string; n: number }, unknown>(
+      a.id,
+      count,
+      async (ex, opened) => {
+        const later = await ex.query(count);
+        return { opened, later: later.rows };
+      },
+    );
+    expect(inside).toEqual({
+      opened: [{ u: 'inlet_app', n: 0 }],
+      later: [{ u: 'inlet_app', n: 0 }],
+    });
+    expect(await db.tenantTxOpening(b.id, count, async (_ex, opened) => opened)).toEqual([
+      { u: 'inlet_app', n: 1 },
+    ]);
+    // A failing opening fails the transaction; the pooled connection is back on the login role.
+    await expect(db.tenantTxOpening(a.id, 'SELECT 1/0', async () => 'ran')).rejects.toThrow(
+      /division by zero/,
+    );
+    const after = await db.pool.query<{ login: boolean; tenant: string | null }>(
+      `SELECT current_user = session_user AS login, nullif(current_setting('inlet.tenant_id', true), '') AS tenant`,
+    );
+    expect(after.rows[0]).toEqual({ login: true, tenant: null });
+  });
+
   test('cannot delete or rewrite the audit log, nor delete a tenant (whose cascade would)', async () => {
     const before = (
       await t.database.owner.tx((c) => c.query(`SELECT count(*)::int AS n FROM audit_log`))

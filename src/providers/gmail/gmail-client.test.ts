@@ -1,0 +1,120 @@
+// The sync path's Gmail reads (googleapis, per-call timeout) through a real session against a tiny local server:
+// what a user of a stalled or failing Gmail API would notice is whether the mailbox's sync ends
+// with an error it retries, or hangs holding the mailbox's queue.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { isProviderError } from '../provider-errors.js';
+import { makePacerPool, makeQuotaPacer } from '../quota-pacer.js';
+import { type GmailRuntime, makeGmailSession } from './gmail-client.js';
+import { fetchGmailRaw } from './gmail-sync.js';
+
+let server: http.Server | null = null;
+afterEach(() => {
+  server?.closeAllConnections();
+  server?.close();
+  server = null;
+});
+
+async function gmailAnswering(handler: http.RequestListener): Promise<string> {
+  server = http.createServer(handler);
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
+function session(gmailApiUrl: string, requestTimeoutMs: number) {
+  const rt: GmailRuntime = {
+    client: {
+      clientId: 'c',
+      clientSecret: 's',
+      redirectUri: 'https://inlet.test/cb',
+      endpoints: {
+        authUrl: gmailApiUrl,
+        tokenUrl: gmailApiUrl,
+        revokeUrl: gmailApiUrl,
+        gmailApiUrl,
+      },
+    },
+    backoff: { baseMs: 1, maxWaitMs: 10, attempts: 2 },
+    tokens: new Map(),
+    notBefore: new Map(),
+    pacers: makePacerPool(() =>
+      makeQuotaPacer({ units: 1e6, windowMs: 1000, share: 1, burstUnits: 1e6 }),
+    ),
+    onAuthRevoked: async () => undefined,
+    requestTimeoutMs,
+  };
+  const creds = {
+    v: 1 as const,
+    tenantId: 't',
+    mailboxId: 'm',
+    address: 'a@example.com',
+    refreshToken: 'r',
+    scopes: [],
+  };
+  const s = makeGmailSession(creds, rt);
+  s.auth.setCredentials({ access_token: 'tok', expiry_date: Date.now() + 3_600_000 });
+  return s;
+}
+
+describe('gmail sync reads', () => {
+  it('a Gmail API that accepts the request and goes silent fails the fetch as transient, not forever', async () => {
+    let requests = 0;
+    const url = await gmailAnswering(() => {
+      requests++; // never answers
+    });
+    const started = Date.now();
+    const err = await fetchGmailRaw(session(url, 150), 'm1').catch((e: unknown) => e);
+    expect(isProviderError(err) && err.kind).toBe('transient');
+    expect(requests).toBe(2); // retried once within the call, as for any transient failure
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 10_000);
+
+  it('sends the bearer token and the message id escaped in the path, and decodes the raw', async () => {
+    const seen: { url?: string; auth?: string } = {};
+    const url = await gmailAnswering((req, res) => {
+      seen.url = req.url;
+      seen.auth = req.headers.authorization;
+      res.setHeader('content-type', 'application/json; charset=UTF-8');
+      res.end(
+        JSON.stringify({
+          id: 'a/b',
+          raw: Buffer.from('Subject: hi\r\n\r\nbody').toString('base64url'),
+        }),
+      );
+    });
+    const raw = await fetchGmailRaw(session(url, 5000), 'a/b');
+    expect(raw?.toString()).toBe('Subject: hi\r\n\r\nbody');
+    expect(seen).toEqual({
+      url: '/gmail/v1/users/me/messages/a%2Fb?format=raw',
+      auth: 'Bearer tok',
+    });
+  });
+
+  it('keeps the error classes: 404 is gone, 429 with Retry-After is rate_limited, a body that is not JSON is transient', async () => {
+    let answer: { status: number; body: string; headers?: Record<string, string> } = {
+      status: 404,
+      body: '{"error":{"code":404,"message":"Not Found"}}',
+    };
+    const url = await gmailAnswering((_req, res) => {
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(answer.body);
+    });
+    expect(await fetchGmailRaw(session(url, 5000), 'gone')).toBeNull();
+    answer = {
+      status: 429,
+      body: '{"error":{"code":429,"errors":[{"reason":"rateLimitExceeded"}]}}',
+      headers: { 'retry-after': '120' },
+    };
+    const limited = await fetchGmailRaw(session(url, 5000), 'x').catch((e: unknown) => e);
+    expect(isProviderError(limited) && [limited.kind, limited.retryAfterMs]).toEqual([
+      'rate_limited',
+      120_000,
+    ]);
+    answer = { status: 200, body: '<html>proxy error</html>' };
+    const garbled = await fetchGmailRaw(session(url, 5000), 'x').catch((e: unknown) => e);
+    expect(isProviderError(garbled) && garbled.kind).toBe('transient');
+  });
+});
