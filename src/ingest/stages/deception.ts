@@ -1,0 +1,32 @@
+// Display-name deception (security.md control 44, bad inputs 17 and 19). Mail clients show the name
+// and hide the address, so a name can claim to be someone the address is not. The address itself is
+// always the addr-spec the one parser read; these flags only tell the agent to look at it.
+import type { Address } from '../types.js';
+
+// Something shaped like an address: local@domain.tld. NFKC first, so a fullwidth ＠ counts too.
+const addressLike = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+\.[^\s<>()[\]"',;:@]{2,}/gu;
+// Bidi embeddings, overrides and isolates, and the marks: they reorder what the agent reads
+// ("\u202Emoc.elpmaxe@ceo" shows as "ceo@example.com").
+const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const latin = /\p{Script=Latin}/u;
+// The scripts whose letters pass for Latin ones (Cyrillic а, е, о, р, с; Greek ο, ν, Α, Β).
+const lookalike = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
+
+/** Flags on a From; empty when nothing is off. */
+export function deceptionFlags(from: Address | null): string[] {
+  if (!from) return [];
+  const flags: string[] = [];
+  const name = from.name.normalize('NFKC');
+  const real = from.address.toLowerCase();
+  const named = [...name.matchAll(addressLike)].map((m) => m[0].toLowerCase());
+  if (named.some((a) => a !== real)) flags.push('display_name_address');
+  // `"victim@corp.example x"@evil.example`: a quoted local part that reads as another address
+  // (nodemailer GHSA-mm7p-fcc7-pg87); the mail is from evil.example whatever it looks like.
+  const at = from.address.lastIndexOf('@');
+  if (at > 0 && from.address.slice(0, at).includes('@')) flags.push('local_part_address');
+  if (bidi.test(from.name) || bidi.test(from.address)) flags.push('bidi_control');
+  // One word in two scripts ("Pаypal" with a Cyrillic а); a name wholly in one script is just a name.
+  const words = `${name} ${from.address}`.split(/[\s@.,"'()<>_-]+/u);
+  if (words.some((w) => latin.test(w) && lookalike.test(w))) flags.push('mixed_script');
+  return flags;
+}
