@@ -20,7 +20,8 @@ import type { IsolatedPrepare } from './isolated-prepare.js';
 import { makeParking } from './park-message.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
-import { storePage } from './store-page.js';
+import { trustNothing } from './stages/sender-auth.js';
+import { storePage, type TrustFor } from './store-page.js';
 import type { IngestLimits } from './types.js';
 import { makeVerdictCache } from './verdict-cache.js';
 
@@ -84,6 +85,8 @@ export interface PipelineDeps {
   registry?: Registry;
   /** Messages of at least `aboveBytes` are prepared on a worker thread with a time budget (isolated-prepare.ts). */
   isolation?: { aboveBytes: number; prepare: IsolatedPrepare };
+  /** Whose Authentication-Results each kind of mailbox trusts; none when absent. */
+  trustFor?: TrustFor;
 }
 
 export function makePipeline(deps: PipelineDeps): Pipeline {
@@ -227,7 +230,15 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
     for (let attempt = 0; ; attempt++) {
       try {
         return await db.tenantTx(tenantId, async (ex) => {
-          const outcomes = await storePage(keys, ex, tenantId, mailboxId, items, cursor);
+          const outcomes = await storePage(
+            keys,
+            ex,
+            tenantId,
+            mailboxId,
+            items,
+            cursor,
+            deps.trustFor ?? (() => trustNothing),
+          );
           await tail?.write(
             ex,
             items.map((item, i) => ({ input: item.input, outcome: outcomes[i]! })),

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { attachmentDigest, verifyOutboundMessageId } from '../crypto/index.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
 import type { Executor } from '../store/db.js';
 import { assertTakesMail, lockDedupeKeys, startIngest } from '../store/inbound-store.js';
 import { lookupPage } from '../store/page-lookup-store.js';
@@ -17,6 +18,10 @@ import { decidePage } from './page-decide.js';
 import { makeIndexer } from './page-indexer.js';
 import { keyPage, pageLookupInput } from './page-keys.js';
 import { openTickets, type PageWriter, writePage } from './page-write.js';
+import { type AuthservTrust, trustNothing } from './stages/sender-auth.js';
+
+/** Whose Authentication-Results a kind of mailbox trusts (each provider module says). */
+export type TrustFor = (kind: ProviderKind) => AuthservTrust;
 
 export async function storePage(
   keys: KeyService,
@@ -25,6 +30,7 @@ export async function storePage(
   mailboxId: string,
   items: PageItem[],
   cursor: unknown,
+  trustFor: TrustFor,
 ): Promise<IngestOutcome[]> {
   const start = await startIngest(
     ex,
@@ -55,6 +61,7 @@ export async function storePage(
     index,
     isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
     newId: randomUUID,
+    trust: start.provider ? trustFor(start.provider) : trustNothing,
   });
   // Tickets opened while deciding are inserted when a later message's subject token needs their numbers.
   const numbers = new Map<string, number>();

@@ -6,6 +6,7 @@
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
 import { AppError } from '../errors.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import type { Executor } from './db.js';
@@ -14,7 +15,7 @@ import { messageInsertColumns, messageInsertValues, type NewMessage } from './me
 
 /**
  * Step 1: the wrapped keys ingest needs (mailbox, index, signing), which deliveries were seen
- * before, and the mailbox's status. The mailbox row is share-locked until the page commits: a
+ * before, and the mailbox's status and kind. The mailbox row is share-locked until the page commits: a
  * disconnect destroys the key under an update lock on that row, so it waits for a page already
  * past this point, and a page arriving later sees 'disconnecting' (the locked row is re-read at
  * its newest version) and stores nothing. Either way no row lands after the key is gone.
@@ -24,15 +25,24 @@ export async function startIngest(
   tenantId: string,
   mailboxId: string,
   providerMessageIds: string[],
-): Promise<{ delivered: Set<string>; keyRows: DataKeyRow[]; mailboxStatus: MailboxStatus | null }> {
+): Promise<{
+  delivered: Set<string>;
+  keyRows: DataKeyRow[];
+  mailboxStatus: MailboxStatus | null;
+  provider: ProviderKind | null;
+}> {
   const { rows } = await ex.query<
-    DataKeyRow & { delivered: string[]; mailbox_status: MailboxStatus | null }
+    DataKeyRow & {
+      delivered: string[];
+      mailbox_status: MailboxStatus | null;
+      provider: ProviderKind | null;
+    }
   >({
     name: 'inlet-start-ingest',
-    text: `WITH mb AS (SELECT status FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE)
+    text: `WITH mb AS (SELECT status, provider FROM mailboxes WHERE tenant_id = $1 AND id = $2 FOR SHARE)
      SELECT ${dataKeyColumns},
             ARRAY(SELECT provider_message_id FROM message_deliveries WHERE tenant_id = $1 AND mailbox_id = $2 AND provider_message_id = ANY($3::text[])) AS delivered,
-            (SELECT status FROM mb) AS mailbox_status
+            (SELECT status FROM mb) AS mailbox_status, (SELECT provider FROM mb) AS provider
        FROM data_keys WHERE tenant_id = $1 AND (mailbox_id = $2 OR purpose IN ('index', 'signing'))`,
     values: [tenantId, mailboxId, providerMessageIds],
   });
@@ -40,6 +50,7 @@ export async function startIngest(
     delivered: new Set(rows[0]?.delivered ?? []),
     keyRows: rows,
     mailboxStatus: rows[0]?.mailbox_status ?? null,
+    provider: rows[0]?.provider ?? null,
   };
 }
 

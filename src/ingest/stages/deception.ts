@@ -12,10 +12,18 @@ const latin = /\p{Script=Latin}/u;
 // The scripts whose letters pass for Latin ones (Cyrillic а, е, о, р, с; Greek ο, ν, Α, Β).
 const lookalike = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
 
+export const deceptionFlagNames = [
+  'display_name_address',
+  'local_part_address',
+  'bidi_control',
+  'mixed_script',
+] as const;
+export type DeceptionFlag = (typeof deceptionFlagNames)[number];
+
 /** Flags on a From; empty when nothing is off. */
-export function deceptionFlags(from: Address | null): string[] {
+export function deceptionFlags(from: Address | null): DeceptionFlag[] {
   if (!from) return [];
-  const flags: string[] = [];
+  const flags: DeceptionFlag[] = [];
   const name = from.name.normalize('NFKC');
   const real = from.address.toLowerCase();
   const named = [...name.matchAll(addressLike)].map((m) => m[0].toLowerCase());

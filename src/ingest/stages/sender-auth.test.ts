@@ -27,6 +27,7 @@ describe('Authentication-Results (RFC 8601)', () => {
       dkim: 'fail',
       dmarc: 'fail',
       deception: [],
+      withheld_from: null,
     });
   });
 

@@ -6,7 +6,7 @@
 // smtp.mailfrom=…; dkim=…; dmarc=… action=none header.from=…;compauth=…"), so for it the id-less
 // form is what is trusted; IMAP servers and imported mail use the ids the operator configures.
 import type { ParsedMessage } from '../types.js';
-import { deceptionFlags } from './deception.js';
+import { type DeceptionFlag, deceptionFlags } from './deception.js';
 
 /** Which Authentication-Results fields a mailbox's receiving server writes. */
 export interface AuthservTrust {
@@ -29,7 +29,9 @@ export interface SenderAuth {
   dkim: string | null;
   dmarc: string | null;
   /** Display-name deception (deception.ts). */
-  deception: string[];
+  deception: DeceptionFlag[];
+  /** The ticket a DMARC failure kept this message off (thread-rules.ts); set when it is stored. */
+  withheld_from: string | null;
 }
 
 interface AuthResults {
@@ -117,6 +119,7 @@ export function senderAuth(msg: ParsedMessage, trust: AuthservTrust): SenderAuth
     dkim: dkim.includes('pass') ? 'pass' : (dkim[0] ?? null),
     dmarc: of('dmarc')[0] ?? null,
     deception: deceptionFlags(msg.from),
+    withheld_from: null,
   };
 }
 
