@@ -3,8 +3,11 @@
 // always the addr-spec the one parser read; these flags only tell the agent to look at it.
 import type { Address } from '../types.js';
 
-// Something shaped like an address: local@domain.tld. NFKC first, so a fullwidth ＠ counts too.
-const addressLike = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+\.[^\s<>()[\]"',;:@]{2,}/gu;
+// Something shaped like an address: local@domain.tld, matched per token (NFKC first, so a fullwidth
+// ＠ counts too). Tokens, not a search over the whole name: an unanchored pattern rescans from every
+// position, and a megabyte of name would take minutes. No address is longer than 254 characters.
+const separators = /[\s<>()[\]"',;:]+/u;
+const addressLike = /^[^@]+@[^@]+\.[^@.]{2,}$/u;
 // Bidi embeddings, overrides and isolates, and the marks: they reorder what the agent reads
 // ("\u202Emoc.elpmaxe@ceo" shows as "ceo@example.com").
 const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
@@ -26,7 +29,10 @@ export function deceptionFlags(from: Address | null): DeceptionFlag[] {
   const flags: DeceptionFlag[] = [];
   const name = from.name.normalize('NFKC');
   const real = from.address.toLowerCase();
-  const named = [...name.matchAll(addressLike)].map((m) => m[0].toLowerCase());
+  const named = name
+    .split(separators)
+    .filter((t) => t.length <= 254 && addressLike.test(t))
+    .map((t) => t.toLowerCase());
   if (named.some((a) => a !== real)) flags.push('display_name_address');
   // `"victim@corp.example x"@evil.example`: a quoted local part that reads as another address
   // (nodemailer GHSA-mm7p-fcc7-pg87); the mail is from evil.example whatever it looks like.

@@ -118,3 +118,16 @@ describe('display-name deception', () => {
     expect(deceptionFlags(from('Γιώργος Π.', 'g@client.example'))).toEqual([]);
   });
 });
+
+describe('hostile sizes', () => {
+  test('a megabyte of display name or Authentication-Results is read in linear time', () => {
+    const big = 'a'.repeat(1 << 20);
+    const started = performance.now();
+    expect(deceptionFlags({ name: `${big}@`, address: 'x@evil.example' })).toEqual([]);
+    expect(deceptionFlags({ name: `${big}@${big}.`, address: 'x@evil.example' })).toEqual([]);
+    expect(parseAuthResults(`mx.google.com; ${'dkim=pass ('.repeat(50_000)}`)?.results).toEqual([
+      { method: 'dkim', result: 'pass' },
+    ]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
