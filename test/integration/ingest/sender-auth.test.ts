@@ -3,8 +3,7 @@
 // answers one of our replies, and deceptive display names are flagged with the real address.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { makeOutboundMessageId } from '../../../src/crypto/index.js';
-import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
+import { type IngestFixture, makeIngestFixture, signedMessageId } from '../../helpers/ingest.js';
 import { mail, type TestMail } from '../../helpers/mail.js';
 
 let f: IngestFixture;
@@ -108,15 +107,7 @@ describe('sender authenticity', () => {
     expect(viaThread).toMatchObject({ newTicket: true, threadRule: 'new_ticket' });
 
     // Our reply, as the mailbox's Sent copy comes back: its Message-ID is HMAC-signed for the tenant.
-    const signing = await f.t.database.db.tenantTx(f.tenant.id, (c) =>
-      f.t.container.keys.tenantKey(c, f.tenant.id, 'signing'),
-    );
-    const ourId = makeOutboundMessageId(
-      signing.key,
-      f.tenant.id,
-      '1f4e2c9a-8d7b-4c3e-9a1f-2b3c4d5e6f70',
-      'acme.example',
-    );
+    const ourId = await signedMessageId(f, '1f4e2c9a-8d7b-4c3e-9a1f-2b3c4d5e6f70');
     stored(
       await f.ingest(
         mail({
