@@ -227,7 +227,8 @@ export function* decidePage(
       ticketId,
       messageIdBidx: m.messageIdBidx,
       dedupeBidx: m.dedupeBidx,
-      providerThreadId: input.providerThreadId ?? null,
+      // Kept off its provider thread's ticket, it must not become that thread's newest ticket either.
+      providerThreadId: decision.withheldFrom ? null : (input.providerThreadId ?? null),
       kind,
       kindReasons: classification.reasons,
       threadRule: decision.rule,

@@ -105,6 +105,13 @@ describe('sender authenticity', () => {
       }),
     );
     expect(viaThread).toMatchObject({ newTicket: true, threadRule: 'new_ticket' });
+    // The thread still leads to the real ticket: the spoof did not become its newest message.
+    const next = stored(
+      await f.ingest(received('pass', { subject: 'Re: Help needed' }), {
+        providerThreadId: 'thread-43',
+      }),
+    );
+    expect(next).toMatchObject({ ticketId: t.ticketId, threadRule: 'provider_thread' });
 
     // Our reply, as the mailbox's Sent copy comes back: its Message-ID is HMAC-signed for the tenant.
     const ourId = await signedMessageId(f, '1f4e2c9a-8d7b-4c3e-9a1f-2b3c4d5e6f70');
