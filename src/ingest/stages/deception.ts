@@ -8,9 +8,10 @@ import type { Address } from '../types.js';
 // position, and a megabyte of name would take minutes. No address is longer than 254 characters.
 const separators = /[\s<>()[\]"',;:]+/u;
 const addressLike = /^[^@]+@[^@]+\.[^@.]{2,}$/u;
-// Bidi embeddings, overrides and isolates, and the marks: they reorder what the agent reads
-// ("\u202Emoc.elpmaxe@ceo" shows as "ceo@example.com").
-const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// Bidi embeddings, overrides and isolates: they reorder what the agent reads ("\u202Emoc.elpmaxe@ceo"
+// shows as "ceo@example.com"). Not the marks (LRM, RLM, ALM): they cannot reverse a run of letters,
+// and clients put them into Hebrew and Arabic names.
+const bidi = /[\u202a-\u202e\u2066-\u2069]/u;
 const latin = /\p{Script=Latin}/u;
 // The scripts whose letters pass for Latin ones (Cyrillic а, е, о, р, с; Greek ο, ν, Α, Β).
 const lookalike = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;

@@ -109,6 +109,9 @@ describe('display-name deception', () => {
   test('bidi controls (U+202E and friends) are flagged', () => {
     expect(deceptionFlags(from('\u202Emoc.elpmaxe-proc@oec'))).toContain('bidi_control');
     expect(deceptionFlags(from('Bob \u2067Smith\u2069'))).toEqual(['bidi_control']);
+    expect(
+      deceptionFlags(from('\u05d3\u05e0\u05d4 \u05db\u05d4\u05df\u200f', 'dana@client.example')),
+    ).toEqual([]);
   });
 
   test('a word mixing Latin with Cyrillic or Greek look-alikes is flagged; a name in one script is not', () => {
