@@ -15,6 +15,9 @@ const bidi = /[\u202a-\u202e\u2066-\u2069]/u;
 const latin = /\p{Script=Latin}/u;
 // The scripts whose letters pass for Latin ones (Cyrillic а, е, о, р, с; Greek ο, ν, Α, Β).
 const lookalike = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
+// Cyrillic and Greek letters that look like Latin ones (Unicode confusables, the common part).
+const disguised =
+  /^[\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u04bb\u0501\u051d\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd]+$/u;
 
 export const deceptionFlagNames = [
   'display_name_address',
@@ -40,8 +43,15 @@ export function deceptionFlags(from: Address | null): DeceptionFlag[] {
   const at = from.address.lastIndexOf('@');
   if (at > 0 && from.address.slice(0, at).includes('@')) flags.push('local_part_address');
   if (bidi.test(from.name) || bidi.test(from.address)) flags.push('bidi_control');
-  // One word in two scripts ("Pаypal" with a Cyrillic а); a name wholly in one script is just a name.
+  // One word in two scripts ("Pаypal" with a Cyrillic а), or beside Latin words one spelt only
+  // with Cyrillic/Greek letters that pass for Latin ("Рау Smith" reads "Pay Smith"). A name
+  // wholly in one script is just a name ("Вера Иванова").
   const words = `${name} ${from.address}`.split(/[\s@.,"'()<>_-]+/u);
-  if (words.some((w) => latin.test(w) && lookalike.test(w))) flags.push('mixed_script');
+  const nameWords = name.split(/[\s.,"'()<>_-]+/u);
+  if (
+    words.some((w) => latin.test(w) && lookalike.test(w)) ||
+    (nameWords.some((w) => latin.test(w)) && nameWords.some((w) => disguised.test(w)))
+  )
+    flags.push('mixed_script');
   return flags;
 }

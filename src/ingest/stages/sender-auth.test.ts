@@ -118,6 +118,9 @@ describe('display-name deception', () => {
     expect(deceptionFlags(from('P\u0430ypal Support'))).toEqual(['mixed_script']);
     expect(deceptionFlags(from('Ann', 'ann@cl\u0456ent.example'))).toEqual(['mixed_script']);
     expect(deceptionFlags(from('Вера Иванова', 'vera@client.example'))).toEqual([]);
+    // A word spelt only with look-alikes, beside Latin words: "Рау Smith" reads "Pay Smith".
+    expect(deceptionFlags(from('\u0420\u0430\u0443 Smith'))).toEqual(['mixed_script']);
+    expect(deceptionFlags(from('Петр Smith', 'petr@client.example'))).toEqual([]);
     expect(deceptionFlags(from('Γιώργος Π.', 'g@client.example'))).toEqual([]);
   });
 });
