@@ -1506,7 +1506,7 @@ export interface components {
             authserv_id: string | null;
             /** @description A field written by the mailbox's receiving server was found; copies written by the sender are never read */
             trusted_header: boolean;
-            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes). Show `address` beside the name */
+            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name */
             deception: ("display_name_address" | "local_part_address" | "bidi_control" | "mixed_script")[];
             /** @description The real sender address (the From addr-spec, where replies go) */
             address: string | null;

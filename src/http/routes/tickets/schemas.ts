@@ -112,7 +112,7 @@ export const SenderAuth = Type.Object(
       Type.Unsafe<DeceptionFlag>(Type.Union(deceptionFlagNames.map((k) => Type.Literal(k)))),
       {
         description:
-          'The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes). Show `address` beside the name',
+          'The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name',
       },
     ),
     address: Type.Union([Type.String(), Type.Null()], {
