@@ -29,6 +29,17 @@ describe('config', () => {
     expect(p.find((l) => l.startsWith('WORKER_CONCURRENCY:'))).toBeDefined();
   });
 
+  test('TRUSTED_AUTHSERV_IDS: a comma-separated list of host names, lower-cased; none by default', () => {
+    expect(loadConfig({}).trustedAuthservIds).toEqual([]);
+    expect(
+      loadConfig({ TRUSTED_AUTHSERV_IDS: 'MX.Example.com,mx2.example.com' }).trustedAuthservIds,
+    ).toEqual(['mx.example.com', 'mx2.example.com']);
+    for (const bad of ['mx.example.com;dmarc=pass', 'mx.example.com, mx2.example.com', 'a,,b'])
+      expect(problems({ TRUSTED_AUTHSERV_IDS: bad })[0]).toMatch(
+        /^TRUSTED_AUTHSERV_IDS: expected comma-separated host names/,
+      );
+  });
+
   test('secret values are never echoed in errors', () => {
     const p = problems({
       INLET_MASTER_KEYS: 'k1:not-a-key-SECRETVALUE',

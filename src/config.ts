@@ -141,6 +141,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     egress,
     trustProxyHops: int('TRUST_PROXY_HOPS'),
+    trustedAuthservIds: (get('TRUSTED_AUTHSERV_IDS') ?? '')
+      .split(',')
+      .filter((id) => id !== '')
+      .map((id) => id.toLowerCase()),
     syncPollMinutes: int('SYNC_POLL_MINUTES'),
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
     mailboxPurgeDelayMs: int('MAILBOX_PURGE_DELAY_HOURS') * 3_600_000,

@@ -26,6 +26,7 @@ import type { MailProvider } from './providers/mail-provider.js';
 import { providerForMailbox } from './providers/open-mailbox.js';
 import {
   makeImapConnector,
+  moduleOf,
   type ProviderRuntimes,
   startProviders,
   startPushReceivers,
@@ -152,6 +153,7 @@ export async function makeContainer(
     registry: metrics,
     maxAttempts: config.ingest.maxAttempts,
     limits,
+    trustFor: (kind) => moduleOf(kind).authResults(config),
     ...(isolated
       ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } }
       : {}),

@@ -90,6 +90,16 @@ export const runtimeVariables = [
     description: 'failures before a message is parked',
   },
   {
+    name: 'TRUSTED_AUTHSERV_IDS',
+    kind: {
+      type: 'string',
+      pattern: /^[A-Za-z0-9.-]{1,253}(,[A-Za-z0-9.-]{1,253})*$/,
+      shape: 'comma-separated host names, e.g. mx.example.com,mx2.example.com',
+    },
+    description:
+      "authserv-ids of the servers that receive IMAP mailboxes' mail (and imported mail): only the topmost Authentication-Results under one of them says whether a sender passed SPF/DKIM/DMARC, and a DMARC failure keeps the message off existing tickets. Such a server must stamp all arriving mail and should remove fields bearing its id (RFC 8601 §5). Gmail (mx.google.com) and Microsoft 365 are known; unset = IMAP and imported mail stay unverified",
+  },
+  {
     name: 'SYNC_POLL_MINUTES',
     kind: { type: 'int', min: 1, max: 60 },
     default: '3',

@@ -47,6 +47,8 @@ export interface Config {
   /** Where tenant-given servers may be reached beyond public addresses and the usual ports. */
   egress: EgressPolicy;
   trustProxyHops: number;
+  /** TRUSTED_AUTHSERV_IDS, lower-cased (IMAP and local mailboxes). */
+  trustedAuthservIds: string[];
   syncPollMinutes: number;
   syncLeaseMs: number;
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */

@@ -22,6 +22,7 @@ import { type KeyedMessage, loopThreshold } from './page-keys.js';
 import { PageState } from './page-state.js';
 import type { StoredHeaders } from './prepare.js';
 import { classifyMessage } from './stages/classify.js';
+import { type AuthservTrust, failedDmarc, senderAuth } from './stages/sender-auth.js';
 import { threadCandidates, type ThreadLookup } from './thread-lookup.js';
 import type { Address, Classification } from './types.js';
 
@@ -36,6 +37,8 @@ export interface DecideInput {
   isOwnMessageId: (id: string) => boolean;
   /** Id of a new ticket. */
   newId: () => string;
+  /** Whose Authentication-Results the mailbox's receiving server writes (sender-auth.ts). */
+  trust: AuthservTrust;
 }
 
 /** A ticket the page opens, unsealed. */
@@ -138,7 +141,20 @@ export function* decidePage(
       ownAddresses: m.addresses.filter((_, i) => state.isOwnAddress(m.addressBidxs[i]!)),
       isOwnMessageId: d.isOwnMessageId,
     });
-    const decision = decideThread(threadCandidates(d.index, msg, classification, m.tk, view));
+    const auth = senderAuth(msg, d.trust);
+    // A DMARC failure: the From may be anyone's, so it threads only by our signed Message-IDs and
+    // links no identity (thread-rules.ts).
+    const unverified = failedDmarc(auth);
+    const decision = decideThread(
+      threadCandidates(
+        d.index,
+        msg,
+        classification,
+        m.tk,
+        view,
+        unverified ? d.isOwnMessageId : undefined,
+      ),
+    );
 
     let kind: StoredKind = classification.kind;
     let ticketId = decision.ticketId;
@@ -184,7 +200,7 @@ export function* decidePage(
       });
     // Only a person's addresses may later use the subject token (thread-hijack protection).
     const participants =
-      kind === 'human'
+      kind === 'human' && !unverified
         ? [msg.from, ...msg.replyTo, ...msg.cc]
             .filter((a): a is NonNullable<typeof a> => a !== null && a.address !== '')
             .map((a) => d.index.email(a.address))
@@ -211,12 +227,16 @@ export function* decidePage(
       ticketId,
       messageIdBidx: m.messageIdBidx,
       dedupeBidx: m.dedupeBidx,
-      providerThreadId: input.providerThreadId ?? null,
+      // Kept off its provider thread's ticket, it must not become that thread's newest ticket either.
+      providerThreadId: decision.withheldFrom ? null : (input.providerThreadId ?? null),
       kind,
       kindReasons: classification.reasons,
       threadRule: decision.rule,
       fromBidx: m.fromBidx,
-      headers: withBounce(prepared.headers, classification),
+      headers: {
+        ...withBounce(prepared.headers, classification),
+        sender_auth: { ...auth, withheld_from: decision.withheldFrom ?? null },
+      },
       participants,
       outcome,
     };

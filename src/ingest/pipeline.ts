@@ -21,7 +21,8 @@ import type { IsolatedPrepare } from './isolated-prepare.js';
 import { makeParking } from './park-message.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
-import { storePage } from './store-page.js';
+import { trustNothing } from './stages/sender-auth.js';
+import { storePage, type TrustFor } from './store-page.js';
 import type { IngestLimits } from './types.js';
 import { makeVerdictCache } from './verdict-cache.js';
 
@@ -85,6 +86,8 @@ export interface PipelineDeps {
   registry?: Registry;
   /** Messages of at least `aboveBytes` are prepared on a worker thread with a time budget (isolated-prepare.ts). */
   isolation?: { aboveBytes: number; prepare: IsolatedPrepare };
+  /** Whose Authentication-Results each kind of mailbox trusts; none when absent. */
+  trustFor?: TrustFor;
 }
 
 export function makePipeline(deps: PipelineDeps): Pipeline {
@@ -232,7 +235,16 @@ export function makePipeline(deps: PipelineDeps): Pipeline {
           tenantId,
           opening,
           async (ex, opened) => {
-            const outcomes = await storePage(keys, ex, tenantId, mailboxId, items, cursor, opened);
+            const outcomes = await storePage(
+              keys,
+              ex,
+              tenantId,
+              mailboxId,
+              items,
+              cursor,
+              opened,
+              deps.trustFor ?? (() => trustNothing),
+            );
             await tail?.write(
               ex,
               items.map((item, i) => ({ input: item.input, outcome: outcomes[i]! })),

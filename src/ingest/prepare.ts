@@ -7,6 +7,7 @@ import { extractReply, extractReplyFromHtml } from './stages/extract-reply.js';
 import { htmlToText } from './stages/html-to-text.js';
 import { parseMessage } from './stages/parse.js';
 import { sanitizeEmailHtml } from './stages/sanitize-html.js';
+import type { SenderAuth } from './stages/sender-auth.js';
 import type { Address, IngestLimits, ParsedAttachment, ParsedMessage } from './types.js';
 
 export interface PreparedAttachment extends ParsedAttachment {
@@ -39,6 +40,8 @@ export interface StoredHeaders {
   references: string[];
   /** Only on a bounce: the recipients it reports (store-page adds it after classification). */
   bounce?: BounceView;
+  /** Inbound mail stored since sender authentication was read (page-decide.ts adds it). */
+  sender_auth?: SenderAuth;
 }
 
 export interface BounceView {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { attachmentDigest, verifyOutboundMessageId } from '../crypto/index.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
 import type { Executor } from '../store/db.js';
 import { assertTakesMail, type IngestOpeningRow, lockDedupeKeys } from '../store/inbound-store.js';
 import { lookupPage } from '../store/page-lookup-store.js';
@@ -18,6 +19,10 @@ import { decidePage } from './page-decide.js';
 import { makeIndexer } from './page-indexer.js';
 import { keyPage, pageLookupInput } from './page-keys.js';
 import { openTickets, type PageWriter, writePage } from './page-write.js';
+import { type AuthservTrust, trustNothing } from './stages/sender-auth.js';
+
+/** Whose Authentication-Results a kind of mailbox trusts (each provider module says). */
+export type TrustFor = (kind: ProviderKind) => AuthservTrust;
 
 export async function storePage(
   keys: KeyService,
@@ -27,6 +32,7 @@ export async function storePage(
   items: PageItem[],
   cursor: unknown,
   opened: IngestOpeningRow[],
+  trustFor: TrustFor,
 ): Promise<IngestOutcome[]> {
   assertTakesMail(opened[0]?.mailbox_status ?? null);
   const k = await keys.ingestKeys(opened);
@@ -51,14 +57,15 @@ export async function storePage(
     index,
     isOwnMessageId: (id) => verifyOutboundMessageId(signingKey, tenantId, id) !== null,
     newId: randomUUID,
+    trust: opened[0]?.provider ? trustFor(opened[0].provider) : trustNothing,
   });
   // Tickets opened while deciding are inserted when a later message's subject token needs their numbers.
   const numbers = new Map<string, number>();
   let step = decide.next();
   while (!step.done) {
-    const opened = await openTickets(writer, step.value);
-    for (const [id, n] of opened) numbers.set(id, n);
-    step = decide.next(opened);
+    const made = await openTickets(writer, step.value);
+    for (const [id, n] of made) numbers.set(id, n);
+    step = decide.next(made);
   }
   const plan = step.value;
   await writePage(writer, plan, numbers, cursor);

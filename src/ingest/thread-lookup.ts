@@ -66,36 +66,47 @@ export function threadKeys(
   };
 }
 
+/**
+ * `signedOnly`: set when the sender failed DMARC; true for a Message-ID Inlet signed for this
+ * tenant (the only Message-IDs such a sender may thread by, thread-rules.ts).
+ */
 export function threadCandidates(
   index: Indexer,
   msg: ParsedMessage,
   classification: Classification,
   keys: ThreadKeys,
   found: ThreadLookup,
+  signedOnly?: (id: string) => boolean,
 ): ThreadCandidates {
-  const ticketFor = (id: string | null | undefined) => {
-    if (!id) return null;
-    const b = index.messageId(id);
-    return found.refs.find((f) => f.bidx.equals(b))?.ticket_id ?? null;
-  };
   const bounceId =
     classification.kind === 'bounce'
       ? (classification.bounce?.originalMessageId ?? keys.bounceId)
       : returnsOriginal(classification)
         ? keys.bounceId
         : null;
+  const byMessageId = (usable: (id: string) => boolean) => {
+    const ticketFor = (id: string | null | undefined) => {
+      if (!id || !usable(id)) return null;
+      const b = index.messageId(id);
+      return found.refs.find((f) => f.bidx.equals(b))?.ticket_id ?? null;
+    };
+    return {
+      bounceOriginal: ticketFor(bounceId),
+      inReplyTo: msg.inReplyTo.map(ticketFor).find((t) => t) ?? null,
+      // References: the most recent (last) known ancestor wins.
+      references:
+        [...msg.references]
+          .reverse()
+          .map(ticketFor)
+          .find((t) => t) ?? null,
+    };
+  };
   return {
-    bounceOriginal: ticketFor(bounceId),
-    inReplyTo: msg.inReplyTo.map(ticketFor).find((t) => t) ?? null,
-    // References: the most recent (last) known ancestor wins.
-    references:
-      [...msg.references]
-        .reverse()
-        .map(ticketFor)
-        .find((t) => t) ?? null,
+    ...byMessageId(() => true),
     providerThread: found.providerTicket,
     subjectToken: found.tokenTicket
       ? { ticketId: found.tokenTicket, senderIsParticipant: found.tokenParticipant }
       : null,
+    ...(signedOnly ? { unverified: byMessageId(signedOnly) } : {}),
   };
 }

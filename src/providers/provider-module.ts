@@ -7,6 +7,7 @@
 import type { Registry } from 'prom-client';
 
 import type { Config } from '../config.js';
+import type { AuthservTrust } from '../ingest/stages/sender-auth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db, Executor } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
@@ -125,6 +126,11 @@ export interface ProviderUpkeep<R> {
 export interface ProviderModule<S = unknown, R = unknown, P = unknown> {
   readonly kind: ProviderKind;
   readonly capabilities: ProviderCapabilities;
+  /**
+   * Which Authentication-Results fields the server that receives this kind of mailbox's mail
+   * writes: only those say whether a sender is authentic (src/ingest/stages/sender-auth.ts).
+   */
+  authResults(config: Config): AuthservTrust;
   /** Process-wide runtime from config; undefined when the operator has not configured this provider. */
   start(ctx: ProviderContext): R | undefined;
   /** The decrypted settings JSON → settings; throws on an unknown shape. */

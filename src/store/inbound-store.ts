@@ -6,6 +6,7 @@
 // The fixed statements are named (prepared once per connection). Blind indexes only: PostgreSQL
 // never sees a Message-ID or an address in clear.
 import { AppError } from '../errors.js';
+import type { ProviderKind } from '../providers/provider-kind.js';
 import type { TicketStatus } from '../tickets/ticket-status.js';
 import { dataKeyColumns, type DataKeyRow } from './data-key-store.js';
 import { type Executor, sqlUuid } from './db.js';
@@ -14,7 +15,7 @@ import { messageInsertColumns, messageInsertValues, type NewMessage } from './me
 import { type RawChunkRow, rawChunkValues } from './raw-store.js';
 
 /**
- * Step 1: the wrapped keys ingest needs (mailbox, index, signing) and the mailbox's status, as SQL
+ * Step 1: the wrapped keys ingest needs (mailbox, index, signing) and the mailbox's status and kind, as SQL
  * sent with BEGIN (db.tenantTxOpening: one round trip for both; which deliveries were seen before
  * is asked by the page lookup). The mailbox row is share-locked until the page commits: a
  * disconnect destroys the key under an update lock on that row, so it waits for a page already
@@ -23,12 +24,15 @@ import { type RawChunkRow, rawChunkValues } from './raw-store.js';
  */
 export function ingestOpening(tenantId: string, mailboxId: string): string {
   const [t, m] = [sqlUuid(tenantId), sqlUuid(mailboxId)];
-  return `WITH mb AS (SELECT status FROM mailboxes WHERE tenant_id = ${t} AND id = ${m} FOR SHARE)
-     SELECT ${dataKeyColumns}, (SELECT status FROM mb) AS mailbox_status
+  return `WITH mb AS (SELECT status, provider FROM mailboxes WHERE tenant_id = ${t} AND id = ${m} FOR SHARE)
+     SELECT ${dataKeyColumns}, (SELECT status FROM mb) AS mailbox_status, (SELECT provider FROM mb) AS provider
        FROM data_keys WHERE tenant_id = ${t} AND (mailbox_id = ${m} OR purpose IN ('index', 'signing'))`;
 }
 
-export type IngestOpeningRow = DataKeyRow & { mailbox_status: MailboxStatus | null };
+export type IngestOpeningRow = DataKeyRow & {
+  mailbox_status: MailboxStatus | null;
+  provider: ProviderKind | null;
+};
 
 /** Refuses ingest writes for a mailbox being (or already) disconnected: its key is, or is about to be, gone. */
 export function assertTakesMail(status: MailboxStatus | null): void {

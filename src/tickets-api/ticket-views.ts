@@ -35,7 +35,7 @@ export type ReplyState = Static<typeof ReplyStateSchema>;
  * field added, renamed or computed differently), so a client's cached copy from before is not
  * confirmed as current.
  */
-export const detailFormat = 'detail-1';
+export const detailFormat = 'detail-2';
 
 export function ticketSummary(row: TicketRow, dek: DataKey, messageCount: number): TicketSummary {
   const a = (field: SealedField) => fieldAad(field, row.tenant_id, row.mailbox_id, row.id);
@@ -81,7 +81,7 @@ export function messageView(
 ): MessageView {
   const o = (field: SealedField, v: Buffer | null) =>
     v ? openText(dek, v, fieldAad(field, row.tenant_id, row.mailbox_id, row.id)) : null;
-  const { bounce, ...headers } = JSON.parse(
+  const { bounce, sender_auth, ...headers } = JSON.parse(
     o('messages.headers', row.headers_ct)!,
   ) as StoredHeaders;
   return {
@@ -95,6 +95,19 @@ export function messageView(
     text: o('messages.text', row.text_ct),
     html: o('messages.html', row.html_ct),
     reply: o('messages.reply', row.reply_ct),
+    sender_auth: sender_auth
+      ? {
+          verified: sender_auth.dmarc === 'pass',
+          dmarc: sender_auth.dmarc,
+          spf: sender_auth.spf,
+          dkim: sender_auth.dkim,
+          authserv_id: sender_auth.authserv_id,
+          trusted_header: sender_auth.trusted_header,
+          deception: sender_auth.deception,
+          address: headers.from?.address ?? null,
+          withheld_from_ticket_id: sender_auth.withheld_from,
+        }
+      : null,
     bounce: bounce ?? null,
     reply_state: null,
     warnings: row.warnings,

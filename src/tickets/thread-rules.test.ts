@@ -42,6 +42,44 @@ describe('thread rules', () => {
       decideThread({ ...none, subjectToken: { ticketId: 't4', senderIsParticipant: false } }),
     ).toEqual({ ticketId: null, rule: 'new_ticket' });
   });
+
+  test('a sender that failed DMARC threads only by our signed Message-IDs; else a new ticket naming the one it claimed', () => {
+    const signedNone = { bounceOriginal: null, inReplyTo: null, references: null };
+    const participantToken = { ticketId: 't4', senderIsParticipant: true };
+    // Provider thread and subject token (even "from" a participant) are what a forger controls.
+    expect(decideThread({ ...none, providerThread: 't3', unverified: signedNone })).toEqual({
+      ticketId: null,
+      rule: 'new_ticket',
+      withheldFrom: 't3',
+    });
+    expect(
+      decideThread({ ...none, subjectToken: participantToken, unverified: signedNone }),
+    ).toEqual({ ticketId: null, rule: 'new_ticket', withheldFrom: 't4' });
+    // A customer's Message-ID is known to everyone on the thread: not enough either.
+    expect(decideThread({ ...none, inReplyTo: 't1', unverified: signedNone })).toEqual({
+      ticketId: null,
+      rule: 'new_ticket',
+      withheldFrom: 't1',
+    });
+    // Answering one of our replies (its HMAC-signed Message-ID) still joins that ticket.
+    expect(
+      decideThread({
+        ...none,
+        inReplyTo: 't1',
+        references: 't2',
+        subjectToken: participantToken,
+        unverified: { ...signedNone, references: 't2' },
+      }),
+    ).toEqual({ ticketId: 't2', rule: 'references' });
+    // Nothing to join: a plain new ticket, nothing withheld.
+    expect(
+      decideThread({
+        ...none,
+        subjectToken: { ticketId: 't4', senderIsParticipant: false },
+        unverified: signedNone,
+      }),
+    ).toEqual({ ticketId: null, rule: 'new_ticket' });
+  });
 });
 
 describe('ticket tokens and status', () => {

@@ -1471,6 +1471,8 @@ export interface components {
             html: string | null;
             /** @description The new text, without quotes and signature */
             reply: string | null;
+            /** @description Inbound mail: what the receiving provider found about the sender. A message whose sender failed DMARC joins an existing ticket only by answering one of this tenant's replies (In-Reply-To/References naming its signed Message-ID); otherwise it opens a new one. Null for outbound messages and for mail stored before this was recorded */
+            sender_auth: components["schemas"]["SenderAuth"] | null;
             /** @description On a bounce (kind 'bounce'): the recipients it reports. On a reply whose reply_state is 'bounced': the recipients the bounce that answered it reports. Otherwise null. */
             bounce: {
                 recipients: {
@@ -1490,6 +1492,26 @@ export interface components {
             /** Format: date-time */
             received_at: string;
             attachments: components["schemas"]["Attachment"][];
+        };
+        SenderAuth: {
+            /** @description DMARC passed per the receiving provider's own Authentication-Results. When false, show the sender as unverified */
+            verified: boolean;
+            /** @description The DMARC result as the receiving provider wrote it (pass, fail, softfail, none, temperror, …; Microsoft also writes bestguesspass); null when its field has none or no field of it was found */
+            dmarc: string | null;
+            /** @description The SPF result as the receiving provider wrote it (pass, fail, softfail, none, temperror, …; Microsoft also writes bestguesspass); null when its field has none or no field of it was found */
+            spf: string | null;
+            /** @description The DKIM (pass when any signature passed) result as the receiving provider wrote it (pass, fail, softfail, none, temperror, …; Microsoft also writes bestguesspass); null when its field has none or no field of it was found */
+            dkim: string | null;
+            /** @description Whose Authentication-Results field was read (e.g. mx.google.com); null for Microsoft 365's field, which names no server, and when none was found */
+            authserv_id: string | null;
+            /** @description A field written by the mailbox's receiving server was found; copies written by the sender are never read */
+            trusted_header: boolean;
+            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name */
+            deception: ("display_name_address" | "local_part_address" | "bidi_control" | "mixed_script")[];
+            /** @description The real sender address (the From addr-spec, where replies go) */
+            address: string | null;
+            /** @description The ticket this message would have joined (by provider thread, subject token or a Message-ID not from this tenant) had its sender not failed DMARC. It opened this ticket instead, for an agent to review */
+            withheld_from_ticket_id: string | null;
         };
         Attachment: {
             /** Format: uuid */

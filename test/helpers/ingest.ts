@@ -1,6 +1,7 @@
 // A tenant with local mailboxes on a fresh database, and the real pipeline to feed them.
 import { randomUUID } from 'node:crypto';
 
+import { makeOutboundMessageId } from '../../src/crypto/index.js';
 import type { IngestOutcome } from '../../src/ingest/pipeline.js';
 import { makeTestApp, type TestApp } from './app.js';
 import { bearer, createTenant, operatorKey, testKeyring } from './tenants.js';
@@ -70,4 +71,12 @@ export async function makeIngestFixture(env: Record<string, string> = {}): Promi
         raw,
       }),
   };
+}
+
+/** A Message-ID as Inlet signs its replies for the fixture's tenant (with angle brackets). */
+export async function signedMessageId(f: IngestFixture, outboxId: string): Promise<string> {
+  const signing = await f.t.database.db.tenantTx(f.tenant.id, (c) =>
+    f.t.container.keys.tenantKey(c, f.tenant.id, 'signing'),
+  );
+  return makeOutboundMessageId(signing.key, f.tenant.id, outboxId, 'acme.example');
 }

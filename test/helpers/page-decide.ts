@@ -6,6 +6,7 @@ import { makeIndexer } from '../../src/ingest/page-indexer.js';
 import { keyPage } from '../../src/ingest/page-keys.js';
 import { prepareMessage } from '../../src/ingest/prepare.js';
 import type { ScanVerdict } from '../../src/ingest/scan-attachments.js';
+import { type AuthservTrust, trustNothing } from '../../src/ingest/stages/sender-auth.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import type { PageLookup } from '../../src/store/page-lookup-store.js';
 
@@ -52,6 +53,7 @@ export function decide(
   items: PageItem[],
   lookup = emptyLookup(),
   delivered: string[] = [],
+  trust: AuthservTrust = trustNothing,
 ): { plan: PagePlan; yielded: TicketToOpen[][] } {
   let n = 1000;
   let ids = 0;
@@ -64,6 +66,7 @@ export function decide(
     index,
     isOwnMessageId: (id) => id === ownId,
     newId: () => `ticket-${++ids}`,
+    trust,
   });
   let step = run.next();
   while (!step.done) {

@@ -41,7 +41,20 @@ describe('gmail mailbox flow', () => {
   test('connect by OAuth → mail → push → ticket → reply threaded in Gmail → answer joins the ticket', async () => {
     const email = 'support@acme-flow.example';
     h.fake.addUser(email);
-    const before = h.fake.deliver(email, mail({ to: email, subject: 'Old question' }));
+    // Google stamps its own Authentication-Results above the copy the sender wrote.
+    const before = h.fake.deliver(
+      email,
+      Buffer.concat([
+        Buffer.from(
+          'Authentication-Results: mx.google.com; dkim=pass header.i=@client.example; spf=pass smtp.mailfrom=c@client.example; dmarc=fail (p=NONE) header.from=client.example\r\n',
+        ),
+        mail({
+          to: email,
+          subject: 'Old question',
+          headers: { 'Authentication-Results': 'mx.google.com; dmarc=pass' },
+        }),
+      ]),
+    );
 
     // The consent URL asks for the minimum, offline, with PKCE.
     const url = await h.startUrl();
@@ -106,7 +119,10 @@ describe('gmail mailbox flow', () => {
     }[];
     const ticket = tickets.find((x) => x.subject === 'Printer on fire')!;
     expect(ticket).toBeDefined();
-    expect(tickets.some((x) => x.subject === 'Old question')).toBe(true);
+    const old = tickets.find((x) => x.subject === 'Old question')!;
+    expect(
+      (await api('GET', `/v1/tickets/${old.id}`)).json().messages[0].sender_auth,
+    ).toMatchObject({ verified: false, dmarc: 'fail', dkim: 'pass', authserv_id: 'mx.google.com' });
     expect(before.id).not.toBe(arrived.id);
 
     // The agent's reply goes out through messages.send in the customer's Gmail thread.

@@ -39,7 +39,22 @@ describe('microsoft 365 mailbox flow', () => {
   test('consent → mail → notification → ticket → reply in Sent Items with our ids → answer joins the ticket', async () => {
     const email = 'support@acme-flow.example';
     h.fake.addUser(email);
-    h.fake.deliver(email, mail({ to: email, subject: 'Old question' }));
+    // Exchange Online stamps its field, with no authserv-id, above the copies the sender wrote.
+    h.fake.deliver(
+      email,
+      Buffer.concat([
+        Buffer.from(
+          'Authentication-Results: spf=pass (sender IP is 192.0.2.9)\r\n smtp.mailfrom=client.example; dkim=none (message not signed)\r\n header.d=none;dmarc=bestguesspass action=none\r\n header.from=client.example;compauth=pass reason=109\r\n',
+        ),
+        mail({
+          to: email,
+          subject: 'Old question',
+          headers: {
+            'Authentication-Results': 'dmarc=pass action=none header.from=client.example',
+          },
+        }),
+      ]),
+    );
 
     // The sign-in URL asks for the fewest delegated scopes, with PKCE, at the configured authority.
     const url = await h.startUrl();
@@ -117,6 +132,12 @@ describe('microsoft 365 mailbox flow', () => {
       (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
     ).find((x) => x.subject === 'Printer on fire')!;
     expect(ticket).toBeDefined();
+    const old = (
+      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
+    ).find((x) => x.subject === 'Old question')!;
+    expect(
+      (await api('GET', `/v1/tickets/${old.id}`)).json().messages[0].sender_auth,
+    ).toMatchObject({ verified: false, dmarc: 'bestguesspass', spf: 'pass', authserv_id: null });
 
     // The agent's reply leaves as our MIME through sendMail and sits in Sent Items.
     const { reply, outcome } = await replyAndSend(ticket.id, 'We are on it.');

@@ -20,6 +20,8 @@ export const gmailModule: ProviderModule<GmailCredentials, GmailProcessRuntime, 
       revocableGrant: true,
       sentCopyIsAtomic: true,
     },
+    // Gmail and Google Workspace stamp every inbound message "Authentication-Results: mx.google.com; …".
+    authResults: () => ({ ids: ['mx.google.com'], idless: false }),
     start: (ctx) =>
       makeGmailRuntime({
         google: ctx.config.google,

@@ -21,6 +21,8 @@ export const imapModule: ProviderModule<ImapSettings, ImapRuntime> = {
     revocableGrant: false,
     sentCopyIsAtomic: false,
   },
+  // Any server may sit behind IMAP: the operator names the ones that receive its mailboxes' mail.
+  authResults: (config) => ({ ids: config.trustedAuthservIds, idless: false }),
   start: () => ({}),
   parseSettings: (json) => JSON.parse(json) as ImapSettings,
   open: (settings, runtime, deps) =>

@@ -14,6 +14,8 @@ export const localModule: ProviderModule<null, null> = {
     revocableGrant: false,
     sentCopyIsAtomic: false,
   },
+  // Imported mail was received wherever it came from; the operator names the servers to believe.
+  authResults: (config) => ({ ids: config.trustedAuthservIds, idless: false }),
   start: () => null,
   parseSettings: () => null,
   open: () => {

@@ -26,6 +26,9 @@ export const microsoftModule: ProviderModule<
     revocableGrant: false,
     sentCopyIsAtomic: false,
   },
+  // Exchange Online Protection writes its field without an authserv-id ("spf=pass (sender IP is …)
+  // smtp.mailfrom=…; dkim=…; dmarc=… action=none header.from=…;compauth=…"), above any the sender wrote.
+  authResults: () => ({ ids: [], idless: true }),
   start: (ctx) =>
     makeMicrosoftRuntime({
       microsoft: ctx.config.microsoft,

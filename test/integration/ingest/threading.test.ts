@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { makeOutboundMessageId } from '../../../src/crypto/index.js';
-import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
+import { type IngestFixture, makeIngestFixture, signedMessageId } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
 
 let f: IngestFixture;
@@ -110,15 +109,7 @@ describe('threading', () => {
     const t = stored(
       await f.ingest(mail({ messageId: 'orig@client.example', subject: 'Need help' })),
     );
-    const signing = await f.t.database.db.tenantTx(f.tenant.id, (c) =>
-      f.t.container.keys.tenantKey(c, f.tenant.id, 'signing'),
-    );
-    const ourId = makeOutboundMessageId(
-      signing.key,
-      f.tenant.id,
-      '7b0e4f7e-5f37-4a55-9a7e-3c8f9d0b1a2c',
-      'acme.example',
-    );
+    const ourId = await signedMessageId(f, '7b0e4f7e-5f37-4a55-9a7e-3c8f9d0b1a2c');
     const echo = stored(
       await f.ingest(
         mail({

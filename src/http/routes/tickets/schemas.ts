@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 
+import { type DeceptionFlag, deceptionFlagNames } from '../../../ingest/stages/deception.js';
 import { type OutboxState, outboxStates } from '../../../outbound/outbox-store.js';
 import { type StoredKind, storedKinds } from '../../../tickets/ticket-status.js';
 import { Timestamp, Uuid } from '../../schemas.js';
@@ -85,6 +86,46 @@ const BounceInfo = Type.Object({
   ),
 });
 
+const Verdict = (method: string) =>
+  Type.Union([Type.String(), Type.Null()], {
+    description: `The ${method} result as the receiving provider wrote it (pass, fail, softfail, none, temperror, …; Microsoft also writes bestguesspass); null when its field has none or no field of it was found`,
+  });
+
+export const SenderAuth = Type.Object(
+  {
+    verified: Type.Boolean({
+      description:
+        "DMARC passed per the receiving provider's own Authentication-Results. When false, show the sender as unverified",
+    }),
+    dmarc: Verdict('DMARC'),
+    spf: Verdict('SPF'),
+    dkim: Verdict('DKIM (pass when any signature passed)'),
+    authserv_id: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "Whose Authentication-Results field was read (e.g. mx.google.com); null for Microsoft 365's field, which names no server, and when none was found",
+    }),
+    trusted_header: Type.Boolean({
+      description:
+        "A field written by the mailbox's receiving server was found; copies written by the sender are never read",
+    }),
+    deception: Type.Array(
+      Type.Unsafe<DeceptionFlag>(Type.Union(deceptionFlagNames.map((k) => Type.Literal(k)))),
+      {
+        description:
+          'The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name',
+      },
+    ),
+    address: Type.Union([Type.String(), Type.Null()], {
+      description: 'The real sender address (the From addr-spec, where replies go)',
+    }),
+    withheld_from_ticket_id: Type.Union([Uuid, Type.Null()], {
+      description:
+        'The ticket this message would have joined (by provider thread, subject token or a Message-ID not from this tenant) had its sender not failed DMARC. It opened this ticket instead, for an agent to review',
+    }),
+  },
+  { $id: 'SenderAuth' },
+);
+
 export const Message = Type.Object(
   {
     id: Uuid,
@@ -102,6 +143,10 @@ export const Message = Type.Object(
     }),
     reply: Type.Union([Type.String(), Type.Null()], {
       description: 'The new text, without quotes and signature',
+    }),
+    sender_auth: Type.Union([SenderAuth, Type.Null()], {
+      description:
+        "Inbound mail: what the receiving provider found about the sender. A message whose sender failed DMARC joins an existing ticket only by answering one of this tenant's replies (In-Reply-To/References naming its signed Message-ID); otherwise it opens a new one. Null for outbound messages and for mail stored before this was recorded",
     }),
     bounce: Type.Union([BounceInfo, Type.Null()], {
       description:
