@@ -157,6 +157,82 @@ d('replies under faults', () => {
     expect(delivered(reply.message_id)).toHaveLength(0);
   });
 
+  test('a disconnect after the bytes left: the reply is recorded sent, once, and never cancelled', async () => {
+    const m = await mailboxWithTicket();
+    const reply = (await post(m.ticketId, { text: 'On its way when disconnected' })).json();
+    const outcome = await sendReply(
+      {
+        ...bed.f.t.container,
+        providerFor: async (ex, keys, tenantId, mailboxId) => {
+          const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
+          return {
+            ...provider,
+            // The agent disconnects between the point of no return and the server's answer.
+            send: (mime, meta) =>
+              provider.send(mime, {
+                ...meta,
+                onTransmit: async () => {
+                  await meta.onTransmit();
+                  expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(
+                    200,
+                  );
+                },
+              }),
+          };
+        },
+      },
+      { tenantId: bed.f.tenant.id, outboxId: (await outboxOf(reply.id)).id },
+      { attempt: 1, maxAttempts: 10 },
+    );
+    expect(outcome).toBe('sent');
+    expect(delivered(reply.message_id)).toHaveLength(1);
+    expect(await outboxOf(reply.id)).toMatchObject({ state: 'sent', failure_reason: null });
+    expect(await eventsOf('reply.sent', reply.id)).toHaveLength(1);
+    expect(await eventsOf('reply.cancelled', reply.id)).toHaveLength(0);
+    expect(await runJob(reply.id, 2)).toBe('nothing_to_do');
+  });
+
+  test('a disconnect while an attempt that may have delivered is unresolved: delivery_unknown, not cancelled', async () => {
+    const m = await mailboxWithTicket();
+    // Waiting for its retry after an attempt that transmitted and heard no answer.
+    const waiting = (await post(m.ticketId, { text: 'Waiting to retry' })).json();
+    await owner(
+      `UPDATE outbox SET state = 'sending', attempts = 1, transmit_started_at = now() - interval '1 minute',
+              next_attempt_at = now() + interval '1 hour', updated_at = now() WHERE message_id = $1`,
+      [waiting.id],
+    );
+    // The worker died with the bytes in flight (markTransmitting was its last write).
+    const died = (await post(m.ticketId, { text: 'Worker died in flight' })).json();
+    await owner(
+      `UPDATE outbox SET state = 'sending', attempts = 1, transmit_started_at = now(), updated_at = now()
+        WHERE message_id = $1`,
+      [died.id],
+    );
+    const queued = (await post(m.ticketId, { text: 'Never tried' })).json();
+    expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(200);
+
+    expect(await outboxOf(waiting.id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'delivery_unknown',
+    });
+    expect(await eventsOf('reply.failed', waiting.id)).toHaveLength(1);
+    expect(await eventsOf('reply.cancelled', waiting.id)).toHaveLength(0);
+    expect(await outboxOf(queued.id)).toMatchObject({
+      state: 'cancelled',
+      failure_reason: 'mailbox_disconnected',
+    });
+    // Only its job can know; its retry cannot ask the disconnected mailbox, so it ends unknown.
+    expect(await outboxOf(died.id)).toMatchObject({ state: 'sending' });
+    expect(await runJob(died.id, 2)).toBe('failed');
+    expect(await outboxOf(died.id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'delivery_unknown',
+    });
+    expect(await eventsOf('reply.cancelled', died.id)).toHaveLength(0);
+    expect(await runJob(waiting.id, 2)).toBe('nothing_to_do');
+    for (const r of [waiting, died, queued]) expect(delivered(r.message_id)).toHaveLength(0);
+  });
+
   test('unknown tickets, other tenants’ tickets and import-only mailboxes', async () => {
     const m = await mailboxWithTicket();
     expect((await post(randomUUID(), { text: 'x' })).statusCode).toBe(404);
