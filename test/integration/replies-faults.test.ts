@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { sendReply } from '../../src/outbound/send-reply.js';
+import type { MailProvider } from '../../src/providers/mail-provider.js';
 import { providerForMailbox } from '../../src/providers/open-mailbox.js';
 import { mail } from '../helpers/mail.js';
 import { startRepliesBed } from '../helpers/replies-bed.js';
@@ -16,6 +17,25 @@ const d = dovecot ? describe : describe.skip;
 
 const eventsOf = (type: string, messageId: string) =>
   owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [type, messageId]);
+
+/** One run of a reply's send job with the provider's send wrapped, to disconnect at a chosen moment. */
+const runJobWithSend = async (
+  replyId: string,
+  wrap: (send: MailProvider['send']) => MailProvider['send'],
+) =>
+  sendReply(
+    {
+      ...bed.f.t.container,
+      providerFor: async (ex, keys, tenantId, mailboxId) => {
+        const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
+        return { ...provider, send: wrap((mime, meta) => provider.send(mime, meta)) };
+      },
+    },
+    { tenantId: bed.f.tenant.id, outboxId: (await outboxOf(replyId)).id },
+    { attempt: 1, maxAttempts: 10 },
+  );
+const disconnect = async (mailboxId: string) =>
+  expect((await bed.f.api('DELETE', `/v1/mailboxes/${mailboxId}`)).status).toBe(200);
 
 beforeAll(() => bed.start());
 afterAll(() => bed.close());
@@ -113,7 +133,7 @@ d('replies under faults', () => {
     });
 
     const orphan = (await post(m.ticketId, { text: 'never' })).json();
-    expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(200);
+    await disconnect(m.mailboxId);
     expect(await runJob(orphan.id)).toBe('cancelled');
     expect(await outboxOf(orphan.id)).toMatchObject({
       state: 'cancelled',
@@ -126,26 +146,11 @@ d('replies under faults', () => {
   test('a disconnect after the send job claimed the reply: nothing leaves, the reply ends cancelled', async () => {
     const m = await mailboxWithTicket();
     const reply = (await post(m.ticketId, { text: 'Claimed, then disconnected' })).json();
-    const { id: outboxId } = await outboxOf(reply.id);
     // The job has claimed the row ('sending') and opened the provider when the agent disconnects.
-    const outcome = await sendReply(
-      {
-        ...bed.f.t.container,
-        providerFor: async (ex, keys, tenantId, mailboxId) => {
-          const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
-          return {
-            ...provider,
-            send: async (mime, meta) => {
-              const res = await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`);
-              expect(res.status).toBe(200);
-              return provider.send(mime, meta);
-            },
-          };
-        },
-      },
-      { tenantId: bed.f.tenant.id, outboxId },
-      { attempt: 1, maxAttempts: 10 },
-    );
+    const outcome = await runJobWithSend(reply.id, (send) => async (mime, meta) => {
+      await disconnect(m.mailboxId);
+      return send(mime, meta);
+    });
     expect(outcome).toBe('cancelled');
     expect(delivered(reply.message_id)).toHaveLength(0);
     expect(await outboxOf(reply.id)).toMatchObject({
@@ -160,29 +165,17 @@ d('replies under faults', () => {
   test('a disconnect after the bytes left: the reply is recorded sent, once, and never cancelled', async () => {
     const m = await mailboxWithTicket();
     const reply = (await post(m.ticketId, { text: 'On its way when disconnected' })).json();
-    const outcome = await sendReply(
-      {
-        ...bed.f.t.container,
-        providerFor: async (ex, keys, tenantId, mailboxId) => {
-          const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
-          return {
-            ...provider,
-            // The agent disconnects between the point of no return and the server's answer.
-            send: (mime, meta) =>
-              provider.send(mime, {
-                ...meta,
-                onTransmit: async () => {
-                  await meta.onTransmit();
-                  expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(
-                    200,
-                  );
-                },
-              }),
-          };
-        },
-      },
-      { tenantId: bed.f.tenant.id, outboxId: (await outboxOf(reply.id)).id },
-      { attempt: 1, maxAttempts: 10 },
+    // The agent disconnects between the point of no return and the server's answer.
+    const outcome = await runJobWithSend(
+      reply.id,
+      (send) => (mime, meta) =>
+        send(mime, {
+          ...meta,
+          onTransmit: async () => {
+            await meta.onTransmit();
+            await disconnect(m.mailboxId);
+          },
+        }),
     );
     expect(outcome).toBe('sent');
     expect(delivered(reply.message_id)).toHaveLength(1);
@@ -209,7 +202,7 @@ d('replies under faults', () => {
       [died.id],
     );
     const queued = (await post(m.ticketId, { text: 'Never tried' })).json();
-    expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(200);
+    await disconnect(m.mailboxId);
 
     expect(await outboxOf(waiting.id)).toMatchObject({
       state: 'failed',
