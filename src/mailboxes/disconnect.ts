@@ -81,13 +81,14 @@ export async function beginDisconnect(
     purgeAfter,
   });
   await startDisconnecting(ex, row.tenant_id, row.id);
-  const cancelled = await cancelPendingForMailbox(ex, row.tenant_id, row.id);
+  const replies = await cancelPendingForMailbox(ex, row.tenant_id, row.id);
   const watchdog = new Date(Math.min(receipt.purge_after.getTime(), Date.now() + watchdogMs));
   await enqueuePurge(ex, row.tenant_id, row.id, watchdog);
   if (row.status !== 'disconnecting') {
     await audit(ex, actor, 'mailbox.disconnect', 'mailbox', row.id, {
       provider: row.provider,
-      replies_cancelled: cancelled,
+      replies_cancelled: replies.cancelled,
+      replies_delivery_unknown: replies.deliveryUnknown,
       purge_after: receipt.purge_after.toISOString(),
     });
     await insertEvent(ex, row.tenant_id, 'mailbox.disconnected', row.id, {

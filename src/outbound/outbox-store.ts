@@ -221,28 +221,50 @@ export async function ticketThreadId(
 }
 
 /**
- * Disconnect: every reply of the mailbox not sent yet ends 'cancelled' (reason mailbox_disconnected)
- * with a reply.cancelled event, so the helpdesk sees it was not sent. A send already handed to
- * the provider that then succeeds is still recorded as sent by its job (markSent), which is the truth;
- * a job that claimed the reply but has not transmitted yet stops at markTransmitting.
+ * Disconnect: every reply of the mailbox that will not be sent now gets its one final state and event.
+ *   * Nothing transmitted yet (queued, or claimed by a job that stops at markTransmitting): 'cancelled',
+ *     mailbox_disconnected — the customer got nothing.
+ *   * An earlier attempt transmitted and nothing is in flight (waiting to retry, or claimed again):
+ *     'failed', delivery_unknown — that attempt may have arrived, so "cancelled" would be a lie.
+ *   * Bytes in flight (markTransmitting was the row's last write, so updated_at equals
+ *     transmit_started_at): left to the job, the only one that will learn the outcome; it records
+ *     'sent' when the provider accepted it. Cancelling it here recorded both reply.cancelled and
+ *     reply.sent. A job that dies in flight leaves the row to its retry, which ends it
+ *     delivery_unknown (send-reply.ts).
+ * The test is in the WHERE clause, so a markTransmitting committed concurrently is re-checked
+ * (READ COMMITTED re-evaluates an updated row) and either wins or finds the row ended.
  */
 export async function cancelPendingForMailbox(
   ex: Executor,
   tenantId: string,
   mailboxId: string,
-): Promise<number> {
-  const { rows } = await ex.query<{ id: string; message_id: string; ticket_id: string }>(
-    `UPDATE outbox SET state = 'cancelled', failure_reason = 'mailbox_disconnected', next_attempt_at = NULL, updated_at = now()
-      WHERE tenant_id = $1 AND mailbox_id = $2 AND state IN ('queued', 'sending')
-      RETURNING id, message_id, ticket_id`,
+): Promise<{ cancelled: number; deliveryUnknown: number }> {
+  const { rows } = await ex.query<{
+    id: string;
+    message_id: string;
+    ticket_id: string;
+    failure_reason: 'mailbox_disconnected' | 'delivery_unknown';
+  }>(
+    `UPDATE outbox SET
+            state = CASE WHEN transmit_started_at IS NULL THEN 'cancelled' ELSE 'failed' END,
+            failure_reason = CASE WHEN transmit_started_at IS NULL THEN 'mailbox_disconnected' ELSE 'delivery_unknown' END,
+            next_attempt_at = NULL, updated_at = now()
+      WHERE tenant_id = $1 AND mailbox_id = $2
+        AND (state = 'queued'
+             OR (state = 'sending' AND (transmit_started_at IS NULL OR updated_at > transmit_started_at)))
+      RETURNING id, message_id, ticket_id, failure_reason`,
     [tenantId, mailboxId],
   );
   for (const r of rows)
-    await insertOutboundEvent(ex, tenantId, 'reply.cancelled', r.message_id, {
-      ticket_id: r.ticket_id,
-      reason: 'mailbox_disconnected',
-    });
-  return rows.length;
+    await insertOutboundEvent(
+      ex,
+      tenantId,
+      r.failure_reason === 'delivery_unknown' ? 'reply.failed' : 'reply.cancelled',
+      r.message_id,
+      { ticket_id: r.ticket_id, reason: r.failure_reason },
+    );
+  const deliveryUnknown = rows.filter((r) => r.failure_reason === 'delivery_unknown').length;
+  return { cancelled: rows.length - deliveryUnknown, deliveryUnknown };
 }
 
 /** The replies of a ticket, oldest first, with their delivery state. */

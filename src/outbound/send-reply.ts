@@ -9,7 +9,10 @@
 //     customer. The agent decides whether to send again.
 //   * A transient failure leaves 'sending' (the outcome is unknown) and is retried by graphile-worker
 //     with exponential backoff; the last attempt, a permanent refusal or a revoked grant ends in
-//     'failed'. A disconnected mailbox (key destroyed) ends in 'cancelled' and nothing is sent.
+//     'failed'. A disconnected mailbox (key destroyed) ends in 'cancelled' and nothing is sent, or in
+//     'failed' / delivery_unknown when an earlier attempt transmitted (it may have arrived, and the
+//     mailbox can no longer be asked). A disconnect while the bytes are in flight leaves the outcome
+//     to this job (outbox-store cancelPendingForMailbox), so the reply gets one final state.
 // No database transaction is held open while the provider works.
 import { open, openText } from '../crypto/index.js';
 import { isAppError } from '../errors.js';
@@ -84,6 +87,15 @@ type Prepared =
 
 const finalStates = new Set(['sent', 'failed', 'cancelled', 'bounced']);
 
+/** The mailbox is gone: nothing more leaves. An attempt that transmitted may still have arrived
+ *  (a job that died in flight, or a retry planned after the disconnect passed). */
+function disconnected(row: OutboxRow): Prepared {
+  const transmitted = row.state === 'sending' && row.transmit_started_at !== null;
+  return transmitted
+    ? { kind: 'final', row, state: 'failed', reason: 'delivery_unknown', errorClass: null }
+    : { kind: 'final', row, state: 'cancelled', reason: 'mailbox_disconnected', errorClass: null };
+}
+
 /** Throws (so graphile-worker retries) only when a retry is planned; every final outcome returns. */
 export async function sendReply(
   deps: SendJobDeps,
@@ -140,15 +152,8 @@ export async function sendReply(
     if (!row || finalStates.has(row.state))
       return { kind: 'stop', outcome: row?.state === 'cancelled' ? 'cancelled' : 'nothing_to_do' };
     const mailbox = await findMailbox(ex, tenantId, row.mailbox_id);
-    if (!mailbox || mailbox.status === 'disconnecting' || mailbox.status === 'disconnected') {
-      return {
-        kind: 'final',
-        row,
-        state: 'cancelled',
-        reason: 'mailbox_disconnected',
-        errorClass: null,
-      };
-    }
+    if (!mailbox || mailbox.status === 'disconnecting' || mailbox.status === 'disconnected')
+      return disconnected(row);
     if (mailbox.status === 'reauth_required')
       return {
         kind: 'final',
@@ -163,14 +168,7 @@ export async function sendReply(
       dek = await keys.mailboxKey(ex, tenantId, row.mailbox_id);
       provider = await providerFor(ex, keys, tenantId, row.mailbox_id);
     } catch (err) {
-      if (isAppError(err) && err.code === 'mailbox_data_destroyed')
-        return {
-          kind: 'final',
-          row,
-          state: 'cancelled',
-          reason: 'mailbox_disconnected',
-          errorClass: null,
-        };
+      if (isAppError(err) && err.code === 'mailbox_data_destroyed') return disconnected(row);
       if (isAppError(err) && err.code === 'mailbox_cannot_send')
         return {
           kind: 'final',
@@ -213,11 +211,11 @@ export async function sendReply(
   const { row, provider } = prepared;
   const sentProvesAbsence = capabilitiesOf(provider.kind).sentCopyIsAtomic;
   let transmitting = false;
-  let cancelledInFlight = false;
+  let endedByDisconnect = false;
   const onTransmit = async () => {
     if (!(await db.tenantTx(tenantId, (ex) => markTransmitting(ex, tenantId, row.id)))) {
-      cancelledInFlight = true;
-      throw new Error('reply cancelled before transmission');
+      endedByDisconnect = true;
+      throw new Error('reply ended by a disconnect before transmission');
     }
     transmitting = true;
   };
@@ -237,10 +235,14 @@ export async function sendReply(
     });
   } catch (err) {
     await provider.close().catch(() => undefined);
-    // The disconnect already recorded the cancellation (and its event); no byte left.
-    if (cancelledInFlight) {
-      log.warn({ reason: 'mailbox_disconnected' }, 'reply send cancelled before transmission');
-      return 'cancelled';
+    // The disconnect already recorded the reply's end (and its event); no byte left this time.
+    if (endedByDisconnect) {
+      const ended = await db.tenantTx(tenantId, (ex) => findOutbox(ex, tenantId, row.id));
+      log.warn(
+        { reason: ended?.failure_reason },
+        'reply ended by a disconnect before transmission',
+      );
+      return ended?.state === 'failed' ? 'failed' : 'cancelled';
     }
     const pe = toProviderError(err, 'reply send');
     // Transmitted and no refusal heard (connection lost after the bytes left): whether it arrived is

@@ -130,7 +130,9 @@ export function isConnectionError(err: unknown): boolean {
       '08003',
       '08006',
     ].includes(code) ||
-    /timeout exceeded when trying to connect|Connection terminated/i.test(
+    // A pooled client whose backend ended between two statements (failover, pg_terminate_backend)
+    // refuses the next one with "… is not queryable" and no code.
+    /timeout exceeded when trying to connect|Connection terminated|is not queryable/i.test(
       String((err as Error | null)?.message ?? ''),
     )
   );

@@ -3,13 +3,14 @@
 import { randomUUID } from 'node:crypto';
 
 import { emailBlindIndex, generateDataKey, mailboxAad, seal } from '../../src/crypto/index.js';
-import { type SendOutcome, sendReply } from '../../src/outbound/send-reply.js';
+import type { SendOutcome } from '../../src/outbound/send-reply.js';
 import { sealCredentials } from '../../src/providers/open-mailbox.js';
 import { insertMailbox } from '../../src/store/mailbox-store.js';
 import { startDovecot } from './dovecot.js';
 import { type IngestFixture, makeIngestFixture } from './ingest.js';
 import { localMailEnv } from './local-mail.js';
 import { mail } from './mail.js';
+import { runSendJob } from './send-job.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
 /** `dovecot` is null when Dovecot is not installed (the tests then skip). */
@@ -100,12 +101,8 @@ export async function startRepliesBed() {
         [messageId],
       )
     )[0]!;
-  const runJob = async (messageId: string, attempt = 1, maxAttempts = 10): Promise<SendOutcome> =>
-    sendReply(
-      f.t.container,
-      { tenantId: f.tenant.id, outboxId: (await outboxOf(messageId)).id },
-      { attempt, maxAttempts },
-    );
+  const runJob = (messageId: string, attempt = 1, maxAttempts = 10): Promise<SendOutcome> =>
+    runSendJob(f.t.container, f.tenant.id, messageId, attempt, maxAttempts);
   const delivered = (messageId: string) =>
     sink.messages.filter((m) => m.raw.toString('latin1').includes(messageId));
   const counts = async () =>

@@ -1,13 +1,17 @@
 // Gmail failure paths through the strict Google fake (forged pushes: gmail-push-forged.test.ts): every
 // way the consent callback can go wrong (nothing is created), a dead grant (reauth_required, no further Google calls, resumed
 // by re-consent), a 429 storm (backoff, every message once), and an access token Google refuses
-// before its expiry or a message gone before its fetch (refresh once; skip the gone one).
+// before its expiry or a message gone before its fetch (refresh once; skip the gone one), and a reply
+// left waiting to retry after an answer that may have meant "sent" when the mailbox is disconnected.
+import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { consent } from '../fakes/google/connect.js';
 import { type GmailHarness, makeGmailHarness } from '../helpers/gmail.js';
 import { mail } from '../helpers/mail.js';
-import { createTenant } from '../helpers/tenants.js';
+import { runSendJob } from '../helpers/send-job.js';
+import { bearer, createTenant } from '../helpers/tenants.js';
 
 let h: GmailHarness;
 beforeAll(async () => {
@@ -243,5 +247,49 @@ describe('gmail failures', () => {
         .slice(before)
         .some((c) => c.operation === 'oauth.token'),
     ).toBe(false);
+  });
+
+  test('a reply waiting to retry after a 502 from messages.send ends delivery_unknown when its mailbox is disconnected', async () => {
+    const email = 'unknown@acme-unknown.example';
+    const id = (await h.connect(email)).mailboxId!;
+    h.fake.deliver(email, mail({ to: email, subject: 'Where is my parcel' }));
+    expect(await h.sync(id)).toMatchObject({ stored: 1 });
+    const api = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
+      h.t.app.inject({
+        method,
+        url,
+        headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
+        payload: payload as never,
+      });
+    const ticket = (
+      (await api('GET', '/v1/tickets')).json().items as { id: string; subject: string }[]
+    ).find((t) => t.subject === 'Where is my parcel')!;
+    const reply = (
+      await api('POST', `/v1/tickets/${ticket.id}/replies`, { text: 'On its way.' })
+    ).json();
+    const outbox = async () =>
+      (
+        await h.owner<{ state: string; failure_reason: string | null }>(
+          'SELECT state, failure_reason FROM outbox WHERE message_id = $1',
+          [reply.id],
+        )
+      )[0];
+    // A gateway answer after the request went out: Google may have sent it, so the job plans a retry
+    // that would look in Sent first.
+    h.fake.injectErrors(email, [{ status: 502, operation: 'users.messages.send' }], 1);
+    await expect(runSendJob(h.t.container, h.tenant.id, reply.id, 1)).rejects.toMatchObject({
+      kind: 'transient',
+    });
+    expect(await outbox()).toMatchObject({ state: 'sending' });
+    expect((await api('DELETE', `/v1/mailboxes/${id}`)).statusCode).toBe(200);
+    // Sent can no longer be asked: the reply may have arrived, so it is not "cancelled".
+    expect(await outbox()).toEqual({ state: 'failed', failure_reason: 'delivery_unknown' });
+    const events = await h.owner<{ type: string }>(
+      `SELECT type FROM events WHERE resource_id = $1 AND type LIKE 'reply.%'`,
+      [reply.id],
+    );
+    expect(events.map((e) => e.type)).toEqual(['reply.failed']);
+    expect(await runSendJob(h.t.container, h.tenant.id, reply.id, 2)).toBe('nothing_to_do');
+    expect(h.fake.sentMessages(email)).toHaveLength(0);
   });
 });

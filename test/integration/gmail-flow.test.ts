@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { sendReply } from '../../src/outbound/send-reply.js';
 import { type GmailHarness, makeGmailHarness } from '../helpers/gmail.js';
 import { mail } from '../helpers/mail.js';
+import { runSendJob } from '../helpers/send-job.js';
 import { bearer } from '../helpers/tenants.js';
 
 let h: GmailHarness;
@@ -129,16 +129,7 @@ describe('gmail mailbox flow', () => {
     const reply = (
       await api('POST', `/v1/tickets/${ticket.id}/replies`, { text: 'We are on it.' })
     ).json();
-    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
-      reply.id,
-    ]);
-    expect(
-      await sendReply(
-        h.t.container,
-        { tenantId: h.tenant.id, outboxId: outbox!.id },
-        { attempt: 1, maxAttempts: 10 },
-      ),
-    ).toBe('sent');
+    expect(await runSendJob(h.t.container, h.tenant.id, reply.id)).toBe('sent');
     const sent = h.fake.sentMessages(email);
     expect(sent).toHaveLength(1);
     // Inlet names the customer's thread, and Gmail accepts it there: the Subject matches (no ticket

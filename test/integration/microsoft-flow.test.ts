@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { sendReply } from '../../src/outbound/send-reply.js';
 import { mail } from '../helpers/mail.js';
 import { makeMicrosoftHarness, type MicrosoftHarness, tenantApi } from '../helpers/microsoft.js';
+import { runSendJob } from '../helpers/send-job.js';
 
 let h: MicrosoftHarness;
 beforeAll(async () => {
@@ -24,15 +24,7 @@ const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
 
 async function replyAndSend(ticketId: string, text: string) {
   const reply = (await api('POST', `/v1/tickets/${ticketId}/replies`, { text })).json();
-  const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
-    reply.id,
-  ]);
-  const outcome = await sendReply(
-    h.t.container,
-    { tenantId: h.tenant.id, outboxId: outbox!.id },
-    { attempt: 1, maxAttempts: 10 },
-  );
-  return { reply, outcome };
+  return { reply, outcome: await runSendJob(h.t.container, h.tenant.id, reply.id) };
 }
 
 describe('microsoft 365 mailbox flow', () => {

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { sendReply } from '../../src/outbound/send-reply.js';
 import { mail } from '../helpers/mail.js';
 import { makeMicrosoftHarness, type MicrosoftHarness, tenantApi } from '../helpers/microsoft.js';
+import { runSendJob } from '../helpers/send-job.js';
 
 let h: MicrosoftHarness;
 beforeAll(async () => {
@@ -50,16 +50,7 @@ describe('microsoft 365 large replies', () => {
         ],
       })
     ).json();
-    const [outbox] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
-      reply.id,
-    ]);
-    expect(
-      await sendReply(
-        h.t.container,
-        { tenantId: h.tenant.id, outboxId: outbox!.id },
-        { attempt: 1, maxAttempts: 10 },
-      ),
-    ).toBe('sent');
+    expect(await runSendJob(h.t.container, h.tenant.id, reply.id)).toBe('sent');
     const [sent] = h.fake.sent(email);
     expect(sent!.via).toBe('draft');
     expect(sent!.attachments.map((a) => [a.name, a.via, a.size])).toEqual([
@@ -94,16 +85,7 @@ describe('microsoft 365 large replies', () => {
         ],
       })
     ).json();
-    const [o2] = await h.owner<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [
-      r2.id,
-    ]);
-    expect(
-      await sendReply(
-        h.t.container,
-        { tenantId: h.tenant.id, outboxId: o2!.id },
-        { attempt: 1, maxAttempts: 10 },
-      ),
-    ).toBe('failed');
+    expect(await runSendJob(h.t.container, h.tenant.id, r2.id)).toBe('failed');
     expect(h.fake.sent(small)).toHaveLength(0);
   });
 });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { sendReply } from '../../src/outbound/send-reply.js';
+import type { MailProvider } from '../../src/providers/mail-provider.js';
 import { providerForMailbox } from '../../src/providers/open-mailbox.js';
 import { mail } from '../helpers/mail.js';
 import { startRepliesBed } from '../helpers/replies-bed.js';
@@ -16,6 +17,25 @@ const d = dovecot ? describe : describe.skip;
 
 const eventsOf = (type: string, messageId: string) =>
   owner('SELECT 1 FROM events WHERE type = $1 AND resource_id = $2', [type, messageId]);
+
+/** One run of a reply's send job with the provider's send wrapped, to disconnect at a chosen moment. */
+const runJobWithSend = async (
+  replyId: string,
+  wrap: (send: MailProvider['send']) => MailProvider['send'],
+) =>
+  sendReply(
+    {
+      ...bed.f.t.container,
+      providerFor: async (ex, keys, tenantId, mailboxId) => {
+        const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
+        return { ...provider, send: wrap((mime, meta) => provider.send(mime, meta)) };
+      },
+    },
+    { tenantId: bed.f.tenant.id, outboxId: (await outboxOf(replyId)).id },
+    { attempt: 1, maxAttempts: 10 },
+  );
+const disconnect = async (mailboxId: string) =>
+  expect((await bed.f.api('DELETE', `/v1/mailboxes/${mailboxId}`)).status).toBe(200);
 
 beforeAll(() => bed.start());
 afterAll(() => bed.close());
@@ -113,7 +133,7 @@ d('replies under faults', () => {
     });
 
     const orphan = (await post(m.ticketId, { text: 'never' })).json();
-    expect((await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`)).status).toBe(200);
+    await disconnect(m.mailboxId);
     expect(await runJob(orphan.id)).toBe('cancelled');
     expect(await outboxOf(orphan.id)).toMatchObject({
       state: 'cancelled',
@@ -126,26 +146,11 @@ d('replies under faults', () => {
   test('a disconnect after the send job claimed the reply: nothing leaves, the reply ends cancelled', async () => {
     const m = await mailboxWithTicket();
     const reply = (await post(m.ticketId, { text: 'Claimed, then disconnected' })).json();
-    const { id: outboxId } = await outboxOf(reply.id);
     // The job has claimed the row ('sending') and opened the provider when the agent disconnects.
-    const outcome = await sendReply(
-      {
-        ...bed.f.t.container,
-        providerFor: async (ex, keys, tenantId, mailboxId) => {
-          const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
-          return {
-            ...provider,
-            send: async (mime, meta) => {
-              const res = await bed.f.api('DELETE', `/v1/mailboxes/${m.mailboxId}`);
-              expect(res.status).toBe(200);
-              return provider.send(mime, meta);
-            },
-          };
-        },
-      },
-      { tenantId: bed.f.tenant.id, outboxId },
-      { attempt: 1, maxAttempts: 10 },
-    );
+    const outcome = await runJobWithSend(reply.id, (send) => async (mime, meta) => {
+      await disconnect(m.mailboxId);
+      return send(mime, meta);
+    });
     expect(outcome).toBe('cancelled');
     expect(delivered(reply.message_id)).toHaveLength(0);
     expect(await outboxOf(reply.id)).toMatchObject({
@@ -155,6 +160,70 @@ d('replies under faults', () => {
     expect(await eventsOf('reply.cancelled', reply.id)).toHaveLength(1);
     expect(await runJob(reply.id, 2)).toBe('cancelled');
     expect(delivered(reply.message_id)).toHaveLength(0);
+  });
+
+  test('a disconnect after the bytes left: the reply is recorded sent, once, and never cancelled', async () => {
+    const m = await mailboxWithTicket();
+    const reply = (await post(m.ticketId, { text: 'On its way when disconnected' })).json();
+    // The agent disconnects between the point of no return and the server's answer.
+    const outcome = await runJobWithSend(
+      reply.id,
+      (send) => (mime, meta) =>
+        send(mime, {
+          ...meta,
+          onTransmit: async () => {
+            await meta.onTransmit();
+            await disconnect(m.mailboxId);
+          },
+        }),
+    );
+    expect(outcome).toBe('sent');
+    expect(delivered(reply.message_id)).toHaveLength(1);
+    expect(await outboxOf(reply.id)).toMatchObject({ state: 'sent', failure_reason: null });
+    expect(await eventsOf('reply.sent', reply.id)).toHaveLength(1);
+    expect(await eventsOf('reply.cancelled', reply.id)).toHaveLength(0);
+    expect(await runJob(reply.id, 2)).toBe('nothing_to_do');
+  });
+
+  test('a disconnect while an attempt that may have delivered is unresolved: delivery_unknown, not cancelled', async () => {
+    const m = await mailboxWithTicket();
+    // Waiting for its retry after an attempt that transmitted and heard no answer.
+    const waiting = (await post(m.ticketId, { text: 'Waiting to retry' })).json();
+    await owner(
+      `UPDATE outbox SET state = 'sending', attempts = 1, transmit_started_at = now() - interval '1 minute',
+              next_attempt_at = now() + interval '1 hour', updated_at = now() WHERE message_id = $1`,
+      [waiting.id],
+    );
+    // The worker died with the bytes in flight (markTransmitting was its last write).
+    const died = (await post(m.ticketId, { text: 'Worker died in flight' })).json();
+    await owner(
+      `UPDATE outbox SET state = 'sending', attempts = 1, transmit_started_at = now(), updated_at = now()
+        WHERE message_id = $1`,
+      [died.id],
+    );
+    const queued = (await post(m.ticketId, { text: 'Never tried' })).json();
+    await disconnect(m.mailboxId);
+
+    expect(await outboxOf(waiting.id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'delivery_unknown',
+    });
+    expect(await eventsOf('reply.failed', waiting.id)).toHaveLength(1);
+    expect(await eventsOf('reply.cancelled', waiting.id)).toHaveLength(0);
+    expect(await outboxOf(queued.id)).toMatchObject({
+      state: 'cancelled',
+      failure_reason: 'mailbox_disconnected',
+    });
+    // Only its job can know; its retry cannot ask the disconnected mailbox, so it ends unknown.
+    expect(await outboxOf(died.id)).toMatchObject({ state: 'sending' });
+    expect(await runJob(died.id, 2)).toBe('failed');
+    expect(await outboxOf(died.id)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'delivery_unknown',
+    });
+    expect(await eventsOf('reply.cancelled', died.id)).toHaveLength(0);
+    expect(await runJob(waiting.id, 2)).toBe('nothing_to_do');
+    for (const r of [waiting, died, queued]) expect(delivered(r.message_id)).toHaveLength(0);
   });
 
   test('unknown tickets, other tenants’ tickets and import-only mailboxes', async () => {

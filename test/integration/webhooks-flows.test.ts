@@ -16,7 +16,6 @@ import { afterAll, describe, expect, test, vi } from 'vitest';
 import { eventSchemas, isEventType } from '../../src/events/catalogue.js';
 import { importMail } from '../../src/import/import-mail.js';
 import { purgeMailbox } from '../../src/mailboxes/purge.js';
-import { sendReply } from '../../src/outbound/send-reply.js';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { makeWebhookDispatcher } from '../../src/webhooks/dispatcher.js';
 import { abuseReport } from '../helpers/abuse-report.js';
@@ -24,6 +23,7 @@ import { startClamd } from '../helpers/clamd.js';
 import { connectBody, newImapUser } from '../helpers/imap-mailbox.js';
 import { imapTestbed } from '../helpers/imap-testbed.js';
 import { mail } from '../helpers/mail.js';
+import { runSendJob } from '../helpers/send-job.js';
 import { bearer } from '../helpers/tenants.js';
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver.js';
 
@@ -163,12 +163,7 @@ describe.skipIf(!bed.dovecot || !clamd)(
       );
       expect(reply.statusCode).toBe(202);
       const replyId = reply.json().id as string;
-      const outboxId = (
-        await c.db.tx((ex) =>
-          ex.query<{ id: string }>('SELECT id FROM outbox WHERE message_id = $1', [replyId]),
-        )
-      ).rows[0]!.id;
-      await sendReply(c, { tenantId: bed.tenant.id, outboxId }, { attempt: 1, maxAttempts: 3 });
+      expect(await runSendJob(c, bed.tenant.id, replyId, 1, 3)).toBe('sent');
       // The customer's server returns it: a DSN arrives in the mailbox (issue #16 links it to the reply).
       await bed.dovecot!.append(
         u.user,

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { AppError, type ErrorCode, type Problem } from '../../errors.js';
+import { isConnectionError } from '../../store/db.js';
 import { unknownFields, validationError } from './validation-errors.js';
 
 const problemBase = 'https://inlet.dev/problems/';
@@ -120,8 +121,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       );
     }
     req.log.error({ err: error }, 'request failed');
-    const status = appError?.status ?? 500;
-    const code = appError?.code ?? 'internal';
+    // The database went away mid-request (failover, reset connection): its transaction rolled back,
+    // so the same request can be sent again (with its Idempotency-Key) and should be.
+    const lostDb = !appError && isConnectionError(error);
+    const status = appError?.status ?? (lostDb ? 503 : 500);
+    const code = appError?.code ?? (lostDb ? 'dependency_unavailable' : 'internal');
     const detail =
       status === 503 ? 'A dependency is unavailable; retry later.' : 'An internal error occurred.';
     return sendProblem(reply, renderProblem(req, status, code, detail));

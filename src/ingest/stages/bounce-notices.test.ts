@@ -58,6 +58,78 @@ ${notice}
     }
   });
 
+  it('SES event publishing ("eventType", from a configuration set) is read like a notification', async () => {
+    const mail = {
+      timestamp: '2026-12-07T10:00:00.000Z',
+      source: 'agent@inlet.test',
+      messageId: '0100018c-event-1',
+      destination: ['robin@client.example'],
+      headers: [{ name: 'Message-ID', value: '<reply-7@inlet.test>' }],
+      tags: { 'ses:configuration-set': ['inlet-events'] },
+    };
+    // Sent as is, or inside SNS's own envelope, which escapes it as a JSON string.
+    for (const wrap of [JSON.stringify, (v: object) => JSON.stringify(JSON.stringify(v))]) {
+      const event = (e: object) => `From: AWS Notifications <no-reply@sns.amazonaws.com>
+To: agent@inlet.test
+Subject: AWS Notification Message
+
+${wrap({ ...e, mail })}
+`;
+      const bounce = await classify(
+        event({
+          eventType: 'Bounce',
+          bounce: {
+            bounceType: 'Permanent',
+            bounceSubType: 'General',
+            bouncedRecipients: [
+              { emailAddress: 'Robin@client.example', action: 'failed', status: '5.1.1' },
+            ],
+          },
+        }),
+      );
+      expect(bounce.kind).toBe('bounce');
+      expect(bounce.bounce).toEqual({
+        originalMessageId: 'reply-7@inlet.test',
+        recipients: [
+          {
+            address: 'robin@client.example',
+            action: 'failed',
+            status: '5.1.1',
+            hard: true,
+            diagnostic: null,
+          },
+        ],
+      });
+      const complaint = await classify(
+        event({
+          eventType: 'Complaint',
+          complaint: { complainedRecipients: [{ emailAddress: 'robin@client.example' }] },
+        }),
+      );
+      expect([complaint.kind, complaint.reasons]).toEqual([
+        'auto_reply',
+        expect.arrayContaining(['ses_complaint']),
+      ]);
+      const delivery = await classify(
+        event({ eventType: 'Delivery', delivery: { recipients: ['robin@client.example'] } }),
+      );
+      expect([delivery.kind, delivery.reasons]).toEqual([
+        'auto_reply',
+        expect.arrayContaining(['ses_delivery']),
+      ]);
+    }
+  });
+
+  it('a person pasting a JSON log with an "eventType" is still a person', async () => {
+    const c = await classify(`From: Robin <robin@client.example>
+To: support@inlet.test
+Subject: webhook question
+
+Our logger shows {"eventType":"Delivery","id":42} for every order. Is that from you?
+`);
+    expect(c.kind).toBe('human');
+  });
+
   it('a challenge-response "please verify" notice is machine mail but not a bounce', async () => {
     const raw = `From: Guard Service <notify@guard.example>
 To: agent@inlet.test

@@ -9,13 +9,25 @@ const MAX_RECIPIENTS = 100;
 
 export type SesNotification = 'Bounce' | 'Complaint' | 'Delivery';
 
+const Q = '\\\\?"'; // a quote, escaped once when SNS wraps the notice in its own JSON
+const SES_NOTIFICATION = new RegExp(
+  `${Q}notificationType${Q}\\s*:\\s*${Q}(Bounce|Complaint|Delivery)${Q}`,
+);
+// Event publishing (a configuration set's SNS destination) names the type `eventType`, a word any
+// JSON may use, so it counts only beside SES's object for that type ("bounce": {...} and so on).
+const SES_EVENT = new RegExp(`${Q}eventType${Q}\\s*:\\s*${Q}(Bounce|Complaint|Delivery)${Q}`);
+
 /** The kind of SES notification the text is (also when SNS escaped it), or null. A 'Delivery'
  *  notice says a message arrived: machine mail about our mail, like the other two. */
 export function sesNotificationType(text: string): SesNotification | null {
-  const m = /\\?"notificationType\\?"\s*:\s*\\?"(Bounce|Complaint|Delivery)\\?"/.exec(
-    text.slice(0, 64 * 1024),
-  );
-  return (m?.[1] as SesNotification | undefined) ?? null;
+  const head = text.slice(0, 64 * 1024);
+  const m = SES_NOTIFICATION.exec(head);
+  if (m) return m[1] as SesNotification;
+  const e = SES_EVENT.exec(head);
+  if (!e) return null;
+  const type = e[1] as SesNotification;
+  const body = new RegExp(`${Q}${type.toLowerCase()}${Q}\\s*:\\s*\\{`);
+  return body.test(head) ? type : null;
 }
 
 interface SesRecipient {
