@@ -49,9 +49,11 @@ export const GREETING_TIMEOUT_MS = 8_000;
 export const SOCKET_TIMEOUT_MS = 120_000;
 
 /** imapflow buffers a whole literal, line and response before handing it over and by default
- *  accepts 1 GiB of each, so a hostile server could make one connection hold gigabytes. No message
- *  above INGEST_MAX_MESSAGE_BYTES' highest allowed value (200 MiB) is ever kept, and no IMAP line
- *  but a huge SEARCH answer (about 9 bytes per UID) comes near 32 MiB. */
+ *  accepts 1 GiB of each, so a hostile server could make one connection hold gigabytes. A literal
+ *  is capped at INGEST_MAX_MESSAGE_BYTES (the provider is given it; this default is that setting's
+ *  highest allowed value): a larger message is never kept, and an honest server's RFC822.SIZE
+ *  already lists it as too large, so it is parked without a FETCH. No IMAP line but a huge SEARCH
+ *  answer (about 9 bytes per UID) comes near 32 MiB. */
 export const MAX_LITERAL_BYTES = 200 * 1024 * 1024;
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 
@@ -90,6 +92,7 @@ export function imapFlowOptions(
   s: ResolvedImapSettings,
   logger: object | false,
   target: PinnedTarget,
+  maxMessageBytes = MAX_LITERAL_BYTES,
 ) {
   const auth =
     'accessToken' in s.imap.auth
@@ -108,9 +111,9 @@ export function imapFlowOptions(
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: GREETING_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
-    maxLiteralSize: MAX_LITERAL_BYTES,
+    maxLiteralSize: maxMessageBytes,
     maxLineLength: MAX_LINE_BYTES,
-    maxResponseSize: MAX_LITERAL_BYTES + MAX_LINE_BYTES,
+    maxResponseSize: maxMessageBytes + MAX_LINE_BYTES,
     disableAutoIdle: true,
     ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
   };
