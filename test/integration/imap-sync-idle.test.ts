@@ -109,6 +109,40 @@ describe.skipIf(!dovecot)(`IMAP IDLE${bed.skipReason}`, () => {
     expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 5, deliveries: 5 });
   });
 
+  it('a mailbox renumbered under its IDLE session gets its next mail once, and keeps every earlier one once', async () => {
+    const { id, user } = await connectMailbox();
+    runner = await run({
+      pgPool: bed.t.database.db.pool,
+      concurrency: 2,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      taskList: toTaskList(makeHandlers(bed.t.container)),
+      logger: new WorkerLogger(() => () => undefined),
+    });
+    const sup = startIdleSupervisor(
+      { db: bed.t.database.db, keys: bed.t.container.keys, logger: bed.t.container.logger },
+      fast,
+    );
+    supervisors.push(sup);
+    await waitFor('IDLE session', async () => (await imapSessions(dovecot!, user)) >= 1);
+    for (let i = 1; i <= 3; i++) await dovecot!.append(user, 'INBOX', customerMessage('uv').raw);
+    await waitFor('three tickets', async () => (await counts(bed.t.database.db, id)).tickets === 3);
+    // Dovecot says nothing to the IDLE session when the folder is renumbered; the next mail ends it
+    // (BYE), the watch logs in again, and the sync resyncs: three held by Message-ID, one new.
+    await dovecot!.resetUidValidity(user, 'INBOX');
+    await dovecot!.append(user, 'INBOX', customerMessage('uv-after').raw);
+    await waitFor('the new mail', async () => (await counts(bed.t.database.db, id)).tickets === 4);
+    await new Promise((r) => setTimeout(r, 1_500)); // a late second copy would show up here
+    expect(await counts(bed.t.database.db, id)).toMatchObject({
+      messages: 4,
+      tickets: 4,
+      distinctIds: 4,
+    });
+    await sup.stop();
+    await runner.stop();
+    runner = null;
+  });
+
   it('a new mailbox gets its IDLE connection right after its first sync, not at the next renew tick', async () => {
     await Promise.all(supervisors.splice(0).map((s) => s.stop()));
     await Promise.all(heartbeats.splice(0).map((h) => h.stop()));
