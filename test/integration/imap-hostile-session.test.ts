@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 
 import type { Config } from '../../src/config.js';
 import { imapModule } from '../../src/providers/imap/imap-module.js';
-import type { ImapCursor } from '../../src/providers/imap/imap-sync.js';
 import { isProviderError } from '../../src/providers/provider-errors.js';
 import { failure, type Script, testMail, useHostileImap } from '../helpers/hostile-imap.js';
 
@@ -184,52 +183,6 @@ describe('servers that hang up', () => {
     const logins = server().commands.filter((c) => c.name === 'LOGIN').length;
     expect(logins).toBeGreaterThanOrEqual(3);
     expect(logins).toBeLessThanOrEqual(8);
-  });
-});
-
-describe('servers that refuse SEARCH', () => {
-  it('lists every message from a server that answers BAD to UID ranges in SEARCH, asking once per session', async () => {
-    const p = await against({
-      uids: [2, 5, 9],
-      script: (cmd, s) => {
-        if (cmd.name !== 'UID SEARCH' || !/UID \d/i.test(cmd.args)) return false;
-        s.write(`${cmd.tag} BAD Command Argument Error. 11\r\n`);
-        return true;
-      },
-    });
-    const first = await p.listChanges(null, opts);
-    expect(first.items.map((i) => i.providerMessageId)).toEqual(['7:2', '7:5', '7:9']);
-    const cursor: ImapCursor = {
-      provider: 'imap',
-      v: 1,
-      uidValidity: '7',
-      lastUid: 2,
-      backfill: null,
-    };
-    const next = await p.listChanges(cursor, opts);
-    expect(next.items.map((i) => i.providerMessageId)).toEqual(['7:5', '7:9']);
-    const ranges = server().commands.filter(
-      (c) => c.name === 'UID SEARCH' && /UID \d/i.test(c.args),
-    );
-    expect(ranges).toHaveLength(1);
-  });
-
-  it('fails a listing and a fetch as transient when every SEARCH is refused, never as "no mail"', async () => {
-    let refuse = false;
-    const p = await against({
-      script: (cmd, s) => {
-        if (!refuse) return false;
-        if (cmd.name === 'UID SEARCH') s.write(`${cmd.tag} NO [SERVERBUG] search failed\r\n`);
-        else if (cmd.name === 'UID FETCH' && bodyFetch(cmd.args)) s.write(`${cmd.tag} OK done\r\n`);
-        else return false;
-        return true;
-      },
-    });
-    const page = await p.listChanges(null, opts);
-    refuse = true;
-    expect(kind(await failure(p.listChanges(null, opts)))).toBe('transient');
-    // A FETCH that leaves a UID out asks SEARCH whether it is gone; a refusal is no answer.
-    expect(kind(await failure(p.fetchRawMany!(page.items.slice(0, 1))))).toBe('transient');
   });
 });
 
