@@ -60,6 +60,25 @@ describe('servers that refuse SEARCH', () => {
   });
 });
 
+describe('a listing FETCH that leaves rows out', () => {
+  it('lists a UID whose metadata row is missing while SEARCH still finds it (the cursor never passes it)', async () => {
+    const p = await against({
+      script: (cmd, s) => {
+        if (cmd.name !== 'UID FETCH' || bodyFetch(cmd.args)) return false;
+        // Only UID 1 comes back, as from a server that drops rows it cannot build an ENVELOPE for.
+        s.write(
+          `* 1 FETCH (UID 1 RFC822.SIZE 10 ENVELOPE (NIL "x" NIL NIL NIL NIL NIL NIL NIL "<h1@customer.test>"))\r\n${cmd.tag} OK done\r\n`,
+        );
+        return true;
+      },
+    });
+    const page = await p.listChanges(null, opts);
+    expect(page.items.map((i) => i.providerMessageId)).toEqual(['7:1', '7:2', '7:3']);
+    const raws = await p.fetchRawMany!(page.items);
+    expect(raws.get('7:3')?.toString()).toContain('Subject: Hostile 3');
+  });
+});
+
 describe('a session the server closed', () => {
   it('throws from a SEARCH after the server hung up between commands (Dovecot: BYE "session state is inconsistent")', async () => {
     await against({});

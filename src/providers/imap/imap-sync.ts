@@ -83,6 +83,48 @@ async function startBackfill(
   return makeCursor(uidValidity, first - 1, { endUid: uidNext, sinceMs, total: uids.length });
 }
 
+interface ListedMeta {
+  rfcMessageId: string | null;
+  internalDate: Date | null;
+  size: number | null;
+  threadId: string | null;
+}
+
+/**
+ * ENVELOPE, INTERNALDATE and RFC822.SIZE of one page. A UID whose row is missing (a server that
+ * drops rows it cannot build, or imapflow dropping a malformed one) is expunged only when SEARCH no
+ * longer finds it; otherwise it is listed without metadata and the body FETCH decides.
+ */
+async function listingMeta(client: ImapFlow, page: number[]): Promise<Map<number, ListedMeta>> {
+  const meta = new Map<number, ListedMeta>();
+  if (page.length === 0) return meta;
+  // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
+  const msgs = await client.fetchAll(
+    page.join(','),
+    { uid: true, envelope: true, internalDate: true, size: true },
+    { uid: true },
+  );
+  for (const m of msgs) {
+    const date =
+      m.internalDate instanceof Date
+        ? m.internalDate
+        : m.internalDate
+          ? new Date(m.internalDate)
+          : null;
+    meta.set(m.uid, {
+      rfcMessageId: m.envelope?.messageId ?? null,
+      internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
+      size: typeof m.size === 'number' ? m.size : null,
+      threadId: typeof m.threadId === 'string' ? m.threadId : null,
+    });
+  }
+  const missing = new Set(page.filter((u) => !meta.has(u)));
+  if (missing.size === 0) return meta;
+  for (const uid of await searchUids(client, [...missing].join(','), (u) => missing.has(u)))
+    meta.set(uid, { rfcMessageId: null, internalDate: null, size: null, threadId: null });
+  return meta;
+}
+
 export async function listImapChanges(
   client: ImapFlow,
   folder: string,
@@ -128,37 +170,7 @@ export async function listImapChanges(
   const page = uids.slice(0, opts.pageSize);
   const more = uids.length > page.length;
 
-  const meta = new Map<
-    number,
-    {
-      rfcMessageId: string | null;
-      internalDate: Date | null;
-      size: number | null;
-      threadId: string | null;
-    }
-  >();
-  if (page.length > 0) {
-    // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
-    const msgs = await client.fetchAll(
-      page.join(','),
-      { uid: true, envelope: true, internalDate: true, size: true },
-      { uid: true },
-    );
-    for (const m of msgs) {
-      const date =
-        m.internalDate instanceof Date
-          ? m.internalDate
-          : m.internalDate
-            ? new Date(m.internalDate)
-            : null;
-      meta.set(m.uid, {
-        rfcMessageId: m.envelope?.messageId ?? null,
-        internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
-        size: typeof m.size === 'number' ? m.size : null,
-        threadId: typeof m.threadId === 'string' ? m.threadId : null,
-      });
-    }
-  }
+  const meta = await listingMeta(client, page);
 
   // UIDs listed after the server announced another UIDVALIDITY name other mail: the sync re-lists
   // from its stored cursor, and the listing's own EXAMINE then starts the resync.
@@ -176,7 +188,7 @@ export async function listImapChanges(
         ? makeCursor(uidValidity, closes && bf ? bf.endUid - 1 : uid, null)
         : makeCursor(uidValidity, uid, bf);
     const m = meta.get(uid);
-    if (!m) continue; // expunged between SEARCH and FETCH: nothing to ingest, the cursor still moves past it
+    if (!m) continue; // expunged between SEARCH and FETCH (SEARCH confirmed): the cursor moves past it
     items.push({
       providerMessageId: imapMessageId(uidValidity, uid),
       threadId: m.threadId,
