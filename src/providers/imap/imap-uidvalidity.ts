@@ -7,7 +7,10 @@
 // ids. Dovecot does not announce: it answers the next command with BYE, which ends the session.
 import type { ImapFlow } from 'imapflow';
 
-const announced = new WeakMap<ImapFlow, bigint>();
+/** The last announced value and the selection it was announced under: imapflow installs a new
+ *  mailbox object with every SELECT, so any later SELECT supersedes the announcement (even one that
+ *  omits UIDVALIDITY, which would otherwise leave it pending and every fetch refused). */
+const announced = new WeakMap<ImapFlow, { value: bigint; under: ImapFlow['mailbox'] }>();
 
 type SectionHook = (section: { type?: string; value?: unknown }[]) => void;
 type Internals = {
@@ -25,7 +28,7 @@ export function trackUidValidity(client: ImapFlow): void {
     const raw = section[0]?.value;
     if (typeof raw !== 'string' || !/^\d{1,10}$/.test(raw)) return;
     const value = BigInt(raw);
-    announced.set(client, value);
+    announced.set(client, { value, under: client.mailbox });
     const busy = internals.currentRequest ? internals.currentRequest.command : undefined;
     if (busy !== 'SELECT' && busy !== 'EXAMINE') client.emit('uidvalidity', value);
   };
@@ -33,7 +36,12 @@ export function trackUidValidity(client: ImapFlow): void {
 
 /** True when the server announced a UIDVALIDITY other than the selected folder's since its SELECT. */
 export function uidValidityMoved(client: ImapFlow): boolean {
-  const value = announced.get(client);
+  const seen = announced.get(client);
   const mailbox = client.mailbox;
-  return value !== undefined && mailbox !== false && mailbox.uidValidity !== value;
+  return (
+    seen !== undefined &&
+    mailbox !== false &&
+    seen.under === mailbox &&
+    mailbox.uidValidity !== seen.value
+  );
 }
