@@ -1,8 +1,15 @@
 // A scripted IMAP server on 127.0.0.1 for hostile-response tests: it answers just enough of IMAP4rev1
-// (LOGIN, EXAMINE/SELECT, UID SEARCH, UID FETCH, LOGOUT) for imapflow to get to the command under
+// (LOGIN, EXAMINE/SELECT, UID SEARCH, UID FETCH, IDLE, LOGOUT) for imapflow to get to the command under
 // test, and a test overrides any command's answer (or the greeting) with what a broken or malicious
 // server would send. Real servers (Dovecot) cannot be made to misbehave like this.
 import { createServer, type Server, type Socket } from 'node:net';
+
+import { afterEach, beforeAll } from 'vitest';
+
+import { setEgressPolicy } from '../../src/net/egress-guard.js';
+import { type ImapProviderDeps, makeImapProvider } from '../../src/providers/imap/imap-provider.js';
+import type { MailProvider } from '../../src/providers/mail-provider.js';
+import { localMailPolicy } from './local-mail.js';
 
 export interface Command {
   tag: string;
@@ -12,13 +19,22 @@ export interface Command {
 }
 
 /** Returns true when it answered the command itself; false falls back to the default answer. */
-export type Script = (cmd: Command, socket: Socket, state: { uidValidity: number }) => boolean;
+export type Script = (cmd: Command, socket: Socket, state: SessionState) => boolean;
+
+/** Per connection; a script may change it (a new UIDVALIDITY the next EXAMINE reports). */
+export interface SessionState {
+  uidValidity: number;
+  /** Tag of the IDLE in progress, answered when the client sends DONE. */
+  idleTag: string | null;
+}
 
 export interface HostileImap {
   host: string;
   port: number;
   /** Every command received, in order (for "what did the client ask"). */
   commands: Command[];
+  /** Writes raw lines to every open connection (an unsolicited response during IDLE). */
+  broadcast(text: string): void;
   close(): Promise<void>;
 }
 
@@ -47,12 +63,12 @@ function defaults(
   cmd: Command,
   s: Socket,
   o: Required<Omit<HostileOptions, 'greeting' | 'script'>>,
-  state: { uidValidity: number },
+  state: SessionState,
 ): void {
   const ok = (text = 'done') => s.write(`${cmd.tag} OK ${text}\r\n`);
   switch (cmd.name) {
     case 'CAPABILITY':
-      s.write('* CAPABILITY IMAP4rev1\r\n');
+      s.write('* CAPABILITY IMAP4rev1 IDLE\r\n');
       return void ok();
     case 'EXAMINE':
     case 'SELECT':
@@ -81,6 +97,9 @@ function defaults(
       });
       return void ok();
     }
+    case 'IDLE':
+      state.idleTag = cmd.tag;
+      return void s.write('+ idling\r\n');
     case 'LOGOUT':
       s.write('* BYE bye\r\n');
       ok();
@@ -102,9 +121,9 @@ export async function startHostileImap(opts: HostileOptions = {}): Promise<Hosti
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
-    const state = { uidValidity: o.uidValidity };
+    const state: SessionState = { uidValidity: o.uidValidity, idleTag: null };
     if (opts.greeting) opts.greeting(s);
-    else s.write('* OK [CAPABILITY IMAP4rev1] hostile ready\r\n');
+    else s.write('* OK [CAPABILITY IMAP4rev1 IDLE] hostile ready\r\n');
     let buf = '';
     s.on('data', (chunk: Buffer) => {
       buf += chunk.toString('latin1');
@@ -112,6 +131,11 @@ export async function startHostileImap(opts: HostileOptions = {}): Promise<Hosti
       while ((i = buf.indexOf('\r\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 2);
+        if (line.toUpperCase() === 'DONE' && state.idleTag !== null) {
+          s.write(`${state.idleTag} OK idle done\r\n`);
+          state.idleTag = null;
+          continue;
+        }
         const cmd = parse(line);
         if (!cmd || s.destroyed) continue;
         commands.push(cmd);
@@ -125,9 +149,54 @@ export async function startHostileImap(opts: HostileOptions = {}): Promise<Hosti
     host: '127.0.0.1',
     port: addr.port,
     commands,
+    broadcast: (text) => {
+      for (const s of sockets) if (!s.destroyed) s.write(text);
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * For a test file: `against(opts)` starts a hostile server and the real IMAP provider on it (plain
+ * text on 127.0.0.1, allowed the way local-mail.ts allows it); both are closed after each test.
+ */
+export function useHostileImap() {
+  let server: HostileImap | null = null;
+  let provider: MailProvider | null = null;
+  beforeAll(() => setEgressPolicy(localMailPolicy));
+  afterEach(async () => {
+    await provider?.close().catch(() => undefined);
+    await server?.close();
+    provider = null;
+    server = null;
+  });
+  return {
+    async against(
+      opts: HostileOptions,
+      deps: Omit<ImapProviderDeps, 'logger'> = {},
+    ): Promise<MailProvider> {
+      server = await startHostileImap(opts);
+      const endpoint = {
+        host: server.host,
+        port: server.port,
+        secure: false,
+        plaintext: true,
+        auth: { user: 'u@example.test', password: 'pw' },
+      };
+      provider = makeImapProvider({ imap: endpoint, smtp: endpoint }, deps);
+      return provider;
+    },
+    server: () => server!,
+  };
+}
+
+/** The rejection of p, or null when it resolves. */
+export async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => null,
+    (err: unknown) => err,
+  );
 }

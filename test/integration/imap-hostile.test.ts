@@ -1,54 +1,13 @@
 // A hostile or broken IMAP server (test/helpers/hostile-imap.ts) must end in a classified
 // ProviderError or a skipped message: never an uncaught exception, never a hang past the
 // configured timeouts, never unbounded memory, never a cursor past mail not stored.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { setEgressPolicy } from '../../src/net/egress-guard.js';
-import { makeImapProvider } from '../../src/providers/imap/imap-provider.js';
-import type { MailProvider } from '../../src/providers/mail-provider.js';
 import { isProviderError } from '../../src/providers/provider-errors.js';
-import {
-  type HostileImap,
-  type HostileOptions,
-  startHostileImap,
-} from '../helpers/hostile-imap.js';
-import { localMailPolicy } from '../helpers/local-mail.js';
+import { failure, useHostileImap } from '../helpers/hostile-imap.js';
 
-let server: HostileImap | null = null;
-let provider: MailProvider | null = null;
-
-beforeAll(() => setEgressPolicy(localMailPolicy));
-afterEach(async () => {
-  await provider?.close().catch(() => undefined);
-  await server?.close();
-  provider = null;
-  server = null;
-});
-
-async function against(
-  opts: HostileOptions,
-  deps: { socketTimeoutMs?: number } = {},
-): Promise<MailProvider> {
-  server = await startHostileImap(opts);
-  const endpoint = {
-    host: server.host,
-    port: server.port,
-    secure: false,
-    plaintext: true,
-    auth: { user: 'u@example.test', password: 'pw' },
-  };
-  provider = makeImapProvider({ imap: endpoint, smtp: endpoint }, deps);
-  return provider;
-}
-
+const { against } = useHostileImap();
 const opts = { backfill: {}, pageSize: 50 };
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-}
 
 describe('hostile IMAP server', () => {
   it('serves the default script as ordinary mail (the bed itself works)', async () => {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { toTaskList } from '../../src/jobs/registry.js';
 import { makeHandlers } from '../../src/main/worker.js';
-import { startIdleSupervisor } from '../../src/sync/idle-supervisor.js';
+import { type IdleSupervisor, startIdleSupervisor } from '../../src/sync/idle-supervisor.js';
 import { fast, imapIdleBed } from '../helpers/imap-idle-bed.js';
 import {
   counts,
@@ -24,22 +24,34 @@ afterAll(async () => {
   await runner?.stop();
 });
 
+/** The real worker (graphile-worker with Inlet's handlers) and an IDLE supervisor on fast leases. */
+async function startWorkerAndWatch(): Promise<IdleSupervisor> {
+  runner = await run({
+    pgPool: bed.t.database.db.pool,
+    concurrency: 2,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    taskList: toTaskList(makeHandlers(bed.t.container)),
+    logger: new WorkerLogger(() => () => undefined),
+  });
+  const sup = startIdleSupervisor(
+    { db: bed.t.database.db, keys: bed.t.container.keys, logger: bed.t.container.logger },
+    fast,
+  );
+  supervisors.push(sup);
+  return sup;
+}
+
+async function stopWorkerAndWatch(sup: IdleSupervisor): Promise<void> {
+  await sup.stop();
+  await runner?.stop();
+  runner = null;
+}
+
 describe.skipIf(!dovecot)(`IMAP IDLE${bed.skipReason}`, () => {
   it('a message APPENDed after connect becomes a ticket through IDLE within seconds', async () => {
     const { id, user } = await connectMailbox();
-    runner = await run({
-      pgPool: bed.t.database.db.pool,
-      concurrency: 2,
-      noHandleSignals: true,
-      pollInterval: 1000,
-      taskList: toTaskList(makeHandlers(bed.t.container)),
-      logger: new WorkerLogger(() => () => undefined),
-    });
-    const sup = startIdleSupervisor(
-      { db: bed.t.database.db, keys: bed.t.container.keys, logger: bed.t.container.logger },
-      fast,
-    );
-    supervisors.push(sup);
+    const sup = await startWorkerAndWatch();
     await waitFor('IDLE watch', async () => sup.watching().includes(id));
     await waitFor(
       'initial sync',
@@ -65,26 +77,12 @@ describe.skipIf(!dovecot)(`IMAP IDLE${bed.skipReason}`, () => {
     const ms = Date.now() - started;
     console.log(`APPEND → ticket through IDLE: ${ms} ms`);
     expect(ms).toBeLessThan(5000);
-    await sup.stop();
-    await runner.stop();
-    runner = null;
+    await stopWorkerAndWatch(sup);
   });
 
   it('mail after mail to a watched mailbox is synced over the IDLE session: no login per mail', async () => {
     const { id, user } = await connectMailbox();
-    runner = await run({
-      pgPool: bed.t.database.db.pool,
-      concurrency: 2,
-      noHandleSignals: true,
-      pollInterval: 1000,
-      taskList: toTaskList(makeHandlers(bed.t.container)),
-      logger: new WorkerLogger(() => () => undefined),
-    });
-    const sup = startIdleSupervisor(
-      { db: bed.t.database.db, keys: bed.t.container.keys, logger: bed.t.container.logger },
-      fast,
-    );
-    supervisors.push(sup);
+    const sup = await startWorkerAndWatch();
     await waitFor('IDLE watch', async () => sup.watching().includes(id));
     await waitFor('IDLE session', async () => (await imapSessions(dovecot!, user)) >= 1);
     // The connect's first sync may still be running on a login of its own: let it finish.
@@ -103,10 +101,28 @@ describe.skipIf(!dovecot)(`IMAP IDLE${bed.skipReason}`, () => {
     // the session IDLE holds, and IDLE resumed after each (every mail after the first was announced).
     expect((await imapLogins(dovecot!, user)) - before).toBe(5);
     expect(await imapSessions(dovecot!, user)).toBe(1);
-    await sup.stop();
-    await runner.stop();
-    runner = null;
+    await stopWorkerAndWatch(sup);
     expect(await counts(bed.t.database.db, id)).toMatchObject({ messages: 5, deliveries: 5 });
+  });
+
+  it('a mailbox renumbered under its IDLE session gets its next mail once, and keeps every earlier one once', async () => {
+    const { id, user } = await connectMailbox();
+    const sup = await startWorkerAndWatch();
+    await waitFor('IDLE session', async () => (await imapSessions(dovecot!, user)) >= 1);
+    for (let i = 1; i <= 3; i++) await dovecot!.append(user, 'INBOX', customerMessage('uv').raw);
+    await waitFor('three tickets', async () => (await counts(bed.t.database.db, id)).tickets === 3);
+    // Dovecot says nothing to the IDLE session when the folder is renumbered; the next mail ends it
+    // (BYE), the watch logs in again, and the sync resyncs: three held by Message-ID, one new.
+    await dovecot!.resetUidValidity(user, 'INBOX');
+    await dovecot!.append(user, 'INBOX', customerMessage('uv-after').raw);
+    await waitFor('the new mail', async () => (await counts(bed.t.database.db, id)).tickets === 4);
+    await new Promise((r) => setTimeout(r, 1_500)); // a late second copy would show up here
+    expect(await counts(bed.t.database.db, id)).toMatchObject({
+      messages: 4,
+      tickets: 4,
+      distinctIds: 4,
+    });
+    await stopWorkerAndWatch(sup);
   });
 
   it('a new mailbox gets its IDLE connection right after its first sync, not at the next renew tick', async () => {

@@ -203,6 +203,36 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     expect(await sync(id)).toMatchObject({ stored: 0, duplicates: 0 });
   });
 
+  it('loses and doubles nothing when UIDVALIDITY changes in the middle of a sync', async () => {
+    const u = await newImapUser(dovecot!);
+    const mails = Array.from({ length: 9 }, () => customerMessage('uv-mid'));
+    for (const m of mails) await dovecot!.append(u.user, 'INBOX', m.raw);
+    const { id } = (await connect(connectBody(dovecot!, bed.sink, u))).json();
+    // The mailbox is renumbered once the first page is stored, while the sync's session is open.
+    let pages = 0;
+    const real = bed.t.container.pipeline;
+    const pipeline = {
+      ...real,
+      ingestPage: async (...args: Parameters<typeof real.ingestPage>) => {
+        const out = await real.ingestPage(...args);
+        if (++pages === 1) await dovecot!.resetUidValidity(u.user, 'INBOX');
+        return out;
+      },
+    };
+    // Dovecot ends a session whose folder was renumbered (BYE): the job fails, to be retried.
+    const cut = await syncMailbox({ ...bed.t.container, pipeline, pageSize: 3 }, bed.tenant.id, id)
+      .then(() => null)
+      .catch((err: unknown) => err);
+    expect(cut === null || (cut as { kind?: string }).kind === 'transient').toBe(true);
+    expect(await sync(id)).toMatchObject({ status: 'synced' });
+    expect(await counts(bed.t.database.db, id)).toMatchObject({
+      messages: 9,
+      tickets: 9,
+      distinctIds: 9,
+    });
+    expect(await sync(id)).toMatchObject({ stored: 0, duplicates: 0 });
+  });
+
   it('fetches mail another mailbox of the tenant already holds, and records it as a duplicate there', async () => {
     const [a, b] = [await newImapUser(dovecot!), await newImapUser(dovecot!)];
     const shared = customerMessage('cc');

@@ -5,6 +5,15 @@ import { ImapFlow } from 'imapflow';
 
 import type { ProviderLogger } from '../mail-provider.js';
 import { imapFlowOptions, pinServer, type ResolvedImapSettings } from './imap-settings.js';
+import { trackUidValidity } from './imap-uidvalidity.js';
+
+/** Per-connection options: timeouts, and the largest message (INGEST_MAX_MESSAGE_BYTES) a FETCH
+ *  literal may carry. */
+export interface ClientLimits {
+  maxIdleTime?: number;
+  socketTimeout?: number;
+  maxMessageBytes?: number;
+}
 
 const SAFE_FIELDS = [
   'cid',
@@ -46,13 +55,15 @@ export function filteredImapLogger(logger: ProviderLogger | undefined): object |
 export async function newImapClient(
   s: ResolvedImapSettings,
   logger: ProviderLogger | undefined,
-  extra: { maxIdleTime?: number; socketTimeout?: number } = {},
+  limits: ClientLimits = {},
 ): Promise<ImapFlow> {
   const target = await pinServer(s, 'imap');
+  const { maxMessageBytes, ...extra } = limits;
   const client = new ImapFlow({
-    ...imapFlowOptions(s, filteredImapLogger(logger), target),
+    ...imapFlowOptions(s, filteredImapLogger(logger), target, maxMessageBytes),
     ...extra,
   } as ConstructorParameters<typeof ImapFlow>[0]);
+  trackUidValidity(client);
   // Without a listener an emitted 'error' would crash the process; the close that follows is what callers watch.
   client.on('error', (err: unknown) =>
     logger?.warn({ errCode: (err as { code?: unknown })?.code ?? null }, 'imap connection error'),
@@ -64,9 +75,9 @@ export async function newImapClient(
 export async function connectImap(
   s: ResolvedImapSettings,
   logger: ProviderLogger | undefined,
-  extra: { socketTimeout?: number } = {},
+  limits: ClientLimits = {},
 ): Promise<ImapFlow> {
-  const client = await newImapClient(s, logger, extra);
+  const client = await newImapClient(s, logger, limits);
   try {
     await client.connect();
   } catch (err) {

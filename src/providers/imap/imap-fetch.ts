@@ -5,18 +5,28 @@
 import type { ImapFlow } from 'imapflow';
 
 import { ProviderError } from '../provider-errors.js';
+import { searchUids } from './imap-search.js';
 import { parseImapMessageId } from './imap-sync.js';
+import { uidValidityMoved } from './imap-uidvalidity.js';
 
 /** Opens the ingest folder the way fetching needs it (read-only unless \Seen is to be set) and
- *  refuses ids from an older UIDVALIDITY: the caller must resync (cursor_expired), not guess. */
+ *  refuses ids from an older UIDVALIDITY: the caller must resync (cursor_expired), not guess.
+ *  `again` selects it anew even when it is open (the server may have renumbered it meanwhile). */
 async function openFor(
   client: ImapFlow,
   folder: string,
   markSeen: boolean,
   uidValidity: string,
+  again = false,
 ): Promise<void> {
   const open = client.mailbox;
-  if (!open || open.path !== folder || open.readOnly !== !markSeen) {
+  if (
+    again ||
+    !open ||
+    open.path !== folder ||
+    open.readOnly !== !markSeen ||
+    uidValidityMoved(client)
+  ) {
     await client.mailboxOpen(folder, { readOnly: !markSeen });
   }
   if (client.mailbox && client.mailbox.uidValidity.toString() !== uidValidity) {
@@ -47,9 +57,10 @@ function parseIds(ids: string[]): { uidValidity: string; uids: number[] } {
  *  retryable failure, never a skip. One SEARCH, and only when something is missing. */
 async function confirmGone(client: ImapFlow, asked: number[], found: number[]): Promise<void> {
   const have = new Set(found);
-  const missing = asked.filter((u) => !have.has(u));
-  const still = (await client.search({ uid: missing.join(',') }, { uid: true })) || [];
-  if (still.some((u) => !have.has(u) && missing.includes(u)))
+  const missing = new Set(asked.filter((u) => !have.has(u)));
+  // A refused SEARCH or a lost connection throws: only the server's own list says "gone".
+  const still = await searchUids(client, [...missing].join(','), (u) => missing.has(u));
+  if (still.length > 0)
     throw new ProviderError('transient', 'IMAP FETCH answered without the message body');
 }
 
@@ -80,8 +91,22 @@ export async function fetchImapRawMany(
   if (providerMessageIds.length === 0) return out;
   const { uidValidity, uids } = parseIds(providerMessageIds);
   await openFor(client, folder, markSeen, uidValidity);
-  // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
-  const msgs = await client.fetchAll(uids.join(','), { uid: true, source: true }, { uid: true });
+  // EXPUNGEs during the FETCH may be a mailbox rebuilt under the session (a storm of them, then
+  // EXISTS) whose new UIDVALIDITY the server does not announce: then the folder is selected again
+  // and its value compared before any byte is kept. One extra round trip, only when mail vanished.
+  let expunged = 0;
+  const onExpunge = () => void expunged++;
+  client.on('expunge', onExpunge);
+  let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
+  try {
+    // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
+    msgs = await client.fetchAll(uids.join(','), { uid: true, source: true }, { uid: true });
+  } finally {
+    client.off('expunge', onExpunge);
+  }
+  if (uidValidityMoved(client))
+    throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');
+  if (expunged > 0) await openFor(client, folder, markSeen, uidValidity, true);
   const found: number[] = [];
   for (const m of msgs) {
     if (!m.source) continue;

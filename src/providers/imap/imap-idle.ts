@@ -10,6 +10,7 @@ import { ProviderError } from '../provider-errors.js';
 import { closeQuietly, newImapClient } from './imap-client.js';
 import { type OfferedSession, offerSession } from './imap-sessions.js';
 import type { ResolvedImapSettings } from './imap-settings.js';
+import { uidValidityMoved } from './imap-uidvalidity.js';
 
 export interface WatchOptions {
   /** First reconnect delay; doubles per failed attempt up to maxDelayMs, with +-50% jitter. */
@@ -17,6 +18,10 @@ export interface WatchOptions {
   maxDelayMs?: number;
   /** IDLE is broken and re-issued this often; servers drop IDLE sessions after ~30 min. */
   maxIdleTimeMs?: number;
+  /** A connection that lasted this long resets the backoff; one dropped sooner (a server that
+   *  accepts the login and hangs up during IDLE every few seconds) keeps doubling the delay, so
+   *  such a server sees a login every maxDelayMs at most, not one a second. */
+  stableAfterMs?: number;
   random?: () => number;
 }
 
@@ -60,20 +65,47 @@ async function holdIdle(
       await Promise.race([offered.free(), closed, aborted]);
       if (!client.usable || signal.aborted) break;
       // The borrower may have selected another folder (Sent) or this one read-write.
-      if (client.mailbox === false || client.mailbox.path !== folder)
+      if (client.mailbox === false || client.mailbox.path !== folder || uidValidityMoved(client))
         await client.mailboxOpen(folder, { readOnly: true });
       continue;
     }
+    // IDLE on a folder renumbered under the session would watch UIDs that are gone.
+    if (uidValidityMoved(client)) await client.mailboxOpen(folder, { readOnly: true });
     // idle() returns when IDLE ends (connection closed, or broken for a command); re-enter it.
     await Promise.race([client.idle().catch(() => undefined), closed, aborted]);
   }
+}
+
+/**
+ * A folder renumbered under the held session (RFC 3501 2.3.1.1: a new UIDVALIDITY) gets no EXISTS
+ * when it holds as many messages as before, so an announced UIDVALIDITY other than the selected one
+ * starts the sync that resyncs (its own EXAMINE reads the new value; Message-IDs keep held mail from
+ * doubling). A rebuild shown as an EXPUNGE storm followed by EXISTS is an EXISTS increase already.
+ */
+function watchRenumbering(
+  client: ImapFlow,
+  notify: () => void,
+  offered: OfferedSession | null,
+): void {
+  client.on('uidvalidity', () => {
+    if (!uidValidityMoved(client)) return;
+    notify();
+    // Any command ends the IDLE; holdIdle then selects the folder again before the next one. A
+    // borrower's own commands end it when the session is lent.
+    if (!offered?.lent) client.noop().catch(() => undefined);
+  });
 }
 
 export async function watchImap(
   s: ResolvedImapSettings,
   onChange: () => void,
   signal: AbortSignal,
-  opts: WatchOptions & { logger?: ProviderLogger; sessionKey?: string } = {},
+  opts: WatchOptions & {
+    logger?: ProviderLogger;
+    sessionKey?: string;
+    /** The session is lent to fetches: the same literal cap as theirs. */
+    maxMessageBytes?: number;
+  } = {},
 ): Promise<void> {
   const base = opts.baseDelayMs ?? 1_000;
   const max = opts.maxDelayMs ?? 300_000;
@@ -85,8 +117,10 @@ export async function watchImap(
       opts.logger?.error({ err: (err as Error)?.name }, 'watch onChange threw');
     }
   };
+  const stableAfter = opts.stableAfterMs ?? 60_000;
   let attempt = 0;
   while (!signal.aborted) {
+    let connectedAt: number | null = null;
     let client: ImapFlow | null = null;
     let offered: OfferedSession | null = null;
     // A lent session is closed by its borrower on release (withdraw below), not under its feet.
@@ -98,15 +132,17 @@ export async function watchImap(
       // Resolved and checked again on every reconnect (net/egress-guard.ts).
       client = await newImapClient(s, opts.logger, {
         maxIdleTime: opts.maxIdleTimeMs ?? 10 * 60_000,
+        ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
       });
       if (signal.aborted) break;
       await client.connect();
       await client.mailboxOpen(s.folder, { readOnly: true });
-      attempt = 0;
+      connectedAt = Date.now();
       client.on('exists', (ev: { count: number; prevCount: number }) => {
         if (ev.count > ev.prevCount) notify();
       });
       if (opts.sessionKey) offered = offerSession(opts.sessionKey, client);
+      watchRenumbering(client, notify, offered);
       notify();
       await holdIdle(client, s.folder, signal, offered);
     } catch (err) {
@@ -137,6 +173,7 @@ export async function watchImap(
       if (!lent) await closeQuietly(client);
     }
     if (signal.aborted) break;
+    if (connectedAt !== null && Date.now() - connectedAt >= stableAfter) attempt = 0;
     const delay = backoffDelay(attempt++, base, max, random);
     opts.logger?.info({ delayMs: delay, attempt }, 'imap watch reconnecting');
     await sleep(delay, signal);

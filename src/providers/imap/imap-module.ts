@@ -5,9 +5,11 @@ import type { WatchOptions } from './imap-idle.js';
 import { makeImapProvider } from './imap-provider.js';
 import type { ImapSettings } from './imap-settings.js';
 
-/** Nothing process-wide is needed; tests shorten the IDLE reconnect timing here. */
+/** From config: the message size limit, which also caps a FETCH literal. Tests shorten the IDLE
+ *  reconnect timing here. */
 export interface ImapRuntime {
   watch?: WatchOptions;
+  maxMessageBytes?: number;
 }
 
 export const imapModule: ProviderModule<ImapSettings, ImapRuntime> = {
@@ -23,11 +25,12 @@ export const imapModule: ProviderModule<ImapSettings, ImapRuntime> = {
   },
   // Any server may sit behind IMAP: the operator names the ones that receive its mailboxes' mail.
   authResults: (config) => ({ ids: config.trustedAuthservIds, idless: false }),
-  start: () => ({}),
+  start: (ctx) => ({ maxMessageBytes: ctx.config.ingest.maxMessageBytes }),
   parseSettings: (json) => JSON.parse(json) as ImapSettings,
   open: (settings, runtime, deps) =>
     makeImapProvider(settings, {
       ...(runtime?.watch ? { watch: runtime.watch } : {}),
+      ...(runtime?.maxMessageBytes ? { maxMessageBytes: runtime.maxMessageBytes } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
       mailboxId: deps.mailboxId,
     }),

@@ -38,6 +38,8 @@ export interface ImapProviderDeps extends ProviderDeps {
   /** Silence on the socket (mid-literal included) after which a command fails; tests shorten the
    *  production SOCKET_TIMEOUT_MS rather than wait two minutes. */
   socketTimeoutMs?: number;
+  /** INGEST_MAX_MESSAGE_BYTES: no FETCH literal above it is buffered (imap-settings.ts). */
+  maxMessageBytes?: number;
 }
 
 export function makeImapProvider(
@@ -74,11 +76,10 @@ export function makeImapProvider(
       return client;
     }
     if (!connecting) {
-      connecting = connectImap(
-        s,
-        logger,
-        deps.socketTimeoutMs ? { socketTimeout: deps.socketTimeoutMs } : {},
-      ).then(
+      connecting = connectImap(s, logger, {
+        ...(deps.socketTimeoutMs ? { socketTimeout: deps.socketTimeoutMs } : {}),
+        ...(deps.maxMessageBytes ? { maxMessageBytes: deps.maxMessageBytes } : {}),
+      }).then(
         (c) => {
           client = c;
           connecting = null;
@@ -191,6 +192,7 @@ export function makeImapProvider(
         ...deps.watch,
         ...(logger ? { logger } : {}),
         ...(key ? { sessionKey: key } : {}),
+        ...(deps.maxMessageBytes ? { maxMessageBytes: deps.maxMessageBytes } : {}),
       });
     },
 

@@ -49,11 +49,21 @@ export const GREETING_TIMEOUT_MS = 8_000;
 export const SOCKET_TIMEOUT_MS = 120_000;
 
 /** imapflow buffers a whole literal, line and response before handing it over and by default
- *  accepts 1 GiB of each, so a hostile server could make one connection hold gigabytes. No message
- *  above INGEST_MAX_MESSAGE_BYTES' highest allowed value (200 MiB) is ever kept, and no IMAP line
- *  but a huge SEARCH answer (about 9 bytes per UID) comes near 32 MiB. */
+ *  accepts 1 GiB of each, so a hostile server could make one connection hold gigabytes. A literal
+ *  is capped at INGEST_MAX_MESSAGE_BYTES (the provider is given it; this default is that setting's
+ *  highest allowed value): a larger message is never kept, and an honest server's RFC822.SIZE
+ *  already lists it as too large, so it is parked without a FETCH. No IMAP line but a huge SEARCH
+ *  answer (about 9 bytes per UID) comes near 32 MiB. */
 export const MAX_LITERAL_BYTES = 200 * 1024 * 1024;
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
+/** A server whose RFC822.SIZE is a little short of the bytes it sends (some count line ends
+ *  differently) must not make a message near the limit fail its FETCH on every retry, which would
+ *  hold the mailbox's sync at that message: up to an eighth (at least 1 MiB) over the limit is read,
+ *  and ingest then parks it as too large like any message over INGEST_MAX_MESSAGE_BYTES. */
+export function literalCap(maxMessageBytes: number): number {
+  return maxMessageBytes + Math.max(1024 * 1024, Math.ceil(maxMessageBytes / 8));
+}
 
 const SAVES_SENT_HOSTS = [
   /(^|\.)gmail\.com$/i,
@@ -90,6 +100,7 @@ export function imapFlowOptions(
   s: ResolvedImapSettings,
   logger: object | false,
   target: PinnedTarget,
+  maxMessageBytes = MAX_LITERAL_BYTES,
 ) {
   const auth =
     'accessToken' in s.imap.auth
@@ -108,9 +119,9 @@ export function imapFlowOptions(
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: GREETING_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
-    maxLiteralSize: MAX_LITERAL_BYTES,
+    maxLiteralSize: literalCap(maxMessageBytes),
     maxLineLength: MAX_LINE_BYTES,
-    maxResponseSize: MAX_LITERAL_BYTES + MAX_LINE_BYTES,
+    maxResponseSize: literalCap(maxMessageBytes) + MAX_LINE_BYTES,
     disableAutoIdle: true,
     ...(s.caPem ? { tls: { ca: [s.caPem] } } : {}),
   };

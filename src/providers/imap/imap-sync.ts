@@ -13,6 +13,8 @@ import type {
   ResyncReason,
 } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
+import { searchUids } from './imap-search.js';
+import { uidValidityMoved } from './imap-uidvalidity.js';
 import { checkFolder } from './imap-verify.js';
 
 export interface ImapCursor extends Cursor {
@@ -57,14 +59,6 @@ export function parseImapMessageId(id: string): { uidValidity: string; uid: numb
   return { uidValidity: m[1], uid: Number(m[2]) };
 }
 
-async function searchUids(
-  client: ImapFlow,
-  query: Parameters<ImapFlow['search']>[0],
-): Promise<number[]> {
-  const res = await client.search(query, { uid: true });
-  return (res || []).slice().sort((a, b) => a - b);
-}
-
 /** Starts a bounded backfill: the newest messages within the age/count limits, up to the current uidNext. */
 async function startBackfill(
   client: ImapFlow,
@@ -77,18 +71,58 @@ async function startBackfill(
   const sinceMs = days !== null && days >= 0 ? now - days * DAY_MS : null;
   const max = opts.backfill.maxMessages ?? null;
   if (max === 0 || uidNext <= 1) return makeCursor(uidValidity, Math.max(0, uidNext - 1), null);
-  let uids = (
-    await searchUids(
-      client,
-      sinceMs === null
-        ? { uid: `1:${uidNext - 1}` }
-        : { uid: `1:${uidNext - 1}`, since: new Date(sinceMs) },
-    )
-  ).filter((u) => u < uidNext);
+  let uids = await searchUids(
+    client,
+    `1:${uidNext - 1}`,
+    (u) => u < uidNext,
+    sinceMs === null ? null : new Date(sinceMs),
+  );
   if (max !== null && uids.length > max) uids = uids.slice(uids.length - max);
   const first = uids[0];
   if (first === undefined) return makeCursor(uidValidity, uidNext - 1, null);
   return makeCursor(uidValidity, first - 1, { endUid: uidNext, sinceMs, total: uids.length });
+}
+
+interface ListedMeta {
+  rfcMessageId: string | null;
+  internalDate: Date | null;
+  size: number | null;
+  threadId: string | null;
+}
+
+/**
+ * ENVELOPE, INTERNALDATE and RFC822.SIZE of one page. A UID whose row is missing (a server that
+ * drops rows it cannot build, or imapflow dropping a malformed one) is expunged only when SEARCH no
+ * longer finds it; otherwise it is listed without metadata and the body FETCH decides.
+ */
+async function listingMeta(client: ImapFlow, page: number[]): Promise<Map<number, ListedMeta>> {
+  const meta = new Map<number, ListedMeta>();
+  if (page.length === 0) return meta;
+  // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
+  const msgs = await client.fetchAll(
+    page.join(','),
+    { uid: true, envelope: true, internalDate: true, size: true },
+    { uid: true },
+  );
+  for (const m of msgs) {
+    const date =
+      m.internalDate instanceof Date
+        ? m.internalDate
+        : m.internalDate
+          ? new Date(m.internalDate)
+          : null;
+    meta.set(m.uid, {
+      rfcMessageId: m.envelope?.messageId ?? null,
+      internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
+      size: typeof m.size === 'number' ? m.size : null,
+      threadId: typeof m.threadId === 'string' ? m.threadId : null,
+    });
+  }
+  const missing = new Set(page.filter((u) => !meta.has(u)));
+  if (missing.size === 0) return meta;
+  for (const uid of await searchUids(client, [...missing].join(','), (u) => missing.has(u)))
+    meta.set(uid, { rfcMessageId: null, internalDate: null, size: null, threadId: null });
+  return meta;
 }
 
 export async function listImapChanges(
@@ -118,57 +152,30 @@ export async function listImapChanges(
   if (bf) {
     const from = cursor.lastUid + 1;
     const to = bf.endUid - 1;
-    const window =
+    uids =
       from <= to
         ? await searchUids(
             client,
-            bf.sinceMs === null
-              ? { uid: `${from}:${to}` }
-              : { uid: `${from}:${to}`, since: new Date(bf.sinceMs) },
+            `${from}:${to}`,
+            (u) => u >= from && u <= to,
+            bf.sinceMs === null ? null : new Date(bf.sinceMs),
           )
         : [];
-    uids = window.filter((u) => u >= from && u <= to);
     remaining = uids.length;
   } else {
     // "N:*" always matches the highest UID even when it is below N, hence the filter.
-    uids = (await searchUids(client, { uid: `${cursor.lastUid + 1}:*` })).filter(
-      (u) => u > cursor.lastUid,
-    );
+    const last = cursor.lastUid;
+    uids = await searchUids(client, `${last + 1}:*`, (u) => u > last);
   }
   const page = uids.slice(0, opts.pageSize);
   const more = uids.length > page.length;
 
-  const meta = new Map<
-    number,
-    {
-      rfcMessageId: string | null;
-      internalDate: Date | null;
-      size: number | null;
-      threadId: string | null;
-    }
-  >();
-  if (page.length > 0) {
-    // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
-    const msgs = await client.fetchAll(
-      page.join(','),
-      { uid: true, envelope: true, internalDate: true, size: true },
-      { uid: true },
-    );
-    for (const m of msgs) {
-      const date =
-        m.internalDate instanceof Date
-          ? m.internalDate
-          : m.internalDate
-            ? new Date(m.internalDate)
-            : null;
-      meta.set(m.uid, {
-        rfcMessageId: m.envelope?.messageId ?? null,
-        internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
-        size: typeof m.size === 'number' ? m.size : null,
-        threadId: typeof m.threadId === 'string' ? m.threadId : null,
-      });
-    }
-  }
+  const meta = await listingMeta(client, page);
+
+  // UIDs listed after the server announced another UIDVALIDITY name other mail: the sync re-lists
+  // from its stored cursor, and the listing's own EXAMINE then starts the resync.
+  if (uidValidityMoved(client))
+    throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the listing');
 
   const items: RemoteMessageRef[] = [];
   let after: ImapCursor = cursor;
@@ -181,7 +188,7 @@ export async function listImapChanges(
         ? makeCursor(uidValidity, closes && bf ? bf.endUid - 1 : uid, null)
         : makeCursor(uidValidity, uid, bf);
     const m = meta.get(uid);
-    if (!m) continue; // expunged between SEARCH and FETCH: nothing to ingest, the cursor still moves past it
+    if (!m) continue; // expunged between SEARCH and FETCH (SEARCH confirmed): the cursor moves past it
     items.push({
       providerMessageId: imapMessageId(uidValidity, uid),
       threadId: m.threadId,
