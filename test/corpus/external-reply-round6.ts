@@ -1,0 +1,122 @@
+// Reply sets added in round 6 of issue #16: projects that are not ports of GitHub's parser, each
+// with mail of its own (fresh(): none of it is in an earlier set).
+// - Foundry376/Mailspring (the Nylas Mail client): app/spec/fixtures/emails/email_N.html is a
+//   message and email_N_stripped.html the same message with the quoted text removed
+//   (QuotedHTMLTransformer.removeQuotedHTML, keepIfWholeBodyIsQuote). The client keeps the
+//   signature, so `replyWithSignature` of the HTML is compared with the stripped HTML as text.
+// - thoughtbot/griddler (Rails inbound mail): spec/griddler/email_spec.rb, 'body formatting', each
+//   `body = <<-EOF … EOF` (or a string) with `expect(body_from_email(text: body)).to eq …`. The heredocs are
+//   indented with the Ruby code; mail has no such indentation, so their common indentation is
+//   removed (what `.strip_heredoc`, used by half of them, does).
+// - phacility/phabricator: PhabricatorMetaMTAEmailBodyParserTestCase, the bodies of
+//   getEmailBodies() (each stripped to "OKAY") and testFalsePositiveForOnWrote. stripTextBody
+//   removes quote and signature, so `reply` is compared.
+// Each set is sorted by case key and split by position (half() in scoreReplyCases), fixed in this
+// file before any case was scored.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
+import { fresh, type ReplyCase, scoreReplyCases } from './external-reply-ports.js';
+import type { Role, SetReport } from './external-score.js';
+
+/** Foundry376/Mailspring: email_N.html against email_N_stripped.html. */
+export function mailspringSet(root: string, role: Role): SetReport | null {
+  const dir = path.join(root, 'Foundry376+Mailspring/app/spec/fixtures/emails');
+  if (!existsSync(dir)) return null;
+  const cases: ReplyCase[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = /^(email_\d+)\.html$/.exec(name);
+    const stripped = m ? path.join(dir, `${m[1]}_stripped.html`) : '';
+    if (!m || !existsSync(stripped)) continue;
+    const text = readFileSync(path.join(dir, name), 'utf8');
+    if (fresh(root, text))
+      cases.push({ key: m[1]!, text, want: htmlToText(readFileSync(stripped, 'utf8')) });
+  }
+  return scoreReplyCases('Foundry376/Mailspring quoted HTML', role, cases, () => null, {
+    html: true,
+    withSignature: true,
+  });
+}
+
+/** A Ruby double-quoted string's escapes (heredocs without quotes around the tag are one). */
+const rubyEscapes = (s: string): string =>
+  s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+
+const dedent = (s: string): string => {
+  const lines = s.split('\n');
+  const indent = Math.min(
+    ...lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length),
+  );
+  return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n');
+};
+
+/** thoughtbot/griddler: the text cases of spec/griddler/email_spec.rb's 'body formatting'. */
+export function griddlerSet(root: string, role: Role): SetReport | null {
+  const file = path.join(root, 'thoughtbot+griddler/spec/griddler/email_spec.rb');
+  if (!existsSync(file)) return null;
+  const spec = readFileSync(file, 'utf8');
+  const start = spec.indexOf("'body formatting'");
+  const end = spec.indexOf('describe Griddler::Email', start + 1);
+  if (start === -1) return null;
+  const cases: ReplyCase[] = [];
+  for (const block of spec
+    .slice(start, end === -1 ? undefined : end)
+    .split(/\n\s*it '/)
+    .slice(1)) {
+    const title = /^((?:[^'\\]|\\.)*)'/.exec(block)?.[1];
+    const doc = /body = <<-(\w+)(?:\.strip_heredoc)?\n([\s\S]*?)\n\s*\1\n/.exec(block);
+    const want =
+      /expect\(body_from_email\(text: body\)\)\.to eq ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|body)\s*$/m.exec(
+        block,
+      )?.[1];
+    const literal = /body = "((?:[^"\\]|\\.)*)"/.exec(block)?.[1];
+    if (title === undefined || (!doc && literal === undefined) || want === undefined) continue;
+    const text = doc ? dedent(rubyEscapes(doc[2]!)) : rubyEscapes(literal!);
+    const expected =
+      want === 'body'
+        ? text
+        : want.startsWith("'")
+          ? want.slice(1, -1).replace(/\\(['\\])/g, '$1')
+          : rubyEscapes(want.slice(1, -1));
+    if (fresh(root, text)) cases.push({ key: title, text, want: expected });
+  }
+  return scoreReplyCases('thoughtbot/griddler', role, cases);
+}
+
+/** phacility/phabricator: the quoted-text stripping bodies of the body parser's test case. */
+export function phabricatorSet(root: string, role: Role): SetReport | null {
+  const file = path.join(
+    root,
+    'phacility+phabricator/src/applications/metamta/parser/__tests__/PhabricatorMetaMTAEmailBodyParserTestCase.php',
+  );
+  if (!existsSync(file)) return null;
+  const src = readFileSync(file, 'utf8');
+  const vars: Record<string, string> = { trailing_space: ' ', emdash: '\u2014' };
+  const heredocs = (s: string): string[] =>
+    [...s.matchAll(/<<<(\w+)\n([\s\S]*?)\n\1\b/g)].map((m) =>
+      m[2]!.replace(/\{\$(\w+)\}/g, (v, name: string) => vars[name] ?? v),
+    );
+  const cases: ReplyCase[] = [];
+  const bodies = /function getEmailBodies\(\)([\s\S]*?)\n {2}\}/.exec(src)?.[1] ?? '';
+  heredocs(bodies).forEach((text, i) =>
+    cases.push({ key: `body-${String(i + 1).padStart(2, '0')}`, text, want: 'OKAY' }),
+  );
+  const onWrote = /function testFalsePositiveForOnWrote\(\)([\s\S]*?)\n {2}\}/.exec(src)?.[1] ?? '';
+  const text = heredocs(onWrote)[0];
+  const want = /assertEqual\('((?:[^'\\]|\\.)*)'/.exec(onWrote)?.[1];
+  if (text !== undefined && want !== undefined)
+    cases.push({ key: 'false-positive-on-wrote', text, want });
+  return scoreReplyCases(
+    'phacility/phabricator',
+    role,
+    cases.filter((c) => fresh(root, c.text)),
+  );
+}
+
+/** The round-6 sets found under `root`. */
+export function round6ReplySets(root: string, role: Role): SetReport[] {
+  return [mailspringSet(root, role), griddlerSet(root, role), phabricatorSet(root, role)].filter(
+    (r): r is SetReport => r !== null && r.cases > 0,
+  );
+}
