@@ -15,6 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { extractReply, extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
+import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { replyCorpusRoot } from './reply-corpus.js';
 
@@ -99,8 +100,15 @@ export function replyDivergence(got: string, withSignature: string, want: string
 export const quoteLeft = (got: string, want: string): string | null =>
   /^\s*>/m.test(want) && ws(quoteBlocks(want).kept.join('\n')) === got ? QUOTE_LEFT : null;
 
+/** HTML as prepare hands it on: sanitised (a refused document stays as it was). */
+export const sanitizedHtml = (html: string): string => {
+  const s = sanitizeEmailHtml(html, { cidUrl: () => null });
+  return s.refused === null ? s.html : html;
+};
+
 /** How a set's cases are read: its mail as HTML, and whether the project keeps the signature. */
 export interface ReplySetKind {
+  /** The mail is HTML: sanitised, then rendered, as prepare does. */
   html?: boolean;
   /** The project strips the quote only: compare `replyWithSignature`. */
   withSignature?: boolean;
@@ -126,7 +134,7 @@ export function scoreReplyCases(
   const fields: Record<string, FieldScore> = {};
   for (const c of mine) {
     const text = c.text.replace(/\r\n/g, '\n');
-    const r = kind.html ? extractReplyFromHtml(text) : extractReply(text);
+    const r = kind.html ? extractReplyFromHtml(sanitizedHtml(text)) : extractReply(text);
     const got = ws(kind.withSignature ? r.replyWithSignature : r.reply);
     const want = ws(c.want);
     score(

@@ -3,7 +3,8 @@
 // - Foundry376/Mailspring (the Nylas Mail client): app/spec/fixtures/emails/email_N.html is a
 //   message and email_N_stripped.html the same message with the quoted text removed
 //   (QuotedHTMLTransformer.removeQuotedHTML, keepIfWholeBodyIsQuote). The client keeps the
-//   signature, so `replyWithSignature` of the HTML is compared with the stripped HTML as text.
+//   signature, so `replyWithSignature` of the HTML is compared with the stripped HTML as text
+//   (both sanitised and rendered as prepare does).
 // - thoughtbot/griddler (Rails inbound mail): spec/griddler/email_spec.rb, 'body formatting', each
 //   `body = <<-EOF … EOF` (or a string) with `expect(body_from_email(text: body)).to eq …`. The heredocs are
 //   indented with the Ruby code; mail has no such indentation, so their common indentation is
@@ -17,7 +18,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
-import { fresh, type ReplyCase, scoreReplyCases } from './external-reply-ports.js';
+import { fresh, type ReplyCase, sanitizedHtml, scoreReplyCases } from './external-reply-ports.js';
 import type { Role, SetReport } from './external-score.js';
 
 /** Foundry376/Mailspring: email_N.html against email_N_stripped.html. */
@@ -31,7 +32,11 @@ export function mailspringSet(root: string, role: Role): SetReport | null {
     if (!m || !existsSync(stripped)) continue;
     const text = readFileSync(path.join(dir, name), 'utf8');
     if (fresh(root, text))
-      cases.push({ key: m[1]!, text, want: htmlToText(readFileSync(stripped, 'utf8')) });
+      cases.push({
+        key: m[1]!,
+        text,
+        want: htmlToText(sanitizedHtml(readFileSync(stripped, 'utf8'))),
+      });
   }
   return scoreReplyCases('Foundry376/Mailspring quoted HTML', role, cases, () => null, {
     html: true,
@@ -41,7 +46,11 @@ export function mailspringSet(root: string, role: Role): SetReport | null {
 
 /** A Ruby double-quoted string's escapes (heredocs without quotes around the tag are one). */
 const rubyEscapes = (s: string): string =>
-  s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+  s
+    .replace(/(?:\\x[0-9a-fA-F]{2})+/g, (run) =>
+      Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8'),
+    )
+    .replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
 
 const dedent = (s: string): string => {
   const lines = s.split('\n');
