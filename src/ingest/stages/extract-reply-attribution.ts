@@ -2,7 +2,16 @@
 // wrapped over up to four lines, date-first without a verb, webmail's "Quoting …:" and glued to the
 // end of the person's last sentence. Split from extract-reply.ts.
 import { isQuoteLine, Lines, quoteFollows, unwrap } from './extract-reply-lines.js';
-import { ATTRIBUTION, hasVerb, PREPOSITION, WROTE } from './extract-reply-vocab.js';
+import {
+  ATTRIBUTION,
+  FORWARD_CAPTION,
+  hasVerb,
+  isReplyAboveMarker,
+  ORIGINAL_MESSAGE,
+  PREPOSITION,
+  WROTE,
+} from './extract-reply-vocab.js';
+import { clean, isBlank } from './reply-signature.js';
 
 // What may follow the verb: nothing, an address, or a name — capitalised (checked
 // case-sensitively) or in a script without case (Arabic, Hebrew, CJK).
@@ -128,18 +137,63 @@ function continued(lines: Lines, j: number): number {
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
 
+// The last end of a sentence (or a clause ending in ':') in a line, followed by white space.
+const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
+const MARKER_HINT =
+  /line|zeile|ligne|l[íi]nea|riga|regel|lijn|linha|linii|rad|linje|rivin|строк|行|줄/iu;
+
+/**
+ * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a
+ * gateway that joins lines) glued to the end of the person's text: the text before it, up to the
+ * end of a sentence, is theirs. Only the tail that is a marker on its own is split off.
+ */
+function splitGluedMarker(line: string): [string, string] | null {
+  if (line.length > 600 || !MARKER_HINT.test(line)) return null;
+  let cut = -1;
+  for (const m of line.matchAll(SENTENCE_END)) {
+    const rest = line.slice(m.index + 1).trim();
+    if (rest.length > 200) continue;
+    if (!isReplyAboveMarker(rest)) break;
+    // A label ("NOTE: Please reply above this line") is the marker's own; a clause ending in ':'
+    // is text only when it is an attribution ("… wrote:").
+    const head = line.slice(0, m.index + 1);
+    if (!head.endsWith(':') || hasVerb(clean(head))) cut = m.index + 1;
+  }
+  return cut === -1 ? null : [line.slice(0, cut), line.slice(cut).trim()];
+}
+
+/** The next non-blank line within three starts the quoted part without quoting it. */
+function markerFollows(lines: string[], from: number): boolean {
+  for (let k = from; k < Math.min(lines.length, from + 3); k++) {
+    const text = clean(lines[k] ?? '');
+    if (isBlank(text)) continue;
+    return isReplyAboveMarker(text) || ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text);
+  }
+  return false;
+}
+
 /**
  * Some clients (and text rendered from HTML) put the attribution at the end of the person's last
  * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
- * and a quote follows, it gets its own line, so the quote is found and the sentence kept.
+ * and a quote (or a caption that starts the quoted part) follows, it gets its own line, so the
+ * quote is found and the sentence kept. A glued "reply above this line" marker is split off first.
  */
-export function splitGluedAttributions(lines: string[]): string[] {
+export function splitGluedAttributions(input: string[]): string[] {
+  const lines: string[] = [];
+  for (const line of input) {
+    const parts = isQuoteLine(line) ? null : splitGluedMarker(line);
+    if (parts) lines.push(...parts);
+    else lines.push(line);
+  }
   const out: string[] = [];
   // Most lines have no quote under them, so the verb scan (the costly test) runs last.
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const m =
-      line.length <= 600 && !isQuoteLine(line) && quoteFollows(lines, i + 1) && hasVerb(line)
+      line.length <= 600 &&
+      !isQuoteLine(line) &&
+      (quoteFollows(lines, i + 1) || markerFollows(lines, i + 1)) &&
+      hasVerb(line)
         ? GLUED_ATTRIBUTION.exec(line)
         : null;
     if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) out.push(m[1]!, m[2]!);
