@@ -1,7 +1,7 @@
 // Reply extraction on mail of our own for the classes issue #16's round 6 found on the tune halves
 // of three fresh sets (Mailspring's quoted HTML, griddler, Phabricator): a helpdesk's "reply above
 // this line" marker glued to the person's text or quoted above the rest of the helpdesk's message,
-// a phone sign-off's dash glued to the last line, and a rule left over from a removed quote.
+// a dash alone on its line above a phone sign-off, and a rule left over from a removed quote.
 import { describe, expect, it } from 'vitest';
 
 import { extractReply } from './extract-reply.js';
@@ -37,5 +37,24 @@ describe('reply extraction, round 6', () => {
         'Thanks, that fixed it.\n\nOn Wed, 3 Apr 2024 at 14:00, Service Desk <desk@example.org> wrote:\n\n> ##- Please type your reply above this line -##\n\nYour request 512 has been updated.\nAgent: please restart the router.\n',
       ),
     ).toBe('Thanks, that fixed it.');
+  });
+
+  it('ends the text above a rule with nothing under it', () => {
+    const r = extractReply(
+      'The invoice is attached again.\n\nKind regards,\nPriya\n\n________________________________\n\n',
+    );
+    expect(r.replyWithSignature).toBe('The invoice is attached again.\n\nKind regards,\nPriya');
+  });
+
+  it('keeps a rule with text under it', () => {
+    expect(reply('Steps:\n\n----------\n1. unplug\n2. wait')).toBe(
+      'Steps:\n\n----------\n1. unplug\n2. wait',
+    );
+  });
+
+  it('reads a dash alone on its line above a sign-off as the signature delimiter', () => {
+    const r = extractReply('Confirmed for 3pm.\n\n—\nSent from Mailbox\n');
+    expect(r.reply).toBe('Confirmed for 3pm.');
+    expect(r.signature).toBe('—\nSent from Mailbox');
   });
 });

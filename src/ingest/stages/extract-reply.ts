@@ -29,6 +29,17 @@ export interface ExtractedReply {
   signature: string | null;
 }
 
+// A rule with nothing under it divided the text from a quote that is gone (Outlook's <hr> above
+// its header block, rendered from HTML as a line of underscores).
+const RULE = /^[ \t]*(?:_{4,}|-{4,}|={4,}|\*{4,})[ \t]*$/;
+function withoutTrailingRule(body: string[]): string[] {
+  let end = body.length;
+  while (end > 0 && isBlank(body[end - 1] ?? '')) end--;
+  if (end === 0 || !RULE.test(body[end - 1] ?? '')) return body;
+  const kept = body.slice(0, end - 1);
+  return kept.some((l) => !isBlank(l)) ? kept : body;
+}
+
 const joinTrim = (lines: string[]): string =>
   lines
     .join('\n')
@@ -80,6 +91,7 @@ export function extractReply(text: string): ExtractedReply {
     if (quoteAbove > 0 && body.slice(0, quoteAbove).some((l) => !isBlank(l)))
       body = [...body.slice(0, quoteAbove), '', ...body.slice(sig)];
   }
+  body = withoutTrailingRule(body);
   const replyWithSignature = fences.restore(joinTrim(body));
   const sigStart = findSignatureStart(body);
   if (sigStart === -1)
