@@ -11,7 +11,7 @@ import {
   PREPOSITION,
   WROTE,
 } from './extract-reply-vocab.js';
-import { clean, isBlank } from './reply-signature.js';
+import { clean } from './reply-signature.js';
 
 // What may follow the verb: nothing, an address, or a name — capitalised (checked
 // case-sensitively) or in a script without case (Arabic, Hebrew, CJK).
@@ -134,13 +134,13 @@ function continued(lines: Lines, j: number): number {
     : j;
 }
 
+// What GLUED_ATTRIBUTION needs at least, tested first where no quote follows (most lines).
+const GLUED_HINT = /[.!?…)][ \t]+(?:on|le|am|el|il|op|em)\s/iu;
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
 
 // The last end of a sentence (or a clause ending in ':') in a line, followed by white space.
 const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
-const MARKER_HINT =
-  /line|zeile|ligne|l[íi]nea|riga|regel|lijn|linha|linii|rad|linje|rivin|строк|行|줄/iu;
 
 /**
  * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a
@@ -148,7 +148,6 @@ const MARKER_HINT =
  * end of a sentence, is theirs. Only the tail that is a marker on its own is split off.
  */
 function splitGluedMarker(line: string): [string, string] | null {
-  if (line.length > 600 || !MARKER_HINT.test(line)) return null;
   let cut = -1;
   for (const m of line.matchAll(SENTENCE_END)) {
     const rest = line.slice(m.index + 1).trim();
@@ -163,11 +162,11 @@ function splitGluedMarker(line: string): [string, string] | null {
 }
 
 /** The next non-blank line within three starts the quoted part without quoting it. */
-function markerFollows(lines: string[], from: number): boolean {
+function markerFollows(lines: Lines, from: number): boolean {
   for (let k = from; k < Math.min(lines.length, from + 3); k++) {
-    const text = clean(lines[k] ?? '');
-    if (isBlank(text)) continue;
-    return isReplyAboveMarker(text) || ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text);
+    const text = lines.clean(k);
+    if (text === '') continue;
+    return lines.isMarker(k) || ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text);
   }
   return false;
 }
@@ -177,27 +176,35 @@ function markerFollows(lines: string[], from: number): boolean {
  * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
  * and a quote (or a caption that starts the quoted part) follows, it gets its own line, so the
  * quote is found and the sentence kept. A glued "reply above this line" marker is split off first.
+ * Returns `input` itself when no line was split (its cached line facts stay good).
  */
-export function splitGluedAttributions(input: string[]): string[] {
-  const lines: string[] = [];
-  for (const line of input) {
-    const parts = isQuoteLine(line) ? null : splitGluedMarker(line);
-    if (parts) lines.push(...parts);
-    else lines.push(line);
+export function splitGluedAttributions(input: Lines): Lines {
+  let lines = input;
+  if (input.raw.some((_, i) => input.holdsMarker(i))) {
+    const split: string[] = [];
+    input.raw.forEach((line, i) => {
+      const parts = input.holdsMarker(i) && !isQuoteLine(line) ? splitGluedMarker(line) : null;
+      if (parts) split.push(...parts);
+      else split.push(line);
+    });
+    if (split.length !== input.length) lines = new Lines(split);
   }
-  const out: string[] = [];
+  const raw = lines.raw;
+  let out: string[] | null = null;
   // Most lines have no quote under them, so the verb scan (the costly test) runs last.
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
+  for (let i = 0; i < raw.length; i++) {
+    const line = raw[i] ?? '';
     const m =
       line.length <= 600 &&
       !isQuoteLine(line) &&
-      (quoteFollows(lines, i + 1) || markerFollows(lines, i + 1)) &&
+      (quoteFollows(raw, i + 1) || (GLUED_HINT.test(line) && markerFollows(lines, i + 1))) &&
       hasVerb(line)
         ? GLUED_ATTRIBUTION.exec(line)
         : null;
-    if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) out.push(m[1]!, m[2]!);
-    else out.push(line);
+    if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) {
+      out ??= raw.slice(0, i);
+      out.push(m[1]!, m[2]!);
+    } else out?.push(line);
   }
-  return out;
+  return out === null ? lines : new Lines(out);
 }

@@ -84,7 +84,7 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
     if (text === '') continue;
     if (GROUPWISE_HEADER.test(text)) return { start: i, headerEnd: i };
     if (isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || isReplyAboveMarker(text))
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || lines.isMarker(i))
       return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))
       return {

@@ -48,12 +48,12 @@ const joinTrim = (lines: string[]): string =>
 
 export function extractReply(text: string): ExtractedReply {
   const fences = hoistFences(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
-  const lines = splitGluedAttributions(fences.lines);
+  const info = splitGluedAttributions(new Lines(fences.lines));
+  const lines = info.raw;
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
   let answers: string[] = [];
-  const info = new Lines(lines);
   for (;;) {
     const quote = findQuote(info, from);
     if (quote === null) break;
