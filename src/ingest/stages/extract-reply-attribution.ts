@@ -139,13 +139,14 @@ const GLUED_HINT = /[.!?…)][ \t]+(?:on|le|am|el|il|op|em)\s/iu;
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
 
+const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
 // The last end of a sentence (or a clause ending in ':') in a line, followed by white space.
 const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
 
 /**
  * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a
  * gateway that joins lines) glued to the end of the person's text: the text before it, up to the
- * end of a sentence, is theirs. Only the tail that is a marker on its own is split off.
+ * end of a sentence, is theirs. Only a framed tail that is a marker on its own is split off.
  */
 function splitGluedMarker(line: string): [string, string] | null {
   let cut = -1;
@@ -153,6 +154,9 @@ function splitGluedMarker(line: string): [string, string] | null {
     const rest = line.slice(m.index + 1).trim();
     if (rest.length > 200) continue;
     if (!isReplyAboveMarker(rest)) break;
+    // Helpdesks frame the marker ("##- … -##", "-- … --"); a sentence that only mentions the
+    // words at the end of a long paragraph is not one.
+    if (!FRAMED.test(rest)) continue;
     // A label ("NOTE: Please reply above this line") is the marker's own; a clause ending in ':'
     // is text only when it is an attribution ("… wrote:").
     const head = line.slice(0, m.index + 1);

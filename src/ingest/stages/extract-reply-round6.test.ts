@@ -31,6 +31,12 @@ describe('reply extraction, round 6', () => {
     ).toBe('The printer is back online.');
   });
 
+  it('keeps a long paragraph that ends by mentioning the words of a marker', () => {
+    const text =
+      'We moved the cabinet last week and the wiring is now routed along the wall, so nothing hangs loose near the desk any more and the cleaners can reach the floor again without unplugging anything. The socket sits just above this line of hooks.';
+    expect(reply(text)).toBe(text);
+  });
+
   it('reads what follows a quoted reply-above marker as the helpdesk message, not an answer', () => {
     expect(
       reply(
