@@ -4,10 +4,8 @@
 import { isQuoteLine, Lines, quoteFollows, unwrap } from './extract-reply-lines.js';
 import {
   ATTRIBUTION,
-  FORWARD_CAPTION,
   hasVerb,
   isReplyAboveMarker,
-  ORIGINAL_MESSAGE,
   PREPOSITION,
   WROTE,
 } from './extract-reply-vocab.js';
@@ -134,14 +132,13 @@ function continued(lines: Lines, j: number): number {
     : j;
 }
 
-// What GLUED_ATTRIBUTION needs at least, tested first where no quote follows (most lines).
-const GLUED_HINT = /[.!?…)][ \t]+(?:on|le|am|el|il|op|em)\s/iu;
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
 
-const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
-// The last end of a sentence (or a clause ending in ':') in a line, followed by white space.
+// The end of a sentence (or of a clause ending in ':') in a line, followed by white space.
 const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
+const SENTENCE_END_ANY = /[.!?…:)]\s+\S/u;
+const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
 
 /**
  * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a
@@ -165,33 +162,27 @@ function splitGluedMarker(line: string): [string, string] | null {
   return cut === -1 ? null : [line.slice(0, cut), line.slice(cut).trim()];
 }
 
-/** The next non-blank line within three starts the quoted part without quoting it. */
-function markerFollows(lines: Lines, from: number): boolean {
-  for (let k = from; k < Math.min(lines.length, from + 3); k++) {
-    const text = lines.clean(k);
-    if (text === '') continue;
-    return lines.isMarker(k) || ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text);
-  }
-  return false;
-}
-
 /**
  * Some clients (and text rendered from HTML) put the attribution at the end of the person's last
  * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
- * and a quote (or a caption that starts the quoted part) follows, it gets its own line, so the
- * quote is found and the sentence kept. A glued "reply above this line" marker is split off first.
- * Returns `input` itself when no line was split (its cached line facts stay good).
+ * and a quote follows, it gets its own line, so the quote is found and the sentence kept. A glued
+ * "reply above this line" marker is split off first and counts as the quote. Returns `input`
+ * itself when no line was split (its cached line facts stay good).
  */
 export function splitGluedAttributions(input: Lines): Lines {
   let lines = input;
-  if (input.raw.some((_, i) => input.holdsMarker(i))) {
+  // The text split off before a marker: a quoted part follows it as surely as a quote.
+  const heads = new Set<number>();
+  // A split needs a sentence end before the marker; the cheap test spares most lines the other.
+  const candidate = (i: number) => SENTENCE_END_ANY.test(input.at(i)) && input.holdsMarker(i);
+  if (input.raw.some((_, i) => candidate(i))) {
     const split: string[] = [];
     input.raw.forEach((line, i) => {
-      const parts = input.holdsMarker(i) && !isQuoteLine(line) ? splitGluedMarker(line) : null;
-      if (parts) split.push(...parts);
-      else split.push(line);
+      const parts = candidate(i) && !isQuoteLine(line) ? splitGluedMarker(line) : null;
+      if (parts) heads.add(split.length);
+      split.push(...(parts ?? [line]));
     });
-    if (split.length !== input.length) lines = new Lines(split);
+    if (heads.size > 0) lines = new Lines(split);
   }
   const raw = lines.raw;
   let out: string[] | null = null;
@@ -201,7 +192,7 @@ export function splitGluedAttributions(input: Lines): Lines {
     const m =
       line.length <= 600 &&
       !isQuoteLine(line) &&
-      (quoteFollows(raw, i + 1) || (GLUED_HINT.test(line) && markerFollows(lines, i + 1))) &&
+      (quoteFollows(raw, i + 1) || heads.has(i)) &&
       hasVerb(line)
         ? GLUED_ATTRIBUTION.exec(line)
         : null;
