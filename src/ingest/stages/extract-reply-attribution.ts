@@ -167,15 +167,16 @@ function splitGluedMarker(line: string): [string, string] | null {
  * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
  * and a quote follows, it gets its own line, so the quote is found and the sentence kept. A glued
  * "reply above this line" marker is split off first and counts as the quote. Returns `input`
- * itself when no line was split (its cached line facts stay good).
+ * itself when no line was split (its cached line facts stay good). `mayHoldMarker` false (no
+ * marker anywhere in the text, found in one scan of it) spares the per-line look for one.
  */
-export function splitGluedAttributions(input: Lines): Lines {
+export function splitGluedAttributions(input: Lines, mayHoldMarker = true): Lines {
   let lines = input;
   // The text split off before a marker: a quoted part follows it as surely as a quote.
   const heads = new Set<number>();
   // A split needs a sentence end before the marker; the cheap test spares most lines the other.
   const candidate = (i: number) => SENTENCE_END_ANY.test(input.at(i)) && input.holdsMarker(i);
-  if (input.raw.some((_, i) => candidate(i))) {
+  if (mayHoldMarker && input.raw.some((_, i) => candidate(i))) {
     const split: string[] = [];
     input.raw.forEach((line, i) => {
       const parts = candidate(i) && !isQuoteLine(line) ? splitGluedMarker(line) : null;

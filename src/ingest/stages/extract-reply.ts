@@ -15,6 +15,7 @@ import {
   findQuote,
   trailingQuoteStart,
 } from './extract-reply-quote.js';
+import { holdsReplyAboveMarker } from './extract-reply-vocab.js';
 import { htmlToText } from './html-to-text.js';
 import { findSignatureStart, isBlank, isMobileSignature } from './reply-signature.js';
 
@@ -48,7 +49,7 @@ const joinTrim = (lines: string[]): string =>
 
 export function extractReply(text: string): ExtractedReply {
   const fences = hoistFences(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
-  const info = splitGluedAttributions(new Lines(fences.lines));
+  const info = splitGluedAttributions(new Lines(fences.lines), holdsReplyAboveMarker(text));
   const lines = info.raw;
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
