@@ -14,8 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { extractReply, extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
-import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
+import { type ExtractedReply, extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { replyCorpusRoot } from './reply-corpus.js';
 
@@ -100,16 +99,9 @@ export function replyDivergence(got: string, withSignature: string, want: string
 export const quoteLeft = (got: string, want: string): string | null =>
   /^\s*>/m.test(want) && ws(quoteBlocks(want).kept.join('\n')) === got ? QUOTE_LEFT : null;
 
-/** HTML as prepare hands it on: sanitised (a refused document stays as it was). */
-export const sanitizedHtml = (html: string): string => {
-  const s = sanitizeEmailHtml(html, { cidUrl: () => null });
-  return s.refused === null ? s.html : html;
-};
-
-/** How a set's cases are read: its mail as HTML, and whether the project keeps the signature. */
+/** How a set's mail is read (text by default), and whether it keeps the signature. */
 export interface ReplySetKind {
-  /** The mail is HTML: sanitised, then rendered, as prepare does. */
-  html?: boolean;
+  read?: (mail: string) => ExtractedReply;
   /** The project strips the quote only: compare `replyWithSignature`. */
   withSignature?: boolean;
 }
@@ -133,8 +125,7 @@ export function scoreReplyCases(
   );
   const fields: Record<string, FieldScore> = {};
   for (const c of mine) {
-    const text = c.text.replace(/\r\n/g, '\n');
-    const r = kind.html ? extractReplyFromHtml(sanitizedHtml(text)) : extractReply(text);
+    const r = (kind.read ?? extractReply)(c.text.replace(/\r\n/g, '\n'));
     const got = ws(kind.withSignature ? r.replyWithSignature : r.reply);
     const want = ws(c.want);
     score(

@@ -17,8 +17,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
-import { fresh, type ReplyCase, sanitizedHtml, scoreReplyCases } from './external-reply-ports.js';
+import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
+import { fresh, type ReplyCase, scoreReplyCases } from './external-reply-ports.js';
 import { type Role, type SetReport, ws } from './external-score.js';
 
 // Reviewed divergences (each read on a tune case).
@@ -36,6 +38,12 @@ const signatureUnderQuote = (c: ReplyCase, got: string): boolean => {
 /** `want` is empty and `got` is the end of the mail: the text under a header block it opens with. */
 const forwardOnly = (c: ReplyCase, got: string): boolean =>
   ws(c.want) === '' && got !== '' && ws(c.text).endsWith(got);
+
+/** HTML as prepare hands it on: sanitised (a refused document stays as it was). */
+const sanitizedHtml = (html: string): string => {
+  const s = sanitizeEmailHtml(html, { cidUrl: () => null });
+  return s.refused === null ? s.html : html;
+};
 
 /** Foundry376/Mailspring: email_N.html against email_N_stripped.html. */
 export function mailspringSet(root: string, role: Role): SetReport | null {
@@ -57,7 +65,7 @@ export function mailspringSet(root: string, role: Role): SetReport | null {
   const divergence = (c: ReplyCase, got: string) =>
     signatureUnderQuote(c, got) ? SIGNATURE_UNDER_QUOTE : null;
   return scoreReplyCases('Foundry376/Mailspring quoted HTML', role, cases, divergence, {
-    html: true,
+    read: (html) => extractReplyFromHtml(sanitizedHtml(html)),
     withSignature: true,
   });
 }
