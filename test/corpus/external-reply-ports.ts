@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { extractReply } from '../../src/ingest/stages/extract-reply.js';
+import { type ExtractedReply, extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { type FieldScore, half, type Role, score, type SetReport, ws } from './external-score.js';
 import { replyCorpusRoot } from './reply-corpus.js';
 
@@ -99,6 +99,13 @@ export function replyDivergence(got: string, withSignature: string, want: string
 export const quoteLeft = (got: string, want: string): string | null =>
   /^\s*>/m.test(want) && ws(quoteBlocks(want).kept.join('\n')) === got ? QUOTE_LEFT : null;
 
+/** How a set's mail is read (text by default), and whether it keeps the signature. */
+export interface ReplySetKind {
+  read?: (mail: string) => ExtractedReply;
+  /** The project strips the quote only: compare `replyWithSignature`. */
+  withSignature?: boolean;
+}
+
 /** Scores `reply` exact (whitespace runs as one space) over the role's half of `cases`. */
 export function scoreReplyCases(
   set: string,
@@ -106,6 +113,7 @@ export function scoreReplyCases(
   cases: ReplyCase[],
   /** A set's own reviewed divergence for a case, given Inlet's `reply` (whitespace-normalised). */
   divergence: (c: ReplyCase, got: string) => string | null = () => null,
+  kind: ReplySetKind = {},
 ): SetReport | null {
   if (cases.length === 0) return null;
   const sorted = [...cases].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -117,16 +125,16 @@ export function scoreReplyCases(
   );
   const fields: Record<string, FieldScore> = {};
   for (const c of mine) {
-    const r = extractReply(c.text.replace(/\r\n/g, '\n'));
-    const got = ws(r.reply);
+    const r = (kind.read ?? extractReply)(c.text.replace(/\r\n/g, '\n'));
+    const got = ws(kind.withSignature ? r.replyWithSignature : r.reply);
     const want = ws(c.want);
     score(
       fields,
-      'reply exact',
+      kind.withSignature ? 'reply with signature exact' : 'reply exact',
       got === want,
       c.key,
       `expected ${JSON.stringify(want.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
-      replyDivergence(got, ws(r.replyWithSignature), want) ??
+      (kind.withSignature ? null : replyDivergence(got, ws(r.replyWithSignature), want)) ??
         quoteLeft(got, c.want) ??
         divergence(c, got),
     );

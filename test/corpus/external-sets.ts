@@ -15,6 +15,7 @@ import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
+import { round6ReplySets } from './external-reply-round6.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -54,6 +55,7 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
     out.push(...round5ReplySets(root, role));
+    out.push(...round6ReplySets(root, role));
   }
   return out;
 }

@@ -2,7 +2,14 @@
 // wrapped over up to four lines, date-first without a verb, webmail's "Quoting …:" and glued to the
 // end of the person's last sentence. Split from extract-reply.ts.
 import { isQuoteLine, Lines, quoteFollows, unwrap } from './extract-reply-lines.js';
-import { ATTRIBUTION, hasVerb, PREPOSITION, WROTE } from './extract-reply-vocab.js';
+import {
+  ATTRIBUTION,
+  hasVerb,
+  isReplyAboveMarker,
+  PREPOSITION,
+  WROTE,
+} from './extract-reply-vocab.js';
+import { clean } from './reply-signature.js';
 
 // What may follow the verb: nothing, an address, or a name — capitalised (checked
 // case-sensitively) or in a script without case (Arabic, Hebrew, CJK).
@@ -128,22 +135,72 @@ function continued(lines: Lines, j: number): number {
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
 
+// The end of a sentence (or of a clause ending in ':') in a line, followed by white space.
+const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
+const SENTENCE_END_ANY = /[.!?…:)]\s+\S/u;
+const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
+
+/**
+ * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a
+ * gateway that joins lines) glued to the end of the person's text: the text before it, up to the
+ * end of a sentence, is theirs. Only a framed tail that is a marker on its own is split off.
+ */
+function splitGluedMarker(line: string): [string, string] | null {
+  let cut = -1;
+  for (const m of line.matchAll(SENTENCE_END)) {
+    const rest = line.slice(m.index + 1).trim();
+    if (rest.length > 200) continue;
+    if (!isReplyAboveMarker(rest)) break;
+    // Helpdesks frame the marker ("##- … -##", "-- … --"); a sentence that only mentions the
+    // words at the end of a long paragraph is not one.
+    if (!FRAMED.test(rest)) continue;
+    // A label ("NOTE: Please reply above this line") is the marker's own; a clause ending in ':'
+    // is text only when it is an attribution ("… wrote:").
+    const head = line.slice(0, m.index + 1);
+    if (!head.endsWith(':') || hasVerb(clean(head))) cut = m.index + 1;
+  }
+  return cut === -1 ? null : [line.slice(0, cut), line.slice(cut).trim()];
+}
+
 /**
  * Some clients (and text rendered from HTML) put the attribution at the end of the person's last
  * line. Where the tail of a line is an attribution on its own, opens after the end of a sentence
- * and a quote follows, it gets its own line, so the quote is found and the sentence kept.
+ * and a quote follows, it gets its own line, so the quote is found and the sentence kept. A glued
+ * "reply above this line" marker is split off first and counts as the quote. Returns `input`
+ * itself when no line was split (its cached line facts stay good). `mayHoldMarker` false (no
+ * marker anywhere in the text, found in one scan of it) spares the per-line look for one.
  */
-export function splitGluedAttributions(lines: string[]): string[] {
-  const out: string[] = [];
+export function splitGluedAttributions(input: Lines, mayHoldMarker = true): Lines {
+  let lines = input;
+  // The text split off before a marker: a quoted part follows it as surely as a quote.
+  const heads = new Set<number>();
+  // A split needs a sentence end before the marker; the cheap test spares most lines the other.
+  const candidate = (i: number) => SENTENCE_END_ANY.test(input.at(i)) && input.holdsMarker(i);
+  if (mayHoldMarker && input.raw.some((_, i) => candidate(i))) {
+    const split: string[] = [];
+    input.raw.forEach((line, i) => {
+      const parts = candidate(i) && !isQuoteLine(line) ? splitGluedMarker(line) : null;
+      if (parts) heads.add(split.length);
+      split.push(...(parts ?? [line]));
+    });
+    if (heads.size > 0) lines = new Lines(split);
+  }
+  const raw = lines.raw;
+  let out: string[] | null = null;
   // Most lines have no quote under them, so the verb scan (the costly test) runs last.
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
+  for (let i = 0; i < raw.length; i++) {
+    const line = raw[i] ?? '';
     const m =
-      line.length <= 600 && !isQuoteLine(line) && quoteFollows(lines, i + 1) && hasVerb(line)
+      line.length <= 600 &&
+      !isQuoteLine(line) &&
+      (quoteFollows(raw, i + 1) || heads.has(i)) &&
+      hasVerb(line)
         ? GLUED_ATTRIBUTION.exec(line)
         : null;
-    if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) out.push(m[1]!, m[2]!);
-    else out.push(line);
+    if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) {
+      out ??= raw.slice(0, i);
+      out.push(m[1]!, m[2]!);
+    } else out?.push(line);
   }
-  return out;
+  return out === null ? lines : new Lines(out);
 }

@@ -1,7 +1,12 @@
 // The lines of one text as reply extraction reads them: which are '>' quotes, whether a quote
 // block follows, and each line's cleaned text, verb and header label computed once. Split from
 // extract-reply.ts.
-import { hasVerb, type HeaderField, headerFieldOfClean } from './extract-reply-vocab.js';
+import {
+  hasVerb,
+  type HeaderField,
+  headerFieldOfClean,
+  holdsReplyAboveMarker,
+} from './extract-reply-vocab.js';
 import { clean, isBlank } from './reply-signature.js';
 
 // '>' quotes, and the '|' some clients quote forwards with; a line that also ends in '|' is a table row.
@@ -26,6 +31,7 @@ export class Lines {
   private readonly cleaned: (string | undefined)[] = [];
   private readonly verb: (boolean | undefined)[] = [];
   private readonly field: (HeaderField | null | undefined)[] = [];
+  private readonly marker: (boolean | undefined)[] = [];
   constructor(readonly raw: string[]) {}
 
   get length(): number {
@@ -42,6 +48,16 @@ export class Lines {
 
   hasVerb(k: number): boolean {
     return (this.verb[k] ??= hasVerb(this.clean(k)));
+  }
+
+  /** The cleaned line holds a "reply above this line" marker's words (a line up to 600 long). */
+  holdsMarker(k: number): boolean {
+    return (this.marker[k] ??= this.clean(k).length <= 600 && holdsReplyAboveMarker(this.clean(k)));
+  }
+
+  /** The cleaned line is such a marker: short enough to be nothing else. */
+  isMarker(k: number): boolean {
+    return this.clean(k).length <= 200 && this.holdsMarker(k);
   }
 
   headerField(k: number): HeaderField | null {

@@ -84,7 +84,7 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
     if (text === '') continue;
     if (GROUPWISE_HEADER.test(text)) return { start: i, headerEnd: i };
     if (isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || isReplyAboveMarker(text))
+    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || lines.isMarker(i))
       return { start: i, headerEnd: i };
     if (isHeaderBlock(lines, i))
       return {
@@ -143,7 +143,12 @@ export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   let k = quote.headerEnd + 1;
   while (k < lines.length && lines.clean(k) === '') k++;
   if (k >= lines.length || !isQuoteLine(lines.at(k))) return [];
-  while (k < lines.length && (lines.clean(k) === '' || isQuoteLine(lines.at(k)))) k++;
+  while (k < lines.length && (lines.clean(k) === '' || isQuoteLine(lines.at(k)))) {
+    // A quoted "reply above this line" marker: what follows is the rest of the helpdesk's
+    // message the client left unquoted, not an answer.
+    if (isReplyAboveMarker(lines.clean(k).replace(/^(?:[>|]\s*)+/, ''))) return [];
+    k++;
+  }
   // An answer stands apart from the quote; a line glued under a quoted one is that line wrapped.
   if (k >= lines.length || lines.clean(k - 1) !== '') return [];
   const next = findQuote(lines, k);

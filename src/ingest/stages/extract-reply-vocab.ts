@@ -60,6 +60,8 @@ const REPLY_ABOVE =
   /(?:above|über|oberhalb|au-dessus|encima|sopra|boven|acima|powyżej|ovanför|over|yläpuolelle|над|выше)\s+(?:this|dieser|de cette|de esta|esta|questa|deze|desta|tej|denna|denne|tämän|этой)\s+(?:line|zeile|ligne|línea|linea|riga|regel|lijn|linha|linii|rad|linje|linjen|rivin|строкой|строки)|この行より上|此行上方|此行以上|이 줄 위/iu;
 export const isReplyAboveMarker = (text: string): boolean =>
   text.length <= 200 && REPLY_ABOVE.test(text);
+/** The marker's words somewhere in a line of any length. */
+export const holdsReplyAboveMarker = (text: string): boolean => REPLY_ABOVE.test(text);
 
 export type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
 // The labels of quoted header blocks, by field, in the languages mail clients write them in.

@@ -15,6 +15,7 @@ import {
   findQuote,
   trailingQuoteStart,
 } from './extract-reply-quote.js';
+import { holdsReplyAboveMarker } from './extract-reply-vocab.js';
 import { htmlToText } from './html-to-text.js';
 import { findSignatureStart, isBlank, isMobileSignature } from './reply-signature.js';
 
@@ -29,6 +30,17 @@ export interface ExtractedReply {
   signature: string | null;
 }
 
+// A rule with nothing under it divided the text from a quote that is gone (Outlook's <hr> above
+// its header block, rendered from HTML as a line of underscores).
+const RULE = /^[ \t]*(?:_{4,}|-{4,}|={4,}|\*{4,})[ \t]*$/;
+function withoutTrailingRule(body: string[]): string[] {
+  let end = body.length;
+  while (end > 0 && isBlank(body[end - 1] ?? '')) end--;
+  if (end === 0 || !RULE.test(body[end - 1] ?? '')) return body;
+  const kept = body.slice(0, end - 1);
+  return kept.some((l) => !isBlank(l)) ? kept : body;
+}
+
 const joinTrim = (lines: string[]): string =>
   lines
     .join('\n')
@@ -37,12 +49,12 @@ const joinTrim = (lines: string[]): string =>
 
 export function extractReply(text: string): ExtractedReply {
   const fences = hoistFences(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
-  const lines = splitGluedAttributions(fences.lines);
+  const info = splitGluedAttributions(new Lines(fences.lines), holdsReplyAboveMarker(text));
+  const lines = info.raw;
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
   let answers: string[] = [];
-  const info = new Lines(lines);
   for (;;) {
     const quote = findQuote(info, from);
     if (quote === null) break;
@@ -80,6 +92,7 @@ export function extractReply(text: string): ExtractedReply {
     if (quoteAbove > 0 && body.slice(0, quoteAbove).some((l) => !isBlank(l)))
       body = [...body.slice(0, quoteAbove), '', ...body.slice(sig)];
   }
+  body = withoutTrailingRule(body);
   const replyWithSignature = fences.restore(joinTrim(body));
   const sigStart = findSignatureStart(body);
   if (sigStart === -1)

@@ -4,7 +4,8 @@
 // removes the quote first and asks this module where the signature starts.
 import { contactBlockStart } from './extract-reply-contact.js';
 
-const SIG_DELIMITER = /^(?:--|-- |—-|__)\s*$/;
+// A dash alone on its line is how some clients set off their sign-off ("—\nSent from Mailbox").
+const SIG_DELIMITER = /^(?:--|-- |—-|__|—|–)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
   /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
