@@ -2,7 +2,7 @@
 // the charset a part inherits from its multipart, and the decoding of the small parts it keeps.
 import { isUtf8 } from 'node:buffer';
 
-import { hasMislabelledWords, hasRawWords } from './header-charset.js';
+import { hasMislabelledWords, hasRawWords } from './header-charset-words.js';
 import { bytesToText, knownCharset } from './normalise-values.js';
 
 /** Raw 8-bit bytes that are no UTF-8, an ISO-2022-JP shift, or encoded words to repair. */

@@ -3,7 +3,7 @@
 // raw top-level header block, so swapping the parser changes only bodies, addresses and attachments.
 import type { ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
-import { fixMislabelledWords } from './header-charset.js';
+import { fixMislabelledWords } from './header-charset-words.js';
 import { addressesFromComments, normaliseAddressList } from './normalise-address.js';
 import type { AdapterAttachment, AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
 import {

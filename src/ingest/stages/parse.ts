@@ -10,7 +10,7 @@ import { decodeWords } from 'postal-mime';
 
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
-import { hasMislabelledWords } from './header-charset.js';
+import { hasMislabelledWords } from './header-charset-words.js';
 import { limitError } from './mime-limits.js';
 import { scanMime } from './mime-scan.js';
 import { buildParsedMessage } from './normalise.js';
