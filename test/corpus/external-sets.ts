@@ -11,6 +11,7 @@ import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
 import { jordanWrightSet } from './external-mime-jordanwright.js';
 import { lettersSet } from './external-mime-letters.js';
+import { mailcoreSet } from './external-mime-mailcore.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
@@ -50,6 +51,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (parsemail && parsemail.cases > 0) out.push(parsemail);
     const jordanWright = await jordanWrightSet(root, role);
     if (jordanWright && jordanWright.cases > 0) out.push(jordanWright);
+    const mailcore = await mailcoreSet(root, role);
+    if (mailcore && mailcore.cases > 0) out.push(mailcore);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
