@@ -116,13 +116,16 @@ function scoreCase(fields: Record<string, FieldScore>, id: string, e: Expected, 
   );
 }
 
+/** The case ids (paths under input/ with an expectation), in the order the split is made on. */
+export const mailcoreIds = (base: string): string[] =>
+  walk(path.join(base, 'input'))
+    .filter((id) => existsSync(path.join(base, 'output', id)))
+    .sort();
+
 export async function mailcoreSet(root: string, role: Role): Promise<SetReport | null> {
   const base = path.join(root, 'MailCore+mailcore2/unittest/data/parser');
   if (!existsSync(base)) return null;
-  const ids = walk(path.join(base, 'input'))
-    .filter((id) => existsSync(path.join(base, 'output', id)))
-    .sort();
-  const chosen = half(ids, role);
+  const chosen = half(mailcoreIds(base), role);
   const fields: Record<string, FieldScore> = {};
   for (const id of chosen) {
     const got = await preparedOrMiss(fields, id, readFileSync(path.join(base, 'input', id)));

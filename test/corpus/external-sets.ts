@@ -12,6 +12,7 @@ import { commonsEmailSet } from './external-mime-commons.js';
 import { jordanWrightSet } from './external-mime-jordanwright.js';
 import { lettersSet } from './external-mime-letters.js';
 import { mailcoreSet } from './external-mime-mailcore.js';
+import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
@@ -53,6 +54,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (jordanWright && jordanWright.cases > 0) out.push(jordanWright);
     const mailcore = await mailcoreSet(root, role);
     if (mailcore && mailcore.cases > 0) out.push(mailcore);
+    const mimekitJwz = await mimekitJwzSet(root, role);
+    if (mimekitJwz && mimekitJwz.cases > 0) out.push(mimekitJwz);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
