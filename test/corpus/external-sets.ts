@@ -12,6 +12,7 @@ import { commonsEmailSet } from './external-mime-commons.js';
 import { jordanWrightSet } from './external-mime-jordanwright.js';
 import { lettersSet } from './external-mime-letters.js';
 import { mailcoreSet } from './external-mime-mailcore.js';
+import { phpMailparseSet } from './external-mime-mailparse-php.js';
 import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
@@ -56,6 +57,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (mailcore && mailcore.cases > 0) out.push(mailcore);
     const mimekitJwz = await mimekitJwzSet(root, role);
     if (mimekitJwz && mimekitJwz.cases > 0) out.push(mimekitJwz);
+    const mailparsePhp = await phpMailparseSet(root, role);
+    if (mailparsePhp && mailparsePhp.cases > 0) out.push(mailparsePhp);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));
