@@ -23,7 +23,12 @@ import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
 import { bytesToText, knownCharset } from './normalise-values.js';
-import { fitsInheritedCharset, isUndecodableText, unlabelledCharset } from './undecodable.js';
+import {
+  fitsInheritedCharset,
+  isUndecodableText,
+  unlabelledCharset,
+  utf8UnderNationalLabel,
+} from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 
 const MAX_CAPTURE = 64 * 1024;
@@ -188,7 +193,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
           unlabelledCharset(sample(), h.cte, h.charset, [
             ...(declaredAbove ? [declaredAbove] : []),
             ...charsets,
-          ]))
+          ]) ??
+          utf8UnderNationalLabel(sample(), h.cte, h.charset))
         : null;
     if (unlabelled)
       (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });
