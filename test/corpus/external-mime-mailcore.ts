@@ -74,7 +74,12 @@ function walk(dir: string, rel = ''): string[] {
   });
 }
 
-function scoreCase(fields: Record<string, FieldScore>, id: string, e: Expected, got: PreparedMessage) {
+function scoreCase(
+  fields: Record<string, FieldScore>,
+  id: string,
+  e: Expected,
+  got: PreparedMessage,
+) {
   const subject = e.header?.subject;
   if (subject !== undefined)
     score(
@@ -88,7 +93,13 @@ function scoreCase(fields: Record<string, FieldScore>, id: string, e: Expected, 
   // A bare word ("nsb", a local user of 1991) has no domain: no helpdesk can answer it.
   if (from?.includes('@')) {
     const have = got.parsed.from?.address ?? '';
-    score(fields, 'from', from.toLowerCase() === have.toLowerCase(), id, `expected ${from} got ${have}`);
+    score(
+      fields,
+      'from',
+      from.toLowerCase() === have.toLowerCase(),
+      id,
+      `expected ${from} got ${have}`,
+    );
   }
   const want = files(e.mainPart);
   const gotNames = got.attachments.map((a) => a.filename);

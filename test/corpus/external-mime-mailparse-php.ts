@@ -41,7 +41,9 @@ function expectedFiles(all: Map<string, PartData>): { names: string[]; count: nu
   const type = (id: string) => (all.get(id)?.get('content-type') ?? 'text/plain').toLowerCase();
   // The top part and parts inside an attached message (their ancestors include a message/rfc822).
   const insideMessage = (id: string) =>
-    ids.some((o) => o !== id && id.startsWith(`${o}.`) && o !== '1' && type(o) === 'message/rfc822');
+    ids.some(
+      (o) => o !== id && id.startsWith(`${o}.`) && o !== '1' && type(o) === 'message/rfc822',
+    );
   const out = { names: [] as string[], count: 0 };
   for (const id of ids) {
     if (insideMessage(id)) continue;
@@ -79,7 +81,13 @@ export async function phpMailparseSet(root: string, role: Role): Promise<SetRepo
     const want = expectedFiles(parts(readFileSync(path.join(dir, `${name}.exp`), 'utf8')));
     const gotNames = got.attachments.map((a) => a.filename);
     for (const n of want.names)
-      score(fields, 'attachment names', gotNames.includes(n), name, `missing ${n} (${gotNames.join(', ')})`);
+      score(
+        fields,
+        'attachment names',
+        gotNames.includes(n),
+        name,
+        `missing ${n} (${gotNames.join(', ')})`,
+      );
     score(
       fields,
       'attachment count',

@@ -31,7 +31,8 @@ const C1_CONTROLS =
 const UNDECLARED_8BIT =
   "the project shows '?' for each 8-bit byte under a US-ASCII label; Inlet decodes them (they are UTF-8)";
 // The characters windows-1252 puts where ISO-8859-1 has the C1 controls.
-const WINDOWS_1252_ONLY = /[\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]/g;
+const WINDOWS_1252_ONLY =
+  /[\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]/g;
 // MimeVisitorTests skips messages 6, 13 and 31.
 const SKIPPED = new Set([6, 13, 31]);
 
