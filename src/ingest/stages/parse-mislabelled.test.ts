@@ -74,3 +74,20 @@ describe('base64 text with stray characters (RFC 2045 6.8: characters outside th
     }
   });
 });
+
+describe('a message whose whole body is a message/rfc822', () => {
+  it('shows the enclosed message as its body and keeps it as an .eml attachment', async () => {
+    const m = await parseMessage(
+      mail(
+        'Content-Type: message/rfc822',
+        Buffer.from(
+          'From: Jane <jane@example.org>\r\nSubject: Printer jammed\r\nContent-Type: text/plain\r\n\r\nThe printer on floor 2 is jammed.\r\n',
+        ),
+      ),
+    );
+    expect(m.text?.trim()).toBe('The printer on floor 2 is jammed.');
+    expect(m.attachments.map((a) => [a.filename, a.declaredType])).toEqual([
+      ['Printer jammed.eml', 'message/rfc822'],
+    ]);
+  });
+});
