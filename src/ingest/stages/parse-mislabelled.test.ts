@@ -91,3 +91,17 @@ describe('a message whose whole body is a message/rfc822', () => {
     ]);
   });
 });
+
+describe('names of attached files that name none', () => {
+  it('gives an unnamed file of a known type its extension', async () => {
+    const m = await parseMessage(
+      mail(
+        'Content-Type: multipart/mixed; boundary="b"',
+        Buffer.from(
+          '--b\r\nContent-Type: text/plain\r\n\r\nSee the invitation.\r\n--b\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n--b\r\nContent-Type: application/x-unknown\r\n\r\nbytes\r\n--b--\r\n',
+        ),
+      ),
+    );
+    expect(m.attachments.map((a) => a.filename)).toEqual(['attachment.ics', 'attachment']);
+  });
+});
