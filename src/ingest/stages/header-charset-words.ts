@@ -112,26 +112,46 @@ const RAW_OR_UTF7_WORD =
  */
 export function fixRawWords(block: string): string {
   if (!block.includes('=?')) return block;
-  return block.replace(RAW_OR_UTF7_WORD, (word, label: string, enc: string, payload: string) => {
-    const raw = /[\x80-\xff]/.test(payload);
-    if (!raw && !isUtf7Label(label)) return word;
-    const bytes = wordBytes(enc, payload);
-    let text: string;
-    if (isUtf7Label(label)) text = decodeUtf7(bytes.toString('latin1'));
-    else {
-      const d = decoderFor(label.toLowerCase());
-      try {
-        text = d ? d.decode(bytes) : decodeUnknownBytes(bytes, [label]).text;
-      } catch {
-        text = decodeUnknownBytes(bytes, [label]).text;
+  return withoutFoldsInWords(block).replace(
+    RAW_OR_UTF7_WORD,
+    (word, label: string, enc: string, payload: string) => {
+      const raw = /[\x80-\xff]/.test(payload);
+      if (!raw && !isUtf7Label(label)) return word;
+      const bytes = wordBytes(enc, payload);
+      let text: string;
+      if (isUtf7Label(label)) text = decodeUtf7(bytes.toString('latin1'));
+      else {
+        const d = decoderFor(label.toLowerCase());
+        try {
+          text = d ? d.decode(bytes) : decodeUnknownBytes(bytes, [label]).text;
+        } catch {
+          text = decodeUnknownBytes(bytes, [label]).text;
+        }
       }
-    }
-    return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
-  });
+      return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+    },
+  );
 }
 
 /** Does a header block need fixRawWords? Cheap enough for every block the scan reads. */
 export const hasRawWords = (block: string): boolean =>
   block.includes('=?') &&
   (/=\?(?:unicode-1-1-)?utf-?7\?/i.test(block) ||
-    /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block));
+    /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block) ||
+    FOLD_IN_WORD.test(block));
+
+// A line fold inside one encoded word: a mailer that wrapped long lines cut the word in two.
+const FOLD_IN_WORD = /(=\?[^?\s]+\?[bBqQ]\?[^?\s]*)\r?\n[ \t]+(?=[^?\s]*\?=)/;
+const FOLDS_IN_WORDS = new RegExp(FOLD_IN_WORD.source, 'g');
+
+/**
+ * Folds inside encoded words removed. Neither encoding has white space in it (RFC 2047 section 5:
+ * Q writes a space as '_'), so the fold's white space was never the sender's text; unfolded as
+ * RFC 5322 says, it showed as a space in the middle of a word ("K öln").
+ */
+function withoutFoldsInWords(block: string): string {
+  let out = block;
+  // Each pass joins one fold per word; a word cut three times needs three.
+  for (let i = 0; i < 8 && FOLD_IN_WORD.test(out); i++) out = out.replace(FOLDS_IN_WORDS, '$1');
+  return out;
+}

@@ -105,3 +105,14 @@ describe('names of attached files that name none', () => {
     expect(m.attachments.map((a) => a.filename)).toEqual(['attachment.ics', 'attachment']);
   });
 });
+
+describe('encoded words cut by a line fold', () => {
+  it('joins a word a mailer folded in the middle, in the subject and a display name', async () => {
+    const raw = Buffer.from(
+      'From: =?utf-8?Q?J=C3=B6rg_M=C3=BC\r\n ller?= <j@example.com>\r\nTo: s@example.com\r\nSubject: =?utf-8?Q?Gr=C3=BC=C3=9Fe_aus_K\r\n =C3=B6ln?= =?utf-8?B?w6k=?=\r\nMessage-ID: <m1@example.com>\r\n\r\nbody\r\n',
+    );
+    const m = await parseMessage(raw);
+    expect(m.subject).toBe('Grüße aus Kölné');
+    expect(m.from?.name).toBe('Jörg Müller');
+  });
+});
