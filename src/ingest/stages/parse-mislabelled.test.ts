@@ -116,3 +116,12 @@ describe('encoded words cut by a line fold', () => {
     expect(m.from?.name).toBe('Jörg Müller');
   });
 });
+
+describe('an enclosed message the parser refuses', () => {
+  it('keeps a whole-body message/rfc822 with a header past the limits as an attachment', async () => {
+    const inner = `From: w\r\n${' w\r\n'.repeat(40_000)}Subject: x\r\n\r\nbody\r\n`;
+    const m = await parseMessage(mail('Content-Type: message/rfc822', Buffer.from(inner)));
+    expect(m.text ?? '').toBe('');
+    expect(m.attachments.map((a) => a.declaredType)).toEqual(['message/rfc822']);
+  });
+});

@@ -191,9 +191,14 @@ async function withEnclosedBody(
   const type = headerFields(scan.topHeaders).fields.find((f) => f.key === 'content-type')?.value;
   const enclosed = out.attachments[0]!;
   if (!/^\s*message\/(rfc822|global)\s*(;|$)/i.test(type ?? '')) return out;
-  const innerScan = scanMime(enclosed.content, limits);
-  const inner = await adapter.parse(transcodeHeaders(enclosed.content, innerScan), innerScan);
-  return { ...out, text: inner.text, html: inner.html };
+  try {
+    const innerScan = scanMime(enclosed.content, limits);
+    const inner = await adapter.parse(transcodeHeaders(enclosed.content, innerScan), innerScan);
+    return { ...out, text: inner.text, html: inner.html };
+  } catch {
+    // An enclosed message past a limit or that the parser refuses is still kept, as an attachment.
+    return out;
+  }
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>
