@@ -13,11 +13,12 @@ import { sanitizeFilename } from '../../src/ingest/stages/attachments-meta.js';
 import {
   type FieldScore,
   half,
+  isListedFile,
   preparedOrMiss,
   type Role,
   score,
+  scoreSubject,
   type SetReport,
-  ws,
 } from './external-score.js';
 
 interface Part {
@@ -33,7 +34,6 @@ interface Expected {
   mainPart?: Part;
 }
 
-const BODY_TEXT = /^text\/(plain|html|enriched|richtext)$/;
 // Reviewed divergences (each checked by hand on the mail; the rules name the class, not files).
 const NO_SUBTYPE =
   'the project reads a Content-Type with no subtype ("X-BE2; 12") as an unknown file type; Inlet reads it as text/plain, as RFC 2045 5.2 says';
@@ -62,9 +62,8 @@ function files(p: Part | undefined, top = true): { names: string[]; count: numbe
     }
     return out;
   }
-  const body =
-    BODY_TEXT.test((p.mimeType ?? '').toLowerCase()) && !p.filename && p.attachment !== '1';
-  return { names: p.filename ? [p.filename] : [], count: body ? 0 : 1 };
+  const file = isListedFile(p.mimeType ?? '', Boolean(p.filename), p.attachment === '1');
+  return { names: p.filename ? [p.filename] : [], count: file ? 1 : 0 };
 }
 
 function walk(dir: string, rel = ''): string[] {
@@ -81,14 +80,7 @@ function scoreCase(
   got: PreparedMessage,
 ) {
   const subject = e.header?.subject;
-  if (subject !== undefined)
-    score(
-      fields,
-      'subject',
-      ws(subject) === ws(got.parsed.subject),
-      id,
-      `expected ${JSON.stringify(subject)} got ${JSON.stringify(got.parsed.subject)}`,
-    );
+  if (subject !== undefined) scoreSubject(fields, id, subject, got.parsed.subject);
   const from = e.header?.from?.mailbox;
   // A bare word ("nsb", a local user of 1991) has no domain: no helpdesk can answer it.
   if (from?.includes('@')) {

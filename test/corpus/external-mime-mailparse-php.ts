@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import {
   type FieldScore,
   half,
+  isListedFile,
   preparedOrMiss,
   type Role,
   score,
@@ -32,8 +33,6 @@ function parts(exp: string): Map<string, PartData> {
   }
   return out;
 }
-
-const BODY_TEXT = /^text\/(plain|html|enriched|richtext)$/;
 
 function expectedFiles(all: Map<string, PartData>): { names: string[]; count: number } {
   const ids = [...all.keys()];
@@ -57,7 +56,7 @@ function expectedFiles(all: Map<string, PartData>): { names: string[]; count: nu
     const name = d.get('disposition-filename') ?? d.get('content-name');
     if (name) out.names.push(name);
     const attached = /^attachment/i.test(d.get('content-disposition') ?? '');
-    if (!(BODY_TEXT.test(t) && !name && !attached)) out.count++;
+    if (isListedFile(t, Boolean(name), attached)) out.count++;
   }
   return out;
 }

@@ -35,6 +35,29 @@ export function score(
   else f.misses.push(detail ? `${id}: ${detail}` : id);
 }
 
+/** The subject scored as the sets' own tests compare it (runs of whitespace as one space). */
+export function scoreSubject(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: string,
+  got: string,
+): void {
+  score(
+    fields,
+    'subject',
+    ws(want) === ws(got),
+    id,
+    `expected ${JSON.stringify(want)} got ${JSON.stringify(got)}`,
+  );
+}
+
+/**
+ * Whether a leaf part is a file a mail client lists: anything but body text (a text part with no
+ * file name and no attachment disposition).
+ */
+export const isListedFile = (type: string, named: boolean, attached: boolean): boolean =>
+  !(/^text\/(plain|html|enriched|richtext)$/i.test(type) && !named && !attached);
+
 /** Classification reasons that mark an abuse or feedback-loop complaint. */
 export const COMPLAINT_REASONS = ['feedback_report', 'abuse_complaint', 'ses_complaint'];
 
