@@ -1,6 +1,7 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
 // trimming (discourse, zapier, alfonsrv, EdgeTier, quotequail and talon's inline cases in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON in external-stalwart.ts;
-// the PHP sets, SpamScope, apache/james-mime4j and jhillyerd/enmime in their own external-*.ts files)
+// the PHP sets, SpamScope, apache/james-mime4j, jhillyerd/enmime, MailCore's and MimeKit's jwz mbox and
+// pecl mailparse in their own external-*.ts files)
 // and bounced recipients (in external-bounce-sets.ts). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
