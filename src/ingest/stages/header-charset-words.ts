@@ -137,8 +137,11 @@ export function fixRawWords(block: string): string {
 export const hasRawWords = (block: string): boolean =>
   block.includes('=?') &&
   (/=\?(?:unicode-1-1-)?utf-?7\?/i.test(block) ||
-    /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block) ||
-    FOLD_IN_WORD.test(block));
+    /=\?[^?\s]+\?[bBqQ]\?[^?\s]*[\x80-\xff]/.test(block));
+
+/** Does a header block hold an encoded word cut by a line fold (fixRawWords joins it)? */
+export const hasFoldInWord = (block: string): boolean =>
+  block.includes('=?') && FOLD_IN_WORD.test(block);
 
 // A line fold inside one encoded word: a mailer that wrapped long lines cut the word in two.
 const FOLD_IN_WORD = /(=\?[^?\s]+\?[bBqQ]\?[^?\s]*)\r?\n[ \t]+(?=[^?\s]*\?=)/;

@@ -114,6 +114,8 @@ describe('encoded words cut by a line fold', () => {
     const m = await parseMessage(raw);
     expect(m.subject).toBe('Grüße aus Kölné');
     expect(m.from?.name).toBe('Jörg Müller');
+    // Joining a fold guesses no charset.
+    expect(m.warnings).not.toContain('charset_fallback');
   });
 });
 

@@ -169,7 +169,7 @@ export async function parseWith(
   out = await withEnclosedBody(adapter, out, scan, limits);
   const msg = buildParsedMessage(out, scan);
   if (
-    (scan.rawHeaderBlocks.length > 0 || (scan.unlabelledText?.length ?? 0) > 0) &&
+    (scan.rawHeaderBlocks.some((b) => !b.foldsOnly) || (scan.unlabelledText?.length ?? 0) > 0) &&
     !msg.warnings.includes('charset_fallback')
   )
     msg.warnings.push('charset_fallback');
