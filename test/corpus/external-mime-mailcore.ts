@@ -17,6 +17,7 @@ import {
   preparedOrMiss,
   type Role,
   score,
+  scoreFiles,
   scoreSubject,
   type SetReport,
 } from './external-score.js';
@@ -94,23 +95,14 @@ function scoreCase(
     );
   }
   const want = files(e.mainPart);
-  const gotNames = got.attachments.map((a) => a.filename);
-  for (const name of want.names)
-    score(
-      fields,
-      'attachment names',
-      gotNames.includes(name),
-      id,
-      `missing ${JSON.stringify(name)} (${gotNames.join(', ')})`,
-      /[/\\]/.test(name) && gotNames.includes(sanitizeFilename(name).name) ? PATH_NAME : null,
-    );
   const parts = tree(e.mainPart);
-  score(
+  scoreFiles(
     fields,
-    'attachment count',
-    want.count === got.attachments.length,
     id,
-    `expected ${want.count} got ${got.attachments.length} (${got.attachments.map((a) => `${a.filename} ${a.declaredType}`).join(', ')})`,
+    want,
+    got,
+    (name, gotNames) =>
+      /[/\\]/.test(name) && gotNames.includes(sanitizeFilename(name).name) ? PATH_NAME : null,
     parts.some((p) => /\/unknown$/i.test(p.mimeType ?? ''))
       ? NO_SUBTYPE
       : parts.some((p) => p.partType?.startsWith('multipart/') && !p.parts?.items?.length)

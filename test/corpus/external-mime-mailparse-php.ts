@@ -15,7 +15,7 @@ import {
   isListedFile,
   preparedOrMiss,
   type Role,
-  score,
+  scoreFiles,
   type SetReport,
 } from './external-score.js';
 
@@ -78,22 +78,7 @@ export async function phpMailparseSet(root: string, role: Role): Promise<SetRepo
     const got = await preparedOrMiss(fields, name, raw);
     if (!got) continue;
     const want = expectedFiles(parts(readFileSync(path.join(dir, `${name}.exp`), 'utf8')));
-    const gotNames = got.attachments.map((a) => a.filename);
-    for (const n of want.names)
-      score(
-        fields,
-        'attachment names',
-        gotNames.includes(n),
-        name,
-        `missing ${n} (${gotNames.join(', ')})`,
-      );
-    score(
-      fields,
-      'attachment count',
-      want.count === got.attachments.length,
-      name,
-      `expected ${want.count} got ${got.attachments.length} (${gotNames.join(', ')})`,
-    );
+    scoreFiles(fields, name, want, got);
   }
   return { set: 'php/pecl-mail-mailparse (fresh)', role, cases: chosen.length, fields };
 }

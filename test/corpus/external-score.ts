@@ -58,6 +58,38 @@ export function scoreSubject(
 export const isListedFile = (type: string, named: boolean, attached: boolean): boolean =>
   !(/^text\/(plain|html|enriched|richtext)$/i.test(type) && !named && !attached);
 
+/**
+ * The expected file names (each among Inlet's) and the file count; `nameDivergence` and
+ * `countDivergence` give the reviewed divergence that explains a miss, if one does.
+ */
+export function scoreFiles(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: { names: string[]; count: number },
+  got: PreparedMessage,
+  nameDivergence: (name: string, gotNames: string[]) => string | null = () => null,
+  countDivergence: string | null = null,
+): void {
+  const gotNames = got.attachments.map((a) => a.filename);
+  for (const name of want.names)
+    score(
+      fields,
+      'attachment names',
+      gotNames.includes(name),
+      id,
+      `missing ${JSON.stringify(name)} (${gotNames.join(', ')})`,
+      nameDivergence(name, gotNames),
+    );
+  score(
+    fields,
+    'attachment count',
+    want.count === got.attachments.length,
+    id,
+    `expected ${want.count} got ${got.attachments.length} (${got.attachments.map((a) => `${a.filename} ${a.declaredType}`).join(', ')})`,
+    countDivergence,
+  );
+}
+
 /** Classification reasons that mark an abuse or feedback-loop complaint. */
 export const COMPLAINT_REASONS = ['feedback_report', 'abuse_complaint', 'ses_complaint'];
 
