@@ -35,6 +35,61 @@ export function score(
   else f.misses.push(detail ? `${id}: ${detail}` : id);
 }
 
+/** The subject scored as the sets' own tests compare it (runs of whitespace as one space). */
+export function scoreSubject(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: string,
+  got: string,
+): void {
+  score(
+    fields,
+    'subject',
+    ws(want) === ws(got),
+    id,
+    `expected ${JSON.stringify(want)} got ${JSON.stringify(got)}`,
+  );
+}
+
+/**
+ * Whether a leaf part is a file a mail client lists: anything but body text (a text part with no
+ * file name and no attachment disposition).
+ */
+export const isListedFile = (type: string, named: boolean, attached: boolean): boolean =>
+  !(/^text\/(plain|html|enriched|richtext)$/i.test(type) && !named && !attached);
+
+/**
+ * The expected file names (each among Inlet's) and the file count; `nameDivergence` and
+ * `countDivergence` give the reviewed divergence that explains a miss, if one does.
+ */
+export function scoreFiles(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: { names: string[]; count: number },
+  got: PreparedMessage,
+  nameDivergence: (name: string, gotNames: string[]) => string | null = () => null,
+  countDivergence: string | null = null,
+): void {
+  const gotNames = got.attachments.map((a) => a.filename);
+  for (const name of want.names)
+    score(
+      fields,
+      'attachment names',
+      gotNames.includes(name),
+      id,
+      `missing ${JSON.stringify(name)} (${gotNames.join(', ')})`,
+      nameDivergence(name, gotNames),
+    );
+  score(
+    fields,
+    'attachment count',
+    want.count === got.attachments.length,
+    id,
+    `expected ${want.count} got ${got.attachments.length} (${got.attachments.map((a) => `${a.filename} ${a.declaredType}`).join(', ')})`,
+    countDivergence,
+  );
+}
+
 /** Classification reasons that mark an abuse or feedback-loop complaint. */
 export const COMPLAINT_REASONS = ['feedback_report', 'abuse_complaint', 'ses_complaint'];
 

@@ -1,6 +1,7 @@
 // Public test mail from other projects, scored against each project's own expectations: reply
 // trimming (discourse, zapier, alfonsrv, EdgeTier, quotequail and talon's inline cases in external-reply-sets.ts), MIME structure (stalwartlabs/mail-parser golden JSON in external-stalwart.ts;
-// the PHP sets, SpamScope, apache/james-mime4j and jhillyerd/enmime in their own external-*.ts files)
+// the PHP sets, SpamScope, apache/james-mime4j, jhillyerd/enmime, MailCore's and MimeKit's jwz mbox and
+// pecl mailparse in their own external-*.ts files)
 // and bounced recipients (in external-bounce-sets.ts). The sets are fetched
 // outside the repo (licences; never copied in) and named by INLET_EXTERNAL_CORPUS or
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
@@ -11,6 +12,9 @@ import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
 import { jordanWrightSet } from './external-mime-jordanwright.js';
 import { lettersSet } from './external-mime-letters.js';
+import { mailcoreSet } from './external-mime-mailcore.js';
+import { phpMailparseSet } from './external-mime-mailparse-php.js';
+import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
@@ -51,6 +55,12 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (parsemail && parsemail.cases > 0) out.push(parsemail);
     const jordanWright = await jordanWrightSet(root, role);
     if (jordanWright && jordanWright.cases > 0) out.push(jordanWright);
+    const mailcore = await mailcoreSet(root, role);
+    if (mailcore && mailcore.cases > 0) out.push(mailcore);
+    const mimekitJwz = await mimekitJwzSet(root, role);
+    if (mimekitJwz && mimekitJwz.cases > 0) out.push(mimekitJwz);
+    const mailparsePhp = await phpMailparseSet(root, role);
+    if (mailparsePhp && mailparsePhp.cases > 0) out.push(mailparsePhp);
     if (role === 'tune') out.push(...pythonReplySets(root));
     out.push(...freshReplySets(root, role));
     out.push(...(await round4ReplySets(root, role)));

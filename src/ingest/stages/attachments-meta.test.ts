@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { describeAttachment, sanitizeFilename, sniffContentType } from './attachments-meta.js';
+import { describeAttachment, sanitizeFilename } from './attachments-meta.js';
+import { sniffContentType } from './attachments-sniff.js';
 
 const att = (filename: string | null, declaredType: string, content: Buffer) =>
   describeAttachment({ filename, declaredType, contentId: null, inline: false, content });

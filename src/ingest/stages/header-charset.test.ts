@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { decodeUnknownBytes, fixMislabelledWords, hasMislabelledWords } from './header-charset.js';
+import { decodeUnknownBytes } from './header-charset.js';
+import { fixMislabelledWords, hasMislabelledWords } from './header-charset-words.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // Hand-encoded samples: "转发：整体" (GBK), "ツール" (Shift_JIS), "日本語の件名" (EUC-JP), "中文標題" (Big5).

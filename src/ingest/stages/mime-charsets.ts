@@ -2,11 +2,14 @@
 // the charset a part inherits from its multipart, and the decoding of the small parts it keeps.
 import { isUtf8 } from 'node:buffer';
 
-import { hasMislabelledWords, hasRawWords } from './header-charset.js';
+import { hasMislabelledWords, hasRawWords } from './header-charset-words.js';
 import { bytesToText, knownCharset } from './normalise-values.js';
 
-/** Raw 8-bit bytes that are no UTF-8, an ISO-2022-JP shift, or encoded words to repair. */
-export function needsHeaderRepair(block: string): boolean {
+/**
+ * Raw 8-bit bytes that are no UTF-8, an ISO-2022-JP shift, or encoded words to repair (a block
+ * with only a fold inside an encoded word is rewritten too, but needs no charset: hasFoldInWord).
+ */
+export function needsCharsetRepair(block: string): boolean {
   return (
     (/[\x80-\xff]/.test(block) && !isUtf8(Buffer.from(block, 'latin1'))) ||
     // eslint-disable-next-line no-control-regex -- ESC opens an ISO-2022-JP shift sequence

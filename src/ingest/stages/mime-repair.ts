@@ -5,6 +5,8 @@
 // finds them on the raw bytes and parse.ts rewrites the header block before mailparser reads it;
 // the stored raw message is never changed. Each applies only where the message as sent would show
 // garbage or nothing.
+import { isUtf8 } from 'node:buffer';
+
 import type { HeaderBlock } from './mime-header-block.js';
 
 /** A Content-Type/Disposition parameter's value, quoted or not; null when absent or empty. */
@@ -69,8 +71,32 @@ export function isProseNotBase64(sample: string): boolean {
   }
   if (nonSpace === 0) return false;
   const lines = sample.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (foreign > 0 && isBase64WithStrays(lines)) return false;
   const worded = lines.filter((l) => (l.trim().match(/[ \t]+/g)?.length ?? 0) >= 3).length;
   return foreign / nonSpace >= 0.03 || worded * 2 > lines.length;
+}
+
+/**
+ * Base64 as encoders write it, with stray characters RFC 2045 6.8 says to ignore (a gateway's
+ * '!' or '.', a '>' put before a line): every line one unbroken run, and what its alphabet
+ * characters decode to is text (no control bytes; UTF-8, or few 8-bit bytes). Prose read as
+ * base64 gives random bytes, which are neither.
+ */
+function isBase64WithStrays(lines: string[]): boolean {
+  if (lines.some((l) => /\s/.test(l.trim()))) return false;
+  const alphabet = lines
+    .join('')
+    .replace(/[^A-Za-z0-9+/=]/g, '')
+    .replace(/=+$/, '');
+  if (alphabet.length < 12) return false;
+  const bytes = Buffer.from(alphabet, 'base64');
+  let high = 0;
+  for (const b of bytes) {
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f)
+      return false;
+    if (b >= 0x80) high++;
+  }
+  return isUtf8(bytes) || high * 10 <= bytes.length;
 }
 
 // RFC 2046 boundary characters, 1 to 70 of them; at least one letter or digit, so a rule of

@@ -8,6 +8,7 @@
 // charsets (mime-charsets.ts) and the versions of an alternative (mime-alternatives.ts) are not.
 import type { IngestLimits } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
+import { hasFoldInWord } from './header-charset-words.js';
 import { AlternativeVersions } from './mime-alternatives.js';
 import type { Boundary, TextView } from './mime-boundaries.js';
 import { latin1View, nextBoundary, STRING_SCAN_MAX } from './mime-boundaries.js';
@@ -15,7 +16,7 @@ import {
   decodeCapture,
   encodedWordCharsets,
   inheritedCharset,
-  needsHeaderRepair,
+  needsCharsetRepair,
 } from './mime-charsets.js';
 import type { HeaderBlock } from './mime-header-block.js';
 import { readHeaderBlock } from './mime-header-block.js';
@@ -23,7 +24,12 @@ import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
 import { bytesToText, knownCharset } from './normalise-values.js';
-import { fitsInheritedCharset, isUndecodableText, unlabelledCharset } from './undecodable.js';
+import {
+  fitsInheritedCharset,
+  isUndecodableText,
+  unlabelledCharset,
+  utf8UnderNationalLabel,
+} from './undecodable.js';
 import { isUtf7Label } from './utf7.js';
 
 const MAX_CAPTURE = 64 * 1024;
@@ -103,10 +109,18 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     const inAttachedNow = attachedLevel.slice(0, stack.length).includes(true);
     const block = s.slice(pos, h.end);
 
-    if (needsHeaderRepair(block)) {
+    const charsetRepair = needsCharsetRepair(block);
+    if (charsetRepair || hasFoldInWord(block)) {
       let attached = false;
       for (let i = 0; i < stack.length && !attached; i++) attached = attachedLevel[i] === true;
-      scan.rawHeaderBlocks.push({ start: pos, end: h.end, charset: h.charset, attached });
+      const foldsOnly = !charsetRepair;
+      scan.rawHeaderBlocks.push({
+        start: pos,
+        end: h.end,
+        charset: h.charset,
+        attached,
+        foldsOnly,
+      });
     }
     if (top) {
       scan.topHeaders = copy(0, h.end);
@@ -188,7 +202,8 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
           unlabelledCharset(sample(), h.cte, h.charset, [
             ...(declaredAbove ? [declaredAbove] : []),
             ...charsets,
-          ]))
+          ]) ??
+          utf8UnderNationalLabel(sample(), h.cte, h.charset))
         : null;
     if (unlabelled)
       (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });

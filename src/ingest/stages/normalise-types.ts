@@ -43,7 +43,14 @@ export interface MimeScan {
   deliveryStatus: string | null;
   originalHeaders: string | null;
   /** Header blocks holding 8-bit bytes that are not UTF-8: [start, end) offsets and the part's charset. */
-  rawHeaderBlocks: { start: number; end: number; charset: string | null; attached: boolean }[];
+  rawHeaderBlocks: {
+    start: number;
+    end: number;
+    charset: string | null;
+    attached: boolean;
+    /** Only encoded words cut by a fold to join: no charset was guessed for it. */
+    foldsOnly?: boolean;
+  }[];
   /** Text parts in UTF-7 (not inside an attached message): header block [start, end), body [bodyStart, bodyEnd). */
   utf7Bodies: { start: number; end: number; bodyStart: number; bodyEnd: number; cte: string }[];
   /** Header blocks of text parts to show as attachments: named and not the first body part, or not readable as text (undecodable.ts). */

@@ -3,7 +3,7 @@
 // raw top-level header block, so swapping the parser changes only bodies, addresses and attachments.
 import type { ParsedMessage } from '../types.js';
 import { describeAttachment } from './attachments-meta.js';
-import { fixMislabelledWords } from './header-charset.js';
+import { fixMislabelledWords } from './header-charset-words.js';
 import { addressesFromComments, normaliseAddressList } from './normalise-address.js';
 import type { AdapterAttachment, AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
 import {
@@ -203,5 +203,7 @@ function fallbackName(a: AdapterAttachment): string | null {
   if (cidName) return cidName;
   const major = /^(image|video|audio)\/([a-z0-9.+-]+)/.exec(type);
   if (major) return `${major[1]}${ext || `.${major[2]!.replace(/[^a-z0-9]/g, '')}`}`;
-  return null;
+  // A file of a known type keeps an extension, so the agent's computer opens it with the right
+  // program (an unnamed text/calendar invitation is attachment.ics, as Gmail shows it).
+  return ext ? `attachment${ext}` : null;
 }

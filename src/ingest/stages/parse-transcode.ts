@@ -2,7 +2,7 @@
 // 8-bit and mislabelled header bytes, UTF-7 and enriched parts, named text parts and inline messages
 // made attachments, plain pieces among HTML ones, versions of an alternative left out.
 import { enrichedBody, enrichedHeader } from './enriched.js';
-import { fixMislabelledWords, fixRawWords } from './header-charset.js';
+import { fixMislabelledWords, fixRawWords } from './header-charset-words.js';
 import { type HeaderRepair, repairHeaderBlock } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
 import { bytesToText } from './normalise-values.js';

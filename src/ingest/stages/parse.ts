@@ -10,7 +10,7 @@ import { decodeWords } from 'postal-mime';
 
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
-import { hasMislabelledWords } from './header-charset.js';
+import { hasMislabelledWords } from './header-charset-words.js';
 import { limitError } from './mime-limits.js';
 import { scanMime } from './mime-scan.js';
 import { buildParsedMessage } from './normalise.js';
@@ -166,13 +166,39 @@ export async function parseWith(
       });
     out = await adapter.parse(transcodeHeaders(raw, scan, true), scan).catch(headerLimit);
   }
+  out = await withEnclosedBody(adapter, out, scan, limits);
   const msg = buildParsedMessage(out, scan);
   if (
-    (scan.rawHeaderBlocks.length > 0 || (scan.unlabelledText?.length ?? 0) > 0) &&
+    (scan.rawHeaderBlocks.some((b) => !b.foldsOnly) || (scan.unlabelledText?.length ?? 0) > 0) &&
     !msg.warnings.includes('charset_fallback')
   )
     msg.warnings.push('charset_fallback');
   return msg;
+}
+
+/**
+ * A message whose whole body is one message/rfc822 (a forward sent as the message itself) has no
+ * text of its own: mail clients show the enclosed message instead, and so does Inlet. Its text and
+ * HTML become the body; the enclosed message stays an .eml attachment, as sent. One level only.
+ */
+async function withEnclosedBody(
+  adapter: ParserAdapter,
+  out: AdapterOutput,
+  scan: MimeScan,
+  limits: IngestLimits,
+): Promise<AdapterOutput> {
+  if (out.text !== null || out.html !== null || out.attachments.length !== 1) return out;
+  const type = headerFields(scan.topHeaders).fields.find((f) => f.key === 'content-type')?.value;
+  const enclosed = out.attachments[0]!;
+  if (!/^\s*message\/(rfc822|global)\s*(;|$)/i.test(type ?? '')) return out;
+  try {
+    const innerScan = scanMime(enclosed.content, limits);
+    const inner = await adapter.parse(transcodeHeaders(enclosed.content, innerScan), innerScan);
+    return { ...out, text: inner.text, html: inner.html };
+  } catch {
+    // An enclosed message past a limit or that the parser refuses is still kept, as an attachment.
+    return out;
+  }
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>

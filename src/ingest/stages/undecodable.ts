@@ -112,3 +112,28 @@ export function fitsInheritedCharset(latin1Body: string, cte: string, charset: s
   // A UTF-8 label over bytes that are not UTF-8 is wrong too: the likeliest charset is found instead.
   return isUtf8(trimPartialUtf8(sample)) === /^utf-?8$/.test(label);
 }
+
+// Labels under which 8-bit UTF-8 is no accident to correct: Unicode itself, and 7-bit charsets
+// (their 8-bit content is handled by unlabelledCharset and the UTF-7 decoder).
+const NOT_NATIONAL =
+  /^(|us-?ascii|ascii|utf-?8|utf-?16.*|utf-?32.*|ucs-?[24]|unicode.*|iso-2022-.*|hz-gb-2312)$/;
+
+/**
+ * A text part labelled with a national charset (ISO-8859-1, windows-1252, KOI8-R, …) whose 8-bit
+ * bytes are all valid UTF-8: the sender wrote UTF-8 and a mailer stamped its default label. Read
+ * under the label, every such character shows as two or three ("â€™" for "’"). UTF-8 by chance
+ * is rare in these charsets: each Latin-1 letter would have to be followed by C1 bytes or symbols,
+ * and a single letter that is not breaks it. 'utf-8' then, else null (the label fits).
+ */
+export function utf8UnderNationalLabel(
+  latin1Body: string,
+  cte: string,
+  charset: string | null,
+): string | null {
+  const label = (charset ?? '').trim().toLowerCase();
+  if (NOT_NATIONAL.test(label) || isUtf7Label(label)) return null;
+  if (!/[\x80-\xff]/.test(latin1Body) && !/^(base64|quoted-printable)$/i.test(cte.trim()))
+    return null;
+  const sample = decodedSample(latin1Body, cte.trim().toLowerCase());
+  return sample.some((b) => b >= 0x80) && isUtf8(trimPartialUtf8(sample)) ? 'utf-8' : null;
+}
