@@ -42,16 +42,23 @@ describe('htmlToText', () => {
     expect(htmlToText('<!-- never closed')).toBe('');
   });
 
-  it('reads a tag to the first > outside quotes, and a < whose tag never ends as text', () => {
+  it('reads a tag to the first > outside quoted values, and a < whose tag never ends as text', () => {
     expect(htmlToText('<b title="a>b" data-x=\'c>d\'>bold</b>')).toBe('bold');
-    expect(htmlToText('x <a "unclosed>y')).toBe('x <a "unclosed>y');
+    expect(htmlToText('x <a title="unclosed>y')).toBe('x <a title="unclosed>y');
+    // Only a quote after '=' opens a value; elsewhere it is a character of a name or unquoted value.
+    expect(htmlToText('x <a "unclosed>y')).toBe('x y');
+    expect(
+      htmlToText('<head><meta 1"=""></head><body>hi <a href="b" c"="">x</a> there</body>'),
+    ).toBe('hi x there');
+    expect(htmlToText("<p>a <b x=y'z>b</b> c</p>")).toBe('a b c');
     expect(htmlToText('<a<a<a')).toBe('<a<a<a');
     expect(htmlToText('<a "x"<b>y')).toBe('y');
   });
 
-  it('reads tags exactly as the regex it replaced did', () => {
-    // The former tag rule, kept here as the specification of what counts as a tag.
-    const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/y;
+  it('reads tags exactly as this rule does', () => {
+    // The specification of what counts as a tag: it runs to the first '>' outside a quoted value,
+    // and only a quote after '=' (white space between allowed) opens a value.
+    const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:=\s*"[^"]*"|=\s*'[^']*'|=(?!\s*["'])|[^>=])*)>/y;
     const stripTags = (html: string) => {
       let out = '';
       for (let i = 0; i < html.length;) {
@@ -75,6 +82,9 @@ describe('htmlToText', () => {
       '</b>',
       '<b "',
       "<x '",
+      '=',
+      '<b x="',
+      "<x y= '",
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {

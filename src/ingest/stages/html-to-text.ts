@@ -88,6 +88,18 @@ interface Tag {
  * same path to the same failure, so it stops there. Scans that succeed lie before the next start
  * and are never revisited, so every character is read a bounded number of times.
  */
+/** Whether the quote at `j` opens an attribute value: only one after '=' (white space between
+ *  allowed) does. Elsewhere, as in `c"=""` or `b=x"y`, HTML reads it as a character of the name or
+ *  of an unquoted value; taken for a value quote it swallowed the rest of the mail. Looks only at
+ *  the document before `j`, never at where a scan began, so a failed scan's marks stay valid. */
+function opensValue(html: string, j: number): boolean {
+  let k = j - 1;
+  while (k >= 0 && isSpace(html.charCodeAt(k))) k--;
+  return k >= 0 && html.charCodeAt(k) === 0x3d;
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d;
+
 class TagReader {
   private failed: Uint32Array | null = null;
   private readonly lastQuote: Record<number, number>;
@@ -126,7 +138,7 @@ class TagReader {
       let c = 0;
       for (; j < n; j++) {
         c = html.charCodeAt(j);
-        if (c === GT || c === DQUOTE || c === SQUOTE) break;
+        if (c === GT || ((c === DQUOTE || c === SQUOTE) && opensValue(html, j))) break;
       }
       path.push(x, j);
       if (j >= n) return this.fail();
