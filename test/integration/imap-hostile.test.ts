@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { isProviderError } from '../../src/providers/provider-errors.js';
-import { failure, testMail, useHostileImap } from '../helpers/hostile-imap.js';
+import { failure, literalOverCapAt, testMail, useHostileImap } from '../helpers/hostile-imap.js';
 
 const { against } = useHostileImap();
 const opts = { backfill: {}, pageSize: 50 };
@@ -35,18 +35,7 @@ describe('hostile IMAP server', () => {
   it('finds which message of a batch came with a literal over the cap and fetches the others', async () => {
     const p = await against({
       uids: [1, 2, 3, 4, 5],
-      script: (cmd, s) => {
-        if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
-        const uids = (/^([\d,]+)/.exec(cmd.args)?.[1] ?? '').split(',').map(Number);
-        for (const [i, uid] of uids.entries()) {
-          if (uid === 4)
-            return (void s.write(`* ${i + 1} FETCH (UID 4 BODY[] {500000000}\r\n`), true);
-          const mail = testMail(uid);
-          s.write(`* ${i + 1} FETCH (UID ${uid} BODY[] {${mail.length}}\r\n${mail})\r\n`);
-        }
-        s.write(`${cmd.tag} OK done\r\n`);
-        return true;
-      },
+      script: literalOverCapAt(4, 500_000_000),
     });
     const page = await p.listChanges(null, opts);
     const raws = await p.fetchRawMany!(page.items);

@@ -7,32 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { makeTestApp, type TestApp } from '../helpers/app.js';
-import {
-  type HostileImap,
-  type Script,
-  startHostileImap,
-  testMail,
-} from '../helpers/hostile-imap.js';
+import { type HostileImap, literalOverCapAt, startHostileImap } from '../helpers/hostile-imap.js';
 import { localMailEnv } from '../helpers/local-mail.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { bearer, createTenant, operatorKey, testKeyring } from '../helpers/tenants.js';
 
 const limit = 64 * 1024; // literal cap: limit + 1 MiB
 const big = 3_000_000;
-
-/** Body FETCHes answer UID 2 with a literal past the cap (and then nothing), the others as usual. */
-const overCapAt2: Script = (cmd, s) => {
-  if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
-  const uids = (/^([\d,]+)/.exec(cmd.args)?.[1] ?? '').split(',').map(Number);
-  for (const [i, uid] of uids.entries()) {
-    if (uid === 2)
-      return (void s.write(`* ${i + 1} FETCH (UID 2 BODY[] {${big}}\r\nFrom: a`), true);
-    const mail = testMail(uid);
-    s.write(`* ${i + 1} FETCH (UID ${uid} BODY[] {${Buffer.byteLength(mail)}}\r\n${mail})\r\n`);
-  }
-  s.write(`${cmd.tag} OK done\r\n`);
-  return true;
-};
 
 let t: TestApp;
 let sink: SmtpSink;
@@ -47,7 +28,7 @@ beforeAll(async () => {
     ...localMailEnv,
   });
   sink = await startSmtpSink({ users: { sender: 'sender-pass' } });
-  imap = await startHostileImap({ script: overCapAt2 });
+  imap = await startHostileImap({ script: literalOverCapAt(2, big) });
   tenant = await createTenant(t, 'Acme');
 });
 afterAll(async () => {
