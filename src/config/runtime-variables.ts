@@ -55,7 +55,7 @@ export const runtimeVariables = [
     kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 },
     default: String(50 * 1024 * 1024),
     description:
-      'larger messages are parked with reason message_too_large; one an IMAP server reports as larger is not even downloaded, and an IMAP FETCH literal more than an eighth (at least 1 MiB) above it fails the fetch (transient) instead of being buffered',
+      'larger messages are parked with reason message_too_large; one an IMAP server reports as larger is not even downloaded, and one whose IMAP FETCH literal runs more than an eighth (at least 1 MiB) above it is not buffered either: the download stops and it is parked the same way',
   },
   {
     name: 'INGEST_MAX_PARTS',

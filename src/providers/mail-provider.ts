@@ -42,6 +42,15 @@ export interface RemoteMessageRef {
   cursorAfter: Cursor;
 }
 
+/**
+ * What fetching one listed message brings: its bytes; null when it no longer exists; 'too_large'
+ * when the server started sending more bytes than any message Inlet keeps although its listed size
+ * was under the limit (an IMAP server whose RFC822.SIZE is short of its FETCH literal). A
+ * 'too_large' message is parked unfetched like one listed as too large: fetching it again would
+ * fail the same way on every retry and hold the mailbox's sync at it.
+ */
+export type FetchedRaw = Buffer | null | 'too_large';
+
 export interface BackfillLimits {
   /** Only messages received within this many days (null/undefined = no age limit). */
   days?: number | null;
@@ -133,15 +142,16 @@ export interface MailProvider {
   listChanges(cursor: Cursor | null, opts: ListChangesOptions): Promise<ListChangesResult>;
 
   /** Raw RFC 5322 bytes exactly as the provider holds them; null when the message no longer exists
-   *  (deleted between listing and fetching) — the caller records a skip. */
-  fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>): Promise<Buffer | null>;
+   *  (deleted between listing and fetching) — the caller records a skip; 'too_large' when the
+   *  server sent more than any message Inlet keeps (see FetchedRaw). */
+  fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>): Promise<FetchedRaw>;
 
-  /** Several listed messages in one request (IMAP: one UID FETCH); each id maps to its bytes or to
-   *  null as fetchRaw would. Optional: callers fall back to fetchRaw one by one. The caller bounds
-   *  the batch by count and listed size. */
+  /** Several listed messages in one request (IMAP: one UID FETCH); each id maps to what fetchRaw
+   *  would return. Optional: callers fall back to fetchRaw one by one. The caller bounds the batch
+   *  by count and listed size. */
   fetchRawMany?(
     refs: Pick<RemoteMessageRef, 'providerMessageId'>[],
-  ): Promise<Map<string, Buffer | null>>;
+  ): Promise<Map<string, FetchedRaw>>;
 
   /** Submits fully composed MIME (Bcc recipients are taken from the Bcc header and not transmitted). */
   send(mime: Buffer, meta: SendMeta): Promise<SendResult>;

@@ -1,11 +1,13 @@
 // What a sync reads from the provider, in order: each listed message with its bytes (fetched in
-// batches), the ones skipped without fetching (already held, over the size limit), and after each
-// listing page a marker carrying the page's cursor. syncMailbox stores what this yields while
+// batches), the ones skipped without fetching (already held, over the size limit) or whose fetch
+// the provider cut off as too large, and after each listing page a marker carrying the page's
+// cursor. syncMailbox stores what this yields while
 // readAhead keeps the next batch (or the next listing) in flight, so the mail server and the
 // database work at the same time instead of taking turns.
 import type {
   BackfillLimits,
   Cursor,
+  FetchedRaw,
   ListChangesResult,
   MailProvider,
   RemoteMessageRef,
@@ -39,12 +41,12 @@ export async function* syncFeed(
   start: Cursor | null,
   opts: FeedOptions,
 ): AsyncGenerator<FeedEntry> {
-  const fetchMany = async (items: RemoteMessageRef[]): Promise<Map<string, Buffer | null>> => {
+  const fetchMany = async (items: RemoteMessageRef[]): Promise<Map<string, FetchedRaw>> => {
     if (provider.fetchRawMany) {
       const many = provider.fetchRawMany.bind(provider);
       return fromProvider('sync', () => many(items));
     }
-    const out = new Map<string, Buffer | null>();
+    const out = new Map<string, FetchedRaw>();
     for (const item of items)
       out.set(item.providerMessageId, await fromProvider('sync', () => provider.fetchRaw(item)));
     return out;
@@ -69,13 +71,12 @@ export async function* syncFeed(
       batch = [];
       bytes = 0;
       const raws = await fetchMany(items);
-      for (const item of items)
-        yield {
-          kind: 'message',
-          item,
-          raw: raws.get(item.providerMessageId) ?? null,
-          incremental: page.progress === undefined,
-        };
+      for (const item of items) {
+        const raw = raws.get(item.providerMessageId) ?? null;
+        // Listed under the limit, sent over it: parked like one listed as too large.
+        if (raw === 'too_large') yield { kind: 'oversized', item };
+        else yield { kind: 'message', item, raw, incremental: page.progress === undefined };
+      }
     }
     for (const item of page.items) {
       if (known.has(item.providerMessageId)) {

@@ -202,8 +202,9 @@ async function drain(
         throw new SyncInterruptedError();
       }
       if (entry.kind === 'oversized') {
-        // Over the size limit by the provider's own count: not downloaded at all, so one huge
-        // message cannot exhaust the worker's memory. Parked after what came before it is stored.
+        // Over the size limit by the provider's own count, or cut off by it mid-fetch (an IMAP
+        // literal over the cap): not downloaded, so one huge message cannot exhaust the worker's
+        // memory nor hold the sync on retries. Parked after what came before it is stored.
         count(await pages.flush());
         const outcome = await deps.pipeline.parkUnfetched({
           tenantId,

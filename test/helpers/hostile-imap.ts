@@ -53,6 +53,26 @@ export function testMail(uid: number): string {
   return `From: a@customer.test\r\nTo: support@example.test\r\nSubject: Hostile ${uid}\r\nMessage-ID: <h${uid}@customer.test>\r\n\r\nBody ${uid}\r\n`;
 }
 
+/**
+ * A body FETCH that answers `uid` with a literal of `bytes` (past the client's cap) and then stops,
+ * whatever its RFC822.SIZE said; the messages before it in the set get their default answer, so
+ * only a FETCH that asks for that UID fails.
+ */
+export function literalOverCapAt(uid: number, bytes: number): Script {
+  return (cmd, s) => {
+    if (cmd.name !== 'UID FETCH' || !/BODY/i.test(cmd.args)) return false;
+    const uids = (/^([\d,]+)/.exec(cmd.args)?.[1] ?? '').split(',').map(Number);
+    for (const [i, u] of uids.entries()) {
+      if (u === uid)
+        return (void s.write(`* ${i + 1} FETCH (UID ${u} BODY[] {${bytes}}\r\n`), true);
+      const mail = testMail(u);
+      s.write(`* ${i + 1} FETCH (UID ${u} BODY[] {${Buffer.byteLength(mail)}}\r\n${mail})\r\n`);
+    }
+    s.write(`${cmd.tag} OK done\r\n`);
+    return true;
+  };
+}
+
 function parse(line: string): Command | null {
   const m = /^(\S+) (UID \S+|\S+) ?(.*)$/i.exec(line);
   if (!m?.[1] || !m[2]) return null;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { isProviderError } from '../../src/providers/provider-errors.js';
-import { failure, useHostileImap } from '../helpers/hostile-imap.js';
+import { failure, literalOverCapAt, testMail, useHostileImap } from '../helpers/hostile-imap.js';
 
 const { against } = useHostileImap();
 const opts = { backfill: {}, pageSize: 50 };
@@ -27,8 +27,27 @@ describe('hostile IMAP server', () => {
       },
     });
     const page = await p.listChanges(null, opts);
-    const err = await failure(p.fetchRawMany!(page.items.slice(0, 1)));
-    expect(isProviderError(err) && err.kind).toBe('transient');
+    // Reported as too large (the sync parks it), not as a failure every retry would repeat.
+    const raws = await p.fetchRawMany!(page.items.slice(0, 1));
+    expect(raws.get('7:1')).toBe('too_large');
+  });
+
+  it('finds which message of a batch came with a literal over the cap and fetches the others', async () => {
+    const p = await against({
+      uids: [1, 2, 3, 4, 5],
+      script: literalOverCapAt(4, 500_000_000),
+    });
+    const page = await p.listChanges(null, opts);
+    const raws = await p.fetchRawMany!(page.items);
+    expect([...raws].map(([id, raw]) => [id, Buffer.isBuffer(raw) ? raw.toString() : raw])).toEqual(
+      [
+        ['7:1', testMail(1)],
+        ['7:2', testMail(2)],
+        ['7:3', testMail(3)],
+        ['7:4', 'too_large'],
+        ['7:5', testMail(5)],
+      ],
+    );
   });
 
   it('ends an endless greeting line at the line limit, not after buffering it until the timer', async () => {

@@ -4,6 +4,7 @@
 // BODY.PEEK never sets \Seen; with markSeen the batch is flagged afterwards in one STORE.
 import type { ImapFlow } from 'imapflow';
 
+import type { FetchedRaw } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { searchUids } from './imap-search.js';
 import { parseImapMessageId } from './imap-sync.js';
@@ -64,16 +65,47 @@ async function confirmGone(client: ImapFlow, asked: number[], found: number[]): 
     throw new ProviderError('transient', 'IMAP FETCH answered without the message body');
 }
 
-/** Raw bytes of one message; null when it no longer exists. */
-export async function fetchImapRaw(
+/** imapflow's codes for a literal over maxLiteralSize and a response over maxResponseSize (see
+ *  literalCap in imap-settings.ts). Either ends the connection before a byte of it is kept. */
+const OVER_CAP_CODES = new Set(['LiteralTooLarge', 'ResponseTooLarge']);
+
+/** A body FETCH the server answered with more bytes than the cap: imapflow dropped the connection
+ *  at the literal's announcement, so which message of the set it was is unknown. */
+class OverCapError extends Error {}
+
+/**
+ * Raw bytes of several messages of one listing, as fetchImapRawMany, except that a set the server
+ * answers with a literal over the cap is split in halves on fresh connections (`reconnect`) until
+ * the message it came with stands alone: that one is 'too_large' and the others are fetched. A
+ * retry of the whole set would meet the same literal on every attempt.
+ */
+export async function fetchImapRawSplitting(
   client: ImapFlow,
+  reconnect: () => Promise<ImapFlow>,
   folder: string,
-  providerMessageId: string,
+  providerMessageIds: string[],
   markSeen: boolean,
-): Promise<Buffer | null> {
-  return (await fetchImapRawMany(client, folder, [providerMessageId], markSeen)).get(
-    providerMessageId,
-  )!;
+): Promise<Map<string, FetchedRaw>> {
+  try {
+    return await fetchImapRawMany(client, folder, providerMessageIds, markSeen);
+  } catch (err) {
+    if (!(err instanceof OverCapError)) throw err;
+  }
+  // One message alone: the over-cap answer can only have been to it (a server sending a huge
+  // literal unasked can make any fetch fail; parking what was asked is what moves the sync on).
+  if (providerMessageIds.length === 1) return new Map([[providerMessageIds[0]!, 'too_large']]);
+  const half = Math.ceil(providerMessageIds.length / 2);
+  const out: Map<string, FetchedRaw> = new Map();
+  for (const part of [providerMessageIds.slice(0, half), providerMessageIds.slice(half)])
+    for (const [id, raw] of await fetchImapRawSplitting(
+      await reconnect(),
+      reconnect,
+      folder,
+      part,
+      markSeen,
+    ))
+      out.set(id, raw);
+  return out;
 }
 
 /**
@@ -81,7 +113,7 @@ export async function fetchImapRaw(
  * when the message no longer exists (expunged since the listing). The caller bounds the batch by
  * count and listed size: every message of it is in memory at once.
  */
-export async function fetchImapRawMany(
+async function fetchImapRawMany(
   client: ImapFlow,
   folder: string,
   providerMessageIds: string[],
@@ -97,12 +129,23 @@ export async function fetchImapRawMany(
   let expunged = 0;
   const onExpunge = () => void expunged++;
   client.on('expunge', onExpunge);
+  // imapflow reports a literal over the cap only as the connection's 'error'; the FETCH itself
+  // fails as NoConnection, like any hang-up.
+  let overCap = false;
+  const onError = (err: unknown) => {
+    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
+  };
+  client.on('error', onError);
   let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
   try {
     // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
     msgs = await client.fetchAll(uids.join(','), { uid: true, source: true }, { uid: true });
+  } catch (err) {
+    if (overCap) throw new OverCapError('IMAP FETCH literal over the size cap', { cause: err });
+    throw err;
   } finally {
     client.off('expunge', onExpunge);
+    client.off('error', onError);
   }
   if (uidValidityMoved(client))
     throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');

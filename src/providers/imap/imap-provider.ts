@@ -15,7 +15,7 @@ import type {
 } from '../mail-provider.js';
 import { toProviderError } from '../provider-errors.js';
 import { closeQuietly, connectImap } from './imap-client.js';
-import { fetchImapRaw, fetchImapRawMany } from './imap-fetch.js';
+import { fetchImapRawSplitting } from './imap-fetch.js';
 import { watchImap, type WatchOptions } from './imap-idle.js';
 import { type BorrowedSession, borrowSession, sessionKey } from './imap-sessions.js';
 import { type ImapSettings, resolveImapSettings } from './imap-settings.js';
@@ -110,7 +110,9 @@ export function makeImapProvider(
         try {
           return await fn(c);
         } catch (err) {
-          if (!opts.retry || !lent || c.usable) throw err;
+          // borrowed !== lent: fn itself connected anew after the session broke (a FETCH split
+          // by imap-fetch.ts), and what it holds now is not this retry's to drop.
+          if (!opts.retry || !lent || c.usable || borrowed !== lent) throw err;
           lent.release({ broken: true });
           borrowed = null;
           client = null;
@@ -123,6 +125,13 @@ export function makeImapProvider(
     queue = run.catch(() => undefined);
     return run;
   };
+
+  const fetchMany = (ids: string[]) =>
+    exclusive(
+      'IMAP fetch',
+      (c) => fetchImapRawSplitting(c, connection, s.folder, ids, s.markSeen),
+      { retry: true },
+    );
 
   const resolveSentFolder = async (c: ImapFlow): Promise<string | null> => {
     if (sentFolder === undefined) sentFolder = (await detectSentFolder(c)) ?? 'Sent';
@@ -145,26 +154,12 @@ export function makeImapProvider(
       });
     },
 
-    fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>) {
-      return exclusive(
-        'IMAP fetch',
-        (c) => fetchImapRaw(c, s.folder, ref.providerMessageId, s.markSeen),
-        { retry: true },
-      );
+    async fetchRaw(ref: Pick<RemoteMessageRef, 'providerMessageId'>) {
+      return (await fetchMany([ref.providerMessageId])).get(ref.providerMessageId)!;
     },
 
     fetchRawMany(refs: Pick<RemoteMessageRef, 'providerMessageId'>[]) {
-      return exclusive(
-        'IMAP fetch',
-        (c) =>
-          fetchImapRawMany(
-            c,
-            s.folder,
-            refs.map((r) => r.providerMessageId),
-            s.markSeen,
-          ),
-        { retry: true },
-      );
+      return fetchMany(refs.map((r) => r.providerMessageId));
     },
 
     async send(mime: Buffer, meta: SendMeta) {

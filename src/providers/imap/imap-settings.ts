@@ -58,9 +58,10 @@ export const MAX_LITERAL_BYTES = 200 * 1024 * 1024;
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 
 /** A server whose RFC822.SIZE is a little short of the bytes it sends (some count line ends
- *  differently) must not make a message near the limit fail its FETCH on every retry, which would
- *  hold the mailbox's sync at that message: up to an eighth (at least 1 MiB) over the limit is read,
- *  and ingest then parks it as too large like any message over INGEST_MAX_MESSAGE_BYTES. */
+ *  differently) must not make a message near the limit fail its FETCH: up to an eighth (at least
+ *  1 MiB) over the limit is read, and ingest then parks it as too large like any message over
+ *  INGEST_MAX_MESSAGE_BYTES. A literal past that is not read: the provider reports the message as
+ *  'too_large' (imap-fetch.ts) and the sync parks it unfetched rather than retry it forever. */
 export function literalCap(maxMessageBytes: number): number {
   return maxMessageBytes + Math.max(1024 * 1024, Math.ceil(maxMessageBytes / 8));
 }
