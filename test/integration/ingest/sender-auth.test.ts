@@ -156,6 +156,46 @@ describe('sender authenticity', () => {
     });
   });
 
+  test('a helpdesk finds withheld mail: ?review=sender_unverified lists it, message.received names the claimed ticket', async () => {
+    // A mailbox of its own, so the queue below holds only this test's tickets.
+    const mailboxId = await f.addMailbox('billing@acme.example');
+    const t = stored(
+      await f.ingest(received('pass', { messageId: 'orig-rv@client.example' }), { mailboxId }),
+    );
+    const spoof = stored(
+      await f.ingest(received('fail', { inReplyTo: '<orig-rv@client.example>' }), { mailboxId }),
+    );
+    // Unverified but claiming nothing: a new ticket like any other, not a review case.
+    const plain = stored(await f.ingest(received('fail', { subject: 'Hello' }), { mailboxId }));
+    expect([spoof.newTicket, plain.newTicket]).toEqual([true, true]);
+
+    const queue = await f.api<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/tickets?review=sender_unverified&mailbox_id=${mailboxId}`,
+    );
+    expect(queue.status).toBe(200);
+    expect(queue.body.items.map((i) => i.id)).toEqual([spoof.ticketId]);
+    const all = await f.api<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/tickets?mailbox_id=${mailboxId}`,
+    );
+    expect(all.body.items).toHaveLength(3);
+
+    const events = await f.api<{ items: { type: string; data: Record<string, unknown> }[] }>(
+      'GET',
+      '/v1/events?types=message.received&limit=500',
+    );
+    const eventOf = (id: string) => events.body.items.find((e) => e.data.message_id === id)?.data;
+    expect(eventOf(spoof.messageId)).toMatchObject({
+      ticket_id: spoof.ticketId,
+      withheld_from_ticket_id: t.ticketId,
+    });
+    expect(eventOf(plain.messageId)).toMatchObject({ withheld_from_ticket_id: null });
+
+    const bad = await f.api('GET', '/v1/tickets?review=everything');
+    expect(bad).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
+  });
+
   test('deceptive display names are flagged and the real addr-spec is the requester', async () => {
     const cases: [string, string, string[]][] = [
       [
