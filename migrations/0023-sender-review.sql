@@ -4,14 +4,11 @@
 -- without opening every message. The claimed ticket's id is not mail content, so it is a plain
 -- column: GET /v1/tickets?review=sender_unverified lists the tickets holding such a message, and
 -- message.received carries it. Rows stored before this migration keep it only in their headers.
--- If the claimed ticket is deleted (erasure, purge) the message stays and forgets the id.
+-- No foreign key: the claimed ticket may be purged with its mailbox (or erased) while the spoof
+-- stays, and the spoof still needs review; a key would block that delete or, with SET NULL, drop
+-- the spoof from the queue. The id then names no ticket, as it does in the sealed headers.
 
 ALTER TABLE messages ADD COLUMN withheld_from_ticket_id uuid;
-ALTER TABLE messages ADD CONSTRAINT messages_withheld_from_fk
-  FOREIGN KEY (tenant_id, withheld_from_ticket_id) REFERENCES tickets (tenant_id, id)
-  ON DELETE SET NULL (withheld_from_ticket_id);
 
--- The review filter looks up a ticket's withheld messages; the foreign key's delete finds the
--- messages naming a ticket. Both cover only the few withheld rows.
+-- The review filter looks up a ticket's withheld messages: only those few rows are indexed.
 CREATE INDEX messages_withheld_ticket ON messages (tenant_id, ticket_id) WHERE withheld_from_ticket_id IS NOT NULL;
-CREATE INDEX messages_withheld_from ON messages (tenant_id, withheld_from_ticket_id) WHERE withheld_from_ticket_id IS NOT NULL;
