@@ -42,6 +42,12 @@ const defs = {
           'human, auto_reply, bounce, bulk, own_echo or loop (more may be added; treat unknown ones as not human)',
       }),
       thread_rule: Type.String({ description: 'Which threading rule placed it on the ticket' }),
+      withheld_from_ticket_id: Type.Optional(
+        Type.Union([Uuid, Type.Null()], {
+          description:
+            'The ticket this message claimed (subject token, In-Reply-To or provider thread) but was kept off because the receiving server reported DMARC fail; it opened `ticket_id` instead. Queue such tickets for review (GET /v1/tickets?review=sender_unverified). Null otherwise; absent on events recorded before the field existed.',
+        }),
+      ),
     },
   },
   'message.parked': {

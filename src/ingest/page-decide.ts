@@ -63,6 +63,8 @@ export interface MessageToStore {
   kindReasons: string[];
   threadRule: string;
   fromBidx: Buffer | null;
+  /** The ticket an unverified sender claimed and was kept off (thread-rules.ts), else null. */
+  withheldFrom: string | null;
   /** The prepared headers, with a bounce's recipients added. */
   headers: StoredHeaders;
   /** A person's addresses that join the ticket (they may later use its subject token). */
@@ -227,6 +229,7 @@ export function* decidePage(
       ticketId,
       messageIdBidx: m.messageIdBidx,
       dedupeBidx: m.dedupeBidx,
+      withheldFrom: decision.withheldFrom ?? null,
       // Kept off its provider thread's ticket, it must not become that thread's newest ticket either.
       providerThreadId: decision.withheldFrom ? null : (input.providerThreadId ?? null),
       kind,

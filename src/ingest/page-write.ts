@@ -115,6 +115,7 @@ function inboundRow(w: PageWriter, m: MessageToStore): InboundRow {
     ticketId: m.ticketId,
     messageIdBidx: m.messageIdBidx,
     dedupeBidx: m.dedupeBidx,
+    withheldFromTicketId: m.withheldFrom,
     providerThreadId: m.providerThreadId,
     kind: m.kind,
     kindReasons: m.kindReasons,

@@ -175,7 +175,7 @@ export async function insertInbound(
     return `(${i}, ${row.join(', ')}, $${at}::text, $${at + 1}::bytea[])`;
   });
   const messageEvents = `SELECT m.ord AS o1, e.n AS o2, e.type, e.resource_id, e.data FROM m, LATERAL (VALUES
-         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule)),
+         (0, 'message.received', m.id, jsonb_build_object('ticket_id', m.ticket_id, 'mailbox_id', $2::uuid, 'kind', m.kind, 'thread_rule', m.thread_rule, 'withheld_from_ticket_id', m.withheld_from_ticket_id)),
          (1, CASE WHEN m.thread_rule <> 'new_ticket' THEN 'ticket.updated' END, m.ticket_id, jsonb_build_object('change', 'message', 'message_id', m.id))
        ) AS e(n, type, resource_id, data)
       WHERE e.type IS NOT NULL`;

@@ -52,6 +52,8 @@ export interface NewMessage {
   sentAt: Date | null;
   /** Message-ID and content blind index (ingest/dedupe-key.ts); inbound mail only. */
   dedupeBidx?: Buffer | null;
+  /** The ticket an unverified sender (DMARC fail) claimed and was kept off; inbound mail only. */
+  withheldFromTicketId?: string | null;
 }
 
 /**
@@ -80,6 +82,7 @@ const insertColumns = [
   ['warnings', 'text[]', (m) => m.warnings],
   ['sent_at', 'timestamptz', (m) => m.sentAt],
   ['dedupe_bidx', 'bytea', (m) => m.dedupeBidx ?? null],
+  ['withheld_from_ticket_id', 'uuid', (m) => m.withheldFromTicketId ?? null],
 ] as const satisfies readonly (readonly [string, string, (m: NewMessage) => unknown])[];
 
 export type MessageInsertColumn = (typeof insertColumns)[number][0];

@@ -208,6 +208,9 @@ export async function addParticipants(
   );
 }
 
+/** sender_unverified: tickets holding a message kept off the ticket it claimed (DMARC fail). */
+export type TicketReview = 'sender_unverified';
+
 export interface TicketListQuery {
   tenantId: string;
   status?: TicketStatus;
@@ -216,6 +219,7 @@ export interface TicketListQuery {
   updatedSince?: string;
   /** Exclusive; passed to PostgreSQL as given, so microseconds are kept. */
   updatedAfter?: string;
+  review?: TicketReview;
   /** Keyset position: the exact stored updated_at (microseconds, as PostgreSQL text) and the id. */
   after?: { updatedAt: string; id: string };
   limit: number;
@@ -237,7 +241,7 @@ export async function listTickets(
   by: { actor: string; requestId: string | null; clientIp: string | null },
 ): Promise<ListedTicket[]> {
   const { rows } = await ex.query<ListedTicket>({
-    name: 'inlet-list-tickets-2',
+    name: 'inlet-list-tickets-3',
     text: `WITH page AS (
       SELECT ${tColumns}, ${keyColumns},
             to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at_exact,
@@ -250,6 +254,8 @@ export async function listTickets(
         AND ($5::timestamptz IS NULL OR t.updated_at >= $5)
         AND ($6::timestamptz IS NULL OR (t.updated_at, t.id) < ($6, $7::uuid))
         AND ($9::timestamptz IS NULL OR t.updated_at > $9)
+        AND ($13::text IS NULL OR EXISTS (SELECT 1 FROM messages w
+              WHERE w.tenant_id = t.tenant_id AND w.ticket_id = t.id AND w.withheld_from_ticket_id IS NOT NULL))
         -- Tickets of a disconnected mailbox awaiting its purge are unreadable (key destroyed): a list
         -- skips them rather than fail as a whole; only reading that mailbox's content answers 410.
         AND k.wrapped IS NOT NULL
@@ -275,6 +281,7 @@ export async function listTickets(
       by.actor,
       by.requestId,
       by.clientIp,
+      q.review ?? null,
     ],
   });
   return rows;

@@ -13,6 +13,7 @@ import {
   type ListedTicket,
   listTickets,
   setTicketStatus,
+  type TicketReview,
 } from '../store/ticket-store.js';
 import type { Actor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
@@ -53,6 +54,7 @@ export interface TicketListInput {
   requester?: string;
   updatedSince?: string;
   updatedAfter?: string;
+  review?: TicketReview;
   cursor?: string;
   limit: number;
 }
@@ -128,6 +130,7 @@ export function makeTicketService(deps: { db: Db; keys: KeyService }): TicketSer
             requesterBidx,
             updatedSince: q.updatedSince,
             updatedAfter: q.updatedAfter,
+            review: q.review,
             after: q.cursor ? decodeCursor(q.cursor) : undefined,
             limit: q.limit + 1,
           },

@@ -1605,6 +1605,8 @@ export interface components {
                 kind: string;
                 /** @description Which threading rule placed it on the ticket */
                 thread_rule: string;
+                /** @description The ticket this message claimed (subject token, In-Reply-To or provider thread) but was kept off because the receiving server reported DMARC fail; it opened `ticket_id` instead. Queue such tickets for review (GET /v1/tickets?review=sender_unverified). Null otherwise; absent on events recorded before the field existed. */
+                withheld_from_ticket_id?: string | null;
             };
         };
         /** @description A message could not be ingested and was parked with a reason (kept, encrypted). */
@@ -3271,6 +3273,8 @@ export interface operations {
                 updated_since?: string;
                 /** @description Only tickets updated strictly after this time (microseconds are honoured); poll with the newest updated_at seen */
                 updated_after?: string;
+                /** @description Only tickets opened by a message whose sender failed DMARC at the receiving server and that was kept off the ticket it claimed (its `sender_auth.withheld_from_ticket_id`): a queue for review. Messages stored before this filter existed are not found by it. */
+                review?: "sender_unverified";
                 cursor?: string;
                 limit?: number;
             };

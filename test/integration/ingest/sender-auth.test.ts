@@ -3,6 +3,7 @@
 // answers one of our replies, and deceptive display names are flagged with the real address.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
+import { purgeMailbox } from '../../../src/mailboxes/purge.js';
 import { type IngestFixture, makeIngestFixture, signedMessageId } from '../../helpers/ingest.js';
 import { mail, type TestMail } from '../../helpers/mail.js';
 
@@ -154,6 +155,63 @@ describe('sender authenticity', () => {
       trusted_header: false,
       dmarc: null,
     });
+  });
+
+  test('a helpdesk finds withheld mail: ?review=sender_unverified lists it, message.received names the claimed ticket', async () => {
+    // A mailbox of its own, so the queue below holds only this test's tickets; the claimed ticket
+    // is in another mailbox of the tenant (Message-IDs are looked up tenant-wide).
+    const mailboxId = await f.addMailbox('billing@acme.example');
+    const claimedBox = await f.addMailbox('sales@acme.example');
+    const t = stored(
+      await f.ingest(received('pass', { messageId: 'orig-rv@client.example' }), {
+        mailboxId: claimedBox,
+      }),
+    );
+    const spoof = stored(
+      await f.ingest(received('fail', { inReplyTo: '<orig-rv@client.example>' }), { mailboxId }),
+    );
+    // Unverified but claiming nothing: a new ticket like any other, not a review case.
+    const plain = stored(await f.ingest(received('fail', { subject: 'Hello' }), { mailboxId }));
+    expect([spoof.newTicket, plain.newTicket]).toEqual([true, true]);
+
+    const queue = await f.api<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/tickets?review=sender_unverified&mailbox_id=${mailboxId}`,
+    );
+    expect(queue.status).toBe(200);
+    expect(queue.body.items.map((i) => i.id)).toEqual([spoof.ticketId]);
+    const all = await f.api<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/tickets?mailbox_id=${mailboxId}`,
+    );
+    expect(all.body.items).toHaveLength(2);
+
+    const events = await f.api<{ items: { type: string; data: Record<string, unknown> }[] }>(
+      'GET',
+      '/v1/events?types=message.received&limit=500',
+    );
+    const eventOf = (id: string) => events.body.items.find((e) => e.data.message_id === id)?.data;
+    expect(eventOf(spoof.messageId)).toMatchObject({
+      ticket_id: spoof.ticketId,
+      withheld_from_ticket_id: t.ticketId,
+    });
+    expect(eventOf(plain.messageId)).toMatchObject({ withheld_from_ticket_id: null });
+
+    const bad = await f.api('GET', '/v1/tickets?review=everything');
+    expect(bad).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
+
+    // The claimed ticket's mailbox is disconnected and purged: the spoof still awaits review.
+    expect((await f.api('DELETE', `/v1/mailboxes/${claimedBox}`)).status).toBe(200);
+    const deps = { ...f.t.container.disconnectDeps, purgeDelayMs: 0 };
+    expect(await purgeMailbox(deps, { tenantId: f.tenant.id, mailboxId: claimedBox })).toBe(
+      'completed',
+    );
+    expect((await f.api('GET', `/v1/tickets/${t.ticketId}`)).status).toBe(404);
+    const after = await f.api<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/tickets?review=sender_unverified&mailbox_id=${mailboxId}`,
+    );
+    expect(after.body.items.map((i) => i.id)).toEqual([spoof.ticketId]);
   });
 
   test('deceptive display names are flagged and the real addr-spec is the requester', async () => {

@@ -29,6 +29,12 @@ export function listTicketsRoute(app: Api, deps: ApiDeps): void {
                   'Only tickets updated strictly after this time (microseconds are honoured); poll with the newest updated_at seen',
               }),
             ),
+            review: Type.Optional(
+              Type.Literal('sender_unverified', {
+                description:
+                  'Only tickets opened by a message whose sender failed DMARC at the receiving server and that was kept off the ticket it claimed (its `sender_auth.withheld_from_ticket_id`): a queue for review. Messages stored before this filter existed are not found by it.',
+              }),
+            ),
             ...PageQuery,
           },
           { additionalProperties: false },
@@ -50,6 +56,7 @@ export function listTicketsRoute(app: Api, deps: ApiDeps): void {
         requester: q.requester,
         updatedSince: q.updated_since,
         updatedAfter: q.updated_after,
+        review: q.review,
         cursor: q.cursor,
         limit: q.limit,
       });
