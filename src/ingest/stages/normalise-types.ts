@@ -14,6 +14,8 @@ export interface AdapterAttachment {
   /** Content-Description, used for a display name when the part names no file. */
   description: string | null;
   contentType: string;
+  /** The Content-Type parameters (names in lower case), where the adapter reads them. */
+  typeParams?: Record<string, string>;
   contentId: string | null;
   inline: boolean;
   content: Buffer;
