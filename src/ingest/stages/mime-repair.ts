@@ -7,7 +7,9 @@
 // garbage or nothing.
 import { isUtf8 } from 'node:buffer';
 
+import { base64FooterStart } from './mime-base64-footer.js';
 import type { HeaderBlock } from './mime-header-block.js';
+import type { Base64Footer } from './normalise-types.js';
 
 /** A Content-Type/Disposition parameter's value, quoted or not; null when absent or empty. */
 export const param = (value: string, name: string): string | null => {
@@ -176,8 +178,13 @@ export function planRepair(
   headerStart: number,
   { isTop, attached }: { isTop: boolean; attached: boolean },
   regionEnd: () => number,
-): { repair: HeaderRepair | null; insertions: { at: number; text: string }[] } {
+): {
+  repair: HeaderRepair | null;
+  insertions: { at: number; text: string }[];
+  base64Footer: Base64Footer | null;
+} {
   const insertions: { at: number; text: string }[] = [];
+  let base64Footer: Base64Footer | null = null;
   const crlf = h.end >= 2 && s.charCodeAt(h.end - 2) === 13;
   if (h.blankMissing) insertions.push({ at: h.end, text: crlf ? '\r\n' : '\n' });
   for (const at of h.unfolded ?? []) insertions.push({ at, text: ' ' });
@@ -219,9 +226,12 @@ export function planRepair(
     (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') &&
     !/^\s*attachment/i.test(h.disposition)
   ) {
+    const bodyEnd = attached ? -1 : regionEnd();
+    const footerStart = attached ? null : base64FooterStart(s, h.bodyStart, bodyEnd);
     const sample = s.slice(h.bodyStart, Math.min(s.length, h.bodyStart + 4096));
     const cut = sample.indexOf('\n--');
-    if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
+    if (footerStart !== null) base64Footer = { bodyStart: h.bodyStart, footerStart, bodyEnd };
+    else if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
   }
   if (
     h.type.startsWith('multipart/') &&
@@ -247,5 +257,5 @@ export function planRepair(
           ...(asText ? { asText } : {}),
         }
       : null;
-  return { repair, insertions };
+  return { repair, insertions, base64Footer };
 }

@@ -34,6 +34,13 @@ export interface AdapterOutput {
   attachments: AdapterAttachment[];
 }
 
+/** A base64 text body with a text footer after it (mime-base64-footer.ts): offsets in the raw message. */
+export interface Base64Footer {
+  bodyStart: number;
+  footerStart: number;
+  bodyEnd: number;
+}
+
 /** Structure facts found by the pre-scan in parse.ts (library independent). */
 export interface MimeScan {
   /** Top-level header block, one char per byte (latin1), folding intact. */
@@ -84,6 +91,8 @@ export interface MimeScan {
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
   /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */
   unlabelledText?: { start: number; end: number; charset: string }[];
+  /** Base64 text bodies with a footer appended as text, to re-encode whole. */
+  base64Footers?: Base64Footer[];
   plainAsHtml?: {
     start: number;
     end: number;
