@@ -44,11 +44,15 @@ export function base64FooterStart(s: TextView, bodyStart: number, bodyEnd: numbe
 function decodesToText(run: string): boolean {
   const alphabet = run.replace(/[^A-Za-z0-9+/]/g, '');
   const bytes = Buffer.from(alphabet.slice(0, alphabet.length - (alphabet.length % 4)), 'base64');
-  if (bytes.length === 0) return false;
+  return bytes.length > 0 && !hasControlBytes(bytes);
+}
+
+/** Control bytes other than tab, line ends and form feed: text never holds them. */
+export function hasControlBytes(bytes: Buffer): boolean {
   for (const b of bytes)
     if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f)
-      return false;
-  return true;
+      return true;
+  return false;
 }
 
 /** The body re-encoded: the run's bytes, then the footer's bytes as sent, all in base64. */

@@ -7,7 +7,7 @@
 // garbage or nothing.
 import { isUtf8 } from 'node:buffer';
 
-import { base64FooterStart } from './mime-base64-footer.js';
+import { base64FooterStart, hasControlBytes } from './mime-base64-footer.js';
 import type { HeaderBlock } from './mime-header-block.js';
 import type { Base64Footer } from './normalise-types.js';
 
@@ -92,12 +92,9 @@ function isBase64WithStrays(lines: string[]): boolean {
     .replace(/=+$/, '');
   if (alphabet.length < 12) return false;
   const bytes = Buffer.from(alphabet, 'base64');
+  if (hasControlBytes(bytes)) return false;
   let high = 0;
-  for (const b of bytes) {
-    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f)
-      return false;
-    if (b >= 0x80) high++;
-  }
+  for (const b of bytes) if (b >= 0x80) high++;
   return isUtf8(bytes) || high * 10 <= bytes.length;
 }
 
