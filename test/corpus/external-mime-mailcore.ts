@@ -14,6 +14,8 @@ import {
   type FieldScore,
   half,
   isListedFile,
+  isNotAFileType,
+  NOT_A_FILE,
   preparedOrMiss,
   type Role,
   score,
@@ -102,12 +104,19 @@ function scoreCase(
     want,
     got,
     (name, gotNames) =>
-      /[/\\]/.test(name) && gotNames.includes(sanitizeFilename(name).name) ? PATH_NAME : null,
+      parts.some((p) => p.filename === name && isNotAFileType(p.mimeType))
+        ? NOT_A_FILE
+        : /[/\\]/.test(name) && gotNames.includes(sanitizeFilename(name).name)
+          ? PATH_NAME
+          : null,
     parts.some((p) => /\/unknown$/i.test(p.mimeType ?? ''))
       ? NO_SUBTYPE
-      : parts.some((p) => p.partType?.startsWith('multipart/') && !p.parts?.items?.length)
-        ? NO_PARTS
-        : null,
+      : want.count - parts.filter((p) => isNotAFileType(p.mimeType)).length ===
+          got.attachments.length
+        ? NOT_A_FILE
+        : parts.some((p) => p.partType?.startsWith('multipart/') && !p.parts?.items?.length)
+          ? NO_PARTS
+          : null,
   );
 }
 

@@ -13,6 +13,8 @@ import {
   type FieldScore,
   half,
   isListedFile,
+  isNotAFileType,
+  NOT_A_FILE,
   preparedOrMiss,
   type Role,
   scoreFiles,
@@ -77,8 +79,20 @@ export async function phpMailparseSet(root: string, role: Role): Promise<SetRepo
       : gunzipSync(readFileSync(path.join(dir, `${name}.txt.gz`)));
     const got = await preparedOrMiss(fields, name, raw);
     if (!got) continue;
-    const want = expectedFiles(parts(readFileSync(path.join(dir, `${name}.exp`), 'utf8')));
-    scoreFiles(fields, name, want, got);
+    const all = parts(readFileSync(path.join(dir, `${name}.exp`), 'utf8'));
+    const want = expectedFiles(all);
+    const notFiles = [...all.values()].filter((d) => isNotAFileType(d.get('content-type')));
+    scoreFiles(
+      fields,
+      name,
+      want,
+      got,
+      (n) =>
+        notFiles.some((d) => (d.get('disposition-filename') ?? d.get('content-name')) === n)
+          ? NOT_A_FILE
+          : null,
+      want.count - notFiles.length === got.attachments.length ? NOT_A_FILE : null,
+    );
   }
   return { set: 'php/pecl-mail-mailparse (fresh)', role, cases: chosen.length, fields };
 }

@@ -112,6 +112,14 @@ export const withoutCommands = (text: string, richtext: boolean): string =>
 export const INLINE_ENRICHED =
   'the project lists an inline text/enriched or text/richtext part as an attachment; Inlet shows it as text, as Thunderbird and Apple Mail do';
 
+/** Parts that hold no file of their own (src/ingest/stages/mime-special-parts.ts). */
+export const NOT_A_FILE =
+  'the project lists a part that holds no file (message/external-body, an AppleDouble header, the PGP/MIME version part) as an attachment; Inlet, as mail clients, does not (an external body is a note in the text)';
+export const isNotAFileType = (type: string | null | undefined): boolean =>
+  /^\s*(message\/external-body|application\/applefile|application\/pgp-encrypted)\s*(;|$)/i.test(
+    type ?? '',
+  );
+
 /** Files uuencoded into a plain body. */
 export const UUENCODE_IN_BODY =
   'the project keeps files uuencoded into a plain body as text; Inlet lifts them out as attachments, as mail clients and zbateson/mail-mime-parser do';

@@ -30,7 +30,7 @@ export function attribute(p: Part, header: string, key: string): string | null {
   return null;
 }
 /** 'type/subtype' in lower case, or null when the part has no Content-Type. */
-function contentType(p: Part): string | null {
+export function contentType(p: Part): string | null {
   const ct = headerValue(p, 'content_type')?.ContentType as Json | undefined;
   if (!ct) return null;
   return `${String(ct.c_type ?? '')}/${String(ct.c_subtype ?? '')}`.toLowerCase();

@@ -18,6 +18,8 @@ import { defaultIngestLimits } from '../../src/ingest/types.js';
 import {
   type FieldScore,
   INLINE_ENRICHED,
+  isNotAFileType,
+  NOT_A_FILE,
   type Role,
   score,
   type SetReport,
@@ -26,6 +28,7 @@ import {
 } from './external-score.js';
 import {
   attribute,
+  contentType,
   type Expected,
   expectedTexts,
   headerValue,
@@ -130,6 +133,7 @@ function scoreCase(
     );
   }
   const atts = exp.attachments.map((i) => exp.parts[i]!);
+  const notFiles = atts.filter((p) => isNotAFileType(contentType(p)));
   score(
     fields,
     'attachment count',
@@ -138,14 +142,16 @@ function scoreCase(
     `expected ${atts.length} got ${got.attachments.length}`,
     uu && atts.length + uu.files.length === got.attachments.length
       ? UUENCODE_IN_BODY
-      : broken.length > 0 && atts.length - broken.length === got.attachments.length
-        ? BROKEN_AS_ATTACHMENT
-        : renderings.length + enriched.length > 0 &&
-            atts.length - renderings.length - enriched.length === got.attachments.length
-          ? renderings.length > 0
-            ? RENDERING_LEFT_OUT
-            : INLINE_ENRICHED
-          : null,
+      : notFiles.length > 0 && atts.length - notFiles.length === got.attachments.length
+        ? NOT_A_FILE
+        : broken.length > 0 && atts.length - broken.length === got.attachments.length
+          ? BROKEN_AS_ATTACHMENT
+          : renderings.length + enriched.length > 0 &&
+              atts.length - renderings.length - enriched.length === got.attachments.length
+            ? renderings.length > 0
+              ? RENDERING_LEFT_OUT
+              : INLINE_ENRICHED
+            : null,
   );
   const names = atts
     .map(
@@ -155,11 +161,17 @@ function scoreCase(
     .filter((x): x is string => x !== null);
   for (const name of names) {
     const base = name.split(/[/\\]/).at(-1)!;
-    const divergence = got.attachments.some((a) => sameButReplacement(name, a.filename))
-      ? REPLACEMENT_KEPT
-      : base !== name && got.attachments.some((a) => a.filename === base)
-        ? 'a path in a filename is cut to its last segment (security.md: names are display data)'
-        : null;
+    const divergence = notFiles.some(
+      (p) =>
+        (attribute(p, 'content_disposition', 'filename') ??
+          attribute(p, 'content_type', 'name')) === name,
+    )
+      ? NOT_A_FILE
+      : got.attachments.some((a) => sameButReplacement(name, a.filename))
+        ? REPLACEMENT_KEPT
+        : base !== name && got.attachments.some((a) => a.filename === base)
+          ? 'a path in a filename is cut to its last segment (security.md: names are display data)'
+          : null;
     score(
       fields,
       'attachment names',
@@ -186,17 +198,19 @@ function scoreCase(
       got.attachments.some(matches),
       id,
       `no attachment of ${size} bytes (${got.attachments.map((a) => a.size).join(',')})`,
-      cte.includes('uuencode')
-        ? 'Inlet decodes x-uuencode; the project keeps the encoded text'
-        : broken.includes(i)
-          ? BROKEN_AS_ATTACHMENT
-          : renderings.includes(i)
-            ? RENDERING_LEFT_OUT
-            : enriched.includes(i)
-              ? INLINE_ENRICHED
-              : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
-                ? RAW_SIZE
-                : null,
+      isNotAFileType(contentType(p))
+        ? NOT_A_FILE
+        : cte.includes('uuencode')
+          ? 'Inlet decodes x-uuencode; the project keeps the encoded text'
+          : broken.includes(i)
+            ? BROKEN_AS_ATTACHMENT
+            : renderings.includes(i)
+              ? RENDERING_LEFT_OUT
+              : enriched.includes(i)
+                ? INLINE_ENRICHED
+                : p.is_encoding_problem === true && /base64|quoted-printable/.test(cte)
+                  ? RAW_SIZE
+                  : null,
     );
   }
 }

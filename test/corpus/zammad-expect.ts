@@ -74,12 +74,19 @@ export const zammadDivergences: {
     field: 'attachment_name',
     reason: 'Zammad keeps U+FFFD; we decode the RFC 2231 name correctly ("Wölbung")',
   },
-  {
+  ...(
+    [
+      ['attachment_md5', '4affbb9d61d533e48a8274cdd712a9f8'],
+      ['attachment_name', 'file'],
+      ['attachment_type', 'application/pgp-encrypted'],
+    ] as const
+  ).map(([field, expected]) => ({
     file: 'mail042.box',
-    field: 'attachment_name',
-    expected: 'file',
-    reason: "placeholder name: Zammad 'file', Inlet 'attachment'",
-  },
+    field,
+    expected,
+    reason:
+      'Zammad lists the PGP/MIME control part ("Version: 1", RFC 3156) as a file; Inlet, as mail clients, lists only the encrypted payload',
+  })),
   {
     file: 'mail053.box',
     field: 'attachment_name',

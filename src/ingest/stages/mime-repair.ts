@@ -7,7 +7,9 @@
 // garbage or nothing.
 import { isUtf8 } from 'node:buffer';
 
+import { base64FooterStart, hasControlBytes } from './mime-base64-footer.js';
 import type { HeaderBlock } from './mime-header-block.js';
+import type { Base64Footer } from './normalise-types.js';
 
 /** A Content-Type/Disposition parameter's value, quoted or not; null when absent or empty. */
 export const param = (value: string, name: string): string | null => {
@@ -90,12 +92,9 @@ function isBase64WithStrays(lines: string[]): boolean {
     .replace(/=+$/, '');
   if (alphabet.length < 12) return false;
   const bytes = Buffer.from(alphabet, 'base64');
+  if (hasControlBytes(bytes)) return false;
   let high = 0;
-  for (const b of bytes) {
-    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f)
-      return false;
-    if (b >= 0x80) high++;
-  }
+  for (const b of bytes) if (b >= 0x80) high++;
   return isUtf8(bytes) || high * 10 <= bytes.length;
 }
 
@@ -176,8 +175,13 @@ export function planRepair(
   headerStart: number,
   { isTop, attached }: { isTop: boolean; attached: boolean },
   regionEnd: () => number,
-): { repair: HeaderRepair | null; insertions: { at: number; text: string }[] } {
+): {
+  repair: HeaderRepair | null;
+  insertions: { at: number; text: string }[];
+  base64Footer: Base64Footer | null;
+} {
   const insertions: { at: number; text: string }[] = [];
+  let base64Footer: Base64Footer | null = null;
   const crlf = h.end >= 2 && s.charCodeAt(h.end - 2) === 13;
   if (h.blankMissing) insertions.push({ at: h.end, text: crlf ? '\r\n' : '\n' });
   for (const at of h.unfolded ?? []) insertions.push({ at, text: ' ' });
@@ -219,9 +223,12 @@ export function planRepair(
     (h.type === 'text/plain' || h.type === 'text/html' || h.type === '') &&
     !/^\s*attachment/i.test(h.disposition)
   ) {
+    const bodyEnd = attached ? -1 : regionEnd();
+    const footerStart = attached ? null : base64FooterStart(s, h.bodyStart, bodyEnd);
     const sample = s.slice(h.bodyStart, Math.min(s.length, h.bodyStart + 4096));
     const cut = sample.indexOf('\n--');
-    if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
+    if (footerStart !== null) base64Footer = { bodyStart: h.bodyStart, footerStart, bodyEnd };
+    else if (isProseNotBase64(cut < 0 ? sample : sample.slice(0, cut))) cte = '8bit';
   }
   if (
     h.type.startsWith('multipart/') &&
@@ -247,5 +254,5 @@ export function planRepair(
           ...(asText ? { asText } : {}),
         }
       : null;
-  return { repair, insertions };
+  return { repair, insertions, base64Footer };
 }

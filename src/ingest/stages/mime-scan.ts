@@ -91,6 +91,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     );
     if (r.insertions.length > 0) (scan.insertions ??= []).push(...r.insertions);
     if (r.repair) (scan.headerRepairs ??= []).push(r.repair);
+    if (r.base64Footer) (scan.base64Footers ??= []).push(r.base64Footer);
   };
   // Stray text after a boundary is dropped for mailparser, except inside an attached message
   // (kept byte for byte).

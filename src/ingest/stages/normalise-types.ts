@@ -14,6 +14,8 @@ export interface AdapterAttachment {
   /** Content-Description, used for a display name when the part names no file. */
   description: string | null;
   contentType: string;
+  /** The Content-Type parameters (names in lower case), where the adapter reads them. */
+  typeParams?: Record<string, string>;
   contentId: string | null;
   inline: boolean;
   content: Buffer;
@@ -30,6 +32,13 @@ export interface AdapterOutput {
   text: string | null;
   html: string | null;
   attachments: AdapterAttachment[];
+}
+
+/** A base64 text body with a text footer after it (mime-base64-footer.ts): offsets in the raw message. */
+export interface Base64Footer {
+  bodyStart: number;
+  footerStart: number;
+  bodyEnd: number;
 }
 
 /** Structure facts found by the pre-scan in parse.ts (library independent). */
@@ -82,6 +91,8 @@ export interface MimeScan {
    * (keepText: the message has a text version too, so the piece goes on as both, an alternative of its own). */
   /** Text parts (not inside an attached message) that declare no charset, or US-ASCII, over 8-bit bytes that are not UTF-8: header block [start, end) and the charset to read them in. */
   unlabelledText?: { start: number; end: number; charset: string }[];
+  /** Base64 text bodies with a footer appended as text, to re-encode whole. */
+  base64Footers?: Base64Footer[];
   plainAsHtml?: {
     start: number;
     end: number;

@@ -3,6 +3,7 @@
 // made attachments, plain pieces among HTML ones, versions of an alternative left out.
 import { enrichedBody, enrichedHeader } from './enriched.js';
 import { fixMislabelledWords, fixRawWords } from './header-charset-words.js';
+import { base64WithFooter } from './mime-base64-footer.js';
 import { type HeaderRepair, repairHeaderBlock } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
 import { bytesToText } from './normalise-values.js';
@@ -57,7 +58,9 @@ export function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false)
   for (const e of scan.enrichedBodies ?? []) entry(e.start, e.end).enriched = e;
   const dropped = [...(scan.droppedAlternatives ?? []), ...(scan.strayAfterBoundary ?? [])];
   const insertions = scan.insertions ?? [];
-  if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0) return raw;
+  const footers = scan.base64Footers ?? [];
+  if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0 && footers.length === 0)
+    return raw;
   const edits: { start: number; end: number; bytes: Buffer }[] = dropped.map((d) => ({
     ...d,
     bytes: Buffer.alloc(0),
@@ -138,6 +141,17 @@ export function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false)
         ),
       });
   }
+  // Pushed after the other body rewrites: one of those on the same body wins (the sort is stable
+  // and an edit starting inside one already made is skipped).
+  for (const f of footers)
+    edits.push({
+      start: f.bodyStart,
+      end: f.bodyEnd,
+      bytes: base64WithFooter(
+        raw.subarray(f.bodyStart, f.footerStart),
+        raw.subarray(f.footerStart, f.bodyEnd),
+      ),
+    });
   // After the block rewrites, so an insertion at a block's end follows it (the sort is stable).
   for (const { at, text } of insertions)
     if (!used.has(at)) edits.push({ start: at, end: at, bytes: Buffer.from(text, 'latin1') });

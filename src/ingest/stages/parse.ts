@@ -13,6 +13,7 @@ import { defaultIngestLimits } from '../types.js';
 import { hasMislabelledWords } from './header-charset-words.js';
 import { limitError } from './mime-limits.js';
 import { scanMime } from './mime-scan.js';
+import { withoutSpecialParts } from './mime-special-parts.js';
 import { buildParsedMessage } from './normalise.js';
 import type { AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
 import { headerFields } from './normalise-values.js';
@@ -52,6 +53,12 @@ function fromAddresses(mail: ParsedMail): RawAddress[] {
 }
 
 const headerString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const paramsOf = (v: unknown): Record<string, string> =>
+  v && typeof v === 'object' && 'params' in v && v.params && typeof v.params === 'object'
+    ? Object.fromEntries(
+        Object.entries(v.params).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      )
+    : {};
 const declaredTypeOf = (v: unknown): string | null =>
   v && typeof v === 'object' && 'value' in v && typeof v.value === 'string' && v.value.includes('/')
     ? v.value.toLowerCase()
@@ -92,6 +99,7 @@ export const mailparserAdapter: ParserAdapter = {
         contentType:
           declaredTypeOf(a.headers.get('content-type')) ??
           (a.contentType || 'application/octet-stream'),
+        typeParams: paramsOf(a.headers.get('content-type')),
         contentId: a.contentId ?? null,
         inline:
           a.related === true || (a.contentDisposition === 'inline' && a.contentId !== undefined),
@@ -167,7 +175,9 @@ export async function parseWith(
     out = await adapter.parse(transcodeHeaders(raw, scan, true), scan).catch(headerLimit);
   }
   out = await withEnclosedBody(adapter, out, scan, limits);
-  const msg = buildParsedMessage(out, scan);
+  const special = withoutSpecialParts(out);
+  const msg = buildParsedMessage(special.out, scan);
+  msg.warnings.push(...special.warnings.filter((w) => !msg.warnings.includes(w)));
   if (
     (scan.rawHeaderBlocks.some((b) => !b.foldsOnly) || (scan.unlabelledText?.length ?? 0) > 0) &&
     !msg.warnings.includes('charset_fallback')
