@@ -5,11 +5,9 @@
 // and a transaction asking which listed messages were stored already). And a burst of pushes over
 // many mailboxes, with the real job runner and Pub/Sub's duplicate deliveries, stores every
 // message once.
-import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import type { Runner } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { toTaskList } from '../../src/jobs/registry.js';
-import { makeHandlers } from '../../src/main/worker.js';
 import {
   type GmailHarness,
   makeGmailHarness,
@@ -18,6 +16,7 @@ import {
 } from '../helpers/gmail.js';
 import { mail } from '../helpers/mail.js';
 import { logStatements, type StatementLog } from '../helpers/statement-log.js';
+import { startTestWorker } from '../helpers/test-worker.js';
 
 let h: GmailHarness;
 let log: StatementLog;
@@ -155,14 +154,7 @@ describe('gmail push cost', () => {
       maxPerSecond: 0,
       duplicate: true,
     });
-    runner = await run({
-      pgPool: h.t.database.db.pool,
-      concurrency: 4,
-      noHandleSignals: true,
-      pollInterval: 500,
-      taskList: toTaskList(makeHandlers(h.t.container)),
-      logger: new WorkerLogger(() => () => undefined),
-    });
+    runner = await startTestWorker(h.t, { concurrency: 4, pollInterval: 500 });
     const delivered: { mailboxId: string; id: string }[] = [];
     for (let round = 0; round < 5; round++) {
       for (const email of emails)

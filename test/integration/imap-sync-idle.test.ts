@@ -1,10 +1,8 @@
 // New mail through IMAP IDLE: real Dovecot, real PostgreSQL, the real graphile-worker runner and
 // handlers; mail after mail on one IDLE session, and a new mailbox watched right after its first sync.
-import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import type { Runner } from 'graphile-worker';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { toTaskList } from '../../src/jobs/registry.js';
-import { makeHandlers } from '../../src/main/worker.js';
 import { type IdleSupervisor, startIdleSupervisor } from '../../src/sync/idle-supervisor.js';
 import { fast, imapIdleBed } from '../helpers/imap-idle-bed.js';
 import {
@@ -15,6 +13,7 @@ import {
   waitFor,
 } from '../helpers/imap-mailbox.js';
 import { bearer } from '../helpers/tenants.js';
+import { startTestWorker } from '../helpers/test-worker.js';
 
 const bed = await imapIdleBed();
 const { dovecot, supervisors, heartbeats, connectMailbox } = bed;
@@ -26,14 +25,7 @@ afterAll(async () => {
 
 /** The real worker (graphile-worker with Inlet's handlers) and an IDLE supervisor on fast leases. */
 async function startWorkerAndWatch(): Promise<IdleSupervisor> {
-  runner = await run({
-    pgPool: bed.t.database.db.pool,
-    concurrency: 2,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    taskList: toTaskList(makeHandlers(bed.t.container)),
-    logger: new WorkerLogger(() => () => undefined),
-  });
+  runner = await startTestWorker(bed.t, { concurrency: 2, pollInterval: 1000 });
   const sup = startIdleSupervisor(
     { db: bed.t.database.db, keys: bed.t.container.keys, logger: bed.t.container.logger },
     fast,
@@ -135,13 +127,10 @@ describe.skipIf(!dovecot)(`IMAP IDLE${bed.skipReason}`, () => {
     );
     supervisors.push(sup);
     await sup.tick();
-    runner = await run({
-      pgPool: bed.t.database.db.pool,
+    runner = await startTestWorker(bed.t, {
       concurrency: 2,
-      noHandleSignals: true,
       pollInterval: 1000,
-      logger: new WorkerLogger(() => () => undefined),
-      taskList: toTaskList(makeHandlers(bed.t.container, { afterSync: (id) => sup.pickUp(id) })),
+      hooks: { afterSync: (id) => sup.pickUp(id) },
     });
     const connected = Date.now();
     const { id } = await connectMailbox();
