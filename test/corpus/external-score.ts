@@ -139,3 +139,12 @@ export async function preparedOrMiss(
     return null;
   }
 }
+
+/**
+ * The round-7 split (issue #16): the sorted cases' first half (the middle one included) tunes, the
+ * second half is held out. Fixed when each round-7 set was added, before any of it was scored.
+ */
+export const firstHalf = <T>(items: T[], role: Role): T[] => {
+  const cut = Math.ceil(items.length / 2);
+  return role === 'tune' ? items.slice(0, cut) : items.slice(cut);
+};

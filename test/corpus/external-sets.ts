@@ -17,9 +17,11 @@ import { phpMailparseSet } from './external-mime-mailparse-php.js';
 import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
+import { webklexSet } from './external-mime-round7.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
 import { round6ReplySets } from './external-reply-round6.js';
+import { round7ReplySet } from './external-reply-round7.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -66,6 +68,11 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     out.push(...(await round4ReplySets(root, role)));
     out.push(...round5ReplySets(root, role));
     out.push(...round6ReplySets(root, role));
+    // Round 7 (issue #16): sets never scored before, split first half / second half.
+    const webklex = await webklexSet(root, role);
+    if (webklex && webklex.cases > 0) out.push(webklex);
+    const round7Replies = round7ReplySet(root, role);
+    if (round7Replies && round7Replies.cases > 0) out.push(round7Replies);
   }
   return out;
 }
