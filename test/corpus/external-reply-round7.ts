@@ -1,6 +1,6 @@
 // Reply cases added in round 7 of issue #16: the mail of four projects that no earlier set scored,
 // each with an exact expected reply. Most of these projects' fixtures are GitHub's or willdurand's,
-// already scored; only a fixture whose text is in no other set (neverScored) is a case.
+// already scored; only a fixture whose text is in no other set (external-round7-fresh.ts) is a case.
 // - kvannotten/mailstrip (Go, MIT): mailstrip_test.go, `&emailStringChecker{equalsString("…")}`
 //   on fixtures/NAME.txt (email.String(): the visible text, signature hidden).
 // - clearfeed/email-reply-parser and t2bot/node-email-reply-parser (JavaScript, MIT):
@@ -11,13 +11,13 @@
 // These parsers hide the signature, so `reply` is compared (whitespace runs as one space), with the
 // reviewed divergence classes every GitHub-family set shares (external-reply-ports.ts). Cases are
 // keyed "<repo>:<fixture>", sorted and split in halves (firstHalf), fixed before any was scored.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { goString } from './go-literal.js';
 import { fresh, quoteLeft, type ReplyCase, replyDivergence } from './external-reply-ports.js';
+import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
   firstHalf,
@@ -26,40 +26,6 @@ import {
   type SetReport,
   ws,
 } from './external-score.js';
-
-const ROUND7 = [
-  'kvannotten+mailstrip',
-  'clearfeed+email-reply-parser',
-  't2bot+node-email-reply-parser',
-  'thoughtbot+constable',
-];
-
-const digest = (text: string): string =>
-  createHash('sha1').update(text.replace(/\r\n/g, '\n').trim()).digest('hex');
-
-let others: Set<string> | null = null;
-/** Digests of every text fixture in the other fetched sets (the ports copy each other's mail). */
-function otherSetTexts(root: string): Set<string> {
-  if (others) return others;
-  const seen = new Set<string>();
-  const walk = (dir: string): void => {
-    for (const n of readdirSync(dir)) {
-      if (n.startsWith('.') || n === 'node_modules') continue;
-      const p = path.join(dir, n);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (/\.(txt|eml)$/i.test(n) && st.size < 200_000)
-        seen.add(digest(readFileSync(p, 'utf8')));
-    }
-  };
-  for (const d of readdirSync(root))
-    if (!ROUND7.includes(d) && statSync(path.join(root, d)).isDirectory()) walk(path.join(root, d));
-  return (others = seen);
-}
-
-/** Mail that neither ../shared/corpus nor any other external set holds. */
-const neverScored = (root: string, text: string): boolean =>
-  fresh(root, text) && !otherSetTexts(root).has(digest(text));
 
 /** kvannotten/mailstrip: the exact email.String() checks. */
 function mailstripCases(root: string): ReplyCase[] {
@@ -170,7 +136,7 @@ export function round7ReplyCases(root: string): ReplyCase[] {
     ...jsCases(root, 't2bot+node-email-reply-parser', 'test/ParserTest.js', 'test/fixtures'),
     ...constableCases(root),
   ]
-    .filter((c) => neverScored(root, c.text))
+    .filter((c) => fresh(root, c.text) && neverScored(root, c.text))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 

@@ -18,6 +18,7 @@ import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { webklexSet } from './external-mime-round7.js';
+import { falconSet } from './external-mime-round7-falcon.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
 import { round6ReplySets } from './external-reply-round6.js';
@@ -71,6 +72,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     // Round 7 (issue #16): sets never scored before, split first half / second half.
     const webklex = await webklexSet(root, role);
     if (webklex && webklex.cases > 0) out.push(webklex);
+    const falcon = await falconSet(root, role);
+    if (falcon && falcon.cases > 0) out.push(falcon);
     const round7Replies = round7ReplySet(root, role);
     if (round7Replies && round7Replies.cases > 0) out.push(round7Replies);
   }
