@@ -15,6 +15,7 @@ export const ROUND7_SETS = [
   'clearfeed+email-reply-parser',
   't2bot+node-email-reply-parser',
   'thoughtbot+constable',
+  'crisp-oss+email-bounce-parser',
 ];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

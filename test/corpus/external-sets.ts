@@ -7,6 +7,7 @@
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
 // Every set is split once into a tune half and a held-out half (fixed below, chosen before any rule
 // changed): rules are tuned on the first, the second is only ever read for the report.
+import { crispBounceSet } from './external-bounce-round7.js';
 import { bounceSets } from './external-bounce-sets.js';
 import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
@@ -74,6 +75,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (webklex && webklex.cases > 0) out.push(webklex);
     const falcon = await falconSet(root, role);
     if (falcon && falcon.cases > 0) out.push(falcon);
+    const crispBounces = await crispBounceSet(root, role);
+    if (crispBounces && crispBounces.cases > 0) out.push(crispBounces);
     const round7Replies = round7ReplySet(root, role);
     if (round7Replies && round7Replies.cases > 0) out.push(round7Replies);
   }
