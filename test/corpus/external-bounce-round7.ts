@@ -52,6 +52,16 @@ export function crispBounceCases(root: string): CrispCase[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+// Reviewed divergence (read on a tune case): the same class as external-bounce-fresh.ts's
+// Original-Recipient one, in Exim's wording.
+const GENERATED_FROM =
+  'Inlet names the address the sender wrote (Exim\'s "generated from"); the project names the address it was expanded to';
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const generatedFrom = (body: string, want: string, got: string): boolean =>
+  new RegExp(`^\\s*<?${esc(want)}>?\\s*\\n\\s*\\(generated from <?${esc(got)}>?\\)`, 'im').test(
+    body,
+  );
+
 /** The body as a mail: the envelope of a non-delivery report, and no subject. */
 const asMail = (body: string): Buffer =>
   Buffer.from(
@@ -91,6 +101,7 @@ export async function crispBounceSet(root: string, role: Role): Promise<SetRepor
       got === c.recipient.toLowerCase(),
       c.name,
       `expected ${c.recipient} got ${got || '-'}`,
+      generatedFrom(c.body, c.recipient, got) ? GENERATED_FROM : null,
     );
     if (c.enhanced)
       score(
