@@ -11,6 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { PreparedMessage } from '../../src/ingest/prepare.js';
+import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
   firstHalf,
@@ -21,8 +23,6 @@ import {
   type SetReport,
   ws,
 } from './external-score.js';
-import type { PreparedMessage } from '../../src/ingest/prepare.js';
-import { neverScored } from './external-round7-fresh.js';
 import { braceBlock, goString, literalFields } from './go-literal.js';
 
 interface FalconCase {

@@ -19,6 +19,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { PreparedAttachment, PreparedMessage } from '../../src/ingest/prepare.js';
+import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
   firstHalf,
@@ -30,7 +31,6 @@ import {
   ws,
 } from './external-score.js';
 import { PhpReader, type PhpValue } from './php-literal.js';
-import { neverScored } from './external-round7-fresh.js';
 
 interface WantFile {
   /** Content-Disposition filename, else the Content-Type name. */

@@ -15,7 +15,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
-import { goString } from './go-literal.js';
 import { fresh, quoteLeft, type ReplyCase, replyDivergence } from './external-reply-ports.js';
 import { neverScored } from './external-round7-fresh.js';
 import {
@@ -26,6 +25,7 @@ import {
   type SetReport,
   ws,
 } from './external-score.js';
+import { goString } from './go-literal.js';
 
 /** kvannotten/mailstrip: the exact email.String() checks. */
 function mailstripCases(root: string): ReplyCase[] {
