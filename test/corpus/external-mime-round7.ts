@@ -26,9 +26,10 @@ import {
   preparedOrMiss,
   type Role,
   score,
+  scoreFrom,
   scoreSubject,
+  scoreText,
   type SetReport,
-  ws,
 } from './external-score.js';
 import { PhpReader, type PhpValue } from './php-literal.js';
 
@@ -133,27 +134,8 @@ function casesOf(src: string): WebklexCase[] {
 function scoreCase(fields: Record<string, FieldScore>, c: WebklexCase, got: PreparedMessage) {
   const id = c.eml;
   if (c.subject !== undefined) scoreSubject(fields, id, c.subject, got.parsed.subject);
-  if (c.from !== undefined) {
-    const gotFrom = (got.parsed.from?.address ?? '').toLowerCase();
-    score(
-      fields,
-      'from',
-      c.from.toLowerCase() === gotFrom,
-      id,
-      `expected ${c.from} got ${gotFrom}`,
-    );
-  }
-  if (c.text !== undefined) {
-    const want = ws(c.text);
-    const text = ws(got.text ?? '');
-    score(
-      fields,
-      'text',
-      want === text,
-      id,
-      `expected ${JSON.stringify(want.slice(0, 80))} got ${JSON.stringify(text.slice(0, 80))}`,
-    );
-  }
+  if (c.from !== undefined) scoreFrom(fields, id, c.from, got.parsed.from?.address);
+  if (c.text !== undefined) scoreText(fields, id, c.text, got.text);
   const listed = got.attachments.map((a) => `${a.filename} ${a.size}`).join(', ');
   if (c.count !== undefined)
     score(

@@ -148,3 +148,34 @@ export const firstHalf = <T>(items: T[], role: Role): T[] => {
   const cut = Math.ceil(items.length / 2);
   return role === 'tune' ? items.slice(0, cut) : items.slice(cut);
 };
+
+/** The body text scored as the sets' own tests compare it (runs of whitespace as one space). */
+export function scoreText(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: string,
+  got: string | null,
+  divergence: string | null = null,
+): void {
+  const w = ws(want);
+  const g = ws(got ?? '');
+  score(
+    fields,
+    'text',
+    w === g,
+    id,
+    `expected ${JSON.stringify(w.slice(0, 80))} got ${JSON.stringify(g.slice(0, 80))}`,
+    divergence,
+  );
+}
+
+/** The sender's address, compared without regard to case. */
+export function scoreFrom(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: string,
+  got: string | undefined,
+): void {
+  const g = got ?? '';
+  score(fields, 'from', want.toLowerCase() === g.toLowerCase(), id, `expected ${want} got ${g}`);
+}
