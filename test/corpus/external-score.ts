@@ -139,3 +139,43 @@ export async function preparedOrMiss(
     return null;
   }
 }
+
+/**
+ * The round-7 split (issue #16): the sorted cases' first half (the middle one included) tunes, the
+ * second half is held out. Fixed when each round-7 set was added, before any of it was scored.
+ */
+export const firstHalf = <T>(items: T[], role: Role): T[] => {
+  const cut = Math.ceil(items.length / 2);
+  return role === 'tune' ? items.slice(0, cut) : items.slice(cut);
+};
+
+/** The body text scored as the sets' own tests compare it (runs of whitespace as one space). */
+export function scoreText(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: string,
+  got: string | null,
+  divergence: string | null = null,
+): void {
+  const w = ws(want);
+  const g = ws(got ?? '');
+  score(
+    fields,
+    'text',
+    w === g,
+    id,
+    `expected ${JSON.stringify(w.slice(0, 80))} got ${JSON.stringify(g.slice(0, 80))}`,
+    divergence,
+  );
+}
+
+/** The sender's address, compared without regard to case. */
+export function scoreFrom(
+  fields: Record<string, FieldScore>,
+  id: string,
+  want: string,
+  got: string | undefined,
+): void {
+  const g = got ?? '';
+  score(fields, 'from', want.toLowerCase() === g.toLowerCase(), id, `expected ${want} got ${g}`);
+}

@@ -7,6 +7,7 @@
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
 // Every set is split once into a tune half and a held-out half (fixed below, chosen before any rule
 // changed): rules are tuned on the first, the second is only ever read for the report.
+import { crispBounceSet } from './external-bounce-round7.js';
 import { bounceSets } from './external-bounce-sets.js';
 import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
@@ -16,10 +17,13 @@ import { mailcoreSet } from './external-mime-mailcore.js';
 import { phpMailparseSet } from './external-mime-mailparse-php.js';
 import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
+import { webklexSet } from './external-mime-round7.js';
+import { falconSet } from './external-mime-round7-falcon.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
 import { round6ReplySets } from './external-reply-round6.js';
+import { round7ReplySet } from './external-reply-round7.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -66,6 +70,15 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     out.push(...(await round4ReplySets(root, role)));
     out.push(...round5ReplySets(root, role));
     out.push(...round6ReplySets(root, role));
+    // Round 7 (issue #16): sets never scored before, split first half / second half.
+    const webklex = await webklexSet(root, role);
+    if (webklex && webklex.cases > 0) out.push(webklex);
+    const falcon = await falconSet(root, role);
+    if (falcon && falcon.cases > 0) out.push(falcon);
+    const crispBounces = await crispBounceSet(root, role);
+    if (crispBounces && crispBounces.cases > 0) out.push(crispBounces);
+    const round7Replies = round7ReplySet(root, role);
+    if (round7Replies && round7Replies.cases > 0) out.push(round7Replies);
   }
   return out;
 }

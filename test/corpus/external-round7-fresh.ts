@@ -1,0 +1,61 @@
+// Which mail of a round-7 set (issue #16) was never scored before: mail whose text is in
+// ../shared/corpus or in any other fetched set is left out, so the round-7 figures are of unseen
+// mail only (ports and parsers copy each other's fixtures).
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+import { findCorpus } from './run-corpus.js';
+
+/** The folders the round-7 sets read (each `owner+name` under the external root). */
+export const ROUND7_SETS = [
+  'Webklex+php-imap',
+  'Polymail+go-falcon',
+  'kvannotten+mailstrip',
+  'clearfeed+email-reply-parser',
+  't2bot+node-email-reply-parser',
+  'thoughtbot+constable',
+  'crisp-oss+email-bounce-parser',
+];
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** The text of a file: UTF-8 when it is, else Latin-1 (a copy re-encoded to UTF-8 is not new). */
+const textOf = (bytes: Buffer): string => {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
+};
+
+/** Line ends, surrounding blank space and the charset of the file do not make mail new. */
+const digest = (mail: string | Buffer): string =>
+  createHash('sha1')
+    .update((typeof mail === 'string' ? mail : textOf(mail)).replace(/\r\n/g, '\n').trim())
+    .digest('hex');
+
+let known: Set<string> | null = null;
+function knownMail(root: string): Set<string> {
+  if (known) return known;
+  const seen = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const n of readdirSync(dir)) {
+      if (n.startsWith('.') || n === 'node_modules') continue;
+      const p = path.join(dir, n);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (/\.(txt|eml|msg|mbox)$/i.test(n) && st.size < 2_000_000)
+        seen.add(digest(readFileSync(p)));
+    }
+  };
+  for (const d of readdirSync(root))
+    if (!ROUND7_SETS.includes(d) && statSync(path.join(root, d)).isDirectory())
+      walk(path.join(root, d));
+  const shared = findCorpus();
+  if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir);
+  return (known = seen);
+}
+
+/** Mail (a file's bytes or a test's text) that neither ../shared/corpus nor another set holds. */
+export const neverScored = (root: string, mail: string | Buffer): boolean =>
+  !knownMail(root).has(digest(mail));
