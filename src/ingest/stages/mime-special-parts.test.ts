@@ -54,40 +54,4 @@ describe('parts that are no file', () => {
     );
     expect(files(m)).toEqual([['notes', 'application/applefile']]);
   });
-
-  // CMS objects cut after their content type (all Inlet reads), as S/MIME clients send them:
-  // BER with an indefinite length (Outlook) and DER with a long-form length.
-  const cms = (hex: string) => Buffer.from(`${hex}a080deadbeef`, 'hex').toString('base64');
-  const envelopedBer = cms('308006092a864886f70d010703');
-  const signedDer = cms('3082012306092a864886f70d010702');
-  const authEnveloped = cms('3081ff060b2a864886f70d0109100117');
-  const smime = (type: string, body: string) =>
-    mail(
-      `${head}Content-Type: ${type}; name="smime.p7m"\nContent-Disposition: attachment; filename="smime.p7m"\nContent-Transfer-Encoding: base64\n\n${body}\n`,
-    );
-
-  it('says an S/MIME enveloped-data body is encrypted and keeps it as its one attachment', async () => {
-    const m = await parseMessage(
-      smime('application/pkcs7-mime; smime-type=enveloped-data', envelopedBer),
-    );
-    expect(files(m)).toEqual([['smime.p7m', 'application/pkcs7-mime']]);
-    expect(m.warnings).toContain('body_encrypted');
-  });
-
-  it('reads the CMS content type when an older client names no smime-type', async () => {
-    const enveloped = await parseMessage(smime('application/x-pkcs7-mime', envelopedBer));
-    expect(enveloped.warnings).toContain('body_encrypted');
-    const authenticated = await parseMessage(smime('application/pkcs7-mime', authEnveloped));
-    expect(authenticated.warnings).toContain('body_encrypted');
-  });
-
-  it('does not call an opaque-signed S/MIME body encrypted (anyone can read signed-data)', async () => {
-    const declared = await parseMessage(
-      smime('application/pkcs7-mime; smime-type=signed-data', signedDer),
-    );
-    const sniffed = await parseMessage(smime('application/pkcs7-mime', signedDer));
-    expect(declared.warnings).not.toContain('body_encrypted');
-    expect(sniffed.warnings).not.toContain('body_encrypted');
-    expect(files(sniffed)).toEqual([['smime.p7m', 'application/pkcs7-mime']]);
-  });
 });

@@ -18,6 +18,7 @@ import { buildParsedMessage } from './normalise.js';
 import type { AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
 import { headerFields } from './normalise-values.js';
 import { transcodeHeaders } from './parse-transcode.js';
+import { withSignedContent } from './smime.js';
 import { isUuencode, uudecode } from './uudecode.js';
 
 /** A MIME library behind the shared ParsedMessage output. */
@@ -175,6 +176,7 @@ export async function parseWith(
     out = await adapter.parse(transcodeHeaders(raw, scan, true), scan).catch(headerLimit);
   }
   out = await withEnclosedBody(adapter, out, scan, limits);
+  out = await withSignedContent(out, (entity) => parseEntity(adapter, entity, limits));
   const special = withoutSpecialParts(out);
   const msg = buildParsedMessage(special.out, scan);
   msg.warnings.push(...special.warnings.filter((w) => !msg.warnings.includes(w)));
@@ -202,13 +204,18 @@ async function withEnclosedBody(
   const enclosed = out.attachments[0]!;
   if (!/^\s*message\/(rfc822|global)\s*(;|$)/i.test(type ?? '')) return out;
   try {
-    const innerScan = scanMime(enclosed.content, limits);
-    const inner = await adapter.parse(transcodeHeaders(enclosed.content, innerScan), innerScan);
+    const inner = await parseEntity(adapter, enclosed.content, limits);
     return { ...out, text: inner.text, html: inner.html };
   } catch {
     // An enclosed message past a limit or that the parser refuses is still kept, as an attachment.
     return out;
   }
+}
+
+/** A MIME entity found inside the message (an enclosed message, signed content), read on its own. */
+function parseEntity(adapter: ParserAdapter, bytes: Buffer, limits: IngestLimits) {
+  const scan = scanMime(bytes, limits);
+  return adapter.parse(transcodeHeaders(bytes, scan), scan);
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>
