@@ -27,6 +27,7 @@ const ber = (tag: number, ...content: Buffer[]) =>
 const ENVELOPED = hex('06092a864886f70d010703');
 const AUTH_ENVELOPED = hex('060b2a864886f70d0109100117');
 const SIGNED = hex('06092a864886f70d010702');
+const SIGNED_HEAD = Buffer.concat([hex('3080'), SIGNED, hex('a080')]);
 const DATA = hex('06092a864886f70d010701');
 const SHA256 = der(0x30, hex('0609608648016503040201'), hex('0500'));
 const FAKE_SIGNER = der(
@@ -151,5 +152,12 @@ describe('S/MIME opaque-signed bodies (readable by anyone, so not encrypted)', (
     expect(m.text).toBeNull();
     expect(files(m)).toEqual([['smime.p7m', 'application/pkcs7-mime']]);
     expect(m.warnings).not.toContain('body_encrypted');
+  });
+
+  it('keeps a hostile object (100,000 nested indefinite lengths) as its one file', async () => {
+    const nested = Buffer.concat([SIGNED_HEAD, Buffer.from('3080'.repeat(100_000), 'hex')]);
+    const m = await parseMessage(smime('application/pkcs7-mime; smime-type=signed-data', nested));
+    expect(m.text).toBeNull();
+    expect(files(m)).toEqual([['smime.p7m', 'application/pkcs7-mime']]);
   });
 });
