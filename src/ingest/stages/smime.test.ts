@@ -99,6 +99,19 @@ describe('S/MIME encrypted bodies', () => {
     const authenticated = await parseMessage(smime('application/pkcs7-mime', authEnveloped));
     expect(authenticated.warnings).toContain('body_encrypted');
   });
+
+  it('reads an application/octet-stream named .p7m as S/MIME (RFC 8551 3.2.2)', async () => {
+    const encrypted = await parseMessage(smime('application/octet-stream', envelopedBer));
+    expect(encrypted.warnings).toContain('body_encrypted');
+    const signed = await parseMessage(smime('application/octet-stream', signedDer(entity)));
+    expect(signed.text).toBe('The badge reader at the north door is dead.');
+    const otherFile = await parseMessage(
+      mail(
+        `${head}Content-Type: application/octet-stream; name="data.bin"\nContent-Transfer-Encoding: base64\n\n${envelopedBer.toString('base64')}\n`,
+      ),
+    );
+    expect(otherFile.warnings).not.toContain('body_encrypted');
+  });
 });
 
 describe('S/MIME opaque-signed bodies (readable by anyone, so not encrypted)', () => {

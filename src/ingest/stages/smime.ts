@@ -109,9 +109,15 @@ export function signedContent(der: Buffer): Buffer | null {
 
 type SmimeKind = 'encrypted' | 'signed' | null;
 
-/** The declared smime-type decides; older clients send none (or x-pkcs7-mime), then the CMS object does. */
+/**
+ * The declared smime-type decides; older clients send none (x-pkcs7-mime, or octet-stream named
+ * .p7m), and then the CMS object does.
+ */
 function smimeKind(a: AdapterAttachment): SmimeKind {
-  if (!/^application\/(x-)?pkcs7-mime$/.test(a.contentType)) return null;
+  // RFC 8551 3.2.2: some agents send the object as application/octet-stream named *.p7m.
+  const octetP7m =
+    a.contentType === 'application/octet-stream' && /\.p7m$/i.test((a.filename ?? '').trim());
+  if (!octetP7m && !/^application\/(x-)?pkcs7-mime$/.test(a.contentType)) return null;
   const declared = (a.typeParams?.['smime-type'] ?? '').trim().toLowerCase();
   if (declared === 'enveloped-data' || declared === 'authenveloped-data') return 'encrypted';
   if (declared === 'signed-data') return 'signed';
