@@ -1,5 +1,5 @@
-// Sizes and counts a user checks against the files they sent: an empty file is 0 bytes wherever it
-// sits in the message, in LF and CRLF mail alike.
+// Sizes and names a user checks against the files they sent: an empty file is 0 bytes wherever it
+// sits in the message, in LF and CRLF mail alike, and a name is not shown with characters lost.
 import { describe, expect, it } from 'vitest';
 
 import { parseMessage } from './parse.js';
@@ -27,4 +27,25 @@ describe('empty files', () => {
       expect(m.text).toBe('Two logs, the first one is empty.');
     },
   );
+});
+
+describe('file names', () => {
+  const part = (disposition: string) =>
+    Buffer.from(
+      `${head}Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nThe order form.\n--b\nContent-Type: application/pdf;\n name="=?UTF-8?B?QmVzdGVsbHVuZ1/lpKfpmKou?= =?UTF-8?Q?pdf?="\nContent-Disposition: attachment;\n ${disposition}\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b--\n`.replace(
+        /\n/g,
+        '\r\n',
+      ),
+      'latin1',
+    );
+
+  it("shows the type's name where the filename is a copy with characters lost to '?'", async () => {
+    const m = await parseMessage(part(`filename*=iso-8859-1''Bestellung_%3F%3F.pdf`));
+    expect(m.attachments.map((a) => a.filename)).toEqual(['Bestellung_大阪.pdf']);
+  });
+
+  it('keeps a filename that differs from the name in more than lost characters', async () => {
+    const m = await parseMessage(part(`filename="Bestellung_2024.pdf"`));
+    expect(m.attachments.map((a) => a.filename)).toEqual(['Bestellung_2024.pdf']);
+  });
 });

@@ -10,6 +10,7 @@ import { decodeWords } from 'postal-mime';
 
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
+import { partFilename } from './attachments-name.js';
 import { hasMislabelledWords } from './header-charset-words.js';
 import { limitError } from './mime-limits.js';
 import { scanMime } from './mime-scan.js';
@@ -93,7 +94,10 @@ export const mailparserAdapter: ParserAdapter = {
       text: typeof mail.text === 'string' ? mail.text : null,
       html: typeof mail.html === 'string' ? mail.html : null,
       attachments: mail.attachments.map((a) => ({
-        filename: a.filename ?? null,
+        filename: partFilename(
+          a.filename ?? null,
+          paramsOf(a.headers.get('content-type')).name ?? null,
+        ),
         description: headerString(a.headers.get('content-description')),
         // mailparser guesses from the file name for octet-stream; we want what the sender declared.
         // An empty `Content-Type:` leaves mailparser's own undefined: such a part is opaque bytes.
