@@ -41,6 +41,9 @@ interface Expected {
 const NO_SUBTYPE =
   'the project reads a Content-Type with no subtype ("X-BE2; 12") as an unknown file type; Inlet reads it as text/plain, as RFC 2045 5.2 says';
 const NO_PARTS = 'the project found no parts in a multipart that has them; Inlet lists them';
+const OPAQUE_SIGNED =
+  'the project lists an opaque-signed S/MIME object (pkcs7-mime signed-data) as the only file; Inlet shows the text and files it wraps and lists the object after them, as it lists a detached signature';
+const isPkcs7 = (type: string | undefined) => /^application\/(x-)?pkcs7-mime$/i.test(type ?? '');
 const PATH_NAME =
   'the project keeps a directory path in the file name; Inlet shows only its last segment (a name never carries a path)';
 
@@ -111,12 +114,17 @@ function scoreCase(
           : null,
     parts.some((p) => /\/unknown$/i.test(p.mimeType ?? ''))
       ? NO_SUBTYPE
-      : want.count - parts.filter((p) => isNotAFileType(p.mimeType)).length ===
-          got.attachments.length
-        ? NOT_A_FILE
-        : parts.some((p) => p.partType?.startsWith('multipart/') && !p.parts?.items?.length)
-          ? NO_PARTS
-          : null,
+      : // Its files are the objects alone; Inlet lists the one it unwrapped last (what it wraps,
+        // an encrypted object too, comes before it).
+        parts.filter((p) => isPkcs7(p.mimeType)).length === want.count &&
+          isPkcs7(got.attachments.at(-1)?.declaredType)
+        ? OPAQUE_SIGNED
+        : want.count - parts.filter((p) => isNotAFileType(p.mimeType)).length ===
+            got.attachments.length
+          ? NOT_A_FILE
+          : parts.some((p) => p.partType?.startsWith('multipart/') && !p.parts?.items?.length)
+            ? NO_PARTS
+            : null,
   );
 }
 

@@ -170,6 +170,15 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     ({ found, pos } = nextBoundary(s, pos, stack));
     strayOf(found);
     const bodyEnd = found ? found.ls : s.length;
+    // An empty part: its only line break belongs to the delimiter after it (RFC 2046 5.1.1).
+    if (
+      found &&
+      !found.closing &&
+      bodyEnd - bodyStart <= 2 &&
+      /^\r?\n$/.test(s.slice(bodyStart, bodyEnd)) &&
+      !attachedLevel.slice(0, stack.length).includes(true)
+    )
+      (scan.emptyBodyBreaks ??= []).push({ start: bodyStart, end: bodyEnd });
     // A named text part after the first body part is a file the sender attached ("notes.txt" sent
     // inline): mailparser would join it into the body; it is marked an attachment instead.
     const inAttached = attachedLevel.slice(0, stack.length).includes(true);

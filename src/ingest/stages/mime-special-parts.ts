@@ -1,7 +1,9 @@
 // Parts a mail client does not list as files (issue #16, attachments): the header half of an
 // AppleDouble pair, the PGP/MIME version part of multipart/encrypted, and message/external-body,
 // which holds only a pointer to a file elsewhere. The parser lists them all as attachments.
+// An encrypted body (PGP/MIME or S/MIME) is flagged here too.
 import type { AdapterAttachment, AdapterOutput } from './normalise-types.js';
+import { isSmimeEncrypted } from './smime.js';
 
 // RFC 1740: an AppleDouble header (the resource fork and Finder info) starts with this magic
 // number; the data fork beside it is the file the sender attached.
@@ -49,6 +51,9 @@ export function withoutSpecialParts(out: AdapterOutput): {
       warnings.push('body_encrypted');
       continue;
     }
+    // The S/MIME payload stays listed (it is the message, as sent); only the flag is added.
+    if (isSmimeEncrypted(a) && !warnings.includes('body_encrypted'))
+      warnings.push('body_encrypted');
     if (a.contentType === 'message/external-body') {
       notes.push(
         `[File not included in the message, stored at: ${externalLocation(a.typeParams ?? {})}]`,

@@ -82,6 +82,9 @@ export interface MimeScan {
   droppedAlternatives?: { start: number; end: number }[];
   /** Text after a boundary on its line, dropped so mailparser takes the line for the boundary. */
   strayAfterBoundary?: { start: number; end: number }[];
+  /** The lone line break that is the whole body of an empty part followed by another part:
+   * dropped, or mailparser hands it on as the part's content (an empty file listed as 1 byte). */
+  emptyBodyBreaks?: { start: number; end: number }[];
   /** Header blocks rewritten so the body is not lost (mime-repair.ts). */
   headerRepairs?: HeaderRepair[];
   /** Text inserted at an offset: the blank line a header block lacks, the fold of a line that

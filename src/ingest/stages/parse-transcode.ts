@@ -56,7 +56,11 @@ export function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false)
   for (const u of scan.unlabelledText ?? []) entry(u.start, u.end).relabel = u.charset;
   for (const r of scan.headerRepairs ?? []) entry(r.start, r.end).repair = r;
   for (const e of scan.enrichedBodies ?? []) entry(e.start, e.end).enriched = e;
-  const dropped = [...(scan.droppedAlternatives ?? []), ...(scan.strayAfterBoundary ?? [])];
+  const dropped = [
+    ...(scan.droppedAlternatives ?? []),
+    ...(scan.strayAfterBoundary ?? []),
+    ...(scan.emptyBodyBreaks ?? []),
+  ];
   const insertions = scan.insertions ?? [];
   const footers = scan.base64Footers ?? [];
   if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0 && footers.length === 0)

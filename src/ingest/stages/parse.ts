@@ -10,6 +10,7 @@ import { decodeWords } from 'postal-mime';
 
 import type { IngestLimits, ParsedMessage } from '../types.js';
 import { defaultIngestLimits } from '../types.js';
+import { partFilename } from './attachments-name.js';
 import { hasMislabelledWords } from './header-charset-words.js';
 import { limitError } from './mime-limits.js';
 import { scanMime } from './mime-scan.js';
@@ -18,6 +19,7 @@ import { buildParsedMessage } from './normalise.js';
 import type { AdapterOutput, MimeScan, RawAddress } from './normalise-types.js';
 import { headerFields } from './normalise-values.js';
 import { transcodeHeaders } from './parse-transcode.js';
+import { withSignedContent } from './smime.js';
 import { isUuencode, uudecode } from './uudecode.js';
 
 /** A MIME library behind the shared ParsedMessage output. */
@@ -92,7 +94,10 @@ export const mailparserAdapter: ParserAdapter = {
       text: typeof mail.text === 'string' ? mail.text : null,
       html: typeof mail.html === 'string' ? mail.html : null,
       attachments: mail.attachments.map((a) => ({
-        filename: a.filename ?? null,
+        filename: partFilename(
+          a.filename ?? null,
+          paramsOf(a.headers.get('content-type')).name ?? null,
+        ),
         description: headerString(a.headers.get('content-description')),
         // mailparser guesses from the file name for octet-stream; we want what the sender declared.
         // An empty `Content-Type:` leaves mailparser's own undefined: such a part is opaque bytes.
@@ -175,6 +180,7 @@ export async function parseWith(
     out = await adapter.parse(transcodeHeaders(raw, scan, true), scan).catch(headerLimit);
   }
   out = await withEnclosedBody(adapter, out, scan, limits);
+  out = await withSignedContent(out, (entity) => parseEntity(adapter, entity, limits));
   const special = withoutSpecialParts(out);
   const msg = buildParsedMessage(special.out, scan);
   msg.warnings.push(...special.warnings.filter((w) => !msg.warnings.includes(w)));
@@ -202,13 +208,18 @@ async function withEnclosedBody(
   const enclosed = out.attachments[0]!;
   if (!/^\s*message\/(rfc822|global)\s*(;|$)/i.test(type ?? '')) return out;
   try {
-    const innerScan = scanMime(enclosed.content, limits);
-    const inner = await adapter.parse(transcodeHeaders(enclosed.content, innerScan), innerScan);
+    const inner = await parseEntity(adapter, enclosed.content, limits);
     return { ...out, text: inner.text, html: inner.html };
   } catch {
     // An enclosed message past a limit or that the parser refuses is still kept, as an attachment.
     return out;
   }
+}
+
+/** A MIME entity found inside the message (an enclosed message, signed content), read on its own. */
+function parseEntity(adapter: ParserAdapter, bytes: Buffer, limits: IngestLimits) {
+  const scan = scanMime(bytes, limits);
+  return adapter.parse(transcodeHeaders(bytes, scan), scan);
 }
 
 const replacedInHeaders = (out: AdapterOutput): boolean =>
