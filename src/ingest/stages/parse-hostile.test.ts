@@ -31,13 +31,27 @@ const folds = (n: number) =>
 
 describe('a header block of thousands of lines that are no field', () => {
   it('is read in linear time (each line used to look 200 lines ahead again)', async () => {
-    // A stray byte before the first field makes every folded line below it "no field".
+    // A stray byte before the first field makes every folded line below it "no field". Compared with
+    // the same block without the stray byte, in this run, so the check holds on a loaded machine:
+    // 15,000 such lines took ~40x as long as the clean block before the fix, about as long after.
+    const hostile = folds(15_000);
+    const clean = hostile.subarray(1);
     await prepareMessage(folds(1_000), defaultIngestLimits);
-    const started = performance.now();
-    const m = await prepareMessage(folds(15_000), defaultIngestLimits);
-    // 15,000 lines took about 650 ms before (load 15 on 2 cores), 15 ms after.
-    expect(performance.now() - started).toBeLessThan(250);
-    expect(m.parsed.subject).toBe('x');
+    const best = { hostile: Infinity, clean: Infinity };
+    let subject: string | undefined;
+    for (let i = 0; i < 3; i++) {
+      for (const [name, raw] of [
+        ['clean', clean],
+        ['hostile', hostile],
+      ] as const) {
+        const started = performance.now();
+        const m = await prepareMessage(raw, defaultIngestLimits);
+        best[name] = Math.min(best[name], performance.now() - started);
+        if (name === 'hostile') subject = m.parsed.subject;
+      }
+    }
+    expect(best.hostile).toBeLessThan(best.clean * 8 + 20);
+    expect(subject).toBe('x');
   });
 });
 
