@@ -8,7 +8,9 @@
 // PIPELINE_BIG=0 skips the 25 MB message, PIPELINE_BREAKDOWN=0 the passes saying where the CPU goes,
 // PIPELINE_PROFILE=<dir> writes a V8 CPU profile of each round's pipeline pass there,
 // PIPELINE_PG_STATEMENTS=1 prints PostgreSQL's statements and foreign-key checks of the last round,
-// PIPELINE_WARMUP=N whole warm-up passes (default 1), PIPELINE_EACH=1 prints every round's CPU.
+// PIPELINE_WARMUP=N whole warm-up passes (default 1), PIPELINE_EACH=1 prints every round's CPU,
+// PIPELINE_PG_SETTINGS='name=value …' runs the bench's PostgreSQL with those settings.
+// The storing part alone, with PostgreSQL's CPU by function: bench/lib/pipeline-store-only.ts.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -12,7 +12,7 @@ import { systemActor } from '../../src/tenancy/actor.js';
 import { startClamd } from '../../test/helpers/clamd.js';
 import { migratedBenchContainer } from './bench-db.js';
 import { statementFlags } from './pg-statements.js';
-import { pgStatements } from './pipeline-options.js';
+import { pgSettings, pgStatements } from './pipeline-options.js';
 import { postgresPids } from './pipeline-procs.js';
 import type { PipelineBenchResult } from './pipeline-report.js';
 
@@ -42,7 +42,7 @@ export async function withStack<T>(
 ): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inlet-bench-'));
   const pg = await startEmbeddedPostgres(dir, logger, 'inlet', {
-    flags: pgStatements ? statementFlags : [],
+    flags: [...(pgStatements ? statementFlags : []), ...pgSettings],
   });
   // Every round scans the same corpus: without this, clamd answers all but the first from its cache.
   const clamd = await startClamd({ disableCache: true }).catch(() => null);

@@ -24,10 +24,11 @@ export async function scanOne(scanner: Scanner, content: Buffer): Promise<ScanVe
 }
 
 /**
- * A message's attachments: a verdict from the cache where there is one, one scan for each other
- * distinct content (the same bytes twice in one message are scanned once). `slots` bounds the
- * scans in flight across the whole process: clamd has a bounded thread pool and queue, and large
- * messages carry many parts.
+ * A message's attachments: a verdict from the cache where there is one, or from a scan of the same
+ * bytes for the same tenant still under way (another message of the page), and one scan for each
+ * other distinct content (the same bytes twice in one message are scanned once). `slots` bounds
+ * the scans in flight across the whole process: clamd has a bounded thread pool and queue, and
+ * large messages carry many parts.
  */
 export async function scanAttachments(
   scanner: Scanner,
@@ -36,19 +37,14 @@ export async function scanAttachments(
   tenantId: string,
   parts: { sha256: string; content: Buffer }[],
 ): Promise<{ verdicts: ScanVerdict[]; scanned: number }> {
-  const verdicts: (ScanVerdict | undefined)[] = parts.map((p) => cache.get(tenantId, p.sha256));
-  const todo = new Map<string, Buffer>();
-  parts.forEach((p, i) => {
-    if (!verdicts[i]) todo.set(p.sha256, p.content);
-  });
-  const hashes = [...todo.keys()];
-  const results = await Promise.all(
-    [...todo.values()].map((content) => slots.run(() => scanOne(scanner, content))),
-  );
-  const fresh = new Map(hashes.map((h, i) => [h, results[i]!]));
-  for (const [h, v] of fresh) cache.set(tenantId, h, v);
-  return {
-    verdicts: parts.map((p, i) => verdicts[i] ?? fresh.get(p.sha256)!),
-    scanned: hashes.length,
-  };
+  const bySha = new Map<string, { verdict: Promise<ScanVerdict>; scanned: boolean }>();
+  for (const p of parts) {
+    if (bySha.has(p.sha256)) continue;
+    bySha.set(
+      p.sha256,
+      cache.resolve(tenantId, p.sha256, () => slots.run(() => scanOne(scanner, p.content))),
+    );
+  }
+  const verdicts = await Promise.all(parts.map((p) => bySha.get(p.sha256)!.verdict));
+  return { verdicts, scanned: [...bySha.values()].filter((s) => s.scanned).length };
 }

@@ -68,4 +68,48 @@ describe('verdict cache', () => {
     await scanAttachments(scanner, makeLimiter(4), cache, 't2', [part('logo')]);
     expect(scanner.calls.filter((c) => c === 'logo')).toHaveLength(2); // the other tenant scans its own
   });
+
+  test('a scan under way is shared with the next message of the same tenant, not another tenant', async () => {
+    const cache = makeVerdictCache({ maxEntries: 100, ttlMs: 60_000 });
+    // clamd answers only when told to: the first message's scans are still under way while the
+    // next messages ask for the same bytes, as when a page's messages are parsed while scanning.
+    const answers: (() => void)[] = [];
+    const calls: string[] = [];
+    const scanner: Scanner = {
+      scan: (content) => {
+        const s = (content as Buffer).toString();
+        calls.push(s);
+        return new Promise<ScanResult>((resolve) =>
+          answers.push(() =>
+            resolve(
+              s === 'down'
+                ? { verdict: 'error', reason: 'unavailable', detail: 'x' }
+                : { verdict: 'clean' },
+            ),
+          ),
+        );
+      },
+      ping: async () => true,
+    };
+    const part = (s: string) => ({ sha256: `sha-${s}`, content: Buffer.from(s) });
+    const slots = makeLimiter(16);
+    const first = scanAttachments(scanner, slots, cache, 't1', [part('logo'), part('down')]);
+    const second = scanAttachments(scanner, slots, cache, 't1', [part('logo'), part('report')]);
+    const other = scanAttachments(scanner, slots, cache, 't2', [part('logo')]);
+    await new Promise((r) => setImmediate(r));
+    expect(calls.sort()).toEqual(['down', 'logo', 'logo', 'report']); // once per tenant
+    for (const answer of answers) answer();
+    const [a, b, c] = await Promise.all([first, second, other]);
+    expect(a.verdicts.map((v) => v.status)).toEqual(['clean', 'pending']);
+    expect(b.verdicts.map((v) => v.status)).toEqual(['clean', 'clean']);
+    expect(c.verdicts.map((v) => v.status)).toEqual(['clean']);
+    expect([a.scanned, b.scanned, c.scanned]).toEqual([2, 1, 1]);
+    // Settled: the clean verdict is cached, the scanner error is asked again.
+    const again = scanAttachments(scanner, slots, cache, 't1', [part('logo'), part('down')]);
+    await new Promise((r) => setImmediate(r));
+    expect(calls.filter((x) => x === 'down')).toHaveLength(2);
+    expect(calls.filter((x) => x === 'logo')).toHaveLength(2);
+    answers.at(-1)!();
+    expect((await again).verdicts.map((v) => v.status)).toEqual(['clean', 'pending']);
+  });
 });
