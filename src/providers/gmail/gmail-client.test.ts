@@ -65,12 +65,12 @@ describe('gmail sync reads', () => {
     const url = await gmailAnswering(() => {
       requests++; // never answers
     });
-    const started = Date.now();
+    // No wall-clock bound (shared, loaded machines): that the call returns at all, inside the test's
+    // timeout, shows the 150 ms per-call timeout fired where the old client waited forever.
     const err = await fetchGmailRaw(session(url, 150), 'm1').catch((e: unknown) => e);
     expect(isProviderError(err) && err.kind).toBe('transient');
     expect(requests).toBe(2); // retried once within the call, as for any transient failure
-    expect(Date.now() - started).toBeLessThan(5000);
-  }, 10_000);
+  }, 20_000);
 
   it('sends the bearer token and the message id escaped in the path, and decodes the raw', async () => {
     const seen: { url?: string; auth?: string } = {};
