@@ -1506,9 +1506,9 @@ export interface components {
             authserv_id: string | null;
             /** @description A field written by the mailbox's receiving server was found; copies written by the sender are never read */
             trusted_header: boolean;
-            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name */
-            deception: ("display_name_address" | "local_part_address" | "bidi_control" | "mixed_script")[];
-            /** @description The real sender address (the From addr-spec, where replies go) */
+            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words), reply_to_impersonation (a Reply-To at another organisation than the From whose display name holds the From’s or another address, or whose domain imitates the From’s: another spelling, script or top-level domain, or the From’s domain as a prefix; a new ticket’s replies go to that Reply-To). Show `address` beside the name */
+            deception: ("display_name_address" | "local_part_address" | "bidi_control" | "mixed_script" | "reply_to_impersonation")[];
+            /** @description The real sender address (the From addr-spec). A new ticket's replies go to its first Reply-To with an address, else to this one (headers.reply_to) */
             address: string | null;
             /** @description The ticket this message would have joined (by provider thread, subject token or a Message-ID not from this tenant) had its sender not failed DMARC. It opened this ticket instead, for an agent to review */
             withheld_from_ticket_id: string | null;
