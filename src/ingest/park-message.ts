@@ -64,6 +64,7 @@ export function makeParking(deps: {
       const raw = oversizeStubRaw(input.raw);
       const prepared = await prepareMessage(raw, deps.limits);
       prepared.warnings.push('message_too_large');
+      prepared.headers.oversize = { bytes: input.raw.length };
       return { input: { ...input, raw }, prepared, scans: [] };
     } catch (err) {
       // A header block the parser refuses: the message is still parked, as before stubs existed.

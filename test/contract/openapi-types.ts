@@ -1465,6 +1465,10 @@ export interface components {
                 message_id: string | null;
                 in_reply_to: string[];
                 references: string[];
+                /** @description Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes. The stub holds its headers and no body; the original stays in the mailbox */
+                oversize?: {
+                    bytes: number;
+                };
             };
             text: string | null;
             /** @description Sanitised; remote images are not loaded (original URL in data-remote-src) */

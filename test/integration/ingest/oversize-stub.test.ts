@@ -19,7 +19,7 @@ const owner = async <T extends object>(sql: string, params: unknown[] = []) =>
 
 interface MessageView {
   id: string;
-  headers: { from: { address: string } | null; subject: string };
+  headers: { from: { address: string } | null; subject: string; oversize?: { bytes: number } };
   text: string | null;
   html: string | null;
   warnings: string[];
@@ -61,7 +61,11 @@ describe('a message over the size limit', () => {
     expect(t.messages).toHaveLength(1);
     expect(t.messages[0]).toMatchObject({
       id: parked!.data.message_id,
-      headers: { from: { address: 'noor@client.example' }, subject: 'Signed contract attached' },
+      headers: {
+        from: { address: 'noor@client.example' },
+        subject: 'Signed contract attached',
+        oversize: { bytes: raw.length },
+      },
       attachments: [],
       html: null,
     });

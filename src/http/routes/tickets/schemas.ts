@@ -67,6 +67,15 @@ const Headers = Type.Object({
   message_id: Type.Union([Type.String(), Type.Null()]),
   in_reply_to: Type.Array(Type.String()),
   references: Type.Array(Type.String()),
+  oversize: Type.Optional(
+    Type.Object(
+      { bytes: Type.Integer() },
+      {
+        description:
+          'Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes. The stub holds its headers and no body; the original stays in the mailbox',
+      },
+    ),
+  ),
 });
 
 const BounceInfo = Type.Object({
