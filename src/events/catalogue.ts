@@ -52,8 +52,16 @@ const defs = {
   },
   'message.parked': {
     resource: 'mailbox_id',
-    description: 'A message could not be ingested and was parked with a reason (kept, encrypted).',
-    data: { reason: Type.String() },
+    description:
+      'A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large whose bytes were downloaded also left a stub on a ticket: its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules).',
+    data: {
+      reason: Type.String(),
+      size: Type.Optional(
+        Type.Integer({ description: 'Bytes of the parked message, when it was downloaded' }),
+      ),
+      message_id: Type.Optional(Uuid),
+      ticket_id: Type.Optional(Uuid),
+    },
   },
   'attachment.scanned': {
     resource: 'attachment_id',

@@ -1,17 +1,28 @@
 // Parking and failure counting for the ingest pipeline (pipeline.ts): a message that cannot be
 // stored is kept encrypted with its reason after its last attempt, so it never blocks the ones
-// after it, and nothing of it is lost.
+// after it, and nothing of it is lost. A message parked as too large whose bytes were downloaded
+// also leaves a stub on its ticket (oversize-stub.ts), written in the parking transaction.
 import { seal } from '../crypto/index.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type Db, type Executor, isConnectionError } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
-import { assertTakesMail, lockMailboxForIngest } from '../store/inbound-store.js';
+import {
+  assertTakesMail,
+  ingestOpening,
+  type IngestOpeningRow,
+  lockMailboxForIngest,
+} from '../store/inbound-store.js';
 import { parkMessage, recordFailure } from '../store/ingest-failure-store.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
-import type { IngestInput, IngestOutcome } from './ingest-types.js';
+import type { IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
+import { oversizeStubRaw } from './oversize-stub.js';
+import { prepareMessage } from './prepare.js';
+import { trustNothing } from './stages/sender-auth.js';
+import { storePage, type TrustFor } from './store-page.js';
+import type { IngestLimits } from './types.js';
 
 export interface Parking {
   /**
@@ -28,6 +39,9 @@ export function makeParking(deps: {
   keys: KeyService;
   logger: Logger;
   maxAttempts: number;
+  /** With limits, a message parked as too large whose bytes are here leaves a stub on a ticket. */
+  limits?: IngestLimits;
+  trustFor?: TrustFor;
 }): Parking {
   const { db, keys } = deps;
 
@@ -40,43 +54,92 @@ export function makeParking(deps: {
     return { status: 'duplicate', messageId: null };
   }
 
+  /** The stub of a too-large message, prepared before the transaction; null when none is made. */
+  async function stubOf(
+    input: Omit<IngestInput, 'raw'> & { raw?: Buffer },
+    reason: string,
+  ): Promise<PageItem | null> {
+    if (reason !== 'message_too_large' || input.raw === undefined || !deps.limits) return null;
+    try {
+      const raw = oversizeStubRaw(input.raw);
+      const prepared = await prepareMessage(raw, deps.limits);
+      prepared.warnings.push('message_too_large');
+      prepared.headers.oversize = { bytes: input.raw.length };
+      return { input: { ...input, raw }, prepared, scans: [] };
+    } catch (err) {
+      // A header block the parser refuses: the message is still parked, as before stubs existed.
+      deps.logger.warn({ err, mailbox: input.mailboxId }, 'no stub for an oversized message');
+      return null;
+    }
+  }
+
   async function park(
     input: Omit<IngestInput, 'raw'> & { raw?: Buffer },
     reason: string,
   ): Promise<IngestOutcome> {
-    const replay = await db.tenantTx(input.tenantId, async (ex) => {
-      assertTakesMail(await lockMailboxForIngest(ex, input.tenantId, input.mailboxId));
-      // The same oversized or broken message delivered again is already on record.
-      if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId))
-        return duplicate(ex, input);
-      const rawCt =
-        input.raw === undefined
-          ? null
-          : seal(await keys.mailboxKey(ex, input.tenantId, input.mailboxId), input.raw, {
+    const stub = await stubOf(input, reason);
+    const opening = ingestOpening(input.tenantId, input.mailboxId);
+    const replay = await db.tenantTxOpening<IngestOpeningRow, IngestOutcome | null>(
+      input.tenantId,
+      opening,
+      async (ex, opened) => {
+        assertTakesMail(await lockMailboxForIngest(ex, input.tenantId, input.mailboxId));
+        // The same oversized or broken message delivered again is already on record.
+        if (await findDelivery(ex, input.tenantId, input.mailboxId, input.providerMessageId))
+          return duplicate(ex, input);
+        const rawCt =
+          input.raw === undefined
+            ? null
+            : seal(await keys.mailboxKey(ex, input.tenantId, input.mailboxId), input.raw, {
+                tenantId: input.tenantId,
+                scope: input.mailboxId,
+                field: 'ingest_failures.raw',
+                rowId: input.providerMessageId,
+              });
+        await parkMessage(ex, {
+          tenantId: input.tenantId,
+          mailboxId: input.mailboxId,
+          providerMessageId: input.providerMessageId,
+          errorCode: reason,
+          rawCt,
+        });
+        // The stub records the delivery (pointing at itself) and moves the cursor, as any message.
+        const stored = stub
+          ? (
+              await storePage(
+                keys,
+                ex,
+                input.tenantId,
+                input.mailboxId,
+                [stub],
+                input.cursor,
+                opened,
+                deps.trustFor ?? (() => trustNothing),
+              )
+            )[0]
+          : undefined;
+        if (stored?.status !== 'stored') {
+          if (!stored)
+            await insertDelivery(ex, {
               tenantId: input.tenantId,
-              scope: input.mailboxId,
-              field: 'ingest_failures.raw',
-              rowId: input.providerMessageId,
+              mailboxId: input.mailboxId,
+              providerMessageId: input.providerMessageId,
+              messageId: null,
+              outcome: 'parked',
             });
-      await parkMessage(ex, {
-        tenantId: input.tenantId,
-        mailboxId: input.mailboxId,
-        providerMessageId: input.providerMessageId,
-        errorCode: reason,
-        rawCt,
-      });
-      await insertDelivery(ex, {
-        tenantId: input.tenantId,
-        mailboxId: input.mailboxId,
-        providerMessageId: input.providerMessageId,
-        messageId: null,
-        outcome: 'parked',
-      });
-      await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, { reason });
-      if (input.cursor !== undefined)
-        await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
-      return null;
-    });
+          if (input.cursor !== undefined)
+            await setMailboxCursor(ex, input.tenantId, input.mailboxId, input.cursor);
+        }
+        await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, {
+          reason,
+          ...(input.raw ? { size: input.raw.length } : {}),
+          ...(stored?.status === 'stored'
+            ? { message_id: stored.messageId, ticket_id: stored.ticketId }
+            : {}),
+        });
+        return null;
+      },
+    );
     if (replay) return replay;
     deps.logger.warn({ mailbox: input.mailboxId, reason }, 'message parked');
     return { status: 'parked', reason };

@@ -42,6 +42,8 @@ export interface StoredHeaders {
   bounce?: BounceView;
   /** Inbound mail stored since sender authentication was read (page-decide.ts adds it). */
   sender_auth?: SenderAuth;
+  /** Only on the stub of a message parked as too large: the original's size (park-message.ts). */
+  oversize?: { bytes: number };
 }
 
 export interface BounceView {

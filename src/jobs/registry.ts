@@ -33,6 +33,8 @@ export interface JobPayloads {
   'mailbox.purge': { tenantId: string; mailboxId: string };
   /** Hourly (cron): queue a purge for every unfinished mailbox deletion without a live purge job (src/mailboxes/purge-sweep.ts). */
   'mailboxes.purge-sweep': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Every 5 minutes (cron): end or re-queue replies left 'queued'/'sending' with no send job able to run them (src/outbound/stalled-replies.ts). */
+  'outbox.stalled-sweep': { _cron?: { ts: string; backfilled?: boolean } };
   /** Hourly (cron): key epochs — rotate the KEK when an epoch is over, re-wrap live data keys, retire and destroy old KEKs (src/tenancy/key-epochs.ts). */
   'keys.epoch': { _cron?: { ts: string; backfilled?: boolean } };
   /** Run one data-subject export or erasure; keyed `subject-request:<id>` (src/privacy/subject-requests.ts). */

@@ -13,6 +13,7 @@ import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
 import { operatorCounters } from '../metrics/operator-metrics.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { sendReply } from '../outbound/send-reply.js';
+import { stalledRepliesCronItems, sweepStalledReplies } from '../outbound/stalled-replies.js';
 import { finishOffboarding } from '../privacy/offboard-tenant.js';
 import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
@@ -122,6 +123,9 @@ export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
       'events.retention': async () => {
         await purgeOldEvents(c.db, c.config.eventsRetentionDays);
       },
+      'outbox.stalled-sweep': async () => {
+        await sweepStalledReplies(c, { staleMs: c.config.syncLeaseMs });
+      },
     },
     c.logger.child({ component: 'worker' }),
   );
@@ -203,6 +207,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
         ...eventsCronItems(),
         ...keyEpochCronItems(),
         ...retentionCronItems(),
+        ...stalledRepliesCronItems(),
       ],
       // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
       // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.

@@ -63,6 +63,26 @@ export const sendJobKey = (outboxId: string) => `reply:${outboxId}`;
 /** One queue per mailbox: its sends go out one at a time, in order, apart from its sync jobs. */
 export const sendQueue = (mailboxId: string) => `send:${mailboxId}`;
 
+/** The send job of one outbox row (also re-queued by stalled-replies.ts when its job was lost). */
+export function enqueueSend(
+  ex: Executor,
+  tenantId: string,
+  outboxId: string,
+  mailboxId: string,
+): Promise<void> {
+  return addJob(
+    ex,
+    'reply.send',
+    { tenantId, outboxId },
+    {
+      key: sendJobKey(outboxId),
+      queue: sendQueue(mailboxId),
+      maxAttempts: sendMaxAttempts,
+      mailboxId, // run where the mailbox's IMAP session is (sync/lease-routing.ts)
+    },
+  );
+}
+
 const aad = fieldAad;
 
 export function makeReplyService(deps: {
@@ -201,17 +221,7 @@ export function makeReplyService(deps: {
         input.cc.map((a) => emailBlindIndex(indexKey, a.address)),
       );
       await touchTicket(ex, tenantId, ticketId, ticket.status, false);
-      await addJob(
-        ex,
-        'reply.send',
-        { tenantId, outboxId },
-        {
-          key: sendJobKey(outboxId),
-          queue: sendQueue(mailboxId),
-          maxAttempts: sendMaxAttempts,
-          mailboxId, // run where the mailbox's IMAP session is (sync/lease-routing.ts)
-        },
-      );
+      await enqueueSend(ex, tenantId, outboxId, mailboxId);
       await audit(ex, actor, 'reply.create', 'ticket', ticketId, {
         message_id: messageId,
         attachments: input.attachments.length,

@@ -772,7 +772,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A message could not be ingested and was parked with a reason (kept, encrypted).
+         * A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large whose bytes were downloaded also left a stub on a ticket: its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules).
          * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
          */
         post: {
@@ -1465,6 +1465,10 @@ export interface components {
                 message_id: string | null;
                 in_reply_to: string[];
                 references: string[];
+                /** @description Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes. The stub holds its headers and no body; the original stays in the mailbox */
+                oversize?: {
+                    bytes: number;
+                };
             };
             text: string | null;
             /** @description Sanitised; remote images are not loaded (original URL in data-remote-src) */
@@ -1506,9 +1510,9 @@ export interface components {
             authserv_id: string | null;
             /** @description A field written by the mailbox's receiving server was found; copies written by the sender are never read */
             trusted_header: boolean;
-            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name */
-            deception: ("display_name_address" | "local_part_address" | "bidi_control" | "mixed_script")[];
-            /** @description The real sender address (the From addr-spec, where replies go) */
+            /** @description The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words), reply_to_impersonation (a Reply-To at another organisation than the From whose display name holds the From’s or another address, or whose domain imitates the From’s: another spelling, script or top-level domain, or the From’s domain as a prefix; a new ticket’s replies go to that Reply-To). Show `address` beside the name */
+            deception: ("display_name_address" | "local_part_address" | "bidi_control" | "mixed_script" | "reply_to_impersonation")[];
+            /** @description The real sender address (the From addr-spec). A new ticket's replies go to its first Reply-To with an address, else to this one (headers.reply_to) */
             address: string | null;
             /** @description The ticket this message would have joined (by provider thread, subject token or a Message-ID not from this tenant) had its sender not failed DMARC. It opened this ticket instead, for an agent to review */
             withheld_from_ticket_id: string | null;
@@ -1609,7 +1613,7 @@ export interface components {
                 withheld_from_ticket_id?: string | null;
             };
         };
-        /** @description A message could not be ingested and was parked with a reason (kept, encrypted). */
+        /** @description A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large whose bytes were downloaded also left a stub on a ticket: its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules). */
         MessageParkedEvent: {
             /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
             id: string;
@@ -1623,6 +1627,12 @@ export interface components {
                 /** Format: uuid */
                 mailbox_id: string;
                 reason: string;
+                /** @description Bytes of the parked message, when it was downloaded */
+                size?: number;
+                /** Format: uuid */
+                message_id?: string;
+                /** Format: uuid */
+                ticket_id?: string;
             };
         };
         /** @description ClamAV gave a verdict on an attachment. Only `clean` attachments can be downloaded. */

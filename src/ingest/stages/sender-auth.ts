@@ -118,7 +118,7 @@ export function senderAuth(msg: ParsedMessage, trust: AuthservTrust): SenderAuth
     spf: of('spf')[0] ?? null,
     dkim: dkim.includes('pass') ? 'pass' : (dkim[0] ?? null),
     dmarc: of('dmarc')[0] ?? null,
-    deception: deceptionFlags(msg.from),
+    deception: deceptionFlags(msg.from, msg.replyTo),
     withheld_from: null,
   };
 }

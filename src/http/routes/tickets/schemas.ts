@@ -67,6 +67,15 @@ const Headers = Type.Object({
   message_id: Type.Union([Type.String(), Type.Null()]),
   in_reply_to: Type.Array(Type.String()),
   references: Type.Array(Type.String()),
+  oversize: Type.Optional(
+    Type.Object(
+      { bytes: Type.Integer() },
+      {
+        description:
+          'Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes. The stub holds its headers and no body; the original stays in the mailbox',
+      },
+    ),
+  ),
 });
 
 const BounceInfo = Type.Object({
@@ -112,11 +121,12 @@ export const SenderAuth = Type.Object(
       Type.Unsafe<DeceptionFlag>(Type.Union(deceptionFlagNames.map((k) => Type.Literal(k)))),
       {
         description:
-          'The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words). Show `address` beside the name',
+          'The From may mislead: display_name_address (the name holds another address), local_part_address (a quoted local part reads as another address), bidi_control (reordering characters), mixed_script (a word mixing Latin with Cyrillic or Greek look-alikes, or spelt only with look-alikes beside Latin words), reply_to_impersonation (a Reply-To at another organisation than the From whose display name holds the From’s or another address, or whose domain imitates the From’s: another spelling, script or top-level domain, or the From’s domain as a prefix; a new ticket’s replies go to that Reply-To). Show `address` beside the name',
       },
     ),
     address: Type.Union([Type.String(), Type.Null()], {
-      description: 'The real sender address (the From addr-spec, where replies go)',
+      description:
+        "The real sender address (the From addr-spec). A new ticket's replies go to its first Reply-To with an address, else to this one (headers.reply_to)",
     }),
     withheld_from_ticket_id: Type.Union([Uuid, Type.Null()], {
       description:
