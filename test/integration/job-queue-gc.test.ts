@@ -34,6 +34,20 @@ const queueNames = async () =>
     await q('SELECT queue_name FROM graphile_worker._private_job_queues ORDER BY queue_name')
   ).rows.map((r: { queue_name: string }) => r.queue_name);
 
+/** An idle queue row `idle`, and a job enqueued into `queue` whose transaction stays open during `meanwhile`. */
+async function whileEnqueuing(idle: string, queue: string, meanwhile: () => Promise<void>) {
+  await q('INSERT INTO graphile_worker._private_job_queues (queue_name) VALUES ($1)', [idle]);
+  const enqueuing = await t.database.db.pool.connect();
+  try {
+    await enqueuing.query('BEGIN');
+    await enqueuing.query(addQueuedJob, job(queue));
+    await meanwhile();
+    await enqueuing.query('COMMIT');
+  } finally {
+    enqueuing.release();
+  }
+}
+
 async function allJobsRun(): Promise<void> {
   worker = await startTestWorker(t, { concurrency: 2, pollInterval: 100 });
   for (let i = 0; i < 100; i++) {
@@ -58,18 +72,13 @@ test('the minute sweep keeps only the queues a job still uses, and their jobs ru
 });
 
 test('a job enqueued but not yet committed keeps its queue, and runs', async () => {
-  await q(`INSERT INTO graphile_worker._private_job_queues (queue_name) VALUES ('mailbox:c')`);
-  const enqueuing = await t.database.db.pool.connect();
-  try {
-    await enqueuing.query('BEGIN');
-    await enqueuing.query(addQueuedJob, job('mailbox:c')); // reuses the existing row
-    const sweep = collectJobQueues(t.database.db, 10_000);
+  let sweep: Promise<number | null> = Promise.resolve(null);
+  // The enqueue reuses the existing row; the sweep starts while it is not committed.
+  await whileEnqueuing('mailbox:c', 'mailbox:c', async () => {
+    sweep = collectJobQueues(t.database.db, 10_000);
     await new Promise((r) => setTimeout(r, 300));
-    await enqueuing.query('COMMIT');
-    expect(await sweep).toBe(0);
-  } finally {
-    enqueuing.release();
-  }
+  });
+  expect(await sweep).toBe(0);
   const { rows } = await q(
     `SELECT q.queue_name FROM graphile_worker._private_jobs j
        LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id`,
@@ -79,16 +88,9 @@ test('a job enqueued but not yet committed keeps its queue, and runs', async () 
 });
 
 test('an enqueuing transaction that holds on makes the sweep give up for this minute', async () => {
-  await q(`INSERT INTO graphile_worker._private_job_queues (queue_name) VALUES ('mailbox:d')`);
-  const enqueuing = await t.database.db.pool.connect();
-  try {
-    await enqueuing.query('BEGIN');
-    await enqueuing.query(addQueuedJob, job('mailbox:e'));
+  await whileEnqueuing('mailbox:d', 'mailbox:e', async () => {
     expect(await collectJobQueues(t.database.db, 100)).toBeNull();
-    await enqueuing.query('COMMIT');
-  } finally {
-    enqueuing.release();
-  }
+  });
   expect(await collectJobQueues(t.database.db)).toBe(1);
   expect(await queueNames()).toEqual(['mailbox:e']);
 });
