@@ -11,6 +11,9 @@
 // GMAIL_BACKFILL=0 skips the backfill part; GMAIL_TABLE_STATS=1 prints the tables and indexes
 // scanned most; GMAIL_ANALYZE=0 runs without planner statistics (see runGmailBench);
 // GMAIL_PG_STATEMENTS=1 prints PostgreSQL's execution time per statement (pg_stat_statements);
+// GMAIL_IDLE_QUEUES=N adds N graphile-worker queue rows of mailboxes with no job (a deployment's
+// mailboxes that get no mail now), and GMAIL_SWEEP=0 leaves them there instead of running the minute
+// queue sweep (src/jobs/queue-gc.ts) before each run;
 // GMAIL_CONCURRENCY (16) sets the worker's jobs at once; GMAIL_PROFILE=<file> writes a CPU profile of the last run. The Google fake runs in a child process, so
 // the CPU per message printed for Inlet (API, worker and the bench's own polling) excludes the fake's.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Container } from '../src/container.js';
+import { collectJobQueues } from '../src/jobs/queue-gc.js';
 import { makeLogger } from '../src/lib/logger.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { mail } from '../test/helpers/mail.js';
@@ -55,6 +59,10 @@ export interface GmailBenchOptions {
   backfillMessages?: number;
   /** ANALYZE before each push run (default true), as autovacuum keeps a database in service. */
   analyze?: boolean;
+  /** Queue rows of mailboxes with no job, added before the runs. */
+  idleQueues?: number;
+  /** The minute queue sweep before each push run (default true), as the worker's cron runs it. */
+  sweep?: boolean;
 }
 
 export interface GmailBenchResult {
@@ -151,6 +159,12 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
       fakeCpuMs: fake.cpuMs,
     });
     await fake.settlePushes();
+    if (o.idleQueues)
+      await c.db.pool.query(
+        `INSERT INTO graphile_worker._private_job_queues (queue_name)
+         SELECT 'mailbox:idle-' || g FROM generate_series(1, $1::int) g`,
+        [o.idleQueues],
+      );
     const background = startBackgroundLoad(backgroundLoad);
     const push: PushLatency[] = [];
     try {
@@ -160,6 +174,7 @@ export async function runGmailBench(o: GmailBenchOptions = {}): Promise<GmailBen
         // nap, later on a busy machine, and until then the page lookup's plan read every message of
         // the sender and of the mailbox (PostgreSQL CPU per message grew 8 → 14 → 26 ms run over
         // run, the lookup alone 20 ms a call). GMAIL_ANALYZE=0 leaves it to autovacuum.
+        if (o.sweep ?? true) await collectJobQueues(c.db);
         if (o.analyze ?? true) await c.db.pool.query('ANALYZE');
         if (pgStatements) {
           await c.db.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -233,6 +248,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     backgroundLoad: env('GMAIL_BACKGROUND_LOAD'),
     backfillMessages: env('GMAIL_BACKFILL'),
     analyze: env('GMAIL_ANALYZE') !== 0,
+    idleQueues: env('GMAIL_IDLE_QUEUES'),
+    sweep: env('GMAIL_SWEEP') !== 0,
   });
   const p = r.push;
   const f2 = (xs: number[]) =>
@@ -244,7 +261,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   for (const [i, x] of p.entries())
     console.log(
-      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(2)} ms Inlet (API, worker, bench) + ${x.cpuPerMessageMs.pg.toFixed(2)} ms PostgreSQL + ${x.cpuPerMessageMs.fake.toFixed(2)} ms Google fake; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
+      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; job fetches a message ${x.jobFetches.found.toFixed(2)} found + ${x.jobFetches.empty.toFixed(2)} empty (${x.jobFetches.emptyAfterJob.toFixed(2)} right after a job); event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(2)} ms Inlet (API, worker, bench) + ${x.cpuPerMessageMs.pg.toFixed(2)} ms PostgreSQL + ${x.cpuPerMessageMs.fake.toFixed(2)} ms Google fake; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
     );
   console.log(
     `  p50 ${spread(p.map((x) => x.latencyMs.p50))} ms, p99 ${spread(p.map((x) => x.latencyMs.p99))} ms (goal < 1,000 at load 4); runnable tasks ${f1(p.map((x) => x.runQueue.mean))}; CPU per message Inlet ${f2(p.map((x) => x.cpuPerMessageMs.self))} + PostgreSQL ${f2(p.map((x) => x.cpuPerMessageMs.pg))} ms, Google fake ${f2(p.map((x) => x.cpuPerMessageMs.fake))} ms`,

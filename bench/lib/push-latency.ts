@@ -2,9 +2,10 @@
 // runner on the container's pool, the tenant's consent return origin, and the latency loop — mail
 // delivered to the provider fake at a steady rate spread over the connected mailboxes, each
 // message's latency taken from its delivery to the commit of its message_deliveries row.
+import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import { Logger as WorkerLogger, run, type Runner } from 'graphile-worker';
+import { Logger as WorkerLogger, run, type Runner, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 
 import type { Container } from '../../src/container.js';
@@ -26,6 +27,21 @@ export async function registerBenchReturnOrigin(c: Container, tenantId: string):
  *  sync and the sync that stored it. */
 const syncRuns = new Map<string, { start: number; end: number }[]>();
 
+/** graphile-worker's job fetches since the last reset: those that found a job, those that came back
+ *  empty, and of those the ones a worker made right after finishing a job. */
+const fetches = { found: 0, empty: 0, emptyAfterJob: 0 };
+const justFinished = new Set<string>();
+const workerEvents = new EventEmitter() as WorkerEvents;
+workerEvents.on('job:complete', ({ worker }) => justFinished.add(worker.workerId));
+workerEvents.on('job:start', ({ worker }) => {
+  fetches.found++;
+  justFinished.delete(worker.workerId);
+});
+workerEvents.on('worker:getJob:empty', ({ worker }) => {
+  fetches.empty++;
+  if (justFinished.delete(worker.workerId)) fetches.emptyAfterJob++;
+});
+
 export function startJobRunner(c: Container): Promise<Runner> {
   const handlers = makeHandlers(c);
   const sync = handlers['mailbox.sync'];
@@ -44,6 +60,7 @@ export function startJobRunner(c: Container): Promise<Runner> {
     concurrency: c.config.workerConcurrency,
     noHandleSignals: true,
     pollInterval: 1000,
+    events: workerEvents,
     logger: new WorkerLogger(() => () => undefined),
     taskList: toTaskList(handlers),
   });
@@ -79,6 +96,8 @@ export interface PushLatency {
   cpuPerMessageMs: { self: number; pg: number; fake: number };
   /** Where a late message waited: jobs waiting for a worker slot and jobs running (max over samples). */
   jobs: { maxWaiting: number; maxRunning: number };
+  /** graphile-worker's job fetches per stored message: those that found a job, those that found none. */
+  jobFetches: { found: number; empty: number; emptyAfterJob: number };
   /** How late this process's event loop ran its timers (CPU starvation shows here first). */
   eventLoopDelayMs: { p99: number; max: number };
   /** Runnable tasks on the machine during the run (mean, max) and the 1-minute load average at its end. */
@@ -113,6 +132,9 @@ export async function pushLatency(o: {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const jobs = { maxWaiting: 0, maxRunning: 0 };
+  fetches.found = 0;
+  fetches.empty = 0;
+  fetches.emptyAfterJob = 0;
   let sampling = true;
   const jobSampler = (async () => {
     while (sampling) {
@@ -216,6 +238,11 @@ export async function pushLatency(o: {
       fake: fakeCpu / latencies.length,
     },
     jobs,
+    jobFetches: {
+      found: fetches.found / latencies.length,
+      empty: fetches.empty / latencies.length,
+      emptyAfterJob: fetches.emptyAfterJob / latencies.length,
+    },
     eventLoopDelayMs: {
       p99: loopDelay.percentile(99) / 1e6,
       max: loopDelay.max / 1e6,

@@ -7,6 +7,7 @@ import { isAppError } from '../errors.js';
 import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
 import { rescanMessageAttachments, ScanStillPendingError } from '../ingest/rescan.js';
 import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
+import { collectJobQueues, queueGcCronItems } from '../jobs/queue-gc.js';
 import { type Handlers, toTaskList } from '../jobs/registry.js';
 import { purgeMailbox } from '../mailboxes/purge.js';
 import { purgeSweepCronItems, sweepPurges } from '../mailboxes/purge-sweep.js';
@@ -126,6 +127,9 @@ export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
       'outbox.stalled-sweep': async () => {
         await sweepStalledReplies(c, { staleMs: c.config.syncLeaseMs });
       },
+      'jobs.queue-gc': async () => {
+        await collectJobQueues(c.db);
+      },
     },
     c.logger.child({ component: 'worker' }),
   );
@@ -208,6 +212,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
         ...keyEpochCronItems(),
         ...retentionCronItems(),
         ...stalledRepliesCronItems(),
+        ...queueGcCronItems(),
       ],
       // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
       // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
