@@ -4,6 +4,7 @@
 import { isQuoteLine, Lines, quoteFollows, unwrap } from './extract-reply-lines.js';
 import {
   ATTRIBUTION,
+  FRAMED,
   hasVerb,
   isReplyAboveMarker,
   PREPOSITION,
@@ -68,6 +69,11 @@ export function attributionEnd(lines: Lines, i: number): number {
       // a next line that opens with a preposition and holds the verb itself is its own attribution.
       if (PREPOSITION.test(next) && (!PREPOSITION.test(first) || (!verb && lines.hasVerb(j))))
         return -1;
+      // Likewise a line that opens with its date under one that opens no attribution ("The new
+      // password works." over "пн, 1 янв. 2024 г. в 10:00, Agent <agent@example.com>:"), when it
+      // is an attribution on its own: joined, the sentence went with the quote.
+      if (DATE_FIRST.test(next) && !opensLikeAttribution(first) && attributionEnd(lines, j) !== -1)
+        return -1;
       // A verb in the joined text sits in one line or spans the joining space ("a" + "écrit");
       // such a verb is at most 10 characters, so the ends of the two lines cover it.
       verb ||= lines.hasVerb(j) || hasVerb(`${last.slice(-20)} ${next.slice(0, 20)}`);
@@ -110,6 +116,11 @@ export function attributionEnd(lines: Lines, i: number): number {
   return -1;
 }
 
+// A date, or a weekday and then a date ("Mon, 1 Jan", "пн, 1 янв.", "man. 1. jan."), opens the line.
+const DATE_FIRST = /^(?:\d|\p{L}{2,12}\.?,?\s+\d)/u;
+const opensLikeAttribution = (line: string): boolean =>
+  PREPOSITION.test(line) || DATE_FIRST.test(line);
+
 // Android's "---- Jane Roe wrote ----": the dashes on both sides are the client's framing.
 const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 
@@ -138,7 +149,6 @@ const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\
 // The end of a sentence (or of a clause ending in ':') in a line, followed by white space.
 const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
 const SENTENCE_END_ANY = /[.!?…:)]\s+\S/u;
-const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
 
 /**
  * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a

@@ -2,7 +2,7 @@
 // ("Sent from my iPhone" in the languages we meet), a closing and name over a block of title and
 // contact lines, a list's or company's footer under a rule. Split from extract-reply.ts, which
 // removes the quote first and asks this module where the signature starts.
-import { contactBlockStart } from './extract-reply-contact.js';
+import { contactBlockStart, noticeStart } from './extract-reply-contact.js';
 
 // A dash alone on its line is how some clients set off their sign-off ("—\nSent from Mailbox").
 const SIG_DELIMITER = /^(?:--|-- |—-|__|—|–)\s*$/;
@@ -154,14 +154,16 @@ export function findSignatureStart(lines: string[]): number {
   // A closing ("Regards,") and a name, then a few short lines — title, company, phone — end the
   // message: the closing and the name are the person's text (issue #16), the lines under them the
   // signature.
+  // A confidentiality notice under them is the signature's too, however long its lines.
   const tailEnd = start === -1 ? end : start;
-  for (let i = Math.max(0, tailEnd - CLOSING_WINDOW); i < tailEnd; i++) {
+  const noticeAt = noticeStart(lines, tailEnd);
+  for (let i = Math.max(0, noticeAt - CLOSING_WINDOW); i < noticeAt; i++) {
     if (!isValediction(clean(lines[i] ?? ''))) continue;
     let name = i + 1;
     while (name < tailEnd && isBlank(lines[name] ?? '')) name++;
     let after = name + 1;
     while (after < tailEnd && isBlank(lines[after] ?? '')) after++;
-    const rest = lines.slice(after, tailEnd).map(clean);
+    const rest = lines.slice(after, Math.max(after, noticeAt)).map(clean);
     if (
       after < tailEnd &&
       NAME_LINE.test(clean(lines[name] ?? '')) &&

@@ -1,0 +1,96 @@
+// Reply extraction on mail of our own for the classes issue #16's round 7 found by writing the
+// attribution, header and sign-off forms of many clients and languages around one short reply
+// (the tune halves had no misses left): a "reply above this line" marker's words in ordinary
+// prose, a sentence glued above an attribution that opens with its date and has no verb, a CJK
+// verb glued to the time before it, and a confidentiality notice under a closing and name.
+import { describe, expect, it } from 'vitest';
+
+import { extractReply } from './extract-reply.js';
+
+const reply = (text: string) => extractReply(text).reply;
+const QUOTE = '> Please try resetting it from the login page.\n> Support\n';
+
+describe('reply extraction, round 7', () => {
+  it('keeps prose that mentions "above this line" without asking for a reply', () => {
+    for (const text of [
+      'The error shows up right above this line in the log:\n\n  disk full\n\nCan you help?',
+      'I wrote my note above this line on the form.\nThen I signed below.\nWhat next?',
+      'Hi,\n\nThe sticker is just above this line of screws, see photo.\n\nThanks,\nJane',
+      'Der Aufkleber klebt über dieser Zeile von Schrauben.\nWas nun?',
+    ])
+      expect(reply(text)).toBe(text);
+  });
+
+  it('still cuts at a marker that asks for the reply, framed or not, in other languages too', () => {
+    for (const marker of [
+      'Please reply above this line',
+      '-- Reply above this line to add a comment --',
+      '[--- above this line ---]',
+      'Bitte antworten Sie oberhalb dieser Zeile',
+      'Veuillez répondre au-dessus de cette ligne',
+      'Typ uw antwoord boven deze regel',
+      'この行より上に返信してください',
+    ])
+      expect(reply(`Done, thanks.\n\n${marker}\n\nTicket 12 was updated by Agent.\n`)).toBe(
+        'Done, thanks.',
+      );
+  });
+
+  it('keeps the sentence right above an attribution that opens with its date and has no verb', () => {
+    for (const attribution of [
+      'пн, 1 янв. 2024 г. в 10:00, Agent Smith <agent@example.com>:',
+      '2024年1月1日(月) 10:00 Agent Smith <agent@example.com>:',
+      'man. 1. jan. 2024 kl. 10:00 skrev Agent Smith <agent@example.com>:',
+      '2024-01-02 08:30 GMT+01:00 Agent Smith <agent@example.com>:',
+      '2024-01-02 08:30 GMT+01:00 Agent Smith <\nagent@example.com>:',
+      '1 Jan 2024 10:00 Agent Smith <agent@example.com>:',
+      '01.01.2024, 10:00, "Agent Smith" <agent@example.com>:',
+      'Понедельник, 1 января 2024, 10:00 +03:00 от Agent Smith <agent@example.com>:',
+    ])
+      expect(reply(`The new password works.\n${attribution}\n${QUOTE}`)).toBe(
+        'The new password works.',
+      );
+  });
+
+  it('still joins an attribution wrapped after its opening onto a line that starts with a digit', () => {
+    expect(
+      reply(
+        `Done.\n\nOn Monday,\n1 January 2024 at 10:00, Agent <agent@example.com> wrote:\n${QUOTE}`,
+      ),
+    ).toBe('Done.');
+    expect(
+      reply(`Done.\n\nAgent Smith <agent@example.com> wrote on\n2024-01-01 10:00:\n${QUOTE}`),
+    ).toBe('Done.');
+  });
+
+  it('reads a Chinese attribution whose verb follows the time without a space', () => {
+    for (const attribution of [
+      'Agent Smith <agent@example.com> 于2024年1月1日周一 10:00写道：',
+      'Agent Smith <agent@example.com> 於 2024年1月1日 週一 上午10:00寫道：',
+    ])
+      expect(reply(`The new password works.\n\n${attribution}\n${QUOTE}`)).toBe(
+        'The new password works.',
+      );
+  });
+
+  it('keeps a closing and name, and leaves out the title and confidentiality notice under them', () => {
+    const r = extractReply(
+      'The printer works again.\n\nRegards,\nJane Roe\nSenior Engineer\n\nThis email and any attachments are confidential and intended solely for the addressee.\n',
+    );
+    expect(r.reply).toBe('The printer works again.\n\nRegards,\nJane Roe');
+    expect(r.signature).toBe(
+      'Senior Engineer\n\nThis email and any attachments are confidential and intended solely for the addressee.',
+    );
+    expect(
+      reply(
+        'The printer works again.\n\nMit freundlichen Grüßen\nJana Rot\n\nDiese E-Mail ist vertraulich und nur für den Empfänger bestimmt.\n',
+      ),
+    ).toBe('The printer works again.\n\nMit freundlichen Grüßen\nJana Rot');
+  });
+
+  it("keeps a closing with a person's own long last paragraph under the name", () => {
+    const text =
+      'The printer works again.\n\nThanks,\nJane\n\nPS: the toner in the second tray is nearly empty, could you order a new one before Friday?';
+    expect(reply(text)).toBe(text);
+  });
+});
