@@ -26,6 +26,10 @@ const NAME_WROTE_DATED = new RegExp(
   String.raw`^${NAME}\s+${WROTE}\s+(?:on|am|le|el|il|op|em|den)\s.{0,60}\d.{0,60}:\s*$`,
   'u',
 );
+// Speech verbs are everyday words ("On Monday the technician said:"); an attribution with one
+// is read only when it names a date and a time, as clients write them.
+const SAID =
+  /^(?:on|le)\s(?=.{0,200}\d{1,2}[:.h]\d{2})(?=.{0,200}\d{4}).{1,300}\s(?:said|says|nous a dit)\s*[:：]\s*$/iu;
 // Webmail (Horde, SquirrelMail) introduces a quote with "Quoting Jane <jane@example.com>:".
 const QUOTING =
   /^(?:quoting|zitat von|citando|citant|citation de|cytuję|cytat|idézet|citerer|citerar)\s.{1,200}[:：]\s*$/iu;
@@ -88,6 +92,7 @@ export function attributionEnd(lines: Lines, i: number): number {
       if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines.raw, j + 1)))
         return continued(lines, j);
     }
+    if (last.endsWith(':') && SAID.test(joined)) return j;
     if (j === i && QUOTING.test(first) && (first.includes('@') || quoteFollows(lines.raw, i + 1)))
       return i;
     if (
@@ -126,7 +131,7 @@ const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
   if (PREPOSITION.test(firstLine) || DASH_FRAMED.test(firstLine)) return 'strong';
-  if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
+  if (DATE_FIRST.test(firstLine) || /@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
   if (NAME_WROTE_DATED.test(firstLine) || NAME_VIA_WROTE.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }

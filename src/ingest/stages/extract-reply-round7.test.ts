@@ -93,4 +93,49 @@ describe('reply extraction, round 7', () => {
       'The printer works again.\n\nThanks,\nJane\n\nPS: the toner in the second tray is nearly empty, could you order a new one before Friday?';
     expect(reply(text)).toBe(text);
   });
+
+  it('cuts at attributions over an original that is not quoted: speech verbs, "schrieben Sie", a weekday first', () => {
+    for (const attribution of [
+      'On Tue, Jan 2, 2024 at 10:00 AM, Agent Smith said:',
+      'On Tue, Jan 2, 2024 at 10:00 AM, Agent Smith says:',
+      'Le 2 janv. 2024 à 10:00, Agent Smith nous a dit :',
+      'Am 02.01.2024 um 10:00 schrieben Sie:',
+      'вторник, 2 января 2024 г. пользователь Agent Smith написал:',
+      'Tuesday, 2 January 2024, Agent Smith wrote:',
+    ])
+      expect(
+        reply(`The new password works.\n\n${attribution}\n\nTry resetting it.\nSupport\n`),
+      ).toBe('The new password works.');
+  });
+
+  it('keeps prose in which someone said something on a day', () => {
+    for (const text of [
+      'On Monday the technician said:\nrestart the router every week.\nIs that right?',
+      'On the phone, your colleague says:\n\nwait for the update.',
+    ])
+      expect(reply(text)).toBe(text);
+  });
+
+  it('leaves out more phone sign-offs and the tracking mark some Gmail add-ons put last', () => {
+    for (const signOff of [
+      'Sent by Outlook for Android',
+      'Enviado con Mail de Windows',
+      'From my iPhone',
+      'Från min iPhone',
+      'Jane from mobile',
+      '\u1427',
+    ]) {
+      const r = extractReply(`The new password works.\n\n${signOff}\n`);
+      expect(r.reply).toBe('The new password works.');
+      expect(r.signature).toBe(signOff);
+    }
+  });
+
+  it('keeps a last line that only opens like a sign-off', () => {
+    for (const text of [
+      'The new password works.\n\nFrom my side everything is fine now',
+      'The parcel arrived.\n\nSent by courier on Monday, as agreed.',
+    ])
+      expect(reply(text)).toBe(text);
+  });
 });

@@ -4,7 +4,7 @@
 // extract-reply.ts, which applies them line by line.
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
+export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieben sie|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 // A verb stands as a word of its own, except in scripts written without spaces: "于2024年1月1日
 // 10:00写道：" glues the Chinese verb to the time.

@@ -8,7 +8,7 @@ import { contactBlockStart, noticeStart } from './extract-reply-contact.js';
 const SIG_DELIMITER = /^(?:--|-- |—-|__|—|–)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|by|con|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
   // Hebrew, Arabic and Thai put the verb first too: "נשלח מה-iPhone שלי", "أرسلت من iPhone".
   /^(?:נשלח\s+מ\S*|(?:أُ?رسلت?|مرسلة?)\s+من|ส่งจาก)\s*\S.{0,40}$/u,
   // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
@@ -77,15 +77,24 @@ function isOutlookSignOff(text: string): boolean {
   return outlook && system && words.length <= 10;
 }
 
+// No verb, only the device: "From my iPhone", "Från min iPhone", "Jane from mobile". Only a device
+// word ends such a line ("From my side everything is fine" is the person's), and it opens with a
+// capital: a wrapped sentence goes on with "from my phone" in lower case.
+const DEVICE_ONLY =
+  /^(?:\p{L}+\s+)?(?:from|från|fra|von|depuis|desde|dal|van|z)\s+(?:my|min|mit|meinem|mon|mi|mio|mijn|mého|mojego)?\s*(?:iphone|ipad|android|galaxy|samsung|pixel|mobile|phone|smartphone|tablet|blackberry|handy|mobil(?:gerät|telefon)?|telefon|móvil|celular|portable)(?:\s+\w{1,10})?$/iu;
+// The mark (U+1427) that Gmail add-ons (Streak, Mixmax) put under the text to track opens.
+const TRACKING_MARK = '\u1427';
+
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
+  if (line.trim() === TRACKING_MARK) return true;
   // A sign-off some apps wrap whole in brackets ("(Sent via Superhuman)") is read without them.
   const text = clean(line)
     .replace(/^[([]([^()[\]]+)[)\]]$/u, '$1')
     .replace(/<[^<>]*>|\([^()]*\)/g, '')
     .trim();
   if (text.length > 100) return false;
-  if (isOutlookSignOff(text)) return true;
+  if (isOutlookSignOff(text) || (/^\p{Lu}/u.test(text) && DEVICE_ONLY.test(text))) return true;
   return MOBILE.some((re) => {
     const m = re.exec(text);
     if (m === null) return false;
