@@ -29,7 +29,7 @@ const NAME_WROTE_DATED = new RegExp(
 // Speech verbs are everyday words ("On Monday the technician said:"); an attribution with one
 // is read only when it names a date and a time, as clients write them.
 const SAID =
-  /^(?:on|le)\s(?=.{0,200}\d{1,2}[:.h]\d{2})(?=.{0,200}\d{4}).{1,300}\s(?:said|says|nous a dit)\s*[:：]\s*$/iu;
+  /^(?:on|le)\s(?=.{0,200}\d{1,2}[:.h]\d{2})(?=.{0,200}\d{4}).{1,300}\s(?:said|says|sent|nous a dit)\s*[:：]\s*$/iu;
 // Webmail (Horde, SquirrelMail) introduces a quote with "Quoting Jane <jane@example.com>:".
 const QUOTING =
   /^(?:quoting|zitat von|citando|citant|citation de|cytuję|cytat|idézet|citerer|citerar)\s.{1,200}[:：]\s*$/iu;

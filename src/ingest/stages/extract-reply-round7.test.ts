@@ -138,4 +138,19 @@ describe('reply extraction, round 7', () => {
     ])
       expect(reply(text)).toBe(text);
   });
+
+  it('drops a signature delimiter left with nothing under it once the quote is gone', () => {
+    for (const text of [
+      'The new password works.\n\n-- \nOn Tue, Jan 2, 2024 at 10:00 AM, Agent Smith wrote:\n> Try again\n',
+      'The new password works.\n-- \nOn Tue, Jan 2, 2024 at 10:00 AM, Agent Smith wrote:\n\nTry again\n',
+    ]) {
+      const r = extractReply(text);
+      expect(r.reply).toBe('The new password works.');
+      expect(r.replyWithSignature).toBe('The new password works.');
+    }
+    // With text under it the delimiter stays where the signature starts.
+    expect(extractReply('Works now.\n\n--\nJane').replyWithSignature).toBe(
+      'Works now.\n\n--\nJane',
+    );
+  });
 });

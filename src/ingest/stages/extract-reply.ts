@@ -31,8 +31,9 @@ export interface ExtractedReply {
 }
 
 // A rule with nothing under it divided the text from a quote that is gone (Outlook's <hr> above
-// its header block, rendered from HTML as a line of underscores).
-const RULE = /^[ \t]*(?:_{4,}|-{4,}|={4,}|\*{4,})[ \t]*$/;
+// its header block, rendered from HTML as a line of underscores); so did a signature delimiter
+// ("-- ") whose client put the quote under the signature and the person left the signature empty.
+const RULE = /^[ \t]*(?:_{4,}|-{4,}|={4,}|\*{4,}|--|__)[ \t]*$/;
 function withoutTrailingRule(body: string[]): string[] {
   let end = body.length;
   while (end > 0 && isBlank(body[end - 1] ?? '')) end--;
