@@ -17,6 +17,9 @@ import { clean, isBlank, isMobileSignature } from './reply-signature.js';
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+// Outlook's <hr> above the earlier message, rendered as a long line of underscores: with a "From:"
+// right under it, that is the earlier message even when its other header lines are gone.
+const OUTLOOK_RULE = /^_{10,}$/;
 // "Message du : 12/12/2016 13:20" — a labelled date line just above a header block.
 const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 
@@ -86,6 +89,8 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
     if (isQuoteLine(text)) continue;
     if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || lines.isMarker(i))
       return { start: i, headerEnd: i };
+    if (OUTLOOK_RULE.test(text) && i + 1 < lines.length && lines.headerField(i + 1) === 'from')
+      return { start: i, headerEnd: i + 1 };
     if (isHeaderBlock(lines, i))
       return {
         start: Math.max(from, headerBlockTop(lines, i)),

@@ -153,4 +153,14 @@ describe('reply extraction, round 7', () => {
       'Works now.\n\n--\nJane',
     );
   });
+
+  it("cuts at Outlook's rule with only a From line under it", () => {
+    expect(
+      reply(
+        'The new password works.\n\n________________________________\nFrom: Agent Smith\nTry again\n',
+      ),
+    ).toBe('The new password works.');
+    const text = 'Totals:\n\n__________\n\n42 items';
+    expect(reply(text)).toBe(text);
+  });
 });
