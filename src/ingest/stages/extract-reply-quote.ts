@@ -142,7 +142,8 @@ export function trailingQuoteStart(lines: string[]): number {
 /**
  * Text written under a '>' quote (an answer below it, or answers between its parts) up to the
  * next quoted message that is not '>'-quoted (a header block, "Original message"). The '>' lines
- * between answers stay: they say what each answer answers.
+ * between answers stay: they say what each answer answers. When there are such lines, the quote
+ * comes from the quote's header down.
  */
 export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   let k = quote.headerEnd + 1;
@@ -158,7 +159,11 @@ export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   if (k >= lines.length || lines.clean(k - 1) !== '') return [];
   const next = findQuote(lines, k);
   const end = next === null ? lines.length : next.start;
-  return lines.raw.slice(k, end);
+  const answers = lines.raw.slice(k, end);
+  // Answers between quoted questions: the first question stays too, with the attribution above
+  // it, as the later ones do; without it the first answer stood under nothing ("2.1", then
+  // "> Which OS?" and "Windows").
+  return answers.some(isQuoteLine) ? lines.raw.slice(quote.start, end) : answers;
 }
 
 /**

@@ -163,4 +163,16 @@ describe('reply extraction, round 7', () => {
     const text = 'Totals:\n\n__________\n\n42 items';
     expect(reply(text)).toBe(text);
   });
+
+  it('keeps the first quoted question, with its attribution, when answers are written between questions', () => {
+    const text =
+      'Hi,\n\nOn Tue, Jan 2, 2024 at 10:00 AM, Agent <agent@example.com> wrote:\n> Which version?\n\n2.1\n\n> Which OS?\n\nWindows 11\n';
+    expect(reply(text)).toBe(text.trimEnd());
+    // One answer under the whole quote still leaves the quote out.
+    expect(
+      reply(
+        'Hi,\n\nOn Tue, Jan 2, 2024 at 10:00 AM, Agent <agent@example.com> wrote:\n> Which version?\n\n2.1\n',
+      ),
+    ).toBe('Hi,\n\n2.1');
+  });
 });

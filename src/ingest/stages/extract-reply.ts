@@ -70,8 +70,9 @@ export function extractReply(text: string): ExtractedReply {
     while (from < lines.length && (isBlank(lines[from] ?? '') || isQuoteLine(lines[from] ?? '')))
       from++;
   }
-  let body =
-    answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
+  const head = lines.slice(from, to);
+  while (answers.length > 0 && head.length > 0 && isBlank(head.at(-1) ?? '')) head.pop();
+  let body = answers.length > 0 ? [...head, '', ...answers] : head;
   // A gateway's external-sender banner above the person's text is not theirs.
   const banner = bannerEnd(body);
   if (banner > 0 && body.slice(banner).some((l) => !isBlank(l))) body = body.slice(banner);
