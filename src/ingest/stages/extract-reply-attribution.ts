@@ -150,6 +150,9 @@ function continued(lines: Lines, j: number): number {
 
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
+// Without the sentence's end ("Thanks On Tue, 2 Jan 2024 …, agent@example.com wrote:") only a
+// capitalised preposition in mid-line says where the attribution opens.
+const GLUED_CAPITALISED = /^(.*?[\p{L}\p{N}]\S*)[ \t]+((?:On|Le|Am|El|Il|Op|Em)\s.*\d.*\S)\s*$/u;
 
 // The end of a sentence (or of a clause ending in ':') in a line, followed by white space.
 const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
@@ -210,7 +213,7 @@ export function splitGluedAttributions(input: Lines, mayHoldMarker = true): Line
       !isQuoteLine(line) &&
       (quoteFollows(raw, i + 1) || heads.has(i)) &&
       hasVerb(line)
-        ? GLUED_ATTRIBUTION.exec(line)
+        ? (GLUED_ATTRIBUTION.exec(line) ?? GLUED_CAPITALISED.exec(line))
         : null;
     if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) {
       out ??= raw.slice(0, i);

@@ -41,10 +41,14 @@ function isHeaderBlock(lines: Lines, i: number): boolean {
     (seen.has('from') &&
       seen.size >= 2 &&
       (seen.has('date') || seen.has('subject') || seen.has('to'))) ||
-    // A block that leaves out the sender ("Date: / To: / Subject:") needs all three others.
-    (seen.has('date') && seen.has('subject') && seen.has('to'))
+    // A block that leaves out the sender ("Date: / To: / Subject:") needs all three others, or a
+    // date only a mail program writes (a time with a numeric zone, "10:00:00 -0600") first.
+    (seen.has('date') && seen.has('subject') && seen.has('to')) ||
+    (first === 'date' && seen.size >= 2 && MACHINE_DATE.test(lines.clean(i)))
   );
 }
+
+const MACHINE_DATE = /\d{1,2}:\d{2}(?::\d{2})?\s+[+-]\d{4}\b/;
 
 export interface QuoteMark {
   /** First line of the quoted part. */

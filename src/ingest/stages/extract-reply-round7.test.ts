@@ -175,4 +175,23 @@ describe('reply extraction, round 7', () => {
       ),
     ).toBe('Hi,\n\n2.1');
   });
+
+  it('splits an attribution glued to a reply without a sentence end at its capitalised opening', () => {
+    expect(
+      reply('Thanks On Tue, Jan 2, 2024 at 10:00 AM, agent@example.com wrote:\n> Try again\n'),
+    ).toBe('Thanks');
+    const text = 'We meet on Tuesday at 10:00 in room 4.\nSee you';
+    expect(reply(text)).toBe(text);
+  });
+
+  it('cuts at a header block that opens with a date a mail program wrote and has no sender', () => {
+    expect(
+      reply(
+        'The new password works.\n\nDate: Tue, 2 Jan 2024 10:00:00 -0600\nTo: jane@example.com\n\nTry again\n',
+      ),
+    ).toBe('The new password works.');
+    const memo =
+      'Meeting notes\n\nDate: Tuesday 2 January\nTo: all staff\n\nThe office closes early.';
+    expect(reply(memo)).toBe(memo);
+  });
 });
