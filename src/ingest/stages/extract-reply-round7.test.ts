@@ -194,4 +194,30 @@ describe('reply extraction, round 7', () => {
       'Meeting notes\n\nDate: Tuesday 2 January\nTo: all staff\n\nThe office closes early.';
     expect(reply(memo)).toBe(memo);
   });
+
+  it('reads thanks in other languages as a closing: the name stays, the title block under it goes', () => {
+    for (const closing of [
+      'Danke,',
+      'Merci beaucoup,',
+      'Gracias',
+      'Bedankt,',
+      'Tack',
+      'Kiitos',
+      'Dzięki,',
+      'Thanks and regards,',
+      'Vielen Dank und viele Grüße',
+      'Herzliche Grüße',
+    ]) {
+      const r = extractReply(
+        `The printer works again.\n\n${closing}\nJane Roe\nIT Manager\nACME Ltd\nPhone +1 555 123 4567\n`,
+      );
+      expect(r.reply).toBe(`The printer works again.\n\n${closing}\nJane Roe`);
+      expect(r.signature).toBe('IT Manager\nACME Ltd\nPhone +1 555 123 4567');
+    }
+  });
+
+  it('keeps a sentence that opens with thanks under the text', () => {
+    const text = 'The printer works again.\n\nThanks and see you on Monday\nJane Roe\nIT';
+    expect(reply(text)).toBe(text);
+  });
 });

@@ -27,10 +27,22 @@ const MOBILE = [
 const VALEDICTION =
   /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо|(?:yours )?sincerely(?: yours)?|yours (?:truly|faithfully)|respectfully(?: yours)?|take care|z poważaniem|z pozdrowieniami|pozdrawiam serdecznie|serdecznie pozdrawiam|(?:med )?vänliga hälsningar|vennlig hilsen|hilsen|terveisin|un cordial saludo|cordiales saludos|με εκτίμηση|φιλικά|trân trọng|hormat (?:saya|kami)|tisztelettel|s úctou|srdečne|lep pozdrav|srdačan pozdrav|cu stimă|cu drag|toate cele bune|sincères salutations|salutations distinguées|meilleures salutations|hochachtungsvoll|liebe grüße|lg|vg|mfg|grüße|gruß|grüßle|hartelijke groet(?:en)?|groeten|pozdrowienia|with (?:best|kind|warm|many thanks and best) wishes|with (?:kind |warm |best )?regards|vriendelijke groet(?:en)?|met groet|saudações|um abraço|un abrazo|cordialmente|с наилучшими пожеланиями|всего доброго|з повагою|поздрави|saygılar|iyi çalışmalar|敬具|此致敬礼|よろしくお願いします|감사합니다|مع تحياتي|مع خالص التحيات|تحياتي|בברכה|با احترام)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
 
+// Thanks as a closing ("Danke", "Thanks in advance,"), also before another closing ("Thanks and
+// regards,", "Vielen Dank und viele Grüße"), in the languages the closings above are in.
+const THANKS =
+  /^(?:thx|thanks?(?: you)?(?: (?:so|very) much| in advance| again| a lot)?|many thanks|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup| bien| d'avance)?|(?:muchas )?gracias(?: de antemano)?|grazie(?: mille)?|dank (?:je|u)(?: wel)?|bedankt|tack(?: så mycket)?|tak|takk|kiitos|dzięki|dziękuję|díky|děkuji|köszönöm|teşekkürler|teşekkür ederim|ciao)(?:[,.!]?$|\s*(?:and|&|und|et|y|e|en|och|og|ja|i|a|és|ve)\s+(?=\S))/iu;
+const GREETINGS = /^(?:herzliche|schöne|sonnige|freundliche) gr(?:ü|ue)(?:ß|ss)e[,.!]?$/iu;
+
 // A closing, or one written in two languages ("Met vriendelijke groet / Kind regards,").
+const isClosing = (line: string): boolean => {
+  if (VALEDICTION.test(line) || GREETINGS.test(line)) return true;
+  const thanks = THANKS.exec(line);
+  if (thanks === null) return false;
+  const rest = line.slice(thanks[0].length);
+  return rest === '' || VALEDICTION.test(rest) || GREETINGS.test(rest);
+};
 const isValediction = (line: string): boolean =>
-  VALEDICTION.test(line) ||
-  (line.includes('/') && line.split(/\s+\/\s+/).some((part) => VALEDICTION.test(part)));
+  isClosing(line) || (line.includes('/') && line.split(/\s+\/\s+/).some((part) => isClosing(part)));
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 // Gmail wraps right-to-left attributions in embedding and isolate controls.
