@@ -1,8 +1,11 @@
 // Reply extraction on mail of our own for the classes issue #16's round 7 found by writing the
 // attribution, header and sign-off forms of many clients and languages around one short reply
 // (the tune halves had no misses left): a "reply above this line" marker's words in ordinary
-// prose, a sentence glued above an attribution that opens with its date and has no verb, a CJK
-// verb glued to the time before it, and a confidentiality notice under a closing and name.
+// prose; a sentence glued above an attribution that opens with its date and has no verb, or
+// glued before one on the same line; a CJK verb glued to the time; speech verbs and a weekday
+// first over an unquoted original; a header block of a machine date without a sender; Outlook's
+// rule over a lone From line; a delimiter left empty; answers between questions; phone sign-offs;
+// thanks as a closing; a confidentiality notice under a closing and name.
 import { describe, expect, it } from 'vitest';
 
 import { extractReply } from './extract-reply.js';
