@@ -4,6 +4,7 @@
 import { isQuoteLine, Lines, quoteFollows, unwrap } from './extract-reply-lines.js';
 import {
   ATTRIBUTION,
+  FRAMED,
   hasVerb,
   isReplyAboveMarker,
   PREPOSITION,
@@ -25,6 +26,10 @@ const NAME_WROTE_DATED = new RegExp(
   String.raw`^${NAME}\s+${WROTE}\s+(?:on|am|le|el|il|op|em|den)\s.{0,60}\d.{0,60}:\s*$`,
   'u',
 );
+// Speech verbs are everyday words ("On Monday the technician said:"); an attribution with one
+// is read only when it names a date and a time, as clients write them.
+const SAID =
+  /^(?:on|le)\s(?=.{0,200}\d{1,2}[:.h]\d{2})(?=.{0,200}\d{4}).{1,300}\s(?:said|says|sent|nous a dit)\s*[:：]\s*$/iu;
 // Webmail (Horde, SquirrelMail) introduces a quote with "Quoting Jane <jane@example.com>:".
 const QUOTING =
   /^(?:quoting|zitat von|citando|citant|citation de|cytuję|cytat|idézet|citerer|citerar)\s.{1,200}[:：]\s*$/iu;
@@ -68,6 +73,11 @@ export function attributionEnd(lines: Lines, i: number): number {
       // a next line that opens with a preposition and holds the verb itself is its own attribution.
       if (PREPOSITION.test(next) && (!PREPOSITION.test(first) || (!verb && lines.hasVerb(j))))
         return -1;
+      // Likewise a line that opens with its date under one that opens no attribution ("The new
+      // password works." over "пн, 1 янв. 2024 г. в 10:00, Agent <agent@example.com>:"), when it
+      // is an attribution on its own: joined, the sentence went with the quote.
+      if (DATE_FIRST.test(next) && !opensLikeAttribution(first) && attributionEnd(lines, j) !== -1)
+        return -1;
       // A verb in the joined text sits in one line or spans the joining space ("a" + "écrit");
       // such a verb is at most 10 characters, so the ends of the two lines cover it.
       verb ||= lines.hasVerb(j) || hasVerb(`${last.slice(-20)} ${next.slice(0, 20)}`);
@@ -82,6 +92,7 @@ export function attributionEnd(lines: Lines, i: number): number {
       if (strength === 'strong' || (strength === 'weak' && quoteFollows(lines.raw, j + 1)))
         return continued(lines, j);
     }
+    if (last.endsWith(':') && SAID.test(joined)) return j;
     if (j === i && QUOTING.test(first) && (first.includes('@') || quoteFollows(lines.raw, i + 1)))
       return i;
     if (
@@ -110,12 +121,17 @@ export function attributionEnd(lines: Lines, i: number): number {
   return -1;
 }
 
+// A date, or a weekday and then a date ("Mon, 1 Jan", "пн, 1 янв.", "man. 1. jan."), opens the line.
+const DATE_FIRST = /^(?:\d|\p{L}{2,12}\.?,?\s+\d)/u;
+const opensLikeAttribution = (line: string): boolean =>
+  PREPOSITION.test(line) || DATE_FIRST.test(line);
+
 // Android's "---- Jane Roe wrote ----": the dashes on both sides are the client's framing.
 const DASH_FRAMED = /^-{2,}\s.*\s-{2,}\s*$/u;
 
 function attributionOpening(firstLine: string): 'strong' | 'weak' | null {
   if (PREPOSITION.test(firstLine) || DASH_FRAMED.test(firstLine)) return 'strong';
-  if (/^\d|@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
+  if (DATE_FIRST.test(firstLine) || /@|<[^<>]+>|\d{1,2}[:.]\d{2}/u.test(firstLine)) return 'strong';
   if (NAME_WROTE_DATED.test(firstLine) || NAME_VIA_WROTE.test(firstLine)) return 'strong';
   return NAME_WROTE.test(firstLine) ? 'weak' : null;
 }
@@ -134,11 +150,13 @@ function continued(lines: Lines, j: number): number {
 
 // A sentence, then an attribution on the same line: "Works now, thanks. On Mon, … wrote:".
 const GLUED_ATTRIBUTION = /^(.*?\S[.!?…)])[ \t]+((?:on|le|am|el|il|op|em)\s.*\d.*\S)\s*$/iu;
+// Without the sentence's end ("Thanks On Tue, 2 Jan 2024 …, agent@example.com wrote:") only a
+// capitalised preposition in mid-line says where the attribution opens.
+const GLUED_CAPITALISED = /^(.*?[\p{L}\p{N}]\S*)[ \t]+((?:On|Le|Am|El|Il|Op|Em)\s.*\d.*\S)\s*$/u;
 
 // The end of a sentence (or of a clause ending in ':') in a line, followed by white space.
 const SENTENCE_END = /[.!?…:)](?=\s+\S)/gu;
 const SENTENCE_END_ANY = /[.!?…:)]\s+\S/u;
-const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
 
 /**
  * A helpdesk's "reply above this line" marker that a flattened mail (text rendered from HTML, a
@@ -195,7 +213,7 @@ export function splitGluedAttributions(input: Lines, mayHoldMarker = true): Line
       !isQuoteLine(line) &&
       (quoteFollows(raw, i + 1) || heads.has(i)) &&
       hasVerb(line)
-        ? GLUED_ATTRIBUTION.exec(line)
+        ? (GLUED_ATTRIBUTION.exec(line) ?? GLUED_CAPITALISED.exec(line))
         : null;
     if (m && attributionEnd(new Lines([m[2]!]), 0) === 0) {
       out ??= raw.slice(0, i);

@@ -38,21 +38,31 @@ const LOOKAHEAD = 4;
 const MAX_NOTICE = 2000;
 
 /**
+ * Index of the blank line above a confidentiality notice that ends `lines` before `end` (its last
+ * paragraph), or `end`. `above` says whether the line ending the paragraph above it fits where the
+ * caller looks (most texts end in the person's words, and are spared the test).
+ */
+export function noticeStart(
+  lines: string[],
+  end: number,
+  above: (line: string) => boolean = () => true,
+): number {
+  let k = end - 1;
+  while (k >= 0 && (lines[k] ?? '').trim() !== '') k--;
+  let last = k;
+  while (last >= 0 && (lines[last] ?? '').trim() === '') last--;
+  if (k === end - 1 || last < 0 || !above((lines[last] ?? '').trim())) return end;
+  const notice = lines.slice(k + 1, end).join(' ');
+  return notice.length <= MAX_NOTICE && DISCLAIMER.test(notice) ? k : end;
+}
+
+/**
  * Index of the name line opening a contact block that ends `lines` before `end` (blank lines and a
  * confidentiality notice under it included), or -1.
  */
 export function contactBlockStart(lines: string[], end: number): number {
-  let stop = end;
   // A confidentiality notice at the very end belongs to the block above it.
-  let k = end - 1;
-  while (k >= 0 && (lines[k] ?? '').trim() !== '') k--;
-  // Only read when a contact line ends the paragraph above it (most texts end in the person's words).
-  let above = k;
-  while (above >= 0 && (lines[above] ?? '').trim() === '') above--;
-  if (k < end - 1 && above >= 0 && kindOf((lines[above] ?? '').trim()) !== -1) {
-    const notice = lines.slice(k + 1, end).join(' ');
-    if (notice.length <= MAX_NOTICE && DISCLAIMER.test(notice)) stop = k;
-  }
+  const stop = noticeStart(lines, end, (line) => kindOf(line) !== -1);
   const kinds = new Set<number>();
   let contact = 0;
   let count = 0;

@@ -6,6 +6,7 @@ import {
   type HeaderField,
   headerFieldOfClean,
   holdsReplyAboveMarker,
+  isReplyAboveMarker,
 } from './extract-reply-vocab.js';
 import { clean, isBlank } from './reply-signature.js';
 
@@ -57,7 +58,7 @@ export class Lines {
 
   /** The cleaned line is such a marker: short enough to be nothing else. */
   isMarker(k: number): boolean {
-    return this.clean(k).length <= 200 && this.holdsMarker(k);
+    return this.clean(k).length <= 200 && this.holdsMarker(k) && isReplyAboveMarker(this.clean(k));
   }
 
   headerField(k: number): HeaderField | null {

@@ -17,6 +17,9 @@ import { clean, isBlank, isMobileSignature } from './reply-signature.js';
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
 const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+// Outlook's <hr> above the earlier message, rendered as a long line of underscores: with a "From:"
+// right under it, that is the earlier message even when its other header lines are gone.
+const OUTLOOK_RULE = /^_{10,}$/;
 // "Message du : 12/12/2016 13:20" — a labelled date line just above a header block.
 const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 
@@ -38,10 +41,14 @@ function isHeaderBlock(lines: Lines, i: number): boolean {
     (seen.has('from') &&
       seen.size >= 2 &&
       (seen.has('date') || seen.has('subject') || seen.has('to'))) ||
-    // A block that leaves out the sender ("Date: / To: / Subject:") needs all three others.
-    (seen.has('date') && seen.has('subject') && seen.has('to'))
+    // A block that leaves out the sender ("Date: / To: / Subject:") needs all three others, or a
+    // date only a mail program writes (a time with a numeric zone, "10:00:00 -0600") first.
+    (seen.has('date') && seen.has('subject') && seen.has('to')) ||
+    (first === 'date' && seen.size >= 2 && MACHINE_DATE.test(lines.clean(i)))
   );
 }
+
+const MACHINE_DATE = /\d{1,2}:\d{2}(?::\d{2})?\s+[+-]\d{4}\b/;
 
 export interface QuoteMark {
   /** First line of the quoted part. */
@@ -86,6 +93,8 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
     if (isQuoteLine(text)) continue;
     if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || lines.isMarker(i))
       return { start: i, headerEnd: i };
+    if (OUTLOOK_RULE.test(text) && i + 1 < lines.length && lines.headerField(i + 1) === 'from')
+      return { start: i, headerEnd: i + 1 };
     if (isHeaderBlock(lines, i))
       return {
         start: Math.max(from, headerBlockTop(lines, i)),
@@ -137,7 +146,8 @@ export function trailingQuoteStart(lines: string[]): number {
 /**
  * Text written under a '>' quote (an answer below it, or answers between its parts) up to the
  * next quoted message that is not '>'-quoted (a header block, "Original message"). The '>' lines
- * between answers stay: they say what each answer answers.
+ * between answers stay: they say what each answer answers. When there are such lines, the quote
+ * comes from the quote's header down.
  */
 export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   let k = quote.headerEnd + 1;
@@ -153,7 +163,11 @@ export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   if (k >= lines.length || lines.clean(k - 1) !== '') return [];
   const next = findQuote(lines, k);
   const end = next === null ? lines.length : next.start;
-  return lines.raw.slice(k, end);
+  const answers = lines.raw.slice(k, end);
+  // Answers between quoted questions: the first question stays too, with the attribution above
+  // it, as the later ones do; without it the first answer stood under nothing ("2.1", then
+  // "> Which OS?" and "Windows").
+  return answers.some(isQuoteLine) ? lines.raw.slice(quote.start, end) : answers;
 }
 
 /**

@@ -69,7 +69,11 @@ describe('reply extraction, round 2', () => {
     expect(r).toContain('Hi Agent,');
     expect(r).toContain('The one on floor 2.');
     expect(r).toContain('Since Monday.');
-    expect(r).not.toContain('On Mon, 1 Jan 2024');
+    // Round 7: answers between questions keep every question they answer, the first one with its
+    // attribution too (before, "The one on floor 2." stood under nothing).
+    expect(r).toContain(
+      'On Mon, 1 Jan 2024 at 10:00, Agent <agent@example.com> wrote:\n> Which printer?',
+    );
   });
 
   it('keeps the closing and the name the person wrote', () => {

@@ -4,10 +4,12 @@
 // extract-reply.ts, which applies them line by line.
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
+export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieben sie|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
+// A verb stands as a word of its own, except in scripts written without spaces: "于2024年1月1日
+// 10:00写道：" glues the Chinese verb to the time.
 export const ATTRIBUTION = new RegExp(
-  String.raw`^(?:-{2,}\s*)?.{0,400}?(?<![\p{L}\p{N}])${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?:[:：]\s*)?(?:-{2,})?\s*$`,
+  String.raw`^(?:-{2,}\s*)?.{0,400}?(?:(?<![\p{L}\p{N}])|(?=[\p{sc=Han}\p{sc=Hangul}\p{sc=Hiragana}\p{sc=Katakana}]))${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?:[:：]\s*)?(?:-{2,})?\s*$`,
   'iu',
 );
 // ATTRIBUTION cannot match without one of the verbs, so lines without one never reach it. The verb
@@ -58,8 +60,14 @@ export const FORWARD_CAPTION =
 // "Bitte geben Sie Ihre Antwort über dieser Zeile ein"): everything from it down is theirs.
 const REPLY_ABOVE =
   /(?:above|über|oberhalb|au-dessus|encima|sopra|boven|acima|powyżej|ovanför|over|yläpuolelle|над|выше)\s+(?:this|dieser|de cette|de esta|esta|questa|deze|desta|tej|denna|denne|tämän|этой)\s+(?:line|zeile|ligne|línea|linea|riga|regel|lijn|linha|linii|rad|linje|linjen|rivin|строкой|строки)|この行より上|此行上方|此行以上|이 줄 위/iu;
+// A marker asks for the reply ("Please type your reply above this line") or is framed by the
+// helpdesk ("##- … -##", "[--- … ---]"); prose that only says where something sits ("the sticker is
+// just above this line of screws") is neither, and cutting there lost the person's text.
+const REPLY_WORD =
+  /(?<!\p{L})(?:repl(?:y|ies|ying)|respon(?:d|se|ding)|answer|type|write|comment|antwort(?:en)?|schreiben|geben|r[ée]pon(?:dre|dez|se)|[ée]cri(?:re|vez)|tapez|saisi(?:r|ssez)|respon(?:da|der|de)|respuesta|escri(?:ba|bir|va)|rispo(?:ndi|ndere|sta)|scrivi|antwoord(?:en)?|typ|schrijf|resposta|digite|odpowied[zź]|odpisz|napisz|svar(?:a|e)?|skriv|vastaa|vastaus|kirjoita|ответ\p{L}*|пишите|напишите|введите)(?!\p{L})|返信|返答|回复|回覆|答复|답장|회신/iu;
+export const FRAMED = /^[^\p{L}\p{N}\s]{2,}/u;
 export const isReplyAboveMarker = (text: string): boolean =>
-  text.length <= 200 && REPLY_ABOVE.test(text);
+  text.length <= 200 && REPLY_ABOVE.test(text) && (FRAMED.test(text) || REPLY_WORD.test(text));
 /** The marker's words somewhere in a line of any length. */
 export const holdsReplyAboveMarker = (text: string): boolean => REPLY_ABOVE.test(text);
 

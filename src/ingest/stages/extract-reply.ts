@@ -31,8 +31,9 @@ export interface ExtractedReply {
 }
 
 // A rule with nothing under it divided the text from a quote that is gone (Outlook's <hr> above
-// its header block, rendered from HTML as a line of underscores).
-const RULE = /^[ \t]*(?:_{4,}|-{4,}|={4,}|\*{4,})[ \t]*$/;
+// its header block, rendered from HTML as a line of underscores); so did a signature delimiter
+// ("-- ") whose client put the quote under the signature and the person left the signature empty.
+const RULE = /^[ \t]*(?:_{4,}|-{4,}|={4,}|\*{4,}|--|__)[ \t]*$/;
 function withoutTrailingRule(body: string[]): string[] {
   let end = body.length;
   while (end > 0 && isBlank(body[end - 1] ?? '')) end--;
@@ -69,8 +70,9 @@ export function extractReply(text: string): ExtractedReply {
     while (from < lines.length && (isBlank(lines[from] ?? '') || isQuoteLine(lines[from] ?? '')))
       from++;
   }
-  let body =
-    answers.length > 0 ? [...lines.slice(from, to), '', ...answers] : lines.slice(from, to);
+  const head = lines.slice(from, to);
+  while (answers.length > 0 && head.length > 0 && isBlank(head.at(-1) ?? '')) head.pop();
+  let body = answers.length > 0 ? [...head, '', ...answers] : head;
   // A gateway's external-sender banner above the person's text is not theirs.
   const banner = bannerEnd(body);
   if (banner > 0 && body.slice(banner).some((l) => !isBlank(l))) body = body.slice(banner);

@@ -2,13 +2,13 @@
 // ("Sent from my iPhone" in the languages we meet), a closing and name over a block of title and
 // contact lines, a list's or company's footer under a rule. Split from extract-reply.ts, which
 // removes the quote first and asks this module where the signature starts.
-import { contactBlockStart } from './extract-reply-contact.js';
+import { contactBlockStart, noticeStart } from './extract-reply-contact.js';
 
 // A dash alone on its line is how some clients set off their sign-off ("—\nSent from Mailbox").
 const SIG_DELIMITER = /^(?:--|-- |—-|__|—|–)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|by|con|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
   // Hebrew, Arabic and Thai put the verb first too: "נשלח מה-iPhone שלי", "أرسلت من iPhone".
   /^(?:נשלח\s+מ\S*|(?:أُ?رسلت?|مرسلة?)\s+من|ส่งจาก)\s*\S.{0,40}$/u,
   // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
@@ -27,10 +27,22 @@ const MOBILE = [
 const VALEDICTION =
   /^(?:all the best|best|cheers|thanks(?: again| a lot)?|many thanks|thank you|bien à vous|(?:mit )?freundliche(?:n)? gr(?:ü|ue|u)(?:ß|ss)(?:e|en)|(?:viele|liebe|beste) gr(?:ü|ue)(?:ß|ss)e|(?:met )?vriendelijke groet(?:en)?|cumprimentos|salud|un saludo|atentamente|bien cordialement|cordiali saluti|saluti|grazie|abraços|obrigad[oa]|s pozdravem|pozdrav|üdvözlettel|saygılarımla|med vennlig hilsen|med venlig hilsen|mvh|hälsningar|groetjes|спасибо|(?:yours )?sincerely(?: yours)?|yours (?:truly|faithfully)|respectfully(?: yours)?|take care|z poważaniem|z pozdrowieniami|pozdrawiam serdecznie|serdecznie pozdrawiam|(?:med )?vänliga hälsningar|vennlig hilsen|hilsen|terveisin|un cordial saludo|cordiales saludos|με εκτίμηση|φιλικά|trân trọng|hormat (?:saya|kami)|tisztelettel|s úctou|srdečne|lep pozdrav|srdačan pozdrav|cu stimă|cu drag|toate cele bune|sincères salutations|salutations distinguées|meilleures salutations|hochachtungsvoll|liebe grüße|lg|vg|mfg|grüße|gruß|grüßle|hartelijke groet(?:en)?|groeten|pozdrowienia|with (?:best|kind|warm|many thanks and best) wishes|with (?:kind |warm |best )?regards|vriendelijke groet(?:en)?|met groet|saudações|um abraço|un abrazo|cordialmente|с наилучшими пожеланиями|всего доброго|з повагою|поздрави|saygılar|iyi çalışmalar|敬具|此致敬礼|よろしくお願いします|감사합니다|مع تحياتي|مع خالص التحيات|تحياتي|בברכה|با احترام)[,.!]?$|^(?:(?:best|kind|warm|warmest|many)\s+)?(?:regards|wishes)[,.!]?$|^cordialement[,.]?$|^mit freundlichen gr(?:ü|ue)(?:ß|ss)en[,.]?$|^(?:un )?saludos?(?: cordiales)?[,.]?$|^met vriendelijke groet(?:en)?[,.]?$|^pozdrawiam[,.]?$|^с уважением[,.]?$|^distinti saluti[,.]?$|^atenciosamente[,.]?$|^med vänlig hälsning[,.]?$|^ystävällisin terveisin[,.]?$|^venlig hilsen[,.]?$/iu;
 
+// Thanks as a closing ("Danke", "Thanks in advance,"), also before another closing ("Thanks and
+// regards,", "Vielen Dank und viele Grüße"), in the languages the closings above are in.
+const THANKS =
+  /^(?:thx|thanks?(?: you)?(?: (?:so|very) much| in advance| again| a lot)?|many thanks|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup| bien| d'avance)?|(?:muchas )?gracias(?: de antemano)?|grazie(?: mille)?|dank (?:je|u)(?: wel)?|bedankt|tack(?: så mycket)?|tak|takk|kiitos|dzięki|dziękuję|díky|děkuji|köszönöm|teşekkürler|teşekkür ederim|ciao)(?:[,.!]?$|\s*(?:and|&|und|et|y|e|en|och|og|ja|i|a|és|ve)\s+(?=\S))/iu;
+const GREETINGS = /^(?:herzliche|schöne|sonnige|freundliche) gr(?:ü|ue)(?:ß|ss)e[,.!]?$/iu;
+
 // A closing, or one written in two languages ("Met vriendelijke groet / Kind regards,").
+const isClosing = (line: string): boolean => {
+  if (VALEDICTION.test(line) || GREETINGS.test(line)) return true;
+  const thanks = THANKS.exec(line);
+  if (thanks === null) return false;
+  const rest = line.slice(thanks[0].length);
+  return rest === '' || VALEDICTION.test(rest) || GREETINGS.test(rest);
+};
 const isValediction = (line: string): boolean =>
-  VALEDICTION.test(line) ||
-  (line.includes('/') && line.split(/\s+\/\s+/).some((part) => VALEDICTION.test(part)));
+  isClosing(line) || (line.includes('/') && line.split(/\s+\/\s+/).some((part) => isClosing(part)));
 
 // Zero-width and direction marks that some clients sprinkle into headers (Windows Mail).
 // Gmail wraps right-to-left attributions in embedding and isolate controls.
@@ -77,15 +89,24 @@ function isOutlookSignOff(text: string): boolean {
   return outlook && system && words.length <= 10;
 }
 
+// No verb, only the device: "From my iPhone", "Från min iPhone", "Jane from mobile". Only a device
+// word ends such a line ("From my side everything is fine" is the person's), and it opens with a
+// capital: a wrapped sentence goes on with "from my phone" in lower case.
+const DEVICE_ONLY =
+  /^(?:\p{L}+\s+)?(?:from|från|fra|von|depuis|desde|dal|van|z)\s+(?:my|min|mit|meinem|mon|mi|mio|mijn|mého|mojego)?\s*(?:iphone|ipad|android|galaxy|samsung|pixel|mobile|phone|smartphone|tablet|blackberry|handy|mobil(?:gerät|telefon)?|telefon|móvil|celular|portable)(?:\s+\w{1,10})?$/iu;
+// The mark (U+1427) that Gmail add-ons (Streak, Mixmax) put under the text to track opens.
+const TRACKING_MARK = '\u1427';
+
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
+  if (line.trim() === TRACKING_MARK) return true;
   // A sign-off some apps wrap whole in brackets ("(Sent via Superhuman)") is read without them.
   const text = clean(line)
     .replace(/^[([]([^()[\]]+)[)\]]$/u, '$1')
     .replace(/<[^<>]*>|\([^()]*\)/g, '')
     .trim();
   if (text.length > 100) return false;
-  if (isOutlookSignOff(text)) return true;
+  if (isOutlookSignOff(text) || (/^\p{Lu}/u.test(text) && DEVICE_ONLY.test(text))) return true;
   return MOBILE.some((re) => {
     const m = re.exec(text);
     if (m === null) return false;
@@ -154,14 +175,16 @@ export function findSignatureStart(lines: string[]): number {
   // A closing ("Regards,") and a name, then a few short lines — title, company, phone — end the
   // message: the closing and the name are the person's text (issue #16), the lines under them the
   // signature.
+  // A confidentiality notice under them is the signature's too, however long its lines.
   const tailEnd = start === -1 ? end : start;
-  for (let i = Math.max(0, tailEnd - CLOSING_WINDOW); i < tailEnd; i++) {
+  const noticeAt = noticeStart(lines, tailEnd);
+  for (let i = Math.max(0, noticeAt - CLOSING_WINDOW); i < noticeAt; i++) {
     if (!isValediction(clean(lines[i] ?? ''))) continue;
     let name = i + 1;
     while (name < tailEnd && isBlank(lines[name] ?? '')) name++;
     let after = name + 1;
     while (after < tailEnd && isBlank(lines[after] ?? '')) after++;
-    const rest = lines.slice(after, tailEnd).map(clean);
+    const rest = lines.slice(after, Math.max(after, noticeAt)).map(clean);
     if (
       after < tailEnd &&
       NAME_LINE.test(clean(lines[name] ?? '')) &&
