@@ -5,6 +5,15 @@
 // failure phrase in its paragraph, an "<addr>:" line (qmail, Postfix, Yahoo), or the paragraph after
 // an "the following recipients" line. A report that only says it will keep trying is a delay.
 import type { BounceRecipient } from '../types.js';
+import {
+  DELAY,
+  FAILURE,
+  INTRO,
+  ORIGINAL_START,
+  PERMANENT,
+  says,
+  WARNING_ONLY,
+} from './bounce-words.js';
 
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
@@ -17,11 +26,6 @@ const FAIL_REPLY = /(?:^|[\s(:"'#[])([45]\d\d)(?=[\s\-.:\]])/;
 // run, the scan is quadratic (a 80 kB line took 30 s).
 const EMAIL =
   /(?<![A-Za-z0-9.!#$%&*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g;
-// Where the copy of the returned message (or its headers) starts in a plain-text report.
-const ORIGINAL_START = new RegExp(
-  String.raw`^\s*(?:[-=_*]{2,}.*)?(?:original message|returned message|undelivered message|below this line is a copy|this is a copy of|copy of the (?:original )?message|message headers follow|original message follows|headers of your message|text of your message|unsent message)|^\s*-{2,}\s*(?:the )?original|(?:lines|copy|headers) of (?:your|the) original message`,
-  'i',
-);
 const HEADER_START =
   /^(?:received|return-path|message-id|x-[\w-]+|dkim-signature|mime-version)\s*:/i;
 const DSN_FIELD =
@@ -29,17 +33,6 @@ const DSN_FIELD =
 // Report lines that copy a field of the original message: their addresses are not recipients.
 const QUOTED_FIELD =
   /^\s*(?:from|sender|reply-to|cc|subject|date|sent|message-id|references|in-reply-to|return-path|errors-to|list-[\w-]+|received|x-[\w-]+)\s*:/i;
-const INTRO =
-  /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
-const FAILURE =
-  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:be )?(?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:[\w-]+ ){0,3}?(?:recipient|address|mailbox|user(?: ?id)?)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
-const DELAY =
-  /(?:will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
-const PERMANENT =
-  /(?:permanent|fatal|(?:is|was|were) undeliverable|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
-// Words only a delay warning uses: nothing to resend, delivery goes on.
-const WARNING_ONLY =
-  /(?:warning (?:message )?only|not yet been delivered|not been delivered yet|(?:do not|don't) need to resend|no action is required on your part|will be retried (?:until|for)|delivery attempts will continue|will (?:continue to|keep) (?:try|trying|retry|attempt))/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|nobody|abuse)@/i;
 
 // A list's or sender's machinery, not a person: owner-x@, x-request@, x-bounces@ and their VERP
@@ -64,19 +57,8 @@ export interface TextBounceContext {
   originalTo?: Set<string>;
 }
 
-/**
- * Text as the phrase rules read it: typographic apostrophes made plain and contractions spelt out
- * ("wasn't" as "was not", Gmail's "couldn’t be found" as "could not be found"), so each rule names
- * the negation once. Only for matching: addresses and diagnostics are taken from the text as written.
- */
-const plain = (text: string): string =>
-  text
-    .replace(/[\u2018\u2019\u02bc`]/g, "'")
-    .replace(/\bwon't\b/gi, 'will not')
-    .replace(/\bcan't\b/gi, 'cannot')
-    .replace(/n't\b/gi, ' not');
-/** True when the phrase rule `re` matches the text read plainly (see plain()). */
-const says = (re: RegExp, text: string): boolean => re.test(plain(text));
+// Words that tie an address to its fate: a failure, or a warning that it is not delivered yet.
+const tells = (text: string): boolean => says(FAILURE, text) || says(WARNING_ONLY, text);
 
 /** A line as written, without the "> " marks of a forwarded or quoted copy. */
 const unquoted = (line: string): string => line.replace(/^\s*(?:>\s?)+/, '');
@@ -119,7 +101,7 @@ export function diagnosticOf(paragraph: string): string | null {
     lines.find((l) => FAIL_REPLY.test(l)) ??
     lines.find((l) => STATUS.test(l)) ??
     lines.find((l) => SMTP_REPLY.test(l)) ??
-    lines.find((l) => says(FAILURE, l));
+    lines.find(tells);
   return line ? line.slice(0, 500) : null;
 }
 
@@ -204,7 +186,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     const text = usable.join('\n');
     const hasIntro = says(INTRO, text);
     const coded = hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text);
-    const evidence = coded || says(FAILURE, text);
+    const evidence = coded || tells(text);
     // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
     // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
     const sources = new Set(
@@ -244,7 +226,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
           text
             .replace(/\s+/g, ' ')
             .split(/(?<=[.!?])\s+(?=[A-Z])/)
-            .filter((sentence) => says(FAILURE, sentence))
+            .filter(tells)
             .flatMap((sentence) => sentence.match(EMAIL) ?? []),
         );
     for (const [i, line] of usable.entries()) {

@@ -163,3 +163,83 @@ if you feel this message to be in error.
     ]);
   });
 });
+
+const localised = (subject: string, body: string) => `From: MAILER-DAEMON@mx.provider.example
+To: support@inlet.test
+Subject: ${subject}
+Date: Mon, 1 Jan 2024 10:00:00 +0000
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+${body}
+`;
+
+describe('reports written in other languages', () => {
+  it.each([
+    ['de', 'Ihre Nachricht an rcpt@client.example konnte nicht zugestellt werden: Postfach voll.'],
+    ['fr', "Votre message à rcpt@client.example n'a pas pu être distribué : adresse inconnue."],
+    ['es', 'Su mensaje para rcpt@client.example no pudo ser entregado: la dirección no existe.'],
+    ['pt', 'A mensagem para rcpt@client.example não pôde ser entregue: usuário desconhecido.'],
+    ['it', 'Il messaggio per rcpt@client.example non può essere recapitato: utente sconosciuto.'],
+    ['nl', 'Uw bericht aan rcpt@client.example kon niet worden bezorgd: onbekende gebruiker.'],
+    ['pl', 'Wiadomość do rcpt@client.example nie mogła zostać dostarczona: nieznany adres.'],
+    ['ru', 'Сообщение для rcpt@client.example не может быть доставлено: адрес не найден.'],
+    ['ja', 'rcpt@client.example 宛のメールは配信できませんでした。宛先が存在しません。'],
+    ['zh', '您发送给 rcpt@client.example 的邮件无法投递：收件人不存在。'],
+  ])('names the recipient of a failure told in a sentence (%s)', async (_lang, sentence) => {
+    const c = await classify(localised('Undeliverable', sentence));
+    expect(c.bounce?.recipients).toEqual([
+      {
+        address: 'rcpt@client.example',
+        action: 'failed',
+        status: null,
+        hard: true,
+        diagnostic: sentence,
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'de',
+      'Dies ist nur eine Warnung. Ihre Nachricht an rcpt@client.example wurde noch nicht zugestellt.',
+    ],
+    [
+      'fr',
+      "Votre message à rcpt@client.example n'a pas encore été remis. Nouvelle tentative plus tard.",
+    ],
+    [
+      'es',
+      'Su mensaje para rcpt@client.example todavía no ha sido entregado. Se seguirá intentando.',
+    ],
+    ['ja', 'rcpt@client.example 宛のメールはまだ配信されていません。再試行します。'],
+  ])('a message "not delivered yet" is delayed, not failed (%s)', async (_lang, sentence) => {
+    const c = await classify(localised('Delayed', sentence));
+    expect(c.bounce?.recipients).toEqual([
+      expect.objectContaining({ address: 'rcpt@client.example', action: 'delayed', hard: false }),
+    ]);
+  });
+
+  it('takes the reason written under the address in its own language as the diagnostic', async () => {
+    const c = await classify(
+      localised(
+        'Unzustellbar',
+        `Ihre Nachricht konnte an folgende Empfänger nicht zugestellt werden:
+
+  rcpt@client.example
+    Postfach des Empfängers ist voll
+
+------ Kopie der Nachricht ------
+
+Hallo, bitte schreiben Sie auch an kollegin@client.example, die Zahlung ist fehlgeschlagen.`,
+      ),
+    );
+    expect(c.bounce?.recipients).toEqual([
+      expect.objectContaining({
+        address: 'rcpt@client.example',
+        action: 'failed',
+        diagnostic: 'Postfach des Empfängers ist voll',
+      }),
+    ]);
+  });
+});
