@@ -81,6 +81,51 @@ Diagnostic-Code: smtp; 550 5.1.1 <uma@client.example>... User unknown
     ]);
   });
 
+  it("takes the server's code over a Status field that says only X.0.0, within the same class", async () => {
+    const dsn = (blocks: string) => `From: MAILER-DAEMON@mx.inlet.test
+To: agent@inlet.test
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Your message could not be delivered.
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.inlet.test
+${blocks}
+--b--
+`;
+    const raw = dsn(`
+Final-Recipient: rfc822; ada@client.example
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 550 5.7.1 Relaying denied for this sender
+
+Final-Recipient: rfc822; ben@client.example
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 451 4.3.0 Temporary lookup failure
+
+Final-Recipient: rfc822; cy@client.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.7.1 Rejected by policy
+`);
+    expect(
+      (await classify(raw)).bounce?.recipients.map((r) => [r.address, r.status, r.hard]),
+    ).toEqual([
+      ['ada@client.example', '5.7.1', true],
+      // A 4.x.x answer under a 5.0.0 field: the MTA gave up, the field is kept.
+      ['ben@client.example', '5.0.0', true],
+      // A specific field is the report's own word.
+      ['cy@client.example', '5.1.1', true],
+    ]);
+  });
+
   it('a warning that the mail could not be delivered yet, and will be retried, is a delay', async () => {
     const raw = `From: MAILER-DAEMON@mx.inlet.test (Mail Delivery System)
 To: agent@inlet.test
