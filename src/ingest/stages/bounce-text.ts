@@ -287,5 +287,10 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     if (r.diagnostic === null || !FAIL_REPLY.test(r.diagnostic))
       r.diagnostic = diagnosticOf(source) ?? r.diagnostic;
   }
+  // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
+  // only a display name) failed the one address the returned copy was sent to, if it has one.
+  const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));
+  if (found.size === 0 && sole.length === 1 && (tells(whole) || FAIL_STATUS.test(whole)))
+    add(sole[0]!, whole);
   return [...found.values()];
 }

@@ -243,3 +243,34 @@ Hallo, bitte schreiben Sie auch an kollegin@client.example, die Zahlung ist fehl
     ]);
   });
 });
+
+describe('a report that names nobody', () => {
+  const gateway = (to: string) => `From: Gateway Admin <sysadmin@mms.example.net>
+To: support@inlet.test
+Subject: Undeliverable Message
+Date: Mon, 1 Jan 2024 10:00:00 +0000
+
+Message could not be delivered to mobile.
+Error: No valid recipients for this message
+
+
+Original Message:
+From: Support <support@inlet.test>
+To: ${to}
+Subject: Your repair is ready
+`;
+
+  it('failed the one address the returned copy was sent to', async () => {
+    const c = await classify(gateway('5550100@mms.example.net'));
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients).toEqual([
+      expect.objectContaining({ address: '5550100@mms.example.net', action: 'failed', hard: true }),
+    ]);
+  });
+
+  it('names nobody when the copy went to several addresses', async () => {
+    const c = await classify(gateway('5550100@mms.example.net, 5550101@mms.example.net'));
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce?.recipients).toEqual([]);
+  });
+});
