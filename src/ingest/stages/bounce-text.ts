@@ -287,6 +287,10 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     if (r.diagnostic === null || !FAIL_REPLY.test(r.diagnostic))
       r.diagnostic = diagnosticOf(source) ?? r.diagnostic;
   }
+  // Lotus Domino gives the reason as its own paragraph under a "because:" line.
+  const because = texts.findIndex((t) => /(?:^|\n)[ \t]*because:?[ \t]*$/i.test(t));
+  const reason = because >= 0 ? texts[because + 1]?.trim().split('\n')[0] : undefined;
+  if (reason && found.size === 1) for (const r of found.values()) r.diagnostic ??= reason;
   // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
   // only a display name) failed the one address the returned copy was sent to, if it has one.
   const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));

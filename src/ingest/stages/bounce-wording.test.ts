@@ -274,3 +274,32 @@ Subject: Your repair is ready
     expect(c.bounce?.recipients).toEqual([]);
   });
 });
+
+describe('a reason in its own paragraph', () => {
+  it('takes the paragraph under "because:" as the diagnostic (Lotus Domino)', async () => {
+    const c = await classify(`From: Postmaster@notes.example.com
+To: support@inlet.test
+Subject: DELIVERY FAILURE: User jo not listed in the directory
+Date: Mon, 1 Jan 2024 10:00:00 +0000
+
+Your message
+
+  Subject: Re: Invoice question
+
+was not delivered to:
+
+  jo@notes.example.com
+
+because:
+
+  User jo (jo@notes.example.com) not listed in the public directory
+`);
+    expect(c.bounce?.recipients).toEqual([
+      expect.objectContaining({
+        address: 'jo@notes.example.com',
+        action: 'failed',
+        diagnostic: 'User jo (jo@notes.example.com) not listed in the public directory',
+      }),
+    ]);
+  });
+});
