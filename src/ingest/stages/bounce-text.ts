@@ -207,6 +207,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     // Lines above the paragraph's first recipient speak for all of them ("550 5.1.1 unknown:").
     const firstKeyed = keys.findIndex((k) => k !== null);
     const preamble = firstKeyed > 0 ? usable.slice(0, firstKeyed) : [];
+    const alone = new Set(keys.filter((k) => k !== null)).size <= 1;
     const contextAt = (i: number): string => {
       const own = keys[i] ?? null;
       let j = i + 1;
@@ -215,7 +216,6 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       if (STATUS.test(segment) || SMTP_REPLY.test(segment)) return segment;
       // A code elsewhere in the paragraph is this recipient's only when it names no other one:
       // in a list of failed addresses each reason sits under its own address.
-      const alone = keys.every((k) => k === null || k === own);
       return alone ? text : [...preamble, ...usable.slice(i, j)].join('\n');
     };
     // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
