@@ -52,7 +52,7 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ORIGINAL_RECIPIENT =
   'Inlet names the Original-Recipient (the address the sender wrote, where a reply went); the project names the Final-Recipient it was expanded to';
 const STATUS_FIELD =
-  "Inlet gives the report's own Status field; the project gives the SMTP reply code of the diagnostic or a code it infers";
+  "Inlet gives the report's own Status field (or, where that says only X.0.0, the enhanced code of the server's answer it quotes); the project gives the SMTP reply code of the diagnostic or a code it infers";
 const NO_STATUS =
   'the report gives no status code; the project infers one from its wording, Inlet reports none';
 const GAVE_UP =
@@ -125,7 +125,11 @@ export async function scoreCases(
       const field =
         recipients.length > 0 &&
         recipients.every(
-          (r) => r.status && new RegExp(`^Status:\\s*${esc(r.status)}\\b`, 'im').test(raw),
+          (r) =>
+            r.status &&
+            new RegExp(`^(?:Status:\\s*|Diagnostic-Code:.*?[\\s(#])${esc(r.status)}\\b`, 'im').test(
+              raw,
+            ),
         );
       const none = !/\b[245]\.\d{1,3}\.\d{1,3}\b/.test(raw) && got.every((g) => g === '');
       score(

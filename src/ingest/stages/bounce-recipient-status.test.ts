@@ -12,6 +12,25 @@ const classify = async (raw: string) =>
 const recipients = async (raw: string) =>
   (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
 
+/** A multipart/report whose delivery-status part holds the given per-recipient blocks. */
+const dsn = (blocks: string) => `From: MAILER-DAEMON@mx.inlet.test
+To: agent@inlet.test
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Your message could not be delivered.
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.inlet.test
+${blocks}
+--b--
+`;
+
 describe('bounced recipients: status and diagnostic of each', () => {
   it('gives each recipient of one paragraph its own status and the line with its code', async () => {
     const raw = `From: Mail Delivery System <Mailer-Daemon@mx.inlet.test>
@@ -56,28 +75,40 @@ recipients. This is a permanent error. The following address(es) failed:
   });
 
   it('takes the status from the diagnostic when a DSN leaves the Status field out', async () => {
-    const raw = `From: postmaster@gw.client.example
-To: agent@inlet.test
-Subject: Delivery Status Notification (Failure)
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-Your message could not be delivered.
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; gw.client.example
-
+    const raw = dsn(`
 Final-Recipient: rfc822; uma@client.example
 Action: failed
-Diagnostic-Code: smtp; 550 5.1.1 <uma@client.example>... User unknown
---b--
-`;
+Diagnostic-Code: smtp; 550 5.1.1 <uma@client.example>... User unknown`);
     expect((await classify(raw)).bounce?.recipients).toEqual([
       expect.objectContaining({ address: 'uma@client.example', status: '5.1.1', hard: true }),
+    ]);
+  });
+
+  it("takes the server's code over a Status field that says only X.0.0, within the same class", async () => {
+    const raw = dsn(`
+Final-Recipient: rfc822; ada@client.example
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 550 5.7.1 Relaying denied for this sender
+
+Final-Recipient: rfc822; ben@client.example
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 451 4.3.0 Temporary lookup failure
+
+Final-Recipient: rfc822; cy@client.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.7.1 Rejected by policy
+`);
+    expect(
+      (await classify(raw)).bounce?.recipients.map((r) => [r.address, r.status, r.hard]),
+    ).toEqual([
+      ['ada@client.example', '5.7.1', true],
+      // A 4.x.x answer under a 5.0.0 field: the MTA gave up, the field is kept.
+      ['ben@client.example', '5.0.0', true],
+      // A specific field is the report's own word.
+      ['cy@client.example', '5.1.1', true],
     ]);
   });
 

@@ -5,6 +5,15 @@
 // failure phrase in its paragraph, an "<addr>:" line (qmail, Postfix, Yahoo), or the paragraph after
 // an "the following recipients" line. A report that only says it will keep trying is a delay.
 import type { BounceRecipient } from '../types.js';
+import {
+  DELAY,
+  FAILURE,
+  INTRO,
+  ORIGINAL_START,
+  PERMANENT,
+  says,
+  WARNING_ONLY,
+} from './bounce-words.js';
 
 const MAX_RECIPIENTS = 100;
 const STATUS = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
@@ -17,11 +26,6 @@ const FAIL_REPLY = /(?:^|[\s(:"'#[])([45]\d\d)(?=[\s\-.:\]])/;
 // run, the scan is quadratic (a 80 kB line took 30 s).
 const EMAIL =
   /(?<![A-Za-z0-9.!#$%&*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g;
-// Where the copy of the returned message (or its headers) starts in a plain-text report.
-const ORIGINAL_START = new RegExp(
-  String.raw`^\s*(?:[-=_*]{2,}.*)?(?:original message|returned message|undelivered message|below this line is a copy|this is a copy of|copy of the (?:original )?message|message headers follow|original message follows|headers of your message|text of your message|unsent message)|^\s*-{2,}\s*(?:the )?original|(?:lines|copy|headers) of (?:your|the) original message`,
-  'i',
-);
 const HEADER_START =
   /^(?:received|return-path|message-id|x-[\w-]+|dkim-signature|mime-version)\s*:/i;
 const DSN_FIELD =
@@ -29,17 +33,6 @@ const DSN_FIELD =
 // Report lines that copy a field of the original message: their addresses are not recipients.
 const QUOTED_FIELD =
   /^\s*(?:from|sender|reply-to|cc|subject|date|sent|message-id|references|in-reply-to|return-path|errors-to|list-[\w-]+|received|x-[\w-]+)\s*:/i;
-const INTRO =
-  /(?:following (?:recipients?|address(?:es|\(es\))?|destinations?)|could not be delivered to|was not delivered to|not be delivered to|did not reach|delivery to the following|your message to|failed recipients?|recipients? failed|originally addressed to|delivery problems? to|delivery of (?:e-?mail|your message) to|message to you?|addresses? failed|undeliverable (?:to|address)|unable to deliver (?:mail|message)? ?to)/i;
-const FAILURE =
-  /(?:user unknown|unknown (?:user|recipient|address|mailbox|local)|no such (?:user|mailbox|address|recipient|domain)|not (?:found|known|exist|recognized|accepting|reachable|responding|delivered)|does ?n[o']t exist|did ?n[o']t\s+(?:exactly\s+)?match|mailbox (?:is )?(?:full|unavailable|disabled|inactive|not)|quota|over ?quota|disk space|rejected|refused|undeliverable|could ?n[o']t be delivered|cannot be delivered|can't be delivered|unable to deliver|delivery (?:failed|has failed|failure)|failed permanently|permanent(?:ly)? (?:error|fail)|invalid (?:[\w-]+ ){0,3}?(?:recipient|address|mailbox|user(?: ?id)?)|disabled|discontinued|deactivated|suspended|expired|blocked|host unknown|unrouteable|relay(?:ing)? denied|too much mail|exceeded|fatal error|error|failed)/i;
-const DELAY =
-  /(?:not yet been delivered|has not been delivered yet|will (?:continue to |keep )?(?:retry|try|attempt)|still (?:trying|being retried)|postponed|advisory|delayed|delivery delay|temporar(?:y|ily)|this is (?:just )?a warning|warning:|is being retried|retry (?:timeout|until))/i;
-const PERMANENT =
-  /(?:permanent|fatal|failed permanently|gave up|giving up|have been deleted|returned to sender|could not be delivered|cannot be delivered|user unknown|no such)/i;
-// Words only a delay warning uses: nothing to resend, delivery goes on.
-const WARNING_ONLY =
-  /(?:warning (?:message )?only|(?:do not|don't) need to resend|no action is required on your part|will be retried (?:until|for)|delivery attempts will continue|will (?:continue to|keep) (?:try|trying|retry|attempt))/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|root|nobody|abuse)@/i;
 
 // A list's or sender's machinery, not a person: owner-x@, x-request@, x-bounces@ and their VERP
@@ -63,6 +56,9 @@ export interface TextBounceContext {
    */
   originalTo?: Set<string>;
 }
+
+// Words that tie an address to its fate: a failure, or a warning that it is not delivered yet.
+const tells = (text: string): boolean => says(FAILURE, text) || says(WARNING_ONLY, text);
 
 /** A line as written, without the "> " marks of a forwarded or quoted copy. */
 const unquoted = (line: string): string => line.replace(/^\s*(?:>\s?)+/, '');
@@ -105,7 +101,7 @@ export function diagnosticOf(paragraph: string): string | null {
     lines.find((l) => FAIL_REPLY.test(l)) ??
     lines.find((l) => STATUS.test(l)) ??
     lines.find((l) => SMTP_REPLY.test(l)) ??
-    lines.find((l) => FAILURE.test(l));
+    lines.find(tells);
   return line ? line.slice(0, 500) : null;
 }
 
@@ -136,7 +132,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   }
   const whole = region.join('\n');
   // A warning that says so outweighs failure words ("could not be delivered for 4 hours").
-  const delayed = WARNING_ONLY.test(whole) || (DELAY.test(whole) && !PERMANENT.test(whole));
+  const delayed = says(WARNING_ONLY, whole) || (says(DELAY, whole) && !says(PERMANENT, whole));
   // Sendmail and Exim name the alias target first and the address that was sent to below it
   // ("x@host\n    (expanded from: y@domain)", "x@host\n    (generated from y@domain)"): the sender
   // knows the recipient as the second (when Exim hides the target, "an undisclosed address", the
@@ -167,6 +163,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       diagnostic: diagnosticOf(context),
     });
   };
+  // "not accepting mail from <addr>": an address right after "from" is the sender.
+  const candidates = (line: string): string[] =>
+    (line.match(EMAIL) ?? []).filter(
+      (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
+    );
   let introAbove = false;
   for (const para of paragraphs) {
     // A copied field and its folded continuation lines carry the original's parties, not recipients.
@@ -183,9 +184,9 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       return !inField;
     });
     const text = usable.join('\n');
-    const hasIntro = INTRO.test(text);
+    const hasIntro = says(INTRO, text);
     const coded = hasIntro || introAbove || STATUS.test(text) || SMTP_REPLY.test(text);
-    const evidence = coded || FAILURE.test(text);
+    const evidence = coded || tells(text);
     // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
     // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
     const sources = new Set(
@@ -194,19 +195,28 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       ),
     );
     const alias = sources.size === 1 ? [...sources][0]! : null;
-    // Each recipient's own lines: from its line to the next line naming another address (Exim and
-    // OpenSMTPD list several recipients in one paragraph, each with its own code).
+    // Each recipient's own lines: from its line to the next line naming another recipient (Exim
+    // and OpenSMTPD list several recipients in one paragraph, each with its own code). The sender
+    // an SMTP error quotes ("after MAIL FROM:<x>") and the report's own parties are no recipient.
     const keyOf = (l: string): string | null => {
-      const first = l.match(EMAIL)?.[0];
+      const first = candidates(l).find((a) => !skip(cleanAddress(a), true));
       if (!first) return null;
       return alias ?? expandedFrom.get(cleanAddress(first)) ?? cleanAddress(first);
     };
+    const keys = usable.map(keyOf);
+    // Lines above the paragraph's first recipient speak for all of them ("550 5.1.1 unknown:").
+    const firstKeyed = keys.findIndex((k) => k !== null);
+    const preamble = firstKeyed > 0 ? usable.slice(0, firstKeyed) : [];
+    const alone = new Set(keys.filter((k) => k !== null)).size <= 1;
     const contextAt = (i: number): string => {
-      const own = keyOf(usable[i]!);
+      const own = keys[i] ?? null;
       let j = i + 1;
-      while (j < usable.length && [null, own].includes(keyOf(usable[j]!))) j++;
+      while (j < usable.length && [null, own].includes(keys[j] ?? null)) j++;
       const segment = usable.slice(i, j).join('\n');
-      return STATUS.test(segment) || SMTP_REPLY.test(segment) ? segment : text;
+      if (STATUS.test(segment) || SMTP_REPLY.test(segment)) return segment;
+      // A code elsewhere in the paragraph is this recipient's only when it names no other one:
+      // in a list of failed addresses each reason sits under its own address.
+      return alone ? text : [...preamble, ...usable.slice(i, j)].join('\n');
     };
     // Prose with only a failure phrase ("The address ..., x@y, did not match ...; the standard
     // form is name@y"): only the sentences holding the phrase name recipients.
@@ -216,14 +226,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
           text
             .replace(/\s+/g, ' ')
             .split(/(?<=[.!?])\s+(?=[A-Z])/)
-            .filter((sentence) => FAILURE.test(sentence))
+            .filter(tells)
             .flatMap((sentence) => sentence.match(EMAIL) ?? []),
         );
     for (const [i, line] of usable.entries()) {
-      // "not accepting mail from <addr>": an address right after "from" is the sender.
-      const lineAddrs = (line.match(EMAIL) ?? []).filter(
-        (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
-      );
+      const lineAddrs = candidates(line);
       const screenName = ctx.bareNameDomain ? SCREEN_NAME.exec(line)?.[1] : undefined;
       if (lineAddrs.length === 0 && screenName && (introAbove || hasIntro) && evidence)
         add(`${screenName}@${ctx.bareNameDomain}`, text);
@@ -245,20 +252,49 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   // A code given elsewhere: another paragraph naming the address, or the one right below it
   // ("<addr>:" then a blank line then the server's answer).
   const texts = paragraphs.map((p) => p.join('\n'));
+  const lower = texts.map((t) => t.toLowerCase());
+  // A paragraph naming other recipients too holds their codes, not this one's.
+  const namesOnly = (t: number, address: string) =>
+    [...found.keys()].every((a) => a === address || !lower[t]!.includes(a));
   for (const r of found.values()) {
     if (r.status !== null) continue;
-    const at = texts.findIndex((t) => t.toLowerCase().includes(r.address) && FAIL_STATUS.test(t));
-    const own = texts.findIndex((t) => t.toLowerCase().includes(r.address));
+    const at = texts.findIndex(
+      (t, n) => lower[n]!.includes(r.address) && FAIL_STATUS.test(t) && namesOnly(n, r.address),
+    );
+    const own = lower.findIndex((t) => t.includes(r.address));
     const below =
       own >= 0 && FAIL_STATUS.test(texts[own + 1] ?? '') && !EMAIL.test(texts[own + 1] ?? '')
         ? own + 1
         : -1;
     EMAIL.lastIndex = 0;
-    const source = at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : null;
+    // A report about one recipient may give the server's answer anywhere in it (Gmail: the
+    // address, a help link, then "The response from the remote server was:" and the code).
+    const anywhere =
+      found.size === 1
+        ? texts.findIndex(
+            (t) =>
+              FAIL_STATUS.test(t) &&
+              (t.match(EMAIL) ?? []).every((a) => cleanAddress(a) === r.address),
+          )
+        : -1;
+    const source =
+      at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : anywhere >= 0 ? texts[anywhere]! : null;
     if (source === null) continue;
     r.status = FAIL_STATUS.exec(source)![0];
     if (!delayed) r.hard = r.status.startsWith('5');
-    r.diagnostic ??= diagnosticOf(source);
+    // The line giving the code is the server's answer: it says more than a phrase such as
+    // Gmail's "Your message to x has been blocked" above it.
+    if (r.diagnostic === null || !FAIL_REPLY.test(r.diagnostic))
+      r.diagnostic = diagnosticOf(source) ?? r.diagnostic;
   }
+  // Lotus Domino gives the reason as its own paragraph under a "because:" line.
+  const because = texts.findIndex((t) => /(?:^|\n)[ \t]*because:?[ \t]*$/i.test(t));
+  const reason = because >= 0 ? texts[because + 1]?.trim().split('\n')[0] : undefined;
+  if (reason && found.size === 1) for (const r of found.values()) r.diagnostic ??= reason;
+  // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
+  // only a display name) failed the one address the returned copy was sent to, if it has one.
+  const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));
+  if (found.size === 0 && sole.length === 1 && (tells(whole) || FAIL_STATUS.test(whole)))
+    add(sole[0]!, whole);
   return [...found.values()];
 }

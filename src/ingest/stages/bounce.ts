@@ -63,10 +63,16 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
     const diagnostic =
       (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) ||
       null;
-    // Some MTAs leave Status out (or write a bare class) and give the code in the diagnostic only.
+    // Some MTAs leave Status out (or write a bare class) and give the code in the diagnostic only;
+    // others write X.0.0 ("other undefined status", RFC 3463) while the server's answer they quote
+    // names the cause ("550 5.7.1 ..."): that code of the same class says more.
+    const field = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
+    const answered =
+      diagnostic && SMTP_REPLY.test(diagnostic) ? (STATUS.exec(diagnostic)?.[0] ?? null) : null;
     const status =
-      STATUS.exec(f.get('status') ?? '')?.[0] ??
-      (diagnostic && SMTP_REPLY.test(diagnostic) ? (STATUS.exec(diagnostic)?.[0] ?? null) : null);
+      field === null || (/^[45]\.0\.0$/.test(field) && answered?.[0] === field[0])
+        ? (answered ?? field)
+        : field;
     // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
     const hard =
       action === 'delayed' ||
