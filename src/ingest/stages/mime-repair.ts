@@ -18,6 +18,15 @@ export const param = (value: string, name: string): string | null => {
   return v === null || v === '' ? null : v;
 };
 
+/**
+ * A multipart's boundary as mailparser splits by it: trailing whitespace dropped (RFC 2046's bchars
+ * cannot end in a space, and a delimiter line may carry spaces after the boundary anyway). The
+ * pre-scan must find the lines the parser splits on, or its view of the parts (and every rewrite
+ * planned from it: empty files, named text parts, stray text) is wrong.
+ */
+export const boundaryParam = (value: string): string | null =>
+  param(value, 'boundary')?.trimEnd() || null;
+
 /** What a header block needs rewritten: its boundary, its transfer encoding, or its type as plain text. */
 export interface HeaderRepair {
   start: number;
@@ -191,7 +200,7 @@ export function planRepair(
   let contentType: string | undefined;
   // Two Content-Types: a later multipart one whose boundary the body uses is the real one.
   for (const v of h.type.startsWith('multipart/') ? [] : (h.moreTypes ?? [])) {
-    const b = param(v, 'boundary');
+    const b = boundaryParam(v);
     if (/^\s*multipart\//i.test(v) && b && s.indexOf(`--${b}`, h.bodyStart) >= 0) {
       contentType = v;
       h.type = (v.split(';')[0] ?? '').trim().toLowerCase();
