@@ -47,7 +47,9 @@ export function safeDownloadType(sniffed: string): string {
 export function contentDisposition(filename: string): string {
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   const clean = filename.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || 'attachment';
-  const ascii = clean.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  // The plain fallback, for a client that reads no filename*, is a name every file system takes:
+  // ASCII, and none of the characters Windows refuses (a stored name may keep '?' or '*').
+  const ascii = clean.replace(/[^\x20-\x7e]/g, '_').replace(/["\\/:*?<>|]/g, '_');
   const encoded = encodeURIComponent(clean).replace(
     /['()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,

@@ -39,6 +39,12 @@ describe('sanitizeFilename', () => {
     expect(wide.endsWith('.txt')).toBe(true);
   });
 
+  it("keeps '?', '*' and '|' a person put in a name, and keeps markup characters out", () => {
+    expect(sanitizeFilename('Was ist das?.pdf')).toEqual({ name: 'Was ist das?.pdf', flags: [] });
+    expect(sanitizeFilename('Q&A | notes*.txt').name).toBe('Q&A | notes*.txt');
+    expect(sanitizeFilename('<b>"x".txt').name).toBe('_b__x_.txt');
+  });
+
   it("falls back to 'attachment' for empty names", () => {
     expect(sanitizeFilename('').name).toBe('attachment');
     expect(sanitizeFilename(null).name).toBe('attachment');

@@ -31,9 +31,12 @@ export function sanitizeFilename(input: string | null | undefined): SanitisedFil
     const segments = name.split(/[/\\]+/).filter((s) => s !== '' && s !== '.' && s !== '..');
     name = segments.at(-1) ?? '';
   }
-  // ':' stays: it is common in subjects-turned-names and harmless in an RFC 6266 filename*.
+  // Markup characters stay out of a name a page might show unescaped. '?', '*', '|' and ':' stay:
+  // they are in names people give files ("Was ist das?.pdf", subjects turned names), harmless in
+  // RFC 6266 filename*, and the download header's plain fallback replaces them
+  // (src/lib/content-disposition.ts); a browser makes the saved name fit its file system.
   name = name
-    .replace(/[<>"|?*]/g, '_')
+    .replace(/[<>"]/g, '_')
     .trim()
     .replace(/[. ]+$/, '');
   if (/^\.+$/.test(name)) name = '';

@@ -3,7 +3,7 @@
 import type { TextView } from './mime-boundaries.js';
 import { boundaryLine } from './mime-boundaries.js';
 import { limitError } from './mime-limits.js';
-import { isFieldLine, param } from './mime-repair.js';
+import { boundaryParam, isFieldLine, param } from './mime-repair.js';
 
 export interface HeaderBlock {
   type: string;
@@ -131,7 +131,7 @@ function finishBlock(lines: string[], end: number, bodyStart: number): HeaderBlo
     typeParams: semi < 0 ? '' : ct.slice(semi),
     ...(cts.length > 1 ? { moreTypes: cts.slice(1) } : {}),
     type,
-    boundary: param(ct, 'boundary'),
+    boundary: boundaryParam(ct),
     charset: param(ct, 'charset'),
     cte: headerValue(lines, 'content-transfer-encoding').toLowerCase(),
     // mailsplit reads only an inline message as MIME; any other is an attachment, kept as sent.

@@ -18,6 +18,18 @@ export const param = (value: string, name: string): string | null => {
   return v === null || v === '' ? null : v;
 };
 
+/**
+ * A multipart's boundary as mailparser splits by it: trailing whitespace dropped (RFC 2046's bchars
+ * cannot end in a space, and a delimiter line may carry spaces after the boundary anyway). The
+ * pre-scan must find the lines the parser splits on, or its view of the parts (and every rewrite
+ * planned from it: empty files, named text parts, stray text) is wrong.
+ */
+export const boundaryParam = (value: string): string | null =>
+  param(value, 'boundary')?.trimEnd() || null;
+
+/** The ASCII boundary a multipart whose boundary has a non-ASCII byte is given, plus an offset. */
+export const ASCII_BOUNDARY = '=_inlet-ascii-';
+
 /** What a header block needs rewritten: its boundary, its transfer encoding, or its type as plain text. */
 export interface HeaderRepair {
   start: number;
@@ -187,11 +199,12 @@ export function planRepair(
   for (const at of h.unfolded ?? []) insertions.push({ at, text: ' ' });
   let cte = cleanTransferEncoding(h.cte);
   let boundary: string | undefined;
+  let renamed: string | undefined;
   let asText = false;
   let contentType: string | undefined;
   // Two Content-Types: a later multipart one whose boundary the body uses is the real one.
   for (const v of h.type.startsWith('multipart/') ? [] : (h.moreTypes ?? [])) {
-    const b = param(v, 'boundary');
+    const b = boundaryParam(v);
     if (/^\s*multipart\//i.test(v) && b && s.indexOf(`--${b}`, h.bodyStart) >= 0) {
       contentType = v;
       h.type = (v.split(';')[0] ?? '').trim().toLowerCase();
@@ -240,8 +253,22 @@ export function planRepair(
     if (guess !== null) boundary = guess;
     else if (isTop) asText = true;
   }
+  // A boundary with a non-ASCII byte (a header written in UTF-8 or a legacy charset): mailparser
+  // splits by none, and the message lost its text and files. The block is given an ASCII boundary,
+  // unique by where the block starts; the scan renames the delimiter lines (mime-scan.ts) and goes
+  // on matching them by the boundary as sent (h.boundary is kept). A control byte is renamed too,
+  // harmlessly. Attached messages keep their bytes.
+  if (
+    !attached &&
+    boundary === undefined &&
+    h.type.startsWith('multipart/') &&
+    h.boundary !== null &&
+    /[^\x20-\x7e]/.test(h.boundary)
+  )
+    renamed = `${ASCII_BOUNDARY}${headerStart}`;
   if (cte) h.cte = cte;
   if (boundary !== undefined) h.boundary = boundary;
+  boundary ??= renamed;
   if (asText) h.type = 'text/plain';
   const repair =
     cte || boundary !== undefined || asText || contentType !== undefined

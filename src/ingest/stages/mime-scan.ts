@@ -92,12 +92,25 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (r.insertions.length > 0) (scan.insertions ??= []).push(...r.insertions);
     if (r.repair) (scan.headerRepairs ??= []).push(r.repair);
     if (r.base64Footer) (scan.base64Footers ??= []).push(r.base64Footer);
+    // A boundary renamed (it had a non-ASCII byte) while h.boundary stays the one the lines carry.
+    return r.repair?.boundary !== undefined && r.repair.boundary !== h.boundary
+      ? r.repair.boundary
+      : null;
   };
+  // Per stack level: the ASCII boundary its delimiter lines are renamed to, if any.
+  const renamedLevel: (string | null)[] = [];
   // Stray text after a boundary is dropped for mailparser, except inside an attached message
-  // (kept byte for byte).
+  // (kept byte for byte); a renamed boundary is renamed on its delimiter lines.
   const strayOf = (b: Boundary | null) => {
     if (b?.stray && !attachedLevel.slice(0, b.index + 1).includes(true))
       (scan.strayAfterBoundary ??= []).push(b.stray);
+    const to = b ? renamedLevel[b.index] : null;
+    if (b && to)
+      (scan.boundaryRenames ??= []).push({
+        start: b.ls + 2,
+        end: b.ls + 2 + stack[b.index]!.length,
+        text: to,
+      });
   };
   const countPart = () => {
     if (++scan.parts > limits.maxParts)
@@ -135,7 +148,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (h.charset && (h.type.startsWith('text/') || h.type === ''))
       charsets.add(h.charset.toLowerCase());
     pos = h.bodyStart;
-    repairBlock(h, headerStart, isTop, inAttachedNow);
+    const renamed = repairBlock(h, headerStart, isTop, inAttachedNow);
     // A message inside the message (a forward sent inline, a digest member, which has no
     // Content-Type of its own) is kept whole as one .eml attachment, as mail clients list it.
     const digestMember = !isTop && h.type === '' && digestLevel[stack.length - 1] === true;
@@ -145,12 +158,14 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (h.type.startsWith('multipart/') && h.boundary) {
       alternatives.multipartVersion(stack.length, isTop, inAttachedNow);
       push(h.boundary);
+      renamedLevel[stack.length - 1] = renamed;
       attachedLevel[stack.length - 1] = false;
       digestLevel[stack.length - 1] = h.type === 'multipart/digest';
       alternatives.markLevel(stack.length, h.type === 'multipart/alternative');
       levelCharset[stack.length - 1] = h.charset;
     } else if (isMessage && !['base64', 'quoted-printable'].includes(h.cte)) {
       push(null);
+      renamedLevel[stack.length - 1] = null;
       attachedLevel[stack.length - 1] = h.attachment || !isTop;
       digestLevel[stack.length - 1] = false;
       alternatives.markLevel(stack.length, false);

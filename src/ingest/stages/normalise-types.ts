@@ -80,6 +80,9 @@ export interface MimeScan {
    * (enriched, Apple Watch HTML) beside a plain or HTML version: [start, end) from the part's
    * boundary line to the next one, left out so only the version a client shows is there. */
   droppedAlternatives?: { start: number; end: number }[];
+  /** The boundary of a delimiter line whose multipart's boundary has a non-ASCII byte, renamed to
+   * the ASCII one its header block is given (mime-repair.ts): mailparser splits by no such boundary. */
+  boundaryRenames?: { start: number; end: number; text: string }[];
   /** Text after a boundary on its line, dropped so mailparser takes the line for the boundary. */
   strayAfterBoundary?: { start: number; end: number }[];
   /** The lone line break that is the whole body of an empty part followed by another part:

@@ -63,12 +63,19 @@ export function transcodeHeaders(raw: Buffer, scan: MimeScan, utf8Words = false)
   ];
   const insertions = scan.insertions ?? [];
   const footers = scan.base64Footers ?? [];
-  if (blocks.size === 0 && dropped.length === 0 && insertions.length === 0 && footers.length === 0)
+  const renames = scan.boundaryRenames ?? [];
+  if (
+    blocks.size === 0 &&
+    dropped.length === 0 &&
+    insertions.length === 0 &&
+    footers.length === 0 &&
+    renames.length === 0
+  )
     return raw;
-  const edits: { start: number; end: number; bytes: Buffer }[] = dropped.map((d) => ({
-    ...d,
-    bytes: Buffer.alloc(0),
-  }));
+  const edits: { start: number; end: number; bytes: Buffer }[] = [
+    ...dropped.map((d) => ({ ...d, bytes: Buffer.alloc(0) })),
+    ...renames.map((r) => ({ start: r.start, end: r.end, bytes: Buffer.from(r.text, 'latin1') })),
+  ];
   const used = new Set<number>();
   for (const [start, b] of blocks) {
     let text = raw.toString('latin1', start, b.end);
