@@ -23,6 +23,20 @@ export const isQuoteLine = (line: string): boolean => {
   return gt > 0 && gt <= 24 && INITIALS_MARK.test(line);
 };
 
+// A client that HTML-escaped its plain text sends its quote markers as "&gt;" ("&gt; Please
+// restart it."); such a line is quoted as surely as one that starts with '>'. The markers are
+// read as '>' (the rest of the line is left as it came).
+const ESCAPED_MARKS = /^([ \t]*)((?:&gt;[ \t]?)+)/;
+export const withEscapedQuoteMarks = (lines: string[]): string[] =>
+  lines.map((line) =>
+    line.includes('&gt;')
+      ? line.replace(
+          ESCAPED_MARKS,
+          (_, indent: string, marks: string) => indent + marks.replaceAll('&gt;', '>'),
+        )
+      : line,
+  );
+
 /**
  * The lines of one text with what the scan asks of each line computed once: every line is looked
  * at again as part of the up to four wrapped-attribution windows and eight-line header windows
