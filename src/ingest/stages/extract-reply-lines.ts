@@ -24,18 +24,19 @@ export const isQuoteLine = (line: string): boolean => {
 };
 
 // A client that HTML-escaped its plain text sends its quote markers as "&gt;" ("&gt; Please
-// restart it."); such a line is quoted as surely as one that starts with '>'. The markers are
-// read as '>' (the rest of the line is left as it came).
-const ESCAPED_MARKS = /^([ \t]*)((?:&gt;[ \t]?)+)/;
+// restart it."), and its attributions as "Jane &lt;jane@example.com&gt;": it escaped the whole
+// text. When a line opens with such a marker, the text is read (and its reply given) unescaped,
+// so its quote and attribution are found as in any other mail and the person's "&amp;" is an "&".
+const ESCAPED_MARK = /^[ \t]*&gt;/;
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' };
 export const withEscapedQuoteMarks = (lines: string[]): string[] =>
-  lines.map((line) =>
-    line.includes('&gt;')
-      ? line.replace(
-          ESCAPED_MARKS,
-          (_, indent: string, marks: string) => indent + marks.replaceAll('&gt;', '>'),
-        )
-      : line,
-  );
+  lines.some((line) => ESCAPED_MARK.test(line))
+    ? lines.map((line) =>
+        line.includes('&')
+          ? line.replace(/&(lt|gt|quot|#39|amp);/g, (_, name: string) => ENTITIES[name] ?? '')
+          : line,
+      )
+    : lines;
 
 /**
  * The lines of one text with what the scan asks of each line computed once: every line is looked

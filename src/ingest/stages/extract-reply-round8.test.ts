@@ -27,6 +27,12 @@ describe('reply extraction, round 8', () => {
         '&gt; On Tue, 2 Jan 2024, Help Desk <help@example.com> wrote:\n&gt; Could you try another cable?\n\nYes, that fixed it.\n',
       ),
     ).toBe('Yes, that fixed it.');
+    // The client escaped the whole text: its date-first attribution and the person's '&' too.
+    expect(
+      reply(
+        'Cables &amp; plugs are fine now.\n\n2024/1/2 Help Desk &lt;help@example.com&gt;\n&gt; Could you try another cable?\n',
+      ),
+    ).toBe('Cables & plugs are fine now.');
   });
 
   it('keeps "&gt;" that does not open a line', () => {
