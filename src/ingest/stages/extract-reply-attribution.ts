@@ -33,6 +33,11 @@ const SAID =
 // Webmail (Horde, SquirrelMail) introduces a quote with "Quoting Jane <jane@example.com>:".
 const QUOTING =
   /^(?:quoting|zitat von|citando|citant|citation de|cytuję|cytat|idézet|citerer|citerar)\s.{1,200}[:：]\s*$/iu;
+// Forums and notification mail introduce a quoted post with who posted it and when ("Posted by
+// Jane Roe on 1 Jan 2024 10:00", "Posted on 1 Jan 2024 by Jane Roe", "Publié par … le …"). As prose
+// the words are common, so the line counts only over a quote.
+const POSTED =
+  /^(?:posted|written|submitted|publi[ée]e?|gepostet|veröffentlicht|publicad[oa]|pubblicat[oa]|geplaatst|opublikowan[ya])\s(?:(?:by|par|von|por|da|door|przez)\s.{1,100}?\s(?:on|at|le|am|el|il|op|em|w dniu|dnia)\s.{0,80}\d|(?:on|at|le|am|el|il|op|em|w dniu|dnia)\s.{0,80}\d.{0,80}?\s(?:by|par|von|por|da|door|przez)\s).{0,100}$/iu;
 // Gmail in some locales: "2013/11/1 Jane Roe <jane@example.com>" with no colon, over a quote.
 const DATED_ADDRESS = /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}<[^<>\s]+@[^<>\s]+>\s*$/u;
 // The same with a bare address ("02.01.2024 10:00, Jane jane@example.com"), as talon splits.
@@ -103,6 +108,8 @@ export function attributionEnd(lines: Lines, i: number): number {
     )
       return j;
     if (j === i && ISO_DATED_NAME.test(joined) && quoteFollows(lines.raw, j + 1)) return j;
+    if (j === i && first.length <= 300 && POSTED.test(first) && quoteFollows(lines.raw, j + 1))
+      return j;
     if (
       j === i &&
       joined.length <= 300 &&

@@ -23,6 +23,21 @@ export const isQuoteLine = (line: string): boolean => {
   return gt > 0 && gt <= 24 && INITIALS_MARK.test(line);
 };
 
+// A client that HTML-escaped its plain text sends its quote markers as "&gt;" ("&gt; Please
+// restart it."), and its attributions as "Jane &lt;jane@example.com&gt;": it escaped the whole
+// text. When a line opens with such a marker, the text is read (and its reply given) unescaped,
+// so its quote and attribution are found as in any other mail and the person's "&amp;" is an "&".
+const ESCAPED_MARK = /^[ \t]*&gt;/;
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' };
+export const withEscapedQuoteMarks = (lines: string[]): string[] =>
+  lines.some((line) => ESCAPED_MARK.test(line))
+    ? lines.map((line) =>
+        line.includes('&')
+          ? line.replace(/&(lt|gt|quot|#39|amp);/g, (_, name: string) => ENTITIES[name] ?? '')
+          : line,
+      )
+    : lines;
+
 /**
  * The lines of one text with what the scan asks of each line computed once: every line is looked
  * at again as part of the up to four wrapped-attribution windows and eight-line header windows

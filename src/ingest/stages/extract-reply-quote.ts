@@ -8,6 +8,7 @@ import {
   ATTRIBUTION,
   FORWARD_CAPTION,
   type HeaderField,
+  isHiddenQuote,
   isOneLineHeader,
   isReplyAboveMarker,
   ORIGINAL_MESSAGE,
@@ -91,7 +92,12 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
     if (text === '') continue;
     if (GROUPWISE_HEADER.test(text)) return { start: i, headerEnd: i };
     if (isQuoteLine(text)) continue;
-    if (ORIGINAL_MESSAGE.test(text) || FORWARD_CAPTION.test(text) || lines.isMarker(i))
+    if (
+      ORIGINAL_MESSAGE.test(text) ||
+      FORWARD_CAPTION.test(text) ||
+      isHiddenQuote(text) ||
+      lines.isMarker(i)
+    )
       return { start: i, headerEnd: i };
     if (OUTLOOK_RULE.test(text) && i + 1 < lines.length && lines.headerField(i + 1) === 'from')
       return { start: i, headerEnd: i + 1 };
@@ -116,6 +122,26 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
     ownText ||= !mobile;
   }
   return null;
+}
+
+/**
+ * Bottom-posting under a quote that carries its own attribution ("> On Mon, Jane wrote:" over
+ * ">> …", then the person's text unquoted): a client that quotes the whole earlier message quotes
+ * the attribution with it. When the '>' block at `from` opens with an attribution, a header
+ * block or a caption once its markers are taken off, and the person's text follows it, that
+ * text starts at the returned line; otherwise -1 (a bare quote over text may be an inline answer).
+ */
+export function quotedMessageEnd(lines: Lines, from: number): number {
+  let first = from;
+  while (first < lines.length && lines.clean(first) === '') first++;
+  let end = first;
+  while (end < lines.length && (lines.clean(end) === '' || isQuoteLine(lines.at(end)))) end++;
+  if (end === first || end >= lines.length) return -1;
+  const inner = new Lines(lines.raw.slice(first, end).map((l) => l.replace(/^\s*[>|][ \t]?/, '')));
+  let top = 0;
+  while (top < inner.length && inner.clean(top) === '') top++;
+  const quote = findQuote(inner, top);
+  return quote !== null && quote.start === top ? end : -1;
 }
 
 /** Start of a trailing block made only of quoted and blank lines (plus the attribution above it). */

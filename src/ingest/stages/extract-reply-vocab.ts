@@ -56,6 +56,18 @@ export const ORIGINAL_MESSAGE =
 export const FORWARD_CAPTION =
   /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
 
+// Gmail's placeholder for the quote it folded away when a message is printed or forwarded
+// ("[Quoted text hidden]", "[Texto citado oculto]", "- Show quoted text -"): it stands where the
+// quote was, so it is no more the person's text than the quote. A bracketed or dash-framed short
+// line naming quoted text and its hiding or showing, in the languages Gmail writes it in.
+const QUOTED_WORD =
+  /(?<!\p{L})(?:quoted|citad[oa]s?|citat[oa]|cit[ée]e?s?|zitiert\p{L}*|geciteerde|citerad|siteret|sitert|cytowan\p{L}*|цитир\p{L}*|lainattu|idézett|citovan\p{L}*|messages? précédents?|mensagens anteriores|引用)/iu;
+const HIDDEN_WORD =
+  /(?<!\p{L})(?:hidden|hide|show|ocult[oa]s?|mostrar|masqu[ée]e?s?|afficher|ausgeblendet|einblenden|ausblenden|nascost[oa]|mostra|verborgen|weergeven|dold|visa|skjult|vis|ukryt\p{L}*|pokaż|скрыт\p{L}*|показать|piilotettu|näytä|elrejtve|skryt\p{L}*|zobrazit)(?!\p{L})|非表示|表示|隐藏|隱藏|显示|顯示/iu;
+const FRAMED_LINE = /^(?:\[[^[\]]{4,80}\]|\([^()]{4,80}\)|-\s[^-]{4,80}\s-)$/u;
+export const isHiddenQuote = (text: string): boolean =>
+  text.length <= 90 && FRAMED_LINE.test(text) && QUOTED_WORD.test(text) && HIDDEN_WORD.test(text);
+
 // Helpdesks put a marker above their message ("##- Please type your reply above this line -##",
 // "Bitte geben Sie Ihre Antwort über dieser Zeile ein"): everything from it down is theirs.
 const REPLY_ABOVE =

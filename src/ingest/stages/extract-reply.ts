@@ -8,11 +8,12 @@ import { withoutPgpArmor } from './extract-reply-armor.js';
 import { splitGluedAttributions } from './extract-reply-attribution.js';
 import { bannerEnd } from './extract-reply-banner.js';
 import { hoistFences } from './extract-reply-fences.js';
-import { isQuoteLine, Lines } from './extract-reply-lines.js';
+import { isQuoteLine, Lines, withEscapedQuoteMarks } from './extract-reply-lines.js';
 import {
   answersBelow,
   dropQuotedForwards,
   findQuote,
+  quotedMessageEnd,
   trailingQuoteStart,
 } from './extract-reply-quote.js';
 import { holdsReplyAboveMarker } from './extract-reply-vocab.js';
@@ -50,13 +51,22 @@ const joinTrim = (lines: string[]): string =>
 
 export function extractReply(text: string): ExtractedReply {
   const fences = hoistFences(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
-  const info = splitGluedAttributions(new Lines(fences.lines), holdsReplyAboveMarker(text));
+  const info = splitGluedAttributions(
+    new Lines(withEscapedQuoteMarks(fences.lines)),
+    holdsReplyAboveMarker(text),
+  );
   const lines = info.raw;
   let hasQuote = lines.some(isQuoteLine);
   let from = 0;
   let to = lines.length;
   let answers: string[] = [];
   for (;;) {
+    const below = quotedMessageEnd(info, from);
+    if (below !== -1) {
+      hasQuote = true;
+      from = below;
+      continue;
+    }
     const quote = findQuote(info, from);
     if (quote === null) break;
     hasQuote = true;

@@ -8,7 +8,7 @@ import { contactBlockStart, noticeStart } from './extract-reply-contact.js';
 const SIG_DELIMITER = /^(?:--|-- |—-|__|—|–)\s*$/;
 // "Sent from my iPhone", "Envoyé de mon iPad", "Von meinem iPhone gesendet", "Get Outlook for iOS".
 const MOBILE = [
-  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:from|with|via|on|using|by|con|de|desde|des de(?:l)?|da|do|depuis|avec|vanaf|vanuit|met|von|mit|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(.{1,60})$/iu,
+  /^(?:sent|envoy[ée]|enviado|enviat|inviato|verzonden|verstuurd|gesendet|wysłane|отправлено|надіслано|изпратено|sendt|skickat|lähetetty|trimis|odesláno|odoslané|poslano|poslato|στάλθηκε|saadetud|išsiųsta|nosūtīts|dikirim|dihantar|được gửi)\s+(?:(?<by>by|via|on|with|using|avec|con|mit|met)|from|de|desde|des de(?:l)?|da|do|depuis|vanaf|vanuit|von|z|ze|с|з|от|fra|från|[àa] partir de|de pe|iz|s|sa|iš|no|dari|từ|από(?: το)?)\s+(?<rest>.{1,60})$/iu,
   // Hebrew, Arabic and Thai put the verb first too: "נשלח מה-iPhone שלי", "أرسلت من iPhone".
   /^(?:נשלח\s+מ\S*|(?:أُ?رسلت?|مرسلة?)\s+من|ส่งจาก)\s*\S.{0,40}$/u,
   // Finnish and Hungarian put the device first and mark it with a case ending: "Lähetetty
@@ -97,6 +97,25 @@ const DEVICE_ONLY =
 // The mark (U+1427) that Gmail add-ons (Streak, Mixmax) put under the text to track opens.
 const TRACKING_MARK = '\u1427';
 
+// What a device or app sign-off names: the sender's own device ("my iPhone", "mon iPad"), a
+// device or mail-app word, or a product name — a word with a capital inside or a digit
+// ("iPhone", "BlackBerry", "GMX", "Note10") or capitalised words ("Superhuman", "Spark"); a
+// capitalised word after "on" is as likely a day or a place ("Sent on Monday").
+const POSSESSIVE = /^(?:my|mon|ma|mes|mi|mio|mia|meinem|meiner|mijn)\s/iu;
+const DEVICE_WORD =
+  /(?<!\p{L})(?:i?phone|ipad|ipod|android|ios|mobile|mobil\p{L}*|cell|device|tablet|watch|app|application|e-?mail|mail|blackberry|smartphone|handy|telefon\p{L}*|t[ée]l[ée]phone|portable|m[óo]vil|celular|outlook|gmail|yahoo)(?!\p{L})/iu;
+const PRODUCT_WORD = /\p{Ll}\p{Lu}|\p{Lu}{2,}|\d/u;
+const CAPITALISED = /^\p{Lu}\S*(?:\s+\p{Lu}\S*){0,2}$/u;
+function namesDevice(rest: string, afterOn: boolean): boolean {
+  const name = rest.trim();
+  return (
+    POSSESSIVE.test(name) ||
+    DEVICE_WORD.test(name) ||
+    PRODUCT_WORD.test(name) ||
+    (!afterOn && CAPITALISED.test(name))
+  );
+}
+
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
   if (line.trim() === TRACKING_MARK) return true;
@@ -110,9 +129,14 @@ export function isMobileSignature(line: string): boolean {
   return MOBILE.some((re) => {
     const m = re.exec(text);
     if (m === null) return false;
-    const rest = m[1];
+    const rest = m.groups?.rest;
     // "Sent from my desk, is much easier…" is prose: a device name has no punctuation and few words.
-    return rest === undefined || (!/[,;:!?]/.test(rest) && rest.trim().split(/\s+/).length <= 5);
+    if (rest === undefined) return true;
+    if (/[,;:!?]/.test(rest) || rest.trim().split(/\s+/).length > 5) return false;
+    // "Sent by post yesterday", "Sent with love", "Sent on Monday" are prose too: after these
+    // prepositions the line must name a device or an app.
+    const by = m.groups?.by;
+    return by === undefined || namesDevice(rest, by.trim().toLowerCase() === 'on');
   });
 }
 
