@@ -105,6 +105,21 @@ export function diagnosticOf(paragraph: string): string | null {
   return line ? line.slice(0, 500) : null;
 }
 
+// An SMTP reply quoting its enhanced code ("550 5.2.2 mailbox full", "550-5.1.1 ...").
+const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
+
+/**
+ * The more specific of a reporting MTA's own status and the remote server's answer it quotes. An MTA
+ * that writes X.0.0 ("other undefined status") or X.5.0 ("other protocol status", Exchange 2003's
+ * "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused; the server's own code of the
+ * same class says why. A code of another class is a different event (a 250 that accepted the RCPT).
+ */
+export function refineStatus(status: string | null, text: string | null): string | null {
+  if (status === null || text === null || !/^[45]\.[05]\.0$/.test(status)) return status;
+  const answer = ANSWER.exec(text)?.[1];
+  return answer?.[0] === status[0] ? answer : status;
+}
+
 // Some MTAs print the address with its type ("smtp;jane@example.com", "SMTP=jane@example.com").
 export const cleanAddress = (a: string): string =>
   a
@@ -146,7 +161,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const add = (addr: string, context: string, keyed = false) => {
     const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
     if (skip(a, keyed) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
-    const status = FAIL_STATUS.exec(context)?.[0] ?? null;
+    const status = refineStatus(FAIL_STATUS.exec(context)?.[0] ?? null, context);
     const reply = FAIL_REPLY.exec(context)?.[1] ?? null;
     const hard = delayed
       ? false
@@ -280,7 +295,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     const source =
       at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : anywhere >= 0 ? texts[anywhere]! : null;
     if (source === null) continue;
-    r.status = FAIL_STATUS.exec(source)![0];
+    r.status = refineStatus(FAIL_STATUS.exec(source)![0], source);
     if (!delayed) r.hard = r.status.startsWith('5');
     // The line giving the code is the server's answer: it says more than a phrase such as
     // Gmail's "Your message to x has been blocked" above it.

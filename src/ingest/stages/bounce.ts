@@ -3,7 +3,13 @@
 // plain-text bounces, the X-Failed-Recipients header and the body text are read instead.
 import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
 import { sesOriginalMessageId, sesRecipients } from './bounce-notices.js';
-import { cleanAddress, diagnosticOf, recipientsFromReport, reportRegion } from './bounce-text.js';
+import {
+  cleanAddress,
+  diagnosticOf,
+  recipientsFromReport,
+  refineStatus,
+  reportRegion,
+} from './bounce-text.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise-values.js';
 
@@ -64,15 +70,14 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
       (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) ||
       null;
     // Some MTAs leave Status out (or write a bare class) and give the code in the diagnostic only;
-    // others write X.0.0 ("other undefined status", RFC 3463) while the server's answer they quote
-    // names the cause ("550 5.7.1 ..."): that code of the same class says more.
+    // others write X.0.0 or X.5.0 while the server's answer they quote names the cause.
     const field = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
     const answered =
       diagnostic && SMTP_REPLY.test(diagnostic) ? (STATUS.exec(diagnostic)?.[0] ?? null) : null;
     const status =
       field === null || (/^[45]\.0\.0$/.test(field) && answered?.[0] === field[0])
         ? (answered ?? field)
-        : field;
+        : refineStatus(field, diagnostic);
     // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
     const hard =
       action === 'delayed' ||
