@@ -70,4 +70,91 @@ Diagnostic-Code: smtp;451 4.3.0 try later
       ]);
     }
   });
+
+  it("gives a Sendmail delay warning's transcript line as the diagnostic, not its caption", async () => {
+    const warning = `    **********************************************
+    **      THIS IS A WARNING MESSAGE ONLY      **
+    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **
+    **********************************************
+
+The original message was received at Tue, 3 Nov 2026 07:15:02 +0100
+from desk.inlet.test [192.0.2.44]
+
+   ----- The following addresses had transient non-fatal errors -----
+<pat@slow.example>
+
+   ----- Transcript of session follows -----
+<pat@slow.example>... Deferred: Connection refused by mx.slow.example.
+Warning: message still undelivered after 4 hours
+Will keep trying until message is 5 days old
+`;
+    const head = `From: Mail Delivery Subsystem <MAILER-DAEMON@relay.inlet.test>
+To: support@inlet.test
+Subject: Warning: could not send message for past 4 hours
+`;
+    const plain = `${head}Content-Type: text/plain
+
+${warning}`;
+    // The same warning as a DSN whose delivery-status part gives no Diagnostic-Code.
+    const report = `${head}Content-Type: multipart/report; report-type=delivery-status; boundary="w"
+
+--w
+Content-Type: text/plain
+
+${warning}
+--w
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.inlet.test
+
+Final-Recipient: RFC822; pat@slow.example
+Action: delayed
+Status: 4.4.1
+Will-Retry-Until: Sun, 8 Nov 2026 07:15:02 +0100
+--w--
+`;
+    for (const raw of [plain, report]) {
+      const [r] = (await bounceOf(raw))?.recipients ?? [];
+      expect(r?.action).toBe('delayed');
+      expect(r?.hard).toBe(false);
+      expect(r?.diagnostic).toBe(
+        '<pat@slow.example>... Deferred: Connection refused by mx.slow.example.',
+      );
+    }
+  });
+
+  it('keeps a Final-Recipient whose quoted local part holds a space', async () => {
+    const raw = `From: MAILER-DAEMON@mx.inlet.test
+To: support@inlet.test
+Subject: Undelivered Mail Returned to Sender
+Content-Type: multipart/report; report-type=delivery-status; boundary="q"
+
+--q
+Content-Type: text/plain
+
+Your message could not be delivered to two recipients.
+--q
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.inlet.test
+
+Final-Recipient: rfc822; "john doe"@client.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 No such mailbox
+
+Final-Recipient: rfc822; <"a\\"b c"@client.example>
+Action: failed
+Status: 5.1.1
+
+Final-Recipient: rfc822; jane roe@client.example
+Action: failed
+Status: 5.1.1
+--q--
+`;
+    expect((await bounceOf(raw))?.recipients.map((r) => [r.address, r.status])).toEqual([
+      ['"john doe"@client.example', '5.1.1'],
+      ['"a\\"b c"@client.example', '5.1.1'],
+    ]);
+  });
 });

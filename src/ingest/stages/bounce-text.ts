@@ -87,6 +87,21 @@ export function reportRegion(text: string): string[] {
 }
 
 /**
+ * Sendmail names a recipient under a caption and gives its reason in the session transcript below
+ * ("<pat@example.org>... Deferred: Connection timed out"): the line where the address is followed
+ * by "..." or ":" and words, or null.
+ */
+export function transcriptLine(lines: string[], address: string): string | null {
+  const line = lines.find((l) => {
+    const at = l.toLowerCase().indexOf(address);
+    return at >= 0 && /^>?\s*(?:\.\.\.|:)\s*\S/.test(l.slice(at + address.length));
+  });
+  return line ? line.trim().slice(0, 500) : null;
+}
+
+const CAPTION = /^[-=_*]{3,}.*[-=_*]{3,}$/;
+
+/**
  * The report's own words for a recipient: the first line of its paragraph giving the server's
  * code (enhanced status, else SMTP reply), else the first giving a reason.
  */
@@ -95,7 +110,10 @@ export function diagnosticOf(paragraph: string): string | null {
     .split(/\r?\n/)
     .map((l) => l.trim())
     // A line longer than SMTP allows (1000 octets) is no server's answer.
-    .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
+    .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '')
+    // A section caption ("----- The following addresses had transient non-fatal errors -----")
+    // is the report's heading, not what happened to the recipient.
+    .filter((l) => !CAPTION.test(l));
   const line =
     lines.find((l) => FAIL_STATUS.test(l)) ??
     lines.find((l) => FAIL_REPLY.test(l)) ??
@@ -306,6 +324,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const because = texts.findIndex((t) => /(?:^|\n)[ \t]*because:?[ \t]*$/i.test(t));
   const reason = because >= 0 ? texts[because + 1]?.trim().split('\n')[0] : undefined;
   if (reason && found.size === 1) for (const r of found.values()) r.diagnostic ??= reason;
+  for (const r of found.values()) r.diagnostic ??= transcriptLine(region, r.address);
   // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
   // only a display name) failed the one address the returned copy was sent to, if it has one.
   const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));
