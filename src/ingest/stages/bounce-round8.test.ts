@@ -8,8 +8,7 @@ import { parseMessage } from './parse.js';
 
 const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
 const bounceOf = async (raw: string) =>
-  (await classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx))
-    .bounce;
+  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx).bounce;
 
 // Exchange 2003's wording: the recipient, the reason in words, then "<host #local smtp;remote>".
 const exchangeText = `Your message did not reach some or all of the intended recipients.

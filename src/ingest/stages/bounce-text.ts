@@ -132,10 +132,10 @@ const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
  * "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused; the server's own code of the
  * same class says why. A code of another class is a different event (a 250 that accepted the RCPT).
  */
-export function refineStatus(status: string | null, text: string | null): string | null {
-  if (status === null || text === null || !/^[45]\.[05]\.0$/.test(status)) return status;
+export function refineStatus(status: string, text: string | null): string {
+  if (text === null || !/^[45]\.[05]\.0$/.test(status)) return status;
   const answer = ANSWER.exec(text)?.[1];
-  return answer?.[0] === status[0] ? answer : status;
+  return answer !== undefined && answer[0] === status[0] ? answer : status;
 }
 
 // Some MTAs print the address with its type ("smtp;jane@example.com", "SMTP=jane@example.com").
@@ -179,7 +179,8 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const add = (addr: string, context: string, keyed = false) => {
     const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
     if (skip(a, keyed) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
-    const status = refineStatus(FAIL_STATUS.exec(context)?.[0] ?? null, context);
+    const code = FAIL_STATUS.exec(context)?.[0];
+    const status = code === undefined ? null : refineStatus(code, context);
     const reply = FAIL_REPLY.exec(context)?.[1] ?? null;
     const hard = delayed
       ? false
