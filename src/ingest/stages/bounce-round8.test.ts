@@ -10,6 +10,27 @@ const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false 
 const bounceOf = async (raw: string) =>
   classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx).bounce;
 
+/** A plain-text notice, and the same notice as a multipart/report with the given DSN fields. */
+const plainNotice = (head: string, text: string) => `${head}Content-Type: text/plain
+
+${text}`;
+const reportNotice = (
+  head: string,
+  text: string,
+  fields: string,
+) => `${head}Content-Type: multipart/report; report-type=delivery-status; boundary="r8"
+
+--r8
+Content-Type: text/plain
+
+${text}
+--r8
+Content-Type: message/delivery-status
+
+${fields.trim()}
+--r8--
+`;
+
 // Exchange 2003's wording: the recipient, the reason in words, then "<host #local smtp;remote>".
 const exchangeText = `Your message did not reach some or all of the intended recipients.
 
@@ -29,25 +50,15 @@ The following recipient(s) could not be reached:
 
 describe('bounce leftovers (round 8)', () => {
   it("takes the remote server's code over the MTA's own X.5.0, within the same class", async () => {
-    const plain = `From: postmaster@client.example
+    const head = `From: postmaster@client.example
 To: support@inlet.test
 Subject: Undeliverable: Invoice 7781
-Content-Type: text/plain
-
-${exchangeText}`;
-    const report = `From: postmaster@client.example
-To: support@inlet.test
-Subject: Undeliverable: Invoice 7781
-Content-Type: multipart/report; report-type=delivery-status; boundary="nd"
-
---nd
-Content-Type: text/plain
-
-${exchangeText}
---nd
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns;gw1.client.example
+`;
+    const plain = plainNotice(head, exchangeText);
+    const report = reportNotice(
+      head,
+      exchangeText,
+      `Reporting-MTA: dns;gw1.client.example
 
 Final-Recipient: rfc822;kim@client.example
 Action: failed
@@ -57,9 +68,8 @@ Diagnostic-Code: smtp;550 5.2.2 Mailbox quota exceeded
 Final-Recipient: rfc822;lou@client.example
 Action: failed
 Status: 5.5.0
-Diagnostic-Code: smtp;451 4.3.0 try later
---nd--
-`;
+Diagnostic-Code: smtp;451 4.3.0 try later`,
+    );
     for (const raw of [plain, report]) {
       const statuses = (await bounceOf(raw))?.recipients.map((r) => [r.address, r.status]);
       // A 4.x.x answer under a 5.5.0: the MTA gave up; its own failure class stands.
@@ -91,27 +101,18 @@ Will keep trying until message is 5 days old
 To: support@inlet.test
 Subject: Warning: could not send message for past 4 hours
 `;
-    const plain = `${head}Content-Type: text/plain
-
-${warning}`;
+    const plain = plainNotice(head, warning);
     // The same warning as a DSN whose delivery-status part gives no Diagnostic-Code.
-    const report = `${head}Content-Type: multipart/report; report-type=delivery-status; boundary="w"
-
---w
-Content-Type: text/plain
-
-${warning}
---w
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; relay.inlet.test
+    const report = reportNotice(
+      head,
+      warning,
+      `Reporting-MTA: dns; relay.inlet.test
 
 Final-Recipient: RFC822; pat@slow.example
 Action: delayed
 Status: 4.4.1
-Will-Retry-Until: Sun, 8 Nov 2026 07:15:02 +0100
---w--
-`;
+Will-Retry-Until: Sun, 8 Nov 2026 07:15:02 +0100`,
+    );
     for (const raw of [plain, report]) {
       const [r] = (await bounceOf(raw))?.recipients ?? [];
       expect(r?.action).toBe('delayed');
@@ -123,19 +124,13 @@ Will-Retry-Until: Sun, 8 Nov 2026 07:15:02 +0100
   });
 
   it('keeps a Final-Recipient whose quoted local part holds a space', async () => {
-    const raw = `From: MAILER-DAEMON@mx.inlet.test
+    const raw = reportNotice(
+      `From: MAILER-DAEMON@mx.inlet.test
 To: support@inlet.test
 Subject: Undelivered Mail Returned to Sender
-Content-Type: multipart/report; report-type=delivery-status; boundary="q"
-
---q
-Content-Type: text/plain
-
-Your message could not be delivered to two recipients.
---q
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.inlet.test
+`,
+      'Your message could not be delivered to two recipients.',
+      `Reporting-MTA: dns; mx.inlet.test
 
 Final-Recipient: rfc822; "john doe"@client.example
 Action: failed
@@ -148,9 +143,9 @@ Status: 5.1.1
 
 Final-Recipient: rfc822; jane roe@client.example
 Action: failed
-Status: 5.1.1
---q--
-`;
+Status: 5.1.1`,
+    );
+    // An unquoted local part with a space is no address (RFC 5321 4.1.2): left out, as before.
     expect((await bounceOf(raw))?.recipients.map((r) => [r.address, r.status])).toEqual([
       ['"john doe"@client.example', '5.1.1'],
       ['"a\\"b c"@client.example', '5.1.1'],
