@@ -87,6 +87,21 @@ export function reportRegion(text: string): string[] {
 }
 
 /**
+ * Sendmail names a recipient under a caption and gives its reason in the session transcript below
+ * ("<pat@example.org>... Deferred: Connection timed out"): the line where the address is followed
+ * by "..." or ":" and words, or null.
+ */
+export function transcriptLine(lines: string[], address: string): string | null {
+  const line = lines.find((l) => {
+    const at = l.toLowerCase().indexOf(address);
+    return at >= 0 && /^>?\s*(?:\.\.\.|:)\s*\S/.test(l.slice(at + address.length));
+  });
+  return line ? line.trim().slice(0, 500) : null;
+}
+
+const CAPTION = /^[-=_*]{3,}.*[-=_*]{3,}$/;
+
+/**
  * The report's own words for a recipient: the first line of its paragraph giving the server's
  * code (enhanced status, else SMTP reply), else the first giving a reason.
  */
@@ -95,7 +110,10 @@ export function diagnosticOf(paragraph: string): string | null {
     .split(/\r?\n/)
     .map((l) => l.trim())
     // A line longer than SMTP allows (1000 octets) is no server's answer.
-    .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '');
+    .filter((l) => l.length <= 1000 && l.replace(EMAIL, '').replace(/[<>:"'\s]/g, '') !== '')
+    // A section caption ("----- The following addresses had transient non-fatal errors -----")
+    // is the report's heading, not what happened to the recipient.
+    .filter((l) => !CAPTION.test(l));
   const line =
     lines.find((l) => FAIL_STATUS.test(l)) ??
     lines.find((l) => FAIL_REPLY.test(l)) ??
@@ -103,6 +121,21 @@ export function diagnosticOf(paragraph: string): string | null {
     lines.find((l) => SMTP_REPLY.test(l)) ??
     lines.find(tells);
   return line ? line.slice(0, 500) : null;
+}
+
+// An SMTP reply quoting its enhanced code ("550 5.2.2 mailbox full", "550-5.1.1 ...").
+const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
+
+/**
+ * The more specific of a reporting MTA's own status and the remote server's answer it quotes. An MTA
+ * that writes X.0.0 ("other undefined status") or X.5.0 ("other protocol status", Exchange 2003's
+ * "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused; the server's own code of the
+ * same class says why. A code of another class is a different event (a 250 that accepted the RCPT).
+ */
+export function refineStatus(status: string, text: string | null): string {
+  if (text === null || !/^[45]\.[05]\.0$/.test(status)) return status;
+  const answer = ANSWER.exec(text)?.[1];
+  return answer !== undefined && answer[0] === status[0] ? answer : status;
 }
 
 // Some MTAs print the address with its type ("smtp;jane@example.com", "SMTP=jane@example.com").
@@ -146,7 +179,8 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const add = (addr: string, context: string, keyed = false) => {
     const a = expandedFrom.get(cleanAddress(addr)) ?? cleanAddress(addr);
     if (skip(a, keyed) || found.has(a) || found.size >= MAX_RECIPIENTS) return;
-    const status = FAIL_STATUS.exec(context)?.[0] ?? null;
+    const code = FAIL_STATUS.exec(context)?.[0];
+    const status = code === undefined ? null : refineStatus(code, context);
     const reply = FAIL_REPLY.exec(context)?.[1] ?? null;
     const hard = delayed
       ? false
@@ -280,7 +314,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     const source =
       at >= 0 ? texts[at]! : below >= 0 ? texts[below]! : anywhere >= 0 ? texts[anywhere]! : null;
     if (source === null) continue;
-    r.status = FAIL_STATUS.exec(source)![0];
+    r.status = refineStatus(FAIL_STATUS.exec(source)![0], source);
     if (!delayed) r.hard = r.status.startsWith('5');
     // The line giving the code is the server's answer: it says more than a phrase such as
     // Gmail's "Your message to x has been blocked" above it.
@@ -291,6 +325,7 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   const because = texts.findIndex((t) => /(?:^|\n)[ \t]*because:?[ \t]*$/i.test(t));
   const reason = because >= 0 ? texts[because + 1]?.trim().split('\n')[0] : undefined;
   if (reason && found.size === 1) for (const r of found.values()) r.diagnostic ??= reason;
+  for (const r of found.values()) r.diagnostic ??= transcriptLine(region, r.address);
   // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
   // only a display name) failed the one address the returned copy was sent to, if it has one.
   const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));

@@ -3,7 +3,14 @@
 // plain-text bounces, the X-Failed-Recipients header and the body text are read instead.
 import type { BounceInfo, BounceRecipient, ParsedMessage } from '../types.js';
 import { sesOriginalMessageId, sesRecipients } from './bounce-notices.js';
-import { cleanAddress, diagnosticOf, recipientsFromReport, reportRegion } from './bounce-text.js';
+import {
+  cleanAddress,
+  diagnosticOf,
+  recipientsFromReport,
+  refineStatus,
+  reportRegion,
+  transcriptLine,
+} from './bounce-text.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise-values.js';
 
@@ -32,10 +39,17 @@ function fieldsOf(block: string): Map<string, string> {
   return fields;
 }
 
+// A quoted local part may hold spaces and other specials ("\"john doe\"@example.com", RFC 5321
+// 4.1.2): the quotes are part of the address and stay.
+const QUOTED_LOCAL = /^"(?:[^"\\\r\n]|\\.)+"@[^\s@<>"]+$/;
+const PLAIN_ADDRESS = /^[^\s@]+@[^\s@]+$/;
+
 const addressOf = (value: string): string => {
   const afterType = value.includes(';') ? value.slice(value.indexOf(';') + 1) : value;
-  return cleanAddress(afterType.trim().replace(/^<|>$/g, '').trim());
+  const bare = afterType.trim().replace(/^<|>$/g, '').trim();
+  return QUOTED_LOCAL.test(bare) ? bare.toLowerCase() : cleanAddress(bare);
 };
+const isAddress = (a: string): boolean => PLAIN_ADDRESS.test(a) || QUOTED_LOCAL.test(a);
 
 function isHard(status: string | null, diagnostic: string | null, action: string | null): boolean {
   if (status) return status.startsWith('5');
@@ -53,26 +67,25 @@ export function parseDeliveryStatus(body: string): BounceRecipient[] {
     // final one may be an alias the receiving side expanded it to.
     const original = f.get('original-recipient');
     const rcpt =
-      original && /^\s*rfc822\s*;\s*<?[^\s@<>]+@[^\s@<>]+>?\s*$/i.test(original)
+      original && /^\s*rfc822\s*;/i.test(original) && isAddress(addressOf(original))
         ? original
         : (f.get('final-recipient') ?? original);
     if (!rcpt) continue;
     const address = addressOf(rcpt);
-    if (!/^[^\s@]+@[^\s@]+$/.test(address)) continue;
+    if (!isAddress(address)) continue;
     const action = f.get('action')?.toLowerCase().split(/[\s(]/)[0] ?? null;
     const diagnostic =
       (f.get('diagnostic-code') ?? '').replace(/^\s*(?:smtp|x-[\w-]+)\s*;\s*/i, '').slice(0, 500) ||
       null;
     // Some MTAs leave Status out (or write a bare class) and give the code in the diagnostic only;
-    // others write X.0.0 ("other undefined status", RFC 3463) while the server's answer they quote
-    // names the cause ("550 5.7.1 ..."): that code of the same class says more.
+    // others write X.0.0 or X.5.0 while the server's answer they quote names the cause.
     const field = STATUS.exec(f.get('status') ?? '')?.[0] ?? null;
     const answered =
       diagnostic && SMTP_REPLY.test(diagnostic) ? (STATUS.exec(diagnostic)?.[0] ?? null) : null;
     const status =
       field === null || (/^[45]\.0\.0$/.test(field) && answered?.[0] === field[0])
         ? (answered ?? field)
-        : field;
+        : refineStatus(field, diagnostic);
     // A delay warning (action: delayed, 4.x.x) says the message is still on its way.
     const hard =
       action === 'delayed' ||
@@ -263,6 +276,11 @@ export function parseBounce(msg: ParsedMessage): BounceInfo {
   const fromDsn = msg.reportParts.deliveryStatus
     ? parseDeliveryStatus(msg.reportParts.deliveryStatus)
     : [];
+  // A DSN without a Diagnostic-Code (Sendmail's delay warnings) leaves the reason to the text.
+  if (fromDsn.some((r) => r.diagnostic === null)) {
+    const region = reportRegion(msg.text?.slice(0, 256 * 1024) ?? '');
+    for (const r of fromDsn) r.diagnostic ??= transcriptLine(region, r.address);
+  }
   return {
     originalMessageId: originalMessageId(msg),
     recipients: fromDsn.length > 0 ? fromDsn : recipientsFromText(msg),

@@ -169,6 +169,28 @@ describe('classifyMessage', () => {
     expect(c.bounce?.originalMessageId).toBe('inlet.ack-7@inlet.test');
   });
 
+  it('reads mail from the null sender ("<@>", as Courier writes it) as machine mail, never a person', async () => {
+    const notice = await classify(
+      'From: Courier mail server at relay.example.net <@>\nTo: support@inlet.test\nSubject: NOTICE: mail delivery status.',
+      'This is a delivery status notification from relay.example.net.\r\n\r\nYour message to pat@example.org could not be delivered: 550 mailbox does not exist.\r\n',
+    );
+    expect(notice.kind).toBe('bounce');
+    expect(notice.bounce?.recipients.map((r) => [r.address, r.hard])).toEqual([
+      ['pat@example.org', true],
+    ]);
+    // A null-sender notice with no failure in it is still nobody to acknowledge.
+    const quota = await classify(
+      'From: <@>\nTo: support@inlet.test\nSubject: Mailbox almost full',
+      'Your mailbox is 90% full. Please delete old messages.',
+    );
+    expect(quota.kind).toBe('auto_reply');
+    expect(suppressesAutoResponse(quota)).toBe(true);
+    // A bare name with no address is a broken client, and still a person.
+    expect((await classify('From: Jane Roe\nTo: support@inlet.test\nSubject: printer')).kind).toBe(
+      'human',
+    );
+  });
+
   it('recognises its own mail coming back, but not a forged X-Inlet header from outside', async () => {
     expect(
       await classify('From: x@example.com\nSubject: hi\nMessage-ID: <inlet.abc@inlet.test>'),

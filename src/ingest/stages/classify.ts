@@ -47,6 +47,10 @@ const localPart = (address: string): string => {
   const at = address.replace(/\\/g, '').indexOf('@');
   return at > 0 ? address.replace(/\\/g, '').slice(0, at) : address;
 };
+// The null sender written into From: RFC 5321's "<>" as some MTAs copy it, Courier's "<@>", a
+// lone "@". No person writes from it; only mail machinery does (RFC 3834 2). A From with a bare
+// name and no address at all ('') is a broken client, not this.
+const isNullSender = (address: string): boolean => /^(?:<@?>|@)$/.test(address.trim());
 
 function reportType(msg: ParsedMessage): string | null {
   const ct = first(msg, 'content-type') ?? '';
@@ -76,7 +80,9 @@ function bounceReasons(msg: ParsedMessage): string[] {
   if (/^(true|yes)$/i.test(first(msg, 'x-ms-exchange-message-is-ndr') ?? ''))
     strong.push('exchange_ndr');
   const senders = [msg.from, msg.sender].filter((a) => a !== null);
-  const daemonLocal = senders.some((a) => DAEMON_LOCAL.test(localPart(a.address)));
+  const daemonLocal = senders.some(
+    (a) => DAEMON_LOCAL.test(localPart(a.address)) || isNullSender(a.address),
+  );
   if (
     senders.some(
       (a) =>
@@ -145,6 +151,9 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   // Mailman marks every notice about list business (held posts, confirmations, reminders).
   if (/^yes$/i.test(first(msg, 'x-list-administrivia') ?? '')) reasons.push('list_notice');
   if (OOO_SUBJECT.test(msg.subject)) reasons.push('out_of_office_subject');
+  // Mail from the null sender that is not a bounce is still a machine's notice, never a person.
+  if ([msg.from, msg.sender].some((a) => a !== null && isNullSender(a.address)))
+    reasons.push('null_sender');
   return reasons;
 }
 
