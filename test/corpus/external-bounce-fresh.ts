@@ -52,7 +52,7 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ORIGINAL_RECIPIENT =
   'Inlet names the Original-Recipient (the address the sender wrote, where a reply went); the project names the Final-Recipient it was expanded to';
 const STATUS_FIELD =
-  "Inlet gives the report's own Status field (or, where that says only X.0.0, the enhanced code of the server's answer it quotes); the project gives the SMTP reply code of the diagnostic or a code it infers";
+  "Inlet gives the report's own Status field (or, where that says only X.0.0 or X.5.0, the enhanced code of the server's answer it quotes); the project gives the SMTP reply code of the diagnostic or a code it infers";
 const NO_STATUS =
   'the report gives no status code; the project infers one from its wording, Inlet reports none';
 const GAVE_UP =

@@ -9,6 +9,9 @@
 //   show), else the Content-Type name (`->name`); a made-up name for a part that names none is not.
 // - `->size` is the part's length as transfer-encoded in the mail (4 for a 3-byte base64 file), not
 //   the file's, so it is not scored; the content hash checks the file's bytes exactly.
+// - The file name hashed (`hash("sha256", $attachment->filename)`) is, where the mail gives the name
+//   twice, the ISO-8859-15 copy with '?' for what that charset cannot write; Inlet shows the full
+//   Unicode name, so a miss that matches that lossy copy is a reviewed divergence (LOSSY_NAME).
 // - An attached message (message/*) is given with CRLF line ends and no final line end; the file's
 //   own line ends are LF, so for those parts the hash is compared with line ends as the project has
 //   them.
@@ -76,17 +79,26 @@ const sha256 = (data: string | Buffer): string => createHash('sha256').update(da
 
 /** The hash of a file's bytes; of an attached message's with line ends as the project gives them. */
 const contentSha256 = (a: PreparedAttachment): string =>
-  a.declaredType.startsWith('message/')
-    ? sha256(
-        Buffer.from(
-          a.content
-            .toString('latin1')
-            .replace(/\r?\n/g, '\r\n')
-            .replace(/(\r\n)+$/, ''),
-          'latin1',
-        ),
-      )
-    : a.sha256;
+  a.declaredType.startsWith('message/') ? sha256(crlfTrimmed(a)) : a.sha256;
+
+// A reviewed divergence (tune half), a rule about the mail, not a case:
+const LOSSY_NAME =
+  "the project hashes the file name's ISO-8859-15 copy (characters it cannot write as '?'); Inlet shows the full name the mail gives in Unicode";
+const LATIN9 = new Set(
+  new TextDecoder('iso-8859-15').decode(Uint8Array.from({ length: 256 }, (_, i) => i)),
+);
+/** A name as written in ISO-8859-15, where characters it has no byte for become '?'. */
+const latin9Copy = (name: string): string =>
+  [...name].map((ch) => (LATIN9.has(ch) ? ch : '?')).join('');
+/** The part's bytes with CRLF line ends and the final line ends dropped. */
+const crlfTrimmed = (a: PreparedAttachment): Buffer =>
+  Buffer.from(
+    a.content
+      .toString('latin1')
+      .replace(/\r?\n/g, '\r\n')
+      .replace(/(\r\n)+$/, ''),
+    'latin1',
+  );
 
 /** A part that names no file gets a made-up name (8 hex digits of a hash): not the mail's. */
 const madeUp = (name: string): boolean => /^[0-9a-f]{8}$/.test(name);
@@ -155,6 +167,9 @@ function scoreCase(fields: Record<string, FieldScore>, c: WebklexCase, got: Prep
         ),
         id,
         `missing ${JSON.stringify(f.name ?? f.nameSha256)} (${listed})`,
+        got.attachments.some((a) => sha256(latin9Copy(a.filename)) === f.nameSha256)
+          ? LOSSY_NAME
+          : null,
       );
     if (f.sha256 !== undefined)
       score(

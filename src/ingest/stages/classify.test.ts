@@ -191,6 +191,28 @@ describe('classifyMessage', () => {
     );
   });
 
+  it('reads "From: <>" (RFC 5321\'s null reverse-path) as the null sender, and no From as before', async () => {
+    for (const from of ['<>', 'Mail Delivery Subsystem <>', '"relay.example.net" < >']) {
+      const quota = await classify(
+        `From: ${from}\nTo: support@inlet.test\nSubject: Mailbox almost full`,
+        'Your mailbox is 90% full. Please delete old messages.',
+      );
+      expect(quota.kind).toBe('auto_reply');
+      expect(suppressesAutoResponse(quota)).toBe(true);
+    }
+    const notice = await classify(
+      'From: <>\nTo: support@inlet.test\nSubject: Warning: could not send message',
+      'Your message to lee@example.org could not be delivered: 550 5.1.1 user unknown.\r\n',
+    );
+    expect(notice.kind).toBe('bounce');
+    expect(notice.bounce?.recipients.map((r) => r.address)).toEqual(['lee@example.org']);
+    // No From header at all is a broken client, not the null sender: still a person writing.
+    const bare = await msg('To: support@inlet.test\nSubject: printer');
+    expect(bare.warnings).toContain('from_missing');
+    expect(bare.warnings).not.toContain('from_null_sender');
+    expect(classifyMessage(bare, ctx).kind).toBe('human');
+  });
+
   it('recognises its own mail coming back, but not a forged X-Inlet header from outside', async () => {
     expect(
       await classify('From: x@example.com\nSubject: hi\nMessage-ID: <inlet.abc@inlet.test>'),

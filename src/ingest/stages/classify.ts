@@ -51,6 +51,10 @@ const localPart = (address: string): string => {
 // lone "@". No person writes from it; only mail machinery does (RFC 3834 2). A From with a bare
 // name and no address at all ('') is a broken client, not this.
 const isNullSender = (address: string): boolean => /^(?:<@?>|@)$/.test(address.trim());
+// "From: <>" has no address for the library to return: normalise.ts flags it instead.
+const fromNullSender = (msg: ParsedMessage): boolean =>
+  msg.warnings.includes('from_null_sender') ||
+  [msg.from, msg.sender].some((a) => a !== null && isNullSender(a.address));
 
 function reportType(msg: ParsedMessage): string | null {
   const ct = first(msg, 'content-type') ?? '';
@@ -80,9 +84,8 @@ function bounceReasons(msg: ParsedMessage): string[] {
   if (/^(true|yes)$/i.test(first(msg, 'x-ms-exchange-message-is-ndr') ?? ''))
     strong.push('exchange_ndr');
   const senders = [msg.from, msg.sender].filter((a) => a !== null);
-  const daemonLocal = senders.some(
-    (a) => DAEMON_LOCAL.test(localPart(a.address)) || isNullSender(a.address),
-  );
+  const daemonLocal =
+    fromNullSender(msg) || senders.some((a) => DAEMON_LOCAL.test(localPart(a.address)));
   if (
     senders.some(
       (a) =>
@@ -152,8 +155,7 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   if (/^yes$/i.test(first(msg, 'x-list-administrivia') ?? '')) reasons.push('list_notice');
   if (OOO_SUBJECT.test(msg.subject)) reasons.push('out_of_office_subject');
   // Mail from the null sender that is not a bounce is still a machine's notice, never a person.
-  if ([msg.from, msg.sender].some((a) => a !== null && isNullSender(a.address)))
-    reasons.push('null_sender');
+  if (fromNullSender(msg)) reasons.push('null_sender');
   return reasons;
 }
 

@@ -60,6 +60,9 @@ const MAX_VALUES_PER_HEADER = 50;
 // Bare From tokens that are real senders on their own host: bounces come "From: MAILER-DAEMON".
 const DAEMON_TOKEN = /^(?:mailer-daemon|mail-daemon|mailerdaemon|postmaster|root|daemon|nobody)$/i;
 
+// A From that is only the null sender: "<>", optionally after a display name, nothing else.
+const NULL_FROM = /^\s*(?:"[^"]*"\s*|[^<>"@,]*)<\s*>\s*$/;
+
 /** Assemble the ParsedMessage from the library's output and the library-independent scan. */
 export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMessage {
   const warnings = new Set<string>();
@@ -102,6 +105,9 @@ export function buildParsedMessage(out: AdapterOutput, scan: MimeScan): ParsedMe
   const withComments = (list: RawAddress[], key: string) => addressesFromComments(list, all(key));
   if (all('from').length > 1) warnings.add('from_duplicate');
   let from = normaliseAddressList(withComments(out.from, 'from'), true)[0] ?? null;
+  // RFC 5321's null reverse-path copied into From ("<>", perhaps after a name) names no address,
+  // so the library drops it; the flag keeps what it said for classify.ts (machine mail).
+  if (NULL_FROM.test(all('from')[0] ?? '')) warnings.add('from_null_sender');
   // "From: Moderator-Address" names nobody who could be answered: Sender or Reply-To stand in when
   // they name an address; otherwise the name is kept without an address (no requester address).
   if (from !== null && !from.address.includes('@') && !DAEMON_TOKEN.test(from.address)) {
