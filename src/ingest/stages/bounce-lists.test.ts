@@ -3,13 +3,8 @@
 // words mention delivery.
 import { describe, expect, it } from 'vitest';
 
+import { classify, classifyParsed, parseMail as parse } from '../../../test/helpers/bounce-mail.js';
 import { originalMessageId } from './bounce.js';
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const parse = (raw: string) => parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n')));
-const classify = async (raw: string) => classifyMessage(await parse(raw), ctx);
 
 const original = `From: Acme Support <support@inlet.test>
 To: pat@client.example
@@ -134,7 +129,7 @@ Subject: AWS Notification Message
 {"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"pat@client.example"}]},"mail":{"messageId":"0100018c-ses-id","headers":[{"name":"From","value":"support@inlet.test"},{"name":"Message-ID","value":"<reply-7@inlet.test>"}],"commonHeaders":{"messageId":"<reply-7@inlet.test>"}}}
 `;
     const msg = await parse(raw);
-    expect(classifyMessage(msg, ctx).reasons).toContain('ses_complaint');
+    expect(classifyParsed(msg).reasons).toContain('ses_complaint');
     expect(originalMessageId(msg)).toBe('reply-7@inlet.test');
   });
 });

@@ -2,12 +2,7 @@
 // SES complaints, challenge-response and sender-screening notices; a person stays a person.
 import { describe, expect, it } from 'vitest';
 
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
+import { classify } from '../../../test/helpers/bounce-mail.js';
 
 describe('notices that are no bounce', () => {
   it('an SES complaint notification is an abuse report, not a bounce', async () => {

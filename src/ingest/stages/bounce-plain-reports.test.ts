@@ -2,12 +2,7 @@
 // fields written into the text, and SMTP transcripts, give the recipient, action and status.
 import { describe, expect, it } from 'vitest';
 
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
+import { classify } from '../../../test/helpers/bounce-mail.js';
 
 describe('DSN fields pasted into a plain-text report', () => {
   it("reads them past Postfix's X-Postfix-* extension fields, which look like a copied header block", async () => {

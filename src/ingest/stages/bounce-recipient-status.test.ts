@@ -3,14 +3,7 @@
 // its Status field, delay warnings, indented SMTP transcripts, terse failure lines, SES notifications.
 import { describe, expect, it } from 'vitest';
 
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
-const recipients = async (raw: string) =>
-  (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
+import { classify, recipients } from '../../../test/helpers/bounce-mail.js';
 
 /** A multipart/report whose delivery-status part holds the given per-recipient blocks. */
 const dsn = (blocks: string) => `From: MAILER-DAEMON@mx.inlet.test

@@ -3,15 +3,13 @@
 // screen names, DSN fields pasted into text, forwarded bounces.
 import { describe, expect, it } from 'vitest';
 
+import {
+  classify,
+  classifyParsed,
+  parseMail,
+  recipients,
+} from '../../../test/helpers/bounce-mail.js';
 import { parseBounce } from './bounce.js';
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
-const recipients = async (raw: string) =>
-  (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
 
 describe('bounced recipients', () => {
   it('drops an "smtp;" or "SMTP=" type written before the address', async () => {
@@ -157,8 +155,8 @@ Can you look at this?
 > To: ola@client.example
 > Subject: Re: delivery date
 `;
-    const msg = await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n')));
-    expect(classifyMessage(msg, ctx).kind).toBe('human');
+    const msg = await parseMail(raw);
+    expect(classifyParsed(msg).kind).toBe('human');
     expect(parseBounce(msg).recipients.map((r) => r.address)).toEqual(['ola@client.example']);
   });
 

@@ -3,12 +3,9 @@
 // Sendmail delay warning's diagnostic, a quoted local part with a space in Final-Recipient.
 import { describe, expect, it } from 'vitest';
 
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
+import { classify } from '../../../test/helpers/bounce-mail.js';
 
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const bounceOf = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx).bounce;
+const bounceOf = async (raw: string) => (await classify(raw)).bounce;
 
 /** A plain-text notice, and the same notice as a multipart/report with the given DSN fields. */
 const plainNotice = (head: string, text: string) => `${head}Content-Type: text/plain

@@ -2,14 +2,9 @@
 // a Message-ID that happens to look like an address; a delay is not a failure.
 import { describe, expect, it } from 'vitest';
 
+import { classify, recipients } from '../../../test/helpers/bounce-mail.js';
 import { classifyMessage } from './classify.js';
 import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
-const recipients = async (raw: string) =>
-  (await classify(raw)).bounce?.recipients.map((r) => r.address) ?? [];
 
 describe('plain-text bounce recipients', () => {
   it('names the failed address, not the list, the sender or Message-ID fragments of the returned copy', async () => {

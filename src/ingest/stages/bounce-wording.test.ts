@@ -4,12 +4,7 @@
 // a failure would look.
 import { describe, expect, it } from 'vitest';
 
-import { classifyMessage } from './classify.js';
-import { parseMessage } from './parse.js';
-
-const ctx = { ownAddresses: ['support@inlet.test'], isOwnMessageId: () => false };
-const classify = async (raw: string) =>
-  classifyMessage(await parseMessage(Buffer.from(raw.replace(/\r?\n/g, '\r\n'))), ctx);
+import { classify } from '../../../test/helpers/bounce-mail.js';
 
 const gmail = (
   subject: string,
