@@ -1,16 +1,16 @@
 // The `outbox.stalled-sweep` cron (every 5 minutes): no reply stays 'queued' or 'sending' without a
 // send job that will still run it. A worker killed mid-send leaves its job locked; the liveness sweep
-// (sync/worker-liveness.ts) frees the locks of workers whose heartbeat went stale, but graphile-worker
-// counted the attempt when the job was fetched, so a job killed on its last attempt never runs again,
-// and one locked under an id that never wrote a heartbeat waits for graphile-worker's 4-hour lock
-// timeout. Replies were left 'sending' that long, or for ever. Each run, as the owner role:
-//   * unlocks send jobs held longer than the stale period by a worker with no heartbeat, so the job
-//     reruns now and resolves the reply itself (Sent lookup first: send-reply.ts);
+// (sync/worker-liveness.ts) frees the locks of dead workers (stale heartbeat, or none for as long)
+// and the job reruns, resolving the reply itself (Sent lookup first: send-reply.ts). But
+// graphile-worker counted the attempt when the job was fetched, so a job killed on its last attempt
+// never runs again, and a lost job never runs at all. Each run, as the owner role:
 //   * re-queues the send job of a reply whose job is gone (deleted, lost with a restore): the job
 //     decides from the row's state and transmission mark, so nothing is sent twice;
-//   * ends a reply whose job used up its attempts: 'failed', reason delivery_unknown when an attempt
-//     had transmitted (it may have arrived; never a second copy), attempts_exhausted when nothing
-//     left; with a reply.failed event, as the job itself would have.
+//   * ends a reply whose job used up its attempts and is not running on a live worker: 'failed',
+//     reason delivery_unknown when an attempt had transmitted (it may have arrived; never a second
+//     copy), attempts_exhausted when nothing left; with a reply.failed event, as the job itself would
+//     have. A worker is dead here as in liveness: a worker that locked the job a moment ago and has
+//     not yet written its first heartbeat is still running it.
 import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
 
 import type { Logger } from '../lib/logger.js';
@@ -35,30 +35,17 @@ export function stalledRepliesCronItems(): ParsedCronItem[] {
 }
 
 export interface StalledSweepResult {
-  unlocked: number;
   requeued: number;
   deliveryUnknown: number;
   exhausted: number;
 }
 
-/** `staleMs`: how long a lock may be held by a worker with no heartbeat (the liveness stale period). */
+/** `staleMs`: how long a worker may hold a lock without a heartbeat and be alive (the liveness stale period). */
 export async function sweepStalledReplies(
   deps: { db: Db; logger: Logger },
   opts: { staleMs: number },
 ): Promise<StalledSweepResult> {
   const result = await deps.db.tx(async (ex) => {
-    // Workers that hold a send job and are not alive (no heartbeat row: liveness deletes stale ones).
-    const dead = await ex.query<{ locked_by: string }>(
-      `SELECT DISTINCT j.locked_by FROM graphile_worker.jobs j
-        WHERE j.task_identifier = 'reply.send' AND j.locked_by IS NOT NULL
-          AND j.locked_at < now() - make_interval(secs => $1::double precision / 1000)
-          AND NOT EXISTS (SELECT 1 FROM worker_heartbeats h WHERE h.worker_id = j.locked_by)`,
-      [opts.staleMs],
-    );
-    const deadIds = dead.rows.map((r) => r.locked_by);
-    if (deadIds.length > 0)
-      await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [deadIds]);
-
     // Unfinished replies whose send job is gone, or has used its attempts and is not running on a
     // live worker (a job on its last attempt counts it as used while it runs).
     const { rows } = await ex.query<{
@@ -78,13 +65,13 @@ export async function sweepStalledReplies(
           AND (j.id IS NULL
                OR (j.attempts >= j.max_attempts
                    AND (j.locked_by IS NULL
-                        OR NOT EXISTS (SELECT 1 FROM worker_heartbeats h WHERE h.worker_id = j.locked_by))))
+                        OR (j.locked_at < now() - make_interval(secs => $2::double precision / 1000)
+                            AND NOT EXISTS (SELECT 1 FROM worker_heartbeats h WHERE h.worker_id = j.locked_by)))))
         ORDER BY o.created_at
         FOR UPDATE OF o SKIP LOCKED`,
-      [sendJobKey('')],
+      [sendJobKey(''), opts.staleMs],
     );
     const out: StalledSweepResult = {
-      unlocked: deadIds.length,
       requeued: 0,
       deliveryUnknown: 0,
       exhausted: 0,
@@ -106,7 +93,7 @@ export async function sweepStalledReplies(
     }
     return out;
   });
-  if (result.unlocked + result.requeued + result.deliveryUnknown + result.exhausted > 0)
+  if (result.requeued + result.deliveryUnknown + result.exhausted > 0)
     deps.logger.warn({ ...result }, 'resolved replies whose send job stalled');
   return result;
 }

@@ -1,8 +1,15 @@
 // Releases what a dead worker process left locked. graphile-worker only frees jobs (and the named
 // queue they hold — here a mailbox's `mailbox:<id>` queue) locked by a vanished worker after four
 // hours; a worker killed mid-sync would stall that mailbox that long. Each process records a
-// heartbeat for its graphile-worker ids; any process that sees a heartbeat older than the stale
-// period unlocks that worker's jobs and queues. Only ids that registered here are touched.
+// heartbeat for its graphile-worker ids; a worker id is dead when its heartbeat is older than the
+// stale period, or when it has held a lock that long without ever writing one (a process killed
+// between its pool's first job fetch and its first heartbeat). Any process's round unlocks the
+// jobs and queues of dead ids, whatever their task.
+//
+// A live worker never looks dead: its pool's id is registered before the pool fetches (pool:create)
+// and that event asks for a round at once, so its heartbeat follows its first lock within one round;
+// a lock only counts once it is older than the stale period, as a heartbeat does. A process whose
+// rounds keep failing for that long is taken for dead either way.
 //
 // The same rows say which worker processes (holders) are alive: lease routing forbids this
 // worker the jobs flagged for the other live holders, and a holder found dead has its flag stripped
@@ -46,8 +53,23 @@ export function startWorkerLiveness(
         'SELECT DISTINCT holder FROM worker_heartbeats WHERE holder <> $1',
         [opts.holder],
       );
-      if (rows.length > 0) {
-        const dead = rows.map((r) => r.worker_id);
+      // Locks held past the stale period by ids with no heartbeat row: never written, or deleted
+      // as stale just above. Both tables, as a job's queue is locked under the same id.
+      const silent = await ex.query<{ locked_by: string }>(
+        `SELECT l.locked_by FROM (
+             SELECT locked_by, locked_at FROM graphile_worker._private_jobs WHERE locked_by IS NOT NULL
+             UNION ALL
+             SELECT locked_by, locked_at FROM graphile_worker._private_job_queues WHERE locked_by IS NOT NULL
+           ) l
+          WHERE l.locked_at < now() - make_interval(secs => $1::double precision / 1000)
+            AND NOT EXISTS (SELECT 1 FROM worker_heartbeats h WHERE h.worker_id = l.locked_by)
+          GROUP BY l.locked_by`,
+        [opts.staleMs],
+      );
+      const dead = [
+        ...new Set([...rows.map((r) => r.worker_id), ...silent.rows.map((r) => r.locked_by)]),
+      ];
+      if (dead.length > 0) {
         // A sync job that was running there and got a newer trigger meanwhile was superseded:
         // graphile-worker moved its key to a new job and set its attempts to the maximum, so it
         // would be deleted when it finished. It never will; unlocked, it would sit there looking
@@ -59,12 +81,13 @@ export function startWorkerLiveness(
           [dead],
         );
         await ex.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [dead]);
-        // Its routed jobs would wait for it forever: anyone may run them now.
+        // Its routed jobs would wait for it forever: anyone may run them now. (A process that
+        // never wrote a heartbeat was never seen alive, so nobody kept off its jobs.)
         const alive = new Set(live.rows.map((r) => r.holder).concat(opts.holder));
         const gone = [...new Set(rows.map((r) => r.holder))].filter((h) => !alive.has(h));
         await stripHolderFlags(ex, gone);
         log.warn(
-          { workers: rows.length },
+          { workers: dead.length, withoutHeartbeat: dead.length - rows.length },
           'released jobs locked by workers that stopped without shutting down',
         );
       }

@@ -1,9 +1,10 @@
-// Replies whose send job stalled (a worker killed mid-send, a job lost): the outbox sweep gives each
-// an honest state within minutes, and never sends a reply twice.
+// Replies whose send job stalled (a worker killed mid-send, a job lost): the liveness and outbox
+// sweeps give each an honest state within minutes, and never send a reply twice.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { sendJobKey } from '../../src/outbound/reply-service.js';
 import { sweepStalledReplies } from '../../src/outbound/stalled-replies.js';
+import { startWorkerLiveness } from '../../src/sync/worker-liveness.js';
 import { startRepliesBed } from '../helpers/replies-bed.js';
 
 const bed = await startRepliesBed();
@@ -57,7 +58,7 @@ d('replies whose send job stalled', () => {
     await killedMidSend(left.id, true);
     await killedMidSend(notLeft.id, false);
     // graphile-worker counted the last attempt when the job was fetched; the worker has no heartbeat.
-    await setJob(left.id, { attempts: 10, lockedBy: 'worker-gone-1', lockedAgoMs: 5_000 });
+    await setJob(left.id, { attempts: 10, lockedBy: 'worker-gone-1', lockedAgoMs: staleMs * 2 });
     await setJob(notLeft.id, { attempts: 10, lockedBy: null });
 
     expect(await sweep()).toMatchObject({ deliveryUnknown: 1, exhausted: 1, requeued: 0 });
@@ -85,8 +86,12 @@ d('replies whose send job stalled', () => {
   test('a job on its last attempt that a live worker runs, or with attempts left, is left to run', async () => {
     const m = await mailboxWithTicket();
     const running = (await post(m.ticketId, { text: 'Running now' })).json();
+    const starting = (
+      await post(m.ticketId, { text: 'Fetched before its first heartbeat' })
+    ).json();
     const waiting = (await post(m.ticketId, { text: 'Waiting for its retry' })).json();
     await killedMidSend(running.id, true);
+    await killedMidSend(starting.id, true);
     await killedMidSend(waiting.id, true);
     await owner(
       `INSERT INTO worker_heartbeats (worker_id, holder, seen_at) VALUES ('worker-alive-1', 'holder-alive', now())
@@ -94,16 +99,20 @@ d('replies whose send job stalled', () => {
       [],
     );
     await setJob(running.id, { attempts: 10, lockedBy: 'worker-alive-1', lockedAgoMs: 600_000 });
+    // A worker that just started: its pool fetched the job, its heartbeat round has not run yet.
+    await setJob(starting.id, { attempts: 10, lockedBy: 'worker-starting', lockedAgoMs: 1_000 });
     await setJob(waiting.id, { attempts: 3, lockedBy: null });
 
     await sweep();
     expect(await outboxOf(running.id)).toMatchObject({ state: 'sending' });
+    expect(await outboxOf(starting.id)).toMatchObject({ state: 'sending' });
+    expect(await failedEvents(starting.id)).toEqual([]);
     expect(await outboxOf(waiting.id)).toMatchObject({ state: 'sending' });
     expect(await jobOf(running.id)).toMatchObject({ locked_by: 'worker-alive-1' });
     await owner(`DELETE FROM worker_heartbeats WHERE worker_id = 'worker-alive-1'`, []);
   });
 
-  test('a lock held by a worker with no heartbeat is freed after the stale period, so the job reruns', async () => {
+  test('the liveness sweep frees a send job locked by a worker that never heartbeat; the rerun sends it once', async () => {
     const m = await mailboxWithTicket();
     const stale = (await post(m.ticketId, { text: 'Locked by a vanished worker' })).json();
     const fresh = (await post(m.ticketId, { text: 'Just locked' })).json();
@@ -112,7 +121,12 @@ d('replies whose send job stalled', () => {
     await setJob(stale.id, { attempts: 2, lockedBy: 'worker-gone-2', lockedAgoMs: staleMs * 2 });
     await setJob(fresh.id, { attempts: 2, lockedBy: 'worker-gone-3', lockedAgoMs: 1_000 });
 
-    await sweep();
+    const live = startWorkerLiveness(
+      { db: bed.f.t.container.db, logger: bed.f.t.container.logger },
+      { holder: 'survivor', workerIds: () => [], everyMs: 3_600_000, staleMs },
+    );
+    await live.tick();
+    await live.stop();
     expect(await jobOf(stale.id)).toMatchObject({ locked_by: null, attempts: 2 });
     expect(await jobOf(fresh.id)).toMatchObject({ locked_by: 'worker-gone-3' });
     // The rerun (attempt 3) asks Sent first, finds nothing, and sends it once.
