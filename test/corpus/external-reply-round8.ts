@@ -65,9 +65,23 @@ export function unseen(root: string, text: string): boolean {
   return !known.has(digest(text));
 }
 
-// Reviewed divergence class shared with the earlier sets (issue #16, round 2).
+// Reviewed divergence classes shared with the earlier sets (issue #16, round 2; round 6's
+// FORWARD_ONLY for a mail that is only an earlier message).
 const ANSWERS_KEEP_QUESTIONS =
   "the project shows only the person's lines written between quoted questions; Inlet keeps the '>' questions they answer with the answers";
+const QUOTE_ONLY =
+  'the project returns nothing for a mail that is only a quote; Inlet keeps the quote as the reply (a ticket never shows an empty message)';
+
+/** The person's lines of `reply` without the '>' quotes and their attributions. */
+const answersOnly = (reply: string): string => ws(quoteBlocks(reply).kept.join('\n'));
+
+/** Why Inlet's `reply` differs from quotechew's content by convention only, or null. */
+function gelamDivergence(c: ReplyCase, reply: string): string | null {
+  if (!/^\s*>/m.test(reply)) return null;
+  const want = ws(c.want);
+  if (want === '') return answersOnly(c.text) === '' ? QUOTE_ONLY : null;
+  return answersOnly(reply) === want ? ANSWERS_KEEP_QUESTIONS : null;
+}
 
 /** Scores `reply` exact for the role's half (firstHalf) of `cases`, sorted by key. */
 export function scoreRound8(
@@ -147,9 +161,6 @@ function gelamCases(root: string): ReplyCase[] {
   return out;
 }
 
-/** The person's lines of `reply` without the '>' quotes and their attributions. */
-const answersOnly = (reply: string): string => ws(quoteBlocks(reply).kept.join('\n'));
-
 /** The round-8 text sets found under `root`, with mail no earlier set holds. */
 export function round8ReplyTextSets(root: string, role: Role): SetReport[] {
   const kritikal = kritikalCases(root).filter((c) => unseen(root, c.text));
@@ -160,7 +171,7 @@ export function round8ReplyTextSets(root: string, role: Role): SetReport[] {
       'mozilla-b2g/gaia-email-libs quotechew (JS, round 8, fresh)',
       role,
       gelam,
-      (c, r) => (/^\s*>/m.test(r) && answersOnly(r) === ws(c.want) ? ANSWERS_KEEP_QUESTIONS : null),
+      gelamDivergence,
     ),
   ].filter((r): r is SetReport => r !== null && r.cases > 0);
 }
