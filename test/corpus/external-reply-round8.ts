@@ -10,8 +10,9 @@
 //   leadin, quote, signature, product ("Sent from my …"), disclaimer or list footer; the
 //   person's text is the content chunks, so they (joined) are compared with `reply`. Bodies
 //   written with an expression the reader does not evaluate (`longBody.replace(…)`) are skipped.
-// The HTML sets of this round are in external-reply-round8-html.ts. Each set's cases are sorted
-// by key and split once, first half tune (firstHalf), fixed in this file before any was scored.
+// The HTML sets of this round are in external-reply-round8-html.ts, getfernand/unquotemail in
+// external-reply-round8-unquote.ts. Each set's cases are sorted by key and split once, first half
+// tune (firstHalf), fixed in this file before any was scored.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,7 @@ export const ROUND8_REPLY_SETS = [
   'mozilla-b2g+gaia-email-libs-and-more',
   'yourtempo+tempo-email-parser',
   'lever+planer',
+  'getfernand+unquotemail',
 ];
 
 const digest = (text: string): string =>

@@ -26,6 +26,7 @@ import { round6ReplySets } from './external-reply-round6.js';
 import { round7ReplySet } from './external-reply-round7.js';
 import { round8ReplyTextSets } from './external-reply-round8.js';
 import { round8ReplyHtmlSet } from './external-reply-round8-html.js';
+import { round8UnquoteSet } from './external-reply-round8-unquote.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -85,6 +86,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     out.push(...round8ReplyTextSets(root, role));
     const round8Html = round8ReplyHtmlSet(root, role);
     if (round8Html && round8Html.cases > 0) out.push(round8Html);
+    const unquote = round8UnquoteSet(root, role);
+    if (unquote && unquote.cases > 0) out.push(unquote);
   }
   return out;
 }
