@@ -16,7 +16,7 @@ import path from 'node:path';
 import { extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
 import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
-import { unseen } from './external-reply-round8.js';
+import { unseen, writtenInline } from './external-reply-round8-seen.js';
 import {
   type FieldScore,
   firstHalf,
@@ -88,7 +88,7 @@ export function round8ReplyHtmlSet(root: string, role: Role): SetReport | null {
     a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
   );
   if (cases.length === 0) return null;
-  const chosen = firstHalf(cases, role);
+  const chosen = firstHalf(cases, role).filter((c) => !writtenInline(root, c.html));
   const fields: Record<string, FieldScore> = {};
   for (const c of chosen) {
     const got = ws(extractReplyFromHtml(sanitized(c.html)).replyWithSignature);

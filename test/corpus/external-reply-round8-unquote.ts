@@ -14,7 +14,7 @@ import path from 'node:path';
 import { extractReply, extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
 import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
-import { unseen } from './external-reply-round8.js';
+import { unseen, writtenInline } from './external-reply-round8-seen.js';
 import {
   type FieldScore,
   firstHalf,
@@ -64,7 +64,7 @@ function unquoteCases(root: string): Case[] {
 export function round8UnquoteSet(root: string, role: Role): SetReport | null {
   const cases = unquoteCases(root);
   if (cases.length === 0) return null;
-  const chosen = firstHalf(cases, role);
+  const chosen = firstHalf(cases, role).filter((c) => !writtenInline(root, c.mail));
   const fields: Record<string, FieldScore> = {};
   for (const c of chosen) {
     const got = ws(

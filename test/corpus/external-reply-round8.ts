@@ -13,12 +13,12 @@
 // The HTML sets of this round are in external-reply-round8-html.ts, getfernand/unquotemail in
 // external-reply-round8-unquote.ts. Each set's cases are sorted by key and split once, first half
 // tune (firstHalf), fixed in this file before any was scored.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { extractReply } from '../../src/ingest/stages/extract-reply.js';
 import { quoteBlocks, type ReplyCase, replyDivergence } from './external-reply-ports.js';
+import { unseen, writtenInline } from './external-reply-round8-seen.js';
 import {
   type FieldScore,
   firstHalf,
@@ -28,44 +28,6 @@ import {
   ws,
 } from './external-score.js';
 import { JsReader } from './js-literal.js';
-import { findCorpus } from './run-corpus.js';
-
-/** The folders the round-8 reply sets read (each `owner+name` under the external root). */
-export const ROUND8_REPLY_SETS = [
-  'KritikalFabric+corefabric.io',
-  'mozilla-b2g+gaia-email-libs-and-more',
-  'yourtempo+tempo-email-parser',
-  'lever+planer',
-  'getfernand+unquotemail',
-];
-
-const digest = (text: string): string =>
-  createHash('sha1').update(text.replace(/\r\n/g, '\n').trim()).digest('hex');
-
-let known: Set<string> | null = null;
-/** Mail (or a message's HTML) that neither ../shared/corpus nor any earlier set holds as a file. */
-export function unseen(root: string, text: string): boolean {
-  if (!known) {
-    const seen = new Set<string>();
-    const walk = (dir: string): void => {
-      for (const n of readdirSync(dir)) {
-        if (n.startsWith('.') || n === 'node_modules') continue;
-        const p = path.join(dir, n);
-        const st = statSync(p);
-        if (st.isDirectory()) walk(p);
-        else if (/\.(txt|eml|msg|mbox|html?)$/i.test(n) && st.size < 2_000_000)
-          seen.add(digest(readFileSync(p, 'utf8')));
-      }
-    };
-    for (const d of readdirSync(root))
-      if (!ROUND8_REPLY_SETS.includes(d) && statSync(path.join(root, d)).isDirectory())
-        walk(path.join(root, d));
-    const shared = findCorpus();
-    if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir);
-    known = seen;
-  }
-  return !known.has(digest(text));
-}
 
 // Reviewed divergence classes shared with the earlier sets (issue #16, round 2; round 6's
 // FORWARD_ONLY for a mail that is only an earlier message).
@@ -87,6 +49,7 @@ function gelamDivergence(c: ReplyCase, reply: string): string | null {
 
 /** Scores `reply` exact for the role's half (firstHalf) of `cases`, sorted by key. */
 export function scoreRound8(
+  root: string,
   set: string,
   role: Role,
   cases: ReplyCase[],
@@ -94,7 +57,7 @@ export function scoreRound8(
 ): SetReport | null {
   if (cases.length === 0) return null;
   const sorted = [...cases].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const chosen = firstHalf(sorted, role);
+  const chosen = firstHalf(sorted, role).filter((c) => !writtenInline(root, c.text));
   const fields: Record<string, FieldScore> = {};
   for (const c of chosen) {
     const r = extractReply(c.text.replace(/\r\n/g, '\n'));
@@ -168,8 +131,9 @@ export function round8ReplyTextSets(root: string, role: Role): SetReport[] {
   const kritikal = kritikalCases(root).filter((c) => unseen(root, c.text));
   const gelam = gelamCases(root).filter((c) => unseen(root, c.text));
   return [
-    scoreRound8('KritikalFabric/corefabric.io scrub (Java, round 8, fresh)', role, kritikal),
+    scoreRound8(root, 'KritikalFabric/corefabric.io scrub (Java, round 8, fresh)', role, kritikal),
     scoreRound8(
+      root,
       'mozilla-b2g/gaia-email-libs quotechew (JS, round 8, fresh)',
       role,
       gelam,
