@@ -14,6 +14,7 @@ import path from 'node:path';
 import { extractReply, extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
 import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
+import { withSignatureDivergence } from './external-reply-round8-html.js';
 import { unseen, writtenInline } from './external-reply-round8-seen.js';
 import {
   type FieldScore,
@@ -79,6 +80,7 @@ export function round8UnquoteSet(root: string, role: Role): SetReport | null {
       got === want,
       c.key,
       `expected ${JSON.stringify(want.slice(0, 80))} got ${JSON.stringify(got.slice(0, 80))}`,
+      withSignatureDivergence(got, want),
     );
   }
   return {

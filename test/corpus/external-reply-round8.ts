@@ -36,6 +36,11 @@ const ANSWERS_KEEP_QUESTIONS =
 const QUOTE_ONLY =
   'the project returns nothing for a mail that is only a quote; Inlet keeps the quote as the reply (a ticket never shows an empty message)';
 
+// KritikalFabric's scrub() cuts at any line opening with '____' or '----' and at a U+FEFF past the
+// first characters (its note: where desktop Outlook's quoted text starts); read on its tune half.
+const CUTS_AT_ANY_RULE =
+  "the project cuts at any line opening with '____' or '----' and at a U+FEFF (its sign of desktop Outlook's quote); Inlet cuts at a rule only with a quoted header block under it, and a U+FEFF is an invisible character to it";
+
 /** The person's lines of `reply` without the '>' quotes and their attributions. */
 const answersOnly = (reply: string): string => ws(quoteBlocks(reply).kept.join('\n'));
 
@@ -131,7 +136,17 @@ export function round8ReplyTextSets(root: string, role: Role): SetReport[] {
   const kritikal = kritikalCases(root).filter((c) => unseen(root, c.text));
   const gelam = gelamCases(root).filter((c) => unseen(root, c.text));
   return [
-    scoreRound8(root, 'KritikalFabric/corefabric.io scrub (Java, round 8, fresh)', role, kritikal),
+    scoreRound8(
+      root,
+      'KritikalFabric/corefabric.io scrub (Java, round 8, fresh)',
+      role,
+      kritikal,
+      (c, reply) =>
+        ws(reply).startsWith(ws(c.want)) &&
+        (/\n(?:____|----)/.test(c.text) || c.text.indexOf('\ufeff', 1) > 0)
+          ? CUTS_AT_ANY_RULE
+          : null,
+    ),
     scoreRound8(
       root,
       'mozilla-b2g/gaia-email-libs quotechew (JS, round 8, fresh)',
