@@ -28,7 +28,7 @@ import {
 import { JsReader } from './js-literal.js';
 
 /** HTML as prepare hands it on: sanitised (a refused document stays as it was). */
-const sanitized = (html: string): string => {
+export const sanitized = (html: string): string => {
   const s = sanitizeEmailHtml(html, { cidUrl: () => null });
   return s.refused === null ? s.html : html;
 };

@@ -13,8 +13,7 @@ import path from 'node:path';
 
 import { extractReply, extractReplyFromHtml } from '../../src/ingest/stages/extract-reply.js';
 import { htmlToText } from '../../src/ingest/stages/html-to-text.js';
-import { sanitizeEmailHtml } from '../../src/ingest/stages/sanitize-html.js';
-import { withSignatureDivergence } from './external-reply-round8-html.js';
+import { sanitized, withSignatureDivergence } from './external-reply-round8-html.js';
 import { unseen, writtenInline } from './external-reply-round8-seen.js';
 import {
   type FieldScore,
@@ -24,11 +23,6 @@ import {
   type SetReport,
   ws,
 } from './external-score.js';
-
-const sanitized = (html: string): string => {
-  const s = sanitizeEmailHtml(html, { cidUrl: () => null });
-  return s.refused === null ? s.html : html;
-};
 
 interface Case {
   key: string;
