@@ -28,16 +28,30 @@ const LINES_COMPARED = 3;
 const digest = (text: string): string =>
   createHash('sha1').update(text.replace(/\r\n/g, '\n').trim()).digest('hex');
 
-/** A test source's lines, split at escaped line breaks too, without the quotes around literals. */
+const literalText = (l: string): string =>
+  ws(l.replace(/\\(["'])/g, '$1').replace(/^[\s+,("'`]+|[\s+,);"'`]+$/g, ''));
+
+/**
+ * A test source's lines, split at escaped line breaks too, without the quotes around literals;
+ * a line that opens a literal (`body = """Hello …`) also as the literal's text alone.
+ */
 const sourceLines = (src: string): string[] =>
   src
     .split(/\r?\n|\\n/)
-    .map((l) => ws(l.replace(/\\(["'])/g, '$1').replace(/^[\s+,("'`]+|[\s+,);"'`]+$/g, '')))
+    .flatMap((l) => {
+      const open = l.search(/["'`]/);
+      return open > 0 ? [literalText(l), literalText(l.slice(open))] : [literalText(l)];
+    })
     .filter((l) => l.length >= DISTINCT_LINE);
 
-let files: Set<string> | null = null;
-let inline: Set<string> | null = null;
-function load(root: string): void {
+interface Seen {
+  files: Set<string>;
+  inline: Set<string>;
+}
+const byRoot = new Map<string, Seen>();
+function load(root: string): Seen {
+  const cached = byRoot.get(root);
+  if (cached) return cached;
   const seenFiles = new Set<string>();
   const seenLines = new Set<string>();
   const walk = (dir: string, sources: boolean): void => {
@@ -57,14 +71,14 @@ function load(root: string): void {
       walk(path.join(root, d), true);
   const shared = findCorpus();
   if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir, false);
-  files = seenFiles;
-  inline = seenLines;
+  const seen = { files: seenFiles, inline: seenLines };
+  byRoot.set(root, seen);
+  return seen;
 }
 
 /** Mail (or a message's HTML) that no earlier set holds as a file. */
 export function unseen(root: string, text: string): boolean {
-  if (!files || !inline) load(root);
-  return !files!.has(digest(text));
+  return !load(root).files.has(digest(text));
 }
 
 /**
@@ -72,12 +86,12 @@ export function unseen(root: string, text: string): boolean {
  * dropped after the split, which stays as it was fixed on the cases unseen() lets through.
  */
 export function writtenInline(root: string, text: string): boolean {
-  if (!files || !inline) load(root);
+  const { inline } = load(root);
   const longest = text
     .split(/\r?\n/)
     .map(ws)
     .filter((l) => l.length >= DISTINCT_LINE)
     .sort((a, b) => b.length - a.length)
     .slice(0, LINES_COMPARED);
-  return longest.length > 0 && longest.every((l) => inline!.has(l));
+  return longest.length > 0 && longest.every((l) => inline.has(l));
 }
