@@ -24,6 +24,9 @@ import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
 import { round6ReplySets } from './external-reply-round6.js';
 import { round7ReplySet } from './external-reply-round7.js';
+import { round8ReplyTextSets } from './external-reply-round8.js';
+import { round8ReplyHtmlSet } from './external-reply-round8-html.js';
+import { round8UnquoteSet } from './external-reply-round8-unquote.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -79,6 +82,12 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (crispBounces && crispBounces.cases > 0) out.push(crispBounces);
     const round7Replies = round7ReplySet(root, role);
     if (round7Replies && round7Replies.cases > 0) out.push(round7Replies);
+    // Round 8: reply sets never scored before, split first half / second half.
+    out.push(...round8ReplyTextSets(root, role));
+    const round8Html = round8ReplyHtmlSet(root, role);
+    if (round8Html && round8Html.cases > 0) out.push(round8Html);
+    const unquote = round8UnquoteSet(root, role);
+    if (unquote && unquote.cases > 0) out.push(unquote);
   }
   return out;
 }

@@ -116,6 +116,25 @@ function namesDevice(rest: string, afterOn: boolean): boolean {
   );
 }
 
+// "Sent from my desk, is much easier…" is prose: a device's name has no sentence punctuation and
+// few words. Carriers and vendors write longer ones and list the carrier first ("my Verizon,
+// Samsung Galaxy smartphone", "my Huawei Mate 20 Pro on the Vodafone network", "mi Samsung Galaxy
+// S21 de Movistar"): up to ten words and commas are a name too when it names a device or a
+// product and every part after a comma is a name (capitalised), not a clause going on.
+const DEVICE_NAME_WORDS = 5;
+const LONG_DEVICE_NAME_WORDS = 10;
+function isDeviceName(rest: string): boolean {
+  if (/[;:!?]/.test(rest)) return false;
+  const words = rest.trim().split(/\s+/).length;
+  const parts = rest.split(',');
+  if (parts.length === 1 && words <= DEVICE_NAME_WORDS) return true;
+  return (
+    words <= LONG_DEVICE_NAME_WORDS &&
+    parts.slice(1).every((p) => /^\s*\p{Lu}/u.test(p)) &&
+    (DEVICE_WORD.test(rest) || PRODUCT_WORD.test(rest))
+  );
+}
+
 export function isMobileSignature(line: string): boolean {
   if (line.length > MOBILE_LINE_MAX) return false;
   if (line.trim() === TRACKING_MARK) return true;
@@ -130,9 +149,8 @@ export function isMobileSignature(line: string): boolean {
     const m = re.exec(text);
     if (m === null) return false;
     const rest = m.groups?.rest;
-    // "Sent from my desk, is much easier…" is prose: a device name has no punctuation and few words.
     if (rest === undefined) return true;
-    if (/[,;:!?]/.test(rest) || rest.trim().split(/\s+/).length > 5) return false;
+    if (!isDeviceName(rest)) return false;
     // "Sent by post yesterday", "Sent with love", "Sent on Monday" are prose too: after these
     // prepositions the line must name a device or an app.
     const by = m.groups?.by;
