@@ -4,7 +4,7 @@
 // BODY.PEEK never sets \Seen; with markSeen the batch is flagged afterwards in one STORE.
 import type { ImapFlow } from 'imapflow';
 
-import type { FetchedRaw } from '../mail-provider.js';
+import { type FetchedHeaders, type FetchedRaw, HEADER_FETCH_BYTES } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { searchUids } from './imap-search.js';
 import { parseImapMessageId } from './imap-sync.js';
@@ -162,4 +162,58 @@ async function fetchImapRawMany(
   if (markSeen && found.length > 0)
     await client.messageFlagsAdd(found.join(','), ['\\Seen'], { uid: true });
   return out;
+}
+
+/**
+ * The header block of one message left undownloaded as too large: `UID FETCH n
+ * (BODY.PEEK[HEADER]<0.65536> RFC822.SIZE)`, so the server itself cuts a long block and \Seen is
+ * never set. Null when the server no longer lists the message. A server that answers without the
+ * header, or with a literal over the connection's cap, gives an empty block: the stub then holds
+ * what the listing knew, rather than the sync retrying a header it will never get.
+ */
+export async function fetchImapHeader(
+  client: ImapFlow,
+  folder: string,
+  providerMessageId: string,
+  markSeen: boolean,
+): Promise<FetchedHeaders | null> {
+  const { uidValidity, uids } = parseIds([providerMessageId]);
+  const uid = uids[0]!;
+  await openFor(client, folder, markSeen, uidValidity);
+  let overCap = false;
+  const onError = (err: unknown) => {
+    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
+  };
+  client.on('error', onError);
+  let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
+  try {
+    msgs = await client.fetchAll(
+      String(uid),
+      { uid: true, size: true, bodyParts: [{ key: 'header', maxLength: HEADER_FETCH_BYTES }] },
+      { uid: true },
+    );
+  } catch (err) {
+    if (overCap) return { header: Buffer.alloc(0), size: null };
+    throw err;
+  } finally {
+    client.off('error', onError);
+  }
+  if (uidValidityMoved(client))
+    throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');
+  const m = msgs.find((x) => x.uid === uid);
+  if (!m) {
+    // Gone only when the server's own list says so (as confirmGone above).
+    const still = await searchUids(client, String(uid), (u) => u === uid);
+    return still.length > 0 ? { header: Buffer.alloc(0), size: null } : null;
+  }
+  // imapflow files a partial HEADER answer under bodyParts ("header<0>"), a whole one as headers.
+  const part =
+    m.headers ??
+    [...(m.bodyParts ?? new Map<string, Buffer>()).entries()].find(([k]) =>
+      k.startsWith('header'),
+    )?.[1];
+  return {
+    header: (part ?? Buffer.alloc(0)).subarray(0, HEADER_FETCH_BYTES),
+    size: typeof m.size === 'number' && m.size > 0 ? m.size : null,
+  };
 }
