@@ -2,13 +2,10 @@
 // off at the cap), yet the agent learns that the customer wrote: format=metadata gives its headers
 // for a stub on the ticket it answers, with its size from sizeEstimate. A resync that lists it
 // again makes no second stub.
-import { randomUUID } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { type GmailHarness, makeGmailHarness } from '../helpers/gmail.js';
-import { mail } from '../helpers/mail.js';
-import { bearer } from '../helpers/tenants.js';
+import { parkedEvents, syncOversizedAnswer } from '../helpers/oversized-answer.js';
 
 let h: GmailHarness;
 beforeAll(async () => {
@@ -18,80 +15,23 @@ afterAll(async () => {
   await h?.close();
 });
 
-interface MessageView {
-  headers: { from: { address: string } | null; subject: string; oversize?: { bytes: number } };
-  text: string | null;
-  warnings: string[];
-  attachments: unknown[];
-}
-
 describe('a Gmail message over the size limit', () => {
-  test('leaves a stub of its headers on the ticket it answers, once', async () => {
+  test('leaves a stub of its headers and size on the ticket it answers, once', async () => {
     const email = 'big@acme-big.example';
     const id = (await h.connect(email)).mailboxId!;
     expect(await h.sync(id)).toMatchObject({ status: 'synced' });
-    const first = `<${randomUUID()}@client.example>`;
-    h.fake.deliver(
-      email,
-      mail({
-        from: 'noor@client.example',
-        to: email,
-        subject: 'Printer offline',
-        messageId: first,
-      }),
+    const { big, ticketId, stub } = await syncOversizedAnswer(h, id, email, (raw) =>
+      h.fake.deliver(email, raw),
     );
-    const big = mail({
-      from: 'Noor Haddad <noor@client.example>',
-      to: email,
-      subject: 'Re: Printer offline',
-      inReplyTo: first,
-      references: first,
-      attachments: [
-        { filename: 'scan.pdf', contentType: 'application/pdf', content: Buffer.alloc(200_000, 7) },
-      ],
-    });
-    const delivered = h.fake.deliver(email, big);
-    expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 1, parked: 1 });
-
-    // Not downloaded: nothing of it is kept but the stub.
-    expect(
-      await h.owner(
-        `SELECT error_code, raw_ct IS NULL AS no_raw FROM ingest_failures WHERE provider_message_id = $1`,
-        [delivered.id],
-      ),
-    ).toEqual([{ error_code: 'message_too_large', no_raw: true }]);
-    const [event] = await h.owner<{ data: { size: number; ticket_id: string } }>(
-      `SELECT data FROM events WHERE type = 'message.parked' AND resource_id = $1`,
-      [id],
-    );
-    expect(event!.data.size).toBe(big.length);
-    const res = await h.t.app.inject({
-      method: 'GET',
-      url: `/v1/tickets/${event!.data.ticket_id}`,
-      headers: bearer(h.tenant.token),
-    });
-    const messages = (res.json() as { messages: MessageView[] }).messages;
-    expect(messages.map((m) => m.headers.subject)).toEqual([
-      'Printer offline',
-      'Re: Printer offline',
-    ]);
-    expect(messages[1]).toMatchObject({
-      headers: { from: { address: 'noor@client.example' }, oversize: { bytes: big.length } },
-      attachments: [],
-    });
-    expect(messages[1]!.text ?? '').toBe('');
-    expect(messages[1]!.warnings).toContain('message_too_large');
+    expect(stub.headers.oversize).toEqual({ bytes: big.length });
+    expect((await parkedEvents(h, id)).map((e) => e.data.size)).toEqual([big.length]);
 
     // History lost: the resync lists both again; neither is stored, parked or stubbed twice.
     h.fake.expireHistoryBefore(email, h.fake.historyId(email));
     expect(await h.sync(id)).toMatchObject({ status: 'synced', stored: 0, parked: 0 });
-    expect(
-      await h.owner(`SELECT 1 FROM events WHERE type = 'message.parked' AND resource_id = $1`, [
-        id,
-      ]),
-    ).toHaveLength(1);
-    expect(
-      await h.owner(`SELECT 1 FROM messages WHERE ticket_id = $1`, [event!.data.ticket_id]),
-    ).toHaveLength(2);
+    expect(await parkedEvents(h, id)).toHaveLength(1);
+    expect(await h.owner(`SELECT 1 FROM messages WHERE ticket_id = $1`, [ticketId])).toHaveLength(
+      2,
+    );
   });
 });

@@ -73,6 +73,30 @@ const OVER_CAP_CODES = new Set(['LiteralTooLarge', 'ResponseTooLarge']);
  *  at the literal's announcement, so which message of the set it was is unknown. */
 class OverCapError extends Error {}
 
+/** client.fetchAll by UID, with an answer over the connection's literal cap thrown as OverCapError:
+ *  imapflow reports such a literal only as the connection's 'error', and the FETCH itself fails as
+ *  NoConnection, like any hang-up. fetchAll, not a for-await loop: no other command may run while
+ *  a fetch stream is open. */
+async function fetchAllCapped(
+  client: ImapFlow,
+  range: string,
+  query: Parameters<ImapFlow['fetchAll']>[1],
+): Promise<Awaited<ReturnType<ImapFlow['fetchAll']>>> {
+  let overCap = false;
+  const onError = (err: unknown) => {
+    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
+  };
+  client.on('error', onError);
+  try {
+    return await client.fetchAll(range, query, { uid: true });
+  } catch (err) {
+    if (overCap) throw new OverCapError('IMAP FETCH literal over the size cap', { cause: err });
+    throw err;
+  } finally {
+    client.off('error', onError);
+  }
+}
+
 /**
  * Raw bytes of several messages of one listing, as fetchImapRawMany, except that a set the server
  * answers with a literal over the cap is split in halves on fresh connections (`reconnect`) until
@@ -129,23 +153,11 @@ async function fetchImapRawMany(
   let expunged = 0;
   const onExpunge = () => void expunged++;
   client.on('expunge', onExpunge);
-  // imapflow reports a literal over the cap only as the connection's 'error'; the FETCH itself
-  // fails as NoConnection, like any hang-up.
-  let overCap = false;
-  const onError = (err: unknown) => {
-    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
-  };
-  client.on('error', onError);
   let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
   try {
-    // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
-    msgs = await client.fetchAll(uids.join(','), { uid: true, source: true }, { uid: true });
-  } catch (err) {
-    if (overCap) throw new OverCapError('IMAP FETCH literal over the size cap', { cause: err });
-    throw err;
+    msgs = await fetchAllCapped(client, uids.join(','), { uid: true, source: true });
   } finally {
     client.off('expunge', onExpunge);
-    client.off('error', onError);
   }
   if (uidValidityMoved(client))
     throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');
@@ -180,23 +192,16 @@ export async function fetchImapHeader(
   const { uidValidity, uids } = parseIds([providerMessageId]);
   const uid = uids[0]!;
   await openFor(client, folder, markSeen, uidValidity);
-  let overCap = false;
-  const onError = (err: unknown) => {
-    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
-  };
-  client.on('error', onError);
   let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
   try {
-    msgs = await client.fetchAll(
-      String(uid),
-      { uid: true, size: true, bodyParts: [{ key: 'header', maxLength: HEADER_FETCH_BYTES }] },
-      { uid: true },
-    );
+    msgs = await fetchAllCapped(client, String(uid), {
+      uid: true,
+      size: true,
+      bodyParts: [{ key: 'header', maxLength: HEADER_FETCH_BYTES }],
+    });
   } catch (err) {
-    if (overCap) return { header: Buffer.alloc(0), size: null };
+    if (err instanceof OverCapError) return { header: Buffer.alloc(0), size: null };
     throw err;
-  } finally {
-    client.off('error', onError);
   }
   if (uidValidityMoved(client))
     throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');
