@@ -1,9 +1,8 @@
 // What a sync reads from the provider, in order: each listed message with its bytes (fetched in
 // batches), the ones skipped without fetching (already held, over the size limit) or whose fetch
 // the provider cut off as too large (with their header block only, for a stub on the ticket), and
-// after each listing page a marker carrying the page's
-// cursor. syncMailbox stores what this yields while
-// readAhead keeps the next batch (or the next listing) in flight, so the mail server and the
+// after each listing page a marker carrying the page's cursor. syncMailbox stores what this yields
+// while readAhead keeps the next batch (or the next listing) in flight, so the mail server and the
 // database work at the same time instead of taking turns.
 import type {
   BackfillLimits,

@@ -207,7 +207,9 @@ async function drain(
         // memory nor hold the sync on retries. Parked after what came before it is stored.
         count(await pages.flush());
         // The agent still learns that a customer wrote: a stub of its header block (or of what the
-        // listing knew) on the ticket it would have joined.
+        // listing knew) on the ticket it would have joined. A size under the limit is a server's
+        // miscount (its FETCH ran past the cap), not the original's size.
+        const size = entry.header?.size ?? item.size;
         const outcome = await deps.pipeline.parkUnfetched({
           tenantId,
           mailboxId,
@@ -217,7 +219,7 @@ async function drain(
           unfetched: {
             header: entry.header?.header ?? null,
             listed: { rfcMessageId: item.rfcMessageId, internalDate: item.internalDate },
-            size: entry.header?.size ?? item.size,
+            size: size !== null && deps.pipeline.refusesSize(size) ? size : null,
           },
         });
         count([{ input: item, outcome }]);

@@ -95,6 +95,17 @@ describe('an IMAP FETCH literal over the cap for a message listed under the limi
       { provider_message_id: '7:3', outcome: 'stored' },
     ]);
 
+    // Its stub names no size: the server's RFC822.SIZE, under the limit, was not the message's.
+    const events = await db.tx((ex) =>
+      ex.query<{ data: Record<string, unknown> }>(
+        `SELECT data FROM events WHERE type = 'message.parked' AND resource_id = $1`,
+        [id],
+      ),
+    );
+    expect(events.rows).toHaveLength(1);
+    expect(events.rows[0]!.data).toHaveProperty('message_id');
+    expect(events.rows[0]!.data).not.toHaveProperty('size');
+
     // Nothing is fetched again: the parked delivery is on record and the cursor is past it.
     const fetches = () =>
       imap.commands.filter((c) => c.name === 'UID FETCH' && /BODY/i.test(c.args)).length;
