@@ -55,7 +55,7 @@ export const runtimeVariables = [
     kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 },
     default: String(50 * 1024 * 1024),
     description:
-      'larger messages are parked with reason message_too_large; one an IMAP server reports as larger is not even downloaded, and one whose IMAP FETCH literal runs more than an eighth (at least 1 MiB) above it is not buffered either: the download stops and it is parked the same way',
+      'larger messages are parked with reason message_too_large and leave a stub of their headers on the ticket; one an IMAP server reports as larger is not even downloaded, and one whose IMAP FETCH literal runs more than an eighth (at least 1 MiB) above it, or whose Gmail or Microsoft 365 download runs 64 KiB past it, is not buffered either: the download stops, only its headers are fetched, and it is parked the same way',
   },
   {
     name: 'INGEST_MAX_PARTS',

@@ -53,7 +53,7 @@ const defs = {
   'message.parked': {
     resource: 'mailbox_id',
     description:
-      'A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large whose bytes were downloaded also left a stub on a ticket: its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules).',
+      'A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large also left a stub on a ticket (made of its header block, downloaded or fetched alone): its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules).',
     data: {
       reason: Type.String(),
       size: Type.Optional(

@@ -1,7 +1,8 @@
 // Parking and failure counting for the ingest pipeline (pipeline.ts): a message that cannot be
 // stored is kept encrypted with its reason after its last attempt, so it never blocks the ones
-// after it, and nothing of it is lost. A message parked as too large whose bytes were downloaded
-// also leaves a stub on its ticket (oversize-stub.ts), written in the parking transaction.
+// after it, and nothing of it is lost. A message parked as too large also leaves a stub on its
+// ticket (oversize-stub.ts), written in the parking transaction: made of its header block whether
+// its bytes were downloaded or only its headers were fetched.
 import { seal } from '../crypto/index.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -18,18 +19,30 @@ import { setMailboxCursor } from '../store/mailbox-store.js';
 import { findDelivery, insertDelivery } from '../store/message-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
-import { oversizeStubRaw } from './oversize-stub.js';
+import { type ListedFacts, oversizeStubRaw, unfetchedStubRaw } from './oversize-stub.js';
 import { prepareMessage } from './prepare.js';
 import { trustNothing } from './stages/sender-auth.js';
 import { storePage, type TrustFor } from './store-page.js';
 import type { IngestLimits } from './types.js';
+
+/** A message to park: its bytes when they were downloaded; for one never downloaded (over the size
+ *  limit by the provider's count), what its stub is made of instead. */
+export type ParkInput = Omit<IngestInput, 'raw'> & { raw?: Buffer; unfetched?: UnfetchedStub };
+
+export interface UnfetchedStub {
+  /** The provider's header-only fetch; null when it had none (no such method, or it failed). */
+  header: Buffer | null;
+  listed: ListedFacts;
+  /** The original's size when the provider told it. */
+  size: number | null;
+}
 
 export interface Parking {
   /**
    * Nothing lost: the message is kept encrypted with its reason, and the cursor moves past it. A
    * message never fetched (over the size limit by the provider's count) has no raw to keep.
    */
-  park(input: Omit<IngestInput, 'raw'> & { raw?: Buffer }, reason: string): Promise<IngestOutcome>;
+  park(input: ParkInput, reason: string): Promise<IngestOutcome>;
   /** Counts a failed attempt; after maxAttempts the message is parked so later ones are not blocked. */
   failed(input: IngestInput, err: unknown, code: string): Promise<IngestOutcome>;
 }
@@ -55,28 +68,37 @@ export function makeParking(deps: {
   }
 
   /** The stub of a too-large message, prepared before the transaction; null when none is made. */
-  async function stubOf(
-    input: Omit<IngestInput, 'raw'> & { raw?: Buffer },
-    reason: string,
-  ): Promise<PageItem | null> {
-    if (reason !== 'message_too_large' || input.raw === undefined || !deps.limits) return null;
-    try {
-      const raw = oversizeStubRaw(input.raw);
-      const prepared = await prepareMessage(raw, deps.limits);
-      prepared.warnings.push('message_too_large');
-      prepared.headers.oversize = { bytes: input.raw.length };
-      return { input: { ...input, raw }, prepared, scans: [] };
-    } catch (err) {
-      // A header block the parser refuses: the message is still parked, as before stubs existed.
-      deps.logger.warn({ err, mailbox: input.mailboxId }, 'no stub for an oversized message');
-      return null;
-    }
+  async function stubOf(input: ParkInput, reason: string): Promise<PageItem | null> {
+    if (reason !== 'message_too_large' || !deps.limits) return null;
+    const limits = deps.limits;
+    const { unfetched: u, ...stored } = input;
+    const attempt = async (raw: Buffer, bytes: number | null): Promise<PageItem | null> => {
+      try {
+        // The stub is bounded by stubHeaderBytes, not by the limit its original broke: a limit set
+        // below a long header block must not refuse the stub that stands in for the message.
+        const prepared = await prepareMessage(raw, {
+          ...limits,
+          maxMessageBytes: Math.max(limits.maxMessageBytes, raw.length),
+        });
+        prepared.warnings.push('message_too_large');
+        if (bytes !== null) prepared.headers.oversize = { bytes };
+        return { input: { ...stored, raw }, prepared, scans: [] };
+      } catch (err) {
+        // A header block the parser refuses: the message is still parked, as before stubs existed.
+        deps.logger.warn({ err, mailbox: input.mailboxId }, 'no stub for an oversized message');
+        return null;
+      }
+    };
+    if (input.raw !== undefined) return attempt(oversizeStubRaw(input.raw), input.raw.length);
+    if (!u) return null;
+    // The fetched header block first; refused, the stub of what the listing knew.
+    return (
+      (u.header && (await attempt(unfetchedStubRaw(u.header, u.listed), u.size))) ||
+      attempt(unfetchedStubRaw(null, u.listed), u.size)
+    );
   }
 
-  async function park(
-    input: Omit<IngestInput, 'raw'> & { raw?: Buffer },
-    reason: string,
-  ): Promise<IngestOutcome> {
+  async function park(input: ParkInput, reason: string): Promise<IngestOutcome> {
     const stub = await stubOf(input, reason);
     const opening = ingestOpening(input.tenantId, input.mailboxId);
     const replay = await db.tenantTxOpening<IngestOpeningRow, IngestOutcome | null>(
@@ -132,7 +154,11 @@ export function makeParking(deps: {
         }
         await insertEvent(ex, input.tenantId, 'message.parked', input.mailboxId, {
           reason,
-          ...(input.raw ? { size: input.raw.length } : {}),
+          ...(input.raw
+            ? { size: input.raw.length }
+            : typeof input.unfetched?.size === 'number'
+              ? { size: input.unfetched.size }
+              : {}),
           ...(stored?.status === 'stored'
             ? { message_id: stored.messageId, ticket_id: stored.ticketId }
             : {}),

@@ -18,7 +18,7 @@ import { ingestOpening, type IngestOpeningRow } from '../store/inbound-store.js'
 import type { KeyService } from '../tenancy/key-service.js';
 import type { Ingested, IngestInput, IngestOutcome, PageItem } from './ingest-types.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
-import { makeParking } from './park-message.js';
+import { makeParking, type UnfetchedStub } from './park-message.js';
 import { prepareMessage } from './prepare.js';
 import { scanAttachments } from './scan-attachments.js';
 import { trustNothing } from './stages/sender-auth.js';
@@ -40,9 +40,12 @@ export interface Pipeline {
   /**
    * Records a message the provider reports as over the size limit without downloading it: parked
    * as `message_too_large` with no raw copy (the original stays in the mailbox), its cursor step
-   * taken. Callers store what came before it first.
+   * taken, and a stub made of `unfetched` (its header block, what the listing knew) left on the
+   * ticket it would have joined. Callers store what came before it first.
    */
-  parkUnfetched(ref: Omit<IngestInput, 'raw'>): Promise<IngestOutcome>;
+  parkUnfetched(
+    ref: Omit<IngestInput, 'raw'> & { unfetched?: UnfetchedStub },
+  ): Promise<IngestOutcome>;
 }
 
 export interface PageOptions {

@@ -51,6 +51,21 @@ export interface RemoteMessageRef {
  */
 export type FetchedRaw = Buffer | null | 'too_large';
 
+/**
+ * The header block of a message that is not downloaded (over the size limit): what a ticket stub
+ * needs to show who wrote and to thread (From, Subject, Message-ID, In-Reply-To, References), and
+ * never a byte of the body. `header` holds RFC 5322 header lines, at most HEADER_FETCH_BYTES of
+ * them; `size` is the message's size when the provider tells it here, else null.
+ */
+export interface FetchedHeaders {
+  header: Buffer;
+  size: number | null;
+}
+
+/** A header block is rarely above a few KiB; one longer than this is cut (a hostile or broken one
+ *  must not cost what the size limit was there to spare). */
+export const HEADER_FETCH_BYTES = 64 * 1024;
+
 export interface BackfillLimits {
   /** Only messages received within this many days (null/undefined = no age limit). */
   days?: number | null;
@@ -152,6 +167,10 @@ export interface MailProvider {
   fetchRawMany?(
     refs: Pick<RemoteMessageRef, 'providerMessageId'>[],
   ): Promise<Map<string, FetchedRaw>>;
+
+  /** Header-only fetch of a message left undownloaded as too large (FetchedHeaders); null when it
+   *  no longer exists. Optional: without it the stub holds what the listing gave. */
+  fetchHeaders?(ref: Pick<RemoteMessageRef, 'providerMessageId'>): Promise<FetchedHeaders | null>;
 
   /** Submits fully composed MIME (Bcc recipients are taken from the Bcc header and not transmitted). */
   send(mime: Buffer, meta: SendMeta): Promise<SendResult>;

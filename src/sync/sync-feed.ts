@@ -1,25 +1,27 @@
 // What a sync reads from the provider, in order: each listed message with its bytes (fetched in
 // batches), the ones skipped without fetching (already held, over the size limit) or whose fetch
-// the provider cut off as too large, and after each listing page a marker carrying the page's
-// cursor. syncMailbox stores what this yields while
-// readAhead keeps the next batch (or the next listing) in flight, so the mail server and the
+// the provider cut off as too large (with their header block only, for a stub on the ticket), and
+// after each listing page a marker carrying the page's cursor. syncMailbox stores what this yields
+// while readAhead keeps the next batch (or the next listing) in flight, so the mail server and the
 // database work at the same time instead of taking turns.
 import type {
   BackfillLimits,
   Cursor,
+  FetchedHeaders,
   FetchedRaw,
   ListChangesResult,
   MailProvider,
   RemoteMessageRef,
 } from '../providers/mail-provider.js';
-import { fromProvider } from '../providers/provider-errors.js';
+import { fromProvider, isProviderError } from '../providers/provider-errors.js';
 import type { Db } from '../store/db.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { alreadyHeld } from './already-held.js';
 
 export type FeedEntry =
   | { kind: 'held'; item: RemoteMessageRef }
-  | { kind: 'oversized'; item: RemoteMessageRef }
+  /** header: the provider's header-only fetch for the ticket stub; null when it has none to give. */
+  | { kind: 'oversized'; item: RemoteMessageRef; header: FetchedHeaders | null }
   /** raw null: expunged between listing and fetching. incremental: new mail, not a backfill page. */
   | { kind: 'message'; item: RemoteMessageRef; raw: Buffer | null; incremental: boolean }
   | { kind: 'page-end'; page: ListChangesResult };
@@ -51,6 +53,27 @@ export async function* syncFeed(
       out.set(item.providerMessageId, await fromProvider('sync', () => provider.fetchRaw(item)));
     return out;
   };
+  /** The header block of a message not downloaded as too large, or 'gone' (deleted since the
+   *  listing). A provider that refuses the header for good (permanent) leaves the stub to what
+   *  the listing gave; anything else (a revoked grant, a rate limit, a blip) retries the sync. */
+  const headersOf = async (item: RemoteMessageRef): Promise<FetchedHeaders | null | 'gone'> => {
+    if (!provider.fetchHeaders) return null;
+    const fetchHeaders = provider.fetchHeaders.bind(provider);
+    try {
+      return (await fromProvider('sync', () => fetchHeaders(item))) ?? 'gone';
+    } catch (err) {
+      if (isProviderError(err) && err.kind === 'permanent') return null;
+      throw err;
+    }
+  };
+  async function* oversized(
+    item: RemoteMessageRef,
+    incremental: boolean,
+  ): AsyncGenerator<FeedEntry> {
+    const header = await headersOf(item);
+    if (header === 'gone') yield { kind: 'message', item, raw: null, incremental };
+    else yield { kind: 'oversized', item, header };
+  }
   let cursor = start;
   for (;;) {
     const page = await fromProvider('sync', () =>
@@ -74,8 +97,9 @@ export async function* syncFeed(
       for (const item of items) {
         const raw = raws.get(item.providerMessageId) ?? null;
         // Listed under the limit, sent over it: parked like one listed as too large.
-        if (raw === 'too_large') yield { kind: 'oversized', item };
-        else yield { kind: 'message', item, raw, incremental: page.progress === undefined };
+        const incremental = page.progress === undefined;
+        if (raw === 'too_large') yield* oversized(item, incremental);
+        else yield { kind: 'message', item, raw, incremental };
       }
     }
     for (const item of page.items) {
@@ -85,7 +109,7 @@ export async function* syncFeed(
       }
       if (item.size !== null && opts.refusesSize(item.size)) {
         yield* fetchBatch();
-        yield { kind: 'oversized', item };
+        yield* oversized(item, page.progress === undefined);
         continue;
       }
       const size = item.size ?? 0;

@@ -206,11 +206,21 @@ async function drain(
         // literal over the cap): not downloaded, so one huge message cannot exhaust the worker's
         // memory nor hold the sync on retries. Parked after what came before it is stored.
         count(await pages.flush());
+        // The agent still learns that a customer wrote: a stub of its header block (or of what the
+        // listing knew) on the ticket it would have joined. A size under the limit is a server's
+        // miscount (its FETCH ran past the cap), not the original's size.
+        const size = entry.header?.size ?? item.size;
         const outcome = await deps.pipeline.parkUnfetched({
           tenantId,
           mailboxId,
           providerMessageId: item.providerMessageId,
+          providerThreadId: item.threadId,
           cursor: item.cursorAfter,
+          unfetched: {
+            header: entry.header?.header ?? null,
+            listed: { rfcMessageId: item.rfcMessageId, internalDate: item.internalDate },
+            size: size !== null && deps.pipeline.refusesSize(size) ? size : null,
+          },
         });
         count([{ input: item, outcome }]);
         continue;

@@ -772,7 +772,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large whose bytes were downloaded also left a stub on a ticket: its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules).
+         * A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large also left a stub on a ticket (made of its header block, downloaded or fetched alone): its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules).
          * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
          */
         post: {
@@ -1465,7 +1465,7 @@ export interface components {
                 message_id: string | null;
                 in_reply_to: string[];
                 references: string[];
-                /** @description Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes. The stub holds its headers and no body; the original stays in the mailbox */
+                /** @description Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes, when known (Microsoft 365 does not tell the size of a message it was not asked to send whole). The stub holds its headers and no body; the original stays in the mailbox */
                 oversize?: {
                     bytes: number;
                 };
@@ -1613,7 +1613,7 @@ export interface components {
                 withheld_from_ticket_id?: string | null;
             };
         };
-        /** @description A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large whose bytes were downloaded also left a stub on a ticket: its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules). */
+        /** @description A message could not be ingested and was parked with a reason (kept, encrypted). One parked as message_too_large also left a stub on a ticket (made of its header block, downloaded or fetched alone): its headers (from, subject, threading) with no body and the warning message_too_large, named by `message_id` and `ticket_id` (its own message.received event follows the usual rules). */
         MessageParkedEvent: {
             /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
             id: string;

@@ -40,7 +40,11 @@ export interface GmailHarness {
   close(): Promise<void>;
 }
 
-export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<GmailHarness> {
+/** `env` adds to (or overrides) the app's settings, such as INGEST_MAX_MESSAGE_BYTES. */
+export async function makeGmailHarness(
+  opts: GoogleFakeOptions = {},
+  env: Record<string, string> = {},
+): Promise<GmailHarness> {
   const client = {
     clientId: '123456789012-inlet.apps.googleusercontent.com',
     clientSecret: 'GOCSPX-harness',
@@ -62,6 +66,7 @@ export async function makeGmailHarness(opts: GoogleFakeOptions = {}): Promise<Gm
     GOOGLE_JWKS_URL: fake.jwksUrl,
     GOOGLE_PUBSUB_TOPIC: `projects/${fake.projectId}/topics/gmail-push`,
     GOOGLE_PUSH_SERVICE_ACCOUNT: pushAccount,
+    ...env,
   });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const pushEndpoint = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v1/webhooks/google/pubsub`;

@@ -42,8 +42,10 @@ export interface MicrosoftHarness {
   close(): Promise<void>;
 }
 
+/** `env` adds to (or overrides) the app's settings, such as INGEST_MAX_MESSAGE_BYTES. */
 export async function makeMicrosoftHarness(
   opts: MicrosoftFakeOptions = {},
+  env: Record<string, string> = {},
 ): Promise<MicrosoftHarness> {
   const fake = await startMicrosoftFake(opts);
   trustTestCa();
@@ -57,6 +59,7 @@ export async function makeMicrosoftHarness(
     MICROSOFT_CLIENT_SECRET: fake.app.clientSecret,
     MICROSOFT_AUTHORITY: `${fake.origin}/organizations`,
     MICROSOFT_GRAPH_URL: fake.origin,
+    ...env,
   });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   fake.configureDelivery({

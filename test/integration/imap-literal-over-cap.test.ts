@@ -80,7 +80,9 @@ describe('an IMAP FETCH literal over the cap for a message listed under the limi
     expect(parked.rows).toEqual([
       { provider_message_id: '7:2', error_code: 'message_too_large', has_raw: false },
     ]);
-    // The message after it is stored: the sync did not stop at the big one.
+    // The message after it is stored: the sync did not stop at the big one. The big one's delivery
+    // is its stub's: this server answers the header fetch over the cap too, so the stub holds what
+    // the listing knew.
     const deliveries = await db.tx((ex) =>
       ex.query<{ provider_message_id: string; outcome: string }>(
         'SELECT provider_message_id, outcome FROM message_deliveries WHERE mailbox_id = $1 ORDER BY provider_message_id',
@@ -89,9 +91,20 @@ describe('an IMAP FETCH literal over the cap for a message listed under the limi
     );
     expect(deliveries.rows).toEqual([
       { provider_message_id: '7:1', outcome: 'stored' },
-      { provider_message_id: '7:2', outcome: 'parked' },
+      { provider_message_id: '7:2', outcome: 'stored' },
       { provider_message_id: '7:3', outcome: 'stored' },
     ]);
+
+    // Its stub names no size: the server's RFC822.SIZE, under the limit, was not the message's.
+    const events = await db.tx((ex) =>
+      ex.query<{ data: Record<string, unknown> }>(
+        `SELECT data FROM events WHERE type = 'message.parked' AND resource_id = $1`,
+        [id],
+      ),
+    );
+    expect(events.rows).toHaveLength(1);
+    expect(events.rows[0]!.data).toHaveProperty('message_id');
+    expect(events.rows[0]!.data).not.toHaveProperty('size');
 
     // Nothing is fetched again: the parked delivery is on record and the cursor is past it.
     const fetches = () =>

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isProviderError } from '../provider-errors.js';
 import { makePacerPool, makeQuotaPacer } from '../quota-pacer.js';
 import { type GmailRuntime, makeGmailSession } from './gmail-client.js';
+import { fetchGmailHeaders } from './gmail-headers.js';
 import { fetchGmailRaw } from './gmail-sync.js';
 
 let server: http.Server | null = null;
@@ -24,7 +25,7 @@ async function gmailAnswering(handler: http.RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
-function session(gmailApiUrl: string, requestTimeoutMs: number) {
+function session(gmailApiUrl: string, requestTimeoutMs: number, maxMessageBytes?: number) {
   const rt: GmailRuntime = {
     client: {
       clientId: 'c',
@@ -45,6 +46,7 @@ function session(gmailApiUrl: string, requestTimeoutMs: number) {
     ),
     onAuthRevoked: async () => undefined,
     requestTimeoutMs,
+    ...(maxMessageBytes ? { maxMessageBytes } : {}),
   };
   const creds = {
     v: 1 as const,
@@ -116,5 +118,76 @@ describe('gmail sync reads', () => {
     answer = { status: 200, body: '<html>proxy error</html>' };
     const garbled = await fetchGmailRaw(session(url, 5000), 'x').catch((e: unknown) => e);
     expect(isProviderError(garbled) && garbled.kind).toBe('transient');
+  });
+});
+
+describe('a message over the size limit', () => {
+  const big = () =>
+    JSON.stringify({ id: 'm1', raw: Buffer.alloc(300 * 1024, 1).toString('base64url') });
+
+  it('is not downloaded past the cap, whether Gmail says its length or streams it', async () => {
+    let requests = 0;
+    let chunked = false;
+    const url = await gmailAnswering((_req, res) => {
+      requests++;
+      const body = big();
+      if (chunked) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        for (let i = 0; i < body.length; i += 16 * 1024) res.write(body.slice(i, i + 16 * 1024));
+        res.end();
+      } else {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+        });
+        res.end(body);
+      }
+    });
+    expect(await fetchGmailRaw(session(url, 5000, 64 * 1024), 'm1')).toBe('too_large');
+    chunked = true;
+    expect(await fetchGmailRaw(session(url, 5000, 64 * 1024), 'm1')).toBe('too_large');
+    expect(requests).toBe(2); // never retried: the same answer would come again
+    // Under a limit above it, the same message is downloaded.
+    expect((await fetchGmailRaw(session(url, 5000, 1024 * 1024), 'm1'))?.length).toBe(300 * 1024);
+  });
+
+  it('has its headers fetched alone (format=metadata); a value cannot add a header of its own', async () => {
+    const seen: string[] = [];
+    let answer: string = JSON.stringify({
+      id: 'm1',
+      sizeEstimate: 9_000_000,
+      payload: {
+        headers: [
+          { name: 'From', value: 'Ana <ana@client.example>' },
+          { name: 'Subject', value: 'Scans\r\nBcc: victim@example.test' },
+          { name: 'Bad Name', value: 'x' },
+        ],
+      },
+    });
+    const url = await gmailAnswering((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
+    expect(await fetchGmailHeaders(session(url, 5000), 'm1')).toEqual({
+      header: Buffer.from(
+        'From: Ana <ana@client.example>\r\nSubject: Scans Bcc: victim@example.test\r\n',
+      ),
+      size: 9_000_000,
+    });
+    const asked = new URL(seen[0]!, url).searchParams;
+    expect(asked.get('format')).toBe('metadata');
+    expect(asked.getAll('metadataHeaders')).toEqual(
+      expect.arrayContaining(['From', 'Subject', 'Message-ID', 'In-Reply-To', 'References']),
+    );
+    // A header block past the answer's cap is not read: an empty block, the listing fills the stub.
+    answer = JSON.stringify({
+      id: 'm1',
+      payload: { headers: [{ name: 'References', value: 'x'.repeat(2 * 1024 * 1024) }] },
+    });
+    expect(await fetchGmailHeaders(session(url, 5000), 'm1')).toEqual({
+      header: Buffer.alloc(0),
+      size: null,
+    });
   });
 });

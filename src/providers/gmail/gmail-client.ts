@@ -39,6 +39,8 @@ export interface GmailRuntime {
   sleep?: (ms: number) => Promise<void>;
   /** Sync-path reads fail after this long without an answer (default 60 s); tests shorten it. */
   requestTimeoutMs?: number;
+  /** INGEST_MAX_MESSAGE_BYTES: a raw download past it is not read to the end (gmail-sync.ts). */
+  maxMessageBytes?: number;
 }
 
 export interface CallOptions {
@@ -56,6 +58,8 @@ export interface GmailSession {
    *  accepts a request and goes silent would hold the mailbox's sync (and its job queue) forever.
    *  Sends carry none: a send cut off after its bytes left would be ambiguous. */
   reads: { timeout: number };
+  /** INGEST_MAX_MESSAGE_BYTES when configured: bounds what a raw download may hold in memory. */
+  maxMessageBytes: number | null;
   call<T>(what: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
 }
 
@@ -191,6 +195,7 @@ export function makeGmailSession(
     gmail,
     auth,
     reads: { timeout: rt.requestTimeoutMs ?? defaultGmailReadTimeoutMs },
+    maxMessageBytes: rt.maxMessageBytes ?? null,
     call,
   };
 }

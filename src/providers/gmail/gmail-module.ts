@@ -28,6 +28,7 @@ export const gmailModule: ProviderModule<GmailCredentials, GmailProcessRuntime, 
         publicUrl: ctx.config.publicUrl,
         db: ctx.db,
         logger: ctx.logger,
+        maxMessageBytes: ctx.config.ingest.maxMessageBytes,
       }),
     parseSettings: parseGmailCredentials,
     open: (settings, runtime, deps) =>

@@ -12,6 +12,7 @@ import type {
 } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { type GmailRuntime, makeGmailSession } from './gmail-client.js';
+import { fetchGmailHeaders } from './gmail-headers.js';
 import { revokeGoogleGrant, stopGmailWatch, watchGmail } from './gmail-push.js';
 import { findGmailSent, sendGmail } from './gmail-send.js';
 import type { GmailCredentials } from './gmail-settings.js';
@@ -53,6 +54,8 @@ export function makeGmailProvider(creds: GmailCredentials, deps: GmailProviderDe
       listGmailChanges(s, cursor, opts),
     fetchRaw: (ref: Pick<RemoteMessageRef, 'providerMessageId'>) =>
       fetchGmailRaw(s, ref.providerMessageId),
+    fetchHeaders: (ref: Pick<RemoteMessageRef, 'providerMessageId'>) =>
+      fetchGmailHeaders(s, ref.providerMessageId),
     send: (mime: Buffer, meta: SendMeta) => sendGmail(s, mime, meta),
     findSentByMessageId: (messageId: string) => findGmailSent(s, messageId),
 

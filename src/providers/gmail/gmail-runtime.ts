@@ -24,6 +24,8 @@ export function makeGmailRuntime(deps: {
   /** Tests pace faster or on a fake clock. */
   quota?: QuotaRate;
   pacerClock?: PacerClock;
+  /** INGEST_MAX_MESSAGE_BYTES: a larger message is not downloaded, only its headers. */
+  maxMessageBytes?: number;
 }): GmailProcessRuntime | undefined {
   const { google } = deps;
   if (!google.client) return undefined;
@@ -41,6 +43,7 @@ export function makeGmailRuntime(deps: {
       },
     },
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    ...(deps.maxMessageBytes ? { maxMessageBytes: deps.maxMessageBytes } : {}),
     tokens: new Map(),
     notBefore: new Map(),
     pacers: makePacerPool(() => makeQuotaPacer(deps.quota ?? gmailQuota, deps.pacerClock)),

@@ -8,6 +8,7 @@
 // bounded backfill flagged `resync`, whose re-listed messages the pipeline drops as duplicates.
 import type {
   Cursor,
+  FetchedRaw,
   ListChangesOptions,
   ListChangesResult,
   RemoteMessageRef,
@@ -33,7 +34,7 @@ const cursorOf = (historyId: string, backfill: GmailCursor['backfill']): GmailCu
   historyId,
   backfill,
 });
-const statusOf = (err: unknown): number | undefined =>
+export const statusOf = (err: unknown): number | undefined =>
   (err as { response?: { status?: number } } | null)?.response?.status;
 const ref = (
   id: string,
@@ -117,7 +118,7 @@ async function backfillPage(
 // gaxios hands back the text of a 200 whose body is not JSON (a proxy's error page, a cut answer).
 // Read as an object it has no `raw` and no `messages`, which would look like a deleted message or an
 // empty page and move the cursor past mail never stored: such an answer is transient instead.
-function jsonBody<T extends object>(data: T, what: string): T {
+export function jsonBody<T extends object>(data: T, what: string): T {
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw new ProviderError('transient', `${what} answered a body that is not a JSON object`);
   return data;
@@ -233,11 +234,41 @@ export async function listGmailChanges(
   }
 }
 
-export async function fetchGmailRaw(s: GmailSession, id: string): Promise<Buffer | null> {
+/** The largest format=raw answer read: a message of `maxMessageBytes` in base64url, with room for
+ *  the JSON around it (ids, labels, snippet). A message just over the limit still fits and is
+ *  parked with its bytes; a larger one is not held in memory at all. */
+export const rawAnswerCap = (maxMessageBytes: number): number =>
+  Math.ceil(maxMessageBytes / 3) * 4 + 64 * 1024;
+
+/** gaxios refuses an answer over maxContentLength by its Content-Length, or while reading it. */
+export const overCap = (err: unknown): boolean => {
+  for (let e = err as { message?: unknown; type?: unknown; cause?: unknown } | null; e;) {
+    if (e.type === 'max-size' || /over (the )?limit/i.test(String(e.message))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+};
+
+/**
+ * Raw bytes of one message; null when it was deleted since the listing; 'too_large' when Gmail's
+ * answer runs past rawAnswerCap: the download stops there, and the sync parks the message with a
+ * stub of its headers (format=metadata, gmail-headers.ts) instead of retrying it forever.
+ */
+export async function fetchGmailRaw(s: GmailSession, id: string): Promise<FetchedRaw> {
+  const cap = s.maxMessageBytes ? { maxContentLength: rawAnswerCap(s.maxMessageBytes) } : {};
   try {
-    const res = await s.call('gmail messages.get', () =>
-      s.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }, s.reads),
-    );
+    const res = await s.call('gmail messages.get', async () => {
+      try {
+        return await s.gmail.users.messages.get(
+          { userId: 'me', id, format: 'raw' },
+          { ...s.reads, ...cap },
+        );
+      } catch (err) {
+        if ('maxContentLength' in cap && overCap(err)) return 'too_large' as const;
+        throw err;
+      }
+    });
+    if (res === 'too_large') return res;
     const raw: unknown = jsonBody(res.data, 'gmail messages.get').raw;
     if (raw === undefined || raw === null || raw === '') return null;
     if (typeof raw !== 'string')

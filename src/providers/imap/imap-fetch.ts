@@ -4,7 +4,7 @@
 // BODY.PEEK never sets \Seen; with markSeen the batch is flagged afterwards in one STORE.
 import type { ImapFlow } from 'imapflow';
 
-import type { FetchedRaw } from '../mail-provider.js';
+import { type FetchedHeaders, type FetchedRaw, HEADER_FETCH_BYTES } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
 import { searchUids } from './imap-search.js';
 import { parseImapMessageId } from './imap-sync.js';
@@ -73,6 +73,30 @@ const OVER_CAP_CODES = new Set(['LiteralTooLarge', 'ResponseTooLarge']);
  *  at the literal's announcement, so which message of the set it was is unknown. */
 class OverCapError extends Error {}
 
+/** client.fetchAll by UID, with an answer over the connection's literal cap thrown as OverCapError:
+ *  imapflow reports such a literal only as the connection's 'error', and the FETCH itself fails as
+ *  NoConnection, like any hang-up. fetchAll, not a for-await loop: no other command may run while
+ *  a fetch stream is open. */
+async function fetchAllCapped(
+  client: ImapFlow,
+  range: string,
+  query: Parameters<ImapFlow['fetchAll']>[1],
+): Promise<Awaited<ReturnType<ImapFlow['fetchAll']>>> {
+  let overCap = false;
+  const onError = (err: unknown) => {
+    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
+  };
+  client.on('error', onError);
+  try {
+    return await client.fetchAll(range, query, { uid: true });
+  } catch (err) {
+    if (overCap) throw new OverCapError('IMAP FETCH literal over the size cap', { cause: err });
+    throw err;
+  } finally {
+    client.off('error', onError);
+  }
+}
+
 /**
  * Raw bytes of several messages of one listing, as fetchImapRawMany, except that a set the server
  * answers with a literal over the cap is split in halves on fresh connections (`reconnect`) until
@@ -129,23 +153,11 @@ async function fetchImapRawMany(
   let expunged = 0;
   const onExpunge = () => void expunged++;
   client.on('expunge', onExpunge);
-  // imapflow reports a literal over the cap only as the connection's 'error'; the FETCH itself
-  // fails as NoConnection, like any hang-up.
-  let overCap = false;
-  const onError = (err: unknown) => {
-    if (OVER_CAP_CODES.has(String((err as { code?: unknown } | null)?.code))) overCap = true;
-  };
-  client.on('error', onError);
   let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
   try {
-    // fetchAll, not a for-await loop: no other command may run while a fetch stream is open.
-    msgs = await client.fetchAll(uids.join(','), { uid: true, source: true }, { uid: true });
-  } catch (err) {
-    if (overCap) throw new OverCapError('IMAP FETCH literal over the size cap', { cause: err });
-    throw err;
+    msgs = await fetchAllCapped(client, uids.join(','), { uid: true, source: true });
   } finally {
     client.off('expunge', onExpunge);
-    client.off('error', onError);
   }
   if (uidValidityMoved(client))
     throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');
@@ -162,4 +174,51 @@ async function fetchImapRawMany(
   if (markSeen && found.length > 0)
     await client.messageFlagsAdd(found.join(','), ['\\Seen'], { uid: true });
   return out;
+}
+
+/**
+ * The header block of one message left undownloaded as too large: `UID FETCH n
+ * (BODY.PEEK[HEADER]<0.65536> RFC822.SIZE)`, so the server itself cuts a long block and \Seen is
+ * never set. Null when the server no longer lists the message. A server that answers without the
+ * header, or with a literal over the connection's cap, gives an empty block: the stub then holds
+ * what the listing knew, rather than the sync retrying a header it will never get.
+ */
+export async function fetchImapHeader(
+  client: ImapFlow,
+  folder: string,
+  providerMessageId: string,
+  markSeen: boolean,
+): Promise<FetchedHeaders | null> {
+  const { uidValidity, uids } = parseIds([providerMessageId]);
+  const uid = uids[0]!;
+  await openFor(client, folder, markSeen, uidValidity);
+  let msgs: Awaited<ReturnType<ImapFlow['fetchAll']>>;
+  try {
+    msgs = await fetchAllCapped(client, String(uid), {
+      uid: true,
+      size: true,
+      bodyParts: [{ key: 'header', maxLength: HEADER_FETCH_BYTES }],
+    });
+  } catch (err) {
+    if (err instanceof OverCapError) return { header: Buffer.alloc(0), size: null };
+    throw err;
+  }
+  if (uidValidityMoved(client))
+    throw new ProviderError('cursor_expired', 'IMAP UIDVALIDITY changed during the FETCH');
+  const m = msgs.find((x) => x.uid === uid);
+  if (!m) {
+    // Gone only when the server's own list says so (as confirmGone above).
+    const still = await searchUids(client, String(uid), (u) => u === uid);
+    return still.length > 0 ? { header: Buffer.alloc(0), size: null } : null;
+  }
+  // imapflow files a partial HEADER answer under bodyParts ("header<0>"), a whole one as headers.
+  const part =
+    m.headers ??
+    [...(m.bodyParts ?? new Map<string, Buffer>()).entries()].find(([k]) =>
+      k.startsWith('header'),
+    )?.[1];
+  return {
+    header: (part ?? Buffer.alloc(0)).subarray(0, HEADER_FETCH_BYTES),
+    size: typeof m.size === 'number' && m.size > 0 ? m.size : null,
+  };
 }

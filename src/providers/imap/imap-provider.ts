@@ -15,7 +15,7 @@ import type {
 } from '../mail-provider.js';
 import { toProviderError } from '../provider-errors.js';
 import { closeQuietly, connectImap } from './imap-client.js';
-import { fetchImapRawSplitting } from './imap-fetch.js';
+import { fetchImapHeader, fetchImapRawSplitting } from './imap-fetch.js';
 import { watchImap, type WatchOptions } from './imap-idle.js';
 import { type BorrowedSession, borrowSession, sessionKey } from './imap-sessions.js';
 import { type ImapSettings, resolveImapSettings } from './imap-settings.js';
@@ -160,6 +160,14 @@ export function makeImapProvider(
 
     fetchRawMany(refs: Pick<RemoteMessageRef, 'providerMessageId'>[]) {
       return fetchMany(refs.map((r) => r.providerMessageId));
+    },
+
+    fetchHeaders(ref: Pick<RemoteMessageRef, 'providerMessageId'>) {
+      return exclusive(
+        'IMAP header fetch',
+        (c) => fetchImapHeader(c, s.folder, ref.providerMessageId, s.markSeen),
+        { retry: true },
+      );
     },
 
     async send(mime: Buffer, meta: SendMeta) {

@@ -37,6 +37,8 @@ export interface MicrosoftRuntime {
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** INGEST_MAX_MESSAGE_BYTES: a $value download past it is not read to the end (graph-fetch.ts). */
+  maxMessageBytes?: number;
 }
 
 export interface MsalEntry {
@@ -61,6 +63,8 @@ export interface GraphSession {
   call<T>(what: string, fn: (client: Client) => Promise<T>, opts?: CallOptions): Promise<T>;
   /** Whether the grant includes the draft scope (large replies). */
   canDraft: boolean;
+  /** INGEST_MAX_MESSAGE_BYTES when configured: bounds what a $value download may hold in memory. */
+  maxMessageBytes: number | null;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -221,5 +225,6 @@ export function makeGraphSession(
     client,
     call,
     canDraft: creds.scopes.includes(MICROSOFT_DRAFT_SCOPE),
+    maxMessageBytes: rt.maxMessageBytes ?? null,
   };
 }

@@ -5,8 +5,6 @@
 // page, and what is already held is skipped by the caller. The first round is the backfill, bounded
 // by age ($filter on receivedDateTime) and count (newest first, $orderby receivedDateTime desc). An
 // expired token (410 / syncStateNotFound) restarts a bounded round flagged `resync`.
-import { ResponseType } from '@microsoft/microsoft-graph-client';
-
 import type {
   Cursor,
   ListChangesOptions,
@@ -177,29 +175,5 @@ export async function listGraphChanges(
       ...(await round(s, cursorOf(firstLink(s, opts, now), { done: 0 }), opts)),
       resync: 'cursor_expired',
     };
-  }
-}
-
-export async function fetchGraphRaw(s: GraphSession, id: string): Promise<Buffer | null> {
-  try {
-    const body = await s.call(
-      'graph messages.$value',
-      (c) =>
-        c
-          .api(`${s.base}/messages/${encodeURIComponent(id)}/$value`)
-          .header('Prefer', 'IdType="ImmutableId"')
-          .responseType(ResponseType.ARRAYBUFFER)
-          .middlewareOptions(noLibraryRetry())
-          .get() as Promise<ArrayBuffer>,
-    );
-    return Buffer.from(body);
-  } catch (err) {
-    // Deleted (or moved out of reach) between the listing and the fetch.
-    if (
-      isProviderError(err) &&
-      (err.cause as { statusCode?: number } | undefined)?.statusCode === 404
-    )
-      return null;
-    throw err;
   }
 }

@@ -36,6 +36,7 @@ export const microsoftModule: ProviderModule<
       db: ctx.db,
       keys: ctx.keys,
       logger: ctx.logger,
+      maxMessageBytes: ctx.config.ingest.maxMessageBytes,
     }),
   parseSettings: parseMicrosoftCredentials,
   open: (settings, runtime, deps) =>

@@ -11,10 +11,11 @@ import type {
   SendMeta,
 } from '../mail-provider.js';
 import { ProviderError } from '../provider-errors.js';
+import { fetchGraphHeaders, fetchGraphRaw } from './graph-fetch.js';
 import { createSubscription, deleteSubscription, renewSubscription } from './graph-push.js';
 import { findGraphSent, sendGraph } from './graph-send.js';
 import { makeGraphSession, type MicrosoftRuntime, noLibraryRetry } from './graph-session.js';
-import { fetchGraphRaw, listGraphChanges } from './graph-sync.js';
+import { listGraphChanges } from './graph-sync.js';
 import type { MicrosoftCredentials } from './microsoft-settings.js';
 
 export interface MicrosoftProviderDeps extends ProviderDeps {
@@ -51,6 +52,8 @@ export function makeMicrosoftProvider(
       listGraphChanges(s, cursor, opts, (rt.now ?? Date.now)()),
     fetchRaw: (ref: Pick<RemoteMessageRef, 'providerMessageId'>) =>
       fetchGraphRaw(s, ref.providerMessageId),
+    fetchHeaders: (ref: Pick<RemoteMessageRef, 'providerMessageId'>) =>
+      fetchGraphHeaders(s, ref.providerMessageId),
     send: (mime: Buffer, meta: SendMeta) => sendGraph(s, mime, meta),
     findSentByMessageId: (messageId: string) => findGraphSent(s, messageId),
 

@@ -23,6 +23,8 @@ export function makeMicrosoftRuntime(deps: {
   keys: KeyService;
   logger: Logger;
   limits?: GraphLimits;
+  /** INGEST_MAX_MESSAGE_BYTES: a larger message is not downloaded, only its headers. */
+  maxMessageBytes?: number;
 }): MicrosoftRuntime | undefined {
   const ms = deps.microsoft;
   if (!ms.client) return undefined;
@@ -40,6 +42,7 @@ export function makeMicrosoftRuntime(deps: {
       largeReplies: ms.largeReplies,
     },
     limits: deps.limits ?? defaultLimits,
+    ...(deps.maxMessageBytes ? { maxMessageBytes: deps.maxMessageBytes } : {}),
     pacers: new Map(),
     apps: new Map(),
     async saveCredentials(tenantId, mailboxId, patch) {

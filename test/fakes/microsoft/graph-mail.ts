@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { sendJson } from '../google/http-util.js';
-import { conversationOf, headerOf, messageIdOf } from './mime-util.js';
+import { conversationOf, headerOf, headersOf, messageIdOf } from './mime-util.js';
 import { type FakeMessage, type FakeState, type FakeUser, graphError, newId } from './state.js';
 
 export interface MailCall {
@@ -118,7 +118,13 @@ export function messageJson(
     hasAttachments: m.attachments.length > 0,
     bodyPreview: '',
     from: { emailAddress: { address: headerOf(m.mime, 'From') ?? '' } },
+    toRecipients: (headerOf(m.mime, 'To') ?? '')
+      .split(',')
+      .map((a) => /<([^<>]+)>|(\S+@\S+)/.exec(a))
+      .flatMap((x) => (x ? [{ emailAddress: { address: x[1] ?? x[2]! } }] : [])),
   };
+  // Returned only when selected (docs/providers.md, Microsoft 365 facts: reading messages).
+  if (fields?.includes('internetMessageHeaders')) full.internetMessageHeaders = headersOf(m.mime);
   const out: Record<string, unknown> = {
     '@odata.type': '#microsoft.graph.message',
     '@odata.etag': `W/"CQAAABYAAA${m.seq}"`,

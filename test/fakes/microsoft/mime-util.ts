@@ -10,6 +10,17 @@ export function headerOf(mime: Buffer, name: string): string | null {
   return re.exec(head)?.[1]?.trim() ?? null;
 }
 
+/** Every header of the stored MIME, unfolded, as Graph lists `internetMessageHeaders`. */
+export function headersOf(mime: Buffer): { name: string; value: string }[] {
+  const text = mime.subarray(0, Math.min(mime.length, 256 * 1024)).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end >= 0 ? text.slice(0, end) : text).replace(/\r?\n[ \t]+/g, ' ');
+  return head.split(/\r?\n/).flatMap((line) => {
+    const m = /^([!-9;-~]+):[ \t]*(.*)$/.exec(line);
+    return m ? [{ name: m[1]!, value: m[2]!.trim() }] : [];
+  });
+}
+
 export function messageIdOf(mime: Buffer): string | null {
   return /<[^<>\s]+>/.exec(headerOf(mime, 'Message-ID') ?? '')?.[0] ?? null;
 }

@@ -109,4 +109,22 @@ describe('a message over the size limit', () => {
     expect(messages).toHaveLength(2);
     expect(messages[1]!.warnings).toContain('message_too_large');
   });
+
+  test('a header block longer than the size limit itself still leaves a stub', async () => {
+    // 90 KiB of References (a long thread's ids): the block alone is over the 64 KiB limit.
+    const ids = Array.from({ length: 1500 }, (_, i) => `<${i}.${randomUUID()}@client.example>`);
+    const raw = mail({
+      from: 'noor@client.example',
+      subject: 'Re: Long thread',
+      references: ids.join('\r\n '),
+    });
+    expect(raw.length).toBeGreaterThan(80 * 1024);
+    expect(await f.ingest(raw)).toMatchObject({ status: 'parked', reason: 'message_too_large' });
+    const [parked] = await owner<{ data: { ticket_id?: string } }>(
+      `SELECT data FROM events WHERE type = 'message.parked' ORDER BY id DESC LIMIT 1`,
+    );
+    const t = await ticket(parked!.data.ticket_id!);
+    expect(t.messages[0]!.headers.subject).toBe('Re: Long thread');
+    expect(t.messages[0]!.warnings).toContain('message_too_large');
+  });
 });

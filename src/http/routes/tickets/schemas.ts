@@ -72,7 +72,7 @@ const Headers = Type.Object({
       { bytes: Type.Integer() },
       {
         description:
-          'Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes. The stub holds its headers and no body; the original stays in the mailbox',
+          'Only on the stub of a message over the size limit (warning message_too_large): the original’s size in bytes, when known (Microsoft 365 does not tell the size of a message it was not asked to send whole). The stub holds its headers and no body; the original stays in the mailbox',
       },
     ),
   ),
