@@ -19,6 +19,8 @@ import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { webklexSet } from './external-mime-round7.js';
 import { falconSet } from './external-mime-round7-falcon.js';
+import { mailioSet } from './external-mime-round8-mailio.js';
+import { postalInlineSet } from './external-mime-round8-postal.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
@@ -79,6 +81,11 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (crispBounces && crispBounces.cases > 0) out.push(crispBounces);
     const round7Replies = round7ReplySet(root, role);
     if (round7Replies && round7Replies.cases > 0) out.push(round7Replies);
+    // Round 8 (issue #16): MIME sets never scored before, split first half / second half.
+    const postalInline = await postalInlineSet(root, role);
+    if (postalInline && postalInline.cases > 0) out.push(postalInline);
+    const mailio = await mailioSet(root, role);
+    if (mailio && mailio.cases > 0) out.push(mailio);
   }
   return out;
 }
