@@ -221,10 +221,15 @@ export function text(v: JsValue): string {
   return v.map(text).join(',');
 }
 
-/** The value of the expression at `start`, or null when it is not plain data. */
+/**
+ * The value of the expression at `start` when it is plain data and ends there (at `;`, `,`, `)`,
+ * `]`, `}` or a line end); null otherwise, so `Buffer.from(x).toString(...)` is not read as `x`.
+ */
 export function readJs(src: string, start: number, env?: Map<string, JsValue>): JsValue | null {
   try {
-    return new JsReader(src, start, env).value();
+    const reader = new JsReader(src, start, env);
+    const v = reader.value();
+    return /^[ \t]*(?:[;,)\]}\n\r]|\/\/|$)/.test(src.slice(reader.pos, reader.pos + 3)) ? v : null;
   } catch (e) {
     if (e instanceof JsUnreadable || e instanceof RangeError) return null;
     throw e;
