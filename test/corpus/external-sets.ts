@@ -19,6 +19,7 @@ import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { webklexSet } from './external-mime-round7.js';
 import { falconSet } from './external-mime-round7-falcon.js';
+import { elixirMailSet } from './external-mime-round8-elixir.js';
 import { mailioSet } from './external-mime-round8-mailio.js';
 import { postalInlineSet } from './external-mime-round8-postal.js';
 import { phpMimeSets } from './external-mime-sets.js';
@@ -86,6 +87,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (postalInline && postalInline.cases > 0) out.push(postalInline);
     const mailio = await mailioSet(root, role);
     if (mailio && mailio.cases > 0) out.push(mailio);
+    const elixirMail = await elixirMailSet(root, role);
+    if (elixirMail && elixirMail.cases > 0) out.push(elixirMail);
   }
   return out;
 }
