@@ -8,7 +8,10 @@
 // - `strictEqual(email.subject[.trim()], S)`, `email.text[.trim()]`, `email.from.address`,
 //   `email.attachments.length`, `email.attachments[N].filename`, `email.messageId` (postal-mime keeps
 //   the angle brackets, Inlet does not: compared without them);
-// - `ok(email.text.includes(S))` and `ok(!email.text.includes(S))`: what the text must (not) hold.
+// - `ok(email.text.includes(S))` and `ok(!email.text.includes(S))`: what the text must (not) hold;
+// - added after the first scores, for the same cases (the split unchanged): `attachments[N].mimeType`
+//   (a file of that declared type), `attachments[N].contentId` (without angle brackets) and
+//   `ok(email.html.includes(S))` (in Inlet's sanitised HTML).
 // Reviewed divergence (tune half), a rule about the mail: postal-mime reads an attached message
 // (message/rfc822 with no attachment disposition) into the text; Inlet keeps it as one attached
 // .eml, as mail clients do (FLATTENED: the text looked for is in that attached message).
@@ -41,8 +44,12 @@ export interface PostalCase {
   messageId?: string;
   count?: number;
   names: string[];
+  /** `attachments[N].mimeType` and `.contentId` (angle brackets kept, as postal-mime gives it). */
+  types: string[];
+  contentIds: string[];
   includes: string[];
   excludes: string[];
+  htmlIncludes: string[];
 }
 
 /** The index just past the expression that starts at `from`: the first top-level ',' or ')'. */
@@ -82,7 +89,16 @@ function caseOf(id: string, body: string): PostalCase | null {
   const raw = readJs(body, argStart, env);
   const mail = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw) : null;
   if (!mail) return null;
-  const c: PostalCase = { id, mail, names: [], includes: [], excludes: [] };
+  const c: PostalCase = {
+    id,
+    mail,
+    names: [],
+    types: [],
+    contentIds: [],
+    includes: [],
+    excludes: [],
+    htmlIncludes: [],
+  };
   const v = call[1]!;
   for (const m of body.matchAll(/\bassert\.(?:strictEqual|equal|deepStrictEqual)\(/g)) {
     const comma = argumentEnd(body, m.index + m[0].length);
@@ -94,6 +110,7 @@ function caseOf(id: string, body: string): PostalCase | null {
     const want = readJs(body, comma + 1, env);
     if (want === null || body[argumentEnd(body, comma + 1)] === undefined) continue;
     const file = new RegExp(`^${v}\\.attachments\\[(\\d+)\\]\\.filename$`).exec(target);
+    const part = new RegExp(`^${v}\\.attachments\\[(\\d+)\\]\\.(mimeType|contentId)$`).exec(target);
     const s = asText(want);
     if (new RegExp(`^${v}\\.subject(\\.trim\\(\\))?$`).test(target) && s !== undefined)
       c.subject = s;
@@ -103,12 +120,20 @@ function caseOf(id: string, body: string): PostalCase | null {
     else if (target === `${v}.messageId` && s !== undefined) c.messageId = s;
     else if (target === `${v}.attachments.length` && typeof want === 'number') c.count = want;
     else if (file && s !== undefined) c.names[Number(file[1])] = s;
+    else if (part && s !== undefined)
+      (part[2] === 'mimeType' ? c.types : c.contentIds)[Number(part[1])] = s;
   }
   for (const m of body.matchAll(
     new RegExp(`\\bassert\\.ok\\(\\s*(!?)\\s*${v}\\.text\\.includes\\(`, 'g'),
   )) {
     const s = asText(readJs(body, m.index + m[0].length, env));
     if (s !== undefined) (m[1] ? c.excludes : c.includes).push(s);
+  }
+  for (const m of body.matchAll(
+    new RegExp(`\\bassert\\.ok\\(\\s*${v}\\.html\\.includes\\(`, 'g'),
+  )) {
+    const s = asText(readJs(body, m.index + m[0].length, env));
+    if (s !== undefined) c.htmlIncludes.push(s);
   }
   return c;
 }
@@ -187,6 +212,31 @@ function scoreCase(fields: Record<string, FieldScore>, c: PostalCase, got: Prepa
       c.id,
       `no ${JSON.stringify(s)} in ${JSON.stringify(shown.slice(0, 80))}`,
       inAttachedMessage(got, s) ? FLATTENED : null,
+    );
+  for (const type of c.types.filter((t) => t !== undefined))
+    score(
+      fields,
+      'attachment types',
+      got.attachments.some((a) => a.declaredType === type.toLowerCase()),
+      c.id,
+      `no ${type} (${listed})`,
+    );
+  for (const cid of c.contentIds.filter((t) => t !== undefined))
+    score(
+      fields,
+      'content ids',
+      got.attachments.some((a) => a.contentId === bare(cid)),
+      c.id,
+      `no ${cid} (${got.attachments.map((a) => a.contentId).join(', ')})`,
+    );
+  const html = got.html ?? '';
+  for (const s of c.htmlIncludes)
+    score(
+      fields,
+      'html includes',
+      html.includes(s),
+      c.id,
+      `no ${JSON.stringify(s)} in ${JSON.stringify(html.slice(0, 80))}`,
     );
   for (const s of c.excludes)
     score(fields, 'text excludes', !shown.includes(ws(s)), c.id, `${JSON.stringify(s)} shown`);
