@@ -14,7 +14,8 @@
 //   `ok(email.html.includes(S))` (in Inlet's sanitised HTML).
 // Reviewed divergence (tune half), a rule about the mail: postal-mime reads an attached message
 // (message/rfc822 with no attachment disposition) into the text; Inlet keeps it as one attached
-// .eml, as mail clients do (FLATTENED: the text looked for is in that attached message).
+// .eml, as mail clients do (FLATTENED: the text looked for is in that attached message). And
+// postal-mime keeps `cid:` references in the HTML where Inlet links the stored file (CID_LINK).
 // Cases are sorted by "file › title" and split in halves (firstHalf), fixed before any was scored.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -172,6 +173,9 @@ const inAttachedMessage = (got: PreparedMessage, s: string): boolean =>
       ws(a.content.toString('utf8')).includes(ws(s)),
   );
 
+const CID_LINK =
+  "the project keeps an inline image's cid: reference in the HTML; Inlet points it at the stored file (the Content-ID kept as data-cid)";
+
 const bare = (id: string) => id.replace(/^\s*<|>\s*$/g, '');
 
 function scoreCase(fields: Record<string, FieldScore>, c: PostalCase, got: PreparedMessage) {
@@ -237,6 +241,7 @@ function scoreCase(fields: Record<string, FieldScore>, c: PostalCase, got: Prepa
       html.includes(s),
       c.id,
       `no ${JSON.stringify(s)} in ${JSON.stringify(html.slice(0, 80))}`,
+      /^cid:/i.test(s) && html.includes(`data-cid="${s.slice(4)}"`) ? CID_LINK : null,
     );
   for (const s of c.excludes)
     score(fields, 'text excludes', !shown.includes(ws(s)), c.id, `${JSON.stringify(s)} shown`);
