@@ -22,6 +22,7 @@ import { falconSet } from './external-mime-round7-falcon.js';
 import { elixirMailSet } from './external-mime-round8-elixir.js';
 import { mailioSet } from './external-mime-round8-mailio.js';
 import { postalInlineSet } from './external-mime-round8-postal.js';
+import { protonSet } from './external-mime-round8-proton.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
@@ -89,6 +90,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (mailio && mailio.cases > 0) out.push(mailio);
     const elixirMail = await elixirMailSet(root, role);
     if (elixirMail && elixirMail.cases > 0) out.push(elixirMail);
+    const proton = await protonSet(root, role);
+    if (proton && proton.cases > 0) out.push(proton);
   }
   return out;
 }
