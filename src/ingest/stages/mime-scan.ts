@@ -20,6 +20,7 @@ import {
 } from './mime-charsets.js';
 import type { HeaderBlock } from './mime-header-block.js';
 import { readHeaderBlock } from './mime-header-block.js';
+import { htmlMetaCharset } from './mime-html-charset.js';
 import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
@@ -221,15 +222,23 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       !/^\s*attachment/i.test(h.disposition) &&
       isUndecodableText(sample(), h.cte, h.charset ?? inherited, knownCharset);
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
-    const unlabelled =
+    const guessed =
       textType && !inAttached && !undecodable
         ? (inherited ??
           unlabelledCharset(sample(), h.cte, h.charset, [
             ...(declaredAbove ? [declaredAbove] : []),
             ...charsets,
-          ]) ??
-          utf8UnderNationalLabel(sample(), h.cte, h.charset))
+          ]))
         : null;
+    // An HTML part without a label of its own that has to be guessed is read in the charset its
+    // <meta> declares, as a browser reads it.
+    const unlabelled =
+      guessed && !inherited && h.type === 'text/html'
+        ? (htmlMetaCharset(sample(), h.cte) ?? guessed)
+        : (guessed ??
+          (textType && !inAttached && !undecodable
+            ? utf8UnderNationalLabel(sample(), h.cte, h.charset)
+            : null));
     if (unlabelled)
       (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });
     alternatives.notePart({
