@@ -12,13 +12,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { PreparedMessage } from '../../src/ingest/prepare.js';
+import { isMultipart, scoreHalf, scoreToCount } from './external-mime-round8-shared.js';
 import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
-  firstHalf,
-  preparedOrMiss,
   type Role,
-  score,
   scoreFrom,
   scoreSubject,
   scoreText,
@@ -92,14 +90,6 @@ const addressOf = (v: string | string[]): string | undefined =>
     ? v[1]
     : (/<([^<>]+@[^<>]+)>/.exec(v)?.[1] ?? (/^\S+@\S+$/.test(v.trim()) ? v.trim() : undefined));
 
-const isMultipart = (mail: Buffer): boolean => {
-  const head = mail
-    .toString('utf8')
-    .split(/\r?\n\r?\n/, 1)[0]!
-    .replace(/\r?\n[ \t]+/g, ' ');
-  return /^content-type:\s*multipart\//im.test(head);
-};
-
 function caseOf(id: string, body: string): ElixirCase | null {
   const calls = [...body.matchAll(/parse_email\(\s*(~S)?"""/g)];
   if (calls.length !== 1) return null;
@@ -147,31 +137,16 @@ export function elixirCases(root: string): ElixirCase[] {
 function scoreCase(fields: Record<string, FieldScore>, c: ElixirCase, got: PreparedMessage) {
   if (c.subject !== undefined) scoreSubject(fields, c.id, c.subject, got.parsed.subject);
   if (c.from !== undefined) scoreFrom(fields, c.id, c.from, got.parsed.from?.address);
-  if (c.toCount !== undefined)
-    score(
-      fields,
-      'to count',
-      c.toCount === got.parsed.to.length,
-      c.id,
-      `expected ${c.toCount} got ${got.parsed.to.map((a) => a.address).join(', ')}`,
-    );
+  if (c.toCount !== undefined) scoreToCount(fields, c.id, c.toCount, got);
   if (c.text !== undefined) scoreText(fields, c.id, c.text, got.text);
 }
 
 /** DockYard/elixir-mail: the RFC 2822 parser tests' heredoc mail against their assertions. */
-export async function elixirMailSet(root: string, role: Role): Promise<SetReport | null> {
-  const cases = elixirCases(root);
-  if (cases.length === 0) return null;
-  const chosen = firstHalf(cases, role);
-  const fields: Record<string, FieldScore> = {};
-  for (const c of chosen) {
-    const got = await preparedOrMiss(fields, c.id, c.mail);
-    if (got) scoreCase(fields, c, got);
-  }
-  return {
-    set: 'DockYard/elixir-mail (Elixir, round 8, fresh)',
+export const elixirMailSet = (root: string, role: Role): Promise<SetReport | null> =>
+  scoreHalf(
+    'DockYard/elixir-mail (Elixir, round 8, fresh)',
     role,
-    cases: chosen.length,
-    fields,
-  };
-}
+    elixirCases(root),
+    (c) => ({ id: c.id, raw: c.mail }),
+    scoreCase,
+  );

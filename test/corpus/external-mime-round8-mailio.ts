@@ -19,11 +19,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { PreparedMessage } from '../../src/ingest/prepare.js';
+import { headerOf, isMultipart, scoreHalf, scoreToCount } from './external-mime-round8-shared.js';
 import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
-  firstHalf,
-  preparedOrMiss,
   type Role,
   score,
   scoreFrom,
@@ -150,14 +149,6 @@ function clauses(cond: string): { lhs: string; rhs: string; rhsAt: number }[] {
   return out;
 }
 
-const isMultipart = (mail: Buffer): boolean => {
-  const head = mail
-    .toString('latin1')
-    .split(/\r?\n\r?\n/, 1)[0]!
-    .replace(/\r?\n[ \t]+/g, ' ');
-  return /^content-type:\s*multipart\//im.test(head);
-};
-
 /** One test body read into a case, or null when it has no literal mail parsed without throwing. */
 function caseOf(id: string, body: string): MailioCase | null {
   const def = /\bstring\s+msg_str\s*=\s*/.exec(body);
@@ -222,11 +213,7 @@ const GROUPED_TO =
 const unstuffed = (text: string): string => text.replace(/^\./gm, '');
 /** Whether the To header holds a group (`name: …;`) or an entry with no address. */
 const groupedOrBare = (mail: Buffer): boolean => {
-  const head = mail
-    .toString('utf8')
-    .split(/\r?\n\r?\n/, 1)[0]!
-    .replace(/\r?\n[ \t]+/g, ' ');
-  const to = /^to:(.*)$/im.exec(head)?.[1] ?? '';
+  const to = headerOf(mail, 'to');
   return (
     /:/.test(to.replace(/"[^"]*"/g, '')) || to.split(',').some((e) => e.trim() && !e.includes('@'))
   );
@@ -236,14 +223,7 @@ function scoreCase(fields: Record<string, FieldScore>, c: MailioCase, got: Prepa
   if (c.subject !== undefined) scoreSubject(fields, c.id, c.subject, got.parsed.subject);
   if (c.from !== undefined) scoreFrom(fields, c.id, c.from, got.parsed.from?.address);
   if (c.toCount !== undefined)
-    score(
-      fields,
-      'to count',
-      c.toCount === got.parsed.to.length,
-      c.id,
-      `expected ${c.toCount} got ${got.parsed.to.map((a) => a.address).join(', ')}`,
-      groupedOrBare(c.mail) ? GROUPED_TO : null,
-    );
+    scoreToCount(fields, c.id, c.toCount, got, groupedOrBare(c.mail) ? GROUPED_TO : null);
   if (c.text !== undefined)
     scoreText(
       fields,
@@ -282,14 +262,11 @@ function scoreCase(fields: Record<string, FieldScore>, c: MailioCase, got: Prepa
 }
 
 /** karastojko/mailio: test_message.cpp's inline mail against its own checks. */
-export async function mailioSet(root: string, role: Role): Promise<SetReport | null> {
-  const cases = mailioCases(root);
-  if (cases.length === 0) return null;
-  const chosen = firstHalf(cases, role);
-  const fields: Record<string, FieldScore> = {};
-  for (const c of chosen) {
-    const got = await preparedOrMiss(fields, c.id, c.mail);
-    if (got) scoreCase(fields, c, got);
-  }
-  return { set: 'karastojko/mailio (C++, round 8, fresh)', role, cases: chosen.length, fields };
-}
+export const mailioSet = (root: string, role: Role): Promise<SetReport | null> =>
+  scoreHalf(
+    'karastojko/mailio (C++, round 8, fresh)',
+    role,
+    mailioCases(root),
+    (c) => ({ id: c.id, raw: c.mail }),
+    scoreCase,
+  );

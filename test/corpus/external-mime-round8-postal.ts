@@ -21,11 +21,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { PreparedMessage } from '../../src/ingest/prepare.js';
+import { scoreHalf } from './external-mime-round8-shared.js';
 import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
-  firstHalf,
-  preparedOrMiss,
   type Role,
   score,
   scoreFrom,
@@ -248,19 +247,11 @@ function scoreCase(fields: Record<string, FieldScore>, c: PostalCase, got: Prepa
 }
 
 /** postal-mime's inline test mail against its own assertions. */
-export async function postalInlineSet(root: string, role: Role): Promise<SetReport | null> {
-  const cases = postalCases(root);
-  if (cases.length === 0) return null;
-  const chosen = firstHalf(cases, role);
-  const fields: Record<string, FieldScore> = {};
-  for (const c of chosen) {
-    const got = await preparedOrMiss(fields, c.id, c.mail);
-    if (got) scoreCase(fields, c, got);
-  }
-  return {
-    set: 'postalsys/postal-mime inline test mail (round 8, fresh)',
+export const postalInlineSet = (root: string, role: Role): Promise<SetReport | null> =>
+  scoreHalf(
+    'postalsys/postal-mime inline test mail (round 8, fresh)',
     role,
-    cases: chosen.length,
-    fields,
-  };
-}
+    postalCases(root),
+    (c) => ({ id: c.id, raw: c.mail }),
+    scoreCase,
+  );

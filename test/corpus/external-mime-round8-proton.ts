@@ -11,11 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { PreparedMessage } from '../../src/ingest/prepare.js';
+import { scoreHalf } from './external-mime-round8-shared.js';
 import { neverScored } from './external-round7-fresh.js';
 import {
   type FieldScore,
-  firstHalf,
-  preparedOrMiss,
   type Role,
   score,
   scoreFrom,
@@ -179,20 +178,11 @@ function scoreCase(fields: Record<string, FieldScore>, c: ProtonCase, got: Prepa
 }
 
 /** ProtonMail/proton-bridge: pkg/message/testdata mail against parser_test.go. */
-export async function protonSet(root: string, role: Role): Promise<SetReport | null> {
-  const cases = protonCases(root);
-  if (cases.length === 0) return null;
-  const chosen = firstHalf(cases, role);
-  const fields: Record<string, FieldScore> = {};
-  for (const c of chosen) {
-    const raw = readFileSync(path.join(root, DIR, 'testdata', c.eml));
-    const got = await preparedOrMiss(fields, c.eml, raw);
-    if (got) scoreCase(fields, c, got);
-  }
-  return {
-    set: 'ProtonMail/proton-bridge (Go, round 8, fresh)',
+export const protonSet = (root: string, role: Role): Promise<SetReport | null> =>
+  scoreHalf(
+    'ProtonMail/proton-bridge (Go, round 8, fresh)',
     role,
-    cases: chosen.length,
-    fields,
-  };
-}
+    protonCases(root),
+    (c) => ({ id: c.eml, raw: readFileSync(path.join(root, DIR, 'testdata', c.eml)) }),
+    scoreCase,
+  );
