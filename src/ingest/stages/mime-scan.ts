@@ -157,7 +157,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (isMessage && !isTop && !inAttachedNow && (digestMember || !h.attachment))
       scan.inlineMessages.push({ start: headerStart, end: h.end, addType: digestMember });
     if (h.type.startsWith('multipart/') && h.boundary) {
-      alternatives.multipartVersion(stack.length, isTop, inAttachedNow);
+      alternatives.multipartVersion(stack.length, isTop, inAttachedNow, h.type, partLine);
       push(h.boundary);
       renamedLevel[stack.length - 1] = renamed;
       attachedLevel[stack.length - 1] = false;
@@ -185,6 +185,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     let found: Boundary | null;
     ({ found, pos } = nextBoundary(s, pos, stack));
     strayOf(found);
+    if (found) alternatives.boundary(found.index, found.ls);
     const bodyEnd = found ? found.ls : s.length;
     // An empty part: its only line break belongs to the delimiter after it (RFC 2046 5.1.1).
     if (
@@ -270,6 +271,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       stack.length = found.index;
       ({ found, pos } = nextBoundary(s, pos, stack));
       strayOf(found);
+      if (found) alternatives.boundary(found.index, found.ls);
     }
     if (!found) break;
     stack.length = found.index + 1;
