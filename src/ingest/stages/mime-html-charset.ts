@@ -22,7 +22,28 @@ export function htmlMetaCharset(latin1Body: string, cte: string): string | null 
     const httpEquiv = /\bhttp-equiv\s*=\s*["']?\s*content-type/i.test(tag);
     // The charset attribute itself, outside any quoted attribute value.
     const bare = /^<meta\b(?:[^>"']|"[^"]*"|'[^']*')*?\scharset\s*=/i.test(tag);
-    if ((bare || httpEquiv) && knownCharset(label)) return label.toLowerCase();
+    if ((bare || httpEquiv) && fits(label, latin1Body, cte)) return label.toLowerCase();
   }
   return null;
+}
+
+/**
+ * Whether the declared charset reads the part's bytes without an error: a page that says UTF-8
+ * (or Shift_JIS) over bytes that are not is mislabelled, and the guess reads it better. UTF-16 and
+ * UTF-32 in a meta are never right (HTML reads them as UTF-8).
+ */
+function fits(label: string, latin1Body: string, cte: string): boolean {
+  if (!knownCharset(label) || /^(utf-?16|utf-?32|ucs-?2|ucs-?4|unicode)/i.test(label)) return false;
+  const bytes = Buffer.from(
+    decodeTransfer(Buffer.from(latin1Body, 'latin1'), cte.trim().toLowerCase()),
+    'latin1',
+  );
+  try {
+    // stream: the sample may end inside a character.
+    new TextDecoder(label, { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch (e) {
+    // A label Node's decoder lacks (one mailparser's iconv-lite reads) is taken as declared.
+    return e instanceof RangeError;
+  }
 }

@@ -35,6 +35,20 @@ describe('an HTML part labelled only by its <meta>', () => {
     }
   });
 
+  it('does not take a meta whose charset cannot read the bytes (UTF-8 over Latin-1)', async () => {
+    const m = await parseMessage(
+      mail(
+        'text/html',
+        Buffer.concat([
+          Buffer.from('<html><head><meta charset="utf-8"></head><body>'),
+          Buffer.from('Caf\xe9 au lait, d\xe9j\xe0 pay\xe9', 'latin1'),
+          Buffer.from('</body></html>'),
+        ]),
+      ),
+    );
+    expect(m.html).toContain('Café au lait, déjà payé');
+  });
+
   it('keeps the charset the MIME header names, and UTF-8 bytes as UTF-8', async () => {
     const labelled = await parseMessage(
       mail('text/html; charset=windows-1252', page('<meta charset="iso-8859-2">', 'Café')),
