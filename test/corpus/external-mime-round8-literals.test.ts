@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { cppStrings } from './external-mime-round8-mailio.js';
-import { readJs } from './js-literal.js';
+import { readJs } from './js-data.js';
 
 describe('readJs', () => {
   it('reads strings, templates, concatenation, repeat, join and Buffer calls', () => {

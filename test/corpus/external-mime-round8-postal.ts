@@ -1,7 +1,7 @@
 // A MIME set added in round 8 of issue #16, never scored before: the mail written inline in
 // postalsys/postal-mime's own tests (JavaScript, MIT-0; test/*-test.js). The fixture files under
 // test/fixtures are in ../shared/corpus/postal_mime and are not read here.
-// A case is one `test(...)` whose mail js-literal.ts can read as data (a Buffer or string built from
+// A case is one `test(...)` whose mail js-data.ts can read as data (a Buffer or string built from
 // literals) and that parses it once with postal-mime's defaults (a call with options is left out:
 // options such as rfc822Attachments change what is listed). Its assertions on the parse result are
 // the expectations:
@@ -33,7 +33,7 @@ import {
   type SetReport,
   ws,
 } from './external-score.js';
-import { type JsValue, readJs } from './js-literal.js';
+import { type JsValue, readJs } from './js-data.js';
 
 export interface PostalCase {
   id: string;

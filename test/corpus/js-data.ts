@@ -2,6 +2,7 @@
 // running them: string and template literals, numbers, `+`, `.repeat(n)`, `.trim()`,
 // `[...].join(sep)`, `Buffer.from(x[, encoding])`, `Buffer.concat([...])` and names bound earlier
 // with `const`. Anything else is not data and makes the reader give up (the case is skipped).
+// js-literal.ts is the reply scorers' smaller reader: joined string literals and joining helpers, no bytes.
 
 /** A value a test builds: text or bytes. */
 export type JsValue = string | Buffer | number | JsValue[];
