@@ -34,28 +34,34 @@ const digest = (mail: string | Buffer): string =>
     .update((typeof mail === 'string' ? mail : textOf(mail)).replace(/\r\n/g, '\n').trim())
     .digest('hex');
 
-let known: Set<string> | null = null;
-function knownMail(root: string): Set<string> {
+/** Each digest → the folders holding it (a set's `owner+name`, or '' for ../shared/corpus). */
+let known: Map<string, Set<string>> | null = null;
+function knownMail(root: string): Map<string, Set<string>> {
   if (known) return known;
-  const seen = new Set<string>();
-  const walk = (dir: string): void => {
+  const seen = new Map<string, Set<string>>();
+  const walk = (dir: string, folder: string): void => {
     for (const n of readdirSync(dir)) {
       if (n.startsWith('.') || n === 'node_modules') continue;
       const p = path.join(dir, n);
       const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (/\.(txt|eml|msg|mbox)$/i.test(n) && st.size < 2_000_000)
-        seen.add(digest(readFileSync(p)));
+      if (st.isDirectory()) walk(p, folder);
+      else if (/\.(txt|eml|msg|mbox)$/i.test(n) && st.size < 2_000_000) {
+        const d = digest(readFileSync(p));
+        seen.set(d, (seen.get(d) ?? new Set()).add(folder));
+      }
     }
   };
   for (const d of readdirSync(root))
     if (!ROUND7_SETS.includes(d) && statSync(path.join(root, d)).isDirectory())
-      walk(path.join(root, d));
+      walk(path.join(root, d), d);
   const shared = findCorpus();
-  if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir);
+  if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir, '');
   return (known = seen);
 }
 
-/** Mail (a file's bytes or a test's text) that neither ../shared/corpus nor another set holds. */
-export const neverScored = (root: string, mail: string | Buffer): boolean =>
-  !knownMail(root).has(digest(mail));
+/**
+ * Mail (a file's bytes or a test's text) that neither ../shared/corpus nor another set holds;
+ * `own` names the set's own folder (round 8 on), whose copies of the mail do not count.
+ */
+export const neverScored = (root: string, mail: string | Buffer, own?: string): boolean =>
+  [...(knownMail(root).get(digest(mail)) ?? [])].every((f) => f === own);

@@ -19,6 +19,10 @@ import { mimekitJwzSet } from './external-mime-mimekit-jwz.js';
 import { parsemailSet } from './external-mime-parsemail.js';
 import { webklexSet } from './external-mime-round7.js';
 import { falconSet } from './external-mime-round7-falcon.js';
+import { elixirMailSet } from './external-mime-round8-elixir.js';
+import { mailioSet } from './external-mime-round8-mailio.js';
+import { postalInlineSet } from './external-mime-round8-postal.js';
+import { protonSet } from './external-mime-round8-proton.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
@@ -88,6 +92,15 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (round8Html && round8Html.cases > 0) out.push(round8Html);
     const unquote = round8UnquoteSet(root, role);
     if (unquote && unquote.cases > 0) out.push(unquote);
+    // Round 8 (issue #16): MIME sets never scored before, split first half / second half.
+    const postalInline = await postalInlineSet(root, role);
+    if (postalInline && postalInline.cases > 0) out.push(postalInline);
+    const mailio = await mailioSet(root, role);
+    if (mailio && mailio.cases > 0) out.push(mailio);
+    const elixirMail = await elixirMailSet(root, role);
+    if (elixirMail && elixirMail.cases > 0) out.push(elixirMail);
+    const proton = await protonSet(root, role);
+    if (proton && proton.cases > 0) out.push(proton);
   }
   return out;
 }

@@ -24,6 +24,17 @@ export interface LeafPart {
   partLine: number;
 }
 
+/** A multipart that is a version of an alternative. */
+interface MultipartVersion {
+  parent: number;
+  type: string;
+  start: number;
+  end: number | null;
+  /** Holds only body text (and renderings of it), no file. */
+  textOnly: boolean;
+  shown: boolean;
+}
+
 export class AlternativeVersions {
   // Per stack level: is it a multipart/alternative (whose parts are versions, not pieces, of the body)?
   private readonly altLevel: boolean[] = [];
@@ -46,6 +57,12 @@ export class AlternativeVersions {
   private readonly enriched: (NonNullable<MimeScan['enrichedBodies']>[number] & {
     alt: number | null;
   })[] = [];
+  // Multipart versions of an alternative, the level each opens, and where the body-text versions of
+  // an alternative start (by its serial): an alternative whose versions are alternatives shows
+  // only the last, so the text of the earlier ones is not joined into the body.
+  private readonly multipartVersions: MultipartVersion[] = [];
+  private readonly versionLevel: (MultipartVersion | undefined)[] = [];
+  private readonly versionStarts = new Map<number, number[]>();
 
   /** A level was opened: `depth` is the number of open levels with it. */
   openLevel(depth: number): void {
@@ -57,15 +74,59 @@ export class AlternativeVersions {
     this.altLevel[depth - 1] = alternative;
   }
 
-  /** A multipart part is about to open: as a version of an alternative (related HTML and its images) a client shows it. */
-  multipartVersion(depth: number, isTop: boolean, inAttached: boolean): void {
-    if (!isTop && !inAttached && this.altLevel[depth - 1] === true)
-      this.shownVersions.add(this.levelSerial[depth - 1]!);
+  /**
+   * A multipart part is about to open at `partLine`: as a version of an alternative (related HTML
+   * and its images) a client shows it. Nested alternatives are noted as versions of their own.
+   */
+  multipartVersion(
+    depth: number,
+    isTop: boolean,
+    inAttached: boolean,
+    type: string,
+    partLine: number,
+  ): void {
+    if (isTop || inAttached || this.altLevel[depth - 1] !== true) return;
+    const parent = this.levelSerial[depth - 1]!;
+    this.shownVersions.add(parent);
+    const child: MultipartVersion = {
+      parent,
+      type,
+      start: partLine,
+      end: null,
+      textOnly: true,
+      shown: false,
+    };
+    this.multipartVersions.push(child);
+    // The level it opens is `depth` (0-based) once pushed.
+    this.versionLevel[depth] = child;
+  }
+
+  /** A delimiter of the level at `index` starts at `ls`: a version that level holds ends there. */
+  boundary(index: number, ls: number): void {
+    const child = this.versionLevel[index + 1];
+    if (child && child.end === null) child.end = ls;
+    this.versionLevel.length = Math.min(this.versionLevel.length, index + 1);
   }
 
   notePart(p: LeafPart): void {
     const { h, depth, isTop, inAttached, undecodable } = p;
     const inAlternative = this.altLevel.slice(0, depth).includes(true);
+    const bodyText =
+      !undecodable &&
+      ['text/plain', 'text/html', ''].includes(h.type) &&
+      !h.namedInline &&
+      !/^\s*attachment/i.test(h.disposition);
+    // The multipart versions around this leaf: only body text keeps one a version to leave out.
+    // (A multipart's own preamble is noted as a part too: it is no leaf.)
+    for (const v of h.type.startsWith('multipart/') ? [] : this.versionLevel.slice(0, depth))
+      if (v) {
+        v.shown ||= bodyText;
+        v.textOnly &&= bodyText || RENDERINGS.has(h.type);
+      }
+    if (bodyText && !isTop && !inAttached && this.altLevel[depth - 1] === true) {
+      const parent = this.levelSerial[depth - 1]!;
+      this.versionStarts.set(parent, [...(this.versionStarts.get(parent) ?? []), p.partLine]);
+    }
     if (!undecodable && !isTop && !inAttached && h.type === 'text/html' && inAlternative)
       this.altHtml = true;
     // Body pieces of a mixed message outside any alternative: a client shows them one after another.
@@ -136,6 +197,14 @@ export class AlternativeVersions {
 
   /** Writes the versions to leave out, the enriched bodies and the plain pieces to show as HTML. */
   finish(scan: MimeScan): void {
+    // An alternative of text-only alternatives before a later version a client shows.
+    for (const v of this.multipartVersions) {
+      const later =
+        (this.versionStarts.get(v.parent) ?? []).some((start) => start > v.start) ||
+        this.multipartVersions.some((w) => w.parent === v.parent && w.start > v.start && w.shown);
+      if (v.type === 'multipart/alternative' && v.textOnly && v.end !== null && later)
+        (scan.droppedAlternatives ??= []).push({ start: v.start, end: v.end });
+    }
     for (const versions of this.plainVersions.values())
       if (versions.length > 1) (scan.droppedAlternatives ??= []).push(...versions.slice(0, -1));
     for (const [key, versions] of this.renderings)

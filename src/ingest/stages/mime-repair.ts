@@ -87,7 +87,32 @@ export function isProseNotBase64(sample: string): boolean {
   const lines = sample.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (foreign > 0 && isBase64WithStrays(lines)) return false;
   const worded = lines.filter((l) => (l.trim().match(/[ \t]+/g)?.length ?? 0) >= 3).length;
-  return foreign / nonSpace >= 0.03 || worded * 2 > lines.length;
+  if (foreign / nonSpace >= 0.03) return true;
+  return worded * 2 > lines.length && !isSpacedBase64(lines);
+}
+
+/**
+ * Base64 with spaces or tabs inside its lines (RFC 2045 6.8: a decoder ignores them), e.g.
+ * "SGVs  bG8g  V29y  bGQ=": nothing but the alphabet, lines of whole 4-character groups once the
+ * blanks are gone, and it decodes to text. Words of prose with no punctuation decode to random bytes.
+ */
+function isSpacedBase64(lines: string[]): boolean {
+  const runs = lines.map((l) => l.replace(/[ \t]+/g, ''));
+  // The sample may end inside a line, so the last one need not be whole groups.
+  if (runs.slice(0, -1).some((r) => r.length % 4 !== 0)) return false;
+  const joined = runs.join('');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(joined)) return false;
+  const whole = joined.slice(0, joined.length & ~3);
+  if (!decodesToText(whole)) return false;
+  // Letters-only prose can decode to a printable run (":Kajy,jZ-"); text is mostly letters, digits
+  // and blanks, with a blank among them or written in a script beyond ASCII (CJK has no blanks).
+  const decoded = Buffer.from(whole.replace(/=+$/, ''), 'base64');
+  const chars = [...(isUtf8(decoded) ? decoded.toString('utf8') : decoded.toString('latin1'))];
+  const wordy = chars.filter((c) => /[\p{L}\p{N}\s]/u.test(c)).length;
+  const wide = chars.filter((c) => c.charCodeAt(0) > 0x7f).length;
+  return (
+    (chars.some((c) => /\s/.test(c)) || wide * 2 >= chars.length) && wordy >= 0.8 * chars.length
+  );
 }
 
 /**
@@ -98,10 +123,12 @@ export function isProseNotBase64(sample: string): boolean {
  */
 function isBase64WithStrays(lines: string[]): boolean {
   if (lines.some((l) => /\s/.test(l.trim()))) return false;
-  const alphabet = lines
-    .join('')
-    .replace(/[^A-Za-z0-9+/=]/g, '')
-    .replace(/=+$/, '');
+  return decodesToText(lines.join('').replace(/[^A-Za-z0-9+/=]/g, ''));
+}
+
+/** Whether base64 alphabet characters (12 or more) decode to text: no control bytes; UTF-8 or few 8-bit bytes. */
+function decodesToText(base64: string): boolean {
+  const alphabet = base64.replace(/=+$/, '');
   if (alphabet.length < 12) return false;
   const bytes = Buffer.from(alphabet, 'base64');
   if (hasControlBytes(bytes)) return false;

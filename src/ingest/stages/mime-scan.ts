@@ -20,6 +20,7 @@ import {
 } from './mime-charsets.js';
 import type { HeaderBlock } from './mime-header-block.js';
 import { readHeaderBlock } from './mime-header-block.js';
+import { htmlMetaCharset } from './mime-html-charset.js';
 import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
@@ -156,7 +157,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     if (isMessage && !isTop && !inAttachedNow && (digestMember || !h.attachment))
       scan.inlineMessages.push({ start: headerStart, end: h.end, addType: digestMember });
     if (h.type.startsWith('multipart/') && h.boundary) {
-      alternatives.multipartVersion(stack.length, isTop, inAttachedNow);
+      alternatives.multipartVersion(stack.length, isTop, inAttachedNow, h.type, partLine);
       push(h.boundary);
       renamedLevel[stack.length - 1] = renamed;
       attachedLevel[stack.length - 1] = false;
@@ -184,6 +185,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
     let found: Boundary | null;
     ({ found, pos } = nextBoundary(s, pos, stack));
     strayOf(found);
+    if (found) alternatives.boundary(found.index, found.ls);
     const bodyEnd = found ? found.ls : s.length;
     // An empty part: its only line break belongs to the delimiter after it (RFC 2046 5.1.1).
     if (
@@ -221,15 +223,23 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       !/^\s*attachment/i.test(h.disposition) &&
       isUndecodableText(sample(), h.cte, h.charset ?? inherited, knownCharset);
     if (undecodable) scan.namedTextParts.push({ start: headerStart, end: h.end });
-    const unlabelled =
+    const guessed =
       textType && !inAttached && !undecodable
         ? (inherited ??
           unlabelledCharset(sample(), h.cte, h.charset, [
             ...(declaredAbove ? [declaredAbove] : []),
             ...charsets,
-          ]) ??
-          utf8UnderNationalLabel(sample(), h.cte, h.charset))
+          ]))
         : null;
+    // An HTML part without a label of its own that has to be guessed is read in the charset its
+    // <meta> declares, as a browser reads it.
+    const unlabelled =
+      guessed && !inherited && h.type === 'text/html'
+        ? (htmlMetaCharset(sample(), h.cte) ?? guessed)
+        : (guessed ??
+          (textType && !inAttached && !undecodable
+            ? utf8UnderNationalLabel(sample(), h.cte, h.charset)
+            : null));
     if (unlabelled)
       (scan.unlabelledText ??= []).push({ start: headerStart, end: h.end, charset: unlabelled });
     alternatives.notePart({
@@ -261,6 +271,7 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
       stack.length = found.index;
       ({ found, pos } = nextBoundary(s, pos, stack));
       strayOf(found);
+      if (found) alternatives.boundary(found.index, found.ls);
     }
     if (!found) break;
     stack.length = found.index + 1;
