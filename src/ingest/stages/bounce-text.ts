@@ -55,6 +55,12 @@ export interface TextBounceContext {
    * recipient when the message was sent to it (otherwise it is the reporting side's own).
    */
   originalTo?: Set<string>;
+  /**
+   * The report's own subject says the delivery failed ("Delivery Status Notification (Failure)",
+   * "Undelivered Mail Returned to Sender"): a report naming nobody in words that say so still
+   * failed the one address its returned copy went to.
+   */
+  subjectSaysFailure?: boolean;
 }
 
 // Words that tie an address to its fate: a failure, or a warning that it is not delivered yet.
@@ -327,9 +333,13 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   if (reason && found.size === 1) for (const r of found.values()) r.diagnostic ??= reason;
   for (const r of found.values()) r.diagnostic ??= transcriptLine(region, r.address);
   // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
-  // only a display name) failed the one address the returned copy was sent to, if it has one.
-  const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));
-  if (found.size === 0 && sole.length === 1 && (tells(whole) || FAIL_STATUS.test(whole)))
-    add(sole[0]!, whole);
+  // only a display name, a DSN whose status part is empty) failed the one address the returned
+  // copy was sent to, if it has one. A copy the sender also sent to itself (Cc to self) has one:
+  // the sender is who the report went back to, not who failed.
+  const sentTo = [...new Set([...(ctx.originalTo ?? [])].map((a) => cleanAddress(a)))];
+  const others = sentTo.filter((a) => !ctx.exclude.has(a));
+  const sole = others.length > 0 ? others : sentTo;
+  const failed = tells(whole) || FAIL_STATUS.test(whole) || ctx.subjectSaysFailure === true;
+  if (found.size === 0 && sole.length === 1 && failed) add(sole[0]!, whole);
   return [...found.values()];
 }

@@ -11,6 +11,8 @@ import {
   reportRegion,
   transcriptLine,
 } from './bounce-text.js';
+import { DELAY, says, WARNING_ONLY } from './bounce-words.js';
+import { BOUNCE_SUBJECT } from './classify-words.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise-values.js';
 
@@ -231,8 +233,18 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
       ),
     ),
     bareNameDomain: /(?:^|\.)aol\.com$/.test(fromDomain) ? 'aol.com' : null,
+    subjectSaysFailure: subjectSaysFailure(msg.subject),
   });
 }
+
+// A bounce subject that is not a delay warning's ("Delivery Status Notification (Delay)",
+// "Warning: message delayed", "Delivery deferred").
+const SUBJECT_DELAY = /\b(?:delay(?:ed)?|warning|defer(?:red)?|advisory|retry(?:ing)?)\b/i;
+const subjectSaysFailure = (subject: string): boolean =>
+  BOUNCE_SUBJECT.test(subject) &&
+  !SUBJECT_DELAY.test(subject) &&
+  !says(DELAY, subject) &&
+  !says(WARNING_ONLY, subject);
 
 function messageIdFromHeaders(block: string | null): string | null {
   if (!block) return null;
