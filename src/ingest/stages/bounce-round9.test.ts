@@ -1,6 +1,7 @@
 // Bounce classes found on the round-8 tune halves of issue #16 (sets never scored before), each
 // rebuilt from mail of our own: a delivery report that names nobody but says "failure" in its
-// subject, whose returned copy also went to its own sender (Cc to self).
+// subject, whose returned copy also went to its own sender (Cc to self); an address the remote
+// server echoes in the answer Postfix folds under a recipient.
 import { describe, expect, it } from 'vitest';
 
 import { classify } from '../../../test/helpers/bounce-mail.js';
@@ -74,5 +75,30 @@ describe('bounce classes (round 9)', () => {
       emptyReport('Delivery Status Notification (Failure)', 'See the attached message.', two),
     );
     expect(several.bounce?.recipients ?? []).toEqual([]);
+  });
+
+  it("reads an address in the server's answer Postfix folds under a recipient as that recipient's echo", async () => {
+    const report = `From: MAILER-DAEMON@relay.example (Mail Delivery System)
+To: agent@helpdesk.example
+Subject: Undelivered Mail Returned to Sender
+Content-Type: text/plain
+
+This is the mail system at host relay.example.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+<ana@shop.example>: host mx.shop.example[192.0.2.7] said: 550
+    5.1.1 <ana.b@shop.example>... User unknown (in reply to RCPT TO
+    command)
+
+<bo@shop.example>: host mx.shop.example[192.0.2.7] said: 452 4.2.2
+    <bo@shop.example>: Mailbox full (in reply to RCPT TO command)
+`;
+    const c = await classify(report);
+    expect(c.bounce?.recipients.map((r) => [r.address, r.status, r.hard])).toEqual([
+      ['ana@shop.example', '5.1.1', true],
+      ['bo@shop.example', '4.2.2', false],
+    ]);
   });
 });

@@ -208,6 +208,12 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     (line.match(EMAIL) ?? []).filter(
       (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
     );
+  // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
+  // reason follows.
+  const keyedLine = (line: string): boolean =>
+    /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
+    /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
+    /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
   let introAbove = false;
   for (const para of paragraphs) {
     // A copied field and its folded continuation lines carry the original's parties, not recipients.
@@ -243,7 +249,15 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       if (!first) return null;
       return alias ?? expandedFrom.get(cleanAddress(first)) ?? cleanAddress(first);
     };
-    const keys = usable.map(keyOf);
+    // Postfix folds the server's answer under "<rcpt>: host H said: 550": an address on those
+    // deeper-indented lines is the server's echo of the recipient (an alias, a rewritten form),
+    // not another recipient, and the code there is this recipient's.
+    const answer = usable.map(() => false);
+    for (const [i, line] of usable.entries())
+      if (keyedLine(line) && /\bsaid:/i.test(line))
+        for (let j = i + 1; j < usable.length && indent(usable[j]!) > indent(line); j++)
+          answer[j] = true;
+    const keys = usable.map((l, i) => (answer[i] ? null : keyOf(l)));
     // Lines above the paragraph's first recipient speak for all of them ("550 5.1.1 unknown:").
     const firstKeyed = keys.findIndex((k) => k !== null);
     const preamble = firstKeyed > 0 ? usable.slice(0, firstKeyed) : [];
@@ -270,18 +284,13 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
             .flatMap((sentence) => sentence.match(EMAIL) ?? []),
         );
     for (const [i, line] of usable.entries()) {
+      if (answer[i]) continue;
       const lineAddrs = candidates(line);
       const screenName = ctx.bareNameDomain ? SCREEN_NAME.exec(line)?.[1] : undefined;
       if (lineAddrs.length === 0 && screenName && (introAbove || hasIntro) && evidence)
         add(`${screenName}@${ctx.bareNameDomain}`, text);
       if (lineAddrs.length === 0) continue;
-      // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
-      // reason follows.
-      const keyed =
-        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
-        /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
-        /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
-      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
+      if (keyedLine(line)) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
       else if (evidence)
         for (const a of lineAddrs)
           if (failing === null || failing.has(a)) add(alias ?? a, contextAt(i));
