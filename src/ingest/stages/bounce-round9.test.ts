@@ -1,7 +1,8 @@
 // Bounce classes found on the round-8 tune halves of issue #16 (sets never scored before), each
 // rebuilt from mail of our own: a delivery report that names nobody but says "failure" in its
 // subject, whose returned copy also went to its own sender (Cc to self); an address the remote
-// server echoes in the answer Postfix folds under a recipient.
+// server echoes in the answer Postfix folds under a recipient; an MTA's "other" code of a subject
+// (X.Y.0) over the remote server's code it quotes.
 import { describe, expect, it } from 'vitest';
 
 import { classify } from '../../../test/helpers/bounce-mail.js';
@@ -100,5 +101,47 @@ be delivered to one or more recipients.
       ['ana@shop.example', '5.1.1', true],
       ['bo@shop.example', '4.2.2', false],
     ]);
+  });
+
+  it("gives the remote server's code over the MTA's own X.Y.0 of the same class", async () => {
+    const plain = `From: postmaster@gw.shop.example
+To: agent@helpdesk.example
+Subject: Undeliverable: Your order 5512
+Content-Type: text/plain
+
+The following message to <ana@shop.example> was undeliverable.
+The reason for the problem:
+5.1.0 - Unknown address error 550-'5.2.1 Mailbox disabled for this recipient'
+`;
+    const c = await classify(plain);
+    expect(c.bounce?.recipients.map((r) => [r.address, r.status])).toEqual([
+      ['ana@shop.example', '5.2.1'],
+    ]);
+    const dsn = (status: string, diagnostic: string) => `From: MAILER-DAEMON@relay.example
+To: agent@helpdesk.example
+Subject: Delivery Status Notification (Failure)
+Content-Type: multipart/report; report-type=delivery-status; boundary="s9"
+
+--s9
+Content-Type: text/plain
+
+Delivery to ana@shop.example failed.
+--s9
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example
+
+Final-Recipient: rfc822; ana@shop.example
+Action: failed
+Status: ${status}
+Diagnostic-Code: smtp; ${diagnostic}
+--s9--
+`;
+    const status = async (s: string, d: string) =>
+      (await classify(dsn(s, d))).bounce?.recipients.map((r) => r.status);
+    expect(await status('5.1.0', '550 5.1.1 <ana@shop.example>: user unknown')).toEqual(['5.1.1']);
+    // Another class is another event; a precise code of the MTA's own stays.
+    expect(await status('5.1.0', '451 4.3.0 try again later')).toEqual(['5.1.0']);
+    expect(await status('5.1.2', '550 5.1.1 user unknown')).toEqual(['5.1.2']);
   });
 });

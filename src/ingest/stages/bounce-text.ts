@@ -129,17 +129,19 @@ export function diagnosticOf(paragraph: string): string | null {
   return line ? line.slice(0, 500) : null;
 }
 
-// An SMTP reply quoting its enhanced code ("550 5.2.2 mailbox full", "550-5.1.1 ...").
-const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
+// An SMTP reply quoting its enhanced code ("550 5.2.2 mailbox full", "550-5.1.1 ...", and as
+// Exchange quotes it, "550-'5.4.1 ...'").
+const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]['"]?([245]\.\d{1,3}\.\d{1,3})\b/;
 
 /**
  * The more specific of a reporting MTA's own status and the remote server's answer it quotes. An MTA
- * that writes X.0.0 ("other undefined status") or X.5.0 ("other protocol status", Exchange 2003's
- * "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused; the server's own code of the
- * same class says why. A code of another class is a different event (a 250 that accepted the RCPT).
+ * that writes X.Y.0 ("other or undefined" status of its subject, RFC 3463: X.0.0, "5.1.0 Unknown
+ * address error", Exchange 2003's "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused;
+ * the server's own code of the same class says why. A code of another class is a different event
+ * (a 250 that accepted the RCPT).
  */
 export function refineStatus(status: string, text: string | null): string {
-  if (text === null || !/^[45]\.[05]\.0$/.test(status)) return status;
+  if (text === null || !/^[45]\.\d{1,3}\.0$/.test(status)) return status;
   const answer = ANSWER.exec(text)?.[1];
   return answer !== undefined && answer[0] === status[0] ? answer : status;
 }
