@@ -48,13 +48,13 @@ const ctx = {
 };
 
 // Reviewed divergence (read on a tune case): the project gives the report's own Status field where
-// that says only X.0.0 or X.5.0; Inlet gives the enhanced code of the server's answer the report
-// quotes (same class), as in external-bounce-fresh.ts.
+// that says only X.Y.0 ("other or undefined"); Inlet gives the enhanced code of the server's
+// answer the report quotes (same class), as in external-bounce-fresh.ts.
 const REFINED_STATUS =
-  "the project gives the report's own Status field (X.0.0 or X.5.0); Inlet gives the more precise code of the same class from the server's answer the report quotes";
+  "the project gives the report's own Status field (X.Y.0, 'other' in its subject); Inlet gives the more precise code of the same class from the server's answer the report quotes";
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const refinedStatus = (raw: string, want: string, got: (string | null)[]): boolean =>
-  /^[245]\.[05]\.0$/.test(want) &&
+  /^[245]\.\d{1,3}\.0$/.test(want) &&
   new RegExp(`^Status:\\s*${esc(want)}\\b`, 'im').test(raw) &&
   got.length > 0 &&
   got.every((g) => g !== null && g[0] === want[0] && new RegExp(`\\b${esc(g)}\\b`).test(raw));
