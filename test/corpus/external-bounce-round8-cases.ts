@@ -1,6 +1,6 @@
 // What each round-8 bounce set's own tests expect of its mail (issue #16); the sets and the tests
 // read are described in external-bounce-round8.ts.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** What a project's tests say of one mail. */
@@ -14,6 +14,8 @@ export interface Round8Case {
   hard?: boolean;
   /** The project sends no failed recipients for it (its manager returns none). */
   noRecipients?: boolean;
+  /** Per recipient: its action (failed, delayed, …) and status, where the project gives them. */
+  each?: { address: string; action: string; status: string }[];
 }
 
 // spec/lib/email/receiver_spec.rb: "bounces", "bounces to VERP" (hard and soft bounce scores,
@@ -123,4 +125,44 @@ export function arfCases(dir: string): Round8Case[] {
   } catch {
     return [];
   }
+}
+
+// crates/kumo-log-types/src/rfc3464.rs and rfc5965.rs: each test parses data/rfcNNNN/X.eml and
+// snapshots the report: per recipient its Final-Recipient, action and status class.subject.detail
+// (a DSN), or the feedback type (an ARF report).
+export function kumoCases(dir: string): Round8Case[] {
+  const out: Round8Case[] = [];
+  const read = (name: string): string => {
+    try {
+      return readFileSync(path.join(dir, 'src', name), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  for (const test of read('rfc3464.rs').split(/\bfn /).slice(1)) {
+    const file = /include_bytes!\("\.\.\/data\/(rfc3464\/[\w.-]+\.eml)"\)/.exec(test)?.[1];
+    if (!file) continue;
+    const each = [
+      ...test.matchAll(
+        /final_recipient: Recipient \{\s*recipient_type: "[^"]*",\s*recipient: "([^"]+)",\s*\},\s*action: (\w+),\s*status: ReportStatus \{\s*class: (\d+),\s*subject: (\d+),\s*detail: (\d+)/g,
+      ),
+    ].map((m) => ({
+      address: m[1]!,
+      action: m[2]!.toLowerCase(),
+      status: `${m[3]}.${m[4]}.${m[5]}`,
+    }));
+    if (each.length > 0)
+      out.push({
+        file: `data/${file}`,
+        kind: 'bounce',
+        recipients: each.map((e) => e.address),
+        each,
+      });
+  }
+  for (const test of read('rfc5965.rs').split(/\bfn /).slice(1)) {
+    const file = /include_bytes!\("\.\.\/data\/(rfc5965\/[\w.-]+\.eml)"\)/.exec(test)?.[1];
+    if (file && /feedback_type: "\w+"/.test(test))
+      out.push({ file: `data/${file}`, kind: 'complaint' });
+  }
+  return out;
 }

@@ -8,12 +8,13 @@ import path from 'node:path';
 
 import { findCorpus } from './run-corpus.js';
 
-/** The folders the round-8 sets read, and the round-7 ones (fresh sets are not "earlier" sets). */
+/** The folders the round-8 bounce sets read. */
 const NEW_SETS = new Set([
   'discourse+discourse',
   'dimagi+commcare-hq',
   'jungleran+inmail',
   'stalwartlabs+mail-auth',
+  'KumoCorp+kumomta',
 ]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

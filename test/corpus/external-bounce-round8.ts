@@ -12,6 +12,9 @@
 //   unknown user or a refusal mutes: soft and hard), MimeDSNEntityTest and AnalyzerTest (reports);
 //   every other mail of the folder is an ordinary message there (never a bounce), and
 //   addresses/simple-autoreply.eml an auto-reply by its name.
+// - KumoCorp/kumomta (Apache-2.0): crates/kumo-log-types/data/rfc3464 and rfc5965, read by the
+//   snapshot tests in src/rfc3464.rs (each recipient's Final-Recipient, action and status) and
+//   src/rfc5965.rs (a feedback report each).
 // - stalwartlabs/mail-auth (Apache-2.0 OR MIT): resources/arf/NNN.eml with NNN.json, an abuse
 //   feedback report each (RFC 5965), which Inlet must recognise as a complaint.
 // Cases already in ../shared/corpus or another set are left out (round8Fresh). Each set's cases are
@@ -30,6 +33,7 @@ import {
   COMMCARE,
   DISCOURSE,
   inmailCases,
+  kumoCases,
   type Round8Case,
 } from './external-bounce-round8-cases.js';
 import { round8Fresh } from './external-bounce-round8-fresh.js';
@@ -138,6 +142,24 @@ function scoreOne(
         ? REFINED_STATUS
         : null,
     );
+  for (const e of c.each ?? []) {
+    const r = recipients.find((x) => x.address.toLowerCase() === e.address.toLowerCase());
+    score(
+      fields,
+      'action per recipient',
+      r?.action === e.action,
+      name,
+      `${e.address}: expected ${e.action} got ${r?.action ?? '-'}`,
+    );
+    score(
+      fields,
+      'status per recipient',
+      r?.status === e.status,
+      name,
+      `${e.address}: expected ${e.status} got ${r?.status ?? '-'}`,
+      r?.status && refinedStatus(raw, e.status, [r.status]) ? REFINED_STATUS : null,
+    );
+  }
   if (c.hard !== undefined)
     score(
       fields,
@@ -190,6 +212,7 @@ async function scoreSet(
 export async function round8BounceSets(root: string, role: Role): Promise<SetReport[]> {
   const inmailDir = 'jungleran+inmail/tests/modules/inmail_test/eml';
   const arfDir = 'stalwartlabs+mail-auth/resources/arf';
+  const kumoDir = 'KumoCorp+kumomta/crates/kumo-log-types';
   const reports = [
     await scoreSet(
       'discourse/discourse receiver fixtures (round 8, fresh)',
@@ -211,6 +234,13 @@ export async function round8BounceSets(root: string, role: Role): Promise<SetRep
       root,
       inmailDir,
       inmailCases(path.join(root, inmailDir)),
+    ),
+    await scoreSet(
+      'KumoCorp/kumomta DSN and ARF (round 8, fresh)',
+      role,
+      root,
+      kumoDir,
+      kumoCases(path.join(root, kumoDir)),
     ),
     await scoreSet(
       'stalwartlabs/mail-auth ARF (round 8, fresh)',
