@@ -14,6 +14,8 @@ export interface Round8Case {
   hard?: boolean;
   /** The project sends no failed recipients for it (its manager returns none). */
   noRecipients?: boolean;
+  /** A bounce the project calls non-permanent: it names no failed address. */
+  notPermanent?: boolean;
   /** Per recipient: its action (failed, delayed, …) and status, where the project gives them. */
   each?: { address: string; action: string; status: string }[];
 }
@@ -163,6 +165,39 @@ export function kumoCases(dir: string): Round8Case[] {
     const file = /include_bytes!\("\.\.\/data\/(rfc5965\/[\w.-]+\.eml)"\)/.exec(test)?.[1];
     if (file && /feedback_type: "\w+"/.test(test))
       out.push({ file: `data/${file}`, kind: 'complaint' });
+  }
+  return out;
+}
+
+// spec/script/handle-mail-replies_spec.rb: the script's exit status per fixture (1 a bounce, with
+// the failed address it prints, or none for a non-permanent one; 2 an out-of-office; 0 neither),
+// and the mail it passes on as a non-bounce.
+export function alaveteliCases(dir: string): Round8Case[] {
+  let spec: string;
+  try {
+    spec = readFileSync(path.join(dir, 'spec/script/handle-mail-replies_spec.rb'), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: Round8Case[] = [];
+  for (const block of spec.split(/\n\s*it ["']/).slice(1)) {
+    const name = /(?:mail_reply_test|load_file_fixture)\("([\w.-]+)"\)/.exec(block)?.[1];
+    if (!name) continue;
+    const file = `spec/fixtures/files/${name}`;
+    const status = /expect\(r\.status\)\.to eq\((\d)\)/.exec(block)?.[1];
+    const printed = /expect\(r\.out\)\.to eq\("([^"]*)"\)/
+      .exec(block)?.[1]
+      ?.replace(/\\n$/, '')
+      .trim();
+    if (status === '1')
+      out.push(
+        printed
+          ? { file, kind: 'bounce', recipients: [printed] }
+          : { file, kind: 'bounce', notPermanent: true },
+      );
+    else if (status === '2') out.push({ file, kind: 'other', noRecipients: true });
+    else if (status === '0' || /should pass on a non-bounce/.test(block))
+      out.push({ file, kind: 'other' });
   }
   return out;
 }

@@ -15,6 +15,7 @@ const NEW_SETS = new Set([
   'jungleran+inmail',
   'stalwartlabs+mail-auth',
   'KumoCorp+kumomta',
+  'mysociety+alaveteli',
 ]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

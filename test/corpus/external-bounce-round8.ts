@@ -12,6 +12,9 @@
 //   unknown user or a refusal mutes: soft and hard), MimeDSNEntityTest and AnalyzerTest (reports);
 //   every other mail of the folder is an ordinary message there (never a bounce), and
 //   addresses/simple-autoreply.eml an auto-reply by its name.
+// - mysociety/alaveteli (AGPL-3.0): spec/fixtures/files, read by
+//   spec/script/handle-mail-replies_spec.rb (a bounce and the failed address it prints, a
+//   non-permanent bounce naming none, an out-of-office, or mail passed on as no bounce).
 // - KumoCorp/kumomta (Apache-2.0): crates/kumo-log-types/data/rfc3464 and rfc5965, read by the
 //   snapshot tests in src/rfc3464.rs (each recipient's Final-Recipient, action and status) and
 //   src/rfc5965.rs (a feedback report each).
@@ -29,6 +32,7 @@ import { classifyMessage, suppressesAutoResponse } from '../../src/ingest/stages
 import type { Classification } from '../../src/ingest/types.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
 import {
+  alaveteliCases,
   arfCases,
   COMMCARE,
   DISCOURSE,
@@ -180,6 +184,14 @@ function scoreOne(
       r?.status && refinedStatus(raw, e.status, [r.status]) ? REFINED_STATUS : nonMail,
     );
   }
+  if (c.notPermanent)
+    score(
+      fields,
+      'non-permanent not a failure',
+      failedRecipients(recipients).length === 0,
+      name,
+      recipients.map((r) => `${r.address} ${r.action}/${r.status}`).join(' '),
+    );
   if (c.hard !== undefined)
     score(
       fields,
@@ -254,6 +266,13 @@ export async function round8BounceSets(root: string, role: Role): Promise<SetRep
       root,
       inmailDir,
       inmailCases(path.join(root, inmailDir)),
+    ),
+    await scoreSet(
+      'mysociety/alaveteli mail replies (round 8, fresh)',
+      role,
+      root,
+      'mysociety+alaveteli',
+      alaveteliCases(path.join(root, 'mysociety+alaveteli')),
     ),
     await scoreSet(
       'KumoCorp/kumomta DSN and ARF (round 8, fresh)',
