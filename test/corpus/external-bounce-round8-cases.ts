@@ -5,8 +5,10 @@ import path from 'node:path';
 
 /** What a project's tests say of one mail. */
 export interface Round8Case {
-  /** Path under the set's folder. */
+  /** Path under the set's folder (for a mail written in a test, the test's name for it). */
   file: string;
+  /** The mail itself, when the project's test writes it inline. */
+  mail?: string;
   kind: 'bounce' | 'auto' | 'person' | 'other' | 'complaint';
   recipients?: string[];
   status?: string;
@@ -200,4 +202,24 @@ export function alaveteliCases(dir: string): Round8Case[] {
       out.push({ file, kind: 'other' });
   }
   return out;
+}
+
+// scripts/test/PostMaster/LoopDetection.t: each test mail (a single-quoted Perl string) and
+// X-OTRS-Loop, 'yes' when OTRS must not auto-respond to it.
+export function otrsCases(dir: string): Round8Case[] {
+  let t: string;
+  try {
+    t = readFileSync(path.join(dir, 'scripts/test/PostMaster/LoopDetection.t'), 'utf8');
+  } catch {
+    return [];
+  }
+  return [
+    ...t.matchAll(
+      /Name\s*=>\s*'([^']+)',\s*Email\s*=>\s*'([^']*)',[\s\S]*?'X-OTRS-Loop'\s*=>\s*'(yes|)'/g,
+    ),
+  ].map((m) => ({
+    file: m[1]!,
+    mail: m[2]!,
+    kind: m[3] === 'yes' ? ('auto' as const) : ('person' as const),
+  }));
 }

@@ -16,6 +16,7 @@ const NEW_SETS = new Set([
   'stalwartlabs+mail-auth',
   'KumoCorp+kumomta',
   'mysociety+alaveteli',
+  'OTRS+otrs',
 ]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -15,6 +15,8 @@
 // - mysociety/alaveteli (AGPL-3.0): spec/fixtures/files, read by
 //   spec/script/handle-mail-replies_spec.rb (a bounce and the failed address it prints, a
 //   non-permanent bounce naming none, an out-of-office, or mail passed on as no bounce).
+// - OTRS/otrs (AGPL, as the file says): scripts/test/PostMaster/LoopDetection.t, mails written in the test with
+//   whether OTRS must not auto-respond to them (X-OTRS-Loop: yes) or must.
 // - KumoCorp/kumomta (Apache-2.0): crates/kumo-log-types/data/rfc3464 and rfc5965, read by the
 //   snapshot tests in src/rfc3464.rs (each recipient's Final-Recipient, action and status) and
 //   src/rfc5965.rs (a feedback report each).
@@ -38,6 +40,7 @@ import {
   DISCOURSE,
   inmailCases,
   kumoCases,
+  otrsCases,
   type Round8Case,
 } from './external-bounce-round8-cases.js';
 import { round8Fresh } from './external-bounce-round8-fresh.js';
@@ -212,14 +215,17 @@ async function scoreSet(
   all: Round8Case[],
 ): Promise<SetReport | null> {
   const dir = path.join(root, folder);
+  // A case is a file of the set, or a mail its test writes inline.
+  const mailOf = (c: Round8Case): Buffer =>
+    c.mail !== undefined ? Buffer.from(c.mail, 'utf8') : readFileSync(path.join(dir, c.file));
   const present = all.filter((c) => {
     try {
-      return statSync(path.join(dir, c.file)).isFile();
+      return c.mail !== undefined || statSync(path.join(dir, c.file)).isFile();
     } catch {
       return false;
     }
   });
-  const fresh = present.filter((c) => round8Fresh(root, readFileSync(path.join(dir, c.file))));
+  const fresh = present.filter((c) => round8Fresh(root, mailOf(c)));
   const cases = firstHalf(
     fresh.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
     role,
@@ -228,7 +234,7 @@ async function scoreSet(
   const fields: Record<string, FieldScore> = {};
   for (const c of cases) {
     let cl: Classification;
-    const bytes = readFileSync(path.join(dir, c.file));
+    const bytes = mailOf(c);
     try {
       cl = await classify(bytes);
     } catch (e) {
@@ -273,6 +279,13 @@ export async function round8BounceSets(root: string, role: Role): Promise<SetRep
       root,
       'mysociety+alaveteli',
       alaveteliCases(path.join(root, 'mysociety+alaveteli')),
+    ),
+    await scoreSet(
+      'OTRS/otrs loop detection (round 8, fresh)',
+      role,
+      root,
+      'OTRS+otrs',
+      otrsCases(path.join(root, 'OTRS+otrs')),
     ),
     await scoreSet(
       'KumoCorp/kumomta DSN and ARF (round 8, fresh)',
