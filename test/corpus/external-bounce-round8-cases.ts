@@ -3,6 +3,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+/** A project's test file, or '' when the set is not fetched. */
+const testFile = (dir: string, file: string): string => {
+  try {
+    return readFileSync(path.join(dir, file), 'utf8');
+  } catch {
+    return '';
+  }
+};
+
 /** What a project's tests say of one mail. */
 export interface Round8Case {
   /** Path under the set's folder (for a mail written in a test, the test's name for it). */
@@ -136,14 +145,7 @@ export function arfCases(dir: string): Round8Case[] {
 // (a DSN), or the feedback type (an ARF report).
 export function kumoCases(dir: string): Round8Case[] {
   const out: Round8Case[] = [];
-  const read = (name: string): string => {
-    try {
-      return readFileSync(path.join(dir, 'src', name), 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  for (const test of read('rfc3464.rs').split(/\bfn /).slice(1)) {
+  for (const test of testFile(dir, 'src/rfc3464.rs').split(/\bfn /).slice(1)) {
     const file = /include_bytes!\("\.\.\/data\/(rfc3464\/[\w.-]+\.eml)"\)/.exec(test)?.[1];
     if (!file) continue;
     const each = [
@@ -163,7 +165,7 @@ export function kumoCases(dir: string): Round8Case[] {
         each,
       });
   }
-  for (const test of read('rfc5965.rs').split(/\bfn /).slice(1)) {
+  for (const test of testFile(dir, 'src/rfc5965.rs').split(/\bfn /).slice(1)) {
     const file = /include_bytes!\("\.\.\/data\/(rfc5965\/[\w.-]+\.eml)"\)/.exec(test)?.[1];
     if (file && /feedback_type: "\w+"/.test(test))
       out.push({ file: `data/${file}`, kind: 'complaint' });
@@ -175,12 +177,7 @@ export function kumoCases(dir: string): Round8Case[] {
 // the failed address it prints, or none for a non-permanent one; 2 an out-of-office; 0 neither),
 // and the mail it passes on as a non-bounce.
 export function alaveteliCases(dir: string): Round8Case[] {
-  let spec: string;
-  try {
-    spec = readFileSync(path.join(dir, 'spec/script/handle-mail-replies_spec.rb'), 'utf8');
-  } catch {
-    return [];
-  }
+  const spec = testFile(dir, 'spec/script/handle-mail-replies_spec.rb');
   const out: Round8Case[] = [];
   for (const block of spec.split(/\n\s*it ["']/).slice(1)) {
     const name = /(?:mail_reply_test|load_file_fixture)\("([\w.-]+)"\)/.exec(block)?.[1];
@@ -207,12 +204,7 @@ export function alaveteliCases(dir: string): Round8Case[] {
 // scripts/test/PostMaster/LoopDetection.t: each test mail (a single-quoted Perl string) and
 // X-OTRS-Loop, 'yes' when OTRS must not auto-respond to it.
 export function otrsCases(dir: string): Round8Case[] {
-  let t: string;
-  try {
-    t = readFileSync(path.join(dir, 'scripts/test/PostMaster/LoopDetection.t'), 'utf8');
-  } catch {
-    return [];
-  }
+  const t = testFile(dir, 'scripts/test/PostMaster/LoopDetection.t');
   return [
     ...t.matchAll(
       /Name\s*=>\s*'([^']+)',\s*Email\s*=>\s*'([^']*)',[\s\S]*?'X-OTRS-Loop'\s*=>\s*'(yes|)'/g,

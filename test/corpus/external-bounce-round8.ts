@@ -93,6 +93,7 @@ function scoreOne(
   raw: string,
 ): void {
   const name = c.file;
+  const why = `${cl.kind} ${cl.reasons.join(' ')}`;
   if (c.kind === 'complaint') {
     const arf = cl.reasons.some((r) => COMPLAINT_REASONS.includes(r));
     score(fields, 'complaint recognised', cl.kind === 'auto_reply' && arf, name, cl.kind);
@@ -105,7 +106,7 @@ function scoreOne(
       'auto-generated not answered',
       cl.kind !== 'bounce' && suppressesAutoResponse(cl),
       name,
-      `${cl.kind} ${cl.reasons.join(' ')}`,
+      why,
     );
     return;
   }
@@ -115,29 +116,16 @@ function scoreOne(
       "a person's mail is human",
       cl.kind === 'human' && !suppressesAutoResponse(cl),
       name,
-      `${cl.kind} ${cl.reasons.join(' ')}`,
+      why,
     );
     return;
   }
   if (c.kind === 'other') {
     score(fields, 'non-bounce not a bounce', cl.kind !== 'bounce', name, cl.kind);
-    if (c.noRecipients)
-      score(
-        fields,
-        'auto-reply recognised',
-        cl.kind === 'auto_reply',
-        name,
-        `${cl.kind} ${cl.reasons.join(' ')}`,
-      );
+    if (c.noRecipients) score(fields, 'auto-reply recognised', cl.kind === 'auto_reply', name, why);
     return;
   }
-  score(
-    fields,
-    'bounce detected',
-    cl.kind === 'bounce',
-    name,
-    `${cl.kind} ${cl.reasons.join(' ')}`,
-  );
+  score(fields, 'bounce detected', cl.kind === 'bounce', name, why);
   const recipients = cl.bounce?.recipients ?? [];
   if (c.recipients) {
     const got = sorted(recipients.map((r) => r.address));

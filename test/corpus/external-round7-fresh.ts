@@ -34,9 +34,12 @@ const digest = (mail: string | Buffer): string =>
     .update((typeof mail === 'string' ? mail : textOf(mail)).replace(/\r\n/g, '\n').trim())
     .digest('hex');
 
-let known: Set<string> | null = null;
-function knownMail(root: string): Set<string> {
-  if (known) return known;
+const known = new Map<string, Set<string>>();
+/** Every mail of ../shared/corpus and of the sets under `root` but the `excluded` folders. */
+function knownMail(root: string, excluded: readonly string[]): Set<string> {
+  const key = excluded.join('\n');
+  const cached = known.get(key);
+  if (cached) return cached;
   const seen = new Set<string>();
   const walk = (dir: string): void => {
     for (const n of readdirSync(dir)) {
@@ -49,13 +52,24 @@ function knownMail(root: string): Set<string> {
     }
   };
   for (const d of readdirSync(root))
-    if (!ROUND7_SETS.includes(d) && statSync(path.join(root, d)).isDirectory())
+    if (!excluded.includes(d) && statSync(path.join(root, d)).isDirectory())
       walk(path.join(root, d));
   const shared = findCorpus();
   if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir);
-  return (known = seen);
+  known.set(key, seen);
+  return seen;
 }
+
+/**
+ * Mail (a file's bytes or a test's text) that neither ../shared/corpus nor a set outside the
+ * `excluded` folders (a round's own new sets) holds.
+ */
+export const unseenOutside = (
+  root: string,
+  excluded: readonly string[],
+  mail: string | Buffer,
+): boolean => !knownMail(root, excluded).has(digest(mail));
 
 /** Mail (a file's bytes or a test's text) that neither ../shared/corpus nor another set holds. */
 export const neverScored = (root: string, mail: string | Buffer): boolean =>
-  !knownMail(root).has(digest(mail));
+  unseenOutside(root, ROUND7_SETS, mail);
