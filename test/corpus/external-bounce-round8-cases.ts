@@ -215,3 +215,23 @@ export function otrsCases(dir: string): Round8Case[] {
     kind: m[3] === 'yes' ? ('auto' as const) : ('person' as const),
   }));
 }
+
+// internal/bounce/mailbox/parser_test.go (at 9756ff6): every report is a hard bounce with the
+// status of its ClassifyReason ("smtp_status=5.4.4"); the address where the test gives one (the
+// others name the subscriber by listmonk's own header); arf1 is a complaint. dsn1, dsn3 and dsn8
+// were not fetched (the index holds them, too long to copy by hand; dsn3 is dsn2's twin).
+const hardWith = (file: string, status: string, address?: string): Round8Case => ({
+  file: `test-messages/${file}`,
+  kind: 'bounce',
+  status,
+  hard: true,
+  ...(address ? { recipients: [address] } : {}),
+});
+export const LISTMONK: Round8Case[] = [
+  hardWith('dsn2.eml', '5.4.4'),
+  hardWith('dsn4.eml', '5.1.2'),
+  hardWith('dsn5.eml', '5.7.1'),
+  hardWith('dsn6.eml', '5.7.1', 'bounce@icloud.com'),
+  hardWith('dsn7.eml', '5.1.1', 'bounce@simulator.amazonses.com'),
+  { file: 'test-messages/arf1.eml', kind: 'complaint' },
+];

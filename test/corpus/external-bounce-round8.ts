@@ -17,6 +17,8 @@
 //   non-permanent bounce naming none, an out-of-office, or mail passed on as no bounce).
 // - OTRS/otrs (AGPL, as the file says): scripts/test/PostMaster/LoopDetection.t, mails written in the test with
 //   whether OTRS must not auto-respond to them (X-OTRS-Loop: yes) or must.
+// - knadh/listmonk (AGPL-3.0): internal/bounce/mailbox/test-messages, read by parser_test.go
+//   (hard bounce, the status it classifies by, the address where it gives one; an ARF complaint).
 // - KumoCorp/kumomta (Apache-2.0): crates/kumo-log-types/data/rfc3464 and rfc5965, read by the
 //   snapshot tests in src/rfc3464.rs (each recipient's Final-Recipient, action and status) and
 //   src/rfc5965.rs (a feedback report each).
@@ -40,6 +42,7 @@ import {
   DISCOURSE,
   inmailCases,
   kumoCases,
+  LISTMONK,
   otrsCases,
   type Round8Case,
 } from './external-bounce-round8-cases.js';
@@ -274,6 +277,13 @@ export async function round8BounceSets(root: string, role: Role): Promise<SetRep
       root,
       'OTRS+otrs',
       otrsCases(path.join(root, 'OTRS+otrs')),
+    ),
+    await scoreSet(
+      'knadh/listmonk bounce mailbox (round 8, fresh)',
+      role,
+      root,
+      'knadh+listmonk/internal/bounce/mailbox',
+      LISTMONK,
     ),
     await scoreSet(
       'KumoCorp/kumomta DSN and ARF (round 8, fresh)',
