@@ -71,6 +71,15 @@ describe('bounce classes (round 9)', () => {
       ),
     );
     expect(delay.bounce?.recipients ?? []).toEqual([]);
+    for (const subject of [
+      'Delivery Status Notification (Success)',
+      'Delivered: Your order 5512',
+    ]) {
+      const notice = await classify(
+        emptyReport(subject, 'See the attached message.', toCustomerCcSelf),
+      );
+      expect(notice.bounce?.recipients ?? []).toEqual([]);
+    }
     const two = `From: agent@helpdesk.example\nTo: customer@client.example, buyer@client.example`;
     const several = await classify(
       emptyReport('Delivery Status Notification (Failure)', 'See the attached message.', two),

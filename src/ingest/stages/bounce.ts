@@ -237,12 +237,14 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
   });
 }
 
-// A bounce subject that is not a delay warning's ("Delivery Status Notification (Delay)",
-// "Warning: message delayed", "Delivery deferred").
-const SUBJECT_DELAY = /\b(?:delay(?:ed)?|warning|defer(?:red)?|advisory|retry(?:ing)?)\b/i;
+// A bounce subject that is neither a delay warning's ("Delivery Status Notification (Delay)",
+// "Warning: message delayed", "Delivery deferred") nor a success notice's ("Delivery Status
+// Notification (Success)", Exchange's "Delivered: …", "Relayed: …").
+const NOT_FAILURE_SUBJECT =
+  /\b(?:delay(?:ed)?|warning|defer(?:red)?|advisory|retry(?:ing)?|success(?:ful)?|relayed|expanded)\b|\(delivered\)|^\s*delivered\s*:/i;
 const subjectSaysFailure = (subject: string): boolean =>
   BOUNCE_SUBJECT.test(subject) &&
-  !SUBJECT_DELAY.test(subject) &&
+  !NOT_FAILURE_SUBJECT.test(subject) &&
   !says(DELAY, subject) &&
   !says(WARNING_ONLY, subject);
 
