@@ -52,16 +52,25 @@ function knownMail(root: string): Map<string, Set<string>> {
     }
   };
   for (const d of readdirSync(root))
-    if (!ROUND7_SETS.includes(d) && statSync(path.join(root, d)).isDirectory())
-      walk(path.join(root, d), d);
+    if (statSync(path.join(root, d)).isDirectory()) walk(path.join(root, d), d);
   const shared = findCorpus();
   if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir, '');
   return (known = seen);
 }
 
 /**
+ * Mail (a file's bytes or a test's text) that neither ../shared/corpus nor a set outside the
+ * `excluded` folders (a round's own new sets) holds.
+ */
+export const unseenOutside = (
+  root: string,
+  excluded: readonly string[],
+  mail: string | Buffer,
+): boolean => [...(knownMail(root).get(digest(mail)) ?? [])].every((f) => excluded.includes(f));
+
+/**
  * Mail (a file's bytes or a test's text) that neither ../shared/corpus nor another set holds;
  * `own` names the set's own folder (round 8 on), whose copies of the mail do not count.
  */
 export const neverScored = (root: string, mail: string | Buffer, own?: string): boolean =>
-  [...(knownMail(root).get(digest(mail)) ?? [])].every((f) => f === own);
+  unseenOutside(root, own === undefined ? ROUND7_SETS : [...ROUND7_SETS, own], mail);

@@ -8,6 +8,7 @@
 // Every set is split once into a tune half and a held-out half (fixed below, chosen before any rule
 // changed): rules are tuned on the first, the second is only ever read for the report.
 import { crispBounceSet } from './external-bounce-round7.js';
+import { round8BounceSets } from './external-bounce-round8.js';
 import { bounceSets } from './external-bounce-sets.js';
 import { enmimeSet } from './external-enmime.js';
 import { commonsEmailSet } from './external-mime-commons.js';
@@ -101,6 +102,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (elixirMail && elixirMail.cases > 0) out.push(elixirMail);
     const proton = await protonSet(root, role);
     if (proton && proton.cases > 0) out.push(proton);
+    // Round 8 (issue #16): bounce, auto-reply and complaint sets never scored before.
+    out.push(...(await round8BounceSets(root, role)));
   }
   return out;
 }

@@ -55,6 +55,12 @@ export interface TextBounceContext {
    * recipient when the message was sent to it (otherwise it is the reporting side's own).
    */
   originalTo?: Set<string>;
+  /**
+   * The report's own subject says the delivery failed ("Delivery Status Notification (Failure)",
+   * "Undelivered Mail Returned to Sender"): a report naming nobody in words that say so still
+   * failed the one address its returned copy went to.
+   */
+  subjectSaysFailure?: boolean;
 }
 
 // Words that tie an address to its fate: a failure, or a warning that it is not delivered yet.
@@ -123,17 +129,19 @@ export function diagnosticOf(paragraph: string): string | null {
   return line ? line.slice(0, 500) : null;
 }
 
-// An SMTP reply quoting its enhanced code ("550 5.2.2 mailbox full", "550-5.1.1 ...").
-const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
+// An SMTP reply quoting its enhanced code ("550 5.2.2 mailbox full", "550-5.1.1 ...", and as
+// Exchange quotes it, "550-'5.4.1 ...'").
+const ANSWER = /(?:^|[\s(:;"'#[])[245]\d\d[ -]['"]?([245]\.\d{1,3}\.\d{1,3})\b/;
 
 /**
  * The more specific of a reporting MTA's own status and the remote server's answer it quotes. An MTA
- * that writes X.0.0 ("other undefined status") or X.5.0 ("other protocol status", Exchange 2003's
- * "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused; the server's own code of the
- * same class says why. A code of another class is a different event (a 250 that accepted the RCPT).
+ * that writes X.Y.0 ("other or undefined" status of its subject, RFC 3463: X.0.0, "5.1.0 Unknown
+ * address error", Exchange 2003's "#5.5.0 smtp;550 5.2.2 ...") says only that the server refused;
+ * the server's own code of the same class says why. A code of another class is a different event
+ * (a 250 that accepted the RCPT).
  */
 export function refineStatus(status: string, text: string | null): string {
-  if (text === null || !/^[45]\.[05]\.0$/.test(status)) return status;
+  if (text === null || !/^[45]\.\d{1,3}\.0$/.test(status)) return status;
   const answer = ANSWER.exec(text)?.[1];
   return answer !== undefined && answer[0] === status[0] ? answer : status;
 }
@@ -202,6 +210,12 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     (line.match(EMAIL) ?? []).filter(
       (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
     );
+  // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
+  // reason follows.
+  const keyedLine = (line: string): boolean =>
+    /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
+    /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
+    /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
   let introAbove = false;
   for (const para of paragraphs) {
     // A copied field and its folded continuation lines carry the original's parties, not recipients.
@@ -237,7 +251,15 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       if (!first) return null;
       return alias ?? expandedFrom.get(cleanAddress(first)) ?? cleanAddress(first);
     };
-    const keys = usable.map(keyOf);
+    // Postfix folds the server's answer under "<rcpt>: host H said: 550": an address on those
+    // deeper-indented lines is the server's echo of the recipient (an alias, a rewritten form),
+    // not another recipient, and the code there is this recipient's.
+    const answer = usable.map(() => false);
+    for (const [i, line] of usable.entries())
+      if (keyedLine(line) && /\bsaid:/i.test(line))
+        for (let j = i + 1; j < usable.length && indent(usable[j]!) > indent(line); j++)
+          answer[j] = true;
+    const keys = usable.map((l, i) => (answer[i] ? null : keyOf(l)));
     // Lines above the paragraph's first recipient speak for all of them ("550 5.1.1 unknown:").
     const firstKeyed = keys.findIndex((k) => k !== null);
     const preamble = firstKeyed > 0 ? usable.slice(0, firstKeyed) : [];
@@ -264,18 +286,13 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
             .flatMap((sentence) => sentence.match(EMAIL) ?? []),
         );
     for (const [i, line] of usable.entries()) {
+      if (answer[i]) continue;
       const lineAddrs = candidates(line);
       const screenName = ctx.bareNameDomain ? SCREEN_NAME.exec(line)?.[1] : undefined;
       if (lineAddrs.length === 0 && screenName && (introAbove || hasIntro) && evidence)
         add(`${screenName}@${ctx.bareNameDomain}`, text);
       if (lineAddrs.length === 0) continue;
-      // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
-      // reason follows.
-      const keyed =
-        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
-        /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
-        /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
-      if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
+      if (keyedLine(line)) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
       else if (evidence)
         for (const a of lineAddrs)
           if (failing === null || failing.has(a)) add(alias ?? a, contextAt(i));
@@ -327,9 +344,13 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   if (reason && found.size === 1) for (const r of found.values()) r.diagnostic ??= reason;
   for (const r of found.values()) r.diagnostic ??= transcriptLine(region, r.address);
   // A report that names nobody (an MMS gateway's "could not be delivered to mobile", an NDR giving
-  // only a display name) failed the one address the returned copy was sent to, if it has one.
-  const sole = [...(ctx.originalTo ?? [])].map((a) => cleanAddress(a));
-  if (found.size === 0 && sole.length === 1 && (tells(whole) || FAIL_STATUS.test(whole)))
-    add(sole[0]!, whole);
+  // only a display name, a DSN whose status part is empty) failed the one address the returned
+  // copy was sent to, if it has one. A copy the sender also sent to itself (Cc to self) has one:
+  // the sender is who the report went back to, not who failed.
+  const sentTo = [...new Set([...(ctx.originalTo ?? [])].map((a) => cleanAddress(a)))];
+  const others = sentTo.filter((a) => !ctx.exclude.has(a));
+  const sole = others.length > 0 ? others : sentTo;
+  const failed = tells(whole) || FAIL_STATUS.test(whole) || ctx.subjectSaysFailure === true;
+  if (found.size === 0 && sole.length === 1 && failed) add(sole[0]!, whole);
   return [...found.values()];
 }

@@ -11,6 +11,8 @@ import {
   reportRegion,
   transcriptLine,
 } from './bounce-text.js';
+import { DELAY, says, WARNING_ONLY } from './bounce-words.js';
+import { BOUNCE_SUBJECT } from './classify-words.js';
 import { htmlToText } from './html-to-text.js';
 import { normaliseMessageId } from './normalise-values.js';
 
@@ -231,8 +233,20 @@ function recipientsFromText(msg: ParsedMessage): BounceRecipient[] {
       ),
     ),
     bareNameDomain: /(?:^|\.)aol\.com$/.test(fromDomain) ? 'aol.com' : null,
+    subjectSaysFailure: subjectSaysFailure(msg.subject),
   });
 }
+
+// A bounce subject that is neither a delay warning's ("Delivery Status Notification (Delay)",
+// "Warning: message delayed", "Delivery deferred") nor a success notice's ("Delivery Status
+// Notification (Success)", Exchange's "Delivered: …", "Relayed: …").
+const NOT_FAILURE_SUBJECT =
+  /\b(?:delay(?:ed)?|warning|defer(?:red)?|advisory|retry(?:ing)?|success(?:ful)?|relayed|expanded)\b|\(delivered\)|^\s*delivered\s*:/i;
+const subjectSaysFailure = (subject: string): boolean =>
+  BOUNCE_SUBJECT.test(subject) &&
+  !NOT_FAILURE_SUBJECT.test(subject) &&
+  !says(DELAY, subject) &&
+  !says(WARNING_ONLY, subject);
 
 function messageIdFromHeaders(block: string | null): string | null {
   if (!block) return null;
