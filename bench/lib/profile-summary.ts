@@ -115,7 +115,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       );
     }
   };
-  show(`sampled ${(totalUs / 1000).toFixed(0)} ms; by role (the nearest frame of ours on the stack):`, byRole(profile));
+  show(
+    `sampled ${(totalUs / 1000).toFixed(0)} ms; by role (the nearest frame of ours on the stack):`,
+    byRole(profile),
+  );
   show('by package or file:', byPlace);
   show('by function:', byFunction);
 }

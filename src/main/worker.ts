@@ -151,7 +151,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
   const workerIds = new Set<string>();
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
   events.on('worker:release', ({ worker }) => workerIds.delete(worker.workerId));
-  // Jobs and queues are locked under the pool's id in graphile-worker 0.17, so it needs a heartbeat too.
+  // Jobs and queues are locked under the pool's id since graphile-worker 0.17, so it needs a heartbeat too.
   // Write the new pool's heartbeat at once: it locks jobs and queues from its first fetch, and a
   // worker killed before its next heartbeat tick (a busy event loop delays the timer) left a queue
   // locked under an id no heartbeat named, which nobody then unlocked.
