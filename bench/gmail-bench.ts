@@ -14,7 +14,9 @@
 // GMAIL_IDLE_QUEUES=N adds N graphile-worker queue rows of mailboxes with no job (a deployment's
 // mailboxes that get no mail now), and GMAIL_SWEEP=0 leaves them there instead of running the minute
 // queue sweep (src/jobs/queue-gc.ts) before each run;
-// GMAIL_CONCURRENCY (16) sets the worker's jobs at once; GMAIL_PROFILE=<file> writes a CPU profile of the last run. The Google fake runs in a child process, so
+// GMAIL_CONCURRENCY (16) sets the worker's jobs at once; GMAIL_LOCAL_QUEUE=N and
+// GMAIL_COMPLETE_BATCH_MS=N turn on graphile-worker's batched job fetches and completions
+// (bench/lib/push-latency.ts; Inlet's worker runs without them, docs/scaling.md says why); GMAIL_PROFILE=<file> writes a CPU profile of the last run. The Google fake runs in a child process, so
 // the CPU per message printed for Inlet (API, worker and the bench's own polling) excludes the fake's.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -261,7 +263,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   for (const [i, x] of p.entries())
     console.log(
-      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; job fetches a message ${x.jobFetches.found.toFixed(2)} found + ${x.jobFetches.empty.toFixed(2)} empty (${x.jobFetches.emptyAfterJob.toFixed(2)} right after a job); event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(2)} ms Inlet (API, worker, bench) + ${x.cpuPerMessageMs.pg.toFixed(2)} ms PostgreSQL + ${x.cpuPerMessageMs.fake.toFixed(2)} ms Google fake; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
+      `  run ${i + 1}: ${x.ingested}/${x.delivered} ingested; p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, max ${x.latencyMs.max} ms; runnable tasks mean ${x.runQueue.mean.toFixed(1)} (max ${x.runQueue.max}), load average ${x.runQueue.loadavg1.toFixed(2)}; jobs waiting ≤ ${x.jobs.maxWaiting}, running ≤ ${x.jobs.maxRunning}; job fetches a message ${x.jobFetches.found.toFixed(2)} found + ${x.jobFetches.empty.toFixed(2)} empty (${x.jobFetches.emptyAfterJob.toFixed(2)} right after a job)${x.jobFetches.batches > 0 ? `, local queue batch fetches ${x.jobFetches.batches.toFixed(2)} (${x.jobFetches.emptyBatches.toFixed(2)} empty)` : ''}; event loop delay p99 ${x.eventLoopDelayMs.p99.toFixed(0)} ms; sent in ${x.spanSeconds.sending.toFixed(1)} s, stored by ${x.spanSeconds.storing.toFixed(1)} s; CPU per message ${x.cpuPerMessageMs.self.toFixed(2)} ms Inlet (API, worker, bench) + ${x.cpuPerMessageMs.pg.toFixed(2)} ms PostgreSQL + ${x.cpuPerMessageMs.fake.toFixed(2)} ms Google fake; delivery → its sync's start p50 ${x.splitMs.wait.p50} / p99 ${x.splitMs.wait.p99} ms, that sync's start → commit p50 ${x.splitMs.sync.p50} / p99 ${x.splitMs.sync.p99} ms`,
     );
   console.log(
     `  p50 ${spread(p.map((x) => x.latencyMs.p50))} ms, p99 ${spread(p.map((x) => x.latencyMs.p99))} ms (goal < 1,000 at load 4); runnable tasks ${f1(p.map((x) => x.runQueue.mean))}; CPU per message Inlet ${f2(p.map((x) => x.cpuPerMessageMs.self))} + PostgreSQL ${f2(p.map((x) => x.cpuPerMessageMs.pg))} ms, Google fake ${f2(p.map((x) => x.cpuPerMessageMs.fake))} ms`,

@@ -8,9 +8,9 @@ import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
+if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(
-    `inlet needs Node.js 22.12 or newer; this is Node.js ${process.versions.node}. Install Node 22 (for example \`nvm install 22\`) and run the command again.\n`,
+    `inlet needs Node.js 22.18 or newer; this is Node.js ${process.versions.node}. Install Node 22 (for example \`nvm install 22\`) and run the command again.\n`,
   );
   process.exit(1);
 }

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -23,6 +24,58 @@ function place(url: string, fn: string): string {
   const own = /\/((?:src|bench|test)\/.*)$/.exec(url);
   if (own) return own[1]!;
   return url || fn;
+}
+
+/**
+ * Which part of the one bench process a frame works for: the push API (Fastify and the push
+ * receiver), the worker (graphile-worker, the sync, Gmail reads, the pipeline) or the bench itself.
+ * Shared code (the database layer, the logger, crypto, Node) says nothing: the caller decides.
+ */
+function role(where: string): string | null {
+  if (where.startsWith('bench/')) return 'bench (load, polling, meters)';
+  if (
+    /^src\/(http|app\.ts)|gmail-push-receiver|gmail-push\.ts/.test(where) ||
+    /^pkg:(fastify|@fastify\/|find-my-way|avvio|light-my-request|jose)/.test(where)
+  )
+    return 'API (push request)';
+  if (
+    /^src\/(sync|ingest|jobs|main\/worker|providers|tickets|scanner)\//.test(where) ||
+    /^pkg:(graphile-worker|@googleapis\/|googleapis-common|gaxios|node-fetch|mailparser|@zone-eu\/|libmime|iconv-lite|html-to-text|encoding-japanese)/.test(
+      where,
+    )
+  )
+    return 'worker (job fetch, sync, pipeline)';
+  return null;
+}
+
+/** Self time by role: each sample goes to the nearest frame on its stack that has one. Stacks that
+ *  start from a socket read or a timer (a reply's parsing, pg's result rows) have none of ours and
+ *  are shown by what they ran. */
+export function byRole(p: Profile): Map<string, number> {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+  const memo = new Map<number, string>();
+  const roleOf = (id: number): string => {
+    const known = memo.get(id);
+    if (known) return known;
+    const { functionName, url } = nodes.get(id)!.callFrame;
+    const where = place(url, functionName);
+    const up = parent.get(id);
+    const r =
+      role(where) ??
+      (up !== undefined && nodes.get(up)!.callFrame.functionName !== '(root)'
+        ? roleOf(up)
+        : `no caller of ours: ${/^pkg:(pg|pg-protocol|pg-pool)$/.test(where) ? 'database driver' : /^\(|^$/.test(where) ? where || '(native)' : 'node or other'}`);
+    memo.set(id, r);
+    return r;
+  };
+  const out = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const r = roleOf(id);
+    out.set(r, (out.get(r) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
+  });
+  return out;
 }
 
 export function summarise(p: Profile): {
@@ -49,7 +102,8 @@ export function summarise(p: Profile): {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [file, messages, rows] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [messages] [rows]');
-  const { byPlace, byFunction, totalUs } = summarise(JSON.parse(readFileSync(file, 'utf8')));
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const { byPlace, byFunction, totalUs } = summarise(profile);
   const n = Number(messages ?? 0);
   const show = (title: string, m: Map<string, number>) => {
     console.log(title);
@@ -61,6 +115,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       );
     }
   };
-  show(`sampled ${(totalUs / 1000).toFixed(0)} ms; by package or file:`, byPlace);
+  show(
+    `sampled ${(totalUs / 1000).toFixed(0)} ms; by role (the nearest frame of ours on the stack):`,
+    byRole(profile),
+  );
+  show('by package or file:', byPlace);
   show('by function:', byFunction);
 }

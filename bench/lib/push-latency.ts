@@ -10,7 +10,7 @@ import pg from 'pg';
 
 import type { Container } from '../../src/container.js';
 import { toTaskList } from '../../src/jobs/registry.js';
-import { makeHandlers } from '../../src/main/worker.js';
+import { makeHandlers, workerPollIntervalMs } from '../../src/main/worker.js';
 import { systemActor } from '../../src/tenancy/actor.js';
 import { sampleRunQueue } from './background-load.js';
 import { startCpuMeter } from './cpu.js';
@@ -28,8 +28,9 @@ export async function registerBenchReturnOrigin(c: Container, tenantId: string):
 const syncRuns = new Map<string, { start: number; end: number }[]>();
 
 /** graphile-worker's job fetches since the last reset: those that found a job, those that came back
- *  empty, and of those the ones a worker made right after finishing a job. */
-const fetches = { found: 0, empty: 0, emptyAfterJob: 0 };
+ *  empty, and of those the ones a worker made right after finishing a job; with a local queue
+ *  (GMAIL_LOCAL_QUEUE), its batch fetches instead, and how many of them came back empty. */
+const fetches = { found: 0, empty: 0, emptyAfterJob: 0, batches: 0, emptyBatches: 0 };
 const justFinished = new Set<string>();
 const workerEvents = new EventEmitter() as WorkerEvents;
 workerEvents.on('job:complete', ({ worker }) => justFinished.add(worker.workerId));
@@ -41,6 +42,26 @@ workerEvents.on('worker:getJob:empty', ({ worker }) => {
   fetches.empty++;
   if (justFinished.delete(worker.workerId)) fetches.emptyAfterJob++;
 });
+workerEvents.on('localQueue:getJobs:complete', ({ jobs }) => {
+  fetches.batches++;
+  if (jobs.length === 0) fetches.emptyBatches++;
+});
+
+/**
+ * graphile-worker's opt-in batching, for measuring it (src/main/worker.ts leaves both off; see
+ * docs/scaling.md): GMAIL_LOCAL_QUEUE=N fetches up to N jobs at once into a local queue,
+ * GMAIL_COMPLETE_BATCH_MS=N completes the jobs finished within N ms in one statement.
+ */
+function batchingPreset(env = process.env) {
+  const size = Number(env.GMAIL_LOCAL_QUEUE ?? -1);
+  const delay = Number(env.GMAIL_COMPLETE_BATCH_MS ?? -1);
+  return {
+    worker: {
+      ...(size > 0 ? { localQueue: { size } } : {}),
+      ...(delay >= 0 ? { completeJobBatchDelay: delay, failJobBatchDelay: delay } : {}),
+    },
+  };
+}
 
 export function startJobRunner(c: Container): Promise<Runner> {
   const handlers = makeHandlers(c);
@@ -59,7 +80,10 @@ export function startJobRunner(c: Container): Promise<Runner> {
     pgPool: c.db.pool,
     concurrency: c.config.workerConcurrency,
     noHandleSignals: true,
-    pollInterval: 1000,
+    // As src/main/worker.ts polls: each idle worker's poll is an empty fetch, a cost per second
+    // that the bench would otherwise overstate per message.
+    pollInterval: workerPollIntervalMs,
+    preset: batchingPreset(),
     events: workerEvents,
     logger: new WorkerLogger(() => () => undefined),
     taskList: toTaskList(handlers),
@@ -97,7 +121,13 @@ export interface PushLatency {
   /** Where a late message waited: jobs waiting for a worker slot and jobs running (max over samples). */
   jobs: { maxWaiting: number; maxRunning: number };
   /** graphile-worker's job fetches per stored message: those that found a job, those that found none. */
-  jobFetches: { found: number; empty: number; emptyAfterJob: number };
+  jobFetches: {
+    found: number;
+    empty: number;
+    emptyAfterJob: number;
+    batches: number;
+    emptyBatches: number;
+  };
   /** How late this process's event loop ran its timers (CPU starvation shows here first). */
   eventLoopDelayMs: { p99: number; max: number };
   /** Runnable tasks on the machine during the run (mean, max) and the 1-minute load average at its end. */
@@ -135,6 +165,8 @@ export async function pushLatency(o: {
   fetches.found = 0;
   fetches.empty = 0;
   fetches.emptyAfterJob = 0;
+  fetches.batches = 0;
+  fetches.emptyBatches = 0;
   let sampling = true;
   const jobSampler = (async () => {
     while (sampling) {
@@ -242,6 +274,8 @@ export async function pushLatency(o: {
       found: fetches.found / latencies.length,
       empty: fetches.empty / latencies.length,
       emptyAfterJob: fetches.emptyAfterJob / latencies.length,
+      batches: fetches.batches / latencies.length,
+      emptyBatches: fetches.emptyBatches / latencies.length,
     },
     eventLoopDelayMs: {
       p99: loopDelay.percentile(99) / 1e6,

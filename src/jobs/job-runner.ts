@@ -1,4 +1,4 @@
-// Keeps graphile-worker's runner able to run jobs. graphile-worker 0.17 looks up its task ids once
+// Keeps graphile-worker's runner able to run jobs. graphile-worker (0.17, 0.18) looks up its task ids once
 // per runner and caches that lookup's promise, a rejected one included: a database that takes
 // longer than the pool's connect timeout at the wrong moment (a slow start, a paused primary) left
 // every later job fetch failing — no sync, send or purge ever again — while the process looked

@@ -1,6 +1,6 @@
 // The `jobs.queue-gc` cron (every minute): deletes graphile-worker's named-queue rows that no job
 // uses any more. Every mailbox that ever synced or sent has a `mailbox:<id>` / `send:<id>` row, and
-// graphile-worker 0.17 keeps it for ever. Its job fetch locks EVERY free queue row up front (FOR
+// graphile-worker (0.17, 0.18) keeps it for ever. Its job fetch locks EVERY free queue row up front (FOR
 // UPDATE SKIP LOCKED, one WAL record each) as soon as a waiting job has a queue, so each fetch cost
 // grew with the number of mailboxes ever connected (0.2 ms of PostgreSQL at 100 rows, 9.6 ms at
 // 5,000), and a fetch running beside it found every queue locked and came back empty. After this
