@@ -1,7 +1,8 @@
 // Every route that addresses a tenant's resource by id answers another tenant's key with 404, never
 // 403 or the resource (security.md control 49: no existence oracle, no cross-tenant read or write).
 // The routes come from openapi.yaml, which openapi-drift.test.ts keeps equal to the live route
-// table, so a new id route fails here until it has a row below.
+// table, so a new id route fails here until it has a row below. Each denial must also leave the
+// operator its access_denied trace (control 7 of docs/security.md), without the id.
 import { readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -112,6 +113,7 @@ test("another tenant's key gets 404 on every id route, and the owner's data is u
   for (const { method, path } of routes) {
     const kind = kindOf[path.slice(0, path.indexOf('/{id}'))];
     expect(kind, `${method} ${path} needs a resource kind in kindOf`).toBeDefined();
+    const logged = f.t.logs.length;
     const res = await f.t.app.inject({
       method: method as 'GET',
       url: path.replace('{id}', ids[kind!]),
@@ -120,6 +122,15 @@ test("another tenant's key gets 404 on every id route, and the owner's data is u
     });
     expect(res.statusCode, `${method} ${path}: ${res.body}`).toBe(404);
     expect(res.json().code, `${method} ${path}`).toBe('not_found');
+    // security.md control 7: each denial leaves the operator a trace naming the route, not the id.
+    const denied = f.t.logs
+      .slice(logged)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.event === 'access_denied');
+    expect(denied, `${method} ${path}`).toEqual([
+      expect.objectContaining({ status: 404, route: path.replaceAll('{id}', ':id') }),
+    ]);
+    expect(JSON.stringify(denied)).not.toContain(ids[kind!]);
   }
   expect(await snapshot()).toEqual(before);
 });
