@@ -1,5 +1,6 @@
 // Every route that addresses a tenant's resource by id answers another tenant's key with 404, never
-// 403 or the resource (security.md control 49: no existence oracle, no cross-tenant read or write).
+// 403 or the resource (control 49 of ../shared/docs/security.md: no existence oracle, no
+// cross-tenant read or write).
 // The routes come from openapi.yaml, which openapi-drift.test.ts keeps equal to the live route
 // table, so a new id route fails here until it has a row below. Each denial must also leave the
 // operator its access_denied trace (control 7 of docs/security.md), without the id.
