@@ -1,9 +1,9 @@
-// The database catalogue keeps the isolation rules a migration could silently break
-// (controls 45, 47, 48 of ../shared/docs/security.md): the table owner bypasses row-level security unless it is FORCEd, foreign keys
-// bypass it altogether (so one that leaves tenant_id out can point at another tenant's row), views run
-// as their owner unless security_invoker, and a SECURITY DEFINER function runs as the owner for any
-// caller allowed to execute it. A new table, key, view or function must meet these rules or be
-// named below with the reason.
+// The database catalogue keeps the isolation rules a migration could silently break (controls 45,
+// 47 and 48 of ../shared/docs/security.md): the table owner bypasses row-level security unless it
+// is FORCEd, foreign keys bypass it altogether (so one that leaves tenant_id out can point at another
+// tenant's row), views run as their owner unless security_invoker, and a SECURITY DEFINER function
+// runs as the owner for any caller allowed to execute it. A new table, key, view or function must
+// meet these rules or be named below with the reason.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
