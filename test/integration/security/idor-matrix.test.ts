@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { localMailEnv } from '../../helpers/local-mail.js';
 import { mail } from '../../helpers/mail.js';
-import { bearer, createTenant } from '../../helpers/tenants.js';
+import { bearer, createTenant, operatorKey } from '../../helpers/tenants.js';
 
 /** Operator-only routes: a tenant key is refused before any id is read (isolation.test.ts). */
 const operatorOnly = new Set(['DELETE /v1/tenants/{id}']);
@@ -45,7 +45,8 @@ let f: IngestFixture;
 let ids: Record<Kind, string>;
 
 beforeAll(async () => {
-  f = await makeIngestFixture(localMailEnv);
+  // The operator walk answers 401 per route; more routes than the default failed-auth budget must not turn into 429s.
+  f = await makeIngestFixture({ ...localMailEnv, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000' });
   const stored = await f.ingest(
     mail({
       from: 'Pat <pat@client.example>',
@@ -132,6 +133,22 @@ test("another tenant's key gets 404 on every id route, and the owner's data is u
       expect.objectContaining({ status: 404, route: path.replaceAll('{id}', ':id') }),
     ]);
     expect(JSON.stringify(denied)).not.toContain(ids[kind!]);
+  }
+  expect(await snapshot()).toEqual(before);
+});
+
+test("the operator key opens no tenant's resource: the vendor's staff cannot read mail by default", async () => {
+  // Control 57 of ../shared/docs/security.md: the operator key creates and offboards tenants only.
+  const before = await snapshot();
+  for (const { method, path } of idRoutes()) {
+    const kind = kindOf[path.slice(0, path.indexOf('/{id}'))]!;
+    const res = await f.t.app.inject({
+      method: method as 'GET',
+      url: path.replace('{id}', ids[kind]),
+      headers: { ...bearer(operatorKey), 'idempotency-key': `operator-${method}-${path}` },
+      payload: bodies[`${method} ${path}`] as never,
+    });
+    expect(res.statusCode, `${method} ${path}: ${res.body}`).toBe(401);
   }
   expect(await snapshot()).toEqual(before);
 });
