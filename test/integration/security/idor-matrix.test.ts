@@ -45,7 +45,8 @@ let f: IngestFixture;
 let ids: Record<Kind, string>;
 
 beforeAll(async () => {
-  // The operator walk answers 401 per route; more routes than the default failed-auth budget must not turn into 429s.
+  // The operator walk answers 401 per route: more routes than the default failed-auth budget
+  // must not turn into 429s.
   f = await makeIngestFixture({ ...localMailEnv, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000' });
   const stored = await f.ingest(
     mail({
