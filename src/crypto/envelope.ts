@@ -46,8 +46,9 @@ const TAG_BYTES = 16;
 /** Bytes a sealed value adds to its plaintext. */
 export const ENVELOPE_OVERHEAD = ENVELOPE_HEADER_BYTES + TAG_BYTES;
 /**
- * NIST SP 800-38D limit for random 96-bit nonces under one key. The key store is expected to count
- * seals per data key and rotate well before this.
+ * NIST SP 800-38D limit for random 96-bit nonces under one key. Nothing counts seals per data key
+ * yet, and a mailbox keeps one data key for life (epochs re-wrap it, they do not replace it): at the
+ * tens of seals a message takes, a mailbox reaches this after some hundred million messages.
  */
 export const MAX_SEALS_PER_DATA_KEY = 2 ** 32;
 const AAD_LABEL = 'inlet.envelope.v1';

@@ -4,6 +4,7 @@
 import { AppError } from '../errors.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Actor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
 
 export const MAX_RETURN_ORIGINS = 20;
 const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -78,6 +79,10 @@ export function makeReturnOrigins(deps: { db: Db; production: boolean }): Return
             actor.tenantId,
             origin,
           ]);
+        // Where consent flows may send a browser back: a change is what a phisher would make.
+        await audit(ex, actor, 'return_origins.replace', 'tenant', actor.tenantId, {
+          origins: canonical.length,
+        });
         return listIn(ex, actor.tenantId);
       });
     },

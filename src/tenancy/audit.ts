@@ -30,7 +30,13 @@ export type AuditAction =
   | 'export.download'
   | 'retention.update'
   | 'retention.run'
-  | 'tenant.offboard';
+  | 'tenant.offboard'
+  | 'return_origins.replace'
+  | 'webhook_endpoint.create'
+  | 'webhook_endpoint.update'
+  | 'webhook_endpoint.rotate_secret'
+  | 'webhook_endpoint.delete'
+  | 'webhook_endpoint.replay';
 
 export async function audit(
   ex: Executor,

@@ -1,5 +1,6 @@
 // Webhook endpoints as a tenant manages them. Secrets are sealed under the tenant's data key and
-// shown only when created or rotated.
+// shown only when created or rotated. Every change is audited (not the URL, which may carry a
+// token): a changed target or secret redirects where the tenant's events go.
 import { randomUUID } from 'node:crypto';
 
 import { type DataKey, fieldAad, openText, seal } from '../crypto/index.js';
@@ -7,6 +8,7 @@ import { AppError, notFound } from '../errors.js';
 import { storedEventId } from '../events/event-view.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Actor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import * as store from './endpoint-store.js';
 import { checkEndpointUrl, resolveTarget, type TargetPolicy } from './endpoint-target.js';
@@ -142,6 +144,7 @@ export function makeWebhookEndpointService(deps: {
             secretAad(actor.tenantId, id, 'secret'),
           ),
         });
+        await audit(ex, actor, 'webhook_endpoint.create', 'webhook_endpoint', id);
         return { ...view(row), secret };
       });
     },
@@ -159,6 +162,9 @@ export function makeWebhookEndpointService(deps: {
           disabledReason: input.enabled === false ? 'disabled_by_tenant' : null,
         });
         if (!row) throw notFound('webhook endpoint');
+        await audit(ex, actor, 'webhook_endpoint.update', 'webhook_endpoint', id, {
+          fields: Object.keys(input).sort().join(','),
+        });
         return view(row);
       });
     },
@@ -177,12 +183,16 @@ export function makeWebhookEndpointService(deps: {
           seal(dek, current, secretAad(actor.tenantId, id, 'previous_secret')),
           expires,
         );
+        await audit(ex, actor, 'webhook_endpoint.rotate_secret', 'webhook_endpoint', id, {
+          overlap_seconds: overlapSeconds,
+        });
         return { secret, previous_secret_expires_at: expires.toISOString() };
       }),
     remove: (actor, id) =>
       db.tenantTx(actor.tenantId, async (ex) => {
         if (!(await store.deleteEndpoint(ex, actor.tenantId, id)))
           throw notFound('webhook endpoint');
+        await audit(ex, actor, 'webhook_endpoint.delete', 'webhook_endpoint', id);
       }),
     attempts: (actor, id, q) =>
       db.tenantTx(actor.tenantId, async (ex) => {
@@ -213,13 +223,15 @@ export function makeWebhookEndpointService(deps: {
               throw new AppError('validation_failed', `Not an event id: ${e.slice(0, 40)}`);
             })(),
         );
-        return store.replayDeliveries(
+        const queued = await store.replayDeliveries(
           ex,
           actor.tenantId,
           id,
           { eventIds: ids ?? null, since: q.since ?? null },
           now(),
         );
+        await audit(ex, actor, 'webhook_endpoint.replay', 'webhook_endpoint', id, { queued });
+        return queued;
       }),
   };
 }

@@ -184,6 +184,16 @@ describe.skipIf(helmMissing)('what Helm renders', () => {
     ]));
   });
 
+  it('the bundled clamd must accept streams as long as the largest message Inlet accepts', () => {
+    const clamd = { 'existingSecret.name': 'inlet-secrets', 'clamav.enabled': 'true' };
+    expect(renderError({ ...clamd, 'clamav.streamMaxLength': '49M' })).toMatch(
+      /clamav\.streamMaxLength \(49M = 51380224 bytes\) must be at least config\.INGEST_MAX_MESSAGE_BYTES \(52428800\)/,
+    );
+    expect(renderError({ ...clamd, 'config.INGEST_MAX_MESSAGE_BYTES': '104857600' })).toMatch(/at least config\.INGEST_MAX_MESSAGE_BYTES \(104857600\)/);
+    expect(renderError({ ...clamd, 'config.INGEST_MAX_MESSAGE_BYTES': '104857600', 'clamav.streamMaxLength': '100M' })).toBe('');
+    expect(renderError({ ...clamd, 'clamav.streamMaxLength': '51200K' })).toBe('');
+  });
+
   it('with every option on: digest pinning, extra env/volumes, clamd wired, ingress to the API', () => {
     const w = find(all, 'Deployment', '-worker');
     const c = podSpec(w).containers[0] as Values;

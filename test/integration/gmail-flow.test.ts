@@ -236,4 +236,19 @@ describe('gmail mailbox flow', () => {
       maxPerSecond: 0,
     });
   });
+
+  test('the logs of both flows hold no OAuth token or code, no mailbox or customer address, no subject', () => {
+    // DESIGN promise 8 and security.md control 4: logs go to the operator's pipeline, not the tenant's.
+    const logs = h.t.logs.join('');
+    expect(logs.length).toBeGreaterThan(1000);
+    for (const leak of [
+      /ya29\.fake-/,
+      /1\/\/0fake-/,
+      /4\/0Afake-/,
+      /acme-flow\.example|acme-stale\.example/,
+      /@client\.example/,
+      /Printer on fire|Old question|while down|burst \d/,
+    ])
+      expect(logs).not.toMatch(leak);
+  });
 });

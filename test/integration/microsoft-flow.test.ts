@@ -229,4 +229,18 @@ describe('microsoft 365 mailbox flow', () => {
       'inbound',
     ]);
   });
+
+  test('the logs of these flows hold no token, mailbox or customer address, no subject', () => {
+    // DESIGN promise 8 and security.md control 4: logs go to the operator's pipeline, not the tenant's.
+    const logs = h.t.logs.join('');
+    expect(logs.length).toBeGreaterThan(1000);
+    for (const leak of [
+      /eyJ0eXAiOiJKV1Qi\./,
+      /"1\.AQ/,
+      /acme-flow\.example|acme-shared\.example/,
+      /@client\.example/,
+      /Printer on fire|Old question/,
+    ])
+      expect(logs).not.toMatch(leak);
+  });
 });

@@ -183,6 +183,24 @@ Call with (dict "ctx" $ "grace" N "preStop" N "what" "api").
 {{- end }}
 {{- end }}
 
+{{/*
+The bundled clamd refuses a stream longer than StreamMaxLength ("INSTREAM size limit exceeded"), so an
+attachment of a message Inlet accepts (up to INGEST_MAX_MESSAGE_BYTES, application default 50 MiB)
+could never be scanned clean: refuse that pairing here rather than in production. K and M are clamd's
+1024-based multipliers.
+*/}}
+{{- define "inlet.checkStreamMaxLength" -}}
+{{- $raw := .Values.clamav.streamMaxLength | toString }}
+{{- $n := regexReplaceAll "[KM]$" $raw "" | int64 }}
+{{- $bytes := $n }}
+{{- if hasSuffix "K" $raw }}{{ $bytes = mul $n 1024 }}{{ end }}
+{{- if hasSuffix "M" $raw }}{{ $bytes = mul $n 1048576 }}{{ end }}
+{{- $max := .Values.config.INGEST_MAX_MESSAGE_BYTES | default 52428800 | int64 }}
+{{- if lt $bytes $max }}
+{{- fail (printf "clamav.streamMaxLength (%s = %d bytes) must be at least config.INGEST_MAX_MESSAGE_BYTES (%d), or clamd refuses the largest attachments Inlet accepts" $raw $bytes $max) }}
+{{- end }}
+{{- end }}
+
 {{/* Pod-level settings shared by every pod of the release. */}}
 {{- define "inlet.podCommon" -}}
 {{- with .Values.imagePullSecrets }}
