@@ -2,6 +2,8 @@
 // the sanitised HTML; what it shows stays in both. Mail written for these tests.
 import { describe, expect, it } from 'vitest';
 
+import { prepareMessage } from '../prepare.js';
+import { defaultIngestLimits } from '../types.js';
 import { extractReplyFromHtml } from './extract-reply.js';
 import { htmlToText } from './html-to-text.js';
 import { sanitizeEmailHtml } from './sanitize-html.js';
@@ -117,5 +119,28 @@ describe('hidden content', () => {
     const persian = 'می\u200cخواهم';
     const family = '\u{1F468}\u200d\u{1F469}\u200d\u{1F467}';
     expect(htmlToText(`<p>${persian} ${family}</p>`)).toBe(`${persian} ${family}`);
+  });
+
+  it('gives an HTML-only mail a text, reply and HTML without its hidden preheader', async () => {
+    const raw = [
+      'From: Shop <news@shop.example>',
+      'To: maren@example.com',
+      'Subject: Re: your order',
+      'Date: Mon, 7 Dec 2026 10:00:00 +0000',
+      'Message-ID: <hidden-1@shop.example>',
+      'MIME-Version: 1.0',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      `<html><body>${preheader}<p>It ships on Monday.</p>`,
+      '<div>On Fri, Maren &lt;maren@example.com&gt; wrote:</div>',
+      '<blockquote><p>When does it ship?</p></blockquote></body></html>',
+      '',
+    ].join('\r\n');
+    const m = await prepareMessage(Buffer.from(raw), defaultIngestLimits);
+    expect(m.reply).toBe('It ships on Monday.');
+    expect(m.text).not.toContain('garden chairs');
+    expect(m.text?.startsWith('It ships on Monday.')).toBe(true);
+    expect(m.html).not.toContain('garden chairs');
+    expect(m.warnings).toEqual([]);
   });
 });
