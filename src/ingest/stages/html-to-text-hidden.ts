@@ -5,18 +5,16 @@
 // nothing. Counting open elements per name keeps each step O(1) amortised, so deep or broken markup
 // stays linear.
 import { OPEN_IMPLIES_CLOSE, VOID } from './html-depth.js';
-import { elementState, hidesText } from './html-hidden.js';
+import { elementState, hidesText, MAY_HIDE } from './html-hidden.js';
 import { decodeEntities } from './html-to-text-entities.js';
 
 // Attributes in a start tag: a name, then optionally `=` and a quoted or unquoted value.
 const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
-const MAY_HIDE = /style|hidden/i;
 
 /** The style attribute (entities decoded) and whether `hidden` is present, from a tag's attribute text. */
 function readAttributes(attrs: string): { style: string | undefined; hidden: boolean } {
   let style: string | undefined;
   let hidden = false;
-  if (!MAY_HIDE.test(attrs)) return { style, hidden };
   ATTRIBUTE.lastIndex = 0;
   for (let m = ATTRIBUTE.exec(attrs); m !== null; m = ATTRIBUTE.exec(attrs)) {
     const name = m[1]!.toLowerCase();
@@ -43,8 +41,11 @@ export class HiddenTracker {
     if (implied !== undefined)
       while (this.names.length > 0 && implied.has(this.names[this.names.length - 1]!)) this.pop();
     const parent = this.states[this.states.length - 1]!;
-    const { style, hidden } = readAttributes(attrs);
-    const state = elementState(parent, name, style, hidden);
+    let state = parent;
+    if (parent !== 0 || MAY_HIDE.test(attrs)) {
+      const { style, hidden } = readAttributes(attrs);
+      state = elementState(parent, name, style, hidden);
+    }
     if (VOID.has(name)) return hidesText(state);
     this.names.push(name);
     this.states.push(state);

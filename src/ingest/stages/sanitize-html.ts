@@ -207,8 +207,11 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
       const root = (states[states.length - 2]! & HIDES_SUBTREE) === 0;
       return { tagName: name, attribs: root ? { [HIDDEN_MARK]: '1' } : {} };
     }
-    const visible = { ...attribs };
-    delete visible[HIDDEN_MARK];
+    let visible = attribs;
+    if (visible[HIDDEN_MARK] !== undefined) {
+      visible = { ...attribs };
+      delete visible[HIDDEN_MARK];
+    }
     if (name === 'a') return linkTransform(name, visible);
     if (name === 'img') return imageTransform(name, visible);
     return { tagName: name, attribs: visible };
