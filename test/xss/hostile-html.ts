@@ -221,8 +221,22 @@ const RESOURCE_SHAPES = [
   '<a "'.repeat(300) + PAYLOAD,
 ];
 
+// Wrappers a mail client hides (sanitize-html.ts drops them with their content through a marker
+// attribute): hostile markup inside them, spoofed markers, and hiding a visible child undoes.
+const HIDING_WRAPPERS = [
+  ['<div style="display:none !important">', '</div>'],
+  ['<span hidden>', '</span>'],
+  ['<td style="max-height:0;overflow:hidden">', '</td>'],
+  ['<div style="font-size:0"><b style="font-size:12px">shown</b>', '</div>'],
+  ['<div style="visibility:hidden"><p style="visibility:visible">shown</p>', '</div>'],
+  ['<p data-inlet-hidden="1">', '</p>'],
+  ['<div data-inlet-hidden="1" style="display:none"><div data-inlet-hidden="1">', '</div>'],
+];
+
 export function hostileHtml(): string[] {
   const cases = [...HAND_WRITTEN, ...RESOURCE_SHAPES];
+  for (const [open, close] of HIDING_WRAPPERS)
+    for (const inner of HAND_WRITTEN) cases.push(`a${open}${inner}${close}b`, `${open}${inner}`);
   for (const tag of EVENT_TAGS) {
     cases.push(`<${tag} ${EVENTS.map((e) => `${e}="alert(1)"`).join(' ')}>x</${tag}>`);
   }

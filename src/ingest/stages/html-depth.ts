@@ -32,7 +32,7 @@ export const MAX_HTML_DEPTH = 1000;
 // deeper than the parser does, never shallower, except for implied end tags — the test guards those.
 const pTag = ['p'];
 const formTags = ['input', 'option', 'optgroup', 'select', 'button', 'datalist', 'textarea'];
-const OPEN_IMPLIES_CLOSE = new Map<string, ReadonlySet<string>>(
+export const OPEN_IMPLIES_CLOSE = new Map<string, ReadonlySet<string>>(
   Object.entries({
     tr: ['tr', 'th', 'td'],
     th: ['th'],
@@ -83,7 +83,7 @@ const OPEN_IMPLIES_CLOSE = new Map<string, ReadonlySet<string>>(
     tfoot: ['thead', 'tbody'],
   }).map(([k, v]) => [k, new Set(v)]),
 );
-const VOID = new Set([
+export const VOID = new Set([
   'area',
   'base',
   'basefont',

@@ -22,6 +22,25 @@ function trimEndBlanks(s: string): string {
   return end === s.length ? s : s.slice(0, end);
 }
 
+// Characters that take no space: soft hyphen, combining grapheme joiner, zero-width space, non-joiner
+// and joiner, word joiner, byte-order mark. Between two letters or emoji they shape what is shown
+// (ZWNJ in Persian, ZWJ in emoji sequences); next to white space or to each other they join
+// nothing, and that is how preheader padding is built (`&zwnj;&nbsp;` or `&#847;&zwnj;` repeated
+// hundreds of times to push the body out of the inbox preview). Such runs read as white space.
+// (U+034F is written outside the classes: a combining mark inside one reads as joined to the last.)
+const ZERO_WIDTH = /[\u00ad\u200b-\u200d\u2060\ufeff]|\u034f/;
+const BLANK_RUN = /(?:[\s\u00ad\u200b-\u200d\u2060\ufeff]|\u034f)+/g;
+const collapseBlankRun = (run: string): string =>
+  run.length === 1 && ZERO_WIDTH.test(run)
+    ? run
+    : ZERO_WIDTH.test(run) && !/\s/.test(run)
+      ? ''
+      : ' ';
+
+/** Non-preformatted text with every run of white space (and padding around it) as one space. */
+const collapseBlanks = (text: string): string =>
+  ZERO_WIDTH.test(text) ? text.replace(BLANK_RUN, collapseBlankRun) : text.replace(/\s+/g, ' ');
+
 export class TextBuilder {
   private readonly lines: Line[] = [];
   // The line being built, as pieces joined once when it ends: appending to one string and asking
@@ -47,7 +66,7 @@ export class TextBuilder {
   append(text: string, preformatted: boolean): void {
     if (text === '') return;
     if (!preformatted) {
-      text = text.replace(/\s+/g, ' ');
+      text = collapseBlanks(text);
       if (text === ' ') {
         if (this.pendingBreaks === 0 && this.partsLength > 0 && this.lastChar !== SPACE)
           this.addToLine(' ');

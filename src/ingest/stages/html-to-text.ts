@@ -3,6 +3,7 @@
 // in linear time, and keeps the one piece of structure reply extraction needs — blockquotes
 // come out as "> " prefixed lines, the way a mail client would quote them in plain text.
 import { decodeEntities } from './html-to-text-entities.js';
+import { HiddenTracker } from './html-to-text-hidden.js';
 import { TextBuilder } from './html-to-text-lines.js';
 
 const SKIP_CONTENT = new Set([
@@ -75,6 +76,8 @@ interface Tag {
   closing: boolean;
   name: string;
   selfClosing: boolean;
+  /** The text between the name and the '>'. */
+  attrs: string;
   /** Index just past the tag's '>'. */
   end: number;
 }
@@ -122,7 +125,7 @@ class TagReader {
     if (gt === -1) return null;
     const name = html.slice(nameStart, i).toLowerCase();
     const attrs = html.slice(i, gt);
-    return { closing, name, selfClosing: attrs.trimEnd().endsWith('/'), end: gt + 1 };
+    return { closing, name, attrs, selfClosing: attrs.trimEnd().endsWith('/'), end: gt + 1 };
   }
 
   /** Index of the first '>' outside quotes from `from`, or -1. */
@@ -171,6 +174,7 @@ class TagReader {
 export function htmlToText(html: string): string {
   const out = new TextBuilder();
   const tags = new TagReader(html);
+  const hidden = new HiddenTracker();
   let skipUntil: string | null = null;
   let skipDepth = 0;
   let pre = 0;
@@ -178,7 +182,7 @@ export function htmlToText(html: string): string {
   while (i < html.length) {
     const lt = html.indexOf('<', i);
     const textEnd = lt === -1 ? html.length : lt;
-    if (textEnd > i && skipUntil === null)
+    if (textEnd > i && skipUntil === null && !hidden.hidden)
       out.append(decodeEntities(html.slice(i, textEnd)), pre > 0);
     if (lt === -1) break;
     i = lt;
@@ -194,7 +198,7 @@ export function htmlToText(html: string): string {
     }
     const tag = tags.read(i);
     if (tag === null) {
-      if (skipUntil === null) out.append('<', pre > 0);
+      if (skipUntil === null && !hidden.hidden) out.append('<', pre > 0);
       i += 1;
       continue;
     }
@@ -211,7 +215,7 @@ export function htmlToText(html: string): string {
       endTag.lastIndex = i;
       const end = endTag.exec(html)?.index ?? -1;
       const body = html.slice(i, end === -1 ? html.length : end);
-      if (!SKIP_CONTENT.has(name))
+      if (!SKIP_CONTENT.has(name) && !hidden.hidden)
         out.append(
           name === 'plaintext' || name === 'xmp' ? body : decodeEntities(body),
           name === 'xmp' || name === 'plaintext',
@@ -225,7 +229,9 @@ export function htmlToText(html: string): string {
       skipDepth = 1;
       continue;
     }
-    handleTag(out, name, closing);
+    // A hidden element makes no line breaks or bullets either: it has no box at all.
+    const tagHidden = closing ? hidden.closeTag(name) : hidden.openTag(name, tag.attrs);
+    if (!tagHidden) handleTag(out, name, closing);
     if (name === 'pre') pre = Math.max(0, pre + (closing ? -1 : 1));
   }
   return out.finish();

@@ -98,6 +98,8 @@ export const DROP_WITH_CONTENT = [
 ];
 
 const COMMON_ATTRS = [
+  // sanitize-html.ts's own marker for hidden content, set and removed there; stripped from input.
+  'data-inlet-hidden',
   'style',
   'title',
   'dir',
@@ -180,6 +182,8 @@ const STYLE_PROPERTIES = [
   'word-break',
   'overflow-wrap',
   'display',
+  // Kept so an element that hides its text (html-hidden.ts drops that) hides its images too.
+  'visibility',
   'float',
   'clear',
 ];

@@ -9,6 +9,7 @@
 import sanitizeHtml from 'sanitize-html';
 
 import { exceedsHtmlDepth, MAX_HTML_DEPTH } from './html-depth.js';
+import { elementState, HIDES_SUBTREE, hidesText } from './html-hidden.js';
 import {
   ALLOWED_ATTRIBUTES,
   ALLOWED_STYLES,
@@ -92,6 +93,43 @@ const dropEmptyImages = (html: string): string =>
     ? html.replace(IMG_TAG, (tag) => (SHOWS_SOMETHING.test(tag) ? tag : ''))
     : html;
 
+// Marks the outermost element of hidden content in the sanitiser's output (never in the result).
+const HIDDEN_MARK = 'data-inlet-hidden';
+const MARKED = /<([a-z][a-z0-9]*) data-inlet-hidden="1"( \/)?>/g;
+const tagsNamed = new Map<string, RegExp>();
+
+/** Index just past the end tag that closes the element whose start tag ends at `from`. */
+function closingEnd(html: string, name: string, from: number): number {
+  let tag = tagsNamed.get(name);
+  if (tag === undefined) tagsNamed.set(name, (tag = new RegExp(`<(/?)${name}[\\s/>]`, 'g')));
+  tag.lastIndex = from;
+  let depth = 1;
+  for (let m = tag.exec(html); m !== null; m = tag.exec(html)) {
+    depth += m[1] === '/' ? -1 : 1;
+    if (depth === 0) return html.indexOf('>', m.index) + 1;
+  }
+  return html.length;
+}
+
+/**
+ * The sanitised markup without the marked elements and all inside them. The output is balanced and
+ * escapes `<` in text and attribute values, so every `<name` in it is a tag; marked elements never
+ * nest (nothing inside one is marked), so each character is read once.
+ */
+function dropHiddenElements(html: string): string {
+  if (!html.includes(HIDDEN_MARK)) return html;
+  const kept: string[] = [];
+  let from = 0;
+  MARKED.lastIndex = 0;
+  for (let m = MARKED.exec(html); m !== null; m = MARKED.exec(html)) {
+    kept.push(html.slice(from, m.index));
+    from = m[2] === undefined ? closingEnd(html, m[1]!, MARKED.lastIndex) : MARKED.lastIndex;
+    MARKED.lastIndex = from;
+  }
+  kept.push(html.slice(from));
+  return kept.join('');
+}
+
 // Attributes in name order, so a second pass emits byte-identical markup.
 const ordered = (attribs: sanitizeHtml.Attributes): sanitizeHtml.Attributes =>
   Object.fromEntries(Object.entries(attribs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -150,6 +188,35 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
     return { tagName: 'img', attribs: ordered(out) };
   };
 
+  // The hidden-content state (html-hidden.ts) of every element the parser has open, kept in step
+  // by its open and close events, which it balances even for broken markup.
+  const states: number[] = [0];
+  const top = () => states[states.length - 1]!;
+  const onOpenTag = (name: string, attribs: sanitizeHtml.Attributes) => {
+    states.push(elementState(top(), name, attribs.style, attribs.hidden !== undefined));
+  };
+  const onCloseTag = () => {
+    if (states.length > 1) states.pop();
+  };
+  // An element that hides all it holds is emitted bare with a marker, and dropHiddenElements cuts
+  // it out with its content afterwards: renaming it to a tag the sanitiser drops would leave a stale
+  // entry in sanitize-html's rename map (it wrote the next sibling's end tag under the new name).
+  // Links and images inside are not transformed, so nobody counts or offers an image never shown.
+  const transform = (name: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
+    if ((top() & HIDES_SUBTREE) !== 0) {
+      const root = (states[states.length - 2]! & HIDES_SUBTREE) === 0;
+      return { tagName: name, attribs: root ? { [HIDDEN_MARK]: '1' } : {} };
+    }
+    let visible = attribs;
+    if (visible[HIDDEN_MARK] !== undefined) {
+      visible = { ...attribs };
+      delete visible[HIDDEN_MARK];
+    }
+    if (name === 'a') return linkTransform(name, visible);
+    if (name === 'img') return imageTransform(name, visible);
+    return { tagName: name, attribs: visible };
+  };
+
   const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
@@ -166,7 +233,11 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
     allowVulnerableTags: false,
     enforceHtmlBoundary: false,
     nestingLimit: 200,
-    transformTags: { a: linkTransform, img: imageTransform },
+    // One transform for every tag, so a hidden link or image is dropped before it is counted.
+    transformTags: { '*': transform },
+    onOpenTag,
+    onCloseTag,
+    textFilter: (text) => (hidesText(top()) ? '' : text),
   });
-  return { html: dropEmptyImages(clean), remoteImagesBlocked, refused: null };
+  return { html: dropEmptyImages(dropHiddenElements(clean)), remoteImagesBlocked, refused: null };
 }

@@ -1,0 +1,71 @@
+// Which text htmlToText leaves out because a mail client would not show it (html-hidden.ts has the
+// rule). A stack of the open elements with their hidden state, kept the way htmlparser2 — the
+// sanitiser's parser — keeps its own: void elements never open, a start tag closes the elements it
+// implies the end of, an end tag closes up to its nearest open match and a stray one changes
+// nothing. Counting open elements per name keeps each step O(1) amortised, so deep or broken markup
+// stays linear.
+import { OPEN_IMPLIES_CLOSE, VOID } from './html-depth.js';
+import { elementState, hidesText, MAY_HIDE } from './html-hidden.js';
+import { decodeEntities } from './html-to-text-entities.js';
+
+// Attributes in a start tag: a name, then optionally `=` and a quoted or unquoted value.
+const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
+
+/** The style attribute (entities decoded) and whether `hidden` is present, from a tag's attribute text. */
+function readAttributes(attrs: string): { style: string | undefined; hidden: boolean } {
+  let style: string | undefined;
+  let hidden = false;
+  ATTRIBUTE.lastIndex = 0;
+  for (let m = ATTRIBUTE.exec(attrs); m !== null; m = ATTRIBUTE.exec(attrs)) {
+    const name = m[1]!.toLowerCase();
+    // The first of two same-named attributes counts, as in a browser.
+    if (name === 'style' && style === undefined) style = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
+    else if (name === 'hidden') hidden = true;
+  }
+  return { style, hidden };
+}
+
+export class HiddenTracker {
+  private readonly names: string[] = [];
+  private readonly states: number[] = [0];
+  private readonly open = new Map<string, number>();
+
+  /** Whether text at this point is hidden. */
+  get hidden(): boolean {
+    return hidesText(this.states[this.states.length - 1]!);
+  }
+
+  /** Opens an element; returns whether the element itself is hidden (its breaks and bullets too). */
+  openTag(name: string, attrs: string): boolean {
+    const implied = OPEN_IMPLIES_CLOSE.get(name);
+    if (implied !== undefined)
+      while (this.names.length > 0 && implied.has(this.names[this.names.length - 1]!)) this.pop();
+    const parent = this.states[this.states.length - 1]!;
+    let state = parent;
+    if (parent !== 0 || MAY_HIDE.test(attrs)) {
+      const { style, hidden } = readAttributes(attrs);
+      state = elementState(parent, name, style, hidden);
+    }
+    if (VOID.has(name)) return hidesText(state);
+    this.names.push(name);
+    this.states.push(state);
+    this.open.set(name, (this.open.get(name) ?? 0) + 1);
+    return hidesText(state);
+  }
+
+  /** Closes an element; returns whether the element it closed was hidden. */
+  closeTag(name: string): boolean {
+    if (VOID.has(name) || (this.open.get(name) ?? 0) === 0) return this.hidden;
+    for (;;) {
+      const hidden = this.hidden;
+      if (this.pop() === name) return hidden;
+    }
+  }
+
+  private pop(): string {
+    const name = this.names.pop()!;
+    this.states.pop();
+    this.open.set(name, this.open.get(name)! - 1);
+    return name;
+  }
+}
