@@ -69,7 +69,9 @@ export function reportRegion(text: string): string[] {
   let dsnFields = false;
   for (let i = 0; i < lines.length; i++) {
     const line = unquoted(lines[i]!);
-    if (ORIGINAL_START.test(line)) return lines.slice(0, i);
+    // A line longer than SMTP allows (1000 octets) is no MTA's caption; ORIGINAL_START backtracks
+    // quadratically on a long run of dashes, and a base64 report decodes to lines of any length.
+    if (line.length <= 1000 && ORIGINAL_START.test(line)) return lines.slice(0, i);
     // A pasted DSN's fields run on with extension fields (X-Postfix-Queue-ID, X-Postfix-Sender)
     // that look like a returned message's headers; the block is still the report.
     if (line.trim() === '') dsnFields = false;
@@ -271,9 +273,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       if (lineAddrs.length === 0) continue;
       // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
       // reason follows.
+      // (Within SMTP's 1000 octets: both patterns are quadratic on a long line of '@'.)
       const keyed =
-        /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
-        /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
+        (line.length <= 1000 &&
+          (/^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
+            /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line))) ||
         /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
       if (keyed) for (const a of lineAddrs) add(alias ?? a, contextAt(i), true);
       else if (evidence)
