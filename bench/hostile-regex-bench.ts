@@ -1,4 +1,4 @@
-// Inputs built against the patterns the ReDoS audit (test/regex-audit.test.ts) flags as
+// Inputs built against the patterns the ReDoS audit (test/regex-audit/regex-audit.test.ts) flags as
 // polynomial: each is the checker's attack (a repeated unit between a prefix and a suffix that
 // makes the match fail late), put where mail puts it — one line of a reply, a line of a bounce
 // report's text — and run at n and 4n characters through the real entry point. A growth factor
@@ -11,7 +11,7 @@ import { prepareMessage } from '../src/ingest/prepare.js';
 import { classifyMessage } from '../src/ingest/stages/classify.js';
 import { extractReply } from '../src/ingest/stages/extract-reply.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
-import { growthOf, type GrowthResult, reportGrowth } from './growth.js';
+import { bestOfThree as time, growthOf, type GrowthResult, reportGrowth } from './growth.js';
 
 /** prefix + unit × k + suffix, k chosen so the whole is about `len` characters. */
 interface Attack {
@@ -78,17 +78,6 @@ const targets: Record<string, (line: string) => Promise<unknown> | unknown> = {
       () => null,
     ),
 };
-
-/** Best of three: a collection landing in one run is noise, not growth. */
-async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 const BIG_RUN_BOUND_MS = 2000;
 
