@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { prepareMessage } from '../src/ingest/prepare.js';
 import { classifyMessage } from '../src/ingest/stages/classify.js';
 import { extractReply } from '../src/ingest/stages/extract-reply.js';
+import { scanMime } from '../src/ingest/stages/mime-scan.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
 import { bestOfThree as time, growthOf, type GrowthResult, reportGrowth } from './growth.js';
 
@@ -26,6 +27,7 @@ const shapes: Record<string, Attack> = {
   'at-signs': { prefix: '\t', unit: '@', suffix: '\n' },
   'tabs-then-at': { prefix: '', unit: '\t@', suffix: '\n' },
   'rule-then-tabs': { prefix: '**\t', unit: '\t\t', suffix: 'x' },
+  'boundary-tabs': { prefix: '', unit: '\t', suffix: 'x' },
   'label-then-tabs': { prefix: '0:', unit: '\t', suffix: '\n' },
   'quote-tabs': { prefix: '>A\t', unit: '\t', suffix: '\tA' },
   'glued-on': { prefix: '', unit: 'l!\tle\t', suffix: '0\np' },
@@ -77,6 +79,17 @@ const targets: Record<string, (line: string) => Promise<unknown> | unknown> = {
       (m) => classifyMessage(m.parsed, classifyContext),
       () => null,
     ),
+  // Lines that open like a boundary ("--" and the attack, cut to a line's 1000 characters), as
+  // many as make up the length: the scanner tests every such line against the open boundaries.
+  'boundary-lines': (line) => {
+    const l = `--${line.slice(0, 997)}\r\n`;
+    const body = l.repeat(Math.max(1, Math.round(line.length / l.length)));
+    return scanMime(
+      Buffer.from(
+        `From: a@b.example\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n\r\n${body}--b--\r\n`,
+      ),
+    );
+  },
 };
 
 const BIG_RUN_BOUND_MS = 2000;
