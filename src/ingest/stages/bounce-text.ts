@@ -172,9 +172,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   // ("x@host\n    (expanded from: y@domain)", "x@host\n    (generated from y@domain)"): the sender
   // knows the recipient as the second (when Exim hides the target, "an undisclosed address", the
   // second is the only address and needs no mapping).
+  // The lookahead (the address runs to '>' or ')') only says early what the match needs anyway:
+  // without it a long "(expanded from: @@@…" with no ')' backtracked quadratically.
   const expandedFrom = new Map<string, string>();
   for (const m of whole.matchAll(
-    /(?<![^\s<>])<?([^\s<>@]+@[^\s<>@]+?)>?[ \t]*\n[ \t>]*\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+    /(?<![^\s<>])<?([^\s<>@]+@[^\s<>@]+?)>?[ \t]*\n[ \t>]*\((?:expanded|generated) from:?\s*<?(?=[^\s<>()]*>?\))([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
   ))
     expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
@@ -226,9 +228,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
     // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
     const sources = new Set(
-      [...text.matchAll(/\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi)].map(
-        (m) => cleanAddress(m[1]!),
-      ),
+      [
+        ...text.matchAll(
+          /\((?:expanded|generated) from:?\s*<?(?=[^\s<>()]*>?\))([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+        ),
+      ].map((m) => cleanAddress(m[1]!)),
     );
     const alias = sources.size === 1 ? [...sources][0]! : null;
     // Each recipient's own lines: from its line to the next line naming another recipient (Exim
