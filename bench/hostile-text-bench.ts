@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { prepareMessage } from '../src/ingest/prepare.js';
 import { extractReply } from '../src/ingest/stages/extract-reply.js';
 import { defaultIngestLimits } from '../src/ingest/types.js';
-import { growthOf, type GrowthResult, reportGrowth } from './growth.js';
+import { bestOfThree as time, growthOf, type GrowthResult, reportGrowth } from './growth.js';
 
 /** Repeated units that broke a stage once (a pattern rescanning from every bracket, quote or delimiter line). */
 const shapes: Record<string, string> = {
@@ -67,17 +67,6 @@ const targets: Record<string, (s: string) => Promise<unknown> | unknown> = {
       defaultIngestLimits,
     ).catch(() => null),
 };
-
-/** Best of three: a collection landing in one run is noise, not growth. */
-async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 const BIG_RUN_BOUND_MS = 2000;
 

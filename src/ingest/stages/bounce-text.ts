@@ -75,7 +75,9 @@ export function reportRegion(text: string): string[] {
   let dsnFields = false;
   for (let i = 0; i < lines.length; i++) {
     const line = unquoted(lines[i]!);
-    if (ORIGINAL_START.test(line)) return lines.slice(0, i);
+    // A line longer than SMTP allows (1000 octets) is no MTA's caption; ORIGINAL_START backtracks
+    // quadratically on a long run of dashes, and a base64 report decodes to lines of any length.
+    if (line.length <= 1000 && ORIGINAL_START.test(line)) return lines.slice(0, i);
     // A pasted DSN's fields run on with extension fields (X-Postfix-Queue-ID, X-Postfix-Sender)
     // that look like a returned message's headers; the block is still the report.
     if (line.trim() === '') dsnFields = false;
@@ -178,9 +180,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
   // ("x@host\n    (expanded from: y@domain)", "x@host\n    (generated from y@domain)"): the sender
   // knows the recipient as the second (when Exim hides the target, "an undisclosed address", the
   // second is the only address and needs no mapping).
+  // The lookahead (the address runs to '>' or ')') only says early what the match needs anyway:
+  // without it a long "(expanded from: @@@…" with no ')' backtracked quadratically.
   const expandedFrom = new Map<string, string>();
   for (const m of whole.matchAll(
-    /(?<![^\s<>])<?([^\s<>@]+@[^\s<>@]+?)>?[ \t]*\n[ \t>]*\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+    /(?<![^\s<>])<?([^\s<>@]+@[^\s<>@]+?)>?[ \t]*\n[ \t>]*\((?:expanded|generated) from:?\s*<?(?=[^\s<>()]*>?\))([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
   ))
     expandedFrom.set(cleanAddress(m[1]!), cleanAddress(m[2]!));
   const found = new Map<string, BounceRecipient>();
@@ -211,10 +215,12 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
       (a) => !/\bmail from:?\s*[<"']?$/i.test(line.slice(0, line.indexOf(a))),
     );
   // "<addr>:" or "addr:" opening a line, or an SMTP "RCPT TO:<addr>", names a recipient whose
-  // reason follows.
+  // reason follows. (Within SMTP's 1000 octets: the first two patterns are quadratic on a long
+  // line of '@'.)
   const keyedLine = (line: string): boolean =>
-    /^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
-    /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line) ||
+    (line.length <= 1000 &&
+      (/^\s*<?[^\s<>]+@[^\s<>]+>?\s*:?\s*$/.test(line) ||
+        /^\s*<[^\s<>]+@[^\s<>]+>\s*:/.test(line))) ||
     /\brcpt to:\s*<?[^\s<>]+@/i.test(line);
   let introAbove = false;
   for (const para of paragraphs) {
@@ -238,9 +244,11 @@ export function recipientsFromReport(text: string, ctx: TextBounceContext): Boun
     // One "(generated from x@y)" in a paragraph: every address there (the target, an SMTP
     // "RCPT TO:" naming it) stands for x@y, the address the sender wrote.
     const sources = new Set(
-      [...text.matchAll(/\((?:expanded|generated) from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)/gi)].map(
-        (m) => cleanAddress(m[1]!),
-      ),
+      [
+        ...text.matchAll(
+          /\((?:expanded|generated) from:?\s*<?(?=[^\s<>()]*>?\))([^\s<>()]+@[^\s<>()]+?)>?\)/gi,
+        ),
+      ].map((m) => cleanAddress(m[1]!)),
     );
     const alias = sources.size === 1 ? [...sources][0]! : null;
     // Each recipient's own lines: from its line to the next line naming another recipient (Exim

@@ -163,7 +163,7 @@ export function trailingQuoteStart(lines: string[]): number {
   if (
     above >= 0 &&
     /^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/.test(line) &&
-    /<[^<>\s]+@[^<>\s]+>\s*$/.test(line)
+    endsWithBracketedAddress(line)
   )
     return above;
   return k;
@@ -225,4 +225,16 @@ export function dropQuotedForwards(body: string[]): string[] {
     i = end;
   }
   return out;
+}
+
+/**
+ * `/<[^<>\s]+@[^<>\s]+>\s*$/.test(line)`, read from the line's end: the regex retried from every
+ * '<' and backtracked over every '@', quadratic on a long line of them.
+ */
+export function endsWithBracketedAddress(line: string): boolean {
+  const t = line.trimEnd(); // trimEnd removes exactly the characters \s matches
+  if (!t.endsWith('>')) return false;
+  const inner = t.slice(t.lastIndexOf('<') + 1, -1);
+  if (t.lastIndexOf('<') < 0 || inner.length < 3 || /[<>\s]/.test(inner)) return false;
+  return inner.slice(1, -1).includes('@');
 }

@@ -7,9 +7,11 @@
 export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieben sie|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 // A verb stands as a word of its own, except in scripts written without spaces: "于2024年1月1日
-// 10:00写道：" glues the Chinese verb to the time.
+// 10:00写道：" glues the Chinese verb to the time. The tail after the verb has one run of spaces
+// between its colon and dashes (`\s*(?:-{2,})?\s*` matched the same lines, but two runs of spaces
+// in a row backtracked against each other: a verb then 8,000 tabs took minutes).
 export const ATTRIBUTION = new RegExp(
-  String.raw`^(?:-{2,}\s*)?.{0,400}?(?:(?<![\p{L}\p{N}])|(?=[\p{sc=Han}\p{sc=Hangul}\p{sc=Hiragana}\p{sc=Katakana}]))${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?:[:：]\s*)?(?:-{2,})?\s*$`,
+  String.raw`^(?:-{2,}\s*)?.{0,400}?(?:(?<![\p{L}\p{N}])|(?=[\p{sc=Han}\p{sc=Hangul}\p{sc=Hiragana}\p{sc=Katakana}]))${WROTE}(\s+[^\s:：-].{0,150}?)?\s*(?:[:：]\s*)?(?:-{2,}\s*)?$`,
   'iu',
 );
 // ATTRIBUTION cannot match without one of the verbs, so lines without one never reach it. The verb
@@ -104,9 +106,11 @@ const HEADER_FIELDS: [HeaderField, string][] = [
   ],
   ['cc', 'cc|kopie|kopia|dw|копия|kopio|másolat|نسخة|עותק'],
 ];
+// Something must follow the label's colon. (It was `\s*\**\s*\S`: the same lines, since `\S`
+// takes a '*' too, but its two runs of spaces traded characters when nothing followed.)
 const HEADER_LINE = HEADER_FIELDS.map(
   ([field, names]) =>
-    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*[:：]\s*\**\s*\S`, 'iu')] as const,
+    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*[:：]\s*\S`, 'iu')] as const,
 );
 // The same labels inside a line: Outlook's header rendered from HTML can arrive as one line
 // ("From: A Sent: Tuesday … To: B Subject: C").
