@@ -20,6 +20,8 @@ export const errorCodes = {
   /** 409 while the scan is pending, 403 once infected. */
   attachment_not_clean: 409,
   original_not_clean: 409,
+  /** The mailbox's grant no longer includes sending (the user removed the scope); re-consent fixes it. */
+  mailbox_send_not_granted: 409,
   /** A subject-request export already downloaded (410), expired (410) or not ready yet (409). */
   export_unavailable: 410,
   mailbox_data_destroyed: 410,

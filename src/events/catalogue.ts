@@ -119,6 +119,12 @@ const defs = {
     description: 'The provider refused the stored grant; the tenant must consent again.',
     data: { provider: Type.String() },
   },
+  'mailbox.send_grant_changed': {
+    resource: 'mailbox_id',
+    description:
+      'A token exchange or refresh showed the grant gained or lost the send scope (gmail.send, Mail.Send). While `send_granted` is false mail is still ingested but replies are refused with 409 mailbox_send_not_granted; a re-consent that grants sending sets it back.',
+    data: { provider: Type.String(), send_granted: Type.Boolean() },
+  },
   'mailbox.disconnected': {
     resource: 'mailbox_id',
     description:

@@ -64,6 +64,8 @@ export interface MailboxView {
   status: store.MailboxStatus;
   address: string | null;
   display_name: string | null;
+  /** False while the grant lacks the send scope: replies are refused until a re-consent. */
+  send_granted: boolean;
   created_at: string;
   /** Sync state (remote mailboxes); null for local ones. */
   sync?: SyncView | null;
@@ -107,6 +109,7 @@ export function decryptMailbox(row: store.MailboxRow, dek: DataKey | null): Mail
       dek && row.display_name_ct
         ? openText(dek, row.display_name_ct, aad(row, 'display_name'))
         : null,
+    send_granted: row.send_granted,
     created_at: row.created_at.toISOString(),
   };
 }

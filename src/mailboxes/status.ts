@@ -7,6 +7,7 @@
 //                 └────────────┴─► disconnecting ─► disconnected   startDisconnecting / tombstone
 //
 // Status is written nowhere else (the purge sweep's own tombstones come through here too).
+// Alongside status, send_granted (recordSendGrant): whether the live grant may send replies.
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { Executor } from '../store/db.js';
 import { insertEvent } from '../store/event-store.js';
@@ -48,6 +49,33 @@ export async function reactivate(
       WHERE tenant_id = $1 AND id = $2 AND status NOT IN ('disconnecting', 'disconnected')`,
     [tenantId, mailboxId, credentialsCt],
   );
+  // Consent and IMAP settings are only accepted when they can send, so a new grant restores it.
+  await recordSendGrant(ex, tenantId, mailboxId, true);
+}
+
+/**
+ * What the provider's latest token response said about sending: when it differs from the row,
+ * send_granted changes with a `mailbox.send_grant_changed` event. True when this call changed it
+ * (every refresh reports, so an unchanged grant writes nothing).
+ */
+export async function recordSendGrant(
+  ex: Executor,
+  tenantId: string,
+  mailboxId: string,
+  granted: boolean,
+): Promise<boolean> {
+  const { rows } = await ex.query<{ provider: string }>(
+    `UPDATE mailboxes SET send_granted = $3, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND send_granted <> $3 AND status NOT IN ('disconnecting', 'disconnected')
+      RETURNING provider`,
+    [tenantId, mailboxId, granted],
+  );
+  if (!rows[0]) return false;
+  await insertEvent(ex, tenantId, 'mailbox.send_grant_changed', mailboxId, {
+    provider: rows[0].provider,
+    send_granted: granted,
+  });
+  return true;
 }
 
 /** Records the class of a sync failure (never its text); auth_revoked also requires re-authentication. */

@@ -47,6 +47,11 @@ export async function readReplyContext(
       undefined,
       422,
     );
+  if (!mailbox.send_granted)
+    throw new AppError(
+      'mailbox_send_not_granted',
+      'The ticket’s mailbox no longer grants Inlet permission to send mail. Connect the mailbox again and allow sending.',
+    );
   const dek = await keys.mailboxKey(ex, tenantId, mailboxId); // 410 once the mailbox was disconnected
   const signingKey = (await keys.tenantKey(ex, tenantId, 'signing')).key;
   const fromAddress = openText(

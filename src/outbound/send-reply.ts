@@ -162,6 +162,15 @@ export async function sendReply(
         reason: 'mailbox_reauth_required',
         errorClass: 'provider_auth_revoked',
       };
+    // The user took the send scope away after this reply was queued: the provider would refuse it.
+    if (!mailbox.send_granted)
+      return {
+        kind: 'final',
+        row,
+        state: 'failed',
+        reason: 'mailbox_send_not_granted',
+        errorClass: null,
+      };
     let provider: MailProvider;
     let dek;
     try {

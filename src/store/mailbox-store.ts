@@ -14,13 +14,15 @@ export interface MailboxRow {
   address_ct: Buffer | null;
   display_name_ct: Buffer | null;
   credentials_ct: Buffer | null;
+  /** False while the provider's latest token lacks the send scope (replies are refused). */
+  send_granted: boolean;
   created_at: Date;
   updated_at: Date;
   disconnected_at: Date | null;
 }
 
 const columns =
-  'id, tenant_id, provider, status, address_ct, display_name_ct, credentials_ct, created_at, updated_at, disconnected_at';
+  'id, tenant_id, provider, status, address_ct, display_name_ct, credentials_ct, send_granted, created_at, updated_at, disconnected_at';
 /** The columns of MailboxRow, for statements elsewhere that read the row with more. */
 export const mailboxColumns = columns;
 

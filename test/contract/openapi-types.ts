@@ -1131,6 +1131,47 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "mailbox.send_grant_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A token exchange or refresh showed the grant gained or lost the send scope (gmail.send, Mail.Send). While `send_granted` is false mail is still ingested but replies are refused with 409 mailbox_send_not_granted; a re-consent that grants sending sets it back.
+         * @description Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 5 s; anything else is retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MailboxSendGrantChangedEvent"];
+                };
+            };
+            responses: {
+                /** @description Received */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "mailbox.disconnected": {
         parameters: {
             query?: never;
@@ -1306,7 +1347,7 @@ export interface components {
              * @description Stable machine-readable error code; every code the API returns is listed
              * @enum {string}
              */
-            code: "validation_failed" | "return_url_not_registered" | "bad_request" | "header_injection" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "api_key_limit" | "attachment_not_clean" | "original_not_clean" | "export_unavailable" | "mailbox_data_destroyed" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "mailbox_cannot_send" | "imap_auth_failed" | "imap_tls_failed" | "imap_unreachable" | "imap_folder_missing" | "smtp_auth_failed" | "smtp_tls_failed" | "smtp_unreachable" | "imap_starttls_unavailable" | "smtp_starttls_unavailable" | "plaintext_not_allowed" | "mail_server_unreachable" | "url_not_allowed" | "message_too_large" | "message_limit_exceeded" | "prepare_timeout" | "prepare_out_of_memory" | "rate_limited" | "internal" | "invalid_request" | "prepare_crashed" | "decryption_failed" | "provider_not_configured" | "provider_auth_revoked" | "provider_cursor_expired" | "provider_permanent" | "provider_rate_limited" | "provider_transient" | "not_ready" | "dependency_unavailable";
+            code: "validation_failed" | "return_url_not_registered" | "bad_request" | "header_injection" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_conflict" | "api_key_limit" | "attachment_not_clean" | "original_not_clean" | "mailbox_send_not_granted" | "export_unavailable" | "mailbox_data_destroyed" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "mailbox_cannot_send" | "imap_auth_failed" | "imap_tls_failed" | "imap_unreachable" | "imap_folder_missing" | "smtp_auth_failed" | "smtp_tls_failed" | "smtp_unreachable" | "imap_starttls_unavailable" | "smtp_starttls_unavailable" | "plaintext_not_allowed" | "mail_server_unreachable" | "url_not_allowed" | "message_too_large" | "message_limit_exceeded" | "prepare_timeout" | "prepare_out_of_memory" | "rate_limited" | "internal" | "invalid_request" | "prepare_crashed" | "decryption_failed" | "provider_not_configured" | "provider_auth_revoked" | "provider_cursor_expired" | "provider_permanent" | "provider_rate_limited" | "provider_transient" | "not_ready" | "dependency_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -1358,6 +1399,8 @@ export interface components {
             /** @description null once the mailbox data was destroyed */
             address: string | null;
             display_name: string | null;
+            /** @description false when the provider's latest token for this mailbox lacks the send scope (gmail.send, Mail.Send), for instance after the user unticked it: mail is still ingested, replies are refused with 409 mailbox_send_not_granted until a consent that grants sending */
+            send_granted: boolean;
             /** Format: date-time */
             created_at: string;
             /** @description Sync state of a remote mailbox; null for local ones */
@@ -1784,6 +1827,23 @@ export interface components {
                 /** Format: uuid */
                 mailbox_id: string;
                 provider: string;
+            };
+        };
+        /** @description A token exchange or refresh showed the grant gained or lost the send scope (gmail.send, Mail.Send). While `send_granted` is false mail is still ingested but replies are refused with 409 mailbox_send_not_granted; a re-consent that grants sending sets it back. */
+        MailboxSendGrantChangedEvent: {
+            /** @description Event id (`evt_…`), also the `webhook-id` header: the same on every retry, so receivers dedupe by it */
+            id: string;
+            /** @enum {string} */
+            type: "mailbox.send_grant_changed";
+            /** @enum {number} */
+            version: 1;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** Format: uuid */
+                mailbox_id: string;
+                provider: string;
+                send_granted: boolean;
             };
         };
         /** @description A mailbox was disconnected: its data key is destroyed and its rows are purged after `purge_after`. */
@@ -2673,6 +2733,8 @@ export interface operations {
                         /** @description null once the mailbox data was destroyed */
                         address: string | null;
                         display_name: string | null;
+                        /** @description false when the provider's latest token for this mailbox lacks the send scope (gmail.send, Mail.Send), for instance after the user unticked it: mail is still ingested, replies are refused with 409 mailbox_send_not_granted until a consent that grants sending */
+                        send_granted: boolean;
                         /** Format: date-time */
                         created_at: string;
                         /** @description Sync state of a remote mailbox; null for local ones */
@@ -2827,6 +2889,8 @@ export interface operations {
                         /** @description null once the mailbox data was destroyed */
                         address: string | null;
                         display_name: string | null;
+                        /** @description false when the provider's latest token for this mailbox lacks the send scope (gmail.send, Mail.Send), for instance after the user unticked it: mail is still ingested, replies are refused with 409 mailbox_send_not_granted until a consent that grants sending */
+                        send_granted: boolean;
                         /** Format: date-time */
                         created_at: string;
                         /** @description Sync state of a remote mailbox; null for local ones */
@@ -2972,6 +3036,8 @@ export interface operations {
                         /** @description null once the mailbox data was destroyed */
                         address: string | null;
                         display_name: string | null;
+                        /** @description false when the provider's latest token for this mailbox lacks the send scope (gmail.send, Mail.Send), for instance after the user unticked it: mail is still ingested, replies are refused with 409 mailbox_send_not_granted until a consent that grants sending */
+                        send_granted: boolean;
                         /** Format: date-time */
                         created_at: string;
                         /** @description Sync state of a remote mailbox; null for local ones */
@@ -3138,6 +3204,8 @@ export interface operations {
                         /** @description null once the mailbox data was destroyed */
                         address: string | null;
                         display_name: string | null;
+                        /** @description false when the provider's latest token for this mailbox lacks the send scope (gmail.send, Mail.Send), for instance after the user unticked it: mail is still ingested, replies are refused with 409 mailbox_send_not_granted until a consent that grants sending */
+                        send_granted: boolean;
                         /** Format: date-time */
                         created_at: string;
                         /** @description Sync state of a remote mailbox; null for local ones */
@@ -4235,7 +4303,7 @@ export interface operations {
             query?: {
                 /** @description next_cursor of the previous page; absent = from the oldest retained event */
                 after?: string;
-                /** @description Comma-separated event types to include: ticket.created, ticket.updated, message.received, message.parked, attachment.scanned, reply.sent, reply.failed, reply.cancelled, reply.bounced, reply.complained, mailbox.connected, mailbox.reauth_required, mailbox.disconnected, mailbox.purged, subject_request.completed, webhook_endpoint.disabled */
+                /** @description Comma-separated event types to include: ticket.created, ticket.updated, message.received, message.parked, attachment.scanned, reply.sent, reply.failed, reply.cancelled, reply.bounced, reply.complained, mailbox.connected, mailbox.reauth_required, mailbox.send_grant_changed, mailbox.disconnected, mailbox.purged, subject_request.completed, webhook_endpoint.disabled */
                 types?: string;
                 limit?: number;
             };
@@ -4252,7 +4320,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["TicketCreatedEvent"] | components["schemas"]["TicketUpdatedEvent"] | components["schemas"]["MessageReceivedEvent"] | components["schemas"]["MessageParkedEvent"] | components["schemas"]["AttachmentScannedEvent"] | components["schemas"]["ReplySentEvent"] | components["schemas"]["ReplyFailedEvent"] | components["schemas"]["ReplyCancelledEvent"] | components["schemas"]["ReplyBouncedEvent"] | components["schemas"]["ReplyComplainedEvent"] | components["schemas"]["MailboxConnectedEvent"] | components["schemas"]["MailboxReauthRequiredEvent"] | components["schemas"]["MailboxDisconnectedEvent"] | components["schemas"]["MailboxPurgedEvent"] | components["schemas"]["SubjectRequestCompletedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"])[];
+                        items: (components["schemas"]["TicketCreatedEvent"] | components["schemas"]["TicketUpdatedEvent"] | components["schemas"]["MessageReceivedEvent"] | components["schemas"]["MessageParkedEvent"] | components["schemas"]["AttachmentScannedEvent"] | components["schemas"]["ReplySentEvent"] | components["schemas"]["ReplyFailedEvent"] | components["schemas"]["ReplyCancelledEvent"] | components["schemas"]["ReplyBouncedEvent"] | components["schemas"]["ReplyComplainedEvent"] | components["schemas"]["MailboxConnectedEvent"] | components["schemas"]["MailboxReauthRequiredEvent"] | components["schemas"]["MailboxSendGrantChangedEvent"] | components["schemas"]["MailboxDisconnectedEvent"] | components["schemas"]["MailboxPurgedEvent"] | components["schemas"]["SubjectRequestCompletedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"])[];
                         next_cursor: string;
                     };
                 };
@@ -4394,7 +4462,7 @@ export interface operations {
                     url: string;
                     description?: string;
                     /** @description Event types to deliver; absent or empty = all */
-                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "reply.complained" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
+                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "reply.complained" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.send_grant_changed" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
                 };
             };
         };
@@ -4660,7 +4728,7 @@ export interface operations {
                     url?: string;
                     description?: string;
                     /** @description Event types to deliver; absent or empty = all */
-                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "reply.complained" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
+                    types?: ("ticket.created" | "ticket.updated" | "message.received" | "message.parked" | "attachment.scanned" | "reply.sent" | "reply.failed" | "reply.cancelled" | "reply.bounced" | "reply.complained" | "mailbox.connected" | "mailbox.reauth_required" | "mailbox.send_grant_changed" | "mailbox.disconnected" | "mailbox.purged" | "subject_request.completed" | "webhook_endpoint.disabled")[];
                     enabled?: boolean;
                 };
             };

@@ -45,6 +45,7 @@ function session(gmailApiUrl: string, requestTimeoutMs: number, maxMessageBytes?
       makeQuotaPacer({ units: 1e6, windowMs: 1000, share: 1, burstUnits: 1e6 }),
     ),
     onAuthRevoked: async () => undefined,
+    onSendGrant: async () => undefined,
     requestTimeoutMs,
     ...(maxMessageBytes ? { maxMessageBytes } : {}),
   };

@@ -17,6 +17,7 @@ import type { QuotaPacer } from '../quota-pacer.js';
 import { type gmail_v1, google, type OAuth2Client } from './gmail-api.js';
 import {
   defaultBackoff,
+  GMAIL_SEND,
   type GmailBackoff,
   gmailCallUnits,
   type GmailCredentials,
@@ -35,6 +36,8 @@ export interface GmailRuntime {
   pacers: { for(mailboxId: string): QuotaPacer };
   /** The grant is dead (invalid_grant, revoked, scope removed): park the mailbox, emit the event. */
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
+  /** Every refresh says which scopes the grant still holds (a user can remove gmail.send). */
+  onSendGrant(tenantId: string, mailboxId: string, granted: boolean): Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** Sync-path reads fail after this long without an answer (default 60 s); tests shorten it. */
@@ -111,9 +114,19 @@ export function makeGmailSession(
     refresh_token: creds.refreshToken,
     ...(cached ? { access_token: cached.accessToken, expiry_date: cached.expiryDate } : {}),
   });
+  // Recording a refresh's scopes is awaited by the call that caused the refresh (the event
+  // handler cannot be async), so a sync or send does not end before the mailbox row says so.
+  let grantRecorded: Promise<void> = Promise.resolve();
   auth.on('tokens', (t) => {
     if (t.access_token && t.expiry_date)
       rt.tokens.set(cacheKey, { accessToken: t.access_token, expiryDate: t.expiry_date });
+    if (t.scope !== undefined) {
+      const granted = t.scope.split(' ').includes(GMAIL_SEND);
+      grantRecorded = rt.onSendGrant(creds.tenantId, creds.mailboxId, granted).catch(() => {
+        // Not fatal: the next refresh reports the grant again.
+        logger?.warn({ mailbox: creds.mailboxId }, 'gmail send grant could not be recorded');
+      });
+    }
   });
   const gmail = google.gmail({
     version: 'v1',
@@ -152,8 +165,11 @@ export function makeGmailSession(
       // Every attempt is a request Google meters, so each one takes its units.
       await pacer.take(gmailCallUnits[what] ?? gmailDefaultUnits);
       try {
-        return await fn();
+        const out = await fn();
+        await grantRecorded;
+        return out;
       } catch (err) {
+        await grantRecorded;
         let pe = toProviderError(err, what);
         if (opts.forbiddenIsPermanent && statusOf(err) === 403 && pe.kind === 'auth_revoked')
           pe = new ProviderError('permanent', `${what} failed: permanent (forbidden)`, {

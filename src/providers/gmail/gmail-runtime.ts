@@ -5,7 +5,7 @@
 // re-consented).
 import type { GoogleConfig } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
-import { requireReauth } from '../../mailboxes/status.js';
+import { recordSendGrant, requireReauth } from '../../mailboxes/status.js';
 import type { Db } from '../../store/db.js';
 import { makePacerPool, makeQuotaPacer, type PacerClock, type QuotaRate } from '../quota-pacer.js';
 import type { GmailRuntime } from './gmail-client.js';
@@ -54,6 +54,13 @@ export function makeGmailRuntime(deps: {
       );
       if (changed)
         log.warn({ mailbox: mailboxId }, 'gmail grant revoked; mailbox needs re-consent');
+    },
+    async onSendGrant(tenantId, mailboxId, granted) {
+      const changed = await deps.db.tenantTx(tenantId, (ex) =>
+        recordSendGrant(ex, tenantId, mailboxId, granted),
+      );
+      if (changed)
+        log.warn({ mailbox: mailboxId, sendGranted: granted }, 'gmail send grant changed');
     },
   };
 }

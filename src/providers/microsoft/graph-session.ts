@@ -35,6 +35,8 @@ export interface MicrosoftRuntime {
   ): Promise<void>;
   /** The grant is dead: park the mailbox as reauth_required and emit its event, once. */
   onAuthRevoked(tenantId: string, mailboxId: string): Promise<void>;
+  /** Every token MSAL fetches says whether the grant still holds the send scope. */
+  onSendGrant(tenantId: string, mailboxId: string, granted: boolean): Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** INGEST_MAX_MESSAGE_BYTES: a $value download past it is not read to the end (graph-fetch.ts). */
@@ -114,6 +116,16 @@ function entryFor(rt: MicrosoftRuntime, creds: MicrosoftCredentials): MsalEntry 
   return entry;
 }
 
+const isSendScope = (s: string) =>
+  /^(https:\/\/graph\.microsoft\.com\/)?mail\.send(\.shared)?$/i.test(s);
+const bareGraphScope = (s: string) =>
+  s.replace(/^https:\/\/graph\.microsoft\.com\//i, '').toLowerCase();
+/** Entra's answer when a requested scope is no longer consented (AADSTS65001, consent_required). */
+const consentWithdrawn = (err: unknown) => {
+  const e = err as { subError?: string; errorNo?: string } | null;
+  return e?.subError === 'consent_required' || e?.errorNo === '65001';
+};
+
 /** MSAL's silent flow costs about a millisecond of CPU a call; the Graph client asks before every request. */
 const accessMarginMs = 5 * 60_000;
 
@@ -140,25 +152,58 @@ export function makeGraphSession(
   let tokenError: ProviderError | null = null;
 
   const scopeKey = scopes.join(' ');
+  // Without the send scope (Mail.Send or Mail.Send.Shared): what a grant the user narrowed still
+  // allows. Entra refuses a refresh that asks for a scope no longer consented (AADSTS65001), so
+  // ingest keeps working with a token for the rest while sending is recorded as not granted.
+  const readScopes = scopes.filter((s) => !isSendScope(s));
+  const readKey = readScopes.join(' ');
+
+  async function acquire(entry: MsalEntry): Promise<string> {
+    const app = entry.app;
+    const account = await app.getTokenCache().getAccountByHomeId(creds.homeAccountId);
+    if (!account)
+      throw new ProviderError('auth_revoked', 'no Microsoft account in the stored token cache');
+    let result;
+    let key = scopeKey;
+    try {
+      result = await app.acquireTokenSilent({ account, scopes, forceRefresh });
+    } catch (err) {
+      if (!consentWithdrawn(err) || readScopes.length === scopes.length) throw err;
+      // A fresh token, not a cached one: its scopes must be what Entra grants now.
+      result = await app.acquireTokenSilent({ account, scopes: readScopes, forceRefresh: true });
+      key = readKey;
+    }
+    forceRefresh = false;
+    entry.access = {
+      token: result.accessToken,
+      scopes: key,
+      expiresAt: result.expiresOn?.getTime() ?? 0,
+    };
+    // A token from MSAL's cache was granted earlier; only Entra's fresh answer says what holds now.
+    if (readScopes.length < scopes.length && !result.fromCache) {
+      const granted = result.scopes.map(bareGraphScope);
+      const send = scopes.filter(isSendScope).map(bareGraphScope);
+      await rt.onSendGrant(
+        creds.tenantId,
+        creds.mailboxId,
+        send.every((x) => granted.includes(x)),
+      );
+    }
+    return result.accessToken;
+  }
+
   async function token(): Promise<string> {
     const entry = entryFor(rt, creds);
     const held = entry.access;
     // MSAL's clock, not the scheduling clock: the token's expiry is real time.
-    if (!forceRefresh && held?.scopes === scopeKey && held.expiresAt - Date.now() > accessMarginMs)
+    if (
+      !forceRefresh &&
+      (held?.scopes === scopeKey || held?.scopes === readKey) &&
+      held.expiresAt - Date.now() > accessMarginMs
+    )
       return held.token;
-    const app = entry.app;
     try {
-      const account = await app.getTokenCache().getAccountByHomeId(creds.homeAccountId);
-      if (!account)
-        throw new ProviderError('auth_revoked', 'no Microsoft account in the stored token cache');
-      const result = await app.acquireTokenSilent({ account, scopes, forceRefresh });
-      forceRefresh = false;
-      entry.access = {
-        token: result.accessToken,
-        scopes: scopeKey,
-        expiresAt: result.expiresOn?.getTime() ?? 0,
-      };
-      return result.accessToken;
+      return await acquire(entry);
     } catch (err) {
       entry.access = undefined;
       tokenError = isProviderError(err) ? err : msalError(err, 'microsoft token');

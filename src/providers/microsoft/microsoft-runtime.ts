@@ -5,7 +5,7 @@
 // skip the mailbox until it is re-consented).
 import type { MicrosoftConfig } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
-import { requireReauth } from '../../mailboxes/status.js';
+import { recordSendGrant, requireReauth } from '../../mailboxes/status.js';
 import type { Db } from '../../store/db.js';
 import type { KeyService } from '../../tenancy/key-service.js';
 import type { MicrosoftRuntime } from './graph-session.js';
@@ -56,6 +56,13 @@ export function makeMicrosoftRuntime(deps: {
       );
       if (changed)
         log.warn({ mailbox: mailboxId }, 'microsoft grant revoked; mailbox needs re-consent');
+    },
+    async onSendGrant(tenantId, mailboxId, granted) {
+      const changed = await deps.db.tenantTx(tenantId, (ex) =>
+        recordSendGrant(ex, tenantId, mailboxId, granted),
+      );
+      if (changed)
+        log.warn({ mailbox: mailboxId, sendGranted: granted }, 'microsoft send grant changed');
     },
   };
 }

@@ -127,6 +127,12 @@ export interface GoogleFake {
   ): void;
   /** The user removes the app in their Google account: every token of every client dies. */
   revokeUser(email: string): void;
+  /**
+   * The user changes which of the app's permissions stay granted (granular consent): the refresh
+   * tokens live on and every later refresh answers with exactly these scopes in `scope`, as
+   * Google's token endpoint does; access tokens already issued keep theirs until they expire.
+   */
+  setGrantedScopes(email: string, scopes: string[]): void;
   /** Refresh attempts answer invalid_grant (password change, 7-day testing expiry…); access tokens live on. */
   failRefresh(email: string, failing?: boolean): void;
   /**
@@ -247,6 +253,12 @@ export async function startGoogleFake(opts: GoogleFakeOptions = {}): Promise<Goo
       state.consent = { outcome, email: o.email?.toLowerCase(), grantScopes: o.grantScopes };
     },
     revokeUser: (email) => revokeGrant(state, email.toLowerCase()),
+    setGrantedScopes(email, scopes) {
+      const who = email.toLowerCase();
+      for (const r of state.refreshTokens.values()) if (r.email === who) r.scopes = [...scopes];
+      for (const key of state.grants.keys())
+        if (key.startsWith(`${who} `)) state.grants.set(key, new Set(scopes));
+    },
     failRefresh(email, failing = true) {
       if (failing) state.refreshFailures.add(email.toLowerCase());
       else state.refreshFailures.delete(email.toLowerCase());

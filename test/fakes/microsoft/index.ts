@@ -67,6 +67,12 @@ export interface MicrosoftFake {
   setConsentOutcome(outcome: ConsentOutcome, email?: string): void;
   /** The user's refresh tokens and sessions so far are revoked (admin "revoke sessions"); signing in again works. */
   revokeUser(email: string): void;
+  /**
+   * The consented Graph scopes change (the user or an admin withdraws one): refresh tokens live on,
+   * and a refresh asking for a scope no longer in `scopes` gets AADSTS65001 consent_required, as
+   * Entra answers; access tokens already issued keep theirs until they expire.
+   */
+  setGrantedScopes(email: string, scopes: string[]): void;
   deliver(email: string, raw: Buffer): { id: string; internetMessageId: string | null };
   /** Evicts the mailbox's delta sync state: every delta/skip token answers 410 syncStateNotFound. */
   expireDeltaTokens(email: string): void;
@@ -208,6 +214,10 @@ export async function startMicrosoftFake(opts: MicrosoftFakeOptions = {}): Promi
     },
     revokeUser(email) {
       s.revoked.set(user(email).oid, s.now());
+    },
+    setGrantedScopes(email, scopes) {
+      const oid = user(email).oid;
+      for (const r of s.refreshTokens.values()) if (r.oid === oid) r.scopes = [...scopes];
     },
     deliver(email, rawMime) {
       const u = user(email);

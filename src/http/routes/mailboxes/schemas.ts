@@ -101,6 +101,10 @@ export const Mailbox = Type.Object(
       description: 'null once the mailbox data was destroyed',
     }),
     display_name: Type.Union([Type.String(), Type.Null()]),
+    send_granted: Type.Boolean({
+      description:
+        "false when the provider's latest token for this mailbox lacks the send scope (gmail.send, Mail.Send), for instance after the user unticked it: mail is still ingested, replies are refused with 409 mailbox_send_not_granted until a consent that grants sending",
+    }),
     created_at: Timestamp,
     sync: Type.Optional(
       Type.Union([MailboxSync, Type.Null()], {
