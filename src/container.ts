@@ -23,7 +23,11 @@ import { beginOffboarding, type OffboardDeps } from './privacy/offboard-tenant.j
 import { makeRetentionService } from './privacy/retention-service.js';
 import { makeSubjectRequestService, type SubjectRequestDeps } from './privacy/subject-requests.js';
 import type { MailProvider } from './providers/mail-provider.js';
-import { providerForMailbox } from './providers/open-mailbox.js';
+import {
+  type CredentialsPurpose,
+  providerForMailbox,
+  registerCredentialOpenMetric,
+} from './providers/open-mailbox.js';
 import {
   makeImapConnector,
   moduleOf,
@@ -62,6 +66,7 @@ export interface Container extends ApiDeps {
     keys: KeyService,
     tenantId: string,
     mailboxId: string,
+    purpose: CredentialsPurpose,
   ): Promise<MailProvider>;
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
@@ -122,6 +127,7 @@ export async function makeContainer(
   // One registry per container (no global state); Node's own process metrics included.
   const metrics = makeMetricsRegistry();
   registerDatabaseGauges(metrics, db);
+  registerCredentialOpenMetric(metrics);
   const scanner = watchScanner(
     makeClamdScanner({
       host: config.clamd.host,
@@ -162,8 +168,8 @@ export async function makeContainer(
   const tenants = makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant });
   const providerContext = { config, db, keys, logger, metrics };
   const providerDeps = startProviders(providerContext);
-  const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) =>
-    providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
+  const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId, purpose) =>
+    providerForMailbox(ex, k, tenantId, mailboxId, purpose, providerDeps);
   const disconnectDeps: DisconnectDeps = {
     db,
     keys,
