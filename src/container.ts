@@ -36,8 +36,10 @@ import {
   startPushReceivers,
 } from './providers/registry.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
+import { queryClamdVersion } from './scanner/clamd-version.js';
 import type { Scanner } from './scanner/scanner.js';
 import { watchScanner } from './scanner/scanner-watch.js';
+import { watchSignatureAge } from './scanner/signature-age.js';
 import type { Executor } from './store/db.js';
 import { type Db, isConnectionError, makeDb, makePool } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
@@ -117,6 +119,7 @@ export async function makeContainer(
         database: 'ok',
         migrations,
         ...(worker ? { worker } : {}),
+        scanner: signatures.state(),
       };
     } catch (err) {
       if (!isConnectionError(err)) logger.warn({ err }, 'readiness check failed');
@@ -139,6 +142,17 @@ export async function makeContainer(
     metrics,
     { where: `${config.clamd.host}:${config.clamd.port}` },
   );
+  // A probe's answer comes from the last VERSION; a hanging clamd delays only the background ask.
+  const signatures = watchSignatureAge({
+    version: () =>
+      queryClamdVersion({
+        host: config.clamd.host,
+        port: config.clamd.port,
+        timeoutMs: Math.min(config.clamd.timeoutMs, 5_000),
+      }),
+    maxAgeMs: config.clamd.signaturesMaxAgeMs,
+    registry: metrics,
+  });
   const limits = {
     ...defaultIngestLimits,
     maxMessageBytes: config.ingest.maxMessageBytes,
