@@ -119,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: get('CLAMD_HOST')!,
       port: int('CLAMD_PORT'),
       timeoutMs: int('CLAMD_TIMEOUT_MS'),
+      signaturesMaxAgeMs: int('CLAMD_SIGNATURES_MAX_AGE_HOURS') * 3_600_000,
     },
     ingest: {
       maxMessageBytes: int('INGEST_MAX_MESSAGE_BYTES'),

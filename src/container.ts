@@ -23,7 +23,11 @@ import { beginOffboarding, type OffboardDeps } from './privacy/offboard-tenant.j
 import { makeRetentionService } from './privacy/retention-service.js';
 import { makeSubjectRequestService, type SubjectRequestDeps } from './privacy/subject-requests.js';
 import type { MailProvider } from './providers/mail-provider.js';
-import { providerForMailbox } from './providers/open-mailbox.js';
+import {
+  type CredentialsPurpose,
+  providerForMailbox,
+  registerCredentialOpenMetric,
+} from './providers/open-mailbox.js';
 import {
   makeImapConnector,
   moduleOf,
@@ -32,8 +36,10 @@ import {
   startPushReceivers,
 } from './providers/registry.js';
 import { makeClamdScanner } from './scanner/clamd-scanner.js';
+import { queryClamdVersion } from './scanner/clamd-version.js';
 import type { Scanner } from './scanner/scanner.js';
 import { watchScanner } from './scanner/scanner-watch.js';
+import { watchSignatureAge } from './scanner/signature-age.js';
 import type { Executor } from './store/db.js';
 import { type Db, isConnectionError, makeDb, makePool } from './store/db.js';
 import { appliedMigrationId, latestMigrationId } from './store/migrate.js';
@@ -62,6 +68,7 @@ export interface Container extends ApiDeps {
     keys: KeyService,
     tenantId: string,
     mailboxId: string,
+    purpose: CredentialsPurpose,
   ): Promise<MailProvider>;
   /** What disconnect and the mailbox.purge job need (purge delay, provider access). */
   disconnectDeps: DisconnectDeps;
@@ -112,6 +119,7 @@ export async function makeContainer(
         database: 'ok',
         migrations,
         ...(worker ? { worker } : {}),
+        scanner: signatures.state(),
       };
     } catch (err) {
       if (!isConnectionError(err)) logger.warn({ err }, 'readiness check failed');
@@ -122,6 +130,7 @@ export async function makeContainer(
   // One registry per container (no global state); Node's own process metrics included.
   const metrics = makeMetricsRegistry();
   registerDatabaseGauges(metrics, db);
+  registerCredentialOpenMetric(metrics);
   const scanner = watchScanner(
     makeClamdScanner({
       host: config.clamd.host,
@@ -133,6 +142,17 @@ export async function makeContainer(
     metrics,
     { where: `${config.clamd.host}:${config.clamd.port}` },
   );
+  // A probe's answer comes from the last VERSION; a hanging clamd delays only the background ask.
+  const signatures = watchSignatureAge({
+    version: () =>
+      queryClamdVersion({
+        host: config.clamd.host,
+        port: config.clamd.port,
+        timeoutMs: Math.min(config.clamd.timeoutMs, 5_000),
+      }),
+    maxAgeMs: config.clamd.signaturesMaxAgeMs,
+    registry: metrics,
+  });
   const limits = {
     ...defaultIngestLimits,
     maxMessageBytes: config.ingest.maxMessageBytes,
@@ -162,8 +182,8 @@ export async function makeContainer(
   const tenants = makeTenantService({ db, keys, maxApiKeys: config.maxApiKeysPerTenant });
   const providerContext = { config, db, keys, logger, metrics };
   const providerDeps = startProviders(providerContext);
-  const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId) =>
-    providerForMailbox(ex, k, tenantId, mailboxId, providerDeps);
+  const providerFor: Container['providerFor'] = (ex, k, tenantId, mailboxId, purpose) =>
+    providerForMailbox(ex, k, tenantId, mailboxId, purpose, providerDeps);
   const disconnectDeps: DisconnectDeps = {
     db,
     keys,

@@ -89,7 +89,7 @@ async function fetchOnly(
     ),
   );
   const provider = await c.db.tenantTx(tenantId, (ex) =>
-    c.providerFor(ex, c.keys, tenantId, mailboxId),
+    c.providerFor(ex, c.keys, tenantId, mailboxId, 'sync'),
   );
   const mark = (await fake.callLog()).length;
   const t0 = performance.now();

@@ -51,6 +51,13 @@ export const runtimeVariables = [
     description: 'per-scan timeout; a timeout leaves the attachment pending',
   },
   {
+    name: 'CLAMD_SIGNATURES_MAX_AGE_HOURS',
+    kind: { type: 'int', min: 1, max: 720 },
+    default: '24',
+    description:
+      "clamd's daily signature database older than this (by its VERSION answer) makes /readyz report status degraded with checks.scanner stale_signatures (still 200: scanning goes on with the old signatures); a database without a date (custom signatures only) is reported as age_unknown and does not degrade",
+  },
+  {
     name: 'INGEST_MAX_MESSAGE_BYTES',
     kind: { type: 'int', min: 1024, max: 200 * 1024 * 1024 },
     default: String(50 * 1024 * 1024),

@@ -24,7 +24,7 @@ export interface Config {
   publicUrl: string;
   shutdownTimeoutMs: number;
   workerConcurrency: number;
-  clamd: { host: string; port: number; timeoutMs: number };
+  clamd: { host: string; port: number; timeoutMs: number; signaturesMaxAgeMs: number };
   ingest: {
     maxMessageBytes: number;
     maxParts: number;

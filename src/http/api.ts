@@ -17,6 +17,7 @@ import type { ReplyService } from '../outbound/reply-service.js';
 import type { RetentionService } from '../privacy/retention-service.js';
 import type { SubjectRequestService } from '../privacy/subject-requests.js';
 import type { ImapConnector, PushReceivers } from '../providers/registry.js';
+import type { SignatureState } from '../scanner/signature-age.js';
 import type { AuditReader } from '../tenancy/audit.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import type { TicketService } from '../tickets-api/ticket-service.js';
@@ -36,6 +37,8 @@ export interface Readiness {
   migrations: 'ok' | 'pending' | 'unknown';
   /** Present when this process runs the worker: whether its job runner can fetch jobs. */
   worker?: 'ok' | 'starting' | 'stalled';
+  /** clamd's signature database (scanner/signature-age.ts); stale_signatures degrades, never fails, readiness. */
+  scanner?: SignatureState;
 }
 
 export interface ApiDeps {

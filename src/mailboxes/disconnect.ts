@@ -16,6 +16,7 @@ import { addJob } from '../jobs/registry.js';
 import type { Logger } from '../lib/logger.js';
 import { cancelPendingForMailbox } from '../outbound/outbox-store.js';
 import type { MailProvider, PushChannel } from '../providers/mail-provider.js';
+import type { CredentialsPurpose } from '../providers/open-mailbox.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import { capabilitiesOf } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
@@ -38,6 +39,7 @@ export interface DisconnectDeps {
     keys: KeyService,
     tenantId: string,
     mailboxId: string,
+    purpose: CredentialsPurpose,
   ): Promise<MailProvider>;
   /** MAILBOX_PURGE_DELAY_HOURS in ms. */
   purgeDelayMs: number;
@@ -147,7 +149,7 @@ export async function providerSide(
       );
       if (!rows[0] || !capabilitiesOf(rows[0].provider).canSend) return null;
       return {
-        provider: await deps.providerFor(ex, deps.keys, tenantId, mailboxId),
+        provider: await deps.providerFor(ex, deps.keys, tenantId, mailboxId, 'revoke'),
         channel: rows[0].push_channel,
       };
     });

@@ -122,7 +122,8 @@ export function makeMailboxService(deps: MailboxServiceDeps): MailboxService {
     db,
     keys,
     logger: deps.logger ?? silent,
-    providerFor: deps.providerFor ?? ((ex, k, t, m) => providerForMailbox(ex, k, t, m)),
+    providerFor:
+      deps.providerFor ?? ((ex, k, t, m, purpose) => providerForMailbox(ex, k, t, m, purpose)),
     purgeDelayMs: deps.purgeDelayMs ?? 24 * 3_600_000,
     ...(deps.providerTimeoutMs === undefined ? {} : { providerTimeoutMs: deps.providerTimeoutMs }),
   };

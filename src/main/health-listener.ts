@@ -20,6 +20,7 @@ export function healthChecks(c: Container, worker: WorkerHandle | null): HealthC
           database: r.database,
           migrations: r.migrations,
           ...(worker ? { worker: workerOk ? 'running' : 'stopped' } : {}),
+          ...(r.scanner ? { scanner: r.scanner } : {}),
         },
       };
     },

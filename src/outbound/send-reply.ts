@@ -18,7 +18,7 @@ import { open, openText } from '../crypto/index.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { MailProvider } from '../providers/mail-provider.js';
-import { providerForMailbox } from '../providers/open-mailbox.js';
+import { type CredentialsPurpose, providerForMailbox } from '../providers/open-mailbox.js';
 import { notDelivered, toProviderError } from '../providers/provider-errors.js';
 import { capabilitiesOf } from '../providers/registry.js';
 import type { Db, Executor } from '../store/db.js';
@@ -48,6 +48,7 @@ export interface SendJobDeps {
     keys: KeyService,
     tenantId: string,
     mailboxId: string,
+    purpose: CredentialsPurpose,
   ) => Promise<MailProvider>;
 }
 
@@ -104,7 +105,8 @@ export async function sendReply(
 ): Promise<SendOutcome> {
   const { db, keys } = deps;
   const { tenantId, outboxId } = payload;
-  const providerFor = deps.providerFor ?? ((ex, k, t, m) => providerForMailbox(ex, k, t, m));
+  const providerFor =
+    deps.providerFor ?? ((ex, k, t, m, purpose) => providerForMailbox(ex, k, t, m, purpose));
   const log = deps.logger.child({ component: 'send', outbox: outboxId, attempt: at.attempt });
 
   const finish = async (
@@ -175,7 +177,7 @@ export async function sendReply(
     let dek;
     try {
       dek = await keys.mailboxKey(ex, tenantId, row.mailbox_id);
-      provider = await providerFor(ex, keys, tenantId, row.mailbox_id);
+      provider = await providerFor(ex, keys, tenantId, row.mailbox_id, 'send');
     } catch (err) {
       if (isAppError(err) && err.code === 'mailbox_data_destroyed') return disconnected(row);
       if (isAppError(err) && err.code === 'mailbox_cannot_send')

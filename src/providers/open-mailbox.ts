@@ -1,12 +1,20 @@
 // Opens the MailProvider for a stored mailbox: reads the row, unwraps the mailbox data key, opens
 // the sealed settings and hands them to the module of the mailbox's kind. Jobs (sync, send,
 // upkeep), disconnect and the IDLE supervisor all come through here, so credentials are decrypted
-// in one place and never leave memory.
+// in one place and never leave memory. Every opening is an audit record (mailbox, purpose, worker)
+// written through the caller's executor and counted by purpose (security.md control 5): there is
+// no way to open credentials without naming where the record goes.
+import { hostname } from 'node:os';
+
+import { Counter, type Registry } from 'prom-client';
+
 import { type DataKey, mailboxAad, openText, seal } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { DataKeyRow } from '../store/data-key-store.js';
 import type { Executor } from '../store/db.js';
 import { findMailbox, type MailboxRow } from '../store/mailbox-store.js';
+import { systemActor } from '../tenancy/actor.js';
+import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { MailProvider, ProviderLogger } from './mail-provider.js';
 import type { ProviderKind } from './provider-kind.js';
@@ -30,13 +38,61 @@ export function sealCredentials(
   return seal(dek, JSON.stringify(settings), credentialsAad(tenantId, mailboxId));
 }
 
-export function openCredentials(
+/** Why a mailbox's credentials are opened; the audit record's `purpose` and the metric's label. */
+export type CredentialsPurpose =
+  | 'sync'
+  | 'send'
+  | 'revoke'
+  | 'upkeep'
+  | 'idle'
+  | 'push_check'
+  | 'credentials_update'
+  | 'reauthorize';
+
+/** Where the audit record of an opening goes: an executor in the tenant's transaction, and why. */
+export interface CredentialsOpening {
+  ex: Executor;
+  purpose: CredentialsPurpose;
+}
+
+/** This process, as the audit record's worker id: host and pid, never a secret. */
+const workerId = `${hostname()}:${process.pid}`;
+
+// One counter for the process; registerCredentialOpenMetric adds it to the process's registry.
+const credentialOpensName = 'inlet_credentials_opened_total';
+const credentialOpens = new Counter({
+  name: credentialOpensName,
+  help: "Mailbox credentials decrypted, by purpose (each is also an audit record 'credentials.open')",
+  labelNames: ['purpose'],
+  registers: [],
+});
+
+export function registerCredentialOpenMetric(registry: Registry): void {
+  if (!registry.getSingleMetric(credentialOpensName)) registry.registerMetric(credentialOpens);
+}
+
+/**
+ * Decrypts a mailbox's sealed settings after writing its audit record through `opening.ex`: when
+ * the record cannot be written (no tenant transaction, a failed insert), nothing is decrypted.
+ */
+export async function openCredentials(
+  opening: CredentialsOpening,
   dek: DataKey,
   tenantId: string,
   mailboxId: string,
   ct: Buffer,
-): string {
-  return openText(dek, ct, credentialsAad(tenantId, mailboxId));
+): Promise<string> {
+  await audit(
+    opening.ex,
+    systemActor(tenantId, `credentials:${opening.purpose}`),
+    'credentials.open',
+    'mailbox',
+    mailboxId,
+    { purpose: opening.purpose, worker: workerId },
+  );
+  const text = openText(dek, ct, credentialsAad(tenantId, mailboxId));
+  credentialOpens.inc({ purpose: opening.purpose });
+  return text;
 }
 
 /**
@@ -49,12 +105,13 @@ export async function providerForMailbox(
   keys: KeyService,
   tenantId: string,
   mailboxId: string,
+  purpose: CredentialsPurpose,
   deps: ProviderFactoryDeps = {},
 ): Promise<MailProvider> {
   const row = await findMailbox(ex, tenantId, mailboxId);
   if (!row) throw notFound('mailbox');
   assertReadable(row);
-  return openProvider(row, await keys.mailboxKey(ex, tenantId, mailboxId), deps);
+  return openProvider({ ex, purpose }, row, await keys.mailboxKey(ex, tenantId, mailboxId), deps);
 }
 
 /**
@@ -62,13 +119,14 @@ export async function providerForMailbox(
  * in one statement, store/sync-store.ts readSyncOpening), with the same errors.
  */
 export async function providerFromRows(
+  opening: CredentialsOpening,
   keys: KeyService,
   row: MailboxRow,
   keyRow: DataKeyRow | null,
   deps: ProviderFactoryDeps = {},
 ): Promise<MailProvider> {
   assertReadable(row);
-  return openProvider(row, await keys.unwrap(keyRow, 'mailbox'), deps);
+  return openProvider(opening, row, await keys.unwrap(keyRow, 'mailbox'), deps);
 }
 
 function assertReadable(row: MailboxRow): void {
@@ -82,11 +140,16 @@ function assertReadable(row: MailboxRow): void {
   }
 }
 
-function openProvider(row: MailboxRow, dek: DataKey, deps: ProviderFactoryDeps) {
+async function openProvider(
+  opening: CredentialsOpening,
+  row: MailboxRow,
+  dek: DataKey,
+  deps: ProviderFactoryDeps,
+) {
   const module = moduleOf(row.provider);
   if (!row.credentials_ct) throw new AppError('internal', 'mailbox has no stored credentials');
   const settings = module.parseSettings(
-    openCredentials(dek, row.tenant_id, row.id, row.credentials_ct),
+    await openCredentials(opening, dek, row.tenant_id, row.id, row.credentials_ct),
   );
   const runtime = (deps as Partial<Record<ProviderKind, unknown>>)[row.provider];
   return module.open(settings, runtime, {

@@ -100,7 +100,7 @@ export function startIdleSupervisor(
     deps.openProvider ??
     ((tenantId: string, mailboxId: string) =>
       deps.db.tenantTx(tenantId, (ex) =>
-        providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+        providerForMailbox(ex, deps.keys, tenantId, mailboxId, 'idle', {
           ...deps.providerDeps,
           logger: log,
         }),

@@ -67,10 +67,13 @@ export async function syncMailbox(
   if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
     return { ...result, status: 'skipped' };
   const { state } = row;
-  const provider = await providerFromRows(deps.keys, row.mailbox, row.key, {
-    ...deps.providerDeps,
-    logger: log,
-  });
+  // The sync's opening read has no transaction left; the audit record gets its own.
+  const provider = await deps.db.tenantTx(tenantId, (ex) =>
+    providerFromRows({ ex, purpose: 'sync' }, deps.keys, row.mailbox, row.key, {
+      ...deps.providerDeps,
+      logger: log,
+    }),
+  );
   const backfill: BackfillLimits = {
     days: state.backfill_days,
     maxMessages: state.backfill_max_messages,

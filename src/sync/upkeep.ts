@@ -35,7 +35,7 @@ function context(deps: UpkeepDeps, kind: ProviderKind): UpkeepContext<unknown> {
     config: deps.config,
     runtime: (deps.providerDeps as Partial<Record<ProviderKind, unknown>>)[kind],
     open: (ex, tenantId, mailboxId, logger) =>
-      providerForMailbox(ex, deps.keys, tenantId, mailboxId, {
+      providerForMailbox(ex, deps.keys, tenantId, mailboxId, 'upkeep', {
         ...deps.providerDeps,
         ...(logger ? { logger } : {}),
       }),

@@ -14,6 +14,7 @@ export type AuditAction =
   | 'mailbox.disconnect'
   | 'mailbox.purge'
   | 'mailbox.purge_now'
+  | 'credentials.open'
   | 'mailbox.read'
   | 'mailbox.list'
   | 'ticket.list'

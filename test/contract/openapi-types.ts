@@ -2004,13 +2004,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        status: "ready" | "not_ready";
+                        /**
+                         * @description degraded (200): ready, but clamd scans with signatures older than CLAMD_SIGNATURES_MAX_AGE_HOURS
+                         * @enum {string}
+                         */
+                        status: "ready" | "degraded" | "not_ready";
                         checks: {
                             database: string;
                             migrations: string;
                             /** @description Only in a process running the worker: ok, starting, or stalled (its jobs cannot be fetched; not ready) */
                             worker?: string;
+                            /** @description clamd's signature database: ok, stale_signatures (older than CLAMD_SIGNATURES_MAX_AGE_HOURS: degraded), age_unknown (no dated database, e.g. custom signatures only), unavailable (clamd does not answer; attachments stay pending) or checking (first probe after start) */
+                            scanner?: string;
                         };
                     };
                 };
@@ -2022,13 +2027,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        status: "ready" | "not_ready";
+                        /**
+                         * @description degraded (200): ready, but clamd scans with signatures older than CLAMD_SIGNATURES_MAX_AGE_HOURS
+                         * @enum {string}
+                         */
+                        status: "ready" | "degraded" | "not_ready";
                         checks: {
                             database: string;
                             migrations: string;
                             /** @description Only in a process running the worker: ok, starting, or stalled (its jobs cannot be fetched; not ready) */
                             worker?: string;
+                            /** @description clamd's signature database: ok, stale_signatures (older than CLAMD_SIGNATURES_MAX_AGE_HOURS: degraded), age_unknown (no dated database, e.g. custom signatures only), unavailable (clamd does not answer; attachments stay pending) or checking (first probe after start) */
+                            scanner?: string;
                         };
                     };
                 };

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeClamdScanner } from '../../src/scanner/clamd-scanner.js';
+import { queryClamdVersion } from '../../src/scanner/clamd-version.js';
 import type { Scanner, ScanResult } from '../../src/scanner/scanner.js';
 import { type ClamdHandle, startClamd } from '../helpers/clamd.js';
 import { eicarBytes } from '../helpers/eicar.js';
@@ -50,6 +51,12 @@ describe.skipIf(!clamd)('clamd scanner against a real clamd', () => {
 
   it('answers ping', async () => {
     expect(await scanner.ping()).toBe(true);
+  });
+
+  it('answers VERSION with its engine; the test database (no daily.cvd) has no date', async () => {
+    const v = await queryClamdVersion({ host: server.host, port: server.port, timeoutMs: 5_000 });
+    expect(v?.engine).toMatch(/^\d+\.\d+/);
+    expect(v?.databaseBuilt).toBeNull();
   });
 
   it('reports the EICAR file as infected with the signature name', async () => {

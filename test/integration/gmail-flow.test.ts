@@ -148,7 +148,7 @@ describe('gmail mailbox flow', () => {
     // A retry after a crash finds the reply in Sent (rfc822msgid search) instead of sending twice.
     expect(
       await h.t.container.db.tenantTx(h.tenant.id, async (ex) => {
-        const p = await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id);
+        const p = await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id, 'send');
         return p.findSentByMessageId(reply.message_id);
       }),
     ).toBe(true);

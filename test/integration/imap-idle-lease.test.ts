@@ -28,7 +28,7 @@ describe.skipIf(!dovecot)(`IMAP IDLE leases${bed.skipReason}`, () => {
           },
           openProvider: async (tenantId, mailboxId) => {
             const p = await bed.t.database.db.tenantTx(tenantId, (ex) =>
-              providerForMailbox(ex, bed.t.container.keys, tenantId, mailboxId, {
+              providerForMailbox(ex, bed.t.container.keys, tenantId, mailboxId, 'idle', {
                 imap: { watch: { baseDelayMs: 100 } },
               }),
             );
@@ -126,7 +126,7 @@ describe.skipIf(!dovecot)(`IMAP IDLE leases${bed.skipReason}`, () => {
           onChange: async () => undefined,
           openProvider: async (tenantId, mailboxId) => {
             const p = await bed.t.database.db.tenantTx(tenantId, (ex) =>
-              providerForMailbox(ex, bed.t.container.keys, tenantId, mailboxId, {
+              providerForMailbox(ex, bed.t.container.keys, tenantId, mailboxId, 'idle', {
                 imap: { watch: { baseDelayMs: 100 } },
               }),
             );

@@ -254,7 +254,7 @@ describe.skipIf(!dovecot)(`IMAP connect and sync${bed.skipReason}`, () => {
     const { providerForMailbox } = await import('../../src/providers/open-mailbox.js');
     await expect(
       bed.t.database.db.tenantTx(bed.tenant.id, (ex) =>
-        providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id),
+        providerForMailbox(ex, bed.t.container.keys, bed.tenant.id, res.json().id, 'sync'),
       ),
     ).rejects.toMatchObject({ code: 'mailbox_cannot_send', status: 422 });
   });

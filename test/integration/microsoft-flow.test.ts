@@ -146,7 +146,7 @@ describe('microsoft 365 mailbox flow', () => {
     expect(
       await h.t.container.db.tenantTx(h.tenant.id, async (ex) =>
         (
-          await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id)
+          await h.t.container.providerFor(ex, h.t.container.keys, h.tenant.id, id, 'send')
         ).findSentByMessageId(reply.message_id),
       ),
     ).toBe(true);

@@ -26,8 +26,8 @@ const runJobWithSend = async (
   sendReply(
     {
       ...bed.f.t.container,
-      providerFor: async (ex, keys, tenantId, mailboxId) => {
-        const provider = await providerForMailbox(ex, keys, tenantId, mailboxId);
+      providerFor: async (ex, keys, tenantId, mailboxId, purpose) => {
+        const provider = await providerForMailbox(ex, keys, tenantId, mailboxId, purpose);
         return { ...provider, send: wrap((mime, meta) => provider.send(mime, meta)) };
       },
     },

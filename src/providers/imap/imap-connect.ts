@@ -129,7 +129,13 @@ export function makeImapConnector(deps: {
           );
         const dek = await deps.keys.mailboxKey(ex, actor.tenantId, mailboxId); // 410 once disconnected
         return JSON.parse(
-          openCredentials(dek, actor.tenantId, mailboxId, row.credentials_ct!),
+          await openCredentials(
+            { ex, purpose: 'reauthorize' },
+            dek,
+            actor.tenantId,
+            mailboxId,
+            row.credentials_ct!,
+          ),
         ) as ImapSettings;
       });
       const next = toImapSettings({

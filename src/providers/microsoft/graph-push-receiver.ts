@@ -93,7 +93,13 @@ export function makeGraphPushReceiver(deps: {
     if (hit && timingSafeEqual(hit.sealed, sealed)) return hit;
     const dek = await deps.keys.mailboxKey(ex, m.tenant_id, m.mailbox_id);
     const push = parseMicrosoftCredentials(
-      openCredentials(dek, m.tenant_id, m.mailbox_id, m.credentials_ct),
+      await openCredentials(
+        { ex, purpose: 'push_check' },
+        dek,
+        m.tenant_id,
+        m.mailbox_id,
+        m.credentials_ct,
+      ),
     ).push;
     if (!push) return null;
     if (opened.size >= openedLimit) opened.clear();

@@ -22,7 +22,9 @@ export async function patchCredentials(
   if (!ct) return false;
   const dek: DataKey = await keys.mailboxKey(ex, tenantId, mailboxId);
   const next = {
-    ...parseMicrosoftCredentials(openCredentials(dek, tenantId, mailboxId, ct)),
+    ...parseMicrosoftCredentials(
+      await openCredentials({ ex, purpose: 'credentials_update' }, dek, tenantId, mailboxId, ct),
+    ),
     ...patch,
   };
   await ex.query('UPDATE mailboxes SET credentials_ct = $3 WHERE tenant_id = $1 AND id = $2', [

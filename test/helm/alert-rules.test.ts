@@ -1,0 +1,70 @@
+// promtool unit tests of the chart's alert rules (helm/inlet/files/alerts.yaml) against series we
+// write: the stale-signature alert follows the limit the app exports, and an unknown age never fires.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+function promtoolMissing(): boolean {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    if (process.env.CI) throw new Error('promtool is missing; .ci/tools installs it');
+    return true;
+  }
+}
+
+const rules = resolve(import.meta.dirname, '../../helm/inlet/files/alerts.yaml');
+
+/** Runs `promtool test rules` on one test file; returns its output, throws with it on failure. */
+function promtoolTest(tests: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'inlet-rules-'));
+  try {
+    const file = join(dir, 'test.yaml');
+    writeFileSync(file, `rule_files:\n  - ${JSON.stringify(rules)}\nevaluation_interval: 1m\n${tests}`);
+    return execFileSync('promtool', ['test', 'rules', file], { encoding: 'utf8', stdio: 'pipe' });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    throw new Error(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(promtoolMissing())('alert rules (promtool)', () => {
+  it('InletClamdSignaturesStale fires after 30 min above the exported limit, never for NaN', () => {
+    const out = promtoolTest(`tests:
+  - interval: 1m
+    input_series:
+      # 30 h old against a 24 h limit: stale.
+      - series: 'inlet_clamd_signatures_age_seconds{instance="a"}'
+        values: '108000+60x60'
+      - series: 'inlet_clamd_signatures_max_age_seconds{instance="a"}'
+        values: '86400x60'
+      # 30 h old against a 48 h limit: fine.
+      - series: 'inlet_clamd_signatures_age_seconds{instance="b"}'
+        values: '108000+60x60'
+      - series: 'inlet_clamd_signatures_max_age_seconds{instance="b"}'
+        values: '172800x60'
+      # No dated database: NaN.
+      - series: 'inlet_clamd_signatures_age_seconds{instance="c"}'
+        values: '${Array(61).fill('NaN').join(' ')}'
+      - series: 'inlet_clamd_signatures_max_age_seconds{instance="c"}'
+        values: '86400x60'
+    alert_rule_test:
+      - eval_time: 20m
+        alertname: InletClamdSignaturesStale
+        exp_alerts: []
+      - eval_time: 45m
+        alertname: InletClamdSignaturesStale
+        exp_alerts:
+          - exp_labels: { severity: warning }
+            exp_annotations:
+              summary: clamd scans with virus signatures older than CLAMD_SIGNATURES_MAX_AGE_HOURS (/readyz says degraded); check freshclam (its logs, its network to the signature mirror).
+`);
+    expect(out).toContain('SUCCESS');
+  });
+});
