@@ -116,7 +116,7 @@ export async function providerForMailbox(
 
 /**
  * The same from a mailbox row and its data key row read already (a sync reads them with its state
- * in one statement, store/sync-store.ts readSyncOpening), with the same errors.
+ * in one statement, sync/sync-store.ts syncOpeningSql), with the same errors.
  */
 export async function providerFromRows(
   opening: CredentialsOpening,

@@ -21,7 +21,7 @@ import type { Db } from '../store/db.js';
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { readAhead, syncFeed } from './sync-feed.js';
-import { advanceSync, readSyncOpening, readSyncState } from './sync-store.js';
+import { advanceSync, readSyncState, syncOpeningFrom, syncOpeningSql } from './sync-store.js';
 
 export interface SyncDeps {
   db: Db;
@@ -62,18 +62,31 @@ export async function syncMailbox(
 ): Promise<SyncResult> {
   const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
   const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
-  const row = await readSyncOpening(deps.db, tenantId, mailboxId);
-  // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
-  if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
-    return { ...result, status: 'skipped' };
-  const { state } = row;
-  // The sync's opening read has no transaction left; the audit record gets its own.
-  const provider = await deps.db.tenantTx(tenantId, (ex) =>
-    providerFromRows({ ex, purpose: 'sync' }, deps.keys, row.mailbox, row.key, {
-      ...deps.providerDeps,
-      logger: log,
-    }),
+  // The opening read rides with BEGIN; the same transaction takes the audit record of the
+  // credentials decrypt, which must be written before the decrypt (security.md control 5).
+  const opened = await deps.db.tenantTxOpening(
+    tenantId,
+    syncOpeningSql(tenantId, mailboxId),
+    async (ex, rows) => {
+      const row = syncOpeningFrom(rows);
+      // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
+      if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
+        return null;
+      const provider = await providerFromRows(
+        { ex, purpose: 'sync' },
+        deps.keys,
+        row.mailbox,
+        row.key,
+        {
+          ...deps.providerDeps,
+          logger: log,
+        },
+      );
+      return { state: row.state, provider };
+    },
   );
+  if (!opened) return { ...result, status: 'skipped' };
+  const { state, provider } = opened;
   const backfill: BackfillLimits = {
     days: state.backfill_days,
     maxMessages: state.backfill_max_messages,

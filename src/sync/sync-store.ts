@@ -3,7 +3,7 @@
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import { dataKeyColumns, type DataKeyRow } from '../store/data-key-store.js';
-import { type Db, type Executor, sqlUuid } from '../store/db.js';
+import { type Executor, sqlUuid } from '../store/db.js';
 import { mailboxColumns, type MailboxRow, type MailboxStatus } from '../store/mailbox-store.js';
 
 export interface SyncStateRow {
@@ -29,39 +29,43 @@ export async function readSyncState(
   return rows[0] ?? null;
 }
 
+/** What a sync opens with: its state, the mailbox row the provider is opened from, its data key row. */
+export interface SyncOpening {
+  state: SyncStateRow;
+  mailbox: MailboxRow;
+  key: DataKeyRow | null;
+}
+
+const keyColumns = dataKeyColumns.split(', ');
+
 /**
- * What a sync opens with, in one statement: its state, the mailbox row the provider is opened from
- * and the mailbox's data key row (was three statements; a push-triggered sync stores one or two
- * messages, so its fixed round trips are most of its time on a busy machine). Sent with the tenant
- * setting as one round trip (db.tenantRead), where a tenant transaction took three (issue #19).
+ * The sync's opening read as one statement (was three; a push-triggered sync stores one or two
+ * messages, so its fixed round trips are most of its time on a busy machine). The ids are inlined
+ * as validated UUIDs so it can ride in the same round trip as BEGIN (db.tenantTxOpening), whose
+ * transaction then takes the audit record of the credentials decrypt (issue #19, control 5).
  */
-export async function readSyncOpening(
-  db: Db,
-  tenantId: string,
-  mailboxId: string,
-): Promise<{ state: SyncStateRow; mailbox: MailboxRow; key: DataKeyRow | null } | null> {
-  const keyColumns = dataKeyColumns.split(', ');
-  const rows = await db.tenantRead<
-    MailboxRow & SyncStateRow & Record<string, unknown> & { key_id: string | null }
-  >(
-    tenantId,
-    `SELECT ${mailboxColumns
-      .split(', ')
-      .map((c) => `m.${c}`)
-      .join(', ')},
+export function syncOpeningSql(tenantId: string, mailboxId: string): string {
+  return `SELECT ${mailboxColumns
+    .split(', ')
+    .map((c) => `m.${c}`)
+    .join(', ')},
             m.cursor, m.backfill_days, m.backfill_max_messages, m.progress_done, m.progress_total,
             ${keyColumns.map((c) => `k.${c} AS key_${c}`).join(', ')}
        FROM mailboxes m
        LEFT JOIN data_keys k ON k.tenant_id = m.tenant_id AND k.mailbox_id = m.id AND k.purpose = 'mailbox'
-      WHERE m.tenant_id = ${sqlUuid(tenantId)} AND m.id = ${sqlUuid(mailboxId)}`,
-  );
+      WHERE m.tenant_id = ${sqlUuid(tenantId)} AND m.id = ${sqlUuid(mailboxId)}`;
+}
+
+/** The opening read's row split into its parts; null when the mailbox is not there. */
+export function syncOpeningFrom(rows: Record<string, unknown>[]): SyncOpening | null {
   const r = rows[0];
   if (!r) return null;
   const key =
     r.key_id === null
       ? null
       : (Object.fromEntries(keyColumns.map((c) => [c, r[`key_${c}`]])) as unknown as DataKeyRow);
-  return { state: r, mailbox: r, key };
+  const row = r as unknown as MailboxRow & SyncStateRow;
+  return { state: row, mailbox: row, key };
 }
 
 export async function setBackfillLimits(
