@@ -2,15 +2,13 @@
 // A Gmail user who takes gmail.send away keeps a mailbox that ingests, but the mailbox says so
 // (send_granted false, one event), the reply API refuses with 409 and no send reaches Google; a
 // later refresh that carries gmail.send again restores it.
-import { randomUUID } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { GMAIL_READONLY, GMAIL_SEND } from '../../src/providers/gmail/gmail-settings.js';
 import { type GmailHarness, makeGmailHarness } from '../helpers/gmail.js';
 import { mail } from '../helpers/mail.js';
+import { grantEventsOf, tenantApi } from '../helpers/send-grant.js';
 import { runSendJob } from '../helpers/send-job.js';
-import { bearer } from '../helpers/tenants.js';
 
 let h: GmailHarness;
 beforeAll(async () => {
@@ -20,20 +18,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-  h.t.app.inject({
-    method,
-    url,
-    headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
-    payload: payload as never,
-  });
-
-const grantEvents = (mailboxId: string) =>
-  h.owner<{ send_granted: boolean }>(
-    `SELECT (data->>'send_granted')::boolean AS send_granted FROM events
-      WHERE resource_id = $1 AND type = 'mailbox.send_grant_changed' ORDER BY id`,
-    [mailboxId],
-  );
+const api = tenantApi(() => h);
+const grantEvents = (mailboxId: string) => grantEventsOf(h, mailboxId);
 const sends = (email: string) =>
   h.fake.callLog().filter((c) => c.user === email && c.operation === 'users.messages.send').length;
 

@@ -2,13 +2,11 @@
 // consented (AADSTS65001). A mailbox whose Mail.Send was withdrawn keeps ingesting on a token for
 // the rest, says send_granted false (one event), and the reply API answers 409 with no Graph send;
 // once Mail.Send is consented again, the next token restores sending.
-import { randomUUID } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { mail } from '../helpers/mail.js';
 import { makeMicrosoftHarness, type MicrosoftHarness } from '../helpers/microsoft.js';
-import { bearer } from '../helpers/tenants.js';
+import { grantEventsOf, tenantApi } from '../helpers/send-grant.js';
 
 let h: MicrosoftHarness;
 beforeAll(async () => {
@@ -18,19 +16,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-  h.t.app.inject({
-    method,
-    url,
-    headers: { ...bearer(h.tenant.token), 'idempotency-key': randomUUID() },
-    payload: payload as never,
-  });
-const grantEvents = (mailboxId: string) =>
-  h.owner<{ send_granted: boolean }>(
-    `SELECT (data->>'send_granted')::boolean AS send_granted FROM events
-      WHERE resource_id = $1 AND type = 'mailbox.send_grant_changed' ORDER BY id`,
-    [mailboxId],
-  );
+const api = tenantApi(() => h);
+const grantEvents = (mailboxId: string) => grantEventsOf(h, mailboxId);
 
 /** The consent changes, then the access token runs out (Graph answers 401): the session refreshes. */
 function regrant(email: string, scopes: string[]) {
