@@ -64,7 +64,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs', '.ci/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -105,6 +105,7 @@ export default tseslint.config(
   {
     files: [
       'src/config.ts',
+      '.ci/**',
       'test/**',
       'scripts/**',
       'bench/**',
