@@ -4,7 +4,15 @@
 // Planted values are made at run time so this file holds none of them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -53,7 +61,7 @@ function scan(mode: 'dir' | 'git'): { code: number; rules: string[] } {
       encoding: 'utf8',
     },
   );
-  const findings = JSON.parse(execFileSync('cat', [out], { encoding: 'utf8' }) || '[]') as {
+  const findings = JSON.parse(readFileSync(out, 'utf8') || '[]') as {
     RuleID: string;
   }[];
   return { code: r.status ?? -1, rules: findings.map((f) => f.RuleID) };
