@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig } from '../config.js';
+import { configProblems as problems } from '../../test/helpers/config-problems.js';
+import { loadConfig } from '../config.js';
 import { envFilesOf } from './secret-sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inlet-secrets-'));
@@ -24,16 +25,6 @@ const production = {
   DATABASE_URL: 'postgres://inlet_login@db.internal/inlet',
   INLET_MASTER_KEYS: KEYRING,
 };
-
-function problems(env: Record<string, string>, envFiles: string[] = []): string[] {
-  try {
-    loadConfig(env, envFiles);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('secrets from NAME_FILE', () => {
   it('reads a mounted secret file, dropping the trailing newline', () => {
