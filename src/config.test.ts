@@ -1,16 +1,7 @@
 import { describe, expect, test } from 'vitest';
 
-import { ConfigError, configTableMarkdown, loadConfig, variables } from './config.js';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+import { configProblems as problems } from '../test/helpers/config-problems.js';
+import { configTableMarkdown, loadConfig, variables } from './config.js';
 
 describe('config', () => {
   test('defaults give a runnable development config', () => {

@@ -9,6 +9,7 @@ import { networkVariables } from './config/network-variables.js';
 import { googleConfig, microsoftConfig } from './config/provider-config.js';
 import { providerVariables } from './config/provider-variables.js';
 import { runtimeVariables } from './config/runtime-variables.js';
+import { envFilesOf, literalSecretsInEnvFiles, withSecretFiles } from './config/secret-sources.js';
 import type { Config, KeyConfig } from './config/types.js';
 import { type EgressPolicy, parsePolicy, strictPolicy } from './net/egress-guard.js';
 
@@ -30,9 +31,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates every variable, collecting all problems before failing. Secrets are never echoed. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const problems: string[] = [];
+/** Validates every variable, collecting all problems before failing. Secrets are never echoed.
+ *  A secret NAME may come from the file NAME_FILE names; `envFiles` are the env files Node loaded
+ *  (`node --env-file=…`), where production refuses literal secrets (config/secret-sources.ts). */
+export function loadConfig(
+  given: Record<string, string | undefined> = process.env,
+  envFiles: readonly string[] = envFilesOf(process.execArgv),
+): Config {
+  const secrets = (variables as readonly Variable[]).filter((v) => v.secret);
+  const { env, problems } = withSecretFiles(given, secrets);
   const values = new Map<string, string | undefined>();
   for (const v of variables as readonly Variable[]) {
     const raw = env[v.name];
@@ -46,6 +53,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const get = (name: VariableName) => values.get(name);
   const int = (name: VariableName) => Number(get(name));
   const production = get('NODE_ENV') === 'production';
+  if (production) problems.push(...literalSecretsInEnvFiles(envFiles, secrets));
   if (production && !get('DATABASE_URL'))
     problems.push(
       'DATABASE_URL: required when NODE_ENV=production (no embedded database in production)',
