@@ -3,13 +3,13 @@
 import type { Container } from '../../src/container.js';
 import { systemActor } from '../../src/tenancy/actor.js';
 import { consent } from '../../test/fakes/google/connect.js';
-import type { GoogleFakeProcess } from './google-fake-process.js';
 import { benchReturnUrl } from './push-latency.js';
 
 /** Mailbox ids by address; a user the fake does not know yet is added first. */
 export async function connectAll(
   c: Container,
-  fake: GoogleFakeProcess,
+  // The fake in its own process (google-fake-process.ts) or in this one: both answer these two.
+  fake: { addUser(email: string): unknown; historyId(email: string): unknown },
   tenantId: string,
   emails: string[],
 ): Promise<Map<string, string>> {
