@@ -192,5 +192,5 @@ describe('webhooks acknowledged while the worker waits 5 s per database round tr
       expect(opens).toBeGreaterThan(0);
       expect(opens).toBeLessThanOrEqual(jobs);
     }
-  });
+  }, 400_000);
 });
