@@ -7,7 +7,8 @@
 //                 stored yet and its sync jobs still wait (the API did not wait for the worker)
 //   nothing lost  once the latency goes, every message is a ticket exactly once
 //   decrypts      the workers decrypted credentials for sync no more often than they began sync
-//                 jobs (what the InletCredentialOpensUnexplained alert compares)
+//                 jobs, the API for Graph's checks no more often than notifications came (what
+//                 the InletCredentialOpensUnexplained alert compares)
 // Timing is not asserted here: p99 of the acknowledgements is `npm run bench -- ack-latency`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -107,12 +108,13 @@ async function ticketSubjects(t: TestApp, token: string): Promise<string[]> {
   return (res.json().items as { subject: string }[]).map((x) => x.subject).sort();
 }
 
-/** One sample of a counter from a Prometheus text page, 0 when the series is not there yet. */
-async function sample(metricsPort: number, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+/** One sample from a Prometheus text page, 0 when the series is not there yet. */
+function sampleOf(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
+const sample = async (metricsPort: number, series: string) =>
+  sampleOf(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), series);
 
 describe('webhooks acknowledged while the worker waits 5 s per database round trip', () => {
   beforeAll(async () => {
@@ -192,5 +194,14 @@ describe('webhooks acknowledged while the worker waits 5 s per database round tr
       expect(opens).toBeGreaterThan(0);
       expect(opens).toBeLessThanOrEqual(jobs);
     }
+    // The API checked each Graph notification with at most one decrypt (most hit its cache).
+    const api = await m.t.container.metrics.metrics();
+    const checks = sampleOf(api, 'inlet_credentials_opened_total{purpose="push_check"}');
+    const received = sampleOf(
+      api,
+      'inlet_graph_notifications_total{kind="change",outcome="enqueued"}',
+    );
+    expect(checks).toBeGreaterThan(0);
+    expect(checks).toBeLessThanOrEqual(received);
   }, 400_000);
 });
