@@ -20,56 +20,17 @@ import { makeLogger } from '../src/lib/logger.js';
 import { defaultLimits } from '../src/providers/microsoft/microsoft-settings.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { syncMailbox } from '../src/sync/sync-mailbox.js';
-import { systemActor } from '../src/tenancy/actor.js';
 import { type MicrosoftFake, startMicrosoftFake } from '../test/fakes/microsoft/index.js';
 import { trustTestCa } from '../test/fakes/microsoft/tls.js';
 import { mail } from '../test/helpers/mail.js';
 import { migratedBenchContainer } from './lib/bench-db.js';
-import {
-  benchReturnUrl,
-  pushLatency,
-  registerBenchReturnOrigin,
-  startJobRunner,
-} from './lib/push-latency.js';
+import { connectAll } from './lib/graph-connect.js';
+import { pushLatency, registerBenchReturnOrigin, startJobRunner } from './lib/push-latency.js';
 import { sleep } from './lib/stats.js';
 
 const logger = makeLogger({ level: 'silent' });
 const publicUrl = 'https://inlet.bench';
 const throttle = { windowMs: 2000, maxRequests: 60 };
-
-async function connectAll(
-  c: Container,
-  tenantId: string,
-  emails: string[],
-): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  const actor = systemActor(tenantId, 'bench');
-  for (const email of emails) {
-    const { consentUrl } = await c.consent.start('graph', actor, {
-      returnUrl: benchReturnUrl,
-      loginHint: email,
-    });
-    // The browser opening Inlet's consent URL: gets the provider's URL and the binding cookie.
-    const opened = await c.consent.open(new URL(consentUrl).searchParams.get('state')!);
-    if (!opened.ok) throw new Error(`open consent ${email}: ${opened.code}`);
-    const { authorizationUrl } = opened;
-    const cookie = opened.setCookie.split(';')[0];
-    const back = new URL(
-      (await fetch(authorizationUrl, { redirect: 'manual' })).headers.get('location')!,
-    );
-    const r = await c.consent.callback(
-      'graph',
-      {
-        state: back.searchParams.get('state') ?? undefined,
-        code: back.searchParams.get('code') ?? undefined,
-      },
-      cookie,
-    );
-    if (!r.ok) throw new Error(`connect ${email}: ${r.code}`);
-    ids.set(email, r.mailboxId);
-  }
-  return ids;
-}
 
 async function backfillBench(c: Container, fake: MicrosoftFake, tenantId: string, n: number) {
   const email = 'backfill@bench.example';

@@ -72,6 +72,14 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
     help: 'Job runners replaced after their job fetches kept failing or the runner ended',
     registers,
   });
+  // Jobs begun, by task (a fixed set of names): what explains the credential decrypts of syncs,
+  // sends and upkeep in the InletCredentialOpensUnexplained alert (security.md control 5).
+  const started = new Counter({
+    name: 'inlet_jobs_started_total',
+    help: 'Jobs this worker began running, by task (retries included)',
+    labelNames: ['task'],
+    registers,
+  });
 
   let runner: Runner | null = null;
   let stopped = false;
@@ -91,7 +99,8 @@ export function startSupervisedRunner(o: SupervisedRunnerOptions): SupervisedRun
   let active = 0;
   const concurrency = o.options.concurrency ?? 1;
   o.events.on('worker:getJob:empty', ok);
-  o.events.on('job:start', () => {
+  o.events.on('job:start', ({ job }) => {
+    started.inc({ task: job.task_identifier });
     active++;
     ok();
   });
