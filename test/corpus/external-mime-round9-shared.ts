@@ -1,0 +1,58 @@
+// What the round-9 MIME scorers share (issue #16): which mail is new. Projects copy each other's
+// test mail and sometimes edit a header on the way (imap_tools's copies of the Ruby mail gem's
+// fixtures differ from them in the case of one header name), so besides the exact copies
+// neverScored finds, a mail is not new when ../shared/corpus or another set holds one that reads
+// the same with letter case and runs of blank space ignored, or one with the same body (everything
+// after the header block).
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+import { neverScored } from './external-round7-fresh.js';
+import { findCorpus } from './run-corpus.js';
+
+/** Bodies this short ("Hi", an empty line) say nothing about where a mail came from. */
+const MIN_BODY = 8;
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+
+/** The digests a copy keeps: the mail folded (case, blank space) and its body, if not too short. */
+function digests(mail: Buffer): string[] {
+  const text = mail.toString('latin1').replace(/\r\n?/g, '\n');
+  const at = text.indexOf('\n\n');
+  const body = at < 0 ? '' : text.slice(at + 2).trim();
+  const folded = `folded:${sha1(text.toLowerCase().replace(/\s+/g, ' ').trim())}`;
+  return body.length < MIN_BODY ? [folded] : [folded, `body:${sha1(body)}`];
+}
+
+/** Each digest → the folders holding it (a set's `owner+name`, or '' for ../shared/corpus). */
+let bodies: Map<string, Set<string>> | null = null;
+function knownBodies(root: string): Map<string, Set<string>> {
+  if (bodies) return bodies;
+  const seen = new Map<string, Set<string>>();
+  const walk = (dir: string, folder: string): void => {
+    for (const n of readdirSync(dir)) {
+      if (n.startsWith('.') || n === 'node_modules') continue;
+      const p = path.join(dir, n);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p, folder);
+      else if (/\.(txt|eml|msg|mbox)$/i.test(n) && st.size < 2_000_000) {
+        for (const d of digests(readFileSync(p)))
+          seen.set(d, (seen.get(d) ?? new Set()).add(folder));
+      }
+    }
+  };
+  for (const d of readdirSync(root))
+    if (statSync(path.join(root, d)).isDirectory()) walk(path.join(root, d), d);
+  const shared = findCorpus();
+  if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir, '');
+  return (bodies = seen);
+}
+
+/**
+ * Mail that neither ../shared/corpus nor another set holds, as an exact copy, folded or with the
+ * same body; `own` is the set's own folder, whose copies do not count.
+ */
+export const unseenMail = (root: string, mail: Buffer, own: string): boolean =>
+  neverScored(root, mail, own) &&
+  digests(mail).every((d) => [...(knownBodies(root).get(d) ?? [])].every((f) => f === own));
