@@ -1,16 +1,17 @@
 // A MIME set added in round 9 of issue #16, never scored before: csirtgadgets/csirtg-mail-py
 // (Python, LGPL-3.0): phishing and spam samples (samples/email/NAME.eml), each parsed by
 // test/test_NAME.py (`TEST_FILE = '…'`, `results = csirtg_mail.parse_email_from_string(email)`).
-// `results` lists the mail and then every message attached in it, depth first; each has its
-// `headers` and its leaf `mail_parts`. Scored, of the asserts that compare with a literal:
-// - `results[0]['headers']['to'|'from'][0] == V`: the first address; `… .startswith(V)` of the
-//   subject: Inlet's subject starts so;
-// - `results[0]['mail_parts'][N]['decoded_body'].startswith(V)` of a text part (V is not HTML
-//   markup): Inlet's text holds V ('text includes');
-// - `results[0]['mail_parts'][N]['filename'].startswith(V)`: a file whose name starts so;
-// - `results[K]` for K > 0, an attached message: Inlet keeps it as a message/rfc822 file ('attached
-//   message kept'), and that message's text (Inlet's, read from the file) holds the decoded_body
-//   asserted ('attached message text'); the To of an attached message is not shown, not scored.
+// `results` lists every message attached in the mail (each as its own list, attached ones first)
+// and then the mail itself, last; each has its `headers` and its leaf `mail_parts`. Scored, of the asserts that compare with a literal:
+// - of the mail: `['headers']['to'|'from'][0] == V`, the first address; `… .startswith(V)` of the
+//   subject: Inlet's subject starts so; `['mail_parts'][N]['decoded_body'].startswith(V)` of a text
+//   part (V is not HTML markup): Inlet's text holds V ('text includes');
+//   `['mail_parts'][N]['filename'].startswith(V)`: a file whose name starts so;
+// - of an attached message: Inlet keeps it as a message/rfc822 file ('attached message kept'), and
+//   that message's text (Inlet's, read from the file) holds the decoded_body asserted ('attached
+//   message text'); the To of an attached message is not shown, not scored.
+// Inlet's messages are listed in the project's order to match them; when Inlet keeps fewer attached
+// messages than the asserts name, the mail is taken to be the last one asserted.
 // Return-Path, Delivered-To, URLs and bitcoin addresses are not Inlet's fields. Cases are sorted
 // by mail name (a mail several tests parse is one case) and split in halves (firstHalf), fixed before any was scored.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -95,11 +96,11 @@ export function csirtgCases(root: string): CsirtgCase[] {
 const addressOf = (v: string): string => /<([^<>]*)>\s*$/.exec(v)?.[1] ?? v.trim();
 const isMarkup = (v: string): boolean => /^\s*<[!a-z]/i.test(v);
 
-/** The mail and every message attached in it, depth first (as csirtg_mail lists them). */
+/** Every message attached in the mail, each before its own, then the mail (csirtg_mail's order). */
 async function withAttachedMessages(got: PreparedMessage): Promise<(PreparedMessage | null)[]> {
-  const out: (PreparedMessage | null)[] = [got];
+  const out: (PreparedMessage | null)[] = [];
   for (const a of got.attachments) {
-    if (!/^message\/rfc822$/i.test(a.declaredType ?? '')) continue;
+    if (!/^message\/rfc822$/i.test(a.declaredType)) continue;
     try {
       out.push(
         ...(await withAttachedMessages(await prepareMessage(a.content, defaultIngestLimits))),
@@ -108,27 +109,30 @@ async function withAttachedMessages(got: PreparedMessage): Promise<(PreparedMess
       out.push(null);
     }
   }
-  return out;
+  return [...out, got];
 }
 
 async function scoreCase(fields: Record<string, FieldScore>, c: CsirtgCase, got: PreparedMessage) {
   const messages = await withAttachedMessages(got);
+  const asserted = Math.max(...c.checks.map((k) => k.result)) + 1;
+  const own = Math.max(messages.length, asserted) - 1;
   const files = got.attachments.map((a) => `${a.filename} ${a.declaredType}`).join(', ');
   const kept = new Set<number>();
   for (const k of c.checks) {
     const { result, target, op, want } = k;
-    if (result > 0) {
+    if (result !== own) {
+      // Inlet's attached messages are the list without its last entry (the mail).
+      const m = result < messages.length - 1 ? messages[result] : null;
       if (!kept.has(result)) {
         kept.add(result);
         score(
           fields,
           'attached message kept',
-          messages[result] != null,
+          m != null,
           c.id,
           `no attached message ${result} (${files})`,
         );
       }
-      const m = messages[result];
       if (m && target === '[mail_parts][N][decoded_body]' && !isMarkup(want))
         score(
           fields,

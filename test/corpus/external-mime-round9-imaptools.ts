@@ -15,7 +15,7 @@ import path from 'node:path';
 
 import type { PreparedMessage } from '../../src/ingest/prepare.js';
 import { scoreHalf } from './external-mime-round8-shared.js';
-import { unseenMail } from './external-mime-round9-shared.js';
+import { FLATTENED, flattenedText, unseenMail } from './external-mime-round9-shared.js';
 import {
   type FieldScore,
   type Role,
@@ -181,7 +181,8 @@ function scoreCase(fields: Record<string, FieldScore>, c: ImapToolsCase, got: Pr
       `expected ${c.to.join(', ')} got ${have.join(', ')}`,
     );
   }
-  if (c.text) scoreText(fields, c.id, c.text, got.text);
+  if (c.text)
+    scoreText(fields, c.id, c.text, got.text, flattenedText(got, c.text) ? FLATTENED : null);
   if (c.files) {
     scoreFiles(
       fields,
@@ -198,10 +199,19 @@ function scoreCase(fields: Record<string, FieldScore>, c: ImapToolsCase, got: Pr
         same.content.length === f.size,
         c.id,
         `${f.name}: expected ${f.size} bytes got ${same.content.length}`,
+        /^message\/rfc822$/i.test(same.declaredType) &&
+          [1, 2].includes(f.size - same.content.length)
+          ? REWRITTEN_MESSAGE
+          : null,
       );
     }
   }
 }
+
+// Reviewed divergences (tune half), each a rule about the mail: text of an attached message read
+// into the text (FLATTENED); an attached message a line break longer than in the mail (REWRITTEN_MESSAGE).
+const REWRITTEN_MESSAGE =
+  "the project's copy of an attached message is Python's re-serialisation, a line break longer; Inlet keeps the part's bytes up to the line break that belongs to the next boundary (RFC 2046 5.1.1)";
 
 /** ikvk/imap_tools: tests/messages mail against tests/messages_data. */
 export const imapToolsSet = (root: string, role: Role): Promise<SetReport | null> =>

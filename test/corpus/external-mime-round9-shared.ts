@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+import type { PreparedMessage } from '../../src/ingest/prepare.js';
 import { neverScored } from './external-round7-fresh.js';
+import { ws } from './external-score.js';
 import { findCorpus } from './run-corpus.js';
 
 /** Bodies this short ("Hi", an empty line) say nothing about where a mail came from. */
@@ -56,3 +58,19 @@ function knownBodies(root: string): Map<string, Set<string>> {
 export const unseenMail = (root: string, mail: Buffer, own: string): boolean =>
   neverScored(root, mail, own) &&
   digests(mail).every((d) => [...(knownBodies(root).get(d) ?? [])].every((f) => f === own));
+
+/** A reviewed divergence: text of an attached message read into the mail's own text. */
+export const FLATTENED =
+  'the project reads an attached message into the text; Inlet keeps it as one attached .eml (named by its subject), as mail clients do';
+
+/**
+ * Whether `want` is Inlet's text followed by text of the messages Inlet keeps attached (what a
+ * parser that walks into message/rfc822 parts shows).
+ */
+export function flattenedText(got: PreparedMessage, want: string): boolean {
+  const attached = got.attachments.filter((a) =>
+    /^message\/(rfc822|global)$/i.test(a.declaredType),
+  );
+  const w = ws(want);
+  return attached.length > 0 && w.startsWith(ws(got.text ?? '')) && w !== ws(got.text ?? '');
+}
