@@ -3,7 +3,8 @@
 // fixtures differ from them in the case of one header name), so besides the exact copies
 // neverScored finds, a mail is not new when ../shared/corpus or another set holds one that reads
 // the same with letter case and runs of blank space ignored, or one with the same body (everything
-// after the header block).
+// after the header block). Copies among the round-9 sets are caught here too (neverScored leaves the
+// later sets' folders out, so that older sets keep their mail).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
