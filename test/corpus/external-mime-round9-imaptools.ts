@@ -182,7 +182,17 @@ function scoreCase(fields: Record<string, FieldScore>, c: ImapToolsCase, got: Pr
     );
   }
   if (c.text)
-    scoreText(fields, c.id, c.text, got.text, flattenedText(got, c.text) ? FLATTENED : null);
+    scoreText(
+      fields,
+      c.id,
+      c.text,
+      got.text,
+      flattenedText(got, c.text)
+        ? FLATTENED
+        : base64Message(c.mail) && /[A-Za-z0-9+/]{60}/.test(c.text)
+          ? UNDECODED_MESSAGE
+          : null,
+    );
   if (c.files) {
     scoreFiles(
       fields,
@@ -209,9 +219,23 @@ function scoreCase(fields: Record<string, FieldScore>, c: ImapToolsCase, got: Pr
 }
 
 // Reviewed divergences (tune half), each a rule about the mail: text of an attached message read
-// into the text (FLATTENED); an attached message a line break longer than in the mail (REWRITTEN_MESSAGE).
+// into the text (FLATTENED), or its undecoded base64 (UNDECODED_MESSAGE); an attached message a
+// line break longer than in the mail (REWRITTEN_MESSAGE).
 const REWRITTEN_MESSAGE =
   "the project's copy of an attached message is Python's re-serialisation, a line break longer; Inlet keeps the part's bytes up to the line break that belongs to the next boundary (RFC 2046 5.1.1)";
+
+const UNDECODED_MESSAGE =
+  'the project leaves a base64-encoded attached message undecoded and reads its base64 into the text; Inlet decodes it and keeps it as one attached .eml, as mail clients do';
+/** Whether the mail holds a message/rfc822 part sent in base64 (RFC 2046 5.2.1 forbids it; clients decode it). */
+const base64Message = (mail: Buffer): boolean =>
+  mail
+    .toString('latin1')
+    .split(/\r?\n\r?\n/)
+    .some(
+      (block) =>
+        /^content-type:\s*message\/rfc822\b/im.test(block) &&
+        /^content-transfer-encoding:\s*base64\b/im.test(block),
+    );
 
 /** ikvk/imap_tools: tests/messages mail against tests/messages_data. */
 export const imapToolsSet = (root: string, role: Role): Promise<SetReport | null> =>
