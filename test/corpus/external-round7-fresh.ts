@@ -26,6 +26,7 @@ export const LATER_SETS = [
   'ikvk+imap_tools',
   'csirtgadgets+csirtg-mail-py',
   'emailjs+emailjs-mime-parser',
+  'staktrace+mailparse',
 ];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
