@@ -6,13 +6,10 @@
 // after the header block). Copies among the round-9 sets are caught here too (neverScored leaves the
 // later sets' folders out, so that older sets keep their mail).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 
 import type { PreparedMessage } from '../../src/ingest/prepare.js';
-import { neverScored } from './external-round7-fresh.js';
+import { digestIndex, neverScored } from './external-round7-fresh.js';
 import { ws } from './external-score.js';
-import { findCorpus } from './run-corpus.js';
 
 /** Bodies this short ("Hi", an empty line) say nothing about where a mail came from. */
 const MIN_BODY = 8;
@@ -28,29 +25,9 @@ function digests(mail: Buffer): string[] {
   return body.length < MIN_BODY ? [folded] : [folded, `body:${sha1(body)}`];
 }
 
-/** Each digest → the folders holding it (a set's `owner+name`, or '' for ../shared/corpus). */
 let bodies: Map<string, Set<string>> | null = null;
-function knownBodies(root: string): Map<string, Set<string>> {
-  if (bodies) return bodies;
-  const seen = new Map<string, Set<string>>();
-  const walk = (dir: string, folder: string): void => {
-    for (const n of readdirSync(dir)) {
-      if (n.startsWith('.') || n === 'node_modules') continue;
-      const p = path.join(dir, n);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p, folder);
-      else if (/\.(txt|eml|msg|mbox)$/i.test(n) && st.size < 2_000_000) {
-        for (const d of digests(readFileSync(p)))
-          seen.set(d, (seen.get(d) ?? new Set()).add(folder));
-      }
-    }
-  };
-  for (const d of readdirSync(root))
-    if (statSync(path.join(root, d)).isDirectory()) walk(path.join(root, d), d);
-  const shared = findCorpus();
-  if ('dir' in shared && existsSync(shared.dir)) walk(shared.dir, '');
-  return (bodies = seen);
-}
+const knownBodies = (root: string): Map<string, Set<string>> =>
+  (bodies ??= digestIndex(root, digests));
 
 /**
  * Mail that neither ../shared/corpus nor another set holds, as an exact copy, folded or with the
