@@ -24,6 +24,10 @@ import { elixirMailSet } from './external-mime-round8-elixir.js';
 import { mailioSet } from './external-mime-round8-mailio.js';
 import { postalInlineSet } from './external-mime-round8-postal.js';
 import { protonSet } from './external-mime-round8-proton.js';
+import { csirtgSet } from './external-mime-round9-csirtg.js';
+import { emailjsSet } from './external-mime-round9-emailjs.js';
+import { imapToolsSet } from './external-mime-round9-imaptools.js';
+import { rustMailparseSet } from './external-mime-round9-rust.js';
 import { phpMimeSets } from './external-mime-sets.js';
 import { mime4jSet } from './external-mime4j.js';
 import { round5ReplySets } from './external-reply-round5.js';
@@ -104,6 +108,11 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (proton && proton.cases > 0) out.push(proton);
     // Round 8 (issue #16): bounce, auto-reply and complaint sets never scored before.
     out.push(...(await round8BounceSets(root, role)));
+    // Round 9 (issue #16): MIME sets never scored before, split first half / second half.
+    for (const set of [imapToolsSet, csirtgSet, emailjsSet, rustMailparseSet]) {
+      const r = await set(root, role);
+      if (r && r.cases > 0) out.push(r);
+    }
   }
   return out;
 }

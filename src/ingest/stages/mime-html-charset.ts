@@ -1,11 +1,25 @@
 // The charset an HTML part declares inside itself (<meta charset> or an http-equiv Content-Type),
 // for a part whose MIME header names none: browsers read such a page in that charset (HTML's
 // encoding sniffing: transport label first, then the meta prescan of the first 1024 bytes), and a
-// byte-frequency guess on a few accented letters can pick a CJK charset instead.
+// byte-frequency guess on a few accented letters can pick a CJK charset instead. An HTML document
+// sent under a text/plain label (it opens with a tag) declares its charset the same way.
 import { decodeTransfer } from './mime-charsets.js';
 import { knownCharset } from './normalise-values.js';
 
 const PRESCAN_BYTES = 1024;
+
+/**
+ * Whether a part's body opens with markup (a tag, a comment or a doctype after blank space): an
+ * HTML document, whatever its MIME type says. Plain text that merely mentions a tag further in
+ * does not count.
+ */
+export function opensWithMarkup(latin1Body: string, cte: string): boolean {
+  const head = decodeTransfer(
+    Buffer.from(latin1Body.slice(0, 512), 'latin1'),
+    cte.trim().toLowerCase(),
+  );
+  return /^(?:\xef\xbb\xbf)?\s*<[!a-z]/i.test(head);
+}
 
 /** The known charset the HTML's first 1024 bytes declare, or null. */
 export function htmlMetaCharset(latin1Body: string, cte: string): string | null {

@@ -20,7 +20,7 @@ import {
 } from './mime-charsets.js';
 import type { HeaderBlock } from './mime-header-block.js';
 import { readHeaderBlock } from './mime-header-block.js';
-import { htmlMetaCharset } from './mime-html-charset.js';
+import { htmlMetaCharset, opensWithMarkup } from './mime-html-charset.js';
 import { limitError } from './mime-limits.js';
 import { planRepair } from './mime-repair.js';
 import type { MimeScan } from './normalise-types.js';
@@ -232,9 +232,9 @@ export function scanMime(raw: Buffer, limits: IngestLimits = defaultIngestLimits
           ]))
         : null;
     // An HTML part without a label of its own that has to be guessed is read in the charset its
-    // <meta> declares, as a browser reads it.
+    // <meta> declares, as a browser reads it; so is an HTML document labelled text/plain.
     const unlabelled =
-      guessed && !inherited && h.type === 'text/html'
+      guessed && !inherited && (h.type === 'text/html' || opensWithMarkup(sample(), h.cte))
         ? (htmlMetaCharset(sample(), h.cte) ?? guessed)
         : (guessed ??
           (textType && !inAttached && !undecodable

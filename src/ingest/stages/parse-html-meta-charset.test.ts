@@ -63,3 +63,34 @@ describe('an HTML part labelled only by its <meta>', () => {
     expect(utf8.html).toContain('Grüße');
   });
 });
+
+// An HTML document some mailers send under text/plain declares its charset in its <meta> as well;
+// the label only says how to show it, not how its bytes are written.
+describe('an HTML document labelled text/plain with no charset', () => {
+  it('is read in the charset its <meta> declares, and stays text', async () => {
+    const m = await parseMessage(
+      mail('text/plain', page('<meta charset="ISO-8859-2">', 'Dobrý den, řšřš')),
+    );
+    expect(m.text).toContain('Dobrý den, řšřš');
+    expect(m.text).toContain('<p>');
+    expect(m.html).toBeNull();
+  });
+
+  it('reads a Python-style label such as latin_1 as Latin-1', async () => {
+    const body = Buffer.concat([
+      Buffer.from('<meta charset="latin_1"/>'),
+      Buffer.from('\xd5\xc4\xd6\xdc', 'latin1'),
+    ]);
+    expect((await parseMessage(mail('text/plain', body))).text).toContain('ÕÄÖÜ');
+  });
+
+  it('leaves plain text that mentions a <meta> further in to the guess', async () => {
+    const body = Buffer.concat([
+      Buffer.from('Our page sets <meta charset="ISO-8859-2"> and this note is in Latin-1: '),
+      Buffer.from('Caf\xe9 cr\xe8me br\xfbl\xe9e, d\xe9j\xe0 pay\xe9', 'latin1'),
+    ]);
+    expect((await parseMessage(mail('text/plain', body))).text).toContain(
+      'Café crème brûlée, déjà payé',
+    );
+  });
+});
