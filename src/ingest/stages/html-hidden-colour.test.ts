@@ -97,4 +97,17 @@ describe('text coloured like its background', () => {
     expect(htmlToText(once)).toBe(htmlToText(html));
     expect(htmlToText(html)).toBe('white on blue\nwhite on an image\nwhite on an image attribute');
   });
+
+  it('reveals only what the sanitised HTML shows too: kept links, styles the sanitiser reads', () => {
+    const html =
+      '<table bgcolor="#ffffff"><tr><td style="color:#fff">' +
+      '<a href="https://shop.example/">a kept link</a>' +
+      '<a href="javascript:go()">a link whose target is dropped</a>' +
+      '<span style="color:#000; }">a style the sanitiser drops</span>' +
+      '<span style="color:#000">a style it keeps</span></td></tr></table>';
+    const once = clean(html);
+    expect(htmlToText(html)).toBe('a kept linka style it keeps');
+    expect(htmlToText(once)).toBe(htmlToText(html));
+    expect(clean(once)).toBe(once);
+  });
 });

@@ -45,7 +45,7 @@ export interface HiddenAttrs {
   color: string | undefined;
   bgcolor: string | undefined;
   background: string | undefined;
-  /** An <a> with an href: the client paints it in its own link colour. */
+  /** An <a> whose target the sanitiser keeps: the client paints it in its own link colour. */
   href: boolean;
 }
 
@@ -127,6 +127,17 @@ const WATCHED = new Set([
   'background-image',
 ]);
 const IMPORTANT = /!\s*important\s*$/;
+
+/**
+ * Whether the sanitiser's CSS parser (postcss) reads this style; it drops a style it cannot read
+ * whole, where a browser drops only the broken declaration. Mirrors postcss's errors: braces, an
+ * unclosed string or comment, a declaration without a colon, a second colon outside a function.
+ */
+function sanitiserKeeps(style: string): boolean {
+  const bare = style.replace(/\/\*[^]*?\*\/|"[^"]*"|'[^']*'|\([^()]*\)/g, '');
+  if (/[{}"']|\/\*/.test(bare)) return false;
+  return bare.split(';').every((d) => d.trim() === '' || /^[^:]*:[^:]*$/.test(d));
+}
 
 /** The declarations of an inline style this rule reads, lower-cased, as the cascade resolves them. */
 function readStyle(style: string): Map<string, string> {
@@ -243,6 +254,9 @@ export function elementState(parent: HiddenState, tag: string, a: HiddenAttrs): 
   if (isZero(opacity?.endsWith('%') === true ? opacity.slice(0, -1) : opacity)) return GONE;
   if (clipsToNothing(tag, s, display) || offScreen(s)) return GONE;
   let bits = parent.bits;
+  // What a style the sanitiser drops makes visible would not be visible in the sanitised HTML, so
+  // such a style only hides (a second pass over the output then agrees with the first).
+  const reveals = s === EMPTY || sanitiserKeeps(a.style!);
   const size = s.get('font-size');
   if (isZero(size)) bits |= FONT_ZERO;
   else if (size !== undefined && !RELATIVE_SIZE.test(size)) bits &= ~FONT_ZERO;
@@ -257,6 +271,7 @@ export function elementState(parent: HiddenState, tag: string, a: HiddenAttrs): 
   const paper = paperOf(parent, tag, a, s);
   if (ink !== parent.ink || paper !== parent.paper)
     bits = ink !== undefined && invisibleInk(ink, paper) ? bits | SAME_COLOUR : bits & ~SAME_COLOUR;
+  if (!reveals) bits |= parent.bits;
   if (bits === parent.bits && ink === parent.ink && paper === parent.paper) return parent;
   return { bits, ink, paper };
 }

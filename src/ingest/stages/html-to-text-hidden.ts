@@ -15,12 +15,15 @@ import {
   VISIBLE,
 } from './html-hidden.js';
 import { decodeEntities } from './html-to-text-entities.js';
+import { keepsLink } from './sanitize-html.js';
 
 // Attributes in a start tag: a name, then optionally `=` and a quoted or unquoted value.
 const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
 
 /** The attributes html-hidden.ts reads, from a tag's attribute text (style entities decoded). */
 function readAttributes(attrs: string): HiddenAttrs {
+  let href: string | undefined;
+  let dataCid: string | undefined;
   const out: HiddenAttrs = {
     style: undefined,
     hidden: false,
@@ -39,11 +42,13 @@ function readAttributes(attrs: string): HiddenAttrs {
     const value = () => decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
     if (name === 'style') out.style = value();
     else if (name === 'hidden') out.hidden = true;
-    else if (name === 'href') out.href = true;
+    else if (name === 'href') href = value();
+    else if (name === 'data-cid') dataCid = value();
     else if (name === 'color' || name === 'bgcolor' || name === 'background') out[name] = value();
     // The sanitiser's mark of a background image it dropped (sanitize-background.ts).
     else if (name === 'data-inlet-backdrop') out.background ??= 'x';
   }
+  out.href = keepsLink(href, dataCid);
   return out;
 }
 

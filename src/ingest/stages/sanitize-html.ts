@@ -89,6 +89,20 @@ function cidOf(url: string): string | null {
   }
 }
 
+/**
+ * Whether the sanitiser keeps a link's target, so the link shows in the client's link colour
+ * (html-hidden.ts). Without `cidUrl` (the text view) any cid: reference counts as kept.
+ */
+export function keepsLink(
+  href: string | undefined,
+  dataCid: string | undefined,
+  cidUrl?: (contentId: string) => string | null,
+): boolean {
+  const cid = dataCid ?? cidOf(href ?? '');
+  if (cid !== null) return cidUrl === undefined || cidUrl(cid) !== null;
+  return href !== undefined && (isHttpUrl(href) || schemeOf(href) === 'mailto');
+}
+
 // An image left with nothing to show (unknown cid, script URL, relative path) goes entirely. This
 // is done on the output rather than with sanitize-html's exclusiveFilter, which cuts each rejected
 // element out with substring() and so copies the whole output so far once per rejected image
@@ -209,7 +223,8 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
     // A background image, or the mark keepBackground leaves where the sanitiser dropped one.
     const background = a.background ?? (a[IMAGE_BACKGROUND_MARK] === undefined ? undefined : 'x');
     const attrs = { style, color, bgcolor, background };
-    const flags = { hidden: a.hidden !== undefined, href: a.href !== undefined };
+    const href = name === 'a' && keepsLink(a.href, a['data-cid'], opts.cidUrl);
+    const flags = { hidden: a.hidden !== undefined, href };
     states.push(elementState(top(), name, { ...attrs, ...flags }));
   };
   const onCloseTag = () => {
