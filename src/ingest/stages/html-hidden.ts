@@ -6,8 +6,9 @@
 // hidden) is dropped on its own, so a visible child keeps its text. Text moved off-screen
 // (html-hidden-offscreen.ts) hides like display: none; text coloured like its background
 // (html-hidden-colour.ts) like font-size: 0. Only inline styles and presentational attributes
-// count: stylesheets are dropped by the sanitiser, so what they hid shows in both views alike. `mso-hide: all` alone hides only in Outlook for Windows; every other client, and the
-// agent's browser, shows it, so it is not a rule here.
+// count: stylesheets are dropped by the sanitiser, so what they hid shows in both views alike.
+// `mso-hide: all` alone hides only in Outlook for Windows; every other client, and the agent's
+// browser, shows it, so it is not a rule here.
 
 import {
   backgroundShorthand,
