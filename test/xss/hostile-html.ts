@@ -231,6 +231,18 @@ const HIDING_WRAPPERS = [
   ['<div style="visibility:hidden"><p style="visibility:visible">shown</p>', '</div>'],
   ['<p data-inlet-hidden="1">', '</p>'],
   ['<div data-inlet-hidden="1" style="display:none"><div data-inlet-hidden="1">', '</div>'],
+  ['<div style="position:absolute;left:-9999px">', '</div>'],
+  [
+    '<span style="position:absolute;clip:rect(0 0 0 0);width:1px;height:1px;overflow:hidden">',
+    '</span>',
+  ],
+  ['<p style="text-indent:-9999px">', '<br>shown</p>'],
+  [
+    '<table bgcolor="#fff"><tr><td style="color:#fff">',
+    '<b style="color:#000">shown</b></td></tr></table>',
+  ],
+  ['<div style="background:url(x.png) #fff;color:#fff" data-inlet-backdrop="1">', '</div>'],
+  ['<font color="transparent">', '</font>'],
 ];
 
 export function hostileHtml(): string[] {

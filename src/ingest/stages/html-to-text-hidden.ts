@@ -5,29 +5,56 @@
 // nothing. Counting open elements per name keeps each step O(1) amortised, so deep or broken markup
 // stays linear.
 import { OPEN_IMPLIES_CLOSE, VOID } from './html-depth.js';
-import { elementState, hidesText, MAY_HIDE } from './html-hidden.js';
+import {
+  afterLineBreak,
+  elementState,
+  type HiddenAttrs,
+  type HiddenState,
+  hidesText,
+  MAY_HIDE,
+  VISIBLE,
+} from './html-hidden.js';
 import { decodeEntities } from './html-to-text-entities.js';
+import { keepsLink } from './sanitize-html.js';
 
 // Attributes in a start tag: a name, then optionally `=` and a quoted or unquoted value.
 const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
 
-/** The style attribute (entities decoded) and whether `hidden` is present, from a tag's attribute text. */
-function readAttributes(attrs: string): { style: string | undefined; hidden: boolean } {
-  let style: string | undefined;
-  let hidden = false;
+/** The attributes html-hidden.ts reads, from a tag's attribute text (style entities decoded). */
+function readAttributes(attrs: string): HiddenAttrs {
+  let href: string | undefined;
+  let dataCid: string | undefined;
+  const out: HiddenAttrs = {
+    style: undefined,
+    hidden: false,
+    color: undefined,
+    bgcolor: undefined,
+    background: undefined,
+    href: false,
+  };
+  const seen = new Set<string>();
   ATTRIBUTE.lastIndex = 0;
   for (let m = ATTRIBUTE.exec(attrs); m !== null; m = ATTRIBUTE.exec(attrs)) {
     const name = m[1]!.toLowerCase();
     // The first of two same-named attributes counts, as in a browser.
-    if (name === 'style' && style === undefined) style = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
-    else if (name === 'hidden') hidden = true;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const value = () => decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
+    if (name === 'style') out.style = value();
+    else if (name === 'hidden') out.hidden = true;
+    else if (name === 'href') href = value();
+    else if (name === 'data-cid') dataCid = value();
+    else if (name === 'color' || name === 'bgcolor' || name === 'background') out[name] = value();
+    // The sanitiser's mark of a background image it dropped (sanitize-background.ts).
+    else if (name === 'data-inlet-backdrop') out.background ??= 'x';
   }
-  return { style, hidden };
+  out.href = keepsLink(href, dataCid);
+  return out;
 }
 
 export class HiddenTracker {
   private readonly names: string[] = [];
-  private readonly states: number[] = [0];
+  private readonly states: HiddenState[] = [VISIBLE];
   private readonly open = new Map<string, number>();
 
   /** Whether text at this point is hidden. */
@@ -40,12 +67,11 @@ export class HiddenTracker {
     const implied = OPEN_IMPLIES_CLOSE.get(name);
     if (implied !== undefined)
       while (this.names.length > 0 && implied.has(this.names[this.names.length - 1]!)) this.pop();
+    if (name === 'br') this.lineBreak();
     const parent = this.states[this.states.length - 1]!;
     let state = parent;
-    if (parent !== 0 || MAY_HIDE.test(attrs)) {
-      const { style, hidden } = readAttributes(attrs);
-      state = elementState(parent, name, style, hidden);
-    }
+    if (parent !== VISIBLE || MAY_HIDE.test(attrs))
+      state = elementState(parent, name, readAttributes(attrs));
     if (VOID.has(name)) return hidesText(state);
     this.names.push(name);
     this.states.push(state);
@@ -59,6 +85,16 @@ export class HiddenTracker {
     for (;;) {
       const hidden = this.hidden;
       if (this.pop() === name) return hidden;
+    }
+  }
+
+  /** A line break ends a far text-indent in every open element it was inherited through. */
+  private lineBreak(): void {
+    // Each element loses the indent at most once, so this stays linear however often it runs.
+    for (let i = this.states.length - 1; i > 0; i--) {
+      const after = afterLineBreak(this.states[i]!);
+      if (after === this.states[i]) break;
+      this.states[i] = after;
     }
   }
 

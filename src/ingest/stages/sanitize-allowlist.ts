@@ -100,6 +100,8 @@ export const DROP_WITH_CONTENT = [
 const COMMON_ATTRS = [
   // sanitize-html.ts's own marker for hidden content, set and removed there; stripped from input.
   'data-inlet-hidden',
+  // sanitize-background.ts's mark of a background image the sanitiser dropped; harmless if sent.
+  'data-inlet-backdrop',
   'style',
   'title',
   'dir',

@@ -60,7 +60,7 @@ describe('sanitizeEmailHtml', () => {
       '<div style="color: #333; font-family: \'Segoe UI\', sans-serif; background-image: url(https://x/y); width: expression(alert(1)); behavior: url(x.htc); background-color: rgb(1, 2, 3)">t</div>',
     );
     expect(r.html).toBe(
-      '<div style="color:#333;font-family:\'Segoe UI\', sans-serif;background-color:rgb(1, 2, 3)">t</div>',
+      '<div style="color:#333;font-family:\'Segoe UI\', sans-serif;background-color:rgb(1, 2, 3)" data-inlet-backdrop="1">t</div>',
     );
   });
 

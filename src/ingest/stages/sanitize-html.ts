@@ -9,13 +9,21 @@
 import sanitizeHtml from 'sanitize-html';
 
 import { exceedsHtmlDepth, MAX_HTML_DEPTH } from './html-depth.js';
-import { elementState, HIDES_SUBTREE, hidesText } from './html-hidden.js';
+import {
+  afterLineBreak,
+  elementState,
+  type HiddenState,
+  hidesSubtree,
+  hidesText,
+  VISIBLE,
+} from './html-hidden.js';
 import {
   ALLOWED_ATTRIBUTES,
   ALLOWED_STYLES,
   ALLOWED_TAGS,
   DROP_WITH_CONTENT,
 } from './sanitize-allowlist.js';
+import { IMAGE_BACKGROUND_MARK, keepBackground } from './sanitize-background.js';
 
 export interface SanitizeOptions {
   /** Maps a `cid:` reference to the attachment endpoint URL, or null when the message has no such part. */
@@ -79,6 +87,20 @@ function cidOf(url: string): string | null {
   } catch {
     return raw;
   }
+}
+
+/**
+ * Whether the sanitiser keeps a link's target, so the link shows in the client's link colour
+ * (html-hidden.ts). Without `cidUrl` (the text view) any cid: reference counts as kept.
+ */
+export function keepsLink(
+  href: string | undefined,
+  dataCid: string | undefined,
+  cidUrl?: (contentId: string) => string | null,
+): boolean {
+  const cid = dataCid ?? cidOf(href ?? '');
+  if (cid !== null) return cidUrl === undefined || cidUrl(cid) !== null;
+  return href !== undefined && (isHttpUrl(href) || schemeOf(href) === 'mailto');
 }
 
 // An image left with nothing to show (unknown cid, script URL, relative path) goes entirely. This
@@ -190,10 +212,20 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
 
   // The hidden-content state (html-hidden.ts) of every element the parser has open, kept in step
   // by its open and close events, which it balances even for broken markup.
-  const states: number[] = [0];
+  const states: HiddenState[] = [VISIBLE];
   const top = () => states[states.length - 1]!;
-  const onOpenTag = (name: string, attribs: sanitizeHtml.Attributes) => {
-    states.push(elementState(top(), name, attribs.style, attribs.hidden !== undefined));
+  const onOpenTag = (name: string, a: sanitizeHtml.Attributes) => {
+    // A line break ends a far text-indent (html-hidden.ts); each element loses it at most once.
+    if (name === 'br')
+      for (let i = states.length - 1; i > 0 && afterLineBreak(states[i]!) !== states[i]; i--)
+        states[i] = afterLineBreak(states[i]!);
+    const { style, color, bgcolor } = a;
+    // A background image, or the mark keepBackground leaves where the sanitiser dropped one.
+    const background = a.background ?? (a[IMAGE_BACKGROUND_MARK] === undefined ? undefined : 'x');
+    const attrs = { style, color, bgcolor, background };
+    const href = name === 'a' && keepsLink(a.href, a['data-cid'], opts.cidUrl);
+    const flags = { hidden: a.hidden !== undefined, href };
+    states.push(elementState(top(), name, { ...attrs, ...flags }));
   };
   const onCloseTag = () => {
     if (states.length > 1) states.pop();
@@ -203,13 +235,13 @@ export function sanitizeEmailHtml(html: string, opts: SanitizeOptions): Sanitize
   // entry in sanitize-html's rename map (it wrote the next sibling's end tag under the new name).
   // Links and images inside are not transformed, so nobody counts or offers an image never shown.
   const transform = (name: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
-    if ((top() & HIDES_SUBTREE) !== 0) {
-      const root = (states[states.length - 2]! & HIDES_SUBTREE) === 0;
+    if (hidesSubtree(top())) {
+      const root = !hidesSubtree(states[states.length - 2]!);
       return { tagName: name, attribs: root ? { [HIDDEN_MARK]: '1' } : {} };
     }
-    let visible = attribs;
+    let visible = keepBackground(attribs);
     if (visible[HIDDEN_MARK] !== undefined) {
-      visible = { ...attribs };
+      if (visible === attribs) visible = { ...attribs };
       delete visible[HIDDEN_MARK];
     }
     if (name === 'a') return linkTransform(name, visible);
