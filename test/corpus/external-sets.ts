@@ -32,6 +32,7 @@ import { round7ReplySet } from './external-reply-round7.js';
 import { round8ReplyTextSets } from './external-reply-round8.js';
 import { round8ReplyHtmlSet } from './external-reply-round8-html.js';
 import { round8UnquoteSet } from './external-reply-round8-unquote.js';
+import { round9ReplySets } from './external-reply-round9.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -104,6 +105,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     if (proton && proton.cases > 0) out.push(proton);
     // Round 8 (issue #16): bounce, auto-reply and complaint sets never scored before.
     out.push(...(await round8BounceSets(root, role)));
+    // Round 9 (issue #16): reply sets never scored before, split first half / second half.
+    out.push(...round9ReplySets(root, role));
   }
   return out;
 }
