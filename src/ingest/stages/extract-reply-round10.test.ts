@@ -222,3 +222,27 @@ describe('reply extraction, round 10: forwards', () => {
     ).toBe('');
   });
 });
+
+describe('reply extraction, round 10: signatures without a delimiter', () => {
+  it('reads a phone number written in pairs of digits as a contact line', () => {
+    expect(
+      reply(
+        'Merci pour votre aide.\n\n\n*Marie Dupont*\nResponsable commerciale\n06 98 76 54 32\nhttps://example.fr/',
+      ),
+    ).toBe('Merci pour votre aide.');
+    expect(
+      reply('Danke, passt.\n\nJonas Berg\nVertrieb\n+ 49 30 12 34 56 78\nwww.example.de'),
+    ).toBe('Danke, passt.');
+  });
+
+  it("leaves a logo placeholder above the name out with the block, but not the person's phone line", () => {
+    expect(
+      reply(
+        'Thanks, that fixed it.\n\n[image: ACME logo] <https://acme.example/>\n*Jane Roe*\nSupport lead\njane@acme.example\n+1 555 010 2030',
+      ),
+    ).toBe('Thanks, that fixed it.');
+    expect(
+      reply('Call me at 06 12 34 56 78 tomorrow\nJane Roe\nwww.acme.example\njane@acme.example'),
+    ).toBe('Call me at 06 12 34 56 78 tomorrow');
+  });
+});

@@ -94,7 +94,7 @@ const HEADER_FIELDS: [HeaderField, string][] = [
   ],
   [
     'date',
-    'sent|date|datum|datums|envoyé|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|gönderilme|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
+    'sent|date|datum|datums|envoyé|enviado el|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|wysłane|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|gönderilme|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
   ],
   [
     'to',
