@@ -9,6 +9,18 @@ import { extractReply } from './extract-reply.js';
 
 const reply = (text: string) => extractReply(text).reply;
 
+// Apple Mail quotes a forward whole, its caption in the user's language (here Swedish).
+const swedish = [
+  '> Vidarebefordrat mejl:',
+  '>',
+  '> Från: Pat Lee <pat@example.org>',
+  '> Ämne: Faktura 2231',
+  '> Datum: 3 mars 2025 09:12:44 CET',
+  '> Till: billing@example.com',
+  '>',
+  '> Fakturan tar upp routern två gånger.',
+].join('\n');
+
 describe('reply extraction, round 10: forwards', () => {
   it("a message that only forwards a '>'-quoted earlier message shows that message's text", () => {
     const english = [
@@ -28,16 +40,6 @@ describe('reply extraction, round 10: forwards', () => {
     expect(extractReply(english).hasQuote).toBe(true);
 
     // The caption in the user's language: no list of captions holds every one of them.
-    const swedish = [
-      '> Vidarebefordrat mejl:',
-      '>',
-      '> Från: Pat Lee <pat@example.org>',
-      '> Ämne: Faktura 2231',
-      '> Datum: 3 mars 2025 09:12:44 CET',
-      '> Till: billing@example.com',
-      '>',
-      '> Fakturan tar upp routern två gånger.',
-    ].join('\n');
     expect(reply(swedish)).toBe('Fakturan tar upp routern två gånger.');
   });
 
@@ -72,22 +74,7 @@ describe('reply extraction, round 10: forwards', () => {
   });
 
   it("a comment above a quoted forward with a caption in the user's language keeps only the comment", () => {
-    expect(
-      reply(
-        [
-          'Kan ni titta på den här?',
-          '',
-          '> Vidarebefordrat mejl:',
-          '>',
-          '> Från: Pat Lee <pat@example.org>',
-          '> Ämne: Faktura 2231',
-          '> Datum: 3 mars 2025 09:12:44 CET',
-          '> Till: billing@example.com',
-          '>',
-          '> Fakturan tar upp routern två gånger.',
-        ].join('\n'),
-      ),
-    ).toBe('Kan ni titta på den här?');
+    expect(reply(`Kan ni titta på den här?\n\n${swedish}`)).toBe('Kan ni titta på den här?');
   });
 
   it('reads the header labels of Turkish, Romanian, Russian, Ukrainian, Norwegian and Japanese clients', () => {
