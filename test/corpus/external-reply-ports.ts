@@ -89,7 +89,13 @@ export function quoteBlocks(text: string): { kept: string[]; quoted: string[] } 
 
 /** Why `got` differs from `want` by convention only, or null (all three whitespace-normalised). */
 export function replyDivergence(got: string, withSignature: string, want: string): string | null {
-  const rest = got.startsWith(want) ? got.slice(want.length).trim() : null;
+  // A name in Gmail's plain-text bold ("*Jane Roe*") is a name all the same.
+  const rest = got.startsWith(want)
+    ? got
+        .slice(want.length)
+        .trim()
+        .replace(/^\*(.+)\*$/, '$1')
+    : null;
   if (rest !== null && rest !== '' && NAME_ONLY.test(rest)) return NAME_KEPT;
   if (withSignature === want && want.startsWith(got)) return BLOCK_LEFT;
   return null;

@@ -36,6 +36,7 @@ import { round7ReplySet } from './external-reply-round7.js';
 import { round8ReplyTextSets } from './external-reply-round8.js';
 import { round8ReplyHtmlSet } from './external-reply-round8-html.js';
 import { round8UnquoteSet } from './external-reply-round8-unquote.js';
+import { round9ReplySets } from './external-reply-round9.js';
 import {
   freshReplySets,
   pythonReplySets,
@@ -113,6 +114,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
       const r = await set(root, role);
       if (r && r.cases > 0) out.push(r);
     }
+    // Round 9 (issue #16): reply sets never scored before, split first half / second half.
+    out.push(...round9ReplySets(root, role));
   }
   return out;
 }

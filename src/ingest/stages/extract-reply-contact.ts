@@ -5,6 +5,7 @@
 
 const MAX_LINES = 14;
 const MAX_LINE = 100;
+const LOGO_LINE = /^\[(?:image|cid|logo)\b/iu;
 // What makes a line a contact line, by kind; a block needs two kinds (a phone number alone is
 // something a person may write, with a web address and a label it is a signature).
 const KINDS: RegExp[] = [
@@ -12,7 +13,7 @@ const KINDS: RegExp[] = [
   /[\w.+-]+@[\w-]+\.[\w.-]+/u, // address
   /\bhttps?:\/\/|\bwww\.[\w-]+\./iu, // web
   /^\W*(?:tel|tél|phone|mob(?:ile)?|cell|fax|e-?mail|web(?:site)?|kvk|btw|iban|bic|vat|ust-?id(?:nr)?|[tmfpew])\.?\s*[:.]/iu, // label
-  /^\[(?:image|cid|logo)\b/iu, // logo placeholder
+  LOGO_LINE, // logo placeholder
 ];
 const NAME = /^\p{Lu}[\p{L}.'-]*(?:\s+\p{L}[\p{L}.'-]*){0,3}$/u;
 const DISCLAIMER =
@@ -29,8 +30,9 @@ function nameOf(line: string): string | null {
   return NAME.test(name) ? name : null;
 }
 
-// Every kind above has one of these; most lines have none and skip the five patterns.
-const MAYBE_CONTACT = /\d{3}|@|www\.|https?:|^\W*\p{L}{1,8}\.?\s*[:.]|^\[/iu;
+// Every kind above has one of these; most lines have none and skip the five patterns. A phone
+// needs three digits, which may stand in groups ("06 12 34 56 78", "01.23.45.67.89").
+const MAYBE_CONTACT = /\d[\s().-]?\d[\s().-]?\d|@|www\.|https?:|^\W*\p{L}{1,8}\.?\s*[:.]|^\[/iu;
 const kindOf = (line: string): number =>
   MAYBE_CONTACT.test(line) ? KINDS.findIndex((re) => re.test(line)) : -1;
 // Lines read from the end before giving up when none of them is a contact line.
@@ -78,6 +80,9 @@ export function contactBlockStart(lines: string[], end: number): number {
     if (kind !== -1) {
       kinds.add(kind);
       contact++;
+      // A logo above the name, in its paragraph, is the block's too (a phone or address line
+      // there may be the person's "call me at …").
+      if (start !== -1 && LOGO_LINE.test(line)) start = i;
       continue;
     }
     // The name line (or a title or company under it, "ACME B.V."): the block starts here if it

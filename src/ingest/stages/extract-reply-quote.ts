@@ -17,7 +17,7 @@ import { clean, isBlank, isMobileSignature } from './reply-signature.js';
 
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
 // either only counts when a header block follows.
-const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+export const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
 // Outlook's <hr> above the earlier message, rendered as a long line of underscores: with a "From:"
 // right under it, that is the earlier message even when its other header lines are gone.
 const OUTLOOK_RULE = /^_{10,}$/;
@@ -29,7 +29,7 @@ const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 const GROUPWISE_HEADER = /^>{3}\s(?=.{0,200}(?:\d|@)).{1,200}\s>{3}\s*$/u;
 
 /** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
-function isHeaderBlock(lines: Lines, i: number): boolean {
+export function isHeaderBlock(lines: Lines, i: number): boolean {
   const first = lines.headerField(i);
   if (first === null) return false;
   if (first === 'from' && isOneLineHeader(lines.clean(i))) return true;
@@ -58,7 +58,8 @@ export interface QuoteMark {
   headerEnd: number;
 }
 
-function headerBlockEnd(lines: Lines, i: number): number {
+/** The last header line of the block starting at `i` (within eight lines). */
+export function headerBlockEnd(lines: Lines, i: number): number {
   let end = i;
   for (let j = i + 1; j < Math.min(lines.length, i + 8); j++)
     if (lines.headerField(j) !== null) end = j;
@@ -196,6 +197,32 @@ export function answersBelow(lines: Lines, quote: QuoteMark): string[] {
   return answers.some(isQuoteLine) ? lines.raw.slice(quote.start, end) : answers;
 }
 
+// A caption a client writes above the message it forwards, in whatever language ("Začátek
+// přeposílané zprávy:", "Vidarebefordrat mejl:"): a short line ending in a colon. It only counts
+// with a header block right under it, and only where no person writes (inside a '>' quote, or in
+// a message that holds nothing but the forward): above an unquoted header block, "See below:" is
+// the person's own line.
+const CAPTION_LIKE = /[:：]\s*$/u;
+
+/**
+ * The line where the header block of a forwarded message opening at `first` starts: `first`
+ * itself, or the next non-blank line under a caption, a separator rule or a colon-ended caption
+ * line; -1 when no forwarded message opens there.
+ */
+export function forwardHeaderAt(lines: Lines, first: number): number {
+  if (isHeaderBlock(lines, first)) return first;
+  const text = lines.clean(first);
+  const caption =
+    FORWARD_CAPTION.test(text) ||
+    ORIGINAL_MESSAGE.test(text) ||
+    SEPARATOR_LINE.test(text) ||
+    (text.length <= 80 && !text.includes('@') && CAPTION_LIKE.test(text));
+  if (!caption) return -1;
+  let next = first + 1;
+  while (next < lines.length && lines.clean(next) === '') next++;
+  return next < lines.length && isHeaderBlock(lines, next) ? next : -1;
+}
+
 /**
  * `body` without '>'-quoted blocks that hold a forwarded message ("> Begin forwarded message:",
  * "> From: … / > Date: …"): text around such a block is the person's, the block is not, and unlike
@@ -217,7 +244,7 @@ export function dropQuotedForwards(body: string[]): string[] {
       first < inner.length &&
       (FORWARD_CAPTION.test(inner.clean(first)) ||
         ORIGINAL_MESSAGE.test(inner.clean(first)) ||
-        isHeaderBlock(inner, first));
+        forwardHeaderAt(inner, first) !== -1);
     if (!forward) out.push(...body.slice(i, end));
     // One blank line stays where the block was.
     else if (out.length > 0 && isBlank(out.at(-1) ?? ''))

@@ -90,21 +90,24 @@ export type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
 const HEADER_FIELDS: [HeaderField, string][] = [
   [
     'from',
-    'from|von|de|de la|da|van|od|от|від|fra|frå|från|lähettäjä|feladó|kimden|afzender|afsender|avsändare|mittente|remitente|remetente|expéditeur|absender|nadawca|odesílatel|odosielateľ|pošiljatelj|šalje|nuo|no|saatja|από|من|מאת|dari|từ|发件人|寄件者|差出人|보낸 사람',
+    'from|von|de|de la|da|van|od|от|від кого|від|відправник|отправитель|expeditor(?:ul)?|gönderen|fra|frå|från|lähettäjä|feladó|kimden|afzender|afsender|avsändare|mittente|remitente|remetente|expéditeur|absender|nadawca|odesílatel|odosielateľ|pošiljatelj|šalje|nuo|no|saatja|από|من|מאת|dari|từ|发件人|寄件者|差出人|送信元|보낸 사람',
   ],
   [
     'date',
-    'sent|date|datum|datums|envoyé|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
+    'sent|date|datum|datums|envoyé|enviado el|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|wysłane|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|gönderilme|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
   ],
   [
     'to',
-    'to|an|à|a|para|aan|do|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|받는 사람',
+    'to|an|à|pour|a|para|aan|do|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|destinatar(?:ul)?|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|送信先|받는 사람',
   ],
   [
     'subject',
-    'subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat|тема|emne|ämne|aihe|tárgy|předmět|predmet|konu|subiect|tēma|teema|naslov|zadeva|θέμα|الموضوع|נושא|perihal|subjek|chủ đề|主题|主旨|件名|제목|sujet',
+    'subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat|тема|emne|ämne|aihe|tárgy|předmět|predmet|konu|subiect(?:ul)?|tēma|teema|naslov|zadeva|θέμα|الموضوع|נושא|perihal|subjek|chủ đề|主题|主旨|件名|제목|sujet',
   ],
-  ['cc', 'cc|kopie|kopia|dw|копия|kopio|másolat|نسخة|עותק'],
+  [
+    'cc',
+    'cc|copie à|kopie|kopia|kópia|cópia|kopija|kopi|dw|копия|копія|kopio|másolatot kap|másolat|bilgi|نسخة|עותק',
+  ],
 ];
 // Something must follow the label's colon. (It was `\s*\**\s*\S`: the same lines, since `\S`
 // takes a '*' too, but its two runs of spaces traded characters when nothing followed.)

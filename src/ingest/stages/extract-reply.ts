@@ -8,6 +8,7 @@ import { withoutPgpArmor } from './extract-reply-armor.js';
 import { splitGluedAttributions } from './extract-reply-attribution.js';
 import { bannerEnd } from './extract-reply-banner.js';
 import { hoistFences } from './extract-reply-fences.js';
+import { forwardedText } from './extract-reply-forward.js';
 import { isQuoteLine, Lines, withEscapedQuoteMarks } from './extract-reply-lines.js';
 import {
   answersBelow,
@@ -50,6 +51,16 @@ const joinTrim = (lines: string[]): string =>
     .trimEnd();
 
 export function extractReply(text: string): ExtractedReply {
+  const r = extract(text);
+  if (r.replyWithSignature.trim() !== '') return r;
+  // Nothing of the person's: a message that only forwards an earlier one is that message.
+  const forwarded = forwardedText(text.replace(/\r\n?/g, '\n').split('\n'));
+  if (forwarded === null) return r;
+  const f = extract(forwarded);
+  return f.replyWithSignature.trim() === '' ? r : { ...f, hasQuote: true };
+}
+
+function extract(text: string): ExtractedReply {
   const fences = hoistFences(withoutPgpArmor(text.replace(/\r\n?/g, '\n').split('\n')));
   const info = splitGluedAttributions(
     new Lines(withEscapedQuoteMarks(fences.lines)),
