@@ -89,7 +89,7 @@ async function classify(bytes: Buffer): Promise<Classification> {
   return classifyMessage((await prepareMessage(bytes, defaultIngestLimits)).parsed, ctx);
 }
 
-function scoreOne(
+export function scoreOne(
   fields: Record<string, FieldScore>,
   c: Round8Case,
   cl: Classification,
