@@ -181,3 +181,32 @@ export function rtCases(dir: string): Round8Case[] {
     out.push({ file: 't/data/emails/multipart-report', kind: 'bounce' });
   return out;
 }
+
+// bruceg/qmail-autoresponder (GPL-2.0): runtests-common.sh builds each test mail with
+// make_message (its fixed header lines, the header line a test passes, then a fixed body) and says
+// whether the auto-responder answers it (`runtest true`) or must not (`runtest false`). Only the
+// tests that pass a header line are read: the others differ by the envelope sender alone, which is
+// not in the mail.
+export function qmailAutoresponderCases(dir: string): Round8Case[] {
+  const sh = fileText(dir, 'runtests-common.sh');
+  const fn = /make_message\(\) \{\n([\s\S]*?)\n\}/.exec(sh)?.[1];
+  if (!fn) return [];
+  const lines = fn.split('\n').map((l) => l.trim());
+  const echoed = (l: string) => /^echo(?: '(.*)')?$/.exec(l)?.[1] ?? '';
+  const loop = lines.findIndex((l) => l.startsWith('for line'));
+  const done = lines.findIndex((l) => l === 'done');
+  if (loop < 0 || done < loop) return [];
+  const before = lines.slice(0, loop).map(echoed);
+  const after = lines.slice(done + 1).map(echoed);
+  const out = new Map<string, Round8Case>();
+  for (const m of sh.matchAll(/^\s*runtest (true|false)\s+\S+\s+'[^']*'\s+'([^']+)'\s*$/gm)) {
+    const header = m[2]!;
+    if (out.has(header)) continue;
+    out.set(header, {
+      file: header,
+      mail: [...before, header, ...after].join('\n') + '\n',
+      kind: m[1] === 'true' ? 'person' : 'auto',
+    });
+  }
+  return [...out.values()];
+}

@@ -5,6 +5,8 @@
 // - Shotzoom/autoreply (MIT): a Ruby auto-reply detector; its specs build mails header by header.
 // - redmine/redmine (GPL-2.0): the mail handler's tests (auto-replies ignored, persons' mail kept).
 // - bestpractical/rt (GPL-2.0): Request Tracker's auto-generated check and a bounce it files.
+// - bruceg/qmail-autoresponder (GPL-2.0): which header lines stop a vacation responder (added
+//   after the rules of round 9 were written, so its first figures are unseen for them too).
 // Cases already in ../shared/corpus or another set are left out (round9Fresh). Each set's cases are
 // sorted by name and split once, first half tune, second half held out (firstHalf), fixed before
 // any was scored. Scored as round 8 scores its sets (scoreOne): 'auto-generated not answered' is
@@ -16,7 +18,12 @@ import { prepareMessage } from '../../src/ingest/prepare.js';
 import { classifyMessage } from '../../src/ingest/stages/classify.js';
 import type { Classification } from '../../src/ingest/types.js';
 import { defaultIngestLimits } from '../../src/ingest/types.js';
-import { redmineCases, rtCases, shotzoomCases } from './external-auto-round9-cases.js';
+import {
+  qmailAutoresponderCases,
+  redmineCases,
+  rtCases,
+  shotzoomCases,
+} from './external-auto-round9-cases.js';
 import { scoreOne } from './external-bounce-round8.js';
 import type { Round8Case } from './external-bounce-round8-cases.js';
 import { unseenOutside } from './external-round7-fresh.js';
@@ -28,7 +35,12 @@ const ctx = {
 };
 
 /** The folders the round-9 machine-mail sets read. */
-const ROUND9_AUTO_SETS = ['Shotzoom+autoreply', 'redmine+redmine', 'bestpractical+rt'];
+const ROUND9_AUTO_SETS = [
+  'Shotzoom+autoreply',
+  'redmine+redmine',
+  'bestpractical+rt',
+  'bruceg+qmail-autoresponder',
+];
 
 /** Mail that neither ../shared/corpus nor a set scored before round 9 holds. */
 const round9Fresh = (root: string, mail: Buffer): boolean =>
@@ -81,6 +93,11 @@ export async function round9AutoSets(root: string, role: Role): Promise<SetRepor
     ['Shotzoom/autoreply detector specs (round 9, fresh)', 'Shotzoom+autoreply', shotzoomCases],
     ['redmine/redmine mail handler (round 9, fresh)', 'redmine+redmine', redmineCases],
     ['bestpractical/rt auto-generated and bounce (round 9, fresh)', 'bestpractical+rt', rtCases],
+    [
+      'bruceg/qmail-autoresponder header tests (round 9, fresh)',
+      'bruceg+qmail-autoresponder',
+      qmailAutoresponderCases,
+    ],
   ];
   const reports: SetReport[] = [];
   for (const [set, folder, read] of sets) {
