@@ -198,12 +198,14 @@ function scoreOne(
     );
 }
 
-async function scoreSet(
+/** One set's report; `fresh` says which mail no earlier round scored (round 8's rule by default). */
+export async function scoreSet(
   set: string,
   role: Role,
   root: string,
   folder: string,
   all: Round8Case[],
+  fresh: (mail: Buffer) => boolean = (mail) => round8Fresh(root, mail),
 ): Promise<SetReport | null> {
   const dir = path.join(root, folder);
   // A case is a file of the set, or a mail its test writes inline.
@@ -216,9 +218,9 @@ async function scoreSet(
       return false;
     }
   });
-  const fresh = present.filter((c) => round8Fresh(root, mailOf(c)));
+  const unseen = present.filter((c) => fresh(mailOf(c)));
   const cases = firstHalf(
-    fresh.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    unseen.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
     role,
   );
   if (cases.length === 0) return null;

@@ -7,6 +7,7 @@
 // `npm run corpus -- --external=DIR`; each folder is `owner+name` holding the repository's files.
 // Every set is split once into a tune half and a held-out half (fixed below, chosen before any rule
 // changed): rules are tuned on the first, the second is only ever read for the report.
+import { round9AutoSets } from './external-auto-round9.js';
 import { crispBounceSet } from './external-bounce-round7.js';
 import { round8BounceSets } from './external-bounce-round8.js';
 import { bounceSets } from './external-bounce-sets.js';
@@ -116,6 +117,8 @@ export async function runExternalSets(root: string): Promise<SetReport[]> {
     }
     // Round 9 (issue #16): reply sets never scored before, split first half / second half.
     out.push(...round9ReplySets(root, role));
+    // Round 9 (issue #16): machine-mail sets (auto-replies, bulk, loops) never scored before.
+    out.push(...(await round9AutoSets(root, role)));
   }
   return out;
 }

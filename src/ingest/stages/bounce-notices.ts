@@ -115,9 +115,10 @@ export function sesOriginalMessageId(text: string): string | null {
 }
 
 // A mailing list's own notices about a post: rejected (the sender is no member, or may not post)
-// or held for a moderator. They come from the list's machinery, never from a person.
-const LIST_MACHINE =
-  /^(?:owner-[^@]+|[^@]+-(?:request|owner|admin|bounces?|ctl)(?:\+[^@]*)?|mailman|majordomo|listserv|listproc|sympa|ecartis|lyris|fml)@/i;
+// or held for a moderator. They come from the list's machinery, never from a person (Mailman 3
+// asks for confirmations from list-confirm+token@).
+export const LIST_MACHINE =
+  /^(?:owner-[^@]+|[^@]+-(?:request|owner|admin|bounces?|confirm|ctl)(?:\+[^@]*)?|mailman|majordomo|listserv|listproc|sympa|ecartis|lyris|fml)@/i;
 const LIST_SOFTWARE = [
   'x-list-administrivia',
   'x-mailman-version',

@@ -5,7 +5,9 @@
 // Decision on Precedence: list — mailing-list software (Google Groups, Mailman) stamps it, together
 // with List-Id, on every post, including posts a person wrote to a support list. Those stay 'human'
 // (reason 'list_traffic', which suppressesAutoResponse() honours) so no customer message is lost.
-// Precedence: list WITHOUT a List-Id is not a real list — it is a bulk sender — and counts as auto_reply.
+// Precedence: list WITHOUT a list header is not a real list — it is a bulk sender — and counts as
+// auto_reply. Loop guards (X-Loop and the helpdesks' own) keep a message 'human' with reason
+// 'loop_header', also honoured by suppressesAutoResponse() (classify-machine.ts says why).
 import type { Classification, ClassifyContext, ParsedMessage } from '../types.js';
 import { isJmrp, originalMessageId, parseBounce } from './bounce.js';
 import {
@@ -14,6 +16,7 @@ import {
   rejectedListAddress,
   sesNotificationType,
 } from './bounce-notices.js';
+import { listHeaders, loopReasons, machineSenderReasons, precedences } from './classify-machine.js';
 import {
   AWAY_TEXT,
   BOUNCE_SUBJECT,
@@ -128,10 +131,10 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
     const v = first(msg, key);
     if (v !== undefined && !/^(no|none|false)?$/i.test(v)) reasons.push(key.replace(/-/g, '_'));
   }
-  const precedence = (first(msg, 'precedence') ?? first(msg, 'x-precedence'))?.toLowerCase();
-  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'auto_reply')
-    reasons.push(`precedence:${precedence}`);
-  if (precedence === 'list' && !has(msg, 'list-id')) reasons.push('precedence:list');
+  const precedence = precedences(msg);
+  for (const p of ['bulk', 'junk', 'auto_reply'])
+    if (precedence.includes(p)) reasons.push(`precedence:${p}`);
+  if (precedence.includes('list') && listHeaders(msg).length === 0) reasons.push('precedence:list');
   const rt = reportType(msg);
   const body = msg.text?.slice(0, 64 * 1024) ?? '';
   const ses = sesNotificationType(body);
@@ -156,7 +159,8 @@ function autoReplyReasons(msg: ParsedMessage): string[] {
   if (OOO_SUBJECT.test(msg.subject)) reasons.push('out_of_office_subject');
   // Mail from the null sender that is not a bounce is still a machine's notice, never a person.
   if (fromNullSender(msg)) reasons.push('null_sender');
-  return reasons;
+  // The weakest sign, named only when nothing above says what the machine sent.
+  return reasons.length > 0 ? reasons : machineSenderReasons(msg);
 }
 
 export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Classification {
@@ -207,10 +211,10 @@ export function classifyMessage(msg: ParsedMessage, ctx: ClassifyContext): Class
   if (away) return { kind: 'auto_reply', reasons: away };
   if (bounce.length > 0) return { kind: 'bounce', reasons: bounce, bounce: parseBounce(msg) };
   if (auto.length > 0) return { kind: 'auto_reply', reasons: auto };
-  const reasons =
-    has(msg, 'list-id') || first(msg, 'precedence')?.toLowerCase() === 'list'
-      ? ['list_traffic']
-      : [];
+  const reasons = [
+    ...(listHeaders(msg).length > 0 || precedences(msg).includes('list') ? ['list_traffic'] : []),
+    ...loopReasons(msg),
+  ];
   return { kind: 'human', reasons };
 }
 
@@ -246,5 +250,5 @@ function autoResponderTie(
 
 /** True when Inlet must not send an automatic reply (acknowledgement) to this message. */
 export function suppressesAutoResponse(c: Classification): boolean {
-  return c.kind !== 'human' || c.reasons.includes('list_traffic');
+  return c.kind !== 'human' || c.reasons.some((r) => r === 'list_traffic' || r === 'loop_header');
 }
