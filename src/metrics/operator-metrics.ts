@@ -34,6 +34,18 @@ export function operatorCounters(registry: Registry) {
   };
 }
 
+/**
+ * Stored messages the rebuild of derived views looked at (src/ingest/reparse.ts), by outcome: rebuilt,
+ * unchanged, or skipped_* with the reason. Its rate is the rebuild's progress; skipped ones need a look.
+ */
+export function reparseMessagesCounter(registry: Registry): Counter<'outcome'> {
+  return outcomeCounter(
+    registry,
+    'inlet_reparse_messages_total',
+    'Stored messages whose derived views were rebuilt from the original, by outcome (rebuilt, unchanged, skipped_*)',
+  );
+}
+
 /** HTTP request duration by route template (never the raw URL: ids would explode cardinality). */
 export function httpDurationHistogram(
   registry: Registry,
