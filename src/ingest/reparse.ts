@@ -79,6 +79,9 @@ export interface BatchOptions {
   batchSize?: number;
   /** Original bytes a batch opens before it stops (at least one message). */
   maxBytes?: number;
+  /** Run in the batch's transaction when rows may remain (the job queues its next batch here, so a
+   *  crash between batches cannot end the chain). */
+  onMore?: (ex: Executor) => Promise<void>;
 }
 
 export interface BatchResult {
@@ -129,7 +132,9 @@ export async function reparseBatch(
       messages: done,
       ...counts,
     });
-    return { counts, more: rows.length === batchSize || done < rows.length, mailboxGone: false };
+    const more = rows.length === batchSize || done < rows.length;
+    if (more) await opts.onMore?.(ex);
+    return { counts, more, mailboxGone: false };
   });
   // Counted once committed: a rolled-back batch is done again and would count twice.
   for (const o of reparseOutcomes) if (counts[o] > 0) deps.counter?.inc({ outcome: o }, counts[o]);
