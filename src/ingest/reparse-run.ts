@@ -15,9 +15,9 @@ import { DERIVE_VERSION } from './derive-version.js';
 import {
   type BatchOptions,
   emptyCounts,
+  reparseBatch,
   type ReparseCounts,
   type ReparseDeps,
-  reparseBatch,
   reparseOutcomes,
 } from './reparse.js';
 import { listStaleMailboxes, markAllStale } from './reparse-store.js';

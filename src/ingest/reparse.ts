@@ -16,6 +16,7 @@
 // is not a view fix. A message whose original now parses into other attachments keeps its views.
 import type { Counter } from 'prom-client';
 
+import type { SealedField } from '../crypto/index.js';
 import {
   attachmentDigest,
   type DataKey,
@@ -25,7 +26,6 @@ import {
   openText,
   seal,
 } from '../crypto/index.js';
-import type { SealedField } from '../crypto/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db, Executor } from '../store/db.js';
 import { lockMailboxForIngest } from '../store/inbound-store.js';
@@ -35,7 +35,7 @@ import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import { DERIVE_VERSION } from './derive-version.js';
 import type { IsolatedPrepare } from './isolated-prepare.js';
-import { prepareMessage, type PreparedMessage, type StoredHeaders } from './prepare.js';
+import { type PreparedMessage, prepareMessage, type StoredHeaders } from './prepare.js';
 import { type DerivedViews, rederive, type StoredAttachment } from './reparse-derive.js';
 import {
   attachmentIdentities,
