@@ -316,4 +316,30 @@ describe('rebuilding derived views', () => {
     );
     expect(audits[0]!.n).toBe(0);
   });
+  test('a disconnect that holds the mailbox row makes a rebuild wait, and once it commits the rebuild reads nothing', async () => {
+    const mailbox = await f.addMailbox('racing@acme.example');
+    await store(mail({ subject: 'Racing the disconnect' }), mailbox);
+    await owner('UPDATE messages SET derive_version = $2 WHERE mailbox_id = $1', [
+      mailbox,
+      DERIVE_VERSION - 1,
+    ]);
+    const client = await f.t.database.owner.pool.connect();
+    try {
+      // What the disconnect's first step does: the row locked for update, the status changed.
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE', [mailbox]);
+      await client.query(`UPDATE mailboxes SET status = 'disconnecting' WHERE id = $1`, [mailbox]);
+      let settled = false;
+      const run = reparseAll(mailbox).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe(false);
+      await client.query('COMMIT');
+      expect(await run).toEqual({ counts: emptyCounts(), mailboxGone: true });
+    } finally {
+      client.release();
+    }
+    expect((await sealedColumns(mailbox)).map((r) => r.derive_version)).toEqual([
+      DERIVE_VERSION - 1,
+    ]);
+  });
 });
