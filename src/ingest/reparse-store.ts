@@ -14,7 +14,9 @@ export interface StaleRow {
 /**
  * Up to `limit` inbound messages of the mailbox whose views an older derivation made, row-locked:
  * a second rebuild of the same mailbox skips them rather than waiting, and nothing else updates an
- * inbound message's views. Unordered: rows leave this set as they are done, so no sort is needed
+ * inbound message's views. NO KEY: rows that only reference a message (a duplicate delivery, an
+ * attachment, a bounce link) take a key-share lock on it, which this lock lets through, so ingest
+ * never waits for a batch. Unordered: rows leave this set as they are done, so no sort is needed
  * (the index hands them out in its own order).
  */
 export async function lockStaleMessages(
@@ -27,7 +29,7 @@ export async function lockStaleMessages(
   const { rows } = await ex.query<StaleRow>(
     `SELECT id, coalesce(raw_size, octet_length(raw_ct)) AS raw_bytes, warnings, sent_at FROM messages
       WHERE tenant_id = $1 AND mailbox_id = $2 AND direction = 'inbound' AND derive_version < $3
-      LIMIT $4 FOR UPDATE SKIP LOCKED`,
+      LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED`,
     [tenantId, mailboxId, version, limit],
   );
   return rows;

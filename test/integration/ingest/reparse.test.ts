@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { fieldAad, openText, seal } from '../../../src/crypto/index.js';
 import { DERIVE_VERSION } from '../../../src/ingest/derive-version.js';
+import { prepareMessage } from '../../../src/ingest/prepare.js';
 import { type BatchResult, emptyCounts, reparseBatch } from '../../../src/ingest/reparse.js';
+import type { IngestLimits } from '../../../src/ingest/types.js';
 import { systemActor } from '../../../src/tenancy/actor.js';
 import { type IngestFixture, makeIngestFixture } from '../../helpers/ingest.js';
 import { mail } from '../../helpers/mail.js';
@@ -341,5 +343,42 @@ describe('rebuilding derived views', () => {
     expect((await sealedColumns(mailbox)).map((r) => r.derive_version)).toEqual([
       DERIVE_VERSION - 1,
     ]);
+  });
+  test('ingest never waits for a batch: the same mail delivered again while its row is being rebuilt is recorded as a duplicate at once', async () => {
+    const mailbox = await f.addMailbox('busy@acme.example');
+    const raw = mail({ subject: 'Delivered twice', messageId: `${randomUUID()}@client.example` });
+    const first = await store(raw, mailbox);
+    await owner('UPDATE messages SET derive_version = $2 WHERE mailbox_id = $1', [
+      mailbox,
+      DERIVE_VERSION - 1,
+    ]);
+    // The batch is held inside its transaction, its rows locked, while it derives the original.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const deps = {
+      ...f.t.container.reparseDeps,
+      isolation: {
+        aboveBytes: 0,
+        prepare: {
+          prepare: async (bytes: Buffer, limits: IngestLimits) => {
+            entered();
+            await gate;
+            return prepareMessage(bytes, limits);
+          },
+          close: async () => undefined,
+        },
+      },
+    };
+    const batch = reparseBatch(deps, systemActor(f.tenant.id, 'test'), mailbox);
+    await inside;
+    try {
+      const again = await f.ingest(raw, { mailboxId: mailbox });
+      expect(again).toEqual({ status: 'duplicate', messageId: first.messageId });
+    } finally {
+      release();
+    }
+    expect((await batch).counts).toMatchObject({ unchanged: 1 });
   });
 });
