@@ -8,7 +8,7 @@ import { makeEventService } from './events/event-service.js';
 import type { ApiDeps, Readiness } from './http/api.js';
 import { makeIsolatedPrepare } from './ingest/isolated-prepare.js';
 import { makePipeline, type Pipeline } from './ingest/pipeline.js';
-import type { ReparseDeps } from './ingest/reparse.js';
+import { type ReparseDeps, reparseOutcomes } from './ingest/reparse.js';
 import { defaultIngestLimits } from './ingest/types.js';
 import type { RunnerHealth } from './jobs/job-runner.js';
 import type { Logger } from './lib/logger.js';
@@ -234,7 +234,7 @@ export async function makeContainer(
       keys,
       logger,
       limits,
-      counter: reparseMessagesCounter(metrics),
+      counter: reparseMessagesCounter(metrics, reparseOutcomes),
       ...(isolated
         ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } }
         : {}),

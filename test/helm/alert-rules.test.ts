@@ -67,4 +67,25 @@ describe.skipIf(promtoolMissing())('alert rules (promtool)', () => {
 `);
     expect(out).toContain('SUCCESS');
   });
+  it('InletStoredOriginalDamaged fires when the rebuild finds an original failing its integrity check, not for other skips', () => {
+    const out = promtoolTest(`tests:
+  - interval: 1m
+    input_series:
+      - series: 'inlet_reparse_messages_total{instance="a",outcome="skipped_unreadable"}'
+        values: '0x20 1x40'
+      - series: 'inlet_reparse_messages_total{instance="a",outcome="skipped_attachments_changed"}'
+        values: '0+1x60'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: InletStoredOriginalDamaged
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: InletStoredOriginalDamaged
+        exp_alerts:
+          - exp_labels: { severity: warning }
+            exp_annotations:
+              summary: A stored original message failed its integrity check while its views were rebuilt (tampering or damaged storage); the worker log names the message.
+`);
+    expect(out).toContain('SUCCESS');
+  });
 });
