@@ -172,8 +172,21 @@ async function reparseOne(
     );
     return 'skipped_unparseable';
   }
-  const stored = await storedViews(ex, s, row);
-  const attachments = await storedAttachments(ex, s, row.id);
+  let stored: DerivedViews;
+  let attachments: StoredAttachment[];
+  try {
+    stored = await storedViews(ex, s, row);
+    attachments = await storedAttachments(ex, s, row.id);
+  } catch (err) {
+    if (!isCryptoError(err)) throw err;
+    // A sealed view that does not open cannot say what it kept (threading ids, bounce, sender
+    // checks); left for whoever investigates, like a damaged original, and the batch goes on.
+    deps.logger.warn(
+      { message: row.id, reason: err.reason },
+      'reparse: a stored view fails its integrity check; the message is left as it is',
+    );
+    return 'skipped_unreadable';
+  }
   const r = rederive(prepared, stored, attachments, s.digest);
   if (r.outcome === 'unchanged') return 'unchanged';
   if (r.outcome === 'attachments_changed') return 'skipped_attachments_changed';

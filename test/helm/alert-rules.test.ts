@@ -67,7 +67,7 @@ describe.skipIf(promtoolMissing())('alert rules (promtool)', () => {
 `);
     expect(out).toContain('SUCCESS');
   });
-  it('InletStoredOriginalDamaged fires when the rebuild finds an original failing its integrity check, not for other skips', () => {
+  it('InletStoredMessageDamaged fires when the rebuild finds an original failing its integrity check, not for other skips', () => {
     const out = promtoolTest(`tests:
   - interval: 1m
     input_series:
@@ -77,14 +77,14 @@ describe.skipIf(promtoolMissing())('alert rules (promtool)', () => {
         values: '0+1x60'
     alert_rule_test:
       - eval_time: 15m
-        alertname: InletStoredOriginalDamaged
+        alertname: InletStoredMessageDamaged
         exp_alerts: []
       - eval_time: 30m
-        alertname: InletStoredOriginalDamaged
+        alertname: InletStoredMessageDamaged
         exp_alerts:
           - exp_labels: { severity: warning }
             exp_annotations:
-              summary: A stored original message failed its integrity check while its views were rebuilt (tampering or damaged storage); the worker log names the message.
+              summary: A stored message (its original or a sealed view) failed its integrity check while its views were rebuilt (tampering or damaged storage); the worker log names the message.
 `);
     expect(out).toContain('SUCCESS');
   });

@@ -235,7 +235,7 @@ describe('rebuilding derived views', () => {
     expect(await shown(outcomes[1]!.ticketId, outcomes[1]!.messageId)).toEqual(inline);
   });
 
-  test('what cannot be rebuilt is skipped with a count and left as it was: a stub of a message too large, a missing or damaged original, an original that now parses into other attachments', async () => {
+  test('what cannot be rebuilt is skipped with a count and left as it was: a stub of a message too large, a missing or damaged original, a damaged view, an original that now parses into other attachments', async () => {
     const mailbox = await f.addMailbox('skips@acme.example');
     const big = await f.ingest(
       mail({
@@ -258,8 +258,13 @@ describe('rebuilding derived views', () => {
     ]);
     const damaged = await store(mail({ subject: 'Damaged original' }), mailbox);
     await owner(
-      `UPDATE message_raw_chunks SET chunk_ct = overlay(chunk_ct placing '\\x00'::bytea from 40 for 1) WHERE message_id = $1`,
+      'UPDATE message_raw_chunks SET chunk_ct = set_byte(chunk_ct, 39, get_byte(chunk_ct, 39) # 255) WHERE message_id = $1',
       [damaged.messageId],
+    );
+    const damagedView = await store(mail({ subject: 'Damaged view' }), mailbox);
+    await owner(
+      'UPDATE messages SET text_ct = set_byte(text_ct, 39, get_byte(text_ct, 39) # 255) WHERE id = $1',
+      [damagedView.messageId],
     );
     const moved = await store(
       mail({
@@ -282,7 +287,7 @@ describe('rebuilding derived views', () => {
       ...emptyCounts(),
       skipped_oversize_stub: 1,
       skipped_no_raw: 1,
-      skipped_unreadable: 1,
+      skipped_unreadable: 2,
       skipped_attachments_changed: 1,
     });
     const after = await sealedColumns(mailbox);
