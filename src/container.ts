@@ -8,12 +8,13 @@ import { makeEventService } from './events/event-service.js';
 import type { ApiDeps, Readiness } from './http/api.js';
 import { makeIsolatedPrepare } from './ingest/isolated-prepare.js';
 import { makePipeline, type Pipeline } from './ingest/pipeline.js';
+import { type ReparseDeps, reparseOutcomes } from './ingest/reparse.js';
 import { defaultIngestLimits } from './ingest/types.js';
 import type { RunnerHealth } from './jobs/job-runner.js';
 import type { Logger } from './lib/logger.js';
 import type { DisconnectDeps } from './mailboxes/disconnect.js';
 import { makeMailboxService } from './mailboxes/mailbox-service.js';
-import { registerDatabaseGauges } from './metrics/operator-metrics.js';
+import { registerDatabaseGauges, reparseMessagesCounter } from './metrics/operator-metrics.js';
 import { makeMetricsRegistry } from './metrics/registry.js';
 import { setEgressPolicy } from './net/egress-guard.js';
 import { makeConsentFlow } from './oauth/consent-flow.js';
@@ -60,6 +61,8 @@ export interface Container extends ApiDeps {
   keys: KeyService;
   scanner: Scanner;
   pipeline: Pipeline;
+  /** The rebuild of stored messages' derived views (ingest/reparse.ts): ingest's limits and isolation. */
+  reparseDeps: ReparseDeps;
   /** Each provider module's process-wide runtime (Gmail: client, token cache, rate-limit state). */
   providerDeps: ProviderRuntimes;
   /** providerForMailbox with providerDeps, for the send job. */
@@ -226,6 +229,16 @@ export async function makeContainer(
     keys,
     scanner,
     pipeline,
+    reparseDeps: {
+      db,
+      keys,
+      logger,
+      limits,
+      counter: reparseMessagesCounter(metrics, reparseOutcomes),
+      ...(isolated
+        ? { isolation: { aboveBytes: config.ingest.isolateAboveBytes, prepare: isolated } }
+        : {}),
+    },
     readiness,
     operatorKey: config.operatorKey,
     rateLimitPerMinute: config.rateLimitPerMinute,

@@ -17,6 +17,7 @@ import {
 import { setMailboxCursor } from '../store/mailbox-store.js';
 import { rawLayout, sealSmallRaws, storeRaw } from '../store/raw-store.js';
 import { linkBouncesToReplies } from './bounce-link.js';
+import { DERIVE_VERSION } from './derive-version.js';
 import type { MessageToStore, PagePlan, TicketToOpen } from './page-decide.js';
 import { ticketUpdates } from './page-decide.js';
 
@@ -127,6 +128,7 @@ function inboundRow(w: PageWriter, m: MessageToStore): InboundRow {
     replyCt: s('messages.reply', prepared.reply),
     raw: rawLayout(input.raw.length),
     warnings: prepared.warnings,
+    deriveVersion: DERIVE_VERSION,
     sentAt: prepared.parsed.date,
     providerMessageId: input.providerMessageId,
     participants: m.participants,

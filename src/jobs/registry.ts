@@ -47,6 +47,12 @@ export interface JobPayloads {
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete events older than EVENTS_RETENTION_DAYS, with their webhook deliveries (src/events/event-service.ts). */
   'events.retention': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Rebuild one batch of a mailbox's stored messages' derived views from their originals, then queue
+   *  the next; keyed `reparse:<mailboxId>`, queue `reparse`, low priority (src/ingest/reparse-run.ts). */
+  'messages.reparse': { tenantId: string; mailboxId: string };
+  /** At worker start and hourly (cron): a messages.reparse for every mailbox holding messages an older
+   *  derivation made (src/ingest/reparse-run.ts). */
+  'messages.reparse-sweep': { _cron?: { ts: string; backfilled?: boolean } };
   /** Every minute (cron): delete named-queue rows no job uses, so a job fetch does not lock one per mailbox ever connected (src/jobs/queue-gc.ts). */
   'jobs.queue-gc': { _cron?: { ts: string; backfilled?: boolean } };
 }

@@ -5,6 +5,7 @@ import './node-version.js';
 
 import { type Container, makeContainer } from '../container.js';
 import { formatSummary, importMail, progressLine } from '../import/import-mail.js';
+import { reparseNow } from '../ingest/reparse-run.js';
 import { makeLogger } from '../lib/logger.js';
 import { describeThrown, StartupError } from '../lib/startup-error.js';
 import { purgeNow } from '../mailboxes/purge-now.js';
@@ -46,6 +47,11 @@ commands:
                      KEY_PROVIDER=vault: first rotates the transit key)
   keys status        each KEK: active since, retired, destroy after, destroyed
   keys epoch         run the key-epoch job now (rotate if due, re-wrap, retire, destroy)
+  reparse [--tenant ID] [--mailbox ID] [--all]
+                     rebuild stored messages' text, sanitised HTML, reply and
+                     warnings from their originals now (workers do it in the
+                     background after an upgrade); --all: every message, not
+                     only those an older derivation made (audited as message.reparse)
 `;
 
 /**
@@ -232,6 +238,18 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
+    case 'reparse': {
+      const opts = reparseArgs(argv.slice(1));
+      if (!opts) return usageError('usage: inlet reparse [--tenant ID] [--mailbox ID] [--all]');
+      await oneShot(async (c) => {
+        await c.checkKeyring();
+        const runs = await reparseNow(c.reparseDeps, 'operator', opts, (r) =>
+          process.stdout.write(`mailbox ${r.mailboxId}: ${JSON.stringify(r.counts)}\n`),
+        );
+        process.stdout.write(`${runs.length} mailboxes reparsed\n`);
+      });
+      return;
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -240,6 +258,22 @@ async function main(argv: string[]): Promise<void> {
     default:
       return usageError(`inlet: unknown command '${command}'`);
   }
+}
+
+/** `--tenant ID`, `--mailbox ID` (uuids) and `--all`, in any order; null for anything else. */
+function reparseArgs(
+  args: string[],
+): { tenantId?: string; mailboxId?: string; all: boolean } | null {
+  const out: { tenantId?: string; mailboxId?: string; all: boolean } = { all: false };
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--all') out.all = true;
+    else if ((a === '--tenant' || a === '--mailbox') && uuid.test(args[i + 1] ?? ''))
+      out[a === '--tenant' ? 'tenantId' : 'mailboxId'] = args[++i]!.toLowerCase();
+    else return null;
+  }
+  return out;
 }
 
 function usageError(message: string): void {

@@ -5,6 +5,12 @@ import { Logger as WorkerLogger } from 'graphile-worker';
 import type { Container } from '../container.js';
 import { isAppError } from '../errors.js';
 import { eventsCronItems, purgeOldEvents } from '../events/event-service.js';
+import {
+  enqueueReparseSweep,
+  reparseCronItems,
+  runReparseJob,
+  sweepReparse,
+} from '../ingest/reparse-run.js';
 import { rescanMessageAttachments, ScanStillPendingError } from '../ingest/rescan.js';
 import { makeWorkerEvents, startSupervisedRunner } from '../jobs/job-runner.js';
 import { collectJobQueues, queueGcCronItems } from '../jobs/queue-gc.js';
@@ -130,6 +136,12 @@ export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
       'jobs.queue-gc': async () => {
         await collectJobQueues(c.db);
       },
+      'messages.reparse': async (payload) => {
+        await runReparseJob(c.reparseDeps, payload);
+      },
+      'messages.reparse-sweep': async () => {
+        await sweepReparse(c.db);
+      },
     },
     c.logger.child({ component: 'worker' }),
   );
@@ -217,6 +229,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
         ...retentionCronItems(),
         ...stalledRepliesCronItems(),
         ...queueGcCronItems(),
+        ...reparseCronItems(),
       ],
       // Jobs see their abort signal this soon after SIGTERM; a sync stops between messages (its
       // cursor is already stored) and is retried later, so shutdown stays well inside the grace period.
@@ -254,6 +267,11 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
     disableAfterMs: c.config.webhooks.disableAfterMs,
   });
   await webhooks.start();
+  // Messages an older derivation made (DERIVE_VERSION moved on since they were stored) are rebuilt
+  // in the background; the sweep finds them. A database hiccup here only delays it to the hourly run.
+  await c.db
+    .tx((ex) => enqueueReparseSweep(ex))
+    .catch((err: unknown) => log.warn({ err }, 'could not queue the reparse sweep'));
   let stopping = false;
   log.info({ concurrency: c.config.workerConcurrency }, 'worker started');
   let stopped: Promise<void> | null = null;

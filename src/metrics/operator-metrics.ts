@@ -34,6 +34,25 @@ export function operatorCounters(registry: Registry) {
   };
 }
 
+/**
+ * Stored messages the rebuild of derived views looked at (src/ingest/reparse.ts), by outcome: rebuilt,
+ * unchanged, or skipped_* with the reason. Its rate is the rebuild's progress; skipped ones need a look.
+ */
+export function reparseMessagesCounter(
+  registry: Registry,
+  outcomes: readonly string[],
+): Counter<'outcome'> {
+  const counter = outcomeCounter(
+    registry,
+    'inlet_reparse_messages_total',
+    'Stored messages whose derived views were rebuilt from the original, by outcome (rebuilt, unchanged, skipped_*)',
+  );
+  // Every outcome exported from 0, so an alert's increase() sees the first one (a series that
+  // appears already at 1 shows no increase).
+  for (const outcome of outcomes) counter.inc({ outcome }, 0);
+  return counter;
+}
+
 /** HTTP request duration by route template (never the raw URL: ids would explode cardinality). */
 export function httpDurationHistogram(
   registry: Registry,

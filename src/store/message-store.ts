@@ -54,6 +54,8 @@ export interface NewMessage {
   dedupeBidx?: Buffer | null;
   /** The ticket an unverified sender (DMARC fail) claimed and was kept off; inbound mail only. */
   withheldFromTicketId?: string | null;
+  /** The derivation version (ingest/derive-version.ts) that made text, html, reply and warnings; inbound mail only. */
+  deriveVersion?: number | null;
 }
 
 /**
@@ -83,6 +85,7 @@ const insertColumns = [
   ['sent_at', 'timestamptz', (m) => m.sentAt],
   ['dedupe_bidx', 'bytea', (m) => m.dedupeBidx ?? null],
   ['withheld_from_ticket_id', 'uuid', (m) => m.withheldFromTicketId ?? null],
+  ['derive_version', 'int', (m) => m.deriveVersion ?? null],
 ] as const satisfies readonly (readonly [string, string, (m: NewMessage) => unknown])[];
 
 export type MessageInsertColumn = (typeof insertColumns)[number][0];

@@ -21,6 +21,7 @@ export type AuditAction =
   | 'ticket.read'
   | 'ticket.update'
   | 'message.read_raw'
+  | 'message.reparse'
   | 'attachment.download'
   | 'reply.create'
   | 'keys.rotate'

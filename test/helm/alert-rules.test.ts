@@ -36,6 +36,28 @@ function promtoolTest(tests: string): string {
 }
 
 describe.skipIf(promtoolMissing())('alert rules (promtool)', () => {
+  it('InletStoredMessageDamaged fires when the rebuild finds an original failing its integrity check, not for other skips', () => {
+    const out = promtoolTest(`tests:
+  - interval: 1m
+    input_series:
+      - series: 'inlet_reparse_messages_total{instance="a",outcome="skipped_unreadable"}'
+        values: '0x20 1x40'
+      - series: 'inlet_reparse_messages_total{instance="a",outcome="skipped_attachments_changed"}'
+        values: '0+1x60'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: InletStoredMessageDamaged
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: InletStoredMessageDamaged
+        exp_alerts:
+          - exp_labels: { severity: warning }
+            exp_annotations:
+              summary: A stored message (its original or a sealed view) failed its integrity check while its views were rebuilt (tampering or damaged storage); the worker log names the message.
+`);
+    expect(out).toContain('SUCCESS');
+  });
+
   it('InletClamdSignaturesStale fires after 30 min above the exported limit, never for NaN', () => {
     const out = promtoolTest(`tests:
   - interval: 1m

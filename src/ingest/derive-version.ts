@@ -1,0 +1,12 @@
+// The version of the derivation that turns a stored original into what the API shows: the parse
+// (text body, the shown header fields, warnings), the sanitised HTML and the extracted reply
+// (prepare.ts and everything under stages/ that it runs). Every inbound message row records the
+// version that made (or last checked) its views in messages.derive_version (migration 0025).
+//
+// BUMP THIS by one in the same commit as any change to parsing, sanitising, html-to-text or reply
+// extraction that changes what a stored message would show (a sanitiser fix, a charset fix, a
+// better quote rule). Workers started with the new number rebuild every inbound message below it
+// from its sealed original (the `messages.reparse` job, reparse.ts; docs/security-controls.md#reparse),
+// so the fix reaches mail stored before it, not only new mail. A change that only makes the same
+// output faster needs no bump (the rebuild costs a parse of every stored message).
+export const DERIVE_VERSION = 1;
