@@ -9,4 +9,8 @@
 // from its sealed original (the `messages.reparse` job, reparse.ts; docs/security-controls.md#reparse),
 // so the fix reaches mail stored before it, not only new mail. A change that only makes the same
 // output faster needs no bump (the rebuild costs a parse of every stored message).
-export const DERIVE_VERSION = 1;
+//
+// 1: what migration 0025 assumes of every row stored before it (the derivation of that release).
+// 2: text a reader never sees left out (off-screen, same colour as its background), a forward-only
+//    message shows the forwarded text, an HTML document sent as text/plain read in its <meta> charset.
+export const DERIVE_VERSION = 2;
