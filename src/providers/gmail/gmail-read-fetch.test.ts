@@ -1,6 +1,10 @@
 // The sync's Gmail reads over Inlet's own transport (gmail-read-fetch.ts): what node-fetch did for
 // them must still hold — compressed answers decoded, the size cap counted on what is kept, the API's
-// error reasons read from an error answer, a caller's abort obeyed, one kept-alive connection.
+// error reasons read from an error answer, an egress proxy (HTTPS_PROXY) used, a caller's abort
+// obeyed, one kept-alive connection.
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
@@ -79,6 +83,39 @@ describe('Gmail reads over the read transport', () => {
     expect(isProviderError(err) && err.kind).toBe('transient');
     cut = false;
     expect((await fetchGmailRaw(session(url, 5000), 'm1'))?.length).toBe(64 * 1024);
+  });
+
+  it('goes through the egress proxy HTTPS_PROXY names, as gaxios sends its own requests', async () => {
+    const url = await gmailAnswering((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(rawAnswer(10));
+    });
+    const tunnels: string[] = [];
+    const proxy = http.createServer();
+    proxy.on('connect', (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const saved = process.env.HTTPS_PROXY;
+    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      expect((await fetchGmailRaw(session(url, 5000), 'm1'))?.length).toBe(10);
+    } finally {
+      if (saved === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = saved;
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+    expect(tunnels).toEqual([new URL(url).host]);
   });
 
   it("ends a read when the caller's signal aborts, and refuses anything but a GET", async () => {
