@@ -2,8 +2,8 @@
 // another process, so only the client's side is measured): through gaxios's own fetch (node-fetch,
 // with the per-call `timeout` the sync's reads used to carry) and through Inlet's read transport
 // (src/providers/gmail/gmail-read-fetch.ts). Rounds alternate the two; min / median / max of the
-// rounds, with the load average. `npm run bench -- googleapis-read` (its name leaves `-- gmail` to the push bench); GMAIL_READ_CALLS (2000) per round,
-// GMAIL_READ_ROUNDS (5).
+// rounds, with the load average. `npm run bench -- googleapis-read` (named so that `-- gmail`
+// still picks the push bench alone); GMAIL_READ_CALLS (2000) per round, GMAIL_READ_ROUNDS (5).
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
