@@ -6,19 +6,18 @@
 // no way to open credentials without naming where the record goes.
 import { hostname } from 'node:os';
 
-import pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
 
 import { type DataKey, mailboxAad, openText, seal } from '../crypto/index.js';
 import { AppError, notFound } from '../errors.js';
 import type { DataKeyRow } from '../store/data-key-store.js';
-import { type Executor, sqlUuid } from '../store/db.js';
+import type { Executor } from '../store/db.js';
 import { findMailbox, type MailboxRow } from '../store/mailbox-store.js';
 import { systemActor } from '../tenancy/actor.js';
 import { audit } from '../tenancy/audit.js';
 import type { KeyService } from '../tenancy/key-service.js';
 import type { MailProvider, ProviderLogger } from './mail-provider.js';
-import { type ProviderKind, providerKinds } from './provider-kind.js';
+import type { ProviderKind } from './provider-kind.js';
 import { moduleOf, type ProviderRuntimes } from './registry.js';
 
 /** Process-wide runtimes of the providers plus a logger bound to the caller's job. */
@@ -50,16 +49,11 @@ export type CredentialsPurpose =
   | 'credentials_update'
   | 'reauthorize';
 
-declare const recordedBrand: unique symbol;
-/** Proof that the statement which read the mailbox row also wrote its opening's audit record
- *  (credentialsRecordSql); only recordedOpening hands one out, from that statement's row. */
-export type RecordedOpening = { readonly [recordedBrand]: true };
-
-/** Where the audit record of an opening goes, and why: an executor in the tenant's transaction
- *  that writes it now, or the record already written by the statement that read the row. */
-export type CredentialsOpening =
-  | { ex: Executor; purpose: CredentialsPurpose }
-  | { recorded: RecordedOpening; purpose: CredentialsPurpose };
+/** Where the audit record of an opening goes: an executor in the tenant's transaction, and why. */
+export interface CredentialsOpening {
+  ex: Executor;
+  purpose: CredentialsPurpose;
+}
 
 /** This process, as the audit record's worker id: host and pid, never a secret. */
 const workerId = `${hostname()}:${process.pid}`;
@@ -88,54 +82,17 @@ export async function openCredentials(
   mailboxId: string,
   ct: Buffer,
 ): Promise<string> {
-  if ('ex' in opening)
-    await audit(
-      opening.ex,
-      systemActor(tenantId, `credentials:${opening.purpose}`),
-      'credentials.open',
-      'mailbox',
-      mailboxId,
-      { purpose: opening.purpose, worker: workerId },
-    );
-  else if (!(opening as { recorded?: unknown }).recorded)
-    throw new AppError('internal', 'credentials opened without an audit record');
+  await audit(
+    opening.ex,
+    systemActor(tenantId, `credentials:${opening.purpose}`),
+    'credentials.open',
+    'mailbox',
+    mailboxId,
+    { purpose: opening.purpose, worker: workerId },
+  );
   const text = openText(dek, ct, credentialsAad(tenantId, mailboxId));
   credentialOpens.inc({ purpose: opening.purpose });
   return text;
-}
-
-/**
- * The audit record of opening one mailbox's credentials (the same record openCredentials writes)
- * as a data-modifying CTE body of literals, for a read that carries it in its own statement and
- * round trip (sync/sync-store.ts): written only when the mailbox is active, of a kind that syncs,
- * and holds credentials, i.e. exactly when the sync will decrypt them. `RETURNING 1` lets that
- * statement say whether it wrote the record; recordedOpening reads the answer.
- */
-export function credentialsRecordSql(
-  tenantId: string,
-  mailboxId: string,
-  purpose: CredentialsPurpose,
-): string {
-  const detail = JSON.stringify({ purpose, worker: workerId });
-  return `INSERT INTO audit_log (tenant_id, actor, action, resource_type, resource_id, detail)
-     SELECT m.tenant_id, ${pg.escapeLiteral(systemActor(tenantId, `credentials:${purpose}`).name)},
-            'credentials.open', 'mailbox', m.id::text, ${pg.escapeLiteral(detail)}::jsonb
-       FROM mailboxes m
-      WHERE m.tenant_id = ${sqlUuid(tenantId)} AND m.id = ${sqlUuid(mailboxId)}
-        AND m.status = 'active' AND m.credentials_ct IS NOT NULL
-        AND m.provider IN (${syncedKinds().join(', ')})
-     RETURNING 1`;
-}
-
-/** Kinds whose credentials a sync opens (a mail server behind them, and a sync to run), quoted. */
-const syncedKinds = () =>
-  providerKinds
-    .filter((k) => moduleOf(k).capabilities.canSend && moduleOf(k).capabilities.syncs)
-    .map((k) => pg.escapeLiteral(k));
-
-/** The proof for openCredentials when the reading statement wrote exactly one record, else null. */
-export function recordedOpening(written: unknown): RecordedOpening | null {
-  return Number(written) === 1 ? ({} as RecordedOpening) : null;
 }
 
 /**

@@ -9,7 +9,6 @@
 // the job without a retry loop; rate_limited / transient / permanent are recorded by class and
 // rethrown so graphile-worker retries with backoff; cursor_expired (UIDVALIDITY changed between
 // listing and fetching) restarts the listing, which then runs a bounded resync.
-import { AppError } from '../errors.js';
 import { type Ingested, PageBuffer } from '../ingest/page-buffer.js';
 import type { Pipeline } from '../ingest/pipeline.js';
 import type { Logger } from '../lib/logger.js';
@@ -63,24 +62,31 @@ export async function syncMailbox(
 ): Promise<SyncResult> {
   const result: SyncResult = { status: 'synced', stored: 0, duplicates: 0, parked: 0, gone: 0 };
   const log = deps.logger.child({ component: 'sync', mailbox: mailboxId });
-  // One round trip: the mailbox's state, row and key, and the audit record of the credentials
-  // decrypt, committed before anything is decrypted (security.md control 5).
-  const row = syncOpeningFrom(
-    await deps.db.tenantRead(tenantId, syncOpeningSql(tenantId, mailboxId)),
+  // The opening read rides with BEGIN; the same transaction takes the audit record of the
+  // credentials decrypt, which must be written before the decrypt (security.md control 5).
+  const opened = await deps.db.tenantTxOpening(
+    tenantId,
+    syncOpeningSql(tenantId, mailboxId),
+    async (ex, rows) => {
+      const row = syncOpeningFrom(rows);
+      // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
+      if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
+        return null;
+      const provider = await providerFromRows(
+        { ex, purpose: 'sync' },
+        deps.keys,
+        row.mailbox,
+        row.key,
+        {
+          ...deps.providerDeps,
+          logger: log,
+        },
+      );
+      return { state: row.state, provider };
+    },
   );
-  // Disconnected, parked for re-authentication, or deleted: a queued sync has nothing to do.
-  if (!row || row.state.status !== 'active' || !capabilitiesOf(row.state.provider).syncs)
-    return { ...result, status: 'skipped' };
-  // An active mailbox of a kind that syncs whose record was not written holds no credentials.
-  if (!row.recorded) throw new AppError('internal', 'mailbox has no stored credentials');
-  const { state } = row;
-  const provider = await providerFromRows(
-    { recorded: row.recorded, purpose: 'sync' },
-    deps.keys,
-    row.mailbox,
-    row.key,
-    { ...deps.providerDeps, logger: log },
-  );
+  if (!opened) return { ...result, status: 'skipped' };
+  const { state, provider } = opened;
   const backfill: BackfillLimits = {
     days: state.backfill_days,
     maxMessages: state.backfill_max_messages,

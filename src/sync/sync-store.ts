@@ -1,10 +1,5 @@
 // SQL for mailbox sync state and IDLE leases. Callers own the transaction (store/db.ts): sync state
 // is written in tenant transactions; leases and the cross-tenant mailbox listing run as the owner.
-import {
-  credentialsRecordSql,
-  type RecordedOpening,
-  recordedOpening,
-} from '../providers/open-mailbox.js';
 import type { ProviderErrorKind } from '../providers/provider-errors.js';
 import type { ProviderKind } from '../providers/provider-kind.js';
 import { dataKeyColumns, type DataKeyRow } from '../store/data-key-store.js';
@@ -34,40 +29,34 @@ export async function readSyncState(
   return rows[0] ?? null;
 }
 
-/** What a sync opens with: its state, the mailbox row the provider is opened from, its data key
- *  row, and whether the opening wrote the audit record of decrypting its credentials. */
+/** What a sync opens with: its state, the mailbox row the provider is opened from, its data key row. */
 export interface SyncOpening {
   state: SyncStateRow;
   mailbox: MailboxRow;
   key: DataKeyRow | null;
-  recorded: RecordedOpening | null;
 }
 
 const keyColumns = dataKeyColumns.split(', ');
 
 /**
- * The sync's opening as one statement (was three; a push-triggered sync stores one or two
- * messages, so its fixed round trips are most of its time on a busy machine): the mailbox's state,
- * row and data key, and the audit record of the credentials decrypt the sync is about to make,
- * written only when it will make one (credentialsRecordSql). The ids are inlined as validated
- * UUIDs so it can go as one simple query with the tenant setting (db.tenantRead): one round trip
- * and one implicit transaction, committed before anything is decrypted (issue #19, control 5).
+ * The sync's opening read as one statement (was three; a push-triggered sync stores one or two
+ * messages, so its fixed round trips are most of its time on a busy machine). The ids are inlined
+ * as validated UUIDs so it can ride in the same round trip as BEGIN (db.tenantTxOpening), whose
+ * transaction then takes the audit record of the credentials decrypt (issue #19, control 5).
  */
 export function syncOpeningSql(tenantId: string, mailboxId: string): string {
-  return `WITH recorded AS (${credentialsRecordSql(tenantId, mailboxId, 'sync')})
-     SELECT ${mailboxColumns
-       .split(', ')
-       .map((c) => `m.${c}`)
-       .join(', ')},
+  return `SELECT ${mailboxColumns
+    .split(', ')
+    .map((c) => `m.${c}`)
+    .join(', ')},
             m.cursor, m.backfill_days, m.backfill_max_messages, m.progress_done, m.progress_total,
-            ${keyColumns.map((c) => `k.${c} AS key_${c}`).join(', ')},
-            (SELECT count(*) FROM recorded)::int AS credentials_recorded
+            ${keyColumns.map((c) => `k.${c} AS key_${c}`).join(', ')}
        FROM mailboxes m
        LEFT JOIN data_keys k ON k.tenant_id = m.tenant_id AND k.mailbox_id = m.id AND k.purpose = 'mailbox'
       WHERE m.tenant_id = ${sqlUuid(tenantId)} AND m.id = ${sqlUuid(mailboxId)}`;
 }
 
-/** The opening's row split into its parts; null when the mailbox is not there. */
+/** The opening read's row split into its parts; null when the mailbox is not there. */
 export function syncOpeningFrom(rows: Record<string, unknown>[]): SyncOpening | null {
   const r = rows[0];
   if (!r) return null;
@@ -76,7 +65,7 @@ export function syncOpeningFrom(rows: Record<string, unknown>[]): SyncOpening | 
       ? null
       : (Object.fromEntries(keyColumns.map((c) => [c, r[`key_${c}`]])) as unknown as DataKeyRow);
   const row = r as unknown as MailboxRow & SyncStateRow;
-  return { state: row, mailbox: row, key, recorded: recordedOpening(r.credentials_recorded) };
+  return { state: row, mailbox: row, key };
 }
 
 export async function setBackfillLimits(

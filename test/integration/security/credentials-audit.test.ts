@@ -57,7 +57,7 @@ describe.skipIf(!dovecot)(`credential decrypts are audited${bed.skipReason}`, ()
     expect((await opens(id)).map((r) => r.detail.purpose)).toEqual(['sync', 'send']);
   });
 
-  it("a sync's record goes in the statement that reads its mailbox: when it cannot be written the sync decrypts nothing", async () => {
+  it('a sync whose record cannot be written fails and decrypts nothing; the next sync records and opens', async () => {
     const u = await newImapUser(dovecot!);
     const id: string = (await postMailbox(bed, connectBody(dovecot!, bed.sink, u))).json().id;
     const before = await opensCounted('sync');
