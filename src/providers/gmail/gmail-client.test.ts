@@ -1,66 +1,14 @@
 // The sync path's Gmail reads (googleapis, per-call timeout) through a real session against a tiny local server:
 // what a user of a stalled or failing Gmail API would notice is whether the mailbox's sync ends
 // with an error it retries, or hangs holding the mailbox's queue.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
 
-import { afterEach, describe, expect, it } from 'vitest';
-
+import { gmailReadSession as session, gmailServers } from '../../../test/helpers/gmail-session.js';
 import { isProviderError } from '../provider-errors.js';
-import { makePacerPool, makeQuotaPacer } from '../quota-pacer.js';
-import { type GmailRuntime, makeGmailSession } from './gmail-client.js';
 import { fetchGmailHeaders } from './gmail-headers.js';
 import { fetchGmailRaw } from './gmail-sync.js';
 
-let server: http.Server | null = null;
-afterEach(() => {
-  server?.closeAllConnections();
-  server?.close();
-  server = null;
-});
-
-async function gmailAnswering(handler: http.RequestListener): Promise<string> {
-  server = http.createServer(handler);
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
-
-function session(gmailApiUrl: string, requestTimeoutMs: number, maxMessageBytes?: number) {
-  const rt: GmailRuntime = {
-    client: {
-      clientId: 'c',
-      clientSecret: 's',
-      redirectUri: 'https://inlet.test/cb',
-      endpoints: {
-        authUrl: gmailApiUrl,
-        tokenUrl: gmailApiUrl,
-        revokeUrl: gmailApiUrl,
-        gmailApiUrl,
-      },
-    },
-    backoff: { baseMs: 1, maxWaitMs: 10, attempts: 2 },
-    tokens: new Map(),
-    notBefore: new Map(),
-    pacers: makePacerPool(() =>
-      makeQuotaPacer({ units: 1e6, windowMs: 1000, share: 1, burstUnits: 1e6 }),
-    ),
-    onAuthRevoked: async () => undefined,
-    onSendGrant: async () => undefined,
-    requestTimeoutMs,
-    ...(maxMessageBytes ? { maxMessageBytes } : {}),
-  };
-  const creds = {
-    v: 1 as const,
-    tenantId: 't',
-    mailboxId: 'm',
-    address: 'a@example.com',
-    refreshToken: 'r',
-    scopes: [],
-  };
-  const s = makeGmailSession(creds, rt);
-  s.auth.setCredentials({ access_token: 'tok', expiry_date: Date.now() + 3_600_000 });
-  return s;
-}
+const gmailAnswering = gmailServers();
 
 describe('gmail sync reads', () => {
   it('a Gmail API that accepts the request and goes silent fails the fetch as transient, not forever', async () => {

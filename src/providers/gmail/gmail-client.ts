@@ -15,6 +15,7 @@ import type { ProviderLogger } from '../mail-provider.js';
 import { isProviderError, ProviderError, toProviderError } from '../provider-errors.js';
 import type { QuotaPacer } from '../quota-pacer.js';
 import { type gmail_v1, google, type OAuth2Client } from './gmail-api.js';
+import { gmailReadFetch } from './gmail-read-fetch.js';
 import {
   defaultBackoff,
   GMAIL_SEND,
@@ -57,10 +58,11 @@ export interface CallOptions {
 export interface GmailSession {
   gmail: gmail_v1.Gmail;
   auth: OAuth2Client;
-  /** Per-call options for the sync's reads. gaxios has no timeout of its own, so a Gmail API that
-   *  accepts a request and goes silent would hold the mailbox's sync (and its job queue) forever.
-   *  Sends carry none: a send cut off after its bytes left would be ambiguous. */
-  reads: { timeout: number };
+  /** Per-call options for the sync's reads: Inlet's read transport (gmail-read-fetch.ts), whose
+   *  timeout ends a read that a Gmail API accepted and then left silent, which would otherwise hold
+   *  the mailbox's sync (and its job queue) forever. Sends carry none: a send cut off after its
+   *  bytes left would be ambiguous. */
+  reads: { fetchImplementation: ReturnType<typeof gmailReadFetch> };
   /** INGEST_MAX_MESSAGE_BYTES when configured: bounds what a raw download may hold in memory. */
   maxMessageBytes: number | null;
   call<T>(what: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
@@ -210,7 +212,9 @@ export function makeGmailSession(
   return {
     gmail,
     auth,
-    reads: { timeout: rt.requestTimeoutMs ?? defaultGmailReadTimeoutMs },
+    reads: {
+      fetchImplementation: gmailReadFetch(rt.requestTimeoutMs ?? defaultGmailReadTimeoutMs),
+    },
     maxMessageBytes: rt.maxMessageBytes ?? null,
     call,
   };

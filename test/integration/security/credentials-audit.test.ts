@@ -57,6 +57,32 @@ describe.skipIf(!dovecot)(`credential decrypts are audited${bed.skipReason}`, ()
     expect((await opens(id)).map((r) => r.detail.purpose)).toEqual(['sync', 'send']);
   });
 
+  it('a sync whose record cannot be written fails and decrypts nothing; the next sync records and opens', async () => {
+    const u = await newImapUser(dovecot!);
+    const id: string = (await postMailbox(bed, connectBody(dovecot!, bed.sink, u))).json().id;
+    const before = await opensCounted('sync');
+    const { owner } = bed.t.database;
+    await owner.tx((ex) =>
+      ex.query(`CREATE FUNCTION test_refuse_open_record() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN RAISE EXCEPTION 'audit sink unavailable'; END $$;
+        CREATE TRIGGER test_refuse_open_record BEFORE INSERT ON audit_log FOR EACH ROW
+          WHEN (NEW.action = 'credentials.open') EXECUTE FUNCTION test_refuse_open_record()`),
+    );
+    try {
+      await expect(syncSmallPages(bed, id)).rejects.toThrow('audit sink unavailable');
+    } finally {
+      await owner.tx((ex) =>
+        ex.query(`DROP TRIGGER test_refuse_open_record ON audit_log;
+          DROP FUNCTION test_refuse_open_record()`),
+      );
+    }
+    expect(await opensCounted('sync')).toBe(before);
+    expect(await opens(id)).toHaveLength(0);
+    expect(await syncSmallPages(bed, id)).toMatchObject({ status: 'synced' });
+    expect(await opens(id)).toHaveLength(1);
+    expect(await opensCounted('sync')).toBe(before + 1);
+  });
+
   it('decrypts nothing when the audit record cannot be written', async () => {
     const u = await newImapUser(dovecot!);
     const id: string = (await postMailbox(bed, connectBody(dovecot!, bed.sink, u))).json().id;
