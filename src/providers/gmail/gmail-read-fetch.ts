@@ -110,7 +110,7 @@ function read(url: string, init: ReadInit, timeoutMs: number): Promise<Response>
         if (!res.complete)
           finish(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
       });
-      body.on('end', () => finish(null, answer(url, res, Buffer.concat(chunks, received))));
+      body.on('end', () => finish(null, answer(res, Buffer.concat(chunks, received))));
     });
     request.end();
   });
@@ -120,33 +120,19 @@ function abortError(): Error {
   return Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
 }
 
-/** What gaxios reads from a fetch Response (status, headers, the body as text or bytes). */
-function answer(url: string, res: http.IncomingMessage, bytes: Buffer): Response {
+// Statuses whose Response may carry no body (the Fetch standard's null body statuses).
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/** The answer as a real fetch Response (gaxios reads its status, headers and body as text or JSON;
+ *  an error answer keeps its parsed body, the API's reason such as userRateLimitExceeded). */
+function answer(res: http.IncomingMessage, bytes: Buffer): Response {
   const headers = new Headers();
   const raw = res.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   const status = res.statusCode ?? 0;
-  // gaxios keeps an error answer's parsed body (the API's reason, e.g. userRateLimitExceeded) only
-  // when the Response says its body was read, as a fetch Response does.
-  const used = <T>(value: () => T): Promise<T> => {
-    out.bodyUsed = true;
-    return Promise.resolve().then(value);
-  };
-  const copy = () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-  const out = {
-    url,
+  return new Response(NO_BODY.has(status) ? null : bytes, {
     status,
     statusText: res.statusMessage ?? '',
-    ok: status >= 200 && status < 300,
-    redirected: false,
-    type: 'basic',
     headers,
-    body: null,
-    bodyUsed: false,
-    text: () => used(() => bytes.toString('utf8')),
-    json: () => used(() => JSON.parse(bytes.toString('utf8')) as unknown),
-    arrayBuffer: () => used(copy),
-    blob: () => used(() => new Blob([copy() as ArrayBuffer])),
-  };
-  return out as unknown as Response;
+  });
 }
