@@ -15,6 +15,7 @@ import { operatorCounters } from '../metrics/operator-metrics.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { sendReply } from '../outbound/send-reply.js';
 import { stalledRepliesCronItems, sweepStalledReplies } from '../outbound/stalled-replies.js';
+import { auditRetentionCronItems, expireCredentialOpens } from '../privacy/audit-retention.js';
 import { finishOffboarding } from '../privacy/offboard-tenant.js';
 import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
@@ -124,6 +125,13 @@ export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
       'events.retention': async () => {
         await purgeOldEvents(c.db, c.config.eventsRetentionDays);
       },
+      'audit.expire-credential-opens': async () => {
+        await expireCredentialOpens(
+          c.db,
+          c.config.auditCredentialsRetentionDays,
+          c.logger.child({ component: 'audit-retention' }),
+        );
+      },
       'outbox.stalled-sweep': async () => {
         await sweepStalledReplies(c, { staleMs: c.config.syncLeaseMs });
       },
@@ -213,6 +221,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
         ...upkeepCronItems(c.config, c.providerDeps),
         ...purgeSweepCronItems(),
         ...eventsCronItems(),
+        ...auditRetentionCronItems(),
         ...keyEpochCronItems(),
         ...retentionCronItems(),
         ...stalledRepliesCronItems(),
