@@ -125,12 +125,11 @@ export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
       'events.retention': async () => {
         await purgeOldEvents(c.db, c.config.eventsRetentionDays);
       },
-      'audit.expire-credential-opens': async () => {
-        await expireCredentialOpens(
-          c.db,
-          c.config.auditCredentialsRetentionDays,
-          c.logger.child({ component: 'audit-retention' }),
-        );
+      'audit.expire-credential-opens': async (_payload, helpers) => {
+        await expireCredentialOpens(c.db, c.config.auditCredentialsRetentionDays, {
+          log: c.logger.child({ component: 'audit-retention' }),
+          signal: helpers.abortSignal,
+        });
       },
       'outbox.stalled-sweep': async () => {
         await sweepStalledReplies(c, { staleMs: c.config.syncLeaseMs });

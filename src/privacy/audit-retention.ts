@@ -12,14 +12,22 @@ import type { Db } from '../store/db.js';
 /** Rows per call: each call is its own transaction, short enough not to hold back vacuum or replicas. */
 export const credentialOpensBatch = 5000;
 
-/** Deletes the expired records in batches, oldest first; returns how many went. */
+/**
+ * Deletes the expired records in batches, oldest first; returns how many went. A shutdown (`signal`)
+ * stops it between batches: what is left goes the next night.
+ */
 export async function expireCredentialOpens(
   db: Db,
   keepDays: number,
-  log?: Pick<Logger, 'info'>,
+  opts: { log?: Pick<Logger, 'info'>; signal?: AbortSignal } = {},
 ): Promise<number> {
   let total = 0;
+  let interrupted = false;
   for (;;) {
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
     const { rows } = await db.tx((ex) =>
       ex.query<{ n: number }>('SELECT inlet_expire_credential_opens($1, $2) AS n', [
         keepDays,
@@ -31,7 +39,10 @@ export async function expireCredentialOpens(
     if (n < credentialOpensBatch) break;
   }
   // Counts only: which mailboxes or tenants lost records is not worth a log line.
-  log?.info({ deleted: total, keepDays }, 'expired credentials.open audit records');
+  opts.log?.info(
+    { deleted: total, keepDays, ...(interrupted ? { interrupted } : {}) },
+    'expired credentials.open audit records',
+  );
   return total;
 }
 

@@ -60,9 +60,16 @@ test('old credentials.open records go in batches; young ones and every other act
     await seed(tenants[0]!, action, 1000);
   const logged: unknown[] = [];
 
-  const deleted = await expireCredentialOpens(d.db, 400, {
-    info: (obj: unknown) => logged.push(obj),
-  } as never);
+  const log = { info: (obj: unknown) => logged.push(obj) } as never;
+
+  // A shutdown before the first batch: nothing goes, the line says so, the next run does it all.
+  const stopped = new AbortController();
+  stopped.abort();
+  expect(await expireCredentialOpens(d.db, 400, { log, signal: stopped.signal })).toBe(0);
+  expect(logged).toEqual([{ deleted: 0, keepDays: 400, interrupted: true }]);
+  logged.length = 0;
+
+  const deleted = await expireCredentialOpens(d.db, 400, { log });
 
   expect(deleted).toBe(credentialOpensBatch + 3);
   expect(await remaining()).toEqual([
