@@ -10,11 +10,20 @@
 -- investigation window of these records to 90 days, no further, and touches no other record.
 -- One bounded batch per call (each call its own short transaction), oldest first; the caller loops.
 
--- The oldest 'credentials.open' records, without reading the rest of the log each night. About 20
+-- The oldest 'credentials.open' records, without reading the rest of the log each night. About 23
 -- bytes per such record, only while it is kept. A non-concurrent index build blocks audit writes
 -- (and so credential opens) while it reads the table: on a large log, run
 --   CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_credentials_open_at ON audit_log (at) WHERE action = 'credentials.open';
--- as the owner before upgrading, and this statement finds it built.
+-- as the owner before upgrading, and this statement finds it built (or, when that build failed and
+-- left it invalid, drops and builds it again).
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_index
+              WHERE indexrelid = to_regclass('public.audit_log_credentials_open_at') AND NOT indisvalid) THEN
+    DROP INDEX audit_log_credentials_open_at;
+  END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS audit_log_credentials_open_at ON audit_log (at) WHERE action = 'credentials.open';
 
 CREATE FUNCTION inlet_expire_credential_opens(keep_days integer, batch integer) RETURNS integer
