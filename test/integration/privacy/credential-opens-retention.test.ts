@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
+import { loadConfig } from '../../../src/config.js';
+import { makeHandlers } from '../../../src/main/worker.js';
 import {
   credentialOpensBatch,
   expireCredentialOpens,
 } from '../../../src/privacy/audit-retention.js';
+import { makeTestApp } from '../../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 
 let d: TestDatabase;
@@ -116,4 +119,39 @@ test('the service role cannot delete audit records itself nor ask for less than 
     { action: 'credentials.open', days: 0, n: 1 },
     { action: 'mailbox.read', days: 95, n: 1 },
   ]);
+});
+
+test('the worker job expires by AUDIT_CREDENTIALS_RETENTION_DAYS, which refuses less than 90', async () => {
+  expect(() => loadConfig({ AUDIT_CREDENTIALS_RETENTION_DAYS: '89' })).toThrow(
+    /AUDIT_CREDENTIALS_RETENTION_DAYS/,
+  );
+  expect(loadConfig({}).auditCredentialsRetentionDays).toBe(400);
+  const t = await makeTestApp({ AUDIT_CREDENTIALS_RETENTION_DAYS: '120' });
+  try {
+    const tenant = { id: randomUUID() };
+    await t.database.owner.tx((c) =>
+      c.query(`INSERT INTO tenants (id, name) VALUES ($1, 'expiry')`, [tenant.id]),
+    );
+    const insert = (days: number) =>
+      t.database.owner.tx((c) =>
+        c.query(
+          `INSERT INTO audit_log (tenant_id, at, actor, action, resource_type, resource_id)
+           VALUES ($1, now() - make_interval(days => $2), 'system:credentials:send', 'credentials.open', 'mailbox', $3)`,
+          [tenant.id, days, randomUUID()],
+        ),
+      );
+    await insert(121);
+    await insert(119);
+    await makeHandlers(t.container)['audit.expire-credential-opens']({}, {} as never);
+    const { rows } = await t.database.owner.tx((c) =>
+      c.query<{ days: number }>(
+        `SELECT extract(day FROM now() - at)::int AS days FROM audit_log
+          WHERE tenant_id = $1 AND action = 'credentials.open'`,
+        [tenant.id],
+      ),
+    );
+    expect(rows).toEqual([{ days: 119 }]);
+  } finally {
+    await t.close();
+  }
 });
