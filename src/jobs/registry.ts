@@ -41,14 +41,14 @@ export interface JobPayloads {
   'subject-request.run': { tenantId: string; requestId: string };
   /** Nightly (cron): retention sweep of every tenant with a policy, bounded batches, one receipt each; expired exports deleted (src/privacy/retention.ts). */
   'retention.sweep': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Nightly (cron): delete 'credentials.open' audit records older than AUDIT_CREDENTIALS_RETENTION_DAYS, in batches; no other audit record (src/privacy/audit-retention.ts). */
+  'audit.expire-credential-opens': { _cron?: { ts: string; backfilled?: boolean } };
   /** Delete every row of an offboarded tenant; keyed `offboard:<tenantId>` (src/privacy/offboard-tenant.ts). */
   'tenant.offboard': { tenantId: string };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */
   'oauth.sweep-states': { _cron?: { ts: string; backfilled?: boolean } };
   /** Daily (cron): delete events older than EVENTS_RETENTION_DAYS, with their webhook deliveries (src/events/event-service.ts). */
   'events.retention': { _cron?: { ts: string; backfilled?: boolean } };
-  /** Nightly (cron): delete 'credentials.open' audit records older than AUDIT_CREDENTIALS_RETENTION_DAYS, in batches; no other audit record (src/privacy/audit-retention.ts). */
-  'audit.expire-credential-opens': { _cron?: { ts: string; backfilled?: boolean } };
   /** Every minute (cron): delete named-queue rows no job uses, so a job fetch does not lock one per mailbox ever connected (src/jobs/queue-gc.ts). */
   'jobs.queue-gc': { _cron?: { ts: string; backfilled?: boolean } };
 }
