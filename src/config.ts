@@ -158,6 +158,7 @@ export function loadConfig(
     syncLeaseMs: int('SYNC_LEASE_SECONDS') * 1000,
     mailboxPurgeDelayMs: int('MAILBOX_PURGE_DELAY_HOURS') * 3_600_000,
     eventsRetentionDays: int('EVENTS_RETENTION_DAYS'),
+    auditCredentialsRetentionDays: int('AUDIT_CREDENTIALS_RETENTION_DAYS'),
     webhooks: { disableAfterMs: int('WEBHOOK_DISABLE_AFTER_DAYS') * 86_400_000 },
     workerStallAlertMs: int('WORKER_STALL_ALERT_SECONDS') * 1000,
     microsoft: microsoftConfig(get),

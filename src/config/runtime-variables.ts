@@ -142,6 +142,13 @@ export const runtimeVariables = [
       'events (GET /v1/events, webhook deliveries and their attempts) are deleted this many days after they happened; at least 4, longer than the 3-day webhook retry window',
   },
   {
+    name: 'AUDIT_CREDENTIALS_RETENTION_DAYS',
+    kind: { type: 'int', min: 90, max: 3650 },
+    default: '400',
+    description:
+      "'credentials.open' audit records (one per decrypt of a mailbox's credentials, about 480 a day per mailbox) are deleted this many days after they were written, by a nightly job; every other audit record is kept for ever. At least 90 (the database refuses less); the default keeps a year of history for an investigation with a month to spare",
+  },
+  {
     name: 'WEBHOOK_DISABLE_AFTER_DAYS',
     kind: { type: 'int', min: 1, max: 30 },
     default: '5',

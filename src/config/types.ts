@@ -54,6 +54,7 @@ export interface Config {
   /** Delay between disconnect (key destroyed) and the purge of the mailbox's rows. */
   mailboxPurgeDelayMs: number;
   eventsRetentionDays: number;
+  auditCredentialsRetentionDays: number;
   webhooks: { disableAfterMs: number };
   /** WORKER_STALL_ALERT_SECONDS in ms. */
   workerStallAlertMs: number;

@@ -41,6 +41,8 @@ export interface JobPayloads {
   'subject-request.run': { tenantId: string; requestId: string };
   /** Nightly (cron): retention sweep of every tenant with a policy, bounded batches, one receipt each; expired exports deleted (src/privacy/retention.ts). */
   'retention.sweep': { _cron?: { ts: string; backfilled?: boolean } };
+  /** Nightly (cron): delete 'credentials.open' audit records older than AUDIT_CREDENTIALS_RETENTION_DAYS, in batches; no other audit record (src/privacy/audit-retention.ts). */
+  'audit.expire-credential-opens': { _cron?: { ts: string; backfilled?: boolean } };
   /** Delete every row of an offboarded tenant; keyed `offboard:<tenantId>` (src/privacy/offboard-tenant.ts). */
   'tenant.offboard': { tenantId: string };
   /** Daily (cron): delete OAuth consent states that expired more than a day ago (they hold sealed PKCE verifiers). */

@@ -21,6 +21,7 @@ import { operatorCounters } from '../metrics/operator-metrics.js';
 import { deleteExpiredOAuthStates } from '../oauth/oauth-store.js';
 import { sendReply } from '../outbound/send-reply.js';
 import { stalledRepliesCronItems, sweepStalledReplies } from '../outbound/stalled-replies.js';
+import { auditRetentionCronItems, expireCredentialOpens } from '../privacy/audit-retention.js';
 import { finishOffboarding } from '../privacy/offboard-tenant.js';
 import { retentionCronItems, sweepRetention } from '../privacy/retention.js';
 import { runSubjectRequest } from '../privacy/subject-requests.js';
@@ -130,6 +131,12 @@ export function makeHandlers(c: Container, hooks: HandlerHooks = {}): Handlers {
       'events.retention': async () => {
         await purgeOldEvents(c.db, c.config.eventsRetentionDays);
       },
+      'audit.expire-credential-opens': async (_payload, helpers) => {
+        await expireCredentialOpens(c.db, c.config.auditCredentialsRetentionDays, {
+          log: c.logger.child({ component: 'audit-retention' }),
+          signal: helpers.abortSignal,
+        });
+      },
       'outbox.stalled-sweep': async () => {
         await sweepStalledReplies(c, { staleMs: c.config.syncLeaseMs });
       },
@@ -225,6 +232,7 @@ export async function startWorker(c: Container): Promise<WorkerHandle> {
         ...upkeepCronItems(c.config, c.providerDeps),
         ...purgeSweepCronItems(),
         ...eventsCronItems(),
+        ...auditRetentionCronItems(),
         ...keyEpochCronItems(),
         ...retentionCronItems(),
         ...stalledRepliesCronItems(),

@@ -20,6 +20,8 @@ const untenanted: Record<string, string> = {
 const definers: Record<string, string> = {
   inlet_add_job: 'enqueue into graphile_worker, which the application role cannot write',
   inlet_add_mailbox_job: 'enqueue a mailbox job on its routed queue',
+  inlet_expire_credential_opens:
+    "delete 'credentials.open' audit records past their window (at least 90 days), nothing else",
   inlet_next_ticket_number: 'create and draw the per-tenant ticket number sequence',
 };
 
