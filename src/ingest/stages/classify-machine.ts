@@ -22,6 +22,11 @@
 // - An upstream filter's spam verdict (SpamAssassin's X-Spam-Flag/X-Spam-Status "Yes", Barracuda,
 //   DSPAM): the sender is likely forged, and an acknowledgement would be backscatter (the relay-
 //   spam defence, security.md 41). A filter errs, so the mail stays 'human'. 'spam_flagged'.
+// - X-Auto-Response-Suppress (MS-OXCMAIL 2.1.3.2.20) is the sender's request that no automatic
+//   reply of the kinds it names come back; it does not say a machine wrote the mail (sisimai and
+//   Discourse read it so too). An acknowledgement is an auto-reply other than an out-of-office
+//   notice, which 'All' and 'AutoReply' forbid; 'OOF', 'DR', 'NDR', 'RN' and 'NRN' forbid other
+//   kinds. 'auto_response_suppressed', the mail 'human'.
 // - Mail an Exchange server agent generated (X-MS-Exchange-Generated-Message-Source, e.g. an inbox
 //   rule's forward) or an inbox rule passed on (X-MS-Exchange-Inbox-Rules-Loop, Exchange's own loop
 //   guard): a person's words may be inside, no person sent it now. 'server_generated', 'loop_header'.
@@ -131,6 +136,8 @@ export function unansweredReasons(msg: ParsedMessage): string[] {
   if (from.includes('@') && ROLE_LOCAL.test(localPart(from))) reasons.push('role_sender');
   if (SPAM_VERDICTS.some(([k, yes]) => all(msg, k).some((v) => yes.test(v))))
     reasons.push('spam_flagged');
+  if (all(msg, 'x-auto-response-suppress').some((v) => /\b(?:all|autoreply)\b/i.test(v)))
+    reasons.push('auto_response_suppressed');
   if (all(msg, 'x-ms-exchange-generated-message-source').some((v) => v !== ''))
     reasons.push('server_generated');
   return reasons;
@@ -142,5 +149,6 @@ export const UNANSWERED_HUMAN = new Set([
   'loop_header',
   'role_sender',
   'spam_flagged',
+  'auto_response_suppressed',
   'server_generated',
 ]);

@@ -134,6 +134,22 @@ describe('headers auto-responders and programs set', () => {
   });
 });
 
+describe('X-Auto-Response-Suppress: a request, not a sign of a machine', () => {
+  it('keeps the mail human and sends no acknowledgement when it forbids auto-replies', async () => {
+    for (const value of ['All', 'DR, OOF, AutoReply']) {
+      const c = await classify(`${person}\nX-Auto-Response-Suppress: ${value}\nSubject: Invoice`);
+      expect([value, c]).toEqual([value, { kind: 'human', reasons: ['auto_response_suppressed'] }]);
+    }
+  });
+
+  it('acknowledges mail that only forbids out-of-office notices and receipts', async () => {
+    const c = await classify(
+      `${person}\nX-Auto-Response-Suppress: DR, RN, NRN, OOF\nSubject: Invoice`,
+    );
+    expect(c).toEqual({ kind: 'human', reasons: [] });
+  });
+});
+
 describe('Exchange rules and agents', () => {
   it('does not answer mail an inbox rule passed on, nor mail a server agent generated', async () => {
     const rule = await classify(
