@@ -97,11 +97,12 @@ describe('the mail system and daemons as senders', () => {
 });
 
 describe('headers auto-responders and programs set', () => {
-  it('reads X-Autoresponder, X-Autoresponse, X-Autosubmitted and a vacation X-Mailer', async () => {
+  it('reads X-Autoresponder, X-Autoresponse, X-Autosubmitted, X-Vacation and a vacation X-Mailer', async () => {
     for (const header of [
       'X-Autoresponder: yes',
       'X-Autoresponse: vacation',
       'X-Autosubmitted: auto-generated',
+      'X-Vacation: yes',
       'X-Mailer: vacation 1.2.7',
     ]) {
       const c = await classify(`${person}\n${header}\nSubject: Invoice 2231`);
