@@ -59,15 +59,13 @@ function markDivergences(report: SetReport, cases: Round8Case[], folder: string)
   const f = report.fields['auto-generated not answered'];
   const rules = DIVERGENCES[folder];
   if (!f || !rules) return report;
-  const why = (miss: string): string | null => {
-    const c = cases.find((k) => miss.startsWith(`${k.file}: `));
-    const hit = c?.mail && rules.find(([re]) => re.test(c.mail!));
-    return hit ? hit[1] : null;
-  };
+  // The case a miss names: its id is the case's name, which may hold ': ' itself.
+  const caseOf = (miss: string) => cases.find((k) => miss.startsWith(`${k.file}: `));
   const kept: string[] = [];
   for (const miss of f.misses) {
-    const reason = why(miss);
-    if (reason) f.divergent.push(`${miss.slice(0, miss.indexOf(': '))}: ${reason}`);
+    const c = caseOf(miss);
+    const hit = c?.mail && rules.find(([re]) => re.test(c.mail!));
+    if (c && hit) f.divergent.push(`${c.file}: ${hit[1]}`);
     else kept.push(miss);
   }
   f.misses = kept;
