@@ -117,6 +117,8 @@ export const OOO_SUBJECT = new RegExp(
     'respuesta automática',
     'fuera de (la )?oficina',
     'risposta automatica',
+    // Italian Outlook's old out-of-office subject.
+    'risposta non al computer',
     'fuori ufficio',
     'fuori sede',
     'automatisch antwoord',
@@ -135,6 +137,8 @@ export const OOO_SUBJECT = new RegExp(
     'автоответ',
     'нет на месте',
     '自動応答',
+    '自動返信',
+    '自动答复',
     '自动回复',
     '自動回覆',
     '不在',

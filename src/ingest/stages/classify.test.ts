@@ -79,7 +79,6 @@ describe('classifyMessage', () => {
   it.each([
     ['X-Autoreply: yes', 'x_autoreply'],
     ['X-Autorespond: Out of office', 'x_autorespond'],
-    ['X-Auto-Response-Suppress: All', 'x_auto_response_suppress'],
     ['Precedence: bulk', 'precedence:bulk'],
     ['Precedence: junk', 'precedence:junk'],
     ['Precedence: list', 'precedence:list'],

@@ -50,6 +50,16 @@ const KEPT_HEADERS = new Set([
   'x-original-message-id',
   'x-mailer-daemon',
   'x-spam-flag',
+  // Machine-mail signs classify-machine.ts reads: list, program and spam-filter headers.
+  'x-mailing-list',
+  'x-cron-env',
+  'x-fc-machinegenerated',
+  'x-facebook-notify',
+  'x-ebay-mailtracker',
+  'x-spam-flag2',
+  'x-spam-status',
+  'x-barracuda-spam-status',
+  'x-dspam-result',
 ]);
 const KEPT_PREFIXES = [
   'x-inlet-',
