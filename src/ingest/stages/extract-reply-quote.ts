@@ -15,9 +15,11 @@ import {
 } from './extract-reply-vocab.js';
 import { clean, isBlank, isMobileSignature } from './reply-signature.js';
 
-// A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
+// A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------"), in
+// one language or two (Thunderbird's "-------- Preposlaná správa --- Forwarded Message --------");
 // either only counts when a header block follows.
-export const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+export const SEPARATOR_LINE =
+  /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?(?:\s[-_=*]{2,}\s[^-_=*]{1,40}?)?\s*[-_=*]{2,})\s*$/u;
 // Outlook's <hr> above the earlier message, rendered as a long line of underscores: with a "From:"
 // right under it, that is the earlier message even when its other header lines are gone.
 const OUTLOOK_RULE = /^_{10,}$/;
