@@ -99,3 +99,65 @@ describe('reply extraction, round 11: Outlook attributions over a forwarded text
     }
   });
 });
+
+describe('reply extraction, round 11: header blocks as clients lay them out', () => {
+  it('reads the whole Outlook header under its rule, in labels only some languages use', () => {
+    const croatian = [
+      '________________________________',
+      'Od: Ravi Menon <ravi@example.org>',
+      'Poslano: ponedjeljak, 2. ožujka 2026. 9:14',
+      'Za: Facilities <facilities@example.com>',
+      'Kopija: Lina <lina@example.net>',
+      'Predmet: Čitač kartica',
+      '',
+      ...BODY,
+    ];
+    expect(reply(croatian)).toBe(body);
+  });
+
+  it('reads header rows that text rendered from HTML keeps apart with blank lines', () => {
+    const text = [
+      'From: Ravi Menon <ravi@example.org>',
+      '',
+      'Sent: Monday, March 2, 2026 9:14 AM',
+      '',
+      'To: Facilities <facilities@example.com>',
+      '',
+      'Cc: Lina <lina@example.net>',
+      '',
+      'Subject: Badge reader',
+      '',
+      ...BODY,
+    ];
+    expect(reply(text)).toBe(body);
+  });
+
+  it("reads Yahoo's one-line header broken after the sender's name", () => {
+    const text = [
+      '----- Forwarded Message -----',
+      'From: Ravi Menon',
+      '<ravi@example.org>To: Facilities <facilities@example.com>Sent: Monday, March 2, 2026, 09:14:00 AM GMT+1Subject: Badge reader',
+      ...BODY,
+    ];
+    expect(reply(text)).toBe(body);
+  });
+
+  it('keeps a comment between two forwarded headers as the text under the first', () => {
+    const text = [
+      'From: Ravi Menon <ravi@example.org>',
+      'Sent: Monday, March 2, 2026 9:14 AM',
+      'To: Facilities <facilities@example.com>',
+      'Subject: FW: Badge reader',
+      '',
+      'The reader at gate B does the same.',
+      '',
+      'From: Lina Park <lina@example.net>',
+      'Sent: Monday, March 2, 2026 8:02 AM',
+      'To: Ravi Menon <ravi@example.org>',
+      'Subject: Badge reader',
+      '',
+      ...BODY,
+    ];
+    expect(reply(text)).toBe('The reader at gate B does the same.');
+  });
+});

@@ -98,7 +98,7 @@ const HEADER_FIELDS: [HeaderField, string][] = [
   ],
   [
     'to',
-    'to|an|à|pour|a|para|aan|do|pre|adresat|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|destinatar(?:ul)?|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|送信先|받는 사람',
+    'to|an|à|pour|a|para|aan|do|pre|adresat|za|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|destinatar(?:ul)?|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|送信先|받는 사람',
   ],
   [
     'subject',
