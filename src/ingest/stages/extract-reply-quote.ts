@@ -17,9 +17,11 @@ import { clean, isBlank, isMobileSignature } from './reply-signature.js';
 
 // A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------"), in
 // one language or two (Thunderbird's "-------- Preposlaná správa --- Forwarded Message --------");
-// either only counts when a header block follows.
+// either only counts when a header block follows. A caption opens with a letter, not a space, so
+// the spaces before it are read one way only (a caption that could start with them made
+// "----", 4,000 spaces, "----x" take a second).
 export const SEPARATOR_LINE =
-  /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?(?:\s[-_=*]{2,}\s[^-_=*]{1,40}?)?\s*[-_=*]{2,})\s*$/u;
+  /^\s*(?:[-_=*]{4,}|[-_=*]{2,}(?:\s+[-_=*]{2,})+|[-_=*]{2,}\s*[^-_=*\s][^-_=*]{0,39}?(?:\s[-_=*]{2,}\s+[^-_=*\s][^-_=*]{0,39}?)?\s*[-_=*]{2,})\s*$/u;
 // Outlook's <hr> above the earlier message, rendered as a long line of underscores: with a "From:"
 // right under it, that is the earlier message even when its other header lines are gone.
 const OUTLOOK_RULE = /^_{10,}$/;
@@ -49,7 +51,7 @@ function headerWindow(lines: Lines, i: number): number[] {
 
 // Yahoo Mail may break its one-line header after the sender's name ("From: Jane Roe" over
 // "<jane@example.com>To: … Sent: … Subject: …"): the address line finishes the "From:" line.
-const ADDRESS_FIRST = /^<[^<>\s]+@[^<>\s]+>/;
+const ADDRESS_FIRST = /^<[^<>\s@]+@[^<>\s]+>/;
 
 /** The last line of a whole header written on one "From:" line (or two, see above), or -1. */
 function oneLineHeaderEnd(lines: Lines, i: number): number {
