@@ -8,6 +8,7 @@ import {
   ATTRIBUTION,
   FORWARD_CAPTION,
   type HeaderField,
+  isBareLabel,
   isHiddenQuote,
   isOneLineHeader,
   isReplyAboveMarker,
@@ -41,10 +42,16 @@ const GROUPWISE_HEADER = /^>{3}\s(?=.{0,200}(?:\d|@)).{1,200}\s>{3}\s*$/u;
 function headerWindow(lines: Lines, i: number): number[] {
   const out: number[] = [];
   let gap = false;
-  for (let j = i + 1; j < Math.min(lines.length, i + 16) && out.length < 7; j++) {
+  let counted = 0;
+  for (let j = i + 1; j < Math.min(lines.length, i + 16) && counted < 7; j++) {
     if (lines.clean(j) === '') gap = true;
     else if (gap && lines.headerField(j) === null) break;
-    else out.push(j);
+    else {
+      out.push(j);
+      // A value under its label ("Subject:" over "Printer") is one row with it.
+      if (!isBareLabel(lines.clean(j - 1))) counted++;
+      gap = false;
+    }
   }
   return out;
 }
@@ -95,7 +102,8 @@ export interface QuoteMark {
 export function headerBlockEnd(lines: Lines, i: number): number {
   let end = Math.max(i, oneLineHeaderEnd(lines, i));
   for (const j of headerWindow(lines, i)) if (j > end && lines.headerField(j) !== null) end = j;
-  return end;
+  // The last label's value on the line under it belongs to the header too.
+  return isBareLabel(lines.clean(end)) && lines.clean(end + 1) !== '' ? end + 1 : end;
 }
 
 /** Walks up from a header block over a separator rule, a labelled date line and blank lines. */

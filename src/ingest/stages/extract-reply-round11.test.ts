@@ -161,3 +161,32 @@ describe('reply extraction, round 11: header blocks as clients lay them out', ()
     expect(reply(text)).toBe('The reader at gate B does the same.');
   });
 });
+
+describe('reply extraction, round 11: a header table rendered as text', () => {
+  it('reads labels whose values stand on the line under them', () => {
+    const text = [
+      '-------- Forwarded Message --------',
+      '',
+      'Subject:',
+      'Badge reader',
+      'Date:',
+      'Mon, 2 Mar 2026 09:14:00 +0100',
+      'From:',
+      'Ravi Menon <ravi@example.org> <mailto:ravi@example.org>',
+      'To:',
+      'Facilities <facilities@example.com>',
+      'CC:',
+      'Lina <lina@example.net>',
+      '',
+      '',
+      ...BODY,
+    ];
+    expect(reply(text)).toBe(body);
+    expect(reply(['Please book it.', '', ...text])).toBe('Please book it.');
+  });
+
+  it('leaves a label the person wrote above their own list alone', () => {
+    const text = 'Items to order:\nTo:\nthe loading dock, two readers\n\nThanks';
+    expect(reply(text.split('\n'))).toBe(text);
+  });
+});

@@ -121,11 +121,23 @@ const INLINE_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from').map(
   ([field, names]) => [field, new RegExp(String.raw`\s(?:${names})\s*[:：]\s*\S`, 'iu')] as const,
 );
 
+// A header table rendered from HTML (Thunderbird's forward, a webmail's print view) may put each
+// label on a line of its own and its value on the next ("Subject:" over "Printer").
+const BARE_LABEL = HEADER_FIELDS.map(
+  ([field, names]) =>
+    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*[:：][*\s]*$`, 'iu')] as const,
+);
+
+/** A line that is a header label alone, its value on the next line. */
+export const isBareLabel = (text: string): boolean =>
+  text.length <= 40 && BARE_LABEL.some(([, re]) => re.test(text));
+
 /** The field a (cleaned) line labels, or null; the label sits in its first 40 characters. */
 export function headerFieldOfClean(text: string): HeaderField | null {
   const colon = text.search(/[:：]/);
   if (colon === -1 || colon > 40) return null;
   for (const [field, re] of HEADER_LINE) if (re.test(text)) return field;
+  if (text.length <= 40) for (const [field, re] of BARE_LABEL) if (re.test(text)) return field;
   return null;
 }
 
