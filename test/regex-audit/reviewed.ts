@@ -4,7 +4,7 @@
 // bench/hostile-regex-bench.ts and measurements noted in w87's report.
 export const reviewed: Record<string, string> = {
   // extract-reply-attribution.ts AFTER_VERB /^\s*(?:.*@.*|…)$/u
-  f045508b9426:
+  f5dbb59792d7:
     "bounded: run on ATTRIBUTION's group after the verb, at most 150 characters past the verb's own (≤ 400-character) line",
   // extract-reply-attribution.ts DATED_ADDRESS
   babfe5a0bee5: 'bounded: only tested when the joined attribution is ≤ 600 characters',
@@ -19,9 +19,6 @@ export const reviewed: Record<string, string> = {
   '3433d541ae9c': 'bounded: only run on lines of ≤ 600 characters over a quote',
   // extract-reply-contact.ts KINDS address /[\w.+-]+@[\w-]+\.[\w.-]+/u
   '3fedb3e690d9': 'bounded: contact lines are read only up to 100 characters (MAX_LINE)',
-  // extract-reply-quote.ts SEPARATOR_LINE
-  '075c28603992':
-    'linear where used: lines are cleaned (no leading or trailing space), so the outer \\s* never trade; the inner run is capped at 40; 32,000 spaces between rules: 6.6 ms',
   // reply-signature.ts /[.,!]+$/u on the words of an Outlook sign-off
   '65b3ded69a1d': 'bounded: the words of a sign-off of at most 100 characters',
   // reply-signature.ts DEVICE_ONLY

@@ -14,8 +14,11 @@ import { clean } from './reply-signature.js';
 
 // What may follow the verb: nothing, an address, or a name — capitalised (checked
 // case-sensitively) or in a script without case (Arabic, Hebrew, CJK).
-// German and Dutch put the date after the verb: "… schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:".
-const AFTER_VERB = /^\s*(?:.*@.*|["'<]?[\p{Lu}\p{Lo}].*|(?:am|on|op|le|el|il|den|em)\s.*\d.*)$/u;
+// German and Dutch put the date after the verb: "… schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:";
+// Outlook in Finnish and Norwegian names the sender first and ends with the date ("Jane
+// <jane@example.com> kirjoitti 2.3.2026 kello 9.14:", "… skrev følgende den 2. mars 2026 09:14:").
+const AFTER_VERB =
+  /^\s*(?:.*@.*|["'<]?[\p{Lu}\p{Lo}].*|(?:følgende\s+)?(?:am|on|op|le|el|il|den|em)\s.*\d.*|\d.*)$/u;
 const NAME = String.raw`["']?[\p{Lu}][\p{L}'.-]*(?:\s+[\p{Lu}][\p{L}'.-]*){0,3}["']?`;
 const NAME_WROTE = new RegExp(String.raw`^${NAME}\s+${WROTE}\s*:\s*$`, 'u');
 // A list or forum relaying the sender ("Jane Roe via Discourse Meta wrote:") names itself: as

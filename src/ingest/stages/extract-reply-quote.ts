@@ -8,6 +8,7 @@ import {
   ATTRIBUTION,
   FORWARD_CAPTION,
   type HeaderField,
+  isBareLabel,
   isHiddenQuote,
   isOneLineHeader,
   isReplyAboveMarker,
@@ -15,9 +16,13 @@ import {
 } from './extract-reply-vocab.js';
 import { clean, isBlank, isMobileSignature } from './reply-signature.js';
 
-// A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------");
-// either only counts when a header block follows.
-export const SEPARATOR_LINE = /^\s*(?:[-_=*]{4,}|[-_=*]{2,}\s*[^-_=*]{1,40}?\s*[-_=*]{2,})\s*$/u;
+// A rule ("_____", "=====") or a dash-framed caption ("-------- Oprindelig besked --------"), in
+// one language or two (Thunderbird's "-------- Preposlaná správa --- Forwarded Message --------");
+// either only counts when a header block follows. A caption opens with a letter, not a space, so
+// the spaces before it are read one way only (a caption that could start with them made
+// "----", 4,000 spaces, "----x" take a second).
+export const SEPARATOR_LINE =
+  /^\s*(?:[-_=*]{4,}|[-_=*]{2,}(?:\s+[-_=*]{2,})+|[-_=*]{2,}\s*[^-_=*\s][^-_=*]{0,39}?(?:\s[-_=*]{2,}\s+[^-_=*\s][^-_=*]{0,39}?)?\s*[-_=*]{2,})\s*$/u;
 // Outlook's <hr> above the earlier message, rendered as a long line of underscores: with a "From:"
 // right under it, that is the earlier message even when its other header lines are gone.
 const OUTLOOK_RULE = /^_{10,}$/;
@@ -28,13 +33,48 @@ const LABELLED_DATE = /^[^:]{1,30}:\s*.{0,40}\d{1,2}:\d{2}/u;
 // original, which they do not quote; a date or an address tells it from a quoted '>>>' line.
 const GROUPWISE_HEADER = /^>{3}\s(?=.{0,200}(?:\d|@)).{1,200}\s>{3}\s*$/u;
 
+/**
+ * The lines a header block starting at `i` may reach: the next seven that are not blank. Text
+ * rendered from HTML puts a blank line between the rows of a header ("From: …", "", "Sent: …"),
+ * which is no reason to stop reading its labels; a paragraph after a blank line is the message
+ * under the header, and the header of an earlier message further down is not this one's.
+ */
+function headerWindow(lines: Lines, i: number): number[] {
+  const out: number[] = [];
+  let gap = false;
+  let counted = 0;
+  for (let j = i + 1; j < Math.min(lines.length, i + 16) && counted < 7; j++) {
+    if (lines.clean(j) === '') gap = true;
+    else if (gap && lines.headerField(j) === null) break;
+    else {
+      out.push(j);
+      // A value under its label ("Subject:" over "Printer") is one row with it.
+      if (!isBareLabel(lines.clean(j - 1))) counted++;
+      gap = false;
+    }
+  }
+  return out;
+}
+
+// Yahoo Mail may break its one-line header after the sender's name ("From: Jane Roe" over
+// "<jane@example.com>To: … Sent: … Subject: …"): the address line finishes the "From:" line.
+const ADDRESS_FIRST = /^<[^<>\s@]+@[^<>\s]+>/;
+
+/** The last line of a whole header written on one "From:" line (or two, see above), or -1. */
+function oneLineHeaderEnd(lines: Lines, i: number): number {
+  if (lines.headerField(i) !== 'from') return -1;
+  if (isOneLineHeader(lines.clean(i))) return i;
+  const next = lines.clean(i + 1);
+  return ADDRESS_FIRST.test(next) && isOneLineHeader(`${lines.clean(i)} ${next}`) ? i + 1 : -1;
+}
+
 /** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
 export function isHeaderBlock(lines: Lines, i: number): boolean {
   const first = lines.headerField(i);
   if (first === null) return false;
-  if (first === 'from' && isOneLineHeader(lines.clean(i))) return true;
+  if (oneLineHeaderEnd(lines, i) !== -1) return true;
   const seen = new Set<HeaderField>([first]);
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) {
+  for (const j of headerWindow(lines, i)) {
     const field = lines.headerField(j);
     if (field !== null) seen.add(field);
   }
@@ -60,10 +100,10 @@ export interface QuoteMark {
 
 /** The last header line of the block starting at `i` (within eight lines). */
 export function headerBlockEnd(lines: Lines, i: number): number {
-  let end = i;
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++)
-    if (lines.headerField(j) !== null) end = j;
-  return end;
+  let end = Math.max(i, oneLineHeaderEnd(lines, i));
+  for (const j of headerWindow(lines, i)) if (j > end && lines.headerField(j) !== null) end = j;
+  // The last label's value on the line under it belongs to the header too.
+  return isBareLabel(lines.clean(end)) && lines.clean(end + 1) !== '' ? end + 1 : end;
 }
 
 /** Walks up from a header block over a separator rule, a labelled date line and blank lines. */
@@ -100,8 +140,9 @@ export function findQuote(lines: Lines, from: number): QuoteMark | null {
       lines.isMarker(i)
     )
       return { start: i, headerEnd: i };
+    // The rest of the header under that "From:" goes with it, in whichever labels it has.
     if (OUTLOOK_RULE.test(text) && i + 1 < lines.length && lines.headerField(i + 1) === 'from')
-      return { start: i, headerEnd: i + 1 };
+      return { start: i, headerEnd: headerBlockEnd(lines, i + 1) };
     if (isHeaderBlock(lines, i))
       return {
         start: Math.max(from, headerBlockTop(lines, i)),

@@ -4,7 +4,7 @@
 // extract-reply.ts, which applies them line by line.
 
 // Verbs that close an attribution line ("On <date>, <name> wrote:") in the languages we meet.
-export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieben sie|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
+export const WROTE = String.raw`(?:wrote|writes|a [ée]crit|schrieben sie|schrieb|escribi[óo]|ha scritto|scrisse|schreef|het volgende geschreven|geschreven|geschrieben|napisa(?:[łl](?:\(a\)|a)?|na)|pisze|έγραψε|escreveu|skrev|kirjoitti|пишет|пише|написал(?:\(а\)|а)?|написав|написала|написа|írta|yazdı|skrifaði|kirjutas|rašė|napsal(?:\(a\))?|nap[íi]sal(?:\(a\)|a)?|je napisa(?:o|la|l)|a scris|menulis|đã viết|va escriure|rakstīja|작성|写道|寫道|のメッセージ|書きました|كتبت?|تمت كتابة ما يلي بواسطة|כתב(?:/ה|ה)?|نوشت(?:ه)?|ने लिखा|เขียน(?:ว่า)?|aliandika|sumulat)`;
 // The verb may be followed by the sender ("schreef Jan <jan@x.nl>:", "skrev Test User <t@x.no>:").
 // A verb stands as a word of its own, except in scripts written without spaces: "于2024年1月1日
 // 10:00写道：" glues the Chinese verb to the time. The tail after the verb has one run of spaces
@@ -56,7 +56,7 @@ export const ORIGINAL_MESSAGE =
 // The caption clients put above a forwarded message ("Begin forwarded message:", "Forwarded
 // message:", "Début du message réexpédié :"); like ORIGINAL_MESSAGE, everything below it is quoted.
 export const FORWARD_CAPTION =
-  /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
+  /^[-_=*\s]*(?:begin forwarded message|forwarded message|début du message réexpédié|message transféré|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|mensaje reenviado|messaggio inoltrato|inizio messaggio inoltrato|doorgestuurd bericht|begin doorgestuurd bericht|mensagem encaminhada|início da mensagem reencaminhada|пересланное сообщение|przekazana wiadomość|videresendt melding|vidarebefordrat meddelande|välitetty viesti|přeposlaná zpráva|preposlaná správa|videresendt meddelelse|továbbított üzenet|iletilen ileti|προωθημένο μήνυμα|пересланий лист|転送されたメッセージ|转发的邮件|轉寄的郵件|message transmis|mensagem reencaminhada|mesaj redirecționat|edelleenlähetetty viesti|välitetty viesti(?:\s*\/\s*fwd\.msg)?|välitetty viesti alkaa|пересылаемое сообщение|перенаправленное сообщение|перенаправлене повідомлення|переслане повідомлення|начало переадресованного сообщения|початок листа, що пересилається|iletilmiş mesaj|iletilen ileti|ileti başlangıcı|proslijeđena poruka|započni proslijeđenu poruku|treść przekazanej wiadomości|wiadomość przesłana dalej|początek przekazywanej wiadomości|začátek přeposílané zprávy|začiatok preposlanej správy|preposlaná správa\s*-{2,}\s*forwarded message|start på videresendt besked|inicio del mensaje reenviado|début du message transféré|továbbított levél kezdete|início da mensagem encaminhada|începe mesajul redirecționat|vidarebefordrat mejl|メッセージを転送)[-_=*\s]*(?::[-_=*\s]*)?$/iu;
 
 // Gmail's placeholder for the quote it folded away when a message is printed or forwarded
 // ("[Quoted text hidden]", "[Texto citado oculto]", "- Show quoted text -"): it stands where the
@@ -94,11 +94,11 @@ const HEADER_FIELDS: [HeaderField, string][] = [
   ],
   [
     'date',
-    'sent|date|datum|datums|envoyé|enviado el|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|wysłane|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|gönderilme|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
+    'sent|date|datum|datums|päiväys|envoyé|enviado el|enviado|enviada|inviato|verzonden|verstuurd|wysłano|wysłany|wysłane|data|dată|dátum|отправлено|надіслано|дата|sendt|skickat|lähetetty|päivämäärä|gesendet|fecha|dato|elküldve|odesláno|odoslané|poslano|trimis|tarih|gönderildi|gönderilme|išsiųsta|nosūtīts|kuupäev|saadetud|ημερομηνία|στάλθηκε|التاريخ|تاريخ الإرسال|תאריך|נשלח|tanggal|terkirim|ngày|发送时间|日期|時間|送信日時|日付|날짜|보낸 날짜',
   ],
   [
     'to',
-    'to|an|à|pour|a|para|aan|do|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|destinatar(?:ul)?|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|送信先|받는 사람',
+    'to|an|à|pour|a|para|aan|do|pre|adresat|za|кому|til|till|vastaanottaja|címzett|komu|odbiorca|kime|către|destinatar(?:ul)?|kam|saaja|prima|prejemnik|προς|إلى|אל|kepada|đến|收件人|宛先|送信先|받는 사람',
   ],
   [
     'subject',
@@ -106,7 +106,7 @@ const HEADER_FIELDS: [HeaderField, string][] = [
   ],
   [
     'cc',
-    'cc|copie à|kopie|kopia|kópia|cópia|kopija|kopi|dw|копия|копія|kopio|másolatot kap|másolat|bilgi|نسخة|עותק',
+    'cc|copie à|kopie \\(cc\\)|kopie|kopia|kópia|cópia|kopija|kopi|dw|копия|копія|kopio|másolatot kap|másolat|bilgi|نسخة|עותק',
   ],
 ];
 // Something must follow the label's colon. (It was `\s*\**\s*\S`: the same lines, since `\S`
@@ -121,18 +121,48 @@ const INLINE_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from').map(
   ([field, names]) => [field, new RegExp(String.raw`\s(?:${names})\s*[:：]\s*\S`, 'iu')] as const,
 );
 
+// A header table rendered from HTML (Thunderbird's forward, a webmail's print view) may put each
+// label on a line of its own and its value on the next ("Subject:" over "Printer").
+const BARE_LABEL = HEADER_FIELDS.map(
+  ([field, names]) =>
+    [field, new RegExp(String.raw`^[*>\s]*(?:${names})\s*[:：][*\s]*$`, 'iu')] as const,
+);
+
+/** A line that is a header label alone, its value on the next line. */
+export const isBareLabel = (text: string): boolean =>
+  text.length <= 40 && BARE_LABEL.some(([, re]) => re.test(text));
+
 /** The field a (cleaned) line labels, or null; the label sits in its first 40 characters. */
 export function headerFieldOfClean(text: string): HeaderField | null {
   const colon = text.search(/[:：]/);
   if (colon === -1 || colon > 40) return null;
   for (const [field, re] of HEADER_LINE) if (re.test(text)) return field;
+  if (text.length <= 40) for (const [field, re] of BARE_LABEL) if (re.test(text)) return field;
   return null;
 }
+
+// Yahoo Mail writes a forward's header as one run with nothing between a value and the next label
+// ("From: Jane <jane@example.com>To: Desk <desk@example.com>Sent: … GMT+1Subject: Printer"). Glued
+// to the text before it, a label counts only as the client writes it, capitalised ("To:", "CC:"),
+// so "photo:" or "Auto:" inside a value is no label.
+const capitalised = (names: string): string =>
+  names
+    .split('|')
+    .map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}|${n.toUpperCase()}`)
+    .join('|');
+const GLUED_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from').map(
+  ([field, names]) =>
+    [field, new RegExp(String.raw`\S(?:${capitalised(names)})\s*[:：]\s*\S`, 'u')] as const,
+);
 
 /** A "From:" line that also holds two of the other labels: a whole header block on one line. */
 export function isOneLineHeader(text: string): boolean {
   if (text.length > 1000) return false;
-  const found = INLINE_LABEL.filter(([, re]) => re.test(text)).map(([field]) => field);
+  const found = HEADER_FIELDS.map(([field]) => field).filter(
+    (field) =>
+      INLINE_LABEL.some(([f, re]) => f === field && re.test(text)) ||
+      GLUED_LABEL.some(([f, re]) => f === field && re.test(text)),
+  );
   return found.length >= 2 && (found.includes('date') || found.includes('subject'));
 }
 
