@@ -71,12 +71,12 @@ function oneLineHeaderEnd(lines: Lines, i: number): number {
 /** A "From: / Sent: / To: / Subject:" block starts at `i` (Outlook, Apple Mail forwards, webmail). */
 export function isHeaderBlock(lines: Lines, i: number): boolean {
   const first = lines.headerField(i);
-  if (first === null) return false;
+  if (first === null || first === 'other') return false;
   if (oneLineHeaderEnd(lines, i) !== -1) return true;
   const seen = new Set<HeaderField>([first]);
   for (const j of headerWindow(lines, i)) {
     const field = lines.headerField(j);
-    if (field !== null) seen.add(field);
+    if (field !== null && field !== 'other') seen.add(field);
   }
   return (
     (seen.has('from') &&

@@ -85,7 +85,10 @@ export const isReplyAboveMarker = (text: string): boolean =>
 /** The marker's words somewhere in a line of any length. */
 export const holdsReplyAboveMarker = (text: string): boolean => REPLY_ABOVE.test(text);
 
-export type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc';
+// 'other': rows Thunderbird's header table adds after the usual ones ("Organization:",
+// "Newsgroups:", "Reply-To:"). They belong to a header block but never make one: a signature's
+// "Organization:" line is no header.
+export type HeaderField = 'from' | 'date' | 'to' | 'subject' | 'cc' | 'other';
 // The labels of quoted header blocks, by field, in the languages mail clients write them in.
 const HEADER_FIELDS: [HeaderField, string][] = [
   [
@@ -108,6 +111,10 @@ const HEADER_FIELDS: [HeaderField, string][] = [
     'cc',
     'cc|copie à|kopie \\(cc\\)|kopie|kopia|kópia|cópia|kopija|kopi|dw|копия|копія|kopio|másolatot kap|másolat|bilgi|نسخة|עותק',
   ],
+  [
+    'other',
+    'organi[sz]ation|organización|organizzazione|organisatie|organização|organizacja|organizace|organisasjon|organisaatio|организация|організація|newsgroups|newsgruppen|groupes de discussion|grupos de noticias|grupos de notícias|gruppi di discussione|nieuwsgroepen|grupy dyskusyjne|diskusní skupiny|diskussionsgrupper|nyhedsgrupper|nyhetsgrupper|keskusteluryhmät|группы новостей|групи новин|reply-to|antwort an|répondre à|responder a|rispondi a|antwoord aan|odpowiedź do|svara till|svar til|followup-to|references|referenzen|références|referencias',
+  ],
 ];
 // Something must follow the label's colon. (It was `\s*\**\s*\S`: the same lines, since `\S`
 // takes a '*' too, but its two runs of spaces traded characters when nothing followed.)
@@ -117,7 +124,7 @@ const HEADER_LINE = HEADER_FIELDS.map(
 );
 // The same labels inside a line: Outlook's header rendered from HTML can arrive as one line
 // ("From: A Sent: Tuesday … To: B Subject: C").
-const INLINE_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from').map(
+const INLINE_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from' && field !== 'other').map(
   ([field, names]) => [field, new RegExp(String.raw`\s(?:${names})\s*[:：]\s*\S`, 'iu')] as const,
 );
 
@@ -132,8 +139,32 @@ const BARE_LABEL = HEADER_FIELDS.map(
 export const isBareLabel = (text: string): boolean =>
   text.length <= 40 && BARE_LABEL.some(([, re]) => re.test(text));
 
+// Yahoo Mail's HTML without line breaks renders its caption and the header under it as one line
+// ("----- Forwarded Message ----- From: A <a@x> To: B <b@x> Sent: … Subject: X"). Such a line is a
+// header line when a forward's caption is framed at its start and a "From:" label follows it; a
+// sentence that only mentions the caption, or "From:" further on, is not (and the header still
+// needs its other labels, on this line or the next, to count as a block). Read with plain string
+// searches over the first 100 characters, so a hostile line costs one pass.
+const FRAME_OPEN = /^[-_=]{2,}/;
+const FRAME_RUN = /[-_=*]{2,}/;
+const FROM_LINE = HEADER_LINE[0]?.[1] ?? /$^/;
+
+/** The header after a framed forward caption at the start of `text`, or null. */
+export function captionedHeader(text: string): string | null {
+  const open = FRAME_OPEN.exec(text)?.[0].length ?? 0;
+  if (open === 0) return null;
+  const head = text.slice(open, open + 100);
+  const close = head.search(FRAME_RUN);
+  if (close < 1) return null;
+  const caption = head.slice(0, close);
+  if (!FORWARD_CAPTION.test(caption) && !ORIGINAL_MESSAGE.test(caption)) return null;
+  const rest = text.slice(open + close).replace(/^[-_=*]+\s*/, '');
+  return FROM_LINE.test(rest) ? rest : null;
+}
+
 /** The field a (cleaned) line labels, or null; the label sits in its first 40 characters. */
 export function headerFieldOfClean(text: string): HeaderField | null {
+  if (FRAME_OPEN.test(text)) return captionedHeader(text) !== null ? 'from' : null;
   const colon = text.search(/[:：]/);
   if (colon === -1 || colon > 40) return null;
   for (const [field, re] of HEADER_LINE) if (re.test(text)) return field;
@@ -150,7 +181,7 @@ const capitalised = (names: string): string =>
     .split('|')
     .map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}|${n.toUpperCase()}`)
     .join('|');
-const GLUED_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from').map(
+const GLUED_LABEL = HEADER_FIELDS.filter(([field]) => field !== 'from' && field !== 'other').map(
   ([field, names]) =>
     [field, new RegExp(String.raw`\S(?:${capitalised(names)})\s*[:：]\s*\S`, 'u')] as const,
 );
