@@ -42,6 +42,7 @@ describe('a person writing about auto-replies', () => {
     'Не работает автоответ в почте',
     '自動返信の設定方法を教えてください',
     'Outlook out of office rules disappear after restart',
+    'Mailbox rules (out of office and forwarding) are gone',
   ])("keeps %j a person's mail, answered", async (subject) => {
     const c = await classify(`${person}\nSubject: ${subject}`, asking);
     expect([subject, c.kind, answered(c)]).toEqual([subject, 'human', true]);
@@ -74,6 +75,8 @@ describe('the forms auto-responders write', () => {
     '[Auto-Reply] Invoice 2231',
     '【自動返信】ご注文の件',
     'Invoice 2231 (Out of office)',
+    'Thanks for your mail (Out of Office - back on 14 December)',
+    '[Abwesenheitsnotiz: bis Freitag] Rechnung 2231',
     'Invoice 2231 - Out of office',
     'Rechnung 2231 – Abwesend',
   ])('reads %j as an auto-reply', async (subject) => {

@@ -173,11 +173,15 @@ const TRAILING_REPLY_WORD = /\s+(?:re|aw|fw|fwd|wg|sv|vs|antw|odp|rif|r|res|enc|
 const only = (segment: string | undefined): boolean =>
   segment !== undefined && AWAY_ONLY.test(segment.trim());
 
+// A bracketed tag: the phrase alone, or before a detail ("(Out of Office - back 14 Dec)").
+const tag = (segment: string | undefined): boolean =>
+  only(segment) || only(segment?.split(/\s[-–—|]\s|[:：]/)[0]);
+
 /**
  * True when the subject is written the way auto-responders write it: the phrase is the whole
  * subject ("Out of office"), the head before a colon ("Automatic reply: Invoice 2231",
  * "Réponse automatique : …", "自動応答：…"), a bracketed tag at the start or end ("[Auto-Reply]
- * Invoice", "Invoice (Out of office)", "【自動返信】…") or the tail after a dash or bar
+ * Invoice", "Invoice (Out of office)", "… (Out of Office - back Monday)", "【自動返信】…") or the tail after a dash or bar
  * ("Invoice 2231 - Out of office"). Each form tests one segment with an anchored pattern, so the
  * cost stays linear in the subject.
  */
@@ -189,7 +193,7 @@ export function awaySubjectForm(subject: string): boolean {
   if (only(head) || only(head.replace(TRAILING_REPLY_WORD, ''))) return true;
   const lead = /^[[(（【<]([^\])）】>]{1,80})[\])）】>]/.exec(s);
   const tail = /[[(（【<]([^[(（【<]{1,80})[\])）】>][.!]?$/.exec(s);
-  if (only(lead?.[1]) || only(tail?.[1])) return true;
+  if (tag(lead?.[1]) || tag(tail?.[1])) return true;
   // The last separator with a space before it: "Auto-Reply" keeps its own hyphen.
   const bars = [...s.matchAll(/\s[-–—|]/g)];
   const bar = bars.at(-1);
