@@ -3,25 +3,13 @@
 // helpdesk ("Auto-reply not working") keeps a person's mail: it reopens a solved ticket and is answered.
 import { describe, expect, it } from 'vitest';
 
+import { classify as classifyMail } from '../../../test/helpers/bounce-mail.js';
 import type { Classification } from '../types.js';
-import { classifyMessage, suppressesAutoResponse } from './classify.js';
-import { parseMessage } from './parse.js';
+import { suppressesAutoResponse } from './classify.js';
 
-const ctx = {
-  ownAddresses: ['support@inlet.test'],
-  isOwnMessageId: (id: string) => id.endsWith('@inlet.test'),
-};
-const classify = async (headers: string, body: string) =>
-  classifyMessage(
-    await parseMessage(
-      Buffer.from(
-        `${headers.trim()}\nTo: support@inlet.test\nContent-Type: text/plain; charset=utf-8\n\n${body}\n`.replace(
-          /\r?\n/g,
-          '\r\n',
-        ),
-      ),
-    ),
-    ctx,
+const classify = (headers: string, body: string) =>
+  classifyMail(
+    `${headers.trim()}\nTo: support@inlet.test\nContent-Type: text/plain; charset=utf-8\n\n${body}\n`,
   );
 const answered = (c: Classification) => !suppressesAutoResponse(c);
 const person = 'From: Noor Haddad <noor@example.net>';
