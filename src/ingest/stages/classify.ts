@@ -27,6 +27,7 @@ import {
 } from './classify-machine.js';
 import {
   AWAY_TEXT,
+  awaySubjectForm,
   BOUNCE_SUBJECT,
   BOUNCE_TEXT,
   DAEMON_LOCAL,
@@ -128,11 +129,21 @@ function bounceReasons(msg: ParsedMessage): string[] {
   return weak.length >= 2 ? weak : [];
 }
 
-/** An out-of-office subject, or Notes' "AUTO:" over nothing or over away words (AUTO_PREFIX). */
+/**
+ * An out-of-office subject in the form responders write it (awaySubjectForm), or Notes' "AUTO:"
+ * over nothing. A person writes the same words in a sentence ("How do I set up an out of office?",
+ * "Auto-reply not working"): such a mention, or "AUTO:" over other words (AUTO_PREFIX), counts only
+ * with the writer's own away words in the body, or a mention after "AUTO:" (Notes' "AUTO: Dana is
+ * out of the office").
+ */
 function awaySubject(msg: ParsedMessage): boolean {
-  if (OOO_SUBJECT.test(msg.subject)) return true;
-  if (!AUTO_PREFIX.test(msg.subject)) return false;
-  if (msg.subject.replace(AUTO_PREFIX, '') === '') return true;
+  const subject = msg.subject;
+  if (awaySubjectForm(subject)) return true;
+  const auto = AUTO_PREFIX.test(subject);
+  if (auto && subject.replace(AUTO_PREFIX, '') === '') return true;
+  const mention = OOO_SUBJECT.test(subject);
+  if (auto && mention) return true;
+  if (!auto && !mention) return false;
   const own = (msg.text ?? '').slice(0, 4096).replace(/^[ \t]*>.*$/gm, '');
   return AWAY_TEXT.test(own);
 }
