@@ -87,6 +87,23 @@ describe('the forms auto-responders write', () => {
     }
   });
 
+  it('reads German away words around a date written with full stops', async () => {
+    for (const body of [
+      'Ich bin bis zum 14. Dezember abwesend und antworte danach.',
+      'Ich bin vom 10.12. bis 14.12.2026 nicht im Büro.',
+      'Ich bin ab dem 3. Januar im Urlaub.',
+    ]) {
+      const c = await classify(`${person}\nSubject: Abwesenheit von Noor Haddad`, body);
+      expect([body, c.kind]).toEqual([body, 'auto_reply']);
+    }
+    // A sentence that ends before the away word is no away message.
+    const c = await classify(
+      `${person}\nSubject: Abwesenheit im Kalender`,
+      'Ich bin bis jetzt nicht weitergekommen. Abwesend ist der Eintrag trotzdem nicht.',
+    );
+    expect(c.kind).toBe('human');
+  });
+
   it('reads Notes\' "AUTO:" over a mention as an auto-reply', async () => {
     const c = await classify(
       `${person}\nSubject: AUTO: Noor Haddad is out of the office (returning 14/12/2026)`,

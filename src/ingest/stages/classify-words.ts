@@ -209,7 +209,9 @@ export const AWAY_TEXT = new RegExp(
     'no longer (?:work|with|employed)',
     'this (?:mailbox|address) is no longer (?:monitored|in use|active)',
     'will (?:respond|reply|get back to you) (?:to your (?:e-?mail|message) )?(?:when|upon|after) (?:i|my) return',
-    'ich bin (?:bis|vom|ab|derzeit|zurzeit) [^.\\n]{0,40}(?:abwesend|nicht im b[üu]ro|im urlaub)',
+    // A full stop after a digit is a German date ("bis zum 14. Dezember", "vom 10.12."), not the
+    // sentence's end; the lookbehind keeps the two alternatives disjoint (linear, test/regex-audit).
+    'ich bin (?:bis|vom|ab|derzeit|zurzeit) (?:[^.\\n]|(?<=\\d)\\.){0,40}(?:abwesend|nicht im b[üu]ro|im urlaub)',
     'je suis (?:absent|en cong[ée]s)',
     'estoy (?:fuera de la oficina|de vacaciones)',
     'sono (?:fuori ufficio|in ferie)',
